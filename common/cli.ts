@@ -1,0 +1,46 @@
+/** Pieces shared by both command-line programs: option parsing, version, exit. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { UsageError, ExitCode } from './errors.js';
+import { writeLineSync } from './sync-output.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** util.parseArgs in strict mode, its errors turned into one-line UsageErrors. */
+export function parseOptions<T extends OptionSpec>(args: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, strict: true as const, allowPositionals });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    throw new UsageError(msg.replace(/\. To specify a positional argument.*$/, ''));
+  }
+}
+
+let cachedVersion: string | undefined;
+export function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    cachedVersion = pkg.version;
+  }
+  return cachedVersion;
+}
+
+/** Node >= 22.12 brings reusePort; say so plainly instead of failing later with EINVAL. */
+export function requireNode(min: [number, number], program: string): void {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  if (major < min[0] || (major === min[0] && minor < min[1])) {
+    writeLineSync(
+      2,
+      `${program}: Node ${min[0]}.${min[1]} or newer is required (this is ${process.version}); ` +
+        `run it through npm (npm start / npx ${program}) to use the Node installed by npm install`,
+    );
+    process.exit(ExitCode.FAILURE);
+  }
+}
+
+/** Prints a usage error the way every option error is printed and exits 2. */
+export function exitUsage(program: string, err: UsageError): never {
+  writeLineSync(2, `${program}: ${err.message}`);
+  writeLineSync(2, `Try '${program} --help' for more information.`);
+  process.exit(ExitCode.USAGE);
+}

@@ -1,0 +1,76 @@
+/**
+ * Error classes with stable `code` strings. The code is what crosses the wire
+ * (in ERROR frames) and what tests and scripts match on; the message is for people.
+ */
+
+/** Codes carried in ERROR frames. Stable: never renamed, only added. */
+export const WireErrorCode = {
+  BAD_FRAME: 'BAD_FRAME',
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  INVALID_UTF8: 'INVALID_UTF8',
+  HELLO_REQUIRED: 'HELLO_REQUIRED',
+  ALREADY_HELLO: 'ALREADY_HELLO',
+  HELLO_TIMEOUT: 'HELLO_TIMEOUT',
+  VERSION_UNSUPPORTED: 'VERSION_UNSUPPORTED',
+  NICK_INVALID: 'NICK_INVALID',
+  NICK_TAKEN: 'NICK_TAKEN',
+  NO_SUCH_NICK: 'NO_SUCH_NICK',
+  TEXT_INVALID: 'TEXT_INVALID',
+  SERVER_FULL: 'SERVER_FULL',
+  SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+} as const;
+export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
+
+/** Errors that end the connection after the ERROR frame is sent. */
+const FATAL_CODES: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
+  'BAD_FRAME',
+  'FRAME_TOO_LARGE',
+  'UNKNOWN_TYPE',
+  'INVALID_UTF8',
+  'HELLO_REQUIRED',
+  'ALREADY_HELLO',
+  'HELLO_TIMEOUT',
+  'VERSION_UNSUPPORTED',
+  'NICK_INVALID',
+  'NICK_TAKEN',
+  'SERVER_FULL',
+  'SEND_QUEUE_FULL',
+  'SHUTTING_DOWN',
+]);
+
+export function isFatalWireCode(code: WireErrorCode): boolean {
+  return FATAL_CODES.has(code);
+}
+
+/** A violation of the chat protocol, by either peer. */
+export class ProtocolError extends Error {
+  readonly code: WireErrorCode;
+  constructor(code: WireErrorCode, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+  get fatal(): boolean {
+    return isFatalWireCode(this.code);
+  }
+}
+
+/** Bad command-line usage: one line on stderr and exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Process exit codes shared by both programs (documented in README.md). */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  CONNECTION_LOST: 3,
+  REJECTED: 4,
+} as const;

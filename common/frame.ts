@@ -1,0 +1,125 @@
+/**
+ * Chat frame codec: a 5-byte header (u32 big-endian body length, u8 type)
+ * followed by the body. The header has a fixed size so that a reader always
+ * knows how many bytes to wait for, whatever TCP did to the write boundaries.
+ */
+import { ProtocolError } from './errors.js';
+
+export const HEADER_SIZE = 5;
+/** Default and hard upper bound for --max-frame (body bytes). */
+export const DEFAULT_MAX_FRAME = 64 * 1024;
+export const MAX_MAX_FRAME = 16 * 1024 * 1024;
+export const MIN_MAX_FRAME = 1024;
+
+export interface RawFrame {
+  type: number;
+  body: Buffer;
+}
+
+export function encodeFrame(type: number, body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_SIZE + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.writeUInt8(type, 4);
+  out.set(body, HEADER_SIZE);
+  return out;
+}
+
+export interface FrameDecoderOptions {
+  maxFrame: number;
+  /** Checked on the header, so an unknown type is refused before its body is buffered. */
+  isKnownType: (type: number) => boolean;
+}
+
+const enum State {
+  Header,
+  Body,
+  Failed,
+}
+
+/**
+ * Streaming decoder. push() accepts chunks of any size and split; complete
+ * frames come out in order. The body length is checked against the limit as
+ * soon as the header is complete, before a single body byte is kept.
+ * After an error the decoder stays failed: the stream has lost its framing.
+ */
+export class FrameDecoder {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private state = State.Header;
+  private bodyLength = 0;
+  private bodyType = 0;
+
+  constructor(private readonly options: FrameDecoderOptions) {}
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Returns the frames completed by this chunk; throws ProtocolError on a bad stream. */
+  push(chunk: Buffer): RawFrame[] {
+    if (this.state === State.Failed) throw new ProtocolError('BAD_FRAME', 'stream already failed');
+    const frames: RawFrame[] = [];
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    for (;;) {
+      if (this.state === State.Header) {
+        if (this.buffered < HEADER_SIZE) break;
+        const header = this.consume(HEADER_SIZE);
+        this.bodyLength = header.readUInt32BE(0);
+        this.bodyType = header.readUInt8(4);
+        if (this.bodyLength > this.options.maxFrame) {
+          this.fail();
+          throw new ProtocolError(
+            'FRAME_TOO_LARGE',
+            `frame body of ${this.bodyLength} bytes exceeds the limit of ${this.options.maxFrame}`,
+          );
+        }
+        if (!this.options.isKnownType(this.bodyType)) {
+          this.fail();
+          throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type 0x${this.bodyType.toString(16).padStart(2, '0')}`);
+        }
+        this.state = State.Body;
+      }
+      if (this.state === State.Body) {
+        if (this.buffered < this.bodyLength) break;
+        frames.push({ type: this.bodyType, body: this.consume(this.bodyLength) });
+        this.state = State.Header;
+      }
+    }
+    return frames;
+  }
+
+  private fail(): void {
+    this.state = State.Failed;
+    this.chunks.length = 0;
+    this.buffered = 0;
+  }
+
+  /** Takes n bytes off the front of the buffered chunks, copying only when a read spans chunks. */
+  private consume(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (n === 0) return Buffer.alloc(0);
+    if (first !== undefined && n === first.length) {
+      this.chunks.shift();
+      return first;
+    }
+    if (first !== undefined && n < first.length) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const head = this.chunks[0]!;
+      const take = Math.min(head.length, n - offset);
+      head.copy(out, offset, 0, take);
+      offset += take;
+      if (take === head.length) this.chunks.shift();
+      else this.chunks[0] = head.subarray(take);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Chat protocol messages (docs/PROTOCOL.md): frame type numbers, typed bodies,
+ * and strict decoding. A body is one UTF-8 JSON object; every field is checked
+ * for presence and type, unknown fields are ignored (room for additions).
+ */
+import { encodeFrame, type RawFrame } from './frame.js';
+import { ProtocolError, type WireErrorCode } from './errors.js';
+import { decodeUtf8Strict } from './text.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export const FrameType = {
+  HELLO: 0x01,
+  WELCOME: 0x02,
+  CHAT: 0x03,
+  DIRECT: 0x04,
+  BROADCAST: 0x05,
+  NOTICE: 0x06,
+  WHO: 0x07,
+  WHO_REPLY: 0x08,
+  NICK: 0x09,
+  HEARTBEAT: 0x0a,
+  HEARTBEAT_ACK: 0x0b,
+  ERROR: 0x0c,
+  BYE: 0x0d,
+} as const;
+export type FrameTypeName = keyof typeof FrameType;
+
+const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
+export function isKnownFrameType(type: number): boolean {
+  return KNOWN_TYPES.has(type);
+}
+
+export type NoticeEvent = 'joined' | 'left' | 'timed_out' | 'kicked' | 'nick';
+const NOTICE_EVENTS: ReadonlySet<string> = new Set(['joined', 'left', 'timed_out', 'kicked', 'nick']);
+
+export interface WhoEntry {
+  nick: string;
+  idleMs: number;
+  rttMs: number | null;
+}
+
+export type ClientMessage =
+  | { type: 'HELLO'; version: number; nick: string; client?: string }
+  | { type: 'CHAT'; text: string; action: boolean }
+  | { type: 'DIRECT'; to: string; text: string }
+  | { type: 'WHO' }
+  | { type: 'NICK'; nick: string }
+  | { type: 'HEARTBEAT_ACK'; seq: number; ts: number }
+  | { type: 'BYE'; reason: string };
+
+export type ServerMessage =
+  | {
+      type: 'WELCOME';
+      version: number;
+      nick: string;
+      session: string;
+      heartbeatIntervalMs: number;
+      heartbeatTimeoutMs: number;
+      maxFrame: number;
+      maxText: number;
+      server: string;
+      users: number;
+    }
+  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number }
+  | { type: 'DIRECT'; from: string; to: string; text: string; ts: number }
+  | { type: 'BROADCAST'; text: string; ts: number }
+  | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string }
+  | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
+  | { type: 'HEARTBEAT'; seq: number; ts: number }
+  | { type: 'ERROR'; code: string; message: string; fatal: boolean }
+  | { type: 'BYE'; reason: string };
+
+export type AnyMessage = ClientMessage | ServerMessage;
+
+/** Encodes a message as a complete frame (header + JSON body). */
+export function encodeMessage(msg: AnyMessage): Buffer {
+  const { type, ...body } = msg;
+  return encodeFrame(FrameType[type], Buffer.from(JSON.stringify(body), 'utf8'));
+}
+
+export function errorMessage(code: WireErrorCode, message: string, fatal: boolean): ServerMessage {
+  return { type: 'ERROR', code, message, fatal };
+}
+
+type Obj = Record<string, unknown>;
+
+function bodyObject(frame: RawFrame): Obj {
+  const text = decodeUtf8Strict(frame.body);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ProtocolError('BAD_FRAME', `${typeName(frame.type)} body is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('BAD_FRAME', `${typeName(frame.type)} body must be a JSON object`);
+  }
+  return value as Obj;
+}
+
+function typeName(type: number): string {
+  for (const [name, value] of Object.entries(FrameType)) if (value === type) return name;
+  return `0x${type.toString(16)}`;
+}
+
+function str(o: Obj, key: string, frame: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new ProtocolError('BAD_FRAME', `${frame}.${key} must be a string`);
+  return v;
+}
+
+function optStr(o: Obj, key: string, frame: string): string | undefined {
+  return o[key] === undefined ? undefined : str(o, key, frame);
+}
+
+function num(o: Obj, key: string, frame: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError('BAD_FRAME', `${frame}.${key} must be a number`);
+  return v;
+}
+
+function bool(o: Obj, key: string, frame: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ProtocolError('BAD_FRAME', `${frame}.${key} must be a boolean`);
+  return v;
+}
+
+/** Decodes what a client may send; anything else is a ProtocolError. */
+export function decodeClientMessage(frame: RawFrame): ClientMessage {
+  switch (frame.type) {
+    case FrameType.HELLO: {
+      const o = bodyObject(frame);
+      const client = optStr(o, 'client', 'HELLO');
+      return { type: 'HELLO', version: num(o, 'version', 'HELLO'), nick: str(o, 'nick', 'HELLO'), ...(client ? { client } : {}) };
+    }
+    case FrameType.CHAT: {
+      const o = bodyObject(frame);
+      return { type: 'CHAT', text: str(o, 'text', 'CHAT'), action: bool(o, 'action', 'CHAT', false) };
+    }
+    case FrameType.DIRECT: {
+      const o = bodyObject(frame);
+      return { type: 'DIRECT', to: str(o, 'to', 'DIRECT'), text: str(o, 'text', 'DIRECT') };
+    }
+    case FrameType.WHO:
+      bodyObject(frame);
+      return { type: 'WHO' };
+    case FrameType.NICK:
+      return { type: 'NICK', nick: str(bodyObject(frame), 'nick', 'NICK') };
+    case FrameType.HEARTBEAT_ACK: {
+      const o = bodyObject(frame);
+      return { type: 'HEARTBEAT_ACK', seq: num(o, 'seq', 'HEARTBEAT_ACK'), ts: num(o, 'ts', 'HEARTBEAT_ACK') };
+    }
+    case FrameType.BYE:
+      return { type: 'BYE', reason: optStr(bodyObject(frame), 'reason', 'BYE') ?? '' };
+    default:
+      throw new ProtocolError('UNKNOWN_TYPE', `frame type ${typeName(frame.type)} is not sent by clients`);
+  }
+}
+
+/** Decodes what a server may send; used by the client and by tests. */
+export function decodeServerMessage(frame: RawFrame): ServerMessage {
+  const o = bodyObject(frame);
+  switch (frame.type) {
+    case FrameType.WELCOME:
+      return {
+        type: 'WELCOME',
+        version: num(o, 'version', 'WELCOME'),
+        nick: str(o, 'nick', 'WELCOME'),
+        session: str(o, 'session', 'WELCOME'),
+        heartbeatIntervalMs: num(o, 'heartbeatIntervalMs', 'WELCOME'),
+        heartbeatTimeoutMs: num(o, 'heartbeatTimeoutMs', 'WELCOME'),
+        maxFrame: num(o, 'maxFrame', 'WELCOME'),
+        maxText: num(o, 'maxText', 'WELCOME'),
+        server: str(o, 'server', 'WELCOME'),
+        users: num(o, 'users', 'WELCOME'),
+      };
+    case FrameType.CHAT:
+      return { type: 'CHAT', from: str(o, 'from', 'CHAT'), text: str(o, 'text', 'CHAT'), action: bool(o, 'action', 'CHAT', false), ts: num(o, 'ts', 'CHAT') };
+    case FrameType.DIRECT:
+      return { type: 'DIRECT', from: str(o, 'from', 'DIRECT'), to: str(o, 'to', 'DIRECT'), text: str(o, 'text', 'DIRECT'), ts: num(o, 'ts', 'DIRECT') };
+    case FrameType.BROADCAST:
+      return { type: 'BROADCAST', text: str(o, 'text', 'BROADCAST'), ts: num(o, 'ts', 'BROADCAST') };
+    case FrameType.NOTICE: {
+      const event = str(o, 'event', 'NOTICE');
+      if (!NOTICE_EVENTS.has(event)) throw new ProtocolError('BAD_FRAME', `NOTICE.event ${JSON.stringify(event)} is unknown`);
+      const newNick = optStr(o, 'newNick', 'NOTICE');
+      const reason = optStr(o, 'reason', 'NOTICE');
+      return {
+        type: 'NOTICE',
+        event: event as NoticeEvent,
+        nick: str(o, 'nick', 'NOTICE'),
+        ...(newNick !== undefined ? { newNick } : {}),
+        ...(reason !== undefined ? { reason } : {}),
+      };
+    }
+    case FrameType.WHO_REPLY: {
+      const users = o['users'];
+      if (!Array.isArray(users)) throw new ProtocolError('BAD_FRAME', 'WHO_REPLY.users must be an array');
+      return {
+        type: 'WHO_REPLY',
+        total: typeof o['total'] === 'number' ? o['total'] : users.length,
+        users: users.map((u: unknown) => {
+          if (typeof u !== 'object' || u === null) throw new ProtocolError('BAD_FRAME', 'WHO_REPLY.users[] must be objects');
+          const e = u as Obj;
+          const rtt = e['rttMs'];
+          return { nick: str(e, 'nick', 'WHO_REPLY'), idleMs: num(e, 'idleMs', 'WHO_REPLY'), rttMs: typeof rtt === 'number' ? rtt : null };
+        }),
+      };
+    }
+    case FrameType.HEARTBEAT:
+      return { type: 'HEARTBEAT', seq: num(o, 'seq', 'HEARTBEAT'), ts: num(o, 'ts', 'HEARTBEAT') };
+    case FrameType.ERROR:
+      return { type: 'ERROR', code: str(o, 'code', 'ERROR'), message: str(o, 'message', 'ERROR'), fatal: bool(o, 'fatal', 'ERROR', false) };
+    case FrameType.BYE:
+      return { type: 'BYE', reason: optStr(o, 'reason', 'BYE') ?? '' };
+    default:
+      throw new ProtocolError('UNKNOWN_TYPE', `frame type ${typeName(frame.type)} is not sent by servers`);
+  }
+}

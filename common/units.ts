@@ -1,0 +1,51 @@
+/** Parsing of human-friendly option values: durations and sizes. */
+import { UsageError } from './errors.js';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "500ms", "5s", "1.5s", "2m"; a bare number is milliseconds. */
+export function parseDuration(value: string, option: string): number {
+  const m = DURATION.exec(value.trim());
+  if (!m) throw new UsageError(`${option}: ${JSON.stringify(value)} is not a duration (examples: 500ms, 5s, 1m)`);
+  const ms = Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 'ms']!;
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`${option}: duration must be greater than zero`);
+  return Math.round(ms);
+}
+
+const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20 };
+
+/** "65536", "64k", "64KiB", "1m" (binary units). */
+export function parseSize(value: string, option: string): number {
+  const m = SIZE.exec(value.trim());
+  if (!m) throw new UsageError(`${option}: ${JSON.stringify(value)} is not a size (examples: 65536, 64KiB, 1MiB)`);
+  return Number(m[1]) * SIZE_UNIT[(m[2] ?? 'b').toLowerCase()]!;
+}
+
+export function parseInteger(value: string, option: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${option}: ${JSON.stringify(value)} is not a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`${option}: ${n} is out of range (${min}-${max})`);
+  return n;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}

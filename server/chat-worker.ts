@@ -1,0 +1,208 @@
+/**
+ * A worker's client group: the TCP listener it shares with the other workers
+ * through reusePort, the connections the kernel hands it, and the ticker that
+ * drives heartbeats and publishes statistics.
+ */
+import net from 'node:net';
+import { BroadcastChannel } from 'node:worker_threads';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { encodeMessage, errorMessage, type ServerMessage, type WhoEntry } from '../common/protocol.js';
+import { ClientConnection, type ConnectionHost, type ConnectionLimits, type WorkerTotals } from './connection.js';
+import { LoopStallMeter } from './heartbeat.js';
+import { SessionTable, type SlotRef } from './session-table.js';
+import type { Logger } from './logger.js';
+import type { BusMessage, WorkerConfig } from './thread-messages.js';
+
+/** Ticks often enough to drop a peer within a small fraction of the interval after its deadline. */
+export function tickPeriodFor(intervalMs: number): number {
+  return Math.max(10, Math.min(100, Math.floor(intervalMs / 10)));
+}
+
+/** Connections that have not said HELLO yet, beyond --max-clients, are refused at once. */
+const PRE_HELLO_ALLOWANCE = 256;
+
+export class ChatWorker implements ConnectionHost {
+  readonly workerIndex: number;
+  readonly table: SessionTable;
+  readonly limits: ConnectionLimits & { maxClients: number };
+  readonly serverName: string;
+  readonly totals: WorkerTotals = { msgsIn: 0, bytesIn: 0, bytesOut: 0, framesOut: 0 };
+  private readonly connections = new Set<ClientConnection>();
+  /** Active sessions on this worker by slot. */
+  private readonly sessions = new Map<number, ClientConnection>();
+  private readonly server: net.Server;
+  private readonly bus: BroadcastChannel;
+  private readonly stall: LoopStallMeter;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private ticker: NodeJS.Timeout | null = null;
+  private statsAt = 0;
+  private closing = false;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    readonly log: Logger,
+    private readonly notify: (text: string) => void,
+  ) {
+    this.workerIndex = config.index;
+    this.table = new SessionTable(config.tableBuffer);
+    this.limits = config.limits;
+    this.serverName = config.serverName;
+    this.bus = new BroadcastChannel(config.busName);
+    this.bus.onmessage = (ev) => this.onBus((ev as { data: BusMessage }).data);
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.stall = new LoopStallMeter(tickPeriodFor(this.limits.intervalMs), Date.now());
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, reusePort: true, backlog: 1024 }, () => {
+        this.server.off('error', reject);
+        this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
+        const addr = this.server.address() as net.AddressInfo;
+        this.startTicker();
+        resolve(addr.port);
+      });
+    });
+  }
+
+  // ---- ConnectionHost -------------------------------------------------------
+
+  wallNow(): number {
+    return Date.now();
+  }
+  awakeNow(): number {
+    return this.stall.awake(Date.now());
+  }
+  broadcast(frame: Buffer): void {
+    this.deliverLocal(frame);
+    this.post({ k: 'room', frame });
+  }
+  sendDirect(target: SlotRef & { owner: number }, frame: Buffer): void {
+    if (target.owner === this.workerIndex) this.deliverDirect(target, frame);
+    else this.post({ k: 'direct', slot: target.slot, generation: target.generation, frame });
+  }
+  registered(conn: ClientConnection): void {
+    if (conn.ref) this.sessions.set(conn.ref.slot, conn);
+  }
+  unregistered(conn: ClientConnection): void {
+    this.connections.delete(conn);
+    if (conn.ref && this.sessions.get(conn.ref.slot) === conn) this.sessions.delete(conn.ref.slot);
+  }
+  event(text: string): void {
+    this.notify(text);
+  }
+  whoReply(): ServerMessage {
+    const now = Date.now();
+    const all = this.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
+    const users: WhoEntry[] = [];
+    // Keep the reply inside one frame: a very large room gets the first entries and the total.
+    let budget = this.limits.maxFrame - 128;
+    for (const s of all) {
+      const entry: WhoEntry = { nick: s.nick, idleMs: Math.max(0, now - s.lastActive), rttMs: s.rttMs };
+      budget -= JSON.stringify(entry).length + 1;
+      if (budget < 0) break;
+      users.push(entry);
+    }
+    return { type: 'WHO_REPLY', users, total: all.length };
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private accept(socket: net.Socket): void {
+    if (this.closing || this.connections.size >= this.limits.maxClients + PRE_HELLO_ALLOWANCE) {
+      socket.end(encodeMessage(errorMessage(this.closing ? 'SHUTTING_DOWN' : 'SERVER_FULL', this.closing ? 'the server is shutting down' : 'the server is full, try again later', true)));
+      socket.on('error', () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    this.connections.add(new ClientConnection(socket, this));
+  }
+
+  private post(msg: BusMessage): void {
+    this.bus.postMessage(msg);
+  }
+
+  private deliverLocal(frame: Uint8Array): void {
+    const buf = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    for (const conn of this.sessions.values()) conn.send(buf);
+  }
+
+  private deliverDirect(target: SlotRef, frame: Uint8Array): void {
+    const conn = this.sessions.get(target.slot);
+    if (conn?.ref?.generation === target.generation) {
+      conn.send(Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+    }
+  }
+
+  private onBus(msg: BusMessage): void {
+    switch (msg.k) {
+      case 'room':
+        this.deliverLocal(msg.frame);
+        return;
+      case 'direct':
+        this.deliverDirect(msg, msg.frame);
+        return;
+      case 'kick': {
+        const conn = this.sessions.get(msg.slot);
+        if (conn?.ref?.generation === msg.generation) conn.kick(msg.reason);
+        return;
+      }
+    }
+  }
+
+  private startTicker(): void {
+    const period = tickPeriodFor(this.limits.intervalMs);
+    this.loopDelay.enable();
+    this.stall.tick(Date.now());
+    this.ticker = setInterval(() => {
+      const now = Date.now();
+      const awake = this.stall.tick(now);
+      // Read what arrived during a stall before judging anyone: deadlines are checked after the poll phase.
+      setImmediate(() => {
+        for (const conn of [...this.connections]) conn.tick(awake, now);
+        this.publishStats(now);
+      });
+    }, period);
+  }
+
+  private publishStats(now: number): void {
+    const t = this.table;
+    const w = this.workerIndex;
+    t.addWorkerStat(w, 'MSGS_IN', this.totals.msgsIn);
+    t.addWorkerStat(w, 'BYTES_IN', this.totals.bytesIn);
+    t.addWorkerStat(w, 'BYTES_OUT', this.totals.bytesOut);
+    t.addWorkerStat(w, 'FRAMES_OUT', this.totals.framesOut);
+    this.totals.msgsIn = this.totals.bytesIn = this.totals.bytesOut = this.totals.framesOut = 0;
+    t.setWorkerStat(w, 'CLIENTS', this.sessions.size);
+    t.setWorkerStat(w, 'LAG_CREDIT_MS', this.stall.totalStallMs);
+    if (now - this.statsAt >= 1000) {
+      this.statsAt = now;
+      const lagMs = Math.max(this.stall.takeMaxLate(), this.loopDelay.max / 1e6);
+      t.setWorkerStat(w, 'LOOP_LAG_MS', lagMs);
+      this.loopDelay.reset();
+      if (lagMs > this.limits.intervalMs) this.log.warn({ lagMs }, 'event loop stalled longer than the heartbeat interval; deadlines extended');
+    }
+  }
+
+  /** Says goodbye to every client, waits (bounded) for their sockets to close. */
+  async shutdown(reason: string, graceMs = 3_000): Promise<void> {
+    this.closing = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.server.close();
+    const sockets = [...this.connections].map((c) => c.socket);
+    for (const conn of [...this.connections]) conn.shutdown(reason);
+    await Promise.race([
+      Promise.all(sockets.map((s) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r()))))),
+      new Promise<void>((r) => setTimeout(r, graceMs).unref()),
+    ]);
+    for (const s of sockets) s.destroy();
+    this.publishStats(Date.now());
+    this.bus.close();
+  }
+
+  /** For /kill-worker --hold-lock: dies with the table lock held, to show the supervisor's repair. */
+  takeLockForever(): void {
+    this.table.mutex.lock();
+  }
+}

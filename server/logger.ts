@@ -1,0 +1,35 @@
+/** pino loggers: one destination per thread, appending JSON lines to the same file. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface OpenLog {
+  logger: Logger;
+  /** Writes out what is buffered; call before the thread exits. */
+  flush(): void;
+}
+
+/**
+ * O_APPEND on a regular file makes each line land whole even with several
+ * threads writing, so no logging thread or transport is needed.
+ */
+export function openLog(file: string, level: LogLevel, base: Record<string, unknown>): OpenLog {
+  mkdirSync(dirname(file), { recursive: true });
+  const dest = pino.destination({ dest: file, append: true, sync: false, mkdir: true, minLength: 4096 });
+  const logger = pino({ level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  return {
+    logger,
+    flush() {
+      try {
+        dest.flushSync();
+      } catch {
+        // flushSync throws if nothing was opened yet or the fd is gone; there is nothing left to save then.
+      }
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** chat-server command-line options. */
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../common/errors.js';
+import { parseOptions } from '../common/cli.js';
+import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../common/frame.js';
+import { parseDuration, parseInteger, parseSize } from '../common/units.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { MAX_CAPACITY, MAX_WORKERS } from './session-table.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  workers: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxClients: number;
+  maxFrame: number;
+  logFile: string;
+  logLevel: LogLevel;
+}
+
+export const SERVER_USAGE = `Usage: chat-server [options]
+
+A TCP chat server: clients spread over worker threads, a shared session table,
+heartbeats that drop silent clients, and an operator console on stdin.
+
+Options:
+  --host ADDR                 address to listen on (default 0.0.0.0)
+  --port N                    TCP port, 0 picks a free one (default 9000)
+  --workers N                 worker threads, 1-${MAX_WORKERS} (default: number of cores)
+  --heartbeat-interval DUR    time between heartbeats (default 5s)
+  --heartbeat-timeout DUR     drop a client whose answer is this late (default 15s)
+  --max-clients N             sessions at once, 1-${MAX_CAPACITY} (default 10000)
+  --max-frame SIZE            largest frame body accepted (default 64KiB)
+  --log-file PATH             JSON log file (default logs/server.log)
+  --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
+  -h, --help                  show this help
+  -v, --version               show the version
+
+Durations: 500ms, 5s, 1m. Sizes: 65536, 64KiB, 1MiB.
+Operator console (stdin): a plain line is broadcast; /help lists the commands.`;
+
+const SPEC = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  workers: { type: 'string' },
+  'heartbeat-interval': { type: 'string' },
+  'heartbeat-timeout': { type: 'string' },
+  'max-clients': { type: 'string' },
+  'max-frame': { type: 'string' },
+  'log-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+export type ParsedServerArgs = { help: true } | { version: true } | { options: ServerOptions };
+
+export function parseServerArgs(args: string[]): ParsedServerArgs {
+  const { values: v } = parseOptions(args, SPEC);
+  if (v.help) return { help: true };
+  if (v.version) return { version: true };
+  const interval = v['heartbeat-interval'] !== undefined ? parseDuration(v['heartbeat-interval'], '--heartbeat-interval') : 5_000;
+  const timeout = v['heartbeat-timeout'] !== undefined ? parseDuration(v['heartbeat-timeout'], '--heartbeat-timeout') : 15_000;
+  if (timeout <= interval) {
+    throw new UsageError(`--heartbeat-timeout (${timeout}ms) must be longer than --heartbeat-interval (${interval}ms)`);
+  }
+  const maxFrame = v['max-frame'] !== undefined ? parseSize(v['max-frame'], '--max-frame') : DEFAULT_MAX_FRAME;
+  if (maxFrame < MIN_MAX_FRAME || maxFrame > MAX_MAX_FRAME) {
+    throw new UsageError(`--max-frame must be between ${MIN_MAX_FRAME} and ${MAX_MAX_FRAME} bytes`);
+  }
+  const level = v['log-level'] ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    options: {
+      host: v.host ?? '0.0.0.0',
+      port: v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000,
+      workers: v.workers !== undefined ? parseInteger(v.workers, '--workers', 1, MAX_WORKERS) : Math.min(MAX_WORKERS, availableParallelism()),
+      heartbeatIntervalMs: interval,
+      heartbeatTimeoutMs: timeout,
+      maxClients: v['max-clients'] !== undefined ? parseInteger(v['max-clients'], '--max-clients', 1, MAX_CAPACITY) : 10_000,
+      maxFrame,
+      logFile: v['log-file'] ?? 'logs/server.log',
+      logLevel: level as LogLevel,
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * A robust futex-style mutex on one Int32 of a SharedArrayBuffer.
+ *
+ * The lock word holds the owner's identity, not just "locked": it is
+ * (owner << 1) | waitersBit, with 0 meaning free (Drepper, "Futexes Are
+ * Tricky", mutex 3, with the owner folded into the word). Because taking the
+ * lock and recording who took it is one compareExchange, a thread that dies at
+ * any point leaves either a free lock or a lock that names it, and the
+ * supervisor can release it (as pthread robust mutexes do with EOWNERDEAD).
+ *
+ * Owner ids are threadId + 1 so that the main thread (threadId 0) is not 0.
+ */
+import { threadId } from 'node:worker_threads';
+
+const WAITERS = 1;
+/** Waiters re-check this often, so a release they were not notified of is still seen. */
+const WAIT_SLICE_MS = 50;
+
+export class LockTimeoutError extends Error {
+  readonly code = 'ERR_LOCK_TIMEOUT';
+  constructor(ms: number, ownerThreadId: number) {
+    super(`could not take the session table lock within ${ms}ms (held by thread ${ownerThreadId})`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+export function ownerIdFor(thread: number): number {
+  return (thread + 1) << 1;
+}
+
+export class SharedMutex {
+  private readonly me: number;
+
+  constructor(
+    private readonly words: Int32Array,
+    private readonly index: number,
+    thread: number = threadId,
+  ) {
+    this.me = ownerIdFor(thread);
+  }
+
+  /** Thread id of the holder, or -1 when free. */
+  holderThreadId(): number {
+    const w = Atomics.load(this.words, this.index);
+    return w === 0 ? -1 : (w >>> 1) - 1;
+  }
+
+  tryLock(): boolean {
+    return Atomics.compareExchange(this.words, this.index, 0, this.me) === 0;
+  }
+
+  /** Blocking acquire for worker threads. Never use on the main thread: it stops its event loop. */
+  lock(timeoutMs = 5_000): void {
+    let c = Atomics.compareExchange(this.words, this.index, 0, this.me);
+    if (c === 0) return;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (c !== 0) {
+        if ((c & WAITERS) === 0) {
+          const prev = Atomics.compareExchange(this.words, this.index, c, c | WAITERS);
+          if (prev !== c) {
+            c = prev;
+            continue;
+          }
+          c |= WAITERS;
+        }
+        if ((c >>> 1) === this.me >>> 1) throw new Error('SharedMutex is not recursive');
+        Atomics.wait(this.words, this.index, c, WAIT_SLICE_MS);
+        if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId());
+      }
+      // After contention, take it with the waiters bit set: someone else may still sleep on it.
+      c = Atomics.compareExchange(this.words, this.index, 0, this.me | WAITERS);
+      if (c === 0) return;
+    }
+  }
+
+  /** Non-blocking acquire for the main thread: sleeps with Atomics.waitAsync. */
+  async lockAsync(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let c = Atomics.compareExchange(this.words, this.index, 0, this.me);
+    while (c !== 0) {
+      if ((c & WAITERS) === 0) {
+        const prev = Atomics.compareExchange(this.words, this.index, c, c | WAITERS);
+        if (prev !== c) {
+          c = prev;
+          continue;
+        }
+        c |= WAITERS;
+      }
+      const res = Atomics.waitAsync(this.words, this.index, c, WAIT_SLICE_MS);
+      if (res.async) await res.value;
+      if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId());
+      c = Atomics.compareExchange(this.words, this.index, 0, this.me | WAITERS);
+    }
+  }
+
+  unlock(): void {
+    const prev = Atomics.exchange(this.words, this.index, 0);
+    if ((prev >>> 1) !== this.me >>> 1) {
+      // Put it back: unlocking someone else's lock would corrupt their critical section.
+      Atomics.compareExchange(this.words, this.index, 0, prev);
+      throw new Error(`SharedMutex.unlock by thread ${threadId}, but the holder is thread ${(prev >>> 1) - 1}`);
+    }
+    if (prev & WAITERS) Atomics.notify(this.words, this.index, 1);
+  }
+
+  withLock<T>(fn: () => T, timeoutMs?: number): T {
+    this.lock(timeoutMs);
+    try {
+      return fn();
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Robustness: if the lock is held by deadThread, release it and wake every
+   * waiter. Returns true when a repair happened. Called by the supervisor once
+   * it knows the thread is gone, so the holder cannot come back and unlock.
+   */
+  static releaseIfHeldBy(words: Int32Array, index: number, deadThread: number): boolean {
+    for (;;) {
+      const c = Atomics.load(words, index);
+      if (c === 0 || (c >>> 1) !== ownerIdFor(deadThread) >>> 1) return false;
+      if (Atomics.compareExchange(words, index, c, 0) === c) {
+        Atomics.notify(words, index);
+        return true;
+      }
+    }
+  }
+}
