@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { BroadcastChannel } from 'node:worker_threads';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { encodeMessage, errorMessage, type ServerMessage, type WhoEntry } from '../common/protocol.js';
 import { ClientConnection, type ConnectionHost, type ConnectionLimits, type WorkerTotals } from './connection.js';
 import { LoopStallMeter } from './heartbeat.js';
@@ -69,7 +69,8 @@ export class ChatWorker implements ConnectionHost {
   // ---- ConnectionHost -------------------------------------------------------
 
   wallNow(): number {
-    return Date.now();
+    // Sub-millisecond, so loopback RTTs are not all "0ms".
+    return performance.timeOrigin + performance.now();
   }
   awakeNow(): number {
     return this.stall.awake(Date.now());

@@ -1,0 +1,74 @@
+/** What the user typed, turned into an action. Pure: no I/O. */
+import type { ClientMessage } from '../common/protocol.js';
+import { parseDuration } from '../common/units.js';
+import { UsageError } from '../common/errors.js';
+
+export type InputAction =
+  | { kind: 'send'; msg: ClientMessage }
+  | { kind: 'quit'; reason: string }
+  | { kind: 'help' }
+  | { kind: 'sleep'; ms: number }
+  | { kind: 'local-error'; text: string }
+  | { kind: 'none' };
+
+export const CLIENT_HELP = `Commands:
+  <text>                 say <text> to everyone
+  /msg <nick> <text>     a direct message, only <nick> sees it
+  /me <action>           an action: "* you <action>"
+  /who                   who is online, with idle time and heartbeat RTT
+  /nick <new>            change your nick
+  /sleep <duration>      block the main thread (e.g. 20s): the listener thread
+                         keeps answering heartbeats, so you are not dropped
+  /quit [reason]         leave (end of input does the same)
+  /help                  this list
+A line starting with // is sent as text with one slash removed.`;
+
+const MAX_SLEEP_MS = 10 * 60_000;
+
+export function parseInput(line: string, maxTextBytes: number): InputAction {
+  const text = line.replace(/\r$/, '');
+  if (text.trim() === '') return { kind: 'none' };
+  if (text.startsWith('//')) return say(text.slice(1), false, maxTextBytes);
+  if (!text.startsWith('/')) return say(text, false, maxTextBytes);
+  const m = /^\/(\S+)\s*(.*)$/.exec(text)!;
+  const cmd = m[1]!.toLowerCase();
+  const rest = m[2]!;
+  switch (cmd) {
+    case 'msg': {
+      const dm = /^(\S+)\s+(.+)$/.exec(rest);
+      if (!dm) return { kind: 'local-error', text: 'usage: /msg <nick> <text>' };
+      const sized = checkSize(dm[2]!, maxTextBytes);
+      return sized ?? { kind: 'send', msg: { type: 'DIRECT', to: dm[1]!, text: dm[2]! } };
+    }
+    case 'me':
+      if (!rest.trim()) return { kind: 'local-error', text: 'usage: /me <action>' };
+      return say(rest, true, maxTextBytes);
+    case 'who':
+      return { kind: 'send', msg: { type: 'WHO' } };
+    case 'nick':
+      if (!/^\S+$/.test(rest)) return { kind: 'local-error', text: 'usage: /nick <new nick>' };
+      return { kind: 'send', msg: { type: 'NICK', nick: rest } };
+    case 'quit':
+    case 'exit':
+      return { kind: 'quit', reason: rest };
+    case 'help':
+      return { kind: 'help' };
+    case 'sleep':
+      try {
+        return { kind: 'sleep', ms: Math.min(MAX_SLEEP_MS, parseDuration(rest || '?', '/sleep')) };
+      } catch (err) {
+        return { kind: 'local-error', text: err instanceof UsageError ? err.message : 'usage: /sleep <duration>' };
+      }
+    default:
+      return { kind: 'local-error', text: `unknown command /${cmd}; try /help (start a line with // to send a leading slash)` };
+  }
+}
+
+function say(text: string, action: boolean, maxTextBytes: number): InputAction {
+  return checkSize(text, maxTextBytes) ?? { kind: 'send', msg: { type: 'CHAT', text, action } };
+}
+
+function checkSize(text: string, maxTextBytes: number): InputAction | null {
+  const n = Buffer.byteLength(text);
+  return n > maxTextBytes ? { kind: 'local-error', text: `message too long (${n} bytes, the server takes ${maxTextBytes})` } : null;
+}

@@ -1,0 +1,56 @@
+/** chat-client command-line options. */
+import { parseOptions } from '../common/cli.js';
+import { parseDuration, parseInteger } from '../common/units.js';
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  nick: string | undefined;
+  verbose: boolean;
+  connectTimeoutMs: number;
+}
+
+export const CLIENT_USAGE = `Usage: chat-client [options]
+
+Terminal client for chat-server. Type to chat; /help lists the commands.
+Lines can also come from a pipe: printf 'hi\\n/quit\\n' | chat-client --nick bot
+
+Options:
+  --host ADDR              server address (default 127.0.0.1)
+  --port N                 server TCP port (default 9000)
+  --nick NAME              your nick: 1-32 of A-Z a-z 0-9 _ - . [ ] { } | ^ \`
+                           (asked for when missing and stdin is a terminal)
+  --connect-timeout DUR    give up connecting after DUR (default 10s)
+  --verbose                also show heartbeats as they are answered
+  -h, --help               show this help
+  -v, --version            show the version
+
+Exit codes: 0 quit, 1 cannot connect, 2 bad usage, 3 connection lost or closed
+by the server, 4 refused by the server (nick taken or invalid, server full).`;
+
+const SPEC = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  nick: { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+export type ParsedClientArgs = { help: true } | { version: true } | { options: ClientOptions };
+
+export function parseClientArgs(args: string[]): ParsedClientArgs {
+  const { values: v } = parseOptions(args, SPEC);
+  if (v.help) return { help: true };
+  if (v.version) return { version: true };
+  return {
+    options: {
+      host: v.host ?? '127.0.0.1',
+      port: v.port !== undefined ? parseInteger(v.port, '--port', 1, 65535) : 9000,
+      nick: v.nick,
+      verbose: v.verbose ?? false,
+      connectTimeoutMs: v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * How the terminal client shows what the server sends: one line per event,
+ * in the formats scripts and tests read (README.md, "What the client prints").
+ * Every string from the network is neutralised again here: the server is
+ * trusted to do it, but a terminal must not depend on that.
+ */
+import type { ServerMessage } from '../common/protocol.js';
+import { neutralizeControls as safe } from '../common/text.js';
+import { formatDuration } from '../common/units.js';
+
+export interface RenderContext {
+  me: string;
+  verbose: boolean;
+}
+
+/** Lines to print for a message (possibly none). */
+export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): string[] {
+  switch (msg.type) {
+    case 'CHAT':
+      return [msg.action ? `* ${safe(msg.from)} ${safe(msg.text)}` : `<${safe(msg.from)}> ${safe(msg.text)}`];
+    case 'DIRECT':
+      return msg.from === ctx.me && msg.to !== ctx.me ? [`-> *${safe(msg.to)}* ${safe(msg.text)}`] : [`*${safe(msg.from)}* ${safe(msg.text)}`];
+    case 'BROADCAST':
+      return [`[server] ${safe(msg.text)}`];
+    case 'NOTICE': {
+      const nick = safe(msg.nick);
+      switch (msg.event) {
+        case 'joined':
+          return [`* ${nick} joined`];
+        case 'left':
+          return [`* ${nick} left`];
+        case 'timed_out':
+          return [`* ${nick} timed out`];
+        case 'kicked':
+          return [`* ${nick} was kicked (${safe(msg.reason ?? '') || 'no reason given'})`];
+        case 'nick':
+          return [`* ${nick} is now ${safe(msg.newNick ?? '?')}`];
+      }
+      return [];
+    }
+    case 'WHO_REPLY': {
+      const lines = [`* ${msg.total} user${msg.total === 1 ? '' : 's'} online:`];
+      for (const u of msg.users) {
+        const rtt = u.rttMs === null ? 'rtt -' : `rtt ${u.rttMs.toFixed(1)}ms`;
+        lines.push(`*   ${safe(u.nick)}${u.nick === ctx.me ? ' (you)' : ''}  idle ${formatDuration(u.idleMs)}, ${rtt}`);
+      }
+      if (msg.users.length < msg.total) lines.push(`*   ... and ${msg.total - msg.users.length} more`);
+      return lines;
+    }
+    case 'ERROR':
+      return [`! ${safe(msg.code)}: ${safe(msg.message)}`];
+    case 'HEARTBEAT':
+      return ctx.verbose ? [`. heartbeat #${msg.seq} from the server, answered`] : [];
+    case 'WELCOME':
+    case 'BYE':
+      return []; // handled by the listener's connection logic
+  }
+}
