@@ -1,0 +1,140 @@
+/**
+ * Real processes for end-to-end tests: chat-server and chat-client started
+ * from dist/, driven through stdin pipes, their output read line by line.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SERVER_JS = join(ROOT, 'dist/server/cli.js');
+export const CLIENT_JS = join(ROOT, 'dist/client/cli.js');
+
+export class LineProcess {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly lines: string[] = [];
+  readonly errLines: string[] = [];
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exitCode: number | null | undefined = undefined;
+
+  constructor(
+    readonly name: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ) {
+    this.proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
+    this.proc.stdin.on('error', () => undefined); // writing to a process that just exited
+    collect(this.proc.stdout, this.lines, () => this.wake());
+    collect(this.proc.stderr, this.errLines, () => this.wake());
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exitCode = code;
+        this.wake();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(line: string): void {
+    this.proc.stdin.write(line + '\n');
+  }
+
+  endInput(): void {
+    this.proc.stdin.end();
+  }
+
+  /** Resolves with the first line (stdout or stderr, from index `from`) matching re. */
+  async waitFor(re: RegExp | string, timeoutMs = 10_000, from = 0): Promise<string> {
+    const test = (l: string) => (typeof re === 'string' ? l.includes(re) : re.test(l));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.slice(from).find(test) ?? this.errLines.find(test);
+      if (hit !== undefined) return hit;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.exitCode !== undefined) {
+        throw new Error(
+          `${this.name}: no line matching ${String(re)} within ${timeoutMs}ms` +
+            `${this.exitCode !== undefined ? ` (exited with ${this.exitCode})` : ''}\n` +
+            `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.errLines.join('\n')}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Count of stdout lines matching re. */
+  count(re: RegExp): number {
+    return this.lines.filter((l) => re.test(l)).length;
+  }
+
+  async exit(timeoutMs = 10_000): Promise<number | null> {
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs));
+    const res = await Promise.race([this.exited, timer]);
+    if (res === 'timeout') throw new Error(`${this.name} did not exit within ${timeoutMs}ms\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.errLines.join('\n')}`);
+    return res.code;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.exitCode === undefined) this.proc.kill(signal);
+  }
+}
+
+function collect(stream: NodeJS.ReadableStream, into: string[], onLine: () => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    rest += chunk;
+    const parts = rest.split('\n');
+    rest = parts.pop()!;
+    if (parts.length) {
+      into.push(...parts);
+      onLine();
+    }
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+}
+
+export interface ServerHandle extends LineProcess {
+  port: number;
+  logFile: string;
+}
+
+/** Starts chat-server on 127.0.0.1 and an ephemeral port; resolves once it listens. */
+export async function startServer(args: string[] = []): Promise<ServerHandle> {
+  const logFile = join(tempDir('chat-log'), 'server.log');
+  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...args]) as ServerHandle;
+  const line = await server.waitFor(/^listening on tcp /, 15_000);
+  server.port = Number(/:(\d+) /.exec(line)![1]);
+  server.logFile = logFile;
+  return server;
+}
+
+/** Starts chat-client in pipe mode and waits for its welcome line. */
+export async function startClient(port: number, nick: string, extra: string[] = []): Promise<LineProcess> {
+  const client = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(port), '--nick', nick, ...extra]);
+  await client.waitFor(/^\* connected to /, 10_000);
+  return client;
+}
+
+export async function stopAll(...procs: Array<LineProcess | undefined>): Promise<void> {
+  for (const p of procs) p?.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p?.exited));
+}
