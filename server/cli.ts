@@ -37,7 +37,7 @@ try {
 supervisor.attachConsole(process.stdin);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    void supervisor.shutdown(`received ${signal}`);
+    void supervisor.shutdown('server shutting down', `received ${signal}`);
   });
 }
 // Signals and /shutdown both end here.

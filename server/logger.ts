@@ -20,7 +20,7 @@ export interface OpenLog {
  */
 export function openLog(file: string, level: LogLevel, base: Record<string, unknown>): OpenLog {
   mkdirSync(dirname(file), { recursive: true });
-  const dest = pino.destination({ dest: file, append: true, sync: false, mkdir: true, minLength: 4096 });
+  const dest = pino.destination({ dest: file, append: true, sync: false, mkdir: true, minLength: 0 });
   const logger = pino({ level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   return {
     logger,

@@ -1,4 +1,5 @@
 /** The operator's commands, parsed from one line of the server's stdin. */
+import { parseDuration } from '../common/units.js';
 
 export type OperatorCommand =
   | { cmd: 'broadcast'; text: string }
@@ -8,6 +9,7 @@ export type OperatorCommand =
   | { cmd: 'shutdown' }
   | { cmd: 'help' }
   | { cmd: 'kill-worker'; worker: number; holdLock: boolean }
+  | { cmd: 'stall-worker'; worker: number; ms: number }
   | { cmd: 'none' }
   | { cmd: 'invalid'; message: string };
 
@@ -18,6 +20,7 @@ export const OPERATOR_HELP = `Operator commands:
   /stats                        clients per worker, messages/s, bytes, event-loop lag
   /shutdown                     say goodbye to every client and stop (as SIGINT/SIGTERM)
   /kill-worker <n> [--hold-lock] crash worker n (fault injection: watch the repair and restart)
+  /stall-worker <n> <duration>  block worker n's event loop (fault injection: nobody is dropped for it)
   /help                         this list
 A line starting with // is broadcast with one slash removed.`;
 
@@ -45,6 +48,14 @@ export function parseOperatorLine(line: string): OperatorCommand {
       const n = Number(rest[0]);
       if (rest[0] === undefined || !Number.isInteger(n) || n < 0) return { cmd: 'invalid', message: 'usage: /kill-worker <n> [--hold-lock]' };
       return { cmd: 'kill-worker', worker: n, holdLock: rest.includes('--hold-lock') };
+    }
+    case '/stall-worker': {
+      const n = Number(rest[0]);
+      const ms = /^\d+(ms|s)$/.test(rest[1] ?? '') ? parseDuration(rest[1]!, '/stall-worker') : NaN;
+      if (!Number.isInteger(n) || n < 0 || !(ms > 0) || ms > 600_000) {
+        return { cmd: 'invalid', message: 'usage: /stall-worker <n> <duration up to 10m, e.g. 3s>' };
+      }
+      return { cmd: 'stall-worker', worker: n, ms };
     }
     default:
       return { cmd: 'invalid', message: `unknown command ${head} (try /help; start a broadcast with // to send a leading slash)` };

@@ -225,9 +225,9 @@ export class SessionTable {
     Atomics.store(this.i32, this.w32(slot, S_ADDR_LEN), addr.length);
     Atomics.store(this.i32, this.w32(slot, S_PORT), port);
     Atomics.store(this.i32, this.w32(slot, S_RTT_US), -1);
-    Atomics.store(this.i64, this.w64(slot, S64_CONNECTED_AT), BigInt(now));
-    Atomics.store(this.i64, this.w64(slot, S64_LAST_SEEN), BigInt(now));
-    Atomics.store(this.i64, this.w64(slot, S64_LAST_ACTIVE), BigInt(now));
+    Atomics.store(this.i64, this.w64(slot, S64_CONNECTED_AT), BigInt(Math.round(now)));
+    Atomics.store(this.i64, this.w64(slot, S64_LAST_SEEN), BigInt(Math.round(now)));
+    Atomics.store(this.i64, this.w64(slot, S64_LAST_ACTIVE), BigInt(Math.round(now)));
     for (const f of [S64_MSGS_IN, S64_BYTES_IN, S64_MSGS_OUT, S64_BYTES_OUT]) Atomics.store(this.i64, this.w64(slot, f), 0n);
     Atomics.store(this.i32, this.w32(slot, S_STATE), SlotState.ACTIVE);
     Atomics.add(this.i32, H_ACTIVE, 1);

@@ -248,8 +248,12 @@ export class Supervisor {
       case 'kill-worker':
         if (!this.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
         return;
+      case 'stall-worker':
+        if (!this.toWorker(c.worker, { k: 'stall', ms: c.ms })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
+        else this.print(`worker ${c.worker} stalled for ${formatDuration(c.ms)}`);
+        return;
       case 'shutdown':
-        await this.shutdown('server shutting down');
+        await this.shutdown('server shutting down', 'operator /shutdown');
         return;
     }
   }
@@ -304,11 +308,11 @@ export class Supervisor {
   }
 
   /** Bye to every client, workers drained and stopped, logs flushed. Idempotent. */
-  shutdown(reason: string): Promise<void> {
+  shutdown(reason: string, cause: string = reason): Promise<void> {
     if (this.shuttingDown) return this.shuttingDown;
     this.shuttingDown = (async () => {
-      this.print(`shutting down: ${reason}`);
-      this.log.logger.info({ reason }, 'shutting down');
+      this.print(`shutting down (${cause})`);
+      this.log.logger.info({ reason, cause }, 'shutting down');
       const exits = [...this.workers.values()].map(
         (slot) =>
           new Promise<void>((resolve) => {

@@ -18,7 +18,9 @@ export interface WorkerConfig {
 export type ToWorker =
   | { k: 'shutdown'; reason: string }
   /** Fault injection for demonstrations and tests (operator command /kill-worker). */
-  | { k: 'crash'; holdLock: boolean };
+  | { k: 'crash'; holdLock: boolean }
+  /** Fault injection (/stall-worker): block the worker's event loop, as a long GC or a CPU hog would. */
+  | { k: 'stall'; ms: number };
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =

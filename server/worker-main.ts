@@ -28,6 +28,10 @@ port.on('message', (msg: ToWorker) => {
         port.close();
       });
       return;
+    case 'stall':
+      logger.warn({ ms: msg.ms }, 'stalling the event loop on operator request');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms);
+      return;
     case 'crash':
       logger.warn({ holdLock: msg.holdLock }, 'crashing on operator request');
       flush();
