@@ -57,6 +57,7 @@ const listenerConfig: ListenerConfig = {
   verbose: options.verbose,
   control: controlBuffer,
   connectTimeoutMs: options.connectTimeoutMs,
+  serverTimeoutMs: options.serverTimeoutMs,
 };
 const listener = new Worker(new URL('./listener.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);

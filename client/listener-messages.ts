@@ -9,6 +9,7 @@ export interface ListenerConfig {
   /** Int32 control words shared with the main thread (see Control). */
   control: SharedArrayBuffer;
   connectTimeoutMs: number;
+  serverTimeoutMs: number | undefined;
 }
 
 /** Indexes into the shared control Int32Array. */

@@ -28,7 +28,7 @@ const post = (msg: FromListener) => port.postMessage(msg);
 
 let nick = config.nick;
 let phase: 'connecting' | 'hello' | 'active' | 'quitting' | 'done' = 'connecting';
-let silenceLimitMs = DEFAULT_SILENCE_MS;
+let silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
 let lastHeard = Date.now();
 let quitTimer: NodeJS.Timeout | null = null;
 
@@ -85,7 +85,7 @@ const watchdog = setInterval(() => {
   if (phase !== 'active') return;
   const silent = Date.now() - lastHeard;
   if (silent > silenceLimitMs) {
-    finish(ExitCode.CONNECTION_LOST, `connection lost: nothing from the server for ${formatDuration(silent)} (heartbeat timeout ${formatDuration(silenceLimitMs)})`);
+    finish(ExitCode.CONNECTION_LOST, `connection lost: nothing from the server for ${formatDuration(silent)} (limit ${formatDuration(silenceLimitMs)})`);
   }
 }, 250);
 
@@ -104,7 +104,7 @@ function handle(msg: ServerMessage): void {
       socket.setTimeout(0);
       nick = msg.nick;
       maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
-      silenceLimitMs = msg.heartbeatTimeoutMs;
+      silenceLimitMs = config.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
       print(
         `* connected to ${config.host}:${config.port} as ${safe(msg.nick)} (${msg.users} online; ` +
           `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`,

@@ -8,6 +8,8 @@ export interface ClientOptions {
   nick: string | undefined;
   verbose: boolean;
   connectTimeoutMs: number;
+  /** Silence from the server after which it is presumed gone; undefined = the server's heartbeat timeout. */
+  serverTimeoutMs: number | undefined;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -21,6 +23,8 @@ Options:
   --nick NAME              your nick: 1-32 of A-Z a-z 0-9 _ - . [ ] { } | ^ \`
                            (asked for when missing and stdin is a terminal)
   --connect-timeout DUR    give up connecting after DUR (default 10s)
+  --server-timeout DUR     presume the server gone after DUR without a frame
+                           (default: the heartbeat timeout the server announces)
   --verbose                also show heartbeats as they are answered
   -h, --help               show this help
   -v, --version            show the version
@@ -33,6 +37,7 @@ const SPEC = {
   port: { type: 'string' },
   nick: { type: 'string' },
   'connect-timeout': { type: 'string' },
+  'server-timeout': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -51,6 +56,7 @@ export function parseClientArgs(args: string[]): ParsedClientArgs {
       nick: v.nick,
       verbose: v.verbose ?? false,
       connectTimeoutMs: v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
+      serverTimeoutMs: v['server-timeout'] !== undefined ? parseDuration(v['server-timeout'], '--server-timeout') : undefined,
     },
   };
 }
