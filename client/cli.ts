@@ -135,6 +135,12 @@ function pipeLoop(): void {
 
 async function terminalLoop(): Promise<void> {
   readlineSync.setDefaultOptions({ prompt: '' });
+  // By default readline-sync read()s /dev/tty on this thread, and nothing can interrupt that read
+  // (libuv installs signal handlers with SA_RESTART). Its external-reader mode waits in
+  // execFileSync on a child shell instead, which the listener can end when the connection dies,
+  // so the client can exit with its own status and message. The hook is readline-sync's own
+  // switch for that mode; the version is pinned in package.json because of it.
+  (readlineSync as unknown as { _DBG_set_useExt(on: boolean): void })._DBG_set_useExt(true);
   while (!quitting) {
     Atomics.store(control, Control.BLOCKED_IN_READ, 1);
     let line: string;

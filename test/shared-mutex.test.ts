@@ -42,16 +42,16 @@ describe('SharedMutex across worker threads', () => {
   });
 
   it('gives each nick to exactly one of several workers racing for it', async () => {
-    const table = SessionTable.create(1000);
-    const nicks = Array.from({ length: 300 }, (_, i) => `nick${i}`);
+    const table = SessionTable.create(2000);
+    const nicks = Array.from({ length: 2000 }, (_, i) => `nick${i}`);
     const g = gate();
     const runs = Array.from({ length: 4 }, (_, id) => run({ buffer: table.buffer, scenario: 'claim', id, nicks, startSab: g.startSab }));
     g.open();
     const results = (await Promise.all(runs.map((r) => r.message))) as Array<{ won: string[] }>;
     const all = results.flatMap((r) => r.won).sort();
     expect(all).toEqual([...nicks].sort());
-    expect(table.activeCount()).toBe(300);
-    expect(new Set(table.snapshot().map((s) => s.nick.toLowerCase())).size).toBe(300);
+    expect(table.activeCount()).toBe(2000);
+    expect(new Set(table.snapshot().map((s) => s.nick.toLowerCase())).size).toBe(2000);
     // Every worker got some: the race was real, not serialised by start-up order.
     expect(results.filter((r) => r.won.length > 0).length).toBeGreaterThan(1);
     await Promise.all(runs.map((r) => r.exit));
