@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import readlineSync from 'readline-sync';
 import { ExitCode, ProtocolError, UsageError } from '../common/errors.js';
-import { exitUsage, packageVersion, requireNode } from '../common/cli.js';
+import { exitUsage, startProgram } from '../common/cli.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { validateNick } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
@@ -16,24 +16,8 @@ import { CLIENT_HELP, parseInput, type InputAction } from './input.js';
 import { CLIENT_USAGE, parseClientArgs } from './options.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
 
-requireNode([22, 12], 'chat-client');
+const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 
-let parsed;
-try {
-  parsed = parseClientArgs(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) exitUsage('chat-client', err);
-  throw err;
-}
-if ('help' in parsed) {
-  writeLineSync(1, CLIENT_USAGE);
-  process.exit(ExitCode.OK);
-}
-if ('version' in parsed) {
-  writeLineSync(1, `chat-client ${packageVersion()}`);
-  process.exit(ExitCode.OK);
-}
-const options = parsed.options;
 const interactive = process.stdin.isTTY === true;
 
 let nickInput = options.nick;

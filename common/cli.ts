@@ -44,3 +44,32 @@ export function exitUsage(program: string, err: UsageError): never {
   writeLineSync(2, `Try '${program} --help' for more information.`);
   process.exit(ExitCode.USAGE);
 }
+
+/**
+ * The common start of both programs: Node version check, then parse; --help,
+ * --version and usage errors end the process here. Returns the parsed options.
+ */
+export function startProgram<O>(
+  program: string,
+  usage: string,
+  parse: (args: string[]) => { help: true } | { version: true } | { options: O },
+  args: string[] = process.argv.slice(2),
+): O {
+  requireNode([22, 12], program);
+  let parsed;
+  try {
+    parsed = parse(args);
+  } catch (err) {
+    if (err instanceof UsageError) exitUsage(program, err);
+    throw err;
+  }
+  if ('help' in parsed) {
+    writeLineSync(1, usage);
+    process.exit(ExitCode.OK);
+  }
+  if ('version' in parsed) {
+    writeLineSync(1, `${program} ${packageVersion()}`);
+    process.exit(ExitCode.OK);
+  }
+  return parsed.options;
+}

@@ -39,7 +39,7 @@ export class ChatWorker implements ConnectionHost {
   private closing = false;
 
   constructor(
-    private readonly config: WorkerConfig,
+    config: WorkerConfig,
     readonly log: Logger,
     private readonly notify: (text: string) => void,
   ) {

@@ -1,30 +1,14 @@
 #!/usr/bin/env node
 /** chat-server: command-line entry point. */
-import { ExitCode, UsageError } from '../common/errors.js';
-import { exitUsage, packageVersion, requireNode } from '../common/cli.js';
+import { ExitCode } from '../common/errors.js';
+import { packageVersion, startProgram } from '../common/cli.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { SERVER_USAGE, parseServerArgs } from './options.js';
 import { StartupError, Supervisor } from './supervisor.js';
 
-requireNode([22, 12], 'chat-server');
+const options = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
 
-let parsed;
-try {
-  parsed = parseServerArgs(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) exitUsage('chat-server', err);
-  throw err;
-}
-if ('help' in parsed) {
-  writeLineSync(1, SERVER_USAGE);
-  process.exit(ExitCode.OK);
-}
-if ('version' in parsed) {
-  writeLineSync(1, `chat-server ${packageVersion()}`);
-  process.exit(ExitCode.OK);
-}
-
-const supervisor = new Supervisor(parsed.options, packageVersion());
+const supervisor = new Supervisor(options, packageVersion());
 try {
   await supervisor.start();
 } catch (err) {
