@@ -1,0 +1,121 @@
+/**
+ * LFTP datagram: a 24-byte header and a payload (docs/LFTP.md, "Header").
+ *
+ *  0      version (u8) = 1
+ *  1      flags (u8): SYN 0x01, ACK 0x02, FIN 0x04, DAT 0x08, END 0x10, ERR 0x20, POST 0x40
+ *  2      payload length (u16)
+ *  4      connection id (u32)
+ *  8      sequence number (u32, in packets)
+ *  12     acknowledgement number (u32): next sequence number expected
+ *  16     receive window (u32, packets beyond the acknowledgement number)
+ *  20     checksum (u32): CRC-32 of the whole datagram with this field zero
+ *  24     payload
+ * All big-endian.
+ */
+import { crc32 } from 'node:zlib';
+
+export const LFTP_VERSION = 1;
+export const HEADER_BYTES = 24;
+/** Payload that keeps a datagram within a 1500-byte Ethernet MTU: 1500 − 20 (IPv4) − 8 (UDP) − 24. */
+export const DEFAULT_MSS = 1448;
+export const MIN_MSS = 64;
+/** UDP payload limit (65,507 over IPv4) less our header. */
+export const MAX_MSS = 65_507 - HEADER_BYTES;
+
+export const Flag = {
+  SYN: 0x01,
+  ACK: 0x02,
+  FIN: 0x04,
+  DAT: 0x08,
+  END: 0x10,
+  ERR: 0x20,
+  POST: 0x40,
+} as const;
+
+export interface Packet {
+  flags: number;
+  conn: number;
+  seq: number;
+  ack: number;
+  window: number;
+  payload: Buffer;
+}
+
+export type DecodeFailure = 'short' | 'checksum' | 'version' | 'length';
+
+export function encodePacket(p: Packet): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + p.payload.length);
+  buf.writeUInt8(LFTP_VERSION, 0);
+  buf.writeUInt8(p.flags, 1);
+  buf.writeUInt16BE(p.payload.length, 2);
+  buf.writeUInt32BE(p.conn >>> 0, 4);
+  buf.writeUInt32BE(p.seq >>> 0, 8);
+  buf.writeUInt32BE(p.ack >>> 0, 12);
+  buf.writeUInt32BE(Math.max(0, Math.min(0xffffffff, p.window)) >>> 0, 16);
+  buf.writeUInt32BE(0, 20);
+  p.payload.copy(buf, HEADER_BYTES);
+  buf.writeUInt32BE(crc32(buf), 20);
+  return buf;
+}
+
+/** Parses and verifies a datagram; a corrupted one is reported, never returned. */
+export function decodePacket(buf: Buffer): Packet | DecodeFailure {
+  if (buf.length < HEADER_BYTES) return 'short';
+  if (checksumOf(buf) !== buf.readUInt32BE(20)) return 'checksum';
+  if (buf.readUInt8(0) !== LFTP_VERSION) return 'version';
+  const len = buf.readUInt16BE(2);
+  if (len !== buf.length - HEADER_BYTES) return 'length';
+  return {
+    flags: buf.readUInt8(1),
+    conn: buf.readUInt32BE(4),
+    seq: buf.readUInt32BE(8),
+    ack: buf.readUInt32BE(12),
+    window: buf.readUInt32BE(16),
+    payload: buf.subarray(HEADER_BYTES),
+  };
+}
+
+const ZERO4 = Buffer.alloc(4);
+
+/** CRC-32 of the datagram as if its checksum field were zero, without copying it. */
+function checksumOf(buf: Buffer): number {
+  let c = crc32(buf.subarray(0, 20));
+  c = crc32(ZERO4, c);
+  return crc32(buf.subarray(HEADER_BYTES), c);
+}
+
+/** Version of a datagram that passed its checksum, so a wrong-version peer can be told so. */
+export function peekConn(buf: Buffer): number | null {
+  return buf.length >= HEADER_BYTES ? buf.readUInt32BE(4) : null;
+}
+
+export function flagNames(flags: number): string {
+  const names: string[] = [];
+  for (const [name, bit] of Object.entries(Flag)) if (flags & bit) names.push(name);
+  return names.join('|') || '-';
+}
+
+/** Sequence arithmetic modulo 2^32 (RFC 1982 style): a − b as a signed 32-bit distance. */
+export function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+export function seqAdd(a: number, n: number): number {
+  return (a + n) >>> 0;
+}
+
+/** SACK blocks: [start, end) pairs of u32, most recent first (RFC 2018). */
+export function encodeSack(blocks: Array<[number, number]>): Buffer {
+  const buf = Buffer.allocUnsafe(blocks.length * 8);
+  blocks.forEach(([s, e], i) => {
+    buf.writeUInt32BE(s >>> 0, i * 8);
+    buf.writeUInt32BE(e >>> 0, i * 8 + 4);
+  });
+  return buf;
+}
+
+export function decodeSack(payload: Buffer): Array<[number, number]> | null {
+  if (payload.length % 8 !== 0) return null;
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < payload.length; i += 8) out.push([payload.readUInt32BE(i), payload.readUInt32BE(i + 4)]);
+  return out;
+}

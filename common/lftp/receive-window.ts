@@ -1,0 +1,81 @@
+/**
+ * The receiving half of the data phase: keeps out-of-order packets (at most
+ * `capacity`, which is what it advertises), hands data to the sink strictly in
+ * order, and describes what it holds as a cumulative index plus SACK ranges.
+ */
+
+/** Where received data goes. The backlog counts packets handed over but not yet written. */
+export interface DataSink {
+  push(index: number, data: Buffer): void;
+  readonly backlogPackets: number;
+}
+
+export const MAX_SACK_BLOCKS = 16;
+
+export class ReceiveWindow {
+  /** Next index expected in order. */
+  next = 0;
+  private readonly held = new Map<number, Buffer>();
+  private lastArrived = -1;
+  duplicates = 0;
+  received = 0;
+
+  constructor(
+    readonly total: number,
+    readonly capacity: number,
+    private readonly sink: DataSink,
+  ) {}
+
+  get complete(): boolean {
+    return this.next >= this.total;
+  }
+
+  /** Packets the sender may have in flight beyond `next`. */
+  window(): number {
+    return Math.max(0, this.capacity - this.held.size - this.sink.backlogPackets);
+  }
+
+  /** Returns what the packet was: new data, a duplicate, or beyond what we can hold. */
+  onData(index: number, data: Buffer): 'new' | 'duplicate' | 'outside' {
+    if (index < this.next || this.held.has(index)) {
+      this.duplicates++;
+      return 'duplicate';
+    }
+    if (index >= this.total || index >= this.next + Math.max(this.capacity - this.sink.backlogPackets, 1)) return 'outside';
+    this.received++;
+    this.lastArrived = index;
+    if (index === this.next) {
+      this.sink.push(index, data);
+      this.next++;
+      for (let d = this.held.get(this.next); d !== undefined; d = this.held.get(this.next)) {
+        this.held.delete(this.next);
+        this.sink.push(this.next, d);
+        this.next++;
+      }
+    } else {
+      this.held.set(index, data);
+    }
+    return 'new';
+  }
+
+  /** SACK ranges [start, end) of held packets, the one holding the latest arrival first (RFC 2018). */
+  sackRanges(): Array<[number, number]> {
+    if (this.held.size === 0) return [];
+    const keys = [...this.held.keys()].sort((a, b) => a - b);
+    const ranges: Array<[number, number]> = [];
+    let start = keys[0]!;
+    let prev = start;
+    for (let k = 1; k < keys.length; k++) {
+      const v = keys[k]!;
+      if (v !== prev + 1) {
+        ranges.push([start, prev + 1]);
+        start = v;
+      }
+      prev = v;
+    }
+    ranges.push([start, prev + 1]);
+    const latest = ranges.findIndex(([s, e]) => this.lastArrived >= s && this.lastArrived < e);
+    if (latest > 0) ranges.unshift(...ranges.splice(latest, 1));
+    return ranges.slice(0, MAX_SACK_BLOCKS);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Retransmission timeout per RFC 6298: SRTT and RTTVAR with gains 1/8 and 1/4,
+ * RTO = SRTT + max(G, 4·RTTVAR), clamped to [minRto, maxRto], doubled on each
+ * expiry (backoff) and reset by the next valid sample. Karn's rule (no samples
+ * from retransmitted packets) is the caller's: it only feeds clean samples.
+ */
+export interface RtoBounds {
+  initialMs: number;
+  minMs: number;
+  maxMs: number;
+  /** Clock granularity G. */
+  granularityMs: number;
+}
+
+export const DEFAULT_RTO: RtoBounds = { initialMs: 1000, minMs: 200, maxMs: 60_000, granularityMs: 1 };
+
+export class RttEstimator {
+  srtt: number | null = null;
+  rttvar = 0;
+  latest = 0;
+  minRtt = Infinity;
+  private backoff = 1;
+
+  constructor(private readonly bounds: RtoBounds = DEFAULT_RTO) {}
+
+  sample(rttMs: number): void {
+    if (!(rttMs >= 0)) return;
+    this.latest = rttMs;
+    if (rttMs < this.minRtt) this.minRtt = rttMs;
+    if (this.srtt === null) {
+      this.srtt = rttMs;
+      this.rttvar = rttMs / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rttMs);
+      this.srtt = 0.875 * this.srtt + 0.125 * rttMs;
+    }
+    this.backoff = 1;
+  }
+
+  /** The timeout in force, including backoff. */
+  get rto(): number {
+    const base = this.srtt === null ? this.bounds.initialMs : this.srtt + Math.max(this.bounds.granularityMs, 4 * this.rttvar);
+    return Math.min(this.bounds.maxMs, Math.max(this.bounds.minMs, base) * this.backoff);
+  }
+
+  /** RFC 6298 5.5: double the RTO after it expires. */
+  expired(): void {
+    if (this.rto < this.bounds.maxMs) this.backoff *= 2;
+  }
+
+  get backoffFactor(): number {
+    return this.backoff;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The sending half of the data phase, as pure state: which packet to send
+ * next, what the peer's ACKs and SACK blocks acknowledge, which packets are
+ * lost, when the retransmission timer fires. Packets are numbered by index
+ * (0 = first data packet); the connection maps indexes to sequence numbers.
+ *
+ * Loss detection follows RFC 9002 (section 6.1): every transmission gets a
+ * number that only grows (a retransmission gets a new one), and a packet is
+ * lost when a transmission at least 3 numbers later was acknowledged (packet
+ * threshold), or when a later one was acknowledged and it has been out for
+ * 9/8 of the RTT (time threshold). This is "3 duplicate ACKs" made exact by SACK.
+ */
+import { RenoCongestion } from './congestion.js';
+import { RttEstimator } from './rtt.js';
+
+export const PACKET_THRESHOLD = 3;
+export const TIME_THRESHOLD = 9 / 8;
+
+/** Where the data comes from; chunk() may not have it yet (read-ahead is asynchronous). */
+export interface DataSource {
+  readonly totalPackets: number;
+  chunk(index: number): Buffer | null;
+  /** Packets below index are acknowledged and need not be kept. */
+  release(below: number): void;
+}
+
+interface Slot {
+  sentAt: number;
+  tx: number;
+  retransmitted: boolean;
+  acked: boolean;
+  lost: boolean;
+}
+
+export interface AckResult {
+  newlyAcked: number;
+  lost: number[];
+  /** The cwnd was cut for these losses (once per round trip). */
+  reduced: boolean;
+  rttSample: number | null;
+}
+
+export class SendWindow {
+  /** First index not yet acknowledged cumulatively. */
+  una = 0;
+  /** Next index never sent. */
+  nxt = 0;
+  /** Peer's advertised window, in packets beyond una. */
+  rwnd: number;
+  inflight = 0;
+  retransmissions = 0;
+  private readonly slots = new Map<number, Slot>();
+  private readonly lostQueue: number[] = [];
+  private txCounter = 0;
+  private largestAckedTx = -1;
+  private rtoArmedAt: number | null = null;
+
+  constructor(
+    readonly source: DataSource,
+    readonly rtt: RttEstimator,
+    readonly cc: RenoCongestion,
+    initialRwnd: number,
+  ) {
+    this.rwnd = initialRwnd;
+  }
+
+  get total(): number {
+    return this.source.totalPackets;
+  }
+  get done(): boolean {
+    return this.una >= this.total;
+  }
+
+  /** Next index to put on the wire (lost ones first), or null when the windows or the source say wait. */
+  next(): { index: number; retransmit: boolean } | null {
+    while (this.lostQueue.length > 0) {
+      const i = this.lostQueue[0]!;
+      const s = this.slots.get(i);
+      if (!s || s.acked || !s.lost) {
+        this.lostQueue.shift();
+        continue;
+      }
+      if (this.inflight >= this.allowed()) return null;
+      return { index: i, retransmit: true };
+    }
+    if (this.nxt >= this.total) return null;
+    if (this.inflight >= this.allowed()) return null;
+    // Flow control: never beyond what the receiver can hold. With a zero window and nothing in
+    // flight one packet goes anyway, as TCP's persist probe: its answer carries the new window,
+    // and its retransmission timer (with backoff) is the persist timer.
+    if (this.nxt - this.una >= Math.max(this.rwnd, this.inflight === 0 ? 1 : 0)) return null;
+    if (this.source.chunk(this.nxt) === null) return null;
+    return { index: this.nxt, retransmit: false };
+  }
+
+  /** The congestion window and the receive window, whichever is smaller. */
+  allowed(): number {
+    return Math.max(1, Math.min(Math.floor(this.cc.cwnd), Math.max(this.rwnd, 0) === 0 ? 0 : this.rwnd));
+  }
+
+  markSent(index: number, now: number): void {
+    const tx = ++this.txCounter;
+    const s = this.slots.get(index);
+    if (s) {
+      s.sentAt = now;
+      s.tx = tx;
+      s.retransmitted = true;
+      s.lost = false;
+      if (this.lostQueue[0] === index) this.lostQueue.shift();
+      this.retransmissions++;
+    } else {
+      this.slots.set(index, { sentAt: now, tx, retransmitted: false, acked: false, lost: false });
+      if (index >= this.nxt) this.nxt = index + 1;
+    }
+    this.inflight++;
+    if (this.rtoArmedAt === null) this.rtoArmedAt = now;
+  }
+
+  /**
+   * Applies an acknowledgement: cumulative index `ackIndex` (everything below is
+   * received), SACK ranges of indexes [start, end), and the advertised window.
+   */
+  onAck(ackIndex: number, sack: Array<[number, number]>, window: number, now: number): AckResult {
+    this.rwnd = window;
+    let newly = 0;
+    let bestSample: { tx: number; sentAt: number } | null = null;
+    let largestTx = this.largestAckedTx;
+    const ackOne = (i: number) => {
+      const s = this.slots.get(i);
+      if (!s || s.acked) return;
+      s.acked = true;
+      newly++;
+      if (!s.lost) this.inflight--;
+      if (s.tx > largestTx) largestTx = s.tx;
+      if (!s.retransmitted && (!bestSample || s.tx > bestSample.tx)) bestSample = { tx: s.tx, sentAt: s.sentAt };
+    };
+    const cum = Math.min(ackIndex, this.nxt);
+    const advanced = cum > this.una;
+    for (let i = this.una; i < cum; i++) {
+      ackOne(i);
+      this.slots.delete(i);
+    }
+    if (advanced) {
+      this.una = cum;
+      this.source.release(this.una);
+    }
+    for (const [start, end] of sack) {
+      for (let i = Math.max(start, this.una); i < Math.min(end, this.nxt); i++) ackOne(i);
+    }
+    this.largestAckedTx = largestTx;
+    let rttSample: number | null = null;
+    if (bestSample !== null) {
+      rttSample = now - (bestSample as { sentAt: number }).sentAt;
+      this.rtt.sample(rttSample);
+    }
+    if (newly > 0) this.cc.onAcked(newly, this.largestAckedTx);
+    const lost = this.detectLosses(now);
+    let reduced = false;
+    for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
+    // RFC 6298 5.3: restart the timer when new data is acknowledged; stop it when nothing is outstanding.
+    if (advanced || newly > 0) this.rtoArmedAt = this.inflight > 0 ? now : null;
+    if (this.inflight === 0 && this.lostQueue.length === 0) this.rtoArmedAt = null;
+    return { newlyAcked: newly, lost, reduced, rttSample };
+  }
+
+  private detectLosses(now: number): number[] {
+    if (this.largestAckedTx < 0) return [];
+    const srtt = this.rtt.srtt ?? this.rtt.rto;
+    const delay = TIME_THRESHOLD * Math.max(srtt, this.rtt.latest);
+    const lost: number[] = [];
+    for (let i = this.una; i < this.nxt; i++) {
+      const s = this.slots.get(i);
+      if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
+      if (s.tx + PACKET_THRESHOLD <= this.largestAckedTx || now - s.sentAt >= delay) {
+        s.lost = true;
+        this.inflight--;
+        lost.push(i);
+        this.lostQueue.push(i);
+      }
+    }
+    if (lost.length) this.lostQueue.sort((a, b) => a - b);
+    return lost;
+  }
+
+  /** Time-threshold losses need a clock too: the earliest moment one could be declared. */
+  lossDeadline(): number | null {
+    if (this.largestAckedTx < 0) return null;
+    const delay = TIME_THRESHOLD * Math.max(this.rtt.srtt ?? this.rtt.rto, this.rtt.latest);
+    let earliest: number | null = null;
+    for (let i = this.una; i < this.nxt; i++) {
+      const s = this.slots.get(i);
+      if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
+      if (earliest === null || s.sentAt + delay < earliest) earliest = s.sentAt + delay;
+    }
+    return earliest;
+  }
+
+  /** Runs the time threshold without an ACK (from the connection's timer). */
+  checkLossTimer(now: number): { lost: number[]; reduced: boolean } {
+    const lost = this.detectLosses(now);
+    let reduced = false;
+    for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
+    return { lost, reduced };
+  }
+
+  rtoDeadline(): number | null {
+    return this.rtoArmedAt === null ? null : this.rtoArmedAt + this.rtt.rto;
+  }
+
+  /** RFC 6298 5.4-5.6: back off, collapse cwnd, and resend everything not acknowledged. */
+  onRtoExpired(now: number): number[] {
+    this.rtt.expired();
+    this.cc.onTimeout(this.inflight, this.txCounter);
+    const resend: number[] = [];
+    for (let i = this.una; i < this.nxt; i++) {
+      const s = this.slots.get(i);
+      if (!s || s.acked || s.lost) continue;
+      s.lost = true;
+      resend.push(i);
+      this.lostQueue.push(i);
+    }
+    this.inflight = 0;
+    this.lostQueue.sort((a, b) => a - b);
+    this.rtoArmedAt = now;
+    return resend;
+  }
+}
