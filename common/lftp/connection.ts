@@ -112,7 +112,17 @@ interface ControlRetry {
 }
 
 const QUEUE_POLL_MS = 1000;
-const TIME_WAIT_MS = 1000;
+/** Control packets (SYN, SYN-ACK, END, FIN) are retried at most this far apart. */
+const CONTROL_MAX_INTERVAL_MS = 2000;
+/**
+ * A side that has sent nothing for this long sends a bare ACK. Liveness is then
+ * independent of retransmission backoff: under heavy loss the peer still hears
+ * from us every second or so, and a receiver's keepalive also re-advertises its
+ * window (so a lost window update cannot stall the sender).
+ */
+export const KEEPALIVE_MS = 1000;
+const KEEPALIVE_STATES: ReadonlySet<ConnState> = new Set(['ESTABLISHED', 'END_WAIT', 'VERIFYING', 'CLOSE_WAIT', 'FIN_WAIT_2']);
+const TIME_WAIT_MAX_MS = 2000;
 
 export function endPayload(size: number, sha256: Buffer): Buffer {
   const b = Buffer.alloc(40);
@@ -138,6 +148,9 @@ export class LftpConnection {
   private finSeq = 0;
   private endSeq = 0;
   private lastAdvertised = 0;
+  private lastSent = 0;
+  /** The latest time seen by any input; packets are stamped with it. */
+  private clock = 0;
   private startedAt: number;
   private result: { size: number; sha256: string } | null = null;
   failure: { code: Code; message: string } | null = null;
@@ -186,6 +199,7 @@ export class LftpConnection {
 
   /** Client: send the SYN. */
   open(now: number): void {
+    this.clock = now;
     const r = this.opts.request;
     const body: Record<string, unknown> = { name: r.name, mss: r.mss };
     if (r.op === 'post') body['size'] = r.size;
@@ -197,6 +211,7 @@ export class LftpConnection {
 
   /** Server: the request was accepted; answer the SYN (seq = client ISN) with SYN-ACK. */
   accept(now: number, clientIsn: number, size: number, mss: number): void {
+    this.clock = now;
     this.peerIsn = clientIsn;
     this.ackNum = seqAdd(clientIsn, 1);
     this.size = size;
@@ -212,8 +227,9 @@ export class LftpConnection {
     );
   }
 
-  /** Server: tell a client waiting for a transfer slot where it stands. */
-  queued(position: number, clientIsn: number): void {
+  /** Server: tell a client waiting for a transfer slot where it stands (its SYN polls count as life). */
+  queued(position: number, clientIsn: number, now?: number): void {
+    if (now !== undefined) this.lastHeard = now;
     this.peerIsn = clientIsn;
     this.emitPacket({ flags: Flag.ACK, seq: this.opts.isn, ack: seqAdd(clientIsn, 1), payload: Buffer.from(JSON.stringify({ queued: position })) });
   }
@@ -221,6 +237,7 @@ export class LftpConnection {
   // ---- input -----------------------------------------------------------------
 
   onPacket(p: Packet, now: number): void {
+    this.clock = now;
     if (this.finished && this.state !== 'CLOSED') return;
     this.hooks.trace?.('in', p);
     this.lastHeard = now;
@@ -276,6 +293,7 @@ export class LftpConnection {
       this.size = this.op === 'post' ? this.opts.request.size! : info.size;
       if (!this.isDataSender) this.opts.sink!.setExpectedSize(this.size, this.mss);
       this.emitPacket(this.bare(Flag.ACK));
+      this.hooks.event({ type: 'info', text: `SYN-ACK received (seq=${p.seq}, ack=${p.ack}); ACK sent (seq=${seqAdd(this.opts.isn, 1)}, ack=${this.ackNum})` });
       this.establish(now);
       return;
     }
@@ -314,6 +332,12 @@ export class LftpConnection {
   }
 
   private inData(p: Packet, now: number): void {
+    // A SYN-ACK again: our handshake ACK was lost, and the server waits for it.
+    if (this.opts.side === 'client' && p.flags & Flag.SYN && p.flags & Flag.ACK) {
+      this.hooks.event({ type: 'retransmit', text: 'SYN-ACK again: our ACK was lost; ACK resent' });
+      this.emitPacket({ flags: Flag.ACK, seq: seqAdd(this.opts.isn, 1), ack: seqAdd(this.peerIsn, 1), payload: Buffer.alloc(0) });
+      return;
+    }
     // Any side may see the peer's FIN once data is done.
     if (p.flags & Flag.FIN) {
       this.onPeerFin(p, now);
@@ -376,7 +400,7 @@ export class LftpConnection {
       } else if (this.state === 'LAST_ACK' && p.ack === seqAdd(this.finSeq, 1)) {
         this.ctl = null;
         this.transition('CLOSED', 'our FIN acknowledged: closed');
-        this.hooks.event({ type: 'closed', text: 'closed' });
+        this.hooks.event({ type: 'closed', text: '' });
       }
       return;
     }
@@ -393,7 +417,7 @@ export class LftpConnection {
       if (this.state === 'FIN_WAIT_1') this.transition('FIN_WAIT_2', 'our FIN acknowledged; waiting for the server FIN');
       else {
         this.transition('CLOSED', 'our FIN acknowledged: closed');
-        this.hooks.event({ type: 'closed', text: 'closed' });
+        this.hooks.event({ type: 'closed', text: '' });
       }
       return;
     }
@@ -401,12 +425,11 @@ export class LftpConnection {
     const ackIndex = Math.max(0, seqDiff(p.ack, first));
     const sackSeq = decodeSack(p.payload) ?? [];
     const sack = sackSeq.map(([a, b]) => [seqDiff(a, first), seqDiff(b, first)] as [number, number]);
-    const before = this.cc.cwnd;
     const res = s.onAck(ackIndex, sack, p.window, now);
     if (res.lost.length) {
       this.hooks.event({
         type: 'loss',
-        text: `loss detected: ${describeRanges(res.lost)}${res.reduced ? `; cwnd ${before.toFixed(1)} → ${this.cc.cwnd.toFixed(1)}, ssthresh ${this.cc.ssthresh}` : ''} (fast retransmit)`,
+        text: `loss detected: ${describeRanges(res.lost)}${res.reduced ? `; cwnd → ${this.cc.cwnd.toFixed(1)}, ssthresh ${this.cc.ssthresh}` : ''} (fast retransmit)`,
       });
     }
     if (p.window === 0 && this.lastAdvertised !== 0) this.hooks.event({ type: 'window', text: 'receiver window closed (0): waiting, probing' });
@@ -431,7 +454,8 @@ export class LftpConnection {
     this.emitPacket(this.bare(Flag.ACK));
     if (this.state !== 'TIME_WAIT') {
       this.ctl = null;
-      this.timeWaitUntil = now + Math.max(TIME_WAIT_MS, 2 * this.rtt.rto);
+      // Long enough for the server's FIN retransmission (one RTO) to arrive and be re-ACKed.
+      this.timeWaitUntil = now + Math.min(TIME_WAIT_MAX_MS, 2 * this.rtt.rto);
       this.transition('TIME_WAIT', `server FIN received (seq=${p.seq}); ACK sent; lingering to re-ACK a lost ACK`);
     }
   }
@@ -443,6 +467,7 @@ export class LftpConnection {
 
   /** The data receiver's file check finished (I/O completion). */
   sinkFinished(now: number, outcome: { ok: true; size: number; sha256: string } | { ok: false; code: Code; message: string }): void {
+    this.clock = now;
     if (this.state !== 'VERIFYING') return;
     if (!outcome.ok) {
       this.fail(outcome.code, outcome.message, true);
@@ -458,11 +483,13 @@ export class LftpConnection {
 
   /** New data became readable (I/O completion): send what the windows allow. */
   dataReady(now: number): void {
+    this.clock = now;
     this.pump(now);
   }
 
   /** The writer caught up: if the window had nearly closed, tell the sender it is open again. */
   windowOpened(now: number): void {
+    this.clock = now;
     if (!this.receiver || this.finished) return;
     const w = this.receiver.window();
     if (this.lastAdvertised < this.opts.receiveCapacity / 4 && w >= this.opts.receiveCapacity / 4) {
@@ -478,7 +505,7 @@ export class LftpConnection {
     const s = this.sender;
     if (!s || (this.state !== 'ESTABLISHED' && this.state !== 'END_WAIT')) return;
     const first = seqAdd(this.opts.isn, 1);
-    for (let n = s.next(); n !== null; n = s.next()) {
+    for (let n = s.next(now); n !== null; n = s.next(now)) {
       const data = this.opts.source!.chunk(n.index);
       if (data === null) break;
       if (n.retransmit) this.hooks.event({ type: 'retransmit', text: `retransmit seq ${seqAdd(first, n.index)} (packet ${n.index})` });
@@ -494,7 +521,8 @@ export class LftpConnection {
   }
 
   /** Sends the pending cumulative ACK (with SACK ranges). The edge calls this once per batch of datagrams. */
-  flush(_now: number): void {
+  flush(now: number): void {
+    this.clock = Math.max(this.clock, now);
     if (!this.ackPending || !this.receiver || this.finished) return;
     this.ackPending = false;
     const first = seqAdd(this.peerIsn, 1);
@@ -519,6 +547,7 @@ export class LftpConnection {
   private emitPacket(p: Omit<Packet, 'conn' | 'window'>): void {
     const window = this.receiver ? this.receiver.window() : this.opts.receiveCapacity;
     const full: Packet = { ...p, conn: this.opts.conn, window };
+    this.lastSent = this.clock;
     if (this.receiver) this.lastAdvertised = window;
     this.hooks.trace?.('out', full);
     this.hooks.send(full);
@@ -544,30 +573,35 @@ export class LftpConnection {
   /** The next moment tick() has something to do, or null. */
   nextDeadline(): number | null {
     if (this.finished) return null;
-    const ds: number[] = [this.lastHeard + this.opts.idleTimeoutMs];
+    const ds: number[] = this.state === 'SYN_SENT' ? [] : [this.lastHeard + this.opts.idleTimeoutMs];
     if (this.ctl) ds.push(this.ctl.deadline);
     if (this.state === 'TIME_WAIT') ds.push(this.timeWaitUntil);
+    if (KEEPALIVE_STATES.has(this.state)) ds.push(this.lastSent + KEEPALIVE_MS);
     if (this.sender && (this.state === 'ESTABLISHED' || this.state === 'END_WAIT')) {
       const rto = this.sender.rtoDeadline();
       if (rto !== null) ds.push(rto);
+      const probe = this.sender.probeDeadline();
+      if (probe !== null) ds.push(probe);
       const loss = this.sender.lossDeadline();
       if (loss !== null) ds.push(loss);
     }
-    return Math.min(...ds);
+    return ds.length ? Math.min(...ds) : null;
   }
 
   tick(now: number): void {
+    this.clock = now;
     if (this.finished) return;
     if (this.state === 'TIME_WAIT' && now >= this.timeWaitUntil) {
       this.transition('CLOSED', 'closed');
-      this.hooks.event({ type: 'closed', text: 'closed' });
+      this.hooks.event({ type: 'closed', text: '' });
       return;
     }
-    if (now - this.lastHeard >= this.opts.idleTimeoutMs) {
+    // The handshake has its own limit (tries with backoff); idleness counts once the peer has answered.
+    if (now >= this.lastHeard + this.opts.idleTimeoutMs && this.state !== 'SYN_SENT') {
       // After success an unanswered teardown is not a failure: the file is safe.
       if (this.result) {
         this.transition('CLOSED', `closed without the peer's last word (silent for ${this.opts.idleTimeoutMs}ms)`);
-        this.hooks.event({ type: 'closed', text: 'closed' });
+        this.hooks.event({ type: 'closed', text: '' });
       } else this.fail('PEER_TIMEOUT', `no packet from the peer for ${Math.round((now - this.lastHeard) / 1000)}s`, false);
       return;
     }
@@ -576,19 +610,34 @@ export class LftpConnection {
       if (c.tries >= c.maxTries) {
         if (this.result && c.what === 'FIN') {
           this.transition('CLOSED', 'closed (our FIN was never acknowledged; the transfer had completed)');
-          this.hooks.event({ type: 'closed', text: 'closed' });
+          this.hooks.event({ type: 'closed', text: '' });
         } else this.fail(c.giveUp, `${c.what} not answered after ${c.tries} tries`, false);
         return;
       }
-      if (Number.isFinite(c.maxTries)) c.interval = Math.min(c.interval * 2, 10_000);
+      if (Number.isFinite(c.maxTries)) c.interval = Math.min(c.interval * 2, CONTROL_MAX_INTERVAL_MS);
       c.tries++;
       c.deadline = now + c.interval;
       this.retransmitControl(now, Number.isFinite(c.maxTries) ? `timeout, next wait ${c.interval}ms` : 'still queued');
     }
+    if (KEEPALIVE_STATES.has(this.state) && now >= this.lastSent + KEEPALIVE_MS) {
+      if (this.receiver) {
+        this.ackPending = true;
+        this.flush(now);
+      } else this.emitPacket(this.bare(Flag.ACK));
+    }
     const s = this.sender;
     if (s && (this.state === 'ESTABLISHED' || this.state === 'END_WAIT')) {
       const rto = s.rtoDeadline();
-      if (rto !== null && now >= rto) {
+      const probe = s.probeDeadline();
+      if (probe !== null && now >= probe && (rto === null || now < rto)) {
+        const n = s.onProbe();
+        if (n) {
+          const first = seqAdd(this.opts.isn, 1);
+          this.hooks.event({ type: 'retransmit', text: `tail loss probe: ${n.retransmit ? 'resend' : 'send'} seq ${seqAdd(first, n.index)} (no ACK for 2·SRTT)` });
+          s.markSent(n.index, now);
+          this.emitPacket({ flags: Flag.DAT | Flag.ACK, seq: seqAdd(first, n.index), ack: this.ackNum, payload: this.opts.source!.chunk(n.index)! });
+        }
+      } else if (rto !== null && now >= rto) {
         const resend = s.onRtoExpired(now);
         this.hooks.event({
           type: 'rto',

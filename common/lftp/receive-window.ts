@@ -41,7 +41,8 @@ export class ReceiveWindow {
       this.duplicates++;
       return 'duplicate';
     }
-    if (index >= this.total || index >= this.next + Math.max(this.capacity - this.sink.backlogPackets, 1)) return 'outside';
+    // Memory is bounded by the capacity: data the writer has not taken yet counts against it.
+    if (index >= this.total || index >= this.next + this.capacity - this.sink.backlogPackets) return 'outside';
     this.received++;
     this.lastArrived = index;
     if (index === this.next) {

@@ -12,7 +12,12 @@ export interface RtoBounds {
   granularityMs: number;
 }
 
-export const DEFAULT_RTO: RtoBounds = { initialMs: 1000, minMs: 200, maxMs: 60_000, granularityMs: 1 };
+/**
+ * RFC 6298 asks for a maximum of at least 60 s. LFTP caps at 10 s: it runs on
+ * LANs and loopback, and a peer silent for its idle timeout (30 s) is given up
+ * anyway, so a longer backoff could only turn a recoverable stall into a failure.
+ */
+export const DEFAULT_RTO: RtoBounds = { initialMs: 1000, minMs: 200, maxMs: 10_000, granularityMs: 1 };
 
 export class RttEstimator {
   srtt: number | null = null;

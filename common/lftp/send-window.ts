@@ -54,6 +54,11 @@ export class SendWindow {
   private txCounter = 0;
   private largestAckedTx = -1;
   private rtoArmedAt: number | null = null;
+  /** Earliest time for the next zero-window probe. */
+  private persistAt = 0;
+  /** A tail loss probe is out and not yet answered. */
+  private probeOut = false;
+  probes = 0;
 
   constructor(
     readonly source: DataSource,
@@ -72,7 +77,7 @@ export class SendWindow {
   }
 
   /** Next index to put on the wire (lost ones first), or null when the windows or the source say wait. */
-  next(): { index: number; retransmit: boolean } | null {
+  next(now: number): { index: number; retransmit: boolean } | null {
     while (this.lostQueue.length > 0) {
       const i = this.lostQueue[0]!;
       const s = this.slots.get(i);
@@ -86,9 +91,12 @@ export class SendWindow {
     if (this.nxt >= this.total) return null;
     if (this.inflight >= this.allowed()) return null;
     // Flow control: never beyond what the receiver can hold. With a zero window and nothing in
-    // flight one packet goes anyway, as TCP's persist probe: its answer carries the new window,
-    // and its retransmission timer (with backoff) is the persist timer.
-    if (this.nxt - this.una >= Math.max(this.rwnd, this.inflight === 0 ? 1 : 0)) return null;
+    // flight one packet goes anyway once per RTO, as TCP's persist probe: its answer carries the
+    // window, so a lost window update cannot stall the transfer.
+    if (this.nxt - this.una >= this.rwnd) {
+      if (this.rwnd > 0 || this.inflight > 0 || now < this.persistAt) return null;
+      this.persistAt = now + this.rtt.rto;
+    }
     if (this.source.chunk(this.nxt) === null) return null;
     return { index: this.nxt, retransmit: false };
   }
@@ -121,9 +129,13 @@ export class SendWindow {
    * received), SACK ranges of indexes [start, end), and the advertised window.
    */
   onAck(ackIndex: number, sack: Array<[number, number]>, window: number, now: number): AckResult {
+    if (window === 0 && this.rwnd > 0) this.persistAt = now + this.rtt.rto;
     this.rwnd = window;
     let newly = 0;
-    let bestSample: { tx: number; sentAt: number } | null = null;
+    // The newest transmission this ACK acknowledges; it alone gives an RTT sample, and only if it
+    // was a first transmission (Karn). An older packet acknowledged late because an earlier ACK was
+    // lost would inflate the estimate by however long that took.
+    let newest: { tx: number; sentAt: number; retransmitted: boolean } | null = null;
     let largestTx = this.largestAckedTx;
     const ackOne = (i: number) => {
       const s = this.slots.get(i);
@@ -132,7 +144,7 @@ export class SendWindow {
       newly++;
       if (!s.lost) this.inflight--;
       if (s.tx > largestTx) largestTx = s.tx;
-      if (!s.retransmitted && (!bestSample || s.tx > bestSample.tx)) bestSample = { tx: s.tx, sentAt: s.sentAt };
+      if (!newest || s.tx > newest.tx) newest = { tx: s.tx, sentAt: s.sentAt, retransmitted: s.retransmitted };
     };
     const cum = Math.min(ackIndex, this.nxt);
     const advanced = cum > this.una;
@@ -147,12 +159,14 @@ export class SendWindow {
     for (const [start, end] of sack) {
       for (let i = Math.max(start, this.una); i < Math.min(end, this.nxt); i++) ackOne(i);
     }
-    this.largestAckedTx = largestTx;
     let rttSample: number | null = null;
-    if (bestSample !== null) {
-      rttSample = now - (bestSample as { sentAt: number }).sentAt;
+    const n = newest as { tx: number; sentAt: number; retransmitted: boolean } | null;
+    if (n !== null && !n.retransmitted && n.tx >= this.largestAckedTx) {
+      rttSample = now - n.sentAt;
       this.rtt.sample(rttSample);
     }
+    if (newly > 0) this.probeOut = false;
+    this.largestAckedTx = largestTx;
     if (newly > 0) this.cc.onAcked(newly, this.largestAckedTx);
     const lost = this.detectLosses(now);
     let reduced = false;
@@ -171,7 +185,7 @@ export class SendWindow {
     for (let i = this.una; i < this.nxt; i++) {
       const s = this.slots.get(i);
       if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
-      if (s.tx + PACKET_THRESHOLD <= this.largestAckedTx || now - s.sentAt >= delay) {
+      if (s.tx + PACKET_THRESHOLD <= this.largestAckedTx || now >= s.sentAt + delay) {
         s.lost = true;
         this.inflight--;
         lost.push(i);
@@ -201,6 +215,36 @@ export class SendWindow {
     let reduced = false;
     for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
     return { lost, reduced };
+  }
+
+  /**
+   * Tail loss probe (RFC 8985): when the last packets of a flight are lost, no
+   * later packet arrives to reveal it and only the RTO would. After 2·SRTT with
+   * no acknowledgement, one probe goes out instead; the SACK it draws turns the
+   * tail loss into an ordinary fast retransmit. At most one probe per flight.
+   */
+  probeDeadline(): number | null {
+    if (this.rtoArmedAt === null || this.probeOut || this.inflight === 0 || this.rtt.srtt === null) return null;
+    const pto = Math.max(2 * this.rtt.srtt, 10);
+    return pto < this.rtt.rto ? this.rtoArmedAt + pto : null;
+  }
+
+  /** What to send as the probe: new data if the receiver has room, else the newest unacknowledged packet. */
+  onProbe(): { index: number; retransmit: boolean } | null {
+    this.probeOut = true;
+    if (this.nxt < this.total && this.nxt - this.una < Math.max(this.rwnd, 1) && this.source.chunk(this.nxt) !== null) {
+      this.probes++;
+      return { index: this.nxt, retransmit: false };
+    }
+    for (let i = this.nxt - 1; i >= this.una; i--) {
+      const s = this.slots.get(i);
+      if (s && !s.acked && !s.lost) {
+        this.probes++;
+        this.inflight--; // markSent counts it again
+        return { index: i, retransmit: true };
+      }
+    }
+    return null;
   }
 
   rtoDeadline(): number | null {

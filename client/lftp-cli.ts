@@ -1,0 +1,94 @@
+/** `chat-client lftp get|post`: file transfer without the chat. */
+import { basename } from 'node:path';
+import { ExitCode, UsageError } from '../common/errors.js';
+import { parseOptions } from '../common/cli.js';
+import { parseHostPort } from '../common/lftp/address.js';
+import { LftpError, type LftpErrorCode } from '../common/lftp/errors.js';
+import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/packet.js';
+import { ProgressPrinter, formatRate } from '../common/progress.js';
+import { writeLineSync } from '../common/sync-output.js';
+import { formatBytes, parseDuration, parseInteger } from '../common/units.js';
+import { transfer } from './lftp-client.js';
+
+export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
+       chat-client lftp post HOST:PORT LOCAL [REMOTE] [options]
+
+Reliable file transfer over UDP (LFTP) with a chat-server or a standalone
+'chat-server lftp'. get never overwrites LOCAL (default: ./REMOTE); post stores
+the file under REMOTE (default: LOCAL's name), which must not exist on the server.
+
+Options:
+  --token SECRET        the server's shared token (standalone servers)
+  --mss N               payload bytes per datagram, ${MIN_MSS}-${MAX_MSS} (default ${DEFAULT_MSS}: fits a 1500-byte MTU)
+  --idle-timeout DUR    give up when the server is silent this long (default 30s)
+  --verbose             handshake, teardown, losses, retransmissions, window changes
+  --trace FILE          every datagram as a JSON line (time, flags, seq, ack, window, cwnd, ...)
+  --quiet               no progress output
+  -h, --help            this help
+
+Exit codes: 0 the file arrived whole and its SHA-256 matched; 1 transfer failed;
+2 bad usage; 3 the server did not answer; 4 the server refused (no such file,
+name taken or invalid, authorization, busy).`;
+
+const SPEC = {
+  token: { type: 'string' },
+  mss: { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  verbose: { type: 'boolean' },
+  trace: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const REFUSALS: ReadonlySet<LftpErrorCode> = new Set(['NOT_FOUND', 'EXISTS', 'BAD_NAME', 'AUTH', 'BUSY', 'TOO_LARGE', 'BAD_REQUEST']);
+
+export function exitCodeFor(code: LftpErrorCode): number {
+  if (REFUSALS.has(code)) return ExitCode.REJECTED;
+  if (code === 'HANDSHAKE_TIMEOUT' || code === 'PEER_TIMEOUT') return ExitCode.CONNECTION_LOST;
+  return ExitCode.FAILURE;
+}
+
+export async function runLftpClient(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseOptions(args, SPEC, true);
+  if (v.help) {
+    writeLineSync(1, LFTP_CLIENT_USAGE);
+    return ExitCode.OK;
+  }
+  const [op, target, a, b, ...extra] = positionals;
+  if (op !== 'get' && op !== 'post') throw new UsageError(`lftp: expected 'get' or 'post', got ${op === undefined ? 'nothing' : JSON.stringify(op)}`);
+  if (!target || !a || extra.length > 0) throw new UsageError(op === 'get' ? 'usage: chat-client lftp get HOST:PORT REMOTE [LOCAL]' : 'usage: chat-client lftp post HOST:PORT LOCAL [REMOTE]');
+  const { host, port } = parseHostPort(target);
+  const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : DEFAULT_MSS;
+  const idle = v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : undefined;
+  const remote = op === 'get' ? a : (b ?? basename(a));
+  const local = op === 'get' ? (b ?? basename(a)) : a;
+  const shown = op === 'get' ? remote : local;
+  const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
+  try {
+    const r = await transfer({
+      host,
+      port,
+      op,
+      remote,
+      local,
+      mss,
+      ...(v.token !== undefined ? { auth: v.token } : {}),
+      ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
+      ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
+      ...(v.verbose ? { onVerbose: (line: string) => { progress?.done(); writeLineSync(2, `lftp: ${line}`); } } : {}),
+      ...(progress ? { onProgress: (bytes: number, total: number, ms: number) => progress.update(shown, { bytes, total, elapsedMs: ms }) } : {}),
+      onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),
+    });
+    progress?.done();
+    writeLineSync(1, `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
+    return ExitCode.OK;
+  } catch (err) {
+    progress?.done();
+    if (err instanceof LftpError) {
+      writeLineSync(2, `transfer failed: ${shown}: ${err.code}: ${err.message}`);
+      return exitCodeFor(err.code);
+    }
+    writeLineSync(2, `transfer failed: ${shown}: ${(err as Error).message}`);
+    return ExitCode.FAILURE;
+  }
+}

@@ -1,0 +1,56 @@
+/** Transfer progress for people: a bar on a terminal, a plain line now and then otherwise. */
+import { formatBytes, formatDuration } from './units.js';
+import { writeFullySync, writeLineSync } from './sync-output.js';
+
+export interface ProgressSample {
+  bytes: number;
+  total: number;
+  elapsedMs: number;
+}
+
+export function formatRate(bytes: number, ms: number): string {
+  return `${formatBytes(ms > 0 ? (bytes * 1000) / ms : 0)}/s`;
+}
+
+export function progressLine(name: string, s: ProgressSample): string {
+  const pct = s.total > 0 ? (100 * s.bytes) / s.total : 100;
+  const rate = s.elapsedMs > 0 ? (s.bytes * 1000) / s.elapsedMs : 0;
+  const eta = rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN;
+  return `${name}: ${pct.toFixed(1)}% of ${formatBytes(s.total)}, ${formatRate(s.bytes, s.elapsedMs)}, ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
+}
+
+export function progressBar(name: string, s: ProgressSample, width = 30): string {
+  const frac = s.total > 0 ? Math.min(1, s.bytes / s.total) : 1;
+  const filled = Math.round(frac * width);
+  const rate = s.elapsedMs > 0 ? (s.bytes * 1000) / s.elapsedMs : 0;
+  const eta = rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN;
+  return `${name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(s.bytes)}/${formatBytes(s.total)} ${formatRate(s.bytes, s.elapsedMs)} ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
+}
+
+/** Prints progress to fd: redraws one line on a terminal; otherwise a line every `plainEveryMs`. */
+export class ProgressPrinter {
+  private lastPlain = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly tty: boolean,
+    private readonly plainEveryMs = 2000,
+  ) {}
+
+  update(name: string, s: ProgressSample): void {
+    if (this.tty) {
+      writeFullySync(this.fd, Buffer.from(`\r\x1b[2K${progressBar(name, s)}`));
+      this.drawn = true;
+    } else if (s.elapsedMs - this.lastPlain >= this.plainEveryMs) {
+      this.lastPlain = s.elapsedMs;
+      writeLineSync(this.fd, progressLine(name, s));
+    }
+  }
+
+  /** Ends the bar's line so the next output starts clean. */
+  done(): void {
+    if (this.drawn) writeFullySync(this.fd, Buffer.from('\r\x1b[2K'));
+    this.drawn = false;
+  }
+}

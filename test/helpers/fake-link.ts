@@ -1,0 +1,186 @@
+/**
+ * A fake network and clock for the LFTP state machines: two connections, a
+ * queue of packets in flight with a configurable one-way delay, a drop rule,
+ * and a loop that delivers packets or jumps the clock to the next deadline.
+ * No sockets, no timers: every run is exact and repeatable.
+ */
+import { createHash } from 'node:crypto';
+import { LftpConnection, type ConnectionOptions, type HashedSource, type SizedSink, type TransferEvent } from '../../common/lftp/connection.js';
+import { flagNames, type Packet } from '../../common/lftp/packet.js';
+
+export class MemorySource implements HashedSource {
+  readonly totalPackets: number;
+  released = 0;
+  constructor(
+    readonly data: Buffer,
+    readonly mss: number,
+  ) {
+    this.totalPackets = Math.ceil(data.length / mss);
+  }
+  get size(): number {
+    return this.data.length;
+  }
+  chunk(i: number): Buffer | null {
+    return i < this.totalPackets ? this.data.subarray(i * this.mss, Math.min((i + 1) * this.mss, this.data.length)) : null;
+  }
+  release(below: number): void {
+    this.released = below;
+  }
+  sha256(): Buffer {
+    return createHash('sha256').update(this.data).digest();
+  }
+}
+
+export class MemorySink implements SizedSink {
+  readonly parts: Buffer[] = [];
+  backlogPackets = 0;
+  expected = -1;
+  setExpectedSize(size: number): void {
+    this.expected = size;
+  }
+  push(_i: number, data: Buffer): void {
+    this.parts.push(Buffer.from(data));
+  }
+  get data(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+export interface Wire {
+  at: number;
+  from: 'client' | 'server';
+  p: Packet;
+}
+
+export interface LinkLog {
+  from: 'client' | 'server';
+  flags: string;
+  seq: number;
+  ack: number;
+  len: number;
+  dropped: boolean;
+}
+
+export class FakeLink {
+  now = 0;
+  readonly inFlight: Wire[] = [];
+  readonly log: LinkLog[] = [];
+  readonly events: Array<{ side: 'client' | 'server'; e: TransferEvent }> = [];
+  client!: LftpConnection;
+  server!: LftpConnection;
+  /** Return true to drop this packet (n counts packets sent by that side so far, from 0). */
+  drop: (from: 'client' | 'server', p: Packet, n: number) => boolean = () => false;
+  /** One-way delay for a packet (ms); may vary to reorder. */
+  delay: (from: 'client' | 'server', p: Packet) => number = () => 1;
+  duplicate: (from: 'client' | 'server', p: Packet) => boolean = () => false;
+  private sent = { client: 0, server: 0 };
+
+  constructor(
+    clientOpts: ConnectionOptions,
+    serverOpts: Omit<ConnectionOptions, 'request'>,
+    readonly serverSize: number,
+  ) {
+    const send = (from: 'client' | 'server') => (p: Packet) => {
+      const dropped = this.drop(from, p, this.sent[from]++);
+      this.log.push({ from, flags: flagNames(p.flags), seq: p.seq, ack: p.ack, len: p.payload.length, dropped });
+      if (dropped) return;
+      const copies = this.duplicate(from, p) ? 2 : 1;
+      for (let c = 0; c < copies; c++) this.inFlight.push({ at: this.now + this.delay(from, p), from, p: { ...p, payload: Buffer.from(p.payload) } });
+    };
+    this.client = new LftpConnection(
+      clientOpts,
+      {
+        send: send('client'),
+        event: (e) => this.events.push({ side: 'client', e }),
+        finishSink: (exp) => this.finish(this.client, clientOpts.sink as MemorySink, exp),
+      },
+      0,
+    );
+    this.server = new LftpConnection(
+      { ...serverOpts, request: clientOpts.request },
+      {
+        send: send('server'),
+        event: (e) => this.events.push({ side: 'server', e }),
+        finishSink: (exp) => this.finish(this.server, serverOpts.sink as MemorySink, exp),
+      },
+      0,
+    );
+  }
+
+  private finish(conn: LftpConnection, sink: MemorySink, exp: { size: number; sha256: Buffer }): void {
+    // Like FileSink.finish: wait for the writer to drain first.
+    if (sink.backlogPackets > 0) {
+      this.later(this.now + 1, () => this.finish(conn, sink, exp));
+      return;
+    }
+    const data = sink.data;
+    const sha = createHash('sha256').update(data).digest();
+    // I/O completion arrives a little later, as it would from the file system.
+    this.pendingIo.push({
+      at: this.now + 1,
+      run: () =>
+        conn.sinkFinished(
+          this.now,
+          data.length === exp.size && sha.equals(exp.sha256)
+            ? { ok: true, size: data.length, sha256: sha.toString('hex') }
+            : { ok: false, code: 'SHA256_MISMATCH', message: 'mismatch' },
+        ),
+    });
+  }
+  private readonly pendingIo: Array<{ at: number; run: () => void }> = [];
+
+  /** Runs fn at fake time `at` (an I/O completion). */
+  later(at: number, fn: () => void): void {
+    this.pendingIo.push({ at, run: fn });
+  }
+
+  /** The server side's handling of a SYN: accept the request (the edge would check the file first). */
+  private serverSawSyn = false;
+
+  /** Runs until both sides are finished or `limitMs` of fake time passes. */
+  run(limitMs = 600_000): void {
+    this.client.open(this.now);
+    let steps = 0;
+    while (this.now <= limitMs && !(this.client.finished && this.server.finished)) {
+      if (++steps > 2_000_000) throw new Error(`fake link: no progress at t=${this.now} (client ${this.client.state}, server ${this.server.state}, deadlines ${this.client.nextDeadline()} ${this.server.nextDeadline()})`);
+      this.inFlight.sort((a, b) => a.at - b.at);
+      const nextPacket = this.inFlight[0]?.at ?? Infinity;
+      const nextIo = Math.min(...this.pendingIo.map((x) => x.at), Infinity);
+      const deadlines = [this.client.nextDeadline(), this.server.nextDeadline()].filter((d): d is number => d !== null);
+      const nextTimer = Math.min(...deadlines, Infinity);
+      const t = Math.min(nextPacket, nextIo, nextTimer);
+      if (!Number.isFinite(t)) break;
+      this.now = Math.max(this.now, t);
+      if (nextIo <= this.now) {
+        const due = this.pendingIo.filter((x) => x.at <= this.now);
+        for (const x of due) this.pendingIo.splice(this.pendingIo.indexOf(x), 1);
+        for (const x of due) x.run();
+        continue;
+      }
+      if (nextPacket <= this.now) {
+        // Deliver everything due now as one batch, then flush ACKs once per side (as the edge does).
+        const batch = this.inFlight.filter((w) => w.at <= this.now);
+        for (const w of batch) this.inFlight.splice(this.inFlight.indexOf(w), 1);
+        for (const w of batch) this.deliver(w);
+        this.client.flush(this.now);
+        this.server.flush(this.now);
+        continue;
+      }
+      this.client.tick(this.now);
+      this.server.tick(this.now);
+    }
+  }
+
+  private deliver(w: Wire): void {
+    if (w.from === 'server') {
+      this.client.onPacket(w.p, this.now);
+      return;
+    }
+    if (!this.serverSawSyn && w.p.flags & 0x01) {
+      this.serverSawSyn = true;
+      this.server.accept(this.now, w.p.seq, this.serverSize, this.client.opts.request.mss);
+      return;
+    }
+    this.server.onPacket(w.p, this.now);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * A UDP fault relay: sits between LFTP clients and a server and, with a seeded
+ * random generator, drops, duplicates, reorders, delays and corrupts datagrams,
+ * separately per direction, optionally through a bandwidth-limited link with a
+ * bounded queue. The kernel's netem is not available on these machines; this
+ * is the stand-in, usable from tests (startRelay) and by hand (relay-cli.ts).
+ */
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+
+export interface Impairment {
+  /** Probability a datagram is dropped. */
+  loss: number;
+  /** Probability a datagram is sent twice. */
+  duplicate: number;
+  /** Probability a datagram is held back by reorderDelayMs (so later ones overtake it). */
+  reorder: number;
+  reorderDelayMs: number;
+  /** Probability one random bit of the datagram is flipped. */
+  corrupt: number;
+  /** One-way delay. */
+  delayMs: number;
+  /** Uniform extra delay in [0, jitterMs). Jitter reorders too. */
+  jitterMs: number;
+  /** Link rate in bytes per second (0 = unlimited). */
+  rateBps: number;
+  /** Datagrams waiting for the link; more are dropped at the tail (0 = unlimited). */
+  queueLimit: number;
+}
+
+export const NO_IMPAIRMENT: Impairment = {
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderDelayMs: 10,
+  corrupt: 0,
+  delayMs: 0,
+  jitterMs: 0,
+  rateBps: 0,
+  queueLimit: 0,
+};
+
+export interface RelayOptions {
+  listenHost: string;
+  listenPort: number;
+  targetHost: string;
+  targetPort: number;
+  seed: number;
+  /** client → server */
+  up: Impairment;
+  /** server → client */
+  down: Impairment;
+  /** Forget a client after this much silence. */
+  idleMs?: number;
+}
+
+export interface DirectionStats {
+  received: number;
+  forwarded: number;
+  dropped: number;
+  queueDropped: number;
+  duplicated: number;
+  reordered: number;
+  corrupted: number;
+  bytes: number;
+}
+
+function emptyStats(): DirectionStats {
+  return { received: 0, forwarded: 0, dropped: 0, queueDropped: 0, duplicated: 0, reordered: 0, corrupted: 0, bytes: 0 };
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Direction {
+  readonly stats = emptyStats();
+  private linkFreeAt = 0;
+  private waiting = 0;
+
+  constructor(
+    private readonly imp: Impairment,
+    private readonly rnd: () => number,
+  ) {}
+
+  /** Decides the fate of one datagram; calls emit for each copy to deliver, at the right time. */
+  handle(data: Buffer, emit: (buf: Buffer) => void): void {
+    const s = this.stats;
+    s.received++;
+    const imp = this.imp;
+    if (imp.loss > 0 && this.rnd() < imp.loss) {
+      s.dropped++;
+      return;
+    }
+    const copies = imp.duplicate > 0 && this.rnd() < imp.duplicate ? 2 : 1;
+    if (copies === 2) s.duplicated++;
+    for (let c = 0; c < copies; c++) {
+      let buf = data;
+      if (imp.corrupt > 0 && this.rnd() < imp.corrupt) {
+        buf = Buffer.from(data);
+        const bit = Math.floor(this.rnd() * buf.length * 8);
+        buf[bit >> 3]! ^= 1 << (bit & 7);
+        s.corrupted++;
+      }
+      let delay = imp.delayMs + (imp.jitterMs > 0 ? this.rnd() * imp.jitterMs : 0);
+      if (imp.reorder > 0 && this.rnd() < imp.reorder) {
+        delay += imp.reorderDelayMs;
+        s.reordered++;
+      }
+      if (imp.rateBps > 0) {
+        if (imp.queueLimit > 0 && this.waiting >= imp.queueLimit) {
+          s.queueDropped++;
+          continue;
+        }
+        const now = performance.now();
+        const start = Math.max(now, this.linkFreeAt);
+        this.linkFreeAt = start + (buf.length * 1000) / imp.rateBps;
+        delay += this.linkFreeAt - now;
+        this.waiting++;
+        const out = buf;
+        setTimeout(() => {
+          this.waiting--;
+          this.deliver(out, emit);
+        }, delay);
+      } else if (delay >= 0.5) {
+        const out = buf;
+        setTimeout(() => this.deliver(out, emit), delay);
+      } else {
+        this.deliver(buf, emit);
+      }
+    }
+  }
+
+  private deliver(buf: Buffer, emit: (buf: Buffer) => void): void {
+    this.stats.forwarded++;
+    this.stats.bytes += buf.length;
+    emit(buf);
+  }
+}
+
+interface Peer {
+  upstream: dgram.Socket;
+  lastSeen: number;
+}
+
+export interface Relay {
+  port: number;
+  stats: { up: DirectionStats; down: DirectionStats; clients: number };
+  close(): Promise<void>;
+}
+
+export async function startRelay(o: RelayOptions): Promise<Relay> {
+  const rnd = seededRandom(o.seed);
+  const up = new Direction(o.up, rnd);
+  const down = new Direction(o.down, rnd);
+  const family = isIPv6(o.listenHost) ? 'udp6' : 'udp4';
+  const front = dgram.createSocket({ type: family, recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+  const peers = new Map<string, Peer>();
+  const idleMs = o.idleMs ?? 60_000;
+
+  const peerFor = (address: string, port: number): Peer => {
+    const key = `${address}|${port}`;
+    let peer = peers.get(key);
+    if (!peer) {
+      const upstream = dgram.createSocket({ type: isIPv6(o.targetHost) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+      upstream.on('message', (msg) => down.handle(msg, (buf) => front.send(buf, port, address)));
+      upstream.on('error', () => undefined);
+      upstream.connect(o.targetPort, o.targetHost);
+      peer = { upstream, lastSeen: Date.now() };
+      peers.set(key, peer);
+    }
+    peer.lastSeen = Date.now();
+    return peer;
+  };
+
+  front.on('message', (msg, rinfo) => {
+    const peer = peerFor(rinfo.address, rinfo.port);
+    up.handle(msg, (buf) => {
+      try {
+        peer.upstream.send(buf);
+      } catch {
+        // not connected yet: the first datagrams wait for connect()
+        peer.upstream.once('connect', () => peer.upstream.send(buf));
+      }
+    });
+  });
+
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const [key, peer] of peers) {
+      if (now - peer.lastSeen > idleMs) {
+        peer.upstream.close();
+        peers.delete(key);
+      }
+    }
+  }, Math.min(idleMs, 5000));
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.bind(o.listenPort, o.listenHost, () => {
+      front.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: front.address().port,
+    get stats() {
+      return { up: up.stats, down: down.stats, clients: peers.size };
+    },
+    async close() {
+      clearInterval(sweeper);
+      for (const p of peers.values()) p.upstream.close();
+      peers.clear();
+      await new Promise<void>((r) => front.close(() => r()));
+    },
+  };
+}
+
+export function describeStats(name: string, s: DirectionStats): string {
+  return (
+    `${name}: ${s.received} in, ${s.forwarded} out, ${s.dropped} dropped, ${s.queueDropped} queue-dropped, ` +
+    `${s.duplicated} duplicated, ${s.reordered} reordered, ${s.corrupted} corrupted`
+  );
+}
