@@ -21,6 +21,7 @@ Options:
   --token SECRET        the server's shared token (standalone servers)
   --mss N               payload bytes per datagram, ${MIN_MSS}-${MAX_MSS} (default ${DEFAULT_MSS}: fits a 1500-byte MTU)
   --idle-timeout DUR    give up when the server is silent this long (default 30s)
+  --connect-timeout DUR give up when the server does not answer the handshake (default 30s)
   --verbose             handshake, teardown, losses, retransmissions, window changes
   --trace FILE          every datagram as a JSON line (time, flags, seq, ack, window, cwnd, ...)
   --quiet               no progress output
@@ -34,6 +35,7 @@ const SPEC = {
   token: { type: 'string' },
   mss: { type: 'string' },
   'idle-timeout': { type: 'string' },
+  'connect-timeout': { type: 'string' },
   verbose: { type: 'boolean' },
   trace: { type: 'string' },
   quiet: { type: 'boolean' },
@@ -60,6 +62,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
   const { host, port } = parseHostPort(target);
   const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : DEFAULT_MSS;
   const idle = v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : undefined;
+  const connect = v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
   const remote = op === 'get' ? a : (b ?? basename(a));
   const local = op === 'get' ? (b ?? basename(a)) : a;
   const shown = op === 'get' ? remote : local;
@@ -74,6 +77,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       mss,
       ...(v.token !== undefined ? { auth: v.token } : {}),
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
+      ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
       ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
       ...(v.verbose ? { onVerbose: (line: string) => { progress?.done(); writeLineSync(2, `lftp: ${line}`); } } : {}),
       ...(progress ? { onProgress: (bytes: number, total: number, ms: number) => progress.update(shown, { bytes, total, elapsedMs: ms }) } : {}),

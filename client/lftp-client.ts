@@ -25,6 +25,8 @@ export interface TransferOptions {
   auth?: string;
   mss?: number;
   idleTimeoutMs?: number;
+  /** Give up the handshake after this long (default 30 s). */
+  connectTimeoutMs?: number;
   receiveCapacity?: number;
   maxWindow?: number;
   tracePath?: string;
@@ -126,6 +128,7 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
           maxWindow: o.maxWindow ?? DEFAULT_MAX_WINDOW,
           idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
           handshakeTries: 16,
+          handshakeTimeoutMs: o.connectTimeoutMs ?? 30_000,
           closeTries: 16,
         },
         {

@@ -352,6 +352,7 @@ export class LftpServer {
 
   async close(): Promise<void> {
     if (this.badTimer) clearInterval(this.badTimer);
+    this.reportBadPackets();
     for (const e of this.entries.values()) {
       if (!e.driver.conn.finished) e.driver.apply((c) => c.abort('server shutting down'));
       e.driver.stop();

@@ -96,6 +96,8 @@ export interface ConnectionOptions {
   handshakeTries: number;
   /** END and FIN tries before giving up. */
   closeTries: number;
+  /** Client: give up the handshake after this long, whatever the tries. */
+  handshakeTimeoutMs?: number;
   rto?: RtoBounds;
   source?: HashedSource;
   sink?: SizedSink;
@@ -103,6 +105,9 @@ export interface ConnectionOptions {
 
 interface ControlRetry {
   packet: Packet;
+  sentAt: number;
+  /** Give up at this time even if tries remain (handshake: --connect-timeout). */
+  giveUpAt: number;
   deadline: number;
   interval: number;
   tries: number;
@@ -257,6 +262,7 @@ export class LftpConnection {
           return;
         }
         if (p.flags & Flag.ACK && p.ack === seqAdd(this.opts.isn, 1)) {
+          if (this.ctl && this.ctl.tries === 1) this.rtt.sample(now - this.ctl.sentAt);
           this.ctl = null;
           this.establish(now);
           if (p.flags & (Flag.DAT | Flag.END)) this.inData(p, now);
@@ -286,6 +292,8 @@ export class LftpConnection {
         this.fail('PROTOCOL', 'SYN-ACK without a valid size and mss', true);
         return;
       }
+      // The handshake gives the first RTT sample, unless the SYN was retransmitted (Karn).
+      if (this.ctl && this.ctl.tries === 1 && this.state === 'SYN_SENT') this.rtt.sample(now - this.ctl.sentAt);
       this.ctl = null;
       this.peerIsn = p.seq;
       this.ackNum = seqAdd(p.seq, 1);
@@ -306,7 +314,7 @@ export class LftpConnection {
       }
       if (position > 0) {
         // Waiting is not failing: poll at a steady pace instead of the SYN backoff.
-        this.ctl = { packet: this.ctl!.packet, deadline: now + QUEUE_POLL_MS, interval: QUEUE_POLL_MS, tries: 0, maxTries: Infinity, what: 'SYN (queued)', giveUp: 'HANDSHAKE_TIMEOUT' };
+        this.ctl = { packet: this.ctl!.packet, sentAt: now, giveUpAt: Infinity, deadline: now + QUEUE_POLL_MS, interval: QUEUE_POLL_MS, tries: 0, maxTries: Infinity, what: 'SYN (queued)', giveUp: 'HANDSHAKE_TIMEOUT' };
         if (this.state !== 'QUEUED') this.transition('QUEUED', `server busy: queued at position ${position}`);
         this.hooks.event({ type: 'queued', text: `waiting for a transfer slot: position ${position} in the queue`, position });
       }
@@ -555,7 +563,8 @@ export class LftpConnection {
 
   private control(now: number, p: Omit<Packet, 'conn' | 'window'>, what: string, maxTries: number, giveUp: Code): void {
     const interval = this.rtt.rto;
-    this.ctl = { packet: { ...p, conn: this.opts.conn, window: 0 }, deadline: now + interval, interval, tries: 1, maxTries, what, giveUp };
+    const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? this.opts.handshakeTimeoutMs ?? Infinity : Infinity;
+    this.ctl = { packet: { ...p, conn: this.opts.conn, window: 0 }, sentAt: now, giveUpAt: now + limit, deadline: now + interval, interval, tries: 1, maxTries, what, giveUp };
     this.emitPacket(p);
   }
 
@@ -607,7 +616,7 @@ export class LftpConnection {
     }
     const c = this.ctl;
     if (c && now >= c.deadline) {
-      if (c.tries >= c.maxTries) {
+      if (c.tries >= c.maxTries || now >= c.giveUpAt) {
         if (this.result && c.what === 'FIN') {
           this.transition('CLOSED', 'closed (our FIN was never acknowledged; the transfer had completed)');
           this.hooks.event({ type: 'closed', text: '' });

@@ -76,11 +76,15 @@ export class FileSink implements SizedSink {
     this.fh.writev(batch, this.written).then(
       ({ bytesWritten }) => {
         this.writing = false;
-        if (bytesWritten !== bytes) {
-          this.fail(new Error(`short write (${bytesWritten} of ${bytes} bytes)`));
+        this.written += bytesWritten;
+        if (bytesWritten < bytes) {
+          // A short write (a full disk does this first): put the rest back; the next write reports why.
+          const rest = Buffer.concat(batch).subarray(bytesWritten);
+          this.queue.unshift(rest);
+          this.queuedBytes += rest.length;
+          this.writeMore();
           return;
         }
-        this.written += bytesWritten;
         if (this.queue.length > 0) this.writeMore();
         else {
           for (const w of this.drainWaiters.splice(0)) w();

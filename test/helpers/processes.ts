@@ -138,3 +138,21 @@ export async function stopAll(...procs: Array<LineProcess | undefined>): Promise
   for (const p of procs) p?.kill('SIGKILL');
   await Promise.all(procs.map((p) => p?.exited));
 }
+
+/** Starts `chat-server lftp` on 127.0.0.1 and an ephemeral port. */
+export async function startLftpServer(filesDir: string, args: string[] = ['--open']): Promise<ServerHandle> {
+  const logFile = join(tempDir('lftp-log'), 'lftp.log');
+  const server = new LineProcess('lftp-server', [SERVER_JS, 'lftp', '--host', '127.0.0.1', '--port', '0', '--files', filesDir, '--log-file', logFile, ...args]) as ServerHandle;
+  const line = await server.waitFor(/^listening on udp /, 15_000);
+  server.port = Number(/:(\d+)$/.exec(line)![1]);
+  server.logFile = logFile;
+  return server;
+}
+
+/** Runs `chat-client lftp ...` to completion; resolves with its exit code and output. */
+export async function runLftpClient(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; out: string[]; err: string[] }> {
+  const p = new LineProcess('lftp-client', [CLIENT_JS, 'lftp', ...args, '--quiet'], opts.cwd ? { cwd: opts.cwd } : {});
+  p.endInput();
+  const code = await p.exit(opts.timeoutMs ?? 120_000);
+  return { code, out: p.lines, err: p.errLines };
+}
