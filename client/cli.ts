@@ -53,6 +53,8 @@ const listenerConfig: ListenerConfig = {
   control: controlBuffer,
   connectTimeoutMs: options.connectTimeoutMs,
   serverTimeoutMs: options.serverTimeoutMs,
+  downloadsDir: options.downloadsDir,
+  tty: process.stdout.isTTY === true,
 };
 const listener = new Worker(new URL('./listener.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);
@@ -94,6 +96,15 @@ function act(action: InputAction): void {
       return;
     case 'send':
       toListener({ k: 'send', msg: action.msg });
+      return;
+    case 'get':
+      toListener({ k: 'get', name: action.name, dest: action.dest });
+      return;
+    case 'post':
+      toListener({ k: 'post', path: action.path, name: action.name });
+      return;
+    case 'transfers':
+      toListener({ k: 'transfers' });
       return;
     case 'help':
       writeLineSync(1, CLIENT_HELP);

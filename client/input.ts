@@ -5,6 +5,9 @@ import { UsageError } from '../common/errors.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
+  | { kind: 'get'; name: string; dest: string | undefined }
+  | { kind: 'post'; path: string; name: string | undefined }
+  | { kind: 'transfers' }
   | { kind: 'quit'; reason: string }
   | { kind: 'help' }
   | { kind: 'sleep'; ms: number }
@@ -17,6 +20,10 @@ export const CLIENT_HELP = `Commands:
   /me <action>           an action: "* you <action>"
   /who                   who is online, with idle time and heartbeat RTT
   /nick <new>            change your nick
+  /files                 the files shared on the server
+  /get <name> [dest]     download a file (LFTP over UDP) into --downloads
+  /post <path> [name]    share a file: upload it (LFTP) for everyone
+  /transfers             transfers running or waiting
   /sleep <duration>      block the main thread (e.g. 20s): the listener thread
                          keeps answering heartbeats, so you are not dropped
   /quit [reason]         leave (end of input does the same)
@@ -48,6 +55,20 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
     case 'nick':
       if (!/^\S+$/.test(rest)) return { kind: 'local-error', text: 'usage: /nick <new nick>' };
       return { kind: 'send', msg: { type: 'NICK', nick: rest } };
+    case 'files':
+      return { kind: 'send', msg: { type: 'FILES' } };
+    case 'transfers':
+      return { kind: 'transfers' };
+    case 'get': {
+      const args = splitArgs(rest);
+      if (args.length < 1 || args.length > 2) return { kind: 'local-error', text: 'usage: /get <name> [dest]' };
+      return { kind: 'get', name: args[0]!, dest: args[1] };
+    }
+    case 'post': {
+      const args = splitArgs(rest);
+      if (args.length < 1 || args.length > 2) return { kind: 'local-error', text: 'usage: /post <path> [name]' };
+      return { kind: 'post', path: args[0]!, name: args[1] };
+    }
     case 'quit':
     case 'exit':
       return { kind: 'quit', reason: rest };
@@ -71,4 +92,12 @@ function say(text: string, action: boolean, maxTextBytes: number): InputAction {
 function checkSize(text: string, maxTextBytes: number): InputAction | null {
   const n = Buffer.byteLength(text);
   return n > maxTextBytes ? { kind: 'local-error', text: `message too long (${n} bytes, the server takes ${maxTextBytes})` } : null;
+}
+
+/** Words, where "double quotes" keep spaces (file names may have them). */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
+  return out;
 }

@@ -10,6 +10,9 @@ export interface ListenerConfig {
   control: SharedArrayBuffer;
   connectTimeoutMs: number;
   serverTimeoutMs: number | undefined;
+  downloadsDir: string;
+  /** stdout is a terminal: progress is a redrawn bar, not periodic lines. */
+  tty: boolean;
 }
 
 /** Indexes into the shared control Int32Array. */
@@ -20,7 +23,12 @@ export const Control = {
   BLOCKED_IN_READ: 1,
 } as const;
 
-export type ToListener = { k: 'send'; msg: ClientMessage } | { k: 'quit'; reason: string };
+export type ToListener =
+  | { k: 'send'; msg: ClientMessage }
+  | { k: 'quit'; reason: string }
+  | { k: 'get'; name: string; dest: string | undefined }
+  | { k: 'post'; path: string; name: string | undefined }
+  | { k: 'transfers' };
 
 export type FromListener =
   | { k: 'ready'; nick: string; maxText: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }

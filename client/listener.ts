@@ -11,7 +11,8 @@ import { ExitCode, ProtocolError } from '../common/errors.js';
 import { PROTOCOL_VERSION, decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
-import { writeLineSync } from '../common/sync-output.js';
+import { writeFullySync, writeLineSync } from '../common/sync-output.js';
+import { ChatTransfers } from './chat-transfers.js';
 import { packageVersion } from '../common/cli.js';
 import { renderServerMessage } from './render.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
@@ -23,7 +24,20 @@ const QUIT_WAIT_MS = 5_000;
 /** Before WELCOME says otherwise, the server is presumed dead after this much silence. */
 const DEFAULT_SILENCE_MS = 30_000;
 
-const print = (line: string) => writeLineSync(1, line);
+let statusShown = false;
+/** Every line goes through here: a progress bar on the last line is cleared first, redrawn on its next tick. */
+const print = (line: string) => {
+  if (statusShown) {
+    writeFullySync(1, Buffer.from('\r\x1b[2K'));
+    statusShown = false;
+  }
+  writeLineSync(1, line);
+};
+const status = (line: string) => {
+  if (!config.tty) return;
+  writeFullySync(1, Buffer.from(`\r\x1b[2K${line}`));
+  statusShown = line !== '';
+};
 const post = (msg: FromListener) => port.postMessage(msg);
 
 let nick = config.nick;
@@ -31,6 +45,14 @@ let phase: 'connecting' | 'hello' | 'active' | 'quitting' | 'done' = 'connecting
 let silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
 let lastHeard = Date.now();
 let quitTimer: NodeJS.Timeout | null = null;
+const transfers = new ChatTransfers({
+  host: config.host,
+  downloadsDir: config.downloadsDir,
+  tty: config.tty,
+  print,
+  status,
+  send: (msg) => send(msg),
+});
 
 const decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
 // Bounded by the server's advertised limit once WELCOME arrives; until then by the default.
@@ -125,6 +147,9 @@ function handle(msg: ServerMessage): void {
       if (phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
       finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
       return;
+    case 'TICKET':
+      transfers.onTicket(msg);
+      return;
     case 'NOTICE':
       if (msg.event === 'nick' && msg.nick === nick && msg.newNick) {
         nick = msg.newNick;
@@ -156,7 +181,20 @@ port.on('message', (msg: ToListener) => {
     case 'send':
       send(msg.msg);
       return;
+    case 'get':
+      if (phase === 'active') void transfers.requestGet(msg.name, msg.dest);
+      return;
+    case 'post':
+      if (phase === 'active') void transfers.requestPost(msg.path, msg.name);
+      return;
+    case 'transfers':
+      for (const line of transfers.list()) print(line);
+      return;
     case 'quit':
+      if (transfers.active > 0) {
+        print(`* ${transfers.active} transfer${transfers.active === 1 ? '' : 's'} aborted: quitting`);
+        transfers.abortAll('the user quit');
+      }
       if (phase !== 'active') {
         finish(ExitCode.OK);
         return;
@@ -174,6 +212,8 @@ port.on('message', (msg: ToListener) => {
 function finish(code: number, line?: string): void {
   if (phase === 'done') return;
   phase = 'done';
+  transfers.abortAll('connection closed');
+  if (statusShown) writeFullySync(1, Buffer.from('\r\x1b[2K'));
   if (line) writeLineSync(code === ExitCode.OK ? 1 : 2, line);
   clearInterval(watchdog);
   if (quitTimer) clearTimeout(quitTimer);

@@ -10,6 +10,7 @@ export interface ClientOptions {
   connectTimeoutMs: number;
   /** Silence from the server after which it is presumed gone; undefined = the server's heartbeat timeout. */
   serverTimeoutMs: number | undefined;
+  downloadsDir: string;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -25,9 +26,12 @@ Options:
   --connect-timeout DUR    give up connecting after DUR (default 10s)
   --server-timeout DUR     presume the server gone after DUR without a frame
                            (default: the heartbeat timeout the server announces)
+  --downloads DIR          where /get saves files (default ./downloads)
   --verbose                also show heartbeats as they are answered
   -h, --help               show this help
   -v, --version            show the version
+
+File transfer without chat: chat-client lftp --help
 
 Exit codes: 0 quit, 1 cannot connect, 2 bad usage, 3 connection lost or closed
 by the server, 4 refused by the server (nick taken or invalid, server full).`;
@@ -38,6 +42,7 @@ const SPEC = {
   nick: { type: 'string' },
   'connect-timeout': { type: 'string' },
   'server-timeout': { type: 'string' },
+  downloads: { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -57,6 +62,7 @@ export function parseClientArgs(args: string[]): ParsedClientArgs {
       verbose: v.verbose ?? false,
       connectTimeoutMs: v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
       serverTimeoutMs: v['server-timeout'] !== undefined ? parseDuration(v['server-timeout'], '--server-timeout') : undefined,
+      downloadsDir: v.downloads ?? 'downloads',
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/text.js';
-import { formatDuration } from '../common/units.js';
+import { formatBytes, formatDuration } from '../common/units.js';
 
 export interface RenderContext {
   me: string;
@@ -35,9 +35,20 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
           return [`* ${nick} was kicked (${safe(msg.reason ?? '') || 'no reason given'})`];
         case 'nick':
           return [`* ${nick} is now ${safe(msg.newNick ?? '?')}`];
+        case 'shared':
+          return [`* ${nick} shared ${safe(msg.name ?? '?')} (${formatBytes(msg.size ?? 0)})`];
       }
       return [];
     }
+    case 'FILES_REPLY': {
+      if (msg.total === 0) return ['* no files on the server yet (share one with /post <path>)'];
+      const lines = [`* ${msg.total} file${msg.total === 1 ? '' : 's'} on the server:`];
+      for (const f of msg.files) lines.push(`*   ${safe(f.name)}  ${formatBytes(f.size)}`);
+      if (msg.files.length < msg.total) lines.push(`*   ... and ${msg.total - msg.files.length} more`);
+      return lines;
+    }
+    case 'TICKET':
+      return []; // the listener starts or reports the transfer
     case 'WHO_REPLY': {
       const lines = [`* ${msg.total} user${msg.total === 1 ? '' : 's'} online:`];
       for (const u of msg.users) {

@@ -23,6 +23,10 @@ export const FrameType = {
   HEARTBEAT_ACK: 0x0b,
   ERROR: 0x0c,
   BYE: 0x0d,
+  FILES: 0x0e,
+  FILES_REPLY: 0x0f,
+  TICKET_REQUEST: 0x10,
+  TICKET: 0x11,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
@@ -31,8 +35,16 @@ export function isKnownFrameType(type: number): boolean {
   return KNOWN_TYPES.has(type);
 }
 
-export type NoticeEvent = 'joined' | 'left' | 'timed_out' | 'kicked' | 'nick';
-const NOTICE_EVENTS: ReadonlySet<string> = new Set(['joined', 'left', 'timed_out', 'kicked', 'nick']);
+export type NoticeEvent = 'joined' | 'left' | 'timed_out' | 'kicked' | 'nick' | 'shared';
+const NOTICE_EVENTS: ReadonlySet<string> = new Set(['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared']);
+
+export interface FileEntry {
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export type TransferOp = 'get' | 'post';
 
 export interface WhoEntry {
   nick: string;
@@ -47,7 +59,9 @@ export type ClientMessage =
   | { type: 'WHO' }
   | { type: 'NICK'; nick: string }
   | { type: 'HEARTBEAT_ACK'; seq: number; ts: number }
-  | { type: 'BYE'; reason: string };
+  | { type: 'BYE'; reason: string }
+  | { type: 'FILES' }
+  | { type: 'TICKET_REQUEST'; id: number; op: TransferOp; name: string; size?: number };
 
 export type ServerMessage =
   | {
@@ -61,11 +75,16 @@ export type ServerMessage =
       maxText: number;
       server: string;
       users: number;
+      /** UDP port of the server's LFTP endpoint, when it has one. */
+      lftpPort?: number;
     }
   | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number }
   | { type: 'DIRECT'; from: string; to: string; text: string; ts: number }
   | { type: 'BROADCAST'; text: string; ts: number }
-  | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string }
+  | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string; name?: string; size?: number }
+  | { type: 'FILES_REPLY'; files: FileEntry[]; total: number }
+  | { type: 'TICKET'; id: number; ok: true; op: TransferOp; name: string; ticket: string; port: number; size: number }
+  | { type: 'TICKET'; id: number; ok: false; op: TransferOp; name: string; code: string; message: string }
   | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
   | { type: 'HEARTBEAT'; seq: number; ts: number }
   | { type: 'ERROR'; code: string; message: string; fatal: boolean }
@@ -154,6 +173,16 @@ export function decodeClientMessage(frame: RawFrame): ClientMessage {
     }
     case FrameType.BYE:
       return { type: 'BYE', reason: optStr(bodyObject(frame), 'reason', 'BYE') ?? '' };
+    case FrameType.FILES:
+      bodyObject(frame);
+      return { type: 'FILES' };
+    case FrameType.TICKET_REQUEST: {
+      const o = bodyObject(frame);
+      const op = str(o, 'op', 'TICKET_REQUEST');
+      if (op !== 'get' && op !== 'post') throw new ProtocolError('BAD_FRAME', 'TICKET_REQUEST.op must be "get" or "post"');
+      const size = o['size'] === undefined ? undefined : num(o, 'size', 'TICKET_REQUEST');
+      return { type: 'TICKET_REQUEST', id: num(o, 'id', 'TICKET_REQUEST'), op, name: str(o, 'name', 'TICKET_REQUEST'), ...(size !== undefined ? { size } : {}) };
+    }
     default:
       throw new ProtocolError('UNKNOWN_TYPE', `frame type ${typeName(frame.type)} is not sent by clients`);
   }
@@ -175,6 +204,7 @@ export function decodeServerMessage(frame: RawFrame): ServerMessage {
         maxText: num(o, 'maxText', 'WELCOME'),
         server: str(o, 'server', 'WELCOME'),
         users: num(o, 'users', 'WELCOME'),
+        ...(typeof o['lftpPort'] === 'number' ? { lftpPort: o['lftpPort'] } : {}),
       };
     case FrameType.CHAT:
       return { type: 'CHAT', from: str(o, 'from', 'CHAT'), text: str(o, 'text', 'CHAT'), action: bool(o, 'action', 'CHAT', false), ts: num(o, 'ts', 'CHAT') };
@@ -187,12 +217,15 @@ export function decodeServerMessage(frame: RawFrame): ServerMessage {
       if (!NOTICE_EVENTS.has(event)) throw new ProtocolError('BAD_FRAME', `NOTICE.event ${JSON.stringify(event)} is unknown`);
       const newNick = optStr(o, 'newNick', 'NOTICE');
       const reason = optStr(o, 'reason', 'NOTICE');
+      const name = optStr(o, 'name', 'NOTICE');
       return {
         type: 'NOTICE',
         event: event as NoticeEvent,
         nick: str(o, 'nick', 'NOTICE'),
         ...(newNick !== undefined ? { newNick } : {}),
         ...(reason !== undefined ? { reason } : {}),
+        ...(name !== undefined ? { name } : {}),
+        ...(typeof o['size'] === 'number' ? { size: o['size'] } : {}),
       };
     }
     case FrameType.WHO_REPLY: {
@@ -215,6 +248,26 @@ export function decodeServerMessage(frame: RawFrame): ServerMessage {
       return { type: 'ERROR', code: str(o, 'code', 'ERROR'), message: str(o, 'message', 'ERROR'), fatal: bool(o, 'fatal', 'ERROR', false) };
     case FrameType.BYE:
       return { type: 'BYE', reason: optStr(o, 'reason', 'BYE') ?? '' };
+    case FrameType.FILES_REPLY: {
+      const files = o['files'];
+      if (!Array.isArray(files)) throw new ProtocolError('BAD_FRAME', 'FILES_REPLY.files must be an array');
+      return {
+        type: 'FILES_REPLY',
+        total: typeof o['total'] === 'number' ? o['total'] : files.length,
+        files: files.map((f: unknown) => {
+          if (typeof f !== 'object' || f === null) throw new ProtocolError('BAD_FRAME', 'FILES_REPLY.files[] must be objects');
+          const e = f as Obj;
+          return { name: str(e, 'name', 'FILES_REPLY'), size: num(e, 'size', 'FILES_REPLY'), mtimeMs: num(e, 'mtimeMs', 'FILES_REPLY') };
+        }),
+      };
+    }
+    case FrameType.TICKET: {
+      const op = str(o, 'op', 'TICKET');
+      if (op !== 'get' && op !== 'post') throw new ProtocolError('BAD_FRAME', 'TICKET.op must be "get" or "post"');
+      const base = { type: 'TICKET' as const, id: num(o, 'id', 'TICKET'), op: op as TransferOp, name: str(o, 'name', 'TICKET') };
+      if (o['ok'] === true) return { ...base, ok: true, ticket: str(o, 'ticket', 'TICKET'), port: num(o, 'port', 'TICKET'), size: num(o, 'size', 'TICKET') };
+      return { ...base, ok: false, code: str(o, 'code', 'TICKET'), message: str(o, 'message', 'TICKET') };
+    }
     default:
       throw new ProtocolError('UNKNOWN_TYPE', `frame type ${typeName(frame.type)} is not sent by servers`);
   }

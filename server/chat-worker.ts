@@ -10,6 +10,14 @@ import { encodeMessage, errorMessage, type ServerMessage, type WhoEntry } from '
 import { ClientConnection, type ConnectionHost, type ConnectionLimits, type WorkerTotals } from './connection.js';
 import { LoopStallMeter } from './heartbeat.js';
 import { SessionTable, type SlotRef } from './session-table.js';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TicketTable } from './ticket-table.js';
+import { LftpServer } from './lftp-server.js';
+import { LftpError } from '../common/lftp/errors.js';
+import { resolveForRead, resolveForWrite } from '../common/lftp/names.js';
+import { formatBytes } from '../common/units.js';
+import type { FileEntry, TransferOp } from '../common/protocol.js';
 import type { Logger } from './logger.js';
 import type { BusMessage, WorkerConfig } from './thread-messages.js';
 
@@ -35,11 +43,14 @@ export class ChatWorker implements ConnectionHost {
   private readonly stall: LoopStallMeter;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private ticker: NodeJS.Timeout | null = null;
+  private readonly tickets: TicketTable;
+  private lftp: LftpServer | null = null;
+  private lftpPortBound = 0;
   private statsAt = 0;
   private closing = false;
 
   constructor(
-    config: WorkerConfig,
+    private readonly config: WorkerConfig,
     readonly log: Logger,
     private readonly notify: (text: string) => void,
   ) {
@@ -51,9 +62,106 @@ export class ChatWorker implements ConnectionHost {
     this.bus.onmessage = (ev) => this.onBus((ev as { data: BusMessage }).data);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.stall = new LoopStallMeter(tickPeriodFor(this.limits.intervalMs), Date.now());
+    this.tickets = new TicketTable(config.ticketBuffer);
   }
 
-  listen(host: string, port: number): Promise<number> {
+  get lftpPort(): number {
+    return this.lftpPortBound;
+  }
+
+  /** The LFTP endpoint on the shared UDP port: tickets from the shared table authorise it. */
+  private async startLftp(host: string, port: number): Promise<number> {
+    const c = this.config;
+    this.lftp = new LftpServer({
+      host,
+      port,
+      filesDir: c.filesDir,
+      maxTransfers: c.maxTransfers,
+      maxQueued: 64,
+      maxMss: 65_000,
+      maxFileSize: c.maxFileSize,
+      idleTimeoutMs: 30_000,
+      receiveCapacity: 2048,
+      maxWindow: 2048,
+      reusePort: true,
+      authorize: ({ op, name, auth }) => {
+        if (auth === undefined) return { allow: false, code: 'AUTH', message: 'a ticket is required: ask for one over the chat session (/get, /post)' };
+        const r = this.tickets.consume(auth, op, name, Date.now());
+        return r.ok ? { allow: true, owner: r.nick } : { allow: false, code: 'AUTH', message: r.reason };
+      },
+      print: (line) => this.notify(line),
+      log: this.log.child({ component: 'lftp' }),
+      verbose: false,
+      onStored: ({ name, size, owner }) => {
+        const nick = owner ?? '?';
+        this.notify(`* ${nick} shared ${name} (${formatBytes(size)})`);
+        this.broadcast(encodeMessage({ type: 'NOTICE', event: 'shared', nick, name, size }));
+      },
+    });
+    try {
+      return await this.lftp.start();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(e.code === 'EADDRINUSE' ? `port ${port} is already in use (LFTP; choose another with --lftp-port)` : `cannot bind LFTP udp ${host}:${port}: ${e.message}`), {
+        code: e.code,
+      });
+    }
+  }
+
+  async listFiles(): Promise<ServerMessage> {
+    const dir = this.config.filesDir;
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort();
+    const files: FileEntry[] = [];
+    for (const name of names) {
+      const st = await stat(join(dir, name)).catch(() => null);
+      if (st?.isFile()) files.push({ name, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
+    }
+    const shown: FileEntry[] = [];
+    let budget = this.limits.maxFrame - 128;
+    for (const f of files) {
+      budget -= JSON.stringify(f).length + 1;
+      if (budget < 0) break;
+      shown.push(f);
+    }
+    return { type: 'FILES_REPLY', files: shown, total: files.length };
+  }
+
+  async issueTicket(id: number, op: TransferOp, rawName: string, size: number | undefined, nick: string): Promise<ServerMessage> {
+    const fail = (code: string, message: string): ServerMessage => ({ type: 'TICKET', id, ok: false, op, name: rawName, code, message });
+    try {
+      let name: string;
+      let fileSize: number;
+      if (op === 'get') {
+        ({ name, size: fileSize } = await resolveForRead(this.config.filesDir, rawName));
+      } else {
+        if (size === undefined || !Number.isSafeInteger(size) || size < 0) return fail('BAD_REQUEST', 'post needs the file size');
+        if (size > this.config.maxFileSize) return fail('TOO_LARGE', `${formatBytes(size)} is over the limit of ${formatBytes(this.config.maxFileSize)}`);
+        ({ name } = await resolveForWrite(this.config.filesDir, rawName));
+        fileSize = size;
+      }
+      const t = this.tickets.issue(op, name, nick, Date.now());
+      if (!t) return fail('BUSY', 'too many tickets outstanding; try again in a minute');
+      this.log.info({ op, file: name, nick }, 'ticket issued');
+      return { type: 'TICKET', id, ok: true, op, name, ticket: t.ticket, port: this.lftpPortBound, size: fileSize };
+    } catch (err) {
+      if (err instanceof LftpError) return fail(err.code, err.message);
+      return fail('IO_ERROR', (err as Error).message);
+    }
+  }
+
+  /** TCP first; then LFTP on `lftpPort` (-1: the TCP port's number). */
+  async listen(host: string, port: number, lftpPort: number): Promise<{ port: number; lftpPort: number }> {
+    const tcp = await this.listenTcp(host, port);
+    try {
+      this.lftpPortBound = await this.startLftp(host, lftpPort === -1 ? tcp : lftpPort);
+    } catch (err) {
+      this.server.close();
+      throw err;
+    }
+    return { port: tcp, lftpPort: this.lftpPortBound };
+  }
+
+  private listenTcp(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen({ host, port, reusePort: true, backlog: 1024 }, () => {
@@ -198,6 +306,7 @@ export class ChatWorker implements ConnectionHost {
       new Promise<void>((r) => setTimeout(r, graceMs).unref()),
     ]);
     for (const s of sockets) s.destroy();
+    await this.lftp?.close();
     this.publishStats(Date.now());
     this.bus.close();
   }

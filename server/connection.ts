@@ -55,6 +55,9 @@ export interface ConnectionHost {
   /** A human-readable event line for the supervisor's stdout. */
   event(text: string): void;
   whoReply(): ServerMessage;
+  listFiles(): Promise<ServerMessage>;
+  issueTicket(id: number, op: 'get' | 'post', name: string, size: number | undefined, nick: string): Promise<ServerMessage>;
+  readonly lftpPort: number;
 }
 
 type Phase = 'hello' | 'active' | 'closed';
@@ -200,6 +203,12 @@ export class ClientConnection {
       case 'HEARTBEAT_ACK':
         this.heartbeatAnswered(msg.seq, msg.ts);
         return;
+      case 'FILES':
+        void this.host.listFiles().then((reply) => this.sendMessage(reply));
+        return;
+      case 'TICKET_REQUEST':
+        void this.host.issueTicket(msg.id, msg.op, msg.name, msg.size, this.nick).then((reply) => this.sendMessage(reply));
+        return;
       case 'BYE':
         this.end({ kind: 'left', detail: msg.reason ? `quit: ${neutralizeControls(msg.reason).slice(0, 200)}` : 'quit' }, 'graceful', {
           type: 'BYE',
@@ -238,6 +247,7 @@ export class ClientConnection {
       maxText: limits.maxText,
       server: this.host.serverName,
       users: this.host.table.activeCount(),
+      lftpPort: this.host.lftpPort,
     });
     this.log.info({ client: msg.client }, 'joined');
     this.host.event(`* ${nick} joined (${this.address}:${this.port}, worker ${this.host.workerIndex})`);

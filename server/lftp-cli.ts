@@ -97,7 +97,9 @@ export async function runLftpServer(args: string[]): Promise<number> {
     maxWindow: 2048,
     reusePort: false,
     authorize: ({ auth }) =>
-      token === undefined || tokenMatches(auth, token) ? null : { code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' },
+      token === undefined || tokenMatches(auth, token)
+        ? { allow: true }
+        : { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' },
     print: (line) => writeLineSync(1, line),
     log: log.logger,
     verbose: v.verbose ?? false,

@@ -26,6 +26,8 @@ export interface LftpAuthRequest {
   remote: string;
 }
 
+export type AuthDecision = { allow: true; owner?: string } | { allow: false; code: LftpErrorCode; message: string };
+
 export interface LftpServerOptions {
   host: string;
   port: number;
@@ -40,14 +42,14 @@ export interface LftpServerOptions {
   receiveCapacity: number;
   maxWindow: number;
   reusePort: boolean;
-  /** Returns null to allow, or why not. */
-  authorize(req: LftpAuthRequest): { code: LftpErrorCode; message: string } | null;
+  /** Allows (naming who, if known) or refuses a request. */
+  authorize(req: LftpAuthRequest): AuthDecision;
   print(line: string): void;
   log: Logger;
   verbose: boolean;
   tracePath?: string;
   /** A file was received and stored. */
-  onStored?(info: { name: string; size: number; remote: string }): void;
+  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
 }
 
 export interface TransferInfo {
@@ -73,6 +75,7 @@ interface Entry {
   name: string;
   size: number;
   path: string;
+  owner: string | undefined;
   started: boolean;
   source?: FileSource;
   sink?: FileSink;
@@ -211,8 +214,8 @@ export class LftpServer {
       if (req.mss > this.o.maxMss) throw new LftpError('BAD_REQUEST', `this server takes at most ${this.o.maxMss} bytes per packet (use --mss ${this.o.maxMss})`);
       if (req.auth !== undefined && typeof req.auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
       if (typeof req.name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
-      const denied = this.o.authorize({ op, name: req.name, auth: req.auth, remote });
-      if (denied) throw new LftpError(denied.code, denied.message);
+      const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote });
+      if (!decision.allow) throw new LftpError(decision.code, decision.message);
       let path: string;
       let size: number;
       let name: string;
@@ -227,19 +230,19 @@ export class LftpServer {
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
       }
-      this.admit(key, p, rinfo, op, name, path, size, req.mss);
+      this.admit(key, p, rinfo, op, name, path, size, req.mss, decision.owner);
     } catch (err) {
       if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
       else this.refuse(p, rinfo, 'IO_ERROR', (err as Error).message);
     }
   }
 
-  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, op: Op, name: string, path: string, size: number, mss: number): void {
+  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, op: Op, name: string, path: string, size: number, mss: number, owner: string | undefined): void {
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
     const log = this.o.log.child({ transfer: key, op, file: name });
     const remote = { address: rinfo.address, port: rinfo.port };
-    const entry: Entry = { key, remote, op, name, size, path, started: false, finished, resolveFinished, log } as Entry;
+    const entry: Entry = { key, remote, op, name, size, path, owner, started: false, finished, resolveFinished, log } as Entry;
     entry.driver = new ConnectionDriver(
       {
         side: 'server',
@@ -308,7 +311,7 @@ export class LftpServer {
   }
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
-    const who = `${entry.remote.address}:${entry.remote.port}`;
+    const who = entry.owner ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})` : `${entry.remote.address}:${entry.remote.port}`;
     if (this.o.verbose && e.type !== 'established' && e.text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${e.text}`);
     switch (e.type) {
       case 'done': {
@@ -318,7 +321,7 @@ export class LftpServer {
         this.o.print(
           `lftp: ${entry.op} ${entry.name} for ${who} complete (${formatBytes(e.size ?? 0)} in ${secs.toFixed(2)}s, ${formatBytes((e.size ?? 0) / secs)}/s, sha256 ok)`,
         );
-        if (entry.op === 'post') this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who });
+        if (entry.op === 'post') this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who, owner: entry.owner });
         return;
       }
       case 'error':

@@ -1,5 +1,6 @@
 /** chat-server command-line options. */
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { UsageError } from '../common/errors.js';
 import { parseOptions } from '../common/cli.js';
 import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../common/frame.js';
@@ -17,6 +18,11 @@ export interface ServerOptions {
   maxFrame: number;
   logFile: string;
   logLevel: LogLevel;
+  filesDir: string;
+  /** undefined: the same number as the TCP port. */
+  lftpPort: number | undefined;
+  maxTransfers: number;
+  maxFileSize: number;
 }
 
 export const SERVER_USAGE = `Usage: chat-server [options]
@@ -32,13 +38,18 @@ Options:
   --heartbeat-timeout DUR     drop a client whose answer is this late (default 15s)
   --max-clients N             sessions at once, 1-${MAX_CAPACITY} (default 10000)
   --max-frame SIZE            largest frame body accepted (default 64KiB)
+  --files DIR                 files shared over LFTP (default ./files, created if missing)
+  --lftp-port N               UDP port for LFTP (default: the TCP port's number)
+  --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
+  --max-file-size SIZE        largest upload accepted (default 16GiB)
   --log-file PATH             JSON log file (default logs/server.log)
   --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
   -h, --help                  show this help
   -v, --version               show the version
 
 Durations: 500ms, 5s, 1m. Sizes: 65536, 64KiB, 1MiB.
-Operator console (stdin): a plain line is broadcast; /help lists the commands.`;
+Operator console (stdin): a plain line is broadcast; /help lists the commands.
+File transfer without the chat: chat-server lftp --help`;
 
 const SPEC = {
   host: { type: 'string' },
@@ -49,6 +60,10 @@ const SPEC = {
   'max-clients': { type: 'string' },
   'max-frame': { type: 'string' },
   'log-file': { type: 'string' },
+  files: { type: 'string' },
+  'lftp-port': { type: 'string' },
+  'max-transfers': { type: 'string' },
+  'max-file-size': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -84,6 +99,10 @@ export function parseServerArgs(args: string[]): ParsedServerArgs {
       maxFrame,
       logFile: v['log-file'] ?? 'logs/server.log',
       logLevel: level as LogLevel,
+      filesDir: resolve(v.files ?? 'files'),
+      lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
+      maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,
+      maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
     },
   };
 }

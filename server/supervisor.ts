@@ -11,7 +11,9 @@ import { encodeMessage } from '../common/protocol.js';
 import { neutralizeControls } from '../common/text.js';
 import { formatBytes, formatDuration } from '../common/units.js';
 import { writeLineSync } from '../common/sync-output.js';
+import { mkdirSync } from 'node:fs';
 import { SessionTable } from './session-table.js';
+import { TicketTable } from './ticket-table.js';
 import { SharedMutex } from './shared-mutex.js';
 import { openLog, type OpenLog } from './logger.js';
 import { tickPeriodFor } from './chat-worker.js';
@@ -43,6 +45,8 @@ interface WorkerSlot {
 
 export class Supervisor {
   readonly table: SessionTable;
+  readonly tickets = TicketTable.create();
+  private lftpPort = 0;
   private readonly busName = `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly bus: BroadcastChannel;
   private readonly workers = new Map<number, WorkerSlot>();
@@ -73,19 +77,32 @@ export class Supervisor {
 
   async start(): Promise<void> {
     const { host, port, workers } = this.options;
+    try {
+      mkdirSync(this.options.filesDir, { recursive: true });
+    } catch (err) {
+      throw new StartupError('FILES_DIR', `cannot create the files directory ${this.options.filesDir}: ${(err as Error).message}`);
+    }
     if (port !== 0) await assertPortFree(host, port);
-    this.port = await this.spawn(0, port);
-    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port)));
-    this.log.logger.info({ host, port: this.port, workers, options: this.options }, 'listening');
+    const first = await this.spawn(0, port, this.options.lftpPort ?? -1);
+    this.port = first.port;
+    this.lftpPort = first.lftpPort;
+    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort)));
+    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, workers, options: this.options }, 'listening');
     this.print(`listening on tcp ${host}:${this.port} (${workers} worker${workers === 1 ? '' : 's'})`);
+    this.print(`lftp on udp ${host}:${this.lftpPort}, sharing ${this.options.filesDir}`);
   }
 
-  private workerConfig(index: number, port: number): WorkerConfig {
+  private workerConfig(index: number, port: number, lftpPort: number): WorkerConfig {
     const o = this.options;
     return {
       index,
       host: o.host,
       port,
+      lftpPort,
+      filesDir: o.filesDir,
+      maxTransfers: o.maxTransfers,
+      maxFileSize: o.maxFileSize,
+      ticketBuffer: this.tickets.buffer,
       tableBuffer: this.table.buffer,
       busName: this.busName,
       limits: {
@@ -103,9 +120,9 @@ export class Supervisor {
     };
   }
 
-  /** Starts worker `index` and resolves with the port it listens on. */
-  private spawn(index: number, port: number, crashes: number[] = []): Promise<number> {
-    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port) });
+  /** Starts worker `index` and resolves with the ports it listens on. */
+  private spawn(index: number, port: number, lftpPort: number, crashes: number[] = []): Promise<{ port: number; lftpPort: number }> {
+    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port, lftpPort) });
     const slot: WorkerSlot = { index, worker, threadId: worker.threadId, stopping: false, crashes };
     this.workers.set(index, slot);
     return new Promise((resolve, reject) => {
@@ -114,12 +131,12 @@ export class Supervisor {
         switch (msg.k) {
           case 'listening':
             listening = true;
-            resolve(msg.port);
+            resolve({ port: msg.port, lftpPort: msg.lftpPort });
             return;
           case 'listen-error':
             reject(
               msg.code === 'EADDRINUSE'
-                ? new StartupError(msg.code, `port ${port} is already in use on ${this.options.host}`)
+                ? new StartupError(msg.code, msg.message.startsWith('udp') ? `udp ${msg.message}` : `port ${port} is already in use on ${this.options.host}`)
                 : new StartupError(msg.code, `cannot listen on ${this.options.host}:${port}: ${msg.message}`),
             );
             return;
@@ -173,7 +190,7 @@ export class Supervisor {
     const delay = Math.min(10_000, 100 * 2 ** (crashes.length - 1));
     setTimeout(() => {
       if (this.shuttingDown) return;
-      this.spawn(slot.index, this.port, crashes).then(
+      this.spawn(slot.index, this.port, this.lftpPort, crashes).then(
         () => this.log.logger.info({ worker: slot.index }, 'worker restarted'),
         (err: Error) => {
           this.log.logger.error({ err, worker: slot.index }, 'worker restart failed');

@@ -7,6 +7,12 @@ export interface WorkerConfig {
   host: string;
   port: number;
   tableBuffer: SharedArrayBuffer;
+  ticketBuffer: SharedArrayBuffer;
+  /** UDP port for LFTP; -1 = the same number as the TCP port this worker gets. */
+  lftpPort: number;
+  filesDir: string;
+  maxTransfers: number;
+  maxFileSize: number;
   busName: string;
   limits: ConnectionLimits & { maxClients: number };
   logFile: string;
@@ -24,7 +30,7 @@ export type ToWorker =
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =
-  | { k: 'listening'; port: number }
+  | { k: 'listening'; port: number; lftpPort: number }
   | { k: 'listen-error'; code: string; message: string }
   | { k: 'event'; text: string }
   | { k: 'closed' };

@@ -44,9 +44,9 @@ port.on('message', (msg: ToWorker) => {
 });
 
 try {
-  const bound = await worker.listen(config.host, config.port);
-  logger.info({ host: config.host, port: bound }, 'listening');
-  post({ k: 'listening', port: bound });
+  const bound = await worker.listen(config.host, config.port, config.lftpPort);
+  logger.info({ host: config.host, ...bound }, 'listening');
+  post({ k: 'listening', ...bound });
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   logger.error({ err: e }, 'cannot listen');

@@ -248,7 +248,7 @@ export class LftpConnection {
     this.lastHeard = now;
     if (p.flags & Flag.ERR) {
       const { code, message } = parseError(p.payload);
-      this.fail(code, `peer: ${message}`, false);
+      this.fail(code, message, false);
       return;
     }
     switch (this.state) {

@@ -120,7 +120,8 @@ export interface ServerHandle extends LineProcess {
 /** Starts chat-server on 127.0.0.1 and an ephemeral port; resolves once it listens. */
 export async function startServer(args: string[] = []): Promise<ServerHandle> {
   const logFile = join(tempDir('chat-log'), 'server.log');
-  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...args]) as ServerHandle;
+  const filesDir = args.includes('--files') ? [] : ['--files', tempDir('chat-files')];
+  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...args]) as ServerHandle;
   const line = await server.waitFor(/^listening on tcp /, 15_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;

@@ -1,0 +1,205 @@
+/**
+ * /get, /post and /transfers inside the chat client (listener thread): ask the
+ * server for a one-time ticket over the chat session, then move the file with
+ * LFTP while chat and heartbeats carry on in the same event loop.
+ */
+import { stat, mkdir } from 'node:fs/promises';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import type { ClientMessage, ServerMessage } from '../common/protocol.js';
+import { LftpError } from '../common/lftp/errors.js';
+import { checkName } from '../common/lftp/names.js';
+import { formatRate, progressBar, progressLine } from '../common/progress.js';
+import { neutralizeControls as safe } from '../common/text.js';
+import { formatBytes } from '../common/units.js';
+import { transfer } from './lftp-client.js';
+
+type TicketMsg = Extract<ServerMessage, { type: 'TICKET' }>;
+
+interface Job {
+  id: number;
+  op: 'get' | 'post';
+  name: string;
+  local: string;
+  state: 'asking' | 'queued' | 'running';
+  position: number;
+  bytes: number;
+  total: number;
+  startedAt: number;
+  abort: AbortController;
+}
+
+export interface ChatTransferOptions {
+  host: string;
+  downloadsDir: string;
+  tty: boolean;
+  print(line: string): void;
+  /** Redraws (or clears, with '') the progress line on a terminal. */
+  status(line: string): void;
+  send(msg: ClientMessage): void;
+}
+
+const PLAIN_PROGRESS_MS = 2000;
+const MAX_CONCURRENT = 8;
+
+export class ChatTransfers {
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | null = null;
+  private lastPlain = 0;
+
+  constructor(private readonly o: ChatTransferOptions) {}
+
+  get active(): number {
+    return this.jobs.size;
+  }
+
+  async requestGet(name: string, dest: string | undefined): Promise<void> {
+    try {
+      checkName(name);
+    } catch (err) {
+      this.o.print(`! ${(err as Error).message}`);
+      return;
+    }
+    if (this.jobs.size >= MAX_CONCURRENT) {
+      this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
+      return;
+    }
+    const dir = resolve(this.o.downloadsDir);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      this.o.print(`! cannot create the downloads directory ${dir}: ${(err as Error).message}`);
+      return;
+    }
+    const wanted = dest ? (isAbsolute(dest) ? dest : join(dir, dest)) : join(dir, name);
+    const local = await freeName(wanted);
+    if (local !== wanted) this.o.print(`* ${wanted} exists; saving as ${local}`);
+    this.ask('get', name, local, undefined);
+  }
+
+  async requestPost(path: string, name: string | undefined): Promise<void> {
+    const local = resolve(path);
+    const st = await stat(local).catch(() => null);
+    if (!st?.isFile()) {
+      this.o.print(`! no such file: ${path}`);
+      return;
+    }
+    const remote = name ?? basename(local);
+    try {
+      checkName(remote);
+    } catch (err) {
+      this.o.print(`! ${(err as Error).message}; give another name: /post <path> <name>`);
+      return;
+    }
+    if (this.jobs.size >= MAX_CONCURRENT) {
+      this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
+      return;
+    }
+    this.ask('post', remote, local, st.size);
+  }
+
+  private ask(op: 'get' | 'post', name: string, local: string, size: number | undefined): void {
+    const id = this.nextId++;
+    this.jobs.set(id, { id, op, name, local, state: 'asking', position: 0, bytes: 0, total: size ?? 0, startedAt: Date.now(), abort: new AbortController() });
+    this.o.send({ type: 'TICKET_REQUEST', id, op, name, ...(size !== undefined ? { size } : {}) });
+  }
+
+  onTicket(msg: TicketMsg): void {
+    const job = this.jobs.get(msg.id);
+    if (!job) return;
+    if (!msg.ok) {
+      this.jobs.delete(job.id);
+      this.o.print(`transfer failed: ${safe(job.name)}: ${safe(msg.code)}: ${safe(msg.message)}`);
+      return;
+    }
+    job.state = 'running';
+    job.total = msg.size;
+    job.startedAt = Date.now();
+    this.ensureTimer();
+    transfer({
+      host: this.o.host,
+      port: msg.port,
+      op: job.op,
+      remote: job.name,
+      local: job.local,
+      auth: msg.ticket,
+      signal: job.abort.signal,
+      onProgress: (bytes, total) => {
+        job.bytes = bytes;
+        job.total = total;
+        if (job.state === 'queued') job.state = 'running';
+      },
+      onQueued: (position) => {
+        job.state = 'queued';
+        job.position = position;
+        this.o.print(`* ${job.op} ${safe(job.name)}: the server is busy; number ${position} in its queue`);
+      },
+      progressEveryMs: 250,
+    }).then(
+      (r) => {
+        this.jobs.delete(job.id);
+        this.refresh(true);
+        this.o.print(`transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
+        if (job.op === 'get') this.o.print(`* saved ${job.local}`);
+      },
+      (err: Error) => {
+        this.jobs.delete(job.id);
+        this.refresh(true);
+        const code = err instanceof LftpError ? err.code : 'ERROR';
+        this.o.print(`transfer failed: ${safe(job.name)}: ${code}: ${err.message}`);
+      },
+    );
+  }
+
+  list(): string[] {
+    if (this.jobs.size === 0) return ['* no transfers'];
+    return [...this.jobs.values()].map((j) => {
+      const what = `${j.op} ${safe(j.name)}`;
+      if (j.state === 'asking') return `*   ${what}: asking the server for a ticket`;
+      if (j.state === 'queued') return `*   ${what}: waiting, number ${j.position} in the server's queue`;
+      return `*   ${progressLine(what, { bytes: j.bytes, total: j.total, elapsedMs: Date.now() - j.startedAt })}`;
+    });
+  }
+
+  abortAll(reason: string): void {
+    for (const j of this.jobs.values()) j.abort.abort(reason);
+  }
+
+  private ensureTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.refresh(false), this.o.tty ? 250 : 500);
+  }
+
+  private refresh(final: boolean): void {
+    const running = [...this.jobs.values()].filter((j) => j.state === 'running');
+    if (running.length === 0) {
+      this.o.status('');
+      if (this.jobs.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
+      return;
+    }
+    if (final) return;
+    const now = Date.now();
+    if (this.o.tty) {
+      this.o.status(running.map((j) => progressBar(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt }, 20)).join(' | '));
+    } else if (now - this.lastPlain >= PLAIN_PROGRESS_MS) {
+      this.lastPlain = now;
+      for (const j of running) this.o.print(`* ${progressLine(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt })}`);
+    }
+  }
+}
+
+/** path, or "stem (1).ext", "stem (2).ext", ... whichever does not exist yet. */
+export async function freeName(path: string): Promise<string> {
+  const exists = (p: string) => stat(p).then(() => true, () => false);
+  if (!(await exists(path))) return path;
+  const ext = extname(path);
+  const stem = path.slice(0, path.length - ext.length);
+  for (let n = 1; n < 10_000; n++) {
+    const candidate = `${stem} (${n})${ext}`;
+    if (!(await exists(candidate))) return candidate;
+  }
+  return `${stem} (${Date.now()})${ext}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * One-time LFTP transfer tickets in shared memory. A ticket is issued by the
+ * worker that owns the requesting chat session and consumed by whichever
+ * worker's UDP socket the kernel hands the LFTP handshake to, so the table is
+ * a SharedArrayBuffer like the session table. Consuming is one
+ * compareExchange (ISSUED → USED): a ticket works once, even if two workers
+ * see it at the same instant.
+ */
+import { randomBytes } from 'node:crypto';
+
+const SLOT_BYTES = 352;
+const T_STATE = 0; // i32
+const T_OP = 1; // i32: 0 get, 1 post
+const T_NAME_LEN = 2;
+const T_NICK_LEN = 3;
+const T64_EXPIRES = 2; // i64 at byte 16
+const T_TICKET_OFFSET = 24; // 16 bytes
+const T_NICK_OFFSET = 40; // 32 bytes
+const T_NAME_OFFSET = 72; // 256 bytes (names are at most 255)
+const TICKET_BYTES = 16;
+
+const FREE = 0;
+const ISSUED = 1;
+const USED = 2;
+
+export const TICKET_TTL_MS = 60_000;
+
+export type TicketOp = 'get' | 'post';
+
+export interface IssuedTicket {
+  ticket: string;
+  expiresAt: number;
+}
+
+export class TicketTable {
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+  readonly u8: Uint8Array;
+  readonly capacity: number;
+
+  static create(capacity = 1024): TicketTable {
+    return new TicketTable(new SharedArrayBuffer(capacity * SLOT_BYTES));
+  }
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.i32 = new Int32Array(buffer);
+    this.i64 = new BigInt64Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.capacity = buffer.byteLength / SLOT_BYTES;
+  }
+
+  private w32(slot: number, f: number): number {
+    return (slot * SLOT_BYTES) / 4 + f;
+  }
+  private w64(slot: number, f: number): number {
+    return (slot * SLOT_BYTES) / 8 + f;
+  }
+  private at(slot: number, off: number): number {
+    return slot * SLOT_BYTES + off;
+  }
+
+  /** Issues a ticket, or null when every slot holds a live ticket (callers say "busy, retry"). */
+  issue(op: TicketOp, name: string, nick: string, now: number): IssuedTicket | null {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const nickBytes = Buffer.from(nick, 'utf8').subarray(0, 32);
+    if (nameBytes.length > 255) return null;
+    for (let s = 0; s < this.capacity; s++) {
+      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
+      if (state !== FREE && !(expired || state === USED)) continue;
+      // Claim the slot: -1 marks "being written" so no one consumes a half-written ticket.
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, -1) !== state) continue;
+      const ticket = randomBytes(TICKET_BYTES);
+      this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
+      this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
+      this.u8.set(nickBytes, this.at(s, T_NICK_OFFSET));
+      Atomics.store(this.i32, this.w32(s, T_NAME_LEN), nameBytes.length);
+      Atomics.store(this.i32, this.w32(s, T_NICK_LEN), nickBytes.length);
+      Atomics.store(this.i32, this.w32(s, T_OP), op === 'post' ? 1 : 0);
+      const expiresAt = now + TICKET_TTL_MS;
+      Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(Math.round(expiresAt)));
+      Atomics.store(this.i32, this.w32(s, T_STATE), ISSUED);
+      return { ticket: ticket.toString('hex'), expiresAt };
+    }
+    return null;
+  }
+
+  /**
+   * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
+   * A wrong op or name does not burn the ticket.
+   */
+  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string } | { ok: false; reason: string } {
+    if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
+    const ticket = Buffer.from(ticketHex, 'hex');
+    for (let s = 0; s < this.capacity; s++) {
+      if (Atomics.load(this.i32, this.w32(s, T_STATE)) !== ISSUED) continue;
+      const off = this.at(s, T_TICKET_OFFSET);
+      if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
+      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now) return { ok: false, reason: 'ticket expired' };
+      const opHere: TicketOp = Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
+      const nameLen = Atomics.load(this.i32, this.w32(s, T_NAME_LEN));
+      const nameHere = Buffer.from(this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen)).toString('utf8');
+      if (opHere !== op || nameHere !== name) return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) !== ISSUED) return { ok: false, reason: 'ticket already used' };
+      const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
+      const nick = Buffer.from(this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen)).toString('utf8');
+      return { ok: true, nick };
+    }
+    return { ok: false, reason: 'unknown or already used ticket' };
+  }
+}
