@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { TicketTable } from './ticket-table.js';
 import { LftpServer } from './lftp-server.js';
 import { LftpError } from '../common/lftp/errors.js';
+import { MAX_MSS } from '../common/lftp/packet.js';
 import { resolveForRead, resolveForWrite } from '../common/lftp/names.js';
 import { formatBytes } from '../common/units.js';
 import type { FileEntry, TransferOp } from '../common/protocol.js';
@@ -78,7 +79,7 @@ export class ChatWorker implements ConnectionHost {
       filesDir: c.filesDir,
       maxTransfers: c.maxTransfers,
       maxQueued: 64,
-      maxMss: 65_000,
+      maxMss: MAX_MSS,
       maxFileSize: c.maxFileSize,
       idleTimeoutMs: 30_000,
       receiveCapacity: 2048,
