@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import readlineSync from 'readline-sync';
 import { ExitCode, ProtocolError, UsageError } from '../common/errors.js';
-import { exitUsage, requireNode, startProgram } from '../common/cli.js';
+import { exitUsage, runSubcommand, startProgram } from '../common/cli.js';
 import { runLftpClient } from './lftp-cli.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { validateNick } from '../common/text.js';
@@ -17,15 +17,7 @@ import { CLIENT_HELP, parseInput, type InputAction } from './input.js';
 import { CLIENT_USAGE, parseClientArgs } from './options.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
 
-if (process.argv[2] === 'lftp') {
-  requireNode([22, 12], 'chat-client');
-  try {
-    process.exit(await runLftpClient(process.argv.slice(3)));
-  } catch (err) {
-    if (err instanceof UsageError) exitUsage('chat-client lftp', err);
-    throw err;
-  }
-}
+if (process.argv[2] === 'lftp') await runSubcommand('chat-client lftp', runLftpClient, process.argv.slice(3));
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 

@@ -73,3 +73,14 @@ export function startProgram<O>(
   }
   return parsed.options;
 }
+
+/** `program sub ...`: runs the subcommand and exits with its code; usage errors exit 2. */
+export async function runSubcommand(program: string, run: (args: string[]) => Promise<number>, args: string[]): Promise<never> {
+  requireNode([22, 12], program);
+  try {
+    process.exit(await run(args));
+  } catch (err) {
+    if (err instanceof UsageError) exitUsage(program, err);
+    throw err;
+  }
+}

@@ -1,21 +1,13 @@
 #!/usr/bin/env node
 /** chat-server: command-line entry point. */
-import { ExitCode, UsageError } from '../common/errors.js';
-import { exitUsage, packageVersion, requireNode, startProgram } from '../common/cli.js';
+import { ExitCode } from '../common/errors.js';
+import { packageVersion, runSubcommand, startProgram } from '../common/cli.js';
 import { runLftpServer } from './lftp-cli.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { SERVER_USAGE, parseServerArgs } from './options.js';
 import { StartupError, Supervisor } from './supervisor.js';
 
-if (process.argv[2] === 'lftp') {
-  requireNode([22, 12], 'chat-server');
-  try {
-    process.exit(await runLftpServer(process.argv.slice(3)));
-  } catch (err) {
-    if (err instanceof UsageError) exitUsage('chat-server lftp', err);
-    throw err;
-  }
-}
+if (process.argv[2] === 'lftp') await runSubcommand('chat-server lftp', runLftpServer, process.argv.slice(3));
 
 const options = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
 
