@@ -57,7 +57,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
     return ExitCode.OK;
   }
   const [op, target, a, b, ...extra] = positionals;
-  if (op !== 'get' && op !== 'post') throw new UsageError(`lftp: expected 'get' or 'post', got ${op === undefined ? 'nothing' : JSON.stringify(op)}`);
+  if (op !== 'get' && op !== 'post') throw new UsageError(`expected 'get' or 'post', got ${op === undefined ? 'nothing' : JSON.stringify(op)}`);
   if (!target || !a || extra.length > 0) throw new UsageError(op === 'get' ? 'usage: chat-client lftp get HOST:PORT REMOTE [LOCAL]' : 'usage: chat-client lftp post HOST:PORT LOCAL [REMOTE]');
   const { host, port } = parseHostPort(target);
   const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : DEFAULT_MSS;

@@ -64,9 +64,9 @@ export async function runLftpServer(args: string[]): Promise<number> {
     writeLineSync(1, LFTP_SERVER_USAGE);
     return ExitCode.OK;
   }
-  if (v.token === undefined && !v.open) throw new UsageError('lftp: give --token SECRET, or --open to serve without authorization');
-  if (v.token !== undefined && v.open) throw new UsageError('lftp: --token and --open exclude each other');
-  if (v.token !== undefined && v.token.length === 0) throw new UsageError('lftp: --token must not be empty');
+  if (v.token === undefined && !v.open) throw new UsageError('give --token SECRET, or --open to serve without authorization');
+  if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
+  if (v.token !== undefined && v.token.length === 0) throw new UsageError('--token must not be empty');
   const level = v['log-level'] ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const host = v.host ?? '0.0.0.0';
