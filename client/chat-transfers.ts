@@ -36,6 +36,8 @@ export interface ChatTransferOptions {
   /** Redraws (or clears, with '') the progress line on a terminal. */
   status(line: string): void;
   send(msg: ClientMessage): void;
+  /** Print LFTP handshake, teardown, loss and retransmission lines too. */
+  verbose: boolean;
 }
 
 const PLAIN_PROGRESS_MS = 2000;
@@ -135,6 +137,7 @@ export class ChatTransfers {
         this.o.print(`* ${job.op} ${safe(job.name)}: the server is busy; number ${position} in its queue`);
       },
       progressEveryMs: 250,
+      ...(this.o.verbose ? { onVerbose: (line: string) => this.o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) } : {}),
     }).then(
       (r) => {
         this.jobs.delete(job.id);

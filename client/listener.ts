@@ -52,6 +52,7 @@ const transfers = new ChatTransfers({
   print,
   status,
   send: (msg) => send(msg),
+  verbose: config.verbose,
 });
 
 const decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });

@@ -27,7 +27,8 @@ Options:
   --server-timeout DUR     presume the server gone after DUR without a frame
                            (default: the heartbeat timeout the server announces)
   --downloads DIR          where /get saves files (default ./downloads)
-  --verbose                also show heartbeats as they are answered
+  --verbose                also show heartbeats as they are answered, and the
+                           LFTP steps of /get and /post (handshake, losses, ...)
   -h, --help               show this help
   -v, --version            show the version
 

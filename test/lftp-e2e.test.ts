@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runLftpClient, startLftpServer, stopAll, tempDir, type ServerHandle } from './helpers/processes.js';
+import { CLIENT_JS, LineProcess, runLftpClient, startLftpServer, stopAll, tempDir, type ServerHandle } from './helpers/processes.js';
 import { NO_IMPAIRMENT, startRelay, type Impairment, type Relay } from './relay/relay.js';
 import { encodePacket, Flag, LFTP_VERSION } from '../common/lftp/packet.js';
 
@@ -199,6 +199,39 @@ describe('through the fault relay', () => {
   it('50% loss each way still completes', async () => {
     await through({ loss: 0.5 }, 9, 'get', 24 * 1024);
   }, 300_000);
+});
+
+describe('the transfer queue (--max-transfers)', () => {
+  it('a request beyond the limit is told its place and runs when a slot frees', async () => {
+    const qFiles = tempDir('lftp-queue');
+    writeFileSync(join(qFiles, 'slow.bin'), randomBytes(3 * 1024 * 1024));
+    writeFileSync(join(qFiles, 'next.bin'), randomBytes(100 * 1024));
+    const one = await startLftpServer(qFiles, ['--open', '--max-transfers', '1']);
+    // The first transfer crawls through a 2 MB/s link, holding the only slot for a while.
+    const i = { ...NO_IMPAIRMENT, rateBps: 2_000_000 };
+    const slow = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: one.port, seed: 1, up: NO_IMPAIRMENT, down: i });
+    try {
+      const first = runLftpClient(['get', `127.0.0.1:${slow.port}`, 'slow.bin', join(work, 'slow.bin')]);
+      await new Promise((r) => setTimeout(r, 300));
+      const p = new LineProcess('queued', [
+        CLIENT_JS,
+        'lftp',
+        'get',
+        `127.0.0.1:${one.port}`,
+        'next.bin',
+        join(work, 'next.bin'),
+        '--quiet',
+      ]);
+      p.endInput();
+      await p.waitFor('lftp: server busy; you are number 1 in the queue', 10_000);
+      expect((await first).code).toBe(0);
+      expect(await p.exit(60_000)).toBe(0);
+      expect(readFileSync(join(work, 'next.bin')).equals(readFileSync(join(qFiles, 'next.bin')))).toBe(true);
+    } finally {
+      await slow.close();
+      await stopAll(one);
+    }
+  });
 });
 
 describe('hostile datagrams', () => {
