@@ -67,6 +67,11 @@ export async function runLftpClient(args: string[]): Promise<number> {
   const local = op === 'get' ? (b ?? basename(a)) : a;
   const shown = op === 'get' ? remote : local;
   const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
+  // Ctrl-C: tell the server, remove the temporary file, then exit (no partial file is left behind).
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => abort.abort(`interrupted (${sig})`);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const r = await transfer({
       host,
@@ -82,6 +87,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       ...(v.verbose ? { onVerbose: (line: string) => { progress?.done(); writeLineSync(2, `lftp: ${line}`); } } : {}),
       ...(progress ? { onProgress: (bytes: number, total: number, ms: number) => progress.update(shown, { bytes, total, elapsedMs: ms }) } : {}),
       onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),
+      signal: abort.signal,
     });
     progress?.done();
     writeLineSync(1, `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
@@ -90,7 +96,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
     progress?.done();
     if (err instanceof LftpError) {
       writeLineSync(2, `transfer failed: ${shown}: ${err.code}: ${err.message}`);
-      return exitCodeFor(err.code);
+      return abort.signal.aborted ? 130 : exitCodeFor(err.code);
     }
     writeLineSync(2, `transfer failed: ${shown}: ${(err as Error).message}`);
     return ExitCode.FAILURE;

@@ -234,6 +234,27 @@ describe('the transfer queue (--max-transfers)', () => {
   });
 });
 
+describe('interrupted transfers', () => {
+  it('Ctrl-C during a get: exit 130, the server is told, no file and no temporary file left', async () => {
+    const dest = tempDir('lftp-interrupt');
+    const i = { ...NO_IMPAIRMENT, rateBps: 1_000_000 };
+    const slow = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 1, up: NO_IMPAIRMENT, down: i });
+    try {
+      const p = new LineProcess('interrupted', [CLIENT_JS, 'lftp', 'get', `127.0.0.1:${slow.port}`, 'medium.bin', join(dest, 'm.bin'), '--verbose', '--quiet']);
+      p.endInput();
+      await p.waitFor('lftp: connection established', 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      p.proc.kill('SIGINT');
+      expect(await p.exit()).toBe(130);
+      expect(p.errLines.join('\n')).toMatch(/transfer failed: medium\.bin: ABORTED: interrupted \(SIGINT\)/);
+      expect(readdirSync(dest)).toEqual([]);
+      await server.waitFor(/get medium\.bin for .* failed: ABORTED/, 10_000);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('hostile datagrams', () => {
   it('garbage, bad checksums, unknown connections, wrong version, bad tokens and a SYN flood: the server stays up and serves', async () => {
     const tokenFiles = tempDir('lftp-token');

@@ -165,13 +165,24 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   const front = dgram.createSocket({ type: family, recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
   const peers = new Map<string, Peer>();
   const idleMs = o.idleMs ?? 60_000;
+  let closed = false;
+  // Datagrams still held in a delay timer when the relay closes are dropped, not sent on closed sockets.
+  const safeSend = (sock: dgram.Socket, buf: Buffer, port?: number, address?: string) => {
+    if (closed) return;
+    try {
+      if (port !== undefined) sock.send(buf, port, address);
+      else sock.send(buf);
+    } catch {
+      // socket closed or not yet connected: the datagram is lost, as on a real network
+    }
+  };
 
   const peerFor = (address: string, port: number): Peer => {
     const key = `${address}|${port}`;
     let peer = peers.get(key);
     if (!peer) {
       const upstream = dgram.createSocket({ type: isIPv6(o.targetHost) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
-      upstream.on('message', (msg) => down.handle(msg, (buf) => front.send(buf, port, address)));
+      upstream.on('message', (msg) => down.handle(msg, (buf) => safeSend(front, buf, port, address)));
       upstream.on('error', () => undefined);
       upstream.connect(o.targetPort, o.targetHost);
       peer = { upstream, lastSeen: Date.now() };
@@ -184,11 +195,12 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   front.on('message', (msg, rinfo) => {
     const peer = peerFor(rinfo.address, rinfo.port);
     up.handle(msg, (buf) => {
+      if (closed) return;
       try {
         peer.upstream.send(buf);
       } catch {
         // not connected yet: the first datagrams wait for connect()
-        peer.upstream.once('connect', () => peer.upstream.send(buf));
+        peer.upstream.once('connect', () => safeSend(peer.upstream, buf));
       }
     });
   });
@@ -218,6 +230,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
       return { up: up.stats, down: down.stats, clients: peers.size };
     },
     async close() {
+      closed = true;
       clearInterval(sweeper);
       for (const p of peers.values()) p.upstream.close();
       peers.clear();
