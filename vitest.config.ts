@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/helpers/cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
     // End-to-end files start real servers; two cores, so keep the parallelism modest.

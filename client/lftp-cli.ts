@@ -25,6 +25,7 @@ Options:
   --verbose             handshake, teardown, losses, retransmissions, window changes
   --trace FILE          every datagram as a JSON line (time, flags, seq, ack, window, cwnd, ...)
   --quiet               no progress output
+  --json                print the result as one JSON line (size, sha256, elapsedMs, retransmissions)
   -h, --help            this help
 
 Exit codes: 0 the file arrived whole and its SHA-256 matched; 1 transfer failed;
@@ -39,6 +40,7 @@ const SPEC = {
   verbose: { type: 'boolean' },
   trace: { type: 'string' },
   quiet: { type: 'boolean' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,7 +92,8 @@ export async function runLftpClient(args: string[]): Promise<number> {
       signal: abort.signal,
     });
     progress?.done();
-    writeLineSync(1, `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
+    if (v.json) writeLineSync(1, JSON.stringify({ ok: true, op, name: shown, size: r.size, sha256: r.sha256, elapsedMs: r.elapsedMs, retransmissions: r.retransmissions }));
+    else writeLineSync(1, `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
     return ExitCode.OK;
   } catch (err) {
     progress?.done();

@@ -12,6 +12,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVER_JS = join(ROOT, 'dist/server/cli.js');
 export const CLIENT_JS = join(ROOT, 'dist/client/cli.js');
 
+/** Every process started by this test file, so that none outlives it (test/helpers/cleanup.ts). */
+export const started = new Set<LineProcess>();
+
 export class LineProcess {
   readonly proc: ChildProcessWithoutNullStreams;
   readonly lines: string[] = [];
@@ -26,6 +29,8 @@ export class LineProcess {
     opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
   ) {
     this.proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
+    started.add(this);
+    this.proc.on('exit', () => started.delete(this));
     this.proc.stdin.on('error', () => undefined); // writing to a process that just exited
     collect(this.proc.stdout, this.lines, () => this.wake());
     collect(this.proc.stderr, this.errLines, () => this.wake());

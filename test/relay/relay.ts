@@ -52,6 +52,12 @@ export interface RelayOptions {
   down: Impairment;
   /** Forget a client after this much silence. */
   idleMs?: number;
+  /**
+   * Follow the server's source port: TFTP servers answer from a new port (the
+   * transfer ID) and expect the rest of the transfer there. Off: the upstream
+   * socket is connected to the target and hears only it.
+   */
+  followServerPort?: boolean;
 }
 
 export interface DirectionStats {
@@ -81,10 +87,85 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * Datagrams waiting for their departure time, in one binary heap with one
+ * timer: a timer per datagram would make the relay, not the protocol under
+ * test, the bottleneck.
+ */
+class DepartureQueue {
+  private readonly heap: Array<{ at: number; seq: number; run: () => void }> = [];
+  private seq = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  closed = false;
+
+  add(at: number, run: () => void): void {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, run });
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.less(h[i]!, h[p]!)) {
+        [h[i], h[p]] = [h[p]!, h[i]!];
+        i = p;
+      } else break;
+    }
+    this.arm();
+  }
+
+  private less(a: { at: number; seq: number }, b: { at: number; seq: number }): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private pop(): { at: number; run: () => void } {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private arm(): void {
+    if (this.closed || this.heap.length === 0) return;
+    const at = this.heap[0]!.at;
+    if (this.timer && at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    // setTimeout has millisecond granularity: send everything due within the next half millisecond.
+    while (!this.closed && this.heap.length > 0 && this.heap[0]!.at <= now + 0.5) this.pop().run();
+    this.arm();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.heap.length = 0;
+  }
+}
+
 class Direction {
   readonly stats = emptyStats();
   private linkFreeAt = 0;
   private waiting = 0;
+  readonly queue = new DepartureQueue();
 
   constructor(
     private readonly imp: Impairment,
@@ -126,13 +207,13 @@ class Direction {
         delay += this.linkFreeAt - now;
         this.waiting++;
         const out = buf;
-        setTimeout(() => {
+        this.queue.add(now + delay, () => {
           this.waiting--;
           this.deliver(out, emit);
-        }, delay);
+        });
       } else if (delay >= 0.5) {
         const out = buf;
-        setTimeout(() => this.deliver(out, emit), delay);
+        this.queue.add(performance.now() + delay, () => this.deliver(out, emit));
       } else {
         this.deliver(buf, emit);
       }
@@ -149,6 +230,8 @@ class Direction {
 interface Peer {
   upstream: dgram.Socket;
   lastSeen: number;
+  /** Where client datagrams go: the target, or the port the server last answered from. */
+  serverPort: number;
 }
 
 export interface Relay {
@@ -182,10 +265,14 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     let peer = peers.get(key);
     if (!peer) {
       const upstream = dgram.createSocket({ type: isIPv6(o.targetHost) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
-      upstream.on('message', (msg) => down.handle(msg, (buf) => safeSend(front, buf, port, address)));
+      const created: Peer = { upstream, lastSeen: Date.now(), serverPort: o.targetPort };
+      upstream.on('message', (msg, from) => {
+        if (o.followServerPort) created.serverPort = from.port;
+        down.handle(msg, (buf) => safeSend(front, buf, port, address));
+      });
       upstream.on('error', () => undefined);
-      upstream.connect(o.targetPort, o.targetHost);
-      peer = { upstream, lastSeen: Date.now() };
+      if (!o.followServerPort) upstream.connect(o.targetPort, o.targetHost);
+      peer = created;
       peers.set(key, peer);
     }
     peer.lastSeen = Date.now();
@@ -196,6 +283,10 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     const peer = peerFor(rinfo.address, rinfo.port);
     up.handle(msg, (buf) => {
       if (closed) return;
+      if (o.followServerPort) {
+        safeSend(peer.upstream, buf, peer.serverPort, o.targetHost);
+        return;
+      }
       try {
         peer.upstream.send(buf);
       } catch {
@@ -231,6 +322,8 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     },
     async close() {
       closed = true;
+      up.queue.close();
+      down.queue.close();
       clearInterval(sweeper);
       for (const p of peers.values()) p.upstream.close();
       peers.clear();

@@ -1,0 +1,437 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --suite transfer,relay,fairness,rss --quick --repeat N --size 256MiB --write-md]
+ *
+ * Runs the project and real peers side by side on this machine and reports
+ * medians and spreads. Every transferred file is checked by SHA-256; a wrong
+ * byte fails the run. Results go to test/artifacts/bench-<time>.json and as a
+ * markdown table to stdout (and to BENCHMARKS.md with --write-md).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { cpus, totalmem, release } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { run, start, type Daemon } from './sh.js';
+import { fmt, jain, median } from './stats.js';
+import { ensurePeers, type Peers } from './peers.js';
+import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const NODE = process.execPath;
+const SERVER = join(ROOT, 'dist/server/cli.js');
+const CLIENT = join(ROOT, 'dist/client/cli.js');
+const TOOLS = join(ROOT, 'dist/test/bench/stream-tools.js');
+const MiB = 1 << 20;
+
+interface Result {
+  suite: string;
+  case: string;
+  unit: string;
+  values: number[];
+  median: number;
+  min: number;
+  max: number;
+  note?: string;
+}
+
+const { values: opt } = parseArgs({
+  options: {
+    suite: { type: 'string', default: 'transfer,relay,fairness,rss' },
+    quick: { type: 'boolean', default: false },
+    repeat: { type: 'string' },
+    size: { type: 'string' },
+    'relay-size': { type: 'string' },
+    'rss-size': { type: 'string' },
+    'write-md': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (opt.help) {
+  process.stdout.write(`Usage: npm run bench -- [--suite transfer,relay,fairness,rss] [--quick] [--repeat N]
+                       [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
+--quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).\n`);
+  process.exit(0);
+}
+
+function size(v: string | undefined, dflt: number): number {
+  if (!v) return dflt;
+  const m = /^(\d+)(KiB|MiB|GiB)?$/i.exec(v);
+  if (!m) throw new Error(`bad size ${v}`);
+  const unit = (m[2] ?? '').toLowerCase();
+  return Number(m[1]) * (unit === 'gib' ? 1 << 30 : unit === 'mib' ? MiB : unit === 'kib' ? 1024 : 1);
+}
+
+const quick = opt.quick!;
+const REPEAT = opt.repeat ? Number(opt.repeat) : quick ? 1 : 3;
+const SIZE = size(opt.size, quick ? 16 * MiB : 256 * MiB);
+const RELAY_SIZE = size(opt['relay-size'], quick ? 4 * MiB : 32 * MiB);
+const RSS_SIZE = size(opt['rss-size'], quick ? 64 * MiB : 1 << 30);
+const suites = new Set(opt.suite!.split(','));
+const results: Result[] = [];
+const skipped: string[] = [];
+const work = mkdtempSync(join(tmpdir(), 'bench-'));
+const serveDir = join(work, 'serve');
+const outDir = join(work, 'out');
+mkdirSync(serveDir);
+mkdirSync(outDir);
+
+function log(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+function record(suite: string, name: string, unit: string, values: number[], note?: string): Result {
+  const r: Result = { suite, case: name, unit, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ...(note ? { note } : {}) };
+  results.push(r);
+  log(`  ${suite} / ${name}: ${fmt(r.median)} ${unit} (min ${fmt(r.min)}, max ${fmt(r.max)}, n=${values.length})`);
+  return r;
+}
+
+function skip(what: string, why: string): void {
+  skipped.push(`${what}: skipped — ${why}`);
+  log(`  SKIPPED ${what}: ${why}`);
+}
+
+/** A file of random bytes (written in 8 MiB pieces, so a 1 GiB file never sits in memory), and its SHA-256. */
+function makeFile(path: string, bytes: number): string {
+  const fd = openSync(path, 'w');
+  const hash = createHash('sha256');
+  for (let left = bytes; left > 0; ) {
+    const n = Math.min(left, 8 * MiB);
+    const chunk = randomBytes(n);
+    writeSync(fd, chunk);
+    hash.update(chunk);
+    left -= n;
+  }
+  closeSync(fd);
+  return hash.digest('hex');
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: 4 * MiB })
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+async function verify(path: string, expected: string, what: string): Promise<void> {
+  const got = await sha256File(path);
+  if (got !== expected) throw new Error(`${what}: SHA-256 mismatch (${got} != ${expected}): a wrong byte fails the run`);
+  rmSync(path, { force: true });
+}
+
+const mbps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
+
+// ---- LFTP --------------------------------------------------------------------
+
+async function lftpServer(extra: string[] = []): Promise<{ d: Daemon; port: number }> {
+  const d = await start(NODE, [SERVER, 'lftp', '--host', '127.0.0.1', '--port', '0', '--files', serveDir, '--open', '--log-file', join(work, 'lftp.log'), '--log-level', 'warn', '--max-transfers', '16', ...extra], /listening on udp [\d.]+:(\d+)/);
+  const port = Number(/listening on udp [\d.]+:(\d+)/.exec(d.output())![1]);
+  return { d, port };
+}
+
+async function lftpGet(port: number, name: string, mss: number, expected: string, opts: { measureRss?: boolean } = {}): Promise<{ mbps: number; rssKb?: number }> {
+  const dest = join(outDir, `${name}.${Math.random().toString(36).slice(2)}`);
+  const r = await run(NODE, [CLIENT, 'lftp', 'get', `127.0.0.1:${port}`, name, dest, '--mss', String(mss), '--json', '--quiet'], { measureRss: opts.measureRss === true });
+  if (r.code !== 0) throw new Error(`lftp get failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { size: number; elapsedMs: number };
+  await verify(dest, expected, 'lftp get');
+  return { mbps: mbps(j.size, j.elapsedMs), ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}) };
+}
+
+async function lftpPost(port: number, local: string, mss: number, expected: string, opts: { measureRss?: boolean } = {}): Promise<{ mbps: number; rssKb?: number }> {
+  const name = `up-${Math.random().toString(36).slice(2)}.bin`;
+  const r = await run(NODE, [CLIENT, 'lftp', 'post', `127.0.0.1:${port}`, local, name, '--mss', String(mss), '--json', '--quiet'], { measureRss: opts.measureRss === true });
+  if (r.code !== 0) throw new Error(`lftp post failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { size: number; elapsedMs: number };
+  await verify(join(serveDir, name), expected, 'lftp post');
+  return { mbps: mbps(j.size, j.elapsedMs), ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}) };
+}
+
+// ---- references and peers ----------------------------------------------------------
+
+async function udpCeiling(datagram: number, bytes: number): Promise<number> {
+  const recv = await start(NODE, [TOOLS, 'udp-recv', '0', String(bytes)], /"ready":true/);
+  const port = Number(/"port":(\d+)/.exec(recv.output())![1]);
+  const done = new Promise<string>((resolve) => recv.proc.once('exit', () => resolve(recv.output())));
+  await run(NODE, [TOOLS, 'udp-send', '127.0.0.1', String(port), String(datagram), String(bytes)]);
+  const out = await done;
+  const j = JSON.parse(out.trim().split('\n').pop()!) as { bytes: number; ms: number };
+  return mbps(j.bytes, j.ms);
+}
+
+async function tcpStream(file: string, expected: string): Promise<number> {
+  const dest = join(outDir, `tcp-${Math.random().toString(36).slice(2)}`);
+  const recv = await start(NODE, [TOOLS, 'tcp-recv', '0', dest], /"ready":true/);
+  const port = Number(/"port":(\d+)/.exec(recv.output())![1]);
+  const done = new Promise<string>((resolve) => recv.proc.once('exit', () => resolve(recv.output())));
+  await run(NODE, [TOOLS, 'tcp-send', '127.0.0.1', String(port), file]);
+  const j = JSON.parse((await done).trim().split('\n').pop()!) as { bytes: number; ms: number };
+  await verify(dest, expected, 'tcp');
+  return mbps(j.bytes, j.ms);
+}
+
+async function curlTftp(peers: Peers, port: number, name: string, blksize: number, bytes: number, expected: string): Promise<number> {
+  const dest = join(outDir, `curl-${Math.random().toString(36).slice(2)}`);
+  const r = await run(peers.curl!, ['-s', '-S', '-o', dest, '-w', '%{time_total}', '--tftp-blksize', String(blksize), `tftp://127.0.0.1:${port}/${name}`]);
+  if (r.code !== 0) throw new Error(`curl tftp failed: ${r.stderr}`);
+  await verify(dest, expected, `curl tftp blksize ${blksize}`);
+  return mbps(bytes, Number(r.stdout.trim()) * 1000);
+}
+
+/** A peer that has not finished after this long is stopped; its figure is then an upper bound (size ÷ limit). */
+const PEER_LIMIT_MS = quick ? 60_000 : 120_000;
+const capped: string[] = [];
+
+async function atftpGet(peers: Peers, port: number, name: string, blksize: number, bytes: number, expected: string): Promise<number> {
+  const dest = join(outDir, `atftp-${Math.random().toString(36).slice(2)}`);
+  const r = await run(peers.atftp!, ['--get', '-r', name, '-l', dest, '--option', `blksize ${blksize}`, '--option', 'windowsize 64', '127.0.0.1', String(port)], { timeoutMs: PEER_LIMIT_MS });
+  if (r.code === null) {
+    rmSync(dest, { force: true });
+    capped.push(`atftp blksize ${blksize}: stopped after ${PEER_LIMIT_MS / 1000} s; its figure is an upper bound (${bytes / MiB} MiB ÷ ${PEER_LIMIT_MS / 1000} s)`);
+    return mbps(bytes, PEER_LIMIT_MS);
+  }
+  if (r.code !== 0) throw new Error(`atftp failed: ${r.stderr}`);
+  await verify(dest, expected, `atftp blksize ${blksize}`);
+  return mbps(bytes, r.wallMs);
+}
+
+async function startTftpdHpa(peers: Peers): Promise<{ d: Daemon; port: number }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const d = await start(peers.tftpdHpa!, ['-L', '-a', `127.0.0.1:${port}`, '-s', serveDir, '-u', 'root', '-B', '65464']);
+  return { d, port };
+}
+
+async function startAtftpd(peers: Peers): Promise<{ d: Daemon; port: number }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const d = await start(peers.atftpd!, ['--daemon', '--no-fork', '--port', String(port), '--bind-address', '127.0.0.1', '--user', 'root', '--group', 'root', '--logfile', '/dev/null', serveDir]);
+  return { d, port };
+}
+
+/** Runs fn n times; a run that hit the peer time limit is not repeated (it would only cost the limit again). */
+async function repeat(n: number, fn: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const before = capped.length;
+    out.push(await fn());
+    if (capped.length > before) break;
+  }
+  return out;
+}
+
+// ---- suites -------------------------------------------------------------------------
+
+async function transferSuite(peers: Peers): Promise<void> {
+  log(`transfer: ${SIZE / MiB} MiB over loopback, ${REPEAT} run(s) each`);
+  const name = 'bench.bin';
+  const file = join(serveDir, name);
+  const expected = makeFile(file, SIZE);
+  const lftp = await lftpServer();
+  try {
+    for (const [mss, label] of [
+      [1448, 'default 1448 B payload (1472 B datagram)'],
+      [8192, '8 KiB payload (8216 B datagram)'],
+    ] as const) {
+      record('transfer', `raw UDP ceiling, ${label}`, 'MiB/s', await repeat(REPEAT, () => udpCeiling(mss + 24, SIZE)));
+      record('transfer', `LFTP get, ${label}`, 'MiB/s', await repeat(REPEAT, async () => (await lftpGet(lftp.port, name, mss, expected)).mbps));
+      record('transfer', `LFTP post, ${label}`, 'MiB/s', await repeat(REPEAT, async () => (await lftpPost(lftp.port, file, mss, expected)).mbps));
+    }
+    record('transfer', 'TCP stream (one connection, Node to Node)', 'MiB/s', await repeat(REPEAT, () => tcpStream(file, expected)));
+  } finally {
+    await lftp.d.stop();
+  }
+  for (const blk of [1468, 8192]) {
+    if (peers.tftpdHpa && peers.curl) {
+      const t = await startTftpdHpa(peers);
+      try {
+        record('transfer', `curl tftp:// from in.tftpd (tftpd-hpa), blksize ${blk}`, 'MiB/s', await repeat(REPEAT, () => curlTftp(peers, t.port, name, blk, SIZE, expected)));
+      } finally {
+        await t.d.stop();
+      }
+    } else skip(`curl + tftpd-hpa blksize ${blk}`, 'tftpd-hpa or curl missing (apt-get download tftpd-hpa; apt-get install curl)');
+    if (peers.atftpd && peers.atftp) {
+      const t = await startAtftpd(peers);
+      try {
+        record('transfer', `atftp from atftpd, windowsize 64, blksize ${blk}`, 'MiB/s', await repeat(REPEAT, () => atftpGet(peers, t.port, name, blk, SIZE, expected)));
+      } finally {
+        await t.d.stop();
+      }
+    } else skip(`atftp + atftpd blksize ${blk}`, 'atftp/atftpd missing (apt-get install atftp atftpd)');
+  }
+  rmSync(file, { force: true });
+}
+
+async function relaySuite(peers: Peers): Promise<void> {
+  log(`relay: ${RELAY_SIZE / MiB} MiB through the fault relay, 1 ms each way`);
+  const name = 'relay.bin';
+  const expected = makeFile(join(serveDir, name), RELAY_SIZE);
+  const lftp = await lftpServer();
+  const atftpd = peers.atftpd && peers.atftp ? await startAtftpd(peers) : null;
+  if (!atftpd) skip('atftp through the relay', 'atftp/atftpd missing');
+  try {
+    for (const loss of [0, 0.01, 0.05, 0.1]) {
+      const imp = { ...NO_IMPAIRMENT, delayMs: 1, loss };
+      const lftpRuns: number[] = [];
+      const atftpRuns: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: lftp.port, seed: 100 + i, up: imp, down: imp });
+        try {
+          lftpRuns.push((await lftpGet(relay.port, name, 1448, expected)).mbps);
+        } finally {
+          await relay.close();
+        }
+        if (atftpd && !(atftpRuns.length > 0 && capped.some((c) => c.includes(`loss ${loss * 100}%`)))) {
+          const r2 = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: atftpd.port, seed: 100 + i, up: imp, down: imp, followServerPort: true });
+          try {
+            const before = capped.length;
+            atftpRuns.push(await atftpGet(peers, r2.port, name, 1468, RELAY_SIZE, expected));
+            if (capped.length > before) capped[capped.length - 1] += ` (through the relay, loss ${loss * 100}%)`;
+          } finally {
+            await r2.close();
+          }
+        }
+      }
+      record('relay', `LFTP get, loss ${loss * 100}%`, 'MiB/s', lftpRuns);
+      if (atftpRuns.length) record('relay', `atftp windowsize 64 blksize 1468, loss ${loss * 100}%`, 'MiB/s', atftpRuns);
+    }
+  } finally {
+    await lftp.d.stop();
+    await atftpd?.d.stop();
+    rmSync(join(serveDir, name), { force: true });
+  }
+}
+
+async function fairnessSuite(): Promise<void> {
+  const bytes = Math.max(16 * MiB, SIZE / 2);
+  log(`fairness: 3 concurrent LFTP gets of ${bytes / MiB} MiB`);
+  const name = 'fair.bin';
+  const expected = makeFile(join(serveDir, name), bytes);
+  const lftp = await lftpServer();
+  try {
+    const indexes: number[] = [];
+    const flows: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const rates = await Promise.all([0, 1, 2].map(() => lftpGet(lftp.port, name, 1448, expected).then((r) => r.mbps)));
+      flows.push(...rates);
+      indexes.push(jain(rates));
+      log(`    flows: ${rates.map((r) => fmt(r)).join(', ')} MiB/s`);
+    }
+    record('fairness', 'per-flow goodput, 3 concurrent gets', 'MiB/s', flows);
+    record('fairness', "Jain's fairness index, 3 flows", '', indexes);
+  } finally {
+    await lftp.d.stop();
+    rmSync(join(serveDir, name), { force: true });
+  }
+}
+
+async function rssSuite(): Promise<void> {
+  log(`rss: peak RSS moving ${RSS_SIZE / MiB} MiB`);
+  const name = 'rss.bin';
+  const file = join(serveDir, name);
+  const expected = makeFile(file, RSS_SIZE);
+  for (const op of ['get', 'post'] as const) {
+    const lftp = await lftpServer();
+    try {
+      const r = op === 'get' ? await lftpGet(lftp.port, name, 1448, expected, { measureRss: true }) : await lftpPost(lftp.port, file, 1448, expected, { measureRss: true });
+      record('rss', `client peak RSS, ${op} ${RSS_SIZE / MiB} MiB`, 'MB', [(r.rssKb ?? NaN) / 1024]);
+      record('rss', `server peak RSS, ${op} ${RSS_SIZE / MiB} MiB`, 'MB', [lftp.d.peakRssKb() / 1024]);
+      record('rss', `goodput during the RSS run, ${op}`, 'MiB/s', [r.mbps]);
+    } finally {
+      await lftp.d.stop();
+    }
+  }
+  rmSync(file, { force: true });
+}
+
+// ---- report ------------------------------------------------------------------------
+
+function machine(): Record<string, string | number> {
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+  };
+}
+
+function find(suite: string, prefix: string): Result | undefined {
+  return results.find((r) => r.suite === suite && r.case.startsWith(prefix));
+}
+
+function targets(): string[] {
+  const lines: string[] = [];
+  const ratio = (a?: Result, b?: Result) => (a && b ? a.median / b.median : NaN);
+  const check = (label: string, value: number, want: number, cmp: '>=' | '<=') => {
+    if (!Number.isFinite(value)) {
+      lines.push(`| ${label} | not measured in this run | ${cmp} ${want} | - |`);
+      return;
+    }
+    const ok = cmp === '>=' ? value >= want : value <= want;
+    lines.push(`| ${label} | ${fmt(value, 2)} | ${cmp} ${want} | ${ok ? 'met' : '**missed**'} |`);
+  };
+  check('LFTP get ÷ raw UDP ceiling (1448 B)', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'raw UDP ceiling, default')), 0.7, '>=');
+  check('LFTP get ÷ curl tftp blksize 1468', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'curl tftp:// from in.tftpd (tftpd-hpa), blksize 1468')), 5, '>=');
+  check('LFTP get ÷ atftp ws64 blksize 1468', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'atftp from atftpd, windowsize 64, blksize 1468')), 1, '>=');
+  check('LFTP at 5% loss ÷ LFTP at 0% (relay)', ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'LFTP get, loss 0%')), 0.4, '>=');
+  check('LFTP ÷ atftp at 5% loss (relay)', ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'atftp windowsize 64 blksize 1468, loss 5%')), 3, '>=');
+  check("Jain's index, 3 flows", find('fairness', "Jain's")?.median ?? NaN, 0.9, '>=');
+  check('server peak RSS moving the RSS file (MB)', Math.max(find('rss', 'server peak RSS, get')?.median ?? NaN, find('rss', 'server peak RSS, post')?.median ?? NaN), 150, '<=');
+  check('client peak RSS moving the RSS file (MB)', Math.max(find('rss', 'client peak RSS, get')?.median ?? NaN, find('rss', 'client peak RSS, post')?.median ?? NaN), 150, '<=');
+  return lines;
+}
+
+function markdown(started: Date, ms: number): string {
+  const m = machine();
+  const out = [
+    `Run ${started.toISOString()} on ${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}; ${Math.round(ms / 1000)} s.`,
+    `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (${REPEAT} run(s) per figure; transfer file ${SIZE / MiB} MiB, relay file ${RELAY_SIZE / MiB} MiB, RSS file ${RSS_SIZE / MiB} MiB).`,
+    '',
+    '| suite | case | median | min | max | unit | n |',
+    '|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.suite} | ${r.case} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.unit} | ${r.values.length} |`),
+    '',
+    '| target | measured | wanted | |',
+    '|---|---|---|---|',
+    ...targets(),
+  ];
+  if (skipped.length || capped.length) out.push('', ...skipped.map((s) => `- ${s}`), ...capped.map((s) => `- ${s}`));
+  return out.join('\n') + '\n';
+}
+
+const started = new Date();
+const t0 = performance.now();
+const peers = ensurePeers(ROOT, { tftp: suites.has('transfer') || suites.has('relay'), irc: false });
+for (const n of peers.notes) log(`peers: ${n}`);
+try {
+  if (suites.has('transfer')) await transferSuite(peers);
+  if (suites.has('relay')) await relaySuite(peers);
+  if (suites.has('fairness')) await fairnessSuite();
+  if (suites.has('rss')) await rssSuite();
+} catch (err) {
+  log(`bench FAILED: ${(err as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+const ms = performance.now() - t0;
+const md = markdown(started, ms);
+process.stdout.write(md);
+mkdirSync(join(ROOT, 'test/artifacts'), { recursive: true });
+const jsonPath = join(ROOT, 'test/artifacts', `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(jsonPath, JSON.stringify({ started: started.toISOString(), ms, machine: machine(), options: opt, results, skipped }, null, 2));
+log(`results: ${jsonPath}`);
+if (opt['write-md']) {
+  const path = join(ROOT, 'BENCHMARKS.md');
+  const prev = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const marker = '<!-- bench:latest -->';
+  const block = `${marker}\n${md}${marker}`;
+  const next = prev.includes(marker) ? prev.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), block) : `${prev}\n${block}\n`;
+  writeFileSync(path, next);
+  log('BENCHMARKS.md updated');
+}
