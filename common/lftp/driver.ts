@@ -5,11 +5,12 @@
  * writes the --trace file.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { encodePacket, flagNames, type Packet } from './packet.js';
+import { encodeHeader, flagNames, type Packet } from './packet.js';
 import { LftpConnection, type ConnectionHooks, type ConnectionOptions, type TransferEvent } from './connection.js';
 
 export interface DriverHooks {
-  sendRaw(buf: Buffer): void;
+  /** Sends one datagram given as header and payload (sent without joining them). */
+  sendRaw(parts: [Buffer, Buffer]): void;
   event(e: TransferEvent, conn: LftpConnection): void;
   finishSink?: ConnectionHooks['finishSink'];
   trace?: TraceWriter;
@@ -27,7 +28,7 @@ export class ConnectionDriver {
     this.conn = new LftpConnection(
       opts,
       {
-        send: (p) => hooks.sendRaw(encodePacket(p)),
+        send: (p) => hooks.sendRaw([encodeHeader(p), p.payload]),
         event: (e) => hooks.event(e, this.conn),
         ...(hooks.finishSink ? { finishSink: hooks.finishSink } : {}),
         ...(traceWriter ? { trace: (dir: 'in' | 'out', p: Packet) => traceWriter.packet(dir, p, this.conn) } : {}),

@@ -58,6 +58,25 @@ export function encodePacket(p: Packet): Buffer {
   return buf;
 }
 
+/**
+ * The header alone, with the checksum over header and payload: sent together
+ * with the payload as two buffers (one sendmsg with two iovecs), so the
+ * payload is never copied.
+ */
+export function encodeHeader(p: Packet): Buffer {
+  const h = Buffer.allocUnsafe(HEADER_BYTES);
+  h.writeUInt8(LFTP_VERSION, 0);
+  h.writeUInt8(p.flags, 1);
+  h.writeUInt16BE(p.payload.length, 2);
+  h.writeUInt32BE(p.conn >>> 0, 4);
+  h.writeUInt32BE(p.seq >>> 0, 8);
+  h.writeUInt32BE(p.ack >>> 0, 12);
+  h.writeUInt32BE(Math.max(0, Math.min(0xffffffff, p.window)) >>> 0, 16);
+  h.writeUInt32BE(0, 20);
+  h.writeUInt32BE(crc32(p.payload, crc32(h)), 20);
+  return h;
+}
+
 /** Parses and verifies a datagram; a corrupted one is reported, never returned. */
 export function decodePacket(buf: Buffer): Packet | DecodeFailure {
   if (buf.length < HEADER_BYTES) return 'short';

@@ -53,6 +53,12 @@ export class SendWindow {
   private readonly lostQueue: number[] = [];
   private txCounter = 0;
   private largestAckedTx = -1;
+  /**
+   * Highest index acknowledged (cumulatively or by SACK). Only packets below it
+   * can be holes, so loss scans stop there instead of walking the whole window
+   * on every ACK: with no loss the scan is empty.
+   */
+  private highestAcked = -1;
   private rtoArmedAt: number | null = null;
   /** Earliest time for the next zero-window probe. */
   private persistAt = 0;
@@ -141,6 +147,7 @@ export class SendWindow {
       const s = this.slots.get(i);
       if (!s || s.acked) return;
       s.acked = true;
+      if (i > this.highestAcked) this.highestAcked = i;
       newly++;
       if (!s.lost) this.inflight--;
       if (s.tx > largestTx) largestTx = s.tx;
@@ -182,7 +189,8 @@ export class SendWindow {
     const srtt = this.rtt.srtt ?? this.rtt.rto;
     const delay = TIME_THRESHOLD * Math.max(srtt, this.rtt.latest);
     const lost: number[] = [];
-    for (let i = this.una; i < this.nxt; i++) {
+    const end = Math.min(this.nxt, this.highestAcked + 1);
+    for (let i = this.una; i < end; i++) {
       const s = this.slots.get(i);
       if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
       if (s.tx + PACKET_THRESHOLD <= this.largestAckedTx || now >= s.sentAt + delay) {
@@ -201,7 +209,8 @@ export class SendWindow {
     if (this.largestAckedTx < 0) return null;
     const delay = TIME_THRESHOLD * Math.max(this.rtt.srtt ?? this.rtt.rto, this.rtt.latest);
     let earliest: number | null = null;
-    for (let i = this.una; i < this.nxt; i++) {
+    const end = Math.min(this.nxt, this.highestAcked + 1);
+    for (let i = this.una; i < end; i++) {
       const s = this.slots.get(i);
       if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
       if (earliest === null || s.sentAt + delay < earliest) earliest = s.sentAt + delay;

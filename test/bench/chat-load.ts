@@ -226,7 +226,7 @@ if (S > 0) {
     outOfOrder,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    max: Math.max(...latencies, 0),
+    max: latencies.reduce((a, b) => (b > a ? b : a), 0),
   };
 }
 
