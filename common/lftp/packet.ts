@@ -43,19 +43,9 @@ export interface Packet {
 
 export type DecodeFailure = 'short' | 'checksum' | 'version' | 'length';
 
+/** The whole datagram in one buffer (tests and tools; the engine sends header and payload apart). */
 export function encodePacket(p: Packet): Buffer {
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + p.payload.length);
-  buf.writeUInt8(LFTP_VERSION, 0);
-  buf.writeUInt8(p.flags, 1);
-  buf.writeUInt16BE(p.payload.length, 2);
-  buf.writeUInt32BE(p.conn >>> 0, 4);
-  buf.writeUInt32BE(p.seq >>> 0, 8);
-  buf.writeUInt32BE(p.ack >>> 0, 12);
-  buf.writeUInt32BE(Math.max(0, Math.min(0xffffffff, p.window)) >>> 0, 16);
-  buf.writeUInt32BE(0, 20);
-  p.payload.copy(buf, HEADER_BYTES);
-  buf.writeUInt32BE(crc32(buf), 20);
-  return buf;
+  return Buffer.concat([encodeHeader(p), p.payload]);
 }
 
 /**
