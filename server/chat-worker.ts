@@ -192,6 +192,23 @@ export class ChatWorker implements ConnectionHost {
     if (target.owner === this.workerIndex) this.deliverDirect(target, frame);
     else this.post({ k: 'direct', slot: target.slot, generation: target.generation, frame });
   }
+  private readonly corked = new Set<net.Socket>();
+  private uncorkScheduled = false;
+
+  corkUntilTurnEnds(socket: net.Socket): void {
+    if (this.corked.has(socket)) return;
+    socket.cork();
+    this.corked.add(socket);
+    if (!this.uncorkScheduled) {
+      this.uncorkScheduled = true;
+      setImmediate(() => {
+        this.uncorkScheduled = false;
+        for (const s of this.corked) s.uncork();
+        this.corked.clear();
+      });
+    }
+  }
+
   registered(conn: ClientConnection): void {
     if (conn.ref) this.sessions.set(conn.ref.slot, conn);
   }

@@ -50,6 +50,8 @@ export interface ConnectionHost {
   broadcast(frame: Buffer): void;
   /** To one session, wherever it lives. */
   sendDirect(target: SlotRef & { owner: number }, frame: Buffer): void;
+  /** Batch this turn's writes to the socket into one system call (uncorked at the end of the turn). */
+  corkUntilTurnEnds(socket: Socket): void;
   registered(conn: ClientConnection): void;
   unregistered(conn: ClientConnection): void;
   /** A human-readable event line for the supervisor's stdout. */
@@ -123,6 +125,7 @@ export class ClientConnection {
     this.counters.bytesOut += frame.length;
     this.host.totals.framesOut++;
     this.host.totals.bytesOut += frame.length;
+    this.host.corkUntilTurnEnds(this.socket);
     this.socket.write(frame);
     return true;
   }
