@@ -23,27 +23,6 @@ export const WireErrorCode = {
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
-/** Errors that end the connection after the ERROR frame is sent. */
-const FATAL_CODES: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
-  'BAD_FRAME',
-  'FRAME_TOO_LARGE',
-  'UNKNOWN_TYPE',
-  'INVALID_UTF8',
-  'HELLO_REQUIRED',
-  'ALREADY_HELLO',
-  'HELLO_TIMEOUT',
-  'VERSION_UNSUPPORTED',
-  'NICK_INVALID',
-  'NICK_TAKEN',
-  'SERVER_FULL',
-  'SEND_QUEUE_FULL',
-  'SHUTTING_DOWN',
-]);
-
-export function isFatalWireCode(code: WireErrorCode): boolean {
-  return FATAL_CODES.has(code);
-}
-
 /** A violation of the chat protocol, by either peer. */
 export class ProtocolError extends Error {
   readonly code: WireErrorCode;
@@ -51,9 +30,6 @@ export class ProtocolError extends Error {
     super(message);
     this.name = 'ProtocolError';
     this.code = code;
-  }
-  get fatal(): boolean {
-    return isFatalWireCode(this.code);
   }
 }
 

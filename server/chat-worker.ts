@@ -27,6 +27,11 @@ export function tickPeriodFor(intervalMs: number): number {
   return Math.max(10, Math.min(100, Math.floor(intervalMs / 10)));
 }
 
+/** Frames from the bus arrive as Uint8Array (structured clone); a view, not a copy. */
+function asBuffer(frame: Uint8Array): Buffer {
+  return Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+}
+
 /** Connections that have not said HELLO yet, beyond --max-clients, are refused at once. */
 const PRE_HELLO_ALLOWANCE = 256;
 
@@ -251,15 +256,13 @@ export class ChatWorker implements ConnectionHost {
   }
 
   private deliverLocal(frame: Uint8Array): void {
-    const buf = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    const buf = asBuffer(frame);
     for (const conn of this.sessions.values()) conn.send(buf);
   }
 
   private deliverDirect(target: SlotRef, frame: Uint8Array): void {
     const conn = this.sessions.get(target.slot);
-    if (conn?.ref?.generation === target.generation) {
-      conn.send(Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
-    }
+    if (conn?.ref?.generation === target.generation) conn.send(asBuffer(frame));
   }
 
   private onBus(msg: BusMessage): void {

@@ -7,7 +7,7 @@ import { parseOptions } from '../common/cli.js';
 import { MAX_MSS, MIN_MSS } from '../common/lftp/packet.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { parseDuration, parseInteger, parseSize } from '../common/units.js';
-import { LOG_LEVELS, openLog, type LogLevel } from './logger.js';
+import { LOG_LEVELS, openLog, parseLogLevel } from './logger.js';
 import { LftpServer } from './lftp-server.js';
 
 export const LFTP_SERVER_USAGE = `Usage: chat-server lftp --files DIR (--token SECRET | --open) [options]
@@ -67,8 +67,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   if (v.token === undefined && !v.open) throw new UsageError('give --token SECRET, or --open to serve without authorization');
   if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
   if (v.token !== undefined && v.token.length === 0) throw new UsageError('--token must not be empty');
-  const level = v['log-level'] ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = parseLogLevel(v['log-level']);
   const host = v.host ?? '0.0.0.0';
   const port = v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000;
   const filesDir = resolve(v.files ?? 'files');
@@ -85,7 +84,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
     writeLineSync(2, `chat-server: cannot create the files directory ${filesDir}: ${(err as Error).message}`);
     return ExitCode.FAILURE;
   }
-  const log = openLog(v['log-file'] ?? 'logs/lftp.log', level as LogLevel, { component: 'lftp' });
+  const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' });
   const token = v.token;
   const server = new LftpServer({
     host,

@@ -2,11 +2,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
+import { UsageError } from '../common/errors.js';
 
 export type Logger = pino.Logger;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** --log-level, checked; both server command lines use it. */
+export function parseLogLevel(value: string | undefined): LogLevel {
+  const level = value ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  return level as LogLevel;
+}
 
 export interface OpenLog {
   logger: Logger;

@@ -5,7 +5,7 @@ import { UsageError } from '../common/errors.js';
 import { parseOptions } from '../common/cli.js';
 import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../common/frame.js';
 import { parseDuration, parseInteger, parseSize } from '../common/units.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_LEVELS, parseLogLevel, type LogLevel } from './logger.js';
 import { MAX_CAPACITY, MAX_WORKERS } from './session-table.js';
 
 export interface ServerOptions {
@@ -84,10 +84,6 @@ export function parseServerArgs(args: string[]): ParsedServerArgs {
   if (maxFrame < MIN_MAX_FRAME || maxFrame > MAX_MAX_FRAME) {
     throw new UsageError(`--max-frame must be between ${MIN_MAX_FRAME} and ${MAX_MAX_FRAME} bytes`);
   }
-  const level = v['log-level'] ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  }
   return {
     options: {
       host: v.host ?? '0.0.0.0',
@@ -98,7 +94,7 @@ export function parseServerArgs(args: string[]): ParsedServerArgs {
       maxClients: v['max-clients'] !== undefined ? parseInteger(v['max-clients'], '--max-clients', 1, MAX_CAPACITY) : 10_000,
       maxFrame,
       logFile: v['log-file'] ?? 'logs/server.log',
-      logLevel: level as LogLevel,
+      logLevel: parseLogLevel(v['log-level']),
       filesDir: resolve(v.files ?? 'files'),
       lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
       maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,

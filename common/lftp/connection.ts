@@ -11,7 +11,6 @@
  * that (ISN + 1 for the side that sent no data). An ACK's ack field is the
  * next number expected from the peer.
  */
-import { createHash } from 'node:crypto';
 import { Flag, decodeSack, encodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
 import { RttEstimator, type RtoBounds, DEFAULT_RTO } from './rtt.js';
 import { RenoCongestion } from './congestion.js';
@@ -394,7 +393,7 @@ export class LftpConnection {
   }
 
   private expectedLength(index: number): number {
-    const total = Math.ceil(this.size / this.mss);
+    const total = this.receiver!.total;
     return index === total - 1 ? this.size - index * this.mss : this.mss;
   }
 
@@ -582,19 +581,20 @@ export class LftpConnection {
   /** The next moment tick() has something to do, or null. */
   nextDeadline(): number | null {
     if (this.finished) return null;
-    const ds: number[] = this.state === 'SYN_SENT' ? [] : [this.lastHeard + this.opts.idleTimeoutMs];
-    if (this.ctl) ds.push(this.ctl.deadline);
-    if (this.state === 'TIME_WAIT') ds.push(this.timeWaitUntil);
-    if (KEEPALIVE_STATES.has(this.state)) ds.push(this.lastSent + KEEPALIVE_MS);
+    // Called after every datagram: a running minimum, no array.
+    let d = this.state === 'SYN_SENT' ? Infinity : this.lastHeard + this.opts.idleTimeoutMs;
+    const consider = (t: number | null) => {
+      if (t !== null && t < d) d = t;
+    };
+    if (this.ctl) consider(this.ctl.deadline);
+    if (this.state === 'TIME_WAIT') consider(this.timeWaitUntil);
+    if (KEEPALIVE_STATES.has(this.state)) consider(this.lastSent + KEEPALIVE_MS);
     if (this.sender && (this.state === 'ESTABLISHED' || this.state === 'END_WAIT')) {
-      const rto = this.sender.rtoDeadline();
-      if (rto !== null) ds.push(rto);
-      const probe = this.sender.probeDeadline();
-      if (probe !== null) ds.push(probe);
-      const loss = this.sender.lossDeadline();
-      if (loss !== null) ds.push(loss);
+      consider(this.sender.rtoDeadline());
+      consider(this.sender.probeDeadline());
+      consider(this.sender.lossDeadline());
     }
-    return ds.length ? Math.min(...ds) : null;
+    return d === Infinity ? null : d;
   }
 
   tick(now: number): void {
@@ -704,9 +704,4 @@ function describeRanges(indexes: number[]): string {
   const n = indexes.length;
   if (n === 0) return 'none';
   return n === 1 ? `packet ${indexes[0]}` : `${n} packets (${indexes[0]}…${indexes[n - 1]})`;
-}
-
-/** SHA-256 of a buffer, for tests and small sources. */
-export function sha256(buf: Buffer): Buffer {
-  return createHash('sha256').update(buf).digest();
 }

@@ -18,7 +18,6 @@ export type SinkOutcome = { ok: true; size: number; sha256: string; path: string
 
 export class FileSink implements SizedSink {
   private queue: Buffer[] = [];
-  private queuedBytes = 0;
   private writing = false;
   private written = 0;
   private readonly hash: Hash = createHash('sha256');
@@ -50,14 +49,9 @@ export class FileSink implements SizedSink {
     return this.queue.length;
   }
 
-  get bytesWritten(): number {
-    return this.written;
-  }
-
   push(_index: number, data: Buffer): void {
     if (this.closed || this.error) return;
     this.queue.push(data);
-    this.queuedBytes += data.length;
     this.hash.update(data);
     this.writeMore();
   }
@@ -72,7 +66,6 @@ export class FileSink implements SizedSink {
       batch.push(b);
       bytes += b.length;
     }
-    this.queuedBytes -= bytes;
     this.fh.writev(batch, this.written).then(
       ({ bytesWritten }) => {
         this.writing = false;
@@ -81,7 +74,6 @@ export class FileSink implements SizedSink {
           // A short write (a full disk does this first): put the rest back; the next write reports why.
           const rest = Buffer.concat(batch).subarray(bytesWritten);
           this.queue.unshift(rest);
-          this.queuedBytes += rest.length;
           this.writeMore();
           return;
         }

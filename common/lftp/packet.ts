@@ -93,11 +93,6 @@ function checksumOf(buf: Buffer): number {
   return crc32(buf.subarray(HEADER_BYTES), c);
 }
 
-/** Version of a datagram that passed its checksum, so a wrong-version peer can be told so. */
-export function peekConn(buf: Buffer): number | null {
-  return buf.length >= HEADER_BYTES ? buf.readUInt32BE(4) : null;
-}
-
 export function flagNames(flags: number): string {
   const names: string[] = [];
   for (const [name, bit] of Object.entries(Flag)) if (flags & bit) names.push(name);

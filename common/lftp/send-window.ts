@@ -109,7 +109,7 @@ export class SendWindow {
 
   /** The congestion window and the receive window, whichever is smaller. */
   allowed(): number {
-    return Math.max(1, Math.min(Math.floor(this.cc.cwnd), Math.max(this.rwnd, 0) === 0 ? 0 : this.rwnd));
+    return Math.max(1, Math.min(Math.floor(this.cc.cwnd), this.rwnd));
   }
 
   markSent(index: number, now: number): void {
