@@ -30,6 +30,30 @@ export interface FrameDecoderOptions {
   isKnownType: (type: number) => boolean;
 }
 
+/** Reads and checks a frame header: the length limit and the type, before any body byte is kept. */
+function checkHeader(header: Buffer, options: FrameDecoderOptions): { length: number; type: number } {
+  const length = header.readUInt32BE(0);
+  const type = header.readUInt8(4);
+  if (length > options.maxFrame) {
+    throw new ProtocolError('FRAME_TOO_LARGE', `frame body of ${length} bytes exceeds the limit of ${options.maxFrame}`);
+  }
+  if (!options.isKnownType(type)) throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
+  return { length, type };
+}
+
+/**
+ * One frame that arrived whole, as in a WebSocket binary message: the message
+ * must hold exactly one frame, header and body, nothing before or after.
+ */
+export function decodeSingleFrame(message: Buffer, options: FrameDecoderOptions): RawFrame {
+  if (message.length < HEADER_SIZE) throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes is shorter than a frame header`);
+  const { length, type } = checkHeader(message, options);
+  if (message.length !== HEADER_SIZE + length) {
+    throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes does not hold exactly one frame (header says ${HEADER_SIZE + length})`);
+  }
+  return { type, body: message.subarray(HEADER_SIZE) };
+}
+
 const enum State {
   Header,
   Body,
@@ -67,18 +91,11 @@ export class FrameDecoder {
       if (this.state === State.Header) {
         if (this.buffered < HEADER_SIZE) break;
         const header = this.consume(HEADER_SIZE);
-        this.bodyLength = header.readUInt32BE(0);
-        this.bodyType = header.readUInt8(4);
-        if (this.bodyLength > this.options.maxFrame) {
+        try {
+          ({ length: this.bodyLength, type: this.bodyType } = checkHeader(header, this.options));
+        } catch (err) {
           this.fail();
-          throw new ProtocolError(
-            'FRAME_TOO_LARGE',
-            `frame body of ${this.bodyLength} bytes exceeds the limit of ${this.options.maxFrame}`,
-          );
-        }
-        if (!this.options.isKnownType(this.bodyType)) {
-          this.fail();
-          throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type 0x${this.bodyType.toString(16).padStart(2, '0')}`);
+          throw err;
         }
         this.state = State.Body;
       }

@@ -9,6 +9,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { encodeMessage, errorMessage, type ServerMessage, type WhoEntry } from '../common/protocol.js';
 import { ClientConnection, type ConnectionHost, type ConnectionLimits, type WorkerTotals } from './connection.js';
 import { LoopStallMeter } from './heartbeat.js';
+import { TcpTransport } from './transport.js';
 import { SessionTable, type SlotRef } from './session-table.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -248,7 +249,7 @@ export class ChatWorker implements ConnectionHost {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    this.connections.add(new ClientConnection(socket, this));
+    this.connections.add(new ClientConnection(new TcpTransport(socket, this.limits.maxFrame), this));
   }
 
   private post(msg: BusMessage): void {

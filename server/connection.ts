@@ -5,14 +5,13 @@
  * through the ConnectionHost the worker provides.
  */
 import type { Socket } from 'node:net';
-import { FrameDecoder } from '../common/frame.js';
+import type { RawFrame } from '../common/frame.js';
 import { ProtocolError, type WireErrorCode } from '../common/errors.js';
 import {
   PROTOCOL_VERSION,
   decodeClientMessage,
   encodeMessage,
   errorMessage,
-  isKnownFrameType,
   type ClientMessage,
   type NoticeEvent,
   type ServerMessage,
@@ -21,6 +20,7 @@ import { neutralizeControls, validateNick } from '../common/text.js';
 import { HeartbeatTracker, type HeartbeatPolicy } from './heartbeat.js';
 import type { SessionTable, SlotRef } from './session-table.js';
 import type { Logger } from './logger.js';
+import type { ChatTransport } from './transport.js';
 
 export interface ConnectionLimits extends HeartbeatPolicy {
   maxFrame: number;
@@ -76,7 +76,6 @@ const CLOSE_GRACE_MS = 2_000;
 
 export class ClientConnection {
   private phase: Phase = 'hello';
-  private readonly decoder: FrameDecoder;
   private heartbeat: HeartbeatTracker | null = null;
   private readonly connectedAwake: number;
   private log: Logger;
@@ -88,22 +87,27 @@ export class ClientConnection {
   readonly counters = { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 };
 
   constructor(
-    readonly socket: Socket,
+    readonly transport: ChatTransport,
     private readonly host: ConnectionHost,
   ) {
-    this.address = socket.remoteAddress ?? '?';
-    this.port = socket.remotePort ?? 0;
+    this.address = transport.remoteAddress;
+    this.port = transport.remotePort;
     this.connectedAwake = host.awakeNow();
-    this.log = host.log.child({ remote: `${this.address}:${this.port}` });
-    this.decoder = new FrameDecoder({ maxFrame: host.limits.maxFrame, isKnownType: isKnownFrameType });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.end({ kind: 'left', detail: 'connection closed by client' }, 'graceful'));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.log.debug({ err: err.code ?? err.message }, 'socket error');
-      this.end({ kind: 'left', detail: `connection error (${err.code ?? err.message})` }, 'destroy');
+    this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
+    transport.start({
+      frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
+      protocolError: (err) => this.failWith(err),
+      ended: () => this.end({ kind: 'left', detail: 'connection closed by client' }, 'graceful'),
+      closed: (detail) => {
+        this.log.debug({ detail }, 'connection gone');
+        this.end({ kind: 'left', detail }, 'destroy');
+      },
     });
-    socket.on('close', () => this.end({ kind: 'left', detail: 'connection closed' }, 'destroy'));
+  }
+
+  /** The socket underneath, whatever the transport (closing it is the transport's job). */
+  get socket(): Socket {
+    return this.transport.rawSocket;
   }
 
   get closed(): boolean {
@@ -116,8 +120,8 @@ export class ClientConnection {
 
   /** Queues a frame unless the peer has stopped reading for too long. */
   send(frame: Buffer): boolean {
-    if (this.phase === 'closed' || this.socket.destroyed) return false;
-    if (this.socket.writableLength > this.host.limits.maxSendQueue) {
+    if (this.phase === 'closed' || this.transport.destroyed) return false;
+    if (this.transport.queuedBytes > this.host.limits.maxSendQueue) {
       this.fail('SEND_QUEUE_FULL', `more than ${this.host.limits.maxSendQueue} bytes waiting: the client does not read`);
       return false;
     }
@@ -125,8 +129,8 @@ export class ClientConnection {
     this.counters.bytesOut += frame.length;
     this.host.totals.framesOut++;
     this.host.totals.bytesOut += frame.length;
-    this.host.corkUntilTurnEnds(this.socket);
-    this.socket.write(frame);
+    this.host.corkUntilTurnEnds(this.transport.rawSocket);
+    this.transport.write(frame);
     return true;
   }
 
@@ -134,17 +138,10 @@ export class ClientConnection {
     this.send(encodeMessage(msg));
   }
 
-  private onData(chunk: Buffer): void {
+  private onFrames(frames: RawFrame[], wireBytes: number): void {
     if (this.phase === 'closed') return;
-    this.counters.bytesIn += chunk.length;
-    this.host.totals.bytesIn += chunk.length;
-    let frames;
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
-      this.failWith(err);
-      return;
-    }
+    this.counters.bytesIn += wireBytes;
+    this.host.totals.bytesIn += wireBytes;
     for (const frame of frames) {
       if (this.closed) return;
       try {
@@ -169,7 +166,7 @@ export class ClientConnection {
     if (this.phase === 'closed') return;
     this.log.warn({ code, nick: this.nick || undefined }, `closing connection: ${message}`);
     // Written directly: send() may be the caller, refusing because the queue is full.
-    if (!this.socket.destroyed) this.socket.write(encodeMessage(errorMessage(code, message, true)));
+    if (!this.transport.destroyed) this.transport.write(encodeMessage(errorMessage(code, message, true)));
     this.end({ kind: 'error', detail: `${code}: ${message}` }, 'graceful');
   }
 
@@ -226,7 +223,7 @@ export class ClientConnection {
       throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${PROTOCOL_VERSION})`);
     }
     const nick = validateNick(msg.nick);
-    const claim = this.host.table.claim(nick, this.host.workerIndex, this.address, this.port, this.host.wallNow());
+    const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.wallNow());
     if (!claim.ok) {
       if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', `nick ${nick} is taken`);
       throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
@@ -235,7 +232,7 @@ export class ClientConnection {
     this.sessionId = claim.sessionId;
     this.nick = nick;
     this.phase = 'active';
-    this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}` });
+    this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.awakeNow(), this.host.wallNow());
     this.host.registered(this);
     const { limits } = this.host;
@@ -253,7 +250,7 @@ export class ClientConnection {
       lftpPort: this.host.lftpPort,
     });
     this.log.info({ client: msg.client }, 'joined');
-    this.host.event(`* ${nick} joined (${this.address}:${this.port}, worker ${this.host.workerIndex})`);
+    this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
     this.host.broadcast(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
   }
 
@@ -361,12 +358,13 @@ export class ClientConnection {
     if (this.phase === 'closed') return;
     const wasActive = this.phase === 'active';
     this.phase = 'closed';
-    if (farewell && !this.socket.destroyed) this.socket.write(encodeMessage(farewell));
-    if (how === 'graceful' && !this.socket.destroyed) {
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    const t = this.transport;
+    if (farewell && !t.destroyed) t.write(encodeMessage(farewell));
+    if (how === 'graceful' && !t.destroyed) {
+      t.end();
+      setTimeout(() => t.destroy(), CLOSE_GRACE_MS).unref();
     } else {
-      this.socket.destroy();
+      t.destroy();
     }
     this.host.unregistered(this);
     if (!wasActive || !this.ref) return;

@@ -35,7 +35,7 @@ export const WorkerStat = {
 } as const;
 export type WorkerStatName = keyof typeof WorkerStat;
 
-export const SLOT_BYTES = 168;
+export const SLOT_BYTES = 176;
 // Int32 fields (index within the slot, in 4-byte words)
 const S_STATE = 0;
 const S_OWNER = 1;
@@ -45,6 +45,7 @@ const S_RTT_US = 4;
 const S_PORT = 5;
 const S_ADDR_LEN = 6;
 const S_SESSION_ID = 7;
+const S_TRANSPORT = 42; // byte 168, after the address
 // Int64 fields (index within the slot, in 8-byte words)
 const S64_CONNECTED_AT = 4;
 const S64_LAST_SEEN = 5;
@@ -61,6 +62,10 @@ const S_ADDR_BYTES = 48;
 
 export const SlotState = { FREE: 0, ACTIVE: 1 } as const;
 
+/** How a session is connected; stored as its index in this list. */
+export const TRANSPORTS = ['tcp', 'ws'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
 export interface SlotRef {
   slot: number;
   generation: number;
@@ -70,6 +75,7 @@ export interface SessionInfo extends SlotRef {
   sessionId: number;
   nick: string;
   owner: number;
+  transport: Transport;
   address: string;
   port: number;
   connectedAt: number;
@@ -200,7 +206,7 @@ export class SessionTable {
     return -1;
   }
 
-  claimLocked(nick: string, owner: number, address: string, port: number, now: number): ClaimResult {
+  claimLocked(nick: string, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
     if (this.findNickLocked(nick) >= 0) return { ok: false, reason: 'NICK_TAKEN' };
     let slot = -1;
     for (let i = 0; i < this.capacity; i++) {
@@ -224,6 +230,7 @@ export class SessionTable {
     this.u8.set(addr, this.byteAt(slot, S_ADDR_OFFSET));
     Atomics.store(this.i32, this.w32(slot, S_ADDR_LEN), addr.length);
     Atomics.store(this.i32, this.w32(slot, S_PORT), port);
+    Atomics.store(this.i32, this.w32(slot, S_TRANSPORT), TRANSPORTS.indexOf(transport));
     Atomics.store(this.i32, this.w32(slot, S_RTT_US), -1);
     Atomics.store(this.i64, this.w64(slot, S64_CONNECTED_AT), BigInt(Math.round(now)));
     Atomics.store(this.i64, this.w64(slot, S64_LAST_SEEN), BigInt(Math.round(now)));
@@ -264,8 +271,8 @@ export class SessionTable {
 
   // ---- blocking wrappers for worker threads ----------------------------
 
-  claim(nick: string, owner: number, address: string, port: number, now: number): ClaimResult {
-    return this.mutex.withLock(() => this.claimLocked(nick, owner, address, port, now));
+  claim(nick: string, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
+    return this.mutex.withLock(() => this.claimLocked(nick, owner, transport, address, port, now));
   }
   rename(ref: SlotRef, nick: string): 'ok' | 'NICK_TAKEN' | 'GONE' {
     return this.mutex.withLock(() => this.renameLocked(ref, nick));
@@ -313,6 +320,7 @@ export class SessionTable {
       sessionId: Atomics.load(this.i32, this.w32(slot, S_SESSION_ID)),
       nick: this.nick(slot),
       owner: this.owner(slot),
+      transport: TRANSPORTS[Atomics.load(this.i32, this.w32(slot, S_TRANSPORT))] ?? 'tcp',
       address: asciiDecoder.decode(this.u8.slice(at, at + addrLen)),
       port: Atomics.load(this.i32, this.w32(slot, S_PORT)),
       connectedAt: n64(S64_CONNECTED_AT),

@@ -107,20 +107,21 @@ describe('SharedMutex across worker threads', () => {
 describe('session table', () => {
   it('claims, renames, releases, and frees a dead owner’s slots', () => {
     const t = SessionTable.create(3);
-    const a = t.claim('alice', 0, '127.0.0.1', 1, 1000);
-    const b = t.claim('bob', 1, '::1', 2, 1000);
+    const a = t.claim('alice', 0, 'tcp', '127.0.0.1', 1, 1000);
+    const b = t.claim('bob', 1, 'ws', '::1', 2, 1000);
     expect(a.ok && b.ok).toBe(true);
-    expect(t.claim('ALICE', 1, 'x', 3, 0)).toEqual({ ok: false, reason: 'NICK_TAKEN' });
+    expect(t.claim('ALICE', 1, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'NICK_TAKEN' });
     if (!a.ok || !b.ok) return;
     expect(t.rename(a, 'Bob')).toBe('NICK_TAKEN');
     expect(t.rename(a, 'alicia')).toBe('ok');
     expect(t.lookup('ALICIA')?.slot).toBe(a.slot);
-    expect(t.claim('c', 0, 'x', 3, 0).ok).toBe(true);
-    expect(t.claim('d', 0, 'x', 3, 0)).toEqual({ ok: false, reason: 'SERVER_FULL' });
+    expect(t.claim('c', 0, 'tcp', 'x', 3, 0).ok).toBe(true);
+    expect(t.claim('d', 0, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'SERVER_FULL' });
     const freed = t.mutex.withLock(() => t.releaseOwnedByLocked(0));
     expect(freed.map((f) => f.nick).sort()).toEqual(['alicia', 'c']);
     expect(t.activeCount()).toBe(1);
     expect(t.release(a)).toBe(false); // stale generation
     expect(t.info(b.slot)?.address).toBe('::1');
+    expect(t.info(b.slot)?.transport).toBe('ws');
   });
 });
