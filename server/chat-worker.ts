@@ -9,7 +9,13 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { encodeMessage, errorMessage, type ServerMessage, type WhoEntry } from '../common/protocol.js';
 import { ClientConnection, type ConnectionHost, type ConnectionLimits, type WorkerTotals } from './connection.js';
 import { LoopStallMeter } from './heartbeat.js';
-import { TcpTransport } from './transport.js';
+import { TcpTransport, WebSocketTransport } from './transport.js';
+import { WebServer, type WebHost } from './web-server.js';
+import { AdminAuth } from './admin-auth.js';
+import { AdminHub, sessionRow, type AdminSnapshot } from './admin-hub.js';
+import { TransferMonitor } from './transfer-monitor.js';
+import { neutralizeControls } from '../common/text.js';
+import type { WebSocket } from 'ws';
 import { SessionTable, type SlotRef } from './session-table.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,7 +42,10 @@ function asBuffer(frame: Uint8Array): Buffer {
 /** Connections that have not said HELLO yet, beyond --max-clients, are refused at once. */
 const PRE_HELLO_ALLOWANCE = 256;
 
-export class ChatWorker implements ConnectionHost {
+/** How often live LFTP transfers are sampled for the dashboard's charts. */
+const TRANSFER_SAMPLE_MS = 500;
+
+export class ChatWorker implements ConnectionHost, WebHost {
   readonly workerIndex: number;
   readonly table: SessionTable;
   readonly limits: ConnectionLimits & { maxClients: number };
@@ -50,11 +59,15 @@ export class ChatWorker implements ConnectionHost {
   private readonly stall: LoopStallMeter;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private ticker: NodeJS.Timeout | null = null;
-  private readonly tickets: TicketTable;
+  readonly tickets: TicketTable;
   private lftp: LftpServer | null = null;
   private lftpPortBound = 0;
   private statsAt = 0;
-  private closing = false;
+  private transfersAt = 0;
+  private closingNow = false;
+  private web: WebServer | null = null;
+  private readonly monitor: TransferMonitor;
+  private rates = { at: 0, msgs: 0, frames: 0, msgsPerSec: 0, deliveriesPerSec: 0 };
 
   constructor(
     private readonly config: WorkerConfig,
@@ -70,6 +83,17 @@ export class ChatWorker implements ConnectionHost {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.stall = new LoopStallMeter(tickPeriodFor(this.limits.intervalMs), Date.now());
     this.tickets = new TicketTable(config.ticketBuffer);
+    this.monitor = new TransferMonitor(config.index);
+  }
+
+  get closing(): boolean {
+    return this.closingNow;
+  }
+  get filesDir(): string {
+    return this.config.filesDir;
+  }
+  get maxFileSize(): number {
+    return this.config.maxFileSize;
   }
 
   get lftpPort(): number {
@@ -99,11 +123,7 @@ export class ChatWorker implements ConnectionHost {
       print: (line) => this.notify(line),
       log: this.log.child({ component: 'lftp' }),
       verbose: false,
-      onStored: ({ name, size, owner }) => {
-        const nick = owner ?? '?';
-        this.notify(`* ${nick} shared ${name} (${formatBytes(size)})`);
-        this.broadcast(encodeMessage({ type: 'NOTICE', event: 'shared', nick, name, size }));
-      },
+      onStored: ({ name, size, owner }) => this.stored({ name, size, nick: owner ?? '?' }),
     });
     try {
       return await this.lftp.start();
@@ -113,6 +133,12 @@ export class ChatWorker implements ConnectionHost {
         code: e.code,
       });
     }
+  }
+
+  /** A file arrived (LFTP or HTTP): the room hears about it. */
+  stored({ name, size, nick }: { name: string; size: number; nick: string }): void {
+    this.notify(`* ${nick} shared ${name} (${formatBytes(size)})`);
+    this.broadcast(encodeMessage({ type: 'NOTICE', event: 'shared', nick, name, size }));
   }
 
   async listFiles(): Promise<ServerMessage> {
@@ -156,16 +182,89 @@ export class ChatWorker implements ConnectionHost {
     }
   }
 
-  /** TCP first; then LFTP on `lftpPort` (-1: the TCP port's number). */
-  async listen(host: string, port: number, lftpPort: number): Promise<{ port: number; lftpPort: number }> {
+  /** TCP first; then LFTP on `lftpPort` (-1: the TCP port's number); then the web side, if any. */
+  async listen(host: string, port: number, lftpPort: number, httpPort: number | null): Promise<{ port: number; lftpPort: number; httpPort: number | null }> {
     const tcp = await this.listenTcp(host, port);
+    let httpBound: number | null = null;
     try {
       this.lftpPortBound = await this.startLftp(host, lftpPort === -1 ? tcp : lftpPort);
+      if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
     } catch (err) {
       this.server.close();
+      await this.lftp?.close();
       throw err;
     }
-    return { port: tcp, lftpPort: this.lftpPortBound };
+    return { port: tcp, lftpPort: this.lftpPortBound, httpPort: httpBound };
+  }
+
+  private async startWeb(host: string, port: number): Promise<number> {
+    const c = this.config;
+    const log = this.log.child({ component: 'web' });
+    const admin =
+      c.adminToken === null
+        ? null
+        : { auth: new AdminAuth(c.adminToken, c.adminSecret), hub: new AdminHub({ snapshot: (now) => this.adminSnapshot(now), broadcast: (t) => this.operatorBroadcast(t), kick: (n, r) => this.kickNick(n, r) }, log) };
+    this.web = new WebServer({ maxFrame: this.limits.maxFrame, maxConnections: this.limits.maxClients + PRE_HELLO_ALLOWANCE, admin }, this, log);
+    try {
+      return await this.web.listen(host, port);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(e.code === 'EADDRINUSE' ? `port ${port} is already in use (web; choose another with --http-port or turn it off with --no-web)` : `cannot listen for http on ${host}:${port}: ${e.message}`), {
+        code: e.code,
+      });
+    }
+  }
+
+  // ---- WebHost ---------------------------------------------------------------
+
+  canAcceptSession(): boolean {
+    return !this.closingNow && this.connections.size < this.limits.maxClients + PRE_HELLO_ALLOWANCE;
+  }
+
+  acceptChatSocket(ws: WebSocket, socket: net.Socket): void {
+    this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.limits.maxFrame), this));
+  }
+
+  // ---- dashboard ---------------------------------------------------------------
+
+  private adminSnapshot(now: number): AdminSnapshot {
+    const t = this.table;
+    const workers = Array.from({ length: this.config.workers }, (_, index) => ({
+      index,
+      clients: t.workerStat(index, 'CLIENTS'),
+      loopLagMs: t.workerStat(index, 'LOOP_LAG_MS'),
+    }));
+    const sessions = t
+      .snapshot()
+      .sort((a, b) => a.nick.localeCompare(b.nick))
+      .slice(0, 1000)
+      .map((s) => sessionRow(s, now));
+    return {
+      type: 'snapshot',
+      now,
+      server: this.serverName,
+      workers,
+      msgsPerSec: this.rates.msgsPerSec,
+      deliveriesPerSec: this.rates.deliveriesPerSec,
+      sessions,
+      transfers: this.monitor.all(now),
+    };
+  }
+
+  /** A broadcast typed on the dashboard: the same as one typed on the server's stdin. */
+  private operatorBroadcast(raw: string): void {
+    const text = neutralizeControls(raw);
+    this.broadcast(encodeMessage({ type: 'BROADCAST', text, ts: Date.now() }));
+    this.notify(`[server] ${text} (from the dashboard)`);
+  }
+
+  private kickNick(nick: string, reason: string): string | null {
+    const target = /^[\x21-\x7e]{1,32}$/.test(nick) ? this.table.lookup(nick) : null;
+    if (!target) return null;
+    const why = neutralizeControls(reason);
+    if (target.owner === this.workerIndex) this.sessions.get(target.slot)?.kick(why);
+    else this.post({ k: 'kick', slot: target.slot, generation: target.generation, reason: why });
+    return target.nick;
   }
 
   private listenTcp(host: string, port: number): Promise<number> {
@@ -243,8 +342,8 @@ export class ChatWorker implements ConnectionHost {
   // ---- internals -------------------------------------------------------------
 
   private accept(socket: net.Socket): void {
-    if (this.closing || this.connections.size >= this.limits.maxClients + PRE_HELLO_ALLOWANCE) {
-      socket.end(encodeMessage(errorMessage(this.closing ? 'SHUTTING_DOWN' : 'SERVER_FULL', this.closing ? 'the server is shutting down' : 'the server is full, try again later', true)));
+    if (!this.canAcceptSession()) {
+      socket.end(encodeMessage(errorMessage(this.closingNow ? 'SHUTTING_DOWN' : 'SERVER_FULL', this.closingNow ? 'the server is shutting down' : 'the server is full, try again later', true)));
       socket.on('error', () => socket.destroy());
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
@@ -279,6 +378,9 @@ export class ChatWorker implements ConnectionHost {
         if (conn?.ref?.generation === msg.generation) conn.kick(msg.reason);
         return;
       }
+      case 'transfers':
+        this.monitor.received(msg.worker, msg.transfers, Date.now());
+        return;
     }
   }
 
@@ -307,7 +409,13 @@ export class ChatWorker implements ConnectionHost {
     this.totals.msgsIn = this.totals.bytesIn = this.totals.bytesOut = this.totals.framesOut = 0;
     t.setWorkerStat(w, 'CLIENTS', this.sessions.size);
     t.setWorkerStat(w, 'LAG_CREDIT_MS', this.stall.totalStallMs);
+    if (this.lftp && now - this.transfersAt >= TRANSFER_SAMPLE_MS) {
+      this.transfersAt = now;
+      const views = this.monitor.sample(this.lftp.transfers(), now);
+      if (views) this.post({ k: 'transfers', worker: w, transfers: views });
+    }
     if (now - this.statsAt >= 1000) {
+      this.sampleRates(now);
       this.statsAt = now;
       const lagMs = Math.max(this.stall.takeMaxLate(), this.loopDelay.max / 1e6);
       t.setWorkerStat(w, 'LOOP_LAG_MS', lagMs);
@@ -316,9 +424,26 @@ export class ChatWorker implements ConnectionHost {
     }
   }
 
+  /** Server-wide messages and deliveries per second, from the shared per-worker counters. */
+  private sampleRates(now: number): void {
+    let msgs = 0;
+    let frames = 0;
+    for (let i = 0; i < this.config.workers; i++) {
+      msgs += this.table.workerStat(i, 'MSGS_IN');
+      frames += this.table.workerStat(i, 'FRAMES_OUT');
+    }
+    const r = this.rates;
+    const secs = (now - r.at) / 1000;
+    if (r.at > 0 && secs > 0) {
+      r.msgsPerSec = Math.max(0, Math.round((msgs - r.msgs) / secs));
+      r.deliveriesPerSec = Math.max(0, Math.round((frames - r.frames) / secs));
+    }
+    Object.assign(r, { at: now, msgs, frames });
+  }
+
   /** Says goodbye to every client, waits (bounded) for their sockets to close. */
   async shutdown(reason: string, graceMs = 3_000): Promise<void> {
-    this.closing = true;
+    this.closingNow = true;
     if (this.ticker) clearInterval(this.ticker);
     this.server.close();
     const sockets = [...this.connections].map((c) => c.socket);
@@ -328,6 +453,7 @@ export class ChatWorker implements ConnectionHost {
       new Promise<void>((r) => setTimeout(r, graceMs).unref()),
     ]);
     for (const s of sockets) s.destroy();
+    await this.web?.close();
     await this.lftp?.close();
     this.publishStats(Date.now());
     this.bus.close();

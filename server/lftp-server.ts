@@ -57,7 +57,12 @@ export interface TransferInfo {
   op: Op;
   name: string;
   remote: string;
+  /** The chat user whose ticket authorised it, if any. */
+  owner: string | undefined;
   state: string;
+  /** Over (done or failed) but still lingering for a lost final ACK. */
+  finished: boolean;
+  succeeded: boolean;
   bytes: number;
   size: number;
   queuedAt?: number;
@@ -133,25 +138,27 @@ export class LftpServer {
     return this.waiting.length;
   }
 
+  /** Every transfer this endpoint knows: running, queued, and lingering after the end. */
   transfers(): TransferInfo[] {
-    return [...this.entries.values()]
-      .filter((e) => !e.driver.conn.finished)
-      .map((e) => {
-        const c = e.driver.conn;
-        return {
-          id: e.key,
-          op: e.op,
-          name: e.name,
-          remote: `${e.remote.address}:${e.remote.port}`,
-          state: e.started ? c.state : `QUEUED(${this.waiting.indexOf(e) + 1})`,
-          bytes: c.progressBytes(),
-          size: e.size,
-          cwnd: c.cc.cwnd,
-          ssthresh: c.cc.ssthresh,
-          srttMs: c.rtt.srtt,
-          rtoMs: c.rtt.rto,
-        };
-      });
+    return [...this.entries.values()].map((e) => {
+      const c = e.driver.conn;
+      return {
+        id: e.key,
+        op: e.op,
+        name: e.name,
+        remote: `${e.remote.address}:${e.remote.port}`,
+        owner: e.owner,
+        state: e.started ? c.state : `QUEUED(${this.waiting.indexOf(e) + 1})`,
+        finished: c.finished,
+        succeeded: c.succeeded,
+        bytes: c.progressBytes(),
+        size: e.size,
+        cwnd: c.cc.cwnd,
+        ssthresh: c.cc.ssthresh,
+        srttMs: c.rtt.srtt,
+        rtoMs: c.rtt.rto,
+      };
+    });
   }
 
   private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../common/frame
 import { parseDuration, parseInteger, parseSize } from '../common/units.js';
 import { LOG_LEVELS, parseLogLevel, type LogLevel } from './logger.js';
 import { MAX_CAPACITY, MAX_WORKERS } from './session-table.js';
+import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from './admin-auth.js';
 
 export interface ServerOptions {
   host: string;
@@ -23,6 +24,9 @@ export interface ServerOptions {
   lftpPort: number | undefined;
   maxTransfers: number;
   maxFileSize: number;
+  /** undefined: the TCP port + 1; null: no web side. */
+  httpPort: number | null | undefined;
+  adminToken: string | null;
 }
 
 export const SERVER_USAGE = `Usage: chat-server [options]
@@ -42,6 +46,10 @@ Options:
   --lftp-port N               UDP port for LFTP (default: the TCP port's number)
   --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
   --max-file-size SIZE        largest upload accepted (default 16GiB)
+  --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
+  --no-web                    no web side at all
+  --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable
+                              characters; or set CHAT_ADMIN_TOKEN, which ps cannot show)
   --log-file PATH             JSON log file (default logs/server.log)
   --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
   -h, --help                  show this help
@@ -64,6 +72,9 @@ const SPEC = {
   'lftp-port': { type: 'string' },
   'max-transfers': { type: 'string' },
   'max-file-size': { type: 'string' },
+  'http-port': { type: 'string' },
+  'no-web': { type: 'boolean' },
+  'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -71,7 +82,7 @@ const SPEC = {
 
 export type ParsedServerArgs = { help: true } | { version: true } | { options: ServerOptions };
 
-export function parseServerArgs(args: string[]): ParsedServerArgs {
+export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedServerArgs {
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) return { help: true };
   if (v.version) return { version: true };
@@ -83,6 +94,13 @@ export function parseServerArgs(args: string[]): ParsedServerArgs {
   const maxFrame = v['max-frame'] !== undefined ? parseSize(v['max-frame'], '--max-frame') : DEFAULT_MAX_FRAME;
   if (maxFrame < MIN_MAX_FRAME || maxFrame > MAX_MAX_FRAME) {
     throw new UsageError(`--max-frame must be between ${MIN_MAX_FRAME} and ${MAX_MAX_FRAME} bytes`);
+  }
+  if (v['no-web'] && (v['http-port'] !== undefined || v['admin-token'] !== undefined)) {
+    throw new UsageError('--no-web turns the web side off: --http-port and --admin-token do not apply');
+  }
+  const adminToken = v['admin-token'] ?? (v['no-web'] ? undefined : env.CHAT_ADMIN_TOKEN || undefined);
+  if (adminToken !== undefined && !new RegExp(`^[\\x21-\\x7e]{${MIN_ADMIN_TOKEN_LENGTH},${MAX_ADMIN_TOKEN_LENGTH}}$`).test(adminToken)) {
+    throw new UsageError(`the admin token must be ${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable ASCII characters without spaces`);
   }
   return {
     options: {
@@ -99,6 +117,8 @@ export function parseServerArgs(args: string[]): ParsedServerArgs {
       lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
       maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,
       maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
+      httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
+      adminToken: adminToken ?? null,
     },
   };
 }

@@ -47,6 +47,8 @@ export class Supervisor {
   readonly table: SessionTable;
   readonly tickets = TicketTable.create();
   private lftpPort = 0;
+  private httpPort: number | null = null;
+  private readonly adminSecret = randomBytes(32).toString('hex');
   private readonly busName = `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly bus: BroadcastChannel;
   private readonly workers = new Map<number, WorkerSlot>();
@@ -82,23 +84,35 @@ export class Supervisor {
     } catch (err) {
       throw new StartupError('FILES_DIR', `cannot create the files directory ${this.options.filesDir}: ${(err as Error).message}`);
     }
+    const web = this.options.httpPort; // null: --no-web; undefined: the TCP port + 1
+    const httpPort = web === null ? null : (web ?? (port === 0 ? 0 : port + 1));
+    if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
     if (port !== 0) await assertPortFree(host, port);
-    const first = await this.spawn(0, port, this.options.lftpPort ?? -1);
+    if (httpPort) await assertPortFree(host, httpPort, 'web; choose another with --http-port or turn it off with --no-web');
+    const first = await this.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
     this.port = first.port;
     this.lftpPort = first.lftpPort;
-    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort)));
-    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, workers, options: this.options }, 'listening');
+    this.httpPort = first.httpPort;
+    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)));
+    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null } }, 'listening');
     this.print(`listening on tcp ${host}:${this.port} (${workers} worker${workers === 1 ? '' : 's'})`);
     this.print(`lftp on udp ${host}:${this.lftpPort}, sharing ${this.options.filesDir}`);
+    if (this.httpPort !== null) {
+      this.print(`web on http://${host.includes(':') ? `[${host}]` : host}:${this.httpPort}/ (chat page${this.options.adminToken ? '; dashboard at /admin' : ''})`);
+    }
   }
 
-  private workerConfig(index: number, port: number, lftpPort: number): WorkerConfig {
+  private workerConfig(index: number, port: number, lftpPort: number, httpPort: number | null): WorkerConfig {
     const o = this.options;
     return {
       index,
       host: o.host,
       port,
       lftpPort,
+      httpPort,
+      adminToken: o.adminToken,
+      adminSecret: this.adminSecret,
+      workers: o.workers,
       filesDir: o.filesDir,
       maxTransfers: o.maxTransfers,
       maxFileSize: o.maxFileSize,
@@ -121,8 +135,8 @@ export class Supervisor {
   }
 
   /** Starts worker `index` and resolves with the ports it listens on. */
-  private spawn(index: number, port: number, lftpPort: number, crashes: number[] = []): Promise<{ port: number; lftpPort: number }> {
-    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port, lftpPort) });
+  private spawn(index: number, port: number, lftpPort: number, httpPort: number | null, crashes: number[] = []): Promise<{ port: number; lftpPort: number; httpPort: number | null }> {
+    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port, lftpPort, httpPort) });
     const slot: WorkerSlot = { index, worker, threadId: worker.threadId, stopping: false, crashes };
     this.workers.set(index, slot);
     return new Promise((resolve, reject) => {
@@ -131,12 +145,12 @@ export class Supervisor {
         switch (msg.k) {
           case 'listening':
             listening = true;
-            resolve({ port: msg.port, lftpPort: msg.lftpPort });
+            resolve({ port: msg.port, lftpPort: msg.lftpPort, httpPort: msg.httpPort });
             return;
           case 'listen-error':
             reject(
               msg.code === 'EADDRINUSE'
-                ? new StartupError(msg.code, msg.message.startsWith('udp') ? `udp ${msg.message}` : `port ${port} is already in use on ${this.options.host}`)
+                ? new StartupError(msg.code, /\((LFTP|web)/.test(msg.message) ? msg.message : `port ${port} is already in use on ${this.options.host}`)
                 : new StartupError(msg.code, `cannot listen on ${this.options.host}:${port}: ${msg.message}`),
             );
             return;
@@ -190,7 +204,7 @@ export class Supervisor {
     const delay = Math.min(10_000, 100 * 2 ** (crashes.length - 1));
     setTimeout(() => {
       if (this.shuttingDown) return;
-      this.spawn(slot.index, this.port, this.lftpPort, crashes).then(
+      this.spawn(slot.index, this.port, this.lftpPort, this.httpPort, crashes).then(
         () => this.log.logger.info({ worker: slot.index }, 'worker restarted'),
         (err: Error) => {
           this.log.logger.error({ err, worker: slot.index }, 'worker restart failed');
@@ -357,11 +371,11 @@ export class Supervisor {
  * (same user, also reusePort): probe with a plain bind first so that a port in
  * use is reported as such.
  */
-function assertPortFree(host: string, port: number): Promise<void> {
+function assertPortFree(host: string, port: number, what?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new StartupError('EADDRINUSE', `port ${port} is already in use on ${host}`));
+      if (err.code === 'EADDRINUSE') reject(new StartupError('EADDRINUSE', `port ${port} is already in use on ${host}${what ? ` (${what})` : ''}`));
       else reject(new StartupError(err.code ?? 'LISTEN', `cannot listen on ${host}:${port}: ${err.message}`));
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));

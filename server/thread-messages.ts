@@ -1,6 +1,7 @@
 /** Messages between the supervisor and its workers, and on the room bus. */
 import type { LogLevel } from './logger.js';
 import type { ConnectionLimits } from './connection.js';
+import type { TransferView } from './transfer-monitor.js';
 
 export interface WorkerConfig {
   index: number;
@@ -10,6 +11,14 @@ export interface WorkerConfig {
   ticketBuffer: SharedArrayBuffer;
   /** UDP port for LFTP; -1 = the same number as the TCP port this worker gets. */
   lftpPort: number;
+  /** HTTP/WebSocket port; null: no web side (--no-web). */
+  httpPort: number | null;
+  /** --admin-token, or null: no dashboard. */
+  adminToken: string | null;
+  /** Per-run secret that signs dashboard cookies (the same in every worker). */
+  adminSecret: string;
+  /** How many workers the server runs (for per-worker statistics). */
+  workers: number;
   filesDir: string;
   maxTransfers: number;
   maxFileSize: number;
@@ -30,7 +39,7 @@ export type ToWorker =
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =
-  | { k: 'listening'; port: number; lftpPort: number }
+  | { k: 'listening'; port: number; lftpPort: number; httpPort: number | null }
   | { k: 'listen-error'; code: string; message: string }
   | { k: 'event'; text: string }
   | { k: 'closed' };
@@ -43,4 +52,6 @@ export type FromWorker =
 export type BusMessage =
   | { k: 'room'; frame: Uint8Array }
   | { k: 'direct'; slot: number; generation: number; frame: Uint8Array }
-  | { k: 'kick'; slot: number; generation: number; reason: string };
+  | { k: 'kick'; slot: number; generation: number; reason: string }
+  /** A worker's LFTP transfers for the dashboard (an empty list: none any more). */
+  | { k: 'transfers'; worker: number; transfers: TransferView[] };

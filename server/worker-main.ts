@@ -44,7 +44,7 @@ port.on('message', (msg: ToWorker) => {
 });
 
 try {
-  const bound = await worker.listen(config.host, config.port, config.lftpPort);
+  const bound = await worker.listen(config.host, config.port, config.lftpPort, config.httpPort);
   logger.info({ host: config.host, ...bound }, 'listening');
   post({ k: 'listening', ...bound });
 } catch (err) {

@@ -102,8 +102,11 @@ export class FileSink implements SizedSink {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Flushes, checks, and moves the file into place; removes the temporary file on any failure. */
-  async finish(expected: SinkFinish): Promise<SinkOutcome> {
+  /**
+   * Flushes, checks, and moves the file into place; removes the temporary file on any failure.
+   * Without a sender's SHA-256 (HTTP uploads: TCP already checks the bytes) only the size is checked.
+   */
+  async finish(expected: Omit<SinkFinish, 'sha256'> & { sha256?: Buffer }): Promise<SinkOutcome> {
     await this.drained();
     if (this.error) {
       await this.discard();
@@ -122,7 +125,7 @@ export class FileSink implements SizedSink {
       await this.discard();
       return { ok: false, code: 'SHA256_MISMATCH', message: `size mismatch: received ${this.written} bytes, expected ${expected.size}` };
     }
-    if (!digest.equals(expected.sha256)) {
+    if (expected.sha256 && !digest.equals(expected.sha256)) {
       await this.discard();
       return { ok: false, code: 'SHA256_MISMATCH', message: `SHA-256 mismatch: received ${digest.toString('hex')}, sender has ${expected.sha256.toString('hex')}` };
     }

@@ -120,6 +120,8 @@ export function tempDir(prefix: string): string {
 export interface ServerHandle extends LineProcess {
   port: number;
   logFile: string;
+  /** The web side's port (chat page, WebSocket, files over HTTP), or null with --no-web. */
+  httpPort: number | null;
 }
 
 /** Starts chat-server on 127.0.0.1 and an ephemeral port; resolves once it listens. */
@@ -130,6 +132,7 @@ export async function startServer(args: string[] = []): Promise<ServerHandle> {
   const line = await server.waitFor(/^listening on tcp /, 15_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;
+  server.httpPort = args.includes('--no-web') ? null : Number(/:(\d+)\//.exec(await server.waitFor(/^web on http:/, 5_000))![1]);
   return server;
 }
 
@@ -152,6 +155,7 @@ export async function startLftpServer(filesDir: string, args: string[] = ['--ope
   const line = await server.waitFor(/^listening on udp /, 15_000);
   server.port = Number(/:(\d+)$/.exec(line)![1]);
   server.logFile = logFile;
+  server.httpPort = null;
   return server;
 }
 

@@ -1,16 +1,38 @@
-/** A raw TCP peer for hostile-input tests: sends exact bytes, decodes what the server answers. */
+/** Raw chat peers for tests: send exact bytes or messages, decode what the server answers (TCP or WebSocket). */
 import net from 'node:net';
-import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
+import WebSocket from 'ws';
+import { FrameDecoder, MAX_MAX_FRAME, decodeSingleFrame } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type AnyMessage, type ServerMessage } from '../../common/protocol.js';
 
-export class RawClient {
-  readonly socket: net.Socket;
+/** What both kinds of peer share: the messages received so far, and waiting for one. */
+abstract class Peer {
   readonly received: ServerMessage[] = [];
+  abstract readonly closed: Promise<void>;
+
+  async waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<ServerMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.received.find(pred);
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`${this.constructor.name}: expected message not received; got ${JSON.stringify(this.received)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Resolves true if the server closed the connection within the time. */
+  async closedWithin(ms: number): Promise<boolean> {
+    return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  }
+}
+
+export class RawClient extends Peer {
+  readonly socket: net.Socket;
   readonly rawBytes: Buffer[] = [];
   readonly closed: Promise<void>;
   private readonly decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
 
   private constructor(socket: net.Socket) {
+    super();
     this.socket = socket;
     socket.on('data', (chunk) => {
       this.rawBytes.push(chunk);
@@ -35,22 +57,49 @@ export class RawClient {
     this.socket.write(encodeMessage(msg));
   }
 
-  async waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<ServerMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.received.find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`raw client: expected message not received; got ${JSON.stringify(this.received)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A WebSocket peer on /chat: one frame per binary message, as the browser page sends them. */
+export class WsClient extends Peer {
+  readonly closed: Promise<void>;
+  closeCode: number | null = null;
+
+  private constructor(readonly ws: WebSocket) {
+    super();
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.received.push(decodeServerMessage(decodeSingleFrame(data, { maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType })));
+    });
+    ws.on('error', () => undefined);
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code: number) => {
+        this.closeCode = code;
+        resolve();
+      }),
+    );
   }
 
-  /** Resolves true if the server closed the connection within the time. */
-  async closedWithin(ms: number): Promise<boolean> {
-    return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  /** Opens ws://127.0.0.1:port/path; rejects with the HTTP status if the handshake is refused. */
+  static connect(port: number, opts: { origin?: string; path?: string; headers?: Record<string, string> } = {}): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/chat'}`, { origin: opts.origin ?? `http://127.0.0.1:${port}`, headers: opts.headers ?? {} });
+      ws.once('open', () => resolve(new WsClient(ws)));
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`handshake refused: HTTP ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('error', reject);
+    });
+  }
+
+  send(msg: AnyMessage): void {
+    this.ws.send(encodeMessage(msg));
+  }
+
+  sendRaw(data: Buffer | string, binary = true): void {
+    this.ws.send(data, { binary });
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.ws.terminate();
   }
 }

@@ -1,0 +1,167 @@
+/**
+ * The operator dashboard: a WebSocket to /admin/ws (authorised by the cookie
+ * the /admin page set) that brings a JSON snapshot every second, and carries
+ * broadcast and kick commands back. Reconnects on its own.
+ */
+import { byId, el, formatBytes, formatDuration } from './dom.js';
+import { SERIES, drawChart, type Point } from './chart.js';
+
+interface Snapshot {
+  type: 'snapshot';
+  now: number;
+  server: string;
+  workers: Array<{ index: number; clients: number; loopLagMs: number }>;
+  msgsPerSec: number;
+  deliveriesPerSec: number;
+  sessions: Array<{ nick: string; transport: string; worker: number; address: string; rttMs: number | null; idleMs: number; connectedMs: number; msgsIn: number }>;
+  transfers: Array<{
+    id: string;
+    worker: number;
+    op: 'get' | 'post';
+    name: string;
+    owner: string | null;
+    remote: string;
+    state: string;
+    finished: boolean;
+    succeeded: boolean;
+    serverSends: boolean;
+    size: number;
+    bytes: number;
+    points: Point[];
+  }>;
+}
+
+type Result = { type: 'result'; ok: boolean; message: string };
+
+class Dashboard {
+  private ws: WebSocket | null = null;
+  /** Transfer cards by id, kept across snapshots so canvases are not rebuilt every second. */
+  private readonly cards = new Map<string, { root: HTMLElement; head: HTMLElement; bar: HTMLProgressElement; canvas: HTMLCanvasElement }>();
+
+  constructor() {
+    byId<HTMLFormElement>('broadcast-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const input = byId<HTMLInputElement>('broadcast');
+      const text = input.value.trim();
+      if (!text) return;
+      this.send({ type: 'broadcast', text });
+      input.value = '';
+    });
+    this.connect();
+  }
+
+  private connect(): void {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/admin/ws`);
+    this.ws = ws;
+    ws.onopen = () => this.setStatus('live', 'on');
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      const msg = JSON.parse(ev.data) as Snapshot | Result;
+      if (msg.type === 'snapshot') this.render(msg);
+      else this.result(msg);
+    };
+    ws.onclose = () => {
+      this.ws = null;
+      this.setStatus('disconnected: retrying', 'off');
+      window.setTimeout(() => this.connect(), 2000);
+    };
+  }
+
+  private send(cmd: object): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(cmd));
+    else this.result({ type: 'result', ok: false, message: 'not connected' });
+  }
+
+  private setStatus(text: string, state: 'on' | 'off'): void {
+    const s = byId('status');
+    s.textContent = text;
+    s.className = `pill ${state}`;
+  }
+
+  private result(r: Result): void {
+    const p = byId('result');
+    p.textContent = r.message;
+    p.className = `small ${r.ok ? 'muted' : 'error'}`;
+  }
+
+  private render(s: Snapshot): void {
+    byId('server').textContent = s.server;
+    byId('stat-sessions').textContent = String(s.sessions.length);
+    byId('stat-msgs').textContent = String(s.msgsPerSec);
+    byId('stat-frames').textContent = String(s.deliveriesPerSec);
+    byId('stat-transfers').textContent = String(s.transfers.filter((t) => !t.finished).length);
+    byId('workers').textContent = s.workers.map((w) => `worker ${w.index}: ${w.clients} client${w.clients === 1 ? '' : 's'}, loop lag ${w.loopLagMs} ms`).join(' · ');
+    this.renderSessions(s.sessions);
+    this.renderTransfers(s.transfers);
+  }
+
+  private renderSessions(sessions: Snapshot['sessions']): void {
+    const rows = sessions.map((u) => {
+      const kick = el('button', { type: 'button', class: 'inline danger', title: `disconnect ${u.nick}` }, 'Kick');
+      kick.addEventListener('click', () => {
+        if (window.confirm(`Kick ${u.nick}?`)) this.send({ type: 'kick', nick: u.nick, reason: 'by the operator' });
+      });
+      return el(
+        'tr',
+        { 'data-nick': u.nick },
+        el('td', {}, u.nick),
+        el('td', {}, el('span', { class: `tag ${u.transport}` }, u.transport)),
+        el('td', { class: 'num' }, String(u.worker)),
+        el('td', {}, u.address),
+        el('td', { class: 'num' }, u.rttMs === null ? '–' : `${u.rttMs.toFixed(1)} ms`),
+        el('td', { class: 'num' }, formatDuration(u.idleMs)),
+        el('td', { class: 'num' }, formatDuration(u.connectedMs)),
+        el('td', { class: 'num' }, String(u.msgsIn)),
+        el('td', {}, kick),
+      );
+    });
+    byId('sessions').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'muted', colspan: '9' }, 'nobody connected'))]));
+  }
+
+  private renderTransfers(transfers: Snapshot['transfers']): void {
+    const box = byId('transfers');
+    const seen = new Set<string>();
+    for (const t of transfers) {
+      seen.add(t.id);
+      let card = this.cards.get(t.id);
+      if (!card) {
+        const head = el('div', { class: 'small' });
+        const bar = el('progress', { max: '1', value: '0' });
+        const canvas = el('canvas', { 'aria-label': `cwnd, ssthresh and RTT of ${t.name}` });
+        const legend = el(
+          'div',
+          { class: 'legend' },
+          ...SERIES.filter((x) => t.serverSends || x.key === 'rtt').map((x) => {
+            const swatch = el('i');
+            swatch.style.background = x.color; // CSSOM, not a style attribute: the CSP forbids inline styles
+            return el('span', {}, swatch, x.label);
+          }),
+        );
+        const root = el('div', { class: 'xfer', 'data-transfer': t.id }, head, bar, canvas, legend);
+        card = { root, head, bar, canvas };
+        this.cards.set(t.id, card);
+      }
+      const pct = t.size > 0 ? Math.floor((100 * t.bytes) / t.size) : 100;
+      const last = t.points.at(-1);
+      const now = last ? `cwnd ${t.serverSends ? last[1] : '–'}, ssthresh ${t.serverSends ? last[2] : '–'}, rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}` : '';
+      const state = t.finished ? (t.succeeded ? 'done' : `ended (${t.state})`) : t.state;
+      card.head.textContent = `${t.op} ${t.name} · ${t.owner ?? t.remote} · worker ${t.worker} · ${formatBytes(t.bytes)} of ${formatBytes(t.size)} (${pct}%) · ${state} · ${now}`;
+      card.bar.max = Math.max(1, t.size);
+      card.bar.value = t.bytes;
+      box.append(card.root); // keeps the server's order
+      drawChart(card.canvas, t.points, t.serverSends);
+    }
+    for (const [id, card] of this.cards) {
+      if (!seen.has(id)) {
+        card.root.remove();
+        this.cards.delete(id);
+      }
+    }
+    const empty = box.querySelector('p.muted');
+    if (transfers.length === 0 && !empty) box.replaceChildren(el('p', { class: 'muted' }, 'no transfers'));
+    else if (transfers.length > 0) empty?.remove();
+  }
+}
+
+new Dashboard();

@@ -1,0 +1,91 @@
+/**
+ * A small time-series chart on a canvas: cwnd and ssthresh on the left axis
+ * (packets), smoothed RTT on the right axis (ms), time along the bottom.
+ * Drawn from scratch each snapshot; a few hundred points cost nothing.
+ */
+
+/** [ms since start, cwnd, ssthresh, srtt ms (-1: unknown), bytes] as the server sends them. */
+export type Point = [number, number, number, number, number];
+
+export const SERIES = [
+  { key: 'cwnd', label: 'cwnd (packets)', color: '#2563eb' },
+  { key: 'ssthresh', label: 'ssthresh (packets)', color: '#d97706' },
+  { key: 'rtt', label: 'smoothed RTT (ms)', color: '#16a34a' },
+] as const;
+
+function niceMax(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
+  return 10 * p;
+}
+
+export function drawChart(canvas: HTMLCanvasElement, points: Point[], showWindow: boolean): void {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 600;
+  const h = canvas.clientHeight || 180;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const style = getComputedStyle(document.body);
+  const text = style.color;
+  const pad = { l: 44, r: 48, t: 8, b: 22 };
+  const pw = w - pad.l - pad.r;
+  const ph = h - pad.t - pad.b;
+  const tMax = Math.max(1000, points.at(-1)?.[0] ?? 0);
+  const cwndMax = niceMax(Math.max(...points.map((p) => p[1]), 1) * 1.15);
+  const rttMax = niceMax(Math.max(...points.map((p) => p[3]), 0.1) * 1.15);
+  const x = (t: number) => pad.l + (t / tMax) * pw;
+  const yL = (v: number) => pad.t + ph - (Math.min(v, cwndMax) / cwndMax) * ph;
+  const yR = (v: number) => pad.t + ph - (Math.min(v, rttMax) / rttMax) * ph;
+
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillStyle = text;
+  ctx.strokeStyle = 'rgba(127,127,127,0.3)';
+  ctx.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const y = pad.t + (ph * i) / 4;
+    ctx.beginPath();
+    ctx.moveTo(pad.l, y);
+    ctx.lineTo(pad.l + pw, y);
+    ctx.stroke();
+    if (showWindow) {
+      ctx.textAlign = 'right';
+      ctx.fillText(String(Math.round(cwndMax * (1 - i / 4))), pad.l - 6, y + 4);
+    }
+    ctx.textAlign = 'left';
+    ctx.fillText(`${+(rttMax * (1 - i / 4)).toPrecision(3)}`, pad.l + pw + 6, y + 4);
+  }
+  ctx.textAlign = 'center';
+  for (let i = 0; i <= 4; i++) ctx.fillText(`${((tMax * i) / 4 / 1000).toFixed(1)}s`, x((tMax * i) / 4), h - 6);
+
+  const line = (color: string, pick: (p: Point) => number | null, y: (v: number) => number, dashed = false) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    ctx.setLineDash(dashed ? [5, 4] : []);
+    ctx.beginPath();
+    let started = false;
+    for (const p of points) {
+      const v = pick(p);
+      if (v === null) {
+        started = false;
+        continue;
+      }
+      if (started) ctx.lineTo(x(p[0]), y(v));
+      else ctx.moveTo(x(p[0]), y(v));
+      started = true;
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  };
+  if (showWindow) {
+    line(SERIES[1].color, (p) => p[2], yL, true);
+    line(SERIES[0].color, (p) => p[1], yL);
+  }
+  line(SERIES[2].color, (p) => (p[3] >= 0 ? p[3] : null), yR);
+}

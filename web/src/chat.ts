@@ -1,0 +1,362 @@
+/**
+ * The browser chat page: one WebSocket to /chat speaking the chat protocol,
+ * heartbeats answered as they come, files over HTTP with one-time tickets.
+ * Lines are shown in the terminal client's formats.
+ */
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
+import { byId, clock, el, formatBytes, formatDuration } from './dom.js';
+
+const HELP = [
+  'text — say it to everyone (//text sends a leading slash)',
+  '/me action — * you action',
+  '/msg nick text — a private message',
+  '/nick newname — change your nick',
+  '/who — who is here, their idle time and heartbeat RTT',
+  '/files — refresh the file list; /get NAME downloads one',
+  '/quit — leave',
+];
+
+type Pending = { op: 'get'; name: string } | { op: 'post'; name: string; file: File };
+
+class ChatPage {
+  private ws: WebSocket | null = null;
+  private me = '';
+  private joined = false;
+  private nextTicketId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private whoTimer: number | null = null;
+  private lastBeat: { seq: number; at: number } | null = null;
+  private readonly log = byId<HTMLOListElement>('log');
+  private readonly status = byId<HTMLSpanElement>('status');
+  private readonly beat = byId<HTMLSpanElement>('beat');
+
+  constructor() {
+    byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const nick = byId<HTMLInputElement>('nick').value.trim();
+      if (nick) this.connect(nick);
+    });
+    byId<HTMLFormElement>('say-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const input = byId<HTMLInputElement>('input');
+      const line = input.value;
+      input.value = '';
+      if (line.trim()) this.command(line);
+    });
+    byId<HTMLInputElement>('upload').addEventListener('change', (e) => {
+      const input = e.target as HTMLInputElement;
+      const file = input.files?.[0];
+      input.value = '';
+      if (file) this.requestUpload(file);
+    });
+    window.setInterval(() => this.showBeat(), 1000);
+  }
+
+  private setStatus(text: string, state: 'on' | 'off' | 'wait'): void {
+    this.status.textContent = text;
+    this.status.className = `pill ${state}`;
+  }
+
+  private connect(nick: string): void {
+    byId('join-error').textContent = '';
+    byId<HTMLButtonElement>('join').disabled = true;
+    this.setStatus('connecting…', 'wait');
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/chat`);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick, client: `web/${navigator.userAgent.slice(0, 60)}` });
+    ws.onmessage = (ev) => {
+      if (!(ev.data instanceof ArrayBuffer)) return;
+      let msg: ServerMessage;
+      try {
+        msg = decodeMessage(ev.data);
+      } catch (err) {
+        this.line(`! bad frame from the server: ${(err as Error).message}`, 'error');
+        ws.close(1003);
+        return;
+      }
+      this.handle(msg);
+    };
+    ws.onclose = (ev) => this.closed(ev);
+  }
+
+  private send(msg: ClientMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
+  }
+
+  private closed(ev: CloseEvent): void {
+    this.ws = null;
+    byId<HTMLButtonElement>('join').disabled = false;
+    this.setStatus('not connected', 'off');
+    if (!this.joined) {
+      if (!byId('join-error').textContent) byId('join-error').textContent = `could not join (connection closed, code ${ev.code})`;
+      return;
+    }
+    this.joined = false;
+    this.line(`* disconnected${ev.reason ? `: ${ev.reason}` : ''}`, 'notice');
+    const again = el('button', { type: 'button', class: 'inline' }, 'Join again');
+    again.addEventListener('click', () => {
+      again.remove();
+      this.connect(this.me);
+    });
+    this.log.append(el('li', { class: 'notice' }, again));
+  }
+
+  private handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'WELCOME':
+        this.joined = true;
+        this.me = msg.nick;
+        byId('join-view').hidden = true;
+        byId('chat-view').hidden = false;
+        this.setStatus(`online as ${msg.nick}`, 'on');
+        this.line(`* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`, 'notice');
+        this.line(`* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`, 'muted');
+        byId<HTMLInputElement>('input').focus();
+        this.send({ type: 'WHO' });
+        this.send({ type: 'FILES' });
+        return;
+      case 'HEARTBEAT':
+        // Answered at once, echoing seq and ts: the server measures the round trip from its own ts.
+        this.send({ type: 'HEARTBEAT_ACK', seq: msg.seq, ts: msg.ts });
+        this.lastBeat = { seq: msg.seq, at: Date.now() };
+        this.showBeat();
+        return;
+      case 'CHAT':
+        if (msg.action) this.line(`* ${msg.from} ${msg.text}`, 'action', msg.ts);
+        else this.chatLine(msg.from, msg.text, msg.ts);
+        return;
+      case 'DIRECT':
+        if (msg.from === this.me && msg.to !== this.me) this.line(`-> *${msg.to}* ${msg.text}`, 'direct', msg.ts);
+        else this.line(`*${msg.from}* ${msg.text}`, 'direct', msg.ts);
+        return;
+      case 'BROADCAST':
+        this.line(`[server] ${msg.text}`, 'broadcast', msg.ts);
+        return;
+      case 'NOTICE':
+        this.notice(msg);
+        return;
+      case 'WHO_REPLY':
+        this.showWho(msg.users, msg.total);
+        return;
+      case 'FILES_REPLY':
+        this.showFiles(msg.files, msg.total);
+        return;
+      case 'TICKET':
+        this.ticket(msg);
+        return;
+      case 'ERROR':
+        if (!this.joined) byId('join-error').textContent = `${msg.code}: ${msg.message}`;
+        else this.line(`! ${msg.code}: ${msg.message}`, 'error');
+        return;
+      case 'BYE':
+        this.line(`* the server said goodbye: ${msg.reason}`, 'notice');
+        return;
+    }
+  }
+
+  private notice(msg: Extract<ServerMessage, { type: 'NOTICE' }>): void {
+    const n = msg.nick;
+    switch (msg.event) {
+      case 'joined':
+        this.line(`* ${n} joined`, 'notice');
+        break;
+      case 'left':
+        this.line(`* ${n} left`, 'notice');
+        break;
+      case 'timed_out':
+        this.line(`* ${n} timed out`, 'notice');
+        break;
+      case 'kicked':
+        this.line(`* ${n} was kicked (${msg.reason || 'no reason given'})`, 'notice');
+        break;
+      case 'nick':
+        if (n === this.me && msg.newNick) {
+          this.me = msg.newNick;
+          this.setStatus(`online as ${this.me}`, 'on');
+        }
+        this.line(`* ${n} is now ${msg.newNick ?? '?'}`, 'notice');
+        break;
+      case 'shared':
+        this.line(`* ${n} shared ${msg.name ?? '?'} (${formatBytes(msg.size ?? 0)})`, 'notice');
+        this.send({ type: 'FILES' });
+        return;
+      default:
+        return;
+    }
+    this.refreshWhoSoon();
+  }
+
+  private refreshWhoSoon(): void {
+    if (this.whoTimer !== null) return;
+    this.whoTimer = window.setTimeout(() => {
+      this.whoTimer = null;
+      this.send({ type: 'WHO' });
+    }, 300);
+  }
+
+  private command(line: string): void {
+    if (line.startsWith('//')) {
+      this.send({ type: 'CHAT', text: line.slice(1) });
+      return;
+    }
+    if (!line.startsWith('/')) {
+      this.send({ type: 'CHAT', text: line });
+      return;
+    }
+    const [head = '', ...rest] = line.trim().split(/\s+/);
+    const arg = line.trim().slice(head.length).trim();
+    switch (head.toLowerCase()) {
+      case '/me':
+        if (arg) this.send({ type: 'CHAT', text: arg, action: true });
+        else this.line('usage: /me <action>', 'error');
+        return;
+      case '/msg': {
+        const [to, ...words] = rest;
+        if (!to || words.length === 0) this.line('usage: /msg <nick> <text>', 'error');
+        else this.send({ type: 'DIRECT', to, text: arg.slice(to.length).trim() });
+        return;
+      }
+      case '/nick':
+        if (rest.length === 1 && rest[0]) this.send({ type: 'NICK', nick: rest[0] });
+        else this.line('usage: /nick <newname>', 'error');
+        return;
+      case '/who':
+        this.send({ type: 'WHO' });
+        this.line('* asked who is here (see the People list)', 'muted');
+        return;
+      case '/files':
+        this.send({ type: 'FILES' });
+        return;
+      case '/get':
+        if (arg) this.requestDownload(arg);
+        else this.line('usage: /get <name>', 'error');
+        return;
+      case '/help':
+        for (const h of HELP) this.line(h, 'muted');
+        return;
+      case '/quit':
+        this.send({ type: 'BYE', reason: arg || 'quit' });
+        return;
+      default:
+        this.line(`unknown command ${head} (try /help; start a message with // to send a leading slash)`, 'error');
+    }
+  }
+
+  // ---- files -------------------------------------------------------------------
+
+  private requestDownload(name: string): void {
+    const id = this.nextTicketId++;
+    this.pending.set(id, { op: 'get', name });
+    this.send({ type: 'TICKET_REQUEST', id, op: 'get', name });
+  }
+
+  private requestUpload(file: File): void {
+    const id = this.nextTicketId++;
+    this.pending.set(id, { op: 'post', name: file.name, file });
+    this.send({ type: 'TICKET_REQUEST', id, op: 'post', name: file.name, size: file.size });
+  }
+
+  private ticket(msg: Extract<ServerMessage, { type: 'TICKET' }>): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (!msg.ok) {
+      this.line(`! ${p.op === 'get' ? 'download' : 'upload'} of ${p.name} refused: ${msg.code}: ${msg.message}`, 'error');
+      return;
+    }
+    const url = `/files/${encodeURIComponent(msg.name)}?ticket=${encodeURIComponent(msg.ticket)}`;
+    if (p.op === 'get') {
+      const a = el('a', { href: url, download: msg.name, hidden: '' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      this.line(`* downloading ${msg.name} (${formatBytes(msg.size)}) over HTTP`, 'muted');
+      return;
+    }
+    this.upload(url, p.file, msg.name);
+  }
+
+  /** XMLHttpRequest rather than fetch: it reports upload progress. The body is streamed from the file, not read into memory. */
+  private upload(url: string, file: File, name: string): void {
+    const bar = el('progress', { max: String(file.size || 1), value: '0' });
+    const label = el('span', { class: 'small' }, `${name}: 0%`);
+    const row = el('div', { class: 'transfer' }, label, bar);
+    byId('transfers').append(row);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => {
+      bar.value = e.loaded;
+      label.textContent = `${name}: ${file.size ? Math.floor((100 * e.loaded) / file.size) : 100}%`;
+    };
+    xhr.onload = () => {
+      row.remove();
+      if (xhr.status === 201) return; // the room's "shared" notice says the rest
+      let why = `HTTP ${xhr.status}`;
+      try {
+        const body = JSON.parse(xhr.responseText) as { code?: string; message?: string };
+        why = `${body.code ?? why}: ${body.message ?? ''}`;
+      } catch {
+        /* not JSON: keep the status */
+      }
+      this.line(`! upload of ${name} failed: ${why}`, 'error');
+    };
+    xhr.onerror = () => {
+      row.remove();
+      this.line(`! upload of ${name} failed: the connection broke`, 'error');
+    };
+    xhr.send(file);
+  }
+
+  private showFiles(files: FileEntry[], total: number): void {
+    const list = byId<HTMLUListElement>('files');
+    list.replaceChildren();
+    if (total === 0) list.append(el('li', { class: 'muted' }, 'no files yet'));
+    for (const f of files) {
+      const button = el('button', { type: 'button', class: 'inline', title: `download ${f.name}` }, 'Download');
+      button.addEventListener('click', () => this.requestDownload(f.name));
+      list.append(el('li', {}, el('span', { class: 'name' }, f.name), el('span', { class: 'muted small' }, formatBytes(f.size)), button));
+    }
+    if (files.length < total) list.append(el('li', { class: 'muted' }, `… and ${total - files.length} more`));
+  }
+
+  private showWho(users: Array<{ nick: string; idleMs: number; rttMs: number | null }>, total: number): void {
+    const list = byId<HTMLUListElement>('who');
+    list.replaceChildren();
+    byId('who-count').textContent = `(${total})`;
+    for (const u of users) {
+      const rtt = u.rttMs === null ? 'rtt –' : `rtt ${u.rttMs.toFixed(1)} ms`;
+      list.append(el('li', {}, el('span', { class: 'name' }, u.nick + (u.nick === this.me ? ' (you)' : '')), el('span', { class: 'muted small' }, `idle ${formatDuration(u.idleMs)}, ${rtt}`)));
+    }
+  }
+
+  // ---- output --------------------------------------------------------------------
+
+  private showBeat(): void {
+    if (!this.lastBeat || !this.joined) {
+      this.beat.textContent = '';
+      return;
+    }
+    this.beat.textContent = `♥ heartbeat #${this.lastBeat.seq} answered ${formatDuration(Date.now() - this.lastBeat.at)} ago`;
+  }
+
+  private append(item: HTMLLIElement): void {
+    const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    this.log.append(item);
+    // Bounded: a long-running tab keeps the last 2,000 lines.
+    while (this.log.childElementCount > 2000) this.log.firstElementChild?.remove();
+    if (atBottom) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private line(text: string, kind: string, ts = Date.now()): void {
+    this.append(el('li', { class: kind }, el('time', {}, clock(ts)), text));
+  }
+
+  private chatLine(from: string, text: string, ts: number): void {
+    this.append(el('li', { class: from === this.me ? 'chat mine' : 'chat' }, el('time', {}, clock(ts)), el('b', {}, `<${from}>`), ' ', text));
+  }
+}
+
+new ChatPage();
