@@ -43,7 +43,7 @@ function asBuffer(frame: Uint8Array): Buffer {
 const PRE_HELLO_ALLOWANCE = 256;
 
 /** How often live LFTP transfers are sampled for the dashboard's charts. */
-const TRANSFER_SAMPLE_MS = 500;
+const TRANSFER_SAMPLE_MS = 200;
 
 export class ChatWorker implements ConnectionHost, WebHost {
   readonly workerIndex: number;

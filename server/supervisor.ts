@@ -293,11 +293,12 @@ export class Supervisor {
     const now = Date.now();
     const rows = this.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
     if (rows.length === 0) return 'no sessions';
-    const lines = [['NICK', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'].join('\t')];
+    const lines = [['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'].join('\t')];
     for (const r of rows) {
       lines.push(
         [
           r.nick,
+          r.transport,
           `${r.address}:${r.port}`,
           String(r.owner),
           r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`,

@@ -56,7 +56,7 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
     expect(carol.lines.join('\n')).not.toContain('bogus');
 
     server.send('/list');
-    await server.waitFor(/^alice\t127\.0\.0\.1:\d+\t[01]\t/);
+    await server.waitFor(/^alice\ttcp\t127\.0\.0\.1:\d+\t[01]\t/);
     await server.waitFor('3 sessions');
     server.send('/stats');
     await server.waitFor(/^total: 3 sessions/);

@@ -15,13 +15,24 @@ function run(workerData: Record<string, unknown>): { worker: Worker; message: Pr
   return { worker, message, exit };
 }
 
+/** Word 0: the gate (1 = open); word 1: how many workers have arrived at it. */
 function gate() {
-  const startSab = new SharedArrayBuffer(4);
+  const startSab = new SharedArrayBuffer(8);
+  const words = new Int32Array(startSab);
   return {
     startSab,
     open() {
-      Atomics.store(new Int32Array(startSab), 0, 1);
-      Atomics.notify(new Int32Array(startSab), 0);
+      Atomics.store(words, 0, 1);
+      Atomics.notify(words, 0);
+    },
+    /** Opens once n workers wait at the gate (worker start-up takes tens of ms each, so opening earlier serialises them). */
+    async openWhenArrived(n: number) {
+      const deadline = Date.now() + 10_000;
+      while (Atomics.load(words, 1) < n) {
+        if (Date.now() > deadline) throw new Error(`only ${Atomics.load(words, 1)} of ${n} workers reached the gate`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      this.open();
     },
   };
 }
@@ -34,7 +45,7 @@ describe('SharedMutex across worker threads', () => {
     const runs = Array.from({ length: 4 }, (_, id) =>
       run({ buffer: table.buffer, scenario: 'count', id, iterations: 25_000, counterSab, startSab: g.startSab }),
     );
-    g.open();
+    await g.openWhenArrived(4);
     await Promise.all(runs.map((r) => r.message));
     expect(new Int32Array(counterSab)[0]).toBe(100_000);
     expect(table.mutex.holderThreadId()).toBe(-1);
@@ -46,7 +57,7 @@ describe('SharedMutex across worker threads', () => {
     const nicks = Array.from({ length: 2000 }, (_, i) => `nick${i}`);
     const g = gate();
     const runs = Array.from({ length: 4 }, (_, id) => run({ buffer: table.buffer, scenario: 'claim', id, nicks, startSab: g.startSab }));
-    g.open();
+    await g.openWhenArrived(4);
     const results = (await Promise.all(runs.map((r) => r.message))) as Array<{ won: string[] }>;
     const all = results.flatMap((r) => r.won).sort();
     expect(all).toEqual([...nicks].sort());

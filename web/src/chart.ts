@@ -82,6 +82,15 @@ export function drawChart(canvas: HTMLCanvasElement, points: Point[], showWindow
     }
     ctx.stroke();
     ctx.setLineDash([]);
+    // The latest value as a dot, so a transfer with a single sample still shows something.
+    const last = points.at(-1);
+    const v = last ? pick(last) : null;
+    if (last && v !== null) {
+      ctx.fillStyle = color;
+      ctx.beginPath();
+      ctx.arc(x(last[0]), y(v), 3, 0, 2 * Math.PI);
+      ctx.fill();
+    }
   };
   if (showWindow) {
     line(SERIES[1].color, (p) => p[2], yL, true);

@@ -355,7 +355,7 @@ class ChatPage {
   }
 
   private chatLine(from: string, text: string, ts: number): void {
-    this.append(el('li', { class: from === this.me ? 'chat mine' : 'chat' }, el('time', {}, clock(ts)), el('b', {}, `<${from}>`), ' ', text));
+    this.append(el('li', { class: from === this.me ? 'msg mine' : 'msg' }, el('time', {}, clock(ts)), el('b', {}, `<${from}>`), ' ', text));
   }
 }
 
