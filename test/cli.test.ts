@@ -25,6 +25,10 @@ describe('chat-server command line', () => {
     [['--heartbeat-interval', '10s', '--heartbeat-timeout', '5s'], /must be longer than --heartbeat-interval/],
     [['--max-frame', '10'], /--max-frame must be between/],
     [['--log-level', 'loud'], /--log-level must be one of/],
+    [['--http-port', '-1'], /--http-port/],
+    [['--no-web', '--http-port', '8080'], /--no-web turns the web side off/],
+    [['--admin-token', 'short'], /admin token must be 8-256 printable/],
+    [['--admin-token', 'has a space in it'], /admin token must be 8-256 printable/],
   ])('%j → one-line error, usage hint, exit 2', async (args, message) => {
     const p = run('server', [SERVER_JS, ...args]);
     expect(await p.exit()).toBe(2);
@@ -50,6 +54,19 @@ describe('chat-server command line', () => {
       const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', String(port), '--log-file', '/tmp/chat-cli-test.log']);
       expect(await p.exit()).toBe(1);
       expect(p.errLines).toContain(`chat-server: port ${port} is already in use on 127.0.0.1`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('the web port in use → a clear message naming it and the way out', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--http-port', String(port), '--log-file', '/tmp/chat-cli-test.log']);
+      expect(await p.exit()).toBe(1);
+      expect(p.errLines[0]).toBe(`chat-server: port ${port} is already in use on 127.0.0.1 (web; choose another with --http-port or turn it off with --no-web)`);
     } finally {
       blocker.close();
     }
