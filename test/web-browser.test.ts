@@ -142,14 +142,30 @@ describe('in a real browser (chromium)', () => {
     await page.context().close();
   }, 90_000);
 
-  it('closing the tab drops the session and the others see it', async () => {
+  it('closing the tab drops the session at once; a frozen tab is dropped by the heartbeat timeout', async () => {
     const term = await terminal('observer', tempDir('term-obs'));
     const { page } = await joinInBrowser('leaver');
     await term.waitFor('* leaver joined');
     await page.close();
-    await term.waitFor(/^\* leaver (left|timed out)$/, 10_000);
-    await server.waitFor(/^\* leaver (left|timed out)/);
-  }, 30_000);
+    await term.waitFor(/^\* leaver left$/, 10_000);
+
+    // Frozen: its socket stays open but no script runs (the page's JavaScript is paused through the
+    // DevTools protocol, as a hung or frozen tab would be), so no heartbeat is answered.
+    const { page: frozen } = await joinInBrowser('sleeper');
+    await term.waitFor('* sleeper joined');
+    await frozen.locator('#beat', { hasText: /heartbeat #\d+ answered/ }).waitFor();
+    const cdp = await frozen.context().newCDPSession(frozen);
+    await cdp.send('Debugger.enable');
+    const t0 = Date.now();
+    await cdp.send('Debugger.pause');
+    await term.waitFor(/^\* sleeper timed out$/, 15_000);
+    const dropMs = Date.now() - t0;
+    // Timeout 2 s, interval 0.5 s: dropped between the timeout and timeout + interval (plus a tick), measured here.
+    expect(dropMs).toBeGreaterThan(1_400);
+    expect(dropMs).toBeLessThan(6_000);
+    console.log(`frozen tab dropped ${dropMs} ms after freezing (timeout 2 s, interval 0.5 s)`);
+    await frozen.context().close();
+  }, 40_000);
 
   it('the dashboard shows TCP and WebSocket sessions and a running transfer’s cwnd chart', async () => {
     const term = await terminal('dash-term', tempDir('term-dash'));
