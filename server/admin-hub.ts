@@ -6,28 +6,10 @@
  */
 import type { WebSocket } from 'ws';
 import type { SessionInfo } from './session-table.js';
-import type { TransferView } from './transfer-monitor.js';
 import type { Logger } from './logger.js';
+import type { AdminResult, AdminSnapshot, SessionRow } from '../common/dashboard.js';
 
-export interface AdminSnapshot {
-  type: 'snapshot';
-  now: number;
-  server: string;
-  workers: Array<{ index: number; clients: number; loopLagMs: number }>;
-  msgsPerSec: number;
-  deliveriesPerSec: number;
-  sessions: Array<{
-    nick: string;
-    transport: string;
-    worker: number;
-    address: string;
-    rttMs: number | null;
-    idleMs: number;
-    connectedMs: number;
-    msgsIn: number;
-  }>;
-  transfers: TransferView[];
-}
+export type { AdminSnapshot } from '../common/dashboard.js';
 
 export interface AdminActions {
   snapshot(now: number): AdminSnapshot;
@@ -40,7 +22,7 @@ export interface AdminActions {
 export const ADMIN_MAX_PAYLOAD = 8 * 1024;
 const SNAPSHOT_MS = 1_000;
 
-export function sessionRow(s: SessionInfo, now: number): AdminSnapshot['sessions'][number] {
+export function sessionRow(s: SessionInfo, now: number): SessionRow {
   return {
     nick: s.nick,
     transport: s.transport,
@@ -91,7 +73,8 @@ export class AdminHub {
   }
 
   private reply(ws: WebSocket, ok: boolean, message: string): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', ok, message }));
+    const result: AdminResult = { type: 'result', ok, message };
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(result));
   }
 
   private command(ws: WebSocket, data: Buffer, isBinary: boolean, remote: string): void {

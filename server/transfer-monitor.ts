@@ -6,27 +6,9 @@
  * Pure bookkeeping: the caller supplies the clock and does the publishing.
  */
 import type { TransferInfo } from './lftp-server.js';
+import type { TransferView } from '../common/dashboard.js';
 
-/** One sample: [ms since the transfer was first seen, cwnd (packets), ssthresh (packets), srtt (ms, -1 unknown), bytes]. */
-export type TransferPoint = [number, number, number, number, number];
-
-export interface TransferView {
-  id: string;
-  worker: number;
-  op: 'get' | 'post';
-  name: string;
-  owner: string | null;
-  remote: string;
-  state: string;
-  finished: boolean;
-  succeeded: boolean;
-  /** The server sends the data (a get): its cwnd is the one that matters. */
-  serverSends: boolean;
-  size: number;
-  bytes: number;
-  startedAt: number;
-  points: TransferPoint[];
-}
+export type { TransferPoint, TransferView } from '../common/dashboard.js';
 
 /** History kept per transfer; when full, every other point is dropped, so a long transfer keeps its whole shape. */
 export const MAX_POINTS = 600;

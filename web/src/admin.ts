@@ -4,34 +4,8 @@
  * broadcast and kick commands back. Reconnects on its own.
  */
 import { byId, el, formatBytes, formatDuration } from './dom.js';
-import { SERIES, drawChart, type Point } from './chart.js';
-
-interface Snapshot {
-  type: 'snapshot';
-  now: number;
-  server: string;
-  workers: Array<{ index: number; clients: number; loopLagMs: number }>;
-  msgsPerSec: number;
-  deliveriesPerSec: number;
-  sessions: Array<{ nick: string; transport: string; worker: number; address: string; rttMs: number | null; idleMs: number; connectedMs: number; msgsIn: number }>;
-  transfers: Array<{
-    id: string;
-    worker: number;
-    op: 'get' | 'post';
-    name: string;
-    owner: string | null;
-    remote: string;
-    state: string;
-    finished: boolean;
-    succeeded: boolean;
-    serverSends: boolean;
-    size: number;
-    bytes: number;
-    points: Point[];
-  }>;
-}
-
-type Result = { type: 'result'; ok: boolean; message: string };
+import { SERIES, drawChart } from './chart.js';
+import type { AdminCommand, AdminResult as Result, AdminSnapshot as Snapshot } from '../../common/dashboard.js';
 
 class Dashboard {
   private ws: WebSocket | null = null;
@@ -68,7 +42,7 @@ class Dashboard {
     };
   }
 
-  private send(cmd: object): void {
+  private send(cmd: AdminCommand): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(cmd));
     else this.result({ type: 'result', ok: false, message: 'not connected' });
   }

@@ -4,8 +4,7 @@
  * Drawn from scratch each snapshot; a few hundred points cost nothing.
  */
 
-/** [ms since start, cwnd, ssthresh, srtt ms (-1: unknown), bytes] as the server sends them. */
-export type Point = [number, number, number, number, number];
+import type { TransferPoint as Point } from '../../common/dashboard.js';
 
 export const SERIES = [
   { key: 'cwnd', label: 'cwnd (packets)', color: '#2563eb' },

@@ -198,11 +198,11 @@ class ChatPage {
 
   private command(line: string): void {
     if (line.startsWith('//')) {
-      this.send({ type: 'CHAT', text: line.slice(1) });
+      this.send({ type: 'CHAT', text: line.slice(1), action: false });
       return;
     }
     if (!line.startsWith('/')) {
-      this.send({ type: 'CHAT', text: line });
+      this.send({ type: 'CHAT', text: line, action: false });
       return;
     }
     const [head = '', ...rest] = line.trim().split(/\s+/);

@@ -1,0 +1,59 @@
+/**
+ * The operator dashboard's feed (docs/PROTOCOL.md, "Operator dashboard"):
+ * JSON messages on /admin/ws. Types only, no dependencies: the server and the
+ * dashboard page compile against the same definitions.
+ */
+
+/** One sample: [ms since the transfer was first seen, cwnd (packets), ssthresh (packets), srtt (ms, -1 unknown), bytes]. */
+export type TransferPoint = [number, number, number, number, number];
+
+export interface TransferView {
+  id: string;
+  worker: number;
+  op: 'get' | 'post';
+  name: string;
+  owner: string | null;
+  remote: string;
+  state: string;
+  finished: boolean;
+  succeeded: boolean;
+  /** The server sends the data (a get): its cwnd is the one that matters. */
+  serverSends: boolean;
+  size: number;
+  bytes: number;
+  startedAt: number;
+  points: TransferPoint[];
+}
+
+export interface SessionRow {
+  nick: string;
+  transport: string;
+  worker: number;
+  address: string;
+  rttMs: number | null;
+  idleMs: number;
+  connectedMs: number;
+  msgsIn: number;
+}
+
+/** Server → dashboard, every second. */
+export interface AdminSnapshot {
+  type: 'snapshot';
+  now: number;
+  server: string;
+  workers: Array<{ index: number; clients: number; loopLagMs: number }>;
+  msgsPerSec: number;
+  deliveriesPerSec: number;
+  sessions: SessionRow[];
+  transfers: TransferView[];
+}
+
+/** Server → dashboard, in answer to a command. */
+export interface AdminResult {
+  type: 'result';
+  ok: boolean;
+  message: string;
+}
+
+/** Dashboard → server. */
+export type AdminCommand = { type: 'broadcast'; text: string } | { type: 'kick'; nick: string; reason?: string };
