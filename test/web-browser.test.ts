@@ -224,6 +224,14 @@ describe('in a real browser (chromium)', () => {
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(sha(readFileSync(dest))).toBe(sha(data));
     await card.locator('text=done').waitFor({ timeout: 10_000 });
+
+    // A kick button (after the confirmation dialog) removes the browser user; everyone sees it.
+    admin.once('dialog', (d) => void d.accept());
+    await admin.locator('#sessions tr[data-nick="dash-web"] button', { hasText: 'Kick' }).click();
+    await term.waitFor('* dash-web was kicked (by the operator)');
+    await chat.locator('#log li', { hasText: 'the server said goodbye: kicked: by the operator' }).waitFor();
+    await chat.locator('#status', { hasText: 'not connected' }).waitFor();
+    await admin.locator('#sessions tr[data-nick="dash-web"]').waitFor({ state: 'detached' });
     expect(problems).toEqual([]);
     ticketPeer.destroy();
     await relay.close();
