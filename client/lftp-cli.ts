@@ -7,7 +7,8 @@ import { LftpError, type LftpErrorCode } from '../common/lftp/errors.js';
 import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/packet.js';
 import { ProgressPrinter, formatRate } from '../common/progress.js';
 import { writeLineSync } from '../common/sync-output.js';
-import { formatBytes, parseDuration, parseInteger } from '../common/units.js';
+import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/congestion.js';
 import { transfer } from './lftp-client.js';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
@@ -20,6 +21,8 @@ the file under REMOTE (default: LOCAL's name), which must not exist on the serve
 Options:
   --token SECRET        the server's shared token (standalone servers)
   --mss N               payload bytes per datagram, ${MIN_MSS}-${MAX_MSS} (default ${DEFAULT_MSS}: fits a 1500-byte MTU)
+  --cc NAME             congestion control for post: ${CONGESTION_CONTROLS.join(' or ')} (default ${DEFAULT_CONGESTION});
+                        for get the server's --cc decides
   --idle-timeout DUR    give up when the server is silent this long (default 30s)
   --connect-timeout DUR give up when the server does not answer the handshake (default 30s)
   --verbose             handshake, teardown, losses, retransmissions, window changes
@@ -35,6 +38,7 @@ name taken or invalid, authorization, busy).`;
 const SPEC = {
   token: { type: 'string' },
   mss: { type: 'string' },
+  cc: { type: 'string' },
   'idle-timeout': { type: 'string' },
   'connect-timeout': { type: 'string' },
   verbose: { type: 'boolean' },
@@ -82,6 +86,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       remote,
       local,
       mss,
+      congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
       ...(v.token !== undefined ? { auth: v.token } : {}),
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),

@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { decodePacket, DEFAULT_MSS } from '../common/lftp/packet.js';
 import { ConnectionDriver, TraceWriter } from '../common/lftp/driver.js';
+import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/congestion.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/connection.js';
 import { FileSource } from '../common/lftp/file-source.js';
 import { FileSink } from '../common/lftp/file-sink.js';
@@ -29,6 +30,8 @@ export interface TransferOptions {
   connectTimeoutMs?: number;
   receiveCapacity?: number;
   maxWindow?: number;
+  /** Congestion control when this side sends (post); default reno. */
+  congestion?: CongestionName;
   tracePath?: string;
   /** Readable lines about handshake, teardown, losses, timeouts (--verbose). */
   onVerbose?: (line: string) => void;
@@ -126,6 +129,7 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
           request: { op: o.op, name: o.remote, mss, ...(o.op === 'post' ? { size } : {}), ...(o.auth !== undefined ? { auth: o.auth } : {}) },
           receiveCapacity: o.receiveCapacity ?? DEFAULT_RECEIVE_CAPACITY,
           maxWindow: o.maxWindow ?? DEFAULT_MAX_WINDOW,
+          congestion: o.congestion ?? DEFAULT_CONGESTION,
           idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
           handshakeTries: 16,
           handshakeTimeoutMs: o.connectTimeoutMs ?? 30_000,

@@ -19,6 +19,8 @@ export interface TransferView {
   succeeded: boolean;
   /** The server sends the data (a get): its cwnd is the one that matters. */
   serverSends: boolean;
+  /** The sender's congestion control: 'reno', 'bbr' (then the ssthresh series is its BDP estimate), or 'client'. */
+  congestion: string;
   size: number;
   bytes: number;
   startedAt: number;

@@ -31,3 +31,10 @@ export function parseInteger(value: string, option: string, min: number, max: nu
   if (n < min || n > max) throw new UsageError(`${option}: ${n} is out of range (${min}-${max})`);
   return n;
 }
+
+/** One of a fixed list of words; the default when the option was not given. */
+export function parseChoice<T extends string>(value: string | undefined, option: string, choices: readonly T[], fallback: T): T {
+  const v = value ?? fallback;
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${option} must be one of ${choices.join(', ')}`);
+  return v as T;
+}

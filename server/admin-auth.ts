@@ -7,25 +7,14 @@
  * HMAC that any worker can check with the token and the server's per-run
  * secret: no shared state, and restarting the server invalidates it.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { tokenMatches } from './tokens.js';
 
 export const ADMIN_COOKIE = 'chat_admin';
 const COOKIE_TTL_MS = 12 * 3600_000;
 export const MIN_ADMIN_TOKEN_LENGTH = 8;
 export const MAX_ADMIN_TOKEN_LENGTH = 256;
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
-/**
- * Constant-time: both sides are hashed to 32 bytes first, so neither the
- * content nor the length of the token leaks through the comparison's timing.
- */
-export function tokenMatches(presented: string, token: string): boolean {
-  return timingSafeEqual(digest(presented), digest(token));
-}
 
 export class AdminAuth {
   private readonly key: Buffer;

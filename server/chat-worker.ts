@@ -114,6 +114,7 @@ export class ChatWorker implements ConnectionHost, WebHost {
       idleTimeoutMs: 30_000,
       receiveCapacity: 2048,
       maxWindow: 2048,
+      congestion: c.congestion,
       reusePort: true,
       authorize: ({ op, name, auth }) => {
         if (auth === undefined) return { allow: false, code: 'AUTH', message: 'a ticket is required: ask for one over the chat session (/get, /post)' };

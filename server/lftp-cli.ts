@@ -1,12 +1,13 @@
 /** `chat-server lftp`: the LFTP file server on its own, without the chat. */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { tokenMatches } from './tokens.js';
 import { ExitCode, UsageError } from '../common/errors.js';
 import { parseOptions } from '../common/cli.js';
 import { MAX_MSS, MIN_MSS } from '../common/lftp/packet.js';
 import { writeLineSync } from '../common/sync-output.js';
-import { parseDuration, parseInteger, parseSize } from '../common/units.js';
+import { parseChoice, parseDuration, parseInteger, parseSize } from '../common/units.js';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/congestion.js';
 import { LOG_LEVELS, openLog, parseLogLevel } from './logger.js';
 import { LftpServer } from './lftp-server.js';
 
@@ -25,6 +26,7 @@ Options:
   --max-queued N         requests that may wait (default 64); beyond that, BUSY
   --max-file-size SIZE   largest upload accepted (default 16GiB)
   --mss N                largest payload per datagram accepted (default ${MAX_MSS})
+  --cc NAME              congestion control for downloads: ${CONGESTION_CONTROLS.join(' or ')} (default ${DEFAULT_CONGESTION})
   --idle-timeout DUR     drop a transfer whose client is silent this long (default 30s)
   --verbose              print handshakes, teardowns, losses, retransmissions
   --trace FILE           every datagram as a JSON line
@@ -42,6 +44,7 @@ const SPEC = {
   'max-queued': { type: 'string' },
   'max-file-size': { type: 'string' },
   mss: { type: 'string' },
+  cc: { type: 'string' },
   'idle-timeout': { type: 'string' },
   verbose: { type: 'boolean' },
   trace: { type: 'string' },
@@ -51,13 +54,6 @@ const SPEC = {
 } as const;
 
 /** Compares hashes of both, so neither the length nor the content leaks through timing. */
-export function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 export async function runLftpServer(args: string[]): Promise<number> {
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) {
@@ -94,6 +90,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
     maxMss,
     receiveCapacity: 2048,
     maxWindow: 2048,
+    congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
     reusePort: false,
     authorize: ({ auth }) =>
       token === undefined || tokenMatches(auth, token)

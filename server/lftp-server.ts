@@ -12,6 +12,7 @@ import PQueue from 'p-queue';
 import { decodePacket, encodePacket, Flag, MAX_MSS, MIN_MSS, type Packet } from '../common/lftp/packet.js';
 import { ConnectionDriver, TraceWriter } from '../common/lftp/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/connection.js';
+import type { CongestionName } from '../common/lftp/congestion.js';
 import { FileSource } from '../common/lftp/file-source.js';
 import { FileSink } from '../common/lftp/file-sink.js';
 import { LftpError, type LftpErrorCode } from '../common/lftp/errors.js';
@@ -41,6 +42,8 @@ export interface LftpServerOptions {
   idleTimeoutMs: number;
   receiveCapacity: number;
   maxWindow: number;
+  /** Congestion control for the transfers this server sends (gets). */
+  congestion: CongestionName;
   reusePort: boolean;
   /** Allows (naming who, if known) or refuses a request. */
   authorize(req: LftpAuthRequest): AuthDecision;
@@ -60,6 +63,8 @@ export interface TransferInfo {
   /** The chat user whose ticket authorised it, if any. */
   owner: string | undefined;
   state: string;
+  /** The congestion controller of the side that sends the data, as far as this server knows it. */
+  congestion: string;
   /** Over (done or failed) but still lingering for a lost final ACK. */
   finished: boolean;
   succeeded: boolean;
@@ -149,6 +154,7 @@ export class LftpServer {
         remote: `${e.remote.address}:${e.remote.port}`,
         owner: e.owner,
         state: e.started ? c.state : `QUEUED(${this.waiting.indexOf(e) + 1})`,
+        congestion: c.isDataSender ? c.cc.name : 'client',
         finished: c.finished,
         succeeded: c.succeeded,
         bytes: c.progressBytes(),
@@ -258,6 +264,7 @@ export class LftpServer {
         request: { op, name, mss, size },
         receiveCapacity: this.o.receiveCapacity,
         maxWindow: this.o.maxWindow,
+        congestion: this.o.congestion,
         idleTimeoutMs: this.o.idleTimeoutMs,
         handshakeTries: 16,
         closeTries: 16,

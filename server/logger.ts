@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
-import { UsageError } from '../common/errors.js';
+import { parseChoice } from '../common/units.js';
 
 export type Logger = pino.Logger;
 
@@ -11,9 +11,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** --log-level, checked; both server command lines use it. */
 export function parseLogLevel(value: string | undefined): LogLevel {
-  const level = value ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  return level as LogLevel;
+  return parseChoice(value, '--log-level', LOG_LEVELS, 'info');
 }
 
 export interface OpenLog {

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { UsageError } from '../common/errors.js';
 import { parseOptions } from '../common/cli.js';
 import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../common/frame.js';
-import { parseDuration, parseInteger, parseSize } from '../common/units.js';
+import { parseChoice, parseDuration, parseInteger, parseSize } from '../common/units.js';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/congestion.js';
 import { LOG_LEVELS, parseLogLevel, type LogLevel } from './logger.js';
 import { MAX_CAPACITY, MAX_WORKERS } from './session-table.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from './admin-auth.js';
@@ -27,6 +28,7 @@ export interface ServerOptions {
   /** undefined: the TCP port + 1; null: no web side. */
   httpPort: number | null | undefined;
   adminToken: string | null;
+  congestion: CongestionName;
 }
 
 export const SERVER_USAGE = `Usage: chat-server [options]
@@ -46,6 +48,9 @@ Options:
   --lftp-port N               UDP port for LFTP (default: the TCP port's number)
   --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
   --max-file-size SIZE        largest upload accepted (default 16GiB)
+  --cc NAME                   LFTP congestion control for downloads: reno (loss halves the
+                              window) or bbr (a model of the path; holds up under random loss)
+                              (default ${DEFAULT_CONGESTION})
   --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
   --no-web                    no web side at all
   --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable
@@ -73,6 +78,7 @@ const SPEC = {
   'max-transfers': { type: 'string' },
   'max-file-size': { type: 'string' },
   'http-port': { type: 'string' },
+  cc: { type: 'string' },
   'no-web': { type: 'boolean' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
@@ -119,6 +125,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
       httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
       adminToken: adminToken ?? null,
+      congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
     },
   };
 }

@@ -116,6 +116,7 @@ export class Supervisor {
       filesDir: o.filesDir,
       maxTransfers: o.maxTransfers,
       maxFileSize: o.maxFileSize,
+      congestion: o.congestion,
       ticketBuffer: this.tickets.buffer,
       tableBuffer: this.table.buffer,
       busName: this.busName,

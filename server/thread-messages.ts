@@ -2,6 +2,7 @@
 import type { LogLevel } from './logger.js';
 import type { ConnectionLimits } from './connection.js';
 import type { TransferView } from './transfer-monitor.js';
+import type { CongestionName } from '../common/lftp/congestion.js';
 
 export interface WorkerConfig {
   index: number;
@@ -22,6 +23,7 @@ export interface WorkerConfig {
   filesDir: string;
   maxTransfers: number;
   maxFileSize: number;
+  congestion: CongestionName;
   busName: string;
   limits: ConnectionLimits & { maxClients: number };
   logFile: string;

@@ -46,6 +46,7 @@ export class TransferMonitor {
             finished: false,
             succeeded: false,
             serverSends: t.op === 'get',
+            congestion: t.congestion,
             size: t.size,
             bytes: 0,
             startedAt: now,

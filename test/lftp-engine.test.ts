@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { FakeLink, MemorySink, MemorySource } from './helpers/fake-link.js';
 import { Flag, decodePacket, encodePacket, type Packet } from '../common/lftp/packet.js';
 import { RttEstimator } from '../common/lftp/rtt.js';
-import { RenoCongestion } from '../common/lftp/congestion.js';
+import { RenoCongestion, type CongestionName } from '../common/lftp/congestion.js';
+import { BbrCongestion } from '../common/lftp/bbr.js';
 import { ReceiveWindow } from '../common/lftp/receive-window.js';
 import { SendWindow } from '../common/lftp/send-window.js';
 import { seededRandom } from './relay/relay.js';
@@ -13,11 +14,11 @@ const MSS = 100;
 const CLIENT_ISN = 1000;
 const SERVER_ISN = 5000;
 
-function setup(op: Op, data: Buffer, capacity = 64) {
+function setup(op: Op, data: Buffer, capacity = 64, congestion: CongestionName = 'reno') {
   const source = new MemorySource(data, MSS);
   const clientSink = new MemorySink();
   const serverSink = new MemorySink();
-  const common = { receiveCapacity: capacity, maxWindow: 256, idleTimeoutMs: 30_000, handshakeTries: 16, closeTries: 16 };
+  const common = { receiveCapacity: capacity, maxWindow: 256, idleTimeoutMs: 30_000, handshakeTries: 16, closeTries: 16, congestion };
   const clientOpts: ConnectionOptions = {
     ...common,
     side: 'client',
@@ -331,3 +332,66 @@ describe('whole transfers over a bad fake link', () => {
   });
 });
 
+
+describe('congestion control (BBR-style model)', () => {
+  const sample = (now: number, rate: number | null, rttMs: number | null, roundStart: boolean, inflight = 0) => ({ now, rate, rttMs, roundStart, appLimited: false, inflight });
+
+  it('leaves startup when the bandwidth stops growing, then keeps about 2 BDP in flight; loss cuts nothing', () => {
+    const cc = new BbrCongestion(10_000);
+    expect(cc.phase).toBe('startup');
+    let now = 0;
+    // Rounds of 10 ms; the measured rate doubles until it hits the path's 5 packets/ms.
+    for (let round = 0; round < 12; round++) {
+      now += 10;
+      const rate = Math.min(5, 0.5 * 2 ** round);
+      cc.onAcked(Math.ceil(rate * 10), round, sample(now, rate, 10, true, cc.cwnd));
+    }
+    expect(cc.phase).not.toBe('startup');
+    expect(cc.btlBw).toBe(5);
+    expect(cc.minRtt).toBe(10);
+    expect(cc.ssthresh).toBe(50); // BDP = 5 packets/ms × 10 ms
+    // Drain ends once the flight fits one BDP; then the window cycles around 2 BDP.
+    for (let i = 0; i < 40; i++) {
+      now += 10;
+      cc.onAcked(50, 100 + i, sample(now, 5, 10, true, 40));
+    }
+    expect(cc.phase).toBe('probe_bw');
+    expect(cc.cwnd).toBeGreaterThanOrEqual(0.75 * 2 * 50);
+    expect(cc.cwnd).toBeLessThanOrEqual(1.25 * 2 * 50);
+    const before = cc.cwnd;
+    expect(cc.onLoss()).toBe(false);
+    expect(cc.cwnd).toBe(before);
+    cc.onTimeout();
+    expect(cc.cwnd).toBe(4);
+  });
+
+  it('moves a file byte-identical through a lossy, reordering link', () => {
+    for (const op of ['get', 'post'] as const) {
+      const data = randomBytes(300 * MSS + 5);
+      const { link, clientSink, serverSink } = setup(op, data, 64, 'bbr');
+      const rnd = seededRandom(11);
+      link.drop = () => rnd() < 0.1;
+      link.delay = () => 5 + rnd() * 4;
+      link.run();
+      expect((op === 'get' ? clientSink.data : serverSink.data).equals(data)).toBe(true);
+    }
+  });
+
+  it('under 5% random loss it keeps most of its loss-free speed, where Reno collapses (fake clock)', () => {
+    const time = (cc: CongestionName, loss: number) => {
+      const data = randomBytes(3000 * MSS);
+      const { link, clientSink } = setup('get', data, 256, cc);
+      const rnd = seededRandom(5);
+      link.drop = (from, p) => p.payload.length > 0 && rnd() < loss;
+      link.delay = () => 5;
+      link.run(3_600_000);
+      expect(clientSink.data.equals(data)).toBe(true);
+      return link.now;
+    };
+    const reno = { clean: time('reno', 0), lossy: time('reno', 0.05) };
+    const bbr = { clean: time('bbr', 0), lossy: time('bbr', 0.05) };
+    console.log(`fake link, 3000 packets, 10 ms RTT: reno ${reno.clean} ms clean / ${reno.lossy} ms at 5% loss; bbr ${bbr.clean} / ${bbr.lossy} ms`);
+    expect(bbr.clean / bbr.lossy).toBeGreaterThan(0.4);
+    expect(bbr.lossy).toBeLessThan(reno.lossy / 2);
+  });
+});

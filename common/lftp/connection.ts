@@ -13,7 +13,8 @@
  */
 import { Flag, decodeSack, encodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
 import { RttEstimator, type RtoBounds, DEFAULT_RTO } from './rtt.js';
-import { RenoCongestion } from './congestion.js';
+import { RenoCongestion, type CongestionControl, type CongestionName } from './congestion.js';
+import { BbrCongestion } from './bbr.js';
 import { SendWindow, type DataSource } from './send-window.js';
 import { ReceiveWindow, type DataSink } from './receive-window.js';
 import { LftpErrorCode, isLftpErrorCode, type LftpErrorCode as Code } from './errors.js';
@@ -90,6 +91,8 @@ export interface ConnectionOptions {
   receiveCapacity: number;
   /** Upper bound of the congestion window, in packets. */
   maxWindow: number;
+  /** The congestion controller this side runs when it sends data (default reno). */
+  congestion?: CongestionName;
   idleTimeoutMs: number;
   /** SYN / SYN-ACK tries before giving up. */
   handshakeTries: number;
@@ -138,7 +141,7 @@ export function endPayload(size: number, sha256: Buffer): Buffer {
 export class LftpConnection {
   state: ConnState;
   readonly rtt: RttEstimator;
-  readonly cc: RenoCongestion;
+  readonly cc: CongestionControl;
   sender: SendWindow | null = null;
   receiver: ReceiveWindow | null = null;
   size = -1;
@@ -165,7 +168,7 @@ export class LftpConnection {
     now: number,
   ) {
     this.rtt = new RttEstimator(opts.rto ?? DEFAULT_RTO);
-    this.cc = new RenoCongestion(opts.maxWindow);
+    this.cc = opts.congestion === 'bbr' ? new BbrCongestion(opts.maxWindow) : new RenoCongestion(opts.maxWindow);
     this.mss = opts.request.mss;
     this.lastHeard = now;
     this.startedAt = now;

@@ -10,7 +10,7 @@
  * threshold), or when a later one was acknowledged and it has been out for
  * 9/8 of the RTT (time threshold). This is "3 duplicate ACKs" made exact by SACK.
  */
-import { RenoCongestion } from './congestion.js';
+import type { CongestionControl, DeliverySample } from './congestion.js';
 import { RttEstimator } from './rtt.js';
 
 export const PACKET_THRESHOLD = 3;
@@ -30,6 +30,11 @@ interface Slot {
   retransmitted: boolean;
   acked: boolean;
   lost: boolean;
+  /** Delivery-rate bookkeeping at send time (RFC draft "Delivery Rate Estimation", section 3). */
+  delivered: number;
+  deliveredTime: number;
+  firstSentTime: number;
+  appLimited: boolean;
 }
 
 export interface AckResult {
@@ -65,11 +70,20 @@ export class SendWindow {
   /** A tail loss probe is out and not yet answered. */
   private probeOut = false;
   probes = 0;
+  /** Packets acknowledged so far, and when the last one was: the basis of delivery-rate samples. */
+  private delivered = 0;
+  private deliveredTime = 0;
+  private firstSentTime = 0;
+  /** A round trip ends when a packet sent after the previous end is acknowledged. */
+  private nextRoundDelivered = 0;
+  /** Packets sent while the sender was held back by the data or the receiver, not by cwnd, give app-limited samples until this many are delivered. */
+  private appLimitedUntil = 0;
+  private minRttSeen = Infinity;
 
   constructor(
     readonly source: DataSource,
     readonly rtt: RttEstimator,
-    readonly cc: RenoCongestion,
+    readonly cc: CongestionControl,
     initialRwnd: number,
   ) {
     this.rwnd = initialRwnd;
@@ -94,17 +108,23 @@ export class SendWindow {
       if (this.inflight >= this.allowed()) return null;
       return { index: i, retransmit: true };
     }
-    if (this.nxt >= this.total) return null;
+    if (this.nxt >= this.total) return this.appLimited();
     if (this.inflight >= this.allowed()) return null;
     // Flow control: never beyond what the receiver can hold. With a zero window and nothing in
     // flight one packet goes anyway once per RTO, as TCP's persist probe: its answer carries the
     // window, so a lost window update cannot stall the transfer.
     if (this.nxt - this.una >= this.rwnd) {
-      if (this.rwnd > 0 || this.inflight > 0 || now < this.persistAt) return null;
+      if (this.rwnd > 0 || this.inflight > 0 || now < this.persistAt) return this.appLimited();
       this.persistAt = now + this.rtt.rto;
     }
-    if (this.source.chunk(this.nxt) === null) return null;
+    if (this.source.chunk(this.nxt) === null) return this.appLimited();
     return { index: this.nxt, retransmit: false };
+  }
+
+  /** Held back by something other than cwnd: what is in flight now says little about the path's capacity. */
+  private appLimited(): null {
+    this.appLimitedUntil = Math.max(this.delivered + this.inflight, 1);
+    return null;
   }
 
   /** The congestion window and the receive window, whichever is smaller. */
@@ -114,8 +134,11 @@ export class SendWindow {
 
   markSent(index: number, now: number): void {
     const tx = ++this.txCounter;
+    if (this.inflight === 0) this.firstSentTime = this.deliveredTime = now;
+    const rate = { delivered: this.delivered, deliveredTime: this.deliveredTime, firstSentTime: this.firstSentTime, appLimited: this.appLimitedUntil > this.delivered };
     const s = this.slots.get(index);
     if (s) {
+      Object.assign(s, rate);
       s.sentAt = now;
       s.tx = tx;
       s.retransmitted = true;
@@ -123,7 +146,7 @@ export class SendWindow {
       if (this.lostQueue[0] === index) this.lostQueue.shift();
       this.retransmissions++;
     } else {
-      this.slots.set(index, { sentAt: now, tx, retransmitted: false, acked: false, lost: false });
+      this.slots.set(index, { sentAt: now, tx, retransmitted: false, acked: false, lost: false, ...rate });
       if (index >= this.nxt) this.nxt = index + 1;
     }
     this.inflight++;
@@ -141,7 +164,7 @@ export class SendWindow {
     // The newest transmission this ACK acknowledges; it alone gives an RTT sample, and only if it
     // was a first transmission (Karn). An older packet acknowledged late because an earlier ACK was
     // lost would inflate the estimate by however long that took.
-    let newest: { tx: number; sentAt: number; retransmitted: boolean } | null = null;
+    let newest: Slot | null = null;
     let largestTx = this.largestAckedTx;
     const ackOne = (i: number) => {
       const s = this.slots.get(i);
@@ -149,9 +172,10 @@ export class SendWindow {
       s.acked = true;
       if (i > this.highestAcked) this.highestAcked = i;
       newly++;
+      this.delivered++;
       if (!s.lost) this.inflight--;
       if (s.tx > largestTx) largestTx = s.tx;
-      if (!newest || s.tx > newest.tx) newest = { tx: s.tx, sentAt: s.sentAt, retransmitted: s.retransmitted };
+      if (!newest || s.tx > newest.tx) newest = s;
     };
     const cum = Math.min(ackIndex, this.nxt);
     const advanced = cum > this.una;
@@ -167,14 +191,15 @@ export class SendWindow {
       for (let i = Math.max(start, this.una); i < Math.min(end, this.nxt); i++) ackOne(i);
     }
     let rttSample: number | null = null;
-    const n = newest as { tx: number; sentAt: number; retransmitted: boolean } | null;
+    const n = newest as Slot | null;
     if (n !== null && !n.retransmitted && n.tx >= this.largestAckedTx) {
       rttSample = now - n.sentAt;
       this.rtt.sample(rttSample);
+      if (rttSample < this.minRttSeen) this.minRttSeen = rttSample;
     }
     if (newly > 0) this.probeOut = false;
     this.largestAckedTx = largestTx;
-    if (newly > 0) this.cc.onAcked(newly, this.largestAckedTx);
+    if (newly > 0 && n !== null) this.cc.onAcked(newly, this.largestAckedTx, this.deliverySample(n, now, rttSample));
     const lost = this.detectLosses(now);
     let reduced = false;
     for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
@@ -182,6 +207,23 @@ export class SendWindow {
     if (advanced || newly > 0) this.rtoArmedAt = this.inflight > 0 ? now : null;
     if (this.inflight === 0 && this.lostQueue.length === 0) this.rtoArmedAt = null;
     return { newlyAcked: newly, lost, reduced, rttSample };
+  }
+
+  /**
+   * The delivery rate over the interval that ends with this ACK, measured from
+   * the state saved when its newest packet was sent: packets delivered since,
+   * over the longer of the send and the ACK intervals (so a burst of ACKs
+   * cannot make the path look faster than it is). Shorter than the minimum RTT:
+   * no sample.
+   */
+  private deliverySample(p: Slot, now: number, rttMs: number | null): DeliverySample {
+    this.deliveredTime = now;
+    const interval = Math.max(p.sentAt - p.firstSentTime, now - p.deliveredTime);
+    this.firstSentTime = p.sentAt;
+    const roundStart = p.delivered >= this.nextRoundDelivered;
+    if (roundStart) this.nextRoundDelivered = this.delivered;
+    const rate = interval > 0 && interval >= this.minRttSeen ? (this.delivered - p.delivered) / interval : null;
+    return { now, rttMs, rate, appLimited: p.appLimited, roundStart, inflight: this.inflight };
   }
 
   private detectLosses(now: number): number[] {

@@ -109,7 +109,7 @@ class Dashboard {
           ...SERIES.filter((x) => t.serverSends || x.key === 'rtt').map((x) => {
             const swatch = el('i');
             swatch.style.background = x.color; // CSSOM, not a style attribute: the CSP forbids inline styles
-            return el('span', {}, swatch, x.label);
+            return el('span', {}, swatch, x.key === 'ssthresh' && t.congestion === 'bbr' ? 'BDP estimate (packets)' : x.label);
           }),
         );
         const root = el('div', { class: 'xfer', 'data-transfer': t.id }, head, bar, canvas, legend);
@@ -118,7 +118,8 @@ class Dashboard {
       }
       const pct = t.size > 0 ? Math.floor((100 * t.bytes) / t.size) : 100;
       const last = t.points.at(-1);
-      const now = last ? `cwnd ${t.serverSends ? last[1] : '–'}, ssthresh ${t.serverSends ? last[2] : '–'}, rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}` : '';
+      const second = t.congestion === 'bbr' ? 'BDP' : 'ssthresh';
+      const now = last ? `${t.serverSends ? `${t.congestion}: cwnd ${last[1]}, ${second} ${last[2]}, ` : ''}rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}` : '';
       const state = t.finished ? (t.succeeded ? 'done' : `ended (${t.state})`) : t.state;
       card.head.textContent = `${t.op} ${t.name} · ${t.owner ?? t.remote} · worker ${t.worker} · ${formatBytes(t.bytes)} of ${formatBytes(t.size)} (${pct}%) · ${state} · ${now}`;
       card.bar.max = Math.max(1, t.size);
