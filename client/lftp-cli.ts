@@ -69,6 +69,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
   const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : DEFAULT_MSS;
   const idle = v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : undefined;
   const connect = v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
+  const congestion = parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION);
   const remote = op === 'get' ? a : (b ?? basename(a));
   const local = op === 'get' ? (b ?? basename(a)) : a;
   const shown = op === 'get' ? remote : local;
@@ -86,7 +87,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       remote,
       local,
       mss,
-      congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
+      congestion,
       ...(v.token !== undefined ? { auth: v.token } : {}),
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),

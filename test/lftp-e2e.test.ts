@@ -201,6 +201,45 @@ describe('through the fault relay', () => {
   }, 300_000);
 });
 
+describe('with --cc bbr', () => {
+  it('get and post through the relay at 10% loss, a rate-limited link with a short queue, and duplicates: byte-identical', async () => {
+    const bbrFiles = tempDir('lftp-bbr');
+    const bbr = await startLftpServer(bbrFiles, ['--open', '--cc', 'bbr']);
+    const lossy = { ...NO_IMPAIRMENT, delayMs: 2, loss: 0.1, duplicate: 0.02, reorder: 0.02 };
+    // A 4 MB/s bottleneck with a 32-datagram queue: a sender that overshoots loses at the queue.
+    const narrow = { ...NO_IMPAIRMENT, delayMs: 2, rateBps: 4_000_000, queueLimit: 32 };
+    const data = randomBytes(2 * 1024 * 1024 + 3);
+    try {
+      for (const [label, down, up] of [
+        ['lossy', lossy, lossy],
+        ['narrow', narrow, { ...NO_IMPAIRMENT, delayMs: 2 }],
+      ] as const) {
+        const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: bbr.port, seed: 21, up, down });
+        try {
+          writeFileSync(join(bbrFiles, `${label}.bin`), data);
+          const g = await runLftpClient(['get', `127.0.0.1:${relay.port}`, `${label}.bin`, join(work, `bbr-${label}.bin`)]);
+          expect(g.code, g.err.join('\n')).toBe(0);
+          expect(sha(readFileSync(join(work, `bbr-${label}.bin`)))).toBe(sha(data));
+          writeFileSync(join(work, `bbr-up-${label}.bin`), data);
+          const p = await runLftpClient(['post', `127.0.0.1:${relay.port}`, join(work, `bbr-up-${label}.bin`), `up-${label}.bin`, '--cc', 'bbr']);
+          expect(p.code, p.err.join('\n')).toBe(0);
+          expect(sha(readFileSync(join(bbrFiles, `up-${label}.bin`)))).toBe(sha(data));
+        } finally {
+          await relay.close();
+        }
+      }
+    } finally {
+      await stopAll(bbr);
+    }
+  }, 120_000);
+
+  it('a bad --cc is a usage error', async () => {
+    const r = await runLftpClient(['get', '127.0.0.1:9', 'x', '--cc', 'cubic']);
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toContain('--cc must be one of reno, bbr');
+  });
+});
+
 describe('the transfer queue (--max-transfers)', () => {
   it('a request beyond the limit is told its place and runs when a slot frees', async () => {
     const qFiles = tempDir('lftp-queue');

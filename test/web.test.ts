@@ -28,21 +28,15 @@ async function server(args: string[] = []): Promise<ServerHandle & { httpPort: n
   return s as ServerHandle & { httpPort: number };
 }
 
-async function wsJoin(port: number, nick: string): Promise<WsClient> {
-  const c = await WsClient.connect(port);
+/** Says HELLO on a fresh connection of either kind and waits for WELCOME. */
+async function joinAs<T extends RawClient | WsClient>(c: T, nick: string): Promise<T> {
   peers.push(c);
   c.send({ type: 'HELLO', version: 1, nick });
   await c.waitFor((m) => m.type === 'WELCOME');
   return c;
 }
-
-async function tcpJoin(port: number, nick: string): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  peers.push(c);
-  c.send({ type: 'HELLO', version: 1, nick });
-  await c.waitFor((m) => m.type === 'WELCOME');
-  return c;
-}
+const wsJoin = async (port: number, nick: string) => joinAs(await WsClient.connect(port), nick);
+const tcpJoin = async (port: number, nick: string) => joinAs(await RawClient.connect(port), nick);
 
 const isChat = (from: string, text: string) => (m: ServerMessage) => m.type === 'CHAT' && m.from === from && m.text === text;
 

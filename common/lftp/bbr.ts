@@ -9,7 +9,10 @@
  *
  * Simplified for LFTP: the window does the work of pacing (there is no pacer),
  * so the probing gains cycle the window rather than the sending rate; no
- * PROBE_RTT phase (min RTT is re-measured when its 10 s window expires).
+ * PROBE_RTT phase (min RTT is re-measured when its 10 s window expires); the
+ * min RTT is floored at 1 ms (MIN_RTT_FLOOR_MS). Linux's ACK-aggregation
+ * allowance was tried for the loopback case and dropped: the floor alone gave
+ * Reno's speed there, and the allowance cost speed under random loss.
  *  - startup: the window grows by what is acknowledged (as slow start) up to
  *    2.89 × BDP, until the bandwidth estimate stops growing by 25 % for 3 rounds;
  *  - drain: 1 × BDP until the flight fits it;
@@ -27,6 +30,13 @@ const MIN_RTT_WINDOW_MS = 10_000;
 const FULL_BW_GROWTH = 1.25;
 const FULL_BW_ROUNDS = 3;
 const MIN_CWND = 4;
+/**
+ * The smallest propagation delay the model believes. A user-space sender
+ * reacts to ACKs once per event-loop turn, about a millisecond, however short
+ * the path: on loopback a lucky 30 µs RTT sample would otherwise make the BDP a
+ * couple of packets and starve the pipe between turns.
+ */
+const MIN_RTT_FLOOR_MS = 1;
 
 export class BbrCongestion implements CongestionControl {
   readonly name = 'bbr';
@@ -51,7 +61,7 @@ export class BbrCongestion implements CongestionControl {
 
   /** The bandwidth-delay product in packets (0 until both are measured). */
   get bdp(): number {
-    return Number.isFinite(this.minRtt) ? this.btlBw * this.minRtt : 0;
+    return Number.isFinite(this.minRtt) ? this.btlBw * Math.max(this.minRtt, MIN_RTT_FLOOR_MS) : 0;
   }
 
   get ssthresh(): number {

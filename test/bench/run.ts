@@ -270,20 +270,28 @@ async function relaySuite(peers: Peers): Promise<void> {
   log(`relay: ${RELAY_SIZE / MiB} MiB through the fault relay, 1 ms each way`);
   const name = 'relay.bin';
   const expected = makeFile(join(serveDir, name), RELAY_SIZE);
+  // One server per congestion controller: the default (Reno) and --cc bbr, side by side on the same relay settings.
   const lftp = await lftpServer();
+  const bbr = await lftpServer(['--cc', 'bbr']);
   const atftpd = peers.atftpd && peers.atftp ? await startAtftpd(peers) : null;
   if (!atftpd) skip('atftp through the relay', 'atftp/atftpd missing');
   try {
     for (const loss of [0, 0.01, 0.05, 0.1]) {
       const imp = { ...NO_IMPAIRMENT, delayMs: 1, loss };
       const lftpRuns: number[] = [];
+      const bbrRuns: number[] = [];
       const atftpRuns: number[] = [];
       for (let i = 0; i < REPEAT; i++) {
-        const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: lftp.port, seed: 100 + i, up: imp, down: imp });
-        try {
-          lftpRuns.push((await lftpGet(relay.port, name, 1448, expected)).mbps);
-        } finally {
-          await relay.close();
+        for (const [server, runs] of [
+          [lftp, lftpRuns],
+          [bbr, bbrRuns],
+        ] as const) {
+          const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 100 + i, up: imp, down: imp });
+          try {
+            runs.push((await lftpGet(relay.port, name, 1448, expected)).mbps);
+          } finally {
+            await relay.close();
+          }
         }
         if (atftpd && !(atftpRuns.length > 0 && capped.some((c) => c.includes(`loss ${loss * 100}%`)))) {
           const r2 = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: atftpd.port, seed: 100 + i, up: imp, down: imp, followServerPort: true });
@@ -297,10 +305,12 @@ async function relaySuite(peers: Peers): Promise<void> {
         }
       }
       record('relay', `LFTP get, loss ${loss * 100}%`, 'MiB/s', lftpRuns);
+      record('relay', `LFTP get --cc bbr, loss ${loss * 100}%`, 'MiB/s', bbrRuns);
       if (atftpRuns.length) record('relay', `atftp windowsize 64 blksize 1468, loss ${loss * 100}%`, 'MiB/s', atftpRuns);
     }
   } finally {
     await lftp.d.stop();
+    await bbr.d.stop();
     await atftpd?.d.stop();
     rmSync(join(serveDir, name), { force: true });
   }
@@ -311,20 +321,26 @@ async function fairnessSuite(): Promise<void> {
   log(`fairness: 3 concurrent LFTP gets of ${bytes / MiB} MiB`);
   const name = 'fair.bin';
   const expected = makeFile(join(serveDir, name), bytes);
-  const lftp = await lftpServer();
   try {
-    const indexes: number[] = [];
-    const flows: number[] = [];
-    for (let i = 0; i < REPEAT; i++) {
-      const rates = await Promise.all([0, 1, 2].map(() => lftpGet(lftp.port, name, 1448, expected).then((r) => r.mbps)));
-      flows.push(...rates);
-      indexes.push(jain(rates));
-      log(`    flows: ${rates.map((r) => fmt(r)).join(', ')} MiB/s`);
+    for (const cc of ['reno', 'bbr'] as const) {
+      const lftp = await lftpServer(['--cc', cc]);
+      const tag = cc === 'reno' ? '' : `, --cc ${cc}`;
+      try {
+        const indexes: number[] = [];
+        const flows: number[] = [];
+        for (let i = 0; i < REPEAT; i++) {
+          const rates = await Promise.all([0, 1, 2].map(() => lftpGet(lftp.port, name, 1448, expected).then((r) => r.mbps)));
+          flows.push(...rates);
+          indexes.push(jain(rates));
+          log(`    flows (${cc}): ${rates.map((r) => fmt(r)).join(', ')} MiB/s`);
+        }
+        record('fairness', `per-flow goodput, 3 concurrent gets${tag}`, 'MiB/s', flows);
+        record('fairness', `Jain's fairness index, 3 flows${tag}`, '', indexes);
+      } finally {
+        await lftp.d.stop();
+      }
     }
-    record('fairness', 'per-flow goodput, 3 concurrent gets', 'MiB/s', flows);
-    record('fairness', "Jain's fairness index, 3 flows", '', indexes);
   } finally {
-    await lftp.d.stop();
     rmSync(join(serveDir, name), { force: true });
   }
 }
@@ -550,7 +566,11 @@ function targets(): string[] {
   check('LFTP get ÷ atftp ws64 blksize 1468', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'atftp from atftpd, windowsize 64, blksize 1468')), 1, '>=');
   check('LFTP at 5% loss ÷ LFTP at 0% (relay)', ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'LFTP get, loss 0%')), 0.4, '>=');
   check('LFTP ÷ atftp at 5% loss (relay)', ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'atftp windowsize 64 blksize 1468, loss 5%')), 3, '>=');
-  check("Jain's index, 3 flows", find('fairness', "Jain's")?.median ?? NaN, 0.9, '>=');
+  check('LFTP --cc bbr at 5% loss ÷ its 0% (relay)', ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'LFTP get --cc bbr, loss 0%')), 0.4, '>=');
+  check('LFTP --cc bbr at 5% loss ÷ LFTP (reno) at 0% (relay)', ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'LFTP get, loss 0%')), 0.4, '>=');
+  check('LFTP --cc bbr ÷ atftp at 5% loss (relay)', ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'atftp windowsize 64 blksize 1468, loss 5%')), 3, '>=');
+  check("Jain's index, 3 flows", find('fairness', "Jain's fairness index, 3 flows")?.median ?? NaN, 0.9, '>=');
+  check("Jain's index, 3 flows, --cc bbr", find('fairness', "Jain's fairness index, 3 flows, --cc bbr")?.median ?? NaN, 0.9, '>=');
   check('server peak RSS moving the RSS file (MB)', Math.max(find('rss', 'server peak RSS, get')?.median ?? NaN, find('rss', 'server peak RSS, post')?.median ?? NaN), 150, '<=');
   for (const n of [10000, 5000, 1000, 500]) {
     const drops = find('chat', `false drops holding ${n} clients`);
