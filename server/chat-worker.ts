@@ -10,6 +10,7 @@ import { encodeMessage, errorMessage, type ServerMessage, type WhoEntry } from '
 import { ClientConnection, type ConnectionHost, type ConnectionLimits, type WorkerTotals } from './connection.js';
 import { LoopStallMeter } from './heartbeat.js';
 import { TcpTransport, WebSocketTransport } from './transport.js';
+import { TurnBatcher } from './turn-batcher.js';
 import { WebServer, type WebHost } from './web-server.js';
 import { AdminAuth } from './admin-auth.js';
 import { AdminHub, sessionRow, type AdminSnapshot } from './admin-hub.js';
@@ -67,6 +68,8 @@ export class ChatWorker implements ConnectionHost, WebHost {
   private closingNow = false;
   private web: WebServer | null = null;
   private readonly monitor: TransferMonitor;
+  /** This turn's frames per client leave together at its end. */
+  private readonly batcher = new TurnBatcher();
   private rates = { at: 0, msgs: 0, frames: 0, msgsPerSec: 0, deliveriesPerSec: 0 };
 
   constructor(
@@ -223,7 +226,7 @@ export class ChatWorker implements ConnectionHost, WebHost {
   }
 
   acceptChatSocket(ws: WebSocket, socket: net.Socket): void {
-    this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.limits.maxFrame), this));
+    this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.limits.maxFrame, this.batcher), this));
   }
 
   // ---- dashboard ---------------------------------------------------------------
@@ -298,22 +301,6 @@ export class ChatWorker implements ConnectionHost, WebHost {
     if (target.owner === this.workerIndex) this.deliverDirect(target, frame);
     else this.post({ k: 'direct', slot: target.slot, generation: target.generation, frame });
   }
-  private readonly corked = new Set<net.Socket>();
-  private uncorkScheduled = false;
-
-  corkUntilTurnEnds(socket: net.Socket): void {
-    if (this.corked.has(socket)) return;
-    socket.cork();
-    this.corked.add(socket);
-    if (!this.uncorkScheduled) {
-      this.uncorkScheduled = true;
-      setImmediate(() => {
-        this.uncorkScheduled = false;
-        for (const s of this.corked) s.uncork();
-        this.corked.clear();
-      });
-    }
-  }
 
   registered(conn: ClientConnection): void {
     if (conn.ref) this.sessions.set(conn.ref.slot, conn);
@@ -349,7 +336,7 @@ export class ChatWorker implements ConnectionHost, WebHost {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    this.connections.add(new ClientConnection(new TcpTransport(socket, this.limits.maxFrame), this));
+    this.connections.add(new ClientConnection(new TcpTransport(socket, this.limits.maxFrame, this.batcher), this));
   }
 
   private post(msg: BusMessage): void {

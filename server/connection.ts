@@ -50,8 +50,6 @@ export interface ConnectionHost {
   broadcast(frame: Buffer): void;
   /** To one session, wherever it lives. */
   sendDirect(target: SlotRef & { owner: number }, frame: Buffer): void;
-  /** Batch this turn's writes to the socket into one system call (uncorked at the end of the turn). */
-  corkUntilTurnEnds(socket: Socket): void;
   registered(conn: ClientConnection): void;
   unregistered(conn: ClientConnection): void;
   /** A human-readable event line for the supervisor's stdout. */
@@ -129,7 +127,6 @@ export class ClientConnection {
     this.counters.bytesOut += frame.length;
     this.host.totals.framesOut++;
     this.host.totals.bytesOut += frame.length;
-    this.host.corkUntilTurnEnds(this.transport.rawSocket);
     this.transport.write(frame);
     return true;
   }

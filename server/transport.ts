@@ -10,6 +10,7 @@ import type { WebSocket } from 'ws';
 import { FrameDecoder, decodeSingleFrame, type RawFrame } from '../common/frame.js';
 import { ProtocolError } from '../common/errors.js';
 import { isKnownFrameType } from '../common/protocol.js';
+import type { Flushable, TurnBatcher } from './turn-batcher.js';
 
 export type TransportKind = 'tcp' | 'ws';
 
@@ -31,16 +32,53 @@ export interface ChatTransport {
   readonly destroyed: boolean;
   /** Bytes accepted for sending but not yet taken by the kernel. */
   readonly queuedBytes: number;
-  /** The socket whose writes may be batched until the end of the event-loop turn. */
+  /** The socket underneath. */
   readonly rawSocket: Socket;
   start(events: TransportEvents): void;
+  /** Queues a frame; the frames of one event-loop turn leave together at its end. */
   write(frame: Buffer): void;
   /** Orderly close after what is queued (TCP FIN, WebSocket close 1000). */
   end(): void;
   destroy(): void;
 }
 
-export class TcpTransport implements ChatTransport {
+/** The per-turn queue both transports share; the subclass says how a batch goes out. */
+abstract class BatchingTransport implements Flushable {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly batcher: TurnBatcher) {}
+
+  protected abstract get written(): number;
+  protected abstract send(frames: Buffer[], bytes: number): void;
+  abstract get destroyed(): boolean;
+
+  get queuedBytes(): number {
+    return this.written + this.pendingBytes;
+  }
+
+  write(frame: Buffer): void {
+    if (this.pending.length === 0) this.batcher.add(this);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+  }
+
+  flush(): void {
+    const frames = this.pending;
+    const bytes = this.pendingBytes;
+    if (frames.length === 0) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.destroyed) this.send(frames, bytes);
+  }
+
+  protected dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+export class TcpTransport extends BatchingTransport implements ChatTransport {
   readonly kind = 'tcp';
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -49,7 +87,9 @@ export class TcpTransport implements ChatTransport {
   constructor(
     readonly rawSocket: Socket,
     maxFrame: number,
+    batcher: TurnBatcher,
   ) {
+    super(batcher);
     this.remoteAddress = rawSocket.remoteAddress ?? '?';
     this.remotePort = rawSocket.remotePort ?? 0;
     this.decoder = new FrameDecoder({ maxFrame, isKnownType: isKnownFrameType });
@@ -59,8 +99,12 @@ export class TcpTransport implements ChatTransport {
   get destroyed(): boolean {
     return this.rawSocket.destroyed;
   }
-  get queuedBytes(): number {
+  protected get written(): number {
     return this.rawSocket.writableLength;
+  }
+  /** One write for the whole turn: the frames are concatenated (a stream has no message boundaries to keep). */
+  protected send(frames: Buffer[], bytes: number): void {
+    this.rawSocket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
   }
 
   start(events: TransportEvents): void {
@@ -80,13 +124,12 @@ export class TcpTransport implements ChatTransport {
     s.on('close', () => events.closed('connection closed'));
   }
 
-  write(frame: Buffer): void {
-    this.rawSocket.write(frame);
-  }
   end(): void {
+    this.flush();
     this.rawSocket.end();
   }
   destroy(): void {
+    this.dropPending();
     this.rawSocket.destroy();
   }
 }
@@ -94,7 +137,7 @@ export class TcpTransport implements ChatTransport {
 /** WebSocket close codes used by the chat (RFC 6455 section 7.4.1). */
 export const WS_CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, UNSUPPORTED_DATA: 1003, POLICY: 1008, TOO_BIG: 1009 } as const;
 
-export class WebSocketTransport implements ChatTransport {
+export class WebSocketTransport extends BatchingTransport implements ChatTransport {
   readonly kind = 'ws';
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -103,7 +146,9 @@ export class WebSocketTransport implements ChatTransport {
     private readonly ws: WebSocket,
     readonly rawSocket: Socket,
     private readonly maxFrame: number,
+    batcher: TurnBatcher,
   ) {
+    super(batcher);
     this.remoteAddress = rawSocket.remoteAddress ?? '?';
     this.remotePort = rawSocket.remotePort ?? 0;
     rawSocket.setNoDelay(true);
@@ -112,8 +157,14 @@ export class WebSocketTransport implements ChatTransport {
   get destroyed(): boolean {
     return this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING || this.rawSocket.destroyed;
   }
-  get queuedBytes(): number {
+  protected get written(): number {
     return this.ws.bufferedAmount;
+  }
+  /** One message per frame (the mapping requires it), in one system call: the socket is corked around them. */
+  protected send(frames: Buffer[]): void {
+    this.rawSocket.cork();
+    for (const f of frames) this.ws.send(f, { binary: true });
+    this.rawSocket.uncork();
   }
 
   start(events: TransportEvents): void {
@@ -139,13 +190,12 @@ export class WebSocketTransport implements ChatTransport {
     this.ws.on('error', (err: Error & { code?: string }) => events.closed(`websocket error (${err.code ?? err.message})`));
   }
 
-  write(frame: Buffer): void {
-    this.ws.send(frame, { binary: true });
-  }
   end(): void {
+    this.flush();
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(WS_CLOSE.NORMAL);
   }
   destroy(): void {
+    this.dropPending();
     this.ws.terminate();
   }
 }

@@ -104,6 +104,16 @@ export function originAllowed(req: IncomingMessage): boolean {
   return origin === `http://${host}` || origin === `https://${host}`;
 }
 
+/** The request target as a URL; only origin-form paths ("/..."), anything else is a 400. */
+function parseRequestUrl(target: string | undefined): URL {
+  if (!target?.startsWith('/') || target.startsWith('//')) throw new HttpError(400, 'BAD_REQUEST', 'the request target must be a path');
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the request target is not a valid path');
+  }
+}
+
 export class WebServer {
   private readonly server: http.Server;
   private readonly chatWss: WebSocketServer;
@@ -161,7 +171,7 @@ export class WebServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = parseRequestUrl(req.url);
       const path = url.pathname;
       if (path.startsWith('/files/')) {
         let name: string;

@@ -225,6 +225,28 @@ describe('pages and the dashboard', () => {
       expect((await fetch(`http://127.0.0.1:${s.httpPort}${path}`)).status, path).toBe(404);
     }
     await expect(WsClient.connect(s.httpPort, { path: '/admin/ws' })).rejects.toMatchObject({ status: 404 });
+    // Odd request targets get a 400, not a crash or a 500.
+    const net = await import('node:net');
+    for (const target of ['//%%', 'http://evil.example/', '*']) {
+      const reply = await new Promise<string>((resolve) => {
+        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got));
+        sock.on('error', () => resolve(got));
+      });
+      expect(reply.split('\r\n')[0], target).toBe('HTTP/1.1 400 Bad Request');
+    }
+    expect((await fetch(`http://127.0.0.1:${s.httpPort}/`)).status).toBe(200);
+  });
+
+  it('--no-web: no web side at all', async () => {
+    const s = await server(['--no-web']);
+    await s.waitFor(/^lftp on udp /);
+    // The web line would follow the LFTP line at once; a chat session proves start-up is over.
+    await tcpJoin(s.port, 'probe');
+    expect(s.lines.some((l) => l.startsWith('web on'))).toBe(false);
+    expect(s.httpPort).toBeNull();
   });
 
   it('with --admin-token: 401 without or with a wrong token, the page and its feed with the right one', async () => {
