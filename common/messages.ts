@@ -28,7 +28,8 @@ export const FrameType = {
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
-export type NoticeEvent = 'joined' | 'left' | 'timed_out' | 'kicked' | 'nick' | 'shared';
+export const NOTICE_EVENTS = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared'] as const;
+export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 
 export interface FileEntry {
   name: string;

@@ -6,7 +6,7 @@
 import { encodeFrame, type RawFrame } from './frame.js';
 import { ProtocolError, type WireErrorCode } from './errors.js';
 import { decodeUtf8Strict } from './text.js';
-import { FrameType, type AnyMessage, type ClientMessage, type NoticeEvent, type ServerMessage, type TransferOp } from './messages.js';
+import { FrameType, NOTICE_EVENTS, type AnyMessage, type ClientMessage, type NoticeEvent, type ServerMessage, type TransferOp } from './messages.js';
 
 export * from './messages.js';
 
@@ -15,7 +15,7 @@ export function isKnownFrameType(type: number): boolean {
   return KNOWN_TYPES.has(type);
 }
 
-const NOTICE_EVENTS: ReadonlySet<string> = new Set(['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared']);
+const KNOWN_NOTICE_EVENTS: ReadonlySet<string> = new Set(NOTICE_EVENTS);
 
 /** Encodes a message as a complete frame (header + JSON body). */
 export function encodeMessage(msg: AnyMessage): Buffer {
@@ -139,7 +139,7 @@ export function decodeServerMessage(frame: RawFrame): ServerMessage {
       return { type: 'BROADCAST', text: str(o, 'text', 'BROADCAST'), ts: num(o, 'ts', 'BROADCAST') };
     case FrameType.NOTICE: {
       const event = str(o, 'event', 'NOTICE');
-      if (!NOTICE_EVENTS.has(event)) throw new ProtocolError('BAD_FRAME', `NOTICE.event ${JSON.stringify(event)} is unknown`);
+      if (!KNOWN_NOTICE_EVENTS.has(event)) throw new ProtocolError('BAD_FRAME', `NOTICE.event ${JSON.stringify(event)} is unknown`);
       const newNick = optStr(o, 'newNick', 'NOTICE');
       const reason = optStr(o, 'reason', 'NOTICE');
       const name = optStr(o, 'name', 'NOTICE');

@@ -60,16 +60,17 @@ export class AdminHub {
       }
     });
     ws.on('error', () => ws.terminate());
-    this.push(ws);
-    this.timer ??= setInterval(() => {
-      for (const s of this.sockets) this.push(s);
-    }, SNAPSHOT_MS);
+    this.push([ws]);
+    this.timer ??= setInterval(() => this.push([...this.sockets]), SNAPSHOT_MS);
   }
 
-  private push(ws: WebSocket): void {
+  /** One snapshot (a walk of the session table) per tick, however many dashboards watch. */
+  private push(sockets: WebSocket[]): void {
     // A dashboard that does not keep up gets fewer snapshots, not a growing queue.
-    if (ws.readyState !== ws.OPEN || ws.bufferedAmount > 1 << 20) return;
-    ws.send(JSON.stringify(this.actions.snapshot(Date.now())));
+    const ready = sockets.filter((ws) => ws.readyState === ws.OPEN && ws.bufferedAmount <= 1 << 20);
+    if (ready.length === 0) return;
+    const text = JSON.stringify(this.actions.snapshot(Date.now()));
+    for (const ws of ready) ws.send(text);
   }
 
   private reply(ws: WebSocket, ok: boolean, message: string): void {

@@ -263,7 +263,7 @@ export class ChatWorker implements ConnectionHost, WebHost {
   }
 
   private kickNick(nick: string, reason: string): string | null {
-    const target = /^[\x21-\x7e]{1,32}$/.test(nick) ? this.table.lookup(nick) : null;
+    const target = this.table.lookup(nick);
     if (!target) return null;
     const why = neutralizeControls(reason);
     if (target.owner === this.workerIndex) this.sessions.get(target.slot)?.kick(why);

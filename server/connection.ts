@@ -272,7 +272,7 @@ export class ClientConnection {
   }
 
   private direct(to: string, rawText: string): void {
-    const target = /^[\x21-\x7e]{1,32}$/.test(to) ? this.host.table.lookup(to) : null;
+    const target = this.host.table.lookup(to);
     if (!target) {
       this.reject('NO_SUCH_NICK', `no user named ${neutralizeControls(to).slice(0, 40)}`);
       return;

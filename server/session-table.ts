@@ -282,6 +282,8 @@ export class SessionTable {
   }
   /** Nick lookup under the lock, so a concurrent rename cannot tear the bytes compared. */
   lookup(nick: string): (SlotRef & { owner: number; nick: string }) | null {
+    // Anything no nick could be (too long, spaces, controls) is nobody, without taking the lock.
+    if (!/^[\x21-\x7e]{1,32}$/.test(nick)) return null;
     return this.mutex.withLock(() => {
       const s = this.findNickLocked(nick);
       return s < 0 ? null : { slot: s, generation: this.generation(s), owner: this.owner(s), nick: this.nick(s) };

@@ -135,10 +135,13 @@ export class SendWindow {
   markSent(index: number, now: number): void {
     const tx = ++this.txCounter;
     if (this.inflight === 0) this.firstSentTime = this.deliveredTime = now;
-    const rate = { delivered: this.delivered, deliveredTime: this.deliveredTime, firstSentTime: this.firstSentTime, appLimited: this.appLimitedUntil > this.delivered };
+    const appLimited = this.appLimitedUntil > this.delivered;
     const s = this.slots.get(index);
     if (s) {
-      Object.assign(s, rate);
+      s.delivered = this.delivered;
+      s.deliveredTime = this.deliveredTime;
+      s.firstSentTime = this.firstSentTime;
+      s.appLimited = appLimited;
       s.sentAt = now;
       s.tx = tx;
       s.retransmitted = true;
@@ -146,7 +149,17 @@ export class SendWindow {
       if (this.lostQueue[0] === index) this.lostQueue.shift();
       this.retransmissions++;
     } else {
-      this.slots.set(index, { sentAt: now, tx, retransmitted: false, acked: false, lost: false, ...rate });
+      this.slots.set(index, {
+        sentAt: now,
+        tx,
+        retransmitted: false,
+        acked: false,
+        lost: false,
+        delivered: this.delivered,
+        deliveredTime: this.deliveredTime,
+        firstSentTime: this.firstSentTime,
+        appLimited,
+      });
       if (index >= this.nxt) this.nxt = index + 1;
     }
     this.inflight++;
