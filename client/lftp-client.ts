@@ -158,7 +158,7 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
             o.local,
             size,
             mss,
-            (o.maxWindow ?? DEFAULT_MAX_WINDOW) + 256,
+            o.maxWindow ?? DEFAULT_MAX_WINDOW,
             () => d.apply((c, now) => c.dataReady(now)),
             (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${o.local}: ${err.message}`, true)),
           );

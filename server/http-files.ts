@@ -53,8 +53,8 @@ const STATUS_FOR: Partial<Record<LftpErrorCode, number>> = {
 
 /** An upload that sends nothing for this long is abandoned. */
 const UPLOAD_IDLE_MS = 30_000;
-/** Chunks queued for the disk before the request is paused (backpressure on the browser). */
-const UPLOAD_BACKLOG = 64;
+/** Bytes waiting for the disk before the request is paused (backpressure on the browser). */
+const UPLOAD_BACKLOG_BYTES = 4 << 20;
 
 function useTicket(host: FileRoutesHost, ticket: string | null, op: 'get' | 'post', name: string): string {
   if (!ticket) throw new HttpError(403, 'AUTH', 'a ticket is required: the page asks for one over the chat session');
@@ -112,7 +112,7 @@ export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, 
   const sink = await FileSink.create(
     target.path,
     () => {
-      if (sink.backlogPackets < UPLOAD_BACKLOG / 2 && req.isPaused()) req.resume();
+      if (sink.backlogBytes < UPLOAD_BACKLOG_BYTES / 2 && req.isPaused()) req.resume();
     },
     (err) => {
       failure = err;
@@ -134,7 +134,7 @@ export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, 
         return;
       }
       sink.push(index++, chunk);
-      if (sink.backlogPackets >= UPLOAD_BACKLOG) req.pause();
+      if (sink.backlogBytes >= UPLOAD_BACKLOG_BYTES) req.pause();
     });
     req.on('end', () => resolve(received === size));
     req.on('close', () => resolve(false));

@@ -17,6 +17,7 @@ import { FileSource } from '../common/lftp/file-source.js';
 import { FileSink } from '../common/lftp/file-sink.js';
 import { LftpError, type LftpErrorCode } from '../common/lftp/errors.js';
 import { resolveForRead, resolveForWrite } from '../common/lftp/names.js';
+import { literalFirstLookup } from '../common/lftp/address.js';
 import { formatBytes } from '../common/units.js';
 import type { Logger } from './logger.js';
 
@@ -121,6 +122,7 @@ export class LftpServer {
       reusePort: this.o.reusePort,
       recvBufferSize: 8 << 20,
       sendBufferSize: 8 << 20,
+      lookup: literalFirstLookup,
     });
     this.socket = socket;
     socket.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
@@ -301,7 +303,7 @@ export class LftpServer {
           entry.path,
           entry.size,
           mss,
-          this.o.maxWindow + 256,
+          this.o.maxWindow,
           () => d.apply((c, now) => c.dataReady(now)),
           (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${entry.name}: ${err.message}`, true)),
         );

@@ -16,9 +16,11 @@ import { RttEstimator } from './rtt.js';
 export const PACKET_THRESHOLD = 3;
 export const TIME_THRESHOLD = 9 / 8;
 
-/** Where the data comes from; chunk() may not have it yet (read-ahead is asynchronous). */
+/** Where the data comes from; it may not have a packet yet (read-ahead is asynchronous). */
 export interface DataSource {
   readonly totalPackets: number;
+  /** Whether chunk(index) has the data now (asking may start a read). */
+  ready(index: number): boolean;
   chunk(index: number): Buffer | null;
   /** Packets below index are acknowledged and need not be kept. */
   release(below: number): void;
@@ -117,7 +119,7 @@ export class SendWindow {
       if (this.rwnd > 0 || this.inflight > 0 || now < this.persistAt) return this.appLimited();
       this.persistAt = now + this.rtt.rto;
     }
-    if (this.source.chunk(this.nxt) === null) return this.appLimited();
+    if (!this.source.ready(this.nxt)) return this.appLimited();
     return { index: this.nxt, retransmit: false };
   }
 
@@ -296,7 +298,7 @@ export class SendWindow {
   /** What to send as the probe: new data if the receiver has room, else the newest unacknowledged packet. */
   onProbe(): { index: number; retransmit: boolean } | null {
     this.probeOut = true;
-    if (this.nxt < this.total && this.nxt - this.una < Math.max(this.rwnd, 1) && this.source.chunk(this.nxt) !== null) {
+    if (this.nxt < this.total && this.nxt - this.una < Math.max(this.rwnd, 1) && this.source.ready(this.nxt)) {
       this.probes++;
       return { index: this.nxt, retransmit: false };
     }

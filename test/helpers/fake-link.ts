@@ -20,6 +20,9 @@ export class MemorySource implements HashedSource {
   get size(): number {
     return this.data.length;
   }
+  ready(i: number): boolean {
+    return i < this.totalPackets;
+  }
   chunk(i: number): Buffer | null {
     return i < this.totalPackets ? this.data.subarray(i * this.mss, Math.min((i + 1) * this.mss, this.data.length)) : null;
   }
