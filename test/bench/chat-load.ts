@@ -13,7 +13,7 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { FrameDecoder } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType } from '../../common/protocol.js';
-import { percentile } from './stats.js';
+import { LatencyHistogram } from './stats.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -56,12 +56,20 @@ let readyCount = 0;
 let holding = false;
 let finished = false;
 const drops: string[] = [];
-const latencies: number[] = [];
+const latencies = new LatencyHistogram();
 let delivered = 0;
 let duplicates = 0;
 let outOfOrder = 0;
+let unexpected = 0;
 let sent = 0;
-const seen = new Set<string>();
+/*
+ * One bit per (receiver, sender, sequence number) says whether it arrived: exact
+ * duplicate detection in 1.25 MB for 1,000 clients × 10 senders × 1,000
+ * messages. A Set of string keys did the same with millions of strings, and
+ * the generator's own garbage collection showed up in the latencies it measured.
+ */
+const MAX_SEQ = Math.ceil((RATE * DURATION) / 1000) + 1;
+const seenBits = new Uint8Array(Math.ceil((N * S * MAX_SEQ) / 8));
 let onAllReady: (() => void) | null = null;
 
 function onMessageText(c: Client, text: string, from: string): void {
@@ -69,14 +77,18 @@ function onMessageText(c: Client, text: string, from: string): void {
   if (!m || from === c.nick) return; // a sender's own echo is not a delivery
   const sender = Number(m[1]);
   const seq = Number(m[2]);
-  const key = `${c.i}:${sender}:${seq}`;
-  if (seen.has(key)) {
+  if (sender >= S || seq >= MAX_SEQ) {
+    unexpected++;
+    return;
+  }
+  const bit = (c.i * S + sender) * MAX_SEQ + seq;
+  if (seenBits[bit >> 3]! & (1 << (bit & 7))) {
     duplicates++;
     return;
   }
-  seen.add(key);
+  seenBits[bit >> 3] = seenBits[bit >> 3]! | (1 << (bit & 7));
   delivered++;
-  latencies.push(now() - Number(m[3]));
+  latencies.add(now() - Number(m[3]));
   const prev = c.last.get(sender) ?? -1;
   if (seq < prev) outOfOrder++;
   else c.last.set(sender, seq);
@@ -224,9 +236,10 @@ if (S > 0) {
     lost: Math.max(0, expected - delivered),
     duplicates,
     outOfOrder,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.reduce((a, b) => (b > a ? b : a), 0),
+    unexpected,
+    p50: latencies.percentile(50),
+    p99: latencies.percentile(99),
+    max: latencies.max,
   };
 }
 
