@@ -161,6 +161,7 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
             o.maxWindow ?? DEFAULT_MAX_WINDOW,
             () => d.apply((c, now) => c.dataReady(now)),
             (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${o.local}: ${err.message}`, true)),
+            () => socket.getSendQueueCount() === 0,
           );
           d.conn.opts.source = source;
         } else {

@@ -306,6 +306,7 @@ export class LftpServer {
           this.o.maxWindow,
           () => d.apply((c, now) => c.dataReady(now)),
           (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${entry.name}: ${err.message}`, true)),
+          () => this.socket !== null && this.socket.getSendQueueCount() === 0,
         );
         d.conn.opts.source = entry.source;
       } else {

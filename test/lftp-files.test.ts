@@ -45,7 +45,7 @@ describe('FileSource', () => {
     let ready = 0;
     const errors: Error[] = [];
     const window = 1500;
-    const src = await FileSource.open(path, data.length, mss, window, () => ready++, (e) => errors.push(e));
+    const src = await FileSource.open(path, data.length, mss, window, () => ready++, (e) => errors.push(e), () => true);
     closers.push(() => src.close());
     const perRead = Math.floor(READ_BYTES / mss);
     const total = Math.ceil(data.length / mss);
@@ -115,6 +115,22 @@ describe('FileSink', () => {
     expect(readdirSync(dir)).toEqual(['out']); // no temporary file left
     expect(drains).toBeGreaterThan(0);
     expect(errors).toEqual([]);
+  });
+
+  it('staging buffers are reused once written, without touching data not yet on disk', async () => {
+    const dir = scratch('lftp-sink');
+    const sink = await FileSink.create(join(dir, 'reuse'), () => undefined, () => undefined);
+    const data = randomBytes(9 * (1 << 20) + 4321);
+    sink.setExpectedSize(data.length, 1448);
+    let i = 0;
+    for (let at = 0; at < data.length; at += 1448) {
+      sink.push(i++, data.subarray(at, at + 1448));
+      // Let writes finish now and then, so that later packets land in recycled buffers.
+      if (i % 500 === 0) await until(() => sink.backlogBytes < 256 * 1024, 'the writer');
+    }
+    const out = await sink.finish({ size: data.length, sha256: sha(data) });
+    expect(out).toMatchObject({ ok: true, size: data.length });
+    expect(readFileSync(join(dir, 'reuse')).equals(data)).toBe(true);
   });
 
   it('a SHA-256 or size mismatch stores nothing', async () => {
