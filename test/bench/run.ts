@@ -24,6 +24,7 @@ const NODE = process.execPath;
 const SERVER = join(ROOT, 'dist/server/cli.js');
 const CLIENT = join(ROOT, 'dist/client/cli.js');
 const TOOLS = join(ROOT, 'dist/test/bench/stream-tools.js');
+const ENGINE = join(ROOT, 'dist/test/bench/engine.js');
 const MiB = 1 << 20;
 
 interface Result {
@@ -39,7 +40,7 @@ interface Result {
 
 const { values: opt } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'transfer,relay,fairness,rss,chat,fanout,heartbeat,workers' },
+    suite: { type: 'string', default: 'engine,transfer,relay,fairness,rss,chat,fanout,heartbeat,workers' },
     quick: { type: 'boolean', default: false },
     repeat: { type: 'string' },
     size: { type: 'string' },
@@ -50,7 +51,7 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  process.stdout.write(`Usage: npm run bench -- [--suite transfer,relay,fairness,rss,chat,fanout,heartbeat,workers] [--quick] [--repeat N]
+  process.stdout.write(`Usage: npm run bench -- [--suite engine,transfer,relay,fairness,rss,chat,fanout,heartbeat,workers] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
 --quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).\n`);
   process.exit(0);
@@ -500,6 +501,22 @@ async function fanoutSuite(peers: Peers): Promise<void> {
 }
 
 
+/** The protocol's own CPU per packet, each side, without sockets or files (test/bench/engine.ts). */
+async function engineSuite(): Promise<void> {
+  const bytes = quick ? 16 * MiB : 128 * MiB;
+  log(`engine: LFTP state machines in memory, ${bytes / MiB} MiB`);
+  for (const mss of [1448, 8192]) {
+    const runs: Array<{ senderUsPerPacket: number; receiverUsPerPacket: number }> = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const r = await run(NODE, [ENGINE, String(mss), String(bytes)]);
+      if (r.code !== 0) throw new Error(`engine bench failed: ${r.stderr}`);
+      runs.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as (typeof runs)[number]);
+    }
+    record('engine', `sender CPU per data packet, ${mss} B payload (protocol, CRC-32; no socket)`, 'µs', runs.map((r) => r.senderUsPerPacket));
+    record('engine', `receiver CPU per data packet, ${mss} B payload (protocol, CRC-32, copy, SHA-256; no socket)`, 'µs', runs.map((r) => r.receiverUsPerPacket));
+  }
+}
+
 async function heartbeatSuite(): Promise<void> {
   const K = quick ? 5 : 20;
   const interval = 1000;
@@ -649,6 +666,7 @@ const t0 = performance.now();
 const peers = ensurePeers(ROOT, { tftp: suites.has('transfer') || suites.has('relay'), irc: suites.has('fanout') });
 for (const n of peers.notes) log(`peers: ${n}`);
 try {
+  if (suites.has('engine')) await engineSuite();
   if (suites.has('transfer')) await transferSuite(peers);
   if (suites.has('relay')) await relaySuite(peers);
   if (suites.has('fairness')) await fairnessSuite();
@@ -673,10 +691,19 @@ log(`results: ${jsonPath}`);
 if (opt['write-md']) {
   const path = join(ROOT, 'BENCHMARKS.md');
   const prev = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  // One block per set of suites, so that a chat-only run does not erase the transfer figures.
+  // One block per set of suites, so that a chat-only run does not erase the transfer figures; a run
+  // replaces every block whose suites it covers, in the place of the first of them.
   const marker = `<!-- bench:${[...suites].sort().join(',')} -->`;
   const block = `${marker}\n${md}${marker}`;
-  const next = prev.includes(marker) ? prev.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), block) : `${prev}\n${block}\n`;
+  let placed = false;
+  let next = prev.replace(/<!-- bench:([\w,]+) -->[\s\S]*?<!-- bench:\1 -->/g, (whole: string, list: string) => {
+    if (!list.split(',').every((x) => suites.has(x))) return whole;
+    if (placed) return '';
+    placed = true;
+    return block;
+  });
+  if (!placed) next = `${next}\n${block}\n`;
+  next = next.replace(/\n{3,}/g, '\n\n');
   writeFileSync(path, next);
   log('BENCHMARKS.md updated');
 }
