@@ -458,34 +458,36 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       // Every figure over REPEAT runs (a fresh server each time); the notes keep each run's counts.
       // chat-server runs with its default 2 workers and with 1: on these 2 cores the generator
       // needs one, and ngircd is a single thread.
-      type Run = { f: NonNullable<LoadResult['fanout']>; cpu: number; falseDrops: number };
+      type Run = { f: NonNullable<LoadResult['fanout']>; cpu: number; falseDrops: number; dropSamples: string[] };
       const ours = new Map<number, Run[]>(FANOUT_WORKERS.map((w) => [w, []]));
-      const theirs: Array<{ f: NonNullable<LoadResult['fanout']>; falseDrops: number }> = [];
+      const theirs: Array<{ f: NonNullable<LoadResult['fanout']>; falseDrops: number; dropSamples: string[] }> = [];
       for (let i = 0; i < REPEAT; i++) {
         for (const w of FANOUT_WORKERS) {
           const srv = await chatServer(w);
           try {
             const cpu0 = procStat(srv.d.proc.pid!).cpuSec;
             const r = await load(srv.port, 'chat', ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--prefix', `f${rate}x${i}w${w}x`]);
-            ours.get(w)!.push({ f: r.fanout!, cpu: procStat(srv.d.proc.pid!).cpuSec - cpu0, falseDrops: r.falseDrops });
+            ours.get(w)!.push({ f: r.fanout!, cpu: procStat(srv.d.proc.pid!).cpuSec - cpu0, falseDrops: r.falseDrops, dropSamples: r.dropSamples });
           } finally {
             await srv.d.stop();
           }
         }
         if (ircd) {
           const r = await load(ircd.port, 'irc', ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--prefix', `i${rate}x${i}x`]);
-          theirs.push({ f: r.fanout!, falseDrops: r.falseDrops });
+          theirs.push({ f: r.fanout!, falseDrops: r.falseDrops, dropSamples: r.dropSamples });
         }
       }
       const tag = `${senders}×${rate} msg/s`;
       const bad = (f: NonNullable<LoadResult['fanout']>) => f.lost + f.duplicates + f.outOfOrder + f.unexpected;
-      const counts = (f: NonNullable<LoadResult['fanout']>, drops: number) => `lost ${f.lost}, dup ${f.duplicates}, ooo ${f.outOfOrder}, foreign ${f.unexpected}; dropped clients ${drops}`;
-      const figures = (name: string, runs: Array<{ f: NonNullable<LoadResult['fanout']>; falseDrops: number }>) => {
+      // Why clients were dropped (the first few, as the generator saw it), so that a drop can be explained from the report.
+      const counts = (f: NonNullable<LoadResult['fanout']>, drops: number, why: string[]) =>
+        `lost ${f.lost}, dup ${f.duplicates}, ooo ${f.outOfOrder}, foreign ${f.unexpected}; dropped clients ${drops}${why.length ? ` (${why.slice(0, 2).join('; ')})` : ''}`;
+      const figures = (name: string, runs: Array<{ f: NonNullable<LoadResult['fanout']>; falseDrops: number; dropSamples: string[] }>) => {
         record('fanout', `${name}, ${tag} into ${room}: deliveries/s`, '/s', runs.map((o) => o.f.deliveriesPerSec));
         record('fanout', `${name}, ${tag}: latency p50`, 'ms', runs.map((o) => o.f.p50));
         record('fanout', `${name}, ${tag}: latency p99`, 'ms', runs.map((o) => o.f.p99));
         record('fanout', `${name}, ${tag}: latency max`, 'ms', runs.map((o) => o.f.max));
-        record('fanout', `${name}, ${tag}: lost + duplicated + out of order`, 'msgs', runs.map((o) => bad(o.f)), runs.map((o) => counts(o.f, o.falseDrops)).join(' | '));
+        record('fanout', `${name}, ${tag}: lost + duplicated + out of order`, 'msgs', runs.map((o) => bad(o.f)), runs.map((o) => counts(o.f, o.falseDrops, o.dropSamples)).join(' | '));
         record('fanout', `${name}, ${tag}: false drops`, 'clients', runs.map((o) => o.falseDrops));
       };
       for (const w of FANOUT_WORKERS) {
