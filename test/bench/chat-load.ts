@@ -176,8 +176,14 @@ function open(i: number): Client {
   return c;
 }
 
-function send(c: Client, seq: number): void {
-  const text = `m ${c.i} ${seq} ${now().toFixed(3)}`;
+/**
+ * A message carries the time it was due, not the time it left: when the
+ * generator falls behind its schedule (busy reading what a server sends), the
+ * delay still counts. Stamping the actual send time hid it (coordinated
+ * omission) and favoured whichever server slowed the generator most.
+ */
+function send(c: Client, seq: number, dueAt: number): void {
+  const text = `m ${c.i} ${seq} ${dueAt.toFixed(3)}`;
   if (IRC) c.sock.write(`PRIVMSG #bench :${text}\r\n`);
   else c.sock.write(encodeMessage({ type: 'CHAT', text, action: false }));
   sent++;
@@ -207,6 +213,7 @@ if (S > 0) {
   const senders = clients.slice(0, S).filter((c) => c.ready && !c.dropped);
   const seqs = new Array<number>(senders.length).fill(0);
   const start = performance.now();
+  const startWall = now();
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const elapsed = performance.now() - start;
@@ -217,7 +224,10 @@ if (S > 0) {
       }
       const due = Math.floor((elapsed / 1000) * RATE);
       senders.forEach((c, k) => {
-        while (seqs[k]! < due) send(c, seqs[k]!++);
+        while (seqs[k]! < due) {
+          const seq = seqs[k]!++;
+          send(c, seq, startWall + ((seq + 1) * 1000) / RATE);
+        }
       });
     }, 5);
   });
