@@ -46,6 +46,8 @@ export class FileSource implements HashedSource {
   private readonly blocks = new Map<number, Buffer>();
   private readonly spare: Buffer[] = [];
   private readonly packetsPerRead: number;
+  /** Packets read beyond the oldest unacknowledged one, at most. */
+  private readonly maxAhead: number;
   /** Next packet index to ask the file for. */
   private requested = 0;
   /** Next packet index to hash and publish (reads may complete out of order). */
@@ -62,13 +64,14 @@ export class FileSource implements HashedSource {
     private readonly fh: FileHandle,
     readonly size: number,
     readonly mss: number,
-    private readonly maxAhead: number,
+    window: number,
     private readonly onReady: () => void,
     private readonly onError: (err: Error) => void,
     private readonly canReuse: () => boolean,
   ) {
     this.totalPackets = Math.ceil(size / mss);
     this.packetsPerRead = Math.max(1, Math.floor(READ_BYTES / mss));
+    this.maxAhead = window + this.packetsPerRead * READS_IN_FLIGHT;
     if (size === 0) this.digest = this.hash.digest();
   }
 
@@ -87,8 +90,7 @@ export class FileSource implements HashedSource {
     canReuse: () => boolean = () => false,
   ): Promise<FileSource> {
     const fh = await open(path, 'r');
-    const perRead = Math.max(1, Math.floor(READ_BYTES / mss));
-    const src = new FileSource(fh, size, mss, window + perRead * READS_IN_FLIGHT, onReady, onError, canReuse);
+    const src = new FileSource(fh, size, mss, window, onReady, onError, canReuse);
     src.fill();
     return src;
   }
@@ -114,12 +116,11 @@ export class FileSource implements HashedSource {
 
   release(below: number): void {
     if (below <= this.released) return;
-    // A block goes once every packet in it is acknowledged.
-    const reuse = this.canReuse();
+    // A block goes once every packet in it is acknowledged (most ACKs free none: ask canReuse only when one does).
     for (let b = Math.floor(this.released / this.packetsPerRead); (b + 1) * this.packetsPerRead <= below; b++) {
       const block = this.blocks.get(b);
       this.blocks.delete(b);
-      if (reuse && block !== undefined && block.length === this.packetsPerRead * this.mss && this.spare.length < SPARE_BLOCKS) this.spare.push(block);
+      if (block !== undefined && block.length === this.packetsPerRead * this.mss && this.spare.length < SPARE_BLOCKS && this.canReuse()) this.spare.push(block);
     }
     this.released = below;
     this.fill();

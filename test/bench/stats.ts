@@ -7,13 +7,6 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i]!;
-}
-
 /**
  * Latencies in 0.1 ms bins (up to 10 minutes), for runs with millions of
  * samples: a fixed 24 MB array instead of a growing one the load generator's
@@ -32,7 +25,7 @@ export class LatencyHistogram {
     if (ms > this.max) this.max = ms;
   }
 
-  /** The p-th percentile, to the upper edge of its bin (same rank rule as percentile()). */
+  /** The p-th percentile (nearest rank), to the upper edge of its bin. */
   percentile(p: number): number {
     if (this.count === 0) return NaN;
     const rank = Math.min(this.count, Math.max(1, Math.ceil((p / 100) * this.count)));
