@@ -327,7 +327,7 @@ export class ClientConnection {
     }
     if (this.phase !== 'active' || !this.heartbeat || !this.ref) return;
     this.host.table.storeCounters(this.ref.slot, this.counters);
-    const action = this.heartbeat.poll(awakeNow, wallNow);
+    const action = this.heartbeat.poll(awakeNow, wallNow, this.transport.output);
     if (action?.kind === 'send') this.sendMessage({ type: 'HEARTBEAT', seq: action.seq, ts: action.ts });
     else if (action?.kind === 'timeout') {
       this.end(

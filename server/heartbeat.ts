@@ -60,17 +60,43 @@ export class LoopStallMeter {
 
 export type HeartbeatAction = { kind: 'send'; seq: number; ts: number } | { kind: 'timeout'; silentForMs: number };
 
+/** Where the connection's outgoing byte stream stands: bytes queued so far, and how many of them the kernel has taken. */
+export interface OutputProgress {
+  queued: number;
+  taken: number;
+}
+
+const IDLE_OUTPUT: OutputProgress = { queued: 0, taken: 0 };
+
+interface PendingHeartbeat {
+  /** Stream offset of the heartbeat: the bytes queued before it. */
+  offset: number;
+  /** Awake time its answer clock started (or last restarted). */
+  clockFrom: number;
+}
+
 /**
- * One peer's heartbeats. A heartbeat sent at awake time t must be answered by
- * t + timeout; the oldest unanswered one sets the deadline. An answer to seq n
- * also answers every earlier one (answers may be lost only with the connection).
+ * One peer's heartbeats. A heartbeat must be answered within the timeout; the
+ * oldest unanswered one sets the deadline. An answer to seq n also answers
+ * every earlier one (answers may be lost only with the connection).
+ *
+ * The heartbeat travels in the same stream as the chat, so a peer that is
+ * alive but reading behind a backlog cannot answer until it has read what was
+ * queued before it. Such a peer is slow, not dead, and slowness has its own
+ * limit (the send-queue cap). So while a heartbeat is still waiting in this
+ * process's queue, its clock restarts at every poll that finds the kernel took
+ * more of the stream; once the kernel has it, or the stream stops moving, the
+ * clock runs. A frozen peer stops taking bytes once its kernel buffers fill,
+ * so it is still dropped: after the timeout when idle, and that much after its
+ * buffers fill under load.
  */
 export class HeartbeatTracker {
   private seq = 0;
   private nextSendAwake: number;
-  /** seq → awake time sent, oldest first (Map keeps insertion order). */
-  private readonly pending = new Map<number, number>();
+  /** seq → heartbeat, oldest first (Map keeps insertion order). */
+  private readonly pending = new Map<number, PendingHeartbeat>();
   private lastAnswerWall: number;
+  private lastTaken = 0;
 
   constructor(
     private readonly policy: HeartbeatPolicy,
@@ -81,14 +107,20 @@ export class HeartbeatTracker {
     this.lastAnswerWall = wallNow;
   }
 
-  poll(awakeNow: number, wallNow: number): HeartbeatAction | null {
+  poll(awakeNow: number, wallNow: number, output: OutputProgress = IDLE_OUTPUT): HeartbeatAction | null {
+    if (output.taken > this.lastTaken) {
+      for (const hb of this.pending.values()) {
+        if (hb.offset > this.lastTaken) hb.clockFrom = awakeNow;
+      }
+      this.lastTaken = output.taken;
+    }
     const oldest = this.pending.values().next();
-    if (!oldest.done && awakeNow - oldest.value >= this.policy.timeoutMs) {
+    if (!oldest.done && awakeNow - oldest.value.clockFrom >= this.policy.timeoutMs) {
       return { kind: 'timeout', silentForMs: wallNow - this.lastAnswerWall };
     }
     if (awakeNow >= this.nextSendAwake) {
       this.seq++;
-      this.pending.set(this.seq, awakeNow);
+      this.pending.set(this.seq, { offset: output.queued, clockFrom: awakeNow });
       // Keep the schedule: a late tick does not push every later heartbeat back.
       this.nextSendAwake = Math.max(this.nextSendAwake + this.policy.intervalMs, awakeNow + 1);
       return { kind: 'send', seq: this.seq, ts: wallNow };

@@ -11,6 +11,7 @@ import { FrameDecoder, decodeSingleFrame, type RawFrame } from '../common/frame.
 import { ProtocolError } from '../common/errors.js';
 import { isKnownFrameType } from '../common/protocol.js';
 import type { Flushable, TurnBatcher } from './turn-batcher.js';
+import type { OutputProgress } from './heartbeat.js';
 
 export type TransportKind = 'tcp' | 'ws';
 
@@ -32,6 +33,8 @@ export interface ChatTransport {
   readonly destroyed: boolean;
   /** Bytes accepted for sending but not yet taken by the kernel. */
   readonly queuedBytes: number;
+  /** The outgoing stream so far: bytes accepted, and how many of them the kernel has taken (heartbeats use it to tell slow from dead). */
+  readonly output: OutputProgress;
   /** The socket underneath. */
   readonly rawSocket: Socket;
   start(events: TransportEvents): void;
@@ -46,6 +49,7 @@ export interface ChatTransport {
 abstract class BatchingTransport implements Flushable {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private acceptedBytes = 0;
 
   constructor(private readonly batcher: TurnBatcher) {}
 
@@ -57,10 +61,16 @@ abstract class BatchingTransport implements Flushable {
     return this.written + this.pendingBytes;
   }
 
+  /** On WebSocket, `written` includes frame headers, so `taken` runs a little behind: it errs towards "still queued". */
+  get output(): OutputProgress {
+    return { queued: this.acceptedBytes, taken: Math.max(0, this.acceptedBytes - this.queuedBytes) };
+  }
+
   write(frame: Buffer): void {
     if (this.pending.length === 0) this.batcher.add(this);
     this.pending.push(frame);
     this.pendingBytes += frame.length;
+    this.acceptedBytes += frame.length;
   }
 
   flush(): void {
