@@ -341,19 +341,23 @@ describe('congestion control (BBR-style model)', () => {
     expect(cc.phase).toBe('startup');
     let now = 0;
     // Rounds of 10 ms; the measured rate doubles until it hits the path's 5 packets/ms.
+    // One ACK per packet, evenly spaced (clumps would earn an aggregation allowance).
     for (let round = 0; round < 12; round++) {
-      now += 10;
       const rate = Math.min(5, 0.5 * 2 ** round);
-      cc.onAcked(Math.ceil(rate * 10), round, sample(now, rate, 10, true, cc.cwnd));
+      const acks = Math.ceil(rate * 10);
+      for (let k = 0; k < acks; k++) {
+        now += 10 / acks;
+        cc.onAcked(1, round, sample(now, rate, 10, k === 0, cc.cwnd));
+      }
     }
     expect(cc.phase).not.toBe('startup');
     expect(cc.btlBw).toBe(5);
     expect(cc.minRtt).toBe(10);
     expect(cc.ssthresh).toBe(50); // BDP = 5 packets/ms × 10 ms
     // Drain ends once the flight fits one BDP; then the window cycles around 2 BDP.
-    for (let i = 0; i < 40; i++) {
-      now += 10;
-      cc.onAcked(50, 100 + i, sample(now, 5, 10, true, 40));
+    for (let i = 0; i < 40 * 50; i++) {
+      now += 0.2;
+      cc.onAcked(1, 100 + i, sample(now, 5, 10, i % 50 === 0, 40));
     }
     expect(cc.phase).toBe('probe_bw');
     expect(cc.cwnd).toBeGreaterThanOrEqual(0.75 * 2 * 50);
@@ -363,6 +367,47 @@ describe('congestion control (BBR-style model)', () => {
     expect(cc.cwnd).toBe(before);
     cc.onTimeout();
     expect(cc.cwnd).toBe(4);
+  });
+
+  /**
+   * A path of 5 packets/ms whose ACKs arrive in one clump every 10 ms (as through a
+   * user-space relay), after one lucky 2 ms RTT sample: 2 × BDP by that min RTT is
+   * 20 packets, less than the 50 the path carries per clump.
+   */
+  const clumpedPath = (clumpMs: number, rounds: number) => {
+    const cc = new BbrCongestion(10_000);
+    const pathRate = 5;
+    let now = 0;
+    let lowestBw = Infinity;
+    for (let round = 0; round < rounds; round++) {
+      now += clumpMs;
+      const delivered = Math.min(Math.floor(cc.cwnd), pathRate * clumpMs);
+      cc.onAcked(delivered, round, sample(now, delivered / clumpMs, round === 0 ? 2 : clumpMs, true, Math.floor(cc.cwnd)));
+      if (round > 50) lowestBw = Math.min(lowestBw, cc.btlBw);
+    }
+    return { cc, lowestBw };
+  };
+
+  it('ACKs in clumps: the aggregation allowance keeps the window above what a clump carries, and the bandwidth estimate does not spiral down', () => {
+    const { cc, lowestBw } = clumpedPath(10, 300);
+    expect(cc.phase).toBe('probe_bw');
+    expect(cc.minRtt).toBe(2);
+    // Without the allowance the window is 2 × 5 × 2 = 20 and the estimate falls by 0.4 every 10 rounds.
+    expect(lowestBw).toBeGreaterThanOrEqual(4.5);
+    expect(cc.cwnd).toBeGreaterThanOrEqual(50);
+    // ... and it is bounded: at most 100 ms of bandwidth beyond the BDP term.
+    expect(cc.aggregationAllowance).toBeLessThanOrEqual(cc.btlBw * 100);
+  });
+
+  it('smooth ACKs (one per packet, at the path rate) leave almost no aggregation allowance', () => {
+    const cc = new BbrCongestion(10_000);
+    let now = 0;
+    for (let i = 0; i < 20_000; i++) {
+      now += 0.2; // 5 packets/ms, one ACK each, RTT 10 ms
+      cc.onAcked(1, i, sample(now, 5, 10, i % 50 === 0, Math.floor(cc.cwnd)));
+    }
+    expect(cc.btlBw).toBe(5);
+    expect(cc.aggregationAllowance).toBeLessThanOrEqual(2);
   });
 
   it('moves a file byte-identical through a lossy, reordering link', () => {
