@@ -1,32 +1,13 @@
 #!/usr/bin/env node
-/** chat-server: command-line entry point. */
-import { ExitCode } from '../common/errors.js';
-import { packageVersion, runSubcommand, startProgram } from '../common/cli.js';
-import { runLftpServer } from './lftp-cli.js';
-import { writeLineSync } from '../common/sync-output.js';
-import { SERVER_USAGE, parseServerArgs } from './options.js';
-import { StartupError, Supervisor } from './supervisor.js';
+/**
+ * chat-server: command-line entry point. Loads only the command it runs: the
+ * chat server's modules (workers, WebSocket, HTTP) would add some 25 MB of
+ * resident memory to a standalone `chat-server lftp` that never uses them.
+ */
+import { runSubcommand } from '../common/cli.js';
 
-if (process.argv[2] === 'lftp') await runSubcommand('chat-server lftp', runLftpServer, process.argv.slice(3));
-
-const options = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
-
-const supervisor = new Supervisor(options, packageVersion());
-try {
-  await supervisor.start();
-} catch (err) {
-  const msg = err instanceof StartupError ? err.message : (err as Error).message;
-  writeLineSync(2, `chat-server: ${msg}`);
-  await supervisor.shutdown('startup failed');
-  process.exit(ExitCode.FAILURE);
+if (process.argv[2] === 'lftp') {
+  const { runLftpServer } = await import('./lftp-cli.js');
+  await runSubcommand('chat-server lftp', runLftpServer, process.argv.slice(3));
 }
-
-supervisor.attachConsole(process.stdin);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    void supervisor.shutdown('server shutting down', `received ${signal}`);
-  });
-}
-// Signals and /shutdown both end here.
-await supervisor.stopped;
-process.exit(ExitCode.OK);
+await import('./chat-server-main.js');
