@@ -11,6 +11,15 @@
  * so the probing gains cycle the window rather than the sending rate; no
  * PROBE_RTT phase (min RTT is re-measured when its 10 s window expires); the
  * min RTT is floored at 1 ms (MIN_RTT_FLOOR_MS).
+ *  - startup: the window grows by what is acknowledged (as slow start) up to
+ *    2.89 × BDP, and does not shrink, until the bandwidth estimate stops
+ *    growing by 25 % for 3 rounds;
+ *  - drain: 1 × BDP until the flight fits it (or MIN_CWND);
+ *  - probe_bw: 2 × BDP, scaled by the cycle 1.25, 0.75, 1 × 6, one phase per
+ *    min RTT, plus the aggregation allowance below (not in drain, whose job is
+ *    to empty the queue: with it, the flight would never fit one BDP).
+ * Losses cut nothing; a retransmission timeout drops the window to 4 packets,
+ * from which the model brings it back within a round trip or two.
  *
  * ACK aggregation (after Linux's bbr_update_ack_aggregation): where ACKs come in
  * clumps (a user-space relay that forwards in batches, a busy event loop), the
@@ -22,14 +31,6 @@
  * acknowledged packets over what the bandwidth estimate predicted since the
  * start of the current ACK epoch, kept over the last 5 to 10 rounds, at most
  * 100 ms of the estimated bandwidth.
- *  - startup: the window grows by what is acknowledged (as slow start) up to
- *    2.89 × BDP, and does not shrink, until the bandwidth estimate stops growing by 25 % for 3 rounds;
- *  - drain: 1 × BDP until the flight fits it (or MIN_CWND);
- *  - probe_bw: 2 × BDP, scaled by the cycle 1.25, 0.75, 1 × 6, one phase per min RTT,
- *    plus the aggregation allowance (not in drain, whose job is to empty the queue:
- *    with it, the flight would never fit one BDP).
- * Losses cut nothing; a retransmission timeout drops the window to 4 packets,
- * from which the model brings it back within a round trip or two.
  */
 import { INITIAL_CWND, type CongestionControl, type CongestionPhase, type DeliverySample } from './congestion.js';
 
