@@ -60,13 +60,13 @@ export class LoopStallMeter {
 
 export type HeartbeatAction = { kind: 'send'; seq: number; ts: number } | { kind: 'timeout'; silentForMs: number };
 
-/** Where the connection's outgoing byte stream stands: bytes queued so far, and how many of them the kernel has taken. */
+/** Where the connection's outgoing byte stream stands: bytes accepted for sending so far, and how many of them the kernel has taken. */
 export interface OutputProgress {
-  queued: number;
+  accepted: number;
   taken: number;
 }
 
-const IDLE_OUTPUT: OutputProgress = { queued: 0, taken: 0 };
+const IDLE_OUTPUT: OutputProgress = { accepted: 0, taken: 0 };
 
 interface PendingHeartbeat {
   /** Stream offset of the heartbeat: the bytes queued before it. */
@@ -120,7 +120,7 @@ export class HeartbeatTracker {
     }
     if (awakeNow >= this.nextSendAwake) {
       this.seq++;
-      this.pending.set(this.seq, { offset: output.queued, clockFrom: awakeNow });
+      this.pending.set(this.seq, { offset: output.accepted, clockFrom: awakeNow });
       // Keep the schedule: a late tick does not push every later heartbeat back.
       this.nextSendAwake = Math.max(this.nextSendAwake + this.policy.intervalMs, awakeNow + 1);
       return { kind: 'send', seq: this.seq, ts: wallNow };

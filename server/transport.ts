@@ -63,7 +63,7 @@ abstract class BatchingTransport implements Flushable {
 
   /** On WebSocket, `written` includes frame headers, so `taken` runs a little behind: it errs towards "still queued". */
   get output(): OutputProgress {
-    return { queued: this.acceptedBytes, taken: Math.max(0, this.acceptedBytes - this.queuedBytes) };
+    return { accepted: this.acceptedBytes, taken: Math.max(0, this.acceptedBytes - this.queuedBytes) };
   }
 
   write(frame: Buffer): void {

@@ -47,7 +47,7 @@ describe('heartbeat tracker (fake clock)', () => {
     let t = 1000;
     for (; t <= 20_000; t += 100) {
       const taken = Math.min(backlog, (t - 1000) * 100);
-      const a = hb.poll(t, t, { queued: backlog, taken });
+      const a = hb.poll(t, t, { accepted: backlog, taken });
       expect(a?.kind).not.toBe('timeout');
       if (a?.kind === 'send' && seq < 0) seq = a.seq;
       if (taken === backlog) break;
@@ -57,14 +57,14 @@ describe('heartbeat tracker (fake clock)', () => {
     // The kernel now has it: the peer gets the full timeout from the last movement, not more.
     let timedOutAt = -1;
     for (let u = t + 100; u <= t + 10_000 && timedOutAt < 0; u += 100) {
-      if (hb.poll(u, u, { queued: backlog, taken: backlog })?.kind === 'timeout') timedOutAt = u;
+      if (hb.poll(u, u, { accepted: backlog, taken: backlog })?.kind === 'timeout') timedOutAt = u;
     }
     expect(timedOutAt).toBe(t + policy.timeoutMs);
   });
 
   it('times out a peer whose stream stopped moving, however much is still queued', () => {
     const hb = new HeartbeatTracker(policy, 0, 0);
-    const out = { queued: 5_000_000, taken: 200_000 };
+    const out = { accepted: 5_000_000, taken: 200_000 };
     expect(hb.poll(1000, 1000, out)?.kind).toBe('send');
     // Frozen: its kernel buffers are full, nothing more is taken.
     for (let t = 1100; t < 4000; t += 100) expect(hb.poll(t, t, out)?.kind).not.toBe('timeout');
@@ -73,10 +73,10 @@ describe('heartbeat tracker (fake clock)', () => {
 
   it('a heartbeat already in the kernel keeps its clock while later bytes drain', () => {
     const hb = new HeartbeatTracker(policy, 0, 0);
-    expect(hb.poll(1000, 1000, { queued: 100, taken: 100 })?.kind).toBe('send');
+    expect(hb.poll(1000, 1000, { accepted: 100, taken: 100 })?.kind).toBe('send');
     // Chat queued after the heartbeat keeps moving; that is no answer to it.
-    for (let t = 1100; t < 4000; t += 100) expect(hb.poll(t, t, { queued: 100 + t * 10, taken: 100 + (t - 100) * 10 })?.kind).not.toBe('timeout');
-    expect(hb.poll(4000, 4000, { queued: 50_000, taken: 40_000 })?.kind).toBe('timeout');
+    for (let t = 1100; t < 4000; t += 100) expect(hb.poll(t, t, { accepted: 100 + t * 10, taken: 100 + (t - 100) * 10 })?.kind).not.toBe('timeout');
+    expect(hb.poll(4000, 4000, { accepted: 50_000, taken: 40_000 })?.kind).toBe('timeout');
   });
 
   it('keeps answering peers alive indefinitely', () => {

@@ -46,6 +46,8 @@ export class FileSource implements HashedSource {
   private readonly blocks = new Map<number, Buffer>();
   private readonly spare: Buffer[] = [];
   private readonly packetsPerRead: number;
+  /** Bytes of a whole block (every read but the file's tail): only these are reused. */
+  private readonly blockBytes: number;
   /** Packets read beyond the oldest unacknowledged one, at most. */
   private readonly maxAhead: number;
   /** Next packet index to ask the file for. */
@@ -71,6 +73,7 @@ export class FileSource implements HashedSource {
   ) {
     this.totalPackets = Math.ceil(size / mss);
     this.packetsPerRead = Math.max(1, Math.floor(READ_BYTES / mss));
+    this.blockBytes = this.packetsPerRead * mss;
     this.maxAhead = window + this.packetsPerRead * READS_IN_FLIGHT;
     if (size === 0) this.digest = this.hash.digest();
   }
@@ -120,7 +123,7 @@ export class FileSource implements HashedSource {
     for (let b = Math.floor(this.released / this.packetsPerRead); (b + 1) * this.packetsPerRead <= below; b++) {
       const block = this.blocks.get(b);
       this.blocks.delete(b);
-      if (block !== undefined && block.length === this.packetsPerRead * this.mss && this.spare.length < SPARE_BLOCKS && this.canReuse()) this.spare.push(block);
+      if (block !== undefined && block.length === this.blockBytes && this.spare.length < SPARE_BLOCKS && this.canReuse()) this.spare.push(block);
     }
     this.released = below;
     this.fill();
@@ -145,7 +148,7 @@ export class FileSource implements HashedSource {
     this.reads++;
     const offset = first * this.mss;
     const length = Math.min(count * this.mss, this.size - offset);
-    const buf = length === this.packetsPerRead * this.mss ? (this.spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
+    const buf = length === this.blockBytes ? (this.spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
     this.fh.read(buf, 0, length, offset).then(
       ({ bytesRead }) => {
         this.reads--;
