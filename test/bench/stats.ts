@@ -8,6 +8,15 @@ export function median(xs: number[]): number {
 }
 
 /**
+ * Milliseconds on CLOCK_MONOTONIC, which every process on the machine shares:
+ * a time stamped by one generator process can be compared with another's.
+ * (performance.now() counts from each process's own start.)
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
  * Latencies in 0.1 ms bins (up to 10 minutes), for runs with millions of
  * samples: a fixed 24 MB array instead of a growing one the load generator's
  * garbage collector must walk while it is measuring.
@@ -23,6 +32,21 @@ export class LatencyHistogram {
     this.bins[b]!++;
     this.count++;
     if (ms > this.max) this.max = ms;
+  }
+
+  /** The bins in use, as [bin, count] pairs: what a generator process sends to be merged. */
+  toJSON(): { bins: Array<[number, number]>; max: number } {
+    const bins: Array<[number, number]> = [];
+    for (let b = 0; b < this.bins.length; b++) if (this.bins[b]) bins.push([b, this.bins[b]!]);
+    return { bins, max: this.max };
+  }
+
+  merge(other: ReturnType<LatencyHistogram['toJSON']>): void {
+    for (const [b, n] of other.bins) {
+      this.bins[b]! += n;
+      this.count += n;
+    }
+    if (other.max > this.max) this.max = other.max;
   }
 
   /** The p-th percentile (nearest rank), to the upper edge of its bin. */

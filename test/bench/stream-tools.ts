@@ -3,6 +3,7 @@
  * Reference transports for the benchmarks, one role per process:
  *   udp-recv PORT EXPECT_BYTES      count datagrams until EXPECT_BYTES arrived or 1 s of silence
  *   udp-send HOST PORT SIZE BYTES   send BYTES in SIZE-byte datagrams as fast as Node can
+ *   timer-lateness MS               how late a 1 ms timer fires, for MS: the machine's scheduling noise
  *   tcp-recv PORT OUTFILE           accept one stream, write it to OUTFILE, hash it
  *   tcp-send HOST PORT FILE         stream FILE
  * Each prints one JSON line: what it moved and how long it took.
@@ -88,7 +89,26 @@ if (role === 'udp-recv') {
     createReadStream(file, { highWaterMark: 1 << 20 }).pipe(sock);
     sock.on('finish', () => out({ ms: performance.now() - t0 }));
   });
+} else if (role === 'timer-lateness') {
+  // What an otherwise idle Node process sees of the machine: on a VM whose CPU the hypervisor
+  // takes away now and then, this is the floor under every latency a benchmark measures.
+  const until = performance.now() + Number(a[0]);
+  const late: number[] = [];
+  let due = performance.now() + 1;
+  const tick = () => {
+    const t = performance.now();
+    late.push(Math.max(0, t - due));
+    if (t >= until) {
+      late.sort((x, y) => x - y);
+      const at = (p: number) => late[Math.min(late.length - 1, Math.ceil((p / 100) * late.length) - 1)]!;
+      out({ samples: late.length, p50: at(50), p99: at(99), max: late[late.length - 1]! });
+      return;
+    }
+    due = performance.now() + 1;
+    setTimeout(tick, 1);
+  };
+  setTimeout(tick, 1);
 } else {
-  process.stderr.write('usage: stream-tools udp-recv|udp-send|tcp-recv|tcp-send ...\n');
+  process.stderr.write('usage: stream-tools udp-recv|udp-send|tcp-recv|tcp-send|timer-lateness ...\n');
   process.exit(2);
 }
