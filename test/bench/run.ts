@@ -465,7 +465,7 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       // needs one, and ngircd is a single thread.
       type Run = { f: NonNullable<LoadResult['fanout']>; falseDrops: number; dropSamples: string[] };
       const ours = new Map<number, Array<Run & { cpu: number }>>(FANOUT_WORKERS.map((w) => [w, []]));
-      const theirs: Run[] = [];
+      const theirs: Array<Run & { cpu: number }> = [];
       for (let i = 0; i < REPEAT; i++) {
         for (const w of FANOUT_WORKERS) {
           const srv = await chatServer(w);
@@ -478,8 +478,9 @@ async function fanoutSuite(peers: Peers): Promise<void> {
           }
         }
         if (ircd) {
+          const cpu0 = procStat(ircd.d.proc.pid!).cpuSec;
           const r = await load(ircd.port, 'irc', ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', `i${rate}x${i}x`]);
-          theirs.push({ f: r.fanout!, falseDrops: r.falseDrops, dropSamples: r.dropSamples });
+          theirs.push({ f: r.fanout!, cpu: procStat(ircd.d.proc.pid!).cpuSec - cpu0, falseDrops: r.falseDrops, dropSamples: r.dropSamples });
         }
       }
       const tag = `${senders}×${rate} msg/s`;
@@ -500,7 +501,10 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         figures(name, ours.get(w)!);
         record('fanout', `${name}, ${tag}: server CPU per 100k deliveries`, 's', ours.get(w)!.map((o) => (o.cpu / Math.max(1, o.f.delivered)) * 100_000));
       }
-      if (theirs.length) figures('ngircd', theirs);
+      if (theirs.length) {
+        figures('ngircd', theirs);
+        record('fanout', `ngircd, ${tag}: server CPU per 100k deliveries`, 's', theirs.map((o) => (o.cpu / Math.max(1, o.f.delivered)) * 100_000));
+      }
     }
     record('fanout', 'machine: CPU time the hypervisor took (steal) during the fan-out runs', '%', [cpuSteal(steal0)]);
   } finally {
