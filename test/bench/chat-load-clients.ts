@@ -259,11 +259,13 @@ if (S > 0) {
       const now = monotonicMs();
       let earliest = Infinity;
       senders.forEach((c, k) => {
-        while (next[k]! < MSGS && dueAt(start, c.i, next[k]!, S, cfg.rate) <= now) {
-          send(c, next[k]!, dueAt(start, c.i, next[k]!, S, cfg.rate));
-          next[k]!++;
+        for (let due = dueAt(start, c.i, next[k]!, S, cfg.rate); next[k]! < MSGS; due = dueAt(start, c.i, next[k]!, S, cfg.rate)) {
+          if (due > now) {
+            earliest = Math.min(earliest, due);
+            break;
+          }
+          send(c, next[k]!++, due);
         }
-        if (next[k]! < MSGS) earliest = Math.min(earliest, dueAt(start, c.i, next[k]!, S, cfg.rate));
       });
       if (earliest === Infinity) resolve();
       else setTimeout(pump, Math.max(0, earliest - monotonicMs()));

@@ -455,7 +455,7 @@ async function fanoutSuite(peers: Peers): Promise<void> {
   const duration = quick ? '5s' : '10s';
   log(`chat: fan-out, room of ${room}, ${senders} senders, rates ${rates.join(', ')} msg/s each`);
   await machineNoise();
-  const steal0 = cpuSteal();
+  const steal0 = cpuCounters();
   const ircd = peers.ngircd ? await ngircd(peers).catch((err: Error) => (skip('ngircd', err.message), null)) : null;
   if (!peers.ngircd) skip('ngircd fan-out', 'ngircd missing (apt-get install ngircd)');
   try {
@@ -463,25 +463,25 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       // Every figure over REPEAT runs (a fresh server each time); the notes keep each run's counts.
       // chat-server runs with its default 2 workers and with 1: on these 2 cores the generator
       // needs one, and ngircd is a single thread.
-      type Run = { f: NonNullable<LoadResult['fanout']>; falseDrops: number; dropSamples: string[] };
-      const ours = new Map<number, Array<Run & { cpu: number }>>(FANOUT_WORKERS.map((w) => [w, []]));
-      const theirs: Array<Run & { cpu: number }> = [];
+      type Run = { f: NonNullable<LoadResult['fanout']>; cpu: number; falseDrops: number; dropSamples: string[] };
+      // One load run against the server process `pid`, with that process's CPU over it.
+      const measure = async (pid: number, port: number, proto: 'chat' | 'irc', prefix: string): Promise<Run> => {
+        const cpu0 = procStat(pid).cpuSec;
+        const r = await load(port, proto, ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', prefix]);
+        return { f: r.fanout!, cpu: procStat(pid).cpuSec - cpu0, falseDrops: r.falseDrops, dropSamples: r.dropSamples };
+      };
+      const ours = new Map<number, Run[]>(FANOUT_WORKERS.map((w) => [w, []]));
+      const theirs: Run[] = [];
       for (let i = 0; i < REPEAT; i++) {
         for (const w of FANOUT_WORKERS) {
           const srv = await chatServer(w);
           try {
-            const cpu0 = procStat(srv.d.proc.pid!).cpuSec;
-            const r = await load(srv.port, 'chat', ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', `f${rate}x${i}w${w}x`]);
-            ours.get(w)!.push({ f: r.fanout!, cpu: procStat(srv.d.proc.pid!).cpuSec - cpu0, falseDrops: r.falseDrops, dropSamples: r.dropSamples });
+            ours.get(w)!.push(await measure(srv.d.proc.pid!, srv.port, 'chat', `f${rate}x${i}w${w}x`));
           } finally {
             await srv.d.stop();
           }
         }
-        if (ircd) {
-          const cpu0 = procStat(ircd.d.proc.pid!).cpuSec;
-          const r = await load(ircd.port, 'irc', ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', `i${rate}x${i}x`]);
-          theirs.push({ f: r.fanout!, cpu: procStat(ircd.d.proc.pid!).cpuSec - cpu0, falseDrops: r.falseDrops, dropSamples: r.dropSamples });
-        }
+        if (ircd) theirs.push(await measure(ircd.d.proc.pid!, ircd.port, 'irc', `i${rate}x${i}x`));
       }
       const tag = `${senders}×${rate} msg/s`;
       const bad = (f: NonNullable<LoadResult['fanout']>) => f.lost + f.duplicates + f.outOfOrder + f.unexpected;
@@ -495,18 +495,12 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         record('fanout', `${name}, ${tag}: latency max`, 'ms', runs.map((o) => o.f.max));
         record('fanout', `${name}, ${tag}: lost + duplicated + out of order`, 'msgs', runs.map((o) => bad(o.f)), runs.map((o) => counts(o.f, o.falseDrops, o.dropSamples)).join(' | '));
         record('fanout', `${name}, ${tag}: false drops`, 'clients', runs.map((o) => o.falseDrops));
+        record('fanout', `${name}, ${tag}: server CPU per 100k deliveries`, 's', runs.map((o) => (o.cpu / Math.max(1, o.f.delivered)) * 100_000));
       };
-      for (const w of FANOUT_WORKERS) {
-        const name = serverName(w);
-        figures(name, ours.get(w)!);
-        record('fanout', `${name}, ${tag}: server CPU per 100k deliveries`, 's', ours.get(w)!.map((o) => (o.cpu / Math.max(1, o.f.delivered)) * 100_000));
-      }
-      if (theirs.length) {
-        figures('ngircd', theirs);
-        record('fanout', `ngircd, ${tag}: server CPU per 100k deliveries`, 's', theirs.map((o) => (o.cpu / Math.max(1, o.f.delivered)) * 100_000));
-      }
+      for (const w of FANOUT_WORKERS) figures(serverName(w), ours.get(w)!);
+      if (theirs.length) figures('ngircd', theirs);
     }
-    record('fanout', 'machine: CPU time the hypervisor took (steal) during the fan-out runs', '%', [cpuSteal(steal0)]);
+    record('fanout', 'machine: CPU time the hypervisor took (steal) during the fan-out runs', '%', [stealSince(steal0)]);
   } finally {
     await ircd?.d.stop();
   }
@@ -529,14 +523,16 @@ async function machineNoise(): Promise<void> {
   record('fanout', 'machine: lateness of a 1 ms timer in an idle process, max', 'ms', runs.map((r) => r.max));
 }
 
-/** Steal time (CPU the hypervisor gave to someone else) from /proc/stat: the counters, or with `since` the share since then, in %. */
-function cpuSteal(): number[];
-function cpuSteal(since: number[]): number;
-function cpuSteal(since?: number[]): number[] | number {
-  const now = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  if (!since) return now;
-  const total = now.reduce((a, x, k) => a + x - since[k]!, 0);
-  return total > 0 ? (100 * (now[7]! - since[7]!)) / total : NaN;
+/** The machine's CPU time counters from /proc/stat (user … steal). */
+function cpuCounters(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
+/** Steal time (CPU the hypervisor gave to someone else) since `before`, in % of all CPU time. */
+function stealSince(before: number[]): number {
+  const now = cpuCounters();
+  const total = now.reduce((a, x, k) => a + x - before[k]!, 0);
+  return total > 0 ? (100 * (now[7]! - before[7]!)) / total : NaN;
 }
 
 

@@ -12,6 +12,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { LatencyHistogram } from './stats.js';
 
 const [role, ...a] = process.argv.slice(2);
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -93,15 +94,13 @@ if (role === 'udp-recv') {
   // What an otherwise idle Node process sees of the machine: on a VM whose CPU the hypervisor
   // takes away now and then, this is the floor under every latency a benchmark measures.
   const until = performance.now() + Number(a[0]);
-  const late: number[] = [];
+  const late = new LatencyHistogram();
   let due = performance.now() + 1;
   const tick = () => {
     const t = performance.now();
-    late.push(Math.max(0, t - due));
+    late.add(Math.max(0, t - due));
     if (t >= until) {
-      late.sort((x, y) => x - y);
-      const at = (p: number) => late[Math.min(late.length - 1, Math.ceil((p / 100) * late.length) - 1)]!;
-      out({ samples: late.length, p50: at(50), p99: at(99), max: late[late.length - 1]! });
+      out({ samples: late.count, p50: late.percentile(50), p99: late.percentile(99), max: late.max });
       return;
     }
     due = performance.now() + 1;
