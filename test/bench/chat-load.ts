@@ -8,6 +8,12 @@
  *
  *   node chat-load.js --proto chat|irc --port P --clients N --hold 60s
  *                     [--senders S --rate R --duration 10s] [--ramp 200] [--procs 1]
+ *                     [--server-pid PID]
+ *
+ * --server-pid: the server's CPU time (user and system) from the senders'
+ * start until the last process has its deliveries, so that CPU per delivery
+ * leaves out connecting and joining (for ngircd, a minute of JOIN storms).
+ * The generator's own CPU over the same span is always reported (loadCpuSec).
  *
  * --procs 2 for fan-out: one Node thread reading every delivery was the
  * bottleneck past 400,000 deliveries/s, and the figures then measured how fast
@@ -21,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { SliceConfig, SliceReady, SliceResult } from './chat-load-clients.js';
 import { LatencyHistogram, monotonicMs } from './stats.js';
+import { procStat } from './proc.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -35,6 +42,7 @@ const { values: v } = parseArgs({
     ramp: { type: 'string', default: '200' },
     prefix: { type: 'string', default: 'u' },
     procs: { type: 'string', default: '1' },
+    'server-pid': { type: 'string' },
   },
 });
 
@@ -44,7 +52,8 @@ const S = Math.min(Number(v.senders), N);
 const PROCS = Math.max(1, Math.min(Number(v.procs), N));
 const HOLD = ms(v.hold!);
 const proto = v.proto === 'irc' ? 'irc' : 'chat';
-for (const [name, x] of [['clients', N], ['procs', PROCS], ['rate', Number(v.rate)], ['port', Number(v.port)]] as const) {
+const SERVER_PID = v['server-pid'] === undefined ? null : Number(v['server-pid']);
+for (const [name, x] of [['clients', N], ['procs', PROCS], ['rate', Number(v.rate)], ['port', Number(v.port)], ['server-pid', SERVER_PID ?? 1]] as const) {
   if (!Number.isInteger(x) || x < 1) {
     process.stderr.write(`chat-load: --${name} must be a positive integer\n`);
     process.exit(2);
@@ -104,7 +113,13 @@ try {
   // Every process starts its senders at the same instant of the shared clock.
   const start = monotonicMs() + Math.max(HOLD, 50);
   for (const s of slices) s.proc.stdin!.write(`go ${start.toFixed(3)}\n`);
+  // CPU while sending, of the server and of the generator's own processes (is the generator the bottleneck?).
+  const cpuNow = () => ({ server: SERVER_PID === null ? null : procStat(SERVER_PID), load: slices.map((s) => procStat(s.proc.pid!)) });
+  const cpuAtStart = new Promise<ReturnType<typeof cpuNow>>((r) => setTimeout(() => r(cpuNow()), Math.max(0, start - monotonicMs())));
   const results = await Promise.all(slices.map((s) => nextLine<SliceResult>(s)));
+  const cpu1 = cpuNow();
+  const cpu0 = await cpuAtStart;
+  const loadCpuSec = cpu1.load.reduce((a, p, k) => a + p.cpuSec - cpu0.load[k]!.cpuSec, 0);
   for (const s of slices) s.proc.stdin!.end('exit\n');
 
   const sum = (f: (r: SliceResult) => number) => results.reduce((a, r) => a + f(r), 0);
@@ -130,6 +145,8 @@ try {
       p50: latencies.percentile(50),
       p99: latencies.percentile(99),
       max: latencies.max,
+      loadCpuSec,
+      ...(cpu0.server && cpu1.server ? { serverUserSec: cpu1.server.userSec - cpu0.server.userSec, serverSysSec: cpu1.server.sysSec - cpu0.server.sysSec } : {}),
     };
   }
   process.stdout.write(

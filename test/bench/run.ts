@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { run, start, type Daemon } from './sh.js';
 import { fmt, jain, median } from './stats.js';
+import { procStat } from './proc.js';
 import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 
@@ -377,20 +378,7 @@ interface LoadResult {
   connectPerSec: number;
   falseDrops: number;
   dropSamples: string[];
-  fanout: null | { sent: number; expected: number; delivered: number; deliveriesPerSec: number; lost: number; duplicates: number; outOfOrder: number; unexpected: number; p50: number; p99: number; max: number };
-}
-
-function procStat(pid: number): { rssKb: number; cpuSec: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of /proc/PID/stat (here 11 and 12 after the name), in clock ticks.
-    const cpuSec = (Number(stat[11]) + Number(stat[12])) / 100;
-    return { rssKb, cpuSec };
-  } catch {
-    return { rssKb: NaN, cpuSec: NaN };
-  }
+  fanout: null | { sent: number; expected: number; delivered: number; deliveriesPerSec: number; lost: number; duplicates: number; outOfOrder: number; unexpected: number; p50: number; p99: number; max: number; serverUserSec: number; serverSysSec: number };
 }
 
 async function chatServer(workers: number, hb = ['--heartbeat-interval', '5s', '--heartbeat-timeout', '15s']): Promise<{ d: Daemon; port: number }> {
@@ -419,6 +407,10 @@ async function load(port: number, proto: 'chat' | 'irc', args: string[]): Promis
   if (r.code !== 0) throw new Error(`chat-load failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as LoadResult;
 }
+
+/** The server's CPU while the senders sent (connecting and joining left out), per 100,000 deliveries. */
+const cpuPer100k = (f: NonNullable<LoadResult['fanout']>) => ((f.serverUserSec + f.serverSysSec) / Math.max(1, f.delivered)) * 100_000;
+const cpuSplit = (f: NonNullable<LoadResult['fanout']>) => `CPU user ${fmt(f.serverUserSec, 2)} s, system ${fmt(f.serverSysSec, 2)} s`;
 
 /** Generator processes for fan-out: one Node thread cannot read more than about 450,000 deliveries/s. */
 const LOAD_PROCS = 2;
@@ -463,12 +455,11 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       // Every figure over REPEAT runs (a fresh server each time); the notes keep each run's counts.
       // chat-server runs with its default 2 workers and with 1: on these 2 cores the generator
       // needs one, and ngircd is a single thread.
-      type Run = { f: NonNullable<LoadResult['fanout']>; cpu: number; falseDrops: number; dropSamples: string[] };
-      // One load run against the server process `pid`, with that process's CPU over it.
+      type Run = { f: NonNullable<LoadResult['fanout']>; falseDrops: number; dropSamples: string[] };
+      // One load run against the server process `pid`; the generator measures that process's CPU while the senders send.
       const measure = async (pid: number, port: number, proto: 'chat' | 'irc', prefix: string): Promise<Run> => {
-        const cpu0 = procStat(pid).cpuSec;
-        const r = await load(port, proto, ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', prefix]);
-        return { f: r.fanout!, cpu: procStat(pid).cpuSec - cpu0, falseDrops: r.falseDrops, dropSamples: r.dropSamples };
+        const r = await load(port, proto, ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', prefix, '--server-pid', String(pid)]);
+        return { f: r.fanout!, falseDrops: r.falseDrops, dropSamples: r.dropSamples };
       };
       const ours = new Map<number, Run[]>(FANOUT_WORKERS.map((w) => [w, []]));
       const theirs: Run[] = [];
@@ -495,7 +486,7 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         record('fanout', `${name}, ${tag}: latency max`, 'ms', runs.map((o) => o.f.max));
         record('fanout', `${name}, ${tag}: lost + duplicated + out of order`, 'msgs', runs.map((o) => bad(o.f)), runs.map((o) => counts(o.f, o.falseDrops, o.dropSamples)).join(' | '));
         record('fanout', `${name}, ${tag}: false drops`, 'clients', runs.map((o) => o.falseDrops));
-        record('fanout', `${name}, ${tag}: server CPU per 100k deliveries`, 's', runs.map((o) => (o.cpu / Math.max(1, o.f.delivered)) * 100_000));
+        record('fanout', `${name}, ${tag}: server CPU per 100k deliveries`, 's', runs.map((o) => cpuPer100k(o.f)), runs.map((o) => cpuSplit(o.f)).join(' | '));
       };
       for (const w of FANOUT_WORKERS) figures(serverName(w), ours.get(w)!);
       if (theirs.length) figures('ngircd', theirs);
@@ -597,13 +588,11 @@ async function workersSuite(): Promise<void> {
   for (const w of [1, 2]) {
     const srv = await chatServer(w);
     try {
-      const cpu0 = procStat(srv.d.proc.pid!).cpuSec;
-      const r = await load(srv.port, 'chat', ['--clients', String(room), '--hold', '1s', '--senders', '10', '--rate', String(rate), '--duration', quick ? '5s' : '10s', '--procs', String(LOAD_PROCS), '--prefix', `w${w}x`]);
-      const cpu = procStat(srv.d.proc.pid!).cpuSec - cpu0;
+      const r = await load(srv.port, 'chat', ['--clients', String(room), '--hold', '1s', '--senders', '10', '--rate', String(rate), '--duration', quick ? '5s' : '10s', '--procs', String(LOAD_PROCS), '--prefix', `w${w}x`, '--server-pid', String(srv.d.proc.pid!)]);
       const f = r.fanout!;
       record('workers', `${w} worker${w === 1 ? '' : 's'}: deliveries/s`, '/s', [f.deliveriesPerSec]);
       record('workers', `${w} worker${w === 1 ? '' : 's'}: latency p99`, 'ms', [f.p99]);
-      record('workers', `${w} worker${w === 1 ? '' : 's'}: server CPU per 100k deliveries`, 's', [(cpu / Math.max(1, f.delivered)) * 100_000], `lost ${f.lost}, dup ${f.duplicates}, ooo ${f.outOfOrder}, false drops ${r.falseDrops}`);
+      record('workers', `${w} worker${w === 1 ? '' : 's'}: server CPU per 100k deliveries`, 's', [cpuPer100k(f)], `${cpuSplit(f)}; lost ${f.lost}, dup ${f.duplicates}, ooo ${f.outOfOrder}, false drops ${r.falseDrops}`);
     } finally {
       await srv.d.stop();
     }
