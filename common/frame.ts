@@ -30,15 +30,12 @@ export interface FrameDecoderOptions {
   isKnownType: (type: number) => boolean;
 }
 
-/** Reads and checks a frame header: the length limit and the type, before any body byte is kept. */
-function checkHeader(header: Buffer, options: FrameDecoderOptions): { length: number; type: number } {
-  const length = header.readUInt32BE(0);
-  const type = header.readUInt8(4);
+/** Checks a frame header's fields: the length limit and the type, before any body byte is kept. */
+function checkHeader(length: number, type: number, options: FrameDecoderOptions): void {
   if (length > options.maxFrame) {
     throw new ProtocolError('FRAME_TOO_LARGE', `frame body of ${length} bytes exceeds the limit of ${options.maxFrame}`);
   }
   if (!options.isKnownType(type)) throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
-  return { length, type };
 }
 
 /**
@@ -47,7 +44,9 @@ function checkHeader(header: Buffer, options: FrameDecoderOptions): { length: nu
  */
 export function decodeSingleFrame(message: Buffer, options: FrameDecoderOptions): RawFrame {
   if (message.length < HEADER_SIZE) throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes is shorter than a frame header`);
-  const { length, type } = checkHeader(message, options);
+  const length = message.readUInt32BE(0);
+  const type = message[4]!;
+  checkHeader(length, type, options);
   if (message.length !== HEADER_SIZE + length) {
     throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes does not hold exactly one frame (header says ${HEADER_SIZE + length})`);
   }
@@ -65,9 +64,16 @@ const enum State {
  * frames come out in order. The body length is checked against the limit as
  * soon as the header is complete, before a single body byte is kept.
  * After an error the decoder stays failed: the stream has lost its framing.
+ *
+ * The unread bytes are the first chunk from `offset` on, then the later
+ * chunks whole. A header inside one chunk is read in place and a body inside
+ * one chunk is a view of it, so a frame costs one allocation (its body view);
+ * only a header or body that spans chunks is copied. Chat clients read
+ * hundreds of thousands of small frames a second (BENCHMARKS.md, fan-out).
  */
 export class FrameDecoder {
   private readonly chunks: Buffer[] = [];
+  private offset = 0;
   private buffered = 0;
   private state = State.Header;
   private bodyLength = 0;
@@ -90,9 +96,18 @@ export class FrameDecoder {
     for (;;) {
       if (this.state === State.Header) {
         if (this.buffered < HEADER_SIZE) break;
-        const header = this.consume(HEADER_SIZE);
+        const first = this.chunks[0]!;
+        if (first.length - this.offset >= HEADER_SIZE) {
+          this.bodyLength = first.readUInt32BE(this.offset);
+          this.bodyType = first[this.offset + 4]!;
+          this.skip(HEADER_SIZE);
+        } else {
+          const header = this.consume(HEADER_SIZE);
+          this.bodyLength = header.readUInt32BE(0);
+          this.bodyType = header[4]!;
+        }
         try {
-          ({ length: this.bodyLength, type: this.bodyType } = checkHeader(header, this.options));
+          checkHeader(this.bodyLength, this.bodyType, this.options);
         } catch (err) {
           this.fail();
           throw err;
@@ -111,31 +126,36 @@ export class FrameDecoder {
   private fail(): void {
     this.state = State.Failed;
     this.chunks.length = 0;
+    this.offset = 0;
     this.buffered = 0;
   }
 
-  /** Takes n bytes off the front of the buffered chunks, copying only when a read spans chunks. */
-  private consume(n: number): Buffer {
+  /** Moves past n bytes of the first chunk (n no more than it has left). */
+  private skip(n: number): void {
     this.buffered -= n;
-    const first = this.chunks[0];
-    if (n === 0) return Buffer.alloc(0);
-    if (first !== undefined && n === first.length) {
+    this.offset += n;
+    if (this.offset === this.chunks[0]!.length) {
       this.chunks.shift();
-      return first;
+      this.offset = 0;
     }
-    if (first !== undefined && n < first.length) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+  }
+
+  /** Takes n buffered bytes off the front: a view when they lie in one chunk, a copy when they span chunks. */
+  private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.chunks[0]!;
+    const start = this.offset;
+    if (n <= first.length - start) {
+      this.skip(n);
+      return start === 0 && n === first.length ? first : first.subarray(start, start + n);
     }
     const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
+    for (let filled = 0; filled < n; ) {
       const head = this.chunks[0]!;
-      const take = Math.min(head.length, n - offset);
-      head.copy(out, offset, 0, take);
-      offset += take;
-      if (take === head.length) this.chunks.shift();
-      else this.chunks[0] = head.subarray(take);
+      const take = Math.min(head.length - this.offset, n - filled);
+      head.copy(out, filled, this.offset, this.offset + take);
+      filled += take;
+      this.skip(take);
     }
     return out;
   }
