@@ -1,4 +1,4 @@
-/** A process's resident memory and CPU time, from Linux's /proc (NaN once it is gone). */
+/** A process's and the machine's CPU figures from Linux's /proc. */
 import { readFileSync } from 'node:fs';
 
 export interface ProcStat {
@@ -12,6 +12,7 @@ export interface ProcStat {
 /** USER_HZ: /proc reports CPU time in these ticks; 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SEC = 100;
 
+/** A process's resident memory and CPU time (NaN once it is gone). */
 export function procStat(pid: number): ProcStat {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -24,4 +25,16 @@ export function procStat(pid: number): ProcStat {
   } catch {
     return { rssKb: NaN, userSec: NaN, sysSec: NaN, cpuSec: NaN };
   }
+}
+
+/** The machine's CPU time counters from /proc/stat (user … steal). */
+export function cpuCounters(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
+/** Steal time (CPU the hypervisor gave to someone else) since `before`, in % of all CPU time. */
+export function stealSince(before: number[]): number {
+  const now = cpuCounters();
+  const total = now.reduce((a, x, k) => a + x - before[k]!, 0);
+  return total > 0 ? (100 * (now[7]! - before[7]!)) / total : NaN;
 }

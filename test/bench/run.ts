@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { run, start, type Daemon } from './sh.js';
 import { fmt, jain, median } from './stats.js';
-import { procStat } from './proc.js';
+import { cpuCounters, procStat, stealSince } from './proc.js';
 import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 
@@ -408,12 +408,22 @@ async function load(port: number, proto: 'chat' | 'irc', args: string[]): Promis
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as LoadResult;
 }
 
-/** The server's CPU while the senders sent (connecting and joining left out), in ms per 100,000 deliveries (seconds at one decimal hid the differences). */
-const cpuPer100k = (f: NonNullable<LoadResult['fanout']>) => ((f.serverUserSec + f.serverSysSec) / Math.max(1, f.delivered)) * 100_000 * 1000;
-const cpuSplit = (f: NonNullable<LoadResult['fanout']>) => `server CPU while sending: user ${fmt(f.serverUserSec, 2)} s, system ${fmt(f.serverSysSec, 2)} s`;
+type Fanout = NonNullable<LoadResult['fanout']>;
+
+/** CPU seconds spent while the senders sent (connecting and joining left out), in ms per 100,000 deliveries (seconds at one decimal hid the differences). */
+const per100kMs = (cpuSec: number, f: Fanout) => (cpuSec / Math.max(1, f.delivered)) * 100_000 * 1000;
+const cpuPer100k = (f: Fanout) => per100kMs(f.serverUserSec + f.serverSysSec, f);
+const cpuSplit = (f: Fanout) => `server CPU while sending: user ${fmt(f.serverUserSec, 2)} s, system ${fmt(f.serverSysSec, 2)} s`;
 
 /** Generator processes for fan-out: one Node thread cannot read more than about 450,000 deliveries/s. */
 const LOAD_PROCS = 2;
+
+const FANOUT_SENDERS = 10;
+
+/** One fan-out load run: `room` clients, 10 senders at `rate` msg/s each; the generator measures the server process `serverPid`'s CPU while they send. */
+function fanoutLoad(port: number, proto: 'chat' | 'irc', serverPid: number, o: { room: number; rate: number; duration: string; prefix: string }): Promise<LoadResult> {
+  return load(port, proto, ['--clients', String(o.room), '--hold', '1s', '--senders', String(FANOUT_SENDERS), '--rate', String(o.rate), '--duration', o.duration, '--procs', String(LOAD_PROCS), '--prefix', o.prefix, '--server-pid', String(serverPid)]);
+}
 
 /** Worker counts chat-server runs the fan-out with; 2 is its default on this machine. */
 const FANOUT_WORKERS = [2, 1];
@@ -442,7 +452,7 @@ async function chatSuite(): Promise<void> {
 
 async function fanoutSuite(peers: Peers): Promise<void> {
   const room = quick ? 200 : 1000;
-  const senders = 10;
+  const senders = FANOUT_SENDERS;
   const rates = quick ? [5, 20] : [5, 10, 20, 50, 100];
   const duration = quick ? '5s' : '10s';
   log(`chat: fan-out, room of ${room}, ${senders} senders, rates ${rates.join(', ')} msg/s each`);
@@ -455,10 +465,9 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       // Every figure over REPEAT runs (a fresh server each time); the notes keep each run's counts.
       // chat-server runs with its default 2 workers and with 1: on these 2 cores the generator
       // needs one, and ngircd is a single thread.
-      type Run = { f: NonNullable<LoadResult['fanout']>; falseDrops: number; dropSamples: string[] };
-      // One load run against the server process `pid`; the generator measures that process's CPU while the senders send.
+      type Run = { f: Fanout; falseDrops: number; dropSamples: string[] };
       const measure = async (pid: number, port: number, proto: 'chat' | 'irc', prefix: string): Promise<Run> => {
-        const r = await load(port, proto, ['--clients', String(room), '--hold', '1s', '--senders', String(senders), '--rate', String(rate), '--duration', duration, '--procs', String(LOAD_PROCS), '--prefix', prefix, '--server-pid', String(pid)]);
+        const r = await fanoutLoad(port, proto, pid, { room, rate, duration, prefix });
         return { f: r.fanout!, falseDrops: r.falseDrops, dropSamples: r.dropSamples };
       };
       const ours = new Map<number, Run[]>(FANOUT_WORKERS.map((w) => [w, []]));
@@ -475,9 +484,9 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         if (ircd) theirs.push(await measure(ircd.d.proc.pid!, ircd.port, 'irc', `i${rate}x${i}x`));
       }
       const tag = `${senders}×${rate} msg/s`;
-      const bad = (f: NonNullable<LoadResult['fanout']>) => f.lost + f.duplicates + f.outOfOrder + f.unexpected;
+      const bad = (f: Fanout) => f.lost + f.duplicates + f.outOfOrder + f.unexpected;
       // Why clients were dropped (the first few, as the generator saw it), so that a drop can be explained from the report.
-      const counts = (f: NonNullable<LoadResult['fanout']>, drops: number, why: string[]) =>
+      const counts = (f: Fanout, drops: number, why: string[]) =>
         `lost ${f.lost}, dup ${f.duplicates}, ooo ${f.outOfOrder}, foreign ${f.unexpected}; dropped clients ${drops}${why.length ? ` (${why.slice(0, 2).join('; ')})` : ''}`;
       const figures = (name: string, runs: Run[]) => {
         record('fanout', `${name}, ${tag} into ${room}: deliveries/s`, '/s', runs.map((o) => o.f.deliveriesPerSec));
@@ -488,7 +497,7 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         record('fanout', `${name}, ${tag}: false drops`, 'clients', runs.map((o) => o.falseDrops));
         record('fanout', `${name}, ${tag}: server CPU per 100k deliveries`, 'ms', runs.map((o) => cpuPer100k(o.f)), runs.map((o) => cpuSplit(o.f)).join(' | '));
         // Past about 400,000 deliveries/s the generator uses most of the machine: what it spends on each protocol is part of the comparison.
-        record('fanout', `${name}, ${tag}: load generator CPU per 100k deliveries`, 'ms', runs.map((o) => (o.f.loadCpuSec / Math.max(1, o.f.delivered)) * 100_000 * 1000));
+        record('fanout', `${name}, ${tag}: load generator CPU per 100k deliveries`, 'ms', runs.map((o) => per100kMs(o.f.loadCpuSec, o.f)));
       };
       for (const w of FANOUT_WORKERS) figures(serverName(w), ours.get(w)!);
       if (theirs.length) figures('ngircd', theirs);
@@ -515,19 +524,6 @@ async function machineNoise(): Promise<void> {
   record('fanout', 'machine: lateness of a 1 ms timer in an idle process, p99', 'ms', runs.map((r) => r.p99));
   record('fanout', 'machine: lateness of a 1 ms timer in an idle process, max', 'ms', runs.map((r) => r.max));
 }
-
-/** The machine's CPU time counters from /proc/stat (user … steal). */
-function cpuCounters(): number[] {
-  return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-}
-
-/** Steal time (CPU the hypervisor gave to someone else) since `before`, in % of all CPU time. */
-function stealSince(before: number[]): number {
-  const now = cpuCounters();
-  const total = now.reduce((a, x, k) => a + x - before[k]!, 0);
-  return total > 0 ? (100 * (now[7]! - before[7]!)) / total : NaN;
-}
-
 
 /** The protocol's own CPU per packet, each side, without sockets or files (test/bench/engine.ts). */
 async function engineSuite(): Promise<void> {
@@ -590,7 +586,7 @@ async function workersSuite(): Promise<void> {
   for (const w of [1, 2]) {
     const srv = await chatServer(w);
     try {
-      const r = await load(srv.port, 'chat', ['--clients', String(room), '--hold', '1s', '--senders', '10', '--rate', String(rate), '--duration', quick ? '5s' : '10s', '--procs', String(LOAD_PROCS), '--prefix', `w${w}x`, '--server-pid', String(srv.d.proc.pid!)]);
+      const r = await fanoutLoad(srv.port, 'chat', srv.d.proc.pid!, { room, rate, duration: quick ? '5s' : '10s', prefix: `w${w}x` });
       const f = r.fanout!;
       record('workers', `${w} worker${w === 1 ? '' : 's'}: deliveries/s`, '/s', [f.deliveriesPerSec]);
       record('workers', `${w} worker${w === 1 ? '' : 's'}: latency p99`, 'ms', [f.p99]);
