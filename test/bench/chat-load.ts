@@ -13,7 +13,9 @@
  * --server-pid: the server's CPU time (user and system) from the senders'
  * start until the last process has its deliveries, so that CPU per delivery
  * leaves out connecting and joining (for ngircd, a minute of JOIN storms).
- * The generator's own CPU over the same span is always reported (loadCpuSec).
+ * The generator's own CPU over the same span is always reported (loadCpuSec),
+ * and so is the machine's steal (stealPct: CPU time the hypervisor gave to
+ * other guests, in % of all CPU time).
  *
  * --procs 2 for fan-out: one Node thread reading every delivery was the
  * bottleneck past 400,000 deliveries/s, and the figures then measured how fast
@@ -27,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { SliceConfig, SliceReady, SliceResult } from './chat-load-clients.js';
 import { LatencyHistogram, monotonicMs } from './stats.js';
-import { procStat } from './proc.js';
+import { cpuCounters, procStat, stealSince } from './proc.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -114,11 +116,13 @@ try {
   const start = monotonicMs() + Math.max(HOLD, 50);
   for (const s of slices) s.proc.stdin!.write(`go ${start.toFixed(3)}\n`);
   // CPU while sending, of the server and of the generator's own processes (is the generator the bottleneck?).
-  const cpuNow = () => ({ server: SERVER_PID === null ? null : procStat(SERVER_PID), load: slices.map((s) => procStat(s.proc.pid!)) });
+  const cpuNow = () => ({ server: SERVER_PID === null ? null : procStat(SERVER_PID), load: slices.map((s) => procStat(s.proc.pid!)), machine: cpuCounters() });
   const cpuAtStart = new Promise<ReturnType<typeof cpuNow>>((r) => setTimeout(() => r(cpuNow()), Math.max(0, start - monotonicMs())));
   const results = await Promise.all(slices.map((s) => nextLine<SliceResult>(s)));
   const cpu1 = cpuNow();
   const cpu0 = await cpuAtStart;
+  // The hypervisor's share over the same span: a run's latency is read against it.
+  const stealPct = stealSince(cpu0.machine);
   const loadCpuSec = cpu1.load.reduce((a, p, k) => a + p.cpuSec - cpu0.load[k]!.cpuSec, 0);
   for (const s of slices) s.proc.stdin!.end('exit\n');
 
@@ -146,6 +150,7 @@ try {
       p99: latencies.percentile(99),
       max: latencies.max,
       loadCpuSec,
+      stealPct,
       ...(cpu0.server && cpu1.server ? { serverUserSec: cpu1.server.userSec - cpu0.server.userSec, serverSysSec: cpu1.server.sysSec - cpu0.server.sysSec } : {}),
     };
   }
