@@ -42,6 +42,9 @@ export interface Daemon {
   peakRssKb(): number;
 }
 
+/** Characters of a daemon's output kept in memory. */
+const OUTPUT_KEEP = 1 << 20;
+
 /** Starts a long-running process; resolves once `ready` matches its output (or at once without). */
 export function start(cmd: string, args: string[], ready?: RegExp, timeoutMs = 15_000): Promise<Daemon> {
   return new Promise((resolve, reject) => {
@@ -69,6 +72,10 @@ export function start(cmd: string, args: string[], ready?: RegExp, timeoutMs = 1
     const timer = setTimeout(() => reject(new Error(`${cmd} did not get ready: ${out}`)), timeoutMs);
     const onData = (b: Buffer) => {
       out += b.toString();
+      // A daemon that runs through a whole suite can log hundreds of MB (ngircd logs every failed write
+      // to a client the generator has closed: about 27 MB per fan-out run); only the tail is kept,
+      // which is what error messages and the ready pattern need.
+      if (out.length > OUTPUT_KEEP) out = out.slice(-OUTPUT_KEEP / 2);
       if (ready && ready.test(out)) {
         clearTimeout(timer);
         resolve(d);
