@@ -15,10 +15,10 @@ export function parseDuration(value: string, option: string): number {
   return Math.round(ms);
 }
 
-const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib)?$/i;
-const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20 };
+const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30 };
 
-/** "65536", "64k", "64KiB", "1m" (binary units). */
+/** "65536", "64k", "64KiB", "1m", "4GiB" (binary units). */
 export function parseSize(value: string, option: string): number {
   const m = SIZE.exec(value.trim());
   if (!m) throw new UsageError(`${option}: ${JSON.stringify(value)} is not a size (examples: 65536, 64KiB, 1MiB)`);

@@ -36,6 +36,7 @@ describe('option values', () => {
   it('parses sizes', () => {
     expect(parseSize('64KiB', 'x')).toBe(65536);
     expect(parseSize('1m', 'x')).toBe(1 << 20);
+    expect(parseSize('4GiB', 'x')).toBe(4 * 2 ** 30);
     expect(() => parseSize('lots', '--max-frame')).toThrowError(/--max-frame/);
   });
 });

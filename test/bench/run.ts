@@ -13,7 +13,9 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { exitUsage, parseOptions } from '../../common/cli.js';
+import { UsageError } from '../../common/errors.js';
+import { parseInteger, parseSize } from '../../common/units.js';
 import { run, start, type Daemon } from './sh.js';
 import { fmt, jain, median } from './stats.js';
 import { cpuCounters, procStat, stealSince } from './proc.js';
@@ -39,39 +41,67 @@ interface Result {
   note?: string;
 }
 
-const { values: opt } = parseArgs({
-  options: {
-    suite: { type: 'string', default: 'engine,transfer,relay,fairness,rss,chat,fanout,heartbeat,workers' },
-    quick: { type: 'boolean', default: false },
-    repeat: { type: 'string' },
-    size: { type: 'string' },
-    'relay-size': { type: 'string' },
-    'rss-size': { type: 'string' },
-    'write-md': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (opt.help) {
-  process.stdout.write(`Usage: npm run bench -- [--suite engine,transfer,relay,fairness,rss,chat,fanout,heartbeat,workers] [--quick] [--repeat N]
+const SUITES = ['engine', 'transfer', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers'];
+const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
---quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).\n`);
+--quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).
+--repeat N: runs per figure (default 3, and 5 for fan-out; 1 with --quick).
+Sizes are a whole number of bytes, or with KiB, MiB or GiB.\n`;
+
+const PROGRAM = 'npm run bench --';
+
+/** Option errors end the run before anything starts, printed like the programs' own (exit 2). */
+function options() {
+  try {
+    const { values: v } = parseOptions(process.argv.slice(2), {
+      suite: { type: 'string', default: SUITES.join(',') },
+      quick: { type: 'boolean', default: false },
+      repeat: { type: 'string' },
+      size: { type: 'string' },
+      'relay-size': { type: 'string' },
+      'rss-size': { type: 'string' },
+      'write-md': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    });
+    const suites = new Set(v.suite.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+    const unknown = [...suites].filter((x) => !SUITES.includes(x));
+    if (unknown.length) throw new UsageError(`--suite: unknown suite ${unknown.join(', ')} (suites: ${SUITES.join(', ')})`);
+    if (suites.size === 0) throw new UsageError('--suite names no suite');
+    const size = (name: 'size' | 'relay-size' | 'rss-size') => {
+      const value = v[name];
+      if (value === undefined) return undefined;
+      const bytes = parseSize(value, `--${name}`);
+      if (bytes < 1) throw new UsageError(`--${name} must be at least 1 byte`);
+      return bytes;
+    };
+    return {
+      help: v.help === true,
+      quick: v.quick,
+      writeMd: v['write-md'],
+      suites,
+      repeat: v.repeat === undefined ? undefined : parseInteger(v.repeat, '--repeat', 1, 100),
+      size: size('size'),
+      relaySize: size('relay-size'),
+      rssSize: size('rss-size'),
+    };
+  } catch (err) {
+    if (err instanceof UsageError) exitUsage(PROGRAM, err);
+    throw err;
+  }
+}
+
+const opt = options();
+if (opt.help) {
+  process.stdout.write(USAGE);
   process.exit(0);
 }
 
-function size(v: string | undefined, dflt: number): number {
-  if (!v) return dflt;
-  const m = /^(\d+)(KiB|MiB|GiB)?$/i.exec(v);
-  if (!m) throw new Error(`bad size ${v}`);
-  const unit = (m[2] ?? '').toLowerCase();
-  return Number(m[1]) * (unit === 'gib' ? 1 << 30 : unit === 'mib' ? MiB : unit === 'kib' ? 1024 : 1);
-}
-
-const quick = opt.quick!;
-const REPEAT = opt.repeat ? Number(opt.repeat) : quick ? 1 : 3;
-const SIZE = size(opt.size, quick ? 16 * MiB : 256 * MiB);
-const RELAY_SIZE = size(opt['relay-size'], quick ? 4 * MiB : 32 * MiB);
-const RSS_SIZE = size(opt['rss-size'], quick ? 64 * MiB : 1 << 30);
-const suites = new Set(opt.suite!.split(','));
+const quick = opt.quick;
+const REPEAT = opt.repeat ?? (quick ? 1 : 3);
+const SIZE = opt.size ?? (quick ? 16 * MiB : 256 * MiB);
+const RELAY_SIZE = opt.relaySize ?? (quick ? 4 * MiB : 32 * MiB);
+const RSS_SIZE = opt.rssSize ?? (quick ? 64 * MiB : 1 << 30);
+const suites = opt.suites;
 const results: Result[] = [];
 const skipped: string[] = [];
 const work = mkdtempSync(join(tmpdir(), 'bench-'));
@@ -425,7 +455,7 @@ const FANOUT_SENDERS = 10;
  * times their median). With one run in five slow, a median of 3 is a slow
  * run for about 10 % of figures, a median of 5 for about 6 %.
  */
-const FANOUT_REPEAT = opt.repeat ? REPEAT : quick ? 1 : 5;
+const FANOUT_REPEAT = opt.repeat ?? (quick ? 1 : 5);
 
 /** One fan-out load run: `room` clients, 10 senders at `rate` msg/s each; the generator measures the server process `serverPid`'s CPU while they send. */
 function fanoutLoad(port: number, proto: 'chat' | 'irc', serverPid: number, o: { room: number; rate: number; duration: string; prefix: string }): Promise<LoadResult> {
@@ -726,7 +756,7 @@ mkdirSync(join(ROOT, 'test/artifacts'), { recursive: true });
 const jsonPath = join(ROOT, 'test/artifacts', `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(jsonPath, JSON.stringify({ started: started.toISOString(), ms, machine: machine(), options: opt, results, skipped }, null, 2));
 log(`results: ${jsonPath}`);
-if (opt['write-md']) {
+if (opt.writeMd) {
   const path = join(ROOT, 'BENCHMARKS.md');
   const prev = existsSync(path) ? readFileSync(path, 'utf8') : '';
   // One block per set of suites, so that a chat-only run does not erase the transfer figures; a run
