@@ -7,12 +7,12 @@
  * deliveries/s, latency percentiles, lost / duplicated / out-of-order counts.
  *
  *   node chat-load.js --proto chat|irc --port P --clients N --hold 60s
- *                     [--senders S --rate R --duration 10s] [--ramp 200] [--procs 1]
+ *                     [--senders S --rate R --duration 10s] [--connecting 8] [--procs 1]
  *                     [--server-pid PID]
  *
  * --server-pid: the server's CPU time (user and system) from the senders'
  * start until the last process has its deliveries, so that CPU per delivery
- * leaves out connecting and joining (for ngircd, a minute of JOIN storms).
+ * leaves out connecting and joining.
  * The generator's own CPU over the same span is always reported (loadCpuSec),
  * and so is the machine's steal (stealPct: CPU time the hypervisor gave to
  * other guests, in % of all CPU time).
@@ -41,7 +41,7 @@ const { values: v } = parseArgs({
     senders: { type: 'string', default: '0' },
     rate: { type: 'string', default: '10' },
     duration: { type: 'string', default: '10s' },
-    ramp: { type: 'string', default: '200' },
+    connecting: { type: 'string', default: '8' },
     prefix: { type: 'string', default: 'u' },
     procs: { type: 'string', default: '1' },
     'server-pid': { type: 'string' },
@@ -81,7 +81,7 @@ function startSlice(index: number): Slice {
     senders: S,
     rate: Number(v.rate),
     durationMs: ms(v.duration!),
-    ramp: Math.max(1, Math.ceil(Number(v.ramp) / PROCS)),
+    connecting: Math.max(1, Math.ceil(Number(v.connecting) / PROCS)),
     prefix: v.prefix!,
   };
   const proc = spawn(process.execPath, [SLICE, JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
