@@ -1,0 +1,91 @@
+/**
+ * The benchmarks' chat load generator (test/bench/chat-load.ts) against real
+ * servers: its counts are what the fan-out figures rest on, and its connect
+ * window is what keeps a small listen backlog out of the connection figures.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { join } from 'node:path';
+import { LineProcess, ROOT, startServer, stopAll, type ServerHandle } from './helpers/processes.js';
+
+const LOAD_JS = join(ROOT, 'dist/test/bench/chat-load.js');
+
+let procs: LineProcess[] = [];
+const servers: net.Server[] = [];
+afterEach(async () => {
+  await stopAll(...procs);
+  procs = [];
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+interface LoadReport {
+  connected: number;
+  failedToConnect: number;
+  falseDrops: number;
+  fanout: null | { sent: number; expected: number; delivered: number; lost: number; duplicates: number; outOfOrder: number; unexpected: number; p99: number };
+}
+
+async function runLoad(args: string[]): Promise<LoadReport> {
+  const p = new LineProcess('chat-load', [LOAD_JS, ...args]);
+  procs.push(p);
+  p.endInput();
+  const { code } = await p.exited;
+  expect(p.errLines).toEqual([]);
+  expect(code).toBe(0);
+  return JSON.parse(p.lines.at(-1)!) as LoadReport;
+}
+
+describe('chat load generator', () => {
+  it('against chat-server: every client in, every message delivered once and in order to every other client', async () => {
+    const srv: ServerHandle = await startServer(['--workers', '2', '--log-level', 'warn']);
+    procs.push(srv);
+    const r = await runLoad(['--proto', 'chat', '--port', String(srv.port), '--clients', '60', '--hold', '200ms', '--senders', '3', '--rate', '20', '--duration', '1s', '--procs', '2', '--connecting', '4', '--server-pid', String(srv.proc.pid)]);
+    expect(r.connected).toBe(60);
+    expect(r.failedToConnect).toBe(0);
+    expect(r.falseDrops).toBe(0);
+    const f = r.fanout!;
+    expect(f.sent).toBe(60); // 3 senders × 20 msg/s × 1 s
+    expect(f.expected).toBe(60 * 59);
+    expect(f.delivered).toBe(f.expected);
+    expect([f.lost, f.duplicates, f.outOfOrder, f.unexpected]).toEqual([0, 0, 0, 0]);
+    expect(f.p99).toBeGreaterThan(0);
+  });
+
+  it('keeps at most --connecting clients between connect and joined', async () => {
+    // A minimal IRC server that answers JOIN 30 ms late and records how many clients were waiting at once.
+    let waiting = 0;
+    let most = 0;
+    let joined = 0;
+    const server = net.createServer((sock) => {
+      waiting++;
+      most = Math.max(most, waiting);
+      let nick = '';
+      let rest = '';
+      sock.on('error', () => undefined);
+      sock.on('data', (chunk) => {
+        const lines = (rest + chunk.toString('latin1')).split('\r\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          if (line.startsWith('NICK ')) nick = line.slice(5);
+          else if (line.startsWith('USER ')) sock.write(`:fake 001 ${nick} :welcome\r\n`);
+          else if (line.startsWith('JOIN ')) {
+            setTimeout(() => {
+              waiting--;
+              joined++;
+              sock.write(`:${nick}!u@h JOIN #bench\r\n:fake 366 ${nick} #bench :End of NAMES list\r\n`);
+            }, 30);
+          }
+        }
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const r = await runLoad(['--proto', 'irc', '--port', String(port), '--clients', '24', '--hold', '100ms', '--connecting', '3']);
+    expect(r.connected).toBe(24);
+    expect(r.failedToConnect).toBe(0);
+    expect(joined).toBe(24);
+    // Never more than 3 in flight, and all 3 were used.
+    expect(most).toBe(3);
+  });
+});
