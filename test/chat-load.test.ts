@@ -21,6 +21,7 @@ afterEach(async () => {
 interface LoadReport {
   connected: number;
   failedToConnect: number;
+  notAttempted: number;
   falseDrops: number;
   fanout: null | { sent: number; expected: number; delivered: number; lost: number; duplicates: number; outOfOrder: number; unexpected: number; p99: number };
 }
@@ -52,40 +53,59 @@ describe('chat load generator', () => {
   });
 
   it('keeps at most --connecting clients between connect and joined', async () => {
-    // A minimal IRC server that answers JOIN 30 ms late and records how many clients were waiting at once.
-    let waiting = 0;
-    let most = 0;
-    let joined = 0;
-    const server = net.createServer((sock) => {
-      waiting++;
-      most = Math.max(most, waiting);
-      let nick = '';
-      let rest = '';
-      sock.on('error', () => undefined);
-      sock.on('data', (chunk) => {
-        const lines = (rest + chunk.toString('latin1')).split('\r\n');
-        rest = lines.pop()!;
-        for (const line of lines) {
-          if (line.startsWith('NICK ')) nick = line.slice(5);
-          else if (line.startsWith('USER ')) sock.write(`:fake 001 ${nick} :welcome\r\n`);
-          else if (line.startsWith('JOIN ')) {
-            setTimeout(() => {
-              waiting--;
-              joined++;
-              sock.write(`:${nick}!u@h JOIN #bench\r\n:fake 366 ${nick} #bench :End of NAMES list\r\n`);
-            }, 30);
-          }
-        }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
-    const r = await runLoad(['--proto', 'irc', '--port', String(port), '--clients', '24', '--hold', '100ms', '--connecting', '3']);
+    const irc = await slowJoinIrc(30);
+    const r = await runLoad(['--proto', 'irc', '--port', String(irc.port), '--clients', '24', '--hold', '100ms', '--connecting', '3']);
     expect(r.connected).toBe(24);
     expect(r.failedToConnect).toBe(0);
-    expect(joined).toBe(24);
+    expect(irc.joined()).toBe(24);
     // Never more than 3 in flight, and all 3 were used.
-    expect(most).toBe(3);
+    expect(irc.most()).toBe(3);
+  });
+
+  it('starts no client after --connect-max and reports the rest as not attempted, not as failures', async () => {
+    const irc = await slowJoinIrc(30);
+    // 2 at a time and 30 ms per join: about 20 of 200 fit in 300 ms.
+    const r = await runLoad(['--proto', 'irc', '--port', String(irc.port), '--clients', '200', '--hold', '100ms', '--connecting', '2', '--connect-max', '300ms']);
+    expect(r.notAttempted).toBeGreaterThan(0);
+    expect(r.connected).toBeGreaterThan(0);
+    expect(r.connected + r.notAttempted).toBe(200);
+    expect([r.failedToConnect, r.falseDrops]).toEqual([0, 0]);
+    // Those started before the limit were waited for, and no other client reached the server.
+    expect(irc.joined()).toBe(r.connected);
+    expect(irc.accepted()).toBe(r.connected);
   });
 });
+
+/** A minimal IRC server that answers JOIN `delayMs` late and records how many clients were waiting at once. */
+async function slowJoinIrc(delayMs: number) {
+  let waiting = 0;
+  let most = 0;
+  let joined = 0;
+  let accepted = 0;
+  const server = net.createServer((sock) => {
+    accepted++;
+    waiting++;
+    most = Math.max(most, waiting);
+    let nick = '';
+    let rest = '';
+    sock.on('error', () => undefined);
+    sock.on('data', (chunk) => {
+      const lines = (rest + chunk.toString('latin1')).split('\r\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith('NICK ')) nick = line.slice(5);
+        else if (line.startsWith('USER ')) sock.write(`:fake 001 ${nick} :welcome\r\n`);
+        else if (line.startsWith('JOIN ')) {
+          setTimeout(() => {
+            waiting--;
+            joined++;
+            sock.write(`:${nick}!u@h JOIN #bench\r\n:fake 366 ${nick} #bench :End of NAMES list\r\n`);
+          }, delayMs);
+        }
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, most: () => most, joined: () => joined, accepted: () => accepted };
+}

@@ -40,13 +40,18 @@ export interface SliceConfig {
   durationMs: number;
   /** Clients this process has between connect() and joined at most. */
   connecting: number;
+  /** No client is started after this long connecting (the rest are reported as not attempted); null: no limit. */
+  connectMaxMs: number | null;
   prefix: string;
 }
 
 export interface SliceReady {
   ready: true;
   connected: number;
+  /** Started but never ready (refused, closed, or stalled). */
   failedToConnect: number;
+  /** Never started: connectMaxMs ran out first. */
+  notAttempted: number;
   connectMs: number;
 }
 
@@ -334,9 +339,10 @@ const STALL_MS = 30_000;
 const t0 = monotonicMs();
 const inFlight = () => clients.length - readyCount - failedEarly;
 let stalled = false;
-for (let k = 0; k < mine.length && !stalled; k++) {
+const outOfTime = () => cfg.connectMaxMs !== null && monotonicMs() - t0 >= cfg.connectMaxMs;
+for (let k = 0; k < mine.length && !stalled && !outOfTime(); k++) {
   while (inFlight() >= cfg.connecting && !stalled) stalled = !(await settled(STALL_MS));
-  if (!stalled) clients.push(open(mine[k]!, k));
+  if (!stalled && !outOfTime()) clients.push(open(mine[k]!, k));
 }
 while (inFlight() > 0 && !stalled) stalled = !(await settled(STALL_MS));
 // Stragglers would join mid-run and skew the fan-out counts: they are counted as failed and closed.
@@ -345,7 +351,7 @@ for (const c of clients) if (!c.ready && !c.dropped) {
   c.sock.destroy();
 }
 const connectMs = monotonicMs() - t0;
-reply({ ready: true, connected: readyCount, failedToConnect: mine.length - readyCount, connectMs });
+reply({ ready: true, connected: readyCount, failedToConnect: clients.length - readyCount, notAttempted: mine.length - clients.length, connectMs });
 
 const go = /^go ([\d.]+)$/.exec(await nextCommand());
 if (!go) throw new Error('chat-load-clients: expected "go T"');

@@ -8,7 +8,12 @@
  *
  *   node chat-load.js --proto chat|irc --port P --clients N --hold 60s
  *                     [--senders S --rate R --duration 10s] [--connecting 8] [--procs 1]
- *                     [--server-pid PID]
+ *                     [--connect-max 600s] [--server-pid PID]
+ *
+ * --connect-max: no client is started after this long connecting; the rest
+ * are reported as notAttempted (not as failures). Joining a room of N is
+ * O(N) for the server (the join is announced to everyone), so the connect
+ * phase grows as N²; this bounds it for a server that slows down further.
  *
  * --server-pid: the server's CPU time (user and system) from the senders'
  * start until the last process has its deliveries, so that CPU per delivery
@@ -42,6 +47,7 @@ const { values: v } = parseArgs({
     rate: { type: 'string', default: '10' },
     duration: { type: 'string', default: '10s' },
     connecting: { type: 'string', default: '8' },
+    'connect-max': { type: 'string' },
     prefix: { type: 'string', default: 'u' },
     procs: { type: 'string', default: '1' },
     'server-pid': { type: 'string' },
@@ -55,7 +61,8 @@ const PROCS = Math.max(1, Math.min(Number(v.procs), N));
 const HOLD = ms(v.hold!);
 const proto = v.proto === 'irc' ? 'irc' : 'chat';
 const SERVER_PID = v['server-pid'] === undefined ? null : Number(v['server-pid']);
-for (const [name, x] of [['clients', N], ['procs', PROCS], ['rate', Number(v.rate)], ['port', Number(v.port)], ['server-pid', SERVER_PID ?? 1]] as const) {
+const CONNECT_MAX = v['connect-max'] === undefined ? null : ms(v['connect-max']);
+for (const [name, x] of [['clients', N], ['procs', PROCS], ['rate', Number(v.rate)], ['port', Number(v.port)], ['server-pid', SERVER_PID ?? 1], ['connecting', Number(v.connecting)], ['connect-max', CONNECT_MAX ?? 1]] as const) {
   if (!Number.isInteger(x) || x < 1) {
     process.stderr.write(`chat-load: --${name} must be a positive integer\n`);
     process.exit(2);
@@ -82,6 +89,7 @@ function startSlice(index: number): Slice {
     rate: Number(v.rate),
     durationMs: ms(v.duration!),
     connecting: Math.max(1, Math.ceil(Number(v.connecting) / PROCS)),
+    connectMaxMs: CONNECT_MAX,
     prefix: v.prefix!,
   };
   const proc = spawn(process.execPath, [SLICE, JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -161,6 +169,7 @@ try {
       procs: PROCS,
       connected,
       failedToConnect: ready.reduce((a, r) => a + r.failedToConnect, 0),
+      notAttempted: ready.reduce((a, r) => a + r.notAttempted, 0),
       connectMs,
       connectPerSec: connected / (connectMs / 1000),
       holdMs: HOLD,

@@ -7,6 +7,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   wallMs: number;
+  /** Killed at opts.timeoutMs. */
+  timedOut: boolean;
   /** Peak resident set of the process, from /usr/bin/time when used. */
   maxRssKb?: number;
 }
@@ -24,12 +26,16 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; cwd
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, opts.timeoutMs ?? 600_000);
     p.on('close', (code) => {
       clearTimeout(timer);
       const wallMs = performance.now() - t0;
       const m = /__RSS__(\d+)/.exec(stderr);
-      resolve({ code, stdout, stderr: stderr.replace(/__RSS__\d+\n?/, ''), wallMs, ...(m ? { maxRssKb: Number(m[1]) } : {}) });
+      resolve({ code, stdout, stderr: stderr.replace(/__RSS__\d+\n?/, ''), wallMs, timedOut, ...(m ? { maxRssKb: Number(m[1]) } : {}) });
     });
   });
 }
