@@ -62,6 +62,29 @@ describe('chat load generator', () => {
     expect(irc.most()).toBe(3);
   });
 
+  it('rejects bad options with one clear line and exit code 2, and prints its usage on --help', async () => {
+    for (const [args, message] of [
+      [['--clients', '100'], 'chat-load: --port is required'],
+      [['--port', '9000', '--proto', 'xmpp'], 'chat-load: --proto must be one of chat, irc'],
+      [['--port', '9000', '--hold', 'soon'], 'chat-load: --hold: "soon" is not a duration (examples: 500ms, 5s, 1m)'],
+      [['--port', '9000', '--clients', '2.5'], 'chat-load: --clients: "2.5" is not a whole number'],
+      [['--port', '9000', '--bogus'], "chat-load: Unknown option '--bogus'"],
+    ] as const) {
+      const p = new LineProcess('chat-load', [LOAD_JS, ...args]);
+      procs.push(p);
+      p.endInput();
+      const { code } = await p.exited;
+      expect(code, args.join(' ')).toBe(2);
+      expect(p.errLines[0]).toBe(message);
+      expect(p.lines).toEqual([]);
+    }
+    const help = new LineProcess('chat-load', [LOAD_JS, '--help']);
+    procs.push(help);
+    help.endInput();
+    expect((await help.exited).code).toBe(0);
+    expect(help.lines[0]).toBe('Usage: chat-load --port P [options]');
+  });
+
   it('starts no client after --connect-max and reports the rest as not attempted, not as failures', async () => {
     const irc = await slowJoinIrc(30);
     // 2 at a time and 30 ms per join: about 20 of 200 fit in 300 ms.

@@ -31,14 +31,53 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { exitUsage, parseOptions } from '../../common/cli.js';
+import { UsageError } from '../../common/errors.js';
+import { parseChoice, parseDuration, parseInteger } from '../../common/units.js';
 import type { SliceConfig, SliceReady, SliceResult } from './chat-load-clients.js';
 import { LatencyHistogram, monotonicMs } from './stats.js';
 import { cpuCounters, procStat, stealSince } from './proc.js';
 
-const { values: v } = parseArgs({
-  options: {
-    proto: { type: 'string', default: 'chat' },
+const PROGRAM = 'chat-load';
+const USAGE = `Usage: chat-load --port P [options]
+
+  --proto chat|irc     protocol to speak (default chat; irc for ngircd)
+  --host H             server address (default 127.0.0.1)
+  --port P             server port (required)
+  --clients N          clients to connect (default 100)
+  --hold D             hold them this long once all are in (default 10s)
+  --senders S          clients that send, 0 for none (default 0)
+  --rate R             messages per second per sender (default 10)
+  --duration D         how long the senders send (default 10s)
+  --connecting K       clients between connect() and joined at most (default 8)
+  --connect-max D      start no client after this long connecting
+  --procs P            generator processes sharing the clients (default 1)
+  --server-pid PID     report that process's CPU while the senders send
+  --prefix X           nick prefix (default u)
+  -h, --help           this text
+
+Prints one JSON line with the results. Durations: 500ms, 10s, 2m.
+`;
+
+interface LoadOptions {
+  proto: 'chat' | 'irc';
+  host: string;
+  port: number;
+  clients: number;
+  holdMs: number;
+  senders: number;
+  rate: number;
+  durationMs: number;
+  connecting: number;
+  connectMaxMs: number | null;
+  procs: number;
+  serverPid: number | null;
+  prefix: string;
+}
+
+function parseLoadArgs(args: string[]): LoadOptions | null {
+  const { values: v } = parseOptions(args, {
+    proto: { type: 'string' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string' },
     clients: { type: 'string', default: '100' },
@@ -51,23 +90,45 @@ const { values: v } = parseArgs({
     prefix: { type: 'string', default: 'u' },
     procs: { type: 'string', default: '1' },
     'server-pid': { type: 'string' },
-  },
-});
-
-const ms = (s: string) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : s.endsWith('s') ? Number(s.slice(0, -1)) * 1000 : Number(s));
-const N = Number(v.clients);
-const S = Math.min(Number(v.senders), N);
-const PROCS = Math.max(1, Math.min(Number(v.procs), N));
-const HOLD = ms(v.hold!);
-const proto = v.proto === 'irc' ? 'irc' : 'chat';
-const SERVER_PID = v['server-pid'] === undefined ? null : Number(v['server-pid']);
-const CONNECT_MAX = v['connect-max'] === undefined ? null : ms(v['connect-max']);
-for (const [name, x] of [['clients', N], ['procs', PROCS], ['rate', Number(v.rate)], ['port', Number(v.port)], ['server-pid', SERVER_PID ?? 1], ['connecting', Number(v.connecting)], ['connect-max', CONNECT_MAX ?? 1]] as const) {
-  if (!Number.isInteger(x) || x < 1) {
-    process.stderr.write(`chat-load: --${name} must be a positive integer\n`);
-    process.exit(2);
-  }
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) return null;
+  if (v.port === undefined) throw new UsageError('--port is required');
+  const clients = parseInteger(v.clients, '--clients', 1, 1_000_000);
+  return {
+    proto: parseChoice(v.proto, '--proto', ['chat', 'irc'] as const, 'chat'),
+    host: v.host,
+    port: parseInteger(v.port, '--port', 1, 65_535),
+    clients,
+    holdMs: parseDuration(v.hold, '--hold'),
+    senders: Math.min(parseInteger(v.senders, '--senders', 0, 1_000_000), clients),
+    rate: parseInteger(v.rate, '--rate', 1, 100_000),
+    durationMs: parseDuration(v.duration, '--duration'),
+    connecting: parseInteger(v.connecting, '--connecting', 1, 10_000),
+    connectMaxMs: v['connect-max'] === undefined ? null : parseDuration(v['connect-max'], '--connect-max'),
+    procs: Math.min(parseInteger(v.procs, '--procs', 1, 64), clients),
+    serverPid: v['server-pid'] === undefined ? null : parseInteger(v['server-pid'], '--server-pid', 1, 2 ** 31 - 1),
+    prefix: v.prefix,
+  };
 }
+
+let opts: LoadOptions | null;
+try {
+  opts = parseLoadArgs(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError) exitUsage(PROGRAM, err);
+  throw err;
+}
+if (opts === null) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const o = opts;
+const N = o.clients;
+const S = o.senders;
+const PROCS = o.procs;
+const HOLD = o.holdMs;
+const SERVER_PID = o.serverPid;
 
 const SLICE = fileURLToPath(new URL('./chat-load-clients.js', import.meta.url));
 
@@ -81,16 +142,16 @@ function startSlice(index: number): Slice {
   const cfg: SliceConfig = {
     index,
     procs: PROCS,
-    proto,
-    host: v.host!,
-    port: Number(v.port),
+    proto: o.proto,
+    host: o.host,
+    port: o.port,
     clients: N,
     senders: S,
-    rate: Number(v.rate),
-    durationMs: ms(v.duration!),
-    connecting: Math.max(1, Math.ceil(Number(v.connecting) / PROCS)),
-    connectMaxMs: CONNECT_MAX,
-    prefix: v.prefix!,
+    rate: o.rate,
+    durationMs: o.durationMs,
+    connecting: Math.max(1, Math.ceil(o.connecting / PROCS)),
+    connectMaxMs: o.connectMaxMs,
+    prefix: o.prefix,
   };
   const proc = spawn(process.execPath, [SLICE, JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const s: Slice = { proc, lines: [], wake: null };
@@ -145,7 +206,7 @@ try {
     const secs = (Math.max(...results.map((r) => r.endAt)) - start) / 1000;
     fanout = {
       senders: S,
-      ratePerSender: Number(v.rate),
+      ratePerSender: o.rate,
       sent,
       expected,
       delivered,
@@ -164,7 +225,7 @@ try {
   }
   process.stdout.write(
     JSON.stringify({
-      proto,
+      proto: o.proto,
       clients: N,
       procs: PROCS,
       connected,
