@@ -4,7 +4,8 @@
  * Impairments apply to both directions; --up-X / --down-X set one direction
  * (up = client to server). Prints what it did every few seconds and on exit.
  */
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../../common/cli.js';
+import { parseDuration } from '../../common/units.js';
 import { NO_IMPAIRMENT, describeStats, startRelay, type Impairment } from './relay.js';
 
 const KNOBS = ['loss', 'dup', 'reorder', 'reorder-delay', 'corrupt', 'delay', 'jitter', 'rate', 'queue'] as const;
@@ -17,10 +18,10 @@ Impairments (both directions; prefix with up- or down- for one direction):
   --dup P            duplicate probability
   --reorder P        probability a datagram is held back by --reorder-delay (default 10ms)
   --corrupt P        probability one bit is flipped
-  --delay DUR        one-way delay (2ms)
+  --delay DUR        one-way delay (2ms; durations are whole ms, s, m)
   --jitter DUR       extra uniform random delay up to DUR
   --rate RATE        link rate: 100mbit, 10mbps, 5MB (bytes/s); 0 = unlimited
-  --queue N          datagrams that may wait for the link; more are dropped
+  --queue N          datagrams that may wait for the link; more are dropped (0 = no limit)
   --seed N           random seed (default 1)
   --report DUR       print counters this often (default 5s)`;
 
@@ -37,10 +38,19 @@ function prob(v: string, name: string): number {
   return p;
 }
 
+/** The project's durations (whole milliseconds: timers have no finer grain), and 0 for "none". */
 function ms(v: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v);
-  if (!m) fail(`--${name}: ${v} is not a duration`);
-  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+  if (/^0+(\.0+)?(ms|s|m|h)?$/.test(v)) return 0;
+  try {
+    return parseDuration(v, `--${name}`);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+function whole(v: string, name: string): number {
+  if (!/^\d+$/.test(v)) fail(`--${name}: ${v} is not a whole number`);
+  return Number(v);
 }
 
 function rate(v: string, name: string): number {
@@ -56,14 +66,16 @@ function rate(v: string, name: string): number {
 function hostPort(v: string | undefined, name: string): { host: string; port: number } {
   const m = v ? (/^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v)) : null;
   if (!m) fail(`--${name} must be HOST:PORT`);
-  return { host: m[1]!, port: Number(m[2]) };
+  const port = Number(m[2]);
+  if (port > 65535) fail(`--${name}: port ${port} is out of range (0-65535)`);
+  return { host: m[1]!, port };
 }
 
 const options: Record<string, { type: 'string' }> = { listen: { type: 'string' }, to: { type: 'string' }, seed: { type: 'string' }, report: { type: 'string' } };
 for (const k of KNOBS) for (const p of ['', 'up-', 'down-']) options[p + k] = { type: 'string' };
 let values: Record<string, string | boolean | undefined>;
 try {
-  ({ values } = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  ({ values } = parseOptions(process.argv.slice(2), { ...options, help: { type: 'boolean', short: 'h' } }));
 } catch (err) {
   fail((err as Error).message.split('\n')[0]!);
 }
@@ -84,7 +96,7 @@ function impairment(prefix: '' | 'up-' | 'down-'): Impairment {
       case 'delay': imp.delayMs = ms(v, k); break;
       case 'jitter': imp.jitterMs = ms(v, k); break;
       case 'rate': imp.rateBps = rate(v, k); break;
-      case 'queue': imp.queueLimit = Number.parseInt(v, 10); break;
+      case 'queue': imp.queueLimit = whole(v, k); break;
     }
   };
   for (const k of KNOBS) {
@@ -97,22 +109,26 @@ function impairment(prefix: '' | 'up-' | 'down-'): Impairment {
 }
 
 const listen = hostPort(values['listen'] as string | undefined, 'listen');
+const reportMs = values['report'] ? ms(values['report'] as string, 'report') : 5000;
+if (reportMs < 10) fail('--report must be at least 10ms');
+const up = impairment('up-');
+const down = impairment('down-');
 const to = hostPort(values['to'] as string | undefined, 'to');
 const relay = await startRelay({
   listenHost: listen.host,
   listenPort: listen.port,
   targetHost: to.host,
   targetPort: to.port,
-  seed: values['seed'] ? Number(values['seed']) : 1,
-  up: impairment('up-'),
-  down: impairment('down-'),
+  seed: values['seed'] ? whole(values['seed'] as string, 'seed') : 1,
+  up,
+  down,
 });
 process.stdout.write(`relay listening on udp ${listen.host}:${relay.port} → ${to.host}:${to.port}\n`);
 const report = () => {
   const s = relay.stats;
   process.stdout.write(`${describeStats('up  ', s.up)}\n${describeStats('down', s.down)}\n`);
 };
-setInterval(report, values['report'] ? ms(values['report'] as string, 'report') : 5000).unref();
+setInterval(report, reportMs).unref();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     report();
