@@ -31,7 +31,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { exitUsage, parseOptions } from '../../common/cli.js';
+import { parseOptions, startProgram } from '../../common/cli.js';
 import { UsageError } from '../../common/errors.js';
 import { parseChoice, parseDuration, parseInteger } from '../../common/units.js';
 import type { SliceConfig, SliceReady, SliceResult } from './chat-load-clients.js';
@@ -56,8 +56,7 @@ const USAGE = `Usage: chat-load --port P [options]
   --prefix X           nick prefix (default u)
   -h, --help           this text
 
-Prints one JSON line with the results. Durations: 500ms, 10s, 2m.
-`;
+Prints one JSON line with the results. Durations: 500ms, 10s, 2m.`;
 
 interface LoadOptions {
   proto: 'chat' | 'irc';
@@ -112,18 +111,10 @@ function parseLoadArgs(args: string[]): LoadOptions | null {
   };
 }
 
-let opts: LoadOptions | null;
-try {
-  opts = parseLoadArgs(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) exitUsage(PROGRAM, err);
-  throw err;
-}
-if (opts === null) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-const o = opts;
+const o = startProgram<LoadOptions>(PROGRAM, USAGE, (args) => {
+  const parsed = parseLoadArgs(args);
+  return parsed === null ? { help: true } : { options: parsed };
+});
 const N = o.clients;
 const S = o.senders;
 const PROCS = o.procs;

@@ -77,7 +77,7 @@ let values: Record<string, string | boolean | undefined>;
 try {
   ({ values } = parseOptions(process.argv.slice(2), { ...options, help: { type: 'boolean', short: 'h' } }));
 } catch (err) {
-  fail((err as Error).message.split('\n')[0]!);
+  fail((err as Error).message);
 }
 if (values['help']) {
   process.stdout.write(USAGE + '\n');
