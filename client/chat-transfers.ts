@@ -6,8 +6,8 @@
 import { stat, mkdir } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
-import { LftpError } from '../common/lftp/errors.js';
-import { checkName } from '../common/lftp/names.js';
+import { LftpError } from '../common/lftp/engine/errors.js';
+import { checkName } from '../common/lftp/node/names.js';
 import { formatRate, progressBar, progressLine } from '../common/progress.js';
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatBytes } from '../common/units.js';

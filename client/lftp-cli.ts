@@ -2,13 +2,13 @@
 import { basename } from 'node:path';
 import { ExitCode, UsageError } from '../common/errors.js';
 import { parseOptions } from '../common/cli.js';
-import { parseHostPort } from '../common/lftp/address.js';
-import { LftpError, type LftpErrorCode } from '../common/lftp/errors.js';
-import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/packet.js';
+import { parseHostPort } from '../common/lftp/node/address.js';
+import { LftpError, type LftpErrorCode } from '../common/lftp/engine/errors.js';
+import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/engine/packet.js';
 import { ProgressPrinter, formatRate } from '../common/progress.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
-import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/congestion.js';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
 import { transfer } from './lftp-client.js';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]

@@ -7,13 +7,13 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
-import { decodePacket, DEFAULT_MSS } from '../common/lftp/packet.js';
-import { ConnectionDriver, TraceWriter } from '../common/lftp/driver.js';
-import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/congestion.js';
-import type { LftpConnection, Op, TransferEvent } from '../common/lftp/connection.js';
-import { FileSource } from '../common/lftp/file-source.js';
-import { FileSink } from '../common/lftp/file-sink.js';
-import { LftpError } from '../common/lftp/errors.js';
+import { decodePacket, DEFAULT_MSS } from '../common/lftp/engine/packet.js';
+import { ConnectionDriver, TraceWriter } from '../common/lftp/node/driver.js';
+import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/engine/congestion.js';
+import type { LftpConnection, Op, TransferEvent } from '../common/lftp/engine/connection.js';
+import { FileSource } from '../common/lftp/node/file-source.js';
+import { FileSink } from '../common/lftp/node/file-sink.js';
+import { LftpError } from '../common/lftp/engine/errors.js';
 
 export interface TransferOptions {
   host: string;

@@ -7,7 +7,7 @@
 import { runSubcommand } from '../common/cli.js';
 
 if (process.argv[2] === 'lftp') {
-  const { runLftpServer } = await import('./lftp-cli.js');
+  const { runLftpServer } = await import('./files/lftp-cli.js');
   await runSubcommand('chat-server lftp', runLftpServer, process.argv.slice(3));
 }
-await import('./chat-server-main.js');
+await import('./process/chat-server-main.js');

@@ -10,8 +10,8 @@
  * JSON line.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { LftpConnection, type HashedSource, type SizedSink } from '../../common/lftp/connection.js';
-import { decodePacket, encodeHeader, type Packet } from '../../common/lftp/packet.js';
+import { LftpConnection, type HashedSource, type SizedSink } from '../../common/lftp/engine/connection.js';
+import { decodePacket, encodeHeader, type Packet } from '../../common/lftp/engine/packet.js';
 
 const mss = Number(process.argv[2] ?? 1448);
 const size = Number(process.argv[3] ?? 128 << 20);

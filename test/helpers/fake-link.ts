@@ -5,8 +5,8 @@
  * No sockets, no timers: every run is exact and repeatable.
  */
 import { createHash } from 'node:crypto';
-import { LftpConnection, type ConnectionOptions, type HashedSource, type SizedSink, type TransferEvent } from '../../common/lftp/connection.js';
-import { flagNames, type Packet } from '../../common/lftp/packet.js';
+import { LftpConnection, type ConnectionOptions, type HashedSource, type SizedSink, type TransferEvent } from '../../common/lftp/engine/connection.js';
+import { flagNames, type Packet } from '../../common/lftp/engine/packet.js';
 
 export class MemorySource implements HashedSource {
   readonly totalPackets: number;

@@ -1,0 +1,131 @@
+/**
+ * The edge between one LftpConnection and the outside world: encodes and sends
+ * its packets, feeds it datagrams, runs its timer, batches its ACKs (one per
+ * turn of the event loop, after every datagram that arrived in that turn), and
+ * writes the --trace file.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { encodeHeader, flagNames, type Packet } from '../engine/packet.js';
+import { LftpConnection, type ConnectionHooks, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
+
+export interface DriverHooks {
+  /** Sends one datagram given as header and payload (sent without joining them). */
+  sendRaw(parts: [Buffer, Buffer]): void;
+  event(e: TransferEvent, conn: LftpConnection): void;
+  finishSink?: ConnectionHooks['finishSink'];
+  trace?: TraceWriter;
+}
+
+export class ConnectionDriver {
+  readonly conn: LftpConnection;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private flushQueued = false;
+  private stopped = false;
+
+  constructor(opts: ConnectionOptions, hooks: DriverHooks) {
+    const traceWriter = hooks.trace;
+    this.conn = new LftpConnection(
+      opts,
+      {
+        send: (p) => hooks.sendRaw([encodeHeader(p), p.payload]),
+        event: (e) => hooks.event(e, this.conn),
+        ...(hooks.finishSink ? { finishSink: hooks.finishSink } : {}),
+        ...(traceWriter ? { trace: (dir: 'in' | 'out', p: Packet) => traceWriter.packet(dir, p, this.conn) } : {}),
+      },
+      Date.now(),
+    );
+  }
+
+  input(p: Packet): void {
+    if (this.stopped) return;
+    this.conn.onPacket(p, Date.now());
+    this.afterInput();
+  }
+
+  /** Run fn against the connection (an I/O completion), then re-arm the timer. */
+  apply(fn: (conn: LftpConnection, now: number) => void): void {
+    if (this.stopped) return;
+    fn(this.conn, Date.now());
+    this.afterInput();
+  }
+
+  private afterInput(): void {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        if (!this.stopped) this.conn.flush(Date.now());
+      });
+    }
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.stopped) return;
+    const at = this.conn.nextDeadline();
+    if (at === null) {
+      this.clearTimer();
+      return;
+    }
+    // Re-arming a timer per datagram costs more than the datagram: only move it earlier.
+    if (this.timer && at >= this.timerAt - 1) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    this.conn.tick(Date.now());
+    this.schedule();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimer();
+  }
+}
+
+/** --trace: every datagram sent and received as one JSON line. */
+export class TraceWriter {
+  private readonly out: WriteStream;
+  private readonly t0 = performance.now();
+
+  constructor(path: string) {
+    this.out = createWriteStream(path, { flags: 'a' });
+  }
+
+  packet(dir: 'in' | 'out', p: Packet, conn: LftpConnection): void {
+    const srtt = conn.rtt.srtt;
+    this.out.write(
+      JSON.stringify({
+        t: Math.round((performance.now() - this.t0) * 1000) / 1000,
+        dir,
+        conn: p.conn,
+        flags: flagNames(p.flags),
+        seq: p.seq,
+        ack: p.ack,
+        win: p.window,
+        len: p.payload.length,
+        cwnd: Math.round(conn.cc.cwnd * 100) / 100,
+        ssthresh: conn.cc.ssthresh,
+        srtt: srtt === null ? null : Math.round(srtt * 1000) / 1000,
+        rto: Math.round(conn.rtt.rto),
+        state: conn.state,
+      }) + '\n',
+    );
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.out.end(() => resolve()));
+  }
+}

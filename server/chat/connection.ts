@@ -1,0 +1,384 @@
+/**
+ * One client connection inside a worker: framing, the hello handshake, chat
+ * commands, heartbeats, and an orderly end. Everything that reaches beyond
+ * this connection (other clients, the shared table, the supervisor) goes
+ * through the ConnectionHost the worker provides.
+ */
+import type { Socket } from 'node:net';
+import type { RawFrame } from '../../common/frame.js';
+import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
+import {
+  PROTOCOL_VERSION,
+  decodeClientMessage,
+  encodeMessage,
+  errorMessage,
+  type ClientMessage,
+  type NoticeEvent,
+  type ServerMessage,
+} from '../../common/protocol.js';
+import { neutralizeControls, validateNick } from '../../common/text.js';
+import { HeartbeatTracker, type HeartbeatPolicy } from './heartbeat.js';
+import type { SessionTable, SlotRef } from '../shm/session-table.js';
+import type { Logger } from '../logger.js';
+import type { ChatTransport } from './transport.js';
+
+export interface ConnectionLimits extends HeartbeatPolicy {
+  maxFrame: number;
+  maxText: number;
+  helloTimeoutMs: number;
+  maxSendQueue: number;
+}
+
+export interface WorkerTotals {
+  msgsIn: number;
+  bytesIn: number;
+  bytesOut: number;
+  framesOut: number;
+}
+
+export interface ConnectionHost {
+  readonly workerIndex: number;
+  readonly table: SessionTable;
+  readonly limits: ConnectionLimits;
+  readonly serverName: string;
+  readonly log: Logger;
+  /** Worker-wide counters, published to the shared table by the worker's ticker. */
+  readonly totals: WorkerTotals;
+  wallNow(): number;
+  awakeNow(): number;
+  /** To every session on every worker, this one included, in call order. */
+  broadcast(frame: Buffer): void;
+  /** To one session, wherever it lives. */
+  sendDirect(target: SlotRef & { owner: number }, frame: Buffer): void;
+  registered(conn: ClientConnection): void;
+  unregistered(conn: ClientConnection): void;
+  /** A human-readable event line for the supervisor's stdout. */
+  event(text: string): void;
+  whoReply(): ServerMessage;
+  listFiles(): Promise<ServerMessage>;
+  issueTicket(id: number, op: 'get' | 'post', name: string, size: number | undefined, nick: string): Promise<ServerMessage>;
+  readonly lftpPort: number;
+}
+
+type Phase = 'hello' | 'active' | 'closed';
+
+export type EndReason =
+  | { kind: 'left'; detail: string }
+  | { kind: 'timed_out'; detail: string }
+  | { kind: 'kicked'; detail: string }
+  | { kind: 'error'; detail: string }
+  | { kind: 'shutdown'; detail: string };
+
+/** Grace for a closing socket to flush and see the peer's FIN before it is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
+
+export class ClientConnection {
+  private phase: Phase = 'hello';
+  private heartbeat: HeartbeatTracker | null = null;
+  private readonly connectedAwake: number;
+  private log: Logger;
+  ref: SlotRef | null = null;
+  sessionId = 0;
+  nick = '';
+  readonly address: string;
+  readonly port: number;
+  readonly counters = { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 };
+
+  constructor(
+    readonly transport: ChatTransport,
+    private readonly host: ConnectionHost,
+  ) {
+    this.address = transport.remoteAddress;
+    this.port = transport.remotePort;
+    this.connectedAwake = host.awakeNow();
+    this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
+    transport.start({
+      frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
+      protocolError: (err) => this.failWith(err),
+      ended: () => this.end({ kind: 'left', detail: 'connection closed by client' }, 'graceful'),
+      closed: (detail) => {
+        this.log.debug({ detail }, 'connection gone');
+        this.end({ kind: 'left', detail }, 'destroy');
+      },
+    });
+  }
+
+  /** The socket underneath, whatever the transport (closing it is the transport's job). */
+  get socket(): Socket {
+    return this.transport.rawSocket;
+  }
+
+  get closed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  get active(): boolean {
+    return this.phase === 'active';
+  }
+
+  /** Queues a frame unless the peer has stopped reading for too long. */
+  send(frame: Buffer): boolean {
+    if (this.phase === 'closed' || this.transport.destroyed) return false;
+    if (this.transport.queuedBytes > this.host.limits.maxSendQueue) {
+      this.fail('SEND_QUEUE_FULL', `more than ${this.host.limits.maxSendQueue} bytes waiting: the client does not read`);
+      return false;
+    }
+    this.counters.msgsOut++;
+    this.counters.bytesOut += frame.length;
+    this.host.totals.framesOut++;
+    this.host.totals.bytesOut += frame.length;
+    this.transport.write(frame);
+    return true;
+  }
+
+  private sendMessage(msg: ServerMessage): void {
+    this.send(encodeMessage(msg));
+  }
+
+  private onFrames(frames: RawFrame[], wireBytes: number): void {
+    if (this.phase === 'closed') return;
+    this.counters.bytesIn += wireBytes;
+    this.host.totals.bytesIn += wireBytes;
+    for (const frame of frames) {
+      if (this.closed) return;
+      try {
+        this.handle(decodeClientMessage(frame));
+      } catch (err) {
+        this.failWith(err);
+        return;
+      }
+    }
+  }
+
+  private failWith(err: unknown): void {
+    if (err instanceof ProtocolError) this.fail(err.code, err.message);
+    else {
+      this.log.error({ err }, 'internal error handling a frame');
+      this.fail('BAD_FRAME', 'internal error while handling the frame');
+    }
+  }
+
+  /** Fatal protocol error: tell the peer why, close this connection only. */
+  fail(code: WireErrorCode, message: string): void {
+    if (this.phase === 'closed') return;
+    this.log.warn({ code, nick: this.nick || undefined }, `closing connection: ${message}`);
+    // Written directly: send() may be the caller, refusing because the queue is full.
+    if (!this.transport.destroyed) this.transport.write(encodeMessage(errorMessage(code, message, true)));
+    this.end({ kind: 'error', detail: `${code}: ${message}` }, 'graceful');
+  }
+
+  /** A request refused, the connection carries on. */
+  private reject(code: WireErrorCode, message: string): void {
+    this.sendMessage(errorMessage(code, message, false));
+  }
+
+  private handle(msg: ClientMessage): void {
+    if (this.phase === 'hello') {
+      if (msg.type !== 'HELLO') throw new ProtocolError('HELLO_REQUIRED', `${msg.type} before HELLO`);
+      this.hello(msg);
+      return;
+    }
+    switch (msg.type) {
+      case 'HELLO':
+        throw new ProtocolError('ALREADY_HELLO', 'HELLO sent twice');
+      case 'CHAT': {
+        const text = this.checkText(msg.text);
+        if (text === null) return;
+        this.countMessage();
+        this.host.broadcast(encodeMessage({ type: 'CHAT', from: this.nick, text, action: msg.action, ts: this.host.wallNow() }));
+        return;
+      }
+      case 'DIRECT':
+        this.direct(msg.to, msg.text);
+        return;
+      case 'WHO':
+        this.sendMessage(this.host.whoReply());
+        return;
+      case 'NICK':
+        this.rename(msg.nick);
+        return;
+      case 'HEARTBEAT_ACK':
+        this.heartbeatAnswered(msg.seq, msg.ts);
+        return;
+      case 'FILES':
+        void this.host.listFiles().then((reply) => this.sendMessage(reply));
+        return;
+      case 'TICKET_REQUEST':
+        void this.host.issueTicket(msg.id, msg.op, msg.name, msg.size, this.nick).then((reply) => this.sendMessage(reply));
+        return;
+      case 'BYE':
+        this.end({ kind: 'left', detail: msg.reason ? `quit: ${neutralizeControls(msg.reason).slice(0, 200)}` : 'quit' }, 'graceful', {
+          type: 'BYE',
+          reason: 'goodbye',
+        });
+        return;
+    }
+  }
+
+  private hello(msg: Extract<ClientMessage, { type: 'HELLO' }>): void {
+    if (msg.version !== PROTOCOL_VERSION) {
+      throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${PROTOCOL_VERSION})`);
+    }
+    const nick = validateNick(msg.nick);
+    const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.wallNow());
+    if (!claim.ok) {
+      if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', `nick ${nick} is taken`);
+      throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
+    }
+    this.ref = { slot: claim.slot, generation: claim.generation };
+    this.sessionId = claim.sessionId;
+    this.nick = nick;
+    this.phase = 'active';
+    this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
+    this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.awakeNow(), this.host.wallNow());
+    this.host.registered(this);
+    const { limits } = this.host;
+    this.sendMessage({
+      type: 'WELCOME',
+      version: PROTOCOL_VERSION,
+      nick,
+      session: String(claim.sessionId),
+      heartbeatIntervalMs: limits.intervalMs,
+      heartbeatTimeoutMs: limits.timeoutMs,
+      maxFrame: limits.maxFrame,
+      maxText: limits.maxText,
+      server: this.host.serverName,
+      users: this.host.table.activeCount(),
+      lftpPort: this.host.lftpPort,
+    });
+    this.log.info({ client: msg.client }, 'joined');
+    this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
+    this.host.broadcast(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
+  }
+
+  /** Neutralised text, or null after telling the client why it was refused. */
+  private checkText(raw: string): string | null {
+    const text = neutralizeControls(raw);
+    if (text.trim().length === 0) {
+      this.reject('TEXT_INVALID', 'empty message');
+      return null;
+    }
+    if (Buffer.byteLength(text) > this.host.limits.maxText) {
+      this.reject('TEXT_INVALID', `message longer than ${this.host.limits.maxText} bytes`);
+      return null;
+    }
+    return text;
+  }
+
+  private countMessage(): void {
+    this.counters.msgsIn++;
+    this.host.totals.msgsIn++;
+    if (this.ref) this.host.table.setLastActive(this.ref.slot, this.host.wallNow());
+  }
+
+  private direct(to: string, rawText: string): void {
+    const target = this.host.table.lookup(to);
+    if (!target) {
+      this.reject('NO_SUCH_NICK', `no user named ${neutralizeControls(to).slice(0, 40)}`);
+      return;
+    }
+    const text = this.checkText(rawText);
+    if (text === null) return;
+    this.countMessage();
+    const frame = encodeMessage({ type: 'DIRECT', from: this.nick, to: target.nick, text, ts: this.host.wallNow() });
+    this.host.sendDirect(target, frame);
+    // The sender's copy confirms delivery to the server and shows the exact recipient.
+    if (target.slot !== this.ref?.slot) this.send(frame);
+  }
+
+  private rename(raw: string): void {
+    let nick: string;
+    try {
+      nick = validateNick(raw);
+    } catch (err) {
+      this.reject('NICK_INVALID', (err as Error).message);
+      return;
+    }
+    if (nick === this.nick || !this.ref) return;
+    const result = this.host.table.rename(this.ref, nick);
+    if (result === 'NICK_TAKEN') {
+      this.reject('NICK_TAKEN', `nick ${nick} is taken`);
+      return;
+    }
+    if (result !== 'ok') return;
+    const old = this.nick;
+    this.nick = nick;
+    this.log = this.log.child({ nick });
+    this.log.info({ from: old }, 'nick changed');
+    this.host.event(`* ${old} is now ${nick}`);
+    this.host.broadcast(encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }));
+  }
+
+  private heartbeatAnswered(seq: number, ts: number): void {
+    if (!this.heartbeat || !this.ref) return;
+    const now = this.host.wallNow();
+    const rtt = this.heartbeat.answer(seq, ts, now);
+    this.host.table.setLastSeen(this.ref.slot, now);
+    if (rtt !== null) this.host.table.setRtt(this.ref.slot, rtt);
+  }
+
+  /** Driven by the worker's ticker: heartbeats, deadlines, counters to the shared table. */
+  tick(awakeNow: number, wallNow: number): void {
+    if (this.phase === 'hello') {
+      if (awakeNow - this.connectedAwake > this.host.limits.helloTimeoutMs) {
+        this.fail('HELLO_TIMEOUT', `no HELLO within ${this.host.limits.helloTimeoutMs}ms`);
+      }
+      return;
+    }
+    if (this.phase !== 'active' || !this.heartbeat || !this.ref) return;
+    this.host.table.storeCounters(this.ref.slot, this.counters);
+    const action = this.heartbeat.poll(awakeNow, wallNow, this.transport.output);
+    if (action?.kind === 'send') this.sendMessage({ type: 'HEARTBEAT', seq: action.seq, ts: action.ts });
+    else if (action?.kind === 'timeout') {
+      this.end(
+        { kind: 'timed_out', detail: `no heartbeat answer for ${this.host.limits.timeoutMs}ms (last answer ${action.silentForMs}ms ago)` },
+        'graceful',
+        { type: 'BYE', reason: 'heartbeat timeout' },
+      );
+    }
+  }
+
+  kick(reason: string): void {
+    this.end({ kind: 'kicked', detail: reason }, 'graceful', { type: 'BYE', reason: reason ? `kicked: ${reason}` : 'kicked' });
+  }
+
+  shutdown(reason: string): void {
+    this.end({ kind: 'shutdown', detail: reason }, 'graceful', { type: 'BYE', reason });
+  }
+
+  /**
+   * The one way out: frees the slot, tells the others, closes the socket.
+   * 'graceful' half-closes after the queued frames and destroys after a grace
+   * period; 'destroy' is for sockets that are already gone.
+   */
+  end(reason: EndReason, how: 'graceful' | 'destroy', farewell?: ServerMessage): void {
+    if (this.phase === 'closed') return;
+    const wasActive = this.phase === 'active';
+    this.phase = 'closed';
+    const t = this.transport;
+    if (farewell && !t.destroyed) t.write(encodeMessage(farewell));
+    if (how === 'graceful' && !t.destroyed) {
+      t.end();
+      setTimeout(() => t.destroy(), CLOSE_GRACE_MS).unref();
+    } else {
+      t.destroy();
+    }
+    this.host.unregistered(this);
+    if (!wasActive || !this.ref) return;
+    this.host.table.storeCounters(this.ref.slot, this.counters);
+    this.host.table.release(this.ref);
+    const event: NoticeEvent = reason.kind === 'timed_out' ? 'timed_out' : reason.kind === 'kicked' ? 'kicked' : 'left';
+    this.log.info({ reason: reason.kind, detail: reason.detail, ...this.counters }, event);
+    if (reason.kind === 'shutdown') return; // everyone is leaving; no notices to a closing room
+    const human =
+      event === 'timed_out'
+        ? `* ${this.nick} timed out (${reason.detail})`
+        : event === 'kicked'
+          ? `* ${this.nick} was kicked (${reason.detail || 'no reason'})`
+          : `* ${this.nick} left (${reason.detail})`;
+    this.host.event(human);
+    this.host.broadcast(
+      encodeMessage({ type: 'NOTICE', event, nick: this.nick, ...(event === 'kicked' ? { reason: reason.detail } : {}) }),
+    );
+  }
+}

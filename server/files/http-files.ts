@@ -1,0 +1,167 @@
+/**
+ * File transfer for browsers, which cannot speak UDP: GET and POST on
+ * /files/NAME, each authorised by a one-time ticket the user's chat session
+ * obtained (TICKET_REQUEST), exactly as for LFTP. Uploads are streamed to a
+ * temporary file and linked into place only when complete, with the same name
+ * rules and size limit as LFTP.
+ */
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { FileSink } from '../../common/lftp/node/file-sink.js';
+import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
+import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { formatBytes } from '../../common/units.js';
+import type { TicketTable } from '../shm/ticket-table.js';
+import type { Logger } from '../logger.js';
+
+export interface FileRoutesHost {
+  readonly filesDir: string;
+  readonly maxFileSize: number;
+  readonly tickets: TicketTable;
+  readonly log: Logger;
+  /** An upload was stored: tell the room, as for LFTP. */
+  stored(info: { name: string; size: number; nick: string }): void;
+}
+
+/** An HTTP-level refusal: status code, a stable code string, a message for people. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+
+  static fromLftp(err: LftpError): HttpError {
+    return new HttpError(STATUS_FOR[err.code] ?? 500, err.code, err.message);
+  }
+}
+
+const STATUS_FOR: Partial<Record<LftpErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  BAD_NAME: 400,
+  NOT_FOUND: 404,
+  EXISTS: 409,
+  AUTH: 403,
+  TOO_LARGE: 413,
+  BUSY: 503,
+  IO_ERROR: 500,
+};
+
+/** An upload that sends nothing for this long is abandoned. */
+const UPLOAD_IDLE_MS = 30_000;
+/** Bytes waiting for the disk before the request is paused (backpressure on the browser). */
+const UPLOAD_BACKLOG_BYTES = 4 << 20;
+
+function useTicket(host: FileRoutesHost, ticket: string | null, op: 'get' | 'post', name: string): string {
+  if (!ticket) throw new HttpError(403, 'AUTH', 'a ticket is required: the page asks for one over the chat session');
+  const r = host.tickets.consume(ticket, op, name, Date.now());
+  if (!r.ok) throw new HttpError(403, 'AUTH', r.reason);
+  return r.nick;
+}
+
+function contentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export async function serveDownload(host: FileRoutesHost, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
+  // The ticket first: without one, nothing about the files directory is revealed.
+  const nick = useTicket(host, ticket, 'get', rawName);
+  let file: { path: string; size: number; name: string };
+  try {
+    file = await resolveForRead(host.filesDir, rawName);
+  } catch (err) {
+    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': String(file.size),
+    'Content-Disposition': contentDisposition(file.name),
+    'Cache-Control': 'no-store',
+  });
+  const started = Date.now();
+  try {
+    await pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), res);
+    host.log.info({ file: file.name, nick, size: file.size, ms: Date.now() - started }, 'http download complete');
+  } catch (err) {
+    host.log.info({ file: file.name, nick, err: (err as Error).message }, 'http download ended early');
+    res.destroy();
+  }
+}
+
+export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
+  const lengthHeader = req.headers['content-length'];
+  if (lengthHeader === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'an upload needs a Content-Length');
+  if (!/^\d{1,16}$/.test(lengthHeader)) throw new HttpError(400, 'BAD_REQUEST', 'Content-Length is not a number');
+  const size = Number(lengthHeader);
+  const nick = useTicket(host, ticket, 'post', rawName);
+  if (size > host.maxFileSize) throw new HttpError(413, 'TOO_LARGE', `${formatBytes(size)} is over the limit of ${formatBytes(host.maxFileSize)}`);
+  let target: { path: string; name: string };
+  try {
+    target = await resolveForWrite(host.filesDir, rawName);
+  } catch (err) {
+    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
+  }
+  const started = Date.now();
+
+  let failure: Error | null = null;
+  const sink = await FileSink.create(
+    target.path,
+    () => {
+      if (sink.backlogBytes < UPLOAD_BACKLOG_BYTES / 2 && req.isPaused()) req.resume();
+    },
+    (err) => {
+      failure = err;
+      req.destroy();
+    },
+  );
+  let received = 0;
+  let index = 0;
+  const complete = await new Promise<boolean>((resolve) => {
+    req.setTimeout(UPLOAD_IDLE_MS, () => {
+      failure ??= new Error(`nothing received for ${UPLOAD_IDLE_MS / 1000}s`);
+      req.destroy();
+    });
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > size) {
+        failure ??= new Error(`more than the announced ${size} bytes`);
+        req.destroy();
+        return;
+      }
+      sink.push(index++, chunk);
+      if (sink.backlogBytes >= UPLOAD_BACKLOG_BYTES) req.pause();
+    });
+    req.on('end', () => resolve(received === size));
+    req.on('close', () => resolve(false));
+  });
+  if (!complete || failure) {
+    await sink.discard();
+    const why = (failure as Error | null)?.message ?? `the upload stopped after ${received} of ${size} bytes`;
+    host.log.warn({ file: target.name, nick, received, size }, `http upload failed: ${why}`);
+    if (!res.headersSent && !res.destroyed) sendError(res, new HttpError(400, 'INCOMPLETE', why));
+    return;
+  }
+  const outcome = await sink.finish({ size });
+  if (!outcome.ok) {
+    host.log.warn({ file: target.name, nick, code: outcome.code }, `http upload not stored: ${outcome.message}`);
+    throw new HttpError(STATUS_FOR[outcome.code] ?? 500, outcome.code, outcome.message);
+  }
+  host.log.info({ file: target.name, nick, size, sha256: outcome.sha256, ms: Date.now() - started }, 'http upload stored');
+  sendJson(res, 201, { name: target.name, size, sha256: outcome.sha256 });
+  host.stored({ name: target.name, size, nick });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-store', ...headers });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: HttpError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { code: err.code, message: err.message }, headers);
+}

@@ -1,0 +1,123 @@
+/** `chat-server lftp`: the LFTP file server on its own, without the chat. */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { tokenMatches } from '../tokens.js';
+import { ExitCode, UsageError } from '../../common/errors.js';
+import { parseOptions } from '../../common/cli.js';
+import { MAX_MSS, MIN_MSS } from '../../common/lftp/engine/packet.js';
+import { writeLineSync } from '../../common/sync-output.js';
+import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
+import { LOG_LEVELS, openLog, parseLogLevel } from '../logger.js';
+import { LftpServer } from './lftp-server.js';
+
+export const LFTP_SERVER_USAGE = `Usage: chat-server lftp --files DIR (--token SECRET | --open) [options]
+
+Serves DIR over LFTP (reliable file transfer over UDP) without the chat.
+Clients: chat-client lftp get|post HOST:PORT ...
+
+Options:
+  --host ADDR            address to bind (default 0.0.0.0)
+  --port N               UDP port, 0 picks a free one (default 9000)
+  --files DIR            directory served and written to (default ./files, created if missing)
+  --token SECRET         clients must present this token (--token on the client)
+  --open                 no authorization at all (anyone who can reach the port)
+  --max-transfers N      transfers at once; the rest wait in a queue (default 8)
+  --max-queued N         requests that may wait (default 64); beyond that, BUSY
+  --max-file-size SIZE   largest upload accepted (default 16GiB)
+  --mss N                largest payload per datagram accepted (default ${MAX_MSS})
+  --cc NAME              congestion control for downloads: ${CONGESTION_CONTROLS.join(' or ')} (default ${DEFAULT_CONGESTION})
+  --idle-timeout DUR     drop a transfer whose client is silent this long (default 30s)
+  --verbose              print handshakes, teardowns, losses, retransmissions
+  --trace FILE           every datagram as a JSON line
+  --log-file PATH        JSON log (default logs/lftp.log)
+  --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
+  -h, --help             this help`;
+
+const SPEC = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  files: { type: 'string' },
+  token: { type: 'string' },
+  open: { type: 'boolean' },
+  'max-transfers': { type: 'string' },
+  'max-queued': { type: 'string' },
+  'max-file-size': { type: 'string' },
+  mss: { type: 'string' },
+  cc: { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  verbose: { type: 'boolean' },
+  trace: { type: 'string' },
+  'log-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Compares hashes of both, so neither the length nor the content leaks through timing. */
+export async function runLftpServer(args: string[]): Promise<number> {
+  const { values: v } = parseOptions(args, SPEC);
+  if (v.help) {
+    writeLineSync(1, LFTP_SERVER_USAGE);
+    return ExitCode.OK;
+  }
+  if (v.token === undefined && !v.open) throw new UsageError('give --token SECRET, or --open to serve without authorization');
+  if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
+  if (v.token !== undefined && v.token.length === 0) throw new UsageError('--token must not be empty');
+  const level = parseLogLevel(v['log-level']);
+  const host = v.host ?? '0.0.0.0';
+  const port = v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000;
+  const filesDir = resolve(v.files ?? 'files');
+  const maxMss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : MAX_MSS;
+  const options = {
+    maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 8,
+    maxQueued: v['max-queued'] !== undefined ? parseInteger(v['max-queued'], '--max-queued', 0, 100_000) : 64,
+    maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
+    idleTimeoutMs: v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : 30_000,
+  };
+  try {
+    mkdirSync(filesDir, { recursive: true });
+  } catch (err) {
+    writeLineSync(2, `chat-server: cannot create the files directory ${filesDir}: ${(err as Error).message}`);
+    return ExitCode.FAILURE;
+  }
+  const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' });
+  const token = v.token;
+  const server = new LftpServer({
+    host,
+    port,
+    filesDir,
+    ...options,
+    maxMss,
+    receiveCapacity: 2048,
+    maxWindow: 2048,
+    congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
+    reusePort: false,
+    authorize: ({ auth }) =>
+      token === undefined || tokenMatches(auth, token)
+        ? { allow: true }
+        : { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' },
+    print: (line) => writeLineSync(1, line),
+    log: log.logger,
+    verbose: v.verbose ?? false,
+    ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
+  });
+  let bound: number;
+  try {
+    bound = await server.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    writeLineSync(2, e.code === 'EADDRINUSE' ? `chat-server: udp port ${port} is already in use on ${host}` : `chat-server: cannot listen on udp ${host}:${port}: ${e.message}`);
+    return ExitCode.FAILURE;
+  }
+  log.logger.info({ host, port: bound, filesDir, open: token === undefined }, 'lftp listening');
+  writeLineSync(1, `listening on udp ${host}:${bound}`);
+  writeLineSync(1, `serving ${filesDir}${token === undefined ? ' (open: no authorization)' : ''}`);
+  await new Promise<void>((done) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
+  });
+  writeLineSync(1, 'shutting down');
+  await server.close();
+  log.logger.info('lftp stopped');
+  log.flush();
+  return ExitCode.OK;
+}

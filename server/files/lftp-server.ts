@@ -1,0 +1,386 @@
+/**
+ * The LFTP server endpoint: one UDP socket, many transfers keyed by the
+ * client's address, port and connection id. Requests are checked (name,
+ * authorization, file) before any state is committed to them; at most
+ * `maxTransfers` run at once (p-queue) and the rest wait in order, told their
+ * place each time they ask.
+ */
+import dgram from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import PQueue from 'p-queue';
+import { decodePacket, encodePacket, Flag, MAX_MSS, MIN_MSS, type Packet } from '../../common/lftp/engine/packet.js';
+import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js';
+import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
+import type { CongestionName } from '../../common/lftp/engine/congestion.js';
+import { FileSource } from '../../common/lftp/node/file-source.js';
+import { FileSink } from '../../common/lftp/node/file-sink.js';
+import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
+import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { literalFirstLookup } from '../../common/lftp/node/address.js';
+import { formatBytes } from '../../common/units.js';
+import type { Logger } from '../logger.js';
+
+export interface LftpAuthRequest {
+  op: Op;
+  name: string;
+  auth: string | undefined;
+  remote: string;
+}
+
+export type AuthDecision = { allow: true; owner?: string } | { allow: false; code: LftpErrorCode; message: string };
+
+export interface LftpServerOptions {
+  host: string;
+  port: number;
+  filesDir: string;
+  maxTransfers: number;
+  /** Requests allowed to wait for a slot; beyond this, BUSY. */
+  maxQueued: number;
+  /** Largest payload per datagram this server accepts. */
+  maxMss: number;
+  maxFileSize: number;
+  idleTimeoutMs: number;
+  receiveCapacity: number;
+  maxWindow: number;
+  /** Congestion control for the transfers this server sends (gets). */
+  congestion: CongestionName;
+  reusePort: boolean;
+  /** Allows (naming who, if known) or refuses a request. */
+  authorize(req: LftpAuthRequest): AuthDecision;
+  print(line: string): void;
+  log: Logger;
+  verbose: boolean;
+  tracePath?: string;
+  /** A file was received and stored. */
+  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
+}
+
+export interface TransferInfo {
+  id: string;
+  op: Op;
+  name: string;
+  remote: string;
+  /** The chat user whose ticket authorised it, if any. */
+  owner: string | undefined;
+  state: string;
+  /** The congestion controller of the side that sends the data, as far as this server knows it. */
+  congestion: string;
+  /** Over (done or failed) but still lingering for a lost final ACK. */
+  finished: boolean;
+  succeeded: boolean;
+  bytes: number;
+  size: number;
+  queuedAt?: number;
+  cwnd: number;
+  ssthresh: number;
+  srttMs: number | null;
+  rtoMs: number;
+}
+
+interface Entry {
+  key: string;
+  remote: { address: string; port: number };
+  driver: ConnectionDriver;
+  op: Op;
+  name: string;
+  size: number;
+  path: string;
+  owner: string | undefined;
+  started: boolean;
+  source?: FileSource;
+  sink?: FileSink;
+  finished: Promise<void>;
+  resolveFinished: () => void;
+  log: Logger;
+}
+
+const LINGER_MS = 5_000;
+const BAD_PACKET_REPORT_MS = 10_000;
+
+export class LftpServer {
+  private socket: dgram.Socket | null = null;
+  private readonly entries = new Map<string, Entry>();
+  /** SYNs being checked (file system, authorization), so that their retransmissions are not checked twice. */
+  private readonly pending = new Set<string>();
+  private readonly waiting: Entry[] = [];
+  private readonly queue: PQueue;
+  private readonly trace: TraceWriter | undefined;
+  readonly counters = { completed: 0, failed: 0, refused: 0, badPackets: 0, unknownConn: 0 };
+  private badReported = 0;
+  private badTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: LftpServerOptions) {
+    this.queue = new PQueue({ concurrency: o.maxTransfers });
+    this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
+  }
+
+  start(): Promise<number> {
+    const socket = dgram.createSocket({
+      type: isIPv6(this.o.host) ? 'udp6' : 'udp4',
+      reuseAddr: false,
+      reusePort: this.o.reusePort,
+      recvBufferSize: 8 << 20,
+      sendBufferSize: 8 << 20,
+      lookup: literalFirstLookup,
+    });
+    this.socket = socket;
+    socket.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: this.o.host, port: this.o.port }, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => this.o.log.error({ err }, 'lftp socket error'));
+        this.badTimer = setInterval(() => this.reportBadPackets(), BAD_PACKET_REPORT_MS);
+        this.badTimer.unref();
+        resolve(socket.address().port);
+      });
+    });
+  }
+
+  get activeCount(): number {
+    return this.queue.pending;
+  }
+  get queuedCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Every transfer this endpoint knows: running, queued, and lingering after the end. */
+  transfers(): TransferInfo[] {
+    return [...this.entries.values()].map((e) => {
+      const c = e.driver.conn;
+      return {
+        id: e.key,
+        op: e.op,
+        name: e.name,
+        remote: `${e.remote.address}:${e.remote.port}`,
+        owner: e.owner,
+        state: e.started ? c.state : `QUEUED(${this.waiting.indexOf(e) + 1})`,
+        congestion: c.isDataSender ? c.cc.name : 'client',
+        finished: c.finished,
+        succeeded: c.succeeded,
+        bytes: c.progressBytes(),
+        size: e.size,
+        cwnd: c.cc.cwnd,
+        ssthresh: c.cc.ssthresh,
+        srttMs: c.rtt.srtt,
+        rtoMs: c.rtt.rto,
+      };
+    });
+  }
+
+  private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    const p = decodePacket(buf);
+    if (typeof p === 'string') {
+      this.counters.badPackets++;
+      this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, reason: p, bytes: buf.length }, 'dropped datagram');
+      return;
+    }
+    const key = `${rinfo.address}|${rinfo.port}|${p.conn}`;
+    const entry = this.entries.get(key);
+    if (entry) {
+      if (!entry.started) {
+        if (p.flags & Flag.SYN) entry.driver.apply((c, now) => c.queued(this.waiting.indexOf(entry) + 1, p.seq, now));
+        return;
+      }
+      entry.driver.input(p);
+      return;
+    }
+    if (p.flags & Flag.SYN && !(p.flags & Flag.ACK)) {
+      if (this.pending.has(key)) return;
+      this.pending.add(key);
+      void this.onSyn(key, p, rinfo).finally(() => this.pending.delete(key));
+      return;
+    }
+    this.counters.unknownConn++;
+    this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, conn: p.conn }, 'datagram for no known transfer');
+  }
+
+  private reportBadPackets(): void {
+    const n = this.counters.badPackets + this.counters.unknownConn;
+    if (n > this.badReported) {
+      this.o.log.warn({ badPackets: this.counters.badPackets, unknownConn: this.counters.unknownConn }, 'lftp: datagrams dropped (corrupt, wrong version, or no such transfer)');
+      this.badReported = n;
+    }
+  }
+
+  private refuse(p: Packet, rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
+    this.counters.refused++;
+    this.o.log.warn({ remote: `${rinfo.address}:${rinfo.port}`, code }, `lftp request refused: ${message}`);
+    const pkt = encodePacket({ flags: Flag.ERR, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload: Buffer.from(JSON.stringify({ code, message })) });
+    this.socket?.send(pkt, rinfo.port, rinfo.address);
+  }
+
+  private async onSyn(key: string, p: Packet, rinfo: dgram.RemoteInfo): Promise<void> {
+    const op: Op = p.flags & Flag.POST ? 'post' : 'get';
+    let req: { name?: unknown; mss?: unknown; size?: unknown; auth?: unknown };
+    try {
+      req = JSON.parse(p.payload.toString('utf8')) as typeof req;
+      if (typeof req !== 'object' || req === null) throw new Error();
+    } catch {
+      this.refuse(p, rinfo, 'BAD_REQUEST', 'SYN payload is not a JSON object');
+      return;
+    }
+    const remote = `${rinfo.address}:${rinfo.port}`;
+    try {
+      if (typeof req.mss !== 'number' || !Number.isInteger(req.mss) || req.mss < MIN_MSS || req.mss > MAX_MSS) {
+        throw new LftpError('BAD_REQUEST', `mss must be an integer from ${MIN_MSS} to ${MAX_MSS}`);
+      }
+      if (req.mss > this.o.maxMss) throw new LftpError('BAD_REQUEST', `this server takes at most ${this.o.maxMss} bytes per packet (use --mss ${this.o.maxMss})`);
+      if (req.auth !== undefined && typeof req.auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
+      if (typeof req.name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
+      const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote });
+      if (!decision.allow) throw new LftpError(decision.code, decision.message);
+      let path: string;
+      let size: number;
+      let name: string;
+      if (op === 'get') {
+        ({ path, size, name } = await resolveForRead(this.o.filesDir, req.name));
+      } else {
+        if (typeof req.size !== 'number' || !Number.isSafeInteger(req.size) || req.size < 0) throw new LftpError('BAD_REQUEST', 'post needs the file size');
+        if (req.size > this.o.maxFileSize) throw new LftpError('TOO_LARGE', `${formatBytes(req.size)} is over this server's limit of ${formatBytes(this.o.maxFileSize)}`);
+        ({ path, name } = await resolveForWrite(this.o.filesDir, req.name));
+        size = req.size;
+      }
+      if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
+        throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
+      }
+      this.admit(key, p, rinfo, op, name, path, size, req.mss, decision.owner);
+    } catch (err) {
+      if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
+      else this.refuse(p, rinfo, 'IO_ERROR', (err as Error).message);
+    }
+  }
+
+  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, op: Op, name: string, path: string, size: number, mss: number, owner: string | undefined): void {
+    let resolveFinished!: () => void;
+    const finished = new Promise<void>((r) => (resolveFinished = r));
+    const log = this.o.log.child({ transfer: key, op, file: name });
+    const remote = { address: rinfo.address, port: rinfo.port };
+    const entry: Entry = { key, remote, op, name, size, path, owner, started: false, finished, resolveFinished, log } as Entry;
+    entry.driver = new ConnectionDriver(
+      {
+        side: 'server',
+        conn: syn.conn,
+        isn: randomInt(0, 2 ** 32 - 1),
+        request: { op, name, mss, size },
+        receiveCapacity: this.o.receiveCapacity,
+        maxWindow: this.o.maxWindow,
+        congestion: this.o.congestion,
+        idleTimeoutMs: this.o.idleTimeoutMs,
+        handshakeTries: 16,
+        closeTries: 16,
+      },
+      {
+        sendRaw: (buf) => this.socket?.send(buf, remote.port, remote.address),
+        event: (e, conn) => this.onEvent(entry, e, conn),
+        finishSink: (expected) => {
+          void entry.sink!.finish(expected).then((outcome) => entry.driver.apply((c, now) => c.sinkFinished(now, outcome)));
+        },
+        ...(this.trace ? { trace: this.trace } : {}),
+      },
+    );
+    this.entries.set(key, entry);
+    this.waiting.push(entry);
+    if (this.queue.pending >= this.o.maxTransfers) {
+      entry.driver.apply((c) => c.queued(this.waiting.length, syn.seq));
+      log.info({ position: this.waiting.length }, 'queued');
+    }
+    void this.queue.add(async () => {
+      const i = this.waiting.indexOf(entry);
+      if (i >= 0) this.waiting.splice(i, 1);
+      if (entry.driver.conn.finished) return; // gave up while waiting
+      await this.begin(entry, syn.seq, mss);
+      await entry.finished;
+    });
+  }
+
+  private async begin(entry: Entry, clientIsn: number, mss: number): Promise<void> {
+    const d = entry.driver;
+    try {
+      if (entry.op === 'get') {
+        entry.source = await FileSource.open(
+          entry.path,
+          entry.size,
+          mss,
+          this.o.maxWindow,
+          () => d.apply((c, now) => c.dataReady(now)),
+          (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${entry.name}: ${err.message}`, true)),
+          () => this.socket !== null && this.socket.getSendQueueCount() === 0,
+        );
+        d.conn.opts.source = entry.source;
+      } else {
+        entry.sink = await FileSink.create(
+          entry.path,
+          () => d.apply((c, now) => c.windowOpened(now)),
+          (err) => d.apply((c) => c.fail('IO_ERROR', `cannot write ${entry.name}: ${err.message}`, true)),
+        );
+        d.conn.opts.sink = entry.sink;
+      }
+    } catch (err) {
+      d.apply((c) => c.fail('IO_ERROR', `cannot open ${entry.name}: ${(err as Error).message}`, true));
+      return;
+    }
+    entry.started = true;
+    entry.log.info({ remote: `${entry.remote.address}:${entry.remote.port}`, size: entry.size }, 'transfer started');
+    if (this.o.verbose) this.o.print(`lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`);
+    d.apply((c, now) => c.accept(now, clientIsn, entry.size, mss));
+  }
+
+  private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
+    const who = entry.owner ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})` : `${entry.remote.address}:${entry.remote.port}`;
+    if (this.o.verbose && e.type !== 'established' && e.text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${e.text}`);
+    switch (e.type) {
+      case 'done': {
+        this.counters.completed++;
+        const secs = Math.max(conn.elapsedMs, 1) / 1000;
+        entry.log.info({ size: e.size, sha256: e.sha256, ms: conn.elapsedMs, retransmissions: conn.sender?.retransmissions ?? 0 }, 'transfer complete');
+        this.o.print(
+          `lftp: ${entry.op} ${entry.name} for ${who} complete (${formatBytes(e.size ?? 0)} in ${secs.toFixed(2)}s, ${formatBytes((e.size ?? 0) / secs)}/s, sha256 ok)`,
+        );
+        if (entry.op === 'post') this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who, owner: entry.owner });
+        return;
+      }
+      case 'error':
+        if (!conn.succeeded) {
+          this.counters.failed++;
+          entry.log.warn({ code: e.code }, `transfer failed: ${e.text}`);
+          this.o.print(`lftp: ${entry.op} ${entry.name} for ${who} failed: ${e.code}: ${e.text}`);
+        }
+        this.finish(entry);
+        return;
+      case 'closed':
+        this.finish(entry);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private finish(entry: Entry): void {
+    void entry.source?.close();
+    if (!entry.driver.conn.succeeded) void entry.sink?.discard();
+    entry.resolveFinished();
+    const i = this.waiting.indexOf(entry);
+    if (i >= 0) this.waiting.splice(i, 1);
+    // Linger so that a lost final ACK can be answered; then forget the transfer.
+    setTimeout(() => {
+      entry.driver.stop();
+      if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    }, LINGER_MS).unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.badTimer) clearInterval(this.badTimer);
+    this.reportBadPackets();
+    for (const e of this.entries.values()) {
+      if (!e.driver.conn.finished) e.driver.apply((c) => c.abort('server shutting down'));
+      e.driver.stop();
+      void e.source?.close();
+      if (!e.driver.conn.succeeded) await e.sink?.discard();
+    }
+    this.queue.clear();
+    await new Promise<void>((resolve) => (this.socket ? this.socket.close(() => resolve()) : resolve()));
+    await this.trace?.close();
+  }
+}

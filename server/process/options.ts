@@ -1,0 +1,131 @@
+/** chat-server command-line options. */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { UsageError } from '../../common/errors.js';
+import { parseOptions } from '../../common/cli.js';
+import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
+import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION, type CongestionName } from '../../common/lftp/engine/congestion.js';
+import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../logger.js';
+import { MAX_CAPACITY, MAX_WORKERS } from '../shm/session-table.js';
+import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  workers: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxClients: number;
+  maxFrame: number;
+  logFile: string;
+  logLevel: LogLevel;
+  filesDir: string;
+  /** undefined: the same number as the TCP port. */
+  lftpPort: number | undefined;
+  maxTransfers: number;
+  maxFileSize: number;
+  /** undefined: the TCP port + 1; null: no web side. */
+  httpPort: number | null | undefined;
+  adminToken: string | null;
+  congestion: CongestionName;
+}
+
+export const SERVER_USAGE = `Usage: chat-server [options]
+
+A TCP chat server: clients spread over worker threads, a shared session table,
+heartbeats that drop silent clients, and an operator console on stdin.
+
+Options:
+  --host ADDR                 address to listen on (default 0.0.0.0)
+  --port N                    TCP port, 0 picks a free one (default 9000)
+  --workers N                 worker threads, 1-${MAX_WORKERS} (default: number of cores)
+  --heartbeat-interval DUR    time between heartbeats (default 5s)
+  --heartbeat-timeout DUR     drop a client whose answer is this late (default 15s)
+  --max-clients N             sessions at once, 1-${MAX_CAPACITY} (default 10000)
+  --max-frame SIZE            largest frame body accepted (default 64KiB)
+  --files DIR                 files shared over LFTP (default ./files, created if missing)
+  --lftp-port N               UDP port for LFTP (default: the TCP port's number)
+  --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
+  --max-file-size SIZE        largest upload accepted (default 16GiB)
+  --cc NAME                   LFTP congestion control for downloads: reno (loss halves the
+                              window) or bbr (a model of the path; holds up under random loss)
+                              (default ${DEFAULT_CONGESTION})
+  --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
+  --no-web                    no web side at all
+  --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable
+                              characters; or set CHAT_ADMIN_TOKEN, which ps cannot show)
+  --log-file PATH             JSON log file (default logs/server.log)
+  --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
+  -h, --help                  show this help
+  -v, --version               show the version
+
+Durations: 500ms, 5s, 1m. Sizes: 65536, 64KiB, 1MiB.
+Operator console (stdin): a plain line is broadcast; /help lists the commands.
+File transfer without the chat: chat-server lftp --help`;
+
+const SPEC = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  workers: { type: 'string' },
+  'heartbeat-interval': { type: 'string' },
+  'heartbeat-timeout': { type: 'string' },
+  'max-clients': { type: 'string' },
+  'max-frame': { type: 'string' },
+  'log-file': { type: 'string' },
+  files: { type: 'string' },
+  'lftp-port': { type: 'string' },
+  'max-transfers': { type: 'string' },
+  'max-file-size': { type: 'string' },
+  'http-port': { type: 'string' },
+  cc: { type: 'string' },
+  'no-web': { type: 'boolean' },
+  'admin-token': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+export type ParsedServerArgs = { help: true } | { version: true } | { options: ServerOptions };
+
+export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedServerArgs {
+  const { values: v } = parseOptions(args, SPEC);
+  if (v.help) return { help: true };
+  if (v.version) return { version: true };
+  const interval = v['heartbeat-interval'] !== undefined ? parseDuration(v['heartbeat-interval'], '--heartbeat-interval') : 5_000;
+  const timeout = v['heartbeat-timeout'] !== undefined ? parseDuration(v['heartbeat-timeout'], '--heartbeat-timeout') : 15_000;
+  if (timeout <= interval) {
+    throw new UsageError(`--heartbeat-timeout (${timeout}ms) must be longer than --heartbeat-interval (${interval}ms)`);
+  }
+  const maxFrame = v['max-frame'] !== undefined ? parseSize(v['max-frame'], '--max-frame') : DEFAULT_MAX_FRAME;
+  if (maxFrame < MIN_MAX_FRAME || maxFrame > MAX_MAX_FRAME) {
+    throw new UsageError(`--max-frame must be between ${MIN_MAX_FRAME} and ${MAX_MAX_FRAME} bytes`);
+  }
+  if (v['no-web'] && (v['http-port'] !== undefined || v['admin-token'] !== undefined)) {
+    throw new UsageError('--no-web turns the web side off: --http-port and --admin-token do not apply');
+  }
+  const adminToken = v['admin-token'] ?? (v['no-web'] ? undefined : env.CHAT_ADMIN_TOKEN || undefined);
+  if (adminToken !== undefined && !new RegExp(`^[\\x21-\\x7e]{${MIN_ADMIN_TOKEN_LENGTH},${MAX_ADMIN_TOKEN_LENGTH}}$`).test(adminToken)) {
+    throw new UsageError(`the admin token must be ${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable ASCII characters without spaces`);
+  }
+  return {
+    options: {
+      host: v.host ?? '0.0.0.0',
+      port: v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000,
+      workers: v.workers !== undefined ? parseInteger(v.workers, '--workers', 1, MAX_WORKERS) : Math.min(MAX_WORKERS, availableParallelism()),
+      heartbeatIntervalMs: interval,
+      heartbeatTimeoutMs: timeout,
+      maxClients: v['max-clients'] !== undefined ? parseInteger(v['max-clients'], '--max-clients', 1, MAX_CAPACITY) : 10_000,
+      maxFrame,
+      logFile: v['log-file'] ?? 'logs/server.log',
+      logLevel: parseLogLevel(v['log-level']),
+      filesDir: resolve(v.files ?? 'files'),
+      lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
+      maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,
+      maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
+      httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
+      adminToken: adminToken ?? null,
+      congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
+    },
+  };
+}

@@ -1,0 +1,385 @@
+/**
+ * The main thread of chat-server: starts the workers, owns the session table
+ * and repairs it when a worker dies, relays operator commands, and shuts
+ * everything down in order.
+ */
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
+import { encodeMessage } from '../../common/protocol.js';
+import { neutralizeControls } from '../../common/text.js';
+import { formatBytes, formatDuration } from '../../common/units.js';
+import { writeLineSync } from '../../common/sync-output.js';
+import { mkdirSync } from 'node:fs';
+import { SessionTable } from '../shm/session-table.js';
+import { TicketTable } from '../shm/ticket-table.js';
+import { SharedMutex } from '../shm/shared-mutex.js';
+import { openLog, type OpenLog } from '../logger.js';
+import { tickPeriodFor } from '../worker/chat-worker.js';
+import { OPERATOR_HELP, parseOperatorLine } from './operator-console.js';
+import type { ServerOptions } from './options.js';
+import type { BusMessage, FromWorker, ToWorker, WorkerConfig } from '../worker/thread-messages.js';
+
+const HELLO_TIMEOUT_MS = 10_000;
+const MAX_SEND_QUEUE = 4 * 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export class StartupError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+interface WorkerSlot {
+  index: number;
+  worker: Worker;
+  threadId: number;
+  stopping: boolean;
+  crashes: number[];
+}
+
+export class Supervisor {
+  readonly table: SessionTable;
+  readonly tickets = TicketTable.create();
+  private lftpPort = 0;
+  private httpPort: number | null = null;
+  private readonly adminSecret = randomBytes(32).toString('hex');
+  private readonly busName = `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly bus: BroadcastChannel;
+  private readonly workers = new Map<number, WorkerSlot>();
+  private readonly log: OpenLog;
+  private port = 0;
+  private shuttingDown: Promise<void> | null = null;
+  private statsSample = { at: Date.now(), msgs: 0, frames: 0 };
+  private readonly serverName: string;
+  private resolveStopped: () => void = () => undefined;
+  /** Settles once shutdown() has finished: workers stopped, logs flushed. */
+  readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+
+  constructor(
+    private readonly options: ServerOptions,
+    version: string,
+    private readonly print: (line: string) => void = (line) => writeLineSync(1, line),
+  ) {
+    this.table = SessionTable.create(options.maxClients);
+    this.bus = new BroadcastChannel(this.busName);
+    this.bus.unref();
+    this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' });
+    this.serverName = `chat-server/${version}`;
+  }
+
+  get listeningPort(): number {
+    return this.port;
+  }
+
+  async start(): Promise<void> {
+    const { host, port, workers } = this.options;
+    try {
+      mkdirSync(this.options.filesDir, { recursive: true });
+    } catch (err) {
+      throw new StartupError('FILES_DIR', `cannot create the files directory ${this.options.filesDir}: ${(err as Error).message}`);
+    }
+    const web = this.options.httpPort; // null: --no-web; undefined: the TCP port + 1
+    const httpPort = web === null ? null : (web ?? (port === 0 ? 0 : port + 1));
+    if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
+    if (port !== 0) await assertPortFree(host, port);
+    if (httpPort) await assertPortFree(host, httpPort, 'web; choose another with --http-port or turn it off with --no-web');
+    const first = await this.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
+    this.port = first.port;
+    this.lftpPort = first.lftpPort;
+    this.httpPort = first.httpPort;
+    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)));
+    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null } }, 'listening');
+    this.print(`listening on tcp ${host}:${this.port} (${workers} worker${workers === 1 ? '' : 's'})`);
+    this.print(`lftp on udp ${host}:${this.lftpPort}, sharing ${this.options.filesDir}`);
+    if (this.httpPort !== null) {
+      this.print(`web on http://${host.includes(':') ? `[${host}]` : host}:${this.httpPort}/ (chat page${this.options.adminToken ? '; dashboard at /admin' : ''})`);
+    }
+  }
+
+  private workerConfig(index: number, port: number, lftpPort: number, httpPort: number | null): WorkerConfig {
+    const o = this.options;
+    return {
+      index,
+      host: o.host,
+      port,
+      lftpPort,
+      httpPort,
+      adminToken: o.adminToken,
+      adminSecret: this.adminSecret,
+      workers: o.workers,
+      filesDir: o.filesDir,
+      maxTransfers: o.maxTransfers,
+      maxFileSize: o.maxFileSize,
+      congestion: o.congestion,
+      ticketBuffer: this.tickets.buffer,
+      tableBuffer: this.table.buffer,
+      busName: this.busName,
+      limits: {
+        intervalMs: o.heartbeatIntervalMs,
+        timeoutMs: o.heartbeatTimeoutMs,
+        maxFrame: o.maxFrame,
+        maxText: Math.floor((o.maxFrame - 512) / 2),
+        helloTimeoutMs: HELLO_TIMEOUT_MS,
+        maxSendQueue: MAX_SEND_QUEUE,
+        maxClients: o.maxClients,
+      },
+      logFile: o.logFile,
+      logLevel: o.logLevel,
+      serverName: this.serverName,
+    };
+  }
+
+  /** Starts worker `index` and resolves with the ports it listens on. */
+  private spawn(index: number, port: number, lftpPort: number, httpPort: number | null, crashes: number[] = []): Promise<{ port: number; lftpPort: number; httpPort: number | null }> {
+    const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port, lftpPort, httpPort) });
+    const slot: WorkerSlot = { index, worker, threadId: worker.threadId, stopping: false, crashes };
+    this.workers.set(index, slot);
+    return new Promise((resolve, reject) => {
+      let listening = false;
+      worker.on('message', (msg: FromWorker) => {
+        switch (msg.k) {
+          case 'listening':
+            listening = true;
+            resolve({ port: msg.port, lftpPort: msg.lftpPort, httpPort: msg.httpPort });
+            return;
+          case 'listen-error':
+            reject(
+              msg.code === 'EADDRINUSE'
+                ? new StartupError(msg.code, /\((LFTP|web)/.test(msg.message) ? msg.message : `port ${port} is already in use on ${this.options.host}`)
+                : new StartupError(msg.code, `cannot listen on ${this.options.host}:${port}: ${msg.message}`),
+            );
+            return;
+          case 'event':
+            this.print(msg.text);
+            return;
+          case 'closed':
+            slot.stopping = true;
+            return;
+        }
+      });
+      worker.on('error', (err) => this.log.logger.error({ err, worker: index }, 'worker error'));
+      worker.on('exit', (code) => {
+        if (!listening) {
+          reject(new StartupError('WORKER_FAILED', `worker ${index} exited with code ${code} before listening`));
+          return;
+        }
+        void this.onWorkerExit(slot, code);
+      });
+    });
+  }
+
+  /** Robust-mutex repair, then the dead worker's sessions are freed and announced, then a replacement starts. */
+  private async onWorkerExit(slot: WorkerSlot, code: number): Promise<void> {
+    if (this.workers.get(slot.index) === slot && !slot.stopping && !this.shuttingDown) {
+      this.workers.delete(slot.index);
+    } else if (slot.stopping || this.shuttingDown) {
+      return;
+    }
+    const repaired = SharedMutex.releaseIfHeldBy(this.table.i32, this.table.lockWordIndex, slot.threadId);
+    await this.table.mutex.lockAsync();
+    let freed;
+    try {
+      freed = this.table.releaseOwnedByLocked(slot.index);
+    } finally {
+      this.table.mutex.unlock();
+    }
+    this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, freed: freed.length }, 'worker died');
+    this.print(
+      `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +
+        `${freed.length} session${freed.length === 1 ? '' : 's'} freed; restarting it`,
+    );
+    for (const s of freed) {
+      this.print(`* ${s.nick} left (worker ${slot.index} died)`);
+      this.postBus({ k: 'room', frame: encodeMessage({ type: 'NOTICE', event: 'left', nick: s.nick, reason: 'server worker restarted' }) });
+    }
+    if (this.shuttingDown) return;
+    const now = Date.now();
+    const crashes = [...slot.crashes.filter((t) => now - t < 60_000), now];
+    // Back off a crash loop: 100ms, 200ms, ... up to 10s between restarts.
+    const delay = Math.min(10_000, 100 * 2 ** (crashes.length - 1));
+    setTimeout(() => {
+      if (this.shuttingDown) return;
+      this.spawn(slot.index, this.port, this.lftpPort, this.httpPort, crashes).then(
+        () => this.log.logger.info({ worker: slot.index }, 'worker restarted'),
+        (err: Error) => {
+          this.log.logger.error({ err, worker: slot.index }, 'worker restart failed');
+          this.print(`! worker ${slot.index} could not be restarted: ${err.message}`);
+        },
+      );
+    }, delay).unref();
+  }
+
+  private postBus(msg: BusMessage): void {
+    this.bus.postMessage(msg);
+  }
+
+  private toWorker(index: number, msg: ToWorker): boolean {
+    const slot = this.workers.get(index);
+    if (!slot) return false;
+    slot.worker.postMessage(msg);
+    return true;
+  }
+
+  // ---- operator console ------------------------------------------------------
+
+  attachConsole(input: NodeJS.ReadableStream): void {
+    const rl = createInterface({ input, terminal: false });
+    rl.on('line', (line) => void this.runCommand(line));
+    // A server without a console (stdin at EOF, /dev/null, a closed pipe) keeps serving.
+    rl.on('close', () => this.log.logger.info('operator console closed (stdin at EOF); still serving'));
+    input.on('error', (err) => this.log.logger.warn({ err }, 'stdin error; operator console disabled'));
+  }
+
+  async runCommand(line: string): Promise<void> {
+    const c = parseOperatorLine(line);
+    switch (c.cmd) {
+      case 'none':
+        return;
+      case 'invalid':
+        this.print(c.message);
+        return;
+      case 'help':
+        this.print(OPERATOR_HELP);
+        return;
+      case 'broadcast': {
+        const text = neutralizeControls(c.text);
+        this.postBus({ k: 'room', frame: encodeMessage({ type: 'BROADCAST', text, ts: Date.now() }) });
+        this.log.logger.info({ text }, 'operator broadcast');
+        this.print(`[server] ${text}`);
+        return;
+      }
+      case 'list':
+        this.print(this.formatList());
+        return;
+      case 'stats':
+        this.print(this.formatStats());
+        return;
+      case 'kick': {
+        await this.table.mutex.lockAsync();
+        let target;
+        try {
+          const s = this.table.findNickLocked(c.nick);
+          target = s < 0 ? null : { slot: s, generation: this.table.generation(s), nick: this.table.nick(s) };
+        } finally {
+          this.table.mutex.unlock();
+        }
+        if (!target) {
+          this.print(`no user named ${c.nick}`);
+          return;
+        }
+        this.log.logger.info({ nick: target.nick, reason: c.reason }, 'operator kick');
+        this.postBus({ k: 'kick', slot: target.slot, generation: target.generation, reason: neutralizeControls(c.reason) });
+        return;
+      }
+      case 'kill-worker':
+        if (!this.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
+        return;
+      case 'stall-worker':
+        if (!this.toWorker(c.worker, { k: 'stall', ms: c.ms })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
+        else this.print(`worker ${c.worker} stalled for ${formatDuration(c.ms)}`);
+        return;
+      case 'shutdown':
+        await this.shutdown('server shutting down', 'operator /shutdown');
+        return;
+    }
+  }
+
+  formatList(): string {
+    const now = Date.now();
+    const rows = this.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
+    if (rows.length === 0) return 'no sessions';
+    const lines = [['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'].join('\t')];
+    for (const r of rows) {
+      lines.push(
+        [
+          r.nick,
+          r.transport,
+          `${r.address}:${r.port}`,
+          String(r.owner),
+          r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`,
+          formatDuration(now - r.lastActive),
+          formatDuration(now - r.connectedAt),
+          String(r.msgsIn),
+        ].join('\t'),
+      );
+    }
+    lines.push(`${rows.length} session${rows.length === 1 ? '' : 's'}`);
+    return lines.join('\n');
+  }
+
+  formatStats(): string {
+    const now = Date.now();
+    const t = this.table;
+    let msgs = 0;
+    let frames = 0;
+    const lines: string[] = [];
+    for (let w = 0; w < this.options.workers; w++) {
+      const m = t.workerStat(w, 'MSGS_IN');
+      msgs += m;
+      frames += t.workerStat(w, 'FRAMES_OUT');
+      lines.push(
+        `worker ${w}: ${t.workerStat(w, 'CLIENTS')} clients, ${m} msgs in, ${formatBytes(t.workerStat(w, 'BYTES_IN'))} in, ` +
+          `${formatBytes(t.workerStat(w, 'BYTES_OUT'))} out, loop lag ${t.workerStat(w, 'LOOP_LAG_MS')}ms, ` +
+          `stall credit ${t.workerStat(w, 'LAG_CREDIT_MS')}ms${this.workers.has(w) ? '' : ' (restarting)'}`,
+      );
+    }
+    const secs = Math.max(0.001, (now - this.statsSample.at) / 1000);
+    const rate = (msgs - this.statsSample.msgs) / secs;
+    const fanout = (frames - this.statsSample.frames) / secs;
+    this.statsSample = { at: now, msgs, frames };
+    lines.push(
+      `total: ${t.activeCount()} sessions, ${msgs} msgs in; since last /stats ${formatDuration(secs * 1000)}: ` +
+        `${rate.toFixed(1)} msgs/s in, ${fanout.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.options.heartbeatIntervalMs)}ms)`,
+    );
+    return lines.join('\n');
+  }
+
+  /** Bye to every client, workers drained and stopped, logs flushed. Idempotent. */
+  shutdown(reason: string, cause: string = reason): Promise<void> {
+    if (this.shuttingDown) return this.shuttingDown;
+    this.shuttingDown = (async () => {
+      this.print(`shutting down (${cause})`);
+      this.log.logger.info({ reason, cause }, 'shutting down');
+      const exits = [...this.workers.values()].map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.stopping = true;
+            slot.worker.once('exit', () => resolve());
+            slot.worker.postMessage({ k: 'shutdown', reason } satisfies ToWorker);
+          }),
+      );
+      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), SHUTDOWN_GRACE_MS).unref());
+      if ((await Promise.race([Promise.all(exits), timer])) === 'timeout') {
+        this.log.logger.warn('workers did not stop in time; terminating them');
+        await Promise.all([...this.workers.values()].map((s) => s.worker.terminate()));
+      }
+      this.bus.close();
+      this.log.logger.info('stopped');
+      this.log.flush();
+      this.resolveStopped();
+    })();
+    return this.shuttingDown;
+  }
+}
+
+/**
+ * reusePort would let this server silently join another process's port group
+ * (same user, also reusePort): probe with a plain bind first so that a port in
+ * use is reported as such.
+ */
+function assertPortFree(host: string, port: number, what?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new StartupError('EADDRINUSE', `port ${port} is already in use on ${host}${what ? ` (${what})` : ''}`));
+      else reject(new StartupError(err.code ?? 'LISTEN', `cannot listen on ${host}:${port}: ${err.message}`));
+    });
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}

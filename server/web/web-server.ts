@@ -1,0 +1,270 @@
+/**
+ * The web side of a chat worker: one HTTP server per worker on the shared
+ * --http-port (reusePort, like the TCP port). It serves the chat page and its
+ * scripts, file downloads and uploads for browsers, the operator dashboard
+ * when --admin-token is set, and upgrades /chat and /admin/ws to WebSocket.
+ * Every response carries a Content-Security-Policy; every WebSocket is checked
+ * against the page's own origin and limited by maxPayload.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HEADER_SIZE } from '../../common/frame.js';
+import { AdminAuth } from './admin-auth.js';
+import { ADMIN_MAX_PAYLOAD, type AdminHub } from './admin-hub.js';
+import { HttpError, receiveUpload, sendError, serveDownload, type FileRoutesHost } from '../files/http-files.js';
+import type { Logger } from '../logger.js';
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+} as const;
+
+const STATIC_ROOT = fileURLToPath(new URL('../../../web/static/', import.meta.url));
+/** The browser scripts, compiled from web/src (and the shared common/format.ts) by `npm run build`. */
+const SCRIPT_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+const JS = 'text/javascript; charset=utf-8';
+/** Scripts only the dashboard loads: not served at all without --admin-token. */
+const ADMIN_SCRIPTS = new Set(['/js/web/src/admin.js', '/js/web/src/chart.js']);
+
+interface StaticFile {
+  path: string;
+  type: string;
+}
+
+/**
+ * Every file the server will ever send from disk, by URL path: an allow-list
+ * built once, so no URL can name anything else (no traversal to think about).
+ */
+function staticFiles(admin: boolean): Map<string, StaticFile> {
+  const files = new Map<string, StaticFile>([
+    ['/', { path: STATIC_ROOT + 'index.html', type: 'text/html; charset=utf-8' }],
+    ['/style.css', { path: STATIC_ROOT + 'style.css', type: 'text/css; charset=utf-8' }],
+  ]);
+  if (admin) files.set('/admin', { path: STATIC_ROOT + 'admin.html', type: 'text/html; charset=utf-8' });
+  let scripts: string[] = [];
+  try {
+    scripts = readdirSync(SCRIPT_ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+  } catch {
+    // Not built: the pages answer 500 "run npm run build" (sendStatic) rather than the server refusing to start.
+  }
+  for (const rel of scripts) {
+    const url = `/js/${rel.split(sep).join('/')}`;
+    if (admin || !ADMIN_SCRIPTS.has(url)) files.set(url, { path: join(SCRIPT_ROOT, rel), type: JS });
+  }
+  for (const url of ['/js/web/src/chat.js', ...(admin ? ADMIN_SCRIPTS : [])]) {
+    if (!files.has(url)) files.set(url, { path: join(SCRIPT_ROOT, url.slice('/js/'.length)), type: JS });
+  }
+  return files;
+}
+
+export interface WebHost extends FileRoutesHost {
+  readonly closing: boolean;
+  /** Room for one more WebSocket session on this worker. */
+  canAcceptSession(): boolean;
+  acceptChatSocket(ws: WebSocket, socket: Socket): void;
+}
+
+export interface WebServerOptions {
+  maxFrame: number;
+  /** Connections (HTTP and WebSocket) this worker's web server keeps at once. */
+  maxConnections: number;
+  admin: { auth: AdminAuth; hub: AdminHub } | null;
+}
+
+/**
+ * True when a browser request comes from a page this server served. Browsers
+ * always send Origin with a WebSocket handshake; a request without one is not
+ * from a page (curl, a script) and cannot ride on a user's session, so it passes.
+ */
+export function originAllowed(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  return origin === `http://${host}` || origin === `https://${host}`;
+}
+
+/** The request target as a URL; only origin-form paths ("/..."), anything else is a 400. */
+function parseRequestUrl(target: string | undefined): URL {
+  if (!target?.startsWith('/') || target.startsWith('//')) throw new HttpError(400, 'BAD_REQUEST', 'the request target must be a path');
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the request target is not a valid path');
+  }
+}
+
+export class WebServer {
+  private readonly server: http.Server;
+  private readonly chatWss: WebSocketServer;
+  private readonly adminWss: WebSocketServer;
+  private readonly cache = new Map<string, Buffer>();
+  private readonly files: Map<string, StaticFile>;
+
+  constructor(
+    private readonly o: WebServerOptions,
+    private readonly host: WebHost,
+    private readonly log: Logger,
+  ) {
+    this.server = http.createServer(
+      {
+        // Slow-header clients are cut off; a long upload is bounded by its own idle timer instead of a total time.
+        headersTimeout: 10_000,
+        requestTimeout: 0,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+      },
+      (req, res) => void this.route(req, res),
+    );
+    this.server.maxConnections = o.maxConnections;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket as Socket, head));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+      this.log.debug({ err: err.code ?? err.message }, 'bad http request');
+    });
+    const common = { noServer: true, perMessageDeflate: false, clientTracking: false } as const;
+    this.chatWss = new WebSocketServer({ ...common, maxPayload: HEADER_SIZE + o.maxFrame });
+    this.adminWss = new WebSocketServer({ ...common, maxPayload: ADMIN_MAX_PAYLOAD });
+    this.files = staticFiles(o.admin !== null);
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, reusePort: true, backlog: 1024 }, () => {
+        this.server.off('error', reject);
+        this.server.on('error', (err) => this.log.error({ err }, 'web listener error'));
+        resolve((this.server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.o.admin?.hub.close();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    try {
+      const url = parseRequestUrl(req.url);
+      const path = url.pathname;
+      if (path.startsWith('/files/')) {
+        let name: string;
+        try {
+          name = decodeURIComponent(path.slice('/files/'.length));
+        } catch {
+          throw new HttpError(400, 'BAD_NAME', 'the file name in the URL is not valid percent-encoding');
+        }
+        const ticket = url.searchParams.get('ticket');
+        // Not HEAD: it would spend the one-time ticket without delivering anything.
+        if (req.method === 'GET') return await serveDownload(this.host, res, name, ticket);
+        if (req.method === 'POST') {
+          if (!originAllowed(req)) throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
+          return await receiveUpload(this.host, req, res, name, ticket);
+        }
+        throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, POST)`);
+      }
+      if (path === '/admin') return await this.adminPage(req, res);
+      const file = this.files.get(path);
+      if (!file) throw new HttpError(404, 'NOT_FOUND', 'no such page');
+      await this.sendStatic(req, res, file);
+    } catch (err) {
+      this.fail(req, res, err);
+    }
+  }
+
+  private async adminPage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const admin = this.o.admin;
+    const file = this.files.get('/admin');
+    // Without --admin-token there is no dashboard at all, not even a login prompt.
+    if (!admin || !file) throw new HttpError(404, 'NOT_FOUND', 'no such page');
+    const verdict = admin.auth.check(req.headers, Date.now());
+    if (verdict !== 'ok') {
+      this.log.info({ remote: req.socket.remoteAddress, verdict }, 'dashboard refused');
+      throw new HttpError(401, 'UNAUTHORIZED', verdict === 'wrong' ? 'wrong admin token' : 'the dashboard needs the admin token (user: any, password: the token)');
+    }
+    res.setHeader('Set-Cookie', admin.auth.issueCookie(Date.now()));
+    res.setHeader('Cache-Control', 'no-store');
+    await this.sendStatic(req, res, file);
+  }
+
+  private async sendStatic(req: IncomingMessage, res: ServerResponse, file: StaticFile): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD', `${req.method} is not supported here (GET, HEAD)`);
+    let body = this.cache.get(file.path);
+    if (!body) {
+      body = await readFile(file.path).catch(() => {
+        throw new HttpError(500, 'MISSING', `${file.path} is missing: run npm run build`);
+      });
+      this.cache.set(file.path, body);
+    }
+    if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-cache');
+    res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': String(body.length) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const e = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', 'internal error');
+    if (!(err instanceof HttpError)) this.log.error({ err, url: req.url?.replace(/ticket=[^&]*/, 'ticket=…') }, 'http handler failed');
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = {};
+    if (e.status === 401) headers['WWW-Authenticate'] = 'Basic realm="chat-server admin", charset="UTF-8"';
+    // A refused request whose body was not read cannot keep the connection.
+    if (!req.complete) headers['Connection'] = 'close';
+    sendError(res, e, headers);
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const refuse = (status: number, reason: string, message: string) => {
+      this.log.info({ remote: socket.remoteAddress, path: req.url, origin: req.headers.origin, status }, `websocket refused: ${message}`);
+      const body = `${message}\n`;
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      socket.on('error', () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    const path = (req.url ?? '').split('?')[0];
+    if (!originAllowed(req)) return refuse(403, 'Forbidden', `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
+    if (path === '/chat') {
+      if (this.host.closing) return refuse(503, 'Service Unavailable', 'the server is shutting down');
+      if (!this.host.canAcceptSession()) return refuse(503, 'Service Unavailable', 'the server is full, try again later');
+      this.chatWss.handleUpgrade(req, socket, head, (ws) => this.host.acceptChatSocket(ws, socket));
+      return;
+    }
+    if (path === '/admin/ws' && this.o.admin) {
+      const admin = this.o.admin;
+      if (admin.auth.check(req.headers, Date.now()) !== 'ok') return refuse(401, 'Unauthorized', 'the dashboard needs the admin token');
+      this.adminWss.handleUpgrade(req, socket, head, (ws) => admin.hub.add(ws, `${socket.remoteAddress}:${socket.remotePort}`));
+      return;
+    }
+    refuse(404, 'Not Found', 'no WebSocket endpoint here (the chat is at /chat)');
+  }
+}

@@ -1,0 +1,56 @@
+/** Entry point of a worker thread: one client group of the chat server. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChatWorker } from './chat-worker.js';
+import { openLog } from '../logger.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './thread-messages.js';
+
+const config = workerData as WorkerConfig;
+const port = parentPort!;
+const post = (msg: FromWorker) => port.postMessage(msg);
+
+const { logger, flush } = openLog(config.logFile, config.logLevel, { worker: config.index });
+const worker = new ChatWorker(config, logger, (text) => post({ k: 'event', text }));
+
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'worker crashed');
+  flush();
+  // Ends this thread only; the supervisor repairs the table and starts a replacement.
+  process.exit(70);
+});
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.k) {
+    case 'shutdown':
+      void worker.shutdown(msg.reason).then(() => {
+        logger.info('worker stopped');
+        flush();
+        post({ k: 'closed' });
+        port.close();
+      });
+      return;
+    case 'stall':
+      logger.warn({ ms: msg.ms }, 'stalling the event loop on operator request');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms);
+      return;
+    case 'crash':
+      logger.warn({ holdLock: msg.holdLock }, 'crashing on operator request');
+      flush();
+      if (msg.holdLock) worker.takeLockForever();
+      setImmediate(() => {
+        throw new Error(`worker ${config.index} crashed on operator request${msg.holdLock ? ' while holding the session table lock' : ''}`);
+      });
+      return;
+  }
+});
+
+try {
+  const bound = await worker.listen(config.host, config.port, config.lftpPort, config.httpPort);
+  logger.info({ host: config.host, ...bound }, 'listening');
+  post({ k: 'listening', ...bound });
+} catch (err) {
+  const e = err as NodeJS.ErrnoException;
+  logger.error({ err: e }, 'cannot listen');
+  flush();
+  post({ k: 'listen-error', code: e.code ?? 'UNKNOWN', message: e.message });
+  port.close();
+}

@@ -1,0 +1,241 @@
+/**
+ * The chat page and the dashboard in a real browser: Debian's chromium driven
+ * by playwright-core, next to a terminal client and an LFTP transfer.
+ * Screenshots go to test/artifacts/ for people to look at.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CLIENT_JS, LineProcess, ROOT, runLftpClient, startServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
+import { WsClient } from '../helpers/raw-client.js';
+import { startRelay, NO_IMPAIRMENT, type Relay } from '../relay/relay.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARTIFACTS = join(ROOT, 'test/artifacts');
+const ADMIN_TOKEN = 'browser-test-token';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+let browser: Browser;
+let server: ServerHandle & { httpPort: number };
+let files: string;
+const procs: LineProcess[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); npm test does it when run as root`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+  files = tempDir('browser-files');
+  server = (await startServer(['--workers', '2', '--files', files, '--admin-token', ADMIN_TOKEN, '--heartbeat-interval', '500ms', '--heartbeat-timeout', '2s'])) as typeof server;
+  procs.push(server);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopAll(...procs);
+});
+
+async function terminal(nick: string, cwd: string): Promise<LineProcess> {
+  const c = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', nick], { cwd });
+  procs.push(c);
+  await c.waitFor(/^\* connected to /);
+  return c;
+}
+
+/** Opens the chat page and joins as nick; collects console errors and dialogs (an alert would mean XSS). */
+async function joinInBrowser(nick: string): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  await page.goto(`http://127.0.0.1:${server.httpPort}/`);
+  await page.fill('#nick', nick);
+  await page.click('#join');
+  await page.waitForSelector('#chat-view:not([hidden])');
+  await page.locator('#status', { hasText: `online as ${nick}` }).waitFor();
+  return { page, problems };
+}
+
+const logLine = (page: Page, text: string) => page.locator('#log li', { hasText: text });
+
+describe('in a real browser (chromium)', () => {
+  it('a browser user and a terminal user chat both ways; markup arrives as text', async () => {
+    const termDir = tempDir('term');
+    const { page, problems } = await joinInBrowser('webuser');
+    const term = await terminal('termuser', termDir);
+    await logLine(page, '* termuser joined').waitFor();
+
+    await page.fill('#input', 'hello from chromium');
+    await page.click('#send');
+    await term.waitFor('<webuser> hello from chromium');
+
+    term.send('hello from the terminal');
+    await logLine(page, '<termuser> hello from the terminal').waitFor();
+
+    const xss = '<img src=x onerror=alert(1)>';
+    term.send(xss);
+    const line = logLine(page, `<termuser> ${xss}`);
+    await line.waitFor();
+    expect(await line.innerText()).toContain(xss);
+    expect(await page.locator('#log img').count()).toBe(0);
+
+    await page.fill('#input', '/me waves');
+    await page.press('#input', 'Enter');
+    await term.waitFor('* webuser waves');
+    await page.fill('#input', '/msg termuser a secret');
+    await page.press('#input', 'Enter');
+    await term.waitFor('*webuser* a secret');
+    await logLine(page, '-> *termuser* a secret').waitFor();
+
+    // Both nicks in the People list, with heartbeat RTTs once measured.
+    await page.locator('#who li', { hasText: 'termuser' }).waitFor();
+    await page.locator('#who li', { hasText: 'webuser (you)' }).waitFor();
+    await page.locator('#beat', { hasText: /heartbeat #\d+ answered/ }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'chat-page.png'), fullPage: true });
+
+    // On a phone-sized screen the page still fits: no horizontal scrolling.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'chat-page-phone.png'), fullPage: true });
+
+    expect(problems).toEqual([]);
+    await page.context().close();
+    await term.waitFor('* webuser left');
+    term.send('/quit');
+    expect(await term.exit()).toBe(0);
+  }, 60_000);
+
+  it('a browser upload is fetched byte-identical by a terminal /get; a browser download matches too', async () => {
+    const termDir = tempDir('term-get');
+    const { page, problems } = await joinInBrowser('sharer');
+    const term = await terminal('fetcher', termDir);
+    const data = randomBytes(2 * 1024 * 1024 + 99);
+    const src = join(tempDir('upload-src'), 'photo.raw');
+    writeFileSync(src, data);
+
+    await page.setInputFiles('#upload', src);
+    await term.waitFor('* sharer shared photo.raw (2.00 MiB)', 30_000);
+    await logLine(page, '* sharer shared photo.raw').waitFor();
+    await page.locator('#files li', { hasText: 'photo.raw' }).waitFor();
+
+    term.send('/get photo.raw');
+    await term.waitFor(/^transfer complete: photo\.raw /, 60_000);
+    expect(sha(readFileSync(join(termDir, 'downloads', 'photo.raw')))).toBe(sha(data));
+
+    // And back: the browser downloads it over HTTP with a ticket.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#files li', { hasText: 'photo.raw' }).locator('button').click()]);
+    const saved = join(tempDir('browser-dl'), 'photo.raw');
+    await download.saveAs(saved);
+    expect(sha(readFileSync(saved))).toBe(sha(data));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+
+  it('closing the tab drops the session at once; a frozen tab is dropped by the heartbeat timeout', async () => {
+    const term = await terminal('observer', tempDir('term-obs'));
+    const { page } = await joinInBrowser('leaver');
+    await term.waitFor('* leaver joined');
+    await page.close();
+    await term.waitFor(/^\* leaver left$/, 10_000);
+
+    // Frozen: its socket stays open but no script runs (the page's JavaScript is paused through the
+    // DevTools protocol, as a hung or frozen tab would be), so no heartbeat is answered.
+    const { page: frozen } = await joinInBrowser('sleeper');
+    await term.waitFor('* sleeper joined');
+    await frozen.locator('#beat', { hasText: /heartbeat #\d+ answered/ }).waitFor();
+    const cdp = await frozen.context().newCDPSession(frozen);
+    await cdp.send('Debugger.enable');
+    const t0 = Date.now();
+    await cdp.send('Debugger.pause');
+    await term.waitFor(/^\* sleeper timed out$/, 15_000);
+    const dropMs = Date.now() - t0;
+    // Timeout 2 s, interval 0.5 s: dropped between the timeout and timeout + interval (plus a tick), measured here.
+    expect(dropMs).toBeGreaterThan(1_400);
+    expect(dropMs).toBeLessThan(6_000);
+    console.log(`frozen tab dropped ${dropMs} ms after freezing (timeout 2 s, interval 0.5 s)`);
+    await frozen.context().close();
+  }, 40_000);
+
+  it('the dashboard shows TCP and WebSocket sessions and a running transfer’s cwnd chart', async () => {
+    const term = await terminal('dash-term', tempDir('term-dash'));
+    const { page: chat } = await joinInBrowser('dash-web');
+
+    // A transfer slow enough to watch: 12 MiB through the fault relay at 3 MB/s with a short queue, so cwnd meets loss.
+    const data = randomBytes(12 * 1024 * 1024);
+    writeFileSync(join(files, 'big.bin'), data);
+    const ticketPeer = await WsClient.connect(server.httpPort);
+    ticketPeer.send({ type: 'HELLO', version: 1, nick: 'ticketer' });
+    await ticketPeer.waitFor((m) => m.type === 'WELCOME');
+    ticketPeer.send({ type: 'TICKET_REQUEST', id: 1, op: 'get', name: 'big.bin' });
+    const t = await ticketPeer.waitFor((m) => m.type === 'TICKET');
+    if (t.type !== 'TICKET' || !t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
+    const link = { ...NO_IMPAIRMENT, delayMs: 5, rateBps: 3_000_000, queueLimit: 64 };
+    const relay: Relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: t.port, seed: 7, up: { ...NO_IMPAIRMENT, delayMs: 5 }, down: link });
+    const dest = join(tempDir('dash-dl'), 'big.bin');
+    const transfer = runLftpClient(['get', `127.0.0.1:${relay.port}`, 'big.bin', dest, '--token', t.ticket], { timeoutMs: 90_000 });
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'operator', password: ADMIN_TOKEN } });
+    const admin = await context.newPage();
+    const problems: string[] = [];
+    admin.on('pageerror', (e) => problems.push(e.message));
+    await admin.goto(`http://127.0.0.1:${server.httpPort}/admin`);
+    await admin.locator('#status', { hasText: 'live' }).waitFor();
+    await admin.locator('#sessions tr[data-nick="dash-term"]', { hasText: 'tcp' }).waitFor();
+    await admin.locator('#sessions tr[data-nick="dash-web"]', { hasText: 'ws' }).waitFor();
+    const card = admin.locator('[data-transfer]', { hasText: 'get big.bin' });
+    await card.waitFor({ timeout: 15_000 });
+    // Let a few samples accumulate while it runs, then check the chart has drawn lines on the canvas.
+    await admin.waitForFunction(
+      () => {
+        const head = document.querySelector('[data-transfer] .small')?.textContent ?? '';
+        return /cwnd \d/.test(head) && /\((\d+)%\)/.test(head) && Number(/\((\d+)%\)/.exec(head)![1]) >= 15;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const inked = await card.locator('canvas').evaluate((c: HTMLCanvasElement) => {
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let blue = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 2]! > 180 && px[i]! < 90 && px[i + 3]! > 0) blue++;
+      return blue;
+    });
+    expect(inked).toBeGreaterThan(50); // the cwnd line (blue) is drawn
+    expect(await card.innerText()).not.toContain('done');
+    await admin.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // The broadcast box reaches the terminal user.
+    await admin.fill('#broadcast', 'dashboard says hi');
+    await admin.click('#broadcast-send');
+    await term.waitFor('[server] dashboard says hi');
+    await chat.locator('#log li', { hasText: '[server] dashboard says hi' }).waitFor();
+
+    const r = await transfer;
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(sha(readFileSync(dest))).toBe(sha(data));
+    await card.locator('text=done').waitFor({ timeout: 10_000 });
+
+    // A kick button (after the confirmation dialog) removes the browser user; everyone sees it.
+    admin.once('dialog', (d) => void d.accept());
+    await admin.locator('#sessions tr[data-nick="dash-web"] button', { hasText: 'Kick' }).click();
+    await term.waitFor('* dash-web was kicked (by the operator)');
+    await chat.locator('#log li', { hasText: 'the server said goodbye: kicked: by the operator' }).waitFor();
+    await chat.locator('#status', { hasText: 'not connected' }).waitFor();
+    await admin.locator('#sessions tr[data-nick="dash-web"]').waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
+    ticketPeer.destroy();
+    await relay.close();
+    await context.close();
+    await chat.context().close();
+  }, 120_000);
+});

@@ -1,0 +1,287 @@
+/**
+ * The web side without a browser: WebSocket sessions in the same room as TCP
+ * ones, files over HTTP with tickets, the dashboard's access rules, Origin and
+ * payload limits. (The real-browser tests are in web-browser.test.ts.)
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeFrame } from '../../common/frame.js';
+import type { ServerMessage } from '../../common/protocol.js';
+import { RawClient, WsClient } from '../helpers/raw-client.js';
+import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let procs: LineProcess[] = [];
+let peers: Array<{ destroy(): void }> = [];
+afterEach(async () => {
+  for (const p of peers) p.destroy();
+  peers = [];
+  await stopAll(...procs);
+  procs = [];
+});
+
+async function server(args: string[] = []): Promise<ServerHandle & { httpPort: number }> {
+  const s = await startServer(['--workers', '2', ...args]);
+  procs.push(s);
+  return s as ServerHandle & { httpPort: number };
+}
+
+/** Says HELLO on a fresh connection of either kind and waits for WELCOME. */
+async function joinAs<T extends RawClient | WsClient>(c: T, nick: string): Promise<T> {
+  peers.push(c);
+  c.send({ type: 'HELLO', version: 1, nick });
+  await c.waitFor((m) => m.type === 'WELCOME');
+  return c;
+}
+const wsJoin = async (port: number, nick: string) => joinAs(await WsClient.connect(port), nick);
+const tcpJoin = async (port: number, nick: string) => joinAs(await RawClient.connect(port), nick);
+
+const isChat = (from: string, text: string) => (m: ServerMessage) => m.type === 'CHAT' && m.from === from && m.text === text;
+
+function ticket(c: WsClient, id: number, op: 'get' | 'post', name: string, size?: number): Promise<Extract<ServerMessage, { type: 'TICKET' }>> {
+  c.send({ type: 'TICKET_REQUEST', id, op, name, ...(size !== undefined ? { size } : {}) });
+  return c.waitFor((m) => m.type === 'TICKET' && m.id === id) as Promise<Extract<ServerMessage, { type: 'TICKET' }>>;
+}
+
+describe('WebSocket sessions', () => {
+  it('share the room, nick rules, directs, /who and /nick with TCP sessions', async () => {
+    const s = await server();
+    const web = await wsJoin(s.httpPort, 'webby');
+    const term = await tcpJoin(s.port, 'termy');
+    await web.waitFor((m) => m.type === 'NOTICE' && m.event === 'joined' && m.nick === 'termy');
+
+    web.send({ type: 'CHAT', text: 'hello from the browser', action: false });
+    await term.waitFor(isChat('webby', 'hello from the browser'));
+    term.send({ type: 'CHAT', text: 'hello from the terminal', action: false });
+    await web.waitFor(isChat('termy', 'hello from the terminal'));
+    web.send({ type: 'CHAT', text: 'waves', action: true });
+    await term.waitFor((m) => m.type === 'CHAT' && m.action && m.text === 'waves');
+
+    term.send({ type: 'DIRECT', to: 'WEBBY', text: 'psst' });
+    await web.waitFor((m) => m.type === 'DIRECT' && m.from === 'termy' && m.to === 'webby' && m.text === 'psst');
+
+    // One nick space across transports, case-insensitively.
+    const dup = await WsClient.connect(s.httpPort);
+    peers.push(dup);
+    dup.send({ type: 'HELLO', version: 1, nick: 'TERMY' });
+    await dup.waitFor((m) => m.type === 'ERROR' && m.code === 'NICK_TAKEN' && m.fatal);
+    expect(await dup.closedWithin(3000)).toBe(true);
+
+    web.send({ type: 'WHO' });
+    const who = await web.waitFor((m) => m.type === 'WHO_REPLY');
+    expect(who.type === 'WHO_REPLY' && who.users.map((u) => u.nick).sort()).toEqual(['termy', 'webby']);
+
+    web.send({ type: 'NICK', nick: 'webster' });
+    await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'nick' && m.nick === 'webby' && m.newNick === 'webster');
+
+    web.send({ type: 'BYE', reason: 'done' });
+    await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'left' && m.nick === 'webster');
+    expect(await web.closedWithin(3000)).toBe(true);
+    expect(web.closeCode).toBe(1000);
+    await s.waitFor(/^\* webby joined \(ws 127\.0\.0\.1:\d+, worker \d\)$/);
+  });
+
+  it('a silent WebSocket client is dropped by the heartbeat deadline, and the others see it', async () => {
+    const s = await server(['--heartbeat-interval', '200ms', '--heartbeat-timeout', '1s']);
+    const term = await tcpJoin(s.port, 'watcher');
+    let answered = 0;
+    const keepAlive = setInterval(() => {
+      for (const m of term.received.slice(answered)) if (m.type === 'HEARTBEAT') term.send({ type: 'HEARTBEAT_ACK', seq: m.seq, ts: m.ts });
+      answered = term.received.length;
+    }, 50);
+    try {
+      const frozen = await wsJoin(s.httpPort, 'frozen'); // never answers a heartbeat
+      const t0 = Date.now();
+      await frozen.waitFor((m) => m.type === 'BYE' && m.reason === 'heartbeat timeout', 8000);
+      const dropMs = Date.now() - t0;
+      // The deadline is 1 s after the first unanswered heartbeat, itself sent within one interval of joining.
+      expect(dropMs).toBeGreaterThanOrEqual(900);
+      expect(dropMs).toBeLessThan(5000);
+      await s.waitFor(/^\* frozen timed out/);
+      await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'timed_out' && m.nick === 'frozen');
+      expect(term.received.some((m) => m.type === 'BYE')).toBe(false); // the answering TCP client stayed
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+
+  it('refuses a foreign Origin, text messages, malformed frames and oversized messages', async () => {
+    const s = await server(['--max-frame', '2KiB']);
+    await expect(WsClient.connect(s.httpPort, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+    await expect(WsClient.connect(s.httpPort, { path: '/nowhere' })).rejects.toMatchObject({ status: 404 });
+
+    const text = await WsClient.connect(s.httpPort);
+    peers.push(text);
+    text.sendRaw('{"type":"HELLO"}', false);
+    await text.waitFor((m) => m.type === 'ERROR' && m.code === 'BAD_FRAME' && m.fatal);
+    expect(await text.closedWithin(3000)).toBe(true);
+
+    const two = await WsClient.connect(s.httpPort);
+    peers.push(two);
+    const hello = encodeFrame(0x01, Buffer.from('{"version":1,"nick":"x"}'));
+    two.sendRaw(Buffer.concat([hello, hello]));
+    await two.waitFor((m) => m.type === 'ERROR' && m.code === 'BAD_FRAME' && /exactly one frame/.test(m.message));
+
+    const big = await WsClient.connect(s.httpPort);
+    peers.push(big);
+    big.sendRaw(Buffer.alloc(3 * 1024, 0x20));
+    expect(await big.closedWithin(3000)).toBe(true);
+    expect(big.closeCode).toBe(1009); // message too big, enforced by maxPayload before the frame is parsed
+
+    // The server carries on for everyone else.
+    const ok = await wsJoin(s.httpPort, 'survivor');
+    ok.send({ type: 'CHAT', text: 'still here', action: false });
+    await ok.waitFor(isChat('survivor', 'still here'));
+  });
+});
+
+describe('files over HTTP', () => {
+  it('upload with a ticket, the room is told, download is byte-identical; tickets are one-time', async () => {
+    const files = tempDir('web-files');
+    const s = await server(['--files', files, '--max-file-size', '4MiB']);
+    const web = await wsJoin(s.httpPort, 'uploader');
+    const term = await tcpJoin(s.port, 'listener');
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const t = await ticket(web, 1, 'post', 'report.bin', data.length);
+    expect(t.ok).toBe(true);
+    if (!t.ok) return;
+    const url = `http://127.0.0.1:${s.httpPort}/files/report.bin?ticket=${t.ticket}`;
+    const up = await fetch(url, { method: 'POST', body: data, headers: { Origin: `http://127.0.0.1:${s.httpPort}` } });
+    expect(up.status).toBe(201);
+    expect(await up.json()).toEqual({ name: 'report.bin', size: data.length, sha256: sha(data) });
+    await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'shared' && m.nick === 'uploader' && m.name === 'report.bin' && m.size === data.length);
+    await s.waitFor(/^\* uploader shared report\.bin \(3\.00 MiB\)$/);
+    expect(sha(readFileSync(join(files, 'report.bin')))).toBe(sha(data));
+    expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]); // no temporary file left
+
+    const again = await fetch(url, { method: 'POST', body: data });
+    expect(again.status).toBe(403);
+
+    const g = await ticket(web, 2, 'get', 'report.bin');
+    if (!g.ok) throw new Error('no get ticket');
+    const down = await fetch(`http://127.0.0.1:${s.httpPort}/files/report.bin?ticket=${g.ticket}`);
+    expect(down.status).toBe(200);
+    expect(down.headers.get('content-disposition')).toContain('attachment');
+    expect(sha(Buffer.from(await down.arrayBuffer()))).toBe(sha(data));
+    expect((await fetch(`http://127.0.0.1:${s.httpPort}/files/report.bin?ticket=${g.ticket}`)).status).toBe(403);
+  });
+
+  it('refuses bad names, missing tickets, oversize and cut-short uploads, leaving nothing behind', async () => {
+    const files = tempDir('web-files');
+    writeFileSync(join(files, 'taken.txt'), 'x');
+    const s = await server(['--files', files, '--max-file-size', '1MiB']);
+    const web = await wsJoin(s.httpPort, 'mallory');
+    const base = `http://127.0.0.1:${s.httpPort}`;
+
+    expect((await fetch(`${base}/files/taken.txt`)).status).toBe(403); // no ticket
+    expect((await fetch(`${base}/files/taken.txt?ticket=00`)).status).toBe(403);
+    const bad = await ticket(web, 1, 'post', '../escape.txt', 10);
+    expect(bad).toMatchObject({ ok: false, code: 'BAD_NAME' });
+    expect(await ticket(web, 2, 'post', 'huge.bin', 2 * 1024 * 1024)).toMatchObject({ ok: false, code: 'TOO_LARGE' });
+    expect(await ticket(web, 3, 'post', 'taken.txt', 1)).toMatchObject({ ok: false, code: 'EXISTS' });
+
+    // A ticket for one name does not open another.
+    const t = await ticket(web, 4, 'post', 'mine.txt', 5);
+    if (!t.ok) throw new Error('no ticket');
+    const wrongName = await fetch(`${base}/files/other.txt?ticket=${t.ticket}`, { method: 'POST', body: 'hello' });
+    expect(wrongName.status).toBe(403);
+    expect(await wrongName.json()).toMatchObject({ code: 'AUTH' });
+    // Over --max-file-size is refused even with a valid ticket.
+    const tooBig = await fetch(`${base}/files/mine.txt?ticket=${t.ticket}`, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024) });
+    expect(tooBig.status).toBe(413);
+
+    // A cut-short upload: Content-Length promises more than arrives, then the connection closes.
+    const t2 = await ticket(web, 5, 'post', 'partial.bin', 1000);
+    if (!t2.ok) throw new Error('no ticket');
+    const net = await import('node:net');
+    await new Promise<void>((resolve) => {
+      const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => {
+        sock.write(`POST /files/partial.bin?ticket=${t2.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`);
+        setTimeout(() => sock.destroy(), 300);
+      });
+      sock.on('close', () => resolve());
+      sock.on('error', () => undefined);
+    });
+    const deadline = Date.now() + 5000;
+    while (readdirSync(files).some((f) => f.includes('partial')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(files).sort()).toEqual(['taken.txt']);
+    expect(existsSync(join(files, 'partial.bin'))).toBe(false);
+    expect((await fetch(`${base}/files/x`, { method: 'DELETE' })).status).toBe(405);
+  });
+});
+
+describe('pages and the dashboard', () => {
+  it('serves the chat page with a CSP; /admin does not exist without --admin-token', async () => {
+    const s = await server();
+    const page = await fetch(`http://127.0.0.1:${s.httpPort}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await page.text()).toContain('<script type="module" src="/js/web/src/chat.js">');
+    expect((await fetch(`http://127.0.0.1:${s.httpPort}/js/web/src/chat.js`)).status).toBe(200);
+    for (const path of ['/admin', '/js/web/src/admin.js', '/js/../package.json', '/nothing']) {
+      expect((await fetch(`http://127.0.0.1:${s.httpPort}${path}`)).status, path).toBe(404);
+    }
+    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws' })).rejects.toMatchObject({ status: 404 });
+    // Odd request targets get a 400, not a crash or a 500.
+    const net = await import('node:net');
+    for (const target of ['//%%', 'http://evil.example/', '*']) {
+      const reply = await new Promise<string>((resolve) => {
+        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got));
+        sock.on('error', () => resolve(got));
+      });
+      expect(reply.split('\r\n')[0], target).toBe('HTTP/1.1 400 Bad Request');
+    }
+    expect((await fetch(`http://127.0.0.1:${s.httpPort}/`)).status).toBe(200);
+  });
+
+  it('--no-web: no web side at all', async () => {
+    const s = await server(['--no-web']);
+    await s.waitFor(/^lftp on udp /);
+    // The web line would follow the LFTP line at once; a chat session proves start-up is over.
+    await tcpJoin(s.port, 'probe');
+    expect(s.lines.some((l) => l.startsWith('web on'))).toBe(false);
+    expect(s.httpPort).toBeNull();
+  });
+
+  it('with --admin-token: 401 without or with a wrong token, the page and its feed with the right one', async () => {
+    const token = 'correct-horse-battery';
+    const s = await server(['--admin-token', token]);
+    await s.waitFor(/dashboard at \/admin/);
+    const admin = `http://127.0.0.1:${s.httpPort}/admin`;
+    const basic = (pw: string) => ({ Authorization: `Basic ${Buffer.from(`op:${pw}`).toString('base64')}` });
+    const none = await fetch(admin);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect((await fetch(admin, { headers: basic('wrong-token') })).status).toBe(401);
+    expect((await fetch(admin, { headers: basic(token.slice(0, -1)) })).status).toBe(401);
+    expect((await fetch(admin, { headers: { Authorization: `Bearer ${token}x` } })).status).toBe(401);
+    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws' })).rejects.toMatchObject({ status: 401 });
+    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws', headers: { Cookie: 'chat_admin=9999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } })).rejects.toMatchObject({ status: 401 });
+
+    const ok = await fetch(admin, { headers: basic(token) });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-security-policy')).toBeTruthy();
+    const cookie = ok.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toMatch(/^chat_admin=\d+\./);
+
+    // The cookie opens the live feed (what the page's script uses).
+    const term = await tcpJoin(s.port, 'operated');
+    const feed = await WsClient.connect(s.httpPort, { path: '/admin/ws', headers: { Cookie: cookie } });
+    peers.push(feed);
+    const snapshot = await new Promise<{ sessions: Array<{ nick: string; transport: string }> }>((resolve) => feed.ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    expect(snapshot.sessions).toEqual([expect.objectContaining({ nick: 'operated', transport: 'tcp' })]);
+    // Commands: broadcast reaches the room; kick removes a user and everyone sees it.
+    feed.ws.send(JSON.stringify({ type: 'broadcast', text: 'maintenance at noon' }));
+    await term.waitFor((m) => m.type === 'BROADCAST' && m.text === 'maintenance at noon');
+    const other = await tcpJoin(s.port, 'bystander');
+    feed.ws.send(JSON.stringify({ type: 'kick', nick: 'OPERATED', reason: 'testing' }));
+    await other.waitFor((m) => m.type === 'NOTICE' && m.event === 'kicked' && m.nick === 'operated');
+    expect(await term.closedWithin(3000)).toBe(true);
+  });
+});

@@ -1,0 +1,442 @@
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { FakeLink, MemorySink, MemorySource } from '../helpers/fake-link.js';
+import { Flag, decodePacket, encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
+import { RttEstimator } from '../../common/lftp/engine/rtt.js';
+import { RenoCongestion, type CongestionName } from '../../common/lftp/engine/congestion.js';
+import { BbrCongestion } from '../../common/lftp/engine/bbr.js';
+import { ReceiveWindow } from '../../common/lftp/engine/receive-window.js';
+import { SendWindow } from '../../common/lftp/engine/send-window.js';
+import { seededRandom } from '../relay/relay.js';
+import type { ConnectionOptions, Op } from '../../common/lftp/engine/connection.js';
+
+const MSS = 100;
+const CLIENT_ISN = 1000;
+const SERVER_ISN = 5000;
+
+function setup(op: Op, data: Buffer, capacity = 64, congestion: CongestionName = 'reno') {
+  const source = new MemorySource(data, MSS);
+  const clientSink = new MemorySink();
+  const serverSink = new MemorySink();
+  const common = { receiveCapacity: capacity, maxWindow: 256, idleTimeoutMs: 30_000, handshakeTries: 16, closeTries: 16, congestion };
+  const clientOpts: ConnectionOptions = {
+    ...common,
+    side: 'client',
+    conn: 42,
+    isn: CLIENT_ISN,
+    request: { op, name: 'f', mss: MSS, ...(op === 'post' ? { size: data.length } : {}) },
+    ...(op === 'post' ? { source } : { sink: clientSink }),
+  };
+  const serverOpts = { ...common, side: 'server' as const, conn: 42, isn: SERVER_ISN, ...(op === 'get' ? { source } : { sink: serverSink }) };
+  const link = new FakeLink(clientOpts, serverOpts, data.length);
+  return { link, clientSink, serverSink };
+}
+
+const steps = (link: FakeLink) => link.log.filter((l) => !l.flags.includes('DAT')).map((l) => `${l.from} ${l.flags} seq=${l.seq} ack=${l.ack}${l.dropped ? ' (dropped)' : ''}`);
+
+describe('packet codec', () => {
+  it('round-trips and rejects any single flipped bit', () => {
+    const p: Packet = { flags: Flag.DAT | Flag.ACK, conn: 0xdeadbeef, seq: 0xfffffffe, ack: 7, window: 99, payload: randomBytes(50) };
+    const buf = encodePacket(p);
+    expect(decodePacket(buf)).toEqual(p);
+    for (let bit = 0; bit < buf.length * 8; bit += 7) {
+      const bad = Buffer.from(buf);
+      bad[bit >> 3]! ^= 1 << (bit & 7);
+      expect(typeof decodePacket(bad)).toBe('string');
+    }
+    expect(decodePacket(buf.subarray(0, 10))).toBe('short');
+  });
+});
+
+describe('handshake and teardown, step by step (fake clock, fake link)', () => {
+  const N = 5; // packets of data
+  const data = randomBytes(N * MSS - 30);
+
+  it('get without loss: SYN, SYN-ACK, ACK, data, END, ACK, FIN, ACK, FIN, ACK', () => {
+    const { link, clientSink } = setup('get', data);
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    const x = CLIENT_ISN;
+    const y = SERVER_ISN;
+    expect(steps(link)).toEqual([
+      `client SYN seq=${x} ack=0`,
+      `server SYN|ACK seq=${y} ack=${x + 1}`,
+      `client ACK seq=${x + 1} ack=${y + 1}`,
+      ...link.log.filter((l) => l.from === 'client' && l.flags === 'ACK' && l.ack > y + 1 && l.ack <= y + 1 + N).map((l) => `client ACK seq=${x + 1} ack=${l.ack}`),
+      `server ACK|END seq=${y + 1 + N} ack=${x + 1}`,
+      `client ACK seq=${x + 1} ack=${y + N + 2}`,
+      `client ACK|FIN seq=${x + 1} ack=${y + N + 2}`,
+      `server ACK seq=${y + N + 2} ack=${x + 2}`,
+      `server ACK|FIN seq=${y + N + 2} ack=${x + 2}`,
+      `client ACK seq=${x + 1} ack=${y + N + 3}`,
+    ]);
+    expect(link.client.state).toBe('CLOSED');
+    expect(link.server.state).toBe('CLOSED');
+    expect(link.client.succeeded && link.server.succeeded).toBe(true);
+  });
+
+  it('post without loss: data flows client → server, END and FIN carry the client numbers', () => {
+    const { link, serverSink } = setup('post', data);
+    link.run();
+    expect(serverSink.data.equals(data)).toBe(true);
+    const x = CLIENT_ISN;
+    const s = steps(link);
+    expect(s[0]).toBe(`client SYN|POST seq=${x} ack=0`);
+    expect(s).toContain(`client ACK|END seq=${x + 1 + N} ack=${SERVER_ISN + 1}`);
+    expect(s).toContain(`client ACK|FIN seq=${x + N + 2} ack=${SERVER_ISN + 1}`);
+    expect(s).toContain(`server ACK seq=${SERVER_ISN + 1} ack=${x + N + 3}`);
+    expect(link.client.state).toBe('CLOSED');
+  });
+
+  it('lost SYN: retransmitted after the initial RTO (1 s)', () => {
+    const { link, clientSink } = setup('get', data);
+    link.drop = (from, p, n) => from === 'client' && n === 0 && (p.flags & Flag.SYN) !== 0;
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    expect(steps(link).slice(0, 3)).toEqual([`client SYN seq=${CLIENT_ISN} ack=0 (dropped)`, `client SYN seq=${CLIENT_ISN} ack=0`, `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`]);
+    const synTimes = link.events.filter((e) => e.side === 'client' && /retransmit SYN/.test(e.e.text));
+    expect(synTimes.length).toBe(1);
+  });
+
+  it('lost SYN-ACK: the client resends SYN, the server answers the duplicate', () => {
+    const { link, clientSink } = setup('get', data);
+    link.drop = (from, p, n) => from === 'server' && n === 0 && (p.flags & Flag.SYN) !== 0;
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    expect(steps(link).slice(0, 4)).toEqual([
+      `client SYN seq=${CLIENT_ISN} ack=0`,
+      `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1} (dropped)`,
+      `client SYN seq=${CLIENT_ISN} ack=0`,
+      `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`,
+    ]);
+  });
+
+  it('lost final handshake ACK (get): the server resends SYN-ACK and the client ACKs again', () => {
+    const { link, clientSink } = setup('get', data);
+    link.drop = (from, p, n) => from === 'client' && n === 1 && p.flags === Flag.ACK;
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    expect(steps(link).slice(0, 5)).toEqual([
+      `client SYN seq=${CLIENT_ISN} ack=0`,
+      `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`,
+      `client ACK seq=${CLIENT_ISN + 1} ack=${SERVER_ISN + 1} (dropped)`,
+      `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`,
+      `client ACK seq=${CLIENT_ISN + 1} ack=${SERVER_ISN + 1}`,
+    ]);
+  });
+
+  it('lost final handshake ACK (post): the first data packet completes the handshake', () => {
+    const { link, serverSink } = setup('post', data);
+    link.drop = (from, p, n) => from === 'client' && n === 1 && p.flags === Flag.ACK;
+    link.run();
+    expect(serverSink.data.equals(data)).toBe(true);
+    expect(link.events.some((e) => e.side === 'server' && e.e.state === 'ESTABLISHED')).toBe(true);
+  });
+
+  it('lost FIN and lost last ACK: both retransmitted, both ends close', () => {
+    const { link, clientSink } = setup('get', data);
+    let finDropped = false;
+    let lastAckDropped = false;
+    link.drop = (from, p) => {
+      if (from === 'client' && p.flags & Flag.FIN && !finDropped) return (finDropped = true);
+      if (from === 'client' && p.flags === Flag.ACK && p.ack === SERVER_ISN + N + 3 && !lastAckDropped) return (lastAckDropped = true);
+      return false;
+    };
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    const s = steps(link);
+    expect(s.filter((l) => l.startsWith('client ACK|FIN')).length).toBe(2);
+    expect(s.filter((l) => l.startsWith('server ACK|FIN')).length).toBe(2);
+    expect(s.at(-1)).toBe(`client ACK seq=${CLIENT_ISN + 1} ack=${SERVER_ISN + N + 3}`);
+    expect(link.client.state).toBe('CLOSED');
+    expect(link.server.state).toBe('CLOSED');
+  });
+
+  it('lost END: retransmitted until acknowledged', () => {
+    const { link, clientSink } = setup('get', data);
+    let dropped = 0;
+    link.drop = (from, p) => from === 'server' && (p.flags & Flag.END) !== 0 && dropped++ < 2;
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    expect(steps(link).filter((l) => l.includes('END')).length).toBe(3);
+  });
+
+  it('an unanswered SYN ends with HANDSHAKE_TIMEOUT after a bounded number of tries', () => {
+    const { link } = setup('get', data);
+    link.drop = (from) => from === 'client';
+    link.run();
+    expect(link.client.state).toBe('FAILED');
+    expect(link.client.failure?.code).toBe('HANDSHAKE_TIMEOUT');
+    expect(link.log.filter((l) => l.flags === 'SYN').length).toBe(16);
+  });
+
+  it('a peer that goes silent mid-transfer ends with PEER_TIMEOUT', () => {
+    const { link } = setup('get', randomBytes(200 * MSS), 16);
+    link.drop = (from, _p, n) => from === 'server' && n > 20;
+    link.run();
+    expect(link.client.failure?.code).toBe('PEER_TIMEOUT');
+  });
+});
+
+describe('RTO (RFC 6298)', () => {
+  it('starts at 1 s, follows SRTT/RTTVAR, clamps, and backs off', () => {
+    const r = new RttEstimator({ initialMs: 1000, minMs: 200, maxMs: 60_000, granularityMs: 1 });
+    expect(r.rto).toBe(1000);
+    r.sample(100); // SRTT 100, RTTVAR 50 → 100 + 200
+    expect(r.srtt).toBe(100);
+    expect(r.rttvar).toBe(50);
+    expect(r.rto).toBe(300);
+    r.sample(200); // RTTVAR = 0.75*50 + 0.25*100 = 62.5; SRTT = 87.5 + 25 = 112.5
+    expect(r.rttvar).toBeCloseTo(62.5);
+    expect(r.srtt).toBeCloseTo(112.5);
+    expect(r.rto).toBeCloseTo(362.5);
+    r.expired();
+    expect(r.rto).toBeCloseTo(725);
+    r.expired();
+    expect(r.rto).toBeCloseTo(1450);
+    r.sample(112.5); // a fresh sample ends the backoff
+    expect(r.backoffFactor).toBe(1);
+    for (let i = 0; i < 50; i++) r.sample(1);
+    expect(r.rto).toBe(200); // min bound
+    for (let i = 0; i < 20; i++) r.expired();
+    expect(r.rto).toBe(60_000); // max bound
+  });
+});
+
+describe('congestion control (Reno)', () => {
+  it('slow start doubles per round, avoidance adds one per round, loss halves once per round, timeout resets', () => {
+    const cc = new RenoCongestion(10_000, 40);
+    expect(cc.cwnd).toBe(10);
+    let tx = 0;
+    cc.onAcked(10, (tx += 10));
+    expect(cc.cwnd).toBe(20);
+    cc.onAcked(20, (tx += 20));
+    expect(cc.cwnd).toBe(40);
+    expect(cc.phase).toBe('avoidance');
+    cc.onAcked(40, (tx += 40)); // one round trip's worth: +1
+    expect(cc.cwnd).toBeCloseTo(41, 0);
+    const cut = cc.onLoss(tx - 5, tx);
+    expect(cut).toBe(true);
+    expect(cc.ssthresh).toBe(20);
+    expect(cc.cwnd).toBe(20);
+    expect(cc.phase).toBe('recovery');
+    expect(cc.onLoss(tx - 3, tx)).toBe(false); // same flight: no second cut
+    cc.onAcked(5, tx - 1); // acks of packets sent before the cut: still recovering, no growth
+    expect(cc.cwnd).toBe(20);
+    cc.onAcked(1, tx + 1); // a packet sent after the cut: recovery over
+    expect(cc.phase).toBe('avoidance');
+    cc.onTimeout(30, tx + 1);
+    expect(cc.cwnd).toBe(1);
+    expect(cc.ssthresh).toBe(15);
+    expect(cc.phase).toBe('slow_start');
+  });
+
+  it('the send window declares a packet lost when 3 later ones are acknowledged, and retransmits it first', () => {
+    const data = randomBytes(30 * MSS);
+    const src = new MemorySource(data, MSS);
+    const sw = new SendWindow(src, new RttEstimator(), new RenoCongestion(100), 100);
+    for (let n = sw.next(0); n; n = sw.next(0)) sw.markSent(n.index, 0);
+    expect(sw.nxt).toBe(10); // initial window
+    sw.onAck(2, [], 100, 10); // 0,1 acked
+    let res = sw.onAck(2, [[3, 5]], 100, 11); // 3,4 sacked: 2 has only 2 later ones
+    expect(res.lost).toEqual([]);
+    res = sw.onAck(2, [[3, 6]], 100, 12); // 3 later ones
+    expect(res.lost).toEqual([2]);
+    expect(res.reduced).toBe(true);
+    expect(sw.next(12)).toEqual({ index: 2, retransmit: true });
+  });
+});
+
+describe('receive window', () => {
+  it('buffers out of order, delivers in order, advertises what is left, and describes holes with SACK', () => {
+    const delivered: number[] = [];
+    const sink = { backlogPackets: 0, push: (i: number) => delivered.push(i) };
+    const rw = new ReceiveWindow(100, 8, sink);
+    expect(rw.window()).toBe(8);
+    expect(rw.onData(2, Buffer.alloc(1))).toBe('new');
+    expect(rw.onData(3, Buffer.alloc(1))).toBe('new');
+    expect(rw.onData(6, Buffer.alloc(1))).toBe('new');
+    expect(rw.window()).toBe(5);
+    expect(rw.sackRanges()).toEqual([
+      [6, 7],
+      [2, 4],
+    ]);
+    expect(rw.onData(3, Buffer.alloc(1))).toBe('duplicate');
+    expect(rw.onData(9, Buffer.alloc(1))).toBe('outside'); // beyond next + capacity
+    expect(rw.onData(0, Buffer.alloc(1))).toBe('new');
+    expect(rw.onData(1, Buffer.alloc(1))).toBe('new');
+    expect(delivered).toEqual([0, 1, 2, 3]);
+    expect(rw.next).toBe(4);
+    sink.backlogPackets = 6; // the writer falls behind: the window shrinks
+    expect(rw.window()).toBe(1);
+  });
+
+  it('a slow writer closes the window and the transfer still completes, memory bounded by the window', () => {
+    const data = randomBytes(300 * MSS);
+    const { link, clientSink } = setup('get', data, 16);
+    // The writer takes 2 packets per millisecond; the network could deliver far more.
+    const queue: Buffer[] = [];
+    let maxQueued = 0;
+    let draining = false;
+    const write = clientSink.push.bind(clientSink);
+    const drain = () => {
+      for (let k = 0; k < 2 && queue.length; k++) write(0, queue.shift()!);
+      clientSink.backlogPackets = queue.length;
+      link.client.windowOpened(link.now);
+      if (queue.length) link.later(link.now + 1, drain);
+      else draining = false;
+    };
+    clientSink.push = (_i: number, d: Buffer) => {
+      queue.push(d);
+      clientSink.backlogPackets = queue.length;
+      maxQueued = Math.max(maxQueued, queue.length);
+      if (!draining) {
+        draining = true;
+        link.later(link.now + 1, drain);
+      }
+    };
+    link.delay = () => 0.1;
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    // Held in memory: never more than the advertised window.
+    expect(maxQueued).toBeLessThanOrEqual(16);
+    expect(link.log.some((l) => l.from === 'client' && l.flags === 'ACK' && l.len === 0)).toBe(true);
+  });
+});
+
+describe('whole transfers over a bad fake link', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    for (const op of ['get', 'post'] as const) {
+      it(`${op}, seed ${seed}: 20% loss, 5% duplication, reordering — byte-identical`, () => {
+        const data = randomBytes(150 * MSS + 17);
+        const { link, clientSink, serverSink } = setup(op, data, 32);
+        const rnd = seededRandom(seed);
+        link.drop = () => rnd() < 0.2;
+        link.duplicate = () => rnd() < 0.05;
+        link.delay = () => 5 + rnd() * 10;
+        link.run();
+        const got = op === 'get' ? clientSink.data : serverSink.data;
+        expect(got.equals(data)).toBe(true);
+        expect(link.client.succeeded).toBe(true);
+      });
+    }
+  }
+
+  it('50% loss still completes', () => {
+    const data = randomBytes(60 * MSS);
+    const { link, clientSink } = setup('get', data, 32);
+    const rnd = seededRandom(99);
+    link.drop = () => rnd() < 0.5;
+    link.run(3_600_000);
+    expect(clientSink.data.equals(data)).toBe(true);
+  });
+});
+
+
+describe('congestion control (BBR-style model)', () => {
+  const sample = (now: number, rate: number | null, rttMs: number | null, roundStart: boolean, inflight = 0) => ({ now, rate, rttMs, roundStart, appLimited: false, inflight });
+
+  it('leaves startup when the bandwidth stops growing, then keeps about 2 BDP in flight; loss cuts nothing', () => {
+    const cc = new BbrCongestion(10_000);
+    expect(cc.phase).toBe('startup');
+    let now = 0;
+    // Rounds of 10 ms; the measured rate doubles until it hits the path's 5 packets/ms.
+    // One ACK per packet, evenly spaced (clumps would earn an aggregation allowance).
+    for (let round = 0; round < 12; round++) {
+      const rate = Math.min(5, 0.5 * 2 ** round);
+      const acks = Math.ceil(rate * 10);
+      for (let k = 0; k < acks; k++) {
+        now += 10 / acks;
+        cc.onAcked(1, round, sample(now, rate, 10, k === 0, cc.cwnd));
+      }
+    }
+    expect(cc.phase).not.toBe('startup');
+    expect(cc.btlBw).toBe(5);
+    expect(cc.minRtt).toBe(10);
+    expect(cc.ssthresh).toBe(50); // BDP = 5 packets/ms × 10 ms
+    // Drain ends once the flight fits one BDP; then the window cycles around 2 BDP.
+    for (let i = 0; i < 40 * 50; i++) {
+      now += 0.2;
+      cc.onAcked(1, 100 + i, sample(now, 5, 10, i % 50 === 0, 40));
+    }
+    expect(cc.phase).toBe('probe_bw');
+    expect(cc.cwnd).toBeGreaterThanOrEqual(0.75 * 2 * 50);
+    expect(cc.cwnd).toBeLessThanOrEqual(1.25 * 2 * 50);
+    const before = cc.cwnd;
+    expect(cc.onLoss()).toBe(false);
+    expect(cc.cwnd).toBe(before);
+    cc.onTimeout();
+    expect(cc.cwnd).toBe(4);
+  });
+
+  /**
+   * A path of 5 packets/ms whose ACKs arrive in one clump every 10 ms (as through a
+   * user-space relay), after one lucky 2 ms RTT sample: 2 × BDP by that min RTT is
+   * 20 packets, less than the 50 the path carries per clump.
+   */
+  const clumpedPath = (clumpMs: number, rounds: number) => {
+    const cc = new BbrCongestion(10_000);
+    const pathRate = 5;
+    let now = 0;
+    let lowestBw = Infinity;
+    for (let round = 0; round < rounds; round++) {
+      now += clumpMs;
+      const delivered = Math.min(Math.floor(cc.cwnd), pathRate * clumpMs);
+      cc.onAcked(delivered, round, sample(now, delivered / clumpMs, round === 0 ? 2 : clumpMs, true, Math.floor(cc.cwnd)));
+      if (round > 50) lowestBw = Math.min(lowestBw, cc.btlBw);
+    }
+    return { cc, lowestBw };
+  };
+
+  it('ACKs in clumps: the aggregation allowance keeps the window above what a clump carries, and the bandwidth estimate does not spiral down', () => {
+    const { cc, lowestBw } = clumpedPath(10, 300);
+    expect(cc.phase).toBe('probe_bw');
+    expect(cc.minRtt).toBe(2);
+    // Without the allowance the window is 2 × 5 × 2 = 20 and the estimate falls by 0.4 every 10 rounds.
+    expect(lowestBw).toBeGreaterThanOrEqual(4.5);
+    expect(cc.cwnd).toBeGreaterThanOrEqual(50);
+    // ... and it is bounded: at most 100 ms of bandwidth beyond the BDP term.
+    expect(cc.aggregationAllowance).toBeLessThanOrEqual(cc.btlBw * 100);
+  });
+
+  it('smooth ACKs (one per packet, at the path rate) leave almost no aggregation allowance', () => {
+    const cc = new BbrCongestion(10_000);
+    let now = 0;
+    for (let i = 0; i < 20_000; i++) {
+      now += 0.2; // 5 packets/ms, one ACK each, RTT 10 ms
+      cc.onAcked(1, i, sample(now, 5, 10, i % 50 === 0, Math.floor(cc.cwnd)));
+    }
+    expect(cc.btlBw).toBe(5);
+    expect(cc.aggregationAllowance).toBeLessThanOrEqual(2);
+  });
+
+  it('moves a file byte-identical through a lossy, reordering link', () => {
+    for (const op of ['get', 'post'] as const) {
+      const data = randomBytes(300 * MSS + 5);
+      const { link, clientSink, serverSink } = setup(op, data, 64, 'bbr');
+      const rnd = seededRandom(11);
+      link.drop = () => rnd() < 0.1;
+      link.delay = () => 5 + rnd() * 4;
+      link.run();
+      expect((op === 'get' ? clientSink.data : serverSink.data).equals(data)).toBe(true);
+    }
+  });
+
+  it('under 5% random loss it keeps most of its loss-free speed, where Reno collapses (fake clock)', () => {
+    const time = (cc: CongestionName, loss: number) => {
+      const data = randomBytes(3000 * MSS);
+      const { link, clientSink } = setup('get', data, 256, cc);
+      const rnd = seededRandom(5);
+      link.drop = (from, p) => p.payload.length > 0 && rnd() < loss;
+      link.delay = () => 5;
+      link.run(3_600_000);
+      expect(clientSink.data.equals(data)).toBe(true);
+      return link.now;
+    };
+    const reno = { clean: time('reno', 0), lossy: time('reno', 0.05) };
+    const bbr = { clean: time('bbr', 0), lossy: time('bbr', 0.05) };
+    console.log(`fake link, 3000 packets, 10 ms RTT: reno ${reno.clean} ms clean / ${reno.lossy} ms at 5% loss; bbr ${bbr.clean} / ${bbr.lossy} ms`);
+    expect(bbr.clean / bbr.lossy).toBeGreaterThan(0.4);
+    expect(bbr.lossy).toBeLessThan(reno.lossy / 2);
+  });
+});

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { SessionTable } from '../../server/shm/session-table.js';
+import { SharedMutex } from '../../server/shm/shared-mutex.js';
+
+const FIXTURE = new URL('../fixtures/lock-worker.mjs', import.meta.url);
+
+function run(workerData: Record<string, unknown>): { worker: Worker; message: Promise<any>; exit: Promise<number> } {
+  const worker = new Worker(FIXTURE, { workerData });
+  const message = new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
+  return { worker, message, exit };
+}
+
+/** Word 0: the gate (1 = open); word 1: how many workers have arrived at it. */
+function gate() {
+  const startSab = new SharedArrayBuffer(8);
+  const words = new Int32Array(startSab);
+  return {
+    startSab,
+    open() {
+      Atomics.store(words, 0, 1);
+      Atomics.notify(words, 0);
+    },
+    /** Opens once n workers wait at the gate (worker start-up takes tens of ms each, so opening earlier serialises them). */
+    async openWhenArrived(n: number) {
+      const deadline = Date.now() + 10_000;
+      while (Atomics.load(words, 1) < n) {
+        if (Date.now() > deadline) throw new Error(`only ${Atomics.load(words, 1)} of ${n} workers reached the gate`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      this.open();
+    },
+  };
+}
+
+describe('SharedMutex across worker threads', () => {
+  it('keeps a non-atomic counter exact under contention (4 workers x 25,000)', async () => {
+    const table = SessionTable.create(16);
+    const counterSab = new SharedArrayBuffer(8);
+    const g = gate();
+    const runs = Array.from({ length: 4 }, (_, id) =>
+      run({ buffer: table.buffer, scenario: 'count', id, iterations: 25_000, counterSab, startSab: g.startSab }),
+    );
+    await g.openWhenArrived(4);
+    await Promise.all(runs.map((r) => r.message));
+    expect(new Int32Array(counterSab)[0]).toBe(100_000);
+    expect(table.mutex.holderThreadId()).toBe(-1);
+    await Promise.all(runs.map((r) => r.exit));
+  });
+
+  it('gives each nick to exactly one of several workers racing for it', async () => {
+    const table = SessionTable.create(2000);
+    const nicks = Array.from({ length: 2000 }, (_, i) => `nick${i}`);
+    const g = gate();
+    const runs = Array.from({ length: 4 }, (_, id) => run({ buffer: table.buffer, scenario: 'claim', id, nicks, startSab: g.startSab }));
+    await g.openWhenArrived(4);
+    const results = (await Promise.all(runs.map((r) => r.message))) as Array<{ won: string[] }>;
+    const all = results.flatMap((r) => r.won).sort();
+    expect(all).toEqual([...nicks].sort());
+    expect(table.activeCount()).toBe(2000);
+    expect(new Set(table.snapshot().map((s) => s.nick.toLowerCase())).size).toBe(2000);
+    // Every worker got some: the race was real, not serialised by start-up order.
+    expect(results.filter((r) => r.won.length > 0).length).toBeGreaterThan(1);
+    await Promise.all(runs.map((r) => r.exit));
+  });
+
+  for (const how of ['terminate', 'exit', 'throw'] as const) {
+    it(`is repaired when its holder dies (${how}) and the waiters proceed`, async () => {
+      const table = SessionTable.create(16);
+      const g = gate();
+      g.open();
+      const holder = run({ buffer: table.buffer, scenario: 'hold', how, startSab: g.startSab });
+      const holderThread = holder.worker.threadId;
+      holder.worker.on('error', () => undefined);
+      await holder.message;
+      expect(table.mutex.holderThreadId()).toBe(holderThread);
+      const waiter = run({ buffer: table.buffer, scenario: 'wait-then-lock', startSab: g.startSab });
+      // The waiter is blocked: nothing arrives while the holder lives.
+      const early = await Promise.race([waiter.message, new Promise((r) => setTimeout(() => r('blocked'), 300))]);
+      expect(early).toBe('blocked');
+      if (how === 'terminate') await holder.worker.terminate();
+      await holder.exit;
+      // What the supervisor does when a worker exits:
+      expect(SharedMutex.releaseIfHeldBy(table.i32, table.lockWordIndex, holderThread)).toBe(true);
+      const res = (await waiter.message) as { acquired: boolean; waited: number };
+      expect(res.acquired).toBe(true);
+      expect(table.mutex.holderThreadId()).toBe(-1);
+      // Repair is a no-op for a thread that does not hold the lock.
+      expect(SharedMutex.releaseIfHeldBy(table.i32, table.lockWordIndex, holderThread)).toBe(false);
+      await waiter.exit;
+    });
+  }
+
+  it('lockAsync on the main thread waits without blocking its event loop', async () => {
+    const table = SessionTable.create(16);
+    const g = gate();
+    g.open();
+    const holder = run({ buffer: table.buffer, scenario: 'hold', how: 'terminate', startSab: g.startSab });
+    await holder.message;
+    const holderThread = holder.worker.threadId; // -1 once the thread is gone: keep it now, as the supervisor does
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const acquired = table.mutex.lockAsync(10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ticks).toBeGreaterThan(5); // the loop kept running while the lock was held elsewhere
+    await holder.worker.terminate();
+    expect(SharedMutex.releaseIfHeldBy(table.i32, table.lockWordIndex, holderThread)).toBe(true);
+    clearInterval(ticker);
+    await acquired;
+    table.mutex.unlock();
+  });
+});
+
+describe('session table', () => {
+  it('claims, renames, releases, and frees a dead owner’s slots', () => {
+    const t = SessionTable.create(3);
+    const a = t.claim('alice', 0, 'tcp', '127.0.0.1', 1, 1000);
+    const b = t.claim('bob', 1, 'ws', '::1', 2, 1000);
+    expect(a.ok && b.ok).toBe(true);
+    expect(t.claim('ALICE', 1, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'NICK_TAKEN' });
+    if (!a.ok || !b.ok) return;
+    expect(t.rename(a, 'Bob')).toBe('NICK_TAKEN');
+    expect(t.rename(a, 'alicia')).toBe('ok');
+    expect(t.lookup('ALICIA')?.slot).toBe(a.slot);
+    expect(t.claim('c', 0, 'tcp', 'x', 3, 0).ok).toBe(true);
+    expect(t.claim('d', 0, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'SERVER_FULL' });
+    const freed = t.mutex.withLock(() => t.releaseOwnedByLocked(0));
+    expect(freed.map((f) => f.nick).sort()).toEqual(['alicia', 'c']);
+    expect(t.activeCount()).toBe(1);
+    expect(t.release(a)).toBe(false); // stale generation
+    expect(t.info(b.slot)?.address).toBe('::1');
+    expect(t.info(b.slot)?.transport).toBe('ws');
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { foldNick, hasUnsafeControls, neutralizeControls, validateNick } from '../../common/text.js';
+import { parseDuration, parseSize } from '../../common/units.js';
+
+describe('terminal safety', () => {
+  it('neutralises ESC, other C0, DEL, C1 and bidi overrides, keeps tab and ordinary text', () => {
+    const evil = 'a\x1b[31mred\x1b[0m\x07\r\nb\x7f\x9b2J\u202eevil\ttab ✓ 日本';
+    const safe = neutralizeControls(evil);
+    expect(hasUnsafeControls(safe)).toBe(false);
+    expect(safe).toBe('a␛[31mred␛[0m␇␍␊b␡\ufffd2J\ufffdevil\ttab ✓ 日本');
+    expect(hasUnsafeControls(evil)).toBe(true);
+  });
+});
+
+describe('nicks', () => {
+  it('accepts the documented alphabet and 1-32 characters', () => {
+    for (const n of ['a', 'Alice_1', 'x'.repeat(32), 'a-b.c[d]{e}|f^g`']) expect(validateNick(n)).toBe(n);
+  });
+  it.each(['', 'x'.repeat(33), 'has space', 'ümlaut', 'semi;colon', 'esc\x1b', 5, null])('rejects %j', (n) => {
+    expect(() => validateNick(n)).toThrowError(expect.objectContaining({ code: 'NICK_INVALID' }));
+  });
+  it('folds case for uniqueness', () => {
+    expect(foldNick('AliCE')).toBe(foldNick('alice'));
+  });
+});
+
+describe('option values', () => {
+  it('parses durations', () => {
+    expect(parseDuration('500ms', 'x')).toBe(500);
+    expect(parseDuration('5s', 'x')).toBe(5000);
+    expect(parseDuration('1.5s', 'x')).toBe(1500);
+    expect(parseDuration('2m', 'x')).toBe(120_000);
+    expect(parseDuration('250', 'x')).toBe(250);
+    for (const bad of ['', '5x', '-1s', '0s', 's']) expect(() => parseDuration(bad, '--t')).toThrowError(/--t/);
+  });
+  it('parses sizes', () => {
+    expect(parseSize('64KiB', 'x')).toBe(65536);
+    expect(parseSize('1m', 'x')).toBe(1 << 20);
+    expect(parseSize('4GiB', 'x')).toBe(4 * 2 ** 30);
+    expect(() => parseSize('lots', '--max-frame')).toThrowError(/--max-frame/);
+  });
+});
