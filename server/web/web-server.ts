@@ -114,6 +114,26 @@ function parseRequestUrl(target: string | undefined): URL {
   }
 }
 
+/** How long a refused request's unread body is read and discarded before the connection is cut. */
+export const REFUSED_BODY_LINGER_MS = 5_000;
+
+/**
+ * A request refused before its body was read (no ticket, too large, ...). Closing
+ * at once would make the kernel answer the body still in flight with a reset,
+ * and the client would see a network error instead of the answer (nginx's
+ * lingering close exists for the same reason). The connection stays open and
+ * Node discards the body once the answer is sent; a body that is still coming
+ * after the linger time is cut off.
+ */
+function lingerForBody(req: IncomingMessage): void {
+  const timer = setTimeout(() => {
+    if (!req.complete) req.socket.destroy();
+  }, REFUSED_BODY_LINGER_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+}
+
 export class WebServer {
   private readonly server: http.Server;
   private readonly chatWss: WebSocketServer;
@@ -236,8 +256,7 @@ export class WebServer {
     }
     const headers: Record<string, string> = {};
     if (e.status === 401) headers['WWW-Authenticate'] = 'Basic realm="chat-server admin", charset="UTF-8"';
-    // A refused request whose body was not read cannot keep the connection.
-    if (!req.complete) headers['Connection'] = 'close';
+    if (!req.complete) lingerForBody(req);
     sendError(res, e, headers);
   }
 

@@ -7,10 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import net from 'node:net';
+import { once } from 'node:events';
 import { encodeFrame } from '../../common/frame.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient, WsClient } from '../helpers/raw-client.js';
 import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let procs: LineProcess[] = [];
@@ -166,6 +169,29 @@ describe('files over HTTP', () => {
     expect(down.headers.get('content-disposition')).toContain('attachment');
     expect(sha(Buffer.from(await down.arrayBuffer()))).toBe(sha(data));
     expect((await fetch(`http://127.0.0.1:${s.httpPort}/files/report.bin?ticket=${g.ticket}`)).status).toBe(403);
+  });
+
+  it('a refused upload gets its answer and the connection survives the body still in flight', async () => {
+    const s = await server();
+    const sock = net.connect(s.httpPort, '127.0.0.1');
+    peers.push(sock);
+    const errors: Error[] = [];
+    sock.on('error', (err) => errors.push(err));
+    let received = '';
+    sock.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    await once(sock, 'connect');
+    const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    // Headers only: the server refuses (no such ticket) before any byte of the body exists.
+    sock.write(`POST /files/a.bin?ticket=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
+    await until(() => /\r\n\r\n\{[^}]*\}/.test(received), 10_000, () => `no answer: ${JSON.stringify(received)}`);
+    expect(received).toMatch(/^HTTP\/1\.1 403 /);
+    expect(received).not.toMatch(/connection: close/i);
+    // The body that a client was already sending: read and discarded, never answered with a reset.
+    await new Promise<void>((resolve, reject) => sock.write(body, (err) => (err ? reject(err) : resolve())));
+    received = '';
+    sock.write('GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await until(() => /^HTTP\/1\.1 200 /.test(received), 10_000, () => `second request unanswered: ${JSON.stringify(received.slice(0, 200))}`);
+    expect(errors).toEqual([]);
   });
 
   it('refuses bad names, missing tickets, oversize and cut-short uploads, leaving nothing behind', async () => {
