@@ -19,6 +19,9 @@ import {
 import { neutralizeControls, validateNick } from '../../common/text.js';
 import { HeartbeatTracker, type HeartbeatPolicy } from './heartbeat.js';
 import type { SessionTable, SlotRef } from '../shm/session-table.js';
+import type { RoomBus } from '../bus/room-bus.js';
+import type { FilesPort } from './files-port.js';
+import { whoReply } from './who-reply.js';
 import type { Logger } from '../logger.js';
 import type { ChatTransport } from './transport.js';
 
@@ -36,28 +39,34 @@ export interface WorkerTotals {
   framesOut: number;
 }
 
-export interface ConnectionHost {
-  readonly workerIndex: number;
-  readonly table: SessionTable;
-  readonly limits: ConnectionLimits;
-  readonly serverName: string;
-  readonly log: Logger;
-  /** Worker-wide counters, published to the shared table by the worker's ticker. */
-  readonly totals: WorkerTotals;
+/** The two clocks a session reads (heartbeat.ts says why there are two). */
+export interface SessionClock {
   wallNow(): number;
   awakeNow(): number;
-  /** To every session on every worker, this one included, in call order. */
-  broadcast(frame: Buffer): void;
-  /** To one session, wherever it lives. */
-  sendDirect(target: SlotRef & { owner: number }, frame: Buffer): void;
+}
+
+/** This worker's sessions: the ones the room bus delivers to here. */
+export interface SessionRegistry {
   registered(conn: ClientConnection): void;
   unregistered(conn: ClientConnection): void;
-  /** A human-readable event line for the supervisor's stdout. */
+}
+
+/** What a chat session needs from the worker it lives in. */
+export interface ConnectionHost {
+  readonly workerIndex: number;
+  readonly serverName: string;
+  readonly limits: ConnectionLimits;
+  readonly log: Logger;
+  /** Worker-wide counters, published to shared memory by the worker's ticker. */
+  readonly totals: WorkerTotals;
+  readonly clock: SessionClock;
+  readonly table: SessionTable;
+  /** Frames for sessions anywhere, this one's room included. */
+  readonly bus: RoomBus;
+  readonly sessions: SessionRegistry;
+  readonly files: FilesPort;
+  /** A line for the operator's console (the supervisor's stdout). */
   event(text: string): void;
-  whoReply(): ServerMessage;
-  listFiles(): Promise<ServerMessage>;
-  issueTicket(id: number, op: 'get' | 'post', name: string, size: number | undefined, nick: string): Promise<ServerMessage>;
-  readonly lftpPort: number;
 }
 
 type Phase = 'hello' | 'active' | 'closed';
@@ -90,7 +99,7 @@ export class ClientConnection {
   ) {
     this.address = transport.remoteAddress;
     this.port = transport.remotePort;
-    this.connectedAwake = host.awakeNow();
+    this.connectedAwake = host.clock.awakeNow();
     this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
@@ -185,14 +194,14 @@ export class ClientConnection {
         const text = this.checkText(msg.text);
         if (text === null) return;
         this.countMessage();
-        this.host.broadcast(encodeMessage({ type: 'CHAT', from: this.nick, text, action: msg.action, ts: this.host.wallNow() }));
+        this.host.bus.post(encodeMessage({ type: 'CHAT', from: this.nick, text, action: msg.action, ts: this.host.clock.wallNow() }));
         return;
       }
       case 'DIRECT':
         this.direct(msg.to, msg.text);
         return;
       case 'WHO':
-        this.sendMessage(this.host.whoReply());
+        this.sendMessage(whoReply(this.host.table, this.host.limits.maxFrame, Date.now()));
         return;
       case 'NICK':
         this.rename(msg.nick);
@@ -201,10 +210,10 @@ export class ClientConnection {
         this.heartbeatAnswered(msg.seq, msg.ts);
         return;
       case 'FILES':
-        void this.host.listFiles().then((reply) => this.sendMessage(reply));
+        void this.host.files.list().then((reply) => this.sendMessage(reply));
         return;
       case 'TICKET_REQUEST':
-        void this.host.issueTicket(msg.id, msg.op, msg.name, msg.size, this.nick).then((reply) => this.sendMessage(reply));
+        void this.host.files.ticket(msg.id, msg.op, msg.name, msg.size, this.nick).then((reply) => this.sendMessage(reply));
         return;
       case 'BYE':
         this.end({ kind: 'left', detail: msg.reason ? `quit: ${neutralizeControls(msg.reason).slice(0, 200)}` : 'quit' }, 'graceful', {
@@ -220,7 +229,7 @@ export class ClientConnection {
       throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${PROTOCOL_VERSION})`);
     }
     const nick = validateNick(msg.nick);
-    const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.wallNow());
+    const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.clock.wallNow());
     if (!claim.ok) {
       if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', `nick ${nick} is taken`);
       throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
@@ -230,8 +239,8 @@ export class ClientConnection {
     this.nick = nick;
     this.phase = 'active';
     this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
-    this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.awakeNow(), this.host.wallNow());
-    this.host.registered(this);
+    this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
+    this.host.sessions.registered(this);
     const { limits } = this.host;
     this.sendMessage({
       type: 'WELCOME',
@@ -244,11 +253,11 @@ export class ClientConnection {
       maxText: limits.maxText,
       server: this.host.serverName,
       users: this.host.table.activeCount(),
-      lftpPort: this.host.lftpPort,
+      lftpPort: this.host.files.lftpPort,
     });
     this.log.info({ client: msg.client }, 'joined');
     this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
-    this.host.broadcast(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
+    this.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
   }
 
   /** Neutralised text, or null after telling the client why it was refused. */
@@ -268,7 +277,7 @@ export class ClientConnection {
   private countMessage(): void {
     this.counters.msgsIn++;
     this.host.totals.msgsIn++;
-    if (this.ref) this.host.table.setLastActive(this.ref.slot, this.host.wallNow());
+    if (this.ref) this.host.table.setLastActive(this.ref.slot, this.host.clock.wallNow());
   }
 
   private direct(to: string, rawText: string): void {
@@ -280,8 +289,8 @@ export class ClientConnection {
     const text = this.checkText(rawText);
     if (text === null) return;
     this.countMessage();
-    const frame = encodeMessage({ type: 'DIRECT', from: this.nick, to: target.nick, text, ts: this.host.wallNow() });
-    this.host.sendDirect(target, frame);
+    const frame = encodeMessage({ type: 'DIRECT', from: this.nick, to: target.nick, text, ts: this.host.clock.wallNow() });
+    this.host.bus.postTo(target, frame);
     // The sender's copy confirms delivery to the server and shows the exact recipient.
     if (target.slot !== this.ref?.slot) this.send(frame);
   }
@@ -306,12 +315,12 @@ export class ClientConnection {
     this.log = this.log.child({ nick });
     this.log.info({ from: old }, 'nick changed');
     this.host.event(`* ${old} is now ${nick}`);
-    this.host.broadcast(encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }));
+    this.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }));
   }
 
   private heartbeatAnswered(seq: number, ts: number): void {
     if (!this.heartbeat || !this.ref) return;
-    const now = this.host.wallNow();
+    const now = this.host.clock.wallNow();
     const rtt = this.heartbeat.answer(seq, ts, now);
     this.host.table.setLastSeen(this.ref.slot, now);
     if (rtt !== null) this.host.table.setRtt(this.ref.slot, rtt);
@@ -363,7 +372,7 @@ export class ClientConnection {
     } else {
       t.destroy();
     }
-    this.host.unregistered(this);
+    this.host.sessions.unregistered(this);
     if (!wasActive || !this.ref) return;
     this.host.table.storeCounters(this.ref.slot, this.counters);
     this.host.table.release(this.ref);
@@ -377,7 +386,7 @@ export class ClientConnection {
           ? `* ${this.nick} was kicked (${reason.detail || 'no reason'})`
           : `* ${this.nick} left (${reason.detail})`;
     this.host.event(human);
-    this.host.broadcast(
+    this.host.bus.post(
       encodeMessage({ type: 'NOTICE', event, nick: this.nick, ...(event === 'kicked' ? { reason: reason.detail } : {}) }),
     );
   }

@@ -15,6 +15,11 @@ export interface HeartbeatPolicy {
   timeoutMs: number;
 }
 
+/** The ticker's period: often enough to drop a peer within a small fraction of the interval after its deadline. */
+export function tickPeriodFor(intervalMs: number): number {
+  return Math.max(10, Math.min(100, Math.floor(intervalMs / 10)));
+}
+
 /**
  * Measures how late the ticker fires. Lateness beyond the tolerance is a stall
  * (the loop was blocked or starved) and is taken out of awake time.

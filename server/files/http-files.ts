@@ -10,15 +10,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { FileSink } from '../../common/lftp/node/file-sink.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
-import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
-import { formatBytes } from '../../common/units.js';
-import type { TicketTable } from '../shm/ticket-table.js';
 import type { Logger } from '../logger.js';
+import type { FileService } from './file-service.js';
 
 export interface FileRoutesHost {
-  readonly filesDir: string;
-  readonly maxFileSize: number;
-  readonly tickets: TicketTable;
+  readonly files: FileService;
   readonly log: Logger;
   /** An upload was stored: tell the room, as for LFTP. */
   stored(info: { name: string; size: number; nick: string }): void;
@@ -56,11 +52,13 @@ const UPLOAD_IDLE_MS = 30_000;
 /** Bytes waiting for the disk before the request is paused (backpressure on the browser). */
 const UPLOAD_BACKLOG_BYTES = 4 << 20;
 
-function useTicket(host: FileRoutesHost, ticket: string | null, op: 'get' | 'post', name: string): string {
-  if (!ticket) throw new HttpError(403, 'AUTH', 'a ticket is required: the page asks for one over the chat session');
-  const r = host.tickets.consume(ticket, op, name, Date.now());
-  if (!r.ok) throw new HttpError(403, 'AUTH', r.reason);
-  return r.nick;
+/** The file service's answer, or its refusal as the HTTP error it maps to. */
+async function orHttpError<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
+  }
 }
 
 function contentDisposition(name: string): string {
@@ -70,13 +68,8 @@ function contentDisposition(name: string): string {
 
 export async function serveDownload(host: FileRoutesHost, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
   // The ticket first: without one, nothing about the files directory is revealed.
-  const nick = useTicket(host, ticket, 'get', rawName);
-  let file: { path: string; size: number; name: string };
-  try {
-    file = await resolveForRead(host.filesDir, rawName);
-  } catch (err) {
-    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
-  }
+  const nick = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
+  const file = await orHttpError(() => host.files.checkDownload(rawName));
   res.writeHead(200, {
     'Content-Type': 'application/octet-stream',
     'Content-Length': String(file.size),
@@ -98,14 +91,8 @@ export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, 
   if (lengthHeader === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'an upload needs a Content-Length');
   if (!/^\d{1,16}$/.test(lengthHeader)) throw new HttpError(400, 'BAD_REQUEST', 'Content-Length is not a number');
   const size = Number(lengthHeader);
-  const nick = useTicket(host, ticket, 'post', rawName);
-  if (size > host.maxFileSize) throw new HttpError(413, 'TOO_LARGE', `${formatBytes(size)} is over the limit of ${formatBytes(host.maxFileSize)}`);
-  let target: { path: string; name: string };
-  try {
-    target = await resolveForWrite(host.filesDir, rawName);
-  } catch (err) {
-    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
-  }
+  const nick = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
+  const target = await orHttpError(() => host.files.checkUpload(rawName, size));
   const started = Date.now();
 
   let failure: Error | null = null;

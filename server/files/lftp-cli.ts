@@ -10,6 +10,9 @@ import { parseChoice, parseDuration, parseInteger, parseSize } from '../../commo
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
 import { LOG_LEVELS, openLog, parseLogLevel } from '../logger.js';
 import { LftpServer } from './lftp-server.js';
+import { FileService } from './file-service.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
+import { ListenError } from '../listen-error.js';
 
 export const LFTP_SERVER_USAGE = `Usage: chat-server lftp --files DIR (--token SECRET | --open) [options]
 
@@ -53,7 +56,6 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Compares hashes of both, so neither the length nor the content leaks through timing. */
 export async function runLftpServer(args: string[]): Promise<number> {
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) {
@@ -69,11 +71,11 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const filesDir = resolve(v.files ?? 'files');
   const maxMss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : MAX_MSS;
   const options = {
-    maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 8,
-    maxQueued: v['max-queued'] !== undefined ? parseInteger(v['max-queued'], '--max-queued', 0, 100_000) : 64,
-    maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
-    idleTimeoutMs: v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : 30_000,
+    maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : LFTP_DEFAULTS.standaloneMaxTransfers,
+    maxQueued: v['max-queued'] !== undefined ? parseInteger(v['max-queued'], '--max-queued', 0, 100_000) : LFTP_DEFAULTS.maxQueued,
+    idleTimeoutMs: v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : LFTP_DEFAULTS.idleTimeoutMs,
   };
+  const maxFileSize = v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : LFTP_DEFAULTS.maxFileSize;
   try {
     mkdirSync(filesDir, { recursive: true });
   } catch (err) {
@@ -85,11 +87,11 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const server = new LftpServer({
     host,
     port,
-    filesDir,
+    files: new FileService(filesDir, maxFileSize),
     ...options,
     maxMss,
-    receiveCapacity: 2048,
-    maxWindow: 2048,
+    receiveCapacity: LFTP_DEFAULTS.receiveCapacity,
+    maxWindow: LFTP_DEFAULTS.maxWindow,
     congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
     reusePort: false,
     authorize: ({ auth }) =>
@@ -105,8 +107,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   try {
     bound = await server.start();
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    writeLineSync(2, e.code === 'EADDRINUSE' ? `chat-server: udp port ${port} is already in use on ${host}` : `chat-server: cannot listen on udp ${host}:${port}: ${e.message}`);
+    writeLineSync(2, `chat-server: ${ListenError.from('lftp', host, port, err, '--port').message}`);
     return ExitCode.FAILURE;
   }
   log.logger.info({ host, port: bound, filesDir, open: token === undefined }, 'lftp listening');

@@ -16,9 +16,10 @@ import type { CongestionName } from '../../common/lftp/engine/congestion.js';
 import { FileSource } from '../../common/lftp/node/file-source.js';
 import { FileSink } from '../../common/lftp/node/file-sink.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
-import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
 import { literalFirstLookup } from '../../common/lftp/node/address.js';
 import { formatBytes } from '../../common/units.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
+import type { FileService } from './file-service.js';
 import type { Logger } from '../logger.js';
 
 export interface LftpAuthRequest {
@@ -33,13 +34,13 @@ export type AuthDecision = { allow: true; owner?: string } | { allow: false; cod
 export interface LftpServerOptions {
   host: string;
   port: number;
-  filesDir: string;
+  /** What may be read and written, and the upload limit. */
+  files: FileService;
   maxTransfers: number;
   /** Requests allowed to wait for a slot; beyond this, BUSY. */
   maxQueued: number;
   /** Largest payload per datagram this server accepts. */
   maxMss: number;
-  maxFileSize: number;
   idleTimeoutMs: number;
   receiveCapacity: number;
   maxWindow: number;
@@ -120,8 +121,8 @@ export class LftpServer {
       type: isIPv6(this.o.host) ? 'udp6' : 'udp4',
       reuseAddr: false,
       reusePort: this.o.reusePort,
-      recvBufferSize: 8 << 20,
-      sendBufferSize: 8 << 20,
+      recvBufferSize: LFTP_DEFAULTS.socketBufferBytes,
+      sendBufferSize: LFTP_DEFAULTS.socketBufferBytes,
       lookup: literalFirstLookup,
     });
     this.socket = socket;
@@ -234,14 +235,8 @@ export class LftpServer {
       let path: string;
       let size: number;
       let name: string;
-      if (op === 'get') {
-        ({ path, size, name } = await resolveForRead(this.o.filesDir, req.name));
-      } else {
-        if (typeof req.size !== 'number' || !Number.isSafeInteger(req.size) || req.size < 0) throw new LftpError('BAD_REQUEST', 'post needs the file size');
-        if (req.size > this.o.maxFileSize) throw new LftpError('TOO_LARGE', `${formatBytes(req.size)} is over this server's limit of ${formatBytes(this.o.maxFileSize)}`);
-        ({ path, name } = await resolveForWrite(this.o.filesDir, req.name));
-        size = req.size;
-      }
+      if (op === 'get') ({ path, size, name } = await this.o.files.checkDownload(req.name));
+      else ({ path, size, name } = await this.o.files.checkUpload(req.name, req.size));
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
       }
@@ -268,8 +263,8 @@ export class LftpServer {
         maxWindow: this.o.maxWindow,
         congestion: this.o.congestion,
         idleTimeoutMs: this.o.idleTimeoutMs,
-        handshakeTries: 16,
-        closeTries: 16,
+        handshakeTries: LFTP_DEFAULTS.handshakeTries,
+        closeTries: LFTP_DEFAULTS.closeTries,
       },
       {
         sendRaw: (buf) => this.socket?.send(buf, remote.port, remote.address),

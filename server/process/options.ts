@@ -7,7 +7,8 @@ import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/fr
 import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION, type CongestionName } from '../../common/lftp/engine/congestion.js';
 import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../logger.js';
-import { MAX_CAPACITY, MAX_WORKERS } from '../shm/session-table.js';
+import { MAX_CAPACITY } from '../shm/session-table.js';
+import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
 
 export interface ServerOptions {

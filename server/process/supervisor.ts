@@ -6,20 +6,23 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { BroadcastChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { encodeMessage } from '../../common/protocol.js';
-import { neutralizeControls } from '../../common/text.js';
 import { formatBytes, formatDuration } from '../../common/units.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { mkdirSync } from 'node:fs';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { SharedMutex } from '../shm/shared-mutex.js';
+import { RateMeter, WorkerStats } from '../shm/worker-stats.js';
+import { ThreadBus } from '../bus/thread-bus.js';
+import { OperatorActions } from '../bus/operator-actions.js';
+import { tickPeriodFor } from '../chat/heartbeat.js';
+import { describeListenFailure, type ListenFailure } from '../listen-error.js';
 import { openLog, type OpenLog } from '../logger.js';
-import { tickPeriodFor } from '../worker/chat-worker.js';
 import { OPERATOR_HELP, parseOperatorLine } from './operator-console.js';
 import type { ServerOptions } from './options.js';
-import type { BusMessage, FromWorker, ToWorker, WorkerConfig } from '../worker/thread-messages.js';
+import type { BoundPorts, FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
 
 const HELLO_TIMEOUT_MS = 10_000;
 const MAX_SEND_QUEUE = 4 * 1024 * 1024;
@@ -46,16 +49,18 @@ interface WorkerSlot {
 export class Supervisor {
   readonly table: SessionTable;
   readonly tickets = TicketTable.create();
+  readonly stats = WorkerStats.create();
   private lftpPort = 0;
   private httpPort: number | null = null;
   private readonly adminSecret = randomBytes(32).toString('hex');
   private readonly busName = `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`;
-  private readonly bus: BroadcastChannel;
+  private readonly bus: ThreadBus;
+  private readonly operator: OperatorActions;
+  private readonly rates: RateMeter;
   private readonly workers = new Map<number, WorkerSlot>();
   private readonly log: OpenLog;
   private port = 0;
   private shuttingDown: Promise<void> | null = null;
-  private statsSample = { at: Date.now(), msgs: 0, frames: 0 };
   private readonly serverName: string;
   private resolveStopped: () => void = () => undefined;
   /** Settles once shutdown() has finished: workers stopped, logs flushed. */
@@ -67,9 +72,11 @@ export class Supervisor {
     private readonly print: (line: string) => void = (line) => writeLineSync(1, line),
   ) {
     this.table = SessionTable.create(options.maxClients);
-    this.bus = new BroadcastChannel(this.busName);
-    this.bus.unref();
+    // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's sessions).
+    this.bus = new ThreadBus(this.busName, null, null);
     this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' });
+    this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '');
+    this.rates = new RateMeter(this.stats, options.workers, Date.now());
     this.serverName = `chat-server/${version}`;
   }
 
@@ -87,8 +94,8 @@ export class Supervisor {
     const web = this.options.httpPort; // null: --no-web; undefined: the TCP port + 1
     const httpPort = web === null ? null : (web ?? (port === 0 ? 0 : port + 1));
     if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
-    if (port !== 0) await assertPortFree(host, port);
-    if (httpPort) await assertPortFree(host, httpPort, 'web; choose another with --http-port or turn it off with --no-web');
+    if (port !== 0) await assertPortFree(host, port, 'tcp');
+    if (httpPort) await assertPortFree(host, httpPort, 'web');
     const first = await this.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
     this.port = first.port;
     this.lftpPort = first.lftpPort;
@@ -119,6 +126,7 @@ export class Supervisor {
       congestion: o.congestion,
       ticketBuffer: this.tickets.buffer,
       tableBuffer: this.table.buffer,
+      statsBuffer: this.stats.buffer,
       busName: this.busName,
       limits: {
         intervalMs: o.heartbeatIntervalMs,
@@ -136,7 +144,7 @@ export class Supervisor {
   }
 
   /** Starts worker `index` and resolves with the ports it listens on. */
-  private spawn(index: number, port: number, lftpPort: number, httpPort: number | null, crashes: number[] = []): Promise<{ port: number; lftpPort: number; httpPort: number | null }> {
+  private spawn(index: number, port: number, lftpPort: number, httpPort: number | null, crashes: number[] = []): Promise<BoundPorts> {
     const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port, lftpPort, httpPort) });
     const slot: WorkerSlot = { index, worker, threadId: worker.threadId, stopping: false, crashes };
     this.workers.set(index, slot);
@@ -149,11 +157,7 @@ export class Supervisor {
             resolve({ port: msg.port, lftpPort: msg.lftpPort, httpPort: msg.httpPort });
             return;
           case 'listen-error':
-            reject(
-              msg.code === 'EADDRINUSE'
-                ? new StartupError(msg.code, /\((LFTP|web)/.test(msg.message) ? msg.message : `port ${port} is already in use on ${this.options.host}`)
-                : new StartupError(msg.code, `cannot listen on ${this.options.host}:${port}: ${msg.message}`),
-            );
+            reject(new StartupError(msg.failure.code, describeListenFailure(msg.failure)));
             return;
           case 'event':
             this.print(msg.text);
@@ -196,7 +200,7 @@ export class Supervisor {
     );
     for (const s of freed) {
       this.print(`* ${s.nick} left (worker ${slot.index} died)`);
-      this.postBus({ k: 'room', frame: encodeMessage({ type: 'NOTICE', event: 'left', nick: s.nick, reason: 'server worker restarted' }) });
+      this.bus.post(encodeMessage({ type: 'NOTICE', event: 'left', nick: s.nick, reason: 'server worker restarted' }));
     }
     if (this.shuttingDown) return;
     const now = Date.now();
@@ -213,10 +217,6 @@ export class Supervisor {
         },
       );
     }, delay).unref();
-  }
-
-  private postBus(msg: BusMessage): void {
-    this.bus.postMessage(msg);
   }
 
   private toWorker(index: number, msg: ToWorker): boolean {
@@ -247,36 +247,18 @@ export class Supervisor {
       case 'help':
         this.print(OPERATOR_HELP);
         return;
-      case 'broadcast': {
-        const text = neutralizeControls(c.text);
-        this.postBus({ k: 'room', frame: encodeMessage({ type: 'BROADCAST', text, ts: Date.now() }) });
-        this.log.logger.info({ text }, 'operator broadcast');
-        this.print(`[server] ${text}`);
+      case 'broadcast':
+        this.operator.broadcast(c.text);
         return;
-      }
       case 'list':
         this.print(this.formatList());
         return;
       case 'stats':
         this.print(this.formatStats());
         return;
-      case 'kick': {
-        await this.table.mutex.lockAsync();
-        let target;
-        try {
-          const s = this.table.findNickLocked(c.nick);
-          target = s < 0 ? null : { slot: s, generation: this.table.generation(s), nick: this.table.nick(s) };
-        } finally {
-          this.table.mutex.unlock();
-        }
-        if (!target) {
-          this.print(`no user named ${c.nick}`);
-          return;
-        }
-        this.log.logger.info({ nick: target.nick, reason: c.reason }, 'operator kick');
-        this.postBus({ k: 'kick', slot: target.slot, generation: target.generation, reason: neutralizeControls(c.reason) });
+      case 'kick':
+        if ((await this.operator.kick(c.nick, c.reason)) === null) this.print(`no user named ${c.nick}`);
         return;
-      }
       case 'kill-worker':
         if (!this.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
         return;
@@ -314,28 +296,21 @@ export class Supervisor {
   }
 
   formatStats(): string {
-    const now = Date.now();
-    const t = this.table;
-    let msgs = 0;
-    let frames = 0;
+    const st = this.stats;
     const lines: string[] = [];
+    let msgs = 0;
     for (let w = 0; w < this.options.workers; w++) {
-      const m = t.workerStat(w, 'MSGS_IN');
-      msgs += m;
-      frames += t.workerStat(w, 'FRAMES_OUT');
+      msgs += st.get(w, 'MSGS_IN');
       lines.push(
-        `worker ${w}: ${t.workerStat(w, 'CLIENTS')} clients, ${m} msgs in, ${formatBytes(t.workerStat(w, 'BYTES_IN'))} in, ` +
-          `${formatBytes(t.workerStat(w, 'BYTES_OUT'))} out, loop lag ${t.workerStat(w, 'LOOP_LAG_MS')}ms, ` +
-          `stall credit ${t.workerStat(w, 'LAG_CREDIT_MS')}ms${this.workers.has(w) ? '' : ' (restarting)'}`,
+        `worker ${w}: ${st.get(w, 'CLIENTS')} clients, ${st.get(w, 'MSGS_IN')} msgs in, ${formatBytes(st.get(w, 'BYTES_IN'))} in, ` +
+          `${formatBytes(st.get(w, 'BYTES_OUT'))} out, loop lag ${st.get(w, 'LOOP_LAG_MS')}ms, ` +
+          `stall credit ${st.get(w, 'LAG_CREDIT_MS')}ms${this.workers.has(w) ? '' : ' (restarting)'}`,
       );
     }
-    const secs = Math.max(0.001, (now - this.statsSample.at) / 1000);
-    const rate = (msgs - this.statsSample.msgs) / secs;
-    const fanout = (frames - this.statsSample.frames) / secs;
-    this.statsSample = { at: now, msgs, frames };
+    const r = this.rates.sample(Date.now());
     lines.push(
-      `total: ${t.activeCount()} sessions, ${msgs} msgs in; since last /stats ${formatDuration(secs * 1000)}: ` +
-        `${rate.toFixed(1)} msgs/s in, ${fanout.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.options.heartbeatIntervalMs)}ms)`,
+      `total: ${this.table.activeCount()} sessions, ${msgs} msgs in; since last /stats ${formatDuration(r.overMs)}: ` +
+        `${r.msgsPerSec.toFixed(1)} msgs/s in, ${r.deliveriesPerSec.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.options.heartbeatIntervalMs)}ms)`,
     );
     return lines.join('\n');
   }
@@ -373,12 +348,12 @@ export class Supervisor {
  * (same user, also reusePort): probe with a plain bind first so that a port in
  * use is reported as such.
  */
-function assertPortFree(host: string, port: number, what?: string): Promise<void> {
+function assertPortFree(host: string, port: number, component: ListenFailure['component']): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new StartupError('EADDRINUSE', `port ${port} is already in use on ${host}${what ? ` (${what})` : ''}`));
-      else reject(new StartupError(err.code ?? 'LISTEN', `cannot listen on ${host}:${port}: ${err.message}`));
+      const failure: ListenFailure = { component, code: err.code ?? 'UNKNOWN', host, port, detail: err.message };
+      reject(new StartupError(failure.code, describeListenFailure(failure)));
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });

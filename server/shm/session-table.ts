@@ -6,12 +6,14 @@
  *
  * Layout (byte offsets, little-endian as the host; see docs/ARCHITECTURE.md):
  *   0      header: lock word, magic, capacity, active count, session id counter
- *   64     per-worker statistics, MAX_WORKERS blocks of 64 bytes (8 × i64)
- *   64+64W slots, SLOT_BYTES each
+ *   64     slots, SLOT_BYTES each (fields in slot-layout.ts)
+ * Per-worker statistics live in a buffer of their own (worker-stats.ts).
  */
 import { SharedMutex } from './shared-mutex.js';
+import * as L from './slot-layout.js';
+import { SlotState, TRANSPORTS, type Transport } from './slot-layout.js';
 
-export const MAX_WORKERS = 64;
+export { SLOT_BYTES, SlotState, TRANSPORTS, type Transport } from './slot-layout.js';
 export const MAX_CAPACITY = 100_000;
 
 const MAGIC = 0x43485431; // "CHT1"
@@ -21,50 +23,6 @@ const H_MAGIC = 1;
 const H_CAPACITY = 2;
 const H_ACTIVE = 3;
 const H_SESSION_SEQ = 4;
-
-const WORKER_STATS_BYTES = 64;
-export const WorkerStat = {
-  MSGS_IN: 0,
-  BYTES_IN: 1,
-  BYTES_OUT: 2,
-  FRAMES_OUT: 3,
-  LOOP_LAG_MS: 4,
-  CLIENTS: 5,
-  TIMEOUTS: 6,
-  LAG_CREDIT_MS: 7,
-} as const;
-export type WorkerStatName = keyof typeof WorkerStat;
-
-export const SLOT_BYTES = 176;
-// Int32 fields (index within the slot, in 4-byte words)
-const S_STATE = 0;
-const S_OWNER = 1;
-const S_GENERATION = 2;
-const S_NICK_LEN = 3;
-const S_RTT_US = 4;
-const S_PORT = 5;
-const S_ADDR_LEN = 6;
-const S_SESSION_ID = 7;
-const S_TRANSPORT = 42; // byte 168, after the address
-// Int64 fields (index within the slot, in 8-byte words)
-const S64_CONNECTED_AT = 4;
-const S64_LAST_SEEN = 5;
-const S64_MSGS_IN = 6;
-const S64_BYTES_IN = 7;
-const S64_MSGS_OUT = 8;
-const S64_BYTES_OUT = 9;
-const S64_LAST_ACTIVE = 10;
-// Byte fields
-const S_NICK_OFFSET = 88;
-const S_NICK_BYTES = 32;
-const S_ADDR_OFFSET = 120;
-const S_ADDR_BYTES = 48;
-
-export const SlotState = { FREE: 0, ACTIVE: 1 } as const;
-
-/** How a session is connected; stored as its index in this list. */
-export const TRANSPORTS = ['tcp', 'ws'] as const;
-export type Transport = (typeof TRANSPORTS)[number];
 
 export interface SlotRef {
   slot: number;
@@ -90,6 +48,8 @@ export interface SessionInfo extends SlotRef {
   bytesOut: number;
 }
 
+export type NickLookup = SlotRef & { owner: number; nick: string };
+
 export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | { ok: false; reason: 'NICK_TAKEN' | 'SERVER_FULL' };
 
 export interface SlotCounters {
@@ -101,6 +61,11 @@ export interface SlotCounters {
 
 const ascii = new TextEncoder();
 const asciiDecoder = new TextDecoder();
+
+/** Anything no nick could be (too long, spaces, controls) is nobody, without taking the lock. */
+function couldBeNick(s: string): boolean {
+  return /^[\x21-\x7e]{1,32}$/.test(s);
+}
 
 function lower(b: number): number {
   return b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
@@ -117,7 +82,7 @@ export class SessionTable {
   private freeHint = 0;
 
   static byteLength(capacity: number): number {
-    return HEADER_BYTES + MAX_WORKERS * WORKER_STATS_BYTES + capacity * SLOT_BYTES;
+    return HEADER_BYTES + capacity * L.SLOT_BYTES;
   }
 
   static create(capacity: number): SessionTable {
@@ -137,7 +102,7 @@ export class SessionTable {
     this.u8 = new Uint8Array(buffer);
     if (this.i32[H_MAGIC] !== MAGIC) throw new Error('not a session table buffer');
     this.capacity = this.i32[H_CAPACITY]!;
-    this.slotsOffset = HEADER_BYTES + MAX_WORKERS * WORKER_STATS_BYTES;
+    this.slotsOffset = HEADER_BYTES;
     this.mutex = new SharedMutex(this.i32, H_LOCK);
   }
 
@@ -152,23 +117,23 @@ export class SessionTable {
   // ---- slot addressing -------------------------------------------------
 
   private w32(slot: number, field: number): number {
-    return (this.slotsOffset + slot * SLOT_BYTES) / 4 + field;
+    return (this.slotsOffset + slot * L.SLOT_BYTES) / 4 + field;
   }
   private w64(slot: number, field: number): number {
-    return (this.slotsOffset + slot * SLOT_BYTES) / 8 + field;
+    return (this.slotsOffset + slot * L.SLOT_BYTES) / 8 + field;
   }
   private byteAt(slot: number, offset: number): number {
-    return this.slotsOffset + slot * SLOT_BYTES + offset;
+    return this.slotsOffset + slot * L.SLOT_BYTES + offset;
   }
 
   state(slot: number): number {
-    return Atomics.load(this.i32, this.w32(slot, S_STATE));
+    return Atomics.load(this.i32, this.w32(slot, L.S_STATE));
   }
   generation(slot: number): number {
-    return Atomics.load(this.i32, this.w32(slot, S_GENERATION));
+    return Atomics.load(this.i32, this.w32(slot, L.S_GENERATION));
   }
   owner(slot: number): number {
-    return Atomics.load(this.i32, this.w32(slot, S_OWNER));
+    return Atomics.load(this.i32, this.w32(slot, L.S_OWNER));
   }
   /** True while the slot still holds the session that ref was issued for. */
   isCurrent(ref: SlotRef): boolean {
@@ -176,23 +141,23 @@ export class SessionTable {
   }
 
   nick(slot: number): string {
-    const len = Atomics.load(this.i32, this.w32(slot, S_NICK_LEN));
-    const at = this.byteAt(slot, S_NICK_OFFSET);
-    return asciiDecoder.decode(this.u8.slice(at, at + Math.min(len, S_NICK_BYTES)));
+    const len = Atomics.load(this.i32, this.w32(slot, L.S_NICK_LEN));
+    const at = this.byteAt(slot, L.S_NICK_OFFSET);
+    return asciiDecoder.decode(this.u8.slice(at, at + Math.min(len, L.S_NICK_BYTES)));
   }
 
   private nickEquals(slot: number, folded: Uint8Array): boolean {
-    if (Atomics.load(this.i32, this.w32(slot, S_NICK_LEN)) !== folded.length) return false;
-    const at = this.byteAt(slot, S_NICK_OFFSET);
+    if (Atomics.load(this.i32, this.w32(slot, L.S_NICK_LEN)) !== folded.length) return false;
+    const at = this.byteAt(slot, L.S_NICK_OFFSET);
     for (let i = 0; i < folded.length; i++) if (lower(this.u8[at + i]!) !== folded[i]) return false;
     return true;
   }
 
   private writeNick(slot: number, nick: string): void {
     const bytes = ascii.encode(nick);
-    if (bytes.length > S_NICK_BYTES) throw new RangeError('nick longer than a slot holds');
-    this.u8.set(bytes, this.byteAt(slot, S_NICK_OFFSET));
-    Atomics.store(this.i32, this.w32(slot, S_NICK_LEN), bytes.length);
+    if (bytes.length > L.S_NICK_BYTES) throw new RangeError('nick longer than a slot holds');
+    this.u8.set(bytes, this.byteAt(slot, L.S_NICK_OFFSET));
+    Atomics.store(this.i32, this.w32(slot, L.S_NICK_LEN), bytes.length);
   }
 
   // ---- multi-word changes: call the *Locked forms with the mutex held ---
@@ -221,22 +186,22 @@ export class SessionTable {
     const generation = (this.generation(slot) + 1) | 0;
     const sessionId = Atomics.add(this.i32, H_SESSION_SEQ, 1) + 1;
     // Owner first, state last: a worker dying half-way leaves a FREE slot, or an ACTIVE one that names it.
-    Atomics.store(this.i32, this.w32(slot, S_OWNER), owner);
-    Atomics.store(this.i32, this.w32(slot, S_GENERATION), generation);
-    Atomics.store(this.i32, this.w32(slot, S_SESSION_ID), sessionId);
+    Atomics.store(this.i32, this.w32(slot, L.S_OWNER), owner);
+    Atomics.store(this.i32, this.w32(slot, L.S_GENERATION), generation);
+    Atomics.store(this.i32, this.w32(slot, L.S_SESSION_ID), sessionId);
     this.writeNick(slot, nick);
-    const addr = ascii.encode(address).subarray(0, S_ADDR_BYTES);
-    this.u8.fill(0, this.byteAt(slot, S_ADDR_OFFSET), this.byteAt(slot, S_ADDR_OFFSET) + S_ADDR_BYTES);
-    this.u8.set(addr, this.byteAt(slot, S_ADDR_OFFSET));
-    Atomics.store(this.i32, this.w32(slot, S_ADDR_LEN), addr.length);
-    Atomics.store(this.i32, this.w32(slot, S_PORT), port);
-    Atomics.store(this.i32, this.w32(slot, S_TRANSPORT), TRANSPORTS.indexOf(transport));
-    Atomics.store(this.i32, this.w32(slot, S_RTT_US), -1);
-    Atomics.store(this.i64, this.w64(slot, S64_CONNECTED_AT), BigInt(Math.round(now)));
-    Atomics.store(this.i64, this.w64(slot, S64_LAST_SEEN), BigInt(Math.round(now)));
-    Atomics.store(this.i64, this.w64(slot, S64_LAST_ACTIVE), BigInt(Math.round(now)));
-    for (const f of [S64_MSGS_IN, S64_BYTES_IN, S64_MSGS_OUT, S64_BYTES_OUT]) Atomics.store(this.i64, this.w64(slot, f), 0n);
-    Atomics.store(this.i32, this.w32(slot, S_STATE), SlotState.ACTIVE);
+    const addr = ascii.encode(address).subarray(0, L.S_ADDR_BYTES);
+    this.u8.fill(0, this.byteAt(slot, L.S_ADDR_OFFSET), this.byteAt(slot, L.S_ADDR_OFFSET) + L.S_ADDR_BYTES);
+    this.u8.set(addr, this.byteAt(slot, L.S_ADDR_OFFSET));
+    Atomics.store(this.i32, this.w32(slot, L.S_ADDR_LEN), addr.length);
+    Atomics.store(this.i32, this.w32(slot, L.S_PORT), port);
+    Atomics.store(this.i32, this.w32(slot, L.S_TRANSPORT), TRANSPORTS.indexOf(transport));
+    Atomics.store(this.i32, this.w32(slot, L.S_RTT_US), -1);
+    Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(now)));
+    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_SEEN), BigInt(Math.round(now)));
+    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_ACTIVE), BigInt(Math.round(now)));
+    for (const f of [L.S64_MSGS_IN, L.S64_BYTES_IN, L.S64_MSGS_OUT, L.S64_BYTES_OUT]) Atomics.store(this.i64, this.w64(slot, f), 0n);
+    Atomics.store(this.i32, this.w32(slot, L.S_STATE), SlotState.ACTIVE);
     Atomics.add(this.i32, H_ACTIVE, 1);
     return { ok: true, slot, generation, sessionId };
   }
@@ -251,7 +216,7 @@ export class SessionTable {
 
   releaseLocked(ref: SlotRef): boolean {
     if (!this.isCurrent(ref)) return false;
-    Atomics.store(this.i32, this.w32(ref.slot, S_STATE), SlotState.FREE);
+    Atomics.store(this.i32, this.w32(ref.slot, L.S_STATE), SlotState.FREE);
     Atomics.sub(this.i32, H_ACTIVE, 1);
     return true;
   }
@@ -281,58 +246,61 @@ export class SessionTable {
     return this.mutex.withLock(() => this.releaseLocked(ref));
   }
   /** Nick lookup under the lock, so a concurrent rename cannot tear the bytes compared. */
-  lookup(nick: string): (SlotRef & { owner: number; nick: string }) | null {
-    // Anything no nick could be (too long, spaces, controls) is nobody, without taking the lock.
-    if (!/^[\x21-\x7e]{1,32}$/.test(nick)) return null;
-    return this.mutex.withLock(() => {
-      const s = this.findNickLocked(nick);
-      return s < 0 ? null : { slot: s, generation: this.generation(s), owner: this.owner(s), nick: this.nick(s) };
-    });
+  lookup(nick: string): NickLookup | null {
+    return couldBeNick(nick) ? this.mutex.withLock(() => this.lookupLocked(nick)) : null;
+  }
+  /** lookup() for the supervisor's thread, whose event loop must not block on the lock. */
+  async lookupAsync(nick: string): Promise<NickLookup | null> {
+    return couldBeNick(nick) ? this.mutex.withLockAsync(() => this.lookupLocked(nick)) : null;
+  }
+  private lookupLocked(nick: string): NickLookup | null {
+    const s = this.findNickLocked(nick);
+    return s < 0 ? null : { slot: s, generation: this.generation(s), owner: this.owner(s), nick: this.nick(s) };
   }
 
   // ---- single-word updates (no lock) -----------------------------------
 
   setLastSeen(slot: number, ms: number): void {
-    Atomics.store(this.i64, this.w64(slot, S64_LAST_SEEN), BigInt(Math.round(ms)));
+    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_SEEN), BigInt(Math.round(ms)));
   }
   setLastActive(slot: number, ms: number): void {
-    Atomics.store(this.i64, this.w64(slot, S64_LAST_ACTIVE), BigInt(Math.round(ms)));
+    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_ACTIVE), BigInt(Math.round(ms)));
   }
   setRtt(slot: number, ms: number): void {
-    Atomics.store(this.i32, this.w32(slot, S_RTT_US), Math.max(0, Math.round(ms * 1000)));
+    Atomics.store(this.i32, this.w32(slot, L.S_RTT_US), Math.max(0, Math.round(ms * 1000)));
   }
   /** Replaces the slot's counters with the owner's running totals. */
   storeCounters(slot: number, c: SlotCounters): void {
-    Atomics.store(this.i64, this.w64(slot, S64_MSGS_IN), BigInt(c.msgsIn));
-    Atomics.store(this.i64, this.w64(slot, S64_BYTES_IN), BigInt(c.bytesIn));
-    Atomics.store(this.i64, this.w64(slot, S64_MSGS_OUT), BigInt(c.msgsOut));
-    Atomics.store(this.i64, this.w64(slot, S64_BYTES_OUT), BigInt(c.bytesOut));
+    Atomics.store(this.i64, this.w64(slot, L.S64_MSGS_IN), BigInt(c.msgsIn));
+    Atomics.store(this.i64, this.w64(slot, L.S64_BYTES_IN), BigInt(c.bytesIn));
+    Atomics.store(this.i64, this.w64(slot, L.S64_MSGS_OUT), BigInt(c.msgsOut));
+    Atomics.store(this.i64, this.w64(slot, L.S64_BYTES_OUT), BigInt(c.bytesOut));
   }
 
   /** Reads one slot. Without the lock the nick may be mid-rename; callers that care hold it. */
   info(slot: number): SessionInfo | null {
     if (this.state(slot) !== SlotState.ACTIVE) return null;
-    const at = this.byteAt(slot, S_ADDR_OFFSET);
-    const addrLen = Atomics.load(this.i32, this.w32(slot, S_ADDR_LEN));
-    const rttUs = Atomics.load(this.i32, this.w32(slot, S_RTT_US));
+    const at = this.byteAt(slot, L.S_ADDR_OFFSET);
+    const addrLen = Atomics.load(this.i32, this.w32(slot, L.S_ADDR_LEN));
+    const rttUs = Atomics.load(this.i32, this.w32(slot, L.S_RTT_US));
     const n64 = (f: number) => Number(Atomics.load(this.i64, this.w64(slot, f)));
     return {
       slot,
       generation: this.generation(slot),
-      sessionId: Atomics.load(this.i32, this.w32(slot, S_SESSION_ID)),
+      sessionId: Atomics.load(this.i32, this.w32(slot, L.S_SESSION_ID)),
       nick: this.nick(slot),
       owner: this.owner(slot),
-      transport: TRANSPORTS[Atomics.load(this.i32, this.w32(slot, S_TRANSPORT))] ?? 'tcp',
+      transport: TRANSPORTS[Atomics.load(this.i32, this.w32(slot, L.S_TRANSPORT))] ?? 'tcp',
       address: asciiDecoder.decode(this.u8.slice(at, at + addrLen)),
-      port: Atomics.load(this.i32, this.w32(slot, S_PORT)),
-      connectedAt: n64(S64_CONNECTED_AT),
-      lastSeen: n64(S64_LAST_SEEN),
-      lastActive: n64(S64_LAST_ACTIVE),
+      port: Atomics.load(this.i32, this.w32(slot, L.S_PORT)),
+      connectedAt: n64(L.S64_CONNECTED_AT),
+      lastSeen: n64(L.S64_LAST_SEEN),
+      lastActive: n64(L.S64_LAST_ACTIVE),
       rttMs: rttUs < 0 ? null : rttUs / 1000,
-      msgsIn: n64(S64_MSGS_IN),
-      bytesIn: n64(S64_BYTES_IN),
-      msgsOut: n64(S64_MSGS_OUT),
-      bytesOut: n64(S64_BYTES_OUT),
+      msgsIn: n64(L.S64_MSGS_IN),
+      bytesIn: n64(L.S64_BYTES_IN),
+      msgsOut: n64(L.S64_MSGS_OUT),
+      bytesOut: n64(L.S64_BYTES_OUT),
     };
   }
 
@@ -344,20 +312,5 @@ export class SessionTable {
       if (info) out.push(info);
     }
     return out;
-  }
-
-  // ---- per-worker statistics -------------------------------------------
-
-  private statIndex(worker: number, stat: number): number {
-    return (HEADER_BYTES + worker * WORKER_STATS_BYTES) / 8 + stat;
-  }
-  addWorkerStat(worker: number, stat: WorkerStatName, delta: number): void {
-    if (delta !== 0) Atomics.add(this.i64, this.statIndex(worker, WorkerStat[stat]), BigInt(delta));
-  }
-  setWorkerStat(worker: number, stat: WorkerStatName, value: number): void {
-    Atomics.store(this.i64, this.statIndex(worker, WorkerStat[stat]), BigInt(Math.round(value)));
-  }
-  workerStat(worker: number, stat: WorkerStatName): number {
-    return Number(Atomics.load(this.i64, this.statIndex(worker, WorkerStat[stat])));
   }
 }

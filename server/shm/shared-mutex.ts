@@ -113,6 +113,16 @@ export class SharedMutex {
     }
   }
 
+  /** withLock() for a thread whose event loop must not block (the supervisor's). */
+  async withLockAsync<T>(fn: () => T, timeoutMs?: number): Promise<T> {
+    await this.lockAsync(timeoutMs);
+    try {
+      return fn();
+    } finally {
+      this.unlock();
+    }
+  }
+
   /**
    * Robustness: if the lock is held by deadThread, release it and wake every
    * waiter. Returns true when a repair happened. Called by the supervisor once

@@ -14,8 +14,8 @@ export type { AdminSnapshot } from '../../common/dashboard.js';
 export interface AdminActions {
   snapshot(now: number): AdminSnapshot;
   broadcast(text: string): void;
-  /** Returns the exact nick kicked, or null when nobody has that nick. */
-  kick(nick: string, reason: string): string | null;
+  /** The exact nick kicked, or null when nobody has that nick. */
+  kick(nick: string, reason: string): Promise<string | null>;
 }
 
 /** Largest command a dashboard may send (the socket's maxPayload enforces it). */
@@ -98,9 +98,11 @@ export class AdminHub {
       return;
     }
     if (m?.type === 'kick' && typeof m.nick === 'string' && (m.reason === undefined || typeof m.reason === 'string')) {
-      const kicked = this.actions.kick(m.nick, (m.reason ?? 'by the operator').slice(0, 200));
-      this.log.info({ remote, nick: m.nick, kicked }, 'dashboard kick');
-      this.reply(ws, kicked !== null, kicked !== null ? `${kicked} kicked` : `no user named ${m.nick.slice(0, 40)}`);
+      const nick = m.nick;
+      void this.actions.kick(nick, (m.reason ?? 'by the operator').slice(0, 200)).then((kicked) => {
+        this.log.info({ remote, nick, kicked }, 'dashboard kick');
+        this.reply(ws, kicked !== null, kicked !== null ? `${kicked} kicked` : `no user named ${nick.slice(0, 40)}`);
+      });
       return;
     }
     this.reply(ws, false, 'unknown command: send {"type":"broadcast","text"} or {"type":"kick","nick","reason"?}');

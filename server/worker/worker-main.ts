@@ -2,7 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChatWorker } from './chat-worker.js';
 import { openLog } from '../logger.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './thread-messages.js';
+import { ListenError } from '../listen-error.js';
+import type { FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
@@ -44,13 +45,13 @@ port.on('message', (msg: ToWorker) => {
 });
 
 try {
-  const bound = await worker.listen(config.host, config.port, config.lftpPort, config.httpPort);
+  const bound = await worker.listen();
   logger.info({ host: config.host, ...bound }, 'listening');
   post({ k: 'listening', ...bound });
 } catch (err) {
-  const e = err as NodeJS.ErrnoException;
-  logger.error({ err: e }, 'cannot listen');
+  const failure = err instanceof ListenError ? err.failure : ListenError.from('tcp', config.host, config.port, err).failure;
+  logger.error({ err }, 'cannot listen');
   flush();
-  post({ k: 'listen-error', code: e.code ?? 'UNKNOWN', message: e.message });
+  post({ k: 'listen-error', failure });
   port.close();
 }

@@ -1,8 +1,12 @@
-/** Messages between the supervisor and its workers, and on the room bus. */
-import type { LogLevel } from '../logger.js';
-import type { ConnectionLimits } from '../chat/connection.js';
-import type { TransferView } from '../web/transfer-monitor.js';
-import type { CongestionName } from '../../common/lftp/engine/congestion.js';
+/**
+ * The contract between the supervisor and its workers: what a worker is
+ * started with and the messages each side posts to the other. Chat traffic
+ * between workers goes on the room bus (bus/thread-bus.ts), not here.
+ */
+import type { LogLevel } from './logger.js';
+import type { ConnectionLimits } from './chat/connection.js';
+import type { CongestionName } from '../common/lftp/engine/congestion.js';
+import type { ListenFailure } from './listen-error.js';
 
 export interface WorkerConfig {
   index: number;
@@ -10,6 +14,7 @@ export interface WorkerConfig {
   port: number;
   tableBuffer: SharedArrayBuffer;
   ticketBuffer: SharedArrayBuffer;
+  statsBuffer: SharedArrayBuffer;
   /** UDP port for LFTP; -1 = the same number as the TCP port this worker gets. */
   lftpPort: number;
   /** HTTP/WebSocket port; null: no web side (--no-web). */
@@ -31,6 +36,12 @@ export interface WorkerConfig {
   serverName: string;
 }
 
+export interface BoundPorts {
+  port: number;
+  lftpPort: number;
+  httpPort: number | null;
+}
+
 /** Supervisor → one worker (worker.postMessage). */
 export type ToWorker =
   | { k: 'shutdown'; reason: string }
@@ -41,19 +52,7 @@ export type ToWorker =
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =
-  | { k: 'listening'; port: number; lftpPort: number; httpPort: number | null }
-  | { k: 'listen-error'; code: string; message: string }
+  | ({ k: 'listening' } & BoundPorts)
+  | { k: 'listen-error'; failure: ListenFailure }
   | { k: 'event'; text: string }
   | { k: 'closed' };
-
-/**
- * The room bus: a BroadcastChannel joined by every worker and the supervisor.
- * A BroadcastChannel delivers one sender's messages in the order posted, which
- * is what per-sender FIFO across workers rests on.
- */
-export type BusMessage =
-  | { k: 'room'; frame: Uint8Array }
-  | { k: 'direct'; slot: number; generation: number; frame: Uint8Array }
-  | { k: 'kick'; slot: number; generation: number; reason: string }
-  /** A worker's LFTP transfers for the dashboard (an empty list: none any more). */
-  | { k: 'transfers'; worker: number; transfers: TransferView[] };

@@ -1,0 +1,31 @@
+/**
+ * The room bus: how a frame reaches sessions that live elsewhere. Today the
+ * other places are the other worker threads (thread-bus.ts, a
+ * BroadcastChannel); a multi-node implementation (Redis Streams) is a second
+ * class behind the same two interfaces. Chat logic talks to RoomBus only and
+ * never knows where a session lives.
+ */
+import type { SlotRef } from '../shm/session-table.js';
+
+/** A session wherever it is: its slot in the session table and the worker that owns it. */
+export interface SessionAddress extends SlotRef {
+  owner: number;
+}
+
+/** What a chat session may ask of the bus. */
+export interface RoomBus {
+  /** To every session everywhere, the local ones included. One sender's posts arrive everywhere in the order posted. */
+  post(frame: Buffer): void;
+  /** To one session, wherever it lives; dropped if that session is gone. */
+  postTo(target: SessionAddress, frame: Buffer): void;
+  /** Ends one session, wherever it lives, as a kick. */
+  kick(target: SessionAddress, reason: string): void;
+  close(): void;
+}
+
+/** What the bus delivers into: the sessions of the worker the bus instance serves. */
+export interface BusDelivery {
+  deliver(frame: Buffer): void;
+  deliverTo(target: SlotRef, frame: Buffer): void;
+  kick(target: SlotRef, reason: string): void;
+}

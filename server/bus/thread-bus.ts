@@ -1,0 +1,69 @@
+/**
+ * The room bus between the worker threads of one process: a BroadcastChannel
+ * joined by every worker and the supervisor. A BroadcastChannel delivers one
+ * sender's messages in the order posted, which is what per-sender FIFO across
+ * workers rests on. Frames travel as Uint8Array (structured clone).
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import type { BusDelivery, RoomBus, SessionAddress } from './room-bus.js';
+
+type ThreadBusMessage =
+  | { k: 'room'; frame: Uint8Array }
+  | { k: 'direct'; slot: number; generation: number; frame: Uint8Array }
+  | { k: 'kick'; slot: number; generation: number; reason: string };
+
+/** A view, not a copy: what arrives from the channel is a Uint8Array over its own buffer. */
+function asBuffer(frame: Uint8Array): Buffer {
+  return Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+}
+
+export class ThreadBus implements RoomBus {
+  private readonly channel: BroadcastChannel;
+
+  /**
+   * @param self the worker this instance serves, or null for the supervisor (which has no sessions)
+   * @param local where frames for this worker's sessions go (null with self null)
+   */
+  constructor(
+    name: string,
+    private readonly self: number | null,
+    private readonly local: BusDelivery | null,
+  ) {
+    this.channel = new BroadcastChannel(name);
+    if (local) this.channel.onmessage = (ev) => this.received((ev as { data: ThreadBusMessage }).data, local);
+    else this.channel.unref();
+  }
+
+  post(frame: Buffer): void {
+    this.local?.deliver(frame);
+    this.channel.postMessage({ k: 'room', frame } satisfies ThreadBusMessage);
+  }
+
+  postTo(target: SessionAddress, frame: Buffer): void {
+    if (this.local && target.owner === this.self) this.local.deliverTo(target, frame);
+    else this.channel.postMessage({ k: 'direct', slot: target.slot, generation: target.generation, frame } satisfies ThreadBusMessage);
+  }
+
+  kick(target: SessionAddress, reason: string): void {
+    if (this.local && target.owner === this.self) this.local.kick(target, reason);
+    else this.channel.postMessage({ k: 'kick', slot: target.slot, generation: target.generation, reason } satisfies ThreadBusMessage);
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+
+  private received(msg: ThreadBusMessage, local: BusDelivery): void {
+    switch (msg.k) {
+      case 'room':
+        local.deliver(asBuffer(msg.frame));
+        return;
+      case 'direct':
+        local.deliverTo({ slot: msg.slot, generation: msg.generation }, asBuffer(msg.frame));
+        return;
+      case 'kick':
+        local.kick({ slot: msg.slot, generation: msg.generation }, msg.reason);
+        return;
+    }
+  }
+}

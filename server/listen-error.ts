@@ -1,0 +1,51 @@
+/**
+ * A listener that could not be opened, with the component it belongs to, so
+ * that the supervisor can say which option to change without reading the
+ * message. Crosses from a worker to the supervisor as plain fields.
+ */
+export type ListenComponent = 'tcp' | 'lftp' | 'web';
+
+/** The option that moves each component to another port. */
+const PORT_OPTION: Record<ListenComponent, string> = {
+  tcp: '--port',
+  lftp: '--lftp-port',
+  web: '--http-port or turn it off with --no-web',
+};
+const WHAT: Record<ListenComponent, string> = { tcp: 'chat', lftp: 'LFTP', web: 'web' };
+
+export interface ListenFailure {
+  component: ListenComponent;
+  /** errno code (EADDRINUSE, EACCES, ...) or UNKNOWN. */
+  code: string;
+  host: string;
+  port: number;
+  /** The system's own words. */
+  detail: string;
+  /** The option that chooses this port, where it is not the chat server's usual one. */
+  portOption?: string;
+}
+
+export class ListenError extends Error {
+  readonly component: ListenComponent;
+  readonly code: string;
+  readonly port: number;
+
+  constructor(readonly failure: ListenFailure) {
+    super(describeListenFailure(failure));
+    this.name = 'ListenError';
+    this.component = failure.component;
+    this.code = failure.code;
+    this.port = failure.port;
+  }
+
+  static from(component: ListenComponent, host: string, port: number, err: unknown, portOption?: string): ListenError {
+    const e = err as NodeJS.ErrnoException;
+    return new ListenError({ component, code: e.code ?? 'UNKNOWN', host, port, detail: e.message, ...(portOption ? { portOption } : {}) });
+  }
+}
+
+export function describeListenFailure(f: ListenFailure): string {
+  if (f.code !== 'EADDRINUSE') return `cannot listen for ${WHAT[f.component]} on ${f.host}:${f.port}: ${f.detail}`;
+  const where = `port ${f.port} is already in use on ${f.host}`;
+  return f.component === 'tcp' ? where : `${where} (${WHAT[f.component]}; choose another with ${f.portOption ?? PORT_OPTION[f.component]})`;
+}

@@ -1,0 +1,35 @@
+/**
+ * Where each field of a session slot sits (see docs/ARCHITECTURE.md). Word
+ * indexes are within the slot: Int32 fields in 4-byte words, Int64 fields in
+ * 8-byte words; byte fields by offset.
+ */
+export const SLOT_BYTES = 176;
+// Int32 fields (index within the slot, in 4-byte words)
+export const S_STATE = 0;
+export const S_OWNER = 1;
+export const S_GENERATION = 2;
+export const S_NICK_LEN = 3;
+export const S_RTT_US = 4;
+export const S_PORT = 5;
+export const S_ADDR_LEN = 6;
+export const S_SESSION_ID = 7;
+export const S_TRANSPORT = 42; // byte 168, after the address
+// Int64 fields (index within the slot, in 8-byte words)
+export const S64_CONNECTED_AT = 4;
+export const S64_LAST_SEEN = 5;
+export const S64_MSGS_IN = 6;
+export const S64_BYTES_IN = 7;
+export const S64_MSGS_OUT = 8;
+export const S64_BYTES_OUT = 9;
+export const S64_LAST_ACTIVE = 10;
+// Byte fields
+export const S_NICK_OFFSET = 88;
+export const S_NICK_BYTES = 32;
+export const S_ADDR_OFFSET = 120;
+export const S_ADDR_BYTES = 48;
+
+export const SlotState = { FREE: 0, ACTIVE: 1 } as const;
+
+/** How a session is connected; stored as its index in this list. */
+export const TRANSPORTS = ['tcp', 'ws'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
