@@ -7,13 +7,15 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
-import { decodePacket, DEFAULT_MSS } from '../common/lftp/engine/packet.js';
+import { decodePacket } from '../common/lftp/engine/packet.js';
 import { ConnectionDriver, TraceWriter } from '../common/lftp/node/driver.js';
 import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/engine/congestion.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/engine/connection.js';
-import { FileSource } from '../common/lftp/node/file-source.js';
-import { FileSink } from '../common/lftp/node/file-sink.js';
+import type { FileSource } from '../common/lftp/node/file-source.js';
+import type { FileSink } from '../common/lftp/node/file-sink.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
+import { LFTP_DEFAULTS } from '../common/lftp/defaults.js';
+import { describeEvent } from '../common/lftp/event-text.js';
 
 export interface TransferOptions {
   host: string;
@@ -50,137 +52,152 @@ export interface TransferResult {
   retransmissions: number;
 }
 
-export const DEFAULT_RECEIVE_CAPACITY = 2048;
-export const DEFAULT_MAX_WINDOW = 2048;
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** After success, how long teardown may take before we stop waiting for it. */
 const TEARDOWN_WAIT_MS = 3_000;
 
-export async function transfer(o: TransferOptions): Promise<TransferResult> {
-  const mss = o.mss ?? DEFAULT_MSS;
-  const started = Date.now();
-  const socket = dgram.createSocket({ type: isIPv6(o.host) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
-  const trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
-  let source: FileSource | undefined;
-  let sink: FileSink | undefined;
-  let driver: ConnectionDriver | undefined;
-  let progressTimer: NodeJS.Timeout | undefined;
+/** The size of the file to post, or 0 for a get (whose destination must not exist). */
+async function checkLocal(o: TransferOptions): Promise<number> {
+  const st = await stat(o.local).catch(() => null);
+  if (o.op === 'get') {
+    if (st) throw new LftpError('EXISTS', `${o.local} already exists; not overwritten (give another local name)`);
+    return 0;
+  }
+  if (!st) throw new LftpError('NOT_FOUND', `no such file: ${o.local}`);
+  if (!st.isFile()) throw new LftpError('BAD_NAME', `${o.local} is not a regular file`);
+  return st.size;
+}
 
-  const cleanup = async () => {
-    if (progressTimer) clearInterval(progressTimer);
-    driver?.stop();
-    await source?.close();
-    socket.close();
-    await trace?.close();
-  };
-
-  try {
-    let size = 0;
-    if (o.op === 'post') {
-      const st = await stat(o.local).catch(() => null);
-      if (!st) throw new LftpError('NOT_FOUND', `no such file: ${o.local}`);
-      if (!st.isFile()) throw new LftpError('BAD_NAME', `${o.local} is not a regular file`);
-      size = st.size;
-    } else if (await stat(o.local).then(() => true, () => false)) {
-      throw new LftpError('EXISTS', `${o.local} already exists; not overwritten (give another local name)`);
-    }
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(o.port, o.host, () => {
-        socket.off('error', reject);
-        resolve();
-      });
+function connectSocket(host: string, port: number): Promise<dgram.Socket> {
+  const bufferSize = LFTP_DEFAULTS.socketBufferBytes;
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize });
+  return new Promise((resolve, reject) => {
+    socket.once('error', (err) => {
+      socket.close();
+      reject(err);
     });
+    socket.connect(port, host, () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
 
-    const outcome = await new Promise<TransferResult>((resolve, reject) => {
-      let result: TransferResult | null = null;
+export async function transfer(o: TransferOptions): Promise<TransferResult> {
+  const size = await checkLocal(o);
+  const socket = await connectSocket(o.host, o.port);
+  const run = new ClientTransfer(o, socket, size);
+  try {
+    return await run.run();
+  } catch (err) {
+    await run.discard();
+    throw err;
+  } finally {
+    await run.close();
+  }
+}
+
+/** One transfer on a connected socket: the driver, the file, progress, and the moment it is decided. */
+class ClientTransfer {
+  private readonly driver: ConnectionDriver;
+  private readonly trace: TraceWriter | undefined;
+  private readonly started = Date.now();
+  private source: FileSource | undefined;
+  private sink: FileSink | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private result: TransferResult | null = null;
+  private settle: (err: Error | null) => void = () => undefined;
+
+  constructor(
+    private readonly o: TransferOptions,
+    private readonly socket: dgram.Socket,
+    private readonly size: number,
+  ) {
+    this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
+    const mss = o.mss ?? LFTP_DEFAULTS.mss;
+    this.driver = new ConnectionDriver(
+      {
+        side: 'client',
+        conn: randomInt(1, 2 ** 32 - 1),
+        isn: randomInt(0, 2 ** 32 - 1),
+        request: { op: o.op, name: o.remote, mss, ...(o.op === 'post' ? { size } : {}), ...(o.auth !== undefined ? { auth: o.auth } : {}) },
+        receiveCapacity: o.receiveCapacity ?? LFTP_DEFAULTS.receiveCapacity,
+        maxWindow: o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
+        congestion: o.congestion ?? DEFAULT_CONGESTION,
+        idleTimeoutMs: o.idleTimeoutMs ?? LFTP_DEFAULTS.idleTimeoutMs,
+        handshakeTries: LFTP_DEFAULTS.handshakeTries,
+        handshakeTimeoutMs: o.connectTimeoutMs ?? LFTP_DEFAULTS.connectTimeoutMs,
+        closeTries: LFTP_DEFAULTS.closeTries,
+      },
+      { sendRaw: (buf) => socket.send(buf), event: (e, conn) => this.onEvent(e, conn), ...(this.trace ? { trace: this.trace } : {}) },
+    );
+  }
+
+  /** Opens the file, sends the SYN, and settles once the transfer is decided. */
+  run(): Promise<TransferResult> {
+    const d = this.driver;
+    const done = new Promise<TransferResult>((resolve, reject) => {
       let settled = false;
-      const settle = (err: Error | null) => {
+      this.settle = (err) => {
         if (settled) return;
         settled = true;
         if (err) reject(err);
-        else resolve(result!);
+        else resolve(this.result!);
       };
-      const onEvent = (e: TransferEvent, conn: LftpConnection) => {
-        if (e.type === 'queued') o.onQueued?.(e.position ?? 0);
-        else if (e.type !== 'established' && e.text) o.onVerbose?.(e.text);
-        if (e.type === 'established' && o.onProgress) {
-          progressTimer = setInterval(() => o.onProgress!(conn.progressBytes(), conn.size, Date.now() - started), o.progressEveryMs ?? 250);
-        }
-        if (e.type === 'done') {
-          result = {
-            size: e.size ?? 0,
-            sha256: e.sha256 ?? '',
-            elapsedMs: Date.now() - started,
-            path: o.local,
-            retransmissions: conn.sender?.retransmissions ?? 0,
-          };
-          // Success is decided; let the teardown finish, but not forever.
-          setTimeout(() => settle(null), TEARDOWN_WAIT_MS).unref();
-        }
-        if (e.type === 'closed') settle(null);
-        if (e.type === 'error') settle(result ? null : new LftpError(e.code ?? 'PROTOCOL', e.text));
-      };
-      driver = new ConnectionDriver(
-        {
-          side: 'client',
-          conn: randomInt(1, 2 ** 32 - 1),
-          isn: randomInt(0, 2 ** 32 - 1),
-          request: { op: o.op, name: o.remote, mss, ...(o.op === 'post' ? { size } : {}), ...(o.auth !== undefined ? { auth: o.auth } : {}) },
-          receiveCapacity: o.receiveCapacity ?? DEFAULT_RECEIVE_CAPACITY,
-          maxWindow: o.maxWindow ?? DEFAULT_MAX_WINDOW,
-          congestion: o.congestion ?? DEFAULT_CONGESTION,
-          idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-          handshakeTries: 16,
-          handshakeTimeoutMs: o.connectTimeoutMs ?? 30_000,
-          closeTries: 16,
-        },
-        {
-          sendRaw: (buf) => socket.send(buf),
-          event: onEvent,
-          finishSink: (expected) => {
-            void sink!.finish(expected).then((res) => driver!.apply((c, now) => c.sinkFinished(now, res)));
-          },
-          ...(trace ? { trace } : {}),
-        },
-      );
-      const d = driver;
-      socket.on('message', (buf) => {
-        const p = decodePacket(buf);
-        if (typeof p !== 'string' && p.conn === d.conn.opts.conn) d.input(p);
-      });
-      socket.on('error', (err) => d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false)));
-      o.signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(o.signal!.reason ?? 'aborted'))), { once: true });
-
-      const prepare = async () => {
-        if (o.op === 'post') {
-          source = await FileSource.open(
-            o.local,
-            size,
-            mss,
-            o.maxWindow ?? DEFAULT_MAX_WINDOW,
-            () => d.apply((c, now) => c.dataReady(now)),
-            (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${o.local}: ${err.message}`, true)),
-            () => socket.getSendQueueCount() === 0,
-          );
-          d.conn.opts.source = source;
-        } else {
-          sink = await FileSink.create(
-            o.local,
-            () => d.apply((c, now) => c.windowOpened(now)),
-            (err) => d.apply((c) => c.fail('IO_ERROR', `cannot write ${o.local}: ${err.message}`, true)),
-          );
-          d.conn.opts.sink = sink;
-        }
-        d.apply((c, now) => c.open(now));
-      };
-      prepare().catch((err: Error) => settle(new LftpError('IO_ERROR', err.message)));
     });
-    return outcome;
-  } catch (err) {
-    await sink?.discard();
-    throw err;
-  } finally {
-    await cleanup();
+    this.socket.on('message', (buf) => {
+      const p = decodePacket(buf);
+      if (typeof p !== 'string' && p.conn === d.conn.opts.conn) d.input(p);
+    });
+    this.socket.on('error', (err) => d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false)));
+    const signal = this.o.signal;
+    signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(signal.reason ?? 'aborted'))), { once: true });
+    this.openFile().then(
+      () => d.apply((c, now) => c.open(now)),
+      (err: Error) => this.settle(new LftpError('IO_ERROR', err.message)),
+    );
+    return done;
+  }
+
+  private async openFile(): Promise<void> {
+    const o = this.o;
+    if (o.op === 'post') {
+      const canReuse = () => this.socket.getSendQueueCount() === 0;
+      this.source = await this.driver.openSource(o.local, this.size, o.maxWindow ?? LFTP_DEFAULTS.maxWindow, o.local, canReuse);
+    } else {
+      this.sink = await this.driver.createSink(o.local, o.local);
+    }
+  }
+
+  private onEvent(e: TransferEvent, conn: LftpConnection): void {
+    const o = this.o;
+    if (e.type === 'queued') o.onQueued?.(e.position);
+    else if (o.onVerbose) {
+      const text = describeEvent(e);
+      if (text) o.onVerbose(text);
+    }
+    if (e.type === 'established' && o.onProgress) {
+      const report = o.onProgress;
+      this.progressTimer = setInterval(() => report(conn.progressBytes(), conn.size, Date.now() - this.started), o.progressEveryMs ?? 250);
+    }
+    if (e.type === 'done') {
+      this.result = { size: e.size, sha256: e.sha256, elapsedMs: Date.now() - this.started, path: o.local, retransmissions: conn.sender?.retransmissions ?? 0 };
+      // Success is decided; let the teardown finish, but not forever.
+      setTimeout(() => this.settle(null), TEARDOWN_WAIT_MS).unref();
+    }
+    if (e.type === 'closed') this.settle(null);
+    if (e.type === 'error') this.settle(this.result ? null : new LftpError(e.code, e.message));
+  }
+
+  /** A failed get leaves no partial file behind. */
+  async discard(): Promise<void> {
+    await this.sink?.discard();
+  }
+
+  async close(): Promise<void> {
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.driver.stop();
+    await this.source?.close();
+    this.socket.close();
+    await this.trace?.close();
   }
 }

@@ -9,12 +9,14 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import PQueue from 'p-queue';
-import { decodePacket, encodePacket, Flag, MAX_MSS, MIN_MSS, type Packet } from '../../common/lftp/engine/packet.js';
+import { decodePacket, encodePacket, Flag, type Packet } from '../../common/lftp/engine/packet.js';
 import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import type { CongestionName } from '../../common/lftp/engine/congestion.js';
-import { FileSource } from '../../common/lftp/node/file-source.js';
-import { FileSink } from '../../common/lftp/node/file-sink.js';
+import type { FileSource } from '../../common/lftp/node/file-source.js';
+import type { FileSink } from '../../common/lftp/node/file-sink.js';
+import { describeEvent } from '../../common/lftp/event-text.js';
+import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { literalFirstLookup } from '../../common/lftp/node/address.js';
 import { formatBytes } from '../../common/units.js';
@@ -77,6 +79,16 @@ export interface TransferInfo {
   ssthresh: number;
   srttMs: number | null;
   rtoMs: number;
+}
+
+/** A request that passed every check, with the file it names. */
+interface AdmittedRequest {
+  op: Op;
+  name: string;
+  path: string;
+  size: number;
+  mss: number;
+  owner: string | undefined;
 }
 
 interface Entry {
@@ -208,46 +220,30 @@ export class LftpServer {
   private refuse(p: Packet, rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
     this.counters.refused++;
     this.o.log.warn({ remote: `${rinfo.address}:${rinfo.port}`, code }, `lftp request refused: ${message}`);
-    const pkt = encodePacket({ flags: Flag.ERR, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload: Buffer.from(JSON.stringify({ code, message })) });
+    const pkt = encodePacket({ flags: Flag.ERR, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload: encodeError(code, message) });
     this.socket?.send(pkt, rinfo.port, rinfo.address);
   }
 
+  /** A new request: checked (payload, authorization, the file) before any state is kept for it; refused with ERR otherwise. */
   private async onSyn(key: string, p: Packet, rinfo: dgram.RemoteInfo): Promise<void> {
     const op: Op = p.flags & Flag.POST ? 'post' : 'get';
-    let req: { name?: unknown; mss?: unknown; size?: unknown; auth?: unknown };
     try {
-      req = JSON.parse(p.payload.toString('utf8')) as typeof req;
-      if (typeof req !== 'object' || req === null) throw new Error();
-    } catch {
-      this.refuse(p, rinfo, 'BAD_REQUEST', 'SYN payload is not a JSON object');
-      return;
-    }
-    const remote = `${rinfo.address}:${rinfo.port}`;
-    try {
-      if (typeof req.mss !== 'number' || !Number.isInteger(req.mss) || req.mss < MIN_MSS || req.mss > MAX_MSS) {
-        throw new LftpError('BAD_REQUEST', `mss must be an integer from ${MIN_MSS} to ${MAX_MSS}`);
-      }
-      if (req.mss > this.o.maxMss) throw new LftpError('BAD_REQUEST', `this server takes at most ${this.o.maxMss} bytes per packet (use --mss ${this.o.maxMss})`);
-      if (req.auth !== undefined && typeof req.auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
-      if (typeof req.name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
-      const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote });
+      const req = decodeSynRequest(p.payload, this.o.maxMss);
+      const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote: `${rinfo.address}:${rinfo.port}` });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
-      let path: string;
-      let size: number;
-      let name: string;
-      if (op === 'get') ({ path, size, name } = await this.o.files.checkDownload(req.name));
-      else ({ path, size, name } = await this.o.files.checkUpload(req.name, req.size));
+      const file = op === 'get' ? await this.o.files.checkDownload(req.name) : await this.o.files.checkUpload(req.name, req.size);
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
       }
-      this.admit(key, p, rinfo, op, name, path, size, req.mss, decision.owner);
+      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner });
     } catch (err) {
       if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
       else this.refuse(p, rinfo, 'IO_ERROR', (err as Error).message);
     }
   }
 
-  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, op: Op, name: string, path: string, size: number, mss: number, owner: string | undefined): void {
+  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, req: AdmittedRequest): void {
+    const { op, name, path, size, mss, owner } = req;
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
     const log = this.o.log.child({ transfer: key, op, file: name });
@@ -269,9 +265,6 @@ export class LftpServer {
       {
         sendRaw: (buf) => this.socket?.send(buf, remote.port, remote.address),
         event: (e, conn) => this.onEvent(entry, e, conn),
-        finishSink: (expected) => {
-          void entry.sink!.finish(expected).then((outcome) => entry.driver.apply((c, now) => c.sinkFinished(now, outcome)));
-        },
         ...(this.trace ? { trace: this.trace } : {}),
       },
     );
@@ -293,25 +286,8 @@ export class LftpServer {
   private async begin(entry: Entry, clientIsn: number, mss: number): Promise<void> {
     const d = entry.driver;
     try {
-      if (entry.op === 'get') {
-        entry.source = await FileSource.open(
-          entry.path,
-          entry.size,
-          mss,
-          this.o.maxWindow,
-          () => d.apply((c, now) => c.dataReady(now)),
-          (err) => d.apply((c) => c.fail('IO_ERROR', `cannot read ${entry.name}: ${err.message}`, true)),
-          () => this.socket !== null && this.socket.getSendQueueCount() === 0,
-        );
-        d.conn.opts.source = entry.source;
-      } else {
-        entry.sink = await FileSink.create(
-          entry.path,
-          () => d.apply((c, now) => c.windowOpened(now)),
-          (err) => d.apply((c) => c.fail('IO_ERROR', `cannot write ${entry.name}: ${err.message}`, true)),
-        );
-        d.conn.opts.sink = entry.sink;
-      }
+      if (entry.op === 'get') entry.source = await d.openSource(entry.path, entry.size, this.o.maxWindow, entry.name, () => this.socket?.getSendQueueCount() === 0);
+      else entry.sink = await d.createSink(entry.path, entry.name);
     } catch (err) {
       d.apply((c) => c.fail('IO_ERROR', `cannot open ${entry.name}: ${(err as Error).message}`, true));
       return;
@@ -324,7 +300,8 @@ export class LftpServer {
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
     const who = entry.owner ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})` : `${entry.remote.address}:${entry.remote.port}`;
-    if (this.o.verbose && e.type !== 'established' && e.text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${e.text}`);
+    const text = this.o.verbose ? describeEvent(e) : '';
+    if (text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${text}`);
     switch (e.type) {
       case 'done': {
         this.counters.completed++;
@@ -339,8 +316,8 @@ export class LftpServer {
       case 'error':
         if (!conn.succeeded) {
           this.counters.failed++;
-          entry.log.warn({ code: e.code }, `transfer failed: ${e.text}`);
-          this.o.print(`lftp: ${entry.op} ${entry.name} for ${who} failed: ${e.code}: ${e.text}`);
+          entry.log.warn({ code: e.code }, `transfer failed: ${e.message}`);
+          this.o.print(`lftp: ${entry.op} ${entry.name} for ${who} failed: ${e.code}: ${e.message}`);
         }
         this.finish(entry);
         return;

@@ -65,7 +65,7 @@ async function transfer(bytes: number): Promise<{ senderMs: number; receiverMs: 
   const request = { op: 'get' as const, name: 'f', mss };
   let now = 1000;
   const receiver: LftpConnection = new LftpConnection(
-    { ...common, side: 'client', conn: 7, isn: 100, request, sink },
+    { ...common, side: 'client', conn: 7, isn: 100, request },
     {
       send: wire(toSender),
       event: () => undefined,
@@ -73,7 +73,9 @@ async function transfer(bytes: number): Promise<{ senderMs: number; receiverMs: 
     },
     now,
   );
-  const sender = new LftpConnection({ ...common, side: 'server', conn: 7, isn: 5000, request, source }, { send: wire(toReceiver), event: () => undefined }, now);
+  receiver.attachSink(sink);
+  const sender = new LftpConnection({ ...common, side: 'server', conn: 7, isn: 5000, request }, { send: wire(toReceiver), event: () => undefined }, now);
+  sender.attachSource(source);
 
   let senderMs = 0;
   let receiverMs = 0;

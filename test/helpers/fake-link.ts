@@ -64,6 +64,9 @@ export interface LinkLog {
   dropped: boolean;
 }
 
+/** Connection options plus the data each side holds, attached by the link as the edges do. */
+export type WithData<T> = T & { source?: HashedSource; sink?: SizedSink };
+
 export class FakeLink {
   now = 0;
   readonly inFlight: Wire[] = [];
@@ -79,8 +82,8 @@ export class FakeLink {
   private sent = { client: 0, server: 0 };
 
   constructor(
-    clientOpts: ConnectionOptions,
-    serverOpts: Omit<ConnectionOptions, 'request'>,
+    clientOpts: WithData<ConnectionOptions>,
+    serverOpts: WithData<Omit<ConnectionOptions, 'request'>>,
     readonly serverSize: number,
   ) {
     const send = (from: 'client' | 'server') => (p: Packet) => {
@@ -108,6 +111,13 @@ export class FakeLink {
       },
       0,
     );
+    for (const [conn, o] of [
+      [this.client, clientOpts],
+      [this.server, serverOpts],
+    ] as const) {
+      if (o.source) conn.attachSource(o.source);
+      if (o.sink) conn.attachSink(o.sink);
+    }
   }
 
   private finish(conn: LftpConnection, sink: MemorySink, exp: { size: number; sha256: Buffer }): void {

@@ -94,7 +94,7 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     link.run();
     expect(clientSink.data.equals(data)).toBe(true);
     expect(steps(link).slice(0, 3)).toEqual([`client SYN seq=${CLIENT_ISN} ack=0 (dropped)`, `client SYN seq=${CLIENT_ISN} ack=0`, `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`]);
-    const synTimes = link.events.filter((e) => e.side === 'client' && /retransmit SYN/.test(e.e.text));
+    const synTimes = link.events.filter((e) => e.side === 'client' && e.e.type === 'retransmit_control' && e.e.packet === 'SYN');
     expect(synTimes.length).toBe(1);
   });
 

@@ -1,9 +1,9 @@
 /**
  * One LFTP transfer as a pure state machine. Inputs: a decoded packet, a clock
  * tick, or the completion of file I/O. Outputs: packets through hooks.send and
- * events through hooks.event. No sockets, no timers, no files: the edge
- * (endpoint.ts) does those, and the unit tests drive this with a fake clock
- * and a fake link.
+ * events (data, events.ts) through hooks.event. No sockets, no timers, no
+ * files: the edge (node/driver.ts) does those, and the unit tests drive this
+ * with a fake clock and a fake link.
  *
  * Sequence numbers (docs/LFTP.md has the diagrams): each side picks a random
  * initial sequence number (ISN). SYN carries ISN; data packet i carries
@@ -17,25 +17,13 @@ import { RenoCongestion, type CongestionControl, type CongestionName } from './c
 import { BbrCongestion } from './bbr.js';
 import { SendWindow, type DataSource } from './send-window.js';
 import { ReceiveWindow, type DataSink } from './receive-window.js';
-import { LftpErrorCode, isLftpErrorCode, type LftpErrorCode as Code } from './errors.js';
+import type { LftpErrorCode as Code } from './errors.js';
+import type { ConnState, ControlPacket, StateCause, TransferEvent } from './events.js';
+import { decodeEnd, decodeError, decodeQueued, decodeSynAck, encodeEnd, encodeError, encodeQueued, encodeSynAck, encodeSynRequest } from './payloads.js';
 
+export type { ConnState, TransferEvent } from './events.js';
 export type Side = 'client' | 'server';
 export type Op = 'get' | 'post';
-
-export type ConnState =
-  | 'SYN_SENT'
-  | 'QUEUED'
-  | 'SYN_RCVD'
-  | 'ESTABLISHED'
-  | 'END_WAIT' // data sender: END sent, waiting for its ACK
-  | 'VERIFYING' // data receiver: END received, checking the file
-  | 'FIN_WAIT_1'
-  | 'FIN_WAIT_2'
-  | 'TIME_WAIT'
-  | 'CLOSE_WAIT' // server: data done, waiting for the client's FIN
-  | 'LAST_ACK'
-  | 'CLOSED'
-  | 'FAILED';
 
 export interface TransferRequest {
   op: Op;
@@ -45,16 +33,6 @@ export interface TransferRequest {
   /** A one-time ticket or a shared token. */
   auth?: string;
   mss: number;
-}
-
-export interface TransferEvent {
-  type: 'state' | 'queued' | 'established' | 'retransmit' | 'rto' | 'loss' | 'window' | 'done' | 'error' | 'closed' | 'info';
-  text: string;
-  state?: ConnState;
-  code?: Code;
-  position?: number;
-  size?: number;
-  sha256?: string;
 }
 
 export interface SinkFinish {
@@ -101,8 +79,6 @@ export interface ConnectionOptions {
   /** Client: give up the handshake after this long, whatever the tries. */
   handshakeTimeoutMs?: number;
   rto?: RtoBounds;
-  source?: HashedSource;
-  sink?: SizedSink;
 }
 
 interface ControlRetry {
@@ -114,7 +90,7 @@ interface ControlRetry {
   interval: number;
   tries: number;
   maxTries: number;
-  what: string;
+  what: ControlPacket;
   giveUp: Code;
 }
 
@@ -130,13 +106,6 @@ const CONTROL_MAX_INTERVAL_MS = 2000;
 export const KEEPALIVE_MS = 1000;
 const KEEPALIVE_STATES: ReadonlySet<ConnState> = new Set(['ESTABLISHED', 'END_WAIT', 'VERIFYING', 'CLOSE_WAIT', 'FIN_WAIT_2']);
 const TIME_WAIT_MAX_MS = 2000;
-
-export function endPayload(size: number, sha256: Buffer): Buffer {
-  const b = Buffer.alloc(40);
-  b.writeBigUInt64BE(BigInt(size), 0);
-  sha256.copy(b, 8);
-  return b;
-}
 
 export class LftpConnection {
   state: ConnState;
@@ -160,6 +129,8 @@ export class LftpConnection {
   private clock = 0;
   private startedAt: number;
   private result: { size: number; sha256: string } | null = null;
+  private source: HashedSource | null = null;
+  private sink: SizedSink | null = null;
   failure: { code: Code; message: string } | null = null;
 
   constructor(
@@ -204,16 +175,33 @@ export class LftpConnection {
 
   // ---- starting ------------------------------------------------------------
 
+  /** The data to send (the side that sends file data), before the handshake completes. */
+  attachSource(source: HashedSource): void {
+    this.source = source;
+  }
+
+  /** Where received data goes (the side that receives file data), before the handshake completes. */
+  attachSink(sink: SizedSink): void {
+    this.sink = sink;
+  }
+
+  private requireSource(): HashedSource {
+    if (!this.source) throw new Error('LftpConnection: no source attached on the data sender');
+    return this.source;
+  }
+
+  private requireSink(): SizedSink {
+    if (!this.sink) throw new Error('LftpConnection: no sink attached on the data receiver');
+    return this.sink;
+  }
+
   /** Client: send the SYN. */
   open(now: number): void {
     this.clock = now;
     const r = this.opts.request;
-    const body: Record<string, unknown> = { name: r.name, mss: r.mss };
-    if (r.op === 'post') body['size'] = r.size;
-    if (r.auth !== undefined) body['auth'] = r.auth;
     const flags = Flag.SYN | (r.op === 'post' ? Flag.POST : 0);
-    this.transition('SYN_SENT', `SYN sent (seq=${this.opts.isn}, ${r.op} ${r.name})`);
-    this.control(now, { flags, seq: this.opts.isn, ack: 0, payload: Buffer.from(JSON.stringify(body)) }, 'SYN', this.opts.handshakeTries, 'HANDSHAKE_TIMEOUT');
+    this.transition('SYN_SENT', { cause: 'syn_sent', seq: this.opts.isn, op: r.op, name: r.name });
+    this.control(now, { flags, seq: this.opts.isn, ack: 0, payload: encodeSynRequest(r.op, r) }, 'SYN', this.opts.handshakeTries, 'HANDSHAKE_TIMEOUT');
   }
 
   /** Server: the request was accepted; answer the SYN (seq = client ISN) with SYN-ACK. */
@@ -223,11 +211,11 @@ export class LftpConnection {
     this.ackNum = seqAdd(clientIsn, 1);
     this.size = size;
     this.mss = mss;
-    if (!this.isDataSender) this.opts.sink!.setExpectedSize(size, mss);
-    this.transition('SYN_RCVD', `SYN received (seq=${clientIsn}); SYN-ACK sent (seq=${this.opts.isn}, ack=${this.ackNum})`);
+    if (!this.isDataSender) this.requireSink().setExpectedSize(size, mss);
+    this.transition('SYN_RCVD', { cause: 'syn_received', peerSeq: clientIsn, seq: this.opts.isn, ack: this.ackNum });
     this.control(
       now,
-      { flags: Flag.SYN | Flag.ACK, seq: this.opts.isn, ack: this.ackNum, payload: Buffer.from(JSON.stringify({ size, mss })) },
+      { flags: Flag.SYN | Flag.ACK, seq: this.opts.isn, ack: this.ackNum, payload: encodeSynAck(size, mss) },
       'SYN-ACK',
       this.opts.handshakeTries,
       'HANDSHAKE_TIMEOUT',
@@ -238,7 +226,7 @@ export class LftpConnection {
   queued(position: number, clientIsn: number, now?: number): void {
     if (now !== undefined) this.lastHeard = now;
     this.peerIsn = clientIsn;
-    this.emitPacket({ flags: Flag.ACK, seq: this.opts.isn, ack: seqAdd(clientIsn, 1), payload: Buffer.from(JSON.stringify({ queued: position })) });
+    this.emitPacket({ flags: Flag.ACK, seq: this.opts.isn, ack: seqAdd(clientIsn, 1), payload: encodeQueued(position) });
   }
 
   // ---- input -----------------------------------------------------------------
@@ -249,7 +237,7 @@ export class LftpConnection {
     this.hooks.trace?.('in', p);
     this.lastHeard = now;
     if (p.flags & Flag.ERR) {
-      const { code, message } = parseError(p.payload);
+      const { code, message } = decodeError(p.payload);
       this.fail(code, message, false);
       return;
     }
@@ -260,7 +248,7 @@ export class LftpConnection {
         break;
       case 'SYN_RCVD':
         if (p.flags & Flag.SYN) {
-          this.retransmitControl(now, 'duplicate SYN');
+          this.retransmitControl('duplicate_syn', (this.ctl?.tries ?? 0) + 1);
           return;
         }
         if (p.flags & Flag.ACK && p.ack === seqAdd(this.opts.isn, 1)) {
@@ -283,14 +271,8 @@ export class LftpConnection {
   private inHandshakeClient(p: Packet, now: number): void {
     if (p.ack !== seqAdd(this.opts.isn, 1)) return;
     if (p.flags & Flag.SYN && p.flags & Flag.ACK) {
-      let info: { size?: unknown; mss?: unknown };
-      try {
-        info = JSON.parse(p.payload.toString('utf8')) as typeof info;
-      } catch {
-        this.fail('PROTOCOL', 'SYN-ACK payload is not JSON', true);
-        return;
-      }
-      if (typeof info.size !== 'number' || typeof info.mss !== 'number' || info.mss < 1 || info.mss > this.mss) {
+      const info = decodeSynAck(p.payload, this.mss);
+      if (!info) {
         this.fail('PROTOCOL', 'SYN-ACK without a valid size and mss', true);
         return;
       }
@@ -301,24 +283,19 @@ export class LftpConnection {
       this.ackNum = seqAdd(p.seq, 1);
       this.mss = info.mss;
       this.size = this.op === 'post' ? this.opts.request.size! : info.size;
-      if (!this.isDataSender) this.opts.sink!.setExpectedSize(this.size, this.mss);
+      if (!this.isDataSender) this.requireSink().setExpectedSize(this.size, this.mss);
       this.emitPacket(this.bare(Flag.ACK));
-      this.hooks.event({ type: 'info', text: `SYN-ACK received (seq=${p.seq}, ack=${p.ack}); ACK sent (seq=${seqAdd(this.opts.isn, 1)}, ack=${this.ackNum})` });
+      this.hooks.event({ type: 'syn_ack', peerSeq: p.seq, ack: p.ack, seq: seqAdd(this.opts.isn, 1), ackSent: this.ackNum });
       this.establish(now);
       return;
     }
     if (p.flags & Flag.ACK && !(p.flags & Flag.SYN)) {
-      let position = 0;
-      try {
-        position = (JSON.parse(p.payload.toString('utf8')) as { queued?: number }).queued ?? 0;
-      } catch {
-        return;
-      }
+      const position = decodeQueued(p.payload);
       if (position > 0) {
         // Waiting is not failing: poll at a steady pace instead of the SYN backoff.
         this.ctl = { packet: this.ctl!.packet, sentAt: now, giveUpAt: Infinity, deadline: now + QUEUE_POLL_MS, interval: QUEUE_POLL_MS, tries: 0, maxTries: Infinity, what: 'SYN (queued)', giveUp: 'HANDSHAKE_TIMEOUT' };
-        if (this.state !== 'QUEUED') this.transition('QUEUED', `server busy: queued at position ${position}`);
-        this.hooks.event({ type: 'queued', text: `waiting for a transfer slot: position ${position} in the queue`, position });
+        if (this.state !== 'QUEUED') this.transition('QUEUED', { cause: 'queued', position });
+        this.hooks.event({ type: 'queued', position });
       }
     }
   }
@@ -326,25 +303,25 @@ export class LftpConnection {
   private establish(now: number): void {
     const first = seqAdd(this.opts.isn, 1);
     if (this.isDataSender) {
-      const src = this.opts.source!;
+      const src = this.requireSource();
       this.sender = new SendWindow(src, this.rtt, this.cc, this.opts.receiveCapacity);
       this.endSeq = seqAdd(first, src.totalPackets);
       this.finSeq = seqAdd(this.endSeq, 1);
     } else {
       const total = Math.ceil(this.size / this.mss);
-      this.receiver = new ReceiveWindow(total, this.opts.receiveCapacity, this.opts.sink!);
+      this.receiver = new ReceiveWindow(total, this.opts.receiveCapacity, this.requireSink());
       this.endSeq = seqAdd(this.peerIsn, 1 + total);
       this.finSeq = first;
     }
-    this.transition('ESTABLISHED', `connection established (mss ${this.mss}, ${this.size} bytes to ${this.isDataSender ? 'send' : 'receive'})`);
-    this.hooks.event({ type: 'established', text: 'established', size: this.size });
+    this.transition('ESTABLISHED', { cause: 'established', mss: this.mss, size: this.size, sending: this.isDataSender });
+    this.hooks.event({ type: 'established', size: this.size });
     void now;
   }
 
   private inData(p: Packet, now: number): void {
     // A SYN-ACK again: our handshake ACK was lost, and the server waits for it.
     if (this.opts.side === 'client' && p.flags & Flag.SYN && p.flags & Flag.ACK) {
-      this.hooks.event({ type: 'retransmit', text: 'SYN-ACK again: our ACK was lost; ACK resent' });
+      this.hooks.event({ type: 'handshake_ack_resent' });
       this.emitPacket({ flags: Flag.ACK, seq: seqAdd(this.opts.isn, 1), ack: seqAdd(this.peerIsn, 1), payload: Buffer.alloc(0) });
       return;
     }
@@ -363,7 +340,8 @@ export class LftpConnection {
   private onReceiverPacket(p: Packet, now: number): void {
     const r = this.receiver!;
     if (p.flags & Flag.END) {
-      if (p.seq !== this.endSeq || p.payload.length !== 40) return;
+      const end = decodeEnd(p.payload);
+      if (p.seq !== this.endSeq || !end) return;
       if (this.state === 'VERIFYING') return; // still checking; the answer goes out when done
       if (this.result || this.state === 'FIN_WAIT_1' || this.state === 'FIN_WAIT_2' || this.state === 'TIME_WAIT' || this.state === 'CLOSE_WAIT') {
         this.emitPacket(this.bare(Flag.ACK)); // our END-ACK was lost
@@ -373,13 +351,12 @@ export class LftpConnection {
         this.ackPending = true;
         return;
       }
-      const size = Number(p.payload.readBigUInt64BE(0));
-      if (size !== this.size) {
-        this.fail('PROTOCOL', `END says ${size} bytes, the handshake said ${this.size}`, true);
+      if (end.size !== this.size) {
+        this.fail('PROTOCOL', `END says ${end.size} bytes, the handshake said ${this.size}`, true);
         return;
       }
-      this.transition('VERIFYING', 'END received: all data in; checking size and SHA-256');
-      this.hooks.finishSink!({ size, sha256: Buffer.from(p.payload.subarray(8, 40)) });
+      this.transition('VERIFYING', { cause: 'end_received' });
+      this.hooks.finishSink!(end);
       return;
     }
     const index = seqDiff(p.seq, seqAdd(this.peerIsn, 1));
@@ -406,29 +383,25 @@ export class LftpConnection {
       // The client that received data: the server ACKs our FIN.
       if (this.state === 'FIN_WAIT_1' && p.ack === seqAdd(this.finSeq, 1)) {
         this.ctl = null;
-        this.transition('FIN_WAIT_2', 'our FIN acknowledged; waiting for the server FIN');
+        this.transition('FIN_WAIT_2', { cause: 'fin_acked' });
       } else if (this.state === 'LAST_ACK' && p.ack === seqAdd(this.finSeq, 1)) {
-        this.ctl = null;
-        this.transition('CLOSED', 'our FIN acknowledged: closed');
-        this.hooks.event({ type: 'closed', text: '' });
+        this.close({ cause: 'fin_acked' });
       }
       return;
     }
     const first = seqAdd(this.opts.isn, 1);
     if (this.state === 'END_WAIT' && p.ack === seqAdd(this.endSeq, 1)) {
       this.ctl = null;
-      this.succeed(this.opts.source!.size, this.opts.source!.sha256()!);
+      const src = this.requireSource();
+      this.succeed(src.size, src.sha256()!);
       if (this.opts.side === 'client') this.sendFin(now);
-      else this.transition('CLOSE_WAIT', 'END acknowledged: the client has the file; waiting for its FIN');
+      else this.transition('CLOSE_WAIT', { cause: 'end_acked' });
       return;
     }
     if ((this.state === 'FIN_WAIT_1' || this.state === 'LAST_ACK') && p.ack === seqAdd(this.finSeq, 1)) {
       this.ctl = null;
-      if (this.state === 'FIN_WAIT_1') this.transition('FIN_WAIT_2', 'our FIN acknowledged; waiting for the server FIN');
-      else {
-        this.transition('CLOSED', 'our FIN acknowledged: closed');
-        this.hooks.event({ type: 'closed', text: '' });
-      }
+      if (this.state === 'FIN_WAIT_1') this.transition('FIN_WAIT_2', { cause: 'fin_acked' });
+      else this.close({ cause: 'fin_acked' });
       return;
     }
     if (this.state !== 'ESTABLISHED' && this.state !== 'END_WAIT') return;
@@ -436,13 +409,8 @@ export class LftpConnection {
     const sackSeq = decodeSack(p.payload) ?? [];
     const sack = sackSeq.map(([a, b]) => [seqDiff(a, first), seqDiff(b, first)] as [number, number]);
     const res = s.onAck(ackIndex, sack, p.window, now);
-    if (res.lost.length) {
-      this.hooks.event({
-        type: 'loss',
-        text: `loss detected: ${describeRanges(res.lost)}${res.reduced ? `; cwnd → ${this.cc.cwnd.toFixed(1)}, ssthresh ${this.cc.ssthresh}` : ''} (fast retransmit)`,
-      });
-    }
-    if (p.window === 0 && this.lastAdvertised !== 0) this.hooks.event({ type: 'window', text: 'receiver window closed (0): waiting, probing' });
+    if (res.lost.length) this.lossEvent('ack', res.lost, res.reduced);
+    if (p.window === 0 && this.lastAdvertised !== 0) this.hooks.event({ type: 'window_closed' });
     this.lastAdvertised = p.window;
   }
 
@@ -454,7 +422,7 @@ export class LftpConnection {
       this.ackNum = seqAdd(p.seq, 1);
       this.emitPacket(this.bare(Flag.ACK));
       if (this.state === 'LAST_ACK') return; // a retransmitted FIN: re-ACKed above
-      this.transition('LAST_ACK', `FIN received (seq=${p.seq}); ACK sent, our FIN sent (seq=${this.finSeq})`);
+      this.transition('LAST_ACK', { cause: 'peer_fin', peerSeq: p.seq, seq: this.finSeq });
       this.control(now, { flags: Flag.FIN | Flag.ACK, seq: this.finSeq, ack: this.ackNum, payload: Buffer.alloc(0) }, 'FIN', this.opts.closeTries, 'PEER_TIMEOUT');
       return;
     }
@@ -466,7 +434,7 @@ export class LftpConnection {
       this.ctl = null;
       // Long enough for the server's FIN retransmission (one RTO) to arrive and be re-ACKed.
       this.timeWaitUntil = now + Math.min(TIME_WAIT_MAX_MS, 2 * this.rtt.rto);
-      this.transition('TIME_WAIT', `server FIN received (seq=${p.seq}); ACK sent; lingering to re-ACK a lost ACK`);
+      this.transition('TIME_WAIT', { cause: 'peer_fin', peerSeq: p.seq });
     }
   }
 
@@ -486,9 +454,9 @@ export class LftpConnection {
     this.ackNum = seqAdd(this.endSeq, 1);
     this.emitPacket(this.bare(Flag.ACK));
     this.result = { size: outcome.size, sha256: outcome.sha256 };
-    this.hooks.event({ type: 'done', text: `file complete and verified (${outcome.size} bytes, sha256 ${outcome.sha256.slice(0, 16)}…)`, size: outcome.size, sha256: outcome.sha256 });
+    this.hooks.event({ type: 'done', size: outcome.size, sha256: outcome.sha256, verifiedBy: 'us' });
     if (this.opts.side === 'client') this.sendFin(now);
-    else this.transition('CLOSE_WAIT', 'file verified and stored; END acknowledged; waiting for the client FIN');
+    else this.transition('CLOSE_WAIT', { cause: 'verified' });
   }
 
   /** New data became readable (I/O completion): send what the windows allow. */
@@ -516,17 +484,18 @@ export class LftpConnection {
     if (!s || (this.state !== 'ESTABLISHED' && this.state !== 'END_WAIT')) return;
     const first = seqAdd(this.opts.isn, 1);
     for (let n = s.next(now); n !== null; n = s.next(now)) {
-      const data = this.opts.source!.chunk(n.index);
+      const data = this.requireSource().chunk(n.index);
       if (data === null) break;
-      if (n.retransmit) this.hooks.event({ type: 'retransmit', text: `retransmit seq ${seqAdd(first, n.index)} (packet ${n.index})` });
+      if (n.retransmit) this.hooks.event({ type: 'retransmit_data', seq: seqAdd(first, n.index), index: n.index });
       s.markSent(n.index, now);
       this.emitPacket({ flags: Flag.DAT | Flag.ACK, seq: seqAdd(first, n.index), ack: this.ackNum, payload: data });
     }
     if (this.state === 'ESTABLISHED' && s.done) {
-      const sha = this.opts.source!.sha256();
+      const src = this.requireSource();
+      const sha = src.sha256();
       if (sha === null) return; // still hashing the tail
-      this.transition('END_WAIT', `all ${s.total} data packets acknowledged; END sent (seq=${this.endSeq})`);
-      this.control(now, { flags: Flag.END | Flag.ACK, seq: this.endSeq, ack: this.ackNum, payload: endPayload(this.opts.source!.size, sha) }, 'END', this.opts.closeTries, 'PEER_TIMEOUT');
+      this.transition('END_WAIT', { cause: 'end_sent', packets: s.total, seq: this.endSeq });
+      this.control(now, { flags: Flag.END | Flag.ACK, seq: this.endSeq, ack: this.ackNum, payload: encodeEnd(src.size, sha) }, 'END', this.opts.closeTries, 'PEER_TIMEOUT');
     }
   }
 
@@ -541,7 +510,7 @@ export class LftpConnection {
   }
 
   private sendFin(now: number): void {
-    this.transition('FIN_WAIT_1', `FIN sent (seq=${this.finSeq})`);
+    this.transition('FIN_WAIT_1', { cause: 'fin_sent', seq: this.finSeq });
     this.control(now, { flags: Flag.FIN | Flag.ACK, seq: this.finSeq, ack: this.ackNum, payload: Buffer.alloc(0) }, 'FIN', this.opts.closeTries, 'PEER_TIMEOUT');
   }
 
@@ -563,20 +532,20 @@ export class LftpConnection {
     this.hooks.send(full);
   }
 
-  private control(now: number, p: Omit<Packet, 'conn' | 'window'>, what: string, maxTries: number, giveUp: Code): void {
+  private control(now: number, p: Omit<Packet, 'conn' | 'window'>, what: ControlPacket, maxTries: number, giveUp: Code): void {
     const interval = this.rtt.rto;
     const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? this.opts.handshakeTimeoutMs ?? Infinity : Infinity;
     this.ctl = { packet: { ...p, conn: this.opts.conn, window: 0 }, sentAt: now, giveUpAt: now + limit, deadline: now + interval, interval, tries: 1, maxTries, what, giveUp };
     this.emitPacket(p);
   }
 
-  private retransmitControl(now: number, why: string): void {
+  /** Sends the pending control packet again; `try` counts the sends so far, this one included. */
+  private retransmitControl(why: 'timeout' | 'duplicate_syn' | 'queued', sendsSoFar: number): void {
     const c = this.ctl;
     if (!c) return;
     const { conn: _c, window: _w, ...p } = c.packet;
-    this.hooks.event({ type: 'retransmit', text: `retransmit ${c.what} (${why}, try ${c.tries + 1}${Number.isFinite(c.maxTries) ? `/${c.maxTries}` : ''})` });
+    this.hooks.event({ type: 'retransmit_control', packet: c.what, why, try: sendsSoFar, maxTries: c.maxTries, ...(why === 'timeout' ? { nextWaitMs: c.interval } : {}) });
     this.emitPacket(p);
-    void now;
   }
 
   // ---- time ------------------------------------------------------------------
@@ -600,86 +569,100 @@ export class LftpConnection {
     return d === Infinity ? null : d;
   }
 
+  /** Runs whatever is due: each kind of timer in its own step, in this order; a step that ends the connection ends the tick. */
   tick(now: number): void {
     this.clock = now;
     if (this.finished) return;
-    if (this.state === 'TIME_WAIT' && now >= this.timeWaitUntil) {
-      this.transition('CLOSED', 'closed');
-      this.hooks.event({ type: 'closed', text: '' });
-      return;
-    }
-    // The handshake has its own limit (tries with backoff); idleness counts once the peer has answered.
-    if (now >= this.lastHeard + this.opts.idleTimeoutMs && this.state !== 'SYN_SENT') {
-      // After success an unanswered teardown is not a failure: the file is safe.
-      if (this.result) {
-        this.transition('CLOSED', `closed without the peer's last word (silent for ${this.opts.idleTimeoutMs}ms)`);
-        this.hooks.event({ type: 'closed', text: '' });
-      } else this.fail('PEER_TIMEOUT', `no packet from the peer for ${Math.round((now - this.lastHeard) / 1000)}s`, false);
-      return;
-    }
+    if (this.tickTimeWait(now) || this.tickIdle(now) || this.tickControl(now)) return;
+    this.tickKeepalive(now);
+    this.tickSender(now);
+  }
+
+  /** TIME_WAIT over: closed. */
+  private tickTimeWait(now: number): boolean {
+    if (this.state !== 'TIME_WAIT' || now < this.timeWaitUntil) return false;
+    this.close({ cause: 'time_wait_over' });
+    return true;
+  }
+
+  /** The peer silent for the idle timeout. The handshake has its own limit (tries with backoff); idleness counts once the peer has answered. */
+  private tickIdle(now: number): boolean {
+    if (now < this.lastHeard + this.opts.idleTimeoutMs || this.state === 'SYN_SENT') return false;
+    // After success an unanswered teardown is not a failure: the file is safe.
+    if (this.result) this.close({ cause: 'peer_silent', silentMs: this.opts.idleTimeoutMs });
+    else this.fail('PEER_TIMEOUT', `no packet from the peer for ${Math.round((now - this.lastHeard) / 1000)}s`, false);
+    return true;
+  }
+
+  /** The pending control packet (SYN, SYN-ACK, END, FIN): sent again with backoff, or given up. */
+  private tickControl(now: number): boolean {
     const c = this.ctl;
-    if (c && now >= c.deadline) {
-      if (c.tries >= c.maxTries || now >= c.giveUpAt) {
-        if (this.result && c.what === 'FIN') {
-          this.transition('CLOSED', 'closed (our FIN was never acknowledged; the transfer had completed)');
-          this.hooks.event({ type: 'closed', text: '' });
-        } else this.fail(c.giveUp, `${c.what} not answered after ${c.tries} tries`, false);
-        return;
-      }
-      if (Number.isFinite(c.maxTries)) c.interval = Math.min(c.interval * 2, CONTROL_MAX_INTERVAL_MS);
-      c.tries++;
-      c.deadline = now + c.interval;
-      this.retransmitControl(now, Number.isFinite(c.maxTries) ? `timeout, next wait ${c.interval}ms` : 'still queued');
+    if (!c || now < c.deadline) return false;
+    if (c.tries >= c.maxTries || now >= c.giveUpAt) {
+      if (this.result && c.what === 'FIN') this.close({ cause: 'fin_unanswered' });
+      else this.fail(c.giveUp, `${c.what} not answered after ${c.tries} tries`, false);
+      return true;
     }
-    if (KEEPALIVE_STATES.has(this.state) && now >= this.lastSent + KEEPALIVE_MS) {
-      if (this.receiver) {
-        this.ackPending = true;
-        this.flush(now);
-      } else this.emitPacket(this.bare(Flag.ACK));
-    }
+    const polling = !Number.isFinite(c.maxTries);
+    if (!polling) c.interval = Math.min(c.interval * 2, CONTROL_MAX_INTERVAL_MS);
+    c.tries++;
+    c.deadline = now + c.interval;
+    this.retransmitControl(polling ? 'queued' : 'timeout', c.tries);
+    return false;
+  }
+
+  /** Nothing sent for a while: a bare ACK (a receiver's also re-advertises its window). */
+  private tickKeepalive(now: number): void {
+    if (!KEEPALIVE_STATES.has(this.state) || now < this.lastSent + KEEPALIVE_MS) return;
+    if (this.receiver) {
+      this.ackPending = true;
+      this.flush(now);
+    } else this.emitPacket(this.bare(Flag.ACK));
+  }
+
+  /** The data sender's timers: tail loss probe, retransmission timeout, time-threshold loss; then send what is allowed. */
+  private tickSender(now: number): void {
     const s = this.sender;
-    if (s && (this.state === 'ESTABLISHED' || this.state === 'END_WAIT')) {
-      const rto = s.rtoDeadline();
-      const probe = s.probeDeadline();
-      if (probe !== null && now >= probe && (rto === null || now < rto)) {
-        const n = s.onProbe();
-        if (n) {
-          const first = seqAdd(this.opts.isn, 1);
-          this.hooks.event({ type: 'retransmit', text: `tail loss probe: ${n.retransmit ? 'resend' : 'send'} seq ${seqAdd(first, n.index)} (no ACK for 2·SRTT)` });
-          s.markSent(n.index, now);
-          this.emitPacket({ flags: Flag.DAT | Flag.ACK, seq: seqAdd(first, n.index), ack: this.ackNum, payload: this.opts.source!.chunk(n.index)! });
-        }
-      } else if (rto !== null && now >= rto) {
-        const resend = s.onRtoExpired(now);
-        this.hooks.event({
-          type: 'rto',
-          text: `retransmission timeout: ${resend.length} packets to resend; cwnd → 1, ssthresh ${this.cc.ssthresh}, RTO backed off to ${Math.round(this.rtt.rto)}ms`,
-        });
-      } else {
-        const { lost, reduced } = s.checkLossTimer(now);
-        if (lost.length) {
-          this.hooks.event({ type: 'loss', text: `loss detected by time: ${describeRanges(lost)}${reduced ? `; cwnd → ${this.cc.cwnd.toFixed(1)}` : ''}` });
-        }
+    if (!s || (this.state !== 'ESTABLISHED' && this.state !== 'END_WAIT')) return;
+    const rto = s.rtoDeadline();
+    const probe = s.probeDeadline();
+    if (probe !== null && now >= probe && (rto === null || now < rto)) {
+      const n = s.onProbe();
+      if (n) {
+        const seq = seqAdd(this.opts.isn, 1 + n.index);
+        this.hooks.event({ type: 'tail_probe', seq, index: n.index, resend: n.retransmit });
+        s.markSent(n.index, now);
+        this.emitPacket({ flags: Flag.DAT | Flag.ACK, seq, ack: this.ackNum, payload: this.requireSource().chunk(n.index)! });
       }
-      this.pump(now);
+    } else if (rto !== null && now >= rto) {
+      const resend = s.onRtoExpired(now);
+      this.hooks.event({ type: 'rto', resend: resend.length, ssthresh: this.cc.ssthresh, rtoMs: Math.round(this.rtt.rto) });
+    } else {
+      const { lost, reduced } = s.checkLossTimer(now);
+      if (lost.length) this.lossEvent('time', lost, reduced);
     }
+    this.pump(now);
+  }
+
+  private lossEvent(by: 'ack' | 'time', lost: number[], reduced: boolean): void {
+    this.hooks.event({ type: 'loss', by, count: lost.length, first: lost[0]!, last: lost[lost.length - 1]!, reduced, cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh });
   }
 
   // ---- endings ---------------------------------------------------------------
 
   private succeed(size: number, sha: Buffer): void {
     this.result = { size, sha256: sha.toString('hex') };
-    this.hooks.event({ type: 'done', text: `END acknowledged: the peer verified ${size} bytes (sha256 ${sha.toString('hex').slice(0, 16)}…)`, size, sha256: sha.toString('hex') });
+    this.hooks.event({ type: 'done', size, sha256: this.result.sha256, verifiedBy: 'peer' });
   }
 
   /** Ends the transfer with an error; tells the peer unless the peer told us. */
   fail(code: Code, message: string, tellPeer: boolean): void {
     if (this.finished) return;
     this.failure = { code, message };
-    if (tellPeer) this.emitPacket({ flags: Flag.ERR, seq: this.ownNextSeq(), ack: this.ackNum, payload: Buffer.from(JSON.stringify({ code, message })) });
+    if (tellPeer) this.emitPacket({ flags: Flag.ERR, seq: this.ownNextSeq(), ack: this.ackNum, payload: encodeError(code, message) });
     this.ctl = null;
-    this.transition('FAILED', `${code}: ${message}`);
-    this.hooks.event({ type: 'error', text: message, code });
+    this.transition('FAILED', { cause: 'failed', code, message });
+    this.hooks.event({ type: 'error', code, message });
   }
 
   /** Local abort (user interrupt, shutdown). */
@@ -687,24 +670,14 @@ export class LftpConnection {
     this.fail('ABORTED', message, true);
   }
 
-  private transition(to: ConnState, text: string): void {
+  private close(cause: StateCause): void {
+    this.ctl = null;
+    this.transition('CLOSED', cause);
+    this.hooks.event({ type: 'closed' });
+  }
+
+  private transition(to: ConnState, cause: StateCause): void {
     this.state = to;
-    this.hooks.event({ type: 'state', text, state: to });
+    this.hooks.event({ type: 'state', state: to, ...cause });
   }
-}
-
-export function parseError(payload: Buffer): { code: Code; message: string } {
-  try {
-    const o = JSON.parse(payload.toString('utf8')) as { code?: unknown; message?: unknown };
-    const code = isLftpErrorCode(o.code) ? o.code : LftpErrorCode.PROTOCOL;
-    return { code, message: typeof o.message === 'string' ? o.message.slice(0, 500) : String(o.code) };
-  } catch {
-    return { code: 'PROTOCOL', message: 'unreadable error packet' };
-  }
-}
-
-function describeRanges(indexes: number[]): string {
-  const n = indexes.length;
-  if (n === 0) return 'none';
-  return n === 1 ? `packet ${indexes[0]}` : `${n} packets (${indexes[0]}…${indexes[n - 1]})`;
 }

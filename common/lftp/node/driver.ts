@@ -1,18 +1,20 @@
 /**
  * The edge between one LftpConnection and the outside world: encodes and sends
  * its packets, feeds it datagrams, runs its timer, batches its ACKs (one per
- * turn of the event loop, after every datagram that arrived in that turn), and
+ * turn of the event loop, after every datagram that arrived in that turn),
+ * opens the file it sends or receives and reports that I/O back to it, and
  * writes the --trace file.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { encodeHeader, flagNames, type Packet } from '../engine/packet.js';
-import { LftpConnection, type ConnectionHooks, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
+import { LftpConnection, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
+import { FileSource } from './file-source.js';
+import { FileSink } from './file-sink.js';
 
 export interface DriverHooks {
   /** Sends one datagram given as header and payload (sent without joining them). */
   sendRaw(parts: [Buffer, Buffer]): void;
   event(e: TransferEvent, conn: LftpConnection): void;
-  finishSink?: ConnectionHooks['finishSink'];
   trace?: TraceWriter;
 }
 
@@ -22,6 +24,7 @@ export class ConnectionDriver {
   private timerAt = Infinity;
   private flushQueued = false;
   private stopped = false;
+  private sink: FileSink | null = null;
 
   constructor(opts: ConnectionOptions, hooks: DriverHooks) {
     const traceWriter = hooks.trace;
@@ -30,11 +33,46 @@ export class ConnectionDriver {
       {
         send: (p) => hooks.sendRaw([encodeHeader(p), p.payload]),
         event: (e) => hooks.event(e, this.conn),
-        ...(hooks.finishSink ? { finishSink: hooks.finishSink } : {}),
+        finishSink: (expected) => {
+          const sink = this.sink;
+          if (!sink) return;
+          void sink.finish(expected).then((outcome) => this.apply((c, now) => c.sinkFinished(now, outcome)));
+        },
         ...(traceWriter ? { trace: (dir: 'in' | 'out', p: Packet) => traceWriter.packet(dir, p, this.conn) } : {}),
       },
       Date.now(),
     );
+  }
+
+  /**
+   * The file this side sends, opened and attached to the connection. `label`
+   * names it in error messages; `canReuse` says whether buffers already sent
+   * are free again (the socket's send queue is empty).
+   */
+  async openSource(path: string, size: number, maxWindow: number, label: string, canReuse: () => boolean): Promise<FileSource> {
+    const source = await FileSource.open(
+      path,
+      size,
+      this.conn.mss,
+      maxWindow,
+      () => this.apply((c, now) => c.dataReady(now)),
+      (err) => this.apply((c) => c.fail('IO_ERROR', `cannot read ${label}: ${err.message}`, true)),
+      canReuse,
+    );
+    this.conn.attachSource(source);
+    return source;
+  }
+
+  /** The file this side receives into (a temporary file until verified), created and attached to the connection. */
+  async createSink(path: string, label: string): Promise<FileSink> {
+    const sink = await FileSink.create(
+      path,
+      () => this.apply((c, now) => c.windowOpened(now)),
+      (err) => this.apply((c) => c.fail('IO_ERROR', `cannot write ${label}: ${err.message}`, true)),
+    );
+    this.sink = sink;
+    this.conn.attachSink(sink);
+    return sink;
   }
 
   input(p: Packet): void {

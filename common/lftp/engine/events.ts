@@ -1,0 +1,64 @@
+/**
+ * What a connection tells its edge, as data: a type and the numbers that go
+ * with it. Words are made from them only at the edges (event-text.ts for
+ * --verbose and logs; a trace writer may keep the fields as they are).
+ */
+import type { LftpErrorCode } from './errors.js';
+
+export type ConnState =
+  | 'SYN_SENT'
+  | 'QUEUED'
+  | 'SYN_RCVD'
+  | 'ESTABLISHED'
+  | 'END_WAIT' // data sender: END sent, waiting for its ACK
+  | 'VERIFYING' // data receiver: END received, checking the file
+  | 'FIN_WAIT_1'
+  | 'FIN_WAIT_2'
+  | 'TIME_WAIT'
+  | 'CLOSE_WAIT' // server: data done, waiting for the client's FIN
+  | 'LAST_ACK'
+  | 'CLOSED'
+  | 'FAILED';
+
+/** Why a connection moved to its new state; the fields that matter for each are on the event. */
+export type StateCause =
+  | { cause: 'syn_sent'; seq: number; op: 'get' | 'post'; name: string }
+  | { cause: 'syn_received'; peerSeq: number; seq: number; ack: number }
+  | { cause: 'queued'; position: number }
+  | { cause: 'established'; mss: number; size: number; sending: boolean }
+  | { cause: 'end_received' }
+  | { cause: 'end_sent'; packets: number; seq: number }
+  | { cause: 'end_acked' }
+  | { cause: 'verified' }
+  | { cause: 'fin_sent'; seq: number }
+  | { cause: 'fin_acked' }
+  | { cause: 'peer_fin'; peerSeq: number; seq?: number }
+  | { cause: 'time_wait_over' }
+  | { cause: 'peer_silent'; silentMs: number }
+  | { cause: 'fin_unanswered' }
+  | { cause: 'failed'; code: LftpErrorCode; message: string };
+
+/** The control packets a connection retries on its own timer. */
+export type ControlPacket = 'SYN' | 'SYN (queued)' | 'SYN-ACK' | 'END' | 'FIN';
+
+export type TransferEvent =
+  | ({ type: 'state'; state: ConnState } & StateCause)
+  /** The client got SYN-ACK and answered with the handshake's last ACK. */
+  | { type: 'syn_ack'; peerSeq: number; ack: number; seq: number; ackSent: number }
+  | { type: 'queued'; position: number }
+  | { type: 'established'; size: number }
+  /** A data packet sent again (fast retransmit or after an RTO). */
+  | { type: 'retransmit_data'; seq: number; index: number }
+  /** A control packet sent again: on its timer (nextWaitMs), because the peer repeated itself, or while queued. */
+  | { type: 'retransmit_control'; packet: ControlPacket; why: 'timeout' | 'duplicate_syn' | 'queued'; try: number; maxTries: number; nextWaitMs?: number }
+  /** The client's handshake ACK was lost: the server sent SYN-ACK again. */
+  | { type: 'handshake_ack_resent' }
+  | { type: 'tail_probe'; seq: number; index: number; resend: boolean }
+  | { type: 'rto'; resend: number; ssthresh: number; rtoMs: number }
+  | { type: 'loss'; by: 'ack' | 'time'; count: number; first: number; last: number; reduced: boolean; cwnd: number; ssthresh: number }
+  | { type: 'window_closed' }
+  | { type: 'done'; size: number; sha256: string; verifiedBy: 'peer' | 'us' }
+  | { type: 'error'; code: LftpErrorCode; message: string }
+  | { type: 'closed' };
+
+export type TransferEventType = TransferEvent['type'];

@@ -1,0 +1,112 @@
+/**
+ * The payloads of LFTP's control packets (docs/LFTP.md, "Payloads"), encoded
+ * and checked in one place for both ends:
+ *   SYN       JSON {name, mss, size? (post), auth?}
+ *   SYN-ACK   JSON {size, mss}
+ *   queued    JSON {queued: position} on a bare ACK answering a SYN
+ *   ERR       JSON {code, message}
+ *   END       binary: u64 size, 32 bytes SHA-256
+ * Decoders never throw on what a peer sent, except decodeSynRequest, whose
+ * LftpError becomes the server's ERR answer.
+ */
+import { MAX_MSS, MIN_MSS } from './packet.js';
+import { LftpError, LftpErrorCode, isLftpErrorCode } from './errors.js';
+import type { Op } from './connection.js';
+
+/** What a client asks for in its SYN. */
+export interface SynRequest {
+  name: string;
+  mss: number;
+  /** post: the size of the file to be sent. */
+  size?: number;
+  /** A one-time ticket or a shared token. */
+  auth?: string;
+}
+
+/** Longest error message kept from a peer's ERR. */
+const MAX_ERROR_MESSAGE = 500;
+export const END_PAYLOAD_BYTES = 40;
+
+function json(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
+
+function parseObject(payload: Buffer): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(payload.toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
+  return json({ name: r.name, mss: r.mss, ...(op === 'post' ? { size: r.size } : {}), ...(r.auth !== undefined ? { auth: r.auth } : {}) });
+}
+
+/**
+ * A SYN's request, checked field by field. The file name is only checked to be
+ * a string here: what names are allowed is the file service's rule. Size
+ * (post) is checked by the same rule, so it is passed through as sent.
+ */
+export function decodeSynRequest(payload: Buffer, maxMss: number): { name: string; mss: number; size: unknown; auth: string | undefined } {
+  const o = parseObject(payload);
+  if (!o) throw new LftpError('BAD_REQUEST', 'SYN payload is not a JSON object');
+  const { mss, auth, name, size } = o;
+  if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < MIN_MSS || mss > MAX_MSS) {
+    throw new LftpError('BAD_REQUEST', `mss must be an integer from ${MIN_MSS} to ${MAX_MSS}`);
+  }
+  if (mss > maxMss) throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
+  if (auth !== undefined && typeof auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
+  if (typeof name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
+  return { name, mss, size, auth };
+}
+
+export function encodeSynAck(size: number, mss: number): Buffer {
+  return json({ size, mss });
+}
+
+/** The server's answer to a SYN: the file size and the mss it accepted (at most the one asked for), or null. */
+export function decodeSynAck(payload: Buffer, askedMss: number): { size: number; mss: number } | null {
+  const o = parseObject(payload);
+  if (!o) return null;
+  const { size, mss } = o;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return null;
+  if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < 1 || mss > askedMss) return null;
+  return { size, mss };
+}
+
+export function encodeQueued(position: number): Buffer {
+  return json({ queued: position });
+}
+
+/** A queue position (1 = next), or 0 when the ACK says nothing about a queue. */
+export function decodeQueued(payload: Buffer): number {
+  const q = parseObject(payload)?.['queued'];
+  return typeof q === 'number' && Number.isInteger(q) && q > 0 ? q : 0;
+}
+
+export function encodeError(code: LftpErrorCode, message: string): Buffer {
+  return json({ code, message });
+}
+
+/** A peer's ERR; an unknown code reads as PROTOCOL, an unreadable payload says so. */
+export function decodeError(payload: Buffer): { code: LftpErrorCode; message: string } {
+  const o = parseObject(payload);
+  if (!o) return { code: 'PROTOCOL', message: 'unreadable error packet' };
+  const code = isLftpErrorCode(o['code']) ? o['code'] : LftpErrorCode.PROTOCOL;
+  const message = o['message'];
+  return { code, message: typeof message === 'string' ? message.slice(0, MAX_ERROR_MESSAGE) : String(o['code']) };
+}
+
+export function encodeEnd(size: number, sha256: Buffer): Buffer {
+  const b = Buffer.alloc(END_PAYLOAD_BYTES);
+  b.writeBigUInt64BE(BigInt(size), 0);
+  sha256.copy(b, 8);
+  return b;
+}
+
+export function decodeEnd(payload: Buffer): { size: number; sha256: Buffer } | null {
+  if (payload.length !== END_PAYLOAD_BYTES) return null;
+  return { size: Number(payload.readBigUInt64BE(0)), sha256: Buffer.from(payload.subarray(8, END_PAYLOAD_BYTES)) };
+}
