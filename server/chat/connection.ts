@@ -13,77 +13,40 @@ import {
   encodeMessage,
   errorMessage,
   type ClientMessage,
-  type NoticeEvent,
   type ServerMessage,
 } from '../../common/protocol.js';
-import { neutralizeControls, validateNick } from '../../common/text.js';
-import { HeartbeatTracker, type HeartbeatPolicy } from './heartbeat.js';
-import type { SessionTable, SlotRef } from '../shm/session-table.js';
-import type { RoomBus } from '../bus/room-bus.js';
-import type { FilesPort } from './files-port.js';
-import { whoReply } from './who-reply.js';
+import { validateNick } from '../../common/text.js';
+import { HeartbeatTracker } from './heartbeat.js';
+import type { SlotRef } from '../shm/session-table.js';
+import { handleActive, type ActiveSession } from './handlers.js';
+import type { ConnectionHost, EndReason } from './session-host.js';
+
+export type { ConnectionHost, ConnectionLimits, EndReason, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
 import type { Logger } from '../logger.js';
 import type { ChatTransport } from './transport.js';
 
-export interface ConnectionLimits extends HeartbeatPolicy {
-  maxFrame: number;
-  maxText: number;
-  helloTimeoutMs: number;
-  maxSendQueue: number;
-}
-
-export interface WorkerTotals {
-  msgsIn: number;
-  bytesIn: number;
-  bytesOut: number;
-  framesOut: number;
-}
-
-/** The two clocks a session reads (heartbeat.ts says why there are two). */
-export interface SessionClock {
-  wallNow(): number;
-  awakeNow(): number;
-}
-
-/** This worker's sessions: the ones the room bus delivers to here. */
-export interface SessionRegistry {
-  registered(conn: ClientConnection): void;
-  unregistered(conn: ClientConnection): void;
-}
-
-/** What a chat session needs from the worker it lives in. */
-export interface ConnectionHost {
-  readonly workerIndex: number;
-  readonly serverName: string;
-  readonly limits: ConnectionLimits;
-  readonly log: Logger;
-  /** Worker-wide counters, published to shared memory by the worker's ticker. */
-  readonly totals: WorkerTotals;
-  readonly clock: SessionClock;
-  readonly table: SessionTable;
-  /** Frames for sessions anywhere, this one's room included. */
-  readonly bus: RoomBus;
-  readonly sessions: SessionRegistry;
-  readonly files: FilesPort;
-  /** A line for the operator's console (the supervisor's stdout). */
-  event(text: string): void;
-}
-
 type Phase = 'hello' | 'active' | 'closed';
-
-export type EndReason =
-  | { kind: 'left'; detail: string }
-  | { kind: 'timed_out'; detail: string }
-  | { kind: 'kicked'; detail: string }
-  | { kind: 'error'; detail: string }
-  | { kind: 'shutdown'; detail: string };
 
 /** Grace for a closing socket to flush and see the peer's FIN before it is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
 
+/** How the end of a session is told: a line for the console, a NOTICE for the room. */
+function endNotice(nick: string, reason: EndReason): { line: string; notice: ServerMessage } {
+  switch (reason.kind) {
+    case 'timed_out':
+      return { line: `* ${nick} timed out (${reason.detail})`, notice: { type: 'NOTICE', event: 'timed_out', nick } };
+    case 'kicked':
+      return { line: `* ${nick} was kicked (${reason.detail || 'no reason'})`, notice: { type: 'NOTICE', event: 'kicked', nick, reason: reason.detail } };
+    default:
+      return { line: `* ${nick} left (${reason.detail})`, notice: { type: 'NOTICE', event: 'left', nick } };
+  }
+}
+
 export class ClientConnection {
   private phase: Phase = 'hello';
   private heartbeat: HeartbeatTracker | null = null;
+  /** Set by HELLO: the session the message handlers act on. */
+  private session: ActiveSession | null = null;
   private readonly connectedAwake: number;
   private log: Logger;
   ref: SlotRef | null = null;
@@ -182,46 +145,12 @@ export class ClientConnection {
   }
 
   private handle(msg: ClientMessage): void {
-    if (this.phase === 'hello') {
-      if (msg.type !== 'HELLO') throw new ProtocolError('HELLO_REQUIRED', `${msg.type} before HELLO`);
-      this.hello(msg);
+    if (this.session) {
+      handleActive(this.session, msg);
       return;
     }
-    switch (msg.type) {
-      case 'HELLO':
-        throw new ProtocolError('ALREADY_HELLO', 'HELLO sent twice');
-      case 'CHAT': {
-        const text = this.checkText(msg.text);
-        if (text === null) return;
-        this.countMessage();
-        this.host.bus.post(encodeMessage({ type: 'CHAT', from: this.nick, text, action: msg.action, ts: this.host.clock.wallNow() }));
-        return;
-      }
-      case 'DIRECT':
-        this.direct(msg.to, msg.text);
-        return;
-      case 'WHO':
-        this.sendMessage(whoReply(this.host.table, this.host.limits.maxFrame, Date.now()));
-        return;
-      case 'NICK':
-        this.rename(msg.nick);
-        return;
-      case 'HEARTBEAT_ACK':
-        this.heartbeatAnswered(msg.seq, msg.ts);
-        return;
-      case 'FILES':
-        void this.host.files.list().then((reply) => this.sendMessage(reply));
-        return;
-      case 'TICKET_REQUEST':
-        void this.host.files.ticket(msg.id, msg.op, msg.name, msg.size, this.nick).then((reply) => this.sendMessage(reply));
-        return;
-      case 'BYE':
-        this.end({ kind: 'left', detail: msg.reason ? `quit: ${neutralizeControls(msg.reason).slice(0, 200)}` : 'quit' }, 'graceful', {
-          type: 'BYE',
-          reason: 'goodbye',
-        });
-        return;
-    }
+    if (msg.type !== 'HELLO') throw new ProtocolError('HELLO_REQUIRED', `${msg.type} before HELLO`);
+    this.hello(msg);
   }
 
   private hello(msg: Extract<ClientMessage, { type: 'HELLO' }>): void {
@@ -234,10 +163,12 @@ export class ClientConnection {
       if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', `nick ${nick} is taken`);
       throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
     }
-    this.ref = { slot: claim.slot, generation: claim.generation };
+    const ref = { slot: claim.slot, generation: claim.generation };
+    this.ref = ref;
     this.sessionId = claim.sessionId;
     this.nick = nick;
     this.phase = 'active';
+    this.session = this.activeSession(ref);
     this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
     this.host.sessions.registered(this);
@@ -260,62 +191,32 @@ export class ClientConnection {
     this.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
   }
 
-  /** Neutralised text, or null after telling the client why it was refused. */
-  private checkText(raw: string): string | null {
-    const text = neutralizeControls(raw);
-    if (text.trim().length === 0) {
-      this.reject('TEXT_INVALID', 'empty message');
-      return null;
-    }
-    if (Buffer.byteLength(text) > this.host.limits.maxText) {
-      this.reject('TEXT_INVALID', `message longer than ${this.host.limits.maxText} bytes`);
-      return null;
-    }
-    return text;
-  }
-
-  private countMessage(): void {
-    this.counters.msgsIn++;
-    this.host.totals.msgsIn++;
-    if (this.ref) this.host.table.setLastActive(this.ref.slot, this.host.clock.wallNow());
-  }
-
-  private direct(to: string, rawText: string): void {
-    const target = this.host.table.lookup(to);
-    if (!target) {
-      this.reject('NO_SUCH_NICK', `no user named ${neutralizeControls(to).slice(0, 40)}`);
-      return;
-    }
-    const text = this.checkText(rawText);
-    if (text === null) return;
-    this.countMessage();
-    const frame = encodeMessage({ type: 'DIRECT', from: this.nick, to: target.nick, text, ts: this.host.clock.wallNow() });
-    this.host.bus.postTo(target, frame);
-    // The sender's copy confirms delivery to the server and shows the exact recipient.
-    if (target.slot !== this.ref?.slot) this.send(frame);
-  }
-
-  private rename(raw: string): void {
-    let nick: string;
-    try {
-      nick = validateNick(raw);
-    } catch (err) {
-      this.reject('NICK_INVALID', (err as Error).message);
-      return;
-    }
-    if (nick === this.nick || !this.ref) return;
-    const result = this.host.table.rename(this.ref, nick);
-    if (result === 'NICK_TAKEN') {
-      this.reject('NICK_TAKEN', `nick ${nick} is taken`);
-      return;
-    }
-    if (result !== 'ok') return;
-    const old = this.nick;
-    this.nick = nick;
-    this.log = this.log.child({ nick });
-    this.log.info({ from: old }, 'nick changed');
-    this.host.event(`* ${old} is now ${nick}`);
-    this.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }));
+  /** What the message handlers may do with this session once it is active. */
+  private activeSession(ref: SlotRef): ActiveSession {
+    const conn = this;
+    return {
+      host: this.host,
+      get nick() {
+        return conn.nick;
+      },
+      ref,
+      send: (frame) => this.send(frame),
+      reply: (msg) => this.sendMessage(msg),
+      reject: (code, message) => this.reject(code, message),
+      counted: () => {
+        this.counters.msgsIn++;
+        this.host.totals.msgsIn++;
+        this.host.table.setLastActive(ref.slot, this.host.clock.wallNow());
+      },
+      renamed: (nick) => {
+        const old = this.nick;
+        this.nick = nick;
+        this.log = this.log.child({ nick });
+        this.log.info({ from: old }, 'nick changed');
+      },
+      heartbeatAnswered: (seq, ts) => this.heartbeatAnswered(seq, ts),
+      end: (reason, how, farewell) => this.end(reason, how, farewell),
+    };
   }
 
   private heartbeatAnswered(seq: number, ts: number): void {
@@ -376,18 +277,10 @@ export class ClientConnection {
     if (!wasActive || !this.ref) return;
     this.host.table.storeCounters(this.ref.slot, this.counters);
     this.host.table.release(this.ref);
-    const event: NoticeEvent = reason.kind === 'timed_out' ? 'timed_out' : reason.kind === 'kicked' ? 'kicked' : 'left';
-    this.log.info({ reason: reason.kind, detail: reason.detail, ...this.counters }, event);
+    this.log.info({ reason: reason.kind, detail: reason.detail, ...this.counters }, reason.kind === 'timed_out' || reason.kind === 'kicked' ? reason.kind : 'left');
     if (reason.kind === 'shutdown') return; // everyone is leaving; no notices to a closing room
-    const human =
-      event === 'timed_out'
-        ? `* ${this.nick} timed out (${reason.detail})`
-        : event === 'kicked'
-          ? `* ${this.nick} was kicked (${reason.detail || 'no reason'})`
-          : `* ${this.nick} left (${reason.detail})`;
-    this.host.event(human);
-    this.host.bus.post(
-      encodeMessage({ type: 'NOTICE', event, nick: this.nick, ...(event === 'kicked' ? { reason: reason.detail } : {}) }),
-    );
+    const { line, notice } = endNotice(this.nick, reason);
+    this.host.event(line);
+    this.host.bus.post(encodeMessage(notice));
   }
 }

@@ -12,7 +12,6 @@ import PQueue from 'p-queue';
 import { decodePacket, encodePacket, Flag, type Packet } from '../../common/lftp/engine/packet.js';
 import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
-import type { CongestionName } from '../../common/lftp/engine/congestion.js';
 import type { FileSource } from '../../common/lftp/node/file-source.js';
 import type { FileSink } from '../../common/lftp/node/file-sink.js';
 import { describeEvent } from '../../common/lftp/event-text.js';
@@ -21,65 +20,10 @@ import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.j
 import { literalFirstLookup } from '../../common/lftp/node/address.js';
 import { formatBytes } from '../../common/units.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
-import type { FileService } from './file-service.js';
+import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
+
+export type { AuthDecision, LftpAuthRequest, LftpServerOptions, TransferInfo } from './lftp-server-api.js';
 import type { Logger } from '../logger.js';
-
-export interface LftpAuthRequest {
-  op: Op;
-  name: string;
-  auth: string | undefined;
-  remote: string;
-}
-
-export type AuthDecision = { allow: true; owner?: string } | { allow: false; code: LftpErrorCode; message: string };
-
-export interface LftpServerOptions {
-  host: string;
-  port: number;
-  /** What may be read and written, and the upload limit. */
-  files: FileService;
-  maxTransfers: number;
-  /** Requests allowed to wait for a slot; beyond this, BUSY. */
-  maxQueued: number;
-  /** Largest payload per datagram this server accepts. */
-  maxMss: number;
-  idleTimeoutMs: number;
-  receiveCapacity: number;
-  maxWindow: number;
-  /** Congestion control for the transfers this server sends (gets). */
-  congestion: CongestionName;
-  reusePort: boolean;
-  /** Allows (naming who, if known) or refuses a request. */
-  authorize(req: LftpAuthRequest): AuthDecision;
-  print(line: string): void;
-  log: Logger;
-  verbose: boolean;
-  tracePath?: string;
-  /** A file was received and stored. */
-  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
-}
-
-export interface TransferInfo {
-  id: string;
-  op: Op;
-  name: string;
-  remote: string;
-  /** The chat user whose ticket authorised it, if any. */
-  owner: string | undefined;
-  state: string;
-  /** The congestion controller of the side that sends the data, as far as this server knows it. */
-  congestion: string;
-  /** Over (done or failed) but still lingering for a lost final ACK. */
-  finished: boolean;
-  succeeded: boolean;
-  bytes: number;
-  size: number;
-  queuedAt?: number;
-  cwnd: number;
-  ssthresh: number;
-  srttMs: number | null;
-  rtoMs: number;
-}
 
 /** A request that passed every check, with the file it names. */
 interface AdmittedRequest {
@@ -149,13 +93,6 @@ export class LftpServer {
         resolve(socket.address().port);
       });
     });
-  }
-
-  get activeCount(): number {
-    return this.queue.pending;
-  }
-  get queuedCount(): number {
-    return this.waiting.length;
   }
 
   /** Every transfer this endpoint knows: running, queued, and lingering after the end. */

@@ -1,5 +1,12 @@
-/** The operator's commands, parsed from one line of the server's stdin. */
-import { parseDuration } from '../../common/units.js';
+/** The operator's console: commands parsed from lines of the server's stdin, and run. */
+import { createInterface } from 'node:readline';
+import { formatBytes, formatDuration, parseDuration } from '../../common/units.js';
+import { tickPeriodFor } from '../chat/heartbeat.js';
+import type { OperatorActions } from '../bus/operator-actions.js';
+import type { SessionTable } from '../shm/session-table.js';
+import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
+import type { Logger } from '../logger.js';
+import type { ToWorker } from '../thread-messages.js';
 
 export type OperatorCommand =
   | { cmd: 'broadcast'; text: string }
@@ -59,5 +66,107 @@ export function parseOperatorLine(line: string): OperatorCommand {
     }
     default:
       return { cmd: 'invalid', message: `unknown command ${head} (try /help; start a broadcast with // to send a leading slash)` };
+  }
+}
+
+/** What the console acts on: the supervisor's shared tables, its workers, and the operator's actions. */
+export interface ConsoleTarget {
+  readonly table: SessionTable;
+  readonly stats: WorkerStats;
+  readonly workers: number;
+  readonly heartbeatIntervalMs: number;
+  readonly actions: OperatorActions;
+  /** False while a worker is being restarted. */
+  isRunning(worker: number): boolean;
+  /** False when there is no such worker. */
+  toWorker(worker: number, msg: ToWorker): boolean;
+  shutdown(reason: string, cause: string): Promise<void>;
+}
+
+export class OperatorConsole {
+  private readonly rates: RateMeter;
+
+  constructor(
+    private readonly t: ConsoleTarget,
+    private readonly log: Logger,
+    private readonly print: (line: string) => void,
+  ) {
+    this.rates = new RateMeter(t.stats, t.workers, Date.now());
+  }
+
+  attach(input: NodeJS.ReadableStream): void {
+    const rl = createInterface({ input, terminal: false });
+    rl.on('line', (line) => void this.run(line));
+    // A server without a console (stdin at EOF, /dev/null, a closed pipe) keeps serving.
+    rl.on('close', () => this.log.info('operator console closed (stdin at EOF); still serving'));
+    input.on('error', (err) => this.log.warn({ err }, 'stdin error; operator console disabled'));
+  }
+
+  async run(line: string): Promise<void> {
+    const c = parseOperatorLine(line);
+    const noWorker = (n: number) => `no worker ${n} (workers are 0-${this.t.workers - 1})`;
+    switch (c.cmd) {
+      case 'none':
+        return;
+      case 'invalid':
+        this.print(c.message);
+        return;
+      case 'help':
+        this.print(OPERATOR_HELP);
+        return;
+      case 'broadcast':
+        this.t.actions.broadcast(c.text);
+        return;
+      case 'list':
+        this.print(this.formatList());
+        return;
+      case 'stats':
+        this.print(this.formatStats());
+        return;
+      case 'kick':
+        if ((await this.t.actions.kick(c.nick, c.reason)) === null) this.print(`no user named ${c.nick}`);
+        return;
+      case 'kill-worker':
+        if (!this.t.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(noWorker(c.worker));
+        return;
+      case 'stall-worker':
+        if (!this.t.toWorker(c.worker, { k: 'stall', ms: c.ms })) this.print(noWorker(c.worker));
+        else this.print(`worker ${c.worker} stalled for ${formatDuration(c.ms)}`);
+        return;
+      case 'shutdown':
+        await this.t.shutdown('server shutting down', 'operator /shutdown');
+        return;
+    }
+  }
+
+  formatList(): string {
+    const now = Date.now();
+    const rows = this.t.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
+    if (rows.length === 0) return 'no sessions';
+    const lines = [['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'].join('\t')];
+    for (const r of rows) {
+      const rtt = r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`;
+      lines.push([r.nick, r.transport, `${r.address}:${r.port}`, String(r.owner), rtt, formatDuration(now - r.lastActive), formatDuration(now - r.connectedAt), String(r.msgsIn)].join('\t'));
+    }
+    lines.push(`${rows.length} session${rows.length === 1 ? '' : 's'}`);
+    return lines.join('\n');
+  }
+
+  formatStats(): string {
+    const st = this.t.stats;
+    const lines: string[] = [];
+    for (let w = 0; w < this.t.workers; w++) {
+      lines.push(
+        `worker ${w}: ${st.get(w, 'CLIENTS')} clients, ${st.get(w, 'MSGS_IN')} msgs in, ${formatBytes(st.get(w, 'BYTES_IN'))} in, ` +
+          `${formatBytes(st.get(w, 'BYTES_OUT'))} out, loop lag ${st.get(w, 'LOOP_LAG_MS')}ms, ` +
+          `stall credit ${st.get(w, 'LAG_CREDIT_MS')}ms${this.t.isRunning(w) ? '' : ' (restarting)'}`,
+      );
+    }
+    const r = this.rates.sample(Date.now());
+    lines.push(
+      `total: ${this.t.table.activeCount()} sessions, ${st.totals(this.t.workers).msgs} msgs in; since last /stats ${formatDuration(r.overMs)}: ` +
+        `${r.msgsPerSec.toFixed(1)} msgs/s in, ${r.deliveriesPerSec.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.t.heartbeatIntervalMs)}ms)`,
+    );
+    return lines.join('\n');
   }
 }

@@ -4,23 +4,20 @@
  * everything down in order.
  */
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { encodeMessage } from '../../common/protocol.js';
-import { formatBytes, formatDuration } from '../../common/units.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { mkdirSync } from 'node:fs';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { SharedMutex } from '../shm/shared-mutex.js';
-import { RateMeter, WorkerStats } from '../shm/worker-stats.js';
+import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { OperatorActions } from '../bus/operator-actions.js';
-import { tickPeriodFor } from '../chat/heartbeat.js';
 import { describeListenFailure, type ListenFailure } from '../listen-error.js';
 import { openLog, type OpenLog } from '../logger.js';
-import { OPERATOR_HELP, parseOperatorLine } from './operator-console.js';
+import { OperatorConsole } from './operator-console.js';
 import type { ServerOptions } from './options.js';
 import type { BoundPorts, FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
 
@@ -56,7 +53,6 @@ export class Supervisor {
   private readonly busName = `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly bus: ThreadBus;
   private readonly operator: OperatorActions;
-  private readonly rates: RateMeter;
   private readonly workers = new Map<number, WorkerSlot>();
   private readonly log: OpenLog;
   private port = 0;
@@ -76,7 +72,6 @@ export class Supervisor {
     this.bus = new ThreadBus(this.busName, null, null);
     this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' });
     this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '');
-    this.rates = new RateMeter(this.stats, options.workers, Date.now());
     this.serverName = `chat-server/${version}`;
   }
 
@@ -226,93 +221,22 @@ export class Supervisor {
     return true;
   }
 
-  // ---- operator console ------------------------------------------------------
-
+  /** The operator's console on `input` (the server's stdin). */
   attachConsole(input: NodeJS.ReadableStream): void {
-    const rl = createInterface({ input, terminal: false });
-    rl.on('line', (line) => void this.runCommand(line));
-    // A server without a console (stdin at EOF, /dev/null, a closed pipe) keeps serving.
-    rl.on('close', () => this.log.logger.info('operator console closed (stdin at EOF); still serving'));
-    input.on('error', (err) => this.log.logger.warn({ err }, 'stdin error; operator console disabled'));
-  }
-
-  async runCommand(line: string): Promise<void> {
-    const c = parseOperatorLine(line);
-    switch (c.cmd) {
-      case 'none':
-        return;
-      case 'invalid':
-        this.print(c.message);
-        return;
-      case 'help':
-        this.print(OPERATOR_HELP);
-        return;
-      case 'broadcast':
-        this.operator.broadcast(c.text);
-        return;
-      case 'list':
-        this.print(this.formatList());
-        return;
-      case 'stats':
-        this.print(this.formatStats());
-        return;
-      case 'kick':
-        if ((await this.operator.kick(c.nick, c.reason)) === null) this.print(`no user named ${c.nick}`);
-        return;
-      case 'kill-worker':
-        if (!this.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
-        return;
-      case 'stall-worker':
-        if (!this.toWorker(c.worker, { k: 'stall', ms: c.ms })) this.print(`no worker ${c.worker} (workers are 0-${this.options.workers - 1})`);
-        else this.print(`worker ${c.worker} stalled for ${formatDuration(c.ms)}`);
-        return;
-      case 'shutdown':
-        await this.shutdown('server shutting down', 'operator /shutdown');
-        return;
-    }
-  }
-
-  formatList(): string {
-    const now = Date.now();
-    const rows = this.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
-    if (rows.length === 0) return 'no sessions';
-    const lines = [['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'].join('\t')];
-    for (const r of rows) {
-      lines.push(
-        [
-          r.nick,
-          r.transport,
-          `${r.address}:${r.port}`,
-          String(r.owner),
-          r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`,
-          formatDuration(now - r.lastActive),
-          formatDuration(now - r.connectedAt),
-          String(r.msgsIn),
-        ].join('\t'),
-      );
-    }
-    lines.push(`${rows.length} session${rows.length === 1 ? '' : 's'}`);
-    return lines.join('\n');
-  }
-
-  formatStats(): string {
-    const st = this.stats;
-    const lines: string[] = [];
-    let msgs = 0;
-    for (let w = 0; w < this.options.workers; w++) {
-      msgs += st.get(w, 'MSGS_IN');
-      lines.push(
-        `worker ${w}: ${st.get(w, 'CLIENTS')} clients, ${st.get(w, 'MSGS_IN')} msgs in, ${formatBytes(st.get(w, 'BYTES_IN'))} in, ` +
-          `${formatBytes(st.get(w, 'BYTES_OUT'))} out, loop lag ${st.get(w, 'LOOP_LAG_MS')}ms, ` +
-          `stall credit ${st.get(w, 'LAG_CREDIT_MS')}ms${this.workers.has(w) ? '' : ' (restarting)'}`,
-      );
-    }
-    const r = this.rates.sample(Date.now());
-    lines.push(
-      `total: ${this.table.activeCount()} sessions, ${msgs} msgs in; since last /stats ${formatDuration(r.overMs)}: ` +
-        `${r.msgsPerSec.toFixed(1)} msgs/s in, ${r.deliveriesPerSec.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.options.heartbeatIntervalMs)}ms)`,
-    );
-    return lines.join('\n');
+    new OperatorConsole(
+      {
+        table: this.table,
+        stats: this.stats,
+        workers: this.options.workers,
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        actions: this.operator,
+        isRunning: (w) => this.workers.has(w),
+        toWorker: (w, msg) => this.toWorker(w, msg),
+        shutdown: (reason, cause) => this.shutdown(reason, cause),
+      },
+      this.log.logger,
+      this.print,
+    ).attach(input);
   }
 
   /** Bye to every client, workers drained and stopped, logs flushed. Idempotent. */

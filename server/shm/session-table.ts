@@ -11,9 +11,10 @@
  */
 import { SharedMutex } from './shared-mutex.js';
 import * as L from './slot-layout.js';
-import { SlotState, TRANSPORTS, type Transport } from './slot-layout.js';
+import { SlotState, TRANSPORTS, type ClaimResult, type NickLookup, type SessionInfo, type SlotCounters, type SlotRef, type Transport } from './slot-layout.js';
 
-export { SLOT_BYTES, SlotState, TRANSPORTS, type Transport } from './slot-layout.js';
+export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
+export type { ClaimResult, NickLookup, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';
 export const MAX_CAPACITY = 100_000;
 
 const MAGIC = 0x43485431; // "CHT1"
@@ -23,41 +24,6 @@ const H_MAGIC = 1;
 const H_CAPACITY = 2;
 const H_ACTIVE = 3;
 const H_SESSION_SEQ = 4;
-
-export interface SlotRef {
-  slot: number;
-  generation: number;
-}
-
-export interface SessionInfo extends SlotRef {
-  sessionId: number;
-  nick: string;
-  owner: number;
-  transport: Transport;
-  address: string;
-  port: number;
-  connectedAt: number;
-  /** Last heartbeat answer (wall ms). */
-  lastSeen: number;
-  /** Last chat or direct message sent by the user (wall ms): "idle" is measured from here. */
-  lastActive: number;
-  rttMs: number | null;
-  msgsIn: number;
-  bytesIn: number;
-  msgsOut: number;
-  bytesOut: number;
-}
-
-export type NickLookup = SlotRef & { owner: number; nick: string };
-
-export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | { ok: false; reason: 'NICK_TAKEN' | 'SERVER_FULL' };
-
-export interface SlotCounters {
-  msgsIn: number;
-  bytesIn: number;
-  msgsOut: number;
-  bytesOut: number;
-}
 
 const ascii = new TextEncoder();
 const asciiDecoder = new TextDecoder();

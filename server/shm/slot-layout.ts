@@ -1,7 +1,7 @@
 /**
- * Where each field of a session slot sits (see docs/ARCHITECTURE.md). Word
- * indexes are within the slot: Int32 fields in 4-byte words, Int64 fields in
- * 8-byte words; byte fields by offset.
+ * A session slot: where each field sits (see docs/ARCHITECTURE.md), and the
+ * shapes a slot is read into. Word indexes are within the slot: Int32 fields
+ * in 4-byte words, Int64 fields in 8-byte words; byte fields by offset.
  */
 export const SLOT_BYTES = 176;
 // Int32 fields (index within the slot, in 4-byte words)
@@ -33,3 +33,38 @@ export const SlotState = { FREE: 0, ACTIVE: 1 } as const;
 /** How a session is connected; stored as its index in this list. */
 export const TRANSPORTS = ['tcp', 'ws'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
+
+export interface SlotRef {
+  slot: number;
+  generation: number;
+}
+
+export interface SessionInfo extends SlotRef {
+  sessionId: number;
+  nick: string;
+  owner: number;
+  transport: Transport;
+  address: string;
+  port: number;
+  connectedAt: number;
+  /** Last heartbeat answer (wall ms). */
+  lastSeen: number;
+  /** Last chat or direct message sent by the user (wall ms): "idle" is measured from here. */
+  lastActive: number;
+  rttMs: number | null;
+  msgsIn: number;
+  bytesIn: number;
+  msgsOut: number;
+  bytesOut: number;
+}
+
+export type NickLookup = SlotRef & { owner: number; nick: string };
+
+export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | { ok: false; reason: 'NICK_TAKEN' | 'SERVER_FULL' };
+
+export interface SlotCounters {
+  msgsIn: number;
+  bytesIn: number;
+  msgsOut: number;
+  bytesOut: number;
+}

@@ -1,0 +1,112 @@
+/**
+ * What each client message does in an active session: one handler per type,
+ * each given the session it arrived on. The session's lifecycle (framing,
+ * HELLO, heartbeats, the end) is connection.ts's; these are the commands.
+ */
+import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
+import { encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import { neutralizeControls, validateNick } from '../../common/text.js';
+import type { SlotRef } from '../shm/session-table.js';
+import type { ConnectionHost, EndReason } from './session-host.js';
+import { whoReply } from './who-reply.js';
+
+/** What a handler may do with the session a message arrived on. */
+export interface ActiveSession {
+  readonly host: ConnectionHost;
+  readonly nick: string;
+  readonly ref: SlotRef;
+  send(frame: Buffer): boolean;
+  reply(msg: ServerMessage): void;
+  /** A request refused; the session carries on. */
+  reject(code: WireErrorCode, message: string): void;
+  /** One more message from this user (counters, idle time). */
+  counted(): void;
+  renamed(nick: string): void;
+  heartbeatAnswered(seq: number, ts: number): void;
+  end(reason: EndReason, how: 'graceful', farewell: ServerMessage): void;
+}
+
+type Handlers = { [T in ClientMessage['type']]: (s: ActiveSession, msg: Extract<ClientMessage, { type: T }>) => void };
+
+/** Neutralised text, or null after telling the client why it was refused. */
+function checkText(s: ActiveSession, raw: string): string | null {
+  const text = neutralizeControls(raw);
+  const max = s.host.limits.maxText;
+  if (text.trim().length === 0) s.reject('TEXT_INVALID', 'empty message');
+  else if (Buffer.byteLength(text) > max) s.reject('TEXT_INVALID', `message longer than ${max} bytes`);
+  else return text;
+  return null;
+}
+
+const handlers: Handlers = {
+  HELLO() {
+    throw new ProtocolError('ALREADY_HELLO', 'HELLO sent twice');
+  },
+
+  CHAT(s, msg) {
+    const text = checkText(s, msg.text);
+    if (text === null) return;
+    s.counted();
+    s.host.bus.post(encodeMessage({ type: 'CHAT', from: s.nick, text, action: msg.action, ts: s.host.clock.wallNow() }));
+  },
+
+  DIRECT(s, msg) {
+    const target = s.host.table.lookup(msg.to);
+    if (!target) {
+      s.reject('NO_SUCH_NICK', `no user named ${neutralizeControls(msg.to).slice(0, 40)}`);
+      return;
+    }
+    const text = checkText(s, msg.text);
+    if (text === null) return;
+    s.counted();
+    const frame = encodeMessage({ type: 'DIRECT', from: s.nick, to: target.nick, text, ts: s.host.clock.wallNow() });
+    s.host.bus.postTo(target, frame);
+    // The sender's copy confirms delivery to the server and shows the exact recipient.
+    if (target.slot !== s.ref.slot) s.send(frame);
+  },
+
+  WHO(s) {
+    s.reply(whoReply(s.host.table, s.host.limits.maxFrame, Date.now()));
+  },
+
+  NICK(s, msg) {
+    let nick: string;
+    try {
+      nick = validateNick(msg.nick);
+    } catch (err) {
+      s.reject('NICK_INVALID', (err as Error).message);
+      return;
+    }
+    if (nick === s.nick) return;
+    const result = s.host.table.rename(s.ref, nick);
+    if (result === 'NICK_TAKEN') s.reject('NICK_TAKEN', `nick ${nick} is taken`);
+    else if (result === 'ok') {
+      const old = s.nick;
+      s.renamed(nick);
+      s.host.event(`* ${old} is now ${nick}`);
+      s.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }));
+    }
+  },
+
+  HEARTBEAT_ACK(s, msg) {
+    s.heartbeatAnswered(msg.seq, msg.ts);
+  },
+
+  FILES(s) {
+    void s.host.files.list().then((reply) => s.reply(reply));
+  },
+
+  TICKET_REQUEST(s, msg) {
+    void s.host.files.ticket(msg.id, msg.op, msg.name, msg.size, s.nick).then((reply) => s.reply(reply));
+  },
+
+  BYE(s, msg) {
+    const detail = msg.reason ? `quit: ${neutralizeControls(msg.reason).slice(0, 200)}` : 'quit';
+    s.end({ kind: 'left', detail }, 'graceful', { type: 'BYE', reason: 'goodbye' });
+  },
+};
+
+/** Runs the handler for msg; a ProtocolError it throws is fatal for the connection. */
+export function handleActive(s: ActiveSession, msg: ClientMessage): void {
+  (handlers[msg.type] as (s: ActiveSession, msg: ClientMessage) => void)(s, msg);
+}

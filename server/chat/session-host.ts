@@ -1,0 +1,62 @@
+/**
+ * What a chat session needs from the worker it lives in, and nothing more:
+ * the limits, the clocks, the session table, the room bus, this worker's
+ * session registry and a files port. The worker (chat-worker.ts) builds one.
+ */
+import type { HeartbeatPolicy } from './heartbeat.js';
+import type { SessionTable } from '../shm/session-table.js';
+import type { RoomBus } from '../bus/room-bus.js';
+import type { FilesPort } from './files-port.js';
+import type { Logger } from '../logger.js';
+import type { ClientConnection } from './connection.js';
+
+export interface ConnectionLimits extends HeartbeatPolicy {
+  maxFrame: number;
+  maxText: number;
+  helloTimeoutMs: number;
+  maxSendQueue: number;
+}
+
+export interface WorkerTotals {
+  msgsIn: number;
+  bytesIn: number;
+  bytesOut: number;
+  framesOut: number;
+}
+
+/** The two clocks a session reads (heartbeat.ts says why there are two). */
+export interface SessionClock {
+  wallNow(): number;
+  awakeNow(): number;
+}
+
+/** This worker's sessions: the ones the room bus delivers to here. */
+export interface SessionRegistry {
+  registered(conn: ClientConnection): void;
+  unregistered(conn: ClientConnection): void;
+}
+
+/** What a chat session needs from the worker it lives in. */
+export interface ConnectionHost {
+  readonly workerIndex: number;
+  readonly serverName: string;
+  readonly limits: ConnectionLimits;
+  readonly log: Logger;
+  /** Worker-wide counters, published to shared memory by the worker's ticker. */
+  readonly totals: WorkerTotals;
+  readonly clock: SessionClock;
+  readonly table: SessionTable;
+  /** Frames for sessions anywhere, this one's room included. */
+  readonly bus: RoomBus;
+  readonly sessions: SessionRegistry;
+  readonly files: FilesPort;
+  /** A line for the operator's console (the supervisor's stdout). */
+  event(text: string): void;
+}
+
+export type EndReason =
+  | { kind: 'left'; detail: string }
+  | { kind: 'timed_out'; detail: string }
+  | { kind: 'kicked'; detail: string }
+  | { kind: 'error'; detail: string }
+  | { kind: 'shutdown'; detail: string };

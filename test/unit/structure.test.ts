@@ -1,0 +1,102 @@
+/**
+ * The code's shape, checked: limits the architecture document promises
+ * (docs/ARCHITECTURE.md, "Rules of the layout"). Parsed with the TypeScript
+ * compiler, so a function's length is its real extent, not a regex's guess.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import ts from 'typescript';
+import { ROOT } from '../helpers/processes.js';
+
+const MAX_FUNCTION_LINES = 80;
+const MAX_MODULE_LINES = 300;
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(dir, f).split(sep).join('/'));
+}
+
+const CODE = [...sources('server'), ...sources('client'), ...sources('common'), ...sources('web/src')];
+
+function parse(file: string): ts.SourceFile {
+  return ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
+}
+
+function functionName(node: ts.Node): string {
+  const named = node as ts.Node & { name?: ts.Node };
+  if (named.name) return named.name.getText();
+  if (ts.isConstructorDeclaration(node)) return 'constructor';
+  const parent = node.parent;
+  if (parent && ts.isVariableDeclaration(parent)) return parent.name.getText();
+  if (parent && ts.isPropertyAssignment(parent)) return parent.name.getText();
+  return '(anonymous)';
+}
+
+/** Every function-like node longer than the limit, as "file:line name (N lines)". */
+function longFunctions(file: string): string[] {
+  const sf = parse(file);
+  const out: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+      const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
+      const lines = end - start + 1;
+      if (lines > MAX_FUNCTION_LINES) out.push(`${file}:${start + 1} ${functionName(node)} (${lines} lines)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+function imports(file: string): string[] {
+  const sf = parse(file);
+  const out: string[] = [];
+  const visit = (node: ts.Node) => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      out.push(node.moduleSpecifier.text);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+      out.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+describe('the layout keeps its rules', () => {
+  it(`no function is longer than ${MAX_FUNCTION_LINES} lines`, () => {
+    expect(CODE.flatMap(longFunctions)).toEqual([]);
+  });
+
+  it(`no module in server/ or client/ is longer than ${MAX_MODULE_LINES} lines`, () => {
+    const long = CODE.filter((f) => f.startsWith('server/') || f.startsWith('client/'))
+      .map((f) => ({ f, lines: readFileSync(join(ROOT, f), 'utf8').split('\n').length }))
+      .filter(({ lines }) => lines > MAX_MODULE_LINES)
+      .map(({ f, lines }) => `${f} (${lines} lines)`);
+    expect(long).toEqual([]);
+  });
+
+  it('the LFTP engine is pure: no sockets, files or timers', () => {
+    const engine = CODE.filter((f) => f.startsWith('common/lftp/engine/'));
+    expect(engine.length).toBeGreaterThan(5);
+    const bad: string[] = [];
+    for (const f of engine) {
+      for (const spec of imports(f)) if (/^node:(dgram|net|fs|fs\/promises|timers|timers\/promises|worker_threads)$/.test(spec)) bad.push(`${f} imports ${spec}`);
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      for (const timer of ['setTimeout', 'setInterval', 'setImmediate', 'Date.now', 'performance.now']) if (text.includes(timer)) bad.push(`${f} uses ${timer}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('the supervisor (server/process/) loads no worker module', () => {
+    const bad = CODE.filter((f) => f.startsWith('server/process/')).flatMap((f) =>
+      imports(f)
+        .filter((spec) => spec.startsWith('.') && join(f, '..', spec).split(sep).join('/').startsWith('server/worker/'))
+        .map((spec) => `${relative('.', f)} imports ${spec}`),
+    );
+    expect(bad).toEqual([]);
+  });
+});
