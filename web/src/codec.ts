@@ -1,15 +1,15 @@
 /**
  * The chat protocol of docs/PROTOCOL.md for the browser: the same frames as on
  * TCP (5-byte header: u32 big-endian body length, u8 type; a JSON body), one
- * frame per WebSocket binary message. The message shapes are shared with the
- * server (common/messages.ts); the codec itself is written from the document.
+ * frame per WebSocket binary message. The message shapes and the checks of
+ * every field are the server's own (common/messages.ts, common/frame-schema.ts);
+ * the framing is written from the document.
  */
 
-import { FrameType, type ClientMessage, type FrameTypeName, type ServerMessage } from '../../common/messages.js';
+import { FrameType, type ClientMessage, type ServerMessage } from '../../common/messages.js';
+import { SchemaError, frameTypeName, isServerType, serverMessageFrom } from '../../common/frame-schema.js';
 
 export { PROTOCOL_VERSION, type ClientMessage, type FileEntry, type ServerMessage } from '../../common/messages.js';
-
-const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));
 
 export const HEADER_SIZE = 5;
 
@@ -34,15 +34,24 @@ export class FrameError extends Error {
   }
 }
 
-/** One binary message holds exactly one frame. */
+/** One binary message holds exactly one frame, of a type servers send, every field as the schema says. */
 export function decodeMessage(data: ArrayBuffer): ServerMessage {
   if (data.byteLength < HEADER_SIZE) throw new FrameError(`message of ${data.byteLength} bytes is shorter than a frame header`);
   const view = new DataView(data);
   const length = view.getUint32(0, false);
-  const type = NAMES.get(view.getUint8(4));
-  if (!type) throw new FrameError(`unknown frame type ${view.getUint8(4)}`);
+  const type = view.getUint8(4);
+  if (!isServerType(type)) throw new FrameError(`frame type ${frameTypeName(type)} is not sent by servers`);
   if (data.byteLength !== HEADER_SIZE + length) throw new FrameError('message does not hold exactly one frame');
-  const body: unknown = JSON.parse(decoder.decode(new Uint8Array(data, HEADER_SIZE)));
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FrameError('frame body is not a JSON object');
-  return { type, ...body } as ServerMessage;
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(new Uint8Array(data, HEADER_SIZE)));
+  } catch {
+    throw new FrameError(`${frameTypeName(type)} body is not valid UTF-8 JSON`);
+  }
+  try {
+    return serverMessageFrom(type, body);
+  } catch (err) {
+    if (err instanceof SchemaError) throw new FrameError(err.message);
+    throw err;
+  }
 }

@@ -1,0 +1,95 @@
+/**
+ * The chat protocol's message bodies as checks (docs/PROTOCOL.md, "Messages"):
+ * one schema that both decoders run, the server's (protocol.ts) and the
+ * browser page's (web/src/codec.ts). Every field is checked for presence and
+ * type; unknown fields are ignored.
+ */
+import { FrameType, NOTICE_EVENTS, type ClientMessage, type FrameTypeName, type ServerMessage } from './messages.js';
+import { SchemaError, arrayOf, boolean, number, numberOrNull, object, oneOf, optional, string, andThen, withDefault, type Check } from './schema.js';
+
+type Body<M extends { type: string }, T extends M['type']> = Omit<Extract<M, { type: T }>, 'type'>;
+type Bodies<M extends { type: string }> = { [T in M['type']]: Check<Body<M, T>> };
+
+const TRANSFER_OPS = ['get', 'post'] as const;
+const empty = object({});
+const bye = object({ reason: withDefault(string, '') });
+
+/** What a client may send. */
+export const CLIENT_BODIES: Bodies<ClientMessage> = {
+  HELLO: object({ version: number, nick: string, client: optional(string) }),
+  CHAT: object({ text: string, action: withDefault(boolean, false) }),
+  DIRECT: object({ to: string, text: string }),
+  WHO: empty,
+  NICK: object({ nick: string }),
+  HEARTBEAT_ACK: object({ seq: number, ts: number }),
+  BYE: bye,
+  FILES: empty,
+  TICKET_REQUEST: object({ id: number, op: oneOf(TRANSFER_OPS), name: string, size: optional(number) }),
+};
+
+const ticketBase = object({ id: number, op: oneOf(TRANSFER_OPS), name: string, ok: withDefault(boolean, false) });
+const ticketGranted = object({ ticket: string, port: number, size: number });
+const ticketRefused = object({ code: string, message: string });
+
+/** What a server may send. */
+export const SERVER_BODIES: Bodies<ServerMessage> = {
+  WELCOME: object({
+    version: number,
+    nick: string,
+    session: string,
+    heartbeatIntervalMs: number,
+    heartbeatTimeoutMs: number,
+    maxFrame: number,
+    maxText: number,
+    server: string,
+    users: number,
+    lftpPort: optional(number),
+  }),
+  CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number }),
+  DIRECT: object({ from: string, to: string, text: string, ts: number }),
+  BROADCAST: object({ text: string, ts: number }),
+  NOTICE: object({ event: oneOf(NOTICE_EVENTS), nick: string, newNick: optional(string), reason: optional(string), name: optional(string), size: optional(number) }),
+  WHO_REPLY: andThen(object({ users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull })), total: optional(number) }), (o) => ({ users: o.users, total: o.total ?? o.users.length })),
+  FILES_REPLY: andThen(object({ files: arrayOf(object({ name: string, size: number, mtimeMs: number })), total: optional(number) }), (o) => ({ files: o.files, total: o.total ?? o.files.length })),
+  TICKET: (v, path) => {
+    const base = ticketBase(v, path);
+    return base.ok ? { ...base, ok: true as const, ...ticketGranted(v, path) } : { ...base, ok: false as const, ...ticketRefused(v, path) };
+  },
+  HEARTBEAT: object({ seq: number, ts: number }),
+  ERROR: object({ code: string, message: string, fatal: withDefault(boolean, false) }),
+  BYE: bye,
+};
+
+const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));
+
+/** A frame type's name, or its number in hex when it has none. */
+export function frameTypeName(type: number): string {
+  return NAMES.get(type) ?? `0x${type.toString(16).padStart(2, '0')}`;
+}
+
+function sends<M extends { type: string }>(bodies: Bodies<M>, type: number): boolean {
+  const name = NAMES.get(type);
+  return name !== undefined && name in bodies;
+}
+
+function decodeWith<M extends { type: string }>(bodies: Bodies<M>, type: number, body: unknown): M {
+  const name = NAMES.get(type);
+  if (name === undefined || !(name in bodies)) throw new SchemaError(`frame type ${frameTypeName(type)} is not in this direction`);
+  const check = bodies[name as M['type']] as Check<object>;
+  return { type: name, ...check(body, name) } as unknown as M;
+}
+
+export const isClientType = (type: number): boolean => sends(CLIENT_BODIES, type);
+export const isServerType = (type: number): boolean => sends(SERVER_BODIES, type);
+
+/** A client's message from its frame type (isClientType) and parsed body. Throws SchemaError. */
+export function clientMessageFrom(type: number, body: unknown): ClientMessage {
+  return decodeWith(CLIENT_BODIES, type, body);
+}
+
+/** A server's message from its frame type (isServerType) and parsed body. Throws SchemaError. */
+export function serverMessageFrom(type: number, body: unknown): ServerMessage {
+  return decodeWith(SERVER_BODIES, type, body);
+}
+
+export { SchemaError };
