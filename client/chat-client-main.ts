@@ -45,7 +45,7 @@ const listenerConfig: ListenerConfig = {
   downloadsDir: options.downloadsDir,
   tty: process.stdout.isTTY === true,
 };
-const listener = new Worker(new URL('./listener.js', import.meta.url), { workerData: listenerConfig });
+const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);
 
 let maxText = 32 * 1024;

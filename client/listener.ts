@@ -1,246 +1,259 @@
 /**
- * The client's listener thread. It owns the socket: it decodes frames, answers
- * heartbeats and prints what arrives, all on its own event loop, so none of it
- * waits for the main thread (which may be blocked reading the keyboard).
+ * The client's side of the chat protocol, as the listener thread runs it: it
+ * owns the connection, decodes frames, answers heartbeats at once, prints what
+ * arrives, and decides when the client must end and with which exit code.
+ * Socket, output and the thread port are injected, so that the protocol's
+ * states can be driven in-process by tests; listener-main.ts wires the real ones.
  */
-import net from 'node:net';
-import { readFileSync, readdirSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
 import { DEFAULT_MAX_FRAME, FrameDecoder, MAX_MAX_FRAME } from '../common/frame.js';
 import { ExitCode, ProtocolError } from '../common/errors.js';
 import { PROTOCOL_VERSION, decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
-import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { ChatTransfers } from './chat-transfers.js';
-import { packageVersion } from '../common/cli.js';
 import { renderServerMessage } from './render.js';
-import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
+import type { FromListener, ListenerConfig, ToListener } from './listener-messages.js';
 
-const config = workerData as ListenerConfig;
-const port = parentPort!;
-const control = new Int32Array(config.control);
+/** The connection as the listener uses it: a net.Socket, or a stand-in in tests. */
+export interface ListenerSocket {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  write(data: Buffer): unknown;
+  end(): unknown;
+  destroy(): unknown;
+  setTimeout(ms: number): unknown;
+  on(event: 'connect' | 'end' | 'close' | 'timeout', fn: () => void): unknown;
+  on(event: 'data', fn: (chunk: Buffer) => void): unknown;
+  on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
+}
+
+/** Where the listener's words go. */
+export interface ListenerOutput {
+  /** A line for the user (stdout); clears a progress bar first. */
+  line(text: string): void;
+  /** Redraws the progress line on a terminal ('' clears it). */
+  status(text: string): void;
+  /** The last line before the client ends: stdout for a clean end, stderr otherwise. */
+  final(text: string, isError: boolean): void;
+}
+
+export interface ListenerPort {
+  post(msg: FromListener): void;
+  /**
+   * The listener has decided the exit code: the main thread must learn it and
+   * stop, even while it is blocked reading the terminal (listener-main.ts).
+   */
+  exit(code: number): void;
+}
+
+type Phase = 'connecting' | 'hello' | 'active' | 'quitting' | 'done';
+
 const QUIT_WAIT_MS = 5_000;
 /** Before WELCOME says otherwise, the server is presumed dead after this much silence. */
 const DEFAULT_SILENCE_MS = 30_000;
+const WATCHDOG_MS = 250;
 
-let statusShown = false;
-/** Every line goes through here: a progress bar on the last line is cleared first, redrawn on its next tick. */
-const print = (line: string) => {
-  if (statusShown) {
-    writeFullySync(1, Buffer.from('\r\x1b[2K'));
-    statusShown = false;
+export class Listener {
+  private phase: Phase = 'connecting';
+  private nick: string;
+  private silenceLimitMs: number;
+  private lastHeard: number;
+  private quitTimer: NodeJS.Timeout | null = null;
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+  /** Bounded by the server's advertised limit once WELCOME arrives; until then by the default. */
+  private maxFrame = DEFAULT_MAX_FRAME;
+  private readonly transfers: ChatTransfers;
+
+  constructor(
+    private readonly config: ListenerConfig,
+    private readonly socket: ListenerSocket,
+    private readonly out: ListenerOutput,
+    private readonly port: ListenerPort,
+    private readonly now: () => number = Date.now,
+    clientName = 'chat-client',
+  ) {
+    this.nick = config.nick;
+    this.silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
+    this.lastHeard = now();
+    this.transfers = new ChatTransfers({
+      host: config.host,
+      downloadsDir: config.downloadsDir,
+      tty: config.tty,
+      print: (l) => out.line(l),
+      status: (l) => out.status(l),
+      send: (msg) => this.send(msg),
+      verbose: config.verbose,
+    });
+    socket.setTimeout(config.connectTimeoutMs);
+    socket.on('timeout', () => {
+      if (this.phase === 'connecting' || this.phase === 'hello') {
+        this.finish(ExitCode.FAILURE, `chat-client: no answer from ${config.host}:${config.port} within ${formatDuration(config.connectTimeoutMs)}`);
+      }
+    });
+    socket.on('connect', () => {
+      this.phase = 'hello';
+      this.lastHeard = this.now();
+      this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.nick, client: clientName });
+    });
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('end', () => this.onGone('connection closed by the server'));
+    socket.on('error', (err) => this.onError(err));
+    socket.on('close', () => this.onGone('connection to the server lost'));
+    // The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
+    this.watchdog = setInterval(() => this.checkSilence(), WATCHDOG_MS);
   }
-  writeLineSync(1, line);
-};
-const status = (line: string) => {
-  if (!config.tty) return;
-  writeFullySync(1, Buffer.from(`\r\x1b[2K${line}`));
-  statusShown = line !== '';
-};
-const post = (msg: FromListener) => port.postMessage(msg);
 
-let nick = config.nick;
-let phase: 'connecting' | 'hello' | 'active' | 'quitting' | 'done' = 'connecting';
-let silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
-let lastHeard = Date.now();
-let quitTimer: NodeJS.Timeout | null = null;
-const transfers = new ChatTransfers({
-  host: config.host,
-  downloadsDir: config.downloadsDir,
-  tty: config.tty,
-  print,
-  status,
-  send: (msg) => send(msg),
-  verbose: config.verbose,
-});
+  get state(): Phase {
+    return this.phase;
+  }
 
-const decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
-// Bounded by the server's advertised limit once WELCOME arrives; until then by the default.
-let maxFrame = DEFAULT_MAX_FRAME;
-
-const socket = net.connect({ host: config.host, port: config.port, noDelay: true });
-socket.setTimeout(config.connectTimeoutMs);
-socket.on('timeout', () => {
-  if (phase === 'connecting' || phase === 'hello') finish(ExitCode.FAILURE, `chat-client: no answer from ${config.host}:${config.port} within ${formatDuration(config.connectTimeoutMs)}`);
-});
-socket.on('connect', () => {
-  phase = 'hello';
-  lastHeard = Date.now();
-  send({ type: 'HELLO', version: PROTOCOL_VERSION, nick, client: `chat-client/${packageVersion()}` });
-});
-socket.on('data', (chunk: Buffer) => {
-  lastHeard = Date.now();
-  let frames;
-  try {
-    frames = decoder.push(chunk);
-    for (const f of frames) {
-      if (f.body.length > maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
-      handle(decodeServerMessage(f));
-      if (phase === 'done') return;
+  private checkSilence(): void {
+    if (this.phase !== 'active') return;
+    const silent = this.now() - this.lastHeard;
+    if (silent > this.silenceLimitMs) {
+      this.finish(ExitCode.CONNECTION_LOST, `connection lost: nothing from the server for ${formatDuration(silent)} (limit ${formatDuration(this.silenceLimitMs)})`);
     }
-  } catch (err) {
-    const e = err as ProtocolError;
-    finish(ExitCode.CONNECTION_LOST, `chat-client: protocol error from the server (${e.code ?? 'ERROR'}: ${e.message}); disconnecting`);
   }
-});
-socket.on('end', () => {
-  if (phase === 'quitting') finish(ExitCode.OK);
-  else finish(ExitCode.CONNECTION_LOST, 'connection closed by the server');
-});
-socket.on('error', (err: NodeJS.ErrnoException) => {
-  if (phase === 'connecting') {
-    const why = err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
-    finish(ExitCode.FAILURE, `chat-client: cannot connect to ${config.host}:${config.port}: ${why}`);
-  } else if (phase === 'quitting') {
-    finish(ExitCode.OK);
-  } else {
-    finish(ExitCode.CONNECTION_LOST, `connection to the server lost (${err.code ?? err.message})`);
-  }
-});
-socket.on('close', () => {
-  if (phase === 'quitting') finish(ExitCode.OK);
-  else finish(ExitCode.CONNECTION_LOST, 'connection to the server lost');
-});
 
-// The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
-const watchdog = setInterval(() => {
-  if (phase !== 'active') return;
-  const silent = Date.now() - lastHeard;
-  if (silent > silenceLimitMs) {
-    finish(ExitCode.CONNECTION_LOST, `connection lost: nothing from the server for ${formatDuration(silent)} (limit ${formatDuration(silenceLimitMs)})`);
-  }
-}, 250);
-
-function send(msg: ClientMessage): void {
-  if (!socket.destroyed && socket.writable) socket.write(encodeMessage(msg));
-}
-
-function handle(msg: ServerMessage): void {
-  switch (msg.type) {
-    case 'HEARTBEAT':
-      // Answered here, at once: this is the thread's reason to exist.
-      send({ type: 'HEARTBEAT_ACK', seq: msg.seq, ts: msg.ts });
-      break;
-    case 'WELCOME':
-      phase = 'active';
-      socket.setTimeout(0);
-      nick = msg.nick;
-      maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
-      silenceLimitMs = config.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
-      print(
-        `* connected to ${config.host}:${config.port} as ${safe(msg.nick)} (${msg.users} online; ` +
-          `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`,
-      );
-      post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
-      return;
-    case 'ERROR':
-      if (phase === 'hello') {
-        finish(ExitCode.REJECTED, `chat-client: ${rejectionText(msg.code, msg.message)}`);
-        return;
+  private onData(chunk: Buffer): void {
+    this.lastHeard = this.now();
+    try {
+      for (const f of this.decoder.push(chunk)) {
+        if (f.body.length > this.maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
+        this.handle(decodeServerMessage(f));
+        if (this.phase === 'done') return;
       }
-      if (msg.fatal) {
-        finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
-        return;
-      }
-      break;
-    case 'BYE':
-      if (phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
-      finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
-      return;
-    case 'TICKET':
-      transfers.onTicket(msg);
-      return;
-    case 'NOTICE':
-      if (msg.event === 'nick' && msg.nick === nick && msg.newNick) {
-        nick = msg.newNick;
-        post({ k: 'nick', nick });
-      }
-      break;
-    default:
-      break;
-  }
-  for (const line of renderServerMessage(msg, { me: nick, verbose: config.verbose })) print(line);
-}
-
-function rejectionText(code: string, message: string): string {
-  switch (code) {
-    case 'NICK_TAKEN':
-      return `nick ${nick} is already taken; choose another with --nick`;
-    case 'NICK_INVALID':
-      return safe(message);
-    case 'SERVER_FULL':
-      return 'the server is full; try again later';
-    default:
-      return `the server refused the connection: ${safe(code)}: ${safe(message)}`;
-  }
-}
-
-port.on('message', (msg: ToListener) => {
-  if (phase === 'done') return;
-  switch (msg.k) {
-    case 'send':
-      send(msg.msg);
-      return;
-    case 'get':
-      if (phase === 'active') void transfers.requestGet(msg.name, msg.dest);
-      return;
-    case 'post':
-      if (phase === 'active') void transfers.requestPost(msg.path, msg.name);
-      return;
-    case 'transfers':
-      for (const line of transfers.list()) print(line);
-      return;
-    case 'quit':
-      if (transfers.active > 0) {
-        print(`* ${transfers.active} transfer${transfers.active === 1 ? '' : 's'} aborted: quitting`);
-        transfers.abortAll('the user quit');
-      }
-      if (phase !== 'active') {
-        finish(ExitCode.OK);
-        return;
-      }
-      phase = 'quitting';
-      // BYE, then half-close: everything written before it still reaches the server, in order.
-      send({ type: 'BYE', reason: msg.reason });
-      socket.end();
-      quitTimer = setTimeout(() => finish(ExitCode.OK), QUIT_WAIT_MS);
-      return;
-  }
-});
-
-/** Prints the last line, tells the main thread, and wakes it if it is stuck reading the terminal. */
-function finish(code: number, line?: string): void {
-  if (phase === 'done') return;
-  phase = 'done';
-  transfers.abortAll('connection closed');
-  if (statusShown) writeFullySync(1, Buffer.from('\r\x1b[2K'));
-  if (line) writeLineSync(code === ExitCode.OK ? 1 : 2, line);
-  clearInterval(watchdog);
-  if (quitTimer) clearTimeout(quitTimer);
-  socket.destroy();
-  Atomics.store(control, Control.EXIT, code + 1);
-  post({ k: 'exit', code });
-  if (Atomics.load(control, Control.BLOCKED_IN_READ) === 1) interruptTerminalRead();
-  port.close();
-}
-
-/**
- * readline-sync reads the terminal in a child shell while the main thread waits
- * in execFileSync. Ending that child returns control to the main thread, which
- * then sees the EXIT word. Without /proc, the whole process is ended instead.
- */
-function interruptTerminalRead(): void {
-  try {
-    const children: number[] = [];
-    for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-      const list = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
-      if (list) children.push(...list.split(/\s+/).map(Number));
+    } catch (err) {
+      const e = err as ProtocolError;
+      this.finish(ExitCode.CONNECTION_LOST, `chat-client: protocol error from the server (${e.code ?? 'ERROR'}: ${e.message}); disconnecting`);
     }
-    for (const pid of children) process.kill(pid, 'SIGTERM');
-    if (children.length > 0) return;
-  } catch {
-    // fall through
   }
-  process.kill(process.pid, 'SIGTERM');
+
+  private onGone(why: string): void {
+    if (this.phase === 'quitting') this.finish(ExitCode.OK);
+    else this.finish(ExitCode.CONNECTION_LOST, why);
+  }
+
+  private onError(err: NodeJS.ErrnoException): void {
+    const c = this.config;
+    if (this.phase === 'connecting') {
+      const why = err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
+      this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${why}`);
+    } else this.onGone(`connection to the server lost (${err.code ?? err.message})`);
+  }
+
+  private send(msg: ClientMessage): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodeMessage(msg));
+  }
+
+  private handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'HEARTBEAT':
+        // Answered here, at once: this is the thread's reason to exist.
+        this.send({ type: 'HEARTBEAT_ACK', seq: msg.seq, ts: msg.ts });
+        break;
+      case 'WELCOME':
+        this.welcome(msg);
+        return;
+      case 'ERROR':
+        if (this.phase === 'hello') return this.finish(ExitCode.REJECTED, `chat-client: ${this.rejectionText(msg.code, msg.message)}`);
+        if (msg.fatal) return this.finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
+        break;
+      case 'BYE':
+        if (this.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
+        return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
+      case 'TICKET':
+        this.transfers.onTicket(msg);
+        return;
+      case 'NOTICE':
+        if (msg.event === 'nick' && msg.nick === this.nick && msg.newNick) {
+          this.nick = msg.newNick;
+          this.port.post({ k: 'nick', nick: this.nick });
+        }
+        break;
+      default:
+        break;
+    }
+    for (const line of renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose })) this.out.line(line);
+  }
+
+  private welcome(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
+    const c = this.config;
+    this.phase = 'active';
+    this.socket.setTimeout(0);
+    this.nick = msg.nick;
+    this.maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
+    this.silenceLimitMs = c.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
+    this.out.line(
+      `* connected to ${c.host}:${c.port} as ${safe(msg.nick)} (${msg.users} online; ` +
+        `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`,
+    );
+    this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
+  }
+
+  private rejectionText(code: string, message: string): string {
+    switch (code) {
+      case 'NICK_TAKEN':
+        return `nick ${this.nick} is already taken; choose another with --nick`;
+      case 'NICK_INVALID':
+        return safe(message);
+      case 'SERVER_FULL':
+        return 'the server is full; try again later';
+      default:
+        return `the server refused the connection: ${safe(code)}: ${safe(message)}`;
+    }
+  }
+
+  /** What the main thread asks for. */
+  command(msg: ToListener): void {
+    if (this.phase === 'done') return;
+    switch (msg.k) {
+      case 'send':
+        this.send(msg.msg);
+        return;
+      case 'get':
+        if (this.phase === 'active') void this.transfers.requestGet(msg.name, msg.dest);
+        return;
+      case 'post':
+        if (this.phase === 'active') void this.transfers.requestPost(msg.path, msg.name);
+        return;
+      case 'transfers':
+        for (const line of this.transfers.list()) this.out.line(line);
+        return;
+      case 'quit':
+        this.quit(msg.reason);
+        return;
+    }
+  }
+
+  private quit(reason: string): void {
+    const n = this.transfers.active;
+    if (n > 0) {
+      this.out.line(`* ${n} transfer${n === 1 ? '' : 's'} aborted: quitting`);
+      this.transfers.abortAll('the user quit');
+    }
+    if (this.phase !== 'active') {
+      this.finish(ExitCode.OK);
+      return;
+    }
+    this.phase = 'quitting';
+    // BYE, then half-close: everything written before it still reaches the server, in order.
+    this.send({ type: 'BYE', reason });
+    this.socket.end();
+    this.quitTimer = setTimeout(() => this.finish(ExitCode.OK), QUIT_WAIT_MS);
+  }
+
+  /** Prints the last line and tells the main thread the exit code. The one way out. */
+  private finish(code: number, line?: string): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.transfers.abortAll('connection closed');
+    this.out.status('');
+    if (line) this.out.final(line, code !== ExitCode.OK);
+    clearInterval(this.watchdog);
+    if (this.quitTimer) clearTimeout(this.quitTimer);
+    this.socket.destroy();
+    this.port.exit(code);
+  }
 }

@@ -130,7 +130,7 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     link.drop = (from, p, n) => from === 'client' && n === 1 && p.flags === Flag.ACK;
     link.run();
     expect(serverSink.data.equals(data)).toBe(true);
-    expect(link.events.some((e) => e.side === 'server' && e.e.state === 'ESTABLISHED')).toBe(true);
+    expect(link.events.some((e) => e.side === 'server' && e.e.type === 'state' && e.e.state === 'ESTABLISHED')).toBe(true);
   });
 
   it('lost FIN and lost last ACK: both retransmitted, both ends close', () => {
@@ -427,7 +427,7 @@ describe('congestion control (BBR-style model)', () => {
       const data = randomBytes(3000 * MSS);
       const { link, clientSink } = setup('get', data, 256, cc);
       const rnd = seededRandom(5);
-      link.drop = (from, p) => p.payload.length > 0 && rnd() < loss;
+      link.drop = (_from, p) => p.payload.length > 0 && rnd() < loss;
       link.delay = () => 5;
       link.run(3_600_000);
       expect(clientSink.data.equals(data)).toBe(true);

@@ -1,0 +1,219 @@
+/**
+ * A chat session (server/chat/connection.ts) in-process, as ws tests its
+ * receiver: a stand-in transport and host, the real session table in its
+ * SharedArrayBuffer, and a bus that records what was posted.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import pino from 'pino';
+import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import type { RawFrame } from '../../common/frame.js';
+import { ClientConnection, type ConnectionHost } from '../../server/chat/connection.js';
+import type { ChatTransport, TransportEvents } from '../../server/chat/transport.js';
+import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
+import { SessionTable } from '../../server/shm/session-table.js';
+
+const decode = (frame: Buffer): ServerMessage => decodeServerMessage({ type: frame[4]!, body: frame.subarray(5) });
+const raw = (m: ClientMessage): RawFrame => {
+  const f = encodeMessage(m);
+  return { type: f[4]!, body: f.subarray(5) };
+};
+
+class FakeTransport implements ChatTransport {
+  readonly kind = 'tcp' as const;
+  readonly remoteAddress = '127.0.0.1';
+  readonly remotePort: number;
+  destroyed = false;
+  ended = false;
+  queuedBytes = 0;
+  readonly output = { accepted: 0, taken: 0 };
+  readonly rawSocket = {} as Socket;
+  readonly written: ServerMessage[] = [];
+  events: TransportEvents | null = null;
+  constructor(port: number) {
+    this.remotePort = port;
+  }
+  start(events: TransportEvents): void {
+    this.events = events;
+  }
+  write(frame: Buffer): void {
+    this.written.push(decode(frame));
+  }
+  end(): void {
+    this.ended = true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  /** The client sends. */
+  send(...msgs: ClientMessage[]): void {
+    this.events!.frames(msgs.map(raw), 10);
+  }
+}
+
+class RecordingBus implements RoomBus {
+  readonly room: ServerMessage[] = [];
+  readonly direct: Array<{ to: SessionAddress; msg: ServerMessage }> = [];
+  readonly kicks: SessionAddress[] = [];
+  post(frame: Buffer): void {
+    this.room.push(decode(frame));
+  }
+  postTo(to: SessionAddress, frame: Buffer): void {
+    this.direct.push({ to, msg: decode(frame) });
+  }
+  kick(to: SessionAddress): void {
+    this.kicks.push(to);
+  }
+  close(): void {}
+}
+
+function world(limits: Partial<ConnectionHost['limits']> = {}) {
+  const table = SessionTable.create(8);
+  const bus = new RecordingBus();
+  const events: string[] = [];
+  const registered = new Set<ClientConnection>();
+  const host: ConnectionHost = {
+    workerIndex: 0,
+    serverName: 'test',
+    limits: { intervalMs: 1000, timeoutMs: 3000, maxFrame: 65536, maxText: 100, helloTimeoutMs: 10_000, maxSendQueue: 1000, ...limits },
+    log: pino({ level: 'silent' }),
+    totals: { msgsIn: 0, bytesIn: 0, bytesOut: 0, framesOut: 0 },
+    clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
+    table,
+    bus,
+    sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
+    files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
+    event: (t) => events.push(t),
+  };
+  let port = 40000;
+  const connect = () => {
+    const t = new FakeTransport(port++);
+    return { t, conn: new ClientConnection(t, host) };
+  };
+  const join = (nick: string) => {
+    const c = connect();
+    c.t.send({ type: 'HELLO', version: 1, nick });
+    return c;
+  };
+  return { table, bus, events, registered, host, connect, join };
+}
+
+describe('a chat session on the server', () => {
+  it('HELLO claims the nick, answers WELCOME, registers, and tells the room', () => {
+    const w = world();
+    const { t, conn } = w.join('alice');
+    expect(t.written[0]).toMatchObject({ type: 'WELCOME', version: 1, nick: 'alice', heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000, maxText: 100, users: 1, lftpPort: 9000 });
+    expect(conn.active).toBe(true);
+    expect(w.registered.has(conn)).toBe(true);
+    expect(w.table.lookup('ALICE')?.nick).toBe('alice');
+    expect(w.bus.room).toEqual([{ type: 'NOTICE', event: 'joined', nick: 'alice' }]);
+    expect(w.events[0]).toMatch(/^\* alice joined \(tcp 127\.0\.0\.1:\d+, worker 0\)$/);
+  });
+
+  it('refuses anything before HELLO, a wrong version, and a taken nick, each fatally with its code', () => {
+    const w = world();
+    const early = w.connect();
+    early.t.send({ type: 'CHAT', text: 'hi', action: false });
+    expect(early.t.written).toEqual([{ type: 'ERROR', code: 'HELLO_REQUIRED', message: 'CHAT before HELLO', fatal: true }]);
+    expect(early.t.ended).toBe(true);
+
+    const old = w.connect();
+    old.t.send({ type: 'HELLO', version: 99, nick: 'bob' });
+    expect(old.t.written[0]).toMatchObject({ type: 'ERROR', code: 'VERSION_UNSUPPORTED', fatal: true });
+
+    w.join('carol');
+    const twin = w.join('Carol');
+    expect(twin.t.written[0]).toMatchObject({ type: 'ERROR', code: 'NICK_TAKEN', fatal: true });
+    expect(w.table.activeCount()).toBe(1);
+  });
+
+  it('CHAT goes to the room with the sender and server time; empty and oversized text are refused, the session stays', () => {
+    const w = world();
+    const { t, conn } = w.join('alice');
+    t.send({ type: 'CHAT', text: 'hello', action: false }, { type: 'CHAT', text: '   ', action: false }, { type: 'CHAT', text: 'x'.repeat(101), action: false });
+    expect(w.bus.room.at(-1)).toEqual({ type: 'CHAT', from: 'alice', text: 'hello', action: false, ts: 1_000_000 });
+    expect(t.written.slice(1).map((m) => m.type === 'ERROR' && [m.code, m.fatal])).toEqual([
+      ['TEXT_INVALID', false],
+      ['TEXT_INVALID', false],
+    ]);
+    expect(conn.active).toBe(true);
+    expect(conn.counters.msgsIn).toBe(1);
+  });
+
+  it('DIRECT goes to the target wherever it lives, the sender gets its copy; an unknown nick is NO_SUCH_NICK', () => {
+    const w = world();
+    const alice = w.join('alice');
+    w.join('bob');
+    alice.t.send({ type: 'DIRECT', to: 'BOB', text: 'psst' });
+    const ref = w.table.lookup('bob')!;
+    const expected = { type: 'DIRECT', from: 'alice', to: 'bob', text: 'psst', ts: 1_000_000 };
+    expect(w.bus.direct).toEqual([{ to: { slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' }, msg: expected }]);
+    expect(alice.t.written.at(-1)).toEqual(expected);
+    alice.t.send({ type: 'DIRECT', to: 'nobody', text: 'x' });
+    expect(alice.t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'NO_SUCH_NICK', fatal: false });
+  });
+
+  it('NICK renames in the table and tells the room; a taken or invalid nick is refused', () => {
+    const w = world();
+    const alice = w.join('alice');
+    w.join('bob');
+    alice.t.send({ type: 'NICK', nick: 'alicia' });
+    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' });
+    expect(w.table.lookup('alicia')).not.toBeNull();
+    expect(w.table.lookup('alice')).toBeNull();
+    alice.t.send({ type: 'NICK', nick: 'BOB' }, { type: 'NICK', nick: 'has space' });
+    expect(alice.t.written.slice(-2).map((m) => m.type === 'ERROR' && m.code)).toEqual(['NICK_TAKEN', 'NICK_INVALID']);
+    alice.t.send({ type: 'CHAT', text: 'still me', action: false });
+    expect(w.bus.room.at(-1)).toMatchObject({ from: 'alicia' });
+  });
+
+  it('every way out frees the slot once and tells the room the right notice', () => {
+    const w = world();
+    const bye = w.join('quitter');
+    bye.t.send({ type: 'BYE', reason: 'off to lunch' });
+    expect(bye.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'goodbye' });
+    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'quitter' });
+    expect(w.events.at(-1)).toBe('* quitter left (quit: off to lunch)');
+
+    const kicked = w.join('spammer');
+    kicked.conn.kick('spam');
+    expect(kicked.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'kicked: spam' });
+    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'kicked', nick: 'spammer', reason: 'spam' });
+
+    const gone = w.join('dropped');
+    gone.t.events!.closed('ECONNRESET');
+    gone.t.events!.ended();
+    expect(w.bus.room.filter((m) => m.type === 'NOTICE' && m.nick === 'dropped' && m.event === 'left')).toHaveLength(1);
+
+    const shut = w.join('late');
+    const before = w.bus.room.length;
+    shut.conn.shutdown('server shutting down');
+    expect(w.bus.room.length).toBe(before); // no notices into a closing room
+    expect(w.table.activeCount()).toBe(0);
+    expect(w.registered.size).toBe(0);
+  });
+
+  it('a client that stops reading is dropped with SEND_QUEUE_FULL once its queue passes the cap', () => {
+    const w = world({ maxSendQueue: 1000 });
+    const { t, conn } = w.join('slow');
+    expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'a', ts: 1 }))).toBe(true);
+    t.queuedBytes = 1001;
+    expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'b', ts: 2 }))).toBe(false);
+    expect(t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'SEND_QUEUE_FULL', fatal: true });
+    expect(conn.closed).toBe(true);
+    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'slow' });
+    expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'c', ts: 3 }))).toBe(false);
+  });
+
+  it('no HELLO within the limit: HELLO_TIMEOUT', () => {
+    let awake = 0;
+    const w = world({ helloTimeoutMs: 5000 });
+    w.host.clock.awakeNow = () => awake;
+    const { t, conn } = w.connect();
+    conn.tick(4000, 4000);
+    expect(conn.closed).toBe(false);
+    awake = 5001;
+    conn.tick(5001, 5001);
+    expect(t.written).toEqual([{ type: 'ERROR', code: 'HELLO_TIMEOUT', message: 'no HELLO within 5000ms', fatal: true }]);
+  });
+});
