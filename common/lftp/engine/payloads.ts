@@ -1,5 +1,5 @@
 /**
- * The payloads of LFTP's control packets (docs/LFTP.md, "Payloads"), encoded
+ * The payloads of LFTP's control packets (docs/LFTP.md, "Packets"), encoded
  * and checked in one place for both ends:
  *   SYN       JSON {name, mss, size? (post), auth?}
  *   SYN-ACK   JSON {size, mss}
