@@ -1,0 +1,60 @@
+/**
+ * The LFTP endpoint a chat worker hosts on the shared UDP port (reusePort):
+ * one-time tickets from the chat session authorise each transfer, and a
+ * stored upload is announced to the room.
+ */
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
+import { MAX_MSS } from '../../common/lftp/engine/packet.js';
+import { LftpError } from '../../common/lftp/engine/errors.js';
+import type { CongestionName } from '../../common/lftp/engine/congestion.js';
+import { ListenError } from '../listen-error.js';
+import type { Logger } from '../logger.js';
+import type { FileService } from './file-service.js';
+import { LftpServer } from './lftp-server.js';
+
+export interface ChatLftpOptions {
+  host: string;
+  port: number;
+  files: FileService;
+  maxTransfers: number;
+  congestion: CongestionName;
+  log: Logger;
+  /** A line for the operator's console. */
+  print(line: string): void;
+  /** An upload was stored. */
+  stored(info: { name: string; size: number; nick: string }): void;
+}
+
+/** Binds and starts the endpoint; a failure to bind is a ListenError of component 'lftp'. */
+export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpServer; port: number }> {
+  const server = new LftpServer({
+    host: o.host,
+    port: o.port,
+    files: o.files,
+    maxTransfers: o.maxTransfers,
+    maxQueued: LFTP_DEFAULTS.maxQueued,
+    maxMss: MAX_MSS,
+    idleTimeoutMs: LFTP_DEFAULTS.idleTimeoutMs,
+    receiveCapacity: LFTP_DEFAULTS.receiveCapacity,
+    maxWindow: LFTP_DEFAULTS.maxWindow,
+    congestion: o.congestion,
+    reusePort: true,
+    authorize: ({ op, name, auth }) => {
+      try {
+        return { allow: true, owner: o.files.redeemTicket(auth, op, name, Date.now()) };
+      } catch (err) {
+        if (err instanceof LftpError) return { allow: false, code: err.code, message: err.message };
+        throw err;
+      }
+    },
+    print: o.print,
+    log: o.log,
+    verbose: false,
+    onStored: ({ name, size, owner }) => o.stored({ name, size, nick: owner ?? '?' }),
+  });
+  try {
+    return { server, port: await server.start() };
+  } catch (err) {
+    throw ListenError.from('lftp', o.host, o.port, err);
+  }
+}

@@ -1,0 +1,63 @@
+/** What the LFTP endpoint is started with and what it reports (lftp-server.ts does the work). */
+import type { CongestionName } from '../../common/lftp/engine/congestion.js';
+import type { Op } from '../../common/lftp/engine/connection.js';
+import type { LftpErrorCode } from '../../common/lftp/engine/errors.js';
+import type { Logger } from '../logger.js';
+import type { FileService } from './file-service.js';
+
+export interface LftpAuthRequest {
+  op: Op;
+  name: string;
+  auth: string | undefined;
+  remote: string;
+}
+
+export type AuthDecision = { allow: true; owner?: string } | { allow: false; code: LftpErrorCode; message: string };
+
+export interface LftpServerOptions {
+  host: string;
+  port: number;
+  /** What may be read and written, and the upload limit. */
+  files: FileService;
+  maxTransfers: number;
+  /** Requests allowed to wait for a slot; beyond this, BUSY. */
+  maxQueued: number;
+  /** Largest payload per datagram this server accepts. */
+  maxMss: number;
+  idleTimeoutMs: number;
+  receiveCapacity: number;
+  maxWindow: number;
+  /** Congestion control for the transfers this server sends (gets). */
+  congestion: CongestionName;
+  reusePort: boolean;
+  /** Allows (naming who, if known) or refuses a request. */
+  authorize(req: LftpAuthRequest): AuthDecision;
+  print(line: string): void;
+  log: Logger;
+  verbose: boolean;
+  tracePath?: string;
+  /** A file was received and stored. */
+  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
+}
+
+export interface TransferInfo {
+  id: string;
+  op: Op;
+  name: string;
+  remote: string;
+  /** The chat user whose ticket authorised it, if any. */
+  owner: string | undefined;
+  state: string;
+  /** The congestion controller of the side that sends the data, as far as this server knows it. */
+  congestion: string;
+  /** Over (done or failed) but still lingering for a lost final ACK. */
+  finished: boolean;
+  succeeded: boolean;
+  bytes: number;
+  size: number;
+  queuedAt?: number;
+  cwnd: number;
+  ssthresh: number;
+  srttMs: number | null;
+  rtoMs: number;
+}
