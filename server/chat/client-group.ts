@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws';
 import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import type { BusDelivery } from '../bus/room-bus.js';
 import type { SlotRef } from '../shm/session-table.js';
-import { ClientConnection, type ConnectionHost, type SessionRegistry } from './connection.js';
+import { ClientConnection, type ConnectionHost, type GroupMember, type SessionRegistry } from './connection.js';
 import { TcpTransport, WebSocketTransport } from './transport.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -18,8 +18,8 @@ export const PRE_HELLO_ALLOWANCE = 256;
 const REFUSAL_LINGER_MS = 1000;
 
 export class ClientGroup implements BusDelivery, SessionRegistry {
-  private readonly connections = new Set<ClientConnection>();
-  private readonly sessions = new Map<number, ClientConnection>();
+  private readonly connections = new Set<GroupMember>();
+  private readonly sessions = new Map<number, GroupMember>();
   /** This turn's frames per client leave together at its end. */
   private readonly batcher = new TurnBatcher();
   private closingNow = false;
@@ -72,10 +72,10 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
 
   // ---- SessionRegistry -------------------------------------------------------
 
-  registered(conn: ClientConnection): void {
+  registered(conn: GroupMember): void {
     if (conn.ref) this.sessions.set(conn.ref.slot, conn);
   }
-  unregistered(conn: ClientConnection): void {
+  unregistered(conn: GroupMember): void {
     this.connections.delete(conn);
     if (conn.ref && this.sessions.get(conn.ref.slot) === conn) this.sessions.delete(conn.ref.slot);
   }
@@ -92,7 +92,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     this.current(target)?.kick(reason);
   }
   /** The session in that slot, if it is still the one the reference was taken for. */
-  private current(target: SlotRef): ClientConnection | undefined {
+  private current(target: SlotRef): GroupMember | undefined {
     const conn = this.sessions.get(target.slot);
     return conn?.ref?.generation === target.generation ? conn : undefined;
   }

@@ -19,9 +19,9 @@ import { validateNick } from '../../common/text.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { handleActive, type ActiveSession } from './handlers.js';
-import type { ConnectionHost, EndReason } from './session-host.js';
+import type { ConnectionHost, EndReason, GroupMember } from './session-host.js';
 
-export type { ConnectionHost, ConnectionLimits, EndReason, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
+export type { ConnectionHost, ConnectionLimits, EndReason, GroupMember, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
 import type { Logger } from '../logger.js';
 import type { ChatTransport } from './transport.js';
 
@@ -42,7 +42,7 @@ function endNotice(nick: string, reason: EndReason): { line: string; notice: Ser
   }
 }
 
-export class ClientConnection {
+export class ClientConnection implements GroupMember {
   private phase: Phase = 'hello';
   private heartbeat: HeartbeatTracker | null = null;
   /** Set by HELLO: the session the message handlers act on. */

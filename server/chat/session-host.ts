@@ -8,7 +8,8 @@ import type { SessionTable } from '../shm/session-table.js';
 import type { RoomBus } from '../bus/room-bus.js';
 import type { FilesPort } from './files-port.js';
 import type { Logger } from '../logger.js';
-import type { ClientConnection } from './connection.js';
+import type { Socket } from 'node:net';
+import type { SlotRef } from '../shm/session-table.js';
 
 export interface ConnectionLimits extends HeartbeatPolicy {
   maxFrame: number;
@@ -30,10 +31,23 @@ export interface SessionClock {
   awakeNow(): number;
 }
 
+/** A connection as its worker's group sees it: what delivery, kicks, the ticker and shutdown need. */
+export interface GroupMember {
+  /** Set once HELLO claimed a slot. */
+  readonly ref: SlotRef | null;
+  readonly socket: Socket;
+  send(frame: Buffer): boolean;
+  kick(reason: string): void;
+  tick(awakeNow: number, wallNow: number): void;
+  shutdown(reason: string): void;
+}
+
 /** This worker's sessions: the ones the room bus delivers to here. */
 export interface SessionRegistry {
-  registered(conn: ClientConnection): void;
-  unregistered(conn: ClientConnection): void;
+  /** After HELLO: the session can be delivered to. */
+  registered(member: GroupMember): void;
+  /** At its end, whether or not it said HELLO. */
+  unregistered(member: GroupMember): void;
 }
 
 /** What a chat session needs from the worker it lives in. */

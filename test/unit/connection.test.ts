@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import pino from 'pino';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import type { RawFrame } from '../../common/frame.js';
-import { ClientConnection, type ConnectionHost } from '../../server/chat/connection.js';
+import { ClientConnection, type ConnectionHost, type GroupMember } from '../../server/chat/connection.js';
 import type { ChatTransport, TransportEvents } from '../../server/chat/transport.js';
 import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
 import { SessionTable } from '../../server/shm/session-table.js';
@@ -71,7 +71,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}) {
   const table = SessionTable.create(8);
   const bus = new RecordingBus();
   const events: string[] = [];
-  const registered = new Set<ClientConnection>();
+  const registered = new Set<GroupMember>();
   const host: ConnectionHost = {
     workerIndex: 0,
     serverName: 'test',

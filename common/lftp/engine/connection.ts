@@ -18,12 +18,10 @@ import { BbrCongestion } from './bbr.js';
 import { SendWindow, type DataSource } from './send-window.js';
 import { ReceiveWindow, type DataSink } from './receive-window.js';
 import type { LftpErrorCode as Code } from './errors.js';
-import type { ConnState, ControlPacket, StateCause, TransferEvent } from './events.js';
+import type { ConnState, ControlPacket, Op, Side, StateCause, TransferEvent } from './events.js';
 import { decodeEnd, decodeError, decodeQueued, decodeSynAck, encodeEnd, encodeError, encodeQueued, encodeSynAck, encodeSynRequest } from './payloads.js';
 
-export type { ConnState, TransferEvent } from './events.js';
-export type Side = 'client' | 'server';
-export type Op = 'get' | 'post';
+export type { ConnState, Op, Side, TransferEvent } from './events.js';
 
 export interface TransferRequest {
   op: Op;

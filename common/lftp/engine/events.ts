@@ -5,6 +5,9 @@
  */
 import type { LftpErrorCode } from './errors.js';
 
+export type Side = 'client' | 'server';
+export type Op = 'get' | 'post';
+
 export type ConnState =
   | 'SYN_SENT'
   | 'QUEUED'
@@ -22,7 +25,7 @@ export type ConnState =
 
 /** Why a connection moved to its new state; the fields that matter for each are on the event. */
 export type StateCause =
-  | { cause: 'syn_sent'; seq: number; op: 'get' | 'post'; name: string }
+  | { cause: 'syn_sent'; seq: number; op: Op; name: string }
   | { cause: 'syn_received'; peerSeq: number; seq: number; ack: number }
   | { cause: 'queued'; position: number }
   | { cause: 'established'; mss: number; size: number; sending: boolean }

@@ -11,7 +11,7 @@
  */
 import { MAX_MSS, MIN_MSS } from './packet.js';
 import { LftpError, LftpErrorCode, isLftpErrorCode } from './errors.js';
-import type { Op } from './connection.js';
+import type { Op } from './events.js';
 
 /** What a client asks for in its SYN. */
 export interface SynRequest {
