@@ -1,69 +1,87 @@
 /**
  * chat-client, the chat (cli.ts loads it; `chat-client lftp` does not). The
- * main thread only reads what the user types: readline-sync on a terminal (a
- * blocking read, as in the seed's lab), lines from stdin on a pipe. The
- * listener thread owns the socket and does everything else.
+ * main thread only reads what the user types: on a terminal, keys in raw mode
+ * through the line editor (client/terminal/), the input line kept whole at
+ * the bottom of the screen; on a pipe, lines from stdin. The listener thread
+ * owns the socket and does everything else.
  */
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import readlineSync from 'readline-sync';
 import { ExitCode, ProtocolError, UsageError } from '../common/errors.js';
 import { exitUsage, startProgram } from '../common/cli.js';
-import { writeFullySync, writeLineSync } from '../common/sync-output.js';
+import { writeLineSync } from '../common/sync-output.js';
 import { validateNick } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
 import { CLIENT_HELP, parseInput, type InputAction } from './input.js';
 import { CLIENT_USAGE, parseClientArgs } from './options.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
+import { TerminalScreen } from './terminal/screen.js';
+import { TtyInput } from './terminal/tty-input.js';
+import { History, defaultHistoryPath } from './terminal/history.js';
+import { commandCompleter } from './terminal/completion.js';
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
-
-const interactive = process.stdin.isTTY === true;
-
-let nickInput = options.nick;
-if (nickInput === undefined) {
-  if (!interactive) exitUsage('chat-client', new UsageError('--nick is required when stdin is not a terminal'));
-  nickInput = readlineSync.question('nick: ').trim();
-}
-try {
-  validateNick(nickInput);
-} catch (err) {
-  writeLineSync(2, `chat-client: ${(err as ProtocolError).message}`);
-  process.exit(ExitCode.REJECTED);
-}
+const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+/** A paste of more lines than this is sent only after the user says yes. */
+const PASTE_CONFIRM_LINES = 3;
 
 const controlBuffer = new SharedArrayBuffer(8);
 const control = new Int32Array(controlBuffer);
+const screen = interactive ? TerminalScreen.create(process.stdout.columns) : null;
+let quitting = false;
+let maxText = 32 * 1024;
+const queued: string[] = [];
+let ready = false;
+
+const tty = screen
+  ? new TtyInput(
+      screen,
+      { input: process.stdin, output: process.stdout, outputFd: 1 },
+      { submit: (line) => typed(line), paste: (lines) => void pasted(lines), quit: () => quit('') },
+      new History(defaultHistoryPath()),
+      commandCompleter(),
+    )
+  : null;
+
+/** Local output (help, local errors): above the input line on a terminal, plain lines otherwise. */
+function say(text: string): void {
+  if (tty) tty.print(...text.split('\n'));
+  else writeLineSync(1, text);
+}
+
+const nick = await chooseNick();
+tty?.setPrompt(`(connecting) ${nick}> `);
+
 const listenerConfig: ListenerConfig = {
   host: options.host,
   port: options.port,
-  nick: nickInput,
+  nick,
   verbose: options.verbose,
   control: controlBuffer,
   connectTimeoutMs: options.connectTimeoutMs,
   serverTimeoutMs: options.serverTimeoutMs,
   downloadsDir: options.downloadsDir,
   tty: process.stdout.isTTY === true,
+  screen: screen?.buffer ?? null,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);
 
-let maxText = 32 * 1024;
-let quitting = false;
-
-const ready = new Promise<void>((resolve) => {
-  listener.on('message', (msg: FromListener) => {
-    switch (msg.k) {
-      case 'ready':
-        maxText = msg.maxText;
-        resolve();
-        return;
-      case 'nick':
-        return;
-      case 'exit':
-        process.exit(msg.code);
-    }
-  });
+listener.on('message', (msg: FromListener) => {
+  switch (msg.k) {
+    case 'ready':
+      maxText = msg.maxText;
+      ready = true;
+      tty?.setPrompt(`${msg.nick}> `);
+      for (const line of queued.splice(0)) typed(line);
+      if (!tty) pipeLoop();
+      return;
+    case 'nick':
+      tty?.setPrompt(`${msg.nick}> `);
+      return;
+    case 'exit':
+      process.exit(msg.code);
+  }
 });
 listener.on('error', (err) => {
   writeLineSync(2, `chat-client: internal error in the listener thread: ${err.message}`);
@@ -75,9 +93,50 @@ listener.on('exit', () => {
   process.exit(flagged > 0 ? flagged - 1 : ExitCode.FAILURE);
 });
 
-await ready;
-if (interactive) await terminalLoop();
-else pipeLoop();
+/** --nick, or on a terminal asked for until it is one the rules allow. */
+async function chooseNick(): Promise<string> {
+  if (options.nick !== undefined) {
+    try {
+      return validateNick(options.nick);
+    } catch (err) {
+      if (!tty) {
+        writeLineSync(2, `chat-client: ${(err as ProtocolError).message}`);
+        process.exit(ExitCode.REJECTED);
+      }
+      say(`! ${(err as ProtocolError).message}`);
+    }
+  }
+  if (!tty) exitUsage('chat-client', new UsageError('--nick is required when stdin is not a terminal'));
+  tty.start();
+  for (;;) {
+    const answer = (await tty.ask('nick: ')).trim();
+    try {
+      return validateNick(answer);
+    } catch (err) {
+      say(`! ${(err as ProtocolError).message}`);
+    }
+  }
+}
+
+function typed(line: string): void {
+  if (quitting) return;
+  if (!ready) {
+    queued.push(line);
+    return;
+  }
+  act(parseInput(line, maxText));
+}
+
+async function pasted(lines: string[]): Promise<void> {
+  if (lines.length > PASTE_CONFIRM_LINES && tty) {
+    const answer = await tty.ask(`send ${lines.length} pasted lines as ${lines.length} messages? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      say(`* paste of ${lines.length} lines not sent`);
+      return;
+    }
+  }
+  for (const line of lines) typed(line);
+}
 
 function act(action: InputAction): void {
   switch (action.kind) {
@@ -96,17 +155,18 @@ function act(action: InputAction): void {
       toListener({ k: 'transfers' });
       return;
     case 'help':
-      writeLineSync(1, CLIENT_HELP);
+      say(CLIENT_HELP);
       return;
     case 'local-error':
-      writeLineSync(1, `! ${action.text}`);
+      say(`! ${action.text}`);
       return;
-    case 'sleep': {
-      writeLineSync(1, `* main thread blocked for ${formatDuration(action.ms)}; the listener thread keeps answering heartbeats`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, action.ms);
-      writeLineSync(1, '* main thread awake again');
+    case 'sleep':
+      say(`* main thread blocked for ${formatDuration(action.ms)}; the listener thread keeps answering heartbeats`);
+      // On the EXIT word: the listener's notify ends the wait at once if the connection ends meanwhile.
+      Atomics.wait(control, Control.EXIT, 0, action.ms);
+      if (Atomics.load(control, Control.EXIT) > 0) process.exit(Atomics.load(control, Control.EXIT) - 1);
+      say('* main thread awake again');
       return;
-    }
     case 'quit':
       quit(action.reason);
       return;
@@ -122,37 +182,8 @@ function quit(reason: string): void {
 
 function pipeLoop(): void {
   const rl = createInterface({ input: process.stdin, terminal: false });
-  rl.on('line', (line) => {
-    if (!quitting) act(parseInput(line, maxText));
-  });
+  rl.on('line', (line) => typed(line));
   rl.on('close', () => quit(''));
 }
 
-async function terminalLoop(): Promise<void> {
-  readlineSync.setDefaultOptions({ prompt: '' });
-  // By default readline-sync read()s /dev/tty on this thread, and nothing can interrupt that read
-  // (libuv installs signal handlers with SA_RESTART). Its external-reader mode waits in
-  // execFileSync on a child shell instead, which the listener can end when the connection dies,
-  // so the client can exit with its own status and message. The hook is readline-sync's own
-  // switch for that mode; the version is pinned in package.json because of it.
-  (readlineSync as unknown as { _DBG_set_useExt(on: boolean): void })._DBG_set_useExt(true);
-  while (!quitting) {
-    Atomics.store(control, Control.BLOCKED_IN_READ, 1);
-    let line: string;
-    try {
-      line = readlineSync.prompt();
-    } catch {
-      line = '';
-    } finally {
-      Atomics.store(control, Control.BLOCKED_IN_READ, 0);
-    }
-    const exit = Atomics.load(control, Control.EXIT);
-    if (exit > 0) process.exit(exit - 1);
-    const action = parseInput(line, maxText);
-    // The server echoes chat back formatted; erase the raw typed line so it shows once.
-    if (action.kind === 'send' && action.msg.type === 'CHAT') writeFullySync(1, Buffer.from('\x1b[1A\x1b[2K'));
-    act(action);
-    // Let the event loop run: messages from the listener thread are handled between reads.
-    await new Promise((r) => setImmediate(r));
-  }
-}
+tty?.start();

@@ -2,43 +2,21 @@
  * Entry point of the client's listener thread: the real socket, stdout and
  * stderr, and the port to the main thread, handed to a Listener (listener.ts).
  * It runs on its own event loop, so none of it waits for the main thread,
- * which may be blocked reading the keyboard.
+ * which may be blocked (/sleep).
  */
 import net from 'node:net';
-import { readFileSync, readdirSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { packageVersion } from '../common/cli.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { Listener, type ListenerOutput } from './listener.js';
+import { TerminalScreen } from './terminal/screen.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
 
 const config = workerData as ListenerConfig;
 const port = parentPort!;
 const control = new Int32Array(config.control);
 
-let statusShown = false;
-const clearStatus = () => {
-  if (!statusShown) return;
-  writeFullySync(1, Buffer.from('\r\x1b[2K'));
-  statusShown = false;
-};
-/** Every line goes through here: a progress bar on the last line is cleared first, redrawn on its next tick. */
-const output: ListenerOutput = {
-  line(text) {
-    clearStatus();
-    writeLineSync(1, text);
-  },
-  status(text) {
-    if (!config.tty) return;
-    if (text === '') return clearStatus();
-    writeFullySync(1, Buffer.from(`\r\x1b[2K${text}`));
-    statusShown = true;
-  },
-  final(text, isError) {
-    clearStatus();
-    writeLineSync(isError ? 2 : 1, text);
-  },
-};
+const output: ListenerOutput = config.screen ? screenOutput(new TerminalScreen(config.screen)) : plainOutput(config.tty);
 
 const socket = net.connect({ host: config.host, port: config.port, noDelay: true });
 const listener = new Listener(
@@ -49,8 +27,8 @@ const listener = new Listener(
     post: (msg: FromListener) => port.postMessage(msg),
     exit(code) {
       Atomics.store(control, Control.EXIT, code + 1);
+      Atomics.notify(control, Control.EXIT);
       port.postMessage({ k: 'exit', code } satisfies FromListener);
-      if (Atomics.load(control, Control.BLOCKED_IN_READ) === 1) interruptTerminalRead();
       port.close();
     },
   },
@@ -59,22 +37,37 @@ const listener = new Listener(
 );
 port.on('message', (msg: ToListener) => listener.command(msg));
 
-/**
- * readline-sync reads the terminal in a child shell while the main thread waits
- * in execFileSync. Ending that child returns control to the main thread, which
- * then sees the EXIT word. Without /proc, the whole process is ended instead.
- */
-function interruptTerminalRead(): void {
-  try {
-    const children: number[] = [];
-    for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-      const list = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
-      if (list) children.push(...list.split(/\s+/).map(Number));
-    }
-    for (const pid of children) process.kill(pid, 'SIGTERM');
-    if (children.length > 0) return;
-  } catch {
-    // fall through
-  }
-  process.kill(process.pid, 'SIGTERM');
+/** On a terminal: everything through the screen the main thread shares, so the input line stays whole. */
+function screenOutput(screen: TerminalScreen): ListenerOutput {
+  return {
+    line: (text) => screen.print([text]),
+    status: (text) => screen.setStatus(text),
+    final: (text, isError) => screen.close(text, isError ? 2 : 1),
+  };
+}
+
+/** On a pipe (or stdout redirected): plain lines; a progress bar only if stdout alone is a terminal. */
+function plainOutput(tty: boolean): ListenerOutput {
+  let statusShown = false;
+  const clearStatus = () => {
+    if (!statusShown) return;
+    writeFullySync(1, Buffer.from('\r\x1b[2K'));
+    statusShown = false;
+  };
+  return {
+    line(text) {
+      clearStatus();
+      writeLineSync(1, text);
+    },
+    status(text) {
+      if (!tty) return;
+      if (text === '') return clearStatus();
+      writeFullySync(1, Buffer.from(`\r\x1b[2K${text}`));
+      statusShown = true;
+    },
+    final(text, isError) {
+      clearStatus();
+      writeLineSync(isError ? 2 : 1, text);
+    },
+  };
 }

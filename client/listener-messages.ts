@@ -13,14 +13,18 @@ export interface ListenerConfig {
   downloadsDir: string;
   /** stdout is a terminal: progress is a redrawn bar, not periodic lines. */
   tty: boolean;
+  /** On a terminal: the screen shared with the main thread (client/terminal/screen.ts); null on a pipe. */
+  screen: SharedArrayBuffer | null;
 }
 
 /** Indexes into the shared control Int32Array. */
 export const Control = {
-  /** 0 while running; exit code + 1 once the listener has decided the process must end. */
+  /**
+   * 0 while running; exit code + 1 once the listener has decided the process
+   * must end. The listener notifies it, so a main thread blocked on it
+   * (/sleep waits here) wakes at once.
+   */
   EXIT: 0,
-  /** 1 while the main thread is blocked in a synchronous terminal read. */
-  BLOCKED_IN_READ: 1,
 } as const;
 
 export type ToListener =

@@ -11,7 +11,7 @@ import { writeLineSync } from '../../common/sync-output.js';
 import { mkdirSync } from 'node:fs';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
-import { SharedMutex } from '../shm/shared-mutex.js';
+import { SharedMutex } from '../../common/shared-mutex.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { OperatorActions } from '../bus/operator-actions.js';

@@ -9,7 +9,7 @@
  *   64     slots, SLOT_BYTES each (fields in slot-layout.ts)
  * Per-worker statistics live in a buffer of their own (worker-stats.ts).
  */
-import { SharedMutex } from './shared-mutex.js';
+import { SharedMutex } from '../../common/shared-mutex.js';
 import * as L from './slot-layout.js';
 import { SlotState, TRANSPORTS, type ClaimResult, type NickLookup, type SessionInfo, type SlotCounters, type SlotRef, type Transport } from './slot-layout.js';
 

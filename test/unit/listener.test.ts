@@ -47,6 +47,7 @@ const config: ListenerConfig = {
   serverTimeoutMs: undefined,
   downloadsDir: '/nonexistent',
   tty: false,
+  screen: null,
 };
 
 const welcome: ServerMessage = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { SessionTable } from '../../server/shm/session-table.js';
-import { SharedMutex } from '../../server/shm/shared-mutex.js';
+import { SharedMutex } from '../../common/shared-mutex.js';
 
 const FIXTURE = new URL('../fixtures/lock-worker.mjs', import.meta.url);
 

@@ -18,8 +18,8 @@ const WAIT_SLICE_MS = 50;
 
 export class LockTimeoutError extends Error {
   readonly code = 'ERR_LOCK_TIMEOUT';
-  constructor(ms: number, ownerThreadId: number) {
-    super(`could not take the session table lock within ${ms}ms (held by thread ${ownerThreadId})`);
+  constructor(ms: number, ownerThreadId: number, what = 'the session table lock') {
+    super(`could not take ${what} within ${ms}ms (held by thread ${ownerThreadId})`);
     this.name = 'LockTimeoutError';
   }
 }
@@ -35,6 +35,8 @@ export class SharedMutex {
     private readonly words: Int32Array,
     private readonly index: number,
     thread: number = threadId,
+    /** Named in a timeout's message. */
+    private readonly what = 'the session table lock',
   ) {
     this.me = ownerIdFor(thread);
   }
@@ -66,7 +68,7 @@ export class SharedMutex {
         }
         if ((c >>> 1) === this.me >>> 1) throw new Error('SharedMutex is not recursive');
         Atomics.wait(this.words, this.index, c, WAIT_SLICE_MS);
-        if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId());
+        if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId(), this.what);
       }
       // After contention, take it with the waiters bit set: someone else may still sleep on it.
       c = Atomics.compareExchange(this.words, this.index, 0, this.me | WAITERS);
@@ -89,7 +91,7 @@ export class SharedMutex {
       }
       const res = Atomics.waitAsync(this.words, this.index, c, WAIT_SLICE_MS);
       if (res.async) await res.value;
-      if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId());
+      if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId(), this.what);
       c = Atomics.compareExchange(this.words, this.index, 0, this.me | WAITERS);
     }
   }

@@ -1,0 +1,94 @@
+/**
+ * Input history: what was sent, newest last, bounded, browsed with Up and
+ * Down (the line being typed is kept aside and comes back past the newest).
+ * Optionally kept across runs in a file, one JSON string per line, in the
+ * user's state directory (XDG: $XDG_STATE_HOME, else ~/.local/state).
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const MAX_HISTORY = 1000;
+/** Longest line kept in the history file (a long paste is not worth keeping whole). */
+const MAX_SAVED_CHARS = 4096;
+
+/** Where the client keeps its history: $XDG_STATE_HOME/heartbeat-chat/history, or ~/.local/state/heartbeat-chat/history. */
+export function defaultHistoryPath(env: NodeJS.ProcessEnv = process.env): string {
+  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
+  return join(state, 'heartbeat-chat', 'history');
+}
+
+export class History {
+  private entries: string[] = [];
+  /** Index into entries while browsing; entries.length means "the line being typed". */
+  private at = 0;
+  private draft = '';
+
+  /** @param file where entries persist (null: this run only); problems reading or writing it never stop the client */
+  constructor(
+    private readonly file: string | null = null,
+    private readonly max = MAX_HISTORY,
+  ) {
+    if (file) this.entries = load(file, max);
+    this.at = this.entries.length;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  add(line: string): void {
+    this.at = this.entries.length;
+    this.draft = '';
+    if (line.trim() === '' || this.entries[this.entries.length - 1] === line) return;
+    this.entries.push(line);
+    if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
+    this.at = this.entries.length;
+    if (this.file && line.length <= MAX_SAVED_CHARS) save(this.file, line, this.entries, this.max);
+  }
+
+  /** The entry before the one shown (current: what is typed now, kept to come back to); null at the oldest. */
+  previous(current: string): string | null {
+    if (this.at === 0) return null;
+    if (this.at === this.entries.length) this.draft = current;
+    return this.entries[--this.at]!;
+  }
+
+  /** The entry after the one shown, the kept line past the newest; null when not browsing. */
+  next(): string | null {
+    if (this.at >= this.entries.length) return null;
+    this.at++;
+    return this.at === this.entries.length ? this.draft : this.entries[this.at]!;
+  }
+}
+
+function load(file: string, max: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const v: unknown = JSON.parse(line);
+      if (typeof v === 'string') out.push(v);
+    } catch {
+      // a torn or foreign line: skipped
+    }
+  }
+  return out.slice(-max);
+}
+
+/** Appends; when the file has grown to twice the bound, rewrites it with the newest entries only. */
+function save(file: string, line: string, entries: string[], max: number): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    appendFileSync(file, JSON.stringify(line) + '\n', { mode: 0o600 });
+    const lines = readFileSync(file, 'utf8').split('\n').length - 1;
+    if (lines > 2 * max) writeFileSync(file, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
+  } catch {
+    // history is a convenience: a read-only home must not stop the chat
+  }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages the tests use: chromium (the browser tests drive /usr/bin/chromium with
+# playwright-core) and tmux (the terminal tests run the client in a real pseudo-terminal).
+# Installs what is missing when this runs as root with apt-get (CI, a fresh machine);
+# otherwise says how, and the tests that need them fail with the same advice.
+set -u
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's ${missing[*]} for the tests (apt-get, about a minute)..."
+  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    exit 0
+  fi
+  echo "apt-get could not install ${missing[*]}" >&2
+fi
+echo "missing ${missing[*]}, so the tests that need them will fail: install with  sudo apt-get install ${missing[*]}" >&2
+exit 0

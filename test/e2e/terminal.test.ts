@@ -1,0 +1,217 @@
+/**
+ * The terminal client as a person uses it: the real chat-client in a real
+ * pseudo-terminal (tmux), keys typed on it, the screen read back, and the
+ * other side of the chat a raw TCP peer that sees exactly which bytes arrived.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerMessage } from '../../common/protocol.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { Tmux } from '../helpers/tmux.js';
+import { until } from '../helpers/wait.js';
+
+let procs: LineProcess[] = [];
+let terms: Tmux[] = [];
+let peers: RawClient[] = [];
+afterEach(async () => {
+  for (const t of terms) t.kill();
+  for (const p of peers) p.destroy();
+  await stopAll(...procs);
+  terms = [];
+  peers = [];
+  procs = [];
+});
+
+async function server(): Promise<ServerHandle> {
+  const s = await startServer(['--workers', '1', '--no-web']);
+  procs.push(s);
+  return s;
+}
+
+async function peer(port: number, nick: string): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  peers.push(c);
+  c.send({ type: 'HELLO', version: 1, nick });
+  await c.waitFor((m) => m.type === 'WELCOME');
+  return c;
+}
+
+/** alice in a terminal, connected and showing her prompt. */
+async function terminal(port: number, opts: { width?: number; args?: string[]; state?: string } = {}): Promise<{ term: Tmux; status: string }> {
+  const dir = tempDir('term');
+  const status = join(dir, 'status');
+  const term = Tmux.client(port, opts.args ?? ['--nick', 'alice'], { width: opts.width ?? 100, statusFile: status, env: { XDG_STATE_HOME: opts.state ?? dir, NO_COLOR: '1' } });
+  terms.push(term);
+  await term.waitFor((rows) => rows.some(isPrompt), 'the prompt');
+  return { term, status };
+}
+
+const chatFrom = (from: string, text: string) => (m: ServerMessage) => m.type === 'CHAT' && m.from === from && m.text === text;
+/** The input line (the screen's rows have their trailing spaces removed, the prompt's too). */
+const isPrompt = (row: string) => row === 'alice>' || row.startsWith('alice> ');
+const inputLine = (t: Tmux) => t.screen().filter(isPrompt).at(-1);
+
+describe('the terminal client', () => {
+  it('Chinese text, emoji and 的 and 吃 typed on the keyboard reach the others byte for byte, and the client runs on', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port);
+    // 的 is E7 9A 84 and 吃 E5 90 83: with the eighth bit stripped, 0x9A is ^Z (suspend) and 0x83 is ^C (interrupt).
+    for (const text of ['hi everyone, 大家好 👋', '的', '吃饭了吗？', 'Zoë e\u0301 👨‍👩‍👧']) {
+      term.type(text);
+      term.keys('Enter');
+      await bob.waitFor(chatFrom('alice', text));
+    }
+    await term.waitForText('<alice> 吃饭了吗？');
+    expect(inputLine(term)).toBe('alice>');
+    term.type('still here');
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', 'still here'));
+  });
+
+  it('a half-typed line survives 200 incoming messages intact, cursor where it was, and is sent whole on Enter', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port);
+    const typed = 'half typed 大家好 👋 line';
+    term.type(typed);
+    await until(() => inputLine(term) === `alice> ${typed}`, 5000, () => term.screen().join('\n'));
+    const before = term.cursor();
+    for (let i = 1; i <= 200; i++) bob.send({ type: 'CHAT', text: `message ${i} from bob`, action: false });
+    await term.waitForText('<bob> message 200 from bob');
+    const rows = term.screen();
+    expect(rows.at(-1)).toBe(`alice> ${typed}`);
+    expect(rows.filter((r) => r.includes(typed))).toHaveLength(1);
+    expect(term.cursor()).toEqual({ x: before.x, y: rows.length - 1 });
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', typed));
+  });
+
+  it('edits with the readline keys, in CJK and emoji text too', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port);
+    const send = async (expected: string) => {
+      term.keys('Enter');
+      await bob.waitFor(chatFrom('alice', expected));
+    };
+    term.type('hello world');
+    term.keys('Home');
+    term.type('X');
+    term.keys('End');
+    term.type('!');
+    await send('Xhello world!');
+
+    term.type('one two three');
+    term.keys('C-w'); // deletes "three"
+    term.keys('M-b'); // to "two"
+    term.keys('C-k'); // kills "two "
+    term.type('2 ');
+    await send('one 2 ');
+
+    term.type('abcdef');
+    term.keys('Left', 'Left', 'BSpace'); // abcd|ef: deletes d
+    term.keys('C-a', 'DC'); // deletes a
+    term.keys('C-e', 'Right'); // at the end already
+    await send('bcef');
+
+    term.type('大家好世界');
+    term.keys('Left', 'Left', 'BSpace');
+    term.type('们');
+    await send('大家们世界');
+
+    term.type('a👋b🎉c');
+    term.keys('Left', 'Left', 'BSpace', 'Left', 'DC');
+    await send('a🎉c');
+
+    term.type('junk');
+    term.keys('C-u');
+    term.type('clean');
+    await send('clean');
+  });
+
+  it('history: Up recalls what was sent, across runs, and Down comes back to the line being typed', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const state = tempDir('xdg-state');
+    const first = await terminal(s.port, { state });
+    first.term.type('first run says 你好');
+    first.term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', 'first run says 你好'));
+    first.term.type('/quit');
+    first.term.keys('Enter');
+    await until(() => existsSync(first.status), 10_000, () => first.term.screen().join('\n'));
+    expect(readFileSync(join(state, 'heartbeat-chat', 'history'), 'utf8')).toContain('first run says 你好');
+
+    const second = await terminal(s.port, { state });
+    second.term.type('draft');
+    second.term.keys('Up');
+    await until(() => inputLine(second.term) === 'alice> /quit', 5000, () => second.term.screen().join('\n'));
+    second.term.keys('Up');
+    await until(() => inputLine(second.term) === 'alice> first run says 你好', 5000, () => second.term.screen().join('\n'));
+    second.term.keys('Down', 'Down');
+    await until(() => inputLine(second.term) === 'alice> draft', 5000, () => second.term.screen().join('\n'));
+  });
+
+  it('a narrow window scrolls the input line sideways; a resize redraws it within the new width', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port, { width: 40 });
+    const long = '这是一个很长的句子 with words that will not fit in forty columns at all';
+    term.type(long);
+    await until(() => (inputLine(term) ?? '').includes('‹'), 5000, () => term.screen().join('\n'));
+    for (const r of term.screen()) expect(r.length).toBeLessThanOrEqual(40);
+    term.resize(100, 30);
+    await until(() => inputLine(term) === `alice> ${long}`, 5000, () => term.screen().join('\n'));
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', long));
+  });
+
+  it('Ctrl-C clears the line, twice quits; the terminal is restored and nothing typed is left behind', async () => {
+    const s = await server();
+    const { term, status } = await terminal(s.port);
+    term.type('never sent');
+    term.keys('C-c');
+    await until(() => inputLine(term) === 'alice>', 5000, () => term.screen().join('\n'));
+    term.keys('C-c');
+    await term.waitForText('Ctrl-C again to quit');
+    term.keys('C-c');
+    await until(() => existsSync(status), 10_000, () => term.screen().join('\n'));
+    expect(readFileSync(status, 'utf8').trim()).toBe('0');
+    const stty = readFileSync(`${status}.stty`, 'utf8');
+    expect(stty).toMatch(/(^|\s)icanon(\s|$)/);
+    expect(stty).toMatch(/(^|\s)echo(\s|$)/);
+    expect(stty).toMatch(/(^|\s)isig(\s|$)/);
+    expect(term.screen().join('\n')).not.toContain('never sent');
+  });
+
+  it('Ctrl-D on an empty line quits; on a line it deletes', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term, status } = await terminal(s.port);
+    term.type('abc');
+    term.keys('Home', 'C-d');
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', 'bc'));
+    term.keys('C-d');
+    await until(() => existsSync(status), 10_000, () => term.screen().join('\n'));
+    expect(readFileSync(status, 'utf8').trim()).toBe('0');
+    await bob.waitFor((m) => m.type === 'NOTICE' && m.event === 'left' && m.nick === 'alice');
+  });
+
+  it('the server vanishing: exit 3 with the reason, the terminal restored, the half-typed line gone', async () => {
+    const s = await server();
+    const { term, status } = await terminal(s.port);
+    term.type('typing when the server dies');
+    await until(() => (inputLine(term) ?? '').includes('dies'), 5000, () => term.screen().join('\n'));
+    s.kill('SIGKILL');
+    await until(() => existsSync(status), 20_000, () => term.screen().join('\n'));
+    expect(readFileSync(status, 'utf8').trim()).toBe('3');
+    const rows = term.screen().join('\n');
+    expect(rows).toMatch(/connection (closed by the server|to the server lost)/);
+    expect(rows).not.toContain('typing when the server dies');
+    expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
+  });
+});
