@@ -32,6 +32,8 @@ let quitting = false;
 let maxText = 32 * 1024;
 const queued: string[] = [];
 let ready = false;
+/** What tab completes, as the listener learns it. */
+const names = { nicks: [] as readonly string[], files: [] as readonly string[] };
 
 const tty = screen
   ? new TtyInput(
@@ -39,7 +41,7 @@ const tty = screen
       { input: process.stdin, output: process.stdout, outputFd: 1 },
       { submit: (line) => typed(line), paste: (lines) => void pasted(lines), quit: () => quit('') },
       new History(defaultHistoryPath()),
-      commandCompleter(),
+      commandCompleter({ nicks: () => names.nicks, files: () => names.files }),
     )
   : null;
 
@@ -63,6 +65,8 @@ const listenerConfig: ListenerConfig = {
   downloadsDir: options.downloadsDir,
   tty: process.stdout.isTTY === true,
   screen: screen?.buffer ?? null,
+  color: options.color,
+  timestamps: options.timestamps,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);
@@ -78,6 +82,10 @@ listener.on('message', (msg: FromListener) => {
       return;
     case 'nick':
       tty?.setPrompt(`${msg.nick}> `);
+      return;
+    case 'names':
+      if (msg.nicks) names.nicks = msg.nicks;
+      if (msg.files) names.files = msg.files;
       return;
     case 'exit':
       process.exit(msg.code);

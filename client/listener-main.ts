@@ -10,13 +10,14 @@ import { packageVersion } from '../common/cli.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { Listener, type ListenerOutput } from './listener.js';
 import { TerminalScreen } from './terminal/screen.js';
+import { decorate, type DecorateOptions } from './terminal/decorate.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
 
 const config = workerData as ListenerConfig;
 const port = parentPort!;
 const control = new Int32Array(config.control);
 
-const output: ListenerOutput = config.screen ? screenOutput(new TerminalScreen(config.screen)) : plainOutput(config.tty);
+const output: ListenerOutput = config.screen ? screenOutput(new TerminalScreen(config.screen), config) : plainOutput(config.tty);
 
 const socket = net.connect({ host: config.host, port: config.port, noDelay: true });
 const listener = new Listener(
@@ -38,9 +39,14 @@ const listener = new Listener(
 port.on('message', (msg: ToListener) => listener.command(msg));
 
 /** On a terminal: everything through the screen the main thread shares, so the input line stays whole. */
-function screenOutput(screen: TerminalScreen): ListenerOutput {
+function screenOutput(screen: TerminalScreen, looks: DecorateOptions): ListenerOutput {
   return {
     line: (text) => screen.print([text]),
+    message(msg, lines, me) {
+      const d = decorate(msg, lines, me, looks);
+      screen.print(d.lines);
+      if (d.bell) screen.bell();
+    },
     status: (text) => screen.setStatus(text),
     final: (text, isError) => screen.close(text, isError ? 2 : 1),
   };
@@ -54,11 +60,13 @@ function plainOutput(tty: boolean): ListenerOutput {
     writeFullySync(1, Buffer.from('\r\x1b[2K'));
     statusShown = false;
   };
+  const line = (text: string) => {
+    clearStatus();
+    writeLineSync(1, text);
+  };
   return {
-    line(text) {
-      clearStatus();
-      writeLineSync(1, text);
-    },
+    line,
+    message: (_msg, lines) => lines.forEach(line),
     status(text) {
       if (!tty) return;
       if (text === '') return clearStatus();

@@ -15,6 +15,9 @@ export interface ListenerConfig {
   tty: boolean;
   /** On a terminal: the screen shared with the main thread (client/terminal/screen.ts); null on a pipe. */
   screen: SharedArrayBuffer | null;
+  /** On a terminal: colours and [HH:MM] timestamps. */
+  color: boolean;
+  timestamps: boolean;
 }
 
 /** Indexes into the shared control Int32Array. */
@@ -37,4 +40,6 @@ export type ToListener =
 export type FromListener =
   | { k: 'ready'; nick: string; maxText: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }
   | { k: 'nick'; nick: string }
+  /** For tab completion: the nicks in the room, or the shared files, as far as the listener knows them. */
+  | { k: 'names'; nicks?: string[]; files?: string[] }
   | { k: 'exit'; code: number };

@@ -12,6 +12,7 @@ import { neutralizeControls as safe } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { renderServerMessage } from './render.js';
+import { Roster } from './roster.js';
 import type { FromListener, ListenerConfig, ToListener } from './listener-messages.js';
 
 /** The connection as the listener uses it: a net.Socket, or a stand-in in tests. */
@@ -31,6 +32,8 @@ export interface ListenerSocket {
 export interface ListenerOutput {
   /** A line for the user (stdout); clears a progress bar first. */
   line(text: string): void;
+  /** The lines a server message renders to (a terminal decorates them: time, colours, mentions of `me`). */
+  message(msg: ServerMessage, lines: string[], me: string): void;
   /** Redraws the progress line on a terminal ('' clears it). */
   status(text: string): void;
   /** The last line before the client ends: stdout for a clean end, stderr otherwise. */
@@ -64,6 +67,9 @@ export class Listener {
   /** Bounded by the server's advertised limit once WELCOME arrives; until then by the default. */
   private maxFrame = DEFAULT_MAX_FRAME;
   private readonly transfers: ChatTransfers;
+  private readonly roster = new Roster();
+  /** WHO and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
+  private readonly quiet = { WHO_REPLY: 0, FILES_REPLY: 0 };
 
   constructor(
     private readonly config: ListenerConfig,
@@ -171,11 +177,21 @@ export class Listener {
           this.nick = msg.newNick;
           this.port.post({ k: 'nick', nick: this.nick });
         }
+        this.learn(msg);
+        break;
+      case 'WHO_REPLY':
+      case 'FILES_REPLY':
+        this.learn(msg);
+        if (this.quiet[msg.type] > 0) {
+          this.quiet[msg.type]--;
+          return;
+        }
         break;
       default:
         break;
     }
-    for (const line of renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose })) this.out.line(line);
+    const lines = renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose });
+    if (lines.length > 0) this.out.message(msg, lines, this.nick);
   }
 
   private welcome(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
@@ -190,6 +206,21 @@ export class Listener {
         `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`,
     );
     this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
+    if (c.tty) this.askQuietly();
+  }
+
+  /** Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for). */
+  private askQuietly(): void {
+    this.quiet.WHO_REPLY++;
+    this.quiet.FILES_REPLY++;
+    this.send({ type: 'WHO' });
+    this.send({ type: 'FILES' });
+  }
+
+  private learn(msg: ServerMessage): void {
+    const changed = this.roster.apply(msg);
+    if (changed === 'nicks') this.port.post({ k: 'names', nicks: this.roster.nickList() });
+    else if (changed === 'files') this.port.post({ k: 'names', files: this.roster.fileList() });
   }
 
   private rejectionText(code: string, message: string): string {

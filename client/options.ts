@@ -11,6 +11,10 @@ export interface ClientOptions {
   /** Silence from the server after which it is presumed gone; undefined = the server's heartbeat timeout. */
   serverTimeoutMs: number | undefined;
   downloadsDir: string;
+  /** On a terminal: colours (off with --no-color or NO_COLOR). */
+  color: boolean;
+  /** On a terminal: [HH:MM] before each line (off with --no-timestamps). */
+  timestamps: boolean;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -29,6 +33,8 @@ Options:
   --downloads DIR          where /get saves files (default ./downloads)
   --verbose                also show heartbeats as they are answered, and the
                            LFTP steps of /get and /post (handshake, losses, ...)
+  --no-color               no colours on a terminal (NO_COLOR does the same)
+  --no-timestamps          no [HH:MM] before the lines on a terminal
   -h, --help               show this help
   -v, --version            show the version
 
@@ -45,13 +51,15 @@ const SPEC = {
   'server-timeout': { type: 'string' },
   downloads: { type: 'string' },
   verbose: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  'no-timestamps': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 export type ParsedClientArgs = { help: true } | { version: true } | { options: ClientOptions };
 
-export function parseClientArgs(args: string[]): ParsedClientArgs {
+export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedClientArgs {
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) return { help: true };
   if (v.version) return { version: true };
@@ -64,6 +72,9 @@ export function parseClientArgs(args: string[]): ParsedClientArgs {
       connectTimeoutMs: v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
       serverTimeoutMs: v['server-timeout'] !== undefined ? parseDuration(v['server-timeout'], '--server-timeout') : undefined,
       downloadsDir: v.downloads ?? 'downloads',
+      // https://no-color.org: present and not empty.
+      color: !v['no-color'] && !env['NO_COLOR'],
+      timestamps: !v['no-timestamps'],
     },
   };
 }

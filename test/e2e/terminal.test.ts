@@ -4,7 +4,7 @@
  * other side of the chat a raw TCP peer that sees exactly which bytes arrived.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -153,6 +153,35 @@ describe('the terminal client', () => {
     await until(() => inputLine(second.term) === 'alice> first run says 你好', 5000, () => second.term.screen().join('\n'));
     second.term.keys('Down', 'Down');
     await until(() => inputLine(second.term) === 'alice> draft', 5000, () => second.term.screen().join('\n'));
+  });
+
+  it('Tab completes a nick in the room and a shared file name after /get', async () => {
+    const files = tempDir('term-files');
+    writeFileSync(join(files, 'report 2026.pdf'), 'x');
+    const s = await startServer(['--workers', '1', '--no-web', '--files', files]);
+    procs.push(s);
+    const bob = await peer(s.port, 'bobby');
+    const { term } = await terminal(s.port);
+    await peer(s.port, 'carol');
+    await term.waitForText('carol joined');
+    term.type('bo');
+    term.keys('Tab');
+    await until(() => inputLine(term) === 'alice> bobby:', 5000, () => term.screen().join('\n'));
+    term.type('hi');
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', 'bobby: hi'));
+    term.type('/get rep');
+    term.keys('Tab');
+    await until(() => inputLine(term) === 'alice> /get "report 2026.pdf"', 5000, () => term.screen().join('\n'));
+  });
+
+  it('lines carry [HH:MM] on a terminal, and a mention of you is marked', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port);
+    bob.send({ type: 'CHAT', text: 'hey alice, look', action: false });
+    const rows = await term.waitForText('<bob> hey alice, look');
+    expect(rows.find((r) => r.includes('hey alice'))).toMatch(/^\[\d\d:\d\d\] <bob> hey alice, look$/);
   });
 
   it('a narrow window scrolls the input line sideways; a resize redraws it within the new width', async () => {

@@ -9,6 +9,7 @@ import { commandCompleter } from '../../client/terminal/completion.js';
 import { columns, fitInputLine } from '../../client/terminal/layout.js';
 import { graphemes } from '../../client/terminal/line-editor.js';
 import { tempDir } from '../helpers/processes.js';
+import { decorate, mentions, nickColor } from '../../client/terminal/decorate.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 const key = (k: string): KeyEvent => ({ type: 'key', key: k as never });
@@ -225,5 +226,28 @@ describe('column widths and fitting the input line', () => {
     expect(end.text.startsWith('> ‹')).toBe(true);
     const start = fitInputLine('> ', chars, 0, 20);
     expect(start.text.endsWith('›')).toBe(true);
+  });
+});
+
+describe('how lines look on a terminal', () => {
+  const chat = (from: string, text: string) => ({ type: 'CHAT' as const, from, text, action: false, ts: new Date(2026, 11, 1, 9, 5).getTime() });
+  it('[HH:MM] first; a stable colour per nick; none with colours off', () => {
+    const plain = decorate(chat('bob', 'hi'), ['<bob> hi'], 'alice', { color: false, timestamps: true });
+    expect(plain).toEqual({ lines: ['[09:05] <bob> hi'], bell: false });
+    const coloured = decorate(chat('bob', 'hi'), ['<bob> hi'], 'alice', { color: true, timestamps: false });
+    expect(coloured.lines[0]).toBe(`<\x1b[${nickColor('bob')}mbob\x1b[0m> hi`);
+    expect(nickColor('Bob')).toBe(nickColor('bob'));
+  });
+
+  it('a mention of me, or a direct message to me, rings the bell; my own lines and words containing my nick do not', () => {
+    const o = { color: false, timestamps: false };
+    expect(decorate(chat('bob', 'ALICE: lunch?'), ['<bob> ALICE: lunch?'], 'alice', o).bell).toBe(true);
+    expect(decorate(chat('bob', 'malice aforethought'), ['<bob> malice aforethought'], 'alice', o).bell).toBe(false);
+    expect(decorate(chat('alice', 'alice here'), ['<alice> alice here'], 'alice', o).bell).toBe(false);
+    // Chinese puts no spaces between words: the nick is found anywhere in the text.
+    expect(decorate(chat('bob', '小明你好'), ['<bob> 小明你好'], '小明', o).bell).toBe(true);
+    expect(decorate(chat('bob', '小红你好'), ['<bob> 小红你好'], '小明', o).bell).toBe(false);
+    expect(decorate({ type: 'DIRECT', from: 'bob', to: 'alice', text: 'psst', ts: 0 }, ['*bob* psst'], 'alice', o).bell).toBe(true);
+    expect(mentions('hi @alice!', 'alice')).toBe(true);
   });
 });

@@ -48,6 +48,8 @@ const config: ListenerConfig = {
   downloadsDir: '/nonexistent',
   tty: false,
   screen: null,
+  color: false,
+  timestamps: false,
 };
 
 const welcome: ServerMessage = {
@@ -72,7 +74,7 @@ function setup(overrides: Partial<ListenerConfig> = {}) {
   const listener = new Listener(
     { ...config, ...overrides },
     socket,
-    { line: (t) => lines.push(t), status: () => undefined, final: (text, isError) => finals.push({ text, isError }) },
+    { line: (t) => lines.push(t), message: (_m, ls) => lines.push(...ls), status: () => undefined, final: (text, isError) => finals.push({ text, isError }) },
     { post: (m) => posts.push(m), exit: (code) => exits.push(code) },
     () => Date.now(),
     'test-client',

@@ -1,0 +1,71 @@
+/**
+ * How incoming lines look on a terminal (a pipe gets the plain lines of
+ * render.ts, unchanged): [HH:MM] first, each nick in a colour of its own,
+ * your nick highlighted where someone mentions it, and a bell for a mention
+ * or a direct message to you.
+ */
+import type { ServerMessage } from '../../common/protocol.js';
+
+export interface DecorateOptions {
+  color: boolean;
+  timestamps: boolean;
+}
+
+/** Colours that read on dark and light backgrounds alike (no blue on black, no yellow on white). */
+const NICK_COLORS = [31, 32, 33, 35, 36, 91, 92, 95, 96];
+const RESET = '\x1b[0m';
+
+/** The same nick always gets the same colour (FNV-1a of its lower-case form). */
+export function nickColor(nick: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of nick.toLowerCase()) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0;
+  return NICK_COLORS[h % NICK_COLORS.length]!;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Scripts written without spaces between words: a nick in them is found anywhere in the text. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
+
+/** True when text names me: as a word (any case), or anywhere for a nick in a script without spaces (小明你好). */
+export function mentions(text: string, me: string): boolean {
+  if (!me) return false;
+  if (UNSPACED.test(me)) return text.toLowerCase().includes(me.toLowerCase());
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])${escapeRegExp(me)}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
+}
+
+function clock(ts: number | undefined, now: number): string {
+  const d = new Date(ts ?? now);
+  return `[${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}]`;
+}
+
+export interface Decorated {
+  lines: string[];
+  /** Ring the bell: someone mentioned you or wrote to you. */
+  bell: boolean;
+}
+
+export function decorate(msg: ServerMessage, lines: string[], me: string, o: DecorateOptions, now = Date.now()): Decorated {
+  const paint = (code: number | string, s: string) => (o.color ? `\x1b[${code}m${s}${RESET}` : s);
+  const ts = 'ts' in msg ? msg.ts : undefined;
+  const stamp = o.timestamps ? `${paint(2, clock(ts, now))} ` : '';
+  let bell = false;
+  let out = lines;
+  if (msg.type === 'CHAT' || msg.type === 'DIRECT') {
+    const fromMe = msg.from === me;
+    const named = !fromMe && mentions(msg.text, me);
+    bell = named || (msg.type === 'DIRECT' && !fromMe);
+    out = lines.map((line) => {
+      let l = line.replace(msg.from, paint(nickColor(msg.from), msg.from));
+      if (named) l = l.replace(new RegExp(escapeRegExp(me), 'giu'), (m) => paint('1;7', m));
+      return l;
+    });
+  } else if (msg.type === 'ERROR') {
+    out = lines.map((l) => paint(91, l));
+  } else if (msg.type === 'NOTICE' || msg.type === 'BROADCAST') {
+    out = lines.map((l) => paint(2, l));
+  }
+  return { lines: out.map((l) => stamp + l), bell };
+}
