@@ -19,10 +19,9 @@ const control = new Int32Array(config.control);
 
 const output: ListenerOutput = config.screen ? screenOutput(new TerminalScreen(config.screen), config) : plainOutput(config.tty);
 
-const socket = net.connect({ host: config.host, port: config.port, noDelay: true });
 const listener = new Listener(
   config,
-  socket,
+  () => net.connect({ host: config.host, port: config.port, noDelay: true }),
   output,
   {
     post: (msg: FromListener) => port.postMessage(msg),

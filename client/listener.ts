@@ -13,41 +13,10 @@ import { formatDuration } from '../common/units.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { renderServerMessage } from './render.js';
 import { Roster } from './roster.js';
-import type { FromListener, ListenerConfig, ToListener } from './listener-messages.js';
+import type { ListenerConfig, ToListener } from './listener-messages.js';
+import type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
 
-/** The connection as the listener uses it: a net.Socket, or a stand-in in tests. */
-export interface ListenerSocket {
-  readonly destroyed: boolean;
-  readonly writable: boolean;
-  write(data: Buffer): unknown;
-  end(): unknown;
-  destroy(): unknown;
-  setTimeout(ms: number): unknown;
-  on(event: 'connect' | 'end' | 'close' | 'timeout', fn: () => void): unknown;
-  on(event: 'data', fn: (chunk: Buffer) => void): unknown;
-  on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
-}
-
-/** Where the listener's words go. */
-export interface ListenerOutput {
-  /** A line for the user (stdout); clears a progress bar first. */
-  line(text: string): void;
-  /** The lines a server message renders to (a terminal decorates them: time, colours, mentions of `me`). */
-  message(msg: ServerMessage, lines: string[], me: string): void;
-  /** Redraws the progress line on a terminal ('' clears it). */
-  status(text: string): void;
-  /** The last line before the client ends: stdout for a clean end, stderr otherwise. */
-  final(text: string, isError: boolean): void;
-}
-
-export interface ListenerPort {
-  post(msg: FromListener): void;
-  /**
-   * The listener has decided the exit code: the main thread must learn it and
-   * stop, even while it is blocked reading the terminal (listener-main.ts).
-   */
-  exit(code: number): void;
-}
+export type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
 
 type Phase = 'connecting' | 'hello' | 'active' | 'quitting' | 'done';
 
@@ -55,6 +24,8 @@ const QUIT_WAIT_MS = 5_000;
 /** Before WELCOME says otherwise, the server is presumed dead after this much silence. */
 const DEFAULT_SILENCE_MS = 30_000;
 const WATCHDOG_MS = 250;
+/** On a terminal, a taken nick is tried again with "_" added this many times (as irssi does) before giving up. */
+const NICK_RETRIES = 3;
 
 export class Listener {
   private phase: Phase = 'connecting';
@@ -63,7 +34,9 @@ export class Listener {
   private lastHeard: number;
   private quitTimer: NodeJS.Timeout | null = null;
   private readonly watchdog: NodeJS.Timeout;
-  private readonly decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+  private decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+  private socket!: ListenerSocket;
+  private nickRetries = 0;
   /** Bounded by the server's advertised limit once WELCOME arrives; until then by the default. */
   private maxFrame = DEFAULT_MAX_FRAME;
   private readonly transfers: ChatTransfers;
@@ -71,13 +44,14 @@ export class Listener {
   /** WHO and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
   private readonly quiet = { WHO_REPLY: 0, FILES_REPLY: 0 };
 
+  /** @param connect opens a connection to the server (again, when a taken nick is retried) */
   constructor(
     private readonly config: ListenerConfig,
-    private readonly socket: ListenerSocket,
+    private readonly connect: () => ListenerSocket,
     private readonly out: ListenerOutput,
     private readonly port: ListenerPort,
     private readonly now: () => number = Date.now,
-    clientName = 'chat-client',
+    private readonly clientName = 'chat-client',
   ) {
     this.nick = config.nick;
     this.silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
@@ -91,23 +65,46 @@ export class Listener {
       send: (msg) => this.send(msg),
       verbose: config.verbose,
     });
-    socket.setTimeout(config.connectTimeoutMs);
+    this.attach(connect());
+    // The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
+    this.watchdog = setInterval(() => this.checkSilence(), WATCHDOG_MS);
+  }
+
+  private attach(socket: ListenerSocket): void {
+    const c = this.config;
+    this.socket = socket;
+    socket.setTimeout(c.connectTimeoutMs);
     socket.on('timeout', () => {
       if (this.phase === 'connecting' || this.phase === 'hello') {
-        this.finish(ExitCode.FAILURE, `chat-client: no answer from ${config.host}:${config.port} within ${formatDuration(config.connectTimeoutMs)}`);
+        this.finish(ExitCode.FAILURE, `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`);
       }
     });
     socket.on('connect', () => {
       this.phase = 'hello';
       this.lastHeard = this.now();
-      this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.nick, client: clientName });
+      this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.nick, client: this.clientName });
     });
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('end', () => this.onGone('connection closed by the server'));
     socket.on('error', (err) => this.onError(err));
     socket.on('close', () => this.onGone('connection to the server lost'));
-    // The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
-    this.watchdog = setInterval(() => this.checkSilence(), WATCHDOG_MS);
+  }
+
+  /** On a terminal a taken nick is not the end: try nick_ on a new connection, and say so. */
+  private retryNick(): boolean {
+    if (!this.config.tty || this.nickRetries >= NICK_RETRIES) return false;
+    this.nickRetries++;
+    const next = this.nick.length < 32 ? `${this.nick}_` : `${this.nick.slice(0, 31)}_`;
+    this.out.line(`* nick ${safe(this.nick)} is taken; trying ${safe(next)}`);
+    this.nick = next;
+    const old = this.socket;
+    old.removeAllListeners();
+    old.on('error', () => undefined);
+    old.destroy();
+    this.decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+    this.phase = 'connecting';
+    this.attach(this.connect());
+    return true;
   }
 
   get state(): Phase {
@@ -163,6 +160,7 @@ export class Listener {
         this.welcome(msg);
         return;
       case 'ERROR':
+        if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.retryNick()) return;
         if (this.phase === 'hello') return this.finish(ExitCode.REJECTED, `chat-client: ${this.rejectionText(msg.code, msg.message)}`);
         if (msg.fatal) return this.finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
         break;

@@ -66,6 +66,7 @@ const welcome: ServerMessage = {
 };
 
 function setup(overrides: Partial<ListenerConfig> = {}) {
+  const sockets: FakeSocket[] = [];
   const socket = new FakeSocket();
   const lines: string[] = [];
   const finals: Array<{ text: string; isError: boolean }> = [];
@@ -73,13 +74,17 @@ function setup(overrides: Partial<ListenerConfig> = {}) {
   const exits: number[] = [];
   const listener = new Listener(
     { ...config, ...overrides },
-    socket,
+    () => {
+      const s = sockets.length === 0 ? socket : new FakeSocket();
+      sockets.push(s);
+      return s;
+    },
     { line: (t) => lines.push(t), message: (_m, ls) => lines.push(...ls), status: () => undefined, final: (text, isError) => finals.push({ text, isError }) },
     { post: (m) => posts.push(m), exit: (code) => exits.push(code) },
     () => Date.now(),
     'test-client',
   );
-  return { socket, lines, finals, posts, exits, listener };
+  return { socket, sockets, lines, finals, posts, exits, listener };
 }
 
 /** Connected and welcomed. */
@@ -132,6 +137,30 @@ describe('the client listener', () => {
     expect(exits).toEqual([4]);
     expect(finals).toEqual([{ text: 'chat-client: nick alice is already taken; choose another with --nick', isError: true }]);
     expect(socket.destroyed).toBe(true);
+  });
+
+  it('on a terminal a taken nick is tried again as nick_ on a new connection (three times at most), and said so', () => {
+    const { sockets, lines, exits } = setup({ tty: true });
+    for (let i = 0; i < 4; i++) {
+      const s = sockets.at(-1)!;
+      s.emit('connect');
+      expect(s.sent[0]).toMatchObject({ type: 'HELLO', nick: 'alice' + '_'.repeat(i) });
+      s.receive({ type: 'ERROR', code: 'NICK_TAKEN', message: 'taken', fatal: true });
+      if (i < 3) expect(s.destroyed).toBe(true);
+    }
+    expect(sockets).toHaveLength(4);
+    expect(lines).toEqual(['* nick alice is taken; trying alice_', '* nick alice_ is taken; trying alice__', '* nick alice__ is taken; trying alice___']);
+    expect(exits).toEqual([4]);
+  });
+
+  it('a retried nick that is free goes on as usual', () => {
+    const { sockets, posts } = setup({ tty: true });
+    sockets[0]!.emit('connect');
+    sockets[0]!.receive({ type: 'ERROR', code: 'NICK_TAKEN', message: 'taken', fatal: true });
+    sockets[0]!.emit('close'); // the old connection's end is not this one's
+    sockets[1]!.emit('connect');
+    sockets[1]!.receive({ ...welcome, nick: 'alice_' } as ServerMessage);
+    expect(posts[0]).toMatchObject({ k: 'ready', nick: 'alice_' });
   });
 
   it('cannot connect: exit code 1 with the reason', () => {
@@ -205,7 +234,7 @@ describe('the client listener', () => {
   it('its own nick change is followed and told to the main thread', () => {
     const { socket, posts, lines } = active();
     socket.receive({ type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' });
-    expect(posts.at(-1)).toEqual({ k: 'nick', nick: 'alicia' });
+    expect(posts).toContainEqual({ k: 'nick', nick: 'alicia' });
     expect(lines.at(-1)).toContain('alicia');
   });
 });

@@ -1,0 +1,38 @@
+/** What the listener is given to work with: its connection, where its words go, and the port to the main thread. */
+import type { ServerMessage } from '../common/protocol.js';
+import type { FromListener } from './listener-messages.js';
+
+/** The connection as the listener uses it: a net.Socket, or a stand-in in tests. */
+export interface ListenerSocket {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  write(data: Buffer): unknown;
+  end(): unknown;
+  destroy(): unknown;
+  setTimeout(ms: number): unknown;
+  removeAllListeners(): unknown;
+  on(event: 'connect' | 'end' | 'close' | 'timeout', fn: () => void): unknown;
+  on(event: 'data', fn: (chunk: Buffer) => void): unknown;
+  on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
+}
+
+/** Where the listener's words go. */
+export interface ListenerOutput {
+  /** A line for the user (stdout); clears a progress bar first. */
+  line(text: string): void;
+  /** The lines a server message renders to (a terminal decorates them: time, colours, mentions of `me`). */
+  message(msg: ServerMessage, lines: string[], me: string): void;
+  /** Redraws the progress line on a terminal ('' clears it). */
+  status(text: string): void;
+  /** The last line before the client ends: stdout for a clean end, stderr otherwise. */
+  final(text: string, isError: boolean): void;
+}
+
+export interface ListenerPort {
+  post(msg: FromListener): void;
+  /**
+   * The listener has decided the exit code: the main thread must learn it and
+   * stop, even while it is blocked reading the terminal (listener-main.ts).
+   */
+  exit(code: number): void;
+}
