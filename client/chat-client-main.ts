@@ -15,9 +15,9 @@ import { formatDuration } from '../common/units.js';
 import { CLIENT_HELP, parseInput, type InputAction } from './input.js';
 import { CLIENT_USAGE, parseClientArgs } from './options.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
-import { TerminalScreen } from './terminal/screen.js';
-import { TtyInput } from './terminal/tty-input.js';
-import { History, defaultHistoryPath } from './terminal/history.js';
+import { TerminalScreen } from '../common/terminal/screen.js';
+import { TtyInput } from '../common/terminal/tty-input.js';
+import { History, defaultHistoryPath } from '../common/terminal/history.js';
 import { commandCompleter } from './terminal/completion.js';
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
@@ -194,4 +194,8 @@ function pipeLoop(): void {
   rl.on('close', () => quit(''));
 }
 
-tty?.start();
+if (tty) {
+  // Through process.exit, so that the terminal is restored.
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => process.exit(ExitCode.CONNECTION_LOST));
+  tty.start();
+}

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { packageVersion } from '../common/cli.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { Listener, type ListenerOutput } from './listener.js';
-import { TerminalScreen } from './terminal/screen.js';
+import { TerminalScreen } from '../common/terminal/screen.js';
 import { decorate, type DecorateOptions } from './terminal/decorate.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
 

@@ -3,7 +3,7 @@
  * line, nicks of the people in the room, and shared file names after /get.
  * The lists come from the listener thread as it learns them.
  */
-import type { Completer } from './line-editor.js';
+import type { Completer } from '../../common/terminal/line-editor.js';
 
 export const COMMANDS = ['/files', '/get', '/help', '/me', '/msg', '/nick', '/post', '/quit', '/sleep', '/transfers', '/who'];
 

@@ -4,10 +4,14 @@ import { packageVersion, startProgram } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { SERVER_USAGE, parseServerArgs } from './options.js';
 import { StartupError, Supervisor } from './supervisor.js';
+import { TerminalScreen } from '../../common/terminal/screen.js';
 
 const options = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
 
-const supervisor = new Supervisor(options, packageVersion());
+// On a terminal the operator types into a line editor at the bottom, and everything printed goes above it.
+const screen = process.stdin.isTTY && process.stdout.isTTY ? TerminalScreen.create(process.stdout.columns) : null;
+const print = screen ? (line: string) => screen.print(line.split('\n')) : (line: string) => writeLineSync(1, line);
+const supervisor = new Supervisor(options, packageVersion(), print);
 try {
   await supervisor.start();
 } catch (err) {
@@ -17,7 +21,7 @@ try {
   process.exit(ExitCode.FAILURE);
 }
 
-supervisor.attachConsole(process.stdin);
+supervisor.attachConsole(process.stdin, screen);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     void supervisor.shutdown('server shutting down', `received ${signal}`);

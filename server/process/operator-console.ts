@@ -7,6 +7,11 @@ import type { SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
 import type { Logger } from '../logger.js';
 import type { ToWorker } from '../thread-messages.js';
+import type { TerminalScreen } from '../../common/terminal/screen.js';
+import { TtyInput } from '../../common/terminal/tty-input.js';
+import { History, defaultHistoryPath } from '../../common/terminal/history.js';
+
+const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats'];
 
 export type OperatorCommand =
   | { cmd: 'broadcast'; text: string }
@@ -94,12 +99,39 @@ export class OperatorConsole {
     this.rates = new RateMeter(t.stats, t.workers, Date.now());
   }
 
-  attach(input: NodeJS.ReadableStream): void {
+  attach(input: NodeJS.ReadStream, screen: TerminalScreen | null = null): void {
+    if (screen) {
+      this.attachTerminal(input, screen);
+      return;
+    }
     const rl = createInterface({ input, terminal: false });
     rl.on('line', (line) => void this.run(line));
     // A server without a console (stdin at EOF, /dev/null, a closed pipe) keeps serving.
     rl.on('close', () => this.log.info('operator console closed (stdin at EOF); still serving'));
     input.on('error', (err) => this.log.warn({ err }, 'stdin error; operator console disabled'));
+  }
+
+  /** The client's line editor (the same module): history in console-history, Tab completes commands and nicks. */
+  private attachTerminal(input: NodeJS.ReadStream, screen: TerminalScreen): void {
+    const tty = new TtyInput(
+      screen,
+      { input, output: process.stdout, outputFd: 1 },
+      {
+        submit: (line) => void this.run(line),
+        paste: (lines) => lines.forEach((l) => void this.run(l)),
+        quit: () => void this.t.shutdown('server shutting down', 'Ctrl-C on the console'),
+        eof: () => this.print('* the server keeps running: /shutdown or Ctrl-C twice stops it'),
+      },
+      new History(defaultHistoryPath('console-history')),
+      (before) => {
+        const start = before.search(/\S*$/);
+        const word = before.slice(start).toLowerCase();
+        const pool = before.slice(0, start).trim() === '' ? CONSOLE_COMMANDS : this.t.table.snapshot().map((s) => s.nick);
+        return { start, candidates: pool.filter((c) => c.toLowerCase().startsWith(word)).map((c) => `${c} `) };
+      },
+    );
+    tty.setPrompt('console> ');
+    tty.start();
   }
 
   async run(line: string): Promise<void> {

@@ -18,6 +18,7 @@ import { OperatorActions } from '../bus/operator-actions.js';
 import { describeListenFailure, type ListenFailure } from '../listen-error.js';
 import { openLog, type OpenLog } from '../logger.js';
 import { OperatorConsole } from './operator-console.js';
+import type { TerminalScreen } from '../../common/terminal/screen.js';
 import type { ServerOptions } from './options.js';
 import type { BoundPorts, FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
 
@@ -221,8 +222,8 @@ export class Supervisor {
     return true;
   }
 
-  /** The operator's console on `input` (the server's stdin). */
-  attachConsole(input: NodeJS.ReadableStream): void {
+  /** The operator's console on `input` (the server's stdin); on a terminal, a line editor drawn through `screen`. */
+  attachConsole(input: NodeJS.ReadStream, screen: TerminalScreen | null = null): void {
     new OperatorConsole(
       {
         table: this.table,
@@ -236,7 +237,7 @@ export class Supervisor {
       },
       this.log.logger,
       this.print,
-    ).attach(input);
+    ).attach(input, screen);
   }
 
   /** Bye to every client, workers drained and stopped, logs flushed. Idempotent. */

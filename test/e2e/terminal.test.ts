@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { SERVER_JS, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
 import { Tmux } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
@@ -175,7 +175,7 @@ describe('the terminal client', () => {
     await until(() => inputLine(term) === 'alice> /get "report 2026.pdf"', 5000, () => term.screen().join('\n'));
   });
 
-  it('lines carry [HH:MM] on a terminal, and a mention of you is marked', async () => {
+  it('lines carry [HH:MM] on a terminal', async () => {
     const s = await server();
     const bob = await peer(s.port, 'bob');
     const { term } = await terminal(s.port);
@@ -241,6 +241,33 @@ describe('the terminal client', () => {
     const rows = term.screen().join('\n');
     expect(rows).toMatch(/connection (closed by the server|to the server lost)/);
     expect(rows).not.toContain('typing when the server dies');
+    expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
+  });
+
+  it('the operator console uses the same line editor: completion, the half-typed line kept under events, /shutdown restores the terminal', async () => {
+    const dir = tempDir('console');
+    const status = join(dir, 'status');
+    const term = Tmux.start([process.execPath, SERVER_JS, '--port', '0', '--workers', '1', '--no-web', '--log-file', join(dir, 'server.log')], {
+      statusFile: status,
+      env: { XDG_STATE_HOME: dir },
+    });
+    terms.push(term);
+    const rows = await term.waitFor((r) => r.some((l) => l.startsWith('listening on tcp')) && r.some((l) => l.startsWith('console>')), 'the console prompt');
+    const port = Number(/listening on tcp [^:]+:(\d+)/.exec(rows.join('\n'))![1]);
+    term.type('/li');
+    term.keys('Tab');
+    await until(() => term.screen().includes('console> /list'), 5000, () => term.screen().join('\n'));
+    term.keys('Enter');
+    await term.waitForText('no sessions');
+    term.type('half a broadcast 你好');
+    await peer(port, 'dave');
+    await term.waitForText('* dave joined');
+    expect(term.screen().filter((r) => r.startsWith('console>')).at(-1)).toBe('console> half a broadcast 你好');
+    term.keys('C-u');
+    term.type('/shutd');
+    term.keys('Tab', 'Enter');
+    await until(() => existsSync(status), 15_000, () => term.screen().join('\n'));
+    expect(readFileSync(status, 'utf8').trim()).toBe('0');
     expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
   });
 });

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyDecoder, type KeyEvent } from '../../client/terminal/keys.js';
-import { LineEditor } from '../../client/terminal/line-editor.js';
-import { History, defaultHistoryPath } from '../../client/terminal/history.js';
+import { KeyDecoder, type KeyEvent } from '../../common/terminal/keys.js';
+import { LineEditor } from '../../common/terminal/line-editor.js';
+import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 import { commandCompleter } from '../../client/terminal/completion.js';
-import { columns, fitInputLine } from '../../client/terminal/layout.js';
-import { graphemes } from '../../client/terminal/line-editor.js';
+import { columns, fitInputLine } from '../../common/terminal/layout.js';
+import { graphemes } from '../../common/terminal/line-editor.js';
 import { tempDir } from '../helpers/processes.js';
 import { decorate, mentions, nickColor } from '../../client/terminal/decorate.js';
 
@@ -165,9 +165,9 @@ describe('history', () => {
 
   it('is kept across runs in the XDG state directory, one JSON string a line, torn lines skipped', () => {
     const dir = tempDir('history');
-    const file = defaultHistoryPath({ XDG_STATE_HOME: dir });
+    const file = defaultHistoryPath('history', { XDG_STATE_HOME: dir });
     expect(file).toBe(join(dir, 'heartbeat-chat', 'history'));
-    expect(defaultHistoryPath({ XDG_STATE_HOME: 'relative/ignored' })).toMatch(/\/\.local\/state\/heartbeat-chat\/history$/);
+    expect(defaultHistoryPath('history', { XDG_STATE_HOME: 'relative/ignored' })).toMatch(/\/\.local\/state\/heartbeat-chat\/history$/);
     const first = new History(file);
     first.add('你好 "quoted"');
     first.add('line two');

@@ -12,10 +12,10 @@ export const MAX_HISTORY = 1000;
 /** Longest line kept in the history file (a long paste is not worth keeping whole). */
 const MAX_SAVED_CHARS = 4096;
 
-/** Where the client keeps its history: $XDG_STATE_HOME/heartbeat-chat/history, or ~/.local/state/heartbeat-chat/history. */
-export function defaultHistoryPath(env: NodeJS.ProcessEnv = process.env): string {
+/** Where a history is kept: $XDG_STATE_HOME/heartbeat-chat/NAME, or ~/.local/state/heartbeat-chat/NAME (the client's is "history", the operator console's "console-history"). */
+export function defaultHistoryPath(name = 'history', env: NodeJS.ProcessEnv = process.env): string {
   const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
-  return join(state, 'heartbeat-chat', 'history');
+  return join(state, 'heartbeat-chat', name);
 }
 
 export class History {

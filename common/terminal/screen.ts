@@ -8,8 +8,8 @@
  * the bottom after printing, and no two writes ever interleave. The lock is
  * the same robust futex mutex the server's session table uses.
  */
-import { SharedMutex } from '../../common/shared-mutex.js';
-import { writeFullySync } from '../../common/sync-output.js';
+import { SharedMutex } from '../shared-mutex.js';
+import { writeFullySync } from '../sync-output.js';
 import { clip } from './layout.js';
 
 const W_LOCK = 0;

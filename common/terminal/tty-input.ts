@@ -10,7 +10,7 @@ import { KeyDecoder, type KeyEvent } from './keys.js';
 import { fitInputLine } from './layout.js';
 import type { History } from './history.js';
 import type { TerminalScreen } from './screen.js';
-import { writeFullySync } from '../../common/sync-output.js';
+import { writeFullySync } from '../sync-output.js';
 
 /** A lone ESC is the Escape key once nothing has followed it for this long. */
 const ESC_WAIT_MS = 50;
@@ -22,8 +22,10 @@ export interface TtyHandlers {
   submit(line: string): void;
   /** A paste of several lines. */
   paste(lines: string[]): void;
-  /** Ctrl-C twice, or Ctrl-D on an empty line. */
+  /** Ctrl-C twice (and Ctrl-D on an empty line, unless eof says otherwise). */
   quit(): void;
+  /** Ctrl-D on an empty line, where it does not mean quit. */
+  eof?(): void;
 }
 
 export interface TtyStreams {
@@ -62,9 +64,9 @@ export class TtyInput {
     input.on('data', this.onData);
     output.on('resize', this.onResize);
     input.resume();
-    // The terminal comes back as it was however the process ends: exit, crash (Node still emits 'exit'), signal.
+    // The terminal comes back as it was however the process ends: exit, or crash (Node still emits 'exit').
+    // Signals are the program's to handle; it must end through process.exit for this to run.
     process.once('exit', this.restore);
-    for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => process.exit(130));
     this.draw();
   }
 
@@ -146,7 +148,7 @@ export class TtyInput {
           this.print('* Ctrl-C again to quit (or /quit)');
           break;
         case 'eof':
-          return this.handlers.quit();
+          return this.handlers.eof ? this.handlers.eof() : this.handlers.quit();
         case 'bell':
           this.screen.bell();
           break;
