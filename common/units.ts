@@ -3,14 +3,16 @@ import { UsageError } from './errors.js';
 
 export { formatBytes, formatDuration } from './format.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** "500ms", "5s", "1.5s", "2m"; a bare number is milliseconds. */
+/** "500ms", "5s", "1.5s", "2m". A bare number is refused: "5" meant 5 ms where people meant 5 s. */
 export function parseDuration(value: string, option: string): number {
-  const m = DURATION.exec(value.trim());
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`${option}: ${JSON.stringify(value)} needs a unit: ${v}ms or ${v}s`);
+  const m = DURATION.exec(v);
   if (!m) throw new UsageError(`${option}: ${JSON.stringify(value)} is not a duration (examples: 500ms, 5s, 1m)`);
-  const ms = Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 'ms']!;
+  const ms = Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
   if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`${option}: duration must be greater than zero`);
   return Math.round(ms);
 }

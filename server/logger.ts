@@ -1,5 +1,5 @@
 /** pino loggers: one destination per thread, appending JSON lines to the same file. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { parseChoice } from '../common/units.js';
@@ -26,7 +26,11 @@ export interface OpenLog {
  */
 export function openLog(file: string, level: LogLevel, base: Record<string, unknown>): OpenLog {
   mkdirSync(dirname(file), { recursive: true });
-  const dest = pino.destination({ dest: file, append: true, sync: false, mkdir: true, minLength: 0 });
+  // Opened here, synchronously: a destination that opens its file itself is not ready for a while,
+  // and pino's flush at exit then throws "sonic boom is not ready yet" (a process that exits early, as
+  // on a port already in use, crashed with that stack trace after its own error line).
+  const fd = openSync(file, 'a');
+  const dest = pino.destination({ dest: fd, sync: false, minLength: 0 });
   const logger = pino({ level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   return {
     logger,

@@ -41,7 +41,7 @@ Options:
   --host ADDR                 address to listen on (default 0.0.0.0)
   --port N                    TCP port, 0 picks a free one (default 9000)
   --workers N                 worker threads, 1-${MAX_WORKERS} (default: number of cores)
-  --heartbeat-interval DUR    time between heartbeats (default 5s)
+  --heartbeat-interval DUR    time between heartbeats, at least 100ms (default 5s)
   --heartbeat-timeout DUR     drop a client whose answer is this late (default 15s)
   --max-clients N             sessions at once, 1-${MAX_CAPACITY} (default 10000)
   --max-frame SIZE            largest frame body accepted (default 64KiB)
@@ -89,12 +89,18 @@ const SPEC = {
 
 export type ParsedServerArgs = { help: true } | { version: true } | { options: ServerOptions };
 
+/** Heartbeats more often than this measure the server's own load more than the peer's liveness. */
+export const MIN_HEARTBEAT_INTERVAL_MS = 100;
+
 export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedServerArgs {
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) return { help: true };
   if (v.version) return { version: true };
   const interval = v['heartbeat-interval'] !== undefined ? parseDuration(v['heartbeat-interval'], '--heartbeat-interval') : 5_000;
   const timeout = v['heartbeat-timeout'] !== undefined ? parseDuration(v['heartbeat-timeout'], '--heartbeat-timeout') : 15_000;
+  if (interval < MIN_HEARTBEAT_INTERVAL_MS) {
+    throw new UsageError(`--heartbeat-interval must be at least ${MIN_HEARTBEAT_INTERVAL_MS}ms (a heartbeat more often than that is load, not liveness)`);
+  }
   if (timeout <= interval) {
     throw new UsageError(`--heartbeat-timeout (${timeout}ms) must be longer than --heartbeat-interval (${interval}ms)`);
   }

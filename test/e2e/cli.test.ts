@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { CLIENT_JS, LineProcess, SERVER_JS, stopAll } from '../helpers/processes.js';
+import { join } from 'node:path';
+import { CLIENT_JS, LineProcess, SERVER_JS, stopAll, tempDir } from '../helpers/processes.js';
 
 let procs: LineProcess[] = [];
 afterEach(async () => {
@@ -23,6 +24,9 @@ describe('chat-server command line', () => {
     [['--workers', '0'], /--workers: 0 is out of range/],
     [['--heartbeat-interval', '5x'], /--heartbeat-interval: "5x" is not a duration/],
     [['--heartbeat-interval', '10s', '--heartbeat-timeout', '5s'], /must be longer than --heartbeat-interval/],
+    // Once read as 5 ms, silently.
+    [['--heartbeat-interval', '5'], /--heartbeat-interval: "5" needs a unit: 5ms or 5s/],
+    [['--heartbeat-interval', '20ms'], /--heartbeat-interval must be at least 100ms/],
     [['--max-frame', '10'], /--max-frame must be between/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--http-port', '-1'], /--http-port/],
@@ -51,9 +55,10 @@ describe('chat-server command line', () => {
     await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', String(port), '--log-file', '/tmp/chat-cli-test.log']);
+      // A log file that does not exist yet: its late opening once made pino throw at exit ("sonic boom is not ready yet").
+      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', String(port), '--log-file', join(tempDir('cli-log'), 'new', 'server.log')]);
       expect(await p.exit()).toBe(1);
-      expect(p.errLines).toContain(`chat-server: port ${port} is already in use on 127.0.0.1`);
+      expect(p.errLines).toEqual([`chat-server: port ${port} is already in use on 127.0.0.1`]);
     } finally {
       blocker.close();
     }
@@ -64,8 +69,9 @@ describe('chat-server command line', () => {
     await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--http-port', String(port), '--log-file', '/tmp/chat-cli-test.log']);
+      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--http-port', String(port), '--log-file', join(tempDir('cli-log'), 'server.log')]);
       expect(await p.exit()).toBe(1);
+      expect(p.errLines).toHaveLength(1);
       expect(p.errLines[0]).toBe(`chat-server: port ${port} is already in use on 127.0.0.1 (web; choose another with --http-port or turn it off with --no-web)`);
     } finally {
       blocker.close();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldNick, hasUnsafeControls, neutralizeControls, validateNick } from '../../common/text.js';
-import { parseDuration, parseSize } from '../../common/units.js';
+import { formatBytes, parseDuration, parseSize } from '../../common/units.js';
+import { formatRate } from '../../common/progress.js';
 
 describe('terminal safety', () => {
   it('neutralises ESC, other C0, DEL, C1 and bidi overrides, keeps tab and ordinary text', () => {
@@ -30,8 +31,14 @@ describe('option values', () => {
     expect(parseDuration('5s', 'x')).toBe(5000);
     expect(parseDuration('1.5s', 'x')).toBe(1500);
     expect(parseDuration('2m', 'x')).toBe(120_000);
-    expect(parseDuration('250', 'x')).toBe(250);
+    // A bare number once meant milliseconds: --heartbeat-interval 5 was 5 ms. Now it needs its unit.
+    expect(() => parseDuration('5', '--heartbeat-interval')).toThrowError('--heartbeat-interval: "5" needs a unit: 5ms or 5s');
     for (const bad of ['', '5x', '-1s', '0s', 's']) expect(() => parseDuration(bad, '--t')).toThrowError(/--t/);
+  });
+  it('prints sizes and rates in whole bytes below a KiB', () => {
+    expect(formatBytes(923.0769230769231)).toBe('923 B');
+    expect(formatRate(12_000, 13_000)).toBe('923 B/s');
+    expect(formatBytes(1536)).toBe('1.50 KiB');
   });
   it('parses sizes', () => {
     expect(parseSize('64KiB', 'x')).toBe(65536);
