@@ -4,7 +4,7 @@
  * LFTP while chat and heartbeats carry on in the same event loop.
  */
 import { stat, mkdir } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { checkName } from '../common/lftp/node/names.js';
@@ -12,6 +12,7 @@ import { formatRate, progressBar, progressLine } from '../common/progress.js';
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatBytes } from '../common/units.js';
 import { transfer } from './lftp-client.js';
+import { destinationFor, freeName } from './local-files.js';
 
 type TicketMsg = Extract<ServerMessage, { type: 'TICKET' }>;
 
@@ -48,14 +49,34 @@ export class ChatTransfers {
   private nextId = 1;
   private timer: NodeJS.Timeout | null = null;
   private lastPlain = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+  private preparing = 0;
 
   constructor(private readonly o: ChatTransferOptions) {}
 
+  /** Transfers asking, queued or running, and requests still being checked here (a /get deciding where to save). */
   get active(): number {
-    return this.jobs.size;
+    return this.jobs.size + this.preparing;
   }
 
-  async requestGet(name: string, dest: string | undefined): Promise<void> {
+  /** /get and /post check things on disk first; counted meanwhile, so that a /quit right after them waits for them. */
+  requestGet(name: string, dest: string | undefined): Promise<void> {
+    return this.prepared(() => this.get(name, dest));
+  }
+  requestPost(path: string, name: string | undefined): Promise<void> {
+    return this.prepared(() => this.post(path, name));
+  }
+  private async prepared(work: () => Promise<void>): Promise<void> {
+    this.preparing++;
+    try {
+      await work();
+    } finally {
+      this.preparing--;
+      this.checkIdle();
+    }
+  }
+
+  private async get(name: string, dest: string | undefined): Promise<void> {
     try {
       checkName(name);
     } catch (err) {
@@ -73,17 +94,27 @@ export class ChatTransfers {
       this.o.print(`! cannot create the downloads directory ${dir}: ${(err as Error).message}`);
       return;
     }
-    const wanted = dest ? (isAbsolute(dest) ? dest : join(dir, dest)) : join(dir, name);
+    let wanted: string;
+    try {
+      wanted = await destinationFor(dir, name, dest);
+    } catch (err) {
+      this.o.print(`! cannot save into ${dest}: ${(err as Error).message}`);
+      return;
+    }
     const local = await freeName(wanted);
     if (local !== wanted) this.o.print(`* ${wanted} exists; saving as ${local}`);
     this.ask('get', name, local, undefined);
   }
 
-  async requestPost(path: string, name: string | undefined): Promise<void> {
+  private async post(path: string, name: string | undefined): Promise<void> {
     const local = resolve(path);
     const st = await stat(local).catch(() => null);
-    if (!st?.isFile()) {
+    if (!st) {
       this.o.print(`! no such file: ${path}`);
+      return;
+    }
+    if (!st.isFile()) {
+      this.o.print(`! ${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}: /post sends one file`);
       return;
     }
     const remote = name ?? basename(local);
@@ -110,7 +141,7 @@ export class ChatTransfers {
     const job = this.jobs.get(msg.id);
     if (!job) return;
     if (!msg.ok) {
-      this.jobs.delete(job.id);
+      this.finished(job);
       this.o.print(`transfer failed: ${safe(job.name)}: ${safe(msg.code)}: ${safe(msg.message)}`);
       return;
     }
@@ -140,14 +171,12 @@ export class ChatTransfers {
       ...(this.o.verbose ? { onVerbose: (line: string) => this.o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) } : {}),
     }).then(
       (r) => {
-        this.jobs.delete(job.id);
-        this.refresh(true);
+        this.finished(job);
         this.o.print(`transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
         if (job.op === 'get') this.o.print(`* saved ${job.local}`);
       },
       (err: Error) => {
-        this.jobs.delete(job.id);
-        this.refresh(true);
+        this.finished(job);
         const code = err instanceof LftpError ? err.code : 'ERROR';
         this.o.print(`transfer failed: ${safe(job.name)}: ${code}: ${err.message}`);
       },
@@ -166,6 +195,22 @@ export class ChatTransfers {
 
   abortAll(reason: string): void {
     for (const j of this.jobs.values()) j.abort.abort(reason);
+  }
+
+  /** Resolves once no transfer is asking, queued or running. */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private finished(job: Job): void {
+    this.jobs.delete(job.id);
+    this.refresh(true);
+    this.checkIdle();
   }
 
   private ensureTimer(): void {
@@ -192,17 +237,4 @@ export class ChatTransfers {
       for (const j of running) this.o.print(`* ${progressLine(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt })}`);
     }
   }
-}
-
-/** path, or "stem (1).ext", "stem (2).ext", ... whichever does not exist yet. */
-export async function freeName(path: string): Promise<string> {
-  const exists = (p: string) => stat(p).then(() => true, () => false);
-  if (!(await exists(path))) return path;
-  const ext = extname(path);
-  const stem = path.slice(0, path.length - ext.length);
-  for (let n = 1; n < 10_000; n++) {
-    const candidate = `${stem} (${n})${ext}`;
-    if (!(await exists(candidate))) return candidate;
-  }
-  return `${stem} (${Date.now()})${ext}`;
 }

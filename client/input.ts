@@ -21,13 +21,15 @@ export const CLIENT_HELP = `Commands:
   /who                   who is online, with idle time and heartbeat RTT
   /nick <new>            change your nick
   /files                 the files shared on the server
-  /get <name> [dest]     download a file (LFTP over UDP) into --downloads
+  /get <name> [dest]     download a file (LFTP over UDP) into --downloads, or into
+                         dest when it is a directory (or ends with /), else as dest
   /post <path> [name]    share a file: upload it (LFTP) for everyone
   /transfers             transfers running or waiting
   /sleep <duration>      block the main thread (e.g. 20s): the listener thread
                          keeps answering heartbeats, so you are not dropped
   /quit [reason]         leave (end of input does the same)
   /help                  this list
+Names with spaces go in double quotes: /get "my notes.txt" (\" and \\ inside them).
 A line starting with // is sent as text with one slash removed.`;
 
 const MAX_SLEEP_MS = 10 * 60_000;

@@ -10,6 +10,7 @@ import { writeLineSync } from '../common/sync-output.js';
 import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
 import { transfer } from './lftp-client.js';
+import { freeName } from './local-files.js';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
        chat-client lftp post HOST:PORT LOCAL [REMOTE] [options]
@@ -71,7 +72,11 @@ export async function runLftpClient(args: string[]): Promise<number> {
   const connect = v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
   const congestion = parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION);
   const remote = op === 'get' ? a : (b ?? basename(a));
-  const local = op === 'get' ? (b ?? basename(a)) : a;
+  // As in the chat's /get: an existing file is never overwritten, and the server is still asked (a wrong
+  // token is then reported as such, not hidden behind "the local file exists").
+  const wanted = op === 'get' ? (b ?? basename(a)) : a;
+  const local = op === 'get' ? await freeName(wanted) : a;
+  if (local !== wanted) writeLineSync(2, `lftp: ${wanted} exists; saving as ${local}`);
   const shown = op === 'get' ? remote : local;
   const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
   // Ctrl-C: tell the server, remove the temporary file, then exit (no partial file is left behind).

@@ -148,7 +148,11 @@ class ClientTransfer {
       const p = decodePacket(buf);
       if (typeof p !== 'string' && p.conn === d.conn.opts.conn) d.input(p);
     });
-    this.socket.on('error', (err) => d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false)));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A closed UDP port answers with ICMP "port unreachable", which a connected socket reports as ECONNREFUSED.
+      if (err.code === 'ECONNREFUSED') d.apply((c) => c.fail('HANDSHAKE_TIMEOUT', `nothing answers on ${this.o.host}:${this.o.port} (port unreachable: is the server running?)`, false));
+      else d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false));
+    });
     const signal = this.o.signal;
     signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(signal.reason ?? 'aborted'))), { once: true });
     this.openFile().then(

@@ -121,6 +121,12 @@ export class Listener {
 
   private onData(chunk: Buffer): void {
     this.lastHeard = this.now();
+    // A web server answers our HELLO in HTTP; read as a frame header, "HTTP" is a 1.2 GB length.
+    if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') {
+      const c = this.config;
+      this.finish(ExitCode.FAILURE, `chat-client: ${c.host}:${c.port} is a web server (it answered in HTTP), not the chat port; the chat server's web port is its chat port + 1 by default, so try --port ${c.port - 1}`);
+      return;
+    }
     try {
       for (const f of this.decoder.push(chunk)) {
         if (f.body.length > this.maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
@@ -258,6 +264,12 @@ export class Listener {
 
   private quit(reason: string): void {
     const n = this.transfers.active;
+    if (n > 0 && !this.config.tty && this.phase === 'active') {
+      // A script's "/get f" then "/quit" means: get f, then quit. Said, then done in that order.
+      this.out.line(`* waiting for ${n} transfer${n === 1 ? '' : 's'} to finish before quitting`);
+      void this.transfers.idle().then(() => this.quit(reason));
+      return;
+    }
     if (n > 0) {
       this.out.line(`* ${n} transfer${n === 1 ? '' : 's'} aborted: quitting`);
       this.transfers.abortAll('the user quit');

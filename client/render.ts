@@ -28,7 +28,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
         case 'joined':
           return [`* ${nick} joined`];
         case 'left':
-          return [`* ${nick} left`];
+          return [msg.reason ? `* ${nick} left (${safe(msg.reason)})` : `* ${nick} left`];
         case 'timed_out':
           return [`* ${nick} timed out`];
         case 'kicked':

@@ -38,7 +38,7 @@ function endNotice(nick: string, reason: EndReason): { line: string; notice: Ser
     case 'kicked':
       return { line: `* ${nick} was kicked (${reason.detail || 'no reason'})`, notice: { type: 'NOTICE', event: 'kicked', nick, reason: reason.detail } };
     default:
-      return { line: `* ${nick} left (${reason.detail})`, notice: { type: 'NOTICE', event: 'left', nick } };
+      return { line: `* ${nick} left (${reason.detail})`, notice: { type: 'NOTICE', event: 'left', nick, ...(reason.kind === 'left' && reason.said ? { reason: reason.said } : {}) } };
   }
 }
 

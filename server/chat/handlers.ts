@@ -101,8 +101,8 @@ const handlers: Handlers = {
   },
 
   BYE(s, msg) {
-    const detail = msg.reason ? `quit: ${neutralizeControls(msg.reason).slice(0, 200)}` : 'quit';
-    s.end({ kind: 'left', detail }, 'graceful', { type: 'BYE', reason: 'goodbye' });
+    const said = neutralizeControls(msg.reason).trim().slice(0, 200);
+    s.end({ kind: 'left', detail: said ? `quit: ${said}` : 'quit', ...(said ? { said } : {}) }, 'graceful', { type: 'BYE', reason: 'goodbye' });
   },
 };
 

@@ -69,7 +69,8 @@ export interface ConnectionHost {
 }
 
 export type EndReason =
-  | { kind: 'left'; detail: string }
+  /** said: the reason the user gave with /quit, for the others to read. */
+  | { kind: 'left'; detail: string; said?: string }
   | { kind: 'timed_out'; detail: string }
   | { kind: 'kicked'; detail: string }
   | { kind: 'error'; detail: string }

@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { formatBytes, formatDuration, parseDuration } from '../../common/units.js';
 import { tickPeriodFor } from '../chat/heartbeat.js';
+import { formatTable } from '../../common/table.js';
 import type { OperatorActions } from '../bus/operator-actions.js';
 import type { SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
@@ -175,13 +176,13 @@ export class OperatorConsole {
     const now = Date.now();
     const rows = this.t.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
     if (rows.length === 0) return 'no sessions';
-    const lines = [['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'].join('\t')];
-    for (const r of rows) {
+    const cells = rows.map((r) => {
       const rtt = r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`;
-      lines.push([r.nick, r.transport, `${r.address}:${r.port}`, String(r.owner), rtt, formatDuration(now - r.lastActive), formatDuration(now - r.connectedAt), String(r.msgsIn)].join('\t'));
-    }
-    lines.push(`${rows.length} session${rows.length === 1 ? '' : 's'}`);
-    return lines.join('\n');
+      const address = r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`;
+      return [r.nick, r.transport, address, String(r.owner), rtt, formatDuration(now - r.lastActive), formatDuration(now - r.connectedAt), String(r.msgsIn)];
+    });
+    const head = ['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'];
+    return `${formatTable([head, ...cells])}\n${rows.length} session${rows.length === 1 ? '' : 's'}`;
   }
 
   formatStats(): string {

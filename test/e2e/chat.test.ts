@@ -56,8 +56,16 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
     expect(carol.lines.join('\n')).not.toContain('bogus');
 
     server.send('/list');
-    await server.waitFor(/^alice\ttcp\t127\.0\.0\.1:\d+\t[01]\t/);
     await server.waitFor('3 sessions');
+    // Columns line up: every row's cells start where the header's do.
+    const head = server.lines.findLastIndex((l) => l.startsWith('NICK '));
+    const table = server.lines.slice(head, head + 4);
+    expect(table[1]).toMatch(/^alice +tcp +127\.0\.0\.1:\d+ +[01] /);
+    for (const title of ['VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS']) {
+      const col = table[0]!.indexOf(title);
+      for (const row of table.slice(1)) expect(row[col - 1]).toBe(' ');
+      for (const row of table.slice(1)) expect(row[col]).not.toBe(' ');
+    }
     server.send('/stats');
     await server.waitFor(/^total: 3 sessions/);
 

@@ -113,11 +113,36 @@ describe('names, missing and existing files', () => {
     expect(sha(readFileSync(join(files, 'small.bin')))).toBe(sha(originals.get('small.bin')!));
   });
 
-  it('get onto an existing local file is refused before anything is sent', async () => {
+  it('get onto an existing local file keeps it and saves as "name (1)", as the chat does; the server is still asked', async () => {
     writeFileSync(join(work, 'mine.bin'), 'keep me');
     const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'small.bin', join(work, 'mine.bin')]);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(0);
+    expect(r.err.join('\n')).toContain(`${join(work, 'mine.bin')} exists; saving as ${join(work, 'mine (1).bin')}`);
     expect(readFileSync(join(work, 'mine.bin'), 'utf8')).toBe('keep me');
+    expect(sha(readFileSync(join(work, 'mine (1).bin')))).toBe(sha(originals.get('small.bin')!));
+    // A wrong token is reported as such, not hidden behind the local file.
+    const guarded = await startLftpServer(files, ['--token', 'the-right-one']);
+    try {
+      const wrong = await runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'small.bin', join(work, 'mine.bin'), '--token', 'wrong']);
+      expect(wrong.code).toBe(4);
+      expect(wrong.err.join('\n')).toMatch(/AUTH: wrong token/);
+      expect(existsSync(join(work, 'mine (2).bin'))).toBe(false);
+    } finally {
+      await stopAll(guarded);
+    }
+  });
+
+  it('a port with nothing listening: exit 3 at once, "nothing answers", not IO_ERROR', async () => {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    const port = s.address().port;
+    await new Promise<void>((r) => s.close(() => r())); // closed: the kernel answers port unreachable
+    const started = Date.now();
+    const r = await runLftpClient(['get', `127.0.0.1:${port}`, 'x.bin', join(work, 'nothing.bin')], { timeoutMs: 30_000 });
+    expect(r.code).toBe(3);
+    expect(r.err.join('\n')).toContain(`HANDSHAKE_TIMEOUT: nothing answers on 127.0.0.1:${port} (port unreachable: is the server running?)`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(existsSync(join(work, 'nothing.bin'))).toBe(false);
   });
 
   it('a destination that runs out of space mid-transfer: IO_ERROR, no partial file', async (ctx) => {

@@ -1,3 +1,4 @@
+import { describeEvent } from '../../common/lftp/event-text.js';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { FakeLink, MemorySink, MemorySource } from '../helpers/fake-link.js';
@@ -96,6 +97,8 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     expect(steps(link).slice(0, 3)).toEqual([`client SYN seq=${CLIENT_ISN} ack=0 (dropped)`, `client SYN seq=${CLIENT_ISN} ack=0`, `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`]);
     const synTimes = link.events.filter((e) => e.side === 'client' && e.e.type === 'retransmit_control' && e.e.packet === 'SYN');
     expect(synTimes.length).toBe(1);
+    // The second SYN is try 2 (it once read "try 3/16" after two SYNs).
+    expect(describeEvent(synTimes[0]!.e)).toMatch(/^retransmit SYN \(timeout, next wait \d+ms, try 2\/\d+\)$/);
   });
 
   it('lost SYN-ACK: the client resends SYN, the server answers the duplicate', () => {

@@ -163,7 +163,7 @@ class ChatPage {
         this.line(`* ${n} joined`, 'notice');
         break;
       case 'left':
-        this.line(`* ${n} left`, 'notice');
+        this.line(msg.reason ? `* ${n} left (${msg.reason})` : `* ${n} left`, 'notice');
         break;
       case 'timed_out':
         this.line(`* ${n} timed out`, 'notice');
