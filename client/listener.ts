@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, decodeServerMessage, encodeMessage, isKnownFrameType,
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
 import { ChatTransfers } from './chat-transfers.js';
-import { renderServerMessage } from './render.js';
+import { rejectionText, renderServerMessage } from './render.js';
 import { Roster } from './roster.js';
 import type { ListenerConfig, ToListener } from './listener-messages.js';
 import type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
@@ -167,7 +167,7 @@ export class Listener {
         return;
       case 'ERROR':
         if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.retryNick()) return;
-        if (this.phase === 'hello') return this.finish(ExitCode.REJECTED, `chat-client: ${this.rejectionText(msg.code, msg.message)}`);
+        if (this.phase === 'hello') return this.finish(ExitCode.REJECTED, `chat-client: ${rejectionText(msg.code, msg.message, this.nick)}`);
         if (msg.fatal) return this.finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
         break;
       case 'BYE':
@@ -225,19 +225,6 @@ export class Listener {
     const changed = this.roster.apply(msg);
     if (changed === 'nicks') this.port.post({ k: 'names', nicks: this.roster.nickList() });
     else if (changed === 'files') this.port.post({ k: 'names', files: this.roster.fileList() });
-  }
-
-  private rejectionText(code: string, message: string): string {
-    switch (code) {
-      case 'NICK_TAKEN':
-        return `nick ${this.nick} is already taken; choose another with --nick`;
-      case 'NICK_INVALID':
-        return safe(message);
-      case 'SERVER_FULL':
-        return 'the server is full; try again later';
-      default:
-        return `the server refused the connection: ${safe(code)}: ${safe(message)}`;
-    }
   }
 
   /** What the main thread asks for. */

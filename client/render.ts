@@ -67,3 +67,17 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       return []; // handled by the listener's connection logic
   }
 }
+
+/** Why the server refused the connection, for the client's last line. */
+export function rejectionText(code: string, message: string, nick: string): string {
+  switch (code) {
+    case 'NICK_TAKEN':
+      return `nick ${safe(nick)} is already taken; choose another with --nick`;
+    case 'NICK_INVALID':
+      return safe(message);
+    case 'SERVER_FULL':
+      return 'the server is full; try again later';
+    default:
+      return `the server refused the connection: ${safe(code)}: ${safe(message)}`;
+  }
+}

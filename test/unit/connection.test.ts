@@ -172,7 +172,7 @@ describe('a chat session on the server', () => {
     const bye = w.join('quitter');
     bye.t.send({ type: 'BYE', reason: 'off to lunch' });
     expect(bye.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'goodbye' });
-    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'quitter' });
+    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'quitter', reason: 'off to lunch' });
     expect(w.events.at(-1)).toBe('* quitter left (quit: off to lunch)');
 
     const kicked = w.join('spammer');
