@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: chromium (the browser tests drive /usr/bin/chromium with
-# playwright-core) and tmux (the terminal tests run the client in a real pseudo-terminal).
+# playwright-core) with a CJK font (their screenshots show Chinese text), and tmux (the
+# terminal tests run the client in a real pseudo-terminal).
 # Installs what is missing when this runs as root with apt-get (CI, a fresh machine);
 # otherwise says how, and the tests that need them fail with the same advice.
 set -u
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -5,6 +5,9 @@
  * or a direct message to you.
  */
 import type { ServerMessage } from '../../common/protocol.js';
+import { mentions, nickColorIndex } from '../../common/mentions.js';
+
+export { mentions } from '../../common/mentions.js';
 
 export interface DecorateOptions {
   color: boolean;
@@ -15,25 +18,13 @@ export interface DecorateOptions {
 const NICK_COLORS = [31, 32, 33, 35, 36, 91, 92, 95, 96];
 const RESET = '\x1b[0m';
 
-/** The same nick always gets the same colour (FNV-1a of its lower-case form). */
+/** The same nick always gets the same colour. */
 export function nickColor(nick: string): number {
-  let h = 0x811c9dc5;
-  for (const ch of nick.toLowerCase()) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0;
-  return NICK_COLORS[h % NICK_COLORS.length]!;
+  return NICK_COLORS[nickColorIndex(nick, NICK_COLORS.length)]!;
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Scripts written without spaces between words: a nick in them is found anywhere in the text. */
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
-
-/** True when text names me: as a word (any case), or anywhere for a nick in a script without spaces (小明你好). */
-export function mentions(text: string, me: string): boolean {
-  if (!me) return false;
-  if (UNSPACED.test(me)) return text.toLowerCase().includes(me.toLowerCase());
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])${escapeRegExp(me)}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
 }
 
 function clock(ts: number | undefined, now: number): string {

@@ -98,6 +98,13 @@ describe('in a real browser (chromium)', () => {
     await term.waitFor('*webuser* a secret');
     await logLine(page, '-> *termuser* a secret').waitFor();
 
+    // Chinese both ways, so the screenshots show it (Debian's fonts-noto-cjk is installed with chromium).
+    term.send('大家好，今天下午三点开会 👋');
+    await logLine(page, '<termuser> 大家好，今天下午三点开会 👋').waitFor();
+    await page.fill('#input', '收到，谢谢！');
+    await page.press('#input', 'Enter');
+    await term.waitFor('<webuser> 收到，谢谢！');
+
     // Both nicks in the People list, with heartbeat RTTs once measured.
     await page.locator('#who li', { hasText: 'termuser' }).waitFor();
     await page.locator('#who li', { hasText: 'webuser (you)' }).waitFor();
@@ -112,6 +119,108 @@ describe('in a real browser (chromium)', () => {
     expect(problems).toEqual([]);
     await page.context().close();
     await term.waitFor('* webuser left');
+    term.send('/quit');
+    expect(await term.exit()).toBe(0);
+  }, 60_000);
+
+  it('what a person notices: mentions, notifications and unread counts in the background, links, history and Tab, the nick remembered', async () => {
+    const termDir = tempDir('term-notice');
+    const { page, problems } = await joinInBrowser('mei');
+    const context = page.context();
+    await context.grantPermissions(['notifications'], { origin: `http://127.0.0.1:${server.httpPort}` });
+    // Record what the page asks the browser to show (headless chromium has no desktop to show it on).
+    await page.evaluate(() => {
+      const notes: Array<{ title: string; body: string }> = [];
+      (window as unknown as { __notes: typeof notes }).__notes = notes;
+      const Real = window.Notification;
+      class Recording extends Real {
+        constructor(title: string, opts?: NotificationOptions) {
+          super(title, opts);
+          notes.push({ title, body: opts?.body ?? '' });
+        }
+      }
+      Object.defineProperty(window, 'Notification', { value: Recording });
+    });
+    const term = await terminal('lei', termDir);
+    await logLine(page, '* lei joined').waitFor();
+
+    // A mention of mei is marked; a line that does not mention her is not.
+    term.send('mei, the report is at https://example.org/report?id=7. Also javascript:alert(1) and www.example.com');
+    const line = logLine(page, 'the report is at');
+    await line.waitFor();
+    expect(await line.getAttribute('class')).toContain('mentioned');
+    expect(await line.locator('mark.mention').innerText()).toBe('mei');
+    const links = line.locator('a');
+    expect(await links.count()).toBe(2);
+    expect(await links.nth(0).getAttribute('href')).toBe('https://example.org/report?id=7');
+    expect(await links.nth(0).getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await links.nth(1).getAttribute('href')).toBe('https://www.example.com/');
+    expect(await line.innerText()).toContain('javascript:alert(1)');
+    term.send('nothing for her here');
+    expect(await logLine(page, 'nothing for her here').getAttribute('class')).not.toContain('mentioned');
+
+    // In the background: the title counts unread lines, and a mention or a direct message notifies.
+    // Headless chromium keeps every page visible, so the tab's going to the background is played
+    // the way the browser signals it: document.hidden and a visibilitychange event.
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    term.send('one');
+    term.send('two, mei');
+    term.send('/msg mei a private word');
+    await page.waitForFunction(() => document.title === '(3) heartbeat-chat');
+    const notes = await page.evaluate(() => (window as unknown as { __notes: unknown[] }).__notes);
+    expect(notes).toEqual([
+      { title: 'lei in heartbeat-chat', body: 'two, mei' },
+      { title: 'lei in heartbeat-chat', body: 'a private word' },
+    ]);
+    await setHidden(false);
+    await page.waitForFunction(() => document.title === 'heartbeat-chat');
+
+    // Up recalls what was sent; Tab completes a nick and a command.
+    await page.fill('#input', 'first line');
+    await page.press('#input', 'Enter');
+    await term.waitFor('<mei> first line');
+    await page.press('#input', 'ArrowUp');
+    expect(await page.inputValue('#input')).toBe('first line');
+    await page.locator('#who li', { hasText: 'lei' }).waitFor();
+    await page.fill('#input', 'le');
+    await page.press('#input', 'Tab');
+    expect(await page.inputValue('#input')).toBe('lei: ');
+    await page.fill('#input', '/wh');
+    await page.press('#input', 'Tab');
+    expect(await page.inputValue('#input')).toBe('/who ');
+    // The protocol's text limit, not the old 4,000 characters.
+    expect(await page.locator('#input').getAttribute('maxlength')).toBe('32512');
+
+    // The People list keeps measuring: lei's idle time grows without anyone asking.
+    const idle = async () => (await page.locator('#who li', { hasText: 'lei' }).innerText()).match(/idle ([^,]+)/)?.[1];
+    const before = await idle();
+    await page.waitForFunction(
+      (b) => Array.from(document.querySelectorAll('#who li')).some((li) => li.textContent?.includes('lei') && !li.textContent.includes(`idle ${b},`)),
+      before,
+      { timeout: 15_000 },
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'chat-page-mentions.png'), fullPage: true });
+
+    // Disconnected: nothing can be sent, and the People list is not left showing everyone.
+    await page.fill('#input', '/quit');
+    await page.press('#input', 'Enter');
+    await page.locator('#status', { hasText: 'not connected' }).waitFor();
+    expect(await page.locator('#send').isDisabled()).toBe(true);
+    expect(await page.locator('#input').isDisabled()).toBe(true);
+    expect(await page.locator('#who li').count()).toBe(0);
+
+    // The nick is remembered for next time.
+    const again = await context.newPage();
+    await again.goto(`http://127.0.0.1:${server.httpPort}/`);
+    expect(await again.inputValue('#nick')).toBe('mei');
+    expect(problems).toEqual([]);
+    await context.close();
     term.send('/quit');
     expect(await term.exit()).toBe(0);
   }, 60_000);
@@ -213,6 +322,20 @@ describe('in a real browser (chromium)', () => {
     expect(inked).toBeGreaterThan(50); // the cwnd line (blue) is drawn
     expect(await card.innerText()).not.toContain('done');
     await admin.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // On a phone the sessions table fits: RTT, idle and Kick are on screen without scrolling sideways
+    // (they were cut off after "address"); transport, worker and address are left out there.
+    const desktop = admin.viewportSize()!;
+    await admin.setViewportSize({ width: 390, height: 844 });
+    expect(await admin.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    const wrap = admin.locator('.table-wrap').first();
+    expect(await wrap.evaluate((w) => w.scrollWidth <= w.clientWidth + 1)).toBe(true);
+    const kick = admin.locator('#sessions tr[data-nick="dash-web"] button', { hasText: 'Kick' });
+    const box = (await kick.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    expect(await admin.locator('#sessions-table th', { hasText: 'RTT' }).isVisible()).toBe(true);
+    await admin.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
+    await admin.setViewportSize(desktop);
 
     // The broadcast box reaches the terminal user.
     await admin.fill('#broadcast', 'dashboard says hi');

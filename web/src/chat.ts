@@ -5,6 +5,17 @@
  */
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
 import { byId, clock, el, formatBytes, formatDuration } from './dom.js';
+import { mentions, nickColorIndex } from '../../common/mentions.js';
+import { richText } from './rich-text.js';
+import { Attention } from './attention.js';
+import { InputKeys } from './input-keys.js';
+
+/** Colours for nicks (classes nick-c0 … in style.css). */
+const NICK_COLORS = 9;
+/** The People list's idle times and RTTs are asked for again this often. */
+const WHO_REFRESH_MS = 5_000;
+const NICK_KEY = 'heartbeat-chat.nick';
+const encoder = new TextEncoder();
 
 const HELP = [
   'text — say it to everyone (//text sends a leading slash)',
@@ -29,19 +40,35 @@ class ChatPage {
   private readonly log = byId<HTMLOListElement>('log');
   private readonly status = byId<HTMLSpanElement>('status');
   private readonly beat = byId<HTMLSpanElement>('beat');
+  private readonly input = byId<HTMLInputElement>('input');
+  private readonly attention = new Attention(document.title);
+  private readonly keys: InputKeys;
+  private people: string[] = [];
+  private maxText = 4000;
+  private whoRefresh: number | null = null;
 
   constructor() {
+    this.keys = new InputKeys(this.input, () => this.people);
+    const nickField = byId<HTMLInputElement>('nick');
+    nickField.value = localStorage.getItem(NICK_KEY) ?? '';
     byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
       e.preventDefault();
-      const nick = byId<HTMLInputElement>('nick').value.trim();
+      const nick = nickField.value.trim();
+      this.attention.askPermission();
       if (nick) this.connect(nick);
     });
     byId<HTMLFormElement>('say-form').addEventListener('submit', (e) => {
       e.preventDefault();
-      const input = byId<HTMLInputElement>('input');
-      const line = input.value;
-      input.value = '';
-      if (line.trim()) this.command(line);
+      const line = this.input.value;
+      if (!line.trim()) return;
+      const bytes = encoder.encode(line).length;
+      if (bytes > this.maxText) {
+        this.line(`! message too long (${bytes} bytes, the server takes ${this.maxText})`, 'error');
+        return;
+      }
+      this.input.value = '';
+      this.keys.sent(line);
+      this.command(line);
     });
     byId<HTMLInputElement>('upload').addEventListener('change', (e) => {
       const input = e.target as HTMLInputElement;
@@ -85,10 +112,24 @@ class ChatPage {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
   }
 
+  /** Typing and sending only while connected. */
+  private setConnected(on: boolean): void {
+    this.input.disabled = !on;
+    byId<HTMLButtonElement>('send').disabled = !on;
+    if (this.whoRefresh !== null) window.clearInterval(this.whoRefresh);
+    this.whoRefresh = on ? window.setInterval(() => this.send({ type: 'WHO' }), WHO_REFRESH_MS) : null;
+    if (!on) {
+      this.people = [];
+      byId<HTMLUListElement>('who').replaceChildren();
+      byId('who-count').textContent = '';
+    }
+  }
+
   private closed(ev: CloseEvent): void {
     this.ws = null;
     byId<HTMLButtonElement>('join').disabled = false;
     this.setStatus('not connected', 'off');
+    this.setConnected(false);
     if (!this.joined) {
       if (!byId('join-error').textContent) byId('join-error').textContent = `could not join (connection closed, code ${ev.code})`;
       return;
@@ -111,9 +152,13 @@ class ChatPage {
         byId('join-view').hidden = true;
         byId('chat-view').hidden = false;
         this.setStatus(`online as ${msg.nick}`, 'on');
+        localStorage.setItem(NICK_KEY, msg.nick);
+        this.maxText = msg.maxText;
+        this.input.maxLength = msg.maxText;
+        this.setConnected(true);
         this.line(`* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`, 'notice');
         this.line(`* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`, 'muted');
-        byId<HTMLInputElement>('input').focus();
+        this.input.focus();
         this.send({ type: 'WHO' });
         this.send({ type: 'FILES' });
         return;
@@ -129,7 +174,10 @@ class ChatPage {
         return;
       case 'DIRECT':
         if (msg.from === this.me && msg.to !== this.me) this.line(`-> *${msg.to}* ${msg.text}`, 'direct', msg.ts);
-        else this.line(`*${msg.from}* ${msg.text}`, 'direct', msg.ts);
+        else {
+          this.line(`*${msg.from}* ${msg.text}`, 'direct', msg.ts);
+          this.attention.message(msg.from, msg.text, true);
+        }
         return;
       case 'BROADCAST':
         this.line(`[server] ${msg.text}`, 'broadcast', msg.ts);
@@ -156,8 +204,17 @@ class ChatPage {
     }
   }
 
+  /** Who can be completed, kept current from the notices between two WHO replies. */
+  private follow(msg: Extract<ServerMessage, { type: 'NOTICE' }>): void {
+    const others = this.people.filter((p) => p !== msg.nick);
+    if (msg.event === 'joined' && msg.nick !== this.me) this.people = [...others, msg.nick];
+    else if (msg.event === 'left' || msg.event === 'timed_out' || msg.event === 'kicked') this.people = others;
+    else if (msg.event === 'nick' && msg.newNick) this.people = msg.nick === this.me ? others : [...others, msg.newNick];
+  }
+
   private notice(msg: Extract<ServerMessage, { type: 'NOTICE' }>): void {
     const n = msg.nick;
+    this.follow(msg);
     switch (msg.event) {
       case 'joined':
         this.line(`* ${n} joined`, 'notice');
@@ -326,6 +383,7 @@ class ChatPage {
     const list = byId<HTMLUListElement>('who');
     list.replaceChildren();
     byId('who-count').textContent = `(${total})`;
+    this.people = users.map((u) => u.nick).filter((n) => n !== this.me);
     for (const u of users) {
       const rtt = u.rttMs === null ? 'rtt –' : `rtt ${u.rttMs.toFixed(1)} ms`;
       list.append(el('li', {}, el('span', { class: 'name' }, u.nick + (u.nick === this.me ? ' (you)' : '')), el('span', { class: 'muted small' }, `idle ${formatDuration(u.idleMs)}, ${rtt}`)));
@@ -355,7 +413,12 @@ class ChatPage {
   }
 
   private chatLine(from: string, text: string, ts: number): void {
-    this.append(el('li', { class: from === this.me ? 'msg mine' : 'msg' }, el('time', {}, clock(ts)), el('b', {}, `<${from}>`), ' ', text));
+    const mine = from === this.me;
+    const named = !mine && mentions(text, this.me);
+    const kind = mine ? 'msg mine' : named ? 'msg mentioned' : 'msg';
+    const nick = el('b', { class: `nick-c${nickColorIndex(from, NICK_COLORS)}` }, `<${from}>`);
+    this.append(el('li', { class: kind }, el('time', {}, clock(ts)), nick, ' ', ...richText(text, mine ? '' : this.me)));
+    if (!mine) this.attention.message(from, text, named);
   }
 }
 
