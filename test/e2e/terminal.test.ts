@@ -244,6 +244,42 @@ describe('the terminal client', () => {
     expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
   });
 
+  it('a blocked main thread (/sleep) does not stop incoming lines, and the half-typed line comes back after it', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port);
+    term.type('/sleep 3s');
+    term.keys('Enter');
+    await term.waitForText('main thread blocked for 3.0s');
+    bob.send({ type: 'CHAT', text: 'while you sleep', action: false });
+    const rows = await term.waitForText('<bob> while you sleep');
+    expect(rows.join('\n')).not.toContain('main thread awake again');
+    await term.waitForText('main thread awake again', 10_000);
+    term.type('awake');
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', 'awake'));
+  });
+
+  it('a paste of many lines asks first; yes sends each line as a message, in order', async () => {
+    const s = await server();
+    const bob = await peer(s.port, 'bob');
+    const { term } = await terminal(s.port);
+    const lines = ['第一行', 'second line', 'third', 'fourth 👋', 'fifth'];
+    // As a terminal delivers a paste once the program asked for bracketed paste.
+    term.raw(`\x1b[200~${lines.join('\r')}\x1b[201~`);
+    await term.waitForText('send 5 pasted lines as 5 messages? [y/N]');
+    term.type('y');
+    term.keys('Enter');
+    for (const l of lines) await bob.waitFor(chatFrom('alice', l));
+    const order = bob.received.filter((m) => m.type === 'CHAT' && m.from === 'alice').map((m) => (m as { text: string }).text);
+    expect(order).toEqual(lines);
+    term.raw('\x1b[200~a\rb\rc\rd\x1b[201~');
+    await term.waitForText('send 4 pasted lines');
+    term.type('n');
+    term.keys('Enter');
+    await term.waitForText('* paste of 4 lines not sent');
+  });
+
   it('the operator console uses the same line editor: completion, the half-typed line kept under events, /shutdown restores the terminal', async () => {
     const dir = tempDir('console');
     const status = join(dir, 'status');
