@@ -57,17 +57,9 @@ export class SharedMutex {
     if (c === 0) return;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (c !== 0) {
-        if ((c & WAITERS) === 0) {
-          const prev = Atomics.compareExchange(this.words, this.index, c, c | WAITERS);
-          if (prev !== c) {
-            c = prev;
-            continue;
-          }
-          c |= WAITERS;
-        }
-        if ((c >>> 1) === this.me >>> 1) throw new Error('SharedMutex is not recursive');
-        Atomics.wait(this.words, this.index, c, WAIT_SLICE_MS);
+      const w = c === 0 ? null : this.withWaiters(c);
+      if (w !== null) {
+        Atomics.wait(this.words, this.index, w, WAIT_SLICE_MS);
         if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId(), this.what);
       }
       // After contention, take it with the waiters bit set: someone else may still sleep on it.
@@ -79,21 +71,28 @@ export class SharedMutex {
   /** Non-blocking acquire for the main thread: sleeps with Atomics.waitAsync. */
   async lockAsync(timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // Only a compareExchange that returned 0 ends the loop: that one took the lock.
     let c = Atomics.compareExchange(this.words, this.index, 0, this.me);
     while (c !== 0) {
-      if ((c & WAITERS) === 0) {
-        const prev = Atomics.compareExchange(this.words, this.index, c, c | WAITERS);
-        if (prev !== c) {
-          c = prev;
-          continue;
-        }
-        c |= WAITERS;
+      const w = this.withWaiters(c);
+      if (w !== null) {
+        const res = Atomics.waitAsync(this.words, this.index, w, WAIT_SLICE_MS);
+        if (res.async) await res.value;
+        if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId(), this.what);
       }
-      const res = Atomics.waitAsync(this.words, this.index, c, WAIT_SLICE_MS);
-      if (res.async) await res.value;
-      if (Date.now() > deadline) throw new LockTimeoutError(timeoutMs, this.holderThreadId(), this.what);
       c = Atomics.compareExchange(this.words, this.index, 0, this.me | WAITERS);
     }
+  }
+
+  /**
+   * The lock word c (held by someone) with the waiters bit set, so that the
+   * holder's unlock wakes us: the word to sleep on, or null when it changed
+   * meanwhile (then the caller tries to take the lock again at once).
+   */
+  private withWaiters(c: number): number | null {
+    if ((c >>> 1) === this.me >>> 1) throw new Error('SharedMutex is not recursive');
+    if (c & WAITERS) return c;
+    return Atomics.compareExchange(this.words, this.index, c, c | WAITERS) === c ? c | WAITERS : null;
   }
 
   unlock(): void {

@@ -52,6 +52,35 @@ describe('SharedMutex across worker threads', () => {
     await Promise.all(runs.map((r) => r.exit));
   });
 
+  it('lockAsync on the main thread holds the lock when it returns, even while workers hammer it', async () => {
+    // lockAsync once left its loop when the word it read was free, without taking it: the holder had
+    // just released between two of its compareExchanges. The counter then lost increments, or unlock threw.
+    const table = SessionTable.create(16);
+    const counterSab = new SharedArrayBuffer(8);
+    const counter = new Int32Array(counterSab);
+    const g = gate();
+    const runs = Array.from({ length: 2 }, (_, id) =>
+      run({ buffer: table.buffer, scenario: 'count', id, iterations: 40_000, counterSab, startSab: g.startSab }),
+    );
+    await g.openWhenArrived(2);
+    let mine = 0;
+    const done = Promise.all(runs.map((r) => r.message));
+    let finished = false;
+    void done.then(() => (finished = true));
+    while (!finished && mine < 20_000) {
+      await table.mutex.lockAsync();
+      expect(table.mutex.holderThreadId()).toBe(0);
+      const v = counter[0]!;
+      await Promise.resolve();
+      counter[0] = v + 1;
+      table.mutex.unlock();
+      mine++;
+    }
+    await done;
+    expect(counter[0]).toBe(80_000 + mine);
+    await Promise.all(runs.map((r) => r.exit));
+  });
+
   it('gives each nick to exactly one of several workers racing for it', async () => {
     const table = SessionTable.create(2000);
     const nicks = Array.from({ length: 2000 }, (_, i) => `nick${i}`);
