@@ -23,13 +23,19 @@ export class History {
   /** Index into entries while browsing; entries.length means "the line being typed". */
   private at = 0;
   private draft = '';
+  /** Lines in the file now (it is rewritten with the newest entries only when it reaches twice the bound). */
+  private fileLines = 0;
 
   /** @param file where entries persist (null: this run only); problems reading or writing it never stop the client */
   constructor(
     private readonly file: string | null = null,
     private readonly max = MAX_HISTORY,
   ) {
-    if (file) this.entries = load(file, max);
+    if (file) {
+      const loaded = load(file, max);
+      this.entries = loaded.entries;
+      this.fileLines = loaded.lines;
+    }
     this.at = this.entries.length;
   }
 
@@ -44,7 +50,7 @@ export class History {
     this.entries.push(line);
     if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
     this.at = this.entries.length;
-    if (this.file && line.length <= MAX_SAVED_CHARS) save(this.file, line, this.entries, this.max);
+    if (this.file && line.length <= MAX_SAVED_CHARS) this.fileLines = save(this.file, line, this.entries, this.fileLines, this.max);
   }
 
   /** The entry before the one shown (current: what is typed now, kept to come back to); null at the oldest. */
@@ -62,15 +68,16 @@ export class History {
   }
 }
 
-function load(file: string, max: number): string[] {
+function load(file: string, max: number): { entries: string[]; lines: number } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return [];
+    return { entries: [], lines: 0 };
   }
   const out: string[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const line of lines) {
     try {
       const v: unknown = JSON.parse(line);
       if (typeof v === 'string') out.push(v);
@@ -78,17 +85,19 @@ function load(file: string, max: number): string[] {
       // a torn or foreign line: skipped
     }
   }
-  return out.slice(-max);
+  return { entries: out.slice(-max), lines: lines.length - 1 };
 }
 
-/** Appends; when the file has grown to twice the bound, rewrites it with the newest entries only. */
-function save(file: string, line: string, entries: string[], max: number): void {
+/** Appends; when the file has grown to twice the bound, rewrites it with the newest entries only. Returns its line count. */
+function save(file: string, line: string, entries: string[], lines: number, max: number): number {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     appendFileSync(file, JSON.stringify(line) + '\n', { mode: 0o600 });
-    const lines = readFileSync(file, 'utf8').split('\n').length - 1;
-    if (lines > 2 * max) writeFileSync(file, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
+    if (lines + 1 <= 2 * max) return lines + 1;
+    writeFileSync(file, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
+    return entries.length;
   } catch {
     // history is a convenience: a read-only home must not stop the chat
+    return lines;
   }
 }

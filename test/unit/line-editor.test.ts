@@ -176,6 +176,17 @@ describe('history', () => {
     expect(second.previous('')).toBe('line two');
     expect(second.previous('')).toBe('你好 "quoted"');
   });
+
+  it('the file is bounded: past twice the limit it is rewritten with the newest entries', () => {
+    const file = join(tempDir('history-bound'), 'history');
+    const h = new History(file, 5);
+    for (let i = 1; i <= 11; i++) h.add(`line ${i}`);
+    const kept = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string);
+    expect(kept).toEqual(['line 7', 'line 8', 'line 9', 'line 10', 'line 11']);
+    h.add('line 12');
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(6);
+    expect(new History(file, 5).previous('')).toBe('line 12');
+  });
 });
 
 describe('completion', () => {
