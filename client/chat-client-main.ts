@@ -18,7 +18,8 @@ import { Control, type FromListener, type ListenerConfig, type ToListener } from
 import { TerminalScreen } from '../common/terminal/screen.js';
 import { TtyInput } from '../common/terminal/tty-input.js';
 import { History, defaultHistoryPath } from '../common/terminal/history.js';
-import { commandCompleter } from './terminal/completion.js';
+import { wordCompleter } from '../common/terminal/completion.js';
+import { CHAT_COMMANDS } from './input.js';
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -41,7 +42,7 @@ const tty = screen
       { input: process.stdin, output: process.stdout, outputFd: 1 },
       { submit: (line) => typed(line), paste: (lines) => void pasted(lines), quit: () => quit('') },
       new History(defaultHistoryPath()),
-      commandCompleter({ nicks: () => names.nicks, files: () => names.files }),
+      wordCompleter({ commands: CHAT_COMMANDS, nicks: () => names.nicks, files: () => names.files }),
     )
   : null;
 

@@ -34,6 +34,9 @@ A line starting with // is sent as text with one slash removed.`;
 
 const MAX_SLEEP_MS = 10 * 60_000;
 
+/** The commands parseInput knows (Tab completes them). */
+export const CHAT_COMMANDS = ['/files', '/get', '/help', '/me', '/msg', '/nick', '/post', '/quit', '/sleep', '/transfers', '/who'];
+
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');
   if (text.trim() === '') return { kind: 'none' };

@@ -75,8 +75,11 @@ function sends<M extends { type: string }>(bodies: Bodies<M>, type: number): boo
 function decodeWith<M extends { type: string }>(bodies: Bodies<M>, type: number, body: unknown): M {
   const name = NAMES.get(type);
   if (name === undefined || !(name in bodies)) throw new SchemaError(`frame type ${frameTypeName(type)} is not in this direction`);
-  const check = bodies[name as M['type']] as Check<object>;
-  return { type: name, ...check(body, name) } as unknown as M;
+  const check = bodies[name as M['type']] as Check<Record<string, unknown>>;
+  // Every check builds a fresh object: it takes the type in place rather than being copied once more per frame.
+  const msg = check(body, name);
+  msg['type'] = name;
+  return msg as unknown as M;
 }
 
 export const isClientType = (type: number): boolean => sends(CLIENT_BODIES, type);

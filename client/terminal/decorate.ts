@@ -5,7 +5,7 @@
  * or a direct message to you.
  */
 import type { ServerMessage } from '../../common/protocol.js';
-import { mentions, nickColorIndex } from '../../common/mentions.js';
+import { mentionRanges, mentions, nickColorIndex } from '../../common/mentions.js';
 
 export { mentions } from '../../common/mentions.js';
 
@@ -23,13 +23,20 @@ export function nickColor(nick: string): number {
   return NICK_COLORS[nickColorIndex(nick, NICK_COLORS.length)]!;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function clock(ts: number | undefined, now: number): string {
   const d = new Date(ts ?? now);
   return `[${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}]`;
+}
+
+/** line with each mention of me passed through mark (the rule is common/mentions.ts's). */
+function highlight(line: string, me: string, mark: (s: string) => string): string {
+  let out = '';
+  let at = 0;
+  for (const [a, b] of mentionRanges(line, me)) {
+    out += line.slice(at, a) + mark(line.slice(a, b));
+    at = b;
+  }
+  return out + line.slice(at);
 }
 
 export interface Decorated {
@@ -49,9 +56,8 @@ export function decorate(msg: ServerMessage, lines: string[], me: string, o: Dec
     const named = !fromMe && mentions(msg.text, me);
     bell = named || (msg.type === 'DIRECT' && !fromMe);
     out = lines.map((line) => {
-      let l = line.replace(msg.from, paint(nickColor(msg.from), msg.from));
-      if (named) l = l.replace(new RegExp(escapeRegExp(me), 'giu'), (m) => paint('1;7', m));
-      return l;
+      const l = named ? highlight(line, me, (m) => paint('1;7', m)) : line;
+      return l.replace(msg.from, paint(nickColor(msg.from), msg.from));
     });
   } else if (msg.type === 'ERROR') {
     out = lines.map((l) => paint(91, l));

@@ -28,10 +28,9 @@ export type KeyName =
 export type KeyEvent = { type: 'text'; text: string } | { type: 'key'; key: KeyName } | { type: 'paste'; text: string };
 
 const ESC = 0x1b;
-const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
 /** A paste larger than this is cut (and the rest dropped) rather than held in memory without end. */
-export const MAX_PASTE_BYTES = 1 << 20;
+const MAX_PASTE_BYTES = 1 << 20;
 
 const CONTROL: Partial<Record<number, KeyName>> = {
   0x01: 'ctrl-a',
@@ -200,4 +199,3 @@ function mergeText(events: KeyEvent[]): KeyEvent[] {
   return out;
 }
 
-export { PASTE_START, PASTE_END };

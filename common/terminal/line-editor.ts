@@ -6,6 +6,7 @@
  */
 import type { KeyEvent } from './keys.js';
 import type { History } from './history.js';
+import type { Completer } from './completion.js';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
@@ -13,8 +14,7 @@ export function graphemes(text: string): string[] {
   return Array.from(segmenter.segment(text), (s) => s.segment);
 }
 
-/** Candidates for the word that ends at the cursor: where that word starts, and what it may become. */
-export type Completer = (beforeCursor: string) => { start: number; candidates: string[] };
+export type { Completer } from './completion.js';
 
 export type EditResult =
   | { kind: 'none' }

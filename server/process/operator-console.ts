@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { ToWorker } from '../thread-messages.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
 import { TtyInput } from '../../common/terminal/tty-input.js';
+import { wordCompleter } from '../../common/terminal/completion.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 
 const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats'];
@@ -124,12 +125,7 @@ export class OperatorConsole {
         eof: () => this.print('* the server keeps running: /shutdown or Ctrl-C twice stops it'),
       },
       new History(defaultHistoryPath('console-history')),
-      (before) => {
-        const start = before.search(/\S*$/);
-        const word = before.slice(start).toLowerCase();
-        const pool = before.slice(0, start).trim() === '' ? CONSOLE_COMMANDS : this.t.table.snapshot().map((s) => s.nick);
-        return { start, candidates: pool.filter((c) => c.toLowerCase().startsWith(word)).map((c) => `${c} `) };
-      },
+      wordCompleter({ commands: CONSOLE_COMMANDS, nicks: () => this.t.table.snapshot().map((s) => s.nick), nicksAtStart: false }),
     );
     tty.setPrompt('console> ');
     tty.start();

@@ -95,9 +95,4 @@ export class RateMeter {
     }
     return this.latest;
   }
-
-  /** The rates of the last sample, without taking a new one. */
-  get current(): Rates {
-    return this.latest;
-  }
 }

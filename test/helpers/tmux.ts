@@ -68,11 +68,6 @@ export class Tmux {
     return { x: x!, y: y! };
   }
 
-  /** The last row that is not empty. */
-  lastLine(): string {
-    return this.screen().filter((l) => l !== '').at(-1) ?? '';
-  }
-
   /** Polls the screen until check passes; fails with the screen as it was. */
   async waitFor(check: (rows: string[]) => boolean, what: string, timeoutMs = 10_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { KeyDecoder, type KeyEvent } from '../../common/terminal/keys.js';
 import { LineEditor } from '../../common/terminal/line-editor.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
-import { commandCompleter } from '../../client/terminal/completion.js';
+import { wordCompleter } from '../../common/terminal/completion.js';
+import { CHAT_COMMANDS } from '../../client/input.js';
 import { columns, fitInputLine } from '../../common/terminal/layout.js';
 import { graphemes } from '../../common/terminal/line-editor.js';
 import { tempDir } from '../helpers/processes.js';
@@ -190,7 +191,7 @@ describe('history', () => {
 });
 
 describe('completion', () => {
-  const complete = commandCompleter({ nicks: () => ['alice', 'Albert', 'bob'], files: () => ['report.pdf', 'my notes.txt'] });
+  const complete = wordCompleter({ commands: CHAT_COMMANDS, nicks: () => ['alice', 'Albert', 'bob'], files: () => ['report.pdf', 'my notes.txt'] });
   it('commands at the start of the line, nicks elsewhere (addressed at the start), file names after /get, quoted when needed', () => {
     expect(complete('/tr')).toEqual({ start: 0, candidates: ['/transfers '] });
     expect(complete('al')).toEqual({ start: 0, candidates: ['alice: ', 'Albert: '] });

@@ -3,6 +3,8 @@
  * was sent before (the line being typed kept aside), Tab to complete a
  * /command or a nick of someone in the room (Tab again for the next one).
  */
+import { wordCompleter, type Completer } from '../../common/terminal/completion.js';
+
 const MAX_HISTORY = 100;
 const COMMANDS = ['/files', '/get', '/help', '/me', '/msg', '/nick', '/quit', '/who'];
 
@@ -11,11 +13,13 @@ export class InputKeys {
   private at = 0;
   private draft = '';
   private cycle: { start: number; candidates: string[]; index: number } | null = null;
+  private readonly complete: Completer;
 
   constructor(
     private readonly input: HTMLInputElement,
-    private readonly nicks: () => string[],
+    nicks: () => string[],
   ) {
+    this.complete = wordCompleter({ commands: COMMANDS, nicks });
     input.addEventListener('keydown', (e) => this.key(e));
     // Any change the user makes (typing, pasting, the browser filling it) ends a Tab cycle.
     input.addEventListener('input', () => (this.cycle = null));
@@ -38,7 +42,7 @@ export class InputKeys {
       this.at++;
       this.show(this.at === this.history.length ? this.draft : this.history[this.at]!);
     } else if (e.key === 'Tab' && !e.shiftKey && !e.altKey && !e.ctrlKey) {
-      if (!this.complete()) return; // nothing to complete: Tab moves focus as usual
+      if (!this.tab()) return; // nothing to complete: Tab moves focus as usual
     } else return;
     e.preventDefault();
   }
@@ -49,17 +53,12 @@ export class InputKeys {
   }
 
   /** True when Tab did something (and must not move focus). */
-  private complete(): boolean {
+  private tab(): boolean {
     const value = this.input.value;
     const cursor = this.input.selectionStart ?? value.length;
     if (!this.cycle) {
-      const before = value.slice(0, cursor);
-      const start = before.search(/\S*$/);
-      const word = before.slice(start);
-      const atStart = before.slice(0, start).trim() === '';
-      const pool = atStart && word.startsWith('/') ? COMMANDS.map((c) => `${c} `) : this.nicks().map((n) => n + (atStart ? ': ' : ' '));
-      const candidates = pool.filter((c) => c.toLowerCase().startsWith(word.toLowerCase()));
-      if (word === '' || candidates.length === 0) return false;
+      const { start, candidates } = this.complete(value.slice(0, cursor));
+      if (start === cursor || candidates.length === 0) return false;
       this.cycle = { start, candidates, index: -1 };
     }
     const c = this.cycle;
