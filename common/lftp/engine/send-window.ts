@@ -10,7 +10,8 @@
  * threshold), or when a later one was acknowledged and it has been out for
  * 9/8 of the RTT (time threshold). This is "3 duplicate ACKs" made exact by SACK.
  */
-import type { CongestionControl, DeliverySample } from './congestion.js';
+import type { CongestionControl } from './congestion.js';
+import { DeliveryRate, type RateStamp } from './delivery-rate.js';
 import { RttEstimator } from './rtt.js';
 
 export const PACKET_THRESHOLD = 3;
@@ -26,17 +27,12 @@ export interface DataSource {
   release(below: number): void;
 }
 
-interface Slot {
-  sentAt: number;
+/** A packet in the window; sentAt and the delivery-rate stamp are set by DeliveryRate.stamp. */
+interface Slot extends RateStamp {
   tx: number;
   retransmitted: boolean;
   acked: boolean;
   lost: boolean;
-  /** Delivery-rate bookkeeping at send time (RFC draft "Delivery Rate Estimation", section 3). */
-  delivered: number;
-  deliveredTime: number;
-  firstSentTime: number;
-  appLimited: boolean;
 }
 
 export interface AckResult {
@@ -72,15 +68,7 @@ export class SendWindow {
   /** A tail loss probe is out and not yet answered. */
   private probeOut = false;
   probes = 0;
-  /** Packets acknowledged so far, and when the last one was: the basis of delivery-rate samples. */
-  private delivered = 0;
-  private deliveredTime = 0;
-  private firstSentTime = 0;
-  /** A round trip ends when a packet sent after the previous end is acknowledged. */
-  private nextRoundDelivered = 0;
-  /** Packets sent while the sender was held back by the data or the receiver, not by cwnd, give app-limited samples until this many are delivered. */
-  private appLimitedUntil = 0;
-  private minRttSeen = Infinity;
+  private readonly rate = new DeliveryRate();
 
   constructor(
     readonly source: DataSource,
@@ -123,9 +111,9 @@ export class SendWindow {
     return { index: this.nxt, retransmit: false };
   }
 
-  /** Held back by something other than cwnd: what is in flight now says little about the path's capacity. */
+  /** Held back by something other than cwnd: the rate samples say so. */
   private appLimited(): null {
-    this.appLimitedUntil = Math.max(this.delivered + this.inflight, 1);
+    this.rate.appLimited(this.inflight);
     return null;
   }
 
@@ -136,32 +124,18 @@ export class SendWindow {
 
   markSent(index: number, now: number): void {
     const tx = ++this.txCounter;
-    if (this.inflight === 0) this.firstSentTime = this.deliveredTime = now;
-    const appLimited = this.appLimitedUntil > this.delivered;
     const s = this.slots.get(index);
     if (s) {
-      s.delivered = this.delivered;
-      s.deliveredTime = this.deliveredTime;
-      s.firstSentTime = this.firstSentTime;
-      s.appLimited = appLimited;
-      s.sentAt = now;
+      this.rate.stamp(s, now, this.inflight);
       s.tx = tx;
       s.retransmitted = true;
       s.lost = false;
       if (this.lostQueue[0] === index) this.lostQueue.shift();
       this.retransmissions++;
     } else {
-      this.slots.set(index, {
-        sentAt: now,
-        tx,
-        retransmitted: false,
-        acked: false,
-        lost: false,
-        delivered: this.delivered,
-        deliveredTime: this.deliveredTime,
-        firstSentTime: this.firstSentTime,
-        appLimited,
-      });
+      const slot: Slot = { sentAt: 0, tx, retransmitted: false, acked: false, lost: false, delivered: 0, deliveredTime: 0, firstSentTime: 0, appLimited: false };
+      this.rate.stamp(slot, now, this.inflight);
+      this.slots.set(index, slot);
       if (index >= this.nxt) this.nxt = index + 1;
     }
     this.inflight++;
@@ -187,7 +161,7 @@ export class SendWindow {
       s.acked = true;
       if (i > this.highestAcked) this.highestAcked = i;
       newly++;
-      this.delivered++;
+      this.rate.delivery();
       if (!s.lost) this.inflight--;
       if (s.tx > largestTx) largestTx = s.tx;
       if (!newest || s.tx > newest.tx) newest = s;
@@ -210,11 +184,11 @@ export class SendWindow {
     if (n !== null && !n.retransmitted && n.tx >= this.largestAckedTx) {
       rttSample = now - n.sentAt;
       this.rtt.sample(rttSample);
-      if (rttSample < this.minRttSeen) this.minRttSeen = rttSample;
+      this.rate.rtt(rttSample);
     }
     if (newly > 0) this.probeOut = false;
     this.largestAckedTx = largestTx;
-    if (newly > 0 && n !== null) this.cc.onAcked(newly, this.largestAckedTx, this.deliverySample(n, now, rttSample));
+    if (newly > 0 && n !== null) this.cc.onAcked(newly, this.largestAckedTx, this.rate.sample(n, now, rttSample, this.inflight));
     const lost = this.detectLosses(now);
     let reduced = false;
     for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
@@ -222,23 +196,6 @@ export class SendWindow {
     if (advanced || newly > 0) this.rtoArmedAt = this.inflight > 0 ? now : null;
     if (this.inflight === 0 && this.lostQueue.length === 0) this.rtoArmedAt = null;
     return { newlyAcked: newly, lost, reduced, rttSample };
-  }
-
-  /**
-   * The delivery rate over the interval that ends with this ACK, measured from
-   * the state saved when its newest packet was sent: packets delivered since,
-   * over the longer of the send and the ACK intervals (so a burst of ACKs
-   * cannot make the path look faster than it is). Shorter than the minimum RTT:
-   * no sample.
-   */
-  private deliverySample(p: Slot, now: number, rttMs: number | null): DeliverySample {
-    this.deliveredTime = now;
-    const interval = Math.max(p.sentAt - p.firstSentTime, now - p.deliveredTime);
-    this.firstSentTime = p.sentAt;
-    const roundStart = p.delivered >= this.nextRoundDelivered;
-    if (roundStart) this.nextRoundDelivered = this.delivered;
-    const rate = interval > 0 && interval >= this.minRttSeen ? (this.delivered - p.delivered) / interval : null;
-    return { now, rttMs, rate, appLimited: p.appLimited, roundStart, inflight: this.inflight };
   }
 
   private detectLosses(now: number): number[] {
