@@ -19,6 +19,7 @@ import { SendWindow, type DataSource } from './send-window.js';
 import { ReceiveWindow, type DataSink } from './receive-window.js';
 import type { LftpErrorCode as Code } from './errors.js';
 import type { ConnState, ControlPacket, Op, Side, StateCause, TransferEvent } from './events.js';
+import { ControlRetry } from './control-retry.js';
 import { decodeEnd, decodeError, decodeQueued, decodeSynAck, encodeEnd, encodeError, encodeQueued, encodeSynAck, encodeSynRequest } from './payloads.js';
 
 export type { ConnState, Op, Side, TransferEvent } from './events.js';
@@ -79,22 +80,6 @@ export interface ConnectionOptions {
   rto?: RtoBounds;
 }
 
-interface ControlRetry {
-  packet: Packet;
-  sentAt: number;
-  /** Give up at this time even if tries remain (handshake: --connect-timeout). */
-  giveUpAt: number;
-  deadline: number;
-  interval: number;
-  tries: number;
-  maxTries: number;
-  what: ControlPacket;
-  giveUp: Code;
-}
-
-const QUEUE_POLL_MS = 1000;
-/** Control packets (SYN, SYN-ACK, END, FIN) are retried at most this far apart. */
-const CONTROL_MAX_INTERVAL_MS = 2000;
 /**
  * A side that has sent nothing for this long sends a bare ACK. Liveness is then
  * independent of retransmission backoff: under heavy loss the peer still hears
@@ -250,7 +235,8 @@ export class LftpConnection {
           return;
         }
         if (p.flags & Flag.ACK && p.ack === seqAdd(this.opts.isn, 1)) {
-          if (this.ctl && this.ctl.tries === 1) this.rtt.sample(now - this.ctl.sentAt);
+          const rtt = this.ctl?.rttSample(now);
+          if (rtt != null) this.rtt.sample(rtt);
           this.ctl = null;
           this.establish(now);
           if (p.flags & (Flag.DAT | Flag.END)) this.inData(p, now);
@@ -275,7 +261,8 @@ export class LftpConnection {
         return;
       }
       // The handshake gives the first RTT sample, unless the SYN was retransmitted (Karn).
-      if (this.ctl && this.ctl.tries === 1 && this.state === 'SYN_SENT') this.rtt.sample(now - this.ctl.sentAt);
+      const rtt = this.state === 'SYN_SENT' ? this.ctl?.rttSample(now) : null;
+      if (rtt != null) this.rtt.sample(rtt);
       this.ctl = null;
       this.peerIsn = p.seq;
       this.ackNum = seqAdd(p.seq, 1);
@@ -291,7 +278,7 @@ export class LftpConnection {
       const position = decodeQueued(p.payload);
       if (position > 0) {
         // Waiting is not failing: poll at a steady pace instead of the SYN backoff.
-        this.ctl = { packet: this.ctl!.packet, sentAt: now, giveUpAt: Infinity, deadline: now + QUEUE_POLL_MS, interval: QUEUE_POLL_MS, tries: 0, maxTries: Infinity, what: 'SYN (queued)', giveUp: 'HANDSHAKE_TIMEOUT' };
+        this.ctl = this.ctl!.polling(now);
         if (this.state !== 'QUEUED') this.transition('QUEUED', { cause: 'queued', position });
         this.hooks.event({ type: 'queued', position });
       }
@@ -531,9 +518,8 @@ export class LftpConnection {
   }
 
   private control(now: number, p: Omit<Packet, 'conn' | 'window'>, what: ControlPacket, maxTries: number, giveUp: Code): void {
-    const interval = this.rtt.rto;
     const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? this.opts.handshakeTimeoutMs ?? Infinity : Infinity;
-    this.ctl = { packet: { ...p, conn: this.opts.conn, window: 0 }, sentAt: now, giveUpAt: now + limit, deadline: now + interval, interval, tries: 1, maxTries, what, giveUp };
+    this.ctl = ControlRetry.sent(p, what, giveUp, maxTries, now, this.rtt.rto, limit);
     this.emitPacket(p);
   }
 
@@ -541,9 +527,8 @@ export class LftpConnection {
   private retransmitControl(why: 'timeout' | 'duplicate_syn' | 'queued', sendsSoFar: number): void {
     const c = this.ctl;
     if (!c) return;
-    const { conn: _c, window: _w, ...p } = c.packet;
     this.hooks.event({ type: 'retransmit_control', packet: c.what, why, try: sendsSoFar, maxTries: c.maxTries, ...(why === 'timeout' ? { nextWaitMs: c.interval } : {}) });
-    this.emitPacket(p);
+    this.emitPacket(c.packet);
   }
 
   // ---- time ------------------------------------------------------------------
@@ -595,17 +580,14 @@ export class LftpConnection {
   /** The pending control packet (SYN, SYN-ACK, END, FIN): sent again with backoff, or given up. */
   private tickControl(now: number): boolean {
     const c = this.ctl;
-    if (!c || now < c.deadline) return false;
-    if (c.tries >= c.maxTries || now >= c.giveUpAt) {
+    const verdict = c ? c.poll(now) : 'wait';
+    if (!c || verdict === 'wait') return false;
+    if (verdict === 'give-up') {
       if (this.result && c.what === 'FIN') this.close({ cause: 'fin_unanswered' });
       else this.fail(c.giveUp, `${c.what} not answered after ${c.tries} tries`, false);
       return true;
     }
-    const polling = !Number.isFinite(c.maxTries);
-    if (!polling) c.interval = Math.min(c.interval * 2, CONTROL_MAX_INTERVAL_MS);
-    c.tries++;
-    c.deadline = now + c.interval;
-    this.retransmitControl(polling ? 'queued' : 'timeout', c.tries);
+    this.retransmitControl(c.isPolling ? 'queued' : 'timeout', c.tries);
     return false;
   }
 
