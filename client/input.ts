@@ -2,6 +2,7 @@
 import type { ClientMessage } from '../common/protocol.js';
 import { parseDuration } from '../common/units.js';
 import { UsageError } from '../common/errors.js';
+import { checkNick } from '../common/nick-rule.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
@@ -57,9 +58,12 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
       return say(rest, true, maxTextBytes);
     case 'who':
       return { kind: 'send', msg: { type: 'WHO' } };
-    case 'nick':
+    case 'nick': {
       if (!/^\S+$/.test(rest)) return { kind: 'local-error', text: 'usage: /nick <new nick>' };
-      return { kind: 'send', msg: { type: 'NICK', nick: rest } };
+      const check = checkNick(rest);
+      if (!check.ok) return { kind: 'local-error', text: `invalid nick: ${check.reason}` };
+      return { kind: 'send', msg: { type: 'NICK', nick: check.nick } };
+    }
     case 'files':
       return { kind: 'send', msg: { type: 'FILES' } };
     case 'transfers':

@@ -10,6 +10,7 @@ import { ExitCode, ProtocolError } from '../common/errors.js';
 import { PROTOCOL_VERSION, decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
+import { nickWithSuffix } from '../common/nick-rule.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { rejectionText, renderServerMessage } from './render.js';
 import { Roster } from './roster.js';
@@ -94,7 +95,7 @@ export class Listener {
   private retryNick(): boolean {
     if (!this.config.tty || this.nickRetries >= NICK_RETRIES) return false;
     this.nickRetries++;
-    const next = this.nick.length < 32 ? `${this.nick}_` : `${this.nick.slice(0, 31)}_`;
+    const next = nickWithSuffix(this.nick, '_');
     this.out.line(`* nick ${safe(this.nick)} is taken; trying ${safe(next)}`);
     this.nick = next;
     const old = this.socket;

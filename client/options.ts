@@ -25,7 +25,7 @@ Lines can also come from a pipe: printf 'hi\\n/quit\\n' | chat-client --nick bot
 Options:
   --host ADDR              server address (default 127.0.0.1)
   --port N                 server TCP port (default 9000)
-  --nick NAME              your nick: 1-32 of A-Z a-z 0-9 _ - . [ ] { } | ^ \`
+  --nick NAME              your nick: 1-32 letters or digits (any script) and _ - . [ ] { } | ^ \`
                            (asked for when missing and stdin is a terminal)
   --connect-timeout DUR    give up connecting after DUR (default 10s)
   --server-timeout DUR     presume the server gone after DUR without a frame

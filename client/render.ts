@@ -72,7 +72,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
 export function rejectionText(code: string, message: string, nick: string): string {
   switch (code) {
     case 'NICK_TAKEN':
-      return `nick ${safe(nick)} is already taken; choose another with --nick`;
+      return `${safe(message || `nick ${nick} is taken`)}; choose another with --nick`;
     case 'NICK_INVALID':
       return safe(message);
     case 'SERVER_FULL':

@@ -1,10 +1,11 @@
 /**
  * Text rules shared by server and client: strict UTF-8, terminal-safe text,
- * and the nick alphabet. The server neutralises what users send before it is
+ * and the nick rule's error. The server neutralises what users send before it is
  * relayed; the client neutralises again before printing, so a foreign server
  * cannot drive the user's terminal either.
  */
 import { ProtocolError } from './errors.js';
+import { checkNick } from './nick-rule.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -41,23 +42,13 @@ export function hasUnsafeControls(text: string): boolean {
   return found;
 }
 
-export const NICK_MAX_LENGTH = 32;
-/** ASCII letters and digits plus _ - . [ ] { } | ^ ` (a subset of IRC's nick alphabet). */
-const NICK_PATTERN = /^[A-Za-z0-9_\-.[\]{}|^`]{1,32}$/;
-
-/** Throws NICK_INVALID with a message that says what is allowed. */
+/** The nick in NFC, or NICK_INVALID with a message that says what is wrong (the rule: common/nick-rule.ts). */
 export function validateNick(nick: unknown): string {
-  if (typeof nick !== 'string' || !NICK_PATTERN.test(nick)) {
-    const shown = typeof nick === 'string' ? JSON.stringify(neutralizeControls(nick.slice(0, 40))) : typeof nick;
-    throw new ProtocolError(
-      'NICK_INVALID',
-      `invalid nick ${shown}: use 1-${NICK_MAX_LENGTH} characters from A-Z a-z 0-9 _ - . [ ] { } | ^ \``,
-    );
+  if (typeof nick !== 'string') throw new ProtocolError('NICK_INVALID', `invalid nick: a nick is text, not ${nick === null ? 'null' : typeof nick}`);
+  const check = checkNick(nick);
+  if (!check.ok) {
+    const shown = JSON.stringify(neutralizeControls([...nick].slice(0, 40).join('')));
+    throw new ProtocolError('NICK_INVALID', `invalid nick ${shown}: ${check.reason}`);
   }
-  return nick;
-}
-
-/** Nicks are unique case-insensitively; ASCII-only, so folding is a plain lower-casing. */
-export function foldNick(nick: string): string {
-  return nick.toLowerCase();
+  return check.nick;
 }

@@ -16,6 +16,7 @@ import {
   type ServerMessage,
 } from '../../common/protocol.js';
 import { validateNick } from '../../common/text.js';
+import { nickTakenText } from '../shm/nick-keys.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { handleActive, type ActiveSession } from './handlers.js';
@@ -160,7 +161,7 @@ export class ClientConnection implements GroupMember {
     const nick = validateNick(msg.nick);
     const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.clock.wallNow());
     if (!claim.ok) {
-      if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', `nick ${nick} is taken`);
+      if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
       throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
     }
     const ref = { slot: claim.slot, generation: claim.generation };

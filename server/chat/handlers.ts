@@ -6,6 +6,7 @@
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
 import { encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import { neutralizeControls, validateNick } from '../../common/text.js';
+import { nickTakenText } from '../shm/nick-keys.js';
 import type { SlotRef } from '../shm/session-table.js';
 import type { ConnectionHost, EndReason } from './session-host.js';
 import { whoReply } from './who-reply.js';
@@ -79,7 +80,7 @@ const handlers: Handlers = {
     }
     if (nick === s.nick) return;
     const result = s.host.table.rename(s.ref, nick);
-    if (result === 'NICK_TAKEN') s.reject('NICK_TAKEN', `nick ${nick} is taken`);
+    if (typeof result === 'object') s.reject('NICK_TAKEN', nickTakenText(nick, result));
     else if (result === 'ok') {
       const old = s.nick;
       s.renamed(nick);

@@ -11,10 +11,12 @@
  */
 import { SharedMutex } from '../../common/shared-mutex.js';
 import * as L from './slot-layout.js';
-import { SlotState, TRANSPORTS, type ClaimResult, type NickLookup, type SessionInfo, type SlotCounters, type SlotRef, type Transport } from './slot-layout.js';
+import { SlotState, TRANSPORTS, type ClaimResult, type NickConflict, type NickLookup, type RenameResult, type SessionInfo, type SlotCounters, type SlotRef, type Transport } from './slot-layout.js';
+import { NICK_KEY_BYTES, foldKey, nickKeys, type NickKeys } from './nick-keys.js';
+import { NICK_MAX_CHARS } from '../../common/nick-rule.js';
 
 export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
-export type { ClaimResult, NickLookup, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';
+export type { ClaimResult, NickConflict, NickLookup, RenameResult, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';
 export const MAX_CAPACITY = 100_000;
 
 const MAGIC = 0x43485431; // "CHT1"
@@ -25,16 +27,12 @@ const H_CAPACITY = 2;
 const H_ACTIVE = 3;
 const H_SESSION_SEQ = 4;
 
-const ascii = new TextEncoder();
-const asciiDecoder = new TextDecoder();
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
-/** Anything no nick could be (too long, spaces, controls) is nobody, without taking the lock. */
+/** Anything no nick could be (too long, spaces, controls) is nobody, without hashing or taking the lock. */
 function couldBeNick(s: string): boolean {
-  return /^[\x21-\x7e]{1,32}$/.test(s);
-}
-
-function lower(b: number): number {
-  return b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+  return s.length > 0 && s.length <= NICK_MAX_CHARS * 2 && !/[\s\p{Cc}]/u.test(s);
 }
 
 export class SessionTable {
@@ -109,36 +107,47 @@ export class SessionTable {
   nick(slot: number): string {
     const len = Atomics.load(this.i32, this.w32(slot, L.S_NICK_LEN));
     const at = this.byteAt(slot, L.S_NICK_OFFSET);
-    return asciiDecoder.decode(this.u8.slice(at, at + Math.min(len, L.S_NICK_BYTES)));
+    return utf8Decoder.decode(this.u8.slice(at, at + Math.min(len, L.S_NICK_BYTES)));
   }
 
-  private nickEquals(slot: number, folded: Uint8Array): boolean {
-    if (Atomics.load(this.i32, this.w32(slot, L.S_NICK_LEN)) !== folded.length) return false;
-    const at = this.byteAt(slot, L.S_NICK_OFFSET);
-    for (let i = 0; i < folded.length; i++) if (lower(this.u8[at + i]!) !== folded[i]) return false;
+  private keyEquals(slot: number, offset: number, key: Uint8Array): boolean {
+    const at = this.byteAt(slot, offset);
+    for (let i = 0; i < NICK_KEY_BYTES; i++) if (this.u8[at + i] !== key[i]) return false;
     return true;
   }
 
-  private writeNick(slot: number, nick: string): void {
-    const bytes = ascii.encode(nick);
+  private writeNick(slot: number, nick: string, keys: NickKeys): void {
+    const bytes = utf8.encode(nick);
     if (bytes.length > L.S_NICK_BYTES) throw new RangeError('nick longer than a slot holds');
     this.u8.set(bytes, this.byteAt(slot, L.S_NICK_OFFSET));
+    this.u8.set(keys.fold, this.byteAt(slot, L.S_FOLD_KEY_OFFSET));
+    this.u8.set(keys.look, this.byteAt(slot, L.S_LOOK_KEY_OFFSET));
     Atomics.store(this.i32, this.w32(slot, L.S_NICK_LEN), bytes.length);
   }
 
   // ---- multi-word changes: call the *Locked forms with the mutex held ---
 
-  /** Slot of the active session with this nick (case-insensitive), or -1. */
-  findNickLocked(nick: string): number {
-    const folded = ascii.encode(nick.toLowerCase());
+  /** Slot of the active session with this fold key (the same nick in any case), or -1. */
+  findNickLocked(fold: Uint8Array): number {
     for (let s = 0; s < this.capacity; s++) {
-      if (this.state(s) === SlotState.ACTIVE && this.nickEquals(s, folded)) return s;
+      if (this.state(s) === SlotState.ACTIVE && this.keyEquals(s, L.S_FOLD_KEY_OFFSET, fold)) return s;
     }
     return -1;
   }
 
-  claimLocked(nick: string, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
-    if (this.findNickLocked(nick) >= 0) return { ok: false, reason: 'NICK_TAKEN' };
+  /** The session other than `self` whose nick is this one or looks like it, or null. */
+  conflictLocked(keys: NickKeys, self = -1): NickConflict | null {
+    for (let s = 0; s < this.capacity; s++) {
+      if (s === self || this.state(s) !== SlotState.ACTIVE) continue;
+      const same = this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold);
+      if (same || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look)) return { reason: 'NICK_TAKEN', holder: this.nick(s), same };
+    }
+    return null;
+  }
+
+  claimLocked(nick: string, keys: NickKeys, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
+    const conflict = this.conflictLocked(keys);
+    if (conflict) return { ok: false, ...conflict };
     let slot = -1;
     for (let i = 0; i < this.capacity; i++) {
       const s = (this.freeHint + i) % this.capacity;
@@ -155,8 +164,8 @@ export class SessionTable {
     Atomics.store(this.i32, this.w32(slot, L.S_OWNER), owner);
     Atomics.store(this.i32, this.w32(slot, L.S_GENERATION), generation);
     Atomics.store(this.i32, this.w32(slot, L.S_SESSION_ID), sessionId);
-    this.writeNick(slot, nick);
-    const addr = ascii.encode(address).subarray(0, L.S_ADDR_BYTES);
+    this.writeNick(slot, nick, keys);
+    const addr = utf8.encode(address).subarray(0, L.S_ADDR_BYTES);
     this.u8.fill(0, this.byteAt(slot, L.S_ADDR_OFFSET), this.byteAt(slot, L.S_ADDR_OFFSET) + L.S_ADDR_BYTES);
     this.u8.set(addr, this.byteAt(slot, L.S_ADDR_OFFSET));
     Atomics.store(this.i32, this.w32(slot, L.S_ADDR_LEN), addr.length);
@@ -172,11 +181,11 @@ export class SessionTable {
     return { ok: true, slot, generation, sessionId };
   }
 
-  renameLocked(ref: SlotRef, nick: string): 'ok' | 'NICK_TAKEN' | 'GONE' {
+  renameLocked(ref: SlotRef, nick: string, keys: NickKeys): RenameResult {
     if (!this.isCurrent(ref)) return 'GONE';
-    const other = this.findNickLocked(nick);
-    if (other >= 0 && other !== ref.slot) return 'NICK_TAKEN';
-    this.writeNick(ref.slot, nick);
+    const conflict = this.conflictLocked(keys, ref.slot);
+    if (conflict) return conflict;
+    this.writeNick(ref.slot, nick, keys);
     return 'ok';
   }
 
@@ -202,25 +211,32 @@ export class SessionTable {
 
   // ---- blocking wrappers for worker threads ----------------------------
 
+  // Keys are computed before the lock is taken: hashing is the slow part.
   claim(nick: string, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
-    return this.mutex.withLock(() => this.claimLocked(nick, owner, transport, address, port, now));
+    const keys = nickKeys(nick);
+    return this.mutex.withLock(() => this.claimLocked(nick, keys, owner, transport, address, port, now));
   }
-  rename(ref: SlotRef, nick: string): 'ok' | 'NICK_TAKEN' | 'GONE' {
-    return this.mutex.withLock(() => this.renameLocked(ref, nick));
+  rename(ref: SlotRef, nick: string): RenameResult {
+    const keys = nickKeys(nick);
+    return this.mutex.withLock(() => this.renameLocked(ref, nick, keys));
   }
   release(ref: SlotRef): boolean {
     return this.mutex.withLock(() => this.releaseLocked(ref));
   }
   /** Nick lookup under the lock, so a concurrent rename cannot tear the bytes compared. */
   lookup(nick: string): NickLookup | null {
-    return couldBeNick(nick) ? this.mutex.withLock(() => this.lookupLocked(nick)) : null;
+    if (!couldBeNick(nick)) return null;
+    const fold = foldKey(nick);
+    return this.mutex.withLock(() => this.lookupLocked(fold));
   }
   /** lookup() for the supervisor's thread, whose event loop must not block on the lock. */
   async lookupAsync(nick: string): Promise<NickLookup | null> {
-    return couldBeNick(nick) ? this.mutex.withLockAsync(() => this.lookupLocked(nick)) : null;
+    if (!couldBeNick(nick)) return null;
+    const fold = foldKey(nick);
+    return this.mutex.withLockAsync(() => this.lookupLocked(fold));
   }
-  private lookupLocked(nick: string): NickLookup | null {
-    const s = this.findNickLocked(nick);
+  private lookupLocked(fold: Uint8Array): NickLookup | null {
+    const s = this.findNickLocked(fold);
     return s < 0 ? null : { slot: s, generation: this.generation(s), owner: this.owner(s), nick: this.nick(s) };
   }
 
@@ -257,7 +273,7 @@ export class SessionTable {
       nick: this.nick(slot),
       owner: this.owner(slot),
       transport: TRANSPORTS[Atomics.load(this.i32, this.w32(slot, L.S_TRANSPORT))] ?? 'tcp',
-      address: asciiDecoder.decode(this.u8.slice(at, at + addrLen)),
+      address: utf8Decoder.decode(this.u8.slice(at, at + addrLen)),
       port: Atomics.load(this.i32, this.w32(slot, L.S_PORT)),
       connectedAt: n64(L.S64_CONNECTED_AT),
       lastSeen: n64(L.S64_LAST_SEEN),

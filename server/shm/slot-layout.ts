@@ -3,7 +3,7 @@
  * shapes a slot is read into. Word indexes are within the slot: Int32 fields
  * in 4-byte words, Int64 fields in 8-byte words; byte fields by offset.
  */
-export const SLOT_BYTES = 176;
+export const SLOT_BYTES = 304;
 // Int32 fields (index within the slot, in 4-byte words)
 export const S_STATE = 0;
 export const S_OWNER = 1;
@@ -13,7 +13,7 @@ export const S_RTT_US = 4;
 export const S_PORT = 5;
 export const S_ADDR_LEN = 6;
 export const S_SESSION_ID = 7;
-export const S_TRANSPORT = 42; // byte 168, after the address
+export const S_TRANSPORT = 34; // byte 136, after the address
 // Int64 fields (index within the slot, in 8-byte words)
 export const S64_CONNECTED_AT = 4;
 export const S64_LAST_SEEN = 5;
@@ -23,10 +23,14 @@ export const S64_MSGS_OUT = 8;
 export const S64_BYTES_OUT = 9;
 export const S64_LAST_ACTIVE = 10;
 // Byte fields
-export const S_NICK_OFFSET = 88;
-export const S_NICK_BYTES = 32;
-export const S_ADDR_OFFSET = 120;
+export const S_ADDR_OFFSET = 88;
 export const S_ADDR_BYTES = 48;
+/** The nick's keys (nick-keys.ts): 16 bytes each. */
+export const S_FOLD_KEY_OFFSET = 144;
+export const S_LOOK_KEY_OFFSET = 160;
+/** The nick as shown, UTF-8: at most 32 characters of at most 4 bytes. */
+export const S_NICK_OFFSET = 176;
+export const S_NICK_BYTES = 128;
 
 export const SlotState = { FREE: 0, ACTIVE: 1 } as const;
 
@@ -60,7 +64,17 @@ export interface SessionInfo extends SlotRef {
 
 export type NickLookup = SlotRef & { owner: number; nick: string };
 
-export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | { ok: false; reason: 'NICK_TAKEN' | 'SERVER_FULL' };
+/** A nick in use that a new one would be, or would pass for (holder is that nick, as shown). */
+export interface NickConflict {
+  reason: 'NICK_TAKEN';
+  holder: string;
+  /** True when it is the same nick (case, normalisation), false when it only looks the same. */
+  same: boolean;
+}
+
+export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | ({ ok: false } & NickConflict) | { ok: false; reason: 'SERVER_FULL' };
+
+export type RenameResult = 'ok' | 'GONE' | NickConflict;
 
 export interface SlotCounters {
   msgsIn: number;

@@ -7,16 +7,17 @@
  * see it at the same instant.
  */
 import { randomBytes } from 'node:crypto';
+import { NICK_MAX_BYTES } from '../../common/nick-rule.js';
 
-const SLOT_BYTES = 352;
+const SLOT_BYTES = 424;
 const T_STATE = 0; // i32
 const T_OP = 1; // i32: 0 get, 1 post
 const T_NAME_LEN = 2;
 const T_NICK_LEN = 3;
 const T64_EXPIRES = 2; // i64 at byte 16
 const T_TICKET_OFFSET = 24; // 16 bytes
-const T_NICK_OFFSET = 40; // 32 bytes
-const T_NAME_OFFSET = 72; // 256 bytes (names are at most 255)
+const T_NICK_OFFSET = 40; // NICK_MAX_BYTES (128)
+const T_NAME_OFFSET = 168; // 256 bytes (names are at most 255)
 const TICKET_BYTES = 16;
 
 const FREE = 0;
@@ -62,7 +63,7 @@ export class TicketTable {
   /** Issues a ticket, or null when every slot holds a live ticket (callers say "busy, retry"). */
   issue(op: TicketOp, name: string, nick: string, now: number): IssuedTicket | null {
     const nameBytes = Buffer.from(name, 'utf8');
-    const nickBytes = Buffer.from(nick, 'utf8').subarray(0, 32);
+    const nickBytes = Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES);
     if (nameBytes.length > 255) return null;
     for (let s = 0; s < this.capacity; s++) {
       const state = Atomics.load(this.i32, this.w32(s, T_STATE));

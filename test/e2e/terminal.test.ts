@@ -71,6 +71,23 @@ describe('the terminal client', () => {
     await bob.waitFor(chatFrom('alice', 'still here'));
   });
 
+  it('asks for a nick until the rule allows it, then tries nick_ when the server says it is taken', async () => {
+    const s = await server();
+    await peer(s.port, '小明');
+    const dir = tempDir('term');
+    const term = Tmux.client(s.port, [], { width: 100, statusFile: join(dir, 'status'), env: { XDG_STATE_HOME: dir, NO_COLOR: '1' } });
+    terms.push(term);
+    await term.waitFor((rows) => rows.some((r) => r.startsWith('nick:')), 'the nick prompt');
+    term.type('\u0430lice'); // Cyrillic а
+    term.keys('Enter');
+    await term.waitForText('cannot mix Cyrillic and Latin letters');
+    await term.waitFor((rows) => rows.findIndex((r) => r === 'nick:') > rows.findIndex((r) => r.includes('cannot mix')), 'asked again, with an empty answer');
+    term.type('小明');
+    term.keys('Enter');
+    await term.waitForText('* nick 小明 is taken; trying 小明_');
+    await term.waitFor((rows) => rows.some((r) => r === '小明_>' || r.startsWith('小明_> ')), 'the prompt as 小明_');
+  });
+
   it('a half-typed line survives 200 incoming messages intact, cursor where it was, and is sent whole on Enter', async () => {
     const s = await server();
     const bob = await peer(s.port, 'bob');

@@ -123,6 +123,30 @@ describe('in a real browser (chromium)', () => {
     expect(await term.exit()).toBe(0);
   }, 60_000);
 
+  it('the join form and /nick apply the nick rule: a reason before sending, the server\'s refusal of a look-alike, a Chinese nick', async () => {
+    const term = await terminal('alice', tempDir('term'));
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${server.httpPort}/`);
+    await page.fill('#nick', '\u0430lice'); // Cyrillic а: refused by the page itself
+    await page.click('#join');
+    await page.locator('#join-error', { hasText: 'cannot mix Cyrillic and Latin letters' }).waitFor();
+    expect(await page.locator('#join-view').isVisible()).toBe(true);
+    await page.fill('#nick', 'aIice'); // capital I: only the server knows who is online
+    await page.click('#join');
+    await page.locator('#join-error', { hasText: 'NICK_TAKEN: nick aIice is taken: it looks like alice, who is online' }).waitFor();
+    await page.fill('#nick', '王芳');
+    await page.click('#join');
+    await page.locator('#status', { hasText: 'online as 王芳' }).waitFor();
+    await term.waitFor('* 王芳 joined');
+    await page.fill('#input', '/nick bad\u200bname');
+    await page.press('#input', 'Enter');
+    await logLine(page, '! invalid nick: U+200B is invisible').waitFor();
+    await context.close();
+    term.send('/quit');
+    expect(await term.exit()).toBe(0);
+  }, 60_000);
+
   it('what a person notices: mentions, notifications and unread counts in the background, links, history and Tab, the nick remembered', async () => {
     const termDir = tempDir('term-notice');
     const { page, problems } = await joinInBrowser('mei');

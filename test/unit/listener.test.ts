@@ -135,7 +135,7 @@ describe('the client listener', () => {
     socket.emit('connect');
     socket.receive({ type: 'ERROR', code: 'NICK_TAKEN', message: 'nick alice is taken', fatal: true });
     expect(exits).toEqual([4]);
-    expect(finals).toEqual([{ text: 'chat-client: nick alice is already taken; choose another with --nick', isError: true }]);
+    expect(finals).toEqual([{ text: 'chat-client: nick alice is taken; choose another with --nick', isError: true }]);
     expect(socket.destroyed).toBe(true);
   });
 

@@ -145,14 +145,32 @@ describe('SharedMutex across worker threads', () => {
 });
 
 describe('session table', () => {
+  it('keeps nicks of any script, finds them in any case and normal form, and refuses look-alikes of nicks in use', () => {
+    const t = SessionTable.create(8);
+    const claim = (nick: string) => t.claim(nick, 0, 'tcp', '127.0.0.1', 1, 0);
+    const longest = '𠜎'.repeat(16); // 16 wide characters of 4 UTF-8 bytes: 64 bytes, 32 columns
+    for (const nick of ['小明', 'Zoë', 'علي', 'alice', 'ape', longest]) expect(claim(nick).ok).toBe(true);
+    expect(t.lookup('小明')?.nick).toBe('小明');
+    expect(t.lookup('ZOE\u0308')?.nick).toBe('Zoë'); // NFD, other case: the same nick
+    expect(t.lookup(longest)?.nick).toBe(longest);
+    expect(claim('aIice')).toEqual({ ok: false, reason: 'NICK_TAKEN', holder: 'alice', same: false }); // capital I
+    expect(claim('аре')).toEqual({ ok: false, reason: 'NICK_TAKEN', holder: 'ape', same: false }); // Cyrillic
+    expect(claim('APE')).toMatchObject({ ok: false, holder: 'ape', same: true });
+    expect(t.lookup('aIice')).toBeNull(); // a look-alike is not the nick: no direct message goes astray
+    const ape = t.lookup('ape')!;
+    expect(t.rename(ape, 'Ape')).toBe('ok'); // one's own nick in another case
+    expect(t.rename(ape, 'a1ice')).toEqual({ reason: 'NICK_TAKEN', holder: 'alice', same: false });
+    expect(t.lookup('APE')?.nick).toBe('Ape');
+  });
+
   it('claims, renames, releases, and frees a dead owner’s slots', () => {
     const t = SessionTable.create(3);
     const a = t.claim('alice', 0, 'tcp', '127.0.0.1', 1, 1000);
     const b = t.claim('bob', 1, 'ws', '::1', 2, 1000);
     expect(a.ok && b.ok).toBe(true);
-    expect(t.claim('ALICE', 1, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'NICK_TAKEN' });
+    expect(t.claim('ALICE', 1, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'NICK_TAKEN', holder: 'alice', same: true });
     if (!a.ok || !b.ok) return;
-    expect(t.rename(a, 'Bob')).toBe('NICK_TAKEN');
+    expect(t.rename(a, 'Bob')).toEqual({ reason: 'NICK_TAKEN', holder: 'bob', same: true });
     expect(t.rename(a, 'alicia')).toBe('ok');
     expect(t.lookup('ALICIA')?.slot).toBe(a.slot);
     expect(t.claim('c', 0, 'tcp', 'x', 3, 0).ok).toBe(true);

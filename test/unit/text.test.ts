@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldNick, hasUnsafeControls, neutralizeControls, validateNick } from '../../common/text.js';
+import { hasUnsafeControls, neutralizeControls } from '../../common/text.js';
 import { formatBytes, parseDuration, parseSize } from '../../common/units.js';
 import { formatRate } from '../../common/progress.js';
 
@@ -10,18 +10,6 @@ describe('terminal safety', () => {
     expect(hasUnsafeControls(safe)).toBe(false);
     expect(safe).toBe('a␛[31mred␛[0m␇␍␊b␡\ufffd2J\ufffdevil\ttab ✓ 日本');
     expect(hasUnsafeControls(evil)).toBe(true);
-  });
-});
-
-describe('nicks', () => {
-  it('accepts the documented alphabet and 1-32 characters', () => {
-    for (const n of ['a', 'Alice_1', 'x'.repeat(32), 'a-b.c[d]{e}|f^g`']) expect(validateNick(n)).toBe(n);
-  });
-  it.each(['', 'x'.repeat(33), 'has space', 'ümlaut', 'semi;colon', 'esc\x1b', 5, null])('rejects %j', (n) => {
-    expect(() => validateNick(n)).toThrowError(expect.objectContaining({ code: 'NICK_INVALID' }));
-  });
-  it('folds case for uniqueness', () => {
-    expect(foldNick('AliCE')).toBe(foldNick('alice'));
   });
 });
 

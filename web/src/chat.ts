@@ -6,6 +6,7 @@
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
 import { byId, clock, el, formatBytes, formatDuration } from './dom.js';
 import { mentions, nickColorIndex } from '../../common/mentions.js';
+import { checkNick } from '../../common/nick-rule.js';
 import { richText } from './rich-text.js';
 import { Attention } from './attention.js';
 import { InputKeys } from './input-keys.js';
@@ -53,9 +54,13 @@ class ChatPage {
     nickField.value = localStorage.getItem(NICK_KEY) ?? '';
     byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
       e.preventDefault();
-      const nick = nickField.value.trim();
+      const check = checkNick(nickField.value.trim());
+      if (!check.ok) {
+        byId('join-error').textContent = `That nick will not do: ${check.reason}.`;
+        return;
+      }
       this.attention.askPermission();
-      if (nick) this.connect(nick);
+      this.connect(check.nick);
     });
     byId<HTMLFormElement>('say-form').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -82,6 +87,13 @@ class ChatPage {
   private setStatus(text: string, state: 'on' | 'off' | 'wait'): void {
     this.status.textContent = text;
     this.status.className = `pill ${state}`;
+  }
+
+  /** The same rule as the server's, so a nick the server would refuse is explained before it is sent. */
+  private rename(raw: string): void {
+    const check = checkNick(raw);
+    if (check.ok) this.send({ type: 'NICK', nick: check.nick });
+    else this.line(`! invalid nick: ${check.reason}`, 'error');
   }
 
   private connect(nick: string): void {
@@ -276,8 +288,8 @@ class ChatPage {
         return;
       }
       case '/nick':
-        if (rest.length === 1 && rest[0]) this.send({ type: 'NICK', nick: rest[0] });
-        else this.line('usage: /nick <newname>', 'error');
+        if (rest.length !== 1 || !rest[0]) this.line('usage: /nick <newname>', 'error');
+        else this.rename(rest[0]);
         return;
       case '/who':
         this.send({ type: 'WHO' });

@@ -1,0 +1,42 @@
+/**
+ * The two keys a session slot keeps for its nick, so that every worker can
+ * compare nicks in shared memory without decoding them:
+ *   - fold: the case-folded nick. Equal folds are the same nick (Alice = alice,
+ *     NFD = NFC); lookups (/msg, /kick) go by it.
+ *   - look: what the nick looks like, skeleton(fold(skeleton(nick))). The inner
+ *     skeleton catches look-alikes that differ in case (capital I for l), the
+ *     fold and the outer one catch the rest in any case (АРЕ, аре, ape). A new
+ *     nick whose look equals one in use is refused: it would pass for it.
+ * Keys are SHA-256 of the UTF-8 text cut to 16 bytes: a fixed size however
+ * much folding and mapping expand a nick (m → rn, ß → ss), and collisions are
+ * out of reach (2^64 work for a birthday pair, 2^128 to hit a given nick).
+ */
+import { createHash } from 'node:crypto';
+import { skeleton } from '../../common/confusables.js';
+import { foldNick } from '../../common/nick-rule.js';
+
+export const NICK_KEY_BYTES = 16;
+
+export interface NickKeys {
+  fold: Uint8Array;
+  look: Uint8Array;
+}
+
+function digest(text: string): Uint8Array {
+  return createHash('sha256').update(text, 'utf8').digest().subarray(0, NICK_KEY_BYTES);
+}
+
+export function nickKeys(nick: string): NickKeys {
+  return { fold: digest(foldNick(nick)), look: digest(skeleton(foldNick(skeleton(nick)))) };
+}
+
+/** What to tell someone whose nick is refused because it is, or looks like, a nick in use. */
+export function nickTakenText(nick: string, conflict: { holder: string; same: boolean }): string {
+  if (conflict.same) return `nick ${nick} is taken`;
+  return `nick ${nick} is taken: it looks like ${conflict.holder}, who is online`;
+}
+
+/** Only the fold, for lookups: cheaper, and a look-alike of a nick is not that nick. */
+export function foldKey(nick: string): Uint8Array {
+  return digest(foldNick(nick));
+}
