@@ -16,6 +16,13 @@ export interface ListenerSocket {
   on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
 }
 
+/** Closes a socket that is being replaced, so that nothing it still says reaches the listener. */
+export function abandonSocket(socket: ListenerSocket): void {
+  socket.removeAllListeners();
+  socket.on('error', () => undefined);
+  socket.destroy();
+}
+
 /** Where the listener's words go. */
 export interface ListenerOutput {
   /** A line for the user (stdout); clears a progress bar first. */

@@ -7,15 +7,16 @@
  */
 import { DEFAULT_MAX_FRAME, FrameDecoder, MAX_MAX_FRAME } from '../common/frame.js';
 import { ExitCode, ProtocolError } from '../common/errors.js';
-import { PROTOCOL_VERSION, decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
+import { PROTOCOL_VERSION, decodeServerMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
 import { nickWithSuffix } from '../common/nick-rule.js';
 import { ChatTransfers } from './chat-transfers.js';
-import { rejectionText, renderServerMessage } from './render.js';
+import { SendPacer, realTimer } from './send-pacer.js';
+import { rejectionText, renderServerMessage, webPortText } from './render.js';
 import { Roster } from './roster.js';
 import type { ListenerConfig, ToListener } from './listener-messages.js';
-import type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
+import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './listener-io.js';
 
 export type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
 
@@ -44,6 +45,10 @@ export class Listener {
   private readonly roster = new Roster();
   /** WHO and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
   private readonly quiet = { WHO_REPLY: 0, FILES_REPLY: 0 };
+  /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
+  private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (waiting) => {
+    if (this.config.tty && waiting === 5) this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`);
+  });
 
   /** @param connect opens a connection to the server (again, when a taken nick is retried) */
   constructor(
@@ -98,10 +103,8 @@ export class Listener {
     const next = nickWithSuffix(this.nick, '_');
     this.out.line(`* nick ${safe(this.nick)} is taken; trying ${safe(next)}`);
     this.nick = next;
-    const old = this.socket;
-    old.removeAllListeners();
-    old.on('error', () => undefined);
-    old.destroy();
+    abandonSocket(this.socket);
+    this.pacer.clear();
     this.decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
     this.phase = 'connecting';
     this.attach(this.connect());
@@ -123,11 +126,7 @@ export class Listener {
   private onData(chunk: Buffer): void {
     this.lastHeard = this.now();
     // A web server answers our HELLO in HTTP; read as a frame header, "HTTP" is a 1.2 GB length.
-    if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') {
-      const c = this.config;
-      this.finish(ExitCode.FAILURE, `chat-client: ${c.host}:${c.port} is a web server (it answered in HTTP), not the chat port; the chat server's web port is its chat port + 1 by default, so try --port ${c.port - 1}`);
-      return;
-    }
+    if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') return this.finish(ExitCode.FAILURE, webPortText(this.config.host, this.config.port));
     try {
       for (const f of this.decoder.push(chunk)) {
         if (f.body.length > this.maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
@@ -154,7 +153,11 @@ export class Listener {
   }
 
   private send(msg: ClientMessage): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodeMessage(msg));
+    this.pacer.send(msg);
+  }
+
+  private write(frame: Buffer): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(frame);
   }
 
   private handle(msg: ServerMessage): void {
@@ -206,6 +209,7 @@ export class Listener {
     this.nick = msg.nick;
     this.maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
     this.silenceLimitMs = c.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
+    if (msg.floodBurst !== undefined && msg.floodRate !== undefined) this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
     this.out.line(
       `* connected to ${c.host}:${c.port} as ${safe(msg.nick)} (${msg.users} online; ` +
         `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`,
@@ -267,10 +271,14 @@ export class Listener {
       return;
     }
     this.phase = 'quitting';
-    // BYE, then half-close: everything written before it still reaches the server, in order.
+    // BYE, then half-close: everything written before it still reaches the server, in order
+    // (lines still waiting for the server's pace go first).
     this.send({ type: 'BYE', reason });
-    this.socket.end();
-    this.quitTimer = setTimeout(() => this.finish(ExitCode.OK), QUIT_WAIT_MS);
+    this.pacer.whenIdle(() => {
+      if (this.phase !== 'quitting') return;
+      this.socket.end();
+      this.quitTimer = setTimeout(() => this.finish(ExitCode.OK), QUIT_WAIT_MS);
+    });
   }
 
   /** Prints the last line and tells the main thread the exit code. The one way out. */
@@ -281,6 +289,7 @@ export class Listener {
     this.out.status('');
     if (line) this.out.final(line, code !== ExitCode.OK);
     clearInterval(this.watchdog);
+    this.pacer.clear();
     if (this.quitTimer) clearTimeout(this.quitTimer);
     this.socket.destroy();
     this.port.exit(code);

@@ -68,6 +68,11 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
   }
 }
 
+/** The client was pointed at the web port. */
+export function webPortText(host: string, port: number): string {
+  return `chat-client: ${host}:${port} is a web server (it answered in HTTP), not the chat port; the chat server's web port is its chat port + 1 by default, so try --port ${port - 1}`;
+}
+
 /** Why the server refused the connection, for the client's last line. */
 export function rejectionText(code: string, message: string, nick: string): string {
   switch (code) {

@@ -19,6 +19,7 @@ export const WireErrorCode = {
   TEXT_INVALID: 'TEXT_INVALID',
   SERVER_FULL: 'SERVER_FULL',
   SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
+  FLOOD: 'FLOOD',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];

@@ -44,6 +44,8 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     server: string,
     users: number,
     lftpPort: optional(number),
+    floodBurst: optional(number),
+    floodRate: optional(number),
   }),
   CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number }),
   DIRECT: object({ from: string, to: string, text: string, ts: number }),

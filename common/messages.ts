@@ -70,6 +70,9 @@ export type ServerMessage =
       users: number;
       /** UDP port of the server's LFTP endpoint, when it has one. */
       lftpPort?: number;
+      /** The flood policy (common/flood-gate.ts): credits at once and per second. Clients pace their sends by it. */
+      floodBurst?: number;
+      floodRate?: number;
     }
   | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number }
   | { type: 'DIRECT'; from: string; to: string; text: string; ts: number }

@@ -9,8 +9,9 @@ import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import type { BusDelivery } from '../bus/room-bus.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { ClientConnection, type ConnectionHost, type GroupMember, type SessionRegistry } from './connection.js';
-import { TcpTransport, WebSocketTransport } from './transport.js';
+import { TcpTransport, WebSocketTransport, type OutputPath } from './transport.js';
 import { TurnBatcher } from './turn-batcher.js';
+import { OutputBudget } from './output-budget.js';
 
 /** Connections that have not said HELLO yet, beyond --max-clients, are refused at once. */
 export const PRE_HELLO_ALLOWANCE = 256;
@@ -20,15 +21,23 @@ const REFUSAL_LINGER_MS = 1000;
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
   private readonly sessions = new Map<number, GroupMember>();
-  /** This turn's frames per client leave together at its end. */
-  private readonly batcher = new TurnBatcher();
+  /** This turn's frames per client leave together at its end, within the worker's output budget. */
+  private readonly output: OutputPath;
   private closingNow = false;
   private host: ConnectionHost | null = null;
 
   constructor(
     private readonly maxClients: number,
     private readonly maxFrame: number,
-  ) {}
+    maxOutputBytes: number,
+  ) {
+    this.output = { batcher: new TurnBatcher(), budget: new OutputBudget(maxOutputBytes, () => this.dropSlowestReaders()) };
+  }
+
+  /** Bytes waiting to be sent to all of this worker's connections. */
+  get outputBytes(): number {
+    return this.output.budget.bytes;
+  }
 
   /** The host is attached after construction: it holds the room bus, which delivers into this group. */
   attach(host: ConnectionHost): void {
@@ -58,11 +67,11 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
     }
-    this.connections.add(new ClientConnection(new TcpTransport(socket, this.maxFrame, this.batcher), this.requireHost()));
+    this.connections.add(new ClientConnection(new TcpTransport(socket, this.maxFrame, this.output), this.requireHost()));
   }
 
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
-    this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.maxFrame, this.batcher), this.requireHost()));
+    this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.maxFrame, this.output), this.requireHost()));
   }
 
   private requireHost(): ConnectionHost {
@@ -95,6 +104,21 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   private current(target: SlotRef): GroupMember | undefined {
     const conn = this.sessions.get(target.slot);
     return conn?.ref?.generation === target.generation ? conn : undefined;
+  }
+
+  /**
+   * Over the output budget: drops the connections with the most waiting until
+   * the worker is back under 90% of it. A reader that keeps up has nothing
+   * waiting, so it is never chosen while a slower one is there.
+   */
+  private dropSlowestReaders(): void {
+    const budget = this.output.budget;
+    const target = budget.limit * 0.9;
+    const byQueue = [...this.connections].filter((c) => c.queuedBytes > 0).sort((a, b) => b.queuedBytes - a.queuedBytes);
+    for (const conn of byQueue) {
+      if (budget.bytes <= target) break;
+      conn.fail('SEND_QUEUE_FULL', `the server's output budget (${budget.limit} bytes) is spent and this client reads the slowest`);
+    }
   }
 
   // ---- time and the end ------------------------------------------------------

@@ -18,9 +18,10 @@ import {
 import { validateNick } from '../../common/text.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import { HeartbeatTracker } from './heartbeat.js';
+import { InboundGate } from './inbound-gate.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { handleActive, type ActiveSession } from './handlers.js';
-import type { ConnectionHost, EndReason, GroupMember } from './session-host.js';
+import { endNotice, type ConnectionHost, type EndReason, type GroupMember } from './session-host.js';
 
 export type { ConnectionHost, ConnectionLimits, EndReason, GroupMember, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
 import type { Logger } from '../logger.js';
@@ -31,24 +32,13 @@ type Phase = 'hello' | 'active' | 'closed';
 /** Grace for a closing socket to flush and see the peer's FIN before it is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
 
-/** How the end of a session is told: a line for the console, a NOTICE for the room. */
-function endNotice(nick: string, reason: EndReason): { line: string; notice: ServerMessage } {
-  switch (reason.kind) {
-    case 'timed_out':
-      return { line: `* ${nick} timed out (${reason.detail})`, notice: { type: 'NOTICE', event: 'timed_out', nick } };
-    case 'kicked':
-      return { line: `* ${nick} was kicked (${reason.detail || 'no reason'})`, notice: { type: 'NOTICE', event: 'kicked', nick, reason: reason.detail } };
-    default:
-      return { line: `* ${nick} left (${reason.detail})`, notice: { type: 'NOTICE', event: 'left', nick, ...(reason.kind === 'left' && reason.said ? { reason: reason.said } : {}) } };
-  }
-}
-
 export class ClientConnection implements GroupMember {
   private phase: Phase = 'hello';
   private heartbeat: HeartbeatTracker | null = null;
   /** Set by HELLO: the session the message handlers act on. */
   private session: ActiveSession | null = null;
   private readonly connectedAwake: number;
+  private readonly inbound: InboundGate;
   private log: Logger;
   ref: SlotRef | null = null;
   sessionId = 0;
@@ -65,6 +55,7 @@ export class ClientConnection implements GroupMember {
     this.port = transport.remotePort;
     this.connectedAwake = host.clock.awakeNow();
     this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
+    this.inbound = new InboundGate(host.limits.flood, host.timer, (frame) => this.runFrame(frame), (detail) => this.fail('FLOOD', detail));
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
       protocolError: (err) => this.failWith(err),
@@ -72,6 +63,9 @@ export class ClientConnection implements GroupMember {
       closed: (detail) => {
         this.log.debug({ detail }, 'connection gone');
         this.end({ kind: 'left', detail }, 'destroy');
+      },
+      backlog: (bytes) => {
+        if (bytes > host.limits.maxSendQueue) this.fail('SEND_QUEUE_FULL', `more than ${host.limits.maxSendQueue} bytes waiting: the client does not read`);
       },
     });
   }
@@ -89,11 +83,19 @@ export class ClientConnection implements GroupMember {
     return this.phase === 'active';
   }
 
-  /** Queues a frame unless the peer has stopped reading for too long. */
+  get queuedBytes(): number {
+    return this.transport.queuedBytes;
+  }
+
+  /**
+   * Queues a frame unless the peer has stopped reading. A client is judged
+   * after each flush (what it has not taken once offered everything); within
+   * one turn its queue may reach twice --max-sendq before that judgement.
+   */
   send(frame: Buffer): boolean {
     if (this.phase === 'closed' || this.transport.destroyed) return false;
-    if (this.transport.queuedBytes > this.host.limits.maxSendQueue) {
-      this.fail('SEND_QUEUE_FULL', `more than ${this.host.limits.maxSendQueue} bytes waiting: the client does not read`);
+    if (this.transport.queuedBytes > 2 * this.host.limits.maxSendQueue) {
+      this.fail('SEND_QUEUE_FULL', `more than ${2 * this.host.limits.maxSendQueue} bytes waiting in one turn: the client does not read`);
       return false;
     }
     this.counters.msgsOut++;
@@ -112,14 +114,16 @@ export class ClientConnection implements GroupMember {
     if (this.phase === 'closed') return;
     this.counters.bytesIn += wireBytes;
     this.host.totals.bytesIn += wireBytes;
-    for (const frame of frames) {
-      if (this.closed) return;
-      try {
-        this.handle(decodeClientMessage(frame));
-      } catch (err) {
-        this.failWith(err);
-        return;
-      }
+    for (const frame of frames) this.inbound.push(frame);
+  }
+
+  /** A frame the flood gate lets through. */
+  private runFrame(frame: RawFrame): void {
+    if (this.closed) return;
+    try {
+      this.handle(decodeClientMessage(frame));
+    } catch (err) {
+      this.failWith(err);
     }
   }
 
@@ -134,7 +138,9 @@ export class ClientConnection implements GroupMember {
   /** Fatal protocol error: tell the peer why, close this connection only. */
   fail(code: WireErrorCode, message: string): void {
     if (this.phase === 'closed') return;
-    this.log.warn({ code, nick: this.nick || undefined }, `closing connection: ${message}`);
+    this.log.warn({ code, nick: this.nick || undefined, queued: this.transport.queuedBytes }, `closing connection: ${message}`);
+    // A client that does not read will not read its backlog: only the reason goes.
+    if (code === 'SEND_QUEUE_FULL') this.transport.discardQueued();
     // Written directly: send() may be the caller, refusing because the queue is full.
     if (!this.transport.destroyed) this.transport.write(encodeMessage(errorMessage(code, message, true)));
     this.end({ kind: 'error', detail: `${code}: ${message}` }, 'graceful');
@@ -186,6 +192,8 @@ export class ClientConnection implements GroupMember {
       server: this.host.serverName,
       users: this.host.table.activeCount(),
       lftpPort: this.host.files.lftpPort,
+      floodBurst: limits.flood.burst,
+      floodRate: limits.flood.perSecond,
     });
     this.log.info({ client: msg.client }, 'joined');
     this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
@@ -266,6 +274,8 @@ export class ClientConnection implements GroupMember {
     if (this.phase === 'closed') return;
     const wasActive = this.phase === 'active';
     this.phase = 'closed';
+    this.inbound.close();
+    if (this.inbound.delayed > 0) this.log.info({ delayed: this.inbound.delayed }, 'frames held back by flood control');
     const t = this.transport;
     if (farewell && !t.destroyed) t.write(encodeMessage(farewell));
     if (how === 'graceful' && !t.destroyed) {

@@ -9,13 +9,21 @@ import type { RoomBus } from '../bus/room-bus.js';
 import type { FilesPort } from './files-port.js';
 import type { Logger } from '../logger.js';
 import type { Socket } from 'node:net';
+import type { ServerMessage } from '../../common/protocol.js';
+import type { WireErrorCode } from '../../common/errors.js';
+import type { GateTimer, InboundPolicy } from './inbound-gate.js';
 import type { SlotRef } from '../shm/session-table.js';
 
 export interface ConnectionLimits extends HeartbeatPolicy {
   maxFrame: number;
   maxText: number;
   helloTimeoutMs: number;
+  /** Bytes that may wait for one client (its queue and its socket) before it is dropped. */
   maxSendQueue: number;
+  /** Bytes that may wait for all of a worker's clients together before the slowest readers are dropped. */
+  maxOutputBytes: number;
+  /** Flood control for what each session sends. */
+  flood: InboundPolicy;
 }
 
 export interface WorkerTotals {
@@ -36,7 +44,11 @@ export interface GroupMember {
   /** Set once HELLO claimed a slot. */
   readonly ref: SlotRef | null;
   readonly socket: Socket;
+  /** Bytes waiting to be sent to it. */
+  readonly queuedBytes: number;
   send(frame: Buffer): boolean;
+  /** Ends the connection with a fatal ERROR frame. */
+  fail(code: WireErrorCode, message: string): void;
   kick(reason: string): void;
   tick(awakeNow: number, wallNow: number): void;
   shutdown(reason: string): void;
@@ -59,6 +71,8 @@ export interface ConnectionHost {
   /** Worker-wide counters, published to shared memory by the worker's ticker. */
   readonly totals: WorkerTotals;
   readonly clock: SessionClock;
+  /** Timers for the flood gate (the clock it reads, and a way to be called back). */
+  readonly timer: GateTimer;
   readonly table: SessionTable;
   /** Frames for sessions anywhere, this one's room included. */
   readonly bus: RoomBus;
@@ -75,3 +89,15 @@ export type EndReason =
   | { kind: 'kicked'; detail: string }
   | { kind: 'error'; detail: string }
   | { kind: 'shutdown'; detail: string };
+
+/** How the end of a session is told: a line for the console, a NOTICE for the room. */
+export function endNotice(nick: string, reason: EndReason): { line: string; notice: ServerMessage } {
+  switch (reason.kind) {
+    case 'timed_out':
+      return { line: `* ${nick} timed out (${reason.detail})`, notice: { type: 'NOTICE', event: 'timed_out', nick } };
+    case 'kicked':
+      return { line: `* ${nick} was kicked (${reason.detail || 'no reason'})`, notice: { type: 'NOTICE', event: 'kicked', nick, reason: reason.detail } };
+    default:
+      return { line: `* ${nick} left (${reason.detail})`, notice: { type: 'NOTICE', event: 'left', nick, ...(reason.kind === 'left' && reason.said ? { reason: reason.said } : {}) } };
+  }
+}

@@ -10,7 +10,9 @@ import type { WebSocket } from 'ws';
 import { FrameDecoder, decodeSingleFrame, type RawFrame } from '../../common/frame.js';
 import { ProtocolError } from '../../common/errors.js';
 import { isKnownFrameType } from '../../common/protocol.js';
-import type { Flushable, TurnBatcher } from './turn-batcher.js';
+import type { TurnBatcher } from './turn-batcher.js';
+import { OutputQueue, type OutputSink } from './output-queue.js';
+import type { OutputBudget } from './output-budget.js';
 import type { OutputProgress } from './heartbeat.js';
 
 export type TransportKind = 'tcp' | 'ws';
@@ -24,6 +26,8 @@ export interface TransportEvents {
   ended(): void;
   /** The connection is gone (error or close); detail says why. */
   closed(detail: string): void;
+  /** After each flush: bytes still waiting (in the queue and the socket), which the peer has not taken. */
+  backlog(bytes: number): void;
 }
 
 export interface ChatTransport {
@@ -38,57 +42,55 @@ export interface ChatTransport {
   /** The socket underneath. */
   readonly rawSocket: Socket;
   start(events: TransportEvents): void;
-  /** Queues a frame; the frames of one event-loop turn leave together at its end. */
+  /** Queues a frame (by reference: a broadcast's one Buffer is shared); the frames of one event-loop turn leave together at its end. */
   write(frame: Buffer): void;
+  /** Drops what has not reached the socket yet. */
+  discardQueued(): void;
   /** Orderly close after what is queued (TCP FIN, WebSocket close 1000). */
   end(): void;
   destroy(): void;
 }
 
-/** The per-turn queue both transports share; the subclass says how a batch goes out. */
-abstract class BatchingTransport implements Flushable {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private acceptedBytes = 0;
+/** What every connection of a worker writes through: the end-of-turn batcher and the output budget. */
+export interface OutputPath {
+  batcher: TurnBatcher;
+  budget: OutputBudget;
+}
 
-  constructor(private readonly batcher: TurnBatcher) {}
+/** The output queue both transports share; the subclass says how a batch reaches its socket. */
+abstract class QueuedTransport implements OutputSink {
+  protected readonly queue: OutputQueue;
 
-  protected abstract get written(): number;
-  protected abstract send(frames: Buffer[], bytes: number): void;
-  abstract get destroyed(): boolean;
-
-  get queuedBytes(): number {
-    return this.written + this.pendingBytes;
+  constructor(path: OutputPath) {
+    this.queue = new OutputQueue(this, path.batcher, path.budget);
   }
 
-  /** On WebSocket, `written` includes frame headers, so `taken` runs a little behind: it errs towards "still queued". */
+  abstract get buffered(): number;
+  abstract readonly joinsFrames: boolean;
+  abstract get destroyed(): boolean;
+  abstract writeBatch(pieces: Buffer[]): void;
+
+  get queuedBytes(): number {
+    return this.queue.queuedBytes;
+  }
+
+  /** On WebSocket, the socket's buffer includes frame headers, so `taken` runs a little behind: it errs towards "still queued". */
   get output(): OutputProgress {
-    return { accepted: this.acceptedBytes, taken: Math.max(0, this.acceptedBytes - this.queuedBytes) };
+    this.queue.settle();
+    return this.queue.progress;
   }
 
   write(frame: Buffer): void {
-    if (this.pending.length === 0) this.batcher.add(this);
-    this.pending.push(frame);
-    this.pendingBytes += frame.length;
-    this.acceptedBytes += frame.length;
+    this.queue.write(frame);
   }
 
-  flush(): void {
-    const frames = this.pending;
-    const bytes = this.pendingBytes;
-    if (frames.length === 0) return;
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!this.destroyed) this.send(frames, bytes);
-  }
-
-  protected dropPending(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+  /** Drops what is waiting (a client that does not read will not read the backlog either). */
+  discardQueued(): void {
+    this.queue.discard();
   }
 }
 
-export class TcpTransport extends BatchingTransport implements ChatTransport {
+export class TcpTransport extends QueuedTransport implements ChatTransport {
   readonly kind = 'tcp';
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -97,27 +99,38 @@ export class TcpTransport extends BatchingTransport implements ChatTransport {
   constructor(
     readonly rawSocket: Socket,
     maxFrame: number,
-    batcher: TurnBatcher,
+    path: OutputPath,
   ) {
-    super(batcher);
+    super(path);
     this.remoteAddress = rawSocket.remoteAddress ?? '?';
     this.remotePort = rawSocket.remotePort ?? 0;
     this.decoder = new FrameDecoder({ maxFrame, isKnownType: isKnownFrameType });
     rawSocket.setNoDelay(true);
+    rawSocket.on('drain', () => this.queue.flush());
   }
 
   get destroyed(): boolean {
     return this.rawSocket.destroyed;
   }
-  protected get written(): number {
+  get buffered(): number {
     return this.rawSocket.writableLength;
   }
-  /** One write for the whole turn: the frames are concatenated (a stream has no message boundaries to keep). */
-  protected send(frames: Buffer[], bytes: number): void {
-    this.rawSocket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+  /** A stream has no message boundaries to keep: small frames may travel joined. */
+  readonly joinsFrames = true;
+  /** One writev for the batch: the socket is corked around its pieces. */
+  writeBatch(pieces: Buffer[]): void {
+    const s = this.rawSocket;
+    if (pieces.length === 1) {
+      s.write(pieces[0]!);
+      return;
+    }
+    s.cork();
+    for (const p of pieces) s.write(p);
+    s.uncork();
   }
 
   start(events: TransportEvents): void {
+    this.queue.afterFlush = (bytes) => events.backlog(bytes);
     const s = this.rawSocket;
     s.on('data', (chunk: Buffer) => {
       let frames: RawFrame[];
@@ -135,19 +148,19 @@ export class TcpTransport extends BatchingTransport implements ChatTransport {
   }
 
   end(): void {
-    this.flush();
+    this.queue.drainAll();
     this.rawSocket.end();
   }
   destroy(): void {
-    this.dropPending();
     this.rawSocket.destroy();
+    this.queue.discard();
   }
 }
 
 /** WebSocket close codes used by the chat (RFC 6455 section 7.4.1). */
 export const WS_CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, UNSUPPORTED_DATA: 1003, POLICY: 1008, TOO_BIG: 1009 } as const;
 
-export class WebSocketTransport extends BatchingTransport implements ChatTransport {
+export class WebSocketTransport extends QueuedTransport implements ChatTransport {
   readonly kind = 'ws';
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -156,28 +169,31 @@ export class WebSocketTransport extends BatchingTransport implements ChatTranspo
     private readonly ws: WebSocket,
     readonly rawSocket: Socket,
     private readonly maxFrame: number,
-    batcher: TurnBatcher,
+    path: OutputPath,
   ) {
-    super(batcher);
+    super(path);
     this.remoteAddress = rawSocket.remoteAddress ?? '?';
     this.remotePort = rawSocket.remotePort ?? 0;
     rawSocket.setNoDelay(true);
+    rawSocket.on('drain', () => this.queue.flush());
   }
 
   get destroyed(): boolean {
     return this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING || this.rawSocket.destroyed;
   }
-  protected get written(): number {
+  get buffered(): number {
     return this.ws.bufferedAmount;
   }
   /** One message per frame (the mapping requires it), in one system call: the socket is corked around them. */
-  protected send(frames: Buffer[]): void {
+  readonly joinsFrames = false;
+  writeBatch(frames: Buffer[]): void {
     this.rawSocket.cork();
     for (const f of frames) this.ws.send(f, { binary: true });
     this.rawSocket.uncork();
   }
 
   start(events: TransportEvents): void {
+    this.queue.afterFlush = (bytes) => events.backlog(bytes);
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         events.protocolError(new ProtocolError('BAD_FRAME', 'text WebSocket message: the chat frames travel in binary messages'));
@@ -201,11 +217,11 @@ export class WebSocketTransport extends BatchingTransport implements ChatTranspo
   }
 
   end(): void {
-    this.flush();
+    this.queue.drainAll();
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(WS_CLOSE.NORMAL);
   }
   destroy(): void {
-    this.dropPending();
     this.ws.terminate();
+    this.queue.discard();
   }
 }

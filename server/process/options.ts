@@ -3,13 +3,15 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
-import { DEFAULT_MAX_FRAME, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
+import { DEFAULT_MAX_FRAME, HEADER_SIZE, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION, type CongestionName } from '../../common/lftp/engine/congestion.js';
 import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../logger.js';
 import { MAX_CAPACITY } from '../shm/session-table.js';
 import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
+import { DEFAULT_FLOOD } from '../../common/flood-gate.js';
+import { DEFAULT_BACKLOG_FRAMES, type InboundPolicy } from '../chat/inbound-gate.js';
 
 export interface ServerOptions {
   host: string;
@@ -30,6 +32,12 @@ export interface ServerOptions {
   httpPort: number | null | undefined;
   adminToken: string | null;
   congestion: CongestionName;
+  /** Bytes that may wait for one client before it is dropped. */
+  maxSendQueue: number;
+  /** Bytes that may wait for all clients together (split between the workers) before the slowest readers are dropped. */
+  maxOutputBytes: number;
+  /** Flood control per session. */
+  flood: InboundPolicy;
 }
 
 export const SERVER_USAGE = `Usage: chat-server [options]
@@ -45,6 +53,16 @@ Options:
   --heartbeat-timeout DUR     drop a client whose answer is this late (default 15s)
   --max-clients N             sessions at once, 1-${MAX_CAPACITY} (default 10000)
   --max-frame SIZE            largest frame body accepted (default 64KiB)
+  --max-sendq SIZE            output that may wait for one client before it is dropped
+                              (default 256KiB, and at least twice --max-frame)
+  --max-output SIZE           output that may wait for all clients together; past it the
+                              slowest readers are dropped first (default 512MiB)
+  --flood-burst N             flood control: credits a session may spend at once; a message
+                              costs 1 (+1 per 4KiB), /who and /files 2, /nick 5 (default ${DEFAULT_FLOOD.burst})
+  --flood-rate N              credits earned back per second; beyond them commands wait
+                              (default ${DEFAULT_FLOOD.perSecond})
+  --flood-backlog N           commands that may wait; one more and the client is dropped
+                              with FLOOD (default ${DEFAULT_BACKLOG_FRAMES})
   --files DIR                 files shared over LFTP (default ./files, created if missing)
   --lftp-port N               UDP port for LFTP (default: the TCP port's number)
   --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
@@ -73,6 +91,11 @@ const SPEC = {
   'heartbeat-timeout': { type: 'string' },
   'max-clients': { type: 'string' },
   'max-frame': { type: 'string' },
+  'max-sendq': { type: 'string' },
+  'max-output': { type: 'string' },
+  'flood-burst': { type: 'string' },
+  'flood-rate': { type: 'string' },
+  'flood-backlog': { type: 'string' },
   'log-file': { type: 'string' },
   files: { type: 'string' },
   'lftp-port': { type: 'string' },
@@ -133,6 +156,31 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
       adminToken: adminToken ?? null,
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
+      ...outputLimits(v['max-sendq'], v['max-output'], maxFrame),
+      flood: floodPolicy(v['flood-burst'], v['flood-rate'], v['flood-backlog'], maxFrame),
     },
   };
+}
+
+function floodPolicy(burst: string | undefined, rate: string | undefined, backlog: string | undefined, maxFrame: number): InboundPolicy {
+  return {
+    burst: burst !== undefined ? parseInteger(burst, '--flood-burst', 1, 1_000_000) : DEFAULT_FLOOD.burst,
+    perSecond: rate !== undefined ? parseInteger(rate, '--flood-rate', 1, 1_000_000) : DEFAULT_FLOOD.perSecond,
+    backlogFrames: backlog !== undefined ? parseInteger(backlog, '--flood-backlog', 1, 100_000) : DEFAULT_BACKLOG_FRAMES,
+    // Room for the backlog's worth of ordinary messages, and at least two of the largest.
+    backlogBytes: Math.max(256 * 1024, 2 * maxFrame),
+  };
+}
+
+export const DEFAULT_MAX_SENDQ = 256 * 1024;
+export const DEFAULT_MAX_OUTPUT = 512 * 1024 * 1024;
+
+/** A client's queue must hold two of the largest frames, and the total at least one client's queue. */
+function outputLimits(sendq: string | undefined, output: string | undefined, maxFrame: number): { maxSendQueue: number; maxOutputBytes: number } {
+  const least = 2 * (maxFrame + HEADER_SIZE);
+  const maxSendQueue = sendq !== undefined ? parseSize(sendq, '--max-sendq') : Math.max(DEFAULT_MAX_SENDQ, least);
+  if (maxSendQueue < least) throw new UsageError(`--max-sendq must be at least twice --max-frame (${least} bytes), or the largest frames could not be queued`);
+  const maxOutputBytes = output !== undefined ? parseSize(output, '--max-output') : DEFAULT_MAX_OUTPUT;
+  if (maxOutputBytes < maxSendQueue) throw new UsageError(`--max-output must be at least --max-sendq (${maxSendQueue} bytes)`);
+  return { maxSendQueue, maxOutputBytes };
 }

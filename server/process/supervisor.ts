@@ -23,7 +23,6 @@ import type { ServerOptions } from './options.js';
 import type { BoundPorts, FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
 
 const HELLO_TIMEOUT_MS = 10_000;
-const MAX_SEND_QUEUE = 4 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 5_000;
 
 export class StartupError extends Error {
@@ -130,7 +129,10 @@ export class Supervisor {
         maxFrame: o.maxFrame,
         maxText: Math.floor((o.maxFrame - 512) / 2),
         helloTimeoutMs: HELLO_TIMEOUT_MS,
-        maxSendQueue: MAX_SEND_QUEUE,
+        maxSendQueue: o.maxSendQueue,
+        // Each worker has its share; a worker's connections cannot borrow another's.
+        maxOutputBytes: Math.max(o.maxSendQueue, Math.floor(o.maxOutputBytes / o.workers)),
+        flood: o.flood,
         maxClients: o.maxClients,
       },
       logFile: o.logFile,

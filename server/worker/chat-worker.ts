@@ -51,7 +51,7 @@ export class ChatWorker {
     const stats = new WorkerStats(c.statsBuffer);
     this.files = new FileService(c.filesDir, c.maxFileSize, new TicketTable(c.ticketBuffer));
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
-    this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame);
+    this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     this.bus = new ThreadBus(c.busName, c.index, this.group);
     this.feed = new DashboardFeed({ worker: c.index, workers: c.workers, serverName: c.serverName, busName: c.busName, table: this.table, stats });
     const host: ConnectionHost = {
@@ -62,6 +62,13 @@ export class ChatWorker {
       totals: this.ticker.totals,
       // Sub-millisecond wall time, so loopback RTTs are not all "0ms".
       clock: { wallNow: () => performance.timeOrigin + performance.now(), awakeNow: () => this.ticker.awakeNow() },
+      timer: {
+        now: () => performance.now(),
+        after: (ms, fn) => {
+          const t = setTimeout(fn, ms);
+          return () => clearTimeout(t);
+        },
+      },
       table: this.table,
       bus: this.bus,
       sessions: this.group,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { LineProcess, CLIENT_JS, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import { LineProcess, CLIENT_JS, NO_FLOOD_LIMIT, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
 
 let procs: Array<LineProcess | undefined> = [];
 afterEach(async () => {
@@ -104,7 +104,7 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
     const dup = new LineProcess('dup', [CLIENT_JS, '--port', String(server.port), '--nick', 'erin']);
     procs.push(dup);
     expect(await dup.exit()).toBe(4);
-    expect(dup.errLines).toEqual(['chat-client: nick erin is already taken; choose another with --nick']);
+    expect(dup.errLines).toEqual(['chat-client: nick erin is taken; choose another with --nick']);
     const bad = new LineProcess('bad', [CLIENT_JS, '--port', String(server.port), '--nick', 'no spaces']);
     procs.push(bad);
     expect(await bad.exit()).toBe(4);
@@ -115,7 +115,7 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
   });
 
   it('delivers 1,000 messages sent just before /quit, all of them, in order', async () => {
-    const server = await startServer(['--workers', '2']);
+    const server = await startServer(['--workers', '2', ...NO_FLOOD_LIMIT]);
     const receivers = [await startClient(server.port, 'rx1'), await startClient(server.port, 'rx2')];
     const sender = await startClient(server.port, 'tx');
     procs.push(server, sender, ...receivers);

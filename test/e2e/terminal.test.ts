@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { SERVER_JS, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
 import { Tmux } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
@@ -24,8 +24,8 @@ afterEach(async () => {
   procs = [];
 });
 
-async function server(): Promise<ServerHandle> {
-  const s = await startServer(['--workers', '1', '--no-web']);
+async function server(extra: string[] = []): Promise<ServerHandle> {
+  const s = await startServer(['--workers', '1', '--no-web', ...extra]);
   procs.push(s);
   return s;
 }
@@ -89,7 +89,7 @@ describe('the terminal client', () => {
   });
 
   it('a half-typed line survives 200 incoming messages intact, cursor where it was, and is sent whole on Enter', async () => {
-    const s = await server();
+    const s = await server(NO_FLOOD_LIMIT); // bob sends them as fast as a raw socket can
     const bob = await peer(s.port, 'bob');
     const { term } = await terminal(s.port);
     const typed = 'half typed 大家好 👋 line';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LineProcess, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import { LineProcess, NO_FLOOD_LIMIT, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
 
 let procs: Array<LineProcess | undefined> = [];
 afterEach(async () => {
@@ -25,7 +25,7 @@ async function spreadClients(server: ServerHandle): Promise<Map<string, { client
 describe('a worker dies under load', () => {
   for (const holdLock of [false, true]) {
     it(`its users are announced as left, the rest keep chatting, newcomers can join${holdLock ? ' (died holding the table lock)' : ''}`, async () => {
-      const server = await startServer(['--workers', '2']);
+      const server = await startServer(['--workers', '2', ...NO_FLOOD_LIMIT]);
       procs.push(server);
       const placed = await spreadClients(server);
       const onDead = [...placed].filter(([, p]) => p.worker === 0);

@@ -125,6 +125,9 @@ export interface ServerHandle extends LineProcess {
 }
 
 /** Starts chat-server on 127.0.0.1 and an ephemeral port; resolves once it listens. */
+/** For tests about something else that send faster than flood control allows (it has tests of its own). */
+export const NO_FLOOD_LIMIT = ['--flood-burst', '1000000', '--flood-rate', '1000000'];
+
 export async function startServer(args: string[] = []): Promise<ServerHandle> {
   const logFile = join(tempDir('chat-log'), 'server.log');
   const filesDir = args.includes('--files') ? [] : ['--files', tempDir('chat-files')];

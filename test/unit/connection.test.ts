@@ -45,6 +45,9 @@ class FakeTransport implements ChatTransport {
   destroy(): void {
     this.destroyed = true;
   }
+  discardQueued(): void {
+    this.queuedBytes = 0;
+  }
   /** The client sends. */
   send(...msgs: ClientMessage[]): void {
     this.events!.frames(msgs.map(raw), 10);
@@ -67,15 +70,50 @@ class RecordingBus implements RoomBus {
   close(): void {}
 }
 
+/** Time that passes only when a test says so. */
+class FakeTimer {
+  now = 0;
+  private pending: Array<{ at: number; fn: () => void }> = [];
+  readonly timer = {
+    now: () => this.now,
+    after: (ms: number, fn: () => void) => {
+      const entry = { at: this.now + ms, fn };
+      this.pending.push(entry);
+      return () => (this.pending = this.pending.filter((p) => p !== entry));
+    },
+  };
+  advance(ms: number): void {
+    this.now += ms;
+    for (;;) {
+      const due = this.pending.filter((p) => p.at <= this.now).sort((a, b) => a.at - b.at)[0];
+      if (!due) return;
+      this.pending = this.pending.filter((p) => p !== due);
+      due.fn();
+    }
+  }
+}
+
 function world(limits: Partial<ConnectionHost['limits']> = {}) {
   const table = SessionTable.create(8);
+  const time = new FakeTimer();
   const bus = new RecordingBus();
   const events: string[] = [];
   const registered = new Set<GroupMember>();
   const host: ConnectionHost = {
     workerIndex: 0,
     serverName: 'test',
-    limits: { intervalMs: 1000, timeoutMs: 3000, maxFrame: 65536, maxText: 100, helloTimeoutMs: 10_000, maxSendQueue: 1000, ...limits },
+    limits: {
+      intervalMs: 1000,
+      timeoutMs: 3000,
+      maxFrame: 65536,
+      maxText: 100,
+      helloTimeoutMs: 10_000,
+      maxSendQueue: 1000,
+      maxOutputBytes: 100_000,
+      flood: { burst: 1000, perSecond: 1000, backlogFrames: 4, backlogBytes: 100_000 },
+      ...limits,
+    },
+    timer: time.timer,
     log: pino({ level: 'silent' }),
     totals: { msgsIn: 0, bytesIn: 0, bytesOut: 0, framesOut: 0 },
     clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
@@ -95,7 +133,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}) {
     c.t.send({ type: 'HELLO', version: 1, nick });
     return c;
   };
-  return { table, bus, events, registered, host, connect, join };
+  return { table, bus, events, registered, host, connect, join, time };
 }
 
 describe('a chat session on the server', () => {
@@ -193,16 +231,57 @@ describe('a chat session on the server', () => {
     expect(w.registered.size).toBe(0);
   });
 
-  it('a client that stops reading is dropped with SEND_QUEUE_FULL once its queue passes the cap', () => {
+  it('a client that stops reading is dropped with SEND_QUEUE_FULL once what it has not taken after a flush passes the cap', () => {
     const w = world({ maxSendQueue: 1000 });
     const { t, conn } = w.join('slow');
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'a', ts: 1 }))).toBe(true);
-    t.queuedBytes = 1001;
-    expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'b', ts: 2 }))).toBe(false);
+    t.events!.backlog(1000); // at the cap: still served
+    expect(conn.closed).toBe(false);
+    t.queuedBytes = 1500; // within one turn the queue may pass the cap...
+    expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'b', ts: 2 }))).toBe(true);
+    t.events!.backlog(1001); // ...but not once offered everything
     expect(t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'SEND_QUEUE_FULL', fatal: true });
     expect(conn.closed).toBe(true);
     expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'slow' });
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'c', ts: 3 }))).toBe(false);
+  });
+
+  it('within one turn, a queue of twice the cap is refused at once', () => {
+    const w = world({ maxSendQueue: 1000 });
+    const { t, conn } = w.join('slow');
+    t.queuedBytes = 2001;
+    expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'b', ts: 2 }))).toBe(false);
+    expect(t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'SEND_QUEUE_FULL', fatal: true });
+  });
+
+  it('flood control: a burst passes, the rest waits its credits in order, heartbeat answers never wait, a backlog past its bound is FLOOD', () => {
+    const w = world({ flood: { burst: 5, perSecond: 2, backlogFrames: 4, backlogBytes: 100_000 } });
+    const bob = w.join('bob');
+    const alice = w.join('alice');
+    const say = (text: string) => alice.t.send({ type: 'CHAT', text, action: false });
+    for (let i = 1; i <= 7; i++) say(`m${i}`);
+    const heard = () => w.bus.room.filter((m) => m.type === 'CHAT').map((m) => (m as { text: string }).text);
+    expect(heard()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    const hb = bob.t.written.length;
+    alice.t.send({ type: 'HEARTBEAT_ACK', seq: 1, ts: 1 }); // not held behind m6, m7
+    expect(alice.conn.closed).toBe(false);
+    expect(bob.t.written.length).toBe(hb);
+    w.time.advance(499);
+    expect(heard()).toHaveLength(5);
+    w.time.advance(1);
+    expect(heard()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    w.time.advance(500);
+    expect(heard()).toHaveLength(7);
+    // Keeps exceeding: 5 more spend the credits earned meanwhile... and 4 wait; the fifth waiting one is one too many.
+    w.time.advance(10_000);
+    for (let i = 8; i <= 16; i++) say(`m${i}`);
+    expect(alice.conn.closed).toBe(false);
+    say('m17');
+    expect(alice.conn.closed).toBe(true);
+    expect(alice.t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'FLOOD', fatal: true, message: expect.stringContaining('faster than 2 a second') });
+    w.time.advance(10_000);
+    expect(heard()).not.toContain('m13'); // what waited is dropped with the client
+    expect(heard()).toHaveLength(12);
   });
 
   it('no HELLO within the limit: HELLO_TIMEOUT', () => {
