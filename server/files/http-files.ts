@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream';
 import { FileSink } from '../../common/lftp/node/file-sink.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import type { Logger } from '../logger.js';
@@ -87,6 +88,25 @@ export async function serveDownload(host: FileRoutesHost, res: ServerResponse, r
 }
 
 export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
+  // Before the first await: the whole body, and the client's close, may arrive while the ticket and the name
+  // are checked. Paused, the body waits in the stream; the end is watched from here on, so it cannot be missed.
+  req.pause();
+  const ended = finishedOnce(req);
+  try {
+    await storeUpload(host, req, res, rawName, ticket, ended);
+  } catch (err) {
+    const e = err instanceof HttpError ? err : null;
+    host.log.info({ file: rawName.slice(0, 255), code: e?.code ?? 'INTERNAL' }, `http upload refused: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+/** Settles once the request's body has been read to its end (true) or the request died first (false). */
+function finishedOnce(req: IncomingMessage): Promise<boolean> {
+  return new Promise((resolve) => finished(req, { readable: true, writable: false }, (err) => resolve(!err)));
+}
+
+async function storeUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, rawName: string, ticket: string | null, ended: Promise<boolean>): Promise<void> {
   const lengthHeader = req.headers['content-length'];
   if (lengthHeader === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'an upload needs a Content-Length');
   if (!/^\d{1,16}$/.test(lengthHeader)) throw new HttpError(400, 'BAD_REQUEST', 'Content-Length is not a number');
@@ -123,8 +143,8 @@ export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, 
       sink.push(index++, chunk);
       if (sink.backlogBytes >= UPLOAD_BACKLOG_BYTES) req.pause();
     });
-    req.on('end', () => resolve(received === size));
-    req.on('close', () => resolve(false));
+    void ended.then((whole) => resolve(whole && received === size));
+    req.resume();
   });
   if (!complete || failure) {
     await sink.discard();

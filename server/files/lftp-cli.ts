@@ -1,5 +1,6 @@
 /** `chat-server lftp`: the LFTP file server on its own, without the chat. */
 import { mkdirSync } from 'node:fs';
+import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { resolve } from 'node:path';
 import { tokenMatches } from '../tokens.js';
 import { ExitCode, UsageError } from '../../common/errors.js';
@@ -83,6 +84,8 @@ export async function runLftpServer(args: string[]): Promise<number> {
     return ExitCode.FAILURE;
   }
   const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' });
+  const stale = sweepPartFiles(filesDir);
+  if (stale.length > 0) log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
   const token = v.token;
   const server = new LftpServer({
     host,

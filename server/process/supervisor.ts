@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { encodeMessage } from '../../common/protocol.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { mkdirSync } from 'node:fs';
+import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { SharedMutex } from '../../common/shared-mutex.js';
@@ -86,6 +87,8 @@ export class Supervisor {
     } catch (err) {
       throw new StartupError('FILES_DIR', `cannot create the files directory ${this.options.filesDir}: ${(err as Error).message}`);
     }
+    const stale = sweepPartFiles(this.options.filesDir);
+    if (stale.length > 0) this.log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
     const web = this.options.httpPort; // null: --no-web; undefined: the TCP port + 1
     const httpPort = web === null ? null : (web ?? (port === 0 ? 0 : port + 1));
     if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);

@@ -157,6 +157,10 @@ export class WebServer {
       (req, res) => void this.route(req, res),
     );
     this.server.maxConnections = o.maxConnections;
+    // A client that half-closes after its request (as HTTP/1.0-style clients do) still gets its answer:
+    // without this, Node aborts the request being read on the FIN, and an upload vanishes unanswered.
+    // The property is Node's own (lib/_http_server.js, used by its tests and by spdy), not in its types.
+    (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket as Socket, head));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { encodeFrame } from '../../common/frame.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient, WsClient } from '../helpers/raw-client.js';
-import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { NO_FLOOD_LIMIT, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -192,6 +192,47 @@ describe('files over HTTP', () => {
     sock.write('GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until(() => /^HTTP\/1\.1 200 /.test(received), 10_000, () => `second request unanswered: ${JSON.stringify(received.slice(0, 200))}`);
     expect(errors).toEqual([]);
+  });
+
+  it('an upload whose body and half-close arrive before its checks are done is stored and answered, every time', async () => {
+    const files = tempDir('web-files');
+    const s = await server(['--files', files, ...NO_FLOOD_LIMIT]);
+    const web = await wsJoin(s.httpPort, 'hasty');
+    const answers: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = await ticket(web, i, 'post', `hasty${i}.txt`, 5);
+      if (!t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
+      // HTTP/1.0 style: the whole request in one write, then the client's FIN at once.
+      const sock = net.connect(s.httpPort, '127.0.0.1');
+      let reply = '';
+      sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+      sock.on('error', () => undefined);
+      await once(sock, 'connect');
+      sock.end(`POST /files/hasty${i}.txt?ticket=${t.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello`);
+      await Promise.race([once(sock, 'close'), new Promise((r) => setTimeout(r, 10_000))]);
+      sock.destroy();
+      answers.push(reply.split('\r\n')[0] ?? '');
+    }
+    expect(answers).toEqual(Array(30).fill('HTTP/1.1 201 Created'));
+    expect(readdirSync(files).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `hasty${i}.txt`).sort());
+    for (let i = 0; i < 30; i++) expect(readFileSync(join(files, `hasty${i}.txt`), 'utf8')).toBe('hello');
+  });
+
+  it('sweeps uploads a crash left unfinished at start-up; a name of 255 bytes uploads', async () => {
+    const files = tempDir('web-files');
+    writeFileSync(join(files, '.report.pdf.0badc0de.lftp-part'), 'half a file');
+    writeFileSync(join(files, '.upload-0123456789abcdef.lftp-part'), 'another half');
+    writeFileSync(join(files, 'kept.txt'), 'x');
+    const s = await server(['--files', files]);
+    expect(readdirSync(files)).toEqual(['kept.txt']);
+    const web = await wsJoin(s.httpPort, 'longname');
+    const name = `${'é'.repeat(125)}.abcd`; // 250 + 5 = 255 bytes, the most a name may have
+    expect(Buffer.byteLength(name)).toBe(255);
+    const t = await ticket(web, 1, 'post', name, 5);
+    if (!t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
+    const res = await fetch(`http://127.0.0.1:${s.httpPort}/files/${encodeURIComponent(name)}?ticket=${t.ticket}`, { method: 'POST', body: 'hello', headers: { Origin: `http://127.0.0.1:${s.httpPort}` } });
+    expect(res.status).toBe(201);
+    expect(readFileSync(join(files, name), 'utf8')).toBe('hello');
   });
 
   it('refuses bad names, missing tickets, oversize and cut-short uploads, leaving nothing behind', async () => {

@@ -7,7 +7,8 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, link, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { SinkFinish, SizedSink } from '../engine/connection.js';
 import { LftpError } from '../engine/errors.js';
 
@@ -24,6 +25,27 @@ export type SinkOutcome = { ok: true; size: number; sha256: string; path: string
  * call per buffer instead of one per packet. Written buffers are reused: fresh
  * memory costs a page fault per 4 KiB on first touch.
  */
+/** Every temporary upload file is a dot file ending in this. */
+export const PART_SUFFIX = '.lftp-part';
+
+/**
+ * Removes what uploads interrupted by a crash left behind. For start-up only,
+ * before any transfer runs: a part file then belongs to no one.
+ */
+export function sweepPartFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith('.') || !name.endsWith(PART_SUFFIX)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
 export class FileSink implements SizedSink {
   /** Full staging buffers (or their unwritten tails) waiting for the writer, oldest first. */
   private full: Buffer[] = [];
@@ -54,9 +76,12 @@ export class FileSink implements SizedSink {
     private readonly onError: (err: Error) => void,
   ) {}
 
-  /** Creates the temporary file next to finalPath (same file system, so link() works). */
+  /**
+   * Creates the temporary file next to finalPath (same file system, so link() works). Its name does not
+   * contain the final one: a valid name of 255 bytes would make it longer than a file name may be.
+   */
   static async create(finalPath: string, onDrain: () => void, onError: (err: Error) => void): Promise<FileSink> {
-    const temp = join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}.lftp-part`);
+    const temp = join(dirname(finalPath), `.upload-${randomBytes(8).toString('hex')}${PART_SUFFIX}`);
     const fh = await open(temp, 'wx', 0o644);
     return new FileSink(fh, temp, finalPath, onDrain, onError);
   }
