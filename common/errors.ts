@@ -20,6 +20,7 @@ export const WireErrorCode = {
   SERVER_FULL: 'SERVER_FULL',
   SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
   FLOOD: 'FLOOD',
+  ADDRESS_LIMIT: 'ADDRESS_LIMIT',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];

@@ -7,6 +7,7 @@ import type { LogLevel } from './logger.js';
 import type { ConnectionLimits } from './chat/connection.js';
 import type { CongestionName } from '../common/lftp/engine/congestion.js';
 import type { ListenFailure } from './listen-error.js';
+import type { AdmissionPolicy } from './chat/admission.js';
 
 export interface WorkerConfig {
   index: number;
@@ -15,6 +16,8 @@ export interface WorkerConfig {
   tableBuffer: SharedArrayBuffer;
   ticketBuffer: SharedArrayBuffer;
   statsBuffer: SharedArrayBuffer;
+  addressBuffer: SharedArrayBuffer;
+  admission: AdmissionPolicy;
   /** UDP port for LFTP; -1 = the same number as the TCP port this worker gets. */
   lftpPort: number;
   /** HTTP/WebSocket port; null: no web side (--no-web). */

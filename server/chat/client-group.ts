@@ -9,12 +9,11 @@ import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import type { BusDelivery } from '../bus/room-bus.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { ClientConnection, type ConnectionHost, type GroupMember, type SessionRegistry } from './connection.js';
-import { TcpTransport, WebSocketTransport, type OutputPath } from './transport.js';
+import { TcpTransport, WS_CLOSE, WebSocketTransport, type OutputPath } from './transport.js';
 import { TurnBatcher } from './turn-batcher.js';
 import { OutputBudget } from './output-budget.js';
+import { PRE_HELLO_ALLOWANCE } from './admission.js';
 
-/** Connections that have not said HELLO yet, beyond --max-clients, are refused at once. */
-export const PRE_HELLO_ALLOWANCE = 256;
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
 const REFUSAL_LINGER_MS = 1000;
 
@@ -55,14 +54,15 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     return this.maxClients + PRE_HELLO_ALLOWANCE;
   }
 
+  /** Sessions are limited by the session table; connections that have not said HELLO by their own, smaller allowance. */
   canAccept(): boolean {
-    return !this.closingNow && this.connections.size < this.connectionLimit;
+    return !this.closingNow && this.connections.size < this.connectionLimit && this.connections.size - this.sessions.size < PRE_HELLO_ALLOWANCE;
   }
 
   acceptTcp(socket: net.Socket): void {
-    if (!this.canAccept()) {
-      const [code, text] = this.closingNow ? (['SHUTTING_DOWN', 'the server is shutting down'] as const) : (['SERVER_FULL', 'the server is full, try again later'] as const);
-      socket.end(encodeMessage(errorMessage(code, text, true)));
+    const refusal = this.admit(socket.remoteAddress ?? '?');
+    if (refusal) {
+      socket.end(encodeMessage(errorMessage(refusal.code, refusal.text, true)));
       socket.on('error', () => socket.destroy());
       setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
@@ -71,7 +71,23 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   }
 
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
+    const refusal = this.admit(socket.remoteAddress ?? '?');
+    if (refusal) {
+      ws.close(WS_CLOSE.POLICY, `${refusal.code}: ${refusal.text}`.slice(0, 120));
+      return;
+    }
     this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.maxFrame, this.output), this.requireHost()));
+  }
+
+  /** Null when a new connection from address may start (it then holds a 'pending' place); otherwise why not. */
+  private admit(address: string): { code: 'SHUTTING_DOWN' | 'SERVER_FULL' | 'ADDRESS_LIMIT'; text: string } | null {
+    if (this.closingNow) return { code: 'SHUTTING_DOWN', text: 'the server is shutting down' };
+    if (!this.canAccept()) return { code: 'SERVER_FULL', text: 'the server is full, try again later' };
+    const admission = this.requireHost().admission;
+    if (!admission.enter(address, 'pending')) {
+      return { code: 'ADDRESS_LIMIT', text: `${address} already has ${admission.limit('pending')} connections that have not said HELLO, the most one address may have` };
+    }
+    return null;
   }
 
   private requireHost(): ConnectionHost {

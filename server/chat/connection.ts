@@ -19,6 +19,7 @@ import { validateNick } from '../../common/text.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import { InboundGate } from './inbound-gate.js';
+import { welcomeMessage } from './welcome.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { handleActive, type ActiveSession } from './handlers.js';
 import { endNotice, type ConnectionHost, type EndReason, type GroupMember } from './session-host.js';
@@ -39,6 +40,8 @@ export class ClientConnection implements GroupMember {
   private session: ActiveSession | null = null;
   private readonly connectedAwake: number;
   private readonly inbound: InboundGate;
+  /** The per-address place this connection holds: 'pending' until HELLO, 'session' after, none once ended. */
+  private place: 'pending' | 'session' | null = 'pending';
   private log: Logger;
   ref: SlotRef | null = null;
   sessionId = 0;
@@ -165,6 +168,12 @@ export class ClientConnection implements GroupMember {
       throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${PROTOCOL_VERSION})`);
     }
     const nick = validateNick(msg.nick);
+    const { admission } = this.host;
+    if (!admission.enter(this.address, 'session')) {
+      throw new ProtocolError('ADDRESS_LIMIT', `${this.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`);
+    }
+    admission.leave(this.address, 'pending');
+    this.place = 'session';
     const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.clock.wallNow());
     if (!claim.ok) {
       if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
@@ -179,22 +188,7 @@ export class ClientConnection implements GroupMember {
     this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
     this.host.sessions.registered(this);
-    const { limits } = this.host;
-    this.sendMessage({
-      type: 'WELCOME',
-      version: PROTOCOL_VERSION,
-      nick,
-      session: String(claim.sessionId),
-      heartbeatIntervalMs: limits.intervalMs,
-      heartbeatTimeoutMs: limits.timeoutMs,
-      maxFrame: limits.maxFrame,
-      maxText: limits.maxText,
-      server: this.host.serverName,
-      users: this.host.table.activeCount(),
-      lftpPort: this.host.files.lftpPort,
-      floodBurst: limits.flood.burst,
-      floodRate: limits.flood.perSecond,
-    });
+    this.sendMessage(welcomeMessage(this.host, nick, claim.sessionId));
     this.log.info({ client: msg.client }, 'joined');
     this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
     this.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
@@ -275,6 +269,8 @@ export class ClientConnection implements GroupMember {
     const wasActive = this.phase === 'active';
     this.phase = 'closed';
     this.inbound.close();
+    if (this.place) this.host.admission.leave(this.address, this.place);
+    this.place = null;
     if (this.inbound.delayed > 0) this.log.info({ delayed: this.inbound.delayed }, 'frames held back by flood control');
     const t = this.transport;
     if (farewell && !t.destroyed) t.write(encodeMessage(farewell));

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { ServerMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
 import type { GateTimer, InboundPolicy } from './inbound-gate.js';
+import type { Admission } from './admission.js';
 import type { SlotRef } from '../shm/session-table.js';
 
 export interface ConnectionLimits extends HeartbeatPolicy {
@@ -77,6 +78,8 @@ export interface ConnectionHost {
   /** Frames for sessions anywhere, this one's room included. */
   readonly bus: RoomBus;
   readonly sessions: SessionRegistry;
+  /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
+  readonly admission: Admission;
   readonly files: FilesPort;
   /** A line for the operator's console (the supervisor's stdout). */
   event(text: string): void;

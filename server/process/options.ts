@@ -12,6 +12,7 @@ import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
 import { DEFAULT_FLOOD } from '../../common/flood-gate.js';
 import { DEFAULT_BACKLOG_FRAMES, type InboundPolicy } from '../chat/inbound-gate.js';
+import { DEFAULT_ADMISSION, trustList, type AdmissionPolicy } from '../chat/admission.js';
 
 export interface ServerOptions {
   host: string;
@@ -38,6 +39,8 @@ export interface ServerOptions {
   maxOutputBytes: number;
   /** Flood control per session. */
   flood: InboundPolicy;
+  /** Per-address limits. */
+  admission: AdmissionPolicy;
 }
 
 export const SERVER_USAGE = `Usage: chat-server [options]
@@ -63,6 +66,12 @@ Options:
                               (default ${DEFAULT_FLOOD.perSecond})
   --flood-backlog N           commands that may wait; one more and the client is dropped
                               with FLOOD (default ${DEFAULT_BACKLOG_FRAMES})
+  --max-sessions-per-address N  chat sessions from one address (default ${DEFAULT_ADMISSION.maxSessionsPerAddress})
+  --max-pending-per-address N   chat connections from one address that have not said HELLO
+                              (default ${DEFAULT_ADMISSION.maxPendingPerAddress})
+  --max-http-per-address N    HTTP connections to the web port from one address (default ${DEFAULT_ADMISSION.maxHttpPerAddress})
+  --trusted LIST              addresses exempt from the per-address limits: comma-separated
+                              addresses, subnets (10.0.0.0/8) and "loopback" (default: none)
   --files DIR                 files shared over LFTP (default ./files, created if missing)
   --lftp-port N               UDP port for LFTP (default: the TCP port's number)
   --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
@@ -96,6 +105,10 @@ const SPEC = {
   'flood-burst': { type: 'string' },
   'flood-rate': { type: 'string' },
   'flood-backlog': { type: 'string' },
+  'max-sessions-per-address': { type: 'string' },
+  'max-pending-per-address': { type: 'string' },
+  'max-http-per-address': { type: 'string' },
+  trusted: { type: 'string' },
   'log-file': { type: 'string' },
   files: { type: 'string' },
   'lftp-port': { type: 'string' },
@@ -158,6 +171,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
       ...outputLimits(v['max-sendq'], v['max-output'], maxFrame),
       flood: floodPolicy(v['flood-burst'], v['flood-rate'], v['flood-backlog'], maxFrame),
+      admission: admissionPolicy(v),
     },
   };
 }
@@ -169,6 +183,16 @@ function floodPolicy(burst: string | undefined, rate: string | undefined, backlo
     backlogFrames: backlog !== undefined ? parseInteger(backlog, '--flood-backlog', 1, 100_000) : DEFAULT_BACKLOG_FRAMES,
     // Room for the backlog's worth of ordinary messages, and at least two of the largest.
     backlogBytes: Math.max(256 * 1024, 2 * maxFrame),
+  };
+}
+
+function admissionPolicy(v: { 'max-sessions-per-address'?: string; 'max-pending-per-address'?: string; 'max-http-per-address'?: string; trusted?: string }): AdmissionPolicy {
+  const count = (value: string | undefined, name: string, fallback: number) => (value !== undefined ? parseInteger(value, name, 1, MAX_CAPACITY) : fallback);
+  return {
+    maxSessionsPerAddress: count(v['max-sessions-per-address'], '--max-sessions-per-address', DEFAULT_ADMISSION.maxSessionsPerAddress),
+    maxPendingPerAddress: count(v['max-pending-per-address'], '--max-pending-per-address', DEFAULT_ADMISSION.maxPendingPerAddress),
+    maxHttpPerAddress: count(v['max-http-per-address'], '--max-http-per-address', DEFAULT_ADMISSION.maxHttpPerAddress),
+    trusted: v.trusted !== undefined ? trustList(v.trusted) : [],
   };
 }
 

@@ -9,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { encodeMessage } from '../../common/protocol.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { mkdirSync } from 'node:fs';
+import { AddressTable } from '../shm/address-table.js';
+import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
@@ -46,6 +48,7 @@ interface WorkerSlot {
 
 export class Supervisor {
   readonly table: SessionTable;
+  readonly addresses: AddressTable;
   readonly tickets = TicketTable.create();
   readonly stats = WorkerStats.create();
   private lftpPort = 0;
@@ -69,6 +72,8 @@ export class Supervisor {
     private readonly print: (line: string) => void = (line) => writeLineSync(1, line),
   ) {
     this.table = SessionTable.create(options.maxClients);
+    // Room for every session and every not-yet-HELLO connection from a different address, twice over.
+    this.addresses = AddressTable.create(2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers), options.workers);
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's sessions).
     this.bus = new ThreadBus(this.busName, null, null);
     this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' });
@@ -125,6 +130,8 @@ export class Supervisor {
       ticketBuffer: this.tickets.buffer,
       tableBuffer: this.table.buffer,
       statsBuffer: this.stats.buffer,
+      addressBuffer: this.addresses.buffer,
+      admission: o.admission,
       busName: this.busName,
       limits: {
         intervalMs: o.heartbeatIntervalMs,
@@ -194,7 +201,9 @@ export class Supervisor {
     } finally {
       this.table.mutex.unlock();
     }
-    this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, freed: freed.length }, 'worker died');
+    const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
+    await this.addresses.releaseWorker(slot.index);
+    this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +
         `${freed.length} session${freed.length === 1 ? '' : 's'} freed; restarting it`,

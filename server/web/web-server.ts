@@ -10,15 +10,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
-import { join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HEADER_SIZE } from '../../common/frame.js';
 import { AdminAuth } from './admin-auth.js';
 import { ADMIN_MAX_PAYLOAD, type AdminHub } from './admin-hub.js';
 import { HttpError, receiveUpload, sendError, serveDownload, type FileRoutesHost } from '../files/http-files.js';
 import type { Logger } from '../logger.js';
+import type { Admission } from '../chat/admission.js';
+import { staticFiles, type StaticFile } from './static-files.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -39,44 +38,6 @@ const SECURITY_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
 } as const;
 
-const STATIC_ROOT = fileURLToPath(new URL('../../../web/static/', import.meta.url));
-/** The browser scripts, compiled from web/src (and the shared common/format.ts) by `npm run build`. */
-const SCRIPT_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
-const JS = 'text/javascript; charset=utf-8';
-/** Scripts only the dashboard loads: not served at all without --admin-token. */
-const ADMIN_SCRIPTS = new Set(['/js/web/src/admin.js', '/js/web/src/chart.js']);
-
-interface StaticFile {
-  path: string;
-  type: string;
-}
-
-/**
- * Every file the server will ever send from disk, by URL path: an allow-list
- * built once, so no URL can name anything else (no traversal to think about).
- */
-function staticFiles(admin: boolean): Map<string, StaticFile> {
-  const files = new Map<string, StaticFile>([
-    ['/', { path: STATIC_ROOT + 'index.html', type: 'text/html; charset=utf-8' }],
-    ['/style.css', { path: STATIC_ROOT + 'style.css', type: 'text/css; charset=utf-8' }],
-  ]);
-  if (admin) files.set('/admin', { path: STATIC_ROOT + 'admin.html', type: 'text/html; charset=utf-8' });
-  let scripts: string[] = [];
-  try {
-    scripts = readdirSync(SCRIPT_ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
-  } catch {
-    // Not built: the pages answer 500 "run npm run build" (sendStatic) rather than the server refusing to start.
-  }
-  for (const rel of scripts) {
-    const url = `/js/${rel.split(sep).join('/')}`;
-    if (admin || !ADMIN_SCRIPTS.has(url)) files.set(url, { path: join(SCRIPT_ROOT, rel), type: JS });
-  }
-  for (const url of ['/js/web/src/chat.js', ...(admin ? ADMIN_SCRIPTS : [])]) {
-    if (!files.has(url)) files.set(url, { path: join(SCRIPT_ROOT, url.slice('/js/'.length)), type: JS });
-  }
-  return files;
-}
-
 export interface WebHost extends FileRoutesHost {
   readonly closing: boolean;
   /** Room for one more WebSocket session on this worker. */
@@ -89,6 +50,8 @@ export interface WebServerOptions {
   /** Connections (HTTP and WebSocket) this worker's web server keeps at once. */
   maxConnections: number;
   admin: { auth: AdminAuth; hub: AdminHub } | null;
+  /** Per-address limit on HTTP connections. */
+  admission: Admission;
 }
 
 /**
@@ -114,6 +77,14 @@ function parseRequestUrl(target: string | undefined): URL {
   }
 }
 
+const lingering = new WeakSet<IncomingMessage>();
+
+/** A request announces a body (req.complete is still false while the handler starts, body or not). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /** How long a refused request's unread body is read and discarded before the connection is cut. */
 export const REFUSED_BODY_LINGER_MS = 5_000;
 
@@ -126,6 +97,8 @@ export const REFUSED_BODY_LINGER_MS = 5_000;
  * after the linger time is cut off.
  */
 function lingerForBody(req: IncomingMessage): void {
+  if (lingering.has(req)) return;
+  lingering.add(req);
   const timer = setTimeout(() => {
     if (!req.complete) req.socket.destroy();
   }, REFUSED_BODY_LINGER_MS);
@@ -150,6 +123,8 @@ export class WebServer {
       {
         // Slow-header clients are cut off; a long upload is bounded by its own idle timer instead of a total time.
         headersTimeout: 10_000,
+        // Node checks the header deadline this often (by default every 30 s, which let slow headers live 18 s).
+        connectionsCheckingInterval: 1_000,
         requestTimeout: 0,
         keepAliveTimeout: 5_000,
         maxHeaderSize: 16 * 1024,
@@ -161,6 +136,7 @@ export class WebServer {
     // without this, Node aborts the request being read on the FIN, and an upload vanishes unanswered.
     // The property is Node's own (lib/_http_server.js, used by its tests and by spdy), not in its types.
     (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.server.on('connection', (socket: Socket) => this.admitConnection(socket));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket as Socket, head));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -171,6 +147,20 @@ export class WebServer {
     this.chatWss = new WebSocketServer({ ...common, maxPayload: HEADER_SIZE + o.maxFrame });
     this.adminWss = new WebSocketServer({ ...common, maxPayload: ADMIN_MAX_PAYLOAD });
     this.files = staticFiles(o.admin !== null);
+  }
+
+  /** One address may hold so many HTTP connections (WebSocket sessions included) at once; the rest get a 503 and are closed. */
+  private admitConnection(socket: Socket): void {
+    const address = socket.remoteAddress ?? '?';
+    const { admission } = this.o;
+    if (admission.enter(address, 'http')) {
+      socket.once('close', () => admission.leave(address, 'http'));
+      return;
+    }
+    const body = `too many connections from ${address} (at most ${admission.limit('http')} at once)\n`;
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.on('error', () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -197,6 +187,12 @@ export class WebServer {
     try {
       const url = parseRequestUrl(req.url);
       const path = url.pathname;
+      // Only an upload's body is read. Any other body is discarded after the answer, for at most the
+      // linger time: a request that promises 100 MB and sends a byte every 3 s no longer holds its connection.
+      if (hasBody(req) && !(req.method === 'POST' && path.startsWith('/files/'))) {
+        res.setHeader('Connection', 'close');
+        lingerForBody(req);
+      }
       if (path.startsWith('/files/')) {
         let name: string;
         try {

@@ -19,6 +19,8 @@ import type { LftpServer } from '../files/lftp-server.js';
 import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
+import { AddressTable } from '../shm/address-table.js';
+import { Admission } from '../chat/admission.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../thread-messages.js';
@@ -30,6 +32,7 @@ import { WorkerTicker } from './worker-ticker.js';
 
 export class ChatWorker {
   readonly table: SessionTable;
+  private readonly admission: Admission;
   private readonly group: ClientGroup;
   private readonly bus: ThreadBus;
   private readonly files: FileService;
@@ -48,6 +51,7 @@ export class ChatWorker {
   ) {
     const c = config;
     this.table = new SessionTable(c.tableBuffer);
+    this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission);
     const stats = new WorkerStats(c.statsBuffer);
     this.files = new FileService(c.filesDir, c.maxFileSize, new TicketTable(c.ticketBuffer));
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
@@ -72,6 +76,7 @@ export class ChatWorker {
       table: this.table,
       bus: this.bus,
       sessions: this.group,
+      admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),
       event: notify,
     };
@@ -141,7 +146,7 @@ export class ChatWorker {
           };
     const group = this.group;
     this.web = new WebServer(
-      { maxFrame: c.limits.maxFrame, maxConnections: group.connectionLimit, admin },
+      { maxFrame: c.limits.maxFrame, maxConnections: group.connectionLimit, admin, admission: this.admission },
       {
         files: this.files,
         log,

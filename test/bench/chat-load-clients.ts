@@ -26,6 +26,7 @@ import { FrameDecoder } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType } from '../../common/protocol.js';
 import { FrameType } from '../../common/messages.js';
 import { LatencyHistogram, monotonicMs } from './stats.js';
+import { loopbackAddress } from '../helpers/loopback.js';
 
 export interface SliceConfig {
   index: number;
@@ -279,7 +280,7 @@ function onIrcLine(c: Client, line: string): void {
 }
 
 function open(i: number, local: number): Client {
-  const c: Client = { i, nick: `${cfg.prefix}${i}`, sock: net.connect({ host: cfg.host, port: cfg.port, noDelay: true }), ready: false, dropped: null, last: new Int32Array(S).fill(-1) };
+  const c: Client = { i, nick: `${cfg.prefix}${i}`, sock: net.connect({ host: cfg.host, port: cfg.port, noDelay: true, localAddress: cfg.host.startsWith('127.') ? loopbackAddress(i) : undefined }), ready: false, dropped: null, last: new Int32Array(S).fill(-1) };
   c.sock.on('error', (err) => drop(c, `socket error ${(err as NodeJS.ErrnoException).code}`));
   c.sock.on('close', () => drop(c, 'closed'));
   if (IRC) connectIrc(c, local);

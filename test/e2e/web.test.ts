@@ -272,7 +272,7 @@ describe('files over HTTP', () => {
       sock.on('error', () => undefined);
     });
     const deadline = Date.now() + 5000;
-    while (readdirSync(files).some((f) => f.includes('partial')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (readdirSync(files).some((f) => f.includes('partial') || f.endsWith('.lftp-part')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(files).sort()).toEqual(['taken.txt']);
     expect(existsSync(join(files, 'partial.bin'))).toBe(false);
     expect((await fetch(`${base}/files/x`, { method: 'DELETE' })).status).toBe(405);

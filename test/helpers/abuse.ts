@@ -8,6 +8,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ServerMessage } from '../../common/protocol.js';
+import { loopbackAddress } from './loopback.js';
 
 /** The resident set of a process, in MiB (worker threads included: they share it). */
 export function rssMiB(pid: number): number {
@@ -54,8 +55,8 @@ export class Peer {
     socket.on('close', () => (this.closed = true));
   }
 
-  static async join(port: number, nick: string, opts: { read?: boolean } = {}): Promise<Peer> {
-    const socket = net.connect({ host: '127.0.0.1', port });
+  static async join(port: number, nick: string, opts: { read?: boolean; from?: string } = {}): Promise<Peer> {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: opts.from });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -142,8 +143,8 @@ export interface FloodResult {
  * while `honest` clients chat at an ordinary pace; who is slowed, who is dropped.
  */
 export async function floodScenario(port: number, o: { honest: number; size: number; durationMs: number }): Promise<FloodResult> {
-  const honest = await Promise.all(Array.from({ length: o.honest }, (_, i) => Peer.join(port, `honest${i}`)));
-  const flooder = await Peer.join(port, 'flooder');
+  const honest = await Promise.all(Array.from({ length: o.honest }, (_, i) => Peer.join(port, `honest${i}`, { from: loopbackAddress(i) })));
+  const flooder = await Peer.join(port, 'flooder', { from: '127.0.0.1' });
   await sleep(200);
   const start = performance.now();
   const until = start + o.durationMs;
@@ -196,8 +197,8 @@ export async function memoryScenario(
   const rssBeforeMiB = rssMiB(serverPid);
   const sampler = new RssSampler(serverPid);
   const stalled: Peer[] = [];
-  for (let i = 0; i < o.nonReaders; i++) stalled.push(await Peer.join(port, `stalled${i}`, { read: false }));
-  const senders = await Promise.all(Array.from({ length: o.senders }, (_, i) => Peer.join(port, `sender${i}`)));
+  for (let i = 0; i < o.nonReaders; i++) stalled.push(await Peer.join(port, `stalled${i}`, { read: false, from: loopbackAddress(i) }));
+  const senders = await Promise.all(Array.from({ length: o.senders }, (_, i) => Peer.join(port, `sender${i}`, { from: loopbackAddress(o.nonReaders + i) })));
   await chatter(senders, 1000 / o.perSecond, performance.now() + o.durationMs, o.size);
   // The stalled peers read again: what the kernel held, then (for those the server dropped) the ERROR and the close.
   for (const p of stalled) p.socket.resume();
@@ -217,7 +218,7 @@ export async function memoryScenario(
   const settleUntil = performance.now() + o.settleMs;
   let rssAfterMiB = rssMiB(serverPid);
   // Memory comes back when V8 and malloc give it back, seconds after the load: watch for it, bounded.
-  while (performance.now() < settleUntil && rssAfterMiB > rssBeforeMiB + (rssPeakMiB - rssBeforeMiB) / 2) {
+  while (performance.now() < settleUntil && rssAfterMiB > rssBeforeMiB + Math.max(32, (rssPeakMiB - rssBeforeMiB) / 2)) {
     await sleep(500);
     rssAfterMiB = rssMiB(serverPid);
   }

@@ -12,6 +12,8 @@ import { ClientConnection, type ConnectionHost, type GroupMember } from '../../s
 import type { ChatTransport, TransportEvents } from '../../server/chat/transport.js';
 import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
 import { SessionTable } from '../../server/shm/session-table.js';
+import { AddressTable } from '../../server/shm/address-table.js';
+import { Admission, DEFAULT_ADMISSION, type AdmissionPolicy } from '../../server/chat/admission.js';
 
 const decode = (frame: Buffer): ServerMessage => decodeServerMessage({ type: frame[4]!, body: frame.subarray(5) });
 const raw = (m: ClientMessage): RawFrame => {
@@ -93,9 +95,10 @@ class FakeTimer {
   }
 }
 
-function world(limits: Partial<ConnectionHost['limits']> = {}) {
+function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partial<AdmissionPolicy> = {}) {
   const table = SessionTable.create(8);
   const time = new FakeTimer();
+  const addresses = AddressTable.create(64, 1);
   const bus = new RecordingBus();
   const events: string[] = [];
   const registered = new Set<GroupMember>();
@@ -114,6 +117,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}) {
       ...limits,
     },
     timer: time.timer,
+    admission: new Admission(addresses, 0, { ...DEFAULT_ADMISSION, maxSessionsPerAddress: 100, maxPendingPerAddress: 100, ...admission }),
     log: pino({ level: 'silent' }),
     totals: { msgsIn: 0, bytesIn: 0, bytesOut: 0, framesOut: 0 },
     clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
@@ -133,7 +137,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}) {
     c.t.send({ type: 'HELLO', version: 1, nick });
     return c;
   };
-  return { table, bus, events, registered, host, connect, join, time };
+  return { table, bus, events, registered, host, connect, join, time, addresses };
 }
 
 describe('a chat session on the server', () => {
@@ -282,6 +286,22 @@ describe('a chat session on the server', () => {
     w.time.advance(10_000);
     expect(heard()).not.toContain('m13'); // what waited is dropped with the client
     expect(heard()).toHaveLength(12);
+  });
+
+  it('per address: sessions beyond the limit are refused with ADDRESS_LIMIT; places are given back at the end', () => {
+    const w = world({}, { maxSessionsPerAddress: 2 });
+    const a = w.join('a1');
+    w.join('a2');
+    const third = w.join('a3');
+    expect(third.t.written[0]).toMatchObject({ type: 'ERROR', code: 'ADDRESS_LIMIT', fatal: true, message: expect.stringContaining('already has 2 sessions') });
+    expect(w.addresses.count('127.0.0.1', 'session')).toBe(2);
+    expect(w.addresses.count('127.0.0.1', 'pending')).toBe(0);
+    a.t.events!.closed('gone');
+    expect(w.addresses.count('127.0.0.1', 'session')).toBe(1);
+    expect(w.join('a4').conn.active).toBe(true);
+    const waiting = w.connect(); // no HELLO yet
+    expect(w.addresses.count('127.0.0.1', 'pending')).toBe(0); // counted by the client group, which admitted it
+    waiting.t.events!.closed('gone');
   });
 
   it('no HELLO within the limit: HELLO_TIMEOUT', () => {

@@ -1,0 +1,82 @@
+/**
+ * Who may take a connection, per remote address: limits on chat connections
+ * that have not said HELLO, on sessions, and on HTTP connections, counted
+ * across all workers in the shared AddressTable. Addresses the operator
+ * trusts (--trusted: loopback, addresses, subnets) are not counted at all.
+ */
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { UsageError } from '../../common/errors.js';
+import { canonicalAddress, type AddressKind, type AddressTable } from '../shm/address-table.js';
+
+export interface AdmissionPolicy {
+  maxPendingPerAddress: number;
+  maxSessionsPerAddress: number;
+  maxHttpPerAddress: number;
+  /** The --trusted list as given (parsed by trustList). */
+  trusted: string[];
+}
+
+/** Connections that have not said HELLO yet, per worker, from all addresses together; more are refused at once (SERVER_FULL). */
+export const PRE_HELLO_ALLOWANCE = 256;
+
+export const DEFAULT_ADMISSION: AdmissionPolicy = { maxPendingPerAddress: 8, maxSessionsPerAddress: 32, maxHttpPerAddress: 32, trusted: [] };
+
+/** Parses --trusted: comma-separated addresses, subnets (a.b.c.d/n, x::/n) and the word "loopback". */
+export function trustList(spec: string): string[] {
+  const items = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const item of items) toBlockList([item]);
+  return items;
+}
+
+function toBlockList(items: string[]): BlockList {
+  const list = new BlockList();
+  for (const item of items) {
+    if (item === 'loopback') {
+      list.addSubnet('127.0.0.0', 8, 'ipv4');
+      list.addAddress('::1', 'ipv6');
+      continue;
+    }
+    const [addr, bits, extra] = item.split('/');
+    const type = isIPv4(addr ?? '') ? 'ipv4' : isIPv6(addr ?? '') ? 'ipv6' : null;
+    const prefix = bits === undefined ? null : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+    if (!type || extra !== undefined || Number.isNaN(prefix) || (prefix !== null && prefix > (type === 'ipv4' ? 32 : 128))) {
+      throw new UsageError(`--trusted: ${JSON.stringify(item)} is not an address, a subnet (10.0.0.0/8, fd00::/8) or "loopback"`);
+    }
+    if (prefix === null) list.addAddress(addr!, type);
+    else list.addSubnet(addr!, prefix, type);
+  }
+  return list;
+}
+
+export class Admission {
+  private readonly trustedList: BlockList;
+  private readonly limits: Record<AddressKind, number>;
+
+  constructor(
+    private readonly table: AddressTable,
+    private readonly worker: number,
+    readonly policy: AdmissionPolicy,
+  ) {
+    this.trustedList = toBlockList(policy.trusted);
+    this.limits = { pending: policy.maxPendingPerAddress, session: policy.maxSessionsPerAddress, http: policy.maxHttpPerAddress };
+  }
+
+  isTrusted(address: string): boolean {
+    const a = canonicalAddress(address);
+    return isIPv4(a) ? this.trustedList.check(a, 'ipv4') : isIPv6(a) ? this.trustedList.check(a, 'ipv6') : false;
+  }
+
+  limit(kind: AddressKind): number {
+    return this.limits[kind];
+  }
+
+  /** One more of kind from address, if its limit allows (always, for a trusted address). */
+  enter(address: string, kind: AddressKind): boolean {
+    return this.isTrusted(address) || this.table.acquire(address, kind, this.worker, this.limits[kind]);
+  }
+
+  /** Gives back what enter() took. */
+  leave(address: string, kind: AddressKind): void {
+    if (!this.isTrusted(address)) this.table.release(address, kind, this.worker);
+  }
+}
