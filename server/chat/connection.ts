@@ -20,6 +20,7 @@ import { nickTakenText } from '../shm/nick-keys.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import { InboundGate } from './inbound-gate.js';
 import { welcomeMessage } from './welcome.js';
+import { InTurn } from './in-turn.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { handleActive, type ActiveSession } from './handlers.js';
 import { endNotice, type ConnectionHost, type EndReason, type GroupMember } from './session-host.js';
@@ -40,6 +41,7 @@ export class ClientConnection implements GroupMember {
   private session: ActiveSession | null = null;
   private readonly connectedAwake: number;
   private readonly inbound: InboundGate;
+  private readonly fileRequests = new InTurn((reply) => this.sendMessage(reply), () => this.log);
   /** The per-address place this connection holds: 'pending' until HELLO, 'session' after, none once ended. */
   private place: 'pending' | 'session' | null = 'pending';
   private log: Logger;
@@ -203,6 +205,8 @@ export class ClientConnection implements GroupMember {
         return conn.nick;
       },
       ref,
+      sessionId: this.sessionId,
+      inTurn: (work) => this.fileRequests.run(work),
       send: (frame) => this.send(frame),
       reply: (msg) => this.sendMessage(msg),
       reject: (code, message) => this.reject(code, message),

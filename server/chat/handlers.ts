@@ -16,6 +16,9 @@ export interface ActiveSession {
   readonly host: ConnectionHost;
   readonly nick: string;
   readonly ref: SlotRef;
+  readonly sessionId: number;
+  /** Runs the session's file requests (directory listings, tickets) one at a time, in order. */
+  inTurn(work: () => Promise<ServerMessage>): void;
   send(frame: Buffer): boolean;
   reply(msg: ServerMessage): void;
   /** A request refused; the session carries on. */
@@ -94,11 +97,11 @@ const handlers: Handlers = {
   },
 
   FILES(s) {
-    void s.host.files.list().then((reply) => s.reply(reply));
+    s.inTurn(() => s.host.files.list());
   },
 
   TICKET_REQUEST(s, msg) {
-    void s.host.files.ticket(msg.id, msg.op, msg.name, msg.size, s.nick).then((reply) => s.reply(reply));
+    s.inTurn(() => s.host.files.ticket(msg.id, msg.op, msg.name, msg.size, { nick: s.nick, session: s.sessionId }));
   },
 
   BYE(s, msg) {

@@ -11,7 +11,7 @@ import { LftpError } from '../../common/lftp/engine/errors.js';
 import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
 import { formatBytes } from '../../common/units.js';
 import type { FileEntry, TransferOp } from '../../common/protocol.js';
-import type { TicketTable } from '../shm/ticket-table.js';
+import { TICKETS_PER_SESSION, TICKET_TTL_MS, type TicketTable } from '../shm/ticket-table.js';
 
 export interface FileListing {
   /** As many entries as fit the budget, by name. */
@@ -62,12 +62,15 @@ export class FileService {
   }
 
   /** A one-time ticket for op on a name that passes the same checks the transfer will meet. */
-  async grantTicket(op: TransferOp, rawName: string, size: number | undefined, nick: string, now: number): Promise<TicketGrant> {
+  async grantTicket(op: TransferOp, rawName: string, size: number | undefined, owner: { nick: string; session: number }, now: number): Promise<TicketGrant> {
     if (!this.tickets) return { ok: false, code: 'AUTH', message: 'this server does not issue tickets' };
     try {
       const file = op === 'get' ? await this.checkDownload(rawName) : await this.checkUpload(rawName, size);
-      const t = this.tickets.issue(op, file.name, nick, now);
-      if (!t) return { ok: false, code: 'BUSY', message: 'too many tickets outstanding; try again in a minute' };
+      const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session);
+      if (t === 'busy') return { ok: false, code: 'BUSY', message: 'too many tickets outstanding on this server; try again in a minute' };
+      if (t === 'limit') {
+        return { ok: false, code: 'BUSY', message: `you already hold ${TICKETS_PER_SESSION} unused tickets, the most one session may; use them or let them expire (${TICKET_TTL_MS / 1000} s)` };
+      }
       return { ok: true, name: file.name, ticket: t.ticket, size: file.size };
     } catch (err) {
       if (err instanceof LftpError) return { ok: false, code: err.code, message: err.message };

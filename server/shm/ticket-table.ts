@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { NICK_MAX_BYTES } from '../../common/nick-rule.js';
 
-const SLOT_BYTES = 424;
+const SLOT_BYTES = 432;
 const T_STATE = 0; // i32
 const T_OP = 1; // i32: 0 get, 1 post
 const T_NAME_LEN = 2;
@@ -19,10 +19,16 @@ const T_TICKET_OFFSET = 24; // 16 bytes
 const T_NICK_OFFSET = 40; // NICK_MAX_BYTES (128)
 const T_NAME_OFFSET = 168; // 256 bytes (names are at most 255)
 const TICKET_BYTES = 16;
+const T_SESSION = 106; // i32 at byte 424: the chat session the ticket was issued to (0: none)
 
 const FREE = 0;
 const ISSUED = 1;
 const USED = 2;
+/** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
+const WRITING = -1;
+
+/** A session may hold this many unused tickets at once (as many as transfers it may run). */
+export const TICKETS_PER_SESSION = 8;
 
 export const TICKET_TTL_MS = 60_000;
 
@@ -60,17 +66,24 @@ export class TicketTable {
     return slot * SLOT_BYTES + off;
   }
 
-  /** Issues a ticket, or null when every slot holds a live ticket (callers say "busy, retry"). */
-  issue(op: TicketOp, name: string, nick: string, now: number): IssuedTicket | null {
+  /**
+   * Issues a ticket to a session: 'busy' when every slot holds a live ticket,
+   * 'limit' when the session already holds `perSession` unused ones.
+   */
+  issue(op: TicketOp, name: string, nick: string, now: number, session = 0, perSession = TICKETS_PER_SESSION): IssuedTicket | 'busy' | 'limit' {
     const nameBytes = Buffer.from(name, 'utf8');
     const nickBytes = Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES);
-    if (nameBytes.length > 255) return null;
+    if (nameBytes.length > 255) return 'busy';
+    if (session !== 0 && this.heldBy(session, now) >= perSession) return 'limit';
     for (let s = 0; s < this.capacity; s++) {
       const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      // A slot being written is never taken, however old its expiry: that was a race between two issuers.
+      if (state === WRITING) continue;
       const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
       if (state !== FREE && !(expired || state === USED)) continue;
-      // Claim the slot: -1 marks "being written" so no one consumes a half-written ticket.
-      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, -1) !== state) continue;
+      // Claim the slot: WRITING keeps others from taking it and from consuming a half-written ticket.
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, WRITING) !== state) continue;
+      Atomics.store(this.i32, this.w32(s, T_SESSION), session);
       const ticket = randomBytes(TICKET_BYTES);
       this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
       this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
@@ -83,7 +96,17 @@ export class TicketTable {
       Atomics.store(this.i32, this.w32(s, T_STATE), ISSUED);
       return { ticket: ticket.toString('hex'), expiresAt };
     }
-    return null;
+    return 'busy';
+  }
+
+  /** Unused, unexpired tickets issued to a session. */
+  heldBy(session: number, now: number): number {
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (Atomics.load(this.i32, this.w32(s, T_STATE)) !== ISSUED || Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
+      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
+    }
+    return n;
   }
 
   /**

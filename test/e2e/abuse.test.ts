@@ -183,3 +183,30 @@ describe('one address cannot take every place', () => {
     await until(() => r2.startsWith('HTTP/1.1 200 OK'), 5000, () => `after the cut: ${JSON.stringify(r2.slice(0, 60))}`);
   }, 30_000);
 });
+
+describe('one session cannot starve files for others', () => {
+  it(`holds at most 8 unused tickets; the others still get theirs`, async () => {
+    const server = await startServer(['--workers', '2', '--no-web', ...NO_FLOOD_LIMIT]);
+    procs.push(server);
+    const join = async (from: string, nick: string) => {
+      const s = await connectFrom(from, server.port);
+      const decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+      const got: ServerMessage[] = [];
+      s.on('data', (chunk) => got.push(...decoder.push(chunk).map(decodeServerMessage)));
+      s.write(encodeMessage({ type: 'HELLO', version: 1, nick }));
+      await until(() => got.some((m) => m.type === 'WELCOME'), 5000, () => 'no WELCOME');
+      return { s, got };
+    };
+    const hoarder = await join('127.0.0.1', 'hoarder');
+    for (let id = 0; id < 20; id++) hoarder.s.write(encodeMessage({ type: 'TICKET_REQUEST', id, op: 'post', name: `h${id}.bin`, size: 10 }));
+    const tickets = () => hoarder.got.filter((m): m is Extract<ServerMessage, { type: 'TICKET' }> => m.type === 'TICKET');
+    await until(() => tickets().length === 20, 5000, () => `${tickets().length} answers`);
+    expect(tickets().filter((t) => t.ok)).toHaveLength(8);
+    expect(tickets().filter((t) => !t.ok).every((t) => !t.ok && t.code === 'BUSY' && t.message.includes('8 unused tickets'))).toBe(true);
+    expect(tickets().map((t) => t.id)).toEqual(Array.from({ length: 20 }, (_, i) => i)); // answered in the order asked
+    const other = await join('127.0.0.2', 'other');
+    other.s.write(encodeMessage({ type: 'TICKET_REQUEST', id: 1, op: 'post', name: 'mine.bin', size: 10 }));
+    await until(() => other.got.some((m) => m.type === 'TICKET'), 5000, () => 'no answer');
+    expect(other.got.find((m) => m.type === 'TICKET')).toMatchObject({ ok: true });
+  });
+});
