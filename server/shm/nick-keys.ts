@@ -27,7 +27,7 @@ function digest(text: string): Uint8Array {
 }
 
 export function nickKeys(nick: string): NickKeys {
-  return { fold: digest(foldNick(nick)), look: digest(skeleton(foldNick(skeleton(nick)))) };
+  return { fold: foldKey(nick), look: digest(skeleton(foldNick(skeleton(nick)))) };
 }
 
 /** What to tell someone whose nick is refused because it is, or looks like, a nick in use. */

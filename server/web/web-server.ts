@@ -189,7 +189,8 @@ export class WebServer {
       const path = url.pathname;
       // Only an upload's body is read. Any other body is discarded after the answer, for at most the
       // linger time: a request that promises 100 MB and sends a byte every 3 s no longer holds its connection.
-      if (hasBody(req) && !(req.method === 'POST' && path.startsWith('/files/'))) {
+      const upload = req.method === 'POST' && path.startsWith('/files/');
+      if (hasBody(req) && !upload) {
         res.setHeader('Connection', 'close');
         lingerForBody(req);
       }
@@ -203,7 +204,7 @@ export class WebServer {
         const ticket = url.searchParams.get('ticket');
         // Not HEAD: it would spend the one-time ticket without delivering anything.
         if (req.method === 'GET') return await serveDownload(this.host, res, name, ticket);
-        if (req.method === 'POST') {
+        if (upload) {
           if (!originAllowed(req)) throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
           return await receiveUpload(this.host, req, res, name, ticket);
         }
