@@ -9,7 +9,7 @@ import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { checkName } from '../common/lftp/node/names.js';
 import { formatRate, progressBar, progressLine } from '../common/progress.js';
-import { neutralizeControls as safe } from '../common/text.js';
+import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatBytes } from '../common/units.js';
 import { transfer } from './lftp-client.js';
 import { destinationFor, freeName } from './local-files.js';

@@ -2,7 +2,7 @@
 import type { ClientMessage } from '../common/protocol.js';
 import { parseDuration } from '../common/units.js';
 import { UsageError } from '../common/errors.js';
-import { checkNick } from '../common/nick-rule.js';
+import { checkNick } from '../common/unicode/nick-rule.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }

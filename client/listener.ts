@@ -8,9 +8,9 @@
 import { DEFAULT_MAX_FRAME, FrameDecoder, MAX_MAX_FRAME } from '../common/frame.js';
 import { ExitCode, ProtocolError } from '../common/errors.js';
 import { PROTOCOL_VERSION, decodeServerMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
-import { neutralizeControls as safe } from '../common/text.js';
+import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatDuration } from '../common/units.js';
-import { nickWithSuffix } from '../common/nick-rule.js';
+import { nickWithSuffix } from '../common/unicode/nick-rule.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { SendPacer, realTimer } from './send-pacer.js';
 import { rejectionText, renderServerMessage, webPortText } from './render.js';

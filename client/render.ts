@@ -5,7 +5,7 @@
  * trusted to do it, but a terminal must not depend on that.
  */
 import type { ServerMessage } from '../common/protocol.js';
-import { neutralizeControls as safe } from '../common/text.js';
+import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatBytes, formatDuration } from '../common/units.js';
 
 export interface RenderContext {

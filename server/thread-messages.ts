@@ -30,7 +30,8 @@ export interface WorkerConfig {
   workers: number;
   filesDir: string;
   maxTransfers: number;
-  maxFileSize: number;
+  /** Upload limits; the quota's ledger is shared by every worker. */
+  uploads: { maxFileSize: number; keepFree: number; maxUploadPerUser: number; ledgerBuffer: SharedArrayBuffer };
   congestion: CongestionName;
   busName: string;
   limits: ConnectionLimits & { maxClients: number };

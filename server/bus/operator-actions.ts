@@ -4,7 +4,7 @@
  * broadcast to everyone, and a kick by nick.
  */
 import { encodeMessage } from '../../common/protocol.js';
-import { neutralizeControls } from '../../common/text.js';
+import { neutralizeControls } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { Logger } from '../logger.js';
 import type { RoomBus } from './room-bus.js';

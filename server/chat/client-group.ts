@@ -13,6 +13,7 @@ import { TcpTransport, WS_CLOSE, WebSocketTransport, type OutputPath } from './t
 import { TurnBatcher } from './turn-batcher.js';
 import { OutputBudget } from './output-budget.js';
 import { PRE_HELLO_ALLOWANCE } from './admission.js';
+import { clipUtf8 } from '../../common/unicode/text-policy.js';
 
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
 const REFUSAL_LINGER_MS = 1000;
@@ -73,7 +74,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
     const refusal = this.admit(socket.remoteAddress ?? '?');
     if (refusal) {
-      ws.close(WS_CLOSE.POLICY, `${refusal.code}: ${refusal.text}`.slice(0, 120));
+      ws.close(WS_CLOSE.POLICY, clipUtf8(`${refusal.code}: ${refusal.text}`, 123));
       return;
     }
     this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.maxFrame, this.output), this.requireHost()));

@@ -5,7 +5,8 @@
  */
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
 import { encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
-import { neutralizeControls, validateNick } from '../../common/text.js';
+import { validateNick } from '../../common/text.js';
+import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import type { SlotRef } from '../shm/session-table.js';
 import type { ConnectionHost, EndReason } from './session-host.js';
@@ -36,7 +37,7 @@ type Handlers = { [T in ClientMessage['type']]: (s: ActiveSession, msg: Extract<
 function checkText(s: ActiveSession, raw: string): string | null {
   const text = neutralizeControls(raw);
   const max = s.host.limits.maxText;
-  if (text.trim().length === 0) s.reject('TEXT_INVALID', 'empty message');
+  if (isBlank(text)) s.reject('TEXT_INVALID', 'empty message (nothing in it shows: only spaces or invisible characters)');
   else if (Buffer.byteLength(text) > max) s.reject('TEXT_INVALID', `message longer than ${max} bytes`);
   else return text;
   return null;
@@ -57,7 +58,7 @@ const handlers: Handlers = {
   DIRECT(s, msg) {
     const target = s.host.table.lookup(msg.to);
     if (!target) {
-      s.reject('NO_SUCH_NICK', `no user named ${neutralizeControls(msg.to).slice(0, 40)}`);
+      s.reject('NO_SUCH_NICK', `no user named ${clipChars(neutralizeControls(msg.to), 40)}`);
       return;
     }
     const text = checkText(s, msg.text);
@@ -105,7 +106,8 @@ const handlers: Handlers = {
   },
 
   BYE(s, msg) {
-    const said = neutralizeControls(msg.reason).trim().slice(0, 200);
+    const trimmed = clipChars(neutralizeControls(msg.reason).trim(), 200);
+    const said = isBlank(trimmed) ? '' : trimmed;
     s.end({ kind: 'left', detail: said ? `quit: ${said}` : 'quit', ...(said ? { said } : {}) }, 'graceful', { type: 'BYE', reason: 'goodbye' });
   },
 };

@@ -5,13 +5,37 @@
  * requests over the chat all call it, so they refuse the same things with the
  * same words.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
 import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { ioFailure } from '../../common/lftp/node/io-failure.js';
+import { checkFileName } from '../../common/unicode/file-name-rule.js';
+import { lookAlikeKey } from '../../common/unicode/confusables.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatBytes } from '../../common/units.js';
 import type { FileEntry, TransferOp } from '../../common/protocol.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS, type TicketTable } from '../shm/ticket-table.js';
+import type { UploadLedger } from '../shm/upload-ledger.js';
+
+/** Free space an upload may not eat into (logs, the history store and the system need it). */
+export const DEFAULT_KEEP_FREE = 256 * 2 ** 20;
+export const DEFAULT_MAX_UPLOAD_PER_USER = 8 * 2 ** 30;
+
+/** A name on disk that the rule accepts as it is (not only after NFC). */
+function shareable(name: string): boolean {
+  const check = checkFileName(name);
+  return check.ok && check.name === name;
+}
+
+export interface UploadLimits {
+  /** Largest single upload. */
+  maxFileSize: number;
+  /** Free bytes that must remain on the files' file system after an upload. */
+  keepFree: number;
+  /** Bytes one user may upload while the server runs, with the ledger that counts them across workers; null: no quota. */
+  quota: { ledger: UploadLedger; maxPerUser: number } | null;
+}
 
 export interface FileListing {
   /** As many entries as fit the budget, by name. */
@@ -25,7 +49,7 @@ export type TicketGrant = { ok: true; name: string; ticket: string; size: number
 export class FileService {
   constructor(
     readonly dir: string,
-    readonly maxFileSize: number,
+    readonly limits: UploadLimits,
     /** One-time tickets; null where access is by token (standalone LFTP). */
     private readonly tickets: TicketTable | null = null,
   ) {}
@@ -35,20 +59,81 @@ export class FileService {
     return resolveForRead(this.dir, rawName);
   }
 
-  /** The upload rule: a size that is a whole number within the limit, a name that is new and valid. Throws LftpError. */
+  /**
+   * The upload rule: a size that is a whole number within the limit and fits
+   * on the disk, a name that is valid, new, and does not look like a name
+   * already there. Throws LftpError.
+   */
   async checkUpload(rawName: unknown, size: unknown): Promise<{ path: string; name: string; size: number }> {
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new LftpError('BAD_REQUEST', 'an upload needs the file size');
-    if (size > this.maxFileSize) throw new LftpError('TOO_LARGE', `${formatBytes(size)} is over the upload limit of ${formatBytes(this.maxFileSize)}`);
+    const { maxFileSize, keepFree } = this.limits;
+    if (size > maxFileSize) throw new LftpError('TOO_LARGE', `${formatBytes(size)} is over the upload limit of ${formatBytes(maxFileSize)}`);
     const { path, name } = await resolveForWrite(this.dir, rawName);
+    const fold = foldCase(name);
+    const look = lookAlikeKey(name);
+    const twin = (await this.names()).find((other) => foldCase(other) === fold || lookAlikeKey(other) === look);
+    if (twin !== undefined) throw new LftpError('EXISTS', `${JSON.stringify(name)} looks like ${JSON.stringify(twin)}, which is already shared; choose another name`);
+    const free = await this.freeBytes();
+    if (size + keepFree > free) {
+      throw new LftpError('NO_SPACE', `the server has ${formatBytes(Math.max(0, free - keepFree))} free for uploads; ${formatBytes(size)} does not fit`);
+    }
     return { path, name, size };
   }
 
-  /** Visible regular files by name; entries are kept while their JSON fits in budgetBytes. */
+  /**
+   * Counts an upload against its user's quota before it starts: the release
+   * function gives the bytes back if the upload is not stored. Throws
+   * NO_SPACE when the user's quota cannot hold it.
+   */
+  reserveUpload(nick: string, size: number): () => void {
+    const quota = this.limits.quota;
+    if (!quota) return () => undefined;
+    const r = quota.ledger.reserve(nick, size, quota.maxPerUser);
+    if (r.ok) return r.release;
+    if (r.full) throw new LftpError('BUSY', 'the server is tracking uploads for as many users as it can; try again later');
+    throw new LftpError('NO_SPACE', this.quotaText(nick, size, r.used));
+  }
+
+  private quotaText(nick: string, size: number, used: number): string {
+    const max = this.limits.quota!.maxPerUser;
+    return `${nick} has uploaded ${formatBytes(used)} of the ${formatBytes(max)} one user may; ${formatBytes(size)} more does not fit`;
+  }
+
+  /** Free bytes on the files' file system for an unprivileged writer. */
+  private async freeBytes(): Promise<number> {
+    try {
+      const fs = await statfs(this.dir);
+      return fs.bavail * fs.bsize;
+    } catch (err) {
+      throw ioFailure('cannot read the free space of the files directory', err);
+    }
+  }
+
+  /** Every name in the folder that is not a dot file. */
+  private async names(): Promise<string[]> {
+    return (await readdir(this.dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+  }
+
+  /**
+   * What the folder shares, by name: regular files, and symlinks to regular
+   * files inside the folder. Hidden: dot files (uploads in progress), names
+   * the file-name rule refuses (they could not be asked for by name, and
+   * could show as another name), symlinks that lead out of the folder.
+   * Entries are kept while their JSON fits in budgetBytes.
+   */
   async list(budgetBytes: number): Promise<FileListing> {
-    const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort();
+    const root = await realpath(this.dir).catch(() => this.dir);
+    const names = (await this.names()).filter(shareable).sort();
     const all: FileEntry[] = [];
     for (const name of names) {
-      const st = await stat(join(this.dir, name)).catch(() => null);
+      const path = join(this.dir, name);
+      const link = await lstat(path).catch(() => null);
+      if (!link) continue;
+      if (link.isSymbolicLink()) {
+        const real = await realpath(path).catch(() => null);
+        if (!real || !real.startsWith(root + sep)) continue;
+      }
+      const st = link.isSymbolicLink() ? await stat(path).catch(() => null) : link;
       if (st?.isFile()) all.push({ name, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
     }
     const files: FileEntry[] = [];
@@ -66,6 +151,11 @@ export class FileService {
     if (!this.tickets) return { ok: false, code: 'AUTH', message: 'this server does not issue tickets' };
     try {
       const file = op === 'get' ? await this.checkDownload(rawName) : await this.checkUpload(rawName, size);
+      const quota = this.limits.quota;
+      if (op === 'post' && quota) {
+        const used = quota.ledger.used(owner.nick);
+        if (used + file.size > quota.maxPerUser) return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
+      }
       const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session);
       if (t === 'busy') return { ok: false, code: 'BUSY', message: 'too many tickets outstanding on this server; try again in a minute' };
       if (t === 'limit') {
@@ -73,8 +163,8 @@ export class FileService {
       }
       return { ok: true, name: file.name, ticket: t.ticket, size: file.size };
     } catch (err) {
-      if (err instanceof LftpError) return { ok: false, code: err.code, message: err.message };
-      return { ok: false, code: 'IO_ERROR', message: (err as Error).message };
+      const e = ioFailure('cannot check the file', err);
+      return { ok: false, code: e.code, message: e.message };
     }
   }
 

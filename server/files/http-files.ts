@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { finished } from 'node:stream';
 import { FileSink } from '../../common/lftp/node/file-sink.js';
+import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from './file-service.js';
@@ -46,6 +47,7 @@ const STATUS_FOR: Partial<Record<LftpErrorCode, number>> = {
   TOO_LARGE: 413,
   BUSY: 503,
   IO_ERROR: 500,
+  NO_SPACE: 507,
 };
 
 /** An upload that sends nothing for this long is abandoned. */
@@ -113,30 +115,53 @@ async function storeUpload(host: FileRoutesHost, req: IncomingMessage, res: Serv
   const size = Number(lengthHeader);
   const nick = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
   const target = await orHttpError(() => host.files.checkUpload(rawName, size));
-  const started = Date.now();
+  const release = await orHttpError(() => host.files.reserveUpload(nick, size));
+  try {
+    await writeUpload(host, req, res, target, nick, ended);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
 
-  let failure: Error | null = null;
-  const sink = await FileSink.create(
-    target.path,
-    () => {
-      if (sink.backlogBytes < UPLOAD_BACKLOG_BYTES / 2 && req.isPaused()) req.resume();
-    },
-    (err) => {
-      failure = err;
-      req.destroy();
-    },
-  );
+/** The body into a sink, then into place; throws HttpError when it cannot be stored (the caller answers). */
+async function writeUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, target: { path: string; name: string; size: number }, nick: string, ended: Promise<boolean>): Promise<void> {
+  const { size } = target;
+  const started = Date.now();
+  // A disk that fails (full, read-only) ends the upload with an answer: the rest of the body is read and dropped
+  // (lingering, web-server.ts), where cutting the connection would leave the client with a reset and no reason.
+  let diskFailure: Error | null = null;
+  let cut: Error | null = null;
+  let stop: () => void = () => undefined;
+  const sink = await orHttpError(async () => {
+    try {
+      return await FileSink.create(
+        target.path,
+        () => {
+          if (sink.backlogBytes < UPLOAD_BACKLOG_BYTES / 2 && req.isPaused()) req.resume();
+        },
+        (err) => {
+          diskFailure ??= err;
+          stop();
+        },
+      );
+    } catch (err) {
+      throw ioFailure(`cannot create ${JSON.stringify(target.name)}`, err);
+    }
+  });
   let received = 0;
   let index = 0;
   const complete = await new Promise<boolean>((resolve) => {
+    stop = () => resolve(false);
     req.setTimeout(UPLOAD_IDLE_MS, () => {
-      failure ??= new Error(`nothing received for ${UPLOAD_IDLE_MS / 1000}s`);
+      cut ??= new Error(`nothing received for ${UPLOAD_IDLE_MS / 1000}s`);
       req.destroy();
     });
     req.on('data', (chunk: Buffer) => {
+      if (diskFailure) return;
       received += chunk.length;
       if (received > size) {
-        failure ??= new Error(`more than the announced ${size} bytes`);
+        cut ??= new Error(`more than the announced ${size} bytes`);
         req.destroy();
         return;
       }
@@ -146,12 +171,18 @@ async function storeUpload(host: FileRoutesHost, req: IncomingMessage, res: Serv
     void ended.then((whole) => resolve(whole && received === size));
     req.resume();
   });
-  if (!complete || failure) {
+  if (diskFailure) {
     await sink.discard();
-    const why = (failure as Error | null)?.message ?? `the upload stopped after ${received} of ${size} bytes`;
+    if (req.isPaused()) req.resume();
+    const e = ioFailure(`cannot write ${JSON.stringify(target.name)}`, diskFailure);
+    host.log.error({ file: target.name, nick, received, size, code: e.code, err: (diskFailure as Error).message }, 'http upload failed: the disk refused it');
+    throw HttpError.fromLftp(e);
+  }
+  if (!complete || cut) {
+    await sink.discard();
+    const why = (cut as Error | null)?.message ?? `the upload stopped after ${received} of ${size} bytes`;
     host.log.warn({ file: target.name, nick, received, size }, `http upload failed: ${why}`);
-    if (!res.headersSent && !res.destroyed) sendError(res, new HttpError(400, 'INCOMPLETE', why));
-    return;
+    throw new HttpError(400, 'INCOMPLETE', why);
   }
   const outcome = await sink.finish({ size });
   if (!outcome.ok) {

@@ -11,7 +11,7 @@ import { parseChoice, parseDuration, parseInteger, parseSize } from '../../commo
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
 import { LOG_LEVELS, openLog, parseLogLevel } from '../logger.js';
 import { LftpServer } from './lftp-server.js';
-import { FileService } from './file-service.js';
+import { DEFAULT_KEEP_FREE, FileService } from './file-service.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { ListenError } from '../listen-error.js';
 
@@ -29,6 +29,7 @@ Options:
   --max-transfers N      transfers at once; the rest wait in a queue (default 8)
   --max-queued N         requests that may wait (default 64); beyond that, BUSY
   --max-file-size SIZE   largest upload accepted (default 16GiB)
+  --keep-free SIZE       free space uploads must leave on the disk (default 256MiB)
   --mss N                largest payload per datagram accepted (default ${MAX_MSS})
   --cc NAME              congestion control for downloads: ${CONGESTION_CONTROLS.join(' or ')} (default ${DEFAULT_CONGESTION})
   --idle-timeout DUR     drop a transfer whose client is silent this long (default 30s)
@@ -47,6 +48,7 @@ const SPEC = {
   'max-transfers': { type: 'string' },
   'max-queued': { type: 'string' },
   'max-file-size': { type: 'string' },
+  'keep-free': { type: 'string' },
   mss: { type: 'string' },
   cc: { type: 'string' },
   'idle-timeout': { type: 'string' },
@@ -77,6 +79,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
     idleTimeoutMs: v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : LFTP_DEFAULTS.idleTimeoutMs,
   };
   const maxFileSize = v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : LFTP_DEFAULTS.maxFileSize;
+  const keepFree = v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE;
   try {
     mkdirSync(filesDir, { recursive: true });
   } catch (err) {
@@ -90,7 +93,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const server = new LftpServer({
     host,
     port,
-    files: new FileService(filesDir, maxFileSize),
+    files: new FileService(filesDir, { maxFileSize, keepFree, quota: null }),
     ...options,
     maxMss,
     receiveCapacity: LFTP_DEFAULTS.receiveCapacity,

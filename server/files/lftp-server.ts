@@ -12,45 +12,19 @@ import PQueue from 'p-queue';
 import { decodePacket, encodePacket, Flag, type Packet } from '../../common/lftp/engine/packet.js';
 import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
-import type { FileSource } from '../../common/lftp/node/file-source.js';
-import type { FileSink } from '../../common/lftp/node/file-sink.js';
 import { describeEvent } from '../../common/lftp/event-text.js';
+import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { literalFirstLookup } from '../../common/lftp/node/address.js';
 import { formatBytes } from '../../common/units.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
+import type { AdmittedRequest, Entry } from './lftp-entry.js';
 
 export type { AuthDecision, LftpAuthRequest, LftpServerOptions, TransferInfo } from './lftp-server-api.js';
-import type { Logger } from '../logger.js';
 
 /** A request that passed every check, with the file it names. */
-interface AdmittedRequest {
-  op: Op;
-  name: string;
-  path: string;
-  size: number;
-  mss: number;
-  owner: string | undefined;
-}
-
-interface Entry {
-  key: string;
-  remote: { address: string; port: number };
-  driver: ConnectionDriver;
-  op: Op;
-  name: string;
-  size: number;
-  path: string;
-  owner: string | undefined;
-  started: boolean;
-  source?: FileSource;
-  sink?: FileSink;
-  finished: Promise<void>;
-  resolveFinished: () => void;
-  log: Logger;
-}
 
 const LINGER_MS = 5_000;
 const BAD_PACKET_REPORT_MS = 10_000;
@@ -172,20 +146,24 @@ export class LftpServer {
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
       }
-      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner });
+      const releaseQuota = op === 'post' && decision.owner !== undefined ? this.o.files.reserveUpload(decision.owner, file.size) : () => undefined;
+      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota });
     } catch (err) {
       if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
-      else this.refuse(p, rinfo, 'IO_ERROR', (err as Error).message);
+      else {
+        const failure = ioFailure('cannot serve the request', err);
+        this.refuse(p, rinfo, failure.code, failure.message);
+      }
     }
   }
 
   private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, req: AdmittedRequest): void {
-    const { op, name, path, size, mss, owner } = req;
+    const { op, name, path, size, mss, owner, releaseQuota } = req;
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
     const log = this.o.log.child({ transfer: key, op, file: name });
     const remote = { address: rinfo.address, port: rinfo.port };
-    const entry: Entry = { key, remote, op, name, size, path, owner, started: false, finished, resolveFinished, log } as Entry;
+    const entry: Entry = { key, remote, op, name, size, path, owner, releaseQuota, started: false, finished, resolveFinished, log } as Entry;
     entry.driver = new ConnectionDriver(
       {
         side: 'server',
@@ -226,7 +204,7 @@ export class LftpServer {
       if (entry.op === 'get') entry.source = await d.openSource(entry.path, entry.size, this.o.maxWindow, entry.name, () => this.socket?.getSendQueueCount() === 0);
       else entry.sink = await d.createSink(entry.path, entry.name);
     } catch (err) {
-      d.apply((c) => c.fail('IO_ERROR', `cannot open ${entry.name}: ${(err as Error).message}`, true));
+      d.failIo(ioFailure(`cannot open ${JSON.stringify(entry.name)}`, err));
       return;
     }
     entry.started = true;
@@ -268,7 +246,10 @@ export class LftpServer {
 
   private finish(entry: Entry): void {
     void entry.source?.close();
-    if (!entry.driver.conn.succeeded) void entry.sink?.discard();
+    if (!entry.driver.conn.succeeded) {
+      void entry.sink?.discard();
+      entry.releaseQuota();
+    }
     entry.resolveFinished();
     const i = this.waiting.indexOf(entry);
     if (i >= 0) this.waiting.splice(i, 1);

@@ -13,6 +13,7 @@ import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-aut
 import { DEFAULT_FLOOD } from '../../common/flood-gate.js';
 import { DEFAULT_BACKLOG_FRAMES, type InboundPolicy } from '../chat/inbound-gate.js';
 import { DEFAULT_ADMISSION, trustList, type AdmissionPolicy } from '../chat/admission.js';
+import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-service.js';
 
 export interface ServerOptions {
   host: string;
@@ -29,6 +30,10 @@ export interface ServerOptions {
   lftpPort: number | undefined;
   maxTransfers: number;
   maxFileSize: number;
+  /** Free space uploads must leave on the files' file system. */
+  keepFree: number;
+  /** Bytes one user (nick) may upload while the server runs. */
+  maxUploadPerUser: number;
   /** undefined: the TCP port + 1; null: no web side. */
   httpPort: number | null | undefined;
   adminToken: string | null;
@@ -76,6 +81,8 @@ Options:
   --lftp-port N               UDP port for LFTP (default: the TCP port's number)
   --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
   --max-file-size SIZE        largest upload accepted (default 16GiB)
+  --max-upload-per-user SIZE  bytes one nick may upload while the server runs (default 8GiB)
+  --keep-free SIZE            free space uploads must leave on the disk (default 256MiB)
   --cc NAME                   LFTP congestion control for downloads: reno (loss halves the
                               window) or bbr (a model of the path; holds up under random loss)
                               (default ${DEFAULT_CONGESTION})
@@ -114,6 +121,8 @@ const SPEC = {
   'lftp-port': { type: 'string' },
   'max-transfers': { type: 'string' },
   'max-file-size': { type: 'string' },
+  'max-upload-per-user': { type: 'string' },
+  'keep-free': { type: 'string' },
   'http-port': { type: 'string' },
   cc: { type: 'string' },
   'no-web': { type: 'boolean' },
@@ -166,6 +175,8 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
       maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,
       maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
+      maxUploadPerUser: v['max-upload-per-user'] !== undefined ? parseSize(v['max-upload-per-user'], '--max-upload-per-user') : DEFAULT_MAX_UPLOAD_PER_USER,
+      keepFree: v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE,
       httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
       adminToken: adminToken ?? null,
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),

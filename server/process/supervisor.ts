@@ -14,6 +14,7 @@ import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
+import { UploadLedger } from '../shm/upload-ledger.js';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
@@ -50,6 +51,7 @@ export class Supervisor {
   readonly table: SessionTable;
   readonly addresses: AddressTable;
   readonly tickets = TicketTable.create();
+  readonly uploads = UploadLedger.create();
   readonly stats = WorkerStats.create();
   private lftpPort = 0;
   private httpPort: number | null = null;
@@ -125,7 +127,7 @@ export class Supervisor {
       workers: o.workers,
       filesDir: o.filesDir,
       maxTransfers: o.maxTransfers,
-      maxFileSize: o.maxFileSize,
+      uploads: { maxFileSize: o.maxFileSize, keepFree: o.keepFree, maxUploadPerUser: o.maxUploadPerUser, ledgerBuffer: this.uploads.buffer },
       congestion: o.congestion,
       ticketBuffer: this.tickets.buffer,
       tableBuffer: this.table.buffer,
@@ -194,15 +196,11 @@ export class Supervisor {
       return;
     }
     const repaired = SharedMutex.releaseIfHeldBy(this.table.i32, this.table.lockWordIndex, slot.threadId);
-    await this.table.mutex.lockAsync();
-    let freed;
-    try {
-      freed = this.table.releaseOwnedByLocked(slot.index);
-    } finally {
-      this.table.mutex.unlock();
-    }
+    const freed = await this.table.mutex.withLockAsync(() => this.table.releaseOwnedByLocked(slot.index));
     const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
     await this.addresses.releaseWorker(slot.index);
+    // Its uploads in progress stay counted against their users: the bytes may have been stored.
+    SharedMutex.releaseIfHeldBy(this.uploads.i32, this.uploads.lockWordIndex, slot.threadId);
     this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +

@@ -12,8 +12,8 @@
  * out of reach (2^64 work for a birthday pair, 2^128 to hit a given nick).
  */
 import { createHash } from 'node:crypto';
-import { skeleton } from '../../common/confusables.js';
-import { foldNick } from '../../common/nick-rule.js';
+import { lookAlikeKey } from '../../common/unicode/confusables.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 
 export const NICK_KEY_BYTES = 16;
 
@@ -27,7 +27,7 @@ function digest(text: string): Uint8Array {
 }
 
 export function nickKeys(nick: string): NickKeys {
-  return { fold: foldKey(nick), look: digest(skeleton(foldNick(skeleton(nick)))) };
+  return { fold: foldKey(nick), look: digest(lookAlikeKey(nick)) };
 }
 
 /** What to tell someone whose nick is refused because it is, or looks like, a nick in use. */
@@ -38,5 +38,5 @@ export function nickTakenText(nick: string, conflict: { holder: string; same: bo
 
 /** Only the fold, for lookups: cheaper, and a look-alike of a nick is not that nick. */
 export function foldKey(nick: string): Uint8Array {
-  return digest(foldNick(nick));
+  return digest(foldCase(nick));
 }

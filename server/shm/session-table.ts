@@ -13,7 +13,7 @@ import { SharedMutex } from '../../common/shared-mutex.js';
 import * as L from './slot-layout.js';
 import { SlotState, TRANSPORTS, type ClaimResult, type NickConflict, type NickLookup, type RenameResult, type SessionInfo, type SlotCounters, type SlotRef, type Transport } from './slot-layout.js';
 import { NICK_KEY_BYTES, foldKey, nickKeys, type NickKeys } from './nick-keys.js';
-import { NICK_MAX_CHARS } from '../../common/nick-rule.js';
+import { NICK_MAX_CHARS } from '../../common/unicode/nick-rule.js';
 
 export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
 export type { ClaimResult, NickConflict, NickLookup, RenameResult, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';

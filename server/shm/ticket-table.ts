@@ -7,7 +7,7 @@
  * see it at the same instant.
  */
 import { randomBytes } from 'node:crypto';
-import { NICK_MAX_BYTES } from '../../common/nick-rule.js';
+import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
 
 const SLOT_BYTES = 432;
 const T_STATE = 0; // i32

@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws';
 import type { SessionInfo } from '../shm/session-table.js';
 import type { Logger } from '../logger.js';
 import type { AdminResult, AdminSnapshot, SessionRow } from '../../common/dashboard.js';
+import { clipChars } from '../../common/unicode/text-policy.js';
 
 export type { AdminSnapshot } from '../../common/dashboard.js';
 
@@ -99,9 +100,9 @@ export class AdminHub {
     }
     if (m?.type === 'kick' && typeof m.nick === 'string' && (m.reason === undefined || typeof m.reason === 'string')) {
       const nick = m.nick;
-      void this.actions.kick(nick, (m.reason ?? 'by the operator').slice(0, 200)).then((kicked) => {
+      void this.actions.kick(nick, clipChars(m.reason ?? 'by the operator', 200)).then((kicked) => {
         this.log.info({ remote, nick, kicked }, 'dashboard kick');
-        this.reply(ws, kicked !== null, kicked !== null ? `${kicked} kicked` : `no user named ${nick.slice(0, 40)}`);
+        this.reply(ws, kicked !== null, kicked !== null ? `${kicked} kicked` : `no user named ${clipChars(nick, 40)}`);
       });
       return;
     }

@@ -22,6 +22,7 @@ import { SessionTable } from '../shm/session-table.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
 import { TicketTable } from '../shm/ticket-table.js';
+import { UploadLedger } from '../shm/upload-ledger.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../thread-messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
@@ -53,7 +54,9 @@ export class ChatWorker {
     this.table = new SessionTable(c.tableBuffer);
     this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission);
     const stats = new WorkerStats(c.statsBuffer);
-    this.files = new FileService(c.filesDir, c.maxFileSize, new TicketTable(c.ticketBuffer));
+    const u = c.uploads;
+    const quota = { ledger: new UploadLedger(u.ledgerBuffer), maxPerUser: u.maxUploadPerUser };
+    this.files = new FileService(c.filesDir, { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota }, new TicketTable(c.ticketBuffer));
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     this.bus = new ThreadBus(c.busName, c.index, this.group);

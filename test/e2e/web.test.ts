@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -233,6 +233,43 @@ describe('files over HTTP', () => {
     const res = await fetch(`http://127.0.0.1:${s.httpPort}/files/${encodeURIComponent(name)}?ticket=${t.ticket}`, { method: 'POST', body: 'hello', headers: { Origin: `http://127.0.0.1:${s.httpPort}` } });
     expect(res.status).toBe(201);
     expect(readFileSync(join(files, name), 'utf8')).toBe('hello');
+  });
+
+  it('names that lie are refused and hidden; the per-user quota answers 507; invisible-only text is empty', async () => {
+    const files = tempDir('web-files');
+    const outside = tempDir('web-outside');
+    writeFileSync(join(outside, 'secret.txt'), 'secret');
+    writeFileSync(join(files, 'invoice.pdf'), 'x');
+    writeFileSync(join(files, 'evil\u202etxt.exe'), 'x');
+    symlinkSync(join(outside, 'secret.txt'), join(files, 'leak.txt'));
+    const s = await server(['--files', files, '--max-upload-per-user', '8']);
+    const web = await wsJoin(s.httpPort, 'mallory');
+    const base = `http://127.0.0.1:${s.httpPort}`;
+    const origin = { Origin: base };
+
+    web.send({ type: 'FILES' });
+    const listing = (await web.waitFor((m) => m.type === 'FILES_REPLY')) as Extract<ServerMessage, { type: 'FILES_REPLY' }>;
+    expect(listing.files.map((f) => f.name)).toEqual(['invoice.pdf']);
+    expect(await ticket(web, 1, 'post', 'report\u202efdp.exe', 1)).toMatchObject({ ok: false, code: 'BAD_NAME', message: expect.stringMatching(/U\+202E/) });
+    expect(await ticket(web, 2, 'post', 'zero\u200bwidth.txt', 1)).toMatchObject({ ok: false, code: 'BAD_NAME', message: expect.stringMatching(/U\+200B/) });
+    expect(await ticket(web, 3, 'post', 'Invoice.pdf', 1)).toMatchObject({ ok: false, code: 'EXISTS', message: expect.stringMatching(/looks like "invoice.pdf"/) });
+    expect(await ticket(web, 4, 'get', 'leak.txt')).toMatchObject({ ok: false, code: 'BAD_NAME' });
+
+    // Two tickets fit the quota one at a time; the second upload finds the first counted.
+    const a = await ticket(web, 5, 'post', 'a.txt', 5);
+    const b = await ticket(web, 6, 'post', 'b.txt', 5);
+    if (!a.ok || !b.ok) throw new Error(`no ticket: ${JSON.stringify([a, b])}`);
+    expect((await fetch(`${base}/files/a.txt?ticket=${a.ticket}`, { method: 'POST', body: 'hello', headers: origin })).status).toBe(201);
+    const over = await fetch(`${base}/files/b.txt?ticket=${b.ticket}`, { method: 'POST', body: 'hello', headers: origin });
+    expect(over.status).toBe(507);
+    expect(await over.json()).toMatchObject({ code: 'NO_SPACE', message: expect.stringMatching(/mallory has uploaded 5 B of the 8 B/) });
+    expect(await ticket(web, 7, 'post', 'c.txt', 5)).toMatchObject({ ok: false, code: 'NO_SPACE' });
+    expect(readdirSync(files).sort()).toEqual(['a.txt', 'evil\u202etxt.exe', 'invoice.pdf', 'leak.txt']);
+
+    web.send({ type: 'CHAT', text: '\u200b\u200b\ufeff \u2060', action: false });
+    expect(await web.waitFor((m) => m.type === 'ERROR')).toMatchObject({ code: 'TEXT_INVALID', message: expect.stringMatching(/nothing in it shows/) });
+    web.send({ type: 'CHAT', text: 'fine \u202ereversed\u2028', action: false });
+    expect(await web.waitFor((m) => m.type === 'CHAT')).toMatchObject({ text: 'fine \ufffdreversed\ufffd' });
   });
 
   it('refuses bad names, missing tickets, oversize and cut-short uploads, leaving nothing behind', async () => {

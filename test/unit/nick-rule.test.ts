@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import stringWidth from 'string-width';
-import { NICK_MAX_BYTES, checkNick, foldNick, nickColumns, nickWithSuffix } from '../../common/nick-rule.js';
+import { NICK_MAX_BYTES, checkNick, nickColumns, nickWithSuffix } from '../../common/unicode/nick-rule.js';
+import { foldCase as foldNick } from '../../common/unicode/text-policy.js';
 import { validateNick } from '../../common/text.js';
-import { skeleton } from '../../common/confusables.js';
+import { skeleton } from '../../common/unicode/confusables.js';
 import { nickKeys } from '../../server/shm/nick-keys.js';
 
 function reason(nick: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasUnsafeControls, neutralizeControls } from '../../common/text.js';
+import { hasUnsafeControls, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { formatBytes, parseDuration, parseSize } from '../../common/units.js';
 import { formatRate } from '../../common/progress.js';
 

@@ -3,7 +3,7 @@
  * the /admin page set) that brings a JSON snapshot every second, and carries
  * broadcast and kick commands back. Reconnects on its own.
  */
-import { byId, el, formatBytes, formatDuration } from './dom.js';
+import { byId, el, formatBytes, formatDuration, setText } from './dom.js';
 import { SERIES, drawChart } from './chart.js';
 import type { AdminCommand, AdminResult as Result, AdminSnapshot as Snapshot } from '../../common/dashboard.js';
 
@@ -55,7 +55,7 @@ class Dashboard {
 
   private result(r: Result): void {
     const p = byId('result');
-    p.textContent = r.message;
+    setText(p, r.message);
     p.className = `small ${r.ok ? 'muted' : 'error'}`;
   }
 
@@ -121,7 +121,7 @@ class Dashboard {
       const second = t.congestion === 'bbr' ? 'BDP' : 'ssthresh';
       const now = last ? `${t.serverSends ? `${t.congestion}: cwnd ${last[1]}, ${second} ${last[2]}, ` : ''}rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}` : '';
       const state = t.finished ? (t.succeeded ? 'done' : `ended (${t.state})`) : t.state;
-      card.head.textContent = `${t.op} ${t.name} · ${t.owner ?? t.remote} · worker ${t.worker} · ${formatBytes(t.bytes)} of ${formatBytes(t.size)} (${pct}%) · ${state} · ${now}`;
+      setText(card.head, `${t.op} ${t.name} · ${t.owner ?? t.remote} · worker ${t.worker} · ${formatBytes(t.bytes)} of ${formatBytes(t.size)} (${pct}%) · ${state} · ${now}`);
       card.bar.max = Math.max(1, t.size);
       card.bar.value = t.bytes;
       box.append(card.root); // keeps the server's order

@@ -4,9 +4,9 @@
  * Lines are shown in the terminal client's formats.
  */
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
-import { byId, clock, el, formatBytes, formatDuration } from './dom.js';
+import { byId, clock, el, formatBytes, formatDuration, setText } from './dom.js';
 import { mentions, nickColorIndex } from '../../common/mentions.js';
-import { checkNick } from '../../common/nick-rule.js';
+import { checkNick } from '../../common/unicode/nick-rule.js';
 import { richText } from './rich-text.js';
 import { Attention } from './attention.js';
 import { InputKeys } from './input-keys.js';
@@ -207,7 +207,7 @@ class ChatPage {
         this.ticket(msg);
         return;
       case 'ERROR':
-        if (!this.joined) byId('join-error').textContent = `${msg.code}: ${msg.message}`;
+        if (!this.joined) setText(byId('join-error'), `${msg.code}: ${msg.message}`);
         else this.line(`! ${msg.code}: ${msg.message}`, 'error');
         return;
       case 'BYE':
@@ -358,7 +358,7 @@ class ChatPage {
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => {
       bar.value = e.loaded;
-      label.textContent = `${name}: ${file.size ? Math.floor((100 * e.loaded) / file.size) : 100}%`;
+      setText(label, `${name}: ${file.size ? Math.floor((100 * e.loaded) / file.size) : 100}%`);
     };
     xhr.onload = () => {
       row.remove();

@@ -1,10 +1,24 @@
 /**
  * DOM building for both pages. Text from the network only ever reaches the
- * page through textContent (never innerHTML), so a message such as
- * `<img src=x onerror=alert(1)>` is shown as the characters it is.
+ * page as text nodes (never innerHTML), so a message such as
+ * `<img src=x onerror=alert(1)>` is shown as the characters it is; and
+ * through the terminal's neutraliser (common/unicode/text-policy.ts), so a
+ * bidi override or a control character shows as a stand-in instead of
+ * reordering or hiding what is around it.
  */
+import { neutralizeControls } from '../../common/unicode/text-policy.js';
 
 export { formatBytes, formatDuration } from '../../common/format.js';
+
+/** A text node showing exactly the characters of s, neutralised. */
+export function text(s: string): Text {
+  return document.createTextNode(neutralizeControls(s));
+}
+
+/** Sets an element's text, neutralised. */
+export function setText(node: Node, s: string): void {
+  node.textContent = neutralizeControls(s);
+}
 
 type Child = Node | string | null | undefined | false;
 
@@ -17,11 +31,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined) continue;
     if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
+    else node.setAttribute(k, k === 'title' ? neutralizeControls(v) : v);
   }
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    node.append(typeof c === 'string' ? document.createTextNode(c) : c);
+    node.append(typeof c === 'string' ? text(c) : c);
   }
   return node;
 }

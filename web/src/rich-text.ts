@@ -5,7 +5,7 @@
  * looks like.
  */
 import { mentionRanges } from '../../common/mentions.js';
-import { el } from './dom.js';
+import { el, text as textNode } from './dom.js';
 
 /** A URL-looking run; what it really is, is decided by the URL parser below. */
 const LINK = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
@@ -26,11 +26,11 @@ function withMentions(text: string, me: string): Node[] {
   const out: Node[] = [];
   let at = 0;
   for (const [a, b] of mentionRanges(text, me)) {
-    if (a > at) out.push(document.createTextNode(text.slice(at, a)));
+    if (a > at) out.push(textNode(text.slice(at, a)));
     out.push(el('mark', { class: 'mention' }, text.slice(a, b)));
     at = b;
   }
-  if (at < text.length) out.push(document.createTextNode(text.slice(at)));
+  if (at < text.length) out.push(textNode(text.slice(at)));
   return out;
 }
 

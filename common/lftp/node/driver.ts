@@ -10,6 +10,8 @@ import { encodeHeader, flagNames, type Packet } from '../engine/packet.js';
 import { LftpConnection, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
 import { FileSource } from './file-source.js';
 import { FileSink } from './file-sink.js';
+import { ioFailure } from './io-failure.js';
+import type { LftpError } from '../engine/errors.js';
 
 export interface DriverHooks {
   /** Sends one datagram given as header and payload (sent without joining them). */
@@ -56,11 +58,16 @@ export class ConnectionDriver {
       this.conn.mss,
       maxWindow,
       () => this.apply((c, now) => c.dataReady(now)),
-      (err) => this.apply((c) => c.fail('IO_ERROR', `cannot read ${label}: ${err.message}`, true)),
+      (err) => this.failIo(ioFailure(`cannot read ${JSON.stringify(label)}`, err)),
       canReuse,
     );
     this.conn.attachSource(source);
     return source;
+  }
+
+  /** Ends the transfer on a local file failure, telling the peer what failed (not where). */
+  failIo(err: LftpError): void {
+    this.apply((c) => c.fail(err.code, err.message, true));
   }
 
   /** The file this side receives into (a temporary file until verified), created and attached to the connection. */
@@ -68,7 +75,7 @@ export class ConnectionDriver {
     const sink = await FileSink.create(
       path,
       () => this.apply((c, now) => c.windowOpened(now)),
-      (err) => this.apply((c) => c.fail('IO_ERROR', `cannot write ${label}: ${err.message}`, true)),
+      (err) => this.failIo(ioFailure(`cannot write ${JSON.stringify(label)}`, err)),
     );
     this.sink = sink;
     this.conn.attachSink(sink);

@@ -8,7 +8,8 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, link, unlink, type FileHandle } from 'node:fs/promises';
 import { readdirSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { ioFailure } from './io-failure.js';
 import type { SinkFinish, SizedSink } from '../engine/connection.js';
 import { LftpError } from '../engine/errors.js';
 
@@ -195,7 +196,7 @@ export class FileSink implements SizedSink {
     await this.drained();
     if (this.error) {
       await this.discard();
-      return { ok: false, code: 'IO_ERROR', message: `cannot write ${this.finalPath}: ${this.error.message}` };
+      return this.failed(`cannot write ${this.label}`, this.error);
     }
     if (this.staging !== null) this.hash.update(this.staging.subarray(0, this.fill));
     this.staging = null;
@@ -205,7 +206,7 @@ export class FileSink implements SizedSink {
       await this.fh.close();
     } catch (err) {
       await this.discard();
-      return { ok: false, code: 'IO_ERROR', message: `cannot write ${this.finalPath}: ${(err as Error).message}` };
+      return this.failed(`cannot write ${this.label}`, err);
     }
     this.closed = true;
     if (this.written !== expected.size || (this.expectedSize >= 0 && this.written !== this.expectedSize)) {
@@ -222,11 +223,21 @@ export class FileSink implements SizedSink {
       await this.discard();
       const code = (err as NodeJS.ErrnoException).code;
       return code === 'EEXIST'
-        ? { ok: false, code: 'EXISTS', message: `${this.finalPath} appeared during the transfer; not overwritten` }
-        : { ok: false, code: 'IO_ERROR', message: `cannot store ${this.finalPath}: ${(err as Error).message}` };
+        ? { ok: false, code: 'EXISTS', message: `${this.label} appeared during the transfer; not overwritten` }
+        : this.failed(`cannot store ${this.label}`, err);
     }
     await unlink(this.tempPath).catch(() => undefined);
     return { ok: true, size: this.written, sha256: digest.toString('hex'), path: this.finalPath };
+  }
+
+  /** The final name, quoted, for messages the peer reads (never the server's path). */
+  private get label(): string {
+    return JSON.stringify(basename(this.finalPath));
+  }
+
+  private failed(what: string, err: unknown): SinkOutcome {
+    const e = ioFailure(what, err);
+    return { ok: false, code: e.code, message: e.message };
   }
 
   /** Abandons the transfer: closes and deletes the temporary file. */

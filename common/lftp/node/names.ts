@@ -1,24 +1,19 @@
 /**
- * File names in transfer requests. A name is one path component inside the
- * served directory: no separators, no "..", no NUL or control characters, no
- * leading dot (temporary files start with one), at most 255 bytes. Reads also
- * refuse symlinks that lead out of the directory.
+ * File names in transfer requests, against the served directory: the rule
+ * itself is common/unicode/file-name-rule.ts. Reads also refuse symlinks that
+ * lead out of the directory; writes refuse a name that exists in any form.
  */
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { LftpError } from '../engine/errors.js';
+import { ioFailure } from './io-failure.js';
+import { checkFileName } from '../../unicode/file-name-rule.js';
 
-export const MAX_NAME_BYTES = 255;
-
+/** The name in NFC, or BAD_NAME saying why it cannot be a file name. */
 export function checkName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new LftpError('BAD_NAME', 'a file name is required');
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new LftpError('BAD_NAME', `file name longer than ${MAX_NAME_BYTES} bytes`);
-  if (name.includes('\0')) throw new LftpError('BAD_NAME', 'file name contains a NUL byte');
-  if (name.includes('/') || name.includes('\\')) throw new LftpError('BAD_NAME', `file name ${JSON.stringify(name)} contains a path separator: names are plain file names`);
-  if (name === '.' || name === '..' || name.startsWith('.')) throw new LftpError('BAD_NAME', `file name ${JSON.stringify(name)} may not start with a dot`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new LftpError('BAD_NAME', 'file name contains control characters');
-  return name;
+  const check = checkFileName(name);
+  if (!check.ok) throw new LftpError('BAD_NAME', check.reason);
+  return check.name;
 }
 
 /** A file to send: must exist, be a regular file, and really be inside dir. */
@@ -46,7 +41,7 @@ export async function resolveForWrite(dir: string, rawName: unknown): Promise<{ 
     await lstat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, name };
-    throw new LftpError('IO_ERROR', `cannot check ${JSON.stringify(name)}: ${(err as Error).message}`);
+    throw ioFailure(`cannot check ${JSON.stringify(name)}`, err);
   }
   throw new LftpError('EXISTS', `${JSON.stringify(name)} already exists; not overwritten`);
 }

@@ -19,6 +19,9 @@
  *     Hangul, or Latin with one other script that is not Cyrillic or Greek.
  */
 
+import { SCRIPT_MIX_RULE, scriptMix, scriptsOf } from './scripts.js';
+import { NAME_INVISIBLE, describeChar as describe } from './text-policy.js';
+
 export const NICK_MAX_CHARS = 32;
 export const NICK_MAX_COLUMNS = 32;
 /** A nick is at most 32 characters of at most 4 UTF-8 bytes each. */
@@ -28,26 +31,9 @@ const MAX_MARKS_IN_A_ROW = 4;
 
 export const NICK_PUNCTUATION = '_-.[]{}|^`';
 
-/** UAX #31 table 7, "Recommended Scripts" (by their long property names). */
-const RECOMMENDED_SCRIPTS = [
-  'Latin', 'Arabic', 'Armenian', 'Bengali', 'Bopomofo', 'Cyrillic', 'Devanagari', 'Ethiopic', 'Georgian',
-  'Greek', 'Gujarati', 'Gurmukhi', 'Han', 'Hangul', 'Hebrew', 'Hiragana', 'Kannada', 'Katakana', 'Khmer',
-  'Lao', 'Malayalam', 'Myanmar', 'Oriya', 'Sinhala', 'Tamil', 'Telugu', 'Thaana', 'Thai', 'Tibetan',
-] as const;
-type Script = (typeof RECOMMENDED_SCRIPTS)[number];
-
-const SCRIPT_TESTS: ReadonlyArray<[Script, RegExp]> = RECOMMENDED_SCRIPTS.map((s) => [s, new RegExp(`^\\p{Script_Extensions=${s}}$`, 'u')]);
-/** Latin with Han and Japanese kana, with Han and Bopomofo, or with Han and Hangul: one writing system each. */
-const HIGHLY_RESTRICTIVE_SETS: ReadonlyArray<ReadonlySet<Script>> = [
-  new Set<Script>(['Latin', 'Han', 'Hiragana', 'Katakana']),
-  new Set<Script>(['Latin', 'Han', 'Bopomofo']),
-  new Set<Script>(['Latin', 'Han', 'Hangul']),
-];
-
 const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
 const MARK = /^\p{M}$/u;
 const DIGIT = /^\p{Nd}$/u;
-const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}\p{White_Space}\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
 /** Letters a terminal draws two columns wide (East Asian Wide); marks take none. Checked against string-width in the tests. */
 const WIDE = /^[\u3000-\u303f\u30fc\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}\p{Script=Hangul}]$/u;
 /** Spacing marks (Mc) take a column; the others sit on their letter. */
@@ -62,7 +48,7 @@ export function checkNick(raw: string): NickCheck {
   const chars = [...nick];
   if (chars.length === 0) return { ok: false, reason: 'a nick cannot be empty' };
   if (chars.length > NICK_MAX_CHARS) return { ok: false, reason: `a nick is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
-  const hidden = INVISIBLE.exec(nick);
+  const hidden = NAME_INVISIBLE.exec(nick) ?? /\p{White_Space}/u.exec(nick);
   if (hidden) return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a nick` };
   if (nick.normalize('NFKC') !== nick) return { ok: false, reason: `use ${JSON.stringify(nick.normalize('NFKC'))}: a nick cannot use compatibility forms (fullwidth, ligatures, superscripts, styled letters)` };
   const bad = chars.find((ch) => !allowedChar(ch));
@@ -72,14 +58,9 @@ export function checkNick(raw: string): NickCheck {
   if (new Set(chars.filter((ch) => DIGIT.test(ch)).map(digitZero)).size > 1) return { ok: false, reason: 'digits from two numbering systems in one nick look like other digits' };
   const columns = nickColumns(nick);
   if (columns > NICK_MAX_COLUMNS) return { ok: false, reason: `a nick is at most ${NICK_MAX_COLUMNS} columns wide (this one takes ${columns})` };
-  const mix = mixedScriptProblem(chars);
-  if (mix) return { ok: false, reason: mix };
+  const mix = scriptMix(chars);
+  if (mix) return { ok: false, reason: `a nick cannot mix ${mix} letters (${SCRIPT_MIX_RULE})` };
   return { ok: true, nick };
-}
-
-/** Nicks are unique regardless of case: full case folding (ß = ss, Σ = σ = ς), on the NFC form. */
-export function foldNick(nick: string): string {
-  return nick.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }
 
 /** Columns the nick takes on a terminal (its letters are never emoji or controls). */
@@ -105,32 +86,8 @@ export function nickWithSuffix(nick: string, suffix: string): string {
 function allowedChar(ch: string): boolean {
   if (NICK_PUNCTUATION.includes(ch) || (ch >= '0' && ch <= '9')) return true;
   if (!LETTER_OR_MARK.test(ch) && !DIGIT.test(ch)) return false;
-  return scriptsOf(ch) !== 'none';
-}
-
-/**
- * The recommended scripts a character belongs to (Script_Extensions), 'any'
- * for characters of every script (ASCII digits and punctuation, inherited
- * marks), 'none' for letters of other scripts.
- */
-function scriptsOf(ch: string): Set<Script> | 'any' | 'none' {
-  if (NICK_PUNCTUATION.includes(ch) || (ch >= '0' && ch <= '9') || /^\p{Script_Extensions=Inherited}$/u.test(ch)) return 'any';
-  const found = new Set<Script>();
-  for (const [name, re] of SCRIPT_TESTS) if (re.test(ch)) found.add(name);
-  return found.size === 0 ? 'none' : found;
-}
-
-function mixedScriptProblem(chars: string[]): string | null {
-  const sets = chars.map(scriptsOf).filter((s): s is Set<Script> => s !== 'any' && s !== 'none');
-  if (sets.length === 0) return null;
-  const covers = (allowed: ReadonlySet<Script>) => sets.every((s) => [...s].some((x) => allowed.has(x)));
-  // Single script: one script that every character belongs to.
-  if (RECOMMENDED_SCRIPTS.some((s) => covers(new Set([s])))) return null;
-  if (HIGHLY_RESTRICTIVE_SETS.some(covers)) return null;
-  const latinWith = RECOMMENDED_SCRIPTS.filter((s) => s !== 'Latin' && s !== 'Cyrillic' && s !== 'Greek');
-  if (latinWith.some((s) => covers(new Set<Script>(['Latin', s])))) return null;
-  const named = [...new Set(sets.map((s) => [...s][0]!))].slice(0, 3).join(' and ');
-  return `a nick cannot mix ${named} letters (one script, or Latin with one other except Cyrillic and Greek, or Han with kana, Bopomofo or Hangul)`;
+  const scripts = scriptsOf(ch);
+  return scripts === 'inherited' || scripts instanceof Set;
 }
 
 function stackedMarks(nick: string): boolean {
@@ -158,10 +115,4 @@ function digitZero(ch: string): number {
   let start = cp;
   while (DIGIT.test(String.fromCodePoint(start - 1))) start--;
   return cp - ((cp - start) % 10);
-}
-
-function describe(ch: string): string {
-  const hex = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-  const shown = /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(ch) ? ` (${ch})` : '';
-  return `U+${hex}${shown}`;
 }

@@ -8,6 +8,7 @@
  * Node only: the browser page leaves this check to the server.
  */
 import { createRequire } from 'node:module';
+import { foldCase } from './text-policy.js';
 
 let table: Map<string, string> | null = null;
 
@@ -30,4 +31,14 @@ export function skeleton(text: string): string {
     out += map.get(ch) ?? ch;
   }
   return out.normalize('NFD');
+}
+
+/**
+ * What a name looks like, whatever its case: skeleton(fold(skeleton(x))).
+ * The inner skeleton catches look-alikes that differ in case (capital I for
+ * l), the fold makes the key case-blind, the outer skeleton maps what the
+ * fold produced. Two names with one key read as the same name.
+ */
+export function lookAlikeKey(text: string): string {
+  return skeleton(foldCase(skeleton(text)));
 }
