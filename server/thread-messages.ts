@@ -22,6 +22,8 @@ export interface WorkerConfig {
   lftpPort: number;
   /** HTTP/WebSocket port; null: no web side (--no-web). */
   httpPort: number | null;
+  /** Host names the web side answers to besides its addresses and localhost (--web-host). */
+  webHosts: string[];
   /** --admin-token, or null: no dashboard. */
   adminToken: string | null;
   /** Per-run secret that signs dashboard cookies (the same in every worker). */

@@ -37,6 +37,8 @@ export interface ServerOptions {
   /** undefined: the TCP port + 1; null: no web side. */
   httpPort: number | null | undefined;
   adminToken: string | null;
+  /** Names the web side answers to besides its addresses, localhost and the host name. */
+  webHosts: string[];
   congestion: CongestionName;
   /** Bytes that may wait for one client before it is dropped. */
   maxSendQueue: number;
@@ -88,6 +90,8 @@ Options:
                               (default ${DEFAULT_CONGESTION})
   --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
   --no-web                    no web side at all
+  --web-host LIST             more host names the web side answers to (comma-separated);
+                              it always answers to its addresses, localhost and the host name
   --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable
                               characters; or set CHAT_ADMIN_TOKEN, which ps cannot show)
   --log-file PATH             JSON log file (default logs/server.log)
@@ -126,6 +130,7 @@ const SPEC = {
   'http-port': { type: 'string' },
   cc: { type: 'string' },
   'no-web': { type: 'boolean' },
+  'web-host': { type: 'string' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -179,6 +184,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       keepFree: v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE,
       httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
       adminToken: adminToken ?? null,
+      webHosts: webHostList(v['web-host']),
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
       ...outputLimits(v['max-sendq'], v['max-output'], maxFrame),
       flood: floodPolicy(v['flood-burst'], v['flood-rate'], v['flood-backlog'], maxFrame),
@@ -205,6 +211,14 @@ function admissionPolicy(v: { 'max-sessions-per-address'?: string; 'max-pending-
     maxHttpPerAddress: count(v['max-http-per-address'], '--max-http-per-address', DEFAULT_ADMISSION.maxHttpPerAddress),
     trusted: v.trusted !== undefined ? trustList(v.trusted) : [],
   };
+}
+
+function webHostList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const bad = names.find((n) => !/^[A-Za-z0-9.:_-]{1,253}$/.test(n));
+  if (bad !== undefined || names.length === 0) throw new UsageError(`--web-host takes host names or addresses separated by commas (not ${JSON.stringify(bad ?? value)})`);
+  return names;
 }
 
 export const DEFAULT_MAX_SENDQ = 256 * 1024;

@@ -123,6 +123,7 @@ export class Supervisor {
       lftpPort,
       httpPort,
       adminToken: o.adminToken,
+      webHosts: o.webHosts,
       adminSecret: this.adminSecret,
       workers: o.workers,
       filesDir: o.filesDir,

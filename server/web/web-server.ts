@@ -18,6 +18,7 @@ import { HttpError, receiveUpload, sendError, serveDownload, type FileRoutesHost
 import type { Logger } from '../logger.js';
 import type { Admission } from '../chat/admission.js';
 import { staticFiles, type StaticFile } from './static-files.js';
+import type { HostAllowList } from './host-check.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -52,6 +53,8 @@ export interface WebServerOptions {
   admin: { auth: AdminAuth; hub: AdminHub } | null;
   /** Per-address limit on HTTP connections. */
   admission: Admission;
+  /** The names the web side answers to (DNS rebinding). */
+  hosts: HostAllowList;
 }
 
 /**
@@ -186,6 +189,7 @@ export class WebServer {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     try {
       const url = parseRequestUrl(req.url);
+      if (!this.o.hosts.allows(req.headers.host)) throw this.hostRefusal(req.headers.host);
       const path = url.pathname;
       // Only an upload's body is read. Any other body is discarded after the answer, for at most the
       // linger time: a request that promises 100 MB and sends a byte every 3 s no longer holds its connection.
@@ -217,6 +221,11 @@ export class WebServer {
     } catch (err) {
       this.fail(req, res, err);
     }
+  }
+
+  private hostRefusal(host: string | undefined): HttpError {
+    this.log.info({ host: String(host).slice(0, 100) }, 'http request for a host name this server does not answer to');
+    return new HttpError(421, 'HOST', `this server does not answer to the name ${JSON.stringify(String(host).slice(0, 100))} (it answers to ${this.o.hosts.describe()}; add names with --web-host)`);
   }
 
   private async adminPage(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -272,6 +281,7 @@ export class WebServer {
       setTimeout(() => socket.destroy(), 1000).unref();
     };
     const path = (req.url ?? '').split('?')[0];
+    if (!this.o.hosts.allows(req.headers.host)) return refuse(421, 'Misdirected Request', this.hostRefusal(req.headers.host).message);
     if (!originAllowed(req)) return refuse(403, 'Forbidden', `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
     if (path === '/chat') {
       if (this.host.closing) return refuse(503, 'Service Unavailable', 'the server is shutting down');

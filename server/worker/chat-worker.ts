@@ -23,6 +23,7 @@ import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
+import { HostAllowList } from '../web/host-check.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../thread-messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
@@ -149,7 +150,7 @@ export class ChatWorker {
           };
     const group = this.group;
     this.web = new WebServer(
-      { maxFrame: c.limits.maxFrame, maxConnections: group.connectionLimit, admin, admission: this.admission },
+      { maxFrame: c.limits.maxFrame, maxConnections: group.connectionLimit, admin, admission: this.admission, hosts: HostAllowList.forListenAddress(c.host, c.webHosts) },
       {
         files: this.files,
         log,

@@ -344,6 +344,26 @@ describe('pages and the dashboard', () => {
     expect((await fetch(`http://127.0.0.1:${s.httpPort}/`)).status).toBe(200);
   });
 
+  it('answers only to its own names: a rebound host name gets 421 on pages, files and WebSocket; --web-host adds names', async () => {
+    const s = await server(['--web-host', 'chat.lab']);
+    const ask = (host: string, extra = '') =>
+      new Promise<string>((resolve) => {
+        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => sock.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`));
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got));
+        sock.on('error', () => resolve(got));
+      });
+    const status = async (host: string, extra = '') => (await ask(host, extra)).split('\r\n')[0];
+    expect(await status(`evil.example:${s.httpPort}`)).toBe('HTTP/1.1 421 Misdirected Request');
+    expect(await ask(`evil.example:${s.httpPort}`)).toContain('add names with --web-host');
+    const upgrade = `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nOrigin: http://evil.example:${s.httpPort}\r\n`;
+    expect((await ask(`evil.example:${s.httpPort}`, upgrade)).split('\r\n')[0]).toBe('HTTP/1.1 421 Misdirected Request');
+    for (const ok of [`127.0.0.1:${s.httpPort}`, `localhost:${s.httpPort}`, `LOCALHOST.`, `chat.lab:${s.httpPort}`, `[::1]:${s.httpPort}`]) {
+      expect(await status(ok), ok).toBe('HTTP/1.1 200 OK');
+    }
+  });
+
   it('--no-web: no web side at all', async () => {
     const s = await server(['--no-web']);
     await s.waitFor(/^lftp on udp /);
