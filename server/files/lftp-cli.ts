@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { resolve } from 'node:path';
 import { tokenMatches } from '../tokens.js';
+import { AuthThrottle } from '../../common/auth-throttle.js';
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
 import { MAX_MSS, MIN_MSS } from '../../common/lftp/engine/packet.js';
@@ -90,6 +91,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const stale = sweepPartFiles(filesDir);
   if (stale.length > 0) log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
   const token = v.token;
+  const throttle = new AuthThrottle();
   const server = new LftpServer({
     host,
     port,
@@ -100,10 +102,20 @@ export async function runLftpServer(args: string[]): Promise<number> {
     maxWindow: LFTP_DEFAULTS.maxWindow,
     congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
     reusePort: false,
-    authorize: ({ auth }) =>
-      token === undefined || tokenMatches(auth, token)
-        ? { allow: true }
-        : { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' },
+    authorize: ({ auth, remote }) => {
+      if (token === undefined) return { allow: true };
+      // Guessing is slowed per address (common/auth-throttle.ts): locked-out addresses are not even compared.
+      const address = remote.slice(0, remote.lastIndexOf(':'));
+      const now = Date.now();
+      const admitted = throttle.admit(address, now);
+      if (!admitted.ok) return { allow: false, code: 'AUTH', message: `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s` };
+      if (tokenMatches(auth, token)) {
+        throttle.succeeded(address);
+        return { allow: true };
+      }
+      if (auth !== undefined) throttle.failed(address, now);
+      return { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' };
+    },
     print: (line) => writeLineSync(1, line),
     log: log.logger,
     verbose: v.verbose ?? false,

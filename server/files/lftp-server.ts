@@ -14,6 +14,7 @@ import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js'
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { describeEvent } from '../../common/lftp/event-text.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
+import { LogBudget } from '../../common/auth-throttle.js';
 import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { literalFirstLookup } from '../../common/lftp/node/address.js';
@@ -35,6 +36,8 @@ export class LftpServer {
   /** SYNs being checked (file system, authorization), so that their retransmissions are not checked twice. */
   private readonly pending = new Set<string>();
   private readonly waiting: Entry[] = [];
+  /** Refusals are the attacker's to cause: logged within a budget per minute. */
+  private readonly refusalLog = new LogBudget();
   private readonly queue: PQueue;
   private readonly trace: TraceWriter | undefined;
   readonly counters = { completed: 0, failed: 0, refused: 0, badPackets: 0, unknownConn: 0 };
@@ -130,7 +133,8 @@ export class LftpServer {
 
   private refuse(p: Packet, rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
     this.counters.refused++;
-    this.o.log.warn({ remote: `${rinfo.address}:${rinfo.port}`, code }, `lftp request refused: ${message}`);
+    const budget = this.refusalLog.take(Date.now());
+    if (budget) this.o.log.warn({ remote: `${rinfo.address}:${rinfo.port}`, code, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, `lftp request refused: ${message}`);
     const pkt = encodePacket({ flags: Flag.ERR, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload: encodeError(code, message) });
     this.socket?.send(pkt, rinfo.port, rinfo.address);
   }

@@ -10,6 +10,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tokenMatches } from '../tokens.js';
+import { AuthThrottle, LogBudget } from '../../common/auth-throttle.js';
+import { HttpError } from '../files/http-files.js';
+import type { Logger } from '../logger.js';
 
 export const ADMIN_COOKIE = 'chat_admin';
 const COOKIE_TTL_MS = 12 * 3600_000;
@@ -18,6 +21,9 @@ export const MAX_ADMIN_TOKEN_LENGTH = 256;
 
 export class AdminAuth {
   private readonly key: Buffer;
+  /** Wrong tokens per address, in this worker (common/auth-throttle.ts). */
+  private readonly throttle = new AuthThrottle();
+  private readonly logBudget = new LogBudget();
 
   constructor(
     private readonly token: string,
@@ -45,6 +51,31 @@ export class AdminAuth {
     const cookie = readCookie(headers.cookie, ADMIN_COOKIE);
     if (cookie === null) return 'missing';
     return this.cookieValid(cookie, now) ? 'ok' : 'wrong';
+  }
+
+  /**
+   * check(), throttled per address and logged within the throttle's budget:
+   * null when the request may see the dashboard, else the refusal (401, or
+   * 429 with Retry-After while the address is locked out).
+   */
+  gate(headers: IncomingHttpHeaders, now: number, address: string, log: Logger): HttpError | null {
+    const admitted = this.throttle.admit(address, now);
+    if (!admitted.ok) {
+      const seconds = Math.ceil(admitted.retryAfterMs / 1000);
+      return new HttpError(429, 'TOO_MANY_FAILURES', `too many wrong admin tokens from ${address}; try again in ${seconds} s`, { 'Retry-After': String(seconds) });
+    }
+    const verdict = this.check(headers, now);
+    if (verdict === 'ok') {
+      this.throttle.succeeded(address);
+      return null;
+    }
+    if (verdict === 'wrong') {
+      const lockMs = this.throttle.failed(address, now);
+      const budget = this.logBudget.take(now);
+      if (budget) log.warn({ remote: address, lockMs, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'dashboard refused: wrong admin token');
+    }
+    const message = verdict === 'wrong' ? 'wrong admin token' : 'the dashboard needs the admin token (user: any, password: the token)';
+    return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Basic realm="chat-server admin", charset="UTF-8"' });
   }
 
   /** A Set-Cookie value for a request that passed check(). */

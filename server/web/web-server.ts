@@ -233,11 +233,8 @@ export class WebServer {
     const file = this.files.get('/admin');
     // Without --admin-token there is no dashboard at all, not even a login prompt.
     if (!admin || !file) throw new HttpError(404, 'NOT_FOUND', 'no such page');
-    const verdict = admin.auth.check(req.headers, Date.now());
-    if (verdict !== 'ok') {
-      this.log.info({ remote: req.socket.remoteAddress, verdict }, 'dashboard refused');
-      throw new HttpError(401, 'UNAUTHORIZED', verdict === 'wrong' ? 'wrong admin token' : 'the dashboard needs the admin token (user: any, password: the token)');
-    }
+    const refusal = admin.auth.gate(req.headers, Date.now(), req.socket.remoteAddress ?? '', this.log);
+    if (refusal) throw refusal;
     res.setHeader('Set-Cookie', admin.auth.issueCookie(Date.now()));
     res.setHeader('Cache-Control', 'no-store');
     await this.sendStatic(req, res, file);
@@ -264,10 +261,8 @@ export class WebServer {
       res.destroy();
       return;
     }
-    const headers: Record<string, string> = {};
-    if (e.status === 401) headers['WWW-Authenticate'] = 'Basic realm="chat-server admin", charset="UTF-8"';
     if (!req.complete) lingerForBody(req);
-    sendError(res, e, headers);
+    sendError(res, e, e.headers);
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -291,7 +286,8 @@ export class WebServer {
     }
     if (path === '/admin/ws' && this.o.admin) {
       const admin = this.o.admin;
-      if (admin.auth.check(req.headers, Date.now()) !== 'ok') return refuse(401, 'Unauthorized', 'the dashboard needs the admin token');
+      const refusal = admin.auth.gate(req.headers, Date.now(), socket.remoteAddress ?? '', this.log);
+      if (refusal) return refuse(refusal.status, refusal.status === 429 ? 'Too Many Requests' : 'Unauthorized', refusal.message);
       this.adminWss.handleUpgrade(req, socket, head, (ws) => admin.hub.add(ws, `${socket.remoteAddress}:${socket.remotePort}`));
       return;
     }

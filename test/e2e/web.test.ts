@@ -373,6 +373,34 @@ describe('pages and the dashboard', () => {
     expect(s.httpPort).toBeNull();
   });
 
+  it('guessing the admin token is slowed per address: after 5 wrong tokens 429 with Retry-After, even for the right one, until the lock ends', async () => {
+    const token = 'correct-horse-battery';
+    // One worker: the throttle is kept per worker, and the test counts one worker's failures.
+    const s = (await startServer(['--workers', '1', '--admin-token', token])) as ServerHandle & { httpPort: number };
+    procs.push(s);
+    const admin = `http://127.0.0.1:${s.httpPort}/admin`;
+    const basic = (pw: string) => ({ Authorization: `Basic ${Buffer.from(`op:${pw}`).toString('base64')}` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(admin, { headers: basic(`guess-${i}-guess`) })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+    const locked = await fetch(admin, { headers: basic(token) });
+    const lockedAt = Date.now();
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBe(1);
+    expect(await locked.json()).toMatchObject({ code: 'TOO_MANY_FAILURES' });
+    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws', headers: basic(token) })).rejects.toMatchObject({ status: 429 });
+    let status = 429;
+    for (let i = 0; i < 50 && status === 429; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await fetch(admin, { headers: basic(token) })).status;
+    }
+    expect(status).toBe(200);
+    expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(500);
+    const refusals = () => readFileSync(s.logFile, 'utf8').match(/dashboard refused: wrong admin token/g)?.length ?? 0;
+    await until(() => refusals() >= 6, 5000, () => `${refusals()} refusals logged`);
+    expect(refusals()).toBe(6);
+  });
+
   it('with --admin-token: 401 without or with a wrong token, the page and its feed with the right one', async () => {
     const token = 'correct-horse-battery';
     const s = await server(['--admin-token', token]);
