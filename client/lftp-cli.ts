@@ -49,7 +49,7 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const REFUSALS: ReadonlySet<LftpErrorCode> = new Set(['NOT_FOUND', 'EXISTS', 'BAD_NAME', 'AUTH', 'BUSY', 'TOO_LARGE', 'NO_SPACE', 'BAD_REQUEST']);
+const REFUSALS: ReadonlySet<LftpErrorCode> = new Set(['NOT_FOUND', 'EXISTS', 'BAD_NAME', 'AUTH', 'BUSY', 'TOO_LARGE', 'BAD_REQUEST']);
 
 export function exitCodeFor(code: LftpErrorCode): number {
   if (REFUSALS.has(code)) return ExitCode.REJECTED;

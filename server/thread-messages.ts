@@ -54,7 +54,9 @@ export type ToWorker =
   /** Fault injection for demonstrations and tests (operator command /kill-worker). */
   | { k: 'crash'; holdLock: boolean }
   /** Fault injection (/stall-worker): block the worker's event loop, as a long GC or a CPU hog would. */
-  | { k: 'stall'; ms: number };
+  | { k: 'stall'; ms: number }
+  /** The log file was rotated: open it again by its name. */
+  | { k: 'reopen-log' };
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =

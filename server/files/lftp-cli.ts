@@ -10,7 +10,7 @@ import { MAX_MSS, MIN_MSS } from '../../common/lftp/engine/packet.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
-import { LOG_LEVELS, openLog, parseLogLevel } from '../logger.js';
+import { LOG_LEVELS, openLog, parseLogLevel, parseLogRotation } from '../logger.js';
 import { LftpServer } from './lftp-server.js';
 import { DEFAULT_KEEP_FREE, FileService } from './file-service.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
@@ -38,6 +38,8 @@ Options:
   --trace FILE           every datagram as a JSON line
   --log-file PATH        JSON log (default logs/lftp.log)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
+  --log-max-size SIZE    rotate the log past this size (default 16MiB)
+  --log-keep N           rotated logs kept (default 5)
   -h, --help             this help`;
 
 const SPEC = {
@@ -57,6 +59,8 @@ const SPEC = {
   trace: { type: 'string' },
   'log-file': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-max-size': { type: 'string' },
+  'log-keep': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -70,6 +74,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
   if (v.token !== undefined && v.token.length === 0) throw new UsageError('--token must not be empty');
   const level = parseLogLevel(v['log-level']);
+  const rotation = parseLogRotation(v['log-max-size'], v['log-keep']);
   const host = v.host ?? '0.0.0.0';
   const port = v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000;
   const filesDir = resolve(v.files ?? 'files');
@@ -87,7 +92,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
     writeLineSync(2, `chat-server: cannot create the files directory ${filesDir}: ${(err as Error).message}`);
     return ExitCode.FAILURE;
   }
-  const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' });
+  const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' }, rotation);
   const stale = sweepPartFiles(filesDir);
   if (stale.length > 0) log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
   const token = v.token;

@@ -6,7 +6,7 @@ import { parseOptions } from '../../common/cli.js';
 import { DEFAULT_MAX_FRAME, HEADER_SIZE, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION, type CongestionName } from '../../common/lftp/engine/congestion.js';
-import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../logger.js';
+import { LOG_LEVELS, parseLogLevel, parseLogRotation, type LogLevel, type LogRotation } from '../logger.js';
 import { MAX_CAPACITY } from '../shm/session-table.js';
 import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
@@ -25,6 +25,8 @@ export interface ServerOptions {
   maxFrame: number;
   logFile: string;
   logLevel: LogLevel;
+  /** --log-max-size and --log-keep. */
+  logRotation: LogRotation;
   filesDir: string;
   /** undefined: the same number as the TCP port. */
   lftpPort: number | undefined;
@@ -96,6 +98,8 @@ Options:
                               characters; or set CHAT_ADMIN_TOKEN, which ps cannot show)
   --log-file PATH             JSON log file (default logs/server.log)
   --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
+  --log-max-size SIZE         rotate the log past this size: FILE.1, FILE.2, … (default 16MiB)
+  --log-keep N                rotated logs kept, 0-100 (default 5)
   -h, --help                  show this help
   -v, --version               show the version
 
@@ -133,6 +137,8 @@ const SPEC = {
   'web-host': { type: 'string' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-max-size': { type: 'string' },
+  'log-keep': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -176,6 +182,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       maxFrame,
       logFile: v['log-file'] ?? 'logs/server.log',
       logLevel: parseLogLevel(v['log-level']),
+      logRotation: parseLogRotation(v['log-max-size'], v['log-keep']),
       filesDir: resolve(v.files ?? 'files'),
       lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
       maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,

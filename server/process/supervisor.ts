@@ -78,7 +78,8 @@ export class Supervisor {
     this.addresses = AddressTable.create(2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers), options.workers);
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's sessions).
     this.bus = new ThreadBus(this.busName, null, null);
-    this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' });
+    const reopenInWorkers = () => [...this.workers.keys()].forEach((i) => this.toWorker(i, { k: 'reopen-log' }));
+    this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' }, { ...options.logRotation, onRotated: reopenInWorkers });
     this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '');
     this.serverName = `chat-server/${version}`;
   }

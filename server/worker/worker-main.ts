@@ -9,7 +9,7 @@ const config = workerData as WorkerConfig;
 const port = parentPort!;
 const post = (msg: FromWorker) => port.postMessage(msg);
 
-const { logger, flush } = openLog(config.logFile, config.logLevel, { worker: config.index });
+const { logger, flush, reopen } = openLog(config.logFile, config.logLevel, { worker: config.index });
 const worker = new ChatWorker(config, logger, (text) => post({ k: 'event', text }));
 
 process.on('uncaughtException', (err) => {
@@ -28,6 +28,9 @@ port.on('message', (msg: ToWorker) => {
         post({ k: 'closed' });
         port.close();
       });
+      return;
+    case 'reopen-log':
+      reopen();
       return;
     case 'stall':
       logger.warn({ ms: msg.ms }, 'stalling the event loop on operator request');

@@ -223,3 +223,28 @@ describe('one session cannot starve files for others', () => {
     expect(other.got.find((m) => m.type === 'TICKET')).toMatchObject({ ok: true });
   });
 });
+
+describe('logs an attacker can fill', () => {
+  it('rotate by size: FILE.1 … FILE.keep, none more; every thread goes on writing to the new file', async () => {
+    const server = await startServer(['--workers', '2', '--no-web', '--log-max-size', '4KiB', '--log-keep', '2', ...NO_FLOOD_LIMIT]);
+    procs.push(server);
+    const { existsSync, statSync } = await import('node:fs');
+    const rotations = () => [1, 2, 3].filter((i) => existsSync(`${server.logFile}.${i}`));
+    // Sessions that come and go log from the workers; keep going (bounded) until two rotations happened.
+    for (let i = 0; i < 400 && rotations().length < 2; i++) {
+      const s = await connectFrom('127.0.0.1', server.port);
+      s.write(encodeMessage({ type: 'HELLO', version: 1, nick: `churn${i}` }));
+      await new Promise((r) => setTimeout(r, 20));
+      s.destroy();
+    }
+    expect(rotations()).toEqual([1, 2]);
+    const before = readFileSync(server.logFile, 'utf8').length;
+    const s = await connectFrom('127.0.0.1', server.port);
+    s.write(encodeMessage({ type: 'HELLO', version: 1, nick: 'after_rotation' }));
+    await until(() => readFileSync(server.logFile, 'utf8').includes('after_rotation'), 5000, () => 'the new session is not in the current log');
+    s.destroy();
+    // Bounded: each old file is about the limit (what two seconds of this load add on top), and there are only `keep` of them.
+    for (const i of [1, 2]) expect(statSync(`${server.logFile}.${i}`).size).toBeLessThan(256 * 1024);
+    expect(before).toBeLessThan(256 * 1024);
+  }, 60_000);
+});

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { encodeFrame } from '../../common/frame.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient, WsClient } from '../helpers/raw-client.js';
@@ -270,6 +271,65 @@ describe('files over HTTP', () => {
     expect(await web.waitFor((m) => m.type === 'ERROR')).toMatchObject({ code: 'TEXT_INVALID', message: expect.stringMatching(/nothing in it shows/) });
     web.send({ type: 'CHAT', text: 'fine \u202ereversed\u2028', action: false });
     expect(await web.waitFor((m) => m.type === 'CHAT')).toMatchObject({ text: 'fine \ufffdreversed\ufffd' });
+  });
+
+  it('a disk that fills during an upload: 507 NO_SPACE with the reason and no path, nothing left behind, the connection answered', async (ctx) => {
+    const mnt = tempDir('web-full');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      ctx.skip('cannot mount a small tmpfs here (needs root); the disk-full case is not exercised');
+    }
+    try {
+      const s = await server(['--files', mnt, '--keep-free', '0']);
+      const web = await wsJoin(s.httpPort, 'filler');
+      // Two uploads of 300 KiB each pass the free-space check (512 KiB) while neither has written much; together they do not fit.
+      const size = 300 * 1024;
+      const uploads = await Promise.all(
+        ['a.bin', 'b.bin'].map(async (name, i) => {
+          const t = await ticket(web, i + 1, 'post', name, size);
+          if (!t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
+          const sock = net.connect({ host: '127.0.0.1', port: s.httpPort });
+          peers.push(sock);
+          let reply = '';
+          sock.on('data', (d) => (reply += d));
+          sock.on('error', () => undefined);
+          await once(sock, 'connect');
+          sock.write(`POST /files/${name}?ticket=${t.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${size}\r\n\r\n`);
+          sock.write(Buffer.alloc(1024, 1));
+          return { sock, reply: () => reply };
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 300)); // both past their checks, each with its temporary file open
+      for (const u of uploads) u.sock.write(Buffer.alloc(size - 1024, 2));
+      await until(() => uploads.every((u) => /\r\n\r\n\{.*\}$/s.test(u.reply())), 10_000, () => uploads.map((u) => u.reply().split('\r\n')[0]).join(' / '));
+      // Which of them the disk refuses depends on how their writes interleave: one, or both when each holds half.
+      const stored: string[] = [];
+      let refused = 0;
+      for (const [i, u] of uploads.entries()) {
+        const reply = u.reply();
+        const status = reply.split('\r\n')[0];
+        expect(['HTTP/1.1 201 Created', 'HTTP/1.1 507 Insufficient Storage']).toContain(status);
+        if (status === 'HTTP/1.1 201 Created') {
+          stored.push(['a.bin', 'b.bin'][i]!);
+          continue;
+        }
+        refused++;
+        const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { code: string; message: string };
+        expect(body).toMatchObject({ code: 'NO_SPACE', message: expect.stringMatching(/^cannot write "[ab]\.bin": ENOSPC: no space left on device$/) });
+        expect(body.message).not.toContain(mnt);
+      }
+      expect(refused).toBeGreaterThanOrEqual(1);
+      await until(() => readdirSync(mnt).length === stored.length, 5000, () => `left behind: ${readdirSync(mnt).join(', ')}`);
+      expect(readdirSync(mnt).sort()).toEqual(stored);
+      if (stored.length === 0) writeFileSync(join(mnt, 'other.bin'), Buffer.alloc(300 * 1024));
+      // The next ticket is refused at once for lack of room, saying so.
+      expect(await ticket(web, 3, 'post', 'next.bin', 400 * 1024)).toMatchObject({ ok: false, code: 'NO_SPACE', message: expect.stringMatching(/free for uploads/) });
+      await stopAll(...procs);
+      procs = [];
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+    }
   });
 
   it('refuses bad names, missing tickets, oversize and cut-short uploads, leaving nothing behind', async () => {
