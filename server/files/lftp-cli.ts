@@ -12,6 +12,7 @@ import { parseChoice, parseDuration, parseInteger, parseSize } from '../../commo
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
 import { LOG_LEVELS, openLog, parseLogLevel, parseLogRotation } from '../logger.js';
 import { LftpServer } from './lftp-server.js';
+import type { LftpServerOptions } from './lftp-server-api.js';
 import { DEFAULT_KEEP_FREE, FileService } from './file-service.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { ListenError } from '../listen-error.js';
@@ -96,7 +97,6 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const stale = sweepPartFiles(filesDir);
   if (stale.length > 0) log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
   const token = v.token;
-  const throttle = new AuthThrottle();
   const server = new LftpServer({
     host,
     port,
@@ -107,20 +107,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
     maxWindow: LFTP_DEFAULTS.maxWindow,
     congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
     reusePort: false,
-    authorize: ({ auth, remote }) => {
-      if (token === undefined) return { allow: true };
-      // Guessing is slowed per address (common/auth-throttle.ts): locked-out addresses are not even compared.
-      const address = remote.slice(0, remote.lastIndexOf(':'));
-      const now = Date.now();
-      const admitted = throttle.admit(address, now);
-      if (!admitted.ok) return { allow: false, code: 'AUTH', message: `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s` };
-      if (tokenMatches(auth, token)) {
-        throttle.succeeded(address);
-        return { allow: true };
-      }
-      if (auth !== undefined) throttle.failed(address, now);
-      return { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' };
-    },
+    authorize: tokenAuthorizer(token),
     print: (line) => writeLineSync(1, line),
     log: log.logger,
     verbose: v.verbose ?? false,
@@ -144,4 +131,26 @@ export async function runLftpServer(args: string[]): Promise<number> {
   log.logger.info('lftp stopped');
   log.flush();
   return ExitCode.OK;
+}
+
+/**
+ * The standalone server's check: the --token, or anyone when there is none.
+ * Guessing is slowed per address (common/auth-throttle.ts): a locked-out
+ * address's token is not even compared.
+ */
+function tokenAuthorizer(token: string | undefined): LftpServerOptions['authorize'] {
+  const throttle = new AuthThrottle();
+  return ({ auth, remote }) => {
+    if (token === undefined) return { allow: true };
+    const address = remote.slice(0, remote.lastIndexOf(':'));
+    const now = Date.now();
+    const admitted = throttle.admit(address, now);
+    if (!admitted.ok) return { allow: false, code: 'AUTH', message: `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s` };
+    if (tokenMatches(auth, token)) {
+      throttle.succeeded(address);
+      return { allow: true };
+    }
+    if (auth !== undefined) throttle.failed(address, now);
+    return { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' };
+  };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -127,6 +127,21 @@ describe('names, missing and existing files', () => {
       expect(wrong.code).toBe(4);
       expect(wrong.err.join('\n')).toMatch(/AUTH: wrong token/);
       expect(existsSync(join(work, 'mine (2).bin'))).toBe(false);
+    } finally {
+      await stopAll(guarded);
+    }
+  });
+
+  it('guessing the token is slowed per address: after 5 wrong ones the address is locked out, even with the right token, then let in', async () => {
+    const guarded = await startLftpServer(files, ['--token', 'the-right-one']);
+    try {
+      const get = (token: string) => runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'small.bin', join(work, `guess-${randomUUID()}.bin`), '--token', token]);
+      for (let i = 0; i < 6; i++) expect((await get(`guess-${i}`)).err.join('\n')).toMatch(/AUTH: wrong token/);
+      const locked = await get('the-right-one');
+      expect(locked.code).toBe(4);
+      expect(locked.err.join('\n')).toMatch(/AUTH: too many wrong tokens from 127\.0\.0\.1; try again in 1 s/);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await get('the-right-one')).code).toBe(0);
     } finally {
       await stopAll(guarded);
     }
