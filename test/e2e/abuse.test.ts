@@ -65,7 +65,9 @@ describe('abuse by one client', () => {
     procs.push(server);
     const r = await memoryScenario(server.port, server.proc.pid!, { nonReaders: 20, senders: 10, perSecond: 20, size: 8000, durationMs: 8000, settleMs: 0 });
     console.log('budget:', JSON.stringify(r), 'dropped in the log:', JSON.stringify(dropsInLog(server)));
-    expect(r.nonReadersDropped).toBe(20);
+    // All but perhaps the last: once alone it is over the budget only when its own queue is (the same 8 MiB),
+    // which the senders may not fill within the run on a loaded machine (19 in a full CI run, 20 alone).
+    expect(r.nonReadersDropped).toBeGreaterThanOrEqual(19);
     expect(r.sendersDropped).toBe(0);
     const budgetDrops = () => readFileSync(server.logFile, 'utf8').match(/"msg":"closing connection: the server's output budget \(8388608 bytes\) is spent/g)?.length ?? 0;
     // All but perhaps the last: alone, it reaches its own queue's limit (the same 8 MiB) as soon as the budget's.

@@ -339,7 +339,9 @@ describe('hostile datagrams', () => {
     const tokenFiles = tempDir('lftp-token');
     writeFileSync(join(tokenFiles, 'secret.bin'), randomBytes(300 * 1024));
     const guarded = await startLftpServer(tokenFiles, ['--token', 's3cret']);
+    // The attacker has an address of its own: wrong tokens lock out the address that sends them (the user's is another).
     const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.2', () => r()));
     const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, guarded.port, '127.0.0.1', () => r()));
     try {
       // Start a legitimate transfer, then throw everything at the server while it runs.
