@@ -15,6 +15,12 @@ export const LFTP_DEFAULTS = {
   idleTimeoutMs: 30_000,
   /** The client's whole handshake, whatever the tries. */
   connectTimeoutMs: 30_000,
+  /**
+   * A server's half-open handshake (SYN-ACK sent, no ACK yet) is given up
+   * after this long: a SYN that is never completed holds its slot for
+   * seconds, not the client's 30.
+   */
+  serverHandshakeTimeoutMs: 8_000,
   /** SYN / SYN-ACK tries before giving up. */
   handshakeTries: 16,
   /** END and FIN tries before giving up. */

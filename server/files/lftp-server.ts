@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import PQueue from 'p-queue';
-import { decodePacket, encodePacket, Flag, type Packet } from '../../common/lftp/engine/packet.js';
+import { decodePacket, encodePacket, Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet.js';
 import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { describeEvent } from '../../common/lftp/event-text.js';
@@ -179,6 +179,7 @@ export class LftpServer {
         congestion: this.o.congestion,
         idleTimeoutMs: this.o.idleTimeoutMs,
         handshakeTries: LFTP_DEFAULTS.handshakeTries,
+        handshakeTimeoutMs: LFTP_DEFAULTS.serverHandshakeTimeoutMs,
         closeTries: LFTP_DEFAULTS.closeTries,
       },
       {
@@ -197,12 +198,12 @@ export class LftpServer {
       const i = this.waiting.indexOf(entry);
       if (i >= 0) this.waiting.splice(i, 1);
       if (entry.driver.conn.finished) return; // gave up while waiting
-      await this.begin(entry, syn.seq, mss);
+      await this.begin(entry, syn, mss);
       await entry.finished;
     });
   }
 
-  private async begin(entry: Entry, clientIsn: number, mss: number): Promise<void> {
+  private async begin(entry: Entry, syn: Packet, mss: number): Promise<void> {
     const d = entry.driver;
     try {
       if (entry.op === 'get') entry.source = await d.openSource(entry.path, entry.size, this.o.maxWindow, entry.name, () => this.socket?.getSendQueueCount() === 0);
@@ -214,7 +215,7 @@ export class LftpServer {
     entry.started = true;
     entry.log.info({ remote: `${entry.remote.address}:${entry.remote.port}`, size: entry.size }, 'transfer started');
     if (this.o.verbose) this.o.print(`lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`);
-    d.apply((c, now) => c.accept(now, clientIsn, entry.size, mss));
+    d.apply((c, now) => c.accept(now, syn.seq, entry.size, mss, HEADER_BYTES + syn.payload.length));
   }
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {

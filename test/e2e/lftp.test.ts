@@ -6,7 +6,9 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { CLIENT_JS, LineProcess, runLftpClient, startLftpServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { NO_IMPAIRMENT, startRelay, type Impairment, type Relay } from '../relay/relay.js';
-import { encodePacket, Flag, LFTP_VERSION } from '../../common/lftp/engine/packet.js';
+import { decodePacket, encodePacket, Flag, LFTP_VERSION } from '../../common/lftp/engine/packet.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
+import { until } from '../helpers/wait.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -335,6 +337,35 @@ describe('interrupted transfers', () => {
 });
 
 describe('hostile datagrams', () => {
+  it('a SYN never completed (--open needs no ticket): at most 3× its bytes come back, and the server lets it go within seconds', async () => {
+    const open = tempDir('lftp-open');
+    writeFileSync(join(open, 'f.bin'), randomBytes(10_000));
+    const s = await startLftpServer(open, ['--open']);
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const replies: Array<{ at: number; bytes: number; flags: number }> = [];
+    sock.on('message', (m) => {
+      const p = decodePacket(m);
+      if (typeof p !== 'string') replies.push({ at: Date.now(), bytes: m.length, flags: p.flags });
+    });
+    try {
+      const syn = encodePacket({ flags: Flag.SYN, conn: 777, seq: 1, ack: 0, window: 8, payload: Buffer.from(JSON.stringify({ name: 'f.bin', mss: 1448 })) });
+      const sentAt = Date.now();
+      sock.send(syn, s.port, '127.0.0.1');
+      // Never answered: watch for longer than the server's half-open time, and check the log for its giving up.
+      await new Promise((r) => setTimeout(r, LFTP_DEFAULTS.serverHandshakeTimeoutMs + 2000));
+      const bytes = replies.reduce((n, r) => n + r.bytes, 0);
+      console.log(`half-open: SYN ${syn.length} B, ${replies.length} replies, ${bytes} B back (${(bytes / syn.length).toFixed(2)}×), last after ${replies.length ? replies.at(-1)!.at - sentAt : 0} ms`);
+      expect(replies.length).toBeGreaterThanOrEqual(1);
+      expect(replies.every((r) => r.flags === (Flag.SYN | Flag.ACK))).toBe(true);
+      expect(bytes).toBeLessThanOrEqual(3 * syn.length);
+      await until(() => /HANDSHAKE_TIMEOUT/.test(readFileSync(s.logFile, 'utf8')), 5000, () => 'the server never gave the handshake up');
+    } finally {
+      sock.close();
+      await stopAll(s);
+    }
+  }, 30_000);
+
   it('garbage, bad checksums, unknown connections, wrong version, bad tokens and a SYN flood: the server stays up and serves', async () => {
     const tokenFiles = tempDir('lftp-token');
     writeFileSync(join(tokenFiles, 'secret.bin'), randomBytes(300 * 1024));

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LftpConnection, type ConnectionOptions, type HashedSource, type SizedSink, type TransferEvent } from '../../common/lftp/engine/connection.js';
-import { flagNames, type Packet } from '../../common/lftp/engine/packet.js';
+import { HEADER_BYTES, flagNames, type Packet } from '../../common/lftp/engine/packet.js';
 
 export class MemorySource implements HashedSource {
   readonly totalPackets: number;
@@ -191,7 +191,7 @@ export class FakeLink {
     }
     if (!this.serverSawSyn && w.p.flags & 0x01) {
       this.serverSawSyn = true;
-      this.server.accept(this.now, w.p.seq, this.serverSize, this.client.opts.request.mss);
+      this.server.accept(this.now, w.p.seq, this.serverSize, this.client.opts.request.mss, HEADER_BYTES + w.p.payload.length);
       return;
     }
     this.server.onPacket(w.p, this.now);

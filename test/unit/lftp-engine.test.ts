@@ -2,14 +2,15 @@ import { describeEvent } from '../../common/lftp/event-text.js';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { FakeLink, MemorySink, MemorySource } from '../helpers/fake-link.js';
-import { Flag, decodePacket, encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
+import { Flag, HEADER_BYTES, decodePacket, encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { RttEstimator } from '../../common/lftp/engine/rtt.js';
 import { RenoCongestion, type CongestionName } from '../../common/lftp/engine/congestion.js';
 import { BbrCongestion } from '../../common/lftp/engine/bbr.js';
 import { ReceiveWindow } from '../../common/lftp/engine/receive-window.js';
 import { SendWindow } from '../../common/lftp/engine/send-window.js';
 import { seededRandom } from '../relay/relay.js';
-import type { ConnectionOptions, Op } from '../../common/lftp/engine/connection.js';
+import { AMPLIFICATION_LIMIT, type ConnectionOptions, type Op } from '../../common/lftp/engine/connection.js';
 
 const MSS = 100;
 const CLIENT_ISN = 1000;
@@ -74,6 +75,27 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     expect(link.client.state).toBe('CLOSED');
     expect(link.server.state).toBe('CLOSED');
     expect(link.client.succeeded && link.server.succeeded).toBe(true);
+  });
+
+  it('a SYN from a forged address (nothing after it arrives): at most 3× its bytes go back, and the half-open server gives up in seconds', () => {
+    const { link } = setup('get', data);
+    Object.assign(link.server.opts, { handshakeTimeoutMs: LFTP_DEFAULTS.serverHandshakeTimeoutMs });
+    // The SYN reaches the server; what the server sends goes to the forged address, and nothing more comes back.
+    link.drop = (from, _p, n) => from === 'server' || n > 0;
+    link.run(60_000);
+    const syn = link.log.find((l) => l.from === 'client' && l.flags === 'SYN')!;
+    const synAcks = link.log.filter((l) => l.from === 'server' && l.flags === 'SYN|ACK');
+    const sent = synAcks.reduce((n, l) => n + HEADER_BYTES + l.len, 0);
+    expect(synAcks.length).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThanOrEqual(AMPLIFICATION_LIMIT * (HEADER_BYTES + syn.len));
+    const gaveUp = link.events.find((x) => x.side === 'server' && x.e.type === 'error');
+    expect(gaveUp?.e).toMatchObject({ code: 'HANDSHAKE_TIMEOUT' });
+    expect(link.server.finished).toBe(true);
+    // Each SYN the client sends again (its address is real after all) buys room for more SYN-ACKs.
+    const { link: lossy } = setup('get', data);
+    lossy.drop = (from, _p, n) => from === 'server' && n < 6;
+    lossy.run();
+    expect(lossy.client.succeeded && lossy.server.succeeded).toBe(true);
   });
 
   it('post without loss: data flows client → server, END and FIN carry the client numbers', () => {

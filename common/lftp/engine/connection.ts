@@ -11,7 +11,7 @@
  * that (ISN + 1 for the side that sent no data). An ACK's ack field is the
  * next number expected from the peer.
  */
-import { Flag, decodeSack, encodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
+import { Flag, HEADER_BYTES, decodeSack, encodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
 import { RttEstimator, type RtoBounds, DEFAULT_RTO } from './rtt.js';
 import { RenoCongestion, type CongestionControl, type CongestionName } from './congestion.js';
 import { BbrCongestion } from './bbr.js';
@@ -87,6 +87,8 @@ export interface ConnectionOptions {
  * window (so a lost window update cannot stall the sender).
  */
 export const KEEPALIVE_MS = 1000;
+/** Before the client's address is validated, the server sends at most this many times the bytes it received (RFC 9000 §8.1). */
+export const AMPLIFICATION_LIMIT = 3;
 const KEEPALIVE_STATES: ReadonlySet<ConnState> = new Set(['ESTABLISHED', 'END_WAIT', 'VERIFYING', 'CLOSE_WAIT', 'FIN_WAIT_2']);
 const TIME_WAIT_MAX_MS = 2000;
 
@@ -101,6 +103,14 @@ export class LftpConnection {
   peerIsn = 0;
   private ackNum = 0;
   private ctl: ControlRetry | null = null;
+  /**
+   * Server, before the handshake completes: bytes received from the client's
+   * address and bytes sent to it. Until the client proves it gets our packets
+   * (its ACK of the SYN-ACK), at most AMPLIFICATION_LIMIT times what it sent
+   * goes back (RFC 9000 §8.1): a forged source address gets little traffic.
+   * null: no limit (a client, or a caller that did not say what it received).
+   */
+  private unvalidated: { inBytes: number; outBytes: number } | null = null;
   private lastHeard: number;
   private ackPending = false;
   private timeWaitUntil = 0;
@@ -188,8 +198,9 @@ export class LftpConnection {
   }
 
   /** Server: the request was accepted; answer the SYN (seq = client ISN) with SYN-ACK. */
-  accept(now: number, clientIsn: number, size: number, mss: number): void {
+  accept(now: number, clientIsn: number, size: number, mss: number, synBytes?: number): void {
     this.clock = now;
+    if (synBytes !== undefined) this.unvalidated = { inBytes: synBytes, outBytes: 0 };
     this.peerIsn = clientIsn;
     this.ackNum = seqAdd(clientIsn, 1);
     this.size = size;
@@ -231,6 +242,7 @@ export class LftpConnection {
         break;
       case 'SYN_RCVD':
         if (p.flags & Flag.SYN) {
+          if (this.unvalidated) this.unvalidated.inBytes += HEADER_BYTES + p.payload.length;
           this.retransmitControl('duplicate_syn', (this.ctl?.tries ?? 0) + 1);
           return;
         }
@@ -520,13 +532,24 @@ export class LftpConnection {
   private control(now: number, p: Omit<Packet, 'conn' | 'window'>, what: ControlPacket, maxTries: number, giveUp: Code): void {
     const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? this.opts.handshakeTimeoutMs ?? Infinity : Infinity;
     this.ctl = ControlRetry.sent(p, what, giveUp, maxTries, now, this.rtt.rto, limit);
-    this.emitPacket(p);
+    if (this.withinAmplificationLimit(p)) this.emitPacket(p);
+  }
+
+  /** Counts p against the unvalidated budget; false when it would pass it (then it is not sent). */
+  private withinAmplificationLimit(p: Omit<Packet, 'conn' | 'window'>): boolean {
+    const u = this.unvalidated;
+    if (!u || this.state !== 'SYN_RCVD') return true;
+    const bytes = HEADER_BYTES + p.payload.length;
+    if (u.outBytes + bytes > AMPLIFICATION_LIMIT * u.inBytes) return false;
+    u.outBytes += bytes;
+    return true;
   }
 
   /** Sends the pending control packet again; `try` counts the sends so far, this one included. */
   private retransmitControl(why: 'timeout' | 'duplicate_syn' | 'queued', sendsSoFar: number): void {
     const c = this.ctl;
     if (!c) return;
+    if (!this.withinAmplificationLimit(c.packet)) return;
     this.hooks.event({ type: 'retransmit_control', packet: c.what, why, try: sendsSoFar, maxTries: c.maxTries, ...(why === 'timeout' ? { nextWaitMs: c.interval } : {}) });
     this.emitPacket(c.packet);
   }
