@@ -347,6 +347,33 @@ describe('whole transfers over a bad fake link', () => {
     }
   }
 
+  it('ACKs the sender cannot explain are ignored, window and all: forged ack=0 / ack of unsent data with window 0 do not wedge it', () => {
+    const data = randomBytes(60 * MSS);
+    const { link, clientSink } = setup('get', data, 32);
+    const forged = (at: number, ack: number): void => {
+      link.inFlight.push({ at, from: 'client', p: { flags: Flag.DAT | Flag.ACK, conn: 42, seq: CLIENT_ISN + 1, ack, window: 0, payload: Buffer.alloc(0) } });
+    };
+    for (let i = 0; i < 50; i++) {
+      forged(5 + i, 0); // far behind what is acknowledged
+      forged(5 + i, (SERVER_ISN + 1 + 2 ** 31 - 1) >>> 0); // far ahead: data never sent
+    }
+    link.run(120_000);
+    expect(clientSink.data.equals(data)).toBe(true);
+    expect(link.server.unexplainedAcks).toBeGreaterThan(0);
+  });
+
+  it('a transfer whose data stops moving ends with PEER_TIMEOUT though keepalives flow both ways', () => {
+    const data = randomBytes(60 * MSS);
+    const { link } = setup('get', data, 32);
+    // Every data packet from the server is lost after the first few; everything else gets through.
+    link.drop = (from, p, n) => from === 'server' && (p.flags & Flag.DAT) !== 0 && n > 4;
+    link.run(600_000);
+    const failed = link.events.filter((x) => x.e.type === 'error').map((x) => ({ side: x.side, ...(x.e as { code: string; message: string }) }));
+    expect(failed.some((f) => f.code === 'PEER_TIMEOUT' && /no progress for 60s/.test(f.message))).toBe(true);
+    expect(link.client.finished && link.server.finished).toBe(true);
+    expect(link.now).toBeLessThan(70_000);
+  });
+
   it('50% loss still completes', () => {
     const data = randomBytes(60 * MSS);
     const { link, clientSink } = setup('get', data, 32);

@@ -87,6 +87,12 @@ export interface ConnectionOptions {
  * window (so a lost window update cannot stall the sender).
  */
 export const KEEPALIVE_MS = 1000;
+/**
+ * A transfer whose data has not moved for this many idle timeouts ends, even
+ * while packets flow. Not one: with the RTO capped at 10 s, heavy loss (the
+ * 50% test) leaves 30 s without progress now and then, and still completes.
+ */
+export const NO_PROGRESS_FACTOR = 2;
 /** Before the client's address is validated, the server sends at most this many times the bytes it received (RFC 9000 §8.1). */
 export const AMPLIFICATION_LIMIT = 3;
 const KEEPALIVE_STATES: ReadonlySet<ConnState> = new Set(['ESTABLISHED', 'END_WAIT', 'VERIFYING', 'CLOSE_WAIT', 'FIN_WAIT_2']);
@@ -102,6 +108,8 @@ export class LftpConnection {
   mss: number;
   peerIsn = 0;
   private ackNum = 0;
+  /** ACKs ignored because our state cannot explain them (for tests and traces). */
+  unexplainedAcks = 0;
   private ctl: ControlRetry | null = null;
   /**
    * Server, before the handshake completes: bytes received from the client's
@@ -112,6 +120,12 @@ export class LftpConnection {
    */
   private unvalidated: { inBytes: number; outBytes: number } | null = null;
   private lastHeard: number;
+  /**
+   * When data last moved (the sender's window advanced, the receiver got a new
+   * packet). Keepalives keep lastHeard fresh; a transfer wedged by a peer that
+   * answers but never moves (or by forged ACKs) ends after the idle timeout all the same.
+   */
+  private lastProgress = 0;
   private ackPending = false;
   private timeWaitUntil = 0;
   private finSeq = 0;
@@ -298,6 +312,7 @@ export class LftpConnection {
   }
 
   private establish(now: number): void {
+    this.lastProgress = now;
     const first = seqAdd(this.opts.isn, 1);
     if (this.isDataSender) {
       const src = this.requireSource();
@@ -363,6 +378,7 @@ export class LftpConnection {
       return;
     }
     const res = r.onData(index, p.payload);
+    if (res === 'new') this.lastProgress = now;
     this.ackNum = seqAdd(this.peerIsn, 1 + r.next);
     this.ackPending = true;
     // Duplicates and out-of-window packets mean our ACKs are not getting through or the sender is lost: answer now.
@@ -402,10 +418,19 @@ export class LftpConnection {
       return;
     }
     if (this.state !== 'ESTABLISHED' && this.state !== 'END_WAIT') return;
-    const ackIndex = Math.max(0, seqDiff(p.ack, first));
+    const ackIndex = seqDiff(p.ack, first);
     const sackSeq = decodeSack(p.payload) ?? [];
     const sack = sackSeq.map(([a, b]) => [seqDiff(a, first), seqDiff(b, first)] as [number, number]);
+    // An ACK the sender's state cannot explain is ignored whole, window and all (RFC 5961 §5.2, RFC 793):
+    // one for data never sent (a forged ack=0 once acknowledged everything in flight and wedged the
+    // transfer), SACK blocks outside what was sent, or one older than what is already acknowledged
+    // (reordered: its window is stale too).
+    if (ackIndex > s.nxt || ackIndex < s.una || sack.some(([a, b]) => a < s.una || b > s.nxt || a >= b)) {
+      this.unexplainedAcks++;
+      return;
+    }
     const res = s.onAck(ackIndex, sack, p.window, now);
+    if (res.newlyAcked > 0) this.lastProgress = now;
     if (res.lost.length) this.lossEvent('ack', res.lost, res.reduced);
     if (p.window === 0 && this.lastAdvertised !== 0) this.hooks.event({ type: 'window_closed' });
     this.lastAdvertised = p.window;
@@ -567,6 +592,7 @@ export class LftpConnection {
     if (this.ctl) consider(this.ctl.deadline);
     if (this.state === 'TIME_WAIT') consider(this.timeWaitUntil);
     if (KEEPALIVE_STATES.has(this.state)) consider(this.lastSent + KEEPALIVE_MS);
+    if (this.state === 'ESTABLISHED') consider(this.lastProgress + NO_PROGRESS_FACTOR * this.opts.idleTimeoutMs);
     if (this.sender && (this.state === 'ESTABLISHED' || this.state === 'END_WAIT')) {
       consider(this.sender.rtoDeadline());
       consider(this.sender.probeDeadline());
@@ -593,6 +619,11 @@ export class LftpConnection {
 
   /** The peer silent for the idle timeout. The handshake has its own limit (tries with backoff); idleness counts once the peer has answered. */
   private tickIdle(now: number): boolean {
+    if (this.state === 'ESTABLISHED' && now >= this.lastProgress + NO_PROGRESS_FACTOR * this.opts.idleTimeoutMs) {
+      const s = Math.round((now - this.lastProgress) / 1000);
+      this.fail('PEER_TIMEOUT', `no progress for ${s}s: the peer answers, but no data has moved`, true);
+      return true;
+    }
     if (now < this.lastHeard + this.opts.idleTimeoutMs || this.state === 'SYN_SENT') return false;
     // After success an unanswered teardown is not a failure: the file is safe.
     if (this.result) this.close({ cause: 'peer_silent', silentMs: this.opts.idleTimeoutMs });
