@@ -41,7 +41,8 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
     reusePort: true,
     authorize: ({ op, name, auth }) => {
       try {
-        return { allow: true, owner: o.files.redeemTicket(auth, op, name, Date.now()) };
+        const spent = o.files.redeemTicket(auth, op, name, Date.now());
+        return { allow: true, owner: spent.nick, ended: spent.ended };
       } catch (err) {
         if (err instanceof LftpError) return { allow: false, code: err.code, message: err.message };
         throw err;

@@ -159,7 +159,11 @@ export class FileService {
       const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session);
       if (t === 'busy') return { ok: false, code: 'BUSY', message: 'too many tickets outstanding on this server; try again in a minute' };
       if (t === 'limit') {
-        return { ok: false, code: 'BUSY', message: `you already hold ${TICKETS_PER_SESSION} unused tickets, the most one session may; use them or let them expire (${TICKET_TTL_MS / 1000} s)` };
+        return {
+          ok: false,
+          code: 'BUSY',
+          message: `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
+        };
       }
       return { ok: true, name: file.name, ticket: t.ticket, size: file.size };
     } catch (err) {
@@ -168,12 +172,17 @@ export class FileService {
     }
   }
 
-  /** Spends a ticket for (op, name): the nick it was issued to. Throws LftpError AUTH. */
-  redeemTicket(ticket: string | undefined | null, op: TransferOp, name: string, now: number): string {
-    if (!this.tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
+  /**
+   * Spends a ticket for (op, name): the nick it was issued to, and ended(),
+   * to call once when the transfer it opens is over (until then it counts
+   * against the session's TICKETS_PER_SESSION). Throws LftpError AUTH.
+   */
+  redeemTicket(ticket: string | undefined | null, op: TransferOp, name: string, now: number): { nick: string; ended: () => void } {
+    const tickets = this.tickets;
+    if (!tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
-    const r = this.tickets.consume(ticket, op, name, now);
+    const r = tickets.consume(ticket, op, name, now);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
-    return r.nick;
+    return { nick: r.nick, ended: () => tickets.transferEnded(r.slot) };
   }
 }

@@ -73,7 +73,15 @@ function contentDisposition(name: string): string {
 
 export async function serveDownload(host: FileRoutesHost, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
   // The ticket first: without one, nothing about the files directory is revealed.
-  const nick = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
+  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
+  try {
+    await sendFile(host, res, rawName, spent.nick);
+  } finally {
+    spent.ended();
+  }
+}
+
+async function sendFile(host: FileRoutesHost, res: ServerResponse, rawName: string, nick: string): Promise<void> {
   const file = await orHttpError(() => host.files.checkDownload(rawName));
   res.writeHead(200, {
     'Content-Type': 'application/octet-stream',
@@ -115,14 +123,18 @@ async function storeUpload(host: FileRoutesHost, req: IncomingMessage, res: Serv
   if (lengthHeader === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'an upload needs a Content-Length');
   if (!/^\d{1,16}$/.test(lengthHeader)) throw new HttpError(400, 'BAD_REQUEST', 'Content-Length is not a number');
   const size = Number(lengthHeader);
-  const nick = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
-  const target = await orHttpError(() => host.files.checkUpload(rawName, size));
-  const release = await orHttpError(() => host.files.reserveUpload(nick, size));
+  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
   try {
-    await writeUpload(host, req, res, target, nick, ended);
-  } catch (err) {
-    release();
-    throw err;
+    const target = await orHttpError(() => host.files.checkUpload(rawName, size));
+    const release = await orHttpError(() => host.files.reserveUpload(spent.nick, size));
+    try {
+      await writeUpload(host, req, res, target, spent.nick, ended);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  } finally {
+    spent.ended();
   }
 }
 

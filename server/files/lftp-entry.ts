@@ -15,6 +15,8 @@ export interface AdmittedRequest {
   owner: string | undefined;
   /** Gives an upload's bytes back to its user's quota (it was not stored). */
   releaseQuota: () => void;
+  /** The transfer is over: its ticket stops counting against the session. */
+  ended: () => void;
 }
 
 export interface Entry extends Omit<AdmittedRequest, 'mss'> {

@@ -142,17 +142,21 @@ export class LftpServer {
   /** A new request: checked (payload, authorization, the file) before any state is kept for it; refused with ERR otherwise. */
   private async onSyn(key: string, p: Packet, rinfo: dgram.RemoteInfo): Promise<void> {
     const op: Op = p.flags & Flag.POST ? 'post' : 'get';
+    // The spent ticket counts against its session until the transfer ends, or here, if it never starts.
+    let ended = () => undefined as void;
     try {
       const req = decodeSynRequest(p.payload, this.o.maxMss);
       const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote: `${rinfo.address}:${rinfo.port}` });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
+      if (decision.ended) ended = decision.ended;
       const file = op === 'get' ? await this.o.files.checkDownload(req.name) : await this.o.files.checkUpload(req.name, req.size);
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
       }
       const releaseQuota = op === 'post' && decision.owner !== undefined ? this.o.files.reserveUpload(decision.owner, file.size) : () => undefined;
-      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota });
+      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended });
     } catch (err) {
+      ended();
       if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
       else {
         const failure = ioFailure('cannot serve the request', err);
@@ -162,12 +166,12 @@ export class LftpServer {
   }
 
   private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, req: AdmittedRequest): void {
-    const { op, name, path, size, mss, owner, releaseQuota } = req;
+    const { op, name, path, size, mss, owner, releaseQuota, ended } = req;
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
     const log = this.o.log.child({ transfer: key, op, file: name });
     const remote = { address: rinfo.address, port: rinfo.port };
-    const entry: Entry = { key, remote, op, name, size, path, owner, releaseQuota, started: false, finished, resolveFinished, log } as Entry;
+    const entry: Entry = { key, remote, op, name, size, path, owner, releaseQuota, ended, started: false, finished, resolveFinished, log } as Entry;
     entry.driver = new ConnectionDriver(
       {
         side: 'server',
@@ -255,6 +259,7 @@ export class LftpServer {
       void entry.sink?.discard();
       entry.releaseQuota();
     }
+    entry.ended();
     entry.resolveFinished();
     const i = this.waiting.indexOf(entry);
     if (i >= 0) this.waiting.splice(i, 1);

@@ -201,7 +201,7 @@ export class Supervisor {
     const freed = await this.table.mutex.withLockAsync(() => this.table.releaseOwnedByLocked(slot.index));
     const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
     await this.addresses.releaseWorker(slot.index);
-    // Its uploads in progress stay counted against their users: the bytes may have been stored.
+    this.tickets.releaseWorker(slot.index);
     SharedMutex.releaseIfHeldBy(this.uploads.i32, this.uploads.lockWordIndex, slot.threadId);
     this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(

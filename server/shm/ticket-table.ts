@@ -3,8 +3,10 @@
  * worker that owns the requesting chat session and consumed by whichever
  * worker's UDP socket the kernel hands the LFTP handshake to, so the table is
  * a SharedArrayBuffer like the session table. Consuming is one
- * compareExchange (ISSUED → USED): a ticket works once, even if two workers
- * see it at the same instant.
+ * compareExchange (ISSUED → ACTIVE): a ticket works once, even if two workers
+ * see it at the same instant. A spent ticket stays ACTIVE while its transfer
+ * runs (then USED), so that a session's tickets and running transfers
+ * together are capped across every worker, whichever runs them.
  */
 import { randomBytes } from 'node:crypto';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
@@ -20,14 +22,17 @@ const T_NICK_OFFSET = 40; // NICK_MAX_BYTES (128)
 const T_NAME_OFFSET = 168; // 256 bytes (names are at most 255)
 const TICKET_BYTES = 16;
 const T_SESSION = 106; // i32 at byte 424: the chat session the ticket was issued to (0: none)
+const T_HOLDER = 107; // i32 at byte 428: while ACTIVE, the worker running its transfer, + 1
 
 const FREE = 0;
 const ISSUED = 1;
 const USED = 2;
+/** Spent, its transfer still running: counts against the session, never reclaimed by expiry. */
+const ACTIVE = 3;
 /** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
 const WRITING = -1;
 
-/** A session may hold this many unused tickets at once (as many as transfers it may run). */
+/** A session may hold this many unused tickets and running transfers together. */
 export const TICKETS_PER_SESSION = 8;
 
 export const TICKET_TTL_MS = 60_000;
@@ -49,7 +54,11 @@ export class TicketTable {
     return new TicketTable(new SharedArrayBuffer(capacity * SLOT_BYTES));
   }
 
-  constructor(readonly buffer: SharedArrayBuffer) {
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    /** The worker this view belongs to (it records who runs a transfer); -1 for the supervisor's. */
+    private readonly worker = -1,
+  ) {
     this.i32 = new Int32Array(buffer);
     this.i64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
@@ -78,7 +87,7 @@ export class TicketTable {
     for (let s = 0; s < this.capacity; s++) {
       const state = Atomics.load(this.i32, this.w32(s, T_STATE));
       // A slot being written is never taken, however old its expiry: that was a race between two issuers.
-      if (state === WRITING) continue;
+      if (state === WRITING || state === ACTIVE) continue;
       const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
       if (state !== FREE && !(expired || state === USED)) continue;
       // Claim the slot: WRITING keeps others from taking it and from consuming a half-written ticket.
@@ -99,21 +108,34 @@ export class TicketTable {
     return 'busy';
   }
 
-  /** Unused, unexpired tickets issued to a session. */
+  /** Unused, unexpired tickets issued to a session, and its transfers still running. */
   heldBy(session: number, now: number): number {
     let n = 0;
     for (let s = 0; s < this.capacity; s++) {
-      if (Atomics.load(this.i32, this.w32(s, T_STATE)) !== ISSUED || Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
-      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
+      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
+      if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
     }
     return n;
+  }
+
+  /** The transfer a spent ticket opened has ended: it no longer counts against its session. */
+  transferEnded(slot: number): void {
+    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, USED) === ACTIVE) Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
+  }
+
+  /** A worker died: the transfers it ran are over (call from the supervisor). */
+  releaseWorker(worker: number): void {
+    for (let s = 0; s < this.capacity; s++) {
+      if (Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1) this.transferEnded(s);
+    }
   }
 
   /**
    * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
    * A wrong op or name does not burn the ticket.
    */
-  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string } | { ok: false; reason: string } {
+  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string; slot: number } | { ok: false; reason: string } {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
@@ -125,10 +147,11 @@ export class TicketTable {
       const nameLen = Atomics.load(this.i32, this.w32(s, T_NAME_LEN));
       const nameHere = Buffer.from(this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen)).toString('utf8');
       if (opHere !== op || nameHere !== name) return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
-      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) !== ISSUED) return { ok: false, reason: 'ticket already used' };
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED) return { ok: false, reason: 'ticket already used' };
+      Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
       const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
       const nick = Buffer.from(this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen)).toString('utf8');
-      return { ok: true, nick };
+      return { ok: true, nick, slot: s };
     }
     return { ok: false, reason: 'unknown or already used ticket' };
   }

@@ -6,7 +6,8 @@
  *
  * An upload reserves its announced size before a byte is written and gives
  * it back if it is not stored, so two concurrent uploads cannot both fit in
- * the room one has left. Open addressing over fixed 32-byte entries, all under
+ * the room one has left (a dead worker's uploads in progress stay counted:
+ * the supervisor only repairs the lock). Open addressing over fixed 32-byte entries, all under
  * one robust mutex; entries are never removed (what was stored stays
  * counted), so a full table refuses new users rather than forgetting old ones.
  */

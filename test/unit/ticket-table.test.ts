@@ -7,18 +7,21 @@ describe('the ticket table', () => {
     const issued = t.issue('get', 'a.txt', 'alice', 1000, 1);
     if (typeof issued === 'string') throw new Error(issued);
     expect(t.consume(issued.ticket, 'get', 'b.txt', 1001)).toMatchObject({ ok: false });
-    expect(t.consume(issued.ticket, 'get', 'a.txt', 1001)).toEqual({ ok: true, nick: 'alice' });
+    expect(t.consume(issued.ticket, 'get', 'a.txt', 1001)).toMatchObject({ ok: true, nick: 'alice' });
     expect(t.consume(issued.ticket, 'get', 'a.txt', 1002)).toMatchObject({ ok: false, reason: 'unknown or already used ticket' });
   });
 
-  it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; using one or their expiry gives room`, () => {
+  it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; the end of a transfer or their expiry gives room`, () => {
     const t = TicketTable.create(64);
     const mine = Array.from({ length: TICKETS_PER_SESSION }, (_, i) => t.issue('get', `f${i}`, 'mallory', 0, 7));
     expect(mine.every((x) => typeof x === 'object')).toBe(true);
     expect(t.issue('get', 'more', 'mallory', 0, 7)).toBe('limit');
     expect(typeof t.issue('get', 'yours', 'bob', 0, 8)).toBe('object'); // others are not held back
     const first = mine[0] as { ticket: string };
-    expect(t.consume(first.ticket, 'get', 'f0', 1)).toMatchObject({ ok: true });
+    const spent = t.consume(first.ticket, 'get', 'f0', 1);
+    if (!spent.ok) throw new Error(spent.reason);
+    expect(t.issue('get', 'more', 'mallory', 2, 7)).toBe('limit'); // its transfer runs
+    t.transferEnded(spent.slot);
     expect(typeof t.issue('get', 'more', 'mallory', 2, 7)).toBe('object');
     expect(t.issue('get', 'again', 'mallory', 3, 7)).toBe('limit');
     expect(typeof t.issue('get', 'later', 'mallory', TICKET_TTL_MS + 10, 7)).toBe('object');
@@ -36,5 +39,30 @@ describe('the ticket table', () => {
     expect(typeof b).toBe('object');
     expect(c).toBe('busy'); // slot 1 went to bob; slot 0 is someone else's until they finish
     expect(Atomics.load(t.i32, 0)).toBe(-1);
+  });
+});
+
+describe('tickets and running transfers together', () => {
+  it('a spent ticket counts against its session until its transfer ends, on any worker; a dead worker’s transfers end', () => {
+    const supervisor = TicketTable.create(64);
+    const w0 = new TicketTable(supervisor.buffer, 0);
+    const w1 = new TicketTable(supervisor.buffer, 1);
+    const slots: number[] = [];
+    for (let i = 0; i < TICKETS_PER_SESSION; i++) {
+      const t = w0.issue('get', `f${i}`, 'alice', 1000, 7);
+      if (typeof t === 'string') throw new Error(t);
+      const spent = (i % 2 ? w1 : w0).consume(t.ticket, 'get', `f${i}`, 1001);
+      if (!spent.ok) throw new Error(spent.reason);
+      slots.push(spent.slot);
+    }
+    // Eight transfers running, long after the tickets would have expired: still no ninth.
+    expect(w0.issue('get', 'more', 'alice', 1000 + 10 * TICKET_TTL_MS, 7)).toBe('limit');
+    expect(w0.issue('get', 'other', 'bob', 1000, 8)).toMatchObject({ ticket: expect.any(String) });
+    w0.transferEnded(slots[0]!);
+    w0.transferEnded(slots[0]!); // twice is once
+    expect(typeof w0.issue('get', 'more', 'alice', 2000, 7)).toBe('object');
+    expect(w0.issue('get', 'again', 'alice', 2000, 7)).toBe('limit');
+    supervisor.releaseWorker(1); // worker 1 held the odd ones
+    expect(w0.heldBy(7, 2000)).toBe(TICKETS_PER_SESSION - TICKETS_PER_SESSION / 2);
   });
 });
