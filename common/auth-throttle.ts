@@ -26,10 +26,24 @@ interface Record {
 
 export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 
+/** What a secret presented by an address came to: nothing presented is not a failure. */
+export type Verdict = 'ok' | 'wrong' | 'missing';
+export type Attempt = { outcome: 'ok' | 'missing' } | { outcome: 'wrong'; lockMs: number } | { outcome: 'locked'; retryAfterMs: number };
+
 export class AuthThrottle {
   private readonly byAddress = new Map<string, Record>();
 
   constructor(private readonly capacity = 10_000) {}
+
+  /** One try: check() runs only if the address is not locked out, and its verdict is booked. */
+  attempt(address: string, now: number, check: () => Verdict): Attempt {
+    const admitted = this.admit(address, now);
+    if (!admitted.ok) return { outcome: 'locked', retryAfterMs: admitted.retryAfterMs };
+    const verdict = check();
+    if (verdict === 'ok') this.succeeded(address);
+    if (verdict !== 'wrong') return { outcome: verdict };
+    return { outcome: 'wrong', lockMs: this.failed(address, now) };
+  }
 
   /** May this address try now? */
   admit(address: string, now: number): Admission {

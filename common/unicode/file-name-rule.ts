@@ -21,6 +21,7 @@ export const MAX_NAME_BYTES = 255;
 
 export type FileNameCheck = { ok: true; name: string } | { ok: false; reason: string };
 
+const encoder = new TextEncoder();
 const OTHER_SPACE = /[^\S\u0020\u3000]/u;
 const WORD = /[\p{L}\p{M}\p{Nd}]+/gu;
 
@@ -29,7 +30,7 @@ export function checkFileName(raw: unknown): FileNameCheck {
   const hidden = NAME_INVISIBLE.exec(raw);
   if (hidden) return { ok: false, reason: `file name contains ${describeChar(hidden[0])}, which is invisible, a control, or reorders text` };
   const name = raw.normalize('NFC');
-  const bytes = new TextEncoder().encode(name).length;
+  const bytes = encoder.encode(name).length;
   if (bytes > MAX_NAME_BYTES) return { ok: false, reason: `file name longer than ${MAX_NAME_BYTES} bytes (it has ${bytes})` };
   if (name.includes('/') || name.includes('\\')) return { ok: false, reason: `file name ${JSON.stringify(name)} contains a path separator: names are plain file names` };
   if (name.startsWith('.')) return { ok: false, reason: `file name ${JSON.stringify(name)} may not start with a dot` };

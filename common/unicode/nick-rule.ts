@@ -31,6 +31,8 @@ const MAX_MARKS_IN_A_ROW = 4;
 
 export const NICK_PUNCTUATION = '_-.[]{}|^`';
 
+/** Names may hold no invisible character; a nick no space either. */
+const WHITE_SPACE = /\p{White_Space}/u;
 const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
 const MARK = /^\p{M}$/u;
 const DIGIT = /^\p{Nd}$/u;
@@ -48,7 +50,7 @@ export function checkNick(raw: string): NickCheck {
   const chars = [...nick];
   if (chars.length === 0) return { ok: false, reason: 'a nick cannot be empty' };
   if (chars.length > NICK_MAX_CHARS) return { ok: false, reason: `a nick is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
-  const hidden = NAME_INVISIBLE.exec(nick) ?? /\p{White_Space}/u.exec(nick);
+  const hidden = NAME_INVISIBLE.exec(nick) ?? WHITE_SPACE.exec(nick);
   if (hidden) return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a nick` };
   if (nick.normalize('NFKC') !== nick) return { ok: false, reason: `use ${JSON.stringify(nick.normalize('NFKC'))}: a nick cannot use compatibility forms (fullwidth, ligatures, superscripts, styled letters)` };
   const bad = chars.find((ch) => !allowedChar(ch));

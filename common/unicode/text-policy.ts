@@ -72,15 +72,10 @@ export function clipChars(text: string, maxChars: number): string {
   return [...text].slice(0, maxChars).join('');
 }
 
+const encoder = new TextEncoder();
+
 /** At most maxBytes of UTF-8, cut between code points (WebSocket close reasons hold 123 bytes). */
 export function clipUtf8(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let out = '';
-  for (const ch of text) {
-    const n = ch.codePointAt(0)! < 0x80 ? 1 : ch.codePointAt(0)! < 0x800 ? 2 : ch.codePointAt(0)! < 0x10000 ? 3 : 4;
-    if (bytes + n > maxBytes) break;
-    bytes += n;
-    out += ch;
-  }
-  return out;
+  // encodeInto writes whole characters only and says how much of the text that was.
+  return text.slice(0, encoder.encodeInto(text, new Uint8Array(maxBytes)).read);
 }

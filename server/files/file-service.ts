@@ -6,9 +6,9 @@
  * same words.
  */
 import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
-import { resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { isInside, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { checkFileName } from '../../common/unicode/file-name-rule.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
@@ -131,7 +131,7 @@ export class FileService {
       if (!link) continue;
       if (link.isSymbolicLink()) {
         const real = await realpath(path).catch(() => null);
-        if (!real || !real.startsWith(root + sep)) continue;
+        if (!real || !isInside(root, real)) continue;
       }
       const st = link.isSymbolicLink() ? await stat(path).catch(() => null) : link;
       if (st?.isFile()) all.push({ name, size: st.size, mtimeMs: Math.round(st.mtimeMs) });

@@ -143,14 +143,9 @@ function tokenAuthorizer(token: string | undefined): LftpServerOptions['authoriz
   return ({ auth, remote }) => {
     if (token === undefined) return { allow: true };
     const address = remote.slice(0, remote.lastIndexOf(':'));
-    const now = Date.now();
-    const admitted = throttle.admit(address, now);
-    if (!admitted.ok) return { allow: false, code: 'AUTH', message: `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s` };
-    if (tokenMatches(auth, token)) {
-      throttle.succeeded(address);
-      return { allow: true };
-    }
-    if (auth !== undefined) throttle.failed(address, now);
-    return { allow: false, code: 'AUTH', message: auth === undefined ? 'this server needs a token (--token)' : 'wrong token' };
+    const a = throttle.attempt(address, Date.now(), () => (auth === undefined ? 'missing' : tokenMatches(auth, token) ? 'ok' : 'wrong'));
+    if (a.outcome === 'ok') return { allow: true };
+    if (a.outcome === 'locked') return { allow: false, code: 'AUTH', message: `too many wrong tokens from ${address}; try again in ${Math.ceil(a.retryAfterMs / 1000)} s` };
+    return { allow: false, code: 'AUTH', message: a.outcome === 'missing' ? 'this server needs a token (--token)' : 'wrong token' };
   };
 }

@@ -143,7 +143,7 @@ export class LftpServer {
   private async onSyn(key: string, p: Packet, rinfo: dgram.RemoteInfo): Promise<void> {
     const op: Op = p.flags & Flag.POST ? 'post' : 'get';
     // The spent ticket counts against its session until the transfer ends, or here, if it never starts.
-    let ended = () => undefined as void;
+    let ended: () => void = () => undefined;
     try {
       const req = decodeSynRequest(p.payload, this.o.maxMss);
       const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote: `${rinfo.address}:${rinfo.port}` });

@@ -59,22 +59,17 @@ export class AdminAuth {
    * 429 with Retry-After while the address is locked out).
    */
   gate(headers: IncomingHttpHeaders, now: number, address: string, log: Logger): HttpError | null {
-    const admitted = this.throttle.admit(address, now);
-    if (!admitted.ok) {
-      const seconds = Math.ceil(admitted.retryAfterMs / 1000);
+    const a = this.throttle.attempt(address, now, () => this.check(headers, now));
+    if (a.outcome === 'ok') return null;
+    if (a.outcome === 'locked') {
+      const seconds = Math.ceil(a.retryAfterMs / 1000);
       return new HttpError(429, 'TOO_MANY_FAILURES', `too many wrong admin tokens from ${address}; try again in ${seconds} s`, { 'Retry-After': String(seconds) });
     }
-    const verdict = this.check(headers, now);
-    if (verdict === 'ok') {
-      this.throttle.succeeded(address);
-      return null;
-    }
-    if (verdict === 'wrong') {
-      const lockMs = this.throttle.failed(address, now);
+    if (a.outcome === 'wrong') {
       const budget = this.logBudget.take(now);
-      if (budget) log.warn({ remote: address, lockMs, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'dashboard refused: wrong admin token');
+      if (budget) log.warn({ remote: address, lockMs: a.lockMs, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'dashboard refused: wrong admin token');
     }
-    const message = verdict === 'wrong' ? 'wrong admin token' : 'the dashboard needs the admin token (user: any, password: the token)';
+    const message = a.outcome === 'wrong' ? 'wrong admin token' : 'the dashboard needs the admin token (user: any, password: the token)';
     return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Basic realm="chat-server admin", charset="UTF-8"' });
   }
 
