@@ -17,6 +17,8 @@ export interface WorkerConfig {
   ticketBuffer: SharedArrayBuffer;
   statsBuffer: SharedArrayBuffer;
   addressBuffer: SharedArrayBuffer;
+  /** Client sockets per worker against the open-file limit (shm/socket-budget.ts). */
+  socketBuffer: SharedArrayBuffer;
   admission: AdmissionPolicy;
   /** UDP port for LFTP; -1 = the same number as the TCP port this worker gets. */
   lftpPort: number;

@@ -3,8 +3,13 @@
  * that have not said HELLO, on sessions, and on HTTP connections, counted
  * across all workers in the shared AddressTable. Addresses the operator
  * trusts (--trusted: loopback, addresses, subnets) are not counted at all.
+ * Every socket, trusted or not, also counts against the process's descriptor
+ * budget (server/process/fd-plan.ts).
  */
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { LogBudget } from '../../common/auth-throttle.js';
+import type { SocketBudget } from '../shm/socket-budget.js';
 import { UsageError } from '../../common/errors.js';
 import { canonicalAddress, type AddressKind, type AddressTable } from '../shm/address-table.js';
 
@@ -51,11 +56,13 @@ function toBlockList(items: string[]): BlockList {
 export class Admission {
   private readonly trustedList: BlockList;
   private readonly limits: Record<AddressKind, number>;
+  private readonly exhaustedLog = new LogBudget();
 
   constructor(
     private readonly table: AddressTable,
     private readonly worker: number,
     readonly policy: AdmissionPolicy,
+    private readonly descriptors: { sockets: SocketBudget; log: Logger } | null = null,
   ) {
     this.trustedList = toBlockList(policy.trusted);
     this.limits = { pending: policy.maxPendingPerAddress, session: policy.maxSessionsPerAddress, http: policy.maxHttpPerAddress };
@@ -73,6 +80,24 @@ export class Admission {
   /** One more of kind from address, if its limit allows (always, for a trusted address). */
   enter(address: string, kind: AddressKind): boolean {
     return this.isTrusted(address) || this.table.acquire(address, kind, this.worker, this.limits[kind]);
+  }
+
+  /**
+   * Counts a client's socket against the descriptor budget until it closes;
+   * false when the process has none to spare (refuse it: SERVER_FULL, 503).
+   */
+  socketFits(socket: Socket): boolean {
+    const d = this.descriptors;
+    if (!d) return true;
+    const fits = d.sockets.opened();
+    socket.once('close', () => d.sockets.closed());
+    if (!fits) {
+      const logged = this.exhaustedLog.take(Date.now());
+      if (logged !== null) {
+        d.log.warn({ sockets: d.sockets.total, limit: d.sockets.limit, suppressed: logged.suppressed }, 'refusing connections: the sockets the open-file limit allows are all in use (raise ulimit -n)');
+      }
+    }
+    return fits;
   }
 
   /** Gives back what enter() took. */

@@ -17,6 +17,7 @@ import { clipUtf8 } from '../../common/unicode/text-policy.js';
 
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
 const REFUSAL_LINGER_MS = 1000;
+const NO_DESCRIPTORS = { code: 'SERVER_FULL', text: 'the server has no file descriptors left for another connection, try again later' } as const;
 
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
@@ -61,11 +62,13 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   }
 
   acceptTcp(socket: net.Socket): void {
-    const refusal = this.admit(socket.remoteAddress ?? '?');
+    const refusal = this.requireHost().admission.socketFits(socket) ? this.admit(socket.remoteAddress ?? '?') : NO_DESCRIPTORS;
     if (refusal) {
       socket.end(encodeMessage(errorMessage(refusal.code, refusal.text, true)));
       socket.on('error', () => socket.destroy());
-      setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+      // Out of descriptors, none is held a second longer than it takes to hand the ERROR to the kernel.
+      if (refusal === NO_DESCRIPTORS) socket.once('finish', () => socket.destroy());
+      else setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
     }
     this.connections.add(new ClientConnection(new TcpTransport(socket, this.maxFrame, this.output), this.requireHost()));

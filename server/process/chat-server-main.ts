@@ -3,15 +3,26 @@ import { ExitCode } from '../../common/errors.js';
 import { packageVersion, startProgram } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { SERVER_USAGE, parseServerArgs } from './options.js';
-import { StartupError, Supervisor } from './supervisor.js';
+import { Supervisor } from './supervisor.js';
+import { StartupError } from './startup-error.js';
+import { openFileLimit, planSockets, type SocketPlan } from './fd-plan.js';
 import { TerminalScreen } from '../../common/terminal/screen.js';
 
-const options = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
+const parsed = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
+let plan: SocketPlan;
+try {
+  plan = planSockets(openFileLimit(), { maxClients: parsed.maxClients, workers: parsed.workers, web: parsed.httpPort !== null });
+} catch (err) {
+  writeLineSync(2, `chat-server: ${(err as Error).message}`);
+  process.exit(ExitCode.FAILURE);
+}
+if (plan.warning) writeLineSync(2, `chat-server: warning: ${plan.warning}`);
+const options = { ...parsed, maxClients: plan.maxClients };
 
 // On a terminal the operator types into a line editor at the bottom, and everything printed goes above it.
 const screen = process.stdin.isTTY && process.stdout.isTTY ? TerminalScreen.create(process.stdout.columns) : null;
 const print = screen ? (line: string) => screen.print(line.split('\n')) : (line: string) => writeLineSync(1, line);
-const supervisor = new Supervisor(options, packageVersion(), print);
+const supervisor = new Supervisor(options, packageVersion(), print, plan);
 try {
   await supervisor.start();
 } catch (err) {

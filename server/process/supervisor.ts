@@ -10,6 +10,9 @@ import { encodeMessage } from '../../common/protocol.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { mkdirSync } from 'node:fs';
 import { AddressTable } from '../shm/address-table.js';
+import { SocketBudget } from '../shm/socket-budget.js';
+import { planSockets, type SocketPlan } from './fd-plan.js';
+import { StartupError } from './startup-error.js';
 import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { SessionTable } from '../shm/session-table.js';
@@ -29,15 +32,6 @@ import type { BoundPorts, FromWorker, ToWorker, WorkerConfig } from '../thread-m
 const HELLO_TIMEOUT_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
-export class StartupError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
 
 interface WorkerSlot {
   index: number;
@@ -50,6 +44,7 @@ interface WorkerSlot {
 export class Supervisor {
   readonly table: SessionTable;
   readonly addresses: AddressTable;
+  private readonly sockets: SocketBudget;
   readonly tickets = TicketTable.create();
   readonly uploads = UploadLedger.create();
   readonly stats = WorkerStats.create();
@@ -72,7 +67,9 @@ export class Supervisor {
     private readonly options: ServerOptions,
     version: string,
     private readonly print: (line: string) => void = (line) => writeLineSync(1, line),
+    private readonly plan: SocketPlan = planSockets(null, { maxClients: options.maxClients, workers: options.workers, web: options.httpPort !== null }),
   ) {
+    this.sockets = SocketBudget.create(plan.socketLimit, options.workers);
     this.table = SessionTable.create(options.maxClients);
     // Room for every session and every not-yet-HELLO connection from a different address, twice over.
     this.addresses = AddressTable.create(2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers), options.workers);
@@ -107,7 +104,8 @@ export class Supervisor {
     this.lftpPort = first.lftpPort;
     this.httpPort = first.httpPort;
     await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)));
-    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null } }, 'listening');
+    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, sockets: this.plan.socketLimit, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null } }, 'listening');
+    if (this.plan.warning) this.log.logger.warn(this.plan.warning);
     this.print(`listening on tcp ${host}:${this.port} (${workers} worker${workers === 1 ? '' : 's'})`);
     this.print(`lftp on udp ${host}:${this.lftpPort}, sharing ${this.options.filesDir}`);
     if (this.httpPort !== null) {
@@ -135,6 +133,7 @@ export class Supervisor {
       tableBuffer: this.table.buffer,
       statsBuffer: this.stats.buffer,
       addressBuffer: this.addresses.buffer,
+      socketBuffer: this.sockets.buffer,
       admission: o.admission,
       busName: this.busName,
       limits: {
@@ -202,6 +201,7 @@ export class Supervisor {
     const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
     await this.addresses.releaseWorker(slot.index);
     this.tickets.releaseWorker(slot.index);
+    this.sockets.releaseWorker(slot.index);
     SharedMutex.releaseIfHeldBy(this.uploads.i32, this.uploads.lockWordIndex, slot.threadId);
     this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(

@@ -19,6 +19,7 @@ import type { Logger } from '../logger.js';
 import type { Admission } from '../chat/admission.js';
 import { staticFiles, type StaticFile } from './static-files.js';
 import type { HostAllowList } from './host-check.js';
+import { refuseRaw } from './raw-refusal.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -48,7 +49,7 @@ export interface WebHost extends FileRoutesHost {
 
 export interface WebServerOptions {
   maxFrame: number;
-  /** Connections (HTTP and WebSocket) this worker's web server keeps at once. */
+  /** Connections (HTTP and WebSocket) this worker's web server keeps at once (counted here: Node's maxConnections closes the rest without a word). */
   maxConnections: number;
   admin: { auth: AdminAuth; hub: AdminHub } | null;
   /** Per-address limit on HTTP connections. */
@@ -112,6 +113,8 @@ function lingerForBody(req: IncomingMessage): void {
 
 export class WebServer {
   private readonly server: http.Server;
+  /** Connections open on this worker's web port, refused ones included until they close. */
+  private open = 0;
   private readonly chatWss: WebSocketServer;
   private readonly adminWss: WebSocketServer;
   private readonly cache = new Map<string, Buffer>();
@@ -134,7 +137,6 @@ export class WebServer {
       },
       (req, res) => void this.route(req, res),
     );
-    this.server.maxConnections = o.maxConnections;
     // A client that half-closes after its request (as HTTP/1.0-style clients do) still gets its answer:
     // without this, Node aborts the request being read on the FIN, and an upload vanishes unanswered.
     // The property is Node's own (lib/_http_server.js, used by its tests and by spdy), not in its types.
@@ -156,14 +158,15 @@ export class WebServer {
   private admitConnection(socket: Socket): void {
     const address = socket.remoteAddress ?? '?';
     const { admission } = this.o;
+    if (!admission.socketFits(socket)) return refuseRaw(socket, 503, 'the server has no file descriptors left for another connection, try again later', false);
+    this.open++;
+    socket.once('close', () => this.open--);
+    if (this.open > this.o.maxConnections) return refuseRaw(socket, 503, `the web side is full (${this.o.maxConnections} connections), try again later`);
     if (admission.enter(address, 'http')) {
       socket.once('close', () => admission.leave(address, 'http'));
       return;
     }
-    const body = `too many connections from ${address} (at most ${admission.limit('http')} at once)\n`;
-    socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    socket.on('error', () => socket.destroy());
-    setTimeout(() => socket.destroy(), 1000).unref();
+    refuseRaw(socket, 503, `too many connections from ${address} (at most ${admission.limit('http')} at once)`);
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -266,31 +269,26 @@ export class WebServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const refuse = (status: number, reason: string, message: string) => {
+    const refuse = (status: number, message: string) => {
       this.log.info({ remote: socket.remoteAddress, path: req.url, origin: req.headers.origin, status }, `websocket refused: ${message}`);
-      const body = `${message}\n`;
-      socket.end(
-        `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-      socket.on('error', () => socket.destroy());
-      setTimeout(() => socket.destroy(), 1000).unref();
+      refuseRaw(socket, status, message);
     };
     const path = (req.url ?? '').split('?')[0];
-    if (!this.o.hosts.allows(req.headers.host)) return refuse(421, 'Misdirected Request', this.hostRefusal(req.headers.host).message);
-    if (!originAllowed(req)) return refuse(403, 'Forbidden', `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
+    if (!this.o.hosts.allows(req.headers.host)) return refuse(421, this.hostRefusal(req.headers.host).message);
+    if (!originAllowed(req)) return refuse(403, `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
     if (path === '/chat') {
-      if (this.host.closing) return refuse(503, 'Service Unavailable', 'the server is shutting down');
-      if (!this.host.canAcceptSession()) return refuse(503, 'Service Unavailable', 'the server is full, try again later');
+      if (this.host.closing) return refuse(503, 'the server is shutting down');
+      if (!this.host.canAcceptSession()) return refuse(503, 'the server is full, try again later');
       this.chatWss.handleUpgrade(req, socket, head, (ws) => this.host.acceptChatSocket(ws, socket));
       return;
     }
     if (path === '/admin/ws' && this.o.admin) {
       const admin = this.o.admin;
       const refusal = admin.auth.gate(req.headers, Date.now(), socket.remoteAddress ?? '', this.log);
-      if (refusal) return refuse(refusal.status, refusal.status === 429 ? 'Too Many Requests' : 'Unauthorized', refusal.message);
+      if (refusal) return refuse(refusal.status, refusal.message);
       this.adminWss.handleUpgrade(req, socket, head, (ws) => admin.hub.add(ws, `${socket.remoteAddress}:${socket.remotePort}`));
       return;
     }
-    refuse(404, 'Not Found', 'no WebSocket endpoint here (the chat is at /chat)');
+    refuse(404, 'no WebSocket endpoint here (the chat is at /chat)');
   }
 }

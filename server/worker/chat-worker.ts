@@ -21,6 +21,7 @@ import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
+import { SocketBudget } from '../shm/socket-budget.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
 import { HostAllowList } from '../web/host-check.js';
@@ -53,7 +54,8 @@ export class ChatWorker {
   ) {
     const c = config;
     this.table = new SessionTable(c.tableBuffer);
-    this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission);
+    const descriptors = { sockets: new SocketBudget(c.socketBuffer, c.index), log };
+    this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission, descriptors);
     const stats = new WorkerStats(c.statsBuffer);
     const u = c.uploads;
     const quota = { ledger: new UploadLedger(u.ledgerBuffer), maxPerUser: u.maxUploadPerUser };

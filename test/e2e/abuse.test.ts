@@ -4,13 +4,13 @@
  * are `npm run bench -- --suite abuse`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ServerMessage } from '../../common/protocol.js';
 import { until } from '../helpers/wait.js';
-import { NO_FLOOD_LIMIT, startServer, stopAll, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { LineProcess, NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
 
 /** Why the server closed connections, counted from its log (a client that does not read never sees its ERROR). */
 function dropsInLog(server: ServerHandle): Record<string, number> {
@@ -197,6 +197,62 @@ describe('one address cannot take every place', () => {
     again.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     await until(() => r2.startsWith('HTTP/1.1 200 OK'), 5000, () => `after the cut: ${JSON.stringify(r2.slice(0, 60))}`);
   }, 30_000);
+});
+
+describe('the open-file limit', () => {
+  it('is planned for: --max-clients lowered with a warning, sockets past the budget refused with a reason, the reserve kept for the rest', async () => {
+    // 1100 descriptors: a quarter (275) kept back, 825 for sockets, 512 of them the worker's HELLO and HTTP allowances.
+    const server = await startServer(['--workers', '1', '--max-http-per-address', '32'], { fdLimit: 1100 });
+    procs.push(server);
+    expect(server.errLines.join('\n')).toContain('the open-file limit (1100) holds 313 clients, not 10000: --max-clients lowered to 313; raise it with `ulimit -n 11024`');
+    const port = server.httpPort!;
+    // The web port takes 313 + 256 = 569 connections; 600 idle ones from 30 addresses (20 each, under the per-address 32).
+    const answers: string[] = [];
+    const held: net.Socket[] = [];
+    for (let i = 0; i < 600; i++) {
+      const s = await connectFrom(`127.11.0.${(i % 30) + 1}`, port);
+      s.on('data', (d: Buffer) => answers.push(d.toString('utf8')));
+      held.push(s);
+    }
+    await until(() => answers.length >= 31, 5000, () => `${answers.length} refusals`);
+    expect(answers).toHaveLength(31);
+    expect(answers.every((a) => a.startsWith('HTTP/1.1 503 Service Unavailable\r\n') && a.endsWith('\r\n\r\nthe web side is full (569 connections), try again later\n'))).toBe(true);
+    // 569 sockets held: 256 chat sessions fill the 825, and the next ones are refused for want of descriptors.
+    const frames = await Promise.all(
+      Array.from({ length: 276 }, async (_, i) => {
+        const s = await connectFrom(`127.12.${Math.floor(i / 200)}.${(i % 200) + 1}`, server.port);
+        held.push(s);
+        s.write(encodeMessage({ type: 'HELLO', version: 1, nick: `n${i}` }));
+        return firstFrame(s);
+      }),
+    );
+    const fds = readdirSync(`/proc/${server.proc.pid}/fd`).length;
+    const refused = frames.filter((f) => f?.type === 'ERROR');
+    console.log(`descriptors: ${fds} open in the server holding 825 client sockets; ${refused.length} sessions refused`);
+    expect(frames.filter((f) => f?.type === 'WELCOME')).toHaveLength(256);
+    expect(refused).toHaveLength(20);
+    expect(refused.every((f) => f?.type === 'ERROR' && f.code === 'SERVER_FULL' && f.message === 'the server has no file descriptors left for another connection, try again later')).toBe(true);
+    expect(fds).toBeLessThan(1100 - 100);
+    const log = () => readFileSync(server.logFile, 'utf8');
+    await until(() => log().includes('refusing connections: the sockets the open-file limit allows are all in use'), 5000, () => 'no warning in the log');
+    expect(log()).toContain('--max-clients lowered to 313');
+    expect(log()).not.toContain('EMFILE');
+    // Everything comes back: a chat session and the page, once the idle connections are gone.
+    for (const s of held) s.destroy();
+    const chat = await connectFrom('127.0.0.2', server.port);
+    await until(() => readdirSync(`/proc/${server.proc.pid}/fd`).length < 300, 5000, () => 'the sockets were not closed');
+    chat.write(encodeMessage({ type: 'HELLO', version: 1, nick: 'after' }));
+    expect(await firstFrame(chat)).toMatchObject({ type: 'WELCOME', nick: 'after' });
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+  }, 60_000);
+
+  it('too low to serve anyone: the server says how to raise it and exits 1', async () => {
+    const p = new LineProcess('chat-server', [SERVER_JS, '--port', '0', '--host', '127.0.0.1', '--no-web', '--workers', '2'], { fdLimit: 600 });
+    procs.push(p);
+    expect(await p.exit(10_000)).toBe(1);
+    expect(p.errLines.join('\n')).toMatch(/^chat-server: the open-file limit \(600\) leaves room for 0 clients with 2 workers: raise it with `ulimit -n 11024` before starting the server, or use fewer --workers$/m);
+  });
 });
 
 describe('one session cannot starve files for others', () => {

@@ -26,9 +26,11 @@ export class LineProcess {
   constructor(
     readonly name: string,
     args: string[],
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+    /** fdLimit: the open-file limit the program starts with (the shell's `ulimit -n`, soft and hard). */
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; fdLimit?: number } = {},
   ) {
-    this.proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
+    const [file, argv] = opts.fdLimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args]];
+    this.proc = spawn(file, argv, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
     started.add(this);
     this.proc.on('exit', () => started.delete(this));
     this.proc.stdin.on('error', () => undefined); // writing to a process that just exited
@@ -128,10 +130,10 @@ export interface ServerHandle extends LineProcess {
 /** For tests about something else that send faster than flood control allows (it has tests of its own). */
 export const NO_FLOOD_LIMIT = ['--flood-burst', '1000000', '--flood-rate', '1000000'];
 
-export async function startServer(args: string[] = []): Promise<ServerHandle> {
+export async function startServer(args: string[] = [], opts: { fdLimit?: number } = {}): Promise<ServerHandle> {
   const logFile = join(tempDir('chat-log'), 'server.log');
   const filesDir = args.includes('--files') ? [] : ['--files', tempDir('chat-files')];
-  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...args]) as ServerHandle;
+  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...args], opts) as ServerHandle;
   const line = await server.waitFor(/^listening on tcp /, 15_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;
