@@ -21,6 +21,7 @@ import { fmt, jain, median } from './stats.js';
 import { cpuCounters, procStat, stealSince } from './proc.js';
 import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
+import { abuseSuite, type AbuseContext } from './abuse-suite.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const NODE = process.execPath;
@@ -41,7 +42,7 @@ interface Result {
   note?: string;
 }
 
-const SUITES = ['engine', 'transfer', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers'];
+const SUITES = ['engine', 'transfer', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers', 'abuse'];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
 --quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).
@@ -421,20 +422,48 @@ async function chatServer(workers: number, hb = ['--heartbeat-interval', '5s', '
   return { d, port: Number(/listening on tcp [\d.]+:(\d+)/.exec(d.output())![1]) };
 }
 
-async function ngircd(peers: Peers): Promise<{ d: Daemon; port: number }> {
+/**
+ * Flood protection off (MaxPenaltyTime = 0) and no connection limits by default, so that the server, not
+ * its throttling, is measured; PING after 5 s idle and PONG within 10 s, like our heartbeat settings.
+ * The abuse suite passes the limits it wants instead (the rest at ngircd's defaults).
+ */
+const NGIRCD_UNLIMITED = ['MaxConnections = 0', 'MaxConnectionsIP = 0', 'MaxJoins = 0', 'MaxPenaltyTime = 0'];
+
+async function ngircd(peers: Peers, limits = NGIRCD_UNLIMITED): Promise<{ d: Daemon; port: number }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const conf = join(work, 'ngircd.conf');
-  // Flood protection off (MaxPenaltyTime = 0) and no connection limits, so that the server, not its
-  // throttling, is measured; PING after 5 s idle and PONG within 10 s, like our heartbeat settings.
   writeFileSync(
     conf,
     `[Global]\n\tName = bench.local\n\tInfo = bench\n\tListen = 127.0.0.1\n\tPorts = ${port}\n\tServerUID = root\n\tServerGID = root\n\tPidFile = ${join(work, 'ngircd.pid')}\n\tAdminInfo1 = bench\n\tAdminInfo2 = bench\n\tAdminEMail = bench@localhost\n` +
-      `[Limits]\n\tMaxConnections = 0\n\tMaxConnectionsIP = 0\n\tMaxJoins = 0\n\tMaxNickLength = 31\n\tMaxPenaltyTime = 0\n\tPingTimeout = 5\n\tPongTimeout = 10\n` +
+      `[Limits]\n${[...limits, 'MaxNickLength = 31', 'PingTimeout = 5', 'PongTimeout = 10'].map((l) => `\t${l}\n`).join('')}` +
       `[Options]\n\tDNS = no\n\tIdent = no\n\tPAM = no\n`,
   );
   const d = await start(peers.ngircd!, ['-n', '-f', conf]);
   await new Promise((r) => setTimeout(r, 500));
   return { d, port };
+}
+
+/** The abuse suite's servers: chat-server with its own defaults (flood control on, info log), ngircd with the limits given. */
+function abuseContext(peers: Peers): AbuseContext {
+  let n = 0;
+  return {
+    quick,
+    record,
+    log,
+    chatServer: async (args) => {
+      const logFile = join(work, `abuse-${++n}.log`);
+      const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--files', join(work, 'chat-files'), '--log-file', logFile, ...args], /listening on tcp [\d.]+:(\d+)/);
+      const out = () => d.output();
+      await new Promise((r) => setTimeout(r, 300)); // the web line follows the TCP one
+      const web = /web on http:\/\/[\d.]+:(\d+)\//.exec(out());
+      return { port: Number(/listening on tcp [\d.]+:(\d+)/.exec(out())![1]), httpPort: web ? Number(web[1]) : null, pid: d.proc.pid!, logFile, stop: () => d.stop() };
+    },
+    ngircd: async (limits) => {
+      if (!peers.ngircd) return null;
+      const { d, port } = await ngircd(peers, limits);
+      return { port, pid: d.proc.pid!, stop: () => d.stop() };
+    },
+  };
 }
 
 async function load(port: number, proto: 'chat' | 'irc', args: string[], timeoutMs = 900_000): Promise<LoadResult> {
@@ -766,7 +795,7 @@ function markdown(started: Date, ms: number): string {
 
 const started = new Date();
 const t0 = performance.now();
-const peers = ensurePeers(ROOT, { tftp: suites.has('transfer') || suites.has('relay'), irc: suites.has('chat') || suites.has('fanout') });
+const peers = ensurePeers(ROOT, { tftp: suites.has('transfer') || suites.has('relay'), irc: suites.has('chat') || suites.has('fanout') || suites.has('abuse') });
 for (const n of peers.notes) log(`peers: ${n}`);
 try {
   if (suites.has('engine')) await engineSuite();
@@ -778,6 +807,7 @@ try {
   if (suites.has('fanout')) await fanoutSuite(peers);
   if (suites.has('heartbeat')) await heartbeatSuite();
   if (suites.has('workers')) await workersSuite();
+  if (suites.has('abuse')) await abuseSuite(abuseContext(peers));
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;
