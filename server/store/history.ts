@@ -1,0 +1,66 @@
+/**
+ * What the chat keeps of a conversation: every room message and direct
+ * message, with an id that increases by one within its conversation (the
+ * offset a client resumes from) and the server's time. The store is behind
+ * this interface so that a second implementation (Redis Streams, for several
+ * nodes as one chat) replaces SQLite without the chat knowing: append is the
+ * one place ids are made, which is what gives a room one order for everyone.
+ */
+
+/** A room ("room:#lobby") or a pair of users ("dm:alice\nbob", the folded nicks in order). */
+export type ConversationKey = string;
+
+export type EntryKind = 'say' | 'action' | 'direct';
+
+export interface NewEntry {
+  conv: ConversationKey;
+  kind: EntryKind;
+  /** The sender's nick as shown. */
+  from: string;
+  /** For a direct message: the receiver's nick as shown. */
+  to?: string;
+  text: string;
+}
+
+export interface StoredEntry extends NewEntry {
+  id: number;
+  /** Milliseconds since the epoch, the server's clock when the entry was stored. */
+  ts: number;
+}
+
+export interface Retention {
+  /** Entries older than this go (0: no age limit). */
+  maxAgeMs: number;
+  /** The store is kept under this many bytes of entries, the oldest going first. */
+  maxBytes: number;
+}
+
+export interface HistoryStore {
+  /**
+   * Stores a batch in one transaction, in order, and gives each its id and
+   * time. Either all are stored or none (a StoreError says why).
+   */
+  append(batch: NewEntry[]): Promise<StoredEntry[]>;
+  /** Up to `limit` entries after `afterId`, oldest first (what a resuming client missed). */
+  after(conv: ConversationKey, afterId: number, limit: number): Promise<StoredEntry[]>;
+  /** Up to `limit` entries before `beforeId` (Infinity: the newest), oldest first (history on join, paging back). */
+  before(conv: ConversationKey, beforeId: number, limit: number): Promise<StoredEntry[]>;
+  /** Up to `limit` entries at or after time `sinceTs`, oldest first (`/history 1h`). */
+  since(conv: ConversationKey, sinceTs: number, limit: number): Promise<StoredEntry[]>;
+  /** The id the conversation's last entry has (0: none yet). */
+  lastId(conv: ConversationKey): Promise<number>;
+  /** Drops what retention no longer keeps; how many entries went. */
+  prune(now: number, retention: Retention): Promise<number>;
+  /**
+   * Names this store's id space: a new one when the store was started anew
+   * (a corrupt file moved aside), so that a client holding ids from before
+   * knows they mean nothing now.
+   */
+  readonly epoch: string;
+  close(): void;
+}
+
+/** The conversation of a room. */
+export function roomConversation(room: string): ConversationKey {
+  return `room:${room}`;
+}

@@ -1,0 +1,221 @@
+/**
+ * The history in SQLite through Node's built-in node:sqlite: one file,
+ * `history.db` in the data folder, nothing to install. One connection, the
+ * store thread's, is the only writer and reader: locking_mode EXCLUSIVE makes
+ * a second chat-server on the same folder fail at once instead of
+ * interleaving ids, and WAL with synchronous NORMAL makes a commit durable
+ * against the process being killed (the WAL is in the kernel's page cache once
+ * the commit returns; a power cut may lose the last commits, docs/PROTOCOL.md).
+ *
+ * Ids are made here: each conversation's last id is held in memory (read once
+ * from `conversations`, which keeps it after retention has emptied the
+ * messages, so an id is never given twice), and a batch is one transaction.
+ */
+import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { ConversationKey, HistoryStore, NewEntry, Retention, StoredEntry } from './history.js';
+import { StoreError, storeError } from './store-error.js';
+import { loadSqlite } from './load-sqlite.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS conversations (conv TEXT PRIMARY KEY, last_id INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  conv TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL,
+  kind TEXT NOT NULL, sender TEXT NOT NULL, target TEXT, body TEXT NOT NULL,
+  PRIMARY KEY (conv, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
+`;
+
+/** Rows deleted per step when the size bound is over: small steps keep each transaction short. */
+const PRUNE_STEP = 2000;
+
+interface Row {
+  conv: string;
+  id: number;
+  ts: number;
+  kind: string;
+  sender: string;
+  target: string | null;
+  body: string;
+}
+
+function entry(r: Row): StoredEntry {
+  const e: StoredEntry = { conv: r.conv, id: r.id, ts: r.ts, kind: r.kind as StoredEntry['kind'], from: r.sender, text: r.body };
+  if (r.target !== null) e.to = r.target;
+  return e;
+}
+
+export interface OpenedStore {
+  store: SqliteHistory;
+  /** Where a damaged database was moved before a new one was started (null: it opened as it was). */
+  movedAside: string | null;
+}
+
+export class SqliteHistory implements HistoryStore {
+  readonly epoch: string;
+  private readonly lastIds = new Map<ConversationKey, number>();
+  private lastTs = 0;
+  private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count', StatementSync>;
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    readonly file: string,
+    private readonly now: () => number,
+  ) {
+    db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;');
+    db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
+    const prepare = (sql: string) => db.prepare(sql);
+    this.q = {
+      insert: prepare('INSERT INTO messages (conv, id, ts, kind, sender, target, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      setLast: prepare('INSERT INTO conversations (conv, last_id) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET last_id = excluded.last_id'),
+      getLast: prepare('SELECT last_id FROM conversations WHERE conv = ?'),
+      after: prepare('SELECT * FROM messages WHERE conv = ? AND id > ? ORDER BY id LIMIT ?'),
+      before: prepare('SELECT * FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
+      since: prepare('SELECT * FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?'),
+      pruneAge: prepare('DELETE FROM messages WHERE ts < ?'),
+      pruneOldest: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)'),
+      count: prepare('SELECT COUNT(*) AS n FROM messages'),
+      size: prepare('SELECT (page_count - freelist_count) * page_size AS bytes FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()'),
+    };
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
+    if (row) this.epoch = row.value;
+    else {
+      this.epoch = randomBytes(8).toString('hex');
+      db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(this.epoch);
+    }
+    const newest = db.prepare('SELECT MAX(ts) AS ts FROM messages').get() as { ts: number | null };
+    this.lastTs = newest.ts ?? 0;
+  }
+
+  /**
+   * Opens (or creates) `dir/history.db`. A file that is not a database, or
+   * is damaged, is moved aside (history.db.damaged-TIME) and a new store with
+   * a new epoch starts: the chat goes on, and the operator is told where the
+   * old file is. A database another server holds is a StoreError STORE_LOCKED.
+   */
+  static async open(dir: string, now: () => number = Date.now): Promise<OpenedStore> {
+    const { DatabaseSync } = await loadSqlite();
+    const file = join(dir, 'history.db');
+    const attempt = () => {
+      let db: DatabaseSync | null = null;
+      try {
+        db = new DatabaseSync(file, { timeout: 0 });
+        return new SqliteHistory(db, file, now);
+      } catch (err) {
+        db?.close();
+        throw storeError(err, file);
+      }
+    };
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new StoreError('STORE_IO', `cannot create the data folder ${dir}: ${(err as Error).message}`);
+    }
+    try {
+      return { store: attempt(), movedAside: null };
+    } catch (err) {
+      if (!(err instanceof StoreError) || err.code !== 'STORE_CORRUPT') throw err;
+      const aside = `${file}.damaged-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(file, aside);
+      for (const extra of ['-wal', '-shm']) if (existsSync(file + extra)) renameSync(file + extra, aside + extra);
+      return { store: attempt(), movedAside: aside };
+    }
+  }
+
+  private last(conv: ConversationKey): number {
+    let id = this.lastIds.get(conv);
+    if (id === undefined) {
+      const row = this.q.getLast.get(conv) as { last_id: number } | undefined;
+      id = row?.last_id ?? 0;
+      this.lastIds.set(conv, id);
+    }
+    return id;
+  }
+
+  async append(batch: NewEntry[]): Promise<StoredEntry[]> {
+    return this.appendNow(batch);
+  }
+
+  /** append(), synchronously (the store thread's batching calls this). */
+  appendNow(batch: NewEntry[]): StoredEntry[] {
+    if (batch.length === 0) return [];
+    // Times never go back within the store, whatever the wall clock does: `/history 1h` and retention rely on it.
+    const ts = (this.lastTs = Math.max(this.lastTs, this.now()));
+    const stored: StoredEntry[] = [];
+    const next = new Map<ConversationKey, number>();
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const e of batch) {
+        const id = (next.get(e.conv) ?? this.last(e.conv)) + 1;
+        next.set(e.conv, id);
+        this.q.insert.run(e.conv, id, ts, e.kind, e.from, e.to ?? null, e.text);
+        stored.push({ ...e, id, ts });
+      }
+      for (const [conv, id] of next) this.q.setLast.run(conv, id);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw storeError(err, this.file);
+    }
+    for (const [conv, id] of next) this.lastIds.set(conv, id);
+    return stored;
+  }
+
+  private read(stmt: StatementSync, ...args: Array<string | number>): StoredEntry[] {
+    try {
+      return (stmt.all(...args) as unknown as Row[]).map(entry);
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
+  }
+
+  async after(conv: ConversationKey, afterId: number, limit: number): Promise<StoredEntry[]> {
+    return this.read(this.q.after, conv, afterId, limit);
+  }
+
+  async before(conv: ConversationKey, beforeId: number, limit: number): Promise<StoredEntry[]> {
+    return this.read(this.q.before, conv, Number.isFinite(beforeId) ? beforeId : Number.MAX_SAFE_INTEGER, limit);
+  }
+
+  async since(conv: ConversationKey, sinceTs: number, limit: number): Promise<StoredEntry[]> {
+    return this.read(this.q.since, conv, sinceTs, limit);
+  }
+
+  async lastId(conv: ConversationKey): Promise<number> {
+    return this.last(conv);
+  }
+
+  /** Bytes the entries take in the file (pages in use). */
+  bytes(): number {
+    return (this.q.size.get() as { bytes: number }).bytes;
+  }
+
+  async prune(now: number, retention: Retention): Promise<number> {
+    let removed = 0;
+    try {
+      if (retention.maxAgeMs > 0) removed += Number(this.q.pruneAge.run(now - retention.maxAgeMs).changes);
+      for (let steps = 0, bytes = this.bytes(); steps < 10_000 && bytes > retention.maxBytes; steps++, bytes = this.bytes()) {
+        // As many of the oldest as the excess is of the whole, a few more, at most a step.
+        const rows = (this.q.count.get() as { n: number }).n;
+        const share = Math.ceil((rows * (bytes - retention.maxBytes)) / bytes) + 8;
+        const gone = Number(this.q.pruneOldest.run(Math.min(PRUNE_STEP, share)).changes);
+        removed += gone;
+        // Freed pages go back to the file system, so the bound is on the file, not only on what is in it.
+        this.db.exec('PRAGMA incremental_vacuum');
+        if (gone === 0) break;
+      }
+      if (removed > 0) this.db.exec('PRAGMA incremental_vacuum');
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
+    return removed;
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Why the store could not do what was asked, as a stable code: the chat maps
+ * these to what users get (the message is refused, not half-delivered) and to
+ * what the operator reads.
+ */
+export type StoreErrorCode = 'STORE_FULL' | 'STORE_LOCKED' | 'STORE_CORRUPT' | 'STORE_IO';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** SQLite's primary result codes (https://sqlite.org/rescode.html) that mean something to the operator. */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_IOERR = 10;
+const SQLITE_CORRUPT = 11;
+const SQLITE_FULL = 13;
+const SQLITE_CANTOPEN = 14;
+const SQLITE_NOTADB = 26;
+
+/** A node:sqlite error (code ERR_SQLITE_ERROR, errcode the extended result code) as a StoreError; others unchanged. */
+export function storeError(err: unknown, file: string): unknown {
+  const e = err as { code?: string; errcode?: number; errstr?: string; message?: string };
+  if (e?.code !== 'ERR_SQLITE_ERROR' || typeof e.errcode !== 'number') return err;
+  const reason = e.errstr ?? e.message ?? 'unknown error';
+  switch (e.errcode & 0xff) {
+    case SQLITE_FULL:
+      return new StoreError('STORE_FULL', `the history database ${file} cannot grow: the disk is full (${reason})`);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return new StoreError('STORE_LOCKED', `the history database ${file} is locked: another chat-server uses the same --data folder (${reason})`);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return new StoreError('STORE_CORRUPT', `the history database ${file} is damaged (${reason})`);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return new StoreError('STORE_IO', `the history database ${file} cannot be read or written (${reason})`);
+    default:
+      return new StoreError('STORE_IO', `the history database ${file} failed: ${reason}`);
+  }
+}
