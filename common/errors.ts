@@ -22,6 +22,8 @@ export const WireErrorCode = {
   FLOOD: 'FLOOD',
   ADDRESS_LIMIT: 'ADDRESS_LIMIT',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** A message the server could not store (its disk is full, its database failed): sent to no one. */
+  NOT_STORED: 'NOT_STORED',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

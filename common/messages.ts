@@ -74,8 +74,9 @@ export type ServerMessage =
       floodBurst?: number;
       floodRate?: number;
     }
-  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number }
-  | { type: 'DIRECT'; from: string; to: string; text: string; ts: number }
+  /** id: the message's place in its conversation's history (absent from servers before history). */
+  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number }
+  | { type: 'DIRECT'; from: string; to: string; text: string; ts: number; id?: number }
   | { type: 'BROADCAST'; text: string; ts: number }
   | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string; name?: string; size?: number }
   | { type: 'FILES_REPLY'; files: FileEntry[]; total: number }

@@ -3,8 +3,8 @@ import { UsageError } from './errors.js';
 
 export { formatBytes, formatDuration } from './format.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "500ms", "5s", "1.5s", "2m". A bare number is refused: "5" meant 5 ms where people meant 5 s. */
 export function parseDuration(value: string, option: string): number {

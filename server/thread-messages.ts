@@ -4,6 +4,7 @@
  * between workers goes on the room bus (bus/thread-bus.ts), not here.
  */
 import type { LogLevel } from './logger.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { ConnectionLimits } from './chat/connection.js';
 import type { CongestionName } from '../common/lftp/engine/congestion.js';
 import type { ListenFailure } from './listen-error.js';
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   logFile: string;
   logLevel: LogLevel;
   serverName: string;
+  /** This worker's port to the store thread (transferred with the config). */
+  storePort: MessagePort;
 }
 
 export interface BoundPorts {

@@ -46,22 +46,30 @@ export type NickCheck = { ok: true; nick: string } | { ok: false; reason: string
 
 /** The nick as it will be used (NFC), or why it cannot be one. */
 export function checkNick(raw: string): NickCheck {
+  return checkName(raw, 'nick');
+}
+
+/**
+ * The rule nicks follow, for any name people read beside other names (a
+ * room's name after its '#' too): `noun` names it in the reasons.
+ */
+export function checkName(raw: string, noun: string): NickCheck {
   const nick = raw.normalize('NFC');
   const chars = [...nick];
-  if (chars.length === 0) return { ok: false, reason: 'a nick cannot be empty' };
-  if (chars.length > NICK_MAX_CHARS) return { ok: false, reason: `a nick is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
+  if (chars.length === 0) return { ok: false, reason: `a ${noun} cannot be empty` };
+  if (chars.length > NICK_MAX_CHARS) return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
   const hidden = NAME_INVISIBLE.exec(nick) ?? WHITE_SPACE.exec(nick);
-  if (hidden) return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a nick` };
-  if (nick.normalize('NFKC') !== nick) return { ok: false, reason: `use ${JSON.stringify(nick.normalize('NFKC'))}: a nick cannot use compatibility forms (fullwidth, ligatures, superscripts, styled letters)` };
+  if (hidden) return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a ${noun}` };
+  if (nick.normalize('NFKC') !== nick) return { ok: false, reason: `use ${JSON.stringify(nick.normalize('NFKC'))}: a ${noun} cannot use compatibility forms (fullwidth, ligatures, superscripts, styled letters)` };
   const bad = chars.find((ch) => !allowedChar(ch));
-  if (bad !== undefined) return { ok: false, reason: `${describe(bad)} cannot be in a nick: use letters, digits and ${NICK_PUNCTUATION.split('').join(' ')}` };
-  if (MARK.test(chars[0]!)) return { ok: false, reason: 'a nick cannot start with a combining mark' };
+  if (bad !== undefined) return { ok: false, reason: `${describe(bad)} cannot be in a ${noun}: use letters, digits and ${NICK_PUNCTUATION.split('').join(' ')}` };
+  if (MARK.test(chars[0]!)) return { ok: false, reason: `a ${noun} cannot start with a combining mark` };
   if (stackedMarks(nick)) return { ok: false, reason: `too many combining marks on one letter (at most ${MAX_MARKS_IN_A_ROW}, none repeated)` };
-  if (new Set(chars.filter((ch) => DIGIT.test(ch)).map(digitZero)).size > 1) return { ok: false, reason: 'digits from two numbering systems in one nick look like other digits' };
+  if (new Set(chars.filter((ch) => DIGIT.test(ch)).map(digitZero)).size > 1) return { ok: false, reason: `digits from two numbering systems in one ${noun} look like other digits` };
   const columns = nickColumns(nick);
-  if (columns > NICK_MAX_COLUMNS) return { ok: false, reason: `a nick is at most ${NICK_MAX_COLUMNS} columns wide (this one takes ${columns})` };
+  if (columns > NICK_MAX_COLUMNS) return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_COLUMNS} columns wide (this one takes ${columns})` };
   const mix = scriptMix(chars);
-  if (mix) return { ok: false, reason: `a nick cannot mix ${mix} letters (${SCRIPT_MIX_RULE})` };
+  if (mix) return { ok: false, reason: `a ${noun} cannot mix ${mix} letters (${SCRIPT_MIX_RULE})` };
   return { ok: true, nick };
 }
 

@@ -9,6 +9,7 @@ import { validateNick } from '../../common/text.js';
 import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import type { SlotRef } from '../shm/session-table.js';
+import type { SessionAddress } from '../bus/room-bus.js';
 import type { ConnectionHost, EndReason } from './session-host.js';
 import { whoReply } from './who-reply.js';
 
@@ -43,6 +44,11 @@ function checkText(s: ActiveSession, raw: string): string | null {
   return null;
 }
 
+/** The session as the room bus addresses it. */
+function address(s: ActiveSession): SessionAddress {
+  return { slot: s.ref.slot, generation: s.ref.generation, owner: s.host.workerIndex };
+}
+
 const handlers: Handlers = {
   HELLO() {
     throw new ProtocolError('ALREADY_HELLO', 'HELLO sent twice');
@@ -52,7 +58,7 @@ const handlers: Handlers = {
     const text = checkText(s, msg.text);
     if (text === null) return;
     s.counted();
-    s.host.bus.post(encodeMessage({ type: 'CHAT', from: s.nick, text, action: msg.action, ts: s.host.clock.wallNow() }));
+    s.host.history.say(address(s), s.nick, text, msg.action);
   },
 
   DIRECT(s, msg) {
@@ -64,10 +70,8 @@ const handlers: Handlers = {
     const text = checkText(s, msg.text);
     if (text === null) return;
     s.counted();
-    const frame = encodeMessage({ type: 'DIRECT', from: s.nick, to: target.nick, text, ts: s.host.clock.wallNow() });
-    s.host.bus.postTo(target, frame);
-    // The sender's copy confirms delivery to the server and shows the exact recipient.
-    if (target.slot !== s.ref.slot) s.send(frame);
+    // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
+    s.host.history.direct(address(s), target, s.nick, target.nick, text);
   },
 
   WHO(s) {

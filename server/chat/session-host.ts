@@ -6,6 +6,7 @@
 import type { HeartbeatPolicy } from './heartbeat.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { RoomBus } from '../bus/room-bus.js';
+import type { HistoryPort } from '../store/store-link.js';
 import type { FilesPort } from './files-port.js';
 import type { Logger } from '../logger.js';
 import type { Socket } from 'node:net';
@@ -77,6 +78,8 @@ export interface ConnectionHost {
   readonly table: SessionTable;
   /** Frames for sessions anywhere, this one's room included. */
   readonly bus: RoomBus;
+  /** Where messages go to be stored and numbered before anyone gets them. */
+  readonly history: HistoryPort;
   readonly sessions: SessionRegistry;
   /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
   readonly admission: Admission;

@@ -3,7 +3,6 @@
  * and repairs it when a worker dies, relays operator commands, and shuts
  * everything down in order.
  */
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { encodeMessage } from '../../common/protocol.js';
@@ -21,15 +20,19 @@ import { UploadLedger } from '../shm/upload-ledger.js';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
+import { SequencedBus } from '../bus/sequenced-bus.js';
+import { StoreLink } from '../store/store-link.js';
+import { StoreThread, SUPERVISOR_PORT } from './store-thread.js';
+import { workerConfig, type SharedParts } from './worker-config.js';
+import { assertPortFree } from './port-probe.js';
 import { OperatorActions } from '../bus/operator-actions.js';
-import { describeListenFailure, type ListenFailure } from '../listen-error.js';
+import { describeListenFailure } from '../listen-error.js';
 import { openLog, type OpenLog } from '../logger.js';
 import { OperatorConsole } from './operator-console.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
 import type { ServerOptions } from './options.js';
-import type { BoundPorts, FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
+import type { BoundPorts, FromWorker, ToWorker } from '../thread-messages.js';
 
-const HELLO_TIMEOUT_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
 
@@ -44,21 +47,18 @@ interface WorkerSlot {
 export class Supervisor {
   readonly table: SessionTable;
   readonly addresses: AddressTable;
-  private readonly sockets: SocketBudget;
-  readonly tickets = TicketTable.create();
-  readonly uploads = UploadLedger.create();
   readonly stats = WorkerStats.create();
+  private readonly shared: SharedParts;
   private lftpPort = 0;
   private httpPort: number | null = null;
-  private readonly adminSecret = randomBytes(32).toString('hex');
-  private readonly busName = `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`;
-  private readonly bus: ThreadBus;
+  private readonly bus: SequencedBus;
+  private store: StoreThread | null = null;
+  private storeLink: StoreLink | null = null;
   private readonly operator: OperatorActions;
   private readonly workers = new Map<number, WorkerSlot>();
   private readonly log: OpenLog;
   private port = 0;
   private shuttingDown: Promise<void> | null = null;
-  private readonly serverName: string;
   private resolveStopped: () => void = () => undefined;
   /** Settles once shutdown() has finished: workers stopped, logs flushed. */
   readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
@@ -69,16 +69,42 @@ export class Supervisor {
     private readonly print: (line: string) => void = (line) => writeLineSync(1, line),
     private readonly plan: SocketPlan = planSockets(null, { maxClients: options.maxClients, workers: options.workers, web: options.httpPort !== null }),
   ) {
-    this.sockets = SocketBudget.create(plan.socketLimit, options.workers);
     this.table = SessionTable.create(options.maxClients);
     // Room for every session and every not-yet-HELLO connection from a different address, twice over.
     this.addresses = AddressTable.create(2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers), options.workers);
-    // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's sessions).
-    this.bus = new ThreadBus(this.busName, null, null);
-    const reopenInWorkers = () => [...this.workers.keys()].forEach((i) => this.toWorker(i, { k: 'reopen-log' }));
-    this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' }, { ...options.logRotation, onRotated: reopenInWorkers });
+    this.shared = {
+      table: this.table,
+      addresses: this.addresses,
+      sockets: SocketBudget.create(plan.socketLimit, options.workers),
+      tickets: TicketTable.create(),
+      uploads: UploadLedger.create(),
+      stats: this.stats,
+      busName: `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`,
+      adminSecret: randomBytes(32).toString('hex'),
+      serverName: `chat-server/${version}`,
+    };
+    // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's
+    // sessions), room-wide posts through the store thread's sequencer like everyone's.
+    const direct = new ThreadBus(this.shared.busName, null, null);
+    this.bus = new SequencedBus(direct, { post: (frame) => (this.storeLink ? this.storeLink.post(frame) : direct.post(frame)) });
+    const reopenLogs = () => {
+      [...this.workers.keys()].forEach((i) => this.toWorker(i, { k: 'reopen-log' }));
+      this.store?.reopenLog();
+    };
+    this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' }, { ...options.logRotation, onRotated: reopenLogs });
     this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '');
-    this.serverName = `chat-server/${version}`;
+  }
+
+  /** The store thread first: every room frame passes through it. */
+  private async startStore(): Promise<void> {
+    const o = this.options;
+    const config = { dataDir: o.history.dataDir, busName: this.shared.busName, retention: o.history.retention, pruneEveryMs: 60_000, logFile: o.logFile, logLevel: o.logLevel };
+    this.store = await StoreThread.start(
+      config,
+      (fault) => this.print(`! history: ${fault.message}`),
+      (aside) => this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
+    );
+    this.storeLink = new StoreLink(this.store.connect(SUPERVISOR_PORT), () => undefined);
   }
 
   get listeningPort(): number {
@@ -99,6 +125,7 @@ export class Supervisor {
     if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
     if (port !== 0) await assertPortFree(host, port, 'tcp');
     if (httpPort) await assertPortFree(host, httpPort, 'web');
+    await this.startStore();
     const first = await this.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
     this.port = first.port;
     this.lftpPort = first.lftpPort;
@@ -113,50 +140,11 @@ export class Supervisor {
     }
   }
 
-  private workerConfig(index: number, port: number, lftpPort: number, httpPort: number | null): WorkerConfig {
-    const o = this.options;
-    return {
-      index,
-      host: o.host,
-      port,
-      lftpPort,
-      httpPort,
-      adminToken: o.adminToken,
-      webHosts: o.webHosts,
-      adminSecret: this.adminSecret,
-      workers: o.workers,
-      filesDir: o.filesDir,
-      maxTransfers: o.maxTransfers,
-      uploads: { maxFileSize: o.maxFileSize, keepFree: o.keepFree, maxUploadPerUser: o.maxUploadPerUser, ledgerBuffer: this.uploads.buffer },
-      congestion: o.congestion,
-      ticketBuffer: this.tickets.buffer,
-      tableBuffer: this.table.buffer,
-      statsBuffer: this.stats.buffer,
-      addressBuffer: this.addresses.buffer,
-      socketBuffer: this.sockets.buffer,
-      admission: o.admission,
-      busName: this.busName,
-      limits: {
-        intervalMs: o.heartbeatIntervalMs,
-        timeoutMs: o.heartbeatTimeoutMs,
-        maxFrame: o.maxFrame,
-        maxText: Math.floor((o.maxFrame - 512) / 2),
-        helloTimeoutMs: HELLO_TIMEOUT_MS,
-        maxSendQueue: o.maxSendQueue,
-        // Each worker has its share; a worker's connections cannot borrow another's.
-        maxOutputBytes: Math.max(o.maxSendQueue, Math.floor(o.maxOutputBytes / o.workers)),
-        flood: o.flood,
-        maxClients: o.maxClients,
-      },
-      logFile: o.logFile,
-      logLevel: o.logLevel,
-      serverName: this.serverName,
-    };
-  }
-
   /** Starts worker `index` and resolves with the ports it listens on. */
   private spawn(index: number, port: number, lftpPort: number, httpPort: number | null, crashes: number[] = []): Promise<BoundPorts> {
-    const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: this.workerConfig(index, port, lftpPort, httpPort) });
+    const storePort = this.store!.connect(index);
+    const config = workerConfig(this.options, this.shared, index, { port, lftpPort, httpPort }, storePort);
+    const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: config, transferList: [storePort] });
     const slot: WorkerSlot = { index, worker, threadId: worker.threadId, stopping: false, crashes };
     this.workers.set(index, slot);
     return new Promise((resolve, reject) => {
@@ -200,9 +188,9 @@ export class Supervisor {
     const freed = await this.table.mutex.withLockAsync(() => this.table.releaseOwnedByLocked(slot.index));
     const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
     await this.addresses.releaseWorker(slot.index);
-    this.tickets.releaseWorker(slot.index);
-    this.sockets.releaseWorker(slot.index);
-    SharedMutex.releaseIfHeldBy(this.uploads.i32, this.uploads.lockWordIndex, slot.threadId);
+    this.shared.tickets.releaseWorker(slot.index);
+    this.shared.sockets.releaseWorker(slot.index);
+    SharedMutex.releaseIfHeldBy(this.shared.uploads.i32, this.shared.uploads.lockWordIndex, slot.threadId);
     this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +
@@ -273,6 +261,9 @@ export class Supervisor {
         this.log.logger.warn('workers did not stop in time; terminating them');
         await Promise.all([...this.workers.values()].map((s) => s.worker.terminate()));
       }
+      // After the workers: what they handed in is stored and posted before the database closes.
+      this.storeLink?.close();
+      await this.store?.stop();
       this.bus.close();
       this.log.logger.info('stopped');
       this.log.flush();
@@ -280,20 +271,4 @@ export class Supervisor {
     })();
     return this.shuttingDown;
   }
-}
-
-/**
- * reusePort would let this server silently join another process's port group
- * (same user, also reusePort): probe with a plain bind first so that a port in
- * use is reported as such.
- */
-function assertPortFree(host: string, port: number, component: ListenFailure['component']): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => {
-      const failure: ListenFailure = { component, code: err.code ?? 'UNKNOWN', host, port, detail: err.message };
-      reject(new StartupError(failure.code, describeListenFailure(failure)));
-    });
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
 }

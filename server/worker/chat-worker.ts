@@ -6,9 +6,11 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { encodeMessage } from '../../common/protocol.js';
+import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import { formatBytes } from '../../common/units.js';
 import { ThreadBus } from '../bus/thread-bus.js';
+import { SequencedBus } from '../bus/sequenced-bus.js';
+import { StoreLink } from '../store/store-link.js';
 import { OperatorActions } from '../bus/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
 import type { ConnectionHost } from '../chat/connection.js';
@@ -37,7 +39,8 @@ export class ChatWorker {
   readonly table: SessionTable;
   private readonly admission: Admission;
   private readonly group: ClientGroup;
-  private readonly bus: ThreadBus;
+  private readonly bus: SequencedBus;
+  private readonly store: StoreLink;
   private readonly files: FileService;
   private readonly ticker: WorkerTicker;
   private readonly feed: DashboardFeed;
@@ -62,7 +65,9 @@ export class ChatWorker {
     this.files = new FileService(c.filesDir, { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota }, new TicketTable(c.ticketBuffer));
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
-    this.bus = new ThreadBus(c.busName, c.index, this.group);
+    // A refused message goes back to its sender, if it is still here.
+    this.store = new StoreLink(c.storePort, (m) => this.group.deliverTo(m.sender, encodeMessage(errorMessage(m.code, m.message, false))));
+    this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group), this.store);
     this.feed = new DashboardFeed({ worker: c.index, workers: c.workers, serverName: c.serverName, busName: c.busName, table: this.table, stats });
     const host: ConnectionHost = {
       workerIndex: c.index,
@@ -81,6 +86,7 @@ export class ChatWorker {
       },
       table: this.table,
       bus: this.bus,
+      history: this.store,
       sessions: this.group,
       admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),
@@ -181,6 +187,7 @@ export class ChatWorker {
     await this.lftp?.close();
     this.feed.close();
     this.bus.close();
+    this.store.close();
   }
 
   /** For /kill-worker --hold-lock: dies with the table lock held, to show the supervisor's repair. */

@@ -415,7 +415,7 @@ interface LoadResult {
 }
 
 async function chatServer(workers: number, hb = ['--heartbeat-interval', '5s', '--heartbeat-timeout', '15s']): Promise<{ d: Daemon; port: number }> {
-  const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--workers', String(workers), '--max-clients', '20000', '--files', join(work, 'chat-files'), '--log-file', join(work, 'chat.log'), '--log-level', 'warn',
+  const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--workers', String(workers), '--max-clients', '20000', '--files', join(work, 'chat-files'), '--log-file', join(work, 'chat.log'), '--log-level', 'warn', '--data', mkdtempSync(join(work, 'data-')),
     // A benchmark room is busier than flood control lets one client be (100 messages/s per sender): the gate stays in
     // the path, with credits to match; each load client comes from its own 127.10.x.y address (the per-address limits hold).
     '--flood-burst', '1000000', '--flood-rate', '1000000', ...hb], /listening on tcp [\d.]+:(\d+)/);
@@ -452,7 +452,7 @@ function abuseContext(peers: Peers): AbuseContext {
     log,
     chatServer: async (args) => {
       const logFile = join(work, `abuse-${++n}.log`);
-      const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--files', join(work, 'chat-files'), '--log-file', logFile, ...args], /listening on tcp [\d.]+:(\d+)/);
+      const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--files', join(work, 'chat-files'), '--log-file', logFile, '--data', mkdtempSync(join(work, 'data-')), ...args], /listening on tcp [\d.]+:(\d+)/);
       const out = () => d.output();
       await new Promise((r) => setTimeout(r, 300)); // the web line follows the TCP one
       const web = /web on http:\/\/[\d.]+:(\d+)\//.exec(out());

@@ -79,7 +79,7 @@ describe('chat-server command line', () => {
   });
 
   it('keeps serving when stdin is at EOF from the start', async () => {
-    const p = new LineProcess('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--log-file', '/tmp/chat-cli-test.log']);
+    const p = new LineProcess('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--log-file', '/tmp/chat-cli-test.log', '--data', tempDir('cli-data')]);
     procs.push(p);
     p.endInput();
     await p.waitFor(/^listening on tcp 127\.0\.0\.1:\d+ \(1 worker\)$/);

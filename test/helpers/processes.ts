@@ -133,7 +133,9 @@ export const NO_FLOOD_LIMIT = ['--flood-burst', '1000000', '--flood-rate', '1000
 export async function startServer(args: string[] = [], opts: { fdLimit?: number } = {}): Promise<ServerHandle> {
   const logFile = join(tempDir('chat-log'), 'server.log');
   const filesDir = args.includes('--files') ? [] : ['--files', tempDir('chat-files')];
-  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...args], opts) as ServerHandle;
+  // Each server its own history (one folder is one server's: a second is refused with STORE_LOCKED).
+  const dataDir = args.includes('--data') || args.includes('--no-history') ? [] : ['--data', tempDir('chat-data')];
+  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...dataDir, ...args], opts) as ServerHandle;
   const line = await server.waitFor(/^listening on tcp /, 15_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;

@@ -11,6 +11,7 @@ import type { RawFrame } from '../../common/frame.js';
 import { ClientConnection, type ConnectionHost, type GroupMember } from '../../server/chat/connection.js';
 import type { ChatTransport, TransportEvents } from '../../server/chat/transport.js';
 import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
+import type { HistoryPort } from '../../server/store/store-link.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import { AddressTable } from '../../server/shm/address-table.js';
 import { Admission, DEFAULT_ADMISSION, type AdmissionPolicy } from '../../server/chat/admission.js';
@@ -72,6 +73,18 @@ class RecordingBus implements RoomBus {
   close(): void {}
 }
 
+/** What sessions handed to the store, as the store thread would get it (its sequencer is tested on its own). */
+class RecordingHistory implements HistoryPort {
+  readonly said: Array<{ from: string; text: string; action: boolean; sender: SessionAddress }> = [];
+  readonly directs: Array<{ from: string; to: string; text: string; sender: SessionAddress; target: SessionAddress }> = [];
+  say(sender: SessionAddress, from: string, text: string, action: boolean): void {
+    this.said.push({ from, text, action, sender });
+  }
+  direct(sender: SessionAddress, target: SessionAddress, from: string, to: string, text: string): void {
+    this.directs.push({ from, to, text, sender, target });
+  }
+}
+
 /** Time that passes only when a test says so. */
 class FakeTimer {
   now = 0;
@@ -100,6 +113,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
   const time = new FakeTimer();
   const addresses = AddressTable.create(64, 1);
   const bus = new RecordingBus();
+  const history = new RecordingHistory();
   const events: string[] = [];
   const registered = new Set<GroupMember>();
   const host: ConnectionHost = {
@@ -123,6 +137,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
     table,
     bus,
+    history,
     sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
     files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
     event: (t) => events.push(t),
@@ -137,7 +152,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     c.t.send({ type: 'HELLO', version: 1, nick });
     return c;
   };
-  return { table, bus, events, registered, host, connect, join, time, addresses };
+  return { table, bus, history, events, registered, host, connect, join, time, addresses };
 }
 
 describe('a chat session on the server', () => {
@@ -173,7 +188,7 @@ describe('a chat session on the server', () => {
     const w = world();
     const { t, conn } = w.join('alice');
     t.send({ type: 'CHAT', text: 'hello', action: false }, { type: 'CHAT', text: '   ', action: false }, { type: 'CHAT', text: 'x'.repeat(101), action: false });
-    expect(w.bus.room.at(-1)).toEqual({ type: 'CHAT', from: 'alice', text: 'hello', action: false, ts: 1_000_000 });
+    expect(w.history.said.at(-1)).toEqual({ from: 'alice', text: 'hello', action: false, sender: { slot: conn.ref!.slot, generation: conn.ref!.generation, owner: 0 } });
     expect(t.written.slice(1).map((m) => m.type === 'ERROR' && [m.code, m.fatal])).toEqual([
       ['TEXT_INVALID', false],
       ['TEXT_INVALID', false],
@@ -182,15 +197,14 @@ describe('a chat session on the server', () => {
     expect(conn.counters.msgsIn).toBe(1);
   });
 
-  it('DIRECT goes to the target wherever it lives, the sender gets its copy; an unknown nick is NO_SUCH_NICK', () => {
+  it("DIRECT goes to the store with the target wherever it lives (the sender's copy comes from there); an unknown nick is NO_SUCH_NICK", () => {
     const w = world();
     const alice = w.join('alice');
     w.join('bob');
     alice.t.send({ type: 'DIRECT', to: 'BOB', text: 'psst' });
     const ref = w.table.lookup('bob')!;
-    const expected = { type: 'DIRECT', from: 'alice', to: 'bob', text: 'psst', ts: 1_000_000 };
-    expect(w.bus.direct).toEqual([{ to: { slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' }, msg: expected }]);
-    expect(alice.t.written.at(-1)).toEqual(expected);
+    const me = alice.conn.ref!;
+    expect(w.history.directs).toEqual([{ from: 'alice', to: 'bob', text: 'psst', sender: { slot: me.slot, generation: me.generation, owner: 0 }, target: { slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' } }]);
     alice.t.send({ type: 'DIRECT', to: 'nobody', text: 'x' });
     expect(alice.t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'NO_SUCH_NICK', fatal: false });
   });
@@ -206,7 +220,7 @@ describe('a chat session on the server', () => {
     alice.t.send({ type: 'NICK', nick: 'BOB' }, { type: 'NICK', nick: 'has space' });
     expect(alice.t.written.slice(-2).map((m) => m.type === 'ERROR' && m.code)).toEqual(['NICK_TAKEN', 'NICK_INVALID']);
     alice.t.send({ type: 'CHAT', text: 'still me', action: false });
-    expect(w.bus.room.at(-1)).toMatchObject({ from: 'alicia' });
+    expect(w.history.said.at(-1)).toMatchObject({ from: 'alicia' });
   });
 
   it('every way out frees the slot once and tells the room the right notice', () => {
@@ -264,7 +278,7 @@ describe('a chat session on the server', () => {
     const alice = w.join('alice');
     const say = (text: string) => alice.t.send({ type: 'CHAT', text, action: false });
     for (let i = 1; i <= 7; i++) say(`m${i}`);
-    const heard = () => w.bus.room.filter((m) => m.type === 'CHAT').map((m) => (m as { text: string }).text);
+    const heard = () => w.history.said.map((m) => m.text);
     expect(heard()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
     const hb = bob.t.written.length;
     alice.t.send({ type: 'HEARTBEAT_ACK', seq: 1, ts: 1 }); // not held behind m6, m7

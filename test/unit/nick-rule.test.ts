@@ -113,3 +113,19 @@ describe('confusable skeletons (UTS #39)', () => {
     expect(look('zoe')).not.toBe(look('Zoë'));
   });
 });
+
+describe('room names', () => {
+  it('are # and a name under the nick rule, in any script; told apart without case', async () => {
+    const { checkRoomName, roomKey } = await import('../../common/unicode/room-rule.js');
+    expect(checkRoomName('#lobby')).toEqual({ ok: true, room: '#lobby' });
+    expect(checkRoomName('#大家')).toEqual({ ok: true, room: '#大家' });
+    expect(checkRoomName('#net-lab_2')).toEqual({ ok: true, room: '#net-lab_2' });
+    expect(checkRoomName('lobby')).toEqual({ ok: false, reason: "a room's name starts with # (#lobby)" });
+    expect(checkRoomName('#')).toEqual({ ok: false, reason: "a room's name cannot be empty" });
+    expect(checkRoomName(`#${'a'.repeat(33)}`)).toMatchObject({ ok: false, reason: "a room's name is at most 32 characters (this one has 33)" });
+    expect(checkRoomName('#two words')).toMatchObject({ ok: false, reason: expect.stringContaining("cannot be in a room's name") });
+    expect(checkRoomName('#lobby\u202e')).toMatchObject({ ok: false, reason: expect.stringContaining('invisible or reorders text') });
+    expect(checkRoomName('#pаypal')).toMatchObject({ ok: false, reason: expect.stringContaining("a room's name cannot mix") }); // Cyrillic а
+    expect(roomKey('#Lobby')).toBe(roomKey('#LOBBY'));
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * The room bus as a chat worker uses it once there is a store thread: what
+ * goes to the whole room (notices) passes through the store thread's
+ * sequencer, so that it takes its place in the one order everyone sees,
+ * between the messages; frames for one session and kicks go straight to the
+ * thread bus, where order across senders does not matter.
+ */
+import type { RoomBus, SessionAddress } from './room-bus.js';
+
+/** Where room-wide frames go to be sequenced (server/store/store-link.ts). */
+export interface Sequencer {
+  post(frame: Buffer): void;
+}
+
+export class SequencedBus implements RoomBus {
+  constructor(
+    private readonly direct: RoomBus,
+    private readonly sequencer: Sequencer,
+  ) {}
+
+  post(frame: Buffer): void {
+    this.sequencer.post(frame);
+  }
+
+  postTo(target: SessionAddress, frame: Buffer): void {
+    this.direct.postTo(target, frame);
+  }
+
+  kick(target: SessionAddress, reason: string): void {
+    this.direct.kick(target, reason);
+  }
+
+  close(): void {
+    this.direct.close();
+  }
+}

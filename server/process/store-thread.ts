@@ -1,0 +1,65 @@
+/**
+ * The supervisor's handle on the store thread (server/store/store-main.ts):
+ * started before any worker, since every room frame passes through it; one
+ * MessageChannel per worker (and one for the supervisor's own posts); stopped
+ * after the workers, so that what they handed in is stored and posted first.
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { StartupError } from './startup-error.js';
+import type { StoreReport, StoreThreadConfig, ToStoreThread } from '../store/store-messages.js';
+
+const STOP_TIMEOUT_MS = 10_000;
+
+/** The index the supervisor's own port is known by in the store thread. */
+export const SUPERVISOR_PORT = -1;
+
+export class StoreThread {
+  private constructor(
+    private readonly worker: Worker,
+    /** Where the history lives (null: --no-history), and its epoch. */
+    readonly file: string | null,
+    readonly epoch: string,
+  ) {}
+
+  /** Starts the thread; resolves once the store is open, or rejects with a StartupError saying why it cannot be. */
+  static start(config: StoreThreadConfig, onFault: (report: Extract<StoreReport, { k: 'fault' }>) => void, onMovedAside: (path: string) => void): Promise<StoreThread> {
+    const worker = new Worker(new URL('../store/store-main.js', import.meta.url), { workerData: config });
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (msg: StoreReport) => {
+        if (msg.k === 'ready') {
+          ready = true;
+          if (msg.movedAside) onMovedAside(msg.movedAside);
+          resolve(new StoreThread(worker, msg.file, msg.epoch));
+        } else if (msg.k === 'open-failed') reject(new StartupError(msg.code, msg.message));
+        else onFault(msg);
+      });
+      worker.on('error', (err) => {
+        if (!ready) reject(new StartupError('STORE_FAILED', `the store thread failed: ${err.message}`));
+      });
+      worker.on('exit', (code) => {
+        if (!ready) reject(new StartupError('STORE_FAILED', `the store thread exited with code ${code} before the store was open`));
+      });
+    });
+  }
+
+  /** A new port to the store thread for worker `index` (or SUPERVISOR_PORT); its other end goes to the thread. */
+  connect(index: number): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.worker.postMessage({ k: 'port', worker: index, port: port1 } satisfies ToStoreThread, [port1]);
+    return port2;
+  }
+
+  reopenLog(): void {
+    this.worker.postMessage({ k: 'reopen-log' });
+  }
+
+  /** Lets the thread store and post what it holds, close the database, and exit (bounded). */
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ k: 'shutdown' } satisfies ToStoreThread);
+    const timer = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+}

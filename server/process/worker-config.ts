@@ -1,0 +1,71 @@
+/**
+ * What a worker is started with: the options it needs and the shared
+ * buffers every worker views (the contract itself is server/thread-messages.ts).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { ServerOptions } from './options.js';
+import type { WorkerConfig } from '../thread-messages.js';
+import type { AddressTable } from '../shm/address-table.js';
+import type { SessionTable } from '../shm/session-table.js';
+import type { SocketBudget } from '../shm/socket-budget.js';
+import type { TicketTable } from '../shm/ticket-table.js';
+import type { UploadLedger } from '../shm/upload-ledger.js';
+import type { WorkerStats } from '../shm/worker-stats.js';
+
+/** Time a connection has to say HELLO. */
+export const HELLO_TIMEOUT_MS = 10_000;
+
+/** What the supervisor creates once and every worker shares. */
+export interface SharedParts {
+  table: SessionTable;
+  addresses: AddressTable;
+  sockets: SocketBudget;
+  tickets: TicketTable;
+  uploads: UploadLedger;
+  stats: WorkerStats;
+  busName: string;
+  adminSecret: string;
+  serverName: string;
+}
+
+export function workerConfig(o: ServerOptions, shared: SharedParts, index: number, ports: { port: number; lftpPort: number; httpPort: number | null }, storePort: MessagePort): WorkerConfig {
+  const { port, lftpPort, httpPort } = ports;
+  return {
+    index,
+    host: o.host,
+    port,
+    lftpPort,
+    httpPort,
+    adminToken: o.adminToken,
+    webHosts: o.webHosts,
+    adminSecret: shared.adminSecret,
+    workers: o.workers,
+    filesDir: o.filesDir,
+    maxTransfers: o.maxTransfers,
+    uploads: { maxFileSize: o.maxFileSize, keepFree: o.keepFree, maxUploadPerUser: o.maxUploadPerUser, ledgerBuffer: shared.uploads.buffer },
+    congestion: o.congestion,
+    ticketBuffer: shared.tickets.buffer,
+    tableBuffer: shared.table.buffer,
+    statsBuffer: shared.stats.buffer,
+    addressBuffer: shared.addresses.buffer,
+    socketBuffer: shared.sockets.buffer,
+    admission: o.admission,
+    busName: shared.busName,
+    limits: {
+      intervalMs: o.heartbeatIntervalMs,
+      timeoutMs: o.heartbeatTimeoutMs,
+      maxFrame: o.maxFrame,
+      maxText: Math.floor((o.maxFrame - 512) / 2),
+      helloTimeoutMs: HELLO_TIMEOUT_MS,
+      maxSendQueue: o.maxSendQueue,
+      // Each worker has its share; a worker's connections cannot borrow another's.
+      maxOutputBytes: Math.max(o.maxSendQueue, Math.floor(o.maxOutputBytes / o.workers)),
+      flood: o.flood,
+      maxClients: o.maxClients,
+    },
+    logFile: o.logFile,
+    logLevel: o.logLevel,
+    serverName: shared.serverName,
+    storePort,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * --no-history: messages are still sequenced and numbered (one order per
+ * room, ids a client can name), but nothing is kept: the ids start again at
+ * each start, under a new epoch, and every query is empty.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ConversationKey, HistoryStore, NewEntry, StoredEntry } from './history.js';
+
+export class NoHistory implements HistoryStore {
+  readonly epoch = randomBytes(8).toString('hex');
+  private readonly lastIds = new Map<ConversationKey, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async append(batch: NewEntry[]): Promise<StoredEntry[]> {
+    const ts = this.now();
+    return batch.map((e) => {
+      const id = (this.lastIds.get(e.conv) ?? 0) + 1;
+      this.lastIds.set(e.conv, id);
+      return { ...e, id, ts };
+    });
+  }
+  async after(): Promise<StoredEntry[]> {
+    return [];
+  }
+  async before(): Promise<StoredEntry[]> {
+    return [];
+  }
+  async since(): Promise<StoredEntry[]> {
+    return [];
+  }
+  async lastId(conv: ConversationKey): Promise<number> {
+    return this.lastIds.get(conv) ?? 0;
+  }
+  async prune(): Promise<number> {
+    return 0;
+  }
+  close(): void {}
+}

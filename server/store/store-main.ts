@@ -1,0 +1,103 @@
+/**
+ * Entry point of the store thread: the one owner of the history database and
+ * the chat's sequencer (sequencer.ts). Workers talk to it over their own
+ * MessagePorts (handed over by the supervisor); it posts what it has stored
+ * on the room bus, and tells the supervisor when it is ready and when the
+ * store fails.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { openLog } from '../logger.js';
+import { ThreadBus } from '../bus/thread-bus.js';
+import { LogBudget } from '../../common/auth-throttle.js';
+import { Sequencer } from './sequencer.js';
+import { SqliteHistory } from './sqlite-history.js';
+import { NoHistory } from './no-history.js';
+import { StoreError } from './store-error.js';
+import type { HistoryStore } from './history.js';
+import type { FromStore, StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+
+const config = workerData as StoreThreadConfig;
+const parent = parentPort!;
+const report = (msg: StoreReport) => parent.postMessage(msg);
+const { logger, flush, reopen } = openLog(config.logFile, config.logLevel, { thread: 'store' });
+
+let store: HistoryStore = new NoHistory();
+let movedAside: string | null = null;
+let file: string | null = null;
+try {
+  if (config.dataDir !== null) {
+    const opened = await SqliteHistory.open(config.dataDir);
+    ({ store, movedAside } = opened);
+    file = opened.store.file;
+  }
+} catch (err) {
+  const e = err instanceof StoreError ? err : new StoreError('STORE_IO', (err as Error).message);
+  logger.error({ err }, 'cannot open the history store');
+  flush();
+  report({ k: 'open-failed', code: e.code, message: e.message });
+  process.exit(1);
+}
+if (movedAside) logger.error({ movedAside }, 'the history database was damaged: moved aside, a new one started');
+logger.info({ file, epoch: store.epoch }, 'history store open');
+report({ k: 'ready', epoch: store.epoch, movedAside, file });
+
+const bus = new ThreadBus(config.busName, null, null);
+const ports = new Map<number, MessagePort>();
+const faultBudget = new Map<string, LogBudget>();
+const sequencer = new Sequencer({
+  store,
+  bus,
+  refuse: (worker, msg: FromStore) => ports.get(worker)?.postMessage(msg),
+  fault: (err) => {
+    const budget = faultBudget.get(err.code) ?? new LogBudget(1);
+    faultBudget.set(err.code, budget);
+    const taken = budget.take(Date.now());
+    if (!taken) return;
+    logger.error({ code: err.code, suppressed: taken.suppressed }, err.message);
+    report({ k: 'fault', code: err.code, message: err.message });
+  },
+  schedule: (fn) => setImmediate(fn),
+});
+
+const prune = async () => {
+  try {
+    const removed = await store.prune(Date.now(), config.retention);
+    if (removed > 0) logger.info({ removed }, 'history retention: old messages removed');
+  } catch (err) {
+    logger.error({ err }, 'history retention failed');
+  }
+};
+void prune();
+const pruneTimer = setInterval(() => void prune(), config.pruneEveryMs);
+
+parent.on('message', (msg: ToStoreThread) => {
+  switch (msg.k) {
+    case 'port': {
+      ports.get(msg.worker)?.close();
+      ports.set(msg.worker, msg.port);
+      msg.port.on('message', (m: ToStore) => sequencer.handle(msg.worker, m));
+      return;
+    }
+    case 'reopen-log':
+      reopen();
+      return;
+    case 'shutdown':
+      // What the workers handed in before they stopped is stored and posted; then the database is closed.
+      void sequencer.drain().then(() => {
+        clearInterval(pruneTimer);
+        store.close();
+        bus.close();
+        for (const p of ports.values()) p.close();
+        logger.info('store stopped');
+        flush();
+        parent.close();
+      });
+      return;
+  }
+});
+
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'store thread crashed');
+  flush();
+  process.exit(70);
+});
