@@ -61,7 +61,11 @@ export type ToWorker =
   /** Fault injection (/stall-worker): block the worker's event loop, as a long GC or a CPU hog would. */
   | { k: 'stall'; ms: number }
   /** The log file was rotated: open it again by its name. */
-  | { k: 'reopen-log' };
+  | { k: 'reopen-log' }
+  /** The store thread died: refuse messages (NOT_STORED) until a new port comes. */
+  | { k: 'store-down' }
+  /** The restarted store thread's port for this worker (transferred). */
+  | { k: 'store-port'; port: MessagePort };
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =

@@ -13,7 +13,7 @@ import { TtyInput } from '../../common/terminal/tty-input.js';
 import { wordCompleter } from '../../common/terminal/completion.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 
-const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats'];
+const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-store', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats'];
 
 export type OperatorCommand =
   | { cmd: 'broadcast'; text: string }
@@ -23,6 +23,7 @@ export type OperatorCommand =
   | { cmd: 'shutdown' }
   | { cmd: 'help' }
   | { cmd: 'kill-worker'; worker: number; holdLock: boolean }
+  | { cmd: 'kill-store' }
   | { cmd: 'stall-worker'; worker: number; ms: number }
   | { cmd: 'none' }
   | { cmd: 'invalid'; message: string };
@@ -34,6 +35,7 @@ export const OPERATOR_HELP = `Operator commands:
   /stats                        clients per worker, messages/s, bytes, event-loop lag
   /shutdown                     say goodbye to every client and stop (as SIGINT/SIGTERM)
   /kill-worker <n> [--hold-lock] crash worker n (fault injection: watch the repair and restart)
+  /kill-store                   crash the history store thread (fault injection: messages are refused, then it is back)
   /stall-worker <n> <duration>  block worker n's event loop (fault injection: nobody is dropped for it)
   /help                         this list
 A line starting with // is broadcast with one slash removed.`;
@@ -63,6 +65,8 @@ export function parseOperatorLine(line: string): OperatorCommand {
       if (rest[0] === undefined || !Number.isInteger(n) || n < 0) return { cmd: 'invalid', message: 'usage: /kill-worker <n> [--hold-lock]' };
       return { cmd: 'kill-worker', worker: n, holdLock: rest.includes('--hold-lock') };
     }
+    case '/kill-store':
+      return { cmd: 'kill-store' };
     case '/stall-worker': {
       const n = Number(rest[0]);
       const ms = /^\d+(ms|s)$/.test(rest[1] ?? '') ? parseDuration(rest[1]!, '/stall-worker') : NaN;
@@ -87,6 +91,8 @@ export interface ConsoleTarget {
   isRunning(worker: number): boolean;
   /** False when there is no such worker. */
   toWorker(worker: number, msg: ToWorker): boolean;
+  /** Fault injection: crash the store thread; false when it is not running. */
+  crashStore(): boolean;
   shutdown(reason: string, cause: string): Promise<void>;
 }
 
@@ -157,6 +163,9 @@ export class OperatorConsole {
         return;
       case 'kill-worker':
         if (!this.t.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(noWorker(c.worker));
+        return;
+      case 'kill-store':
+        if (!this.t.crashStore()) this.print('the history store is not running');
         return;
       case 'stall-worker':
         if (!this.t.toWorker(c.worker, { k: 'stall', ms: c.ms })) this.print(noWorker(c.worker));

@@ -10,6 +10,15 @@ import type { StoreReport, StoreThreadConfig, ToStoreThread } from '../store/sto
 
 const STOP_TIMEOUT_MS = 10_000;
 
+export interface StoreEvents {
+  /** The store failed at work (the disk is full); the message says what. */
+  fault(report: Extract<StoreReport, { k: 'fault' }>): void;
+  /** A damaged database was moved to `path` and a new one started. */
+  movedAside(path: string): void;
+  /** The thread ended without being asked to (a crash): it must be started again. */
+  died(code: number): void;
+}
+
 /** The index the supervisor's own port is known by in the store thread. */
 export const SUPERVISOR_PORT = -1;
 
@@ -21,24 +30,27 @@ export class StoreThread {
     readonly epoch: string,
   ) {}
 
+  private stopping = false;
+
   /** Starts the thread; resolves once the store is open, or rejects with a StartupError saying why it cannot be. */
-  static start(config: StoreThreadConfig, onFault: (report: Extract<StoreReport, { k: 'fault' }>) => void, onMovedAside: (path: string) => void): Promise<StoreThread> {
+  static start(config: StoreThreadConfig, events: StoreEvents): Promise<StoreThread> {
     const worker = new Worker(new URL('../store/store-main.js', import.meta.url), { workerData: config });
     return new Promise((resolve, reject) => {
-      let ready = false;
+      let thread: StoreThread | null = null;
       worker.on('message', (msg: StoreReport) => {
         if (msg.k === 'ready') {
-          ready = true;
-          if (msg.movedAside) onMovedAside(msg.movedAside);
-          resolve(new StoreThread(worker, msg.file, msg.epoch));
+          thread = new StoreThread(worker, msg.file, msg.epoch);
+          if (msg.movedAside) events.movedAside(msg.movedAside);
+          resolve(thread);
         } else if (msg.k === 'open-failed') reject(new StartupError(msg.code, msg.message));
-        else onFault(msg);
+        else events.fault(msg);
       });
       worker.on('error', (err) => {
-        if (!ready) reject(new StartupError('STORE_FAILED', `the store thread failed: ${err.message}`));
+        if (!thread) reject(new StartupError('STORE_FAILED', `the store thread failed: ${err.message}`));
       });
       worker.on('exit', (code) => {
-        if (!ready) reject(new StartupError('STORE_FAILED', `the store thread exited with code ${code} before the store was open`));
+        if (!thread) reject(new StartupError('STORE_FAILED', `the store thread exited with code ${code} before the store was open`));
+        else if (!thread.stopping) events.died(code);
       });
     });
   }
@@ -50,12 +62,21 @@ export class StoreThread {
     return port2;
   }
 
+  /** Fault injection (/kill-store): the thread throws, as a bug would make it; false when it is not running. */
+  crash(): boolean {
+    if (this.stopping) return false;
+    this.worker.postMessage({ k: 'crash' } satisfies ToStoreThread);
+    return true;
+  }
+
   reopenLog(): void {
     this.worker.postMessage({ k: 'reopen-log' });
   }
 
   /** Lets the thread store and post what it holds, close the database, and exit (bounded). */
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.worker.threadId === -1) return; // already gone
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage({ k: 'shutdown' } satisfies ToStoreThread);
     const timer = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);

@@ -7,13 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { encodeMessage } from '../../common/protocol.js';
 import { writeLineSync } from '../../common/sync-output.js';
-import { mkdirSync } from 'node:fs';
 import { AddressTable } from '../shm/address-table.js';
 import { SocketBudget } from '../shm/socket-budget.js';
 import { planSockets, type SocketPlan } from './fd-plan.js';
 import { StartupError } from './startup-error.js';
 import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
-import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
@@ -24,7 +22,7 @@ import { SequencedBus } from '../bus/sequenced-bus.js';
 import { StoreLink } from '../store/store-link.js';
 import { StoreThread, SUPERVISOR_PORT } from './store-thread.js';
 import { workerConfig, type SharedParts } from './worker-config.js';
-import { assertPortFree } from './port-probe.js';
+import { assertPortFree, prepareFilesDir } from './startup-checks.js';
 import { OperatorActions } from '../bus/operator-actions.js';
 import { describeListenFailure } from '../listen-error.js';
 import { openLog, type OpenLog } from '../logger.js';
@@ -99,12 +97,37 @@ export class Supervisor {
   private async startStore(): Promise<void> {
     const o = this.options;
     const config = { dataDir: o.history.dataDir, busName: this.shared.busName, retention: o.history.retention, pruneEveryMs: 60_000, logFile: o.logFile, logLevel: o.logLevel };
-    this.store = await StoreThread.start(
-      config,
-      (fault) => this.print(`! history: ${fault.message}`),
-      (aside) => this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
-    );
-    this.storeLink = new StoreLink(this.store.connect(SUPERVISOR_PORT), () => undefined);
+    this.store = await StoreThread.start(config, {
+      fault: (fault) => this.print(`! history: ${fault.message}`),
+      movedAside: (aside) => this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
+      died: (code) => void this.storeDied(code),
+    });
+    const mine = this.store.connect(SUPERVISOR_PORT);
+    if (this.storeLink) this.storeLink.attach(mine);
+    else this.storeLink = new StoreLink(mine, () => undefined);
+  }
+
+  /** Like a worker, the store thread is started again; meanwhile the workers refuse messages (NOT_STORED) instead of losing them. */
+  private async storeDied(code: number): Promise<void> {
+    this.log.logger.error({ code }, 'store thread died');
+    this.print(`! the history store thread exited (code ${code}); restarting it`);
+    this.storeLink?.detach();
+    for (const i of this.workers.keys()) this.toWorker(i, { k: 'store-down' });
+    for (let attempt = 0; attempt < 8 && !this.shuttingDown; attempt++) {
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      try {
+        await this.startStore();
+        for (const slot of this.workers.values()) {
+          const port = this.store!.connect(slot.index);
+          slot.worker.postMessage({ k: 'store-port', port } satisfies ToWorker, [port]);
+        }
+        this.log.logger.info('store thread restarted');
+        return this.print('* the history store is back');
+      } catch (err) {
+        this.log.logger.error({ err, attempt }, 'store thread restart failed');
+      }
+    }
+    this.print('! the history store could not be restarted: messages are refused (NOT_STORED); restart the server');
   }
 
   get listeningPort(): number {
@@ -113,13 +136,7 @@ export class Supervisor {
 
   async start(): Promise<void> {
     const { host, port, workers } = this.options;
-    try {
-      mkdirSync(this.options.filesDir, { recursive: true });
-    } catch (err) {
-      throw new StartupError('FILES_DIR', `cannot create the files directory ${this.options.filesDir}: ${(err as Error).message}`);
-    }
-    const stale = sweepPartFiles(this.options.filesDir);
-    if (stale.length > 0) this.log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
+    prepareFilesDir(this.options.filesDir, this.log.logger);
     const web = this.options.httpPort; // null: --no-web; undefined: the TCP port + 1
     const httpPort = web === null ? null : (web ?? (port === 0 ? 0 : port + 1));
     if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
@@ -235,6 +252,7 @@ export class Supervisor {
         actions: this.operator,
         isRunning: (w) => this.workers.has(w),
         toWorker: (w, msg) => this.toWorker(w, msg),
+        crashStore: () => this.store?.crash() ?? false,
         shutdown: (reason, cause) => this.shutdown(reason, cause),
       },
       this.log.logger,

@@ -14,13 +14,34 @@ export interface HistoryPort {
   direct(sender: SessionAddress, target: SessionAddress, from: string, to: string, text: string): void;
 }
 
+const RESTARTING = "not sent: the server's history store is restarting; try again in a moment";
+
 export class StoreLink implements HistoryPort {
+  private port: MessagePort | null = null;
+
   constructor(
-    private readonly port: MessagePort,
+    port: MessagePort,
     /** A refusal for a session of this worker (it may have gone meanwhile). */
-    onRefused: (msg: FromStore) => void,
+    private readonly onRefused: (msg: FromStore) => void,
   ) {
-    port.on('message', onRefused);
+    this.attach(port);
+  }
+
+  /** A (new) port to the store thread; the old one, if any, is closed. */
+  attach(port: MessagePort): void {
+    this.port?.close();
+    this.port = port;
+    port.on('message', this.onRefused);
+    // The store thread's end closes when the thread dies: from then on, refuse rather than post into nothing.
+    port.once('close', () => {
+      if (this.port === port) this.port = null;
+    });
+  }
+
+  /** The store thread is gone: messages are refused at once, notices dropped, until attach(). */
+  detach(): void {
+    this.port?.close();
+    this.port = null;
   }
 
   say(sender: SessionAddress, from: string, text: string, action: boolean): void {
@@ -37,10 +58,11 @@ export class StoreLink implements HistoryPort {
   }
 
   close(): void {
-    this.port.close();
+    this.detach();
   }
 
   private send(msg: ToStore): void {
-    this.port.postMessage(msg);
+    if (this.port) this.port.postMessage(msg);
+    else if (msg.k !== 'post') this.onRefused({ k: 'refused', sender: msg.sender, code: 'NOT_STORED', message: RESTARTING });
   }
 }

@@ -81,6 +81,12 @@ parent.on('message', (msg: ToStoreThread) => {
     case 'reopen-log':
       reopen();
       return;
+    case 'crash':
+      logger.warn('crashing on operator request');
+      setImmediate(() => {
+        throw new Error('the store thread crashed on operator request');
+      });
+      return;
     case 'shutdown':
       // What the workers handed in before they stopped is stored and posted; then the database is closed.
       void sequencer.drain().then(() => {

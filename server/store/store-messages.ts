@@ -41,4 +41,4 @@ export type StoreReport =
   | { k: 'fault'; code: string; message: string };
 
 /** The supervisor → the store thread. */
-export type ToStoreThread = { k: 'port'; worker: number; port: MessagePort } | { k: 'reopen-log' } | { k: 'shutdown' };
+export type ToStoreThread = { k: 'port'; worker: number; port: MessagePort } | { k: 'reopen-log' } | { k: 'crash' } | { k: 'shutdown' };

@@ -5,6 +5,7 @@
  * listeners in order. The parts do the work; docs/ARCHITECTURE.md draws them.
  */
 import net from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import { formatBytes } from '../../common/units.js';
@@ -188,6 +189,14 @@ export class ChatWorker {
     this.feed.close();
     this.bus.close();
     this.store.close();
+  }
+
+  /** The store thread died: messages are refused until storeUp() brings the restarted one's port. */
+  storeDown(): void {
+    this.store.detach();
+  }
+  storeUp(port: MessagePort): void {
+    this.store.attach(port);
   }
 
   /** For /kill-worker --hold-lock: dies with the table lock held, to show the supervisor's repair. */

@@ -29,6 +29,12 @@ port.on('message', (msg: ToWorker) => {
         port.close();
       });
       return;
+    case 'store-down':
+      worker.storeDown();
+      return;
+    case 'store-port':
+      worker.storeUp(msg.port);
+      return;
     case 'reopen-log':
       reopen();
       return;

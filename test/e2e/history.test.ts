@@ -140,6 +140,30 @@ describe('durable history', () => {
 });
 
 describe('store faults', () => {
+  it('the store thread crashes: messages are refused meanwhile (NOT_STORED, never lost silently), then it is back and the ids go on', async () => {
+    const data = tempDir('history');
+    const server = await startServer(['--workers', '2', '--no-web', '--data', data]);
+    procs.push(server);
+    const alice = await session(server.port, 'alice');
+    alice.s.write(encodeMessage({ type: 'CHAT', text: 'before', action: false }));
+    await until(() => chats(alice.got).length === 1, 5000, () => 'no echo');
+    server.send('/kill-store');
+    await server.waitFor(/^! the history store thread exited \(code 70\); restarting it$/, 5000);
+    // While it is away, or already back: each message is either echoed or refused, never neither.
+    alice.s.write(encodeMessage({ type: 'CHAT', text: 'during', action: false }));
+    await until(() => chats(alice.got).length === 2 || alice.got.some((m) => m.type === 'ERROR'), 5000, () => 'neither an echo nor a refusal');
+    const refusal = alice.got.find((m) => m.type === 'ERROR');
+    if (refusal) expect(refusal).toMatchObject({ code: 'NOT_STORED', fatal: false, message: expect.stringContaining('restarting') });
+    await server.waitFor(/^\* the history store is back$/, 10_000);
+    alice.s.write(encodeMessage({ type: 'CHAT', text: 'after', action: false }));
+    await until(() => chats(alice.got).some((m) => m.text === 'after'), 5000, () => 'no echo after the restart');
+    const ids = chats(alice.got).map((m) => m.id);
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+    server.proc.kill('SIGKILL');
+    await server.exited;
+    expect((await lobby(data)).map((e) => e.text)).toEqual(chats(alice.got).map((m) => m.text));
+  });
+
   it('a second server on the same folder is refused at start, naming why', async () => {
     const data = tempDir('history');
     const first = await startServer(['--workers', '1', '--no-web', '--data', data]);

@@ -1,5 +1,8 @@
-/** Whether a port is free before the workers open it with reusePort. */
+/** What the supervisor checks and prepares before it starts any thread. */
 import net from 'node:net';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { describeListenFailure, type ListenFailure } from '../listen-error.js';
 import { StartupError } from './startup-error.js';
 
@@ -17,4 +20,15 @@ export function assertPortFree(host: string, port: number, component: ListenFail
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
+}
+
+/** The shared files' folder, created if missing, with unfinished uploads an earlier run left removed. */
+export function prepareFilesDir(dir: string, log: Logger): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StartupError('FILES_DIR', `cannot create the files directory ${dir}: ${(err as Error).message}`);
+  }
+  const stale = sweepPartFiles(dir);
+  if (stale.length > 0) log.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
 }
