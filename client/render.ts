@@ -37,9 +37,27 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
           return [`* ${nick} is now ${safe(msg.newNick ?? '?')}`];
         case 'shared':
           return [`* ${nick} shared ${safe(msg.name ?? '?')} (${formatBytes(msg.size ?? 0)})`];
+        case 'parted':
+          return [msg.reason ? `* ${nick} left ${safe(msg.room ?? '?')} (${safe(msg.reason)})` : `* ${nick} left ${safe(msg.room ?? '?')}`];
+        case 'topic':
+          return [msg.text ? `* ${nick} set the topic of ${safe(msg.room ?? '?')}: ${safe(msg.text)}` : `* ${nick} cleared the topic of ${safe(msg.room ?? '?')}`];
       }
       return [];
     }
+    case 'JOINED':
+      return [`* you are in ${safe(msg.room)} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${safe(msg.topic)}` : ''}`];
+    case 'PARTED':
+      return [`* you left ${safe(msg.room)}`];
+    case 'ROOMS_REPLY': {
+      const lines = [`* ${msg.total} room${msg.total === 1 ? '' : 's'}:`];
+      for (const r of msg.rooms) lines.push(`*   ${safe(r.room)}  ${r.members} member${r.members === 1 ? '' : 's'}${r.topic ? `  ${safe(r.topic)}` : ''}`);
+      if (msg.rooms.length < msg.total) lines.push(`*   ... and ${msg.total - msg.rooms.length} more`);
+      return lines;
+    }
+    case 'NAMES_REPLY':
+      return [`* ${safe(msg.room)}: ${msg.nicks.map(safe).join(' ')}${msg.nicks.length < msg.total ? ` ... and ${msg.total - msg.nicks.length} more` : ''}`];
+    case 'HISTORY':
+      return msg.entries.map((e) => `${historyTime(e.ts)} ${e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`}`);
     case 'FILES_REPLY': {
       if (msg.total === 0) return ['* no files on the server yet (share one with /post <path>)'];
       const lines = [`* ${msg.total} file${msg.total === 1 ? '' : 's'} on the server:`];
@@ -66,6 +84,13 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'BYE':
       return []; // handled by the listener's connection logic
   }
+}
+
+/** When a history line was said, as [YYYY-MM-DD HH:MM] (history may be days old). */
+function historyTime(ts: number): string {
+  const d = new Date(ts);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `[${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}]`;
 }
 
 /** The client was pointed at the web port. */

@@ -24,6 +24,11 @@ export const WireErrorCode = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** A message the server could not store (its disk is full, its database failed): sent to no one. */
   NOT_STORED: 'NOT_STORED',
+  /** Version 2, rooms (none fatal): a bad room name (or one that looks like an existing room), a limit, not a member, no such room. */
+  ROOM_INVALID: 'ROOM_INVALID',
+  ROOM_LIMIT: 'ROOM_LIMIT',
+  NOT_IN_ROOM: 'NOT_IN_ROOM',
+  NO_SUCH_ROOM: 'NO_SUCH_ROOM',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

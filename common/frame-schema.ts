@@ -17,7 +17,7 @@ const bye = object({ reason: withDefault(string, '') });
 /** What a client may send. */
 export const CLIENT_BODIES: Bodies<ClientMessage> = {
   HELLO: object({ version: number, nick: string, client: optional(string) }),
-  CHAT: object({ text: string, action: withDefault(boolean, false) }),
+  CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
   DIRECT: object({ to: string, text: string }),
   WHO: empty,
   NICK: object({ nick: string }),
@@ -25,7 +25,15 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
   BYE: bye,
   FILES: empty,
   TICKET_REQUEST: object({ id: number, op: oneOf(TRANSFER_OPS), name: string, size: optional(number) }),
+  JOIN: object({ room: string }),
+  PART: object({ room: string, reason: optional(string) }),
+  TOPIC: object({ room: string, text: optional(string) }),
+  ROOMS: empty,
+  NAMES: object({ room: string }),
+  HISTORY_REQUEST: object({ id: number, room: optional(string), with: optional(string), before: optional(number), since: optional(number), limit: optional(number) }),
 };
+
+const historyEntry = object({ id: number, ts: number, from: string, text: string, action: withDefault(boolean, false), to: optional(string) });
 
 const ticketBase = object({ id: number, op: oneOf(TRANSFER_OPS), name: string, ok: withDefault(boolean, false) });
 const ticketGranted = object({ ticket: string, port: number, size: number });
@@ -44,13 +52,14 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     server: string,
     users: number,
     lftpPort: optional(number),
+    room: optional(string),
     floodBurst: optional(number),
     floodRate: optional(number),
   }),
-  CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number, id: optional(number) }),
+  CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number, id: optional(number), room: optional(string) }),
   DIRECT: object({ from: string, to: string, text: string, ts: number, id: optional(number) }),
   BROADCAST: object({ text: string, ts: number }),
-  NOTICE: object({ event: oneOf(NOTICE_EVENTS), nick: string, newNick: optional(string), reason: optional(string), name: optional(string), size: optional(number) }),
+  NOTICE: object({ event: oneOf(NOTICE_EVENTS), nick: string, newNick: optional(string), reason: optional(string), name: optional(string), size: optional(number), room: optional(string), text: optional(string) }),
   WHO_REPLY: andThen(object({ users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull })), total: optional(number) }), (o) => ({ users: o.users, total: o.total ?? o.users.length })),
   FILES_REPLY: andThen(object({ files: arrayOf(object({ name: string, size: number, mtimeMs: number })), total: optional(number) }), (o) => ({ files: o.files, total: o.total ?? o.files.length })),
   TICKET: (v, path) => {
@@ -60,6 +69,11 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
   HEARTBEAT: object({ seq: number, ts: number }),
   ERROR: object({ code: string, message: string, fatal: withDefault(boolean, false) }),
   BYE: bye,
+  JOINED: object({ room: string, topic: string, members: number }),
+  PARTED: object({ room: string, reason: optional(string) }),
+  ROOMS_REPLY: object({ rooms: arrayOf(object({ room: string, members: number, topic: string })), total: number }),
+  NAMES_REPLY: object({ room: string, nicks: arrayOf(string), total: number }),
+  HISTORY: object({ id: optional(number), room: optional(string), with: optional(string), entries: arrayOf(historyEntry), done: boolean, more: boolean }),
 };
 
 const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));

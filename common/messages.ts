@@ -5,7 +5,10 @@
  * strict decoding are in protocol.ts (Node) and web/src/codec.ts (browser).
  */
 
+/** The version this repository's clients speak (they move to 2 with their rooms support). */
 export const PROTOCOL_VERSION = 1;
+/** Versions the server speaks: 1 (one room, no history frames) and 2 (rooms, history). */
+export const SERVER_PROTOCOL_VERSIONS = [1, 2] as const;
 
 export const FrameType = {
   HELLO: 0x01,
@@ -25,11 +28,42 @@ export const FrameType = {
   FILES_REPLY: 0x0f,
   TICKET_REQUEST: 0x10,
   TICKET: 0x11,
+  // Version 2: rooms and history.
+  JOIN: 0x12,
+  PART: 0x13,
+  TOPIC: 0x14,
+  ROOMS: 0x15,
+  NAMES: 0x16,
+  HISTORY_REQUEST: 0x17,
+  JOINED: 0x18,
+  PARTED: 0x19,
+  ROOMS_REPLY: 0x1a,
+  NAMES_REPLY: 0x1b,
+  HISTORY: 0x1c,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
-export const NOTICE_EVENTS = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared'] as const;
+export const NOTICE_EVENTS = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared', 'parted', 'topic'] as const;
 export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
+/** What a version-1 client knows: the others are not sent to it. */
+export const V1_NOTICE_EVENTS: readonly NoticeEvent[] = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared'];
+
+/** One message of a conversation's history. */
+export interface HistoryEntry {
+  id: number;
+  ts: number;
+  from: string;
+  text: string;
+  action: boolean;
+  /** Direct messages: the receiver. */
+  to?: string;
+}
+
+export interface RoomInfo {
+  room: string;
+  members: number;
+  topic: string;
+}
 
 export interface FileEntry {
   name: string;
@@ -47,14 +81,23 @@ export interface WhoEntry {
 
 export type ClientMessage =
   | { type: 'HELLO'; version: number; nick: string; client?: string }
-  | { type: 'CHAT'; text: string; action: boolean }
+  /** room (version 2): the room it is for; without it, the default room. */
+  | { type: 'CHAT'; text: string; action: boolean; room?: string }
   | { type: 'DIRECT'; to: string; text: string }
   | { type: 'WHO' }
   | { type: 'NICK'; nick: string }
   | { type: 'HEARTBEAT_ACK'; seq: number; ts: number }
   | { type: 'BYE'; reason: string }
   | { type: 'FILES' }
-  | { type: 'TICKET_REQUEST'; id: number; op: TransferOp; name: string; size?: number };
+  | { type: 'TICKET_REQUEST'; id: number; op: TransferOp; name: string; size?: number }
+  | { type: 'JOIN'; room: string }
+  | { type: 'PART'; room: string; reason?: string }
+  /** Without text: what is the topic; with it (maybe empty): set it. */
+  | { type: 'TOPIC'; room: string; text?: string }
+  | { type: 'ROOMS' }
+  | { type: 'NAMES'; room: string }
+  /** One of room and with; before: an id (older than it); since: a time in ms; limit: at most this many (the server caps it). */
+  | { type: 'HISTORY_REQUEST'; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number };
 
 export type ServerMessage =
   | {
@@ -70,21 +113,33 @@ export type ServerMessage =
       users: number;
       /** UDP port of the server's LFTP endpoint, when it has one. */
       lftpPort?: number;
+      /** Version 2: the room the session is in from the start (JOINED and its history follow). */
+      room?: string;
       /** The flood policy (common/flood-gate.ts): credits at once and per second. Clients pace their sends by it. */
       floodBurst?: number;
       floodRate?: number;
     }
   /** id: the message's place in its conversation's history (absent from servers before history). */
-  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number }
+  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number; room?: string }
   | { type: 'DIRECT'; from: string; to: string; text: string; ts: number; id?: number }
   | { type: 'BROADCAST'; text: string; ts: number }
-  | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string; name?: string; size?: number }
+  /** room: where it happened (joined, parted, topic); text: the new topic. */
+  | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string; name?: string; size?: number; room?: string; text?: string }
   | { type: 'FILES_REPLY'; files: FileEntry[]; total: number }
   | { type: 'TICKET'; id: number; ok: true; op: TransferOp; name: string; ticket: string; port: number; size: number }
   | { type: 'TICKET'; id: number; ok: false; op: TransferOp; name: string; code: string; message: string }
   | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
   | { type: 'HEARTBEAT'; seq: number; ts: number }
   | { type: 'ERROR'; code: string; message: string; fatal: boolean }
-  | { type: 'BYE'; reason: string };
+  | { type: 'BYE'; reason: string }
+  | { type: 'JOINED'; room: string; topic: string; members: number }
+  | { type: 'PARTED'; room: string; reason?: string }
+  | { type: 'ROOMS_REPLY'; rooms: RoomInfo[]; total: number }
+  | { type: 'NAMES_REPLY'; room: string; nicks: string[]; total: number }
+  /**
+   * id: the HISTORY_REQUEST's (absent for the history sent on joining); done: the last frame of this answer;
+   * more: older messages than these exist.
+   */
+  | { type: 'HISTORY'; id?: number; room?: string; with?: string; entries: HistoryEntry[]; done: boolean; more: boolean };
 
 export type AnyMessage = ClientMessage | ServerMessage;

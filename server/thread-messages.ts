@@ -43,6 +43,8 @@ export interface WorkerConfig {
   logFile: string;
   logLevel: LogLevel;
   serverName: string;
+  /** The room everyone joins at login (--default-room). */
+  defaultRoom: string;
   /** This worker's port to the store thread (transferred with the config). */
   storePort: MessagePort;
 }

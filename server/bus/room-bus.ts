@@ -12,6 +12,12 @@ export interface SessionAddress extends SlotRef {
   owner: number;
 }
 
+/** A room: its key (the folded name, what frames are addressed to) and its name as shown. */
+export interface RoomRef {
+  key: string;
+  name: string;
+}
+
 /** What a chat session may ask of the bus. */
 export interface RoomBus {
   /** To every session everywhere, the local ones included. One sender's posts arrive everywhere in the order posted. */
@@ -20,6 +26,10 @@ export interface RoomBus {
   postTo(target: SessionAddress, frame: Buffer): void;
   /** Ends one session, wherever it lives, as a kick. */
   kick(target: SessionAddress, reason: string): void;
+  /** To the sessions in any of these rooms (room keys), once each, that speak at least `minVersion`. */
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void;
+  /** A session joined (or left) a room: from this point in the bus's order its owner delivers that room's frames to it (or stops). */
+  membership(target: SessionAddress, room: RoomRef, joined: boolean): void;
   close(): void;
 }
 
@@ -28,4 +38,6 @@ export interface BusDelivery {
   deliver(frame: Buffer): void;
   deliverTo(target: SlotRef, frame: Buffer): void;
   kick(target: SlotRef, reason: string): void;
+  deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void;
+  membership(target: SlotRef, room: RoomRef, joined: boolean): void;
 }

@@ -5,7 +5,7 @@
  * between the messages; frames for one session and kicks go straight to the
  * thread bus, where order across senders does not matter.
  */
-import type { RoomBus, SessionAddress } from './room-bus.js';
+import type { RoomBus, RoomRef, SessionAddress } from './room-bus.js';
 
 /** Where room-wide frames go to be sequenced (server/store/store-link.ts). */
 export interface Sequencer {
@@ -28,6 +28,15 @@ export class SequencedBus implements RoomBus {
 
   kick(target: SessionAddress, reason: string): void {
     this.direct.kick(target, reason);
+  }
+
+  // Only the store thread addresses rooms and changes membership; a worker's requests for that go through it.
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
+    this.direct.postToRooms(rooms, frame, minVersion);
+  }
+
+  membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
+    this.direct.membership(target, room, joined);
   }
 
   close(): void {

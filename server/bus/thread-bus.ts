@@ -5,12 +5,14 @@
  * workers rests on. Frames travel as Uint8Array (structured clone).
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { BusDelivery, RoomBus, SessionAddress } from './room-bus.js';
+import type { BusDelivery, RoomBus, RoomRef, SessionAddress } from './room-bus.js';
 
 type ThreadBusMessage =
   | { k: 'room'; frame: Uint8Array }
   | { k: 'direct'; slot: number; generation: number; frame: Uint8Array }
-  | { k: 'kick'; slot: number; generation: number; reason: string };
+  | { k: 'kick'; slot: number; generation: number; reason: string }
+  | { k: 'rooms'; rooms: string[]; frame: Uint8Array; minVersion: number }
+  | { k: 'member'; slot: number; generation: number; owner: number; room: RoomRef; joined: boolean };
 
 /** A view, not a copy: what arrives from the channel is a Uint8Array over its own buffer. */
 function asBuffer(frame: Uint8Array): Buffer {
@@ -49,6 +51,16 @@ export class ThreadBus implements RoomBus {
     else this.channel.postMessage({ k: 'kick', slot: target.slot, generation: target.generation, reason } satisfies ThreadBusMessage);
   }
 
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
+    this.local?.deliverToRooms(rooms, frame, minVersion);
+    this.channel.postMessage({ k: 'rooms', rooms, frame, minVersion } satisfies ThreadBusMessage);
+  }
+
+  membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
+    if (this.local && target.owner === this.self) this.local.membership(target, room, joined);
+    else this.channel.postMessage({ k: 'member', slot: target.slot, generation: target.generation, owner: target.owner, room, joined } satisfies ThreadBusMessage);
+  }
+
   close(): void {
     this.channel.close();
   }
@@ -63,6 +75,12 @@ export class ThreadBus implements RoomBus {
         return;
       case 'kick':
         local.kick({ slot: msg.slot, generation: msg.generation }, msg.reason);
+        return;
+      case 'rooms':
+        local.deliverToRooms(msg.rooms, asBuffer(msg.frame), msg.minVersion);
+        return;
+      case 'member':
+        if (msg.owner === this.self) local.membership({ slot: msg.slot, generation: msg.generation }, msg.room, msg.joined);
         return;
     }
   }

@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type { WebSocket } from 'ws';
 import { encodeMessage, errorMessage } from '../../common/protocol.js';
-import type { BusDelivery } from '../bus/room-bus.js';
+import type { BusDelivery, RoomRef } from '../bus/room-bus.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { ClientConnection, type ConnectionHost, type GroupMember, type SessionRegistry } from './connection.js';
 import { TcpTransport, WS_CLOSE, WebSocketTransport, type OutputPath } from './transport.js';
@@ -17,11 +17,16 @@ import { clipUtf8 } from '../../common/unicode/text-policy.js';
 
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
 const REFUSAL_LINGER_MS = 1000;
+const NO_MEMBERS: ReadonlySet<GroupMember> = new Set();
 const NO_DESCRIPTORS = { code: 'SERVER_FULL', text: 'the server has no file descriptors left for another connection, try again later' } as const;
 
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
   private readonly sessions = new Map<number, GroupMember>();
+  /** This worker's sessions per room key, as the store thread's sequenced membership changes say. */
+  private readonly roomMembers = new Map<string, Set<GroupMember>>();
+  /** Each session's rooms: key → name (what a restarted store thread is told again). */
+  private readonly memberRooms = new Map<GroupMember, Map<string, string>>();
   /** This turn's frames per client leave together at its end, within the worker's output budget. */
   private readonly output: OutputPath;
   private closingNow = false;
@@ -107,6 +112,13 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   unregistered(conn: GroupMember): void {
     this.connections.delete(conn);
     if (conn.ref && this.sessions.get(conn.ref.slot) === conn) this.sessions.delete(conn.ref.slot);
+    for (const room of this.memberRooms.get(conn)?.keys() ?? []) this.roomSet(room, false)?.delete(conn);
+    this.memberRooms.delete(conn);
+  }
+
+  /** Every session here with its rooms, for a store thread that starts again and must know who is where. */
+  membersForRestore(): Array<{ ref: SlotRef; nick: string; version: number; rooms: RoomRef[] }> {
+    return [...this.sessions.values()].map((c) => ({ ref: c.ref!, nick: c.nick, version: c.version, rooms: [...(this.memberRooms.get(c) ?? [])].map(([key, name]) => ({ key, name })) }));
   }
 
   // ---- BusDelivery -----------------------------------------------------------
@@ -119,6 +131,36 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   }
   kick(target: SlotRef, reason: string): void {
     this.current(target)?.kick(reason);
+  }
+  deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
+    const seen = rooms.length > 1 ? new Set<GroupMember>() : null;
+    for (const room of rooms) {
+      for (const conn of this.roomMembers.get(room) ?? NO_MEMBERS) {
+        if (conn.version < minVersion || seen?.has(conn)) continue;
+        seen?.add(conn);
+        conn.send(frame);
+      }
+    }
+  }
+  membership(target: SlotRef, room: RoomRef, joined: boolean): void {
+    const conn = this.current(target);
+    if (!conn) return;
+    let mine = this.memberRooms.get(conn);
+    if (joined) {
+      if (!mine) this.memberRooms.set(conn, (mine = new Map()));
+      mine.set(room.key, room.name);
+      this.roomSet(room.key, true)!.add(conn);
+    } else {
+      mine?.delete(room.key);
+      const set = this.roomSet(room.key, false);
+      set?.delete(conn);
+      if (set?.size === 0) this.roomMembers.delete(room.key);
+    }
+  }
+  private roomSet(room: string, create: boolean): Set<GroupMember> | undefined {
+    let set = this.roomMembers.get(room);
+    if (!set && create) this.roomMembers.set(room, (set = new Set()));
+    return set;
   }
   /** The session in that slot, if it is still the one the reference was taken for. */
   private current(target: SlotRef): GroupMember | undefined {

@@ -7,14 +7,7 @@
 import type { Socket } from 'node:net';
 import type { RawFrame } from '../../common/frame.js';
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
-import {
-  PROTOCOL_VERSION,
-  decodeClientMessage,
-  encodeMessage,
-  errorMessage,
-  type ClientMessage,
-  type ServerMessage,
-} from '../../common/protocol.js';
+import { SERVER_PROTOCOL_VERSIONS, decodeClientMessage, encodeMessage, errorMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import { validateNick } from '../../common/text.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import { HeartbeatTracker } from './heartbeat.js';
@@ -22,6 +15,7 @@ import { InboundGate } from './inbound-gate.js';
 import { welcomeMessage } from './welcome.js';
 import { InTurn } from './in-turn.js';
 import type { SlotRef } from '../shm/session-table.js';
+import type { SessionAddress } from '../bus/room-bus.js';
 import { handleActive, type ActiveSession } from './handlers.js';
 import { endNotice, type ConnectionHost, type EndReason, type GroupMember } from './session-host.js';
 
@@ -46,6 +40,9 @@ export class ClientConnection implements GroupMember {
   private place: 'pending' | 'session' | null = 'pending';
   private log: Logger;
   ref: SlotRef | null = null;
+  /** The session as the room bus addresses it (set with ref). */
+  private at: SessionAddress | null = null;
+  version = 0;
   sessionId = 0;
   nick = '';
   readonly address: string;
@@ -166,8 +163,8 @@ export class ClientConnection implements GroupMember {
   }
 
   private hello(msg: Extract<ClientMessage, { type: 'HELLO' }>): void {
-    if (msg.version !== PROTOCOL_VERSION) {
-      throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${PROTOCOL_VERSION})`);
+    if (!(SERVER_PROTOCOL_VERSIONS as readonly number[]).includes(msg.version)) {
+      throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${SERVER_PROTOCOL_VERSIONS.join(' and ')})`);
     }
     const nick = validateNick(msg.nick);
     const { admission } = this.host;
@@ -183,6 +180,8 @@ export class ClientConnection implements GroupMember {
     }
     const ref = { slot: claim.slot, generation: claim.generation };
     this.ref = ref;
+    this.at = { ...ref, owner: this.host.workerIndex };
+    this.version = msg.version;
     this.sessionId = claim.sessionId;
     this.nick = nick;
     this.phase = 'active';
@@ -190,10 +189,11 @@ export class ClientConnection implements GroupMember {
     this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
     this.host.sessions.registered(this);
-    this.sendMessage(welcomeMessage(this.host, nick, claim.sessionId));
-    this.log.info({ client: msg.client }, 'joined');
+    this.sendMessage(welcomeMessage(this.host, nick, claim.sessionId, msg.version));
+    this.log.info({ client: msg.client, version: msg.version }, 'joined');
     this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
-    this.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'joined', nick }));
+    // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history.
+    this.host.sequencer.send({ k: 'enter', session: this.at, nick, version: msg.version });
   }
 
   /** What the message handlers may do with this session once it is active. */
@@ -206,6 +206,7 @@ export class ClientConnection implements GroupMember {
       },
       ref,
       sessionId: this.sessionId,
+      version: this.version,
       inTurn: (work) => this.fileRequests.run(work),
       send: (frame) => this.send(frame),
       reply: (msg) => this.sendMessage(msg),
@@ -289,9 +290,10 @@ export class ClientConnection implements GroupMember {
     this.host.table.storeCounters(this.ref.slot, this.counters);
     this.host.table.release(this.ref);
     this.log.info({ reason: reason.kind, detail: reason.detail, ...this.counters }, reason.kind === 'timed_out' || reason.kind === 'kicked' ? reason.kind : 'left');
-    if (reason.kind === 'shutdown') return; // everyone is leaving; no notices to a closing room
+    // Out of its rooms; at shutdown everyone is leaving, so no notices to closing rooms.
+    if (reason.kind === 'shutdown') return this.host.sequencer.send({ k: 'leave', session: this.at!, notice: null });
     const { line, notice } = endNotice(this.nick, reason);
     this.host.event(line);
-    this.host.bus.post(encodeMessage(notice));
+    this.host.sequencer.send({ k: 'leave', session: this.at!, notice: encodeMessage(notice) });
   }
 }

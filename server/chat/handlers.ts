@@ -6,6 +6,7 @@
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
 import { encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import { validateNick } from '../../common/text.js';
+import { checkRoomName } from '../../common/unicode/room-rule.js';
 import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import type { SlotRef } from '../shm/session-table.js';
@@ -19,6 +20,8 @@ export interface ActiveSession {
   readonly nick: string;
   readonly ref: SlotRef;
   readonly sessionId: number;
+  /** The protocol version of its HELLO. */
+  readonly version: number;
   /** Runs the session's file requests (directory listings, tickets) one at a time, in order. */
   inTurn(work: () => Promise<ServerMessage>): void;
   send(frame: Buffer): boolean;
@@ -44,6 +47,23 @@ function checkText(s: ActiveSession, raw: string): string | null {
   return null;
 }
 
+/** A topic is one line of this many characters at most. */
+export const TOPIC_MAX_CHARS = 300;
+
+/** Rooms are version 2: a version-1 client cannot have sent this (its own protocol has no such frame). */
+function v2(s: ActiveSession, type: string): boolean {
+  if (s.version >= 2) return true;
+  throw new ProtocolError('UNKNOWN_TYPE', `${type} needs protocol version 2 (this session said HELLO with version ${s.version})`);
+}
+
+/** The room's name as the rule takes it, or null after telling the client why not. */
+function roomName(s: ActiveSession, raw: string): string | null {
+  const check = checkRoomName(raw);
+  if (check.ok) return check.room;
+  s.reject('ROOM_INVALID', `invalid room name ${JSON.stringify(clipChars(neutralizeControls(raw), 40))}: ${check.reason}`);
+  return null;
+}
+
 /** The session as the room bus addresses it. */
 function address(s: ActiveSession): SessionAddress {
   return { slot: s.ref.slot, generation: s.ref.generation, owner: s.host.workerIndex };
@@ -57,8 +77,11 @@ const handlers: Handlers = {
   CHAT(s, msg) {
     const text = checkText(s, msg.text);
     if (text === null) return;
+    const room = msg.room === undefined || s.version < 2 ? s.host.defaultRoom : roomName(s, msg.room);
+    if (room === null) return;
     s.counted();
-    s.host.history.say(address(s), s.nick, text, msg.action);
+    // Stored, numbered and posted to the room by the sequencer, which also checks that the sender is in it.
+    s.host.sequencer.send({ k: 'say', room, from: s.nick, text, action: msg.action, sender: address(s) });
   },
 
   DIRECT(s, msg) {
@@ -71,7 +94,7 @@ const handlers: Handlers = {
     if (text === null) return;
     s.counted();
     // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
-    s.host.history.direct(address(s), target, s.nick, target.nick, text);
+    s.host.sequencer.send({ k: 'direct', from: s.nick, to: target.nick, text, sender: address(s), target });
   },
 
   WHO(s) {
@@ -93,7 +116,7 @@ const handlers: Handlers = {
       const old = s.nick;
       s.renamed(nick);
       s.host.event(`* ${old} is now ${nick}`);
-      s.host.bus.post(encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }));
+      s.host.sequencer.send({ k: 'rename', session: address(s), nick, notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }) });
     }
   },
 
@@ -107,6 +130,47 @@ const handlers: Handlers = {
 
   TICKET_REQUEST(s, msg) {
     s.inTurn(() => s.host.files.ticket(msg.id, msg.op, msg.name, msg.size, { nick: s.nick, session: s.sessionId }));
+  },
+
+  JOIN(s, msg) {
+    const room = v2(s, 'JOIN') && roomName(s, msg.room);
+    if (room) s.host.sequencer.send({ k: 'join', session: address(s), room });
+  },
+
+  PART(s, msg) {
+    const room = v2(s, 'PART') && roomName(s, msg.room);
+    const reason = clipChars(neutralizeControls(msg.reason ?? '').trim(), 200);
+    if (room) s.host.sequencer.send({ k: 'part', session: address(s), room, ...(isBlank(reason) ? {} : { reason }) });
+  },
+
+  TOPIC(s, msg) {
+    const room = v2(s, 'TOPIC') && roomName(s, msg.room);
+    if (!room) return;
+    if (msg.text === undefined) return s.host.sequencer.send({ k: 'topic', session: address(s), room });
+    const text = neutralizeControls(msg.text).trim();
+    if ([...text].length > TOPIC_MAX_CHARS) return s.reject('TEXT_INVALID', `a topic is at most ${TOPIC_MAX_CHARS} characters`);
+    s.host.sequencer.send({ k: 'topic', session: address(s), room, text: isBlank(text) ? '' : text });
+  },
+
+  ROOMS(s) {
+    if (v2(s, 'ROOMS')) s.host.sequencer.send({ k: 'rooms', session: address(s) });
+  },
+
+  NAMES(s, msg) {
+    const room = v2(s, 'NAMES') && roomName(s, msg.room);
+    if (room) s.host.sequencer.send({ k: 'names', session: address(s), room });
+  },
+
+  HISTORY_REQUEST(s, msg) {
+    if (!v2(s, 'HISTORY_REQUEST')) return;
+    const { id, before, since, limit } = msg;
+    const paging = { ...(before !== undefined ? { before } : {}), ...(since !== undefined ? { since } : {}), ...(limit !== undefined ? { limit } : {}) };
+    if (msg.room !== undefined) {
+      const room = roomName(s, msg.room);
+      if (room) s.host.sequencer.send({ k: 'history', session: address(s), id, room, ...paging });
+    } else if (msg.with !== undefined) {
+      s.host.sequencer.send({ k: 'history', session: address(s), id, with: msg.with, ...paging });
+    } else s.reject('BAD_FRAME', 'HISTORY_REQUEST names a room or, with "with", a user');
   },
 
   BYE(s, msg) {

@@ -6,7 +6,7 @@
 import type { HeartbeatPolicy } from './heartbeat.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { RoomBus } from '../bus/room-bus.js';
-import type { HistoryPort } from '../store/store-link.js';
+import type { SequencerPort } from '../store/store-link.js';
 import type { FilesPort } from './files-port.js';
 import type { Logger } from '../logger.js';
 import type { Socket } from 'node:net';
@@ -45,6 +45,9 @@ export interface SessionClock {
 export interface GroupMember {
   /** Set once HELLO claimed a slot. */
   readonly ref: SlotRef | null;
+  /** The protocol version its HELLO asked for (0 before HELLO). */
+  readonly version: number;
+  readonly nick: string;
   readonly socket: Socket;
   /** Bytes waiting to be sent to it. */
   readonly queuedBytes: number;
@@ -78,8 +81,10 @@ export interface ConnectionHost {
   readonly table: SessionTable;
   /** Frames for sessions anywhere, this one's room included. */
   readonly bus: RoomBus;
-  /** Where messages go to be stored and numbered before anyone gets them. */
-  readonly history: HistoryPort;
+  /** Where messages and room requests go to be stored, numbered and put in the rooms' order (the store thread). */
+  readonly sequencer: SequencerPort;
+  /** The room everyone is in at login; a version-1 session's only room. */
+  readonly defaultRoom: string;
   readonly sessions: SessionRegistry;
   /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
   readonly admission: Admission;

@@ -1,12 +1,14 @@
 /** What a client learns when its HELLO is accepted: its session and every limit it must keep to (docs/PROTOCOL.md). */
-import { PROTOCOL_VERSION, type ServerMessage } from '../../common/protocol.js';
+import type { ServerMessage } from '../../common/protocol.js';
 import type { ConnectionHost } from './session-host.js';
 
-export function welcomeMessage(host: ConnectionHost, nick: string, sessionId: number): ServerMessage {
+/** `version`: the one the client's HELLO asked for (the server speaks it, or HELLO was refused). */
+export function welcomeMessage(host: ConnectionHost, nick: string, sessionId: number, version: number): ServerMessage {
   const { limits } = host;
   return {
     type: 'WELCOME',
-    version: PROTOCOL_VERSION,
+    version,
+    ...(version >= 2 ? { room: host.defaultRoom } : {}),
     nick,
     session: String(sessionId),
     heartbeatIntervalMs: limits.intervalMs,

@@ -1,7 +1,7 @@
 /** chat-server command-line options. */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { Retention } from '../store/history.js';
+import { historyOptions, roomOptions, type HistoryOptions, type RoomOptions } from './room-options.js';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
 import { DEFAULT_MAX_FRAME, HEADER_SIZE, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
@@ -16,14 +16,9 @@ import { DEFAULT_BACKLOG_FRAMES, type InboundPolicy } from '../chat/inbound-gate
 import { DEFAULT_ADMISSION, trustList, type AdmissionPolicy } from '../chat/admission.js';
 import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-service.js';
 
-export interface HistoryOptions {
-  /** null: --no-history. */
-  dataDir: string | null;
-  retention: Retention;
-}
-
 export interface ServerOptions {
   history: HistoryOptions;
+  rooms: RoomOptions;
   host: string;
   port: number;
   workers: number;
@@ -108,6 +103,11 @@ Options:
   --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
   --log-max-size SIZE         rotate the log past this size: FILE.1, FILE.2, … (default 16MiB)
   --log-keep N                rotated logs kept, 0-100 (default 5)
+  --default-room NAME         the room everyone joins at login (default #lobby)
+  --max-rooms N               rooms with members at once (default 1000)
+  --max-rooms-per-user N      rooms one user may be in (default 20)
+  --max-room-members N        members one room may have (default 10000)
+  --history-on-join N         messages a client gets on joining a room, 0-200 (default 50)
   --data DIR                  where the history is kept (default ./data, created if missing)
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)
@@ -153,6 +153,11 @@ const SPEC = {
   'log-max-size': { type: 'string' },
   'log-keep': { type: 'string' },
   data: { type: 'string' },
+  'default-room': { type: 'string' },
+  'history-on-join': { type: 'string' },
+  'max-rooms': { type: 'string' },
+  'max-rooms-per-user': { type: 'string' },
+  'max-room-members': { type: 'string' },
   'no-history': { type: 'boolean' },
   'history-max-age': { type: 'string' },
   'history-max-size': { type: 'string' },
@@ -214,24 +219,11 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       flood: floodPolicy(v['flood-burst'], v['flood-rate'], v['flood-backlog'], maxFrame),
       admission: admissionPolicy(v),
       history: historyOptions(v),
+      rooms: roomOptions(v),
     },
   };
 }
 
-export const DEFAULT_HISTORY_MAX_AGE_MS = 30 * 86_400_000;
-export const DEFAULT_HISTORY_MAX_SIZE = 2 ** 30;
-
-function historyOptions(v: { data?: string; 'no-history'?: boolean; 'history-max-age'?: string; 'history-max-size'?: string }): HistoryOptions {
-  if (v['no-history'] && (v['history-max-age'] !== undefined || v['history-max-size'] !== undefined)) {
-    throw new UsageError('--no-history keeps nothing: --history-max-age and --history-max-size do not apply');
-  }
-  const maxBytes = v['history-max-size'] !== undefined ? parseSize(v['history-max-size'], '--history-max-size') : DEFAULT_HISTORY_MAX_SIZE;
-  if (maxBytes < 1 << 20) throw new UsageError('--history-max-size must be at least 1MiB');
-  return {
-    dataDir: v['no-history'] ? null : resolve(v.data ?? 'data'),
-    retention: { maxAgeMs: v['history-max-age'] !== undefined ? parseDuration(v['history-max-age'], '--history-max-age') : DEFAULT_HISTORY_MAX_AGE_MS, maxBytes },
-  };
-}
 
 function floodPolicy(burst: string | undefined, rate: string | undefined, backlog: string | undefined, maxFrame: number): InboundPolicy {
   return {

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { encodeMessage } from '../../common/protocol.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { AddressTable } from '../shm/address-table.js';
 import { SocketBudget } from '../shm/socket-budget.js';
@@ -21,6 +20,7 @@ import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
 import { StoreLink } from '../store/store-link.js';
 import { StoreThread, SUPERVISOR_PORT } from './store-thread.js';
+import type { StoreThreadConfig } from '../store/store-messages.js';
 import { workerConfig, type SharedParts } from './worker-config.js';
 import { assertPortFree, prepareFilesDir } from './startup-checks.js';
 import { OperatorActions } from '../bus/operator-actions.js';
@@ -96,7 +96,10 @@ export class Supervisor {
   /** The store thread first: every room frame passes through it. */
   private async startStore(): Promise<void> {
     const o = this.options;
-    const config = { dataDir: o.history.dataDir, busName: this.shared.busName, retention: o.history.retention, pruneEveryMs: 60_000, logFile: o.logFile, logLevel: o.logLevel };
+    const config: StoreThreadConfig = {
+      ...{ dataDir: o.history.dataDir, retention: o.history.retention, historyOnJoin: o.history.onJoin, pruneEveryMs: 60_000 },
+      ...{ defaultRoom: o.rooms.defaultRoom, rooms: o.rooms.limits, maxFrame: o.maxFrame, busName: this.shared.busName, logFile: o.logFile, logLevel: o.logLevel },
+    };
     this.store = await StoreThread.start(config, {
       fault: (fault) => this.print(`! history: ${fault.message}`),
       movedAside: (aside) => this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
@@ -213,10 +216,9 @@ export class Supervisor {
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +
         `${freed.length} session${freed.length === 1 ? '' : 's'} freed; restarting it`,
     );
-    for (const s of freed) {
-      this.print(`* ${s.nick} left (worker ${slot.index} died)`);
-      this.bus.post(encodeMessage({ type: 'NOTICE', event: 'left', nick: s.nick, reason: 'server worker restarted' }));
-    }
+    for (const s of freed) this.print(`* ${s.nick} left (worker ${slot.index} died)`);
+    // Their rooms hear it from the store thread, which knows who was in which.
+    this.storeLink?.send({ k: 'worker-died', worker: slot.index, reason: 'server worker restarted' });
     if (this.shuttingDown) return;
     const now = Date.now();
     const crashes = [...slot.crashes.filter((t) => now - t < 60_000), now];

@@ -66,6 +66,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     logFile: o.logFile,
     logLevel: o.logLevel,
     serverName: shared.serverName,
+    defaultRoom: o.rooms.defaultRoom,
     storePort,
   };
 }

@@ -49,6 +49,9 @@ export interface HistoryStore {
   since(conv: ConversationKey, sinceTs: number, limit: number): Promise<StoredEntry[]>;
   /** The id the conversation's last entry has (0: none yet). */
   lastId(conv: ConversationKey): Promise<number>;
+  /** Rooms' topics as last set, by room key. */
+  topics(): Promise<Map<string, string>>;
+  setTopic(key: string, name: string, topic: string): Promise<void>;
   /** Drops what retention no longer keeps; how many entries went. */
   prune(now: number, retention: Retention): Promise<number>;
   /**

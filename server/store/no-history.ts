@@ -32,6 +32,13 @@ export class NoHistory implements HistoryStore {
   async lastId(conv: ConversationKey): Promise<number> {
     return this.lastIds.get(conv) ?? 0;
   }
+  private readonly topicsByKey = new Map<string, string>();
+  async topics(): Promise<Map<string, string>> {
+    return new Map(this.topicsByKey);
+  }
+  async setTopic(key: string, _name: string, topic: string): Promise<void> {
+    this.topicsByKey.set(key, topic);
+  }
   async prune(): Promise<number> {
     return 0;
   }

@@ -1,60 +1,86 @@
 /**
- * The store thread's core: what arrives from the workers is taken in
- * arrival order, the messages among it are stored in one transaction per
- * turn, and then everything goes out on the room bus in that same order,
- * each message with its id. Nothing is posted before its commit, so a sender
- * that sees its own message knows it is stored (docs/PROTOCOL.md, History).
- * A batch the store refuses is refused to its senders and posted to no one:
- * never shown to some users and missing from the history.
+ * The store thread's core. What arrives from the workers is taken in arrival
+ * order and cut into segments: a segment's messages are stored in one
+ * transaction, and everything it posts (the messages with their ids,
+ * notices, membership changes, answers) goes out on the room bus after that
+ * commit, in arrival order. Nothing is posted before its commit, so a sender
+ * that sees its own message knows it is stored (docs/PROTOCOL.md, History); a
+ * segment the store refuses is refused to its senders and posted to no one.
+ *
+ * Requests that read the store (joining a room with its history, a history
+ * page) end a segment and run alone after it has been posted: the read then
+ * sees exactly what was posted before the session's membership began, and
+ * every later message is posted after it, live. Exactly once, in order.
  *
  * The store, the bus and the scheduling of a flush are injected: the unit
  * tests run this without threads, timers or files.
  */
-import { encodeMessage } from '../../common/protocol.js';
-import { foldCase } from '../../common/unicode/text-policy.js';
 import type { RoomBus } from '../bus/room-bus.js';
-import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
+import type { HistoryStore, NewEntry, StoredEntry } from './history.js';
 import { StoreError } from './store-error.js';
-import type { FromStore, ToStore } from './store-messages.js';
+import type { ToStore } from './store-messages.js';
+import { readRequests, segmentRequests, type RoomContext, type Segment } from './room-requests.js';
+import { Rooms, type RoomLimits } from './rooms.js';
 
-/** Requests stored in one transaction at most: a long backlog is worked off in several turns, others' frames between them. */
+/** Requests handled in one turn at most: a long backlog is worked off in several, others' frames between them. */
 export const MAX_BATCH = 2000;
-
-/** The room every session is in until rooms arrive (issue 21's next part). */
-export const LOBBY = '#lobby';
-
-/** A direct conversation is the pair's, whoever writes first: the folded nicks, in order. */
-export function directConversation(a: string, b: string): string {
-  return `dm:${[foldCase(a), foldCase(b)].sort().join('\n')}`;
-}
-
-type Pending = { worker: number; msg: ToStore };
 
 export interface SequencerDeps {
   store: HistoryStore;
   bus: RoomBus;
-  /** Tells worker `worker` that one of its requests was not done. */
-  refuse(worker: number, msg: FromStore): void;
   /** The operator must hear of it (the store failed). */
   fault(err: StoreError): void;
   /** Runs fn once the current turn is over (setImmediate in the thread). */
   schedule(fn: () => void): void;
+  defaultRoom: string;
+  roomLimits: RoomLimits;
+  historyOnJoin: number;
+  maxFrame: number;
+  /** Topics kept from before, by room key. */
+  topics?: Map<string, string>;
 }
 
-function toEntry(msg: Exclude<ToStore, { k: 'post' }>): NewEntry {
-  if (msg.k === 'say') return { conv: roomConversation(LOBBY), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text };
-  return { conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text };
+const READS = new Set<ToStore['k']>(['enter', 'join', 'history']);
+
+/** One segment being built: its messages, and the steps that post after the commit. */
+class SegmentBuilder implements Segment {
+  readonly entries: NewEntry[] = [];
+  readonly steps: Array<(stored: StoredEntry[] | null, failure: StoreError | null) => void> = [];
+  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void): void {
+    const index = this.entries.push(entry) - 1;
+    this.steps.push((stored, failure) => then(stored ? stored[index]! : null, failure));
+  }
+  later(fn: () => void): void {
+    this.steps.push(() => fn());
+  }
 }
 
 export class Sequencer {
-  private pending: Pending[] = [];
+  private pending: ToStore[] = [];
   private scheduled = false;
   private flushing: Promise<void> | null = null;
+  readonly rooms: Rooms;
+  private readonly ctx: RoomContext;
 
-  constructor(private readonly deps: SequencerDeps) {}
+  constructor(private readonly deps: SequencerDeps) {
+    const topics = deps.topics ?? new Map<string, string>();
+    this.rooms = new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '');
+    this.ctx = {
+      rooms: this.rooms,
+      bus: deps.bus,
+      store: deps.store,
+      defaultRoom: deps.defaultRoom,
+      historyOnJoin: deps.historyOnJoin,
+      maxFrame: deps.maxFrame,
+      saveTopic: (room) => {
+        topics.set(room.key, room.topic);
+        deps.store.setTopic(room.key, room.name, room.topic).catch((err: unknown) => deps.fault(asStoreError(err)));
+      },
+    };
+  }
 
-  handle(worker: number, msg: ToStore): void {
-    this.pending.push({ worker, msg });
+  handle(msg: ToStore): void {
+    this.pending.push(msg);
     this.wake();
   }
 
@@ -76,46 +102,48 @@ export class Sequencer {
     this.scheduled = false;
     if (this.flushing || this.pending.length === 0) return;
     const batch = this.pending.splice(0, MAX_BATCH);
-    this.flushing = this.store(batch).then((stored) => this.publish(batch, stored));
+    this.flushing = this.run(batch);
     await this.flushing;
     this.flushing = null;
     if (this.pending.length > 0) this.wake();
   }
 
-  /** The batch's messages stored, in order; null when the store refused them all. */
-  private async store(batch: Pending[]): Promise<StoredEntry[] | null> {
-    const entries = batch.flatMap((p) => (p.msg.k === 'post' ? [] : [toEntry(p.msg)]));
-    if (entries.length === 0) return [];
-    try {
-      return await this.deps.store.append(entries);
-    } catch (err) {
-      const e = err instanceof StoreError ? err : new StoreError('STORE_IO', `the history store failed: ${(err as Error).message}`);
-      this.deps.fault(e);
-      for (const p of batch) {
-        if (p.msg.k !== 'post') this.deps.refuse(p.worker, { k: 'refused', sender: p.msg.sender, code: 'NOT_STORED', message: `not sent: the server cannot store messages (${e.code === 'STORE_FULL' ? 'its disk is full' : 'its history database failed'}); try again later` });
+  private async run(batch: ToStore[]): Promise<void> {
+    let seg = new SegmentBuilder();
+    for (const msg of batch) {
+      try {
+        if (READS.has(msg.k)) {
+          await this.commit(seg);
+          seg = new SegmentBuilder();
+          await (readRequests[msg.k as 'enter'] as (ctx: RoomContext, m: ToStore) => Promise<void>)(this.ctx, msg);
+        } else {
+          (segmentRequests[msg.k as 'say'] as (ctx: RoomContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);
+        }
+      } catch (err) {
+        // A read that failed (the store) costs that request, not the order: the operator hears of it.
+        this.deps.fault(asStoreError(err));
       }
-      return null;
     }
+    await this.commit(seg);
   }
 
-  private publish(batch: Pending[], stored: StoredEntry[] | null): void {
-    let next = 0;
-    const { bus } = this.deps;
-    for (const { msg } of batch) {
-      if (msg.k === 'post') {
-        bus.post(Buffer.from(msg.frame.buffer, msg.frame.byteOffset, msg.frame.byteLength));
-        continue;
+  /** Stores the segment's messages in one transaction, then posts everything it holds in order. */
+  private async commit(seg: SegmentBuilder): Promise<void> {
+    let stored: StoredEntry[] | null = [];
+    let failure: StoreError | null = null;
+    if (seg.entries.length > 0) {
+      try {
+        stored = await this.deps.store.append(seg.entries);
+      } catch (err) {
+        failure = asStoreError(err);
+        this.deps.fault(failure);
+        stored = null;
       }
-      if (!stored) continue;
-      const e = stored[next++]!;
-      if (msg.k === 'say') {
-        bus.post(encodeMessage({ type: 'CHAT', from: e.from, text: e.text, action: msg.action, ts: e.ts, id: e.id }));
-        continue;
-      }
-      const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
-      bus.postTo(msg.target, frame);
-      // The sender's copy is its confirmation (stored, and to whom); writing to yourself gets one copy.
-      if (msg.target.slot !== msg.sender.slot || msg.target.generation !== msg.sender.generation) bus.postTo(msg.sender, frame);
     }
+    for (const step of seg.steps) step(stored, failure);
   }
+}
+
+function asStoreError(err: unknown): StoreError {
+  return err instanceof StoreError ? err : new StoreError('STORE_IO', `the history store failed: ${(err as Error).message}`);
 }

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS messages (
   PRIMARY KEY (conv, id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
+CREATE TABLE IF NOT EXISTS rooms (key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL) STRICT, WITHOUT ROWID;
 `;
 
 /** Rows deleted per step when the size bound is over: small steps keep each transaction short. */
@@ -59,7 +60,7 @@ export class SqliteHistory implements HistoryStore {
   readonly epoch: string;
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
-  private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count', StatementSync>;
+  private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count' | 'topics' | 'setTopic', StatementSync>;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -79,6 +80,8 @@ export class SqliteHistory implements HistoryStore {
       pruneAge: prepare('DELETE FROM messages WHERE ts < ?'),
       pruneOldest: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)'),
       count: prepare('SELECT COUNT(*) AS n FROM messages'),
+      topics: prepare('SELECT key, topic FROM rooms'),
+      setTopic: prepare('INSERT INTO rooms (key, name, topic) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name, topic = excluded.topic'),
       size: prepare('SELECT (page_count - freelist_count) * page_size AS bytes FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()'),
     };
     const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
@@ -187,6 +190,22 @@ export class SqliteHistory implements HistoryStore {
 
   async lastId(conv: ConversationKey): Promise<number> {
     return this.last(conv);
+  }
+
+  async topics(): Promise<Map<string, string>> {
+    try {
+      return new Map((this.q.topics.all() as Array<{ key: string; topic: string }>).map((r) => [r.key, r.topic]));
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
+  }
+
+  async setTopic(key: string, name: string, topic: string): Promise<void> {
+    try {
+      this.q.setTopic.run(key, name, topic);
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
   }
 
   /** Bytes the entries take in the file (pages in use). */

@@ -1,28 +1,35 @@
 /**
  * A chat worker's end of its MessagePort to the store thread. One port per
- * worker keeps that worker's requests in the order its sessions made them
- * (per-sender order), and the store thread answers only refusals: a message
- * that was stored comes back on the room bus like everyone's.
+ * worker keeps that worker's requests in the order its sessions made them;
+ * everything the store thread answers comes back on the room bus, in the
+ * room's order. While the thread is away (restarting) requests are refused
+ * here at once, so nobody waits on an answer that will not come.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { FromStore, ToStore } from './store-messages.js';
+import type { ToStore } from './store-messages.js';
 
-/** What the chat sessions ask of the history (ConnectionHost.history). */
-export interface HistoryPort {
-  say(sender: SessionAddress, from: string, text: string, action: boolean): void;
-  direct(sender: SessionAddress, target: SessionAddress, from: string, to: string, text: string): void;
+/** What the chat sessions ask of the sequencer (ConnectionHost.sequencer). */
+export interface SequencerPort {
+  send(msg: ToStore): void;
 }
 
-const RESTARTING = "not sent: the server's history store is restarting; try again in a moment";
+const RESTARTING = "not done: the server's history store is restarting; try again in a moment";
 
-export class StoreLink implements HistoryPort {
+/** The session a request is for, if it has one to answer. */
+function requester(msg: ToStore): SessionAddress | null {
+  if ('sender' in msg) return msg.sender;
+  if ('session' in msg && msg.k !== 'leave' && msg.k !== 'rename' && msg.k !== 'enter') return msg.session;
+  return null;
+}
+
+export class StoreLink implements SequencerPort {
   private port: MessagePort | null = null;
 
   constructor(
     port: MessagePort,
-    /** A refusal for a session of this worker (it may have gone meanwhile). */
-    private readonly onRefused: (msg: FromStore) => void,
+    /** Tells a session of this worker that its request was refused (it may have gone meanwhile). */
+    private readonly refused: (to: SessionAddress, message: string) => void,
   ) {
     this.attach(port);
   }
@@ -31,25 +38,20 @@ export class StoreLink implements HistoryPort {
   attach(port: MessagePort): void {
     this.port?.close();
     this.port = port;
-    port.on('message', this.onRefused);
     // The store thread's end closes when the thread dies: from then on, refuse rather than post into nothing.
     port.once('close', () => {
       if (this.port === port) this.port = null;
     });
   }
 
-  /** The store thread is gone: messages are refused at once, notices dropped, until attach(). */
+  /** The store thread is gone: requests are refused at once, the rest dropped, until attach(). */
   detach(): void {
     this.port?.close();
     this.port = null;
   }
 
-  say(sender: SessionAddress, from: string, text: string, action: boolean): void {
-    this.send({ k: 'say', from, text, action, sender });
-  }
-
-  direct(sender: SessionAddress, target: SessionAddress, from: string, to: string, text: string): void {
-    this.send({ k: 'direct', from, to, text, sender, target });
+  close(): void {
+    this.detach();
   }
 
   /** A room-wide frame that is not kept, sequenced with the messages (SequencedBus). */
@@ -57,12 +59,9 @@ export class StoreLink implements HistoryPort {
     this.send({ k: 'post', frame });
   }
 
-  close(): void {
-    this.detach();
-  }
-
-  private send(msg: ToStore): void {
-    if (this.port) this.port.postMessage(msg);
-    else if (msg.k !== 'post') this.onRefused({ k: 'refused', sender: msg.sender, code: 'NOT_STORED', message: RESTARTING });
+  send(msg: ToStore): void {
+    if (this.port) return this.port.postMessage(msg);
+    const to = requester(msg);
+    if (to) this.refused(to, RESTARTING);
   }
 }

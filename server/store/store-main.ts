@@ -14,7 +14,7 @@ import { SqliteHistory } from './sqlite-history.js';
 import { NoHistory } from './no-history.js';
 import { StoreError } from './store-error.js';
 import type { HistoryStore } from './history.js';
-import type { FromStore, StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+import type { StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
 
 const config = workerData as StoreThreadConfig;
 const parent = parentPort!;
@@ -47,7 +47,11 @@ const faultBudget = new Map<string, LogBudget>();
 const sequencer = new Sequencer({
   store,
   bus,
-  refuse: (worker, msg: FromStore) => ports.get(worker)?.postMessage(msg),
+  defaultRoom: config.defaultRoom,
+  roomLimits: config.rooms,
+  historyOnJoin: config.historyOnJoin,
+  maxFrame: config.maxFrame,
+  topics: await store.topics().catch(() => new Map<string, string>()),
   fault: (err) => {
     const budget = faultBudget.get(err.code) ?? new LogBudget(1);
     faultBudget.set(err.code, budget);
@@ -75,7 +79,7 @@ parent.on('message', (msg: ToStoreThread) => {
     case 'port': {
       ports.get(msg.worker)?.close();
       ports.set(msg.worker, msg.port);
-      msg.port.on('message', (m: ToStore) => sequencer.handle(msg.worker, m));
+      msg.port.on('message', (m: ToStore) => sequencer.handle(m));
       return;
     }
     case 'reopen-log':

@@ -5,12 +5,20 @@
  * room bus in the order it was stored, so that everyone sees one order, and a
  * message reaches anyone (its sender included) only once it is committed.
  */
-import type { SessionAddress } from '../bus/room-bus.js';
+import type { RoomRef, SessionAddress } from '../bus/room-bus.js';
 import type { Retention } from './history.js';
+import type { RoomLimits } from './rooms.js';
 import type { LogLevel } from '../logger.js';
 import type { MessagePort } from 'node:worker_threads';
 
 export interface StoreThreadConfig {
+  /** The room everyone joins at login (--default-room). */
+  defaultRoom: string;
+  rooms: RoomLimits;
+  /** Messages a client gets on joining a room (--history-on-join; 0: none). */
+  historyOnJoin: number;
+  /** The largest frame body: history is split into frames that fit. */
+  maxFrame: number;
   /** The data folder (--data); null: nothing is written (--no-history), ids live in memory only. */
   dataDir: string | null;
   busName: string;
@@ -23,15 +31,28 @@ export interface StoreThreadConfig {
 
 /** A chat worker → the store thread (over the worker's own MessagePort, so one worker's requests stay in order). */
 export type ToStore =
-  /** A line to the room: stored, then posted to everyone (a refusal goes back to `sender`). */
-  | { k: 'say'; from: string; text: string; action: boolean; sender: SessionAddress }
+  /** A line to a room the sender is in: stored, then posted to its members (a refusal goes back to `sender`). */
+  | { k: 'say'; room: string; from: string; text: string; action: boolean; sender: SessionAddress }
   /** A direct message: stored in the pair's conversation, then posted to both. */
   | { k: 'direct'; from: string; to: string; text: string; sender: SessionAddress; target: SessionAddress }
-  /** A frame for the whole room that is not kept (a notice): posted in its place in the room's order. */
-  | { k: 'post'; frame: Uint8Array };
-
-/** The store thread → a chat worker. */
-export type FromStore = { k: 'refused'; sender: SessionAddress; code: 'NOT_STORED'; message: string };
+  /** A frame for everyone that is not kept (a file shared, the operator's broadcast): posted in its place in the order. */
+  | { k: 'post'; frame: Uint8Array }
+  /** A session after HELLO: into the default room, with its history (version 2). */
+  | { k: 'enter'; session: SessionAddress; nick: string; version: number }
+  /** The session ended: out of its rooms, `notice` (if any) to each of them once. */
+  | { k: 'leave'; session: SessionAddress; notice: Uint8Array | null }
+  /** A new nick: `notice` to the session's rooms. */
+  | { k: 'rename'; session: SessionAddress; nick: string; notice: Uint8Array }
+  | { k: 'join'; session: SessionAddress; room: string }
+  | { k: 'part'; session: SessionAddress; room: string; reason?: string }
+  | { k: 'topic'; session: SessionAddress; room: string; text?: string }
+  | { k: 'rooms'; session: SessionAddress }
+  | { k: 'names'; session: SessionAddress; room: string }
+  | { k: 'history'; session: SessionAddress; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number }
+  /** After the store thread restarted: a worker's session and the rooms it was in. */
+  | { k: 'restore'; session: SessionAddress; nick: string; version: number; rooms: RoomRef[] }
+  /** The supervisor: a worker died; its sessions leave their rooms with this reason. */
+  | { k: 'worker-died'; worker: number; reason: string };
 
 /** The store thread → the supervisor. */
 export type StoreReport =

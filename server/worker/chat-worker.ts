@@ -67,7 +67,7 @@ export class ChatWorker {
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     // A refused message goes back to its sender, if it is still here.
-    this.store = new StoreLink(c.storePort, (m) => this.group.deliverTo(m.sender, encodeMessage(errorMessage(m.code, m.message, false))));
+    this.store = new StoreLink(c.storePort, (to, message) => this.group.deliverTo(to, encodeMessage(errorMessage('NOT_STORED', message, false))));
     this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group), this.store);
     this.feed = new DashboardFeed({ worker: c.index, workers: c.workers, serverName: c.serverName, busName: c.busName, table: this.table, stats });
     const host: ConnectionHost = {
@@ -87,7 +87,8 @@ export class ChatWorker {
       },
       table: this.table,
       bus: this.bus,
-      history: this.store,
+      sequencer: this.store,
+      defaultRoom: c.defaultRoom,
       sessions: this.group,
       admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),
@@ -197,6 +198,10 @@ export class ChatWorker {
   }
   storeUp(port: MessagePort): void {
     this.store.attach(port);
+    // The new thread knows no one: each session and its rooms again, before anything else from here.
+    for (const m of this.group.membersForRestore()) {
+      this.store.send({ k: 'restore', session: { ...m.ref, owner: this.config.index }, nick: m.nick, version: m.version, rooms: m.rooms });
+    }
   }
 
   /** For /kill-worker --hold-lock: dies with the table lock held, to show the supervisor's repair. */

@@ -11,7 +11,8 @@ import type { RawFrame } from '../../common/frame.js';
 import { ClientConnection, type ConnectionHost, type GroupMember } from '../../server/chat/connection.js';
 import type { ChatTransport, TransportEvents } from '../../server/chat/transport.js';
 import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
-import type { HistoryPort } from '../../server/store/store-link.js';
+import type { SequencerPort } from '../../server/store/store-link.js';
+import type { ToStore } from '../../server/store/store-messages.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import { AddressTable } from '../../server/shm/address-table.js';
 import { Admission, DEFAULT_ADMISSION, type AdmissionPolicy } from '../../server/chat/admission.js';
@@ -70,18 +71,26 @@ class RecordingBus implements RoomBus {
   kick(to: SessionAddress): void {
     this.kicks.push(to);
   }
+  postToRooms(): void {}
+  membership(): void {}
   close(): void {}
 }
 
-/** What sessions handed to the store, as the store thread would get it (its sequencer is tested on its own). */
-class RecordingHistory implements HistoryPort {
-  readonly said: Array<{ from: string; text: string; action: boolean; sender: SessionAddress }> = [];
-  readonly directs: Array<{ from: string; to: string; text: string; sender: SessionAddress; target: SessionAddress }> = [];
-  say(sender: SessionAddress, from: string, text: string, action: boolean): void {
-    this.said.push({ from, text, action, sender });
+/** What sessions handed to the store thread, in order (its sequencer is tested on its own). */
+class RecordingSequencer implements SequencerPort {
+  readonly sent: ToStore[] = [];
+  send(msg: ToStore): void {
+    this.sent.push(msg);
   }
-  direct(sender: SessionAddress, target: SessionAddress, from: string, to: string, text: string): void {
-    this.directs.push({ from, to, text, sender, target });
+  get said() {
+    return this.sent.flatMap((m) => (m.k === 'say' ? [{ from: m.from, text: m.text, action: m.action, sender: m.sender }] : []));
+  }
+  get directs() {
+    return this.sent.flatMap((m) => (m.k === 'direct' ? [{ from: m.from, to: m.to, text: m.text, sender: m.sender, target: m.target }] : []));
+  }
+  /** The notices the sessions asked to be posted (leave, rename), decoded. */
+  get notices(): ServerMessage[] {
+    return this.sent.flatMap((m) => ((m.k === 'leave' || m.k === 'rename') && m.notice ? [decode(Buffer.from(m.notice))] : []));
   }
 }
 
@@ -113,7 +122,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
   const time = new FakeTimer();
   const addresses = AddressTable.create(64, 1);
   const bus = new RecordingBus();
-  const history = new RecordingHistory();
+  const history = new RecordingSequencer();
   const events: string[] = [];
   const registered = new Set<GroupMember>();
   const host: ConnectionHost = {
@@ -137,7 +146,8 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
     table,
     bus,
-    history,
+    sequencer: history,
+    defaultRoom: '#lobby',
     sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
     files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
     event: (t) => events.push(t),
@@ -163,7 +173,9 @@ describe('a chat session on the server', () => {
     expect(conn.active).toBe(true);
     expect(w.registered.has(conn)).toBe(true);
     expect(w.table.lookup('ALICE')?.nick).toBe('alice');
-    expect(w.bus.room).toEqual([{ type: 'NOTICE', event: 'joined', nick: 'alice' }]);
+    // Into the default room through the sequencer (which posts the notice, in the room's order).
+    const ref = conn.ref!;
+    expect(w.history.sent).toEqual([{ k: 'enter', session: { slot: ref.slot, generation: ref.generation, owner: 0 }, nick: 'alice', version: 1 }]);
     expect(w.events[0]).toMatch(/^\* alice joined \(tcp 127\.0\.0\.1:\d+, worker 0\)$/);
   });
 
@@ -214,7 +226,7 @@ describe('a chat session on the server', () => {
     const alice = w.join('alice');
     w.join('bob');
     alice.t.send({ type: 'NICK', nick: 'alicia' });
-    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' });
+    expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' });
     expect(w.table.lookup('alicia')).not.toBeNull();
     expect(w.table.lookup('alice')).toBeNull();
     alice.t.send({ type: 'NICK', nick: 'BOB' }, { type: 'NICK', nick: 'has space' });
@@ -228,23 +240,24 @@ describe('a chat session on the server', () => {
     const bye = w.join('quitter');
     bye.t.send({ type: 'BYE', reason: 'off to lunch' });
     expect(bye.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'goodbye' });
-    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'quitter', reason: 'off to lunch' });
+    expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'quitter', reason: 'off to lunch' });
     expect(w.events.at(-1)).toBe('* quitter left (quit: off to lunch)');
 
     const kicked = w.join('spammer');
     kicked.conn.kick('spam');
     expect(kicked.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'kicked: spam' });
-    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'kicked', nick: 'spammer', reason: 'spam' });
+    expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'kicked', nick: 'spammer', reason: 'spam' });
 
     const gone = w.join('dropped');
     gone.t.events!.closed('ECONNRESET');
     gone.t.events!.ended();
-    expect(w.bus.room.filter((m) => m.type === 'NOTICE' && m.nick === 'dropped' && m.event === 'left')).toHaveLength(1);
+    expect(w.history.notices.filter((m) => m.type === 'NOTICE' && m.nick === 'dropped' && m.event === 'left')).toHaveLength(1);
 
     const shut = w.join('late');
-    const before = w.bus.room.length;
+    const before = w.history.notices.length;
     shut.conn.shutdown('server shutting down');
-    expect(w.bus.room.length).toBe(before); // no notices into a closing room
+    expect(w.history.notices.length).toBe(before); // no notices into a closing room
+    expect(w.history.sent.at(-1)).toMatchObject({ k: 'leave', notice: null }); // but out of its rooms
     expect(w.table.activeCount()).toBe(0);
     expect(w.registered.size).toBe(0);
   });
@@ -260,7 +273,7 @@ describe('a chat session on the server', () => {
     t.events!.backlog(1001); // ...but not once offered everything
     expect(t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'SEND_QUEUE_FULL', fatal: true });
     expect(conn.closed).toBe(true);
-    expect(w.bus.room.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'slow' });
+    expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'slow' });
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'c', ts: 3 }))).toBe(false);
   });
 

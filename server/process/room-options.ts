@@ -1,0 +1,52 @@
+/** The command line's rooms and history options (server/process/options.ts takes the rest). */
+import { resolve } from 'node:path';
+import { UsageError } from '../../common/errors.js';
+import { parseDuration, parseInteger, parseSize } from '../../common/units.js';
+import { checkRoomName } from '../../common/unicode/room-rule.js';
+import type { Retention } from '../store/history.js';
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../store/rooms.js';
+import { HISTORY_PAGE_MAX } from '../store/room-requests.js';
+import { MAX_CAPACITY } from '../shm/session-table.js';
+
+export interface HistoryOptions {
+  /** null: --no-history. */
+  dataDir: string | null;
+  retention: Retention;
+  /** Messages a client gets on joining a room (--history-on-join). */
+  onJoin: number;
+}
+
+export interface RoomOptions {
+  defaultRoom: string;
+  limits: RoomLimits;
+}
+
+export function roomOptions(v: { 'default-room'?: string; 'max-rooms'?: string; 'max-rooms-per-user'?: string; 'max-room-members'?: string }): RoomOptions {
+  const room = checkRoomName(v['default-room'] ?? '#lobby');
+  if (!room.ok) throw new UsageError(`--default-room: ${room.reason}`);
+  const count = (value: string | undefined, name: string, fallback: number) => (value !== undefined ? parseInteger(value, name, 1, MAX_CAPACITY) : fallback);
+  return {
+    defaultRoom: room.room,
+    limits: {
+      maxRooms: count(v['max-rooms'], '--max-rooms', DEFAULT_ROOM_LIMITS.maxRooms),
+      maxRoomsPerUser: count(v['max-rooms-per-user'], '--max-rooms-per-user', DEFAULT_ROOM_LIMITS.maxRoomsPerUser),
+      maxMembersPerRoom: count(v['max-room-members'], '--max-room-members', DEFAULT_ROOM_LIMITS.maxMembersPerRoom),
+    },
+  };
+}
+
+export const DEFAULT_HISTORY_MAX_AGE_MS = 30 * 86_400_000;
+export const DEFAULT_HISTORY_MAX_SIZE = 2 ** 30;
+
+export function historyOptions(v: { data?: string; 'no-history'?: boolean; 'history-max-age'?: string; 'history-max-size'?: string; 'history-on-join'?: string }): HistoryOptions {
+  if (v['no-history'] && (v['history-max-age'] !== undefined || v['history-max-size'] !== undefined)) {
+    throw new UsageError('--no-history keeps nothing: --history-max-age and --history-max-size do not apply');
+  }
+  const maxBytes = v['history-max-size'] !== undefined ? parseSize(v['history-max-size'], '--history-max-size') : DEFAULT_HISTORY_MAX_SIZE;
+  if (maxBytes < 1 << 20) throw new UsageError('--history-max-size must be at least 1MiB');
+  return {
+    dataDir: v['no-history'] ? null : resolve(v.data ?? 'data'),
+    retention: { maxAgeMs: v['history-max-age'] !== undefined ? parseDuration(v['history-max-age'], '--history-max-age') : DEFAULT_HISTORY_MAX_AGE_MS, maxBytes },
+    onJoin: v['history-on-join'] !== undefined ? parseInteger(v['history-on-join'], '--history-on-join', 0, HISTORY_PAGE_MAX) : 50,
+  };
+}

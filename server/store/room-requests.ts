@@ -1,0 +1,209 @@
+/**
+ * What each request to the store thread does, one handler per kind (as
+ * aedes has one per packet type). Most run inside a segment: their messages
+ * are stored with the segment's, and what they post waits for that commit so
+ * it keeps its place in the order. Joining and history requests read the
+ * store, so the sequencer runs them between segments (sequencer.ts says why
+ * that gives exactly-once).
+ */
+import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
+import type { WireErrorCode } from '../../common/errors.js';
+import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
+import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
+import { historyFrames } from './history-frames.js';
+import { directConversation } from './conversations.js';
+import type { Member, Room, Rooms } from './rooms.js';
+import type { ToStore } from './store-messages.js';
+import type { StoreError } from './store-error.js';
+
+/** Entries one HISTORY_REQUEST may ask for. */
+export const HISTORY_PAGE_MAX = 200;
+/** Rooms listed, nicks named in one answer (the total says how many there are). */
+const LIST_MAX = 200;
+
+export interface RoomContext {
+  rooms: Rooms;
+  bus: RoomBus;
+  store: HistoryStore;
+  defaultRoom: string;
+  historyOnJoin: number;
+  maxFrame: number;
+  /** A topic changed: keep it (the store), without holding up the order. */
+  saveTopic(room: Room): void;
+}
+
+/** What a handler inside a segment may do. */
+export interface Segment {
+  /** A message to store; `then` runs after the commit with its stored entry, or null when the store refused it. */
+  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void): void;
+  /** Something to post after the commit, in order with the messages. */
+  later(fn: () => void): void;
+}
+
+type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
+
+function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
+  ctx.bus.postTo(to, encodeMessage(msg));
+}
+function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
+  ctx.bus.postTo(to, encodeMessage(errorMessage(code, message, false)));
+}
+function notStored(failure: StoreError | null): string {
+  return `not sent: the server cannot store messages (${failure?.code === 'STORE_FULL' ? 'its disk is full' : 'its history database failed'}); try again later`;
+}
+
+/** The member and the room it names, or null after telling the session why not. */
+function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: Member; room: Room } | null {
+  const m = ctx.rooms.member(session);
+  const room = ctx.rooms.room(name);
+  if (m && room && ctx.rooms.isMember(m, name)) return { m, room };
+  refuse(ctx, session, 'NOT_IN_ROOM', `you are not in ${name}: /join ${name} first`);
+  return null;
+}
+
+export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | 'history'>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void } = {
+  say(ctx, seg, msg) {
+    const where = inRoom(ctx, msg.sender, msg.room);
+    if (!where) return;
+    const { room } = where;
+    seg.append({ conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text }, (e, failure) => {
+      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
+      ctx.bus.postToRooms([room.key], encodeMessage({ type: 'CHAT', from: e.from, text: e.text, action: msg.action, ts: e.ts, id: e.id, room: room.name }), 1);
+    });
+  },
+
+  direct(ctx, seg, msg) {
+    seg.append({ conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text }, (e, failure) => {
+      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
+      const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
+      ctx.bus.postTo(msg.target, frame);
+      // The sender's copy is its confirmation (stored, and to whom); writing to yourself gets one copy.
+      if (msg.target.slot !== msg.sender.slot || msg.target.generation !== msg.sender.generation) ctx.bus.postTo(msg.sender, frame);
+    });
+  },
+
+  post(ctx, seg, msg) {
+    seg.later(() => ctx.bus.post(Buffer.from(msg.frame.buffer, msg.frame.byteOffset, msg.frame.byteLength)));
+  },
+
+  leave(ctx, seg, msg) {
+    const m = ctx.rooms.member(msg.session);
+    if (!m) return;
+    const was = ctx.rooms.leave(m);
+    const notice = msg.notice;
+    if (notice && was.length > 0) seg.later(() => ctx.bus.postToRooms(was, Buffer.from(notice.buffer, notice.byteOffset, notice.byteLength), 1));
+  },
+
+  rename(ctx, seg, msg) {
+    const m = ctx.rooms.member(msg.session);
+    if (!m) return;
+    m.nick = msg.nick;
+    const notice = Buffer.from(msg.notice.buffer, msg.notice.byteOffset, msg.notice.byteLength);
+    // Everyone who shares a room hears it once; someone in no room still sees their own.
+    seg.later(() => (m.rooms.length > 0 ? ctx.bus.postToRooms(m.rooms, notice, 1) : ctx.bus.postTo(m.address, notice)));
+  },
+
+  part(ctx, seg, msg) {
+    const where = inRoom(ctx, msg.session, msg.room);
+    if (!where) return;
+    const { m, room } = where;
+    ctx.rooms.part(m, msg.room);
+    seg.later(() => {
+      ctx.bus.membership(m.address, { key: room.key, name: room.name }, false);
+      ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'parted', nick: m.nick, room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) }), 2);
+      send(ctx, m.address, { type: 'PARTED', room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) });
+    });
+  },
+
+  topic(ctx, seg, msg) {
+    const where = inRoom(ctx, msg.session, msg.room);
+    if (!where) return;
+    const { m, room } = where;
+    if (msg.text === undefined) {
+      seg.later(() => send(ctx, m.address, { type: 'ROOMS_REPLY', rooms: [{ room: room.name, members: room.members.size, topic: room.topic }], total: 1 }));
+      return;
+    }
+    room.topic = msg.text;
+    ctx.saveTopic(room);
+    seg.later(() => ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'topic', nick: m.nick, room: room.name, text: msg.text }), 2));
+  },
+
+  rooms(ctx, seg, msg) {
+    const all = ctx.rooms.list();
+    seg.later(() => send(ctx, msg.session, { type: 'ROOMS_REPLY', rooms: all.slice(0, LIST_MAX).map((r) => ({ room: r.name, members: r.members.size, topic: r.topic })), total: all.length }));
+  },
+
+  names(ctx, seg, msg) {
+    const room = ctx.rooms.room(msg.room);
+    if (!room) return refuse(ctx, msg.session, 'NO_SUCH_ROOM', `there is no room ${msg.room} (it has no members); /join ${msg.room} makes it`);
+    const nicks = [...room.members.values()].map((m) => m.nick).sort((a, b) => a.localeCompare(b));
+    seg.later(() => send(ctx, msg.session, { type: 'NAMES_REPLY', room: room.name, nicks: nicks.slice(0, LIST_MAX), total: nicks.length }));
+  },
+
+  /** A restarted store thread learns again who is where from each worker: no notices, no limits (they held before). */
+  restore(ctx, _seg, msg) {
+    const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
+    for (const r of msg.rooms) ctx.rooms.join(m, r.name, true);
+  },
+
+  'worker-died'(ctx, seg, msg) {
+    for (const m of ctx.rooms.ownedBy(msg.worker)) {
+      const was = ctx.rooms.leave(m);
+      const notice = encodeMessage({ type: 'NOTICE', event: 'left', nick: m.nick, reason: msg.reason });
+      if (was.length > 0) seg.later(() => ctx.bus.postToRooms(was, notice, 1));
+    }
+  },
+};
+
+/** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
+async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {
+  ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
+  ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
+  if (m.version < 2) return;
+  send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
+  if (ctx.historyOnJoin === 0) return;
+  const entries = await ctx.store.before(roomConversation(room.key), Infinity, ctx.historyOnJoin + 1);
+  const more = entries.length > ctx.historyOnJoin;
+  for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+}
+
+export const readRequests: { [K in 'enter' | 'join' | 'history']: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
+  async enter(ctx, msg) {
+    const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
+    const joined = ctx.rooms.join(m, ctx.defaultRoom);
+    if (!joined.ok) return refuse(ctx, msg.session, joined.code, `you are in no room: ${joined.message}`);
+    await enterRoom(ctx, m, joined.room);
+  },
+
+  async join(ctx, msg) {
+    const m = ctx.rooms.member(msg.session);
+    if (!m) return;
+    const joined = ctx.rooms.join(m, msg.room);
+    if (!joined.ok) return refuse(ctx, msg.session, joined.code, joined.message);
+    if (joined.already) return send(ctx, m.address, { type: 'JOINED', room: joined.room.name, topic: joined.room.topic, members: joined.room.members.size });
+    await enterRoom(ctx, m, joined.room);
+  },
+
+  async history(ctx, msg) {
+    const m = ctx.rooms.member(msg.session);
+    if (!m) return;
+    let conv: string;
+    let where: { id: number; room?: string; with?: string };
+    if (msg.room !== undefined) {
+      const found = inRoom(ctx, msg.session, msg.room);
+      if (!found) return;
+      conv = roomConversation(found.room.key);
+      where = { id: msg.id, room: found.room.name };
+    } else {
+      conv = directConversation(m.nick, msg.with ?? '');
+      where = { id: msg.id, with: msg.with ?? '' };
+    }
+    const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
+    const page = msg.since !== undefined ? await ctx.store.since(conv, msg.since, limit + 1) : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
+    // One more than asked says whether there is more; `since` pages forward, the others back.
+    const more = page.length > limit;
+    const kept = page.slice(0, limit);
+    const entries = msg.since !== undefined ? kept : kept.reverse();
+    for (const f of historyFrames(where, entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+  },
+};
