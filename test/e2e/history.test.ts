@@ -5,43 +5,23 @@
  * folder, a damaged database, and a full disk give the documented behaviour.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
-import { decodeServerMessage, encodeMessage, isKnownFrameType, type ServerMessage } from '../../common/protocol.js';
+import { encodeMessage, type ServerMessage } from '../../common/protocol.js';
+import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
 import { SqliteHistory } from '../../server/store/sqlite-history.js';
 import { LineProcess, NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, tempDir } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 let procs: LineProcess[] = [];
-let sockets: net.Socket[] = [];
 afterEach(async () => {
-  for (const s of sockets) s.destroy();
-  sockets = [];
+  closeRawSessions();
   await stopAll(...procs);
   procs = [];
 });
 
-/** A session on a raw socket that keeps every frame it gets. */
-async function session(port: number, nick: string, from = '127.0.0.1'): Promise<{ s: net.Socket; got: ServerMessage[] }> {
-  const s = net.connect({ host: '127.0.0.1', port, localAddress: from });
-  s.on('error', () => undefined);
-  sockets.push(s);
-  const got: ServerMessage[] = [];
-  const decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
-  s.on('data', (chunk) => {
-    for (const f of decoder.push(chunk)) {
-      const m = decodeServerMessage(f);
-      if (m.type === 'HEARTBEAT') s.write(encodeMessage({ type: 'HEARTBEAT_ACK', seq: m.seq, ts: m.ts }));
-      got.push(m);
-    }
-  });
-  s.write(encodeMessage({ type: 'HELLO', version: 1, nick }));
-  await until(() => got.some((m) => m.type === 'WELCOME'), 5000, () => `no WELCOME for ${nick}: ${JSON.stringify(got)}`);
-  return { s, got };
-}
+const session = (port: number, nick: string, from = '127.0.0.1') => rawSession(port, nick, { from });
 
 const chats = (got: ServerMessage[]) => got.filter((m): m is Extract<ServerMessage, { type: 'CHAT' }> => m.type === 'CHAT');
 
