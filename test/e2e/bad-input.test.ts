@@ -89,7 +89,7 @@ describe('hostile input on a raw socket', () => {
     b.write(encodeFrame(FrameType.HELLO, Buffer.from('{"version":1,')));
     await expectFatal(b, 'BAD_FRAME');
     const c = await RawClient.connect(server.port);
-    c.write(encodeFrame(FrameType.HELLO, Buffer.from('{"version":2,"nick":"x"}')));
+    c.write(encodeFrame(FrameType.HELLO, Buffer.from('{"version":3,"nick":"x"}')));
     await expectFatal(c, 'VERSION_UNSUPPORTED');
     await othersUnaffected('utf8');
   });
