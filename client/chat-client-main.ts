@@ -54,6 +54,9 @@ function say(text: string): void {
 
 const nick = await chooseNick();
 tty?.setPrompt(`(connecting) ${nick}> `);
+/** The prompt says where a plain line goes and as whom: "[#lobby] alice> ". */
+const prompt = { nick, room: '' };
+const showPrompt = () => tty?.setPrompt(`${prompt.room ? `[${prompt.room}] ` : ''}${prompt.nick}> `);
 
 const listenerConfig: ListenerConfig = {
   host: options.host,
@@ -77,12 +80,18 @@ listener.on('message', (msg: FromListener) => {
     case 'ready':
       maxText = msg.maxText;
       ready = true;
-      tty?.setPrompt(`${msg.nick}> `);
+      prompt.nick = msg.nick;
+      showPrompt();
       for (const line of queued.splice(0)) typed(line);
       if (!tty) pipeLoop();
       return;
     case 'nick':
-      tty?.setPrompt(`${msg.nick}> `);
+      prompt.nick = msg.nick;
+      showPrompt();
+      return;
+    case 'room':
+      prompt.room = msg.room;
+      showPrompt();
       return;
     case 'names':
       if (msg.nicks) names.nicks = msg.nicks;
@@ -162,6 +171,9 @@ function act(action: InputAction): void {
       return;
     case 'transfers':
       toListener({ k: 'transfers' });
+      return;
+    case 'room':
+      toListener({ k: 'room', command: action.command });
       return;
     case 'help':
       say(CLIENT_HELP);

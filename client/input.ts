@@ -3,6 +3,7 @@ import type { ClientMessage } from '../common/protocol.js';
 import { parseDuration } from '../common/units.js';
 import { UsageError } from '../common/errors.js';
 import { checkNick } from '../common/unicode/nick-rule.js';
+import type { RoomCommand } from './room-state.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
@@ -13,10 +14,19 @@ export type InputAction =
   | { kind: 'help' }
   | { kind: 'sleep'; ms: number }
   | { kind: 'local-error'; text: string }
+  /** A room command (version 2): the listener knows the current room and turns it into a frame. */
+  | { kind: 'room'; command: RoomCommand }
   | { kind: 'none' };
 
 export const CLIENT_HELP = `Commands:
-  <text>                 say <text> to everyone
+  <text>                 say <text> in the current room (the prompt shows it)
+  /join #room            join a room (it is made if it does not exist) and talk there
+  /room #room            talk in another room you are in
+  /part [#room] [reason] leave a room (default: the current one)
+  /rooms                 the rooms, with their members and topics
+  /names [#room]         who is in a room
+  /topic [#room] [text]  show or set a room's topic
+  /history [#room] [N | 1h]  earlier messages: N more (default 50), or those of the last hour
   /msg <nick> <text>     a direct message, only <nick> sees it
   /me <action>           an action: "* you <action>"
   /who                   who is online, with idle time and heartbeat RTT
@@ -36,7 +46,7 @@ A line starting with // is sent as text with one slash removed.`;
 const MAX_SLEEP_MS = 10 * 60_000;
 
 /** The commands parseInput knows (Tab completes them). */
-export const CHAT_COMMANDS = ['/files', '/get', '/help', '/me', '/msg', '/nick', '/post', '/quit', '/sleep', '/transfers', '/who'];
+export const CHAT_COMMANDS = ['/files', '/get', '/help', '/history', '/join', '/me', '/msg', '/names', '/nick', '/part', '/post', '/quit', '/room', '/rooms', '/sleep', '/topic', '/transfers', '/who'];
 
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');
@@ -78,6 +88,19 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
       if (args.length < 1 || args.length > 2) return { kind: 'local-error', text: 'usage: /post <path> [name]' };
       return { kind: 'post', path: args[0]!, name: args[1] };
     }
+    case 'join':
+    case 'room': {
+      const room = /^\S+$/.test(rest) ? asRoom(rest) : null;
+      if (!room) return { kind: 'local-error', text: `usage: /${cmd} #room` };
+      return { kind: 'room', command: { cmd: cmd === 'join' ? 'join' : 'switch', room } };
+    }
+    case 'part':
+    case 'topic':
+    case 'names':
+    case 'history':
+      return roomCommand(cmd, rest);
+    case 'rooms':
+      return { kind: 'room', command: { cmd: 'rooms' } };
     case 'quit':
     case 'exit':
       return { kind: 'quit', reason: rest };
@@ -91,6 +114,35 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
       }
     default:
       return { kind: 'local-error', text: `unknown command /${cmd}; try /help (start a line with // to send a leading slash)` };
+  }
+}
+
+/** "#lab" as it is, "lab" as "#lab": a room's name always starts with #. */
+function asRoom(word: string): string {
+  return word.startsWith('#') ? word : `#${word}`;
+}
+
+/** /part, /topic, /names and /history: an optional #room first (no # here: the word is text). */
+function roomCommand(cmd: 'part' | 'topic' | 'names' | 'history', rest: string): InputAction {
+  const m = /^(#\S+)\s*(.*)$/.exec(rest.trim());
+  const room = m ? m[1]! : null;
+  const tail = (m ? m[2]! : rest).trim();
+  switch (cmd) {
+    case 'part':
+      return { kind: 'room', command: { cmd, room, reason: tail } };
+    case 'topic':
+      return { kind: 'room', command: { cmd, room, text: tail === '' ? undefined : tail } };
+    case 'names':
+      return tail === '' ? { kind: 'room', command: { cmd, room } } : { kind: 'local-error', text: 'usage: /names [#room]' };
+    case 'history': {
+      if (tail === '') return { kind: 'room', command: { cmd, room, count: undefined, sinceMs: undefined } };
+      if (/^\d+$/.test(tail)) return { kind: 'room', command: { cmd, room, count: Math.min(200, Math.max(1, Number(tail))), sinceMs: undefined } };
+      try {
+        return { kind: 'room', command: { cmd, room, count: undefined, sinceMs: parseDuration(tail, '/history') } };
+      } catch {
+        return { kind: 'local-error', text: 'usage: /history [#room] [N | duration, e.g. 1h or 30m]' };
+      }
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 /** Messages between the client's main thread and its listener thread. */
 import type { ClientMessage } from '../common/protocol.js';
+import type { RoomCommand } from './room-state.js';
 
 export interface ListenerConfig {
   host: string;
@@ -35,11 +36,14 @@ export type ToListener =
   | { k: 'quit'; reason: string }
   | { k: 'get'; name: string; dest: string | undefined }
   | { k: 'post'; path: string; name: string | undefined }
-  | { k: 'transfers' };
+  | { k: 'transfers' }
+  | { k: 'room'; command: RoomCommand };
 
 export type FromListener =
   | { k: 'ready'; nick: string; maxText: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }
   | { k: 'nick'; nick: string }
+  /** The current room changed (the prompt shows it); '' when in none. */
+  | { k: 'room'; room: string }
   /** For tab completion: the nicks in the room, or the shared files, as far as the listener knows them. */
   | { k: 'names'; nicks?: string[]; files?: string[] }
   | { k: 'exit'; code: number };

@@ -13,7 +13,8 @@ import { formatDuration } from '../common/units.js';
 import { nickWithSuffix } from '../common/unicode/nick-rule.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { SendPacer, realTimer } from './send-pacer.js';
-import { rejectionText, renderServerMessage, webPortText } from './render.js';
+import { rejectionText, renderServerMessage, webPortText, welcomeText } from './render.js';
+import { RoomState } from './room-state.js';
 import { Roster } from './roster.js';
 import type { ListenerConfig, ToListener } from './listener-messages.js';
 import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './listener-io.js';
@@ -43,8 +44,7 @@ export class Listener {
   private maxFrame = DEFAULT_MAX_FRAME;
   private readonly transfers: ChatTransfers;
   private readonly roster = new Roster();
-  /** WHO and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
-  private readonly quiet = { WHO_REPLY: 0, FILES_REPLY: 0 };
+  private readonly rooms = new RoomState();
   /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
   private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (waiting) => {
     if (this.config.tty && waiting === 5) this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`);
@@ -190,15 +190,13 @@ export class Listener {
       case 'WHO_REPLY':
       case 'FILES_REPLY':
         this.learn(msg);
-        if (this.quiet[msg.type] > 0) {
-          this.quiet[msg.type]--;
-          return;
-        }
+        if (this.roster.swallow(msg.type)) return;
         break;
       default:
         break;
     }
-    const lines = renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose });
+    if (this.rooms.apply(msg)) this.port.post({ k: 'room', room: this.rooms.current });
+    const lines = renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose, isCurrent: (r) => this.rooms.isCurrent(r) });
     if (lines.length > 0) this.out.message(msg, lines, this.nick);
   }
 
@@ -210,20 +208,10 @@ export class Listener {
     this.maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
     this.silenceLimitMs = c.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
     if (msg.floodBurst !== undefined && msg.floodRate !== undefined) this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
-    this.out.line(
-      `* connected to ${c.host}:${c.port} as ${safe(msg.nick)} (${msg.users} online; ` +
-        `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`,
-    );
+    this.out.line(welcomeText(msg, c.host, c.port));
     this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
-    if (c.tty) this.askQuietly();
-  }
-
-  /** Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for). */
-  private askQuietly(): void {
-    this.quiet.WHO_REPLY++;
-    this.quiet.FILES_REPLY++;
-    this.send({ type: 'WHO' });
-    this.send({ type: 'FILES' });
+    // Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for).
+    if (c.tty) for (const ask of this.roster.quietRequests()) this.send(ask);
   }
 
   private learn(msg: ServerMessage): void {
@@ -237,8 +225,17 @@ export class Listener {
     if (this.phase === 'done') return;
     switch (msg.k) {
       case 'send':
-        this.send(msg.msg);
+        // A plain line goes to the current room.
+        this.send(msg.msg.type === 'CHAT' && msg.msg.room === undefined && this.rooms.current ? { ...msg.msg, room: this.rooms.current } : msg.msg);
         return;
+      case 'room': {
+        const r = this.rooms.resolve(msg.command, this.now());
+        if (!r.ok) return this.out.line(`! ${r.error}`);
+        if (r.msg) this.send(r.msg);
+        if (r.line) this.out.line(r.line);
+        if (msg.command.cmd === 'switch') this.port.post({ k: 'room', room: this.rooms.current });
+        return;
+      }
       case 'get':
         if (this.phase === 'active') void this.transfers.requestGet(msg.name, msg.dest);
         return;

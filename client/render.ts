@@ -11,13 +11,28 @@ import { formatBytes, formatDuration } from '../common/units.js';
 export interface RenderContext {
   me: string;
   verbose: boolean;
+  /** Whether a room is the current one: lines from others carry their room's name. */
+  isCurrent?: (room: string | undefined) => boolean;
+}
+
+/** The first line once connected. */
+export function welcomeText(msg: Extract<ServerMessage, { type: 'WELCOME' }>, host: string, port: number): string {
+  return (
+    `* connected to ${host}:${port} as ${safe(msg.nick)} (${msg.users} online; ` +
+    `heartbeat every ${formatDuration(msg.heartbeatIntervalMs)}, timeout ${formatDuration(msg.heartbeatTimeoutMs)}); /help for commands`
+  );
+}
+
+/** "[#lab] " before a line from a room that is not the current one. */
+function where(room: string | undefined, ctx: RenderContext): string {
+  return room === undefined || (ctx.isCurrent?.(room) ?? true) ? '' : `[${safe(room)}] `;
 }
 
 /** Lines to print for a message (possibly none). */
 export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): string[] {
   switch (msg.type) {
     case 'CHAT':
-      return [msg.action ? `* ${safe(msg.from)} ${safe(msg.text)}` : `<${safe(msg.from)}> ${safe(msg.text)}`];
+      return [where(msg.room, ctx) + (msg.action ? `* ${safe(msg.from)} ${safe(msg.text)}` : `<${safe(msg.from)}> ${safe(msg.text)}`)];
     case 'DIRECT':
       return msg.from === ctx.me && msg.to !== ctx.me ? [`-> *${safe(msg.to)}* ${safe(msg.text)}`] : [`*${safe(msg.from)}* ${safe(msg.text)}`];
     case 'BROADCAST':
@@ -26,7 +41,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       const nick = safe(msg.nick);
       switch (msg.event) {
         case 'joined':
-          return [`* ${nick} joined`];
+          return [`* ${nick} joined${msg.room && !(ctx.isCurrent?.(msg.room) ?? true) ? ` ${safe(msg.room)}` : ''}`];
         case 'left':
           return [msg.reason ? `* ${nick} left (${safe(msg.reason)})` : `* ${nick} left`];
         case 'timed_out':
@@ -56,8 +71,14 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     }
     case 'NAMES_REPLY':
       return [`* ${safe(msg.room)}: ${msg.nicks.map(safe).join(' ')}${msg.nicks.length < msg.total ? ` ... and ${msg.total - msg.nicks.length} more` : ''}`];
-    case 'HISTORY':
-      return msg.entries.map((e) => `${historyTime(e.ts)} ${e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`}`);
+    case 'HISTORY': {
+      const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`}`);
+      if (!msg.done) return lines;
+      const of = msg.room ? safe(msg.room) : `your messages with ${safe(msg.with ?? '?')}`;
+      if (msg.id === undefined) return msg.entries.length > 0 ? [...lines, `--- ${of}: earlier messages above, live from here ---`] : lines;
+      if (lines.length === 0) return [`* no earlier messages in ${of}`];
+      return [...lines, `--- ${of}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} ---`];
+    }
     case 'FILES_REPLY': {
       if (msg.total === 0) return ['* no files on the server yet (share one with /post <path>)'];
       const lines = [`* ${msg.total} file${msg.total === 1 ? '' : 's'} on the server:`];

@@ -3,7 +3,7 @@
  * (a WHO and a FILES asked for quietly after WELCOME, then every notice), for
  * the main thread's tab completion. Pure.
  */
-import type { ServerMessage } from '../common/protocol.js';
+import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 
 /** Names kept for completion; a room larger than this completes the first ones. */
 const MAX_NAMES = 10_000;
@@ -11,6 +11,22 @@ const MAX_NAMES = 10_000;
 export class Roster {
   private readonly nicks = new Map<string, string>();
   private readonly files = new Set<string>();
+  /** WHO and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
+  private readonly quiet = { WHO_REPLY: 0, FILES_REPLY: 0 };
+
+  /** The requests that fill the roster; their answers are then swallowed, not printed. */
+  quietRequests(): ClientMessage[] {
+    this.quiet.WHO_REPLY++;
+    this.quiet.FILES_REPLY++;
+    return [{ type: 'WHO' }, { type: 'FILES' }];
+  }
+
+  /** True for an answer the roster asked for (it is not printed). */
+  swallow(type: 'WHO_REPLY' | 'FILES_REPLY'): boolean {
+    if (this.quiet[type] === 0) return false;
+    this.quiet[type]--;
+    return true;
+  }
 
   /** Takes what the message says about nicks or files; true when the lists changed. */
   apply(msg: ServerMessage): 'nicks' | 'files' | null {

@@ -5,8 +5,8 @@
  * strict decoding are in protocol.ts (Node) and web/src/codec.ts (browser).
  */
 
-/** The version this repository's clients speak (they move to 2 with their rooms support). */
-export const PROTOCOL_VERSION = 1;
+/** The version this repository's terminal client speaks (the browser page: web/src/chat.ts). */
+export const PROTOCOL_VERSION = 2;
 /** Versions the server speaks: 1 (one room, no history frames) and 2 (rooms, history). */
 export const SERVER_PROTOCOL_VERSIONS = [1, 2] as const;
 

@@ -50,7 +50,7 @@ async function terminal(port: number, opts: { width?: number; args?: string[]; s
 
 const chatFrom = (from: string, text: string) => (m: ServerMessage) => m.type === 'CHAT' && m.from === from && m.text === text;
 /** The input line (the screen's rows have their trailing spaces removed, the prompt's too). */
-const isPrompt = (row: string) => row === 'alice>' || row.startsWith('alice> ');
+const isPrompt = (row: string) => row === '[#lobby] alice>' || row.startsWith('[#lobby] alice> ');
 const inputLine = (t: Tmux) => t.screen().filter(isPrompt).at(-1);
 
 describe('the terminal client', () => {
@@ -65,7 +65,7 @@ describe('the terminal client', () => {
       await bob.waitFor(chatFrom('alice', text));
     }
     await term.waitForText('<alice> 吃饭了吗？');
-    expect(inputLine(term)).toBe('alice>');
+    expect(inputLine(term)).toBe('[#lobby] alice>');
     term.type('still here');
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', 'still here'));
@@ -85,7 +85,7 @@ describe('the terminal client', () => {
     term.type('小明');
     term.keys('Enter');
     await term.waitForText('* nick 小明 is taken; trying 小明_');
-    await term.waitFor((rows) => rows.some((r) => r === '小明_>' || r.startsWith('小明_> ')), 'the prompt as 小明_');
+    await term.waitFor((rows) => rows.some((r) => r === '[#lobby] 小明_>' || r.startsWith('[#lobby] 小明_> ')), 'the prompt as 小明_');
   });
 
   it('a half-typed line survives 200 incoming messages intact, cursor where it was, and is sent whole on Enter', async () => {
@@ -94,12 +94,12 @@ describe('the terminal client', () => {
     const { term } = await terminal(s.port);
     const typed = 'half typed 大家好 👋 line';
     term.type(typed);
-    await until(() => inputLine(term) === `alice> ${typed}`, 5000, () => term.screen().join('\n'));
+    await until(() => inputLine(term) === `[#lobby] alice> ${typed}`, 5000, () => term.screen().join('\n'));
     const before = term.cursor();
     for (let i = 1; i <= 200; i++) bob.send({ type: 'CHAT', text: `message ${i} from bob`, action: false });
     await term.waitForText('<bob> message 200 from bob');
     const rows = term.screen();
-    expect(rows.at(-1)).toBe(`alice> ${typed}`);
+    expect(rows.at(-1)).toBe(`[#lobby] alice> ${typed}`);
     expect(rows.filter((r) => r.includes(typed))).toHaveLength(1);
     expect(term.cursor()).toEqual({ x: before.x, y: rows.length - 1 });
     term.keys('Enter');
@@ -165,11 +165,11 @@ describe('the terminal client', () => {
     const second = await terminal(s.port, { state });
     second.term.type('draft');
     second.term.keys('Up');
-    await until(() => inputLine(second.term) === 'alice> /quit', 5000, () => second.term.screen().join('\n'));
+    await until(() => inputLine(second.term) === '[#lobby] alice> /quit', 5000, () => second.term.screen().join('\n'));
     second.term.keys('Up');
-    await until(() => inputLine(second.term) === 'alice> first run says 你好', 5000, () => second.term.screen().join('\n'));
+    await until(() => inputLine(second.term) === '[#lobby] alice> first run says 你好', 5000, () => second.term.screen().join('\n'));
     second.term.keys('Down', 'Down');
-    await until(() => inputLine(second.term) === 'alice> draft', 5000, () => second.term.screen().join('\n'));
+    await until(() => inputLine(second.term) === '[#lobby] alice> draft', 5000, () => second.term.screen().join('\n'));
   });
 
   it('Tab completes a nick in the room and a shared file name after /get', async () => {
@@ -183,13 +183,13 @@ describe('the terminal client', () => {
     await term.waitForText('carol joined');
     term.type('bo');
     term.keys('Tab');
-    await until(() => inputLine(term) === 'alice> bobby:', 5000, () => term.screen().join('\n'));
+    await until(() => inputLine(term) === '[#lobby] alice> bobby:', 5000, () => term.screen().join('\n'));
     term.type('hi');
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', 'bobby: hi'));
     term.type('/get rep');
     term.keys('Tab');
-    await until(() => inputLine(term) === 'alice> /get "report 2026.pdf"', 5000, () => term.screen().join('\n'));
+    await until(() => inputLine(term) === '[#lobby] alice> /get "report 2026.pdf"', 5000, () => term.screen().join('\n'));
   });
 
   it('lines carry [HH:MM] on a terminal', async () => {
@@ -210,7 +210,7 @@ describe('the terminal client', () => {
     await until(() => (inputLine(term) ?? '').includes('‹'), 5000, () => term.screen().join('\n'));
     for (const r of term.screen()) expect(r.length).toBeLessThanOrEqual(40);
     term.resize(100, 30);
-    await until(() => inputLine(term) === `alice> ${long}`, 5000, () => term.screen().join('\n'));
+    await until(() => inputLine(term) === `[#lobby] alice> ${long}`, 5000, () => term.screen().join('\n'));
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', long));
   });
@@ -220,7 +220,7 @@ describe('the terminal client', () => {
     const { term, status } = await terminal(s.port);
     term.type('never sent');
     term.keys('C-c');
-    await until(() => inputLine(term) === 'alice>', 5000, () => term.screen().join('\n'));
+    await until(() => inputLine(term) === '[#lobby] alice>', 5000, () => term.screen().join('\n'));
     term.keys('C-c');
     await term.waitForText('Ctrl-C again to quit');
     term.keys('C-c');

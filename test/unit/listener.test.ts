@@ -108,7 +108,7 @@ describe('the client listener', () => {
     expect(socket.sent).toEqual([]);
     expect(socket.timeoutMs).toBe(10_000);
     socket.emit('connect');
-    expect(socket.sent).toEqual([{ type: 'HELLO', version: 1, nick: 'alice', client: 'test-client' }]);
+    expect(socket.sent).toEqual([{ type: 'HELLO', version: 2, nick: 'alice', client: 'test-client' }]);
     expect(listener.state).toBe('hello');
   });
 

@@ -3,7 +3,10 @@
  * heartbeats answered as they come, files over HTTP with one-time tickets.
  * Lines are shown in the terminal client's formats.
  */
-import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
+import { decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
+
+/** The page speaks version 1 (the default room only) until it shows rooms. */
+const PAGE_PROTOCOL_VERSION = 1;
 import { byId, clock, el, formatBytes, formatDuration, setText } from './dom.js';
 import { mentions, nickColorIndex } from '../../common/mentions.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
@@ -104,7 +107,8 @@ class ChatPage {
     const ws = new WebSocket(`${scheme}://${location.host}/chat`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    ws.onopen = () => this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick, client: `web/${navigator.userAgent.slice(0, 60)}` });
+    // Version 1: the page shows one room; rooms and history on the page are issue 21's next part.
+    ws.onopen = () => this.send({ type: 'HELLO', version: PAGE_PROTOCOL_VERSION, nick, client: `web/${navigator.userAgent.slice(0, 60)}` });
     ws.onmessage = (ev) => {
       if (!(ev.data instanceof ArrayBuffer)) return;
       let msg: ServerMessage;
