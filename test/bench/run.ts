@@ -22,6 +22,7 @@ import { cpuCounters, procStat, stealSince } from './proc.js';
 import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { abuseSuite, type AbuseContext } from './abuse-suite.js';
+import { historySuite } from './history-suite.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const NODE = process.execPath;
@@ -42,7 +43,7 @@ interface Result {
   note?: string;
 }
 
-const SUITES = ['engine', 'transfer', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers', 'abuse'];
+const SUITES = ['engine', 'transfer', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers', 'abuse', 'history'];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
 --quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).
@@ -414,11 +415,11 @@ interface LoadResult {
   fanout: null | { sent: number; expected: number; delivered: number; deliveriesPerSec: number; lost: number; duplicates: number; outOfOrder: number; unexpected: number; p50: number; p99: number; max: number; serverUserSec: number; serverSysSec: number; loadCpuSec: number; stealPct: number };
 }
 
-async function chatServer(workers: number, hb = ['--heartbeat-interval', '5s', '--heartbeat-timeout', '15s']): Promise<{ d: Daemon; port: number }> {
+async function chatServer(workers: number, hb = ['--heartbeat-interval', '5s', '--heartbeat-timeout', '15s'], extra: string[] = []): Promise<{ d: Daemon; port: number }> {
   const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--workers', String(workers), '--max-clients', '20000', '--files', join(work, 'chat-files'), '--log-file', join(work, 'chat.log'), '--log-level', 'warn', '--data', mkdtempSync(join(work, 'data-')),
     // A benchmark room is busier than flood control lets one client be (100 messages/s per sender): the gate stays in
     // the path, with credits to match; each load client comes from its own 127.10.x.y address (the per-address limits hold).
-    '--flood-burst', '1000000', '--flood-rate', '1000000', ...hb], /listening on tcp [\d.]+:(\d+)/);
+    '--flood-burst', '1000000', '--flood-rate', '1000000', ...hb, ...extra], /listening on tcp [\d.]+:(\d+)/);
   return { d, port: Number(/listening on tcp [\d.]+:(\d+)/.exec(d.output())![1]) };
 }
 
@@ -496,9 +497,15 @@ function fanoutLoad(port: number, proto: 'chat' | 'irc', serverPid: number, o: {
   return load(port, proto, ['--clients', String(o.room), '--hold', '1s', '--senders', String(FANOUT_SENDERS), '--rate', String(o.rate), '--duration', o.duration, '--procs', String(LOAD_PROCS), '--prefix', o.prefix, '--server-pid', String(serverPid)]);
 }
 
-/** Worker counts chat-server runs the fan-out with; 2 is its default on this machine. */
-const FANOUT_WORKERS = [2, 1];
-const serverName = (workers: number) => (workers === 2 ? 'chat-server' : `chat-server --workers ${workers}`);
+/**
+ * The chat-server configurations the fan-out runs: its default (2 workers on this machine, history on),
+ * one worker, and history off (what storing every message costs, in the same run at the same rates).
+ */
+const FANOUT_SERVERS = [
+  { name: 'chat-server', workers: 2, extra: [] as string[] },
+  { name: 'chat-server --workers 1', workers: 1, extra: [] as string[] },
+  { name: 'chat-server --no-history', workers: 2, extra: ['--no-history'] },
+];
 
 async function chatSuite(peers: Peers): Promise<void> {
   const counts = quick ? [500] : [1000, 5000, 10000];
@@ -570,13 +577,13 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         // A client that never got in is a smaller room, not a lighter load: it counts with the drops.
         return { f: r.fanout!, falseDrops: r.falseDrops + r.failedToConnect, dropSamples: [...(r.failedToConnect ? [`${r.failedToConnect} never connected`] : []), ...r.dropSamples] };
       };
-      const ours = new Map<number, Run[]>(FANOUT_WORKERS.map((w) => [w, []]));
+      const ours = new Map<string, Run[]>(FANOUT_SERVERS.map((s) => [s.name, []]));
       const theirs: Run[] = [];
       for (let i = 0; i < FANOUT_REPEAT; i++) {
-        for (const w of FANOUT_WORKERS) {
-          const srv = await chatServer(w);
+        for (const [k, s] of FANOUT_SERVERS.entries()) {
+          const srv = await chatServer(s.workers, undefined, s.extra);
           try {
-            ours.get(w)!.push(await measure(srv.d.proc.pid!, srv.port, 'chat', `f${rate}x${i}w${w}x`));
+            ours.get(s.name)!.push(await measure(srv.d.proc.pid!, srv.port, 'chat', `f${rate}x${i}s${k}x`));
           } finally {
             await srv.d.stop();
           }
@@ -601,7 +608,7 @@ async function fanoutSuite(peers: Peers): Promise<void> {
         // Runs with more steal have the slower tails; this row lets a reader pair them up (values in run order, like the others).
         record('fanout', `${name}, ${tag}: machine steal while sending`, '%', runs.map((o) => o.f.stealPct), runs.map((o) => `p99 ${fmt(o.f.p99)} ms at ${fmt(o.f.stealPct)} %`).join(' | '));
       };
-      for (const w of FANOUT_WORKERS) figures(serverName(w), ours.get(w)!);
+      for (const s of FANOUT_SERVERS) figures(s.name, ours.get(s.name)!);
       if (theirs.length) figures('ngircd', theirs);
     }
     record('fanout', 'machine: CPU time the hypervisor took (steal) during the fan-out runs', '%', [stealSince(steal0)]);
@@ -752,14 +759,19 @@ function targets(): string[] {
     const ircP99 = find('fanout', `ngircd, ${tag}: latency p99`)?.median ?? NaN;
     if (irc) check(`fan-out ${tag}, ${name}: deliveries/s ÷ ngircd`, r.median / irc.median, 1, '>=');
     if (Number.isFinite(ircP99)) check(`fan-out ${tag}, ${name}: p99 − ngircd p99 (ms)`, p99 - ircP99, 0, '<=');
+    // Issue 21: storing every message costs at most 10 % of the deliveries and 5 ms of p99.
+    const off = name === 'chat-server' ? find('fanout', `chat-server --no-history, ${tag} into`) : undefined;
+    if (off) {
+      check(`fan-out ${tag}: deliveries/s, history on ÷ off`, r.median / off.median, 0.9, '>=');
+      check(`fan-out ${tag}: p99 history on − off (ms)`, p99 - (find('fanout', `chat-server --no-history, ${tag}: latency p99`)?.median ?? NaN), 5, '<=');
+    }
   }
   // Every run of every rate: [count of figures, their sum].
   const fanoutDrops = (prefix: string) => {
     const rows = results.filter((r) => r.suite === 'fanout' && r.case.startsWith(`${prefix}, `) && r.case.endsWith(': false drops'));
     return [rows.length, rows.reduce((n, r) => n + r.values.reduce((a, b) => a + b, 0), 0)] as const;
   };
-  for (const w of FANOUT_WORKERS) {
-    const name = serverName(w);
+  for (const { name } of FANOUT_SERVERS) {
     const [figures, drops] = fanoutDrops(name);
     if (figures) check(`fan-out, ${name}: false drops, all rates and runs`, drops, 0, '<=');
     const own = rates.filter((r) => r.case.startsWith(`${name}, `));
@@ -808,6 +820,7 @@ try {
   if (suites.has('heartbeat')) await heartbeatSuite();
   if (suites.has('workers')) await workersSuite();
   if (suites.has('abuse')) await abuseSuite(abuseContext(peers));
+  if (suites.has('history')) await historySuite({ quick, work, record, log });
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;
