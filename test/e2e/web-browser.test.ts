@@ -249,6 +249,46 @@ describe('in a real browser (chromium)', () => {
     expect(await term.exit()).toBe(0);
   }, 60_000);
 
+  it('rooms on the page: a list to switch, unread counts, the history on joining with its separator, /part', async () => {
+    const termDir = tempDir('term-rooms');
+    const { page, problems } = await joinInBrowser('ana');
+    await page.locator('#rooms li.current', { hasText: '#lobby' }).waitFor();
+    const term = await terminal('tom', termDir);
+    term.send('/join #lab');
+    await term.waitFor(/^\* you are in #lab/);
+    term.send('lab line one');
+    await term.waitFor(/^<tom> lab line one$/);
+    await page.fill('#input', '/join #lab');
+    await page.click('#send');
+    await page.locator('#rooms li.current', { hasText: '#lab' }).waitFor();
+    // What was said before she came, dated, then the separator.
+    const old = page.locator('#log li.history', { hasText: '<tom> lab line one' });
+    await old.waitFor();
+    await page.locator('#log li.separator', { hasText: '#lab: earlier messages above, live from here' }).waitFor();
+    expect(await page.getAttribute('#input', 'placeholder')).toContain('in #lab');
+    // Back to the lobby: the lab's lines are hidden and a new one counts as unread.
+    await page.locator('#rooms button', { hasText: '#lobby' }).click();
+    await page.locator('#rooms li.current', { hasText: '#lobby' }).waitFor();
+    expect(await old.isHidden()).toBe(true);
+    term.send('lab line two');
+    const badge = page.locator('#rooms li', { hasText: '#lab' }).locator('.badge');
+    await expect.poll(() => badge.innerText(), { timeout: 5000 }).toBe('1');
+    await page.fill('#input', 'to the lobby');
+    await page.click('#send');
+    await term.waitFor(/^\[#lobby\] <ana> to the lobby$/);
+    await page.locator('#rooms button', { hasText: '#lab' }).click();
+    expect(await badge.isHidden()).toBe(true);
+    await logLine(page, 'lab line two').waitFor();
+    await page.fill('#input', '/part #lab');
+    await page.click('#send');
+    await logLine(page, '* you left #lab').waitFor();
+    expect(await page.locator('#rooms li', { hasText: '#lab' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    term.send('/quit');
+    expect(await term.exit()).toBe(0);
+    await page.context().close();
+  });
+
   it('a browser upload is fetched byte-identical by a terminal /get; a browser download matches too', async () => {
     const termDir = tempDir('term-get');
     const { page, problems } = await joinInBrowser('sharer');

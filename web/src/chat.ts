@@ -3,10 +3,8 @@
  * heartbeats answered as they come, files over HTTP with one-time tickets.
  * Lines are shown in the terminal client's formats.
  */
-import { decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
-
-/** The page speaks version 1 (the default room only) until it shows rooms. */
-const PAGE_PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
+import { RoomsPanel } from './rooms-panel.js';
 import { byId, clock, el, formatBytes, formatDuration, setText } from './dom.js';
 import { mentions, nickColorIndex } from '../../common/mentions.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
@@ -22,7 +20,10 @@ const NICK_KEY = 'heartbeat-chat.nick';
 const encoder = new TextEncoder();
 
 const HELP = [
-  'text — say it to everyone (//text sends a leading slash)',
+  'text — say it in the current room (//text sends a leading slash)',
+  '/join #room — join (or make) a room; /room #room — talk in another of yours; /part [#room] [reason]',
+  '/rooms — the rooms; /names [#room] — who is in one; /topic [#room] [text] — show or set its topic',
+  '/history [N] — N earlier messages of the current room (default 50)',
   '/me action — * you action',
   '/msg nick text — a private message',
   '/nick newname — change your nick',
@@ -50,9 +51,12 @@ class ChatPage {
   private people: string[] = [];
   private maxText = 4000;
   private whoRefresh: number | null = null;
+  private readonly rooms: RoomsPanel;
+  private nextHistoryId = 1;
 
   constructor() {
     this.keys = new InputKeys(this.input, () => this.people);
+    this.rooms = new RoomsPanel(byId<HTMLUListElement>('rooms'), this.log, (name) => (this.input.placeholder = `Say something in ${name}, or /help (Up: history, Tab: complete)`));
     const nickField = byId<HTMLInputElement>('nick');
     nickField.value = localStorage.getItem(NICK_KEY) ?? '';
     byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
@@ -107,8 +111,7 @@ class ChatPage {
     const ws = new WebSocket(`${scheme}://${location.host}/chat`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    // Version 1: the page shows one room; rooms and history on the page are issue 21's next part.
-    ws.onopen = () => this.send({ type: 'HELLO', version: PAGE_PROTOCOL_VERSION, nick, client: `web/${navigator.userAgent.slice(0, 60)}` });
+    ws.onopen = () => this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick, client: `web/${navigator.userAgent.slice(0, 60)}` });
     ws.onmessage = (ev) => {
       if (!(ev.data instanceof ArrayBuffer)) return;
       let msg: ServerMessage;
@@ -174,6 +177,7 @@ class ChatPage {
         this.setConnected(true);
         this.line(`* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`, 'notice');
         this.line(`* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`, 'muted');
+        this.rooms.clear();
         this.input.focus();
         this.send({ type: 'WHO' });
         this.send({ type: 'FILES' });
@@ -185,8 +189,26 @@ class ChatPage {
         this.showBeat();
         return;
       case 'CHAT':
-        if (msg.action) this.line(`* ${msg.from} ${msg.text}`, 'action', msg.ts);
-        else this.chatLine(msg.from, msg.text, msg.ts);
+        if (msg.room && msg.id !== undefined) this.rooms.saw(msg.room, msg.id);
+        if (msg.action) this.line(`* ${msg.from} ${msg.text}`, 'action', msg.ts, msg.room, true);
+        else this.chatLine(msg.from, msg.text, msg.ts, msg.room);
+        return;
+      case 'JOINED':
+        this.rooms.joined(msg.room);
+        this.line(`* you are in ${msg.room} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${msg.topic}` : ''}`, 'notice', Date.now(), msg.room);
+        return;
+      case 'PARTED':
+        this.line(`* you left ${msg.room}`, 'notice');
+        this.rooms.parted(msg.room);
+        return;
+      case 'HISTORY':
+        this.history(msg);
+        return;
+      case 'ROOMS_REPLY':
+        this.line(`* ${msg.total} room${msg.total === 1 ? '' : 's'}: ${msg.rooms.map((r) => `${r.room} (${r.members})${r.topic ? ` ${r.topic}` : ''}`).join(', ')}`, 'muted');
+        return;
+      case 'NAMES_REPLY':
+        this.line(`* ${msg.room}: ${msg.nicks.join(' ')}${msg.nicks.length < msg.total ? ` … and ${msg.total - msg.nicks.length} more` : ''}`, 'muted');
         return;
       case 'DIRECT':
         if (msg.from === this.me && msg.to !== this.me) this.line(`-> *${msg.to}* ${msg.text}`, 'direct', msg.ts);
@@ -233,8 +255,14 @@ class ChatPage {
     this.follow(msg);
     switch (msg.event) {
       case 'joined':
-        this.line(`* ${n} joined`, 'notice');
+        this.line(`* ${n} joined`, 'notice', Date.now(), msg.room);
         break;
+      case 'parted':
+        this.line(msg.reason ? `* ${n} left ${msg.room ?? ''} (${msg.reason})` : `* ${n} left ${msg.room ?? ''}`, 'notice', Date.now(), msg.room);
+        break;
+      case 'topic':
+        this.line(msg.text ? `* ${n} set the topic: ${msg.text}` : `* ${n} cleared the topic`, 'notice', Date.now(), msg.room);
+        return;
       case 'left':
         this.line(msg.reason ? `* ${n} left (${msg.reason})` : `* ${n} left`, 'notice');
         break;
@@ -270,19 +298,36 @@ class ChatPage {
   }
 
   private command(line: string): void {
+    const room = this.rooms.current ? { room: this.rooms.current } : {};
     if (line.startsWith('//')) {
-      this.send({ type: 'CHAT', text: line.slice(1), action: false });
+      this.send({ type: 'CHAT', text: line.slice(1), action: false, ...room });
       return;
     }
     if (!line.startsWith('/')) {
-      this.send({ type: 'CHAT', text: line, action: false });
+      this.send({ type: 'CHAT', text: line, action: false, ...room });
       return;
     }
     const [head = '', ...rest] = line.trim().split(/\s+/);
     const arg = line.trim().slice(head.length).trim();
     switch (head.toLowerCase()) {
+      case '/join':
+      case '/room':
+        if (rest.length !== 1) this.line(`usage: ${head} #room`, 'error');
+        else this.roomCommand(head, rest[0]!.startsWith('#') ? rest[0]! : `#${rest[0]}`);
+        return;
+      case '/part':
+      case '/names':
+      case '/topic':
+      case '/history': {
+        const named = rest[0]?.startsWith('#') ? rest[0] : undefined;
+        this.roomCommand(head, named ?? this.rooms.current, (named ? arg.slice(named.length) : arg).trim());
+        return;
+      }
+      case '/rooms':
+        this.send({ type: 'ROOMS' });
+        return;
       case '/me':
-        if (arg) this.send({ type: 'CHAT', text: arg, action: true });
+        if (arg) this.send({ type: 'CHAT', text: arg, action: true, ...room });
         else this.line('usage: /me <action>', 'error');
         return;
       case '/msg': {
@@ -315,6 +360,44 @@ class ChatPage {
       default:
         this.line(`unknown command ${head} (try /help; start a message with // to send a leading slash)`, 'error');
     }
+  }
+
+  /** /join, /room, /part, /names, /topic and /history for `room`; `tail` is the reason, the topic or N. */
+  private roomCommand(head: string, room: string, tail = ''): void {
+    if (!room) return this.line('you are in no room: /join #room first', 'error');
+    switch (head.toLowerCase()) {
+      case '/join':
+        return this.send({ type: 'JOIN', room });
+      case '/room':
+        if (!this.rooms.switchTo(room)) this.line(`you are not in ${room}: /join ${room}`, 'error');
+        return;
+      case '/part':
+        return this.send({ type: 'PART', room, ...(tail ? { reason: tail } : {}) });
+      case '/names':
+        return this.send({ type: 'NAMES', room });
+      case '/topic':
+        return this.send({ type: 'TOPIC', room, ...(tail ? { text: tail } : {}) });
+      case '/history': {
+        const before = this.rooms.oldestSeen(room);
+        const limit = /^\d+$/.test(tail) ? Math.min(200, Math.max(1, Number(tail))) : 50;
+        return this.send({ type: 'HISTORY_REQUEST', id: this.nextHistoryId++, room, limit, ...(before !== undefined ? { before } : {}) });
+      }
+    }
+  }
+
+  /** History: each line with its date, then (at the end of the answer) a separator before what is live. */
+  private history(msg: Extract<ServerMessage, { type: 'HISTORY' }>): void {
+    const room = msg.room;
+    if (room && msg.entries[0]) this.rooms.saw(room, msg.entries[0].id);
+    // An answer to /history comes at the end of the log, dated, and closed by a line saying whether there is more.
+    for (const e of msg.entries) {
+      const text = e.action ? `* ${e.from} ${e.text}` : `<${e.from}> ${e.text}`;
+      this.line(text, 'history', e.ts, room, false, true);
+    }
+    if (!msg.done) return;
+    const where = room ?? `your messages with ${msg.with ?? '?'}`;
+    if (msg.id === undefined && msg.entries.length > 0) this.line(`— ${where}: earlier messages above, live from here —`, 'separator', Date.now(), room);
+    else if (msg.id !== undefined) this.line(msg.entries.length === 0 ? `— no earlier messages in ${where} —` : `— ${where}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} —`, 'separator', Date.now(), room);
   }
 
   // ---- files -------------------------------------------------------------------
@@ -424,16 +507,21 @@ class ChatPage {
     if (atBottom) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  private line(text: string, kind: string, ts = Date.now()): void {
-    this.append(el('li', { class: kind }, el('time', {}, clock(ts)), text));
+  /** A line in the log; with `room`, it shows while that room is current (and counts as unread elsewhere when `unread`). */
+  private line(text: string, kind: string, ts = Date.now(), room?: string, unread = false, dated = false): void {
+    const li = el('li', { class: kind }, el('time', {}, dated ? `${new Date(ts).toLocaleDateString()} ${clock(ts)}` : clock(ts)), text);
+    this.rooms.place(li, room, unread);
+    this.append(li);
   }
 
-  private chatLine(from: string, text: string, ts: number): void {
+  private chatLine(from: string, text: string, ts: number, room?: string): void {
     const mine = from === this.me;
     const named = !mine && mentions(text, this.me);
     const kind = mine ? 'msg mine' : named ? 'msg mentioned' : 'msg';
     const nick = el('b', { class: `nick-c${nickColorIndex(from, NICK_COLORS)}` }, `<${from}>`);
-    this.append(el('li', { class: kind }, el('time', {}, clock(ts)), nick, ' ', ...richText(text, mine ? '' : this.me)));
+    const li = el('li', { class: kind }, el('time', {}, clock(ts)), nick, ' ', ...richText(text, mine ? '' : this.me));
+    this.rooms.place(li, room, !mine);
+    this.append(li);
     if (!mine) this.attention.message(from, text, named);
   }
 }
