@@ -31,7 +31,7 @@ CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
 CREATE TABLE IF NOT EXISTS rooms (key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL) STRICT, WITHOUT ROWID;
 `;
 
-/** Rows deleted per step when the size bound is over: small steps keep each transaction short. */
+/** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
 
 interface Row {
@@ -226,6 +226,8 @@ export class SqliteHistory implements HistoryStore {
         // Freed pages go back to the file system, so the bound is on the file, not only on what is in it.
         this.db.exec('PRAGMA incremental_vacuum');
         if (gone === 0) break;
+        // Between steps the store thread serves the chat: a large prune must not hold up its messages.
+        await new Promise((r) => setImmediate(r));
       }
       if (removed > 0) this.db.exec('PRAGMA incremental_vacuum');
     } catch (err) {
