@@ -77,7 +77,7 @@ export class SqliteHistory implements HistoryStore {
       after: prepare('SELECT * FROM messages WHERE conv = ? AND id > ? ORDER BY id LIMIT ?'),
       before: prepare('SELECT * FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
       since: prepare('SELECT * FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?'),
-      pruneAge: prepare('DELETE FROM messages WHERE ts < ?'),
+      pruneAge: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)'),
       pruneOldest: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)'),
       count: prepare('SELECT COUNT(*) AS n FROM messages'),
       topics: prepare('SELECT key, topic FROM rooms'),
@@ -216,7 +216,11 @@ export class SqliteHistory implements HistoryStore {
   async prune(now: number, retention: Retention): Promise<number> {
     let removed = 0;
     try {
-      if (retention.maxAgeMs > 0) removed += Number(this.q.pruneAge.run(now - retention.maxAgeMs).changes);
+      for (let gone = PRUNE_STEP; retention.maxAgeMs > 0 && gone === PRUNE_STEP; ) {
+        gone = Number(this.q.pruneAge.run(now - retention.maxAgeMs, PRUNE_STEP).changes);
+        removed += gone;
+        await new Promise((r) => setImmediate(r));
+      }
       for (let steps = 0, bytes = this.bytes(); steps < 10_000 && bytes > retention.maxBytes; steps++, bytes = this.bytes()) {
         // As many of the oldest as the excess is of the whole, a few more, at most a step.
         const rows = (this.q.count.get() as { n: number }).n;
