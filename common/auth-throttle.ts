@@ -18,10 +18,45 @@ export const LOG_PER_MINUTE = 20;
 /** An address that has not failed for this long starts afresh. */
 const FORGET_MS = 15 * 60_000;
 
-interface Record {
+export interface ThrottleRecord {
   failures: number;
   lockedUntil: number;
   lastAt: number;
+}
+
+/**
+ * Where the records live: a Map in one thread (MapRecords), or shared memory
+ * when several threads serve one port (server/shm/shared-throttle.ts), so
+ * that an address gets its free tries once, not once per thread.
+ */
+export interface ThrottleRecords {
+  get(address: string): ThrottleRecord | undefined;
+  /** Replaces the address's record by what fn makes of it (undefined: forget it), as one step. */
+  update(address: string, fn: (r: ThrottleRecord | undefined) => ThrottleRecord | undefined): void;
+  readonly size: number;
+}
+
+/** Records in a Map: at most `capacity`, the one idle longest forgotten first. */
+export class MapRecords implements ThrottleRecords {
+  private readonly byAddress = new Map<string, ThrottleRecord>();
+  constructor(private readonly capacity = 10_000) {}
+  get(address: string): ThrottleRecord | undefined {
+    return this.byAddress.get(address);
+  }
+  update(address: string, fn: (r: ThrottleRecord | undefined) => ThrottleRecord | undefined): void {
+    const next = fn(this.byAddress.get(address));
+    // Map order is insertion order: re-inserting keeps the least recently failing first.
+    this.byAddress.delete(address);
+    if (!next) return;
+    if (this.byAddress.size >= this.capacity) {
+      const oldest = this.byAddress.keys().next();
+      if (!oldest.done) this.byAddress.delete(oldest.value);
+    }
+    this.byAddress.set(address, next);
+  }
+  get size(): number {
+    return this.byAddress.size;
+  }
 }
 
 export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
@@ -30,10 +65,14 @@ export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 export type Verdict = 'ok' | 'wrong' | 'missing';
 export type Attempt = { outcome: 'ok' | 'missing' } | { outcome: 'wrong'; lockMs: number } | { outcome: 'locked'; retryAfterMs: number };
 
-export class AuthThrottle {
-  private readonly byAddress = new Map<string, Record>();
+/** The lock after this many failures: none for the free ones, then 1 s doubling up to MAX_LOCK_MS. */
+export function lockFor(failures: number): number {
+  const over = failures - FREE_FAILURES;
+  return over <= 0 ? 0 : Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** Math.min(over - 1, 16));
+}
 
-  constructor(private readonly capacity = 10_000) {}
+export class AuthThrottle {
+  constructor(private readonly records: ThrottleRecords = new MapRecords()) {}
 
   /** One try: check() runs only if the address is not locked out, and its verdict is booked. */
   attempt(address: string, now: number, check: () => Verdict): Attempt {
@@ -47,42 +86,29 @@ export class AuthThrottle {
 
   /** May this address try now? */
   admit(address: string, now: number): Admission {
-    const r = this.byAddress.get(address);
+    const r = this.records.get(address);
     if (!r || r.lockedUntil <= now) return { ok: true };
     return { ok: false, retryAfterMs: r.lockedUntil - now };
   }
 
   /** A wrong secret from address: how long it is now locked out (0 while its free tries last). */
   failed(address: string, now: number): number {
-    let r = this.byAddress.get(address);
-    if (r && now - r.lastAt > FORGET_MS) r = undefined;
-    if (!r) {
-      r = { failures: 0, lockedUntil: 0, lastAt: now };
-      if (this.byAddress.size >= this.capacity) this.forgetOldest();
-    }
-    // Map order is insertion order: re-inserting keeps the least recently failing first.
-    this.byAddress.delete(address);
-    this.byAddress.set(address, r);
-    r.failures++;
-    r.lastAt = now;
-    const over = r.failures - FREE_FAILURES;
-    const lock = over <= 0 ? 0 : Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** Math.min(over - 1, 16));
-    r.lockedUntil = now + lock;
+    let lock = 0;
+    this.records.update(address, (old) => {
+      const failures = (old && now - old.lastAt <= FORGET_MS ? old.failures : 0) + 1;
+      lock = lockFor(failures);
+      return { failures, lockedUntil: now + lock, lastAt: now };
+    });
     return lock;
   }
 
   succeeded(address: string): void {
-    this.byAddress.delete(address);
+    this.records.update(address, () => undefined);
   }
 
   /** Addresses remembered (for tests and the bound). */
   get size(): number {
-    return this.byAddress.size;
-  }
-
-  private forgetOldest(): void {
-    const oldest = this.byAddress.keys().next();
-    if (!oldest.done) this.byAddress.delete(oldest.value);
+    return this.records.size;
   }
 }
 

@@ -18,6 +18,8 @@ export interface WorkerConfig {
   ticketBuffer: SharedArrayBuffer;
   statsBuffer: SharedArrayBuffer;
   addressBuffer: SharedArrayBuffer;
+  /** Wrong secrets per address, shared by the workers (shm/shared-throttle.ts). */
+  throttleBuffer: SharedArrayBuffer;
   /** Client sockets per worker against the open-file limit (shm/socket-budget.ts). */
   socketBuffer: SharedArrayBuffer;
   admission: AdmissionPolicy;

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { writeLineSync } from '../../common/sync-output.js';
 import { AddressTable } from '../shm/address-table.js';
 import { SocketBudget } from '../shm/socket-budget.js';
+import { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import { planSockets, type SocketPlan } from './fd-plan.js';
 import { StartupError } from './startup-error.js';
 import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
@@ -74,6 +75,7 @@ export class Supervisor {
       table: this.table,
       addresses: this.addresses,
       sockets: SocketBudget.create(plan.socketLimit, options.workers),
+      throttle: SharedThrottleRecords.create(),
       tickets: TicketTable.create(),
       uploads: UploadLedger.create(),
       stats: this.stats,
@@ -210,7 +212,7 @@ export class Supervisor {
     await this.addresses.releaseWorker(slot.index);
     this.shared.tickets.releaseWorker(slot.index);
     this.shared.sockets.releaseWorker(slot.index);
-    SharedMutex.releaseIfHeldBy(this.shared.uploads.i32, this.shared.uploads.lockWordIndex, slot.threadId);
+    for (const t of [this.shared.uploads, this.shared.throttle]) SharedMutex.releaseIfHeldBy(new Int32Array(t.buffer), t.lockWordIndex, slot.threadId);
     this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +

@@ -8,6 +8,7 @@ import type { WorkerConfig } from '../thread-messages.js';
 import type { AddressTable } from '../shm/address-table.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { SocketBudget } from '../shm/socket-budget.js';
+import type { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import type { TicketTable } from '../shm/ticket-table.js';
 import type { UploadLedger } from '../shm/upload-ledger.js';
 import type { WorkerStats } from '../shm/worker-stats.js';
@@ -20,6 +21,7 @@ export interface SharedParts {
   table: SessionTable;
   addresses: AddressTable;
   sockets: SocketBudget;
+  throttle: SharedThrottleRecords;
   tickets: TicketTable;
   uploads: UploadLedger;
   stats: WorkerStats;
@@ -49,6 +51,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     statsBuffer: shared.stats.buffer,
     addressBuffer: shared.addresses.buffer,
     socketBuffer: shared.sockets.buffer,
+    throttleBuffer: shared.throttle.buffer,
     admission: o.admission,
     busName: shared.busName,
     limits: {

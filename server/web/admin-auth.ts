@@ -21,13 +21,13 @@ export const MAX_ADMIN_TOKEN_LENGTH = 256;
 
 export class AdminAuth {
   private readonly key: Buffer;
-  /** Wrong tokens per address, in this worker (common/auth-throttle.ts). */
-  private readonly throttle = new AuthThrottle();
   private readonly logBudget = new LogBudget();
 
   constructor(
     private readonly token: string,
     secret: string,
+    /** Wrong tokens per address (common/auth-throttle.ts): shared by the workers, so an address's free tries are counted once. */
+    private readonly throttle: AuthThrottle = new AuthThrottle(),
   ) {
     this.key = createHmac('sha256', secret).update(token, 'utf8').digest();
   }

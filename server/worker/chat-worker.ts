@@ -31,6 +31,8 @@ import { HostAllowList } from '../web/host-check.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../thread-messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
+import { AuthThrottle } from '../../common/auth-throttle.js';
+import { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
@@ -155,7 +157,7 @@ export class ChatWorker {
       c.adminToken === null
         ? null
         : {
-            auth: new AdminAuth(c.adminToken, c.adminSecret),
+            auth: new AdminAuth(c.adminToken, c.adminSecret, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
             hub: new AdminHub({ snapshot: (now) => this.feed.snapshot(now), broadcast: (t) => operator.broadcast(t), kick: (n, r) => operator.kick(n, r) }, log),
           };
     const group = this.group;
