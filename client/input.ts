@@ -26,7 +26,8 @@ export const CLIENT_HELP = `Commands:
   /rooms                 the rooms, with their members and topics
   /names [#room]         who is in a room
   /topic [#room] [text]  show or set a room's topic
-  /history [#room] [N | 1h]  earlier messages: N more (default 50), or those of the last hour
+  /history [#room | nick] [N | 1h]  earlier messages of a room, or your direct messages with nick:
+                         N more (default 50), or those of the last hour
   /msg <nick> <text>     a direct message, only <nick> sees it
   /me <action>           an action: "* you <action>"
   /who                   who is online, with idle time and heartbeat RTT
@@ -135,12 +136,18 @@ function roomCommand(cmd: 'part' | 'topic' | 'names' | 'history', rest: string):
     case 'names':
       return tail === '' ? { kind: 'room', command: { cmd, room } } : { kind: 'local-error', text: 'usage: /names [#room]' };
     case 'history': {
-      if (tail === '') return { kind: 'room', command: { cmd, room, count: undefined, sinceMs: undefined } };
-      if (/^\d+$/.test(tail)) return { kind: 'room', command: { cmd, room, count: Math.min(200, Math.max(1, Number(tail))), sinceMs: undefined } };
+      // "/history bob 20": your direct messages with bob; @ marks a nick that looks like a number ("@42").
+      const who = room === null ? /^@?(\S+)\s*(.*)$/.exec(tail) : null;
+      const isNick = who !== null && (tail.startsWith('@') || !/^\d+(\.\d+)?(ms|s|m|h|d)?$/.test(who[1]!));
+      const withNick = isNick ? who[1]! : undefined;
+      const span = isNick ? who[2]!.trim() : tail;
+      const base = { cmd, room, ...(withNick !== undefined ? { with: withNick } : {}) } as const;
+      if (span === '') return { kind: 'room', command: { ...base, count: undefined, sinceMs: undefined } };
+      if (/^\d+$/.test(span)) return { kind: 'room', command: { ...base, count: Math.min(200, Math.max(1, Number(span))), sinceMs: undefined } };
       try {
-        return { kind: 'room', command: { cmd, room, count: undefined, sinceMs: parseDuration(tail, '/history') } };
+        return { kind: 'room', command: { ...base, count: undefined, sinceMs: parseDuration(span, '/history') } };
       } catch {
-        return { kind: 'local-error', text: 'usage: /history [#room] [N | duration, e.g. 1h or 30m]' };
+        return { kind: 'local-error', text: 'usage: /history [#room | nick] [N | duration, e.g. 1h or 30m]' };
       }
     }
   }

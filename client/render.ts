@@ -72,7 +72,9 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'NAMES_REPLY':
       return [`* ${safe(msg.room)}: ${msg.nicks.map(safe).join(' ')}${msg.nicks.length < msg.total ? ` ... and ${msg.total - msg.nicks.length} more` : ''}`];
     case 'HISTORY': {
-      const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`}`);
+      const said = (e: (typeof msg.entries)[number]) =>
+        e.to !== undefined ? (e.from === ctx.me ? `-> *${safe(e.to)}* ${safe(e.text)}` : `*${safe(e.from)}* ${safe(e.text)}`) : e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`;
+      const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${said(e)}`);
       if (!msg.done) return lines;
       const of = msg.room ? safe(msg.room) : `your messages with ${safe(msg.with ?? '?')}`;
       if (msg.id === undefined) return msg.entries.length > 0 ? [...lines, `--- ${of}: earlier messages above, live from here ---`] : lines;

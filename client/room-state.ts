@@ -16,7 +16,8 @@ export type RoomCommand =
   | { cmd: 'names'; room: string | null }
   | { cmd: 'rooms' }
   | { cmd: 'switch'; room: string }
-  | { cmd: 'history'; room: string | null; count: number | undefined; sinceMs: number | undefined };
+  /** with: a nick, for the direct messages with them (room is then null). */
+  | { cmd: 'history'; room: string | null; with?: string; count: number | undefined; sinceMs: number | undefined };
 
 export type Resolved = { ok: true; msg: ClientMessage | null; line?: string } | { ok: false; error: string };
 
@@ -57,13 +58,21 @@ export class RoomState {
         break;
       }
       case 'HISTORY':
-        if (msg.room && msg.entries.length > 0) this.saw(msg.room, msg.entries[0]!.id);
+        // A pair's ids are kept under "@nick", which no room's key can be (rooms start with #).
+        if (msg.entries.length > 0) this.saw(msg.room ?? `@${msg.with ?? ''}`, msg.entries[0]!.id);
         break;
       case 'CHAT':
         if (msg.room && msg.id !== undefined) this.saw(msg.room, msg.id);
         break;
     }
     return this.current !== before;
+  }
+
+  private directHistory(nick: string, count: number | undefined, sinceMs: number | undefined, now: number): Resolved {
+    const id = this.nextHistoryId++;
+    if (sinceMs !== undefined) return { ok: true, msg: { type: 'HISTORY_REQUEST', id, with: nick, since: now - sinceMs, limit: 200 } };
+    const before = this.oldest.get(`@${roomKey(nick)}`);
+    return { ok: true, msg: { type: 'HISTORY_REQUEST', id, with: nick, limit: count ?? 50, ...(before !== undefined ? { before } : {}) } };
   }
 
   private saw(room: string, id: number): void {
@@ -75,6 +84,7 @@ export class RoomState {
   resolve(c: RoomCommand, now: number): Resolved {
     if (c.cmd === 'join') return { ok: true, msg: { type: 'JOIN', room: c.room } };
     if (c.cmd === 'rooms') return { ok: true, msg: { type: 'ROOMS' } };
+    if (c.cmd === 'history' && c.with !== undefined) return this.directHistory(c.with, c.count, c.sinceMs, now);
     if (c.cmd === 'switch') {
       const name = this.joined.get(roomKey(c.room));
       if (name === undefined) return { ok: false, error: `you are not in ${c.room}: /join ${c.room}` };

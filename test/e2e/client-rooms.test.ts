@@ -91,4 +91,18 @@ describe('the client in rooms', () => {
     bob.send('/history 1h');
     await bob.waitFor(/^--- #lobby: that is the beginning ---$/);
   });
+
+  it('/history nick: your direct messages with them, both directions, dated', async () => {
+    const { client } = await setup();
+    const alice = await client('alice');
+    const bob = await client('bob');
+    alice.send('/msg bob are you there?');
+    await bob.waitFor(/^\*alice\* are you there\?$/);
+    bob.send('/msg alice yes');
+    await alice.waitFor(/^\*bob\* yes$/);
+    alice.send('/history bob');
+    await alice.waitFor(/^\[\d{4}-\d\d-\d\d \d\d:\d\d\] -> \*bob\* are you there\?$/);
+    await alice.waitFor(/^\[\d{4}-\d\d-\d\d \d\d:\d\d\] \*bob\* yes$/);
+    await alice.waitFor(/^--- your messages with bob: that is the beginning ---$/);
+  });
 });

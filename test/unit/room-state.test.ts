@@ -16,7 +16,10 @@ describe('room commands as typed', () => {
     expect(parseInput('/topic #net windows', 100)).toEqual({ kind: 'room', command: { cmd: 'topic', room: '#net', text: 'windows' } });
     expect(parseInput('/history 30', 100)).toEqual({ kind: 'room', command: { cmd: 'history', room: null, count: 30, sinceMs: undefined } });
     expect(parseInput('/history #net 2h', 100)).toEqual({ kind: 'room', command: { cmd: 'history', room: '#net', count: undefined, sinceMs: 7_200_000 } });
-    expect(parseInput('/history soon', 100)).toMatchObject({ kind: 'local-error' });
+    expect(parseInput('/history bob', 100)).toEqual({ kind: 'room', command: { cmd: 'history', room: null, with: 'bob', count: undefined, sinceMs: undefined } });
+    expect(parseInput('/history bob 1h', 100)).toEqual({ kind: 'room', command: { cmd: 'history', room: null, with: 'bob', count: undefined, sinceMs: 3_600_000 } });
+    expect(parseInput('/history @42 5', 100)).toEqual({ kind: 'room', command: { cmd: 'history', room: null, with: '42', count: 5, sinceMs: undefined } });
+    expect(parseInput('/history bob soon', 100)).toMatchObject({ kind: 'local-error' });
     expect(parseInput('/join', 100)).toEqual({ kind: 'local-error', text: 'usage: /join #room' });
     expect(parseInput('/names #a b', 100)).toEqual({ kind: 'local-error', text: 'usage: /names [#room]' });
   });
@@ -48,6 +51,10 @@ describe('RoomState', () => {
     r.apply({ type: 'CHAT', from: 'a', text: 'y', action: false, ts: 2, id: 42, room: '#lobby' });
     expect(r.resolve({ cmd: 'history', room: null, count: 10, sinceMs: undefined }, 0)).toEqual({ ok: true, msg: { type: 'HISTORY_REQUEST', id: 1, room: '#lobby', limit: 10, before: 41 } });
     expect(r.resolve({ cmd: 'history', room: '#lobby', count: undefined, sinceMs: 3_600_000 }, 10_000_000)).toEqual({ ok: true, msg: { type: 'HISTORY_REQUEST', id: 2, room: '#lobby', since: 6_400_000, limit: 200 } });
+    // Direct messages page back on their own.
+    expect(r.resolve({ cmd: 'history', room: null, with: 'Bob', count: 5, sinceMs: undefined }, 0)).toEqual({ ok: true, msg: { type: 'HISTORY_REQUEST', id: 3, with: 'Bob', limit: 5 } });
+    r.apply({ type: 'HISTORY', id: 3, with: 'Bob', entries: [{ id: 7, ts: 1, from: 'bob', to: 'alice', text: 'x', action: false }], done: true, more: true });
+    expect(r.resolve({ cmd: 'history', room: null, with: 'bob', count: 5, sinceMs: undefined }, 0)).toMatchObject({ msg: { with: 'bob', before: 7 } });
   });
 
   it('lines from another room carry its name; history lines their date', () => {
