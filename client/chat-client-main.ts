@@ -55,8 +55,8 @@ function say(text: string): void {
 const nick = await chooseNick();
 tty?.setPrompt(`(connecting) ${nick}> `);
 /** The prompt says where a plain line goes and as whom: "[#lobby] alice> ". */
-const prompt = { nick, room: '' };
-const showPrompt = () => tty?.setPrompt(`${prompt.room ? `[${prompt.room}] ` : ''}${prompt.nick}> `);
+const prompt = { nick, room: '', connected: true };
+const showPrompt = () => tty?.setPrompt(`${prompt.connected ? '' : '(reconnecting) '}${prompt.room ? `[${prompt.room}] ` : ''}${prompt.nick}> `);
 
 const listenerConfig: ListenerConfig = {
   host: options.host,
@@ -71,6 +71,7 @@ const listenerConfig: ListenerConfig = {
   screen: screen?.buffer ?? null,
   color: options.color,
   timestamps: options.timestamps,
+  reconnect: options.reconnect,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);
@@ -91,6 +92,10 @@ listener.on('message', (msg: FromListener) => {
       return;
     case 'room':
       prompt.room = msg.room;
+      showPrompt();
+      return;
+    case 'connected':
+      prompt.connected = msg.connected;
       showPrompt();
       return;
     case 'names':

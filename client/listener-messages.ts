@@ -10,6 +10,8 @@ export interface ListenerConfig {
   /** Int32 control words shared with the main thread (see Control). */
   control: SharedArrayBuffer;
   connectTimeoutMs: number;
+  /** Come back after losing the connection (false: --no-reconnect, and exit 3). */
+  reconnect: boolean;
   serverTimeoutMs: number | undefined;
   downloadsDir: string;
   /** stdout is a terminal: progress is a redrawn bar, not periodic lines. */
@@ -42,6 +44,8 @@ export type ToListener =
 export type FromListener =
   | { k: 'ready'; nick: string; maxText: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }
   | { k: 'nick'; nick: string }
+  /** Lost (reconnecting) or back: the prompt shows it. */
+  | { k: 'connected'; connected: boolean }
   /** The current room changed (the prompt shows it); '' when in none. */
   | { k: 'room'; room: string }
   /** For tab completion: the nicks in the room, or the shared files, as far as the listener knows them. */

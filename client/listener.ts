@@ -15,13 +15,16 @@ import { ChatTransfers } from './chat-transfers.js';
 import { SendPacer, realTimer } from './send-pacer.js';
 import { rejectionText, renderServerMessage, webPortText, welcomeText } from './render.js';
 import { RoomState } from './room-state.js';
+import { Reconnection } from './reconnection.js';
+import { runCommand, type CommandTarget } from './listener-commands.js';
 import { Roster } from './roster.js';
 import type { ListenerConfig, ToListener } from './listener-messages.js';
 import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './listener-io.js';
 
 export type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
 
-type Phase = 'connecting' | 'hello' | 'active' | 'quitting' | 'done';
+/** waiting: the connection was lost and the next try is scheduled (reconnection.ts). */
+type Phase = 'connecting' | 'hello' | 'active' | 'waiting' | 'quitting' | 'done';
 
 const QUIT_WAIT_MS = 5_000;
 /** Before WELCOME says otherwise, the server is presumed dead after this much silence. */
@@ -45,6 +48,8 @@ export class Listener {
   private readonly transfers: ChatTransfers;
   private readonly roster = new Roster();
   private readonly rooms = new RoomState();
+  private readonly reconnection = new Reconnection();
+  private readonly commands: CommandTarget;
   /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
   private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (waiting) => {
     if (this.config.tty && waiting === 5) this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`);
@@ -62,15 +67,12 @@ export class Listener {
     this.nick = config.nick;
     this.silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
     this.lastHeard = now();
-    this.transfers = new ChatTransfers({
-      host: config.host,
-      downloadsDir: config.downloadsDir,
-      tty: config.tty,
-      print: (l) => out.line(l),
-      status: (l) => out.status(l),
-      send: (msg) => this.send(msg),
-      verbose: config.verbose,
-    });
+    const { host, downloadsDir, tty, verbose } = config;
+    this.transfers = new ChatTransfers({ host, downloadsDir, tty, verbose, print: (l) => out.line(l), status: (l) => out.status(l), send: (msg) => this.send(msg) });
+    this.commands = {
+      ...{ connected: () => this.phase === 'active', reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
+      ...{ now: () => this.now(), send: (m: ClientMessage) => this.send(m), hold: (m: ClientMessage) => this.reconnection.hold(m), quit: (r: string) => this.quit(r) },
+    };
     this.attach(connect());
     // The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
     this.watchdog = setInterval(() => this.checkSilence(), WATCHDOG_MS);
@@ -81,9 +83,9 @@ export class Listener {
     this.socket = socket;
     socket.setTimeout(c.connectTimeoutMs);
     socket.on('timeout', () => {
-      if (this.phase === 'connecting' || this.phase === 'hello') {
-        this.finish(ExitCode.FAILURE, `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`);
-      }
+      if (this.phase !== 'connecting' && this.phase !== 'hello') return;
+      if (this.reconnection.active) this.lost(`no answer from the server within ${formatDuration(c.connectTimeoutMs)}`);
+      else this.finish(ExitCode.FAILURE, `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`);
     });
     socket.on('connect', () => {
       this.phase = 'hello';
@@ -118,9 +120,7 @@ export class Listener {
   private checkSilence(): void {
     if (this.phase !== 'active') return;
     const silent = this.now() - this.lastHeard;
-    if (silent > this.silenceLimitMs) {
-      this.finish(ExitCode.CONNECTION_LOST, `connection lost: nothing from the server for ${formatDuration(silent)} (limit ${formatDuration(this.silenceLimitMs)})`);
-    }
+    if (silent > this.silenceLimitMs) this.lost(`connection lost: nothing from the server for ${formatDuration(silent)} (limit ${formatDuration(this.silenceLimitMs)})`);
   }
 
   private onData(chunk: Buffer): void {
@@ -141,11 +141,29 @@ export class Listener {
 
   private onGone(why: string): void {
     if (this.phase === 'quitting') this.finish(ExitCode.OK);
-    else this.finish(ExitCode.CONNECTION_LOST, why);
+    else this.lost(why);
+  }
+
+  /** The connection is gone: come back later, saying so in one line (reconnection.ts); with --no-reconnect, exit 3. */
+  private lost(why: string): void {
+    if (!this.config.reconnect || this.phase === 'done') return this.finish(ExitCode.CONNECTION_LOST, why);
+    abandonSocket(this.socket);
+    this.pacer.clear();
+    if (this.transfers.active > 0) this.transfers.abortAll('the connection was lost');
+    if (this.phase === 'active') this.port.post({ k: 'connected', connected: false });
+    const ms = this.reconnection.nextDelay();
+    this.out.line(`* ${why}; reconnecting in ${formatDuration(ms)}`);
+    this.phase = 'waiting';
+    this.reconnection.schedule(ms, () => {
+      this.decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+      this.phase = 'connecting';
+      this.attach(this.connect());
+    });
   }
 
   private onError(err: NodeJS.ErrnoException): void {
     const c = this.config;
+    if (this.phase === 'connecting' && this.reconnection.active) return this.lost(`cannot connect: ${err.code ?? err.message}`);
     if (this.phase === 'connecting') {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
       this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${why}`);
@@ -170,13 +188,17 @@ export class Listener {
         this.welcome(msg);
         return;
       case 'ERROR':
+        // The lost connection may hold the nick until the server times it out: try again later, as the same nick.
+        if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.reconnection.active) return this.lost(`${safe(this.nick)} is still held by the lost connection`);
         if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.retryNick()) return;
         if (this.phase === 'hello') return this.finish(ExitCode.REJECTED, `chat-client: ${rejectionText(msg.code, msg.message, this.nick)}`);
         if (msg.fatal) return this.finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
         break;
       case 'BYE':
         if (this.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
-        return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
+        // A kick is meant: no coming back. A shutdown or a heartbeat timeout is a connection to come back to.
+        if (msg.reason.startsWith('kicked')) return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
+        return this.lost(`server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
       case 'TICKET':
         this.transfers.onTicket(msg);
         return;
@@ -208,8 +230,16 @@ export class Listener {
     this.maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
     this.silenceLimitMs = c.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
     if (msg.floodBurst !== undefined && msg.floodRate !== undefined) this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
-    this.out.line(welcomeText(msg, c.host, c.port));
-    this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
+    if (this.reconnection.active) {
+      // Back: the rooms it was in again (the current one stays current), then what was typed meanwhile.
+      const held = this.reconnection.back();
+      this.out.line(`* reconnected to ${c.host}:${c.port} as ${safe(msg.nick)}${held.length ? `; sending the ${held.length} line${held.length === 1 ? '' : 's'} typed meanwhile` : ''}`);
+      this.port.post({ k: 'connected', connected: true });
+      for (const m of [...this.rooms.rejoin(), ...held]) this.send(m);
+    } else {
+      this.out.line(welcomeText(msg, c.host, c.port));
+      this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
+    }
     // Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for).
     if (c.tty) for (const ask of this.roster.quietRequests()) this.send(ask);
   }
@@ -220,35 +250,9 @@ export class Listener {
     else if (changed === 'files') this.port.post({ k: 'names', files: this.roster.fileList() });
   }
 
-  /** What the main thread asks for. */
+  /** What the main thread asks for (listener-commands.ts). */
   command(msg: ToListener): void {
-    if (this.phase === 'done') return;
-    switch (msg.k) {
-      case 'send':
-        // A plain line goes to the current room.
-        this.send(msg.msg.type === 'CHAT' && msg.msg.room === undefined && this.rooms.current ? { ...msg.msg, room: this.rooms.current } : msg.msg);
-        return;
-      case 'room': {
-        const r = this.rooms.resolve(msg.command, this.now());
-        if (!r.ok) return this.out.line(`! ${r.error}`);
-        if (r.msg) this.send(r.msg);
-        if (r.line) this.out.line(r.line);
-        if (msg.command.cmd === 'switch') this.port.post({ k: 'room', room: this.rooms.current });
-        return;
-      }
-      case 'get':
-        if (this.phase === 'active') void this.transfers.requestGet(msg.name, msg.dest);
-        return;
-      case 'post':
-        if (this.phase === 'active') void this.transfers.requestPost(msg.path, msg.name);
-        return;
-      case 'transfers':
-        for (const line of this.transfers.list()) this.out.line(line);
-        return;
-      case 'quit':
-        this.quit(msg.reason);
-        return;
-    }
+    if (this.phase !== 'done') runCommand(this.commands, msg);
   }
 
   private quit(reason: string): void {
@@ -288,6 +292,7 @@ export class Listener {
     clearInterval(this.watchdog);
     this.pacer.clear();
     if (this.quitTimer) clearTimeout(this.quitTimer);
+    this.reconnection.cancel();
     this.socket.destroy();
     this.port.exit(code);
   }

@@ -15,6 +15,8 @@ export interface ClientOptions {
   color: boolean;
   /** On a terminal: [HH:MM] before each line (off with --no-timestamps). */
   timestamps: boolean;
+  /** Come back after a lost connection (off with --no-reconnect: exit 3 instead). */
+  reconnect: boolean;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -35,6 +37,8 @@ Options:
                            LFTP steps of /get and /post (handshake, losses, ...)
   --no-color               no colours on a terminal (NO_COLOR does the same)
   --no-timestamps          no [HH:MM] before the lines on a terminal
+  --no-reconnect           end (exit 3) when the connection is lost, instead of
+                           reconnecting (0.5 s, doubling to 30 s) until /quit
   -h, --help               show this help
   -v, --version            show the version
 
@@ -53,6 +57,7 @@ const SPEC = {
   verbose: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   'no-timestamps': { type: 'boolean' },
+  'no-reconnect': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -75,6 +80,7 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
       // https://no-color.org: present and not empty.
       color: !v['no-color'] && !env['NO_COLOR'],
       timestamps: !v['no-timestamps'],
+      reconnect: !v['no-reconnect'],
     },
   };
 }

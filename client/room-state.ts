@@ -28,6 +28,8 @@ export class RoomState {
   /** The oldest id seen per room key: /history pages back from it. */
   private readonly oldest = new Map<string, number>();
   private nextHistoryId = 1;
+  /** Rooms asked for again after a reconnection: their JOINED does not change the current room. */
+  private readonly rejoining = new Set<string>();
 
   /** The current room's name ('' before WELCOME, or in no room). */
   get current(): string {
@@ -47,10 +49,12 @@ export class RoomState {
         this.joined.clear();
         if (msg.room) this.currentKey = roomKey(msg.room);
         break;
-      case 'JOINED':
-        this.joined.set(roomKey(msg.room), msg.room);
-        this.currentKey = roomKey(msg.room);
+      case 'JOINED': {
+        const key = roomKey(msg.room);
+        this.joined.set(key, msg.room);
+        if (!this.rejoining.delete(key) || !this.joined.has(this.currentKey)) this.currentKey = key;
         break;
+      }
       case 'PARTED': {
         const key = roomKey(msg.room);
         this.joined.delete(key);
@@ -66,6 +70,12 @@ export class RoomState {
         break;
     }
     return this.current !== before;
+  }
+
+  /** After a reconnection: JOIN for every room it was in (the default room's JOINED comes anyway; a second JOIN is answered alone). */
+  rejoin(): ClientMessage[] {
+    for (const key of this.joined.keys()) this.rejoining.add(key);
+    return [...this.joined.values()].map((room) => ({ type: 'JOIN', room }));
   }
 
   private directHistory(nick: string, count: number | undefined, sinceMs: number | undefined, now: number): Resolved {

@@ -12,8 +12,9 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
   it('chat, direct messages, /who, /nick, /me, operator broadcast, /kick, shutdown with bye', async () => {
     const server = await startServer(['--workers', '2']);
     procs.push(server);
-    const alice = await startClient(server.port, 'alice');
-    const bob = await startClient(server.port, 'bob');
+    // --no-reconnect: this test is about how a client ends when the server does.
+    const alice = await startClient(server.port, 'alice', ['--no-reconnect']);
+    const bob = await startClient(server.port, 'bob', ['--no-reconnect']);
     const carol = await startClient(server.port, 'carol');
     procs.push(alice, bob, carol);
     await alice.waitFor('* carol joined');
@@ -88,7 +89,7 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
 
   it('SIGTERM shuts down gracefully: clients get bye, server exits 0 with logs flushed', async () => {
     const server = await startServer(['--workers', '2']);
-    const dave = await startClient(server.port, 'dave');
+    const dave = await startClient(server.port, 'dave', ['--no-reconnect']);
     procs.push(server, dave);
     server.proc.kill('SIGTERM');
     await dave.waitFor('server closed the connection: server shutting down');

@@ -5,7 +5,8 @@
  * separator, /history paging back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClient, startServer, stopAll, type LineProcess } from '../helpers/processes.js';
+import net from 'node:net';
+import { startClient, startServer, stopAll, tempDir, type LineProcess } from '../helpers/processes.js';
 
 let procs: LineProcess[] = [];
 afterEach(async () => {
@@ -91,6 +92,36 @@ describe('the client in rooms', () => {
     bob.send('/history 1h');
     await bob.waitFor(/^--- #lobby: that is the beginning ---$/);
   });
+
+  it('a server restart: the client reconnects by itself, back in its rooms, the current one still current, what was typed meanwhile sent once', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const data = tempDir('rooms-data');
+    const first = await startServer(['--workers', '2', '--no-web', '--port', String(port), '--data', data]);
+    procs.push(first);
+    const alice = await startClient(port, 'alice');
+    procs.push(alice);
+    alice.send('/join #lab');
+    await alice.waitFor(/^\* you are in #lab/);
+    alice.send('/room #lobby');
+    await alice.waitFor(/^\* now talking in #lobby$/);
+    first.proc.kill('SIGKILL');
+    await alice.waitFor(/^\* connection (closed by the server|to the server lost); reconnecting in \d/);
+    alice.send('typed while away');
+    const second = await startServer(['--workers', '2', '--no-web', '--port', String(port), '--data', data]);
+    procs.push(second);
+    await alice.waitFor(/^\* reconnected to 127\.0\.0\.1:\d+ as alice; sending the 1 line typed meanwhile$/, 40_000);
+    await alice.waitFor(/^\* you are in #lab/);
+    // Still talking in the lobby: the line typed meanwhile went there, and so does the next.
+    await alice.waitFor(/^<alice> typed while away$/);
+    alice.send('after');
+    await alice.waitFor(/^<alice> after$/);
+    expect(alice.exitCode).toBeUndefined();
+  }, 60_000);
 
   it('/history nick: your direct messages with them, both directions, dated', async () => {
     const { client } = await setup();

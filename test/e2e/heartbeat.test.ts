@@ -16,7 +16,7 @@ describe('heartbeats', () => {
   it('drops a client frozen with SIGSTOP after the timeout and before timeout + interval, and says so', async () => {
     const server = await startServer(HB);
     const watcher = await startClient(server.port, 'watcher');
-    const victim = await startClient(server.port, 'victim');
+    const victim = await startClient(server.port, 'victim', ['--no-reconnect']);
     procs.push(server, watcher, victim);
     // Let a few heartbeats go by so that the victim has answered some.
     await new Promise((r) => setTimeout(r, 3 * INTERVAL));
@@ -69,7 +69,7 @@ describe('heartbeats', () => {
 
   it('the client reports a server that stops sending heartbeats and exits non-zero', async () => {
     const server = await startServer(HB);
-    const c = await startClient(server.port, 'c');
+    const c = await startClient(server.port, 'c', ['--no-reconnect']);
     procs.push(server, c);
     server.proc.kill('SIGSTOP');
     try {

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import net from 'node:net';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
@@ -247,9 +248,9 @@ describe('the terminal client', () => {
     await bob.waitFor((m) => m.type === 'NOTICE' && m.event === 'left' && m.nick === 'alice');
   });
 
-  it('the server vanishing: exit 3 with the reason, the terminal restored, the half-typed line gone', async () => {
+  it('the server vanishing with --no-reconnect: exit 3 with the reason, the terminal restored, the half-typed line gone', async () => {
     const s = await server();
-    const { term, status } = await terminal(s.port);
+    const { term, status } = await terminal(s.port, { args: ['--nick', 'alice', '--no-reconnect'] });
     term.type('typing when the server dies');
     await until(() => (inputLine(term) ?? '').includes('dies'), 5000, () => term.screen().join('\n'));
     s.kill('SIGKILL');
@@ -260,6 +261,34 @@ describe('the terminal client', () => {
     expect(rows).not.toContain('typing when the server dies');
     expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
   });
+
+  it('the server restarting: the prompt says (reconnecting), the half-typed line stays, lines typed meanwhile go once it is back', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const data = tempDir('term-data');
+    const first = await server(['--port', String(port), '--data', data]);
+    const { term } = await terminal(port);
+    first.kill('SIGKILL');
+    await first.exited;
+    await until(() => term.screen().some((r) => r.startsWith('(reconnecting) [#lobby] alice>')), 10_000, () => term.screen().join('\n'));
+    expect(term.screen().join('\n')).toMatch(/\* connection (closed by the server|to the server lost); reconnecting in \d/);
+    term.type('said while away');
+    term.keys('Enter');
+    term.type('half typed');
+    const second = await server(['--port', String(port), '--data', data]);
+    const bob = await peer(second.port, 'bob');
+    await term.waitForText('* reconnected to 127.0.0.1', 40_000);
+    // The line typed while away arrives once; the half-typed one is still there, under a prompt without "(reconnecting)".
+    await bob.waitFor(chatFrom('alice', 'said while away'));
+    await until(() => inputLine(term) === '[#lobby] alice> half typed', 10_000, () => term.screen().join('\n'));
+    term.keys('Enter');
+    await bob.waitFor(chatFrom('alice', 'half typed'));
+    expect(bob.received.filter((m) => m.type === 'CHAT' && m.text === 'said while away')).toHaveLength(1);
+  }, 60_000);
 
   it('a blocked main thread (/sleep) does not stop incoming lines, and the half-typed line comes back after it', async () => {
     const s = await server();

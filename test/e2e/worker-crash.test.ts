@@ -12,7 +12,8 @@ async function spreadClients(server: ServerHandle): Promise<Map<string, { client
   const placed = new Map<string, { client: LineProcess; worker: number }>();
   for (let i = 0; i < 24; i++) {
     const nick = `u${i}`;
-    const client = await startClient(server.port, nick);
+    // --no-reconnect: the test follows what a dead worker's clients see, not their coming back.
+    const client = await startClient(server.port, nick, ['--no-reconnect']);
     procs.push(client);
     const line = await server.waitFor(new RegExp(`^\\* ${nick} joined \\(.*worker (\\d)\\)`));
     placed.set(nick, { client, worker: Number(/worker (\d)\)/.exec(line)![1]) });

@@ -50,6 +50,7 @@ const config: ListenerConfig = {
   screen: null,
   color: false,
   timestamps: false,
+  reconnect: false,
 };
 
 const welcome: ServerMessage = {

@@ -1,0 +1,57 @@
+/**
+ * What the main thread asks of the listener (ToListener), done: lines to
+ * send (into the current room; kept while reconnecting), room commands,
+ * transfers, quitting.
+ */
+import type { ClientMessage } from '../common/protocol.js';
+import type { ChatTransfers } from './chat-transfers.js';
+import type { ToListener } from './listener-messages.js';
+import type { ListenerOutput, ListenerPort } from './listener-io.js';
+import type { RoomState } from './room-state.js';
+import { MAX_HELD } from './reconnection.js';
+
+export interface CommandTarget {
+  connected(): boolean;
+  reconnecting(): boolean;
+  readonly rooms: RoomState;
+  readonly transfers: ChatTransfers;
+  readonly out: ListenerOutput;
+  readonly port: ListenerPort;
+  now(): number;
+  send(msg: ClientMessage): void;
+  /** Keeps a line for after the reconnection; false when the bound is reached. */
+  hold(msg: ClientMessage): boolean;
+  quit(reason: string): void;
+}
+
+export function runCommand(t: CommandTarget, msg: ToListener): void {
+  switch (msg.k) {
+    case 'send': {
+      // A plain line goes to the current room (the one current when it was typed).
+      const m = msg.msg.type === 'CHAT' && msg.msg.room === undefined && t.rooms.current ? { ...msg.msg, room: t.rooms.current } : msg.msg;
+      if (t.connected() || !t.reconnecting()) return t.send(m);
+      if (!t.hold(m)) t.out.line(`! not connected: this line was not kept (${MAX_HELD} lines already wait to be sent)`);
+      return;
+    }
+    case 'room': {
+      const r = t.rooms.resolve(msg.command, t.now());
+      if (!r.ok) return t.out.line(`! ${r.error}`);
+      if (r.msg) t.send(r.msg);
+      if (r.line) t.out.line(r.line);
+      if (msg.command.cmd === 'switch') t.port.post({ k: 'room', room: t.rooms.current });
+      return;
+    }
+    case 'get':
+      if (t.connected()) void t.transfers.requestGet(msg.name, msg.dest);
+      return;
+    case 'post':
+      if (t.connected()) void t.transfers.requestPost(msg.path, msg.name);
+      return;
+    case 'transfers':
+      for (const line of t.transfers.list()) t.out.line(line);
+      return;
+    case 'quit':
+      t.quit(msg.reason);
+      return;
+  }
+}
