@@ -22,6 +22,8 @@ export interface CommandTarget {
   /** Keeps a line for after the reconnection; false when the bound is reached. */
   hold(msg: ClientMessage): boolean;
   quit(reason: string): void;
+  /** The current room changed here (a switch): the prompt and the completion follow. */
+  roomChanged(): void;
 }
 
 export function runCommand(t: CommandTarget, msg: ToListener): void {
@@ -38,7 +40,7 @@ export function runCommand(t: CommandTarget, msg: ToListener): void {
       if (!r.ok) return t.out.line(`! ${r.error}`);
       if (r.msg) t.send(r.msg);
       if (r.line) t.out.line(r.line);
-      if (msg.command.cmd === 'switch') t.port.post({ k: 'room', room: t.rooms.current });
+      if (msg.command.cmd === 'switch') t.roomChanged();
       return;
     }
     case 'get':

@@ -51,9 +51,7 @@ export class Listener {
   private readonly reconnection = new Reconnection();
   private readonly commands: CommandTarget;
   /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
-  private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (waiting) => {
-    if (this.config.tty && waiting === 5) this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`);
-  });
+  private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (n) => void (this.config.tty && n === 5 && this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`)));
 
   /** @param connect opens a connection to the server (again, when a taken nick is retried) */
   constructor(
@@ -72,6 +70,7 @@ export class Listener {
     this.commands = {
       ...{ connected: () => this.phase === 'active', reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
       ...{ now: () => this.now(), send: (m: ClientMessage) => this.send(m), hold: (m: ClientMessage) => this.reconnection.hold(m), quit: (r: string) => this.quit(r) },
+      roomChanged: () => this.roomChanged(),
     };
     this.attach(connect());
     // The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
@@ -93,9 +92,9 @@ export class Listener {
       this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.nick, client: this.clientName });
     });
     socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('end', () => this.onGone('connection closed by the server'));
+    socket.on('end', () => this.lost('connection closed by the server'));
     socket.on('error', (err) => this.onError(err));
-    socket.on('close', () => this.onGone('connection to the server lost'));
+    socket.on('close', () => this.lost('connection to the server lost'));
   }
 
   /** On a terminal a taken nick is not the end: try nick_ on a new connection, and say so. */
@@ -107,10 +106,14 @@ export class Listener {
     this.nick = next;
     abandonSocket(this.socket);
     this.pacer.clear();
+    this.redial();
+    return true;
+  }
+
+  private redial(): void {
     this.decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
     this.phase = 'connecting';
     this.attach(this.connect());
-    return true;
   }
 
   get state(): Phase {
@@ -139,26 +142,18 @@ export class Listener {
     }
   }
 
-  private onGone(why: string): void {
-    if (this.phase === 'quitting') this.finish(ExitCode.OK);
-    else this.lost(why);
-  }
-
   /** The connection is gone: come back later, saying so in one line (reconnection.ts); with --no-reconnect, exit 3. */
   private lost(why: string): void {
+    if (this.phase === 'quitting') return this.finish(ExitCode.OK);
     if (!this.config.reconnect || this.phase === 'done') return this.finish(ExitCode.CONNECTION_LOST, why);
     abandonSocket(this.socket);
     this.pacer.clear();
-    if (this.transfers.active > 0) this.transfers.abortAll('the connection was lost');
+    this.transfers.abortAll('the connection was lost');
     if (this.phase === 'active') this.port.post({ k: 'connected', connected: false });
     const ms = this.reconnection.nextDelay();
     this.out.line(`* ${why}; reconnecting in ${formatDuration(ms)}`);
     this.phase = 'waiting';
-    this.reconnection.schedule(ms, () => {
-      this.decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
-      this.phase = 'connecting';
-      this.attach(this.connect());
-    });
+    this.reconnection.schedule(ms, () => this.redial());
   }
 
   private onError(err: NodeJS.ErrnoException): void {
@@ -167,7 +162,7 @@ export class Listener {
     if (this.phase === 'connecting') {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
       this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${why}`);
-    } else this.onGone(`connection to the server lost (${err.code ?? err.message})`);
+    } else this.lost(`connection to the server lost (${err.code ?? err.message})`);
   }
 
   private send(msg: ClientMessage): void {
@@ -207,17 +202,17 @@ export class Listener {
           this.nick = msg.newNick;
           this.port.post({ k: 'nick', nick: this.nick });
         }
-        this.learn(msg);
+        this.roster.learn(msg, this.port);
         break;
-      case 'WHO_REPLY':
+      case 'NAMES_REPLY':
       case 'FILES_REPLY':
-        this.learn(msg);
+        this.roster.learn(msg, this.port);
         if (this.roster.swallow(msg.type)) return;
         break;
       default:
         break;
     }
-    if (this.rooms.apply(msg)) this.port.post({ k: 'room', room: this.rooms.current });
+    if (this.rooms.apply(msg)) this.roomChanged();
     const lines = renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose, isCurrent: (r) => this.rooms.isCurrent(r) });
     if (lines.length > 0) this.out.message(msg, lines, this.nick);
   }
@@ -244,11 +239,13 @@ export class Listener {
     if (c.tty) for (const ask of this.roster.quietRequests()) this.send(ask);
   }
 
-  private learn(msg: ServerMessage): void {
-    const changed = this.roster.apply(msg);
-    if (changed === 'nicks') this.port.post({ k: 'names', nicks: this.roster.nickList() });
-    else if (changed === 'files') this.port.post({ k: 'names', files: this.roster.fileList() });
+  /** The prompt shows the current room, and Tab completes its members (asked for quietly, on a terminal only). */
+  private roomChanged(): void {
+    this.port.post({ k: 'room', room: this.rooms.current });
+    const names = this.roster.roomChanged(this.rooms.current, this.config.tty);
+    if (names) this.send(names);
   }
+
 
   /** What the main thread asks for (listener-commands.ts). */
   command(msg: ToListener): void {

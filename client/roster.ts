@@ -1,9 +1,12 @@
 /**
- * Who is in the room and which files are shared, as the listener learns them
- * (a WHO and a FILES asked for quietly after WELCOME, then every notice), for
- * the main thread's tab completion. Pure.
+ * Who is in the current room and which files are shared, as the listener
+ * learns them (a NAMES asked for quietly whenever the current room changes, a
+ * FILES after WELCOME, then every notice), for the main thread's tab
+ * completion. Pure.
  */
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
+import { roomKey } from '../common/unicode/room-rule.js';
+import type { ListenerPort } from './listener-io.js';
 
 /** Names kept for completion; a room larger than this completes the first ones. */
 const MAX_NAMES = 10_000;
@@ -11,18 +14,28 @@ const MAX_NAMES = 10_000;
 export class Roster {
   private readonly nicks = new Map<string, string>();
   private readonly files = new Set<string>();
-  /** WHO and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
-  private readonly quiet = { WHO_REPLY: 0, FILES_REPLY: 0 };
+  /** NAMES and FILES asked for the roster, whose answers are not printed (answers come in the order asked). */
+  private readonly quiet = { NAMES_REPLY: 0, FILES_REPLY: 0 };
+  /** The current room's key: its members are the nicks to complete. */
+  private room = '';
 
-  /** The requests that fill the roster; their answers are then swallowed, not printed. */
+  /** The requests that fill the roster after WELCOME; their answers are then swallowed, not printed. */
   quietRequests(): ClientMessage[] {
-    this.quiet.WHO_REPLY++;
     this.quiet.FILES_REPLY++;
-    return [{ type: 'WHO' }, { type: 'FILES' }];
+    return [{ type: 'FILES' }];
+  }
+
+  /** The current room changed: a request for its members, asked for quietly (null: in no room, or not `ask`). */
+  roomChanged(room: string, ask: boolean): ClientMessage | null {
+    this.room = roomKey(room);
+    this.nicks.clear();
+    if (room === '' || !ask) return null;
+    this.quiet.NAMES_REPLY++;
+    return { type: 'NAMES', room };
   }
 
   /** True for an answer the roster asked for (it is not printed). */
-  swallow(type: 'WHO_REPLY' | 'FILES_REPLY'): boolean {
+  swallow(type: 'FILES_REPLY' | 'NAMES_REPLY'): boolean {
     if (this.quiet[type] === 0) return false;
     this.quiet[type]--;
     return true;
@@ -31,9 +44,10 @@ export class Roster {
   /** Takes what the message says about nicks or files; true when the lists changed. */
   apply(msg: ServerMessage): 'nicks' | 'files' | null {
     switch (msg.type) {
-      case 'WHO_REPLY':
+      case 'NAMES_REPLY':
+        if (roomKey(msg.room) !== this.room) return null;
         this.nicks.clear();
-        for (const u of msg.users) this.addNick(u.nick);
+        for (const n of msg.nicks) this.addNick(n);
         return 'nicks';
       case 'FILES_REPLY':
         this.files.clear();
@@ -42,7 +56,12 @@ export class Roster {
       case 'NOTICE':
         switch (msg.event) {
           case 'joined':
+            if (msg.room !== undefined && roomKey(msg.room) !== this.room) return null;
             this.addNick(msg.nick);
+            return 'nicks';
+          case 'parted':
+            if (msg.room === undefined || roomKey(msg.room) !== this.room) return null;
+            this.nicks.delete(msg.nick.toLowerCase());
             return 'nicks';
           case 'left':
           case 'timed_out':
@@ -61,6 +80,13 @@ export class Roster {
       default:
         return null;
     }
+  }
+
+  /** Takes the message and tells the main thread (its completion) when a list changed. */
+  learn(msg: ServerMessage, port: Pick<ListenerPort, 'post'>): void {
+    const changed = this.apply(msg);
+    if (changed === 'nicks') port.post({ k: 'names', nicks: this.nickList() });
+    else if (changed === 'files') port.post({ k: 'names', files: this.fileList() });
   }
 
   private addNick(nick: string): void {

@@ -68,3 +68,21 @@ describe('RoomState', () => {
     expect(line).toMatch(/^\[2026-01-0\d \d\d:\d4\] <bob> old$/);
   });
 });
+
+describe('Roster', () => {
+  it('completes the members of the current room: NAMES when it changes, then its notices; other rooms do not count', async () => {
+    const { Roster } = await import('../../client/roster.js');
+    const r = new Roster();
+    expect(r.roomChanged('#lab', true)).toEqual({ type: 'NAMES', room: '#lab' });
+    r.apply({ type: 'NAMES_REPLY', room: '#Lab', nicks: ['alice', 'bob'], total: 2 });
+    expect(r.swallow('NAMES_REPLY')).toBe(true); // asked quietly: not printed
+    expect(r.swallow('NAMES_REPLY')).toBe(false); // the user's own /names is
+    r.apply({ type: 'NOTICE', event: 'joined', nick: 'carol', room: '#lobby' });
+    r.apply({ type: 'NOTICE', event: 'joined', nick: 'dan', room: '#lab' });
+    r.apply({ type: 'NOTICE', event: 'parted', nick: 'bob', room: '#lab' });
+    r.apply({ type: 'NAMES_REPLY', room: '#lobby', nicks: ['zed'], total: 1 });
+    expect(r.nickList()).toEqual(['alice', 'dan']);
+    expect(r.roomChanged('#lobby', false)).toBeNull(); // not a terminal: nothing asked, nothing swallowed
+    expect(r.nickList()).toEqual([]);
+  });
+});
