@@ -14,6 +14,7 @@
  * there reuses. Everything happens under the table's own robust mutex.
  */
 import { SharedMutex } from '../../common/shared-mutex.js';
+import { fnv1a } from './fnv1a.js';
 
 export const ADDRESS_KINDS = ['pending', 'session', 'http'] as const;
 export type AddressKind = (typeof ADDRESS_KINDS)[number];
@@ -39,11 +40,6 @@ const MAX_PROBES = 128;
 
 const encoder = new TextEncoder();
 
-function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
-}
 
 /** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; they are the same address. */
 export function canonicalAddress(address: string): string {

@@ -10,6 +10,7 @@
 import { SharedMutex } from '../../common/shared-mutex.js';
 import type { ThrottleRecord, ThrottleRecords } from '../../common/auth-throttle.js';
 import { canonicalAddress } from './address-table.js';
+import { fnv1a } from './fnv1a.js';
 
 const MAGIC = 0x54485231; // "THR1"
 const H_LOCK = 0;
@@ -31,11 +32,6 @@ const MAX_PROBES = 32;
 
 const encoder = new TextEncoder();
 
-function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
-}
 
 export class SharedThrottleRecords implements ThrottleRecords {
   private readonly i32: Int32Array;

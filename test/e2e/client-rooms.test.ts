@@ -5,7 +5,7 @@
  * separator, /history paging back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import net from 'node:net';
+import { freePort } from '../helpers/loopback.js';
 import { startClient, startServer, stopAll, tempDir, type LineProcess } from '../helpers/processes.js';
 
 let procs: LineProcess[] = [];
@@ -94,12 +94,7 @@ describe('the client in rooms', () => {
   });
 
   it('a server restart: the client reconnects by itself, back in its rooms, the current one still current, what was typed meanwhile sent once', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as net.AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const data = tempDir('rooms-data');
     const first = await startServer(['--workers', '2', '--no-web', '--port', String(port), '--data', data]);
     procs.push(first);

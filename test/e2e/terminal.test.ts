@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import net from 'node:net';
+import { freePort } from '../helpers/loopback.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
@@ -263,12 +263,7 @@ describe('the terminal client', () => {
   });
 
   it('the server restarting: the prompt says (reconnecting), the half-typed line stays, lines typed meanwhile go once it is back', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as net.AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const data = tempDir('term-data');
     const first = await server(['--port', String(port), '--data', data]);
     const { term } = await terminal(port);
