@@ -15,7 +15,7 @@ type ThreadBusMessage =
   | { k: 'member'; slot: number; generation: number; owner: number; room: RoomRef; joined: boolean };
 
 /** A view, not a copy: what arrives from the channel is a Uint8Array over its own buffer. */
-function asBuffer(frame: Uint8Array): Buffer {
+export function asBuffer(frame: Uint8Array): Buffer {
   return Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 

@@ -9,6 +9,7 @@
 import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
+import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
@@ -83,7 +84,7 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
   },
 
   post(ctx, seg, msg) {
-    seg.later(() => ctx.bus.post(Buffer.from(msg.frame.buffer, msg.frame.byteOffset, msg.frame.byteLength)));
+    seg.later(() => ctx.bus.post(asBuffer(msg.frame)));
   },
 
   leave(ctx, seg, msg) {
@@ -91,14 +92,14 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
     if (!m) return;
     const was = ctx.rooms.leave(m);
     const notice = msg.notice;
-    if (notice && was.length > 0) seg.later(() => ctx.bus.postToRooms(was, Buffer.from(notice.buffer, notice.byteOffset, notice.byteLength), 1));
+    if (notice && was.length > 0) seg.later(() => ctx.bus.postToRooms(was, asBuffer(notice), 1));
   },
 
   rename(ctx, seg, msg) {
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
     m.nick = msg.nick;
-    const notice = Buffer.from(msg.notice.buffer, msg.notice.byteOffset, msg.notice.byteLength);
+    const notice = asBuffer(msg.notice);
     // Everyone who shares a room hears it once; someone in no room still sees their own.
     seg.later(() => (m.rooms.length > 0 ? ctx.bus.postToRooms(m.rooms, notice, 1) : ctx.bus.postTo(m.address, notice)));
   },
