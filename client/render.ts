@@ -28,6 +28,34 @@ function where(room: string | undefined, ctx: RenderContext): string {
   return room === undefined || (ctx.isCurrent?.(room) ?? true) ? '' : `[${safe(room)}] `;
 }
 
+/** A NOTICE's line: someone came, went, or changed something. */
+function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: RenderContext): string[] {
+  const nick = safe(msg.nick);
+  switch (msg.event) {
+    case 'joined':
+      return [`* ${nick} joined${msg.room && !(ctx.isCurrent?.(msg.room) ?? true) ? ` ${safe(msg.room)}` : ''}`];
+    case 'left':
+      return [msg.reason ? `* ${nick} left (${safe(msg.reason)})` : `* ${nick} left`];
+    case 'timed_out':
+      return [`* ${nick} timed out`];
+    case 'kicked':
+      return [`* ${nick} was kicked (${safe(msg.reason ?? '') || 'no reason given'})`];
+    case 'nick':
+      return [`* ${nick} is now ${safe(msg.newNick ?? '?')}`];
+    case 'shared':
+      return [`* ${nick} shared ${safe(msg.name ?? '?')} (${formatBytes(msg.size ?? 0)})`];
+    case 'parted':
+      return [msg.reason ? `* ${nick} left ${safe(msg.room ?? '?')} (${safe(msg.reason)})` : `* ${nick} left ${safe(msg.room ?? '?')}`];
+    case 'away':
+      return [`* ${nick} lost connection`];
+    case 'back':
+      return [`* ${nick} is back`];
+    case 'topic':
+      return [msg.text ? `* ${nick} set the topic of ${safe(msg.room ?? '?')}: ${safe(msg.text)}` : `* ${nick} cleared the topic of ${safe(msg.room ?? '?')}`];
+  }
+  return [];
+}
+
 /** Lines to print for a message (possibly none). */
 export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): string[] {
   switch (msg.type) {
@@ -37,28 +65,8 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       return msg.from === ctx.me && msg.to !== ctx.me ? [`-> *${safe(msg.to)}* ${safe(msg.text)}`] : [`*${safe(msg.from)}* ${safe(msg.text)}`];
     case 'BROADCAST':
       return [`[server] ${safe(msg.text)}`];
-    case 'NOTICE': {
-      const nick = safe(msg.nick);
-      switch (msg.event) {
-        case 'joined':
-          return [`* ${nick} joined${msg.room && !(ctx.isCurrent?.(msg.room) ?? true) ? ` ${safe(msg.room)}` : ''}`];
-        case 'left':
-          return [msg.reason ? `* ${nick} left (${safe(msg.reason)})` : `* ${nick} left`];
-        case 'timed_out':
-          return [`* ${nick} timed out`];
-        case 'kicked':
-          return [`* ${nick} was kicked (${safe(msg.reason ?? '') || 'no reason given'})`];
-        case 'nick':
-          return [`* ${nick} is now ${safe(msg.newNick ?? '?')}`];
-        case 'shared':
-          return [`* ${nick} shared ${safe(msg.name ?? '?')} (${formatBytes(msg.size ?? 0)})`];
-        case 'parted':
-          return [msg.reason ? `* ${nick} left ${safe(msg.room ?? '?')} (${safe(msg.reason)})` : `* ${nick} left ${safe(msg.room ?? '?')}`];
-        case 'topic':
-          return [msg.text ? `* ${nick} set the topic of ${safe(msg.room ?? '?')}: ${safe(msg.text)}` : `* ${nick} cleared the topic of ${safe(msg.room ?? '?')}`];
-      }
-      return [];
-    }
+    case 'NOTICE':
+      return renderNotice(msg, ctx);
     case 'JOINED':
       return [`* you are in ${safe(msg.room)} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${safe(msg.topic)}` : ''}`];
     case 'PARTED':
@@ -74,6 +82,8 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'HISTORY': {
       const said = (e: (typeof msg.entries)[number]) =>
         e.to !== undefined ? (e.from === ctx.me ? `-> *${safe(e.to)}* ${safe(e.text)}` : `*${safe(e.from)}* ${safe(e.text)}`) : e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`;
+      // What was missed while the connection was down reads as live: it is new to the user.
+      if (msg.missed) return msg.entries.map((e) => `${where(msg.room, ctx)}${said(e)}`);
       const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${said(e)}`);
       if (!msg.done) return lines;
       const of = msg.room ? safe(msg.room) : `your messages with ${safe(msg.with ?? '?')}`;
@@ -103,6 +113,8 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       return [`! ${safe(msg.code)}: ${safe(msg.message)}`];
     case 'HEARTBEAT':
       return ctx.verbose ? [`. heartbeat #${msg.seq} from the server, answered`] : [];
+    case 'RESUMED':
+      return [`* reconnected: ${msg.missed} missed message${msg.missed === 1 ? '' : 's'}`];
     case 'WELCOME':
     case 'BYE':
       return []; // handled by the listener's connection logic

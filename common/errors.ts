@@ -29,6 +29,8 @@ export const WireErrorCode = {
   ROOM_LIMIT: 'ROOM_LIMIT',
   NOT_IN_ROOM: 'NOT_IN_ROOM',
   NO_SUCH_ROOM: 'NO_SUCH_ROOM',
+  /** HELLO with a resume token that is unknown, expired or already used (not fatal: the client may say HELLO again, without one). */
+  RESUME_FAILED: 'RESUME_FAILED',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

@@ -13,10 +13,11 @@ type Bodies<M extends { type: string }> = { [T in M['type']]: Check<Body<M, T>> 
 const TRANSFER_OPS = ['get', 'post'] as const;
 const empty = object({});
 const bye = object({ reason: withDefault(string, '') });
+const serverBye = object({ reason: withDefault(string, ''), resumable: optional(boolean) });
 
 /** What a client may send. */
 export const CLIENT_BODIES: Bodies<ClientMessage> = {
-  HELLO: object({ version: number, nick: string, client: optional(string) }),
+  HELLO: object({ version: number, nick: string, client: optional(string), resume: optional(string), last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))) }),
   CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
   DIRECT: object({ to: string, text: string }),
   WHO: empty,
@@ -55,6 +56,9 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     room: optional(string),
     floodBurst: optional(number),
     floodRate: optional(number),
+    resume: optional(string),
+    resumeWindowMs: optional(number),
+    resumed: optional(boolean),
   }),
   CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number, id: optional(number), room: optional(string) }),
   DIRECT: object({ from: string, to: string, text: string, ts: number, id: optional(number) }),
@@ -68,12 +72,13 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
   },
   HEARTBEAT: object({ seq: number, ts: number }),
   ERROR: object({ code: string, message: string, fatal: withDefault(boolean, false) }),
-  BYE: bye,
+  BYE: serverBye,
   JOINED: object({ room: string, topic: string, members: number }),
   PARTED: object({ room: string, reason: optional(string) }),
   ROOMS_REPLY: object({ rooms: arrayOf(object({ room: string, members: number, topic: string })), total: number }),
   NAMES_REPLY: object({ room: string, nicks: arrayOf(string), total: number }),
-  HISTORY: object({ id: optional(number), room: optional(string), with: optional(string), entries: arrayOf(historyEntry), done: boolean, more: boolean }),
+  HISTORY: object({ id: optional(number), room: optional(string), with: optional(string), entries: arrayOf(historyEntry), done: boolean, more: boolean, missed: optional(boolean) }),
+  RESUMED: object({ missed: number }),
 };
 
 const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));

@@ -40,10 +40,12 @@ export const FrameType = {
   ROOMS_REPLY: 0x1a,
   NAMES_REPLY: 0x1b,
   HISTORY: 0x1c,
+  RESUMED: 0x1d,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
-export const NOTICE_EVENTS = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared', 'parted', 'topic'] as const;
+/** away: the session's connection was lost and it may resume (back: it did). */
+export const NOTICE_EVENTS = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared', 'parted', 'topic', 'away', 'back'] as const;
 export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 /** What a version-1 client knows: the others are not sent to it. */
 export const V1_NOTICE_EVENTS: readonly NoticeEvent[] = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared'];
@@ -57,6 +59,13 @@ export interface HistoryEntry {
   action: boolean;
   /** Direct messages: the receiver. */
   to?: string;
+}
+
+/** Where a resuming client's history stands: the last id it has of a room, or of its direct messages with a nick. */
+export interface LastSeen {
+  room?: string;
+  with?: string;
+  id: number;
 }
 
 export interface RoomInfo {
@@ -80,7 +89,8 @@ export interface WhoEntry {
 }
 
 export type ClientMessage =
-  | { type: 'HELLO'; version: number; nick: string; client?: string }
+  /** resume (version 2): the token of the session to come back to, and `last`, the last id it has of each conversation. */
+  | { type: 'HELLO'; version: number; nick: string; client?: string; resume?: string; last?: LastSeen[] }
   /** room (version 2): the room it is for; without it, the default room. */
   | { type: 'CHAT'; text: string; action: boolean; room?: string }
   | { type: 'DIRECT'; to: string; text: string }
@@ -118,6 +128,11 @@ export type ServerMessage =
       /** The flood policy (common/flood-gate.ts): credits at once and per second. Clients pace their sends by it. */
       floodBurst?: number;
       floodRate?: number;
+      /** Version 2, when the server keeps history: the token to resume this session with, and for how long after a lost connection. */
+      resume?: string;
+      resumeWindowMs?: number;
+      /** This WELCOME answers a resume: the session goes on (what it missed follows, then RESUMED). */
+      resumed?: boolean;
     }
   /** id: the message's place in its conversation's history (absent from servers before history). */
   | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number; room?: string }
@@ -131,7 +146,8 @@ export type ServerMessage =
   | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
   | { type: 'HEARTBEAT'; seq: number; ts: number }
   | { type: 'ERROR'; code: string; message: string; fatal: boolean }
-  | { type: 'BYE'; reason: string }
+  /** resumable: the session is kept for the resume window (a shutdown, a heartbeat timeout). */
+  | { type: 'BYE'; reason: string; resumable?: boolean }
   | { type: 'JOINED'; room: string; topic: string; members: number }
   | { type: 'PARTED'; room: string; reason?: string }
   | { type: 'ROOMS_REPLY'; rooms: RoomInfo[]; total: number }
@@ -140,6 +156,8 @@ export type ServerMessage =
    * id: the HISTORY_REQUEST's (absent for the history sent on joining); done: the last frame of this answer;
    * more: older messages than these exist.
    */
-  | { type: 'HISTORY'; id?: number; room?: string; with?: string; entries: HistoryEntry[]; done: boolean; more: boolean };
+  | { type: 'HISTORY'; id?: number; room?: string; with?: string; entries: HistoryEntry[]; done: boolean; more: boolean; missed?: boolean }
+  /** After a resume: everything missed has been sent (HISTORY with `missed`), `missed` messages in all. */
+  | { type: 'RESUMED'; missed: number };
 
 export type AnyMessage = ClientMessage | ServerMessage;

@@ -47,6 +47,8 @@ export interface WorkerConfig {
   serverName: string;
   /** The room everyone joins at login (--default-room). */
   defaultRoom: string;
+  /** --resume-window (0 with --no-history: sessions are not kept). */
+  resumeWindowMs: number;
   /** This worker's port to the store thread (transferred with the config). */
   storePort: MessagePort;
 }

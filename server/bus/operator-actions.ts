@@ -8,6 +8,7 @@ import { neutralizeControls } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { Logger } from '../logger.js';
 import type { RoomBus } from './room-bus.js';
+import type { SequencerPort } from '../store/store-link.js';
 
 export class OperatorActions {
   constructor(
@@ -18,6 +19,8 @@ export class OperatorActions {
     private readonly print: (line: string) => void,
     /** Where the action came from, for the log and the console line ('' for the console itself). */
     private readonly origin: string,
+    /** Where a kick of a session that is away goes: the store thread holds it (no worker does). */
+    private readonly sequencer: SequencerPort | null,
   ) {}
 
   /** Everyone prints `[server] text`. */
@@ -33,7 +36,8 @@ export class OperatorActions {
     const target = await this.table.lookupAsync(nick);
     if (!target) return null;
     this.log.info({ nick: target.nick, reason, origin: this.origin || 'console' }, 'operator kick');
-    this.bus.kick(target, neutralizeControls(reason));
+    if (target.owner < 0) this.sequencer?.send({ k: 'end-away', target: { slot: target.slot, generation: target.generation }, reason: neutralizeControls(reason) });
+    else this.bus.kick(target, neutralizeControls(reason));
     return target.nick;
   }
 }

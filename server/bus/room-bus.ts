@@ -30,6 +30,8 @@ export interface RoomBus {
   postToRooms(rooms: string[], frame: Buffer, minVersion: number): void;
   /** A session joined (or left) a room: from this point in the bus's order its owner delivers that room's frames to it (or stops). */
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void;
+  /** Part of what a resuming session missed (done: the last part); its owner sends it ahead of the live frames it holds meanwhile. */
+  replay(target: SessionAddress, frames: Buffer[], done: boolean): void;
   close(): void;
 }
 
@@ -40,4 +42,5 @@ export interface BusDelivery {
   kick(target: SlotRef, reason: string): void;
   deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void;
   membership(target: SlotRef, room: RoomRef, joined: boolean): void;
+  replay(target: SlotRef, frames: Buffer[], done: boolean): void;
 }

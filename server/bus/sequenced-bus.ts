@@ -39,6 +39,10 @@ export class SequencedBus implements RoomBus {
     this.direct.membership(target, room, joined);
   }
 
+  replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
+    this.direct.replay(target, frames, done);
+  }
+
   close(): void {
     this.direct.close();
   }

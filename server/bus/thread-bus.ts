@@ -12,7 +12,8 @@ type ThreadBusMessage =
   | { k: 'direct'; slot: number; generation: number; frame: Uint8Array }
   | { k: 'kick'; slot: number; generation: number; reason: string }
   | { k: 'rooms'; rooms: string[]; frame: Uint8Array; minVersion: number }
-  | { k: 'member'; slot: number; generation: number; owner: number; room: RoomRef; joined: boolean };
+  | { k: 'member'; slot: number; generation: number; owner: number; room: RoomRef; joined: boolean }
+  | { k: 'replay'; slot: number; generation: number; owner: number; frames: Uint8Array[]; done: boolean };
 
 /** A view, not a copy: what arrives from the channel is a Uint8Array over its own buffer. */
 export function asBuffer(frame: Uint8Array): Buffer {
@@ -61,6 +62,11 @@ export class ThreadBus implements RoomBus {
     else this.channel.postMessage({ k: 'member', slot: target.slot, generation: target.generation, owner: target.owner, room, joined } satisfies ThreadBusMessage);
   }
 
+  replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
+    if (this.local && target.owner === this.self) this.local.replay(target, frames, done);
+    else this.channel.postMessage({ k: 'replay', slot: target.slot, generation: target.generation, owner: target.owner, frames, done } satisfies ThreadBusMessage);
+  }
+
   close(): void {
     this.channel.close();
   }
@@ -81,6 +87,9 @@ export class ThreadBus implements RoomBus {
         return;
       case 'member':
         if (msg.owner === this.self) local.membership({ slot: msg.slot, generation: msg.generation }, msg.room, msg.joined);
+        return;
+      case 'replay':
+        if (msg.owner === this.self) local.replay({ slot: msg.slot, generation: msg.generation }, msg.frames.map(asBuffer), msg.done);
         return;
     }
   }

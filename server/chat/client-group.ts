@@ -124,10 +124,13 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   // ---- BusDelivery -----------------------------------------------------------
 
   deliver(frame: Buffer): void {
-    for (const conn of this.sessions.values()) conn.send(frame);
+    for (const conn of this.sessions.values()) conn.inbox.deliver(frame);
   }
   deliverTo(target: SlotRef, frame: Buffer): void {
-    this.current(target)?.send(frame);
+    this.current(target)?.inbox.deliver(frame);
+  }
+  replay(target: SlotRef, frames: Buffer[], done: boolean): void {
+    this.current(target)?.inbox.part(frames, done);
   }
   kick(target: SlotRef, reason: string): void {
     this.current(target)?.kick(reason);
@@ -138,7 +141,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       for (const conn of this.roomMembers.get(room) ?? NO_MEMBERS) {
         if (conn.version < minVersion || seen?.has(conn)) continue;
         seen?.add(conn);
-        conn.send(frame);
+        conn.inbox.deliver(frame);
       }
     }
   }

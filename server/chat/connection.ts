@@ -7,20 +7,19 @@
 import type { Socket } from 'node:net';
 import type { RawFrame } from '../../common/frame.js';
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
-import { SERVER_PROTOCOL_VERSIONS, decodeClientMessage, encodeMessage, errorMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
-import { validateNick } from '../../common/text.js';
-import { nickTakenText } from '../shm/nick-keys.js';
+import { decodeClientMessage, encodeMessage, errorMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import { InboundGate } from './inbound-gate.js';
-import { welcomeMessage } from './welcome.js';
 import { InTurn } from './in-turn.js';
+import { ReplayGate } from './replay-gate.js';
+import { announceStart, startSession, type Hello, type Peer, type StartedSession } from './session-start.js';
+import { closeSession } from './session-end.js';
 import type { SlotRef } from '../shm/session-table.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import { handleActive, type ActiveSession } from './handlers.js';
-import { endNotice, type ConnectionHost, type EndReason, type GroupMember } from './session-host.js';
-
-export type { ConnectionHost, ConnectionLimits, EndReason, GroupMember, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
+import type { ConnectionHost, EndReason, GroupMember } from './session-host.js';
 import type { Logger } from '../logger.js';
+export type { ConnectionHost, ConnectionLimits, EndReason, GroupMember, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
 import type { ChatTransport } from './transport.js';
 
 type Phase = 'hello' | 'active' | 'closed';
@@ -40,6 +39,11 @@ export class ClientConnection implements GroupMember {
   private place: 'pending' | 'session' | null = 'pending';
   private log: Logger;
   ref: SlotRef | null = null;
+  /** Set while the session can be resumed (its token is in the session table). */
+  private resumable = false;
+  private resumeTried = false; // one resume per connection
+  /** Where the room bus delivers: while a resumed session is sent what it missed, live frames wait there. */
+  readonly inbox: ReplayGate;
   /** The session as the room bus addresses it (set with ref). */
   private at: SessionAddress | null = null;
   version = 0;
@@ -58,16 +62,18 @@ export class ClientConnection implements GroupMember {
     this.connectedAwake = host.clock.awakeNow();
     this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
     this.inbound = new InboundGate(host.limits.flood, host.timer, (frame) => this.runFrame(frame), (detail) => this.fail('FLOOD', detail));
+    this.inbox = new ReplayGate(this, () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }), host.limits.maxSendQueue);
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
       protocolError: (err) => this.failWith(err),
-      ended: () => this.end({ kind: 'left', detail: 'connection closed by client' }, 'graceful'),
+      ended: () => this.end({ kind: 'lost', detail: 'connection closed by client' }, 'graceful'),
       closed: (detail) => {
         this.log.debug({ detail }, 'connection gone');
-        this.end({ kind: 'left', detail }, 'destroy');
+        this.end({ kind: 'lost', detail }, 'destroy');
       },
       backlog: (bytes) => {
         if (bytes > host.limits.maxSendQueue) this.fail('SEND_QUEUE_FULL', `more than ${host.limits.maxSendQueue} bytes waiting: the client does not read`);
+        else this.inbox.drained(bytes);
       },
     });
   }
@@ -162,38 +168,40 @@ export class ClientConnection implements GroupMember {
     this.hello(msg);
   }
 
-  private hello(msg: Extract<ClientMessage, { type: 'HELLO' }>): void {
-    if (!(SERVER_PROTOCOL_VERSIONS as readonly number[]).includes(msg.version)) {
-      throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${SERVER_PROTOCOL_VERSIONS.join(' and ')})`);
+  private hello(msg: Hello): void {
+    const resuming = msg.resume !== undefined;
+    if (resuming && this.resumeTried) throw new ProtocolError('ALREADY_HELLO', 'one resume per connection: say HELLO without a token');
+    this.resumeTried ||= resuming;
+    const started = startSession(this.host, this.peer, msg);
+    if (typeof started === 'string') {
+      this.log.info({ reason: started }, 'resume refused');
+      return this.reject('RESUME_FAILED', `cannot resume: ${started}`);
     }
-    const nick = validateNick(msg.nick);
-    const { admission } = this.host;
-    if (!admission.enter(this.address, 'session')) {
-      throw new ProtocolError('ADDRESS_LIMIT', `${this.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`);
-    }
-    admission.leave(this.address, 'pending');
+    // The 'pending' place was traded for a 'session' one.
     this.place = 'session';
-    const claim = this.host.table.claim(nick, this.host.workerIndex, this.transport.kind, this.address, this.port, this.host.clock.wallNow());
-    if (!claim.ok) {
-      if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
-      throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
-    }
-    const ref = { slot: claim.slot, generation: claim.generation };
+    this.begin(started, msg);
+  }
+
+  /** The session is this connection's: WELCOME, then into the default room, or (resumed) what it missed through the sequencer. */
+  private begin(s: StartedSession, msg: Hello): void {
+    const { ref, nick } = s;
     this.ref = ref;
     this.at = { ...ref, owner: this.host.workerIndex };
     this.version = msg.version;
-    this.sessionId = claim.sessionId;
+    this.sessionId = s.sessionId;
     this.nick = nick;
+    this.resumable = s.token !== null;
     this.phase = 'active';
     this.session = this.activeSession(ref);
-    this.log = this.host.log.child({ session: claim.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
+    this.log = this.host.log.child({ session: s.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
+    this.inbox.active = s.previous !== null;
     this.host.sessions.registered(this);
-    this.sendMessage(welcomeMessage(this.host, nick, claim.sessionId, msg.version));
-    this.log.info({ client: msg.client, version: msg.version }, 'joined');
-    this.host.event(`* ${nick} joined (${this.transport.kind} ${this.address}:${this.port}, worker ${this.host.workerIndex})`);
-    // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history.
-    this.host.sequencer.send({ k: 'enter', session: this.at, nick, version: msg.version });
+    announceStart(this.host, s, msg, this.at, this.peer, this.log, (m) => this.sendMessage(m));
+  }
+
+  private get peer(): Peer {
+    return { transport: this.transport.kind, address: this.address, port: this.port };
   }
 
   /** What the message handlers may do with this session once it is active. */
@@ -222,17 +230,14 @@ export class ClientConnection implements GroupMember {
         this.log = this.log.child({ nick });
         this.log.info({ from: old }, 'nick changed');
       },
-      heartbeatAnswered: (seq, ts) => this.heartbeatAnswered(seq, ts),
+      heartbeatAnswered: (seq, ts) => {
+        const now = this.host.clock.wallNow();
+        const rtt = this.heartbeat!.answer(seq, ts, now);
+        this.host.table.setLastSeen(ref.slot, now);
+        if (rtt !== null) this.host.table.setRtt(ref.slot, rtt);
+      },
       end: (reason, how, farewell) => this.end(reason, how, farewell),
     };
-  }
-
-  private heartbeatAnswered(seq: number, ts: number): void {
-    if (!this.heartbeat || !this.ref) return;
-    const now = this.host.clock.wallNow();
-    const rtt = this.heartbeat.answer(seq, ts, now);
-    this.host.table.setLastSeen(this.ref.slot, now);
-    if (rtt !== null) this.host.table.setRtt(this.ref.slot, rtt);
   }
 
   /** Driven by the worker's ticker: heartbeats, deadlines, counters to the shared table. */
@@ -244,14 +249,16 @@ export class ClientConnection implements GroupMember {
       return;
     }
     if (this.phase !== 'active' || !this.heartbeat || !this.ref) return;
+    // Resumed on another connection (this one did not notice it was dead): the session is not ours any more.
+    if (!this.host.table.isCurrent(this.ref)) return this.end({ kind: 'replaced', detail: 'resumed on another connection' }, 'graceful', { type: 'BYE', reason: 'replaced: this session was resumed on another connection' });
     this.host.table.storeCounters(this.ref.slot, this.counters);
     const action = this.heartbeat.poll(awakeNow, wallNow, this.transport.output);
     if (action?.kind === 'send') this.sendMessage({ type: 'HEARTBEAT', seq: action.seq, ts: action.ts });
     else if (action?.kind === 'timeout') {
       this.end(
-        { kind: 'timed_out', detail: `no heartbeat answer for ${this.host.limits.timeoutMs}ms (last answer ${action.silentForMs}ms ago)` },
+        { kind: 'lost', heartbeat: true, detail: `no heartbeat answer for ${this.host.limits.timeoutMs}ms (last answer ${action.silentForMs}ms ago)` },
         'graceful',
-        { type: 'BYE', reason: 'heartbeat timeout' },
+        { type: 'BYE', reason: 'heartbeat timeout', ...(this.resumable ? { resumable: true } : {}) },
       );
     }
   }
@@ -261,11 +268,11 @@ export class ClientConnection implements GroupMember {
   }
 
   shutdown(reason: string): void {
-    this.end({ kind: 'shutdown', detail: reason }, 'graceful', { type: 'BYE', reason });
+    this.end({ kind: 'shutdown', detail: reason }, 'graceful', { type: 'BYE', reason, ...(this.resumable ? { resumable: true } : {}) });
   }
 
   /**
-   * The one way out: frees the slot, tells the others, closes the socket.
+   * The one way out: frees the slot (or keeps it AWAY, to resume), tells the others, closes the socket.
    * 'graceful' half-closes after the queued frames and destroys after a grace
    * period; 'destroy' is for sockets that are already gone.
    */
@@ -287,13 +294,6 @@ export class ClientConnection implements GroupMember {
     }
     this.host.sessions.unregistered(this);
     if (!wasActive || !this.ref) return;
-    this.host.table.storeCounters(this.ref.slot, this.counters);
-    this.host.table.release(this.ref);
-    this.log.info({ reason: reason.kind, detail: reason.detail, ...this.counters }, reason.kind === 'timed_out' || reason.kind === 'kicked' ? reason.kind : 'left');
-    // Out of its rooms; at shutdown everyone is leaving, so no notices to closing rooms.
-    if (reason.kind === 'shutdown') return this.host.sequencer.send({ k: 'leave', session: this.at!, notice: null });
-    const { line, notice } = endNotice(this.nick, reason);
-    this.host.event(line);
-    this.host.sequencer.send({ k: 'leave', session: this.at!, notice: encodeMessage(notice) });
+    closeSession(this.host, { ref: this.ref, at: this.at!, nick: this.nick, resumable: this.resumable, counters: this.counters, log: this.log }, reason);
   }
 }

@@ -52,6 +52,8 @@ export interface GroupMember {
   /** Bytes waiting to be sent to it. */
   readonly queuedBytes: number;
   send(frame: Buffer): boolean;
+  /** Where frames from the room bus go: live ones (held while a resumed session is sent what it missed), and the parts of what it missed. */
+  readonly inbox: { deliver(frame: Buffer): void; part(frames: Buffer[], done: boolean): void };
   /** Ends the connection with a fatal ERROR frame. */
   fail(code: WireErrorCode, message: string): void;
   kick(reason: string): void;
@@ -85,6 +87,8 @@ export interface ConnectionHost {
   readonly sequencer: SequencerPort;
   /** The room everyone is in at login; a version-1 session's only room. */
   readonly defaultRoom: string;
+  /** How long a session whose connection is lost is kept for it to resume (0: sessions are not kept, --no-history). */
+  readonly resumeWindowMs: number;
   readonly sessions: SessionRegistry;
   /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
   readonly admission: Admission;
@@ -97,13 +101,17 @@ export type EndReason =
   /** said: the reason the user gave with /quit, for the others to read. */
   | { kind: 'left'; detail: string; said?: string }
   | { kind: 'timed_out'; detail: string }
+  /** The connection went without BYE (heartbeat: no answer to heartbeats): the session waits to resume, if it can. */
+  | { kind: 'lost'; detail: string; heartbeat?: boolean }
+  /** The session was resumed on another connection: this one just closes. */
+  | { kind: 'replaced'; detail: string }
   | { kind: 'kicked'; detail: string }
   | { kind: 'error'; detail: string }
   | { kind: 'shutdown'; detail: string };
 
 /** How the end of a session is told: a line for the console, a NOTICE for the room. */
 export function endNotice(nick: string, reason: EndReason): { line: string; notice: ServerMessage } {
-  switch (reason.kind) {
+  switch (reason.kind === 'lost' && reason.heartbeat ? 'timed_out' : reason.kind) {
     case 'timed_out':
       return { line: `* ${nick} timed out (${reason.detail})`, notice: { type: 'NOTICE', event: 'timed_out', nick } };
     case 'kicked':

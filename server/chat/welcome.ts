@@ -2,9 +2,19 @@
 import type { ServerMessage } from '../../common/protocol.js';
 import type { ConnectionHost } from './session-host.js';
 
-/** `version`: the one the client's HELLO asked for (the server speaks it, or HELLO was refused). */
-export function welcomeMessage(host: ConnectionHost, nick: string, sessionId: number, version: number): ServerMessage {
+export interface Welcomed {
+  nick: string;
+  sessionId: number;
+  /** The one the client's HELLO asked for (the server speaks it, or HELLO was refused). */
+  version: number;
+  /** The resume token (null: the session cannot be resumed). */
+  token: string | null;
+  resumed: boolean;
+}
+
+export function welcomeMessage(host: ConnectionHost, w: Welcomed): ServerMessage {
   const { limits } = host;
+  const { nick, sessionId, version } = w;
   return {
     type: 'WELCOME',
     version,
@@ -20,5 +30,7 @@ export function welcomeMessage(host: ConnectionHost, nick: string, sessionId: nu
     lftpPort: host.files.lftpPort,
     floodBurst: limits.flood.burst,
     floodRate: limits.flood.perSecond,
+    ...(w.token !== null ? { resume: w.token, resumeWindowMs: host.resumeWindowMs } : {}),
+    ...(w.resumed ? { resumed: true } : {}),
   };
 }

@@ -108,6 +108,8 @@ Options:
   --max-rooms-per-user N      rooms one user may be in (default 20)
   --max-room-members N        members one room may have (default 10000)
   --history-on-join N         messages a client gets on joining a room, 0-200 (default 50)
+  --resume-window DUR         how long a session whose connection was lost is kept for it to
+                              resume (default 2m, at most 1d)
   --data DIR                  where the history is kept (default ./data, created if missing)
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)
@@ -155,6 +157,7 @@ const SPEC = {
   data: { type: 'string' },
   'default-room': { type: 'string' },
   'history-on-join': { type: 'string' },
+  'resume-window': { type: 'string' },
   'max-rooms': { type: 'string' },
   'max-rooms-per-user': { type: 'string' },
   'max-room-members': { type: 'string' },

@@ -14,6 +14,8 @@ export interface HistoryOptions {
   retention: Retention;
   /** Messages a client gets on joining a room (--history-on-join). */
   onJoin: number;
+  /** How long a lost session waits to be resumed (--resume-window); 0 with --no-history: nothing to replay from. */
+  resumeWindowMs: number;
 }
 
 export interface RoomOptions {
@@ -38,7 +40,14 @@ export function roomOptions(v: { 'default-room'?: string; 'max-rooms'?: string; 
 export const DEFAULT_HISTORY_MAX_AGE_MS = 30 * 86_400_000;
 export const DEFAULT_HISTORY_MAX_SIZE = 2 ** 30;
 
-export function historyOptions(v: { data?: string; 'no-history'?: boolean; 'history-max-age'?: string; 'history-max-size'?: string; 'history-on-join'?: string }): HistoryOptions {
+export const DEFAULT_RESUME_WINDOW_MS = 120_000;
+/** A day: a longer window would hold nicks and memory for sessions nobody comes back to. */
+export const MAX_RESUME_WINDOW_MS = 86_400_000;
+
+export function historyOptions(v: { data?: string; 'no-history'?: boolean; 'history-max-age'?: string; 'history-max-size'?: string; 'history-on-join'?: string; 'resume-window'?: string }): HistoryOptions {
+  if (v['no-history'] && v['resume-window'] !== undefined) throw new UsageError('--no-history keeps nothing to resume from: --resume-window does not apply');
+  const resumeWindowMs = v['no-history'] ? 0 : v['resume-window'] !== undefined ? parseDuration(v['resume-window'], '--resume-window') : DEFAULT_RESUME_WINDOW_MS;
+  if (resumeWindowMs > MAX_RESUME_WINDOW_MS) throw new UsageError('--resume-window must be at most 1d');
   if (v['no-history'] && (v['history-max-age'] !== undefined || v['history-max-size'] !== undefined)) {
     throw new UsageError('--no-history keeps nothing: --history-max-age and --history-max-size do not apply');
   }
@@ -48,5 +57,6 @@ export function historyOptions(v: { data?: string; 'no-history'?: boolean; 'hist
     dataDir: v['no-history'] ? null : resolve(v.data ?? 'data'),
     retention: { maxAgeMs: v['history-max-age'] !== undefined ? parseDuration(v['history-max-age'], '--history-max-age') : DEFAULT_HISTORY_MAX_AGE_MS, maxBytes },
     onJoin: v['history-on-join'] !== undefined ? parseInteger(v['history-on-join'], '--history-on-join', 0, HISTORY_PAGE_MAX) : 50,
+    resumeWindowMs,
   };
 }

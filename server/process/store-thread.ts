@@ -13,6 +13,8 @@ const STOP_TIMEOUT_MS = 10_000;
 export interface StoreEvents {
   /** The store failed at work (the disk is full); the message says what. */
   fault(report: Extract<StoreReport, { k: 'fault' }>): void;
+  /** A line for the operator's console (a session timed out). */
+  event(text: string): void;
   /** A damaged database was moved to `path` and a new one started. */
   movedAside(path: string): void;
   /** The thread ended without being asked to (a crash): it must be started again. */
@@ -43,6 +45,7 @@ export class StoreThread {
           if (msg.movedAside) events.movedAside(msg.movedAside);
           resolve(thread);
         } else if (msg.k === 'open-failed') reject(new StartupError(msg.code, msg.message));
+        else if (msg.k === 'event') events.event(msg.text);
         else events.fault(msg);
       });
       worker.on('error', (err) => {

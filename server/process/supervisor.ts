@@ -92,7 +92,7 @@ export class Supervisor {
       this.store?.reopenLog();
     };
     this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' }, { ...options.logRotation, onRotated: reopenLogs });
-    this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '');
+    this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '', { send: (m) => this.storeLink?.send(m) });
   }
 
   /** The store thread first: every room frame passes through it. */
@@ -101,9 +101,11 @@ export class Supervisor {
     const config: StoreThreadConfig = {
       ...{ dataDir: o.history.dataDir, retention: o.history.retention, historyOnJoin: o.history.onJoin, pruneEveryMs: 60_000 },
       ...{ defaultRoom: o.rooms.defaultRoom, rooms: o.rooms.limits, maxFrame: o.maxFrame, busName: this.shared.busName, logFile: o.logFile, logLevel: o.logLevel },
+      ...{ sessionBuffer: this.table.buffer, resumeWindowMs: o.history.resumeWindowMs },
     };
     this.store = await StoreThread.start(config, {
       fault: (fault) => this.print(`! history: ${fault.message}`),
+      event: (text) => this.print(text),
       movedAside: (aside) => this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
       died: (code) => void this.storeDied(code),
     });
@@ -207,7 +209,8 @@ export class Supervisor {
       return;
     }
     const repaired = SharedMutex.releaseIfHeldBy(this.table.i32, this.table.lockWordIndex, slot.threadId);
-    const freed = await this.table.mutex.withLockAsync(() => this.table.releaseOwnedByLocked(slot.index));
+    const orphans = await this.table.mutex.withLockAsync(() => this.table.orphanOwnedByLocked(slot.index));
+    const [freed, away] = [orphans.filter((s) => !s.away), orphans.filter((s) => s.away)];
     const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
     await this.addresses.releaseWorker(slot.index);
     this.shared.tickets.releaseWorker(slot.index);
@@ -216,11 +219,11 @@ export class Supervisor {
     this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
     this.print(
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +
-        `${freed.length} session${freed.length === 1 ? '' : 's'} freed; restarting it`,
+        `${freed.length} session${freed.length === 1 ? '' : 's'} freed, ${away.length} kept for resuming; restarting it`,
     );
-    for (const s of freed) this.print(`* ${s.nick} left (worker ${slot.index} died)`);
+    for (const s of orphans) this.print(`* ${s.nick} ${s.away ? 'lost connection' : 'left'} (worker ${slot.index} died)`);
     // Their rooms hear it from the store thread, which knows who was in which.
-    this.storeLink?.send({ k: 'worker-died', worker: slot.index, reason: 'server worker restarted' });
+    this.storeLink?.send({ k: 'worker-died', worker: slot.index, reason: 'server worker restarted', away: away.map(({ slot: s, generation }) => ({ slot: s, generation })) });
     if (this.shuttingDown) return;
     const now = Date.now();
     const crashes = [...slot.crashes.filter((t) => now - t < 60_000), now];

@@ -70,6 +70,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     logLevel: o.logLevel,
     serverName: shared.serverName,
     defaultRoom: o.rooms.defaultRoom,
+    resumeWindowMs: o.history.resumeWindowMs,
     storePort,
   };
 }

@@ -1,47 +1,63 @@
 /**
- * The shared session table: one SharedArrayBuffer mapped by the supervisor and
- * every worker. Fixed-size slots, one per session. Multi-word changes (claim,
- * rename, release) happen under the robust SharedMutex in the header; single
- * words are read and written with Atomics.load/store, without the lock.
+ * The shared session table: one SharedArrayBuffer mapped by the supervisor,
+ * every worker and the store thread. Fixed-size slots, one per session.
+ * Multi-word changes (claim, rename, away, resume, release) happen under the
+ * robust SharedMutex in the header; single words are read and written with
+ * Atomics.load/store, without the lock (session-slots.ts).
+ *
+ * A slot is FREE, ACTIVE (a connection has it) or AWAY (its connection was
+ * lost and the session waits --resume-window for it to come back: the nick
+ * stays taken, direct messages to it are stored). Only the store thread
+ * frees an AWAY slot; any worker may take one over with the session's resume
+ * token, which gives the slot a new generation.
  *
  * Layout (byte offsets, little-endian as the host; see docs/ARCHITECTURE.md):
- *   0      header: lock word, magic, capacity, active count, session id counter
+ *   0      header: lock word, magic, capacity, held count, session id counter
  *   64     slots, SLOT_BYTES each (fields in slot-layout.ts)
  * Per-worker statistics live in a buffer of their own (worker-stats.ts).
  */
 import { SharedMutex } from '../../common/shared-mutex.js';
 import * as L from './slot-layout.js';
-import { SlotState, TRANSPORTS, type ClaimResult, type NickConflict, type NickLookup, type RenameResult, type SessionInfo, type SlotCounters, type SlotRef, type Transport } from './slot-layout.js';
-import { NICK_KEY_BYTES, foldKey, nickKeys, type NickKeys } from './nick-keys.js';
+import { SlotState, TRANSPORTS, type ClaimResult, type NickConflict, type NickLookup, type RenameResult, type ResumeResult, type SlotRef, type Transport } from './slot-layout.js';
+import { foldKey, nickKeys, type NickKeys } from './nick-keys.js';
 import { NICK_MAX_CHARS } from '../../common/unicode/nick-rule.js';
+import { HEADER_BYTES, H_ACTIVE, SessionSlots } from './session-slots.js';
 
 export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
-export type { ClaimResult, NickConflict, NickLookup, RenameResult, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';
+export type { ClaimResult, NickConflict, NickLookup, RenameResult, ResumeResult, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';
 export const MAX_CAPACITY = 100_000;
 
-const MAGIC = 0x43485431; // "CHT1"
-const HEADER_BYTES = 64;
+const MAGIC = 0x43485432; // "CHT2": slots with resume tokens
 const H_LOCK = 0;
 const H_MAGIC = 1;
 const H_CAPACITY = 2;
-const H_ACTIVE = 3;
 const H_SESSION_SEQ = 4;
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 /** Anything no nick could be (too long, spaces, controls) is nobody, without hashing or taking the lock. */
 function couldBeNick(s: string): boolean {
   return s.length > 0 && s.length <= NICK_MAX_CHARS * 2 && !/[\s\p{Cc}]/u.test(s);
 }
 
-export class SessionTable {
-  readonly i32: Int32Array;
-  readonly i64: BigInt64Array;
-  readonly u8: Uint8Array;
-  readonly capacity: number;
+/** Where a new session comes from: a connection (ACTIVE), or the store bringing back one that was away when the server stopped (AWAY, no owner). */
+export interface NewSession {
+  nick: string;
+  owner: number;
+  transport: Transport;
+  address: string;
+  port: number;
+  now: number;
+  /** The resume token's hash (resume-token.ts), or null: this session cannot be resumed (version 1, --no-history). */
+  token: Uint8Array | null;
+  away?: boolean;
+}
+
+/** A held slot's session as it was when a worker died: away if it can be resumed, else freed. */
+export type OrphanedSession = SlotRef & { nick: string; away: boolean };
+
+export class SessionTable extends SessionSlots {
   readonly mutex: SharedMutex;
-  private readonly slotsOffset: number;
   /** Where the next free-slot search starts; a hint only, so not shared. */
   private freeHint = 0;
 
@@ -60,13 +76,10 @@ export class SessionTable {
     return new SessionTable(sab);
   }
 
-  constructor(readonly buffer: SharedArrayBuffer) {
-    this.i32 = new Int32Array(buffer);
-    this.i64 = new BigInt64Array(buffer);
-    this.u8 = new Uint8Array(buffer);
-    if (this.i32[H_MAGIC] !== MAGIC) throw new Error('not a session table buffer');
-    this.capacity = this.i32[H_CAPACITY]!;
-    this.slotsOffset = HEADER_BYTES;
+  constructor(buffer: SharedArrayBuffer) {
+    const i32 = new Int32Array(buffer);
+    if (i32[H_MAGIC] !== MAGIC) throw new Error('not a session table buffer');
+    super(buffer, i32[H_CAPACITY]!);
     this.mutex = new SharedMutex(this.i32, H_LOCK);
   }
 
@@ -74,63 +87,12 @@ export class SessionTable {
     return H_LOCK;
   }
 
-  activeCount(): number {
-    return Atomics.load(this.i32, H_ACTIVE);
-  }
-
-  // ---- slot addressing -------------------------------------------------
-
-  private w32(slot: number, field: number): number {
-    return (this.slotsOffset + slot * L.SLOT_BYTES) / 4 + field;
-  }
-  private w64(slot: number, field: number): number {
-    return (this.slotsOffset + slot * L.SLOT_BYTES) / 8 + field;
-  }
-  private byteAt(slot: number, offset: number): number {
-    return this.slotsOffset + slot * L.SLOT_BYTES + offset;
-  }
-
-  state(slot: number): number {
-    return Atomics.load(this.i32, this.w32(slot, L.S_STATE));
-  }
-  generation(slot: number): number {
-    return Atomics.load(this.i32, this.w32(slot, L.S_GENERATION));
-  }
-  owner(slot: number): number {
-    return Atomics.load(this.i32, this.w32(slot, L.S_OWNER));
-  }
-  /** True while the slot still holds the session that ref was issued for. */
-  isCurrent(ref: SlotRef): boolean {
-    return this.state(ref.slot) === SlotState.ACTIVE && this.generation(ref.slot) === ref.generation;
-  }
-
-  nick(slot: number): string {
-    const len = Atomics.load(this.i32, this.w32(slot, L.S_NICK_LEN));
-    const at = this.byteAt(slot, L.S_NICK_OFFSET);
-    return utf8Decoder.decode(this.u8.slice(at, at + Math.min(len, L.S_NICK_BYTES)));
-  }
-
-  private keyEquals(slot: number, offset: number, key: Uint8Array): boolean {
-    const at = this.byteAt(slot, offset);
-    for (let i = 0; i < NICK_KEY_BYTES; i++) if (this.u8[at + i] !== key[i]) return false;
-    return true;
-  }
-
-  private writeNick(slot: number, nick: string, keys: NickKeys): void {
-    const bytes = utf8.encode(nick);
-    if (bytes.length > L.S_NICK_BYTES) throw new RangeError('nick longer than a slot holds');
-    this.u8.set(bytes, this.byteAt(slot, L.S_NICK_OFFSET));
-    this.u8.set(keys.fold, this.byteAt(slot, L.S_FOLD_KEY_OFFSET));
-    this.u8.set(keys.look, this.byteAt(slot, L.S_LOOK_KEY_OFFSET));
-    Atomics.store(this.i32, this.w32(slot, L.S_NICK_LEN), bytes.length);
-  }
-
   // ---- multi-word changes: call the *Locked forms with the mutex held ---
 
-  /** Slot of the active session with this fold key (the same nick in any case), or -1. */
+  /** Slot of the session (connected or away) with this fold key (the same nick in any case), or -1. */
   findNickLocked(fold: Uint8Array): number {
     for (let s = 0; s < this.capacity; s++) {
-      if (this.state(s) === SlotState.ACTIVE && this.keyEquals(s, L.S_FOLD_KEY_OFFSET, fold)) return s;
+      if (this.held(s) && this.keyEquals(s, L.S_FOLD_KEY_OFFSET, fold)) return s;
     }
     return -1;
   }
@@ -138,14 +100,14 @@ export class SessionTable {
   /** The session other than `self` whose nick is this one or looks like it, or null. */
   conflictLocked(keys: NickKeys, self = -1): NickConflict | null {
     for (let s = 0; s < this.capacity; s++) {
-      if (s === self || this.state(s) !== SlotState.ACTIVE) continue;
+      if (s === self || !this.held(s)) continue;
       const same = this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold);
       if (same || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look)) return { reason: 'NICK_TAKEN', holder: this.nick(s), same };
     }
     return null;
   }
 
-  claimLocked(nick: string, keys: NickKeys, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
+  claimLocked(n: NewSession, keys: NickKeys): ClaimResult {
     const conflict = this.conflictLocked(keys);
     if (conflict) return { ok: false, ...conflict };
     let slot = -1;
@@ -160,25 +122,30 @@ export class SessionTable {
     this.freeHint = (slot + 1) % this.capacity;
     const generation = (this.generation(slot) + 1) | 0;
     const sessionId = Atomics.add(this.i32, H_SESSION_SEQ, 1) + 1;
-    // Owner first, state last: a worker dying half-way leaves a FREE slot, or an ACTIVE one that names it.
-    Atomics.store(this.i32, this.w32(slot, L.S_OWNER), owner);
-    Atomics.store(this.i32, this.w32(slot, L.S_GENERATION), generation);
     Atomics.store(this.i32, this.w32(slot, L.S_SESSION_ID), sessionId);
-    this.writeNick(slot, nick, keys);
-    const addr = utf8.encode(address).subarray(0, L.S_ADDR_BYTES);
-    this.u8.fill(0, this.byteAt(slot, L.S_ADDR_OFFSET), this.byteAt(slot, L.S_ADDR_OFFSET) + L.S_ADDR_BYTES);
-    this.u8.set(addr, this.byteAt(slot, L.S_ADDR_OFFSET));
-    Atomics.store(this.i32, this.w32(slot, L.S_ADDR_LEN), addr.length);
-    Atomics.store(this.i32, this.w32(slot, L.S_PORT), port);
-    Atomics.store(this.i32, this.w32(slot, L.S_TRANSPORT), TRANSPORTS.indexOf(transport));
-    Atomics.store(this.i32, this.w32(slot, L.S_RTT_US), -1);
-    Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(now)));
-    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_SEEN), BigInt(Math.round(now)));
-    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_ACTIVE), BigInt(Math.round(now)));
+    this.writeNick(slot, n.nick, keys);
+    this.writeBytes(slot, L.S_TOKEN_OFFSET, n.token, L.S_TOKEN_BYTES);
+    this.writeBytes(slot, L.S_PREV_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
     for (const f of [L.S64_MSGS_IN, L.S64_BYTES_IN, L.S64_MSGS_OUT, L.S64_BYTES_OUT]) Atomics.store(this.i64, this.w64(slot, f), 0n);
-    Atomics.store(this.i32, this.w32(slot, L.S_STATE), SlotState.ACTIVE);
+    Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(n.now)));
+    this.connectLocked(slot, generation, n, n.away ? SlotState.AWAY : SlotState.ACTIVE);
     Atomics.add(this.i32, H_ACTIVE, 1);
     return { ok: true, slot, generation, sessionId };
+  }
+
+  /** Who holds the slot now (a claim, or a resume): owner first, state last, so a worker dying half-way leaves a slot that names it. */
+  private connectLocked(slot: number, generation: number, n: Omit<NewSession, 'nick' | 'token'>, state: number): void {
+    Atomics.store(this.i32, this.w32(slot, L.S_OWNER), n.owner);
+    Atomics.store(this.i32, this.w32(slot, L.S_GENERATION), generation);
+    const addr = utf8.encode(n.address).subarray(0, L.S_ADDR_BYTES);
+    this.writeBytes(slot, L.S_ADDR_OFFSET, addr, L.S_ADDR_BYTES);
+    Atomics.store(this.i32, this.w32(slot, L.S_ADDR_LEN), addr.length);
+    Atomics.store(this.i32, this.w32(slot, L.S_PORT), n.port);
+    Atomics.store(this.i32, this.w32(slot, L.S_TRANSPORT), TRANSPORTS.indexOf(n.transport));
+    Atomics.store(this.i32, this.w32(slot, L.S_RTT_US), -1);
+    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_SEEN), BigInt(Math.round(n.now)));
+    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_ACTIVE), BigInt(Math.round(n.now)));
+    Atomics.store(this.i32, this.w32(slot, L.S_STATE), state);
   }
 
   renameLocked(ref: SlotRef, nick: string, keys: NickKeys): RenameResult {
@@ -191,30 +158,84 @@ export class SessionTable {
 
   releaseLocked(ref: SlotRef): boolean {
     if (!this.isCurrent(ref)) return false;
-    Atomics.store(this.i32, this.w32(ref.slot, L.S_STATE), SlotState.FREE);
-    Atomics.sub(this.i32, H_ACTIVE, 1);
+    this.freeLocked(ref.slot);
     return true;
   }
 
-  /** Frees every slot owned by worker; returns who they were (for "left" notices). */
-  releaseOwnedByLocked(owner: number): Array<SlotRef & { nick: string }> {
-    const freed: Array<SlotRef & { nick: string }> = [];
+  private freeLocked(slot: number): void {
+    this.writeBytes(slot, L.S_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
+    this.writeBytes(slot, L.S_PREV_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
+    Atomics.store(this.i32, this.w32(slot, L.S_STATE), SlotState.FREE);
+    Atomics.sub(this.i32, H_ACTIVE, 1);
+  }
+
+  /** The connection is lost but the session may come back: AWAY, no owner, same generation. False if it cannot be resumed (no token) or is not this session any more. */
+  awayLocked(ref: SlotRef): boolean {
+    if (!this.isCurrent(ref) || !this.hasToken(ref.slot)) return false;
+    Atomics.store(this.i32, this.w32(ref.slot, L.S_OWNER), -1);
+    Atomics.store(this.i32, this.w32(ref.slot, L.S_STATE), SlotState.AWAY);
+    return true;
+  }
+
+  /** The resume window ended (the store thread): an AWAY slot that is still this session is freed. */
+  releaseAwayLocked(ref: SlotRef): boolean {
+    if (this.state(ref.slot) !== SlotState.AWAY || this.generation(ref.slot) !== ref.generation) return false;
+    this.freeLocked(ref.slot);
+    return true;
+  }
+
+  /**
+   * A connection came back with a resume token: the session whose token it is
+   * (away, or still connected if the old connection has not noticed it is
+   * dead) moves to the new connection with a new generation, and the token
+   * is replaced by `next`. The old one is kept to tell "used" from "unknown".
+   */
+  resumeLocked(token: Uint8Array, next: Uint8Array, to: Omit<NewSession, 'nick' | 'token' | 'away'>): ResumeResult {
     for (let s = 0; s < this.capacity; s++) {
-      if (this.state(s) === SlotState.ACTIVE && this.owner(s) === owner) {
-        const ref = { slot: s, generation: this.generation(s) };
-        freed.push({ ...ref, nick: this.nick(s) });
-        this.releaseLocked(ref);
-      }
+      if (!this.held(s)) continue;
+      if (this.tokenEquals(s, L.S_PREV_TOKEN_OFFSET, token)) return { ok: false, reason: 'USED' };
+      if (!this.tokenEquals(s, L.S_TOKEN_OFFSET, token)) continue;
+      const previous = { slot: s, generation: this.generation(s), owner: this.owner(s) };
+      const generation = (previous.generation + 1) | 0;
+      this.writeBytes(s, L.S_PREV_TOKEN_OFFSET, token, L.S_TOKEN_BYTES);
+      this.writeBytes(s, L.S_TOKEN_OFFSET, next, L.S_TOKEN_BYTES);
+      this.connectLocked(s, generation, to, SlotState.ACTIVE);
+      return { ok: true, slot: s, generation, previous, sessionId: Atomics.load(this.i32, this.w32(s, L.S_SESSION_ID)), nick: this.nick(s) };
     }
-    return freed;
+    return { ok: false, reason: 'UNKNOWN' };
+  }
+
+  /** The held slot whose current token this is (the store thread, restoring), or -1. */
+  findTokenLocked(token: Uint8Array): number {
+    for (let s = 0; s < this.capacity; s++) if (this.held(s) && this.tokenEquals(s, L.S_TOKEN_OFFSET, token)) return s;
+    return -1;
+  }
+
+  private hasToken(slot: number): boolean {
+    const at = this.byteAt(slot, L.S_TOKEN_OFFSET);
+    for (let i = 0; i < L.S_TOKEN_BYTES; i++) if (this.u8[at + i] !== 0) return true;
+    return false;
+  }
+
+  /** A worker died: its sessions that can be resumed go AWAY, the others are freed; who they were (for notices). */
+  orphanOwnedByLocked(owner: number): OrphanedSession[] {
+    const out: OrphanedSession[] = [];
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.state(s) !== SlotState.ACTIVE || this.owner(s) !== owner) continue;
+      const ref = { slot: s, generation: this.generation(s) };
+      const away = this.awayLocked(ref);
+      if (!away) this.releaseLocked(ref);
+      out.push({ ...ref, nick: this.nick(s), away });
+    }
+    return out;
   }
 
   // ---- blocking wrappers for worker threads ----------------------------
 
   // Keys are computed before the lock is taken: hashing is the slow part.
-  claim(nick: string, owner: number, transport: Transport, address: string, port: number, now: number): ClaimResult {
-    const keys = nickKeys(nick);
-    return this.mutex.withLock(() => this.claimLocked(nick, keys, owner, transport, address, port, now));
+  claim(s: NewSession): ClaimResult {
+    const keys = nickKeys(s.nick);
+    return this.mutex.withLock(() => this.claimLocked(s, keys));
   }
   rename(ref: SlotRef, nick: string): RenameResult {
     const keys = nickKeys(nick);
@@ -222,6 +243,15 @@ export class SessionTable {
   }
   release(ref: SlotRef): boolean {
     return this.mutex.withLock(() => this.releaseLocked(ref));
+  }
+  away(ref: SlotRef): boolean {
+    return this.mutex.withLock(() => this.awayLocked(ref));
+  }
+  releaseAway(ref: SlotRef): boolean {
+    return this.mutex.withLock(() => this.releaseAwayLocked(ref));
+  }
+  resume(token: Uint8Array, next: Uint8Array, to: Omit<NewSession, 'nick' | 'token' | 'away'>): ResumeResult {
+    return this.mutex.withLock(() => this.resumeLocked(token, next, to));
   }
   /** Nick lookup under the lock, so a concurrent rename cannot tear the bytes compared. */
   lookup(nick: string): NickLookup | null {
@@ -238,61 +268,5 @@ export class SessionTable {
   private lookupLocked(fold: Uint8Array): NickLookup | null {
     const s = this.findNickLocked(fold);
     return s < 0 ? null : { slot: s, generation: this.generation(s), owner: this.owner(s), nick: this.nick(s) };
-  }
-
-  // ---- single-word updates (no lock) -----------------------------------
-
-  setLastSeen(slot: number, ms: number): void {
-    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_SEEN), BigInt(Math.round(ms)));
-  }
-  setLastActive(slot: number, ms: number): void {
-    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_ACTIVE), BigInt(Math.round(ms)));
-  }
-  setRtt(slot: number, ms: number): void {
-    Atomics.store(this.i32, this.w32(slot, L.S_RTT_US), Math.max(0, Math.round(ms * 1000)));
-  }
-  /** Replaces the slot's counters with the owner's running totals. */
-  storeCounters(slot: number, c: SlotCounters): void {
-    Atomics.store(this.i64, this.w64(slot, L.S64_MSGS_IN), BigInt(c.msgsIn));
-    Atomics.store(this.i64, this.w64(slot, L.S64_BYTES_IN), BigInt(c.bytesIn));
-    Atomics.store(this.i64, this.w64(slot, L.S64_MSGS_OUT), BigInt(c.msgsOut));
-    Atomics.store(this.i64, this.w64(slot, L.S64_BYTES_OUT), BigInt(c.bytesOut));
-  }
-
-  /** Reads one slot. Without the lock the nick may be mid-rename; callers that care hold it. */
-  info(slot: number): SessionInfo | null {
-    if (this.state(slot) !== SlotState.ACTIVE) return null;
-    const at = this.byteAt(slot, L.S_ADDR_OFFSET);
-    const addrLen = Atomics.load(this.i32, this.w32(slot, L.S_ADDR_LEN));
-    const rttUs = Atomics.load(this.i32, this.w32(slot, L.S_RTT_US));
-    const n64 = (f: number) => Number(Atomics.load(this.i64, this.w64(slot, f)));
-    return {
-      slot,
-      generation: this.generation(slot),
-      sessionId: Atomics.load(this.i32, this.w32(slot, L.S_SESSION_ID)),
-      nick: this.nick(slot),
-      owner: this.owner(slot),
-      transport: TRANSPORTS[Atomics.load(this.i32, this.w32(slot, L.S_TRANSPORT))] ?? 'tcp',
-      address: utf8Decoder.decode(this.u8.slice(at, at + addrLen)),
-      port: Atomics.load(this.i32, this.w32(slot, L.S_PORT)),
-      connectedAt: n64(L.S64_CONNECTED_AT),
-      lastSeen: n64(L.S64_LAST_SEEN),
-      lastActive: n64(L.S64_LAST_ACTIVE),
-      rttMs: rttUs < 0 ? null : rttUs / 1000,
-      msgsIn: n64(L.S64_MSGS_IN),
-      bytesIn: n64(L.S64_BYTES_IN),
-      msgsOut: n64(L.S64_MSGS_OUT),
-      bytesOut: n64(L.S64_BYTES_OUT),
-    };
-  }
-
-  /** All active sessions, in slot order. */
-  snapshot(): SessionInfo[] {
-    const out: SessionInfo[] = [];
-    for (let s = 0; s < this.capacity; s++) {
-      const info = this.info(s);
-      if (info) out.push(info);
-    }
-    return out;
   }
 }

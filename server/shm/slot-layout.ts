@@ -3,7 +3,7 @@
  * shapes a slot is read into. Word indexes are within the slot: Int32 fields
  * in 4-byte words, Int64 fields in 8-byte words; byte fields by offset.
  */
-export const SLOT_BYTES = 304;
+export const SLOT_BYTES = 336;
 // Int32 fields (index within the slot, in 4-byte words)
 export const S_STATE = 0;
 export const S_OWNER = 1;
@@ -31,8 +31,13 @@ export const S_LOOK_KEY_OFFSET = 160;
 /** The nick as shown, UTF-8: at most 32 characters of at most 4 bytes. */
 export const S_NICK_OFFSET = 176;
 export const S_NICK_BYTES = 128;
+/** The resume token's hash (resume-token.ts), and the one it replaced (so that a used token is told from an unknown one). */
+export const S_TOKEN_OFFSET = 304;
+export const S_PREV_TOKEN_OFFSET = 320;
+export const S_TOKEN_BYTES = 16;
 
-export const SlotState = { FREE: 0, ACTIVE: 1 } as const;
+/** AWAY: the connection was lost, the session waits for it to resume (session-table.ts). */
+export const SlotState = { FREE: 0, ACTIVE: 1, AWAY: 2 } as const;
 
 /** How a session is connected; stored as its index in this list. */
 export const TRANSPORTS = ['tcp', 'ws'] as const;
@@ -73,6 +78,11 @@ export interface NickConflict {
 }
 
 export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | ({ ok: false } & NickConflict) | { ok: false; reason: 'SERVER_FULL' };
+
+/** previous: the session as it was before (owner -1: it was away). */
+export type ResumeResult =
+  | ({ ok: true; sessionId: number; nick: string; previous: SlotRef & { owner: number } } & SlotRef)
+  | { ok: false; reason: 'USED' | 'UNKNOWN' };
 
 export type RenameResult = 'ok' | 'GONE' | NickConflict;
 

@@ -16,8 +16,8 @@ export function historyEntry(e: StoredEntry): HistoryEntry {
   return h;
 }
 
-/** `where`: the answer's id and its room or pair. An empty history is one frame with no entries. */
-export function historyFrames(where: { id?: number; room?: string; with?: string }, entries: StoredEntry[], more: boolean, maxFrame: number): Buffer[] {
+/** `where`: the answer's id and its room or pair; missed: what a resuming session missed. An empty history is one frame with no entries. */
+export function historyFrames(where: { id?: number; room?: string; with?: string; missed?: true }, entries: StoredEntry[], more: boolean, maxFrame: number): Buffer[] {
   const budget = maxFrame - FRAME_OVERHEAD;
   const chunks: HistoryEntry[][] = [[]];
   let size = 0;

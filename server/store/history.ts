@@ -7,6 +7,8 @@
  * one place ids are made, which is what gives a room one order for everyone.
  */
 
+import type { SessionStore } from './sessions.js';
+
 /** A room ("room:#lobby") or a pair of users ("dm:alice\nbob", the folded nicks in order). */
 export type ConversationKey = string;
 
@@ -47,6 +49,10 @@ export interface HistoryStore {
   before(conv: ConversationKey, beforeId: number, limit: number): Promise<StoredEntry[]>;
   /** Up to `limit` entries at or after time `sinceTs`, oldest first (`/history 1h`). */
   since(conv: ConversationKey, sinceTs: number, limit: number): Promise<StoredEntry[]>;
+  /** The direct conversations a user (folded nick) is in. */
+  directConversations(foldedNick: string): Promise<ConversationKey[]>;
+  /** Where resumable sessions are kept; null: this store keeps none, so sessions cannot be resumed (--no-history). */
+  readonly sessions: SessionStore | null;
   /** The id the conversation's last entry has (0: none yet). */
   lastId(conv: ConversationKey): Promise<number>;
   /** Rooms' topics as last set, by room key. */

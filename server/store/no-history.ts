@@ -8,6 +8,8 @@ import type { ConversationKey, HistoryStore, NewEntry, StoredEntry } from './his
 
 export class NoHistory implements HistoryStore {
   readonly epoch = randomBytes(8).toString('hex');
+  /** Nothing kept, nothing to replay: sessions are not resumable. */
+  readonly sessions = null;
   private readonly lastIds = new Map<ConversationKey, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -27,6 +29,9 @@ export class NoHistory implements HistoryStore {
     return [];
   }
   async since(): Promise<StoredEntry[]> {
+    return [];
+  }
+  async directConversations(): Promise<ConversationKey[]> {
     return [];
   }
   async lastId(conv: ConversationKey): Promise<number> {

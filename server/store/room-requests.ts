@@ -6,6 +6,7 @@
  * store, so the sequencer runs them between segments (sequencer.ts says why
  * that gives exactly-once).
  */
+import { randomBytes } from 'node:crypto';
 import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
@@ -13,7 +14,8 @@ import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
-import type { Member, Room, Rooms } from './rooms.js';
+import { memberKey, type Member, type Room, type Rooms } from './rooms.js';
+import { wentAway } from './session-requests.js';
 import type { ToStore } from './store-messages.js';
 import type { StoreError } from './store-error.js';
 
@@ -31,6 +33,14 @@ export interface RoomContext {
   maxFrame: number;
   /** A topic changed: keep it (the store), without holding up the order. */
   saveTopic(room: Room): void;
+  /** What a resume needs of the member changed: keep it (its record, if it has one). */
+  persist(m: Member): void;
+  /** The session ended: its record goes, and any replay it had. */
+  forget(m: Member): void;
+  /** The store's clock (ms since the epoch). */
+  now(): number;
+  /** A member a worker told a restarted store thread of: its record, as kept, if it has one. */
+  adopt(m: Member): void;
 }
 
 /** What a handler inside a segment may do. */
@@ -41,9 +51,9 @@ export interface Segment {
   later(fn: () => void): void;
 }
 
-type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
+export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
 
-function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
+export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
   ctx.bus.postTo(to, encodeMessage(msg));
 }
 function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
@@ -62,7 +72,12 @@ function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: M
   return null;
 }
 
-export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | 'history'>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void } = {
+/** Requests that read the store: the sequencer runs them between segments. */
+export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next';
+/** The session requests (session-requests.ts) besides these. */
+export type SessionKind = 'away' | 'expire' | 'end-away';
+
+export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKind>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void } = {
   say(ctx, seg, msg) {
     const where = inRoom(ctx, msg.sender, msg.room);
     if (!where) return;
@@ -74,10 +89,14 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
   },
 
   direct(ctx, seg, msg) {
+    // To the receiver as the sequencer knows it (its lookup may have seen a resume this order has not reached):
+    // away, or not yet back in this order, it gets the message when it resumes, from the history.
+    const known = ctx.rooms.byNick(msg.to);
+    const target = known ? (known.awaySince === null ? known.address : null) : msg.target;
     seg.append({ conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text }, (e, failure) => {
       if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
       const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
-      ctx.bus.postTo(msg.target, frame);
+      if (target) ctx.bus.postTo(target, frame);
       // The sender's copy is its confirmation (stored, and to whom); writing to yourself gets one copy.
       if (msg.target.slot !== msg.sender.slot || msg.target.generation !== msg.sender.generation) ctx.bus.postTo(msg.sender, frame);
     });
@@ -90,6 +109,7 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
   leave(ctx, seg, msg) {
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
+    ctx.forget(m);
     const was = ctx.rooms.leave(m);
     const notice = msg.notice;
     if (notice && was.length > 0) seg.later(() => ctx.bus.postToRooms(was, asBuffer(notice), 1));
@@ -98,7 +118,8 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
   rename(ctx, seg, msg) {
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
-    m.nick = msg.nick;
+    ctx.rooms.renamed(m, msg.nick);
+    ctx.persist(m);
     const notice = asBuffer(msg.notice);
     // Everyone who shares a room hears it once; someone in no room still sees their own.
     seg.later(() => (m.rooms.length > 0 ? ctx.bus.postToRooms(m.rooms, notice, 1) : ctx.bus.postTo(m.address, notice)));
@@ -109,6 +130,7 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
     if (!where) return;
     const { m, room } = where;
     ctx.rooms.part(m, msg.room);
+    ctx.persist(m);
     seg.later(() => {
       ctx.bus.membership(m.address, { key: room.key, name: room.name }, false);
       ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'parted', nick: m.nick, room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) }), 2);
@@ -145,10 +167,17 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
   restore(ctx, _seg, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
     for (const r of msg.rooms) ctx.rooms.join(m, r.name, true);
+    ctx.adopt(m);
   },
 
   'worker-died'(ctx, seg, msg) {
+    const away = new Set(msg.away.map(memberKey));
     for (const m of ctx.rooms.ownedBy(msg.worker)) {
+      if (away.has(memberKey(m.address))) {
+        wentAway(ctx, seg, m);
+        continue;
+      }
+      ctx.forget(m);
       const was = ctx.rooms.leave(m);
       const notice = encodeMessage({ type: 'NOTICE', event: 'left', nick: m.nick, reason: msg.reason });
       if (was.length > 0) seg.later(() => ctx.bus.postToRooms(was, notice, 1));
@@ -157,20 +186,25 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], 'enter' | 'join' | '
 };
 
 /** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
-async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {
+export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {
+  const conv = roomConversation(room.key);
+  m.marks.set(room.key, await ctx.store.lastId(conv));
+  ctx.persist(m);
   ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
   ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
   if (m.version < 2) return;
   send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
   if (ctx.historyOnJoin === 0) return;
-  const entries = await ctx.store.before(roomConversation(room.key), Infinity, ctx.historyOnJoin + 1);
+  const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
   const more = entries.length > ctx.historyOnJoin;
   for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
 }
 
-export const readRequests: { [K in 'enter' | 'join' | 'history']: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
+export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
   async enter(ctx, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
+    if (msg.token !== null) m.record = { sid: randomBytes(8).toString('hex'), hash: msg.token, nick: msg.nick, version: msg.version, startedTs: ctx.now(), rooms: [], awaySince: null };
+    ctx.persist(m);
     const joined = ctx.rooms.join(m, ctx.defaultRoom);
     if (!joined.ok) return refuse(ctx, msg.session, joined.code, `you are in no room: ${joined.message}`);
     await enterRoom(ctx, m, joined.room);

@@ -9,6 +9,8 @@
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import type { SessionAddress } from '../bus/room-bus.js';
+import type { SessionRecord } from './sessions.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 
 export interface RoomLimits {
   /** Rooms with members at once, on the whole server. */
@@ -26,6 +28,12 @@ export interface Member {
   version: number;
   /** Room keys, in the order joined. */
   rooms: string[];
+  /** What is kept of a session that can be resumed (sessions.ts); null: it cannot (version 1, no history). */
+  record: SessionRecord | null;
+  /** Since when its connection has been lost (ms), or null while connected. */
+  awaySince: number | null;
+  /** Room key → the room's last id when it joined: a resume replays nothing from before. */
+  marks: Map<string, number>;
 }
 
 export interface Room {
@@ -48,6 +56,8 @@ export function memberKey(a: { slot: number; generation: number }): string {
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
   private readonly members = new Map<string, Member>();
+  /** Folded nick → member: direct messages go to the session as the sequencer knows it. */
+  private readonly nicks = new Map<string, Member>();
   /** Look-alike skeleton → room key, so a new room cannot pass for an existing one. */
   private readonly lookAlikes = new Map<string, string>();
 
@@ -61,15 +71,48 @@ export class Rooms {
     return this.members.get(memberKey(a));
   }
 
+  byNick(nick: string): Member | undefined {
+    return this.nicks.get(foldCase(nick));
+  }
+
+  /** Every member whose connection is lost. */
+  away(): Member[] {
+    return [...this.members.values()].filter((m) => m.awaySince !== null);
+  }
+
   room(name: string): Room | undefined {
     return this.rooms.get(roomKey(name));
   }
 
+  byKey(key: string): Room | undefined {
+    return this.rooms.get(key);
+  }
+
   /** A session after HELLO: known, in no room yet. */
   enter(address: SessionAddress, nick: string, version: number): Member {
-    const m: Member = { address, nick, version, rooms: [] };
+    const m: Member = { address, nick, version, rooms: [], record: null, awaySince: null, marks: new Map() };
     this.members.set(memberKey(address), m);
+    this.nicks.set(foldCase(nick), m);
     return m;
+  }
+
+  renamed(m: Member, nick: string): void {
+    if (this.nicks.get(foldCase(m.nick)) === m) this.nicks.delete(foldCase(m.nick));
+    m.nick = nick;
+    this.nicks.set(foldCase(nick), m);
+  }
+
+  /** The session resumed on a new connection: the same member, under its new address, in the same rooms. */
+  rekey(m: Member, address: SessionAddress): void {
+    const old = memberKey(m.address);
+    this.members.delete(old);
+    for (const key of m.rooms) {
+      const members = this.rooms.get(key)!.members;
+      members.delete(old);
+      members.set(memberKey(address), m);
+    }
+    m.address = address;
+    this.members.set(memberKey(address), m);
   }
 
   /** `restoring`: the member was in this room before the store thread restarted; no limit applies. */
@@ -101,6 +144,7 @@ export class Rooms {
     const room = this.rooms.get(roomKey(name));
     if (!room || !room.members.delete(memberKey(m.address))) return null;
     m.rooms = m.rooms.filter((k) => k !== room.key);
+    m.marks.delete(room.key);
     if (room.members.size === 0) this.forget(room);
     return room;
   }
@@ -115,6 +159,7 @@ export class Rooms {
     }
     m.rooms = [];
     this.members.delete(memberKey(m.address));
+    if (this.nicks.get(foldCase(m.nick)) === m) this.nicks.delete(foldCase(m.nick));
     return was;
   }
 

@@ -19,8 +19,13 @@ import type { RoomBus } from '../bus/room-bus.js';
 import type { HistoryStore, NewEntry, StoredEntry } from './history.js';
 import { StoreError } from './store-error.js';
 import type { ToStore } from './store-messages.js';
-import { readRequests, segmentRequests, type RoomContext, type Segment } from './room-requests.js';
-import { Rooms, type RoomLimits } from './rooms.js';
+import { readRequests, segmentRequests, type ReadKind, type Segment } from './room-requests.js';
+import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from './session-requests.js';
+import { Rooms, memberKey, type Member, type RoomLimits } from './rooms.js';
+import { roomKey } from '../../common/unicode/room-rule.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
+import type { SessionTable } from '../shm/session-table.js';
+import type { SessionRecord } from './sessions.js';
 
 /** Requests handled in one turn at most: a long backlog is worked off in several, others' frames between them. */
 export const MAX_BATCH = 2000;
@@ -38,9 +43,17 @@ export interface SequencerDeps {
   maxFrame: number;
   /** Topics kept from before, by room key. */
   topics?: Map<string, string>;
+  /** The session table, where away sessions' slots are freed when their window ends (null in unit tests that have none). */
+  table?: SessionTable | null;
+  /** --resume-window (0: sessions are not kept). */
+  resumeWindowMs?: number;
+  /** A line for the operator's console. */
+  event?(text: string): void;
+  now?(): number;
 }
 
-const READS = new Set<ToStore['k']>(['enter', 'join', 'history']);
+const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next'] satisfies ReadKind[]);
+const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
 
 /** One segment being built: its messages, and the steps that post after the commit. */
 class SegmentBuilder implements Segment {
@@ -60,7 +73,9 @@ export class Sequencer {
   private scheduled = false;
   private flushing: Promise<void> | null = null;
   readonly rooms: Rooms;
-  private readonly ctx: RoomContext;
+  /** Records of sessions that were connected when this store thread started, by slot: their workers tell of them again (restore). */
+  readonly kept = new Map<number, SessionRecord>();
+  private readonly ctx: SessionContext;
 
   constructor(private readonly deps: SequencerDeps) {
     const topics = deps.topics ?? new Map<string, string>();
@@ -76,7 +91,37 @@ export class Sequencer {
         topics.set(room.key, room.topic);
         deps.store.setTopic(room.key, room.name, room.topic).catch((err: unknown) => deps.fault(asStoreError(err)));
       },
+      persist: (m) => this.persist(m),
+      forget: (m) => {
+        this.ctx.replays.delete(memberKey(m.address));
+        if (m.record) deps.store.sessions?.remove(m.record.sid).catch((err: unknown) => deps.fault(asStoreError(err)));
+        m.record = null;
+      },
+      adopt: (m) => {
+        const kept = this.kept.get(m.address.slot);
+        if (!kept || foldCase(kept.nick) !== foldCase(m.nick)) return;
+        this.kept.delete(m.address.slot);
+        m.record = kept;
+        for (const r of kept.rooms) m.marks.set(roomKey(r.name), r.mark);
+      },
+      now: deps.now ?? Date.now,
+      table: deps.table ?? null,
+      resumeWindowMs: deps.resumeWindowMs ?? 0,
+      replays: new Map(),
+      event: deps.event ?? (() => undefined),
     };
+  }
+
+  /** Writes what a resume needs of the member to its record, and the record to the store. */
+  persist(m: Member): void {
+    const sessions = this.deps.store.sessions;
+    if (!m.record || !sessions) return;
+    const r = m.record;
+    r.nick = m.nick;
+    r.version = m.version;
+    r.awaySince = m.awaySince;
+    r.rooms = m.rooms.map((key) => ({ name: this.rooms.byKey(key)!.name, mark: m.marks.get(key) ?? 0 }));
+    sessions.save(r).catch((err: unknown) => this.deps.fault(asStoreError(err)));
   }
 
   handle(msg: ToStore): void {
@@ -115,9 +160,12 @@ export class Sequencer {
         if (READS.has(msg.k)) {
           await this.commit(seg);
           seg = new SegmentBuilder();
-          await (readRequests[msg.k as 'enter'] as (ctx: RoomContext, m: ToStore) => Promise<void>)(this.ctx, msg);
+          const read = (msg.k in sessionReadRequests ? sessionReadRequests[msg.k as 'resume'] : readRequests[msg.k as 'enter']) as (ctx: SessionContext, m: ToStore) => Promise<void>;
+          await read(this.ctx, msg);
+        } else if (SESSION_SEGMENT.has(msg.k)) {
+          (sessionSegmentRequests[msg.k as 'away'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);
         } else {
-          (segmentRequests[msg.k as 'say'] as (ctx: RoomContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);
+          (segmentRequests[msg.k as 'say'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);
         }
       } catch (err) {
         // A read that failed (the store) costs that request, not the order: the operator hears of it.

@@ -18,6 +18,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ConversationKey, HistoryStore, NewEntry, Retention, StoredEntry } from './history.js';
 import { StoreError, storeError } from './store-error.js';
 import { loadSqlite } from './load-sqlite.js';
+import { SESSIONS_SCHEMA, SqliteSessions } from './sqlite-sessions.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS messages (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
 CREATE TABLE IF NOT EXISTS rooms (key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL) STRICT, WITHOUT ROWID;
-`;
+${SESSIONS_SCHEMA}`;
 
 /** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
@@ -58,9 +59,10 @@ export interface OpenedStore {
 
 export class SqliteHistory implements HistoryStore {
   readonly epoch: string;
+  readonly sessions: SqliteSessions;
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
-  private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count' | 'topics' | 'setTopic', StatementSync>;
+  private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count' | 'topics' | 'setTopic' | 'directs', StatementSync>;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -80,6 +82,11 @@ export class SqliteHistory implements HistoryStore {
       pruneAge: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)'),
       pruneOldest: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)'),
       count: prepare('SELECT COUNT(*) AS n FROM messages'),
+      // A pair's key is "dm:" + one folded nick + "\n" + the other: the nick on either side of the newline.
+      directs: prepare(
+        "SELECT conv FROM conversations WHERE conv >= 'dm:' AND conv < 'dm;' AND " +
+          '((instr(conv, char(10)) = length(?1) + 4 AND substr(conv, 4, length(?1)) = ?1) OR substr(conv, instr(conv, char(10)) + 1) = ?1)',
+      ),
       topics: prepare('SELECT key, topic FROM rooms'),
       setTopic: prepare('INSERT INTO rooms (key, name, topic) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name, topic = excluded.topic'),
       size: prepare('SELECT (page_count - freelist_count) * page_size AS bytes FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()'),
@@ -90,6 +97,7 @@ export class SqliteHistory implements HistoryStore {
       this.epoch = randomBytes(8).toString('hex');
       db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(this.epoch);
     }
+    this.sessions = new SqliteSessions(db, file);
     const newest = db.prepare('SELECT MAX(ts) AS ts FROM messages').get() as { ts: number | null };
     this.lastTs = newest.ts ?? 0;
   }
@@ -190,6 +198,14 @@ export class SqliteHistory implements HistoryStore {
 
   async lastId(conv: ConversationKey): Promise<number> {
     return this.last(conv);
+  }
+
+  async directConversations(foldedNick: string): Promise<ConversationKey[]> {
+    try {
+      return (this.q.directs.all(foldedNick) as Array<{ conv: string }>).map((r) => r.conv);
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
   }
 
   async topics(): Promise<Map<string, string>> {

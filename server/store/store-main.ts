@@ -15,6 +15,8 @@ import { NoHistory } from './no-history.js';
 import { StoreError } from './store-error.js';
 import type { HistoryStore } from './history.js';
 import type { StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+import { SessionTable } from '../shm/session-table.js';
+import { restoreSessions } from './session-restore.js';
 
 const config = workerData as StoreThreadConfig;
 const parent = parentPort!;
@@ -38,10 +40,13 @@ try {
   process.exit(1);
 }
 if (movedAside) logger.error({ movedAside }, 'the history database was damaged: moved aside, a new one started');
-logger.info({ file, epoch: store.epoch }, 'history store open');
-report({ k: 'ready', epoch: store.epoch, movedAside, file });
 
 const bus = new ThreadBus(config.busName, null, null);
+const table = new SessionTable(config.sessionBuffer);
+/** Sessions cannot be resumed without a store to replay from (--no-history). */
+const resumeWindowMs = store.sessions ? config.resumeWindowMs : 0;
+/** How often away sessions are checked for the end of their window: "timed out" comes within this of it. */
+const EXPIRY_CHECK_MS = 1000;
 const ports = new Map<number, MessagePort>();
 const faultBudget = new Map<string, LogBudget>();
 const sequencer = new Sequencer({
@@ -61,7 +66,22 @@ const sequencer = new Sequencer({
     report({ k: 'fault', code: err.code, message: err.message });
   },
   schedule: (fn) => setImmediate(fn),
+  table,
+  resumeWindowMs,
+  event: (text) => report({ k: 'event', text }),
 });
+
+// Kept sessions come back as away before 'ready': no client can take their nicks first.
+if (store.sessions && resumeWindowMs > 0) {
+  const restored = await restoreSessions(store.sessions, table, sequencer, resumeWindowMs, Date.now()).catch((err: unknown) => {
+    logger.error({ err }, 'could not bring back the kept sessions');
+    return { away: 0, dropped: 0 };
+  });
+  if (restored.away + restored.dropped > 0) logger.info(restored, 'kept sessions brought back as away');
+}
+const expiry = resumeWindowMs > 0 ? setInterval(() => sequencer.handle({ k: 'expire', now: Date.now() }), EXPIRY_CHECK_MS) : null;
+logger.info({ file, epoch: store.epoch }, 'history store open');
+report({ k: 'ready', epoch: store.epoch, movedAside, file });
 
 const prune = async () => {
   try {
@@ -95,6 +115,7 @@ parent.on('message', (msg: ToStoreThread) => {
       // What the workers handed in before they stopped is stored and posted; then the database is closed.
       void sequencer.drain().then(() => {
         clearInterval(pruneTimer);
+        if (expiry) clearInterval(expiry);
         store.close();
         bus.close();
         for (const p of ports.values()) p.close();

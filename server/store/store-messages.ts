@@ -10,6 +10,8 @@ import type { Retention } from './history.js';
 import type { RoomLimits } from './rooms.js';
 import type { LogLevel } from '../logger.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { LastSeen } from '../../common/messages.js';
+import type { SlotRef } from '../shm/session-table.js';
 
 export interface StoreThreadConfig {
   /** The room everyone joins at login (--default-room). */
@@ -27,6 +29,10 @@ export interface StoreThreadConfig {
   pruneEveryMs: number;
   logFile: string;
   logLevel: LogLevel;
+  /** The session table: the store thread brings back kept sessions as AWAY slots, and frees them when their window ends. */
+  sessionBuffer: SharedArrayBuffer;
+  /** How long a session whose connection was lost waits for it to resume (--resume-window; 0: sessions are not kept). */
+  resumeWindowMs: number;
 }
 
 /** A chat worker → the store thread (over the worker's own MessagePort, so one worker's requests stay in order). */
@@ -37,8 +43,18 @@ export type ToStore =
   | { k: 'direct'; from: string; to: string; text: string; sender: SessionAddress; target: SessionAddress }
   /** A frame for everyone that is not kept (a file shared, the operator's broadcast): posted in its place in the order. */
   | { k: 'post'; frame: Uint8Array }
-  /** A session after HELLO: into the default room, with its history (version 2). */
-  | { k: 'enter'; session: SessionAddress; nick: string; version: number }
+  /** A session after HELLO: into the default room, with its history (version 2); token: its resume token's hash (hex), null if it cannot resume. */
+  | { k: 'enter'; session: SessionAddress; nick: string; version: number; token: string | null }
+  /** Its connection was lost and its slot is AWAY: it keeps its rooms for the resume window. */
+  | { k: 'away'; session: SessionAddress }
+  /** The session at `previous` came back as `session` (its slot taken over with its token; `token` is the new token's hash): what it missed since `last`, then live. */
+  | { k: 'resume'; previous: SessionAddress; session: SessionAddress; nick: string; version: number; token: string; last: LastSeen[] }
+  /** The resuming session's worker has sent the last part of what it missed: the next part. */
+  | { k: 'replay-next'; session: SessionAddress }
+  /** The store thread's own clock: away sessions whose window has ended time out. */
+  | { k: 'expire'; now: number }
+  /** The operator kicked a session that is away. */
+  | { k: 'end-away'; target: SlotRef; reason: string }
   /** The session ended: out of its rooms, `notice` (if any) to each of them once. */
   | { k: 'leave'; session: SessionAddress; notice: Uint8Array | null }
   /** A new nick: `notice` to the session's rooms. */
@@ -51,15 +67,17 @@ export type ToStore =
   | { k: 'history'; session: SessionAddress; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number }
   /** After the store thread restarted: a worker's session and the rooms it was in. */
   | { k: 'restore'; session: SessionAddress; nick: string; version: number; rooms: RoomRef[] }
-  /** The supervisor: a worker died; its sessions leave their rooms with this reason. */
-  | { k: 'worker-died'; worker: number; reason: string };
+  /** The supervisor: a worker died; its sessions in `away` wait to resume, the others leave their rooms with this reason. */
+  | { k: 'worker-died'; worker: number; reason: string; away: SlotRef[] };
 
 /** The store thread → the supervisor. */
 export type StoreReport =
   | { k: 'ready'; epoch: string; movedAside: string | null; file: string | null }
   | { k: 'open-failed'; code: string; message: string }
   /** Something the operator must know (the disk is full, the database failed); sent at most once a minute per code. */
-  | { k: 'fault'; code: string; message: string };
+  | { k: 'fault'; code: string; message: string }
+  /** A line for the operator's console (a session timed out). */
+  | { k: 'event'; text: string };
 
 /** The supervisor → the store thread. */
 export type ToStoreThread = { k: 'port'; worker: number; port: MessagePort } | { k: 'reopen-log' } | { k: 'crash' } | { k: 'shutdown' };

@@ -91,6 +91,7 @@ export class ChatWorker {
       bus: this.bus,
       sequencer: this.store,
       defaultRoom: c.defaultRoom,
+      resumeWindowMs: c.resumeWindowMs,
       sessions: this.group,
       admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),
@@ -152,7 +153,7 @@ export class ChatWorker {
   private async startWeb(host: string, port: number): Promise<number> {
     const c = this.config;
     const log = this.log.child({ component: 'web' });
-    const operator = new OperatorActions(this.table, this.bus, log, this.notify, 'dashboard');
+    const operator = new OperatorActions(this.table, this.bus, log, this.notify, 'dashboard', this.store);
     const admin =
       c.adminToken === null
         ? null

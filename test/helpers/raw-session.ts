@@ -7,6 +7,7 @@ import net from 'node:net';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import { until } from './wait.js';
+import type { LastSeen } from '../../common/messages.js';
 
 export interface RawSession {
   s: net.Socket;
@@ -24,7 +25,8 @@ export function closeRawSessions(): void {
   for (const s of open.splice(0)) s.destroy();
 }
 
-export async function rawSession(port: number, nick: string, o: { from?: string; version?: number } = {}): Promise<RawSession> {
+/** resume, last: the HELLO of a session coming back (docs/PROTOCOL.md, Resume). */
+export async function rawSession(port: number, nick: string, o: { from?: string; version?: number; resume?: string; last?: LastSeen[] } = {}): Promise<RawSession> {
   const s = net.connect({ host: '127.0.0.1', port, localAddress: o.from ?? '127.0.0.1' });
   s.on('error', () => undefined);
   open.push(s);
@@ -49,7 +51,7 @@ export async function rawSession(port: number, nick: string, o: { from?: string;
       return found!;
     },
   };
-  session.send({ type: 'HELLO', version: o.version ?? 1, nick });
+  session.send({ type: 'HELLO', version: o.version ?? 1, nick, ...(o.resume !== undefined ? { resume: o.resume, last: o.last ?? [] } : {}) });
   await until(() => got.some((m) => m.type === 'WELCOME' || m.type === 'ERROR'), 5000, () => `no WELCOME for ${nick}: ${JSON.stringify(got)}`);
   return session;
 }

@@ -73,6 +73,7 @@ class RecordingBus implements RoomBus {
   }
   postToRooms(): void {}
   membership(): void {}
+  replay(): void {}
   close(): void {}
 }
 
@@ -148,6 +149,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     bus,
     sequencer: history,
     defaultRoom: '#lobby',
+    resumeWindowMs: 0,
     sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
     files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
     event: (t) => events.push(t),
@@ -175,7 +177,7 @@ describe('a chat session on the server', () => {
     expect(w.table.lookup('ALICE')?.nick).toBe('alice');
     // Into the default room through the sequencer (which posts the notice, in the room's order).
     const ref = conn.ref!;
-    expect(w.history.sent).toEqual([{ k: 'enter', session: { slot: ref.slot, generation: ref.generation, owner: 0 }, nick: 'alice', version: 1 }]);
+    expect(w.history.sent).toEqual([{ k: 'enter', session: { slot: ref.slot, generation: ref.generation, owner: 0 }, nick: 'alice', version: 1, token: null }]);
     expect(w.events[0]).toMatch(/^\* alice joined \(tcp 127\.0\.0\.1:\d+, worker 0\)$/);
   });
 

@@ -24,7 +24,8 @@ type Out =
   | { op: 'all'; msg: ServerMessage }
   | { op: 'to'; to: SessionAddress; msg: ServerMessage }
   | { op: 'rooms'; rooms: string[]; v: number; msg: ServerMessage }
-  | { op: 'member'; to: SessionAddress; room: RoomRef; joined: boolean };
+  | { op: 'member'; to: SessionAddress; room: RoomRef; joined: boolean }
+  | { op: 'replay'; to: SessionAddress; msgs: ServerMessage[]; done: boolean };
 
 class Bus implements RoomBus {
   readonly out: Out[] = [];
@@ -40,6 +41,9 @@ class Bus implements RoomBus {
   membership(to: SessionAddress, room: RoomRef, joined: boolean): void {
     this.out.push({ op: 'member', to, room, joined });
   }
+  replay(to: SessionAddress, frames: Buffer[], done: boolean): void {
+    this.out.push({ op: 'replay', to, msgs: frames.map(decode), done });
+  }
   kick(): void {}
   close(): void {}
   /** What one session of this worker would receive, given the membership changes in order. */
@@ -50,6 +54,7 @@ class Bus implements RoomBus {
     for (const o of this.out) {
       if (o.op === 'member' && me(o.to)) o.joined ? rooms.add(o.room.key) : rooms.delete(o.room.key);
       else if (o.op === 'to' && me(o.to)) seen.push(o.msg);
+      else if (o.op === 'replay' && me(o.to)) seen.push(...o.msgs);
       else if (o.op === 'rooms' && o.rooms.some((r) => rooms.has(r))) seen.push(o.msg);
       else if (o.op === 'all') seen.push(o.msg);
     }
@@ -115,8 +120,8 @@ describe('Sequencer', () => {
   it('enters sessions into the default room, stores a turn in one batch and posts it after the commit, in arrival order', async () => {
     const w = setup();
     const store = w.store as GatedStore;
-    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2 });
-    w.seq.handle({ k: 'enter', session: B, nick: 'bob', version: 1 });
+    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2, token: null });
+    w.seq.handle({ k: 'enter', session: B, nick: 'bob', version: 1, token: null });
     await w.turn();
     expect(w.bus.seenBy(A)).toEqual([
       { type: 'NOTICE', event: 'joined', nick: 'alice', room: '#lobby' },
@@ -136,7 +141,7 @@ describe('Sequencer', () => {
     expect(w.bus.out.length).toBe(before); // nothing before the commit, not even the notice (it keeps its place)
     store.commit();
     await w.turn();
-    expect(w.bus.out.slice(before).map((o) => (o.op === 'member' ? o : { op: o.op, msg: o.msg }))).toEqual([
+    expect(w.bus.out.slice(before).map((o) => (o.op === 'member' || o.op === 'replay' ? o : { op: o.op, msg: o.msg }))).toEqual([
       { op: 'rooms', msg: { type: 'CHAT', from: 'alice', text: 'one', action: false, ts: 5000, id: 1, room: '#lobby' } },
       { op: 'all', msg: { type: 'NOTICE', event: 'shared', nick: 'bob', name: 'f', size: 1 } },
       { op: 'rooms', msg: { type: 'CHAT', from: 'bob', text: 'two', action: true, ts: 5000, id: 2, room: '#lobby' } },
@@ -148,7 +153,7 @@ describe('Sequencer', () => {
   it('a segment the store refuses reaches no one: each sender gets NOT_STORED, the operator hears of it, notices still go', async () => {
     const w = setup();
     const store = w.store as GatedStore;
-    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2 });
+    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2, token: null });
     await w.turn();
     const before = w.bus.out.length;
     w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: 'lost', action: false, sender: A });
@@ -164,7 +169,7 @@ describe('Sequencer', () => {
 
   it('rooms: join makes one, messages go to members only, NOT_IN_ROOM otherwise, part and the notices, the limits', async () => {
     const w = setup(new NoHistory(() => 7), { maxRooms: 2, maxRoomsPerUser: 2, maxMembersPerRoom: 2 });
-    for (const [s, nick] of [[A, 'alice'], [B, 'bob'], [C, 'carol']] as const) w.seq.handle({ k: 'enter', session: s, nick, version: 2 });
+    for (const [s, nick] of [[A, 'alice'], [B, 'bob'], [C, 'carol']] as const) w.seq.handle({ k: 'enter', session: s, nick, version: 2, token: null });
     await w.seq.drain();
     // #lobby holds 2: carol is in no room, and says so.
     expect(w.bus.seenBy(C).at(-1)).toMatchObject({ type: 'ERROR', code: 'ROOM_LIMIT', message: 'you are in no room: #lobby has 2 members, the most a room may have' });
@@ -199,10 +204,10 @@ describe('Sequencer', () => {
     dirs.push(dir);
     const { store } = await SqliteHistory.open(dir);
     const w = setup(store);
-    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2 });
+    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2, token: null });
     for (let i = 1; i <= 5; i++) w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: `m${i}`, action: false, sender: A });
     // In the same turn: bob enters between m5 and m6.
-    w.seq.handle({ k: 'enter', session: B, nick: 'bob', version: 2 });
+    w.seq.handle({ k: 'enter', session: B, nick: 'bob', version: 2, token: null });
     w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: 'm6', action: false, sender: A });
     await w.seq.drain();
     const bob = w.bus.seenBy(B);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
+import { newToken, tokenHash } from '../../server/shm/resume-token.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import { SharedMutex } from '../../common/shared-mutex.js';
 
@@ -147,7 +148,7 @@ describe('SharedMutex across worker threads', () => {
 describe('session table', () => {
   it('keeps nicks of any script, finds them in any case and normal form, and refuses look-alikes of nicks in use', () => {
     const t = SessionTable.create(8);
-    const claim = (nick: string) => t.claim(nick, 0, 'tcp', '127.0.0.1', 1, 0);
+    const claim = (nick: string) => t.claim({ nick, owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 0, token: null });
     const longest = '𠜎'.repeat(16); // 16 wide characters of 4 UTF-8 bytes: 64 bytes, 32 columns
     for (const nick of ['小明', 'Zoë', 'علي', 'alice', 'ape', longest]) expect(claim(nick).ok).toBe(true);
     expect(t.lookup('小明')?.nick).toBe('小明');
@@ -165,21 +166,55 @@ describe('session table', () => {
 
   it('claims, renames, releases, and frees a dead owner’s slots', () => {
     const t = SessionTable.create(3);
-    const a = t.claim('alice', 0, 'tcp', '127.0.0.1', 1, 1000);
-    const b = t.claim('bob', 1, 'ws', '::1', 2, 1000);
+    const a = t.claim({ nick: 'alice', owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 1000, token: null });
+    const b = t.claim({ nick: 'bob', owner: 1, transport: 'ws', address: '::1', port: 2, now: 1000, token: null });
     expect(a.ok && b.ok).toBe(true);
-    expect(t.claim('ALICE', 1, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'NICK_TAKEN', holder: 'alice', same: true });
+    expect(t.claim({ nick: 'ALICE', owner: 1, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toEqual({ ok: false, reason: 'NICK_TAKEN', holder: 'alice', same: true });
     if (!a.ok || !b.ok) return;
     expect(t.rename(a, 'Bob')).toEqual({ reason: 'NICK_TAKEN', holder: 'bob', same: true });
     expect(t.rename(a, 'alicia')).toBe('ok');
     expect(t.lookup('ALICIA')?.slot).toBe(a.slot);
-    expect(t.claim('c', 0, 'tcp', 'x', 3, 0).ok).toBe(true);
-    expect(t.claim('d', 0, 'tcp', 'x', 3, 0)).toEqual({ ok: false, reason: 'SERVER_FULL' });
-    const freed = t.mutex.withLock(() => t.releaseOwnedByLocked(0));
+    expect(t.claim({ nick: 'c', owner: 0, transport: 'tcp', address: 'x', port: 3, now: 0, token: null }).ok).toBe(true);
+    expect(t.claim({ nick: 'd', owner: 0, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toEqual({ ok: false, reason: 'SERVER_FULL' });
+    const freed = t.mutex.withLock(() => t.orphanOwnedByLocked(0));
     expect(freed.map((f) => f.nick).sort()).toEqual(['alicia', 'c']);
+    expect(freed.every((f) => !f.away)).toBe(true); // no tokens: nothing to resume
     expect(t.activeCount()).toBe(1);
     expect(t.release(a)).toBe(false); // stale generation
     expect(t.info(b.slot)?.address).toBe('::1');
     expect(t.info(b.slot)?.transport).toBe('ws');
+  });
+
+  it('keeps a lost session AWAY (nick held, direct messages resolve), lets its token resume it once, and frees it only when told', () => {
+    const t = SessionTable.create(4);
+    const first = newToken();
+    const a = t.claim({ nick: 'alice', owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 0, token: first.hash });
+    const v1 = t.claim({ nick: 'old', owner: 0, transport: 'tcp', address: '127.0.0.1', port: 2, now: 0, token: null });
+    if (!a.ok || !v1.ok) throw new Error('claims failed');
+    expect(t.away(v1)).toBe(false); // no token: cannot wait to resume
+    expect(t.away(a)).toBe(true);
+    expect(t.isCurrent(a)).toBe(false);
+    expect(t.claim({ nick: 'ALICE', owner: 1, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toMatchObject({ ok: false, reason: 'NICK_TAKEN' });
+    expect(t.lookup('alice')).toMatchObject({ slot: a.slot, owner: -1 });
+    expect(t.info(a.slot)).toBeNull(); // not listed as online
+    const second = newToken();
+    expect(t.resume(tokenHash('A'.repeat(24)), second.hash, { owner: 1, transport: 'ws', address: '::1', port: 9, now: 5 })).toEqual({ ok: false, reason: 'UNKNOWN' });
+    const r = t.resume(first.hash, second.hash, { owner: 1, transport: 'ws', address: '::1', port: 9, now: 5 });
+    expect(r).toMatchObject({ ok: true, slot: a.slot, generation: a.generation + 1, nick: 'alice', sessionId: a.sessionId, previous: { slot: a.slot, generation: a.generation, owner: -1 } });
+    expect(t.resume(first.hash, newToken().hash, { owner: 1, transport: 'tcp', address: 'x', port: 1, now: 6 })).toEqual({ ok: false, reason: 'USED' });
+    expect(t.releaseAway(a)).toBe(false); // taken over: the old generation is not freed
+    if (!r.ok) return;
+    expect(t.info(r.slot)).toMatchObject({ owner: 1, transport: 'ws', address: '::1' });
+    // A connected session can be taken over too (its old connection had not noticed it was dead).
+    const third = newToken();
+    expect(t.resume(second.hash, third.hash, { owner: 0, transport: 'tcp', address: 'y', port: 2, now: 7 })).toMatchObject({ ok: true, previous: { owner: 1 } });
+    const now = t.lookup('alice')!;
+    expect(t.away(now)).toBe(true);
+    expect(t.releaseAway(now)).toBe(true);
+    expect(t.lookup('alice')).toBeNull();
+    expect(t.resume(third.hash, newToken().hash, { owner: 0, transport: 'tcp', address: 'y', port: 2, now: 8 })).toEqual({ ok: false, reason: 'UNKNOWN' });
+    const orphans = t.mutex.withLock(() => t.orphanOwnedByLocked(0));
+    expect(orphans).toEqual([{ slot: v1.slot, generation: v1.generation, nick: 'old', away: false }]);
+    expect(t.activeCount()).toBe(0);
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * A resuming session's output while it is sent what it missed: the replay's
+ * parts go out as they come, and the live frames that arrive meanwhile wait
+ * here, in order, until the last part has gone (session-requests.ts says why
+ * that is exactly once). The next part is asked for once the connection has
+ * taken most of the last one, so a long replay moves at the client's pace
+ * and holds at most about one part in the server.
+ */
+
+import type { WireErrorCode } from '../../common/errors.js';
+
+/** The connection the gate is in front of. */
+export interface ReplayOutput {
+  send(frame: Buffer): void;
+  /** Bytes still waiting to be taken by the client. */
+  readonly queuedBytes: number;
+  fail(code: WireErrorCode, message: string): void;
+}
+
+export class ReplayGate {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private waitingForDrain = false;
+  active = false;
+
+  constructor(
+    private readonly out: ReplayOutput,
+    /** Asks the store thread for the next part. */
+    private readonly next: () => void,
+    /** Live bytes that may wait, and the backlog under which the next part is asked for. */
+    private readonly maxBytes: number,
+  ) {}
+
+  /** A live frame: sent, or held while the replay runs. */
+  deliver(frame: Buffer): void {
+    if (!this.active) return this.out.send(frame);
+    this.held.push(frame);
+    this.heldBytes += frame.length;
+    if (this.heldBytes > this.maxBytes) this.out.fail('SEND_QUEUE_FULL', `${this.heldBytes} bytes of live messages waited while the missed ones were sent: more than --max-sendq`);
+  }
+
+  part(frames: Buffer[], done: boolean): void {
+    if (!this.active) return;
+    for (const f of frames) this.out.send(f);
+    if (done) {
+      this.active = false;
+      const held = this.held;
+      this.held = [];
+      this.heldBytes = 0;
+      for (const f of held) this.out.send(f);
+      return;
+    }
+    this.waitingForDrain = true;
+    this.drained(this.out.queuedBytes);
+  }
+
+  /** After each flush of the connection's output: bytes still waiting. */
+  drained(bytes: number): void {
+    if (!this.waitingForDrain || bytes > this.maxBytes / 2) return;
+    this.waitingForDrain = false;
+    this.next();
+  }
+}

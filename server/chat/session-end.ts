@@ -1,0 +1,47 @@
+/**
+ * What the end of a connection does to its session: the slot is freed and
+ * the rooms are told, or the session outlives the connection (resumed on
+ * another one, kept across a restart, or away for the resume window).
+ */
+import { encodeMessage } from '../../common/protocol.js';
+import type { SessionAddress } from '../bus/room-bus.js';
+import type { Logger } from '../logger.js';
+import type { SlotCounters, SlotRef } from '../shm/session-table.js';
+import { endNotice, type ConnectionHost, type EndReason } from './session-host.js';
+
+export interface EndingSession {
+  ref: SlotRef;
+  at: SessionAddress;
+  nick: string;
+  /** It has a resume token. */
+  resumable: boolean;
+  counters: SlotCounters;
+  log: Logger;
+}
+
+/** True when the session outlives its connection. */
+function kept(host: ConnectionHost, s: EndingSession, reason: EndReason): boolean {
+  if (reason.kind === 'replaced') {
+    s.log.info({ ...s.counters }, 'connection replaced: the session resumed on another');
+    return true;
+  }
+  // The store keeps it: after the restart it is away, and the client resumes it.
+  if (reason.kind === 'shutdown' && s.resumable) return true;
+  if (reason.kind !== 'lost' || !s.resumable || !host.table.away(s.ref)) return false;
+  s.log.info({ detail: reason.detail, ...s.counters }, 'lost connection');
+  host.event(`* ${s.nick} lost connection (${reason.detail})`);
+  host.sequencer.send({ k: 'away', session: s.at });
+  return true;
+}
+
+export function closeSession(host: ConnectionHost, s: EndingSession, reason: EndReason): void {
+  host.table.storeCounters(s.ref.slot, s.counters);
+  if (kept(host, s, reason)) return;
+  host.table.release(s.ref);
+  s.log.info({ reason: reason.kind, detail: reason.detail, ...s.counters }, reason.kind === 'lost' && reason.heartbeat ? 'timed_out' : reason.kind === 'kicked' ? reason.kind : 'left');
+  // Out of its rooms; at shutdown everyone is leaving, so no notices to closing rooms.
+  if (reason.kind === 'shutdown') return host.sequencer.send({ k: 'leave', session: s.at, notice: null });
+  const { line, notice } = endNotice(s.nick, reason);
+  host.event(line);
+  host.sequencer.send({ k: 'leave', session: s.at, notice: encodeMessage(notice) });
+}

@@ -1,0 +1,117 @@
+/**
+ * What HELLO does to the session table: a new session claims a slot for its
+ * nick (with a resume token, when it can be resumed), or a resuming one takes
+ * over its session's slot with its token (docs/PROTOCOL.md, "Resume").
+ * Fatal refusals throw ProtocolError; a resume that cannot be done is not
+ * fatal, the client may say HELLO again without a token.
+ */
+import { ProtocolError } from '../../common/errors.js';
+import { SERVER_PROTOCOL_VERSIONS, type ClientMessage } from '../../common/protocol.js';
+import { validateNick } from '../../common/text.js';
+import { formatDuration } from '../../common/units.js';
+import { nickTakenText } from '../shm/nick-keys.js';
+import { TOKEN_PATTERN, newToken, tokenHash } from '../shm/resume-token.js';
+import type { SessionAddress } from '../bus/room-bus.js';
+import type { SlotRef } from '../shm/session-table.js';
+import type { TransportKind } from './transport.js';
+import type { ConnectionHost } from './session-host.js';
+import type { Logger } from '../logger.js';
+import type { ServerMessage } from '../../common/protocol.js';
+import { welcomeMessage } from './welcome.js';
+import { hashHex } from '../shm/resume-token.js';
+
+export type Hello = Extract<ClientMessage, { type: 'HELLO' }>;
+
+export interface StartedSession {
+  ref: SlotRef;
+  sessionId: number;
+  nick: string;
+  /** The token to give the client (WELCOME resume) and its hash; null when the session cannot be resumed. */
+  token: { token: string; hash: Uint8Array } | null;
+  /** Set when the session resumed: where it was. */
+  previous: SessionAddress | null;
+}
+
+export interface Peer {
+  transport: TransportKind;
+  address: string;
+  port: number;
+}
+
+function checkVersion(msg: Hello): void {
+  if (!(SERVER_PROTOCOL_VERSIONS as readonly number[]).includes(msg.version)) {
+    throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${SERVER_PROTOCOL_VERSIONS.join(' and ')})`);
+  }
+}
+
+/** Version 2 on a server that keeps history: the session gets a token. */
+function resumable(host: ConnectionHost, version: number): boolean {
+  return version >= 2 && host.resumeWindowMs > 0;
+}
+
+/**
+ * HELLO's session: claimed, or resumed (then a string says why it could not
+ * be). The connection's per-address place goes from 'pending' to 'session'
+ * when it has one, and stays 'pending' when not.
+ */
+export function startSession(host: ConnectionHost, peer: Peer, msg: Hello): StartedSession | string {
+  checkVersion(msg);
+  const { admission } = host;
+  if (!admission.enter(peer.address, 'session')) {
+    throw new ProtocolError('ADDRESS_LIMIT', `${peer.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`);
+  }
+  let started: StartedSession | string;
+  try {
+    started = msg.resume !== undefined ? resumeSession(host, peer, { ...msg, resume: msg.resume }) : claimSession(host, peer, msg);
+  } catch (err) {
+    admission.leave(peer.address, 'session');
+    throw err;
+  }
+  admission.leave(peer.address, typeof started === 'string' ? 'session' : 'pending');
+  return started;
+}
+
+function claimSession(host: ConnectionHost, peer: Peer, msg: Hello): StartedSession {
+  const nick = validateNick(msg.nick);
+  const token = resumable(host, msg.version) ? newToken() : null;
+  const claim = host.table.claim({ nick, owner: host.workerIndex, transport: peer.transport, address: peer.address, port: peer.port, now: host.clock.wallNow(), token: token?.hash ?? null });
+  if (!claim.ok) {
+    if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
+    throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
+  }
+  return { ref: { slot: claim.slot, generation: claim.generation }, sessionId: claim.sessionId, nick, token, previous: null };
+}
+
+/** The session whose token this is, moved to this connection; or why not (a string: RESUME_FAILED, not fatal). */
+function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: string }): StartedSession | string {
+  if (!resumable(host, msg.version)) {
+    return host.resumeWindowMs > 0 ? 'resuming needs protocol version 2' : 'this server keeps no sessions to resume (it runs with --no-history)';
+  }
+  if (!TOKEN_PATTERN.test(msg.resume)) return 'that is not a resume token (24 characters of base64url)';
+  const next = newToken();
+  const r = host.table.resume(tokenHash(msg.resume), next.hash, { owner: host.workerIndex, transport: peer.transport, address: peer.address, port: peer.port, now: host.clock.wallNow() });
+  if (!r.ok) {
+    return r.reason === 'USED'
+      ? 'this token was used already: the session was resumed with it, and that connection has the new one'
+      : `no session has this token: it ended more than ${formatDuration(host.resumeWindowMs)} after its connection was lost, with /quit, or by a kick, or the token is wrong`;
+  }
+  return { ref: { slot: r.slot, generation: r.generation }, sessionId: r.sessionId, nick: r.nick, token: next, previous: r.previous };
+}
+
+/** WELCOME, then into the default room, or (resumed) what it missed: through the sequencer either way. */
+export function announceStart(host: ConnectionHost, s: StartedSession, msg: Hello, at: SessionAddress, peer: Peer, log: Logger, reply: (m: ServerMessage) => void): void {
+  const { nick } = s;
+  reply(welcomeMessage(host, { nick, sessionId: s.sessionId, version: msg.version, token: s.token?.token ?? null, resumed: s.previous !== null }));
+  const where = `${peer.transport} ${peer.address}:${peer.port}, worker ${host.workerIndex}`;
+  const token = s.token ? hashHex(s.token.hash) : null;
+  if (s.previous) {
+    log.info({ client: msg.client, version: msg.version, last: msg.last?.length ?? 0 }, 'resumed');
+    host.event(`* ${nick} is back (${where})`);
+    host.sequencer.send({ k: 'resume', previous: s.previous, session: at, nick, version: msg.version, token: token!, last: msg.last ?? [] });
+    return;
+  }
+  log.info({ client: msg.client, version: msg.version }, 'joined');
+  host.event(`* ${nick} joined (${where})`);
+  // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history.
+  host.sequencer.send({ k: 'enter', session: at, nick, version: msg.version, token });
+}
