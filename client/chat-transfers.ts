@@ -197,6 +197,25 @@ export class ChatTransfers {
     for (const j of this.jobs.values()) j.abort.abort(reason);
   }
 
+  /**
+   * Before quitting: a script's "/get f" then "/quit" means get f, then quit
+   * (said, then done in that order: true, and `then` runs once they are done);
+   * on a terminal, /quit aborts what runs (false).
+   */
+  beforeQuit(waitForThem: boolean, then: () => void): boolean {
+    const n = this.active;
+    if (n === 0) return false;
+    const s = n === 1 ? '' : 's';
+    if (waitForThem) {
+      this.o.print(`* waiting for ${n} transfer${s} to finish before quitting`);
+      void this.idle().then(then);
+      return true;
+    }
+    this.o.print(`* ${n} transfer${s} aborted: quitting`);
+    this.abortAll('the user quit');
+    return false;
+  }
+
   /** Resolves once no transfer is asking, queued or running. */
   idle(): Promise<void> {
     if (this.active === 0) return Promise.resolve();

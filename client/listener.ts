@@ -18,6 +18,7 @@ import { RoomState } from './room-state.js';
 import { Reconnection } from './reconnection.js';
 import { runCommand, type CommandTarget } from './listener-commands.js';
 import { Roster } from './roster.js';
+import { ResumeState } from '../common/resume-state.js';
 import type { ListenerConfig, ToListener } from './listener-messages.js';
 import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './listener-io.js';
 
@@ -49,6 +50,7 @@ export class Listener {
   private readonly roster = new Roster();
   private readonly rooms = new RoomState();
   private readonly reconnection = new Reconnection();
+  private readonly resume = new ResumeState();
   private readonly commands: CommandTarget;
   /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
   private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (n) => void (this.config.tty && n === 5 && this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`)));
@@ -89,7 +91,7 @@ export class Listener {
     socket.on('connect', () => {
       this.phase = 'hello';
       this.lastHeard = this.now();
-      this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.nick, client: this.clientName });
+      this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName));
     });
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('end', () => this.lost('connection closed by the server'));
@@ -174,6 +176,7 @@ export class Listener {
   }
 
   private handle(msg: ServerMessage): void {
+    this.resume.learn(msg, this.nick);
     switch (msg.type) {
       case 'HEARTBEAT':
         // Answered here, at once: this is the thread's reason to exist.
@@ -183,6 +186,7 @@ export class Listener {
         this.welcome(msg);
         return;
       case 'ERROR':
+        if (this.phase === 'hello' && msg.code === 'RESUME_FAILED') return this.loginAgain(msg.message);
         // The lost connection may hold the nick until the server times it out: try again later, as the same nick.
         if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.reconnection.active) return this.lost(`${safe(this.nick)} is still held by the lost connection`);
         if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.retryNick()) return;
@@ -191,8 +195,8 @@ export class Listener {
         break;
       case 'BYE':
         if (this.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
-        // A kick is meant: no coming back. A shutdown or a heartbeat timeout is a connection to come back to.
-        if (msg.reason.startsWith('kicked')) return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
+        // A kick is meant, and so is a session resumed elsewhere: no coming back. A shutdown or a heartbeat timeout is a connection to come back to.
+        if (msg.reason.startsWith('kicked') || msg.reason.startsWith('replaced')) return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
         return this.lost(`server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
       case 'TICKET':
         this.transfers.onTicket(msg);
@@ -226,17 +230,26 @@ export class Listener {
     this.silenceLimitMs = c.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
     if (msg.floodBurst !== undefined && msg.floodRate !== undefined) this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
     if (this.reconnection.active) {
-      // Back: the rooms it was in again (the current one stays current), then what was typed meanwhile.
+      // Back: resumed, the server kept its rooms (what was missed follows, then RESUMED says how much);
+      // logged in anew, the rooms it was in again (the current one stays current). Then what was typed meanwhile.
       const held = this.reconnection.back();
-      this.out.line(`* reconnected to ${c.host}:${c.port} as ${safe(msg.nick)}${held.length ? `; sending the ${held.length} line${held.length === 1 ? '' : 's'} typed meanwhile` : ''}`);
+      const typed = held.length ? `; sending the ${held.length} line${held.length === 1 ? '' : 's'} typed meanwhile` : '';
+      this.out.line(msg.resumed ? `* session resumed${typed}` : `* reconnected to ${c.host}:${c.port} as ${safe(msg.nick)}${typed}`);
       this.port.post({ k: 'connected', connected: true });
-      for (const m of [...this.rooms.rejoin(), ...held]) this.send(m);
+      for (const m of [...(msg.resumed ? [] : this.rooms.rejoin()), ...held]) this.send(m);
     } else {
       this.out.line(welcomeText(msg, c.host, c.port));
       this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
     }
     // Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for).
     if (c.tty) for (const ask of this.roster.quietRequests()) this.send(ask);
+  }
+
+  /** The session could not be resumed (its window passed, the server lost it): a new one, on this connection. */
+  private loginAgain(why: string): void {
+    this.out.line(`* ${safe(why)}; logging in again`);
+    this.resume.forget();
+    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName));
   }
 
   /** The prompt shows the current room, and Tab completes its members (asked for quietly, on a terminal only). */
@@ -253,21 +266,8 @@ export class Listener {
   }
 
   private quit(reason: string): void {
-    const n = this.transfers.active;
-    if (n > 0 && !this.config.tty && this.phase === 'active') {
-      // A script's "/get f" then "/quit" means: get f, then quit. Said, then done in that order.
-      this.out.line(`* waiting for ${n} transfer${n === 1 ? '' : 's'} to finish before quitting`);
-      void this.transfers.idle().then(() => this.quit(reason));
-      return;
-    }
-    if (n > 0) {
-      this.out.line(`* ${n} transfer${n === 1 ? '' : 's'} aborted: quitting`);
-      this.transfers.abortAll('the user quit');
-    }
-    if (this.phase !== 'active') {
-      this.finish(ExitCode.OK);
-      return;
-    }
+    if (this.transfers.beforeQuit(!this.config.tty && this.phase === 'active', () => this.quit(reason))) return;
+    if (this.phase !== 'active') return this.finish(ExitCode.OK);
     this.phase = 'quitting';
     // BYE, then half-close: everything written before it still reaches the server, in order
     // (lines still waiting for the server's pace go first).

@@ -1,29 +1,29 @@
 /**
- * Coming back after the connection is lost: when to try again (0.5 s,
- * doubling to 30 s, with ±20 % jitter so that a roomful of clients does not
- * come back in step after a server restart), and what the user typed
- * meanwhile (sent once the client is back; bounded, and said so when full).
+ * Coming back after the connection is lost: when to try again
+ * (common/backoff.ts), and what the user typed meanwhile (sent once the
+ * client is back; bounded, and said so when full).
  */
 import type { ClientMessage } from '../common/protocol.js';
+import { Backoff } from '../common/backoff.js';
 
-export const FIRST_RETRY_MS = 500;
-export const MAX_RETRY_MS = 30_000;
+export { FIRST_RETRY_MS, MAX_RETRY_MS } from '../common/backoff.js';
 /** Lines typed while disconnected that are kept for sending once back. */
 export const MAX_HELD = 100;
 
 export class Reconnection {
-  private attempts = 0;
+  private readonly backoff: Backoff;
   private timer: NodeJS.Timeout | null = null;
   private readonly held: ClientMessage[] = [];
   /** Lost at least once and not back yet: what the listener's events mean depends on it. */
   active = false;
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(random: () => number = Math.random) {
+    this.backoff = new Backoff(random);
+  }
 
   /** The wait before the next try; each call doubles the next one, up to MAX_RETRY_MS. */
   nextDelay(): number {
-    const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(this.attempts++, 16));
-    return Math.round(base * (0.8 + 0.4 * this.random()));
+    return this.backoff.next();
   }
 
   schedule(ms: number, attempt: () => void): void {
@@ -45,7 +45,7 @@ export class Reconnection {
   /** Back: the delays start again, and what was held is handed over, once. */
   back(): ClientMessage[] {
     this.active = false;
-    this.attempts = 0;
+    this.backoff.reset();
     return this.held.splice(0);
   }
 

@@ -93,7 +93,7 @@ describe('the client in rooms', () => {
     await bob.waitFor(/^--- #lobby: that is the beginning ---$/);
   });
 
-  it('a server restart: the client reconnects by itself, back in its rooms, the current one still current, what was typed meanwhile sent once', async () => {
+  it('a server restart: the client resumes by itself, still in its rooms, the current one still current, what was typed meanwhile sent once', async () => {
     const port = await freePort();
     const data = tempDir('rooms-data');
     const first = await startServer(['--workers', '2', '--no-web', '--port', String(port), '--data', data]);
@@ -109,12 +109,15 @@ describe('the client in rooms', () => {
     alice.send('typed while away');
     const second = await startServer(['--workers', '2', '--no-web', '--port', String(port), '--data', data]);
     procs.push(second);
-    await alice.waitFor(/^\* reconnected to 127\.0\.0\.1:\d+ as alice; sending the 1 line typed meanwhile$/, 40_000);
-    await alice.waitFor(/^\* you are in #lab/);
+    await alice.waitFor(/^\* session resumed; sending the 1 line typed meanwhile$/, 40_000);
+    await alice.waitFor(/^\* reconnected: 0 missed messages$/);
     // Still talking in the lobby: the line typed meanwhile went there, and so does the next.
     await alice.waitFor(/^<alice> typed while away$/);
     alice.send('after');
     await alice.waitFor(/^<alice> after$/);
+    alice.send('/names #lab');
+    await alice.waitFor(/^\* #lab: alice$/);
+    expect(alice.count(/^\* you are in #lab/)).toBe(1);
     expect(alice.exitCode).toBeUndefined();
   }, 60_000);
 

@@ -276,7 +276,9 @@ describe('the terminal client', () => {
     term.type('half typed');
     const second = await server(['--port', String(port), '--data', data]);
     const bob = await peer(second.port, 'bob');
-    await term.waitForText('* reconnected to 127.0.0.1', 40_000);
+    // The same data folder: the session is resumed, not a new login.
+    await term.waitForText('* session resumed; sending the 1 line typed meanwhile', 40_000);
+    await term.waitForText('* reconnected: 0 missed messages');
     // The line typed while away arrives once; the half-typed one is still there, under a prompt without "(reconnecting)".
     await bob.waitFor(chatFrom('alice', 'said while away'));
     await until(() => inputLine(term) === '[#lobby] alice> half typed', 10_000, () => term.screen().join('\n'));

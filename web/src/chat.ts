@@ -11,6 +11,8 @@ import { checkNick } from '../../common/unicode/nick-rule.js';
 import { richText } from './rich-text.js';
 import { Attention } from './attention.js';
 import { InputKeys } from './input-keys.js';
+import { ResumeState } from '../../common/resume-state.js';
+import { Backoff } from '../../common/backoff.js';
 
 /** Colours for nicks (classes nick-c0 … in style.css). */
 const NICK_COLORS = 9;
@@ -18,6 +20,8 @@ const NICK_COLORS = 9;
 const WHO_REFRESH_MS = 5_000;
 const NICK_KEY = 'heartbeat-chat.nick';
 const encoder = new TextEncoder();
+/** Lines typed while the connection is down that are kept for sending once it is back (as the terminal client does). */
+const MAX_HELD = 100;
 
 const HELP = [
   'text — say it in the current room (//text sends a leading slash)',
@@ -53,6 +57,13 @@ class ChatPage {
   private whoRefresh: number | null = null;
   private readonly rooms: RoomsPanel;
   private nextHistoryId = 1;
+  private readonly resume = new ResumeState();
+  private readonly backoff = new Backoff();
+  /** Lost and coming back: the next WELCOME resumes (or logs in anew). */
+  private reconnecting = false;
+  /** Kicked, replaced by another connection, or /quit: no coming back by itself. */
+  private final = false;
+  private readonly held: ClientMessage[] = [];
 
   constructor() {
     this.keys = new InputKeys(this.input, () => this.people);
@@ -111,7 +122,7 @@ class ChatPage {
     const ws = new WebSocket(`${scheme}://${location.host}/chat`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    ws.onopen = () => this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick, client: `web/${navigator.userAgent.slice(0, 60)}` });
+    ws.onopen = () => this.send(this.resume.hello(PROTOCOL_VERSION, nick, `web/${navigator.userAgent.slice(0, 60)}`));
     ws.onmessage = (ev) => {
       if (!(ev.data instanceof ArrayBuffer)) return;
       let msg: ServerMessage;
@@ -128,7 +139,23 @@ class ChatPage {
   }
 
   private send(msg: ClientMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
+    if (this.ws?.readyState === WebSocket.OPEN && (this.joined || msg.type === 'HELLO')) return this.ws.send(encodeMessage(msg));
+    if (!this.reconnecting || (msg.type !== 'CHAT' && msg.type !== 'DIRECT')) return;
+    // What is typed while the connection is down goes once it is back.
+    if (this.held.length < MAX_HELD) this.held.push(msg);
+    else this.line(`! not connected: this line was not kept (${MAX_HELD} lines wait already)`, 'error');
+  }
+
+  /** The connection is gone without a goodbye that means it: come back by itself, resuming the session. */
+  private comeBack(why: string): void {
+    this.reconnecting = true;
+    const ms = this.backoff.next();
+    this.setStatus('reconnecting…', 'wait');
+    this.line(`* ${why}; reconnecting in ${formatDuration(ms)}`, 'notice');
+    // The line stays open: what is typed meanwhile is held (send) and goes once back.
+    this.input.disabled = false;
+    byId<HTMLButtonElement>('send').disabled = false;
+    window.setTimeout(() => this.connect(this.me), ms);
   }
 
   /** Typing and sending only while connected. */
@@ -149,6 +176,10 @@ class ChatPage {
     byId<HTMLButtonElement>('join').disabled = false;
     this.setStatus('not connected', 'off');
     this.setConnected(false);
+    if (this.reconnecting || (this.joined && !this.final)) {
+      this.joined = false;
+      return this.comeBack(this.reconnecting ? 'could not reconnect' : `connection lost${ev.reason ? ` (${ev.reason})` : ''}`);
+    }
     if (!this.joined) {
       if (!byId('join-error').textContent) byId('join-error').textContent = `could not join (connection closed, code ${ev.code})`;
       return;
@@ -164,8 +195,10 @@ class ChatPage {
   }
 
   private handle(msg: ServerMessage): void {
+    this.resume.learn(msg, this.me);
     switch (msg.type) {
       case 'WELCOME':
+        if (this.reconnecting) return this.welcomeBack(msg);
         this.joined = true;
         this.me = msg.nick;
         byId('join-view').hidden = true;
@@ -233,11 +266,21 @@ class ChatPage {
         this.ticket(msg);
         return;
       case 'ERROR':
+        if (!this.joined && this.reconnecting && msg.code === 'RESUME_FAILED') {
+          // The session is gone (its window passed): a new one, on this connection, in the rooms it was in.
+          this.line(`* ${msg.message}; logging in again`, 'notice');
+          this.resume.forget();
+          return this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.me });
+        }
         if (!this.joined) setText(byId('join-error'), `${msg.code}: ${msg.message}`);
         else this.line(`! ${msg.code}: ${msg.message}`, 'error');
         return;
       case 'BYE':
+        if (msg.reason.startsWith('kicked') || msg.reason.startsWith('replaced')) this.final = true;
         this.line(`* the server said goodbye: ${msg.reason}`, 'notice');
+        return;
+      case 'RESUMED':
+        this.line(`* reconnected: ${msg.missed} missed message${msg.missed === 1 ? '' : 's'}`, 'notice');
         return;
     }
   }
@@ -355,6 +398,7 @@ class ChatPage {
         for (const h of HELP) this.line(h, 'muted');
         return;
       case '/quit':
+        this.final = true;
         this.send({ type: 'BYE', reason: arg || 'quit' });
         return;
       default:
@@ -386,8 +430,35 @@ class ChatPage {
   }
 
   /** History: each line with its date, then (at the end of the answer) a separator before what is live. */
+  /** Back after a lost connection: resumed (rooms as they were; what was missed follows), or logged in anew (the rooms again). */
+  private welcomeBack(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
+    this.reconnecting = false;
+    this.joined = true;
+    this.backoff.reset();
+    this.me = msg.nick;
+    this.setStatus(`online as ${msg.nick}`, 'on');
+    this.setConnected(true);
+    if (!msg.resumed) {
+      const rooms = this.rooms.names();
+      this.rooms.clear();
+      for (const room of rooms) this.send({ type: 'JOIN', room });
+    }
+    this.line(msg.resumed ? '* session resumed' : `* reconnected as ${msg.nick}`, 'notice');
+    for (const m of this.held.splice(0)) this.send(m);
+    this.send({ type: 'WHO' });
+  }
+
   private history(msg: Extract<ServerMessage, { type: 'HISTORY' }>): void {
     const room = msg.room;
+    if (msg.missed) {
+      // Missed while the connection was down: new to the reader, shown as live lines are.
+      for (const e of msg.entries) {
+        if (e.to !== undefined) this.line(e.from === this.me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`, 'direct', e.ts);
+        else if (e.action) this.line(`* ${e.from} ${e.text}`, 'action', e.ts, room, true);
+        else this.chatLine(e.from, e.text, e.ts, room);
+      }
+      return;
+    }
     if (room && msg.entries[0]) this.rooms.saw(room, msg.entries[0].id);
     // An answer to /history comes at the end of the log, dated, and closed by a line saying whether there is more.
     for (const e of msg.entries) {

@@ -59,6 +59,11 @@ export class RoomsPanel {
     }
   }
 
+  /** The rooms it is in, as shown, in the order joined. */
+  names(): string[] {
+    return [...this.rooms.values()].map((r) => r.name);
+  }
+
   clear(): void {
     this.rooms.clear();
     this.list.replaceChildren();
