@@ -2,9 +2,9 @@
  * A resuming session's output while it is sent what it missed: the replay's
  * parts go out as they come, and the live frames that arrive meanwhile wait
  * here, in order, until the last part has gone (session-requests.ts says why
- * that is exactly once). The next part is asked for once the connection has
- * taken most of the last one, so a long replay moves at the client's pace
- * and holds at most about one part in the server.
+ * that is exactly once). Parts are a quarter of --max-sendq, and the next is
+ * asked for once less than another quarter waits, so a long replay moves at
+ * the client's pace and never comes near the bound a slow reader is dropped at.
  */
 
 import type { WireErrorCode } from '../../common/errors.js';
@@ -56,7 +56,7 @@ export class ReplayGate {
 
   /** After each flush of the connection's output: bytes still waiting. */
   drained(bytes: number): void {
-    if (!this.waitingForDrain || bytes > this.maxBytes / 2) return;
+    if (!this.waitingForDrain || bytes > this.maxBytes / 4) return;
     this.waitingForDrain = false;
     this.next();
   }

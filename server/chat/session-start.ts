@@ -107,7 +107,8 @@ export function announceStart(host: ConnectionHost, s: StartedSession, msg: Hell
   if (s.previous) {
     log.info({ client: msg.client, version: msg.version, last: msg.last?.length ?? 0 }, 'resumed');
     host.event(`* ${nick} is back (${where})`);
-    host.sequencer.send({ k: 'resume', previous: s.previous, session: at, nick, version: msg.version, token: token!, last: msg.last ?? [] });
+    // Parts a quarter of what may wait for a client: one in flight, asked for when the backlog is under another quarter.
+    host.sequencer.send({ k: 'resume', previous: s.previous, session: at, nick, version: msg.version, token: token!, last: msg.last ?? [], partBytes: Math.floor(host.limits.maxSendQueue / 4) });
     return;
   }
   log.info({ client: msg.client, version: msg.version }, 'joined');

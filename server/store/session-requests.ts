@@ -25,8 +25,10 @@ import { historyFrames } from './history-frames.js';
 import { memberKey, type Member } from './rooms.js';
 import { enterRoom, type Req, type RoomContext, type Segment } from './room-requests.js';
 
-/** Entries read and sent per part of a replay: one part is in flight at a time, so a resume's memory is bounded by it. */
-export const REPLAY_PART = 2000;
+/** Entries read for one part of a replay at most; its size in bytes is the resuming worker's choice (partBytes). */
+export const REPLAY_PART_MAX = 2000;
+/** Bytes an entry is taken to be until a part has measured them. */
+const ENTRY_BYTES_GUESS = 200;
 
 interface ReplayItem {
   conv: ConversationKey;
@@ -42,6 +44,11 @@ interface Replay {
   nick: string;
   items: ReplayItem[];
   missed: number;
+  partBytes: number;
+  /** The average size of an entry's JSON so far: how many entries make a part. */
+  entryBytes: number;
+  /** The next part, read and framed while the last one is on its way (null: not read yet). */
+  ready: { frames: Buffer[]; done: boolean } | null;
 }
 
 /** What session requests need beyond the room context. */
@@ -99,27 +106,39 @@ function otherNick(entries: StoredEntry[], me: string): string {
   return foldCase(e.from) === foldCase(me) ? (e.to ?? e.from) : e.from;
 }
 
-/** The next part of a replay (nothing when it is not in progress); the last part ends with RESUMED. */
-async function replayPart(ctx: SessionContext, address: SessionAddress): Promise<void> {
-  const job = ctx.replays.get(memberKey(address));
-  if (!job || job.address.owner !== address.owner) return;
+/** Reads and frames the next part of a replay; the last part ends with RESUMED. */
+async function readPart(ctx: SessionContext, job: Replay): Promise<{ frames: Buffer[]; done: boolean }> {
   let frames: Buffer[] = [];
   while (frames.length === 0 && job.items.length > 0) {
     const item = job.items[0]!;
-    const entries = (await ctx.store.after(item.conv, item.after, Math.min(REPLAY_PART, item.upto - item.after))).filter((e) => e.id <= item.upto);
+    const want = Math.max(1, Math.min(REPLAY_PART_MAX, Math.floor(job.partBytes / job.entryBytes), item.upto - item.after));
+    const entries = (await ctx.store.after(item.conv, item.after, want)).filter((e) => e.id <= item.upto);
     // Retention may have taken some: what is left of the range is what there is.
     item.after = entries.at(-1)?.id ?? item.upto;
     if (item.after >= item.upto) job.items.shift();
     if (entries.length === 0) continue;
     job.missed += entries.length;
     frames = historyFrames(item.room !== null ? { room: item.room, missed: true } : { with: otherNick(entries, job.nick), missed: true }, entries, false, ctx.maxFrame);
+    job.entryBytes = Math.max(16, frames.reduce((n, f) => n + f.length, 0) / entries.length);
   }
   const done = job.items.length === 0;
-  if (done) {
-    ctx.replays.delete(memberKey(address));
-    frames.push(encodeMessage({ type: 'RESUMED', missed: job.missed }));
-  }
-  ctx.bus.replay(address, frames, done);
+  if (done) frames.push(encodeMessage({ type: 'RESUMED', missed: job.missed }));
+  return { frames, done };
+}
+
+/**
+ * Sends the next part of a replay (nothing when none is in progress), then
+ * reads the one after it, so that the store's reading overlaps the
+ * connection's sending: one part on its way, one ready.
+ */
+async function replayPart(ctx: SessionContext, address: SessionAddress): Promise<void> {
+  const job = ctx.replays.get(memberKey(address));
+  if (!job || job.address.owner !== address.owner) return;
+  const part = job.ready ?? (await readPart(ctx, job));
+  job.ready = null;
+  ctx.bus.replay(address, part.frames, part.done);
+  if (part.done) ctx.replays.delete(memberKey(address));
+  else job.ready = await readPart(ctx, job);
 }
 
 export const sessionSegmentRequests: { [K in 'away' | 'expire' | 'end-away']: (ctx: SessionContext, seg: Segment, msg: Req<K>) => void } = {
@@ -168,7 +187,8 @@ export const sessionReadRequests: { [K in 'resume' | 'replay-next']: (ctx: Sessi
     // Before its membership begins: the one who is back does not hear of itself.
     if (wasAway && m.rooms.length > 0) ctx.bus.postToRooms(m.rooms, encodeMessage({ type: 'NOTICE', event: 'back', nick: m.nick }), 2);
     for (const key of m.rooms) ctx.bus.membership(m.address, { key, name: ctx.rooms.byKey(key)!.name }, true);
-    ctx.replays.set(memberKey(m.address), { address: m.address, nick: m.nick, items: await plan(ctx, m, msg.last), missed: 0 });
+    const items = await plan(ctx, m, msg.last);
+    ctx.replays.set(memberKey(m.address), { address: m.address, nick: m.nick, items, missed: 0, partBytes: Math.max(4096, msg.partBytes), entryBytes: ENTRY_BYTES_GUESS, ready: null });
     await replayPart(ctx, m.address);
   },
 

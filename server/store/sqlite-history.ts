@@ -35,20 +35,13 @@ ${SESSIONS_SCHEMA}`;
 /** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
 
-interface Row {
-  conv: string;
-  id: number;
-  ts: number;
-  kind: string;
-  sender: string;
-  target: string | null;
-  body: string;
-}
+/** A message row as an array (StatementSync.setReturnArrays): a replay reads hundreds of thousands, and arrays are the cheapest shape. */
+type Row = [conv: string, id: number, ts: number, kind: string, sender: string, target: string | null, body: string];
+const COLUMNS = 'conv, id, ts, kind, sender, target, body';
 
 function entry(r: Row): StoredEntry {
-  const e: StoredEntry = { conv: r.conv, id: r.id, ts: r.ts, kind: r.kind as StoredEntry['kind'], from: r.sender, text: r.body };
-  if (r.target !== null) e.to = r.target;
-  return e;
+  // One shape for every entry (to always present): the objects stay monomorphic through framing.
+  return { conv: r[0], id: r[1], ts: r[2], kind: r[3] as StoredEntry['kind'], from: r[4], text: r[6], to: r[5] ?? undefined };
 }
 
 export interface OpenedStore {
@@ -72,13 +65,18 @@ export class SqliteHistory implements HistoryStore {
     db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;');
     db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
     const prepare = (sql: string) => db.prepare(sql);
+    const rows = (sql: string) => {
+      const stmt = db.prepare(sql);
+      stmt.setReturnArrays(true);
+      return stmt;
+    };
     this.q = {
       insert: prepare('INSERT INTO messages (conv, id, ts, kind, sender, target, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setLast: prepare('INSERT INTO conversations (conv, last_id) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET last_id = excluded.last_id'),
       getLast: prepare('SELECT last_id FROM conversations WHERE conv = ?'),
-      after: prepare('SELECT * FROM messages WHERE conv = ? AND id > ? ORDER BY id LIMIT ?'),
-      before: prepare('SELECT * FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
-      since: prepare('SELECT * FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?'),
+      after: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND id > ? ORDER BY id LIMIT ?`),
+      before: rows(`SELECT ${COLUMNS} FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`),
+      since: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?`),
       pruneAge: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)'),
       pruneOldest: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)'),
       count: prepare('SELECT COUNT(*) AS n FROM messages'),

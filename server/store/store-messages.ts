@@ -47,8 +47,11 @@ export type ToStore =
   | { k: 'enter'; session: SessionAddress; nick: string; version: number; token: string | null }
   /** Its connection was lost and its slot is AWAY: it keeps its rooms for the resume window. */
   | { k: 'away'; session: SessionAddress }
-  /** The session at `previous` came back as `session` (its slot taken over with its token; `token` is the new token's hash): what it missed since `last`, then live. */
-  | { k: 'resume'; previous: SessionAddress; session: SessionAddress; nick: string; version: number; token: string; last: LastSeen[] }
+  /**
+   * The session at `previous` came back as `session` (its slot taken over with its token; `token` is the new token's hash):
+   * what it missed since `last`, in parts of about `partBytes`, then live.
+   */
+  | { k: 'resume'; previous: SessionAddress; session: SessionAddress; nick: string; version: number; token: string; last: LastSeen[]; partBytes: number }
   /** The resuming session's worker has sent the last part of what it missed: the next part. */
   | { k: 'replay-next'; session: SessionAddress }
   /** The store thread's own clock: away sessions whose window has ended time out. */

@@ -1,17 +1,17 @@
 /**
  * `npm run bench -- --suite history`: the store on its own, on a real file in
  * the bench's folder: how fast batches are appended, the bytes one message
- * takes on disk, how fast a page is read back, and what retention costs.
+ * takes on disk, how fast a page is read back, and what retention costs;
+ * then a real server resuming a session that missed 100,000 messages
+ * (resume-bench.ts).
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteHistory } from '../../server/store/sqlite-history.js';
+import { resumeBench, type ResumeContext } from './resume-bench.js';
 
-export interface HistoryContext {
-  quick: boolean;
+export interface HistoryContext extends ResumeContext {
   work: string;
-  record(suite: string, name: string, unit: string, values: number[], note?: string): void;
-  log(line: string): void;
 }
 
 const SUITE = 'history';
@@ -50,4 +50,5 @@ export async function historySuite(ctx: HistoryContext): Promise<void> {
   } finally {
     store.close();
   }
+  await resumeBench(ctx);
 }

@@ -820,7 +820,7 @@ try {
   if (suites.has('heartbeat')) await heartbeatSuite();
   if (suites.has('workers')) await workersSuite();
   if (suites.has('abuse')) await abuseSuite(abuseContext(peers));
-  if (suites.has('history')) await historySuite({ quick, work, record, log });
+  if (suites.has('history')) await historySuite({ quick, work, record, log, chatServer: abuseContext(peers).chatServer });
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;

@@ -100,6 +100,12 @@ class ChatPage {
       if (file) this.requestUpload(file);
     });
     window.setInterval(() => this.showBeat(), 1000);
+    // Closing the tab is leaving: said, so that the session ends now rather than waiting to be resumed.
+    window.addEventListener('pagehide', () => {
+      if (!this.joined) return;
+      this.final = true;
+      this.send({ type: 'BYE', reason: 'closed the page' });
+    });
   }
 
   private setStatus(text: string, state: 'on' | 'off' | 'wait'): void {
@@ -198,23 +204,7 @@ class ChatPage {
     this.resume.learn(msg, this.me);
     switch (msg.type) {
       case 'WELCOME':
-        if (this.reconnecting) return this.welcomeBack(msg);
-        this.joined = true;
-        this.me = msg.nick;
-        byId('join-view').hidden = true;
-        byId('chat-view').hidden = false;
-        this.setStatus(`online as ${msg.nick}`, 'on');
-        localStorage.setItem(NICK_KEY, msg.nick);
-        this.maxText = msg.maxText;
-        this.input.maxLength = msg.maxText;
-        this.setConnected(true);
-        this.line(`* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`, 'notice');
-        this.line(`* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`, 'muted');
-        this.rooms.clear();
-        this.input.focus();
-        this.send({ type: 'WHO' });
-        this.send({ type: 'FILES' });
-        return;
+        return this.reconnecting ? this.welcomeBack(msg) : this.welcome(msg);
       case 'HEARTBEAT':
         // Answered at once, echoing seq and ts: the server measures the round trip from its own ts.
         this.send({ type: 'HEARTBEAT_ACK', seq: msg.seq, ts: msg.ts });
@@ -430,6 +420,24 @@ class ChatPage {
   }
 
   /** History: each line with its date, then (at the end of the answer) a separator before what is live. */
+  private welcome(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
+    this.joined = true;
+    this.me = msg.nick;
+    byId('join-view').hidden = true;
+    byId('chat-view').hidden = false;
+    this.setStatus(`online as ${msg.nick}`, 'on');
+    localStorage.setItem(NICK_KEY, msg.nick);
+    this.maxText = msg.maxText;
+    this.input.maxLength = msg.maxText;
+    this.setConnected(true);
+    this.line(`* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`, 'notice');
+    this.line(`* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`, 'muted');
+    this.rooms.clear();
+    this.input.focus();
+    this.send({ type: 'WHO' });
+    this.send({ type: 'FILES' });
+  }
+
   /** Back after a lost connection: resumed (rooms as they were; what was missed follows), or logged in anew (the rooms again). */
   private welcomeBack(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
     this.reconnecting = false;
