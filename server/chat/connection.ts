@@ -62,7 +62,7 @@ export class ClientConnection implements GroupMember {
     this.connectedAwake = host.clock.awakeNow();
     this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
     this.inbound = new InboundGate(host.limits.flood, host.timer, (frame) => this.runFrame(frame), (detail) => this.fail('FLOOD', detail));
-    this.inbox = new ReplayGate(this, () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }), host.limits.maxSendQueue);
+    this.inbox = new ReplayGate(this, () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }), host.limits.maxSendQueue, () => host.clock.awakeNow());
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
       protocolError: (err) => this.failWith(err),
@@ -195,7 +195,7 @@ export class ClientConnection implements GroupMember {
     this.session = this.activeSession(ref);
     this.log = this.host.log.child({ session: s.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
-    this.inbox.active = s.previous !== null;
+    if (s.previous) this.inbox.begin();
     this.host.sessions.registered(this);
     announceStart(this.host, s, msg, this.at, this.peer, this.log, (m) => this.sendMessage(m));
   }
@@ -243,14 +243,14 @@ export class ClientConnection implements GroupMember {
   /** Driven by the worker's ticker: heartbeats, deadlines, counters to the shared table. */
   tick(awakeNow: number, wallNow: number): void {
     if (this.phase === 'hello') {
-      if (awakeNow - this.connectedAwake > this.host.limits.helloTimeoutMs) {
-        this.fail('HELLO_TIMEOUT', `no HELLO within ${this.host.limits.helloTimeoutMs}ms`);
-      }
+      if (awakeNow - this.connectedAwake > this.host.limits.helloTimeoutMs) this.fail('HELLO_TIMEOUT', `no HELLO within ${this.host.limits.helloTimeoutMs}ms`);
       return;
     }
     if (this.phase !== 'active' || !this.heartbeat || !this.ref) return;
-    // Resumed on another connection (this one did not notice it was dead): the session is not ours any more.
+    // Resumed on another connection (this one had not noticed it was dead): the session is not ours any more.
+    // Or what it missed stopped coming: away again, and the client resumes once more from what it has.
     if (!this.host.table.isCurrent(this.ref)) return this.end({ kind: 'replaced', detail: 'resumed on another connection' }, 'graceful', { type: 'BYE', reason: 'replaced: this session was resumed on another connection' });
+    if (this.inbox.stalled()) return this.end({ kind: 'lost', detail: 'the missed messages stopped coming' }, 'graceful', { type: 'BYE', reason: 'the server lost track of the resume; resume again', resumable: true });
     this.host.table.storeCounters(this.ref.slot, this.counters);
     const action = this.heartbeat.poll(awakeNow, wallNow, this.transport.output);
     if (action?.kind === 'send') this.sendMessage({ type: 'HEARTBEAT', seq: action.seq, ts: action.ts });

@@ -17,33 +17,55 @@ export interface ReplayOutput {
   fail(code: WireErrorCode, message: string): void;
 }
 
+/** A part asked for and not come within this long: the store thread was restarted meanwhile (stalled()). */
+export const REPLAY_STALL_MS = 30_000;
+
 export class ReplayGate {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private waitingForDrain = false;
-  active = false;
+  /** When the part now awaited was asked for (the resume itself asks for the first). */
+  private askedAt: number | null = null;
+  private on = false;
 
   constructor(
     private readonly out: ReplayOutput,
     /** Asks the store thread for the next part. */
     private readonly next: () => void,
-    /** Live bytes that may wait, and the backlog under which the next part is asked for. */
+    /** Live bytes that may wait; parts are asked for while less than a quarter of it waits to be sent. */
     private readonly maxBytes: number,
+    private readonly now: () => number,
   ) {}
+
+  get active(): boolean {
+    return this.on;
+  }
+
+  /** A resume was sent to the store thread: what comes from the bus is held until its replay has been sent. */
+  begin(): void {
+    this.on = true;
+    this.askedAt = this.now();
+  }
+
+  /** No part for REPLAY_STALL_MS after asking: it will not come (the store thread restarted and forgot the replay). */
+  stalled(): boolean {
+    return this.on && this.askedAt !== null && this.now() - this.askedAt > REPLAY_STALL_MS;
+  }
 
   /** A live frame: sent, or held while the replay runs. */
   deliver(frame: Buffer): void {
-    if (!this.active) return this.out.send(frame);
+    if (!this.on) return this.out.send(frame);
     this.held.push(frame);
     this.heldBytes += frame.length;
     if (this.heldBytes > this.maxBytes) this.out.fail('SEND_QUEUE_FULL', `${this.heldBytes} bytes of live messages waited while the missed ones were sent: more than --max-sendq`);
   }
 
   part(frames: Buffer[], done: boolean): void {
-    if (!this.active) return;
+    if (!this.on) return;
+    this.askedAt = null;
     for (const f of frames) this.out.send(f);
     if (done) {
-      this.active = false;
+      this.on = false;
       const held = this.held;
       this.held = [];
       this.heldBytes = 0;
@@ -58,6 +80,7 @@ export class ReplayGate {
   drained(bytes: number): void {
     if (!this.waitingForDrain || bytes > this.maxBytes / 4) return;
     this.waitingForDrain = false;
+    this.askedAt = this.now();
     this.next();
   }
 }

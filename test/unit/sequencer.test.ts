@@ -218,4 +218,44 @@ describe('Sequencer', () => {
     expect(bob.map((m) => m.type)).toEqual(['NOTICE', 'JOINED', 'HISTORY', 'CHAT']);
     store.close();
   });
+
+  it('a resume replays what the session missed while away (rooms and direct messages, in parts), then live: each once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seq-'));
+    dirs.push(dir);
+    const { store } = await SqliteHistory.open(dir);
+    const w = setup(store);
+    w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2, token: 'aa'.repeat(16) });
+    w.seq.handle({ k: 'enter', session: B, nick: 'bob', version: 2, token: null });
+    w.seq.handle({ k: 'say', room: '#lobby', from: 'bob', text: 'seen', action: false, sender: B });
+    await w.seq.drain();
+    w.seq.handle({ k: 'away', session: A });
+    const missed = Array.from({ length: 30 }, (_, i) => `m${i + 1}`);
+    for (const text of missed) w.seq.handle({ k: 'say', room: '#lobby', from: 'bob', text, action: false, sender: B });
+    w.seq.handle({ k: 'direct', from: 'bob', to: 'alice', text: 'psst', sender: B, target: A });
+    await w.seq.drain();
+    const A2: SessionAddress = { slot: A.slot, generation: 2, owner: 1 };
+    const at = w.bus.out.length;
+    w.seq.handle({ k: 'resume', previous: A, session: A2, nick: 'alice', version: 2, token: 'bb'.repeat(16), last: [{ room: '#lobby', id: 1 }], partBytes: 4096 });
+    w.seq.handle({ k: 'say', room: '#lobby', from: 'bob', text: 'live', action: false, sender: B });
+    await w.seq.drain();
+    // The worker asks for each next part once it has sent the last (replay-gate.ts).
+    const replays = () => w.bus.out.filter((o): o is Extract<Out, { op: 'replay' }> => o.op === 'replay');
+    for (let i = 0; i < 20 && !replays().at(-1)?.done; i++) {
+      w.seq.handle({ k: 'replay-next', session: A2 });
+      await w.seq.drain();
+    }
+    expect(replays().length).toBeGreaterThan(1); // 30 entries in parts of about 4 KiB
+    expect(replays().at(-1)!.msgs.at(-1)).toEqual({ type: 'RESUMED', missed: 31 });
+    // What the worker shows: the replay's parts, then the live frames it held meanwhile.
+    const replayed = replays().flatMap((r) => r.msgs);
+    const live = w.bus.seenBy(A2).filter((m) => !replayed.includes(m));
+    const texts = [...replayed, ...live].flatMap((m) => (m.type === 'HISTORY' ? m.entries.map((e) => e.text) : m.type === 'CHAT' || m.type === 'DIRECT' ? [m.text] : []));
+    expect(texts).toEqual([...missed, 'psst', 'live']);
+    expect(replayed.filter((m) => m.type === 'HISTORY').every((m) => m.type === 'HISTORY' && m.missed === true)).toBe(true);
+    // Nothing of it went to the old address after it went away, and bob heard she was away, then back.
+    expect(w.bus.out.slice(at).some((o) => o.op === 'to' && o.to.generation === 1 && o.to.slot === A.slot)).toBe(false);
+    const bob = w.bus.seenBy(B).filter((m) => m.type === 'NOTICE' && m.nick === 'alice').map((m) => (m as { event: string }).event);
+    expect(bob).toEqual(['away', 'back']);
+    store.close();
+  });
 });
