@@ -6,22 +6,10 @@
  * twice, expired or forged is refused, and the connection may log in anew.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NO_FLOOD_LIMIT, startServer, stopAll, type LineProcess } from '../helpers/processes.js';
-import { closeRawSessions, rawSession, type RawSession } from '../helpers/raw-session.js';
+import { rawSession, rawSessionServers, type RawSession } from '../helpers/raw-session.js';
 import type { ServerMessage } from '../../common/protocol.js';
 
-let procs: LineProcess[] = [];
-afterEach(async () => {
-  closeRawSessions();
-  await stopAll(...procs);
-  procs = [];
-});
-
-async function server(args: string[] = []) {
-  const s = await startServer(['--workers', '2', '--no-web', ...NO_FLOOD_LIMIT, ...args]);
-  procs.push(s);
-  return s;
-}
+const server = rawSessionServers(afterEach);
 
 /** What a session has been shown of the conversations, in the order it arrived: live, missed and history alike. */
 function said(p: RawSession): string[] {

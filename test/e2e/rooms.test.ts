@@ -5,21 +5,9 @@
  * default room only.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NO_FLOOD_LIMIT, startServer, stopAll, type LineProcess } from '../helpers/processes.js';
-import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
+import { rawSession, rawSessionServers } from '../helpers/raw-session.js';
 
-let procs: LineProcess[] = [];
-afterEach(async () => {
-  closeRawSessions();
-  await stopAll(...procs);
-  procs = [];
-});
-
-async function server(args: string[] = []) {
-  const s = await startServer(['--workers', '2', '--no-web', ...NO_FLOOD_LIMIT, ...args]);
-  procs.push(s);
-  return s;
-}
+const server = rawSessionServers(afterEach);
 
 describe('rooms', () => {
   it('join, talk, part: members only hear their room, notices go to the room, JOINED and PARTED to the one who moved', async () => {

@@ -8,6 +8,7 @@ import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
 import { until } from './wait.js';
 import type { LastSeen } from '../../common/messages.js';
+import { NO_FLOOD_LIMIT, startServer, stopAll, type LineProcess, type ServerHandle } from './processes.js';
 
 export interface RawSession {
   s: net.Socket;
@@ -54,4 +55,22 @@ export async function rawSession(port: number, nick: string, o: { from?: string;
   session.send({ type: 'HELLO', version: o.version ?? 1, nick, ...(o.resume !== undefined ? { resume: o.resume, last: o.last ?? [] } : {}) });
   await until(() => got.some((m) => m.type === 'WELCOME' || m.type === 'ERROR'), 5000, () => `no WELCOME for ${nick}: ${JSON.stringify(got)}`);
   return session;
+}
+
+/**
+ * For a test file of raw sessions: a server with two workers, no web side and
+ * no flood limit (plus args), and after each test its sessions and servers gone.
+ */
+export function rawSessionServers(afterEach: (fn: () => Promise<void>) => void): (args?: string[]) => Promise<ServerHandle> {
+  let procs: LineProcess[] = [];
+  afterEach(async () => {
+    closeRawSessions();
+    await stopAll(...procs);
+    procs = [];
+  });
+  return async (args = []) => {
+    const s = await startServer(['--workers', '2', '--no-web', ...NO_FLOOD_LIMIT, ...args]);
+    procs.push(s);
+    return s;
+  };
 }
