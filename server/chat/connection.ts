@@ -294,6 +294,6 @@ export class ClientConnection implements GroupMember {
     }
     this.host.sessions.unregistered(this);
     if (!wasActive || !this.ref) return;
-    closeSession(this.host, { ref: this.ref, at: this.at!, nick: this.nick, resumable: this.resumable, counters: this.counters, log: this.log }, reason);
+    closeSession(this.host, { ref: this.ref, address: this.address, at: this.at!, nick: this.nick, resumable: this.resumable, counters: this.counters, log: this.log }, reason);
   }
 }

@@ -11,6 +11,8 @@ import { endNotice, type ConnectionHost, type EndReason } from './session-host.j
 
 export interface EndingSession {
   ref: SlotRef;
+  /** The client's address: at most --max-sessions-per-address of its sessions wait away at once (trusted ones: any number). */
+  address: string;
   at: SessionAddress;
   nick: string;
   /** It has a resume token. */
@@ -27,7 +29,8 @@ function kept(host: ConnectionHost, s: EndingSession, reason: EndReason): boolea
   }
   // The store keeps it: after the restart it is away, and the client resumes it.
   if (reason.kind === 'shutdown' && s.resumable) return true;
-  if (reason.kind !== 'lost' || !s.resumable || !host.table.away(s.ref)) return false;
+  const maxAway = host.admission.isTrusted(s.address) ? Infinity : host.admission.limit('session');
+  if (reason.kind !== 'lost' || !s.resumable || !host.table.away(s.ref, maxAway)) return false;
   s.log.info({ detail: reason.detail, ...s.counters }, 'lost connection');
   host.event(`* ${s.nick} lost connection (${reason.detail})`);
   host.sequencer.send({ k: 'away', session: s.at });

@@ -169,9 +169,15 @@ export class SessionTable extends SessionSlots {
     Atomics.sub(this.i32, H_ACTIVE, 1);
   }
 
-  /** The connection is lost but the session may come back: AWAY, no owner, same generation. False if it cannot be resumed (no token) or is not this session any more. */
-  awayLocked(ref: SlotRef): boolean {
+  /**
+   * The connection is lost but the session may come back: AWAY, no owner,
+   * same generation. False if it cannot be resumed (no token), is not this
+   * session any more, or its address already has `maxPerAddress` sessions
+   * away (one user dropping sessions must not fill the table with them).
+   */
+  awayLocked(ref: SlotRef, maxPerAddress = Infinity): boolean {
     if (!this.isCurrent(ref) || !this.hasToken(ref.slot)) return false;
+    if (Number.isFinite(maxPerAddress) && this.awayFromLocked(ref.slot) >= maxPerAddress) return false;
     Atomics.store(this.i32, this.w32(ref.slot, L.S_OWNER), -1);
     Atomics.store(this.i32, this.w32(ref.slot, L.S_STATE), SlotState.AWAY);
     return true;
@@ -211,6 +217,17 @@ export class SessionTable extends SessionSlots {
     return -1;
   }
 
+  /** Sessions away whose address is this slot's. */
+  private awayFromLocked(slot: number): number {
+    const len = Atomics.load(this.i32, this.w32(slot, L.S_ADDR_LEN));
+    const addr = this.u8.subarray(this.byteAt(slot, L.S_ADDR_OFFSET), this.byteAt(slot, L.S_ADDR_OFFSET) + len);
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (s !== slot && this.state(s) === SlotState.AWAY && Atomics.load(this.i32, this.w32(s, L.S_ADDR_LEN)) === len && this.keyEqualsN(s, L.S_ADDR_OFFSET, addr, len)) n++;
+    }
+    return n;
+  }
+
   private hasToken(slot: number): boolean {
     const at = this.byteAt(slot, L.S_TOKEN_OFFSET);
     for (let i = 0; i < L.S_TOKEN_BYTES; i++) if (this.u8[at + i] !== 0) return true;
@@ -244,8 +261,8 @@ export class SessionTable extends SessionSlots {
   release(ref: SlotRef): boolean {
     return this.mutex.withLock(() => this.releaseLocked(ref));
   }
-  away(ref: SlotRef): boolean {
-    return this.mutex.withLock(() => this.awayLocked(ref));
+  away(ref: SlotRef, maxPerAddress = Infinity): boolean {
+    return this.mutex.withLock(() => this.awayLocked(ref, maxPerAddress));
   }
   releaseAway(ref: SlotRef): boolean {
     return this.mutex.withLock(() => this.releaseAwayLocked(ref));

@@ -51,6 +51,25 @@ describe('the client resumes its session', () => {
     expect(bob.count(/alice (joined|left|timed out)/)).toBe(0);
   }, 60_000);
 
+  it('back after the resume window: the session is gone, so it logs in anew and joins its rooms again', async () => {
+    const server = await startServer(['--workers', '2', '--no-web', '--heartbeat-interval', `${INTERVAL}ms`, '--heartbeat-timeout', `${TIMEOUT}ms`, '--resume-window', '2s']);
+    procs.push(server);
+    const alice = await startClient(server.port, 'alice');
+    const bob = await startClient(server.port, 'bob');
+    procs.push(alice, bob);
+    alice.send('/join #lab');
+    await alice.waitFor(/^\* you are in #lab/);
+    alice.proc.kill('SIGSTOP');
+    await bob.waitFor(/^\* alice lost connection$/, 10_000);
+    await bob.waitFor(/^\* alice timed out$/, 10_000);
+    alice.proc.kill('SIGCONT');
+    await alice.waitFor(/^\* cannot resume: no session has this token: .*; logging in again$/, 20_000);
+    await alice.waitFor(/^\* reconnected to 127\.0\.0\.1:\d+ as alice$/);
+    await alice.waitFor(/^\* you are in #lab/);
+    await bob.waitFor(/^\* alice joined$/);
+    expect(alice.count(/^\* you are in #lab/)).toBe(2);
+  }, 60_000);
+
   for (const how of ['SIGKILL', 'SIGTERM'] as const) {
     it(`three clients chatting through a server restart (${how}): all resume; every echoed line reaches every receiver exactly once`, async () => {
       const port = await freePort();

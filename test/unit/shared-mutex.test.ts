@@ -217,4 +217,18 @@ describe('session table', () => {
     expect(orphans).toEqual([{ slot: v1.slot, generation: v1.generation, nick: 'old', away: false }]);
     expect(t.activeCount()).toBe(0);
   });
+
+  it('keeps at most so many sessions of one address away: past it, a lost connection ends its session', () => {
+    const t = SessionTable.create(8);
+    const claim = (nick: string, address: string) => {
+      const c = t.claim({ nick, owner: 0, transport: 'tcp', address, port: 1, now: 0, token: newToken().hash });
+      if (!c.ok) throw new Error(nick);
+      return c;
+    };
+    const [a, b, c] = [claim('a', '10.0.0.1'), claim('b', '10.0.0.1'), claim('c', '10.0.0.2')];
+    expect(t.away(a, 1)).toBe(true);
+    expect(t.away(b, 1)).toBe(false); // 10.0.0.1 has one away already
+    expect(t.away(c, 1)).toBe(true); // another address
+    expect(t.release(b)).toBe(true);
+  });
 });
