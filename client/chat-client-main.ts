@@ -72,6 +72,7 @@ const listenerConfig: ListenerConfig = {
   color: options.color,
   timestamps: options.timestamps,
   reconnect: options.reconnect,
+  tls: options.tls,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);

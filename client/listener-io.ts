@@ -11,7 +11,8 @@ export interface ListenerSocket {
   destroy(): unknown;
   setTimeout(ms: number): unknown;
   removeAllListeners(): unknown;
-  on(event: 'connect' | 'end' | 'close' | 'timeout', fn: () => void): unknown;
+  /** chat-ready: connected, and (with TLS) the server's certificate is trusted: frames may go (secure-connect.ts). */
+  on(event: 'chat-ready' | 'end' | 'close' | 'timeout', fn: () => void): unknown;
   on(event: 'data', fn: (chunk: Buffer) => void): unknown;
   on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
 }

@@ -4,11 +4,11 @@
  * It runs on its own event loop, so none of it waits for the main thread,
  * which may be blocked (/sleep).
  */
-import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { packageVersion } from '../common/cli.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { Listener, type ListenerOutput } from './listener.js';
+import { connectChat } from './secure-connect.js';
 import { TerminalScreen } from '../common/terminal/screen.js';
 import { decorate, type DecorateOptions } from './terminal/decorate.js';
 import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
@@ -21,7 +21,7 @@ const output: ListenerOutput = config.screen ? screenOutput(new TerminalScreen(c
 
 const listener = new Listener(
   config,
-  () => net.connect({ host: config.host, port: config.port, noDelay: true }),
+  () => connectChat(config.host, config.port, config.tls, (line) => output.line(line)),
   output,
   {
     post: (msg: FromListener) => port.postMessage(msg),

@@ -1,6 +1,7 @@
 /** Messages between the client's main thread and its listener thread. */
 import type { ClientMessage } from '../common/protocol.js';
 import type { RoomCommand } from './room-state.js';
+import type { ClientTls } from './secure-connect.js';
 
 export interface ListenerConfig {
   host: string;
@@ -21,6 +22,8 @@ export interface ListenerConfig {
   /** On a terminal: colours and [HH:MM] timestamps. */
   color: boolean;
   timestamps: boolean;
+  /** TLS to the chat port (null: --no-tls). */
+  tls: ClientTls | null;
 }
 
 /** Indexes into the shared control Int32Array. */

@@ -13,7 +13,7 @@ import { formatDuration } from '../common/units.js';
 import { nickWithSuffix } from '../common/unicode/nick-rule.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { SendPacer, realTimer } from './send-pacer.js';
-import { rejectionText, renderServerMessage, webPortText, welcomeText } from './render.js';
+import { connectErrorText, hopelessConnectText, rejectionText, renderServerMessage, webPortText, welcomeText } from './render.js';
 import { RoomState } from './room-state.js';
 import { Reconnection } from './reconnection.js';
 import { runCommand, type CommandTarget } from './listener-commands.js';
@@ -44,6 +44,7 @@ export class Listener {
   private decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
   private socket!: ListenerSocket;
   private nickRetries = 0;
+  private welcomed = false;
   /** Bounded by the server's advertised limit once WELCOME arrives; until then by the default. */
   private maxFrame = DEFAULT_MAX_FRAME;
   private readonly transfers: ChatTransfers;
@@ -88,7 +89,7 @@ export class Listener {
       if (this.reconnection.active) this.lost(`no answer from the server within ${formatDuration(c.connectTimeoutMs)}`);
       else this.finish(ExitCode.FAILURE, `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`);
     });
-    socket.on('connect', () => {
+    socket.on('chat-ready', () => {
       this.phase = 'hello';
       this.lastHeard = this.now();
       this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName));
@@ -148,6 +149,7 @@ export class Listener {
   private lost(why: string): void {
     if (this.phase === 'quitting') return this.finish(ExitCode.OK);
     if (!this.config.reconnect || this.phase === 'done') return this.finish(ExitCode.CONNECTION_LOST, why);
+    if (this.phase === 'hello' && !this.welcomed) return this.finish(ExitCode.FAILURE, `chat-client: ${why} before it answered HELLO${this.config.tls ? '' : ' (a server that speaks TLS, the default, does that to --no-tls clients)'}`);
     abandonSocket(this.socket);
     this.pacer.clear();
     this.transfers.abortAll('the connection was lost');
@@ -160,11 +162,11 @@ export class Listener {
 
   private onError(err: NodeJS.ErrnoException): void {
     const c = this.config;
+    const hopeless = hopelessConnectText(err, c.tls !== null, c.host, c.port);
+    if (hopeless !== null) return this.finish(ExitCode.FAILURE, hopeless);
     if (this.phase === 'connecting' && this.reconnection.active) return this.lost(`cannot connect: ${err.code ?? err.message}`);
-    if (this.phase === 'connecting') {
-      const why = err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
-      this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${why}`);
-    } else this.lost(`connection to the server lost (${err.code ?? err.message})`);
+    if (this.phase === 'connecting') this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${connectErrorText(err)}`);
+    else this.lost(`connection to the server lost (${err.code ?? err.message})`);
   }
 
   private send(msg: ClientMessage): void {
@@ -224,6 +226,7 @@ export class Listener {
   private welcome(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
     const c = this.config;
     this.phase = 'active';
+    this.welcomed = true;
     this.socket.setTimeout(0);
     this.nick = msg.nick;
     this.maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));

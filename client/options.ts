@@ -1,6 +1,11 @@
 /** chat-client command-line options. */
 import { parseOptions } from '../common/cli.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../common/errors.js';
 import { parseDuration, parseInteger } from '../common/units.js';
+import { defaultKnownHosts } from './known-hosts.js';
+import type { ClientTls } from './secure-connect.js';
 
 export interface ClientOptions {
   host: string;
@@ -17,6 +22,8 @@ export interface ClientOptions {
   timestamps: boolean;
   /** Come back after a lost connection (off with --no-reconnect: exit 3 instead). */
   reconnect: boolean;
+  /** TLS (the default; null: --no-tls). */
+  tls: ClientTls | null;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -39,6 +46,14 @@ Options:
   --no-timestamps          no [HH:MM] before the lines on a terminal
   --no-reconnect           end (exit 3) when the connection is lost, instead of
                            reconnecting (0.5 s, doubling to 30 s) until /quit
+  --tls                    TLS (the default): the server's certificate is checked against
+                           the system's CAs (or --ca); one no CA vouches for is trusted on
+                           first use, its SHA-256 remembered, and refused if it changes
+  --no-tls                 plain TCP (the server must run with --no-tls too)
+  --ca FILE                trust only certificates these CAs (PEM) signed
+  --known-hosts FILE       where first-use fingerprints are kept
+                           (default $XDG_STATE_HOME/heartbeat-chat/known_hosts)
+  --keylog FILE            write TLS secrets to FILE for Wireshark (SSLKEYLOGFILE)
   -h, --help               show this help
   -v, --version            show the version
 
@@ -58,6 +73,11 @@ const SPEC = {
   'no-color': { type: 'boolean' },
   'no-timestamps': { type: 'boolean' },
   'no-reconnect': { type: 'boolean' },
+  tls: { type: 'boolean' },
+  'no-tls': { type: 'boolean' },
+  ca: { type: 'string' },
+  'known-hosts': { type: 'string' },
+  keylog: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -81,6 +101,24 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
       color: !v['no-color'] && !env['NO_COLOR'],
       timestamps: !v['no-timestamps'],
       reconnect: !v['no-reconnect'],
+      tls: clientTls(v, env),
     },
   };
+}
+
+function clientTls(v: { tls?: boolean; 'no-tls'?: boolean; ca?: string; 'known-hosts'?: string; keylog?: string }, env: NodeJS.ProcessEnv): ClientTls | null {
+  if (v['no-tls'] && v.tls) throw new UsageError('--tls and --no-tls: choose one');
+  if (v['no-tls']) {
+    if (v.ca !== undefined || v['known-hosts'] !== undefined || v.keylog !== undefined) throw new UsageError('--no-tls is plain TCP: --ca, --known-hosts and --keylog do not apply');
+    return null;
+  }
+  let ca: string | null = null;
+  if (v.ca !== undefined) {
+    try {
+      ca = readFileSync(v.ca, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--ca: cannot read ${v.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return { ca, caFile: v.ca ?? null, knownHosts: v['known-hosts'] !== undefined ? resolve(v['known-hosts']) : defaultKnownHosts(env), keylog: v.keylog !== undefined ? resolve(v.keylog) : null };
 }

@@ -146,3 +146,15 @@ export function rejectionText(code: string, message: string, nick: string): stri
       return `the server refused the connection: ${safe(code)}: ${safe(message)}`;
   }
 }
+
+/** Why a connection could not be made, for the client's last line. */
+export function connectErrorText(err: NodeJS.ErrnoException): string {
+  return err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
+}
+
+/** A connection failure that trying again will not cure (an untrusted certificate, TLS against plain), or null. */
+export function hopelessConnectText(err: NodeJS.ErrnoException, tls: boolean, host: string, port: number): string | null {
+  if (err.code === 'TLS_UNTRUSTED') return `chat-client: ${err.message}`;
+  if (tls && /wrong version number|packet length too long/i.test(err.message)) return `chat-client: ${host}:${port} does not speak TLS (the server runs with --no-tls?): connect with --no-tls`;
+  return null;
+}

@@ -3,6 +3,7 @@
  * started with and the messages each side posts to the other. Chat traffic
  * between workers goes on the room bus (bus/thread-bus.ts), not here.
  */
+import type { ListenerTls } from './tls/listeners.js';
 import type { LogLevel } from './logger.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { ConnectionLimits } from './chat/connection.js';
@@ -47,6 +48,8 @@ export interface WorkerConfig {
   serverName: string;
   /** The room everyone joins at login (--default-room). */
   defaultRoom: string;
+  /** The certificate the chat and web ports serve (null: --no-tls, plain). */
+  tls: ListenerTls | null;
   /** --resume-window (0 with --no-history: sessions are not kept). */
   resumeWindowMs: number;
   /** This worker's port to the store thread (transferred with the config). */

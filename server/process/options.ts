@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { historyOptions, roomOptions, type HistoryOptions, type RoomOptions } from './room-options.js';
+import { tlsOptions, type TlsOptions } from './tls-options.js';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
 import { DEFAULT_MAX_FRAME, HEADER_SIZE, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
@@ -18,6 +19,7 @@ import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-se
 
 export interface ServerOptions {
   history: HistoryOptions;
+  tls: TlsOptions;
   rooms: RoomOptions;
   host: string;
   port: number;
@@ -103,6 +105,11 @@ Options:
   --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
   --log-max-size SIZE         rotate the log past this size: FILE.1, FILE.2, … (default 16MiB)
   --log-keep N                rotated logs kept, 0-100 (default 5)
+  --tls auto                  TLS on the chat and web ports with a certificate made on first start
+                              and kept in the data folder (the default); its SHA-256 is printed
+  --tls-cert FILE --tls-key FILE   TLS with your certificate and key (PEM)
+  --no-tls                    plain TCP and HTTP: anyone on the network can read the chat
+  --keylog FILE               write TLS secrets to FILE (SSLKEYLOGFILE: Wireshark decrypts with it)
   --default-room NAME         the room everyone joins at login (default #lobby)
   --max-rooms N               rooms with members at once (default 1000)
   --max-rooms-per-user N      rooms one user may be in (default 20)
@@ -158,6 +165,11 @@ const SPEC = {
   'default-room': { type: 'string' },
   'history-on-join': { type: 'string' },
   'resume-window': { type: 'string' },
+  tls: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'no-tls': { type: 'boolean' },
+  keylog: { type: 'string' },
   'max-rooms': { type: 'string' },
   'max-rooms-per-user': { type: 'string' },
   'max-room-members': { type: 'string' },
@@ -222,6 +234,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       flood: floodPolicy(v['flood-burst'], v['flood-rate'], v['flood-backlog'], maxFrame),
       admission: admissionPolicy(v),
       history: historyOptions(v),
+      tls: tlsOptions(v),
       rooms: roomOptions(v),
     },
   };

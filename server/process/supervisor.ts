@@ -21,6 +21,8 @@ import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
 import { StoreLink } from '../store/store-link.js';
 import { StoreThread, SUPERVISOR_PORT } from './store-thread.js';
+import { startTls } from '../tls/certificate.js';
+import { listeningLines } from './listening-lines.js';
 import type { StoreThreadConfig } from '../store/store-messages.js';
 import { workerConfig, type SharedParts } from './worker-config.js';
 import { assertPortFree, prepareFilesDir } from './startup-checks.js';
@@ -33,7 +35,6 @@ import type { ServerOptions } from './options.js';
 import type { BoundPorts, FromWorker, ToWorker } from '../thread-messages.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
-
 
 interface WorkerSlot {
   index: number;
@@ -82,6 +83,7 @@ export class Supervisor {
       busName: `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`,
       adminSecret: randomBytes(32).toString('hex'),
       serverName: `chat-server/${version}`,
+      tls: null,
     };
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's
     // sessions), room-wide posts through the store thread's sequencer like everyone's.
@@ -149,6 +151,8 @@ export class Supervisor {
     if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
     if (port !== 0) await assertPortFree(host, port, 'tcp');
     if (httpPort) await assertPortFree(host, httpPort, 'web');
+    const tls = await startTls(this.options.tls);
+    this.shared.tls = tls.tls;
     await this.startStore();
     const first = await this.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
     this.port = first.port;
@@ -157,11 +161,7 @@ export class Supervisor {
     await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)));
     this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, sockets: this.plan.socketLimit, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null } }, 'listening');
     if (this.plan.warning) this.log.logger.warn(this.plan.warning);
-    this.print(`listening on tcp ${host}:${this.port} (${workers} worker${workers === 1 ? '' : 's'})`);
-    this.print(`lftp on udp ${host}:${this.lftpPort}, sharing ${this.options.filesDir}`);
-    if (this.httpPort !== null) {
-      this.print(`web on http://${host.includes(':') ? `[${host}]` : host}:${this.httpPort}/ (chat page${this.options.adminToken ? '; dashboard at /admin' : ''})`);
-    }
+    for (const line of listeningLines({ host, workers, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, tlsLine: tls.line, filesDir: this.options.filesDir, admin: this.options.adminToken !== null })) this.print(line);
   }
 
   /** Starts worker `index` and resolves with the ports it listens on. */

@@ -2,6 +2,7 @@
  * What a worker is started with: the options it needs and the shared
  * buffers every worker views (the contract itself is server/thread-messages.ts).
  */
+import type { ListenerTls } from '../tls/listeners.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from './options.js';
 import type { WorkerConfig } from '../thread-messages.js';
@@ -28,6 +29,8 @@ export interface SharedParts {
   busName: string;
   adminSecret: string;
   serverName: string;
+  /** The certificate, once the supervisor has it (start()); null: --no-tls. */
+  tls: ListenerTls | null;
 }
 
 export function workerConfig(o: ServerOptions, shared: SharedParts, index: number, ports: { port: number; lftpPort: number; httpPort: number | null }, storePort: MessagePort): WorkerConfig {
@@ -70,6 +73,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     logLevel: o.logLevel,
     serverName: shared.serverName,
     defaultRoom: o.rooms.defaultRoom,
+    tls: shared.tls,
     resumeWindowMs: o.history.resumeWindowMs,
     storePort,
   };

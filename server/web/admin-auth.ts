@@ -73,10 +73,10 @@ export class AdminAuth {
     return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Basic realm="chat-server admin", charset="UTF-8"' });
   }
 
-  /** A Set-Cookie value for a request that passed check(). */
-  issueCookie(now: number): string {
+  /** A Set-Cookie value for a request that passed check(); `secure`: the web side is https, so the browser sends it over https only. */
+  issueCookie(now: number, secure = false): string {
     const expires = now + COOKIE_TTL_MS;
-    return `${ADMIN_COOKIE}=${expires}.${this.sign(expires)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_TTL_MS / 1000}`;
+    return `${ADMIN_COOKIE}=${expires}.${this.sign(expires)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_TTL_MS / 1000}${secure ? '; Secure' : ''}`;
   }
 
   private sign(expires: number): string {

@@ -6,6 +6,7 @@
  * Every response carries a Content-Security-Policy; every WebSocket is checked
  * against the page's own origin and limited by maxPayload.
  */
+import { webListener, type ListenerTls } from '../tls/listeners.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -49,6 +50,8 @@ export interface WebHost extends FileRoutesHost {
 
 export interface WebServerOptions {
   maxFrame: number;
+  /** https and wss with this certificate (null: http). */
+  tls: ListenerTls | null;
   /** Connections (HTTP and WebSocket) this worker's web server keeps at once (counted here: Node's maxConnections closes the rest without a word). */
   maxConnections: number;
   admin: { auth: AdminAuth; hub: AdminHub } | null;
@@ -125,7 +128,9 @@ export class WebServer {
     private readonly host: WebHost,
     private readonly log: Logger,
   ) {
-    this.server = http.createServer(
+    this.server = webListener(
+      o.tls,
+      log,
       {
         // Slow-header clients are cut off; a long upload is bounded by its own idle timer instead of a total time.
         headersTimeout: 10_000,
@@ -238,7 +243,7 @@ export class WebServer {
     if (!admin || !file) throw new HttpError(404, 'NOT_FOUND', 'no such page');
     const refusal = admin.auth.gate(req.headers, Date.now(), req.socket.remoteAddress ?? '', this.log);
     if (refusal) throw refusal;
-    res.setHeader('Set-Cookie', admin.auth.issueCookie(Date.now()));
+    res.setHeader('Set-Cookie', admin.auth.issueCookie(Date.now(), this.o.tls !== null));
     res.setHeader('Cache-Control', 'no-store');
     await this.sendStatic(req, res, file);
   }

@@ -4,6 +4,7 @@
  * dashboard feed, the ticker), connects them, and opens and closes the
  * listeners in order. The parts do the work; docs/ARCHITECTURE.md draws them.
  */
+import { chatListener } from '../tls/listeners.js';
 import net from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -98,7 +99,7 @@ export class ChatWorker {
       event: notify,
     };
     this.group.attach(host);
-    this.tcp = net.createServer({ noDelay: true }, (socket) => this.group.acceptTcp(socket));
+    this.tcp = chatListener(c.tls, log, (socket) => this.group.acceptTcp(socket));
   }
 
   /** A file arrived (LFTP or HTTP): the room hears about it. */
@@ -163,7 +164,7 @@ export class ChatWorker {
           };
     const group = this.group;
     this.web = new WebServer(
-      { maxFrame: c.limits.maxFrame, maxConnections: group.connectionLimit, admin, admission: this.admission, hosts: HostAllowList.forListenAddress(c.host, c.webHosts) },
+      { maxFrame: c.limits.maxFrame, tls: c.tls, maxConnections: group.connectionLimit, admin, admission: this.admission, hosts: HostAllowList.forListenAddress(c.host, c.webHosts) },
       {
         files: this.files,
         log,

@@ -416,7 +416,8 @@ interface LoadResult {
 }
 
 async function chatServer(workers: number, hb = ['--heartbeat-interval', '5s', '--heartbeat-timeout', '15s'], extra: string[] = []): Promise<{ d: Daemon; port: number }> {
-  const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--workers', String(workers), '--max-clients', '20000', '--files', join(work, 'chat-files'), '--log-file', join(work, 'chat.log'), '--log-level', 'warn', '--data', mkdtempSync(join(work, 'data-')),
+  // Plain TCP: the load generator and the peers it is compared with read frames off plain sockets.
+  const d = await start(NODE, [SERVER, '--no-tls', '--host', '127.0.0.1', '--port', '0', '--workers', String(workers), '--max-clients', '20000', '--files', join(work, 'chat-files'), '--log-file', join(work, 'chat.log'), '--log-level', 'warn', '--data', mkdtempSync(join(work, 'data-')),
     // A benchmark room is busier than flood control lets one client be (100 messages/s per sender): the gate stays in
     // the path, with credits to match; each load client comes from its own 127.10.x.y address (the per-address limits hold).
     '--flood-burst', '1000000', '--flood-rate', '1000000', ...hb, ...extra], /listening on tcp [\d.]+:(\d+)/);
@@ -453,7 +454,7 @@ function abuseContext(peers: Peers): AbuseContext {
     log,
     chatServer: async (args) => {
       const logFile = join(work, `abuse-${++n}.log`);
-      const d = await start(NODE, [SERVER, '--host', '127.0.0.1', '--port', '0', '--files', join(work, 'chat-files'), '--log-file', logFile, '--data', mkdtempSync(join(work, 'data-')), ...args], /listening on tcp [\d.]+:(\d+)/);
+      const d = await start(NODE, [SERVER, '--no-tls', '--host', '127.0.0.1', '--port', '0', '--files', join(work, 'chat-files'), '--log-file', logFile, '--data', mkdtempSync(join(work, 'data-')), ...args], /listening on tcp [\d.]+:(\d+)/);
       const out = () => d.output();
       await new Promise((r) => setTimeout(r, 300)); // the web line follows the TCP one
       const web = /web on http:\/\/[\d.]+:(\d+)\//.exec(out());
@@ -657,7 +658,7 @@ async function heartbeatSuite(): Promise<void> {
   log(`heartbeat: ${K} clients frozen with SIGSTOP (interval ${interval} ms, timeout ${timeout} ms)`);
   const srv = await chatServer(2, ['--heartbeat-interval', `${interval}ms`, '--heartbeat-timeout', `${timeout}ms`]);
   const { spawn } = await import('node:child_process');
-  const procs = Array.from({ length: K }, (_, i) => spawn(NODE, [CLIENT, '--host', '127.0.0.1', '--port', String(srv.port), '--nick', `frozen${i}`], { stdio: ['pipe', 'ignore', 'ignore'] }));
+  const procs = Array.from({ length: K }, (_, i) => spawn(NODE, [CLIENT, '--no-tls', '--host', '127.0.0.1', '--port', String(srv.port), '--nick', `frozen${i}`], { stdio: ['pipe', 'ignore', 'ignore'] }));
   try {
     // Let them join and answer a few heartbeats.
     const deadline = Date.now() + 20_000;

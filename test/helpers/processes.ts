@@ -12,6 +12,19 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVER_JS = join(ROOT, 'dist/server/cli.js');
 export const CLIENT_JS = join(ROOT, 'dist/client/cli.js');
 
+/** Options that choose TLS: without one of them, the tests' servers and clients speak plain TCP. */
+const TLS_CHOICES = ['--tls', '--tls-cert', '--tls-key', '--ca', '--known-hosts', '--keylog', '--no-tls', '--help', '-h', '--version', '-v'];
+
+/**
+ * chat-server and chat-client encrypt by default (TLS, trust on first use); most tests are about
+ * something else and read frames off plain sockets, so they run both with --no-tls unless they ask.
+ */
+export function plainUnlessAsked(args: string[]): string[] {
+  const [script, sub] = args;
+  if ((script !== SERVER_JS && script !== CLIENT_JS) || sub === 'lftp' || args.some((a) => TLS_CHOICES.includes(a))) return args;
+  return [...args, '--no-tls'];
+}
+
 /** Every process started by this test file, so that none outlives it (test/helpers/cleanup.ts). */
 export const started = new Set<LineProcess>();
 
@@ -29,6 +42,7 @@ export class LineProcess {
     /** fdLimit: the open-file limit the program starts with (the shell's `ulimit -n`, soft and hard). */
     opts: { cwd?: string; env?: NodeJS.ProcessEnv; fdLimit?: number } = {},
   ) {
+    args = plainUnlessAsked(args);
     const [file, argv] = opts.fdLimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args]];
     this.proc = spawn(file, argv, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
     started.add(this);

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { CLIENT_JS, ROOT } from './processes.js';
+import { CLIENT_JS, ROOT, plainUnlessAsked } from './processes.js';
 
 export class Tmux {
   private readonly socket = `hbchat-test-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -31,7 +31,7 @@ export class Tmux {
 
   /** The chat client on this machine's node, in a terminal. */
   static client(port: number, args: string[], opts: { width?: number; height?: number; env?: Record<string, string>; statusFile: string }): Tmux {
-    return Tmux.start([process.execPath, CLIENT_JS, '--port', String(port), ...args], opts);
+    return Tmux.start([process.execPath, ...plainUnlessAsked([CLIENT_JS, '--port', String(port), ...args])], opts);
   }
 
   private tmux(...args: string[]): string {

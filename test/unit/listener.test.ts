@@ -40,6 +40,7 @@ class FakeSocket extends EventEmitter implements ListenerSocket {
 const config: ListenerConfig = {
   host: '127.0.0.1',
   port: 9000,
+  tls: null,
   nick: 'alice',
   verbose: false,
   control: new SharedArrayBuffer(8),
@@ -91,7 +92,7 @@ function setup(overrides: Partial<ListenerConfig> = {}) {
 /** Connected and welcomed. */
 function active(overrides: Partial<ListenerConfig> = {}) {
   const t = setup(overrides);
-  t.socket.emit('connect');
+  t.socket.emit('chat-ready');
   t.socket.receive(welcome);
   return t;
 }
@@ -108,7 +109,7 @@ describe('the client listener', () => {
     const { socket, listener } = setup();
     expect(socket.sent).toEqual([]);
     expect(socket.timeoutMs).toBe(10_000);
-    socket.emit('connect');
+    socket.emit('chat-ready');
     expect(socket.sent).toEqual([{ type: 'HELLO', version: 2, nick: 'alice', client: 'test-client' }]);
     expect(listener.state).toBe('hello');
   });
@@ -133,7 +134,7 @@ describe('the client listener', () => {
 
   it('a refusal during HELLO ends with exit code 4 and says why on stderr', () => {
     const { socket, finals, exits } = setup();
-    socket.emit('connect');
+    socket.emit('chat-ready');
     socket.receive({ type: 'ERROR', code: 'NICK_TAKEN', message: 'nick alice is taken', fatal: true });
     expect(exits).toEqual([4]);
     expect(finals).toEqual([{ text: 'chat-client: nick alice is taken; choose another with --nick', isError: true }]);
@@ -144,7 +145,7 @@ describe('the client listener', () => {
     const { sockets, lines, exits } = setup({ tty: true });
     for (let i = 0; i < 4; i++) {
       const s = sockets.at(-1)!;
-      s.emit('connect');
+      s.emit('chat-ready');
       expect(s.sent[0]).toMatchObject({ type: 'HELLO', nick: 'alice' + '_'.repeat(i) });
       s.receive({ type: 'ERROR', code: 'NICK_TAKEN', message: 'taken', fatal: true });
       if (i < 3) expect(s.destroyed).toBe(true);
@@ -156,10 +157,10 @@ describe('the client listener', () => {
 
   it('a retried nick that is free goes on as usual', () => {
     const { sockets, posts } = setup({ tty: true });
-    sockets[0]!.emit('connect');
+    sockets[0]!.emit('chat-ready');
     sockets[0]!.receive({ type: 'ERROR', code: 'NICK_TAKEN', message: 'taken', fatal: true });
     sockets[0]!.emit('close'); // the old connection's end is not this one's
-    sockets[1]!.emit('connect');
+    sockets[1]!.emit('chat-ready');
     sockets[1]!.receive({ ...welcome, nick: 'alice_' } as ServerMessage);
     expect(posts[0]).toMatchObject({ k: 'ready', nick: 'alice_' });
   });
