@@ -82,7 +82,7 @@ describe('chat-server command line', () => {
     const p = new LineProcess('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--log-file', '/tmp/chat-cli-test.log', '--data', tempDir('cli-data')]);
     procs.push(p);
     p.endInput();
-    await p.waitFor(/^listening on tcp 127\.0\.0\.1:\d+ \(1 worker\)$/);
+    await p.waitFor(/^listening on tcp 127\.0\.0\.1:\d+ \(1 worker, no TLS\)$/);
     await new Promise((r) => setTimeout(r, 500));
     expect(p.exitCode).toBeUndefined();
     p.proc.kill('SIGINT');

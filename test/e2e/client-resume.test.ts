@@ -67,7 +67,7 @@ describe('the client resumes its session', () => {
     await alice.waitFor(/^\* reconnected to 127\.0\.0\.1:\d+ as alice$/);
     await alice.waitFor(/^\* you are in #lab/);
     await bob.waitFor(/^\* alice joined$/);
-    expect(alice.count(/^\* you are in #lab/)).toBe(2);
+    await until(() => alice.count(/^\* you are in #lab/) === 2, 10_000, () => alice.lines.join('\n'));
   }, 60_000);
 
   for (const how of ['SIGKILL', 'SIGTERM'] as const) {

@@ -326,7 +326,7 @@ describe('the terminal client', () => {
   it('the operator console uses the same line editor: completion, the half-typed line kept under events, /shutdown restores the terminal', async () => {
     const dir = tempDir('console');
     const status = join(dir, 'status');
-    const term = Tmux.start([process.execPath, SERVER_JS, '--port', '0', '--workers', '1', '--no-web', '--log-file', join(dir, 'server.log'), '--data', join(dir, 'data')], {
+    const term = Tmux.start([process.execPath, SERVER_JS, '--no-tls', '--port', '0', '--workers', '1', '--no-web', '--log-file', join(dir, 'server.log'), '--data', join(dir, 'data')], {
       statusFile: status,
       env: { XDG_STATE_HOME: dir },
     });

@@ -32,6 +32,7 @@ function client(port: number, nick: string, args: string[], input = ['/quit']): 
   return c;
 }
 
+/** The fingerprint the server printed (its tls: line comes right after the one startServer waits for). */
 const fingerprintOf = (s: ServerHandle) => /SHA-256 ([0-9A-F:]{95})/.exec(s.lines.find((l) => l.startsWith('tls: ')) ?? '')?.[1];
 
 describe('TLS', () => {
@@ -40,6 +41,7 @@ describe('TLS', () => {
     const knownHosts = join(tempDir('state'), 'known_hosts');
     const first = await server(['--port', String(port), '--data', tempDir('tls-a'), '--tls', 'auto']);
     expect(first.lines[0]).toMatch(/^listening on tcp 127\.0\.0\.1:\d+ \(2 workers, TLS\)$/);
+    await first.waitFor(/^tls: /);
     const fingerprint = fingerprintOf(first)!;
     expect(fingerprint).toBeDefined();
     const a = client(port, 'alice', ['--known-hosts', knownHosts], ['over tls', '/quit']);
@@ -55,6 +57,7 @@ describe('TLS', () => {
     first.proc.kill('SIGTERM');
     await first.exited;
     const second = await server(['--port', String(port), '--data', tempDir('tls-b'), '--tls', 'auto']);
+    await second.waitFor(/^tls: /);
     expect(fingerprintOf(second)).not.toBe(fingerprint);
     const m = client(port, 'mallory-victim', ['--known-hosts', knownHosts]);
     expect(await m.exit()).toBe(1);

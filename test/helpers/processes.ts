@@ -153,7 +153,7 @@ export async function startServer(args: string[] = [], opts: { fdLimit?: number 
   const line = await server.waitFor(/^listening on tcp /, 15_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;
-  server.httpPort = args.includes('--no-web') ? null : Number(/:(\d+)\//.exec(await server.waitFor(/^web on http:/, 5_000))![1]);
+  server.httpPort = args.includes('--no-web') ? null : Number(/:(\d+)\//.exec(await server.waitFor(/^web on https?:/, 5_000))![1]);
   return server;
 }
 
