@@ -73,6 +73,7 @@ const listenerConfig: ListenerConfig = {
   timestamps: options.timestamps,
   reconnect: options.reconnect,
   tls: options.tls,
+  serverPassword: options.serverPassword,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** chat-client: command-line entry point. Loads only the command it runs (see server/cli.ts). */
-import { runSubcommand } from '../common/cli.js';
+import { runSubcommand, secretsHidden } from '../common/cli.js';
+
+process.title = secretsHidden();
 
 if (process.argv[2] === 'lftp') {
   const { runLftpClient } = await import('./lftp-cli.js');

@@ -24,6 +24,8 @@ export interface ListenerConfig {
   timestamps: boolean;
   /** TLS to the chat port (null: --no-tls). */
   tls: ClientTls | null;
+  /** A private server's password (--server-password, CHAT_SERVER_PASSWORD), or null. */
+  serverPassword: string | null;
 }
 
 /** Indexes into the shared control Int32Array. */

@@ -92,7 +92,7 @@ export class Listener {
     socket.on('chat-ready', () => {
       this.phase = 'hello';
       this.lastHeard = this.now();
-      this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName));
+      this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword));
     });
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('end', () => this.lost('connection closed by the server'));
@@ -252,7 +252,7 @@ export class Listener {
   private loginAgain(why: string): void {
     this.out.line(`* ${safe(why)}; logging in again`);
     this.resume.forget();
-    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName));
+    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword));
   }
 
   /** The prompt shows the current room, and Tab completes its members (asked for quietly, on a terminal only). */

@@ -24,6 +24,8 @@ export interface ClientOptions {
   reconnect: boolean;
   /** TLS (the default; null: --no-tls). */
   tls: ClientTls | null;
+  /** A private server's password (--server-password or CHAT_SERVER_PASSWORD). */
+  serverPassword: string | null;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -54,6 +56,8 @@ Options:
   --known-hosts FILE       where first-use fingerprints are kept
                            (default $XDG_STATE_HOME/heartbeat-chat/known_hosts)
   --keylog FILE            write TLS secrets to FILE for Wireshark (SSLKEYLOGFILE)
+  --server-password PASS   a private server's password (better: CHAT_SERVER_PASSWORD);
+                           never sent over --no-tls unless --allow-plain-passwords
   -h, --help               show this help
   -v, --version            show the version
 
@@ -78,6 +82,8 @@ const SPEC = {
   ca: { type: 'string' },
   'known-hosts': { type: 'string' },
   keylog: { type: 'string' },
+  'server-password': { type: 'string' },
+  'allow-plain-passwords': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -102,6 +108,7 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
       timestamps: !v['no-timestamps'],
       reconnect: !v['no-reconnect'],
       tls: clientTls(v, env),
+      serverPassword: serverPassword(v, env),
     },
   };
 }
@@ -121,4 +128,12 @@ function clientTls(v: { tls?: boolean; 'no-tls'?: boolean; ca?: string; 'known-h
     }
   }
   return { ca, caFile: v.ca ?? null, knownHosts: v['known-hosts'] !== undefined ? resolve(v['known-hosts']) : defaultKnownHosts(env), keylog: v.keylog !== undefined ? resolve(v.keylog) : null };
+}
+
+function serverPassword(v: { 'server-password'?: string; 'no-tls'?: boolean; 'allow-plain-passwords'?: boolean }, env: NodeJS.ProcessEnv): string | null {
+  const password = v['server-password'] ?? (env['CHAT_SERVER_PASSWORD'] || null);
+  if (password !== null && v['no-tls'] && !v['allow-plain-passwords']) {
+    throw new UsageError('a password over plain TCP can be read by anyone on the network: keep TLS (drop --no-tls), or say --allow-plain-passwords');
+  }
+  return password;
 }

@@ -84,3 +84,25 @@ export async function runSubcommand(program: string, run: (args: string[]) => Pr
     throw err;
   }
 }
+
+/** Options whose values are secrets: ps and /proc/PID/cmdline show *** in their place (secretsHidden). */
+export const SECRET_OPTIONS = ['--admin-token', '--server-password', '--token', '--password'];
+
+/**
+ * The command line as the system shows it, with secrets' values replaced:
+ * process.title overwrites the process's argv memory on Linux, so ps and
+ * /proc/PID/cmdline show this instead of, say, the admin token (the
+ * environment variables, CHAT_ADMIN_TOKEN and the like, are better still:
+ * only the same user and root can read a process's environment).
+ */
+export function secretsHidden(argv: string[] = process.argv): string {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    if (eq > 0 && SECRET_OPTIONS.includes(a.slice(0, eq))) out.push(`${a.slice(0, eq)}=***`);
+    else if (SECRET_OPTIONS.includes(a) && i + 1 < argv.length) out.push(a, (i++, '***'));
+    else out.push(a);
+  }
+  return out.map((a) => a.replace(/^.*\/(node|chat-server|chat-client)$/, '$1')).join(' ');
+}

@@ -31,6 +31,10 @@ export const WireErrorCode = {
   NO_SUCH_ROOM: 'NO_SUCH_ROOM',
   /** HELLO with a resume token that is unknown, expired or already used (not fatal: the client may say HELLO again, without one). */
   RESUME_FAILED: 'RESUME_FAILED',
+  /** A private server (--server-password), at HELLO (fatal): no password, a wrong one, or too many wrong ones from this address. */
+  PASSWORD_REQUIRED: 'PASSWORD_REQUIRED',
+  PASSWORD_WRONG: 'PASSWORD_WRONG',
+  PASSWORD_LOCKED: 'PASSWORD_LOCKED',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

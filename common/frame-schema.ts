@@ -17,7 +17,7 @@ const serverBye = object({ reason: withDefault(string, ''), resumable: optional(
 
 /** What a client may send. */
 export const CLIENT_BODIES: Bodies<ClientMessage> = {
-  HELLO: object({ version: number, nick: string, client: optional(string), resume: optional(string), last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))) }),
+  HELLO: object({ version: number, nick: string, client: optional(string), resume: optional(string), last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))), password: optional(string) }),
   CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
   DIRECT: object({ to: string, text: string }),
   WHO: empty,

@@ -90,7 +90,8 @@ export interface WhoEntry {
 
 export type ClientMessage =
   /** resume (version 2): the token of the session to come back to, and `last`, the last id it has of each conversation. */
-  | { type: 'HELLO'; version: number; nick: string; client?: string; resume?: string; last?: LastSeen[] }
+  /** password: a private server's (--server-password). */
+  | { type: 'HELLO'; version: number; nick: string; client?: string; resume?: string; last?: LastSeen[]; password?: string }
   /** room (version 2): the room it is for; without it, the default room. */
   | { type: 'CHAT'; text: string; action: boolean; room?: string }
   | { type: 'DIRECT'; to: string; text: string }

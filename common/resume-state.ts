@@ -20,10 +20,10 @@ export class ResumeState {
     return this.token !== null;
   }
 
-  /** HELLO: with the token and the last ids when there is a session to come back to. */
-  hello(version: number, nick: string, client: string): ClientMessage {
+  /** HELLO: with the token and the last ids when there is a session to come back to; else with a private server's password, if any. */
+  hello(version: number, nick: string, client: string, password: string | null = null): ClientMessage {
     const base = { type: 'HELLO', version, nick, client } as const;
-    if (this.token === null) return base;
+    if (this.token === null) return password !== null ? { ...base, password } : base;
     return { ...base, resume: this.token, last: [...this.last.values()].slice(-MAX_LAST) };
   }
 

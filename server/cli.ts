@@ -4,7 +4,9 @@
  * chat server's modules (workers, WebSocket, HTTP) would add some 25 MB of
  * resident memory to a standalone `chat-server lftp` that never uses them.
  */
-import { runSubcommand } from '../common/cli.js';
+import { runSubcommand, secretsHidden } from '../common/cli.js';
+
+process.title = secretsHidden();
 
 if (process.argv[2] === 'lftp') {
   const { runLftpServer } = await import('./files/lftp-cli.js');

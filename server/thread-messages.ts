@@ -50,6 +50,8 @@ export interface WorkerConfig {
   defaultRoom: string;
   /** The certificate the chat and web ports serve (null: --no-tls, plain). */
   tls: ListenerTls | null;
+  /** --server-password (null: an open server). */
+  serverPassword: string | null;
   /** --resume-window (0 with --no-history: sessions are not kept). */
   resumeWindowMs: number;
   /** This worker's port to the store thread (transferred with the config). */

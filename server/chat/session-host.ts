@@ -15,6 +15,7 @@ import type { WireErrorCode } from '../../common/errors.js';
 import type { GateTimer, InboundPolicy } from './inbound-gate.js';
 import type { Admission } from './admission.js';
 import type { SlotRef } from '../shm/session-table.js';
+import type { ServerPassword } from './server-password.js';
 
 export interface ConnectionLimits extends HeartbeatPolicy {
   maxFrame: number;
@@ -89,6 +90,8 @@ export interface ConnectionHost {
   readonly defaultRoom: string;
   /** How long a session whose connection is lost is kept for it to resume (0: sessions are not kept, --no-history). */
   readonly resumeWindowMs: number;
+  /** A private server's password (null: anyone may say HELLO). */
+  readonly serverPassword: ServerPassword | null;
   readonly sessions: SessionRegistry;
   /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
   readonly admission: Admission;

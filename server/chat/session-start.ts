@@ -51,11 +51,13 @@ function resumable(host: ConnectionHost, version: number): boolean {
 
 /**
  * HELLO's session: claimed, or resumed (then a string says why it could not
- * be). The connection's per-address place goes from 'pending' to 'session'
+ * be), after a private server's password. The connection's per-address place goes from 'pending' to 'session'
  * when it has one, and stays 'pending' when not.
  */
 export function startSession(host: ConnectionHost, peer: Peer, msg: Hello): StartedSession | string {
   checkVersion(msg);
+  // A resume token proves the session passed this check already.
+  if (host.serverPassword && msg.resume === undefined) host.serverPassword.check(peer.address, msg.password, host.clock.wallNow());
   const { admission } = host;
   if (!admission.enter(peer.address, 'session')) {
     throw new ProtocolError('ADDRESS_LIMIT', `${peer.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`);

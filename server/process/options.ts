@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { historyOptions, roomOptions, type HistoryOptions, type RoomOptions } from './room-options.js';
 import { tlsOptions, type TlsOptions } from './tls-options.js';
+import { secretOptions, type SecretOptions } from './secret-options.js';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
 import { DEFAULT_MAX_FRAME, HEADER_SIZE, MAX_MAX_FRAME, MIN_MAX_FRAME } from '../../common/frame.js';
@@ -20,6 +21,7 @@ import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-se
 export interface ServerOptions {
   history: HistoryOptions;
   tls: TlsOptions;
+  secrets: SecretOptions;
   rooms: RoomOptions;
   host: string;
   port: number;
@@ -110,6 +112,8 @@ Options:
   --tls-cert FILE --tls-key FILE   TLS with your certificate and key (PEM)
   --no-tls                    plain TCP and HTTP: anyone on the network can read the chat
   --keylog FILE               write TLS secrets to FILE (SSLKEYLOGFILE: Wireshark decrypts with it)
+  --server-password PASS      a private server: every client must give it (or set CHAT_SERVER_PASSWORD)
+  --allow-plain-passwords     accept passwords over plain TCP (--no-tls), readable on the way
   --default-room NAME         the room everyone joins at login (default #lobby)
   --max-rooms N               rooms with members at once (default 1000)
   --max-rooms-per-user N      rooms one user may be in (default 20)
@@ -170,6 +174,8 @@ const SPEC = {
   'tls-key': { type: 'string' },
   'no-tls': { type: 'boolean' },
   keylog: { type: 'string' },
+  'server-password': { type: 'string' },
+  'allow-plain-passwords': { type: 'boolean' },
   'max-rooms': { type: 'string' },
   'max-rooms-per-user': { type: 'string' },
   'max-room-members': { type: 'string' },
@@ -235,6 +241,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       admission: admissionPolicy(v),
       history: historyOptions(v),
       tls: tlsOptions(v),
+      secrets: secretOptions(v, env),
       rooms: roomOptions(v),
     },
   };

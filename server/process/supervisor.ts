@@ -159,7 +159,7 @@ export class Supervisor {
     this.lftpPort = first.lftpPort;
     this.httpPort = first.httpPort;
     await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)));
-    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, sockets: this.plan.socketLimit, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null } }, 'listening');
+    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, sockets: this.plan.socketLimit, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null, secrets: { ...this.options.secrets, serverPassword: this.options.secrets.serverPassword ? '(set)' : null } } }, 'listening');
     if (this.plan.warning) this.log.logger.warn(this.plan.warning);
     for (const line of listeningLines({ host, workers, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, tlsLine: tls.line, filesDir: this.options.filesDir, admin: this.options.adminToken !== null })) this.print(line);
   }

@@ -74,6 +74,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     serverName: shared.serverName,
     defaultRoom: o.rooms.defaultRoom,
     tls: shared.tls,
+    serverPassword: o.secrets.serverPassword,
     resumeWindowMs: o.history.resumeWindowMs,
     storePort,
   };

@@ -4,6 +4,7 @@
  * dashboard feed, the ticker), connects them, and opens and closes the
  * listeners in order. The parts do the work; docs/ARCHITECTURE.md draws them.
  */
+import { ServerPassword } from '../chat/server-password.js';
 import { chatListener } from '../tls/listeners.js';
 import net from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
@@ -93,6 +94,7 @@ export class ChatWorker {
       sequencer: this.store,
       defaultRoom: c.defaultRoom,
       resumeWindowMs: c.resumeWindowMs,
+      serverPassword: c.serverPassword === null ? null : new ServerPassword(c.serverPassword, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
       sessions: this.group,
       admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),

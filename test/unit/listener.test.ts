@@ -41,6 +41,7 @@ const config: ListenerConfig = {
   host: '127.0.0.1',
   port: 9000,
   tls: null,
+  serverPassword: null,
   nick: 'alice',
   verbose: false,
   control: new SharedArrayBuffer(8),

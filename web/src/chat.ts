@@ -128,7 +128,8 @@ class ChatPage {
     const ws = new WebSocket(`${scheme}://${location.host}/chat`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    ws.onopen = () => this.send(this.resume.hello(PROTOCOL_VERSION, nick, `web/${navigator.userAgent.slice(0, 60)}`));
+    const password = byId<HTMLInputElement>('server-password').value || null;
+    ws.onopen = () => this.send(this.resume.hello(PROTOCOL_VERSION, nick, `web/${navigator.userAgent.slice(0, 60)}`, password));
     ws.onmessage = (ev) => {
       if (!(ev.data instanceof ArrayBuffer)) return;
       let msg: ServerMessage;
@@ -260,7 +261,8 @@ class ChatPage {
           // The session is gone (its window passed): a new one, on this connection, in the rooms it was in.
           this.line(`* ${msg.message}; logging in again`, 'notice');
           this.resume.forget();
-          return this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.me });
+          const password = byId<HTMLInputElement>('server-password').value;
+          return this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.me, ...(password ? { password } : {}) });
         }
         if (!this.joined) setText(byId('join-error'), `${msg.code}: ${msg.message}`);
         else this.line(`! ${msg.code}: ${msg.message}`, 'error');
