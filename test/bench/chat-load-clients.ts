@@ -21,6 +21,7 @@
  * frame or line (welcome, heartbeats, errors) is fully decoded.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { createInterface } from 'node:readline';
 import { FrameDecoder } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType } from '../../common/protocol.js';
@@ -32,6 +33,7 @@ export interface SliceConfig {
   index: number;
   procs: number;
   proto: 'chat' | 'irc';
+  tls: boolean;
   host: string;
   port: number;
   /** Clients in the whole run (all processes). */
@@ -210,7 +212,7 @@ function markReady(c: Client): void {
 
 function connectChat(c: Client, local: number): void {
   const dec = new FrameDecoder({ maxFrame: 16 << 20, isKnownType: isKnownFrameType });
-  c.sock.on('connect', () => c.sock.write(encodeMessage({ type: 'HELLO', version: 1, nick: c.nick, client: 'chat-load' })));
+  c.sock.on(cfg.tls ? 'secureConnect' : 'connect', () => c.sock.write(encodeMessage({ type: 'HELLO', version: 1, nick: c.nick, client: 'chat-load' })));
   c.sock.on('data', (chunk: Buffer) => {
     for (const f of dec.push(chunk)) {
       if (f.type === FrameType.CHAT) {
@@ -280,7 +282,10 @@ function onIrcLine(c: Client, line: string): void {
 }
 
 function open(i: number, local: number): Client {
-  const c: Client = { i, nick: `${cfg.prefix}${i}`, sock: net.connect({ host: cfg.host, port: cfg.port, noDelay: true, localAddress: cfg.host.startsWith('127.') ? loopbackAddress(i) : undefined }), ready: false, dropped: null, last: new Int32Array(S).fill(-1) };
+  const where = { host: cfg.host, port: cfg.port, localAddress: cfg.host.startsWith('127.') ? loopbackAddress(i) : undefined };
+  const sock = cfg.tls ? tls.connect({ ...where, rejectUnauthorized: false }) : net.connect({ ...where, noDelay: true });
+  if (cfg.tls) sock.setNoDelay(true);
+  const c: Client = { i, nick: `${cfg.prefix}${i}`, sock, ready: false, dropped: null, last: new Int32Array(S).fill(-1) };
   c.sock.on('error', (err) => drop(c, `socket error ${(err as NodeJS.ErrnoException).code}`));
   c.sock.on('close', () => drop(c, 'closed'));
   if (IRC) connectIrc(c, local);

@@ -54,12 +54,15 @@ const USAGE = `Usage: chat-load --port P [options]
   --procs P            generator processes sharing the clients (default 1)
   --server-pid PID     report that process's CPU while the senders send
   --prefix X           nick prefix (default u)
+  --tls                the chat protocol inside TLS
   -h, --help           this text
 
 Prints one JSON line with the results. Durations: 500ms, 10s, 2m.`;
 
 interface LoadOptions {
   proto: 'chat' | 'irc';
+  /** The chat protocol inside TLS (the server's certificate is not checked: a benchmark measures, it does not trust). */
+  tls: boolean;
   host: string;
   port: number;
   clients: number;
@@ -77,6 +80,7 @@ interface LoadOptions {
 function parseLoadArgs(args: string[]): LoadOptions | null {
   const { values: v } = parseOptions(args, {
     proto: { type: 'string' },
+    tls: { type: 'boolean' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string' },
     clients: { type: 'string', default: '100' },
@@ -96,6 +100,7 @@ function parseLoadArgs(args: string[]): LoadOptions | null {
   const clients = parseInteger(v.clients, '--clients', 1, 1_000_000);
   return {
     proto: parseChoice(v.proto, '--proto', ['chat', 'irc'] as const, 'chat'),
+    tls: v.tls ?? false,
     host: v.host,
     port: parseInteger(v.port, '--port', 1, 65_535),
     clients,
@@ -134,6 +139,7 @@ function startSlice(index: number): Slice {
     index,
     procs: PROCS,
     proto: o.proto,
+    tls: o.tls,
     host: o.host,
     port: o.port,
     clients: N,
