@@ -103,7 +103,7 @@ export class Supervisor {
     const config: StoreThreadConfig = {
       ...{ dataDir: o.history.dataDir, retention: o.history.retention, historyOnJoin: o.history.onJoin, pruneEveryMs: 60_000 },
       ...{ defaultRoom: o.rooms.defaultRoom, rooms: o.rooms.limits, maxFrame: o.maxFrame, busName: this.shared.busName, logFile: o.logFile, logLevel: o.logLevel },
-      ...{ sessionBuffer: this.table.buffer, resumeWindowMs: o.history.resumeWindowMs },
+      ...{ sessionBuffer: this.table.buffer, resumeWindowMs: o.history.resumeWindowMs, fresh: this.store === null },
     };
     this.store = await StoreThread.start(config, {
       fault: (fault) => this.print(`! history: ${fault.message}`),

@@ -18,7 +18,8 @@ export interface RestoredSessions {
   dropped: number;
 }
 
-export async function restoreSessions(sessions: SessionStore, table: SessionTable, sequencer: Sequencer, windowMs: number, now: number): Promise<RestoredSessions> {
+/** fresh: the process has just started (no slot is held yet); otherwise the store thread was started again over live slots. */
+export async function restoreSessions(sessions: SessionStore, table: SessionTable, sequencer: Sequencer, windowMs: number, now: number, fresh = true): Promise<RestoredSessions> {
   const result = { away: 0, dropped: 0 };
   for (const r of await sessions.all()) {
     const hash = hexHash(r.hash);
@@ -35,6 +36,12 @@ export async function restoreSessions(sessions: SessionStore, table: SessionTabl
       continue;
     }
     let address = slot >= 0 ? { slot, generation: table.generation(slot), owner: -1 } : null;
+    if (!address && !fresh) {
+      // Its slot is gone: the session ended (BYE, kick) while this thread was down and could not hear of it.
+      await sessions.remove(r.sid);
+      result.dropped++;
+      continue;
+    }
     if (!address) {
       const claim = table.claim({ nick: r.nick, owner: -1, transport: 'tcp', address: '', port: 0, now, token: hash, away: true });
       if (!claim.ok) {

@@ -73,7 +73,7 @@ const sequencer = new Sequencer({
 
 // Kept sessions come back as away before 'ready': no client can take their nicks first.
 if (store.sessions && resumeWindowMs > 0) {
-  const restored = await restoreSessions(store.sessions, table, sequencer, resumeWindowMs, Date.now()).catch((err: unknown) => {
+  const restored = await restoreSessions(store.sessions, table, sequencer, resumeWindowMs, Date.now(), config.fresh).catch((err: unknown) => {
     logger.error({ err }, 'could not bring back the kept sessions');
     return { away: 0, dropped: 0 };
   });

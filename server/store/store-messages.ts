@@ -33,6 +33,8 @@ export interface StoreThreadConfig {
   sessionBuffer: SharedArrayBuffer;
   /** How long a session whose connection was lost waits for it to resume (--resume-window; 0: sessions are not kept). */
   resumeWindowMs: number;
+  /** The process's first store thread (false: one started again after a crash, over the same session table). */
+  fresh: boolean;
 }
 
 /** A chat worker → the store thread (over the worker's own MessagePort, so one worker's requests stay in order). */
