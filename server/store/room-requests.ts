@@ -7,14 +7,17 @@
  * that gives exactly-once).
  */
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
+import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
-import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
+import type { SessionAddress } from '../bus/room-bus.js';
 import { asBuffer } from '../bus/thread-bus.js';
-import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
+import { roomConversation } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
-import { memberKey, type Member, type Room, type Rooms } from './rooms.js';
+import { memberKey, type Member, type Room } from './rooms.js';
+import { enterRoom, send, type Req, type RoomContext, type Segment } from './request-context.js';
+
+export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
 import type { ToStore } from './store-messages.js';
 import type { StoreError } from './store-error.js';
@@ -24,38 +27,6 @@ export const HISTORY_PAGE_MAX = 200;
 /** Rooms listed, nicks named in one answer (the total says how many there are). */
 const LIST_MAX = 200;
 
-export interface RoomContext {
-  rooms: Rooms;
-  bus: RoomBus;
-  store: HistoryStore;
-  defaultRoom: string;
-  historyOnJoin: number;
-  maxFrame: number;
-  /** A topic changed: keep it (the store), without holding up the order. */
-  saveTopic(room: Room): void;
-  /** What a resume needs of the member changed: keep it (its record, if it has one). */
-  persist(m: Member): void;
-  /** The session ended: its record goes, and any replay it had. */
-  forget(m: Member): void;
-  /** The store's clock (ms since the epoch). */
-  now(): number;
-  /** A member a worker told a restarted store thread of: its record, as kept, if it has one. */
-  adopt(m: Member): void;
-}
-
-/** What a handler inside a segment may do. */
-export interface Segment {
-  /** A message to store; `then` runs after the commit with its stored entry, or null when the store refused it. */
-  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void): void;
-  /** Something to post after the commit, in order with the messages. */
-  later(fn: () => void): void;
-}
-
-export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
-
-export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
-  ctx.bus.postTo(to, encodeMessage(msg));
-}
 function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
   ctx.bus.postTo(to, encodeMessage(errorMessage(code, message, false)));
 }
@@ -184,21 +155,6 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     }
   },
 };
-
-/** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
-export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {
-  const conv = roomConversation(room.key);
-  m.marks.set(room.key, await ctx.store.lastId(conv));
-  ctx.persist(m);
-  ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
-  ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
-  if (m.version < 2) return;
-  send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
-  if (ctx.historyOnJoin === 0) return;
-  const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
-  const more = entries.length > ctx.historyOnJoin;
-  for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
-}
 
 export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
   async enter(ctx, msg) {

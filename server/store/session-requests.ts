@@ -23,7 +23,7 @@ import type { SessionTable } from '../shm/session-table.js';
 import { roomConversation, type ConversationKey, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { memberKey, type Member } from './rooms.js';
-import { enterRoom, type Req, type RoomContext, type Segment } from './room-requests.js';
+import { enterRoom, type Req, type RoomContext, type Segment } from './request-context.js';
 
 /** Entries read for one part of a replay at most; its size in bytes is the resuming worker's choice (partBytes). */
 export const REPLAY_PART_MAX = 2000;

@@ -1,0 +1,60 @@
+/**
+ * What every request handler of the store thread works with: the room
+ * context, the segment it may add to, and joining a room (which both the
+ * room requests and a resume that finds its member gone do). Its own module
+ * so that room-requests.ts and session-requests.ts need not import each other.
+ */
+import { encodeMessage, type ServerMessage } from '../../common/protocol.js';
+import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
+import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
+import { historyFrames } from './history-frames.js';
+import type { Member, Room, Rooms } from './rooms.js';
+import type { ToStore } from './store-messages.js';
+import type { StoreError } from './store-error.js';
+
+export interface RoomContext {
+  rooms: Rooms;
+  bus: RoomBus;
+  store: HistoryStore;
+  defaultRoom: string;
+  historyOnJoin: number;
+  maxFrame: number;
+  /** A topic changed: keep it (the store), without holding up the order. */
+  saveTopic(room: Room): void;
+  /** What a resume needs of the member changed: keep it (its record, if it has one). */
+  persist(m: Member): void;
+  /** The session ended: its record goes, and any replay it had. */
+  forget(m: Member): void;
+  /** The store's clock (ms since the epoch). */
+  now(): number;
+  /** A member a worker told a restarted store thread of: its record, as kept, if it has one. */
+  adopt(m: Member): void;
+}
+
+/** What a handler inside a segment may do. */
+export interface Segment {
+  /** A message to store; `then` runs after the commit with its stored entry, or null when the store refused it. */
+  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void): void;
+  /** Something to post after the commit, in order with the messages. */
+  later(fn: () => void): void;
+}
+
+export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
+
+export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
+  ctx.bus.postTo(to, encodeMessage(msg));
+}
+/** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
+export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {
+  const conv = roomConversation(room.key);
+  m.marks.set(room.key, await ctx.store.lastId(conv));
+  ctx.persist(m);
+  ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
+  ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
+  if (m.version < 2) return;
+  send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
+  if (ctx.historyOnJoin === 0) return;
+  const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
+  const more = entries.length > ctx.historyOnJoin;
+  for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+}
