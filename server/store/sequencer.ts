@@ -50,6 +50,11 @@ export interface SequencerDeps {
   /** A line for the operator's console. */
   event?(text: string): void;
   now?(): number;
+  /**
+   * After each batch: how many requests from each origin (a worker's port) have been handled in all, so
+   * that the worker can tell which of its requests a dead store thread took with it (store-link.ts).
+   */
+  handled?(counts: ReadonlyMap<number, number>): void;
 }
 
 const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next'] satisfies ReadKind[]);
@@ -70,6 +75,9 @@ class SegmentBuilder implements Segment {
 
 export class Sequencer {
   private pending: ToStore[] = [];
+  /** Where each pending request came from (-1: nowhere that needs to know). */
+  private pendingOrigin: number[] = [];
+  private readonly handledBy = new Map<number, number>();
   private scheduled = false;
   private flushing: Promise<void> | null = null;
   readonly rooms: Rooms;
@@ -124,8 +132,9 @@ export class Sequencer {
     sessions.save(r).catch((err: unknown) => this.deps.fault(asStoreError(err)));
   }
 
-  handle(msg: ToStore): void {
+  handle(msg: ToStore, origin = -1): void {
     this.pending.push(msg);
+    this.pendingOrigin.push(origin);
     this.wake();
   }
 
@@ -147,9 +156,14 @@ export class Sequencer {
     this.scheduled = false;
     if (this.flushing || this.pending.length === 0) return;
     const batch = this.pending.splice(0, MAX_BATCH);
+    const origins = this.pendingOrigin.splice(0, MAX_BATCH);
     this.flushing = this.run(batch);
     await this.flushing;
     this.flushing = null;
+    if (this.deps.handled) {
+      for (const o of origins) if (o >= 0) this.handledBy.set(o, (this.handledBy.get(o) ?? 0) + 1);
+      this.deps.handled(this.handledBy);
+    }
     if (this.pending.length > 0) this.wake();
   }
 

@@ -4,10 +4,17 @@
  * everything the store thread answers comes back on the room bus, in the
  * room's order. While the thread is away (restarting) requests are refused
  * here at once, so nobody waits on an answer that will not come.
+ *
+ * A request posted just before the thread died may never have been handled,
+ * and nothing else would tell its sender: the store thread says after each
+ * batch how many of this port's requests it has handled, and when the port
+ * dies every later one that has a sender is refused to it (NOT_STORED, "send
+ * it again"). Never silence; in the instant between a commit and its count,
+ * a stored message may be refused as well as echoed.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { ToStore } from './store-messages.js';
+import type { FromStore, ToStore } from './store-messages.js';
 
 /** What the chat sessions ask of the sequencer (ConnectionHost.sequencer). */
 export interface SequencerPort {
@@ -15,6 +22,9 @@ export interface SequencerPort {
 }
 
 const RESTARTING = "not done: the server's history store is restarting; try again in a moment";
+const LOST = "maybe not done: the server's history store restarted while this was on its way; if you do not see it, send it again";
+/** Requests with a sender kept until the store thread says it handled them (more: the oldest are let go). */
+const MAX_UNANSWERED = 100_000;
 
 /** The session a request is for, if it has one to answer. */
 function requester(msg: ToStore): SessionAddress | null {
@@ -25,6 +35,9 @@ function requester(msg: ToStore): SessionAddress | null {
 
 export class StoreLink implements SequencerPort {
   private port: MessagePort | null = null;
+  /** Requests posted on this port so far, and those with a sender the store thread has not yet counted as handled. */
+  private posted = 0;
+  private unanswered: Array<{ n: number; to: SessionAddress }> = [];
 
   constructor(
     port: MessagePort,
@@ -36,22 +49,35 @@ export class StoreLink implements SequencerPort {
 
   /** A (new) port to the store thread; the old one, if any, is closed. */
   attach(port: MessagePort): void {
-    this.port?.close();
+    this.detach();
     this.port = port;
+    this.posted = 0;
+    port.on('message', (m: FromStore) => {
+      if (m.k !== 'handled' || this.port !== port) return;
+      let i = 0;
+      while (i < this.unanswered.length && this.unanswered[i]!.n <= m.count) i++;
+      if (i > 0) this.unanswered = this.unanswered.slice(i);
+    });
     // The store thread's end closes when the thread dies: from then on, refuse rather than post into nothing.
     port.once('close', () => {
-      if (this.port === port) this.port = null;
+      if (this.port === port) this.detach();
     });
   }
 
-  /** The store thread is gone: requests are refused at once, the rest dropped, until attach(). */
+  /** The store thread is gone: requests are refused at once, the rest dropped, until attach(); those it may not have handled are refused now. */
   detach(): void {
-    this.port?.close();
+    const port = this.port;
     this.port = null;
+    port?.close();
+    for (const u of this.unanswered.splice(0)) this.refused(u.to, LOST);
   }
 
+  /** Shutting down: the store thread drains what it was sent, so nothing is refused. */
   close(): void {
-    this.detach();
+    const port = this.port;
+    this.port = null;
+    this.unanswered = [];
+    port?.close();
   }
 
   /** A room-wide frame that is not kept, sequenced with the messages (SequencedBus). */
@@ -60,8 +86,14 @@ export class StoreLink implements SequencerPort {
   }
 
   send(msg: ToStore): void {
-    if (this.port) return this.port.postMessage(msg);
     const to = requester(msg);
+    if (this.port) {
+      this.port.postMessage(msg);
+      this.posted++;
+      if (to) this.unanswered.push({ n: this.posted, to });
+      if (this.unanswered.length > MAX_UNANSWERED) this.unanswered.shift();
+      return;
+    }
     if (to) this.refused(to, RESTARTING);
   }
 }

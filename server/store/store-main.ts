@@ -14,7 +14,7 @@ import { SqliteHistory } from './sqlite-history.js';
 import { NoHistory } from './no-history.js';
 import { StoreError } from './store-error.js';
 import type { HistoryStore } from './history.js';
-import type { StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+import type { FromStore, StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
 import { SessionTable } from '../shm/session-table.js';
 import { restoreSessions } from './session-restore.js';
 
@@ -48,6 +48,8 @@ const resumeWindowMs = store.sessions ? config.resumeWindowMs : 0;
 /** How often away sessions are checked for the end of their window: "timed out" comes within this of it. */
 const EXPIRY_CHECK_MS = 1000;
 const ports = new Map<number, MessagePort>();
+/** The handled counts last told to each worker. */
+const sentHandled = new Map<number, number>();
 const faultBudget = new Map<string, LogBudget>();
 const sequencer = new Sequencer({
   store,
@@ -69,6 +71,12 @@ const sequencer = new Sequencer({
   table,
   resumeWindowMs,
   event: (text) => report({ k: 'event', text }),
+  handled: (counts) => {
+    for (const [worker, count] of counts) if (sentHandled.get(worker) !== count) {
+      sentHandled.set(worker, count);
+      ports.get(worker)?.postMessage({ k: 'handled', count } satisfies FromStore);
+    }
+  },
 });
 
 // Kept sessions come back as away before 'ready': no client can take their nicks first.
@@ -99,7 +107,7 @@ parent.on('message', (msg: ToStoreThread) => {
     case 'port': {
       ports.get(msg.worker)?.close();
       ports.set(msg.worker, msg.port);
-      msg.port.on('message', (m: ToStore) => sequencer.handle(m));
+      msg.port.on('message', (m: ToStore) => sequencer.handle(m, msg.worker));
       return;
     }
     case 'reopen-log':

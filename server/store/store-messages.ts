@@ -75,6 +75,9 @@ export type ToStore =
   /** The supervisor: a worker died; its sessions in `away` wait to resume, the others leave their rooms with this reason. */
   | { k: 'worker-died'; worker: number; reason: string; away: SlotRef[] };
 
+/** The store thread → a worker, on its port: every request it sent up to the count-th has been handled. */
+export type FromStore = { k: 'handled'; count: number };
+
 /** The store thread → the supervisor. */
 export type StoreReport =
   | { k: 'ready'; epoch: string; movedAside: string | null; file: string | null }
