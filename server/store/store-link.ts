@@ -37,7 +37,9 @@ export class StoreLink implements SequencerPort {
   private port: MessagePort | null = null;
   /** Requests posted on this port so far, and those with a sender the store thread has not yet counted as handled. */
   private posted = 0;
+  /** Oldest first; entries before `head` are answered (dropped in bulk, not one shift per answer). */
   private unanswered: Array<{ n: number; to: SessionAddress }> = [];
+  private head = 0;
 
   constructor(
     port: MessagePort,
@@ -54,9 +56,8 @@ export class StoreLink implements SequencerPort {
     this.posted = 0;
     port.on('message', (m: FromStore) => {
       if (m.k !== 'handled' || this.port !== port) return;
-      let i = 0;
-      while (i < this.unanswered.length && this.unanswered[i]!.n <= m.count) i++;
-      if (i > 0) this.unanswered = this.unanswered.slice(i);
+      while (this.head < this.unanswered.length && this.unanswered[this.head]!.n <= m.count) this.head++;
+      this.compact();
     });
     // The store thread's end closes when the thread dies: from then on, refuse rather than post into nothing.
     port.once('close', () => {
@@ -69,7 +70,17 @@ export class StoreLink implements SequencerPort {
     const port = this.port;
     this.port = null;
     port?.close();
-    for (const u of this.unanswered.splice(0)) this.refused(u.to, LOST);
+    const lost = this.unanswered.slice(this.head);
+    this.unanswered = [];
+    this.head = 0;
+    for (const u of lost) this.refused(u.to, LOST);
+  }
+
+  /** Drops the answered entries once they are at least half the queue: amortised O(1) per request. */
+  private compact(): void {
+    if (this.head === 0 || this.head * 2 < this.unanswered.length) return;
+    this.unanswered = this.unanswered.slice(this.head);
+    this.head = 0;
   }
 
   /** Shutting down: the store thread drains what it was sent, so nothing is refused. */
@@ -77,6 +88,7 @@ export class StoreLink implements SequencerPort {
     const port = this.port;
     this.port = null;
     this.unanswered = [];
+    this.head = 0;
     port?.close();
   }
 
@@ -91,7 +103,10 @@ export class StoreLink implements SequencerPort {
       this.port.postMessage(msg);
       this.posted++;
       if (to) this.unanswered.push({ n: this.posted, to });
-      if (this.unanswered.length > MAX_UNANSWERED) this.unanswered.shift();
+      if (this.unanswered.length - this.head > MAX_UNANSWERED) {
+        this.head++;
+        this.compact();
+      }
       return;
     }
     if (to) this.refused(to, RESTARTING);

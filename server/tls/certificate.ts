@@ -7,8 +7,7 @@
  * pure JavaScript) and a certificate for this host's names and addresses,
  * valid ten years, which is what a LAN server without a CA needs.
  */
-import { X509Certificate as NodeX509 } from 'node:crypto';
-import { webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509, webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +55,12 @@ export async function makeSelfSigned(commonName: string, now = Date.now()): Prom
       new x509.SubjectAlternativeNameExtension(subjectNames(), false),
     ],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
-  return { cert: cert.toString('pem') + '\n', key };
+  return { cert: cert.toString('pem') + '\n', key: privateKeyPem(keys.privateKey) };
+}
+
+/** A WebCrypto private key as PKCS#8 PEM, written by node's own encoder. */
+export function privateKeyPem(key: webcrypto.CryptoKey): string {
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
 export function fingerprintOf(certPem: string): string {

@@ -9,13 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { tempDir } from './processes.js';
+import { privateKeyPem } from '../../server/tls/certificate.js';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const DAY = 86_400_000;
-
-function pemKey(der: ArrayBuffer): string {
-  return `-----BEGIN PRIVATE KEY-----\n${Buffer.from(der).toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
-}
 
 export interface TestCa {
   caFile: string;
@@ -63,7 +60,7 @@ export async function testCa(name = 'test CA'): Promise<TestCa> {
       const certFile = join(dir, `server-${n}.pem`);
       const keyFile = join(dir, `server-${n}-key.pem`);
       writeFileSync(certFile, cert.toString('pem') + '\n');
-      writeFileSync(keyFile, pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)));
+      writeFileSync(keyFile, privateKeyPem(keys.privateKey));
       return { certFile, keyFile };
     },
   };
