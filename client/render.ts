@@ -56,6 +56,22 @@ function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: Rend
   return [];
 }
 
+function accountText(msg: Extract<ServerMessage, { type: 'ACCOUNT_REPLY' }>): string {
+  const nick = safe(msg.nick);
+  switch (msg.op) {
+    case 'registered':
+      return `* ${nick} is registered: from now on it takes its password (--password, CHAT_PASSWORD, or typed when asked)`;
+    case 'identified':
+      return `* you are ${nick}, identified`;
+    case 'password':
+      return `* the password of ${nick} is changed`;
+    case 'unregistered':
+      return `* ${nick} is not registered any more (the operator removed it)`;
+    case 'offline':
+      return `* ${msg.count ?? 0} direct message${msg.count === 1 ? '' : 's'} came while you were offline`;
+  }
+}
+
 /** Lines to print for a message (possibly none). */
 export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): string[] {
   switch (msg.type) {
@@ -115,6 +131,8 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       return ctx.verbose ? [`. heartbeat #${msg.seq} from the server, answered`] : [];
     case 'RESUMED':
       return [`* reconnected: ${msg.missed} missed message${msg.missed === 1 ? '' : 's'}`];
+    case 'ACCOUNT_REPLY':
+      return [accountText(msg)];
     case 'WELCOME':
     case 'BYE':
       return []; // handled by the listener's connection logic

@@ -35,6 +35,20 @@ export const WireErrorCode = {
   PASSWORD_REQUIRED: 'PASSWORD_REQUIRED',
   PASSWORD_WRONG: 'PASSWORD_WRONG',
   PASSWORD_LOCKED: 'PASSWORD_LOCKED',
+  /**
+   * Registered nicks. At HELLO (fatal): the nick is registered and no password came (NICK_REGISTERED), a wrong one
+   * (NICK_PASSWORD_WRONG), too many wrong ones for this address or nick (LOGIN_LOCKED). Not fatal, as answers to ACCOUNT
+   * or NICK: the same codes, and a nick registered already (ACCOUNT_EXISTS), no such account (NOT_REGISTERED), a password
+   * sent over a plain connection (PLAIN_PASSWORD), a server that keeps no accounts (ACCOUNTS_OFF), a bad password (PASSWORD_INVALID).
+   */
+  NICK_REGISTERED: 'NICK_REGISTERED',
+  NICK_PASSWORD_WRONG: 'NICK_PASSWORD_WRONG',
+  LOGIN_LOCKED: 'LOGIN_LOCKED',
+  ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
+  NOT_REGISTERED: 'NOT_REGISTERED',
+  PLAIN_PASSWORD: 'PLAIN_PASSWORD',
+  ACCOUNTS_OFF: 'ACCOUNTS_OFF',
+  PASSWORD_INVALID: 'PASSWORD_INVALID',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

@@ -4,7 +4,7 @@
  * browser page's (web/src/codec.ts). Every field is checked for presence and
  * type; unknown fields are ignored.
  */
-import { FrameType, NOTICE_EVENTS, type ClientMessage, type FrameTypeName, type ServerMessage } from './messages.js';
+import { ACCOUNT_EVENTS, ACCOUNT_OPS, FrameType, NOTICE_EVENTS, type ClientMessage, type FrameTypeName, type ServerMessage } from './messages.js';
 import { SchemaError, arrayOf, boolean, number, numberOrNull, object, oneOf, optional, string, andThen, withDefault, type Check } from './schema.js';
 
 type Body<M extends { type: string }, T extends M['type']> = Omit<Extract<M, { type: T }>, 'type'>;
@@ -17,7 +17,7 @@ const serverBye = object({ reason: withDefault(string, ''), resumable: optional(
 
 /** What a client may send. */
 export const CLIENT_BODIES: Bodies<ClientMessage> = {
-  HELLO: object({ version: number, nick: string, client: optional(string), resume: optional(string), last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))), password: optional(string) }),
+  HELLO: object({ version: number, nick: string, client: optional(string), resume: optional(string), last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))), password: optional(string), nickPassword: optional(string) }),
   CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
   DIRECT: object({ to: string, text: string }),
   WHO: empty,
@@ -32,7 +32,15 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
   ROOMS: empty,
   NAMES: object({ room: string }),
   HISTORY_REQUEST: object({ id: number, room: optional(string), with: optional(string), before: optional(number), since: optional(number), limit: optional(number) }),
+  ACCOUNT: (v, path) => {
+    const { op } = accountOp(v, path);
+    if (op === 'register') return { op, ...object({ password: string })(v, path) };
+    if (op === 'identify') return { op, ...object({ nick: string, password: string })(v, path) };
+    return { op, ...object({ password: string, newPassword: string })(v, path) };
+  },
 };
+
+const accountOp = object({ op: oneOf(ACCOUNT_OPS) });
 
 const historyEntry = object({ id: number, ts: number, from: string, text: string, action: withDefault(boolean, false), to: optional(string) });
 
@@ -59,6 +67,7 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     resume: optional(string),
     resumeWindowMs: optional(number),
     resumed: optional(boolean),
+    account: optional(boolean),
   }),
   CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number, id: optional(number), room: optional(string) }),
   DIRECT: object({ from: string, to: string, text: string, ts: number, id: optional(number) }),
@@ -79,6 +88,7 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
   NAMES_REPLY: object({ room: string, nicks: arrayOf(string), total: number }),
   HISTORY: object({ id: optional(number), room: optional(string), with: optional(string), entries: arrayOf(historyEntry), done: boolean, more: boolean, missed: optional(boolean) }),
   RESUMED: object({ missed: number }),
+  ACCOUNT_REPLY: object({ op: oneOf(ACCOUNT_EVENTS), nick: string, count: optional(number) }),
 };
 
 const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));

@@ -41,6 +41,9 @@ export const FrameType = {
   NAMES_REPLY: 0x1b,
   HISTORY: 0x1c,
   RESUMED: 0x1d,
+  // Version 2: registered nicks.
+  ACCOUNT: 0x1e,
+  ACCOUNT_REPLY: 0x1f,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
@@ -88,10 +91,14 @@ export interface WhoEntry {
   rttMs: number | null;
 }
 
+export const ACCOUNT_OPS = ['register', 'identify', 'password'] as const;
+export const ACCOUNT_EVENTS = ['registered', 'identified', 'password', 'unregistered', 'offline'] as const;
+export type AccountEvent = (typeof ACCOUNT_EVENTS)[number];
+
 export type ClientMessage =
   /** resume (version 2): the token of the session to come back to, and `last`, the last id it has of each conversation. */
-  /** password: a private server's (--server-password). */
-  | { type: 'HELLO'; version: number; nick: string; client?: string; resume?: string; last?: LastSeen[]; password?: string }
+  /** password: a private server's (--server-password); nickPassword: the nick's, when it is registered. */
+  | { type: 'HELLO'; version: number; nick: string; client?: string; resume?: string; last?: LastSeen[]; password?: string; nickPassword?: string }
   /** room (version 2): the room it is for; without it, the default room. */
   | { type: 'CHAT'; text: string; action: boolean; room?: string }
   | { type: 'DIRECT'; to: string; text: string }
@@ -108,7 +115,11 @@ export type ClientMessage =
   | { type: 'ROOMS' }
   | { type: 'NAMES'; room: string }
   /** One of room and with; before: an id (older than it); since: a time in ms; limit: at most this many (the server caps it). */
-  | { type: 'HISTORY_REQUEST'; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number };
+  | { type: 'HISTORY_REQUEST'; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number }
+  /** Version 2, registered nicks: claim the current nick, become a registered one, change its password. */
+  | { type: 'ACCOUNT'; op: 'register'; password: string }
+  | { type: 'ACCOUNT'; op: 'identify'; nick: string; password: string }
+  | { type: 'ACCOUNT'; op: 'password'; password: string; newPassword: string };
 
 export type ServerMessage =
   | {
@@ -134,6 +145,8 @@ export type ServerMessage =
       resumeWindowMs?: number;
       /** This WELCOME answers a resume: the session goes on (what it missed follows, then RESUMED). */
       resumed?: boolean;
+      /** The nick is registered and its password was given. */
+      account?: boolean;
     }
   /** id: the message's place in its conversation's history (absent from servers before history). */
   | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number; room?: string }
@@ -159,6 +172,11 @@ export type ServerMessage =
    */
   | { type: 'HISTORY'; id?: number; room?: string; with?: string; entries: HistoryEntry[]; done: boolean; more: boolean; missed?: boolean }
   /** After a resume: everything missed has been sent (HISTORY with `missed`), `missed` messages in all. */
-  | { type: 'RESUMED'; missed: number };
+  | { type: 'RESUMED'; missed: number }
+  /**
+   * What became of an account: registered, identified (the session is now its nick), password changed, unregistered
+   * (by the operator), or offline: `count` direct messages came while it was offline (HISTORY frames with `missed` follow).
+   */
+  | { type: 'ACCOUNT_REPLY'; op: AccountEvent; nick: string; count?: number };
 
 export type AnyMessage = ClientMessage | ServerMessage;

@@ -54,6 +54,8 @@ export interface WorkerConfig {
   serverPassword: string | null;
   /** --resume-window (0 with --no-history: sessions are not kept). */
   resumeWindowMs: number;
+  /** Registered nicks (null: --no-history keeps none); wrong passwords per nick are booked in nickThrottleBuffer. */
+  accounts: { allowPlainPasswords: boolean; nickThrottleBuffer: SharedArrayBuffer } | null;
   /** This worker's port to the store thread (transferred with the config). */
   storePort: MessagePort;
 }

@@ -12,7 +12,8 @@ import { HeartbeatTracker } from './heartbeat.js';
 import { InboundGate } from './inbound-gate.js';
 import { InTurn } from './in-turn.js';
 import { ReplayGate } from './replay-gate.js';
-import { announceStart, startSession, type Hello, type Peer, type StartedSession } from './session-start.js';
+import { announceStart, type Hello, type Peer, type StartedSession } from './session-start.js';
+import { Login } from './login.js';
 import { closeSession } from './session-end.js';
 import type { SlotRef } from '../shm/session-table.js';
 import type { SessionAddress } from '../bus/room-bus.js';
@@ -41,7 +42,7 @@ export class ClientConnection implements GroupMember {
   ref: SlotRef | null = null;
   /** Set while the session can be resumed (its token is in the session table). */
   private resumable = false;
-  private resumeTried = false; // one resume per connection
+  private readonly login: Login;
   /** Where the room bus delivers: while a resumed session is sent what it missed, live frames wait there. */
   readonly inbox: ReplayGate;
   /** The session as the room bus addresses it (set with ref). */
@@ -62,6 +63,11 @@ export class ClientConnection implements GroupMember {
     this.connectedAwake = host.clock.awakeNow();
     this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
     this.inbound = new InboundGate(host.limits.flood, host.timer, (frame) => this.runFrame(frame), (detail) => this.fail('FLOOD', detail));
+    this.login = new Login(host, {
+      ...{ hold: () => this.inbound.hold(), release: () => this.inbound.release(), alive: () => !this.closed },
+      ...{ begin: (s, msg) => this.begin(s, msg), reject: (code, message) => this.reject(code, message), fail: (err) => this.failWith(err) },
+      info: (detail, text) => this.log.info(detail, text),
+    });
     this.inbox = new ReplayGate(this, () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }), host.limits.maxSendQueue, () => host.clock.awakeNow());
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
@@ -165,25 +171,12 @@ export class ClientConnection implements GroupMember {
       return;
     }
     if (msg.type !== 'HELLO') throw new ProtocolError('HELLO_REQUIRED', `${msg.type} before HELLO`);
-    this.hello(msg);
+    this.login.hello(this.peer, msg);
   }
 
-  private hello(msg: Hello): void {
-    const resuming = msg.resume !== undefined;
-    if (resuming && this.resumeTried) throw new ProtocolError('ALREADY_HELLO', 'one resume per connection: say HELLO without a token');
-    this.resumeTried ||= resuming;
-    const started = startSession(this.host, this.peer, msg);
-    if (typeof started === 'string') {
-      this.log.info({ reason: started }, 'resume refused');
-      return this.reject('RESUME_FAILED', `cannot resume: ${started}`);
-    }
-    // The 'pending' place was traded for a 'session' one.
-    this.place = 'session';
-    this.begin(started, msg);
-  }
-
-  /** The session is this connection's: WELCOME, then into the default room, or (resumed) what it missed through the sequencer. */
+  /** The session is this connection's (the 'pending' place was traded for a 'session' one): WELCOME, then into the default room, or (resumed) what it missed through the sequencer. */
   private begin(s: StartedSession, msg: Hello): void {
+    this.place = 'session';
     const { ref, nick } = s;
     this.ref = ref;
     this.at = { ...ref, owner: this.host.workerIndex };
@@ -201,7 +194,7 @@ export class ClientConnection implements GroupMember {
   }
 
   private get peer(): Peer {
-    return { transport: this.transport.kind, address: this.address, port: this.port };
+    return { transport: this.transport.kind, address: this.address, port: this.port, secure: (this.transport.rawSocket as { encrypted?: boolean }).encrypted === true };
   }
 
   /** What the message handlers may do with this session once it is active. */
@@ -215,6 +208,7 @@ export class ClientConnection implements GroupMember {
       ref,
       sessionId: this.sessionId,
       version: this.version,
+      caller: { address: this.address, secure: this.peer.secure },
       inTurn: (work) => this.fileRequests.run(work),
       send: (frame) => this.send(frame),
       reply: (msg) => this.sendMessage(msg),

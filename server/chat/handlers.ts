@@ -13,6 +13,8 @@ import type { SlotRef } from '../shm/session-table.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import type { ConnectionHost, EndReason } from './session-host.js';
 import { whoReply } from './who-reply.js';
+import { accountCommand } from '../accounts/account-commands.js';
+import type { Caller } from '../accounts/account-gate.js';
 
 /** What a handler may do with the session a message arrived on. */
 export interface ActiveSession {
@@ -22,6 +24,8 @@ export interface ActiveSession {
   readonly sessionId: number;
   /** The protocol version of its HELLO. */
   readonly version: number;
+  /** Where it connects from, and whether passwords may come over its connection. */
+  readonly caller: Caller;
   /** Runs the session's file requests (directory listings, tickets) one at a time, in order. */
   inTurn(work: () => Promise<ServerMessage>): void;
   send(frame: Buffer): boolean;
@@ -62,6 +66,17 @@ function roomName(s: ActiveSession, raw: string): string | null {
   if (check.ok) return check.room;
   s.reject('ROOM_INVALID', `invalid room name ${JSON.stringify(clipChars(neutralizeControls(raw), 40))}: ${check.reason}`);
   return null;
+}
+
+/** A new nick for the session, if nobody has it; a registered nick left behind is no longer this session's. */
+function rename(s: ActiveSession, nick: string): void {
+  const result = s.host.table.rename(s.ref, nick);
+  if (typeof result === 'object') return s.reject('NICK_TAKEN', nickTakenText(nick, result));
+  if (result !== 'ok') return;
+  const old = s.nick;
+  s.renamed(nick);
+  s.host.event(`* ${old} is now ${nick}`);
+  s.host.sequencer.send({ k: 'rename', session: address(s), nick, notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }), account: false });
 }
 
 /** The session as the room bus addresses it. */
@@ -110,14 +125,17 @@ const handlers: Handlers = {
       return;
     }
     if (nick === s.nick) return;
-    const result = s.host.table.rename(s.ref, nick);
-    if (typeof result === 'object') s.reject('NICK_TAKEN', nickTakenText(nick, result));
-    else if (result === 'ok') {
-      const old = s.nick;
-      s.renamed(nick);
-      s.host.event(`* ${old} is now ${nick}`);
-      s.host.sequencer.send({ k: 'rename', session: address(s), nick, notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }) });
-    }
+    const gate = s.host.accounts;
+    if (!gate) return rename(s, nick);
+    // A registered nick (or one that looks like it) is taken with /identify, never by a rename.
+    gate.checkUnregistered(nick).then(
+      () => rename(s, nick),
+      (err: ProtocolError) => s.reject(err.code, err.message),
+    );
+  },
+
+  ACCOUNT(s, msg) {
+    if (v2(s, 'ACCOUNT')) accountCommand(s, msg);
   },
 
   HEARTBEAT_ACK(s, msg) {

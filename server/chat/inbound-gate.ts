@@ -35,6 +35,8 @@ export class InboundGate {
   private backlogBytes = 0;
   private cancelTimer: (() => void) | null = null;
   private closed = false;
+  /** Everything waits (the login is being decided), credits or not. */
+  private held = false;
   /** Frames that had to wait, for the log and the tests. */
   delayed = 0;
 
@@ -53,9 +55,9 @@ export class InboundGate {
 
   push(frame: RawFrame): void {
     if (this.closed) return;
-    if (frame.type === FrameType.HEARTBEAT_ACK) return this.run(frame);
+    if (frame.type === FrameType.HEARTBEAT_ACK && !this.held) return this.run(frame);
     const cost = frameCost(frame.type, frame.body.length);
-    if (this.backlog.length === 0 && this.gate.take(cost, this.timer.now())) return this.run(frame);
+    if (this.backlog.length === 0 && !this.held && this.gate.take(cost, this.timer.now())) return this.run(frame);
     if (this.backlog.length >= this.policy.backlogFrames || this.backlogBytes + frame.body.length > this.policy.backlogBytes) {
       this.flood(`more than ${this.policy.backlogFrames} messages or ${this.policy.backlogBytes} bytes waiting: sending faster than ${this.policy.perSecond} a second (bursts of ${this.policy.burst})`);
       this.close();
@@ -64,8 +66,23 @@ export class InboundGate {
     // Its own copy: a body is a view into the read chunk, which it would otherwise keep alive.
     this.backlog.push({ frame: { type: frame.type, body: Buffer.from(frame.body) }, cost });
     this.backlogBytes += frame.body.length;
+    if (this.held) return;
     this.delayed++;
     this.schedule();
+  }
+
+  /** Until release(), frames wait in arrival order (within the backlog's bounds), whatever the credits. */
+  hold(): void {
+    this.held = true;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+  }
+
+  /** Frames flow again: what waited first, as credits allow. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (!this.closed) this.drain();
   }
 
   /** Stops: drops what waits, cancels the timer (the connection is ending). */
@@ -82,16 +99,16 @@ export class InboundGate {
     const head = this.backlog[0]!;
     this.cancelTimer = this.timer.after(this.gate.waitMs(head.cost, this.timer.now()), () => {
       this.cancelTimer = null;
-      this.release();
+      this.drain();
     });
   }
 
-  private release(): void {
-    while (!this.closed && this.backlog.length > 0 && this.gate.take(this.backlog[0]!.cost, this.timer.now())) {
+  private drain(): void {
+    while (!this.closed && !this.held && this.backlog.length > 0 && this.gate.take(this.backlog[0]!.cost, this.timer.now())) {
       const { frame } = this.backlog.shift()!;
       this.backlogBytes -= frame.body.length;
       this.run(frame);
     }
-    if (!this.closed) this.schedule();
+    if (!this.closed && !this.held) this.schedule();
   }
 }

@@ -16,6 +16,7 @@ import type { GateTimer, InboundPolicy } from './inbound-gate.js';
 import type { Admission } from './admission.js';
 import type { SlotRef } from '../shm/session-table.js';
 import type { ServerPassword } from './server-password.js';
+import type { AccountGate } from '../accounts/account-gate.js';
 
 export interface ConnectionLimits extends HeartbeatPolicy {
   maxFrame: number;
@@ -92,6 +93,8 @@ export interface ConnectionHost {
   readonly resumeWindowMs: number;
   /** A private server's password (null: anyone may say HELLO). */
   readonly serverPassword: ServerPassword | null;
+  /** Registered nicks (null: the server keeps none, --no-history). */
+  readonly accounts: AccountGate | null;
   readonly sessions: SessionRegistry;
   /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
   readonly admission: Admission;

@@ -30,12 +30,16 @@ export interface StartedSession {
   token: { token: string; hash: Uint8Array } | null;
   /** Set when the session resumed: where it was. */
   previous: SessionAddress | null;
+  /** The nick is registered and its password was given. */
+  account: boolean;
 }
 
 export interface Peer {
   transport: TransportKind;
   address: string;
   port: number;
+  /** TLS (or the page over https): passwords may come over it. */
+  secure: boolean;
 }
 
 function checkVersion(msg: Hello): void {
@@ -50,21 +54,34 @@ function resumable(host: ConnectionHost, version: number): boolean {
 }
 
 /**
- * HELLO's session: claimed, or resumed (then a string says why it could not
- * be), after a private server's password. The connection's per-address place goes from 'pending' to 'session'
- * when it has one, and stays 'pending' when not.
+ * What HELLO must pass before anything else: the version, and a private
+ * server's password (before the nick's, so that outsiders cannot probe which
+ * nicks are registered). A resume token proves the session passed it already.
  */
-export function startSession(host: ConnectionHost, peer: Peer, msg: Hello): StartedSession | string {
+export function checkHello(host: ConnectionHost, peer: Peer, msg: Hello): void {
   checkVersion(msg);
-  // A resume token proves the session passed this check already.
   if (host.serverPassword && msg.resume === undefined) host.serverPassword.check(peer.address, msg.password, host.clock.wallNow());
+}
+
+/** Whether HELLO must wait for the store (is the nick registered, is its password right) before its session can start. */
+export function needsLogin(host: ConnectionHost, msg: Hello): boolean {
+  return host.accounts !== null && msg.resume === undefined;
+}
+
+/**
+ * HELLO's session, once checkHello and (needsLogin) the nick's password have
+ * passed: claimed, or resumed (then a string says why it could not be).
+ * The connection's per-address place goes from 'pending' to 'session' when it
+ * has one, and stays 'pending' when not.
+ */
+export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession | string {
   const { admission } = host;
   if (!admission.enter(peer.address, 'session')) {
     throw new ProtocolError('ADDRESS_LIMIT', `${peer.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`);
   }
   let started: StartedSession | string;
   try {
-    started = msg.resume !== undefined ? resumeSession(host, peer, { ...msg, resume: msg.resume }) : claimSession(host, peer, msg);
+    started = msg.resume !== undefined ? resumeSession(host, peer, { ...msg, resume: msg.resume }) : claimSession(host, peer, msg, account);
   } catch (err) {
     admission.leave(peer.address, 'session');
     throw err;
@@ -73,7 +90,7 @@ export function startSession(host: ConnectionHost, peer: Peer, msg: Hello): Star
   return started;
 }
 
-function claimSession(host: ConnectionHost, peer: Peer, msg: Hello): StartedSession {
+function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession {
   const nick = validateNick(msg.nick);
   const token = resumable(host, msg.version) ? newToken() : null;
   const claim = host.table.claim({ nick, owner: host.workerIndex, transport: peer.transport, address: peer.address, port: peer.port, now: host.clock.wallNow(), token: token?.hash ?? null });
@@ -81,7 +98,7 @@ function claimSession(host: ConnectionHost, peer: Peer, msg: Hello): StartedSess
     if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
     throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
   }
-  return { ref: { slot: claim.slot, generation: claim.generation }, sessionId: claim.sessionId, nick, token, previous: null };
+  return { ref: { slot: claim.slot, generation: claim.generation }, sessionId: claim.sessionId, nick, token, previous: null, account };
 }
 
 /** The session whose token this is, moved to this connection; or why not (a string: RESUME_FAILED, not fatal). */
@@ -97,13 +114,13 @@ function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: 
       ? 'this token was used already: the session was resumed with it, and that connection has the new one'
       : `no session has this token: it ended more than ${formatDuration(host.resumeWindowMs)} after its connection was lost, with /quit, or by a kick, or the token is wrong`;
   }
-  return { ref: { slot: r.slot, generation: r.generation }, sessionId: r.sessionId, nick: r.nick, token: next, previous: r.previous };
+  return { ref: { slot: r.slot, generation: r.generation }, sessionId: r.sessionId, nick: r.nick, token: next, previous: r.previous, account: false };
 }
 
 /** WELCOME, then into the default room, or (resumed) what it missed: through the sequencer either way. */
 export function announceStart(host: ConnectionHost, s: StartedSession, msg: Hello, at: SessionAddress, peer: Peer, log: Logger, reply: (m: ServerMessage) => void): void {
   const { nick } = s;
-  reply(welcomeMessage(host, { nick, sessionId: s.sessionId, version: msg.version, token: s.token?.token ?? null, resumed: s.previous !== null }));
+  reply(welcomeMessage(host, { nick, sessionId: s.sessionId, version: msg.version, token: s.token?.token ?? null, resumed: s.previous !== null, account: s.account }));
   const where = `${peer.transport} ${peer.address}:${peer.port}, worker ${host.workerIndex}`;
   const token = s.token ? hashHex(s.token.hash) : null;
   if (s.previous) {
@@ -113,8 +130,9 @@ export function announceStart(host: ConnectionHost, s: StartedSession, msg: Hell
     host.sequencer.send({ k: 'resume', previous: s.previous, session: at, nick, version: msg.version, token: token!, last: msg.last ?? [], partBytes: Math.floor(host.limits.maxSendQueue / 4) });
     return;
   }
-  log.info({ client: msg.client, version: msg.version }, 'joined');
-  host.event(`* ${nick} joined (${where})`);
-  // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history.
-  host.sequencer.send({ k: 'enter', session: at, nick, version: msg.version, token });
+  log.info({ client: msg.client, version: msg.version, account: s.account }, 'joined');
+  host.event(`* ${nick} joined (${where}${s.account ? ', registered nick' : ''})`);
+  // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history,
+  // and for a registered nick what came while it was offline.
+  host.sequencer.send({ k: 'enter', session: at, nick, version: msg.version, token, account: s.account });
 }

@@ -10,6 +10,8 @@ export interface Welcomed {
   /** The resume token (null: the session cannot be resumed). */
   token: string | null;
   resumed: boolean;
+  /** A registered nick, logged in with its password. */
+  account: boolean;
 }
 
 export function welcomeMessage(host: ConnectionHost, w: Welcomed): ServerMessage {
@@ -32,5 +34,6 @@ export function welcomeMessage(host: ConnectionHost, w: Welcomed): ServerMessage
     floodRate: limits.flood.perSecond,
     ...(w.token !== null ? { resume: w.token, resumeWindowMs: host.resumeWindowMs } : {}),
     ...(w.resumed ? { resumed: true } : {}),
+    ...(w.account ? { account: true } : {}),
   };
 }

@@ -76,7 +76,7 @@ export class Supervisor {
       table: this.table,
       addresses: this.addresses,
       sockets: SocketBudget.create(plan.socketLimit, options.workers),
-      throttle: SharedThrottleRecords.create(),
+      ...{ throttle: SharedThrottleRecords.create(), nickThrottle: SharedThrottleRecords.create() },
       tickets: TicketTable.create(),
       uploads: UploadLedger.create(),
       stats: this.stats,

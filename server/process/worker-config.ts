@@ -23,6 +23,8 @@ export interface SharedParts {
   addresses: AddressTable;
   sockets: SocketBudget;
   throttle: SharedThrottleRecords;
+  /** Wrong nick passwords, per nick (the address ones go in `throttle`). */
+  nickThrottle: SharedThrottleRecords;
   tickets: TicketTable;
   uploads: UploadLedger;
   stats: WorkerStats;
@@ -76,6 +78,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     tls: shared.tls,
     serverPassword: o.secrets.serverPassword,
     resumeWindowMs: o.history.resumeWindowMs,
+    accounts: o.history.dataDir === null ? null : { allowPlainPasswords: o.secrets.allowPlainPasswords, nickThrottleBuffer: shared.nickThrottle.buffer },
     storePort,
   };
 }

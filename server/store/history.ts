@@ -8,6 +8,7 @@
  */
 
 import type { SessionStore } from './sessions.js';
+import type { AccountStore } from './accounts.js';
 
 /** A room ("room:#lobby") or a pair of users ("dm:alice\nbob", the folded nicks in order). */
 export type ConversationKey = string;
@@ -53,6 +54,8 @@ export interface HistoryStore {
   directConversations(foldedNick: string): Promise<ConversationKey[]>;
   /** Where resumable sessions are kept; null: this store keeps none, so sessions cannot be resumed (--no-history). */
   readonly sessions: SessionStore | null;
+  /** Registered nicks; null: this store keeps none (--no-history), so nicks cannot be registered. */
+  readonly accounts: AccountStore | null;
   /** The id the conversation's last entry has (0: none yet). */
   lastId(conv: ConversationKey): Promise<number>;
   /** Rooms' topics as last set, by room key. */

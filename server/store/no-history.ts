@@ -10,6 +10,8 @@ export class NoHistory implements HistoryStore {
   readonly epoch = randomBytes(8).toString('hex');
   /** Nothing kept, nothing to replay: sessions are not resumable. */
   readonly sessions = null;
+  /** Nor accounts: a password kept nowhere would be forgotten at the next start. */
+  readonly accounts = null;
   private readonly lastIds = new Map<ConversationKey, number>();
 
   constructor(private readonly now: () => number = Date.now) {}

@@ -44,7 +44,7 @@ function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: M
 }
 
 /** Requests that read the store: the sequencer runs them between segments. */
-export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next';
+export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next' | 'register' | 'set-password';
 /** The session requests (session-requests.ts) besides these. */
 export type SessionKind = 'away' | 'expire' | 'end-away';
 
@@ -90,6 +90,7 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
     ctx.rooms.renamed(m, msg.nick);
+    m.account = msg.account === true;
     ctx.persist(m);
     const notice = asBuffer(msg.notice);
     // Everyone who shares a room hears it once; someone in no room still sees their own.
@@ -156,9 +157,10 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
   },
 };
 
-export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
+export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 'register' | 'set-password'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
   async enter(ctx, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
+    m.account = msg.account === true;
     if (msg.token !== null) m.record = { sid: randomBytes(8).toString('hex'), hash: msg.token, nick: msg.nick, version: msg.version, startedTs: ctx.now(), rooms: [], awaySince: null };
     ctx.persist(m);
     const joined = ctx.rooms.join(m, ctx.defaultRoom);

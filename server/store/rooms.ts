@@ -34,6 +34,8 @@ export interface Member {
   awaySince: number | null;
   /** Room key → the room's last id when it joined: a resume replays nothing from before. */
   marks: Map<string, number>;
+  /** Its nick is registered and it proved it (the password at login, or it registered it). */
+  account: boolean;
 }
 
 export interface Room {
@@ -90,7 +92,7 @@ export class Rooms {
 
   /** A session after HELLO: known, in no room yet. */
   enter(address: SessionAddress, nick: string, version: number): Member {
-    const m: Member = { address, nick, version, rooms: [], record: null, awaySince: null, marks: new Map() };
+    const m: Member = { address, nick, version, rooms: [], record: null, awaySince: null, marks: new Map(), account: false };
     this.members.set(memberKey(address), m);
     this.nicks.set(foldCase(nick), m);
     return m;

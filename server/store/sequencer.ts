@@ -21,6 +21,7 @@ import { StoreError } from './store-error.js';
 import type { ToStore } from './store-messages.js';
 import { readRequests, segmentRequests, type ReadKind, type Segment } from './room-requests.js';
 import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from './session-requests.js';
+import { accountRequests } from './account-requests.js';
 import { Rooms, memberKey, type Member, type RoomLimits } from './rooms.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
@@ -57,7 +58,7 @@ export interface SequencerDeps {
   handled?(counts: ReadonlyMap<number, number>): void;
 }
 
-const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next'] satisfies ReadKind[]);
+const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password'] satisfies ReadKind[]);
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
 
 /** One segment being built: its messages, and the steps that post after the commit. */
@@ -174,7 +175,8 @@ export class Sequencer {
         if (READS.has(msg.k)) {
           await this.commit(seg);
           seg = new SegmentBuilder();
-          const read = (msg.k in sessionReadRequests ? sessionReadRequests[msg.k as 'resume'] : readRequests[msg.k as 'enter']) as (ctx: SessionContext, m: ToStore) => Promise<void>;
+          const table = msg.k in sessionReadRequests ? sessionReadRequests : msg.k in accountRequests ? accountRequests : readRequests;
+          const read = (table as Record<string, (ctx: SessionContext, m: ToStore) => Promise<void>>)[msg.k]!;
           await read(this.ctx, msg);
         } else if (SESSION_SEGMENT.has(msg.k)) {
           (sessionSegmentRequests[msg.k as 'away'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);

@@ -19,6 +19,7 @@ import type { ConversationKey, HistoryStore, NewEntry, Retention, StoredEntry } 
 import { StoreError, storeError } from './store-error.js';
 import { loadSqlite } from './load-sqlite.js';
 import { SESSIONS_SCHEMA, SqliteSessions } from './sqlite-sessions.js';
+import { ACCOUNTS_SCHEMA, SqliteAccounts } from './sqlite-accounts.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -30,7 +31,7 @@ CREATE TABLE IF NOT EXISTS messages (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
 CREATE TABLE IF NOT EXISTS rooms (key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL) STRICT, WITHOUT ROWID;
-${SESSIONS_SCHEMA}`;
+${SESSIONS_SCHEMA}${ACCOUNTS_SCHEMA}`;
 
 /** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
@@ -53,6 +54,7 @@ export interface OpenedStore {
 export class SqliteHistory implements HistoryStore {
   readonly epoch: string;
   readonly sessions: SqliteSessions;
+  readonly accounts: SqliteAccounts;
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
   private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count' | 'topics' | 'setTopic' | 'directs', StatementSync>;
@@ -96,6 +98,7 @@ export class SqliteHistory implements HistoryStore {
       db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(this.epoch);
     }
     this.sessions = new SqliteSessions(db, file);
+    this.accounts = new SqliteAccounts(db, file);
     const newest = db.prepare('SELECT MAX(ts) AS ts FROM messages').get() as { ts: number | null };
     this.lastTs = newest.ts ?? 0;
   }

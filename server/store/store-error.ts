@@ -3,7 +3,8 @@
  * these to what users get (the message is refused, not half-delivered) and to
  * what the operator reads.
  */
-export type StoreErrorCode = 'STORE_FULL' | 'STORE_LOCKED' | 'STORE_CORRUPT' | 'STORE_IO';
+/** STORE_RESTARTING: the store thread is away (it died and is being started again); asking again in a moment works. */
+export type StoreErrorCode = 'STORE_FULL' | 'STORE_LOCKED' | 'STORE_CORRUPT' | 'STORE_IO' | 'STORE_RESTARTING';
 
 export class StoreError extends Error {
   constructor(

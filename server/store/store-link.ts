@@ -14,11 +14,17 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { FromStore, ToStore } from './store-messages.js';
+import type { AccountAnswer, FromStore, StoreAsk, ToStore } from './store-messages.js';
+import { StoreError } from './store-error.js';
 
 /** What the chat sessions ask of the sequencer (ConnectionHost.sequencer). */
 export interface SequencerPort {
   send(msg: ToStore): void;
+}
+
+/** What a session may ask the store thread outside the order (StoreAsk): the account a nick is. Rejects with a StoreError when the thread is away. */
+export interface StoreQuestions {
+  account(nick: string): Promise<AccountAnswer | null>;
 }
 
 const RESTARTING = "not done: the server's history store is restarting; try again in a moment";
@@ -33,13 +39,16 @@ function requester(msg: ToStore): SessionAddress | null {
   return null;
 }
 
-export class StoreLink implements SequencerPort {
+export class StoreLink implements SequencerPort, StoreQuestions {
   private port: MessagePort | null = null;
   /** Requests posted on this port so far, and those with a sender the store thread has not yet counted as handled. */
   private posted = 0;
   /** Oldest first; entries before `head` are answered (dropped in bulk, not one shift per answer). */
   private unanswered: Array<{ n: number; to: SessionAddress }> = [];
   private head = 0;
+  /** Asks waiting for their answer, by id. */
+  private readonly asked = new Map<number, { resolve: (a: AccountAnswer | null) => void; reject: (e: Error) => void }>();
+  private nextAsk = 1;
 
   constructor(
     port: MessagePort,
@@ -55,7 +64,8 @@ export class StoreLink implements SequencerPort {
     this.port = port;
     this.posted = 0;
     port.on('message', (m: FromStore) => {
-      if (m.k !== 'handled' || this.port !== port) return;
+      if (this.port !== port) return;
+      if (m.k === 'answer') return this.answered(m);
       while (this.head < this.unanswered.length && this.unanswered[this.head]!.n <= m.count) this.head++;
       this.compact();
     });
@@ -74,6 +84,31 @@ export class StoreLink implements SequencerPort {
     this.unanswered = [];
     this.head = 0;
     for (const u of lost) this.refused(u.to, LOST);
+    this.abandonAsks(RESTARTING);
+  }
+
+  account(nick: string): Promise<AccountAnswer | null> {
+    const port = this.port;
+    if (!port) return Promise.reject(new StoreError('STORE_RESTARTING', RESTARTING));
+    const id = this.nextAsk++;
+    return new Promise((resolve, reject) => {
+      this.asked.set(id, { resolve, reject });
+      port.postMessage({ k: 'ask', id, q: { k: 'account', nick } } satisfies StoreAsk);
+    });
+  }
+
+  private answered(m: Extract<FromStore, { k: 'answer' }>): void {
+    const waiting = this.asked.get(m.id);
+    if (!waiting) return;
+    this.asked.delete(m.id);
+    if ('error' in m) waiting.reject(new StoreError('STORE_IO', `the server's store could not answer: ${m.error}`));
+    else waiting.resolve(m.account);
+  }
+
+  private abandonAsks(why: string): void {
+    const waiting = [...this.asked.values()];
+    this.asked.clear();
+    for (const w of waiting) w.reject(new StoreError('STORE_RESTARTING', why));
   }
 
   /** Drops the answered entries once they are at least half the queue: amortised O(1) per request. */
@@ -90,6 +125,7 @@ export class StoreLink implements SequencerPort {
     this.unanswered = [];
     this.head = 0;
     port?.close();
+    this.abandonAsks('the server is shutting down');
   }
 
   /** A room-wide frame that is not kept, sequenced with the messages (SequencedBus). */

@@ -14,7 +14,8 @@ import { SqliteHistory } from './sqlite-history.js';
 import { NoHistory } from './no-history.js';
 import { StoreError } from './store-error.js';
 import type { HistoryStore } from './history.js';
-import type { FromStore, StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+import type { FromStore, StoreAsk, StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+import { answerAsk } from './store-asks.js';
 import { SessionTable } from '../shm/session-table.js';
 import { restoreSessions } from './session-restore.js';
 
@@ -107,7 +108,9 @@ parent.on('message', (msg: ToStoreThread) => {
     case 'port': {
       ports.get(msg.worker)?.close();
       ports.set(msg.worker, msg.port);
-      msg.port.on('message', (m: ToStore) => sequencer.handle(m, msg.worker));
+      const port = msg.port;
+      // Asks are answered at once, outside the order (and not counted with the requests).
+      port.on('message', (m: ToStore | StoreAsk) => (m.k === 'ask' ? void answerAsk(store.accounts, m).then((a) => port.postMessage(a)) : sequencer.handle(m, msg.worker)));
       return;
     }
     case 'reopen-log':

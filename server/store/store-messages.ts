@@ -46,7 +46,11 @@ export type ToStore =
   /** A frame for everyone that is not kept (a file shared, the operator's broadcast): posted in its place in the order. */
   | { k: 'post'; frame: Uint8Array }
   /** A session after HELLO: into the default room, with its history (version 2); token: its resume token's hash (hex), null if it cannot resume. */
-  | { k: 'enter'; session: SessionAddress; nick: string; version: number; token: string | null }
+  | { k: 'enter'; session: SessionAddress; nick: string; version: number; token: string | null; account?: boolean }
+  /** The session registers its nick with this password hash (password-hash.ts); the answer (ACCOUNT_REPLY or an ERROR) goes to it. */
+  | { k: 'register'; session: SessionAddress; nick: string; hash: string }
+  /** The session's registered nick gets a new password hash (the worker checked the old password). */
+  | { k: 'set-password'; session: SessionAddress; nick: string; hash: string }
   /** Its connection was lost and its slot is AWAY: it keeps its rooms for the resume window. */
   | { k: 'away'; session: SessionAddress }
   /**
@@ -63,7 +67,7 @@ export type ToStore =
   /** The session ended: out of its rooms, `notice` (if any) to each of them once. */
   | { k: 'leave'; session: SessionAddress; notice: Uint8Array | null }
   /** A new nick: `notice` to the session's rooms. */
-  | { k: 'rename'; session: SessionAddress; nick: string; notice: Uint8Array }
+  | { k: 'rename'; session: SessionAddress; nick: string; notice: Uint8Array; account?: boolean }
   | { k: 'join'; session: SessionAddress; room: string }
   | { k: 'part'; session: SessionAddress; room: string; reason?: string }
   | { k: 'topic'; session: SessionAddress; room: string; text?: string }
@@ -75,8 +79,24 @@ export type ToStore =
   /** The supervisor: a worker died; its sessions in `away` wait to resume, the others leave their rooms with this reason. */
   | { k: 'worker-died'; worker: number; reason: string; away: SlotRef[] };
 
-/** The store thread → a worker, on its port: every request it sent up to the count-th has been handled. */
-export type FromStore = { k: 'handled'; count: number };
+/**
+ * A question a worker needs answered before a session exists (HELLO for a registered nick), outside the order:
+ * the store thread answers it on the worker's port at once (FromStore 'answer').
+ */
+export type StoreAsk = { k: 'ask'; id: number; q: { k: 'account'; nick: string } };
+
+/** The account a nick is, or looks like (same: it is that nick; else a look-alike of it). */
+export interface AccountAnswer {
+  nick: string;
+  hash: string;
+  same: boolean;
+}
+
+/**
+ * The store thread → a worker, on its port: every request it sent up to the count-th has been handled;
+ * or the answer to an ask (error: the store could not answer).
+ */
+export type FromStore = { k: 'handled'; count: number } | { k: 'answer'; id: number; account: AccountAnswer | null } | { k: 'answer'; id: number; error: string };
 
 /** The store thread → the supervisor. */
 export type StoreReport =

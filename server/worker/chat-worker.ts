@@ -14,6 +14,7 @@ import { formatBytes } from '../../common/units.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
 import { StoreLink } from '../store/store-link.js';
+import { AccountGate } from '../accounts/account-gate.js';
 import { OperatorActions } from '../bus/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
 import type { ConnectionHost } from '../chat/connection.js';
@@ -95,6 +96,7 @@ export class ChatWorker {
       defaultRoom: c.defaultRoom,
       resumeWindowMs: c.resumeWindowMs,
       serverPassword: c.serverPassword === null ? null : new ServerPassword(c.serverPassword, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
+      accounts: c.accounts && new AccountGate(this.store, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)), new AuthThrottle(new SharedThrottleRecords(c.accounts.nickThrottleBuffer)), c.accounts.allowPlainPasswords),
       sessions: this.group,
       admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),

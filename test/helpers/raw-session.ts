@@ -27,7 +27,7 @@ export function closeRawSessions(): void {
 }
 
 /** resume, last: the HELLO of a session coming back (docs/PROTOCOL.md, Resume). */
-export async function rawSession(port: number, nick: string, o: { from?: string; version?: number; resume?: string; last?: LastSeen[]; password?: string } = {}): Promise<RawSession> {
+export async function rawSession(port: number, nick: string, o: { from?: string; version?: number; resume?: string; last?: LastSeen[]; password?: string; nickPassword?: string } = {}): Promise<RawSession> {
   const s = net.connect({ host: '127.0.0.1', port, localAddress: o.from ?? '127.0.0.1' });
   s.on('error', () => undefined);
   open.push(s);
@@ -52,7 +52,7 @@ export async function rawSession(port: number, nick: string, o: { from?: string;
       return found!;
     },
   };
-  session.send({ type: 'HELLO', version: o.version ?? 1, nick, ...(o.resume !== undefined ? { resume: o.resume, last: o.last ?? [] } : {}), ...(o.password !== undefined ? { password: o.password } : {}) });
+  session.send({ type: 'HELLO', version: o.version ?? 1, nick, ...(o.resume !== undefined ? { resume: o.resume, last: o.last ?? [] } : {}), ...(o.password !== undefined ? { password: o.password } : {}), ...(o.nickPassword !== undefined ? { nickPassword: o.nickPassword } : {}) });
   await until(() => got.some((m) => m.type === 'WELCOME' || m.type === 'ERROR'), 5000, () => `no WELCOME for ${nick}: ${JSON.stringify(got)}`);
   return session;
 }

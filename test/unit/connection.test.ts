@@ -151,6 +151,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     defaultRoom: '#lobby',
     resumeWindowMs: 0,
     serverPassword: null,
+    accounts: null,
     sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
     files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
     event: (t) => events.push(t),

@@ -1,0 +1,67 @@
+/**
+ * What an ACCOUNT frame does (docs/PROTOCOL.md, "Registered nicks"):
+ * register the session's nick, identify as a registered nick (the session
+ * takes it), or change the password of the one it holds. Hashing and
+ * checking run off the event loop; one command per session at a time.
+ */
+import { ProtocolError } from '../../common/errors.js';
+import { encodeMessage, type ClientMessage } from '../../common/protocol.js';
+import { nickTakenText } from '../shm/nick-keys.js';
+import type { ActiveSession } from '../chat/handlers.js';
+import type { SessionAddress } from '../bus/room-bus.js';
+import { checkPassword, hashPassword } from './password-hash.js';
+
+type Account = Extract<ClientMessage, { type: 'ACCOUNT' }>;
+
+const at = (s: ActiveSession): SessionAddress => ({ slot: s.ref.slot, generation: s.ref.generation, owner: s.host.workerIndex });
+
+const busy = new WeakSet<ActiveSession>();
+
+export function accountCommand(s: ActiveSession, msg: Account): void {
+  const gate = s.host.accounts;
+  if (!gate) return s.reject('ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history): nicks cannot be registered');
+  if (busy.has(s)) return s.reject('LOGIN_LOCKED', 'one account command at a time: wait for the answer to the last one');
+  busy.add(s);
+  run(s, msg)
+    .catch((err: unknown) => {
+      if (err instanceof ProtocolError) s.reject(err.code, err.message);
+      else s.reject('BAD_FRAME', `internal error: ${(err as Error).message}`);
+    })
+    .finally(() => busy.delete(s));
+}
+
+async function run(s: ActiveSession, msg: Account): Promise<void> {
+  const gate = s.host.accounts!;
+  const now = s.host.clock.wallNow();
+  gate.checkChannel(s.caller);
+  switch (msg.op) {
+    case 'register': {
+      checkPassword(msg.password);
+      const hash = await hashPassword(msg.password);
+      // The store refuses a nick registered meanwhile; the answer comes from it.
+      s.host.sequencer.send({ k: 'register', session: at(s), nick: s.nick, hash });
+      return;
+    }
+    case 'identify': {
+      const account = await gate.identify(s.caller, msg.nick, msg.password, now);
+      const old = s.nick;
+      if (account.nick !== old) {
+        const result = s.host.table.rename(s.ref, account.nick);
+        if (typeof result === 'object') throw new ProtocolError('NICK_TAKEN', nickTakenText(account.nick, result));
+        if (result !== 'ok') return;
+        s.renamed(account.nick);
+        s.host.event(`* ${old} is now ${account.nick} (identified)`);
+        const notice = encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: account.nick });
+        s.host.sequencer.send({ k: 'rename', session: at(s), nick: account.nick, notice, account: true });
+      }
+      s.reply({ type: 'ACCOUNT_REPLY', op: 'identified', nick: account.nick });
+      return;
+    }
+    case 'password': {
+      checkPassword(msg.newPassword);
+      const account = await gate.identify(s.caller, s.nick, msg.password, now);
+      s.host.sequencer.send({ k: 'set-password', session: at(s), nick: account.nick, hash: await hashPassword(msg.newPassword) });
+      return;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Registered nicks (docs/PROTOCOL.md, "Registered nicks"): an account per nick,
+ * keyed by the folded nick and findable by what it looks like (so that a
+ * look-alike cannot pass for it), holding the password's scrypt hash, and an
+ * inbox: for each direct conversation, the first message that reached the
+ * account while it was offline (or away for good), delivered at its next
+ * login. Behind an interface, like the history, for the Redis implementation.
+ */
+
+export interface AccountRecord {
+  /** The nick as registered (shown). */
+  nick: string;
+  /** The folded nick (foldCase): the key. */
+  fold: string;
+  /** lookAlikeKey of the nick: another nick with the same look passes for this one. */
+  look: string;
+  /** password-hash.ts's format. */
+  hash: string;
+  createdTs: number;
+}
+
+/** Accounts one server keeps at most: /register beyond it is refused (the table and every lookup stay bounded). */
+export const MAX_ACCOUNTS = 100_000;
+
+export interface InboxItem {
+  conv: string;
+  /** The first id of the conversation that the account has not been given. */
+  firstId: number;
+}
+
+export interface AccountStore {
+  /** The account whose nick is this one (same fold), else one that looks like it, else null. */
+  find(fold: string, look: string): Promise<AccountRecord | null>;
+  /** False if the nick (or one that looks like it) is registered already, or MAX_ACCOUNTS are. */
+  create(record: AccountRecord): Promise<'ok' | 'exists' | 'full'>;
+  setHash(fold: string, hash: string): Promise<boolean>;
+  /** Drops the account and its inbox; false if there was none. */
+  remove(fold: string): Promise<boolean>;
+  /** Notes that the account missed the conversation from `id` on (a first id noted stays: later ones are after it). */
+  inboxAdd(fold: string, conv: string, id: number): Promise<void>;
+  inbox(fold: string): Promise<InboxItem[]>;
+  inboxClear(fold: string): Promise<void>;
+}

@@ -1,0 +1,87 @@
+/**
+ * Accounts in the history database (accounts.ts): the `accounts` table, and
+ * `inbox`, one row per account and direct conversation it missed. Each change
+ * is its own statement: registrations are rare next to messages.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxItem } from './accounts.js';
+import { storeError } from './store-error.js';
+
+export const ACCOUNTS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS accounts (
+  fold TEXT PRIMARY KEY, look TEXT NOT NULL, nick TEXT NOT NULL, hash TEXT NOT NULL, created_ts INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS accounts_by_look ON accounts (look);
+CREATE TABLE IF NOT EXISTS inbox (
+  account TEXT NOT NULL, conv TEXT NOT NULL, first_id INTEGER NOT NULL, PRIMARY KEY (account, conv)
+) STRICT, WITHOUT ROWID;
+`;
+
+interface Row {
+  fold: string;
+  look: string;
+  nick: string;
+  hash: string;
+  created_ts: number;
+}
+
+export class SqliteAccounts implements AccountStore {
+  private readonly q: Record<'find' | 'count' | 'create' | 'setHash' | 'remove' | 'inboxAdd' | 'inbox' | 'inboxClear', StatementSync>;
+
+  constructor(db: DatabaseSync, private readonly file: string) {
+    this.q = {
+      // The same nick first, then a look-alike.
+      find: db.prepare('SELECT * FROM accounts WHERE fold = ?1 OR look = ?2 ORDER BY fold = ?1 DESC LIMIT 1'),
+      count: db.prepare('SELECT COUNT(*) AS n FROM accounts'),
+      create: db.prepare('INSERT INTO accounts (fold, look, nick, hash, created_ts) VALUES (?, ?, ?, ?, ?)'),
+      setHash: db.prepare('UPDATE accounts SET hash = ? WHERE fold = ?'),
+      remove: db.prepare('DELETE FROM accounts WHERE fold = ?'),
+      inboxAdd: db.prepare('INSERT INTO inbox (account, conv, first_id) VALUES (?, ?, ?) ON CONFLICT (account, conv) DO NOTHING'),
+      inbox: db.prepare('SELECT conv, first_id FROM inbox WHERE account = ? ORDER BY conv'),
+      inboxClear: db.prepare('DELETE FROM inbox WHERE account = ?'),
+    };
+  }
+
+  async find(fold: string, look: string): Promise<AccountRecord | null> {
+    const r = this.run(() => this.q.find.get(fold, look) as Row | undefined);
+    return r ? { fold: r.fold, look: r.look, nick: r.nick, hash: r.hash, createdTs: r.created_ts } : null;
+  }
+
+  async create(a: AccountRecord): Promise<'ok' | 'exists' | 'full'> {
+    if (await this.find(a.fold, a.look)) return 'exists';
+    if ((this.run(() => this.q.count.get()) as { n: number }).n >= MAX_ACCOUNTS) return 'full';
+    this.run(() => this.q.create.run(a.fold, a.look, a.nick, a.hash, a.createdTs));
+    return 'ok';
+  }
+
+  async setHash(fold: string, hash: string): Promise<boolean> {
+    return this.run(() => this.q.setHash.run(hash, fold)).changes > 0;
+  }
+
+  async remove(fold: string): Promise<boolean> {
+    const removed = this.run(() => this.q.remove.run(fold)).changes > 0;
+    await this.inboxClear(fold);
+    return removed;
+  }
+
+  async inboxAdd(fold: string, conv: string, id: number): Promise<void> {
+    this.run(() => this.q.inboxAdd.run(fold, conv, id));
+  }
+
+  async inbox(fold: string): Promise<InboxItem[]> {
+    const rows = this.run(() => this.q.inbox.all(fold) as unknown as Array<{ conv: string; first_id: number }>);
+    return rows.map((r) => ({ conv: r.conv, firstId: r.first_id }));
+  }
+
+  async inboxClear(fold: string): Promise<void> {
+    this.run(() => this.q.inboxClear.run(fold));
+  }
+
+  private run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Registered nicks over real sockets: /register claims the nick the session
+ * holds, after which HELLO for it needs its password (none, or a wrong one,
+ * is refused; a look-alike nick is refused too); /nick cannot take it,
+ * /identify can; /password changes it; wrong passwords are rate-limited per
+ * address and per nick; a password is refused over plain TCP unless the
+ * operator allowed it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { rawSession, rawSessionServers } from '../helpers/raw-session.js';
+
+const server = rawSessionServers(afterEach);
+const PLAIN_ALLOWED = ['--allow-plain-passwords'];
+const PASSWORD = 'correct horse battery';
+
+describe('registered nicks', () => {
+  it('register, then the nick takes its password: none, wrong, right, a look-alike, /nick and /identify, /password', async () => {
+    const s = await server(PLAIN_ALLOWED);
+    const alice = await rawSession(s.port, 'alice', { version: 2 });
+    alice.send({ type: 'ACCOUNT', op: 'register', password: 'short' });
+    expect(await alice.next('ERROR')).toMatchObject({ code: 'PASSWORD_INVALID', fatal: false });
+    alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    expect(await alice.next('ACCOUNT_REPLY')).toEqual({ type: 'ACCOUNT_REPLY', op: 'registered', nick: 'alice' });
+    alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    expect(await alice.next('ERROR', (e) => e.code !== 'PASSWORD_INVALID')).toMatchObject({ code: 'ACCOUNT_EXISTS', fatal: false });
+    alice.send({ type: 'BYE', reason: 'bye' });
+    await alice.next('BYE');
+
+    const none = await rawSession(s.port, 'Alice', { version: 2, from: '127.0.0.2' });
+    expect(none.of('ERROR')[0]).toMatchObject({ code: 'NICK_REGISTERED', fatal: true });
+    expect(none.of('ERROR')[0]!.message).toContain('nick alice is registered');
+    const wrong = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2', nickPassword: 'not the password' });
+    expect(wrong.of('ERROR')[0]).toMatchObject({ code: 'NICK_PASSWORD_WRONG', fatal: true, message: 'wrong password for alice' });
+    // A capital I for the l: it would pass for alice.
+    const lookalike = await rawSession(s.port, 'aIice', { version: 2, from: '127.0.0.2' });
+    expect(lookalike.of('ERROR')[0]).toMatchObject({ code: 'NICK_TAKEN' });
+    expect(lookalike.of('ERROR')[0]!.message).toContain('looks like alice, a registered nick');
+    const right = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2', nickPassword: PASSWORD });
+    expect(right.of('WELCOME')[0]).toMatchObject({ nick: 'alice', account: true });
+    right.send({ type: 'ACCOUNT', op: 'password', password: PASSWORD, newPassword: 'a new passphrase' });
+    expect(await right.next('ACCOUNT_REPLY')).toMatchObject({ op: 'password', nick: 'alice' });
+    right.send({ type: 'BYE', reason: 'bye' });
+    await right.next('BYE');
+
+    // Someone else: /nick cannot take the registered nick; /identify with the (new) password can.
+    const bob = await rawSession(s.port, 'bob', { version: 2, from: '127.0.0.3' });
+    expect(bob.of('WELCOME')[0]!.account).toBeUndefined();
+    bob.send({ type: 'NICK', nick: 'alice' });
+    expect(await bob.next('ERROR')).toMatchObject({ code: 'NICK_REGISTERED', fatal: false });
+    bob.send({ type: 'ACCOUNT', op: 'identify', nick: 'alice', password: PASSWORD });
+    expect(await bob.next('ERROR', (e) => e.code !== 'NICK_REGISTERED')).toMatchObject({ code: 'NICK_PASSWORD_WRONG', fatal: false });
+    bob.send({ type: 'ACCOUNT', op: 'identify', nick: 'ALICE', password: 'a new passphrase' });
+    expect(await bob.next('ACCOUNT_REPLY')).toEqual({ type: 'ACCOUNT_REPLY', op: 'identified', nick: 'alice' });
+    await bob.next('NOTICE', (n) => n.event === 'nick' && n.newNick === 'alice');
+    bob.send({ type: 'WHO' });
+    expect((await bob.next('WHO_REPLY')).users.map((u) => u.nick)).toEqual(['alice']);
+  });
+
+  it('wrong passwords are limited per address and per nick; a resume token needs no password', async () => {
+    const s = await server(PLAIN_ALLOWED);
+    const carol = await rawSession(s.port, 'carol', { version: 2 });
+    carol.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    await carol.next('ACCOUNT_REPLY');
+    const token = carol.of('WELCOME')[0]!.resume!;
+    carol.s.destroy();
+    // Five free tries from one address; the sixth locks it (and the nick) for a second.
+    for (let i = 1; i <= 6; i++) {
+      const guess = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.4', nickPassword: `guess number ${i}` });
+      expect(guess.of('ERROR')[0]).toMatchObject({ code: 'NICK_PASSWORD_WRONG', fatal: true });
+      if (i === 6) expect(guess.of('ERROR')[0]!.message).toBe('wrong password for carol; try again in 1.0s');
+    }
+    const lockedAt = Date.now();
+    // Another address, the right password: the nick is locked for everyone until the lock ends.
+    const other = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.5', nickPassword: PASSWORD });
+    const error = other.of('ERROR')[0];
+    if (Date.now() - lockedAt < 1000) {
+      expect(error).toMatchObject({ code: 'LOGIN_LOCKED', fatal: true });
+      expect(error!.message).toMatch(/^too many wrong passwords \(from 127\.0\.0\.5, or for carol\): try again in /);
+    } else expect(error?.code ?? 'WELCOME').not.toBe('NICK_PASSWORD_WRONG');
+    // The session itself was only lost: its token brings it back without a password.
+    const back = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.6', resume: token });
+    expect(back.of('WELCOME')[0]).toMatchObject({ resumed: true, nick: 'carol' });
+  });
+
+  it('refuses passwords over plain TCP unless the operator allowed them', async () => {
+    const s = await server();
+    const dave = await rawSession(s.port, 'dave', { version: 2 });
+    dave.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    const refused = await dave.next('ERROR');
+    expect(refused).toMatchObject({ code: 'PLAIN_PASSWORD', fatal: false });
+    expect(refused.message).toContain('connect with TLS');
+  });
+});
