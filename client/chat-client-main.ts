@@ -19,7 +19,7 @@ import { TerminalScreen } from '../common/terminal/screen.js';
 import { TtyInput } from '../common/terminal/tty-input.js';
 import { History, defaultHistoryPath } from '../common/terminal/history.js';
 import { wordCompleter } from '../common/terminal/completion.js';
-import { CHAT_COMMANDS } from './input.js';
+import { CHAT_COMMANDS, carriesPassword } from './input.js';
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -41,7 +41,7 @@ const tty = screen
       screen,
       { input: process.stdin, output: process.stdout, outputFd: 1 },
       { submit: (line) => typed(line), paste: (lines) => void pasted(lines), quit: () => quit('') },
-      new History(defaultHistoryPath()),
+      new History(defaultHistoryPath(), undefined, carriesPassword),
       wordCompleter({ commands: CHAT_COMMANDS, nicks: () => names.nicks, files: () => names.files }),
     )
   : null;
@@ -74,6 +74,8 @@ const listenerConfig: ListenerConfig = {
   reconnect: options.reconnect,
   tls: options.tls,
   serverPassword: options.serverPassword,
+  nickPassword: options.nickPassword,
+  allowPlainPasswords: options.allowPlainPasswords,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);

@@ -32,6 +32,9 @@ export const CLIENT_HELP = `Commands:
   /me <action>           an action: "* you <action>"
   /who                   who is online, with idle time and heartbeat RTT
   /nick <new>            change your nick
+  /register <password>   register your nick: from then on it takes this password
+  /identify <nick> <password>  become a registered nick (yours)
+  /password <old> <new>  change your registered nick's password
   /files                 the files shared on the server
   /get <name> [dest]     download a file (LFTP over UDP) into --downloads, or into
                          dest when it is a directory (or ends with /), else as dest
@@ -47,7 +50,12 @@ A line starting with // is sent as text with one slash removed.`;
 const MAX_SLEEP_MS = 10 * 60_000;
 
 /** The commands parseInput knows (Tab completes them). */
-export const CHAT_COMMANDS = ['/files', '/get', '/help', '/history', '/join', '/me', '/msg', '/names', '/nick', '/part', '/post', '/quit', '/room', '/rooms', '/sleep', '/topic', '/transfers', '/who'];
+export const CHAT_COMMANDS = ['/files', '/get', '/help', '/history', '/identify', '/join', '/me', '/msg', '/names', '/nick', '/part', '/password', '/post', '/quit', '/register', '/room', '/rooms', '/sleep', '/topic', '/transfers', '/who'];
+
+/** Lines that carry a password: never kept in the input history. */
+export function carriesPassword(line: string): boolean {
+  return /^\/(register|identify|password)(\s|$)/i.test(line);
+}
 
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');
@@ -75,6 +83,10 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
       if (!check.ok) return { kind: 'local-error', text: `invalid nick: ${check.reason}` };
       return { kind: 'send', msg: { type: 'NICK', nick: check.nick } };
     }
+    case 'register':
+    case 'identify':
+    case 'password':
+      return accountCommand(cmd, rest);
     case 'files':
       return { kind: 'send', msg: { type: 'FILES' } };
     case 'transfers':
@@ -116,6 +128,18 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
     default:
       return { kind: 'local-error', text: `unknown command /${cmd}; try /help (start a line with // to send a leading slash)` };
   }
+}
+
+/** /register's password is the rest of the line, /identify's what follows the nick; /password's two go in quotes if they have spaces. */
+function accountCommand(cmd: 'register' | 'identify' | 'password', rest: string): InputAction {
+  const line = rest.trim();
+  if (cmd === 'register') return line ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: line } } : { kind: 'local-error', text: 'usage: /register <password>' };
+  if (cmd === 'identify') {
+    const m = /^(\S+)\s+(.+)$/.exec(line);
+    return m ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: m[1]!, password: m[2]! } } : { kind: 'local-error', text: 'usage: /identify <nick> <password>' };
+  }
+  const args = splitArgs(line);
+  return args.length === 2 ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! } } : { kind: 'local-error', text: 'usage: /password <old> <new> ("quotes" around one with spaces)' };
 }
 
 /** "#lab" as it is, "lab" as "#lab": a room's name always starts with #. */

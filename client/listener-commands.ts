@@ -12,6 +12,8 @@ import { MAX_HELD } from './reconnection.js';
 
 export interface CommandTarget {
   connected(): boolean;
+  /** Passwords may be sent on this connection (TLS, or --allow-plain-passwords). */
+  passwordsAllowed(): boolean;
   reconnecting(): boolean;
   readonly rooms: RoomState;
   readonly transfers: ChatTransfers;
@@ -30,6 +32,8 @@ export function runCommand(t: CommandTarget, msg: ToListener): void {
   switch (msg.k) {
     case 'send': {
       // A plain line goes to the current room (the one current when it was typed).
+      if (msg.msg.type === 'ACCOUNT' && !t.passwordsAllowed()) return t.out.line('! not sent: a password over --no-tls can be read by anyone on the network (keep TLS, or say --allow-plain-passwords)');
+      if (msg.msg.type === 'ACCOUNT' && !t.connected()) return t.out.line('! not connected: account commands are not kept for later');
       const m = msg.msg.type === 'CHAT' && msg.msg.room === undefined && t.rooms.current ? { ...msg.msg, room: t.rooms.current } : msg.msg;
       if (t.connected() || !t.reconnecting()) return t.send(m);
       if (!t.hold(m)) t.out.line(`! not connected: this line was not kept (${MAX_HELD} lines already wait to be sent)`);

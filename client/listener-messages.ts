@@ -26,6 +26,10 @@ export interface ListenerConfig {
   tls: ClientTls | null;
   /** A private server's password (--server-password, CHAT_SERVER_PASSWORD), or null. */
   serverPassword: string | null;
+  /** The nick's password, when it is registered (--password, CHAT_PASSWORD), or null. */
+  nickPassword: string | null;
+  /** Passwords may go over --no-tls (--allow-plain-passwords). */
+  allowPlainPasswords: boolean;
 }
 
 /** Indexes into the shared control Int32Array. */

@@ -71,7 +71,7 @@ export class Listener {
     const { host, downloadsDir, tty, verbose } = config;
     this.transfers = new ChatTransfers({ host, downloadsDir, tty, verbose, print: (l) => out.line(l), status: (l) => out.status(l), send: (msg) => this.send(msg) });
     this.commands = {
-      ...{ connected: () => this.phase === 'active', reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
+      ...{ connected: () => this.phase === 'active', passwordsAllowed: () => this.config.tls !== null || this.config.allowPlainPasswords, reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
       ...{ now: () => this.now(), send: (m: ClientMessage) => this.send(m), hold: (m: ClientMessage) => this.reconnection.hold(m), quit: (r: string) => this.quit(r) },
       roomChanged: () => this.roomChanged(),
     };
@@ -92,7 +92,7 @@ export class Listener {
     socket.on('chat-ready', () => {
       this.phase = 'hello';
       this.lastHeard = this.now();
-      this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword));
+      this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.config.nickPassword));
     });
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('end', () => this.lost('connection closed by the server'));
@@ -252,7 +252,7 @@ export class Listener {
   private loginAgain(why: string): void {
     this.out.line(`* ${safe(why)}; logging in again`);
     this.resume.forget();
-    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword));
+    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.config.nickPassword));
   }
 
   /** The prompt shows the current room, and Tab completes its members (asked for quietly, on a terminal only). */

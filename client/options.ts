@@ -26,6 +26,10 @@ export interface ClientOptions {
   tls: ClientTls | null;
   /** A private server's password (--server-password or CHAT_SERVER_PASSWORD). */
   serverPassword: string | null;
+  /** The nick's password, when it is registered (--password or CHAT_PASSWORD). */
+  nickPassword: string | null;
+  /** --allow-plain-passwords: passwords may go over --no-tls. */
+  allowPlainPasswords: boolean;
 }
 
 export const CLIENT_USAGE = `Usage: chat-client [options]
@@ -58,6 +62,8 @@ Options:
   --keylog FILE            write TLS secrets to FILE for Wireshark (SSLKEYLOGFILE)
   --server-password PASS   a private server's password (better: CHAT_SERVER_PASSWORD);
                            never sent over --no-tls unless --allow-plain-passwords
+  --password PASS          your registered nick's password (better: CHAT_PASSWORD);
+                           the same rule for --no-tls
   -h, --help               show this help
   -v, --version            show the version
 
@@ -83,6 +89,7 @@ const SPEC = {
   'known-hosts': { type: 'string' },
   keylog: { type: 'string' },
   'server-password': { type: 'string' },
+  password: { type: 'string' },
   'allow-plain-passwords': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -108,7 +115,9 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
       timestamps: !v['no-timestamps'],
       reconnect: !v['no-reconnect'],
       tls: clientTls(v, env),
-      serverPassword: serverPassword(v, env),
+      serverPassword: secret(v['server-password'] ?? (env['CHAT_SERVER_PASSWORD'] || null), v),
+      nickPassword: secret(v.password ?? (env['CHAT_PASSWORD'] || null), v),
+      allowPlainPasswords: v['allow-plain-passwords'] ?? false,
     },
   };
 }
@@ -130,8 +139,7 @@ function clientTls(v: { tls?: boolean; 'no-tls'?: boolean; ca?: string; 'known-h
   return { ca, caFile: v.ca ?? null, knownHosts: v['known-hosts'] !== undefined ? resolve(v['known-hosts']) : defaultKnownHosts(env), keylog: v.keylog !== undefined ? resolve(v.keylog) : null };
 }
 
-function serverPassword(v: { 'server-password'?: string; 'no-tls'?: boolean; 'allow-plain-passwords'?: boolean }, env: NodeJS.ProcessEnv): string | null {
-  const password = v['server-password'] ?? (env['CHAT_SERVER_PASSWORD'] || null);
+function secret(password: string | null, v: { 'no-tls'?: boolean; 'allow-plain-passwords'?: boolean }): string | null {
   if (password !== null && v['no-tls'] && !v['allow-plain-passwords']) {
     throw new UsageError('a password over plain TCP can be read by anyone on the network: keep TLS (drop --no-tls), or say --allow-plain-passwords');
   }

@@ -160,6 +160,8 @@ export function rejectionText(code: string, message: string, nick: string): stri
       return safe(message);
     case 'SERVER_FULL':
       return 'the server is full; try again later';
+    case 'NICK_REGISTERED':
+      return `${safe(message)}; or choose another nick with --nick`;
     default:
       return `the server refused the connection: ${safe(code)}: ${safe(message)}`;
   }

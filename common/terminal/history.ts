@@ -30,6 +30,8 @@ export class History {
   constructor(
     private readonly file: string | null = null,
     private readonly max = MAX_HISTORY,
+    /** Lines never kept, not even for this run (commands that carry a password). */
+    private readonly secret: (line: string) => boolean = () => false,
   ) {
     if (file) {
       const loaded = load(file, max);
@@ -46,7 +48,7 @@ export class History {
   add(line: string): void {
     this.at = this.entries.length;
     this.draft = '';
-    if (line.trim() === '' || this.entries[this.entries.length - 1] === line) return;
+    if (line.trim() === '' || this.entries[this.entries.length - 1] === line || this.secret(line)) return;
     this.entries.push(line);
     if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
     this.at = this.entries.length;

@@ -6,10 +6,17 @@
  * address and per nick; a password is refused over plain TCP unless the
  * operator allowed it.
  */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawSession, rawSessionServers } from '../helpers/raw-session.js';
+import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir } from '../helpers/processes.js';
 
 const server = rawSessionServers(afterEach);
+let procs: LineProcess[] = [];
+afterEach(async () => {
+  await stopAll(...procs);
+  procs = [];
+});
 const PLAIN_ALLOWED = ['--allow-plain-passwords'];
 const PASSWORD = 'correct horse battery';
 
@@ -80,6 +87,39 @@ describe('registered nicks', () => {
     // The session itself was only lost: its token brings it back without a password.
     const back = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.6', resume: token });
     expect(back.of('WELCOME')[0]).toMatchObject({ resumed: true, nick: 'carol' });
+  });
+
+  it('the terminal client registers over TLS, logs in with --password or CHAT_PASSWORD, says what is missing without it', async () => {
+    const s = await startServer(['--workers', '2', '--no-web', '--tls', 'auto']);
+    procs.push(s);
+    const kh = join(tempDir('state'), 'known_hosts');
+    const run = (lines: string[], args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
+      const c = new LineProcess('client', [CLIENT_JS, '--host', '127.0.0.1', '--port', String(s.port), '--nick', 'erin', '--known-hosts', kh, ...args], { env });
+      procs.push(c);
+      for (const l of lines) c.send(l);
+      return c;
+    };
+    const first = run([`/register ${PASSWORD}`]);
+    await first.waitFor('* erin is registered: from now on it takes its password');
+    first.send('/quit');
+    first.endInput();
+    expect(await first.exit()).toBe(0);
+    const without = run(['/quit']);
+    without.endInput();
+    expect(await without.exit()).toBe(4);
+    expect(without.errLines.join('\n')).toContain('nick erin is registered: give its password (chat-client --password, CHAT_PASSWORD, or type it when asked); or choose another nick with --nick');
+    const withFlag = run(['/quit'], ['--password', PASSWORD]);
+    withFlag.endInput();
+    expect(await withFlag.exit()).toBe(0);
+    const fromEnv = run(['/quit'], [], { CHAT_PASSWORD: PASSWORD });
+    fromEnv.endInput();
+    expect(await fromEnv.exit()).toBe(0);
+    expect(fromEnv.lines.some((l) => l.startsWith('* connected to '))).toBe(true);
+    // Over --no-tls the client will not send one at all.
+    const plain = new LineProcess('plain', [CLIENT_JS, '--port', String(s.port), '--nick', 'erin', '--no-tls', '--password', PASSWORD]);
+    procs.push(plain);
+    expect(await plain.exit()).toBe(2);
+    expect(plain.errLines[0]).toContain('a password over plain TCP can be read by anyone on the network');
   });
 
   it('refuses passwords over plain TCP unless the operator allowed them', async () => {

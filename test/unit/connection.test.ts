@@ -179,7 +179,7 @@ describe('a chat session on the server', () => {
     expect(w.table.lookup('ALICE')?.nick).toBe('alice');
     // Into the default room through the sequencer (which posts the notice, in the room's order).
     const ref = conn.ref!;
-    expect(w.history.sent).toEqual([{ k: 'enter', session: { slot: ref.slot, generation: ref.generation, owner: 0 }, nick: 'alice', version: 1, token: null }]);
+    expect(w.history.sent).toEqual([{ k: 'enter', session: { slot: ref.slot, generation: ref.generation, owner: 0 }, nick: 'alice', version: 1, token: null, account: false }]);
     expect(w.events[0]).toMatch(/^\* alice joined \(tcp 127\.0\.0\.1:\d+, worker 0\)$/);
   });
 

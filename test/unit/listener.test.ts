@@ -42,6 +42,8 @@ const config: ListenerConfig = {
   port: 9000,
   tls: null,
   serverPassword: null,
+  nickPassword: null,
+  allowPlainPasswords: false,
   nick: 'alice',
   verbose: false,
   control: new SharedArrayBuffer(8),
