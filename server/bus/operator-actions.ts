@@ -1,7 +1,7 @@
 /**
  * The operator's two actions on the chat, the same whether typed on the
  * server's console (the supervisor) or on the dashboard (a worker): a
- * broadcast to everyone, and a kick by nick.
+ * broadcast to everyone, a kick by nick, and the end of a nick's registration.
  */
 import { encodeMessage } from '../../common/protocol.js';
 import { neutralizeControls } from '../../common/unicode/text-policy.js';
@@ -39,5 +39,11 @@ export class OperatorActions {
     if (target.owner < 0) this.sequencer?.send({ k: 'end-away', target: { slot: target.slot, generation: target.generation }, reason: neutralizeControls(reason) });
     else this.bus.kick(target, neutralizeControls(reason));
     return target.nick;
+  }
+
+  /** The nick's account goes (the store thread says on the console what it found); its holder, if online, keeps the nick unregistered. */
+  unregister(nick: string): void {
+    this.log.info({ nick, origin: this.origin || 'console' }, 'operator unregister');
+    this.sequencer?.send({ k: 'unregister', nick });
   }
 }

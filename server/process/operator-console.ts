@@ -13,12 +13,13 @@ import { TtyInput } from '../../common/terminal/tty-input.js';
 import { wordCompleter } from '../../common/terminal/completion.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 
-const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-store', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats'];
+const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-store', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats', '/unregister'];
 
 export type OperatorCommand =
   | { cmd: 'broadcast'; text: string }
   | { cmd: 'list' }
   | { cmd: 'kick'; nick: string; reason: string }
+  | { cmd: 'unregister'; nick: string }
   | { cmd: 'stats' }
   | { cmd: 'shutdown' }
   | { cmd: 'help' }
@@ -32,6 +33,7 @@ export const OPERATOR_HELP = `Operator commands:
   <text>                        broadcast <text> to every client as [server] <text>
   /list                         sessions: nick, address, worker, RTT, idle time
   /kick <nick> [reason]         disconnect a user; everyone sees the notice
+  /unregister <nick>            end a nick's registration (its password is forgotten)
   /stats                        clients per worker, messages/s, bytes, event-loop lag
   /shutdown                     say goodbye to every client and stop (as SIGINT/SIGTERM)
   /kill-worker <n> [--hold-lock] crash worker n (fault injection: watch the repair and restart)
@@ -60,6 +62,8 @@ export function parseOperatorLine(line: string): OperatorCommand {
       if (!nick) return { cmd: 'invalid', message: 'usage: /kick <nick> [reason]' };
       return { cmd: 'kick', nick, reason: why.join(' ') };
     }
+    case '/unregister':
+      return rest.length === 1 ? { cmd: 'unregister', nick: rest[0]! } : { cmd: 'invalid', message: 'usage: /unregister <nick>' };
     case '/kill-worker': {
       const n = Number(rest[0]);
       if (rest[0] === undefined || !Number.isInteger(n) || n < 0) return { cmd: 'invalid', message: 'usage: /kill-worker <n> [--hold-lock]' };
@@ -160,6 +164,9 @@ export class OperatorConsole {
         return;
       case 'kick':
         if ((await this.t.actions.kick(c.nick, c.reason)) === null) this.print(`no user named ${c.nick}`);
+        return;
+      case 'unregister':
+        this.t.actions.unregister(c.nick);
         return;
       case 'kill-worker':
         if (!this.t.toWorker(c.worker, { k: 'crash', holdLock: c.holdLock })) this.print(noWorker(c.worker));

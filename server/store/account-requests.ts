@@ -11,7 +11,7 @@ import { MAX_ACCOUNTS } from './accounts.js';
 import { send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
 
-export const accountRequests: { [K in 'register' | 'set-password']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
+export const accountRequests: { [K in 'register' | 'set-password' | 'unregister']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
   async register(ctx, msg) {
     const m = ctx.rooms.member(msg.session);
     const accounts = ctx.store.accounts;
@@ -31,5 +31,16 @@ export const accountRequests: { [K in 'register' | 'set-password']: (ctx: Sessio
     const changed = await ctx.store.accounts.setHash(foldCase(msg.nick), msg.hash);
     if (!changed) return ctx.bus.postTo(msg.session, encodeMessage(errorMessage('NOT_REGISTERED', `${msg.nick} is not a registered nick any more`, false)));
     send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'password', nick: msg.nick });
+  },
+
+  async unregister(ctx, msg) {
+    const accounts = ctx.store.accounts;
+    if (!accounts) return ctx.event('this server keeps no accounts (it runs with --no-history)');
+    if (!(await accounts.remove(foldCase(msg.nick)))) return ctx.event(`no registered nick ${msg.nick}`);
+    ctx.event(`* ${msg.nick} is not registered any more`);
+    const holder = ctx.rooms.byNick(msg.nick);
+    if (!holder) return;
+    holder.account = false;
+    send(ctx, holder.address, { type: 'ACCOUNT_REPLY', op: 'unregistered', nick: holder.nick });
   },
 };

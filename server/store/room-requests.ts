@@ -44,7 +44,7 @@ function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: M
 }
 
 /** Requests that read the store: the sequencer runs them between segments. */
-export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next' | 'register' | 'set-password';
+export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister';
 /** The session requests (session-requests.ts) besides these. */
 export type SessionKind = 'away' | 'expire' | 'end-away';
 
@@ -157,7 +157,7 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
   },
 };
 
-export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 'register' | 'set-password'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
+export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
   async enter(ctx, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
     m.account = msg.account === true;

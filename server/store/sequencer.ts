@@ -58,7 +58,7 @@ export interface SequencerDeps {
   handled?(counts: ReadonlyMap<number, number>): void;
 }
 
-const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password'] satisfies ReadKind[]);
+const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password', 'unregister'] satisfies ReadKind[]);
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
 
 /** One segment being built: its messages, and the steps that post after the commit. */

@@ -51,6 +51,8 @@ export type ToStore =
   | { k: 'register'; session: SessionAddress; nick: string; hash: string }
   /** The session's registered nick gets a new password hash (the worker checked the old password). */
   | { k: 'set-password'; session: SessionAddress; nick: string; hash: string }
+  /** The operator ends a nick's registration (its holder, if online, is told). */
+  | { k: 'unregister'; nick: string }
   /** Its connection was lost and its slot is AWAY: it keeps its rooms for the resume window. */
   | { k: 'away'; session: SessionAddress }
   /**

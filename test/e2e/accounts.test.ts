@@ -61,6 +61,18 @@ describe('registered nicks', () => {
     await bob.next('NOTICE', (n) => n.event === 'nick' && n.newNick === 'alice');
     bob.send({ type: 'WHO' });
     expect((await bob.next('WHO_REPLY')).users.map((u) => u.nick)).toEqual(['alice']);
+
+    // The operator ends the registration: the holder is told and keeps the nick; later logins need no password.
+    s.send('/unregister nobody');
+    await s.waitFor('no registered nick nobody');
+    s.send('/unregister ALICE');
+    expect(await bob.next('ACCOUNT_REPLY', (r) => r.op === 'unregistered')).toMatchObject({ nick: 'alice' });
+    await s.waitFor('* ALICE is not registered any more');
+    bob.send({ type: 'BYE', reason: 'bye' });
+    await bob.next('BYE');
+    const free = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.3' });
+    expect(free.of('WELCOME')[0]).toMatchObject({ nick: 'alice' });
+    expect(free.of('WELCOME')[0]!.account).toBeUndefined();
   });
 
   it('wrong passwords are limited per address and per nick; a resume token needs no password', async () => {
