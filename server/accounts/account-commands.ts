@@ -7,7 +7,7 @@
 import { ProtocolError } from '../../common/errors.js';
 import { encodeMessage, type ClientMessage } from '../../common/protocol.js';
 import { nickTakenText } from '../shm/nick-keys.js';
-import type { ActiveSession } from '../chat/handlers.js';
+import type { ActiveSession } from '../chat/active-session.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import { checkPassword, hashPassword } from './password-hash.js';
 

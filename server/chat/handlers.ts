@@ -3,41 +3,18 @@
  * each given the session it arrived on. The session's lifecycle (framing,
  * HELLO, heartbeats, the end) is connection.ts's; these are the commands.
  */
-import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
-import { encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import { ProtocolError } from '../../common/errors.js';
+import { encodeMessage, type ClientMessage } from '../../common/protocol.js';
 import { validateNick } from '../../common/text.js';
 import { checkRoomName } from '../../common/unicode/room-rule.js';
 import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { nickTakenText } from '../shm/nick-keys.js';
-import type { SlotRef } from '../shm/session-table.js';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { ConnectionHost, EndReason } from './session-host.js';
 import { whoReply } from './who-reply.js';
 import { accountCommand } from '../accounts/account-commands.js';
-import type { Caller } from '../accounts/account-gate.js';
 
-/** What a handler may do with the session a message arrived on. */
-export interface ActiveSession {
-  readonly host: ConnectionHost;
-  readonly nick: string;
-  readonly ref: SlotRef;
-  readonly sessionId: number;
-  /** The protocol version of its HELLO. */
-  readonly version: number;
-  /** Where it connects from, and whether passwords may come over its connection. */
-  readonly caller: Caller;
-  /** Runs the session's file requests (directory listings, tickets) one at a time, in order. */
-  inTurn(work: () => Promise<ServerMessage>): void;
-  send(frame: Buffer): boolean;
-  reply(msg: ServerMessage): void;
-  /** A request refused; the session carries on. */
-  reject(code: WireErrorCode, message: string): void;
-  /** One more message from this user (counters, idle time). */
-  counted(): void;
-  renamed(nick: string): void;
-  heartbeatAnswered(seq: number, ts: number): void;
-  end(reason: EndReason, how: 'graceful', farewell: ServerMessage): void;
-}
+export type { ActiveSession } from './active-session.js';
+import type { ActiveSession } from './active-session.js';
 
 type Handlers = { [T in ClientMessage['type']]: (s: ActiveSession, msg: Extract<ClientMessage, { type: T }>) => void };
 
