@@ -2,9 +2,10 @@
  * Passwords of registered nicks, kept as scrypt hashes (node:crypto, RFC 7914),
  * never in clear: `scrypt$N$r$p$salt$hash`, salt and hash base64url. The
  * parameters travel with each hash, so raising them later leaves the old
- * hashes readable. N = 2^15, r = 8, p = 1 costs 32 MiB and about 130 ms of
- * one core on the 2-core machines this was measured on (N = 2^14, Django's
- * and RFC 7914's interactive choice, is half of both): slow enough that a
+ * hashes readable. N = 2^15, r = 8, p = 1 costs 32 MiB and 176-231 ms of
+ * one core on the 2-core machines this was measured on (5 runs, the test
+ * suite running beside them; N = 2^14, Django's and RFC 7914's interactive
+ * choice, took 85-101 ms): slow enough that a
  * stolen database is expensive to guess through, cheap enough for a login.
  * Hashing runs on libuv's thread pool, not on the worker's event loop.
  */
