@@ -4,11 +4,10 @@
  * The worker has hashed the password (and checked the old one); here the
  * account is written and the session told, in its place in the order.
  */
-import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { MAX_ACCOUNTS } from './accounts.js';
-import { send, type Req } from './request-context.js';
+import { refuse, send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
 
 export const accountRequests: { [K in 'register' | 'set-password' | 'unregister']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
@@ -16,10 +15,10 @@ export const accountRequests: { [K in 'register' | 'set-password' | 'unregister'
     const m = ctx.rooms.member(msg.session);
     const accounts = ctx.store.accounts;
     if (!m) return;
-    if (!accounts) return ctx.bus.postTo(msg.session, encodeMessage(errorMessage('ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history)', false)));
+    if (!accounts) return refuse(ctx, msg.session, 'ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history)');
     const made = await accounts.create({ nick: m.nick, fold: foldCase(m.nick), look: lookAlikeKey(m.nick), hash: msg.hash, createdTs: ctx.now() });
-    if (made === 'exists') return ctx.bus.postTo(msg.session, encodeMessage(errorMessage('ACCOUNT_EXISTS', `${m.nick} (or a nick that looks like it) is registered already`, false)));
-    if (made === 'full') return ctx.bus.postTo(msg.session, encodeMessage(errorMessage('ACCOUNT_EXISTS', `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`, false)));
+    if (made === 'exists') return refuse(ctx, msg.session, 'ACCOUNT_EXISTS', `${m.nick} (or a nick that looks like it) is registered already`);
+    if (made === 'full') return refuse(ctx, msg.session, 'ACCOUNT_EXISTS', `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`);
     m.account = true;
     ctx.event(`* ${m.nick} registered their nick`);
     send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'registered', nick: m.nick });
@@ -29,7 +28,7 @@ export const accountRequests: { [K in 'register' | 'set-password' | 'unregister'
     const m = ctx.rooms.member(msg.session);
     if (!m || !ctx.store.accounts) return;
     const changed = await ctx.store.accounts.setHash(foldCase(msg.nick), msg.hash);
-    if (!changed) return ctx.bus.postTo(msg.session, encodeMessage(errorMessage('NOT_REGISTERED', `${msg.nick} is not a registered nick any more`, false)));
+    if (!changed) return refuse(ctx, msg.session, 'NOT_REGISTERED', `${msg.nick} is not a registered nick any more`);
     send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'password', nick: msg.nick });
   },
 

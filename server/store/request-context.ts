@@ -4,7 +4,8 @@
  * room requests and a resume that finds its member gone do). Its own module
  * so that room-requests.ts and session-requests.ts need not import each other.
  */
-import { encodeMessage, type ServerMessage } from '../../common/protocol.js';
+import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
+import type { WireErrorCode } from '../../common/errors.js';
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
@@ -43,6 +44,10 @@ export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
 
 export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
   ctx.bus.postTo(to, encodeMessage(msg));
+}
+/** A request refused to the session that made it (an ERROR it survives). */
+export function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
+  send(ctx, to, errorMessage(code, message, false));
 }
 /** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
 export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {

@@ -7,15 +7,14 @@
  * that gives exactly-once).
  */
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, errorMessage } from '../../common/protocol.js';
-import type { WireErrorCode } from '../../common/errors.js';
+import { encodeMessage } from '../../common/protocol.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
 import { memberKey, type Member, type Room } from './rooms.js';
-import { enterRoom, send, type Req, type RoomContext, type Segment } from './request-context.js';
+import { enterRoom, refuse, send, type Req, type RoomContext, type Segment } from './request-context.js';
 
 export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
@@ -27,9 +26,6 @@ export const HISTORY_PAGE_MAX = 200;
 /** Rooms listed, nicks named in one answer (the total says how many there are). */
 const LIST_MAX = 200;
 
-function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
-  ctx.bus.postTo(to, encodeMessage(errorMessage(code, message, false)));
-}
 function notStored(failure: StoreError | null): string {
   return `not sent: the server cannot store messages (${failure?.code === 'STORE_FULL' ? 'its disk is full' : 'its history database failed'}); try again later`;
 }

@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxItem } from './accounts.js';
-import { storeError } from './store-error.js';
+import { guarded } from './store-error.js';
 
 export const ACCOUNTS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -78,10 +78,6 @@ export class SqliteAccounts implements AccountStore {
   }
 
   private run<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw storeError(err, this.file);
-    }
+    return guarded(this.file, fn);
   }
 }

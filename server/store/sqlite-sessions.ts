@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { SessionRecord, SessionStore } from './sessions.js';
-import { storeError } from './store-error.js';
+import { guarded } from './store-error.js';
 
 export const SESSIONS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -63,10 +63,6 @@ export class SqliteSessions implements SessionStore {
   }
 
   private run<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw storeError(err, this.file);
-    }
+    return guarded(this.file, fn);
   }
 }

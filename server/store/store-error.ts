@@ -25,6 +25,15 @@ const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
 const SQLITE_NOTADB = 26;
 
+/** Runs a statement; a node:sqlite error it throws comes out as a StoreError naming the file. */
+export function guarded<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw storeError(err, file);
+  }
+}
+
 /** A node:sqlite error (code ERR_SQLITE_ERROR, errcode the extended result code) as a StoreError; others unchanged. */
 export function storeError(err: unknown, file: string): unknown {
   const e = err as { code?: string; errcode?: number; errstr?: string; message?: string };
