@@ -20,6 +20,8 @@ import { TtyInput } from '../common/terminal/tty-input.js';
 import { History, defaultHistoryPath } from '../common/terminal/history.js';
 import { wordCompleter } from '../common/terminal/completion.js';
 import { CHAT_COMMANDS, carriesPassword } from './input.js';
+import { askPasswords, passwordUsage, type PasswordAsk } from './password-prompts.js';
+import { PLAIN_PASSWORD_REFUSAL } from './listener-commands.js';
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -76,6 +78,7 @@ const listenerConfig: ListenerConfig = {
   serverPassword: options.serverPassword,
   nickPassword: options.nickPassword,
   allowPlainPasswords: options.allowPlainPasswords,
+  askPasswords: tty !== null,
 };
 const listener = new Worker(new URL('./listener-main.js', import.meta.url), { workerData: listenerConfig });
 const toListener = (msg: ToListener) => listener.postMessage(msg);
@@ -105,6 +108,10 @@ listener.on('message', (msg: FromListener) => {
     case 'names':
       if (msg.nicks) names.nicks = msg.nicks;
       if (msg.files) names.files = msg.files;
+      return;
+    case 'password':
+      // The nick is registered: its password, hidden; the listener logs in again with it ('' gives up).
+      void tty?.ask(`password for ${msg.nick}: `, { secret: true }).then((password) => toListener({ k: 'password', password }));
       return;
     case 'exit':
       process.exit(msg.code);
@@ -187,6 +194,9 @@ function act(action: InputAction): void {
     case 'help':
       say(CLIENT_HELP);
       return;
+    case 'ask-password':
+      void accountWithPrompts(action.ask);
+      return;
     case 'local-error':
       say(`! ${action.text}`);
       return;
@@ -201,6 +211,15 @@ function act(action: InputAction): void {
       quit(action.reason);
       return;
   }
+}
+
+/** /register, /identify nick or /password without the password: asked for on a terminal, hidden. */
+async function accountWithPrompts(what: PasswordAsk): Promise<void> {
+  if (!tty) return say(`! ${passwordUsage(what)}`);
+  if (options.tls === null && !options.allowPlainPasswords) return say(PLAIN_PASSWORD_REFUSAL);
+  const r = await askPasswords(what, (question) => tty.ask(question, { secret: true }));
+  if ('msg' in r) toListener({ k: 'send', msg: r.msg });
+  else say(`! ${r.error}`);
 }
 
 function quit(reason: string): void {

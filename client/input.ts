@@ -4,6 +4,7 @@ import { parseDuration } from '../common/units.js';
 import { UsageError } from '../common/errors.js';
 import { checkNick } from '../common/unicode/nick-rule.js';
 import type { RoomCommand } from './room-state.js';
+import type { PasswordAsk } from './password-prompts.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
@@ -16,6 +17,8 @@ export type InputAction =
   | { kind: 'local-error'; text: string }
   /** A room command (version 2): the listener knows the current room and turns it into a frame. */
   | { kind: 'room'; command: RoomCommand }
+  /** An account command typed without its password: asked for, hidden, on a terminal (password-prompts.ts). */
+  | { kind: 'ask-password'; ask: PasswordAsk }
   | { kind: 'none' };
 
 export const CLIENT_HELP = `Commands:
@@ -32,9 +35,10 @@ export const CLIENT_HELP = `Commands:
   /me <action>           an action: "* you <action>"
   /who                   who is online, with idle time and heartbeat RTT
   /nick <new>            change your nick
-  /register <password>   register your nick: from then on it takes this password
-  /identify <nick> <password>  become a registered nick (yours)
-  /password <old> <new>  change your registered nick's password
+  /register [password]   register your nick: from then on it takes this password
+  /identify <nick> [password]  become a registered nick (yours)
+  /password [<old> <new>] change your registered nick's password
+                         (on a terminal, a password left out is asked for, hidden)
   /files                 the files shared on the server
   /get <name> [dest]     download a file (LFTP over UDP) into --downloads, or into
                          dest when it is a directory (or ends with /), else as dest
@@ -130,16 +134,21 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
   }
 }
 
-/** /register's password is the rest of the line, /identify's what follows the nick; /password's two go in quotes if they have spaces. */
+/**
+ * /register's password is the rest of the line, /identify's what follows the nick; /password's two go in quotes
+ * if they have spaces. Left out, they are asked for (hidden, where there is a terminal to ask on).
+ */
 function accountCommand(cmd: 'register' | 'identify' | 'password', rest: string): InputAction {
   const line = rest.trim();
-  if (cmd === 'register') return line ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: line } } : { kind: 'local-error', text: 'usage: /register <password>' };
+  if (cmd === 'register') return line ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: line } } : { kind: 'ask-password', ask: { op: 'register' } };
   if (cmd === 'identify') {
-    const m = /^(\S+)\s+(.+)$/.exec(line);
-    return m ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: m[1]!, password: m[2]! } } : { kind: 'local-error', text: 'usage: /identify <nick> <password>' };
+    const m = /^(\S+)(?:\s+(.+))?$/.exec(line);
+    if (!m) return { kind: 'local-error', text: 'usage: /identify <nick> [password]' };
+    return m[2] !== undefined ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: m[1]!, password: m[2] } } : { kind: 'ask-password', ask: { op: 'identify', nick: m[1]! } };
   }
   const args = splitArgs(line);
-  return args.length === 2 ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! } } : { kind: 'local-error', text: 'usage: /password <old> <new> ("quotes" around one with spaces)' };
+  if (args.length === 0) return { kind: 'ask-password', ask: { op: 'password' } };
+  return args.length === 2 ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! } } : { kind: 'local-error', text: 'usage: /password [<old> <new>] ("quotes" around one with spaces)' };
 }
 
 /** "#lab" as it is, "lab" as "#lab": a room's name always starts with #. */

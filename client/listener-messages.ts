@@ -30,6 +30,8 @@ export interface ListenerConfig {
   nickPassword: string | null;
   /** Passwords may go over --no-tls (--allow-plain-passwords). */
   allowPlainPasswords: boolean;
+  /** A person at the terminal can be asked for the nick's password (stdin and stdout are a terminal). */
+  askPasswords: boolean;
 }
 
 /** Indexes into the shared control Int32Array. */
@@ -48,7 +50,9 @@ export type ToListener =
   | { k: 'get'; name: string; dest: string | undefined }
   | { k: 'post'; path: string; name: string | undefined }
   | { k: 'transfers' }
-  | { k: 'room'; command: RoomCommand };
+  | { k: 'room'; command: RoomCommand }
+  /** The answer to FromListener 'password' ('' when none was typed). */
+  | { k: 'password'; password: string };
 
 export type FromListener =
   | { k: 'ready'; nick: string; maxText: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }
@@ -59,4 +63,6 @@ export type FromListener =
   | { k: 'room'; room: string }
   /** For tab completion: the nicks in the room, or the shared files, as far as the listener knows them. */
   | { k: 'names'; nicks?: string[]; files?: string[] }
+  /** The server wants the nick's password: ask for it, hidden (the answer is ToListener 'password'). */
+  | { k: 'password'; nick: string }
   | { k: 'exit'; code: number };

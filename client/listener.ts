@@ -5,53 +5,45 @@
  * Socket, output and the thread port are injected, so that the protocol's
  * states can be driven in-process by tests; listener-main.ts wires the real ones.
  */
-import { DEFAULT_MAX_FRAME, FrameDecoder, MAX_MAX_FRAME } from '../common/frame.js';
 import { ExitCode, ProtocolError } from '../common/errors.js';
-import { PROTOCOL_VERSION, decodeServerMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../common/protocol.js';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../common/protocol.js';
+import { ServerFrames } from './server-frames.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatDuration } from '../common/units.js';
-import { nickWithSuffix } from '../common/unicode/nick-rule.js';
 import { ChatTransfers } from './chat-transfers.js';
 import { SendPacer, realTimer } from './send-pacer.js';
-import { connectErrorText, hopelessConnectText, rejectionText, renderServerMessage, webPortText, welcomeText } from './render.js';
+import { connectErrorText, hopelessConnectText, renderServerMessage, webPortText, welcomeText } from './render.js';
 import { RoomState } from './room-state.js';
 import { Reconnection } from './reconnection.js';
 import { runCommand, type CommandTarget } from './listener-commands.js';
 import { Roster } from './roster.js';
 import { ResumeState } from '../common/resume-state.js';
+import { Login, type LoginStep } from './login.js';
+import { DEFAULT_SILENCE_MS, SilenceWatch } from './silence-watch.js';
 import type { ListenerConfig, ToListener } from './listener-messages.js';
 import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './listener-io.js';
 
 export type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
 
-/** waiting: the connection was lost and the next try is scheduled (reconnection.ts). */
-type Phase = 'connecting' | 'hello' | 'active' | 'waiting' | 'quitting' | 'done';
+/** waiting: the connection was lost and the next try is scheduled (reconnection.ts); password: the person at the terminal is typing it. */
+type Phase = 'connecting' | 'hello' | 'password' | 'active' | 'waiting' | 'quitting' | 'done';
 
 const QUIT_WAIT_MS = 5_000;
-/** Before WELCOME says otherwise, the server is presumed dead after this much silence. */
-const DEFAULT_SILENCE_MS = 30_000;
-const WATCHDOG_MS = 250;
-/** On a terminal, a taken nick is tried again with "_" added this many times (as irssi does) before giving up. */
-const NICK_RETRIES = 3;
 
 export class Listener {
   private phase: Phase = 'connecting';
   private nick: string;
-  private silenceLimitMs: number;
-  private lastHeard: number;
   private quitTimer: NodeJS.Timeout | null = null;
-  private readonly watchdog: NodeJS.Timeout;
-  private decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+  private readonly silence: SilenceWatch;
+  private frames = new ServerFrames();
   private socket!: ListenerSocket;
-  private nickRetries = 0;
   private welcomed = false;
-  /** Bounded by the server's advertised limit once WELCOME arrives; until then by the default. */
-  private maxFrame = DEFAULT_MAX_FRAME;
   private readonly transfers: ChatTransfers;
   private readonly roster = new Roster();
   private readonly rooms = new RoomState();
   private readonly reconnection = new Reconnection();
   private readonly resume = new ResumeState();
+  private readonly login: Login;
   private readonly commands: CommandTarget;
   /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
   private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (n) => void (this.config.tty && n === 5 && this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`)));
@@ -66,18 +58,19 @@ export class Listener {
     private readonly clientName = 'chat-client',
   ) {
     this.nick = config.nick;
-    this.silenceLimitMs = config.serverTimeoutMs ?? DEFAULT_SILENCE_MS;
-    this.lastHeard = now();
+    const passwordsAllowed = config.tls !== null || config.allowPlainPasswords;
+    this.login = new Login({ password: config.nickPassword, tty: config.tty, canAsk: config.askPasswords, passwordsAllowed });
     const { host, downloadsDir, tty, verbose } = config;
     this.transfers = new ChatTransfers({ host, downloadsDir, tty, verbose, print: (l) => out.line(l), status: (l) => out.status(l), send: (msg) => this.send(msg) });
     this.commands = {
-      ...{ connected: () => this.phase === 'active', passwordsAllowed: () => this.config.tls !== null || this.config.allowPlainPasswords, reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
+      ...{ connected: () => this.phase === 'active', passwordsAllowed: () => passwordsAllowed, reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
       ...{ now: () => this.now(), send: (m: ClientMessage) => this.send(m), hold: (m: ClientMessage) => this.reconnection.hold(m), quit: (r: string) => this.quit(r) },
       roomChanged: () => this.roomChanged(),
     };
     this.attach(connect());
-    // The server sends heartbeats; their absence means it is gone even if TCP has not noticed.
-    this.watchdog = setInterval(() => this.checkSilence(), WATCHDOG_MS);
+    this.silence = new SilenceWatch(config.serverTimeoutMs ?? DEFAULT_SILENCE_MS, now, (ms, limit) => {
+      if (this.phase === 'active') this.lost(`connection lost: nothing from the server for ${formatDuration(ms)} (limit ${formatDuration(limit)})`);
+    });
   }
 
   private attach(socket: ListenerSocket): void {
@@ -91,8 +84,8 @@ export class Listener {
     });
     socket.on('chat-ready', () => {
       this.phase = 'hello';
-      this.lastHeard = this.now();
-      this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.config.nickPassword));
+      this.silence.heard();
+      this.sendHello();
     });
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('end', () => this.lost('connection closed by the server'));
@@ -100,21 +93,39 @@ export class Listener {
     socket.on('close', () => this.lost('connection to the server lost'));
   }
 
-  /** On a terminal a taken nick is not the end: try nick_ on a new connection, and say so. */
-  private retryNick(): boolean {
-    if (!this.config.tty || this.nickRetries >= NICK_RETRIES) return false;
-    this.nickRetries++;
-    const next = nickWithSuffix(this.nick, '_');
-    this.out.line(`* nick ${safe(this.nick)} is taken; trying ${safe(next)}`);
-    this.nick = next;
+  private sendHello(): void {
+    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.login.password));
+  }
+
+  /** The server refused the HELLO (login-refusal.ts decides what next). */
+  private refused(step: LoginStep): void {
+    if (step.line !== undefined) this.out.line(step.line);
+    if (step.kind === 'reject') return this.finish(ExitCode.REJECTED, step.text);
+    if (step.kind === 'held') return this.lost(step.why);
+    if (step.kind === 'login-again') {
+      this.resume.forget();
+      return this.sendHello();
+    }
     abandonSocket(this.socket);
     this.pacer.clear();
+    if (step.kind === 'other-nick') {
+      this.nick = step.nick;
+      return this.redial();
+    }
+    // The main thread asks (hidden); passwordTyped dials again with the answer.
+    this.phase = 'password';
+    this.port.post({ k: 'password', nick: this.nick });
+  }
+
+  private passwordTyped(password: string): void {
+    if (this.phase !== 'password') return;
+    if (password === '') return this.finish(ExitCode.REJECTED, `chat-client: no password typed; ${safe(this.nick)} is registered (or choose another nick with --nick)`);
+    this.login.typed(password);
     this.redial();
-    return true;
   }
 
   private redial(): void {
-    this.decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+    this.frames = new ServerFrames();
     this.phase = 'connecting';
     this.attach(this.connect());
   }
@@ -123,20 +134,13 @@ export class Listener {
     return this.phase;
   }
 
-  private checkSilence(): void {
-    if (this.phase !== 'active') return;
-    const silent = this.now() - this.lastHeard;
-    if (silent > this.silenceLimitMs) this.lost(`connection lost: nothing from the server for ${formatDuration(silent)} (limit ${formatDuration(this.silenceLimitMs)})`);
-  }
-
   private onData(chunk: Buffer): void {
-    this.lastHeard = this.now();
+    this.silence.heard();
     // A web server answers our HELLO in HTTP; read as a frame header, "HTTP" is a 1.2 GB length.
     if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') return this.finish(ExitCode.FAILURE, webPortText(this.config.host, this.config.port));
     try {
-      for (const f of this.decoder.push(chunk)) {
-        if (f.body.length > this.maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
-        this.handle(decodeServerMessage(f));
+      for (const msg of this.frames.push(chunk)) {
+        this.handle(msg);
         if (this.phase === 'done') return;
       }
     } catch (err) {
@@ -170,6 +174,7 @@ export class Listener {
   }
 
   private send(msg: ClientMessage): void {
+    this.login.sent(msg);
     this.pacer.send(msg);
   }
 
@@ -179,6 +184,7 @@ export class Listener {
 
   private handle(msg: ServerMessage): void {
     this.resume.learn(msg, this.nick);
+    this.login.learn(msg);
     switch (msg.type) {
       case 'HEARTBEAT':
         // Answered here, at once: this is the thread's reason to exist.
@@ -188,11 +194,7 @@ export class Listener {
         this.welcome(msg);
         return;
       case 'ERROR':
-        if (this.phase === 'hello' && msg.code === 'RESUME_FAILED') return this.loginAgain(msg.message);
-        // The lost connection may hold the nick until the server times it out: try again later, as the same nick.
-        if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.reconnection.active) return this.lost(`${safe(this.nick)} is still held by the lost connection`);
-        if (this.phase === 'hello' && msg.code === 'NICK_TAKEN' && this.retryNick()) return;
-        if (this.phase === 'hello') return this.finish(ExitCode.REJECTED, `chat-client: ${rejectionText(msg.code, msg.message, this.nick)}`);
+        if (this.phase === 'hello') return this.refused(this.login.refused(msg.code, msg.message, this.nick, this.reconnection.active));
         if (msg.fatal) return this.finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
         break;
       case 'BYE':
@@ -229,30 +231,22 @@ export class Listener {
     this.welcomed = true;
     this.socket.setTimeout(0);
     this.nick = msg.nick;
-    this.maxFrame = Math.min(MAX_MAX_FRAME, Math.max(DEFAULT_MAX_FRAME, msg.maxFrame));
-    this.silenceLimitMs = c.serverTimeoutMs ?? msg.heartbeatTimeoutMs;
+    this.frames.setLimit(msg.maxFrame);
+    this.silence.setLimit(c.serverTimeoutMs ?? msg.heartbeatTimeoutMs);
     if (msg.floodBurst !== undefined && msg.floodRate !== undefined) this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
     if (this.reconnection.active) {
       // Back: resumed, the server kept its rooms (what was missed follows, then RESUMED says how much);
       // logged in anew, the rooms it was in again (the current one stays current). Then what was typed meanwhile.
-      const held = this.reconnection.back();
-      const typed = held.length ? `; sending the ${held.length} line${held.length === 1 ? '' : 's'} typed meanwhile` : '';
-      this.out.line(msg.resumed ? `* session resumed${typed}` : `* reconnected to ${c.host}:${c.port} as ${safe(msg.nick)}${typed}`);
+      const back = this.reconnection.back(msg.resumed === true, `${c.host}:${c.port} as ${safe(msg.nick)}`, () => this.rooms.rejoin());
+      this.out.line(back.line);
       this.port.post({ k: 'connected', connected: true });
-      for (const m of [...(msg.resumed ? [] : this.rooms.rejoin()), ...held]) this.send(m);
+      for (const m of back.send) this.send(m);
     } else {
       this.out.line(welcomeText(msg, c.host, c.port));
       this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
     }
     // Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for).
     if (c.tty) for (const ask of this.roster.quietRequests()) this.send(ask);
-  }
-
-  /** The session could not be resumed (its window passed, the server lost it): a new one, on this connection. */
-  private loginAgain(why: string): void {
-    this.out.line(`* ${safe(why)}; logging in again`);
-    this.resume.forget();
-    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.config.nickPassword));
   }
 
   /** The prompt shows the current room, and Tab completes its members (asked for quietly, on a terminal only). */
@@ -265,6 +259,7 @@ export class Listener {
 
   /** What the main thread asks for (listener-commands.ts). */
   command(msg: ToListener): void {
+    if (msg.k === 'password') return this.passwordTyped(msg.password);
     if (this.phase !== 'done') runCommand(this.commands, msg);
   }
 
@@ -289,7 +284,7 @@ export class Listener {
     this.transfers.abortAll('connection closed');
     this.out.status('');
     if (line) this.out.final(line, code !== ExitCode.OK);
-    clearInterval(this.watchdog);
+    this.silence.stop();
     this.pacer.clear();
     if (this.quitTimer) clearTimeout(this.quitTimer);
     this.reconnection.cancel();

@@ -42,11 +42,17 @@ export class Reconnection {
     return true;
   }
 
-  /** Back: the delays start again, and what was held is handed over, once. */
-  back(): ClientMessage[] {
+  /**
+   * Back (a WELCOME): the delays start again; the line to say, and what to send: after a new login the rooms
+   * it was in (rejoin), not after a resume (the server kept them); then what was held, once.
+   * @param where "host:port as nick", for the line
+   */
+  back(resumed: boolean, where: string, rejoin: () => ClientMessage[]): { line: string; send: ClientMessage[] } {
     this.active = false;
     this.backoff.reset();
-    return this.held.splice(0);
+    const held = this.held.splice(0);
+    const typed = held.length ? `; sending the ${held.length} line${held.length === 1 ? '' : 's'} typed meanwhile` : '';
+    return { line: resumed ? `* session resumed${typed}` : `* reconnected to ${where}${typed}`, send: [...(resumed ? [] : rejoin()), ...held] };
   }
 
   cancel(): void {

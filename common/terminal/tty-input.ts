@@ -42,6 +42,8 @@ export class TtyInput {
   private escTimer: NodeJS.Timeout | null = null;
   private interruptArmed = false;
   private asking: ((line: string) => void) | null = null;
+  /** While a secret (a password) is asked for: its own editor, no history, no completion, nothing drawn. */
+  private secret: LineEditor | null = null;
   private started = false;
   private readonly restore = () => this.stop();
 
@@ -98,13 +100,19 @@ export class TtyInput {
     this.screen.print(lines);
   }
 
-  /** The next line typed goes to the answer instead of the handlers (a question such as "nick:" or "send 12 lines?"). */
-  ask(prompt: string): Promise<string> {
+  /**
+   * The next line typed goes to the answer instead of the handlers (a question such as "nick:" or "send 12 lines?").
+   * A secret one (a password) is typed into an editor of its own, so that a half-typed chat line waits untouched,
+   * is never drawn (as sudo and ssh do: not even its length shows) and never reaches the history.
+   */
+  ask(prompt: string, opts: { secret?: boolean } = {}): Promise<string> {
     const saved = this.prompt;
+    if (opts.secret) this.secret = new LineEditor(null, null);
     this.setPrompt(prompt);
     return new Promise((resolve) => {
       this.asking = (line) => {
         this.asking = null;
+        this.secret = null;
         this.setPrompt(saved);
         resolve(line);
       };
@@ -125,7 +133,7 @@ export class TtyInput {
   private handle(events: KeyEvent[]): void {
     let dirty = false;
     for (const e of events) {
-      const r = this.editor.apply(e);
+      const r = (this.secret ?? this.editor).apply(e);
       if (r.kind !== 'interrupt') this.interruptArmed = false;
       switch (r.kind) {
         case 'changed':
@@ -161,7 +169,7 @@ export class TtyInput {
 
   private draw(): void {
     if (!this.started) return;
-    const view = fitInputLine(this.prompt, this.editor.graphemes, this.editor.cursor, this.screen.width);
+    const view = this.secret ? fitInputLine(this.prompt, [], 0, this.screen.width) : fitInputLine(this.prompt, this.editor.graphemes, this.editor.cursor, this.screen.width);
     this.screen.setInput(view.text, view.cursorColumn);
   }
 }

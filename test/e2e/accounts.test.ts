@@ -6,16 +6,21 @@
  * address and per nick; a password is refused over plain TCP unless the
  * operator allowed it.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawSession, rawSessionServers } from '../helpers/raw-session.js';
 import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir } from '../helpers/processes.js';
+import { Tmux } from '../helpers/tmux.js';
 
 const server = rawSessionServers(afterEach);
 let procs: LineProcess[] = [];
+let terms: Tmux[] = [];
 afterEach(async () => {
+  for (const t of terms) t.kill();
   await stopAll(...procs);
   procs = [];
+  terms = [];
 });
 const PLAIN_ALLOWED = ['--allow-plain-passwords'];
 const PASSWORD = 'correct horse battery';
@@ -132,6 +137,75 @@ describe('registered nicks', () => {
     procs.push(plain);
     expect(await plain.exit()).toBe(2);
     expect(plain.errLines[0]).toContain('a password over plain TCP can be read by anyone on the network');
+  });
+
+  it('on a terminal: /register asks twice, hidden; a registered nick asks for its password, again when wrong; none of it shown or kept', async () => {
+    const s = await startServer(['--workers', '1', '--no-web', '--tls', 'auto']);
+    procs.push(s);
+    const state = tempDir('state');
+    const terminal = () => {
+      const status = join(state, `status-${terms.length}`);
+      const t = Tmux.client(s.port, ['--host', '127.0.0.1', '--nick', 'frank', '--known-hosts', join(state, 'known_hosts')], { width: 120, statusFile: status, env: { XDG_STATE_HOME: state, NO_COLOR: '1' } });
+      terms.push(t);
+      return { t, status };
+    };
+    const prompt = (rows: string[]) => rows.some((r) => r === '[#lobby] frank>' || r.startsWith('[#lobby] frank> '));
+    const last = (rows: string[]) => rows.filter((r) => r !== '').at(-1);
+    const noPassword = (rows: string[]) => expect(rows.join('\n')).not.toMatch(/hunter|correct horse/);
+
+    const first = terminal();
+    await first.t.waitFor(prompt, 'the prompt');
+    first.t.type('/register');
+    first.t.keys('Enter');
+    await first.t.waitFor((rows) => last(rows) === 'password for your nick:', 'the first question');
+    first.t.type('hunter2 hunter2');
+    first.t.keys('Enter');
+    await first.t.waitFor((rows) => last(rows) === 'the same again:', 'the second question');
+    first.t.type('hunter2 hunter3');
+    first.t.keys('Enter');
+    await first.t.waitForText('! the two passwords differ; not registered');
+    first.t.type('/register');
+    first.t.keys('Enter');
+    await first.t.waitFor((rows) => last(rows) === 'password for your nick:', 'the first question, again');
+    first.t.type(PASSWORD);
+    first.t.keys('Enter');
+    await first.t.waitFor((rows) => last(rows) === 'the same again:', 'the second question, again');
+    first.t.type(PASSWORD);
+    first.t.keys('Enter');
+    await first.t.waitForText('* frank is registered');
+    noPassword(first.t.screen());
+    first.t.type('/quit');
+    first.t.keys('Enter');
+    await first.t.waitForText('[exited 0]');
+
+    // Without --password: asked for, hidden; a wrong one is said and asked again; the right one logs in.
+    const second = terminal();
+    await second.t.waitFor((rows) => last(rows) === 'password for frank:', 'the password question');
+    second.t.type('hunter2');
+    second.t.keys('Enter');
+    await second.t.waitForText('! wrong password for frank');
+    await second.t.waitFor((rows) => last(rows) === 'password for frank:', 'asked again');
+    second.t.type(PASSWORD);
+    second.t.keys('Enter');
+    await second.t.waitFor(prompt, 'logged in');
+    noPassword(second.t.screen());
+    second.t.type('/quit');
+    second.t.keys('Enter');
+    await second.t.waitForText('[exited 0]');
+
+    // Three wrong ones and the client gives up, as ssh does (exit 4, REJECTED).
+    const third = terminal();
+    for (let i = 0; i < 3; i++) {
+      await third.t.waitFor((rows) => last(rows) === 'password for frank:', `question ${i + 1}`);
+      third.t.type(`hunter${i}`);
+      third.t.keys('Enter');
+      if (i < 2) await third.t.waitFor((rows) => rows.filter((r) => r.startsWith('! wrong password for frank')).length === i + 1, `wrong ${i + 1}`);
+    }
+    await third.t.waitForText('[exited 4]');
+    expect(third.t.screen().join('\n')).toContain('wrong password for frank');
+    noPassword(third.t.screen());
+    const history = join(state, 'heartbeat-chat', 'history');
+    if (existsSync(history)) expect(readFileSync(history, 'utf8')).not.toMatch(/hunter|correct horse|register/);
   });
 
   it('refuses passwords over plain TCP unless the operator allowed them', async () => {

@@ -43,6 +43,7 @@ const config: ListenerConfig = {
   tls: null,
   serverPassword: null,
   nickPassword: null,
+  askPasswords: false,
   allowPlainPasswords: false,
   nick: 'alice',
   verbose: false,

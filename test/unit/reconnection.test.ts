@@ -10,7 +10,7 @@ describe('Reconnection', () => {
     const high = new Reconnection(() => 0.999999);
     expect([low.nextDelay(), high.nextDelay()]).toEqual([400, 600]);
     for (let i = 0; i < 40; i++) expect(high.nextDelay()).toBeLessThanOrEqual(MAX_RETRY_MS * 1.2);
-    mid.back();
+    mid.back(true, 'h:1 as a', () => []);
     expect(mid.nextDelay()).toBe(500);
   });
 
@@ -18,7 +18,12 @@ describe('Reconnection', () => {
     const r = new Reconnection();
     for (let i = 0; i < MAX_HELD; i++) expect(r.hold({ type: 'CHAT', text: `${i}`, action: false })).toBe(true);
     expect(r.hold({ type: 'CHAT', text: 'one too many', action: false })).toBe(false);
-    expect(r.back()).toHaveLength(MAX_HELD);
-    expect(r.back()).toEqual([]);
+    const rejoin = [{ type: 'JOIN', room: '#lab' } as const];
+    const back = r.back(false, '127.0.0.1:7000 as alice', () => rejoin);
+    expect(back.line).toBe(`* reconnected to 127.0.0.1:7000 as alice; sending the ${MAX_HELD} lines typed meanwhile`);
+    expect(back.send).toHaveLength(MAX_HELD + 1);
+    expect(back.send[0]).toEqual(rejoin[0]);
+    // Resumed: the server kept the rooms, so nothing to rejoin, and nothing held twice.
+    expect(r.back(true, '127.0.0.1:7000 as alice', () => rejoin)).toEqual({ line: '* session resumed', send: [] });
   });
 });
