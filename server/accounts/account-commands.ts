@@ -55,6 +55,8 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
         s.host.sequencer.send({ k: 'rename', session: at(s), nick: account.nick, notice, account: true });
       }
       s.reply({ type: 'ACCOUNT_REPLY', op: 'identified', nick: account.nick });
+      // What came for the nick while nobody held it (after the rename, in the order).
+      s.host.sequencer.send({ k: 'inbox', session: at(s) });
       return;
     }
     case 'password': {

@@ -11,6 +11,7 @@ import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/tex
 import { nickTakenText } from '../shm/nick-keys.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import { whoReply } from './who-reply.js';
+import { checkNick } from '../../common/unicode/nick-rule.js';
 import { accountCommand } from '../accounts/account-commands.js';
 
 export type { ActiveSession } from './active-session.js';
@@ -78,7 +79,9 @@ const handlers: Handlers = {
 
   DIRECT(s, msg) {
     const target = s.host.table.lookup(msg.to);
-    if (!target) {
+    // No session: a registered nick keeps it for its next login (the store knows the accounts); a nick no rule allows is no one.
+    const offline = !target && s.host.accounts !== null && checkNick(msg.to).ok;
+    if (!target && !offline) {
       s.reject('NO_SUCH_NICK', `no user named ${clipChars(neutralizeControls(msg.to), 40)}`);
       return;
     }
@@ -86,7 +89,8 @@ const handlers: Handlers = {
     if (text === null) return;
     s.counted();
     // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
-    s.host.sequencer.send({ k: 'direct', from: s.nick, to: target.nick, text, sender: address(s), target });
+    if (target) s.host.sequencer.send({ k: 'direct', from: s.nick, to: target.nick, text, sender: address(s), target });
+    else s.host.sequencer.send({ k: 'direct-offline', from: s.nick, to: msg.to, text, sender: address(s) });
   },
 
   WHO(s) {

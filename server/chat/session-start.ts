@@ -135,4 +135,5 @@ export function announceStart(host: ConnectionHost, s: StartedSession, msg: Hell
   // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history,
   // and for a registered nick what came while it was offline.
   host.sequencer.send({ k: 'enter', session: at, nick, version: msg.version, token, account: s.account });
+  if (s.account) host.sequencer.send({ k: 'inbox', session: at });
 }

@@ -30,6 +30,8 @@ export interface RoomContext {
   now(): number;
   /** A member a worker told a restarted store thread of: its record, as kept, if it has one. */
   adopt(m: Member): void;
+  /** The account (folded nick) missed the conversation from `id` on: noted in its inbox, without holding up the order. */
+  inboxAdd(fold: string, conv: string, id: number): void;
 }
 
 /** What a handler inside a segment may do. */
@@ -41,6 +43,11 @@ export interface Segment {
 }
 
 export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
+
+/** Why a message was refused when the store could not keep it. */
+export function notStored(failure: StoreError | null): string {
+  return `not sent: the server cannot store messages (${failure?.code === 'STORE_FULL' ? 'its disk is full' : 'its history database failed'}); try again later`;
+}
 
 export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
   ctx.bus.postTo(to, encodeMessage(msg));

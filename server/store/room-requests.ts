@@ -13,22 +13,18 @@ import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 import { memberKey, type Member, type Room } from './rooms.js';
-import { enterRoom, refuse, send, type Req, type RoomContext, type Segment } from './request-context.js';
+import { enterRoom, notStored, refuse, send, type Req, type RoomContext, type Segment } from './request-context.js';
 
 export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
 import type { ToStore } from './store-messages.js';
-import type { StoreError } from './store-error.js';
 
 /** Entries one HISTORY_REQUEST may ask for. */
 export const HISTORY_PAGE_MAX = 200;
 /** Rooms listed, nicks named in one answer (the total says how many there are). */
 const LIST_MAX = 200;
-
-function notStored(failure: StoreError | null): string {
-  return `not sent: the server cannot store messages (${failure?.code === 'STORE_FULL' ? 'its disk is full' : 'its history database failed'}); try again later`;
-}
 
 /** The member and the room it names, or null after telling the session why not. */
 function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: Member; room: Room } | null {
@@ -40,7 +36,7 @@ function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: M
 }
 
 /** Requests that read the store: the sequencer runs them between segments. */
-export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister';
+export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox';
 /** The session requests (session-requests.ts) besides these. */
 export type SessionKind = 'away' | 'expire' | 'end-away';
 
@@ -66,6 +62,8 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
       if (target) ctx.bus.postTo(target, frame);
       // The sender's copy is its confirmation (stored, and to whom); writing to yourself gets one copy.
       if (msg.target.slot !== msg.sender.slot || msg.target.generation !== msg.sender.generation) ctx.bus.postTo(msg.sender, frame);
+      // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login (inbox-requests.ts).
+      if (known && known.awaySince !== null && known.account) ctx.inboxAdd(foldCase(known.nick), e.conv, e.id);
     });
   },
 
@@ -153,7 +151,7 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
   },
 };
 
-export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
+export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
   async enter(ctx, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
     m.account = msg.account === true;

@@ -22,6 +22,7 @@ import type { ToStore } from './store-messages.js';
 import { readRequests, segmentRequests, type ReadKind, type Segment } from './room-requests.js';
 import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from './session-requests.js';
 import { accountRequests } from './account-requests.js';
+import { inboxRequests } from './inbox-requests.js';
 import { Rooms, memberKey, type Member, type RoomLimits } from './rooms.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
@@ -58,7 +59,7 @@ export interface SequencerDeps {
   handled?(counts: ReadonlyMap<number, number>): void;
 }
 
-const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password', 'unregister'] satisfies ReadKind[]);
+const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password', 'unregister', 'direct-offline', 'inbox'] satisfies ReadKind[]);
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
 
 /** One segment being built: its messages, and the steps that post after the commit. */
@@ -118,6 +119,7 @@ export class Sequencer {
       resumeWindowMs: deps.resumeWindowMs ?? 0,
       replays: new Map(),
       event: deps.event ?? (() => undefined),
+      inboxAdd: (fold, conv, id) => void deps.store.accounts?.inboxAdd(fold, conv, id).catch((err: unknown) => deps.fault(asStoreError(err))),
     };
   }
 
@@ -175,7 +177,7 @@ export class Sequencer {
         if (READS.has(msg.k)) {
           await this.commit(seg);
           seg = new SegmentBuilder();
-          const table = msg.k in sessionReadRequests ? sessionReadRequests : msg.k in accountRequests ? accountRequests : readRequests;
+          const table = [sessionReadRequests, accountRequests, inboxRequests].find((t) => msg.k in t) ?? readRequests;
           const read = (table as Record<string, (ctx: SessionContext, m: ToStore) => Promise<void>>)[msg.k]!;
           await read(this.ctx, msg);
         } else if (SESSION_SEGMENT.has(msg.k)) {

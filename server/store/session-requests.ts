@@ -101,7 +101,7 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
 }
 
 /** A direct conversation's HISTORY names the other side, as its messages show it. */
-function otherNick(entries: StoredEntry[], me: string): string {
+export function otherNick(entries: StoredEntry[], me: string): string {
   const e = entries[0]!;
   return foldCase(e.from) === foldCase(me) ? (e.to ?? e.from) : e.from;
 }
@@ -187,6 +187,8 @@ export const sessionReadRequests: { [K in 'resume' | 'replay-next']: (ctx: Sessi
     // Before its membership begins: the one who is back does not hear of itself.
     if (wasAway && m.rooms.length > 0) ctx.bus.postToRooms(m.rooms, encodeMessage({ type: 'NOTICE', event: 'back', nick: m.nick }), 2);
     for (const key of m.rooms) ctx.bus.membership(m.address, { key, name: ctx.rooms.byKey(key)!.name }, true);
+    // What a registered nick missed while away comes in this replay: not again at its next login.
+    if (m.account) await ctx.store.accounts?.inboxClear(foldCase(m.nick));
     const items = await plan(ctx, m, msg.last);
     ctx.replays.set(memberKey(m.address), { address: m.address, nick: m.nick, items, missed: 0, partBytes: Math.max(4096, msg.partBytes), entryBytes: ENTRY_BYTES_GUESS, ready: null });
     await replayPart(ctx, m.address);

@@ -43,6 +43,10 @@ export type ToStore =
   | { k: 'say'; room: string; from: string; text: string; action: boolean; sender: SessionAddress }
   /** A direct message: stored in the pair's conversation, then posted to both. */
   | { k: 'direct'; from: string; to: string; text: string; sender: SessionAddress; target: SessionAddress }
+  /** A direct message to a nick with no session: kept for it if it is registered (inbox-requests.ts), else NO_SUCH_NICK. */
+  | { k: 'direct-offline'; from: string; to: string; text: string; sender: SessionAddress }
+  /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
+  | { k: 'inbox'; session: SessionAddress }
   /** A frame for everyone that is not kept (a file shared, the operator's broadcast): posted in its place in the order. */
   | { k: 'post'; frame: Uint8Array }
   /** A session after HELLO: into the default room, with its history (version 2); token: its resume token's hash (hex), null if it cannot resume. */

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rawSession, rawSessionServers } from '../helpers/raw-session.js';
 import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir } from '../helpers/processes.js';
 import { Tmux } from '../helpers/tmux.js';
+import { until } from '../helpers/wait.js';
 
 const server = rawSessionServers(afterEach);
 let procs: LineProcess[] = [];
@@ -137,6 +138,55 @@ describe('registered nicks', () => {
     procs.push(plain);
     expect(await plain.exit()).toBe(2);
     expect(plain.errLines[0]).toContain('a password over plain TCP can be read by anyone on the network');
+  });
+
+  it('direct messages to a registered nick that is offline, or away until it timed out, come at its next login, once; a resume gets them instead', async () => {
+    const s = await server([...PLAIN_ALLOWED, '--resume-window', '2s']);
+    const gina = await rawSession(s.port, 'gina', { version: 2 });
+    gina.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    await gina.next('ACCOUNT_REPLY');
+    gina.send({ type: 'BYE', reason: 'bye' });
+    await gina.next('BYE');
+    const bob = await rawSession(s.port, 'bob', { version: 2, from: '127.0.0.2' });
+    bob.send({ type: 'DIRECT', to: 'GINA', text: 'are you there?' }, { type: 'DIRECT', to: 'gina', text: 'call me 电话' }, { type: 'DIRECT', to: 'nobody', text: 'hello?' });
+    // The sender's copies say it is stored, and for whom; a nick nobody has registered is no user.
+    expect(await bob.next('ERROR')).toMatchObject({ code: 'NO_SUCH_NICK', fatal: false, message: 'no user named nobody' });
+    expect(bob.of('DIRECT').map((d) => [d.to, d.text])).toEqual([['gina', 'are you there?'], ['gina', 'call me 电话']]);
+
+    const back = await rawSession(s.port, 'gina', { version: 2, nickPassword: PASSWORD });
+    expect(await back.next('ACCOUNT_REPLY')).toEqual({ type: 'ACCOUNT_REPLY', op: 'offline', nick: 'gina', count: 2 });
+    const missed = await back.next('HISTORY', (h) => h.with !== undefined);
+    expect(missed).toMatchObject({ with: 'bob', done: true, more: false });
+    expect(missed.entries.map((e) => [e.from, e.to, e.text])).toEqual([['bob', 'gina', 'are you there?'], ['bob', 'gina', 'call me 电话']]);
+    // Online now: a direct message goes straight to her; and it answers.
+    bob.send({ type: 'DIRECT', to: 'gina', text: 'live one' });
+    await back.next('DIRECT', (d) => d.text === 'live one');
+    const token = back.of('WELCOME')[0]!.resume!;
+
+    // Away, then back with her token: the replay has it, and the next login does not give it again.
+    back.s.destroy();
+    await bob.next('NOTICE', (n) => n.event === 'away' && n.nick === 'gina');
+    bob.send({ type: 'DIRECT', to: 'gina', text: 'while you were away' });
+    await bob.next('DIRECT', (d) => d.text === 'while you were away');
+    const resumed = await rawSession(s.port, 'gina', { version: 2, resume: token, last: [] });
+    await resumed.next('RESUMED');
+    expect(resumed.of('HISTORY').flatMap((h) => h.entries.map((e) => e.text))).toContain('while you were away');
+    resumed.send({ type: 'BYE', reason: 'bye' });
+    await resumed.next('BYE');
+    const again = await rawSession(s.port, 'gina', { version: 2, nickPassword: PASSWORD });
+    again.send({ type: 'WHO' });
+    await again.next('WHO_REPLY');
+    expect(again.of('ACCOUNT_REPLY')).toEqual([]);
+
+    // Away until her window ends: what came meanwhile waits for the next login.
+    again.s.destroy();
+    await until(() => bob.of('NOTICE').filter((n) => n.event === 'away' && n.nick === 'gina').length === 2, 10_000, () => 'the second away notice');
+    bob.send({ type: 'DIRECT', to: 'gina', text: 'you timed out' });
+    await bob.next('DIRECT', (d) => d.text === 'you timed out');
+    await bob.next('NOTICE', (n) => n.event === 'timed_out' && n.nick === 'gina', 10_000);
+    const later = await rawSession(s.port, 'gina', { version: 2, nickPassword: PASSWORD });
+    expect(await later.next('ACCOUNT_REPLY')).toMatchObject({ op: 'offline', count: 1 });
+    expect((await later.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual(['you timed out']);
   });
 
   it('on a terminal: /register asks twice, hidden; a registered nick asks for its password, again when wrong; none of it shown or kept', async () => {

@@ -1,0 +1,95 @@
+/**
+ * Direct messages to a registered nick that is not online (docs/PROTOCOL.md,
+ * "Registered nicks"): stored in the pair's conversation like any other, and
+ * noted in the account's inbox (accounts.ts, the first id it missed in each
+ * conversation). At its next login, or /identify, the account is told how many
+ * came (ACCOUNT_REPLY offline) and given them as HISTORY, newest kept when
+ * there are more than INBOX_BYTES; then the inbox is empty. A session that
+ * resumes gets them in its replay instead, and its inbox is emptied there
+ * (session-requests.ts). Both are reads: each runs alone in its place in the
+ * order, so a message stored here is posted before anything after it.
+ */
+import { encodeMessage } from '../../common/protocol.js';
+import { lookAlikeKey } from '../../common/unicode/confusables.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
+import { directConversation } from './conversations.js';
+import { historyEntry, historyFrames } from './history-frames.js';
+import type { StoredEntry } from './history.js';
+import { notStored, refuse, send, type Req } from './request-context.js';
+import { StoreError } from './store-error.js';
+import { otherNick, type SessionContext } from './session-requests.js';
+
+/**
+ * What a login is given of its inbox at most, in entries' JSON bytes: a quarter of the default
+ * --max-sendq (256 KiB), so that it never costs the session its connection. The rest stays in the
+ * history (/history nick).
+ */
+export const INBOX_BYTES = 64 * 1024;
+/** Entries read per conversation at most (the newest). */
+const INBOX_READ_MAX = 200;
+
+export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
+  /** The worker found no session for `to`: a registered nick keeps it; anyone else is no user. */
+  async 'direct-offline'(ctx, msg) {
+    if (!ctx.rooms.member(msg.sender)) return;
+    // Back online as this order knows it (logged in since the worker looked): posted as any direct message.
+    const online = ctx.rooms.byNick(msg.to);
+    const account = online ? null : await ctx.store.accounts?.find(foldCase(msg.to), lookAlikeKey(msg.to));
+    if (!online && (!account || foldCase(account.nick) !== foldCase(msg.to))) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
+    const to = online?.nick ?? account!.nick;
+    const conv = directConversation(msg.from, to);
+    let e: StoredEntry;
+    try {
+      [e] = (await ctx.store.append([{ conv, kind: 'direct', from: msg.from, to, text: msg.text }])) as [StoredEntry];
+    } catch (err) {
+      refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
+      throw err; // the operator hears of it (the sequencer's fault)
+    }
+    const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
+    if (online && online.awaySince === null) ctx.bus.postTo(online.address, frame);
+    ctx.bus.postTo(msg.sender, frame);
+    if (account) ctx.inboxAdd(account.fold, conv, e.id);
+    else if (online!.awaySince !== null && online!.account) ctx.inboxAdd(foldCase(online!.nick), conv, e.id);
+  },
+
+  /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
+  async inbox(ctx, msg) {
+    const m = ctx.rooms.member(msg.session);
+    const accounts = ctx.store.accounts;
+    if (!m || !accounts) return;
+    // Identifying as the nick it already had renames nothing: this is where the order learns it is the account's.
+    m.account = true;
+    if (m.version < 2) return;
+    const fold = foldCase(m.nick);
+    let count = 0;
+    let budget = INBOX_BYTES;
+    const frames: Buffer[] = [];
+    for (const item of await accounts.inbox(fold)) {
+      const last = await ctx.store.lastId(item.conv);
+      if (last < item.firstId) continue;
+      count += last - item.firstId + 1;
+      const entries = (await ctx.store.before(item.conv, Infinity, INBOX_READ_MAX)).filter((e) => e.id >= item.firstId);
+      const kept = newestWithin(entries, budget);
+      if (kept.entries.length === 0) continue;
+      budget -= kept.bytes;
+      frames.push(...historyFrames({ with: otherNick(kept.entries, m.nick) }, kept.entries, kept.entries[0]!.id > item.firstId, ctx.maxFrame));
+    }
+    await accounts.inboxClear(fold);
+    if (count === 0) return;
+    send(ctx, m.address, { type: 'ACCOUNT_REPLY', op: 'offline', nick: m.nick, count });
+    for (const f of frames) ctx.bus.postTo(m.address, f);
+  },
+};
+
+/** The newest entries whose JSON fits in `budget` bytes, oldest first. */
+function newestWithin(entries: StoredEntry[], budget: number): { entries: StoredEntry[]; bytes: number } {
+  let bytes = 0;
+  let from = entries.length;
+  while (from > 0) {
+    const size = Buffer.byteLength(JSON.stringify(historyEntry(entries[from - 1]!))) + 1;
+    if (bytes + size > budget) break;
+    bytes += size;
+    from--;
+  }
+  return { entries: entries.slice(from), bytes };
+}
