@@ -19,7 +19,8 @@ import { TerminalScreen } from '../common/terminal/screen.js';
 import { TtyInput } from '../common/terminal/tty-input.js';
 import { History, defaultHistoryPath } from '../common/terminal/history.js';
 import { wordCompleter } from '../common/terminal/completion.js';
-import { CHAT_COMMANDS, carriesPassword } from './input.js';
+import { CHAT_COMMANDS } from './input.js';
+import { carriesPassword } from '../common/account-lines.js';
 import { askPasswords, passwordUsage, type PasswordAsk } from './password-prompts.js';
 import { PLAIN_PASSWORD_REFUSAL } from './listener-commands.js';
 

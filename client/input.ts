@@ -5,6 +5,7 @@ import { UsageError } from '../common/errors.js';
 import { checkNick } from '../common/unicode/nick-rule.js';
 import type { RoomCommand } from './room-state.js';
 import type { PasswordAsk } from './password-prompts.js';
+import { splitArgs } from '../common/split-args.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
@@ -55,11 +56,6 @@ const MAX_SLEEP_MS = 10 * 60_000;
 
 /** The commands parseInput knows (Tab completes them). */
 export const CHAT_COMMANDS = ['/files', '/get', '/help', '/history', '/identify', '/join', '/me', '/msg', '/names', '/nick', '/part', '/password', '/post', '/quit', '/register', '/room', '/rooms', '/sleep', '/topic', '/transfers', '/who'];
-
-/** Lines that carry a password: never kept in the input history. */
-export function carriesPassword(line: string): boolean {
-  return /^\/(register|identify|password)(\s|$)/i.test(line);
-}
 
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');
@@ -193,12 +189,4 @@ function say(text: string, action: boolean, maxTextBytes: number): InputAction {
 function checkSize(text: string, maxTextBytes: number): InputAction | null {
   const n = Buffer.byteLength(text);
   return n > maxTextBytes ? { kind: 'local-error', text: `message too long (${n} bytes, the server takes ${maxTextBytes})` } : null;
-}
-
-/** Words, where "double quotes" keep spaces (file names may have them). */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
-  return out;
 }

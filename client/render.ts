@@ -7,6 +7,7 @@
 import type { ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatBytes, formatDuration } from '../common/units.js';
+import { accountReplyText } from '../common/account-lines.js';
 
 export interface RenderContext {
   me: string;
@@ -54,22 +55,6 @@ function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: Rend
       return [msg.text ? `* ${nick} set the topic of ${safe(msg.room ?? '?')}: ${safe(msg.text)}` : `* ${nick} cleared the topic of ${safe(msg.room ?? '?')}`];
   }
   return [];
-}
-
-function accountText(msg: Extract<ServerMessage, { type: 'ACCOUNT_REPLY' }>): string {
-  const nick = safe(msg.nick);
-  switch (msg.op) {
-    case 'registered':
-      return `* ${nick} is registered: from now on it takes its password (--password, CHAT_PASSWORD, or typed when asked)`;
-    case 'identified':
-      return `* you are ${nick}, identified`;
-    case 'password':
-      return `* the password of ${nick} is changed`;
-    case 'unregistered':
-      return `* ${nick} is not registered any more (the operator removed it)`;
-    case 'offline':
-      return `* ${msg.count ?? 0} direct message${msg.count === 1 ? '' : 's'} came while you were offline`;
-  }
 }
 
 /** Lines to print for a message (possibly none). */
@@ -132,7 +117,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'RESUMED':
       return [`* reconnected: ${msg.missed} missed message${msg.missed === 1 ? '' : 's'}`];
     case 'ACCOUNT_REPLY':
-      return [accountText(msg)];
+      return [accountReplyText(msg, '--password, CHAT_PASSWORD, or typed when asked')];
     case 'WELCOME':
     case 'BYE':
       return []; // handled by the listener's connection logic

@@ -50,4 +50,59 @@ describe('the chat page over TLS (chromium)', () => {
     expect(problems).toEqual([]);
     await page.screenshot({ path: join(tempDir('shots'), 'tls.png') });
   }, 60_000);
+
+  it('a registered nick joins from the page with its password, gets what came while it was offline, changes the password; over http no password leaves the page', async () => {
+    const ca = await testCa();
+    const { certFile, keyFile } = await ca.issue();
+    const spki = createHash('sha256').update(createPublicKey(readFileSync(certFile, 'utf8')).export({ type: 'spki', format: 'der' })).digest('base64');
+    const server = await startServer(['--workers', '2', '--tls-cert', certFile, '--tls-key', keyFile]);
+    procs.push(server);
+    const terminal = (nick: string, lines: string[]) => {
+      const t = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', nick, '--ca', ca.caFile], { cwd: tempDir('term') });
+      procs.push(t);
+      for (const l of lines) t.send(l);
+      return t;
+    };
+    const hana = terminal('hana', ['/register correct horse battery']);
+    await hana.waitFor('* hana is registered: from now on it takes its password');
+    hana.send('/quit');
+    expect(await hana.exit()).toBe(0);
+    const tom = terminal('tom', ['/msg hana see you tomorrow 明天见']);
+    await tom.waitFor('-> *hana* see you tomorrow 明天见');
+
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', `--ignore-certificate-errors-spki-list=${spki}`] });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`https://127.0.0.1:${server.httpPort}/`);
+    await page.fill('#nick', 'hana');
+    await page.click('#join');
+    await page.locator('#join-error', { hasText: 'NICK_REGISTERED: nick hana is registered' }).waitFor();
+    await page.fill('#nick-password', 'not it at all');
+    await page.click('#join');
+    await page.locator('#join-error', { hasText: 'NICK_PASSWORD_WRONG: wrong password for hana' }).waitFor();
+    await page.fill('#nick-password', 'correct horse battery');
+    await page.click('#join');
+    await page.locator('#status', { hasText: 'online as hana' }).waitFor();
+    await page.locator('#log li', { hasText: '* 1 direct message came while you were offline' }).waitFor();
+    await page.locator('#log li', { hasText: '*tom* see you tomorrow 明天见' }).waitFor();
+    await page.fill('#input', '/password "correct horse battery" "a brand new phrase"');
+    await page.click('#send');
+    await page.locator('#log li', { hasText: '* the password of hana is changed' }).waitFor();
+    await page.screenshot({ path: join(tempDir('shots'), 'registered-nick.png') });
+    // The line with the passwords is not in the input's history (Up recalls the line before it: none).
+    await page.press('#input', 'ArrowUp');
+    expect(await page.inputValue('#input')).toBe('');
+
+    const plain = await startServer(['--workers', '1', '--no-tls', '--allow-plain-passwords']);
+    procs.push(plain);
+    const httpPage = await context.newPage();
+    const sockets: string[] = [];
+    httpPage.on('websocket', (ws) => sockets.push(ws.url()));
+    await httpPage.goto(`http://127.0.0.1:${plain.httpPort}/`);
+    await httpPage.fill('#nick', 'hana');
+    await httpPage.fill('#nick-password', 'correct horse battery');
+    await httpPage.click('#join');
+    await httpPage.locator('#join-error', { hasText: 'not sent: this page is not over https' }).waitFor();
+    expect(sockets).toEqual([]);
+  }, 60_000);
 });

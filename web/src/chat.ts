@@ -13,6 +13,8 @@ import { Attention } from './attention.js';
 import { InputKeys } from './input-keys.js';
 import { ResumeState } from '../../common/resume-state.js';
 import { Backoff } from '../../common/backoff.js';
+import { accountReplyText, carriesPassword } from '../../common/account-lines.js';
+import { splitArgs } from '../../common/split-args.js';
 
 /** Colours for nicks (classes nick-c0 … in style.css). */
 const NICK_COLORS = 9;
@@ -22,6 +24,8 @@ const NICK_KEY = 'heartbeat-chat.nick';
 const encoder = new TextEncoder();
 /** Lines typed while the connection is down that are kept for sending once it is back (as the terminal client does). */
 const MAX_HELD = 100;
+/** A password is never sent from a page over http: anyone on the network could read it (docs/PROTOCOL.md, Registered nicks). */
+const PLAIN_PAGE = 'not sent: this page is not over https, so a password would cross the network in the clear (open it with https://)';
 
 const HELP = [
   'text — say it in the current room (//text sends a leading slash)',
@@ -31,6 +35,8 @@ const HELP = [
   '/me action — * you action',
   '/msg nick text — a private message',
   '/nick newname — change your nick',
+  '/register password — register your nick (from then on it takes this password, in the Password field when you join)',
+  '/identify nick password — become your registered nick; /password old new — change its password ("quotes" for spaces)',
   '/who — who is here, their idle time and heartbeat RTT',
   '/files — refresh the file list; /get NAME downloads one',
   '/quit — leave',
@@ -64,6 +70,10 @@ class ChatPage {
   /** Kicked, replaced by another connection, or /quit: no coming back by itself. */
   private final = false;
   private readonly held: ClientMessage[] = [];
+  /** The registered nick's password, for the next HELLO: as typed when joining, or as /register, /identify, /password made it. */
+  private nickPassword: string | null = null;
+  /** What an ACCOUNT request sent would make the password, once the server accepts it. */
+  private accountPending: string | null = null;
 
   constructor() {
     this.keys = new InputKeys(this.input, () => this.people);
@@ -77,6 +87,12 @@ class ChatPage {
         byId('join-error').textContent = `That nick will not do: ${check.reason}.`;
         return;
       }
+      const password = byId<HTMLInputElement>('nick-password').value;
+      if (password && location.protocol !== 'https:') {
+        byId('join-error').textContent = PLAIN_PAGE;
+        return;
+      }
+      this.nickPassword = password || null;
       this.attention.askPermission();
       this.connect(check.nick);
     });
@@ -90,7 +106,7 @@ class ChatPage {
         return;
       }
       this.input.value = '';
-      this.keys.sent(line);
+      if (!carriesPassword(line)) this.keys.sent(line);
       this.command(line);
     });
     byId<HTMLInputElement>('upload').addEventListener('change', (e) => {
@@ -128,8 +144,7 @@ class ChatPage {
     const ws = new WebSocket(`${scheme}://${location.host}/chat`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    const password = byId<HTMLInputElement>('server-password').value || null;
-    ws.onopen = () => this.send(this.resume.hello(PROTOCOL_VERSION, nick, `web/${navigator.userAgent.slice(0, 60)}`, password));
+    ws.onopen = () => this.send(this.hello(nick));
     ws.onmessage = (ev) => {
       if (!(ev.data instanceof ArrayBuffer)) return;
       let msg: ServerMessage;
@@ -143,6 +158,11 @@ class ChatPage {
       this.handle(msg);
     };
     ws.onclose = (ev) => this.closed(ev);
+  }
+
+  private hello(nick: string): ClientMessage {
+    const password = byId<HTMLInputElement>('server-password').value || null;
+    return this.resume.hello(PROTOCOL_VERSION, nick, `web/${navigator.userAgent.slice(0, 60)}`, password, this.nickPassword);
   }
 
   private send(msg: ClientMessage): void {
@@ -261,11 +281,19 @@ class ChatPage {
           // The session is gone (its window passed): a new one, on this connection, in the rooms it was in.
           this.line(`* ${msg.message}; logging in again`, 'notice');
           this.resume.forget();
-          const password = byId<HTMLInputElement>('server-password').value;
-          return this.send({ type: 'HELLO', version: PROTOCOL_VERSION, nick: this.me, ...(password ? { password } : {}) });
+          return this.send(this.hello(this.me));
         }
-        if (!this.joined) setText(byId('join-error'), `${msg.code}: ${msg.message}`);
-        else this.line(`! ${msg.code}: ${msg.message}`, 'error');
+        if (!this.joined) {
+          setText(byId('join-error'), `${msg.code}: ${msg.message}`);
+          // The nick is registered: its password goes in the field, and Join again.
+          if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG') byId<HTMLInputElement>('nick-password').select();
+        } else this.line(`! ${msg.code}: ${msg.message}`, 'error');
+        return;
+      case 'ACCOUNT_REPLY':
+        if (msg.op === 'unregistered') this.nickPassword = null;
+        else if (msg.op !== 'offline' && this.accountPending !== null) this.nickPassword = this.accountPending;
+        if (msg.op !== 'offline') this.accountPending = null;
+        this.line(accountReplyText(msg, 'the Password field when you join'), 'notice');
         return;
       case 'BYE':
         if (msg.reason.startsWith('kicked') || msg.reason.startsWith('replaced')) this.final = true;
@@ -375,6 +403,10 @@ class ChatPage {
         if (rest.length !== 1 || !rest[0]) this.line('usage: /nick <newname>', 'error');
         else this.rename(rest[0]);
         return;
+      case '/register':
+      case '/identify':
+      case '/password':
+        return this.account(head.toLowerCase(), splitArgs(arg), arg);
       case '/who':
         this.send({ type: 'WHO' });
         this.line('* asked who is here (see the People list)', 'muted');
@@ -458,6 +490,18 @@ class ChatPage {
     this.send({ type: 'WHO' });
   }
 
+  /** /register password, /identify nick password, /password old new: never from a page over http. */
+  private account(cmd: string, args: string[], rest: string): void {
+    if (location.protocol !== 'https:') return this.line(`! ${PLAIN_PAGE}`, 'error');
+    let msg: ClientMessage | null = null;
+    if (cmd === '/register' && rest) msg = { type: 'ACCOUNT', op: 'register', password: rest };
+    else if (cmd === '/identify' && args.length >= 2) msg = { type: 'ACCOUNT', op: 'identify', nick: args[0]!, password: rest.slice(rest.indexOf(args[0]!) + args[0]!.length).trim() };
+    else if (cmd === '/password' && args.length === 2) msg = { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! };
+    if (msg === null) return this.line(`usage: ${cmd === '/register' ? '/register <password>' : cmd === '/identify' ? '/identify <nick> <password>' : '/password <old> <new> ("quotes" around one with spaces)'}`, 'error');
+    this.accountPending = msg.op === 'password' ? msg.newPassword : msg.password;
+    this.send(msg);
+  }
+
   private history(msg: Extract<ServerMessage, { type: 'HISTORY' }>): void {
     const room = msg.room;
     if (msg.missed) {
@@ -472,7 +516,7 @@ class ChatPage {
     if (room && msg.entries[0]) this.rooms.saw(room, msg.entries[0].id);
     // An answer to /history comes at the end of the log, dated, and closed by a line saying whether there is more.
     for (const e of msg.entries) {
-      const text = e.action ? `* ${e.from} ${e.text}` : `<${e.from}> ${e.text}`;
+      const text = e.to !== undefined ? (e.from === this.me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`) : e.action ? `* ${e.from} ${e.text}` : `<${e.from}> ${e.text}`;
       this.line(text, 'history', e.ts, room, false, true);
     }
     if (!msg.done) return;
