@@ -156,6 +156,7 @@ export class ChatTransfers {
       remote: job.name,
       local: job.local,
       auth: msg.ticket,
+      keyFrom: { master: Buffer.from(msg.key, 'base64url') },
       signal: job.abort.signal,
       onProgress: (bytes, total) => {
         job.bytes = bytes;

@@ -9,7 +9,8 @@ import { ProgressPrinter, formatRate } from '../common/progress.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
-import { transfer } from './lftp-client.js';
+import { transfer, type TransferOptions } from './lftp-client.js';
+import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
 import { freeName } from './local-files.js';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
@@ -20,7 +21,10 @@ Reliable file transfer over UDP (LFTP) with a chat-server or a standalone
 the file under REMOTE (default: LOCAL's name), which must not exist on the server.
 
 Options:
-  --token SECRET        the server's shared token (standalone servers)
+  --token SECRET        the server's shared token (standalone servers); it keys the
+                        transfer's packet protection and never leaves this machine
+  --ticket T --ticket-key K  a chat server's one-time ticket and its key, as a TICKET
+                        frame gives them (scripts that speak the chat protocol)
   --mss N               payload bytes per datagram, ${MIN_MSS}-${MAX_MSS} (default ${DEFAULT_MSS}: fits a 1500-byte MTU)
   --cc NAME             congestion control for post: ${CONGESTION_CONTROLS.join(' or ')} (default ${DEFAULT_CONGESTION});
                         for get the server's --cc decides
@@ -38,6 +42,8 @@ name taken or invalid, authorization, busy).`;
 
 const SPEC = {
   token: { type: 'string' },
+  ticket: { type: 'string' },
+  'ticket-key': { type: 'string' },
   mss: { type: 'string' },
   cc: { type: 'string' },
   'idle-timeout': { type: 'string' },
@@ -55,6 +61,17 @@ export function exitCodeFor(code: LftpErrorCode): number {
   if (REFUSALS.has(code)) return ExitCode.REJECTED;
   if (code === 'HANDSHAKE_TIMEOUT' || code === 'PEER_TIMEOUT') return ExitCode.CONNECTION_LOST;
   return ExitCode.FAILURE;
+}
+
+/** --token, or --ticket with --ticket-key, or neither (an --open server). */
+function keySource(token: string | undefined, ticket: string | undefined, key: string | undefined): Pick<TransferOptions, 'auth' | 'keyFrom'> {
+  if (token !== undefined && (ticket !== undefined || key !== undefined)) throw new UsageError('--token (a standalone server) and --ticket (a chat server) exclude each other');
+  if ((ticket === undefined) !== (key === undefined)) throw new UsageError('--ticket and --ticket-key go together (both come in the TICKET frame)');
+  if (token !== undefined) return { keyFrom: { token } };
+  if (ticket === undefined) return {};
+  const master = Buffer.from(key!, 'base64url');
+  if (master.length !== MASTER_BYTES || master.toString('base64url') !== key) throw new UsageError(`--ticket-key must be ${MASTER_BYTES} bytes in base64url, as TICKET gives it`);
+  return { auth: ticket, keyFrom: { master } };
 }
 
 export async function runLftpClient(args: string[]): Promise<number> {
@@ -93,7 +110,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       local,
       mss,
       congestion,
-      ...(v.token !== undefined ? { auth: v.token } : {}),
+      ...keySource(v.token, v.ticket, v['ticket-key']),
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
       ...(v.trace !== undefined ? { tracePath: v.trace } : {}),

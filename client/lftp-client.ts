@@ -4,10 +4,13 @@
  * lines. Used by `chat-client lftp` and by /get and /post in the chat.
  */
 import dgram from 'node:dgram';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
-import { decodePacket } from '../common/lftp/engine/packet.js';
+import { Flag, decodePacket } from '../common/lftp/engine/packet.js';
+import { SALT_BYTES, synProof, tokenMaster } from '../common/lftp/protect/keys.js';
+import { readSealedHeader } from '../common/lftp/protect/sealed-packet.js';
+import { TransferProtection } from '../common/lftp/protect/transfer-protection.js';
 import { ConnectionDriver, TraceWriter } from '../common/lftp/node/driver.js';
 import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/engine/congestion.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/engine/connection.js';
@@ -25,7 +28,13 @@ export interface TransferOptions {
   remote: string;
   /** Path on this machine: read for post, created for get (never overwritten). */
   local: string;
+  /** The chat's one-time ticket. */
   auth?: string;
+  /**
+   * Where the transfer's key comes from: the master key TICKET gave (chat), or the standalone server's --token
+   * (made into one with scrypt). Without it nothing is protected (an --open server).
+   */
+  keyFrom?: { master: Buffer } | { token: string };
   mss?: number;
   idleTimeoutMs?: number;
   /** Give up the handshake after this long (default 30 s). */
@@ -84,8 +93,9 @@ function connectSocket(host: string, port: number): Promise<dgram.Socket> {
 
 export async function transfer(o: TransferOptions): Promise<TransferResult> {
   const size = await checkLocal(o);
+  const keys = await transferKeys(o);
   const socket = await connectSocket(o.host, o.port);
-  const run = new ClientTransfer(o, socket, size);
+  const run = new ClientTransfer(o, socket, size, keys);
   try {
     return await run.run();
   } catch (err) {
@@ -94,6 +104,13 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
   } finally {
     await run.close();
   }
+}
+
+/** The transfer's master key and salt, made before the SYN (a token's scrypt takes ~40 ms), or null when unprotected. */
+async function transferKeys(o: TransferOptions): Promise<{ master: Buffer; salt: Buffer } | null> {
+  if (!o.keyFrom) return null;
+  const salt = randomBytes(SALT_BYTES);
+  return { master: 'master' in o.keyFrom ? o.keyFrom.master : await tokenMaster(o.keyFrom.token, salt), salt };
 }
 
 /** One transfer on a connected socket: the driver, the file, progress, and the moment it is decided. */
@@ -111,15 +128,22 @@ class ClientTransfer {
     private readonly o: TransferOptions,
     private readonly socket: dgram.Socket,
     private readonly size: number,
+    keys: { master: Buffer; salt: Buffer } | null,
   ) {
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     const mss = o.mss ?? LFTP_DEFAULTS.mss;
+    const conn = randomInt(1, 2 ** 32 - 1);
+    const isn = randomInt(0, 2 ** 32 - 1);
+    const postSize = o.op === 'post' ? size : undefined;
+    // The SYN proves the key: the server acts on it only then, and nobody who lacks the key can alter what it asks.
+    const flags = Flag.SYN | (o.op === 'post' ? Flag.POST : 0);
+    const signed = keys ? { salt: keys.salt, proof: synProof(keys.master, { flags, conn, isn, name: o.remote, mss, size: postSize, salt: keys.salt }) } : {};
     this.driver = new ConnectionDriver(
       {
         side: 'client',
-        conn: randomInt(1, 2 ** 32 - 1),
-        isn: randomInt(0, 2 ** 32 - 1),
-        request: { op: o.op, name: o.remote, mss, ...(o.op === 'post' ? { size } : {}), ...(o.auth !== undefined ? { auth: o.auth } : {}) },
+        conn,
+        isn,
+        request: { op: o.op, name: o.remote, mss, ...(postSize !== undefined ? { size: postSize } : {}), ...(o.auth !== undefined ? { auth: o.auth } : {}), ...signed },
         receiveCapacity: o.receiveCapacity ?? LFTP_DEFAULTS.receiveCapacity,
         maxWindow: o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
         congestion: o.congestion ?? DEFAULT_CONGESTION,
@@ -128,7 +152,8 @@ class ClientTransfer {
         handshakeTimeoutMs: o.connectTimeoutMs ?? LFTP_DEFAULTS.connectTimeoutMs,
         closeTries: LFTP_DEFAULTS.closeTries,
       },
-      { sendRaw: (buf) => socket.send(buf), event: (e, conn) => this.onEvent(e, conn), ...(this.trace ? { trace: this.trace } : {}) },
+      { sendRaw: (buf) => socket.send(buf), event: (e, c) => this.onEvent(e, c), ...(this.trace ? { trace: this.trace } : {}) },
+      keys ? TransferProtection.client(keys.master, keys.salt) : null,
     );
   }
 
@@ -145,6 +170,11 @@ class ClientTransfer {
       };
     });
     this.socket.on('message', (buf) => {
+      const sealed = readSealedHeader(buf);
+      if (sealed) {
+        if (sealed.conn === d.conn.opts.conn) d.inputSealed(buf);
+        return;
+      }
       const p = decodePacket(buf);
       if (typeof p !== 'string' && p.conn === d.conn.opts.conn) d.input(p);
     });

@@ -45,7 +45,7 @@ const accountOp = object({ op: oneOf(ACCOUNT_OPS) });
 const historyEntry = object({ id: number, ts: number, from: string, text: string, action: withDefault(boolean, false), to: optional(string) });
 
 const ticketBase = object({ id: number, op: oneOf(TRANSFER_OPS), name: string, ok: withDefault(boolean, false) });
-const ticketGranted = object({ ticket: string, port: number, size: number });
+const ticketGranted = object({ ticket: string, key: string, port: number, size: number });
 const ticketRefused = object({ code: string, message: string });
 
 /** What a server may send. */

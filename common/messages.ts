@@ -155,7 +155,8 @@ export type ServerMessage =
   /** room: where it happened (joined, parted, topic); text: the new topic. */
   | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string; name?: string; size?: number; room?: string; text?: string }
   | { type: 'FILES_REPLY'; files: FileEntry[]; total: number }
-  | { type: 'TICKET'; id: number; ok: true; op: TransferOp; name: string; ticket: string; port: number; size: number }
+  /** key: the transfer's LFTP master key, base64url (docs/LFTP.md, "Packet protection"). */
+  | { type: 'TICKET'; id: number; ok: true; op: TransferOp; name: string; ticket: string; key: string; port: number; size: number }
   | { type: 'TICKET'; id: number; ok: false; op: TransferOp; name: string; code: string; message: string }
   | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
   | { type: 'HEARTBEAT'; seq: number; ts: number }

@@ -27,7 +27,7 @@ export function chatFilesPort(files: FileService, maxFrame: number, lftpPort: ()
       const g = await files.grantTicket(op, rawName, size, owner, Date.now());
       if (!g.ok) return { type: 'TICKET', id, ok: false, op, name: rawName, code: g.code, message: g.message };
       log.info({ op, file: g.name, nick: owner.nick }, 'ticket issued');
-      return { type: 'TICKET', id, ok: true, op, name: g.name, ticket: g.ticket, port: lftpPort(), size: g.size };
+      return { type: 'TICKET', id, ok: true, op, name: g.name, ticket: g.ticket, key: g.key, port: lftpPort(), size: g.size };
     },
   };
 }

@@ -39,6 +39,8 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
     maxWindow: LFTP_DEFAULTS.maxWindow,
     congestion: o.congestion,
     reusePort: true,
+    // Every ticket's transfer is protected, with the key derived from the ticket (TICKET tells the client).
+    keying: { kind: 'ticket', secret: o.files.ticketSecret()! },
     authorize: ({ op, name, auth }) => {
       try {
         const spent = o.files.redeemTicket(auth, op, name, Date.now());

@@ -5,6 +5,7 @@
  * requests over the chat all call it, so they refuse the same things with the
  * same words.
  */
+import { ticketMaster } from '../../common/lftp/protect/keys.js';
 import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
@@ -44,7 +45,7 @@ export interface FileListing {
   total: number;
 }
 
-export type TicketGrant = { ok: true; name: string; ticket: string; size: number } | { ok: false; code: string; message: string };
+export type TicketGrant = { ok: true; name: string; ticket: string; key: string; size: number } | { ok: false; code: string; message: string };
 
 export class FileService {
   constructor(
@@ -146,6 +147,11 @@ export class FileService {
     return { files, total: all.length };
   }
 
+  /** The secret a ticket's LFTP key is derived from (the same in every worker), or null where there are no tickets. */
+  ticketSecret(): Buffer | null {
+    return this.tickets?.keySecret() ?? null;
+  }
+
   /** A one-time ticket for op on a name that passes the same checks the transfer will meet. */
   async grantTicket(op: TransferOp, rawName: string, size: number | undefined, owner: { nick: string; session: number }, now: number): Promise<TicketGrant> {
     if (!this.tickets) return { ok: false, code: 'AUTH', message: 'this server does not issue tickets' };
@@ -165,7 +171,7 @@ export class FileService {
           message: `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
         };
       }
-      return { ok: true, name: file.name, ticket: t.ticket, size: file.size };
+      return { ok: true, name: file.name, ticket: t.ticket, key: ticketMaster(this.tickets.keySecret(), t.ticket).toString('base64url'), size: file.size };
     } catch (err) {
       const e = ioFailure('cannot check the file', err);
       return { ok: false, code: e.code, message: e.message };

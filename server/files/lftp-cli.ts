@@ -2,8 +2,6 @@
 import { mkdirSync } from 'node:fs';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { resolve } from 'node:path';
-import { tokenMatches } from '../tokens.js';
-import { AuthThrottle } from '../../common/auth-throttle.js';
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
 import { MAX_MSS, MIN_MSS } from '../../common/lftp/engine/packet.js';
@@ -12,7 +10,6 @@ import { parseChoice, parseDuration, parseInteger, parseSize } from '../../commo
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
 import { LOG_LEVELS, openLog, parseLogLevel, parseLogRotation } from '../logger.js';
 import { LftpServer } from './lftp-server.js';
-import type { LftpServerOptions } from './lftp-server-api.js';
 import { DEFAULT_KEEP_FREE, FileService } from './file-service.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { ListenError } from '../listen-error.js';
@@ -107,7 +104,9 @@ export async function runLftpServer(args: string[]): Promise<number> {
     maxWindow: LFTP_DEFAULTS.maxWindow,
     congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
     reusePort: false,
-    authorize: tokenAuthorizer(token),
+    // The token is the key: a SYN that proves it is authorised (syn-keys.ts, which also slows wrong tries).
+    keying: token === undefined ? { kind: 'open' } : { kind: 'token', token },
+    authorize: () => ({ allow: true }),
     print: (line) => writeLineSync(1, line),
     log: log.logger,
     verbose: v.verbose ?? false,
@@ -131,21 +130,4 @@ export async function runLftpServer(args: string[]): Promise<number> {
   log.logger.info('lftp stopped');
   log.flush();
   return ExitCode.OK;
-}
-
-/**
- * The standalone server's check: the --token, or anyone when there is none.
- * Guessing is slowed per address (common/auth-throttle.ts): a locked-out
- * address's token is not even compared.
- */
-function tokenAuthorizer(token: string | undefined): LftpServerOptions['authorize'] {
-  const throttle = new AuthThrottle();
-  return ({ auth, remote }) => {
-    if (token === undefined) return { allow: true };
-    const address = remote.slice(0, remote.lastIndexOf(':'));
-    const a = throttle.attempt(address, Date.now(), () => (auth === undefined ? 'missing' : tokenMatches(auth, token) ? 'ok' : 'wrong'));
-    if (a.outcome === 'ok') return { allow: true };
-    if (a.outcome === 'locked') return { allow: false, code: 'AUTH', message: `too many wrong tokens from ${address}; try again in ${Math.ceil(a.retryAfterMs / 1000)} s` };
-    return { allow: false, code: 'AUTH', message: a.outcome === 'missing' ? 'this server needs a token (--token)' : 'wrong token' };
-  };
 }

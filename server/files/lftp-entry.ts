@@ -4,6 +4,7 @@ import type { Op } from '../../common/lftp/engine/connection.js';
 import type { FileSource } from '../../common/lftp/node/file-source.js';
 import type { FileSink } from '../../common/lftp/node/file-sink.js';
 import type { Logger } from '../logger.js';
+import type { TransferInfo } from './lftp-server-api.js';
 
 /** A request that passed every check (authorisation, the file, the quota). */
 export interface AdmittedRequest {
@@ -29,4 +30,27 @@ export interface Entry extends Omit<AdmittedRequest, 'mss'> {
   finished: Promise<void>;
   resolveFinished: () => void;
   log: Logger;
+}
+
+/** What the dashboard and the console show of a transfer; `position`: its place in the queue (from 1) while it waits. */
+export function transferInfo(e: Entry, position: number): TransferInfo {
+  const c = e.driver.conn;
+  return {
+    id: e.key,
+    op: e.op,
+    name: e.name,
+    remote: `${e.remote.address}:${e.remote.port}`,
+    owner: e.owner,
+    state: e.started ? c.state : `QUEUED(${position})`,
+    congestion: c.isDataSender ? c.cc.name : 'client',
+    finished: c.finished,
+    succeeded: c.succeeded,
+    bytes: c.progressBytes(),
+    size: e.size,
+    cwnd: c.cc.cwnd,
+    ssthresh: c.cc.ssthresh,
+    srttMs: c.rtt.srtt,
+    rtoMs: c.rtt.rto,
+    dropped: e.driver.protection?.dropped ?? null,
+  };
 }

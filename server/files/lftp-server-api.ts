@@ -4,6 +4,8 @@ import type { Op } from '../../common/lftp/engine/connection.js';
 import type { LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from './file-service.js';
+import type { LftpKeying } from './syn-keys.js';
+import type { DroppedCounts } from '../../common/lftp/protect/transfer-protection.js';
 
 export interface LftpAuthRequest {
   op: Op;
@@ -31,7 +33,9 @@ export interface LftpServerOptions {
   /** Congestion control for the transfers this server sends (gets). */
   congestion: CongestionName;
   reusePort: boolean;
-  /** Allows (naming who, if known) or refuses a request. */
+  /** Where each transfer's key comes from (the ticket, the token), or none (--open). */
+  keying: LftpKeying;
+  /** Allows (naming who, if known) or refuses a request (after its key, if any, was proved). */
   authorize(req: LftpAuthRequest): AuthDecision;
   print(line: string): void;
   log: Logger;
@@ -61,4 +65,6 @@ export interface TransferInfo {
   ssthresh: number;
   srttMs: number | null;
   rtoMs: number;
+  /** A protected transfer's datagrams dropped before they reached it; null: unprotected. */
+  dropped: DroppedCounts | null;
 }

@@ -21,7 +21,10 @@ import { literalFirstLookup } from '../../common/lftp/node/address.js';
 import { formatBytes } from '../../common/units.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
-import type { AdmittedRequest, Entry } from './lftp-entry.js';
+import { transferInfo, type AdmittedRequest, type Entry } from './lftp-entry.js';
+import { SynKeys } from './syn-keys.js';
+import { readSealedHeader } from '../../common/lftp/protect/sealed-packet.js';
+import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
 
 export type { AuthDecision, LftpAuthRequest, LftpServerOptions, TransferInfo } from './lftp-server-api.js';
 
@@ -43,9 +46,11 @@ export class LftpServer {
   readonly counters = { completed: 0, failed: 0, refused: 0, badPackets: 0, unknownConn: 0 };
   private badReported = 0;
   private badTimer: NodeJS.Timeout | null = null;
+  private readonly keys: SynKeys;
 
   constructor(private readonly o: LftpServerOptions) {
     this.queue = new PQueue({ concurrency: o.maxTransfers });
+    this.keys = new SynKeys(o.keying);
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
   }
 
@@ -74,29 +79,17 @@ export class LftpServer {
 
   /** Every transfer this endpoint knows: running, queued, and lingering after the end. */
   transfers(): TransferInfo[] {
-    return [...this.entries.values()].map((e) => {
-      const c = e.driver.conn;
-      return {
-        id: e.key,
-        op: e.op,
-        name: e.name,
-        remote: `${e.remote.address}:${e.remote.port}`,
-        owner: e.owner,
-        state: e.started ? c.state : `QUEUED(${this.waiting.indexOf(e) + 1})`,
-        congestion: c.isDataSender ? c.cc.name : 'client',
-        finished: c.finished,
-        succeeded: c.succeeded,
-        bytes: c.progressBytes(),
-        size: e.size,
-        cwnd: c.cc.cwnd,
-        ssthresh: c.cc.ssthresh,
-        srttMs: c.rtt.srtt,
-        rtoMs: c.rtt.rto,
-      };
-    });
+    return [...this.entries.values()].map((e) => transferInfo(e, this.waiting.indexOf(e) + 1));
   }
 
   private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    const sealed = readSealedHeader(buf);
+    if (sealed) {
+      const entry = this.entries.get(`${rinfo.address}|${rinfo.port}|${sealed.conn}`);
+      if (entry?.started) entry.driver.inputSealed(buf);
+      else this.counters.unknownConn++;
+      return;
+    }
     const p = decodePacket(buf);
     if (typeof p === 'string') {
       this.counters.badPackets++;
@@ -146,6 +139,8 @@ export class LftpServer {
     let ended: () => void = () => undefined;
     try {
       const req = decodeSynRequest(p.payload, this.o.maxMss);
+      const size = typeof req.size === 'number' ? req.size : undefined;
+      const master = await this.keys.check(req, { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size }, rinfo.address, Date.now());
       const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote: `${rinfo.address}:${rinfo.port}` });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
@@ -154,7 +149,8 @@ export class LftpServer {
         throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
       }
       const releaseQuota = op === 'post' && decision.owner !== undefined ? this.o.files.reserveUpload(decision.owner, file.size) : () => undefined;
-      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended });
+      const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
+      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended }, protection);
     } catch (err) {
       ended();
       if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
@@ -165,7 +161,7 @@ export class LftpServer {
     }
   }
 
-  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, req: AdmittedRequest): void {
+  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, req: AdmittedRequest, protection: TransferProtection | null): void {
     const { op, name, path, size, mss, owner, releaseQuota, ended } = req;
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
@@ -191,6 +187,7 @@ export class LftpServer {
         event: (e, conn) => this.onEvent(entry, e, conn),
         ...(this.trace ? { trace: this.trace } : {}),
       },
+      protection,
     );
     this.entries.set(key, entry);
     this.waiting.push(entry);
@@ -219,6 +216,8 @@ export class LftpServer {
     entry.started = true;
     entry.log.info({ remote: `${entry.remote.address}:${entry.remote.port}`, size: entry.size }, 'transfer started');
     if (this.o.verbose) this.o.print(`lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`);
+    // From the SYN-ACK on, everything this transfer sends is sealed.
+    d.protection?.begin();
     d.apply((c, now) => c.accept(now, syn.seq, entry.size, mss, HEADER_BYTES + syn.payload.length));
   }
 

@@ -6,7 +6,10 @@
  * compareExchange (ISSUED → ACTIVE): a ticket works once, even if two workers
  * see it at the same instant. A spent ticket stays ACTIVE while its transfer
  * runs (then USED), so that a session's tickets and running transfers
- * together are capped across every worker, whichever runs them.
+ * together are capped across every worker, whichever runs them. After the
+ * slots, the run's ticket secret: a ticket's LFTP key is derived from it
+ * (common/lftp/protect/keys.ts), so the worker that issues a ticket and the
+ * one that serves its transfer make the same key without passing it around.
  */
 import { randomBytes } from 'node:crypto';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
@@ -36,6 +39,8 @@ const WRITING = -1;
 export const TICKETS_PER_SESSION = 8;
 
 export const TICKET_TTL_MS = 60_000;
+/** The ticket secret's bytes, at the end of the buffer. */
+const SECRET_BYTES = 32;
 
 export type TicketOp = 'get' | 'post';
 
@@ -51,7 +56,9 @@ export class TicketTable {
   readonly capacity: number;
 
   static create(capacity = 1024): TicketTable {
-    return new TicketTable(new SharedArrayBuffer(capacity * SLOT_BYTES));
+    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES);
+    new Uint8Array(buffer, capacity * SLOT_BYTES).set(randomBytes(SECRET_BYTES));
+    return new TicketTable(buffer);
   }
 
   constructor(
@@ -62,7 +69,12 @@ export class TicketTable {
     this.i32 = new Int32Array(buffer);
     this.i64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
-    this.capacity = buffer.byteLength / SLOT_BYTES;
+    this.capacity = (buffer.byteLength - SECRET_BYTES) / SLOT_BYTES;
+  }
+
+  /** This run's ticket secret (the same in every worker). */
+  keySecret(): Buffer {
+    return Buffer.from(this.u8.subarray(this.capacity * SLOT_BYTES));
   }
 
   private w32(slot: number, f: number): number {

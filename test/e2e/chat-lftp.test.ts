@@ -80,10 +80,14 @@ describe('file sharing inside the chat', () => {
     const t = await raw.waitFor((m) => m.type === 'TICKET');
     if (t.type !== 'TICKET' || !t.ok) throw new Error('no ticket');
     expect(t.port).toBe(server.port);
-    const first = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'b.txt'), '--token', t.ticket]);
+    // The ticket alone is not enough: the request must be signed with its key (which came over the chat session only).
+    const unsigned = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'u.txt'), '--token', t.ticket]);
+    expect(unsigned.code).toBe(4);
+    expect(unsigned.err.join('\n')).toContain('AUTH: a ticket is required');
+    const first = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'b.txt'), '--ticket', t.ticket, '--ticket-key', t.key]);
     expect(first.code).toBe(0);
     expect(readFileSync(join(work, 'b.txt'), 'utf8')).toBe('hello tickets');
-    const again = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'c.txt'), '--token', t.ticket]);
+    const again = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'c.txt'), '--ticket', t.ticket, '--ticket-key', t.key]);
     expect(again.code).toBe(4);
     expect(again.err.join('\n')).toMatch(/AUTH: .*(used|unknown)/);
     raw.destroy();

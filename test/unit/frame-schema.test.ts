@@ -31,7 +31,7 @@ describe('the shared frame schema', () => {
     { type: 'NOTICE', event: 'shared', nick: 'bob', name: 'a.txt', size: 3 },
     { type: 'WHO_REPLY', users: [{ nick: 'a', idleMs: 0, rttMs: null }], total: 1 },
     { type: 'TICKET', id: 1, ok: false, op: 'get', name: 'x', code: 'NOT_FOUND', message: 'no such file' },
-    { type: 'TICKET', id: 2, ok: true, op: 'post', name: 'y', ticket: 'ab', port: 9000, size: 5 },
+    { type: 'TICKET', id: 2, ok: true, op: 'post', name: 'y', ticket: 'ab', key: 'k3y', port: 9000, size: 5 },
   ];
   it.each(good.map((m) => [m.type, m] as const))('decodes a good %s the same on both sides', (_t, msg) => {
     const r = bothDecode(encodeMessage(msg));

@@ -277,18 +277,7 @@ class ChatPage {
         this.ticket(msg);
         return;
       case 'ERROR':
-        if (!this.joined && this.reconnecting && msg.code === 'RESUME_FAILED') {
-          // The session is gone (its window passed): a new one, on this connection, in the rooms it was in.
-          this.line(`* ${msg.message}; logging in again`, 'notice');
-          this.resume.forget();
-          return this.send(this.hello(this.me));
-        }
-        if (!this.joined) {
-          setText(byId('join-error'), `${msg.code}: ${msg.message}`);
-          // The nick is registered: its password goes in the field, and Join again.
-          if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG') byId<HTMLInputElement>('nick-password').select();
-        } else this.line(`! ${msg.code}: ${msg.message}`, 'error');
-        return;
+        return this.error(msg);
       case 'ACCOUNT_REPLY':
         if (msg.op === 'unregistered') this.nickPassword = null;
         else if (msg.op !== 'offline' && this.accountPending !== null) this.nickPassword = this.accountPending;
@@ -303,6 +292,19 @@ class ChatPage {
         this.line(`* reconnected: ${msg.missed} missed message${msg.missed === 1 ? '' : 's'}`, 'notice');
         return;
     }
+  }
+
+  private error(msg: Extract<ServerMessage, { type: 'ERROR' }>): void {
+    if (!this.joined && this.reconnecting && msg.code === 'RESUME_FAILED') {
+      // The session is gone (its window passed): a new one, on this connection, in the rooms it was in.
+      this.line(`* ${msg.message}; logging in again`, 'notice');
+      this.resume.forget();
+      return this.send(this.hello(this.me));
+    }
+    if (this.joined) return this.line(`! ${msg.code}: ${msg.message}`, 'error');
+    setText(byId('join-error'), `${msg.code}: ${msg.message}`);
+    // The nick is registered: its password goes in the field, and Join again.
+    if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG') byId<HTMLInputElement>('nick-password').select();
   }
 
   /** Who can be completed, kept current from the notices between two WHO replies. */

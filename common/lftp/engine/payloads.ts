@@ -1,7 +1,7 @@
 /**
  * The payloads of LFTP's control packets (docs/LFTP.md, "Packets"), encoded
  * and checked in one place for both ends:
- *   SYN       JSON {name, mss, size? (post), auth?}
+ *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?}
  *   SYN-ACK   JSON {size, mss}
  *   queued    JSON {queued: position} on a bare ACK answering a SYN
  *   ERR       JSON {code, message}
@@ -12,6 +12,7 @@
 import { MAX_MSS, MIN_MSS } from './packet.js';
 import { LftpError, LftpErrorCode, isLftpErrorCode } from './errors.js';
 import type { Op } from './events.js';
+import { PROOF_BYTES, SALT_BYTES } from '../protect/keys.js';
 
 /** What a client asks for in its SYN. */
 export interface SynRequest {
@@ -19,8 +20,11 @@ export interface SynRequest {
   mss: number;
   /** post: the size of the file to be sent. */
   size?: number;
-  /** A one-time ticket or a shared token. */
+  /** A one-time ticket (the chat's). */
   auth?: string;
+  /** A protected transfer's salt and the proof of its master key (protect/keys.ts). */
+  salt?: Buffer;
+  proof?: Buffer;
 }
 
 /** Longest error message kept from a peer's ERR. */
@@ -41,7 +45,13 @@ function parseObject(payload: Buffer): Record<string, unknown> | null {
 }
 
 export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
-  return json({ name: r.name, mss: r.mss, ...(op === 'post' ? { size: r.size } : {}), ...(r.auth !== undefined ? { auth: r.auth } : {}) });
+  return json({
+    name: r.name,
+    mss: r.mss,
+    ...(op === 'post' ? { size: r.size } : {}),
+    ...(r.auth !== undefined ? { auth: r.auth } : {}),
+    ...(r.salt && r.proof ? { salt: r.salt.toString('base64url'), proof: r.proof.toString('base64url') } : {}),
+  });
 }
 
 /**
@@ -49,17 +59,29 @@ export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
  * a string here: what names are allowed is the file service's rule. Size
  * (post) is checked by the same rule, so it is passed through as sent.
  */
-export function decodeSynRequest(payload: Buffer, maxMss: number): { name: string; mss: number; size: unknown; auth: string | undefined } {
+export function decodeSynRequest(payload: Buffer, maxMss: number): { name: string; mss: number; size: unknown; auth: string | undefined; salt: Buffer | undefined; proof: Buffer | undefined } {
   const o = parseObject(payload);
   if (!o) throw new LftpError('BAD_REQUEST', 'SYN payload is not a JSON object');
   const { mss, auth, name, size } = o;
+  const salt = bytesField(o, 'salt', SALT_BYTES);
+  const proof = bytesField(o, 'proof', PROOF_BYTES);
+  if ((salt === undefined) !== (proof === undefined)) throw new LftpError('BAD_REQUEST', 'salt and proof go together');
   if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < MIN_MSS || mss > MAX_MSS) {
     throw new LftpError('BAD_REQUEST', `mss must be an integer from ${MIN_MSS} to ${MAX_MSS}`);
   }
   if (mss > maxMss) throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
   if (auth !== undefined && typeof auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
   if (typeof name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
-  return { name, mss, size, auth };
+  return { name, mss, size, auth, salt, proof };
+}
+
+/** An optional field of exactly `bytes` bytes in base64url. */
+function bytesField(o: Record<string, unknown>, key: string, bytes: number): Buffer | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  const b = typeof v === 'string' && /^[A-Za-z0-9_-]*$/.test(v) ? Buffer.from(v, 'base64url') : null;
+  if (!b || b.length !== bytes || b.toString('base64url') !== v) throw new LftpError('BAD_REQUEST', `${key} must be ${bytes} bytes in base64url`);
+  return b;
 }
 
 export function encodeSynAck(size: number, mss: number): Buffer {

@@ -3,7 +3,9 @@
  * its packets, feeds it datagrams, runs its timer, batches its ACKs (one per
  * turn of the event loop, after every datagram that arrived in that turn),
  * opens the file it sends or receives and reports that I/O back to it, and
- * writes the --trace file.
+ * writes the --trace file. A protected transfer's datagrams are sealed and
+ * opened here (protect/transfer-protection.ts): the connection sees only
+ * packets that authenticated.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { encodeHeader, flagNames, type Packet } from '../engine/packet.js';
@@ -12,10 +14,11 @@ import { FileSource } from './file-source.js';
 import { FileSink } from './file-sink.js';
 import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
+import type { TransferProtection } from '../protect/transfer-protection.js';
 
 export interface DriverHooks {
-  /** Sends one datagram given as header and payload (sent without joining them). */
-  sendRaw(parts: [Buffer, Buffer]): void;
+  /** Sends one datagram given as its parts (header, payload, and a tag when sealed), sent without joining them. */
+  sendRaw(parts: Buffer[]): void;
   event(e: TransferEvent, conn: LftpConnection): void;
   trace?: TraceWriter;
 }
@@ -28,12 +31,17 @@ export class ConnectionDriver {
   private stopped = false;
   private sink: FileSink | null = null;
 
-  constructor(opts: ConnectionOptions, hooks: DriverHooks) {
+  /** @param protection the transfer's keys; null: unprotected (an --open server) */
+  constructor(
+    opts: ConnectionOptions,
+    hooks: DriverHooks,
+    readonly protection: TransferProtection | null = null,
+  ) {
     const traceWriter = hooks.trace;
     this.conn = new LftpConnection(
       opts,
       {
-        send: (p) => hooks.sendRaw([encodeHeader(p), p.payload]),
+        send: (p) => hooks.sendRaw(protection?.sealing ? protection.seal(p) : [encodeHeader(p), p.payload]),
         event: (e) => hooks.event(e, this.conn),
         finishSink: (expected) => {
           const sink = this.sink;
@@ -82,8 +90,19 @@ export class ConnectionDriver {
     return sink;
   }
 
+  /** A version-1 datagram (its CRC checked): what a protected transfer takes of one is allowPlain's rule. */
   input(p: Packet): void {
     if (this.stopped) return;
+    if (this.protection && !this.protection.allowPlain(p, this.conn.state, this.conn.opts.isn)) return;
+    this.conn.onPacket(p, Date.now());
+    this.afterInput();
+  }
+
+  /** A version-2 (sealed) datagram: opened, or dropped before the connection sees it. */
+  inputSealed(buf: Buffer): void {
+    if (this.stopped) return;
+    const p = this.protection?.open(buf) ?? null;
+    if (!p) return;
     this.conn.onPacket(p, Date.now());
     this.afterInput();
   }
