@@ -229,7 +229,7 @@ export class LftpServer {
       case 'done': {
         this.counters.completed++;
         const secs = Math.max(conn.elapsedMs, 1) / 1000;
-        entry.log.info({ size: e.size, sha256: e.sha256, ms: conn.elapsedMs, retransmissions: conn.sender?.retransmissions ?? 0 }, 'transfer complete');
+        entry.log.info({ size: e.size, sha256: e.sha256, ms: conn.elapsedMs, retransmissions: conn.sender?.retransmissions ?? 0, dropped: entry.driver.protection?.dropped ?? null }, 'transfer complete');
         this.o.print(
           `lftp: ${entry.op} ${entry.name} for ${who} complete (${formatBytes(e.size ?? 0)} in ${secs.toFixed(2)}s, ${formatBytes((e.size ?? 0) / secs)}/s, sha256 ok)`,
         );

@@ -11,6 +11,10 @@ import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { until } from '../helpers/wait.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The suite's servers protect every transfer: the token keys it (docs/LFTP.md, "Packet protection"). */
+const TOKEN = 'lab token 实验室';
+/** chat-client lftp with the suite's token. */
+const lftp = (args: string[], opts?: { timeoutMs?: number }) => runLftpClient([...args, '--token', TOKEN], opts);
 
 let server: ServerHandle;
 let files: string;
@@ -35,7 +39,7 @@ beforeAll(async () => {
   makeFile('small.bin', 64 * 1024);
   makeFile('medium.bin', 4 * 1024 * 1024);
   makeFile('empty.bin', 0);
-  server = await startLftpServer(files);
+  server = await startLftpServer(files, ['--token', TOKEN]);
 });
 afterAll(async () => {
   await stopAll(server);
@@ -43,7 +47,7 @@ afterAll(async () => {
 
 describe('LFTP over loopback (real processes)', () => {
   it('get: byte-identical, success line, exit 0', async () => {
-    const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(work, 'm1.bin')]);
+    const r = await lftp(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(work, 'm1.bin')]);
     expect(r.code).toBe(0);
     expect(r.out.at(-1)).toMatch(/^transfer complete: medium\.bin \(4\.00 MiB, .+\/s, sha256 ok\)$/);
     expect(sha(readFileSync(join(work, 'm1.bin')))).toBe(sha(originals.get('medium.bin')!));
@@ -52,14 +56,14 @@ describe('LFTP over loopback (real processes)', () => {
   it('post: stored under the given name, byte-identical', async () => {
     const data = randomBytes(1024 * 1024 + 7);
     writeFileSync(join(work, 'up.bin'), data);
-    const r = await runLftpClient(['post', `127.0.0.1:${server.port}`, join(work, 'up.bin'), 'uploaded.bin']);
+    const r = await lftp(['post', `127.0.0.1:${server.port}`, join(work, 'up.bin'), 'uploaded.bin']);
     expect(r.code).toBe(0);
     expect(sha(readFileSync(join(files, 'uploaded.bin')))).toBe(sha(data));
     noPartials(files);
   });
 
   it('an empty file moves too', async () => {
-    const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'empty.bin', join(work, 'e.bin')]);
+    const r = await lftp(['get', `127.0.0.1:${server.port}`, 'empty.bin', join(work, 'e.bin')]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(work, 'e.bin')).length).toBe(0);
   });
@@ -71,10 +75,10 @@ describe('LFTP over loopback (real processes)', () => {
       return d;
     });
     const results = await Promise.all([
-      runLftpClient(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(work, 'par-get-0.bin')]),
-      runLftpClient(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(work, 'par-get-1.bin')]),
-      runLftpClient(['post', `127.0.0.1:${server.port}`, join(work, 'par-up-0.bin'), 'par-up-0.bin']),
-      runLftpClient(['post', `127.0.0.1:${server.port}`, join(work, 'par-up-1.bin'), 'par-up-1.bin']),
+      lftp(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(work, 'par-get-0.bin')]),
+      lftp(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(work, 'par-get-1.bin')]),
+      lftp(['post', `127.0.0.1:${server.port}`, join(work, 'par-up-0.bin'), 'par-up-0.bin']),
+      lftp(['post', `127.0.0.1:${server.port}`, join(work, 'par-up-1.bin'), 'par-up-1.bin']),
     ]);
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     for (const i of [0, 1]) {
@@ -93,7 +97,7 @@ describe('names, missing and existing files', () => {
     ['nope.bin', 'NOT_FOUND'],
   ])('get %j is refused with %s, exit 4, no local file', async (name, code) => {
     const local = join(work, `refused-${code}-${Math.random()}`);
-    const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, name, local]);
+    const r = await lftp(['get', `127.0.0.1:${server.port}`, name, local]);
     expect(r.code).toBe(4);
     expect(r.err.join('\n')).toContain(`: ${code}: `);
     expect(existsSync(local)).toBe(false);
@@ -102,14 +106,14 @@ describe('names, missing and existing files', () => {
 
   it('a symlink leading out of the files directory is refused', async () => {
     symlinkSync('/etc/hostname', join(files, 'escape.txt'));
-    const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'escape.txt', join(work, 'escape.txt')]);
+    const r = await lftp(['get', `127.0.0.1:${server.port}`, 'escape.txt', join(work, 'escape.txt')]);
     expect(r.code).toBe(4);
     expect(r.err.join('\n')).toContain('BAD_NAME');
   });
 
   it('post onto an existing name is refused (EXISTS) and the file is untouched', async () => {
     writeFileSync(join(work, 'dup.bin'), randomBytes(1000));
-    const r = await runLftpClient(['post', `127.0.0.1:${server.port}`, join(work, 'dup.bin'), 'small.bin']);
+    const r = await lftp(['post', `127.0.0.1:${server.port}`, join(work, 'dup.bin'), 'small.bin']);
     expect(r.code).toBe(4);
     expect(r.err.join('\n')).toContain('EXISTS');
     expect(sha(readFileSync(join(files, 'small.bin')))).toBe(sha(originals.get('small.bin')!));
@@ -117,7 +121,7 @@ describe('names, missing and existing files', () => {
 
   it('get onto an existing local file keeps it and saves as "name (1)", as the chat does; the server is still asked', async () => {
     writeFileSync(join(work, 'mine.bin'), 'keep me');
-    const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'small.bin', join(work, 'mine.bin')]);
+    const r = await lftp(['get', `127.0.0.1:${server.port}`, 'small.bin', join(work, 'mine.bin')]);
     expect(r.code).toBe(0);
     expect(r.err.join('\n')).toContain(`${join(work, 'mine.bin')} exists; saving as ${join(work, 'mine (1).bin')}`);
     expect(readFileSync(join(work, 'mine.bin'), 'utf8')).toBe('keep me');
@@ -170,12 +174,12 @@ describe('names, missing and existing files', () => {
       ctx.skip('cannot mount a small tmpfs here (needs root); the disk-full case is not exercised');
     }
     try {
-      const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(mnt, 'm.bin')]);
+      const r = await lftp(['get', `127.0.0.1:${server.port}`, 'medium.bin', join(mnt, 'm.bin')]);
       expect(r.code).toBe(1);
       expect(r.err.join('\n')).toMatch(/NO_SPACE: cannot write ".*m\.bin": ENOSPC: no space left on device/);
       expect(readdirSync(mnt)).toEqual([]);
       // The server noticed the failure too and is fine.
-      const again = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'small.bin', join(work, 'after-full.bin')]);
+      const again = await lftp(['get', `127.0.0.1:${server.port}`, 'small.bin', join(work, 'after-full.bin')]);
       expect(again.code).toBe(0);
     } finally {
       execFileSync('umount', [mnt], { stdio: 'ignore' });
@@ -183,7 +187,7 @@ describe('names, missing and existing files', () => {
   });
 
   it('a read-only destination: IO_ERROR at once, nothing created', async () => {
-    const r = await runLftpClient(['get', `127.0.0.1:${server.port}`, 'small.bin', '/proc/lftp-test.bin']);
+    const r = await lftp(['get', `127.0.0.1:${server.port}`, 'small.bin', '/proc/lftp-test.bin']);
     expect(r.code).toBe(1);
     expect(r.err.join('\n')).toContain('IO_ERROR');
   });
@@ -204,12 +208,12 @@ describe('through the fault relay', () => {
     let r;
     if (op === 'get') {
       writeFileSync(join(files, name), data);
-      r = await runLftpClient(['get', `127.0.0.1:${relay.port}`, name, join(work, name)]);
+      r = await lftp(['get', `127.0.0.1:${relay.port}`, name, join(work, name)]);
       expect(r.code, r.err.join('\n')).toBe(0);
       expect(sha(readFileSync(join(work, name)))).toBe(sha(data));
     } else {
       writeFileSync(join(work, name), data);
-      r = await runLftpClient(['post', `127.0.0.1:${relay.port}`, join(work, name), name]);
+      r = await lftp(['post', `127.0.0.1:${relay.port}`, join(work, name), name]);
       expect(r.code, r.err.join('\n')).toBe(0);
       expect(sha(readFileSync(join(files, name)))).toBe(sha(data));
     }
@@ -246,7 +250,7 @@ describe('through the fault relay', () => {
 describe('with --cc bbr', () => {
   it('get and post through the relay at 10% loss, a rate-limited link with a short queue, and duplicates: byte-identical', async () => {
     const bbrFiles = tempDir('lftp-bbr');
-    const bbr = await startLftpServer(bbrFiles, ['--open', '--cc', 'bbr']);
+    const bbr = await startLftpServer(bbrFiles, ['--token', TOKEN, '--cc', 'bbr']);
     const lossy = { ...NO_IMPAIRMENT, delayMs: 2, loss: 0.1, duplicate: 0.02, reorder: 0.02 };
     // A 4 MB/s bottleneck with a 32-datagram queue: a sender that overshoots loses at the queue.
     const narrow = { ...NO_IMPAIRMENT, delayMs: 2, rateBps: 4_000_000, queueLimit: 32 };
@@ -259,11 +263,11 @@ describe('with --cc bbr', () => {
         const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: bbr.port, seed: 21, up, down });
         try {
           writeFileSync(join(bbrFiles, `${label}.bin`), data);
-          const g = await runLftpClient(['get', `127.0.0.1:${relay.port}`, `${label}.bin`, join(work, `bbr-${label}.bin`)]);
+          const g = await lftp(['get', `127.0.0.1:${relay.port}`, `${label}.bin`, join(work, `bbr-${label}.bin`)]);
           expect(g.code, g.err.join('\n')).toBe(0);
           expect(sha(readFileSync(join(work, `bbr-${label}.bin`)))).toBe(sha(data));
           writeFileSync(join(work, `bbr-up-${label}.bin`), data);
-          const p = await runLftpClient(['post', `127.0.0.1:${relay.port}`, join(work, `bbr-up-${label}.bin`), `up-${label}.bin`, '--cc', 'bbr']);
+          const p = await lftp(['post', `127.0.0.1:${relay.port}`, join(work, `bbr-up-${label}.bin`), `up-${label}.bin`, '--cc', 'bbr']);
           expect(p.code, p.err.join('\n')).toBe(0);
           expect(sha(readFileSync(join(bbrFiles, `up-${label}.bin`)))).toBe(sha(data));
         } finally {
@@ -287,12 +291,12 @@ describe('the transfer queue (--max-transfers)', () => {
     const qFiles = tempDir('lftp-queue');
     writeFileSync(join(qFiles, 'slow.bin'), randomBytes(3 * 1024 * 1024));
     writeFileSync(join(qFiles, 'next.bin'), randomBytes(100 * 1024));
-    const one = await startLftpServer(qFiles, ['--open', '--max-transfers', '1']);
+    const one = await startLftpServer(qFiles, ['--token', TOKEN, '--max-transfers', '1']);
     // The first transfer crawls through a 2 MB/s link, holding the only slot for a while.
     const i = { ...NO_IMPAIRMENT, rateBps: 2_000_000 };
     const slow = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: one.port, seed: 1, up: NO_IMPAIRMENT, down: i });
     try {
-      const first = runLftpClient(['get', `127.0.0.1:${slow.port}`, 'slow.bin', join(work, 'slow.bin')]);
+      const first = lftp(['get', `127.0.0.1:${slow.port}`, 'slow.bin', join(work, 'slow.bin')]);
       await new Promise((r) => setTimeout(r, 300));
       const p = new LineProcess('queued', [
         CLIENT_JS,
@@ -302,6 +306,8 @@ describe('the transfer queue (--max-transfers)', () => {
         'next.bin',
         join(work, 'next.bin'),
         '--quiet',
+        '--token',
+        TOKEN,
       ]);
       p.endInput();
       await p.waitFor('lftp: server busy; you are number 1 in the queue', 10_000);
@@ -321,7 +327,7 @@ describe('interrupted transfers', () => {
     const i = { ...NO_IMPAIRMENT, rateBps: 1_000_000 };
     const slow = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 1, up: NO_IMPAIRMENT, down: i });
     try {
-      const p = new LineProcess('interrupted', [CLIENT_JS, 'lftp', 'get', `127.0.0.1:${slow.port}`, 'medium.bin', join(dest, 'm.bin'), '--verbose', '--quiet']);
+      const p = new LineProcess('interrupted', [CLIENT_JS, 'lftp', 'get', `127.0.0.1:${slow.port}`, 'medium.bin', join(dest, 'm.bin'), '--verbose', '--quiet', '--token', TOKEN]);
       p.endInput();
       await p.waitFor('lftp: connection established', 10_000);
       await new Promise((r) => setTimeout(r, 300));
