@@ -43,7 +43,7 @@ interface Result {
   note?: string;
 }
 
-const SUITES = ['engine', 'transfer', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers', 'abuse', 'history'];
+const SUITES = ['engine', 'transfer', 'protect', 'relay', 'fairness', 'rss', 'chat', 'fanout', 'heartbeat', 'workers', 'abuse', 'history'];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
 --quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).
@@ -164,24 +164,25 @@ const mbps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
 
 // ---- LFTP --------------------------------------------------------------------
 
-async function lftpServer(extra: string[] = []): Promise<{ d: Daemon; port: number }> {
-  const d = await start(NODE, [SERVER, 'lftp', '--host', '127.0.0.1', '--port', '0', '--files', serveDir, '--open', '--log-file', join(work, 'lftp.log'), '--log-level', 'warn', '--max-transfers', '16', ...extra], /listening on udp [\d.]+:(\d+)/);
+/** @param access --open (unprotected), or --token T (every datagram sealed) */
+async function lftpServer(extra: string[] = [], access: string[] = ['--open']): Promise<{ d: Daemon; port: number }> {
+  const d = await start(NODE, [SERVER, 'lftp', '--host', '127.0.0.1', '--port', '0', '--files', serveDir, ...access, '--log-file', join(work, 'lftp.log'), '--log-level', 'warn', '--max-transfers', '16', ...extra], /listening on udp [\d.]+:(\d+)/);
   const port = Number(/listening on udp [\d.]+:(\d+)/.exec(d.output())![1]);
   return { d, port };
 }
 
-async function lftpGet(port: number, name: string, mss: number, expected: string, opts: { measureRss?: boolean } = {}): Promise<{ mbps: number; rssKb?: number }> {
+async function lftpGet(port: number, name: string, mss: number, expected: string, opts: { measureRss?: boolean; access?: string[] } = {}): Promise<{ mbps: number; rssKb?: number }> {
   const dest = join(outDir, `${name}.${Math.random().toString(36).slice(2)}`);
-  const r = await run(NODE, [CLIENT, 'lftp', 'get', `127.0.0.1:${port}`, name, dest, '--mss', String(mss), '--json', '--quiet'], { measureRss: opts.measureRss === true });
+  const r = await run(NODE, [CLIENT, 'lftp', 'get', `127.0.0.1:${port}`, name, dest, '--mss', String(mss), '--json', '--quiet', ...(opts.access ?? [])], { measureRss: opts.measureRss === true });
   if (r.code !== 0) throw new Error(`lftp get failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { size: number; elapsedMs: number };
   await verify(dest, expected, 'lftp get');
   return { mbps: mbps(j.size, j.elapsedMs), ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}) };
 }
 
-async function lftpPost(port: number, local: string, mss: number, expected: string, opts: { measureRss?: boolean } = {}): Promise<{ mbps: number; rssKb?: number }> {
+async function lftpPost(port: number, local: string, mss: number, expected: string, opts: { measureRss?: boolean; access?: string[] } = {}): Promise<{ mbps: number; rssKb?: number }> {
   const name = `up-${Math.random().toString(36).slice(2)}.bin`;
-  const r = await run(NODE, [CLIENT, 'lftp', 'post', `127.0.0.1:${port}`, local, name, '--mss', String(mss), '--json', '--quiet'], { measureRss: opts.measureRss === true });
+  const r = await run(NODE, [CLIENT, 'lftp', 'post', `127.0.0.1:${port}`, local, name, '--mss', String(mss), '--json', '--quiet', ...(opts.access ?? [])], { measureRss: opts.measureRss === true });
   if (r.code !== 0) throw new Error(`lftp post failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { size: number; elapsedMs: number };
   await verify(join(serveDir, name), expected, 'lftp post');
@@ -299,6 +300,42 @@ async function transferSuite(peers: Peers): Promise<void> {
     } else skip(`atftp + atftpd blksize ${blk}`, 'atftp/atftpd missing (apt-get install atftp atftpd)');
   }
   rmSync(file, { force: true });
+}
+
+/**
+ * Issue 22: what packet protection costs, in one run. Two servers on the same files, one --open (nothing
+ * sealed) and one --token (every datagram AES-128-GCM); each run takes one transfer from each, in turn, so
+ * that both see the same machine.
+ */
+async function protectSuite(): Promise<void> {
+  log(`protect: ${SIZE / MiB} MiB over loopback, ${REPEAT} run(s) each, unprotected and protected in turns`);
+  const name = 'protect.bin';
+  const file = join(serveDir, name);
+  const expected = makeFile(file, SIZE);
+  const token = ['--token', 'bench token'];
+  const open = await lftpServer();
+  const keyed = await lftpServer([], token);
+  try {
+    for (const [mss, label] of [
+      [1448, '1448 B payload'],
+      [8192, '8 KiB payload'],
+    ] as const) {
+      for (const op of ['get', 'post'] as const) {
+        const plain: number[] = [];
+        const sealed: number[] = [];
+        for (let i = 0; i < REPEAT; i++) {
+          const once = (port: number, access: string[]) => (op === 'get' ? lftpGet(port, name, mss, expected, { access }) : lftpPost(port, file, mss, expected, { access }));
+          plain.push((await once(open.port, [])).mbps);
+          sealed.push((await once(keyed.port, token)).mbps);
+        }
+        record('protect', `LFTP ${op}, unprotected (--open), ${label}`, 'MiB/s', plain);
+        record('protect', `LFTP ${op}, protected (--token: AES-128-GCM), ${label}`, 'MiB/s', sealed);
+      }
+    }
+  } finally {
+    await open.d.stop();
+    await keyed.d.stop();
+  }
 }
 
 async function relaySuite(peers: Peers): Promise<void> {
@@ -736,6 +773,11 @@ function targets(): string[] {
   check('LFTP get ÷ raw UDP ceiling (1448 B)', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'raw UDP ceiling, default')), 0.7, '>=');
   check('LFTP get ÷ curl tftp blksize 1468', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'curl tftp:// from in.tftpd (tftpd-hpa), blksize 1468')), 5, '>=');
   check('LFTP get ÷ atftp ws64 blksize 1468', ratio(find('transfer', 'LFTP get, default'), find('transfer', 'atftp from atftpd, windowsize 64, blksize 1468')), 1, '>=');
+  for (const op of ['get', 'post']) {
+    for (const label of ['1448 B payload', '8 KiB payload']) {
+      check(`LFTP ${op}, ${label}: goodput protected ÷ unprotected`, ratio(find('protect', `LFTP ${op}, protected (--token: AES-128-GCM), ${label}`), find('protect', `LFTP ${op}, unprotected (--open), ${label}`)), 0.8, '>=');
+    }
+  }
   check('LFTP at 5% loss ÷ LFTP at 0% (relay)', ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'LFTP get, loss 0%')), 0.4, '>=');
   check('LFTP ÷ atftp at 5% loss (relay)', ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'atftp windowsize 64 blksize 1468, loss 5%')), 3, '>=');
   check('LFTP --cc bbr at 5% loss ÷ its 0% (relay)', ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'LFTP get --cc bbr, loss 0%')), 0.4, '>=');
@@ -823,6 +865,7 @@ for (const n of peers.notes) log(`peers: ${n}`);
 try {
   if (suites.has('engine')) await engineSuite();
   if (suites.has('transfer')) await transferSuite(peers);
+  if (suites.has('protect')) await protectSuite();
   if (suites.has('relay')) await relaySuite(peers);
   if (suites.has('fairness')) await fairnessSuite();
   if (suites.has('rss')) await rssSuite();
