@@ -39,7 +39,7 @@ describe('npm run bench command line', () => {
     const p = bench(['--help']);
     expect(await p.exit()).toBe(0);
     const text = p.lines.join('\n');
-    expect(text).toContain('engine,transfer,relay,fairness,rss,chat,fanout,heartbeat,workers');
+    expect(text).toContain('engine,transfer,protect,relay,fairness,rss,chat,fanout,heartbeat,workers');
     expect(text).toContain('default 3, and 5 for fan-out');
   });
 });

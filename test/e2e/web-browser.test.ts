@@ -368,7 +368,7 @@ describe('in a real browser (chromium)', () => {
     const link = { ...NO_IMPAIRMENT, delayMs: 5, rateBps: 3_000_000, queueLimit: 64 };
     const relay: Relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: t.port, seed: 7, up: { ...NO_IMPAIRMENT, delayMs: 5 }, down: link });
     const dest = join(tempDir('dash-dl'), 'big.bin');
-    const transfer = runLftpClient(['get', `127.0.0.1:${relay.port}`, 'big.bin', dest, '--token', t.ticket], { timeoutMs: 90_000 });
+    const transfer = runLftpClient(['get', `127.0.0.1:${relay.port}`, 'big.bin', dest, '--ticket', t.ticket, '--ticket-key', t.key], { timeoutMs: 90_000 });
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'operator', password: ADMIN_TOKEN } });
     const admin = await context.newPage();
