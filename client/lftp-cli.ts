@@ -32,6 +32,7 @@ Options:
   --connect-timeout DUR give up when the server does not answer the handshake (default 30s)
   --verbose             handshake, teardown, losses, retransmissions, window changes
   --trace FILE          every datagram as a JSON line (time, flags, seq, ack, window, cwnd, ...)
+  --qlog DIR            the transfer as a qlog file (JSON-SEQ) in DIR: chat-client trace report draws it
   --quiet               no progress output
   --json                print the result as one JSON line (size, sha256, elapsedMs, retransmissions)
   -h, --help            this help
@@ -50,6 +51,7 @@ const SPEC = {
   'connect-timeout': { type: 'string' },
   verbose: { type: 'boolean' },
   trace: { type: 'string' },
+  qlog: { type: 'string' },
   quiet: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -114,6 +116,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
       ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
+      ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
       ...(v.verbose ? { onVerbose: (line: string) => { progress?.done(); writeLineSync(2, `lftp: ${line}`); } } : {}),
       ...(progress ? { onProgress: (bytes: number, total: number, ms: number) => progress.update(shown, { bytes, total, elapsedMs: ms }) } : {}),
       onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),

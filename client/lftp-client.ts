@@ -44,6 +44,8 @@ export interface TransferOptions {
   /** Congestion control when this side sends (post); default reno. */
   congestion?: CongestionName;
   tracePath?: string;
+  /** --qlog: this transfer's qlog file goes in this folder. */
+  qlogDir?: string;
   /** Readable lines about handshake, teardown, losses, timeouts (--verbose). */
   onVerbose?: (line: string) => void;
   onProgress?: (bytes: number, total: number, elapsedMs: number) => void;
@@ -152,7 +154,12 @@ class ClientTransfer {
         handshakeTimeoutMs: o.connectTimeoutMs ?? LFTP_DEFAULTS.connectTimeoutMs,
         closeTries: LFTP_DEFAULTS.closeTries,
       },
-      { sendRaw: (buf) => socket.send(buf), event: (e, c) => this.onEvent(e, c), ...(this.trace ? { trace: this.trace } : {}) },
+      {
+        sendRaw: (buf) => socket.send(buf),
+        event: (e, c) => this.onEvent(e, c),
+        ...(this.trace ? { trace: this.trace } : {}),
+        ...(o.qlogDir ? { qlog: { dir: o.qlogDir, title: `lftp client: ${o.op} ${o.remote} from ${o.host}:${o.port}` } } : {}),
+      },
       keys ? TransferProtection.client(keys.master, keys.salt) : null,
     );
   }
@@ -230,6 +237,7 @@ class ClientTransfer {
   async close(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.driver.stop();
+    await this.driver.qlog?.close();
     await this.source?.close();
     this.socket.close();
     await this.trace?.close();

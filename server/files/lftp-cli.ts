@@ -34,6 +34,7 @@ Options:
   --idle-timeout DUR     drop a transfer whose client is silent this long (default 30s)
   --verbose              print handshakes, teardowns, losses, retransmissions
   --trace FILE           every datagram as a JSON line
+  --qlog DIR             each transfer as a qlog file (JSON-SEQ) in DIR
   --log-file PATH        JSON log (default logs/lftp.log)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --log-max-size SIZE    rotate the log past this size (default 16MiB)
@@ -55,6 +56,7 @@ const SPEC = {
   'idle-timeout': { type: 'string' },
   verbose: { type: 'boolean' },
   trace: { type: 'string' },
+  qlog: { type: 'string' },
   'log-file': { type: 'string' },
   'log-level': { type: 'string' },
   'log-max-size': { type: 'string' },
@@ -111,6 +113,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
     log: log.logger,
     verbose: v.verbose ?? false,
     ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
+    ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
   });
   let bound: number;
   try {

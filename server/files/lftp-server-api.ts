@@ -41,6 +41,8 @@ export interface LftpServerOptions {
   log: Logger;
   verbose: boolean;
   tracePath?: string;
+  /** --qlog: a qlog file per transfer goes in this folder (common/lftp/node/qlog.ts). */
+  qlogDir?: string;
   /** A file was received and stored. */
   onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
 }

@@ -186,6 +186,7 @@ export class LftpServer {
         sendRaw: (buf) => this.socket?.send(buf, remote.port, remote.address),
         event: (e, conn) => this.onEvent(entry, e, conn),
         ...(this.trace ? { trace: this.trace } : {}),
+        ...(this.o.qlogDir ? { qlog: { dir: this.o.qlogDir, title: `lftp server: ${op} ${name} for ${remote.address}:${remote.port}` } } : {}),
       },
       protection,
     );
@@ -275,6 +276,7 @@ export class LftpServer {
     for (const e of this.entries.values()) {
       if (!e.driver.conn.finished) e.driver.apply((c) => c.abort('server shutting down'));
       e.driver.stop();
+      await e.driver.qlog?.close();
       void e.source?.close();
       if (!e.driver.conn.succeeded) await e.sink?.discard();
     }

@@ -679,7 +679,7 @@ export class LftpConnection {
   }
 
   private lossEvent(by: 'ack' | 'time', lost: number[], reduced: boolean): void {
-    this.hooks.event({ type: 'loss', by, count: lost.length, first: lost[0]!, last: lost[lost.length - 1]!, reduced, cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh });
+    this.hooks.event({ type: 'loss', by, count: lost.length, first: lost[0]!, last: lost[lost.length - 1]!, lost, reduced, cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh });
   }
 
   // ---- endings ---------------------------------------------------------------

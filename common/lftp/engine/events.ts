@@ -58,7 +58,8 @@ export type TransferEvent =
   | { type: 'handshake_ack_resent' }
   | { type: 'tail_probe'; seq: number; index: number; resend: boolean }
   | { type: 'rto'; resend: number; ssthresh: number; rtoMs: number }
-  | { type: 'loss'; by: 'ack' | 'time'; count: number; first: number; last: number; reduced: boolean; cwnd: number; ssthresh: number }
+  /** Data packets declared lost: their indexes (`lost`, the first `count` of them: a trace names each), the first and last. */
+  | { type: 'loss'; by: 'ack' | 'time'; count: number; first: number; last: number; lost: readonly number[]; reduced: boolean; cwnd: number; ssthresh: number }
   | { type: 'window_closed' }
   | { type: 'done'; size: number; sha256: string; verifiedBy: 'peer' | 'us' }
   | { type: 'error'; code: LftpErrorCode; message: string }

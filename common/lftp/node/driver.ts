@@ -15,12 +15,15 @@ import { FileSink } from './file-sink.js';
 import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
 import type { TransferProtection } from '../protect/transfer-protection.js';
+import { QlogWriter } from './qlog.js';
 
 export interface DriverHooks {
   /** Sends one datagram given as its parts (header, payload, and a tag when sealed), sent without joining them. */
   sendRaw(parts: Buffer[]): void;
   event(e: TransferEvent, conn: LftpConnection): void;
   trace?: TraceWriter;
+  /** --qlog: the folder this transfer's qlog file goes in, and the title it gets. */
+  qlog?: { dir: string; title: string };
 }
 
 export class ConnectionDriver {
@@ -30,6 +33,7 @@ export class ConnectionDriver {
   private flushQueued = false;
   private stopped = false;
   private sink: FileSink | null = null;
+  readonly qlog: QlogWriter | null;
 
   /** @param protection the transfer's keys; null: unprotected (an --open server) */
   constructor(
@@ -38,17 +42,28 @@ export class ConnectionDriver {
     readonly protection: TransferProtection | null = null,
   ) {
     const traceWriter = hooks.trace;
+    const qlog = (this.qlog = hooks.qlog ? new QlogWriter(hooks.qlog.dir, opts.side, opts.conn, hooks.qlog.title) : null);
+    const trace =
+      traceWriter || qlog
+        ? (dir: 'in' | 'out', p: Packet) => {
+            traceWriter?.packet(dir, p, this.conn);
+            qlog?.packet(dir, p, this.conn);
+          }
+        : undefined;
     this.conn = new LftpConnection(
       opts,
       {
         send: (p) => hooks.sendRaw(protection?.sealing ? protection.seal(p) : [encodeHeader(p), p.payload]),
-        event: (e) => hooks.event(e, this.conn),
+        event: (e) => {
+          qlog?.transferEvent(e, this.conn);
+          hooks.event(e, this.conn);
+        },
         finishSink: (expected) => {
           const sink = this.sink;
           if (!sink) return;
           void sink.finish(expected).then((outcome) => this.apply((c, now) => c.sinkFinished(now, outcome)));
         },
-        ...(traceWriter ? { trace: (dir: 'in' | 'out', p: Packet) => traceWriter.packet(dir, p, this.conn) } : {}),
+        ...(trace ? { trace } : {}),
       },
       Date.now(),
     );
@@ -156,6 +171,7 @@ export class ConnectionDriver {
   stop(): void {
     this.stopped = true;
     this.clearTimer();
+    void this.qlog?.close();
   }
 }
 
