@@ -70,6 +70,8 @@ const listenerConfig: ListenerConfig = {
   connectTimeoutMs: options.connectTimeoutMs,
   serverTimeoutMs: options.serverTimeoutMs,
   downloadsDir: options.downloadsDir,
+  qlogDir: options.qlogDir,
+  lftpVia: options.lftpVia,
   tty: process.stdout.isTTY === true,
   screen: screen?.buffer ?? null,
   color: options.color,

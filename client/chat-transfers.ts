@@ -39,6 +39,10 @@ export interface ChatTransferOptions {
   send(msg: ClientMessage): void;
   /** Print LFTP handshake, teardown, loss and retransmission lines too. */
   verbose: boolean;
+  /** A qlog file per transfer goes here (--qlog), or null. */
+  qlogDir: string | null;
+  /** Transfers go to this address instead of the server's LFTP port (--lftp-via), or null. */
+  lftpVia: { host: string; port: number } | null;
 }
 
 const PLAIN_PROGRESS_MS = 2000;
@@ -150,8 +154,9 @@ export class ChatTransfers {
     job.startedAt = Date.now();
     this.ensureTimer();
     transfer({
-      host: this.o.host,
-      port: msg.port,
+      host: this.o.lftpVia?.host ?? this.o.host,
+      port: this.o.lftpVia?.port ?? msg.port,
+      ...(this.o.qlogDir ? { qlogDir: this.o.qlogDir } : {}),
       op: job.op,
       remote: job.name,
       local: job.local,

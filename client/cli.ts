@@ -8,4 +8,8 @@ if (process.argv[2] === 'lftp') {
   const { runLftpClient } = await import('./lftp-cli.js');
   await runSubcommand('chat-client lftp', runLftpClient, process.argv.slice(3));
 }
+if (process.argv[2] === 'trace') {
+  const { runTrace } = await import('./trace-report/trace-cli.js');
+  await runSubcommand('chat-client trace', runTrace, process.argv.slice(3));
+}
 await import('./chat-client-main.js');

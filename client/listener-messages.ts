@@ -15,6 +15,9 @@ export interface ListenerConfig {
   reconnect: boolean;
   serverTimeoutMs: number | undefined;
   downloadsDir: string;
+  /** --qlog and --lftp-via for /get and /post (client/options.ts). */
+  qlogDir: string | null;
+  lftpVia: { host: string; port: number } | null;
   /** stdout is a terminal: progress is a redrawn bar, not periodic lines. */
   tty: boolean;
   /** On a terminal: the screen shared with the main thread (client/terminal/screen.ts); null on a pipe. */

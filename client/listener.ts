@@ -60,8 +60,8 @@ export class Listener {
     this.nick = config.nick;
     const passwordsAllowed = config.tls !== null || config.allowPlainPasswords;
     this.login = new Login({ password: config.nickPassword, tty: config.tty, canAsk: config.askPasswords, passwordsAllowed });
-    const { host, downloadsDir, tty, verbose } = config;
-    this.transfers = new ChatTransfers({ host, downloadsDir, tty, verbose, print: (l) => out.line(l), status: (l) => out.status(l), send: (msg) => this.send(msg) });
+    const { host, downloadsDir, tty, verbose, qlogDir, lftpVia } = config;
+    this.transfers = new ChatTransfers({ host, downloadsDir, tty, verbose, qlogDir, lftpVia, print: (l) => out.line(l), status: (l) => out.status(l), send: (msg) => this.send(msg) });
     this.commands = {
       ...{ connected: () => this.phase === 'active', passwordsAllowed: () => passwordsAllowed, reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
       ...{ now: () => this.now(), send: (m: ClientMessage) => this.send(m), hold: (m: ClientMessage) => this.reconnection.hold(m), quit: (r: string) => this.quit(r) },

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../common/errors.js';
 import { parseDuration, parseInteger } from '../common/units.js';
 import { defaultKnownHosts } from './known-hosts.js';
+import { parseHostPort } from '../common/lftp/node/address.js';
 import type { ClientTls } from './secure-connect.js';
 
 export interface ClientOptions {
@@ -16,6 +17,10 @@ export interface ClientOptions {
   /** Silence from the server after which it is presumed gone; undefined = the server's heartbeat timeout. */
   serverTimeoutMs: number | undefined;
   downloadsDir: string;
+  /** /get and /post also write a qlog file per transfer here (--qlog), or null. */
+  qlogDir: string | null;
+  /** /get and /post go to this address instead of the server's LFTP port (--lftp-via: a fault relay), or null. */
+  lftpVia: { host: string; port: number } | null;
   /** On a terminal: colours (off with --no-color or NO_COLOR). */
   color: boolean;
   /** On a terminal: [HH:MM] before each line (off with --no-timestamps). */
@@ -46,6 +51,9 @@ Options:
   --server-timeout DUR     presume the server gone after DUR without a frame
                            (default: the heartbeat timeout the server announces)
   --downloads DIR          where /get saves files (default ./downloads)
+  --qlog DIR               each /get and /post as a qlog file in DIR (chat-client trace report draws it)
+  --lftp-via HOST:PORT     send /get and /post through this address (a fault relay in front
+                           of the server's LFTP port: npm run relay), to watch loss in the chat
   --verbose                also show heartbeats as they are answered, and the
                            LFTP steps of /get and /post (handshake, losses, ...)
   --no-color               no colours on a terminal (NO_COLOR does the same)
@@ -79,6 +87,8 @@ const SPEC = {
   'connect-timeout': { type: 'string' },
   'server-timeout': { type: 'string' },
   downloads: { type: 'string' },
+  qlog: { type: 'string' },
+  'lftp-via': { type: 'string' },
   verbose: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   'no-timestamps': { type: 'boolean' },
@@ -110,6 +120,8 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
       connectTimeoutMs: v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
       serverTimeoutMs: v['server-timeout'] !== undefined ? parseDuration(v['server-timeout'], '--server-timeout') : undefined,
       downloadsDir: v.downloads ?? 'downloads',
+      qlogDir: v.qlog !== undefined ? resolve(v.qlog) : null,
+      lftpVia: v['lftp-via'] !== undefined ? parseHostPort(v['lftp-via'], '--lftp-via') : null,
       // https://no-color.org: present and not empty.
       color: !v['no-color'] && !env['NO_COLOR'],
       timestamps: !v['no-timestamps'],

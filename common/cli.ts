@@ -86,7 +86,7 @@ export async function runSubcommand(program: string, run: (args: string[]) => Pr
 }
 
 /** Options whose values are secrets: ps and /proc/PID/cmdline show *** in their place (secretsHidden). */
-export const SECRET_OPTIONS = ['--admin-token', '--server-password', '--token', '--password'];
+export const SECRET_OPTIONS = ['--admin-token', '--server-password', '--token', '--password', '--ticket', '--ticket-key'];
 
 /**
  * The command line as the system shows it, with secrets' values replaced:

@@ -41,6 +41,8 @@ export interface WorkerConfig {
   /** Upload limits; the quota's ledger is shared by every worker. */
   uploads: { maxFileSize: number; keepFree: number; maxUploadPerUser: number; ledgerBuffer: SharedArrayBuffer };
   congestion: CongestionName;
+  /** --qlog, or null. */
+  qlogDir: string | null;
   busName: string;
   limits: ConnectionLimits & { maxClients: number };
   logFile: string;

@@ -18,6 +18,8 @@ export interface ChatLftpOptions {
   files: FileService;
   maxTransfers: number;
   congestion: CongestionName;
+  /** --qlog, or null. */
+  qlogDir: string | null;
   log: Logger;
   /** A line for the operator's console. */
   print(line: string): void;
@@ -54,6 +56,7 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
     log: o.log,
     verbose: false,
     onStored: ({ name, size, owner }) => o.stored({ name, size, nick: owner ?? '?' }),
+    ...(o.qlogDir ? { qlogDir: o.qlogDir } : {}),
   });
   try {
     return { server, port: await server.start() };

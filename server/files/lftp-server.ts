@@ -190,6 +190,8 @@ export class LftpServer {
       },
       protection,
     );
+    // The SYN came before the transfer (and its trace) existed: it opens the trace.
+    entry.driver.qlog?.packet('in', syn, entry.driver.conn);
     this.entries.set(key, entry);
     this.waiting.push(entry);
     if (this.queue.pending >= this.o.maxTransfers) {

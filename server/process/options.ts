@@ -38,6 +38,8 @@ export interface ServerOptions {
   /** undefined: the same number as the TCP port. */
   lftpPort: number | undefined;
   maxTransfers: number;
+  /** --qlog: a qlog file per LFTP transfer goes here, or null. */
+  qlogDir: string | null;
   maxFileSize: number;
   /** Free space uploads must leave on the files' file system. */
   keepFree: number;
@@ -91,6 +93,7 @@ Options:
   --files DIR                 files shared over LFTP (default ./files, created if missing)
   --lftp-port N               UDP port for LFTP (default: the TCP port's number)
   --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
+  --qlog DIR                  each LFTP transfer as a qlog file in DIR (chat-client trace report)
   --max-file-size SIZE        largest upload accepted (default 16GiB)
   --max-upload-per-user SIZE  bytes one nick may upload while the server runs (default 8GiB)
   --keep-free SIZE            free space uploads must leave on the disk (default 256MiB)
@@ -154,6 +157,7 @@ const SPEC = {
   files: { type: 'string' },
   'lftp-port': { type: 'string' },
   'max-transfers': { type: 'string' },
+  qlog: { type: 'string' },
   'max-file-size': { type: 'string' },
   'max-upload-per-user': { type: 'string' },
   'keep-free': { type: 'string' },
@@ -229,6 +233,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       filesDir: resolve(v.files ?? 'files'),
       lftpPort: v['lftp-port'] !== undefined ? parseInteger(v['lftp-port'], '--lftp-port', 0, 65535) : undefined,
       maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,
+      qlogDir: v.qlog !== undefined ? resolve(v.qlog) : null,
       maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
       maxUploadPerUser: v['max-upload-per-user'] !== undefined ? parseSize(v['max-upload-per-user'], '--max-upload-per-user') : DEFAULT_MAX_UPLOAD_PER_USER,
       keepFree: v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE,

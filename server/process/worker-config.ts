@@ -51,6 +51,7 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     maxTransfers: o.maxTransfers,
     uploads: { maxFileSize: o.maxFileSize, keepFree: o.keepFree, maxUploadPerUser: o.maxUploadPerUser, ledgerBuffer: shared.uploads.buffer },
     congestion: o.congestion,
+    qlogDir: o.qlogDir,
     ticketBuffer: shared.tickets.buffer,
     tableBuffer: shared.table.buffer,
     statsBuffer: shared.stats.buffer,

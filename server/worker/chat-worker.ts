@@ -124,6 +124,7 @@ export class ChatWorker {
         files: this.files,
         maxTransfers: this.config.maxTransfers,
         congestion: this.config.congestion,
+        qlogDir: this.config.qlogDir,
         log: this.log.child({ component: 'lftp' }),
         print: this.notify,
         stored: (info) => this.stored(info),

@@ -21,7 +21,7 @@ const TLS_CHOICES = ['--tls', '--tls-cert', '--tls-key', '--ca', '--known-hosts'
  */
 export function plainUnlessAsked(args: string[]): string[] {
   const [script, sub] = args;
-  if ((script !== SERVER_JS && script !== CLIENT_JS) || sub === 'lftp' || args.some((a) => TLS_CHOICES.includes(a))) return args;
+  if ((script !== SERVER_JS && script !== CLIENT_JS) || sub === 'lftp' || sub === 'trace' || args.some((a) => TLS_CHOICES.includes(a))) return args;
   return [...args, '--no-tls'];
 }
 

@@ -44,6 +44,8 @@ const config: ListenerConfig = {
   serverPassword: null,
   nickPassword: null,
   askPasswords: false,
+  qlogDir: null,
+  lftpVia: null,
   allowPlainPasswords: false,
   nick: 'alice',
   verbose: false,

@@ -1,0 +1,82 @@
+/**
+ * The report as one self-contained HTML file: no script, no font, nothing
+ * fetched, so it opens offline anywhere. One section per transfer (the
+ * traces that share a connection id are merged): a summary table, the
+ * handshake and teardown ladder, the time-sequence graph, the congestion
+ * chart.
+ */
+import { createHash } from 'node:crypto';
+import { congestionSvg, timeSequenceSvg } from './charts.js';
+import { ladderSvg } from './ladder.js';
+import { esc } from './svg.js';
+import { rttSamples, type TransferModel } from './transfer-model.js';
+import type { QlogTrace } from './qlog-file.js';
+import { formatBytes } from '../../common/units.js';
+
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d232a;max-width:1000px}
+h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-top:1px solid #ccd;padding-top:16px}h3{font-size:15px}
+table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:3px 10px;text-align:left}th{background:#f0f2f6}
+.muted{color:#667}svg{background:#fff;border:1px solid #dde;margin:8px 0;max-width:100%;height:auto}
+.ladder .side{font-weight:600;font-size:15px}.life{stroke:#8894a8;stroke-width:2}
+.arrow line{stroke:#2458c5;stroke-width:1.6}.arrow.retx line{stroke-dasharray:6 4;stroke:#c56a24}.arrow.lost line{stroke:#c52424}
+.arrow.error line{stroke:#c52424}.arrow .flags{font:12px ui-monospace,monospace;fill:#1d232a}.arrow .abs{font:10px ui-monospace,monospace;fill:#7a8599}
+.arrow .time{font:11px ui-monospace,monospace;fill:#7a8599}.cross{fill:#c52424;font-weight:700}.state{font:11px ui-monospace,monospace;fill:#2c7a3f}
+.gap{fill:#7a8599;font-style:italic}marker path{fill:#2458c5}
+.axis{stroke:#445}.grid{stroke:#eef}.tick{font-size:10px;fill:#556}.label{font-size:12px;fill:#334}
+.sent{stroke:#2458c5;stroke-width:2}.retx-dots{stroke:#d11;stroke-width:3}.ackline{fill:none;stroke:#2c9a4f;stroke-width:1.4}
+.sack{stroke:#9bd8ad;stroke-width:2}.lossmark{fill:#d11;font-size:12px;font-weight:700}
+.cwnd{fill:none;stroke:#2458c5;stroke-width:1.6}.ssthresh{fill:none;stroke:#c56a24;stroke-width:1.2;stroke-dasharray:5 3}
+.inflight{fill:none;stroke:#8a5cc5;stroke-width:1}.srtt{fill:none;stroke:#2c9a4f;stroke-width:1.2}
+.phase{opacity:.12}.phase-slow_start,.phase-startup{fill:#2458c5}.phase-avoidance,.phase-probe_bw{fill:#2c9a4f}.phase-recovery,.phase-drain{fill:#c52424}
+.phase-label{font-size:10px;fill:#556}.legend text{font-size:11px;fill:#334}
+.key.sent{fill:#2458c5}.key.retx-dots{fill:#d11}.key.ackline{fill:#2c9a4f}.key.sack{fill:#9bd8ad}.key.lossmark{fill:#d11}
+.key.cwnd{fill:#2458c5}.key.ssthresh{fill:#c56a24}.key.inflight{fill:#8a5cc5}.key.srtt{fill:#2c9a4f}`;
+
+export function reportHtml(groups: Array<{ traces: QlogTrace[]; model: TransferModel }>): string {
+  const body = groups.map((g, i) => section(g.traces, g.model, i + 1)).join('\n');
+  const id = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="generator" content="chat-client trace report"><title>LFTP trace report</title><style>${CSS}</style></head>
+<body><h1>LFTP trace report</h1>
+<p class="muted">${groups.length} transfer${groups.length === 1 ? '' : 's'}; report ${id}. Sequence numbers are relative to each side's initial sequence number (the absolute ones in brackets), as Wireshark shows TCP's.</p>
+${body}
+</body></html>
+`;
+}
+
+function section(traces: QlogTrace[], m: TransferModel, n: number): string {
+  const files = traces.map((t) => `${esc(t.side)}: ${esc(t.file)}${t.truncated ? ' (its last record was cut short and left out)' : ''}`).join('<br>');
+  return `<section class="transfer" id="transfer-${n}">
+<h2>${n}. ${esc(m.title)}</h2>
+<p class="muted">${files}</p>
+<h3>Summary</h3>
+${summary(m)}
+<h3>Handshake and teardown</h3>
+${ladderSvg(m)}
+<h3>Time-sequence graph (the data sender's view)</h3>
+${timeSequenceSvg(m)}
+<h3>Congestion window, ssthresh, packets in flight and RTT</h3>
+${congestionSvg(m)}
+</section>`;
+}
+
+function summary(m: TransferModel): string {
+  const rtts = rttSamples(m).sort((a, b) => a - b);
+  const pct = (q: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(q * rtts.length))]!.toFixed(2) : '—');
+  const avg = rtts.length ? (rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2) : '—';
+  const sentBy = (side: string, type?: string) => m.datagrams.filter((d) => d.from === side && d.sentAt !== null && (type === undefined || d.type === type)).length;
+  const rows: Array<[string, string]> = [
+    ['outcome', m.done ? `complete, ${formatBytes(m.done.size)}, sha256 ${m.done.sha256.slice(0, 16)}…` : m.failed ? `failed: ${m.failed.code}: ${m.failed.message}` : 'not finished in these traces'],
+    ['goodput', m.done && m.done.elapsedMs > 0 ? `${formatBytes(m.done.size / (m.done.elapsedMs / 1000))}/s over ${(m.done.elapsedMs / 1000).toFixed(3)} s` : '—'],
+    ['data sender', m.dataSender ?? 'not in these traces'],
+    ...m.sides.map((s) => [`datagrams the ${s} sent`, `${sentBy(s)} (${sentBy(s, 'data')} data)`] as [string, string]),
+    ['retransmissions', String(m.datagrams.filter((d) => d.retransmission).length)],
+    ['packets declared lost', String(m.losses.length)],
+    ['datagrams sent and never received', m.sides.length === 2 ? String(m.datagrams.filter((d) => d.sentAt !== null && d.receivedAt === null).length) : 'needs both sides\' traces'],
+    ['RTO fires', String(m.rtoFires.length)],
+    ['RTT min / avg / p99 (ms)', `${rtts.length ? rtts[0]!.toFixed(2) : '—'} / ${avg} / ${pct(0.99)} (${rtts.length} samples)`],
+    ['congestion phases', [...new Set(m.phases.map((p) => p.phase))].join(', ') || '—'],
+  ];
+  return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
+}
