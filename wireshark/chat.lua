@@ -1,0 +1,126 @@
+-- The heartbeat-chat protocol (docs/PROTOCOL.md) for Wireshark and tshark: frames over TCP.
+--
+-- A frame is a 5-byte header (u32 big-endian body length, u8 type) and a JSON body. Frames split
+-- across TCP segments, or several in one, are reassembled (dissect_tcp_pdus). Fields: chat.length,
+-- chat.type (by name: chat.type == 0x0a is HEARTBEAT), chat.body, and the JSON tree under it; the
+-- common members are fields too (chat.nick, chat.text, chat.seq, chat.code, chat.room).
+-- Found on any TCP port by its shape (a heuristic), and inside TLS when Wireshark decrypts it
+-- (chat-server or chat-client --keylog FILE, then Preferences > Protocols > TLS > (Pre)-Master-Secret
+-- log filename). Decode As > CHAT works too.
+--
+-- Install: npm run wireshark:install. Use once: tshark -X lua_script:wireshark/chat.lua -r capture.pcap
+-- The frame types below are common/messages.ts's FrameType (test/e2e/wireshark.test.ts checks they agree).
+
+local chat = Proto("chat", "heartbeat-chat protocol")
+
+local TYPES = {
+  [0x01] = "HELLO",
+  [0x02] = "WELCOME",
+  [0x03] = "CHAT",
+  [0x04] = "DIRECT",
+  [0x05] = "BROADCAST",
+  [0x06] = "NOTICE",
+  [0x07] = "WHO",
+  [0x08] = "WHO_REPLY",
+  [0x09] = "NICK",
+  [0x0a] = "HEARTBEAT",
+  [0x0b] = "HEARTBEAT_ACK",
+  [0x0c] = "ERROR",
+  [0x0d] = "BYE",
+  [0x0e] = "FILES",
+  [0x0f] = "FILES_REPLY",
+  [0x10] = "TICKET_REQUEST",
+  [0x11] = "TICKET",
+  [0x12] = "JOIN",
+  [0x13] = "PART",
+  [0x14] = "TOPIC",
+  [0x15] = "ROOMS",
+  [0x16] = "NAMES",
+  [0x17] = "HISTORY_REQUEST",
+  [0x18] = "JOINED",
+  [0x19] = "PARTED",
+  [0x1a] = "ROOMS_REPLY",
+  [0x1b] = "NAMES_REPLY",
+  [0x1c] = "HISTORY",
+  [0x1d] = "RESUMED",
+  [0x1e] = "ACCOUNT",
+  [0x1f] = "ACCOUNT_REPLY",
+}
+local HEADER = 5
+-- The protocol's hard upper bound for a frame body (common/frame.ts MAX_MAX_FRAME): a larger length is not ours.
+local MAX_FRAME = 16 * 1024 * 1024
+
+local f = {
+  length = ProtoField.uint32("chat.length", "Body length", base.DEC),
+  type = ProtoField.uint8("chat.type", "Type", base.HEX, TYPES),
+  body = ProtoField.string("chat.body", "Body (JSON)"),
+  nick = ProtoField.string("chat.nick", "Nick"),
+  text = ProtoField.string("chat.text", "Text"),
+  seq = ProtoField.uint32("chat.seq", "Heartbeat seq", base.DEC),
+  code = ProtoField.string("chat.code", "Error code"),
+  room = ProtoField.string("chat.room", "Room"),
+}
+chat.fields = { f.length, f.type, f.body, f.nick, f.text, f.seq, f.code, f.room }
+
+local json = Dissector.get("json")
+
+local function member(text, key)
+  return text:match('"' .. key .. '"%s*:%s*"([^"]*)"') or text:match('"' .. key .. '"%s*:%s*(%d+)')
+end
+
+local function frame_length(tvb, pinfo, offset)
+  return HEADER + tvb(offset, 4):uint()
+end
+
+local function dissect_frame(tvb, pinfo, tree)
+  local len = tvb(0, 4):uint()
+  local ftype = tvb(4, 1):uint()
+  local name = TYPES[ftype] or string.format("type 0x%02x", ftype)
+  local t = tree:add(chat, tvb(), "heartbeat-chat " .. name)
+  t:add(f.length, tvb(0, 4))
+  t:add(f.type, tvb(4, 1))
+  local summary = name
+  if len > 0 then
+    local body = tvb(HEADER, len)
+    local text = body:string(ENC_UTF_8)
+    local bt = t:add(f.body, body, text)
+    if json then json:call(body:tvb(), pinfo, bt) end
+    for _, key in ipairs({ "nick", "text", "code", "room" }) do
+      local v = member(text, key)
+      if v then t:add(f[key], body, v) end
+    end
+    local seq = member(text, "seq")
+    if seq and (name == "HEARTBEAT" or name == "HEARTBEAT_ACK") then
+      t:add(f.seq, body, tonumber(seq))
+      summary = summary .. " seq=" .. seq
+    end
+    local who = member(text, "from") or member(text, "nick")
+    if who and (name == "CHAT" or name == "DIRECT" or name == "HELLO" or name == "WELCOME") then summary = summary .. " " .. who end
+    local code = member(text, "code")
+    if code then summary = summary .. " " .. code end
+  end
+  pinfo.cols.protocol = "CHAT"
+  local prev = tostring(pinfo.cols.info)
+  if prev:sub(1, 5) == "CHAT:" then pinfo.cols.info = prev .. ", " .. summary else pinfo.cols.info = "CHAT: " .. summary end
+  return tvb:len()
+end
+
+function chat.dissector(tvb, pinfo, tree)
+  dissect_tcp_pdus(tvb, tree, HEADER, frame_length, dissect_frame)
+  return tvb:len()
+end
+
+-- The start of a stream that is ours: a known type, a length within the bound, and (when it has come) a JSON body.
+local function heuristic(tvb, pinfo, tree)
+  if tvb:len() < HEADER then return false end
+  local len = tvb(0, 4):uint()
+  if len > MAX_FRAME or TYPES[tvb(4, 1):uint()] == nil then return false end
+  if tvb:len() > HEADER and len > 0 and tvb(HEADER, 1):uint() ~= 0x7b then return false end
+  pinfo.conversation = chat
+  chat.dissector(tvb, pinfo, tree)
+  return true
+end
+
+chat:register_heuristic("tcp", heuristic)
+chat:register_heuristic("tls", heuristic)
+DissectorTable.get("tcp.port"):add_for_decode_as(chat)

@@ -1,0 +1,213 @@
+-- LFTP (docs/LFTP.md) for Wireshark and tshark: reliable file transfer over UDP.
+--
+-- Every header field is filterable (lftp.version, lftp.flags.syn, lftp.seq, lftp.ack, lftp.window,
+-- lftp.conn, lftp.checksum, lftp.pn, ...), with sequence numbers also relative to each side's
+-- initial one (lftp.seq_rel, lftp.ack_rel), as Wireshark shows TCP's. A version-1 datagram's CRC-32
+-- is checked (lftp.checksum.status; a wrong one is an expert-info warning). A version-2 datagram is
+-- protected (AES-128-GCM): its header is read, its payload is shown as ciphertext and tag.
+-- The Info column reads like TCP's, so Statistics > Flow Graph draws the handshake and teardown.
+-- Found on any UDP port by its shape (a heuristic); Decode As > LFTP works too.
+--
+-- Install: npm run wireshark:install (or copy this file into ~/.local/lib/wireshark/plugins/).
+-- Use once: tshark -X lua_script:wireshark/lftp.lua -r capture.pcap
+
+local lftp = Proto("lftp", "LFTP (file transfer over UDP)")
+
+local FLAG = { SYN = 0x01, ACK = 0x02, FIN = 0x04, DAT = 0x08, END = 0x10, ERR = 0x20, POST = 0x40 }
+local FLAG_ORDER = { "SYN", "ACK", "FIN", "DAT", "END", "ERR", "POST" }
+local HEADER = 24
+
+local f = {
+  version = ProtoField.uint8("lftp.version", "Version", base.DEC, { [1] = "1 (CRC-32)", [2] = "2 (protected: AES-128-GCM)" }),
+  flags = ProtoField.uint8("lftp.flags", "Flags", base.HEX),
+  syn = ProtoField.bool("lftp.flags.syn", "SYN", 8, nil, FLAG.SYN),
+  ack_flag = ProtoField.bool("lftp.flags.ack", "ACK", 8, nil, FLAG.ACK),
+  fin = ProtoField.bool("lftp.flags.fin", "FIN", 8, nil, FLAG.FIN),
+  dat = ProtoField.bool("lftp.flags.dat", "DAT", 8, nil, FLAG.DAT),
+  fend = ProtoField.bool("lftp.flags.end", "END", 8, nil, FLAG.END),
+  err = ProtoField.bool("lftp.flags.err", "ERR", 8, nil, FLAG.ERR),
+  post = ProtoField.bool("lftp.flags.post", "POST (upload)", 8, nil, FLAG.POST),
+  length = ProtoField.uint16("lftp.length", "Payload length", base.DEC),
+  conn = ProtoField.uint32("lftp.conn", "Connection id", base.HEX),
+  seq = ProtoField.uint32("lftp.seq", "Sequence number", base.DEC),
+  seq_rel = ProtoField.uint32("lftp.seq_rel", "Sequence number (relative)", base.DEC),
+  ack = ProtoField.uint32("lftp.ack", "Acknowledgement number", base.DEC),
+  ack_rel = ProtoField.uint32("lftp.ack_rel", "Acknowledgement number (relative)", base.DEC),
+  window = ProtoField.uint32("lftp.window", "Receive window (packets)", base.DEC),
+  checksum = ProtoField.uint32("lftp.checksum", "Checksum (CRC-32)", base.HEX),
+  checksum_status = ProtoField.string("lftp.checksum.status", "Checksum status"),
+  pn = ProtoField.uint32("lftp.pn", "Packet number", base.DEC),
+  nonce = ProtoField.bytes("lftp.nonce", "Server nonce"),
+  ciphertext = ProtoField.bytes("lftp.ciphertext", "Encrypted payload"),
+  tag = ProtoField.bytes("lftp.tag", "Authentication tag"),
+  json = ProtoField.string("lftp.json", "Payload (JSON)"),
+  name = ProtoField.string("lftp.syn.name", "File name"),
+  mss = ProtoField.uint32("lftp.syn.mss", "MSS", base.DEC),
+  size = ProtoField.uint64("lftp.size", "File size", base.DEC),
+  sha256 = ProtoField.bytes("lftp.sha256", "SHA-256 of the file"),
+  sack_start = ProtoField.uint32("lftp.sack.start", "SACK block start", base.DEC),
+  sack_end = ProtoField.uint32("lftp.sack.end", "SACK block end", base.DEC),
+  error_code = ProtoField.string("lftp.error.code", "Error code"),
+  data = ProtoField.bytes("lftp.data", "File data"),
+}
+lftp.fields = {}
+for _, v in pairs(f) do table.insert(lftp.fields, v) end
+
+local bad_checksum = ProtoExpert.new("lftp.checksum.bad", "Bad LFTP checksum", expert.group.CHECKSUM, expert.severity.WARN)
+local protected_note = ProtoExpert.new("lftp.protected", "Protected datagram: the payload is encrypted", expert.group.SECURITY, expert.severity.CHAT)
+lftp.experts = { bad_checksum, protected_note }
+
+-- CRC-32 (IEEE 802.3, as zlib's), table-driven.
+local band, bxor, rshift, bnot = bit32.band, bit32.bxor, bit32.rshift, bit32.bnot
+local crc_table = {}
+for i = 0, 255 do
+  local c = i
+  for _ = 1, 8 do
+    if band(c, 1) == 1 then c = bxor(0xEDB88320, rshift(c, 1)) else c = rshift(c, 1) end
+  end
+  crc_table[i] = c
+end
+local function crc32(tvb)
+  local c = 0xFFFFFFFF
+  local n = tvb:len()
+  for i = 0, n - 1 do
+    local byte = (i >= 20 and i < 24) and 0 or tvb(i, 1):uint()
+    c = bxor(crc_table[band(bxor(c, byte), 0xFF)], rshift(c, 8))
+  end
+  return bnot(c) % 0x100000000
+end
+
+-- Each side's initial sequence number, by conversation and direction, learnt from its SYN or SYN-ACK.
+local isns = {}
+local function endpoint(addr, port, conn) return tostring(addr) .. ":" .. port .. "/" .. conn end
+
+local function flag_names(flags)
+  local out = {}
+  for _, name in ipairs(FLAG_ORDER) do
+    if band(flags, FLAG[name]) ~= 0 then table.insert(out, name) end
+  end
+  return table.concat(out, ", ")
+end
+
+local function json_field(text, key)
+  return text:match('"' .. key .. '"%s*:%s*"([^"]*)"') or text:match('"' .. key .. '"%s*:%s*([%d]+)')
+end
+
+-- Connection ids seen in a datagram whose CRC checked: a corrupted one of theirs is still LFTP (and flagged).
+local known = {}
+
+-- Is this a plausible LFTP datagram? (For the heuristic: the shape, and for version 1 the CRC.)
+local function looks_like(tvb)
+  local len = tvb:len()
+  if len < HEADER then return false end
+  local version = tvb(0, 1):uint()
+  if version ~= 1 and version ~= 2 then return false end
+  if band(tvb(1, 1):uint(), 0x80) ~= 0 then return false end
+  if tvb(2, 2):uint() ~= len - HEADER then return false end
+  if version == 1 then
+    if crc32(tvb) == tvb(20, 4):uint() then
+      known[tvb(4, 4):uint()] = true
+      return true
+    end
+    return known[tvb(4, 4):uint()] == true
+  end
+  return len >= HEADER + 16
+end
+
+local function payload_tree(tvb, tree, flags, version, from_server)
+  local len = tvb:len() - HEADER
+  if len <= 0 then return end
+  local body = tvb(HEADER, len)
+  if version == 2 then
+    local at = HEADER
+    if from_server and band(flags, FLAG.SYN) ~= 0 then
+      tree:add(f.nonce, tvb(at, 16))
+      at = at + 16
+    end
+    if tvb:len() - 16 > at then tree:add(f.ciphertext, tvb(at, tvb:len() - 16 - at)) end
+    tree:add(f.tag, tvb(tvb:len() - 16, 16))
+    tree:add_proto_expert_info(protected_note)
+    return
+  end
+  if band(flags, FLAG.DAT) ~= 0 then
+    tree:add(f.data, body)
+  elseif band(flags, FLAG.END) ~= 0 and len == 40 then
+    tree:add(f.size, tvb(HEADER, 8))
+    tree:add(f.sha256, tvb(HEADER + 8, 32))
+  elseif band(flags, FLAG.SYN + FLAG.ERR) ~= 0 or (flags == FLAG.ACK and body:string():sub(1, 1) == "{") then
+    local text = body:string()
+    tree:add(f.json, body, text)
+    local name = json_field(text, "name")
+    if name then tree:add(f.name, body, name) end
+    local mss = json_field(text, "mss")
+    if mss then tree:add(f.mss, body, tonumber(mss)) end
+    local code = json_field(text, "code")
+    if code then tree:add(f.error_code, body, code) end
+  elseif flags == FLAG.ACK and len % 8 == 0 then
+    for i = 0, len / 8 - 1 do
+      local b = tree:add(f.sack_start, tvb(HEADER + i * 8, 4))
+      tree:add(f.sack_end, tvb(HEADER + i * 8 + 4, 4))
+      b:append_text(" (block " .. (i + 1) .. ")")
+    end
+  end
+end
+
+function lftp.dissector(tvb, pinfo, tree)
+  if tvb:len() < HEADER then return 0 end
+  local version = tvb(0, 1):uint()
+  local flags = tvb(1, 1):uint()
+  local conn = tvb(4, 4):uint()
+  local seq = tvb(8, 4):uint()
+  local ack = tvb(12, 4):uint()
+  local win = tvb(16, 4):uint()
+  pinfo.cols.protocol = "LFTP"
+  local t = tree:add(lftp, tvb(), "LFTP, " .. (version == 2 and "protected" or "version " .. version))
+  t:add(f.version, tvb(0, 1))
+  local ft = t:add(f.flags, tvb(1, 1))
+  ft:append_text(" (" .. flag_names(flags) .. ")")
+  for _, k in ipairs({ "syn", "ack_flag", "fin", "dat", "fend", "err", "post" }) do ft:add(f[k], tvb(1, 1)) end
+  t:add(f.length, tvb(2, 2))
+  t:add(f.conn, tvb(4, 4))
+
+  local src = endpoint(pinfo.src, pinfo.src_port, conn)
+  local dst = endpoint(pinfo.dst, pinfo.dst_port, conn)
+  if band(flags, FLAG.SYN) ~= 0 and not isns[src] then isns[src] = seq end
+  t:add(f.seq, tvb(8, 4))
+  if isns[src] then t:add(f.seq_rel, tvb(8, 4), (seq - isns[src]) % 0x100000000):set_generated() end
+  t:add(f.ack, tvb(12, 4))
+  if isns[dst] and band(flags, FLAG.ACK) ~= 0 then t:add(f.ack_rel, tvb(12, 4), (ack - isns[dst]) % 0x100000000):set_generated() end
+  t:add(f.window, tvb(16, 4))
+  if version == 1 then
+    local ci = t:add(f.checksum, tvb(20, 4))
+    if crc32(tvb) == tvb(20, 4):uint() then
+      t:add(f.checksum_status, tvb(20, 4), "Good"):set_generated()
+    else
+      t:add(f.checksum_status, tvb(20, 4), "Bad"):set_generated()
+      ci:add_proto_expert_info(bad_checksum, "Bad checksum: the datagram was corrupted (LFTP drops it)")
+    end
+  else
+    t:add(f.pn, tvb(20, 4))
+  end
+  local from_server = band(flags, FLAG.SYN + FLAG.ACK) == FLAG.SYN + FLAG.ACK
+  payload_tree(tvb, t, flags, version, from_server)
+
+  local rel_seq = isns[src] and (seq - isns[src]) % 0x100000000 or seq
+  local rel_ack = isns[dst] and (ack - isns[dst]) % 0x100000000 or ack
+  local info = "[" .. flag_names(flags) .. "] Seq=" .. rel_seq
+  if band(flags, FLAG.ACK) ~= 0 then info = info .. " Ack=" .. rel_ack end
+  info = info .. " Win=" .. win .. " Len=" .. (tvb:len() - HEADER)
+  if version == 2 then info = info .. " PN=" .. tvb(20, 4):uint() end
+  pinfo.cols.info = info
+  return tvb:len()
+end
+
+local function heuristic(tvb, pinfo, tree)
+  if not looks_like(tvb) then return false end
+  lftp.dissector(tvb, pinfo, tree)
+  -- The rest of this UDP conversation is LFTP too, corrupted datagrams included.
+  pinfo.conversation = lftp
+  return true
+end
+
+lftp:register_heuristic("udp", heuristic)
+DissectorTable.get("udp.port"):add_for_decode_as(lftp)
