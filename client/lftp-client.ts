@@ -213,7 +213,7 @@ class ClientTransfer {
     const o = this.o;
     if (e.type === 'queued') o.onQueued?.(e.position);
     else if (o.onVerbose) {
-      const text = describeEvent(e);
+      const text = describeEvent(e, { own: conn.opts.isn, peer: conn.peerIsn });
       if (text) o.onVerbose(text);
     }
     if (e.type === 'established' && o.onProgress) {

@@ -226,7 +226,7 @@ export class LftpServer {
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
     const who = entry.owner ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})` : `${entry.remote.address}:${entry.remote.port}`;
-    const text = this.o.verbose ? describeEvent(e) : '';
+    const text = this.o.verbose ? describeEvent(e, { own: conn.opts.isn, peer: conn.peerIsn }) : '';
     if (text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${text}`);
     switch (e.type) {
       case 'done': {

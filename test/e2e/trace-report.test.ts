@@ -103,6 +103,37 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     await page.screenshot({ path: join(ROOT, 'test/artifacts/trace-report.png'), fullPage: true });
   }, 120_000);
 
+  it('what the receiving side shows: --verbose names holes, repairs and duplicates with relative [absolute] numbers; --trace marks SACK ranges, no cwnd', async () => {
+    const files = tempDir('verbose-files');
+    const work = tempDir('verbose-work');
+    writeFileSync(join(files, 'v.bin'), randomBytes(512 * 1024));
+    // Unprotected, so that the network's duplicates reach the connection (a protected one drops them as replays first).
+    const s = await startLftpServer(files, ['--open', '--trace', join(work, 'server.trace')]);
+    const lossy = { ...NO_IMPAIRMENT, loss: 0.05, duplicate: 0.03, delayMs: 2 };
+    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: s.port, seed: 9, up: NO_IMPAIRMENT, down: lossy });
+    try {
+      const p = new LineProcess('verbose get', [CLIENT_JS, 'lftp', 'get', `127.0.0.1:${relay.port}`, 'v.bin', join(work, 'v.bin'), '--verbose', '--quiet', '--trace', join(work, 'client.trace')]);
+      p.endInput();
+      expect(await p.exit(60_000)).toBe(0);
+      const err = p.errLines.join('\n');
+      expect(err).toMatch(/lftp: SYN sent \(seq=0 \[\d+\], get v\.bin\)/);
+      expect(err).toMatch(/lftp: SYN-ACK received \(seq=0 \[\d+\], ack=1 \[\d+\]\); ACK sent \(seq=1 \[\d+\], ack=1 \[\d+\]\)/);
+      expect(err).toMatch(/lftp: out of order: expected seq \d+ \[\d+\], got \d+ \[\d+\]; holding it, ACK with SACK \d+-\d+/);
+      expect(err).toMatch(/lftp: hole filled: seq \d+ \[\d+\] arrived \(retransmitted\); in order up to \d+ \[\d+\]/);
+      expect(err).toMatch(/lftp: duplicate seq \d+ \[\d+\]/);
+      const lines = readFileSync(join(work, 'client.trace'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dir: string; flags: string; cwnd: number | null; sack?: number[][]; seq_rel: number });
+      expect(lines.every((l) => l.cwnd === null)).toBe(true);
+      expect(lines.some((l) => l.dir === 'out' && l.flags === 'ACK' && (l.sack?.length ?? 0) > 0)).toBe(true);
+      expect(lines.find((l) => l.dir === 'out' && l.flags === 'SYN')!.seq_rel).toBe(0);
+    } finally {
+      await relay.close();
+      await stopAll(s);
+    }
+    const sent = readFileSync(join(work, 'server.trace'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dir: string; flags: string; retx?: boolean; cwnd: number | null });
+    expect(sent.some((l) => l.dir === 'out' && l.retx === true && l.flags === 'ACK|DAT')).toBe(true);
+    expect(sent.filter((l) => l.dir === 'out' && l.flags === 'ACK|DAT').every((l) => typeof l.cwnd === 'number')).toBe(true);
+  }, 90_000);
+
   it('bad input: a file that is not a qlog trace, no files, no -o: a clear error, exit 2', async () => {
     const work = tempDir('qlog-bad');
     writeFileSync(join(work, 'not.sqlog'), '{"hello":1}\n');

@@ -131,6 +131,8 @@ export class LftpConnection {
   private finSeq = 0;
   private endSeq = 0;
   private lastAdvertised = 0;
+  /** The receive window is below a quarter of its capacity (said once, until it reopens). */
+  private windowLow = false;
   private lastSent = 0;
   /** The latest time seen by any input; packets are stamped with it. */
   private clock = 0;
@@ -377,12 +379,37 @@ export class LftpConnection {
       this.fail('PROTOCOL', `packet ${index} has ${p.payload.length} bytes, expected ${this.expectedLength(index)}`, true);
       return;
     }
+    const holeBefore = r.holding > 0;
+    const nextBefore = r.next;
     const res = r.onData(index, p.payload);
     if (res === 'new') this.lastProgress = now;
+    this.receiverEvents(res, p.seq, index, holeBefore, nextBefore);
     this.ackNum = seqAdd(this.peerIsn, 1 + r.next);
     this.ackPending = true;
     // Duplicates and out-of-window packets mean our ACKs are not getting through or the sender is lost: answer now.
     if (res !== 'new') this.flush(now);
+  }
+
+  /** What --verbose and the trace show of the receiver's side: holes opening and filling, duplicates, a low window. */
+  private receiverEvents(res: 'new' | 'duplicate' | 'outside', seq: number, index: number, holeBefore: boolean, nextBefore: number): void {
+    const r = this.receiver!;
+    const first = seqAdd(this.peerIsn, 1);
+    if (res === 'duplicate') this.hooks.event({ type: 'duplicate', seq });
+    if (res !== 'new') return;
+    if (!holeBefore && index > nextBefore) {
+      this.hooks.event({ type: 'hole', expected: seqAdd(first, nextBefore), got: seq, sack: r.sackRanges().map(([a, b]) => [seqAdd(first, a), seqAdd(first, b)]) });
+    } else if (holeBefore && r.next > nextBefore + 1 && r.holding === 0) {
+      this.hooks.event({ type: 'hole_filled', from: seqAdd(first, nextBefore), next: seqAdd(first, r.next) });
+    }
+    const w = r.window();
+    const quarter = this.opts.receiveCapacity / 4;
+    if (w < quarter && !this.windowLow) {
+      this.windowLow = true;
+      this.hooks.event({ type: 'window_low', window: w, capacity: this.opts.receiveCapacity });
+    } else if (w >= quarter && this.windowLow) {
+      this.windowLow = false;
+      this.hooks.event({ type: 'window_reopened', window: w, capacity: this.opts.receiveCapacity });
+    }
   }
 
   private expectedLength(index: number): number {

@@ -61,6 +61,15 @@ export type TransferEvent =
   /** Data packets declared lost: their indexes (`lost`, the first `count` of them: a trace names each), the first and last. */
   | { type: 'loss'; by: 'ack' | 'time'; count: number; first: number; last: number; lost: readonly number[]; reduced: boolean; cwnd: number; ssthresh: number }
   | { type: 'window_closed' }
+  /** The data receiver: a packet arrived beyond a missing one (a hole opens; `sack`: what it now holds beyond it, as seq ranges). */
+  | { type: 'hole'; expected: number; got: number; sack: Array<[number, number]> }
+  /** The data receiver: the missing packets arrived (retransmitted); delivery in order runs on to `next`. */
+  | { type: 'hole_filled'; from: number; next: number }
+  /** The data receiver: a packet it had already (its ACK was lost or late, or the network duplicated it). */
+  | { type: 'duplicate'; seq: number }
+  /** The data receiver's window fell below a quarter of its capacity (the writer is behind), or rose back. */
+  | { type: 'window_low'; window: number; capacity: number }
+  | { type: 'window_reopened'; window: number; capacity: number }
   | { type: 'done'; size: number; sha256: string; verifiedBy: 'peer' | 'us' }
   | { type: 'error'; code: LftpErrorCode; message: string }
   | { type: 'closed' };

@@ -59,6 +59,11 @@ export class ReceiveWindow {
     return 'new';
   }
 
+  /** Packets held beyond a hole (0: everything so far arrived in order). */
+  get holding(): number {
+    return this.held.size;
+  }
+
   /** SACK ranges [start, end) of held packets, the one holding the latest arrival first (RFC 2018). */
   sackRanges(): Array<[number, number]> {
     if (this.held.size === 0) return [];

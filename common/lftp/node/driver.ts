@@ -8,7 +8,7 @@
  * packets that authenticated.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { encodeHeader, flagNames, type Packet } from '../engine/packet.js';
+import { Flag, decodeSack, encodeHeader, flagNames, seqDiff, type Packet } from '../engine/packet.js';
 import { LftpConnection, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
 import { FileSource } from './file-source.js';
 import { FileSink } from './file-sink.js';
@@ -34,6 +34,8 @@ export class ConnectionDriver {
   private stopped = false;
   private sink: FileSink | null = null;
   readonly qlog: QlogWriter | null;
+  /** The data packet the connection just said it sends again: the next one out with this seq is a retransmission (--trace marks it). */
+  private retransmitting = -1;
 
   /** @param protection the transfer's keys; null: unprotected (an --open server) */
   constructor(
@@ -46,7 +48,7 @@ export class ConnectionDriver {
     const trace =
       traceWriter || qlog
         ? (dir: 'in' | 'out', p: Packet) => {
-            traceWriter?.packet(dir, p, this.conn);
+            traceWriter?.packet(dir, p, this.conn, dir === 'out' && p.seq === this.retransmitting && (p.flags & Flag.DAT) !== 0);
             qlog?.packet(dir, p, this.conn);
           }
         : undefined;
@@ -55,6 +57,7 @@ export class ConnectionDriver {
       {
         send: (p) => hooks.sendRaw(protection?.sealing ? protection.seal(p) : [encodeHeader(p), p.payload]),
         event: (e) => {
+          if (e.type === 'retransmit_data' || (e.type === 'tail_probe' && e.resend)) this.retransmitting = e.seq;
           qlog?.transferEvent(e, this.conn);
           hooks.event(e, this.conn);
         },
@@ -175,7 +178,11 @@ export class ConnectionDriver {
   }
 }
 
-/** --trace: every datagram sent and received as one JSON line. */
+/**
+ * --trace: every datagram sent and received as one JSON line, its sequence numbers absolute and relative to
+ * each side's ISN, an ACK's SACK ranges (relative), retransmissions marked; the congestion figures on the
+ * data sender's lines only (the receiver runs none).
+ */
 export class TraceWriter {
   private readonly out: WriteStream;
   private readonly t0 = performance.now();
@@ -184,8 +191,13 @@ export class TraceWriter {
     this.out = createWriteStream(path, { flags: 'a' });
   }
 
-  packet(dir: 'in' | 'out', p: Packet, conn: LftpConnection): void {
+  packet(dir: 'in' | 'out', p: Packet, conn: LftpConnection, retransmission = false): void {
     const srtt = conn.rtt.srtt;
+    const own = conn.opts.isn;
+    const peer = dir === 'in' && p.flags & Flag.SYN ? p.seq : conn.peerIsn;
+    const [seqBase, ackBase] = dir === 'out' ? [own, peer] : [peer, own];
+    const sending = conn.isDataSender;
+    const sack = p.flags === Flag.ACK && p.payload.length > 0 ? (decodeSack(p.payload) ?? []).map(([a, b]) => [seqDiff(a, seqBase) >>> 0, seqDiff(b, seqBase) >>> 0]) : undefined;
     this.out.write(
       JSON.stringify({
         t: Math.round((performance.now() - this.t0) * 1000) / 1000,
@@ -194,10 +206,14 @@ export class TraceWriter {
         flags: flagNames(p.flags),
         seq: p.seq,
         ack: p.ack,
+        seq_rel: seqDiff(p.seq, seqBase) >>> 0,
+        ack_rel: p.flags & Flag.ACK ? seqDiff(p.ack, ackBase) >>> 0 : null,
         win: p.window,
         len: p.payload.length,
-        cwnd: Math.round(conn.cc.cwnd * 100) / 100,
-        ssthresh: conn.cc.ssthresh,
+        ...(sack && sack.length > 0 ? { sack } : {}),
+        ...(retransmission ? { retx: true } : {}),
+        cwnd: sending ? Math.round(conn.cc.cwnd * 100) / 100 : null,
+        ssthresh: sending ? conn.cc.ssthresh : null,
         srtt: srtt === null ? null : Math.round(srtt * 1000) / 1000,
         rto: Math.round(conn.rtt.rto),
         state: conn.state,
