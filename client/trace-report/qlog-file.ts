@@ -17,6 +17,10 @@ export interface QlogEvent {
 
 export interface QlogTrace {
   file: string;
+  /** An LFTP transfer's trace, or a chat session's (chat-server --qlog). */
+  protocol: 'lftp' | 'chat';
+  /** The header's configuration (a chat trace: the heartbeat interval and timeout). */
+  configuration: Record<string, unknown>;
   title: string;
   side: 'client' | 'server';
   /** The transfer's connection id (hex): a client's and a server's trace of one transfer share it. */
@@ -41,7 +45,11 @@ export function readQlog(file: string): QlogTrace {
   if (text.length > MAX_TRACE_BYTES) throw new UsageError(`${file} is over ${MAX_TRACE_BYTES / 2 ** 20} MiB; trace a smaller transfer`);
   const records = text.split('\x1e').filter((r) => r.trim() !== '');
   if (records.length === 0) throw new UsageError(`${file} is empty: not a qlog file`);
-  const header = parse(records[0]!, file, 1) as { qlog_format?: unknown; title?: unknown; trace?: { vantage_point?: { type?: unknown }; common_fields?: { group_id?: unknown; reference_time?: unknown } } };
+  const header = parse(records[0]!, file, 1) as {
+    qlog_format?: unknown;
+    title?: unknown;
+    trace?: { vantage_point?: { type?: unknown }; common_fields?: { group_id?: unknown; reference_time?: unknown; protocol_types?: unknown }; configuration?: Record<string, unknown> };
+  };
   const side = header.trace?.vantage_point?.type;
   if (header.qlog_format !== 'JSON-SEQ' || (side !== 'client' && side !== 'server')) throw new UsageError(`${file} is not a qlog trace from chat-server or chat-client --qlog (its first record has no JSON-SEQ header with a client or server vantage point)`);
   const events: QlogEvent[] = [];
@@ -62,8 +70,11 @@ export function readQlog(file: string): QlogTrace {
     if (typeof ev.time !== 'number' || typeof ev.name !== 'string' || typeof ev.data !== 'object' || ev.data === null) throw new UsageError(`${file}: record ${i + 1} is not a qlog event (time, name, data)`);
     events.push(ev as QlogEvent);
   }
+  const types = header.trace?.common_fields?.protocol_types;
   return {
     file,
+    protocol: Array.isArray(types) && types.includes('chat') ? 'chat' : 'lftp',
+    configuration: header.trace?.configuration ?? {},
     title: typeof header.title === 'string' ? header.title : file,
     side,
     group: String(header.trace?.common_fields?.group_id ?? ''),

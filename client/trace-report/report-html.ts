@@ -12,6 +12,7 @@ import { esc } from './svg.js';
 import { rttSamples, type TransferModel } from './transfer-model.js';
 import type { QlogTrace } from './qlog-file.js';
 import { formatBytes } from '../../common/units.js';
+import { heartbeatSvg, sessionSummary, sessionView } from './heartbeat-timeline.js';
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d232a;max-width:1000px}
 h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-top:1px solid #ccd;padding-top:16px}h3{font-size:15px}
@@ -30,16 +31,23 @@ table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:3px 10px;text
 .phase{opacity:.12}.phase-slow_start,.phase-startup{fill:#2458c5}.phase-avoidance,.phase-probe_bw{fill:#2c9a4f}.phase-recovery,.phase-drain{fill:#c52424}
 .phase-label{font-size:10px;fill:#556}.legend text{font-size:11px;fill:#334}
 .key.sent{fill:#2458c5}.key.retx-dots{fill:#d11}.key.ackline{fill:#2c9a4f}.key.sack{fill:#9bd8ad}.key.lossmark{fill:#d11}
-.key.cwnd{fill:#2458c5}.key.ssthresh{fill:#c56a24}.key.inflight{fill:#8a5cc5}.key.srtt{fill:#2c9a4f}`;
+.key.cwnd{fill:#2458c5}.key.ssthresh{fill:#c56a24}.key.inflight{fill:#8a5cc5}.key.srtt{fill:#2c9a4f}
+.window{fill:#c52424;opacity:.12}.hb-sent{fill:#2458c5}.hb-unanswered{fill:#c52424}.rtt{fill:none;stroke:#2c9a4f;stroke-width:1.4}
+.drop{stroke:#c52424;stroke-width:2}.drop-label{fill:#c52424;font-size:12px;font-weight:600}`;
 
-export function reportHtml(groups: Array<{ traces: QlogTrace[]; model: TransferModel }>): string {
-  const body = groups.map((g, i) => section(g.traces, g.model, i + 1)).join('\n');
+/** One section of the report: an LFTP transfer (its model), or a chat session. */
+export type ReportItem = { traces: QlogTrace[]; model: TransferModel } | { traces: QlogTrace[]; model: null };
+
+export function reportHtml(groups: ReportItem[]): string {
+  const body = groups.map((g, i) => (g.model ? section(g.traces, g.model, i + 1) : chatSection(g.traces[0]!, i + 1))).join('\n');
+  const transfers = groups.filter((g) => g.model).length;
+  const sessions = groups.length - transfers;
   const id = createHash('sha256').update(body).digest('hex').slice(0, 12);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="generator" content="chat-client trace report"><title>LFTP trace report</title><style>${CSS}</style></head>
-<body><h1>LFTP trace report</h1>
-<p class="muted">${groups.length} transfer${groups.length === 1 ? '' : 's'}; report ${id}. Sequence numbers are relative to each side's initial sequence number (the absolute ones in brackets), as Wireshark shows TCP's.</p>
+<meta name="generator" content="chat-client trace report"><title>Trace report</title><style>${CSS}</style></head>
+<body><h1>Trace report</h1>
+<p class="muted">${transfers} LFTP transfer${transfers === 1 ? '' : 's'}, ${sessions} chat session${sessions === 1 ? '' : 's'}; report ${id}. Sequence numbers are relative to each side's initial sequence number (the absolute ones in brackets), as Wireshark shows TCP's.</p>
 ${body}
 </body></html>
 `;
@@ -58,6 +66,19 @@ ${ladderSvg(m)}
 ${timeSequenceSvg(m)}
 <h3>Congestion window, ssthresh, packets in flight and RTT</h3>
 ${congestionSvg(m)}
+</section>`;
+}
+
+function chatSection(t: QlogTrace, n: number): string {
+  const v = sessionView(t);
+  const rows = sessionSummary(v);
+  return `<section class="session" id="session-${n}">
+<h2>${n}. ${esc(t.title)}</h2>
+<p class="muted">${esc(t.file)}${t.truncated ? ' (its last record was cut short and left out)' : ''}</p>
+<h3>Summary</h3>
+<table class="summary">${rows.map(([k, val]) => `<tr><th>${esc(k)}</th><td>${esc(val)}</td></tr>`).join('')}</table>
+<h3>Heartbeats (▼ sent, red: never answered; the shaded band is an unanswered heartbeat's timeout window)</h3>
+${heartbeatSvg(v)}
 </section>`;
 }
 

@@ -13,8 +13,10 @@ import { reportHtml } from './report-html.js';
 
 export const TRACE_USAGE = `Usage: chat-client trace report FILE... -o REPORT.html
 
-Draws LFTP transfers from the qlog files --qlog DIR wrote (chat-client lftp,
-chat-client's /get and /post, chat-server and chat-server lftp): for each
+Draws LFTP transfers and chat sessions from the qlog files --qlog DIR wrote
+(chat-client lftp, chat-client's /get and /post, chat-server and chat-server
+lftp). For a chat session (chat-server --qlog): its heartbeats, their RTT,
+the timeout windows and the moment of a drop with the numbers behind it. For each
 transfer a summary (goodput, losses, retransmissions, RTO fires, RTT), the
 handshake and teardown as a sequence diagram with flags, seq and ack on every
 arrow and both sides' states, a time-sequence graph (data, ACKs, SACK ranges,
@@ -42,12 +44,15 @@ export async function runTrace(args: string[]): Promise<number> {
     const t = readQlog(f);
     groups.set(t.group || f, [...(groups.get(t.group || f) ?? []), t]);
   }
-  const drawn = [...groups.values()].map((traces) => ({ traces, model: buildModel(traces) }));
+  const drawn = [...groups.values()].map((traces) => ({ traces, model: traces[0]!.protocol === 'lftp' ? buildModel(traces) : null }));
   try {
     writeFileSync(v.output, reportHtml(drawn));
   } catch (err) {
     throw new UsageError(`cannot write ${v.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  writeLineSync(1, `report: ${v.output} (${drawn.length} transfer${drawn.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'})`);
+  const transfers = drawn.filter((d) => d.model).length;
+  const sessions = drawn.length - transfers;
+  const what = [transfers ? `${transfers} transfer${transfers === 1 ? '' : 's'}` : '', sessions ? `${sessions} chat session${sessions === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+  writeLineSync(1, `report: ${v.output} (${what} from ${files.length} file${files.length === 1 ? '' : 's'})`);
   return ExitCode.OK;
 }

@@ -9,7 +9,8 @@ import { encodeMessage, errorMessage } from '../../common/protocol.js';
 import type { BusDelivery, RoomRef } from '../bus/room-bus.js';
 import type { SlotRef } from '../shm/session-table.js';
 import { ClientConnection, type ConnectionHost, type GroupMember, type SessionRegistry } from './connection.js';
-import { TcpTransport, WS_CLOSE, WebSocketTransport, type OutputPath } from './transport.js';
+import { TcpTransport, WS_CLOSE, WebSocketTransport, type ChatTransport, type OutputPath } from './transport.js';
+import { tracedTransport } from './session-qlog.js';
 import { TurnBatcher } from './turn-batcher.js';
 import { OutputBudget } from './output-budget.js';
 import { PRE_HELLO_ALLOWANCE } from './admission.js';
@@ -76,7 +77,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       else setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
     }
-    this.connections.add(new ClientConnection(new TcpTransport(socket, this.maxFrame, this.output), this.requireHost()));
+    this.connections.add(new ClientConnection(this.traced(new TcpTransport(socket, this.maxFrame, this.output)), this.requireHost()));
   }
 
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
@@ -85,7 +86,13 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       ws.close(WS_CLOSE.POLICY, clipUtf8(`${refusal.code}: ${refusal.text}`, 123));
       return;
     }
-    this.connections.add(new ClientConnection(new WebSocketTransport(ws, socket, this.maxFrame, this.output), this.requireHost()));
+    this.connections.add(new ClientConnection(this.traced(new WebSocketTransport(ws, socket, this.maxFrame, this.output)), this.requireHost()));
+  }
+
+  /** With --qlog, the connection's frames and heartbeats are traced on their way (session-qlog.ts). */
+  private traced(t: ChatTransport): ChatTransport {
+    const host = this.requireHost();
+    return host.qlogDir ? tracedTransport(t, host.qlogDir, host) : t;
   }
 
   /** Null when a new connection from address may start (it then holds a 'pending' place); otherwise why not. */

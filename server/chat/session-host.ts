@@ -96,6 +96,8 @@ export interface ConnectionHost {
   /** Registered nicks (null: the server keeps none, --no-history). */
   readonly accounts: AccountGate | null;
   readonly sessions: SessionRegistry;
+  /** --qlog: each connection's trace goes in this folder (session-qlog.ts), or null. */
+  readonly qlogDir: string | null;
   /** Per-address limits: a connection is created holding a 'pending' place, which HELLO trades for a 'session' one. */
   readonly admission: Admission;
   readonly files: FilesPort;

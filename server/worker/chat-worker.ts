@@ -98,6 +98,7 @@ export class ChatWorker {
       serverPassword: c.serverPassword === null ? null : new ServerPassword(c.serverPassword, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
       accounts: c.accounts && new AccountGate(this.store, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)), new AuthThrottle(new SharedThrottleRecords(c.accounts.nickThrottleBuffer)), c.accounts.allowPlainPasswords),
       sessions: this.group,
+      qlogDir: c.qlogDir,
       admission: this.admission,
       files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),
       event: notify,

@@ -11,7 +11,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { ROOT, runLftpClient, startLftpServer, stopAll, tempDir, LineProcess, CLIENT_JS, type ServerHandle } from '../helpers/processes.js';
+import net from 'node:net';
+import { ROOT, runLftpClient, startLftpServer, startServer, stopAll, tempDir, LineProcess, CLIENT_JS, type ServerHandle } from '../helpers/processes.js';
+import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
+import { decodeServerMessage, encodeMessage, isKnownFrameType } from '../../common/protocol.js';
+import { until } from '../helpers/wait.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { readQlog, type QlogEvent } from '../../client/trace-report/qlog-file.js';
 
@@ -133,6 +137,55 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     expect(sent.some((l) => l.dir === 'out' && l.retx === true && l.flags === 'ACK|DAT')).toBe(true);
     expect(sent.filter((l) => l.dir === 'out' && l.flags === 'ACK|DAT').every((l) => typeof l.cwnd === 'number')).toBe(true);
   }, 90_000);
+
+  it('chat-server --qlog: a client that stops answering is drawn with its heartbeats, RTTs, the timeout window and the drop', async () => {
+    const dir = join(tempDir('chat-qlog'), 'q');
+    const s = await startServer(['--workers', '1', '--no-web', '--no-tls', '--heartbeat-interval', '300ms', '--heartbeat-timeout', '1s', '--qlog', dir]);
+    try {
+      const sock = net.connect(s.port, '127.0.0.1');
+      sock.on('error', () => undefined);
+      const decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType });
+      let answered = 0;
+      let bye = '';
+      sock.on('data', (b) => {
+        for (const f of decoder.push(b)) {
+          const m = decodeServerMessage(f);
+          // Three answers, then the client freezes.
+          if (m.type === 'HEARTBEAT' && answered < 3) {
+            answered++;
+            sock.write(encodeMessage({ type: 'HEARTBEAT_ACK', seq: m.seq, ts: m.ts }));
+          }
+          if (m.type === 'BYE') bye = m.reason;
+        }
+      });
+      sock.write(encodeMessage({ type: 'HELLO', version: 2, nick: 'frozen' }));
+      await until(() => bye !== '', 10_000, () => 'never dropped');
+      expect(bye).toBe('heartbeat timeout');
+      sock.destroy();
+    } finally {
+      await stopAll(s);
+    }
+    const [file] = readdirSync(dir).map((f) => join(dir, f));
+    const t = readQlog(file!);
+    expect(t.protocol).toBe('chat');
+    expect(named(t.events, 'chat:heartbeat_answered').length).toBe(3);
+    const drop = named(t.events, 'chat:heartbeat_timeout')[0]!;
+    expect(drop.data['timeout_ms']).toBe(1000);
+    expect(Number(drop.data['last_answer_ms_ago'])).toBeGreaterThanOrEqual(1000);
+    const report = join(tempDir('chat-report'), 'r.html');
+    const p = new LineProcess('report', [CLIENT_JS, 'trace', 'report', file!, '-o', report]);
+    p.endInput();
+    expect(await p.exit()).toBe(0);
+    expect(p.lines.at(-1)).toBe(`report: ${report} (1 chat session from 1 file)`);
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    const page = await browser.newPage({ viewport: { width: 1050, height: 700 } });
+    await page.goto(`file://${report}`);
+    expect(await page.locator('section.session table.summary').innerText()).toMatch(/nick\s+frozen[\s\S]*heartbeats sent \/ answered\s+\d+ \/ 3[\s\S]*dropped at \d+ ms: heartbeat timeout/);
+    expect(await page.locator('svg.heartbeats path.hb-unanswered').count()).toBeGreaterThan(0);
+    expect(await page.locator('svg.heartbeats rect.window').count()).toBeGreaterThan(0);
+    expect(await page.locator('svg.heartbeats line.drop').count()).toBe(1);
+    await page.screenshot({ path: join(ROOT, 'test/artifacts/trace-report-heartbeats.png'), fullPage: true });
+  }, 60_000);
 
   it('bad input: a file that is not a qlog trace, no files, no -o: a clear error, exit 2', async () => {
     const work = tempDir('qlog-bad');

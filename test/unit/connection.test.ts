@@ -153,6 +153,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     serverPassword: null,
     accounts: null,
     sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
+    qlogDir: null,
     files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
     event: (t) => events.push(t),
   };
