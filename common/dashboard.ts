@@ -4,8 +4,12 @@
  * dashboard page compile against the same definitions.
  */
 
-/** One sample: [ms since the transfer was first seen, cwnd (packets), ssthresh (packets), srtt (ms, -1 unknown), bytes]. */
-export type TransferPoint = [number, number, number, number, number];
+/**
+ * One sample: [ms since the transfer was first seen, cwnd (packets), ssthresh (packets), srtt (ms, -1 unknown),
+ * bytes delivered (acknowledged, or received in order), bytes sent or received so far at the farthest
+ * (the sender's highest sent, the receiver's highest held), losses so far (the sender's declared losses, the receiver's holes)].
+ */
+export type TransferPoint = [number, number, number, number, number, number, number];
 
 export interface TransferView {
   id: string;

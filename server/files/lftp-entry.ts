@@ -51,6 +51,8 @@ export function transferInfo(e: Entry, position: number): TransferInfo {
     ssthresh: c.cc.ssthresh,
     srttMs: c.rtt.srtt,
     rtoMs: c.rtt.rto,
+    farthestBytes: c.farthestBytes(),
+    losses: c.lossCount,
     dropped: e.driver.protection?.dropped ?? null,
   };
 }

@@ -67,6 +67,10 @@ export interface TransferInfo {
   ssthresh: number;
   srttMs: number | null;
   rtoMs: number;
+  /** The farthest byte sent (data sender) or held (receiver): bytes ahead of `bytes` are in flight or beyond a hole. */
+  farthestBytes: number;
+  /** Losses so far: the sender's declared lost packets, or the receiver's holes. */
+  losses: number;
   /** A protected transfer's datagrams dropped before they reached it; null: unprotected. */
   dropped: DroppedCounts | null;
 }

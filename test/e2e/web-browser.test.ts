@@ -389,13 +389,29 @@ describe('in a real browser (chromium)', () => {
       undefined,
       { timeout: 30_000 },
     );
-    const inked = await card.locator('canvas').evaluate((c: HTMLCanvasElement) => {
+    const inked = await card.locator('canvas').first().evaluate((c: HTMLCanvasElement) => {
       const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       let blue = 0;
       for (let i = 0; i < px.length; i += 4) if (px[i + 2]! > 180 && px[i]! < 90 && px[i + 3]! > 0) blue++;
       return blue;
     });
     expect(inked).toBeGreaterThan(50); // the cwnd line (blue) is drawn
+    // Beside it the sequence picture: delivered (green) and farthest sent (blue) against time; losses in red.
+    const seqInk = await card.locator('canvas.seq').evaluate((c: HTMLCanvasElement) => {
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let green = 0;
+      let blue = 0;
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i + 3]! === 0) continue;
+        if (px[i + 1]! > 130 && px[i]! < 60 && px[i + 2]! < 110) green++;
+        if (px[i + 2]! > 180 && px[i]! < 90) blue++;
+      }
+      return { green, blue };
+    });
+    expect(seqInk.green).toBeGreaterThan(30);
+    expect(seqInk.blue).toBeGreaterThan(30);
+    // Each session's heartbeat RTT over time, once it has two samples.
+    await admin.locator('#sessions tr[data-nick="dash-term"] svg.rtt-spark path').waitFor({ timeout: 20_000 });
     expect(await card.innerText()).not.toContain('done');
     await admin.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
@@ -409,7 +425,7 @@ describe('in a real browser (chromium)', () => {
     const kick = admin.locator('#sessions tr[data-nick="dash-web"] button', { hasText: 'Kick' });
     const box = (await kick.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(390);
-    expect(await admin.locator('#sessions-table th', { hasText: 'RTT' }).isVisible()).toBe(true);
+    expect(await admin.locator('#sessions-table th', { hasText: /^RTT$/ }).isVisible()).toBe(true);
     await admin.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
     await admin.setViewportSize(desktop);
 

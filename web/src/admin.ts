@@ -4,13 +4,18 @@
  * broadcast and kick commands back. Reconnects on its own.
  */
 import { byId, el, formatBytes, formatDuration, setText } from './dom.js';
-import { SERIES, drawChart } from './chart.js';
+import { SEQUENCE_SERIES, SERIES, drawChart, drawSequence, rttSparkline } from './chart.js';
 import type { AdminCommand, AdminResult as Result, AdminSnapshot as Snapshot } from '../../common/dashboard.js';
+
+/** Snapshots (seconds) of heartbeat RTT a session's sparkline shows. */
+const RTT_HISTORY = 60;
 
 class Dashboard {
   private ws: WebSocket | null = null;
   /** Transfer cards by id, kept across snapshots so canvases are not rebuilt every second. */
-  private readonly cards = new Map<string, { root: HTMLElement; head: HTMLElement; bar: HTMLProgressElement; canvas: HTMLCanvasElement }>();
+  private readonly cards = new Map<string, { root: HTMLElement; head: HTMLElement; bar: HTMLProgressElement; canvas: HTMLCanvasElement; seq: HTMLCanvasElement }>();
+  /** Each session's last heartbeat RTTs, one per snapshot. */
+  private readonly rtts = new Map<string, number[]>();
 
   constructor() {
     byId<HTMLFormElement>('broadcast-form').addEventListener('submit', (e) => {
@@ -84,13 +89,24 @@ class Dashboard {
         el('td', { class: 'num' }, String(u.worker)),
         el('td', {}, u.address),
         el('td', { class: 'num' }, u.rttMs === null ? '–' : `${u.rttMs.toFixed(1)} ms`),
+        el('td', {}, this.rttCell(u.nick, u.rttMs)),
         el('td', { class: 'num' }, formatDuration(u.idleMs)),
         el('td', { class: 'num' }, formatDuration(u.connectedMs)),
         el('td', { class: 'num' }, String(u.msgsIn)),
         el('td', {}, kick),
       );
     });
-    byId('sessions').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'muted', colspan: '9' }, 'nobody connected'))]));
+    byId('sessions').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'muted', colspan: '10' }, 'nobody connected'))]));
+    for (const nick of this.rtts.keys()) if (!sessions.some((u) => u.nick === nick)) this.rtts.delete(nick);
+  }
+
+  /** The session's heartbeat RTT over the last RTT_HISTORY snapshots (one a second), kept here: the server sends the latest only. */
+  private rttCell(nick: string, rtt: number | null): SVGSVGElement | string {
+    const list = this.rtts.get(nick) ?? [];
+    if (rtt !== null) list.push(rtt);
+    if (list.length > RTT_HISTORY) list.shift();
+    this.rtts.set(nick, list);
+    return list.length > 1 ? rttSparkline(list) : '';
   }
 
   private renderTransfers(transfers: Snapshot['transfers']): void {
@@ -102,7 +118,17 @@ class Dashboard {
       if (!card) {
         const head = el('div', { class: 'small' });
         const bar = el('progress', { max: '1', value: '0' });
-        const canvas = el('canvas', { 'aria-label': `cwnd, ssthresh and RTT of ${t.name}` });
+        const canvas = el('canvas', { class: 'cc', 'aria-label': `cwnd, ssthresh and RTT of ${t.name}` });
+        const seq = el('canvas', { class: 'seq', 'aria-label': `bytes delivered and sent of ${t.name}, losses marked` });
+        const seqLegend = el(
+          'div',
+          { class: 'legend' },
+          ...SEQUENCE_SERIES.map((x) => {
+            const swatch = el('i');
+            swatch.style.background = x.color;
+            return el('span', {}, swatch, x.label);
+          }),
+        );
         const legend = el(
           'div',
           { class: 'legend' },
@@ -112,8 +138,8 @@ class Dashboard {
             return el('span', {}, swatch, x.key === 'ssthresh' && t.congestion === 'bbr' ? 'BDP estimate (packets)' : x.label);
           }),
         );
-        const root = el('div', { class: 'xfer', 'data-transfer': t.id }, head, bar, canvas, legend);
-        card = { root, head, bar, canvas };
+        const root = el('div', { class: 'xfer', 'data-transfer': t.id }, head, bar, canvas, legend, seq, seqLegend);
+        card = { root, head, bar, canvas, seq };
         this.cards.set(t.id, card);
       }
       const pct = t.size > 0 ? Math.floor((100 * t.bytes) / t.size) : 100;
@@ -126,6 +152,7 @@ class Dashboard {
       card.bar.value = t.bytes;
       box.append(card.root); // keeps the server's order
       drawChart(card.canvas, t.points, t.serverSends);
+      drawSequence(card.seq, t.points, t.size);
     }
     for (const [id, card] of this.cards) {
       if (!seen.has(id)) {

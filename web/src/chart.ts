@@ -97,3 +97,82 @@ export function drawChart(canvas: HTMLCanvasElement, points: Point[], showWindow
   }
   line(SERIES[2].color, (p) => (p[3] >= 0 ? p[3] : null), yR);
 }
+
+export const SEQUENCE_SERIES = [
+  { label: 'delivered (acknowledged / in order)', color: '#16a34a' },
+  { label: 'sent / held at the farthest', color: '#2563eb' },
+  { label: 'a loss (sender) or hole (receiver)', color: '#dc2626' },
+] as const;
+
+/**
+ * The transfer's sequence picture, as tcptrace's time-sequence graph draws it at a dashboard's resolution:
+ * bytes delivered and bytes at the farthest against time (the gap between them is what is in flight, or held
+ * beyond a hole), a red tick wherever losses were counted since the sample before.
+ */
+export function drawSequence(canvas: HTMLCanvasElement, points: Point[], size: number): void {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 600;
+  const h = canvas.clientHeight || 140;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const pad = { l: 44, r: 48, t: 8, b: 22 };
+  const pw = w - pad.l - pad.r;
+  const ph = h - pad.t - pad.b;
+  const tMax = Math.max(1000, points.at(-1)?.[0] ?? 0);
+  const yMax = Math.max(1, size);
+  const x = (t: number) => pad.l + (t / tMax) * pw;
+  const y = (b: number) => pad.t + ph - (Math.min(b, yMax) / yMax) * ph;
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillStyle = getComputedStyle(document.body).color;
+  ctx.textAlign = 'right';
+  for (let i = 0; i <= 4; i++) ctx.fillText(`${Math.round(100 * (1 - i / 4))}%`, pad.l - 6, pad.t + (ph * i) / 4 + 4);
+  ctx.textAlign = 'center';
+  for (let i = 0; i <= 4; i++) ctx.fillText(`${((tMax * i) / 4 / 1000).toFixed(1)}s`, x((tMax * i) / 4), h - 6);
+  const line = (color: string, pick: (p: Point) => number) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    points.forEach((p, i) => (i === 0 ? ctx.moveTo(x(p[0]), y(pick(p))) : ctx.lineTo(x(p[0]), y(pick(p)))));
+    ctx.stroke();
+  };
+  line(SEQUENCE_SERIES[1].color, (p) => p[5] ?? p[4]);
+  line(SEQUENCE_SERIES[0].color, (p) => p[4]);
+  ctx.strokeStyle = SEQUENCE_SERIES[2].color;
+  ctx.lineWidth = 2;
+  for (let i = 1; i < points.length; i++) {
+    if ((points[i]![6] ?? 0) <= (points[i - 1]![6] ?? 0)) continue;
+    const px = x(points[i]![0]);
+    ctx.beginPath();
+    ctx.moveTo(px, pad.t + ph);
+    ctx.lineTo(px, pad.t + ph - 10);
+    ctx.stroke();
+  }
+}
+
+/** A session's heartbeat RTTs (ms) as a small inline SVG line, newest at the right. */
+export function rttSparkline(samples: number[]): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const w = 120;
+  const h = 22;
+  svg.setAttribute('width', String(w));
+  svg.setAttribute('height', String(h));
+  svg.setAttribute('class', 'rtt-spark');
+  svg.setAttribute('aria-label', `heartbeat RTT over the last ${samples.length} seconds`);
+  const max = Math.max(0.1, ...samples);
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', samples.map((v, i) => `${i === 0 ? 'M' : 'L'}${((i / Math.max(1, samples.length - 1)) * (w - 2) + 1).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join(''));
+  path.setAttribute('fill', 'none');
+  path.setAttribute('stroke', '#16a34a');
+  path.setAttribute('stroke-width', '1.5');
+  const title = document.createElementNS(ns, 'title');
+  title.textContent = `RTT ${Math.min(...samples).toFixed(1)}–${max.toFixed(1)} ms`;
+  svg.append(title, path);
+  return svg;
+}

@@ -108,6 +108,8 @@ export class LftpConnection {
   mss: number;
   peerIsn = 0;
   private ackNum = 0;
+  /** Losses so far: data packets declared lost (sending), holes that opened (receiving). */
+  lossCount = 0;
   /** ACKs ignored because our state cannot explain them (for tests and traces). */
   unexplainedAcks = 0;
   private ctl: ControlRetry | null = null;
@@ -173,6 +175,13 @@ export class LftpConnection {
   }
   get elapsedMs(): number {
     return this.lastHeard - this.startedAt;
+  }
+
+  /** The farthest byte sent (when sending) or held (when receiving, beyond any hole). */
+  farthestBytes(): number {
+    if (this.sender) return Math.min(this.size, this.sender.nxt * this.mss);
+    if (this.receiver) return Math.min(this.size, (this.receiver.next + this.receiver.holding) * this.mss);
+    return 0;
   }
 
   /** Bytes moved so far (acknowledged when sending, delivered in order when receiving). */
@@ -397,6 +406,7 @@ export class LftpConnection {
     if (res === 'duplicate') this.hooks.event({ type: 'duplicate', seq });
     if (res !== 'new') return;
     if (!holeBefore && index > nextBefore) {
+      this.lossCount++;
       this.hooks.event({ type: 'hole', expected: seqAdd(first, nextBefore), got: seq, sack: r.sackRanges().map(([a, b]) => [seqAdd(first, a), seqAdd(first, b)]) });
     } else if (holeBefore && r.next > nextBefore + 1 && r.holding === 0) {
       this.hooks.event({ type: 'hole_filled', from: seqAdd(first, nextBefore), next: seqAdd(first, r.next) });
@@ -706,6 +716,7 @@ export class LftpConnection {
   }
 
   private lossEvent(by: 'ack' | 'time', lost: number[], reduced: boolean): void {
+    this.lossCount += lost.length;
     this.hooks.event({ type: 'loss', by, count: lost.length, first: lost[0]!, last: lost[lost.length - 1]!, lost, reduced, cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh });
   }
 
