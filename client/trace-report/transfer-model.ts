@@ -122,8 +122,11 @@ function match(m: TransferModel, received: Map<'client' | 'server', Array<{ at: 
       }
     }
     for (const { at, d } of heard) {
+      // A retransmission is the same datagram again: the copy that arrived is taken to be the latest one sent
+      // before it arrived (a path's delay is far shorter than a retransmission timer).
       const candidates = byKey.get(keyOf(d));
-      const found = candidates?.find((c) => c.receivedAt === null && (c.sentAt ?? 0) <= at + 1);
+      let found: Datagram | undefined;
+      for (const c of candidates ?? []) if (c.receivedAt === null && (c.sentAt ?? 0) <= at + 1 && (!found || (c.sentAt ?? 0) > (found.sentAt ?? 0))) found = c;
       if (found) found.receivedAt = at;
       else m.datagrams.push(d);
     }
