@@ -6,8 +6,10 @@
  * last answer, how much of that the server itself was stalled and did not
  * count). It wraps the connection's transport, so the connection does not
  * know it is traced. `chat-client trace report` draws the heartbeat timeline.
+ * Each record is written at once (a write per frame): a worker that ends,
+ * or is killed, leaves its sessions' traces whole up to that moment.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RawFrame } from '../../common/frame.js';
 import { FrameType } from '../../common/messages.js';
@@ -18,7 +20,7 @@ const NAMES = new Map<number, string>(Object.entries(FrameType).map(([k, v]) => 
 const RS = '\x1e';
 
 class SessionTrace {
-  private readonly out: WriteStream;
+  private readonly fd: number;
   private readonly t0 = performance.now();
   private readonly stallAtStart: number;
   /** Heartbeats sent and not answered yet: seq → wall time sent. */
@@ -33,7 +35,7 @@ class SessionTrace {
   ) {
     mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    this.out = createWriteStream(join(dir, `${stamp}-session-${t.remoteAddress.replace(/[^0-9a-fA-F.]/g, '_')}-${t.remotePort}.sqlog`), { flags: 'wx' });
+    this.fd = openSync(join(dir, `${stamp}-session-${t.remoteAddress.replace(/[^0-9a-fA-F.]/g, '_')}-${t.remotePort}.sqlog`), 'wx');
     this.stallAtStart = host.clock.wallNow() - host.clock.awakeNow();
     this.lastAnswerWall = host.clock.wallNow();
     const { intervalMs, timeoutMs } = host.limits;
@@ -92,7 +94,7 @@ class SessionTrace {
     if (this.closed) return;
     this.closed = true;
     this.event('chat:connection_closed', { how });
-    this.out.end();
+    closeSync(this.fd);
   }
 
   private event(name: string, data: Record<string, unknown>): void {
@@ -100,7 +102,7 @@ class SessionTrace {
   }
 
   private record(r: unknown): void {
-    if (!this.closed || (r as { name?: string }).name === 'chat:connection_closed') this.out.write(`${RS}${JSON.stringify(r)}\n`);
+    if (!this.closed || (r as { name?: string }).name === 'chat:connection_closed') writeSync(this.fd, `${RS}${JSON.stringify(r)}\n`);
   }
 }
 
