@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../common/errors.js';
-import { parseOptions } from '../../common/cli.js';
+import { packageVersion, parseOptions } from '../../common/cli.js';
 import { MAX_MSS, MIN_MSS } from '../../common/lftp/engine/packet.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
@@ -13,6 +13,8 @@ import { LftpServer } from './lftp-server.js';
 import { DEFAULT_KEEP_FREE, FileService } from './file-service.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { ListenError } from '../listen-error.js';
+import { startLftpDashboard } from './lftp-dashboard.js';
+import type { Logger } from '../logger.js';
 
 export const LFTP_SERVER_USAGE = `Usage: chat-server lftp --files DIR (--token SECRET | --open) [options]
 
@@ -35,6 +37,9 @@ Options:
   --verbose              print handshakes, teardowns, losses, retransmissions
   --trace FILE           every datagram as a JSON line
   --qlog DIR             each transfer as a qlog file (JSON-SEQ) in DIR
+  --admin-token T        the operator dashboard (the transfers, their cwnd and sequence
+                         charts) on http://HOST:HTTP-PORT/admin, this token its password
+  --http-port N          the dashboard's TCP port (default: --port + 1)
   --log-file PATH        JSON log (default logs/lftp.log)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --log-max-size SIZE    rotate the log past this size (default 16MiB)
@@ -57,6 +62,8 @@ const SPEC = {
   verbose: { type: 'boolean' },
   trace: { type: 'string' },
   qlog: { type: 'string' },
+  'admin-token': { type: 'string' },
+  'http-port': { type: 'string' },
   'log-file': { type: 'string' },
   'log-level': { type: 'string' },
   'log-max-size': { type: 'string' },
@@ -73,6 +80,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   if (v.token === undefined && !v.open) throw new UsageError('give --token SECRET, or --open to serve without authorization');
   if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
   if (v.token !== undefined && v.token.length === 0) throw new UsageError('--token must not be empty');
+  const web = dashboardOptions(v['admin-token'], v['http-port']);
   const level = parseLogLevel(v['log-level']);
   const rotation = parseLogRotation(v['log-max-size'], v['log-keep']);
   const host = v.host ?? '0.0.0.0';
@@ -96,10 +104,11 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const stale = sweepPartFiles(filesDir);
   if (stale.length > 0) log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
   const token = v.token;
+  const files = new FileService(filesDir, { maxFileSize, keepFree, quota: null });
   const server = new LftpServer({
     host,
     port,
-    files: new FileService(filesDir, { maxFileSize, keepFree, quota: null }),
+    files,
     ...options,
     maxMss,
     receiveCapacity: LFTP_DEFAULTS.receiveCapacity,
@@ -125,12 +134,42 @@ export async function runLftpServer(args: string[]): Promise<number> {
   log.logger.info({ host, port: bound, filesDir, open: token === undefined }, 'lftp listening');
   writeLineSync(1, `listening on udp ${host}:${bound}`);
   writeLineSync(1, `serving ${filesDir}${token === undefined ? ' (open: no authorization)' : ''}`);
+  const dashboard = web ? await startDashboard(web, host, bound, server, files, log.logger) : null;
+  if (dashboard === 'failed') {
+    await server.close();
+    return ExitCode.FAILURE;
+  }
   await new Promise<void>((done) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
   });
   writeLineSync(1, 'shutting down');
+  await dashboard?.close();
   await server.close();
   log.logger.info('lftp stopped');
   log.flush();
   return ExitCode.OK;
+}
+
+/** --admin-token [--http-port N]: the dashboard's settings, checked before anything starts; null: no dashboard. */
+function dashboardOptions(adminToken: string | undefined, httpPort: string | undefined): { adminToken: string; port: number | null } | null {
+  if (adminToken === undefined) {
+    if (httpPort !== undefined) throw new UsageError('--http-port is for the dashboard: give --admin-token too');
+    return null;
+  }
+  if (adminToken.length < 8) throw new UsageError('--admin-token must be at least 8 characters');
+  return { adminToken, port: httpPort !== undefined ? parseInteger(httpPort, '--http-port', 0, 65535) : null };
+}
+
+/** The dashboard on its port (default: the LFTP port + 1), or 'failed' when it cannot listen (said why). */
+async function startDashboard(o: { adminToken: string; port: number | null }, host: string, lftpPort: number, lftp: LftpServer, files: FileService, log: Logger): Promise<{ close(): Promise<void> } | 'failed'> {
+  const adminToken = o.adminToken;
+  const port = o.port ?? (lftpPort === 65535 || lftpPort === 0 ? 0 : lftpPort + 1);
+  try {
+    const d = await startLftpDashboard({ host, port, adminToken, lftp, files, serverName: `chat-server lftp/${packageVersion()}`, log: log.child({ component: 'web' }) });
+    writeLineSync(1, `dashboard on http://${host.includes(':') ? `[${host}]` : host}:${d.port}/admin (user: anything, password: the admin token)`);
+    return d;
+  } catch (err) {
+    writeLineSync(2, `chat-server: ${ListenError.from('web', host, port, err, '--http-port').message}`);
+    return 'failed';
+  }
 }

@@ -66,6 +66,8 @@ class Dashboard {
 
   private render(s: Snapshot): void {
     byId('server').textContent = s.server;
+    // A standalone LFTP server has no chat: nobody to broadcast to.
+    byId<HTMLFormElement>('broadcast-form').hidden = s.workers.length === 0;
     byId('stat-sessions').textContent = String(s.sessions.length);
     byId('stat-msgs').textContent = String(s.msgsPerSec);
     byId('stat-frames').textContent = String(s.deliveriesPerSec);
