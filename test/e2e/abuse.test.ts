@@ -34,8 +34,9 @@ describe('abuse by one client', () => {
     console.log('flood:', JSON.stringify(r));
     expect(r.flooderError).toBe('FLOOD');
     expect(r.flooderClosedAfterMs).not.toBeNull();
-    // What got through is the burst and what the rate earns meanwhile (20 + 5/s), not the thousands sent.
-    expect(r.flooderSent).toBeGreaterThan(200);
+    // What got through is the burst and what the rate earns meanwhile (20 + 5/s), not what was sent: at least
+    // the first batch of 200 (a run where the server dropped it within that batch sent exactly 200).
+    expect(r.flooderSent).toBeGreaterThanOrEqual(200);
     expect(r.flooderDelivered).toBeLessThanOrEqual(20 + 5 * Math.ceil(r.flooderClosedAfterMs! / 1000) + 5);
     expect(r.honestDropped).toBe(0);
     // Generous: on loopback an echo takes about a millisecond; before flood control a flood made it 55-285 ms.
