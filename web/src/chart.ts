@@ -19,18 +19,26 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-export function drawChart(canvas: HTMLCanvasElement, points: Point[], showWindow: boolean): void {
+/** The canvas sized to its box at the screen's pixel ratio, cleared: its context and size in CSS pixels, or null. */
+function prepare(canvas: HTMLCanvasElement, defaultHeight: number): { ctx: CanvasRenderingContext2D; w: number; h: number } | null {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || 600;
-  const h = canvas.clientHeight || 180;
+  const h = canvas.clientHeight || defaultHeight;
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
     canvas.width = Math.round(w * dpr);
     canvas.height = Math.round(h * dpr);
   }
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
+  if (!ctx) return null;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}
+
+export function drawChart(canvas: HTMLCanvasElement, points: Point[], showWindow: boolean): void {
+  const c = prepare(canvas, 180);
+  if (!c) return;
+  const { ctx, w, h } = c;
   const style = getComputedStyle(document.body);
   const text = style.color;
   const pad = { l: 44, r: 48, t: 8, b: 22 };
@@ -110,17 +118,9 @@ export const SEQUENCE_SERIES = [
  * beyond a hole), a red tick wherever losses were counted since the sample before.
  */
 export function drawSequence(canvas: HTMLCanvasElement, points: Point[], size: number): void {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 600;
-  const h = canvas.clientHeight || 140;
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-  }
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, w, h);
+  const c = prepare(canvas, 140);
+  if (!c) return;
+  const { ctx, w, h } = c;
   const pad = { l: 44, r: 48, t: 8, b: 22 };
   const pw = w - pad.l - pad.r;
   const ph = h - pad.t - pad.b;
