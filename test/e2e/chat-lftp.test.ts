@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { join } from 'node:path';
 import { LineProcess, CLIENT_JS, runLftpClient, startServer, stopAll, tempDir } from '../helpers/processes.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -62,6 +63,32 @@ describe('file sharing inside the chat', () => {
     alice.send('/transfers');
     await alice.waitFor('* no transfers');
   });
+
+  it('--lftp-via sends a /get through a fault relay at 5% loss, and --qlog traces it: loss is visible inside the chat', async () => {
+    const files = tempDir('chat-via');
+    const server = await startServer(['--workers', '1', '--files', files]);
+    procs.push(server);
+    const data = randomBytes(1024 * 1024);
+    writeFileSync(join(files, 'lecture.pdf'), data);
+    const lossy = { ...NO_IMPAIRMENT, loss: 0.05, delayMs: 2 };
+    // The server's LFTP port is its chat port's number (the default).
+    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 4, up: lossy, down: lossy });
+    try {
+      const dir = tempDir('via-client');
+      const qlog = join(dir, 'qlog');
+      const dana = await client(server.port, 'dana', dir, ['--lftp-via', `127.0.0.1:${relay.port}`, '--qlog', qlog]);
+      dana.send('/get lecture.pdf');
+      await dana.waitFor(/^transfer complete: lecture\.pdf /, 60_000);
+      expect(sha(readFileSync(join(dir, 'downloads', 'lecture.pdf')))).toBe(sha(data));
+      expect(relay.stats.up.received).toBeGreaterThan(10);
+      expect(relay.stats.down.dropped).toBeGreaterThan(0);
+      const traces = readdirSync(qlog);
+      expect(traces).toHaveLength(1);
+      expect(traces[0]).toMatch(/-client-[0-9a-f]{8}\.sqlog$/);
+    } finally {
+      await relay.close();
+    }
+  }, 90_000);
 
   it('the LFTP port refuses a handshake without a valid ticket, and a ticket works once', async () => {
     const files = tempDir('chat-tickets');
