@@ -9,6 +9,18 @@ import { foldCase } from '../../common/unicode/text-policy.js';
 import { MAX_ACCOUNTS } from './accounts.js';
 import { refuse, send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
+import type { HistoryStore } from './history.js';
+
+/**
+ * Whether a session holding `nick` is that account's: only a nick's holder can register it, and nobody else can
+ * take a registered nick without its password, so a session that holds a registered nick is its account's. What a
+ * restarted store thread (or a restarted server) learns again of the sessions it brings back, whose account flag
+ * it did not keep.
+ */
+export async function holdsAccount(store: HistoryStore, nick: string): Promise<boolean> {
+  const a = await store.accounts?.find(foldCase(nick), lookAlikeKey(nick));
+  return a !== undefined && a !== null && foldCase(a.nick) === foldCase(nick);
+}
 
 export const accountRequests: { [K in 'register' | 'set-password' | 'unregister']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
   async register(ctx, msg) {

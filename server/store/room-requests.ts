@@ -19,6 +19,7 @@ import { enterRoom, notStored, refuse, send, type Req, type RoomContext, type Se
 
 export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
+import { holdsAccount } from './account-requests.js';
 import type { ToStore } from './store-messages.js';
 
 /** Entries one HISTORY_REQUEST may ask for. */
@@ -134,6 +135,8 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
     for (const r of msg.rooms) ctx.rooms.join(m, r.name, true);
     ctx.adopt(m);
+    // Whether it is its nick's account was not kept: asked again (direct messages while it is away go to its inbox).
+    holdsAccount(ctx.store, m.nick).then((yes) => void (yes && (m.account = true)), () => undefined);
   },
 
   'worker-died'(ctx, seg, msg) {

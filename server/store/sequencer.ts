@@ -123,6 +123,11 @@ export class Sequencer {
     };
   }
 
+  /** The store it writes to (session-restore.ts asks it about the sessions it brings back). */
+  get store(): HistoryStore {
+    return this.deps.store;
+  }
+
   /** Writes what a resume needs of the member to its record, and the record to the store. */
   persist(m: Member): void {
     const sessions = this.deps.store.sessions;

@@ -11,6 +11,7 @@ import { hexHash } from '../shm/resume-token.js';
 import type { Sequencer } from './sequencer.js';
 import type { SessionStore } from './sessions.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
+import { holdsAccount } from './account-requests.js';
 
 export interface RestoredSessions {
   away: number;
@@ -57,6 +58,7 @@ export async function restoreSessions(sessions: SessionStore, table: SessionTabl
     }
     m.record = r;
     m.awaySince = since;
+    m.account = await holdsAccount(sequencer.store, r.nick);
     sequencer.persist(m);
     result.away++;
   }

@@ -189,6 +189,31 @@ describe('registered nicks', () => {
     expect((await later.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual(['you timed out']);
   });
 
+  it('a registered nick away across a server restart is still its account: what comes for it meanwhile waits in its inbox', async () => {
+    const data = tempDir('restart-data');
+    const args = ['--workers', '1', '--no-web', '--no-tls', ...PLAIN_ALLOWED, '--resume-window', '6s', '--data', data];
+    const first = await startServer(args);
+    procs.push(first);
+    const hana = await rawSession(first.port, 'hana', { version: 2 });
+    hana.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    await hana.next('ACCOUNT_REPLY');
+    // Lost, not quit: away, and the server stops with her session kept.
+    hana.s.destroy();
+    await first.waitFor('* hana lost connection');
+    first.proc.kill('SIGTERM');
+    expect(await first.exit()).toBe(0);
+    const second = await startServer(args);
+    procs.push(second);
+    // Brought back away (her nick held): a direct message to her is kept for her, and she is not back in time.
+    const bob = await rawSession(second.port, 'bob', { version: 2, from: '127.0.0.2' });
+    bob.send({ type: 'DIRECT', to: 'hana', text: 'after the restart' });
+    await bob.next('DIRECT', (d) => d.text === 'after the restart');
+    await second.waitFor('* hana timed out', 15_000);
+    const back = await rawSession(second.port, 'hana', { version: 2, nickPassword: PASSWORD });
+    expect(await back.next('ACCOUNT_REPLY')).toMatchObject({ op: 'offline', count: 1 });
+    expect((await back.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual(['after the restart']);
+  }, 60_000);
+
   it('on a terminal: /register asks twice, hidden; a registered nick asks for its password, again when wrong; none of it shown or kept', async () => {
     const s = await startServer(['--workers', '1', '--no-web', '--tls', 'auto']);
     procs.push(s);
