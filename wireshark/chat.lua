@@ -6,7 +6,8 @@
 -- common members are fields too (chat.nick, chat.text, chat.seq, chat.code, chat.room).
 -- Found on any TCP port by its shape (a heuristic), and inside TLS when Wireshark decrypts it
 -- (chat-server or chat-client --keylog FILE, then Preferences > Protocols > TLS > (Pre)-Master-Secret
--- log filename). Decode As > CHAT works too.
+-- log filename). Decode As > CHAT works too. The browser page's WebSocket is decoded on the web port
+-- (preference chat_ws.port, default 9001; its HTTP upgrade decoded as HTTP, with Decode As if need be).
 --
 -- Install: npm run wireshark:install. Use once: tshark -X lua_script:wireshark/chat.lua -r capture.pcap
 -- The frame types below are common/messages.ts's FrameType (test/e2e/wireshark.test.ts checks they agree).
@@ -124,3 +125,21 @@ end
 chat:register_heuristic("tcp", heuristic)
 chat:register_heuristic("tls", heuristic)
 DissectorTable.get("tcp.port"):add_for_decode_as(chat)
+
+-- The browser page speaks the same frames over a WebSocket (/chat on the web port): one frame per binary
+-- message, which Wireshark's WebSocket dissector hands over by port (the chat.ws_port preference; the
+-- HTTP upgrade must be decoded as HTTP: a web port other than 80 or 8080 needs Decode As > HTTP).
+local chat_ws = Proto("chat_ws", "heartbeat-chat over WebSocket")
+chat_ws.prefs.port = Pref.uint("WebSocket port", 9001, "The chat server's web port (--http-port; default: its chat port + 1)")
+function chat_ws.dissector(tvb, pinfo, tree)
+  if tvb:len() < HEADER then return 0 end
+  return dissect_frame(tvb, pinfo, tree)
+end
+local ws_table = DissectorTable.get("ws.port")
+local ws_port = chat_ws.prefs.port
+ws_table:add(ws_port, chat_ws)
+function chat_ws.prefs_changed()
+  ws_table:remove(ws_port, chat_ws)
+  ws_port = chat_ws.prefs.port
+  ws_table:add(ws_port, chat_ws)
+end

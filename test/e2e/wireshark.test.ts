@@ -161,6 +161,33 @@ describe('the Wireshark dissectors in tshark', () => {
     expect(tshark(pcap, ['tcp.reassembled.length'], 'chat.type == 0x03 && tcp.srcport == 40123', lua(CHAT_LUA))[0]![0]).toBe(String(encodeMessage({ type: 'CHAT', text: '你好 wireshark', action: false }).length));
   }, 60_000);
 
+  it('chat over WebSocket (the browser page): each binary message is one frame, decoded by the web port', () => {
+    const ws = (payload: Buffer, mask: Buffer | null) => {
+      const head = payload.length < 126 ? Buffer.from([0x82, (mask ? 0x80 : 0) | payload.length]) : Buffer.from([0x82, (mask ? 0x80 : 0) | 126, payload.length >> 8, payload.length & 0xff]);
+      return Buffer.concat([head, ...(mask ? [mask, Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!))] : [payload])]);
+    };
+    const upgrade = Buffer.from('GET /chat HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const switched = Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n');
+    const key = Buffer.from([1, 2, 3, 4]);
+    const pcap = join(tempDir('ws-pcap'), 'websocket.pcap');
+    writePcap(
+      pcap,
+      tcpConversation(['127.0.0.1', 40200], ['127.0.0.1', 9001], [
+        { from: 'client', bytes: upgrade },
+        { from: 'server', bytes: switched },
+        { from: 'client', bytes: ws(encodeMessage({ type: 'HELLO', version: 2, nick: 'page' }), key) },
+        { from: 'server', bytes: ws(encodeMessage({ type: 'HEARTBEAT', seq: 7, ts: 1 }), null) },
+        { from: 'client', bytes: ws(encodeMessage({ type: 'CHAT', text: '网页 hello', action: false }), key) },
+      ]),
+    );
+    const rows = tshark(pcap, ['chat.type', 'chat.nick', 'chat.seq', 'chat.text'], 'chat', [...lua(CHAT_LUA), '-d', 'tcp.port==9001,http']);
+    expect(rows).toEqual([
+      ['0x01', 'page', '', ''],
+      ['0x0a', '', '7', ''],
+      ['0x03', '', '', '网页 hello'],
+    ]);
+  });
+
   it('the dissectors know every frame type the code does, and npm run wireshark:install puts them where tshark loads them', () => {
     const text = readFileSync(CHAT_LUA, 'utf8');
     for (const [name, code] of Object.entries(FrameType)) expect(text).toContain(`[0x${code.toString(16).padStart(2, '0')}] = "${name}"`);
