@@ -6,7 +6,7 @@
  */
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
-import { MAX_ACCOUNTS } from './accounts.js';
+import { MAX_ACCOUNTS, type AccountRecord } from './accounts.js';
 import { refuse, send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
 import type { HistoryStore } from './history.js';
@@ -18,8 +18,13 @@ import type { HistoryStore } from './history.js';
  * it did not keep.
  */
 export async function holdsAccount(store: HistoryStore, nick: string): Promise<boolean> {
+  return (await accountOf(store, nick)) !== null;
+}
+
+/** The account registered for exactly this nick (not one it only looks like), or null. */
+export async function accountOf(store: HistoryStore, nick: string): Promise<AccountRecord | null> {
   const a = await store.accounts?.find(foldCase(nick), lookAlikeKey(nick));
-  return a !== undefined && a !== null && foldCase(a.nick) === foldCase(nick);
+  return a && foldCase(a.nick) === foldCase(nick) ? a : null;
 }
 
 export const accountRequests: { [K in 'register' | 'set-password' | 'unregister']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {

@@ -9,13 +9,12 @@
  * (session-requests.ts). Both are reads: each runs alone in its place in the
  * order, so a message stored here is posted before anything after it.
  */
-import { encodeMessage } from '../../common/protocol.js';
-import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { directConversation } from './conversations.js';
 import { historyEntry, historyFrames } from './history-frames.js';
 import type { StoredEntry } from './history.js';
-import { notStored, refuse, send, type Req } from './request-context.js';
+import { awayAccount, notStored, postDirect, refuse, send, type Req } from './request-context.js';
+import { accountOf } from './account-requests.js';
 import { StoreError } from './store-error.js';
 import { otherNick, type SessionContext } from './session-requests.js';
 
@@ -34,8 +33,8 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
     if (!ctx.rooms.member(msg.sender)) return;
     // Back online as this order knows it (logged in since the worker looked): posted as any direct message.
     const online = ctx.rooms.byNick(msg.to);
-    const account = online ? null : await ctx.store.accounts?.find(foldCase(msg.to), lookAlikeKey(msg.to));
-    if (!online && (!account || foldCase(account.nick) !== foldCase(msg.to))) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
+    const account = online ? null : await accountOf(ctx.store, msg.to);
+    if (!online && !account) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
     const to = online?.nick ?? account!.nick;
     const conv = directConversation(msg.from, to);
     let e: StoredEntry;
@@ -45,11 +44,7 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
       refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
       throw err; // the operator hears of it (the sequencer's fault)
     }
-    const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
-    if (online && online.awaySince === null) ctx.bus.postTo(online.address, frame);
-    ctx.bus.postTo(msg.sender, frame);
-    if (account) ctx.inboxAdd(account.fold, conv, e.id);
-    else if (online!.awaySince !== null && online!.account) ctx.inboxAdd(foldCase(online!.nick), conv, e.id);
+    postDirect(ctx, e, msg.sender, online && online.awaySince === null ? online.address : null, account ? account.fold : awayAccount(online));
   },
 
   /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */

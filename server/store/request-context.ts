@@ -12,6 +12,7 @@ import { historyFrames } from './history-frames.js';
 import type { Member, Room, Rooms } from './rooms.js';
 import type { ToStore } from './store-messages.js';
 import type { StoreError } from './store-error.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 
 export interface RoomContext {
   rooms: Rooms;
@@ -43,6 +44,23 @@ export interface Segment {
 }
 
 export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
+
+/**
+ * A stored direct message, posted: to the receiver's connection (`to`, null when it has none now), the sender's
+ * copy (its confirmation, and the exact recipient; one copy when writing to yourself), and noted in the inbox of
+ * `keepFor` (a registered nick that is away or offline: it gets it at its next login, inbox-requests.ts).
+ */
+export function postDirect(ctx: RoomContext, e: StoredEntry, sender: SessionAddress, to: SessionAddress | null, keepFor: string | null): void {
+  const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
+  if (to) ctx.bus.postTo(to, frame);
+  if (!to || to.slot !== sender.slot || to.generation !== sender.generation) ctx.bus.postTo(sender, frame);
+  if (keepFor !== null) ctx.inboxAdd(keepFor, e.conv, e.id);
+}
+
+/** The folded nick whose inbox keeps what comes for this member while it is away, if it is a registered nick's. */
+export function awayAccount(m: Member | undefined): string | null {
+  return m && m.awaySince !== null && m.account ? foldCase(m.nick) : null;
+}
 
 /** Why a message was refused when the store could not keep it. */
 export function notStored(failure: StoreError | null): string {

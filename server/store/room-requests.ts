@@ -13,9 +13,8 @@ import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
-import { foldCase } from '../../common/unicode/text-policy.js';
 import { memberKey, type Member, type Room } from './rooms.js';
-import { enterRoom, notStored, refuse, send, type Req, type RoomContext, type Segment } from './request-context.js';
+import { awayAccount, enterRoom, notStored, postDirect, refuse, send, type Req, type RoomContext, type Segment } from './request-context.js';
 
 export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
@@ -59,12 +58,8 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     const target = known ? (known.awaySince === null ? known.address : null) : msg.target;
     seg.append({ conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text }, (e, failure) => {
       if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
-      const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
-      if (target) ctx.bus.postTo(target, frame);
-      // The sender's copy is its confirmation (stored, and to whom); writing to yourself gets one copy.
-      if (msg.target.slot !== msg.sender.slot || msg.target.generation !== msg.sender.generation) ctx.bus.postTo(msg.sender, frame);
-      // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login (inbox-requests.ts).
-      if (known && known.awaySince !== null && known.account) ctx.inboxAdd(foldCase(known.nick), e.conv, e.id);
+      // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
+      postDirect(ctx, e, msg.sender, target, awayAccount(known));
     });
   },
 

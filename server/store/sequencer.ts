@@ -60,6 +60,8 @@ export interface SequencerDeps {
 }
 
 const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password', 'unregister', 'direct-offline', 'inbox'] satisfies ReadKind[]);
+/** The read requests' handlers, by the module that owns them (the rest are room-requests.ts's readRequests). */
+const READ_TABLES = [sessionReadRequests, accountRequests, inboxRequests];
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
 
 /** One segment being built: its messages, and the steps that post after the commit. */
@@ -182,7 +184,7 @@ export class Sequencer {
         if (READS.has(msg.k)) {
           await this.commit(seg);
           seg = new SegmentBuilder();
-          const table = [sessionReadRequests, accountRequests, inboxRequests].find((t) => msg.k in t) ?? readRequests;
+          const table = READ_TABLES.find((t) => msg.k in t) ?? readRequests;
           const read = (table as Record<string, (ctx: SessionContext, m: ToStore) => Promise<void>>)[msg.k]!;
           await read(this.ctx, msg);
         } else if (SESSION_SEGMENT.has(msg.k)) {

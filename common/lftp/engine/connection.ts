@@ -20,6 +20,7 @@ import { ReceiveWindow, type DataSink } from './receive-window.js';
 import type { LftpErrorCode as Code } from './errors.js';
 import type { ConnState, ControlPacket, Op, Side, StateCause, TransferEvent } from './events.js';
 import { ControlRetry } from './control-retry.js';
+import { ReceiverReport } from './receiver-report.js';
 import { decodeEnd, decodeError, decodeQueued, decodeSynAck, encodeEnd, encodeError, encodeQueued, encodeSynAck, encodeSynRequest } from './payloads.js';
 
 export type { ConnState, Op, Side, TransferEvent } from './events.js';
@@ -108,8 +109,9 @@ export class LftpConnection {
   mss: number;
   peerIsn = 0;
   private ackNum = 0;
-  /** Losses so far: data packets declared lost (sending), holes that opened (receiving). */
-  lossCount = 0;
+  /** Data packets declared lost (when this side sends the data). */
+  private declaredLost = 0;
+  private readonly report: ReceiverReport;
   /** ACKs ignored because our state cannot explain them (for tests and traces). */
   unexplainedAcks = 0;
   private ctl: ControlRetry | null = null;
@@ -133,8 +135,6 @@ export class LftpConnection {
   private finSeq = 0;
   private endSeq = 0;
   private lastAdvertised = 0;
-  /** The receive window is below a quarter of its capacity (said once, until it reopens). */
-  private windowLow = false;
   private lastSent = 0;
   /** The latest time seen by any input; packets are stamped with it. */
   private clock = 0;
@@ -155,6 +155,7 @@ export class LftpConnection {
     this.lastHeard = now;
     this.startedAt = now;
     this.state = opts.side === 'client' ? 'SYN_SENT' : 'SYN_RCVD';
+    this.report = new ReceiverReport(opts.receiveCapacity, (e) => hooks.event(e));
   }
 
   get op(): Op {
@@ -175,6 +176,11 @@ export class LftpConnection {
   }
   get elapsedMs(): number {
     return this.lastHeard - this.startedAt;
+  }
+
+  /** Losses so far: data packets declared lost (sending), holes that opened (receiving). */
+  get lossCount(): number {
+    return this.declaredLost + this.report.holes;
   }
 
   /** The farthest byte sent (when sending) or held (when receiving, beyond any hole). */
@@ -388,38 +394,14 @@ export class LftpConnection {
       this.fail('PROTOCOL', `packet ${index} has ${p.payload.length} bytes, expected ${this.expectedLength(index)}`, true);
       return;
     }
-    const holeBefore = r.holding > 0;
-    const nextBefore = r.next;
+    this.report.before(r);
     const res = r.onData(index, p.payload);
     if (res === 'new') this.lastProgress = now;
-    this.receiverEvents(res, p.seq, index, holeBefore, nextBefore);
+    this.report.after(r, res, p.seq, index, seqAdd(this.peerIsn, 1));
     this.ackNum = seqAdd(this.peerIsn, 1 + r.next);
     this.ackPending = true;
     // Duplicates and out-of-window packets mean our ACKs are not getting through or the sender is lost: answer now.
     if (res !== 'new') this.flush(now);
-  }
-
-  /** What --verbose and the trace show of the receiver's side: holes opening and filling, duplicates, a low window. */
-  private receiverEvents(res: 'new' | 'duplicate' | 'outside', seq: number, index: number, holeBefore: boolean, nextBefore: number): void {
-    const r = this.receiver!;
-    const first = seqAdd(this.peerIsn, 1);
-    if (res === 'duplicate') this.hooks.event({ type: 'duplicate', seq });
-    if (res !== 'new') return;
-    if (!holeBefore && index > nextBefore) {
-      this.lossCount++;
-      this.hooks.event({ type: 'hole', expected: seqAdd(first, nextBefore), got: seq, sack: r.sackRanges().map(([a, b]) => [seqAdd(first, a), seqAdd(first, b)]) });
-    } else if (holeBefore && r.next > nextBefore + 1 && r.holding === 0) {
-      this.hooks.event({ type: 'hole_filled', from: seqAdd(first, nextBefore), next: seqAdd(first, r.next) });
-    }
-    const w = r.window();
-    const quarter = this.opts.receiveCapacity / 4;
-    if (w < quarter && !this.windowLow) {
-      this.windowLow = true;
-      this.hooks.event({ type: 'window_low', window: w, capacity: this.opts.receiveCapacity });
-    } else if (w >= quarter && this.windowLow) {
-      this.windowLow = false;
-      this.hooks.event({ type: 'window_reopened', window: w, capacity: this.opts.receiveCapacity });
-    }
   }
 
   private expectedLength(index: number): number {
@@ -716,7 +698,7 @@ export class LftpConnection {
   }
 
   private lossEvent(by: 'ack' | 'time', lost: number[], reduced: boolean): void {
-    this.lossCount += lost.length;
+    this.declaredLost += lost.length;
     this.hooks.event({ type: 'loss', by, count: lost.length, first: lost[0]!, last: lost[lost.length - 1]!, lost, reduced, cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh });
   }
 

@@ -15,7 +15,7 @@ import { FileSink } from './file-sink.js';
 import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
 import type { TransferProtection } from '../protect/transfer-protection.js';
-import { QlogWriter } from './qlog.js';
+import { QlogWriter, relativeBases } from './qlog.js';
 
 export interface DriverHooks {
   /** Sends one datagram given as its parts (header, payload, and a tag when sealed), sent without joining them. */
@@ -193,9 +193,7 @@ export class TraceWriter {
 
   packet(dir: 'in' | 'out', p: Packet, conn: LftpConnection, retransmission = false): void {
     const srtt = conn.rtt.srtt;
-    const own = conn.opts.isn;
-    const peer = dir === 'in' && p.flags & Flag.SYN ? p.seq : conn.peerIsn;
-    const [seqBase, ackBase] = dir === 'out' ? [own, peer] : [peer, own];
+    const [seqBase, ackBase] = relativeBases(dir, p, conn);
     const sending = conn.isDataSender;
     const sack = p.flags === Flag.ACK && p.payload.length > 0 ? (decodeSack(p.payload) ?? []).map(([a, b]) => [seqDiff(a, seqBase) >>> 0, seqDiff(b, seqBase) >>> 0]) : undefined;
     this.out.write(

@@ -47,10 +47,7 @@ export class QlogWriter {
 
   /** A datagram sent or received, as the connection sees it (after it was opened, before it is sealed). */
   packet(dir: 'in' | 'out', p: Packet, c: LftpConnection): void {
-    const own = c.opts.isn;
-    // Until the SYN-ACK is read the client does not know the server's ISN: the SYN-ACK's own seq is it.
-    const peer = dir === 'in' && p.flags & Flag.SYN ? p.seq : c.peerIsn;
-    const [seqBase, ackBase] = dir === 'out' ? [own, peer] : [peer, own];
+    const [seqBase, ackBase] = relativeBases(dir, p, c);
     const header: Record<string, unknown> = {
       packet_type: packetType(p),
       packet_number: p.seq,
@@ -147,6 +144,16 @@ export class QlogWriter {
   private record(r: unknown): void {
     this.out.write(`${RS}${JSON.stringify(r)}\n`);
   }
+}
+
+/**
+ * What a datagram's seq and ack are relative to: the sending side's ISN and the receiving side's. Until the
+ * SYN-ACK is read the client does not know the server's ISN: the SYN-ACK's own seq is it. (--trace and --qlog.)
+ */
+export function relativeBases(dir: 'in' | 'out', p: Packet, c: LftpConnection): [seq: number, ack: number] {
+  const own = c.opts.isn;
+  const peer = dir === 'in' && p.flags & Flag.SYN ? p.seq : c.peerIsn;
+  return dir === 'out' ? [own, peer] : [peer, own];
 }
 
 function round(ms: number | null): number | null {
