@@ -59,7 +59,10 @@ const nick = await chooseNick();
 tty?.setPrompt(`(connecting) ${nick}> `);
 /** The prompt says where a plain line goes and as whom: "[#lobby] alice> ". */
 const prompt = { nick, room: '', connected: true };
-const showPrompt = () => tty?.setPrompt(`${prompt.connected ? '' : '(reconnecting) '}${prompt.room ? `[${prompt.room}] ` : ''}${prompt.nick}> `);
+const showPrompt = () =>
+  tty?.setPrompt(
+    `${prompt.connected ? '' : '(reconnecting) '}${prompt.room ? `[${prompt.room}] ` : ''}${prompt.nick}> `,
+  );
 
 const listenerConfig: ListenerConfig = {
   host: options.host,
@@ -114,7 +117,9 @@ listener.on('message', (msg: FromListener) => {
       return;
     case 'password':
       // The nick is registered: its password, hidden; the listener logs in again with it ('' gives up).
-      void tty?.ask(`password for ${msg.nick}: `, { secret: true }).then((password) => toListener({ k: 'password', password }));
+      void tty
+        ?.ask(`password for ${msg.nick}: `, { secret: true })
+        .then((password) => toListener({ k: 'password', password }));
       return;
     case 'exit':
       process.exit(msg.code);

@@ -137,7 +137,18 @@ export class ChatTransfers {
 
   private ask(op: 'get' | 'post', name: string, local: string, size: number | undefined): void {
     const id = this.nextId++;
-    this.jobs.set(id, { id, op, name, local, state: 'asking', position: 0, bytes: 0, total: size ?? 0, startedAt: Date.now(), abort: new AbortController() });
+    this.jobs.set(id, {
+      id,
+      op,
+      name,
+      local,
+      state: 'asking',
+      position: 0,
+      bytes: 0,
+      total: size ?? 0,
+      startedAt: Date.now(),
+      abort: new AbortController(),
+    });
     this.o.send({ type: 'TICKET_REQUEST', id, op, name, ...(size !== undefined ? { size } : {}) });
   }
 
@@ -174,11 +185,15 @@ export class ChatTransfers {
         this.o.print(`* ${job.op} ${safe(job.name)}: the server is busy; number ${position} in its queue`);
       },
       progressEveryMs: 250,
-      ...(this.o.verbose ? { onVerbose: (line: string) => this.o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) } : {}),
+      ...(this.o.verbose
+        ? { onVerbose: (line: string) => this.o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) }
+        : {}),
     }).then(
       (r) => {
         this.finished(job);
-        this.o.print(`transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
+        this.o.print(
+          `transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`,
+        );
         if (job.op === 'get') this.o.print(`* saved ${job.local}`);
       },
       (err: Error) => {
@@ -256,10 +271,23 @@ export class ChatTransfers {
     if (final) return;
     const now = Date.now();
     if (this.o.tty) {
-      this.o.status(running.map((j) => progressBar(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt }, 20)).join(' | '));
+      this.o.status(
+        running
+          .map((j) =>
+            progressBar(
+              `${j.op} ${safe(j.name)}`,
+              { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt },
+              20,
+            ),
+          )
+          .join(' | '),
+      );
     } else if (now - this.lastPlain >= PLAIN_PROGRESS_MS) {
       this.lastPlain = now;
-      for (const j of running) this.o.print(`* ${progressLine(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt })}`);
+      for (const j of running)
+        this.o.print(
+          `* ${progressLine(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt })}`,
+        );
     }
   }
 }

@@ -55,7 +55,29 @@ A line starting with // is sent as text with one slash removed.`;
 const MAX_SLEEP_MS = 10 * 60_000;
 
 /** The commands parseInput knows (Tab completes them). */
-export const CHAT_COMMANDS = ['/files', '/get', '/help', '/history', '/identify', '/join', '/me', '/msg', '/names', '/nick', '/part', '/password', '/post', '/quit', '/register', '/room', '/rooms', '/sleep', '/topic', '/transfers', '/who'];
+export const CHAT_COMMANDS = [
+  '/files',
+  '/get',
+  '/help',
+  '/history',
+  '/identify',
+  '/join',
+  '/me',
+  '/msg',
+  '/names',
+  '/nick',
+  '/part',
+  '/password',
+  '/post',
+  '/quit',
+  '/register',
+  '/room',
+  '/rooms',
+  '/sleep',
+  '/topic',
+  '/transfers',
+  '/who',
+];
 
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');
@@ -126,7 +148,10 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
         return { kind: 'local-error', text: err instanceof UsageError ? err.message : 'usage: /sleep <duration>' };
       }
     default:
-      return { kind: 'local-error', text: `unknown command /${cmd}; try /help (start a line with // to send a leading slash)` };
+      return {
+        kind: 'local-error',
+        text: `unknown command /${cmd}; try /help (start a line with // to send a leading slash)`,
+      };
   }
 }
 
@@ -136,15 +161,22 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
  */
 function accountCommand(cmd: 'register' | 'identify' | 'password', rest: string): InputAction {
   const line = rest.trim();
-  if (cmd === 'register') return line ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: line } } : { kind: 'ask-password', ask: { op: 'register' } };
+  if (cmd === 'register')
+    return line
+      ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: line } }
+      : { kind: 'ask-password', ask: { op: 'register' } };
   if (cmd === 'identify') {
     const m = /^(\S+)(?:\s+(.+))?$/.exec(line);
     if (!m) return { kind: 'local-error', text: 'usage: /identify <nick> [password]' };
-    return m[2] !== undefined ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: m[1]!, password: m[2] } } : { kind: 'ask-password', ask: { op: 'identify', nick: m[1]! } };
+    return m[2] !== undefined
+      ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: m[1]!, password: m[2] } }
+      : { kind: 'ask-password', ask: { op: 'identify', nick: m[1]! } };
   }
   const args = splitArgs(line);
   if (args.length === 0) return { kind: 'ask-password', ask: { op: 'password' } };
-  return args.length === 2 ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! } } : { kind: 'local-error', text: 'usage: /password [<old> <new>] ("quotes" around one with spaces)' };
+  return args.length === 2
+    ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! } }
+    : { kind: 'local-error', text: 'usage: /password [<old> <new>] ("quotes" around one with spaces)' };
 }
 
 /** "#lab" as it is, "lab" as "#lab": a room's name always starts with #. */
@@ -163,7 +195,9 @@ function roomCommand(cmd: 'part' | 'topic' | 'names' | 'history', rest: string):
     case 'topic':
       return { kind: 'room', command: { cmd, room, text: tail === '' ? undefined : tail } };
     case 'names':
-      return tail === '' ? { kind: 'room', command: { cmd, room } } : { kind: 'local-error', text: 'usage: /names [#room]' };
+      return tail === ''
+        ? { kind: 'room', command: { cmd, room } }
+        : { kind: 'local-error', text: 'usage: /names [#room]' };
     case 'history': {
       // "/history bob 20": your direct messages with bob; @ marks a nick that looks like a number ("@42").
       const who = room === null ? /^@?(\S+)\s*(.*)$/.exec(tail) : null;
@@ -172,7 +206,11 @@ function roomCommand(cmd: 'part' | 'topic' | 'names' | 'history', rest: string):
       const span = isNick ? who[2]!.trim() : tail;
       const base = { cmd, room, ...(withNick !== undefined ? { with: withNick } : {}) } as const;
       if (span === '') return { kind: 'room', command: { ...base, count: undefined, sinceMs: undefined } };
-      if (/^\d+$/.test(span)) return { kind: 'room', command: { ...base, count: Math.min(200, Math.max(1, Number(span))), sinceMs: undefined } };
+      if (/^\d+$/.test(span))
+        return {
+          kind: 'room',
+          command: { ...base, count: Math.min(200, Math.max(1, Number(span))), sinceMs: undefined },
+        };
       try {
         return { kind: 'room', command: { ...base, count: undefined, sinceMs: parseDuration(span, '/history') } };
       } catch {
@@ -188,5 +226,7 @@ function say(text: string, action: boolean, maxTextBytes: number): InputAction {
 
 function checkSize(text: string, maxTextBytes: number): InputAction | null {
   const n = Buffer.byteLength(text);
-  return n > maxTextBytes ? { kind: 'local-error', text: `message too long (${n} bytes, the server takes ${maxTextBytes})` } : null;
+  return n > maxTextBytes
+    ? { kind: 'local-error', text: `message too long (${n} bytes, the server takes ${maxTextBytes})` }
+    : null;
 }

@@ -17,7 +17,9 @@ export class KnownHosts {
 
   private lines(): string[] {
     try {
-      return readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      return readFileSync(this.file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
     } catch {
       return [];
     }

@@ -57,7 +57,15 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const REFUSALS: ReadonlySet<LftpErrorCode> = new Set(['NOT_FOUND', 'EXISTS', 'BAD_NAME', 'AUTH', 'BUSY', 'TOO_LARGE', 'BAD_REQUEST']);
+const REFUSALS: ReadonlySet<LftpErrorCode> = new Set([
+  'NOT_FOUND',
+  'EXISTS',
+  'BAD_NAME',
+  'AUTH',
+  'BUSY',
+  'TOO_LARGE',
+  'BAD_REQUEST',
+]);
 
 export function exitCodeFor(code: LftpErrorCode): number {
   if (REFUSALS.has(code)) return ExitCode.REJECTED;
@@ -66,13 +74,20 @@ export function exitCodeFor(code: LftpErrorCode): number {
 }
 
 /** --token, or --ticket with --ticket-key, or neither (an --open server). */
-function keySource(token: string | undefined, ticket: string | undefined, key: string | undefined): Pick<TransferOptions, 'auth' | 'keyFrom'> {
-  if (token !== undefined && (ticket !== undefined || key !== undefined)) throw new UsageError('--token (a standalone server) and --ticket (a chat server) exclude each other');
-  if ((ticket === undefined) !== (key === undefined)) throw new UsageError('--ticket and --ticket-key go together (both come in the TICKET frame)');
+function keySource(
+  token: string | undefined,
+  ticket: string | undefined,
+  key: string | undefined,
+): Pick<TransferOptions, 'auth' | 'keyFrom'> {
+  if (token !== undefined && (ticket !== undefined || key !== undefined))
+    throw new UsageError('--token (a standalone server) and --ticket (a chat server) exclude each other');
+  if ((ticket === undefined) !== (key === undefined))
+    throw new UsageError('--ticket and --ticket-key go together (both come in the TICKET frame)');
   if (token !== undefined) return { keyFrom: { token } };
   if (ticket === undefined) return {};
   const master = Buffer.from(key!, 'base64url');
-  if (master.length !== MASTER_BYTES || master.toString('base64url') !== key) throw new UsageError(`--ticket-key must be ${MASTER_BYTES} bytes in base64url, as TICKET gives it`);
+  if (master.length !== MASTER_BYTES || master.toString('base64url') !== key)
+    throw new UsageError(`--ticket-key must be ${MASTER_BYTES} bytes in base64url, as TICKET gives it`);
   return { auth: ticket, keyFrom: { master } };
 }
 
@@ -83,12 +98,19 @@ export async function runLftpClient(args: string[]): Promise<number> {
     return ExitCode.OK;
   }
   const [op, target, a, b, ...extra] = positionals;
-  if (op !== 'get' && op !== 'post') throw new UsageError(`expected 'get' or 'post', got ${op === undefined ? 'nothing' : JSON.stringify(op)}`);
-  if (!target || !a || extra.length > 0) throw new UsageError(op === 'get' ? 'usage: chat-client lftp get HOST:PORT REMOTE [LOCAL]' : 'usage: chat-client lftp post HOST:PORT LOCAL [REMOTE]');
+  if (op !== 'get' && op !== 'post')
+    throw new UsageError(`expected 'get' or 'post', got ${op === undefined ? 'nothing' : JSON.stringify(op)}`);
+  if (!target || !a || extra.length > 0)
+    throw new UsageError(
+      op === 'get'
+        ? 'usage: chat-client lftp get HOST:PORT REMOTE [LOCAL]'
+        : 'usage: chat-client lftp post HOST:PORT LOCAL [REMOTE]',
+    );
   const { host, port } = parseHostPort(target);
   const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : DEFAULT_MSS;
   const idle = v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : undefined;
-  const connect = v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
+  const connect =
+    v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
   const congestion = parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION);
   const remote = op === 'get' ? a : (b ?? basename(a));
   // As in the chat's /get: an existing file is never overwritten, and the server is still asked (a wrong
@@ -117,14 +139,42 @@ export async function runLftpClient(args: string[]): Promise<number> {
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
       ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
       ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
-      ...(v.verbose ? { onVerbose: (line: string) => { progress?.done(); writeLineSync(2, `lftp: ${line}`); } } : {}),
-      ...(progress ? { onProgress: (bytes: number, total: number, ms: number) => progress.update(shown, { bytes, total, elapsedMs: ms }) } : {}),
+      ...(v.verbose
+        ? {
+            onVerbose: (line: string) => {
+              progress?.done();
+              writeLineSync(2, `lftp: ${line}`);
+            },
+          }
+        : {}),
+      ...(progress
+        ? {
+            onProgress: (bytes: number, total: number, ms: number) =>
+              progress.update(shown, { bytes, total, elapsedMs: ms }),
+          }
+        : {}),
       onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),
       signal: abort.signal,
     });
     progress?.done();
-    if (v.json) writeLineSync(1, JSON.stringify({ ok: true, op, name: shown, size: r.size, sha256: r.sha256, elapsedMs: r.elapsedMs, retransmissions: r.retransmissions }));
-    else writeLineSync(1, `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`);
+    if (v.json)
+      writeLineSync(
+        1,
+        JSON.stringify({
+          ok: true,
+          op,
+          name: shown,
+          size: r.size,
+          sha256: r.sha256,
+          elapsedMs: r.elapsedMs,
+          retransmissions: r.retransmissions,
+        }),
+      );
+    else
+      writeLineSync(
+        1,
+        `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`,
+      );
     return ExitCode.OK;
   } catch (err) {
     progress?.done();

@@ -80,7 +80,11 @@ async function checkLocal(o: TransferOptions): Promise<number> {
 
 function connectSocket(host: string, port: number): Promise<dgram.Socket> {
   const bufferSize = LFTP_DEFAULTS.socketBufferBytes;
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize });
+  const socket = dgram.createSocket({
+    type: isIPv6(host) ? 'udp6' : 'udp4',
+    recvBufferSize: bufferSize,
+    sendBufferSize: bufferSize,
+  });
   return new Promise((resolve, reject) => {
     socket.once('error', (err) => {
       socket.close();
@@ -139,13 +143,25 @@ class ClientTransfer {
     const postSize = o.op === 'post' ? size : undefined;
     // The SYN proves the key: the server acts on it only then, and nobody who lacks the key can alter what it asks.
     const flags = Flag.SYN | (o.op === 'post' ? Flag.POST : 0);
-    const signed = keys ? { salt: keys.salt, proof: synProof(keys.master, { flags, conn, isn, name: o.remote, mss, size: postSize, salt: keys.salt }) } : {};
+    const signed = keys
+      ? {
+          salt: keys.salt,
+          proof: synProof(keys.master, { flags, conn, isn, name: o.remote, mss, size: postSize, salt: keys.salt }),
+        }
+      : {};
     this.driver = new ConnectionDriver(
       {
         side: 'client',
         conn,
         isn,
-        request: { op: o.op, name: o.remote, mss, ...(postSize !== undefined ? { size: postSize } : {}), ...(o.auth !== undefined ? { auth: o.auth } : {}), ...signed },
+        request: {
+          op: o.op,
+          name: o.remote,
+          mss,
+          ...(postSize !== undefined ? { size: postSize } : {}),
+          ...(o.auth !== undefined ? { auth: o.auth } : {}),
+          ...signed,
+        },
         receiveCapacity: o.receiveCapacity ?? LFTP_DEFAULTS.receiveCapacity,
         maxWindow: o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
         congestion: o.congestion ?? DEFAULT_CONGESTION,
@@ -158,7 +174,9 @@ class ClientTransfer {
         sendRaw: (buf) => socket.send(buf),
         event: (e, c) => this.onEvent(e, c),
         ...(this.trace ? { trace: this.trace } : {}),
-        ...(o.qlogDir ? { qlog: { dir: o.qlogDir, title: `lftp client: ${o.op} ${o.remote} from ${o.host}:${o.port}` } } : {}),
+        ...(o.qlogDir
+          ? { qlog: { dir: o.qlogDir, title: `lftp client: ${o.op} ${o.remote} from ${o.host}:${o.port}` } }
+          : {}),
       },
       keys ? TransferProtection.client(keys.master, keys.salt) : null,
     );
@@ -187,11 +205,20 @@ class ClientTransfer {
     });
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       // A closed UDP port answers with ICMP "port unreachable", which a connected socket reports as ECONNREFUSED.
-      if (err.code === 'ECONNREFUSED') d.apply((c) => c.fail('HANDSHAKE_TIMEOUT', `nothing answers on ${this.o.host}:${this.o.port} (port unreachable: is the server running?)`, false));
+      if (err.code === 'ECONNREFUSED')
+        d.apply((c) =>
+          c.fail(
+            'HANDSHAKE_TIMEOUT',
+            `nothing answers on ${this.o.host}:${this.o.port} (port unreachable: is the server running?)`,
+            false,
+          ),
+        );
       else d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false));
     });
     const signal = this.o.signal;
-    signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(signal.reason ?? 'aborted'))), { once: true });
+    signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(signal.reason ?? 'aborted'))), {
+      once: true,
+    });
     this.openFile().then(
       () => d.apply((c, now) => c.open(now)),
       (err: Error) => this.settle(new LftpError('IO_ERROR', err.message)),
@@ -203,7 +230,13 @@ class ClientTransfer {
     const o = this.o;
     if (o.op === 'post') {
       const canReuse = () => this.socket.getSendQueueCount() === 0;
-      this.source = await this.driver.openSource(o.local, this.size, o.maxWindow ?? LFTP_DEFAULTS.maxWindow, o.local, canReuse);
+      this.source = await this.driver.openSource(
+        o.local,
+        this.size,
+        o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
+        o.local,
+        canReuse,
+      );
     } else {
       this.sink = await this.driver.createSink(o.local, o.local);
     }
@@ -218,10 +251,19 @@ class ClientTransfer {
     }
     if (e.type === 'established' && o.onProgress) {
       const report = o.onProgress;
-      this.progressTimer = setInterval(() => report(conn.progressBytes(), conn.size, Date.now() - this.started), o.progressEveryMs ?? 250);
+      this.progressTimer = setInterval(
+        () => report(conn.progressBytes(), conn.size, Date.now() - this.started),
+        o.progressEveryMs ?? 250,
+      );
     }
     if (e.type === 'done') {
-      this.result = { size: e.size, sha256: e.sha256, elapsedMs: Date.now() - this.started, path: o.local, retransmissions: conn.sender?.retransmissions ?? 0 };
+      this.result = {
+        size: e.size,
+        sha256: e.sha256,
+        elapsedMs: Date.now() - this.started,
+        path: o.local,
+        retransmissions: conn.sender?.retransmissions ?? 0,
+      };
       // Success is decided; let the teardown finish, but not forever.
       setTimeout(() => this.settle(null), TEARDOWN_WAIT_MS).unref();
     }

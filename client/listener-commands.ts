@@ -29,15 +29,20 @@ export interface CommandTarget {
 }
 
 /** Why an account command is not sent over --no-tls (unless --allow-plain-passwords). */
-export const PLAIN_PASSWORD_REFUSAL = '! not sent: a password over --no-tls can be read by anyone on the network (keep TLS, or say --allow-plain-passwords)';
+export const PLAIN_PASSWORD_REFUSAL =
+  '! not sent: a password over --no-tls can be read by anyone on the network (keep TLS, or say --allow-plain-passwords)';
 
 export function runCommand(t: CommandTarget, msg: ToListener): void {
   switch (msg.k) {
     case 'send': {
       // A plain line goes to the current room (the one current when it was typed).
       if (msg.msg.type === 'ACCOUNT' && !t.passwordsAllowed()) return t.out.line(PLAIN_PASSWORD_REFUSAL);
-      if (msg.msg.type === 'ACCOUNT' && !t.connected()) return t.out.line('! not connected: account commands are not kept for later');
-      const m = msg.msg.type === 'CHAT' && msg.msg.room === undefined && t.rooms.current ? { ...msg.msg, room: t.rooms.current } : msg.msg;
+      if (msg.msg.type === 'ACCOUNT' && !t.connected())
+        return t.out.line('! not connected: account commands are not kept for later');
+      const m =
+        msg.msg.type === 'CHAT' && msg.msg.room === undefined && t.rooms.current
+          ? { ...msg.msg, room: t.rooms.current }
+          : msg.msg;
       if (t.connected() || !t.reconnecting()) return t.send(m);
       if (!t.hold(m)) t.out.line(`! not connected: this line was not kept (${MAX_HELD} lines already wait to be sent)`);
       return;

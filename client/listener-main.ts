@@ -17,7 +17,9 @@ const config = workerData as ListenerConfig;
 const port = parentPort!;
 const control = new Int32Array(config.control);
 
-const output: ListenerOutput = config.screen ? screenOutput(new TerminalScreen(config.screen), config) : plainOutput(config.tty);
+const output: ListenerOutput = config.screen
+  ? screenOutput(new TerminalScreen(config.screen), config)
+  : plainOutput(config.tty);
 
 const listener = new Listener(
   config,

@@ -46,7 +46,16 @@ export class Listener {
   private readonly login: Login;
   private readonly commands: CommandTarget;
   /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
-  private readonly pacer = new SendPacer((frame) => this.write(frame), realTimer, (n) => void (this.config.tty && n === 5 && this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`)));
+  private readonly pacer = new SendPacer(
+    (frame) => this.write(frame),
+    realTimer,
+    (n) =>
+      void (
+        this.config.tty &&
+        n === 5 &&
+        this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`)
+      ),
+  );
 
   /** @param connect opens a connection to the server (again, when a taken nick is retried) */
   constructor(
@@ -59,17 +68,48 @@ export class Listener {
   ) {
     this.nick = config.nick;
     const passwordsAllowed = config.tls !== null || config.allowPlainPasswords;
-    this.login = new Login({ password: config.nickPassword, tty: config.tty, canAsk: config.askPasswords, passwordsAllowed });
+    this.login = new Login({
+      password: config.nickPassword,
+      tty: config.tty,
+      canAsk: config.askPasswords,
+      passwordsAllowed,
+    });
     const { host, downloadsDir, tty, verbose, qlogDir, lftpVia } = config;
-    this.transfers = new ChatTransfers({ host, downloadsDir, tty, verbose, qlogDir, lftpVia, print: (l) => out.line(l), status: (l) => out.status(l), send: (msg) => this.send(msg) });
+    this.transfers = new ChatTransfers({
+      host,
+      downloadsDir,
+      tty,
+      verbose,
+      qlogDir,
+      lftpVia,
+      print: (l) => out.line(l),
+      status: (l) => out.status(l),
+      send: (msg) => this.send(msg),
+    });
     this.commands = {
-      ...{ connected: () => this.phase === 'active', passwordsAllowed: () => passwordsAllowed, reconnecting: () => this.reconnection.active, rooms: this.rooms, transfers: this.transfers, out, port },
-      ...{ now: () => this.now(), send: (m: ClientMessage) => this.send(m), hold: (m: ClientMessage) => this.reconnection.hold(m), quit: (r: string) => this.quit(r) },
+      ...{
+        connected: () => this.phase === 'active',
+        passwordsAllowed: () => passwordsAllowed,
+        reconnecting: () => this.reconnection.active,
+        rooms: this.rooms,
+        transfers: this.transfers,
+        out,
+        port,
+      },
+      ...{
+        now: () => this.now(),
+        send: (m: ClientMessage) => this.send(m),
+        hold: (m: ClientMessage) => this.reconnection.hold(m),
+        quit: (r: string) => this.quit(r),
+      },
       roomChanged: () => this.roomChanged(),
     };
     this.attach(connect());
     this.silence = new SilenceWatch(config.serverTimeoutMs ?? DEFAULT_SILENCE_MS, now, (ms, limit) => {
-      if (this.phase === 'active') this.lost(`connection lost: nothing from the server for ${formatDuration(ms)} (limit ${formatDuration(limit)})`);
+      if (this.phase === 'active')
+        this.lost(
+          `connection lost: nothing from the server for ${formatDuration(ms)} (limit ${formatDuration(limit)})`,
+        );
     });
   }
 
@@ -80,7 +120,11 @@ export class Listener {
     socket.on('timeout', () => {
       if (this.phase !== 'connecting' && this.phase !== 'hello') return;
       if (this.reconnection.active) this.lost(`no answer from the server within ${formatDuration(c.connectTimeoutMs)}`);
-      else this.finish(ExitCode.FAILURE, `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`);
+      else
+        this.finish(
+          ExitCode.FAILURE,
+          `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`,
+        );
     });
     socket.on('chat-ready', () => {
       this.phase = 'hello';
@@ -94,7 +138,9 @@ export class Listener {
   }
 
   private sendHello(): void {
-    this.send(this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.login.password));
+    this.send(
+      this.resume.hello(PROTOCOL_VERSION, this.nick, this.clientName, this.config.serverPassword, this.login.password),
+    );
   }
 
   /** The server refused the HELLO (login-refusal.ts decides what next). */
@@ -119,7 +165,11 @@ export class Listener {
 
   private passwordTyped(password: string): void {
     if (this.phase !== 'password') return;
-    if (password === '') return this.finish(ExitCode.REJECTED, `chat-client: no password typed; ${safe(this.nick)} is registered (or choose another nick with --nick)`);
+    if (password === '')
+      return this.finish(
+        ExitCode.REJECTED,
+        `chat-client: no password typed; ${safe(this.nick)} is registered (or choose another nick with --nick)`,
+      );
     this.login.typed(password);
     this.redial();
   }
@@ -137,7 +187,8 @@ export class Listener {
   private onData(chunk: Buffer): void {
     this.silence.heard();
     // A web server answers our HELLO in HTTP; read as a frame header, "HTTP" is a 1.2 GB length.
-    if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') return this.finish(ExitCode.FAILURE, webPortText(this.config.host, this.config.port));
+    if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/')
+      return this.finish(ExitCode.FAILURE, webPortText(this.config.host, this.config.port));
     try {
       for (const msg of this.frames.push(chunk)) {
         this.handle(msg);
@@ -145,7 +196,10 @@ export class Listener {
       }
     } catch (err) {
       const e = err as ProtocolError;
-      this.finish(ExitCode.CONNECTION_LOST, `chat-client: protocol error from the server (${e.code ?? 'ERROR'}: ${e.message}); disconnecting`);
+      this.finish(
+        ExitCode.CONNECTION_LOST,
+        `chat-client: protocol error from the server (${e.code ?? 'ERROR'}: ${e.message}); disconnecting`,
+      );
     }
   }
 
@@ -153,7 +207,11 @@ export class Listener {
   private lost(why: string): void {
     if (this.phase === 'quitting') return this.finish(ExitCode.OK);
     if (!this.config.reconnect || this.phase === 'done') return this.finish(ExitCode.CONNECTION_LOST, why);
-    if (this.phase === 'hello' && !this.welcomed) return this.finish(ExitCode.FAILURE, `chat-client: ${why} before it answered HELLO${this.config.tls ? '' : ' (a server that speaks TLS, the default, does that to --no-tls clients)'}`);
+    if (this.phase === 'hello' && !this.welcomed)
+      return this.finish(
+        ExitCode.FAILURE,
+        `chat-client: ${why} before it answered HELLO${this.config.tls ? '' : ' (a server that speaks TLS, the default, does that to --no-tls clients)'}`,
+      );
     abandonSocket(this.socket);
     this.pacer.clear();
     this.transfers.abortAll('the connection was lost');
@@ -168,8 +226,10 @@ export class Listener {
     const c = this.config;
     const hopeless = hopelessConnectText(err, c.tls !== null, c.host, c.port);
     if (hopeless !== null) return this.finish(ExitCode.FAILURE, hopeless);
-    if (this.phase === 'connecting' && this.reconnection.active) return this.lost(`cannot connect: ${err.code ?? err.message}`);
-    if (this.phase === 'connecting') this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${connectErrorText(err)}`);
+    if (this.phase === 'connecting' && this.reconnection.active)
+      return this.lost(`cannot connect: ${err.code ?? err.message}`);
+    if (this.phase === 'connecting')
+      this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${connectErrorText(err)}`);
     else this.lost(`connection to the server lost (${err.code ?? err.message})`);
   }
 
@@ -194,13 +254,19 @@ export class Listener {
         this.welcome(msg);
         return;
       case 'ERROR':
-        if (this.phase === 'hello') return this.refused(this.login.refused(msg.code, msg.message, this.nick, this.reconnection.active));
-        if (msg.fatal) return this.finish(ExitCode.CONNECTION_LOST, `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`);
+        if (this.phase === 'hello')
+          return this.refused(this.login.refused(msg.code, msg.message, this.nick, this.reconnection.active));
+        if (msg.fatal)
+          return this.finish(
+            ExitCode.CONNECTION_LOST,
+            `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`,
+          );
         break;
       case 'BYE':
         if (this.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
         // A kick is meant, and so is a session resumed elsewhere: no coming back. A shutdown or a heartbeat timeout is a connection to come back to.
-        if (msg.reason.startsWith('kicked') || msg.reason.startsWith('replaced')) return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
+        if (msg.reason.startsWith('kicked') || msg.reason.startsWith('replaced'))
+          return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
         return this.lost(`server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
       case 'TICKET':
         this.transfers.onTicket(msg);
@@ -221,7 +287,11 @@ export class Listener {
         break;
     }
     if (this.rooms.apply(msg)) this.roomChanged();
-    const lines = renderServerMessage(msg, { me: this.nick, verbose: this.config.verbose, isCurrent: (r) => this.rooms.isCurrent(r) });
+    const lines = renderServerMessage(msg, {
+      me: this.nick,
+      verbose: this.config.verbose,
+      isCurrent: (r) => this.rooms.isCurrent(r),
+    });
     if (lines.length > 0) this.out.message(msg, lines, this.nick);
   }
 
@@ -233,17 +303,26 @@ export class Listener {
     this.nick = msg.nick;
     this.frames.setLimit(msg.maxFrame);
     this.silence.setLimit(c.serverTimeoutMs ?? msg.heartbeatTimeoutMs);
-    if (msg.floodBurst !== undefined && msg.floodRate !== undefined) this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
+    if (msg.floodBurst !== undefined && msg.floodRate !== undefined)
+      this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
     if (this.reconnection.active) {
       // Back: resumed, the server kept its rooms (what was missed follows, then RESUMED says how much);
       // logged in anew, the rooms it was in again (the current one stays current). Then what was typed meanwhile.
-      const back = this.reconnection.back(msg.resumed === true, `${c.host}:${c.port} as ${safe(msg.nick)}`, () => this.rooms.rejoin());
+      const back = this.reconnection.back(msg.resumed === true, `${c.host}:${c.port} as ${safe(msg.nick)}`, () =>
+        this.rooms.rejoin(),
+      );
       this.out.line(back.line);
       this.port.post({ k: 'connected', connected: true });
       for (const m of back.send) this.send(m);
     } else {
       this.out.line(welcomeText(msg, c.host, c.port));
-      this.port.post({ k: 'ready', nick: msg.nick, maxText: msg.maxText, heartbeatIntervalMs: msg.heartbeatIntervalMs, heartbeatTimeoutMs: msg.heartbeatTimeoutMs });
+      this.port.post({
+        k: 'ready',
+        nick: msg.nick,
+        maxText: msg.maxText,
+        heartbeatIntervalMs: msg.heartbeatIntervalMs,
+        heartbeatTimeoutMs: msg.heartbeatTimeoutMs,
+      });
     }
     // Who is here and what is shared, for tab completion (a terminal only: scripts see exactly what they asked for).
     if (c.tty) for (const ask of this.roster.quietRequests()) this.send(ask);
@@ -255,7 +334,6 @@ export class Listener {
     const names = this.roster.roomChanged(this.rooms.current, this.config.tty);
     if (names) this.send(names);
   }
-
 
   /** What the main thread asks for (listener-commands.ts). */
   command(msg: ToListener): void {

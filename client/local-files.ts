@@ -20,7 +20,11 @@ export async function destinationFor(downloads: string, name: string, dest: stri
 
 /** path, or "stem (1).ext", "stem (2).ext", ... whichever does not exist yet. */
 export async function freeName(path: string): Promise<string> {
-  const exists = (p: string) => stat(p).then(() => true, () => false);
+  const exists = (p: string) =>
+    stat(p).then(
+      () => true,
+      () => false,
+    );
   if (!(await exists(path))) return path;
   const ext = extname(path);
   const stem = path.slice(0, path.length - ext.length);

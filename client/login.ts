@@ -20,8 +20,10 @@ export const NICK_RETRIES = 3;
 export const PASSWORD_ASKS = 3;
 
 /** Each step may come with a line to print first. */
-export type LoginStep = { line?: string } & (
-  /** The session could not be resumed (its window passed, the server lost it): a new login, on this connection. */
+export type LoginStep = {
+  line?: string;
+} & /** The session could not be resumed (its window passed, the server lost it): a new login, on this connection. */
+(
   | { kind: 'login-again' }
   /** Reconnecting, and the lost connection still holds the nick until the server times it out: try again later. */
   | { kind: 'held'; why: string }
@@ -66,7 +68,8 @@ export class Login {
   refused(code: string, message: string, nick: string, reconnecting: boolean): LoginStep {
     const s = this.settings;
     if (code === 'RESUME_FAILED') return { kind: 'login-again', line: `* ${safe(message)}; logging in again` };
-    if (code === 'NICK_TAKEN' && reconnecting) return { kind: 'held', why: `${safe(nick)} is still held by the lost connection` };
+    if (code === 'NICK_TAKEN' && reconnecting)
+      return { kind: 'held', why: `${safe(nick)} is still held by the lost connection` };
     if (code === 'NICK_TAKEN' && s.tty && this.nickRetries < NICK_RETRIES) {
       this.nickRetries++;
       const next = nickWithSuffix(nick, '_');
@@ -76,7 +79,9 @@ export class Login {
     const forPassword = code === 'NICK_REGISTERED' || code === 'NICK_PASSWORD_WRONG';
     if (forPassword && s.canAsk && s.passwordsAllowed && this.asked < PASSWORD_ASKS) {
       this.asked++;
-      return code === 'NICK_PASSWORD_WRONG' ? { kind: 'ask-password', line: `! ${safe(message)}` } : { kind: 'ask-password' };
+      return code === 'NICK_PASSWORD_WRONG'
+        ? { kind: 'ask-password', line: `! ${safe(message)}` }
+        : { kind: 'ask-password' };
     }
     return { kind: 'reject', text: `chat-client: ${rejectionText(code, message, nick)}` };
   }
@@ -95,7 +100,14 @@ export class Login {
   learn(msg: ServerMessage): void {
     if (msg.type === 'WELCOME') this.asked = 0;
     if (msg.type !== 'ACCOUNT_REPLY') return;
-    const op: AccountOp | null = msg.op === 'registered' ? 'register' : msg.op === 'identified' ? 'identify' : msg.op === 'password' ? 'password' : null;
+    const op: AccountOp | null =
+      msg.op === 'registered'
+        ? 'register'
+        : msg.op === 'identified'
+          ? 'identify'
+          : msg.op === 'password'
+            ? 'password'
+            : null;
     if (op !== null && this.pending.has(op)) {
       this.value = this.pending.get(op)!;
       this.pending.delete(op);

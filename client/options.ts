@@ -117,8 +117,10 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
       port: v.port !== undefined ? parseInteger(v.port, '--port', 1, 65535) : 9000,
       nick: v.nick,
       verbose: v.verbose ?? false,
-      connectTimeoutMs: v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
-      serverTimeoutMs: v['server-timeout'] !== undefined ? parseDuration(v['server-timeout'], '--server-timeout') : undefined,
+      connectTimeoutMs:
+        v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : 10_000,
+      serverTimeoutMs:
+        v['server-timeout'] !== undefined ? parseDuration(v['server-timeout'], '--server-timeout') : undefined,
       downloadsDir: v.downloads ?? 'downloads',
       qlogDir: v.qlog !== undefined ? resolve(v.qlog) : null,
       lftpVia: v['lftp-via'] !== undefined ? parseHostPort(v['lftp-via'], '--lftp-via') : null,
@@ -134,10 +136,14 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
   };
 }
 
-function clientTls(v: { tls?: boolean; 'no-tls'?: boolean; ca?: string; 'known-hosts'?: string; keylog?: string }, env: NodeJS.ProcessEnv): ClientTls | null {
+function clientTls(
+  v: { tls?: boolean; 'no-tls'?: boolean; ca?: string; 'known-hosts'?: string; keylog?: string },
+  env: NodeJS.ProcessEnv,
+): ClientTls | null {
   if (v['no-tls'] && v.tls) throw new UsageError('--tls and --no-tls: choose one');
   if (v['no-tls']) {
-    if (v.ca !== undefined || v['known-hosts'] !== undefined || v.keylog !== undefined) throw new UsageError('--no-tls is plain TCP: --ca, --known-hosts and --keylog do not apply');
+    if (v.ca !== undefined || v['known-hosts'] !== undefined || v.keylog !== undefined)
+      throw new UsageError('--no-tls is plain TCP: --ca, --known-hosts and --keylog do not apply');
     return null;
   }
   let ca: string | null = null;
@@ -145,15 +151,24 @@ function clientTls(v: { tls?: boolean; 'no-tls'?: boolean; ca?: string; 'known-h
     try {
       ca = readFileSync(v.ca, 'utf8');
     } catch (err) {
-      throw new UsageError(`--ca: cannot read ${v.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UsageError(
+        `--ca: cannot read ${v.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
-  return { ca, caFile: v.ca ?? null, knownHosts: v['known-hosts'] !== undefined ? resolve(v['known-hosts']) : defaultKnownHosts(env), keylog: v.keylog !== undefined ? resolve(v.keylog) : null };
+  return {
+    ca,
+    caFile: v.ca ?? null,
+    knownHosts: v['known-hosts'] !== undefined ? resolve(v['known-hosts']) : defaultKnownHosts(env),
+    keylog: v.keylog !== undefined ? resolve(v.keylog) : null,
+  };
 }
 
 function secret(password: string | null, v: { 'no-tls'?: boolean; 'allow-plain-passwords'?: boolean }): string | null {
   if (password !== null && v['no-tls'] && !v['allow-plain-passwords']) {
-    throw new UsageError('a password over plain TCP can be read by anyone on the network: keep TLS (drop --no-tls), or say --allow-plain-passwords');
+    throw new UsageError(
+      'a password over plain TCP can be read by anyone on the network: keep TLS (drop --no-tls), or say --allow-plain-passwords',
+    );
   }
   return password;
 }

@@ -15,17 +15,23 @@ export async function askPasswords(what: PasswordAsk, ask: Ask): Promise<{ msg: 
   switch (what.op) {
     case 'identify': {
       const password = await ask(`password for ${what.nick}: `);
-      return password === '' ? { error: 'no password typed; not identified' } : { msg: { type: 'ACCOUNT', op: 'identify', nick: what.nick, password } };
+      return password === ''
+        ? { error: 'no password typed; not identified' }
+        : { msg: { type: 'ACCOUNT', op: 'identify', nick: what.nick, password } };
     }
     case 'register': {
       const password = await newPassword(ask, 'password for your nick: ');
-      return typeof password === 'string' ? { msg: { type: 'ACCOUNT', op: 'register', password } } : { error: `${password.error}; not registered` };
+      return typeof password === 'string'
+        ? { msg: { type: 'ACCOUNT', op: 'register', password } }
+        : { error: `${password.error}; not registered` };
     }
     case 'password': {
       const old = await ask('current password: ');
       if (old === '') return { error: 'no password typed; the password is not changed' };
       const password = await newPassword(ask, 'new password: ');
-      return typeof password === 'string' ? { msg: { type: 'ACCOUNT', op: 'password', password: old, newPassword: password } } : { error: `${password.error}; the password is not changed` };
+      return typeof password === 'string'
+        ? { msg: { type: 'ACCOUNT', op: 'password', password: old, newPassword: password } }
+        : { error: `${password.error}; the password is not changed` };
     }
   }
 }

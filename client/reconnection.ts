@@ -52,7 +52,10 @@ export class Reconnection {
     this.backoff.reset();
     const held = this.held.splice(0);
     const typed = held.length ? `; sending the ${held.length} line${held.length === 1 ? '' : 's'} typed meanwhile` : '';
-    return { line: resumed ? `* session resumed${typed}` : `* reconnected to ${where}${typed}`, send: [...(resumed ? [] : rejoin()), ...held] };
+    return {
+      line: resumed ? `* session resumed${typed}` : `* reconnected to ${where}${typed}`,
+      send: [...(resumed ? [] : rejoin()), ...held],
+    };
   }
 
   cancel(): void {

@@ -46,13 +46,21 @@ function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: Rend
     case 'shared':
       return [`* ${nick} shared ${safe(msg.name ?? '?')} (${formatBytes(msg.size ?? 0)})`];
     case 'parted':
-      return [msg.reason ? `* ${nick} left ${safe(msg.room ?? '?')} (${safe(msg.reason)})` : `* ${nick} left ${safe(msg.room ?? '?')}`];
+      return [
+        msg.reason
+          ? `* ${nick} left ${safe(msg.room ?? '?')} (${safe(msg.reason)})`
+          : `* ${nick} left ${safe(msg.room ?? '?')}`,
+      ];
     case 'away':
       return [`* ${nick} lost connection`];
     case 'back':
       return [`* ${nick} is back`];
     case 'topic':
-      return [msg.text ? `* ${nick} set the topic of ${safe(msg.room ?? '?')}: ${safe(msg.text)}` : `* ${nick} cleared the topic of ${safe(msg.room ?? '?')}`];
+      return [
+        msg.text
+          ? `* ${nick} set the topic of ${safe(msg.room ?? '?')}: ${safe(msg.text)}`
+          : `* ${nick} cleared the topic of ${safe(msg.room ?? '?')}`,
+      ];
   }
   return [];
 }
@@ -61,34 +69,53 @@ function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: Rend
 export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): string[] {
   switch (msg.type) {
     case 'CHAT':
-      return [where(msg.room, ctx) + (msg.action ? `* ${safe(msg.from)} ${safe(msg.text)}` : `<${safe(msg.from)}> ${safe(msg.text)}`)];
+      return [
+        where(msg.room, ctx) +
+          (msg.action ? `* ${safe(msg.from)} ${safe(msg.text)}` : `<${safe(msg.from)}> ${safe(msg.text)}`),
+      ];
     case 'DIRECT':
-      return msg.from === ctx.me && msg.to !== ctx.me ? [`-> *${safe(msg.to)}* ${safe(msg.text)}`] : [`*${safe(msg.from)}* ${safe(msg.text)}`];
+      return msg.from === ctx.me && msg.to !== ctx.me
+        ? [`-> *${safe(msg.to)}* ${safe(msg.text)}`]
+        : [`*${safe(msg.from)}* ${safe(msg.text)}`];
     case 'BROADCAST':
       return [`[server] ${safe(msg.text)}`];
     case 'NOTICE':
       return renderNotice(msg, ctx);
     case 'JOINED':
-      return [`* you are in ${safe(msg.room)} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${safe(msg.topic)}` : ''}`];
+      return [
+        `* you are in ${safe(msg.room)} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${safe(msg.topic)}` : ''}`,
+      ];
     case 'PARTED':
       return [`* you left ${safe(msg.room)}`];
     case 'ROOMS_REPLY': {
       const lines = [`* ${msg.total} room${msg.total === 1 ? '' : 's'}:`];
-      for (const r of msg.rooms) lines.push(`*   ${safe(r.room)}  ${r.members} member${r.members === 1 ? '' : 's'}${r.topic ? `  ${safe(r.topic)}` : ''}`);
+      for (const r of msg.rooms)
+        lines.push(
+          `*   ${safe(r.room)}  ${r.members} member${r.members === 1 ? '' : 's'}${r.topic ? `  ${safe(r.topic)}` : ''}`,
+        );
       if (msg.rooms.length < msg.total) lines.push(`*   ... and ${msg.total - msg.rooms.length} more`);
       return lines;
     }
     case 'NAMES_REPLY':
-      return [`* ${safe(msg.room)}: ${msg.nicks.map(safe).join(' ')}${msg.nicks.length < msg.total ? ` ... and ${msg.total - msg.nicks.length} more` : ''}`];
+      return [
+        `* ${safe(msg.room)}: ${msg.nicks.map(safe).join(' ')}${msg.nicks.length < msg.total ? ` ... and ${msg.total - msg.nicks.length} more` : ''}`,
+      ];
     case 'HISTORY': {
       const said = (e: (typeof msg.entries)[number]) =>
-        e.to !== undefined ? (e.from === ctx.me ? `-> *${safe(e.to)}* ${safe(e.text)}` : `*${safe(e.from)}* ${safe(e.text)}`) : e.action ? `* ${safe(e.from)} ${safe(e.text)}` : `<${safe(e.from)}> ${safe(e.text)}`;
+        e.to !== undefined
+          ? e.from === ctx.me
+            ? `-> *${safe(e.to)}* ${safe(e.text)}`
+            : `*${safe(e.from)}* ${safe(e.text)}`
+          : e.action
+            ? `* ${safe(e.from)} ${safe(e.text)}`
+            : `<${safe(e.from)}> ${safe(e.text)}`;
       // What was missed while the connection was down reads as live: it is new to the user.
       if (msg.missed) return msg.entries.map((e) => `${where(msg.room, ctx)}${said(e)}`);
       const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${said(e)}`);
       if (!msg.done) return lines;
       const of = msg.room ? safe(msg.room) : `your messages with ${safe(msg.with ?? '?')}`;
-      if (msg.id === undefined) return msg.entries.length > 0 ? [...lines, `--- ${of}: earlier messages above, live from here ---`] : lines;
+      if (msg.id === undefined)
+        return msg.entries.length > 0 ? [...lines, `--- ${of}: earlier messages above, live from here ---`] : lines;
       if (lines.length === 0) return [`* no earlier messages in ${of}`];
       return [...lines, `--- ${of}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} ---`];
     }
@@ -154,12 +181,22 @@ export function rejectionText(code: string, message: string, nick: string): stri
 
 /** Why a connection could not be made, for the client's last line. */
 export function connectErrorText(err: NodeJS.ErrnoException): string {
-  return err.code === 'ECONNREFUSED' ? 'connection refused (is chat-server running?)' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
+  return err.code === 'ECONNREFUSED'
+    ? 'connection refused (is chat-server running?)'
+    : err.code === 'ENOTFOUND'
+      ? 'unknown host'
+      : err.message;
 }
 
 /** A connection failure that trying again will not cure (an untrusted certificate, TLS against plain), or null. */
-export function hopelessConnectText(err: NodeJS.ErrnoException, tls: boolean, host: string, port: number): string | null {
+export function hopelessConnectText(
+  err: NodeJS.ErrnoException,
+  tls: boolean,
+  host: string,
+  port: number,
+): string | null {
   if (err.code === 'TLS_UNTRUSTED') return `chat-client: ${err.message}`;
-  if (tls && /wrong version number|packet length too long/i.test(err.message)) return `chat-client: ${host}:${port} does not speak TLS (the server runs with --no-tls?): connect with --no-tls`;
+  if (tls && /wrong version number|packet length too long/i.test(err.message))
+    return `chat-client: ${host}:${port} does not speak TLS (the server runs with --no-tls?): connect with --no-tls`;
   return null;
 }

@@ -80,9 +80,13 @@ export class RoomState {
 
   private directHistory(nick: string, count: number | undefined, sinceMs: number | undefined, now: number): Resolved {
     const id = this.nextHistoryId++;
-    if (sinceMs !== undefined) return { ok: true, msg: { type: 'HISTORY_REQUEST', id, with: nick, since: now - sinceMs, limit: 200 } };
+    if (sinceMs !== undefined)
+      return { ok: true, msg: { type: 'HISTORY_REQUEST', id, with: nick, since: now - sinceMs, limit: 200 } };
     const before = this.oldest.get(`@${roomKey(nick)}`);
-    return { ok: true, msg: { type: 'HISTORY_REQUEST', id, with: nick, limit: count ?? 50, ...(before !== undefined ? { before } : {}) } };
+    return {
+      ok: true,
+      msg: { type: 'HISTORY_REQUEST', id, with: nick, limit: count ?? 50, ...(before !== undefined ? { before } : {}) },
+    };
   }
 
   private saw(room: string, id: number): void {
@@ -112,9 +116,13 @@ export class RoomState {
         return { ok: true, msg: { type: 'NAMES', room } };
       case 'history': {
         const id = this.nextHistoryId++;
-        if (c.sinceMs !== undefined) return { ok: true, msg: { type: 'HISTORY_REQUEST', id, room, since: now - c.sinceMs, limit: 200 } };
+        if (c.sinceMs !== undefined)
+          return { ok: true, msg: { type: 'HISTORY_REQUEST', id, room, since: now - c.sinceMs, limit: 200 } };
         const before = this.oldest.get(roomKey(room));
-        return { ok: true, msg: { type: 'HISTORY_REQUEST', id, room, limit: c.count ?? 50, ...(before !== undefined ? { before } : {}) } };
+        return {
+          ok: true,
+          msg: { type: 'HISTORY_REQUEST', id, room, limit: c.count ?? 50, ...(before !== undefined ? { before } : {}) },
+        };
       }
     }
   }

@@ -32,7 +32,13 @@ export function connectChat(host: string, port: number, t: ClientTls | null, say
     return s;
   }
   const servername = net.isIP(host) ? undefined : host;
-  const s = tls.connect({ host, port, ...(servername ? { servername } : {}), rejectUnauthorized: false, ...(t.ca ? { ca: t.ca } : {}) });
+  const s = tls.connect({
+    host,
+    port,
+    ...(servername ? { servername } : {}),
+    rejectUnauthorized: false,
+    ...(t.ca ? { ca: t.ca } : {}),
+  });
   s.setNoDelay(true);
   if (t.keylog) s.on('keylog', (line: Buffer) => appendFileSync(t.keylog!, line, { mode: 0o600 }));
   s.once('secureConnect', () => {
@@ -54,7 +60,9 @@ function trust(s: tls.TLSSocket, host: string, port: number, t: ClientTls, say: 
   if (seen === fingerprint) return null;
   if (seen === null) {
     known.remember(host, port, fingerprint);
-    say(`* trusting ${host}:${port} on first use: its certificate's SHA-256 is ${fingerprint} (compare it with the one the server printed; kept in ${t.knownHosts})`);
+    say(
+      `* trusting ${host}:${port} on first use: its certificate's SHA-256 is ${fingerprint} (compare it with the one the server printed; kept in ${t.knownHosts})`,
+    );
     return null;
   }
   return (

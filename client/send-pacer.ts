@@ -79,7 +79,8 @@ export class SendPacer {
     if (this.cancel || this.queue.length === 0 || !this.gate) return;
     this.cancel = this.timer.after(this.gate.waitMs(this.queue[0]!.cost, this.timer.now()), () => {
       this.cancel = null;
-      while (this.gate && this.queue.length > 0 && this.gate.take(this.queue[0]!.cost, this.timer.now())) this.write(this.queue.shift()!.frame);
+      while (this.gate && this.queue.length > 0 && this.gate.take(this.queue[0]!.cost, this.timer.now()))
+        this.write(this.queue.shift()!.frame);
       this.schedule();
       this.settle();
     });

@@ -21,7 +21,8 @@ export class ServerFrames {
   /** The messages `chunk` completes; throws ProtocolError. */
   *push(chunk: Buffer): Generator<ServerMessage> {
     for (const f of this.decoder.push(chunk)) {
-      if (f.body.length > this.maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
+      if (f.body.length > this.maxFrame)
+        throw new ProtocolError('FRAME_TOO_LARGE', `server sent a ${f.body.length}-byte frame, over its own limit`);
       yield decodeServerMessage(f);
     }
   }

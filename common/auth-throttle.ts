@@ -63,7 +63,10 @@ export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 
 /** What a secret presented by an address came to: nothing presented is not a failure. */
 export type Verdict = 'ok' | 'wrong' | 'missing';
-export type Attempt = { outcome: 'ok' | 'missing' } | { outcome: 'wrong'; lockMs: number } | { outcome: 'locked'; retryAfterMs: number };
+export type Attempt =
+  | { outcome: 'ok' | 'missing' }
+  | { outcome: 'wrong'; lockMs: number }
+  | { outcome: 'locked'; retryAfterMs: number };
 
 /** The lock after this many failures: none for the free ones, then 1 s doubling up to MAX_LOCK_MS. */
 export function lockFor(failures: number): number {

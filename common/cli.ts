@@ -75,7 +75,11 @@ export function startProgram<O>(
 }
 
 /** `program sub ...`: runs the subcommand and exits with its code; usage errors exit 2. */
-export async function runSubcommand(program: string, run: (args: string[]) => Promise<number>, args: string[]): Promise<never> {
+export async function runSubcommand(
+  program: string,
+  run: (args: string[]) => Promise<number>,
+  args: string[],
+): Promise<never> {
   requireNode([22, 12], program);
   try {
     process.exit(await run(args));
@@ -86,7 +90,14 @@ export async function runSubcommand(program: string, run: (args: string[]) => Pr
 }
 
 /** Options whose values are secrets: ps and /proc/PID/cmdline show *** in their place (secretsHidden). */
-export const SECRET_OPTIONS = ['--admin-token', '--server-password', '--token', '--password', '--ticket', '--ticket-key'];
+export const SECRET_OPTIONS = [
+  '--admin-token',
+  '--server-password',
+  '--token',
+  '--password',
+  '--ticket',
+  '--ticket-key',
+];
 
 /**
  * The command line as the system shows it, with secrets' values replaced:

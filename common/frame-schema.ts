@@ -4,8 +4,29 @@
  * browser page's (web/src/codec.ts). Every field is checked for presence and
  * type; unknown fields are ignored.
  */
-import { ACCOUNT_EVENTS, ACCOUNT_OPS, FrameType, NOTICE_EVENTS, type ClientMessage, type FrameTypeName, type ServerMessage } from './messages.js';
-import { SchemaError, arrayOf, boolean, number, numberOrNull, object, oneOf, optional, string, andThen, withDefault, type Check } from './schema.js';
+import {
+  ACCOUNT_EVENTS,
+  ACCOUNT_OPS,
+  FrameType,
+  NOTICE_EVENTS,
+  type ClientMessage,
+  type FrameTypeName,
+  type ServerMessage,
+} from './messages.js';
+import {
+  SchemaError,
+  arrayOf,
+  boolean,
+  number,
+  numberOrNull,
+  object,
+  oneOf,
+  optional,
+  string,
+  andThen,
+  withDefault,
+  type Check,
+} from './schema.js';
 
 type Body<M extends { type: string }, T extends M['type']> = Omit<Extract<M, { type: T }>, 'type'>;
 type Bodies<M extends { type: string }> = { [T in M['type']]: Check<Body<M, T>> };
@@ -17,7 +38,15 @@ const serverBye = object({ reason: withDefault(string, ''), resumable: optional(
 
 /** What a client may send. */
 export const CLIENT_BODIES: Bodies<ClientMessage> = {
-  HELLO: object({ version: number, nick: string, client: optional(string), resume: optional(string), last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))), password: optional(string), nickPassword: optional(string) }),
+  HELLO: object({
+    version: number,
+    nick: string,
+    client: optional(string),
+    resume: optional(string),
+    last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))),
+    password: optional(string),
+    nickPassword: optional(string),
+  }),
   CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
   DIRECT: object({ to: string, text: string }),
   WHO: empty,
@@ -31,7 +60,14 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
   TOPIC: object({ room: string, text: optional(string) }),
   ROOMS: empty,
   NAMES: object({ room: string }),
-  HISTORY_REQUEST: object({ id: number, room: optional(string), with: optional(string), before: optional(number), since: optional(number), limit: optional(number) }),
+  HISTORY_REQUEST: object({
+    id: number,
+    room: optional(string),
+    with: optional(string),
+    before: optional(number),
+    since: optional(number),
+    limit: optional(number),
+  }),
   ACCOUNT: (v, path) => {
     const { op } = accountOp(v, path);
     if (op === 'register') return { op, ...object({ password: string })(v, path) };
@@ -42,7 +78,14 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
 
 const accountOp = object({ op: oneOf(ACCOUNT_OPS) });
 
-const historyEntry = object({ id: number, ts: number, from: string, text: string, action: withDefault(boolean, false), to: optional(string) });
+const historyEntry = object({
+  id: number,
+  ts: number,
+  from: string,
+  text: string,
+  action: withDefault(boolean, false),
+  to: optional(string),
+});
 
 const ticketBase = object({ id: number, op: oneOf(TRANSFER_OPS), name: string, ok: withDefault(boolean, false) });
 const ticketGranted = object({ ticket: string, key: string, port: number, size: number });
@@ -69,15 +112,39 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     resumed: optional(boolean),
     account: optional(boolean),
   }),
-  CHAT: object({ from: string, text: string, action: withDefault(boolean, false), ts: number, id: optional(number), room: optional(string) }),
+  CHAT: object({
+    from: string,
+    text: string,
+    action: withDefault(boolean, false),
+    ts: number,
+    id: optional(number),
+    room: optional(string),
+  }),
   DIRECT: object({ from: string, to: string, text: string, ts: number, id: optional(number) }),
   BROADCAST: object({ text: string, ts: number }),
-  NOTICE: object({ event: oneOf(NOTICE_EVENTS), nick: string, newNick: optional(string), reason: optional(string), name: optional(string), size: optional(number), room: optional(string), text: optional(string) }),
-  WHO_REPLY: andThen(object({ users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull })), total: optional(number) }), (o) => ({ users: o.users, total: o.total ?? o.users.length })),
-  FILES_REPLY: andThen(object({ files: arrayOf(object({ name: string, size: number, mtimeMs: number })), total: optional(number) }), (o) => ({ files: o.files, total: o.total ?? o.files.length })),
+  NOTICE: object({
+    event: oneOf(NOTICE_EVENTS),
+    nick: string,
+    newNick: optional(string),
+    reason: optional(string),
+    name: optional(string),
+    size: optional(number),
+    room: optional(string),
+    text: optional(string),
+  }),
+  WHO_REPLY: andThen(
+    object({ users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull })), total: optional(number) }),
+    (o) => ({ users: o.users, total: o.total ?? o.users.length }),
+  ),
+  FILES_REPLY: andThen(
+    object({ files: arrayOf(object({ name: string, size: number, mtimeMs: number })), total: optional(number) }),
+    (o) => ({ files: o.files, total: o.total ?? o.files.length }),
+  ),
   TICKET: (v, path) => {
     const base = ticketBase(v, path);
-    return base.ok ? { ...base, ok: true as const, ...ticketGranted(v, path) } : { ...base, ok: false as const, ...ticketRefused(v, path) };
+    return base.ok
+      ? { ...base, ok: true as const, ...ticketGranted(v, path) }
+      : { ...base, ok: false as const, ...ticketRefused(v, path) };
   },
   HEARTBEAT: object({ seq: number, ts: number }),
   ERROR: object({ code: string, message: string, fatal: withDefault(boolean, false) }),
@@ -86,7 +153,15 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
   PARTED: object({ room: string, reason: optional(string) }),
   ROOMS_REPLY: object({ rooms: arrayOf(object({ room: string, members: number, topic: string })), total: number }),
   NAMES_REPLY: object({ room: string, nicks: arrayOf(string), total: number }),
-  HISTORY: object({ id: optional(number), room: optional(string), with: optional(string), entries: arrayOf(historyEntry), done: boolean, more: boolean, missed: optional(boolean) }),
+  HISTORY: object({
+    id: optional(number),
+    room: optional(string),
+    with: optional(string),
+    entries: arrayOf(historyEntry),
+    done: boolean,
+    more: boolean,
+    missed: optional(boolean),
+  }),
   RESUMED: object({ missed: number }),
   ACCOUNT_REPLY: object({ op: oneOf(ACCOUNT_EVENTS), nick: string, count: optional(number) }),
 };
@@ -105,7 +180,8 @@ function sends<M extends { type: string }>(bodies: Bodies<M>, type: number): boo
 
 function decodeWith<M extends { type: string }>(bodies: Bodies<M>, type: number, body: unknown): M {
   const name = NAMES.get(type);
-  if (name === undefined || !(name in bodies)) throw new SchemaError(`frame type ${frameTypeName(type)} is not in this direction`);
+  if (name === undefined || !(name in bodies))
+    throw new SchemaError(`frame type ${frameTypeName(type)} is not in this direction`);
   const check = bodies[name as M['type']] as Check<Record<string, unknown>>;
   // Every check builds a fresh object: it takes the type in place rather than being copied once more per frame.
   const msg = check(body, name);

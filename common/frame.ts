@@ -33,9 +33,13 @@ export interface FrameDecoderOptions {
 /** Checks a frame header's fields: the length limit and the type, before any body byte is kept. */
 function checkHeader(length: number, type: number, options: FrameDecoderOptions): void {
   if (length > options.maxFrame) {
-    throw new ProtocolError('FRAME_TOO_LARGE', `frame body of ${length} bytes exceeds the limit of ${options.maxFrame}`);
+    throw new ProtocolError(
+      'FRAME_TOO_LARGE',
+      `frame body of ${length} bytes exceeds the limit of ${options.maxFrame}`,
+    );
   }
-  if (!options.isKnownType(type)) throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
+  if (!options.isKnownType(type))
+    throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
 }
 
 /**
@@ -43,12 +47,16 @@ function checkHeader(length: number, type: number, options: FrameDecoderOptions)
  * must hold exactly one frame, header and body, nothing before or after.
  */
 export function decodeSingleFrame(message: Buffer, options: FrameDecoderOptions): RawFrame {
-  if (message.length < HEADER_SIZE) throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes is shorter than a frame header`);
+  if (message.length < HEADER_SIZE)
+    throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes is shorter than a frame header`);
   const length = message.readUInt32BE(0);
   const type = message[4]!;
   checkHeader(length, type, options);
   if (message.length !== HEADER_SIZE + length) {
-    throw new ProtocolError('BAD_FRAME', `message of ${message.length} bytes does not hold exactly one frame (header says ${HEADER_SIZE + length})`);
+    throw new ProtocolError(
+      'BAD_FRAME',
+      `message of ${message.length} bytes does not hold exactly one frame (header says ${HEADER_SIZE + length})`,
+    );
   }
   return { type, body: message.subarray(HEADER_SIZE) };
 }

@@ -48,7 +48,18 @@ export const FrameType = {
 export type FrameTypeName = keyof typeof FrameType;
 
 /** away: the session's connection was lost and it may resume (back: it did). */
-export const NOTICE_EVENTS = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared', 'parted', 'topic', 'away', 'back'] as const;
+export const NOTICE_EVENTS = [
+  'joined',
+  'left',
+  'timed_out',
+  'kicked',
+  'nick',
+  'shared',
+  'parted',
+  'topic',
+  'away',
+  'back',
+] as const;
 export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 /** What a version-1 client knows: the others are not sent to it. */
 export const V1_NOTICE_EVENTS: readonly NoticeEvent[] = ['joined', 'left', 'timed_out', 'kicked', 'nick', 'shared'];
@@ -98,7 +109,16 @@ export type AccountEvent = (typeof ACCOUNT_EVENTS)[number];
 export type ClientMessage =
   /** resume (version 2): the token of the session to come back to, and `last`, the last id it has of each conversation. */
   /** password: a private server's (--server-password); nickPassword: the nick's, when it is registered. */
-  | { type: 'HELLO'; version: number; nick: string; client?: string; resume?: string; last?: LastSeen[]; password?: string; nickPassword?: string }
+  | {
+      type: 'HELLO';
+      version: number;
+      nick: string;
+      client?: string;
+      resume?: string;
+      last?: LastSeen[];
+      password?: string;
+      nickPassword?: string;
+    }
   /** room (version 2): the room it is for; without it, the default room. */
   | { type: 'CHAT'; text: string; action: boolean; room?: string }
   | { type: 'DIRECT'; to: string; text: string }
@@ -115,7 +135,15 @@ export type ClientMessage =
   | { type: 'ROOMS' }
   | { type: 'NAMES'; room: string }
   /** One of room and with; before: an id (older than it); since: a time in ms; limit: at most this many (the server caps it). */
-  | { type: 'HISTORY_REQUEST'; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number }
+  | {
+      type: 'HISTORY_REQUEST';
+      id: number;
+      room?: string;
+      with?: string;
+      before?: number;
+      since?: number;
+      limit?: number;
+    }
   /** Version 2, registered nicks: claim the current nick, become a registered one, change its password. */
   | { type: 'ACCOUNT'; op: 'register'; password: string }
   | { type: 'ACCOUNT'; op: 'identify'; nick: string; password: string }
@@ -153,10 +181,30 @@ export type ServerMessage =
   | { type: 'DIRECT'; from: string; to: string; text: string; ts: number; id?: number }
   | { type: 'BROADCAST'; text: string; ts: number }
   /** room: where it happened (joined, parted, topic); text: the new topic. */
-  | { type: 'NOTICE'; event: NoticeEvent; nick: string; newNick?: string; reason?: string; name?: string; size?: number; room?: string; text?: string }
+  | {
+      type: 'NOTICE';
+      event: NoticeEvent;
+      nick: string;
+      newNick?: string;
+      reason?: string;
+      name?: string;
+      size?: number;
+      room?: string;
+      text?: string;
+    }
   | { type: 'FILES_REPLY'; files: FileEntry[]; total: number }
   /** key: the transfer's LFTP master key, base64url (docs/LFTP.md, "Packet protection"). */
-  | { type: 'TICKET'; id: number; ok: true; op: TransferOp; name: string; ticket: string; key: string; port: number; size: number }
+  | {
+      type: 'TICKET';
+      id: number;
+      ok: true;
+      op: TransferOp;
+      name: string;
+      ticket: string;
+      key: string;
+      port: number;
+      size: number;
+    }
   | { type: 'TICKET'; id: number; ok: false; op: TransferOp; name: string; code: string; message: string }
   | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
   | { type: 'HEARTBEAT'; seq: number; ts: number }
@@ -171,7 +219,16 @@ export type ServerMessage =
    * id: the HISTORY_REQUEST's (absent for the history sent on joining); done: the last frame of this answer;
    * more: older messages than these exist.
    */
-  | { type: 'HISTORY'; id?: number; room?: string; with?: string; entries: HistoryEntry[]; done: boolean; more: boolean; missed?: boolean }
+  | {
+      type: 'HISTORY';
+      id?: number;
+      room?: string;
+      with?: string;
+      entries: HistoryEntry[];
+      done: boolean;
+      more: boolean;
+      missed?: boolean;
+    }
   /** After a resume: everything missed has been sent (HISTORY with `missed`), `missed` messages in all. */
   | { type: 'RESUMED'; missed: number }
   /**

@@ -8,7 +8,14 @@ import { encodeFrame, type RawFrame } from './frame.js';
 import { ProtocolError, type WireErrorCode } from './errors.js';
 import { decodeUtf8Strict } from './text.js';
 import { FrameType, type AnyMessage, type ClientMessage, type ServerMessage } from './messages.js';
-import { SchemaError, clientMessageFrom, frameTypeName, isClientType, isServerType, serverMessageFrom } from './frame-schema.js';
+import {
+  SchemaError,
+  clientMessageFrom,
+  frameTypeName,
+  isClientType,
+  isServerType,
+  serverMessageFrom,
+} from './frame-schema.js';
 
 export * from './messages.js';
 
@@ -41,9 +48,15 @@ function bodyObject(frame: RawFrame): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function decodeWith<M>(frame: RawFrame, sends: (type: number) => boolean, from: (type: number, body: unknown) => M, sender: string): M {
+function decodeWith<M>(
+  frame: RawFrame,
+  sends: (type: number) => boolean,
+  from: (type: number, body: unknown) => M,
+  sender: string,
+): M {
   // The type first: a frame the peer may not send is refused before its body is read.
-  if (!sends(frame.type)) throw new ProtocolError('UNKNOWN_TYPE', `frame type ${frameTypeName(frame.type)} is not sent by ${sender}`);
+  if (!sends(frame.type))
+    throw new ProtocolError('UNKNOWN_TYPE', `frame type ${frameTypeName(frame.type)} is not sent by ${sender}`);
   const body = bodyObject(frame);
   try {
     return from(frame.type, body);

@@ -22,9 +22,20 @@ export class ResumeState {
 
   /** HELLO: with the token and the last ids when there is a session to come back to; else with a private server's password, if any. */
   /** password: a private server's; nickPassword: the nick's, if it is registered (neither goes with a resume token). */
-  hello(version: number, nick: string, client: string, password: string | null = null, nickPassword: string | null = null): ClientMessage {
+  hello(
+    version: number,
+    nick: string,
+    client: string,
+    password: string | null = null,
+    nickPassword: string | null = null,
+  ): ClientMessage {
     const base = { type: 'HELLO', version, nick, client } as const;
-    if (this.token === null) return { ...base, ...(password !== null ? { password } : {}), ...(nickPassword !== null ? { nickPassword } : {}) };
+    if (this.token === null)
+      return {
+        ...base,
+        ...(password !== null ? { password } : {}),
+        ...(nickPassword !== null ? { nickPassword } : {}),
+      };
     return { ...base, resume: this.token, last: [...this.last.values()].slice(-MAX_LAST) };
   }
 

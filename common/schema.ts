@@ -45,7 +45,8 @@ export const numberOrNull: Check<number | null> = (v) => (typeof v === 'number' 
 export function oneOf<const T extends readonly string[]>(values: T): Check<T[number]> {
   const allowed: ReadonlySet<string> = new Set(values);
   return (v, path) => {
-    if (typeof v !== 'string' || !allowed.has(v)) throw new SchemaError(`${path} must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+    if (typeof v !== 'string' || !allowed.has(v))
+      throw new SchemaError(`${path} must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
     return v as T[number];
   };
 }

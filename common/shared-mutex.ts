@@ -90,14 +90,14 @@ export class SharedMutex {
    * meanwhile (then the caller tries to take the lock again at once).
    */
   private withWaiters(c: number): number | null {
-    if ((c >>> 1) === this.me >>> 1) throw new Error('SharedMutex is not recursive');
+    if (c >>> 1 === this.me >>> 1) throw new Error('SharedMutex is not recursive');
     if (c & WAITERS) return c;
     return Atomics.compareExchange(this.words, this.index, c, c | WAITERS) === c ? c | WAITERS : null;
   }
 
   unlock(): void {
     const prev = Atomics.exchange(this.words, this.index, 0);
-    if ((prev >>> 1) !== this.me >>> 1) {
+    if (prev >>> 1 !== this.me >>> 1) {
       // Put it back: unlocking someone else's lock would corrupt their critical section.
       Atomics.compareExchange(this.words, this.index, 0, prev);
       throw new Error(`SharedMutex.unlock by thread ${threadId}, but the holder is thread ${(prev >>> 1) - 1}`);
@@ -132,7 +132,7 @@ export class SharedMutex {
   static releaseIfHeldBy(words: Int32Array, index: number, deadThread: number): boolean {
     for (;;) {
       const c = Atomics.load(words, index);
-      if (c === 0 || (c >>> 1) !== ownerIdFor(deadThread) >>> 1) return false;
+      if (c === 0 || c >>> 1 !== ownerIdFor(deadThread) >>> 1) return false;
       if (Atomics.compareExchange(words, index, c, 0) === c) {
         Atomics.notify(words, index);
         return true;

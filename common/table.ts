@@ -5,5 +5,12 @@ import { columns } from './terminal/layout.js';
 export function formatTable(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, columns(cell))));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - columns(cell) + 2))).join('').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - columns(cell) + 2)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }

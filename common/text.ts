@@ -19,7 +19,11 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
 
 /** The nick in NFC, or NICK_INVALID with a message that says what is wrong (the rule: common/nick-rule.ts). */
 export function validateNick(nick: unknown): string {
-  if (typeof nick !== 'string') throw new ProtocolError('NICK_INVALID', `invalid nick: a nick is text, not ${nick === null ? 'null' : typeof nick}`);
+  if (typeof nick !== 'string')
+    throw new ProtocolError(
+      'NICK_INVALID',
+      `invalid nick: a nick is text, not ${nick === null ? 'null' : typeof nick}`,
+    );
   const check = checkNick(nick);
   if (!check.ok) {
     const shown = JSON.stringify(neutralizeControls([...nick].slice(0, 40).join('')));

@@ -9,7 +9,8 @@ const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h:
 /** "500ms", "5s", "1.5s", "2m". A bare number is refused: "5" meant 5 ms where people meant 5 s. */
 export function parseDuration(value: string, option: string): number {
   const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`${option}: ${JSON.stringify(value)} needs a unit: ${v}ms or ${v}s`);
+  if (/^\d+(\.\d+)?$/.test(v))
+    throw new UsageError(`${option}: ${JSON.stringify(value)} needs a unit: ${v}ms or ${v}s`);
   const m = DURATION.exec(v);
   if (!m) throw new UsageError(`${option}: ${JSON.stringify(value)} is not a duration (examples: 500ms, 5s, 1m)`);
   const ms = Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
@@ -18,7 +19,18 @@ export function parseDuration(value: string, option: string): number {
 }
 
 const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i;
-const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30 };
+const SIZE_UNIT: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mib: 1 << 20,
+  g: 2 ** 30,
+  gb: 2 ** 30,
+  gib: 2 ** 30,
+};
 
 /** "65536", "64k", "64KiB", "1m", "4GiB" (binary units). */
 export function parseSize(value: string, option: string): number {
@@ -35,8 +47,14 @@ export function parseInteger(value: string, option: string, min: number, max: nu
 }
 
 /** One of a fixed list of words; the default when the option was not given. */
-export function parseChoice<T extends string>(value: string | undefined, option: string, choices: readonly T[], fallback: T): T {
+export function parseChoice<T extends string>(
+  value: string | undefined,
+  option: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const v = value ?? fallback;
-  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${option} must be one of ${choices.join(', ')}`);
+  if (!(choices as readonly string[]).includes(v))
+    throw new UsageError(`${option} must be one of ${choices.join(', ')}`);
   return v as T;
 }

@@ -10,10 +10,15 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  console.log('Usage: npm run wireshark:install [-- --dir DIR]\nCopies wireshark/lftp.lua and wireshark/chat.lua into Wireshark\'s personal plugin folder (or DIR).');
+  console.log(
+    "Usage: npm run wireshark:install [-- --dir DIR]\nCopies wireshark/lftp.lua and wireshark/chat.lua into Wireshark's personal plugin folder (or DIR).",
+  );
   process.exit(0);
 }
-const personal = process.platform === 'win32' ? join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Wireshark', 'plugins') : join(homedir(), '.local', 'lib', 'wireshark', 'plugins');
+const personal =
+  process.platform === 'win32'
+    ? join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Wireshark', 'plugins')
+    : join(homedir(), '.local', 'lib', 'wireshark', 'plugins');
 const dir = values.dir ?? personal;
 const from = new URL('../wireshark/', import.meta.url);
 try {

@@ -40,12 +40,21 @@ export class ListenError extends Error {
 
   static from(component: ListenComponent, host: string, port: number, err: unknown, portOption?: string): ListenError {
     const e = err as NodeJS.ErrnoException;
-    return new ListenError({ component, code: e.code ?? 'UNKNOWN', host, port, detail: e.message, ...(portOption ? { portOption } : {}) });
+    return new ListenError({
+      component,
+      code: e.code ?? 'UNKNOWN',
+      host,
+      port,
+      detail: e.message,
+      ...(portOption ? { portOption } : {}),
+    });
   }
 }
 
 export function describeListenFailure(f: ListenFailure): string {
   if (f.code !== 'EADDRINUSE') return `cannot listen for ${WHAT[f.component]} on ${f.host}:${f.port}: ${f.detail}`;
   const where = `port ${f.port} is already in use on ${f.host}`;
-  return f.component === 'tcp' ? where : `${where} (${WHAT[f.component]}; choose another with ${f.portOption ?? PORT_OPTION[f.component]})`;
+  return f.component === 'tcp'
+    ? where
+    : `${where} (${WHAT[f.component]}; choose another with ${f.portOption ?? PORT_OPTION[f.component]})`;
 }

@@ -75,7 +75,12 @@ export function rotateIfLarge(file: string, rotation: LogRotation): boolean {
  * O_APPEND on a regular file makes each line land whole even with several
  * threads writing, so no logging thread or transport is needed.
  */
-export function openLog(file: string, level: LogLevel, base: Record<string, unknown>, rotation?: LogRotation & { onRotated?: () => void }): OpenLog {
+export function openLog(
+  file: string,
+  level: LogLevel,
+  base: Record<string, unknown>,
+  rotation?: LogRotation & { onRotated?: () => void },
+): OpenLog {
   mkdirSync(dirname(file), { recursive: true });
   // Opened here, synchronously: a destination that opens its file itself is not ready for a while,
   // and pino's flush at exit then throws "sonic boom is not ready yet" (a process that exits early, as

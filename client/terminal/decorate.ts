@@ -45,7 +45,13 @@ export interface Decorated {
   bell: boolean;
 }
 
-export function decorate(msg: ServerMessage, lines: string[], me: string, o: DecorateOptions, now = Date.now()): Decorated {
+export function decorate(
+  msg: ServerMessage,
+  lines: string[],
+  me: string,
+  o: DecorateOptions,
+  now = Date.now(),
+): Decorated {
   const paint = (code: number | string, s: string) => (o.color ? `\x1b[${code}m${s}${RESET}` : s);
   const ts = 'ts' in msg ? msg.ts : undefined;
   const stamp = o.timestamps ? `${paint(2, clock(ts, now))} ` : '';

@@ -14,10 +14,13 @@ const MAX_POINTS = 20_000;
 
 export function timeSequenceSvg(m: TransferModel): string {
   const sender = m.dataSender;
-  if (!sender) return '<p class="muted">No data packets in these traces (give the data sender\'s trace: the server for a get, the client for a post).</p>';
+  if (!sender)
+    return '<p class="muted">No data packets in these traces (give the data sender\'s trace: the server for a get, the client for a post).</p>';
   const sent = m.datagrams.filter((d) => d.from === sender && d.type === 'data' && d.sentAt !== null);
   // The ACKs as the sender got them (or, with the receiver's trace alone, as they were sent).
-  const acks = m.datagrams.filter((d) => d.from !== sender && d.type === 'ack').map((d) => ({ ...d, receivedAt: d.receivedAt ?? d.sentAt }));
+  const acks = m.datagrams
+    .filter((d) => d.from !== sender && d.type === 'ack')
+    .map((d) => ({ ...d, receivedAt: d.receivedAt ?? d.sentAt }));
   const xMax = Math.max(1, m.endAt);
   const yMax = Math.max(1, ...sent.map((d) => d.seqRel));
   const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
@@ -27,8 +30,15 @@ export function timeSequenceSvg(m: TransferModel): string {
   let ackPath = '';
   for (const a of thin(acks, MAX_POINTS)) ackPath += `${ackPath ? 'L' : 'M'}${n(x(a.receivedAt!))},${n(y(a.ackRel))}`;
   if (ackPath) parts.push(`<path class="ackline" d="${ackPath}"/>`);
-  const sacks = thin(acks.filter((a) => a.sack.length > 0), MAX_POINTS / 4);
-  for (const a of sacks) for (const [s, e] of a.sack) parts.push(`<line class="sack" x1="${n(x(a.receivedAt!))}" y1="${n(y(s))}" x2="${n(x(a.receivedAt!))}" y2="${n(y(e))}"/>`);
+  const sacks = thin(
+    acks.filter((a) => a.sack.length > 0),
+    MAX_POINTS / 4,
+  );
+  for (const a of sacks)
+    for (const [s, e] of a.sack)
+      parts.push(
+        `<line class="sack" x1="${n(x(a.receivedAt!))}" y1="${n(y(s))}" x2="${n(x(a.receivedAt!))}" y2="${n(y(e))}"/>`,
+      );
   let dots = '';
   let retx = '';
   for (const d of thin(sent, MAX_POINTS)) {
@@ -37,15 +47,25 @@ export function timeSequenceSvg(m: TransferModel): string {
     else dots += seg;
   }
   parts.push(`<path class="sent" d="${dots}"/>`, `<path class="retx-dots" d="${retx}"/>`);
-  for (const l of thin(m.losses, MAX_POINTS / 4)) parts.push(`<text class="lossmark" x="${n(x(l.at))}" y="${n(y(l.seqRel) + 4)}" text-anchor="middle">×</text>`);
-  parts.push(legend([['sent', 'data sent'], ['retx-dots', 'retransmitted'], ['ackline', 'cumulative ACK'], ['sack', 'SACK ranges'], ['lossmark', '× declared lost']]));
+  for (const l of thin(m.losses, MAX_POINTS / 4))
+    parts.push(`<text class="lossmark" x="${n(x(l.at))}" y="${n(y(l.seqRel) + 4)}" text-anchor="middle">×</text>`);
+  parts.push(
+    legend([
+      ['sent', 'data sent'],
+      ['retx-dots', 'retransmitted'],
+      ['ackline', 'cumulative ACK'],
+      ['sack', 'SACK ranges'],
+      ['lossmark', '× declared lost'],
+    ]),
+  );
   parts.push('</svg>');
   return parts.join('');
 }
 
 export function congestionSvg(m: TransferModel): string {
   const pts = m.metrics;
-  if (pts.length === 0) return '<p class="muted">No congestion figures in these traces (they come from the data sender\'s trace).</p>';
+  if (pts.length === 0)
+    return '<p class="muted">No congestion figures in these traces (they come from the data sender\'s trace).</p>';
   const xMax = Math.max(1, m.endAt);
   // The scale follows cwnd and the flight; an ssthresh far above them (its starting "infinity", capped) is cut at the top.
   const yMax = Math.max(1, ...pts.map((p) => Math.max(p.cwnd, p.inFlight))) * 1.1;
@@ -59,8 +79,11 @@ export function congestionSvg(m: TransferModel): string {
   m.phases.forEach((p, i) => {
     const x0 = x(p.at);
     const x1 = x(m.phases[i + 1]?.at ?? xMax);
-    parts.push(`<rect class="phase phase-${esc(p.phase)}" x="${n(x0)}" y="${FRAME.top}" width="${n(Math.max(0.5, x1 - x0))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"/>`);
-    if (x1 - x0 > 40) parts.push(`<text class="phase-label" x="${n(x0 + 4)}" y="${FRAME.top + 12}">${esc(p.phase)}</text>`);
+    parts.push(
+      `<rect class="phase phase-${esc(p.phase)}" x="${n(x0)}" y="${FRAME.top}" width="${n(Math.max(0.5, x1 - x0))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"/>`,
+    );
+    if (x1 - x0 > 40)
+      parts.push(`<text class="phase-label" x="${n(x0 + 4)}" y="${FRAME.top + 12}">${esc(p.phase)}</text>`);
   });
   parts.push(axes(FRAME, x, y, xMax, yMax, 'time (ms)', 'packets'));
   const line = (cls: string, v: (p: (typeof pts)[number]) => number | null, sy = y) => {
@@ -72,9 +95,23 @@ export function congestionSvg(m: TransferModel): string {
     }
     return d ? `<path class="${cls}" d="${d}"/>` : '';
   };
-  parts.push(line('cwnd', (p) => p.cwnd), line('ssthresh', (p) => p.ssthresh), line('inflight', (p) => p.inFlight), line('srtt', (p) => p.srtt, yr));
-  parts.push(`<text class="tick" x="${FRAME.width - FRAME.right + 6}" y="${FRAME.top + 4}">${n(rttMax)} ms</text><text class="tick" x="${FRAME.width - FRAME.right + 6}" y="${FRAME.height - FRAME.bottom}">0 ms</text>`);
-  parts.push(legend([['cwnd', 'cwnd'], ['ssthresh', 'ssthresh'], ['inflight', 'in flight'], ['srtt', 'smoothed RTT (right axis)']]));
+  parts.push(
+    line('cwnd', (p) => p.cwnd),
+    line('ssthresh', (p) => p.ssthresh),
+    line('inflight', (p) => p.inFlight),
+    line('srtt', (p) => p.srtt, yr),
+  );
+  parts.push(
+    `<text class="tick" x="${FRAME.width - FRAME.right + 6}" y="${FRAME.top + 4}">${n(rttMax)} ms</text><text class="tick" x="${FRAME.width - FRAME.right + 6}" y="${FRAME.height - FRAME.bottom}">0 ms</text>`,
+  );
+  parts.push(
+    legend([
+      ['cwnd', 'cwnd'],
+      ['ssthresh', 'ssthresh'],
+      ['inflight', 'in flight'],
+      ['srtt', 'smoothed RTT (right axis)'],
+    ]),
+  );
   parts.push('</svg>');
   return parts.join('');
 }
@@ -84,5 +121,10 @@ function svgOpen(label: string): string {
 }
 
 function legend(items: Array<[string, string]>): string {
-  return items.map(([cls, text], i) => `<g class="legend" transform="translate(${FRAME.left + 10 + i * 150} ${FRAME.top + 4})"><rect class="key ${cls}" width="12" height="4" y="6"/><text x="16" y="12">${esc(text)}</text></g>`).join('');
+  return items
+    .map(
+      ([cls, text], i) =>
+        `<g class="legend" transform="translate(${FRAME.left + 10 + i * 150} ${FRAME.top + 4})"><rect class="key ${cls}" width="12" height="4" y="6"/><text x="16" y="12">${esc(text)}</text></g>`,
+    )
+    .join('');
 }

@@ -27,13 +27,21 @@ export interface SessionView {
 
 export function sessionView(t: QlogTrace): SessionView {
   const beats = new Map<number, Beat>();
-  const v: SessionView = { nick: '?', beats: [], timeoutMs: Number(t.configuration['heartbeat_timeout_ms'] ?? 0), drop: null, closed: null, endAt: 0 };
+  const v: SessionView = {
+    nick: '?',
+    beats: [],
+    timeoutMs: Number(t.configuration['heartbeat_timeout_ms'] ?? 0),
+    drop: null,
+    closed: null,
+    endAt: 0,
+  };
   for (const e of t.events) {
     v.endAt = Math.max(v.endAt, e.time);
     const d = e.data;
     if (e.name === 'chat:frame_received' && d['type'] === 'HELLO' && typeof d['nick'] === 'string') v.nick = d['nick'];
     if (e.name === 'chat:frame_sent' && d['type'] === 'WELCOME' && typeof d['nick'] === 'string') v.nick = d['nick'];
-    if (e.name === 'chat:heartbeat_sent') beats.set(Number(d['seq']), { seq: Number(d['seq']), sentAt: e.time, answeredAt: null, rtt: null });
+    if (e.name === 'chat:heartbeat_sent')
+      beats.set(Number(d['seq']), { seq: Number(d['seq']), sentAt: e.time, answeredAt: null, rtt: null });
     if (e.name === 'chat:heartbeat_answered') {
       // An answer to seq n answers every earlier one too.
       for (const b of beats.values()) if (b.seq <= Number(d['seq']) && b.answeredAt === null) b.answeredAt = e.time;
@@ -54,38 +62,66 @@ export function heartbeatSvg(v: SessionView): string {
   const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
   const y = scale(0, rttMax, FRAME.height - FRAME.bottom, FRAME.top + 30);
   const lane = FRAME.top + 12;
-  const parts = [`<svg class="chart heartbeats" xmlns="http://www.w3.org/2000/svg" width="${FRAME.width}" height="${FRAME.height}" viewBox="0 0 ${FRAME.width} ${FRAME.height}" role="img" aria-label="heartbeats of ${esc(v.nick)}">`];
+  const parts = [
+    `<svg class="chart heartbeats" xmlns="http://www.w3.org/2000/svg" width="${FRAME.width}" height="${FRAME.height}" viewBox="0 0 ${FRAME.width} ${FRAME.height}" role="img" aria-label="heartbeats of ${esc(v.nick)}">`,
+  ];
   // The timeout window of each heartbeat still unanswered when the session was dropped (or at the end).
   for (const b of v.beats) {
     if (b.answeredAt !== null || v.timeoutMs <= 0) continue;
-    parts.push(`<rect class="window" x="${n(x(b.sentAt))}" y="${FRAME.top}" width="${n(Math.max(1, x(Math.min(xMax, b.sentAt + v.timeoutMs)) - x(b.sentAt)))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"><title>heartbeat ${b.seq}: answer due within ${v.timeoutMs} ms</title></rect>`);
+    parts.push(
+      `<rect class="window" x="${n(x(b.sentAt))}" y="${FRAME.top}" width="${n(Math.max(1, x(Math.min(xMax, b.sentAt + v.timeoutMs)) - x(b.sentAt)))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"><title>heartbeat ${b.seq}: answer due within ${v.timeoutMs} ms</title></rect>`,
+    );
   }
   parts.push(axes(FRAME, x, y, xMax, rttMax, 'time (ms)', 'RTT (ms)'));
   let rttPath = '';
   for (const b of v.beats) {
-    parts.push(`<path class="${b.answeredAt === null ? 'hb-unanswered' : 'hb-sent'}" d="M${n(x(b.sentAt))},${lane - 6}l4,8h-8z"><title>heartbeat ${b.seq} sent at ${b.sentAt.toFixed(1)} ms${b.rtt !== null ? `, answered in ${b.rtt} ms` : b.answeredAt === null ? ', never answered' : ''}</title></path>`);
-    if (b.rtt !== null && b.answeredAt !== null) rttPath += `${rttPath ? 'L' : 'M'}${n(x(b.answeredAt))},${n(y(b.rtt))}`;
+    parts.push(
+      `<path class="${b.answeredAt === null ? 'hb-unanswered' : 'hb-sent'}" d="M${n(x(b.sentAt))},${lane - 6}l4,8h-8z"><title>heartbeat ${b.seq} sent at ${b.sentAt.toFixed(1)} ms${b.rtt !== null ? `, answered in ${b.rtt} ms` : b.answeredAt === null ? ', never answered' : ''}</title></path>`,
+    );
+    if (b.rtt !== null && b.answeredAt !== null)
+      rttPath += `${rttPath ? 'L' : 'M'}${n(x(b.answeredAt))},${n(y(b.rtt))}`;
   }
   if (rttPath) parts.push(`<path class="rtt" d="${rttPath}"/>`);
   if (v.drop) {
     const d = v.drop.data;
     const dx = x(v.drop.at);
-    parts.push(`<line class="drop" x1="${n(dx)}" y1="${FRAME.top}" x2="${n(dx)}" y2="${FRAME.height - FRAME.bottom}"/>`);
-    parts.push(`<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 40}" text-anchor="end">dropped: no answer within ${esc(String(d['timeout_ms']))} ms</text>`);
-    parts.push(`<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 56}" text-anchor="end">(last answer ${esc(String(d['last_answer_ms_ago']))} ms before; server stalls not counted: ${esc(String(d['server_stall_ms']))} ms)</text>`);
+    parts.push(
+      `<line class="drop" x1="${n(dx)}" y1="${FRAME.top}" x2="${n(dx)}" y2="${FRAME.height - FRAME.bottom}"/>`,
+    );
+    parts.push(
+      `<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 40}" text-anchor="end">dropped: no answer within ${esc(String(d['timeout_ms']))} ms</text>`,
+    );
+    parts.push(
+      `<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 56}" text-anchor="end">(last answer ${esc(String(d['last_answer_ms_ago']))} ms before; server stalls not counted: ${esc(String(d['server_stall_ms']))} ms)</text>`,
+    );
   }
   parts.push('</svg>');
   return parts.join('');
 }
 
 export function sessionSummary(v: SessionView): Array<[string, string]> {
-  const rtts = v.beats.map((b) => b.rtt).filter((r): r is number => r !== null).sort((a, b) => a - b);
+  const rtts = v.beats
+    .map((b) => b.rtt)
+    .filter((r): r is number => r !== null)
+    .sort((a, b) => a - b);
   const p99 = rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(0.99 * rtts.length))]! : NaN;
   return [
     ['nick', v.nick],
     ['heartbeats sent / answered', `${v.beats.length} / ${v.beats.filter((b) => b.answeredAt !== null).length}`],
-    ['heartbeat RTT min / avg / p99 (ms)', rtts.length ? `${rtts[0]!.toFixed(2)} / ${(rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2)} / ${p99.toFixed(2)}` : '—'],
+    [
+      'heartbeat RTT min / avg / p99 (ms)',
+      rtts.length
+        ? `${rtts[0]!.toFixed(2)} / ${(rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2)} / ${p99.toFixed(2)}`
+        : '—',
+    ],
     ['timeout', `${v.timeoutMs} ms`],
-    ['ended', v.drop ? `dropped at ${v.drop.at.toFixed(0)} ms: heartbeat timeout` : v.closed ? `${v.closed.how} at ${v.closed.at.toFixed(0)} ms` : 'still open when the trace ends'],
+    [
+      'ended',
+      v.drop
+        ? `dropped at ${v.drop.at.toFixed(0)} ms: heartbeat timeout`
+        : v.closed
+          ? `${v.closed.how} at ${v.closed.at.toFixed(0)} ms`
+          : 'still open when the trace ends',
+    ],
   ];
 }

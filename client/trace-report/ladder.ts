@@ -21,27 +21,41 @@ const EDGE_ACKS = 3;
 export function ladderSvg(m: TransferModel): string {
   const rows = ladderRows(m);
   const height = TOP + rows.length * ROW + 40;
-  const parts: string[] = [`<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="handshake and teardown">`];
-  parts.push('<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>');
-  parts.push(`<text class="side" x="${CLIENT_X}" y="24" text-anchor="middle">client</text><text class="side" x="${SERVER_X}" y="24" text-anchor="middle">server</text>`);
-  parts.push(`<line class="life" x1="${CLIENT_X}" y1="34" x2="${CLIENT_X}" y2="${height - 20}"/><line class="life" x1="${SERVER_X}" y1="34" x2="${SERVER_X}" y2="${height - 20}"/>`);
+  const parts: string[] = [
+    `<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="handshake and teardown">`,
+  ];
+  parts.push(
+    '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
+  );
+  parts.push(
+    `<text class="side" x="${CLIENT_X}" y="24" text-anchor="middle">client</text><text class="side" x="${SERVER_X}" y="24" text-anchor="middle">server</text>`,
+  );
+  parts.push(
+    `<line class="life" x1="${CLIENT_X}" y1="34" x2="${CLIENT_X}" y2="${height - 20}"/><line class="life" x1="${SERVER_X}" y1="34" x2="${SERVER_X}" y2="${height - 20}"/>`,
+  );
   rows.forEach((row, i) => {
     const y = TOP + i * ROW;
     if (row.kind === 'gap') {
-      parts.push(`<text class="gap" x="${(CLIENT_X + SERVER_X) / 2}" y="${y + 18}" text-anchor="middle">${esc(row.text)}</text>`);
+      parts.push(
+        `<text class="gap" x="${(CLIENT_X + SERVER_X) / 2}" y="${y + 18}" text-anchor="middle">${esc(row.text)}</text>`,
+      );
       return;
     }
     parts.push(arrow(row.d, y));
     for (const s of row.states) {
       const x = s.side === 'client' ? CLIENT_X - 14 : SERVER_X + 14;
-      parts.push(`<text class="state" x="${x}" y="${y + 4}" text-anchor="${s.side === 'client' ? 'end' : 'start'}">${esc(s.state)}</text>`);
+      parts.push(
+        `<text class="state" x="${x}" y="${y + 4}" text-anchor="${s.side === 'client' ? 'end' : 'start'}">${esc(s.state)}</text>`,
+      );
     }
   });
   parts.push('</svg>');
   return parts.join('');
 }
 
-type Row = { kind: 'gap'; text: string } | { kind: 'packet'; d: Datagram; states: Array<{ side: string; state: string }> };
+type Row =
+  | { kind: 'gap'; text: string }
+  | { kind: 'packet'; d: Datagram; states: Array<{ side: string; state: string }> };
 
 /** Control datagrams, the few ACKs around them, one row for the data in between; states put on the row they precede. */
 export function ladderRows(m: TransferModel): Row[] {
@@ -65,7 +79,10 @@ export function ladderRows(m: TransferModel): Row[] {
       return;
     }
     if (skipped.data + skipped.acks > 0) {
-      rows.push({ kind: 'gap', text: `⋮ ${skipped.data} data packets and ${skipped.acks} ACKs (the time-sequence graph below shows them) ⋮` });
+      rows.push({
+        kind: 'gap',
+        text: `⋮ ${skipped.data} data packets and ${skipped.acks} ACKs (the time-sequence graph below shows them) ⋮`,
+      });
       skipped = { data: 0, acks: 0 };
     }
     // What a side entered on sending or on receiving this datagram: up to its arrival.
@@ -100,9 +117,13 @@ function arrow(d: Datagram, y: number): string {
   const time = d.sentAt ?? d.receivedAt ?? 0;
   const mid = (fromX + endX) / 2;
   const parts = [`<g class="arrow ${cls}" data-flags="${esc(d.flags)}" data-seq="${d.seqRel}" data-ack="${d.ackRel}">`];
-  parts.push(`<line x1="${fromX}" y1="${unknownSend ? endY - 4 : y}" x2="${n(endX)}" y2="${endY}" marker-end="url(#head)"/>`);
+  parts.push(
+    `<line x1="${fromX}" y1="${unknownSend ? endY - 4 : y}" x2="${n(endX)}" y2="${endY}" marker-end="url(#head)"/>`,
+  );
   if (lost) parts.push(`<text class="cross" x="${n(endX)}" y="${endY + 5}" text-anchor="middle">✕ lost</text>`);
-  parts.push(`<text class="flags" x="${n(mid)}" y="${y + (lost ? 4 : 10)}" text-anchor="middle">${esc(label)}${d.retransmission ? ' (retransmission)' : ''}</text>`);
+  parts.push(
+    `<text class="flags" x="${n(mid)}" y="${y + (lost ? 4 : 10)}" text-anchor="middle">${esc(label)}${d.retransmission ? ' (retransmission)' : ''}</text>`,
+  );
   parts.push(`<text class="abs" x="${n(mid)}" y="${y + (lost ? 30 : 40)}" text-anchor="middle">${esc(abs)}</text>`);
   parts.push(`<text class="time" x="12" y="${y + 10}">${time.toFixed(1)} ms</text>`);
   parts.push('</g>');

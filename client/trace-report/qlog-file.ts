@@ -42,16 +42,24 @@ export function readQlog(file: string): QlogTrace {
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (text.length > MAX_TRACE_BYTES) throw new UsageError(`${file} is over ${MAX_TRACE_BYTES / 2 ** 20} MiB; trace a smaller transfer`);
+  if (text.length > MAX_TRACE_BYTES)
+    throw new UsageError(`${file} is over ${MAX_TRACE_BYTES / 2 ** 20} MiB; trace a smaller transfer`);
   const records = text.split('\x1e').filter((r) => r.trim() !== '');
   if (records.length === 0) throw new UsageError(`${file} is empty: not a qlog file`);
   const header = parse(records[0]!, file, 1) as {
     qlog_format?: unknown;
     title?: unknown;
-    trace?: { vantage_point?: { type?: unknown }; common_fields?: { group_id?: unknown; reference_time?: unknown; protocol_types?: unknown }; configuration?: Record<string, unknown> };
+    trace?: {
+      vantage_point?: { type?: unknown };
+      common_fields?: { group_id?: unknown; reference_time?: unknown; protocol_types?: unknown };
+      configuration?: Record<string, unknown>;
+    };
   };
   const side = header.trace?.vantage_point?.type;
-  if (header.qlog_format !== 'JSON-SEQ' || (side !== 'client' && side !== 'server')) throw new UsageError(`${file} is not a qlog trace from chat-server or chat-client --qlog (its first record has no JSON-SEQ header with a client or server vantage point)`);
+  if (header.qlog_format !== 'JSON-SEQ' || (side !== 'client' && side !== 'server'))
+    throw new UsageError(
+      `${file} is not a qlog trace from chat-server or chat-client --qlog (its first record has no JSON-SEQ header with a client or server vantage point)`,
+    );
   const events: QlogEvent[] = [];
   let truncated = false;
   for (let i = 1; i < records.length; i++) {
@@ -67,7 +75,8 @@ export function readQlog(file: string): QlogTrace {
       throw new UsageError(`${file}: record ${i + 1} is not JSON`);
     }
     const ev = e as Partial<QlogEvent>;
-    if (typeof ev.time !== 'number' || typeof ev.name !== 'string' || typeof ev.data !== 'object' || ev.data === null) throw new UsageError(`${file}: record ${i + 1} is not a qlog event (time, name, data)`);
+    if (typeof ev.time !== 'number' || typeof ev.name !== 'string' || typeof ev.data !== 'object' || ev.data === null)
+      throw new UsageError(`${file}: record ${i + 1} is not a qlog event (time, name, data)`);
     events.push(ev as QlogEvent);
   }
   const types = header.trace?.common_fields?.protocol_types;

@@ -39,7 +39,9 @@ table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:3px 10px;text
 export type ReportItem = { traces: QlogTrace[]; model: TransferModel } | { traces: QlogTrace[]; model: null };
 
 export function reportHtml(groups: ReportItem[]): string {
-  const body = groups.map((g, i) => (g.model ? section(g.traces, g.model, i + 1) : chatSection(g.traces[0]!, i + 1))).join('\n');
+  const body = groups
+    .map((g, i) => (g.model ? section(g.traces, g.model, i + 1) : chatSection(g.traces[0]!, i + 1)))
+    .join('\n');
   const transfers = groups.filter((g) => g.model).length;
   const sessions = groups.length - transfers;
   const id = createHash('sha256').update(body).digest('hex').slice(0, 12);
@@ -54,7 +56,9 @@ ${body}
 }
 
 function section(traces: QlogTrace[], m: TransferModel, n: number): string {
-  const files = traces.map((t) => `${esc(t.side)}: ${esc(t.file)}${t.truncated ? ' (its last record was cut short and left out)' : ''}`).join('<br>');
+  const files = traces
+    .map((t) => `${esc(t.side)}: ${esc(t.file)}${t.truncated ? ' (its last record was cut short and left out)' : ''}`)
+    .join('<br>');
   return `<section class="transfer" id="transfer-${n}">
 <h2>${n}. ${esc(m.title)}</h2>
 <p class="muted">${files}</p>
@@ -84,19 +88,41 @@ ${heartbeatSvg(v)}
 
 function summary(m: TransferModel): string {
   const rtts = rttSamples(m).sort((a, b) => a - b);
-  const pct = (q: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(q * rtts.length))]!.toFixed(2) : '—');
+  const pct = (q: number) =>
+    rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(q * rtts.length))]!.toFixed(2) : '—';
   const avg = rtts.length ? (rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2) : '—';
-  const sentBy = (side: string, type?: string) => m.datagrams.filter((d) => d.from === side && d.sentAt !== null && (type === undefined || d.type === type)).length;
+  const sentBy = (side: string, type?: string) =>
+    m.datagrams.filter((d) => d.from === side && d.sentAt !== null && (type === undefined || d.type === type)).length;
   const rows: Array<[string, string]> = [
-    ['outcome', m.done ? `complete, ${formatBytes(m.done.size)}, sha256 ${m.done.sha256.slice(0, 16)}…` : m.failed ? `failed: ${m.failed.code}: ${m.failed.message}` : 'not finished in these traces'],
-    ['goodput', m.done && m.done.elapsedMs > 0 ? `${formatBytes(m.done.size / (m.done.elapsedMs / 1000))}/s over ${(m.done.elapsedMs / 1000).toFixed(3)} s` : '—'],
+    [
+      'outcome',
+      m.done
+        ? `complete, ${formatBytes(m.done.size)}, sha256 ${m.done.sha256.slice(0, 16)}…`
+        : m.failed
+          ? `failed: ${m.failed.code}: ${m.failed.message}`
+          : 'not finished in these traces',
+    ],
+    [
+      'goodput',
+      m.done && m.done.elapsedMs > 0
+        ? `${formatBytes(m.done.size / (m.done.elapsedMs / 1000))}/s over ${(m.done.elapsedMs / 1000).toFixed(3)} s`
+        : '—',
+    ],
     ['data sender', m.dataSender ?? 'not in these traces'],
     ...m.sides.map((s) => [`datagrams the ${s} sent`, `${sentBy(s)} (${sentBy(s, 'data')} data)`] as [string, string]),
     ['retransmissions', String(m.datagrams.filter((d) => d.retransmission).length)],
     ['packets declared lost', String(m.losses.length)],
-    ['datagrams sent and never received', m.sides.length === 2 ? String(m.datagrams.filter((d) => d.sentAt !== null && d.receivedAt === null).length) : 'needs both sides\' traces'],
+    [
+      'datagrams sent and never received',
+      m.sides.length === 2
+        ? String(m.datagrams.filter((d) => d.sentAt !== null && d.receivedAt === null).length)
+        : "needs both sides' traces",
+    ],
     ['RTO fires', String(m.rtoFires.length)],
-    ['RTT min / avg / p99 (ms)', `${rtts.length ? rtts[0]!.toFixed(2) : '—'} / ${avg} / ${pct(0.99)} (${rtts.length} samples)`],
+    [
+      'RTT min / avg / p99 (ms)',
+      `${rtts.length ? rtts[0]!.toFixed(2) : '—'} / ${avg} / ${pct(0.99)} (${rtts.length} samples)`,
+    ],
     ['congestion phases', [...new Set(m.phases.map((p) => p.phase))].join(', ') || '—'],
   ];
   return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;

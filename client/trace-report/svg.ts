@@ -35,14 +35,34 @@ export interface Frame {
 }
 
 /** The axes of a chart: x in ms, y labelled; returns the SVG of both with their tick labels. */
-export function axes(f: Frame, x: (v: number) => number, y: (v: number) => number, xMax: number, yMax: number, xLabel: string, yLabel: string): string {
+export function axes(
+  f: Frame,
+  x: (v: number) => number,
+  y: (v: number) => number,
+  xMax: number,
+  yMax: number,
+  xLabel: string,
+  yLabel: string,
+): string {
   const parts: string[] = [];
   const y0 = f.height - f.bottom;
-  parts.push(`<line class="axis" x1="${f.left}" y1="${y0}" x2="${f.width - f.right}" y2="${y0}"/>`, `<line class="axis" x1="${f.left}" y1="${f.top}" x2="${f.left}" y2="${y0}"/>`);
-  for (const t of ticks(xMax)) parts.push(`<text class="tick" x="${n(x(t))}" y="${y0 + 16}" text-anchor="middle">${t}</text>`);
-  for (const t of ticks(yMax)) parts.push(`<text class="tick" x="${f.left - 6}" y="${n(y(t) + 4)}" text-anchor="end">${t}</text>`, `<line class="grid" x1="${f.left}" y1="${n(y(t))}" x2="${f.width - f.right}" y2="${n(y(t))}"/>`);
-  parts.push(`<text class="label" x="${(f.left + f.width - f.right) / 2}" y="${f.height - 4}" text-anchor="middle">${esc(xLabel)}</text>`);
-  parts.push(`<text class="label" transform="translate(14 ${(f.top + y0) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  parts.push(
+    `<line class="axis" x1="${f.left}" y1="${y0}" x2="${f.width - f.right}" y2="${y0}"/>`,
+    `<line class="axis" x1="${f.left}" y1="${f.top}" x2="${f.left}" y2="${y0}"/>`,
+  );
+  for (const t of ticks(xMax))
+    parts.push(`<text class="tick" x="${n(x(t))}" y="${y0 + 16}" text-anchor="middle">${t}</text>`);
+  for (const t of ticks(yMax))
+    parts.push(
+      `<text class="tick" x="${f.left - 6}" y="${n(y(t) + 4)}" text-anchor="end">${t}</text>`,
+      `<line class="grid" x1="${f.left}" y1="${n(y(t))}" x2="${f.width - f.right}" y2="${n(y(t))}"/>`,
+    );
+  parts.push(
+    `<text class="label" x="${(f.left + f.width - f.right) / 2}" y="${f.height - 4}" text-anchor="middle">${esc(xLabel)}</text>`,
+  );
+  parts.push(
+    `<text class="label" transform="translate(14 ${(f.top + y0) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
   return parts.join('');
 }
 

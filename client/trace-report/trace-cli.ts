@@ -30,21 +30,29 @@ Options:
   -h, --help          this help`;
 
 export async function runTrace(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseOptions(args, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values: v, positionals } = parseOptions(
+    args,
+    { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
   if (v.help) {
     writeLineSync(1, TRACE_USAGE);
     return ExitCode.OK;
   }
   const [command, ...files] = positionals;
-  if (command !== 'report') throw new UsageError(`expected 'report', got ${command === undefined ? 'nothing' : JSON.stringify(command)}`);
+  if (command !== 'report')
+    throw new UsageError(`expected 'report', got ${command === undefined ? 'nothing' : JSON.stringify(command)}`);
   if (files.length === 0) throw new UsageError('give the qlog files to draw (chat-client lftp --qlog DIR writes them)');
-  if (v.output === undefined) throw new UsageError('give the report\'s file with -o REPORT.html');
+  if (v.output === undefined) throw new UsageError("give the report's file with -o REPORT.html");
   const groups = new Map<string, QlogTrace[]>();
   for (const f of files) {
     const t = readQlog(f);
     groups.set(t.group || f, [...(groups.get(t.group || f) ?? []), t]);
   }
-  const drawn = [...groups.values()].map((traces) => ({ traces, model: traces[0]!.protocol === 'lftp' ? buildModel(traces) : null }));
+  const drawn = [...groups.values()].map((traces) => ({
+    traces,
+    model: traces[0]!.protocol === 'lftp' ? buildModel(traces) : null,
+  }));
   try {
     writeFileSync(v.output, reportHtml(drawn));
   } catch (err) {
@@ -52,7 +60,12 @@ export async function runTrace(args: string[]): Promise<number> {
   }
   const transfers = drawn.filter((d) => d.model).length;
   const sessions = drawn.length - transfers;
-  const what = [transfers ? `${transfers} transfer${transfers === 1 ? '' : 's'}` : '', sessions ? `${sessions} chat session${sessions === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+  const what = [
+    transfers ? `${transfers} transfer${transfers === 1 ? '' : 's'}` : '',
+    sessions ? `${sessions} chat session${sessions === 1 ? '' : 's'}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   writeLineSync(1, `report: ${v.output} (${what} from ${files.length} file${files.length === 1 ? '' : 's'})`);
   return ExitCode.OK;
 }

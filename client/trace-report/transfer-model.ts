@@ -62,14 +62,35 @@ export interface TransferModel {
   endAt: number;
 }
 
-type Header = { packet_type: string; flags: string; seq: number; ack: number; seq_rel: number; ack_rel: number; window: number };
+type Header = {
+  packet_type: string;
+  flags: string;
+  seq: number;
+  ack: number;
+  seq_rel: number;
+  ack_rel: number;
+  window: number;
+};
 
 export function buildModel(traces: QlogTrace[]): TransferModel {
   const start = Math.min(...traces.map((t) => t.referenceTime + (t.events[0]?.time ?? 0)));
   const at = (t: QlogTrace, e: QlogEvent) => t.referenceTime + e.time - start;
   const sent: Datagram[] = [];
   const received = new Map<'client' | 'server', Array<{ at: number; d: Datagram }>>();
-  const m: TransferModel = { title: traces.map((t) => t.title).join(' · '), sides: traces.map((t) => t.side), datagrams: sent, states: [], dataSender: null, losses: [], rtoFires: [], metrics: [], phases: [], done: null, failed: null, endAt: 0 };
+  const m: TransferModel = {
+    title: traces.map((t) => t.title).join(' · '),
+    sides: traces.map((t) => t.side),
+    datagrams: sent,
+    states: [],
+    dataSender: null,
+    losses: [],
+    rtoFires: [],
+    metrics: [],
+    phases: [],
+    done: null,
+    failed: null,
+    endAt: 0,
+  };
   for (const t of traces) {
     const seen = new Set<string>();
     const heard: Array<{ at: number; d: Datagram }> = [];
@@ -83,8 +104,22 @@ export function buildModel(traces: QlogTrace[]): TransferModel {
         const frames = (e.data['frames'] as Array<{ acked_ranges?: Array<[number, number]> }> | undefined) ?? [];
         const key = `${h.packet_type}:${h.seq}`;
         const d: Datagram = {
-          ...{ from: out ? t.side : other(t.side), type: h.packet_type, flags: h.flags, seq: h.seq, ack: h.ack, seqRel: h.seq_rel, ackRel: h.ack_rel, window: h.window },
-          ...{ length: Number((e.data['raw'] as { length?: number } | undefined)?.length ?? 0), sack: frames[0]?.acked_ranges ?? [], sentAt: out ? now : null, receivedAt: out ? null : now },
+          ...{
+            from: out ? t.side : other(t.side),
+            type: h.packet_type,
+            flags: h.flags,
+            seq: h.seq,
+            ack: h.ack,
+            seqRel: h.seq_rel,
+            ackRel: h.ack_rel,
+            window: h.window,
+          },
+          ...{
+            length: Number((e.data['raw'] as { length?: number } | undefined)?.length ?? 0),
+            sack: frames[0]?.acked_ranges ?? [],
+            sentAt: out ? now : null,
+            receivedAt: out ? null : now,
+          },
           retransmission: out && h.packet_type !== 'ack' && seen.has(key),
         };
         if (out) {
@@ -92,13 +127,20 @@ export function buildModel(traces: QlogTrace[]): TransferModel {
           sent.push(d);
           if (h.packet_type === 'data') m.dataSender = t.side;
         } else heard.push({ at: now, d });
-      } else if (e.name === 'transport:connection_state_updated') m.states.push({ side: t.side, at: now, state: String(e.data['new']) });
+      } else if (e.name === 'transport:connection_state_updated')
+        m.states.push({ side: t.side, at: now, state: String(e.data['new']) });
       else if (e.name === 'recovery:packet_lost') m.losses.push({ at: now, seqRel: Number(h.seq_rel) });
       else if (e.name === 'recovery:loss_timer_updated' && e.data['timer_type'] === 'rto') m.rtoFires.push(now);
       else if (e.name === 'recovery:metrics_updated') m.metrics.push(metricsPoint(now, e.data));
       else if (e.name === 'recovery:congestion_state_updated') m.phases.push({ at: now, phase: String(e.data['new']) });
-      else if (e.name === 'lftp:transfer_done') m.done = { size: Number(e.data['size']), elapsedMs: Number(e.data['elapsed_ms']), sha256: String(e.data['sha256']) };
-      else if (e.name === 'lftp:transfer_failed') m.failed = { code: String(e.data['code']), message: String(e.data['message']) };
+      else if (e.name === 'lftp:transfer_done')
+        m.done = {
+          size: Number(e.data['size']),
+          elapsedMs: Number(e.data['elapsed_ms']),
+          sha256: String(e.data['sha256']),
+        };
+      else if (e.name === 'lftp:transfer_failed')
+        m.failed = { code: String(e.data['code']), message: String(e.data['message']) };
     }
   }
   match(m, received);
@@ -126,7 +168,9 @@ function match(m: TransferModel, received: Map<'client' | 'server', Array<{ at: 
       // before it arrived (a path's delay is far shorter than a retransmission timer).
       const candidates = byKey.get(keyOf(d));
       let found: Datagram | undefined;
-      for (const c of candidates ?? []) if (c.receivedAt === null && (c.sentAt ?? 0) <= at + 1 && (!found || (c.sentAt ?? 0) > (found.sentAt ?? 0))) found = c;
+      for (const c of candidates ?? [])
+        if (c.receivedAt === null && (c.sentAt ?? 0) <= at + 1 && (!found || (c.sentAt ?? 0) > (found.sentAt ?? 0)))
+          found = c;
       if (found) found.receivedAt = at;
       else m.datagrams.push(d);
     }

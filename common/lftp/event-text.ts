@@ -76,7 +76,9 @@ export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer:
   switch (e.type) {
     case 'state': {
       const text = stateText(e, n);
-      return e.cause === 'fin_acked' ? `${text}${e.state === 'CLOSED' ? ': closed' : '; waiting for the server FIN'}` : text;
+      return e.cause === 'fin_acked'
+        ? `${text}${e.state === 'CLOSED' ? ': closed' : '; waiting for the server FIN'}`
+        : text;
     }
     case 'syn_ack':
       return `SYN-ACK received (seq=${peer(e.peerSeq)}, ack=${own(e.ack)}); ACK sent (seq=${own(e.seq)}, ack=${peer(e.ackSent)})`;
@@ -88,7 +90,12 @@ export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer:
     case 'retransmit_data':
       return `retransmit seq ${own(e.seq)} (packet ${e.index})`;
     case 'retransmit_control': {
-      const why = e.why === 'timeout' ? `timeout, next wait ${e.nextWaitMs}ms` : e.why === 'duplicate_syn' ? 'duplicate SYN' : 'still queued';
+      const why =
+        e.why === 'timeout'
+          ? `timeout, next wait ${e.nextWaitMs}ms`
+          : e.why === 'duplicate_syn'
+            ? 'duplicate SYN'
+            : 'still queued';
       return `retransmit ${e.packet} (${why}, try ${e.try}${Number.isFinite(e.maxTries) ? `/${e.maxTries}` : ''})`;
     }
     case 'handshake_ack_resent':

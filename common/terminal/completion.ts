@@ -34,8 +34,10 @@ export function wordCompleter(src: CompletionSources): Completer {
     const word = before.slice(start);
     const head = before.slice(0, start);
     const atStart = head.trim() === '';
-    if (atStart && word.startsWith('/')) return { start, candidates: matching(word, src.commands, true).map((c) => `${c} `) };
-    if (src.files && /^\/get\s+$/.test(head)) return { start, candidates: matching(word.replace(/^"/, ''), src.files(), false).map((f) => `${quoted(f)} `) };
+    if (atStart && word.startsWith('/'))
+      return { start, candidates: matching(word, src.commands, true).map((c) => `${c} `) };
+    if (src.files && /^\/get\s+$/.test(head))
+      return { start, candidates: matching(word.replace(/^"/, ''), src.files(), false).map((f) => `${quoted(f)} `) };
     if (atStart && src.nicksAtStart === false) return { start, candidates: [] };
     // A nick at the start of a line is addressed ("bob: "); elsewhere it is just named.
     const suffix = atStart ? ': ' : ' ';

@@ -14,7 +14,10 @@ const MAX_SAVED_CHARS = 4096;
 
 /** Where a history is kept: $XDG_STATE_HOME/heartbeat-chat/NAME, or ~/.local/state/heartbeat-chat/NAME (the client's is "history", the operator console's "console-history"). */
 export function defaultHistoryPath(name = 'history', env: NodeJS.ProcessEnv = process.env): string {
-  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
+  const state =
+    env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/')
+      ? env['XDG_STATE_HOME']
+      : join(homedir(), '.local', 'state');
   return join(state, 'heartbeat-chat', name);
 }
 
@@ -52,7 +55,8 @@ export class History {
     this.entries.push(line);
     if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
     this.at = this.entries.length;
-    if (this.file && line.length <= MAX_SAVED_CHARS) this.fileLines = save(this.file, line, this.entries, this.fileLines, this.max);
+    if (this.file && line.length <= MAX_SAVED_CHARS)
+      this.fileLines = save(this.file, line, this.entries, this.fileLines, this.max);
   }
 
   /** The entry before the one shown (current: what is typed now, kept to come back to); null at the oldest. */

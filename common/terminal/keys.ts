@@ -87,7 +87,13 @@ function csiKey(params: string, final: string): KeyName | null {
   return null;
 }
 
-const ALT: Partial<Record<string, KeyName>> = { b: 'word-left', f: 'word-right', d: 'delete-word-right', '\x7f': 'delete-word-left', '\b': 'delete-word-left' };
+const ALT: Partial<Record<string, KeyName>> = {
+  b: 'word-left',
+  f: 'word-right',
+  d: 'delete-word-right',
+  '\x7f': 'delete-word-left',
+  '\b': 'delete-word-left',
+};
 
 /** How many bytes the UTF-8 sequence led by b takes (1 for a byte that cannot lead one). */
 function utf8Length(b: number): number {
@@ -198,4 +204,3 @@ function mergeText(events: KeyEvent[]): KeyEvent[] {
   }
   return out;
 }
-

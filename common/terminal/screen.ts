@@ -150,7 +150,8 @@ export class TerminalScreen {
   private bottom(): string {
     let out = '';
     const status = Atomics.load(this.i32, W_STATUS_LEN);
-    if (status > 0) out += decoder.decode(this.u8.slice(HEADER_BYTES + INPUT_BYTES, HEADER_BYTES + INPUT_BYTES + status)) + '\r\n';
+    if (status > 0)
+      out += decoder.decode(this.u8.slice(HEADER_BYTES + INPUT_BYTES, HEADER_BYTES + INPUT_BYTES + status)) + '\r\n';
     if (this.inputShown) {
       const len = Atomics.load(this.i32, W_INPUT_LEN);
       const col = Atomics.load(this.i32, W_CURSOR);

@@ -169,7 +169,9 @@ export class TtyInput {
 
   private draw(): void {
     if (!this.started) return;
-    const view = this.secret ? fitInputLine(this.prompt, [], 0, this.screen.width) : fitInputLine(this.prompt, this.editor.graphemes, this.editor.cursor, this.screen.width);
+    const view = this.secret
+      ? fitInputLine(this.prompt, [], 0, this.screen.width)
+      : fitInputLine(this.prompt, this.editor.graphemes, this.editor.cursor, this.screen.width);
     this.screen.setInput(view.text, view.cursorColumn);
   }
 }

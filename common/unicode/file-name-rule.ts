@@ -28,18 +28,36 @@ const WORD = /[\p{L}\p{M}\p{Nd}]+/gu;
 export function checkFileName(raw: unknown): FileNameCheck {
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false, reason: 'a file name is required' };
   const hidden = NAME_INVISIBLE.exec(raw);
-  if (hidden) return { ok: false, reason: `file name contains ${describeChar(hidden[0])}, which is invisible, a control, or reorders text` };
+  if (hidden)
+    return {
+      ok: false,
+      reason: `file name contains ${describeChar(hidden[0])}, which is invisible, a control, or reorders text`,
+    };
   const name = raw.normalize('NFC');
   const bytes = encoder.encode(name).length;
-  if (bytes > MAX_NAME_BYTES) return { ok: false, reason: `file name longer than ${MAX_NAME_BYTES} bytes (it has ${bytes})` };
-  if (name.includes('/') || name.includes('\\')) return { ok: false, reason: `file name ${JSON.stringify(name)} contains a path separator: names are plain file names` };
+  if (bytes > MAX_NAME_BYTES)
+    return { ok: false, reason: `file name longer than ${MAX_NAME_BYTES} bytes (it has ${bytes})` };
+  if (name.includes('/') || name.includes('\\'))
+    return {
+      ok: false,
+      reason: `file name ${JSON.stringify(name)} contains a path separator: names are plain file names`,
+    };
   if (name.startsWith('.')) return { ok: false, reason: `file name ${JSON.stringify(name)} may not start with a dot` };
   const space = OTHER_SPACE.exec(name);
-  if (space) return { ok: false, reason: `file name contains ${describeChar(space[0])}: the only spaces a name may hold are U+0020 and U+3000` };
-  if (name.trim() !== name) return { ok: false, reason: `file name ${JSON.stringify(name)} starts or ends with a space` };
+  if (space)
+    return {
+      ok: false,
+      reason: `file name contains ${describeChar(space[0])}: the only spaces a name may hold are U+0020 and U+3000`,
+    };
+  if (name.trim() !== name)
+    return { ok: false, reason: `file name ${JSON.stringify(name)} starts or ends with a space` };
   for (const [word] of name.matchAll(WORD)) {
     const mix = scriptMix(word);
-    if (mix) return { ok: false, reason: `file name ${JSON.stringify(name)} mixes ${mix} letters in the word ${JSON.stringify(word)} (each word: ${SCRIPT_MIX_RULE})` };
+    if (mix)
+      return {
+        ok: false,
+        reason: `file name ${JSON.stringify(name)} mixes ${mix} letters in the word ${JSON.stringify(word)} (each word: ${SCRIPT_MIX_RULE})`,
+      };
   }
   return { ok: true, name };
 }

@@ -37,7 +37,8 @@ const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
 const MARK = /^\p{M}$/u;
 const DIGIT = /^\p{Nd}$/u;
 /** Letters a terminal draws two columns wide (East Asian Wide); marks take none. Checked against string-width in the tests. */
-const WIDE = /^[\u3000-\u303f\u30fc\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}\p{Script=Hangul}]$/u;
+const WIDE =
+  /^[\u3000-\u303f\u30fc\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}\p{Script=Hangul}]$/u;
 /** Spacing marks (Mc) take a column; the others sit on their letter. */
 const ZERO_WIDTH_MARK = /^[\p{Mn}\p{Me}]$/u;
 const NARROW_HANGUL = /^[\u1160-\u11ff\ud7b0-\ud7ff]$/u;
@@ -57,17 +58,33 @@ export function checkName(raw: string, noun: string): NickCheck {
   const nick = raw.normalize('NFC');
   const chars = [...nick];
   if (chars.length === 0) return { ok: false, reason: `a ${noun} cannot be empty` };
-  if (chars.length > NICK_MAX_CHARS) return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
+  if (chars.length > NICK_MAX_CHARS)
+    return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
   const hidden = NAME_INVISIBLE.exec(nick) ?? WHITE_SPACE.exec(nick);
-  if (hidden) return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a ${noun}` };
-  if (nick.normalize('NFKC') !== nick) return { ok: false, reason: `use ${JSON.stringify(nick.normalize('NFKC'))}: a ${noun} cannot use compatibility forms (fullwidth, ligatures, superscripts, styled letters)` };
+  if (hidden)
+    return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a ${noun}` };
+  if (nick.normalize('NFKC') !== nick)
+    return {
+      ok: false,
+      reason: `use ${JSON.stringify(nick.normalize('NFKC'))}: a ${noun} cannot use compatibility forms (fullwidth, ligatures, superscripts, styled letters)`,
+    };
   const bad = chars.find((ch) => !allowedChar(ch));
-  if (bad !== undefined) return { ok: false, reason: `${describe(bad)} cannot be in a ${noun}: use letters, digits and ${NICK_PUNCTUATION.split('').join(' ')}` };
+  if (bad !== undefined)
+    return {
+      ok: false,
+      reason: `${describe(bad)} cannot be in a ${noun}: use letters, digits and ${NICK_PUNCTUATION.split('').join(' ')}`,
+    };
   if (MARK.test(chars[0]!)) return { ok: false, reason: `a ${noun} cannot start with a combining mark` };
-  if (stackedMarks(nick)) return { ok: false, reason: `too many combining marks on one letter (at most ${MAX_MARKS_IN_A_ROW}, none repeated)` };
-  if (new Set(chars.filter((ch) => DIGIT.test(ch)).map(digitZero)).size > 1) return { ok: false, reason: `digits from two numbering systems in one ${noun} look like other digits` };
+  if (stackedMarks(nick))
+    return {
+      ok: false,
+      reason: `too many combining marks on one letter (at most ${MAX_MARKS_IN_A_ROW}, none repeated)`,
+    };
+  if (new Set(chars.filter((ch) => DIGIT.test(ch)).map(digitZero)).size > 1)
+    return { ok: false, reason: `digits from two numbering systems in one ${noun} look like other digits` };
   const columns = nickColumns(nick);
-  if (columns > NICK_MAX_COLUMNS) return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_COLUMNS} columns wide (this one takes ${columns})` };
+  if (columns > NICK_MAX_COLUMNS)
+    return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_COLUMNS} columns wide (this one takes ${columns})` };
   const mix = scriptMix(chars);
   if (mix) return { ok: false, reason: `a ${noun} cannot mix ${mix} letters (${SCRIPT_MIX_RULE})` };
   return { ok: true, nick };

@@ -7,13 +7,42 @@
 
 /** UAX #31 table 7, "Recommended Scripts" (by their long property names). */
 export const RECOMMENDED_SCRIPTS = [
-  'Latin', 'Arabic', 'Armenian', 'Bengali', 'Bopomofo', 'Cyrillic', 'Devanagari', 'Ethiopic', 'Georgian',
-  'Greek', 'Gujarati', 'Gurmukhi', 'Han', 'Hangul', 'Hebrew', 'Hiragana', 'Kannada', 'Katakana', 'Khmer',
-  'Lao', 'Malayalam', 'Myanmar', 'Oriya', 'Sinhala', 'Tamil', 'Telugu', 'Thaana', 'Thai', 'Tibetan',
+  'Latin',
+  'Arabic',
+  'Armenian',
+  'Bengali',
+  'Bopomofo',
+  'Cyrillic',
+  'Devanagari',
+  'Ethiopic',
+  'Georgian',
+  'Greek',
+  'Gujarati',
+  'Gurmukhi',
+  'Han',
+  'Hangul',
+  'Hebrew',
+  'Hiragana',
+  'Kannada',
+  'Katakana',
+  'Khmer',
+  'Lao',
+  'Malayalam',
+  'Myanmar',
+  'Oriya',
+  'Sinhala',
+  'Tamil',
+  'Telugu',
+  'Thaana',
+  'Thai',
+  'Tibetan',
 ] as const;
 export type Script = (typeof RECOMMENDED_SCRIPTS)[number];
 
-const SCRIPT_TESTS: ReadonlyArray<[Script, RegExp]> = RECOMMENDED_SCRIPTS.map((s) => [s, new RegExp(`^\\p{Script_Extensions=${s}}$`, 'u')]);
+const SCRIPT_TESTS: ReadonlyArray<[Script, RegExp]> = RECOMMENDED_SCRIPTS.map((s) => [
+  s,
+  new RegExp(`^\\p{Script_Extensions=${s}}$`, 'u'),
+]);
 /** Latin with Han and Japanese kana, with Han and Bopomofo, or with Han and Hangul: one writing system each. */
 const HIGHLY_RESTRICTIVE_SETS: ReadonlyArray<ReadonlySet<Script>> = [
   new Set<Script>(['Latin', 'Han', 'Hiragana', 'Katakana']),
@@ -61,4 +90,5 @@ export function scriptMix(chars: Iterable<string>): string | null {
 }
 
 /** What the mixing rule allows, for messages. */
-export const SCRIPT_MIX_RULE = 'one script, or Latin with one other except Cyrillic and Greek, or Han with kana, Bopomofo or Hangul';
+export const SCRIPT_MIX_RULE =
+  'one script, or Latin with one other except Cyrillic and Greek, or Han with kana, Bopomofo or Hangul';

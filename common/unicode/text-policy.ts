@@ -52,7 +52,8 @@ export function isBlank(text: string): boolean {
  * unassigned code points. Each either draws nothing, draws as something
  * else in another font, or reorders what is around it.
  */
-export const NAME_INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]|\p{Cs}/u;
+export const NAME_INVISIBLE =
+  /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]|\p{Cs}/u;
 
 /** Case-insensitive identity: full case folding (ß = ss, Σ = σ = ς) on the NFC form. */
 export function foldCase(text: string): string {

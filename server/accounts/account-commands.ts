@@ -13,14 +13,23 @@ import { checkPassword, hashPassword } from './password-hash.js';
 
 type Account = Extract<ClientMessage, { type: 'ACCOUNT' }>;
 
-const at = (s: ActiveSession): SessionAddress => ({ slot: s.ref.slot, generation: s.ref.generation, owner: s.host.workerIndex });
+const at = (s: ActiveSession): SessionAddress => ({
+  slot: s.ref.slot,
+  generation: s.ref.generation,
+  owner: s.host.workerIndex,
+});
 
 const busy = new WeakSet<ActiveSession>();
 
 export function accountCommand(s: ActiveSession, msg: Account): void {
   const gate = s.host.accounts;
-  if (!gate) return s.reject('ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history): nicks cannot be registered');
-  if (busy.has(s)) return s.reject('LOGIN_LOCKED', 'one account command at a time: wait for the answer to the last one');
+  if (!gate)
+    return s.reject(
+      'ACCOUNTS_OFF',
+      'this server keeps no accounts (it runs with --no-history): nicks cannot be registered',
+    );
+  if (busy.has(s))
+    return s.reject('LOGIN_LOCKED', 'one account command at a time: wait for the answer to the last one');
   busy.add(s);
   run(s, msg)
     .catch((err: unknown) => {
@@ -62,7 +71,12 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
     case 'password': {
       checkPassword(msg.newPassword);
       const account = await gate.identify(s.caller, s.nick, msg.password, now);
-      s.host.sequencer.send({ k: 'set-password', session: at(s), nick: account.nick, hash: await hashPassword(msg.newPassword) });
+      s.host.sequencer.send({
+        k: 'set-password',
+        session: at(s),
+        nick: account.nick,
+        hash: await hashPassword(msg.newPassword),
+      });
       return;
     }
   }

@@ -28,7 +28,8 @@ export interface Caller {
   secure: boolean;
 }
 
-export const PLAIN_PASSWORD_TEXT = 'passwords are not taken over a plain connection (anyone on the network could read them): connect with TLS, the default';
+export const PLAIN_PASSWORD_TEXT =
+  'passwords are not taken over a plain connection (anyone on the network could read them): connect with TLS, the default';
 
 export class AccountGate {
   constructor(
@@ -48,7 +49,10 @@ export class AccountGate {
     try {
       return await this.store.account(nick);
     } catch (err) {
-      const why = err instanceof StoreError && err.code === 'STORE_RESTARTING' ? "the server's store is restarting" : "the server's store failed";
+      const why =
+        err instanceof StoreError && err.code === 'STORE_RESTARTING'
+          ? "the server's store is restarting"
+          : "the server's store failed";
       throw new ProtocolError('SERVER_FULL', `cannot check the nick now (${why}); try again in a moment`);
     }
   }
@@ -61,8 +65,13 @@ export class AccountGate {
   async login(caller: Caller, nick: string, password: string | undefined, now: number): Promise<boolean> {
     const account = await this.find(nick);
     if (!account) return false;
-    if (!account.same) throw new ProtocolError('NICK_TAKEN', `nick ${nick} looks like ${account.nick}, a registered nick`);
-    if (password === undefined) throw new ProtocolError('NICK_REGISTERED', `nick ${account.nick} is registered: give its password (chat-client --password, CHAT_PASSWORD, or type it when asked)`);
+    if (!account.same)
+      throw new ProtocolError('NICK_TAKEN', `nick ${nick} looks like ${account.nick}, a registered nick`);
+    if (password === undefined)
+      throw new ProtocolError(
+        'NICK_REGISTERED',
+        `nick ${account.nick} is registered: give its password (chat-client --password, CHAT_PASSWORD, or type it when asked)`,
+      );
     this.checkChannel(caller);
     await this.verify(caller, account, password, now);
     return true;
@@ -80,7 +89,11 @@ export class AccountGate {
   /** Throws NICK_REGISTERED if a session may not take this nick without its password (it is, or looks like, a registered one). */
   async checkUnregistered(nick: string): Promise<void> {
     const account = await this.find(nick);
-    if (account?.same) throw new ProtocolError('NICK_REGISTERED', `${account.nick} is registered: /identify ${account.nick} with its password`);
+    if (account?.same)
+      throw new ProtocolError(
+        'NICK_REGISTERED',
+        `${account.nick} is registered: /identify ${account.nick} with its password`,
+      );
     if (account) throw new ProtocolError('NICK_TAKEN', `nick ${nick} looks like ${account.nick}, a registered nick`);
   }
 
@@ -89,14 +102,20 @@ export class AccountGate {
     const locked = [this.byAddress.admit(caller.address, now), this.byNick.admit(nickKey, now)].filter((a) => !a.ok);
     if (locked.length > 0) {
       const ms = Math.max(...locked.map((a) => (a.ok ? 0 : a.retryAfterMs)));
-      throw new ProtocolError('LOGIN_LOCKED', `too many wrong passwords (from ${caller.address}, or for ${account.nick}): try again in ${formatDuration(ms)}`);
+      throw new ProtocolError(
+        'LOGIN_LOCKED',
+        `too many wrong passwords (from ${caller.address}, or for ${account.nick}): try again in ${formatDuration(ms)}`,
+      );
     }
     if (await verifyPassword(password, account.hash)) {
       this.byNick.succeeded(nickKey);
       return;
     }
     const lock = Math.max(this.byAddress.failed(caller.address, now), this.byNick.failed(nickKey, now));
-    throw new ProtocolError('NICK_PASSWORD_WRONG', `wrong password for ${account.nick}${lock > 0 ? `; try again in ${formatDuration(lock)}` : ''}`);
+    throw new ProtocolError(
+      'NICK_PASSWORD_WRONG',
+      `wrong password for ${account.nick}${lock > 0 ? `; try again in ${formatDuration(lock)}` : ''}`,
+    );
   }
 }
 

@@ -25,13 +25,17 @@ const MAX_N = 2 ** 20;
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   const options: ScryptOptions = { N: n, r, p, maxmem: 256 * n * r };
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, HASH_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFC'), salt, HASH_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 /** Throws PASSWORD_INVALID unless the password is one the server takes. */
 export function checkPassword(password: string): void {
-  if ([...password].length < PASSWORD_MIN_CHARS) throw new ProtocolError('PASSWORD_INVALID', `a password has at least ${PASSWORD_MIN_CHARS} characters`);
-  if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES) throw new ProtocolError('PASSWORD_INVALID', `a password has at most ${PASSWORD_MAX_BYTES} bytes`);
+  if ([...password].length < PASSWORD_MIN_CHARS)
+    throw new ProtocolError('PASSWORD_INVALID', `a password has at least ${PASSWORD_MIN_CHARS} characters`);
+  if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES)
+    throw new ProtocolError('PASSWORD_INVALID', `a password has at most ${PASSWORD_MAX_BYTES} bytes`);
   if (/\p{Cc}/u.test(password)) throw new ProtocolError('PASSWORD_INVALID', 'a password has no control characters');
 }
 

@@ -36,7 +36,12 @@ export class OperatorActions {
     const target = await this.table.lookupAsync(nick);
     if (!target) return null;
     this.log.info({ nick: target.nick, reason, origin: this.origin || 'console' }, 'operator kick');
-    if (target.owner < 0) this.sequencer?.send({ k: 'end-away', target: { slot: target.slot, generation: target.generation }, reason: neutralizeControls(reason) });
+    if (target.owner < 0)
+      this.sequencer?.send({
+        k: 'end-away',
+        target: { slot: target.slot, generation: target.generation },
+        reason: neutralizeControls(reason),
+      });
     else this.bus.kick(target, neutralizeControls(reason));
     return target.nick;
   }

@@ -44,12 +44,24 @@ export class ThreadBus implements RoomBus {
 
   postTo(target: SessionAddress, frame: Buffer): void {
     if (this.local && target.owner === this.self) this.local.deliverTo(target, frame);
-    else this.channel.postMessage({ k: 'direct', slot: target.slot, generation: target.generation, frame } satisfies ThreadBusMessage);
+    else
+      this.channel.postMessage({
+        k: 'direct',
+        slot: target.slot,
+        generation: target.generation,
+        frame,
+      } satisfies ThreadBusMessage);
   }
 
   kick(target: SessionAddress, reason: string): void {
     if (this.local && target.owner === this.self) this.local.kick(target, reason);
-    else this.channel.postMessage({ k: 'kick', slot: target.slot, generation: target.generation, reason } satisfies ThreadBusMessage);
+    else
+      this.channel.postMessage({
+        k: 'kick',
+        slot: target.slot,
+        generation: target.generation,
+        reason,
+      } satisfies ThreadBusMessage);
   }
 
   postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
@@ -59,12 +71,28 @@ export class ThreadBus implements RoomBus {
 
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
     if (this.local && target.owner === this.self) this.local.membership(target, room, joined);
-    else this.channel.postMessage({ k: 'member', slot: target.slot, generation: target.generation, owner: target.owner, room, joined } satisfies ThreadBusMessage);
+    else
+      this.channel.postMessage({
+        k: 'member',
+        slot: target.slot,
+        generation: target.generation,
+        owner: target.owner,
+        room,
+        joined,
+      } satisfies ThreadBusMessage);
   }
 
   replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
     if (this.local && target.owner === this.self) this.local.replay(target, frames, done);
-    else this.channel.postMessage({ k: 'replay', slot: target.slot, generation: target.generation, owner: target.owner, frames, done } satisfies ThreadBusMessage);
+    else
+      this.channel.postMessage({
+        k: 'replay',
+        slot: target.slot,
+        generation: target.generation,
+        owner: target.owner,
+        frames,
+        done,
+      } satisfies ThreadBusMessage);
   }
 
   close(): void {
@@ -86,10 +114,12 @@ export class ThreadBus implements RoomBus {
         local.deliverToRooms(msg.rooms, asBuffer(msg.frame), msg.minVersion);
         return;
       case 'member':
-        if (msg.owner === this.self) local.membership({ slot: msg.slot, generation: msg.generation }, msg.room, msg.joined);
+        if (msg.owner === this.self)
+          local.membership({ slot: msg.slot, generation: msg.generation }, msg.room, msg.joined);
         return;
       case 'replay':
-        if (msg.owner === this.self) local.replay({ slot: msg.slot, generation: msg.generation }, msg.frames.map(asBuffer), msg.done);
+        if (msg.owner === this.self)
+          local.replay({ slot: msg.slot, generation: msg.generation }, msg.frames.map(asBuffer), msg.done);
         return;
     }
   }

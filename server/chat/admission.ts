@@ -24,11 +24,19 @@ export interface AdmissionPolicy {
 /** Connections that have not said HELLO yet, per worker, from all addresses together; more are refused at once (SERVER_FULL). */
 export const PRE_HELLO_ALLOWANCE = 256;
 
-export const DEFAULT_ADMISSION: AdmissionPolicy = { maxPendingPerAddress: 8, maxSessionsPerAddress: 32, maxHttpPerAddress: 32, trusted: [] };
+export const DEFAULT_ADMISSION: AdmissionPolicy = {
+  maxPendingPerAddress: 8,
+  maxSessionsPerAddress: 32,
+  maxHttpPerAddress: 32,
+  trusted: [],
+};
 
 /** Parses --trusted: comma-separated addresses, subnets (a.b.c.d/n, x::/n) and the word "loopback". */
 export function trustList(spec: string): string[] {
-  const items = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const item of items) toBlockList([item]);
   return items;
 }
@@ -44,8 +52,15 @@ function toBlockList(items: string[]): BlockList {
     const [addr, bits, extra] = item.split('/');
     const type = isIPv4(addr ?? '') ? 'ipv4' : isIPv6(addr ?? '') ? 'ipv6' : null;
     const prefix = bits === undefined ? null : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-    if (!type || extra !== undefined || Number.isNaN(prefix) || (prefix !== null && prefix > (type === 'ipv4' ? 32 : 128))) {
-      throw new UsageError(`--trusted: ${JSON.stringify(item)} is not an address, a subnet (10.0.0.0/8, fd00::/8) or "loopback"`);
+    if (
+      !type ||
+      extra !== undefined ||
+      Number.isNaN(prefix) ||
+      (prefix !== null && prefix > (type === 'ipv4' ? 32 : 128))
+    ) {
+      throw new UsageError(
+        `--trusted: ${JSON.stringify(item)} is not an address, a subnet (10.0.0.0/8, fd00::/8) or "loopback"`,
+      );
     }
     if (prefix === null) list.addAddress(addr!, type);
     else list.addSubnet(addr!, prefix, type);
@@ -65,7 +80,11 @@ export class Admission {
     private readonly descriptors: { sockets: SocketBudget; log: Logger } | null = null,
   ) {
     this.trustedList = toBlockList(policy.trusted);
-    this.limits = { pending: policy.maxPendingPerAddress, session: policy.maxSessionsPerAddress, http: policy.maxHttpPerAddress };
+    this.limits = {
+      pending: policy.maxPendingPerAddress,
+      session: policy.maxSessionsPerAddress,
+      http: policy.maxHttpPerAddress,
+    };
   }
 
   isTrusted(address: string): boolean {
@@ -94,7 +113,10 @@ export class Admission {
     if (!fits) {
       const logged = this.exhaustedLog.take(Date.now());
       if (logged !== null) {
-        d.log.warn({ sockets: d.sockets.total, limit: d.sockets.limit, suppressed: logged.suppressed }, 'refusing connections: the sockets the open-file limit allows are all in use (raise ulimit -n)');
+        d.log.warn(
+          { sockets: d.sockets.total, limit: d.sockets.limit, suppressed: logged.suppressed },
+          'refusing connections: the sockets the open-file limit allows are all in use (raise ulimit -n)',
+        );
       }
     }
     return fits;

@@ -19,7 +19,10 @@ import { clipUtf8 } from '../../common/unicode/text-policy.js';
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
 const REFUSAL_LINGER_MS = 1000;
 const NO_MEMBERS: ReadonlySet<GroupMember> = new Set();
-const NO_DESCRIPTORS = { code: 'SERVER_FULL', text: 'the server has no file descriptors left for another connection, try again later' } as const;
+const NO_DESCRIPTORS = {
+  code: 'SERVER_FULL',
+  text: 'the server has no file descriptors left for another connection, try again later',
+} as const;
 
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
@@ -38,7 +41,10 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     private readonly maxFrame: number,
     maxOutputBytes: number,
   ) {
-    this.output = { batcher: new TurnBatcher(), budget: new OutputBudget(maxOutputBytes, () => this.dropSlowestReaders()) };
+    this.output = {
+      batcher: new TurnBatcher(),
+      budget: new OutputBudget(maxOutputBytes, () => this.dropSlowestReaders()),
+    };
   }
 
   /** Bytes waiting to be sent to all of this worker's connections. */
@@ -64,11 +70,17 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
 
   /** Sessions are limited by the session table; connections that have not said HELLO by their own, smaller allowance. */
   canAccept(): boolean {
-    return !this.closingNow && this.connections.size < this.connectionLimit && this.connections.size - this.sessions.size < PRE_HELLO_ALLOWANCE;
+    return (
+      !this.closingNow &&
+      this.connections.size < this.connectionLimit &&
+      this.connections.size - this.sessions.size < PRE_HELLO_ALLOWANCE
+    );
   }
 
   acceptTcp(socket: net.Socket): void {
-    const refusal = this.requireHost().admission.socketFits(socket) ? this.admit(socket.remoteAddress ?? '?') : NO_DESCRIPTORS;
+    const refusal = this.requireHost().admission.socketFits(socket)
+      ? this.admit(socket.remoteAddress ?? '?')
+      : NO_DESCRIPTORS;
     if (refusal) {
       socket.end(encodeMessage(errorMessage(refusal.code, refusal.text, true)));
       socket.on('error', () => socket.destroy());
@@ -77,7 +89,9 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       else setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
     }
-    this.connections.add(new ClientConnection(this.traced(new TcpTransport(socket, this.maxFrame, this.output)), this.requireHost()));
+    this.connections.add(
+      new ClientConnection(this.traced(new TcpTransport(socket, this.maxFrame, this.output)), this.requireHost()),
+    );
   }
 
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
@@ -86,7 +100,12 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       ws.close(WS_CLOSE.POLICY, clipUtf8(`${refusal.code}: ${refusal.text}`, 123));
       return;
     }
-    this.connections.add(new ClientConnection(this.traced(new WebSocketTransport(ws, socket, this.maxFrame, this.output)), this.requireHost()));
+    this.connections.add(
+      new ClientConnection(
+        this.traced(new WebSocketTransport(ws, socket, this.maxFrame, this.output)),
+        this.requireHost(),
+      ),
+    );
   }
 
   /** With --qlog, the connection's frames and heartbeats are traced on their way (session-qlog.ts). */
@@ -101,7 +120,10 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     if (!this.canAccept()) return { code: 'SERVER_FULL', text: 'the server is full, try again later' };
     const admission = this.requireHost().admission;
     if (!admission.enter(address, 'pending')) {
-      return { code: 'ADDRESS_LIMIT', text: `${address} already has ${admission.limit('pending')} connections that have not said HELLO, the most one address may have` };
+      return {
+        code: 'ADDRESS_LIMIT',
+        text: `${address} already has ${admission.limit('pending')} connections that have not said HELLO, the most one address may have`,
+      };
     }
     return null;
   }
@@ -125,7 +147,12 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
 
   /** Every session here with its rooms, for a store thread that starts again and must know who is where. */
   membersForRestore(): Array<{ ref: SlotRef; nick: string; version: number; rooms: RoomRef[] }> {
-    return [...this.sessions.values()].map((c) => ({ ref: c.ref!, nick: c.nick, version: c.version, rooms: [...(this.memberRooms.get(c) ?? [])].map(([key, name]) => ({ key, name })) }));
+    return [...this.sessions.values()].map((c) => ({
+      ref: c.ref!,
+      nick: c.nick,
+      version: c.version,
+      rooms: [...(this.memberRooms.get(c) ?? [])].map(([key, name]) => ({ key, name })),
+    }));
   }
 
   // ---- BusDelivery -----------------------------------------------------------
@@ -186,10 +213,15 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   private dropSlowestReaders(): void {
     const budget = this.output.budget;
     const target = budget.limit * 0.9;
-    const byQueue = [...this.connections].filter((c) => c.queuedBytes > 0).sort((a, b) => b.queuedBytes - a.queuedBytes);
+    const byQueue = [...this.connections]
+      .filter((c) => c.queuedBytes > 0)
+      .sort((a, b) => b.queuedBytes - a.queuedBytes);
     for (const conn of byQueue) {
       if (budget.bytes <= target) break;
-      conn.fail('SEND_QUEUE_FULL', `the server's output budget (${budget.limit} bytes) is spent and this client reads the slowest`);
+      conn.fail(
+        'SEND_QUEUE_FULL',
+        `the server's output budget (${budget.limit} bytes) is spent and this client reads the slowest`,
+      );
     }
   }
 
@@ -206,7 +238,9 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     const sockets = [...this.connections].map((c) => c.socket);
     for (const conn of [...this.connections]) conn.shutdown(reason);
     await Promise.race([
-      Promise.all(sockets.map((s) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r()))))),
+      Promise.all(
+        sockets.map((s) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))),
+      ),
       new Promise<void>((r) => setTimeout(r, graceMs).unref()),
     ]);
     for (const s of sockets) s.destroy();

@@ -7,7 +7,13 @@
 import type { Socket } from 'node:net';
 import type { RawFrame } from '../../common/frame.js';
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
-import { decodeClientMessage, encodeMessage, errorMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import {
+  decodeClientMessage,
+  encodeMessage,
+  errorMessage,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../common/protocol.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import { InboundGate } from './inbound-gate.js';
 import { InTurn } from './in-turn.js';
@@ -20,7 +26,15 @@ import type { SessionAddress } from '../bus/room-bus.js';
 import { handleActive, type ActiveSession } from './handlers.js';
 import type { ConnectionHost, EndReason, GroupMember } from './session-host.js';
 import type { Logger } from '../logger.js';
-export type { ConnectionHost, ConnectionLimits, EndReason, GroupMember, SessionClock, SessionRegistry, WorkerTotals } from './session-host.js';
+export type {
+  ConnectionHost,
+  ConnectionLimits,
+  EndReason,
+  GroupMember,
+  SessionClock,
+  SessionRegistry,
+  WorkerTotals,
+} from './session-host.js';
 import type { ChatTransport } from './transport.js';
 
 type Phase = 'hello' | 'active' | 'closed';
@@ -35,7 +49,10 @@ export class ClientConnection implements GroupMember {
   private session: ActiveSession | null = null;
   private readonly connectedAwake: number;
   private readonly inbound: InboundGate;
-  private readonly fileRequests = new InTurn((reply) => this.sendMessage(reply), () => this.log);
+  private readonly fileRequests = new InTurn(
+    (reply) => this.sendMessage(reply),
+    () => this.log,
+  );
   /** The per-address place this connection holds: 'pending' until HELLO, 'session' after, none once ended. */
   private place: 'pending' | 'session' | null = 'pending';
   private log: Logger;
@@ -62,13 +79,27 @@ export class ClientConnection implements GroupMember {
     this.port = transport.remotePort;
     this.connectedAwake = host.clock.awakeNow();
     this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
-    this.inbound = new InboundGate(host.limits.flood, host.timer, (frame) => this.runFrame(frame), (detail) => this.fail('FLOOD', detail));
+    this.inbound = new InboundGate(
+      host.limits.flood,
+      host.timer,
+      (frame) => this.runFrame(frame),
+      (detail) => this.fail('FLOOD', detail),
+    );
     this.login = new Login(host, {
       ...{ hold: () => this.inbound.hold(), release: () => this.inbound.release(), alive: () => !this.closed },
-      ...{ begin: (s, msg) => this.begin(s, msg), reject: (code, message) => this.reject(code, message), fail: (err) => this.failWith(err) },
+      ...{
+        begin: (s, msg) => this.begin(s, msg),
+        reject: (code, message) => this.reject(code, message),
+        fail: (err) => this.failWith(err),
+      },
       info: (detail, text) => this.log.info(detail, text),
     });
-    this.inbox = new ReplayGate(this, () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }), host.limits.maxSendQueue, () => host.clock.awakeNow());
+    this.inbox = new ReplayGate(
+      this,
+      () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }),
+      host.limits.maxSendQueue,
+      () => host.clock.awakeNow(),
+    );
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
       protocolError: (err) => this.failWith(err),
@@ -78,7 +109,8 @@ export class ClientConnection implements GroupMember {
         this.end({ kind: 'lost', detail }, 'destroy');
       },
       backlog: (bytes) => {
-        if (bytes > host.limits.maxSendQueue) this.fail('SEND_QUEUE_FULL', `more than ${host.limits.maxSendQueue} bytes waiting: the client does not read`);
+        if (bytes > host.limits.maxSendQueue)
+          this.fail('SEND_QUEUE_FULL', `more than ${host.limits.maxSendQueue} bytes waiting: the client does not read`);
         else this.inbox.drained(bytes);
       },
     });
@@ -109,7 +141,10 @@ export class ClientConnection implements GroupMember {
   send(frame: Buffer): boolean {
     if (this.phase === 'closed' || this.transport.destroyed) return false;
     if (this.transport.queuedBytes > 2 * this.host.limits.maxSendQueue) {
-      this.fail('SEND_QUEUE_FULL', `more than ${2 * this.host.limits.maxSendQueue} bytes waiting in one turn: the client does not read`);
+      this.fail(
+        'SEND_QUEUE_FULL',
+        `more than ${2 * this.host.limits.maxSendQueue} bytes waiting in one turn: the client does not read`,
+      );
       return false;
     }
     this.counters.msgsOut++;
@@ -152,7 +187,10 @@ export class ClientConnection implements GroupMember {
   /** Fatal protocol error: tell the peer why, close this connection only. */
   fail(code: WireErrorCode, message: string): void {
     if (this.phase === 'closed') return;
-    this.log.warn({ code, nick: this.nick || undefined, queued: this.transport.queuedBytes }, `closing connection: ${message}`);
+    this.log.warn(
+      { code, nick: this.nick || undefined, queued: this.transport.queuedBytes },
+      `closing connection: ${message}`,
+    );
     // A client that does not read will not read its backlog: only the reason goes.
     if (code === 'SEND_QUEUE_FULL') this.transport.discardQueued();
     // Written directly: send() may be the caller, refusing because the queue is full.
@@ -186,7 +224,12 @@ export class ClientConnection implements GroupMember {
     this.resumable = s.token !== null;
     this.phase = 'active';
     this.session = this.activeSession(ref);
-    this.log = this.host.log.child({ session: s.sessionId, nick, remote: `${this.address}:${this.port}`, transport: this.transport.kind });
+    this.log = this.host.log.child({
+      session: s.sessionId,
+      nick,
+      remote: `${this.address}:${this.port}`,
+      transport: this.transport.kind,
+    });
     this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
     if (s.previous) this.inbox.begin();
     this.host.sessions.registered(this);
@@ -194,7 +237,12 @@ export class ClientConnection implements GroupMember {
   }
 
   private get peer(): Peer {
-    return { transport: this.transport.kind, address: this.address, port: this.port, secure: (this.transport.rawSocket as { encrypted?: boolean }).encrypted === true };
+    return {
+      transport: this.transport.kind,
+      address: this.address,
+      port: this.port,
+      secure: (this.transport.rawSocket as { encrypted?: boolean }).encrypted === true,
+    };
   }
 
   /** What the message handlers may do with this session once it is active. */
@@ -237,20 +285,34 @@ export class ClientConnection implements GroupMember {
   /** Driven by the worker's ticker: heartbeats, deadlines, counters to the shared table. */
   tick(awakeNow: number, wallNow: number): void {
     if (this.phase === 'hello') {
-      if (awakeNow - this.connectedAwake > this.host.limits.helloTimeoutMs) this.fail('HELLO_TIMEOUT', `no HELLO within ${this.host.limits.helloTimeoutMs}ms`);
+      if (awakeNow - this.connectedAwake > this.host.limits.helloTimeoutMs)
+        this.fail('HELLO_TIMEOUT', `no HELLO within ${this.host.limits.helloTimeoutMs}ms`);
       return;
     }
     if (this.phase !== 'active' || !this.heartbeat || !this.ref) return;
     // Resumed on another connection (this one had not noticed it was dead): the session is not ours any more.
     // Or what it missed stopped coming: away again, and the client resumes once more from what it has.
-    if (!this.host.table.isCurrent(this.ref)) return this.end({ kind: 'replaced', detail: 'resumed on another connection' }, 'graceful', { type: 'BYE', reason: 'replaced: this session was resumed on another connection' });
-    if (this.inbox.stalled()) return this.end({ kind: 'lost', detail: 'the missed messages stopped coming' }, 'graceful', { type: 'BYE', reason: 'the server lost track of the resume; resume again', resumable: true });
+    if (!this.host.table.isCurrent(this.ref))
+      return this.end({ kind: 'replaced', detail: 'resumed on another connection' }, 'graceful', {
+        type: 'BYE',
+        reason: 'replaced: this session was resumed on another connection',
+      });
+    if (this.inbox.stalled())
+      return this.end({ kind: 'lost', detail: 'the missed messages stopped coming' }, 'graceful', {
+        type: 'BYE',
+        reason: 'the server lost track of the resume; resume again',
+        resumable: true,
+      });
     this.host.table.storeCounters(this.ref.slot, this.counters);
     const action = this.heartbeat.poll(awakeNow, wallNow, this.transport.output);
     if (action?.kind === 'send') this.sendMessage({ type: 'HEARTBEAT', seq: action.seq, ts: action.ts });
     else if (action?.kind === 'timeout') {
       this.end(
-        { kind: 'lost', heartbeat: true, detail: `no heartbeat answer for ${this.host.limits.timeoutMs}ms (last answer ${action.silentForMs}ms ago)` },
+        {
+          kind: 'lost',
+          heartbeat: true,
+          detail: `no heartbeat answer for ${this.host.limits.timeoutMs}ms (last answer ${action.silentForMs}ms ago)`,
+        },
         'graceful',
         { type: 'BYE', reason: 'heartbeat timeout', ...(this.resumable ? { resumable: true } : {}) },
       );
@@ -258,11 +320,18 @@ export class ClientConnection implements GroupMember {
   }
 
   kick(reason: string): void {
-    this.end({ kind: 'kicked', detail: reason }, 'graceful', { type: 'BYE', reason: reason ? `kicked: ${reason}` : 'kicked' });
+    this.end({ kind: 'kicked', detail: reason }, 'graceful', {
+      type: 'BYE',
+      reason: reason ? `kicked: ${reason}` : 'kicked',
+    });
   }
 
   shutdown(reason: string): void {
-    this.end({ kind: 'shutdown', detail: reason }, 'graceful', { type: 'BYE', reason, ...(this.resumable ? { resumable: true } : {}) });
+    this.end({ kind: 'shutdown', detail: reason }, 'graceful', {
+      type: 'BYE',
+      reason,
+      ...(this.resumable ? { resumable: true } : {}),
+    });
   }
 
   /**
@@ -288,6 +357,18 @@ export class ClientConnection implements GroupMember {
     }
     this.host.sessions.unregistered(this);
     if (!wasActive || !this.ref) return;
-    closeSession(this.host, { ref: this.ref, address: this.address, at: this.at!, nick: this.nick, resumable: this.resumable, counters: this.counters, log: this.log }, reason);
+    closeSession(
+      this.host,
+      {
+        ref: this.ref,
+        address: this.address,
+        at: this.at!,
+        nick: this.nick,
+        resumable: this.resumable,
+        counters: this.counters,
+        log: this.log,
+      },
+      reason,
+    );
   }
 }

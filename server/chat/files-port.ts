@@ -10,7 +10,13 @@ export interface FilesPort {
   /** The UDP port of this server's LFTP endpoint (0 until it is bound). */
   readonly lftpPort: number;
   list(): Promise<ServerMessage>;
-  ticket(id: number, op: TransferOp, name: string, size: number | undefined, owner: { nick: string; session: number }): Promise<ServerMessage>;
+  ticket(
+    id: number,
+    op: TransferOp,
+    name: string,
+    size: number | undefined,
+    owner: { nick: string; session: number },
+  ): Promise<ServerMessage>;
 }
 
 export function chatFilesPort(files: FileService, maxFrame: number, lftpPort: () => number, log: Logger): FilesPort {
@@ -27,7 +33,17 @@ export function chatFilesPort(files: FileService, maxFrame: number, lftpPort: ()
       const g = await files.grantTicket(op, rawName, size, owner, Date.now());
       if (!g.ok) return { type: 'TICKET', id, ok: false, op, name: rawName, code: g.code, message: g.message };
       log.info({ op, file: g.name, nick: owner.nick }, 'ticket issued');
-      return { type: 'TICKET', id, ok: true, op, name: g.name, ticket: g.ticket, key: g.key, port: lftpPort(), size: g.size };
+      return {
+        type: 'TICKET',
+        id,
+        ok: true,
+        op,
+        name: g.name,
+        ticket: g.ticket,
+        key: g.key,
+        port: lftpPort(),
+        size: g.size,
+      };
     },
   };
 }

@@ -23,7 +23,8 @@ type Handlers = { [T in ClientMessage['type']]: (s: ActiveSession, msg: Extract<
 function checkText(s: ActiveSession, raw: string): string | null {
   const text = neutralizeControls(raw);
   const max = s.host.limits.maxText;
-  if (isBlank(text)) s.reject('TEXT_INVALID', 'empty message (nothing in it shows: only spaces or invisible characters)');
+  if (isBlank(text))
+    s.reject('TEXT_INVALID', 'empty message (nothing in it shows: only spaces or invisible characters)');
   else if (Buffer.byteLength(text) > max) s.reject('TEXT_INVALID', `message longer than ${max} bytes`);
   else return text;
   return null;
@@ -35,14 +36,20 @@ export const TOPIC_MAX_CHARS = 300;
 /** Rooms are version 2: a version-1 client cannot have sent this (its own protocol has no such frame). */
 function v2(s: ActiveSession, type: string): boolean {
   if (s.version >= 2) return true;
-  throw new ProtocolError('UNKNOWN_TYPE', `${type} needs protocol version 2 (this session said HELLO with version ${s.version})`);
+  throw new ProtocolError(
+    'UNKNOWN_TYPE',
+    `${type} needs protocol version 2 (this session said HELLO with version ${s.version})`,
+  );
 }
 
 /** The room's name as the rule takes it, or null after telling the client why not. */
 function roomName(s: ActiveSession, raw: string): string | null {
   const check = checkRoomName(raw);
   if (check.ok) return check.room;
-  s.reject('ROOM_INVALID', `invalid room name ${JSON.stringify(clipChars(neutralizeControls(raw), 40))}: ${check.reason}`);
+  s.reject(
+    'ROOM_INVALID',
+    `invalid room name ${JSON.stringify(clipChars(neutralizeControls(raw), 40))}: ${check.reason}`,
+  );
   return null;
 }
 
@@ -54,7 +61,13 @@ function rename(s: ActiveSession, nick: string): void {
   const old = s.nick;
   s.renamed(nick);
   s.host.event(`* ${old} is now ${nick}`);
-  s.host.sequencer.send({ k: 'rename', session: address(s), nick, notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }), account: false });
+  s.host.sequencer.send({
+    k: 'rename',
+    session: address(s),
+    nick,
+    notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }),
+    account: false,
+  });
 }
 
 /** The session as the room bus addresses it. */
@@ -147,7 +160,8 @@ const handlers: Handlers = {
     if (!room) return;
     if (msg.text === undefined) return s.host.sequencer.send({ k: 'topic', session: address(s), room });
     const text = neutralizeControls(msg.text).trim();
-    if ([...text].length > TOPIC_MAX_CHARS) return s.reject('TEXT_INVALID', `a topic is at most ${TOPIC_MAX_CHARS} characters`);
+    if ([...text].length > TOPIC_MAX_CHARS)
+      return s.reject('TEXT_INVALID', `a topic is at most ${TOPIC_MAX_CHARS} characters`);
     s.host.sequencer.send({ k: 'topic', session: address(s), room, text: isBlank(text) ? '' : text });
   },
 
@@ -163,7 +177,11 @@ const handlers: Handlers = {
   HISTORY_REQUEST(s, msg) {
     if (!v2(s, 'HISTORY_REQUEST')) return;
     const { id, before, since, limit } = msg;
-    const paging = { ...(before !== undefined ? { before } : {}), ...(since !== undefined ? { since } : {}), ...(limit !== undefined ? { limit } : {}) };
+    const paging = {
+      ...(before !== undefined ? { before } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    };
     if (msg.room !== undefined) {
       const room = roomName(s, msg.room);
       if (room) s.host.sequencer.send({ k: 'history', session: address(s), id, room, ...paging });
@@ -175,7 +193,10 @@ const handlers: Handlers = {
   BYE(s, msg) {
     const trimmed = clipChars(neutralizeControls(msg.reason).trim(), 200);
     const said = isBlank(trimmed) ? '' : trimmed;
-    s.end({ kind: 'left', detail: said ? `quit: ${said}` : 'quit', ...(said ? { said } : {}) }, 'graceful', { type: 'BYE', reason: 'goodbye' });
+    s.end({ kind: 'left', detail: said ? `quit: ${said}` : 'quit', ...(said ? { said } : {}) }, 'graceful', {
+      type: 'BYE',
+      reason: 'goodbye',
+    });
   },
 };
 

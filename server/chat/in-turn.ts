@@ -16,6 +16,8 @@ export class InTurn {
   ) {}
 
   run(work: () => Promise<ServerMessage>): void {
-    this.last = this.last.then(work).then(this.reply, (err: unknown) => this.log().error({ err }, 'file request failed'));
+    this.last = this.last
+      .then(work)
+      .then(this.reply, (err: unknown) => this.log().error({ err }, 'file request failed'));
   }
 }

@@ -58,8 +58,13 @@ export class InboundGate {
     if (frame.type === FrameType.HEARTBEAT_ACK && !this.held) return this.run(frame);
     const cost = frameCost(frame.type, frame.body.length);
     if (this.backlog.length === 0 && !this.held && this.gate.take(cost, this.timer.now())) return this.run(frame);
-    if (this.backlog.length >= this.policy.backlogFrames || this.backlogBytes + frame.body.length > this.policy.backlogBytes) {
-      this.flood(`more than ${this.policy.backlogFrames} messages or ${this.policy.backlogBytes} bytes waiting: sending faster than ${this.policy.perSecond} a second (bursts of ${this.policy.burst})`);
+    if (
+      this.backlog.length >= this.policy.backlogFrames ||
+      this.backlogBytes + frame.body.length > this.policy.backlogBytes
+    ) {
+      this.flood(
+        `more than ${this.policy.backlogFrames} messages or ${this.policy.backlogBytes} bytes waiting: sending faster than ${this.policy.perSecond} a second (bursts of ${this.policy.burst})`,
+      );
       this.close();
       return;
     }
@@ -104,7 +109,12 @@ export class InboundGate {
   }
 
   private drain(): void {
-    while (!this.closed && !this.held && this.backlog.length > 0 && this.gate.take(this.backlog[0]!.cost, this.timer.now())) {
+    while (
+      !this.closed &&
+      !this.held &&
+      this.backlog.length > 0 &&
+      this.gate.take(this.backlog[0]!.cost, this.timer.now())
+    ) {
       const { frame } = this.backlog.shift()!;
       this.backlogBytes -= frame.body.length;
       this.run(frame);

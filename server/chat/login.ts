@@ -35,7 +35,8 @@ export class Login {
 
   hello(peer: Peer, msg: Hello): void {
     const resuming = msg.resume !== undefined;
-    if (resuming && this.resumeTried) throw new ProtocolError('ALREADY_HELLO', 'one resume per connection: say HELLO without a token');
+    if (resuming && this.resumeTried)
+      throw new ProtocolError('ALREADY_HELLO', 'one resume per connection: say HELLO without a token');
     this.resumeTried ||= resuming;
     checkHello(this.host, peer, msg);
     // Without accounts to check (or with a resume token) the session starts at once.

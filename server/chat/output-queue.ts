@@ -85,7 +85,11 @@ export class OutputQueue implements Flushable {
     if (this.sink.destroyed) return this.discard();
     // Until the socket holds a window: then its write has returned false, and its 'drain' brings us back.
     // (The kernel often takes a batch at once, leaving the socket empty: then the next batch goes now.)
-    for (let room = WINDOW - this.sink.buffered; room > 0 && this.head < this.frames.length; room = WINDOW - this.sink.buffered) {
+    for (
+      let room = WINDOW - this.sink.buffered;
+      room > 0 && this.head < this.frames.length;
+      room = WINDOW - this.sink.buffered
+    ) {
       this.sink.writeBatch(this.takeBatch(room));
       if (this.sink.destroyed) return this.discard();
     }

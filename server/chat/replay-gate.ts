@@ -57,7 +57,11 @@ export class ReplayGate {
     if (!this.on) return this.out.send(frame);
     this.held.push(frame);
     this.heldBytes += frame.length;
-    if (this.heldBytes > this.maxBytes) this.out.fail('SEND_QUEUE_FULL', `${this.heldBytes} bytes of live messages waited while the missed ones were sent: more than --max-sendq`);
+    if (this.heldBytes > this.maxBytes)
+      this.out.fail(
+        'SEND_QUEUE_FULL',
+        `${this.heldBytes} bytes of live messages waited while the missed ones were sent: more than --max-sendq`,
+      );
   }
 
   part(frames: Buffer[], done: boolean): void {

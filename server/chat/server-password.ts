@@ -24,10 +24,23 @@ export class ServerPassword {
 
   /** Throws the fatal refusal unless `given` is the password and `address` may try now. */
   check(address: string, given: string | undefined, now: number): void {
-    const a = this.throttle.attempt(address, now, () => (given === undefined ? 'missing' : timingSafeEqual(digest(given), this.expected) ? 'ok' : 'wrong'));
+    const a = this.throttle.attempt(address, now, () =>
+      given === undefined ? 'missing' : timingSafeEqual(digest(given), this.expected) ? 'ok' : 'wrong',
+    );
     if (a.outcome === 'ok') return;
-    if (a.outcome === 'wrong') throw new ProtocolError('PASSWORD_WRONG', `wrong server password${a.lockMs > 0 ? `; ${address} may try again in ${formatDuration(a.lockMs)}` : ''}`);
-    if (a.outcome === 'locked') throw new ProtocolError('PASSWORD_LOCKED', `too many wrong passwords from ${address}: try again in ${formatDuration(a.retryAfterMs)}`);
-    throw new ProtocolError('PASSWORD_REQUIRED', 'this server is private: give its password (chat-client --server-password, or CHAT_SERVER_PASSWORD)');
+    if (a.outcome === 'wrong')
+      throw new ProtocolError(
+        'PASSWORD_WRONG',
+        `wrong server password${a.lockMs > 0 ? `; ${address} may try again in ${formatDuration(a.lockMs)}` : ''}`,
+      );
+    if (a.outcome === 'locked')
+      throw new ProtocolError(
+        'PASSWORD_LOCKED',
+        `too many wrong passwords from ${address}: try again in ${formatDuration(a.retryAfterMs)}`,
+      );
+    throw new ProtocolError(
+      'PASSWORD_REQUIRED',
+      'this server is private: give its password (chat-client --server-password, or CHAT_SERVER_PASSWORD)',
+    );
   }
 }

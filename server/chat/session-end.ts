@@ -41,7 +41,10 @@ export function closeSession(host: ConnectionHost, s: EndingSession, reason: End
   host.table.storeCounters(s.ref.slot, s.counters);
   if (kept(host, s, reason)) return;
   host.table.release(s.ref);
-  s.log.info({ reason: reason.kind, detail: reason.detail, ...s.counters }, reason.kind === 'lost' && reason.heartbeat ? 'timed_out' : reason.kind === 'kicked' ? reason.kind : 'left');
+  s.log.info(
+    { reason: reason.kind, detail: reason.detail, ...s.counters },
+    reason.kind === 'lost' && reason.heartbeat ? 'timed_out' : reason.kind === 'kicked' ? reason.kind : 'left',
+  );
   // Out of its rooms; at shutdown everyone is leaving, so no notices to closing rooms.
   if (reason.kind === 'shutdown') return host.sequencer.send({ k: 'leave', session: s.at, notice: null });
   const { line, notice } = endNotice(s.nick, reason);

@@ -123,8 +123,19 @@ export function endNotice(nick: string, reason: EndReason): { line: string; noti
     case 'timed_out':
       return { line: `* ${nick} timed out (${reason.detail})`, notice: { type: 'NOTICE', event: 'timed_out', nick } };
     case 'kicked':
-      return { line: `* ${nick} was kicked (${reason.detail || 'no reason'})`, notice: { type: 'NOTICE', event: 'kicked', nick, reason: reason.detail } };
+      return {
+        line: `* ${nick} was kicked (${reason.detail || 'no reason'})`,
+        notice: { type: 'NOTICE', event: 'kicked', nick, reason: reason.detail },
+      };
     default:
-      return { line: `* ${nick} left (${reason.detail})`, notice: { type: 'NOTICE', event: 'left', nick, ...(reason.kind === 'left' && reason.said ? { reason: reason.said } : {}) } };
+      return {
+        line: `* ${nick} left (${reason.detail})`,
+        notice: {
+          type: 'NOTICE',
+          event: 'left',
+          nick,
+          ...(reason.kind === 'left' && reason.said ? { reason: reason.said } : {}),
+        },
+      };
   }
 }

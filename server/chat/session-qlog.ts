@@ -35,7 +35,10 @@ class SessionTrace {
   ) {
     mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    this.fd = openSync(join(dir, `${stamp}-session-${t.remoteAddress.replace(/[^0-9a-fA-F.]/g, '_')}-${t.remotePort}.sqlog`), 'wx');
+    this.fd = openSync(
+      join(dir, `${stamp}-session-${t.remoteAddress.replace(/[^0-9a-fA-F.]/g, '_')}-${t.remotePort}.sqlog`),
+      'wx',
+    );
     this.stallAtStart = host.clock.wallNow() - host.clock.awakeNow();
     this.lastAnswerWall = host.clock.wallNow();
     const { intervalMs, timeoutMs } = host.limits;
@@ -45,7 +48,12 @@ class SessionTrace {
       title: `chat session from ${t.remoteAddress}:${t.remotePort} (${t.kind})`,
       trace: {
         vantage_point: { type: 'server', name: `chat-server worker ${host.workerIndex}` },
-        common_fields: { protocol_types: ['chat'], group_id: `${t.remoteAddress}:${t.remotePort}`, time_format: 'relative', reference_time: Date.now() },
+        common_fields: {
+          protocol_types: ['chat'],
+          group_id: `${t.remoteAddress}:${t.remotePort}`,
+          time_format: 'relative',
+          reference_time: Date.now(),
+        },
         configuration: { heartbeat_interval_ms: intervalMs, heartbeat_timeout_ms: timeoutMs },
       },
     });
@@ -54,7 +62,11 @@ class SessionTrace {
   frameIn(f: RawFrame): void {
     const name = NAMES.get(f.type) ?? `0x${f.type.toString(16)}`;
     const body = name === 'HELLO' || name === 'HEARTBEAT_ACK' ? parse(f.body) : null;
-    this.event('chat:frame_received', { type: name, length: f.body.length, ...(name === 'HELLO' && body ? { nick: body['nick'], version: body['version'] } : {}) });
+    this.event('chat:frame_received', {
+      type: name,
+      length: f.body.length,
+      ...(name === 'HELLO' && body ? { nick: body['nick'], version: body['version'] } : {}),
+    });
     if (name === 'HEARTBEAT_ACK' && body && typeof body['seq'] === 'number') {
       const sentAt = this.unanswered.get(body['seq']);
       if (sentAt === undefined) return;
@@ -68,7 +80,11 @@ class SessionTrace {
   frameOut(frame: Buffer): void {
     const name = NAMES.get(frame[4] ?? 0) ?? `0x${(frame[4] ?? 0).toString(16)}`;
     const body = name === 'HEARTBEAT' || name === 'WELCOME' || name === 'BYE' ? parse(frame.subarray(5)) : null;
-    this.event('chat:frame_sent', { type: name, length: frame.length - 5, ...(name === 'WELCOME' && body ? { nick: body['nick'], session: body['session'] } : {}) });
+    this.event('chat:frame_sent', {
+      type: name,
+      length: frame.length - 5,
+      ...(name === 'WELCOME' && body ? { nick: body['nick'], session: body['session'] } : {}),
+    });
     if (name === 'HEARTBEAT' && body && typeof body['seq'] === 'number') {
       this.unanswered.set(body['seq'], this.host.clock.wallNow());
       this.event('chat:heartbeat_sent', { seq: body['seq'], deadline_ms: this.host.limits.timeoutMs });
@@ -102,7 +118,8 @@ class SessionTrace {
   }
 
   private record(r: unknown): void {
-    if (!this.closed || (r as { name?: string }).name === 'chat:connection_closed') writeSync(this.fd, `${RS}${JSON.stringify(r)}\n`);
+    if (!this.closed || (r as { name?: string }).name === 'chat:connection_closed')
+      writeSync(this.fd, `${RS}${JSON.stringify(r)}\n`);
   }
 }
 

@@ -44,7 +44,10 @@ export interface Peer {
 
 function checkVersion(msg: Hello): void {
   if (!(SERVER_PROTOCOL_VERSIONS as readonly number[]).includes(msg.version)) {
-    throw new ProtocolError('VERSION_UNSUPPORTED', `protocol version ${msg.version} is not supported (this server speaks ${SERVER_PROTOCOL_VERSIONS.join(' and ')})`);
+    throw new ProtocolError(
+      'VERSION_UNSUPPORTED',
+      `protocol version ${msg.version} is not supported (this server speaks ${SERVER_PROTOCOL_VERSIONS.join(' and ')})`,
+    );
   }
 }
 
@@ -60,7 +63,8 @@ function resumable(host: ConnectionHost, version: number): boolean {
  */
 export function checkHello(host: ConnectionHost, peer: Peer, msg: Hello): void {
   checkVersion(msg);
-  if (host.serverPassword && msg.resume === undefined) host.serverPassword.check(peer.address, msg.password, host.clock.wallNow());
+  if (host.serverPassword && msg.resume === undefined)
+    host.serverPassword.check(peer.address, msg.password, host.clock.wallNow());
 }
 
 /** Whether HELLO must wait for the store (is the nick registered, is its password right) before its session can start. */
@@ -77,11 +81,17 @@ export function needsLogin(host: ConnectionHost, msg: Hello): boolean {
 export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession | string {
   const { admission } = host;
   if (!admission.enter(peer.address, 'session')) {
-    throw new ProtocolError('ADDRESS_LIMIT', `${peer.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`);
+    throw new ProtocolError(
+      'ADDRESS_LIMIT',
+      `${peer.address} already has ${admission.limit('session')} sessions on this server, the most one address may have`,
+    );
   }
   let started: StartedSession | string;
   try {
-    started = msg.resume !== undefined ? resumeSession(host, peer, { ...msg, resume: msg.resume }) : claimSession(host, peer, msg, account);
+    started =
+      msg.resume !== undefined
+        ? resumeSession(host, peer, { ...msg, resume: msg.resume })
+        : claimSession(host, peer, msg, account);
   } catch (err) {
     admission.leave(peer.address, 'session');
     throw err;
@@ -93,41 +103,97 @@ export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, accou
 function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession {
   const nick = validateNick(msg.nick);
   const token = resumable(host, msg.version) ? newToken() : null;
-  const claim = host.table.claim({ nick, owner: host.workerIndex, transport: peer.transport, address: peer.address, port: peer.port, now: host.clock.wallNow(), token: token?.hash ?? null });
+  const claim = host.table.claim({
+    nick,
+    owner: host.workerIndex,
+    transport: peer.transport,
+    address: peer.address,
+    port: peer.port,
+    now: host.clock.wallNow(),
+    token: token?.hash ?? null,
+  });
   if (!claim.ok) {
     if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
     throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
   }
-  return { ref: { slot: claim.slot, generation: claim.generation }, sessionId: claim.sessionId, nick, token, previous: null, account };
+  return {
+    ref: { slot: claim.slot, generation: claim.generation },
+    sessionId: claim.sessionId,
+    nick,
+    token,
+    previous: null,
+    account,
+  };
 }
 
 /** The session whose token this is, moved to this connection; or why not (a string: RESUME_FAILED, not fatal). */
 function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: string }): StartedSession | string {
   if (!resumable(host, msg.version)) {
-    return host.resumeWindowMs > 0 ? 'resuming needs protocol version 2' : 'this server keeps no sessions to resume (it runs with --no-history)';
+    return host.resumeWindowMs > 0
+      ? 'resuming needs protocol version 2'
+      : 'this server keeps no sessions to resume (it runs with --no-history)';
   }
   if (!TOKEN_PATTERN.test(msg.resume)) return 'that is not a resume token (24 characters of base64url)';
   const next = newToken();
-  const r = host.table.resume(tokenHash(msg.resume), next.hash, { owner: host.workerIndex, transport: peer.transport, address: peer.address, port: peer.port, now: host.clock.wallNow() });
+  const r = host.table.resume(tokenHash(msg.resume), next.hash, {
+    owner: host.workerIndex,
+    transport: peer.transport,
+    address: peer.address,
+    port: peer.port,
+    now: host.clock.wallNow(),
+  });
   if (!r.ok) {
     return r.reason === 'USED'
       ? 'this token was used already: the session was resumed with it, and that connection has the new one'
       : `no session has this token: it ended more than ${formatDuration(host.resumeWindowMs)} after its connection was lost, with /quit, or by a kick, or the token is wrong`;
   }
-  return { ref: { slot: r.slot, generation: r.generation }, sessionId: r.sessionId, nick: r.nick, token: next, previous: r.previous, account: false };
+  return {
+    ref: { slot: r.slot, generation: r.generation },
+    sessionId: r.sessionId,
+    nick: r.nick,
+    token: next,
+    previous: r.previous,
+    account: false,
+  };
 }
 
 /** WELCOME, then into the default room, or (resumed) what it missed: through the sequencer either way. */
-export function announceStart(host: ConnectionHost, s: StartedSession, msg: Hello, at: SessionAddress, peer: Peer, log: Logger, reply: (m: ServerMessage) => void): void {
+export function announceStart(
+  host: ConnectionHost,
+  s: StartedSession,
+  msg: Hello,
+  at: SessionAddress,
+  peer: Peer,
+  log: Logger,
+  reply: (m: ServerMessage) => void,
+): void {
   const { nick } = s;
-  reply(welcomeMessage(host, { nick, sessionId: s.sessionId, version: msg.version, token: s.token?.token ?? null, resumed: s.previous !== null, account: s.account }));
+  reply(
+    welcomeMessage(host, {
+      nick,
+      sessionId: s.sessionId,
+      version: msg.version,
+      token: s.token?.token ?? null,
+      resumed: s.previous !== null,
+      account: s.account,
+    }),
+  );
   const where = `${peer.transport} ${peer.address}:${peer.port}, worker ${host.workerIndex}`;
   const token = s.token ? hashHex(s.token.hash) : null;
   if (s.previous) {
     log.info({ client: msg.client, version: msg.version, last: msg.last?.length ?? 0 }, 'resumed');
     host.event(`* ${nick} is back (${where})`);
     // Parts a quarter of what may wait for a client: one in flight, asked for when the backlog is under another quarter.
-    host.sequencer.send({ k: 'resume', previous: s.previous, session: at, nick, version: msg.version, token: token!, last: msg.last ?? [], partBytes: Math.floor(host.limits.maxSendQueue / 4) });
+    host.sequencer.send({
+      k: 'resume',
+      previous: s.previous,
+      session: at,
+      nick,
+      version: msg.version,
+      token: token!,
+      last: msg.last ?? [],
+      partBytes: Math.floor(host.limits.maxSendQueue / 4),
+    });
     return;
   }
   log.info({ client: msg.client, version: msg.version, account: s.account }, 'joined');

@@ -158,7 +158,13 @@ export class TcpTransport extends QueuedTransport implements ChatTransport {
 }
 
 /** WebSocket close codes used by the chat (RFC 6455 section 7.4.1). */
-export const WS_CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, UNSUPPORTED_DATA: 1003, POLICY: 1008, TOO_BIG: 1009 } as const;
+export const WS_CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  UNSUPPORTED_DATA: 1003,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+} as const;
 
 export class WebSocketTransport extends QueuedTransport implements ChatTransport {
   readonly kind = 'ws';
@@ -196,7 +202,9 @@ export class WebSocketTransport extends QueuedTransport implements ChatTransport
     this.queue.afterFlush = (bytes) => events.backlog(bytes);
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
-        events.protocolError(new ProtocolError('BAD_FRAME', 'text WebSocket message: the chat frames travel in binary messages'));
+        events.protocolError(
+          new ProtocolError('BAD_FRAME', 'text WebSocket message: the chat frames travel in binary messages'),
+        );
         return;
       }
       let frame: RawFrame;
@@ -213,7 +221,9 @@ export class WebSocketTransport extends QueuedTransport implements ChatTransport
       if (code === WS_CLOSE.NORMAL || code === WS_CLOSE.GOING_AWAY) events.ended();
       events.closed(`websocket closed (${code})`);
     });
-    this.ws.on('error', (err: Error & { code?: string }) => events.closed(`websocket error (${err.code ?? err.message})`));
+    this.ws.on('error', (err: Error & { code?: string }) =>
+      events.closed(`websocket error (${err.code ?? err.message})`),
+    );
   }
 
   end(): void {

@@ -45,7 +45,9 @@ export interface FileListing {
   total: number;
 }
 
-export type TicketGrant = { ok: true; name: string; ticket: string; key: string; size: number } | { ok: false; code: string; message: string };
+export type TicketGrant =
+  | { ok: true; name: string; ticket: string; key: string; size: number }
+  | { ok: false; code: string; message: string };
 
 export class FileService {
   constructor(
@@ -66,17 +68,26 @@ export class FileService {
    * already there. Throws LftpError.
    */
   async checkUpload(rawName: unknown, size: unknown): Promise<{ path: string; name: string; size: number }> {
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new LftpError('BAD_REQUEST', 'an upload needs the file size');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      throw new LftpError('BAD_REQUEST', 'an upload needs the file size');
     const { maxFileSize, keepFree } = this.limits;
-    if (size > maxFileSize) throw new LftpError('TOO_LARGE', `${formatBytes(size)} is over the upload limit of ${formatBytes(maxFileSize)}`);
+    if (size > maxFileSize)
+      throw new LftpError('TOO_LARGE', `${formatBytes(size)} is over the upload limit of ${formatBytes(maxFileSize)}`);
     const { path, name } = await resolveForWrite(this.dir, rawName);
     const fold = foldCase(name);
     const look = lookAlikeKey(name);
     const twin = (await this.names()).find((other) => foldCase(other) === fold || lookAlikeKey(other) === look);
-    if (twin !== undefined) throw new LftpError('EXISTS', `${JSON.stringify(name)} looks like ${JSON.stringify(twin)}, which is already shared; choose another name`);
+    if (twin !== undefined)
+      throw new LftpError(
+        'EXISTS',
+        `${JSON.stringify(name)} looks like ${JSON.stringify(twin)}, which is already shared; choose another name`,
+      );
     const free = await this.freeBytes();
     if (size + keepFree > free) {
-      throw new LftpError('NO_SPACE', `the server has ${formatBytes(Math.max(0, free - keepFree))} free for uploads; ${formatBytes(size)} does not fit`);
+      throw new LftpError(
+        'NO_SPACE',
+        `the server has ${formatBytes(Math.max(0, free - keepFree))} free for uploads; ${formatBytes(size)} does not fit`,
+      );
     }
     return { path, name, size };
   }
@@ -91,7 +102,8 @@ export class FileService {
     if (!quota) return () => undefined;
     const r = quota.ledger.reserve(nick, size, quota.maxPerUser);
     if (r.ok) return r.release;
-    if (r.full) throw new LftpError('BUSY', 'the server is tracking uploads for as many users as it can; try again later');
+    if (r.full)
+      throw new LftpError('BUSY', 'the server is tracking uploads for as many users as it can; try again later');
     throw new LftpError('NO_SPACE', this.quotaText(nick, size, r.used));
   }
 
@@ -153,17 +165,29 @@ export class FileService {
   }
 
   /** A one-time ticket for op on a name that passes the same checks the transfer will meet. */
-  async grantTicket(op: TransferOp, rawName: string, size: number | undefined, owner: { nick: string; session: number }, now: number): Promise<TicketGrant> {
+  async grantTicket(
+    op: TransferOp,
+    rawName: string,
+    size: number | undefined,
+    owner: { nick: string; session: number },
+    now: number,
+  ): Promise<TicketGrant> {
     if (!this.tickets) return { ok: false, code: 'AUTH', message: 'this server does not issue tickets' };
     try {
       const file = op === 'get' ? await this.checkDownload(rawName) : await this.checkUpload(rawName, size);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
         const used = quota.ledger.used(owner.nick);
-        if (used + file.size > quota.maxPerUser) return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
+        if (used + file.size > quota.maxPerUser)
+          return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
       }
       const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session);
-      if (t === 'busy') return { ok: false, code: 'BUSY', message: 'too many tickets outstanding on this server; try again in a minute' };
+      if (t === 'busy')
+        return {
+          ok: false,
+          code: 'BUSY',
+          message: 'too many tickets outstanding on this server; try again in a minute',
+        };
       if (t === 'limit') {
         return {
           ok: false,
@@ -171,7 +195,13 @@ export class FileService {
           message: `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
         };
       }
-      return { ok: true, name: file.name, ticket: t.ticket, key: ticketMaster(this.tickets.keySecret(), t.ticket).toString('base64url'), size: file.size };
+      return {
+        ok: true,
+        name: file.name,
+        ticket: t.ticket,
+        key: ticketMaster(this.tickets.keySecret(), t.ticket).toString('base64url'),
+        size: file.size,
+      };
     } catch (err) {
       const e = ioFailure('cannot check the file', err);
       return { ok: false, code: e.code, message: e.message };
@@ -183,7 +213,12 @@ export class FileService {
    * to call once when the transfer it opens is over (until then it counts
    * against the session's TICKETS_PER_SESSION). Throws LftpError AUTH.
    */
-  redeemTicket(ticket: string | undefined | null, op: TransferOp, name: string, now: number): { nick: string; ended: () => void } {
+  redeemTicket(
+    ticket: string | undefined | null,
+    op: TransferOp,
+    name: string,
+    now: number,
+  ): { nick: string; ended: () => void } {
     const tickets = this.tickets;
     if (!tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');

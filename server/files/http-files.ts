@@ -71,7 +71,12 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-export async function serveDownload(host: FileRoutesHost, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
+export async function serveDownload(
+  host: FileRoutesHost,
+  res: ServerResponse,
+  rawName: string,
+  ticket: string | null,
+): Promise<void> {
   // The ticket first: without one, nothing about the files directory is revealed.
   const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
   try {
@@ -99,7 +104,13 @@ async function sendFile(host: FileRoutesHost, res: ServerResponse, rawName: stri
   }
 }
 
-export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, rawName: string, ticket: string | null): Promise<void> {
+export async function receiveUpload(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawName: string,
+  ticket: string | null,
+): Promise<void> {
   // Before the first await: the whole body, and the client's close, may arrive while the ticket and the name
   // are checked. Paused, the body waits in the stream; the end is watched from here on, so it cannot be missed.
   req.pause();
@@ -108,7 +119,10 @@ export async function receiveUpload(host: FileRoutesHost, req: IncomingMessage, 
     await storeUpload(host, req, res, rawName, ticket, ended);
   } catch (err) {
     const e = err instanceof HttpError ? err : null;
-    host.log.info({ file: rawName.slice(0, 255), code: e?.code ?? 'INTERNAL' }, `http upload refused: ${(err as Error).message}`);
+    host.log.info(
+      { file: rawName.slice(0, 255), code: e?.code ?? 'INTERNAL' },
+      `http upload refused: ${(err as Error).message}`,
+    );
     throw err;
   }
 }
@@ -118,7 +132,14 @@ function finishedOnce(req: IncomingMessage): Promise<boolean> {
   return new Promise((resolve) => finished(req, { readable: true, writable: false }, (err) => resolve(!err)));
 }
 
-async function storeUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, rawName: string, ticket: string | null, ended: Promise<boolean>): Promise<void> {
+async function storeUpload(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawName: string,
+  ticket: string | null,
+  ended: Promise<boolean>,
+): Promise<void> {
   const lengthHeader = req.headers['content-length'];
   if (lengthHeader === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'an upload needs a Content-Length');
   if (!/^\d{1,16}$/.test(lengthHeader)) throw new HttpError(400, 'BAD_REQUEST', 'Content-Length is not a number');
@@ -139,7 +160,14 @@ async function storeUpload(host: FileRoutesHost, req: IncomingMessage, res: Serv
 }
 
 /** The body into a sink, then into place; throws HttpError when it cannot be stored (the caller answers). */
-async function writeUpload(host: FileRoutesHost, req: IncomingMessage, res: ServerResponse, target: { path: string; name: string; size: number }, nick: string, ended: Promise<boolean>): Promise<void> {
+async function writeUpload(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { path: string; name: string; size: number },
+  nick: string,
+  ended: Promise<boolean>,
+): Promise<void> {
   const { size } = target;
   const started = Date.now();
   // A disk that fails (full, read-only) ends the upload with an answer: the rest of the body is read and dropped
@@ -189,7 +217,10 @@ async function writeUpload(host: FileRoutesHost, req: IncomingMessage, res: Serv
     await sink.discard();
     if (req.isPaused()) req.resume();
     const e = ioFailure(`cannot write ${JSON.stringify(target.name)}`, diskFailure);
-    host.log.error({ file: target.name, nick, received, size, code: e.code, err: (diskFailure as Error).message }, 'http upload failed: the disk refused it');
+    host.log.error(
+      { file: target.name, nick, received, size, code: e.code, err: (diskFailure as Error).message },
+      'http upload failed: the disk refused it',
+    );
     throw HttpError.fromLftp(e);
   }
   if (!complete || cut) {
@@ -203,14 +234,27 @@ async function writeUpload(host: FileRoutesHost, req: IncomingMessage, res: Serv
     host.log.warn({ file: target.name, nick, code: outcome.code }, `http upload not stored: ${outcome.message}`);
     throw new HttpError(STATUS_FOR[outcome.code] ?? 500, outcome.code, outcome.message);
   }
-  host.log.info({ file: target.name, nick, size, sha256: outcome.sha256, ms: Date.now() - started }, 'http upload stored');
+  host.log.info(
+    { file: target.name, nick, size, sha256: outcome.sha256, ms: Date.now() - started },
+    'http upload stored',
+  );
   sendJson(res, 201, { name: target.name, size, sha256: outcome.sha256 });
   host.stored({ name: target.name, size, nick });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 

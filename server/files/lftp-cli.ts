@@ -77,7 +77,8 @@ export async function runLftpServer(args: string[]): Promise<number> {
     writeLineSync(1, LFTP_SERVER_USAGE);
     return ExitCode.OK;
   }
-  if (v.token === undefined && !v.open) throw new UsageError('give --token SECRET, or --open to serve without authorization');
+  if (v.token === undefined && !v.open)
+    throw new UsageError('give --token SECRET, or --open to serve without authorization');
   if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
   if (v.token !== undefined && v.token.length === 0) throw new UsageError('--token must not be empty');
   const web = dashboardOptions(v['admin-token'], v['http-port']);
@@ -88,11 +89,21 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const filesDir = resolve(v.files ?? 'files');
   const maxMss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : MAX_MSS;
   const options = {
-    maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : LFTP_DEFAULTS.standaloneMaxTransfers,
-    maxQueued: v['max-queued'] !== undefined ? parseInteger(v['max-queued'], '--max-queued', 0, 100_000) : LFTP_DEFAULTS.maxQueued,
-    idleTimeoutMs: v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : LFTP_DEFAULTS.idleTimeoutMs,
+    maxTransfers:
+      v['max-transfers'] !== undefined
+        ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024)
+        : LFTP_DEFAULTS.standaloneMaxTransfers,
+    maxQueued:
+      v['max-queued'] !== undefined
+        ? parseInteger(v['max-queued'], '--max-queued', 0, 100_000)
+        : LFTP_DEFAULTS.maxQueued,
+    idleTimeoutMs:
+      v['idle-timeout'] !== undefined
+        ? parseDuration(v['idle-timeout'], '--idle-timeout')
+        : LFTP_DEFAULTS.idleTimeoutMs,
   };
-  const maxFileSize = v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : LFTP_DEFAULTS.maxFileSize;
+  const maxFileSize =
+    v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : LFTP_DEFAULTS.maxFileSize;
   const keepFree = v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE;
   try {
     mkdirSync(filesDir, { recursive: true });
@@ -102,7 +113,11 @@ export async function runLftpServer(args: string[]): Promise<number> {
   }
   const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' }, rotation);
   const stale = sweepPartFiles(filesDir);
-  if (stale.length > 0) log.logger.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
+  if (stale.length > 0)
+    log.logger.info(
+      { removed: stale.length, files: stale.slice(0, 20) },
+      'removed unfinished uploads left by an earlier run',
+    );
   const token = v.token;
   const files = new FileService(filesDir, { maxFileSize, keepFree, quota: null });
   const server = new LftpServer({
@@ -151,7 +166,10 @@ export async function runLftpServer(args: string[]): Promise<number> {
 }
 
 /** --admin-token [--http-port N]: the dashboard's settings, checked before anything starts; null: no dashboard. */
-function dashboardOptions(adminToken: string | undefined, httpPort: string | undefined): { adminToken: string; port: number | null } | null {
+function dashboardOptions(
+  adminToken: string | undefined,
+  httpPort: string | undefined,
+): { adminToken: string; port: number | null } | null {
   if (adminToken === undefined) {
     if (httpPort !== undefined) throw new UsageError('--http-port is for the dashboard: give --admin-token too');
     return null;
@@ -161,12 +179,30 @@ function dashboardOptions(adminToken: string | undefined, httpPort: string | und
 }
 
 /** The dashboard on its port (default: the LFTP port + 1), or 'failed' when it cannot listen (said why). */
-async function startDashboard(o: { adminToken: string; port: number | null }, host: string, lftpPort: number, lftp: LftpServer, files: FileService, log: Logger): Promise<{ close(): Promise<void> } | 'failed'> {
+async function startDashboard(
+  o: { adminToken: string; port: number | null },
+  host: string,
+  lftpPort: number,
+  lftp: LftpServer,
+  files: FileService,
+  log: Logger,
+): Promise<{ close(): Promise<void> } | 'failed'> {
   const adminToken = o.adminToken;
   const port = o.port ?? (lftpPort === 65535 || lftpPort === 0 ? 0 : lftpPort + 1);
   try {
-    const d = await startLftpDashboard({ host, port, adminToken, lftp, files, serverName: `chat-server lftp/${packageVersion()}`, log: log.child({ component: 'web' }) });
-    writeLineSync(1, `dashboard on http://${host.includes(':') ? `[${host}]` : host}:${d.port}/admin (user: anything, password: the admin token)`);
+    const d = await startLftpDashboard({
+      host,
+      port,
+      adminToken,
+      lftp,
+      files,
+      serverName: `chat-server lftp/${packageVersion()}`,
+      log: log.child({ component: 'web' }),
+    });
+    writeLineSync(
+      1,
+      `dashboard on http://${host.includes(':') ? `[${host}]` : host}:${d.port}/admin (user: anything, password: the admin token)`,
+    );
     return d;
   } catch (err) {
     writeLineSync(2, `chat-server: ${ListenError.from('web', host, port, err, '--http-port').message}`);

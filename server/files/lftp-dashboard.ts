@@ -42,7 +42,16 @@ export async function startLftpDashboard(o: LftpDashboardOptions): Promise<{ por
   sampler.unref();
   const hub = new AdminHub(
     {
-      snapshot: (now) => ({ type: 'snapshot', now, server: o.serverName, workers: [], msgsPerSec: 0, deliveriesPerSec: 0, sessions: [], transfers: monitor.all(now) }),
+      snapshot: (now) => ({
+        type: 'snapshot',
+        now,
+        server: o.serverName,
+        workers: [],
+        msgsPerSec: 0,
+        deliveriesPerSec: 0,
+        sessions: [],
+        transfers: monitor.all(now),
+      }),
       broadcast: () => o.log.info('dashboard broadcast ignored: a standalone LFTP server has no chat'),
       kick: async () => null,
     },
@@ -51,8 +60,22 @@ export async function startLftpDashboard(o: LftpDashboardOptions): Promise<{ por
   const admin = { auth: new AdminAuth(o.adminToken, randomBytes(32).toString('hex'), new AuthThrottle()), hub };
   const admission = new Admission(AddressTable.create(1024, 1), 0, DEFAULT_ADMISSION);
   const web = new WebServer(
-    { maxFrame: DEFAULT_MAX_FRAME, tls: null, maxConnections: MAX_CONNECTIONS, admin, admission, hosts: HostAllowList.forListenAddress(o.host) },
-    { files: o.files, log: o.log, stored: () => undefined, closing: false, canAcceptSession: () => false, acceptChatSocket: (ws) => ws.close(1008, 'no chat here: this is a standalone LFTP server') },
+    {
+      maxFrame: DEFAULT_MAX_FRAME,
+      tls: null,
+      maxConnections: MAX_CONNECTIONS,
+      admin,
+      admission,
+      hosts: HostAllowList.forListenAddress(o.host),
+    },
+    {
+      files: o.files,
+      log: o.log,
+      stored: () => undefined,
+      closing: false,
+      canAcceptSession: () => false,
+      acceptChatSocket: (ws) => ws.close(1008, 'no chat here: this is a standalone LFTP server'),
+    },
     o.log,
   );
   const port = await web.listen(o.host, o.port);

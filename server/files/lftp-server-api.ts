@@ -15,7 +15,9 @@ export interface LftpAuthRequest {
 }
 
 /** Allowed: who asked, and (with a ticket) what to call once the transfer is over, whether it ran or not. */
-export type AuthDecision = { allow: true; owner?: string; ended?: () => void } | { allow: false; code: LftpErrorCode; message: string };
+export type AuthDecision =
+  | { allow: true; owner?: string; ended?: () => void }
+  | { allow: false; code: LftpErrorCode; message: string };
 
 export interface LftpServerOptions {
   host: string;

@@ -119,7 +119,10 @@ export class LftpServer {
   private reportBadPackets(): void {
     const n = this.counters.badPackets + this.counters.unknownConn;
     if (n > this.badReported) {
-      this.o.log.warn({ badPackets: this.counters.badPackets, unknownConn: this.counters.unknownConn }, 'lftp: datagrams dropped (corrupt, wrong version, or no such transfer)');
+      this.o.log.warn(
+        { badPackets: this.counters.badPackets, unknownConn: this.counters.unknownConn },
+        'lftp: datagrams dropped (corrupt, wrong version, or no such transfer)',
+      );
       this.badReported = n;
     }
   }
@@ -127,8 +130,23 @@ export class LftpServer {
   private refuse(p: Packet, rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
     this.counters.refused++;
     const budget = this.refusalLog.take(Date.now());
-    if (budget) this.o.log.warn({ remote: `${rinfo.address}:${rinfo.port}`, code, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, `lftp request refused: ${message}`);
-    const pkt = encodePacket({ flags: Flag.ERR, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload: encodeError(code, message) });
+    if (budget)
+      this.o.log.warn(
+        {
+          remote: `${rinfo.address}:${rinfo.port}`,
+          code,
+          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
+        },
+        `lftp request refused: ${message}`,
+      );
+    const pkt = encodePacket({
+      flags: Flag.ERR,
+      conn: p.conn,
+      seq: 0,
+      ack: (p.seq + 1) >>> 0,
+      window: 0,
+      payload: encodeError(code, message),
+    });
     this.socket?.send(pkt, rinfo.port, rinfo.address);
   }
 
@@ -140,15 +158,32 @@ export class LftpServer {
     try {
       const req = decodeSynRequest(p.payload, this.o.maxMss);
       const size = typeof req.size === 'number' ? req.size : undefined;
-      const master = await this.keys.check(req, { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size }, rinfo.address, Date.now());
-      const decision = this.o.authorize({ op, name: req.name, auth: req.auth, remote: `${rinfo.address}:${rinfo.port}` });
+      const master = await this.keys.check(
+        req,
+        { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size },
+        rinfo.address,
+        Date.now(),
+      );
+      const decision = this.o.authorize({
+        op,
+        name: req.name,
+        auth: req.auth,
+        remote: `${rinfo.address}:${rinfo.port}`,
+      });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
-      const file = op === 'get' ? await this.o.files.checkDownload(req.name) : await this.o.files.checkUpload(req.name, req.size);
+      const file =
+        op === 'get' ? await this.o.files.checkDownload(req.name) : await this.o.files.checkUpload(req.name, req.size);
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
-        throw new LftpError('BUSY', `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`);
+        throw new LftpError(
+          'BUSY',
+          `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`,
+        );
       }
-      const releaseQuota = op === 'post' && decision.owner !== undefined ? this.o.files.reserveUpload(decision.owner, file.size) : () => undefined;
+      const releaseQuota =
+        op === 'post' && decision.owner !== undefined
+          ? this.o.files.reserveUpload(decision.owner, file.size)
+          : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
       this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended }, protection);
     } catch (err) {
@@ -161,13 +196,33 @@ export class LftpServer {
     }
   }
 
-  private admit(key: string, syn: Packet, rinfo: dgram.RemoteInfo, req: AdmittedRequest, protection: TransferProtection | null): void {
+  private admit(
+    key: string,
+    syn: Packet,
+    rinfo: dgram.RemoteInfo,
+    req: AdmittedRequest,
+    protection: TransferProtection | null,
+  ): void {
     const { op, name, path, size, mss, owner, releaseQuota, ended } = req;
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
     const log = this.o.log.child({ transfer: key, op, file: name });
     const remote = { address: rinfo.address, port: rinfo.port };
-    const entry: Entry = { key, remote, op, name, size, path, owner, releaseQuota, ended, started: false, finished, resolveFinished, log } as Entry;
+    const entry: Entry = {
+      key,
+      remote,
+      op,
+      name,
+      size,
+      path,
+      owner,
+      releaseQuota,
+      ended,
+      started: false,
+      finished,
+      resolveFinished,
+      log,
+    } as Entry;
     entry.driver = new ConnectionDriver(
       {
         side: 'server',
@@ -186,7 +241,9 @@ export class LftpServer {
         sendRaw: (buf) => this.socket?.send(buf, remote.port, remote.address),
         event: (e, conn) => this.onEvent(entry, e, conn),
         ...(this.trace ? { trace: this.trace } : {}),
-        ...(this.o.qlogDir ? { qlog: { dir: this.o.qlogDir, title: `lftp server: ${op} ${name} for ${remote.address}:${remote.port}` } } : {}),
+        ...(this.o.qlogDir
+          ? { qlog: { dir: this.o.qlogDir, title: `lftp server: ${op} ${name} for ${remote.address}:${remote.port}` } }
+          : {}),
       },
       protection,
     );
@@ -210,7 +267,14 @@ export class LftpServer {
   private async begin(entry: Entry, syn: Packet, mss: number): Promise<void> {
     const d = entry.driver;
     try {
-      if (entry.op === 'get') entry.source = await d.openSource(entry.path, entry.size, this.o.maxWindow, entry.name, () => this.socket?.getSendQueueCount() === 0);
+      if (entry.op === 'get')
+        entry.source = await d.openSource(
+          entry.path,
+          entry.size,
+          this.o.maxWindow,
+          entry.name,
+          () => this.socket?.getSendQueueCount() === 0,
+        );
       else entry.sink = await d.createSink(entry.path, entry.name);
     } catch (err) {
       d.failIo(ioFailure(`cannot open ${JSON.stringify(entry.name)}`, err));
@@ -218,25 +282,40 @@ export class LftpServer {
     }
     entry.started = true;
     entry.log.info({ remote: `${entry.remote.address}:${entry.remote.port}`, size: entry.size }, 'transfer started');
-    if (this.o.verbose) this.o.print(`lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`);
+    if (this.o.verbose)
+      this.o.print(
+        `lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`,
+      );
     // From the SYN-ACK on, everything this transfer sends is sealed.
     d.protection?.begin();
     d.apply((c, now) => c.accept(now, syn.seq, entry.size, mss, HEADER_BYTES + syn.payload.length));
   }
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
-    const who = entry.owner ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})` : `${entry.remote.address}:${entry.remote.port}`;
+    const who = entry.owner
+      ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})`
+      : `${entry.remote.address}:${entry.remote.port}`;
     const text = this.o.verbose ? describeEvent(e, { own: conn.opts.isn, peer: conn.peerIsn }) : '';
     if (text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${text}`);
     switch (e.type) {
       case 'done': {
         this.counters.completed++;
         const secs = Math.max(conn.elapsedMs, 1) / 1000;
-        entry.log.info({ size: e.size, sha256: e.sha256, ms: conn.elapsedMs, retransmissions: conn.sender?.retransmissions ?? 0, dropped: entry.driver.protection?.dropped ?? null }, 'transfer complete');
+        entry.log.info(
+          {
+            size: e.size,
+            sha256: e.sha256,
+            ms: conn.elapsedMs,
+            retransmissions: conn.sender?.retransmissions ?? 0,
+            dropped: entry.driver.protection?.dropped ?? null,
+          },
+          'transfer complete',
+        );
         this.o.print(
           `lftp: ${entry.op} ${entry.name} for ${who} complete (${formatBytes(e.size ?? 0)} in ${secs.toFixed(2)}s, ${formatBytes((e.size ?? 0) / secs)}/s, sha256 ok)`,
         );
-        if (entry.op === 'post') this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who, owner: entry.owner });
+        if (entry.op === 'post')
+          this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who, owner: entry.owner });
         return;
       }
       case 'error':

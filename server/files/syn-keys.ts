@@ -30,20 +30,34 @@ export class SynKeys {
   async check(syn: SignedSyn, facts: Omit<SynFacts, 'salt'>, address: string, now: number): Promise<Buffer | null> {
     const k = this.keying;
     if (k.kind === 'open') {
-      if (syn.salt) throw new LftpError('AUTH', 'this server is open (it has no token): run the client without --token');
+      if (syn.salt)
+        throw new LftpError('AUTH', 'this server is open (it has no token): run the client without --token');
       return null;
     }
     if (k.kind === 'ticket') {
       if (!syn.auth) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
-      if (!syn.salt || !syn.proof) throw new LftpError('AUTH', "this server protects every transfer: the request must be signed with its ticket's key (TICKET's key; chat-client lftp --ticket T --ticket-key K)");
+      if (!syn.salt || !syn.proof)
+        throw new LftpError(
+          'AUTH',
+          "this server protects every transfer: the request must be signed with its ticket's key (TICKET's key; chat-client lftp --ticket T --ticket-key K)",
+        );
       const master = ticketMaster(k.secret, syn.auth ?? '');
-      if (!proofMatches(master, { ...facts, salt: syn.salt }, syn.proof)) throw new LftpError('AUTH', 'the request is not signed with its ticket\'s key');
+      if (!proofMatches(master, { ...facts, salt: syn.salt }, syn.proof))
+        throw new LftpError('AUTH', "the request is not signed with its ticket's key");
       return master;
     }
     if (!syn.salt || !syn.proof) throw new LftpError('AUTH', 'this server needs a token (--token)');
     const admitted = this.throttle.admit(address, now);
-    if (!admitted.ok) throw new LftpError('AUTH', `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s`);
-    if (this.checking >= MAX_TOKEN_CHECKS) throw new LftpError('BUSY', `server busy: ${MAX_TOKEN_CHECKS} requests are having their token checked; try again`);
+    if (!admitted.ok)
+      throw new LftpError(
+        'AUTH',
+        `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s`,
+      );
+    if (this.checking >= MAX_TOKEN_CHECKS)
+      throw new LftpError(
+        'BUSY',
+        `server busy: ${MAX_TOKEN_CHECKS} requests are having their token checked; try again`,
+      );
     this.checking++;
     const master = await tokenMaster(k.token, syn.salt).finally(() => this.checking--);
     if (!proofMatches(master, { ...facts, salt: syn.salt }, syn.proof)) {

@@ -11,7 +11,11 @@ import { TerminalScreen } from '../../common/terminal/screen.js';
 const parsed = startProgram('chat-server', SERVER_USAGE, parseServerArgs);
 let plan: SocketPlan;
 try {
-  plan = planSockets(openFileLimit(), { maxClients: parsed.maxClients, workers: parsed.workers, web: parsed.httpPort !== null });
+  plan = planSockets(openFileLimit(), {
+    maxClients: parsed.maxClients,
+    workers: parsed.workers,
+    web: parsed.httpPort !== null,
+  });
 } catch (err) {
   writeLineSync(2, `chat-server: ${(err as Error).message}`);
   process.exit(ExitCode.FAILURE);

@@ -50,7 +50,10 @@ export interface SocketPlan {
  * Plans sockets for `maxClients` sessions plus each worker's not-yet-HELLO
  * allowance and (with the web side) its HTTP allowance, within `fdLimit`.
  */
-export function planSockets(fdLimit: number | null, o: { maxClients: number; workers: number; web: boolean }): SocketPlan {
+export function planSockets(
+  fdLimit: number | null,
+  o: { maxClients: number; workers: number; web: boolean },
+): SocketPlan {
   const perWorker = PRE_HELLO_ALLOWANCE + (o.web ? WEB_ALLOWANCE : 0);
   const wanted = o.maxClients + o.workers * perWorker;
   if (fdLimit === null) return { socketLimit: wanted, maxClients: o.maxClients, warning: null };
@@ -60,7 +63,10 @@ export function planSockets(fdLimit: number | null, o: { maxClients: number; wor
   const maxClients = socketLimit - o.workers * perWorker;
   const raise = `raise it with \`ulimit -n ${wanted + FD_RESERVE}\` before starting the server`;
   if (maxClients < MIN_CLIENTS) {
-    throw new StartupError('FD_LIMIT', `the open-file limit (${fdLimit}) leaves room for ${Math.max(0, maxClients)} clients with ${o.workers} workers: ${raise}, or use fewer --workers`);
+    throw new StartupError(
+      'FD_LIMIT',
+      `the open-file limit (${fdLimit}) leaves room for ${Math.max(0, maxClients)} clients with ${o.workers} workers: ${raise}, or use fewer --workers`,
+    );
   }
   return {
     socketLimit,

@@ -13,10 +13,15 @@ export interface Listening {
 
 export function listeningLines(l: Listening): string[] {
   const tls = l.tlsLine !== null;
-  const lines = [`listening on tcp ${l.host}:${l.port} (${l.workers} worker${l.workers === 1 ? '' : 's'}${tls ? ', TLS' : ', no TLS'})`];
+  const lines = [
+    `listening on tcp ${l.host}:${l.port} (${l.workers} worker${l.workers === 1 ? '' : 's'}${tls ? ', TLS' : ', no TLS'})`,
+  ];
   if (l.tlsLine) lines.push(l.tlsLine);
   lines.push(`lftp on udp ${l.host}:${l.lftpPort}, sharing ${l.filesDir}`);
   const host = l.host.includes(':') ? `[${l.host}]` : l.host;
-  if (l.httpPort !== null) lines.push(`web on http${tls ? 's' : ''}://${host}:${l.httpPort}/ (chat page${l.admin ? '; dashboard at /admin' : ''})`);
+  if (l.httpPort !== null)
+    lines.push(
+      `web on http${tls ? 's' : ''}://${host}:${l.httpPort}/ (chat page${l.admin ? '; dashboard at /admin' : ''})`,
+    );
   return lines;
 }

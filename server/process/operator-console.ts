@@ -13,7 +13,17 @@ import { TtyInput } from '../../common/terminal/tty-input.js';
 import { wordCompleter } from '../../common/terminal/completion.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 
-const CONSOLE_COMMANDS = ['/help', '/kick', '/kill-store', '/kill-worker', '/list', '/shutdown', '/stall-worker', '/stats', '/unregister'];
+const CONSOLE_COMMANDS = [
+  '/help',
+  '/kick',
+  '/kill-store',
+  '/kill-worker',
+  '/list',
+  '/shutdown',
+  '/stall-worker',
+  '/stats',
+  '/unregister',
+];
 
 export type OperatorCommand =
   | { cmd: 'broadcast'; text: string }
@@ -63,10 +73,13 @@ export function parseOperatorLine(line: string): OperatorCommand {
       return { cmd: 'kick', nick, reason: why.join(' ') };
     }
     case '/unregister':
-      return rest.length === 1 ? { cmd: 'unregister', nick: rest[0]! } : { cmd: 'invalid', message: 'usage: /unregister <nick>' };
+      return rest.length === 1
+        ? { cmd: 'unregister', nick: rest[0]! }
+        : { cmd: 'invalid', message: 'usage: /unregister <nick>' };
     case '/kill-worker': {
       const n = Number(rest[0]);
-      if (rest[0] === undefined || !Number.isInteger(n) || n < 0) return { cmd: 'invalid', message: 'usage: /kill-worker <n> [--hold-lock]' };
+      if (rest[0] === undefined || !Number.isInteger(n) || n < 0)
+        return { cmd: 'invalid', message: 'usage: /kill-worker <n> [--hold-lock]' };
       return { cmd: 'kill-worker', worker: n, holdLock: rest.includes('--hold-lock') };
     }
     case '/kill-store':
@@ -80,7 +93,10 @@ export function parseOperatorLine(line: string): OperatorCommand {
       return { cmd: 'stall-worker', worker: n, ms };
     }
     default:
-      return { cmd: 'invalid', message: `unknown command ${head} (try /help; start a broadcast with // to send a leading slash)` };
+      return {
+        cmd: 'invalid',
+        message: `unknown command ${head} (try /help; start a broadcast with // to send a leading slash)`,
+      };
   }
 }
 
@@ -135,7 +151,11 @@ export class OperatorConsole {
         eof: () => this.print('* the server keeps running: /shutdown or Ctrl-C twice stops it'),
       },
       new History(defaultHistoryPath('console-history')),
-      wordCompleter({ commands: CONSOLE_COMMANDS, nicks: () => this.t.table.snapshot().map((s) => s.nick), nicksAtStart: false }),
+      wordCompleter({
+        commands: CONSOLE_COMMANDS,
+        nicks: () => this.t.table.snapshot().map((s) => s.nick),
+        nicksAtStart: false,
+      }),
     );
     tty.setPrompt('console> ');
     tty.start();
@@ -191,7 +211,16 @@ export class OperatorConsole {
     const cells = rows.map((r) => {
       const rtt = r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`;
       const address = r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`;
-      return [r.nick, r.transport, address, String(r.owner), rtt, formatDuration(now - r.lastActive), formatDuration(now - r.connectedAt), String(r.msgsIn)];
+      return [
+        r.nick,
+        r.transport,
+        address,
+        String(r.owner),
+        rtt,
+        formatDuration(now - r.lastActive),
+        formatDuration(now - r.connectedAt),
+        String(r.msgsIn),
+      ];
     });
     const head = ['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'];
     return `${formatTable([head, ...cells])}\n${rows.length} session${rows.length === 1 ? '' : 's'}`;

@@ -199,10 +199,14 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) return { help: true };
   if (v.version) return { version: true };
-  const interval = v['heartbeat-interval'] !== undefined ? parseDuration(v['heartbeat-interval'], '--heartbeat-interval') : 5_000;
-  const timeout = v['heartbeat-timeout'] !== undefined ? parseDuration(v['heartbeat-timeout'], '--heartbeat-timeout') : 15_000;
+  const interval =
+    v['heartbeat-interval'] !== undefined ? parseDuration(v['heartbeat-interval'], '--heartbeat-interval') : 5_000;
+  const timeout =
+    v['heartbeat-timeout'] !== undefined ? parseDuration(v['heartbeat-timeout'], '--heartbeat-timeout') : 15_000;
   if (interval < MIN_HEARTBEAT_INTERVAL_MS) {
-    throw new UsageError(`--heartbeat-interval must be at least ${MIN_HEARTBEAT_INTERVAL_MS}ms (a heartbeat more often than that is load, not liveness)`);
+    throw new UsageError(
+      `--heartbeat-interval must be at least ${MIN_HEARTBEAT_INTERVAL_MS}ms (a heartbeat more often than that is load, not liveness)`,
+    );
   }
   if (timeout <= interval) {
     throw new UsageError(`--heartbeat-timeout (${timeout}ms) must be longer than --heartbeat-interval (${interval}ms)`);
@@ -215,17 +219,26 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
     throw new UsageError('--no-web turns the web side off: --http-port and --admin-token do not apply');
   }
   const adminToken = v['admin-token'] ?? (v['no-web'] ? undefined : env.CHAT_ADMIN_TOKEN || undefined);
-  if (adminToken !== undefined && !new RegExp(`^[\\x21-\\x7e]{${MIN_ADMIN_TOKEN_LENGTH},${MAX_ADMIN_TOKEN_LENGTH}}$`).test(adminToken)) {
-    throw new UsageError(`the admin token must be ${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable ASCII characters without spaces`);
+  if (
+    adminToken !== undefined &&
+    !new RegExp(`^[\\x21-\\x7e]{${MIN_ADMIN_TOKEN_LENGTH},${MAX_ADMIN_TOKEN_LENGTH}}$`).test(adminToken)
+  ) {
+    throw new UsageError(
+      `the admin token must be ${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable ASCII characters without spaces`,
+    );
   }
   return {
     options: {
       host: v.host ?? '0.0.0.0',
       port: v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000,
-      workers: v.workers !== undefined ? parseInteger(v.workers, '--workers', 1, MAX_WORKERS) : Math.min(MAX_WORKERS, availableParallelism()),
+      workers:
+        v.workers !== undefined
+          ? parseInteger(v.workers, '--workers', 1, MAX_WORKERS)
+          : Math.min(MAX_WORKERS, availableParallelism()),
       heartbeatIntervalMs: interval,
       heartbeatTimeoutMs: timeout,
-      maxClients: v['max-clients'] !== undefined ? parseInteger(v['max-clients'], '--max-clients', 1, MAX_CAPACITY) : 10_000,
+      maxClients:
+        v['max-clients'] !== undefined ? parseInteger(v['max-clients'], '--max-clients', 1, MAX_CAPACITY) : 10_000,
       maxFrame,
       logFile: v['log-file'] ?? 'logs/server.log',
       logLevel: parseLogLevel(v['log-level']),
@@ -235,9 +248,16 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       maxTransfers: v['max-transfers'] !== undefined ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024) : 4,
       qlogDir: v.qlog !== undefined ? resolve(v.qlog) : null,
       maxFileSize: v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : 16 * 2 ** 30,
-      maxUploadPerUser: v['max-upload-per-user'] !== undefined ? parseSize(v['max-upload-per-user'], '--max-upload-per-user') : DEFAULT_MAX_UPLOAD_PER_USER,
+      maxUploadPerUser:
+        v['max-upload-per-user'] !== undefined
+          ? parseSize(v['max-upload-per-user'], '--max-upload-per-user')
+          : DEFAULT_MAX_UPLOAD_PER_USER,
       keepFree: v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE,
-      httpPort: v['no-web'] ? null : v['http-port'] !== undefined ? parseInteger(v['http-port'], '--http-port', 0, 65535) : undefined,
+      httpPort: v['no-web']
+        ? null
+        : v['http-port'] !== undefined
+          ? parseInteger(v['http-port'], '--http-port', 0, 65535)
+          : undefined,
       adminToken: adminToken ?? null,
       webHosts: webHostList(v['web-host']),
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
@@ -252,22 +272,41 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
   };
 }
 
-
-function floodPolicy(burst: string | undefined, rate: string | undefined, backlog: string | undefined, maxFrame: number): InboundPolicy {
+function floodPolicy(
+  burst: string | undefined,
+  rate: string | undefined,
+  backlog: string | undefined,
+  maxFrame: number,
+): InboundPolicy {
   return {
     burst: burst !== undefined ? parseInteger(burst, '--flood-burst', 1, 1_000_000) : DEFAULT_FLOOD.burst,
     perSecond: rate !== undefined ? parseInteger(rate, '--flood-rate', 1, 1_000_000) : DEFAULT_FLOOD.perSecond,
-    backlogFrames: backlog !== undefined ? parseInteger(backlog, '--flood-backlog', 1, 100_000) : DEFAULT_BACKLOG_FRAMES,
+    backlogFrames:
+      backlog !== undefined ? parseInteger(backlog, '--flood-backlog', 1, 100_000) : DEFAULT_BACKLOG_FRAMES,
     // Room for the backlog's worth of ordinary messages, and at least two of the largest.
     backlogBytes: Math.max(256 * 1024, 2 * maxFrame),
   };
 }
 
-function admissionPolicy(v: { 'max-sessions-per-address'?: string; 'max-pending-per-address'?: string; 'max-http-per-address'?: string; trusted?: string }): AdmissionPolicy {
-  const count = (value: string | undefined, name: string, fallback: number) => (value !== undefined ? parseInteger(value, name, 1, MAX_CAPACITY) : fallback);
+function admissionPolicy(v: {
+  'max-sessions-per-address'?: string;
+  'max-pending-per-address'?: string;
+  'max-http-per-address'?: string;
+  trusted?: string;
+}): AdmissionPolicy {
+  const count = (value: string | undefined, name: string, fallback: number) =>
+    value !== undefined ? parseInteger(value, name, 1, MAX_CAPACITY) : fallback;
   return {
-    maxSessionsPerAddress: count(v['max-sessions-per-address'], '--max-sessions-per-address', DEFAULT_ADMISSION.maxSessionsPerAddress),
-    maxPendingPerAddress: count(v['max-pending-per-address'], '--max-pending-per-address', DEFAULT_ADMISSION.maxPendingPerAddress),
+    maxSessionsPerAddress: count(
+      v['max-sessions-per-address'],
+      '--max-sessions-per-address',
+      DEFAULT_ADMISSION.maxSessionsPerAddress,
+    ),
+    maxPendingPerAddress: count(
+      v['max-pending-per-address'],
+      '--max-pending-per-address',
+      DEFAULT_ADMISSION.maxPendingPerAddress,
+    ),
     maxHttpPerAddress: count(v['max-http-per-address'], '--max-http-per-address', DEFAULT_ADMISSION.maxHttpPerAddress),
     trusted: v.trusted !== undefined ? trustList(v.trusted) : [],
   };
@@ -275,9 +314,15 @@ function admissionPolicy(v: { 'max-sessions-per-address'?: string; 'max-pending-
 
 function webHostList(value: string | undefined): string[] {
   if (value === undefined) return [];
-  const names = value.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
   const bad = names.find((n) => !/^[A-Za-z0-9.:_-]{1,253}$/.test(n));
-  if (bad !== undefined || names.length === 0) throw new UsageError(`--web-host takes host names or addresses separated by commas (not ${JSON.stringify(bad ?? value)})`);
+  if (bad !== undefined || names.length === 0)
+    throw new UsageError(
+      `--web-host takes host names or addresses separated by commas (not ${JSON.stringify(bad ?? value)})`,
+    );
   return names;
 }
 
@@ -285,11 +330,19 @@ export const DEFAULT_MAX_SENDQ = 256 * 1024;
 export const DEFAULT_MAX_OUTPUT = 512 * 1024 * 1024;
 
 /** A client's queue must hold two of the largest frames, and the total at least one client's queue. */
-function outputLimits(sendq: string | undefined, output: string | undefined, maxFrame: number): { maxSendQueue: number; maxOutputBytes: number } {
+function outputLimits(
+  sendq: string | undefined,
+  output: string | undefined,
+  maxFrame: number,
+): { maxSendQueue: number; maxOutputBytes: number } {
   const least = 2 * (maxFrame + HEADER_SIZE);
   const maxSendQueue = sendq !== undefined ? parseSize(sendq, '--max-sendq') : Math.max(DEFAULT_MAX_SENDQ, least);
-  if (maxSendQueue < least) throw new UsageError(`--max-sendq must be at least twice --max-frame (${least} bytes), or the largest frames could not be queued`);
+  if (maxSendQueue < least)
+    throw new UsageError(
+      `--max-sendq must be at least twice --max-frame (${least} bytes), or the largest frames could not be queued`,
+    );
   const maxOutputBytes = output !== undefined ? parseSize(output, '--max-output') : DEFAULT_MAX_OUTPUT;
-  if (maxOutputBytes < maxSendQueue) throw new UsageError(`--max-output must be at least --max-sendq (${maxSendQueue} bytes)`);
+  if (maxOutputBytes < maxSendQueue)
+    throw new UsageError(`--max-output must be at least --max-sendq (${maxSendQueue} bytes)`);
   return { maxSendQueue, maxOutputBytes };
 }

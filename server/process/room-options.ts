@@ -23,10 +23,16 @@ export interface RoomOptions {
   limits: RoomLimits;
 }
 
-export function roomOptions(v: { 'default-room'?: string; 'max-rooms'?: string; 'max-rooms-per-user'?: string; 'max-room-members'?: string }): RoomOptions {
+export function roomOptions(v: {
+  'default-room'?: string;
+  'max-rooms'?: string;
+  'max-rooms-per-user'?: string;
+  'max-room-members'?: string;
+}): RoomOptions {
   const room = checkRoomName(v['default-room'] ?? '#lobby');
   if (!room.ok) throw new UsageError(`--default-room: ${room.reason}`);
-  const count = (value: string | undefined, name: string, fallback: number) => (value !== undefined ? parseInteger(value, name, 1, MAX_CAPACITY) : fallback);
+  const count = (value: string | undefined, name: string, fallback: number) =>
+    value !== undefined ? parseInteger(value, name, 1, MAX_CAPACITY) : fallback;
   return {
     defaultRoom: room.room,
     limits: {
@@ -44,19 +50,43 @@ export const DEFAULT_RESUME_WINDOW_MS = 120_000;
 /** A day: a longer window would hold nicks and memory for sessions nobody comes back to. */
 export const MAX_RESUME_WINDOW_MS = 86_400_000;
 
-export function historyOptions(v: { data?: string; 'no-history'?: boolean; 'history-max-age'?: string; 'history-max-size'?: string; 'history-on-join'?: string; 'resume-window'?: string }): HistoryOptions {
-  if (v['no-history'] && v['resume-window'] !== undefined) throw new UsageError('--no-history keeps nothing to resume from: --resume-window does not apply');
-  const resumeWindowMs = v['no-history'] ? 0 : v['resume-window'] !== undefined ? parseDuration(v['resume-window'], '--resume-window') : DEFAULT_RESUME_WINDOW_MS;
+export function historyOptions(v: {
+  data?: string;
+  'no-history'?: boolean;
+  'history-max-age'?: string;
+  'history-max-size'?: string;
+  'history-on-join'?: string;
+  'resume-window'?: string;
+}): HistoryOptions {
+  if (v['no-history'] && v['resume-window'] !== undefined)
+    throw new UsageError('--no-history keeps nothing to resume from: --resume-window does not apply');
+  const resumeWindowMs = v['no-history']
+    ? 0
+    : v['resume-window'] !== undefined
+      ? parseDuration(v['resume-window'], '--resume-window')
+      : DEFAULT_RESUME_WINDOW_MS;
   if (resumeWindowMs > MAX_RESUME_WINDOW_MS) throw new UsageError('--resume-window must be at most 1d');
   if (v['no-history'] && (v['history-max-age'] !== undefined || v['history-max-size'] !== undefined)) {
     throw new UsageError('--no-history keeps nothing: --history-max-age and --history-max-size do not apply');
   }
-  const maxBytes = v['history-max-size'] !== undefined ? parseSize(v['history-max-size'], '--history-max-size') : DEFAULT_HISTORY_MAX_SIZE;
+  const maxBytes =
+    v['history-max-size'] !== undefined
+      ? parseSize(v['history-max-size'], '--history-max-size')
+      : DEFAULT_HISTORY_MAX_SIZE;
   if (maxBytes < 1 << 20) throw new UsageError('--history-max-size must be at least 1MiB');
   return {
     dataDir: v['no-history'] ? null : resolve(v.data ?? 'data'),
-    retention: { maxAgeMs: v['history-max-age'] !== undefined ? parseDuration(v['history-max-age'], '--history-max-age') : DEFAULT_HISTORY_MAX_AGE_MS, maxBytes },
-    onJoin: v['history-on-join'] !== undefined ? parseInteger(v['history-on-join'], '--history-on-join', 0, HISTORY_PAGE_MAX) : 50,
+    retention: {
+      maxAgeMs:
+        v['history-max-age'] !== undefined
+          ? parseDuration(v['history-max-age'], '--history-max-age')
+          : DEFAULT_HISTORY_MAX_AGE_MS,
+      maxBytes,
+    },
+    onJoin:
+      v['history-on-join'] !== undefined
+        ? parseInteger(v['history-on-join'], '--history-on-join', 0, HISTORY_PAGE_MAX)
+        : 50,
     resumeWindowMs,
   };
 }

@@ -10,14 +10,22 @@ export interface SecretOptions {
 
 export const MAX_PASSWORD_BYTES = 256;
 
-export function secretOptions(v: { 'server-password'?: string; 'allow-plain-passwords'?: boolean; 'no-tls'?: boolean }, env: NodeJS.ProcessEnv): SecretOptions {
+export function secretOptions(
+  v: { 'server-password'?: string; 'allow-plain-passwords'?: boolean; 'no-tls'?: boolean },
+  env: NodeJS.ProcessEnv,
+): SecretOptions {
   const serverPassword = v['server-password'] ?? (env['CHAT_SERVER_PASSWORD'] || null);
-  if (serverPassword !== null && (serverPassword.length === 0 || Buffer.byteLength(serverPassword) > MAX_PASSWORD_BYTES)) {
+  if (
+    serverPassword !== null &&
+    (serverPassword.length === 0 || Buffer.byteLength(serverPassword) > MAX_PASSWORD_BYTES)
+  ) {
     throw new UsageError(`the server password must be 1-${MAX_PASSWORD_BYTES} bytes`);
   }
   const allowPlainPasswords = v['allow-plain-passwords'] ?? false;
   if (serverPassword !== null && v['no-tls'] && !allowPlainPasswords) {
-    throw new UsageError('a server password over plain TCP can be read by anyone on the network: keep TLS (drop --no-tls), or say --allow-plain-passwords');
+    throw new UsageError(
+      'a server password over plain TCP can be read by anyone on the network: keep TLS (drop --no-tls), or say --allow-plain-passwords',
+    );
   }
   return { serverPassword, allowPlainPasswords };
 }

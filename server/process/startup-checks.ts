@@ -30,5 +30,6 @@ export function prepareFilesDir(dir: string, log: Logger): void {
     throw new StartupError('FILES_DIR', `cannot create the files directory ${dir}: ${(err as Error).message}`);
   }
   const stale = sweepPartFiles(dir);
-  if (stale.length > 0) log.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
+  if (stale.length > 0)
+    log.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
 }

@@ -52,7 +52,10 @@ export class StoreThread {
         if (!thread) reject(new StartupError('STORE_FAILED', `the store thread failed: ${err.message}`));
       });
       worker.on('exit', (code) => {
-        if (!thread) reject(new StartupError('STORE_FAILED', `the store thread exited with code ${code} before the store was open`));
+        if (!thread)
+          reject(
+            new StartupError('STORE_FAILED', `the store thread exited with code ${code} before the store was open`),
+          );
         else if (!thread.stopping) events.died(code);
       });
     });

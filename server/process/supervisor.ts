@@ -67,11 +67,18 @@ export class Supervisor {
     private readonly options: ServerOptions,
     version: string,
     private readonly print: (line: string) => void = (line) => writeLineSync(1, line),
-    private readonly plan: SocketPlan = planSockets(null, { maxClients: options.maxClients, workers: options.workers, web: options.httpPort !== null }),
+    private readonly plan: SocketPlan = planSockets(null, {
+      maxClients: options.maxClients,
+      workers: options.workers,
+      web: options.httpPort !== null,
+    }),
   ) {
     this.table = SessionTable.create(options.maxClients);
     // Room for every session and every not-yet-HELLO connection from a different address, twice over.
-    this.addresses = AddressTable.create(2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers), options.workers);
+    this.addresses = AddressTable.create(
+      2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers),
+      options.workers,
+    );
     this.shared = {
       table: this.table,
       addresses: this.addresses,
@@ -88,27 +95,49 @@ export class Supervisor {
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's
     // sessions), room-wide posts through the store thread's sequencer like everyone's.
     const direct = new ThreadBus(this.shared.busName, null, null);
-    this.bus = new SequencedBus(direct, { post: (frame) => (this.storeLink ? this.storeLink.post(frame) : direct.post(frame)) });
+    this.bus = new SequencedBus(direct, {
+      post: (frame) => (this.storeLink ? this.storeLink.post(frame) : direct.post(frame)),
+    });
     const reopenLogs = () => {
       [...this.workers.keys()].forEach((i) => this.toWorker(i, { k: 'reopen-log' }));
       this.store?.reopenLog();
     };
-    this.log = openLog(options.logFile, options.logLevel, { worker: 'supervisor' }, { ...options.logRotation, onRotated: reopenLogs });
-    this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '', { send: (m) => this.storeLink?.send(m) });
+    this.log = openLog(
+      options.logFile,
+      options.logLevel,
+      { worker: 'supervisor' },
+      { ...options.logRotation, onRotated: reopenLogs },
+    );
+    this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '', {
+      send: (m) => this.storeLink?.send(m),
+    });
   }
 
   /** The store thread first: every room frame passes through it. */
   private async startStore(): Promise<void> {
     const o = this.options;
     const config: StoreThreadConfig = {
-      ...{ dataDir: o.history.dataDir, retention: o.history.retention, historyOnJoin: o.history.onJoin, pruneEveryMs: 60_000 },
-      ...{ defaultRoom: o.rooms.defaultRoom, rooms: o.rooms.limits, maxFrame: o.maxFrame, busName: this.shared.busName, logFile: o.logFile, logLevel: o.logLevel },
+      ...{
+        dataDir: o.history.dataDir,
+        retention: o.history.retention,
+        historyOnJoin: o.history.onJoin,
+        pruneEveryMs: 60_000,
+      },
+      ...{
+        defaultRoom: o.rooms.defaultRoom,
+        rooms: o.rooms.limits,
+        maxFrame: o.maxFrame,
+        busName: this.shared.busName,
+        logFile: o.logFile,
+        logLevel: o.logLevel,
+      },
       ...{ sessionBuffer: this.table.buffer, resumeWindowMs: o.history.resumeWindowMs, fresh: this.store === null },
     };
     this.store = await StoreThread.start(config, {
       fault: (fault) => this.print(`! history: ${fault.message}`),
       event: (text) => this.print(text),
-      movedAside: (aside) => this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
+      movedAside: (aside) =>
+        this.print(`! history: the database was damaged; it was moved to ${aside} and a new one started`),
       died: (code) => void this.storeDied(code),
     });
     const mine = this.store.connect(SUPERVISOR_PORT);
@@ -148,7 +177,11 @@ export class Supervisor {
     prepareFilesDir(this.options.filesDir, this.log.logger);
     const web = this.options.httpPort; // null: --no-web; undefined: the TCP port + 1
     const httpPort = web === null ? null : (web ?? (port === 0 ? 0 : port + 1));
-    if (httpPort !== null && httpPort > 65535) throw new StartupError('HTTP_PORT', `the web port would be ${httpPort}: choose one with --http-port, or --no-web`);
+    if (httpPort !== null && httpPort > 65535)
+      throw new StartupError(
+        'HTTP_PORT',
+        `the web port would be ${httpPort}: choose one with --http-port, or --no-web`,
+      );
     if (port !== 0) await assertPortFree(host, port, 'tcp');
     if (httpPort) await assertPortFree(host, httpPort, 'web');
     const tls = await startTls(this.options.tls);
@@ -158,17 +191,53 @@ export class Supervisor {
     this.port = first.port;
     this.lftpPort = first.lftpPort;
     this.httpPort = first.httpPort;
-    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)));
-    this.log.logger.info({ host, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, workers, sockets: this.plan.socketLimit, options: { ...this.options, adminToken: this.options.adminToken ? '(set)' : null, secrets: { ...this.options.secrets, serverPassword: this.options.secrets.serverPassword ? '(set)' : null } } }, 'listening');
+    await Promise.all(
+      Array.from({ length: workers - 1 }, (_, i) => this.spawn(i + 1, this.port, this.lftpPort, this.httpPort)),
+    );
+    this.log.logger.info(
+      {
+        host,
+        port: this.port,
+        lftpPort: this.lftpPort,
+        httpPort: this.httpPort,
+        workers,
+        sockets: this.plan.socketLimit,
+        options: {
+          ...this.options,
+          adminToken: this.options.adminToken ? '(set)' : null,
+          secrets: { ...this.options.secrets, serverPassword: this.options.secrets.serverPassword ? '(set)' : null },
+        },
+      },
+      'listening',
+    );
     if (this.plan.warning) this.log.logger.warn(this.plan.warning);
-    for (const line of listeningLines({ host, workers, port: this.port, lftpPort: this.lftpPort, httpPort: this.httpPort, tlsLine: tls.line, filesDir: this.options.filesDir, admin: this.options.adminToken !== null })) this.print(line);
+    for (const line of listeningLines({
+      host,
+      workers,
+      port: this.port,
+      lftpPort: this.lftpPort,
+      httpPort: this.httpPort,
+      tlsLine: tls.line,
+      filesDir: this.options.filesDir,
+      admin: this.options.adminToken !== null,
+    }))
+      this.print(line);
   }
 
   /** Starts worker `index` and resolves with the ports it listens on. */
-  private spawn(index: number, port: number, lftpPort: number, httpPort: number | null, crashes: number[] = []): Promise<BoundPorts> {
+  private spawn(
+    index: number,
+    port: number,
+    lftpPort: number,
+    httpPort: number | null,
+    crashes: number[] = [],
+  ): Promise<BoundPorts> {
     const storePort = this.store!.connect(index);
     const config = workerConfig(this.options, this.shared, index, { port, lftpPort, httpPort }, storePort);
-    const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: config, transferList: [storePort] });
+    const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), {
+      workerData: config,
+      transferList: [storePort],
+    });
     const slot: WorkerSlot = { index, worker, threadId: worker.threadId, stopping: false, crashes };
     this.workers.set(index, slot);
     return new Promise((resolve, reject) => {
@@ -211,19 +280,33 @@ export class Supervisor {
     const repaired = SharedMutex.releaseIfHeldBy(this.table.i32, this.table.lockWordIndex, slot.threadId);
     const orphans = await this.table.mutex.withLockAsync(() => this.table.orphanOwnedByLocked(slot.index));
     const [freed, away] = [orphans.filter((s) => !s.away), orphans.filter((s) => s.away)];
-    const addressRepaired = SharedMutex.releaseIfHeldBy(this.addresses.i32, this.addresses.lockWordIndex, slot.threadId);
+    const addressRepaired = SharedMutex.releaseIfHeldBy(
+      this.addresses.i32,
+      this.addresses.lockWordIndex,
+      slot.threadId,
+    );
     await this.addresses.releaseWorker(slot.index);
     this.shared.tickets.releaseWorker(slot.index);
     this.shared.sockets.releaseWorker(slot.index);
-    for (const t of [this.shared.uploads, this.shared.throttle]) SharedMutex.releaseIfHeldBy(new Int32Array(t.buffer), t.lockWordIndex, slot.threadId);
-    this.log.logger.error({ worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length }, 'worker died');
+    for (const t of [this.shared.uploads, this.shared.throttle])
+      SharedMutex.releaseIfHeldBy(new Int32Array(t.buffer), t.lockWordIndex, slot.threadId);
+    this.log.logger.error(
+      { worker: slot.index, code, lockRepaired: repaired, addressLockRepaired: addressRepaired, freed: freed.length },
+      'worker died',
+    );
     this.print(
       `! worker ${slot.index} exited (code ${code})${repaired ? '; it held the session table lock, released' : ''}; ` +
         `${freed.length} session${freed.length === 1 ? '' : 's'} freed, ${away.length} kept for resuming; restarting it`,
     );
-    for (const s of orphans) this.print(`* ${s.nick} ${s.away ? 'lost connection' : 'left'} (worker ${slot.index} died)`);
+    for (const s of orphans)
+      this.print(`* ${s.nick} ${s.away ? 'lost connection' : 'left'} (worker ${slot.index} died)`);
     // Their rooms hear it from the store thread, which knows who was in which.
-    this.storeLink?.send({ k: 'worker-died', worker: slot.index, reason: 'server worker restarted', away: away.map(({ slot: s, generation }) => ({ slot: s, generation })) });
+    this.storeLink?.send({
+      k: 'worker-died',
+      worker: slot.index,
+      reason: 'server worker restarted',
+      away: away.map(({ slot: s, generation }) => ({ slot: s, generation })),
+    });
     if (this.shuttingDown) return;
     const now = Date.now();
     const crashes = [...slot.crashes.filter((t) => now - t < 60_000), now];

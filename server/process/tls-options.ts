@@ -11,12 +11,29 @@ export interface TlsOptions {
   keylog: string | null;
 }
 
-export function tlsOptions(v: { tls?: string; 'tls-cert'?: string; 'tls-key'?: string; 'no-tls'?: boolean; keylog?: string; data?: string }): TlsOptions {
+export function tlsOptions(v: {
+  tls?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'no-tls'?: boolean;
+  keylog?: string;
+  data?: string;
+}): TlsOptions {
   const files = v['tls-cert'] !== undefined || v['tls-key'] !== undefined;
-  if (v['no-tls'] && (files || v.tls !== undefined || v.keylog !== undefined)) throw new UsageError('--no-tls serves plain TCP and HTTP: --tls, --tls-cert, --tls-key and --keylog do not apply');
-  if (v.tls !== undefined && v.tls !== 'auto') throw new UsageError(`--tls: ${JSON.stringify(v.tls)} is not "auto" (a certificate of its own); for yours use --tls-cert FILE --tls-key FILE`);
-  if (files && v.tls !== undefined) throw new UsageError('--tls auto makes its own certificate: give it, or --tls-cert and --tls-key, not both');
-  if (files && (v['tls-cert'] === undefined || v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const choice: TlsChoice = v['no-tls'] ? { mode: 'off' } : files ? { mode: 'files', cert: resolve(v['tls-cert']!), key: resolve(v['tls-key']!) } : { mode: 'auto' };
+  if (v['no-tls'] && (files || v.tls !== undefined || v.keylog !== undefined))
+    throw new UsageError('--no-tls serves plain TCP and HTTP: --tls, --tls-cert, --tls-key and --keylog do not apply');
+  if (v.tls !== undefined && v.tls !== 'auto')
+    throw new UsageError(
+      `--tls: ${JSON.stringify(v.tls)} is not "auto" (a certificate of its own); for yours use --tls-cert FILE --tls-key FILE`,
+    );
+  if (files && v.tls !== undefined)
+    throw new UsageError('--tls auto makes its own certificate: give it, or --tls-cert and --tls-key, not both');
+  if (files && (v['tls-cert'] === undefined || v['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const choice: TlsChoice = v['no-tls']
+    ? { mode: 'off' }
+    : files
+      ? { mode: 'files', cert: resolve(v['tls-cert']!), key: resolve(v['tls-key']!) }
+      : { mode: 'auto' };
   return { choice, dir: resolve(v.data ?? 'data'), keylog: v.keylog !== undefined ? resolve(v.keylog) : null };
 }

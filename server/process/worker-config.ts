@@ -35,7 +35,13 @@ export interface SharedParts {
   tls: ListenerTls | null;
 }
 
-export function workerConfig(o: ServerOptions, shared: SharedParts, index: number, ports: { port: number; lftpPort: number; httpPort: number | null }, storePort: MessagePort): WorkerConfig {
+export function workerConfig(
+  o: ServerOptions,
+  shared: SharedParts,
+  index: number,
+  ports: { port: number; lftpPort: number; httpPort: number | null },
+  storePort: MessagePort,
+): WorkerConfig {
   const { port, lftpPort, httpPort } = ports;
   return {
     index,
@@ -49,7 +55,12 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     workers: o.workers,
     filesDir: o.filesDir,
     maxTransfers: o.maxTransfers,
-    uploads: { maxFileSize: o.maxFileSize, keepFree: o.keepFree, maxUploadPerUser: o.maxUploadPerUser, ledgerBuffer: shared.uploads.buffer },
+    uploads: {
+      maxFileSize: o.maxFileSize,
+      keepFree: o.keepFree,
+      maxUploadPerUser: o.maxUploadPerUser,
+      ledgerBuffer: shared.uploads.buffer,
+    },
     congestion: o.congestion,
     qlogDir: o.qlogDir,
     ticketBuffer: shared.tickets.buffer,
@@ -79,7 +90,10 @@ export function workerConfig(o: ServerOptions, shared: SharedParts, index: numbe
     tls: shared.tls,
     serverPassword: o.secrets.serverPassword,
     resumeWindowMs: o.history.resumeWindowMs,
-    accounts: o.history.dataDir === null ? null : { allowPlainPasswords: o.secrets.allowPlainPasswords, nickThrottleBuffer: shared.nickThrottle.buffer },
+    accounts:
+      o.history.dataDir === null
+        ? null
+        : { allowPlainPasswords: o.secrets.allowPlainPasswords, nickThrottleBuffer: shared.nickThrottle.buffer },
     storePort,
   };
 }

@@ -40,7 +40,6 @@ const MAX_PROBES = 128;
 
 const encoder = new TextEncoder();
 
-
 /** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; they are the same address. */
 export function canonicalAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;

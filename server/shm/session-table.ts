@@ -18,13 +18,33 @@
  */
 import { SharedMutex } from '../../common/shared-mutex.js';
 import * as L from './slot-layout.js';
-import { SlotState, TRANSPORTS, type ClaimResult, type NickConflict, type NickLookup, type RenameResult, type ResumeResult, type SlotRef, type Transport } from './slot-layout.js';
+import {
+  SlotState,
+  TRANSPORTS,
+  type ClaimResult,
+  type NickConflict,
+  type NickLookup,
+  type RenameResult,
+  type ResumeResult,
+  type SlotRef,
+  type Transport,
+} from './slot-layout.js';
 import { foldKey, nickKeys, type NickKeys } from './nick-keys.js';
 import { NICK_MAX_CHARS } from '../../common/unicode/nick-rule.js';
 import { HEADER_BYTES, H_ACTIVE, SessionSlots } from './session-slots.js';
 
 export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
-export type { ClaimResult, NickConflict, NickLookup, RenameResult, ResumeResult, SessionInfo, SlotCounters, SlotRef, Transport } from './slot-layout.js';
+export type {
+  ClaimResult,
+  NickConflict,
+  NickLookup,
+  RenameResult,
+  ResumeResult,
+  SessionInfo,
+  SlotCounters,
+  SlotRef,
+  Transport,
+} from './slot-layout.js';
 export const MAX_CAPACITY = 100_000;
 
 const MAGIC = 0x43485432; // "CHT2": slots with resume tokens
@@ -102,7 +122,8 @@ export class SessionTable extends SessionSlots {
     for (let s = 0; s < this.capacity; s++) {
       if (s === self || !this.held(s)) continue;
       const same = this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold);
-      if (same || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look)) return { reason: 'NICK_TAKEN', holder: this.nick(s), same };
+      if (same || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look))
+        return { reason: 'NICK_TAKEN', holder: this.nick(s), same };
     }
     return null;
   }
@@ -126,7 +147,8 @@ export class SessionTable extends SessionSlots {
     this.writeNick(slot, n.nick, keys);
     this.writeBytes(slot, L.S_TOKEN_OFFSET, n.token, L.S_TOKEN_BYTES);
     this.writeBytes(slot, L.S_PREV_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
-    for (const f of [L.S64_MSGS_IN, L.S64_BYTES_IN, L.S64_MSGS_OUT, L.S64_BYTES_OUT]) Atomics.store(this.i64, this.w64(slot, f), 0n);
+    for (const f of [L.S64_MSGS_IN, L.S64_BYTES_IN, L.S64_MSGS_OUT, L.S64_BYTES_OUT])
+      Atomics.store(this.i64, this.w64(slot, f), 0n);
     Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(n.now)));
     this.connectLocked(slot, generation, n, n.away ? SlotState.AWAY : SlotState.ACTIVE);
     Atomics.add(this.i32, H_ACTIVE, 1);
@@ -206,7 +228,14 @@ export class SessionTable extends SessionSlots {
       this.writeBytes(s, L.S_PREV_TOKEN_OFFSET, token, L.S_TOKEN_BYTES);
       this.writeBytes(s, L.S_TOKEN_OFFSET, next, L.S_TOKEN_BYTES);
       this.connectLocked(s, generation, to, SlotState.ACTIVE);
-      return { ok: true, slot: s, generation, previous, sessionId: Atomics.load(this.i32, this.w32(s, L.S_SESSION_ID)), nick: this.nick(s) };
+      return {
+        ok: true,
+        slot: s,
+        generation,
+        previous,
+        sessionId: Atomics.load(this.i32, this.w32(s, L.S_SESSION_ID)),
+        nick: this.nick(s),
+      };
     }
     return { ok: false, reason: 'UNKNOWN' };
   }
@@ -223,7 +252,13 @@ export class SessionTable extends SessionSlots {
     const addr = this.u8.subarray(this.byteAt(slot, L.S_ADDR_OFFSET), this.byteAt(slot, L.S_ADDR_OFFSET) + len);
     let n = 0;
     for (let s = 0; s < this.capacity; s++) {
-      if (s !== slot && this.state(s) === SlotState.AWAY && Atomics.load(this.i32, this.w32(s, L.S_ADDR_LEN)) === len && this.keyEqualsN(s, L.S_ADDR_OFFSET, addr, len)) n++;
+      if (
+        s !== slot &&
+        this.state(s) === SlotState.AWAY &&
+        Atomics.load(this.i32, this.w32(s, L.S_ADDR_LEN)) === len &&
+        this.keyEqualsN(s, L.S_ADDR_OFFSET, addr, len)
+      )
+        n++;
     }
     return n;
   }

@@ -32,7 +32,6 @@ const MAX_PROBES = 32;
 
 const encoder = new TextEncoder();
 
-
 export class SharedThrottleRecords implements ThrottleRecords {
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
@@ -123,7 +122,11 @@ export class SharedThrottleRecords implements ThrottleRecords {
     return oldest;
   }
   private read(slot: number): ThrottleRecord {
-    return { failures: this.i32[this.entry(slot) + E_FAILURES]!, lockedUntil: this.f64[slot * 2 + F_LOCKED]!, lastAt: this.f64[slot * 2 + F_LAST]! };
+    return {
+      failures: this.i32[this.entry(slot) + E_FAILURES]!,
+      lockedUntil: this.f64[slot * 2 + F_LOCKED]!,
+      lastAt: this.f64[slot * 2 + F_LAST]!,
+    };
   }
   private write(slot: number, key: Uint8Array, r: ThrottleRecord): void {
     const e = this.entry(slot);

@@ -77,7 +77,10 @@ export interface NickConflict {
   same: boolean;
 }
 
-export type ClaimResult = ({ ok: true; sessionId: number } & SlotRef) | ({ ok: false } & NickConflict) | { ok: false; reason: 'SERVER_FULL' };
+export type ClaimResult =
+  | ({ ok: true; sessionId: number } & SlotRef)
+  | ({ ok: false } & NickConflict)
+  | { ok: false; reason: 'SERVER_FULL' };
 
 /** previous: the session as it was before (owner -1: it was away). */
 export type ResumeResult =

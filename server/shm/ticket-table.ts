@@ -91,7 +91,14 @@ export class TicketTable {
    * Issues a ticket to a session: 'busy' when every slot holds a live ticket,
    * 'limit' when the session already holds `perSession` unused ones.
    */
-  issue(op: TicketOp, name: string, nick: string, now: number, session = 0, perSession = TICKETS_PER_SESSION): IssuedTicket | 'busy' | 'limit' {
+  issue(
+    op: TicketOp,
+    name: string,
+    nick: string,
+    now: number,
+    session = 0,
+    perSession = TICKETS_PER_SESSION,
+  ): IssuedTicket | 'busy' | 'limit' {
     const nameBytes = Buffer.from(name, 'utf8');
     const nickBytes = Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES);
     if (nameBytes.length > 255) return 'busy';
@@ -125,7 +132,8 @@ export class TicketTable {
     let n = 0;
     for (let s = 0; s < this.capacity; s++) {
       const state = Atomics.load(this.i32, this.w32(s, T_STATE));
-      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
+      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session)
+        continue;
       if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
     }
     return n;
@@ -133,13 +141,18 @@ export class TicketTable {
 
   /** The transfer a spent ticket opened has ended: it no longer counts against its session. */
   transferEnded(slot: number): void {
-    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, USED) === ACTIVE) Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
+    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, USED) === ACTIVE)
+      Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
   }
 
   /** A worker died: the transfers it ran are over (call from the supervisor). */
   releaseWorker(worker: number): void {
     for (let s = 0; s < this.capacity; s++) {
-      if (Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1) this.transferEnded(s);
+      if (
+        Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE &&
+        Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1
+      )
+        this.transferEnded(s);
     }
   }
 
@@ -147,22 +160,34 @@ export class TicketTable {
    * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
    * A wrong op or name does not burn the ticket.
    */
-  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string; slot: number } | { ok: false; reason: string } {
+  consume(
+    ticketHex: string,
+    op: TicketOp,
+    name: string,
+    now: number,
+  ): { ok: true; nick: string; slot: number } | { ok: false; reason: string } {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
       if (Atomics.load(this.i32, this.w32(s, T_STATE)) !== ISSUED) continue;
       const off = this.at(s, T_TICKET_OFFSET);
       if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
-      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now) return { ok: false, reason: 'ticket expired' };
+      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now)
+        return { ok: false, reason: 'ticket expired' };
       const opHere: TicketOp = Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
       const nameLen = Atomics.load(this.i32, this.w32(s, T_NAME_LEN));
-      const nameHere = Buffer.from(this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen)).toString('utf8');
-      if (opHere !== op || nameHere !== name) return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
-      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED) return { ok: false, reason: 'ticket already used' };
+      const nameHere = Buffer.from(
+        this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen),
+      ).toString('utf8');
+      if (opHere !== op || nameHere !== name)
+        return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
+        return { ok: false, reason: 'ticket already used' };
       Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
       const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
-      const nick = Buffer.from(this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen)).toString('utf8');
+      const nick = Buffer.from(
+        this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen),
+      ).toString('utf8');
       return { ok: true, nick, slot: s };
     }
     return { ok: false, reason: 'unknown or already used ticket' };

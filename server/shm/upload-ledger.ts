@@ -97,7 +97,7 @@ export class UploadLedger {
 
   /** The byte offset of key's entry; with create, a new one. -1: none (full around this hash). */
   private find(key: Uint8Array, create: boolean): number {
-    const hash = (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) | 0;
+    const hash = key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24) | 0;
     for (let p = 0; p < Math.min(MAX_PROBES, this.capacity); p++) {
       const e = HEADER_BYTES + ((hash + p) & (this.capacity - 1)) * ENTRY_BYTES;
       const state = this.i32[e / 4 + E_STATE];

@@ -27,15 +27,36 @@ export async function accountOf(store: HistoryStore, nick: string): Promise<Acco
   return a && foldCase(a.nick) === foldCase(nick) ? a : null;
 }
 
-export const accountRequests: { [K in 'register' | 'set-password' | 'unregister']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
+export const accountRequests: {
+  [K in 'register' | 'set-password' | 'unregister']: (ctx: SessionContext, msg: Req<K>) => Promise<void>;
+} = {
   async register(ctx, msg) {
     const m = ctx.rooms.member(msg.session);
     const accounts = ctx.store.accounts;
     if (!m) return;
-    if (!accounts) return refuse(ctx, msg.session, 'ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history)');
-    const made = await accounts.create({ nick: m.nick, fold: foldCase(m.nick), look: lookAlikeKey(m.nick), hash: msg.hash, createdTs: ctx.now() });
-    if (made === 'exists') return refuse(ctx, msg.session, 'ACCOUNT_EXISTS', `${m.nick} (or a nick that looks like it) is registered already`);
-    if (made === 'full') return refuse(ctx, msg.session, 'ACCOUNT_EXISTS', `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`);
+    if (!accounts)
+      return refuse(ctx, msg.session, 'ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history)');
+    const made = await accounts.create({
+      nick: m.nick,
+      fold: foldCase(m.nick),
+      look: lookAlikeKey(m.nick),
+      hash: msg.hash,
+      createdTs: ctx.now(),
+    });
+    if (made === 'exists')
+      return refuse(
+        ctx,
+        msg.session,
+        'ACCOUNT_EXISTS',
+        `${m.nick} (or a nick that looks like it) is registered already`,
+      );
+    if (made === 'full')
+      return refuse(
+        ctx,
+        msg.session,
+        'ACCOUNT_EXISTS',
+        `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`,
+      );
     m.account = true;
     ctx.event(`* ${m.nick} registered their nick`);
     send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'registered', nick: m.nick });

@@ -22,7 +22,12 @@ export function historyEntry(e: StoredEntry): HistoryEntry {
  * An empty history is one frame with no entries. Each entry is turned into JSON once,
  * and the frames are put together from those pieces: a replay frames hundreds of thousands.
  */
-export function historyFrames(where: { id?: number; room?: string; with?: string; missed?: true }, entries: StoredEntry[], more: boolean, maxFrame: number): Buffer[] {
+export function historyFrames(
+  where: { id?: number; room?: string; with?: string; missed?: true },
+  entries: StoredEntry[],
+  more: boolean,
+  maxFrame: number,
+): Buffer[] {
   const budget = maxFrame - FRAME_OVERHEAD;
   const chunks: string[][] = [[]];
   let size = 0;

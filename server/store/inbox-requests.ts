@@ -27,54 +27,70 @@ export const INBOX_BYTES = 64 * 1024;
 /** Entries read per conversation at most (the newest). */
 const INBOX_READ_MAX = 200;
 
-export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
-  /** The worker found no session for `to`: a registered nick keeps it; anyone else is no user. */
-  async 'direct-offline'(ctx, msg) {
-    if (!ctx.rooms.member(msg.sender)) return;
-    // Back online as this order knows it (logged in since the worker looked): posted as any direct message.
-    const online = ctx.rooms.byNick(msg.to);
-    const account = online ? null : await accountOf(ctx.store, msg.to);
-    if (!online && !account) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
-    const to = online?.nick ?? account!.nick;
-    const conv = directConversation(msg.from, to);
-    let e: StoredEntry;
-    try {
-      [e] = (await ctx.store.append([{ conv, kind: 'direct', from: msg.from, to, text: msg.text }])) as [StoredEntry];
-    } catch (err) {
-      refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
-      throw err; // the operator hears of it (the sequencer's fault)
-    }
-    postDirect(ctx, e, msg.sender, online && online.awaySince === null ? online.address : null, account ? account.fold : awayAccount(online));
-  },
+export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } =
+  {
+    /** The worker found no session for `to`: a registered nick keeps it; anyone else is no user. */
+    async 'direct-offline'(ctx, msg) {
+      if (!ctx.rooms.member(msg.sender)) return;
+      // Back online as this order knows it (logged in since the worker looked): posted as any direct message.
+      const online = ctx.rooms.byNick(msg.to);
+      const account = online ? null : await accountOf(ctx.store, msg.to);
+      if (!online && !account) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
+      const to = online?.nick ?? account!.nick;
+      const conv = directConversation(msg.from, to);
+      let e: StoredEntry;
+      try {
+        [e] = (await ctx.store.append([{ conv, kind: 'direct', from: msg.from, to, text: msg.text }])) as [StoredEntry];
+      } catch (err) {
+        refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
+        throw err; // the operator hears of it (the sequencer's fault)
+      }
+      postDirect(
+        ctx,
+        e,
+        msg.sender,
+        online && online.awaySince === null ? online.address : null,
+        account ? account.fold : awayAccount(online),
+      );
+    },
 
-  /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
-  async inbox(ctx, msg) {
-    const m = ctx.rooms.member(msg.session);
-    const accounts = ctx.store.accounts;
-    if (!m || !accounts) return;
-    // Identifying as the nick it already had renames nothing: this is where the order learns it is the account's.
-    m.account = true;
-    if (m.version < 2) return;
-    const fold = foldCase(m.nick);
-    let count = 0;
-    let budget = INBOX_BYTES;
-    const frames: Buffer[] = [];
-    for (const item of await accounts.inbox(fold)) {
-      const last = await ctx.store.lastId(item.conv);
-      if (last < item.firstId) continue;
-      count += last - item.firstId + 1;
-      const entries = (await ctx.store.before(item.conv, Infinity, INBOX_READ_MAX)).filter((e) => e.id >= item.firstId);
-      const kept = newestWithin(entries, budget);
-      if (kept.entries.length === 0) continue;
-      budget -= kept.bytes;
-      frames.push(...historyFrames({ with: otherNick(kept.entries, m.nick) }, kept.entries, kept.entries[0]!.id > item.firstId, ctx.maxFrame));
-    }
-    await accounts.inboxClear(fold);
-    if (count === 0) return;
-    send(ctx, m.address, { type: 'ACCOUNT_REPLY', op: 'offline', nick: m.nick, count });
-    for (const f of frames) ctx.bus.postTo(m.address, f);
-  },
-};
+    /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
+    async inbox(ctx, msg) {
+      const m = ctx.rooms.member(msg.session);
+      const accounts = ctx.store.accounts;
+      if (!m || !accounts) return;
+      // Identifying as the nick it already had renames nothing: this is where the order learns it is the account's.
+      m.account = true;
+      if (m.version < 2) return;
+      const fold = foldCase(m.nick);
+      let count = 0;
+      let budget = INBOX_BYTES;
+      const frames: Buffer[] = [];
+      for (const item of await accounts.inbox(fold)) {
+        const last = await ctx.store.lastId(item.conv);
+        if (last < item.firstId) continue;
+        count += last - item.firstId + 1;
+        const entries = (await ctx.store.before(item.conv, Infinity, INBOX_READ_MAX)).filter(
+          (e) => e.id >= item.firstId,
+        );
+        const kept = newestWithin(entries, budget);
+        if (kept.entries.length === 0) continue;
+        budget -= kept.bytes;
+        frames.push(
+          ...historyFrames(
+            { with: otherNick(kept.entries, m.nick) },
+            kept.entries,
+            kept.entries[0]!.id > item.firstId,
+            ctx.maxFrame,
+          ),
+        );
+      }
+      await accounts.inboxClear(fold);
+      if (count === 0) return;
+      send(ctx, m.address, { type: 'ACCOUNT_REPLY', op: 'offline', nick: m.nick, count });
+      for (const f of frames) ctx.bus.postTo(m.address, f);
+    },
+  };
 
 /** The newest entries whose JSON fits in `budget` bytes, oldest first. */
 function newestWithin(entries: StoredEntry[], budget: number): { entries: StoredEntry[]; bytes: number } {

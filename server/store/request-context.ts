@@ -50,7 +50,13 @@ export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
  * copy (its confirmation, and the exact recipient; one copy when writing to yourself), and noted in the inbox of
  * `keepFor` (a registered nick that is away or offline: it gets it at its next login, inbox-requests.ts).
  */
-export function postDirect(ctx: RoomContext, e: StoredEntry, sender: SessionAddress, to: SessionAddress | null, keepFor: string | null): void {
+export function postDirect(
+  ctx: RoomContext,
+  e: StoredEntry,
+  sender: SessionAddress,
+  to: SessionAddress | null,
+  keepFor: string | null,
+): void {
   const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
   if (to) ctx.bus.postTo(to, frame);
   if (!to || to.slot !== sender.slot || to.generation !== sender.generation) ctx.bus.postTo(sender, frame);
@@ -86,5 +92,6 @@ export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promis
   if (ctx.historyOnJoin === 0) return;
   const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
   const more = entries.length > ctx.historyOnJoin;
-  for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+  for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame))
+    ctx.bus.postTo(m.address, f);
 }

@@ -14,7 +14,17 @@ import { roomConversation } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
 import { memberKey, type Member, type Room } from './rooms.js';
-import { awayAccount, enterRoom, notStored, postDirect, refuse, send, type Req, type RoomContext, type Segment } from './request-context.js';
+import {
+  awayAccount,
+  enterRoom,
+  notStored,
+  postDirect,
+  refuse,
+  send,
+  type Req,
+  type RoomContext,
+  type Segment,
+} from './request-context.js';
 
 export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
@@ -36,19 +46,46 @@ function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: M
 }
 
 /** Requests that read the store: the sequencer runs them between segments. */
-export type ReadKind = 'enter' | 'join' | 'history' | 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox';
+export type ReadKind =
+  | 'enter'
+  | 'join'
+  | 'history'
+  | 'resume'
+  | 'replay-next'
+  | 'register'
+  | 'set-password'
+  | 'unregister'
+  | 'direct-offline'
+  | 'inbox';
 /** The session requests (session-requests.ts) besides these. */
 export type SessionKind = 'away' | 'expire' | 'end-away';
 
-export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKind>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void } = {
+export const segmentRequests: {
+  [K in Exclude<ToStore['k'], ReadKind | SessionKind>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void;
+} = {
   say(ctx, seg, msg) {
     const where = inRoom(ctx, msg.sender, msg.room);
     if (!where) return;
     const { room } = where;
-    seg.append({ conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text }, (e, failure) => {
-      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
-      ctx.bus.postToRooms([room.key], encodeMessage({ type: 'CHAT', from: e.from, text: e.text, action: msg.action, ts: e.ts, id: e.id, room: room.name }), 1);
-    });
+    seg.append(
+      { conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text },
+      (e, failure) => {
+        if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
+        ctx.bus.postToRooms(
+          [room.key],
+          encodeMessage({
+            type: 'CHAT',
+            from: e.from,
+            text: e.text,
+            action: msg.action,
+            ts: e.ts,
+            id: e.id,
+            room: room.name,
+          }),
+          1,
+        );
+      },
+    );
   },
 
   direct(ctx, seg, msg) {
@@ -56,11 +93,14 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     // away, or not yet back in this order, it gets the message when it resumes, from the history.
     const known = ctx.rooms.byNick(msg.to);
     const target = known ? (known.awaySince === null ? known.address : null) : msg.target;
-    seg.append({ conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text }, (e, failure) => {
-      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
-      // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
-      postDirect(ctx, e, msg.sender, target, awayAccount(known));
-    });
+    seg.append(
+      { conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text },
+      (e, failure) => {
+        if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
+        // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
+        postDirect(ctx, e, msg.sender, target, awayAccount(known));
+      },
+    );
   },
 
   post(ctx, seg, msg) {
@@ -95,7 +135,17 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     ctx.persist(m);
     seg.later(() => {
       ctx.bus.membership(m.address, { key: room.key, name: room.name }, false);
-      ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'parted', nick: m.nick, room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) }), 2);
+      ctx.bus.postToRooms(
+        [room.key],
+        encodeMessage({
+          type: 'NOTICE',
+          event: 'parted',
+          nick: m.nick,
+          room: room.name,
+          ...(msg.reason ? { reason: msg.reason } : {}),
+        }),
+        2,
+      );
       send(ctx, m.address, { type: 'PARTED', room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) });
     });
   },
@@ -105,24 +155,55 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     if (!where) return;
     const { m, room } = where;
     if (msg.text === undefined) {
-      seg.later(() => send(ctx, m.address, { type: 'ROOMS_REPLY', rooms: [{ room: room.name, members: room.members.size, topic: room.topic }], total: 1 }));
+      seg.later(() =>
+        send(ctx, m.address, {
+          type: 'ROOMS_REPLY',
+          rooms: [{ room: room.name, members: room.members.size, topic: room.topic }],
+          total: 1,
+        }),
+      );
       return;
     }
     room.topic = msg.text;
     ctx.saveTopic(room);
-    seg.later(() => ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'topic', nick: m.nick, room: room.name, text: msg.text }), 2));
+    seg.later(() =>
+      ctx.bus.postToRooms(
+        [room.key],
+        encodeMessage({ type: 'NOTICE', event: 'topic', nick: m.nick, room: room.name, text: msg.text }),
+        2,
+      ),
+    );
   },
 
   rooms(ctx, seg, msg) {
     const all = ctx.rooms.list();
-    seg.later(() => send(ctx, msg.session, { type: 'ROOMS_REPLY', rooms: all.slice(0, LIST_MAX).map((r) => ({ room: r.name, members: r.members.size, topic: r.topic })), total: all.length }));
+    seg.later(() =>
+      send(ctx, msg.session, {
+        type: 'ROOMS_REPLY',
+        rooms: all.slice(0, LIST_MAX).map((r) => ({ room: r.name, members: r.members.size, topic: r.topic })),
+        total: all.length,
+      }),
+    );
   },
 
   names(ctx, seg, msg) {
     const room = ctx.rooms.room(msg.room);
-    if (!room) return refuse(ctx, msg.session, 'NO_SUCH_ROOM', `there is no room ${msg.room} (it has no members); /join ${msg.room} makes it`);
+    if (!room)
+      return refuse(
+        ctx,
+        msg.session,
+        'NO_SUCH_ROOM',
+        `there is no room ${msg.room} (it has no members); /join ${msg.room} makes it`,
+      );
     const nicks = [...room.members.values()].map((m) => m.nick).sort((a, b) => a.localeCompare(b));
-    seg.later(() => send(ctx, msg.session, { type: 'NAMES_REPLY', room: room.name, nicks: nicks.slice(0, LIST_MAX), total: nicks.length }));
+    seg.later(() =>
+      send(ctx, msg.session, {
+        type: 'NAMES_REPLY',
+        room: room.name,
+        nicks: nicks.slice(0, LIST_MAX),
+        total: nicks.length,
+      }),
+    );
   },
 
   /** A restarted store thread learns again who is where from each worker: no notices, no limits (they held before). */
@@ -131,7 +212,10 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
     for (const r of msg.rooms) ctx.rooms.join(m, r.name, true);
     ctx.adopt(m);
     // Whether it is its nick's account was not kept: asked again (direct messages while it is away go to its inbox).
-    holdsAccount(ctx.store, m.nick).then((yes) => void (yes && (m.account = true)), () => undefined);
+    holdsAccount(ctx.store, m.nick).then(
+      (yes) => void (yes && (m.account = true)),
+      () => undefined,
+    );
   },
 
   'worker-died'(ctx, seg, msg) {
@@ -149,11 +233,25 @@ export const segmentRequests: { [K in Exclude<ToStore['k'], ReadKind | SessionKi
   },
 };
 
-export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox'>]: (ctx: RoomContext, msg: Req<K>) => Promise<void> } = {
+export const readRequests: {
+  [K in Exclude<
+    ReadKind,
+    'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox'
+  >]: (ctx: RoomContext, msg: Req<K>) => Promise<void>;
+} = {
   async enter(ctx, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
     m.account = msg.account === true;
-    if (msg.token !== null) m.record = { sid: randomBytes(8).toString('hex'), hash: msg.token, nick: msg.nick, version: msg.version, startedTs: ctx.now(), rooms: [], awaySince: null };
+    if (msg.token !== null)
+      m.record = {
+        sid: randomBytes(8).toString('hex'),
+        hash: msg.token,
+        nick: msg.nick,
+        version: msg.version,
+        startedTs: ctx.now(),
+        rooms: [],
+        awaySince: null,
+      };
     ctx.persist(m);
     const joined = ctx.rooms.join(m, ctx.defaultRoom);
     if (!joined.ok) return refuse(ctx, msg.session, joined.code, `you are in no room: ${joined.message}`);
@@ -165,7 +263,13 @@ export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 
     if (!m) return;
     const joined = ctx.rooms.join(m, msg.room);
     if (!joined.ok) return refuse(ctx, msg.session, joined.code, joined.message);
-    if (joined.already) return send(ctx, m.address, { type: 'JOINED', room: joined.room.name, topic: joined.room.topic, members: joined.room.members.size });
+    if (joined.already)
+      return send(ctx, m.address, {
+        type: 'JOINED',
+        room: joined.room.name,
+        topic: joined.room.topic,
+        members: joined.room.members.size,
+      });
     await enterRoom(ctx, m, joined.room);
   },
 
@@ -184,7 +288,10 @@ export const readRequests: { [K in Exclude<ReadKind, 'resume' | 'replay-next' | 
       where = { id: msg.id, with: msg.with ?? '' };
     }
     const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
-    const page = msg.since !== undefined ? await ctx.store.since(conv, msg.since, limit + 1) : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
+    const page =
+      msg.since !== undefined
+        ? await ctx.store.since(conv, msg.since, limit + 1)
+        : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
     // One more than asked says whether there is more; `since` pages forward, the others back.
     const more = page.length > limit;
     const kept = page.slice(0, limit);

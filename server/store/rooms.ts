@@ -92,7 +92,16 @@ export class Rooms {
 
   /** A session after HELLO: known, in no room yet. */
   enter(address: SessionAddress, nick: string, version: number): Member {
-    const m: Member = { address, nick, version, rooms: [], record: null, awaySince: null, marks: new Map(), account: false };
+    const m: Member = {
+      address,
+      nick,
+      version,
+      rooms: [],
+      record: null,
+      awaySince: null,
+      marks: new Map(),
+      account: false,
+    };
     this.members.set(memberKey(address), m);
     this.nicks.set(foldCase(nick), m);
     return m;
@@ -123,18 +132,36 @@ export class Rooms {
     const existing = this.rooms.get(key);
     if (existing?.members.has(memberKey(m.address))) return { ok: true, room: existing, already: true };
     if (m.rooms.length >= this.limits.maxRoomsPerUser && !restoring) {
-      return { ok: false, code: 'ROOM_LIMIT', message: `you are in ${m.rooms.length} rooms, the most one user may be in; /part one first` };
+      return {
+        ok: false,
+        code: 'ROOM_LIMIT',
+        message: `you are in ${m.rooms.length} rooms, the most one user may be in; /part one first`,
+      };
     }
     let room = existing;
     if (!room) {
-      if (this.rooms.size >= this.limits.maxRooms && !restoring) return { ok: false, code: 'ROOM_LIMIT', message: `the server has ${this.rooms.size} rooms, the most it keeps; join one of them (/rooms)` };
+      if (this.rooms.size >= this.limits.maxRooms && !restoring)
+        return {
+          ok: false,
+          code: 'ROOM_LIMIT',
+          message: `the server has ${this.rooms.size} rooms, the most it keeps; join one of them (/rooms)`,
+        };
       const twin = this.lookAlikes.get(lookAlikeKey(name));
-      if (twin !== undefined && !restoring) return { ok: false, code: 'ROOM_INVALID', message: `${name} looks like ${this.rooms.get(twin)!.name}, which exists: join that one, or choose a name that cannot be mistaken for it` };
+      if (twin !== undefined && !restoring)
+        return {
+          ok: false,
+          code: 'ROOM_INVALID',
+          message: `${name} looks like ${this.rooms.get(twin)!.name}, which exists: join that one, or choose a name that cannot be mistaken for it`,
+        };
       room = { key, name, topic: this.savedTopic(key), members: new Map() };
       this.rooms.set(key, room);
       this.lookAlikes.set(lookAlikeKey(name), key);
     } else if (room.members.size >= this.limits.maxMembersPerRoom && !restoring) {
-      return { ok: false, code: 'ROOM_LIMIT', message: `${room.name} has ${room.members.size} members, the most a room may have` };
+      return {
+        ok: false,
+        code: 'ROOM_LIMIT',
+        message: `${room.name} has ${room.members.size} members, the most a room may have`,
+      };
     }
     room.members.set(memberKey(m.address), m);
     m.rooms.push(key);

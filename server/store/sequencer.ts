@@ -59,7 +59,18 @@ export interface SequencerDeps {
   handled?(counts: ReadonlyMap<number, number>): void;
 }
 
-const READS = new Set<ToStore['k']>(['enter', 'join', 'history', 'resume', 'replay-next', 'register', 'set-password', 'unregister', 'direct-offline', 'inbox'] satisfies ReadKind[]);
+const READS = new Set<ToStore['k']>([
+  'enter',
+  'join',
+  'history',
+  'resume',
+  'replay-next',
+  'register',
+  'set-password',
+  'unregister',
+  'direct-offline',
+  'inbox',
+] satisfies ReadKind[]);
 /** The read requests' handlers, by the module that owns them (the rest are room-requests.ts's readRequests). */
 const READ_TABLES = [sessionReadRequests, accountRequests, inboxRequests];
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
@@ -121,7 +132,8 @@ export class Sequencer {
       resumeWindowMs: deps.resumeWindowMs ?? 0,
       replays: new Map(),
       event: deps.event ?? (() => undefined),
-      inboxAdd: (fold, conv, id) => void deps.store.accounts?.inboxAdd(fold, conv, id).catch((err: unknown) => deps.fault(asStoreError(err))),
+      inboxAdd: (fold, conv, id) =>
+        void deps.store.accounts?.inboxAdd(fold, conv, id).catch((err: unknown) => deps.fault(asStoreError(err))),
     };
   }
 
@@ -188,9 +200,17 @@ export class Sequencer {
           const read = (table as Record<string, (ctx: SessionContext, m: ToStore) => Promise<void>>)[msg.k]!;
           await read(this.ctx, msg);
         } else if (SESSION_SEGMENT.has(msg.k)) {
-          (sessionSegmentRequests[msg.k as 'away'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);
+          (sessionSegmentRequests[msg.k as 'away'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(
+            this.ctx,
+            seg,
+            msg,
+          );
         } else {
-          (segmentRequests[msg.k as 'say'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(this.ctx, seg, msg);
+          (segmentRequests[msg.k as 'say'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(
+            this.ctx,
+            seg,
+            msg,
+          );
         }
       } catch (err) {
         // A read that failed (the store) costs that request, not the order: the operator hears of it.
@@ -218,5 +238,7 @@ export class Sequencer {
 }
 
 function asStoreError(err: unknown): StoreError {
-  return err instanceof StoreError ? err : new StoreError('STORE_IO', `the history store failed: ${(err as Error).message}`);
+  return err instanceof StoreError
+    ? err
+    : new StoreError('STORE_IO', `the history store failed: ${(err as Error).message}`);
 }

@@ -67,7 +67,8 @@ export function wentAway(ctx: RoomContext, seg: Segment, m: Member): void {
   m.address = { ...m.address, owner: -1 };
   ctx.persist(m);
   const rooms = [...m.rooms];
-  if (rooms.length > 0) seg.later(() => ctx.bus.postToRooms(rooms, encodeMessage({ type: 'NOTICE', event: 'away', nick: m.nick }), 2));
+  if (rooms.length > 0)
+    seg.later(() => ctx.bus.postToRooms(rooms, encodeMessage({ type: 'NOTICE', event: 'away', nick: m.nick }), 2));
 }
 
 function ended(ctx: RoomContext, seg: Segment, m: Member, notice: ServerMessage): void {
@@ -94,7 +95,8 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
     const upto = await ctx.store.lastId(conv);
     let after = seenWith.get(other);
     // A pair the client has nothing of: what was said in it since the session began.
-    if (after === undefined) after = ((await ctx.store.since(conv, m.record?.startedTs ?? ctx.now(), 1))[0]?.id ?? upto + 1) - 1;
+    if (after === undefined)
+      after = ((await ctx.store.since(conv, m.record?.startedTs ?? ctx.now(), 1))[0]?.id ?? upto + 1) - 1;
     if (upto > after) items.push({ conv, room: null, after, upto });
   }
   return items;
@@ -111,14 +113,22 @@ async function readPart(ctx: SessionContext, job: Replay): Promise<{ frames: Buf
   let frames: Buffer[] = [];
   while (frames.length === 0 && job.items.length > 0) {
     const item = job.items[0]!;
-    const want = Math.max(1, Math.min(REPLAY_PART_MAX, Math.floor(job.partBytes / job.entryBytes), item.upto - item.after));
+    const want = Math.max(
+      1,
+      Math.min(REPLAY_PART_MAX, Math.floor(job.partBytes / job.entryBytes), item.upto - item.after),
+    );
     const entries = (await ctx.store.after(item.conv, item.after, want)).filter((e) => e.id <= item.upto);
     // Retention may have taken some: what is left of the range is what there is.
     item.after = entries.at(-1)?.id ?? item.upto;
     if (item.after >= item.upto) job.items.shift();
     if (entries.length === 0) continue;
     job.missed += entries.length;
-    frames = historyFrames(item.room !== null ? { room: item.room, missed: true } : { with: otherNick(entries, job.nick), missed: true }, entries, false, ctx.maxFrame);
+    frames = historyFrames(
+      item.room !== null ? { room: item.room, missed: true } : { with: otherNick(entries, job.nick), missed: true },
+      entries,
+      false,
+      ctx.maxFrame,
+    );
     job.entryBytes = Math.max(16, frames.reduce((n, f) => n + f.length, 0) / entries.length);
   }
   const done = job.items.length === 0;
@@ -141,7 +151,9 @@ async function replayPart(ctx: SessionContext, address: SessionAddress): Promise
   else job.ready = await readPart(ctx, job);
 }
 
-export const sessionSegmentRequests: { [K in 'away' | 'expire' | 'end-away']: (ctx: SessionContext, seg: Segment, msg: Req<K>) => void } = {
+export const sessionSegmentRequests: {
+  [K in 'away' | 'expire' | 'end-away']: (ctx: SessionContext, seg: Segment, msg: Req<K>) => void;
+} = {
   away(ctx, seg, msg) {
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
@@ -166,7 +178,9 @@ export const sessionSegmentRequests: { [K in 'away' | 'expire' | 'end-away']: (c
   },
 };
 
-export const sessionReadRequests: { [K in 'resume' | 'replay-next']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } = {
+export const sessionReadRequests: {
+  [K in 'resume' | 'replay-next']: (ctx: SessionContext, msg: Req<K>) => Promise<void>;
+} = {
   async resume(ctx, msg) {
     const m = ctx.rooms.member(msg.previous);
     if (!m) {
@@ -185,12 +199,21 @@ export const sessionReadRequests: { [K in 'resume' | 'replay-next']: (ctx: Sessi
     if (m.record) m.record.hash = msg.token;
     ctx.persist(m);
     // Before its membership begins: the one who is back does not hear of itself.
-    if (wasAway && m.rooms.length > 0) ctx.bus.postToRooms(m.rooms, encodeMessage({ type: 'NOTICE', event: 'back', nick: m.nick }), 2);
+    if (wasAway && m.rooms.length > 0)
+      ctx.bus.postToRooms(m.rooms, encodeMessage({ type: 'NOTICE', event: 'back', nick: m.nick }), 2);
     for (const key of m.rooms) ctx.bus.membership(m.address, { key, name: ctx.rooms.byKey(key)!.name }, true);
     // What a registered nick missed while away comes in this replay: not again at its next login.
     if (m.account) await ctx.store.accounts?.inboxClear(foldCase(m.nick));
     const items = await plan(ctx, m, msg.last);
-    ctx.replays.set(memberKey(m.address), { address: m.address, nick: m.nick, items, missed: 0, partBytes: Math.max(4096, msg.partBytes), entryBytes: ENTRY_BYTES_GUESS, ready: null });
+    ctx.replays.set(memberKey(m.address), {
+      address: m.address,
+      nick: m.nick,
+      items,
+      missed: 0,
+      partBytes: Math.max(4096, msg.partBytes),
+      entryBytes: ENTRY_BYTES_GUESS,
+      ready: null,
+    });
     await replayPart(ctx, m.address);
   },
 

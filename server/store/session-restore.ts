@@ -20,7 +20,14 @@ export interface RestoredSessions {
 }
 
 /** fresh: the process has just started (no slot is held yet); otherwise the store thread was started again over live slots. */
-export async function restoreSessions(sessions: SessionStore, table: SessionTable, sequencer: Sequencer, windowMs: number, now: number, fresh = true): Promise<RestoredSessions> {
+export async function restoreSessions(
+  sessions: SessionStore,
+  table: SessionTable,
+  sequencer: Sequencer,
+  windowMs: number,
+  now: number,
+  fresh = true,
+): Promise<RestoredSessions> {
   const result = { away: 0, dropped: 0 };
   for (const r of await sessions.all()) {
     const hash = hexHash(r.hash);
@@ -44,7 +51,16 @@ export async function restoreSessions(sessions: SessionStore, table: SessionTabl
       continue;
     }
     if (!address) {
-      const claim = table.claim({ nick: r.nick, owner: -1, transport: 'tcp', address: '', port: 0, now, token: hash, away: true });
+      const claim = table.claim({
+        nick: r.nick,
+        owner: -1,
+        transport: 'tcp',
+        address: '',
+        port: 0,
+        now,
+        token: hash,
+        away: true,
+      });
       if (!claim.ok) {
         await sessions.remove(r.sid);
         result.dropped++;

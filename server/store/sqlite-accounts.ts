@@ -26,9 +26,15 @@ interface Row {
 }
 
 export class SqliteAccounts implements AccountStore {
-  private readonly q: Record<'find' | 'count' | 'create' | 'setHash' | 'remove' | 'inboxAdd' | 'inbox' | 'inboxClear', StatementSync>;
+  private readonly q: Record<
+    'find' | 'count' | 'create' | 'setHash' | 'remove' | 'inboxAdd' | 'inbox' | 'inboxClear',
+    StatementSync
+  >;
 
-  constructor(db: DatabaseSync, private readonly file: string) {
+  constructor(
+    db: DatabaseSync,
+    private readonly file: string,
+  ) {
     this.q = {
       // The same nick first, then a look-alike.
       find: db.prepare('SELECT * FROM accounts WHERE fold = ?1 OR look = ?2 ORDER BY fold = ?1 DESC LIMIT 1'),
@@ -36,7 +42,9 @@ export class SqliteAccounts implements AccountStore {
       create: db.prepare('INSERT INTO accounts (fold, look, nick, hash, created_ts) VALUES (?, ?, ?, ?, ?)'),
       setHash: db.prepare('UPDATE accounts SET hash = ? WHERE fold = ?'),
       remove: db.prepare('DELETE FROM accounts WHERE fold = ?'),
-      inboxAdd: db.prepare('INSERT INTO inbox (account, conv, first_id) VALUES (?, ?, ?) ON CONFLICT (account, conv) DO NOTHING'),
+      inboxAdd: db.prepare(
+        'INSERT INTO inbox (account, conv, first_id) VALUES (?, ?, ?) ON CONFLICT (account, conv) DO NOTHING',
+      ),
       inbox: db.prepare('SELECT conv, first_id FROM inbox WHERE account = ? ORDER BY conv'),
       inboxClear: db.prepare('DELETE FROM inbox WHERE account = ?'),
     };

@@ -42,7 +42,15 @@ const COLUMNS = 'conv, id, ts, kind, sender, target, body';
 
 function entry(r: Row): StoredEntry {
   // One shape for every entry (to always present): the objects stay monomorphic through framing.
-  return { conv: r[0], id: r[1], ts: r[2], kind: r[3] as StoredEntry['kind'], from: r[4], text: r[6], to: r[5] ?? undefined };
+  return {
+    conv: r[0],
+    id: r[1],
+    ts: r[2],
+    kind: r[3] as StoredEntry['kind'],
+    from: r[4],
+    text: r[6],
+    to: r[5] ?? undefined,
+  };
 }
 
 export interface OpenedStore {
@@ -57,14 +65,31 @@ export class SqliteHistory implements HistoryStore {
   readonly accounts: SqliteAccounts;
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
-  private readonly q: Record<'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'pruneAge' | 'pruneOldest' | 'size' | 'count' | 'topics' | 'setTopic' | 'directs', StatementSync>;
+  private readonly q: Record<
+    | 'insert'
+    | 'setLast'
+    | 'getLast'
+    | 'after'
+    | 'before'
+    | 'since'
+    | 'pruneAge'
+    | 'pruneOldest'
+    | 'size'
+    | 'count'
+    | 'topics'
+    | 'setTopic'
+    | 'directs',
+    StatementSync
+  >;
 
   private constructor(
     private readonly db: DatabaseSync,
     readonly file: string,
     private readonly now: () => number,
   ) {
-    db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;');
+    db.exec(
+      'PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;',
+    );
     db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
     const prepare = (sql: string) => db.prepare(sql);
     const rows = (sql: string) => {
@@ -74,13 +99,21 @@ export class SqliteHistory implements HistoryStore {
     };
     this.q = {
       insert: prepare('INSERT INTO messages (conv, id, ts, kind, sender, target, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      setLast: prepare('INSERT INTO conversations (conv, last_id) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET last_id = excluded.last_id'),
+      setLast: prepare(
+        'INSERT INTO conversations (conv, last_id) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET last_id = excluded.last_id',
+      ),
       getLast: prepare('SELECT last_id FROM conversations WHERE conv = ?'),
       after: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND id > ? ORDER BY id LIMIT ?`),
-      before: rows(`SELECT ${COLUMNS} FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`),
+      before: rows(
+        `SELECT ${COLUMNS} FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+      ),
       since: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?`),
-      pruneAge: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)'),
-      pruneOldest: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)'),
+      pruneAge: prepare(
+        'DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)',
+      ),
+      pruneOldest: prepare(
+        'DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)',
+      ),
       count: prepare('SELECT COUNT(*) AS n FROM messages'),
       // A pair's key is "dm:" + one folded nick + "\n" + the other: the nick on either side of the newline.
       directs: prepare(
@@ -88,8 +121,12 @@ export class SqliteHistory implements HistoryStore {
           '((instr(conv, char(10)) = length(?1) + 4 AND substr(conv, 4, length(?1)) = ?1) OR substr(conv, instr(conv, char(10)) + 1) = ?1)',
       ),
       topics: prepare('SELECT key, topic FROM rooms'),
-      setTopic: prepare('INSERT INTO rooms (key, name, topic) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name, topic = excluded.topic'),
-      size: prepare('SELECT (page_count - freelist_count) * page_size AS bytes FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()'),
+      setTopic: prepare(
+        'INSERT INTO rooms (key, name, topic) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name, topic = excluded.topic',
+      ),
+      size: prepare(
+        'SELECT (page_count - freelist_count) * page_size AS bytes FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()',
+      ),
     };
     const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
     if (row) this.epoch = row.value;
@@ -238,7 +275,11 @@ export class SqliteHistory implements HistoryStore {
         removed += gone;
         await new Promise((r) => setImmediate(r));
       }
-      for (let steps = 0, bytes = this.bytes(); steps < 10_000 && bytes > retention.maxBytes; steps++, bytes = this.bytes()) {
+      for (
+        let steps = 0, bytes = this.bytes();
+        steps < 10_000 && bytes > retention.maxBytes;
+        steps++, bytes = this.bytes()
+      ) {
         // As many of the oldest as the excess is of the whole, a few more, at most a step.
         const rows = (this.q.count.get() as { n: number }).n;
         const share = Math.ceil((rows * (bytes - retention.maxBytes)) / bytes) + 8;

@@ -28,7 +28,10 @@ interface Row {
 function parseRooms(json: string): SessionRecord['rooms'] {
   try {
     const v = JSON.parse(json) as unknown;
-    if (Array.isArray(v)) return v.filter((r): r is { name: string; mark: number } => typeof r?.name === 'string' && typeof r?.mark === 'number');
+    if (Array.isArray(v))
+      return v.filter(
+        (r): r is { name: string; mark: number } => typeof r?.name === 'string' && typeof r?.mark === 'number',
+      );
   } catch {
     // A row written by something else: the session keeps its nick, not its rooms.
   }
@@ -38,7 +41,10 @@ function parseRooms(json: string): SessionRecord['rooms'] {
 export class SqliteSessions implements SessionStore {
   private readonly q: Record<'all' | 'save' | 'remove', StatementSync>;
 
-  constructor(db: DatabaseSync, private readonly file: string) {
+  constructor(
+    db: DatabaseSync,
+    private readonly file: string,
+  ) {
     this.q = {
       all: db.prepare('SELECT * FROM sessions'),
       save: db.prepare(
@@ -51,11 +57,21 @@ export class SqliteSessions implements SessionStore {
 
   async all(): Promise<SessionRecord[]> {
     const rows = this.run(() => this.q.all.all() as unknown as Row[]);
-    return rows.map((r) => ({ sid: r.sid, hash: r.hash, nick: r.nick, version: r.version, startedTs: r.started_ts, rooms: parseRooms(r.rooms), awaySince: r.away_since }));
+    return rows.map((r) => ({
+      sid: r.sid,
+      hash: r.hash,
+      nick: r.nick,
+      version: r.version,
+      startedTs: r.started_ts,
+      rooms: parseRooms(r.rooms),
+      awaySince: r.away_since,
+    }));
   }
 
   async save(r: SessionRecord): Promise<void> {
-    this.run(() => this.q.save.run(r.sid, r.hash, r.nick, r.version, r.startedTs, JSON.stringify(r.rooms), r.awaySince));
+    this.run(() =>
+      this.q.save.run(r.sid, r.hash, r.nick, r.version, r.startedTs, JSON.stringify(r.rooms), r.awaySince),
+    );
   }
 
   async remove(sid: string): Promise<void> {

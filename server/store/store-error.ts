@@ -44,7 +44,10 @@ export function storeError(err: unknown, file: string): unknown {
       return new StoreError('STORE_FULL', `the history database ${file} cannot grow: the disk is full (${reason})`);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return new StoreError('STORE_LOCKED', `the history database ${file} is locked: another chat-server uses the same --data folder (${reason})`);
+      return new StoreError(
+        'STORE_LOCKED',
+        `the history database ${file} is locked: another chat-server uses the same --data folder (${reason})`,
+      );
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return new StoreError('STORE_CORRUPT', `the history database ${file} is damaged (${reason})`);

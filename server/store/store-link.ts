@@ -28,7 +28,8 @@ export interface StoreQuestions {
 }
 
 const RESTARTING = "not done: the server's history store is restarting; try again in a moment";
-const LOST = "maybe not done: the server's history store restarted while this was on its way; if you do not see it, send it again";
+const LOST =
+  "maybe not done: the server's history store restarted while this was on its way; if you do not see it, send it again";
 /** Requests with a sender kept until the store thread says it handled them (more: the oldest are let go). */
 const MAX_UNANSWERED = 100_000;
 
@@ -47,7 +48,10 @@ export class StoreLink implements SequencerPort, StoreQuestions {
   private unanswered: Array<{ n: number; to: SessionAddress }> = [];
   private head = 0;
   /** Asks waiting for their answer, by id. */
-  private readonly asked = new Map<number, { resolve: (a: AccountAnswer | null) => void; reject: (e: Error) => void }>();
+  private readonly asked = new Map<
+    number,
+    { resolve: (a: AccountAnswer | null) => void; reject: (e: Error) => void }
+  >();
   private nextAsk = 1;
 
   constructor(

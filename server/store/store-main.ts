@@ -73,22 +73,31 @@ const sequencer = new Sequencer({
   resumeWindowMs,
   event: (text) => report({ k: 'event', text }),
   handled: (counts) => {
-    for (const [worker, count] of counts) if (sentHandled.get(worker) !== count) {
-      sentHandled.set(worker, count);
-      ports.get(worker)?.postMessage({ k: 'handled', count } satisfies FromStore);
-    }
+    for (const [worker, count] of counts)
+      if (sentHandled.get(worker) !== count) {
+        sentHandled.set(worker, count);
+        ports.get(worker)?.postMessage({ k: 'handled', count } satisfies FromStore);
+      }
   },
 });
 
 // Kept sessions come back as away before 'ready': no client can take their nicks first.
 if (store.sessions && resumeWindowMs > 0) {
-  const restored = await restoreSessions(store.sessions, table, sequencer, resumeWindowMs, Date.now(), config.fresh).catch((err: unknown) => {
+  const restored = await restoreSessions(
+    store.sessions,
+    table,
+    sequencer,
+    resumeWindowMs,
+    Date.now(),
+    config.fresh,
+  ).catch((err: unknown) => {
     logger.error({ err }, 'could not bring back the kept sessions');
     return { away: 0, dropped: 0 };
   });
   if (restored.away + restored.dropped > 0) logger.info(restored, 'kept sessions brought back as away');
 }
-const expiry = resumeWindowMs > 0 ? setInterval(() => sequencer.handle({ k: 'expire', now: Date.now() }), EXPIRY_CHECK_MS) : null;
+const expiry =
+  resumeWindowMs > 0 ? setInterval(() => sequencer.handle({ k: 'expire', now: Date.now() }), EXPIRY_CHECK_MS) : null;
 logger.info({ file, epoch: store.epoch }, 'history store open');
 report({ k: 'ready', epoch: store.epoch, movedAside, file });
 
@@ -110,7 +119,11 @@ parent.on('message', (msg: ToStoreThread) => {
       ports.set(msg.worker, msg.port);
       const port = msg.port;
       // Asks are answered at once, outside the order (and not counted with the requests).
-      port.on('message', (m: ToStore | StoreAsk) => (m.k === 'ask' ? void answerAsk(store.accounts, m).then((a) => port.postMessage(a)) : sequencer.handle(m, msg.worker)));
+      port.on('message', (m: ToStore | StoreAsk) =>
+        m.k === 'ask'
+          ? void answerAsk(store.accounts, m).then((a) => port.postMessage(a))
+          : sequencer.handle(m, msg.worker),
+      );
       return;
     }
     case 'reopen-log':

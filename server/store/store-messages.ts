@@ -63,7 +63,16 @@ export type ToStore =
    * The session at `previous` came back as `session` (its slot taken over with its token; `token` is the new token's hash):
    * what it missed since `last`, in parts of about `partBytes`, then live.
    */
-  | { k: 'resume'; previous: SessionAddress; session: SessionAddress; nick: string; version: number; token: string; last: LastSeen[]; partBytes: number }
+  | {
+      k: 'resume';
+      previous: SessionAddress;
+      session: SessionAddress;
+      nick: string;
+      version: number;
+      token: string;
+      last: LastSeen[];
+      partBytes: number;
+    }
   /** The resuming session's worker has sent the last part of what it missed: the next part. */
   | { k: 'replay-next'; session: SessionAddress }
   /** The store thread's own clock: away sessions whose window has ended time out. */
@@ -79,7 +88,16 @@ export type ToStore =
   | { k: 'topic'; session: SessionAddress; room: string; text?: string }
   | { k: 'rooms'; session: SessionAddress }
   | { k: 'names'; session: SessionAddress; room: string }
-  | { k: 'history'; session: SessionAddress; id: number; room?: string; with?: string; before?: number; since?: number; limit?: number }
+  | {
+      k: 'history';
+      session: SessionAddress;
+      id: number;
+      room?: string;
+      with?: string;
+      before?: number;
+      since?: number;
+      limit?: number;
+    }
   /** After the store thread restarted: a worker's session and the rooms it was in. */
   | { k: 'restore'; session: SessionAddress; nick: string; version: number; rooms: RoomRef[] }
   /** The supervisor: a worker died; its sessions in `away` wait to resume, the others leave their rooms with this reason. */
@@ -102,7 +120,10 @@ export interface AccountAnswer {
  * The store thread → a worker, on its port: every request it sent up to the count-th has been handled;
  * or the answer to an ask (error: the store could not answer).
  */
-export type FromStore = { k: 'handled'; count: number } | { k: 'answer'; id: number; account: AccountAnswer | null } | { k: 'answer'; id: number; error: string };
+export type FromStore =
+  | { k: 'handled'; count: number }
+  | { k: 'answer'; id: number; account: AccountAnswer | null }
+  | { k: 'answer'; id: number; error: string };
 
 /** The store thread → the supervisor. */
 export type StoreReport =
@@ -114,4 +135,8 @@ export type StoreReport =
   | { k: 'event'; text: string };
 
 /** The supervisor → the store thread. */
-export type ToStoreThread = { k: 'port'; worker: number; port: MessagePort } | { k: 'reopen-log' } | { k: 'crash' } | { k: 'shutdown' };
+export type ToStoreThread =
+  | { k: 'port'; worker: number; port: MessagePort }
+  | { k: 'reopen-log' }
+  | { k: 'crash' }
+  | { k: 'shutdown' };

@@ -32,7 +32,8 @@ function subjectNames(): x509.JsonGeneralName[] {
   const names: x509.JsonGeneralName[] = [{ type: 'dns', value: 'localhost' }];
   const host = hostname();
   if (host && host !== 'localhost') names.push({ type: 'dns', value: host });
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) names.push({ type: 'ip', value: i.address.split('%')[0]! });
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) names.push({ type: 'ip', value: i.address.split('%')[0]! });
   if (!names.some((n) => n.value === '127.0.0.1')) names.push({ type: 'ip', value: '127.0.0.1' });
   return names;
 }
@@ -42,7 +43,9 @@ export async function makeSelfSigned(commonName: string, now = Date.now()): Prom
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${commonName}`,
     notBefore: new Date(now - 86_400_000),
     notAfter: new Date(now + TEN_YEARS_MS),
@@ -71,15 +74,25 @@ function readPem(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new StartupError('TLS_FILE', `cannot read the TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new StartupError(
+      'TLS_FILE',
+      `cannot read the TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
 /** What the workers serve with, and the operator's line about it (null, null: --no-tls). */
-export async function startTls(o: { choice: TlsChoice; dir: string; keylog: string | null }): Promise<{ tls: { cert: string; key: string; keylog: string | null } | null; line: string | null }> {
+export async function startTls(o: {
+  choice: TlsChoice;
+  dir: string;
+  keylog: string | null;
+}): Promise<{ tls: { cert: string; key: string; keylog: string | null } | null; line: string | null }> {
   const c = await serverCertificate(o.choice, o.dir);
   if (!c) return { tls: null, line: null };
-  return { tls: { cert: c.cert, key: c.key, keylog: o.keylog }, line: `tls: certificate ${c.source}, SHA-256 ${c.fingerprint}${o.keylog ? `; TLS secrets written to ${o.keylog}` : ''}` };
+  return {
+    tls: { cert: c.cert, key: c.key, keylog: o.keylog },
+    line: `tls: certificate ${c.source}, SHA-256 ${c.fingerprint}${o.keylog ? `; TLS secrets written to ${o.keylog}` : ''}`,
+  };
 }
 
 /** The certificate to serve, or null with TLS off. */

@@ -29,7 +29,9 @@ function secure(t: ListenerTls): tls.TlsOptions {
 function watch(server: tls.Server, t: ListenerTls, log: Logger): void {
   const keylog = t.keylog;
   if (keylog) server.on('keylog', (line: Buffer) => appendFileSync(keylog, line, { mode: 0o600 }));
-  server.on('tlsClientError', (err: NodeJS.ErrnoException) => log.debug({ err: err.code ?? err.message }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+    log.debug({ err: err.code ?? err.message }, 'TLS handshake failed'),
+  );
 }
 
 /** The chat listener: `accept` gets each connection once it can carry frames (after the handshake, with TLS). */
@@ -41,7 +43,12 @@ export function chatListener(t: ListenerTls | null, log: Logger, accept: (socket
   return server;
 }
 
-export function webListener(t: ListenerTls | null, log: Logger, options: http.ServerOptions, handler: http.RequestListener): http.Server {
+export function webListener(
+  t: ListenerTls | null,
+  log: Logger,
+  options: http.ServerOptions,
+  handler: http.RequestListener,
+): http.Server {
   if (!t) return http.createServer(options, handler);
   const server = https.createServer({ ...options, ...secure(t) }, handler);
   watch(server, t, log);

@@ -63,14 +63,28 @@ export class AdminAuth {
     if (a.outcome === 'ok') return null;
     if (a.outcome === 'locked') {
       const seconds = Math.ceil(a.retryAfterMs / 1000);
-      return new HttpError(429, 'TOO_MANY_FAILURES', `too many wrong admin tokens from ${address}; try again in ${seconds} s`, { 'Retry-After': String(seconds) });
+      return new HttpError(
+        429,
+        'TOO_MANY_FAILURES',
+        `too many wrong admin tokens from ${address}; try again in ${seconds} s`,
+        { 'Retry-After': String(seconds) },
+      );
     }
     if (a.outcome === 'wrong') {
       const budget = this.logBudget.take(now);
-      if (budget) log.warn({ remote: address, lockMs: a.lockMs, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'dashboard refused: wrong admin token');
+      if (budget)
+        log.warn(
+          { remote: address, lockMs: a.lockMs, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
+          'dashboard refused: wrong admin token',
+        );
     }
-    const message = a.outcome === 'wrong' ? 'wrong admin token' : 'the dashboard needs the admin token (user: any, password: the token)';
-    return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Basic realm="chat-server admin", charset="UTF-8"' });
+    const message =
+      a.outcome === 'wrong'
+        ? 'wrong admin token'
+        : 'the dashboard needs the admin token (user: any, password: the token)';
+    return new HttpError(401, 'UNAUTHORIZED', message, {
+      'WWW-Authenticate': 'Basic realm="chat-server admin", charset="UTF-8"',
+    });
   }
 
   /** A Set-Cookie value for a request that passed check(); `secure`: the web side is https, so the browser sends it over https only. */

@@ -66,7 +66,11 @@ export class DashboardFeed {
       type: 'snapshot',
       now,
       server: this.o.serverName,
-      workers: Array.from({ length: this.o.workers }, (_, index) => ({ index, clients: stats.get(index, 'CLIENTS'), loopLagMs: stats.get(index, 'LOOP_LAG_MS') })),
+      workers: Array.from({ length: this.o.workers }, (_, index) => ({
+        index,
+        clients: stats.get(index, 'CLIENTS'),
+        loopLagMs: stats.get(index, 'LOOP_LAG_MS'),
+      })),
       msgsPerSec: Math.round(rates.msgsPerSec),
       deliveriesPerSec: Math.round(rates.deliveriesPerSec),
       sessions: table

@@ -26,7 +26,8 @@ export class HostAllowList {
     const host = hostname();
     if (host) names.add(host).add(`${host}.local`);
     if (listenHost === '0.0.0.0' || listenHost === '::' || listenHost === '') {
-      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.address.split('%')[0]!);
+      for (const list of Object.values(networkInterfaces()))
+        for (const a of list ?? []) names.add(a.address.split('%')[0]!);
     } else {
       names.add(listenHost);
     }

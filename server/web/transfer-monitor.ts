@@ -64,7 +64,15 @@ export class TransferMonitor {
       v.succeeded = t.succeeded;
       if (t.finished) tr.finishedAt = now;
       if (v.points.length >= MAX_POINTS) v.points = v.points.filter((_, i) => i % 2 === 0);
-      v.points.push([now - v.startedAt, round2(t.cwnd), t.ssthresh, t.srttMs === null ? -1 : round2(t.srttMs), t.bytes, t.farthestBytes, t.losses]);
+      v.points.push([
+        now - v.startedAt,
+        round2(t.cwnd),
+        t.ssthresh,
+        t.srttMs === null ? -1 : round2(t.srttMs),
+        t.bytes,
+        t.farthestBytes,
+        t.losses,
+      ]);
     }
     // A transfer the endpoint forgot without being seen finished (shutdown, abort) is closed here.
     const seen = new Set(infos.map((t) => t.id));

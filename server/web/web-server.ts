@@ -76,7 +76,8 @@ export function originAllowed(req: IncomingMessage): boolean {
 
 /** The request target as a URL; only origin-form paths ("/..."), anything else is a 400. */
 function parseRequestUrl(target: string | undefined): URL {
-  if (!target?.startsWith('/') || target.startsWith('//')) throw new HttpError(400, 'BAD_REQUEST', 'the request target must be a path');
+  if (!target?.startsWith('/') || target.startsWith('//'))
+    throw new HttpError(400, 'BAD_REQUEST', 'the request target must be a path');
   try {
     return new URL(target, 'http://localhost');
   } catch {
@@ -147,7 +148,9 @@ export class WebServer {
     // The property is Node's own (lib/_http_server.js, used by its tests and by spdy), not in its types.
     (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.server.on('connection', (socket: Socket) => this.admitConnection(socket));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket as Socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket as Socket, head),
+    );
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
@@ -163,10 +166,17 @@ export class WebServer {
   private admitConnection(socket: Socket): void {
     const address = socket.remoteAddress ?? '?';
     const { admission } = this.o;
-    if (!admission.socketFits(socket)) return refuseRaw(socket, 503, 'the server has no file descriptors left for another connection, try again later', false);
+    if (!admission.socketFits(socket))
+      return refuseRaw(
+        socket,
+        503,
+        'the server has no file descriptors left for another connection, try again later',
+        false,
+      );
     this.open++;
     socket.once('close', () => this.open--);
-    if (this.open > this.o.maxConnections) return refuseRaw(socket, 503, `the web side is full (${this.o.maxConnections} connections), try again later`);
+    if (this.open > this.o.maxConnections)
+      return refuseRaw(socket, 503, `the web side is full (${this.o.maxConnections} connections), try again later`);
     if (admission.enter(address, 'http')) {
       socket.once('close', () => admission.leave(address, 'http'));
       return;
@@ -217,7 +227,8 @@ export class WebServer {
         // Not HEAD: it would spend the one-time ticket without delivering anything.
         if (req.method === 'GET') return await serveDownload(this.host, res, name, ticket);
         if (upload) {
-          if (!originAllowed(req)) throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
+          if (!originAllowed(req))
+            throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
           return await receiveUpload(this.host, req, res, name, ticket);
         }
         throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, POST)`);
@@ -233,7 +244,11 @@ export class WebServer {
 
   private hostRefusal(host: string | undefined): HttpError {
     this.log.info({ host: String(host).slice(0, 100) }, 'http request for a host name this server does not answer to');
-    return new HttpError(421, 'HOST', `this server does not answer to the name ${JSON.stringify(String(host).slice(0, 100))} (it answers to ${this.o.hosts.describe()}; add names with --web-host)`);
+    return new HttpError(
+      421,
+      'HOST',
+      `this server does not answer to the name ${JSON.stringify(String(host).slice(0, 100))} (it answers to ${this.o.hosts.describe()}; add names with --web-host)`,
+    );
   }
 
   private async adminPage(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -249,7 +264,8 @@ export class WebServer {
   }
 
   private async sendStatic(req: IncomingMessage, res: ServerResponse, file: StaticFile): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD', `${req.method} is not supported here (GET, HEAD)`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new HttpError(405, 'METHOD', `${req.method} is not supported here (GET, HEAD)`);
     let body = this.cache.get(file.path);
     if (!body) {
       body = await readFile(file.path).catch(() => {
@@ -264,7 +280,8 @@ export class WebServer {
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const e = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', 'internal error');
-    if (!(err instanceof HttpError)) this.log.error({ err, url: req.url?.replace(/ticket=[^&]*/, 'ticket=…') }, 'http handler failed');
+    if (!(err instanceof HttpError))
+      this.log.error({ err, url: req.url?.replace(/ticket=[^&]*/, 'ticket=…') }, 'http handler failed');
     if (res.headersSent || res.destroyed) {
       res.destroy();
       return;
@@ -275,12 +292,16 @@ export class WebServer {
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const refuse = (status: number, message: string) => {
-      this.log.info({ remote: socket.remoteAddress, path: req.url, origin: req.headers.origin, status }, `websocket refused: ${message}`);
+      this.log.info(
+        { remote: socket.remoteAddress, path: req.url, origin: req.headers.origin, status },
+        `websocket refused: ${message}`,
+      );
       refuseRaw(socket, status, message);
     };
     const path = (req.url ?? '').split('?')[0];
     if (!this.o.hosts.allows(req.headers.host)) return refuse(421, this.hostRefusal(req.headers.host).message);
-    if (!originAllowed(req)) return refuse(403, `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
+    if (!originAllowed(req))
+      return refuse(403, `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
     if (path === '/chat') {
       if (this.host.closing) return refuse(503, 'the server is shutting down');
       if (!this.host.canAcceptSession()) return refuse(503, 'the server is full, try again later');
@@ -291,7 +312,9 @@ export class WebServer {
       const admin = this.o.admin;
       const refusal = admin.auth.gate(req.headers, Date.now(), socket.remoteAddress ?? '', this.log);
       if (refusal) return refuse(refusal.status, refusal.message);
-      this.adminWss.handleUpgrade(req, socket, head, (ws) => admin.hub.add(ws, `${socket.remoteAddress}:${socket.remotePort}`));
+      this.adminWss.handleUpgrade(req, socket, head, (ws) =>
+        admin.hub.add(ws, `${socket.remoteAddress}:${socket.remotePort}`),
+      );
       return;
     }
     refuse(404, 'no WebSocket endpoint here (the chat is at /chat)');

@@ -68,13 +68,26 @@ export class ChatWorker {
     const stats = new WorkerStats(c.statsBuffer);
     const u = c.uploads;
     const quota = { ledger: new UploadLedger(u.ledgerBuffer), maxPerUser: u.maxUploadPerUser };
-    this.files = new FileService(c.filesDir, { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota }, new TicketTable(c.ticketBuffer));
+    this.files = new FileService(
+      c.filesDir,
+      { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota },
+      new TicketTable(c.ticketBuffer),
+    );
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     // A refused message goes back to its sender, if it is still here.
-    this.store = new StoreLink(c.storePort, (to, message) => this.group.deliverTo(to, encodeMessage(errorMessage('NOT_STORED', message, false))));
+    this.store = new StoreLink(c.storePort, (to, message) =>
+      this.group.deliverTo(to, encodeMessage(errorMessage('NOT_STORED', message, false))),
+    );
     this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group), this.store);
-    this.feed = new DashboardFeed({ worker: c.index, workers: c.workers, serverName: c.serverName, busName: c.busName, table: this.table, stats });
+    this.feed = new DashboardFeed({
+      worker: c.index,
+      workers: c.workers,
+      serverName: c.serverName,
+      busName: c.busName,
+      table: this.table,
+      stats,
+    });
     const host: ConnectionHost = {
       workerIndex: c.index,
       serverName: c.serverName,
@@ -95,8 +108,18 @@ export class ChatWorker {
       sequencer: this.store,
       defaultRoom: c.defaultRoom,
       resumeWindowMs: c.resumeWindowMs,
-      serverPassword: c.serverPassword === null ? null : new ServerPassword(c.serverPassword, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
-      accounts: c.accounts && new AccountGate(this.store, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)), new AuthThrottle(new SharedThrottleRecords(c.accounts.nickThrottleBuffer)), c.accounts.allowPlainPasswords),
+      serverPassword:
+        c.serverPassword === null
+          ? null
+          : new ServerPassword(c.serverPassword, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
+      accounts:
+        c.accounts &&
+        new AccountGate(
+          this.store,
+          new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)),
+          new AuthThrottle(new SharedThrottleRecords(c.accounts.nickThrottleBuffer)),
+          c.accounts.allowPlainPasswords,
+        ),
       sessions: this.group,
       qlogDir: c.qlogDir,
       admission: this.admission,
@@ -165,12 +188,30 @@ export class ChatWorker {
       c.adminToken === null
         ? null
         : {
-            auth: new AdminAuth(c.adminToken, c.adminSecret, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
-            hub: new AdminHub({ snapshot: (now) => this.feed.snapshot(now), broadcast: (t) => operator.broadcast(t), kick: (n, r) => operator.kick(n, r) }, log),
+            auth: new AdminAuth(
+              c.adminToken,
+              c.adminSecret,
+              new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)),
+            ),
+            hub: new AdminHub(
+              {
+                snapshot: (now) => this.feed.snapshot(now),
+                broadcast: (t) => operator.broadcast(t),
+                kick: (n, r) => operator.kick(n, r),
+              },
+              log,
+            ),
           };
     const group = this.group;
     this.web = new WebServer(
-      { maxFrame: c.limits.maxFrame, tls: c.tls, maxConnections: group.connectionLimit, admin, admission: this.admission, hosts: HostAllowList.forListenAddress(c.host, c.webHosts) },
+      {
+        maxFrame: c.limits.maxFrame,
+        tls: c.tls,
+        maxConnections: group.connectionLimit,
+        admin,
+        admission: this.admission,
+        hosts: HostAllowList.forListenAddress(c.host, c.webHosts),
+      },
       {
         files: this.files,
         log,
@@ -210,7 +251,13 @@ export class ChatWorker {
     this.store.attach(port);
     // The new thread knows no one: each session and its rooms again, before anything else from here.
     for (const m of this.group.membersForRestore()) {
-      this.store.send({ k: 'restore', session: { ...m.ref, owner: this.config.index }, nick: m.nick, version: m.version, rooms: m.rooms });
+      this.store.send({
+        k: 'restore',
+        session: { ...m.ref, owner: this.config.index },
+        nick: m.nick,
+        version: m.version,
+        rooms: m.rooms,
+      });
     }
   }
 

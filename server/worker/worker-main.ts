@@ -47,7 +47,9 @@ port.on('message', (msg: ToWorker) => {
       flush();
       if (msg.holdLock) worker.takeLockForever();
       setImmediate(() => {
-        throw new Error(`worker ${config.index} crashed on operator request${msg.holdLock ? ' while holding the session table lock' : ''}`);
+        throw new Error(
+          `worker ${config.index} crashed on operator request${msg.holdLock ? ' while holding the session table lock' : ''}`,
+        );
       });
       return;
   }
@@ -58,7 +60,8 @@ try {
   logger.info({ host: config.host, ...bound }, 'listening');
   post({ k: 'listening', ...bound });
 } catch (err) {
-  const failure = err instanceof ListenError ? err.failure : ListenError.from('tcp', config.host, config.port, err).failure;
+  const failure =
+    err instanceof ListenError ? err.failure : ListenError.from('tcp', config.host, config.port, err).failure;
   logger.error({ err }, 'cannot listen');
   flush();
   post({ k: 'listen-error', failure });

@@ -73,6 +73,7 @@ export class WorkerTicker {
     const lagMs = Math.max(this.stall.takeMaxLate(), this.loopDelay.max / 1e6);
     s.set(w, 'LOOP_LAG_MS', lagMs);
     this.loopDelay.reset();
-    if (lagMs > this.intervalMs) this.log.warn({ lagMs }, 'event loop stalled longer than the heartbeat interval; deadlines extended');
+    if (lagMs > this.intervalMs)
+      this.log.warn({ lagMs }, 'event loop stalled longer than the heartbeat interval; deadlines extended');
   }
 }

@@ -43,14 +43,25 @@ export class BenchPeer {
   }
 
   /** Connects and joins; resolves once joined, refused or closed (see `joined`, `error`), or after timeoutMs. */
-  static async join(proto: Proto, port: number, nick: string, o: { from: string; timeoutMs?: number }): Promise<BenchPeer> {
+  static async join(
+    proto: Proto,
+    port: number,
+    nick: string,
+    o: { from: string; timeoutMs?: number },
+  ): Promise<BenchPeer> {
     const socket = net.connect({ host: '127.0.0.1', port, localAddress: o.from });
     const peer = new BenchPeer(proto, nick, socket);
     const joined = new Promise<void>((resolve) => {
       peer.onJoined = resolve;
       setTimeout(resolve, o.timeoutMs ?? 10_000).unref();
     });
-    socket.once('connect', () => socket.write(proto === 'chat' ? encodeMessage({ type: 'HELLO', version: 1, nick }) : `NICK ${nick}\r\nUSER ${nick} 0 * :bench\r\n`));
+    socket.once('connect', () =>
+      socket.write(
+        proto === 'chat'
+          ? encodeMessage({ type: 'HELLO', version: 1, nick })
+          : `NICK ${nick}\r\nUSER ${nick} 0 * :bench\r\n`,
+      ),
+    );
     await joined;
     return peer;
   }
@@ -84,7 +95,8 @@ export class BenchPeer {
     if (msg.type === 'WELCOME') {
       this.joined = true;
       this.onJoined();
-    } else if (msg.type === 'HEARTBEAT') this.socket.write(encodeMessage({ type: 'HEARTBEAT_ACK', seq: msg.seq, ts: msg.ts }));
+    } else if (msg.type === 'HEARTBEAT')
+      this.socket.write(encodeMessage({ type: 'HEARTBEAT_ACK', seq: msg.seq, ts: msg.ts }));
     else if (msg.type === 'ERROR') {
       this.error ??= msg.code;
       this.onJoined();

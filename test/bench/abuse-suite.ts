@@ -19,7 +19,9 @@ export interface AbuseContext {
   record(suite: string, name: string, unit: string, values: number[], note?: string): void;
   log(line: string): void;
   /** chat-server on 127.0.0.1 with these options; its TCP port, web port and pid. */
-  chatServer(args: string[]): Promise<{ port: number; httpPort: number | null; pid: number; logFile: string; stop(): Promise<void> }>;
+  chatServer(
+    args: string[],
+  ): Promise<{ port: number; httpPort: number | null; pid: number; logFile: string; stop(): Promise<void> }>;
   /** ngircd on 127.0.0.1 with these [Limits] lines (its defaults otherwise); null when ngircd is not installed. */
   ngircd(limits: string[]): Promise<{ port: number; pid: number; stop(): Promise<void> } | null>;
 }
@@ -40,14 +42,23 @@ async function chatter(peers: BenchPeer[], everyMs: number, untilMs: number, siz
 
 /** p99 of the honest peers' latencies recorded within [from, to). */
 function p99Between(peers: BenchPeer[], from: number, to: number): number {
-  return percentile(peers.flatMap((p) => p.latencies.filter((l) => l.at >= from && l.at < to).map((l) => l.ms)), 99);
+  return percentile(
+    peers.flatMap((p) => p.latencies.filter((l) => l.at >= from && l.at < to).map((l) => l.ms)),
+    99,
+  );
 }
 
 async function joinAll(proto: Proto, port: number, prefix: string, n: number, net8: number): Promise<BenchPeer[]> {
   const peers: BenchPeer[] = [];
   // In batches, so that the server's accept queue is not what is measured.
   for (let i = 0; i < n; i += 50) {
-    peers.push(...(await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => BenchPeer.join(proto, port, `${prefix}${i + k}`, { from: sourceAddress(net8, i + k) })))));
+    peers.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+          BenchPeer.join(proto, port, `${prefix}${i + k}`, { from: sourceAddress(net8, i + k) }),
+        ),
+      )),
+    );
   }
   return peers;
 }
@@ -69,7 +80,8 @@ async function flood(proto: Proto, s: Server, ctx: AbuseContext): Promise<void> 
   const floodEnd = performance.now() + floodMs;
   let droppedAfter: number | null = null;
   while (performance.now() < floodEnd && !flooder.closed) {
-    for (let i = 0; i < 200 && flooder.socket.writable && flooder.socket.writableLength < 1 << 20; i++, sent++) flooder.socket.write(line);
+    for (let i = 0; i < 200 && flooder.socket.writable && flooder.socket.writableLength < 1 << 20; i++, sent++)
+      flooder.socket.write(line);
     await sleep(1);
   }
   if (flooder.closed) droppedAfter = performance.now() - (t0 + phaseMs);
@@ -83,8 +95,16 @@ async function flood(proto: Proto, s: Server, ctx: AbuseContext): Promise<void> 
   ctx.record(SUITE, `flood, ${name}: honest p99 during`, 'ms', [p99Between(honest, at(1), at(1) + floodMs)]);
   ctx.record(SUITE, `flood, ${name}: honest p99 after`, 'ms', [p99Between(honest, at(1) + floodMs, at(2) + floodMs)]);
   ctx.record(SUITE, `flood, ${name}: flooder's lines sent`, 'msgs', [sent]);
-  ctx.record(SUITE, `flood, ${name}: flooder's lines delivered (most any honest user got)`, 'msgs', [Math.max(0, ...honest.map((p) => p.heard.get('flooder') ?? 0))]);
-  ctx.record(SUITE, `flood, ${name}: flooder dropped after`, 'ms', [droppedAfter ?? NaN], droppedAfter === null ? 'not dropped within the flood' : `dropped: ${flooder.error ?? 'closed'}`);
+  ctx.record(SUITE, `flood, ${name}: flooder's lines delivered (most any honest user got)`, 'msgs', [
+    Math.max(0, ...honest.map((p) => p.heard.get('flooder') ?? 0)),
+  ]);
+  ctx.record(
+    SUITE,
+    `flood, ${name}: flooder dropped after`,
+    'ms',
+    [droppedAfter ?? NaN],
+    droppedAfter === null ? 'not dropped within the flood' : `dropped: ${flooder.error ?? 'closed'}`,
+  );
   ctx.record(SUITE, `flood, ${name}: honest users dropped`, 'clients', [honest.filter((p) => p.closed).length]);
   ctx.record(SUITE, `flood, ${name}: server peak RSS`, 'MiB', [peak]);
   for (const p of honest) p.close();
@@ -113,11 +133,18 @@ async function nonReaders(proto: Proto, s: Server, ctx: AbuseContext): Promise<v
   ctx.record(SUITE, `non-readers, ${name}: senders dropped`, 'clients', [senders.filter((p) => p.closed).length]);
   for (const p of stalled) p.socket.resume();
   await sleep(2000);
-  ctx.record(SUITE, `non-readers, ${name}: non-readers dropped`, 'clients', [stalled.filter((p) => p.closed).length], `of ${n}`);
+  ctx.record(
+    SUITE,
+    `non-readers, ${name}: non-readers dropped`,
+    'clients',
+    [stalled.filter((p) => p.closed).length],
+    `of ${n}`,
+  );
   for (const p of [...stalled, ...senders]) p.close();
   // Memory comes back when the allocator gives it back: watched for, bounded.
   let after = rssMiB(s.pid);
-  for (const until = performance.now() + 30_000; performance.now() < until && after > before + 64; await sleep(1000)) after = rssMiB(s.pid);
+  for (const until = performance.now() + 30_000; performance.now() < until && after > before + 64; await sleep(1000))
+    after = rssMiB(s.pid);
   ctx.record(SUITE, `non-readers, ${name}: RSS once everyone left`, 'MiB', [after]);
 }
 
@@ -157,16 +184,29 @@ async function slots(proto: Proto, s: Server, ctx: AbuseContext): Promise<void> 
   for (const sock of held) sock.destroy();
   const name = s.name;
   const ok = tries.filter((t) => t.ok);
-  ctx.record(SUITE, `slots, ${name}: real users who got in`, '%', [(100 * ok.length) / Math.max(1, tries.length)], `${ok.length} of ${tries.length}; the attacker connected ${opened} times`);
+  ctx.record(
+    SUITE,
+    `slots, ${name}: real users who got in`,
+    '%',
+    [(100 * ok.length) / Math.max(1, tries.length)],
+    `${ok.length} of ${tries.length}; the attacker connected ${opened} times`,
+  );
   ctx.record(SUITE, `slots, ${name}: time to join before`, 'ms', [Math.max(...before)], 'the slowest of 5');
-  ctx.record(SUITE, `slots, ${name}: time to join during, p99`, 'ms', [percentile(ok.map((t) => t.ms), 99)]);
+  ctx.record(SUITE, `slots, ${name}: time to join during, p99`, 'ms', [
+    percentile(
+      ok.map((t) => t.ms),
+      99,
+    ),
+  ]);
 }
 
 /** A GET of the page from an address of its own; milliseconds to the whole answer, or NaN when it failed. */
 function timedGet(port: number, path: string, from: string): Promise<number> {
   const t = performance.now();
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port, localAddress: from }, () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    const s = net.connect({ host: '127.0.0.1', port, localAddress: from }, () =>
+      s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
     let head = '';
     s.setTimeout(10_000, () => s.destroy());
     s.on('data', (d: Buffer) => (head ||= d.toString('latin1', 0, 12)));
@@ -183,7 +223,9 @@ async function slowBodies(port: number, ctx: AbuseContext): Promise<void> {
   for (let i = 0; i < 10; i++) baseline.push(await timedGet(port, '/', sourceAddress(24, i)));
   const attackers: net.Socket[] = [];
   for (let i = 0; i < n; i++) {
-    const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.1' }, () => s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\nx'));
+    const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.1' }, () =>
+      s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\nx'),
+    );
     s.on('error', () => undefined);
     attackers.push(s);
   }
@@ -199,8 +241,20 @@ async function slowBodies(port: number, ctx: AbuseContext): Promise<void> {
   for (const s of attackers) s.destroy();
   const ok = during.filter((x) => !Number.isNaN(x));
   ctx.record(SUITE, 'slow bodies, chat-server: page p99 before', 'ms', [percentile(baseline, 99)]);
-  ctx.record(SUITE, 'slow bodies, chat-server: page p99 during', 'ms', [percentile(ok, 99)], `${ok.length} of ${during.length} answered`);
-  ctx.record(SUITE, "slow bodies, chat-server: attacker's connections still open at the end", 'sockets', [open], `of ${n}`);
+  ctx.record(
+    SUITE,
+    'slow bodies, chat-server: page p99 during',
+    'ms',
+    [percentile(ok, 99)],
+    `${ok.length} of ${during.length} answered`,
+  );
+  ctx.record(
+    SUITE,
+    "slow bodies, chat-server: attacker's connections still open at the end",
+    'sockets',
+    [open],
+    `of ${n}`,
+  );
 }
 
 /** One session asks for 1,024 tickets, then writes 50,000 FILES requests at once; another user asks for a ticket every 200 ms. */
@@ -226,7 +280,13 @@ async function hoarder(port: number, pid: number, ctx: AbuseContext): Promise<vo
     good.socket.write(encodeMessage({ type: 'TICKET_REQUEST', id, op: 'get', name: 'missing.bin' }));
   };
   const t0 = performance.now();
-  bad.socket.write(Buffer.concat(Array.from({ length: 1024 }, (_, id) => encodeMessage({ type: 'TICKET_REQUEST', id, op: 'post', name: `h${id}.bin`, size: 10 }))));
+  bad.socket.write(
+    Buffer.concat(
+      Array.from({ length: 1024 }, (_, id) =>
+        encodeMessage({ type: 'TICKET_REQUEST', id, op: 'post', name: `h${id}.bin`, size: 10 }),
+      ),
+    ),
+  );
   bad.socket.write(Buffer.concat(Array.from({ length: requests }, () => encodeMessage({ type: 'FILES' }))));
   // The other user's requests are for a file that is not there: each is answered (NOT_FOUND) at once when the server is well.
   for (let id = 0; id < (ctx.quick ? 10 : 25); id++) {
@@ -236,8 +296,20 @@ async function hoarder(port: number, pid: number, ctx: AbuseContext): Promise<vo
   await sleep(1000);
   const peak = rss.stop();
   ctx.record(SUITE, 'hoarder, chat-server: tickets the hoarder got', 'tickets', [granted], 'of 1,024 asked');
-  ctx.record(SUITE, 'hoarder, chat-server: hoarder dropped after', 's', [droppedAt === null ? NaN : (droppedAt - t0) / 1000], droppedAt === null ? 'not dropped' : `dropped: ${bad.error ?? 'closed'}`);
-  ctx.record(SUITE, "hoarder, chat-server: another user's ticket answer, p99", 'ms', [percentile(waits, 99)], `${waits.length} of ${asked.size} answered, ${busy} of them BUSY`);
+  ctx.record(
+    SUITE,
+    'hoarder, chat-server: hoarder dropped after',
+    's',
+    [droppedAt === null ? NaN : (droppedAt - t0) / 1000],
+    droppedAt === null ? 'not dropped' : `dropped: ${bad.error ?? 'closed'}`,
+  );
+  ctx.record(
+    SUITE,
+    "hoarder, chat-server: another user's ticket answer, p99",
+    'ms',
+    [percentile(waits, 99)],
+    `${waits.length} of ${asked.size} answered, ${busy} of them BUSY`,
+  );
   ctx.record(SUITE, 'hoarder, chat-server: server peak RSS', 'MiB', [peak]);
   bad.close();
   good.close();
@@ -253,11 +325,14 @@ async function bruteForce(port: number, logFile: string, ctx: AbuseContext): Pro
   const guess = (i: number) =>
     new Promise<void>((resolve) => {
       const auth = Buffer.from(`admin:wrong-guess-${i}`).toString('base64');
-      const req = http.get({ host: '127.0.0.1', port, path: '/admin', agent, headers: { authorization: `Basic ${auth}` } }, (res) => {
-        statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port, path: '/admin', agent, headers: { authorization: `Basic ${auth}` } },
+        (res) => {
+          statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', () => resolve());
     });
   let sent = 0;
@@ -269,12 +344,21 @@ async function bruteForce(port: number, logFile: string, ctx: AbuseContext): Pro
   agent.destroy();
   const checked = statuses.get(401) ?? 0;
   ctx.record(SUITE, 'brute force, chat-server: wrong admin tokens sent', '/s', [sent / (runMs / 1000)]);
-  ctx.record(SUITE, 'brute force, chat-server: tokens actually checked (401, not 429)', 'tokens', [checked], `429: ${statuses.get(429) ?? 0}; other: ${sent - checked - (statuses.get(429) ?? 0)}`);
+  ctx.record(
+    SUITE,
+    'brute force, chat-server: tokens actually checked (401, not 429)',
+    'tokens',
+    [checked],
+    `429: ${statuses.get(429) ?? 0}; other: ${sent - checked - (statuses.get(429) ?? 0)}`,
+  );
   ctx.record(SUITE, 'brute force, chat-server: log growth', 'KiB', [(statSync(logFile).size - logBefore) / 1024]);
 }
 
 export async function abuseSuite(ctx: AbuseContext): Promise<void> {
-  const ours = async (args: string[], fn: (s: Server & { httpPort: number | null; logFile: string }) => Promise<void>) => {
+  const ours = async (
+    args: string[],
+    fn: (s: Server & { httpPort: number | null; logFile: string }) => Promise<void>,
+  ) => {
     const s = await ctx.chatServer(args);
     try {
       await fn({ ...s, name: 'chat-server' });
@@ -303,5 +387,7 @@ export async function abuseSuite(ctx: AbuseContext): Promise<void> {
   await ours(['--max-clients', '20000'], (s) => slowBodies(s.httpPort!, ctx));
   // Flood control off: what is measured is the per-session caps (8 tickets, one FILES at a time), as in the issue.
   await ours(['--max-clients', '20000', '--no-web', ...FLOOD_OFF], (s) => hoarder(s.port, s.pid, ctx));
-  await ours(['--max-clients', '20000', '--admin-token', 'the-real-admin-token'], (s) => bruteForce(s.httpPort!, s.logFile, ctx));
+  await ours(['--max-clients', '20000', '--admin-token', 'the-real-admin-token'], (s) =>
+    bruteForce(s.httpPort!, s.logFile, ctx),
+  );
 }

@@ -87,7 +87,8 @@ const messagesPerSender = (rate: number, durationMs: number) => Math.max(1, Math
  * was a burst of S × N deliveries, and the generator's time to read a burst
  * dominated the latency it measured, for any server.
  */
-const dueAt = (start: number, g: number, seq: number, senders: number, rate: number) => start + ((seq + (g + 1) / senders) * 1000) / rate;
+const dueAt = (start: number, g: number, seq: number, senders: number, rate: number) =>
+  start + ((seq + (g + 1) / senders) * 1000) / rate;
 
 interface Client {
   /** Index in the whole run. */
@@ -212,7 +213,9 @@ function markReady(c: Client): void {
 
 function connectChat(c: Client, local: number): void {
   const dec = new FrameDecoder({ maxFrame: 16 << 20, isKnownType: isKnownFrameType });
-  c.sock.on(cfg.tls ? 'secureConnect' : 'connect', () => c.sock.write(encodeMessage({ type: 'HELLO', version: 1, nick: c.nick, client: 'chat-load' })));
+  c.sock.on(cfg.tls ? 'secureConnect' : 'connect', () =>
+    c.sock.write(encodeMessage({ type: 'HELLO', version: 1, nick: c.nick, client: 'chat-load' })),
+  );
   c.sock.on('data', (chunk: Buffer) => {
     for (const f of dec.push(chunk)) {
       if (f.type === FrameType.CHAT) {
@@ -282,10 +285,23 @@ function onIrcLine(c: Client, line: string): void {
 }
 
 function open(i: number, local: number): Client {
-  const where = { host: cfg.host, port: cfg.port, localAddress: cfg.host.startsWith('127.') ? loopbackAddress(i) : undefined };
-  const sock = cfg.tls ? tls.connect({ ...where, rejectUnauthorized: false }) : net.connect({ ...where, noDelay: true });
+  const where = {
+    host: cfg.host,
+    port: cfg.port,
+    localAddress: cfg.host.startsWith('127.') ? loopbackAddress(i) : undefined,
+  };
+  const sock = cfg.tls
+    ? tls.connect({ ...where, rejectUnauthorized: false })
+    : net.connect({ ...where, noDelay: true });
   if (cfg.tls) sock.setNoDelay(true);
-  const c: Client = { i, nick: `${cfg.prefix}${i}`, sock, ready: false, dropped: null, last: new Int32Array(S).fill(-1) };
+  const c: Client = {
+    i,
+    nick: `${cfg.prefix}${i}`,
+    sock,
+    ready: false,
+    dropped: null,
+    last: new Int32Array(S).fill(-1),
+  };
   c.sock.on('error', (err) => drop(c, `socket error ${(err as NodeJS.ErrnoException).code}`));
   c.sock.on('close', () => drop(c, 'closed'));
   if (IRC) connectIrc(c, local);
@@ -352,12 +368,19 @@ for (let k = 0; k < mine.length && !stalled && !outOfTime(); k++) {
 }
 while (inFlight() > 0 && !stalled) stalled = !(await settled(STALL_MS));
 // Stragglers would join mid-run and skew the fan-out counts: they are counted as failed and closed.
-for (const c of clients) if (!c.ready && !c.dropped) {
-  drop(c, `not ready after ${STALL_MS / 1000} s without progress`);
-  c.sock.destroy();
-}
+for (const c of clients)
+  if (!c.ready && !c.dropped) {
+    drop(c, `not ready after ${STALL_MS / 1000} s without progress`);
+    c.sock.destroy();
+  }
 const connectMs = monotonicMs() - t0;
-reply({ ready: true, connected: readyCount, failedToConnect: clients.length - readyCount, notAttempted: mine.length - clients.length, connectMs });
+reply({
+  ready: true,
+  connected: readyCount,
+  failedToConnect: clients.length - readyCount,
+  notAttempted: mine.length - clients.length,
+  connectMs,
+});
 
 const go = /^go ([\d.]+)$/.exec(await nextCommand());
 if (!go) throw new Error('chat-load-clients: expected "go T"');
@@ -373,7 +396,11 @@ if (S > 0) {
       const now = monotonicMs();
       let earliest = Infinity;
       senders.forEach((c, k) => {
-        for (let due = dueAt(start, c.i, next[k]!, S, cfg.rate); next[k]! < MSGS; due = dueAt(start, c.i, next[k]!, S, cfg.rate)) {
+        for (
+          let due = dueAt(start, c.i, next[k]!, S, cfg.rate);
+          next[k]! < MSGS;
+          due = dueAt(start, c.i, next[k]!, S, cfg.rate)
+        ) {
           if (due > now) {
             earliest = Math.min(earliest, due);
             break;
@@ -392,7 +419,10 @@ if (S > 0) {
   const expected = S * MSGS * live.length - MSGS * live.filter((c) => c.i < S).length;
   const drainUntil = monotonicMs() + DRAIN_MAX_MS;
   let lastProgress = monotonicMs();
-  for (let seen = delivered; delivered < expected && monotonicMs() < drainUntil && monotonicMs() - lastProgress < DRAIN_STALL_MS; ) {
+  for (
+    let seen = delivered;
+    delivered < expected && monotonicMs() < drainUntil && monotonicMs() - lastProgress < DRAIN_STALL_MS;
+  ) {
     await sleep(20);
     if (delivered > seen) {
       seen = delivered;

@@ -157,7 +157,8 @@ function startSlice(index: number): Slice {
     s.wake?.();
   });
   proc.on('exit', (code) => {
-    if (code !== 0 && code !== null) s.lines.push(JSON.stringify({ failed: `generator process ${index} exited with code ${code}` }));
+    if (code !== 0 && code !== null)
+      s.lines.push(JSON.stringify({ failed: `generator process ${index} exited with code ${code}` }));
     s.wake?.();
   });
   return s;
@@ -182,8 +183,14 @@ try {
   const start = monotonicMs() + Math.max(HOLD, 50);
   for (const s of slices) s.proc.stdin!.write(`go ${start.toFixed(3)}\n`);
   // CPU while sending, of the server and of the generator's own processes (is the generator the bottleneck?).
-  const cpuNow = () => ({ server: SERVER_PID === null ? null : procStat(SERVER_PID), load: slices.map((s) => procStat(s.proc.pid!)), machine: cpuCounters() });
-  const cpuAtStart = new Promise<ReturnType<typeof cpuNow>>((r) => setTimeout(() => r(cpuNow()), Math.max(0, start - monotonicMs())));
+  const cpuNow = () => ({
+    server: SERVER_PID === null ? null : procStat(SERVER_PID),
+    load: slices.map((s) => procStat(s.proc.pid!)),
+    machine: cpuCounters(),
+  });
+  const cpuAtStart = new Promise<ReturnType<typeof cpuNow>>((r) =>
+    setTimeout(() => r(cpuNow()), Math.max(0, start - monotonicMs())),
+  );
   const results = await Promise.all(slices.map((s) => nextLine<SliceResult>(s)));
   const cpu1 = cpuNow();
   const cpu0 = await cpuAtStart;
@@ -217,7 +224,12 @@ try {
       max: latencies.max,
       loadCpuSec,
       stealPct,
-      ...(cpu0.server && cpu1.server ? { serverUserSec: cpu1.server.userSec - cpu0.server.userSec, serverSysSec: cpu1.server.sysSec - cpu0.server.sysSec } : {}),
+      ...(cpu0.server && cpu1.server
+        ? {
+            serverUserSec: cpu1.server.userSec - cpu0.server.userSec,
+            serverSysSec: cpu1.server.sysSec - cpu0.server.sysSec,
+          }
+        : {}),
     };
   }
   process.stdout.write(

@@ -74,7 +74,11 @@ async function transfer(bytes: number): Promise<{ senderMs: number; receiverMs: 
     now,
   );
   receiver.attachSink(sink);
-  const sender = new LftpConnection({ ...common, side: 'server', conn: 7, isn: 5000, request }, { send: wire(toReceiver), event: () => undefined }, now);
+  const sender = new LftpConnection(
+    { ...common, side: 'server', conn: 7, isn: 5000, request },
+    { send: wire(toReceiver), event: () => undefined },
+    now,
+  );
   sender.attachSource(source);
 
   let senderMs = 0;
@@ -121,10 +125,18 @@ async function transfer(bytes: number): Promise<{ senderMs: number; receiverMs: 
     }
   }
   if (fill > 0) hash.update(staging.subarray(0, fill));
-  if (!receiver.succeeded || !hash.digest().equals(digest)) throw new Error(`the in-memory transfer did not complete intact (${receiver.state}/${sender.state})`);
+  if (!receiver.succeeded || !hash.digest().equals(digest))
+    throw new Error(`the in-memory transfer did not complete intact (${receiver.state}/${sender.state})`);
   return { senderMs, receiverMs, packets: total };
 }
 
 await transfer(Math.min(size, 16 << 20)); // warm-up: let the JIT settle first
 const r = await transfer(size);
-process.stdout.write(JSON.stringify({ mss, packets: r.packets, senderUsPerPacket: (r.senderMs * 1000) / r.packets, receiverUsPerPacket: (r.receiverMs * 1000) / r.packets }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    mss,
+    packets: r.packets,
+    senderUsPerPacket: (r.senderMs * 1000) / r.packets,
+    receiverUsPerPacket: (r.receiverMs * 1000) / r.packets,
+  }) + '\n',
+);

@@ -26,7 +26,14 @@ export async function historySuite(ctx: HistoryContext): Promise<void> {
     const text = 'x'.repeat(90);
     const t0 = performance.now();
     for (let i = 0; i < total; i += batch) {
-      store.appendNow(Array.from({ length: batch }, (_, k) => ({ conv: `room:#r${(i + k) % 10}`, kind: 'say' as const, from: 'bench-user', text: `${text}${i + k}` })));
+      store.appendNow(
+        Array.from({ length: batch }, (_, k) => ({
+          conv: `room:#r${(i + k) % 10}`,
+          kind: 'say' as const,
+          from: 'bench-user',
+          text: `${text}${i + k}`,
+        })),
+      );
     }
     const appendS = (performance.now() - t0) / 1000;
     ctx.record(SUITE, `append, batches of ${batch}`, 'msgs/s', [total / appendS]);
@@ -35,18 +42,42 @@ export async function historySuite(ctx: HistoryContext): Promise<void> {
     ctx.record(SUITE, 'append, one message per transaction', 'msgs/s', [1000 / ((performance.now() - one0) / 1000)]);
     const file = join(dir, 'history.db');
     const onDisk = statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0);
-    ctx.record(SUITE, 'bytes per message (100-byte text, file and WAL)', 'B', [onDisk / (total + 1000)], `pages in use: ${store.bytes()} B`);
+    ctx.record(
+      SUITE,
+      'bytes per message (100-byte text, file and WAL)',
+      'B',
+      [onDisk / (total + 1000)],
+      `pages in use: ${store.bytes()} B`,
+    );
     const r0 = performance.now();
     let read = 0;
     for (let i = 0; i < 200; i++) read += (await store.before(`room:#r${i % 10}`, Infinity, 50)).length;
-    ctx.record(SUITE, 'history on join (latest 50), reads', '/s', [200 / ((performance.now() - r0) / 1000)], `${read} entries read`);
+    ctx.record(
+      SUITE,
+      'history on join (latest 50), reads',
+      '/s',
+      [200 / ((performance.now() - r0) / 1000)],
+      `${read} entries read`,
+    );
     const a0 = performance.now();
     const missed = await store.after('room:#r0', 0, 100_000);
-    ctx.record(SUITE, 'replay read (after an id), entries', '/s', [missed.length / ((performance.now() - a0) / 1000)], `${missed.length} entries`);
+    ctx.record(
+      SUITE,
+      'replay read (after an id), entries',
+      '/s',
+      [missed.length / ((performance.now() - a0) / 1000)],
+      `${missed.length} entries`,
+    );
     const half = Math.floor(store.bytes() / 2);
     const p0 = performance.now();
     const removed = await store.prune(Date.now(), { maxAgeMs: 0, maxBytes: half });
-    ctx.record(SUITE, 'retention: prune to half the size', 'ms', [performance.now() - p0], `${removed} messages removed`);
+    ctx.record(
+      SUITE,
+      'retention: prune to half the size',
+      'ms',
+      [performance.now() - p0],
+      `${removed} messages removed`,
+    );
   } finally {
     store.close();
   }

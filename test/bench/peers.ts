@@ -31,11 +31,17 @@ function aptInstall(pkgs: string[], notes: string[]): void {
     return;
   }
   try {
-    execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } catch {
     try {
       execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     } catch (err) {
       notes.push(`apt-get install ${pkgs.join(' ')} failed: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -60,7 +66,9 @@ export function ensurePeers(root: string, wanted: { tftp: boolean; irc: boolean 
         const deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
         if (deb) execFileSync('dpkg-deb', ['-x', join(dir, deb), dir], { stdio: 'ignore' });
       } catch (err) {
-        notes.push(`tftpd-hpa: could not fetch its .deb (${(err as Error).message.split('\n')[0]}); apt-get download tftpd-hpa needs Debian's package lists`);
+        notes.push(
+          `tftpd-hpa: could not fetch its .deb (${(err as Error).message.split('\n')[0]}); apt-get download tftpd-hpa needs Debian's package lists`,
+        );
       }
     }
     tftpdHpa = existsSync(bin) ? bin : null;

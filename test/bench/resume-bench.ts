@@ -9,7 +9,13 @@
  */
 import net from 'node:net';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
-import { decodeServerMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import {
+  decodeServerMessage,
+  encodeMessage,
+  isKnownFrameType,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../common/protocol.js';
 import { RssSampler, rssMiB } from '../helpers/abuse.js';
 
 export interface ResumeContext {
@@ -46,10 +52,19 @@ class Peer {
     this.s.write(Buffer.concat(msgs.map((m) => encodeMessage(m))));
   }
 
-  next<T extends ServerMessage['type']>(type: T, test: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true): Promise<Extract<ServerMessage, { type: T }>> {
+  next<T extends ServerMessage['type']>(
+    type: T,
+    test: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`resume bench: no ${type} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
-      this.waiters.push({ test: (m) => m.type === type && test(m as never), done: (m) => (clearTimeout(timer), resolve(m as never)) });
+      const timer = setTimeout(
+        () => reject(new Error(`resume bench: no ${type} within ${DEADLINE_MS} ms`)),
+        DEADLINE_MS,
+      );
+      this.waiters.push({
+        test: (m) => m.type === type && test(m as never),
+        done: (m) => (clearTimeout(timer), resolve(m as never)),
+      });
     });
   }
 }
@@ -58,13 +73,42 @@ export async function resumeBench(ctx: ResumeContext): Promise<void> {
   const runs: Array<{ liveMs: number; peak: number; before: number }> = [];
   for (let i = 0; i < (ctx.quick ? 1 : 3); i++) runs.push(await resumeOnce(ctx, ctx.quick ? 10_000 : 100_000));
   const total = ctx.quick ? 10_000 : 100_000;
-  ctx.record(SUITE, `resume after ${total} missed messages: HELLO to live`, 'ms', runs.map((r) => r.liveMs));
-  ctx.record(SUITE, 'resume: replayed messages', 'msgs/s', runs.map((r) => total / (r.liveMs / 1000)));
-  ctx.record(SUITE, 'resume: server RSS peak during the replay', 'MiB', runs.map((r) => r.peak), `before it: ${runs.map((r) => r.before.toFixed(0)).join(', ')} MiB (after ${total} messages were said)`);
+  ctx.record(
+    SUITE,
+    `resume after ${total} missed messages: HELLO to live`,
+    'ms',
+    runs.map((r) => r.liveMs),
+  );
+  ctx.record(
+    SUITE,
+    'resume: replayed messages',
+    'msgs/s',
+    runs.map((r) => total / (r.liveMs / 1000)),
+  );
+  ctx.record(
+    SUITE,
+    'resume: server RSS peak during the replay',
+    'MiB',
+    runs.map((r) => r.peak),
+    `before it: ${runs.map((r) => r.before.toFixed(0)).join(', ')} MiB (after ${total} messages were said)`,
+  );
 }
 
-async function resumeOnce(ctx: ResumeContext, total: number): Promise<{ liveMs: number; peak: number; before: number }> {
-  const server = await ctx.chatServer(['--workers', '2', '--no-web', '--flood-burst', '1000000', '--flood-rate', '1000000', '--max-clients', '100']);
+async function resumeOnce(
+  ctx: ResumeContext,
+  total: number,
+): Promise<{ liveMs: number; peak: number; before: number }> {
+  const server = await ctx.chatServer([
+    '--workers',
+    '2',
+    '--no-web',
+    '--flood-burst',
+    '1000000',
+    '--flood-rate',
+    '1000000',
+    '--max-clients',
+    '100',
+  ]);
   try {
     const away = new Peer(server.port, '127.0.0.2');
     away.send({ type: 'HELLO', version: 2, nick: 'away' });
@@ -83,11 +127,18 @@ async function resumeOnce(ctx: ResumeContext, total: number): Promise<{ liveMs: 
     for (let sent = 0; sent < total; ) {
       while (sent - echoed < 5000 && sent < total) {
         const n = Math.min(1000, total - sent);
-        talker.send(...Array.from({ length: n }, (_, i) => ({ type: 'CHAT' as const, text: `${text} ${sent + i}`, action: false })));
+        talker.send(
+          ...Array.from({ length: n }, (_, i) => ({
+            type: 'CHAT' as const,
+            text: `${text} ${sent + i}`,
+            action: false,
+          })),
+        );
         sent += n;
       }
       await new Promise((r) => setTimeout(r, 5));
-      if (performance.now() - s0 > DEADLINE_MS) throw new Error('resume bench: the talker could not send its lines in time');
+      if (performance.now() - s0 > DEADLINE_MS)
+        throw new Error('resume bench: the talker could not send its lines in time');
     }
     while (echoed < total && performance.now() - s0 < DEADLINE_MS) await new Promise((r) => setTimeout(r, 10));
     ctx.log(`  resume: ${total} lines stored while away in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
@@ -103,7 +154,8 @@ async function resumeOnce(ctx: ResumeContext, total: number): Promise<{ liveMs: 
     const peak = rss.stop();
     talker.send({ type: 'CHAT', text: 'live again', action: false });
     await back.next('CHAT', (m) => m.text === 'live again');
-    if (resumed.missed !== total || replayed !== total) throw new Error(`resume bench: ${replayed} replayed, RESUMED says ${resumed.missed}, ${total} were missed`);
+    if (resumed.missed !== total || replayed !== total)
+      throw new Error(`resume bench: ${replayed} replayed, RESUMED says ${resumed.missed}, ${total} were missed`);
     back.s.destroy();
     talker.s.destroy();
     return { liveMs, peak, before };

@@ -15,7 +15,11 @@ export interface RunResult {
 
 const TIME = '/usr/bin/time';
 
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; cwd?: string; measureRss?: boolean } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; cwd?: string; measureRss?: boolean } = {},
+): Promise<RunResult> {
   const useTime = opts.measureRss === true;
   const file = useTime ? TIME : cmd;
   const argv = useTime ? ['-f', '__RSS__%M', cmd, ...args] : args;
@@ -35,7 +39,14 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; cwd
       clearTimeout(timer);
       const wallMs = performance.now() - t0;
       const m = /__RSS__(\d+)/.exec(stderr);
-      resolve({ code, stdout, stderr: stderr.replace(/__RSS__\d+\n?/, ''), wallMs, timedOut, ...(m ? { maxRssKb: Number(m[1]) } : {}) });
+      resolve({
+        code,
+        stdout,
+        stderr: stderr.replace(/__RSS__\d+\n?/, ''),
+        wallMs,
+        timedOut,
+        ...(m ? { maxRssKb: Number(m[1]) } : {}),
+      });
     });
   });
 }

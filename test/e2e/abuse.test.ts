@@ -10,12 +10,20 @@ import { once } from 'node:events';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ServerMessage } from '../../common/protocol.js';
 import { until } from '../helpers/wait.js';
-import { LineProcess, NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import {
+  LineProcess,
+  NO_FLOOD_LIMIT,
+  SERVER_JS,
+  startServer,
+  stopAll,
+  type ServerHandle,
+} from '../helpers/processes.js';
 
 /** Why the server closed connections, counted from its log (a client that does not read never sees its ERROR). */
 function dropsInLog(server: ServerHandle): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const m of readFileSync(server.logFile, 'utf8').matchAll(/"code":"([A-Z_]+)"[^\n]*"msg":"closing connection/g)) counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
+  for (const m of readFileSync(server.logFile, 'utf8').matchAll(/"code":"([A-Z_]+)"[^\n]*"msg":"closing connection/g))
+    counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
   return counts;
 }
 import { floodScenario, memoryScenario } from '../helpers/abuse.js';
@@ -49,7 +57,14 @@ describe('abuse by one client', () => {
     procs.push(server);
     // On loopback the kernel takes up to ~4 MiB for a client that does not read (the server's send buffer
     // grows to tcp_wmem's maximum) before anything waits in the server: 1.6 MB/s to each for 8 s is past that.
-    const r = await memoryScenario(server.port, server.proc.pid!, { nonReaders: 100, senders: 10, perSecond: 20, size: 8000, durationMs: 8000, settleMs: 45_000 });
+    const r = await memoryScenario(server.port, server.proc.pid!, {
+      nonReaders: 100,
+      senders: 10,
+      perSecond: 20,
+      size: 8000,
+      durationMs: 8000,
+      settleMs: 45_000,
+    });
     console.log('memory:', JSON.stringify(r), 'dropped in the log:', JSON.stringify(dropsInLog(server)));
     // Before: each stalled client held its own copy of up to 4 MiB (1,200 of them took 3.6 GiB).
     expect(r.rssPeakMiB - r.rssBeforeMiB).toBeLessThan(200);
@@ -62,17 +77,40 @@ describe('abuse by one client', () => {
 
   it('past the output budget the slowest readers are dropped first, never the ones that keep up', async () => {
     // Each client may queue as much as all of them together, 8 MiB: the budget is what drops them.
-    const server = await startServer(['--workers', '1', '--no-web', '--max-output', '8MiB', '--max-sendq', '8MiB', ...NO_FLOOD_LIMIT]);
+    const server = await startServer([
+      '--workers',
+      '1',
+      '--no-web',
+      '--max-output',
+      '8MiB',
+      '--max-sendq',
+      '8MiB',
+      ...NO_FLOOD_LIMIT,
+    ]);
     procs.push(server);
-    const r = await memoryScenario(server.port, server.proc.pid!, { nonReaders: 20, senders: 10, perSecond: 20, size: 8000, durationMs: 8000, settleMs: 0 });
+    const r = await memoryScenario(server.port, server.proc.pid!, {
+      nonReaders: 20,
+      senders: 10,
+      perSecond: 20,
+      size: 8000,
+      durationMs: 8000,
+      settleMs: 0,
+    });
     console.log('budget:', JSON.stringify(r), 'dropped in the log:', JSON.stringify(dropsInLog(server)));
     // All but perhaps the last: once alone it is over the budget only when its own queue is (the same 8 MiB),
     // which the senders may not fill within the run on a loaded machine (19 in a full CI run, 20 alone).
     expect(r.nonReadersDropped).toBeGreaterThanOrEqual(19);
     expect(r.sendersDropped).toBe(0);
-    const budgetDrops = () => readFileSync(server.logFile, 'utf8').match(/"msg":"closing connection: the server's output budget \(8388608 bytes\) is spent/g)?.length ?? 0;
+    const budgetDrops = () =>
+      readFileSync(server.logFile, 'utf8').match(
+        /"msg":"closing connection: the server's output budget \(8388608 bytes\) is spent/g,
+      )?.length ?? 0;
     // All but perhaps the last: alone, it reaches its own queue's limit (the same 8 MiB) as soon as the budget's.
-    await until(() => budgetDrops() >= 19, 5000, () => `${budgetDrops()} drops for the output budget in the log, not 19 or 20`);
+    await until(
+      () => budgetDrops() >= 19,
+      5000,
+      () => `${budgetDrops()} drops for the output budget in the log, not 19 or 20`,
+    );
   }, 60_000);
 });
 
@@ -115,7 +153,14 @@ describe('one address cannot take every place', () => {
     // Which one is refused is the workers' order of accepting them (the kernel completed all nine handshakes).
     const first = await Promise.all(nine.map((s) => firstFrame(s, 3000)));
     const refused = first.filter((m) => m !== null);
-    expect(refused).toEqual([expect.objectContaining({ type: 'ERROR', code: 'ADDRESS_LIMIT', fatal: true, message: expect.stringContaining('have not said HELLO') })]);
+    expect(refused).toEqual([
+      expect.objectContaining({
+        type: 'ERROR',
+        code: 'ADDRESS_LIMIT',
+        fatal: true,
+        message: expect.stringContaining('have not said HELLO'),
+      }),
+    ]);
     const silent = nine.filter((_, i) => first[i] === null);
     // Another address is a real user: it joins at once, and so does the first address once it says HELLO.
     const real = await connectFrom('127.0.0.2', server.port);
@@ -136,7 +181,15 @@ describe('one address cannot take every place', () => {
   });
 
   it('sessions: past --max-sessions-per-address the next is ADDRESS_LIMIT; --trusted exempts an address', async () => {
-    const server = await startServer(['--workers', '2', '--no-web', '--max-sessions-per-address', '3', '--trusted', '127.0.0.3']);
+    const server = await startServer([
+      '--workers',
+      '2',
+      '--no-web',
+      '--max-sessions-per-address',
+      '3',
+      '--trusted',
+      '127.0.0.3',
+    ]);
     procs.push(server);
     const hello = async (from: string, nick: string) => {
       const s = await connectFrom(from, server.port);
@@ -144,7 +197,11 @@ describe('one address cannot take every place', () => {
       return firstFrame(s);
     };
     for (let i = 0; i < 3; i++) expect(await hello('127.0.0.1', `a${i}`)).toMatchObject({ type: 'WELCOME' });
-    expect(await hello('127.0.0.1', 'a3')).toMatchObject({ type: 'ERROR', code: 'ADDRESS_LIMIT', message: expect.stringContaining('already has 3 sessions') });
+    expect(await hello('127.0.0.1', 'a3')).toMatchObject({
+      type: 'ERROR',
+      code: 'ADDRESS_LIMIT',
+      message: expect.stringContaining('already has 3 sessions'),
+    });
     expect(await hello('127.0.0.2', 'b0')).toMatchObject({ type: 'WELCOME' });
     for (let i = 0; i < 5; i++) expect(await hello('127.0.0.3', `t${i}`)).toMatchObject({ type: 'WELCOME' });
   });
@@ -158,7 +215,11 @@ describe('one address cannot take every place', () => {
     let answer = '';
     lying.on('data', (d: Buffer) => (answer += d.toString('latin1')));
     lying.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\nx');
-    await until(() => lying.destroyed || lying.readableEnded, 8000, () => `the connection stayed open; got ${JSON.stringify(answer.slice(0, 80))}`);
+    await until(
+      () => lying.destroyed || lying.readableEnded,
+      8000,
+      () => `the connection stayed open; got ${JSON.stringify(answer.slice(0, 80))}`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer).toMatch(/\r\nconnection: close\r\n/i);
 
@@ -173,11 +234,17 @@ describe('one address cannot take every place', () => {
       s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // headers that never end
       slow.push(s);
     }
-    await until(() => replies.filter((r) => r.startsWith('HTTP/1.1 503')).length === 4, 5000, () => `replies: ${JSON.stringify(replies)}`);
+    await until(
+      () => replies.filter((r) => r.startsWith('HTTP/1.1 503')).length === 4,
+      5000,
+      () => `replies: ${JSON.stringify(replies)}`,
+    );
     // Another address is not affected.
     const tPage = performance.now();
     const page = await new Promise<string>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () => s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+      const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () =>
+        s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'),
+      );
       let r = '';
       s.on('data', (d: Buffer) => (r += d.toString('latin1')));
       s.on('close', () => resolve(r));
@@ -186,17 +253,27 @@ describe('one address cannot take every place', () => {
     expect(page.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     expect(performance.now() - tPage).toBeLessThan(2000);
     // The ten that were let in are cut by the header deadline: the documented 10 s (Node's default check let them live 18).
-    await until(() => replies.length === 14, 15_000, () => `still open: ${14 - replies.length}`);
+    await until(
+      () => replies.length === 14,
+      15_000,
+      () => `still open: ${14 - replies.length}`,
+    );
     const cutAfter = performance.now() - t0;
     console.log(`slow headers cut after ${Math.round(cutAfter)} ms`);
     expect(cutAfter).toBeGreaterThan(9_500);
     expect(cutAfter).toBeLessThan(12_500);
-    expect(replies.filter((r) => r.startsWith('HTTP/1.1 400') || r.startsWith('HTTP/1.1 408') || r === '')).toHaveLength(10);
+    expect(
+      replies.filter((r) => r.startsWith('HTTP/1.1 400') || r.startsWith('HTTP/1.1 408') || r === ''),
+    ).toHaveLength(10);
     const again = await connectFrom('127.0.0.1', port);
     let r2 = '';
     again.on('data', (d: Buffer) => (r2 += d.toString('latin1')));
     again.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
-    await until(() => r2.startsWith('HTTP/1.1 200 OK'), 5000, () => `after the cut: ${JSON.stringify(r2.slice(0, 60))}`);
+    await until(
+      () => r2.startsWith('HTTP/1.1 200 OK'),
+      5000,
+      () => `after the cut: ${JSON.stringify(r2.slice(0, 60))}`,
+    );
   }, 30_000);
 });
 
@@ -205,7 +282,9 @@ describe('the open-file limit', () => {
     // 1100 descriptors: a quarter (275) kept back, 825 for sockets, 512 of them the worker's HELLO and HTTP allowances.
     const server = await startServer(['--workers', '1', '--max-http-per-address', '32'], { fdLimit: 1100 });
     procs.push(server);
-    expect(server.errLines.join('\n')).toContain('the open-file limit (1100) holds 313 clients, not 10000: --max-clients lowered to 313; raise it with `ulimit -n 11024`');
+    expect(server.errLines.join('\n')).toContain(
+      'the open-file limit (1100) holds 313 clients, not 10000: --max-clients lowered to 313; raise it with `ulimit -n 11024`',
+    );
     const port = server.httpPort!;
     // The web port takes 313 + 256 = 569 connections; 600 idle ones from 30 addresses (20 each, under the per-address 32).
     const answers: string[] = [];
@@ -215,9 +294,19 @@ describe('the open-file limit', () => {
       s.on('data', (d: Buffer) => answers.push(d.toString('utf8')));
       held.push(s);
     }
-    await until(() => answers.length >= 31, 5000, () => `${answers.length} refusals`);
+    await until(
+      () => answers.length >= 31,
+      5000,
+      () => `${answers.length} refusals`,
+    );
     expect(answers).toHaveLength(31);
-    expect(answers.every((a) => a.startsWith('HTTP/1.1 503 Service Unavailable\r\n') && a.endsWith('\r\n\r\nthe web side is full (569 connections), try again later\n'))).toBe(true);
+    expect(
+      answers.every(
+        (a) =>
+          a.startsWith('HTTP/1.1 503 Service Unavailable\r\n') &&
+          a.endsWith('\r\n\r\nthe web side is full (569 connections), try again later\n'),
+      ),
+    ).toBe(true);
     // 569 sockets held: 256 chat sessions fill the 825, and the next ones are refused for want of descriptors.
     const frames = await Promise.all(
       Array.from({ length: 276 }, async (_, i) => {
@@ -229,19 +318,36 @@ describe('the open-file limit', () => {
     );
     const fds = readdirSync(`/proc/${server.proc.pid}/fd`).length;
     const refused = frames.filter((f) => f?.type === 'ERROR');
-    console.log(`descriptors: ${fds} open in the server holding 825 client sockets; ${refused.length} sessions refused`);
+    console.log(
+      `descriptors: ${fds} open in the server holding 825 client sockets; ${refused.length} sessions refused`,
+    );
     expect(frames.filter((f) => f?.type === 'WELCOME')).toHaveLength(256);
     expect(refused).toHaveLength(20);
-    expect(refused.every((f) => f?.type === 'ERROR' && f.code === 'SERVER_FULL' && f.message === 'the server has no file descriptors left for another connection, try again later')).toBe(true);
+    expect(
+      refused.every(
+        (f) =>
+          f?.type === 'ERROR' &&
+          f.code === 'SERVER_FULL' &&
+          f.message === 'the server has no file descriptors left for another connection, try again later',
+      ),
+    ).toBe(true);
     expect(fds).toBeLessThan(1100 - 100);
     const log = () => readFileSync(server.logFile, 'utf8');
-    await until(() => log().includes('refusing connections: the sockets the open-file limit allows are all in use'), 5000, () => 'no warning in the log');
+    await until(
+      () => log().includes('refusing connections: the sockets the open-file limit allows are all in use'),
+      5000,
+      () => 'no warning in the log',
+    );
     expect(log()).toContain('--max-clients lowered to 313');
     expect(log()).not.toContain('EMFILE');
     // Everything comes back: a chat session and the page, once the idle connections are gone.
     for (const s of held) s.destroy();
     const chat = await connectFrom('127.0.0.2', server.port);
-    await until(() => readdirSync(`/proc/${server.proc.pid}/fd`).length < 300, 5000, () => 'the sockets were not closed');
+    await until(
+      () => readdirSync(`/proc/${server.proc.pid}/fd`).length < 300,
+      5000,
+      () => 'the sockets were not closed',
+    );
     chat.write(encodeMessage({ type: 'HELLO', version: 1, nick: 'after' }));
     expect(await firstFrame(chat)).toMatchObject({ type: 'WELCOME', nick: 'after' });
     const page = await fetch(`http://127.0.0.1:${port}/`);
@@ -249,10 +355,16 @@ describe('the open-file limit', () => {
   }, 60_000);
 
   it('too low to serve anyone: the server says how to raise it and exits 1', async () => {
-    const p = new LineProcess('chat-server', [SERVER_JS, '--port', '0', '--host', '127.0.0.1', '--no-web', '--workers', '2'], { fdLimit: 600 });
+    const p = new LineProcess(
+      'chat-server',
+      [SERVER_JS, '--port', '0', '--host', '127.0.0.1', '--no-web', '--workers', '2'],
+      { fdLimit: 600 },
+    );
     procs.push(p);
     expect(await p.exit(10_000)).toBe(1);
-    expect(p.errLines.join('\n')).toMatch(/^chat-server: the open-file limit \(600\) leaves room for 0 clients with 2 workers: raise it with `ulimit -n 11024` before starting the server, or use fewer --workers$/m);
+    expect(p.errLines.join('\n')).toMatch(
+      /^chat-server: the open-file limit \(600\) leaves room for 0 clients with 2 workers: raise it with `ulimit -n 11024` before starting the server, or use fewer --workers$/m,
+    );
   });
 });
 
@@ -266,26 +378,53 @@ describe('one session cannot starve files for others', () => {
       const got: ServerMessage[] = [];
       s.on('data', (chunk) => got.push(...decoder.push(chunk).map(decodeServerMessage)));
       s.write(encodeMessage({ type: 'HELLO', version: 1, nick }));
-      await until(() => got.some((m) => m.type === 'WELCOME'), 5000, () => 'no WELCOME');
+      await until(
+        () => got.some((m) => m.type === 'WELCOME'),
+        5000,
+        () => 'no WELCOME',
+      );
       return { s, got };
     };
     const hoarder = await join('127.0.0.1', 'hoarder');
-    for (let id = 0; id < 20; id++) hoarder.s.write(encodeMessage({ type: 'TICKET_REQUEST', id, op: 'post', name: `h${id}.bin`, size: 10 }));
-    const tickets = () => hoarder.got.filter((m): m is Extract<ServerMessage, { type: 'TICKET' }> => m.type === 'TICKET');
-    await until(() => tickets().length === 20, 5000, () => `${tickets().length} answers`);
+    for (let id = 0; id < 20; id++)
+      hoarder.s.write(encodeMessage({ type: 'TICKET_REQUEST', id, op: 'post', name: `h${id}.bin`, size: 10 }));
+    const tickets = () =>
+      hoarder.got.filter((m): m is Extract<ServerMessage, { type: 'TICKET' }> => m.type === 'TICKET');
+    await until(
+      () => tickets().length === 20,
+      5000,
+      () => `${tickets().length} answers`,
+    );
     expect(tickets().filter((t) => t.ok)).toHaveLength(8);
-    expect(tickets().filter((t) => !t.ok).every((t) => !t.ok && t.code === 'BUSY' && t.message.includes('8 unused tickets'))).toBe(true);
+    expect(
+      tickets()
+        .filter((t) => !t.ok)
+        .every((t) => !t.ok && t.code === 'BUSY' && t.message.includes('8 unused tickets')),
+    ).toBe(true);
     expect(tickets().map((t) => t.id)).toEqual(Array.from({ length: 20 }, (_, i) => i)); // answered in the order asked
     const other = await join('127.0.0.2', 'other');
     other.s.write(encodeMessage({ type: 'TICKET_REQUEST', id: 1, op: 'post', name: 'mine.bin', size: 10 }));
-    await until(() => other.got.some((m) => m.type === 'TICKET'), 5000, () => 'no answer');
+    await until(
+      () => other.got.some((m) => m.type === 'TICKET'),
+      5000,
+      () => 'no answer',
+    );
     expect(other.got.find((m) => m.type === 'TICKET')).toMatchObject({ ok: true });
   });
 });
 
 describe('logs an attacker can fill', () => {
   it('rotate by size: FILE.1 … FILE.keep, none more; every thread goes on writing to the new file', async () => {
-    const server = await startServer(['--workers', '2', '--no-web', '--log-max-size', '4KiB', '--log-keep', '2', ...NO_FLOOD_LIMIT]);
+    const server = await startServer([
+      '--workers',
+      '2',
+      '--no-web',
+      '--log-max-size',
+      '4KiB',
+      '--log-keep',
+      '2',
+      ...NO_FLOOD_LIMIT,
+    ]);
     procs.push(server);
     const { existsSync, statSync } = await import('node:fs');
     const rotations = () => [1, 2, 3].filter((i) => existsSync(`${server.logFile}.${i}`));
@@ -298,13 +437,23 @@ describe('logs an attacker can fill', () => {
     }
     expect(rotations()).toEqual([1, 2]);
     // A rotation renames the file, then the thread that rotated opens a new one: between the two it is not there.
-    await until(() => existsSync(server.logFile), 5000, () => 'no log file after the rotation');
+    await until(
+      () => existsSync(server.logFile),
+      5000,
+      () => 'no log file after the rotation',
+    );
     const before = readFileSync(server.logFile, 'utf8').length;
     const s = await connectFrom('127.0.0.1', server.port);
     s.write(encodeMessage({ type: 'HELLO', version: 1, nick: 'after_rotation' }));
     // Between a rotation's rename and the new file there is none: read what there is.
     const current = () => (existsSync(server.logFile) ? readFileSync(server.logFile, 'utf8') : '');
-    await until(() => current().includes('after_rotation') || [1, 2].some((i) => readFileSync(`${server.logFile}.${i}`, 'utf8').includes('after_rotation')), 5000, () => 'the new session is in no log');
+    await until(
+      () =>
+        current().includes('after_rotation') ||
+        [1, 2].some((i) => readFileSync(`${server.logFile}.${i}`, 'utf8').includes('after_rotation')),
+      5000,
+      () => 'the new session is in no log',
+    );
     s.destroy();
     // Bounded: each old file is about the limit (what two seconds of this load add on top), and there are only `keep` of them.
     for (const i of [1, 2]) expect(statSync(`${server.logFile}.${i}`).size).toBeLessThan(256 * 1024);

@@ -35,15 +35,26 @@ describe('registered nicks', () => {
     alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
     expect(await alice.next('ACCOUNT_REPLY')).toEqual({ type: 'ACCOUNT_REPLY', op: 'registered', nick: 'alice' });
     alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
-    expect(await alice.next('ERROR', (e) => e.code !== 'PASSWORD_INVALID')).toMatchObject({ code: 'ACCOUNT_EXISTS', fatal: false });
+    expect(await alice.next('ERROR', (e) => e.code !== 'PASSWORD_INVALID')).toMatchObject({
+      code: 'ACCOUNT_EXISTS',
+      fatal: false,
+    });
     alice.send({ type: 'BYE', reason: 'bye' });
     await alice.next('BYE');
 
     const none = await rawSession(s.port, 'Alice', { version: 2, from: '127.0.0.2' });
     expect(none.of('ERROR')[0]).toMatchObject({ code: 'NICK_REGISTERED', fatal: true });
     expect(none.of('ERROR')[0]!.message).toContain('nick alice is registered');
-    const wrong = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2', nickPassword: 'not the password' });
-    expect(wrong.of('ERROR')[0]).toMatchObject({ code: 'NICK_PASSWORD_WRONG', fatal: true, message: 'wrong password for alice' });
+    const wrong = await rawSession(s.port, 'alice', {
+      version: 2,
+      from: '127.0.0.2',
+      nickPassword: 'not the password',
+    });
+    expect(wrong.of('ERROR')[0]).toMatchObject({
+      code: 'NICK_PASSWORD_WRONG',
+      fatal: true,
+      message: 'wrong password for alice',
+    });
     // A capital I for the l: it would pass for alice.
     const lookalike = await rawSession(s.port, 'aIice', { version: 2, from: '127.0.0.2' });
     expect(lookalike.of('ERROR')[0]).toMatchObject({ code: 'NICK_TAKEN' });
@@ -61,7 +72,10 @@ describe('registered nicks', () => {
     bob.send({ type: 'NICK', nick: 'alice' });
     expect(await bob.next('ERROR')).toMatchObject({ code: 'NICK_REGISTERED', fatal: false });
     bob.send({ type: 'ACCOUNT', op: 'identify', nick: 'alice', password: PASSWORD });
-    expect(await bob.next('ERROR', (e) => e.code !== 'NICK_REGISTERED')).toMatchObject({ code: 'NICK_PASSWORD_WRONG', fatal: false });
+    expect(await bob.next('ERROR', (e) => e.code !== 'NICK_REGISTERED')).toMatchObject({
+      code: 'NICK_PASSWORD_WRONG',
+      fatal: false,
+    });
     bob.send({ type: 'ACCOUNT', op: 'identify', nick: 'ALICE', password: 'a new passphrase' });
     expect(await bob.next('ACCOUNT_REPLY')).toEqual({ type: 'ACCOUNT_REPLY', op: 'identified', nick: 'alice' });
     await bob.next('NOTICE', (n) => n.event === 'nick' && n.newNick === 'alice');
@@ -90,7 +104,11 @@ describe('registered nicks', () => {
     carol.s.destroy();
     // Five free tries from one address; the sixth locks it (and the nick) for a second.
     for (let i = 1; i <= 6; i++) {
-      const guess = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.4', nickPassword: `guess number ${i}` });
+      const guess = await rawSession(s.port, 'carol', {
+        version: 2,
+        from: '127.0.0.4',
+        nickPassword: `guess number ${i}`,
+      });
       expect(guess.of('ERROR')[0]).toMatchObject({ code: 'NICK_PASSWORD_WRONG', fatal: true });
       if (i === 6) expect(guess.of('ERROR')[0]!.message).toBe('wrong password for carol; try again in 1.0s');
     }
@@ -112,7 +130,11 @@ describe('registered nicks', () => {
     procs.push(s);
     const kh = join(tempDir('state'), 'known_hosts');
     const run = (lines: string[], args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
-      const c = new LineProcess('client', [CLIENT_JS, '--host', '127.0.0.1', '--port', String(s.port), '--nick', 'erin', '--known-hosts', kh, ...args], { env });
+      const c = new LineProcess(
+        'client',
+        [CLIENT_JS, '--host', '127.0.0.1', '--port', String(s.port), '--nick', 'erin', '--known-hosts', kh, ...args],
+        { env },
+      );
       procs.push(c);
       for (const l of lines) c.send(l);
       return c;
@@ -125,7 +147,9 @@ describe('registered nicks', () => {
     const without = run(['/quit']);
     without.endInput();
     expect(await without.exit()).toBe(4);
-    expect(without.errLines.join('\n')).toContain('nick erin is registered: give its password (chat-client --password, CHAT_PASSWORD, or type it when asked); or choose another nick with --nick');
+    expect(without.errLines.join('\n')).toContain(
+      'nick erin is registered: give its password (chat-client --password, CHAT_PASSWORD, or type it when asked); or choose another nick with --nick',
+    );
     const withFlag = run(['/quit'], ['--password', PASSWORD]);
     withFlag.endInput();
     expect(await withFlag.exit()).toBe(0);
@@ -134,7 +158,16 @@ describe('registered nicks', () => {
     expect(await fromEnv.exit()).toBe(0);
     expect(fromEnv.lines.some((l) => l.startsWith('* connected to '))).toBe(true);
     // Over --no-tls the client will not send one at all.
-    const plain = new LineProcess('plain', [CLIENT_JS, '--port', String(s.port), '--nick', 'erin', '--no-tls', '--password', PASSWORD]);
+    const plain = new LineProcess('plain', [
+      CLIENT_JS,
+      '--port',
+      String(s.port),
+      '--nick',
+      'erin',
+      '--no-tls',
+      '--password',
+      PASSWORD,
+    ]);
     procs.push(plain);
     expect(await plain.exit()).toBe(2);
     expect(plain.errLines[0]).toContain('a password over plain TCP can be read by anyone on the network');
@@ -148,16 +181,30 @@ describe('registered nicks', () => {
     gina.send({ type: 'BYE', reason: 'bye' });
     await gina.next('BYE');
     const bob = await rawSession(s.port, 'bob', { version: 2, from: '127.0.0.2' });
-    bob.send({ type: 'DIRECT', to: 'GINA', text: 'are you there?' }, { type: 'DIRECT', to: 'gina', text: 'call me 电话' }, { type: 'DIRECT', to: 'nobody', text: 'hello?' });
+    bob.send(
+      { type: 'DIRECT', to: 'GINA', text: 'are you there?' },
+      { type: 'DIRECT', to: 'gina', text: 'call me 电话' },
+      { type: 'DIRECT', to: 'nobody', text: 'hello?' },
+    );
     // The sender's copies say it is stored, and for whom; a nick nobody has registered is no user.
-    expect(await bob.next('ERROR')).toMatchObject({ code: 'NO_SUCH_NICK', fatal: false, message: 'no user named nobody' });
-    expect(bob.of('DIRECT').map((d) => [d.to, d.text])).toEqual([['gina', 'are you there?'], ['gina', 'call me 电话']]);
+    expect(await bob.next('ERROR')).toMatchObject({
+      code: 'NO_SUCH_NICK',
+      fatal: false,
+      message: 'no user named nobody',
+    });
+    expect(bob.of('DIRECT').map((d) => [d.to, d.text])).toEqual([
+      ['gina', 'are you there?'],
+      ['gina', 'call me 电话'],
+    ]);
 
     const back = await rawSession(s.port, 'gina', { version: 2, nickPassword: PASSWORD });
     expect(await back.next('ACCOUNT_REPLY')).toEqual({ type: 'ACCOUNT_REPLY', op: 'offline', nick: 'gina', count: 2 });
     const missed = await back.next('HISTORY', (h) => h.with !== undefined);
     expect(missed).toMatchObject({ with: 'bob', done: true, more: false });
-    expect(missed.entries.map((e) => [e.from, e.to, e.text])).toEqual([['bob', 'gina', 'are you there?'], ['bob', 'gina', 'call me 电话']]);
+    expect(missed.entries.map((e) => [e.from, e.to, e.text])).toEqual([
+      ['bob', 'gina', 'are you there?'],
+      ['bob', 'gina', 'call me 电话'],
+    ]);
     // Online now: a direct message goes straight to her; and it answers.
     bob.send({ type: 'DIRECT', to: 'gina', text: 'live one' });
     await back.next('DIRECT', (d) => d.text === 'live one');
@@ -180,13 +227,19 @@ describe('registered nicks', () => {
 
     // Away until her window ends: what came meanwhile waits for the next login.
     again.s.destroy();
-    await until(() => bob.of('NOTICE').filter((n) => n.event === 'away' && n.nick === 'gina').length === 2, 10_000, () => 'the second away notice');
+    await until(
+      () => bob.of('NOTICE').filter((n) => n.event === 'away' && n.nick === 'gina').length === 2,
+      10_000,
+      () => 'the second away notice',
+    );
     bob.send({ type: 'DIRECT', to: 'gina', text: 'you timed out' });
     await bob.next('DIRECT', (d) => d.text === 'you timed out');
     await bob.next('NOTICE', (n) => n.event === 'timed_out' && n.nick === 'gina', 10_000);
     const later = await rawSession(s.port, 'gina', { version: 2, nickPassword: PASSWORD });
     expect(await later.next('ACCOUNT_REPLY')).toMatchObject({ op: 'offline', count: 1 });
-    expect((await later.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual(['you timed out']);
+    expect((await later.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual([
+      'you timed out',
+    ]);
   });
 
   it('a registered nick away across a server restart is still its account: what comes for it meanwhile waits in its inbox', async () => {
@@ -211,7 +264,9 @@ describe('registered nicks', () => {
     await second.waitFor('* hana timed out', 15_000);
     const back = await rawSession(second.port, 'hana', { version: 2, nickPassword: PASSWORD });
     expect(await back.next('ACCOUNT_REPLY')).toMatchObject({ op: 'offline', count: 1 });
-    expect((await back.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual(['after the restart']);
+    expect((await back.next('HISTORY', (h) => h.with === 'bob')).entries.map((e) => e.text)).toEqual([
+      'after the restart',
+    ]);
   }, 60_000);
 
   it('on a terminal: /register asks twice, hidden; a registered nick asks for its password, again when wrong; none of it shown or kept', async () => {
@@ -220,7 +275,11 @@ describe('registered nicks', () => {
     const state = tempDir('state');
     const terminal = () => {
       const status = join(state, `status-${terms.length}`);
-      const t = Tmux.client(s.port, ['--host', '127.0.0.1', '--nick', 'frank', '--known-hosts', join(state, 'known_hosts')], { width: 120, statusFile: status, env: { XDG_STATE_HOME: state, NO_COLOR: '1' } });
+      const t = Tmux.client(
+        s.port,
+        ['--host', '127.0.0.1', '--nick', 'frank', '--known-hosts', join(state, 'known_hosts')],
+        { width: 120, statusFile: status, env: { XDG_STATE_HOME: state, NO_COLOR: '1' } },
+      );
       terms.push(t);
       return { t, status };
     };
@@ -274,7 +333,11 @@ describe('registered nicks', () => {
       await third.t.waitFor((rows) => last(rows) === 'password for frank:', `question ${i + 1}`);
       third.t.type(`hunter${i}`);
       third.t.keys('Enter');
-      if (i < 2) await third.t.waitFor((rows) => rows.filter((r) => r.startsWith('! wrong password for frank')).length === i + 1, `wrong ${i + 1}`);
+      if (i < 2)
+        await third.t.waitFor(
+          (rows) => rows.filter((r) => r.startsWith('! wrong password for frank')).length === i + 1,
+          `wrong ${i + 1}`,
+        );
     }
     await third.t.waitForText('[exited 4]');
     expect(third.t.screen().join('\n')).toContain('wrong password for frank');

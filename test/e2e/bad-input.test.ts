@@ -96,7 +96,10 @@ describe('hostile input on a raw socket', () => {
 
   it('a HELLO and a message split byte by byte, with pauses, still work', async () => {
     const raw = await RawClient.connect(server.port);
-    const bytes = Buffer.concat([hello('slowpoke'), encodeFrame(FrameType.CHAT, Buffer.from(JSON.stringify({ text: 'one byte at a time' })))]);
+    const bytes = Buffer.concat([
+      hello('slowpoke'),
+      encodeFrame(FrameType.CHAT, Buffer.from(JSON.stringify({ text: 'one byte at a time' }))),
+    ]);
     for (const b of bytes) {
       raw.write(Buffer.from([b]));
       await new Promise((r) => setTimeout(r, 2));
@@ -142,7 +145,14 @@ describe('hostile input on a raw socket', () => {
       if (log.includes('ALREADY_HELLO')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    for (const code of ['FRAME_TOO_LARGE', 'UNKNOWN_TYPE', 'HELLO_REQUIRED', 'ALREADY_HELLO', 'INVALID_UTF8', 'BAD_FRAME']) {
+    for (const code of [
+      'FRAME_TOO_LARGE',
+      'UNKNOWN_TYPE',
+      'HELLO_REQUIRED',
+      'ALREADY_HELLO',
+      'INVALID_UTF8',
+      'BAD_FRAME',
+    ]) {
       expect(log).toMatch(new RegExp(`"level":40.*"code":"${code}".*closing connection`));
     }
   });

@@ -14,7 +14,11 @@ afterEach(async () => {
 });
 
 async function client(port: number, nick: string, cwd: string, extra: string[] = []): Promise<LineProcess> {
-  const c = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(port), '--nick', nick, ...extra], { cwd });
+  const c = new LineProcess(
+    `client ${nick}`,
+    [CLIENT_JS, '--host', '127.0.0.1', '--port', String(port), '--nick', nick, ...extra],
+    { cwd },
+  );
   procs.push(c);
   await c.waitFor(/^\* connected to /);
   return c;
@@ -23,7 +27,16 @@ async function client(port: number, nick: string, cwd: string, extra: string[] =
 describe('file sharing inside the chat', () => {
   it('/post then /get by another client, while chat and heartbeats go on', async () => {
     const files = tempDir('chat-share');
-    const server = await startServer(['--workers', '2', '--files', files, '--heartbeat-interval', '300ms', '--heartbeat-timeout', '1500ms']);
+    const server = await startServer([
+      '--workers',
+      '2',
+      '--files',
+      files,
+      '--heartbeat-interval',
+      '300ms',
+      '--heartbeat-timeout',
+      '1500ms',
+    ]);
     procs.push(server);
     const aliceDir = tempDir('alice');
     const bobDir = tempDir('bob');
@@ -72,7 +85,15 @@ describe('file sharing inside the chat', () => {
     writeFileSync(join(files, 'lecture.pdf'), data);
     const lossy = { ...NO_IMPAIRMENT, loss: 0.05, delayMs: 2 };
     // The server's LFTP port is its chat port's number (the default).
-    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 4, up: lossy, down: lossy });
+    const relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: server.port,
+      seed: 4,
+      up: lossy,
+      down: lossy,
+    });
     try {
       const dir = tempDir('via-client');
       const qlog = join(dir, 'qlog');
@@ -108,17 +129,40 @@ describe('file sharing inside the chat', () => {
     if (t.type !== 'TICKET' || !t.ok) throw new Error('no ticket');
     expect(t.port).toBe(server.port);
     // The ticket alone is not enough: the request must be signed with its key (which came over the chat session only).
-    const unsigned = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'u.txt'), '--token', t.ticket]);
+    const unsigned = await runLftpClient([
+      'get',
+      `127.0.0.1:${t.port}`,
+      'doc.txt',
+      join(work, 'u.txt'),
+      '--token',
+      t.ticket,
+    ]);
     expect(unsigned.code).toBe(4);
     expect(unsigned.err.join('\n')).toContain('AUTH: a ticket is required');
-    const first = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'b.txt'), '--ticket', t.ticket, '--ticket-key', t.key]);
+    const first = await runLftpClient([
+      'get',
+      `127.0.0.1:${t.port}`,
+      'doc.txt',
+      join(work, 'b.txt'),
+      '--ticket',
+      t.ticket,
+      '--ticket-key',
+      t.key,
+    ]);
     expect(first.code).toBe(0);
     expect(readFileSync(join(work, 'b.txt'), 'utf8')).toBe('hello tickets');
-    const again = await runLftpClient(['get', `127.0.0.1:${t.port}`, 'doc.txt', join(work, 'c.txt'), '--ticket', t.ticket, '--ticket-key', t.key]);
+    const again = await runLftpClient([
+      'get',
+      `127.0.0.1:${t.port}`,
+      'doc.txt',
+      join(work, 'c.txt'),
+      '--ticket',
+      t.ticket,
+      '--ticket-key',
+      t.key,
+    ]);
     expect(again.code).toBe(4);
     expect(again.err.join('\n')).toMatch(/AUTH: .*(used|unknown)/);
     raw.destroy();
   });
 });
-
-

@@ -23,7 +23,16 @@ interface LoadReport {
   failedToConnect: number;
   notAttempted: number;
   falseDrops: number;
-  fanout: null | { sent: number; expected: number; delivered: number; lost: number; duplicates: number; outOfOrder: number; unexpected: number; p99: number };
+  fanout: null | {
+    sent: number;
+    expected: number;
+    delivered: number;
+    lost: number;
+    duplicates: number;
+    outOfOrder: number;
+    unexpected: number;
+    p99: number;
+  };
 }
 
 async function runLoad(args: string[]): Promise<LoadReport> {
@@ -40,7 +49,28 @@ describe('chat load generator', () => {
   it('against chat-server: every client in, every message delivered once and in order to every other client', async () => {
     const srv: ServerHandle = await startServer(['--workers', '2', '--log-level', 'warn']);
     procs.push(srv);
-    const r = await runLoad(['--proto', 'chat', '--port', String(srv.port), '--clients', '60', '--hold', '200ms', '--senders', '3', '--rate', '20', '--duration', '1s', '--procs', '2', '--connecting', '4', '--server-pid', String(srv.proc.pid)]);
+    const r = await runLoad([
+      '--proto',
+      'chat',
+      '--port',
+      String(srv.port),
+      '--clients',
+      '60',
+      '--hold',
+      '200ms',
+      '--senders',
+      '3',
+      '--rate',
+      '20',
+      '--duration',
+      '1s',
+      '--procs',
+      '2',
+      '--connecting',
+      '4',
+      '--server-pid',
+      String(srv.proc.pid),
+    ]);
     expect(r.connected).toBe(60);
     expect(r.failedToConnect).toBe(0);
     expect(r.falseDrops).toBe(0);
@@ -54,7 +84,18 @@ describe('chat load generator', () => {
 
   it('keeps at most --connecting clients between connect and joined', async () => {
     const irc = await slowJoinIrc(30);
-    const r = await runLoad(['--proto', 'irc', '--port', String(irc.port), '--clients', '24', '--hold', '100ms', '--connecting', '3']);
+    const r = await runLoad([
+      '--proto',
+      'irc',
+      '--port',
+      String(irc.port),
+      '--clients',
+      '24',
+      '--hold',
+      '100ms',
+      '--connecting',
+      '3',
+    ]);
     expect(r.connected).toBe(24);
     expect(r.failedToConnect).toBe(0);
     expect(irc.joined()).toBe(24);
@@ -88,7 +129,20 @@ describe('chat load generator', () => {
   it('starts no client after --connect-max and reports the rest as not attempted, not as failures', async () => {
     const irc = await slowJoinIrc(30);
     // 2 at a time and 30 ms per join: about 20 of 200 fit in 300 ms.
-    const r = await runLoad(['--proto', 'irc', '--port', String(irc.port), '--clients', '200', '--hold', '100ms', '--connecting', '2', '--connect-max', '300ms']);
+    const r = await runLoad([
+      '--proto',
+      'irc',
+      '--port',
+      String(irc.port),
+      '--clients',
+      '200',
+      '--hold',
+      '100ms',
+      '--connecting',
+      '2',
+      '--connect-max',
+      '300ms',
+    ]);
     expect(r.notAttempted).toBeGreaterThan(0);
     expect(r.connected).toBeGreaterThan(0);
     expect(r.connected + r.notAttempted).toBe(200);
@@ -130,5 +184,10 @@ async function slowJoinIrc(delayMs: number) {
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, most: () => most, joined: () => joined, accepted: () => accepted };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    most: () => most,
+    joined: () => joined,
+    accepted: () => accepted,
+  };
 }

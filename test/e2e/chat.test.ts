@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { LineProcess, CLIENT_JS, NO_FLOOD_LIMIT, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import {
+  LineProcess,
+  CLIENT_JS,
+  NO_FLOOD_LIMIT,
+  startClient,
+  startServer,
+  stopAll,
+  type ServerHandle,
+} from '../helpers/processes.js';
 
 let procs: Array<LineProcess | undefined> = [];
 afterEach(async () => {
@@ -130,7 +138,9 @@ describe('chat end to end: server with 2 workers and 3 piped clients', () => {
       expect(got).toEqual(lines);
     }
     const secs = (Date.now() - t0) / 1000;
-    console.log(`no-loss run: 1000 messages x 3 recipients in ${secs.toFixed(2)}s = ${((1000 * 3) / secs).toFixed(0)} deliveries/s`);
+    console.log(
+      `no-loss run: 1000 messages x 3 recipients in ${secs.toFixed(2)}s = ${((1000 * 3) / secs).toFixed(0)} deliveries/s`,
+    );
   });
 });
 

@@ -56,7 +56,15 @@ describe('chat-server command line', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       // A log file that does not exist yet: its late opening once made pino throw at exit ("sonic boom is not ready yet").
-      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', String(port), '--log-file', join(tempDir('cli-log'), 'new', 'server.log')]);
+      const p = run('server', [
+        SERVER_JS,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--log-file',
+        join(tempDir('cli-log'), 'new', 'server.log'),
+      ]);
       expect(await p.exit()).toBe(1);
       expect(p.errLines).toEqual([`chat-server: port ${port} is already in use on 127.0.0.1`]);
     } finally {
@@ -69,17 +77,41 @@ describe('chat-server command line', () => {
     await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const p = run('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--http-port', String(port), '--log-file', join(tempDir('cli-log'), 'server.log')]);
+      const p = run('server', [
+        SERVER_JS,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--http-port',
+        String(port),
+        '--log-file',
+        join(tempDir('cli-log'), 'server.log'),
+      ]);
       expect(await p.exit()).toBe(1);
       expect(p.errLines).toHaveLength(1);
-      expect(p.errLines[0]).toBe(`chat-server: port ${port} is already in use on 127.0.0.1 (web; choose another with --http-port or turn it off with --no-web)`);
+      expect(p.errLines[0]).toBe(
+        `chat-server: port ${port} is already in use on 127.0.0.1 (web; choose another with --http-port or turn it off with --no-web)`,
+      );
     } finally {
       blocker.close();
     }
   });
 
   it('keeps serving when stdin is at EOF from the start', async () => {
-    const p = new LineProcess('server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--log-file', '/tmp/chat-cli-test.log', '--data', tempDir('cli-data')]);
+    const p = new LineProcess('server', [
+      SERVER_JS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--workers',
+      '1',
+      '--log-file',
+      '/tmp/chat-cli-test.log',
+      '--data',
+      tempDir('cli-data'),
+    ]);
     procs.push(p);
     p.endInput();
     await p.waitFor(/^listening on tcp 127\.0\.0\.1:\d+ \(1 worker, no TLS\)$/);
@@ -99,7 +131,9 @@ describe('chat-client command line', () => {
     await new Promise<void>((r) => probe.close(() => r()));
     const p = run('client', [CLIENT_JS, '--port', String(port), '--nick', 'x']);
     expect(await p.exit()).toBe(1);
-    expect(p.errLines).toEqual([`chat-client: cannot connect to 127.0.0.1:${port}: connection refused (is chat-server running?)`]);
+    expect(p.errLines).toEqual([
+      `chat-client: cannot connect to 127.0.0.1:${port}: connection refused (is chat-server running?)`,
+    ]);
   });
 
   it('no --nick with stdin not a terminal → usage error, exit 2', async () => {

@@ -22,7 +22,15 @@ const TIMEOUT = 1200;
 
 describe('the client resumes its session', () => {
   it('frozen past the heartbeat timeout, then thawed: it comes back and prints what it missed, once, in order', async () => {
-    const server = await startServer(['--workers', '2', '--no-web', '--heartbeat-interval', `${INTERVAL}ms`, '--heartbeat-timeout', `${TIMEOUT}ms`]);
+    const server = await startServer([
+      '--workers',
+      '2',
+      '--no-web',
+      '--heartbeat-interval',
+      `${INTERVAL}ms`,
+      '--heartbeat-timeout',
+      `${TIMEOUT}ms`,
+    ]);
     procs.push(server);
     const alice = await startClient(server.port, 'alice');
     const bob = await startClient(server.port, 'bob');
@@ -45,14 +53,29 @@ describe('the client resumes its session', () => {
     bob.send('live again');
     await alice.waitFor(/^<bob> live again$/);
     const shown = alice.lines.filter((l) => /^<bob> |^\*bob\* /.test(l));
-    expect(shown).toEqual(['<bob> said while she was frozen', ...missed.map((m) => `<bob> ${m}`), '*bob* while you were away', '<bob> live again']);
+    expect(shown).toEqual([
+      '<bob> said while she was frozen',
+      ...missed.map((m) => `<bob> ${m}`),
+      '*bob* while you were away',
+      '<bob> live again',
+    ]);
     // She never left: no new login, no rooms joined again.
     expect(alice.count(/^\* you are in #lobby/)).toBe(1);
     expect(bob.count(/alice (joined|left|timed out)/)).toBe(0);
   }, 60_000);
 
   it('back after the resume window: the session is gone, so it logs in anew and joins its rooms again', async () => {
-    const server = await startServer(['--workers', '2', '--no-web', '--heartbeat-interval', `${INTERVAL}ms`, '--heartbeat-timeout', `${TIMEOUT}ms`, '--resume-window', '2s']);
+    const server = await startServer([
+      '--workers',
+      '2',
+      '--no-web',
+      '--heartbeat-interval',
+      `${INTERVAL}ms`,
+      '--heartbeat-timeout',
+      `${TIMEOUT}ms`,
+      '--resume-window',
+      '2s',
+    ]);
     procs.push(server);
     const alice = await startClient(server.port, 'alice');
     const bob = await startClient(server.port, 'bob');
@@ -67,7 +90,11 @@ describe('the client resumes its session', () => {
     await alice.waitFor(/^\* reconnected to 127\.0\.0\.1:\d+ as alice$/);
     await alice.waitFor(/^\* you are in #lab/);
     await bob.waitFor(/^\* alice joined$/);
-    await until(() => alice.count(/^\* you are in #lab/) === 2, 10_000, () => alice.lines.join('\n'));
+    await until(
+      () => alice.count(/^\* you are in #lab/) === 2,
+      10_000,
+      () => alice.lines.join('\n'),
+    );
   }, 60_000);
 
   for (const how of ['SIGKILL', 'SIGTERM'] as const) {
@@ -100,22 +127,31 @@ describe('the client resumes its session', () => {
       stop = true;
       await Promise.all(talk);
       // Quiet: every client has seen its own last line come back.
-      const echoed = (c: LineProcess, n: string) => c.lines.filter((l) => l.startsWith(`<${n}> ${n}-`)).map((l) => l.slice(n.length + 3));
-      await until(() => clients.every((c, i) => echoed(c, nicks[i]!).length > 0), 10_000, () => 'no echoes');
+      const echoed = (c: LineProcess, n: string) =>
+        c.lines.filter((l) => l.startsWith(`<${n}> ${n}-`)).map((l) => l.slice(n.length + 3));
+      await until(
+        () => clients.every((c, i) => echoed(c, nicks[i]!).length > 0),
+        10_000,
+        () => 'no echoes',
+      );
       await new Promise((r) => setTimeout(r, 1000));
       for (const [i, sender] of clients.entries()) {
         const mine = echoed(sender, nicks[i]!);
         expect(mine.length, `${sender.name} saw few of its lines`).toBeGreaterThan(30);
         expect(new Set(mine).size).toBe(mine.length);
         for (const receiver of clients) {
-          const got = receiver.lines.filter((l) => l.startsWith(`<${nicks[i]}> `)).map((l) => l.slice(nicks[i]!.length + 3));
+          const got = receiver.lines
+            .filter((l) => l.startsWith(`<${nicks[i]}> `))
+            .map((l) => l.slice(nicks[i]!.length + 3));
           expect(new Set(got).size, `${receiver.name} printed a line of ${nicks[i]} twice`).toBe(got.length);
           const missing = mine.filter((m) => !got.includes(m));
           expect(missing, `${receiver.name} never printed these lines ${nicks[i]} saw echoed`).toEqual([]);
         }
       }
       for (const c of clients) expect(c.exitCode).toBeUndefined();
-      console.log(`${how}: ${clients.map((c) => `${c.name} ${c.lines.find((l) => l.startsWith('* reconnected: '))}`).join('; ')}`);
+      console.log(
+        `${how}: ${clients.map((c) => `${c.name} ${c.lines.find((l) => l.startsWith('* reconnected: '))}`).join('; ')}`,
+      );
     }, 120_000);
   }
 });

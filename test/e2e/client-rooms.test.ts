@@ -83,12 +83,25 @@ describe('the client in rooms', () => {
     await alice.waitFor(/^<alice> line 8$/);
     const bob = await client('bob');
     await bob.waitFor(/^--- #lobby: earlier messages above, live from here ---$/);
-    expect(bob.lines.filter((l) => /<alice> line \d$/.test(l)).map((l) => l.slice(-6))).toEqual(['line 6', 'line 7', 'line 8']);
+    expect(bob.lines.filter((l) => /<alice> line \d$/.test(l)).map((l) => l.slice(-6))).toEqual([
+      'line 6',
+      'line 7',
+      'line 8',
+    ]);
     bob.send('/history 3');
     await bob.waitFor(/^--- #lobby: more before these: \/history again ---$/);
     bob.send('/history');
     await bob.waitFor(/^--- #lobby: that is the beginning ---$/);
-    expect(bob.lines.filter((l) => /<alice> line \d$/.test(l)).map((l) => l.slice(-6))).toEqual(['line 6', 'line 7', 'line 8', 'line 3', 'line 4', 'line 5', 'line 1', 'line 2']);
+    expect(bob.lines.filter((l) => /<alice> line \d$/.test(l)).map((l) => l.slice(-6))).toEqual([
+      'line 6',
+      'line 7',
+      'line 8',
+      'line 3',
+      'line 4',
+      'line 5',
+      'line 1',
+      'line 2',
+    ]);
     bob.send('/history 1h');
     await bob.waitFor(/^--- #lobby: that is the beginning ---$/);
   });

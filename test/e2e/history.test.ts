@@ -23,7 +23,8 @@ afterEach(async () => {
 
 const session = (port: number, nick: string, from = '127.0.0.1') => rawSession(port, nick, { from });
 
-const chats = (got: ServerMessage[]) => got.filter((m): m is Extract<ServerMessage, { type: 'CHAT' }> => m.type === 'CHAT');
+const chats = (got: ServerMessage[]) =>
+  got.filter((m): m is Extract<ServerMessage, { type: 'CHAT' }> => m.type === 'CHAT');
 
 /** What the history holds for the lobby, read from the file once no server holds it. */
 async function lobby(dataDir: string) {
@@ -42,7 +43,11 @@ describe('durable history', () => {
     procs.push(first);
     const alice = await session(first.port, 'alice');
     alice.s.write(encodeMessage({ type: 'CHAT', text: 'remember me', action: false }));
-    await until(() => chats(alice.got).length === 1, 5000, () => 'no echo');
+    await until(
+      () => chats(alice.got).length === 1,
+      5000,
+      () => 'no echo',
+    );
     first.proc.kill('SIGKILL'); // at once: the echo is the only promise
     await first.exited;
     const echo = chats(alice.got)[0]!;
@@ -52,7 +57,11 @@ describe('durable history', () => {
     procs.push(second);
     const bob = await session(second.port, 'bob');
     bob.s.write(encodeMessage({ type: 'CHAT', text: 'after the restart', action: false }));
-    await until(() => chats(bob.got).length === 1, 5000, () => 'no echo');
+    await until(
+      () => chats(bob.got).length === 1,
+      5000,
+      () => 'no echo',
+    );
     expect(chats(bob.got)[0]).toMatchObject({ id: 2 });
     second.proc.kill('SIGKILL');
     await second.exited;
@@ -66,12 +75,16 @@ describe('durable history', () => {
     const data = tempDir('history');
     const server = await startServer(['--workers', '2', '--no-web', '--data', data, ...NO_FLOOD_LIMIT]);
     procs.push(server);
-    const writers = await Promise.all([session(server.port, 'w1', '127.0.0.2'), session(server.port, 'w2', '127.0.0.3')]);
+    const writers = await Promise.all([
+      session(server.port, 'w1', '127.0.0.2'),
+      session(server.port, 'w2', '127.0.0.3'),
+    ]);
     // 25 from each writer every 5 ms (100 ms in all), and the kill somewhere in the middle of it.
     const line = (k: number, i: number) => encodeMessage({ type: 'CHAT', text: `w${k + 1} ${i}`, action: false });
     const sending = (async () => {
       for (let chunk = 0; chunk < 20; chunk++) {
-        for (const [k, w] of writers.entries()) w.s.write(Buffer.concat(Array.from({ length: 25 }, (_, i) => line(k, chunk * 25 + i))));
+        for (const [k, w] of writers.entries())
+          w.s.write(Buffer.concat(Array.from({ length: 25 }, (_, i) => line(k, chunk * 25 + i))));
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -108,13 +121,19 @@ describe('durable history', () => {
     const bob = await session(server.port, 'bob', '127.0.0.3');
     alice.s.write(encodeMessage({ type: 'DIRECT', to: 'BOB', text: 'psst' }));
     const direct = (got: ServerMessage[]) => got.find((m) => m.type === 'DIRECT');
-    await until(() => direct(alice.got) !== undefined && direct(bob.got) !== undefined, 5000, () => 'no DIRECT');
+    await until(
+      () => direct(alice.got) !== undefined && direct(bob.got) !== undefined,
+      5000,
+      () => 'no DIRECT',
+    );
     expect(direct(bob.got)).toEqual(direct(alice.got));
     expect(direct(bob.got)).toMatchObject({ from: 'alice', to: 'bob', text: 'psst', id: 1 });
     server.proc.kill('SIGKILL');
     await server.exited;
     const { store } = await SqliteHistory.open(data);
-    expect(await store.after('dm:alice\nbob', 0, 10)).toMatchObject([{ id: 1, kind: 'direct', from: 'alice', to: 'bob', text: 'psst' }]);
+    expect(await store.after('dm:alice\nbob', 0, 10)).toMatchObject([
+      { id: 1, kind: 'direct', from: 'alice', to: 'bob', text: 'psst' },
+    ]);
     store.close();
   });
 });
@@ -126,17 +145,34 @@ describe('store faults', () => {
     procs.push(server);
     const alice = await session(server.port, 'alice');
     alice.s.write(encodeMessage({ type: 'CHAT', text: 'before', action: false }));
-    await until(() => chats(alice.got).length === 1, 5000, () => 'no echo');
+    await until(
+      () => chats(alice.got).length === 1,
+      5000,
+      () => 'no echo',
+    );
     server.send('/kill-store');
     await server.waitFor(/^! the history store thread exited \(code 70\); restarting it$/, 5000);
     // While it is away, or already back: each message is either echoed or refused, never neither.
     alice.s.write(encodeMessage({ type: 'CHAT', text: 'during', action: false }));
-    await until(() => chats(alice.got).length === 2 || alice.got.some((m) => m.type === 'ERROR'), 5000, () => 'neither an echo nor a refusal');
+    await until(
+      () => chats(alice.got).length === 2 || alice.got.some((m) => m.type === 'ERROR'),
+      5000,
+      () => 'neither an echo nor a refusal',
+    );
     const refusal = alice.got.find((m) => m.type === 'ERROR');
-    if (refusal) expect(refusal).toMatchObject({ code: 'NOT_STORED', fatal: false, message: expect.stringContaining('restarting') });
+    if (refusal)
+      expect(refusal).toMatchObject({
+        code: 'NOT_STORED',
+        fatal: false,
+        message: expect.stringContaining('restarting'),
+      });
     await server.waitFor(/^\* the history store is back$/, 10_000);
     alice.s.write(encodeMessage({ type: 'CHAT', text: 'after', action: false }));
-    await until(() => chats(alice.got).some((m) => m.text === 'after'), 5000, () => 'no echo after the restart');
+    await until(
+      () => chats(alice.got).some((m) => m.text === 'after'),
+      5000,
+      () => 'no echo after the restart',
+    );
     const ids = chats(alice.got).map((m) => m.id);
     expect(ids).toEqual(ids.map((_, i) => i + 1));
     server.proc.kill('SIGKILL');
@@ -148,10 +184,25 @@ describe('store faults', () => {
     const data = tempDir('history');
     const first = await startServer(['--workers', '1', '--no-web', '--data', data]);
     procs.push(first);
-    const second = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--no-web', '--workers', '1', '--data', data, '--log-file', join(tempDir('log'), 's.log')]);
+    const second = new LineProcess('chat-server', [
+      SERVER_JS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-web',
+      '--workers',
+      '1',
+      '--data',
+      data,
+      '--log-file',
+      join(tempDir('log'), 's.log'),
+    ]);
     procs.push(second);
     expect(await second.exit(15_000)).toBe(1);
-    expect(second.errLines.join('\n')).toMatch(/^chat-server: the history database .*history\.db is locked: another chat-server uses the same --data folder/m);
+    expect(second.errLines.join('\n')).toMatch(
+      /^chat-server: the history database .*history\.db is locked: another chat-server uses the same --data folder/m,
+    );
   });
 
   it('a damaged database is moved aside and the chat goes on with a new history; the operator is told where the old one is', async () => {
@@ -159,10 +210,17 @@ describe('store faults', () => {
     writeFileSync(join(data, 'history.db'), 'this is not a database '.repeat(1000));
     const server = await startServer(['--workers', '1', '--no-web', '--data', data]);
     procs.push(server);
-    await server.waitFor(/^! history: the database was damaged; it was moved to .*history\.db\.damaged-[\dT-]+Z and a new one started$/, 5000);
+    await server.waitFor(
+      /^! history: the database was damaged; it was moved to .*history\.db\.damaged-[\dT-]+Z and a new one started$/,
+      5000,
+    );
     const alice = await session(server.port, 'alice');
     alice.s.write(encodeMessage({ type: 'CHAT', text: 'fresh start', action: false }));
-    await until(() => chats(alice.got).length === 1, 5000, () => 'no echo');
+    await until(
+      () => chats(alice.got).length === 1,
+      5000,
+      () => 'no echo',
+    );
     expect(chats(alice.got)[0]).toMatchObject({ id: 1 });
   });
 
@@ -184,17 +242,30 @@ describe('store faults', () => {
       let sent = 0;
       for (; sent < 100 && !writer.got.some((m) => m.type === 'ERROR'); sent++) {
         writer.s.write(encodeMessage({ type: 'CHAT', text: big(sent), action: false }));
-        await until(() => chats(writer.got).length + writer.got.filter((m) => m.type === 'ERROR').length > sent, 5000, () => `no answer to message ${sent}`);
+        await until(
+          () => chats(writer.got).length + writer.got.filter((m) => m.type === 'ERROR').length > sent,
+          5000,
+          () => `no answer to message ${sent}`,
+        );
       }
       const refusal = writer.got.find((m) => m.type === 'ERROR');
-      expect(refusal).toMatchObject({ type: 'ERROR', code: 'NOT_STORED', fatal: false, message: 'not sent: the server cannot store messages (its disk is full); try again later' });
+      expect(refusal).toMatchObject({
+        type: 'ERROR',
+        code: 'NOT_STORED',
+        fatal: false,
+        message: 'not sent: the server cannot store messages (its disk is full); try again later',
+      });
       await server.waitFor(/^! history: the history database .* cannot grow: the disk is full/, 5000);
       // Nobody got the refused one: the reader heard exactly what the writer had echoed.
       await new Promise((r) => setTimeout(r, 300));
       expect(chats(reader.got).map((m) => m.id)).toEqual(chats(writer.got).map((m) => m.id));
       expect(writer.s.destroyed).toBe(false);
       writer.s.write(encodeMessage({ type: 'WHO' }));
-      await until(() => writer.got.some((m) => m.type === 'WHO_REPLY'), 5000, () => 'the session stopped answering');
+      await until(
+        () => writer.got.some((m) => m.type === 'WHO_REPLY'),
+        5000,
+        () => 'the session stopped answering',
+      );
     } finally {
       await stopAll(...procs);
       procs = [];

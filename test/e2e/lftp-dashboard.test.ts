@@ -29,22 +29,49 @@ describe('chat-server lftp --admin-token', () => {
     const line = await s.waitFor(/^dashboard on http:\/\/127\.0\.0\.1:\d+\/admin/);
     const url = /(http:\/\/127\.0\.0\.1:\d+\/admin)/.exec(line)![1]!;
     expect((await fetch(url)).status).toBe(401);
-    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: s.port, seed: 3, up: NO_IMPAIRMENT, down: { ...NO_IMPAIRMENT, rateBps: 2_000_000, queueLimit: 64, delayMs: 3 } });
+    const relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: s.port,
+      seed: 3,
+      up: NO_IMPAIRMENT,
+      down: { ...NO_IMPAIRMENT, rateBps: 2_000_000, queueLimit: 64, delayMs: 3 },
+    });
     try {
-      const transfer = runLftpClient(['get', `127.0.0.1:${relay.port}`, 'slow.bin', join(tempDir('lftp-dash-dl'), 'slow.bin')], { timeoutMs: 60_000 });
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'operator', password: ADMIN } })).newPage();
+      const transfer = runLftpClient(
+        ['get', `127.0.0.1:${relay.port}`, 'slow.bin', join(tempDir('lftp-dash-dl'), 'slow.bin')],
+        { timeoutMs: 60_000 },
+      );
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu'],
+      });
+      const page = await (
+        await browser.newContext({
+          viewport: { width: 1280, height: 900 },
+          httpCredentials: { username: 'operator', password: ADMIN },
+        })
+      ).newPage();
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(url);
       await page.locator('#status', { hasText: 'live' }).waitFor();
       const card = page.locator('[data-transfer]', { hasText: 'get slow.bin' });
       await card.waitFor({ timeout: 15_000 });
-      await page.waitForFunction(() => Number(/\((\d+)%\)/.exec(document.querySelector('[data-transfer] .small')?.textContent ?? '')?.[1] ?? 0) >= 10, undefined, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          Number(/\((\d+)%\)/.exec(document.querySelector('[data-transfer] .small')?.textContent ?? '')?.[1] ?? 0) >=
+          10,
+        undefined,
+        { timeout: 30_000 },
+      );
       const green = await card.locator('canvas.seq').evaluate((c: HTMLCanvasElement) => {
         const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < px.length; i += 4) if (px[i + 3]! > 0 && px[i + 1]! > 130 && px[i]! < 60 && px[i + 2]! < 110) n++;
+        for (let i = 0; i < px.length; i += 4)
+          if (px[i + 3]! > 0 && px[i + 1]! > 130 && px[i]! < 60 && px[i + 2]! < 110) n++;
         return n;
       });
       expect(green).toBeGreaterThan(30);

@@ -38,7 +38,14 @@ describe('LFTP under forgery', () => {
     const original = readFileSync(join(files, 'big.bin'));
     const relay = await startForgingRelay(guarded.port);
     try {
-      const get = await runLftpClient(['get', `127.0.0.1:${relay.port}`, 'big.bin', join(work, 'got.bin'), '--token', TOKEN]);
+      const get = await runLftpClient([
+        'get',
+        `127.0.0.1:${relay.port}`,
+        'big.bin',
+        join(work, 'got.bin'),
+        '--token',
+        TOKEN,
+      ]);
       expect(get.code, get.err.join('\n')).toBe(0);
       expect(sha(readFileSync(join(work, 'got.bin')))).toBe(sha(original));
       expect(relay.down.forged + relay.up.forged).toBeGreaterThanOrEqual(8);
@@ -51,13 +58,27 @@ describe('LFTP under forgery', () => {
     try {
       const data = randomBytes(2 * 1024 * 1024 + 5);
       writeFileSync(join(work, 'up.bin'), data);
-      const post = await runLftpClient(['post', `127.0.0.1:${upRelay.port}`, join(work, 'up.bin'), 'posted.bin', '--token', TOKEN]);
+      const post = await runLftpClient([
+        'post',
+        `127.0.0.1:${upRelay.port}`,
+        join(work, 'up.bin'),
+        'posted.bin',
+        '--token',
+        TOKEN,
+      ]);
       expect(post.code, post.err.join('\n')).toBe(0);
       expect(sha(readFileSync(join(files, 'posted.bin')))).toBe(sha(data));
       expect(upRelay.up.altered).toBeGreaterThanOrEqual(1);
       // The server dropped what it was sent before its connection saw any of it, and says so when the transfer ends.
-      await until(() => readFileSync(guarded.logFile, 'utf8').includes('"posted.bin"'), 5000, () => 'no log line for the post');
-      const done = readFileSync(guarded.logFile, 'utf8').split('\n').filter((l) => l.includes('transfer complete')).map((l) => JSON.parse(l) as { dropped: { forged: number; replayed: number; plain: number } });
+      await until(
+        () => readFileSync(guarded.logFile, 'utf8').includes('"posted.bin"'),
+        5000,
+        () => 'no log line for the post',
+      );
+      const done = readFileSync(guarded.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('transfer complete'))
+        .map((l) => JSON.parse(l) as { dropped: { forged: number; replayed: number; plain: number } });
       expect(done.at(-1)!.dropped.forged).toBeGreaterThanOrEqual(1);
       expect(done.at(-1)!.dropped.plain).toBeGreaterThanOrEqual(2);
     } finally {
@@ -65,7 +86,7 @@ describe('LFTP under forgery', () => {
     }
   }, 120_000);
 
-  it('unprotected (--open): the first forged ERR ends the transfer, with the attacker\'s words', async () => {
+  it("unprotected (--open): the first forged ERR ends the transfer, with the attacker's words", async () => {
     const relay = await startForgingRelay(open.port);
     try {
       const get = await runLftpClient(['get', `127.0.0.1:${relay.port}`, 'big.bin', join(work, 'lost.bin')]);
@@ -78,7 +99,14 @@ describe('LFTP under forgery', () => {
 
   it('a wrong token fails at once with AUTH, and nothing is written', async () => {
     const started = Date.now();
-    const r = await runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'big.bin', join(work, 'wrong.bin'), '--token', 'not the token']);
+    const r = await runLftpClient([
+      'get',
+      `127.0.0.1:${guarded.port}`,
+      'big.bin',
+      join(work, 'wrong.bin'),
+      '--token',
+      'not the token',
+    ]);
     expect(r.code).toBe(4);
     expect(r.err.join('\n')).toContain('AUTH: wrong token');
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -4,7 +4,15 @@ import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_JS, LineProcess, runLftpClient, startLftpServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
+import {
+  CLIENT_JS,
+  LineProcess,
+  runLftpClient,
+  startLftpServer,
+  stopAll,
+  tempDir,
+  type ServerHandle,
+} from '../helpers/processes.js';
 import { NO_IMPAIRMENT, startRelay, type Impairment, type Relay } from '../relay/relay.js';
 import { decodePacket, encodePacket, Flag, LFTP_VERSION } from '../../common/lftp/engine/packet.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
@@ -129,7 +137,14 @@ describe('names, missing and existing files', () => {
     // A wrong token is reported as such, not hidden behind the local file.
     const guarded = await startLftpServer(files, ['--token', 'the-right-one']);
     try {
-      const wrong = await runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'small.bin', join(work, 'mine.bin'), '--token', 'wrong']);
+      const wrong = await runLftpClient([
+        'get',
+        `127.0.0.1:${guarded.port}`,
+        'small.bin',
+        join(work, 'mine.bin'),
+        '--token',
+        'wrong',
+      ]);
       expect(wrong.code).toBe(4);
       expect(wrong.err.join('\n')).toMatch(/AUTH: wrong token/);
       expect(existsSync(join(work, 'mine (2).bin'))).toBe(false);
@@ -141,7 +156,15 @@ describe('names, missing and existing files', () => {
   it('guessing the token is slowed per address: after 5 wrong ones the address is locked out, even with the right token, then let in', async () => {
     const guarded = await startLftpServer(files, ['--token', 'the-right-one']);
     try {
-      const get = (token: string) => runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'small.bin', join(work, `guess-${randomUUID()}.bin`), '--token', token]);
+      const get = (token: string) =>
+        runLftpClient([
+          'get',
+          `127.0.0.1:${guarded.port}`,
+          'small.bin',
+          join(work, `guess-${randomUUID()}.bin`),
+          '--token',
+          token,
+        ]);
       for (let i = 0; i < 6; i++) expect((await get(`guess-${i}`)).err.join('\n')).toMatch(/AUTH: wrong token/);
       const locked = await get('the-right-one');
       expect(locked.code).toBe(4);
@@ -159,9 +182,13 @@ describe('names, missing and existing files', () => {
     const port = s.address().port;
     await new Promise<void>((r) => s.close(() => r())); // closed: the kernel answers port unreachable
     const started = Date.now();
-    const r = await runLftpClient(['get', `127.0.0.1:${port}`, 'x.bin', join(work, 'nothing.bin')], { timeoutMs: 30_000 });
+    const r = await runLftpClient(['get', `127.0.0.1:${port}`, 'x.bin', join(work, 'nothing.bin')], {
+      timeoutMs: 30_000,
+    });
     expect(r.code).toBe(3);
-    expect(r.err.join('\n')).toContain(`HANDSHAKE_TIMEOUT: nothing answers on 127.0.0.1:${port} (port unreachable: is the server running?)`);
+    expect(r.err.join('\n')).toContain(
+      `HANDSHAKE_TIMEOUT: nothing answers on 127.0.0.1:${port} (port unreachable: is the server running?)`,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(existsSync(join(work, 'nothing.bin'))).toBe(false);
   });
@@ -202,7 +229,15 @@ describe('through the fault relay', () => {
   async function through(imp: Partial<Impairment>, seed: number, op: 'get' | 'post', size: number): Promise<void> {
     await relay?.close();
     const i = { ...NO_IMPAIRMENT, delayMs: 1, ...imp };
-    relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed, up: i, down: i });
+    relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: server.port,
+      seed,
+      up: i,
+      down: i,
+    });
     const name = `relay-${op}-${seed}-${Math.round((imp.loss ?? 0) * 100)}-${Math.random().toString(36).slice(2, 8)}.bin`;
     const data = randomBytes(size);
     let r;
@@ -260,14 +295,29 @@ describe('with --cc bbr', () => {
         ['lossy', lossy, lossy],
         ['narrow', narrow, { ...NO_IMPAIRMENT, delayMs: 2 }],
       ] as const) {
-        const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: bbr.port, seed: 21, up, down });
+        const relay = await startRelay({
+          listenHost: '127.0.0.1',
+          listenPort: 0,
+          targetHost: '127.0.0.1',
+          targetPort: bbr.port,
+          seed: 21,
+          up,
+          down,
+        });
         try {
           writeFileSync(join(bbrFiles, `${label}.bin`), data);
           const g = await lftp(['get', `127.0.0.1:${relay.port}`, `${label}.bin`, join(work, `bbr-${label}.bin`)]);
           expect(g.code, g.err.join('\n')).toBe(0);
           expect(sha(readFileSync(join(work, `bbr-${label}.bin`)))).toBe(sha(data));
           writeFileSync(join(work, `bbr-up-${label}.bin`), data);
-          const p = await lftp(['post', `127.0.0.1:${relay.port}`, join(work, `bbr-up-${label}.bin`), `up-${label}.bin`, '--cc', 'bbr']);
+          const p = await lftp([
+            'post',
+            `127.0.0.1:${relay.port}`,
+            join(work, `bbr-up-${label}.bin`),
+            `up-${label}.bin`,
+            '--cc',
+            'bbr',
+          ]);
           expect(p.code, p.err.join('\n')).toBe(0);
           expect(sha(readFileSync(join(bbrFiles, `up-${label}.bin`)))).toBe(sha(data));
         } finally {
@@ -294,7 +344,15 @@ describe('the transfer queue (--max-transfers)', () => {
     const one = await startLftpServer(qFiles, ['--token', TOKEN, '--max-transfers', '1']);
     // The first transfer crawls through a 2 MB/s link, holding the only slot for a while.
     const i = { ...NO_IMPAIRMENT, rateBps: 2_000_000 };
-    const slow = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: one.port, seed: 1, up: NO_IMPAIRMENT, down: i });
+    const slow = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: one.port,
+      seed: 1,
+      up: NO_IMPAIRMENT,
+      down: i,
+    });
     try {
       const first = lftp(['get', `127.0.0.1:${slow.port}`, 'slow.bin', join(work, 'slow.bin')]);
       await new Promise((r) => setTimeout(r, 300));
@@ -325,9 +383,28 @@ describe('interrupted transfers', () => {
   it('Ctrl-C during a get: exit 130, the server is told, no file and no temporary file left', async () => {
     const dest = tempDir('lftp-interrupt');
     const i = { ...NO_IMPAIRMENT, rateBps: 1_000_000 };
-    const slow = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 1, up: NO_IMPAIRMENT, down: i });
+    const slow = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: server.port,
+      seed: 1,
+      up: NO_IMPAIRMENT,
+      down: i,
+    });
     try {
-      const p = new LineProcess('interrupted', [CLIENT_JS, 'lftp', 'get', `127.0.0.1:${slow.port}`, 'medium.bin', join(dest, 'm.bin'), '--verbose', '--quiet', '--token', TOKEN]);
+      const p = new LineProcess('interrupted', [
+        CLIENT_JS,
+        'lftp',
+        'get',
+        `127.0.0.1:${slow.port}`,
+        'medium.bin',
+        join(dest, 'm.bin'),
+        '--verbose',
+        '--quiet',
+        '--token',
+        TOKEN,
+      ]);
       p.endInput();
       await p.waitFor('lftp: connection established', 10_000);
       await new Promise((r) => setTimeout(r, 300));
@@ -355,17 +432,30 @@ describe('hostile datagrams', () => {
       if (typeof p !== 'string') replies.push({ at: Date.now(), bytes: m.length, flags: p.flags });
     });
     try {
-      const syn = encodePacket({ flags: Flag.SYN, conn: 777, seq: 1, ack: 0, window: 8, payload: Buffer.from(JSON.stringify({ name: 'f.bin', mss: 1448 })) });
+      const syn = encodePacket({
+        flags: Flag.SYN,
+        conn: 777,
+        seq: 1,
+        ack: 0,
+        window: 8,
+        payload: Buffer.from(JSON.stringify({ name: 'f.bin', mss: 1448 })),
+      });
       const sentAt = Date.now();
       sock.send(syn, s.port, '127.0.0.1');
       // Never answered: watch for longer than the server's half-open time, and check the log for its giving up.
       await new Promise((r) => setTimeout(r, LFTP_DEFAULTS.serverHandshakeTimeoutMs + 2000));
       const bytes = replies.reduce((n, r) => n + r.bytes, 0);
-      console.log(`half-open: SYN ${syn.length} B, ${replies.length} replies, ${bytes} B back (${(bytes / syn.length).toFixed(2)}×), last after ${replies.length ? replies.at(-1)!.at - sentAt : 0} ms`);
+      console.log(
+        `half-open: SYN ${syn.length} B, ${replies.length} replies, ${bytes} B back (${(bytes / syn.length).toFixed(2)}×), last after ${replies.length ? replies.at(-1)!.at - sentAt : 0} ms`,
+      );
       expect(replies.length).toBeGreaterThanOrEqual(1);
       expect(replies.every((r) => r.flags === (Flag.SYN | Flag.ACK))).toBe(true);
       expect(bytes).toBeLessThanOrEqual(3 * syn.length);
-      await until(() => /HANDSHAKE_TIMEOUT/.test(readFileSync(s.logFile, 'utf8')), 5000, () => 'the server never gave the handshake up');
+      await until(
+        () => /HANDSHAKE_TIMEOUT/.test(readFileSync(s.logFile, 'utf8')),
+        5000,
+        () => 'the server never gave the handshake up',
+      );
     } finally {
       sock.close();
       await stopAll(s);
@@ -382,7 +472,14 @@ describe('hostile datagrams', () => {
     const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, guarded.port, '127.0.0.1', () => r()));
     try {
       // Start a legitimate transfer, then throw everything at the server while it runs.
-      const legit = runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'secret.bin', join(work, 'secret.bin'), '--token', 's3cret']);
+      const legit = runLftpClient([
+        'get',
+        `127.0.0.1:${guarded.port}`,
+        'secret.bin',
+        join(work, 'secret.bin'),
+        '--token',
+        's3cret',
+      ]);
       await send(Buffer.alloc(3));
       await send(randomBytes(2000));
       const good = encodePacket({ flags: Flag.ACK, conn: 12345, seq: 1, ack: 1, window: 1, payload: Buffer.alloc(0) });
@@ -394,13 +491,29 @@ describe('hostile datagrams', () => {
       v2[0] = LFTP_VERSION + 1;
       await send(v2); // checksum no longer matches either: dropped
       for (let i = 0; i < 500; i++) {
-        await send(encodePacket({ flags: Flag.SYN, conn: 100_000 + i, seq: i, ack: 0, window: 8, payload: Buffer.from(JSON.stringify({ name: 'secret.bin', mss: 1448, auth: 'wrong' })) }));
+        await send(
+          encodePacket({
+            flags: Flag.SYN,
+            conn: 100_000 + i,
+            seq: i,
+            ack: 0,
+            window: 8,
+            payload: Buffer.from(JSON.stringify({ name: 'secret.bin', mss: 1448, auth: 'wrong' })),
+          }),
+        );
       }
       const r = await legit;
       expect(r.code).toBe(0);
       expect(sha(readFileSync(join(work, 'secret.bin')))).toBe(sha(readFileSync(join(tokenFiles, 'secret.bin'))));
       // Wrong and missing tokens are refused with AUTH.
-      const bad = await runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'secret.bin', join(work, 'nope.bin'), '--token', 'guess']);
+      const bad = await runLftpClient([
+        'get',
+        `127.0.0.1:${guarded.port}`,
+        'secret.bin',
+        join(work, 'nope.bin'),
+        '--token',
+        'guess',
+      ]);
       expect(bad.code).toBe(4);
       expect(bad.err.join('\n')).toContain('AUTH');
       const none = await runLftpClient(['get', `127.0.0.1:${guarded.port}`, 'secret.bin', join(work, 'nope2.bin')]);
@@ -422,7 +535,10 @@ describe('hostile datagrams', () => {
     await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
     const port = s.address().port; // bound and silent: SYNs vanish
     try {
-      const r = await runLftpClient(['get', `127.0.0.1:${port}`, 'x.bin', join(work, 'x.bin'), '--connect-timeout', '3s'], { timeoutMs: 60_000 });
+      const r = await runLftpClient(
+        ['get', `127.0.0.1:${port}`, 'x.bin', join(work, 'x.bin'), '--connect-timeout', '3s'],
+        { timeoutMs: 60_000 },
+      );
       expect(r.code).toBe(3);
       expect(r.err.join('\n')).toMatch(/HANDSHAKE_TIMEOUT/);
     } finally {

@@ -7,7 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CLIENT_JS, LineProcess, ROOT, startClient, startServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
+import {
+  CLIENT_JS,
+  LineProcess,
+  ROOT,
+  startClient,
+  startServer,
+  stopAll,
+  tempDir,
+  type ServerHandle,
+} from '../helpers/processes.js';
 
 let procs: LineProcess[] = [];
 afterEach(async () => {
@@ -90,9 +99,16 @@ describe('newcomer defects', () => {
     // The first `npm exec` of the project's own bin in a fresh clone runs its prepare script (npm run build):
     // mid-suite, that rewrote dist/ under the other tests' servers (a worker once loaded a half-written
     // module). --ignore-scripts keeps this test to what it checks.
-    const out = execFileSync('npx', ['--no-install', '--ignore-scripts', 'chat-client', '--version'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npx', ['--no-install', '--ignore-scripts', 'chat-client', '--version'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(out.trim()).toMatch(/^chat-client \d+\.\d+\.\d+$/);
-    const both = execFileSync('bash', ['-c', 'npx --no-install --ignore-scripts chat-client --version 2>&1'], { cwd: ROOT, encoding: 'utf8' });
+    const both = execFileSync('bash', ['-c', 'npx --no-install --ignore-scripts chat-client --version 2>&1'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(both).not.toContain('EBADENGINE');
   });
 });

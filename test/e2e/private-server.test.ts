@@ -52,7 +52,22 @@ describe('a private server', () => {
     procs.push(s);
     const kh = join(tempDir('state'), 'known_hosts');
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-      const c = new LineProcess('client', [CLIENT_JS, '--host', '127.0.0.1', '--port', String(s.port), '--nick', `c${procs.length}`, '--known-hosts', kh, ...args], { env });
+      const c = new LineProcess(
+        'client',
+        [
+          CLIENT_JS,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(s.port),
+          '--nick',
+          `c${procs.length}`,
+          '--known-hosts',
+          kh,
+          ...args,
+        ],
+        { env },
+      );
       procs.push(c);
       c.send('/quit');
       c.endInput();
@@ -65,19 +80,46 @@ describe('a private server', () => {
     expect(await fromEnv.exit()).toBe(0);
     const without = run([]);
     expect(await without.exit()).toBe(4);
-    expect(without.errLines.join('\n')).toContain('PASSWORD_REQUIRED: this server is private: give its password (chat-client --server-password, or CHAT_SERVER_PASSWORD)');
-    const plain = new LineProcess('plain', [CLIENT_JS, '--port', String(s.port), '--nick', 'p', '--no-tls', '--server-password', 's3cret']);
+    expect(without.errLines.join('\n')).toContain(
+      'PASSWORD_REQUIRED: this server is private: give its password (chat-client --server-password, or CHAT_SERVER_PASSWORD)',
+    );
+    const plain = new LineProcess('plain', [
+      CLIENT_JS,
+      '--port',
+      String(s.port),
+      '--nick',
+      'p',
+      '--no-tls',
+      '--server-password',
+      's3cret',
+    ]);
     procs.push(plain);
     expect(await plain.exit()).toBe(2);
     expect(plain.errLines[0]).toContain('a password over plain TCP can be read by anyone on the network');
-    const plainServer = new LineProcess('plain server', [SERVER_JS, '--port', '0', '--no-tls', '--server-password', 'x']);
+    const plainServer = new LineProcess('plain server', [
+      SERVER_JS,
+      '--port',
+      '0',
+      '--no-tls',
+      '--server-password',
+      'x',
+    ]);
     procs.push(plainServer);
     expect(await plainServer.exit()).toBe(2);
     expect(plainServer.errLines[0]).toContain('a server password over plain TCP can be read by anyone on the network');
   });
 
   it('ps shows *** in place of the admin token and the server password', async () => {
-    const s = await startServer(['--workers', '1', '--admin-token', 'the-very-secret-admin-token', '--server-password', 'the-very-secret-password', '--tls', 'auto']);
+    const s = await startServer([
+      '--workers',
+      '1',
+      '--admin-token',
+      'the-very-secret-admin-token',
+      '--server-password',
+      'the-very-secret-password',
+      '--tls',
+      'auto',
+    ]);
     procs.push(s);
     const shown = readFileSync(`/proc/${s.proc.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
     expect(shown).toContain('--admin-token *** ');

@@ -35,7 +35,16 @@ describe('relay command', () => {
   it('forwards datagrams both ways and prints its counters when stopped', async () => {
     const echo = await udpSocket();
     echo.on('message', (msg, from) => echo.send(msg, from.port, from.address));
-    const relay = startRelay(['--listen', '127.0.0.1:0', '--to', `127.0.0.1:${echo.address().port}`, '--delay', '1ms', '--report', '1m']);
+    const relay = startRelay([
+      '--listen',
+      '127.0.0.1:0',
+      '--to',
+      `127.0.0.1:${echo.address().port}`,
+      '--delay',
+      '1ms',
+      '--report',
+      '1m',
+    ]);
     const port = Number(/:(\d+) →/.exec(await relay.waitFor('relay listening on udp'))![1]);
 
     const client = await udpSocket();
@@ -52,8 +61,12 @@ describe('relay command', () => {
 
     relay.kill('SIGINT');
     expect(await relay.exit()).toBe(0);
-    expect(relay.lines).toContain('up  : 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 duplicated, 0 reordered, 0 corrupted');
-    expect(relay.lines).toContain('down: 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 duplicated, 0 reordered, 0 corrupted');
+    expect(relay.lines).toContain(
+      'up  : 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 duplicated, 0 reordered, 0 corrupted',
+    );
+    expect(relay.lines).toContain(
+      'down: 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 duplicated, 0 reordered, 0 corrupted',
+    );
   });
 
   it('rejects bad options with a clear line and exit code 2 before it opens a socket', async () => {
@@ -72,7 +85,10 @@ describe('relay command', () => {
       const { code } = await p.exited;
       expect(code, args.join(' ')).toBe(2);
       expect(p.errLines[0], args.join(' ')).toBe(message);
-      expect(p.lines.some((l) => l.startsWith('relay listening')), args.join(' ')).toBe(false);
+      expect(
+        p.lines.some((l) => l.startsWith('relay listening')),
+        args.join(' '),
+      ).toBe(false);
     }
   });
 });

@@ -17,7 +17,8 @@ function said(p: RawSession): string[] {
   for (const m of p.got as ServerMessage[]) {
     if (m.type === 'CHAT') out.push(`${m.room}:${m.text}`);
     else if (m.type === 'DIRECT') out.push(`dm:${m.text}`);
-    else if (m.type === 'HISTORY') for (const e of m.entries) out.push(e.to !== undefined ? `dm:${e.text}` : `${m.room}:${e.text}`);
+    else if (m.type === 'HISTORY')
+      for (const e of m.entries) out.push(e.to !== undefined ? `dm:${e.text}` : `${m.room}:${e.text}`);
   }
   return out;
 }
@@ -42,7 +43,11 @@ describe('resume', () => {
     const seen = await chat(bob, '#lobby', 'before');
     await alice.next('CHAT', (m) => m.text === 'before');
     alice.s.destroy();
-    expect(await bob.next('NOTICE', (m) => m.event === 'away')).toEqual({ type: 'NOTICE', event: 'away', nick: 'alice' });
+    expect(await bob.next('NOTICE', (m) => m.event === 'away')).toEqual({
+      type: 'NOTICE',
+      event: 'away',
+      nick: 'alice',
+    });
     // The nick stays hers, and a direct message to her is taken (stored for her).
     const impostor = await rawSession(s.port, 'ALICE', { version: 2, from: '127.0.0.4' });
     expect(impostor.of('ERROR')[0]).toMatchObject({ code: 'NICK_TAKEN' });
@@ -51,17 +56,36 @@ describe('resume', () => {
     bob.send({ type: 'DIRECT', to: 'alice', text: 'psst' });
     await bob.next('DIRECT', (m) => m.text === 'psst');
 
-    const back = await rawSession(s.port, 'whatever', { version: 2, from: '127.0.0.2', resume: welcome.resume!, last: [{ room: '#lobby', id: seen }] });
+    const back = await rawSession(s.port, 'whatever', {
+      version: 2,
+      from: '127.0.0.2',
+      resume: welcome.resume!,
+      last: [{ room: '#lobby', id: seen }],
+    });
     const again = back.of('WELCOME')[0]!;
     expect(again).toMatchObject({ nick: 'alice', resumed: true, session: welcome.session });
     expect(again.resume).not.toBe(welcome.resume);
     expect(await back.next('RESUMED')).toEqual({ type: 'RESUMED', missed: 8 });
     expect(back.of('HISTORY').every((h) => h.missed === true)).toBe(true);
     expect(back.of('JOINED')).toEqual([]); // its rooms are as they were
-    expect(await bob.next('NOTICE', (m) => m.event === 'back')).toEqual({ type: 'NOTICE', event: 'back', nick: 'alice' });
+    expect(await bob.next('NOTICE', (m) => m.event === 'back')).toEqual({
+      type: 'NOTICE',
+      event: 'back',
+      nick: 'alice',
+    });
     await chat(bob, '#lab', 'live');
     await back.next('CHAT', (m) => m.text === 'live');
-    expect(said(back)).toEqual(['#lobby:lobby 1', '#lobby:lobby 2', '#lobby:lobby 3', '#lobby:lobby 4', '#lobby:lobby 5', '#lab:lab 1', '#lab:lab 2', 'dm:psst', '#lab:live']);
+    expect(said(back)).toEqual([
+      '#lobby:lobby 1',
+      '#lobby:lobby 2',
+      '#lobby:lobby 3',
+      '#lobby:lobby 4',
+      '#lobby:lobby 5',
+      '#lab:lab 1',
+      '#lab:lab 2',
+      'dm:psst',
+      '#lab:live',
+    ]);
     // It talks as alice, in her rooms.
     expect(await chat(back, '#lab', 'I am back')).toBeGreaterThan(0);
     await bob.next('CHAT', (m) => m.text === 'I am back' && m.from === 'alice');
@@ -76,7 +100,10 @@ describe('resume', () => {
     expect(forged.of('ERROR')[0]).toMatchObject({ code: 'RESUME_FAILED', fatal: false });
     expect(forged.of('ERROR')[0]!.message).toContain('no session has this token');
     const junk = await rawSession(s.port, 'x', { version: 2, from: '127.0.0.6', resume: 'not a token' });
-    expect(junk.of('ERROR')[0]).toMatchObject({ code: 'RESUME_FAILED', message: 'cannot resume: that is not a resume token (24 characters of base64url)' });
+    expect(junk.of('ERROR')[0]).toMatchObject({
+      code: 'RESUME_FAILED',
+      message: 'cannot resume: that is not a resume token (24 characters of base64url)',
+    });
     // Version 1 has no tokens.
     const old = await rawSession(s.port, 'oldie', { version: 1, from: '127.0.0.7' });
     expect(old.of('WELCOME')[0]!.resume).toBeUndefined();

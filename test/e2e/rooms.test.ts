@@ -17,23 +17,44 @@ describe('rooms', () => {
     expect(alice.of('WELCOME')[0]).toMatchObject({ version: 2, room: '#lobby' });
     await alice.next('JOINED', (m) => m.room === '#lobby');
     alice.send({ type: 'JOIN', room: '#Lab' });
-    expect(await alice.next('JOINED', (m) => m.room === '#Lab')).toEqual({ type: 'JOINED', room: '#Lab', topic: '', members: 1 });
+    expect(await alice.next('JOINED', (m) => m.room === '#Lab')).toEqual({
+      type: 'JOINED',
+      room: '#Lab',
+      topic: '',
+      members: 1,
+    });
     alice.send({ type: 'CHAT', text: 'only the lab hears this', action: false, room: '#lab' });
     const echo = await alice.next('CHAT', (m) => m.room === '#Lab');
     expect(echo).toMatchObject({ from: 'alice', text: 'only the lab hears this', id: 1 });
     bob.send({ type: 'CHAT', text: 'not a member', action: false, room: '#lab' });
-    expect(await bob.next('ERROR')).toMatchObject({ code: 'NOT_IN_ROOM', fatal: false, message: 'you are not in #lab: /join #lab first' });
+    expect(await bob.next('ERROR')).toMatchObject({
+      code: 'NOT_IN_ROOM',
+      fatal: false,
+      message: 'you are not in #lab: /join #lab first',
+    });
     bob.send({ type: 'JOIN', room: '#lab' });
     await bob.next('JOINED', (m) => m.room === '#Lab');
     // Bob joined after: the message comes to him as history, once.
     const history = await bob.next('HISTORY', (m) => m.room === '#Lab');
-    expect(history).toMatchObject({ entries: [{ id: 1, from: 'alice', text: 'only the lab hears this' }], done: true, more: false });
-    expect(await alice.next('NOTICE', (m) => m.event === 'joined' && m.nick === 'bob' && m.room === '#Lab')).toBeTruthy();
+    expect(history).toMatchObject({
+      entries: [{ id: 1, from: 'alice', text: 'only the lab hears this' }],
+      done: true,
+      more: false,
+    });
+    expect(
+      await alice.next('NOTICE', (m) => m.event === 'joined' && m.nick === 'bob' && m.room === '#Lab'),
+    ).toBeTruthy();
     bob.send({ type: 'CHAT', text: 'hi lab', action: false, room: '#LAB' });
     await alice.next('CHAT', (m) => m.text === 'hi lab' && m.id === 2);
     alice.send({ type: 'PART', room: '#lab', reason: 'lunch' });
     expect(await alice.next('PARTED')).toEqual({ type: 'PARTED', room: '#Lab', reason: 'lunch' });
-    expect(await bob.next('NOTICE', (m) => m.event === 'parted')).toEqual({ type: 'NOTICE', event: 'parted', nick: 'alice', room: '#Lab', reason: 'lunch' });
+    expect(await bob.next('NOTICE', (m) => m.event === 'parted')).toEqual({
+      type: 'NOTICE',
+      event: 'parted',
+      nick: 'alice',
+      room: '#Lab',
+      reason: 'lunch',
+    });
     bob.send({ type: 'CHAT', text: 'alice is gone', action: false, room: '#lab' });
     await bob.next('CHAT', (m) => m.text === 'alice is gone');
     // The lobby is still both's; the lab's line never reached alice after she left.
@@ -48,10 +69,28 @@ describe('rooms', () => {
     for (const p of [alice, bob]) p.send({ type: 'JOIN', room: '#net' });
     await bob.next('JOINED', (m) => m.room === '#net');
     alice.send({ type: 'TOPIC', room: '#net', text: 'sliding windows today' });
-    expect(await bob.next('NOTICE', (m) => m.event === 'topic')).toEqual({ type: 'NOTICE', event: 'topic', nick: 'alice', room: '#net', text: 'sliding windows today' });
+    expect(await bob.next('NOTICE', (m) => m.event === 'topic')).toEqual({
+      type: 'NOTICE',
+      event: 'topic',
+      nick: 'alice',
+      room: '#net',
+      text: 'sliding windows today',
+    });
     bob.send({ type: 'NAMES', room: '#NET' }, { type: 'ROOMS' });
-    expect(await bob.next('NAMES_REPLY')).toEqual({ type: 'NAMES_REPLY', room: '#net', nicks: ['alice', 'bob'], total: 2 });
-    expect(await bob.next('ROOMS_REPLY')).toEqual({ type: 'ROOMS_REPLY', rooms: [{ room: '#lobby', members: 2, topic: '' }, { room: '#net', members: 2, topic: 'sliding windows today' }], total: 2 });
+    expect(await bob.next('NAMES_REPLY')).toEqual({
+      type: 'NAMES_REPLY',
+      room: '#net',
+      nicks: ['alice', 'bob'],
+      total: 2,
+    });
+    expect(await bob.next('ROOMS_REPLY')).toEqual({
+      type: 'ROOMS_REPLY',
+      rooms: [
+        { room: '#lobby', members: 2, topic: '' },
+        { room: '#net', members: 2, topic: 'sliding windows today' },
+      ],
+      total: 2,
+    });
     alice.send({ type: 'NICK', nick: 'alicia' });
     await bob.next('NOTICE', (m) => m.event === 'nick');
     alice.send({ type: 'BYE', reason: 'done' });
@@ -65,7 +104,12 @@ describe('rooms', () => {
     // A joiner later gets the topic in JOINED: it was kept.
     const carol = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.4' });
     carol.send({ type: 'JOIN', room: '#net' });
-    expect(await carol.next('JOINED', (m) => m.room === '#net')).toEqual({ type: 'JOINED', room: '#net', topic: 'sliding windows today', members: 2 });
+    expect(await carol.next('JOINED', (m) => m.room === '#net')).toEqual({
+      type: 'JOINED',
+      room: '#net',
+      topic: 'sliding windows today',
+      members: 2,
+    });
   });
 
   it('limits and names: bad names, look-alikes, rooms per user, members per room, all with clear errors', async () => {
@@ -73,7 +117,10 @@ describe('rooms', () => {
     const alice = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2' });
     const bob = await rawSession(s.port, 'bob', { version: 2, from: '127.0.0.3' });
     const carol = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.4' });
-    expect(await carol.next('ERROR')).toMatchObject({ code: 'ROOM_LIMIT', message: 'you are in no room: #lobby has 2 members, the most a room may have' });
+    expect(await carol.next('ERROR')).toMatchObject({
+      code: 'ROOM_LIMIT',
+      message: 'you are in no room: #lobby has 2 members, the most a room may have',
+    });
     alice.send({ type: 'JOIN', room: 'lab' }, { type: 'JOIN', room: '#two words' }, { type: 'JOIN', room: '#paypal' });
     await alice.next('JOINED', (m) => m.room === '#paypal');
     alice.send({ type: 'JOIN', room: '#third' });
@@ -85,7 +132,10 @@ describe('rooms', () => {
       expect.stringMatching(/^ROOM_INVALID: invalid room name "#two words": U\+0020 .* cannot be in a room's name/),
       'ROOM_LIMIT: you are in 2 rooms, the most one user may be in; /part one first',
     ]);
-    expect(await carol.next('ERROR', (m) => m.code === 'ROOM_INVALID')).toMatchObject({ message: '#paypa1 looks like #paypal, which exists: join that one, or choose a name that cannot be mistaken for it' });
+    expect(await carol.next('ERROR', (m) => m.code === 'ROOM_INVALID')).toMatchObject({
+      message:
+        '#paypa1 looks like #paypal, which exists: join that one, or choose a name that cannot be mistaken for it',
+    });
     void bob;
   });
 
@@ -117,13 +167,28 @@ describe('rooms', () => {
     const now = await rawSession(s.port, 'now', { version: 2, from: '127.0.0.3' });
     expect(old.of('WELCOME')[0]).toMatchObject({ version: 1 });
     expect(old.of('WELCOME')[0]).not.toHaveProperty('room');
-    now.send({ type: 'JOIN', room: '#v2' }, { type: 'CHAT', text: 'in v2', action: false, room: '#v2' }, { type: 'TOPIC', room: '#lobby', text: 'new topic' }, { type: 'CHAT', text: 'in the lobby', action: false });
+    now.send(
+      { type: 'JOIN', room: '#v2' },
+      { type: 'CHAT', text: 'in v2', action: false, room: '#v2' },
+      { type: 'TOPIC', room: '#lobby', text: 'new topic' },
+      { type: 'CHAT', text: 'in the lobby', action: false },
+    );
     await old.next('CHAT', (m) => m.text === 'in the lobby');
     old.send({ type: 'CHAT', text: 'from v1', action: false });
     await now.next('CHAT', (m) => m.text === 'from v1' && m.room === '#lobby');
     await new Promise((r) => setTimeout(r, 200));
-    expect(old.got.map((m) => m.type).filter((t) => !['HEARTBEAT'].includes(t))).toEqual(['WELCOME', 'NOTICE', 'NOTICE', 'CHAT', 'CHAT']);
+    expect(old.got.map((m) => m.type).filter((t) => !['HEARTBEAT'].includes(t))).toEqual([
+      'WELCOME',
+      'NOTICE',
+      'NOTICE',
+      'CHAT',
+      'CHAT',
+    ]);
     old.send({ type: 'JOIN', room: '#v2' });
-    expect(await old.next('ERROR')).toMatchObject({ code: 'UNKNOWN_TYPE', fatal: true, message: 'JOIN needs protocol version 2 (this session said HELLO with version 1)' });
+    expect(await old.next('ERROR')).toMatchObject({
+      code: 'UNKNOWN_TYPE',
+      fatal: true,
+      message: 'JOIN needs protocol version 2 (this session said HELLO with version 1)',
+    });
   });
 });

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { freePort } from '../helpers/loopback.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { NO_FLOOD_LIMIT, SERVER_JS, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import {
+  NO_FLOOD_LIMIT,
+  SERVER_JS,
+  startServer,
+  stopAll,
+  tempDir,
+  type LineProcess,
+  type ServerHandle,
+} from '../helpers/processes.js';
 import { Tmux } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
@@ -40,16 +48,24 @@ async function peer(port: number, nick: string): Promise<RawClient> {
 }
 
 /** alice in a terminal, connected and showing her prompt. */
-async function terminal(port: number, opts: { width?: number; args?: string[]; state?: string } = {}): Promise<{ term: Tmux; status: string }> {
+async function terminal(
+  port: number,
+  opts: { width?: number; args?: string[]; state?: string } = {},
+): Promise<{ term: Tmux; status: string }> {
   const dir = tempDir('term');
   const status = join(dir, 'status');
-  const term = Tmux.client(port, opts.args ?? ['--nick', 'alice'], { width: opts.width ?? 100, statusFile: status, env: { XDG_STATE_HOME: opts.state ?? dir, NO_COLOR: '1' } });
+  const term = Tmux.client(port, opts.args ?? ['--nick', 'alice'], {
+    width: opts.width ?? 100,
+    statusFile: status,
+    env: { XDG_STATE_HOME: opts.state ?? dir, NO_COLOR: '1' },
+  });
   terms.push(term);
   await term.waitFor((rows) => rows.some(isPrompt), 'the prompt');
   return { term, status };
 }
 
-const chatFrom = (from: string, text: string) => (m: ServerMessage) => m.type === 'CHAT' && m.from === from && m.text === text;
+const chatFrom = (from: string, text: string) => (m: ServerMessage) =>
+  m.type === 'CHAT' && m.from === from && m.text === text;
 /** The input line (the screen's rows have their trailing spaces removed, the prompt's too). */
 const isPrompt = (row: string) => row === '[#lobby] alice>' || row.startsWith('[#lobby] alice> ');
 const inputLine = (t: Tmux) => t.screen().filter(isPrompt).at(-1);
@@ -76,17 +92,27 @@ describe('the terminal client', () => {
     const s = await server();
     await peer(s.port, '小明');
     const dir = tempDir('term');
-    const term = Tmux.client(s.port, [], { width: 100, statusFile: join(dir, 'status'), env: { XDG_STATE_HOME: dir, NO_COLOR: '1' } });
+    const term = Tmux.client(s.port, [], {
+      width: 100,
+      statusFile: join(dir, 'status'),
+      env: { XDG_STATE_HOME: dir, NO_COLOR: '1' },
+    });
     terms.push(term);
     await term.waitFor((rows) => rows.some((r) => r.startsWith('nick:')), 'the nick prompt');
     term.type('\u0430lice'); // Cyrillic а
     term.keys('Enter');
     await term.waitForText('cannot mix Cyrillic and Latin letters');
-    await term.waitFor((rows) => rows.findIndex((r) => r === 'nick:') > rows.findIndex((r) => r.includes('cannot mix')), 'asked again, with an empty answer');
+    await term.waitFor(
+      (rows) => rows.findIndex((r) => r === 'nick:') > rows.findIndex((r) => r.includes('cannot mix')),
+      'asked again, with an empty answer',
+    );
     term.type('小明');
     term.keys('Enter');
     await term.waitForText('* nick 小明 is taken; trying 小明_');
-    await term.waitFor((rows) => rows.some((r) => r === '[#lobby] 小明_>' || r.startsWith('[#lobby] 小明_> ')), 'the prompt as 小明_');
+    await term.waitFor(
+      (rows) => rows.some((r) => r === '[#lobby] 小明_>' || r.startsWith('[#lobby] 小明_> ')),
+      'the prompt as 小明_',
+    );
   });
 
   it('a half-typed line survives 200 incoming messages intact, cursor where it was, and is sent whole on Enter', async () => {
@@ -95,7 +121,11 @@ describe('the terminal client', () => {
     const { term } = await terminal(s.port);
     const typed = 'half typed 大家好 👋 line';
     term.type(typed);
-    await until(() => inputLine(term) === `[#lobby] alice> ${typed}`, 5000, () => term.screen().join('\n'));
+    await until(
+      () => inputLine(term) === `[#lobby] alice> ${typed}`,
+      5000,
+      () => term.screen().join('\n'),
+    );
     const before = term.cursor();
     for (let i = 1; i <= 200; i++) bob.send({ type: 'CHAT', text: `message ${i} from bob`, action: false });
     await term.waitForText('<bob> message 200 from bob');
@@ -160,17 +190,33 @@ describe('the terminal client', () => {
     await bob.waitFor(chatFrom('alice', 'first run says 你好'));
     first.term.type('/quit');
     first.term.keys('Enter');
-    await until(() => existsSync(first.status), 10_000, () => first.term.screen().join('\n'));
+    await until(
+      () => existsSync(first.status),
+      10_000,
+      () => first.term.screen().join('\n'),
+    );
     expect(readFileSync(join(state, 'heartbeat-chat', 'history'), 'utf8')).toContain('first run says 你好');
 
     const second = await terminal(s.port, { state });
     second.term.type('draft');
     second.term.keys('Up');
-    await until(() => inputLine(second.term) === '[#lobby] alice> /quit', 5000, () => second.term.screen().join('\n'));
+    await until(
+      () => inputLine(second.term) === '[#lobby] alice> /quit',
+      5000,
+      () => second.term.screen().join('\n'),
+    );
     second.term.keys('Up');
-    await until(() => inputLine(second.term) === '[#lobby] alice> first run says 你好', 5000, () => second.term.screen().join('\n'));
+    await until(
+      () => inputLine(second.term) === '[#lobby] alice> first run says 你好',
+      5000,
+      () => second.term.screen().join('\n'),
+    );
     second.term.keys('Down', 'Down');
-    await until(() => inputLine(second.term) === '[#lobby] alice> draft', 5000, () => second.term.screen().join('\n'));
+    await until(
+      () => inputLine(second.term) === '[#lobby] alice> draft',
+      5000,
+      () => second.term.screen().join('\n'),
+    );
   });
 
   it('Tab completes a nick in the room and a shared file name after /get', async () => {
@@ -184,13 +230,21 @@ describe('the terminal client', () => {
     await term.waitForText('carol joined');
     term.type('bo');
     term.keys('Tab');
-    await until(() => inputLine(term) === '[#lobby] alice> bobby:', 5000, () => term.screen().join('\n'));
+    await until(
+      () => inputLine(term) === '[#lobby] alice> bobby:',
+      5000,
+      () => term.screen().join('\n'),
+    );
     term.type('hi');
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', 'bobby: hi'));
     term.type('/get rep');
     term.keys('Tab');
-    await until(() => inputLine(term) === '[#lobby] alice> /get "report 2026.pdf"', 5000, () => term.screen().join('\n'));
+    await until(
+      () => inputLine(term) === '[#lobby] alice> /get "report 2026.pdf"',
+      5000,
+      () => term.screen().join('\n'),
+    );
   });
 
   it('lines carry [HH:MM] on a terminal', async () => {
@@ -208,10 +262,18 @@ describe('the terminal client', () => {
     const { term } = await terminal(s.port, { width: 40 });
     const long = '这是一个很长的句子 with words that will not fit in forty columns at all';
     term.type(long);
-    await until(() => (inputLine(term) ?? '').includes('‹'), 5000, () => term.screen().join('\n'));
+    await until(
+      () => (inputLine(term) ?? '').includes('‹'),
+      5000,
+      () => term.screen().join('\n'),
+    );
     for (const r of term.screen()) expect(r.length).toBeLessThanOrEqual(40);
     term.resize(100, 30);
-    await until(() => inputLine(term) === `[#lobby] alice> ${long}`, 5000, () => term.screen().join('\n'));
+    await until(
+      () => inputLine(term) === `[#lobby] alice> ${long}`,
+      5000,
+      () => term.screen().join('\n'),
+    );
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', long));
   });
@@ -221,11 +283,19 @@ describe('the terminal client', () => {
     const { term, status } = await terminal(s.port);
     term.type('never sent');
     term.keys('C-c');
-    await until(() => inputLine(term) === '[#lobby] alice>', 5000, () => term.screen().join('\n'));
+    await until(
+      () => inputLine(term) === '[#lobby] alice>',
+      5000,
+      () => term.screen().join('\n'),
+    );
     term.keys('C-c');
     await term.waitForText('Ctrl-C again to quit');
     term.keys('C-c');
-    await until(() => existsSync(status), 10_000, () => term.screen().join('\n'));
+    await until(
+      () => existsSync(status),
+      10_000,
+      () => term.screen().join('\n'),
+    );
     expect(readFileSync(status, 'utf8').trim()).toBe('0');
     const stty = readFileSync(`${status}.stty`, 'utf8');
     expect(stty).toMatch(/(^|\s)icanon(\s|$)/);
@@ -243,7 +313,11 @@ describe('the terminal client', () => {
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', 'bc'));
     term.keys('C-d');
-    await until(() => existsSync(status), 10_000, () => term.screen().join('\n'));
+    await until(
+      () => existsSync(status),
+      10_000,
+      () => term.screen().join('\n'),
+    );
     expect(readFileSync(status, 'utf8').trim()).toBe('0');
     await bob.waitFor((m) => m.type === 'NOTICE' && m.event === 'left' && m.nick === 'alice');
   });
@@ -252,9 +326,17 @@ describe('the terminal client', () => {
     const s = await server();
     const { term, status } = await terminal(s.port, { args: ['--nick', 'alice', '--no-reconnect'] });
     term.type('typing when the server dies');
-    await until(() => (inputLine(term) ?? '').includes('dies'), 5000, () => term.screen().join('\n'));
+    await until(
+      () => (inputLine(term) ?? '').includes('dies'),
+      5000,
+      () => term.screen().join('\n'),
+    );
     s.kill('SIGKILL');
-    await until(() => existsSync(status), 20_000, () => term.screen().join('\n'));
+    await until(
+      () => existsSync(status),
+      20_000,
+      () => term.screen().join('\n'),
+    );
     expect(readFileSync(status, 'utf8').trim()).toBe('3');
     const rows = term.screen().join('\n');
     expect(rows).toMatch(/connection (closed by the server|to the server lost)/);
@@ -269,9 +351,15 @@ describe('the terminal client', () => {
     const { term } = await terminal(port);
     first.kill('SIGKILL');
     await first.exited;
-    await until(() => term.screen().some((r) => r.startsWith('(reconnecting) [#lobby] alice>')), 10_000, () => term.screen().join('\n'));
+    await until(
+      () => term.screen().some((r) => r.startsWith('(reconnecting) [#lobby] alice>')),
+      10_000,
+      () => term.screen().join('\n'),
+    );
     // A killed server's socket ends with a FIN or, when data was in flight, a reset (the line names it).
-    expect(term.screen().join('\n')).toMatch(/\* connection (closed by the server|to the server lost)( \([A-Z]+\))?; reconnecting in \d/);
+    expect(term.screen().join('\n')).toMatch(
+      /\* connection (closed by the server|to the server lost)( \([A-Z]+\))?; reconnecting in \d/,
+    );
     term.type('said while away');
     term.keys('Enter');
     term.type('half typed');
@@ -282,7 +370,11 @@ describe('the terminal client', () => {
     await term.waitForText('* reconnected: 0 missed messages');
     // The line typed while away arrives once; the half-typed one is still there, under a prompt without "(reconnecting)".
     await bob.waitFor(chatFrom('alice', 'said while away'));
-    await until(() => inputLine(term) === '[#lobby] alice> half typed', 10_000, () => term.screen().join('\n'));
+    await until(
+      () => inputLine(term) === '[#lobby] alice> half typed',
+      10_000,
+      () => term.screen().join('\n'),
+    );
     term.keys('Enter');
     await bob.waitFor(chatFrom('alice', 'half typed'));
     expect(bob.received.filter((m) => m.type === 'CHAT' && m.text === 'said while away')).toHaveLength(1);
@@ -315,7 +407,9 @@ describe('the terminal client', () => {
     term.type('y');
     term.keys('Enter');
     for (const l of lines) await bob.waitFor(chatFrom('alice', l));
-    const order = bob.received.filter((m) => m.type === 'CHAT' && m.from === 'alice').map((m) => (m as { text: string }).text);
+    const order = bob.received
+      .filter((m) => m.type === 'CHAT' && m.from === 'alice')
+      .map((m) => (m as { text: string }).text);
     expect(order).toEqual(lines);
     term.raw('\x1b[200~a\rb\rc\rd\x1b[201~');
     await term.waitForText('send 4 pasted lines');
@@ -327,26 +421,58 @@ describe('the terminal client', () => {
   it('the operator console uses the same line editor: completion, the half-typed line kept under events, /shutdown restores the terminal', async () => {
     const dir = tempDir('console');
     const status = join(dir, 'status');
-    const term = Tmux.start([process.execPath, SERVER_JS, '--no-tls', '--port', '0', '--workers', '1', '--no-web', '--log-file', join(dir, 'server.log'), '--data', join(dir, 'data')], {
-      statusFile: status,
-      env: { XDG_STATE_HOME: dir },
-    });
+    const term = Tmux.start(
+      [
+        process.execPath,
+        SERVER_JS,
+        '--no-tls',
+        '--port',
+        '0',
+        '--workers',
+        '1',
+        '--no-web',
+        '--log-file',
+        join(dir, 'server.log'),
+        '--data',
+        join(dir, 'data'),
+      ],
+      {
+        statusFile: status,
+        env: { XDG_STATE_HOME: dir },
+      },
+    );
     terms.push(term);
-    const rows = await term.waitFor((r) => r.some((l) => l.startsWith('listening on tcp')) && r.some((l) => l.startsWith('console>')), 'the console prompt');
+    const rows = await term.waitFor(
+      (r) => r.some((l) => l.startsWith('listening on tcp')) && r.some((l) => l.startsWith('console>')),
+      'the console prompt',
+    );
     const port = Number(/listening on tcp [^:]+:(\d+)/.exec(rows.join('\n'))![1]);
     term.type('/li');
     term.keys('Tab');
-    await until(() => term.screen().includes('console> /list'), 5000, () => term.screen().join('\n'));
+    await until(
+      () => term.screen().includes('console> /list'),
+      5000,
+      () => term.screen().join('\n'),
+    );
     term.keys('Enter');
     await term.waitForText('no sessions');
     term.type('half a broadcast 你好');
     await peer(port, 'dave');
     await term.waitForText('* dave joined');
-    expect(term.screen().filter((r) => r.startsWith('console>')).at(-1)).toBe('console> half a broadcast 你好');
+    expect(
+      term
+        .screen()
+        .filter((r) => r.startsWith('console>'))
+        .at(-1),
+    ).toBe('console> half a broadcast 你好');
     term.keys('C-u');
     term.type('/shutd');
     term.keys('Tab', 'Enter');
-    await until(() => existsSync(status), 15_000, () => term.screen().join('\n'));
+    await until(
+      () => existsSync(status),
+      15_000,
+      () => term.screen().join('\n'),
+    );
     expect(readFileSync(status, 'utf8').trim()).toBe('0');
     expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
   });

@@ -25,7 +25,16 @@ async function server(args: string[]): Promise<ServerHandle> {
 }
 
 function client(port: number, nick: string, args: string[], input = ['/quit']): LineProcess {
-  const c = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(port), '--nick', nick, ...args]);
+  const c = new LineProcess(`client ${nick}`, [
+    CLIENT_JS,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--nick',
+    nick,
+    ...args,
+  ]);
   procs.push(c);
   for (const line of input) c.send(line);
   c.endInput();
@@ -33,7 +42,8 @@ function client(port: number, nick: string, args: string[], input = ['/quit']): 
 }
 
 /** The fingerprint the server printed (its tls: line comes right after the one startServer waits for). */
-const fingerprintOf = (s: ServerHandle) => /SHA-256 ([0-9A-F:]{95})/.exec(s.lines.find((l) => l.startsWith('tls: ')) ?? '')?.[1];
+const fingerprintOf = (s: ServerHandle) =>
+  /SHA-256 ([0-9A-F:]{95})/.exec(s.lines.find((l) => l.startsWith('tls: ')) ?? '')?.[1];
 
 describe('TLS', () => {
   it('--tls auto: trusted on first use (the printed fingerprint), silently the next time, refused once the certificate changes', async () => {
@@ -46,7 +56,9 @@ describe('TLS', () => {
     expect(fingerprint).toBeDefined();
     const a = client(port, 'alice', ['--known-hosts', knownHosts], ['over tls', '/quit']);
     expect(await a.exit()).toBe(0);
-    expect(a.lines[0]).toBe(`* trusting 127.0.0.1:${port} on first use: its certificate's SHA-256 is ${fingerprint} (compare it with the one the server printed; kept in ${knownHosts})`);
+    expect(a.lines[0]).toBe(
+      `* trusting 127.0.0.1:${port} on first use: its certificate's SHA-256 is ${fingerprint} (compare it with the one the server printed; kept in ${knownHosts})`,
+    );
     expect(readFileSync(knownHosts, 'utf8')).toBe(`127.0.0.1:${port} ${fingerprint}\n`);
     const b = client(port, 'bob', ['--known-hosts', knownHosts]);
     expect(await b.exit()).toBe(0);
@@ -62,7 +74,9 @@ describe('TLS', () => {
     const m = client(port, 'mallory-victim', ['--known-hosts', knownHosts]);
     expect(await m.exit()).toBe(1);
     const warning = m.errLines.join('\n');
-    expect(warning).toContain(`WARNING: the certificate of 127.0.0.1:${port} has changed: it was SHA-256 ${fingerprint}, it is now ${fingerprintOf(second)}`);
+    expect(warning).toContain(
+      `WARNING: the certificate of 127.0.0.1:${port} has changed: it was SHA-256 ${fingerprint}, it is now ${fingerprintOf(second)}`,
+    );
     expect(warning).toContain(`remove the line for 127.0.0.1:${port} from ${knownHosts}`);
     await new Promise((r) => setTimeout(r, 300));
     expect(second.lines.some((l) => l.includes('mallory-victim'))).toBe(false);
@@ -85,7 +99,9 @@ describe('TLS', () => {
     const tls = await server(['--tls', 'auto', '--data', tempDir('tls-c')]);
     const plainClient = client(tls.port, 'p', ['--no-tls']);
     expect(await plainClient.exit()).toBe(1);
-    expect(plainClient.errLines.join('\n')).toContain('before it answered HELLO (a server that speaks TLS, the default, does that to --no-tls clients)');
+    expect(plainClient.errLines.join('\n')).toContain(
+      'before it answered HELLO (a server that speaks TLS, the default, does that to --no-tls clients)',
+    );
     const keylog = join(tempDir('keys'), 'keys.log');
     const k = client(tls.port, 'k', ['--known-hosts', join(tempDir('state'), 'kh'), '--keylog', keylog]);
     expect(await k.exit()).toBe(0);
@@ -93,6 +109,8 @@ describe('TLS', () => {
     const plain = await server(['--no-tls']);
     const t = client(plain.port, 't', ['--known-hosts', join(tempDir('state'), 'kh')]);
     expect(await t.exit()).toBe(1);
-    expect(t.errLines.join('\n')).toContain(`127.0.0.1:${plain.port} does not speak TLS (the server runs with --no-tls?): connect with --no-tls`);
+    expect(t.errLines.join('\n')).toContain(
+      `127.0.0.1:${plain.port} does not speak TLS (the server runs with --no-tls?): connect with --no-tls`,
+    );
   });
 });

@@ -12,7 +12,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import net from 'node:net';
-import { ROOT, runLftpClient, startLftpServer, startServer, stopAll, tempDir, LineProcess, CLIENT_JS, type ServerHandle } from '../helpers/processes.js';
+import {
+  ROOT,
+  runLftpClient,
+  startLftpServer,
+  startServer,
+  stopAll,
+  tempDir,
+  LineProcess,
+  CLIENT_JS,
+  type ServerHandle,
+} from '../helpers/processes.js';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType } from '../../common/protocol.js';
 import { until } from '../helpers/wait.js';
@@ -39,10 +49,27 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     writeFileSync(join(files, 'lossy.bin'), randomBytes(1024 * 1024));
     server = await startLftpServer(files, ['--token', 'trace token', '--qlog', serverQlog]);
     const lossy = { ...NO_IMPAIRMENT, loss: 0.05, delayMs: 2 };
-    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: server.port, seed: 5, up: lossy, down: lossy });
+    const relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: server.port,
+      seed: 5,
+      up: lossy,
+      down: lossy,
+    });
     let stats;
     try {
-      const r = await runLftpClient(['get', `127.0.0.1:${relay.port}`, 'lossy.bin', join(work, 'lossy.bin'), '--token', 'trace token', '--qlog', clientQlog]);
+      const r = await runLftpClient([
+        'get',
+        `127.0.0.1:${relay.port}`,
+        'lossy.bin',
+        join(work, 'lossy.bin'),
+        '--token',
+        'trace token',
+        '--qlog',
+        clientQlog,
+      ]);
       expect(r.code, r.err.join('\n')).toBe(0);
       // The server's last ACK of the client's FIN may still be on its way through the relay: its counts settle first.
       await new Promise((res) => setTimeout(res, 500));
@@ -75,11 +102,19 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     // Every packet the server declared lost was acknowledged afterwards (cumulatively or by a SACK range).
     const lost = named(srv.events, 'recovery:packet_lost');
     expect(lost.length).toBeGreaterThan(0);
-    const acks = named(srv.events, 'transport:packet_received').filter((e) => (e.data['header'] as Header).packet_type === 'ack');
+    const acks = named(srv.events, 'transport:packet_received').filter(
+      (e) => (e.data['header'] as Header).packet_type === 'ack',
+    );
     for (const l of lost) {
       const s = (l.data['header'] as Header).seq_rel;
       const later = acks.filter((a) => a.time >= l.time);
-      const acked = later.some((a) => (a.data['header'] as Header).ack_rel > s || ((a.data['frames'] as Array<{ acked_ranges: Array<[number, number]> }> | undefined)?.[0]?.acked_ranges ?? []).some(([x, y]) => x <= s && s < y));
+      const acked = later.some(
+        (a) =>
+          (a.data['header'] as Header).ack_rel > s ||
+          (
+            (a.data['frames'] as Array<{ acked_ranges: Array<[number, number]> }> | undefined)?.[0]?.acked_ranges ?? []
+          ).some(([x, y]) => x <= s && s < y),
+      );
       expect(acked, `packet ${s} lost at ${l.time} ms and never acknowledged`).toBe(true);
     }
     expect(named(srv.events, 'recovery:metrics_updated').length).toBeGreaterThan(10);
@@ -92,10 +127,16 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     expect(await p.exit()).toBe(0);
     expect(p.lines.at(-1)).toBe(`report: ${report} (1 transfer from 2 files)`);
     expect(readFileSync(report, 'utf8')).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
     const page = await browser.newPage({ viewport: { width: 1050, height: 900 } });
     await page.goto(`file://${report}`);
-    const arrows = await page.$$eval('svg.ladder g.arrow', (gs) => gs.map((g) => [g.getAttribute('data-flags'), g.getAttribute('data-seq'), g.getAttribute('data-ack')]));
+    const arrows = await page.$$eval('svg.ladder g.arrow', (gs) =>
+      gs.map((g) => [g.getAttribute('data-flags'), g.getAttribute('data-seq'), g.getAttribute('data-ack')]),
+    );
     expect(arrows[0]).toEqual(['SYN', '0', '0']);
     expect(arrows.find((a) => a[0] === 'SYN|ACK')).toEqual(['SYN|ACK', '0', '1']);
     expect(arrows.find((a) => a[0] === 'ACK' && a[1] === '1' && a[2] === '1')).toBeDefined();
@@ -114,18 +155,47 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     // Unprotected, so that the network's duplicates reach the connection (a protected one drops them as replays first).
     const s = await startLftpServer(files, ['--open', '--trace', join(work, 'server.trace')]);
     const lossy = { ...NO_IMPAIRMENT, loss: 0.05, duplicate: 0.03, delayMs: 2 };
-    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: s.port, seed: 9, up: NO_IMPAIRMENT, down: lossy });
+    const relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: s.port,
+      seed: 9,
+      up: NO_IMPAIRMENT,
+      down: lossy,
+    });
     try {
-      const p = new LineProcess('verbose get', [CLIENT_JS, 'lftp', 'get', `127.0.0.1:${relay.port}`, 'v.bin', join(work, 'v.bin'), '--verbose', '--quiet', '--trace', join(work, 'client.trace')]);
+      const p = new LineProcess('verbose get', [
+        CLIENT_JS,
+        'lftp',
+        'get',
+        `127.0.0.1:${relay.port}`,
+        'v.bin',
+        join(work, 'v.bin'),
+        '--verbose',
+        '--quiet',
+        '--trace',
+        join(work, 'client.trace'),
+      ]);
       p.endInput();
       expect(await p.exit(60_000)).toBe(0);
       const err = p.errLines.join('\n');
       expect(err).toMatch(/lftp: SYN sent \(seq=0 \[\d+\], get v\.bin\)/);
-      expect(err).toMatch(/lftp: SYN-ACK received \(seq=0 \[\d+\], ack=1 \[\d+\]\); ACK sent \(seq=1 \[\d+\], ack=1 \[\d+\]\)/);
-      expect(err).toMatch(/lftp: out of order: expected seq \d+ \[\d+\], got \d+ \[\d+\]; holding it, ACK with SACK \d+-\d+/);
+      expect(err).toMatch(
+        /lftp: SYN-ACK received \(seq=0 \[\d+\], ack=1 \[\d+\]\); ACK sent \(seq=1 \[\d+\], ack=1 \[\d+\]\)/,
+      );
+      expect(err).toMatch(
+        /lftp: out of order: expected seq \d+ \[\d+\], got \d+ \[\d+\]; holding it, ACK with SACK \d+-\d+/,
+      );
       expect(err).toMatch(/lftp: hole filled: seq \d+ \[\d+\] arrived \(retransmitted\); in order up to \d+ \[\d+\]/);
       expect(err).toMatch(/lftp: duplicate seq \d+ \[\d+\]/);
-      const lines = readFileSync(join(work, 'client.trace'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dir: string; flags: string; cwnd: number | null; sack?: number[][]; seq_rel: number });
+      const lines = readFileSync(join(work, 'client.trace'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as { dir: string; flags: string; cwnd: number | null; sack?: number[][]; seq_rel: number },
+        );
       expect(lines.every((l) => l.cwnd === null)).toBe(true);
       expect(lines.some((l) => l.dir === 'out' && l.flags === 'ACK' && (l.sack?.length ?? 0) > 0)).toBe(true);
       expect(lines.find((l) => l.dir === 'out' && l.flags === 'SYN')!.seq_rel).toBe(0);
@@ -133,14 +203,30 @@ describe('LFTP traces (--qlog) and the trace report', () => {
       await relay.close();
       await stopAll(s);
     }
-    const sent = readFileSync(join(work, 'server.trace'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dir: string; flags: string; retx?: boolean; cwnd: number | null });
+    const sent = readFileSync(join(work, 'server.trace'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { dir: string; flags: string; retx?: boolean; cwnd: number | null });
     expect(sent.some((l) => l.dir === 'out' && l.retx === true && l.flags === 'ACK|DAT')).toBe(true);
-    expect(sent.filter((l) => l.dir === 'out' && l.flags === 'ACK|DAT').every((l) => typeof l.cwnd === 'number')).toBe(true);
+    expect(sent.filter((l) => l.dir === 'out' && l.flags === 'ACK|DAT').every((l) => typeof l.cwnd === 'number')).toBe(
+      true,
+    );
   }, 90_000);
 
   it('chat-server --qlog: a client that stops answering is drawn with its heartbeats, RTTs, the timeout window and the drop', async () => {
     const dir = join(tempDir('chat-qlog'), 'q');
-    const s = await startServer(['--workers', '1', '--no-web', '--no-tls', '--heartbeat-interval', '300ms', '--heartbeat-timeout', '1s', '--qlog', dir]);
+    const s = await startServer([
+      '--workers',
+      '1',
+      '--no-web',
+      '--no-tls',
+      '--heartbeat-interval',
+      '300ms',
+      '--heartbeat-timeout',
+      '1s',
+      '--qlog',
+      dir,
+    ]);
     try {
       const sock = net.connect(s.port, '127.0.0.1');
       sock.on('error', () => undefined);
@@ -159,7 +245,11 @@ describe('LFTP traces (--qlog) and the trace report', () => {
         }
       });
       sock.write(encodeMessage({ type: 'HELLO', version: 2, nick: 'frozen' }));
-      await until(() => bye !== '', 10_000, () => 'never dropped');
+      await until(
+        () => bye !== '',
+        10_000,
+        () => 'never dropped',
+      );
       expect(bye).toBe('heartbeat timeout');
       sock.destroy();
     } finally {
@@ -177,10 +267,16 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     p.endInput();
     expect(await p.exit()).toBe(0);
     expect(p.lines.at(-1)).toBe(`report: ${report} (1 chat session from 1 file)`);
-    browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser ??= await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
     const page = await browser.newPage({ viewport: { width: 1050, height: 700 } });
     await page.goto(`file://${report}`);
-    expect(await page.locator('section.session table.summary').innerText()).toMatch(/nick\s+frozen[\s\S]*heartbeats sent \/ answered\s+\d+ \/ 3[\s\S]*dropped at \d+ ms: heartbeat timeout/);
+    expect(await page.locator('section.session table.summary').innerText()).toMatch(
+      /nick\s+frozen[\s\S]*heartbeats sent \/ answered\s+\d+ \/ 3[\s\S]*dropped at \d+ ms: heartbeat timeout/,
+    );
     expect(await page.locator('svg.heartbeats path.hb-unanswered').count()).toBeGreaterThan(0);
     expect(await page.locator('svg.heartbeats rect.window').count()).toBeGreaterThan(0);
     expect(await page.locator('svg.heartbeats line.drop').count()).toBe(1);

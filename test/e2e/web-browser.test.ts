@@ -8,12 +8,28 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CLIENT_JS, LineProcess, ROOT, runLftpClient, startServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
+import {
+  CLIENT_JS,
+  LineProcess,
+  ROOT,
+  runLftpClient,
+  startServer,
+  stopAll,
+  tempDir,
+  type ServerHandle,
+} from '../helpers/processes.js';
 import { WsClient } from '../helpers/raw-client.js';
 import { startRelay, NO_IMPAIRMENT, type Relay } from '../relay/relay.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = join(ROOT, 'test/artifacts');
 const ADMIN_TOKEN = 'browser-test-token';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -25,12 +41,25 @@ const procs: LineProcess[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); npm test does it when run as root`);
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); npm test does it when run as root`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
   files = tempDir('browser-files');
-  server = (await startServer(['--workers', '2', '--files', files, '--admin-token', ADMIN_TOKEN, '--heartbeat-interval', '500ms', '--heartbeat-timeout', '2s'])) as typeof server;
+  server = (await startServer([
+    '--workers',
+    '2',
+    '--files',
+    files,
+    '--admin-token',
+    ADMIN_TOKEN,
+    '--heartbeat-interval',
+    '500ms',
+    '--heartbeat-timeout',
+    '2s',
+  ])) as typeof server;
   procs.push(server);
 }, 60_000);
 
@@ -40,7 +69,11 @@ afterAll(async () => {
 });
 
 async function terminal(nick: string, cwd: string): Promise<LineProcess> {
-  const c = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', nick], { cwd });
+  const c = new LineProcess(
+    `client ${nick}`,
+    [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', nick],
+    { cwd },
+  );
   procs.push(c);
   await c.waitFor(/^\* connected to /);
   return c;
@@ -123,7 +156,7 @@ describe('in a real browser (chromium)', () => {
     expect(await term.exit()).toBe(0);
   }, 60_000);
 
-  it('the join form and /nick apply the nick rule: a reason before sending, the server\'s refusal of a look-alike, a Chinese nick', async () => {
+  it("the join form and /nick apply the nick rule: a reason before sending, the server's refusal of a look-alike, a Chinese nick", async () => {
     const term = await terminal('alice', tempDir('term'));
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     const page = await context.newPage();
@@ -134,7 +167,9 @@ describe('in a real browser (chromium)', () => {
     expect(await page.locator('#join-view').isVisible()).toBe(true);
     await page.fill('#nick', 'aIice'); // capital I: only the server knows who is online
     await page.click('#join');
-    await page.locator('#join-error', { hasText: 'NICK_TAKEN: nick aIice is taken: it looks like alice, who is online' }).waitFor();
+    await page
+      .locator('#join-error', { hasText: 'NICK_TAKEN: nick aIice is taken: it looks like alice, who is online' })
+      .waitFor();
     await page.fill('#nick', '王芳');
     await page.click('#join');
     await page.locator('#status', { hasText: 'online as 王芳' }).waitFor();
@@ -189,7 +224,10 @@ describe('in a real browser (chromium)', () => {
     const setHidden = (hidden: boolean) =>
       page.evaluate((h) => {
         Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
-        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+        Object.defineProperty(document, 'visibilityState', {
+          configurable: true,
+          get: () => (h ? 'hidden' : 'visible'),
+        });
         document.dispatchEvent(new Event('visibilitychange'));
       }, hidden);
     await setHidden(true);
@@ -225,7 +263,10 @@ describe('in a real browser (chromium)', () => {
     const idle = async () => (await page.locator('#who li', { hasText: 'lei' }).innerText()).match(/idle ([^,]+)/)?.[1];
     const before = await idle();
     await page.waitForFunction(
-      (b) => Array.from(document.querySelectorAll('#who li')).some((li) => li.textContent?.includes('lei') && !li.textContent.includes(`idle ${b},`)),
+      (b) =>
+        Array.from(document.querySelectorAll('#who li')).some(
+          (li) => li.textContent?.includes('lei') && !li.textContent.includes(`idle ${b},`),
+        ),
       before,
       { timeout: 15_000 },
     );
@@ -307,7 +348,10 @@ describe('in a real browser (chromium)', () => {
     expect(sha(readFileSync(join(termDir, 'downloads', 'photo.raw')))).toBe(sha(data));
 
     // And back: the browser downloads it over HTTP with a ticket.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#files li', { hasText: 'photo.raw' }).locator('button').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#files li', { hasText: 'photo.raw' }).locator('button').click(),
+    ]);
     const saved = join(tempDir('browser-dl'), 'photo.raw');
     await download.saveAs(saved);
     expect(sha(readFileSync(saved))).toBe(sha(data));
@@ -347,7 +391,8 @@ describe('in a real browser (chromium)', () => {
     await term.waitFor(/^\* sleeper is back$/);
     term.send('live after');
     await logLine(frozen, '<observer> live after').waitFor();
-    for (const line of ['missed one', 'missed two', 'missed three']) expect(await logLine(frozen, `<observer> ${line}`).count()).toBe(1);
+    for (const line of ['missed one', 'missed two', 'missed three'])
+      expect(await logLine(frozen, `<observer> ${line}`).count()).toBe(1);
     await frozen.locator('#status', { hasText: 'online as sleeper' }).waitFor();
     await frozen.context().close();
   }, 40_000);
@@ -366,11 +411,25 @@ describe('in a real browser (chromium)', () => {
     const t = await ticketPeer.waitFor((m) => m.type === 'TICKET');
     if (t.type !== 'TICKET' || !t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
     const link = { ...NO_IMPAIRMENT, delayMs: 5, rateBps: 3_000_000, queueLimit: 64 };
-    const relay: Relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: t.port, seed: 7, up: { ...NO_IMPAIRMENT, delayMs: 5 }, down: link });
+    const relay: Relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: t.port,
+      seed: 7,
+      up: { ...NO_IMPAIRMENT, delayMs: 5 },
+      down: link,
+    });
     const dest = join(tempDir('dash-dl'), 'big.bin');
-    const transfer = runLftpClient(['get', `127.0.0.1:${relay.port}`, 'big.bin', dest, '--ticket', t.ticket, '--ticket-key', t.key], { timeoutMs: 90_000 });
+    const transfer = runLftpClient(
+      ['get', `127.0.0.1:${relay.port}`, 'big.bin', dest, '--ticket', t.ticket, '--ticket-key', t.key],
+      { timeoutMs: 90_000 },
+    );
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'operator', password: ADMIN_TOKEN } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      httpCredentials: { username: 'operator', password: ADMIN_TOKEN },
+    });
     const admin = await context.newPage();
     const problems: string[] = [];
     admin.on('pageerror', (e) => problems.push(e.message));
@@ -389,12 +448,15 @@ describe('in a real browser (chromium)', () => {
       undefined,
       { timeout: 30_000 },
     );
-    const inked = await card.locator('canvas').first().evaluate((c: HTMLCanvasElement) => {
-      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let blue = 0;
-      for (let i = 0; i < px.length; i += 4) if (px[i + 2]! > 180 && px[i]! < 90 && px[i + 3]! > 0) blue++;
-      return blue;
-    });
+    const inked = await card
+      .locator('canvas')
+      .first()
+      .evaluate((c: HTMLCanvasElement) => {
+        const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let blue = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i + 2]! > 180 && px[i]! < 90 && px[i + 3]! > 0) blue++;
+        return blue;
+      });
     expect(inked).toBeGreaterThan(50); // the cwnd line (blue) is drawn
     // Beside it the sequence picture: delivered (green) and farthest sent (blue) against time; losses in red.
     const seqInk = await card.locator('canvas.seq').evaluate((c: HTMLCanvasElement) => {

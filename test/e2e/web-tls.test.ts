@@ -23,14 +23,21 @@ afterAll(async () => {
 
 describe('the chat page over TLS (chromium)', () => {
   it('loads over https, talks over wss, and chats with a terminal client that checks the certificate with --ca', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does it when run as root)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does it when run as root)`);
     const ca = await testCa();
     const { certFile, keyFile } = await ca.issue();
-    const spki = createHash('sha256').update(createPublicKey(readFileSync(certFile, 'utf8')).export({ type: 'spki', format: 'der' })).digest('base64');
+    const spki = createHash('sha256')
+      .update(createPublicKey(readFileSync(certFile, 'utf8')).export({ type: 'spki', format: 'der' }))
+      .digest('base64');
     const server = await startServer(['--workers', '2', '--tls-cert', certFile, '--tls-key', keyFile]);
     procs.push(server);
     expect(server.lines.some((l) => /^web on https:\/\//.test(l))).toBe(true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', `--ignore-certificate-errors-spki-list=${spki}`],
+    });
     const page = await (await browser.newContext()).newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -38,7 +45,11 @@ describe('the chat page over TLS (chromium)', () => {
     await page.fill('#nick', 'secureweb');
     await page.click('#join');
     await page.locator('#status', { hasText: 'online as secureweb' }).waitFor();
-    const term = new LineProcess('client tom', [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', 'tom', '--ca', ca.caFile], { cwd: tempDir('term') });
+    const term = new LineProcess(
+      'client tom',
+      [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', 'tom', '--ca', ca.caFile],
+      { cwd: tempDir('term') },
+    );
     procs.push(term);
     await term.waitFor(/^\* connected to /);
     await page.fill('#input', 'hello over wss');
@@ -54,11 +65,17 @@ describe('the chat page over TLS (chromium)', () => {
   it('a registered nick joins from the page with its password, gets what came while it was offline, changes the password; over http no password leaves the page', async () => {
     const ca = await testCa();
     const { certFile, keyFile } = await ca.issue();
-    const spki = createHash('sha256').update(createPublicKey(readFileSync(certFile, 'utf8')).export({ type: 'spki', format: 'der' })).digest('base64');
+    const spki = createHash('sha256')
+      .update(createPublicKey(readFileSync(certFile, 'utf8')).export({ type: 'spki', format: 'der' }))
+      .digest('base64');
     const server = await startServer(['--workers', '2', '--tls-cert', certFile, '--tls-key', keyFile]);
     procs.push(server);
     const terminal = (nick: string, lines: string[]) => {
-      const t = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', nick, '--ca', ca.caFile], { cwd: tempDir('term') });
+      const t = new LineProcess(
+        `client ${nick}`,
+        [CLIENT_JS, '--host', '127.0.0.1', '--port', String(server.port), '--nick', nick, '--ca', ca.caFile],
+        { cwd: tempDir('term') },
+      );
       procs.push(t);
       for (const l of lines) t.send(l);
       return t;
@@ -70,7 +87,11 @@ describe('the chat page over TLS (chromium)', () => {
     const tom = terminal('tom', ['/msg hana see you tomorrow 明天见']);
     await tom.waitFor('-> *hana* see you tomorrow 明天见');
 
-    browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser ??= await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', `--ignore-certificate-errors-spki-list=${spki}`],
+    });
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`https://127.0.0.1:${server.httpPort}/`);

@@ -13,7 +13,14 @@ import { execFileSync } from 'node:child_process';
 import { encodeFrame } from '../../common/frame.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { RawClient, WsClient } from '../helpers/raw-client.js';
-import { NO_FLOOD_LIMIT, startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import {
+  NO_FLOOD_LIMIT,
+  startServer,
+  stopAll,
+  tempDir,
+  type LineProcess,
+  type ServerHandle,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -42,9 +49,16 @@ async function joinAs<T extends RawClient | WsClient>(c: T, nick: string): Promi
 const wsJoin = async (port: number, nick: string) => joinAs(await WsClient.connect(port), nick);
 const tcpJoin = async (port: number, nick: string) => joinAs(await RawClient.connect(port), nick);
 
-const isChat = (from: string, text: string) => (m: ServerMessage) => m.type === 'CHAT' && m.from === from && m.text === text;
+const isChat = (from: string, text: string) => (m: ServerMessage) =>
+  m.type === 'CHAT' && m.from === from && m.text === text;
 
-function ticket(c: WsClient, id: number, op: 'get' | 'post', name: string, size?: number): Promise<Extract<ServerMessage, { type: 'TICKET' }>> {
+function ticket(
+  c: WsClient,
+  id: number,
+  op: 'get' | 'post',
+  name: string,
+  size?: number,
+): Promise<Extract<ServerMessage, { type: 'TICKET' }>> {
   c.send({ type: 'TICKET_REQUEST', id, op, name, ...(size !== undefined ? { size } : {}) });
   return c.waitFor((m) => m.type === 'TICKET' && m.id === id) as Promise<Extract<ServerMessage, { type: 'TICKET' }>>;
 }
@@ -78,7 +92,9 @@ describe('WebSocket sessions', () => {
     expect(who.type === 'WHO_REPLY' && who.users.map((u) => u.nick).sort()).toEqual(['termy', 'webby']);
 
     web.send({ type: 'NICK', nick: 'webster' });
-    await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'nick' && m.nick === 'webby' && m.newNick === 'webster');
+    await term.waitFor(
+      (m) => m.type === 'NOTICE' && m.event === 'nick' && m.nick === 'webby' && m.newNick === 'webster',
+    );
 
     web.send({ type: 'BYE', reason: 'done' });
     await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'left' && m.nick === 'webster');
@@ -92,7 +108,8 @@ describe('WebSocket sessions', () => {
     const term = await tcpJoin(s.port, 'watcher');
     let answered = 0;
     const keepAlive = setInterval(() => {
-      for (const m of term.received.slice(answered)) if (m.type === 'HEARTBEAT') term.send({ type: 'HEARTBEAT_ACK', seq: m.seq, ts: m.ts });
+      for (const m of term.received.slice(answered))
+        if (m.type === 'HEARTBEAT') term.send({ type: 'HEARTBEAT_ACK', seq: m.seq, ts: m.ts });
       answered = term.received.length;
     }, 50);
     try {
@@ -113,7 +130,9 @@ describe('WebSocket sessions', () => {
 
   it('refuses a foreign Origin, text messages, malformed frames and oversized messages', async () => {
     const s = await server(['--max-frame', '2KiB']);
-    await expect(WsClient.connect(s.httpPort, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+    await expect(WsClient.connect(s.httpPort, { origin: 'http://evil.example' })).rejects.toMatchObject({
+      status: 403,
+    });
     await expect(WsClient.connect(s.httpPort, { path: '/nowhere' })).rejects.toMatchObject({ status: 404 });
 
     const text = await WsClient.connect(s.httpPort);
@@ -155,7 +174,14 @@ describe('files over HTTP', () => {
     const up = await fetch(url, { method: 'POST', body: data, headers: { Origin: `http://127.0.0.1:${s.httpPort}` } });
     expect(up.status).toBe(201);
     expect(await up.json()).toEqual({ name: 'report.bin', size: data.length, sha256: sha(data) });
-    await term.waitFor((m) => m.type === 'NOTICE' && m.event === 'shared' && m.nick === 'uploader' && m.name === 'report.bin' && m.size === data.length);
+    await term.waitFor(
+      (m) =>
+        m.type === 'NOTICE' &&
+        m.event === 'shared' &&
+        m.nick === 'uploader' &&
+        m.name === 'report.bin' &&
+        m.size === data.length,
+    );
     await s.waitFor(/^\* uploader shared report\.bin \(3\.00 MiB\)$/);
     expect(sha(readFileSync(join(files, 'report.bin')))).toBe(sha(data));
     expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]); // no temporary file left
@@ -184,14 +210,22 @@ describe('files over HTTP', () => {
     const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
     // Headers only: the server refuses (no such ticket) before any byte of the body exists.
     sock.write(`POST /files/a.bin?ticket=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
-    await until(() => /\r\n\r\n\{[^}]*\}/.test(received), 10_000, () => `no answer: ${JSON.stringify(received)}`);
+    await until(
+      () => /\r\n\r\n\{[^}]*\}/.test(received),
+      10_000,
+      () => `no answer: ${JSON.stringify(received)}`,
+    );
     expect(received).toMatch(/^HTTP\/1\.1 403 /);
     expect(received).not.toMatch(/connection: close/i);
     // The body that a client was already sending: read and discarded, never answered with a reset.
     await new Promise<void>((resolve, reject) => sock.write(body, (err) => (err ? reject(err) : resolve())));
     received = '';
     sock.write('GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    await until(() => /^HTTP\/1\.1 200 /.test(received), 10_000, () => `second request unanswered: ${JSON.stringify(received.slice(0, 200))}`);
+    await until(
+      () => /^HTTP\/1\.1 200 /.test(received),
+      10_000,
+      () => `second request unanswered: ${JSON.stringify(received.slice(0, 200))}`,
+    );
     expect(errors).toEqual([]);
   });
 
@@ -209,7 +243,9 @@ describe('files over HTTP', () => {
       sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
       sock.on('error', () => undefined);
       await once(sock, 'connect');
-      sock.end(`POST /files/hasty${i}.txt?ticket=${t.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello`);
+      sock.end(
+        `POST /files/hasty${i}.txt?ticket=${t.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello`,
+      );
       await Promise.race([once(sock, 'close'), new Promise((r) => setTimeout(r, 10_000))]);
       sock.destroy();
       answers.push(reply.split('\r\n')[0] ?? '');
@@ -231,7 +267,11 @@ describe('files over HTTP', () => {
     expect(Buffer.byteLength(name)).toBe(255);
     const t = await ticket(web, 1, 'post', name, 5);
     if (!t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
-    const res = await fetch(`http://127.0.0.1:${s.httpPort}/files/${encodeURIComponent(name)}?ticket=${t.ticket}`, { method: 'POST', body: 'hello', headers: { Origin: `http://127.0.0.1:${s.httpPort}` } });
+    const res = await fetch(`http://127.0.0.1:${s.httpPort}/files/${encodeURIComponent(name)}?ticket=${t.ticket}`, {
+      method: 'POST',
+      body: 'hello',
+      headers: { Origin: `http://127.0.0.1:${s.httpPort}` },
+    });
     expect(res.status).toBe(201);
     expect(readFileSync(join(files, name), 'utf8')).toBe('hello');
   });
@@ -249,26 +289,54 @@ describe('files over HTTP', () => {
     const origin = { Origin: base };
 
     web.send({ type: 'FILES' });
-    const listing = (await web.waitFor((m) => m.type === 'FILES_REPLY')) as Extract<ServerMessage, { type: 'FILES_REPLY' }>;
+    const listing = (await web.waitFor((m) => m.type === 'FILES_REPLY')) as Extract<
+      ServerMessage,
+      { type: 'FILES_REPLY' }
+    >;
     expect(listing.files.map((f) => f.name)).toEqual(['invoice.pdf']);
-    expect(await ticket(web, 1, 'post', 'report\u202efdp.exe', 1)).toMatchObject({ ok: false, code: 'BAD_NAME', message: expect.stringMatching(/U\+202E/) });
-    expect(await ticket(web, 2, 'post', 'zero\u200bwidth.txt', 1)).toMatchObject({ ok: false, code: 'BAD_NAME', message: expect.stringMatching(/U\+200B/) });
-    expect(await ticket(web, 3, 'post', 'Invoice.pdf', 1)).toMatchObject({ ok: false, code: 'EXISTS', message: expect.stringMatching(/looks like "invoice.pdf"/) });
+    expect(await ticket(web, 1, 'post', 'report\u202efdp.exe', 1)).toMatchObject({
+      ok: false,
+      code: 'BAD_NAME',
+      message: expect.stringMatching(/U\+202E/),
+    });
+    expect(await ticket(web, 2, 'post', 'zero\u200bwidth.txt', 1)).toMatchObject({
+      ok: false,
+      code: 'BAD_NAME',
+      message: expect.stringMatching(/U\+200B/),
+    });
+    expect(await ticket(web, 3, 'post', 'Invoice.pdf', 1)).toMatchObject({
+      ok: false,
+      code: 'EXISTS',
+      message: expect.stringMatching(/looks like "invoice.pdf"/),
+    });
     expect(await ticket(web, 4, 'get', 'leak.txt')).toMatchObject({ ok: false, code: 'BAD_NAME' });
 
     // Two tickets fit the quota one at a time; the second upload finds the first counted.
     const a = await ticket(web, 5, 'post', 'a.txt', 5);
     const b = await ticket(web, 6, 'post', 'b.txt', 5);
     if (!a.ok || !b.ok) throw new Error(`no ticket: ${JSON.stringify([a, b])}`);
-    expect((await fetch(`${base}/files/a.txt?ticket=${a.ticket}`, { method: 'POST', body: 'hello', headers: origin })).status).toBe(201);
-    const over = await fetch(`${base}/files/b.txt?ticket=${b.ticket}`, { method: 'POST', body: 'hello', headers: origin });
+    expect(
+      (await fetch(`${base}/files/a.txt?ticket=${a.ticket}`, { method: 'POST', body: 'hello', headers: origin }))
+        .status,
+    ).toBe(201);
+    const over = await fetch(`${base}/files/b.txt?ticket=${b.ticket}`, {
+      method: 'POST',
+      body: 'hello',
+      headers: origin,
+    });
     expect(over.status).toBe(507);
-    expect(await over.json()).toMatchObject({ code: 'NO_SPACE', message: expect.stringMatching(/mallory has uploaded 5 B of the 8 B/) });
+    expect(await over.json()).toMatchObject({
+      code: 'NO_SPACE',
+      message: expect.stringMatching(/mallory has uploaded 5 B of the 8 B/),
+    });
     expect(await ticket(web, 7, 'post', 'c.txt', 5)).toMatchObject({ ok: false, code: 'NO_SPACE' });
     expect(readdirSync(files).sort()).toEqual(['a.txt', 'evil\u202etxt.exe', 'invoice.pdf', 'leak.txt']);
 
     web.send({ type: 'CHAT', text: '\u200b\u200b\ufeff \u2060', action: false });
-    expect(await web.waitFor((m) => m.type === 'ERROR')).toMatchObject({ code: 'TEXT_INVALID', message: expect.stringMatching(/nothing in it shows/) });
+    expect(await web.waitFor((m) => m.type === 'ERROR')).toMatchObject({
+      code: 'TEXT_INVALID',
+      message: expect.stringMatching(/nothing in it shows/),
+    });
     web.send({ type: 'CHAT', text: 'fine \u202ereversed\u2028', action: false });
     expect(await web.waitFor((m) => m.type === 'CHAT')).toMatchObject({ text: 'fine \ufffdreversed\ufffd' });
   });
@@ -295,14 +363,20 @@ describe('files over HTTP', () => {
           sock.on('data', (d) => (reply += d));
           sock.on('error', () => undefined);
           await once(sock, 'connect');
-          sock.write(`POST /files/${name}?ticket=${t.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${size}\r\n\r\n`);
+          sock.write(
+            `POST /files/${name}?ticket=${t.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${size}\r\n\r\n`,
+          );
           sock.write(Buffer.alloc(1024, 1));
           return { sock, reply: () => reply };
         }),
       );
       await new Promise((r) => setTimeout(r, 300)); // both past their checks, each with its temporary file open
       for (const u of uploads) u.sock.write(Buffer.alloc(size - 1024, 2));
-      await until(() => uploads.every((u) => /\r\n\r\n\{.*\}$/s.test(u.reply())), 10_000, () => uploads.map((u) => u.reply().split('\r\n')[0]).join(' / '));
+      await until(
+        () => uploads.every((u) => /\r\n\r\n\{.*\}$/s.test(u.reply())),
+        10_000,
+        () => uploads.map((u) => u.reply().split('\r\n')[0]).join(' / '),
+      );
       // Which of them the disk refuses depends on how their writes interleave: one, or both when each holds half.
       const stored: string[] = [];
       let refused = 0;
@@ -316,15 +390,26 @@ describe('files over HTTP', () => {
         }
         refused++;
         const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { code: string; message: string };
-        expect(body).toMatchObject({ code: 'NO_SPACE', message: expect.stringMatching(/^cannot write "[ab]\.bin": ENOSPC: no space left on device$/) });
+        expect(body).toMatchObject({
+          code: 'NO_SPACE',
+          message: expect.stringMatching(/^cannot write "[ab]\.bin": ENOSPC: no space left on device$/),
+        });
         expect(body.message).not.toContain(mnt);
       }
       expect(refused).toBeGreaterThanOrEqual(1);
-      await until(() => readdirSync(mnt).length === stored.length, 5000, () => `left behind: ${readdirSync(mnt).join(', ')}`);
+      await until(
+        () => readdirSync(mnt).length === stored.length,
+        5000,
+        () => `left behind: ${readdirSync(mnt).join(', ')}`,
+      );
       expect(readdirSync(mnt).sort()).toEqual(stored);
       if (stored.length === 0) writeFileSync(join(mnt, 'other.bin'), Buffer.alloc(300 * 1024));
       // The next ticket is refused at once for lack of room, saying so.
-      expect(await ticket(web, 3, 'post', 'next.bin', 400 * 1024)).toMatchObject({ ok: false, code: 'NO_SPACE', message: expect.stringMatching(/free for uploads/) });
+      expect(await ticket(web, 3, 'post', 'next.bin', 400 * 1024)).toMatchObject({
+        ok: false,
+        code: 'NO_SPACE',
+        message: expect.stringMatching(/free for uploads/),
+      });
       await stopAll(...procs);
       procs = [];
     } finally {
@@ -353,7 +438,10 @@ describe('files over HTTP', () => {
     expect(wrongName.status).toBe(403);
     expect(await wrongName.json()).toMatchObject({ code: 'AUTH' });
     // Over --max-file-size is refused even with a valid ticket.
-    const tooBig = await fetch(`${base}/files/mine.txt?ticket=${t.ticket}`, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024) });
+    const tooBig = await fetch(`${base}/files/mine.txt?ticket=${t.ticket}`, {
+      method: 'POST',
+      body: Buffer.alloc(2 * 1024 * 1024),
+    });
     expect(tooBig.status).toBe(413);
 
     // A cut-short upload: Content-Length promises more than arrives, then the connection closes.
@@ -362,14 +450,17 @@ describe('files over HTTP', () => {
     const net = await import('node:net');
     await new Promise<void>((resolve) => {
       const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => {
-        sock.write(`POST /files/partial.bin?ticket=${t2.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`);
+        sock.write(
+          `POST /files/partial.bin?ticket=${t2.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`,
+        );
         setTimeout(() => sock.destroy(), 300);
       });
       sock.on('close', () => resolve());
       sock.on('error', () => undefined);
     });
     const deadline = Date.now() + 5000;
-    while (readdirSync(files).some((f) => f.includes('partial') || f.endsWith('.lftp-part')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (readdirSync(files).some((f) => f.includes('partial') || f.endsWith('.lftp-part')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(files).sort()).toEqual(['taken.txt']);
     expect(existsSync(join(files, 'partial.bin'))).toBe(false);
     expect((await fetch(`${base}/files/x`, { method: 'DELETE' })).status).toBe(405);
@@ -393,7 +484,9 @@ describe('pages and the dashboard', () => {
     const net = await import('node:net');
     for (const target of ['//%%', 'http://evil.example/', '*']) {
       const reply = await new Promise<string>((resolve) => {
-        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () =>
+          sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        );
         let got = '';
         sock.on('data', (d) => (got += d));
         sock.on('close', () => resolve(got));
@@ -408,7 +501,9 @@ describe('pages and the dashboard', () => {
     const s = await server(['--web-host', 'chat.lab']);
     const ask = (host: string, extra = '') =>
       new Promise<string>((resolve) => {
-        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => sock.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`));
+        const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () =>
+          sock.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`),
+        );
         let got = '';
         sock.on('data', (d) => (got += d));
         sock.on('close', () => resolve(got));
@@ -418,8 +513,16 @@ describe('pages and the dashboard', () => {
     expect(await status(`evil.example:${s.httpPort}`)).toBe('HTTP/1.1 421 Misdirected Request');
     expect(await ask(`evil.example:${s.httpPort}`)).toContain('add names with --web-host');
     const upgrade = `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nOrigin: http://evil.example:${s.httpPort}\r\n`;
-    expect((await ask(`evil.example:${s.httpPort}`, upgrade)).split('\r\n')[0]).toBe('HTTP/1.1 421 Misdirected Request');
-    for (const ok of [`127.0.0.1:${s.httpPort}`, `localhost:${s.httpPort}`, `LOCALHOST.`, `chat.lab:${s.httpPort}`, `[::1]:${s.httpPort}`]) {
+    expect((await ask(`evil.example:${s.httpPort}`, upgrade)).split('\r\n')[0]).toBe(
+      'HTTP/1.1 421 Misdirected Request',
+    );
+    for (const ok of [
+      `127.0.0.1:${s.httpPort}`,
+      `localhost:${s.httpPort}`,
+      `LOCALHOST.`,
+      `chat.lab:${s.httpPort}`,
+      `[::1]:${s.httpPort}`,
+    ]) {
       expect(await status(ok), ok).toBe('HTTP/1.1 200 OK');
     }
   });
@@ -448,7 +551,9 @@ describe('pages and the dashboard', () => {
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBe(1);
     expect(await locked.json()).toMatchObject({ code: 'TOO_MANY_FAILURES' });
-    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws', headers: basic(token) })).rejects.toMatchObject({ status: 429 });
+    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws', headers: basic(token) })).rejects.toMatchObject({
+      status: 429,
+    });
     let status = 429;
     for (let i = 0; i < 50 && status === 429; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -457,7 +562,11 @@ describe('pages and the dashboard', () => {
     expect(status).toBe(200);
     expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(500);
     const refusals = () => readFileSync(s.logFile, 'utf8').match(/dashboard refused: wrong admin token/g)?.length ?? 0;
-    await until(() => refusals() >= 6, 5000, () => `${refusals()} refusals logged`);
+    await until(
+      () => refusals() >= 6,
+      5000,
+      () => `${refusals()} refusals logged`,
+    );
     expect(refusals()).toBe(6);
   });
 
@@ -474,7 +583,12 @@ describe('pages and the dashboard', () => {
     expect((await fetch(admin, { headers: basic(token.slice(0, -1)) })).status).toBe(401);
     expect((await fetch(admin, { headers: { Authorization: `Bearer ${token}x` } })).status).toBe(401);
     await expect(WsClient.connect(s.httpPort, { path: '/admin/ws' })).rejects.toMatchObject({ status: 401 });
-    await expect(WsClient.connect(s.httpPort, { path: '/admin/ws', headers: { Cookie: 'chat_admin=9999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      WsClient.connect(s.httpPort, {
+        path: '/admin/ws',
+        headers: { Cookie: 'chat_admin=9999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      }),
+    ).rejects.toMatchObject({ status: 401 });
 
     const ok = await fetch(admin, { headers: basic(token) });
     expect(ok.status).toBe(200);
@@ -486,7 +600,9 @@ describe('pages and the dashboard', () => {
     const term = await tcpJoin(s.port, 'operated');
     const feed = await WsClient.connect(s.httpPort, { path: '/admin/ws', headers: { Cookie: cookie } });
     peers.push(feed);
-    const snapshot = await new Promise<{ sessions: Array<{ nick: string; transport: string }> }>((resolve) => feed.ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    const snapshot = await new Promise<{ sessions: Array<{ nick: string; transport: string }> }>((resolve) =>
+      feed.ws.once('message', (d) => resolve(JSON.parse(String(d)))),
+    );
     expect(snapshot.sessions).toEqual([expect.objectContaining({ nick: 'operated', transport: 'tcp' })]);
     // Commands: broadcast reaches the room; kick removes a user and everyone sees it.
     feed.ws.send(JSON.stringify({ type: 'broadcast', text: 'maintenance at noon' }));

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LineProcess, NO_FLOOD_LIMIT, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import {
+  LineProcess,
+  NO_FLOOD_LIMIT,
+  startClient,
+  startServer,
+  stopAll,
+  type ServerHandle,
+} from '../helpers/processes.js';
 
 let procs: Array<LineProcess | undefined> = [];
 afterEach(async () => {
@@ -41,13 +48,19 @@ describe('a worker dies under load', () => {
       server.send(`/kill-worker 0${holdLock ? ' --hold-lock' : ''}`);
       talker.client.proc.stdin.write(burst.slice(150).join('\n') + '\n');
 
-      await server.waitFor(holdLock ? /worker 0 exited .*held the session table lock, released/ : /worker 0 exited \(code \d+\); 0 sessions freed, \d+ kept for resuming/);
+      await server.waitFor(
+        holdLock
+          ? /worker 0 exited .*held the session table lock, released/
+          : /worker 0 exited \(code \d+\); 0 sessions freed, \d+ kept for resuming/,
+      );
       for (const [nick] of onDead) await listener.client.waitFor(`* ${nick} lost connection`);
       for (const [, p] of onDead) expect(await p.client.exit()).toBe(3);
 
       // Everything the talker sent reached a listener on the surviving worker, in order.
       await listener.client.waitFor(`<${talkerNick}> load-299`);
-      expect(listener.client.lines.filter((l) => l.startsWith(`<${talkerNick}> load-`)).map((l) => l.split('> ')[1])).toEqual(burst);
+      expect(
+        listener.client.lines.filter((l) => l.startsWith(`<${talkerNick}> load-`)).map((l) => l.split('> ')[1]),
+      ).toEqual(burst);
 
       // The replacement worker comes up and a newcomer can join (claiming a nick takes the lock).
       await server.waitFor('restarting it');

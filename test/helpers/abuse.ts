@@ -142,8 +142,13 @@ export interface FloodResult {
  * One client sends `size`-byte messages as fast as its socket takes them
  * while `honest` clients chat at an ordinary pace; who is slowed, who is dropped.
  */
-export async function floodScenario(port: number, o: { honest: number; size: number; durationMs: number }): Promise<FloodResult> {
-  const honest = await Promise.all(Array.from({ length: o.honest }, (_, i) => Peer.join(port, `honest${i}`, { from: loopbackAddress(i) })));
+export async function floodScenario(
+  port: number,
+  o: { honest: number; size: number; durationMs: number },
+): Promise<FloodResult> {
+  const honest = await Promise.all(
+    Array.from({ length: o.honest }, (_, i) => Peer.join(port, `honest${i}`, { from: loopbackAddress(i) })),
+  );
   const flooder = await Peer.join(port, 'flooder', { from: '127.0.0.1' });
   await sleep(200);
   const start = performance.now();
@@ -166,8 +171,14 @@ export async function floodScenario(port: number, o: { honest: number; size: num
     flooderError: flooder.errors[0]?.code ?? null,
     flooderClosedAfterMs: closedAt,
     honestDropped: honest.filter((p) => p.closed || p.errors.length > 0).length,
-    honestP50Ms: percentile(honest.flatMap((p) => p.echoMs), 50),
-    honestP99Ms: percentile(honest.flatMap((p) => p.echoMs), 99),
+    honestP50Ms: percentile(
+      honest.flatMap((p) => p.echoMs),
+      50,
+    ),
+    honestP99Ms: percentile(
+      honest.flatMap((p) => p.echoMs),
+      99,
+    ),
   };
   for (const p of [...honest, flooder]) p.close();
   return result;
@@ -197,8 +208,13 @@ export async function memoryScenario(
   const rssBeforeMiB = rssMiB(serverPid);
   const sampler = new RssSampler(serverPid);
   const stalled: Peer[] = [];
-  for (let i = 0; i < o.nonReaders; i++) stalled.push(await Peer.join(port, `stalled${i}`, { read: false, from: loopbackAddress(i) }));
-  const senders = await Promise.all(Array.from({ length: o.senders }, (_, i) => Peer.join(port, `sender${i}`, { from: loopbackAddress(o.nonReaders + i) })));
+  for (let i = 0; i < o.nonReaders; i++)
+    stalled.push(await Peer.join(port, `stalled${i}`, { read: false, from: loopbackAddress(i) }));
+  const senders = await Promise.all(
+    Array.from({ length: o.senders }, (_, i) =>
+      Peer.join(port, `sender${i}`, { from: loopbackAddress(o.nonReaders + i) }),
+    ),
+  );
   await chatter(senders, 1000 / o.perSecond, performance.now() + o.durationMs, o.size);
   // The stalled peers read again: what the kernel held, then (for those the server dropped) the ERROR and the close.
   for (const p of stalled) p.socket.resume();
@@ -211,14 +227,20 @@ export async function memoryScenario(
     nonReadersDropped: stalled.filter((p) => p.closed).length,
     dropCodes,
     sendersDropped: senders.filter((p) => p.closed || p.errors.length > 0).length,
-    sendersP99Ms: percentile(senders.flatMap((p) => p.echoMs), 99),
+    sendersP99Ms: percentile(
+      senders.flatMap((p) => p.echoMs),
+      99,
+    ),
   };
   for (const p of [...stalled, ...senders]) p.close();
   const rssPeakMiB = sampler.stop();
   const settleUntil = performance.now() + o.settleMs;
   let rssAfterMiB = rssMiB(serverPid);
   // Memory comes back when V8 and malloc give it back, seconds after the load: watch for it, bounded.
-  while (performance.now() < settleUntil && rssAfterMiB > rssBeforeMiB + Math.max(32, (rssPeakMiB - rssBeforeMiB) / 2)) {
+  while (
+    performance.now() < settleUntil &&
+    rssAfterMiB > rssBeforeMiB + Math.max(32, (rssPeakMiB - rssBeforeMiB) / 2)
+  ) {
     await sleep(500);
     rssAfterMiB = rssMiB(serverPid);
   }

@@ -5,7 +5,13 @@
  * No sockets, no timers: every run is exact and repeatable.
  */
 import { createHash } from 'node:crypto';
-import { LftpConnection, type ConnectionOptions, type HashedSource, type SizedSink, type TransferEvent } from '../../common/lftp/engine/connection.js';
+import {
+  LftpConnection,
+  type ConnectionOptions,
+  type HashedSource,
+  type SizedSink,
+  type TransferEvent,
+} from '../../common/lftp/engine/connection.js';
 import { HEADER_BYTES, flagNames, type Packet } from '../../common/lftp/engine/packet.js';
 
 export class MemorySource implements HashedSource {
@@ -24,7 +30,9 @@ export class MemorySource implements HashedSource {
     return i < this.totalPackets;
   }
   chunk(i: number): Buffer | null {
-    return i < this.totalPackets ? this.data.subarray(i * this.mss, Math.min((i + 1) * this.mss, this.data.length)) : null;
+    return i < this.totalPackets
+      ? this.data.subarray(i * this.mss, Math.min((i + 1) * this.mss, this.data.length))
+      : null;
   }
   release(below: number): void {
     this.released = below;
@@ -91,7 +99,8 @@ export class FakeLink {
       this.log.push({ from, flags: flagNames(p.flags), seq: p.seq, ack: p.ack, len: p.payload.length, dropped });
       if (dropped) return;
       const copies = this.duplicate(from, p) ? 2 : 1;
-      for (let c = 0; c < copies; c++) this.inFlight.push({ at: this.now + this.delay(from, p), from, p: { ...p, payload: Buffer.from(p.payload) } });
+      for (let c = 0; c < copies; c++)
+        this.inFlight.push({ at: this.now + this.delay(from, p), from, p: { ...p, payload: Buffer.from(p.payload) } });
     };
     this.client = new LftpConnection(
       clientOpts,
@@ -155,7 +164,10 @@ export class FakeLink {
     this.client.open(this.now);
     let steps = 0;
     while (this.now <= limitMs && !(this.client.finished && this.server.finished)) {
-      if (++steps > 2_000_000) throw new Error(`fake link: no progress at t=${this.now} (client ${this.client.state}, server ${this.server.state}, deadlines ${this.client.nextDeadline()} ${this.server.nextDeadline()})`);
+      if (++steps > 2_000_000)
+        throw new Error(
+          `fake link: no progress at t=${this.now} (client ${this.client.state}, server ${this.server.state}, deadlines ${this.client.nextDeadline()} ${this.server.nextDeadline()})`,
+        );
       this.inFlight.sort((a, b) => a.at - b.at);
       const nextPacket = this.inFlight[0]?.at ?? Infinity;
       const nextIo = Math.min(...this.pendingIo.map((x) => x.at), Infinity);
@@ -191,7 +203,13 @@ export class FakeLink {
     }
     if (!this.serverSawSyn && w.p.flags & 0x01) {
       this.serverSawSyn = true;
-      this.server.accept(this.now, w.p.seq, this.serverSize, this.client.opts.request.mss, HEADER_BYTES + w.p.payload.length);
+      this.server.accept(
+        this.now,
+        w.p.seq,
+        this.serverSize,
+        this.client.opts.request.mss,
+        HEADER_BYTES + w.p.payload.length,
+      );
       return;
     }
     this.server.onPacket(w.p, this.now);

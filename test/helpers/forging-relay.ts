@@ -86,7 +86,16 @@ function attacker(send: (b: Buffer) => unknown, n: ForgeryCounts): (buf: Buffer)
       case 1: // a plain FIN and a plain data packet with the right numbers
         send(buf);
         send(encodePacket({ flags: Flag.FIN | Flag.ACK, conn, seq, ack, window: 64, payload: Buffer.alloc(0) }));
-        send(encodePacket({ flags: Flag.DAT | Flag.ACK, conn, seq, ack, window: 64, payload: Buffer.alloc(buf.length - HEADER_BYTES, 0x41) }));
+        send(
+          encodePacket({
+            flags: Flag.DAT | Flag.ACK,
+            conn,
+            seq,
+            ack,
+            window: 64,
+            payload: Buffer.alloc(buf.length - HEADER_BYTES, 0x41),
+          }),
+        );
         n.forged += 2;
         return;
       case 2: {

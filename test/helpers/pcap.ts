@@ -74,14 +74,25 @@ function tcpSegment(p: CapturedPacket): Buffer {
  * A TCP connection's two byte streams as segments: the handshake, then each direction's chunks (as given,
  * in order: `chunks` alternate by `from`), each one segment with the right sequence numbers, then FINs.
  */
-export function tcpConversation(client: [string, number], server: [string, number], chunks: Array<{ from: 'client' | 'server'; bytes: Buffer }>, t0 = Date.now()): CapturedPacket[] {
+export function tcpConversation(
+  client: [string, number],
+  server: [string, number],
+  chunks: Array<{ from: 'client' | 'server'; bytes: Buffer }>,
+  t0 = Date.now(),
+): CapturedPacket[] {
   let cs = 1000;
   let ss = 5000;
   let t = t0;
   const out: CapturedPacket[] = [];
   const seg = (from: 'client' | 'server', flags: number, payload: Buffer = Buffer.alloc(0)) => {
     const [src, dst] = from === 'client' ? [client, server] : [server, client];
-    out.push({ at: (t += 0.1), src, dst, payload, tcp: { seq: from === 'client' ? cs : ss, ack: from === 'client' ? ss : cs, flags } });
+    out.push({
+      at: (t += 0.1),
+      src,
+      dst,
+      payload,
+      tcp: { seq: from === 'client' ? cs : ss, ack: from === 'client' ? ss : cs, flags },
+    });
     const used = payload.length + (flags & (TCP.SYN | TCP.FIN) ? 1 : 0);
     if (from === 'client') cs += used;
     else ss += used;

@@ -13,7 +13,19 @@ export const SERVER_JS = join(ROOT, 'dist/server/cli.js');
 export const CLIENT_JS = join(ROOT, 'dist/client/cli.js');
 
 /** Options that choose TLS: without one of them, the tests' servers and clients speak plain TCP. */
-const TLS_CHOICES = ['--tls', '--tls-cert', '--tls-key', '--ca', '--known-hosts', '--keylog', '--no-tls', '--help', '-h', '--version', '-v'];
+const TLS_CHOICES = [
+  '--tls',
+  '--tls-cert',
+  '--tls-key',
+  '--ca',
+  '--known-hosts',
+  '--keylog',
+  '--no-tls',
+  '--help',
+  '-h',
+  '--version',
+  '-v',
+];
 
 /**
  * chat-server and chat-client encrypt by default (TLS, trust on first use); most tests are about
@@ -21,7 +33,13 @@ const TLS_CHOICES = ['--tls', '--tls-cert', '--tls-key', '--ca', '--known-hosts'
  */
 export function plainUnlessAsked(args: string[]): string[] {
   const [script, sub] = args;
-  if ((script !== SERVER_JS && script !== CLIENT_JS) || sub === 'lftp' || sub === 'trace' || args.some((a) => TLS_CHOICES.includes(a))) return args;
+  if (
+    (script !== SERVER_JS && script !== CLIENT_JS) ||
+    sub === 'lftp' ||
+    sub === 'trace' ||
+    args.some((a) => TLS_CHOICES.includes(a))
+  )
+    return args;
   return [...args, '--no-tls'];
 }
 
@@ -43,7 +61,10 @@ export class LineProcess {
     opts: { cwd?: string; env?: NodeJS.ProcessEnv; fdLimit?: number } = {},
   ) {
     args = plainUnlessAsked(args);
-    const [file, argv] = opts.fdLimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args]];
+    const [file, argv] =
+      opts.fdLimit === undefined
+        ? [process.execPath, args]
+        : ['/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args]];
     this.proc = spawn(file, argv, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
     started.add(this);
     this.proc.on('exit', () => started.delete(this));
@@ -106,7 +127,10 @@ export class LineProcess {
   async exit(timeoutMs = 10_000): Promise<number | null> {
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs));
     const res = await Promise.race([this.exited, timer]);
-    if (res === 'timeout') throw new Error(`${this.name} did not exit within ${timeoutMs}ms\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.errLines.join('\n')}`);
+    if (res === 'timeout')
+      throw new Error(
+        `${this.name} did not exit within ${timeoutMs}ms\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.errLines.join('\n')}`,
+      );
     return res.code;
   }
 
@@ -149,17 +173,32 @@ export async function startServer(args: string[] = [], opts: { fdLimit?: number 
   const filesDir = args.includes('--files') ? [] : ['--files', tempDir('chat-files')];
   // Each server its own history (one folder is one server's: a second is refused with STORE_LOCKED).
   const dataDir = args.includes('--data') || args.includes('--no-history') ? [] : ['--data', tempDir('chat-data')];
-  const server = new LineProcess('chat-server', [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...dataDir, ...args], opts) as ServerHandle;
+  const server = new LineProcess(
+    'chat-server',
+    [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...dataDir, ...args],
+    opts,
+  ) as ServerHandle;
   const line = await server.waitFor(/^listening on tcp /, 15_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;
-  server.httpPort = args.includes('--no-web') ? null : Number(/:(\d+)\//.exec(await server.waitFor(/^web on https?:/, 5_000))![1]);
+  server.httpPort = args.includes('--no-web')
+    ? null
+    : Number(/:(\d+)\//.exec(await server.waitFor(/^web on https?:/, 5_000))![1]);
   return server;
 }
 
 /** Starts chat-client in pipe mode and waits for its welcome line. */
 export async function startClient(port: number, nick: string, extra: string[] = []): Promise<LineProcess> {
-  const client = new LineProcess(`client ${nick}`, [CLIENT_JS, '--host', '127.0.0.1', '--port', String(port), '--nick', nick, ...extra]);
+  const client = new LineProcess(`client ${nick}`, [
+    CLIENT_JS,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--nick',
+    nick,
+    ...extra,
+  ]);
   await client.waitFor(/^\* connected to /, 10_000);
   return client;
 }
@@ -172,7 +211,19 @@ export async function stopAll(...procs: Array<LineProcess | undefined>): Promise
 /** Starts `chat-server lftp` on 127.0.0.1 and an ephemeral port. */
 export async function startLftpServer(filesDir: string, args: string[] = ['--open']): Promise<ServerHandle> {
   const logFile = join(tempDir('lftp-log'), 'lftp.log');
-  const server = new LineProcess('lftp-server', [SERVER_JS, 'lftp', '--host', '127.0.0.1', '--port', '0', '--files', filesDir, '--log-file', logFile, ...args]) as ServerHandle;
+  const server = new LineProcess('lftp-server', [
+    SERVER_JS,
+    'lftp',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--files',
+    filesDir,
+    '--log-file',
+    logFile,
+    ...args,
+  ]) as ServerHandle;
   const line = await server.waitFor(/^listening on udp /, 15_000);
   server.port = Number(/:(\d+)$/.exec(line)![1]);
   server.logFile = logFile;
@@ -181,7 +232,10 @@ export async function startLftpServer(filesDir: string, args: string[] = ['--ope
 }
 
 /** Runs `chat-client lftp ...` to completion; resolves with its exit code and output. */
-export async function runLftpClient(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; out: string[]; err: string[] }> {
+export async function runLftpClient(
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; out: string[]; err: string[] }> {
   const p = new LineProcess('lftp-client', [CLIENT_JS, 'lftp', ...args, '--quiet'], opts.cwd ? { cwd: opts.cwd } : {});
   p.endInput();
   const code = await p.exit(opts.timeoutMs ?? 120_000);

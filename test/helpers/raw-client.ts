@@ -2,7 +2,13 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { FrameDecoder, MAX_MAX_FRAME, decodeSingleFrame } from '../../common/frame.js';
-import { decodeServerMessage, encodeMessage, isKnownFrameType, type AnyMessage, type ServerMessage } from '../../common/protocol.js';
+import {
+  decodeServerMessage,
+  encodeMessage,
+  isKnownFrameType,
+  type AnyMessage,
+  type ServerMessage,
+} from '../../common/protocol.js';
 
 /** What both kinds of peer share: the messages received so far, and waiting for one. */
 abstract class Peer {
@@ -14,7 +20,10 @@ abstract class Peer {
     for (;;) {
       const hit = this.received.find(pred);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`${this.constructor.name}: expected message not received; got ${JSON.stringify(this.received)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.constructor.name}: expected message not received; got ${JSON.stringify(this.received)}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -70,7 +79,10 @@ export class WsClient extends Peer {
   private constructor(readonly ws: WebSocket) {
     super();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) this.received.push(decodeServerMessage(decodeSingleFrame(data, { maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType })));
+      if (isBinary)
+        this.received.push(
+          decodeServerMessage(decodeSingleFrame(data, { maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType })),
+        );
     });
     ws.on('error', () => undefined);
     this.closed = new Promise((resolve) =>
@@ -82,11 +94,19 @@ export class WsClient extends Peer {
   }
 
   /** Opens ws://127.0.0.1:port/path; rejects with the HTTP status if the handshake is refused. */
-  static connect(port: number, opts: { origin?: string; path?: string; headers?: Record<string, string> } = {}): Promise<WsClient> {
+  static connect(
+    port: number,
+    opts: { origin?: string; path?: string; headers?: Record<string, string> } = {},
+  ): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/chat'}`, { origin: opts.origin ?? `http://127.0.0.1:${port}`, headers: opts.headers ?? {} });
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/chat'}`, {
+        origin: opts.origin ?? `http://127.0.0.1:${port}`,
+        headers: opts.headers ?? {},
+      });
       ws.once('open', () => resolve(new WsClient(ws)));
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`handshake refused: HTTP ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`handshake refused: HTTP ${res.statusCode}`), { status: res.statusCode })),
+      );
       ws.once('error', reject);
     });
   }

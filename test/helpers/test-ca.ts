@@ -31,7 +31,10 @@ export async function testCa(name = 'test CA'): Promise<TestCa> {
     notAfter: new Date(Date.now() + 30 * DAY),
     keys: caKeys,
     signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, ca.toString('pem') + '\n');

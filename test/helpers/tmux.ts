@@ -21,7 +21,10 @@ export class Tmux {
    * its exit status is written to the screen as "[exited N]" and, with stty's
    * view of the terminal, to statusFile; the pane stays for reading.
    */
-  static start(argv: string[], opts: { width?: number; height?: number; env?: Record<string, string>; statusFile: string }): Tmux {
+  static start(
+    argv: string[],
+    opts: { width?: number; height?: number; env?: Record<string, string>; statusFile: string },
+  ): Tmux {
     const t = new Tmux(opts.statusFile);
     const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const cmd = `cd ${shellQuote(ROOT)} && env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; s=$?; stty -a > ${shellQuote(opts.statusFile)}.stty; echo $s > ${shellQuote(opts.statusFile)}; echo "[exited $s]"; sleep 600`;
@@ -30,7 +33,11 @@ export class Tmux {
   }
 
   /** The chat client on this machine's node, in a terminal. */
-  static client(port: number, args: string[], opts: { width?: number; height?: number; env?: Record<string, string>; statusFile: string }): Tmux {
+  static client(
+    port: number,
+    args: string[],
+    opts: { width?: number; height?: number; env?: Record<string, string>; statusFile: string },
+  ): Tmux {
     return Tmux.start([process.execPath, ...plainUnlessAsked([CLIENT_JS, '--port', String(port), ...args])], opts);
   }
 
@@ -59,12 +66,18 @@ export class Tmux {
 
   /** The screen, one string per row, trailing spaces removed. */
   screen(): string[] {
-    return this.tmux('capture-pane', '-t', this.session, '-p').replace(/\n$/, '').split('\n').map((l) => l.trimEnd());
+    return this.tmux('capture-pane', '-t', this.session, '-p')
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => l.trimEnd());
   }
 
   /** The cursor's column and row. */
   cursor(): { x: number; y: number } {
-    const [x, y] = this.tmux('display-message', '-t', this.session, '-p', '#{cursor_x} #{cursor_y}').trim().split(' ').map(Number);
+    const [x, y] = this.tmux('display-message', '-t', this.session, '-p', '#{cursor_x} #{cursor_y}')
+      .trim()
+      .split(' ')
+      .map(Number);
     return { x: x!, y: y! };
   }
 
@@ -74,7 +87,8 @@ export class Tmux {
     for (;;) {
       const rows = this.screen();
       if (check(rows)) return rows;
-      if (Date.now() > deadline) throw new Error(`terminal: ${what} did not appear within ${timeoutMs}ms; the screen:\n${rows.join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`terminal: ${what} did not appear within ${timeoutMs}ms; the screen:\n${rows.join('\n')}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -71,7 +71,12 @@ function hostPort(v: string | undefined, name: string): { host: string; port: nu
   return { host: m[1]!, port };
 }
 
-const options: Record<string, { type: 'string' }> = { listen: { type: 'string' }, to: { type: 'string' }, seed: { type: 'string' }, report: { type: 'string' } };
+const options: Record<string, { type: 'string' }> = {
+  listen: { type: 'string' },
+  to: { type: 'string' },
+  seed: { type: 'string' },
+  report: { type: 'string' },
+};
 for (const k of KNOBS) for (const p of ['', 'up-', 'down-']) options[p + k] = { type: 'string' };
 let values: Record<string, string | boolean | undefined>;
 try {
@@ -88,15 +93,33 @@ function impairment(prefix: '' | 'up-' | 'down-'): Impairment {
   const imp = { ...NO_IMPAIRMENT };
   const apply = (k: Knob, v: string) => {
     switch (k) {
-      case 'loss': imp.loss = prob(v, k); break;
-      case 'dup': imp.duplicate = prob(v, k); break;
-      case 'reorder': imp.reorder = prob(v, k); break;
-      case 'reorder-delay': imp.reorderDelayMs = ms(v, k); break;
-      case 'corrupt': imp.corrupt = prob(v, k); break;
-      case 'delay': imp.delayMs = ms(v, k); break;
-      case 'jitter': imp.jitterMs = ms(v, k); break;
-      case 'rate': imp.rateBps = rate(v, k); break;
-      case 'queue': imp.queueLimit = whole(v, k); break;
+      case 'loss':
+        imp.loss = prob(v, k);
+        break;
+      case 'dup':
+        imp.duplicate = prob(v, k);
+        break;
+      case 'reorder':
+        imp.reorder = prob(v, k);
+        break;
+      case 'reorder-delay':
+        imp.reorderDelayMs = ms(v, k);
+        break;
+      case 'corrupt':
+        imp.corrupt = prob(v, k);
+        break;
+      case 'delay':
+        imp.delayMs = ms(v, k);
+        break;
+      case 'jitter':
+        imp.jitterMs = ms(v, k);
+        break;
+      case 'rate':
+        imp.rateBps = rate(v, k);
+        break;
+      case 'queue':
+        imp.queueLimit = whole(v, k);
+        break;
     }
   };
   for (const k of KNOBS) {

@@ -72,7 +72,16 @@ export interface DirectionStats {
 }
 
 function emptyStats(): DirectionStats {
-  return { received: 0, forwarded: 0, dropped: 0, queueDropped: 0, duplicated: 0, reordered: 0, corrupted: 0, bytes: 0 };
+  return {
+    received: 0,
+    forwarded: 0,
+    dropped: 0,
+    queueDropped: 0,
+    duplicated: 0,
+    reordered: 0,
+    corrupted: 0,
+    bytes: 0,
+  };
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -264,7 +273,11 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     const key = `${address}|${port}`;
     let peer = peers.get(key);
     if (!peer) {
-      const upstream = dgram.createSocket({ type: isIPv6(o.targetHost) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+      const upstream = dgram.createSocket({
+        type: isIPv6(o.targetHost) ? 'udp6' : 'udp4',
+        recvBufferSize: 8 << 20,
+        sendBufferSize: 8 << 20,
+      });
       const created: Peer = { upstream, lastSeen: Date.now(), serverPort: o.targetPort };
       upstream.on('message', (msg, from) => {
         if (o.followServerPort) created.serverPort = from.port;
@@ -296,15 +309,18 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     });
   });
 
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const [key, peer] of peers) {
-      if (now - peer.lastSeen > idleMs) {
-        peer.upstream.close();
-        peers.delete(key);
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [key, peer] of peers) {
+        if (now - peer.lastSeen > idleMs) {
+          peer.upstream.close();
+          peers.delete(key);
+        }
       }
-    }
-  }, Math.min(idleMs, 5000));
+    },
+    Math.min(idleMs, 5000),
+  );
   sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {

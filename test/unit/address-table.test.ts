@@ -33,12 +33,18 @@ describe('the address table', () => {
 
 describe('--trusted', () => {
   it('exempts loopback, addresses and subnets from the limits, and refuses what is none of them', () => {
-    const a = new Admission(AddressTable.create(64, 1), 0, { ...DEFAULT_ADMISSION, maxSessionsPerAddress: 1, trusted: trustList('loopback, 10.1.0.0/16,fd00::7') });
-    for (const addr of ['127.0.0.1', '127.8.9.1', '::1', '::ffff:127.0.0.1', '10.1.200.3', 'fd00::7']) expect(a.isTrusted(addr)).toBe(true);
+    const a = new Admission(AddressTable.create(64, 1), 0, {
+      ...DEFAULT_ADMISSION,
+      maxSessionsPerAddress: 1,
+      trusted: trustList('loopback, 10.1.0.0/16,fd00::7'),
+    });
+    for (const addr of ['127.0.0.1', '127.8.9.1', '::1', '::ffff:127.0.0.1', '10.1.200.3', 'fd00::7'])
+      expect(a.isTrusted(addr)).toBe(true);
     for (const addr of ['10.2.0.1', '192.168.1.5', 'fd00::8']) expect(a.isTrusted(addr)).toBe(false);
     expect(a.enter('127.0.0.1', 'session') && a.enter('127.0.0.1', 'session')).toBe(true);
     expect(a.enter('10.2.0.1', 'session')).toBe(true);
     expect(a.enter('10.2.0.1', 'session')).toBe(false);
-    for (const bad of ['localhost', '10.0.0.0/33', '1.2.3.4/8/1', 'fd00::/200', '300.1.1.1']) expect(() => trustList(bad)).toThrowError(/--trusted/);
+    for (const bad of ['localhost', '10.0.0.0/33', '1.2.3.4/8/1', 'fd00::/200', '300.1.1.1'])
+      expect(() => trustList(bad)).toThrowError(/--trusted/);
   });
 });

@@ -1,6 +1,13 @@
 /** Guessing slowed per address, memory bounded, and a log budget: the pure parts, on a clock the test holds. */
 import { describe, expect, it } from 'vitest';
-import { MapRecords, AuthThrottle, FREE_FAILURES, LOG_PER_MINUTE, LogBudget, MAX_LOCK_MS } from '../../common/auth-throttle.js';
+import {
+  MapRecords,
+  AuthThrottle,
+  FREE_FAILURES,
+  LOG_PER_MINUTE,
+  LogBudget,
+  MAX_LOCK_MS,
+} from '../../common/auth-throttle.js';
 
 describe('AuthThrottle', () => {
   it('lets the first tries through, then locks an address out for longer each time, up to the cap', () => {
@@ -45,7 +52,10 @@ describe('SharedThrottleRecords', () => {
     const w0 = new AuthThrottle(new SharedThrottleRecords(table.buffer));
     const w1 = new AuthThrottle(new SharedThrottleRecords(table.buffer));
     const wrong = () => 'wrong' as const;
-    const locks = Array.from({ length: FREE_FAILURES + 1 }, (_, i) => ((i % 2 ? w1 : w0).attempt('10.0.0.9', 1000, wrong) as { lockMs: number }).lockMs);
+    const locks = Array.from(
+      { length: FREE_FAILURES + 1 },
+      (_, i) => ((i % 2 ? w1 : w0).attempt('10.0.0.9', 1000, wrong) as { lockMs: number }).lockMs,
+    );
     expect(locks).toEqual([0, 0, 0, 0, 0, 1000]);
     expect(w1.attempt('::ffff:10.0.0.9', 1500, wrong)).toEqual({ outcome: 'locked', retryAfterMs: 500 });
     expect(w0.attempt('10.0.0.10', 1500, wrong)).toEqual({ outcome: 'wrong', lockMs: 0 }); // another address is not touched

@@ -84,14 +84,20 @@ class RecordingSequencer implements SequencerPort {
     this.sent.push(msg);
   }
   get said() {
-    return this.sent.flatMap((m) => (m.k === 'say' ? [{ from: m.from, text: m.text, action: m.action, sender: m.sender }] : []));
+    return this.sent.flatMap((m) =>
+      m.k === 'say' ? [{ from: m.from, text: m.text, action: m.action, sender: m.sender }] : [],
+    );
   }
   get directs() {
-    return this.sent.flatMap((m) => (m.k === 'direct' ? [{ from: m.from, to: m.to, text: m.text, sender: m.sender, target: m.target }] : []));
+    return this.sent.flatMap((m) =>
+      m.k === 'direct' ? [{ from: m.from, to: m.to, text: m.text, sender: m.sender, target: m.target }] : [],
+    );
   }
   /** The notices the sessions asked to be posted (leave, rename), decoded. */
   get notices(): ServerMessage[] {
-    return this.sent.flatMap((m) => ((m.k === 'leave' || m.k === 'rename') && m.notice ? [decode(Buffer.from(m.notice))] : []));
+    return this.sent.flatMap((m) =>
+      (m.k === 'leave' || m.k === 'rename') && m.notice ? [decode(Buffer.from(m.notice))] : [],
+    );
   }
 }
 
@@ -141,7 +147,12 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
       ...limits,
     },
     timer: time.timer,
-    admission: new Admission(addresses, 0, { ...DEFAULT_ADMISSION, maxSessionsPerAddress: 100, maxPendingPerAddress: 100, ...admission }),
+    admission: new Admission(addresses, 0, {
+      ...DEFAULT_ADMISSION,
+      maxSessionsPerAddress: 100,
+      maxPendingPerAddress: 100,
+      ...admission,
+    }),
     log: pino({ level: 'silent' }),
     totals: { msgsIn: 0, bytesIn: 0, bytesOut: 0, framesOut: 0 },
     clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
@@ -154,7 +165,11 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     accounts: null,
     sessions: { registered: (c) => registered.add(c), unregistered: (c) => registered.delete(c) },
     qlogDir: null,
-    files: { lftpPort: 9000, list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }), ticket: async () => ({ type: 'BYE', reason: '' }) },
+    files: {
+      lftpPort: 9000,
+      list: async () => ({ type: 'FILES_REPLY', files: [], total: 0 }),
+      ticket: async () => ({ type: 'BYE', reason: '' }),
+    },
     event: (t) => events.push(t),
   };
   let port = 40000;
@@ -174,13 +189,31 @@ describe('a chat session on the server', () => {
   it('HELLO claims the nick, answers WELCOME, registers, and tells the room', () => {
     const w = world();
     const { t, conn } = w.join('alice');
-    expect(t.written[0]).toMatchObject({ type: 'WELCOME', version: 1, nick: 'alice', heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000, maxText: 100, users: 1, lftpPort: 9000 });
+    expect(t.written[0]).toMatchObject({
+      type: 'WELCOME',
+      version: 1,
+      nick: 'alice',
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 3000,
+      maxText: 100,
+      users: 1,
+      lftpPort: 9000,
+    });
     expect(conn.active).toBe(true);
     expect(w.registered.has(conn)).toBe(true);
     expect(w.table.lookup('ALICE')?.nick).toBe('alice');
     // Into the default room through the sequencer (which posts the notice, in the room's order).
     const ref = conn.ref!;
-    expect(w.history.sent).toEqual([{ k: 'enter', session: { slot: ref.slot, generation: ref.generation, owner: 0 }, nick: 'alice', version: 1, token: null, account: false }]);
+    expect(w.history.sent).toEqual([
+      {
+        k: 'enter',
+        session: { slot: ref.slot, generation: ref.generation, owner: 0 },
+        nick: 'alice',
+        version: 1,
+        token: null,
+        account: false,
+      },
+    ]);
     expect(w.events[0]).toMatch(/^\* alice joined \(tcp 127\.0\.0\.1:\d+, worker 0\)$/);
   });
 
@@ -188,7 +221,9 @@ describe('a chat session on the server', () => {
     const w = world();
     const early = w.connect();
     early.t.send({ type: 'CHAT', text: 'hi', action: false });
-    expect(early.t.written).toEqual([{ type: 'ERROR', code: 'HELLO_REQUIRED', message: 'CHAT before HELLO', fatal: true }]);
+    expect(early.t.written).toEqual([
+      { type: 'ERROR', code: 'HELLO_REQUIRED', message: 'CHAT before HELLO', fatal: true },
+    ]);
     expect(early.t.ended).toBe(true);
 
     const old = w.connect();
@@ -204,8 +239,17 @@ describe('a chat session on the server', () => {
   it('CHAT goes to the room with the sender and server time; empty and oversized text are refused, the session stays', () => {
     const w = world();
     const { t, conn } = w.join('alice');
-    t.send({ type: 'CHAT', text: 'hello', action: false }, { type: 'CHAT', text: '   ', action: false }, { type: 'CHAT', text: 'x'.repeat(101), action: false });
-    expect(w.history.said.at(-1)).toEqual({ from: 'alice', text: 'hello', action: false, sender: { slot: conn.ref!.slot, generation: conn.ref!.generation, owner: 0 } });
+    t.send(
+      { type: 'CHAT', text: 'hello', action: false },
+      { type: 'CHAT', text: '   ', action: false },
+      { type: 'CHAT', text: 'x'.repeat(101), action: false },
+    );
+    expect(w.history.said.at(-1)).toEqual({
+      from: 'alice',
+      text: 'hello',
+      action: false,
+      sender: { slot: conn.ref!.slot, generation: conn.ref!.generation, owner: 0 },
+    });
     expect(t.written.slice(1).map((m) => m.type === 'ERROR' && [m.code, m.fatal])).toEqual([
       ['TEXT_INVALID', false],
       ['TEXT_INVALID', false],
@@ -221,7 +265,15 @@ describe('a chat session on the server', () => {
     alice.t.send({ type: 'DIRECT', to: 'BOB', text: 'psst' });
     const ref = w.table.lookup('bob')!;
     const me = alice.conn.ref!;
-    expect(w.history.directs).toEqual([{ from: 'alice', to: 'bob', text: 'psst', sender: { slot: me.slot, generation: me.generation, owner: 0 }, target: { slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' } }]);
+    expect(w.history.directs).toEqual([
+      {
+        from: 'alice',
+        to: 'bob',
+        text: 'psst',
+        sender: { slot: me.slot, generation: me.generation, owner: 0 },
+        target: { slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' },
+      },
+    ]);
     alice.t.send({ type: 'DIRECT', to: 'nobody', text: 'x' });
     expect(alice.t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'NO_SUCH_NICK', fatal: false });
   });
@@ -245,7 +297,12 @@ describe('a chat session on the server', () => {
     const bye = w.join('quitter');
     bye.t.send({ type: 'BYE', reason: 'off to lunch' });
     expect(bye.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'goodbye' });
-    expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'quitter', reason: 'off to lunch' });
+    expect(w.history.notices.at(-1)).toEqual({
+      type: 'NOTICE',
+      event: 'left',
+      nick: 'quitter',
+      reason: 'off to lunch',
+    });
     expect(w.events.at(-1)).toBe('* quitter left (quit: off to lunch)');
 
     const kicked = w.join('spammer');
@@ -256,7 +313,9 @@ describe('a chat session on the server', () => {
     const gone = w.join('dropped');
     gone.t.events!.closed('ECONNRESET');
     gone.t.events!.ended();
-    expect(w.history.notices.filter((m) => m.type === 'NOTICE' && m.nick === 'dropped' && m.event === 'left')).toHaveLength(1);
+    expect(
+      w.history.notices.filter((m) => m.type === 'NOTICE' && m.nick === 'dropped' && m.event === 'left'),
+    ).toHaveLength(1);
 
     const shut = w.join('late');
     const before = w.history.notices.length;
@@ -314,7 +373,12 @@ describe('a chat session on the server', () => {
     expect(alice.conn.closed).toBe(false);
     say('m17');
     expect(alice.conn.closed).toBe(true);
-    expect(alice.t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'FLOOD', fatal: true, message: expect.stringContaining('faster than 2 a second') });
+    expect(alice.t.written.at(-1)).toMatchObject({
+      type: 'ERROR',
+      code: 'FLOOD',
+      fatal: true,
+      message: expect.stringContaining('faster than 2 a second'),
+    });
     w.time.advance(10_000);
     expect(heard()).not.toContain('m13'); // what waited is dropped with the client
     expect(heard()).toHaveLength(12);
@@ -325,7 +389,12 @@ describe('a chat session on the server', () => {
     const a = w.join('a1');
     w.join('a2');
     const third = w.join('a3');
-    expect(third.t.written[0]).toMatchObject({ type: 'ERROR', code: 'ADDRESS_LIMIT', fatal: true, message: expect.stringContaining('already has 2 sessions') });
+    expect(third.t.written[0]).toMatchObject({
+      type: 'ERROR',
+      code: 'ADDRESS_LIMIT',
+      fatal: true,
+      message: expect.stringContaining('already has 2 sessions'),
+    });
     expect(w.addresses.count('127.0.0.1', 'session')).toBe(2);
     expect(w.addresses.count('127.0.0.1', 'pending')).toBe(0);
     a.t.events!.closed('gone');
@@ -345,6 +414,8 @@ describe('a chat session on the server', () => {
     expect(conn.closed).toBe(false);
     awake = 5001;
     conn.tick(5001, 5001);
-    expect(t.written).toEqual([{ type: 'ERROR', code: 'HELLO_TIMEOUT', message: 'no HELLO within 5000ms', fatal: true }]);
+    expect(t.written).toEqual([
+      { type: 'ERROR', code: 'HELLO_TIMEOUT', message: 'no HELLO within 5000ms', fatal: true },
+    ]);
   });
 });

@@ -13,7 +13,9 @@ Max locked memory         8388608              8388608              bytes
 describe('openFileLimit', () => {
   it('reads the soft limit from /proc/self/limits', () => {
     expect(openFileLimit(LIMITS)).toBe(20000);
-    expect(openFileLimit(LIMITS.replace('20000                20000', 'unlimited            unlimited'))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(openFileLimit(LIMITS.replace('20000                20000', 'unlimited            unlimited'))).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
     expect(openFileLimit('nothing here')).toBeNull();
     // This process's own: Linux always has one.
     expect(openFileLimit()).toBeGreaterThan(0);
@@ -22,23 +24,38 @@ describe('openFileLimit', () => {
 
 describe('planSockets', () => {
   it('keeps --max-clients when the limit holds it with the allowances and the reserve', () => {
-    expect(planSockets(20000, { maxClients: 10000, workers: 2, web: true })).toEqual({ socketLimit: 19488, maxClients: 10000, warning: null });
+    expect(planSockets(20000, { maxClients: 10000, workers: 2, web: true })).toEqual({
+      socketLimit: 19488,
+      maxClients: 10000,
+      warning: null,
+    });
   });
   it('lowers --max-clients to what fits and says how to raise the limit', () => {
     const plan = planSockets(4096, { maxClients: 10000, workers: 2, web: true });
     // 4096 - 512 reserved = 3584 sockets; each worker keeps 256 for HELLO and 256 for HTTP.
     expect(plan).toMatchObject({ socketLimit: 3584, maxClients: 3584 - 1024 });
-    expect(plan.warning).toBe('the open-file limit (4096) holds 2560 clients, not 10000: --max-clients lowered to 2560; raise it with `ulimit -n 11536` before starting the server');
+    expect(plan.warning).toBe(
+      'the open-file limit (4096) holds 2560 clients, not 10000: --max-clients lowered to 2560; raise it with `ulimit -n 11536` before starting the server',
+    );
   });
   it('a small limit keeps a quarter back instead of 512', () => {
-    expect(planSockets(1100, { maxClients: 10000, workers: 1, web: true })).toMatchObject({ socketLimit: 825, maxClients: 313 });
+    expect(planSockets(1100, { maxClients: 10000, workers: 1, web: true })).toMatchObject({
+      socketLimit: 825,
+      maxClients: 313,
+    });
   });
   it('refuses to start when too few clients would fit', () => {
     expect(() => planSockets(600, { maxClients: 10000, workers: 2, web: false })).toThrow(StartupError);
-    expect(() => planSockets(600, { maxClients: 10000, workers: 2, web: false })).toThrow(/leaves room for 0 clients with 2 workers: raise it with `ulimit -n 11024`/);
+    expect(() => planSockets(600, { maxClients: 10000, workers: 2, web: false })).toThrow(
+      /leaves room for 0 clients with 2 workers: raise it with `ulimit -n 11024`/,
+    );
   });
   it('no limit known: the plan is what was asked', () => {
-    expect(planSockets(null, { maxClients: 50, workers: 2, web: false })).toEqual({ socketLimit: 50 + 512, maxClients: 50, warning: null });
+    expect(planSockets(null, { maxClients: 50, workers: 2, web: false })).toEqual({
+      socketLimit: 50 + 512,
+      maxClients: 50,
+      warning: null,
+    });
   });
 });
 

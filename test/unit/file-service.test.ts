@@ -22,7 +22,12 @@ function folder(): string {
   dirs.push(d);
   return d;
 }
-const limits = (over: Partial<UploadLimits> = {}): UploadLimits => ({ maxFileSize: 1 << 30, keepFree: 0, quota: null, ...over });
+const limits = (over: Partial<UploadLimits> = {}): UploadLimits => ({
+  maxFileSize: 1 << 30,
+  keepFree: 0,
+  quota: null,
+  ...over,
+});
 const owner = { nick: 'alice', session: 1 };
 
 describe('FileService', () => {
@@ -31,7 +36,10 @@ describe('FileService', () => {
     writeFileSync(join(dir, 'invoice.pdf'), 'x');
     const files = new FileService(dir, limits());
     for (const twin of ['Invoice.pdf', 'INVOICE.PDF', 'ınvoice.pdf', 'invoıce.pdf']) {
-      await expect(files.checkUpload(twin, 1), twin).rejects.toMatchObject({ code: 'EXISTS', message: expect.stringMatching(/looks like "invoice.pdf"/) });
+      await expect(files.checkUpload(twin, 1), twin).rejects.toMatchObject({
+        code: 'EXISTS',
+        message: expect.stringMatching(/looks like "invoice.pdf"/),
+      });
     }
     await expect(files.checkUpload('receipt.pdf', 1)).resolves.toMatchObject({ name: 'receipt.pdf' });
   });
@@ -55,7 +63,10 @@ describe('FileService', () => {
   it('keeps the free-space reserve', async () => {
     const dir = folder();
     const files = new FileService(dir, limits({ keepFree: Number.MAX_SAFE_INTEGER / 2 }));
-    await expect(files.checkUpload('big.bin', 1)).rejects.toMatchObject({ code: 'NO_SPACE', message: expect.stringMatching(/free for uploads/) });
+    await expect(files.checkUpload('big.bin', 1)).rejects.toMatchObject({
+      code: 'NO_SPACE',
+      message: expect.stringMatching(/free for uploads/),
+    });
   });
 
   it('holds each user to the quota, at the ticket and at the upload', async () => {
@@ -65,15 +76,24 @@ describe('FileService', () => {
     expect(await files.grantTicket('post', 'one.bin', 800, owner, Date.now())).toMatchObject({ ok: true });
     const release = files.reserveUpload('alice', 800);
     const refused = await files.grantTicket('post', 'two.bin', 300, { nick: 'ALICE', session: 2 }, Date.now());
-    expect(refused).toMatchObject({ ok: false, code: 'NO_SPACE', message: expect.stringMatching(/ALICE has uploaded 800 B of the 1000 B/) });
+    expect(refused).toMatchObject({
+      ok: false,
+      code: 'NO_SPACE',
+      message: expect.stringMatching(/ALICE has uploaded 800 B of the 1000 B/),
+    });
     expect(() => files.reserveUpload('Alice', 300)).toThrow(/uploaded 800 B/);
     release(); // that upload was not stored
     expect(() => files.reserveUpload('Alice', 300)).not.toThrow();
-    expect(await files.grantTicket('post', 'bob.bin', 1000, { nick: 'bob', session: 3 }, Date.now())).toMatchObject({ ok: true });
+    expect(await files.grantTicket('post', 'bob.bin', 1000, { nick: 'bob', session: 3 }, Date.now())).toMatchObject({
+      ok: true,
+    });
   });
 
   it('describes a failed file operation without the path', () => {
-    const err = Object.assign(new Error("ENOSPC: no space left on device, write '/srv/secret/files/x'"), { code: 'ENOSPC', syscall: 'write' });
+    const err = Object.assign(new Error("ENOSPC: no space left on device, write '/srv/secret/files/x'"), {
+      code: 'ENOSPC',
+      syscall: 'write',
+    });
     expect(systemReason(err)).toBe('ENOSPC: no space left on device');
   });
 });

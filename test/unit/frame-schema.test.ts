@@ -7,7 +7,8 @@ import { encodeFrame } from '../../common/frame.js';
 import { FrameType, decodeServerMessage, encodeMessage, type ServerMessage } from '../../common/protocol.js';
 import { decodeMessage as decodeInBrowser } from '../../web/src/codec.js';
 
-const frame = (type: number, body: unknown) => encodeFrame(type, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+const frame = (type: number, body: unknown) =>
+  encodeFrame(type, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
 const asArrayBuffer = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
 
 function bothDecode(b: Buffer): { node: ServerMessage | string; browser: ServerMessage | string } {
@@ -41,12 +42,36 @@ describe('the shared frame schema', () => {
 
   const bad: Array<[string, Buffer, RegExp]> = [
     ['a CHAT without text', frame(FrameType.CHAT, { from: 'a', ts: 1 }), /CHAT\.text must be a string/],
-    ['a CHAT whose ts is a string', frame(FrameType.CHAT, { from: 'a', text: 'x', ts: '1' }), /CHAT\.ts must be a number/],
-    ['a NOTICE with an unknown event', frame(FrameType.NOTICE, { event: 'exploded', nick: 'a' }), /NOTICE\.event must be one of/],
-    ['a WHO_REPLY whose users is not an array', frame(FrameType.WHO_REPLY, { users: {} }), /WHO_REPLY\.users must be an array/],
-    ['a WHO_REPLY user without a nick', frame(FrameType.WHO_REPLY, { users: [{ idleMs: 1 }] }), /WHO_REPLY\.users\[0\]\.nick must be a string/],
-    ['a granted TICKET without its ticket', frame(FrameType.TICKET, { id: 1, op: 'get', name: 'x', ok: true, port: 1, size: 1 }), /TICKET\.ticket must be a string/],
-    ['an ERROR whose fatal is "yes"', frame(FrameType.ERROR, { code: 'X', message: 'y', fatal: 'yes' }), /ERROR\.fatal must be a boolean/],
+    [
+      'a CHAT whose ts is a string',
+      frame(FrameType.CHAT, { from: 'a', text: 'x', ts: '1' }),
+      /CHAT\.ts must be a number/,
+    ],
+    [
+      'a NOTICE with an unknown event',
+      frame(FrameType.NOTICE, { event: 'exploded', nick: 'a' }),
+      /NOTICE\.event must be one of/,
+    ],
+    [
+      'a WHO_REPLY whose users is not an array',
+      frame(FrameType.WHO_REPLY, { users: {} }),
+      /WHO_REPLY\.users must be an array/,
+    ],
+    [
+      'a WHO_REPLY user without a nick',
+      frame(FrameType.WHO_REPLY, { users: [{ idleMs: 1 }] }),
+      /WHO_REPLY\.users\[0\]\.nick must be a string/,
+    ],
+    [
+      'a granted TICKET without its ticket',
+      frame(FrameType.TICKET, { id: 1, op: 'get', name: 'x', ok: true, port: 1, size: 1 }),
+      /TICKET\.ticket must be a string/,
+    ],
+    [
+      'an ERROR whose fatal is "yes"',
+      frame(FrameType.ERROR, { code: 'X', message: 'y', fatal: 'yes' }),
+      /ERROR\.fatal must be a boolean/,
+    ],
     ['a type only clients send', frame(FrameType.HELLO, { version: 1, nick: 'a' }), /HELLO is not sent by servers/],
   ];
   it.each(bad)('refuses %s on both sides, with the same words', (_what, b, why) => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, HEADER_SIZE, encodeFrame, type RawFrame } from '../../common/frame.js';
-import { FrameType, decodeClientMessage, decodeServerMessage, encodeMessage, isKnownFrameType, type AnyMessage } from '../../common/protocol.js';
+import {
+  FrameType,
+  decodeClientMessage,
+  decodeServerMessage,
+  encodeMessage,
+  isKnownFrameType,
+  type AnyMessage,
+} from '../../common/protocol.js';
 import { ProtocolError } from '../../common/errors.js';
 
 const decoder = (maxFrame = 64 * 1024) => new FrameDecoder({ maxFrame, isKnownType: isKnownFrameType });
@@ -48,7 +55,7 @@ describe('frame decoder', () => {
   it('decodes merged frames delivered in one chunk, and random splits', () => {
     expect(frames([stream]).length).toBe(sample.length);
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let round = 0; round < 200; round++) {
       const chunks: Buffer[] = [];
       let at = 0;
@@ -63,7 +70,12 @@ describe('frame decoder', () => {
 
   it('accepts an empty body and a body of exactly the limit', () => {
     const d = decoder(1024);
-    const out = d.push(Buffer.concat([encodeFrame(FrameType.WHO, Buffer.alloc(0)), encodeFrame(FrameType.WHO, Buffer.alloc(1024, 0x20))]));
+    const out = d.push(
+      Buffer.concat([
+        encodeFrame(FrameType.WHO, Buffer.alloc(0)),
+        encodeFrame(FrameType.WHO, Buffer.alloc(1024, 0x20)),
+      ]),
+    );
     expect(out.map((f) => f.body.length)).toEqual([0, 1024]);
   });
 
@@ -80,17 +92,24 @@ describe('frame decoder', () => {
 
   it('refuses one byte over the limit', () => {
     const d = decoder(1024);
-    expect(() => d.push(encodeFrame(FrameType.CHAT, Buffer.alloc(1025)))).toThrowError(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
+    expect(() => d.push(encodeFrame(FrameType.CHAT, Buffer.alloc(1025)))).toThrowError(
+      expect.objectContaining({ code: 'FRAME_TOO_LARGE' }),
+    );
   });
 
   it('refuses an unknown type from the header', () => {
     const d = decoder();
-    expect(() => d.push(encodeFrame(0x7f, Buffer.from('{}')))).toThrowError(expect.objectContaining({ code: 'UNKNOWN_TYPE' }));
+    expect(() => d.push(encodeFrame(0x7f, Buffer.from('{}')))).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_TYPE' }),
+    );
   });
 });
 
 describe('message decoding', () => {
-  const raw = (type: number, body: string | Buffer): RawFrame => ({ type, body: Buffer.isBuffer(body) ? body : Buffer.from(body) });
+  const raw = (type: number, body: string | Buffer): RawFrame => ({
+    type,
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+  });
 
   it.each([
     ['invalid UTF-8', raw(FrameType.CHAT, Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d])), 'INVALID_UTF8'],
@@ -107,7 +126,18 @@ describe('message decoding', () => {
 
   it('round-trips every server message', () => {
     const msgs: AnyMessage[] = [
-      { type: 'WELCOME', version: 1, nick: 'a', session: '1', heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 15000, maxFrame: 65536, maxText: 32512, server: 's', users: 1 },
+      {
+        type: 'WELCOME',
+        version: 1,
+        nick: 'a',
+        session: '1',
+        heartbeatIntervalMs: 5000,
+        heartbeatTimeoutMs: 15000,
+        maxFrame: 65536,
+        maxText: 32512,
+        server: 's',
+        users: 1,
+      },
       { type: 'CHAT', from: 'a', text: 't', action: false, ts: 1 },
       { type: 'DIRECT', from: 'a', to: 'b', text: 't', ts: 1 },
       { type: 'BROADCAST', text: 't', ts: 1 },

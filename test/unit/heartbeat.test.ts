@@ -75,7 +75,8 @@ describe('heartbeat tracker (fake clock)', () => {
     const hb = new HeartbeatTracker(policy, 0, 0);
     expect(hb.poll(1000, 1000, { accepted: 100, taken: 100 })?.kind).toBe('send');
     // Chat queued after the heartbeat keeps moving; that is no answer to it.
-    for (let t = 1100; t < 4000; t += 100) expect(hb.poll(t, t, { accepted: 100 + t * 10, taken: 100 + (t - 100) * 10 })?.kind).not.toBe('timeout');
+    for (let t = 1100; t < 4000; t += 100)
+      expect(hb.poll(t, t, { accepted: 100 + t * 10, taken: 100 + (t - 100) * 10 })?.kind).not.toBe('timeout');
     expect(hb.poll(4000, 4000, { accepted: 50_000, taken: 40_000 })?.kind).toBe('timeout');
   });
 

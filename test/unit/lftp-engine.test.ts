@@ -20,7 +20,14 @@ function setup(op: Op, data: Buffer, capacity = 64, congestion: CongestionName =
   const source = new MemorySource(data, MSS);
   const clientSink = new MemorySink();
   const serverSink = new MemorySink();
-  const common = { receiveCapacity: capacity, maxWindow: 256, idleTimeoutMs: 30_000, handshakeTries: 16, closeTries: 16, congestion };
+  const common = {
+    receiveCapacity: capacity,
+    maxWindow: 256,
+    idleTimeoutMs: 30_000,
+    handshakeTries: 16,
+    closeTries: 16,
+    congestion,
+  };
   const clientOpts: ConnectionOptions = {
     ...common,
     side: 'client',
@@ -29,16 +36,32 @@ function setup(op: Op, data: Buffer, capacity = 64, congestion: CongestionName =
     request: { op, name: 'f', mss: MSS, ...(op === 'post' ? { size: data.length } : {}) },
     ...(op === 'post' ? { source } : { sink: clientSink }),
   };
-  const serverOpts = { ...common, side: 'server' as const, conn: 42, isn: SERVER_ISN, ...(op === 'get' ? { source } : { sink: serverSink }) };
+  const serverOpts = {
+    ...common,
+    side: 'server' as const,
+    conn: 42,
+    isn: SERVER_ISN,
+    ...(op === 'get' ? { source } : { sink: serverSink }),
+  };
   const link = new FakeLink(clientOpts, serverOpts, data.length);
   return { link, clientSink, serverSink };
 }
 
-const steps = (link: FakeLink) => link.log.filter((l) => !l.flags.includes('DAT')).map((l) => `${l.from} ${l.flags} seq=${l.seq} ack=${l.ack}${l.dropped ? ' (dropped)' : ''}`);
+const steps = (link: FakeLink) =>
+  link.log
+    .filter((l) => !l.flags.includes('DAT'))
+    .map((l) => `${l.from} ${l.flags} seq=${l.seq} ack=${l.ack}${l.dropped ? ' (dropped)' : ''}`);
 
 describe('packet codec', () => {
   it('round-trips and rejects any single flipped bit', () => {
-    const p: Packet = { flags: Flag.DAT | Flag.ACK, conn: 0xdeadbeef, seq: 0xfffffffe, ack: 7, window: 99, payload: randomBytes(50) };
+    const p: Packet = {
+      flags: Flag.DAT | Flag.ACK,
+      conn: 0xdeadbeef,
+      seq: 0xfffffffe,
+      ack: 7,
+      window: 99,
+      payload: randomBytes(50),
+    };
     const buf = encodePacket(p);
     expect(decodePacket(buf)).toEqual(p);
     for (let bit = 0; bit < buf.length * 8; bit += 7) {
@@ -64,7 +87,9 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
       `client SYN seq=${x} ack=0`,
       `server SYN|ACK seq=${y} ack=${x + 1}`,
       `client ACK seq=${x + 1} ack=${y + 1}`,
-      ...link.log.filter((l) => l.from === 'client' && l.flags === 'ACK' && l.ack > y + 1 && l.ack <= y + 1 + N).map((l) => `client ACK seq=${x + 1} ack=${l.ack}`),
+      ...link.log
+        .filter((l) => l.from === 'client' && l.flags === 'ACK' && l.ack > y + 1 && l.ack <= y + 1 + N)
+        .map((l) => `client ACK seq=${x + 1} ack=${l.ack}`),
       `server ACK|END seq=${y + 1 + N} ack=${x + 1}`,
       `client ACK seq=${x + 1} ack=${y + N + 2}`,
       `client ACK|FIN seq=${x + 1} ack=${y + N + 2}`,
@@ -116,8 +141,14 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     link.drop = (from, p, n) => from === 'client' && n === 0 && (p.flags & Flag.SYN) !== 0;
     link.run();
     expect(clientSink.data.equals(data)).toBe(true);
-    expect(steps(link).slice(0, 3)).toEqual([`client SYN seq=${CLIENT_ISN} ack=0 (dropped)`, `client SYN seq=${CLIENT_ISN} ack=0`, `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`]);
-    const synTimes = link.events.filter((e) => e.side === 'client' && e.e.type === 'retransmit_control' && e.e.packet === 'SYN');
+    expect(steps(link).slice(0, 3)).toEqual([
+      `client SYN seq=${CLIENT_ISN} ack=0 (dropped)`,
+      `client SYN seq=${CLIENT_ISN} ack=0`,
+      `server SYN|ACK seq=${SERVER_ISN} ack=${CLIENT_ISN + 1}`,
+    ]);
+    const synTimes = link.events.filter(
+      (e) => e.side === 'client' && e.e.type === 'retransmit_control' && e.e.packet === 'SYN',
+    );
     expect(synTimes.length).toBe(1);
     // The second SYN is try 2 (it once read "try 3/16" after two SYNs).
     expect(describeEvent(synTimes[0]!.e)).toMatch(/^retransmit SYN \(timeout, next wait \d+ms, try 2\/\d+\)$/);
@@ -155,7 +186,9 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     link.drop = (from, p, n) => from === 'client' && n === 1 && p.flags === Flag.ACK;
     link.run();
     expect(serverSink.data.equals(data)).toBe(true);
-    expect(link.events.some((e) => e.side === 'server' && e.e.type === 'state' && e.e.state === 'ESTABLISHED')).toBe(true);
+    expect(link.events.some((e) => e.side === 'server' && e.e.type === 'state' && e.e.state === 'ESTABLISHED')).toBe(
+      true,
+    );
   });
 
   it('lost FIN and lost last ACK: both retransmitted, both ends close', () => {
@@ -164,7 +197,8 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     let lastAckDropped = false;
     link.drop = (from, p) => {
       if (from === 'client' && p.flags & Flag.FIN && !finDropped) return (finDropped = true);
-      if (from === 'client' && p.flags === Flag.ACK && p.ack === SERVER_ISN + N + 3 && !lastAckDropped) return (lastAckDropped = true);
+      if (from === 'client' && p.flags === Flag.ACK && p.ack === SERVER_ISN + N + 3 && !lastAckDropped)
+        return (lastAckDropped = true);
       return false;
     };
     link.run();
@@ -351,7 +385,11 @@ describe('whole transfers over a bad fake link', () => {
     const data = randomBytes(60 * MSS);
     const { link, clientSink } = setup('get', data, 32);
     const forged = (at: number, ack: number): void => {
-      link.inFlight.push({ at, from: 'client', p: { flags: Flag.DAT | Flag.ACK, conn: 42, seq: CLIENT_ISN + 1, ack, window: 0, payload: Buffer.alloc(0) } });
+      link.inFlight.push({
+        at,
+        from: 'client',
+        p: { flags: Flag.DAT | Flag.ACK, conn: 42, seq: CLIENT_ISN + 1, ack, window: 0, payload: Buffer.alloc(0) },
+      });
     };
     for (let i = 0; i < 50; i++) {
       forged(5 + i, 0); // far behind what is acknowledged
@@ -368,7 +406,9 @@ describe('whole transfers over a bad fake link', () => {
     // Every data packet from the server is lost after the first few; everything else gets through.
     link.drop = (from, p, n) => from === 'server' && (p.flags & Flag.DAT) !== 0 && n > 4;
     link.run(600_000);
-    const failed = link.events.filter((x) => x.e.type === 'error').map((x) => ({ side: x.side, ...(x.e as { code: string; message: string }) }));
+    const failed = link.events
+      .filter((x) => x.e.type === 'error')
+      .map((x) => ({ side: x.side, ...(x.e as { code: string; message: string }) }));
     expect(failed.some((f) => f.code === 'PEER_TIMEOUT' && /no progress for 60s/.test(f.message))).toBe(true);
     expect(link.client.finished && link.server.finished).toBe(true);
     expect(link.now).toBeLessThan(70_000);
@@ -384,9 +424,15 @@ describe('whole transfers over a bad fake link', () => {
   });
 });
 
-
 describe('congestion control (BBR-style model)', () => {
-  const sample = (now: number, rate: number | null, rttMs: number | null, roundStart: boolean, inflight = 0) => ({ now, rate, rttMs, roundStart, appLimited: false, inflight });
+  const sample = (now: number, rate: number | null, rttMs: number | null, roundStart: boolean, inflight = 0) => ({
+    now,
+    rate,
+    rttMs,
+    roundStart,
+    appLimited: false,
+    inflight,
+  });
 
   it('leaves startup when the bandwidth stops growing, then keeps about 2 BDP in flight; loss cuts nothing', () => {
     const cc = new BbrCongestion(10_000);
@@ -434,7 +480,11 @@ describe('congestion control (BBR-style model)', () => {
     for (let round = 0; round < rounds; round++) {
       now += clumpMs;
       const delivered = Math.min(Math.floor(cc.cwnd), pathRate * clumpMs);
-      cc.onAcked(delivered, round, sample(now, delivered / clumpMs, round === 0 ? 2 : clumpMs, true, Math.floor(cc.cwnd)));
+      cc.onAcked(
+        delivered,
+        round,
+        sample(now, delivered / clumpMs, round === 0 ? 2 : clumpMs, true, Math.floor(cc.cwnd)),
+      );
       if (round > 50) lowestBw = Math.min(lowestBw, cc.btlBw);
     }
     return { cc, lowestBw };
@@ -487,7 +537,9 @@ describe('congestion control (BBR-style model)', () => {
     };
     const reno = { clean: time('reno', 0), lossy: time('reno', 0.05) };
     const bbr = { clean: time('bbr', 0), lossy: time('bbr', 0.05) };
-    console.log(`fake link, 3000 packets, 10 ms RTT: reno ${reno.clean} ms clean / ${reno.lossy} ms at 5% loss; bbr ${bbr.clean} / ${bbr.lossy} ms`);
+    console.log(
+      `fake link, 3000 packets, 10 ms RTT: reno ${reno.clean} ms clean / ${reno.lossy} ms at 5% loss; bbr ${bbr.clean} / ${bbr.lossy} ms`,
+    );
     expect(bbr.clean / bbr.lossy).toBeGreaterThan(0.4);
     expect(bbr.lossy).toBeLessThan(reno.lossy / 2);
   });

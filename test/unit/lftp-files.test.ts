@@ -47,7 +47,15 @@ describe('FileSource', () => {
     let published = (): number => -1;
     const errors: Error[] = [];
     const window = 1500;
-    const src = await FileSource.open(path, data.length, mss, window, () => announced.push(published()), (e) => errors.push(e), () => true);
+    const src = await FileSource.open(
+      path,
+      data.length,
+      mss,
+      window,
+      () => announced.push(published()),
+      (e) => errors.push(e),
+      () => true,
+    );
     published = () => src.readAhead;
     closers.push(() => src.close());
     const perRead = Math.floor(READ_BYTES / mss);
@@ -85,7 +93,14 @@ describe('FileSource', () => {
     const path = join(dir, 'short');
     writeFileSync(path, randomBytes(5000));
     const errors: Error[] = [];
-    const src = await FileSource.open(path, 9000, 1000, 64, () => undefined, (e) => errors.push(e));
+    const src = await FileSource.open(
+      path,
+      9000,
+      1000,
+      64,
+      () => undefined,
+      (e) => errors.push(e),
+    );
     closers.push(() => src.close());
     await until(() => errors.length > 0, 'the error');
     expect(errors[0]!.message).toMatch(/shrank/);
@@ -99,7 +114,11 @@ describe('FileSink', () => {
     const finalPath = join(dir, 'out');
     let drains = 0;
     const errors: Error[] = [];
-    const sink = await FileSink.create(finalPath, () => drains++, (e) => errors.push(e));
+    const sink = await FileSink.create(
+      finalPath,
+      () => drains++,
+      (e) => errors.push(e),
+    );
     const mss = 1448;
     const parts: Buffer[] = [];
     for (let i = 0; i < 1500; i++) parts.push(randomBytes(mss));
@@ -125,7 +144,11 @@ describe('FileSink', () => {
 
   it('staging buffers are reused once written, without touching data not yet on disk', async () => {
     const dir = scratch('lftp-sink');
-    const sink = await FileSink.create(join(dir, 'reuse'), () => undefined, () => undefined);
+    const sink = await FileSink.create(
+      join(dir, 'reuse'),
+      () => undefined,
+      () => undefined,
+    );
     const data = randomBytes(9 * (1 << 20) + 4321);
     sink.setExpectedSize(data.length, 1448);
     let i = 0;
@@ -142,8 +165,15 @@ describe('FileSink', () => {
   it('a SHA-256 or size mismatch stores nothing', async () => {
     const dir = scratch('lftp-sink');
     const data = randomBytes(300_000);
-    for (const expected of [{ size: data.length, sha256: sha(Buffer.from('other')) }, { size: data.length + 1, sha256: sha(data) }]) {
-      const sink = await FileSink.create(join(dir, 'x'), () => undefined, () => undefined);
+    for (const expected of [
+      { size: data.length, sha256: sha(Buffer.from('other')) },
+      { size: data.length + 1, sha256: sha(data) },
+    ]) {
+      const sink = await FileSink.create(
+        join(dir, 'x'),
+        () => undefined,
+        () => undefined,
+      );
       sink.setExpectedSize(data.length, 1000);
       for (let at = 0; at < data.length; at += 1000) sink.push(at / 1000, data.subarray(at, at + 1000));
       const out = await sink.finish(expected);

@@ -2,14 +2,29 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Flag, HEADER_BYTES, encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
-import { proofMatches, synProof, ticketMaster, tokenMaster, trafficKeys, SALT_BYTES } from '../../common/lftp/protect/keys.js';
+import {
+  proofMatches,
+  synProof,
+  ticketMaster,
+  tokenMaster,
+  trafficKeys,
+  SALT_BYTES,
+} from '../../common/lftp/protect/keys.js';
 import { PROTECTED_VERSION, TAG_BYTES, open, readSealedHeader, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { REPLAY_WINDOW, ReplayWindow } from '../../common/lftp/protect/replay-window.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
 
 const master = randomBytes(32);
 const salt = randomBytes(SALT_BYTES);
-const pkt = (over: Partial<Packet> = {}): Packet => ({ flags: Flag.DAT | Flag.ACK, conn: 7, seq: 100, ack: 5, window: 64, payload: Buffer.from('file bytes 的'), ...over });
+const pkt = (over: Partial<Packet> = {}): Packet => ({
+  flags: Flag.DAT | Flag.ACK,
+  conn: 7,
+  seq: 100,
+  ack: 5,
+  window: 64,
+  payload: Buffer.from('file bytes 的'),
+  ...over,
+});
 const joined = (parts: Buffer[]) => Buffer.concat(parts);
 
 /** A client and a server that have done the handshake: the server's SYN-ACK opened at the client. */
@@ -17,7 +32,9 @@ function pair(): { client: TransferProtection; server: TransferProtection } {
   const server = TransferProtection.server(master, salt, Buffer.from('{"name":"a"}'));
   const client = TransferProtection.client(master, salt);
   server.begin();
-  const synAck = joined(server.seal(pkt({ flags: Flag.SYN | Flag.ACK, payload: Buffer.from('{"size":1,"mss":1448}') })));
+  const synAck = joined(
+    server.seal(pkt({ flags: Flag.SYN | Flag.ACK, payload: Buffer.from('{"size":1,"mss":1448}') })),
+  );
   expect(client.open(synAck)?.payload.toString()).toBe('{"size":1,"mss":1448}');
   return { client, server };
 }
@@ -40,11 +57,19 @@ describe('the key schedule', () => {
     expect(t.equals(await tokenMaster('lab42', randomBytes(SALT_BYTES)))).toBe(false);
   });
 
-  it('a SYN\'s proof covers everything it asks: another name, size, flag, ISN or key fails it', () => {
+  it("a SYN's proof covers everything it asks: another name, size, flag, ISN or key fails it", () => {
     const facts = { flags: Flag.SYN | Flag.POST, conn: 9, isn: 1234, name: 'notes.txt', mss: 1448, size: 10, salt };
     const proof = synProof(master, facts);
     expect(proofMatches(master, facts, proof)).toBe(true);
-    for (const other of [{ name: 'other.txt' }, { size: 11 }, { flags: Flag.SYN }, { isn: 1235 }, { conn: 10 }, { mss: 1400 }, { salt: randomBytes(16) }]) {
+    for (const other of [
+      { name: 'other.txt' },
+      { size: 11 },
+      { flags: Flag.SYN },
+      { isn: 1235 },
+      { conn: 10 },
+      { mss: 1400 },
+      { salt: randomBytes(16) },
+    ]) {
       expect(proofMatches(master, { ...facts, ...other }, proof)).toBe(false);
     }
     expect(proofMatches(randomBytes(32), facts, proof)).toBe(false);
@@ -117,7 +142,9 @@ describe('TransferProtection', () => {
     const server = TransferProtection.server(master, salt, syn);
     const client = TransferProtection.client(master, salt);
     expect(server.allowPlain(pkt({ flags: Flag.SYN, payload: syn }), 'SYN_RCVD', 0)).toBe(true);
-    expect(server.allowPlain(pkt({ flags: Flag.SYN, payload: Buffer.from('{"name":"b","mss":1448}') }), 'SYN_RCVD', 0)).toBe(false);
+    expect(
+      server.allowPlain(pkt({ flags: Flag.SYN, payload: Buffer.from('{"name":"b","mss":1448}') }), 'SYN_RCVD', 0),
+    ).toBe(false);
     expect(server.allowPlain(pkt({ flags: Flag.ERR }), 'ESTABLISHED', 0)).toBe(false);
     // The client: a refusal or a queue answer that acknowledges its SYN, while it waits; nothing else, never later.
     expect(client.allowPlain(pkt({ flags: Flag.ERR, ack: 11 }), 'SYN_SENT', 10)).toBe(true);

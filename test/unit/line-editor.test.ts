@@ -29,13 +29,16 @@ describe('key decoding', () => {
   it('control bytes are keys, never text, and none of them is a signal', () => {
     const d = new KeyDecoder();
     expect(d.push(Buffer.from([0x01, 0x03, 0x04, 0x05, 0x0b, 0x15, 0x17, 0x1a, 0x7f, 0x0d, 0x09, 0x00, 0x1c]))).toEqual(
-      ['ctrl-a', 'ctrl-c', 'ctrl-d', 'ctrl-e', 'ctrl-k', 'ctrl-u', 'ctrl-w', 'ctrl-z', 'backspace', 'enter', 'tab'].map(key),
+      ['ctrl-a', 'ctrl-c', 'ctrl-d', 'ctrl-e', 'ctrl-k', 'ctrl-u', 'ctrl-w', 'ctrl-z', 'backspace', 'enter', 'tab'].map(
+        key,
+      ),
     );
   });
 
   it('cursor and editing sequences as xterm, tmux and the console send them', () => {
     const d = new KeyDecoder();
-    const seq = '\x1b[A\x1b[B\x1b[C\x1b[D\x1bOH\x1bOF\x1b[1~\x1b[4~\x1b[7~\x1b[8~\x1b[H\x1b[F\x1b[3~\x1b[1;5C\x1b[1;5D\x1b[1;3D\x1bb\x1bf\x1b\x7f\x1bd\x1b[Z';
+    const seq =
+      '\x1b[A\x1b[B\x1b[C\x1b[D\x1bOH\x1bOF\x1b[1~\x1b[4~\x1b[7~\x1b[8~\x1b[H\x1b[F\x1b[3~\x1b[1;5C\x1b[1;5D\x1b[1;3D\x1bb\x1bf\x1b\x7f\x1bd\x1b[Z';
     expect(d.push(bytes(seq))).toEqual(
       [
         'up',
@@ -136,7 +139,10 @@ describe('the line editor', () => {
 
   it('a paste of several lines is handed over whole, framed by what was typed around the cursor', () => {
     const ed = typed(new LineEditor(), 'start end', key('left'), key('left'), key('left'));
-    expect(ed.apply({ type: 'paste', text: 'one\ntwo\r\nthree\n' })).toEqual({ kind: 'paste', lines: ['start one', 'two', 'threeend'] });
+    expect(ed.apply({ type: 'paste', text: 'one\ntwo\r\nthree\n' })).toEqual({
+      kind: 'paste',
+      lines: ['start one', 'two', 'threeend'],
+    });
     expect(ed.text).toBe('');
     expect(ed.apply({ type: 'paste', text: 'single line\n' })).toEqual({ kind: 'changed' });
     expect(ed.text).toBe('single line');
@@ -168,7 +174,9 @@ describe('history', () => {
     const dir = tempDir('history');
     const file = defaultHistoryPath('history', { XDG_STATE_HOME: dir });
     expect(file).toBe(join(dir, 'heartbeat-chat', 'history'));
-    expect(defaultHistoryPath('history', { XDG_STATE_HOME: 'relative/ignored' })).toMatch(/\/\.local\/state\/heartbeat-chat\/history$/);
+    expect(defaultHistoryPath('history', { XDG_STATE_HOME: 'relative/ignored' })).toMatch(
+      /\/\.local\/state\/heartbeat-chat\/history$/,
+    );
     const first = new History(file);
     first.add('你好 "quoted"');
     first.add('line two');
@@ -182,7 +190,10 @@ describe('history', () => {
     const file = join(tempDir('history-bound'), 'history');
     const h = new History(file, 5);
     for (let i = 1; i <= 11; i++) h.add(`line ${i}`);
-    const kept = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string);
+    const kept = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string);
     expect(kept).toEqual(['line 7', 'line 8', 'line 9', 'line 10', 'line 11']);
     h.add('line 12');
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(6);
@@ -191,7 +202,11 @@ describe('history', () => {
 });
 
 describe('completion', () => {
-  const complete = wordCompleter({ commands: CHAT_COMMANDS, nicks: () => ['alice', 'Albert', 'bob'], files: () => ['report.pdf', 'my notes.txt'] });
+  const complete = wordCompleter({
+    commands: CHAT_COMMANDS,
+    nicks: () => ['alice', 'Albert', 'bob'],
+    files: () => ['report.pdf', 'my notes.txt'],
+  });
   it('commands at the start of the line, nicks elsewhere (addressed at the start), file names after /get, quoted when needed', () => {
     expect(complete('/tr')).toEqual({ start: 0, candidates: ['/transfers '] });
     expect(complete('al')).toEqual({ start: 0, candidates: ['alice: ', 'Albert: '] });
@@ -242,7 +257,13 @@ describe('column widths and fitting the input line', () => {
 });
 
 describe('how lines look on a terminal', () => {
-  const chat = (from: string, text: string) => ({ type: 'CHAT' as const, from, text, action: false, ts: new Date(2026, 11, 1, 9, 5).getTime() });
+  const chat = (from: string, text: string) => ({
+    type: 'CHAT' as const,
+    from,
+    text,
+    action: false,
+    ts: new Date(2026, 11, 1, 9, 5).getTime(),
+  });
   it('[HH:MM] first; a stable colour per nick; none with colours off', () => {
     const plain = decorate(chat('bob', 'hi'), ['<bob> hi'], 'alice', { color: false, timestamps: true });
     expect(plain).toEqual({ lines: ['[09:05] <bob> hi'], bell: false });
@@ -259,7 +280,9 @@ describe('how lines look on a terminal', () => {
     // Chinese puts no spaces between words: the nick is found anywhere in the text.
     expect(decorate(chat('bob', '小明你好'), ['<bob> 小明你好'], '小明', o).bell).toBe(true);
     expect(decorate(chat('bob', '小红你好'), ['<bob> 小红你好'], '小明', o).bell).toBe(false);
-    expect(decorate({ type: 'DIRECT', from: 'bob', to: 'alice', text: 'psst', ts: 0 }, ['*bob* psst'], 'alice', o).bell).toBe(true);
+    expect(
+      decorate({ type: 'DIRECT', from: 'bob', to: 'alice', text: 'psst', ts: 0 }, ['*bob* psst'], 'alice', o).bell,
+    ).toBe(true);
     expect(mentions('hi @alice!', 'alice')).toBe(true);
   });
 });

@@ -6,7 +6,13 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameDecoder } from '../../common/frame.js';
-import { decodeClientMessage, encodeMessage, isKnownFrameType, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import {
+  decodeClientMessage,
+  encodeMessage,
+  isKnownFrameType,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../common/protocol.js';
 import { Listener, type ListenerSocket } from '../../client/listener.js';
 import type { FromListener, ListenerConfig } from '../../client/listener-messages.js';
 
@@ -87,7 +93,12 @@ function setup(overrides: Partial<ListenerConfig> = {}) {
       sockets.push(s);
       return s;
     },
-    { line: (t) => lines.push(t), message: (_m, ls) => lines.push(...ls), status: () => undefined, final: (text, isError) => finals.push({ text, isError }) },
+    {
+      line: (t) => lines.push(t),
+      message: (_m, ls) => lines.push(...ls),
+      status: () => undefined,
+      final: (text, isError) => finals.push({ text, isError }),
+    },
     { post: (m) => posts.push(m), exit: (code) => exits.push(code) },
     () => Date.now(),
     'test-client',
@@ -124,13 +135,20 @@ describe('the client listener', () => {
     const { socket, lines, posts, listener } = active();
     expect(listener.state).toBe('active');
     expect(socket.timeoutMs).toBe(0);
-    expect(posts).toEqual([{ k: 'ready', nick: 'alice', maxText: 32000, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1500 }]);
-    expect(lines[0]).toMatch(/^\* connected to 127\.0\.0\.1:9000 as alice \(1 online; heartbeat every 500ms, timeout 1\.5s\)/);
+    expect(posts).toEqual([
+      { k: 'ready', nick: 'alice', maxText: 32000, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1500 },
+    ]);
+    expect(lines[0]).toMatch(
+      /^\* connected to 127\.0\.0\.1:9000 as alice \(1 online; heartbeat every 500ms, timeout 1\.5s\)/,
+    );
   });
 
   it('answers every HEARTBEAT at once with its seq and ts, even when frames arrive split byte by byte', () => {
     const { socket } = active();
-    const bytes = Buffer.concat([encodeMessage({ type: 'HEARTBEAT', seq: 7, ts: 123.5 }), encodeMessage({ type: 'HEARTBEAT', seq: 8, ts: 124 })]);
+    const bytes = Buffer.concat([
+      encodeMessage({ type: 'HEARTBEAT', seq: 7, ts: 123.5 }),
+      encodeMessage({ type: 'HEARTBEAT', seq: 8, ts: 124 }),
+    ]);
     for (const b of bytes) socket.emit('data', Buffer.from([b]));
     expect(socket.sent.slice(1)).toEqual([
       { type: 'HEARTBEAT_ACK', seq: 7, ts: 123.5 },
@@ -157,7 +175,11 @@ describe('the client listener', () => {
       if (i < 3) expect(s.destroyed).toBe(true);
     }
     expect(sockets).toHaveLength(4);
-    expect(lines).toEqual(['* nick alice is taken; trying alice_', '* nick alice_ is taken; trying alice__', '* nick alice__ is taken; trying alice___']);
+    expect(lines).toEqual([
+      '* nick alice is taken; trying alice_',
+      '* nick alice_ is taken; trying alice__',
+      '* nick alice__ is taken; trying alice___',
+    ]);
     expect(exits).toEqual([4]);
   });
 
@@ -175,7 +197,9 @@ describe('the client listener', () => {
     const { socket, finals, exits } = setup();
     socket.emit('error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     expect(exits).toEqual([1]);
-    expect(finals[0]?.text).toBe('chat-client: cannot connect to 127.0.0.1:9000: connection refused (is chat-server running?)');
+    expect(finals[0]?.text).toBe(
+      'chat-client: cannot connect to 127.0.0.1:9000: connection refused (is chat-server running?)',
+    );
   });
 
   it('the server closing the connection: exit code 3, once, whatever follows', () => {

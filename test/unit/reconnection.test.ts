@@ -5,7 +5,9 @@ import { MAX_HELD, MAX_RETRY_MS, Reconnection } from '../../client/reconnection.
 describe('Reconnection', () => {
   it('waits 0.5 s, doubling to 30 s, with ±20 % jitter; starts again once back', () => {
     const mid = new Reconnection(() => 0.5);
-    expect(Array.from({ length: 9 }, () => mid.nextDelay())).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(Array.from({ length: 9 }, () => mid.nextDelay())).toEqual([
+      500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
+    ]);
     const low = new Reconnection(() => 0);
     const high = new Reconnection(() => 0.999999);
     expect([low.nextDelay(), high.nextDelay()]).toEqual([400, 600]);

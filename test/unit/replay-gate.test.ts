@@ -20,7 +20,14 @@ function world(maxBytes = 4000) {
     maxBytes,
     () => now,
   );
-  return { gate, sent, failed, setQueued: (b: number) => (queued = b), asked: () => asked, advance: (ms: number) => (now += ms) };
+  return {
+    gate,
+    sent,
+    failed,
+    setQueued: (b: number) => (queued = b),
+    asked: () => asked,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 const b = (s: string) => Buffer.from(s);

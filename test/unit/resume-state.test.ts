@@ -23,10 +23,29 @@ describe('ResumeState', () => {
     expect(r.hello(2, 'alice', 'c')).toEqual({ type: 'HELLO', version: 2, nick: 'alice', client: 'c' });
     r.learn(welcome({ resume: 'T'.repeat(24) }), 'alice');
     r.learn({ type: 'CHAT', from: 'bob', text: 'x', action: false, ts: 1, id: 7, room: '#Lobby' }, 'alice');
-    r.learn({ type: 'HISTORY', room: '#lobby', entries: [{ id: 3, ts: 1, from: 'bob', text: 'old', action: false }], done: true, more: false }, 'alice');
+    r.learn(
+      {
+        type: 'HISTORY',
+        room: '#lobby',
+        entries: [{ id: 3, ts: 1, from: 'bob', text: 'old', action: false }],
+        done: true,
+        more: false,
+      },
+      'alice',
+    );
     r.learn({ type: 'DIRECT', from: 'alice', to: 'Bob', text: 'hi', ts: 2, id: 4 }, 'alice');
     r.learn({ type: 'DIRECT', from: 'bob', to: 'alice', text: 'yo', ts: 3, id: 5 }, 'alice');
-    r.learn({ type: 'HISTORY', room: '#lab', entries: [{ id: 9, ts: 1, from: 'c', text: 'missed', action: false }], done: true, more: false, missed: true }, 'alice');
+    r.learn(
+      {
+        type: 'HISTORY',
+        room: '#lab',
+        entries: [{ id: 9, ts: 1, from: 'c', text: 'missed', action: false }],
+        done: true,
+        more: false,
+        missed: true,
+      },
+      'alice',
+    );
     expect(r.hello(2, 'alice', 'c')).toEqual({
       type: 'HELLO',
       version: 2,

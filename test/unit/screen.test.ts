@@ -13,7 +13,12 @@ function screenOnFile(): { screen: TerminalScreen; fd: number; written: () => st
   const file = join(tempDir('screen'), 'out');
   const fd = openSync(file, 'w');
   const shared = TerminalScreen.create(80);
-  return { screen: new TerminalScreen(shared.buffer, fd), fd, written: () => readFileSync(file, 'utf8'), close: () => closeSync(fd) };
+  return {
+    screen: new TerminalScreen(shared.buffer, fd),
+    fd,
+    written: () => readFileSync(file, 'utf8'),
+    close: () => closeSync(fd),
+  };
 }
 
 describe('the shared terminal screen', () => {
@@ -32,7 +37,9 @@ describe('the shared terminal screen', () => {
     t.screen.setStatus('get big.bin [####      ] 40%');
     t.screen.print(['<bob> still here']);
     expect(t.written().slice(before)).toBe(
-      '\r\x1b[J' + 'get big.bin [####      ] 40%\r\nalice> x\r\x1b[8C' + '\r\x1b[A\x1b[J<bob> still here\r\nget big.bin [####      ] 40%\r\nalice> x\r\x1b[8C',
+      '\r\x1b[J' +
+        'get big.bin [####      ] 40%\r\nalice> x\r\x1b[8C' +
+        '\r\x1b[A\x1b[J<bob> still here\r\nget big.bin [####      ] 40%\r\nalice> x\r\x1b[8C',
     );
     t.close();
   });

@@ -18,7 +18,8 @@ import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import type { RoomBus, RoomRef, SessionAddress } from '../../server/bus/room-bus.js';
 import type { HistoryStore, NewEntry, StoredEntry } from '../../server/store/history.js';
 
-const decode = (b: Buffer) => decodeServerMessage(new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType }).push(b)[0]!);
+const decode = (b: Buffer) =>
+  decodeServerMessage(new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType }).push(b)[0]!);
 
 type Out =
   | { op: 'all'; msg: ServerMessage }
@@ -92,7 +93,16 @@ function setup(store: HistoryStore = new GatedStore(() => 5000), limits: RoomLim
   const bus = new Bus();
   const faults: StoreError[] = [];
   const turns: Array<() => void> = [];
-  const seq = new Sequencer({ store, bus, fault: (e) => faults.push(e), schedule: (fn) => turns.push(fn), defaultRoom: '#lobby', roomLimits: limits, historyOnJoin: 3, maxFrame: 65536 });
+  const seq = new Sequencer({
+    store,
+    bus,
+    fault: (e) => faults.push(e),
+    schedule: (fn) => turns.push(fn),
+    defaultRoom: '#lobby',
+    roomLimits: limits,
+    historyOnJoin: 3,
+    maxFrame: 65536,
+  });
   const turn = async () => {
     turns.shift()?.();
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -108,7 +118,12 @@ describe('Rooms', () => {
     const b = rooms.enter(B, 'bob', 2);
     expect(rooms.join(a, '#paypal')).toMatchObject({ ok: true, already: false });
     expect(rooms.join(b, '#PayPal')).toMatchObject({ ok: true, already: false, room: { name: '#paypal' } });
-    expect(rooms.join(b, '#paypa1')).toEqual({ ok: false, code: 'ROOM_INVALID', message: '#paypa1 looks like #paypal, which exists: join that one, or choose a name that cannot be mistaken for it' });
+    expect(rooms.join(b, '#paypa1')).toEqual({
+      ok: false,
+      code: 'ROOM_INVALID',
+      message:
+        '#paypa1 looks like #paypal, which exists: join that one, or choose a name that cannot be mistaken for it',
+    });
     expect(rooms.leave(a)).toEqual(['#paypal']);
     expect(rooms.part(b, '#paypal')?.name).toBe('#paypal');
     expect(rooms.list()).toEqual([]);
@@ -133,16 +148,28 @@ describe('Sequencer', () => {
     expect(w.bus.seenBy(B)).toEqual([{ type: 'NOTICE', event: 'joined', nick: 'bob', room: '#lobby' }]);
     const before = w.bus.out.length;
     w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: 'one', action: false, sender: A });
-    w.seq.handle({ k: 'post', frame: encodeMessage({ type: 'NOTICE', event: 'shared', nick: 'bob', name: 'f', size: 1 }) });
+    w.seq.handle({
+      k: 'post',
+      frame: encodeMessage({ type: 'NOTICE', event: 'shared', nick: 'bob', name: 'f', size: 1 }),
+    });
     w.seq.handle({ k: 'say', room: '#LOBBY', from: 'bob', text: 'two', action: true, sender: B });
     w.seq.handle({ k: 'direct', from: 'alice', to: 'Bob', text: 'psst', sender: A, target: B });
     await w.turn();
-    expect(store.batches.at(-1)!.map((e) => e.conv)).toEqual(['room:#lobby', 'room:#lobby', directConversation('alice', 'bob')]);
+    expect(store.batches.at(-1)!.map((e) => e.conv)).toEqual([
+      'room:#lobby',
+      'room:#lobby',
+      directConversation('alice', 'bob'),
+    ]);
     expect(w.bus.out.length).toBe(before); // nothing before the commit, not even the notice (it keeps its place)
     store.commit();
     await w.turn();
-    expect(w.bus.out.slice(before).map((o) => (o.op === 'member' || o.op === 'replay' ? o : { op: o.op, msg: o.msg }))).toEqual([
-      { op: 'rooms', msg: { type: 'CHAT', from: 'alice', text: 'one', action: false, ts: 5000, id: 1, room: '#lobby' } },
+    expect(
+      w.bus.out.slice(before).map((o) => (o.op === 'member' || o.op === 'replay' ? o : { op: o.op, msg: o.msg })),
+    ).toEqual([
+      {
+        op: 'rooms',
+        msg: { type: 'CHAT', from: 'alice', text: 'one', action: false, ts: 5000, id: 1, room: '#lobby' },
+      },
       { op: 'all', msg: { type: 'NOTICE', event: 'shared', nick: 'bob', name: 'f', size: 1 } },
       { op: 'rooms', msg: { type: 'CHAT', from: 'bob', text: 'two', action: true, ts: 5000, id: 2, room: '#lobby' } },
       { op: 'to', msg: { type: 'DIRECT', from: 'alice', to: 'Bob', text: 'psst', ts: 5000, id: 1 } },
@@ -169,10 +196,19 @@ describe('Sequencer', () => {
 
   it('rooms: join makes one, messages go to members only, NOT_IN_ROOM otherwise, part and the notices, the limits', async () => {
     const w = setup(new NoHistory(() => 7), { maxRooms: 2, maxRoomsPerUser: 2, maxMembersPerRoom: 2 });
-    for (const [s, nick] of [[A, 'alice'], [B, 'bob'], [C, 'carol']] as const) w.seq.handle({ k: 'enter', session: s, nick, version: 2, token: null });
+    for (const [s, nick] of [
+      [A, 'alice'],
+      [B, 'bob'],
+      [C, 'carol'],
+    ] as const)
+      w.seq.handle({ k: 'enter', session: s, nick, version: 2, token: null });
     await w.seq.drain();
     // #lobby holds 2: carol is in no room, and says so.
-    expect(w.bus.seenBy(C).at(-1)).toMatchObject({ type: 'ERROR', code: 'ROOM_LIMIT', message: 'you are in no room: #lobby has 2 members, the most a room may have' });
+    expect(w.bus.seenBy(C).at(-1)).toMatchObject({
+      type: 'ERROR',
+      code: 'ROOM_LIMIT',
+      message: 'you are in no room: #lobby has 2 members, the most a room may have',
+    });
     w.seq.handle({ k: 'join', session: A, room: '#Lab' });
     w.seq.handle({ k: 'join', session: C, room: '#lab' });
     w.seq.handle({ k: 'join', session: A, room: '#third' }); // alice is in 2 already
@@ -183,20 +219,44 @@ describe('Sequencer', () => {
     w.seq.handle({ k: 'part', session: C, room: '#lab', reason: 'bye' });
     w.seq.handle({ k: 'rooms', session: B });
     await w.seq.drain();
-    const texts = (who: SessionAddress) => w.bus.seenBy(who).filter((m) => m.type === 'CHAT').map((m) => (m as { text: string }).text);
+    const texts = (who: SessionAddress) =>
+      w.bus
+        .seenBy(who)
+        .filter((m) => m.type === 'CHAT')
+        .map((m) => (m as { text: string }).text);
     expect(texts(A)).toEqual(['lab talk']);
     expect(texts(B)).toEqual([]);
     expect(texts(C)).toEqual(['lab talk']);
     const bob = w.bus.seenBy(B);
-    expect(bob).toContainEqual({ type: 'ERROR', code: 'NOT_IN_ROOM', message: 'you are not in #lab: /join #lab first', fatal: false });
+    expect(bob).toContainEqual({
+      type: 'ERROR',
+      code: 'NOT_IN_ROOM',
+      message: 'you are not in #lab: /join #lab first',
+      fatal: false,
+    });
     expect(bob).toContainEqual({ type: 'NAMES_REPLY', room: '#Lab', nicks: ['alice', 'carol'], total: 2 });
-    expect(bob.at(-1)).toEqual({ type: 'ROOMS_REPLY', rooms: [{ room: '#lobby', members: 2, topic: '' }, { room: '#Lab', members: 1, topic: '' }], total: 2 });
+    expect(bob.at(-1)).toEqual({
+      type: 'ROOMS_REPLY',
+      rooms: [
+        { room: '#lobby', members: 2, topic: '' },
+        { room: '#Lab', members: 1, topic: '' },
+      ],
+      total: 2,
+    });
     const alice = w.bus.seenBy(A);
-    expect(alice).toContainEqual({ type: 'ERROR', code: 'ROOM_LIMIT', message: 'you are in 2 rooms, the most one user may be in; /part one first', fatal: false });
+    expect(alice).toContainEqual({
+      type: 'ERROR',
+      code: 'ROOM_LIMIT',
+      message: 'you are in 2 rooms, the most one user may be in; /part one first',
+      fatal: false,
+    });
     expect(alice).toContainEqual({ type: 'NOTICE', event: 'parted', nick: 'carol', room: '#Lab', reason: 'bye' });
     const carol = w.bus.seenBy(C);
     expect(carol).toContainEqual({ type: 'PARTED', room: '#Lab', reason: 'bye' });
-    expect(carol.filter((m) => m.type === 'ERROR').map((m) => (m as { code: string }).code)).toEqual(['ROOM_LIMIT', 'ROOM_LIMIT']);
+    expect(carol.filter((m) => m.type === 'ERROR').map((m) => (m as { code: string }).code)).toEqual([
+      'ROOM_LIMIT',
+      'ROOM_LIMIT',
+    ]);
   });
 
   it('history on joining overlaps nothing live: what was stored before comes as history, what follows comes live, each once', async () => {
@@ -205,14 +265,23 @@ describe('Sequencer', () => {
     const { store } = await SqliteHistory.open(dir);
     const w = setup(store);
     w.seq.handle({ k: 'enter', session: A, nick: 'alice', version: 2, token: null });
-    for (let i = 1; i <= 5; i++) w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: `m${i}`, action: false, sender: A });
+    for (let i = 1; i <= 5; i++)
+      w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: `m${i}`, action: false, sender: A });
     // In the same turn: bob enters between m5 and m6.
     w.seq.handle({ k: 'enter', session: B, nick: 'bob', version: 2, token: null });
     w.seq.handle({ k: 'say', room: '#lobby', from: 'alice', text: 'm6', action: false, sender: A });
     await w.seq.drain();
     const bob = w.bus.seenBy(B);
     const history = bob.filter((m) => m.type === 'HISTORY');
-    expect(history).toEqual([{ type: 'HISTORY', room: '#lobby', entries: [3, 4, 5].map((n) => expect.objectContaining({ id: n, text: `m${n}`, from: 'alice', action: false })), done: true, more: true }]);
+    expect(history).toEqual([
+      {
+        type: 'HISTORY',
+        room: '#lobby',
+        entries: [3, 4, 5].map((n) => expect.objectContaining({ id: n, text: `m${n}`, from: 'alice', action: false })),
+        done: true,
+        more: true,
+      },
+    ]);
     expect(bob.filter((m) => m.type === 'CHAT')).toEqual([expect.objectContaining({ id: 6, text: 'm6' })]);
     // The join's own notice and JOINED come before the history, the live message after it.
     expect(bob.map((m) => m.type)).toEqual(['NOTICE', 'JOINED', 'HISTORY', 'CHAT']);
@@ -235,7 +304,16 @@ describe('Sequencer', () => {
     await w.seq.drain();
     const A2: SessionAddress = { slot: A.slot, generation: 2, owner: 1 };
     const at = w.bus.out.length;
-    w.seq.handle({ k: 'resume', previous: A, session: A2, nick: 'alice', version: 2, token: 'bb'.repeat(16), last: [{ room: '#lobby', id: 1 }], partBytes: 4096 });
+    w.seq.handle({
+      k: 'resume',
+      previous: A,
+      session: A2,
+      nick: 'alice',
+      version: 2,
+      token: 'bb'.repeat(16),
+      last: [{ room: '#lobby', id: 1 }],
+      partBytes: 4096,
+    });
     w.seq.handle({ k: 'say', room: '#lobby', from: 'bob', text: 'live', action: false, sender: B });
     await w.seq.drain();
     // The worker asks for each next part once it has sent the last (replay-gate.ts).
@@ -249,12 +327,19 @@ describe('Sequencer', () => {
     // What the worker shows: the replay's parts, then the live frames it held meanwhile.
     const replayed = replays().flatMap((r) => r.msgs);
     const live = w.bus.seenBy(A2).filter((m) => !replayed.includes(m));
-    const texts = [...replayed, ...live].flatMap((m) => (m.type === 'HISTORY' ? m.entries.map((e) => e.text) : m.type === 'CHAT' || m.type === 'DIRECT' ? [m.text] : []));
+    const texts = [...replayed, ...live].flatMap((m) =>
+      m.type === 'HISTORY' ? m.entries.map((e) => e.text) : m.type === 'CHAT' || m.type === 'DIRECT' ? [m.text] : [],
+    );
     expect(texts).toEqual([...missed, 'psst', 'live']);
-    expect(replayed.filter((m) => m.type === 'HISTORY').every((m) => m.type === 'HISTORY' && m.missed === true)).toBe(true);
+    expect(replayed.filter((m) => m.type === 'HISTORY').every((m) => m.type === 'HISTORY' && m.missed === true)).toBe(
+      true,
+    );
     // Nothing of it went to the old address after it went away, and bob heard she was away, then back.
     expect(w.bus.out.slice(at).some((o) => o.op === 'to' && o.to.generation === 1 && o.to.slot === A.slot)).toBe(false);
-    const bob = w.bus.seenBy(B).filter((m) => m.type === 'NOTICE' && m.nick === 'alice').map((m) => (m as { event: string }).event);
+    const bob = w.bus
+      .seenBy(B)
+      .filter((m) => m.type === 'NOTICE' && m.nick === 'alice')
+      .map((m) => (m as { event: string }).event);
     expect(bob).toEqual(['away', 'back']);
     store.close();
   });

@@ -22,9 +22,35 @@ class MemorySessions implements SessionStore {
   }
 }
 
-const quietBus: RoomBus = { post() {}, postTo() {}, kick() {}, postToRooms() {}, membership() {}, replay() {}, close() {} };
-const sequencer = () => new Sequencer({ store: new NoHistory(), bus: quietBus, fault: () => undefined, schedule: (fn) => fn(), defaultRoom: '#lobby', roomLimits: DEFAULT_ROOM_LIMITS, historyOnJoin: 0, maxFrame: 65536 });
-const record = (sid: string, nick: string, hash: Uint8Array, awaySince: number | null): SessionRecord => ({ sid, hash: hashHex(hash), nick, version: 2, startedTs: 0, rooms: [{ name: '#lab', mark: 3 }], awaySince });
+const quietBus: RoomBus = {
+  post() {},
+  postTo() {},
+  kick() {},
+  postToRooms() {},
+  membership() {},
+  replay() {},
+  close() {},
+};
+const sequencer = () =>
+  new Sequencer({
+    store: new NoHistory(),
+    bus: quietBus,
+    fault: () => undefined,
+    schedule: (fn) => fn(),
+    defaultRoom: '#lobby',
+    roomLimits: DEFAULT_ROOM_LIMITS,
+    historyOnJoin: 0,
+    maxFrame: 65536,
+  });
+const record = (sid: string, nick: string, hash: Uint8Array, awaySince: number | null): SessionRecord => ({
+  sid,
+  hash: hashHex(hash),
+  nick,
+  version: 2,
+  startedTs: 0,
+  rooms: [{ name: '#lab', mark: 3 }],
+  awaySince,
+});
 
 describe('restoreSessions', () => {
   it('after a server restart: every kept session within its window is AWAY again, in its rooms; one past its window goes', async () => {
@@ -46,7 +72,15 @@ describe('restoreSessions', () => {
     const table = SessionTable.create(8);
     const store = new MemorySessions();
     const [away, gone] = [newToken(), newToken()];
-    const c = table.claim({ nick: 'carol', owner: 0, transport: 'tcp', address: '10.0.0.1', port: 1, now: 0, token: away.hash });
+    const c = table.claim({
+      nick: 'carol',
+      owner: 0,
+      transport: 'tcp',
+      address: '10.0.0.1',
+      port: 1,
+      now: 0,
+      token: away.hash,
+    });
     if (!c.ok) throw new Error('claim');
     table.away(c);
     await store.save(record('s1', 'carol', away.hash, 500_000));

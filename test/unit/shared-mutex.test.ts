@@ -86,7 +86,9 @@ describe('SharedMutex across worker threads', () => {
     const table = SessionTable.create(2000);
     const nicks = Array.from({ length: 2000 }, (_, i) => `nick${i}`);
     const g = gate();
-    const runs = Array.from({ length: 4 }, (_, id) => run({ buffer: table.buffer, scenario: 'claim', id, nicks, startSab: g.startSab }));
+    const runs = Array.from({ length: 4 }, (_, id) =>
+      run({ buffer: table.buffer, scenario: 'claim', id, nicks, startSab: g.startSab }),
+    );
     await g.openWhenArrived(4);
     const results = (await Promise.all(runs.map((r) => r.message))) as Array<{ won: string[] }>;
     const all = results.flatMap((r) => r.won).sort();
@@ -148,7 +150,8 @@ describe('SharedMutex across worker threads', () => {
 describe('session table', () => {
   it('keeps nicks of any script, finds them in any case and normal form, and refuses look-alikes of nicks in use', () => {
     const t = SessionTable.create(8);
-    const claim = (nick: string) => t.claim({ nick, owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 0, token: null });
+    const claim = (nick: string) =>
+      t.claim({ nick, owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 0, token: null });
     const longest = '𠜎'.repeat(16); // 16 wide characters of 4 UTF-8 bytes: 64 bytes, 32 columns
     for (const nick of ['小明', 'Zoë', 'علي', 'alice', 'ape', longest]) expect(claim(nick).ok).toBe(true);
     expect(t.lookup('小明')?.nick).toBe('小明');
@@ -166,16 +169,34 @@ describe('session table', () => {
 
   it('claims, renames, releases, and frees a dead owner’s slots', () => {
     const t = SessionTable.create(3);
-    const a = t.claim({ nick: 'alice', owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 1000, token: null });
+    const a = t.claim({
+      nick: 'alice',
+      owner: 0,
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: 1,
+      now: 1000,
+      token: null,
+    });
     const b = t.claim({ nick: 'bob', owner: 1, transport: 'ws', address: '::1', port: 2, now: 1000, token: null });
     expect(a.ok && b.ok).toBe(true);
-    expect(t.claim({ nick: 'ALICE', owner: 1, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toEqual({ ok: false, reason: 'NICK_TAKEN', holder: 'alice', same: true });
+    expect(t.claim({ nick: 'ALICE', owner: 1, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toEqual({
+      ok: false,
+      reason: 'NICK_TAKEN',
+      holder: 'alice',
+      same: true,
+    });
     if (!a.ok || !b.ok) return;
     expect(t.rename(a, 'Bob')).toEqual({ reason: 'NICK_TAKEN', holder: 'bob', same: true });
     expect(t.rename(a, 'alicia')).toBe('ok');
     expect(t.lookup('ALICIA')?.slot).toBe(a.slot);
-    expect(t.claim({ nick: 'c', owner: 0, transport: 'tcp', address: 'x', port: 3, now: 0, token: null }).ok).toBe(true);
-    expect(t.claim({ nick: 'd', owner: 0, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toEqual({ ok: false, reason: 'SERVER_FULL' });
+    expect(t.claim({ nick: 'c', owner: 0, transport: 'tcp', address: 'x', port: 3, now: 0, token: null }).ok).toBe(
+      true,
+    );
+    expect(t.claim({ nick: 'd', owner: 0, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toEqual({
+      ok: false,
+      reason: 'SERVER_FULL',
+    });
     const freed = t.mutex.withLock(() => t.orphanOwnedByLocked(0));
     expect(freed.map((f) => f.nick).sort()).toEqual(['alicia', 'c']);
     expect(freed.every((f) => !f.away)).toBe(true); // no tokens: nothing to resume
@@ -188,31 +209,56 @@ describe('session table', () => {
   it('keeps a lost session AWAY (nick held, direct messages resolve), lets its token resume it once, and frees it only when told', () => {
     const t = SessionTable.create(4);
     const first = newToken();
-    const a = t.claim({ nick: 'alice', owner: 0, transport: 'tcp', address: '127.0.0.1', port: 1, now: 0, token: first.hash });
+    const a = t.claim({
+      nick: 'alice',
+      owner: 0,
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: 1,
+      now: 0,
+      token: first.hash,
+    });
     const v1 = t.claim({ nick: 'old', owner: 0, transport: 'tcp', address: '127.0.0.1', port: 2, now: 0, token: null });
     if (!a.ok || !v1.ok) throw new Error('claims failed');
     expect(t.away(v1)).toBe(false); // no token: cannot wait to resume
     expect(t.away(a)).toBe(true);
     expect(t.isCurrent(a)).toBe(false);
-    expect(t.claim({ nick: 'ALICE', owner: 1, transport: 'tcp', address: 'x', port: 3, now: 0, token: null })).toMatchObject({ ok: false, reason: 'NICK_TAKEN' });
+    expect(
+      t.claim({ nick: 'ALICE', owner: 1, transport: 'tcp', address: 'x', port: 3, now: 0, token: null }),
+    ).toMatchObject({ ok: false, reason: 'NICK_TAKEN' });
     expect(t.lookup('alice')).toMatchObject({ slot: a.slot, owner: -1 });
     expect(t.info(a.slot)).toBeNull(); // not listed as online
     const second = newToken();
-    expect(t.resume(tokenHash('A'.repeat(24)), second.hash, { owner: 1, transport: 'ws', address: '::1', port: 9, now: 5 })).toEqual({ ok: false, reason: 'UNKNOWN' });
+    expect(
+      t.resume(tokenHash('A'.repeat(24)), second.hash, { owner: 1, transport: 'ws', address: '::1', port: 9, now: 5 }),
+    ).toEqual({ ok: false, reason: 'UNKNOWN' });
     const r = t.resume(first.hash, second.hash, { owner: 1, transport: 'ws', address: '::1', port: 9, now: 5 });
-    expect(r).toMatchObject({ ok: true, slot: a.slot, generation: a.generation + 1, nick: 'alice', sessionId: a.sessionId, previous: { slot: a.slot, generation: a.generation, owner: -1 } });
-    expect(t.resume(first.hash, newToken().hash, { owner: 1, transport: 'tcp', address: 'x', port: 1, now: 6 })).toEqual({ ok: false, reason: 'USED' });
+    expect(r).toMatchObject({
+      ok: true,
+      slot: a.slot,
+      generation: a.generation + 1,
+      nick: 'alice',
+      sessionId: a.sessionId,
+      previous: { slot: a.slot, generation: a.generation, owner: -1 },
+    });
+    expect(
+      t.resume(first.hash, newToken().hash, { owner: 1, transport: 'tcp', address: 'x', port: 1, now: 6 }),
+    ).toEqual({ ok: false, reason: 'USED' });
     expect(t.releaseAway(a)).toBe(false); // taken over: the old generation is not freed
     if (!r.ok) return;
     expect(t.info(r.slot)).toMatchObject({ owner: 1, transport: 'ws', address: '::1' });
     // A connected session can be taken over too (its old connection had not noticed it was dead).
     const third = newToken();
-    expect(t.resume(second.hash, third.hash, { owner: 0, transport: 'tcp', address: 'y', port: 2, now: 7 })).toMatchObject({ ok: true, previous: { owner: 1 } });
+    expect(
+      t.resume(second.hash, third.hash, { owner: 0, transport: 'tcp', address: 'y', port: 2, now: 7 }),
+    ).toMatchObject({ ok: true, previous: { owner: 1 } });
     const now = t.lookup('alice')!;
     expect(t.away(now)).toBe(true);
     expect(t.releaseAway(now)).toBe(true);
     expect(t.lookup('alice')).toBeNull();
-    expect(t.resume(third.hash, newToken().hash, { owner: 0, transport: 'tcp', address: 'y', port: 2, now: 8 })).toEqual({ ok: false, reason: 'UNKNOWN' });
+    expect(
+      t.resume(third.hash, newToken().hash, { owner: 0, transport: 'tcp', address: 'y', port: 2, now: 8 }),
+    ).toEqual({ ok: false, reason: 'UNKNOWN' });
     const orphans = t.mutex.withLock(() => t.orphanOwnedByLocked(0));
     expect(orphans).toEqual([{ slot: v1.slot, generation: v1.generation, nick: 'old', away: false }]);
     expect(t.activeCount()).toBe(0);

@@ -29,8 +29,16 @@ describe('SqliteHistory', () => {
     const dir = dataDir();
     let t = 1000;
     const { store } = await openAt(dir, () => t);
-    const a = await store.append([say('room:#a', 'alice', 'one'), say('room:#b', 'bob', 'uno'), say('room:#a', 'bob', 'two')]);
-    expect(a.map((e) => [e.conv, e.id, e.ts])).toEqual([['room:#a', 1, 1000], ['room:#b', 1, 1000], ['room:#a', 2, 1000]]);
+    const a = await store.append([
+      say('room:#a', 'alice', 'one'),
+      say('room:#b', 'bob', 'uno'),
+      say('room:#a', 'bob', 'two'),
+    ]);
+    expect(a.map((e) => [e.conv, e.id, e.ts])).toEqual([
+      ['room:#a', 1, 1000],
+      ['room:#b', 1, 1000],
+      ['room:#a', 2, 1000],
+    ]);
     t = 500; // the wall clock went back: stored times do not
     const [b] = await store.append([{ conv: 'dm:alice\nbob', kind: 'direct', from: 'alice', to: 'bob', text: 'psst' }]);
     expect(b).toMatchObject({ id: 1, ts: 1000, to: 'bob' });
@@ -40,8 +48,14 @@ describe('SqliteHistory', () => {
     expect(again.epoch).toBe(epoch);
     expect(await again.lastId('room:#a')).toBe(2);
     expect((await again.append([say('room:#a', 'carol', 'three')]))[0]!.id).toBe(3);
-    expect((await again.after('room:#a', 0, 10)).map((e) => `${e.from}: ${e.text}`)).toEqual(['alice: one', 'bob: two', 'carol: three']);
-    expect(await again.after('dm:alice\nbob', 0, 10)).toEqual([{ conv: 'dm:alice\nbob', id: 1, ts: 1000, kind: 'direct', from: 'alice', to: 'bob', text: 'psst' }]);
+    expect((await again.after('room:#a', 0, 10)).map((e) => `${e.from}: ${e.text}`)).toEqual([
+      'alice: one',
+      'bob: two',
+      'carol: three',
+    ]);
+    expect(await again.after('dm:alice\nbob', 0, 10)).toEqual([
+      { conv: 'dm:alice\nbob', id: 1, ts: 1000, kind: 'direct', from: 'alice', to: 'bob', text: 'psst' },
+    ]);
   });
 
   it('pages: the newest N, further back before an id, after an id, since a time', async () => {
@@ -83,7 +97,10 @@ describe('SqliteHistory', () => {
     await openAt(dir);
     const second = SqliteHistory.open(dir);
     await expect(second).rejects.toBeInstanceOf(StoreError);
-    await expect(second).rejects.toMatchObject({ code: 'STORE_LOCKED', message: expect.stringContaining('another chat-server uses the same --data folder') });
+    await expect(second).rejects.toMatchObject({
+      code: 'STORE_LOCKED',
+      message: expect.stringContaining('another chat-server uses the same --data folder'),
+    });
   });
 
   it('a damaged file is moved aside and a new store with a new epoch starts', async () => {

@@ -55,9 +55,18 @@ function imports(file: string): string[] {
   const sf = parse(file);
   const out: string[] = [];
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       out.push(node.moduleSpecifier.text);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       out.push(node.arguments[0].text);
     }
     ts.forEachChild(node, visit);
@@ -84,9 +93,12 @@ describe('the layout keeps its rules', () => {
     expect(engine.length).toBeGreaterThan(5);
     const bad: string[] = [];
     for (const f of engine) {
-      for (const spec of imports(f)) if (/^node:(dgram|net|fs|fs\/promises|timers|timers\/promises|worker_threads)$/.test(spec)) bad.push(`${f} imports ${spec}`);
+      for (const spec of imports(f))
+        if (/^node:(dgram|net|fs|fs\/promises|timers|timers\/promises|worker_threads)$/.test(spec))
+          bad.push(`${f} imports ${spec}`);
       const text = readFileSync(join(ROOT, f), 'utf8');
-      for (const timer of ['setTimeout', 'setInterval', 'setImmediate', 'Date.now', 'performance.now']) if (text.includes(timer)) bad.push(`${f} uses ${timer}`);
+      for (const timer of ['setTimeout', 'setInterval', 'setImmediate', 'Date.now', 'performance.now'])
+        if (text.includes(timer)) bad.push(`${f} uses ${timer}`);
     }
     expect(bad).toEqual([]);
   });

@@ -20,7 +20,9 @@ describe('option values', () => {
     expect(parseDuration('1.5s', 'x')).toBe(1500);
     expect(parseDuration('2m', 'x')).toBe(120_000);
     // A bare number once meant milliseconds: --heartbeat-interval 5 was 5 ms. Now it needs its unit.
-    expect(() => parseDuration('5', '--heartbeat-interval')).toThrowError('--heartbeat-interval: "5" needs a unit: 5ms or 5s');
+    expect(() => parseDuration('5', '--heartbeat-interval')).toThrowError(
+      '--heartbeat-interval: "5" needs a unit: 5ms or 5s',
+    );
     for (const bad of ['', '5x', '-1s', '0s', 's']) expect(() => parseDuration(bad, '--t')).toThrowError(/--t/);
   });
   it('prints sizes and rates in whole bytes below a KiB', () => {

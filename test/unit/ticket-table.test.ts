@@ -8,7 +8,10 @@ describe('the ticket table', () => {
     if (typeof issued === 'string') throw new Error(issued);
     expect(t.consume(issued.ticket, 'get', 'b.txt', 1001)).toMatchObject({ ok: false });
     expect(t.consume(issued.ticket, 'get', 'a.txt', 1001)).toMatchObject({ ok: true, nick: 'alice' });
-    expect(t.consume(issued.ticket, 'get', 'a.txt', 1002)).toMatchObject({ ok: false, reason: 'unknown or already used ticket' });
+    expect(t.consume(issued.ticket, 'get', 'a.txt', 1002)).toMatchObject({
+      ok: false,
+      reason: 'unknown or already used ticket',
+    });
   });
 
   it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; the end of a transfer or their expiry gives room`, () => {

@@ -7,12 +7,37 @@ import type { QlogEvent, QlogTrace } from '../../client/trace-report/qlog-file.j
 const CLIENT_ISN = 1000;
 const SERVER_ISN = 5000;
 
-function pkt(dir: 'sent' | 'received', time: number, type: string, flags: string, seq: number, ack: number, rel: [number, number]): QlogEvent {
-  return { time, name: `transport:packet_${dir}`, data: { header: { packet_type: type, flags, seq, ack, seq_rel: rel[0], ack_rel: rel[1], window: 64 }, raw: { length: 24 } } };
+function pkt(
+  dir: 'sent' | 'received',
+  time: number,
+  type: string,
+  flags: string,
+  seq: number,
+  ack: number,
+  rel: [number, number],
+): QlogEvent {
+  return {
+    time,
+    name: `transport:packet_${dir}`,
+    data: {
+      header: { packet_type: type, flags, seq, ack, seq_rel: rel[0], ack_rel: rel[1], window: 64 },
+      raw: { length: 24 },
+    },
+  };
 }
 
 function trace(side: 'client' | 'server', events: QlogEvent[]): QlogTrace {
-  return { file: `${side}.sqlog`, protocol: 'lftp', configuration: {}, title: side, side, group: 'abcd', referenceTime: 1_000_000, events, truncated: false };
+  return {
+    file: `${side}.sqlog`,
+    protocol: 'lftp',
+    configuration: {},
+    title: side,
+    side,
+    group: 'abcd',
+    referenceTime: 1_000_000,
+    events,
+    truncated: false,
+  };
 }
 
 describe('the trace model', () => {
@@ -44,14 +69,25 @@ describe('the trace model', () => {
     ]);
     // The ladder: every datagram a row; the client's ESTABLISHED beside the SYN-ACK that arrived (it entered it on that one).
     const rows = ladderRows(m);
-    expect(rows.map((r) => (r.kind === 'packet' ? `${r.d.from} ${r.d.flags}` : 'gap'))).toEqual(['client SYN', 'server SYN|ACK', 'client SYN', 'server SYN|ACK', 'client ACK']);
+    expect(rows.map((r) => (r.kind === 'packet' ? `${r.d.from} ${r.d.flags}` : 'gap'))).toEqual([
+      'client SYN',
+      'server SYN|ACK',
+      'client SYN',
+      'server SYN|ACK',
+      'client ACK',
+    ]);
     const arrived = rows[3]!;
     expect(arrived.kind === 'packet' && arrived.states).toEqual([{ side: 'client', state: 'ESTABLISHED' }]);
     expect(rows[0]!.kind === 'packet' && rows[0]!.states).toEqual([{ side: 'client', state: 'SYN_SENT' }]);
   });
 
   it("one side's trace alone: what it received has no send time; nothing can be called lost", () => {
-    const m = buildModel([trace('client', [pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]), pkt('received', 9, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1])])]);
+    const m = buildModel([
+      trace('client', [
+        pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
+        pkt('received', 9, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1]),
+      ]),
+    ]);
     expect(m.datagrams.map((d) => [d.from, d.sentAt, d.receivedAt])).toEqual([
       ['client', 0, null],
       ['server', null, 9],

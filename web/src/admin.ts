@@ -13,7 +13,16 @@ const RTT_HISTORY = 60;
 class Dashboard {
   private ws: WebSocket | null = null;
   /** Transfer cards by id, kept across snapshots so canvases are not rebuilt every second. */
-  private readonly cards = new Map<string, { root: HTMLElement; head: HTMLElement; bar: HTMLProgressElement; canvas: HTMLCanvasElement; seq: HTMLCanvasElement }>();
+  private readonly cards = new Map<
+    string,
+    {
+      root: HTMLElement;
+      head: HTMLElement;
+      bar: HTMLProgressElement;
+      canvas: HTMLCanvasElement;
+      seq: HTMLCanvasElement;
+    }
+  >();
   /** Each session's last heartbeat RTTs, one per snapshot. */
   private readonly rtts = new Map<string, number[]>();
 
@@ -72,7 +81,9 @@ class Dashboard {
     byId('stat-msgs').textContent = String(s.msgsPerSec);
     byId('stat-frames').textContent = String(s.deliveriesPerSec);
     byId('stat-transfers').textContent = String(s.transfers.filter((t) => !t.finished).length);
-    byId('workers').textContent = s.workers.map((w) => `worker ${w.index}: ${w.clients} client${w.clients === 1 ? '' : 's'}, loop lag ${w.loopLagMs} ms`).join(' · ');
+    byId('workers').textContent = s.workers
+      .map((w) => `worker ${w.index}: ${w.clients} client${w.clients === 1 ? '' : 's'}, loop lag ${w.loopLagMs} ms`)
+      .join(' · ');
     this.renderSessions(s.sessions);
     this.renderTransfers(s.transfers);
   }
@@ -98,7 +109,9 @@ class Dashboard {
         el('td', {}, kick),
       );
     });
-    byId('sessions').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'muted', colspan: '10' }, 'nobody connected'))]));
+    byId('sessions').replaceChildren(
+      ...(rows.length ? rows : [el('tr', {}, el('td', { class: 'muted', colspan: '10' }, 'nobody connected'))]),
+    );
     for (const nick of this.rtts.keys()) if (!sessions.some((u) => u.nick === nick)) this.rtts.delete(nick);
   }
 
@@ -121,7 +134,10 @@ class Dashboard {
         const head = el('div', { class: 'small' });
         const bar = el('progress', { max: '1', value: '0' });
         const canvas = el('canvas', { class: 'cc', 'aria-label': `cwnd, ssthresh and RTT of ${t.name}` });
-        const seq = el('canvas', { class: 'seq', 'aria-label': `bytes delivered and sent of ${t.name}, losses marked` });
+        const seq = el('canvas', {
+          class: 'seq',
+          'aria-label': `bytes delivered and sent of ${t.name}, losses marked`,
+        });
         const seqLegend = el(
           'div',
           { class: 'legend' },
@@ -137,7 +153,12 @@ class Dashboard {
           ...SERIES.filter((x) => t.serverSends || x.key === 'rtt').map((x) => {
             const swatch = el('i');
             swatch.style.background = x.color; // CSSOM, not a style attribute: the CSP forbids inline styles
-            return el('span', {}, swatch, x.key === 'ssthresh' && t.congestion === 'bbr' ? 'BDP estimate (packets)' : x.label);
+            return el(
+              'span',
+              {},
+              swatch,
+              x.key === 'ssthresh' && t.congestion === 'bbr' ? 'BDP estimate (packets)' : x.label,
+            );
           }),
         );
         const root = el('div', { class: 'xfer', 'data-transfer': t.id }, head, bar, canvas, legend, seq, seqLegend);
@@ -147,9 +168,14 @@ class Dashboard {
       const pct = t.size > 0 ? Math.floor((100 * t.bytes) / t.size) : 100;
       const last = t.points.at(-1);
       const second = t.congestion === 'bbr' ? 'BDP' : 'ssthresh';
-      const now = last ? `${t.serverSends ? `${t.congestion}: cwnd ${last[1]}, ${second} ${last[2]}, ` : ''}rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}` : '';
+      const now = last
+        ? `${t.serverSends ? `${t.congestion}: cwnd ${last[1]}, ${second} ${last[2]}, ` : ''}rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}`
+        : '';
       const state = t.finished ? (t.succeeded ? 'done' : `ended (${t.state})`) : t.state;
-      setText(card.head, `${t.op} ${t.name} · ${t.owner ?? t.remote} · worker ${t.worker} · ${formatBytes(t.bytes)} of ${formatBytes(t.size)} (${pct}%) · ${state} · ${now}`);
+      setText(
+        card.head,
+        `${t.op} ${t.name} · ${t.owner ?? t.remote} · worker ${t.worker} · ${formatBytes(t.bytes)} of ${formatBytes(t.size)} (${pct}%) · ${state} · ${now}`,
+      );
       card.bar.max = Math.max(1, t.size);
       card.bar.value = t.bytes;
       box.append(card.root); // keeps the server's order

@@ -20,7 +20,10 @@ function niceMax(v: number): number {
 }
 
 /** The canvas sized to its box at the screen's pixel ratio, cleared: its context and size in CSS pixels, or null. */
-function prepare(canvas: HTMLCanvasElement, defaultHeight: number): { ctx: CanvasRenderingContext2D; w: number; h: number } | null {
+function prepare(
+  canvas: HTMLCanvasElement,
+  defaultHeight: number,
+): { ctx: CanvasRenderingContext2D; w: number; h: number } | null {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || 600;
   const h = canvas.clientHeight || defaultHeight;
@@ -167,7 +170,15 @@ export function rttSparkline(samples: number[]): SVGSVGElement {
   svg.setAttribute('aria-label', `heartbeat RTT over the last ${samples.length} seconds`);
   const max = Math.max(0.1, ...samples);
   const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', samples.map((v, i) => `${i === 0 ? 'M' : 'L'}${((i / Math.max(1, samples.length - 1)) * (w - 2) + 1).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join(''));
+  path.setAttribute(
+    'd',
+    samples
+      .map(
+        (v, i) =>
+          `${i === 0 ? 'M' : 'L'}${((i / Math.max(1, samples.length - 1)) * (w - 2) + 1).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`,
+      )
+      .join(''),
+  );
   path.setAttribute('fill', 'none');
   path.setAttribute('stroke', '#16a34a');
   path.setAttribute('stroke-width', '1.5');

@@ -3,7 +3,14 @@
  * heartbeats answered as they come, files over HTTP with one-time tickets.
  * Lines are shown in the terminal client's formats.
  */
-import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type FileEntry, type ServerMessage } from './codec.js';
+import {
+  PROTOCOL_VERSION,
+  decodeMessage,
+  encodeMessage,
+  type ClientMessage,
+  type FileEntry,
+  type ServerMessage,
+} from './codec.js';
 import { RoomsPanel } from './rooms-panel.js';
 import { byId, clock, el, formatBytes, formatDuration, setText } from './dom.js';
 import { mentions, nickColorIndex } from '../../common/mentions.js';
@@ -25,7 +32,8 @@ const encoder = new TextEncoder();
 /** Lines typed while the connection is down that are kept for sending once it is back (as the terminal client does). */
 const MAX_HELD = 100;
 /** A password is never sent from a page over http: anyone on the network could read it (docs/PROTOCOL.md, Registered nicks). */
-const PLAIN_PAGE = 'not sent: this page is not over https, so a password would cross the network in the clear (open it with https://)';
+const PLAIN_PAGE =
+  'not sent: this page is not over https, so a password would cross the network in the clear (open it with https://)';
 
 const HELP = [
   'text — say it in the current room (//text sends a leading slash)',
@@ -77,7 +85,11 @@ class ChatPage {
 
   constructor() {
     this.keys = new InputKeys(this.input, () => this.people);
-    this.rooms = new RoomsPanel(byId<HTMLUListElement>('rooms'), this.log, (name) => (this.input.placeholder = `Say something in ${name}, or /help (Up: history, Tab: complete)`));
+    this.rooms = new RoomsPanel(
+      byId<HTMLUListElement>('rooms'),
+      this.log,
+      (name) => (this.input.placeholder = `Say something in ${name}, or /help (Up: history, Tab: complete)`),
+    );
     const nickField = byId<HTMLInputElement>('nick');
     nickField.value = localStorage.getItem(NICK_KEY) ?? '';
     byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
@@ -162,11 +174,18 @@ class ChatPage {
 
   private hello(nick: string): ClientMessage {
     const password = byId<HTMLInputElement>('server-password').value || null;
-    return this.resume.hello(PROTOCOL_VERSION, nick, `web/${navigator.userAgent.slice(0, 60)}`, password, this.nickPassword);
+    return this.resume.hello(
+      PROTOCOL_VERSION,
+      nick,
+      `web/${navigator.userAgent.slice(0, 60)}`,
+      password,
+      this.nickPassword,
+    );
   }
 
   private send(msg: ClientMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN && (this.joined || msg.type === 'HELLO')) return this.ws.send(encodeMessage(msg));
+    if (this.ws?.readyState === WebSocket.OPEN && (this.joined || msg.type === 'HELLO'))
+      return this.ws.send(encodeMessage(msg));
     if (!this.reconnecting || (msg.type !== 'CHAT' && msg.type !== 'DIRECT')) return;
     // What is typed while the connection is down goes once it is back.
     if (this.held.length < MAX_HELD) this.held.push(msg);
@@ -205,10 +224,13 @@ class ChatPage {
     this.setConnected(false);
     if (this.reconnecting || (this.joined && !this.final)) {
       this.joined = false;
-      return this.comeBack(this.reconnecting ? 'could not reconnect' : `connection lost${ev.reason ? ` (${ev.reason})` : ''}`);
+      return this.comeBack(
+        this.reconnecting ? 'could not reconnect' : `connection lost${ev.reason ? ` (${ev.reason})` : ''}`,
+      );
     }
     if (!this.joined) {
-      if (!byId('join-error').textContent) byId('join-error').textContent = `could not join (connection closed, code ${ev.code})`;
+      if (!byId('join-error').textContent)
+        byId('join-error').textContent = `could not join (connection closed, code ${ev.code})`;
       return;
     }
     this.joined = false;
@@ -239,7 +261,12 @@ class ChatPage {
         return;
       case 'JOINED':
         this.rooms.joined(msg.room);
-        this.line(`* you are in ${msg.room} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${msg.topic}` : ''}`, 'notice', Date.now(), msg.room);
+        this.line(
+          `* you are in ${msg.room} (${msg.members} member${msg.members === 1 ? '' : 's'})${msg.topic ? `; topic: ${msg.topic}` : ''}`,
+          'notice',
+          Date.now(),
+          msg.room,
+        );
         return;
       case 'PARTED':
         this.line(`* you left ${msg.room}`, 'notice');
@@ -249,10 +276,16 @@ class ChatPage {
         this.history(msg);
         return;
       case 'ROOMS_REPLY':
-        this.line(`* ${msg.total} room${msg.total === 1 ? '' : 's'}: ${msg.rooms.map((r) => `${r.room} (${r.members})${r.topic ? ` ${r.topic}` : ''}`).join(', ')}`, 'muted');
+        this.line(
+          `* ${msg.total} room${msg.total === 1 ? '' : 's'}: ${msg.rooms.map((r) => `${r.room} (${r.members})${r.topic ? ` ${r.topic}` : ''}`).join(', ')}`,
+          'muted',
+        );
         return;
       case 'NAMES_REPLY':
-        this.line(`* ${msg.room}: ${msg.nicks.join(' ')}${msg.nicks.length < msg.total ? ` … and ${msg.total - msg.nicks.length} more` : ''}`, 'muted');
+        this.line(
+          `* ${msg.room}: ${msg.nicks.join(' ')}${msg.nicks.length < msg.total ? ` … and ${msg.total - msg.nicks.length} more` : ''}`,
+          'muted',
+        );
         return;
       case 'DIRECT':
         if (msg.from === this.me && msg.to !== this.me) this.line(`-> *${msg.to}* ${msg.text}`, 'direct', msg.ts);
@@ -304,7 +337,8 @@ class ChatPage {
     if (this.joined) return this.line(`! ${msg.code}: ${msg.message}`, 'error');
     setText(byId('join-error'), `${msg.code}: ${msg.message}`);
     // The nick is registered: its password goes in the field, and Join again.
-    if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG') byId<HTMLInputElement>('nick-password').select();
+    if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG')
+      byId<HTMLInputElement>('nick-password').select();
   }
 
   /** Who can be completed, kept current from the notices between two WHO replies. */
@@ -312,7 +346,8 @@ class ChatPage {
     const others = this.people.filter((p) => p !== msg.nick);
     if (msg.event === 'joined' && msg.nick !== this.me) this.people = [...others, msg.nick];
     else if (msg.event === 'left' || msg.event === 'timed_out' || msg.event === 'kicked') this.people = others;
-    else if (msg.event === 'nick' && msg.newNick) this.people = msg.nick === this.me ? others : [...others, msg.newNick];
+    else if (msg.event === 'nick' && msg.newNick)
+      this.people = msg.nick === this.me ? others : [...others, msg.newNick];
   }
 
   private notice(msg: Extract<ServerMessage, { type: 'NOTICE' }>): void {
@@ -323,10 +358,20 @@ class ChatPage {
         this.line(`* ${n} joined`, 'notice', Date.now(), msg.room);
         break;
       case 'parted':
-        this.line(msg.reason ? `* ${n} left ${msg.room ?? ''} (${msg.reason})` : `* ${n} left ${msg.room ?? ''}`, 'notice', Date.now(), msg.room);
+        this.line(
+          msg.reason ? `* ${n} left ${msg.room ?? ''} (${msg.reason})` : `* ${n} left ${msg.room ?? ''}`,
+          'notice',
+          Date.now(),
+          msg.room,
+        );
         break;
       case 'topic':
-        this.line(msg.text ? `* ${n} set the topic: ${msg.text}` : `* ${n} cleared the topic`, 'notice', Date.now(), msg.room);
+        this.line(
+          msg.text ? `* ${n} set the topic: ${msg.text}` : `* ${n} cleared the topic`,
+          'notice',
+          Date.now(),
+          msg.room,
+        );
         return;
       case 'left':
         this.line(msg.reason ? `* ${n} left (${msg.reason})` : `* ${n} left`, 'notice');
@@ -450,7 +495,13 @@ class ChatPage {
       case '/history': {
         const before = this.rooms.oldestSeen(room);
         const limit = /^\d+$/.test(tail) ? Math.min(200, Math.max(1, Number(tail))) : 50;
-        return this.send({ type: 'HISTORY_REQUEST', id: this.nextHistoryId++, room, limit, ...(before !== undefined ? { before } : {}) });
+        return this.send({
+          type: 'HISTORY_REQUEST',
+          id: this.nextHistoryId++,
+          room,
+          limit,
+          ...(before !== undefined ? { before } : {}),
+        });
       }
     }
   }
@@ -466,8 +517,14 @@ class ChatPage {
     this.maxText = msg.maxText;
     this.input.maxLength = msg.maxText;
     this.setConnected(true);
-    this.line(`* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`, 'notice');
-    this.line(`* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`, 'muted');
+    this.line(
+      `* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`,
+      'notice',
+    );
+    this.line(
+      `* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`,
+      'muted',
+    );
     this.rooms.clear();
     this.input.focus();
     this.send({ type: 'WHO' });
@@ -497,9 +554,20 @@ class ChatPage {
     if (location.protocol !== 'https:') return this.line(`! ${PLAIN_PAGE}`, 'error');
     let msg: ClientMessage | null = null;
     if (cmd === '/register' && rest) msg = { type: 'ACCOUNT', op: 'register', password: rest };
-    else if (cmd === '/identify' && args.length >= 2) msg = { type: 'ACCOUNT', op: 'identify', nick: args[0]!, password: rest.slice(rest.indexOf(args[0]!) + args[0]!.length).trim() };
-    else if (cmd === '/password' && args.length === 2) msg = { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! };
-    if (msg === null) return this.line(`usage: ${cmd === '/register' ? '/register <password>' : cmd === '/identify' ? '/identify <nick> <password>' : '/password <old> <new> ("quotes" around one with spaces)'}`, 'error');
+    else if (cmd === '/identify' && args.length >= 2)
+      msg = {
+        type: 'ACCOUNT',
+        op: 'identify',
+        nick: args[0]!,
+        password: rest.slice(rest.indexOf(args[0]!) + args[0]!.length).trim(),
+      };
+    else if (cmd === '/password' && args.length === 2)
+      msg = { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! };
+    if (msg === null)
+      return this.line(
+        `usage: ${cmd === '/register' ? '/register <password>' : cmd === '/identify' ? '/identify <nick> <password>' : '/password <old> <new> ("quotes" around one with spaces)'}`,
+        'error',
+      );
     this.accountPending = msg.op === 'password' ? msg.newPassword : msg.password;
     this.send(msg);
   }
@@ -509,7 +577,8 @@ class ChatPage {
     if (msg.missed) {
       // Missed while the connection was down: new to the reader, shown as live lines are.
       for (const e of msg.entries) {
-        if (e.to !== undefined) this.line(e.from === this.me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`, 'direct', e.ts);
+        if (e.to !== undefined)
+          this.line(e.from === this.me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`, 'direct', e.ts);
         else if (e.action) this.line(`* ${e.from} ${e.text}`, 'action', e.ts, room, true);
         else this.chatLine(e.from, e.text, e.ts, room);
       }
@@ -518,13 +587,29 @@ class ChatPage {
     if (room && msg.entries[0]) this.rooms.saw(room, msg.entries[0].id);
     // An answer to /history comes at the end of the log, dated, and closed by a line saying whether there is more.
     for (const e of msg.entries) {
-      const text = e.to !== undefined ? (e.from === this.me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`) : e.action ? `* ${e.from} ${e.text}` : `<${e.from}> ${e.text}`;
+      const text =
+        e.to !== undefined
+          ? e.from === this.me
+            ? `-> *${e.to}* ${e.text}`
+            : `*${e.from}* ${e.text}`
+          : e.action
+            ? `* ${e.from} ${e.text}`
+            : `<${e.from}> ${e.text}`;
       this.line(text, 'history', e.ts, room, false, true);
     }
     if (!msg.done) return;
     const where = room ?? `your messages with ${msg.with ?? '?'}`;
-    if (msg.id === undefined && msg.entries.length > 0) this.line(`— ${where}: earlier messages above, live from here —`, 'separator', Date.now(), room);
-    else if (msg.id !== undefined) this.line(msg.entries.length === 0 ? `— no earlier messages in ${where} —` : `— ${where}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} —`, 'separator', Date.now(), room);
+    if (msg.id === undefined && msg.entries.length > 0)
+      this.line(`— ${where}: earlier messages above, live from here —`, 'separator', Date.now(), room);
+    else if (msg.id !== undefined)
+      this.line(
+        msg.entries.length === 0
+          ? `— no earlier messages in ${where} —`
+          : `— ${where}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} —`,
+        'separator',
+        Date.now(),
+        room,
+      );
   }
 
   // ---- files -------------------------------------------------------------------
@@ -546,7 +631,10 @@ class ChatPage {
     if (!p) return;
     this.pending.delete(msg.id);
     if (!msg.ok) {
-      this.line(`! ${p.op === 'get' ? 'download' : 'upload'} of ${p.name} refused: ${msg.code}: ${msg.message}`, 'error');
+      this.line(
+        `! ${p.op === 'get' ? 'download' : 'upload'} of ${p.name} refused: ${msg.code}: ${msg.message}`,
+        'error',
+      );
       return;
     }
     const url = `/files/${encodeURIComponent(msg.name)}?ticket=${encodeURIComponent(msg.ticket)}`;
@@ -600,7 +688,15 @@ class ChatPage {
     for (const f of files) {
       const button = el('button', { type: 'button', class: 'inline', title: `download ${f.name}` }, 'Download');
       button.addEventListener('click', () => this.requestDownload(f.name));
-      list.append(el('li', {}, el('span', { class: 'name' }, f.name), el('span', { class: 'muted small' }, formatBytes(f.size)), button));
+      list.append(
+        el(
+          'li',
+          {},
+          el('span', { class: 'name' }, f.name),
+          el('span', { class: 'muted small' }, formatBytes(f.size)),
+          button,
+        ),
+      );
     }
     if (files.length < total) list.append(el('li', { class: 'muted' }, `… and ${total - files.length} more`));
   }
@@ -612,7 +708,14 @@ class ChatPage {
     this.people = users.map((u) => u.nick).filter((n) => n !== this.me);
     for (const u of users) {
       const rtt = u.rttMs === null ? 'rtt –' : `rtt ${u.rttMs.toFixed(1)} ms`;
-      list.append(el('li', {}, el('span', { class: 'name' }, u.nick + (u.nick === this.me ? ' (you)' : '')), el('span', { class: 'muted small' }, `idle ${formatDuration(u.idleMs)}, ${rtt}`)));
+      list.append(
+        el(
+          'li',
+          {},
+          el('span', { class: 'name' }, u.nick + (u.nick === this.me ? ' (you)' : '')),
+          el('span', { class: 'muted small' }, `idle ${formatDuration(u.idleMs)}, ${rtt}`),
+        ),
+      );
     }
   }
 
@@ -636,7 +739,12 @@ class ChatPage {
 
   /** A line in the log; with `room`, it shows while that room is current (and counts as unread elsewhere when `unread`). */
   private line(text: string, kind: string, ts = Date.now(), room?: string, unread = false, dated = false): void {
-    const li = el('li', { class: kind }, el('time', {}, dated ? `${new Date(ts).toLocaleDateString()} ${clock(ts)}` : clock(ts)), text);
+    const li = el(
+      'li',
+      { class: kind },
+      el('time', {}, dated ? `${new Date(ts).toLocaleDateString()} ${clock(ts)}` : clock(ts)),
+      text,
+    );
     this.rooms.place(li, room, unread);
     this.append(li);
   }

@@ -36,7 +36,8 @@ export class FrameError extends Error {
 
 /** One binary message holds exactly one frame, of a type servers send, every field as the schema says. */
 export function decodeMessage(data: ArrayBuffer): ServerMessage {
-  if (data.byteLength < HEADER_SIZE) throw new FrameError(`message of ${data.byteLength} bytes is shorter than a frame header`);
+  if (data.byteLength < HEADER_SIZE)
+    throw new FrameError(`message of ${data.byteLength} bytes is shorter than a frame header`);
   const view = new DataView(data);
   const length = view.getUint32(0, false);
   const type = view.getUint8(4);

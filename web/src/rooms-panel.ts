@@ -79,7 +79,8 @@ export class RoomsPanel {
       r.item.classList.toggle('current', r === entry);
       this.showUnread(r);
     }
-    for (const li of Array.from(this.log.children)) if (li instanceof HTMLElement && li.dataset.room !== undefined) li.hidden = li.dataset.room !== this.currentKey;
+    for (const li of Array.from(this.log.children))
+      if (li instanceof HTMLElement && li.dataset.room !== undefined) li.hidden = li.dataset.room !== this.currentKey;
     this.onSwitch(entry.name);
     return true;
   }

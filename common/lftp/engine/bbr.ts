@@ -120,8 +120,10 @@ export class BbrCongestion implements CongestionControl {
       this.minRttAt = s.now;
     }
     if (s.roundStart) this.round++;
-    if (s.rate !== null && s.rate > 0 && (!s.appLimited || s.rate >= this.btlBw)) this.bwSamples.push({ round: this.round, rate: s.rate });
-    while (this.bwSamples.length > 0 && this.bwSamples[0]!.round <= this.round - BW_WINDOW_ROUNDS) this.bwSamples.shift();
+    if (s.rate !== null && s.rate > 0 && (!s.appLimited || s.rate >= this.btlBw))
+      this.bwSamples.push({ round: this.round, rate: s.rate });
+    while (this.bwSamples.length > 0 && this.bwSamples[0]!.round <= this.round - BW_WINDOW_ROUNDS)
+      this.bwSamples.shift();
     this.btlBw = this.bwSamples.reduce((m, x) => Math.max(m, x.rate), 0);
     if (packets > 0) this.updateAckAggregation(packets, s);
 
@@ -149,7 +151,8 @@ export class BbrCongestion implements CongestionControl {
       this.cwnd = Math.min(this.cwnd + Math.max(packets, 0), this.maxCwnd);
       return;
     }
-    const gain = this.mode === 'startup' ? STARTUP_GAIN : this.mode === 'drain' ? 1 : CWND_GAIN * CYCLE[this.cycleIndex]!;
+    const gain =
+      this.mode === 'startup' ? STARTUP_GAIN : this.mode === 'drain' ? 1 : CWND_GAIN * CYCLE[this.cycleIndex]!;
     const target = Math.max(MIN_CWND, gain * bdp + (this.mode === 'probe_bw' ? this.aggregationAllowance : 0));
     // Grow towards the target by what was acknowledged (no bursts). Shrink to it at once, except
     // in startup (as Linux): an early BDP from a lucky RTT sample must not choke the ramp-up.

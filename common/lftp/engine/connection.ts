@@ -21,7 +21,17 @@ import type { LftpErrorCode as Code } from './errors.js';
 import type { ConnState, ControlPacket, Op, Side, StateCause, TransferEvent } from './events.js';
 import { ControlRetry } from './control-retry.js';
 import { ReceiverReport } from './receiver-report.js';
-import { decodeEnd, decodeError, decodeQueued, decodeSynAck, encodeEnd, encodeError, encodeQueued, encodeSynAck, encodeSynRequest } from './payloads.js';
+import {
+  decodeEnd,
+  decodeError,
+  decodeQueued,
+  decodeSynAck,
+  encodeEnd,
+  encodeError,
+  encodeQueued,
+  encodeSynAck,
+  encodeSynRequest,
+} from './payloads.js';
 
 export type { ConnState, Op, Side, TransferEvent } from './events.js';
 
@@ -96,7 +106,13 @@ export const KEEPALIVE_MS = 1000;
 export const NO_PROGRESS_FACTOR = 2;
 /** Before the client's address is validated, the server sends at most this many times the bytes it received (RFC 9000 §8.1). */
 export const AMPLIFICATION_LIMIT = 3;
-const KEEPALIVE_STATES: ReadonlySet<ConnState> = new Set(['ESTABLISHED', 'END_WAIT', 'VERIFYING', 'CLOSE_WAIT', 'FIN_WAIT_2']);
+const KEEPALIVE_STATES: ReadonlySet<ConnState> = new Set([
+  'ESTABLISHED',
+  'END_WAIT',
+  'VERIFYING',
+  'CLOSE_WAIT',
+  'FIN_WAIT_2',
+]);
 const TIME_WAIT_MAX_MS = 2000;
 
 export class LftpConnection {
@@ -225,7 +241,13 @@ export class LftpConnection {
     const r = this.opts.request;
     const flags = Flag.SYN | (r.op === 'post' ? Flag.POST : 0);
     this.transition('SYN_SENT', { cause: 'syn_sent', seq: this.opts.isn, op: r.op, name: r.name });
-    this.control(now, { flags, seq: this.opts.isn, ack: 0, payload: encodeSynRequest(r.op, r) }, 'SYN', this.opts.handshakeTries, 'HANDSHAKE_TIMEOUT');
+    this.control(
+      now,
+      { flags, seq: this.opts.isn, ack: 0, payload: encodeSynRequest(r.op, r) },
+      'SYN',
+      this.opts.handshakeTries,
+      'HANDSHAKE_TIMEOUT',
+    );
   }
 
   /** Server: the request was accepted; answer the SYN (seq = client ISN) with SYN-ACK. */
@@ -251,7 +273,12 @@ export class LftpConnection {
   queued(position: number, clientIsn: number, now?: number): void {
     if (now !== undefined) this.lastHeard = now;
     this.peerIsn = clientIsn;
-    this.emitPacket({ flags: Flag.ACK, seq: this.opts.isn, ack: seqAdd(clientIsn, 1), payload: encodeQueued(position) });
+    this.emitPacket({
+      flags: Flag.ACK,
+      seq: this.opts.isn,
+      ack: seqAdd(clientIsn, 1),
+      payload: encodeQueued(position),
+    });
   }
 
   // ---- input -----------------------------------------------------------------
@@ -287,7 +314,8 @@ export class LftpConnection {
         break;
       case 'CLOSED':
         // Lingering after close: a client that missed our last ACK of its FIN gets it again.
-        if (p.flags & Flag.FIN) this.emitPacket({ flags: Flag.ACK, seq: this.ownNextSeq(), ack: seqAdd(p.seq, 1), payload: Buffer.alloc(0) });
+        if (p.flags & Flag.FIN)
+          this.emitPacket({ flags: Flag.ACK, seq: this.ownNextSeq(), ack: seqAdd(p.seq, 1), payload: Buffer.alloc(0) });
         return;
       default:
         this.inData(p, now);
@@ -313,7 +341,13 @@ export class LftpConnection {
       this.size = this.op === 'post' ? this.opts.request.size! : info.size;
       if (!this.isDataSender) this.requireSink().setExpectedSize(this.size, this.mss);
       this.emitPacket(this.bare(Flag.ACK));
-      this.hooks.event({ type: 'syn_ack', peerSeq: p.seq, ack: p.ack, seq: seqAdd(this.opts.isn, 1), ackSent: this.ackNum });
+      this.hooks.event({
+        type: 'syn_ack',
+        peerSeq: p.seq,
+        ack: p.ack,
+        seq: seqAdd(this.opts.isn, 1),
+        ackSent: this.ackNum,
+      });
       this.establish(now);
       return;
     }
@@ -342,7 +376,12 @@ export class LftpConnection {
       this.endSeq = seqAdd(this.peerIsn, 1 + total);
       this.finSeq = first;
     }
-    this.transition('ESTABLISHED', { cause: 'established', mss: this.mss, size: this.size, sending: this.isDataSender });
+    this.transition('ESTABLISHED', {
+      cause: 'established',
+      mss: this.mss,
+      size: this.size,
+      sending: this.isDataSender,
+    });
     this.hooks.event({ type: 'established', size: this.size });
     void now;
   }
@@ -351,7 +390,12 @@ export class LftpConnection {
     // A SYN-ACK again: our handshake ACK was lost, and the server waits for it.
     if (this.opts.side === 'client' && p.flags & Flag.SYN && p.flags & Flag.ACK) {
       this.hooks.event({ type: 'handshake_ack_resent' });
-      this.emitPacket({ flags: Flag.ACK, seq: seqAdd(this.opts.isn, 1), ack: seqAdd(this.peerIsn, 1), payload: Buffer.alloc(0) });
+      this.emitPacket({
+        flags: Flag.ACK,
+        seq: seqAdd(this.opts.isn, 1),
+        ack: seqAdd(this.peerIsn, 1),
+        payload: Buffer.alloc(0),
+      });
       return;
     }
     // Any side may see the peer's FIN once data is done.
@@ -372,7 +416,13 @@ export class LftpConnection {
       const end = decodeEnd(p.payload);
       if (p.seq !== this.endSeq || !end) return;
       if (this.state === 'VERIFYING') return; // still checking; the answer goes out when done
-      if (this.result || this.state === 'FIN_WAIT_1' || this.state === 'FIN_WAIT_2' || this.state === 'TIME_WAIT' || this.state === 'CLOSE_WAIT') {
+      if (
+        this.result ||
+        this.state === 'FIN_WAIT_1' ||
+        this.state === 'FIN_WAIT_2' ||
+        this.state === 'TIME_WAIT' ||
+        this.state === 'CLOSE_WAIT'
+      ) {
         this.emitPacket(this.bare(Flag.ACK)); // our END-ACK was lost
         return;
       }
@@ -391,7 +441,11 @@ export class LftpConnection {
     const index = seqDiff(p.seq, seqAdd(this.peerIsn, 1));
     if (index < 0) return;
     if (index < r.total && p.payload.length !== this.expectedLength(index)) {
-      this.fail('PROTOCOL', `packet ${index} has ${p.payload.length} bytes, expected ${this.expectedLength(index)}`, true);
+      this.fail(
+        'PROTOCOL',
+        `packet ${index} has ${p.payload.length} bytes, expected ${this.expectedLength(index)}`,
+        true,
+      );
       return;
     }
     this.report.before(r);
@@ -464,7 +518,13 @@ export class LftpConnection {
       this.emitPacket(this.bare(Flag.ACK));
       if (this.state === 'LAST_ACK') return; // a retransmitted FIN: re-ACKed above
       this.transition('LAST_ACK', { cause: 'peer_fin', peerSeq: p.seq, seq: this.finSeq });
-      this.control(now, { flags: Flag.FIN | Flag.ACK, seq: this.finSeq, ack: this.ackNum, payload: Buffer.alloc(0) }, 'FIN', this.opts.closeTries, 'PEER_TIMEOUT');
+      this.control(
+        now,
+        { flags: Flag.FIN | Flag.ACK, seq: this.finSeq, ack: this.ackNum, payload: Buffer.alloc(0) },
+        'FIN',
+        this.opts.closeTries,
+        'PEER_TIMEOUT',
+      );
       return;
     }
     // Client: the server's FIN.
@@ -485,7 +545,10 @@ export class LftpConnection {
   }
 
   /** The data receiver's file check finished (I/O completion). */
-  sinkFinished(now: number, outcome: { ok: true; size: number; sha256: string } | { ok: false; code: Code; message: string }): void {
+  sinkFinished(
+    now: number,
+    outcome: { ok: true; size: number; sha256: string } | { ok: false; code: Code; message: string },
+  ): void {
     this.clock = now;
     if (this.state !== 'VERIFYING') return;
     if (!outcome.ok) {
@@ -536,7 +599,13 @@ export class LftpConnection {
       const sha = src.sha256();
       if (sha === null) return; // still hashing the tail
       this.transition('END_WAIT', { cause: 'end_sent', packets: s.total, seq: this.endSeq });
-      this.control(now, { flags: Flag.END | Flag.ACK, seq: this.endSeq, ack: this.ackNum, payload: encodeEnd(src.size, sha) }, 'END', this.opts.closeTries, 'PEER_TIMEOUT');
+      this.control(
+        now,
+        { flags: Flag.END | Flag.ACK, seq: this.endSeq, ack: this.ackNum, payload: encodeEnd(src.size, sha) },
+        'END',
+        this.opts.closeTries,
+        'PEER_TIMEOUT',
+      );
     }
   }
 
@@ -552,7 +621,13 @@ export class LftpConnection {
 
   private sendFin(now: number): void {
     this.transition('FIN_WAIT_1', { cause: 'fin_sent', seq: this.finSeq });
-    this.control(now, { flags: Flag.FIN | Flag.ACK, seq: this.finSeq, ack: this.ackNum, payload: Buffer.alloc(0) }, 'FIN', this.opts.closeTries, 'PEER_TIMEOUT');
+    this.control(
+      now,
+      { flags: Flag.FIN | Flag.ACK, seq: this.finSeq, ack: this.ackNum, payload: Buffer.alloc(0) },
+      'FIN',
+      this.opts.closeTries,
+      'PEER_TIMEOUT',
+    );
   }
 
   private bare(flags: number): Omit<Packet, 'conn' | 'window'> {
@@ -560,7 +635,8 @@ export class LftpConnection {
   }
 
   private ownNextSeq(): number {
-    if (this.state === 'SYN_SENT' || this.state === 'QUEUED' || this.state === 'SYN_RCVD') return seqAdd(this.opts.isn, 1);
+    if (this.state === 'SYN_SENT' || this.state === 'QUEUED' || this.state === 'SYN_RCVD')
+      return seqAdd(this.opts.isn, 1);
     return this.finSeq !== 0 ? this.finSeq : seqAdd(this.opts.isn, 1);
   }
 
@@ -573,8 +649,14 @@ export class LftpConnection {
     this.hooks.send(full);
   }
 
-  private control(now: number, p: Omit<Packet, 'conn' | 'window'>, what: ControlPacket, maxTries: number, giveUp: Code): void {
-    const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? this.opts.handshakeTimeoutMs ?? Infinity : Infinity;
+  private control(
+    now: number,
+    p: Omit<Packet, 'conn' | 'window'>,
+    what: ControlPacket,
+    maxTries: number,
+    giveUp: Code,
+  ): void {
+    const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? (this.opts.handshakeTimeoutMs ?? Infinity) : Infinity;
     this.ctl = ControlRetry.sent(p, what, giveUp, maxTries, now, this.rtt.rto, limit);
     if (this.withinAmplificationLimit(p)) this.emitPacket(p);
   }
@@ -594,7 +676,14 @@ export class LftpConnection {
     const c = this.ctl;
     if (!c) return;
     if (!this.withinAmplificationLimit(c.packet)) return;
-    this.hooks.event({ type: 'retransmit_control', packet: c.what, why, try: sendsSoFar, maxTries: c.maxTries, ...(why === 'timeout' ? { nextWaitMs: c.interval } : {}) });
+    this.hooks.event({
+      type: 'retransmit_control',
+      packet: c.what,
+      why,
+      try: sendsSoFar,
+      maxTries: c.maxTries,
+      ...(why === 'timeout' ? { nextWaitMs: c.interval } : {}),
+    });
     this.emitPacket(c.packet);
   }
 
@@ -685,11 +774,21 @@ export class LftpConnection {
         const seq = seqAdd(this.opts.isn, 1 + n.index);
         this.hooks.event({ type: 'tail_probe', seq, index: n.index, resend: n.retransmit });
         s.markSent(n.index, now);
-        this.emitPacket({ flags: Flag.DAT | Flag.ACK, seq, ack: this.ackNum, payload: this.requireSource().chunk(n.index)! });
+        this.emitPacket({
+          flags: Flag.DAT | Flag.ACK,
+          seq,
+          ack: this.ackNum,
+          payload: this.requireSource().chunk(n.index)!,
+        });
       }
     } else if (rto !== null && now >= rto) {
       const resend = s.onRtoExpired(now);
-      this.hooks.event({ type: 'rto', resend: resend.length, ssthresh: this.cc.ssthresh, rtoMs: Math.round(this.rtt.rto) });
+      this.hooks.event({
+        type: 'rto',
+        resend: resend.length,
+        ssthresh: this.cc.ssthresh,
+        rtoMs: Math.round(this.rtt.rto),
+      });
     } else {
       const { lost, reduced } = s.checkLossTimer(now);
       if (lost.length) this.lossEvent('time', lost, reduced);
@@ -699,7 +798,17 @@ export class LftpConnection {
 
   private lossEvent(by: 'ack' | 'time', lost: number[], reduced: boolean): void {
     this.declaredLost += lost.length;
-    this.hooks.event({ type: 'loss', by, count: lost.length, first: lost[0]!, last: lost[lost.length - 1]!, lost, reduced, cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh });
+    this.hooks.event({
+      type: 'loss',
+      by,
+      count: lost.length,
+      first: lost[0]!,
+      last: lost[lost.length - 1]!,
+      lost,
+      reduced,
+      cwnd: this.cc.cwnd,
+      ssthresh: this.cc.ssthresh,
+    });
   }
 
   // ---- endings ---------------------------------------------------------------
@@ -713,7 +822,13 @@ export class LftpConnection {
   fail(code: Code, message: string, tellPeer: boolean): void {
     if (this.finished) return;
     this.failure = { code, message };
-    if (tellPeer) this.emitPacket({ flags: Flag.ERR, seq: this.ownNextSeq(), ack: this.ackNum, payload: encodeError(code, message) });
+    if (tellPeer)
+      this.emitPacket({
+        flags: Flag.ERR,
+        seq: this.ownNextSeq(),
+        ack: this.ackNum,
+        payload: encodeError(code, message),
+      });
     this.ctl = null;
     this.transition('FAILED', { cause: 'failed', code, message });
     this.hooks.event({ type: 'error', code, message });

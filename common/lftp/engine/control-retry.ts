@@ -29,13 +29,31 @@ export class ControlRetry {
   ) {}
 
   /** Sent once now; the first wait is the current RTO. */
-  static sent(packet: Omit<Packet, 'conn' | 'window'>, what: ControlPacket, giveUp: LftpErrorCode, maxTries: number, now: number, rtoMs: number, limitMs: number): ControlRetry {
+  static sent(
+    packet: Omit<Packet, 'conn' | 'window'>,
+    what: ControlPacket,
+    giveUp: LftpErrorCode,
+    maxTries: number,
+    now: number,
+    rtoMs: number,
+    limitMs: number,
+  ): ControlRetry {
     return new ControlRetry(packet, what, giveUp, maxTries, now, now + limitMs, rtoMs, now + rtoMs, 1);
   }
 
   /** The same packet polled at a steady pace, without end, while queued. */
   polling(now: number): ControlRetry {
-    return new ControlRetry(this.packet, 'SYN (queued)', this.giveUp, Infinity, now, Infinity, QUEUE_POLL_MS, now + QUEUE_POLL_MS, 0);
+    return new ControlRetry(
+      this.packet,
+      'SYN (queued)',
+      this.giveUp,
+      Infinity,
+      now,
+      Infinity,
+      QUEUE_POLL_MS,
+      now + QUEUE_POLL_MS,
+      0,
+    );
   }
 
   get isPolling(): boolean {

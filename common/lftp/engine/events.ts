@@ -53,13 +53,30 @@ export type TransferEvent =
   /** A data packet sent again (fast retransmit or after an RTO). */
   | { type: 'retransmit_data'; seq: number; index: number }
   /** A control packet sent again: on its timer (nextWaitMs), because the peer repeated itself, or while queued. */
-  | { type: 'retransmit_control'; packet: ControlPacket; why: 'timeout' | 'duplicate_syn' | 'queued'; try: number; maxTries: number; nextWaitMs?: number }
+  | {
+      type: 'retransmit_control';
+      packet: ControlPacket;
+      why: 'timeout' | 'duplicate_syn' | 'queued';
+      try: number;
+      maxTries: number;
+      nextWaitMs?: number;
+    }
   /** The client's handshake ACK was lost: the server sent SYN-ACK again. */
   | { type: 'handshake_ack_resent' }
   | { type: 'tail_probe'; seq: number; index: number; resend: boolean }
   | { type: 'rto'; resend: number; ssthresh: number; rtoMs: number }
   /** Data packets declared lost: their indexes (`lost`, the first `count` of them: a trace names each), the first and last. */
-  | { type: 'loss'; by: 'ack' | 'time'; count: number; first: number; last: number; lost: readonly number[]; reduced: boolean; cwnd: number; ssthresh: number }
+  | {
+      type: 'loss';
+      by: 'ack' | 'time';
+      count: number;
+      first: number;
+      last: number;
+      lost: readonly number[];
+      reduced: boolean;
+      cwnd: number;
+      ssthresh: number;
+    }
   | { type: 'window_closed' }
   /** The data receiver: a packet arrived beyond a missing one (a hole opens; `sack`: what it now holds beyond it, as seq ranges). */
   | { type: 'hole'; expected: number; got: number; sack: Array<[number, number]> }

@@ -59,7 +59,17 @@ export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
  * a string here: what names are allowed is the file service's rule. Size
  * (post) is checked by the same rule, so it is passed through as sent.
  */
-export function decodeSynRequest(payload: Buffer, maxMss: number): { name: string; mss: number; size: unknown; auth: string | undefined; salt: Buffer | undefined; proof: Buffer | undefined } {
+export function decodeSynRequest(
+  payload: Buffer,
+  maxMss: number,
+): {
+  name: string;
+  mss: number;
+  size: unknown;
+  auth: string | undefined;
+  salt: Buffer | undefined;
+  proof: Buffer | undefined;
+} {
   const o = parseObject(payload);
   if (!o) throw new LftpError('BAD_REQUEST', 'SYN payload is not a JSON object');
   const { mss, auth, name, size } = o;
@@ -69,7 +79,8 @@ export function decodeSynRequest(payload: Buffer, maxMss: number): { name: strin
   if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < MIN_MSS || mss > MAX_MSS) {
     throw new LftpError('BAD_REQUEST', `mss must be an integer from ${MIN_MSS} to ${MAX_MSS}`);
   }
-  if (mss > maxMss) throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
+  if (mss > maxMss)
+    throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
   if (auth !== undefined && typeof auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
   if (typeof name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
   return { name, mss, size, auth, salt, proof };
@@ -80,7 +91,8 @@ function bytesField(o: Record<string, unknown>, key: string, bytes: number): Buf
   const v = o[key];
   if (v === undefined) return undefined;
   const b = typeof v === 'string' && /^[A-Za-z0-9_-]*$/.test(v) ? Buffer.from(v, 'base64url') : null;
-  if (!b || b.length !== bytes || b.toString('base64url') !== v) throw new LftpError('BAD_REQUEST', `${key} must be ${bytes} bytes in base64url`);
+  if (!b || b.length !== bytes || b.toString('base64url') !== v)
+    throw new LftpError('BAD_REQUEST', `${key} must be ${bytes} bytes in base64url`);
   return b;
 }
 

@@ -34,7 +34,12 @@ export class ReceiverReport {
     if (res !== 'new') return;
     if (this.holdingBefore === 0 && index > this.nextBefore) {
       this.holes++;
-      this.emit({ type: 'hole', expected: seqAdd(first, this.nextBefore), got: seq, sack: r.sackRanges().map(([a, b]) => [seqAdd(first, a), seqAdd(first, b)]) });
+      this.emit({
+        type: 'hole',
+        expected: seqAdd(first, this.nextBefore),
+        got: seq,
+        sack: r.sackRanges().map(([a, b]) => [seqAdd(first, a), seqAdd(first, b)]),
+      });
     } else if (this.holdingBefore > 0 && r.next > this.nextBefore + 1 && r.holding === 0) {
       this.emit({ type: 'hole_filled', from: seqAdd(first, this.nextBefore), next: seqAdd(first, r.next) });
     }

@@ -44,7 +44,8 @@ export class RttEstimator {
 
   /** The timeout in force, including backoff. */
   get rto(): number {
-    const base = this.srtt === null ? this.bounds.initialMs : this.srtt + Math.max(this.bounds.granularityMs, 4 * this.rttvar);
+    const base =
+      this.srtt === null ? this.bounds.initialMs : this.srtt + Math.max(this.bounds.granularityMs, 4 * this.rttvar);
     return Math.min(this.bounds.maxMs, Math.max(this.bounds.minMs, base) * this.backoff);
   }
 

@@ -133,7 +133,17 @@ export class SendWindow {
       if (this.lostQueue[0] === index) this.lostQueue.shift();
       this.retransmissions++;
     } else {
-      const slot: Slot = { sentAt: 0, tx, retransmitted: false, acked: false, lost: false, delivered: 0, deliveredTime: 0, firstSentTime: 0, appLimited: false };
+      const slot: Slot = {
+        sentAt: 0,
+        tx,
+        retransmitted: false,
+        acked: false,
+        lost: false,
+        delivered: 0,
+        deliveredTime: 0,
+        firstSentTime: 0,
+        appLimited: false,
+      };
       this.rate.stamp(slot, now, this.inflight);
       this.slots.set(index, slot);
       if (index >= this.nxt) this.nxt = index + 1;
@@ -188,7 +198,8 @@ export class SendWindow {
     }
     if (newly > 0) this.probeOut = false;
     this.largestAckedTx = largestTx;
-    if (newly > 0 && n !== null) this.cc.onAcked(newly, this.largestAckedTx, this.rate.sample(n, now, rttSample, this.inflight));
+    if (newly > 0 && n !== null)
+      this.cc.onAcked(newly, this.largestAckedTx, this.rate.sample(n, now, rttSample, this.inflight));
     const lost = this.detectLosses(now);
     let reduced = false;
     for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;

@@ -44,11 +44,18 @@ export class ConnectionDriver {
     readonly protection: TransferProtection | null = null,
   ) {
     const traceWriter = hooks.trace;
-    const qlog = (this.qlog = hooks.qlog ? new QlogWriter(hooks.qlog.dir, opts.side, opts.conn, hooks.qlog.title) : null);
+    const qlog = (this.qlog = hooks.qlog
+      ? new QlogWriter(hooks.qlog.dir, opts.side, opts.conn, hooks.qlog.title)
+      : null);
     const trace =
       traceWriter || qlog
         ? (dir: 'in' | 'out', p: Packet) => {
-            traceWriter?.packet(dir, p, this.conn, dir === 'out' && p.seq === this.retransmitting && (p.flags & Flag.DAT) !== 0);
+            traceWriter?.packet(
+              dir,
+              p,
+              this.conn,
+              dir === 'out' && p.seq === this.retransmitting && (p.flags & Flag.DAT) !== 0,
+            );
             qlog?.packet(dir, p, this.conn);
           }
         : undefined;
@@ -77,7 +84,13 @@ export class ConnectionDriver {
    * names it in error messages; `canReuse` says whether buffers already sent
    * are free again (the socket's send queue is empty).
    */
-  async openSource(path: string, size: number, maxWindow: number, label: string, canReuse: () => boolean): Promise<FileSource> {
+  async openSource(
+    path: string,
+    size: number,
+    maxWindow: number,
+    label: string,
+    canReuse: () => boolean,
+  ): Promise<FileSource> {
     const source = await FileSource.open(
       path,
       size,
@@ -195,7 +208,10 @@ export class TraceWriter {
     const srtt = conn.rtt.srtt;
     const [seqBase, ackBase] = relativeBases(dir, p, conn);
     const sending = conn.isDataSender;
-    const sack = p.flags === Flag.ACK && p.payload.length > 0 ? (decodeSack(p.payload) ?? []).map(([a, b]) => [seqDiff(a, seqBase) >>> 0, seqDiff(b, seqBase) >>> 0]) : undefined;
+    const sack =
+      p.flags === Flag.ACK && p.payload.length > 0
+        ? (decodeSack(p.payload) ?? []).map(([a, b]) => [seqDiff(a, seqBase) >>> 0, seqDiff(b, seqBase) >>> 0])
+        : undefined;
     this.out.write(
       JSON.stringify({
         t: Math.round((performance.now() - this.t0) * 1000) / 1000,

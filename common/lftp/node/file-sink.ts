@@ -16,7 +16,9 @@ import { LftpError } from '../engine/errors.js';
 /** Size of a staging buffer: data is copied in and written out a buffer (or what has gathered) at a time. */
 const STAGING_BYTES = 1 << 20;
 
-export type SinkOutcome = { ok: true; size: number; sha256: string; path: string } | { ok: false; code: LftpError['code']; message: string };
+export type SinkOutcome =
+  | { ok: true; size: number; sha256: string; path: string }
+  | { ok: false; code: LftpError['code']; message: string };
 
 /**
  * Received data is copied into a staging buffer rather than queued as is: a
@@ -211,11 +213,19 @@ export class FileSink implements SizedSink {
     this.closed = true;
     if (this.written !== expected.size || (this.expectedSize >= 0 && this.written !== this.expectedSize)) {
       await this.discard();
-      return { ok: false, code: 'SHA256_MISMATCH', message: `size mismatch: received ${this.written} bytes, expected ${expected.size}` };
+      return {
+        ok: false,
+        code: 'SHA256_MISMATCH',
+        message: `size mismatch: received ${this.written} bytes, expected ${expected.size}`,
+      };
     }
     if (expected.sha256 && !digest.equals(expected.sha256)) {
       await this.discard();
-      return { ok: false, code: 'SHA256_MISMATCH', message: `SHA-256 mismatch: received ${digest.toString('hex')}, sender has ${expected.sha256.toString('hex')}` };
+      return {
+        ok: false,
+        code: 'SHA256_MISMATCH',
+        message: `SHA-256 mismatch: received ${digest.toString('hex')}, sender has ${expected.sha256.toString('hex')}`,
+      };
     }
     try {
       await link(this.tempPath, this.finalPath);

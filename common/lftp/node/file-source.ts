@@ -123,7 +123,13 @@ export class FileSource implements HashedSource {
     for (let b = Math.floor(this.released / this.packetsPerRead); (b + 1) * this.packetsPerRead <= below; b++) {
       const block = this.blocks.get(b);
       this.blocks.delete(b);
-      if (block !== undefined && block.length === this.blockBytes && this.spare.length < SPARE_BLOCKS && this.canReuse()) this.spare.push(block);
+      if (
+        block !== undefined &&
+        block.length === this.blockBytes &&
+        this.spare.length < SPARE_BLOCKS &&
+        this.canReuse()
+      )
+        this.spare.push(block);
     }
     this.released = below;
     this.fill();
@@ -148,7 +154,8 @@ export class FileSource implements HashedSource {
     this.reads++;
     const offset = first * this.mss;
     const length = Math.min(count * this.mss, this.size - offset);
-    const buf = length === this.blockBytes ? (this.spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
+    const buf =
+      length === this.blockBytes ? (this.spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
     this.fh.read(buf, 0, length, offset).then(
       ({ bytesRead }) => {
         this.reads--;

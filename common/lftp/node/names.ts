@@ -22,7 +22,10 @@ export function isInside(root: string, real: string): boolean {
 }
 
 /** A file to send: must exist, be a regular file, and really be inside dir. */
-export async function resolveForRead(dir: string, rawName: unknown): Promise<{ path: string; size: number; name: string }> {
+export async function resolveForRead(
+  dir: string,
+  rawName: unknown,
+): Promise<{ path: string; size: number; name: string }> {
   const name = checkName(rawName);
   const path = join(dir, name);
   let real: string;
@@ -32,7 +35,8 @@ export async function resolveForRead(dir: string, rawName: unknown): Promise<{ p
     throw new LftpError('NOT_FOUND', `no file named ${JSON.stringify(name)}`);
   }
   const root = await realpath(dir);
-  if (!isInside(root, real)) throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside the files directory`);
+  if (!isInside(root, real))
+    throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside the files directory`);
   const st = await stat(real);
   if (!st.isFile()) throw new LftpError('NOT_FOUND', `${JSON.stringify(name)} is not a regular file`);
   return { path: real, size: st.size, name };

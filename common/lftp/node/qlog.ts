@@ -19,7 +19,14 @@ import type { LftpConnection, TransferEvent } from '../engine/connection.js';
 export const QLOG_VERSION = '0.4';
 const RS = '\x1e';
 
-type Metrics = { congestion_window: number; ssthresh: number; bytes_in_flight: number; smoothed_rtt: number | null; rtt_variance: number | null; latest_rtt: number | null };
+type Metrics = {
+  congestion_window: number;
+  ssthresh: number;
+  bytes_in_flight: number;
+  smoothed_rtt: number | null;
+  rtt_variance: number | null;
+  latest_rtt: number | null;
+};
 
 export class QlogWriter {
   private readonly out: WriteStream;
@@ -40,7 +47,12 @@ export class QlogWriter {
       title,
       trace: {
         vantage_point: { type: side, name: `lftp ${side}` },
-        common_fields: { protocol_types: ['LFTP'], group_id: conn.toString(16).padStart(8, '0'), time_format: 'relative', reference_time: Date.now() },
+        common_fields: {
+          protocol_types: ['LFTP'],
+          group_id: conn.toString(16).padStart(8, '0'),
+          time_format: 'relative',
+          reference_time: Date.now(),
+        },
       },
     });
   }
@@ -59,10 +71,15 @@ export class QlogWriter {
       window: p.window,
       conn: p.conn,
     };
-    const data: Record<string, unknown> = { header, raw: { length: 24 + p.payload.length, payload_length: p.payload.length } };
+    const data: Record<string, unknown> = {
+      header,
+      raw: { length: 24 + p.payload.length, payload_length: p.payload.length },
+    };
     if (p.flags === Flag.ACK && p.payload.length > 0 && p.payload.length % 8 === 0) {
       const blocks = decodeSack(p.payload) ?? [];
-      data['frames'] = [{ frame_type: 'ack', acked_ranges: blocks.map(([a, b]) => [seqDiff(a, seqBase), seqDiff(b, seqBase)]) }];
+      data['frames'] = [
+        { frame_type: 'ack', acked_ranges: blocks.map(([a, b]) => [seqDiff(a, seqBase), seqDiff(b, seqBase)]) },
+      ];
     }
     this.event(dir === 'out' ? 'transport:packet_sent' : 'transport:packet_received', data);
     this.metrics(c);
@@ -73,13 +90,26 @@ export class QlogWriter {
     switch (e.type) {
       case 'loss':
         // Data packet i is the sender's ISN + 1 + i: relative 1 + i.
-        for (const i of e.lost) this.event('recovery:packet_lost', { header: { packet_type: 'data', packet_number: (c.opts.isn + 1 + i) >>> 0, seq_rel: 1 + i }, trigger: e.by === 'ack' ? 'reordering_threshold' : 'time_threshold' });
+        for (const i of e.lost)
+          this.event('recovery:packet_lost', {
+            header: { packet_type: 'data', packet_number: (c.opts.isn + 1 + i) >>> 0, seq_rel: 1 + i },
+            trigger: e.by === 'ack' ? 'reordering_threshold' : 'time_threshold',
+          });
         break;
       case 'rto':
-        this.event('recovery:loss_timer_updated', { timer_type: 'rto', event_type: 'expired', resend: e.resend, rto_ms: e.rtoMs });
+        this.event('recovery:loss_timer_updated', {
+          timer_type: 'rto',
+          event_type: 'expired',
+          resend: e.resend,
+          rto_ms: e.rtoMs,
+        });
         break;
       case 'tail_probe':
-        this.event('recovery:loss_timer_updated', { timer_type: 'pto', event_type: 'expired', seq_rel: seqDiff(e.seq, c.opts.isn) });
+        this.event('recovery:loss_timer_updated', {
+          timer_type: 'pto',
+          event_type: 'expired',
+          seq_rel: seqDiff(e.seq, c.opts.isn),
+        });
         break;
       case 'retransmit_data':
         this.event('lftp:packet_retransmitted', { seq: e.seq, seq_rel: seqDiff(e.seq, c.opts.isn) });
@@ -95,7 +125,12 @@ export class QlogWriter {
         break;
       }
       case 'done':
-        this.event('lftp:transfer_done', { size: e.size, sha256: e.sha256, verified_by: e.verifiedBy, elapsed_ms: c.elapsedMs });
+        this.event('lftp:transfer_done', {
+          size: e.size,
+          sha256: e.sha256,
+          verified_by: e.verifiedBy,
+          elapsed_ms: c.elapsedMs,
+        });
         break;
       case 'error':
         this.event('lftp:transfer_failed', { code: e.code, message: e.message });
@@ -127,8 +162,19 @@ export class QlogWriter {
       latest_rtt: round(c.rtt.latest),
     };
     const l = this.last;
-    if (!l || l.congestion_window !== m.congestion_window || l.ssthresh !== m.ssthresh || l.bytes_in_flight !== m.bytes_in_flight || l.smoothed_rtt !== m.smoothed_rtt || l.latest_rtt !== m.latest_rtt) {
-      this.event('recovery:metrics_updated', { ...m, packets_in_flight: c.sender.inflight, cwnd_packets: Math.round(c.cc.cwnd * 100) / 100 });
+    if (
+      !l ||
+      l.congestion_window !== m.congestion_window ||
+      l.ssthresh !== m.ssthresh ||
+      l.bytes_in_flight !== m.bytes_in_flight ||
+      l.smoothed_rtt !== m.smoothed_rtt ||
+      l.latest_rtt !== m.latest_rtt
+    ) {
+      this.event('recovery:metrics_updated', {
+        ...m,
+        packets_in_flight: c.sender.inflight,
+        cwnd_packets: Math.round(c.cc.cwnd * 100) / 100,
+      });
       this.last = m;
     }
     if (c.cc.phase !== this.phase) {

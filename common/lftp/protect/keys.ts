@@ -41,7 +41,13 @@ export function ticketMaster(secret: Buffer, ticket: string): Buffer {
 
 export function tokenMaster(token: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(token.normalize('NFC'), Buffer.concat([Buffer.from('lftp token key\0'), salt]), MASTER_BYTES, TOKEN_SCRYPT, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(
+      token.normalize('NFC'),
+      Buffer.concat([Buffer.from('lftp token key\0'), salt]),
+      MASTER_BYTES,
+      TOKEN_SCRYPT,
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
   });
 }
 
@@ -62,7 +68,13 @@ export function synProof(master: Buffer, s: SynFacts): Buffer {
   fixed.writeUInt32BE(s.conn >>> 0, 1);
   fixed.writeUInt32BE(s.isn >>> 0, 5);
   const fields = `${s.name}\n${s.mss}\n${s.size ?? ''}\n`;
-  return createHmac('sha256', master).update('lftp syn\0').update(fixed).update(fields, 'utf8').update(s.salt).digest().subarray(0, PROOF_BYTES);
+  return createHmac('sha256', master)
+    .update('lftp syn\0')
+    .update(fixed)
+    .update(fields, 'utf8')
+    .update(s.salt)
+    .digest()
+    .subarray(0, PROOF_BYTES);
 }
 
 export function proofMatches(master: Buffer, s: SynFacts, proof: Buffer): boolean {

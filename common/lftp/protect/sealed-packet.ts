@@ -70,7 +70,14 @@ export function open(keys: TrafficKeys, buf: Buffer, prefixBytes: number): Packe
     decipher.setAuthTag(buf.subarray(end));
     const body = decipher.update(buf.subarray(HEADER_BYTES + prefixBytes, end));
     decipher.final();
-    return { flags: buf.readUInt8(1), conn: buf.readUInt32BE(4), seq: buf.readUInt32BE(8), ack: buf.readUInt32BE(12), window: buf.readUInt32BE(16), payload: body };
+    return {
+      flags: buf.readUInt8(1),
+      conn: buf.readUInt32BE(4),
+      seq: buf.readUInt32BE(8),
+      ack: buf.readUInt32BE(12),
+      window: buf.readUInt32BE(16),
+      payload: body,
+    };
   } catch {
     return null;
   }

@@ -66,7 +66,8 @@ export class TransferProtection {
 
   seal(p: Packet): Buffer[] {
     if (!this.sealKeys) throw new Error('TransferProtection: nothing may be sealed before the keys exist');
-    if (this.nextPn > MAX_PACKET_NUMBER) throw new LftpError('PROTOCOL', 'this transfer has sent 2^32 datagrams, the most one direction may number');
+    if (this.nextPn > MAX_PACKET_NUMBER)
+      throw new LftpError('PROTOCOL', 'this transfer has sent 2^32 datagrams, the most one direction may number');
     // The server's answer to the SYN carries its nonce in the clear, in front: the client makes the keys from it.
     const prefix = this.side === 'server' && p.flags & Flag.SYN ? this.nonce : null;
     return seal(this.sealKeys, this.nextPn++, p, prefix);
@@ -108,7 +109,10 @@ export class TransferProtection {
     const ok =
       this.side === 'server'
         ? (p.flags & ~Flag.POST) === Flag.SYN && this.syn !== null && p.payload.equals(this.syn)
-        : (state === 'SYN_SENT' || state === 'QUEUED') && !(p.flags & Flag.SYN) && p.ack === seqAdd(isn, 1) && (p.flags === Flag.ACK || (p.flags & Flag.ERR) !== 0);
+        : (state === 'SYN_SENT' || state === 'QUEUED') &&
+          !(p.flags & Flag.SYN) &&
+          p.ack === seqAdd(isn, 1) &&
+          (p.flags === Flag.ACK || (p.flags & Flag.ERR) !== 0);
     if (!ok) this.dropped.plain++;
     return ok;
   }
