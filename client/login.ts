@@ -22,8 +22,7 @@ export const PASSWORD_ASKS = 3;
 /** Each step may come with a line to print first. */
 export type LoginStep = {
   line?: string;
-} & /** The session could not be resumed (its window passed, the server lost it): a new login, on this connection. */
-(
+} /** The session could not be resumed (its window passed, the server lost it): a new login, on this connection. */ & (
   | { kind: 'login-again' }
   /** Reconnecting, and the lost connection still holds the nick until the server times it out: try again later. */
   | { kind: 'held'; why: string }

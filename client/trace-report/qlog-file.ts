@@ -86,7 +86,7 @@ export function readQlog(file: string): QlogTrace {
     configuration: header.trace?.configuration ?? {},
     title: typeof header.title === 'string' ? header.title : file,
     side,
-    group: String(header.trace?.common_fields?.group_id ?? ''),
+    group: scalarText(header.trace?.common_fields?.group_id),
     referenceTime: Number(header.trace?.common_fields?.reference_time ?? 0),
     events,
     truncated,
@@ -99,4 +99,9 @@ function parse(record: string, file: string, n: number): unknown {
   } catch {
     throw new UsageError(`${file}: record ${n} is not JSON`);
   }
+}
+
+/** A header field meant to be a string or a number, as text; anything else (an object, an array) is no group. */
+function scalarText(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
 }

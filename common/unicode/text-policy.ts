@@ -17,7 +17,6 @@
  * character at all (docs/PROTOCOL.md, "Nicks" and "File names").
  */
 
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\p{Bidi_Control}]|\p{Cs}/gu;
 
 /** Text with unsafe characters replaced by a visible stand-in: C0 → its Control Picture, DEL → ␡, the rest → U+FFFD. */

@@ -184,7 +184,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     if (!conn) return;
     let mine = this.memberRooms.get(conn);
     if (joined) {
-      if (!mine) this.memberRooms.set(conn, (mine = new Map()));
+      if (!mine) this.memberRooms.set(conn, (mine = new Map<string, string>()));
       mine.set(room.key, room.name);
       this.roomSet(room.key, true)!.add(conn);
     } else {

@@ -25,13 +25,15 @@ interface Row {
   away_since: number | null;
 }
 
+function isRoomMark(r: unknown): r is { name: string; mark: number } {
+  const o = r as { name?: unknown; mark?: unknown } | null;
+  return typeof o?.name === 'string' && typeof o.mark === 'number';
+}
+
 function parseRooms(json: string): SessionRecord['rooms'] {
   try {
     const v = JSON.parse(json) as unknown;
-    if (Array.isArray(v))
-      return v.filter(
-        (r): r is { name: string; mark: number } => typeof r?.name === 'string' && typeof r?.mark === 'number',
-      );
+    if (Array.isArray(v)) return (v as unknown[]).filter(isRoomMark);
   } catch {
     // A row written by something else: the session keeps its nick, not its rooms.
   }

@@ -29,6 +29,7 @@
  * everyone), and on 2 cores a second generator process only takes CPU from it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseOptions, startProgram } from '../../common/cli.js';
@@ -248,7 +249,7 @@ try {
       fanout,
     }) + '\n',
   );
-  await Promise.all(slices.map((s) => (s.proc.exitCode !== null ? null : new Promise((r) => s.proc.once('exit', r)))));
+  await Promise.all(slices.filter((s) => s.proc.exitCode === null).map((s) => once(s.proc, 'exit')));
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);
   for (const s of slices) s.proc.kill('SIGKILL');

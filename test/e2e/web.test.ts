@@ -601,7 +601,7 @@ describe('pages and the dashboard', () => {
     const feed = await WsClient.connect(s.httpPort, { path: '/admin/ws', headers: { Cookie: cookie } });
     peers.push(feed);
     const snapshot = await new Promise<{ sessions: Array<{ nick: string; transport: string }> }>((resolve) =>
-      feed.ws.once('message', (d) => resolve(JSON.parse(String(d)))),
+      feed.ws.once('message', (d: Buffer) => resolve(JSON.parse(d.toString()))),
     );
     expect(snapshot.sessions).toEqual([expect.objectContaining({ nick: 'operated', transport: 'tcp' })]);
     // Commands: broadcast reaches the room; kick removes a user and everyone sees it.

@@ -205,7 +205,7 @@ export async function startClient(port: number, nick: string, extra: string[] = 
 
 export async function stopAll(...procs: Array<LineProcess | undefined>): Promise<void> {
   for (const p of procs) p?.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p?.exited));
+  await Promise.all(procs.flatMap((p) => (p ? [p.exited] : [])));
 }
 
 /** Starts `chat-server lftp` on 127.0.0.1 and an ephemeral port. */

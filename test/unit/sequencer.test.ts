@@ -53,8 +53,10 @@ class Bus implements RoomBus {
     const seen: ServerMessage[] = [];
     const me = (a: SessionAddress) => a.slot === who.slot && a.generation === who.generation;
     for (const o of this.out) {
-      if (o.op === 'member' && me(o.to)) o.joined ? rooms.add(o.room.key) : rooms.delete(o.room.key);
-      else if (o.op === 'to' && me(o.to)) seen.push(o.msg);
+      if (o.op === 'member' && me(o.to)) {
+        if (o.joined) rooms.add(o.room.key);
+        else rooms.delete(o.room.key);
+      } else if (o.op === 'to' && me(o.to)) seen.push(o.msg);
       else if (o.op === 'replay' && me(o.to)) seen.push(...o.msgs);
       else if (o.op === 'rooms' && o.rooms.some((r) => rooms.has(r))) seen.push(o.msg);
       else if (o.op === 'all') seen.push(o.msg);

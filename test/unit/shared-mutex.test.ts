@@ -6,7 +6,11 @@ import { SharedMutex } from '../../common/shared-mutex.js';
 
 const FIXTURE = new URL('../fixtures/lock-worker.mjs', import.meta.url);
 
-function run(workerData: Record<string, unknown>): { worker: Worker; message: Promise<any>; exit: Promise<number> } {
+function run(workerData: Record<string, unknown>): {
+  worker: Worker;
+  message: Promise<unknown>;
+  exit: Promise<number>;
+} {
   const worker = new Worker(FIXTURE, { workerData });
   const message = new Promise((resolve, reject) => {
     worker.once('message', resolve);
