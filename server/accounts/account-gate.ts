@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ProtocolError } from '../../common/errors.js';
-import type { AuthThrottle } from '../../common/auth-throttle.js';
+import type { AuthThrottle } from '../auth-throttle.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatDuration } from '../../common/units.js';
 import type { AccountAnswer } from '../store/store-messages.js';

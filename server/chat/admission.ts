@@ -8,7 +8,7 @@
  */
 import { BlockList, isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { LogBudget } from '../../common/auth-throttle.js';
+import { LogBudget } from '../auth-throttle.js';
 import type { SocketBudget } from '../shm/socket-budget.js';
 import { UsageError } from '../../common/errors.js';
 import { canonicalAddress, type AddressKind, type AddressTable } from '../shm/address-table.js';

@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from '../../common/errors.js';
-import type { AuthThrottle } from '../../common/auth-throttle.js';
+import type { AuthThrottle } from '../auth-throttle.js';
 import { formatDuration } from '../../common/units.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -8,7 +8,7 @@
  * are no tickets).
  */
 import { randomBytes } from 'node:crypto';
-import { AuthThrottle } from '../../common/auth-throttle.js';
+import { AuthThrottle } from '../auth-throttle.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission, DEFAULT_ADMISSION } from '../chat/admission.js';
 import { AdminAuth } from '../web/admin-auth.js';

@@ -14,7 +14,7 @@ import { ConnectionDriver, TraceWriter } from '../../common/lftp/node/driver.js'
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { describeEvent } from '../../common/lftp/event-text.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { LogBudget } from '../../common/auth-throttle.js';
+import { LogBudget } from '../auth-throttle.js';
 import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { literalFirstLookup } from '../../common/lftp/node/address.js';

@@ -7,7 +7,7 @@
  */
 import { LftpError } from '../../common/lftp/engine/errors.js';
 import { proofMatches, ticketMaster, tokenMaster, type SynFacts } from '../../common/lftp/protect/keys.js';
-import { AuthThrottle } from '../../common/auth-throttle.js';
+import { AuthThrottle } from '../auth-throttle.js';
 
 /** Token checks (scrypt, ~40 ms and 16 MiB each) running at once at most; more SYNs meanwhile are told BUSY. */
 export const MAX_TOKEN_CHECKS = 8;

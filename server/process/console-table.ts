@@ -1,5 +1,5 @@
 /** Text tables for the console: columns padded to their widest cell in terminal columns (CJK counts 2). */
-import { columns } from './terminal/layout.js';
+import { columns } from '../../common/terminal/layout.js';
 
 /** Rows of cells, left-aligned, two spaces between columns, no trailing spaces. */
 export function formatTable(rows: string[][]): string {

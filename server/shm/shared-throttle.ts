@@ -8,7 +8,7 @@
  * under the table's own robust mutex.
  */
 import { SharedMutex } from '../../common/shared-mutex.js';
-import type { ThrottleRecord, ThrottleRecords } from '../../common/auth-throttle.js';
+import type { ThrottleRecord, ThrottleRecords } from '../auth-throttle.js';
 import { canonicalAddress } from './address-table.js';
 import { fnv1a } from './fnv1a.js';
 

@@ -8,7 +8,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openLog } from '../logger.js';
 import { ThreadBus } from '../bus/thread-bus.js';
-import { LogBudget } from '../../common/auth-throttle.js';
+import { LogBudget } from '../auth-throttle.js';
 import { Sequencer } from './sequencer.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { NoHistory } from './no-history.js';

@@ -10,7 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tokenMatches } from '../tokens.js';
-import { AuthThrottle, LogBudget } from '../../common/auth-throttle.js';
+import { AuthThrottle, LogBudget } from '../auth-throttle.js';
 import { HttpError } from '../files/http-files.js';
 import type { Logger } from '../logger.js';
 

@@ -34,7 +34,7 @@ import { HostAllowList } from '../web/host-check.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../thread-messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
-import { AuthThrottle } from '../../common/auth-throttle.js';
+import { AuthThrottle } from '../auth-throttle.js';
 import { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';

@@ -7,7 +7,7 @@ import {
   LOG_PER_MINUTE,
   LogBudget,
   MAX_LOCK_MS,
-} from '../../common/auth-throttle.js';
+} from '../../server/auth-throttle.js';
 
 describe('AuthThrottle', () => {
   it('lets the first tries through, then locks an address out for longer each time, up to the cap', () => {
