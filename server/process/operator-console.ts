@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { formatBytes, formatDuration, parseDuration } from '../../common/units.js';
 import { tickPeriodFor } from '../chat/heartbeat.js';
 import { formatTable } from './console-table.js';
-import type { OperatorActions } from '../bus/operator-actions.js';
+import type { OperatorActions } from '../store/operator-actions.js';
 import type { SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
 import type { Logger } from '../logger.js';

@@ -26,7 +26,7 @@ import { listeningLines } from './listening-lines.js';
 import type { StoreThreadConfig } from '../store/store-messages.js';
 import { workerConfig, type SharedParts } from './worker-config.js';
 import { assertPortFree, prepareFilesDir } from './startup-checks.js';
-import { OperatorActions } from '../bus/operator-actions.js';
+import { OperatorActions } from '../store/operator-actions.js';
 import { describeListenFailure } from '../listen-error.js';
 import { openLog, type OpenLog } from '../logger.js';
 import { OperatorConsole } from './operator-console.js';

@@ -15,7 +15,7 @@ import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
 import { StoreLink } from '../store/store-link.js';
 import { AccountGate } from '../accounts/account-gate.js';
-import { OperatorActions } from '../bus/operator-actions.js';
+import { OperatorActions } from '../store/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
 import type { ConnectionHost } from '../chat/connection.js';
 import { chatFilesPort } from '../chat/files-port.js';

@@ -2,13 +2,17 @@
  * The operator's two actions on the chat, the same whether typed on the
  * server's console (the supervisor) or on the dashboard (a worker): a
  * broadcast to everyone, a kick by nick, and the end of a nick's registration.
+ * It lives with the store, not the bus: each action goes through the store
+ * thread's sequencer (a broadcast is a sequenced post, the kick of an away
+ * session and an unregister are requests in its order), and the store depends
+ * on the bus, never the other way.
  */
 import { encodeMessage } from '../../common/protocol.js';
 import { neutralizeControls } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { Logger } from '../logger.js';
-import type { RoomBus } from './room-bus.js';
-import type { SequencerPort } from '../store/store-link.js';
+import type { RoomBus } from '../bus/room-bus.js';
+import type { SequencerPort } from './store-link.js';
 
 export class OperatorActions {
   constructor(
