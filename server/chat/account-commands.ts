@@ -7,9 +7,9 @@
 import { ProtocolError } from '../../common/errors.js';
 import { encodeMessage, type ClientMessage } from '../../common/protocol.js';
 import { nickTakenText } from '../shm/nick-keys.js';
-import type { ActiveSession } from '../chat/active-session.js';
+import type { ActiveSession } from './active-session.js';
 import type { SessionAddress } from '../bus/room-bus.js';
-import { checkPassword, hashPassword } from './password-hash.js';
+import { checkPassword, hashPassword } from '../accounts/password-hash.js';
 
 type Account = Extract<ClientMessage, { type: 'ACCOUNT' }>;
 

@@ -12,7 +12,7 @@ import { nickTakenText } from '../shm/nick-keys.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import { whoReply } from './who-reply.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
-import { accountCommand } from '../accounts/account-commands.js';
+import { accountCommand } from './account-commands.js';
 
 export type { ActiveSession } from './active-session.js';
 import type { ActiveSession } from './active-session.js';

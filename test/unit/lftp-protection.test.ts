@@ -2,14 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Flag, HEADER_BYTES, encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
-import {
-  proofMatches,
-  synProof,
-  ticketMaster,
-  tokenMaster,
-  trafficKeys,
-  SALT_BYTES,
-} from '../../common/lftp/protect/keys.js';
+import { proofMatches, synProof, ticketMaster, tokenMaster, trafficKeys } from '../../common/lftp/protect/keys.js';
+import { SALT_BYTES } from '../../common/lftp/engine/payloads.js';
 import { PROTECTED_VERSION, TAG_BYTES, open, readSealedHeader, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { REPLAY_WINDOW, ReplayWindow } from '../../common/lftp/protect/replay-window.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';

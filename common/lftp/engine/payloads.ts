@@ -12,7 +12,10 @@
 import { MAX_MSS, MIN_MSS } from './packet.js';
 import { LftpError, LftpErrorCode, isLftpErrorCode } from './errors.js';
 import type { Op } from './events.js';
-import { PROOF_BYTES, SALT_BYTES } from '../protect/keys.js';
+
+/** The SYN's salt and proof sizes: wire format here, their meaning in protect/keys.ts. */
+export const SALT_BYTES = 16;
+export const PROOF_BYTES = 16;
 
 /** What a client asks for in its SYN. */
 export interface SynRequest {

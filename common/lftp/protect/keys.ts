@@ -18,11 +18,10 @@
  * (salt and all) is replayed, so a recorded transfer cannot be played again.
  */
 import { createHmac, hkdfSync, scrypt, timingSafeEqual } from 'node:crypto';
+import { PROOF_BYTES } from '../engine/payloads.js';
 
 export const MASTER_BYTES = 32;
-export const SALT_BYTES = 16;
 export const NONCE_BYTES = 16;
-export const PROOF_BYTES = 16;
 export const KEY_BYTES = 16;
 export const IV_BYTES = 12;
 /** scrypt's cost for a token: about 40 ms and 16 MiB, once per transfer on each end (a token is typed, so guessing it from a capture must be slow). */
