@@ -16,42 +16,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ConversationKey, HistoryStore, NewEntry, Retention, StoredEntry } from './history.js';
+import { SCHEMA, prepareStatements, rowToEntry, type HistoryStatements, type Row } from './history-sql.js';
 import { StoreError, storeError } from './store-error.js';
 import { loadSqlite } from './load-sqlite.js';
-import { SESSIONS_SCHEMA, SqliteSessions } from './sqlite-sessions.js';
-import { ACCOUNTS_SCHEMA, SqliteAccounts } from './sqlite-accounts.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS conversations (conv TEXT PRIMARY KEY, last_id INTEGER NOT NULL) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS messages (
-  conv TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  kind TEXT NOT NULL, sender TEXT NOT NULL, target TEXT, body TEXT NOT NULL,
-  PRIMARY KEY (conv, id)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
-CREATE TABLE IF NOT EXISTS rooms (key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL) STRICT, WITHOUT ROWID;
-${SESSIONS_SCHEMA}${ACCOUNTS_SCHEMA}`;
+import { SqliteSessions } from './sqlite-sessions.js';
+import { SqliteAccounts } from './sqlite-accounts.js';
 
 /** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
-
-/** A message row as an array (StatementSync.setReturnArrays): a replay reads hundreds of thousands, and arrays are the cheapest shape. */
-type Row = [conv: string, id: number, ts: number, kind: string, sender: string, target: string | null, body: string];
-const COLUMNS = 'conv, id, ts, kind, sender, target, body';
-
-function entry(r: Row): StoredEntry {
-  // One shape for every entry (to always present): the objects stay monomorphic through framing.
-  return {
-    conv: r[0],
-    id: r[1],
-    ts: r[2],
-    kind: r[3] as StoredEntry['kind'],
-    from: r[4],
-    text: r[6],
-    to: r[5] ?? undefined,
-  };
-}
 
 export interface OpenedStore {
   store: SqliteHistory;
@@ -65,22 +37,7 @@ export class SqliteHistory implements HistoryStore {
   readonly accounts: SqliteAccounts;
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
-  private readonly q: Record<
-    | 'insert'
-    | 'setLast'
-    | 'getLast'
-    | 'after'
-    | 'before'
-    | 'since'
-    | 'pruneAge'
-    | 'pruneOldest'
-    | 'size'
-    | 'count'
-    | 'topics'
-    | 'setTopic'
-    | 'directs',
-    StatementSync
-  >;
+  private readonly q: HistoryStatements;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -91,43 +48,7 @@ export class SqliteHistory implements HistoryStore {
       'PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;',
     );
     db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
-    const prepare = (sql: string) => db.prepare(sql);
-    const rows = (sql: string) => {
-      const stmt = db.prepare(sql);
-      stmt.setReturnArrays(true);
-      return stmt;
-    };
-    this.q = {
-      insert: prepare('INSERT INTO messages (conv, id, ts, kind, sender, target, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      setLast: prepare(
-        'INSERT INTO conversations (conv, last_id) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET last_id = excluded.last_id',
-      ),
-      getLast: prepare('SELECT last_id FROM conversations WHERE conv = ?'),
-      after: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND id > ? ORDER BY id LIMIT ?`),
-      before: rows(
-        `SELECT ${COLUMNS} FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
-      ),
-      since: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?`),
-      pruneAge: prepare(
-        'DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)',
-      ),
-      pruneOldest: prepare(
-        'DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)',
-      ),
-      count: prepare('SELECT COUNT(*) AS n FROM messages'),
-      // A pair's key is "dm:" + one folded nick + "\n" + the other: the nick on either side of the newline.
-      directs: prepare(
-        "SELECT conv FROM conversations WHERE conv >= 'dm:' AND conv < 'dm;' AND " +
-          '((instr(conv, char(10)) = length(?1) + 4 AND substr(conv, 4, length(?1)) = ?1) OR substr(conv, instr(conv, char(10)) + 1) = ?1)',
-      ),
-      topics: prepare('SELECT key, topic FROM rooms'),
-      setTopic: prepare(
-        'INSERT INTO rooms (key, name, topic) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name, topic = excluded.topic',
-      ),
-      size: prepare(
-        'SELECT (page_count - freelist_count) * page_size AS bytes FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()',
-      ),
-    };
+    this.q = prepareStatements(db);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
     if (row) this.epoch = row.value;
     else {
@@ -216,7 +137,7 @@ export class SqliteHistory implements HistoryStore {
 
   private read(stmt: StatementSync, ...args: Array<string | number>): StoredEntry[] {
     try {
-      return (stmt.all(...args) as unknown as Row[]).map(entry);
+      return (stmt.all(...args) as unknown as Row[]).map(rowToEntry);
     } catch (err) {
       throw storeError(err, this.file);
     }
