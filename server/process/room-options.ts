@@ -5,7 +5,7 @@ import { parseDuration, parseInteger, parseSize } from '../../common/units.js';
 import { checkRoomName } from '../../common/unicode/room-rule.js';
 import type { Retention } from '../store/history.js';
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../store/rooms.js';
-import { HISTORY_PAGE_MAX } from '../store/room-requests.js';
+import { HISTORY_PAGE_MAX } from '../store/room-read-requests.js';
 import { MAX_CAPACITY } from '../shm/session-table.js';
 
 export interface HistoryOptions {

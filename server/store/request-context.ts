@@ -1,8 +1,10 @@
 /**
  * What every request handler of the store thread works with: the room
- * context, the segment it may add to, and joining a room (which both the
- * room requests and a resume that finds its member gone do). Its own module
- * so that room-requests.ts and session-requests.ts need not import each other.
+ * context, the segment it may add to, which kinds read the store, and the
+ * steps handlers share (the room a member names, joining a room, which both
+ * the room requests and a resume that finds its member gone do). Its own
+ * module so that the room, session and account requests need not import each
+ * other.
  */
 import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
@@ -45,6 +47,21 @@ export interface Segment {
 
 export type Req<K extends ToStore['k']> = Extract<ToStore, { k: K }>;
 
+/** Requests that read the store: the sequencer runs them between segments. */
+export type ReadKind =
+  | 'enter'
+  | 'join'
+  | 'history'
+  | 'resume'
+  | 'replay-next'
+  | 'register'
+  | 'set-password'
+  | 'unregister'
+  | 'direct-offline'
+  | 'inbox';
+/** The session requests (session-requests.ts) besides these. */
+export type SessionKind = 'away' | 'expire' | 'end-away';
+
 /**
  * A stored direct message, posted: to the receiver's connection (`to`, null when it has none now), the sender's
  * copy (its confirmation, and the exact recipient; one copy when writing to yourself), and noted in the inbox of
@@ -79,6 +96,14 @@ export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): 
 /** A request refused to the session that made it (an ERROR it survives). */
 export function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
   send(ctx, to, errorMessage(code, message, false));
+}
+/** The member and the room it names, or null after telling the session why not. */
+export function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: Member; room: Room } | null {
+  const m = ctx.rooms.member(session);
+  const room = ctx.rooms.room(name);
+  if (m && room && ctx.rooms.isMember(m, name)) return { m, room };
+  refuse(ctx, session, 'NOT_IN_ROOM', `you are not in ${name}: /join ${name} first`);
+  return null;
 }
 /** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
 export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {

@@ -2,63 +2,35 @@
  * What each request to the store thread does, one handler per kind (as
  * aedes has one per packet type). Most run inside a segment: their messages
  * are stored with the segment's, and what they post waits for that commit so
- * it keeps its place in the order. Joining and history requests read the
- * store, so the sequencer runs them between segments (sequencer.ts says why
- * that gives exactly-once).
+ * it keeps its place in the order; those about rooms are here. Joining and
+ * history requests read the store, so the sequencer runs them between
+ * segments (room-read-requests.ts; sequencer.ts says why that gives
+ * exactly-once).
  */
-import { randomBytes } from 'node:crypto';
 import { encodeMessage } from '../../common/protocol.js';
-import type { SessionAddress } from '../bus/room-bus.js';
 import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation } from './history.js';
-import { historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
-import { memberKey, type Member, type Room } from './rooms.js';
+import { memberKey } from './rooms.js';
 import {
   awayAccount,
-  enterRoom,
+  inRoom,
   notStored,
   postDirect,
   refuse,
   send,
+  type ReadKind,
   type Req,
   type RoomContext,
   type Segment,
+  type SessionKind,
 } from './request-context.js';
-
-export type { Req, RoomContext, Segment } from './request-context.js';
 import { wentAway } from './session-requests.js';
 import { holdsAccount } from './account-requests.js';
 import type { ToStore } from './store-messages.js';
 
-/** Entries one HISTORY_REQUEST may ask for. */
-export const HISTORY_PAGE_MAX = 200;
 /** Rooms listed, nicks named in one answer (the total says how many there are). */
 const LIST_MAX = 200;
-
-/** The member and the room it names, or null after telling the session why not. */
-function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: Member; room: Room } | null {
-  const m = ctx.rooms.member(session);
-  const room = ctx.rooms.room(name);
-  if (m && room && ctx.rooms.isMember(m, name)) return { m, room };
-  refuse(ctx, session, 'NOT_IN_ROOM', `you are not in ${name}: /join ${name} first`);
-  return null;
-}
-
-/** Requests that read the store: the sequencer runs them between segments. */
-export type ReadKind =
-  | 'enter'
-  | 'join'
-  | 'history'
-  | 'resume'
-  | 'replay-next'
-  | 'register'
-  | 'set-password'
-  | 'unregister'
-  | 'direct-offline'
-  | 'inbox';
-/** The session requests (session-requests.ts) besides these. */
-export type SessionKind = 'away' | 'expire' | 'end-away';
 
 export const segmentRequests: {
   [K in Exclude<ToStore['k'], ReadKind | SessionKind>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void;
@@ -230,72 +202,5 @@ export const segmentRequests: {
       const notice = encodeMessage({ type: 'NOTICE', event: 'left', nick: m.nick, reason: msg.reason });
       if (was.length > 0) seg.later(() => ctx.bus.postToRooms(was, notice, 1));
     }
-  },
-};
-
-export const readRequests: {
-  [K in Exclude<
-    ReadKind,
-    'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox'
-  >]: (ctx: RoomContext, msg: Req<K>) => Promise<void>;
-} = {
-  async enter(ctx, msg) {
-    const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
-    m.account = msg.account === true;
-    if (msg.token !== null)
-      m.record = {
-        sid: randomBytes(8).toString('hex'),
-        hash: msg.token,
-        nick: msg.nick,
-        version: msg.version,
-        startedTs: ctx.now(),
-        rooms: [],
-        awaySince: null,
-      };
-    ctx.persist(m);
-    const joined = ctx.rooms.join(m, ctx.defaultRoom);
-    if (!joined.ok) return refuse(ctx, msg.session, joined.code, `you are in no room: ${joined.message}`);
-    await enterRoom(ctx, m, joined.room);
-  },
-
-  async join(ctx, msg) {
-    const m = ctx.rooms.member(msg.session);
-    if (!m) return;
-    const joined = ctx.rooms.join(m, msg.room);
-    if (!joined.ok) return refuse(ctx, msg.session, joined.code, joined.message);
-    if (joined.already)
-      return send(ctx, m.address, {
-        type: 'JOINED',
-        room: joined.room.name,
-        topic: joined.room.topic,
-        members: joined.room.members.size,
-      });
-    await enterRoom(ctx, m, joined.room);
-  },
-
-  async history(ctx, msg) {
-    const m = ctx.rooms.member(msg.session);
-    if (!m) return;
-    let conv: string;
-    let where: { id: number; room?: string; with?: string };
-    if (msg.room !== undefined) {
-      const found = inRoom(ctx, msg.session, msg.room);
-      if (!found) return;
-      conv = roomConversation(found.room.key);
-      where = { id: msg.id, room: found.room.name };
-    } else {
-      conv = directConversation(m.nick, msg.with ?? '');
-      where = { id: msg.id, with: msg.with ?? '' };
-    }
-    const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
-    const page =
-      msg.since !== undefined
-        ? await ctx.store.since(conv, msg.since, limit + 1)
-        : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
-    // One more than asked says whether there is more; `since` pages forward, the others back.
-    const more = page.length > limit;
-    const kept = page.slice(0, limit);
-    const entries = msg.since !== undefined ? kept : kept.reverse();
-    for (const f of historyFrames(where, entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
   },
 };

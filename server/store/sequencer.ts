@@ -19,7 +19,9 @@ import type { RoomBus } from '../bus/room-bus.js';
 import type { HistoryStore, NewEntry, StoredEntry } from './history.js';
 import { StoreError } from './store-error.js';
 import type { ToStore } from './store-messages.js';
-import { readRequests, segmentRequests, type ReadKind, type Segment } from './room-requests.js';
+import { segmentRequests } from './room-requests.js';
+import { readRequests } from './room-read-requests.js';
+import type { ReadKind, Segment } from './request-context.js';
 import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from './session-requests.js';
 import { accountRequests } from './account-requests.js';
 import { inboxRequests } from './inbox-requests.js';
@@ -71,7 +73,7 @@ const READS = new Set<ToStore['k']>([
   'direct-offline',
   'inbox',
 ] satisfies ReadKind[]);
-/** The read requests' handlers, by the module that owns them (the rest are room-requests.ts's readRequests). */
+/** The read requests' handlers, by the module that owns them (the rest are room-read-requests.ts's readRequests). */
 const READ_TABLES = [sessionReadRequests, accountRequests, inboxRequests];
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
 

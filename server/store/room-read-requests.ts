@@ -1,0 +1,81 @@
+/**
+ * The room requests that read the store, which the sequencer runs alone
+ * between segments (sequencer.ts says why that gives exactly-once): entering
+ * (the default room, with its latest history), joining a room, and a history
+ * page. The rest of the room requests run inside a segment (room-requests.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { roomConversation } from './history.js';
+import { historyFrames } from './history-frames.js';
+import { directConversation } from './conversations.js';
+import { enterRoom, inRoom, refuse, send, type ReadKind, type Req, type RoomContext } from './request-context.js';
+
+/** Entries one HISTORY_REQUEST may ask for. */
+export const HISTORY_PAGE_MAX = 200;
+
+export const readRequests: {
+  [K in Exclude<
+    ReadKind,
+    'resume' | 'replay-next' | 'register' | 'set-password' | 'unregister' | 'direct-offline' | 'inbox'
+  >]: (ctx: RoomContext, msg: Req<K>) => Promise<void>;
+} = {
+  async enter(ctx, msg) {
+    const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
+    m.account = msg.account === true;
+    if (msg.token !== null)
+      m.record = {
+        sid: randomBytes(8).toString('hex'),
+        hash: msg.token,
+        nick: msg.nick,
+        version: msg.version,
+        startedTs: ctx.now(),
+        rooms: [],
+        awaySince: null,
+      };
+    ctx.persist(m);
+    const joined = ctx.rooms.join(m, ctx.defaultRoom);
+    if (!joined.ok) return refuse(ctx, msg.session, joined.code, `you are in no room: ${joined.message}`);
+    await enterRoom(ctx, m, joined.room);
+  },
+
+  async join(ctx, msg) {
+    const m = ctx.rooms.member(msg.session);
+    if (!m) return;
+    const joined = ctx.rooms.join(m, msg.room);
+    if (!joined.ok) return refuse(ctx, msg.session, joined.code, joined.message);
+    if (joined.already)
+      return send(ctx, m.address, {
+        type: 'JOINED',
+        room: joined.room.name,
+        topic: joined.room.topic,
+        members: joined.room.members.size,
+      });
+    await enterRoom(ctx, m, joined.room);
+  },
+
+  async history(ctx, msg) {
+    const m = ctx.rooms.member(msg.session);
+    if (!m) return;
+    let conv: string;
+    let where: { id: number; room?: string; with?: string };
+    if (msg.room !== undefined) {
+      const found = inRoom(ctx, msg.session, msg.room);
+      if (!found) return;
+      conv = roomConversation(found.room.key);
+      where = { id: msg.id, room: found.room.name };
+    } else {
+      conv = directConversation(m.nick, msg.with ?? '');
+      where = { id: msg.id, with: msg.with ?? '' };
+    }
+    const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
+    const page =
+      msg.since !== undefined
+        ? await ctx.store.since(conv, msg.since, limit + 1)
+        : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
+    // One more than asked says whether there is more; `since` pages forward, the others back.
+    const more = page.length > limit;
+    const kept = page.slice(0, limit);
+    const entries = msg.since !== undefined ? kept : kept.reverse();
+    for (const f of historyFrames(where, entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+  },
+};
