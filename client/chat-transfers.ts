@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { checkName } from '../common/lftp/node/names.js';
-import { formatRate, progressBar, progressLine } from '../common/progress.js';
+import { formatRate, progressBar, progressLine } from './progress.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatBytes } from '../common/units.js';
 import { transfer } from './lftp-client.js';

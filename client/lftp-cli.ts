@@ -5,7 +5,7 @@ import { parseOptions } from '../common/cli.js';
 import { parseHostPort } from '../common/lftp/node/address.js';
 import { LftpError, type LftpErrorCode } from '../common/lftp/engine/errors.js';
 import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/engine/packet.js';
-import { ProgressPrinter, formatRate } from '../common/progress.js';
+import { ProgressPrinter, formatRate } from './progress.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';

@@ -6,7 +6,7 @@
  * HELLO: given at start (--password, CHAT_PASSWORD), typed when the server
  * asked, or learnt from /register, /identify and /password once the server has
  * accepted them, so that a login after a session that could not be resumed
- * takes it again without asking. Pure: frames in, steps out (listener.ts
+ * takes it again without asking. Pure: frames in, steps out (listener/listener.ts
  * carries them out).
  */
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';

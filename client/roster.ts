@@ -6,7 +6,7 @@
  */
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { roomKey } from '../common/unicode/room-rule.js';
-import type { ListenerPort } from './listener-io.js';
+import type { ListenerPort } from './listener/io.js';
 
 /** Names kept for completion; a room larger than this completes the first ones. */
 const MAX_NAMES = 10_000;

@@ -13,8 +13,9 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '../../common/protocol.js';
-import { Listener, type ListenerSocket } from '../../client/listener.js';
-import type { FromListener, ListenerConfig } from '../../client/listener-messages.js';
+import { Listener } from '../../client/listener/listener.js';
+import type { ListenerSocket } from '../../client/listener/io.js';
+import type { FromListener, ListenerConfig } from '../../client/listener/thread-messages.js';
 
 class FakeSocket extends EventEmitter implements ListenerSocket {
   destroyed = false;

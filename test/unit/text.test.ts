@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasUnsafeControls, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { formatBytes, parseDuration, parseSize } from '../../common/units.js';
-import { formatRate } from '../../common/progress.js';
+import { formatRate } from '../../client/progress.js';
 
 describe('terminal safety', () => {
   it('neutralises ESC, other C0, DEL, C1 and bidi overrides, keeps tab and ordinary text', () => {

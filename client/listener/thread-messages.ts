@@ -1,7 +1,7 @@
 /** Messages between the client's main thread and its listener thread. */
-import type { ClientMessage } from '../common/protocol.js';
-import type { RoomCommand } from './room-state.js';
-import type { ClientTls } from './secure-connect.js';
+import type { ClientMessage } from '../../common/protocol.js';
+import type { RoomCommand } from '../room-state.js';
+import type { ClientTls } from '../secure-connect.js';
 
 export interface ListenerConfig {
   host: string;

@@ -3,12 +3,12 @@
  * send (into the current room; kept while reconnecting), room commands,
  * transfers, quitting.
  */
-import type { ClientMessage } from '../common/protocol.js';
-import type { ChatTransfers } from './chat-transfers.js';
-import type { ToListener } from './listener-messages.js';
-import type { ListenerOutput, ListenerPort } from './listener-io.js';
-import type { RoomState } from './room-state.js';
-import { MAX_HELD } from './reconnection.js';
+import type { ClientMessage } from '../../common/protocol.js';
+import type { ChatTransfers } from '../chat-transfers.js';
+import type { ToListener } from './thread-messages.js';
+import type { ListenerOutput, ListenerPort } from './io.js';
+import type { RoomState } from '../room-state.js';
+import { MAX_HELD } from '../reconnection.js';
 
 export interface CommandTarget {
   connected(): boolean;

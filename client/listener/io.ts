@@ -1,6 +1,6 @@
 /** What the listener is given to work with: its connection, where its words go, and the port to the main thread. */
-import type { ServerMessage } from '../common/protocol.js';
-import type { FromListener } from './listener-messages.js';
+import type { ServerMessage } from '../../common/protocol.js';
+import type { FromListener } from './thread-messages.js';
 
 /** The connection as the listener uses it: a net.Socket, or a stand-in in tests. */
 export interface ListenerSocket {
@@ -40,7 +40,7 @@ export interface ListenerPort {
   post(msg: FromListener): void;
   /**
    * The listener has decided the exit code: the main thread must learn it and
-   * stop, even while it is blocked reading the terminal (listener-main.ts).
+   * stop, even while it is blocked reading the terminal (main.ts).
    */
   exit(code: number): void;
 }

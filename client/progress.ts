@@ -1,6 +1,6 @@
 /** Transfer progress for people: a bar on a terminal, a plain line now and then otherwise. */
-import { formatBytes, formatDuration } from './units.js';
-import { writeFullySync, writeLineSync } from './sync-output.js';
+import { formatBytes, formatDuration } from '../common/units.js';
+import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 
 export interface ProgressSample {
   bytes: number;

@@ -5,13 +5,14 @@
  * which may be blocked (/sleep).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { packageVersion } from '../common/cli.js';
-import { writeFullySync, writeLineSync } from '../common/sync-output.js';
-import { Listener, type ListenerOutput } from './listener.js';
-import { connectChat } from './secure-connect.js';
-import { TerminalScreen } from '../common/terminal/screen.js';
-import { decorate, type DecorateOptions } from './terminal/decorate.js';
-import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener-messages.js';
+import { packageVersion } from '../../common/cli.js';
+import { writeFullySync, writeLineSync } from '../../common/sync-output.js';
+import { Listener } from './listener.js';
+import type { ListenerOutput } from './io.js';
+import { connectChat } from '../secure-connect.js';
+import { TerminalScreen } from '../../common/terminal/screen.js';
+import { decorate, type DecorateOptions } from '../terminal/decorate.js';
+import { Control, type FromListener, type ListenerConfig, type ToListener } from './thread-messages.js';
 
 const config = workerData as ListenerConfig;
 const port = parentPort!;

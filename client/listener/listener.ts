@@ -3,27 +3,25 @@
  * owns the connection, decodes frames, answers heartbeats at once, prints what
  * arrives, and decides when the client must end and with which exit code.
  * Socket, output and the thread port are injected, so that the protocol's
- * states can be driven in-process by tests; listener-main.ts wires the real ones.
+ * states can be driven in-process by tests; main.ts wires the real ones.
  */
-import { ExitCode, ProtocolError } from '../common/errors.js';
-import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../common/protocol.js';
-import { ServerFrames } from './server-frames.js';
-import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
-import { formatDuration } from '../common/units.js';
-import { ChatTransfers } from './chat-transfers.js';
-import { SendPacer, realTimer } from './send-pacer.js';
-import { connectErrorText, hopelessConnectText, renderServerMessage, webPortText, welcomeText } from './render.js';
-import { RoomState } from './room-state.js';
-import { Reconnection } from './reconnection.js';
-import { runCommand, type CommandTarget } from './listener-commands.js';
-import { Roster } from './roster.js';
-import { ResumeState } from '../common/resume-state.js';
-import { Login, type LoginStep } from './login.js';
-import { DEFAULT_SILENCE_MS, SilenceWatch } from './silence-watch.js';
-import type { ListenerConfig, ToListener } from './listener-messages.js';
-import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './listener-io.js';
-
-export type { ListenerOutput, ListenerPort, ListenerSocket } from './listener-io.js';
+import { ExitCode, ProtocolError } from '../../common/errors.js';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import { ServerFrames } from '../server-frames.js';
+import { neutralizeControls as safe } from '../../common/unicode/text-policy.js';
+import { formatDuration } from '../../common/units.js';
+import { ChatTransfers } from '../chat-transfers.js';
+import { SendPacer, realTimer } from '../send-pacer.js';
+import { connectErrorText, hopelessConnectText, renderServerMessage, webPortText, welcomeText } from '../render.js';
+import { RoomState } from '../room-state.js';
+import { Reconnection } from '../reconnection.js';
+import { runCommand, type CommandTarget } from './commands.js';
+import { Roster } from '../roster.js';
+import { ResumeState } from '../../common/resume-state.js';
+import { Login, type LoginStep } from '../login.js';
+import { DEFAULT_SILENCE_MS, SilenceWatch } from '../silence-watch.js';
+import type { ListenerConfig, ToListener } from './thread-messages.js';
+import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './io.js';
 
 /** waiting: the connection was lost and the next try is scheduled (reconnection.ts); password: the person at the terminal is typing it. */
 type Phase = 'connecting' | 'hello' | 'password' | 'active' | 'waiting' | 'quitting' | 'done';
@@ -335,7 +333,7 @@ export class Listener {
     if (names) this.send(names);
   }
 
-  /** What the main thread asks for (listener-commands.ts). */
+  /** What the main thread asks for (commands.ts). */
   command(msg: ToListener): void {
     if (msg.k === 'password') return this.passwordTyped(msg.password);
     if (this.phase !== 'done') runCommand(this.commands, msg);
