@@ -2,7 +2,8 @@
 import { ExitCode } from '../../common/errors.js';
 import { packageVersion, startProgram } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
-import { SERVER_USAGE, parseServerArgs } from './options.js';
+import { parseServerArgs } from './options.js';
+import { SERVER_USAGE } from './server-usage.js';
 import { Supervisor } from './supervisor.js';
 import { StartupError } from './startup-error.js';
 import { openFileLimit, planSockets, type SocketPlan } from './fd-plan.js';

@@ -1,0 +1,84 @@
+/** chat-server --help: every option, its default and its limits. */
+import { DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
+import { DEFAULT_FLOOD } from '../../common/flood-gate.js';
+import { LOG_LEVELS } from '../logger.js';
+import { MAX_CAPACITY } from '../shm/session-table.js';
+import { MAX_WORKERS } from '../shm/worker-stats.js';
+import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
+import { DEFAULT_BACKLOG_FRAMES } from '../chat/inbound-gate.js';
+import { DEFAULT_ADMISSION } from '../chat/admission.js';
+
+export const SERVER_USAGE = `Usage: chat-server [options]
+
+A TCP chat server: clients spread over worker threads, a shared session table,
+heartbeats that drop silent clients, and an operator console on stdin.
+
+Options:
+  --host ADDR                 address to listen on (default 0.0.0.0)
+  --port N                    TCP port, 0 picks a free one (default 9000)
+  --workers N                 worker threads, 1-${MAX_WORKERS} (default: number of cores)
+  --heartbeat-interval DUR    time between heartbeats, at least 100ms (default 5s)
+  --heartbeat-timeout DUR     drop a client whose answer is this late (default 15s)
+  --max-clients N             sessions at once, 1-${MAX_CAPACITY} (default 10000)
+  --max-frame SIZE            largest frame body accepted (default 64KiB)
+  --max-sendq SIZE            output that may wait for one client before it is dropped
+                              (default 256KiB, and at least twice --max-frame)
+  --max-output SIZE           output that may wait for all clients together; past it the
+                              slowest readers are dropped first (default 512MiB)
+  --flood-burst N             flood control: credits a session may spend at once; a message
+                              costs 1 (+1 per 4KiB), /who and /files 2, /nick 5 (default ${DEFAULT_FLOOD.burst})
+  --flood-rate N              credits earned back per second; beyond them commands wait
+                              (default ${DEFAULT_FLOOD.perSecond})
+  --flood-backlog N           commands that may wait; one more and the client is dropped
+                              with FLOOD (default ${DEFAULT_BACKLOG_FRAMES})
+  --max-sessions-per-address N  chat sessions from one address (default ${DEFAULT_ADMISSION.maxSessionsPerAddress})
+  --max-pending-per-address N   chat connections from one address that have not said HELLO
+                              (default ${DEFAULT_ADMISSION.maxPendingPerAddress})
+  --max-http-per-address N    HTTP connections to the web port from one address (default ${DEFAULT_ADMISSION.maxHttpPerAddress})
+  --trusted LIST              addresses exempt from the per-address limits: comma-separated
+                              addresses, subnets (10.0.0.0/8) and "loopback" (default: none)
+  --files DIR                 files shared over LFTP (default ./files, created if missing)
+  --lftp-port N               UDP port for LFTP (default: the TCP port's number)
+  --max-transfers N           LFTP transfers at once per worker; more wait in a queue (default 4)
+  --qlog DIR                  each LFTP transfer as a qlog file in DIR (chat-client trace report)
+  --max-file-size SIZE        largest upload accepted (default 16GiB)
+  --max-upload-per-user SIZE  bytes one nick may upload while the server runs (default 8GiB)
+  --keep-free SIZE            free space uploads must leave on the disk (default 256MiB)
+  --cc NAME                   LFTP congestion control for downloads: reno (loss halves the
+                              window) or bbr (a model of the path; holds up under random loss)
+                              (default ${DEFAULT_CONGESTION})
+  --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
+  --no-web                    no web side at all
+  --web-host LIST             more host names the web side answers to (comma-separated);
+                              it always answers to its addresses, localhost and the host name
+  --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable
+                              characters; or set CHAT_ADMIN_TOKEN, which ps cannot show)
+  --log-file PATH             JSON log file (default logs/server.log)
+  --log-level LEVEL           ${LOG_LEVELS.join(', ')} (default info)
+  --log-max-size SIZE         rotate the log past this size: FILE.1, FILE.2, … (default 16MiB)
+  --log-keep N                rotated logs kept, 0-100 (default 5)
+  --tls auto                  TLS on the chat and web ports with a certificate made on first start
+                              and kept in the data folder (the default); its SHA-256 is printed
+  --tls-cert FILE --tls-key FILE   TLS with your certificate and key (PEM)
+  --no-tls                    plain TCP and HTTP: anyone on the network can read the chat
+  --keylog FILE               write TLS secrets to FILE (SSLKEYLOGFILE: Wireshark decrypts with it)
+  --server-password PASS      a private server: every client must give it (or set CHAT_SERVER_PASSWORD)
+  --allow-plain-passwords     accept passwords over plain TCP (--no-tls), readable on the way
+  --default-room NAME         the room everyone joins at login (default #lobby)
+  --max-rooms N               rooms with members at once (default 1000)
+  --max-rooms-per-user N      rooms one user may be in (default 20)
+  --max-room-members N        members one room may have (default 10000)
+  --history-on-join N         messages a client gets on joining a room, 0-200 (default 50)
+  --resume-window DUR         how long a session whose connection was lost is kept for it to
+                              resume (default 2m, at most 1d)
+  --data DIR                  where the history is kept (default ./data, created if missing)
+  --no-history                keep no history: messages are numbered, nothing is written
+  --history-max-age DUR       messages older than this are removed (default 30d)
+  --history-max-size SIZE     the history is kept under this size, the oldest removed first
+                              (default 1GiB)
+  -h, --help                  show this help
+  -v, --version               show the version
+
+Durations: 500ms, 5s, 1m, 2h, 30d. Sizes: 65536, 64KiB, 1MiB.
+Operator console (stdin): a plain line is broadcast; /help lists the commands.
+File transfer without the chat: chat-server lftp --help`;
