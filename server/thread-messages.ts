@@ -6,7 +6,7 @@
 import type { ListenerTls } from './tls/listeners.js';
 import type { LogLevel } from './logger.js';
 import type { MessagePort } from 'node:worker_threads';
-import type { ConnectionLimits } from './chat/connection.js';
+import type { ConnectionLimits } from './chat/session-host.js';
 import type { CongestionName } from '../common/lftp/engine/congestion.js';
 import type { ListenFailure } from './listen-error.js';
 import type { AdmissionPolicy } from './chat/admission.js';

@@ -1,8 +1,10 @@
 /**
- * One client connection inside a worker: framing, the hello handshake, chat
- * commands, heartbeats, and an orderly end. Everything that reaches beyond
- * this connection (other clients, the shared table, the supervisor) goes
- * through the ConnectionHost the worker provides.
+ * One client connection inside a worker: framing, flood control, the hello
+ * handshake, the way out for the bytes it is sent, and an orderly end. From
+ * HELLO on it carries a session (live-session.ts), which the chat commands
+ * act on. Everything that reaches beyond this connection (other clients, the
+ * shared table, the supervisor) goes through the ConnectionHost the worker
+ * provides.
  */
 import type { Socket } from 'node:net';
 import type { RawFrame } from '../../common/frame.js';
@@ -14,28 +16,18 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '../../common/protocol.js';
-import { HeartbeatTracker } from './heartbeat.js';
 import { InboundGate } from './inbound-gate.js';
 import { InTurn } from './in-turn.js';
 import { ReplayGate } from './replay-gate.js';
 import { announceStart, type Hello, type Peer, type StartedSession } from './session-start.js';
 import { Login } from './login.js';
-import { closeSession } from './session-end.js';
 import type { SlotRef } from '../shm/session-table.js';
-import type { SessionAddress } from '../bus/room-bus.js';
-import { handleActive, type ActiveSession } from './handlers.js';
+import { handleActive } from './handlers.js';
 import type { ConnectionHost, EndReason, GroupMember } from './session-host.js';
 import type { Logger } from '../logger.js';
-export type {
-  ConnectionHost,
-  ConnectionLimits,
-  EndReason,
-  GroupMember,
-  SessionClock,
-  SessionRegistry,
-  WorkerTotals,
-} from './session-host.js';
 import type { ChatTransport } from './transport.js';
+import { kicked, shutDown, type Farewell } from './farewells.js';
+import { LiveSession } from './live-session.js';
 
 type Phase = 'hello' | 'active' | 'closed';
 
@@ -44,9 +36,8 @@ const CLOSE_GRACE_MS = 2_000;
 
 export class ClientConnection implements GroupMember {
   private phase: Phase = 'hello';
-  private heartbeat: HeartbeatTracker | null = null;
   /** Set by HELLO: the session the message handlers act on. */
-  private session: ActiveSession | null = null;
+  private session: LiveSession | null = null;
   private readonly connectedAwake: number;
   private readonly inbound: InboundGate;
   private readonly fileRequests = new InTurn(
@@ -55,18 +46,11 @@ export class ClientConnection implements GroupMember {
   );
   /** The per-address place this connection holds: 'pending' until HELLO, 'session' after, none once ended. */
   private place: 'pending' | 'session' | null = 'pending';
-  private log: Logger;
-  ref: SlotRef | null = null;
-  /** Set while the session can be resumed (its token is in the session table). */
-  private resumable = false;
+  /** Its log before HELLO; the session's names it (session id, nick) from then on. */
+  private readonly connectionLog: Logger;
   private readonly login: Login;
   /** Where the room bus delivers: while a resumed session is sent what it missed, live frames wait there. */
   readonly inbox: ReplayGate;
-  /** The session as the room bus addresses it (set with ref). */
-  private at: SessionAddress | null = null;
-  version = 0;
-  sessionId = 0;
-  nick = '';
   readonly address: string;
   readonly port: number;
   readonly counters = { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 };
@@ -78,7 +62,7 @@ export class ClientConnection implements GroupMember {
     this.address = transport.remoteAddress;
     this.port = transport.remotePort;
     this.connectedAwake = host.clock.awakeNow();
-    this.log = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
+    this.connectionLog = host.log.child({ remote: `${this.address}:${this.port}`, transport: transport.kind });
     this.inbound = new InboundGate(
       host.limits.flood,
       host.timer,
@@ -96,7 +80,7 @@ export class ClientConnection implements GroupMember {
     });
     this.inbox = new ReplayGate(
       this,
-      () => this.at && host.sequencer.send({ k: 'replay-next', session: this.at }),
+      () => this.session && host.sequencer.send({ k: 'replay-next', session: this.session.at }),
       host.limits.maxSendQueue,
       () => host.clock.awakeNow(),
     );
@@ -119,6 +103,22 @@ export class ClientConnection implements GroupMember {
   /** The socket underneath, whatever the transport (closing it is the transport's job). */
   get socket(): Socket {
     return this.transport.rawSocket;
+  }
+
+  get ref(): SlotRef | null {
+    return this.session?.ref ?? null;
+  }
+
+  get version(): number {
+    return this.session?.version ?? 0;
+  }
+
+  get nick(): string {
+    return this.session?.nick ?? '';
+  }
+
+  private get log(): Logger {
+    return this.session?.log ?? this.connectionLog;
   }
 
   get closed(): boolean {
@@ -215,25 +215,19 @@ export class ClientConnection implements GroupMember {
   /** The session is this connection's (the 'pending' place was traded for a 'session' one): WELCOME, then into the default room, or (resumed) what it missed through the sequencer. */
   private begin(s: StartedSession, msg: Hello): void {
     this.place = 'session';
-    const { ref, nick } = s;
-    this.ref = ref;
-    this.at = { ...ref, owner: this.host.workerIndex };
-    this.version = msg.version;
-    this.sessionId = s.sessionId;
-    this.nick = nick;
-    this.resumable = s.token !== null;
-    this.phase = 'active';
-    this.session = this.activeSession(ref);
-    this.log = this.host.log.child({
-      session: s.sessionId,
-      nick,
-      remote: `${this.address}:${this.port}`,
-      transport: this.transport.kind,
+    const session = new LiveSession(this.host, s, msg, this.peer, this.counters, {
+      send: (frame) => this.send(frame),
+      reply: (m) => this.sendMessage(m),
+      reject: (code, message) => this.reject(code, message),
+      inTurn: (work) => this.fileRequests.run(work),
+      end: (reason, how, farewell) => this.end(reason, how, farewell),
+      replay: this.inbox,
     });
-    this.heartbeat = new HeartbeatTracker(this.host.limits, this.host.clock.awakeNow(), this.host.clock.wallNow());
+    this.session = session;
+    this.phase = 'active';
     if (s.previous) this.inbox.begin();
     this.host.sessions.registered(this);
-    announceStart(this.host, s, msg, this.at, this.peer, this.log, (m) => this.sendMessage(m));
+    announceStart(this.host, s, msg, session.at, this.peer, session.log, (m) => this.sendMessage(m));
   }
 
   private get peer(): Peer {
@@ -245,43 +239,6 @@ export class ClientConnection implements GroupMember {
     };
   }
 
-  /** What the message handlers may do with this session once it is active. */
-  private activeSession(ref: SlotRef): ActiveSession {
-    const conn = this;
-    return {
-      host: this.host,
-      get nick() {
-        return conn.nick;
-      },
-      ref,
-      sessionId: this.sessionId,
-      version: this.version,
-      caller: { address: this.address, secure: this.peer.secure },
-      inTurn: (work) => this.fileRequests.run(work),
-      send: (frame) => this.send(frame),
-      reply: (msg) => this.sendMessage(msg),
-      reject: (code, message) => this.reject(code, message),
-      counted: () => {
-        this.counters.msgsIn++;
-        this.host.totals.msgsIn++;
-        this.host.table.setLastActive(ref.slot, this.host.clock.wallNow());
-      },
-      renamed: (nick) => {
-        const old = this.nick;
-        this.nick = nick;
-        this.log = this.log.child({ nick });
-        this.log.info({ from: old }, 'nick changed');
-      },
-      heartbeatAnswered: (seq, ts) => {
-        const now = this.host.clock.wallNow();
-        const rtt = this.heartbeat!.answer(seq, ts, now);
-        this.host.table.setLastSeen(ref.slot, now);
-        if (rtt !== null) this.host.table.setRtt(ref.slot, rtt);
-      },
-      end: (reason, how, farewell) => this.end(reason, how, farewell),
-    };
-  }
-
   /** Driven by the worker's ticker: heartbeats, deadlines, counters to the shared table. */
   tick(awakeNow: number, wallNow: number): void {
     if (this.phase === 'hello') {
@@ -289,49 +246,20 @@ export class ClientConnection implements GroupMember {
         this.fail('HELLO_TIMEOUT', `no HELLO within ${this.host.limits.helloTimeoutMs}ms`);
       return;
     }
-    if (this.phase !== 'active' || !this.heartbeat || !this.ref) return;
-    // Resumed on another connection (this one had not noticed it was dead): the session is not ours any more.
-    // Or what it missed stopped coming: away again, and the client resumes once more from what it has.
-    if (!this.host.table.isCurrent(this.ref))
-      return this.end({ kind: 'replaced', detail: 'resumed on another connection' }, 'graceful', {
-        type: 'BYE',
-        reason: 'replaced: this session was resumed on another connection',
-      });
-    if (this.inbox.stalled())
-      return this.end({ kind: 'lost', detail: 'the missed messages stopped coming' }, 'graceful', {
-        type: 'BYE',
-        reason: 'the server lost track of the resume; resume again',
-        resumable: true,
-      });
-    this.host.table.storeCounters(this.ref.slot, this.counters);
-    const action = this.heartbeat.poll(awakeNow, wallNow, this.transport.output);
-    if (action?.kind === 'send') this.sendMessage({ type: 'HEARTBEAT', seq: action.seq, ts: action.ts });
-    else if (action?.kind === 'timeout') {
-      this.end(
-        {
-          kind: 'lost',
-          heartbeat: true,
-          detail: `no heartbeat answer for ${this.host.limits.timeoutMs}ms (last answer ${action.silentForMs}ms ago)`,
-        },
-        'graceful',
-        { type: 'BYE', reason: 'heartbeat timeout', ...(this.resumable ? { resumable: true } : {}) },
-      );
-    }
+    if (this.phase === 'active') this.session?.tick(awakeNow, wallNow, this.transport.output);
   }
 
   kick(reason: string): void {
-    this.end({ kind: 'kicked', detail: reason }, 'graceful', {
-      type: 'BYE',
-      reason: reason ? `kicked: ${reason}` : 'kicked',
-    });
+    this.close(kicked(reason));
   }
 
   shutdown(reason: string): void {
-    this.end({ kind: 'shutdown', detail: reason }, 'graceful', {
-      type: 'BYE',
-      reason,
-      ...(this.resumable ? { resumable: true } : {}),
-    });
+    this.close(shutDown(reason, this.session?.resumable ?? false));
+  }
+
+  /** Ended from this side: the client is told why, after what is queued for it. */
+  private close({ reason, bye }: Farewell): void {
+    this.end(reason, 'graceful', bye);
   }
 
   /**
@@ -356,19 +284,6 @@ export class ClientConnection implements GroupMember {
       t.destroy();
     }
     this.host.sessions.unregistered(this);
-    if (!wasActive || !this.ref) return;
-    closeSession(
-      this.host,
-      {
-        ref: this.ref,
-        address: this.address,
-        at: this.at!,
-        nick: this.nick,
-        resumable: this.resumable,
-        counters: this.counters,
-        log: this.log,
-      },
-      reason,
-    );
+    if (wasActive) this.session?.closed(reason);
   }
 }

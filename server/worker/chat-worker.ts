@@ -17,7 +17,7 @@ import { StoreLink } from '../store/store-link.js';
 import { AccountGate } from '../accounts/account-gate.js';
 import { OperatorActions } from '../store/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
-import type { ConnectionHost } from '../chat/connection.js';
+import type { ConnectionHost } from '../chat/session-host.js';
 import { chatFilesPort } from '../chat/files-port.js';
 import { FileService } from '../files/file-service.js';
 import { startChatLftp } from '../files/chat-lftp.js';

@@ -6,7 +6,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoopStallMeter, tickPeriodFor } from '../chat/heartbeat.js';
-import type { WorkerTotals } from '../chat/connection.js';
+import type { WorkerTotals } from '../chat/session-host.js';
 import type { WorkerStats } from '../shm/worker-stats.js';
 import type { Logger } from '../logger.js';
 
