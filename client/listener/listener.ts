@@ -1,41 +1,30 @@
 /**
- * The client's side of the chat protocol, as the listener thread runs it: it
- * owns the connection, decodes frames, answers heartbeats at once, prints what
- * arrives, and decides when the client must end and with which exit code.
- * Socket, output and the thread port are injected, so that the protocol's
- * states can be driven in-process by tests; main.ts wires the real ones.
+ * The client's side of the chat protocol, as the listener thread runs it:
+ * HELLO and what follows a refusal (login.ts), heartbeats answered at once,
+ * what arrives printed, and what the main thread asks done (commands.ts).
+ * The connection's life, and when the client must end and with which exit
+ * code, are connection.ts's. Socket, output and the thread port are injected,
+ * so that the protocol's states can be driven in-process by tests; main.ts
+ * wires the real ones.
  */
-import { ExitCode, ProtocolError } from '../../common/errors.js';
+import { ExitCode } from '../../common/errors.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
-import { ServerFrames } from '../server-frames.js';
 import { neutralizeControls as safe } from '../../common/unicode/text-policy.js';
-import { formatDuration } from '../../common/units.js';
 import { ChatTransfers } from '../chat-transfers.js';
-import { SendPacer, realTimer } from '../send-pacer.js';
-import { connectErrorText, hopelessConnectText, renderServerMessage, webPortText, welcomeText } from '../render.js';
+import { renderServerMessage, welcomeText } from '../render.js';
 import { RoomState } from '../room-state.js';
 import { Reconnection } from '../reconnection.js';
 import { runCommand, type CommandTarget } from './commands.js';
 import { Roster } from '../roster.js';
 import { ResumeState } from '../../common/resume-state.js';
 import { Login, type LoginStep } from '../login.js';
-import { DEFAULT_SILENCE_MS, SilenceWatch } from '../silence-watch.js';
+import { Connection, type Phase } from './connection.js';
 import type { ListenerConfig, ToListener } from './thread-messages.js';
-import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './io.js';
-
-/** waiting: the connection was lost and the next try is scheduled (reconnection.ts); password: the person at the terminal is typing it. */
-type Phase = 'connecting' | 'hello' | 'password' | 'active' | 'waiting' | 'quitting' | 'done';
-
-const QUIT_WAIT_MS = 5_000;
+import type { ListenerOutput, ListenerPort, ListenerSocket } from './io.js';
 
 export class Listener {
-  private phase: Phase = 'connecting';
   private nick: string;
-  private quitTimer: NodeJS.Timeout | null = null;
-  private readonly silence: SilenceWatch;
-  private frames = new ServerFrames();
-  private socket!: ListenerSocket;
-  private welcomed = false;
+  private readonly connection: Connection;
   private readonly transfers: ChatTransfers;
   private readonly roster = new Roster();
   private readonly rooms = new RoomState();
@@ -43,22 +32,11 @@ export class Listener {
   private readonly resume = new ResumeState();
   private readonly login: Login;
   private readonly commands: CommandTarget;
-  /** On a terminal, once a burst starts to wait, it says why lines are slow to appear. */
-  private readonly pacer = new SendPacer(
-    (frame) => this.write(frame),
-    realTimer,
-    (n) =>
-      void (
-        this.config.tty &&
-        n === 5 &&
-        this.out.line(`* sending at the server's pace (${this.pacer.rate} a second): lines are waiting their turn`)
-      ),
-  );
 
   /** @param connect opens a connection to the server (again, when a taken nick is retried) */
   constructor(
     private readonly config: ListenerConfig,
-    private readonly connect: () => ListenerSocket,
+    connect: () => ListenerSocket,
     private readonly out: ListenerOutput,
     private readonly port: ListenerPort,
     private readonly now: () => number = Date.now,
@@ -85,54 +63,24 @@ export class Listener {
       send: (msg) => this.send(msg),
     });
     this.commands = {
-      ...{
-        connected: () => this.phase === 'active',
-        passwordsAllowed: () => passwordsAllowed,
-        reconnecting: () => this.reconnection.active,
-        rooms: this.rooms,
-        transfers: this.transfers,
-        out,
-        port,
-      },
-      ...{
-        now: () => this.now(),
-        send: (m: ClientMessage) => this.send(m),
-        hold: (m: ClientMessage) => this.reconnection.hold(m),
-        quit: (r: string) => this.quit(r),
-      },
+      connected: () => this.connection.phase === 'active',
+      passwordsAllowed: () => passwordsAllowed,
+      reconnecting: () => this.reconnection.active,
+      rooms: this.rooms,
+      transfers: this.transfers,
+      out,
+      port,
+      now: () => this.now(),
+      send: (m: ClientMessage) => this.send(m),
+      hold: (m: ClientMessage) => this.reconnection.hold(m),
+      quit: (r: string) => this.quit(r),
       roomChanged: () => this.roomChanged(),
     };
-    this.attach(connect());
-    this.silence = new SilenceWatch(config.serverTimeoutMs ?? DEFAULT_SILENCE_MS, now, (ms, limit) => {
-      if (this.phase === 'active')
-        this.lost(
-          `connection lost: nothing from the server for ${formatDuration(ms)} (limit ${formatDuration(limit)})`,
-        );
+    this.connection = new Connection(config, connect, this.reconnection, out, port, now, {
+      ready: () => this.sendHello(),
+      message: (msg) => this.handle(msg),
+      gone: (why) => this.transfers.abortAll(why),
     });
-  }
-
-  private attach(socket: ListenerSocket): void {
-    const c = this.config;
-    this.socket = socket;
-    socket.setTimeout(c.connectTimeoutMs);
-    socket.on('timeout', () => {
-      if (this.phase !== 'connecting' && this.phase !== 'hello') return;
-      if (this.reconnection.active) this.lost(`no answer from the server within ${formatDuration(c.connectTimeoutMs)}`);
-      else
-        this.finish(
-          ExitCode.FAILURE,
-          `chat-client: no answer from ${c.host}:${c.port} within ${formatDuration(c.connectTimeoutMs)}`,
-        );
-    });
-    socket.on('chat-ready', () => {
-      this.phase = 'hello';
-      this.silence.heard();
-      this.sendHello();
-    });
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('end', () => this.lost('connection closed by the server'));
-    socket.on('error', (err) => this.onError(err));
-    socket.on('close', () => this.lost('connection to the server lost'));
   }
 
   private sendHello(): void {
@@ -141,103 +89,43 @@ export class Listener {
     );
   }
 
-  /** The server refused the HELLO (login-refusal.ts decides what next). */
+  /** The server refused the HELLO (login.ts decides what next). */
   private refused(step: LoginStep): void {
     if (step.line !== undefined) this.out.line(step.line);
-    if (step.kind === 'reject') return this.finish(ExitCode.REJECTED, step.text);
-    if (step.kind === 'held') return this.lost(step.why);
+    if (step.kind === 'reject') return this.connection.finish(ExitCode.REJECTED, step.text);
+    if (step.kind === 'held') return this.connection.lost(step.why);
     if (step.kind === 'login-again') {
       this.resume.forget();
       return this.sendHello();
     }
-    abandonSocket(this.socket);
-    this.pacer.clear();
+    this.connection.drop();
     if (step.kind === 'other-nick') {
       this.nick = step.nick;
-      return this.redial();
+      return this.connection.redial();
     }
     // The main thread asks (hidden); passwordTyped dials again with the answer.
-    this.phase = 'password';
+    this.connection.awaitPassword();
     this.port.post({ k: 'password', nick: this.nick });
   }
 
   private passwordTyped(password: string): void {
-    if (this.phase !== 'password') return;
+    if (this.connection.phase !== 'password') return;
     if (password === '')
-      return this.finish(
+      return this.connection.finish(
         ExitCode.REJECTED,
         `chat-client: no password typed; ${safe(this.nick)} is registered (or choose another nick with --nick)`,
       );
     this.login.typed(password);
-    this.redial();
-  }
-
-  private redial(): void {
-    this.frames = new ServerFrames();
-    this.phase = 'connecting';
-    this.attach(this.connect());
+    this.connection.redial();
   }
 
   get state(): Phase {
-    return this.phase;
-  }
-
-  private onData(chunk: Buffer): void {
-    this.silence.heard();
-    // A web server answers our HELLO in HTTP; read as a frame header, "HTTP" is a 1.2 GB length.
-    if (this.phase === 'hello' && chunk.subarray(0, 5).toString('latin1') === 'HTTP/')
-      return this.finish(ExitCode.FAILURE, webPortText(this.config.host, this.config.port));
-    try {
-      for (const msg of this.frames.push(chunk)) {
-        this.handle(msg);
-        if (this.phase === 'done') return;
-      }
-    } catch (err) {
-      const e = err as ProtocolError;
-      this.finish(
-        ExitCode.CONNECTION_LOST,
-        `chat-client: protocol error from the server (${e.code ?? 'ERROR'}: ${e.message}); disconnecting`,
-      );
-    }
-  }
-
-  /** The connection is gone: come back later, saying so in one line (reconnection.ts); with --no-reconnect, exit 3. */
-  private lost(why: string): void {
-    if (this.phase === 'quitting') return this.finish(ExitCode.OK);
-    if (!this.config.reconnect || this.phase === 'done') return this.finish(ExitCode.CONNECTION_LOST, why);
-    if (this.phase === 'hello' && !this.welcomed)
-      return this.finish(
-        ExitCode.FAILURE,
-        `chat-client: ${why} before it answered HELLO${this.config.tls ? '' : ' (a server that speaks TLS, the default, does that to --no-tls clients)'}`,
-      );
-    abandonSocket(this.socket);
-    this.pacer.clear();
-    this.transfers.abortAll('the connection was lost');
-    if (this.phase === 'active') this.port.post({ k: 'connected', connected: false });
-    const ms = this.reconnection.nextDelay();
-    this.out.line(`* ${why}; reconnecting in ${formatDuration(ms)}`);
-    this.phase = 'waiting';
-    this.reconnection.schedule(ms, () => this.redial());
-  }
-
-  private onError(err: NodeJS.ErrnoException): void {
-    const c = this.config;
-    const hopeless = hopelessConnectText(err, c.tls !== null, c.host, c.port);
-    if (hopeless !== null) return this.finish(ExitCode.FAILURE, hopeless);
-    if (this.phase === 'connecting' && this.reconnection.active)
-      return this.lost(`cannot connect: ${err.code ?? err.message}`);
-    if (this.phase === 'connecting')
-      this.finish(ExitCode.FAILURE, `chat-client: cannot connect to ${c.host}:${c.port}: ${connectErrorText(err)}`);
-    else this.lost(`connection to the server lost (${err.code ?? err.message})`);
+    return this.connection.phase;
   }
 
   private send(msg: ClientMessage): void {
     this.login.sent(msg);
-    this.pacer.send(msg);
-  }
-
-  private write(frame: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(frame);
+    this.connection.send(msg);
   }
 
   private handle(msg: ServerMessage): void {
@@ -252,20 +140,20 @@ export class Listener {
         this.welcome(msg);
         return;
       case 'ERROR':
-        if (this.phase === 'hello')
+        if (this.connection.phase === 'hello')
           return this.refused(this.login.refused(msg.code, msg.message, this.nick, this.reconnection.active));
         if (msg.fatal)
-          return this.finish(
+          return this.connection.finish(
             ExitCode.CONNECTION_LOST,
             `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`,
           );
         break;
       case 'BYE':
-        if (this.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
+        if (this.connection.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
         // A kick is meant, and so is a session resumed elsewhere: no coming back. A shutdown or a heartbeat timeout is a connection to come back to.
         if (msg.reason.startsWith('kicked') || msg.reason.startsWith('replaced'))
-          return this.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
-        return this.lost(`server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
+          return this.connection.finish(ExitCode.CONNECTION_LOST, `server closed the connection: ${safe(msg.reason)}`);
+        return this.connection.lost(`server closed the connection: ${safe(msg.reason) || 'no reason given'}`);
       case 'TICKET':
         this.transfers.onTicket(msg);
         return;
@@ -295,14 +183,8 @@ export class Listener {
 
   private welcome(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
     const c = this.config;
-    this.phase = 'active';
-    this.welcomed = true;
-    this.socket.setTimeout(0);
+    this.connection.established(msg);
     this.nick = msg.nick;
-    this.frames.setLimit(msg.maxFrame);
-    this.silence.setLimit(c.serverTimeoutMs ?? msg.heartbeatTimeoutMs);
-    if (msg.floodBurst !== undefined && msg.floodRate !== undefined)
-      this.pacer.setPolicy({ burst: msg.floodBurst, perSecond: msg.floodRate });
     if (this.reconnection.active) {
       // Back: resumed, the server kept its rooms (what was missed follows, then RESUMED says how much);
       // logged in anew, the rooms it was in again (the current one stays current). Then what was typed meanwhile.
@@ -336,35 +218,12 @@ export class Listener {
   /** What the main thread asks for (commands.ts). */
   command(msg: ToListener): void {
     if (msg.k === 'password') return this.passwordTyped(msg.password);
-    if (this.phase !== 'done') runCommand(this.commands, msg);
+    if (this.connection.phase !== 'done') runCommand(this.commands, msg);
   }
 
   private quit(reason: string): void {
-    if (this.transfers.beforeQuit(!this.config.tty && this.phase === 'active', () => this.quit(reason))) return;
-    if (this.phase !== 'active') return this.finish(ExitCode.OK);
-    this.phase = 'quitting';
-    // BYE, then half-close: everything written before it still reaches the server, in order
-    // (lines still waiting for the server's pace go first).
-    this.send({ type: 'BYE', reason });
-    this.pacer.whenIdle(() => {
-      if (this.phase !== 'quitting') return;
-      this.socket.end();
-      this.quitTimer = setTimeout(() => this.finish(ExitCode.OK), QUIT_WAIT_MS);
-    });
-  }
-
-  /** Prints the last line and tells the main thread the exit code. The one way out. */
-  private finish(code: number, line?: string): void {
-    if (this.phase === 'done') return;
-    this.phase = 'done';
-    this.transfers.abortAll('connection closed');
-    this.out.status('');
-    if (line) this.out.final(line, code !== ExitCode.OK);
-    this.silence.stop();
-    this.pacer.clear();
-    if (this.quitTimer) clearTimeout(this.quitTimer);
-    this.reconnection.cancel();
-    this.socket.destroy();
-    this.port.exit(code);
+    if (this.transfers.beforeQuit(!this.config.tty && this.connection.phase === 'active', () => this.quit(reason)))
+      return;
+    this.connection.quit(reason);
   }
 }
