@@ -57,9 +57,12 @@ describe('rooms', () => {
     });
     bob.send({ type: 'CHAT', text: 'alice is gone', action: false, room: '#lab' });
     await bob.next('CHAT', (m) => m.text === 'alice is gone');
-    // The lobby is still both's; the lab's line never reached alice after she left.
-    await new Promise((r) => setTimeout(r, 200));
-    expect(alice.of('CHAT').map((m) => m.text)).toEqual(['only the lab hears this', 'hi lab']);
+    // The lobby is still both's; the lab's line never reached alice after she left. Bob's next line, in the
+    // lobby, is the marker: the store thread sequences one worker's requests in order and is the only poster
+    // of room frames on the bus, so had the lab's line gone to alice it would have reached her before this one.
+    bob.send({ type: 'CHAT', text: 'still in the lobby', action: false, room: '#lobby' });
+    await alice.next('CHAT', (m) => m.text === 'still in the lobby');
+    expect(alice.of('CHAT').map((m) => m.text)).toEqual(['only the lab hears this', 'hi lab', 'still in the lobby']);
   });
 
   it('topic, names and the room list; a new nick and a departure told once to each who shares a room', async () => {
@@ -95,7 +98,10 @@ describe('rooms', () => {
     await bob.next('NOTICE', (m) => m.event === 'nick');
     alice.send({ type: 'BYE', reason: 'done' });
     await bob.next('NOTICE', (m) => m.event === 'left');
-    await new Promise((r) => setTimeout(r, 200));
+    // A second notice for either would be posted by the store thread before it handles bob's next line,
+    // and reach bob on the same bus before his own echo of it.
+    bob.send({ type: 'CHAT', text: 'marker', action: false, room: '#net' });
+    await bob.next('CHAT', (m) => m.text === 'marker');
     // Two shared rooms, one notice each.
     expect(bob.of('NOTICE').filter((m) => m.event === 'nick' || m.event === 'left')).toEqual([
       { type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' },
@@ -176,7 +182,9 @@ describe('rooms', () => {
     await old.next('CHAT', (m) => m.text === 'in the lobby');
     old.send({ type: 'CHAT', text: 'from v1', action: false });
     await now.next('CHAT', (m) => m.text === 'from v1' && m.room === '#lobby');
-    await new Promise((r) => setTimeout(r, 200));
+    // Old's own echo of its line is the marker: everything the store thread posted before it (the v2 room's
+    // line, its JOIN, anything else that could reach a version-1 session) reached old before it.
+    await old.next('CHAT', (m) => m.text === 'from v1');
     expect(old.got.map((m) => m.type).filter((t) => !['HEARTBEAT'].includes(t))).toEqual([
       'WELCOME',
       'NOTICE',
