@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_JS, LineProcess, SERVER_JS, stopAll, tempDir } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 let procs: LineProcess[] = [];
 afterEach(async () => {
@@ -99,6 +101,7 @@ describe('chat-server command line', () => {
   });
 
   it('keeps serving when stdin is at EOF from the start', async () => {
+    const logFile = join(tempDir('cli-log'), 'server.log');
     const p = new LineProcess('server', [
       SERVER_JS,
       '--host',
@@ -108,17 +111,25 @@ describe('chat-server command line', () => {
       '--workers',
       '1',
       '--log-file',
-      '/tmp/chat-cli-test.log',
+      logFile,
       '--data',
       tempDir('cli-data'),
     ]);
     procs.push(p);
     p.endInput();
     await p.waitFor(/^listening on tcp 127\.0\.0\.1:\d+ \(1 worker, no TLS\)$/);
-    await new Promise((r) => setTimeout(r, 500));
+    // The console has read the EOF (it logs so), and only then is the server told to stop: had the EOF stopped
+    // it, it would be gone or shutting down for another cause before our SIGINT.
+    const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+    await until(
+      () => log().includes('operator console closed (stdin at EOF); still serving'),
+      10_000,
+      () => `the console never saw the EOF; log:\n${log()}`,
+    );
     expect(p.exitCode).toBeUndefined();
     p.proc.kill('SIGINT');
     expect(await p.exit()).toBe(0);
+    expect(p.lines.filter((l) => l.startsWith('shutting down'))).toEqual(['shutting down (received SIGINT)']);
   });
 });
 
