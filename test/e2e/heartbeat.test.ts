@@ -12,14 +12,30 @@ afterEach(async () => {
   procs = [];
 });
 
+/** Polls the server's /list until `nick` has an RTT: it has answered at least one heartbeat. */
+async function answeredHeartbeat(server: LineProcess, nick: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const from = server.lines.length;
+    server.send('/list');
+    await server.waitFor(/^\d+ sessions?$/, 5000, from);
+    const row = server.lines.slice(from).find((l) => l.startsWith(`${nick} `));
+    const rtt = row?.split(/\s{2,}/)[4];
+    if (rtt !== undefined && /^\d+(\.\d+)?ms$/.test(rtt)) return;
+    if (Date.now() > deadline) throw new Error(`${nick} answered no heartbeat within 10 s: ${row ?? 'not listed'}`);
+    await new Promise((r) => setTimeout(r, INTERVAL / 3));
+  }
+}
+
 describe('heartbeats', () => {
   it('drops a client frozen with SIGSTOP after the timeout and before timeout + interval, and says so (its session waits to resume)', async () => {
     const server = await startServer(HB);
     const watcher = await startClient(server.port, 'watcher');
     const victim = await startClient(server.port, 'victim', ['--no-reconnect']);
     procs.push(server, watcher, victim);
-    // Let a few heartbeats go by so that the victim has answered some.
-    await new Promise((r) => setTimeout(r, 3 * INTERVAL));
+    // Until the victim has answered a heartbeat (its RTT in /list), so that none is left from before it
+    // answered to start the timeout's clock early.
+    await answeredHeartbeat(server, 'victim');
     const stoppedAt = Date.now();
     victim.proc.kill('SIGSTOP');
     await watcher.waitFor('* victim lost connection', 10_000);
@@ -32,6 +48,10 @@ describe('heartbeats', () => {
     // The frozen client, once thawed, finds its connection gone.
     victim.proc.kill('SIGCONT');
     expect(await victim.exit()).toBe(3);
+    // The watcher's own line is the marker: notices and chat pass the store thread in one order, so a
+    // second notice about the victim posted before this line reaches the watcher before its echo.
+    watcher.send('marker');
+    await watcher.waitFor('<watcher> marker');
     expect(watcher.count(/victim lost connection/)).toBe(1);
     expect(watcher.count(/victim timed out/)).toBe(0); // that comes at the end of the resume window
   });
@@ -45,8 +65,11 @@ describe('heartbeats', () => {
     await sleeper.waitFor('* main thread blocked');
     await sleeper.waitFor('* main thread awake again', 3 * TIMEOUT + 5000);
     sleeper.send('I was asleep');
+    // A drop would have been told (lost connection, then back on resuming) before this line, in the room's order.
     await watcher.waitFor('<sleeper> I was asleep');
-    expect(watcher.lines.join('\n')).not.toMatch(/sleeper (timed out|left)/);
+    await sleeper.waitFor('<sleeper> I was asleep'); // after any line of its own about a lost connection
+    expect(watcher.lines.join('\n')).not.toMatch(/sleeper (lost connection|is back|timed out|left)/);
+    expect(sleeper.lines.join('\n')).not.toMatch(/reconnect|connection lost/);
   });
 
   it('does not drop clients because a server worker was stalled longer than the timeout', async () => {
@@ -58,12 +81,18 @@ describe('heartbeats', () => {
     server.send(`/stall-worker 0 ${3 * TIMEOUT}ms`);
     server.send(`/stall-worker 1 ${3 * TIMEOUT}ms`);
     await server.waitFor('worker 1 stalled');
-    await new Promise((r) => setTimeout(r, 3 * TIMEOUT + 2 * INTERVAL));
+    // Said during the stall, it arrives once both workers are running again.
     a.send('after the stall');
-    await b.waitFor('<a> after the stall');
-    // Heartbeats resumed and were answered: still no drops a few intervals later.
+    await b.waitFor('<a> after the stall', 3 * TIMEOUT + 10_000);
+    // Heartbeats resumed and were answered: still no drops a timeout and an interval later (on purpose: a
+    // wrong judgement of the stall would drop someone within that time).
     await new Promise((r) => setTimeout(r, TIMEOUT + INTERVAL));
-    expect([...a.lines, ...b.lines, ...server.lines].join('\n')).not.toMatch(/timed out/);
+    // The marker: a drop would have been told to the room (lost connection) before a's next line.
+    a.send('still here');
+    await b.waitFor('<a> still here');
+    await a.waitFor('<a> still here');
+    const drops = /lost connection|timed out|reconnect/;
+    expect([...a.lines, ...b.lines, ...server.lines].join('\n')).not.toMatch(drops);
     server.send('/stats');
     await server.waitFor(/stall credit [1-9]\d*ms/);
   });
