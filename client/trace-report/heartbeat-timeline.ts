@@ -2,10 +2,13 @@
  * A chat session's heartbeats, from chat-server --qlog (server/chat/session-qlog.ts):
  * every heartbeat the server sent and when its answer came (with the RTT),
  * the timeout window each unanswered one opened, and the moment the session
- * was dropped with the numbers the server decided it with.
+ * was dropped with the numbers the server decided it with. Fields are
+ * checked as in transfer-model.ts: an event whose numbers are not numbers is
+ * left out and counted.
  */
 import type { QlogTrace } from './qlog-file.js';
 import { axes, esc, n, scale, type Frame } from './svg.js';
+import { finite } from './transfer-model.js';
 
 const FRAME: Frame = { width: 960, height: 260, left: 70, right: 70, top: 24, bottom: 44 };
 
@@ -20,9 +23,12 @@ export interface SessionView {
   nick: string;
   beats: Beat[];
   timeoutMs: number;
-  drop: { at: number; data: Record<string, unknown> } | null;
+  /** The drop and the numbers it was decided with (null: not in the event). */
+  drop: { at: number; timeoutMs: number | null; lastAnswerMsAgo: number | null; serverStallMs: number | null } | null;
   closed: { at: number; how: string } | null;
   endAt: number;
+  /** Events left out because a field was not what it should be. */
+  malformed: number;
 }
 
 export function sessionView(t: QlogTrace): SessionView {
@@ -30,26 +36,44 @@ export function sessionView(t: QlogTrace): SessionView {
   const v: SessionView = {
     nick: '?',
     beats: [],
-    timeoutMs: Number(t.configuration['heartbeat_timeout_ms'] ?? 0),
+    timeoutMs: finite(t.configuration['heartbeat_timeout_ms']) ?? 0,
     drop: null,
     closed: null,
     endAt: 0,
+    malformed: 0,
   };
   for (const e of t.events) {
     v.endAt = Math.max(v.endAt, e.time);
     const d = e.data;
     if (e.name === 'chat:frame_received' && d['type'] === 'HELLO' && typeof d['nick'] === 'string') v.nick = d['nick'];
     if (e.name === 'chat:frame_sent' && d['type'] === 'WELCOME' && typeof d['nick'] === 'string') v.nick = d['nick'];
-    if (e.name === 'chat:heartbeat_sent')
-      beats.set(Number(d['seq']), { seq: Number(d['seq']), sentAt: e.time, answeredAt: null, rtt: null });
-    if (e.name === 'chat:heartbeat_answered') {
-      // An answer to seq n answers every earlier one too.
-      for (const b of beats.values()) if (b.seq <= Number(d['seq']) && b.answeredAt === null) b.answeredAt = e.time;
-      const b = beats.get(Number(d['seq']));
-      if (b) b.rtt = Number(d['rtt_ms']);
+    const seq = finite(d['seq']);
+    if (e.name === 'chat:heartbeat_sent') {
+      if (seq === null) v.malformed++;
+      else beats.set(seq, { seq, sentAt: e.time, answeredAt: null, rtt: null });
     }
-    if (e.name === 'chat:heartbeat_timeout') v.drop = { at: e.time, data: d };
-    if (e.name === 'chat:connection_closed') v.closed = { at: e.time, how: String(d['how']) };
+    if (e.name === 'chat:heartbeat_answered') {
+      const rtt = finite(d['rtt_ms']);
+      if (seq === null || rtt === null) {
+        v.malformed++;
+        continue;
+      }
+      // An answer to seq n answers every earlier one too.
+      for (const b of beats.values()) if (b.seq <= seq && b.answeredAt === null) b.answeredAt = e.time;
+      const b = beats.get(seq);
+      if (b) b.rtt = rtt;
+    }
+    if (e.name === 'chat:heartbeat_timeout')
+      v.drop = {
+        at: e.time,
+        timeoutMs: finite(d['timeout_ms']),
+        lastAnswerMsAgo: finite(d['last_answer_ms_ago']),
+        serverStallMs: finite(d['server_stall_ms']),
+      };
+    if (e.name === 'chat:connection_closed') {
+      if (typeof d['how'] === 'string') v.closed = { at: e.time, how: d['how'] };
+      else v.malformed++;
+    }
   }
   v.beats = [...beats.values()];
   return v;
@@ -83,16 +107,17 @@ export function heartbeatSvg(v: SessionView): string {
   }
   if (rttPath) parts.push(`<path class="rtt" d="${rttPath}"/>`);
   if (v.drop) {
-    const d = v.drop.data;
+    const d = v.drop;
+    const shown = (ms: number | null) => esc(ms === null ? '?' : ms);
     const dx = x(v.drop.at);
     parts.push(
       `<line class="drop" x1="${n(dx)}" y1="${FRAME.top}" x2="${n(dx)}" y2="${FRAME.height - FRAME.bottom}"/>`,
     );
     parts.push(
-      `<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 40}" text-anchor="end">dropped: no answer within ${esc(String(d['timeout_ms']))} ms</text>`,
+      `<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 40}" text-anchor="end">dropped: no answer within ${shown(d.timeoutMs)} ms</text>`,
     );
     parts.push(
-      `<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 56}" text-anchor="end">(last answer ${esc(String(d['last_answer_ms_ago']))} ms before; server stalls not counted: ${esc(String(d['server_stall_ms']))} ms)</text>`,
+      `<text class="drop-label" x="${n(dx - 6)}" y="${FRAME.top + 56}" text-anchor="end">(last answer ${shown(d.lastAnswerMsAgo)} ms before; server stalls not counted: ${shown(d.serverStallMs)} ms)</text>`,
     );
   }
   parts.push('</svg>');
@@ -123,5 +148,6 @@ export function sessionSummary(v: SessionView): Array<[string, string]> {
           ? `${v.closed.how} at ${v.closed.at.toFixed(0)} ms`
           : 'still open when the trace ends',
     ],
+    ...(v.malformed ? [['malformed events left out', String(v.malformed)] as [string, string]] : []),
   ];
 }

@@ -116,7 +116,9 @@ function arrow(d: Datagram, y: number): string {
   const abs = `(seq ${d.seq}, ack ${d.ack})`;
   const time = d.sentAt ?? d.receivedAt ?? 0;
   const mid = (fromX + endX) / 2;
-  const parts = [`<g class="arrow ${cls}" data-flags="${esc(d.flags)}" data-seq="${d.seqRel}" data-ack="${d.ackRel}">`];
+  const parts = [
+    `<g class="arrow ${esc(cls)}" data-flags="${esc(d.flags)}" data-seq="${esc(d.seqRel)}" data-ack="${esc(d.ackRel)}">`,
+  ];
   parts.push(
     `<line x1="${fromX}" y1="${unknownSend ? endY - 4 : y}" x2="${n(endX)}" y2="${endY}" marker-end="url(#head)"/>`,
   );

@@ -2,8 +2,10 @@
  * A qlog file as --qlog writes it (common/lftp/node/qlog.ts): JSON Text
  * Sequences (RFC 7464), a header record, then events. Read whole, checked
  * record by record: a truncated last record (the writer was killed) is left
- * out and said so, anything else that is not a qlog event is an error that
- * names the file and the record.
+ * out and said so, anything else that is not a qlog event (an object with a
+ * finite number time, a string name, an object data) is an error that names
+ * the file and the record. What an event's data holds is checked where it
+ * becomes the report's model (transfer-model.ts, heartbeat-timeline.ts).
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../common/errors.js';
@@ -46,7 +48,8 @@ export function readQlog(file: string): QlogTrace {
     throw new UsageError(`${file} is over ${MAX_TRACE_BYTES / 2 ** 20} MiB; trace a smaller transfer`);
   const records = text.split('\x1e').filter((r) => r.trim() !== '');
   if (records.length === 0) throw new UsageError(`${file} is empty: not a qlog file`);
-  const header = parse(records[0]!, file, 1) as {
+  const parsed = parse(records[0]!, file, 1);
+  const header = (isObject(parsed) ? parsed : {}) as {
     qlog_format?: unknown;
     title?: unknown;
     trace?: {
@@ -74,23 +77,32 @@ export function readQlog(file: string): QlogTrace {
       }
       throw new UsageError(`${file}: record ${i + 1} is not JSON`);
     }
-    const ev = e as Partial<QlogEvent>;
-    if (typeof ev.time !== 'number' || typeof ev.name !== 'string' || typeof ev.data !== 'object' || ev.data === null)
+    const ev = (isObject(e) ? e : {}) as Partial<Record<keyof QlogEvent, unknown>>;
+    if (!Number.isFinite(ev.time) || typeof ev.name !== 'string' || !isObject(ev.data))
       throw new UsageError(`${file}: record ${i + 1} is not a qlog event (time, name, data)`);
-    events.push(ev as QlogEvent);
+    events.push({ time: ev.time as number, name: ev.name, data: ev.data });
   }
   const types = header.trace?.common_fields?.protocol_types;
+  const referenceTime = header.trace?.common_fields?.reference_time ?? 0;
+  if (!Number.isFinite(referenceTime))
+    throw new UsageError(`${file}: the header's reference_time is not a number (epoch ms)`);
+  const configuration = header.trace?.configuration;
   return {
     file,
     protocol: Array.isArray(types) && types.includes('chat') ? 'chat' : 'lftp',
-    configuration: header.trace?.configuration ?? {},
+    configuration: isObject(configuration) ? configuration : {},
     title: typeof header.title === 'string' ? header.title : file,
     side,
     group: scalarText(header.trace?.common_fields?.group_id),
-    referenceTime: Number(header.trace?.common_fields?.reference_time ?? 0),
+    referenceTime: referenceTime as number,
     events,
     truncated,
   };
+}
+
+/** A JSON object (not null, not an array). */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function parse(record: string, file: string, n: number): unknown {

@@ -3,7 +3,9 @@
  * fetched, so it opens offline anywhere. One section per transfer (the
  * traces that share a connection id are merged): a summary table, the
  * handshake and teardown ladder, the time-sequence graph, the congestion
- * chart.
+ * chart. Everything from a trace is escaped (svg.ts esc), and the page's
+ * Content-Security-Policy allows nothing but its own <style> (by its hash):
+ * no script runs, nothing is fetched, even if markup got in.
  */
 import { createHash } from 'node:crypto';
 import { congestionSvg, timeSequenceSvg } from './charts.js';
@@ -35,6 +37,17 @@ table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:3px 10px;text
 .window{fill:#c52424;opacity:.12}.hb-sent{fill:#2458c5}.hb-unanswered{fill:#c52424}.rtt{fill:none;stroke:#2c9a4f;stroke-width:1.4}
 .drop{stroke:#c52424;stroke-width:2}.drop-label{fill:#c52424;font-size:12px;font-weight:600}`;
 
+/**
+ * No script, no fetch (images, fonts, frames, forms), no base URL; style only the one <style> below. Inline
+ * SVG is part of the document, so it needs nothing more; the page uses no style attributes.
+ */
+export const CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
 /** One section of the report: an LFTP transfer (its model), or a chat session. */
 export type ReportItem = { traces: QlogTrace[]; model: TransferModel } | { traces: QlogTrace[]; model: null };
 
@@ -46,7 +59,9 @@ export function reportHtml(groups: ReportItem[]): string {
   const sessions = groups.length - transfers;
   const id = createHash('sha256').update(body).digest('hex').slice(0, 12);
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="generator" content="chat-client trace report"><title>Trace report</title><style>${CSS}</style></head>
 <body><h1>Trace report</h1>
 <p class="muted">${transfers} LFTP transfer${transfers === 1 ? '' : 's'}, ${sessions} chat session${sessions === 1 ? '' : 's'}; report ${id}. Sequence numbers are relative to each side's initial sequence number (the absolute ones in brackets), as Wireshark shows TCP's.</p>
@@ -124,6 +139,7 @@ function summary(m: TransferModel): string {
       `${rtts.length ? rtts[0]!.toFixed(2) : '—'} / ${avg} / ${pct(0.99)} (${rtts.length} samples)`,
     ],
     ['congestion phases', [...new Set(m.phases.map((p) => p.phase))].join(', ') || '—'],
+    ...(m.malformed ? [['malformed events left out', String(m.malformed)] as [string, string]] : []),
   ];
   return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
 }

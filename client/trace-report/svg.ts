@@ -1,7 +1,16 @@
-/** Small helpers for the report's inline SVG: escaping, numbers, axes. No DOM: strings in, strings out. */
+/** Small helpers for the report's HTML and inline SVG: escaping, numbers, axes. No DOM: strings in, strings out. */
 
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/**
+ * The report's one escape: every value that goes into its HTML or SVG, as text or in an attribute (quoted
+ * with " or '), goes through here. A trace is input like any other: its strings may hold markup.
+ */
+export function esc(v: string | number): string {
+  return String(v)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 export function n(x: number): string {

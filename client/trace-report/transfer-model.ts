@@ -7,6 +7,11 @@
  * it got, its losses, and its congestion figures over time. Times are ms
  * from the transfer's first event, on one clock (the traces' reference times
  * are wall-clock, so two machines' traces are as aligned as their clocks).
+ *
+ * A trace is input: every field is checked here, where events become the
+ * model. A number must be a finite JSON number (not a string of digits, not
+ * markup), a name a string; an event with a field that is not what it should
+ * be is left out and counted (`malformed`), never drawn.
  */
 import type { QlogEvent, QlogTrace } from './qlog-file.js';
 
@@ -60,17 +65,58 @@ export interface TransferModel {
   done: { size: number; elapsedMs: number; sha256: string } | null;
   failed: { code: string; message: string } | null;
   endAt: number;
+  /** Events left out because a field was missing or of the wrong type (a number that was not one, ...). */
+  malformed: number;
 }
 
-type Header = {
-  packet_type: string;
-  flags: string;
-  seq: number;
-  ack: number;
-  seq_rel: number;
-  ack_rel: number;
-  window: number;
-};
+/** A finite JSON number, or null. */
+export function finite(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** A finite number, null when absent (null or undefined), or undefined when it is something else (malformed). */
+function optionalFinite(v: unknown): number | null | undefined {
+  return v === null || v === undefined ? null : (finite(v) ?? undefined);
+}
+
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+type PacketFields = Pick<
+  Datagram,
+  'type' | 'flags' | 'seq' | 'ack' | 'seqRel' | 'ackRel' | 'window' | 'length' | 'sack'
+>;
+
+/** A packet_sent or packet_received event's header, raw length and SACK blocks, checked; null if any is malformed. */
+function packetFields(data: Record<string, unknown>): PacketFields | null {
+  const h = record(data['header']);
+  const [type, flags] = [h['packet_type'], h['flags']];
+  const [seq, ack, seqRel, ackRel, window] = ['seq', 'ack', 'seq_rel', 'ack_rel', 'window'].map((k) => finite(h[k]));
+  const length = data['raw'] === undefined ? 0 : optionalFinite(record(data['raw'])['length']);
+  const sack = sackBlocks(data['frames']);
+  if (typeof type !== 'string' || typeof flags !== 'string' || length === undefined || sack === null) return null;
+  if (seq == null || ack == null || seqRel == null || ackRel == null || window == null) return null;
+  return { type, flags, seq, ack, seqRel, ackRel, window, length: length ?? 0, sack };
+}
+
+/** The first frame's acked_ranges: [] when there are none, null when they are not pairs of numbers. */
+function sackBlocks(frames: unknown): Array<[number, number]> | null {
+  if (frames === undefined) return [];
+  if (!Array.isArray(frames)) return null;
+  if (frames.length === 0) return [];
+  const ranges = record(frames[0])['acked_ranges'];
+  if (ranges === undefined) return [];
+  if (!Array.isArray(ranges)) return null;
+  const out: Array<[number, number]> = [];
+  for (const r of ranges) {
+    if (!Array.isArray(r) || r.length !== 2) return null;
+    const [s, e] = [finite(r[0]), finite(r[1])];
+    if (s === null || e === null) return null;
+    out.push([s, e]);
+  }
+  return out;
+}
 
 export function buildModel(traces: QlogTrace[]): TransferModel {
   const start = Math.min(...traces.map((t) => t.referenceTime + (t.events[0]?.time ?? 0)));
@@ -90,6 +136,7 @@ export function buildModel(traces: QlogTrace[]): TransferModel {
     done: null,
     failed: null,
     endAt: 0,
+    malformed: 0,
   };
   for (const t of traces) {
     const seen = new Set<string>();
@@ -98,54 +145,67 @@ export function buildModel(traces: QlogTrace[]): TransferModel {
     for (const e of t.events) {
       const now = at(t, e);
       m.endAt = Math.max(m.endAt, now);
-      const h = (e.data['header'] ?? {}) as Header;
-      if (e.name === 'transport:packet_sent' || e.name === 'transport:packet_received') {
-        const out = e.name === 'transport:packet_sent';
-        const frames = (e.data['frames'] as Array<{ acked_ranges?: Array<[number, number]> }> | undefined) ?? [];
-        const key = `${h.packet_type}:${h.seq}`;
-        const d: Datagram = {
-          ...{
-            from: out ? t.side : other(t.side),
-            type: h.packet_type,
-            flags: h.flags,
-            seq: h.seq,
-            ack: h.ack,
-            seqRel: h.seq_rel,
-            ackRel: h.ack_rel,
-            window: h.window,
-          },
-          ...{
-            length: Number((e.data['raw'] as { length?: number } | undefined)?.length ?? 0),
-            sack: frames[0]?.acked_ranges ?? [],
-            sentAt: out ? now : null,
-            receivedAt: out ? null : now,
-          },
-          retransmission: out && h.packet_type !== 'ack' && seen.has(key),
-        };
-        if (out) {
-          seen.add(key);
-          sent.push(d);
-          if (h.packet_type === 'data') m.dataSender = t.side;
-        } else heard.push({ at: now, d });
-      } else if (e.name === 'transport:connection_state_updated')
-        m.states.push({ side: t.side, at: now, state: String(e.data['new']) });
-      else if (e.name === 'recovery:packet_lost') m.losses.push({ at: now, seqRel: Number(h.seq_rel) });
-      else if (e.name === 'recovery:loss_timer_updated' && e.data['timer_type'] === 'rto') m.rtoFires.push(now);
-      else if (e.name === 'recovery:metrics_updated') m.metrics.push(metricsPoint(now, e.data));
-      else if (e.name === 'recovery:congestion_state_updated') m.phases.push({ at: now, phase: String(e.data['new']) });
-      else if (e.name === 'lftp:transfer_done')
-        m.done = {
-          size: Number(e.data['size']),
-          elapsedMs: Number(e.data['elapsed_ms']),
-          sha256: String(e.data['sha256']),
-        };
-      else if (e.name === 'lftp:transfer_failed')
-        m.failed = { code: String(e.data['code']), message: String(e.data['message']) };
+      if (!addEvent(m, t.side, now, e, seen, heard)) m.malformed++;
     }
   }
   match(m, received);
   sent.sort((a, b) => (a.sentAt ?? a.receivedAt ?? 0) - (b.sentAt ?? b.receivedAt ?? 0));
   return m;
+}
+
+/** One event into the model; false if a field it needs is malformed (then nothing of it is taken). */
+function addEvent(
+  m: TransferModel,
+  side: 'client' | 'server',
+  now: number,
+  e: QlogEvent,
+  seen: Set<string>,
+  heard: Array<{ at: number; d: Datagram }>,
+): boolean {
+  const data = e.data;
+  if (e.name === 'transport:packet_sent' || e.name === 'transport:packet_received') {
+    const p = packetFields(data);
+    if (!p) return false;
+    const out = e.name === 'transport:packet_sent';
+    const key = `${p.type}:${p.seq}`;
+    const d: Datagram = {
+      from: out ? side : other(side),
+      ...p,
+      sentAt: out ? now : null,
+      receivedAt: out ? null : now,
+      retransmission: out && p.type !== 'ack' && seen.has(key),
+    };
+    if (out) {
+      seen.add(key);
+      m.datagrams.push(d);
+      if (p.type === 'data') m.dataSender = side;
+    } else heard.push({ at: now, d });
+  } else if (e.name === 'transport:connection_state_updated') {
+    if (typeof data['new'] !== 'string') return false;
+    m.states.push({ side, at: now, state: data['new'] });
+  } else if (e.name === 'recovery:packet_lost') {
+    const seqRel = finite(record(data['header'])['seq_rel']);
+    if (seqRel === null) return false;
+    m.losses.push({ at: now, seqRel });
+  } else if (e.name === 'recovery:loss_timer_updated') {
+    if (data['timer_type'] === 'rto') m.rtoFires.push(now);
+  } else if (e.name === 'recovery:metrics_updated') {
+    const p = metricsPoint(now, data);
+    if (!p) return false;
+    m.metrics.push(p);
+  } else if (e.name === 'recovery:congestion_state_updated') {
+    if (typeof data['new'] !== 'string') return false;
+    m.phases.push({ at: now, phase: data['new'] });
+  } else if (e.name === 'lftp:transfer_done') {
+    const [size, elapsedMs, sha256] = [finite(data['size']), finite(data['elapsed_ms']), data['sha256']];
+    if (size === null || elapsedMs === null || typeof sha256 !== 'string') return false;
+    m.done = { size, elapsedMs, sha256 };
+  } else if (e.name === 'lftp:transfer_failed') {
+    const [code, message] = [data['code'], data['message']];
+    if (typeof code !== 'string' || typeof message !== 'string') return false;
+    m.failed = { code, message };
+  }
+  return true;
 }
 
 /**
@@ -183,17 +243,25 @@ function other(side: 'client' | 'server'): 'client' | 'server' {
   return side === 'client' ? 'server' : 'client';
 }
 
-function metricsPoint(at: number, d: Record<string, unknown>): MetricsPoint {
-  const cwnd = Number(d['cwnd_packets']);
-  const perPacket = Number(d['congestion_window']) / cwnd;
-  const ss = Number(d['ssthresh']);
+/** A metrics_updated event's figures; null if one of them is not a number (the RTTs may be null: no sample yet). */
+function metricsPoint(at: number, d: Record<string, unknown>): MetricsPoint | null {
+  const [cwnd, bytes, ss, inFlight] = [
+    finite(d['cwnd_packets']),
+    finite(d['congestion_window']),
+    finite(d['ssthresh']),
+    finite(d['packets_in_flight']),
+  ];
+  const [srtt, latestRtt] = [optionalFinite(d['smoothed_rtt']), optionalFinite(d['latest_rtt'])];
+  if (cwnd === null || bytes === null || ss === null || inFlight === null) return null;
+  if (srtt === undefined || latestRtt === undefined) return null;
+  const perPacket = bytes / cwnd;
   return {
     at,
     cwnd,
     ssthresh: ss < 0 || !Number.isFinite(perPacket) || perPacket === 0 ? null : ss / perPacket,
-    inFlight: Number(d['packets_in_flight']),
-    srtt: (d['smoothed_rtt'] as number | null) ?? null,
-    latestRtt: (d['latest_rtt'] as number | null) ?? null,
+    inFlight,
+    srtt,
+    latestRtt,
   };
 }
 

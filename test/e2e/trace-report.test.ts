@@ -5,6 +5,9 @@
  * lost is acknowledged later, and `chat-client trace report` draws both
  * sides into one HTML file, checked in chromium (the handshake's arrows with
  * their seq and ack numbers, a plotted cwnd line) and kept as a screenshot.
+ * A hostile trace (markup in every string, strings where numbers belong)
+ * makes a report with nothing of it run or parsed as markup, under a CSP
+ * that forbids script.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -144,6 +147,8 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     const cwnd = await page.$eval('svg path.cwnd', (el) => el.getAttribute('d') ?? '');
     expect(cwnd.split('L').length).toBeGreaterThan(10);
     expect(await page.locator('table.summary').innerText()).toMatch(/packets declared lost\s+\d+/);
+    // A real trace passes the report's checks whole.
+    expect(await page.locator('table.summary').innerText()).not.toContain('malformed');
     mkdirSync(join(ROOT, 'test/artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test/artifacts/trace-report.png'), fullPage: true });
   }, 120_000);
@@ -277,17 +282,196 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     expect(await page.locator('section.session table.summary').innerText()).toMatch(
       /nick\s+frozen[\s\S]*heartbeats sent \/ answered\s+\d+ \/ 3[\s\S]*dropped at \d+ ms: heartbeat timeout/,
     );
+    expect(await page.locator('section.session table.summary').innerText()).not.toContain('malformed');
     expect(await page.locator('svg.heartbeats path.hb-unanswered').count()).toBeGreaterThan(0);
     expect(await page.locator('svg.heartbeats rect.window').count()).toBeGreaterThan(0);
     expect(await page.locator('svg.heartbeats line.drop').count()).toBe(1);
     await page.screenshot({ path: join(ROOT, 'test/artifacts/trace-report-heartbeats.png'), fullPage: true });
   }, 60_000);
 
+  it('a hostile trace: markup in every string and strings where numbers belong are escaped or left out; nothing runs in chromium; the CSP forbids script', async () => {
+    const work = tempDir('qlog-hostile');
+    // Breaks out of a double- or single-quoted attribute, a <title>, an SVG <text> and the <svg> itself.
+    const X = `"'></title></text></svg><img src=x onerror="window.__pwned=1;document.title='pwned'"><script>window.__pwned=2;document.title='pwned'</script>`;
+    const header = (side: string, protocols: string[], configuration: Record<string, unknown>) => ({
+      qlog_version: '0.4',
+      qlog_format: 'JSON-SEQ',
+      title: X,
+      trace: {
+        vantage_point: { type: side, name: X },
+        common_fields: {
+          protocol_types: protocols,
+          group_id: `${protocols[0]}${X}`,
+          reference_time: 1_700_000_000_000,
+        },
+        configuration,
+      },
+    });
+    const seq = (records: unknown[]) => records.map((r) => `\x1e${JSON.stringify(r)}\n`).join('');
+    const pkt = (time: number, dir: 'sent' | 'received', h: Record<string, unknown>, extra = {}) => ({
+      time,
+      name: `transport:packet_${dir}`,
+      data: { header: h, raw: { length: 24 }, ...extra },
+    });
+    const good = { seq: 100, ack: 500, seq_rel: 0, ack_rel: 0, window: 8 };
+    const lftpEvents = [
+      // Drawn, escaped: strings where strings belong.
+      pkt(0, 'sent', { ...good, packet_type: X, flags: X }),
+      { time: 1, name: 'transport:connection_state_updated', data: { old: X, new: X } },
+      pkt(2, 'sent', { ...good, packet_type: 'data', flags: 'ACK|DAT', seq: 101, seq_rel: 1 }),
+      pkt(
+        3,
+        'received',
+        { ...good, packet_type: 'ack', flags: 'ACK', ack: 102, ack_rel: 2 },
+        {
+          frames: [{ frame_type: 'ack', acked_ranges: [[3, 4]] }],
+        },
+      ),
+      { time: 4, name: 'recovery:congestion_state_updated', data: { old: null, new: X } },
+      {
+        time: 5,
+        name: 'recovery:metrics_updated',
+        data: {
+          congestion_window: 2896,
+          cwnd_packets: 2,
+          ssthresh: -1,
+          packets_in_flight: 1,
+          smoothed_rtt: 3,
+          latest_rtt: 3,
+        },
+      },
+      { time: 6, name: 'lftp:transfer_failed', data: { code: X, message: X } },
+      // Left out and counted: a field that is not what it should be.
+      pkt(7, 'sent', { packet_type: X, flags: X, seq: X, ack: X, seq_rel: X, ack_rel: X, window: X }),
+      pkt(8, 'sent', { ...good, packet_type: 'data', flags: 'ACK|DAT', seq_rel: '1' }),
+      pkt(9, 'received', { ...good, packet_type: 'ack', flags: 'ACK' }, { frames: [{ acked_ranges: [[X, 4]] }] }),
+      pkt(10, 'received', { ...good, packet_type: 'ack', flags: 'ACK' }, { frames: X }),
+      pkt(11, 'sent', { ...good, packet_type: 'ack', flags: 'ACK' }, { raw: { length: X } }),
+      { time: 12, name: 'recovery:packet_lost', data: { header: { packet_type: 'data', seq_rel: X } } },
+      {
+        time: 13,
+        name: 'recovery:metrics_updated',
+        data: {
+          congestion_window: 2896,
+          cwnd_packets: 2,
+          ssthresh: -1,
+          packets_in_flight: 1,
+          smoothed_rtt: X,
+          latest_rtt: '5',
+        },
+      },
+      { time: 14, name: 'lftp:transfer_done', data: { size: X, elapsed_ms: '9', sha256: X } },
+      { time: 15, name: 'transport:connection_state_updated', data: { new: { toString: X } } },
+    ];
+    const chatEvents = [
+      { time: 0, name: 'chat:frame_received', data: { type: 'HELLO', nick: X } },
+      { time: 1, name: 'chat:heartbeat_sent', data: { seq: 1 } },
+      { time: 2, name: 'chat:heartbeat_answered', data: { seq: 1, rtt_ms: 1.5 } },
+      { time: 3, name: 'chat:heartbeat_sent', data: { seq: 2 } },
+      {
+        time: 1100,
+        name: 'chat:heartbeat_timeout',
+        data: { timeout_ms: X, last_answer_ms_ago: 1098, server_stall_ms: X },
+      },
+      { time: 1101, name: 'chat:connection_closed', data: { how: X } },
+      // Left out and counted.
+      { time: 4, name: 'chat:heartbeat_sent', data: { seq: X } },
+      { time: 5, name: 'chat:heartbeat_answered', data: { seq: 2, rtt_ms: '5' } },
+    ];
+    // A file name is shown too, and may hold markup (no '/').
+    const lftpFile = join(work, `"'><img src=x onerror=window.__pwned=3>.sqlog`);
+    writeFileSync(lftpFile, seq([header('server', ['LFTP'], {}), ...lftpEvents]));
+    const chatFile = join(work, 'chat.sqlog');
+    writeFileSync(chatFile, seq([header('server', ['chat'], { heartbeat_timeout_ms: X }), ...chatEvents]));
+    const report = join(work, 'report.html');
+    const p = new LineProcess('report', [CLIENT_JS, 'trace', 'report', lftpFile, chatFile, '-o', report]);
+    p.endInput();
+    expect(await p.exit(), p.errLines.join('\n')).toBe(0);
+    expect(p.lines.at(-1)).toBe(`report: ${report} (1 transfer and 1 chat session from 2 files)`);
+
+    // No markup of the trace's in the file: every <, >, " and ' of it escaped, nothing of it left raw.
+    const html = readFileSync(report, 'utf8');
+    expect(html).not.toMatch(/<img|<script|onerror="|<\/svg><|window\.__pwned=\d+>/i);
+    expect(html).not.toContain(X);
+    expect(html).toContain('&quot;&#39;&gt;&lt;/title&gt;&lt;/text&gt;&lt;/svg&gt;&lt;img src=x onerror=');
+    expect(html).toMatch(
+      /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;sha256-[A-Za-z0-9+/]+=*&#39;/,
+    );
+
+    browser ??= await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1050, height: 900 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => problems.push(m.text()));
+    await page.goto(`file://${report}`, { waitUntil: 'load' });
+    await new Promise((res) => setTimeout(res, 300));
+    const seen = await page.evaluate(() => ({
+      title: document.title,
+      pwned: (window as unknown as { __pwned?: unknown }).__pwned ?? null,
+      // Elements the trace would have brought in, and any on* handler attribute anywhere.
+      foreign: document.querySelectorAll('img, script, iframe, object, embed, foreignObject, svg svg').length,
+      handlers: Array.from(document.querySelectorAll('*')).flatMap((el) =>
+        Array.from(el.attributes)
+          .filter((a) => a.name.startsWith('on'))
+          .map((a) => `${el.tagName} ${a.name}`),
+      ),
+      csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? null,
+      // The page's own <style> is allowed by its hash under that CSP.
+      h1: getComputedStyle(document.querySelector('h1')!).fontSize,
+      heading: document.querySelector('section.transfer h2')?.textContent ?? '',
+      nick: document.querySelector('section.session table.summary td')?.textContent ?? '',
+      arrows: Array.from(document.querySelectorAll('svg.ladder g.arrow')).map((g) => [
+        g.getAttribute('data-flags'),
+        g.getAttribute('data-seq'),
+        g.getAttribute('data-ack'),
+      ]),
+      transferSummary: (document.querySelector('section.transfer table.summary') as HTMLElement).innerText,
+      sessionSummary: (document.querySelector('section.session table.summary') as HTMLElement).innerText,
+    }));
+    expect(seen.title).toBe('Trace report');
+    expect(seen.pwned).toBeNull();
+    expect(seen.foreign).toBe(0);
+    expect(seen.handlers).toEqual([]);
+    expect(seen.csp).toMatch(
+      /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; base-uri 'none'; form-action 'none'$/,
+    );
+    expect(seen.csp).not.toMatch(/script-src|unsafe-inline|unsafe-eval/);
+    expect(seen.h1).toBe('22px');
+    expect(problems).toEqual([]);
+    // The trace's strings are shown as text, whole.
+    expect(seen.heading).toBe(`1. ${X}`);
+    expect(seen.nick).toBe(X);
+    // Only well-formed datagrams are drawn, with numbers where numbers belong.
+    expect(seen.arrows).toEqual([
+      [X, '0', '0'],
+      ['ACK', '0', '2'],
+    ]);
+    expect(seen.transferSummary).toMatch(/malformed events left out\s+9/);
+    expect(seen.transferSummary).toContain(`failed: ${X}: ${X}`);
+    expect(seen.sessionSummary).toMatch(/heartbeats sent \/ answered\s+2 \/ 1[\s\S]*malformed events left out\s+2/);
+  }, 60_000);
+
   it('bad input: a file that is not a qlog trace, no files, no -o: a clear error, exit 2', async () => {
     const work = tempDir('qlog-bad');
     writeFileSync(join(work, 'not.sqlog'), '{"hello":1}\n');
+    const head = '\x1e{"qlog_format":"JSON-SEQ","trace":{"vantage_point":{"type":"client"}}}\n';
+    writeFileSync(join(work, 'null-header.sqlog'), '\x1enull\n');
+    writeFileSync(join(work, 'null-event.sqlog'), `${head}\x1enull\n\x1e{"time":1,"name":"x","data":{}}\n`);
+    writeFileSync(join(work, 'string-time.sqlog'), `${head}\x1e{"time":"1","name":"x","data":{}}\n\x1e{}\n`);
+    writeFileSync(
+      join(work, 'string-reference.sqlog'),
+      '\x1e{"qlog_format":"JSON-SEQ","trace":{"vantage_point":{"type":"client"},"common_fields":{"reference_time":"<b>"}}}\n',
+    );
     for (const [args, text] of [
       [['report', join(work, 'not.sqlog'), '-o', join(work, 'r.html')], 'is not a qlog trace'],
+      [['report', join(work, 'null-header.sqlog'), '-o', join(work, 'r.html')], 'is not a qlog trace'],
+      [['report', join(work, 'null-event.sqlog'), '-o', join(work, 'r.html')], 'record 2 is not a qlog event'],
+      [['report', join(work, 'string-time.sqlog'), '-o', join(work, 'r.html')], 'record 2 is not a qlog event'],
+      [['report', join(work, 'string-reference.sqlog'), '-o', join(work, 'r.html')], 'reference_time is not a number'],
       [['report', '-o', join(work, 'r.html')], 'give the qlog files'],
       [['report', join(work, 'not.sqlog')], '-o REPORT.html'],
       [['report', join(work, 'missing.sqlog'), '-o', join(work, 'r.html')], 'cannot read'],

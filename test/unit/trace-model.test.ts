@@ -1,7 +1,10 @@
 /** The trace report's model of a transfer (client/trace-report/transfer-model.ts, ladder.ts): pure, from synthetic traces. */
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../client/trace-report/transfer-model.js';
-import { ladderRows } from '../../client/trace-report/ladder.js';
+import { ladderRows, ladderSvg } from '../../client/trace-report/ladder.js';
+import { esc } from '../../client/trace-report/svg.js';
+import { reportHtml } from '../../client/trace-report/report-html.js';
+import { sessionView } from '../../client/trace-report/heartbeat-timeline.js';
 import type { QlogEvent, QlogTrace } from '../../client/trace-report/qlog-file.js';
 
 const CLIENT_ISN = 1000;
@@ -93,5 +96,83 @@ describe('the trace model', () => {
       ['server', null, 9],
     ]);
     expect(m.dataSender).toBeNull();
+  });
+
+  it('a trace is input: an event whose numbers are not numbers (or whose names are not strings) is left out and counted', () => {
+    const X = '"><img src=x onerror=alert(1)>';
+    const h = { packet_type: 'syn', flags: 'SYN', seq: CLIENT_ISN, ack: 0, seq_rel: 0, ack_rel: 0, window: 64 };
+    const ev = (name: string, data: Record<string, unknown>, time = 1): QlogEvent => ({ time, name, data });
+    const m = buildModel([
+      trace('client', [
+        pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
+        ev('transport:packet_sent', { header: { ...h, seq_rel: '0' } }),
+        ev('transport:packet_sent', { header: { ...h, ack_rel: X } }),
+        ev('transport:packet_sent', { header: { ...h, window: null } }),
+        ev('transport:packet_sent', { header: { ...h, packet_type: 7 } }),
+        ev('transport:packet_sent', { header: { ...h, flags: ['SYN'] } }),
+        ev('transport:packet_sent', { header: h, raw: { length: '24' } }),
+        ev('transport:packet_received', { header: h, frames: [{ acked_ranges: [[1, '2']] }] }),
+        ev('transport:packet_received', { header: h, frames: [{ acked_ranges: [[1, 2, 3]] }] }),
+        ev('transport:packet_received', { header: h, frames: { acked_ranges: [] } }),
+        ev('transport:packet_sent', { header: X }),
+        ev('recovery:packet_lost', { header: { seq_rel: '5' } }),
+        ev('recovery:metrics_updated', { cwnd_packets: 2, congestion_window: 2, ssthresh: 1, packets_in_flight: X }),
+        ev('recovery:metrics_updated', {
+          cwnd_packets: 2,
+          congestion_window: 2,
+          ssthresh: 1,
+          packets_in_flight: 1,
+          latest_rtt: '5',
+        }),
+        ev('recovery:congestion_state_updated', { new: 5 }),
+        ev('transport:connection_state_updated', { new: { toString: 'x' } }),
+        ev('lftp:transfer_done', { size: '10', elapsed_ms: 1, sha256: 'ab' }),
+        ev('lftp:transfer_failed', { code: 'IO', message: null }),
+        // Well-formed: the RTTs may be null (no sample yet), a datagram may have no raw length or frames.
+        ev('recovery:metrics_updated', {
+          cwnd_packets: 2,
+          congestion_window: 2896,
+          ssthresh: -1,
+          packets_in_flight: 0,
+          smoothed_rtt: null,
+          latest_rtt: null,
+        }),
+        ev('transport:connection_state_updated', { new: X }),
+      ]),
+    ]);
+    expect(m.malformed).toBe(17);
+    expect(m.datagrams.map((d) => [d.type, d.seqRel, d.ackRel, d.length])).toEqual([['syn', 0, 0, 24]]);
+    expect(m.losses).toEqual([]);
+    expect(m.metrics.map((p) => [p.cwnd, p.ssthresh, p.srtt, p.latestRtt])).toEqual([[2, null, null, null]]);
+    expect([m.phases, m.done, m.failed]).toEqual([[], null, null]);
+    // A string where a string belongs is drawn, escaped.
+    expect(m.states.map((s) => s.state)).toEqual([X]);
+    const svg = ladderSvg(m);
+    expect(svg).not.toContain('<img');
+    expect(svg).toContain(esc(X));
+    const html = reportHtml([{ traces: [trace('client', [])], model: m }]);
+    expect(html).toMatch(/<th>malformed events left out<\/th><td>17<\/td>/);
+  });
+
+  it("a chat session's heartbeats: a seq or an RTT that is not a number is left out and counted", () => {
+    const v = sessionView({
+      ...trace('server', [
+        { time: 1, name: 'chat:heartbeat_sent', data: { seq: 1 } },
+        { time: 2, name: 'chat:heartbeat_sent', data: { seq: '2' } },
+        { time: 3, name: 'chat:heartbeat_answered', data: { seq: 1, rtt_ms: '<b>' } },
+        { time: 4, name: 'chat:heartbeat_timeout', data: { timeout_ms: '1000', last_answer_ms_ago: 3 } },
+        { time: 5, name: 'chat:connection_closed', data: { how: 1 } },
+      ]),
+      protocol: 'chat',
+      configuration: { heartbeat_timeout_ms: '<b>' },
+    });
+    expect(v.beats).toEqual([{ seq: 1, sentAt: 1, answeredAt: null, rtt: null }]);
+    expect([v.timeoutMs, v.malformed, v.closed]).toEqual([0, 3, null]);
+    expect(v.drop).toEqual({ at: 4, timeoutMs: null, lastAnswerMsAgo: 3, serverStallMs: null });
+  });
+
+  it('the one escape: all five of & < > " \' in text and in attributes', () => {
+    expect(esc(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(esc(12.5)).toBe('12.5');
   });
 });
