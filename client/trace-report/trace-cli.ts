@@ -53,8 +53,10 @@ export async function runTrace(args: string[]): Promise<number> {
     traces,
     model: traces[0]!.protocol === 'lftp' ? buildModel(traces) : null,
   }));
+  // Drawn first: a failure in drawing is not a failure to write.
+  const html = reportHtml(drawn);
   try {
-    writeFileSync(v.output, reportHtml(drawn));
+    writeFileSync(v.output, html);
   } catch (err) {
     throw new UsageError(`cannot write ${v.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
