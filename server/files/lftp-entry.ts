@@ -1,10 +1,14 @@
 /** One transfer the LFTP server has admitted: what was asked, the connection running it, and what it holds. */
-import type { ConnectionDriver } from '../../common/lftp/node/driver.js';
-import type { Op } from '../../common/lftp/engine/connection.js';
+import { randomInt } from 'node:crypto';
+import { ConnectionDriver, type DriverHooks } from '../../common/lftp/node/driver.js';
+import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
+import type { Packet } from '../../common/lftp/engine/packet.js';
 import type { FileSource } from '../../common/lftp/node/file-source.js';
 import type { FileSink } from '../../common/lftp/node/file-sink.js';
+import type { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import type { Logger } from '../logger.js';
-import type { TransferInfo } from './lftp-server-api.js';
+import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
 
 /** A request that passed every check (authorisation, the file, the quota). */
 export interface AdmittedRequest {
@@ -30,6 +34,71 @@ export interface Entry extends Omit<AdmittedRequest, 'mss'> {
   finished: Promise<void>;
   resolveFinished: () => void;
   log: Logger;
+}
+
+/** What an entry's connection is given by the endpoint that admitted it. */
+export interface EntryHooks {
+  sendRaw(parts: Buffer[], to: Entry['remote']): void;
+  event(entry: Entry, e: TransferEvent, conn: LftpConnection): void;
+  trace: DriverHooks['trace'];
+}
+
+/** The entry for a request that passed every check, with the connection that answers its SYN. */
+export function admittedEntry(
+  o: LftpServerOptions,
+  key: string,
+  syn: Packet,
+  remote: Entry['remote'],
+  req: AdmittedRequest,
+  protection: TransferProtection | null,
+  hooks: EntryHooks,
+): Entry {
+  const { op, name, path, size, mss, owner, releaseQuota, ended } = req;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => (resolveFinished = r));
+  const log = o.log.child({ transfer: key, op, file: name });
+  const entry = {
+    key,
+    remote,
+    op,
+    name,
+    size,
+    path,
+    owner,
+    releaseQuota,
+    ended,
+    started: false,
+    finished,
+    resolveFinished,
+    log,
+  } as Entry;
+  entry.driver = new ConnectionDriver(
+    {
+      side: 'server',
+      conn: syn.conn,
+      isn: randomInt(0, 2 ** 32 - 1),
+      request: { op, name, mss, size },
+      receiveCapacity: o.receiveCapacity,
+      maxWindow: o.maxWindow,
+      congestion: o.congestion,
+      idleTimeoutMs: o.idleTimeoutMs,
+      handshakeTries: LFTP_DEFAULTS.handshakeTries,
+      handshakeTimeoutMs: LFTP_DEFAULTS.serverHandshakeTimeoutMs,
+      closeTries: LFTP_DEFAULTS.closeTries,
+    },
+    {
+      sendRaw: (parts) => hooks.sendRaw(parts, remote),
+      event: (e, conn) => hooks.event(entry, e, conn),
+      ...(hooks.trace ? { trace: hooks.trace } : {}),
+      ...(o.qlogDir
+        ? { qlog: { dir: o.qlogDir, title: `lftp server: ${op} ${name} for ${remote.address}:${remote.port}` } }
+        : {}),
+    },
+    protection,
+  );
+  // The SYN came before the transfer (and its trace) existed: it opens the trace.
+  entry.driver.qlog?.packet('in', syn, entry.driver.conn);
+  return entry;
 }
 
 /** What the dashboard and the console show of a transfer; `position`: its place in the queue (from 1) while it waits. */

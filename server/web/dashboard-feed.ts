@@ -8,7 +8,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import type { SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
-import type { TransferInfo } from '../files/lftp-server.js';
+import type { TransferInfo } from '../files/lftp-server-api.js';
 import { sessionRow, type AdminSnapshot } from './admin-hub.js';
 import { TransferMonitor, type TransferView } from './transfer-monitor.js';
 

@@ -5,7 +5,7 @@
  * publication of every other, so whichever worker serves /admin can show all.
  * Pure bookkeeping: the caller supplies the clock and does the publishing.
  */
-import type { TransferInfo } from '../files/lftp-server.js';
+import type { TransferInfo } from '../files/lftp-server-api.js';
 import type { TransferView } from '../../common/dashboard.js';
 
 export type { TransferPoint, TransferView } from '../../common/dashboard.js';

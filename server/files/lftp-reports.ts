@@ -1,0 +1,101 @@
+/**
+ * What the LFTP endpoint says about its work: its counters (transfers done,
+ * failed and refused, datagrams dropped), its log (refusals within a budget,
+ * the datagrams dropped since the last report, each transfer's start and
+ * end) and the operator's lines (each transfer's end; with --verbose, every
+ * event of it).
+ */
+import type dgram from 'node:dgram';
+import type { LftpConnection, TransferEvent } from '../../common/lftp/engine/connection.js';
+import type { LftpErrorCode } from '../../common/lftp/engine/errors.js';
+import { describeEvent } from '../../common/lftp/event-text.js';
+import { formatBytes } from '../../common/units.js';
+import { LogBudget } from '../auth-throttle.js';
+import type { Entry } from './lftp-entry.js';
+import type { LftpServerOptions } from './lftp-server-api.js';
+
+export class LftpReports {
+  readonly counters = { completed: 0, failed: 0, refused: 0, badPackets: 0, unknownConn: 0 };
+  /** Refusals are the attacker's to cause: logged within a budget per minute. */
+  private readonly refusalLog = new LogBudget();
+  private badReported = 0;
+
+  constructor(private readonly o: Pick<LftpServerOptions, 'log' | 'print' | 'verbose' | 'onStored'>) {}
+
+  /** A datagram that is no LFTP packet (corrupt, wrong version). */
+  dropped(rinfo: dgram.RemoteInfo, reason: string, bytes: number): void {
+    this.counters.badPackets++;
+    this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, reason, bytes }, 'dropped datagram');
+  }
+
+  /** A packet for no known transfer. */
+  unknown(rinfo: dgram.RemoteInfo, conn: number): void {
+    this.counters.unknownConn++;
+    this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, conn }, 'datagram for no known transfer');
+  }
+
+  /** The dropped datagrams, when there are more than at the last report. */
+  reportBadPackets(): void {
+    const n = this.counters.badPackets + this.counters.unknownConn;
+    if (n > this.badReported) {
+      this.o.log.warn(
+        { badPackets: this.counters.badPackets, unknownConn: this.counters.unknownConn },
+        'lftp: datagrams dropped (corrupt, wrong version, or no such transfer)',
+      );
+      this.badReported = n;
+    }
+  }
+
+  refused(rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
+    this.counters.refused++;
+    const budget = this.refusalLog.take(Date.now());
+    if (budget)
+      this.o.log.warn(
+        {
+          remote: `${rinfo.address}:${rinfo.port}`,
+          code,
+          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
+        },
+        `lftp request refused: ${message}`,
+      );
+  }
+
+  started(entry: Entry): void {
+    entry.log.info({ remote: `${entry.remote.address}:${entry.remote.port}`, size: entry.size }, 'transfer started');
+    if (this.o.verbose)
+      this.o.print(
+        `lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`,
+      );
+  }
+
+  event(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
+    const who = entry.owner
+      ? `${entry.owner} (${entry.remote.address}:${entry.remote.port})`
+      : `${entry.remote.address}:${entry.remote.port}`;
+    const text = this.o.verbose ? describeEvent(e, { own: conn.opts.isn, peer: conn.peerIsn }) : '';
+    if (text) this.o.print(`lftp [${who} ${entry.op} ${entry.name}] ${text}`);
+    if (e.type === 'done') {
+      this.counters.completed++;
+      const secs = Math.max(conn.elapsedMs, 1) / 1000;
+      entry.log.info(
+        {
+          size: e.size,
+          sha256: e.sha256,
+          ms: conn.elapsedMs,
+          retransmissions: conn.sender?.retransmissions ?? 0,
+          dropped: entry.driver.protection?.dropped ?? null,
+        },
+        'transfer complete',
+      );
+      this.o.print(
+        `lftp: ${entry.op} ${entry.name} for ${who} complete (${formatBytes(e.size ?? 0)} in ${secs.toFixed(2)}s, ${formatBytes((e.size ?? 0) / secs)}/s, sha256 ok)`,
+      );
+      if (entry.op === 'post')
+        this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who, owner: entry.owner });
+    } else if (e.type === 'error' && !conn.succeeded) {
+      this.counters.failed++;
+      entry.log.warn({ code: e.code }, `transfer failed: ${e.message}`);
+      this.o.print(`lftp: ${entry.op} ${entry.name} for ${who} failed: ${e.code}: ${e.message}`);
+    }
+  }
+}
