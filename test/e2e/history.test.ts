@@ -256,8 +256,15 @@ describe('store faults', () => {
         message: 'not sent: the server cannot store messages (its disk is full); try again later',
       });
       await server.waitFor(/^! history: the history database .* cannot grow: the disk is full/, 5000);
-      // Nobody got the refused one: the reader heard exactly what the writer had echoed.
-      await new Promise((r) => setTimeout(r, 300));
+      // Nobody got the refused one: the reader heard exactly what the writer had echoed. The marker is the
+      // writer's nick change: its notice passes the store thread after the refused message (one worker's
+      // requests in order), and the store thread is the only poster on the bus, so it reaches the reader after.
+      writer.s.write(encodeMessage({ type: 'NICK', nick: 'writer2' }));
+      await until(
+        () => reader.got.some((m) => m.type === 'NOTICE' && m.event === 'nick'),
+        5000,
+        () => 'no notice of the nick change',
+      );
       expect(chats(reader.got).map((m) => m.id)).toEqual(chats(writer.got).map((m) => m.id));
       expect(writer.s.destroyed).toBe(false);
       writer.s.write(encodeMessage({ type: 'WHO' }));
