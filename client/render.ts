@@ -100,25 +100,8 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       return [
         `* ${safe(msg.room)}: ${msg.nicks.map(safe).join(' ')}${msg.nicks.length < msg.total ? ` ... and ${msg.total - msg.nicks.length} more` : ''}`,
       ];
-    case 'HISTORY': {
-      const said = (e: (typeof msg.entries)[number]) =>
-        e.to !== undefined
-          ? e.from === ctx.me
-            ? `-> *${safe(e.to)}* ${safe(e.text)}`
-            : `*${safe(e.from)}* ${safe(e.text)}`
-          : e.action
-            ? `* ${safe(e.from)} ${safe(e.text)}`
-            : `<${safe(e.from)}> ${safe(e.text)}`;
-      // What was missed while the connection was down reads as live: it is new to the user.
-      if (msg.missed) return msg.entries.map((e) => `${where(msg.room, ctx)}${said(e)}`);
-      const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${said(e)}`);
-      if (!msg.done) return lines;
-      const of = msg.room ? safe(msg.room) : `your messages with ${safe(msg.with ?? '?')}`;
-      if (msg.id === undefined)
-        return msg.entries.length > 0 ? [...lines, `--- ${of}: earlier messages above, live from here ---`] : lines;
-      if (lines.length === 0) return [`* no earlier messages in ${of}`];
-      return [...lines, `--- ${of}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} ---`];
-    }
+    case 'HISTORY':
+      return renderHistory(msg, ctx);
     case 'FILES_REPLY': {
       if (msg.total === 0) return ['* no files on the server yet (share one with /post <path>)'];
       const lines = [`* ${msg.total} file${msg.total === 1 ? '' : 's'} on the server:`];
@@ -149,6 +132,27 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'BYE':
       return []; // handled by the listener's connection logic
   }
+}
+
+/** A HISTORY answer: dated lines closed by a separator, or (missed while away) lines as if live. */
+function renderHistory(msg: Extract<ServerMessage, { type: 'HISTORY' }>, ctx: RenderContext): string[] {
+  const said = (e: (typeof msg.entries)[number]) =>
+    e.to !== undefined
+      ? e.from === ctx.me
+        ? `-> *${safe(e.to)}* ${safe(e.text)}`
+        : `*${safe(e.from)}* ${safe(e.text)}`
+      : e.action
+        ? `* ${safe(e.from)} ${safe(e.text)}`
+        : `<${safe(e.from)}> ${safe(e.text)}`;
+  // What was missed while the connection was down reads as live: it is new to the user.
+  if (msg.missed) return msg.entries.map((e) => `${where(msg.room, ctx)}${said(e)}`);
+  const lines = msg.entries.map((e) => `${where(msg.room, ctx)}${historyTime(e.ts)} ${said(e)}`);
+  if (!msg.done) return lines;
+  const of = msg.room ? safe(msg.room) : `your messages with ${safe(msg.with ?? '?')}`;
+  if (msg.id === undefined)
+    return msg.entries.length > 0 ? [...lines, `--- ${of}: earlier messages above, live from here ---`] : lines;
+  if (lines.length === 0) return [`* no earlier messages in ${of}`];
+  return [...lines, `--- ${of}: ${msg.more ? 'more before these: /history again' : 'that is the beginning'} ---`];
 }
 
 /** When a history line was said, as [YYYY-MM-DD HH:MM] (history may be days old). */
