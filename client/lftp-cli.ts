@@ -9,7 +9,7 @@ import { ProgressPrinter, formatRate } from './progress.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
-import { transfer, type TransferOptions } from './lftp-client.js';
+import { transfer, type TransferOptions, type TransferResult } from './lftp-client.js';
 import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
 import { freeName } from './local-files.js';
 
@@ -91,12 +91,17 @@ function keySource(
   return { auth: ticket, keyFrom: { master } };
 }
 
-export async function runLftpClient(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseOptions(args, SPEC, true);
-  if (v.help) {
-    writeLineSync(1, LFTP_CLIENT_USAGE);
-    return ExitCode.OK;
-  }
+type Values = ReturnType<typeof parseOptions<typeof SPEC>>['values'];
+
+/** What the command line asks for, checked: which way, the names at both ends, and the transfer's settings. */
+interface Request {
+  op: 'get' | 'post';
+  /** The local path asked for (get: may exist already, and is then not the one written). */
+  wanted: string;
+  settings: Omit<TransferOptions, 'local'>;
+}
+
+function parseRequest(v: Values, positionals: string[]): Request {
   const [op, target, a, b, ...extra] = positionals;
   if (op !== 'get' && op !== 'post')
     throw new UsageError(`expected 'get' or 'post', got ${op === undefined ? 'nothing' : JSON.stringify(op)}`);
@@ -112,13 +117,76 @@ export async function runLftpClient(args: string[]): Promise<number> {
   const connect =
     v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
   const congestion = parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION);
-  const remote = op === 'get' ? a : (b ?? basename(a));
+  return {
+    op,
+    wanted: op === 'get' ? (b ?? basename(a)) : a,
+    settings: {
+      host,
+      port,
+      op,
+      remote: op === 'get' ? a : (b ?? basename(a)),
+      mss,
+      congestion,
+      ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
+      ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
+      ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
+      ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
+    },
+  };
+}
+
+/** What the transfer says on the way, on stderr: --verbose lines (ending the bar first), the bar, a queue place. */
+function reporting(
+  verbose: boolean,
+  progress: ProgressPrinter | null,
+  shown: string,
+): Pick<TransferOptions, 'onVerbose' | 'onProgress' | 'onQueued'> {
+  return {
+    ...(verbose
+      ? {
+          onVerbose: (line: string) => {
+            progress?.done();
+            writeLineSync(2, `lftp: ${line}`);
+          },
+        }
+      : {}),
+    ...(progress
+      ? {
+          onProgress: (bytes: number, total: number, ms: number) =>
+            progress.update(shown, { bytes, total, elapsedMs: ms }),
+        }
+      : {}),
+    onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),
+  };
+}
+
+/** The line on stdout once the file arrived whole: for people, or (--json) for scripts. */
+function resultLine(json: boolean, op: 'get' | 'post', shown: string, r: TransferResult): string {
+  if (!json)
+    return `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`;
+  return JSON.stringify({
+    ok: true,
+    op,
+    name: shown,
+    size: r.size,
+    sha256: r.sha256,
+    elapsedMs: r.elapsedMs,
+    retransmissions: r.retransmissions,
+  });
+}
+
+export async function runLftpClient(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseOptions(args, SPEC, true);
+  if (v.help) {
+    writeLineSync(1, LFTP_CLIENT_USAGE);
+    return ExitCode.OK;
+  }
+  const { op, wanted, settings } = parseRequest(v, positionals);
   // As in the chat's /get: an existing file is never overwritten, and the server is still asked (a wrong
   // token is then reported as such, not hidden behind "the local file exists").
-  const wanted = op === 'get' ? (b ?? basename(a)) : a;
-  const local = op === 'get' ? await freeName(wanted) : a;
+  const local = op === 'get' ? await freeName(wanted) : wanted;
   if (local !== wanted) writeLineSync(2, `lftp: ${wanted} exists; saving as ${local}`);
-  const shown = op === 'get' ? remote : local;
+  const shown = op === 'get' ? settings.remote : local;
   const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
   // Ctrl-C: tell the server, remove the temporary file, then exit (no partial file is left behind).
   const abort = new AbortController();
@@ -127,54 +195,14 @@ export async function runLftpClient(args: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const r = await transfer({
-      host,
-      port,
-      op,
-      remote,
+      ...settings,
       local,
-      mss,
-      congestion,
       ...keySource(v.token, v.ticket, v['ticket-key']),
-      ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
-      ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
-      ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
-      ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
-      ...(v.verbose
-        ? {
-            onVerbose: (line: string) => {
-              progress?.done();
-              writeLineSync(2, `lftp: ${line}`);
-            },
-          }
-        : {}),
-      ...(progress
-        ? {
-            onProgress: (bytes: number, total: number, ms: number) =>
-              progress.update(shown, { bytes, total, elapsedMs: ms }),
-          }
-        : {}),
-      onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),
+      ...reporting(v.verbose === true, progress, shown),
       signal: abort.signal,
     });
     progress?.done();
-    if (v.json)
-      writeLineSync(
-        1,
-        JSON.stringify({
-          ok: true,
-          op,
-          name: shown,
-          size: r.size,
-          sha256: r.sha256,
-          elapsedMs: r.elapsedMs,
-          retransmissions: r.retransmissions,
-        }),
-      );
-    else
-      writeLineSync(
-        1,
-        `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`,
-      );
+    writeLineSync(1, resultLine(v.json === true, op, shown, r));
     return ExitCode.OK;
   } catch (err) {
     progress?.done();
