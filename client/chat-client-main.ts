@@ -14,15 +14,14 @@ import { validateNick } from '../common/text.js';
 import { formatDuration } from '../common/units.js';
 import { CLIENT_HELP, parseInput, type InputAction } from './input.js';
 import { CLIENT_USAGE, parseClientArgs } from './options.js';
-import { Control, type FromListener, type ListenerConfig, type ToListener } from './listener/thread-messages.js';
+import { Control, type FromListener, type ListenerConfig, type ToListener } from './thread-messages.js';
 import { TerminalScreen } from '../common/terminal/screen.js';
 import { TtyInput } from '../common/terminal/tty-input.js';
 import { History, defaultHistoryPath } from '../common/terminal/history.js';
 import { wordCompleter } from '../common/terminal/completion.js';
 import { CHAT_COMMANDS } from './input.js';
 import { carriesPassword } from '../common/account-lines.js';
-import { askPasswords, passwordUsage, type PasswordAsk } from './password-prompts.js';
-import { PLAIN_PASSWORD_REFUSAL } from './listener/commands.js';
+import { PLAIN_PASSWORD_REFUSAL, askPasswords, passwordUsage, type PasswordAsk } from './password-prompts.js';
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;

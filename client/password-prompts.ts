@@ -2,9 +2,15 @@
  * Account commands typed without their password (/register, /identify nick,
  * /password), on a terminal: the passwords asked for, hidden, a new one twice
  * so that a typo does not become the password nobody knows. `ask` is the
- * terminal's hidden question (TtyInput.ask with secret); no I/O here.
+ * terminal's hidden question (TtyInput.ask with secret); no I/O here. And
+ * the line refusing an account command over --no-tls, which the main thread
+ * says before asking and the listener before sending.
  */
 import type { ClientMessage } from '../common/protocol.js';
+
+/** Why an account command is not sent over --no-tls (unless --allow-plain-passwords). */
+export const PLAIN_PASSWORD_REFUSAL =
+  '! not sent: a password over --no-tls can be read by anyone on the network (keep TLS, or say --allow-plain-passwords)';
 
 export type PasswordAsk = { op: 'register' } | { op: 'identify'; nick: string } | { op: 'password' };
 

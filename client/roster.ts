@@ -6,7 +6,7 @@
  */
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { roomKey } from '../common/unicode/room-rule.js';
-import type { ListenerPort } from './listener/io.js';
+import type { FromListener } from './thread-messages.js';
 
 /** Names kept for completion; a room larger than this completes the first ones. */
 const MAX_NAMES = 10_000;
@@ -83,7 +83,7 @@ export class Roster {
   }
 
   /** Takes the message and tells the main thread (its completion) when a list changed. */
-  learn(msg: ServerMessage, port: Pick<ListenerPort, 'post'>): void {
+  learn(msg: ServerMessage, port: { post(msg: FromListener): void }): void {
     const changed = this.apply(msg);
     if (changed === 'nicks') port.post({ k: 'names', nicks: this.nickList() });
     else if (changed === 'files') port.post({ k: 'names', files: this.fileList() });

@@ -1,7 +1,11 @@
-/** Messages between the client's main thread and its listener thread. */
-import type { ClientMessage } from '../../common/protocol.js';
-import type { RoomCommand } from '../room-state.js';
-import type { ClientTls } from '../secure-connect.js';
+/**
+ * Messages between the client's main thread (chat-client-main.ts) and its
+ * listener thread (client/listener/): what both sides share, so that the main
+ * thread imports nothing of the listener's.
+ */
+import type { ClientMessage } from '../common/protocol.js';
+import type { RoomCommand } from './room-state.js';
+import type { ClientTls } from './secure-connect.js';
 
 export interface ListenerConfig {
   host: string;

@@ -5,10 +5,11 @@
  */
 import type { ClientMessage } from '../../common/protocol.js';
 import type { ChatTransfers } from '../chat-transfers.js';
-import type { ToListener } from './thread-messages.js';
+import type { ToListener } from '../thread-messages.js';
 import type { ListenerOutput, ListenerPort } from './io.js';
 import type { RoomState } from '../room-state.js';
 import { MAX_HELD } from '../reconnection.js';
+import { PLAIN_PASSWORD_REFUSAL } from '../password-prompts.js';
 
 export interface CommandTarget {
   connected(): boolean;
@@ -27,10 +28,6 @@ export interface CommandTarget {
   /** The current room changed here (a switch): the prompt and the completion follow. */
   roomChanged(): void;
 }
-
-/** Why an account command is not sent over --no-tls (unless --allow-plain-passwords). */
-export const PLAIN_PASSWORD_REFUSAL =
-  '! not sent: a password over --no-tls can be read by anyone on the network (keep TLS, or say --allow-plain-passwords)';
 
 export function runCommand(t: CommandTarget, msg: ToListener): void {
   switch (msg.k) {

@@ -14,7 +14,7 @@ import { SendPacer, realTimer } from '../send-pacer.js';
 import { ServerFrames } from '../server-frames.js';
 import { DEFAULT_SILENCE_MS, SilenceWatch } from '../silence-watch.js';
 import { abandonSocket, type ListenerOutput, type ListenerPort, type ListenerSocket } from './io.js';
-import type { ListenerConfig } from './thread-messages.js';
+import type { ListenerConfig } from '../thread-messages.js';
 
 /** waiting: the connection was lost and the next try is scheduled (reconnection.ts); password: the person at the terminal is typing it. */
 export type Phase = 'connecting' | 'hello' | 'password' | 'active' | 'waiting' | 'quitting' | 'done';

@@ -1,6 +1,6 @@
 /** What the listener is given to work with: its connection, where its words go, and the port to the main thread. */
 import type { ServerMessage } from '../../common/protocol.js';
-import type { FromListener } from './thread-messages.js';
+import type { FromListener } from '../thread-messages.js';
 
 /** The connection as the listener uses it: a net.Socket, or a stand-in in tests. */
 export interface ListenerSocket {

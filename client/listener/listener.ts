@@ -19,7 +19,7 @@ import { Roster } from '../roster.js';
 import { ResumeState } from '../../common/resume-state.js';
 import { Login, type LoginStep } from '../login.js';
 import { Connection, type Phase } from './connection.js';
-import type { ListenerConfig, ToListener } from './thread-messages.js';
+import type { ListenerConfig, ToListener } from '../thread-messages.js';
 import type { ListenerOutput, ListenerPort, ListenerSocket } from './io.js';
 
 export class Listener {

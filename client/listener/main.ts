@@ -12,7 +12,7 @@ import type { ListenerOutput } from './io.js';
 import { connectChat } from '../secure-connect.js';
 import { TerminalScreen } from '../../common/terminal/screen.js';
 import { decorate, type DecorateOptions } from '../terminal/decorate.js';
-import { Control, type FromListener, type ListenerConfig, type ToListener } from './thread-messages.js';
+import { Control, type FromListener, type ListenerConfig, type ToListener } from '../thread-messages.js';
 
 const config = workerData as ListenerConfig;
 const port = parentPort!;

@@ -15,7 +15,7 @@ import {
 } from '../../common/protocol.js';
 import { Listener } from '../../client/listener/listener.js';
 import type { ListenerSocket } from '../../client/listener/io.js';
-import type { FromListener, ListenerConfig } from '../../client/listener/thread-messages.js';
+import type { FromListener, ListenerConfig } from '../../client/thread-messages.js';
 
 class FakeSocket extends EventEmitter implements ListenerSocket {
   destroyed = false;
