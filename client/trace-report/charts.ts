@@ -7,7 +7,7 @@
  * its own axis, the controller's phases shaded behind.
  */
 import type { TransferModel } from './transfer-model.js';
-import { axes, esc, n, scale, thin, type Frame } from './svg.js';
+import { axes, esc, maxOf, n, scale, thin, type Frame } from './svg.js';
 
 const FRAME: Frame = { width: 960, height: 380, left: 70, right: 70, top: 20, bottom: 44 };
 const MAX_POINTS = 20_000;
@@ -22,7 +22,10 @@ export function timeSequenceSvg(m: TransferModel): string {
     .filter((d) => d.from !== sender && d.type === 'ack')
     .map((d) => ({ ...d, receivedAt: d.receivedAt ?? d.sentAt }));
   const xMax = Math.max(1, m.endAt);
-  const yMax = Math.max(1, ...sent.map((d) => d.seqRel));
+  const yMax = maxOf(
+    sent.map((d) => d.seqRel),
+    1,
+  );
   const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
   const y = scale(0, yMax, FRAME.height - FRAME.bottom, FRAME.top);
   const parts = [svgOpen('time-sequence graph')];
@@ -68,7 +71,11 @@ export function congestionSvg(m: TransferModel): string {
     return '<p class="muted">No congestion figures in these traces (they come from the data sender\'s trace).</p>';
   const xMax = Math.max(1, m.endAt);
   // The scale follows cwnd and the flight; an ssthresh far above them (its starting "infinity", capped) is cut at the top.
-  const yMax = Math.max(1, ...pts.map((p) => Math.max(p.cwnd, p.inFlight))) * 1.1;
+  const yMax =
+    maxOf(
+      pts.map((p) => Math.max(p.cwnd, p.inFlight)),
+      1,
+    ) * 1.1;
   const rtts = pts.map((p) => p.srtt ?? 0).sort((a, b) => a - b);
   const rttMax = Math.max(1, rtts[Math.floor(rtts.length * 0.99)] ?? 1) * 1.1;
   const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);

@@ -7,7 +7,7 @@
  * left out and counted.
  */
 import type { QlogTrace } from './qlog-file.js';
-import { axes, esc, n, scale, type Frame } from './svg.js';
+import { axes, esc, maxOf, n, scale, type Frame } from './svg.js';
 import { finite } from './transfer-model.js';
 
 const FRAME: Frame = { width: 960, height: 260, left: 70, right: 70, top: 24, bottom: 44 };
@@ -82,7 +82,7 @@ export function sessionView(t: QlogTrace): SessionView {
 export function heartbeatSvg(v: SessionView): string {
   const xMax = Math.max(1, v.endAt);
   const rtts = v.beats.map((b) => b.rtt ?? 0);
-  const rttMax = Math.max(1, ...rtts) * 1.2;
+  const rttMax = maxOf(rtts, 1) * 1.2;
   const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
   const y = scale(0, rttMax, FRAME.height - FRAME.bottom, FRAME.top + 30);
   const lane = FRAME.top + 12;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../client/trace-report/transfer-model.js';
 import { ladderRows, ladderSvg } from '../../client/trace-report/ladder.js';
 import { esc } from '../../client/trace-report/svg.js';
+import { congestionSvg, timeSequenceSvg } from '../../client/trace-report/charts.js';
 import { reportHtml } from '../../client/trace-report/report-html.js';
 import { sessionView } from '../../client/trace-report/heartbeat-timeline.js';
 import type { QlogEvent, QlogTrace } from '../../client/trace-report/qlog-file.js';
@@ -174,5 +175,32 @@ describe('the trace model', () => {
   it('the one escape: all five of & < > " \' in text and in attributes', () => {
     expect(esc(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
     expect(esc(12.5)).toBe('12.5');
+  });
+
+  it('a large transfer (250,000 data packets and metrics points) is drawn: no call spreads them as arguments', () => {
+    const m = buildModel([trace('server', [])]);
+    const N = 250_000;
+    m.dataSender = 'server';
+    m.endAt = N;
+    for (let i = 0; i < N; i++) {
+      m.datagrams.push({
+        from: 'server',
+        type: 'data',
+        flags: 'ACK|DAT',
+        seq: SERVER_ISN + 1 + i,
+        ack: CLIENT_ISN + 1,
+        seqRel: 1 + i,
+        ackRel: 1,
+        window: 64,
+        length: 1472,
+        sack: [],
+        sentAt: i,
+        receivedAt: null,
+        retransmission: false,
+      });
+      m.metrics.push({ at: i, cwnd: 10 + (i % 7), ssthresh: null, inFlight: 5, srtt: 1, latestRtt: 1 });
+    }
+    expect(timeSequenceSvg(m)).toContain('<path class="sent"');
+    expect(congestionSvg(m)).toContain('<path class="cwnd"');
   });
 });
