@@ -2,10 +2,13 @@
  * A worker's side of registered nicks: whether a nick is registered (asked of
  * the store thread), whether the password given for it is right (scrypt, on
  * the thread pool), and the limits on guessing. Wrong passwords are booked in
- * two of the workers' shared throttles (common/auth-throttle.ts): per address
+ * two of the workers' shared throttles (server/auth-throttle.ts): per address
  * (with the server password's and the dashboard token's tries) and per nick,
  * so that neither one address trying many nicks nor many addresses trying one
  * nick get more than five free tries before locks that double up to a minute.
+ * The address lock is the guesser's own. The nick lock holds only for
+ * addresses the nick has not logged in from (known-callers.ts): the owner's
+ * right password works from where it worked before, whoever guesses.
  * While a try is locked out, nothing is hashed: locked guesses cost no CPU.
  *
  * Passwords never cross a plain connection unless the operator allowed it
@@ -14,12 +17,13 @@
  */
 import { createHash } from 'node:crypto';
 import { ProtocolError } from '../../common/errors.js';
-import type { AuthThrottle } from '../auth-throttle.js';
+import { AuthThrottle, type ThrottleRecords } from '../auth-throttle.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatDuration } from '../../common/units.js';
 import type { AccountAnswer } from '../store/store-messages.js';
 import type { StoreQuestions } from '../store/store-link.js';
 import { StoreError } from '../store/store-error.js';
+import { KnownCallers } from './known-callers.js';
 import { verifyPassword } from './password-hash.js';
 
 /** Who is trying: the remote address, and whether its connection is encrypted (TLS, or the page over https). */
@@ -32,12 +36,23 @@ export const PLAIN_PASSWORD_TEXT =
   'passwords are not taken over a plain connection (anyone on the network could read them): connect with TLS, the default';
 
 export class AccountGate {
+  private readonly byNick: AuthThrottle;
+  private readonly known: KnownCallers;
+
   constructor(
     private readonly store: StoreQuestions,
     private readonly byAddress: AuthThrottle,
-    private readonly byNick: AuthThrottle,
+    nickRecords: ThrottleRecords,
     readonly allowPlainPasswords: boolean,
-  ) {}
+  ) {
+    this.byNick = new AuthThrottle(nickRecords);
+    this.known = new KnownCallers(nickRecords);
+  }
+
+  /** The caller asked to register `nick`: its address is the account's from now on (known-callers.ts). */
+  registering(caller: Caller, nick: string, now: number): void {
+    this.known.remember(nick, caller.address, now);
+  }
 
   /** Throws PLAIN_PASSWORD unless a password may come over this connection. */
   checkChannel(caller: Caller): void {
@@ -99,16 +114,23 @@ export class AccountGate {
 
   private async verify(caller: Caller, account: AccountAnswer, password: string, now: number): Promise<void> {
     const nickKey = throttleKey(account.nick);
-    const locked = [this.byAddress.admit(caller.address, now), this.byNick.admit(nickKey, now)].filter((a) => !a.ok);
-    if (locked.length > 0) {
-      const ms = Math.max(...locked.map((a) => (a.ok ? 0 : a.retryAfterMs)));
+    const mine = this.byAddress.admit(caller.address, now);
+    if (!mine.ok)
       throw new ProtocolError(
         'LOGIN_LOCKED',
-        `too many wrong passwords (from ${caller.address}, or for ${account.nick}): try again in ${formatDuration(ms)}`,
+        `too many wrong passwords from ${caller.address}: try again in ${formatDuration(mine.retryAfterMs)}`,
       );
-    }
+    const nickLock = this.known.has(account.nick, caller.address, now) ? null : this.byNick.admit(nickKey, now);
+    if (nickLock && !nickLock.ok)
+      throw new ProtocolError(
+        'LOGIN_LOCKED',
+        `too many wrong passwords for ${account.nick} from addresses it has not logged in from: ` +
+          `try again in ${formatDuration(nickLock.retryAfterMs)}, or from an address it used before`,
+      );
     if (await verifyPassword(password, account.hash)) {
-      this.byNick.succeeded(nickKey);
+      // Neither lock is lifted by a success: a guesser logging in to its own account, or the owner to theirs,
+      // must not buy five fresh guesses.
+      this.known.remember(account.nick, caller.address, now);
       return;
     }
     const lock = Math.max(this.byAddress.failed(caller.address, now), this.byNick.failed(nickKey, now));

@@ -47,6 +47,7 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
     case 'register': {
       checkPassword(msg.password);
       const hash = await hashPassword(msg.password);
+      gate.registering(s.caller, s.nick, now);
       // The store refuses a nick registered meanwhile; the answer comes from it.
       s.host.sequencer.send({ k: 'register', session: at(s), nick: s.nick, hash });
       return;

@@ -117,7 +117,7 @@ export class ChatWorker {
         new AccountGate(
           this.store,
           new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)),
-          new AuthThrottle(new SharedThrottleRecords(c.accounts.nickThrottleBuffer)),
+          new SharedThrottleRecords(c.accounts.nickThrottleBuffer),
           c.accounts.allowPlainPasswords,
         ),
       sessions: this.group,

@@ -118,11 +118,66 @@ describe('registered nicks', () => {
     const error = other.of('ERROR')[0];
     if (Date.now() - lockedAt < 1000) {
       expect(error).toMatchObject({ code: 'LOGIN_LOCKED', fatal: true });
-      expect(error!.message).toMatch(/^too many wrong passwords \(from 127\.0\.0\.5, or for carol\): try again in /);
+      expect(error!.message).toMatch(
+        /^too many wrong passwords for carol from addresses it has not logged in from: try again in /,
+      );
     } else expect(error?.code ?? 'WELCOME').not.toBe('NICK_PASSWORD_WRONG');
     // The session itself was only lost: its token brings it back without a password.
     const back = await rawSession(s.port, 'carol', { version: 2, from: '127.0.0.6', resume: token });
     expect(back.of('WELCOME')[0]).toMatchObject({ resumed: true, nick: 'carol' });
+  });
+
+  it('a registered nick keeps its look-alikes in every case form: a dotted İ, a capital I for l', async () => {
+    const s = await server(PLAIN_ALLOWED);
+    const alice = await rawSession(s.port, 'Alice', { version: 2 });
+    alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    await alice.next('ACCOUNT_REPLY');
+    alice.s.destroy();
+    for (const twin of ['alİce', 'ALİCE', 'Aiice', 'AIice', 'a1ice']) {
+      const t = await rawSession(s.port, twin, { version: 2, from: '127.0.0.2' });
+      expect(t.of('ERROR')[0], twin).toMatchObject({ code: 'NICK_TAKEN', fatal: true });
+      expect(t.of('ERROR')[0]!.message, twin).toMatch(/looks like Alice, a registered nick/);
+    }
+  });
+
+  it('guesses from many addresses lock the nick for new addresses, never its owner where it logged in before', async () => {
+    const s = await server(PLAIN_ALLOWED);
+    // Each session says BYE and is gone: a lost one would be kept away, holding the nick against the next login.
+    const leave = async (session: Awaited<ReturnType<typeof rawSession>>) => {
+      session.send({ type: 'BYE', reason: 'done' });
+      await session.next('BYE');
+      session.s.destroy();
+    };
+    const alice = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2' });
+    alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    await alice.next('ACCOUNT_REPLY');
+    await leave(alice);
+    const guess = async (from: string) => {
+      const g = await rawSession(s.port, 'alice', { version: 2, from, nickPassword: 'a wrong guess' });
+      g.s.destroy();
+      return g.of('ERROR')[0]?.code;
+    };
+    const owner = async () => {
+      const a = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2', nickPassword: PASSWORD });
+      const welcome = a.of('WELCOME')[0];
+      if (welcome) await leave(a);
+      return welcome?.account === true ? 'in' : a.of('ERROR')[0]?.code;
+    };
+    // Twelve addresses, one guess each: none is locked itself, the nick is (1 s doubling: a minute by the twelfth).
+    const codes: Array<string | undefined> = [];
+    for (let i = 1; i <= 12; i++) codes.push(await guess(`127.0.1.${i}`));
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill('NICK_PASSWORD_WRONG'));
+    expect(codes.slice(5).every((c) => c === 'NICK_PASSWORD_WRONG' || c === 'LOGIN_LOCKED')).toBe(true);
+    // The lock is real: the right password from an address alice never used is refused.
+    const stranger = await rawSession(s.port, 'alice', { version: 2, from: '127.0.2.1', nickPassword: PASSWORD });
+    expect(stranger.of('ERROR')[0]).toMatchObject({ code: 'LOGIN_LOCKED', fatal: true });
+    // Alice, where she registered, gets in every time, guesses going on between her logins.
+    const logins: Array<string | undefined> = [];
+    for (let i = 1; i <= 6; i++) {
+      logins.push(await owner());
+      await guess(`127.0.3.${i}`);
+    }
+    expect(logins).toEqual(Array(6).fill('in'));
   });
 
   it('the terminal client registers over TLS, logs in with --password or CHAT_PASSWORD, says what is missing without it', async () => {
