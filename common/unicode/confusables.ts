@@ -33,12 +33,24 @@ export function skeleton(text: string): string {
   return out.normalize('NFD');
 }
 
+/** A dot above (İ beside I, ż beside z): the one combining mark a reader misses; accents (Zoë, zoe) stay apart. */
+const DOT_ABOVE = /\u0307/g;
+
 /**
- * What a name looks like, whatever its case: skeleton(fold(skeleton(x))).
- * The inner skeleton catches look-alikes that differ in case (capital I for
- * l), the fold makes the key case-blind, the outer skeleton maps what the
- * fold produced. Two names with one key read as the same name.
+ * What a name looks like in any of its case forms: names are one name
+ * whatever their case (foldCase), so a name may be shown in any case form
+ * and must not look like another name in any of its forms. Hence
+ * skeleton(fold(skeleton(upper(fold(x))))) without dots above: upper-casing
+ * first brings out every capital look-alike (a dotless ı, or an i, becomes I,
+ * which looks like l), the inner skeleton maps those, the fold makes the key
+ * case-blind, the outer skeleton maps what the fold produced, and a dot above
+ * goes (İ beside I). Two names with one key read as the same name. The
+ * price is some false friends (`ali` and `all`: `alI` is `ali` and looks like
+ * `all`): a name refused for looking like one in use is the safe mistake.
  */
 export function lookAlikeKey(text: string): string {
-  return skeleton(foldCase(skeleton(text)));
+  const upper = foldCase(text).toUpperCase();
+  return skeleton(foldCase(skeleton(upper)))
+    .replace(DOT_ABOVE, '')
+    .normalize('NFC');
 }

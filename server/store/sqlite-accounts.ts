@@ -6,6 +6,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxItem } from './accounts.js';
 import { guarded } from './store-error.js';
+import { lookAlikeKey } from '../../common/unicode/confusables.js';
 
 export const ACCOUNTS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -48,6 +49,27 @@ export class SqliteAccounts implements AccountStore {
       inbox: db.prepare('SELECT conv, first_id FROM inbox WHERE account = ? ORDER BY conv'),
       inboxClear: db.prepare('DELETE FROM inbox WHERE account = ?'),
     };
+    this.refreshLooks(db);
+  }
+
+  /** Look-alike keys as today's rule makes them: a rule made stricter since a row was written holds for it too. */
+  private refreshLooks(db: DatabaseSync): void {
+    this.run(() => {
+      const rows = db.prepare('SELECT fold, nick, look FROM accounts').all() as Array<
+        Pick<Row, 'fold' | 'nick' | 'look'>
+      >;
+      const set = db.prepare('UPDATE accounts SET look = ? WHERE fold = ?');
+      const stale = rows.filter((r) => lookAlikeKey(r.nick) !== r.look);
+      if (stale.length === 0) return;
+      db.exec('BEGIN');
+      try {
+        for (const r of stale) set.run(lookAlikeKey(r.nick), r.fold);
+        db.exec('COMMIT');
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw err;
+      }
+    });
   }
 
   async find(fold: string, look: string): Promise<AccountRecord | null> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { SqliteHistory } from '../../server/store/sqlite-history.js';
 import { StoreError } from '../../server/store/store-error.js';
+import { lookAlikeKey } from '../../common/unicode/confusables.js';
 
 const dirs: string[] = [];
 const open: SqliteHistory[] = [];
@@ -115,5 +116,18 @@ describe('SqliteHistory', () => {
     expect(store.epoch).not.toBe(epoch);
     expect((await store.append([say('room:#a', 'u', 'fresh')]))[0]!.id).toBe(1);
     expect(readdirSync(dir).sort()).toContain('history.db.damaged-2026-12-02T10-00-00-000Z');
+  });
+});
+
+describe('SqliteAccounts', () => {
+  it('brings look-alike keys written by an older rule up to the current one when it opens', async () => {
+    const dir = dataDir();
+    const first = await openAt(dir);
+    // What the rule before 'Aiice' counted as a look-alike of 'Alice' wrote.
+    await first.store.accounts.create({ nick: 'Alice', fold: 'alice', look: 'alice', hash: 'h', createdTs: 1 });
+    expect(await first.store.accounts.find('aiice', lookAlikeKey('Aiice'))).toBeNull();
+    first.store.close();
+    const again = await openAt(dir);
+    expect(await again.store.accounts.find('aiice', lookAlikeKey('Aiice'))).toMatchObject({ nick: 'Alice' });
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { clipChars, clipUtf8, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { checkFileName } from '../../common/unicode/file-name-rule.js';
+import { lookAlikeKey } from '../../common/unicode/confusables.js';
 
 const refusal = (name: string) => {
   const c = checkFileName(name);
@@ -63,5 +64,19 @@ describe('file names', () => {
     expect(refusal(`${max}e`)).toMatch(/longer than 255 bytes \(it has 256\)/);
     expect(refusal('.hidden')).toMatch(/dot/);
     expect(refusal('a/b')).toMatch(/separator/);
+  });
+});
+
+describe('look-alike names', () => {
+  it('are one key in any case form, with a dot above, or a capital I for l', () => {
+    const alice = lookAlikeKey('Alice');
+    for (const twin of ['alice', 'ALICE', 'alİce', 'ALİCE', 'Aiice', 'AIice', 'Alıce', 'a1ice', 'Аlice'])
+      expect(lookAlikeKey(twin), twin).toBe(alice);
+    expect(lookAlikeKey('Straße')).toBe(lookAlikeKey('STRASSE'));
+  });
+
+  it('keeps names apart that look different in every form', () => {
+    const keys = ['alice', 'bob', 'carol', '小明', '小朋', 'Ольга', 'alan', 'Zoë', 'zoe'].map(lookAlikeKey);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });
