@@ -11,6 +11,10 @@ import { ROOT } from '../helpers/processes.js';
 
 const MAX_FUNCTION_LINES = 80;
 const MAX_MODULE_LINES = 300;
+/** Over the limit, each with where it gets split: the LFTP engine's connection by the resume work (issue 35). */
+/** A program's entry may load any folder (loading only what the command needs); nothing imports it. */
+const ENTRIES = new Set(['server/cli.ts', 'client/cli.ts']);
+const LONG_FOR_NOW = new Set(['common/lftp/engine/connection.ts']);
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
@@ -19,6 +23,10 @@ function sources(dir: string): string[] {
 }
 
 const CODE = [...sources('server'), ...sources('client'), ...sources('common'), ...sources('web/src')];
+
+function folderOf(file: string): string {
+  return file.slice(0, file.lastIndexOf('/'));
+}
 
 function parse(file: string): ts.SourceFile {
   return ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
@@ -80,12 +88,29 @@ describe('the layout keeps its rules', () => {
     expect(CODE.flatMap(longFunctions)).toEqual([]);
   });
 
-  it(`no module in server/ or client/ is longer than ${MAX_MODULE_LINES} lines`, () => {
-    const long = CODE.filter((f) => f.startsWith('server/') || f.startsWith('client/'))
+  it(`no module is longer than ${MAX_MODULE_LINES} lines`, () => {
+    const long = CODE.filter((f) => !LONG_FOR_NOW.has(f))
       .map((f) => ({ f, lines: readFileSync(join(ROOT, f), 'utf8').split('\n').length }))
       .filter(({ lines }) => lines > MAX_MODULE_LINES)
       .map(({ f, lines }) => `${f} (${lines} lines)`);
     expect(long).toEqual([]);
+  });
+
+  it('no two folders import each other, and common/ imports neither program', () => {
+    const edges = new Set<string>();
+    for (const f of CODE.filter((f) => !ENTRIES.has(f)))
+      for (const spec of imports(f)) {
+        if (!spec.startsWith('.')) continue;
+        const from = folderOf(f);
+        const to = folderOf(join(f, '..', spec).split(sep).join('/'));
+        if (from !== to) edges.add(`${from} -> ${to}`);
+      }
+    const both = [...edges].filter((e) => {
+      const [from, to] = e.split(' -> ');
+      return from! < to! && edges.has(`${to} -> ${from}`);
+    });
+    const upward = [...edges].filter((e) => /^common\/?.* -> (server|client)/.test(e));
+    expect([...both.map((e) => `both ways: ${e.replace(' -> ', ' <-> ')}`), ...upward]).toEqual([]);
   });
 
   it('the LFTP engine is pure: no sockets, files or timers', () => {
