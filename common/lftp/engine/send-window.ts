@@ -3,19 +3,12 @@
  * next, what the peer's ACKs and SACK blocks acknowledge, which packets are
  * lost, when the retransmission timer fires. Packets are numbered by index
  * (0 = first data packet); the connection maps indexes to sequence numbers.
- *
- * Loss detection follows RFC 9002 (section 6.1): every transmission gets a
- * number that only grows (a retransmission gets a new one), and a packet is
- * lost when a transmission at least 3 numbers later was acknowledged (packet
- * threshold), or when a later one was acknowledged and it has been out for
- * 9/8 of the RTT (time threshold). This is "3 duplicate ACKs" made exact by SACK.
+ * Which packets are lost is loss-detection.ts's rule (RFC 9002).
  */
 import type { CongestionControl } from './congestion.js';
 import { DeliveryRate, type RateStamp } from './delivery-rate.js';
+import { isLost, lossDelay, overtaken, type SentPacket } from './loss-detection.js';
 import { RttEstimator } from './rtt.js';
-
-export const PACKET_THRESHOLD = 3;
-export const TIME_THRESHOLD = 9 / 8;
 
 /** Where the data comes from; it may not have a packet yet (read-ahead is asynchronous). */
 export interface DataSource {
@@ -28,11 +21,8 @@ export interface DataSource {
 }
 
 /** A packet in the window; sentAt and the delivery-rate stamp are set by DeliveryRate.stamp. */
-interface Slot extends RateStamp {
-  tx: number;
+interface Slot extends RateStamp, SentPacket {
   retransmitted: boolean;
-  acked: boolean;
-  lost: boolean;
 }
 
 export interface AckResult {
@@ -200,54 +190,41 @@ export class SendWindow {
     this.largestAckedTx = largestTx;
     if (newly > 0 && n !== null)
       this.cc.onAcked(newly, this.largestAckedTx, this.rate.sample(n, now, rttSample, this.inflight));
-    const lost = this.detectLosses(now);
-    let reduced = false;
-    for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
+    const { lost, reduced } = this.checkLossTimer(now);
     // RFC 6298 5.3: restart the timer when new data is acknowledged; stop it when nothing is outstanding.
     if (advanced || newly > 0) this.rtoArmedAt = this.inflight > 0 ? now : null;
     if (this.inflight === 0 && this.lostQueue.length === 0) this.rtoArmedAt = null;
     return { newlyAcked: newly, lost, reduced, rttSample };
   }
 
-  private detectLosses(now: number): number[] {
-    if (this.largestAckedTx < 0) return [];
-    const srtt = this.rtt.srtt ?? this.rtt.rto;
-    const delay = TIME_THRESHOLD * Math.max(srtt, this.rtt.latest);
-    const lost: number[] = [];
-    const end = Math.min(this.nxt, this.highestAcked + 1);
-    for (let i = this.una; i < end; i++) {
-      const s = this.slots.get(i);
-      if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
-      if (s.tx + PACKET_THRESHOLD <= this.largestAckedTx || now >= s.sentAt + delay) {
-        s.lost = true;
-        this.inflight--;
-        lost.push(i);
-        this.lostQueue.push(i);
-      }
-    }
-    if (lost.length) this.lostQueue.sort((a, b) => a - b);
-    return lost;
+  /** The packets below the highest acknowledged one that a later acknowledged transmission overtook. */
+  private overtaken(): Generator<[number, Slot]> {
+    return overtaken(this.slots, this.una, Math.min(this.nxt, this.highestAcked + 1), this.largestAckedTx);
   }
 
   /** Time-threshold losses need a clock too: the earliest moment one could be declared. */
   lossDeadline(): number | null {
-    if (this.largestAckedTx < 0) return null;
-    const delay = TIME_THRESHOLD * Math.max(this.rtt.srtt ?? this.rtt.rto, this.rtt.latest);
+    const delay = lossDelay(this.rtt);
     let earliest: number | null = null;
-    const end = Math.min(this.nxt, this.highestAcked + 1);
-    for (let i = this.una; i < end; i++) {
-      const s = this.slots.get(i);
-      if (!s || s.acked || s.lost || s.tx >= this.largestAckedTx) continue;
+    for (const [, s] of this.overtaken())
       if (earliest === null || s.sentAt + delay < earliest) earliest = s.sentAt + delay;
-    }
     return earliest;
   }
 
-  /** Runs the time threshold without an ACK (from the connection's timer). */
+  /** Declares what is lost now (after an ACK, or from the connection's timer) and tells the congestion control. */
   checkLossTimer(now: number): { lost: number[]; reduced: boolean } {
-    const lost = this.detectLosses(now);
+    const delay = lossDelay(this.rtt);
+    const lost: number[] = [];
     let reduced = false;
-    for (const i of lost) if (this.cc.onLoss(this.slots.get(i)!.tx, this.txCounter)) reduced = true;
+    for (const [i, s] of this.overtaken()) {
+      if (!isLost(s, this.largestAckedTx, now, delay)) continue;
+      s.lost = true;
+      this.inflight--;
+      lost.push(i);
+      this.lostQueue.push(i);
+      if (this.cc.onLoss(s.tx, this.txCounter)) reduced = true;
+    }
+    if (lost.length) this.lostQueue.sort((a, b) => a - b);
     return { lost, reduced };
   }
 

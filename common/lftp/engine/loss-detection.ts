@@ -1,0 +1,44 @@
+/**
+ * Loss detection after RFC 9002 (section 6.1), over the sender's packets:
+ * every transmission gets a number that only grows (a retransmission gets a
+ * new one), and a packet is lost when a transmission at least 3 numbers later
+ * was acknowledged (packet threshold), or when a later one was acknowledged
+ * and it has been out for 9/8 of the RTT (time threshold). This is "3
+ * duplicate ACKs" made exact by SACK. Pure: the window's packets and the time
+ * come in as arguments.
+ */
+import type { RttEstimator } from './rtt.js';
+
+export const PACKET_THRESHOLD = 3;
+export const TIME_THRESHOLD = 9 / 8;
+
+/** What loss detection reads of a packet in flight. */
+export interface SentPacket {
+  tx: number;
+  sentAt: number;
+  acked: boolean;
+  lost: boolean;
+}
+
+/** Indexes [from, end) that a later acknowledged transmission overtook: the only ones that can be declared lost. */
+export function* overtaken<S extends SentPacket>(
+  slots: ReadonlyMap<number, S>,
+  from: number,
+  end: number,
+  largestAckedTx: number,
+): Generator<[number, S]> {
+  if (largestAckedTx < 0) return;
+  for (let i = from; i < end; i++) {
+    const s = slots.get(i);
+    if (s && !s.acked && !s.lost && s.tx < largestAckedTx) yield [i, s];
+  }
+}
+
+/** How long an overtaken packet may stay out before the time threshold calls it lost. */
+export function lossDelay(rtt: RttEstimator): number {
+  return TIME_THRESHOLD * Math.max(rtt.srtt ?? rtt.rto, rtt.latest);
+}
+
+export function isLost(s: SentPacket, largestAckedTx: number, now: number, delay: number): boolean {
+  return s.tx + PACKET_THRESHOLD <= largestAckedTx || now >= s.sentAt + delay;
+}
