@@ -2,7 +2,8 @@
  * A session table's slots as anyone reads them: where each field is, the
  * single words that are read and written with Atomics alone (heartbeat
  * times, counters), and whole-slot reads for the console, WHO and the
- * dashboard. The changes that take the lock are session-table.ts.
+ * dashboard. The changes that take the lock are session-table.ts and
+ * slot-claims.ts.
  */
 import * as L from './slot-layout.js';
 import { SlotState, TRANSPORTS, type SessionInfo, type SlotCounters, type SlotRef } from './slot-layout.js';

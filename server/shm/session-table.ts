@@ -2,8 +2,9 @@
  * The shared session table: one SharedArrayBuffer mapped by the supervisor,
  * every worker and the store thread. Fixed-size slots, one per session.
  * Multi-word changes (claim, rename, away, resume, release) happen under the
- * robust SharedMutex in the header; single words are read and written with
- * Atomics.load/store, without the lock (session-slots.ts).
+ * robust SharedMutex in the header (claim, rename and release: slot-claims.ts);
+ * single words are read and written with Atomics.load/store, without the lock
+ * (session-slots.ts).
  *
  * A slot is FREE, ACTIVE (a connection has it) or AWAY (its connection was
  * lost and the session waits --resume-window for it to come back: the nick
@@ -20,18 +21,16 @@ import { SharedMutex } from '../../common/shared-mutex.js';
 import * as L from './slot-layout.js';
 import {
   SlotState,
-  TRANSPORTS,
   type ClaimResult,
-  type NickConflict,
   type NickLookup,
   type RenameResult,
   type ResumeResult,
   type SlotRef,
-  type Transport,
 } from './slot-layout.js';
-import { foldKey, nickKeys, type NickKeys } from './nick-keys.js';
+import { foldKey, nickKeys } from './nick-keys.js';
 import { NICK_MAX_CHARS } from '../../common/unicode/nick-rule.js';
-import { HEADER_BYTES, H_ACTIVE, SessionSlots } from './session-slots.js';
+import { HEADER_BYTES } from './session-slots.js';
+import { SlotClaims, type NewSession } from './slot-claims.js';
 
 export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
 export type {
@@ -51,35 +50,17 @@ const MAGIC = 0x43485432; // "CHT2": slots with resume tokens
 const H_LOCK = 0;
 const H_MAGIC = 1;
 const H_CAPACITY = 2;
-const H_SESSION_SEQ = 4;
-
-const utf8 = new TextEncoder();
 
 /** Anything no nick could be (too long, spaces, controls) is nobody, without hashing or taking the lock. */
 function couldBeNick(s: string): boolean {
   return s.length > 0 && s.length <= NICK_MAX_CHARS * 2 && !/[\s\p{Cc}]/u.test(s);
 }
 
-/** Where a new session comes from: a connection (ACTIVE), or the store bringing back one that was away when the server stopped (AWAY, no owner). */
-export interface NewSession {
-  nick: string;
-  owner: number;
-  transport: Transport;
-  address: string;
-  port: number;
-  now: number;
-  /** The resume token's hash (resume-token.ts), or null: this session cannot be resumed (version 1, --no-history). */
-  token: Uint8Array | null;
-  away?: boolean;
-}
-
 /** A held slot's session as it was when a worker died: away if it can be resumed, else freed. */
 export type OrphanedSession = SlotRef & { nick: string; away: boolean };
 
-export class SessionTable extends SessionSlots {
+export class SessionTable extends SlotClaims {
   readonly mutex: SharedMutex;
-  /** Where the next free-slot search starts; a hint only, so not shared. */
-  private freeHint = 0;
 
   static byteLength(capacity: number): number {
     return HEADER_BYTES + capacity * L.SLOT_BYTES;
@@ -108,88 +89,6 @@ export class SessionTable extends SessionSlots {
   }
 
   // ---- multi-word changes: call the *Locked forms with the mutex held ---
-
-  /** Slot of the session (connected or away) with this fold key (the same nick in any case), or -1. */
-  findNickLocked(fold: Uint8Array): number {
-    for (let s = 0; s < this.capacity; s++) {
-      if (this.held(s) && this.keyEquals(s, L.S_FOLD_KEY_OFFSET, fold)) return s;
-    }
-    return -1;
-  }
-
-  /** The session other than `self` whose nick is this one or looks like it, or null. */
-  conflictLocked(keys: NickKeys, self = -1): NickConflict | null {
-    for (let s = 0; s < this.capacity; s++) {
-      if (s === self || !this.held(s)) continue;
-      const same = this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold);
-      if (same || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look))
-        return { reason: 'NICK_TAKEN', holder: this.nick(s), same };
-    }
-    return null;
-  }
-
-  claimLocked(n: NewSession, keys: NickKeys): ClaimResult {
-    const conflict = this.conflictLocked(keys);
-    if (conflict) return { ok: false, ...conflict };
-    let slot = -1;
-    for (let i = 0; i < this.capacity; i++) {
-      const s = (this.freeHint + i) % this.capacity;
-      if (this.state(s) === SlotState.FREE) {
-        slot = s;
-        break;
-      }
-    }
-    if (slot < 0) return { ok: false, reason: 'SERVER_FULL' };
-    this.freeHint = (slot + 1) % this.capacity;
-    const generation = (this.generation(slot) + 1) | 0;
-    const sessionId = Atomics.add(this.i32, H_SESSION_SEQ, 1) + 1;
-    Atomics.store(this.i32, this.w32(slot, L.S_SESSION_ID), sessionId);
-    this.writeNick(slot, n.nick, keys);
-    this.writeBytes(slot, L.S_TOKEN_OFFSET, n.token, L.S_TOKEN_BYTES);
-    this.writeBytes(slot, L.S_PREV_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
-    for (const f of [L.S64_MSGS_IN, L.S64_BYTES_IN, L.S64_MSGS_OUT, L.S64_BYTES_OUT])
-      Atomics.store(this.i64, this.w64(slot, f), 0n);
-    Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(n.now)));
-    this.connectLocked(slot, generation, n, n.away ? SlotState.AWAY : SlotState.ACTIVE);
-    Atomics.add(this.i32, H_ACTIVE, 1);
-    return { ok: true, slot, generation, sessionId };
-  }
-
-  /** Who holds the slot now (a claim, or a resume): owner first, state last, so a worker dying half-way leaves a slot that names it. */
-  private connectLocked(slot: number, generation: number, n: Omit<NewSession, 'nick' | 'token'>, state: number): void {
-    Atomics.store(this.i32, this.w32(slot, L.S_OWNER), n.owner);
-    Atomics.store(this.i32, this.w32(slot, L.S_GENERATION), generation);
-    const addr = utf8.encode(n.address).subarray(0, L.S_ADDR_BYTES);
-    this.writeBytes(slot, L.S_ADDR_OFFSET, addr, L.S_ADDR_BYTES);
-    Atomics.store(this.i32, this.w32(slot, L.S_ADDR_LEN), addr.length);
-    Atomics.store(this.i32, this.w32(slot, L.S_PORT), n.port);
-    Atomics.store(this.i32, this.w32(slot, L.S_TRANSPORT), TRANSPORTS.indexOf(n.transport));
-    Atomics.store(this.i32, this.w32(slot, L.S_RTT_US), -1);
-    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_SEEN), BigInt(Math.round(n.now)));
-    Atomics.store(this.i64, this.w64(slot, L.S64_LAST_ACTIVE), BigInt(Math.round(n.now)));
-    Atomics.store(this.i32, this.w32(slot, L.S_STATE), state);
-  }
-
-  renameLocked(ref: SlotRef, nick: string, keys: NickKeys): RenameResult {
-    if (!this.isCurrent(ref)) return 'GONE';
-    const conflict = this.conflictLocked(keys, ref.slot);
-    if (conflict) return conflict;
-    this.writeNick(ref.slot, nick, keys);
-    return 'ok';
-  }
-
-  releaseLocked(ref: SlotRef): boolean {
-    if (!this.isCurrent(ref)) return false;
-    this.freeLocked(ref.slot);
-    return true;
-  }
-
-  private freeLocked(slot: number): void {
-    this.writeBytes(slot, L.S_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
-    this.writeBytes(slot, L.S_PREV_TOKEN_OFFSET, null, L.S_TOKEN_BYTES);
-    Atomics.store(this.i32, this.w32(slot, L.S_STATE), SlotState.FREE);
-    Atomics.sub(this.i32, H_ACTIVE, 1);
-  }
 
   /**
    * The connection is lost but the session may come back: AWAY, no owner,
