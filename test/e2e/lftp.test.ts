@@ -355,7 +355,12 @@ describe('the transfer queue (--max-transfers)', () => {
     });
     try {
       const first = lftp(['get', `127.0.0.1:${slow.port}`, 'slow.bin', join(work, 'slow.bin')]);
-      await new Promise((r) => setTimeout(r, 300));
+      // Until the first transfer holds the slot (the server logs its start once it has it).
+      await until(
+        () => readFileSync(one.logFile, 'utf8').includes('"msg":"transfer started"'),
+        10_000,
+        () => 'the first transfer never started',
+      );
       const p = new LineProcess('queued', [
         CLIENT_JS,
         'lftp',
@@ -407,7 +412,12 @@ describe('interrupted transfers', () => {
       ]);
       p.endInput();
       await p.waitFor('lftp: connection established', 10_000);
-      await new Promise((r) => setTimeout(r, 300));
+      // Mid-transfer: its temporary file is there, so that "none left" below means it was removed.
+      await until(
+        () => readdirSync(dest).some((n) => n.endsWith('.lftp-part')),
+        10_000,
+        () => `no temporary file in ${dest}: ${readdirSync(dest).join(', ')}`,
+      );
       p.proc.kill('SIGINT');
       expect(await p.exit()).toBe(130);
       expect(p.errLines.join('\n')).toMatch(/transfer failed: medium\.bin: ABORTED: interrupted \(SIGINT\)/);
@@ -442,8 +452,24 @@ describe('hostile datagrams', () => {
       });
       const sentAt = Date.now();
       sock.send(syn, s.port, '127.0.0.1');
-      // Never answered: watch for longer than the server's half-open time, and check the log for its giving up.
-      await new Promise((r) => setTimeout(r, LFTP_DEFAULTS.serverHandshakeTimeoutMs + 2000));
+      // Never answered: wait for the server to give the handshake up (its log says so), within seconds of its
+      // half-open time.
+      await until(
+        () => /HANDSHAKE_TIMEOUT/.test(readFileSync(s.logFile, 'utf8')),
+        LFTP_DEFAULTS.serverHandshakeTimeoutMs + 5000,
+        () => 'the server never gave the handshake up',
+      );
+      // Every reply it sent before that is in this socket's queue; a datagram sent to it now is behind them.
+      let drained = false;
+      sock.on('message', (m) => (drained ||= m.toString() === 'marker'));
+      const marker = dgram.createSocket('udp4');
+      await new Promise<void>((r) => marker.send('marker', sock.address().port, '127.0.0.1', () => r()));
+      marker.close();
+      await until(
+        () => drained,
+        5000,
+        () => 'the marker datagram never came',
+      );
       const bytes = replies.reduce((n, r) => n + r.bytes, 0);
       console.log(
         `half-open: SYN ${syn.length} B, ${replies.length} replies, ${bytes} B back (${(bytes / syn.length).toFixed(2)}×), last after ${replies.length ? replies.at(-1)!.at - sentAt : 0} ms`,
@@ -451,11 +477,6 @@ describe('hostile datagrams', () => {
       expect(replies.length).toBeGreaterThanOrEqual(1);
       expect(replies.every((r) => r.flags === (Flag.SYN | Flag.ACK))).toBe(true);
       expect(bytes).toBeLessThanOrEqual(3 * syn.length);
-      await until(
-        () => /HANDSHAKE_TIMEOUT/.test(readFileSync(s.logFile, 'utf8')),
-        5000,
-        () => 'the server never gave the handshake up',
-      );
     } finally {
       sock.close();
       await stopAll(s);
