@@ -1,7 +1,7 @@
 /** Pieces shared by both command-line programs: option parsing, version, exit. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { UsageError, ExitCode } from './errors.js';
+import { HeartbeatChatError, UsageError, ExitCode } from './errors.js';
 import { writeLineSync } from './sync-output.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -36,6 +36,11 @@ export function requireNode(min: [number, number], program: string): void {
     );
     process.exit(ExitCode.FAILURE);
   }
+}
+
+/** The exit code (README.md, "Exit codes") a command ends with when this error ends it: a bug's is 1. */
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof HeartbeatChatError ? err.exitCode : ExitCode.FAILURE;
 }
 
 /** Prints a usage error the way every option error is printed and exits 2. */
@@ -85,7 +90,10 @@ export async function runSubcommand(
     process.exit(await run(args));
   } catch (err) {
     if (err instanceof UsageError) exitUsage(program, err);
-    throw err;
+    // One of ours: its message is for the user, its code gives the exit. Anything else is a bug: its stack.
+    if (!(err instanceof HeartbeatChatError)) throw err;
+    writeLineSync(2, `${program}: ${err.message}`);
+    process.exit(exitCodeOf(err));
   }
 }
 

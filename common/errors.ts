@@ -1,7 +1,38 @@
 /**
- * Error classes with stable `code` strings. The code is what crosses the wire
- * (in ERROR frames) and what tests and scripts match on; the message is for people.
+ * Error classes with stable `code` strings, all from one base (undici's
+ * UndiciError is the model). The code is what crosses the wire (in ERROR
+ * frames, LFTP ERR packets, HTTP answers) and what tests and scripts match on;
+ * the message is for people. The boundaries map codes to what they speak:
+ * frames and packets carry them as they are, each class says which exit code
+ * its codes end a command with (exitCode), and exitCodeOf (common/cli.ts) asks.
  */
+
+/** Process exit codes shared by both programs (documented in README.md). */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  CONNECTION_LOST: 3,
+  REJECTED: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Every error the product raises on purpose: `instanceof HeartbeatChatError` tells them from bugs. */
+export abstract class HeartbeatChatError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** The exit code when this error ends a command (exitCodeOf in common/cli.ts asks it). */
+  get exitCode(): ExitCode {
+    return ExitCode.FAILURE;
+  }
+}
 
 /** Codes carried in ERROR frames. Stable: never renamed, only added. */
 export const WireErrorCode = {
@@ -52,30 +83,22 @@ export const WireErrorCode = {
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
-/** A violation of the chat protocol, by either peer. */
-export class ProtocolError extends Error {
-  readonly code: WireErrorCode;
+/** A violation of the chat protocol, by either peer; its code is the ERROR frame's. */
+export class ProtocolError extends HeartbeatChatError {
+  declare readonly code: WireErrorCode;
   constructor(code: WireErrorCode, message: string) {
-    super(message);
-    this.name = 'ProtocolError';
-    this.code = code;
+    super(code, message);
   }
 }
 
 /** Bad command-line usage: one line on stderr and exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
+export class UsageError extends HeartbeatChatError {
+  declare readonly code: 'ERR_USAGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('ERR_USAGE', message);
+  }
+
+  override get exitCode(): ExitCode {
+    return ExitCode.USAGE;
   }
 }
-
-/** Process exit codes shared by both programs (documented in README.md). */
-export const ExitCode = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 2,
-  CONNECTION_LOST: 3,
-  REJECTED: 4,
-} as const;

@@ -1,14 +1,16 @@
 /**
  * A small vocabulary for checking JSON values field by field: each check takes
  * a value and the path it was found at, and returns the value typed or throws
- * a SchemaError naming the path. No dependencies, so the browser page checks
+ * a SchemaError naming the path. No dependencies (errors.ts has none), so the browser page checks
  * frames with the same code as the server (frame-schema.ts).
  */
+import { HeartbeatChatError } from './errors.js';
 
-export class SchemaError extends Error {
+/** A JSON value that is not what the protocol says: the decoders turn it into BAD_FRAME. */
+export class SchemaError extends HeartbeatChatError {
+  declare readonly code: 'ERR_SCHEMA';
   constructor(message: string) {
-    super(message);
-    this.name = 'SchemaError';
+    super('ERR_SCHEMA', message);
   }
 }
 

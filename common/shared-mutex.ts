@@ -11,16 +11,16 @@
  * Owner ids are threadId + 1 so that the main thread (threadId 0) is not 0.
  */
 import { threadId } from 'node:worker_threads';
+import { HeartbeatChatError } from './errors.js';
 
 const WAITERS = 1;
 /** Waiters re-check this often, so a release they were not notified of is still seen. */
 const WAIT_SLICE_MS = 50;
 
-export class LockTimeoutError extends Error {
-  readonly code = 'ERR_LOCK_TIMEOUT';
+export class LockTimeoutError extends HeartbeatChatError {
+  declare readonly code: 'ERR_LOCK_TIMEOUT';
   constructor(ms: number, ownerThreadId: number, what = 'the session table lock') {
-    super(`could not take ${what} within ${ms}ms (held by thread ${ownerThreadId})`);
-    this.name = 'LockTimeoutError';
+    super('ERR_LOCK_TIMEOUT', `could not take ${what} within ${ms}ms (held by thread ${ownerThreadId})`);
   }
 }
 
