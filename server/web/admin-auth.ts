@@ -11,7 +11,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tokenMatches } from '../tokens.js';
 import { AuthThrottle, LogBudget } from '../auth-throttle.js';
-import { HttpError } from '../files/http-files.js';
+import { HttpError } from './http-error.js';
 import type { Logger } from '../logger.js';
 
 export const ADMIN_COOKIE = 'chat_admin';

@@ -5,10 +5,25 @@
  * with a Host header the attacker chose). The defence is the Host header
  * itself: the web side answers only to names it was told are its own
  * (--web-host), by default the addresses it listens on, localhost, and this
- * machine's host name. An attacker's domain is none of them.
+ * machine's host name. An attacker's domain is none of them. The Origin
+ * check itself (originAllowed, for WebSockets and uploads) is here too.
  */
+import type { IncomingMessage } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
+
+/**
+ * True when a browser request comes from a page this server served. Browsers
+ * always send Origin with a WebSocket handshake; a request without one is not
+ * from a page (curl, a script) and cannot ride on a user's session, so it passes.
+ */
+export function originAllowed(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  return origin === `http://${host}` || origin === `https://${host}`;
+}
 
 export class HostAllowList {
   private readonly names: ReadonlySet<string>;

@@ -15,11 +15,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { HEADER_SIZE } from '../../common/frame.js';
 import { AdminAuth } from './admin-auth.js';
 import { ADMIN_MAX_PAYLOAD, type AdminHub } from './admin-hub.js';
-import { HttpError, receiveUpload, sendError, serveDownload, type FileRoutesHost } from '../files/http-files.js';
+import { HttpError, sendError } from './http-error.js';
+import { fileRoute, type FileRoutesHost } from './http-files.js';
+import { hasBody, lingerForBody } from './lingering-close.js';
 import type { Logger } from '../logger.js';
 import type { Admission } from '../chat/admission.js';
 import { staticFiles, type StaticFile } from './static-files.js';
-import type { HostAllowList } from './host-check.js';
+import { originAllowed, type HostAllowList } from './host-check.js';
 import { refuseRaw } from './raw-refusal.js';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -61,19 +63,6 @@ export interface WebServerOptions {
   hosts: HostAllowList;
 }
 
-/**
- * True when a browser request comes from a page this server served. Browsers
- * always send Origin with a WebSocket handshake; a request without one is not
- * from a page (curl, a script) and cannot ride on a user's session, so it passes.
- */
-export function originAllowed(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  const host = req.headers.host;
-  if (!host) return false;
-  return origin === `http://${host}` || origin === `https://${host}`;
-}
-
 /** The request target as a URL; only origin-form paths ("/..."), anything else is a 400. */
 function parseRequestUrl(target: string | undefined): URL {
   if (!target?.startsWith('/') || target.startsWith('//'))
@@ -83,36 +72,6 @@ function parseRequestUrl(target: string | undefined): URL {
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', 'the request target is not a valid path');
   }
-}
-
-const lingering = new WeakSet<IncomingMessage>();
-
-/** A request announces a body (req.complete is still false while the handler starts, body or not). */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-/** How long a refused request's unread body is read and discarded before the connection is cut. */
-export const REFUSED_BODY_LINGER_MS = 5_000;
-
-/**
- * A request refused before its body was read (no ticket, too large, ...). Closing
- * at once would make the kernel answer the body still in flight with a reset,
- * and the client would see a network error instead of the answer (nginx's
- * lingering close exists for the same reason). The connection stays open and
- * Node discards the body once the answer is sent; a body that is still coming
- * after the linger time is cut off.
- */
-function lingerForBody(req: IncomingMessage): void {
-  if (lingering.has(req)) return;
-  lingering.add(req);
-  const timer = setTimeout(() => {
-    if (!req.complete) req.socket.destroy();
-  }, REFUSED_BODY_LINGER_MS);
-  timer.unref();
-  req.once('end', () => clearTimeout(timer));
-  req.once('close', () => clearTimeout(timer));
 }
 
 export class WebServer {
@@ -216,23 +175,7 @@ export class WebServer {
         res.setHeader('Connection', 'close');
         lingerForBody(req);
       }
-      if (path.startsWith('/files/')) {
-        let name: string;
-        try {
-          name = decodeURIComponent(path.slice('/files/'.length));
-        } catch {
-          throw new HttpError(400, 'BAD_NAME', 'the file name in the URL is not valid percent-encoding');
-        }
-        const ticket = url.searchParams.get('ticket');
-        // Not HEAD: it would spend the one-time ticket without delivering anything.
-        if (req.method === 'GET') return await serveDownload(this.host, res, name, ticket);
-        if (upload) {
-          if (!originAllowed(req))
-            throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
-          return await receiveUpload(this.host, req, res, name, ticket);
-        }
-        throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, POST)`);
-      }
+      if (path.startsWith('/files/')) return await fileRoute(this.host, req, res, url);
       if (path === '/admin') return await this.adminPage(req, res);
       const file = this.files.get(path);
       if (!file) throw new HttpError(404, 'NOT_FOUND', 'no such page');

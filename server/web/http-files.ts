@@ -9,11 +9,13 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { finished } from 'node:stream';
-import { FileSink } from '../../common/lftp/node/file-sink.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
+import { LftpError } from '../../common/lftp/engine/errors.js';
 import type { Logger } from '../logger.js';
-import type { FileService } from './file-service.js';
+import type { FileService } from '../files/file-service.js';
+import { HttpError, sendJson, statusFor } from './http-error.js';
+import { originAllowed } from './host-check.js';
+import { receiveBody } from './upload-body.js';
 
 export interface FileRoutesHost {
   readonly files: FileService;
@@ -21,41 +23,6 @@ export interface FileRoutesHost {
   /** An upload was stored: tell the room, as for LFTP. */
   stored(info: { name: string; size: number; nick: string }): void;
 }
-
-/** An HTTP-level refusal: status code, a stable code string, a message for people. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** Headers the answer carries (Retry-After, WWW-Authenticate). */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-
-  static fromLftp(err: LftpError): HttpError {
-    return new HttpError(STATUS_FOR[err.code] ?? 500, err.code, err.message);
-  }
-}
-
-const STATUS_FOR: Partial<Record<LftpErrorCode, number>> = {
-  BAD_REQUEST: 400,
-  BAD_NAME: 400,
-  NOT_FOUND: 404,
-  EXISTS: 409,
-  AUTH: 403,
-  TOO_LARGE: 413,
-  BUSY: 503,
-  IO_ERROR: 500,
-  NO_SPACE: 507,
-};
-
-/** An upload that sends nothing for this long is abandoned. */
-const UPLOAD_IDLE_MS = 30_000;
-/** Bytes waiting for the disk before the request is paused (backpressure on the browser). */
-const UPLOAD_BACKLOG_BYTES = 4 << 20;
 
 /** The file service's answer, or its refusal as the HTTP error it maps to. */
 async function orHttpError<T>(work: () => T | Promise<T>): Promise<T> {
@@ -71,7 +38,31 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-export async function serveDownload(
+/** GET or POST /files/NAME?ticket=T; the name as it is in the URL, percent-encoded. */
+export async function fileRoute(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  let name: string;
+  try {
+    name = decodeURIComponent(url.pathname.slice('/files/'.length));
+  } catch {
+    throw new HttpError(400, 'BAD_NAME', 'the file name in the URL is not valid percent-encoding');
+  }
+  const ticket = url.searchParams.get('ticket');
+  // Not HEAD: it would spend the one-time ticket without delivering anything.
+  if (req.method === 'GET') return serveDownload(host, res, name, ticket);
+  if (req.method === 'POST') {
+    if (!originAllowed(req))
+      throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
+    return receiveUpload(host, req, res, name, ticket);
+  }
+  throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, POST)`);
+}
+
+async function serveDownload(
   host: FileRoutesHost,
   res: ServerResponse,
   rawName: string,
@@ -104,7 +95,7 @@ async function sendFile(host: FileRoutesHost, res: ServerResponse, rawName: stri
   }
 }
 
-export async function receiveUpload(
+async function receiveUpload(
   host: FileRoutesHost,
   req: IncomingMessage,
   res: ServerResponse,
@@ -170,69 +161,27 @@ async function writeUpload(
 ): Promise<void> {
   const { size } = target;
   const started = Date.now();
-  // A disk that fails (full, read-only) ends the upload with an answer: the rest of the body is read and dropped
-  // (lingering, web-server.ts), where cutting the connection would leave the client with a reset and no reason.
-  let diskFailure: Error | null = null;
-  let cut: Error | null = null;
-  let stop: () => void = () => undefined;
-  const sink = await orHttpError(async () => {
-    try {
-      return await FileSink.create(
-        target.path,
-        () => {
-          if (sink.backlogBytes < UPLOAD_BACKLOG_BYTES / 2 && req.isPaused()) req.resume();
-        },
-        (err) => {
-          diskFailure ??= err;
-          stop();
-        },
-      );
-    } catch (err) {
-      throw ioFailure(`cannot create ${JSON.stringify(target.name)}`, err);
-    }
-  });
-  let received = 0;
-  let index = 0;
-  const complete = await new Promise<boolean>((resolve) => {
-    stop = () => resolve(false);
-    req.setTimeout(UPLOAD_IDLE_MS, () => {
-      cut ??= new Error(`nothing received for ${UPLOAD_IDLE_MS / 1000}s`);
-      req.destroy();
-    });
-    req.on('data', (chunk: Buffer) => {
-      if (diskFailure) return;
-      received += chunk.length;
-      if (received > size) {
-        cut ??= new Error(`more than the announced ${size} bytes`);
-        req.destroy();
-        return;
-      }
-      sink.push(index++, chunk);
-      if (sink.backlogBytes >= UPLOAD_BACKLOG_BYTES) req.pause();
-    });
-    void ended.then((whole) => resolve(whole && received === size));
-    req.resume();
-  });
+  const { sink, complete, received, cut, diskFailure } = await orHttpError(() => receiveBody(req, target, ended));
   if (diskFailure) {
     await sink.discard();
     if (req.isPaused()) req.resume();
     const e = ioFailure(`cannot write ${JSON.stringify(target.name)}`, diskFailure);
     host.log.error(
-      { file: target.name, nick, received, size, code: e.code, err: (diskFailure as Error).message },
+      { file: target.name, nick, received, size, code: e.code, err: diskFailure.message },
       'http upload failed: the disk refused it',
     );
     throw HttpError.fromLftp(e);
   }
   if (!complete || cut) {
     await sink.discard();
-    const why = (cut as Error | null)?.message ?? `the upload stopped after ${received} of ${size} bytes`;
+    const why = cut?.message ?? `the upload stopped after ${received} of ${size} bytes`;
     host.log.warn({ file: target.name, nick, received, size }, `http upload failed: ${why}`);
     throw new HttpError(400, 'INCOMPLETE', why);
   }
   const outcome = await sink.finish({ size });
   if (!outcome.ok) {
     host.log.warn({ file: target.name, nick, code: outcome.code }, `http upload not stored: ${outcome.message}`);
-    throw new HttpError(STATUS_FOR[outcome.code] ?? 500, outcome.code, outcome.message);
+    throw new HttpError(statusFor(outcome.code), outcome.code, outcome.message);
   }
   host.log.info(
     { file: target.name, nick, size, sha256: outcome.sha256, ms: Date.now() - started },
@@ -240,24 +189,4 @@ async function writeUpload(
   );
   sendJson(res, 201, { name: target.name, size, sha256: outcome.sha256 });
   host.stored({ name: target.name, size, nick });
-}
-
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(text)),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
-}
-
-export function sendError(res: ServerResponse, err: HttpError, headers: Record<string, string> = {}): void {
-  sendJson(res, err.status, { code: err.code, message: err.message }, headers);
 }
