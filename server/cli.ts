@@ -9,7 +9,7 @@ import { runSubcommand, secretsHidden } from '../common/cli.js';
 process.title = secretsHidden();
 
 if (process.argv[2] === 'lftp') {
-  const { runLftpServer } = await import('./files/lftp-cli.js');
+  const { runLftpServer } = await import('./process/lftp-cli.js');
   await runSubcommand('chat-server lftp', runLftpServer, process.argv.slice(3));
 }
 await import('./process/chat-server-main.js');

@@ -1,20 +1,19 @@
-/** `chat-server lftp`: the LFTP file server on its own, without the chat. */
-import { mkdirSync } from 'node:fs';
-import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
+/**
+ * `chat-server lftp`'s command line: its usage (--help), the options as
+ * given, and what they are checked into before anything starts: the
+ * endpoint's settings, the log's, the dashboard's.
+ */
 import { resolve } from 'node:path';
-import { ExitCode, UsageError } from '../../common/errors.js';
-import { packageVersion, parseOptions } from '../../common/cli.js';
+import { UsageError } from '../../common/errors.js';
+import { parseOptions } from '../../common/cli.js';
 import { MAX_MSS, MIN_MSS } from '../../common/lftp/engine/packet.js';
-import { writeLineSync } from '../../common/sync-output.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from '../../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../../common/lftp/engine/congestion.js';
-import { LOG_LEVELS, openLog, parseLogLevel, parseLogRotation } from '../logger.js';
-import { LftpServer } from './lftp-server.js';
-import { DEFAULT_KEEP_FREE, FileService } from './file-service.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
-import { ListenError } from '../listen-error.js';
-import { startLftpDashboard } from './lftp-dashboard.js';
-import type { Logger } from '../logger.js';
+import { LOG_LEVELS, parseLogLevel, parseLogRotation, type Logger } from '../logger.js';
+import { DEFAULT_KEEP_FREE, type FileService } from '../files/file-service.js';
+import type { LftpServerOptions } from '../files/lftp-server-api.js';
+import { writeLineSync } from '../../common/sync-output.js';
 
 export const LFTP_SERVER_USAGE = `Usage: chat-server lftp --files DIR (--token SECRET | --open) [options]
 
@@ -71,12 +70,16 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function runLftpServer(args: string[]): Promise<number> {
+export type LftpArgs = ReturnType<typeof parseOptions<typeof SPEC>>['values'];
+
+/** The options as given; null for --help. */
+export function lftpArgs(args: string[]): LftpArgs | null {
   const { values: v } = parseOptions(args, SPEC);
-  if (v.help) {
-    writeLineSync(1, LFTP_SERVER_USAGE);
-    return ExitCode.OK;
-  }
+  return v.help ? null : v;
+}
+
+/** Everything that is checked before anything starts (a folder is made or a log opened); throws UsageError. */
+export function checkedSettings(v: LftpArgs) {
   if (v.token === undefined && !v.open)
     throw new UsageError('give --token SECRET, or --open to serve without authorization');
   if (v.token !== undefined && v.open) throw new UsageError('--token and --open exclude each other');
@@ -88,7 +91,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const port = v.port !== undefined ? parseInteger(v.port, '--port', 0, 65535) : 9000;
   const filesDir = resolve(v.files ?? 'files');
   const maxMss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : MAX_MSS;
-  const options = {
+  const queue = {
     maxTransfers:
       v['max-transfers'] !== undefined
         ? parseInteger(v['max-transfers'], '--max-transfers', 1, 1024)
@@ -105,65 +108,10 @@ export async function runLftpServer(args: string[]): Promise<number> {
   const maxFileSize =
     v['max-file-size'] !== undefined ? parseSize(v['max-file-size'], '--max-file-size') : LFTP_DEFAULTS.maxFileSize;
   const keepFree = v['keep-free'] !== undefined ? parseSize(v['keep-free'], '--keep-free') : DEFAULT_KEEP_FREE;
-  try {
-    mkdirSync(filesDir, { recursive: true });
-  } catch (err) {
-    writeLineSync(2, `chat-server: cannot create the files directory ${filesDir}: ${(err as Error).message}`);
-    return ExitCode.FAILURE;
-  }
-  const log = openLog(v['log-file'] ?? 'logs/lftp.log', level, { component: 'lftp' }, rotation);
-  const stale = sweepPartFiles(filesDir);
-  if (stale.length > 0)
-    log.logger.info(
-      { removed: stale.length, files: stale.slice(0, 20) },
-      'removed unfinished uploads left by an earlier run',
-    );
-  const token = v.token;
-  const files = new FileService(filesDir, { maxFileSize, keepFree, quota: null });
-  const server = new LftpServer({
-    host,
-    port,
-    files,
-    ...options,
-    maxMss,
-    receiveCapacity: LFTP_DEFAULTS.receiveCapacity,
-    maxWindow: LFTP_DEFAULTS.maxWindow,
-    congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
-    reusePort: false,
-    // The token is the key: a SYN that proves it is authorised (syn-keys.ts, which also slows wrong tries).
-    keying: token === undefined ? { kind: 'open' } : { kind: 'token', token },
-    authorize: () => ({ allow: true }),
-    print: (line) => writeLineSync(1, line),
-    log: log.logger,
-    verbose: v.verbose ?? false,
-    ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
-    ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
-  });
-  let bound: number;
-  try {
-    bound = await server.start();
-  } catch (err) {
-    writeLineSync(2, `chat-server: ${ListenError.from('lftp', host, port, err, '--port').message}`);
-    return ExitCode.FAILURE;
-  }
-  log.logger.info({ host, port: bound, filesDir, open: token === undefined }, 'lftp listening');
-  writeLineSync(1, `listening on udp ${host}:${bound}`);
-  writeLineSync(1, `serving ${filesDir}${token === undefined ? ' (open: no authorization)' : ''}`);
-  const dashboard = web ? await startDashboard(web, host, bound, server, files, log.logger) : null;
-  if (dashboard === 'failed') {
-    await server.close();
-    return ExitCode.FAILURE;
-  }
-  await new Promise<void>((done) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
-  });
-  writeLineSync(1, 'shutting down');
-  await dashboard?.close();
-  await server.close();
-  log.logger.info('lftp stopped');
-  log.flush();
-  return ExitCode.OK;
+  return { web, level, rotation, host, port, filesDir, maxMss, queue, maxFileSize, keepFree };
 }
+
+export type LftpSettings = ReturnType<typeof checkedSettings>;
 
 /** --admin-token [--http-port N]: the dashboard's settings, checked before anything starts; null: no dashboard. */
 function dashboardOptions(
@@ -178,34 +126,26 @@ function dashboardOptions(
   return { adminToken, port: httpPort !== undefined ? parseInteger(httpPort, '--http-port', 0, 65535) : null };
 }
 
-/** The dashboard on its port (default: the LFTP port + 1), or 'failed' when it cannot listen (said why). */
-async function startDashboard(
-  o: { adminToken: string; port: number | null },
-  host: string,
-  lftpPort: number,
-  lftp: LftpServer,
-  files: FileService,
-  log: Logger,
-): Promise<{ close(): Promise<void> } | 'failed'> {
-  const adminToken = o.adminToken;
-  const port = o.port ?? (lftpPort === 65535 || lftpPort === 0 ? 0 : lftpPort + 1);
-  try {
-    const d = await startLftpDashboard({
-      host,
-      port,
-      adminToken,
-      lftp,
-      files,
-      serverName: `chat-server lftp/${packageVersion()}`,
-      log: log.child({ component: 'web' }),
-    });
-    writeLineSync(
-      1,
-      `dashboard on http://${host.includes(':') ? `[${host}]` : host}:${d.port}/admin (user: anything, password: the admin token)`,
-    );
-    return d;
-  } catch (err) {
-    writeLineSync(2, `chat-server: ${ListenError.from('web', host, port, err, '--http-port').message}`);
-    return 'failed';
-  }
+/** What the endpoint is started with: the settings, and the options read as it is made (--cc among them). */
+export function endpointOptions(v: LftpArgs, s: LftpSettings, files: FileService, log: Logger): LftpServerOptions {
+  const token = v.token;
+  return {
+    host: s.host,
+    port: s.port,
+    files,
+    ...s.queue,
+    maxMss: s.maxMss,
+    receiveCapacity: LFTP_DEFAULTS.receiveCapacity,
+    maxWindow: LFTP_DEFAULTS.maxWindow,
+    congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
+    reusePort: false,
+    // The token is the key: a SYN that proves it is authorised (syn-keys.ts, which also slows wrong tries).
+    keying: token === undefined ? { kind: 'open' } : { kind: 'token', token },
+    authorize: () => ({ allow: true }),
+    print: (line) => writeLineSync(1, line),
+    log,
+    verbose: v.verbose ?? false,
+    ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
+    ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
+  };
 }

@@ -18,8 +18,8 @@ import { TransferMonitor } from '../web/transfer-monitor.js';
 import { WebServer } from '../web/web-server.js';
 import { DEFAULT_MAX_FRAME } from '../../common/frame.js';
 import type { Logger } from '../logger.js';
-import type { FileService } from './file-service.js';
-import type { LftpServer } from './lftp-server.js';
+import type { FileService } from '../files/file-service.js';
+import type { LftpServer } from '../files/lftp-server.js';
 
 /** How often the transfers are sampled for the charts (the chat server's rate). */
 const SAMPLE_MS = 200;
