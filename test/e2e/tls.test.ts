@@ -45,6 +45,40 @@ function client(port: number, nick: string, args: string[], input = ['/quit']): 
 const fingerprintOf = (s: ServerHandle) =>
   /SHA-256 ([0-9A-F:]{95})/.exec(s.lines.find((l) => l.startsWith('tls: ')) ?? '')?.[1];
 
+/**
+ * Sessions (trusting the server on first use) until one has landed on each of its workers, each printed as
+ * joined: a worker's events reach the console in order, so whatever it printed about an earlier connection
+ * is printed by then.
+ */
+async function sessionOnEveryWorker(s: ServerHandle, workers: number): Promise<void> {
+  const seen = new Set<string>();
+  for (let i = 0; seen.size < workers; i++) {
+    if (i === 20) throw new Error(`20 sessions, all on worker ${[...seen].join(', ')}`);
+    // Not client(): its input would end at once, and the session with it.
+    const probe = new LineProcess(`probe${i}`, [
+      CLIENT_JS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(s.port),
+      '--nick',
+      `probe${i}`,
+      '--known-hosts',
+      join(tempDir('state'), 'kh'),
+    ]);
+    procs.push(probe);
+    await probe.waitFor(/^\* connected to /);
+    await s.waitFor(`* probe${i} joined`);
+    const from = s.lines.length;
+    s.send('/list');
+    await s.waitFor(/^\d+ sessions?$/, 5000, from);
+    const row = s.lines.slice(from).find((l) => l.startsWith(`probe${i} `));
+    if (row === undefined) throw new Error(`probe${i} not in /list:\n${s.lines.slice(from).join('\n')}`);
+    seen.add(row.split(/\s{2,}/)[3]!);
+    probe.kill();
+  }
+}
+
 describe('TLS', () => {
   it('--tls auto: trusted on first use (the printed fingerprint), silently the next time, refused once the certificate changes', async () => {
     const port = await freePort();
@@ -78,7 +112,9 @@ describe('TLS', () => {
       `WARNING: the certificate of 127.0.0.1:${port} has changed: it was SHA-256 ${fingerprint}, it is now ${fingerprintOf(second)}`,
     );
     expect(warning).toContain(`remove the line for 127.0.0.1:${port} from ${knownHosts}`);
-    await new Promise((r) => setTimeout(r, 300));
+    // Had its HELLO arrived, the worker that took the connection would have printed its joining before it
+    // prints the joining of a later session: a later session on each worker is the marker.
+    await sessionOnEveryWorker(second, 2);
     expect(second.lines.some((l) => l.includes('mallory-victim'))).toBe(false);
   });
 
