@@ -1,0 +1,113 @@
+/**
+ * Logging in from the page: the join form (the nick checked by the server's
+ * own rule before it is sent, a password never sent from a page over http),
+ * the server's refusals shown on it, and the registered nick's password kept
+ * for the next HELLO: as typed when joining, or as /register, /identify and
+ * /password made it once the server accepted them.
+ */
+import { checkNick } from '../../common/unicode/nick-rule.js';
+import type { ChatLog } from './chat-log.js';
+import type { ClientMessage, ServerMessage } from './codec.js';
+import { byId, setText } from './dom.js';
+
+const NICK_KEY = 'heartbeat-chat.nick';
+/** A password is never sent from a page over http: anyone on the network could read it (docs/PROTOCOL.md, Registered nicks). */
+const PLAIN_PAGE =
+  'not sent: this page is not over https, so a password would cross the network in the clear (open it with https://)';
+
+export class Login {
+  /** The registered nick's password, for the next HELLO: as typed when joining, or as /register, /identify, /password made it. */
+  private nickPassword: string | null = null;
+  /** What an ACCOUNT request sent would make the password, once the server accepts it. */
+  private accountPending: string | null = null;
+
+  /** @param join the form's nick passed the checks: join as it */
+  constructor(
+    private readonly log: ChatLog,
+    private readonly send: (msg: ClientMessage) => void,
+    join: (nick: string) => void,
+  ) {
+    const nickField = byId<HTMLInputElement>('nick');
+    nickField.value = localStorage.getItem(NICK_KEY) ?? '';
+    byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const check = checkNick(nickField.value.trim());
+      if (!check.ok) {
+        byId('join-error').textContent = `That nick will not do: ${check.reason}.`;
+        return;
+      }
+      const password = byId<HTMLInputElement>('nick-password').value;
+      if (password && location.protocol !== 'https:') {
+        byId('join-error').textContent = PLAIN_PAGE;
+        return;
+      }
+      this.nickPassword = password || null;
+      join(check.nick);
+    });
+  }
+
+  /** What HELLO carries besides the nick: a private server's password, the registered nick's. */
+  passwords(): { server: string | null; nick: string | null } {
+    return { server: byId<HTMLInputElement>('server-password').value || null, nick: this.nickPassword };
+  }
+
+  /** Joining: the form waits. */
+  connecting(): void {
+    byId('join-error').textContent = '';
+    byId<HTMLButtonElement>('join').disabled = true;
+  }
+
+  /** The connection closed: the form may be sent again. */
+  closed(): void {
+    byId<HTMLButtonElement>('join').disabled = false;
+  }
+
+  /** Closed before a WELCOME: why, unless a refusal already said it. */
+  couldNotJoin(code: number): void {
+    if (!byId('join-error').textContent)
+      byId('join-error').textContent = `could not join (connection closed, code ${code})`;
+  }
+
+  /** Welcomed: the nick is the form's next time. */
+  welcomed(nick: string): void {
+    localStorage.setItem(NICK_KEY, nick);
+  }
+
+  /** The server refused the HELLO: said on the form. */
+  refused(msg: Extract<ServerMessage, { type: 'ERROR' }>): void {
+    setText(byId('join-error'), `${msg.code}: ${msg.message}`);
+    // The nick is registered: its password goes in the field, and Join again.
+    if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG')
+      byId<HTMLInputElement>('nick-password').select();
+  }
+
+  /** /register password, /identify nick password, /password old new: never from a page over http. */
+  account(cmd: string, args: string[], rest: string): void {
+    if (location.protocol !== 'https:') return this.log.line(`! ${PLAIN_PAGE}`, 'error');
+    let msg: ClientMessage | null = null;
+    if (cmd === '/register' && rest) msg = { type: 'ACCOUNT', op: 'register', password: rest };
+    else if (cmd === '/identify' && args.length >= 2)
+      msg = {
+        type: 'ACCOUNT',
+        op: 'identify',
+        nick: args[0]!,
+        password: rest.slice(rest.indexOf(args[0]!) + args[0]!.length).trim(),
+      };
+    else if (cmd === '/password' && args.length === 2)
+      msg = { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! };
+    if (msg === null)
+      return this.log.line(
+        `usage: ${cmd === '/register' ? '/register <password>' : cmd === '/identify' ? '/identify <nick> <password>' : '/password <old> <new> ("quotes" around one with spaces)'}`,
+        'error',
+      );
+    this.accountPending = msg.op === 'password' ? msg.newPassword : msg.password;
+    this.send(msg);
+  }
+
+  /** The server's answer to an account request: the password it made current (or none, the account gone). */
+  accountReply(msg: Extract<ServerMessage, { type: 'ACCOUNT_REPLY' }>): void {
+    if (msg.op === 'unregistered') this.nickPassword = null;
+    else if (msg.op !== 'offline' && this.accountPending !== null) this.nickPassword = this.accountPending;
+    if (msg.op !== 'offline') this.accountPending = null;
+  }
+}
