@@ -370,7 +370,13 @@ describe('files over HTTP', () => {
           return { sock, reply: () => reply };
         }),
       );
-      await new Promise((r) => setTimeout(r, 300)); // both past their checks, each with its temporary file open
+      // Both past their checks, each with its temporary file open.
+      const parts = () => readdirSync(mnt).filter((n) => n.endsWith('.lftp-part'));
+      await until(
+        () => parts().length === 2,
+        5000,
+        () => `temporary files: ${parts().join(', ')}`,
+      );
       for (const u of uploads) u.sock.write(Buffer.alloc(size - 1024, 2));
       await until(
         () => uploads.every((u) => /\r\n\r\n\{.*\}$/s.test(u.reply())),
@@ -448,16 +454,24 @@ describe('files over HTTP', () => {
     const t2 = await ticket(web, 5, 'post', 'partial.bin', 1000);
     if (!t2.ok) throw new Error('no ticket');
     const net = await import('node:net');
-    await new Promise<void>((resolve) => {
-      const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () => {
-        sock.write(
-          `POST /files/partial.bin?ticket=${t2.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`,
-        );
-        setTimeout(() => sock.destroy(), 300);
-      });
-      sock.on('close', () => resolve());
-      sock.on('error', () => undefined);
-    });
+    const sock = net.connect({ host: '127.0.0.1', port: s.httpPort });
+    sock.on('error', () => undefined);
+    const closed = once(sock, 'close');
+    await once(sock, 'connect');
+    sock.write(
+      `POST /files/partial.bin?ticket=${t2.ticket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`,
+    );
+    // Cut once the upload has its temporary file, so that "nothing left behind" means it was removed.
+    try {
+      await until(
+        () => readdirSync(files).some((f) => f.endsWith('.lftp-part')),
+        5000,
+        () => `no temporary file: ${readdirSync(files).join(', ')}`,
+      );
+    } finally {
+      sock.destroy();
+    }
+    await closed;
     const deadline = Date.now() + 5000;
     while (readdirSync(files).some((f) => f.includes('partial') || f.endsWith('.lftp-part')) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
@@ -562,10 +576,22 @@ describe('pages and the dashboard', () => {
     expect(status).toBe(200);
     expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(500);
     const refusals = () => readFileSync(s.logFile, 'utf8').match(/dashboard refused: wrong admin token/g)?.length ?? 0;
+    // The marker: one more request, for a host name the server does not answer to, which the one worker logs
+    // after every line it logged for the requests before it (one thread, one destination, in order).
+    const misdirected = await new Promise<string>((resolve) => {
+      const sock = net.connect({ host: '127.0.0.1', port: s.httpPort }, () =>
+        sock.write('GET / HTTP/1.1\r\nHost: marker.example\r\nConnection: close\r\n\r\n'),
+      );
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      sock.on('close', () => resolve(got));
+      sock.on('error', () => resolve(got));
+    });
+    expect(misdirected.split('\r\n')[0]).toBe('HTTP/1.1 421 Misdirected Request');
     await until(
-      () => refusals() >= 6,
+      () => readFileSync(s.logFile, 'utf8').includes('"host":"marker.example"'),
       5000,
-      () => `${refusals()} refusals logged`,
+      () => 'the marker request is not in the log',
     );
     expect(refusals()).toBe(6);
   });
