@@ -9,6 +9,10 @@
 -- log filename). Decode As > CHAT works too. The browser page's WebSocket is decoded on the web port
 -- (preference chat_ws.port, default 9001; its HTTP upgrade decoded as HTTP, with Decode As if need be).
 --
+-- A malformed frame (a body length past the end of what there is or over the protocol's bound, a body
+-- that is not a JSON object, a heartbeat seq that is not a number) is marked with expert info
+-- chat.malformed (Malformed, Error) and its dissection stops there; the dissector never throws a Lua error.
+--
 -- Install: npm run wireshark:install. Use once: tshark -X lua_script:wireshark/chat.lua -r capture.pcap
 -- The frame types below are common/messages.ts's FrameType (test/e2e/wireshark.test.ts checks they agree).
 
@@ -63,36 +67,76 @@ local f = {
 }
 chat.fields = { f.length, f.type, f.body, f.nick, f.text, f.seq, f.code, f.room }
 
+local malformed = ProtoExpert.new("chat.malformed", "Malformed heartbeat-chat frame", expert.group.MALFORMED, expert.severity.ERROR)
+-- Only if a check below missed a case: the error is shown here instead of thrown (a bug to fix).
+local dissector_error = ProtoExpert.new("chat.dissector_error", "heartbeat-chat dissector error", expert.group.MALFORMED, expert.severity.ERROR)
+chat.experts = { malformed, dissector_error }
+
 local json = Dissector.get("json")
 
 local function member(text, key)
   return text:match('"' .. key .. '"%s*:%s*"([^"]*)"') or text:match('"' .. key .. '"%s*:%s*(%d+)')
 end
 
+-- A body length over the protocol's bound is no frame to wait for: the rest of the segment is taken as this
+-- frame, then marked malformed (else reassembly would wait for it and swallow the rest of the stream).
 local function frame_length(tvb, pinfo, offset)
-  return HEADER + tvb(offset, 4):uint()
+  if tvb:len() - offset < HEADER then return tvb:len() - offset end
+  local len = tvb(offset, 4):uint()
+  if len > MAX_FRAME then return tvb:len() - offset end
+  return HEADER + len
 end
 
-local function dissect_frame(tvb, pinfo, tree)
+-- A JSON object's shape: "{" ... "}" (white space aside). Not a parser: enough to tell a body that is not JSON.
+local function json_object(bytes)
+  return bytes:match("^%s*{") ~= nil and bytes:match("}%s*$") ~= nil
+end
+
+-- Adds the frame to the tree; returns the Info column's summary of it and, if it is malformed, why.
+local function frame_tree(tvb, pinfo, tree)
+  if tvb:len() < HEADER then
+    local t = tree:add(chat, tvb(), "heartbeat-chat, truncated")
+    t:add_proto_expert_info(malformed, "Truncated: " .. tvb:len() .. " bytes, shorter than the " .. HEADER .. "-byte frame header")
+    return "truncated frame", "shorter than its header"
+  end
   local len = tvb(0, 4):uint()
   local ftype = tvb(4, 1):uint()
   local name = TYPES[ftype] or string.format("type 0x%02x", ftype)
   local t = tree:add(chat, tvb(), "heartbeat-chat " .. name)
-  t:add(f.length, tvb(0, 4))
+  local li = t:add(f.length, tvb(0, 4))
   t:add(f.type, tvb(4, 1))
   local summary = name
+  local have = tvb:len() - HEADER
+  if len > MAX_FRAME or len > have then
+    local why = len > MAX_FRAME and "over the protocol's bound of " .. MAX_FRAME or "only " .. have .. " bytes follow"
+    li:add_proto_expert_info(malformed, "Body length " .. len .. ": " .. why)
+    return summary, "body length " .. len .. ", " .. why
+  end
   if len > 0 then
     local body = tvb(HEADER, len)
     local text = body:string(ENC_UTF_8)
     local bt = t:add(f.body, body, text)
-    if json then json:call(body:tvb(), pinfo, bt) end
+    if not json_object(body:raw()) then
+      bt:add_proto_expert_info(malformed, "Body is not a JSON object")
+      return summary, "body is not JSON"
+    end
+    -- The JSON dissector's own complaints are its own (a Lua call of it raises them): shown, not thrown.
+    if json then
+      local ok, err = pcall(function() json:call(body:tvb(), pinfo, bt) end)
+      if not ok then bt:append_text(" [" .. tostring(err) .. "]") end
+    end
     for _, key in ipairs({ "nick", "text", "code", "room" }) do
       local v = member(text, key)
       if v then t:add(f[key], body, v) end
     end
     local seq = member(text, "seq")
     if seq and (name == "HEARTBEAT" or name == "HEARTBEAT_ACK") then
-      t:add(f.seq, body, tonumber(seq))
+      local n = seq:match("^%d+$") and tonumber(seq)
+      if not n or n > 0xFFFFFFFF then
+        bt:add_proto_expert_info(malformed, "Heartbeat seq is not a number: " .. seq:sub(1, 32))
+        return summary, "seq is not a number"
+      end
+      t:add(f.seq, body, n)
       summary = summary .. " seq=" .. seq
     end
     local who = member(text, "from") or member(text, "nick")
@@ -100,6 +144,19 @@ local function dissect_frame(tvb, pinfo, tree)
     local code = member(text, "code")
     if code then summary = summary .. " " .. code end
   end
+  return summary, nil
+end
+
+local function dissect_frame(tvb, pinfo, tree)
+  local ok, summary, problem = pcall(frame_tree, tvb, pinfo, tree)
+  if not ok then
+    local err = tostring(summary)
+    pcall(function()
+      tree:add(chat, tvb()):add_proto_expert_info(dissector_error, "heartbeat-chat dissector error: " .. err)
+    end)
+    summary, problem = "frame", "dissector error"
+  end
+  if problem then summary = summary .. " [Malformed: " .. problem .. "]" end
   pinfo.cols.protocol = "CHAT"
   local prev = tostring(pinfo.cols.info)
   if prev:sub(1, 5) == "CHAT:" then pinfo.cols.info = prev .. ", " .. summary else pinfo.cols.info = "CHAT: " .. summary end
@@ -132,7 +189,6 @@ DissectorTable.get("tcp.port"):add_for_decode_as(chat)
 local chat_ws = Proto("chat_ws", "heartbeat-chat over WebSocket")
 chat_ws.prefs.port = Pref.uint("WebSocket port", 9001, "The chat server's web port (--http-port; default: its chat port + 1)")
 function chat_ws.dissector(tvb, pinfo, tree)
-  if tvb:len() < HEADER then return 0 end
   return dissect_frame(tvb, pinfo, tree)
 end
 local ws_table = DissectorTable.get("ws.port")

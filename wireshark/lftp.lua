@@ -7,6 +7,11 @@
 -- protected (AES-128-GCM): its header is read, its payload is shown as ciphertext and tag.
 -- The Info column reads like TCP's, so Statistics > Flow Graph draws the handshake and teardown.
 -- Found on any UDP port by its shape (a heuristic); Decode As > LFTP works too.
+-- A malformed datagram (shorter than the header, a payload length that is not the datagram's, a
+-- payload that is not what its flags say: SYN JSON that is not JSON or an mss that is not a number,
+-- SACK blocks that are not whole or not ranges, END that is not 40 bytes, a protected payload
+-- shorter than its tag) is marked with expert info lftp.malformed (Malformed, Error) and its
+-- dissection stops there; the dissector never throws a Lua error.
 --
 -- Install: npm run wireshark:install (or copy this file into ~/.local/lib/wireshark/plugins/).
 -- Use once: tshark -X lua_script:wireshark/lftp.lua -r capture.pcap
@@ -16,6 +21,9 @@ local lftp = Proto("lftp", "LFTP (file transfer over UDP)")
 local FLAG = { SYN = 0x01, ACK = 0x02, FIN = 0x04, DAT = 0x08, END = 0x10, ERR = 0x20, POST = 0x40 }
 local FLAG_ORDER = { "SYN", "ACK", "FIN", "DAT", "END", "ERR", "POST" }
 local HEADER = 24
+local TAG = 16
+local NONCE = 16
+local MAX_SACK_BLOCKS = 16
 
 local f = {
   version = ProtoField.uint8("lftp.version", "Version", base.DEC, { [1] = "1 (CRC-32)", [2] = "2 (protected: AES-128-GCM)" }),
@@ -55,7 +63,10 @@ for _, v in pairs(f) do table.insert(lftp.fields, v) end
 
 local bad_checksum = ProtoExpert.new("lftp.checksum.bad", "Bad LFTP checksum", expert.group.CHECKSUM, expert.severity.WARN)
 local protected_note = ProtoExpert.new("lftp.protected", "Protected datagram: the payload is encrypted", expert.group.SECURITY, expert.severity.CHAT)
-lftp.experts = { bad_checksum, protected_note }
+local malformed = ProtoExpert.new("lftp.malformed", "Malformed LFTP datagram", expert.group.MALFORMED, expert.severity.ERROR)
+-- Only if a check below missed a case: the error is shown here instead of thrown (a bug to fix).
+local dissector_error = ProtoExpert.new("lftp.dissector_error", "LFTP dissector error", expert.group.MALFORMED, expert.severity.ERROR)
+lftp.experts = { bad_checksum, protected_note, malformed, dissector_error }
 
 -- CRC-32 (IEEE 802.3, as zlib's), table-driven.
 local band, bxor, rshift, bnot = bit32.band, bit32.bxor, bit32.rshift, bit32.bnot
@@ -93,6 +104,20 @@ local function json_field(text, key)
   return text:match('"' .. key .. '"%s*:%s*"([^"]*)"') or text:match('"' .. key .. '"%s*:%s*([%d]+)')
 end
 
+-- A JSON object's shape: "{" ... "}" (leading and trailing white space aside). Not a parser: enough to tell
+-- a payload that is not JSON at all.
+local function json_object(bytes)
+  return bytes:match("^%s*{") ~= nil and bytes:match("}%s*$") ~= nil
+end
+
+-- A u32 written in decimal, or nil.
+local function u32(text)
+  if not text:match("^%d+$") then return nil end
+  local v = tonumber(text)
+  if v == nil or v > 0xFFFFFFFF then return nil end
+  return v
+end
+
 -- Connection ids seen in a datagram whose CRC checked: a corrupted one of theirs is still LFTP (and flagged).
 local known = {}
 
@@ -114,59 +139,96 @@ local function looks_like(tvb)
   return len >= HEADER + 16
 end
 
+-- The payload's fields. Returns why the payload is malformed, and the item it is about (nil: the whole
+-- datagram), or nothing: the caller marks it, and nothing more is read.
 local function payload_tree(tvb, tree, flags, version, from_server)
   local len = tvb:len() - HEADER
-  if len <= 0 then return end
+  if band(flags, FLAG.END) ~= 0 and version == 1 and len ~= 40 then
+    return "END payload is " .. len .. " bytes, not 40 (file size and SHA-256)"
+  end
+  if len <= 0 then return nil end
   local body = tvb(HEADER, len)
   if version == 2 then
     local at = HEADER
-    if from_server and band(flags, FLAG.SYN) ~= 0 then
-      tree:add(f.nonce, tvb(at, 16))
-      at = at + 16
+    local nonce = from_server and band(flags, FLAG.SYN) ~= 0
+    if len < TAG + (nonce and NONCE or 0) then
+      return "protected payload is " .. len .. " bytes, shorter than its " .. (nonce and "nonce and " or "") .. "tag"
     end
-    if tvb:len() - 16 > at then tree:add(f.ciphertext, tvb(at, tvb:len() - 16 - at)) end
-    tree:add(f.tag, tvb(tvb:len() - 16, 16))
+    if nonce then
+      tree:add(f.nonce, tvb(at, NONCE))
+      at = at + NONCE
+    end
+    if tvb:len() - TAG > at then tree:add(f.ciphertext, tvb(at, tvb:len() - TAG - at)) end
+    tree:add(f.tag, tvb(tvb:len() - TAG, TAG))
     tree:add_proto_expert_info(protected_note)
-    return
+    return nil
   end
+  -- A pure ACK carries JSON (queued) or SACK blocks: JSON if it is shaped like a JSON object.
+  local is_json = band(flags, FLAG.SYN + FLAG.ERR) ~= 0 or (flags == FLAG.ACK and json_object(body:raw()))
   if band(flags, FLAG.DAT) ~= 0 then
     tree:add(f.data, body)
-  elseif band(flags, FLAG.END) ~= 0 and len == 40 then
+  elseif band(flags, FLAG.END) ~= 0 then
     tree:add(f.size, tvb(HEADER, 8))
     tree:add(f.sha256, tvb(HEADER + 8, 32))
-  elseif band(flags, FLAG.SYN + FLAG.ERR) ~= 0 or (flags == FLAG.ACK and body:string():sub(1, 1) == "{") then
+  elseif is_json then
     local text = body:string()
-    tree:add(f.json, body, text)
+    local ji = tree:add(f.json, body, text)
+    if not json_object(body:raw()) then return "payload is not a JSON object", ji end
     local name = json_field(text, "name")
     if name then tree:add(f.name, body, name) end
     local mss = json_field(text, "mss")
-    if mss then tree:add(f.mss, body, tonumber(mss)) end
+    if mss then
+      if u32(mss) == nil then return "mss is not a number of bytes: " .. mss:sub(1, 32), ji end
+      tree:add(f.mss, body, u32(mss))
+    end
     local code = json_field(text, "code")
     if code then tree:add(f.error_code, body, code) end
-  elseif flags == FLAG.ACK and len % 8 == 0 then
+  elseif flags == FLAG.ACK then
+    if len % 8 ~= 0 then return "SACK blocks are " .. len .. " bytes, not a whole number of 8-byte blocks" end
     for i = 0, len / 8 - 1 do
-      local b = tree:add(f.sack_start, tvb(HEADER + i * 8, 4))
-      tree:add(f.sack_end, tvb(HEADER + i * 8 + 4, 4))
+      local at = HEADER + i * 8
+      local b = tree:add(f.sack_start, tvb(at, 4))
+      tree:add(f.sack_end, tvb(at + 4, 4))
       b:append_text(" (block " .. (i + 1) .. ")")
+      -- [start, end) in sequence space: its end after its start (RFC 1982), as the sender checks it.
+      local span = (tvb(at + 4, 4):uint() - tvb(at, 4):uint()) % 0x100000000
+      if span == 0 or span >= 0x80000000 then return "SACK block " .. (i + 1) .. ": its end is not after its start", b end
     end
+    if len / 8 > MAX_SACK_BLOCKS then return (len / 8) .. " SACK blocks, more than " .. MAX_SACK_BLOCKS end
   end
+  return nil
 end
 
-function lftp.dissector(tvb, pinfo, tree)
-  if tvb:len() < HEADER then return 0 end
+local function dissect(tvb, pinfo, tree)
+  pinfo.cols.protocol = "LFTP"
+  if tvb:len() < HEADER then
+    local t = tree:add(lftp, tvb(), "LFTP, truncated")
+    t:add_proto_expert_info(malformed, "Truncated: " .. tvb:len() .. " bytes, shorter than the " .. HEADER .. "-byte header")
+    pinfo.cols.info = "[Malformed: " .. tvb:len() .. " bytes, shorter than the header]"
+    return tvb:len()
+  end
   local version = tvb(0, 1):uint()
   local flags = tvb(1, 1):uint()
   local conn = tvb(4, 4):uint()
   local seq = tvb(8, 4):uint()
   local ack = tvb(12, 4):uint()
   local win = tvb(16, 4):uint()
-  pinfo.cols.protocol = "LFTP"
   local t = tree:add(lftp, tvb(), "LFTP, " .. (version == 2 and "protected" or "version " .. version))
-  t:add(f.version, tvb(0, 1))
+  local problem = nil
+  local vi = t:add(f.version, tvb(0, 1))
+  if version ~= 1 and version ~= 2 then
+    vi:add_proto_expert_info(malformed, "Unknown version " .. version)
+    problem = "unknown version " .. version
+  end
   local ft = t:add(f.flags, tvb(1, 1))
   ft:append_text(" (" .. flag_names(flags) .. ")")
   for _, k in ipairs({ "syn", "ack_flag", "fin", "dat", "fend", "err", "post" }) do ft:add(f[k], tvb(1, 1)) end
-  t:add(f.length, tvb(2, 2))
+  local li = t:add(f.length, tvb(2, 2))
+  local declared = tvb(2, 2):uint()
+  if declared ~= tvb:len() - HEADER then
+    li:add_proto_expert_info(malformed, "Payload length " .. declared .. ", but " .. (tvb:len() - HEADER) .. " bytes follow the header")
+    problem = problem or "payload length " .. declared .. " is not the datagram's"
+  end
   t:add(f.conn, tvb(4, 4))
 
   local src = endpoint(pinfo.src, pinfo.src_port, conn)
@@ -189,7 +251,12 @@ function lftp.dissector(tvb, pinfo, tree)
     t:add(f.pn, tvb(20, 4))
   end
   local from_server = band(flags, FLAG.SYN + FLAG.ACK) == FLAG.SYN + FLAG.ACK
-  payload_tree(tvb, t, flags, version, from_server)
+  -- A header that is not right: its payload is not read.
+  if problem == nil then
+    local item
+    problem, item = payload_tree(tvb, t, flags, version, from_server)
+    if problem then (item or t):add_proto_expert_info(malformed, "Malformed payload: " .. problem) end
+  end
 
   local rel_seq = isns[src] and (seq - isns[src]) % 0x100000000 or seq
   local rel_ack = isns[dst] and (ack - isns[dst]) % 0x100000000 or ack
@@ -197,7 +264,19 @@ function lftp.dissector(tvb, pinfo, tree)
   if band(flags, FLAG.ACK) ~= 0 then info = info .. " Ack=" .. rel_ack end
   info = info .. " Win=" .. win .. " Len=" .. (tvb:len() - HEADER)
   if version == 2 then info = info .. " PN=" .. tvb(20, 4):uint() end
+  if problem then info = info .. " [Malformed: " .. problem .. "]" end
   pinfo.cols.info = info
+  return tvb:len()
+end
+
+function lftp.dissector(tvb, pinfo, tree)
+  local ok, result = pcall(dissect, tvb, pinfo, tree)
+  if ok then return result end
+  pcall(function()
+    pinfo.cols.protocol = "LFTP"
+    pinfo.cols.info = "[Malformed: dissector error]"
+    tree:add(lftp, tvb()):add_proto_expert_info(dissector_error, "LFTP dissector error: " .. tostring(result))
+  end)
   return tvb:len()
 end
 

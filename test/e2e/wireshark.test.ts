@@ -5,9 +5,11 @@
  * bytes, written as pcap files (test/helpers/pcap.ts). Every datagram and
  * frame decodes with the right field values, a corrupted CRC is flagged, a
  * frame split byte by byte is reassembled, and the install command puts the
- * dissectors where tshark loads them by itself.
+ * dissectors where tshark loads them by itself. Malformed datagrams and
+ * frames (crafted, and seeded mutations of good ones) are marked malformed
+ * with expert info, never a Lua error.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,7 @@ import {
   type LineProcess,
 } from '../helpers/processes.js';
 import { tcpConversation, writePcap, type CapturedPacket } from '../helpers/pcap.js';
-import { decodePacket, Flag } from '../../common/lftp/engine/packet.js';
+import { decodePacket, encodePacket, Flag, type Packet } from '../../common/lftp/engine/packet.js';
 import { encodeMessage } from '../../common/protocol.js';
 import { FrameType } from '../../common/messages.js';
 import { until } from '../helpers/wait.js';
@@ -56,6 +58,94 @@ function tshark(
     .map((l) => l.split('|'));
 }
 const lua = (...files: string[]) => files.flatMap((f) => ['-X', `lua_script:${f}`]);
+
+/**
+ * tshark's full decode (-V) of a capture with both dissectors, stdout and stderr together: where a Lua error
+ * would show ("Lua Error: wireshark/lftp.lua:143: ...", in the tree and as expert info).
+ */
+function tsharkVerbose(pcap: string, extra: string[] = []): string {
+  const r = spawnSync('tshark', ['-r', pcap, ...lua(LFTP_LUA, CHAT_LUA), ...extra, '-V'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+/** What no input may make a dissector do: throw (a Lua error), or fall into its catch-all for a missed case. */
+function expectNoLuaError(output: string): void {
+  expect(output).not.toMatch(/Lua Error|attempt to|bad argument|bad self|out of bounds|dissector error/i);
+}
+
+/** A seeded generator (mulberry32): the same mutations every run. */
+function seeded(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/** Mutations of a good message: cut short, bytes flipped or overwritten (the header's too), garbage appended. */
+function mutations(good: Buffer[], count: number, seed: number): Buffer[] {
+  const rnd = seeded(seed);
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const b = Buffer.from(good[rnd(good.length)]!);
+    const kind = rnd(4);
+    if (kind === 0) {
+      out.push(b.subarray(0, rnd(b.length)));
+      continue;
+    }
+    const m = kind === 3 ? Buffer.concat([b, Buffer.from(Array.from({ length: 1 + rnd(40) }, () => rnd(256)))]) : b;
+    for (let k = 1 + rnd(4); k > 0; k--) m[rnd(Math.min(m.length, kind === 1 ? 8 : m.length))] = rnd(256);
+    out.push(m);
+  }
+  return out;
+}
+
+/** An LFTP datagram with its CRC right (a heuristic finds it on any port), then as `patch` leaves it. */
+function datagram(p: Partial<Packet> & { flags: number }, patch: (b: Buffer) => void = () => undefined): Buffer {
+  const b = encodePacket({ conn: 0xc0ffee, seq: 7000, ack: 0, window: 64, payload: Buffer.alloc(0), ...p });
+  patch(b);
+  return b;
+}
+
+/** A chat frame whose header says `length` (by default the body's). */
+function chatFrame(type: number, body: string | Buffer, length?: number): Buffer {
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const h = Buffer.alloc(5);
+  h.writeUInt32BE(length ?? b.length, 0);
+  h.writeUInt8(type, 4);
+  return Buffer.concat([h, b]);
+}
+
+/** One unmasked binary WebSocket message. */
+function wsMessage(payload: Buffer): Buffer {
+  const head =
+    payload.length < 126
+      ? Buffer.from([0x82, payload.length])
+      : Buffer.from([0x82, 126, payload.length >> 8, payload.length & 0xff]);
+  return Buffer.concat([head, payload]);
+}
+
+const WS_UPGRADE = [
+  {
+    from: 'client' as const,
+    bytes: Buffer.from(
+      'GET /chat HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    ),
+  },
+  {
+    from: 'server' as const,
+    bytes: Buffer.from(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+    ),
+  },
+];
 
 /** A UDP relay that records every datagram on its client side, as the client's end of loopback saw it. */
 async function recordingRelay(
@@ -172,6 +262,8 @@ describe('the Wireshark dissectors in tshark', () => {
     expect(tshark(badPcap, ['frame.number', 'lftp.checksum.status'], 'lftp.checksum.bad', lua(LFTP_LUA))).toEqual([
       [String(victim + 1), 'Bad'],
     ]);
+    // A real transfer has nothing malformed in it.
+    expect(tshark(pcap, ['frame.number'], 'lftp.malformed || lftp.dissector_error', lua(LFTP_LUA))).toEqual([]);
   }, 60_000);
 
   it('LFTP protected (--token): the handshake start in version 1, the rest version 2 with its packet numbers', async () => {
@@ -194,6 +286,7 @@ describe('the Wireshark dissectors in tshark', () => {
     expect(tshark(pcap, ['lftp.nonce'], 'lftp.flags.syn == 1 && lftp.flags.ack == 1', lua(LFTP_LUA))[0]![0]).toMatch(
       /^[0-9a-f]{32}$/,
     );
+    expect(tshark(pcap, ['frame.number'], 'lftp.malformed || lftp.dissector_error', lua(LFTP_LUA))).toEqual([]);
   }, 60_000);
 
   it('chat: a real session decodes frame by frame, a frame split byte by byte is reassembled, on any port', async () => {
@@ -250,6 +343,7 @@ describe('the Wireshark dissectors in tshark', () => {
     expect(
       tshark(pcap, ['tcp.reassembled.length'], 'chat.type == 0x03 && tcp.srcport == 40123', lua(CHAT_LUA))[0]![0],
     ).toBe(String(encodeMessage({ type: 'CHAT', text: '你好 wireshark', action: false }).length));
+    expect(tshark(pcap, ['frame.number'], 'chat.malformed || chat.dissector_error', lua(CHAT_LUA))).toEqual([]);
   }, 60_000);
 
   it('chat over WebSocket (the browser page): each binary message is one frame, decoded by the web port', () => {
@@ -295,7 +389,258 @@ describe('the Wireshark dissectors in tshark', () => {
       ['0x0a', '', '7', ''],
       ['0x03', '', '', '网页 hello'],
     ]);
+    expect(
+      tshark(pcap, ['frame.number'], 'chat.malformed || chat.dissector_error', [
+        ...lua(CHAT_LUA),
+        '-d',
+        'tcp.port==9001,http',
+      ]),
+    ).toEqual([]);
   });
+
+  it('LFTP malformed: truncated headers, bad lengths, garbage SYN JSON, bad SACK blocks, short protected payloads are marked malformed, never a Lua error', () => {
+    const client: [string, number] = ['127.0.0.1', 41000];
+    const server: [string, number] = ['127.0.0.1', 7777];
+    const json = (o: unknown) => Buffer.from(JSON.stringify(o));
+    const sack = (...blocks: Array<[number, number]>) => {
+      const b = Buffer.alloc(blocks.length * 8);
+      blocks.forEach(([x, y], i) => {
+        b.writeUInt32BE(x >>> 0, i * 8);
+        b.writeUInt32BE(y >>> 0, i * 8 + 4);
+      });
+      return b;
+    };
+    const v2 = (b: Buffer) => b.writeUInt8(2, 0);
+    // [from the server?, datagram, what the Info column says is wrong (null: well-formed)]
+    const cases: Array<[boolean, Buffer, string | null]> = [
+      [false, datagram({ flags: Flag.SYN, payload: json({ name: 'a.txt', mss: 1448 }) }), null],
+      [false, Buffer.from([1, 1, 0]), '3 bytes, shorter than the header'],
+      [false, datagram({ flags: Flag.SYN }).subarray(0, 23), '23 bytes, shorter than the header'],
+      [
+        false,
+        datagram({ flags: Flag.SYN, payload: Buffer.from('{"name":"x"}') }, (b) => b.writeUInt16BE(200, 2)),
+        "payload length 200 is not the datagram's",
+      ],
+      [
+        false,
+        datagram({ flags: Flag.SYN, payload: Buffer.from('{"name":"x","mss":"abc"}') }),
+        'mss is not a number of bytes: abc',
+      ],
+      [
+        false,
+        datagram({ flags: Flag.SYN, payload: Buffer.from('{"name":"x","mss":99999999999999999999}') }),
+        'mss is not a number of bytes',
+      ],
+      [
+        false,
+        datagram({ flags: Flag.SYN, payload: Buffer.from([0xff, 0xfe, 0x7b, 0, 1, 2, 0x22]) }),
+        'payload is not a JSON object',
+      ],
+      [false, datagram({ flags: Flag.ERR, payload: Buffer.from('{"code":"\xff') }), 'payload is not a JSON object'],
+      [
+        true,
+        datagram({ flags: Flag.ACK, payload: Buffer.concat([sack([10, 12]), Buffer.from([0, 0, 0, 9])]) }),
+        'SACK blocks are 12 bytes',
+      ],
+      [
+        true,
+        datagram({ flags: Flag.ACK, payload: sack([10, 12], [20, 15]) }),
+        'SACK block 2: its end is not after its start',
+      ],
+      [true, datagram({ flags: Flag.ACK, payload: sack([30, 30]) }), 'SACK block 1: its end is not after its start'],
+      [
+        true,
+        datagram({
+          flags: Flag.ACK,
+          payload: sack(...Array.from({ length: 17 }, (_, i): [number, number] => [10 + 2 * i, 11 + 2 * i])),
+        }),
+        '17 SACK blocks, more than 16',
+      ],
+      [true, datagram({ flags: Flag.END | Flag.ACK, payload: Buffer.alloc(8) }), 'END payload is 8 bytes, not 40'],
+      [
+        true,
+        datagram({ flags: Flag.SYN | Flag.ACK, payload: Buffer.alloc(5) }, v2),
+        'protected payload is 5 bytes, shorter than its nonce and tag',
+      ],
+      [
+        true,
+        datagram({ flags: Flag.ACK, payload: Buffer.alloc(3) }, v2),
+        'protected payload is 3 bytes, shorter than its tag',
+      ],
+      [false, datagram({ flags: Flag.SYN }, (b) => b.writeUInt8(7, 0)), 'unknown version 7'],
+      [true, datagram({ flags: Flag.ACK, payload: json({ queued: 2 }) }), null],
+      [true, datagram({ flags: Flag.ACK, payload: sack([10, 12]) }), null],
+    ];
+    const at = Date.now();
+    const packets = cases.map(([fromServer, payload], i) => ({
+      at: at + i,
+      src: fromServer ? server : client,
+      dst: fromServer ? client : server,
+      payload,
+    }));
+    const pcap = join(tempDir('ws-pcap'), 'lftp-malformed.pcap');
+    writePcap(pcap, packets);
+    const decodeAs = ['-d', 'udp.port==7777,lftp'];
+    const rows = tshark(pcap, ['frame.number', '_ws.col.Info'], 'udp', [...lua(LFTP_LUA, CHAT_LUA), ...decodeAs]);
+    expect(rows.length).toBe(cases.length);
+    cases.forEach(([, , why], i) => {
+      if (why === null) expect(rows[i]![1], `frame ${i + 1}`).not.toContain('Malformed');
+      else expect(rows[i]![1], `frame ${i + 1}`).toContain(`[Malformed: ${why}`);
+    });
+    // The marker is expert info (Malformed, Error), filterable.
+    const marked = tshark(pcap, ['frame.number'], 'lftp.malformed', [...lua(LFTP_LUA, CHAT_LUA), ...decodeAs]);
+    expect(marked.map((r) => Number(r[0]))).toEqual(cases.flatMap(([, , why], i) => (why === null ? [] : [i + 1])));
+    const verbose = tsharkVerbose(pcap, decodeAs);
+    expectNoLuaError(verbose);
+    expect(verbose).toMatch(/Expert Info \(Error\/Malformed\): .*mss is not a number of bytes: abc/);
+    // Found by the heuristic too (their CRC is right), without Decode As.
+    const found = tshark(pcap, ['frame.number', '_ws.col.Info'], 'lftp.malformed', lua(LFTP_LUA, CHAT_LUA));
+    expect(found.some((r) => r[1]!.includes('mss is not a number of bytes: abc'))).toBe(true);
+    expectNoLuaError(tsharkVerbose(pcap));
+
+    // 600 seeded mutations of good datagrams (both versions, every payload kind), both directions.
+    const good = [
+      ...cases.filter(([, , why]) => why === null).map(([, b]) => b),
+      datagram({ flags: Flag.SYN | Flag.ACK, payload: json({ size: 20000, mss: 1448 }) }),
+      datagram({ flags: Flag.DAT | Flag.ACK, payload: randomBytes(64) }),
+      datagram({ flags: Flag.END | Flag.ACK, payload: randomBytes(40) }),
+      datagram({ flags: Flag.ERR, payload: json({ code: 'NOT_FOUND', message: 'no such file' }) }),
+      datagram({ flags: Flag.SYN | Flag.ACK, payload: randomBytes(60) }, v2),
+      datagram({ flags: Flag.ACK | Flag.DAT, payload: randomBytes(40) }, v2),
+    ];
+    const fuzz = mutations(good, 600, 2024).map((payload, i) => ({
+      at: at + i,
+      src: i % 2 ? server : client,
+      dst: i % 2 ? client : server,
+      payload,
+    }));
+    const fuzzPcap = join(tempDir('ws-pcap'), 'lftp-fuzz.pcap');
+    writePcap(fuzzPcap, fuzz);
+    const fuzzed = tsharkVerbose(fuzzPcap, decodeAs);
+    expectNoLuaError(fuzzed);
+    expect(fuzzed).toContain('Expert Info (Error/Malformed)');
+  }, 60_000);
+
+  it('chat malformed: a bogus body length, a length over the bound, bad JSON, a seq that is no number, a truncated message: marked malformed, never a Lua error', () => {
+    const hello = encodeMessage({ type: 'HELLO', version: 2, nick: 'shark' });
+    const chatOk = encodeMessage({ type: 'CHAT', text: 'after the bogus one', action: false });
+    // [from, bytes, what the Info column says of its frame]
+    const stream: Array<{ from: 'client' | 'server'; bytes: Buffer; info: string }> = [
+      { from: 'client', bytes: hello, info: 'HELLO shark' },
+      {
+        from: 'server',
+        bytes: chatFrame(FrameType.HEARTBEAT, '{"seq":"abc","ts":1}'),
+        info: 'HEARTBEAT [Malformed: seq is not a number]',
+      },
+      {
+        from: 'server',
+        bytes: chatFrame(FrameType.HEARTBEAT, '{"seq":99999999999999999999}'),
+        info: 'HEARTBEAT [Malformed: seq is not a number]',
+      },
+      { from: 'client', bytes: chatFrame(FrameType.CHAT, '{"text":'), info: 'CHAT [Malformed: body is not JSON]' },
+      {
+        from: 'client',
+        bytes: chatFrame(FrameType.CHAT, 'not json at all'),
+        info: 'CHAT [Malformed: body is not JSON]',
+      },
+      {
+        from: 'client',
+        bytes: chatFrame(FrameType.CHAT, '{"text":"x"}', 0xffffffff),
+        info: `CHAT [Malformed: body length ${0xffffffff}, over the protocol's bound`,
+      },
+      // The stream goes on: the next frame is found where the bogus one's segment ends.
+      { from: 'client', bytes: chatOk, info: 'CHAT' },
+    ];
+    const tcpPcap = join(tempDir('ws-pcap'), 'chat-malformed.pcap');
+    writePcap(tcpPcap, tcpConversation(['127.0.0.1', 40300], ['127.0.0.1', 47002], stream));
+    const rows = tshark(tcpPcap, ['_ws.col.Info', 'chat.text'], 'chat', lua(CHAT_LUA, LFTP_LUA));
+    expect(rows.map((r) => r[0])).toEqual(stream.map((c) => expect.stringContaining(`CHAT: ${c.info}`)));
+    expect(rows.at(-1)![1]).toBe('after the bogus one');
+    expect(tshark(tcpPcap, ['frame.number'], 'chat.malformed', lua(CHAT_LUA)).length).toBe(5);
+    expectNoLuaError(tsharkVerbose(tcpPcap));
+
+    // Without TCP reassembly (a capture cut short, or the preference off) a frame longer than its segment is
+    // handed over as it is: its body length is past the end.
+    const split = chatFrame(FrameType.CHAT, '{"text":"split in two"}');
+    const noReassembly = join(tempDir('ws-pcap'), 'chat-split.pcap');
+    writePcap(
+      noReassembly,
+      tcpConversation(
+        ['127.0.0.1', 40301],
+        ['127.0.0.1', 47003],
+        [
+          { from: 'client', bytes: hello },
+          { from: 'client', bytes: split.subarray(0, 12) },
+          { from: 'client', bytes: split.subarray(12) },
+        ],
+      ),
+    );
+    const off = ['-o', 'tcp.desegment_tcp_streams:FALSE'];
+    expect(tshark(noReassembly, ['_ws.col.Info'], 'chat.malformed', [...lua(CHAT_LUA), ...off])).toEqual([
+      [expect.stringContaining(`CHAT [Malformed: body length ${split.length - 5}, only 7 bytes follow]`)],
+    ]);
+    expectNoLuaError(tsharkVerbose(noReassembly, off));
+
+    // The browser page's WebSocket: one frame per message, nothing to reassemble: a length past the end.
+    const wsPcap = join(tempDir('ws-pcap'), 'chat-ws-malformed.pcap');
+    const messages = [
+      { bytes: encodeMessage({ type: 'HEARTBEAT', seq: 7, ts: 1 }), info: 'HEARTBEAT seq=7' },
+      {
+        bytes: chatFrame(FrameType.HEARTBEAT, '{"seq":7}', 1000),
+        info: 'HEARTBEAT [Malformed: body length 1000, only 9 bytes follow]',
+      },
+      { bytes: chatFrame(FrameType.HEARTBEAT, '{"seq":"x"}'), info: 'HEARTBEAT [Malformed: seq is not a number]' },
+      { bytes: Buffer.from([0, 0, 0]), info: 'truncated frame [Malformed: shorter than its header]' },
+      { bytes: chatFrame(FrameType.CHAT, '{bad json'), info: 'CHAT [Malformed: body is not JSON]' },
+    ];
+    writePcap(
+      wsPcap,
+      tcpConversation(
+        ['127.0.0.1', 40302],
+        ['127.0.0.1', 9001],
+        [...WS_UPGRADE, ...messages.map((m) => ({ from: 'server' as const, bytes: wsMessage(m.bytes) }))],
+      ),
+    );
+    const wsArgs = ['-d', 'tcp.port==9001,http'];
+    expect(tshark(wsPcap, ['_ws.col.Info'], 'chat', [...lua(CHAT_LUA), ...wsArgs]).map((r) => r[0])).toEqual(
+      messages.map((m) => `CHAT: ${m.info}`),
+    );
+    expect(tshark(wsPcap, ['frame.number'], 'chat.malformed', [...lua(CHAT_LUA), ...wsArgs]).length).toBe(4);
+    expectNoLuaError(tsharkVerbose(wsPcap, wsArgs));
+
+    // 400 seeded mutations of good frames: as WebSocket messages, and as TCP segments without reassembly.
+    const good = [
+      hello,
+      chatOk,
+      encodeMessage({ type: 'HEARTBEAT', seq: 7, ts: 1 }),
+      encodeMessage({ type: 'HEARTBEAT_ACK', seq: 7, ts: 1 }),
+      encodeMessage({ type: 'ERROR', code: 'BAD_FRAME', message: 'no', fatal: false }),
+    ];
+    const fuzz = mutations(good, 400, 7);
+    const fuzzWs = join(tempDir('ws-pcap'), 'chat-ws-fuzz.pcap');
+    writePcap(
+      fuzzWs,
+      tcpConversation(
+        ['127.0.0.1', 40303],
+        ['127.0.0.1', 9001],
+        [...WS_UPGRADE, ...fuzz.map((bytes) => ({ from: 'server' as const, bytes: wsMessage(bytes) }))],
+      ),
+    );
+    const fuzzedWs = tsharkVerbose(fuzzWs, wsArgs);
+    expectNoLuaError(fuzzedWs);
+    expect(fuzzedWs).toContain('Expert Info (Error/Malformed)');
+    const fuzzTcp = join(tempDir('ws-pcap'), 'chat-tcp-fuzz.pcap');
+    writePcap(
+      fuzzTcp,
+      tcpConversation(
+        ['127.0.0.1', 40304],
+        ['127.0.0.1', 47004],
+        [{ from: 'client', bytes: hello }, ...fuzz.map((bytes) => ({ from: 'client' as const, bytes }))],
+      ),
+    );
+    expectNoLuaError(tsharkVerbose(fuzzTcp, off));
+    expectNoLuaError(tsharkVerbose(fuzzTcp));
+  }, 60_000);
 
   it('the dissectors know every frame type the code does, and npm run wireshark:install puts them where tshark loads them', () => {
     const text = readFileSync(CHAT_LUA, 'utf8');
