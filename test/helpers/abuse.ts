@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ServerMessage } from '../../common/protocol.js';
 import { loopbackAddress } from './loopback.js';
+import { until as waitUntil } from './wait.js';
 
 /** The resident set of a process, in MiB (worker threads included: they share it). */
 export function rssMiB(pid: number): number {
@@ -42,6 +43,11 @@ export class Peer {
   private readonly sentAt = new Map<string, number>();
   /** CHAT texts from others, counted by their prefix (the sender's nick). */
   readonly heardFrom = new Map<string, number>();
+
+  /** This peer's messages whose echo has not come yet. */
+  get awaitingEcho(): number {
+    return this.sentAt.size;
+  }
 
   private constructor(
     readonly nick: string,
@@ -150,7 +156,12 @@ export async function floodScenario(
     Array.from({ length: o.honest }, (_, i) => Peer.join(port, `honest${i}`, { from: loopbackAddress(i) })),
   );
   const flooder = await Peer.join(port, 'flooder', { from: '127.0.0.1' });
-  await sleep(200);
+  const everyone = [...honest, flooder];
+  await waitUntil(
+    () => everyone.every((p) => p.welcomed || p.closed),
+    10_000,
+    () => `not welcomed: ${everyone.filter((p) => !p.welcomed).map((p) => p.nick)}`,
+  );
   const start = performance.now();
   const until = start + o.durationMs;
   const talk = chatter(honest, 500, until);
@@ -164,7 +175,14 @@ export async function floodScenario(
   }
   if (flooder.closed) closedAt = performance.now() - start;
   await talk;
-  await sleep(300);
+  // Until every honest client has its last line back (or was dropped, or refused): a client on the flooder's
+  // worker says it after the flooder's last accepted line, through the same port to the store thread, so by
+  // its echo every line of the flooder's that anyone hears has been heard.
+  await waitUntil(
+    () => honest.every((p) => p.awaitingEcho === 0 || p.closed || p.errors.length > 0),
+    10_000,
+    () => `echoes still awaited: ${honest.map((p) => p.awaitingEcho).join(', ')}`,
+  );
   const result: FloodResult = {
     flooderSent: sent,
     flooderDelivered: Math.max(0, ...honest.map((p) => p.heardFrom.get('flooder') ?? 0)),
