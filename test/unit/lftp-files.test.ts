@@ -66,7 +66,10 @@ describe('FileSource', () => {
     await until(() => src.readAhead > 0, 'the first read');
     // Nothing is acknowledged: reads stop at the window plus two reads.
     await until(() => src.readAhead >= Math.min(total, window), 'read-ahead to fill the window');
-    await new Promise((r) => setTimeout(r, 50));
+    // Until no read is in flight (all it asked for is published); no new one starts without ready() or
+    // release(), so what it has read then is all it will read.
+    const requested = () => (src as unknown as { requested: number }).requested;
+    await until(() => src.readAhead === requested(), 'the reads in flight to finish');
     expect(src.readAhead).toBeLessThanOrEqual(window + 2 * perRead);
     expect(src.ready(src.readAhead)).toBe(false);
     for (const i of [5, 0, perRead, perRead - 1, 1499]) expect(src.chunk(i)!.equals(packet(i))).toBe(true);
