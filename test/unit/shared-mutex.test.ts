@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { newToken, tokenHash } from '../../server/shm/resume-token.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import { SharedMutex } from '../../common/shared-mutex.js';
+import { until } from '../helpers/wait.js';
 
 const FIXTURE = new URL('../fixtures/lock-worker.mjs', import.meta.url);
 
@@ -115,9 +116,20 @@ describe('SharedMutex across worker threads', () => {
       await holder.message;
       expect(table.mutex.holderThreadId()).toBe(holderThread);
       const waiter = run({ buffer: table.buffer, scenario: 'wait-then-lock', startSab: g.startSab });
-      // The waiter is blocked: nothing arrives while the holder lives.
-      const early = await Promise.race([waiter.message, new Promise((r) => setTimeout(() => r('blocked'), 300))]);
-      expect(early).toBe('blocked');
+      let arrived = false;
+      waiter.message.then(
+        () => (arrived = true),
+        () => undefined,
+      );
+      // The waiter is blocked: it has found the lock held and set the waiters bit to sleep on it (the holder
+      // took the lock without it), and the lock is still the holder's, so nothing can have arrived.
+      await until(
+        () => (Atomics.load(table.i32, table.lockWordIndex) & 1) === 1,
+        10_000,
+        () => 'the waiter never waited on the lock',
+      );
+      expect(table.mutex.holderThreadId()).toBe(holderThread);
+      expect(arrived).toBe(false);
       if (how === 'terminate') await holder.worker.terminate();
       await holder.exit;
       // What the supervisor does when a worker exits:
@@ -140,9 +152,16 @@ describe('SharedMutex across worker threads', () => {
     const holderThread = holder.worker.threadId; // -1 once the thread is gone: keep it now, as the supervisor does
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 10);
-    const acquired = table.mutex.lockAsync(10_000);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(ticks).toBeGreaterThan(5); // the loop kept running while the lock was held elsewhere
+    let got = false;
+    const acquired = table.mutex.lockAsync(10_000).then(() => (got = true));
+    // The loop keeps running while the lock is held elsewhere: ticks come, and the lock is not ours yet.
+    await until(
+      () => ticks > 5,
+      5000,
+      () => `${ticks} ticks while waiting for the lock`,
+    );
+    expect(got).toBe(false);
+    expect(table.mutex.holderThreadId()).toBe(holderThread);
     await holder.worker.terminate();
     expect(SharedMutex.releaseIfHeldBy(table.i32, table.lockWordIndex, holderThread)).toBe(true);
     clearInterval(ticker);
