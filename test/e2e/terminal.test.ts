@@ -301,7 +301,8 @@ describe('the terminal client', () => {
     expect(stty).toMatch(/(^|\s)icanon(\s|$)/);
     expect(stty).toMatch(/(^|\s)echo(\s|$)/);
     expect(stty).toMatch(/(^|\s)isig(\s|$)/);
-    expect(term.screen().join('\n')).not.toContain('never sent');
+    // The shell's "[exited 0]" comes after everything the client wrote to the terminal: the screen is final.
+    expect((await term.waitForText('[exited 0]')).join('\n')).not.toContain('never sent');
   });
 
   it('Ctrl-D on an empty line quits; on a line it deletes', async () => {
@@ -338,7 +339,8 @@ describe('the terminal client', () => {
       () => term.screen().join('\n'),
     );
     expect(readFileSync(status, 'utf8').trim()).toBe('3');
-    const rows = term.screen().join('\n');
+    // The shell's "[exited 3]" comes after everything the client wrote to the terminal: the screen is final.
+    const rows = (await term.waitForText('[exited 3]')).join('\n');
     expect(rows).toMatch(/connection (closed by the server|to the server lost)/);
     expect(rows).not.toContain('typing when the server dies');
     expect(readFileSync(`${status}.stty`, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/);
