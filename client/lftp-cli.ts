@@ -1,9 +1,9 @@
 /** `chat-client lftp get|post`: file transfer without the chat. */
 import { basename } from 'node:path';
 import { ExitCode, UsageError } from '../common/errors.js';
-import { parseOptions } from '../common/cli.js';
+import { exitCodeOf, parseOptions } from '../common/cli.js';
 import { parseHostPort } from '../common/lftp/node/address.js';
-import { LftpError, type LftpErrorCode } from '../common/lftp/engine/errors.js';
+import { LftpError } from '../common/lftp/engine/errors.js';
 import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/engine/packet.js';
 import { ProgressPrinter, formatRate } from './progress.js';
 import { writeLineSync } from '../common/sync-output.js';
@@ -56,22 +56,6 @@ const SPEC = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const REFUSALS: ReadonlySet<LftpErrorCode> = new Set([
-  'NOT_FOUND',
-  'EXISTS',
-  'BAD_NAME',
-  'AUTH',
-  'BUSY',
-  'TOO_LARGE',
-  'BAD_REQUEST',
-]);
-
-export function exitCodeFor(code: LftpErrorCode): number {
-  if (REFUSALS.has(code)) return ExitCode.REJECTED;
-  if (code === 'HANDSHAKE_TIMEOUT' || code === 'PEER_TIMEOUT') return ExitCode.CONNECTION_LOST;
-  return ExitCode.FAILURE;
-}
 
 /** --token, or --ticket with --ticket-key, or neither (an --open server). */
 function keySource(
@@ -208,7 +192,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
     progress?.done();
     if (err instanceof LftpError) {
       writeLineSync(2, `transfer failed: ${shown}: ${err.code}: ${err.message}`);
-      return abort.signal.aborted ? 130 : exitCodeFor(err.code);
+      return abort.signal.aborted ? 130 : exitCodeOf(err);
     }
     writeLineSync(2, `transfer failed: ${shown}: ${(err as Error).message}`);
     return ExitCode.FAILURE;

@@ -10,6 +10,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { appendFileSync } from 'node:fs';
+import { HeartbeatChatError } from '../common/errors.js';
 import { KnownHosts } from './known-hosts.js';
 
 export interface ClientTls {
@@ -21,8 +22,11 @@ export interface ClientTls {
 }
 
 /** A certificate the client will not trust: the connection ends, and it does not try again. */
-export class UntrustedServer extends Error {
-  readonly code = 'TLS_UNTRUSTED';
+export class UntrustedServer extends HeartbeatChatError {
+  declare readonly code: 'TLS_UNTRUSTED';
+  constructor(message: string) {
+    super('TLS_UNTRUSTED', message);
+  }
 }
 
 export function connectChat(host: string, port: number, t: ClientTls | null, say: (line: string) => void): net.Socket {

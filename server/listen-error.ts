@@ -3,6 +3,8 @@
  * that the supervisor can say which option to change without reading the
  * message. Crosses from a worker to the supervisor as plain fields.
  */
+import { HeartbeatChatError } from '../common/errors.js';
+
 export type ListenComponent = 'tcp' | 'lftp' | 'web';
 
 /** The option that moves each component to another port. */
@@ -25,16 +27,14 @@ export interface ListenFailure {
   portOption?: string;
 }
 
-export class ListenError extends Error {
+/** Its code is the system's (EADDRINUSE, EACCES, ...), or UNKNOWN. */
+export class ListenError extends HeartbeatChatError {
   readonly component: ListenComponent;
-  readonly code: string;
   readonly port: number;
 
   constructor(readonly failure: ListenFailure) {
-    super(describeListenFailure(failure));
-    this.name = 'ListenError';
+    super(failure.code, describeListenFailure(failure));
     this.component = failure.component;
-    this.code = failure.code;
     this.port = failure.port;
   }
 

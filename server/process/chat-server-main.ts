@@ -5,7 +5,7 @@ import { writeLineSync } from '../../common/sync-output.js';
 import { parseServerArgs } from './options.js';
 import { SERVER_USAGE } from './server-usage.js';
 import { Supervisor } from './supervisor.js';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../startup-error.js';
 import { openFileLimit, planSockets, type SocketPlan } from './fd-plan.js';
 import { TerminalScreen } from '../../common/terminal/screen.js';
 

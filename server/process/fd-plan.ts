@@ -12,7 +12,7 @@
  * start is how an operator gives it more.
  */
 import { readFileSync } from 'node:fs';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../startup-error.js';
 import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 
 /** Descriptors kept for everything that is not a client's socket: logs, listeners, LFTP sockets and files, the store. */

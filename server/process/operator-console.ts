@@ -7,7 +7,7 @@ import type { OperatorActions } from '../store/operator-actions.js';
 import type { SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
 import type { Logger } from '../logger.js';
-import type { ToWorker } from '../thread-messages.js';
+import type { ToWorker } from '../threads/messages.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
 import { TtyInput } from '../../common/terminal/tty-input.js';
 import { wordCompleter } from '../../common/terminal/completion.js';

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { describeListenFailure, type ListenFailure } from '../listen-error.js';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../startup-error.js';
 
 /**
  * reusePort would let this server silently join another process's port group

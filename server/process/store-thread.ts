@@ -5,7 +5,7 @@
  * after the workers, so that what they handed in is stored and posted first.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../startup-error.js';
 import type { StoreReport, StoreThreadConfig, ToStoreThread } from '../store/store-messages.js';
 
 const STOP_TIMEOUT_MS = 10_000;

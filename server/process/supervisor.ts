@@ -10,7 +10,7 @@ import { AddressTable } from '../shm/address-table.js';
 import { SocketBudget } from '../shm/socket-budget.js';
 import { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import { planSockets, type SocketPlan } from './fd-plan.js';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../startup-error.js';
 import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';

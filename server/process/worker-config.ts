@@ -5,7 +5,7 @@
 import type { ListenerTls } from '../tls/listeners.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from './options.js';
-import type { WorkerConfig } from '../thread-messages.js';
+import type { WorkerConfig } from '../threads/messages.js';
 import type { AddressTable } from '../shm/address-table.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { SocketBudget } from '../shm/socket-budget.js';

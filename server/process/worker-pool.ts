@@ -6,12 +6,12 @@
  * its replacement starts (the died hook: worker-repair.ts).
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../startup-error.js';
 import { workerConfig, type SharedParts } from './worker-config.js';
 import type { ServerOptions } from './options.js';
 import { describeListenFailure } from '../listen-error.js';
 import type { Logger } from '../logger.js';
-import type { BoundPorts, FromWorker, ToWorker } from '../thread-messages.js';
+import type { BoundPorts, FromWorker, ToWorker } from '../threads/messages.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 

@@ -3,16 +3,14 @@
  * these to what users get (the message is refused, not half-delivered) and to
  * what the operator reads.
  */
+import { HeartbeatChatError } from '../../common/errors.js';
 /** STORE_RESTARTING: the store thread is away (it died and is being started again); asking again in a moment works. */
 export type StoreErrorCode = 'STORE_FULL' | 'STORE_LOCKED' | 'STORE_CORRUPT' | 'STORE_IO' | 'STORE_RESTARTING';
 
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
+export class StoreError extends HeartbeatChatError {
+  declare readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string) {
+    super(code, message);
   }
 }
 

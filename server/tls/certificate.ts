@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { StartupError } from '../process/startup-error.js';
+import { StartupError } from '../startup-error.js';
 
 export interface ServerCertificate {
   cert: string;

@@ -4,19 +4,19 @@
  * to, and answers in JSON.
  */
 import type { ServerResponse } from 'node:http';
+import { HeartbeatChatError } from '../../common/errors.js';
 import type { LftpError, LftpErrorCode } from '../../common/lftp/engine/errors.js';
 
 /** An HTTP-level refusal: status code, a stable code string, a message for people. */
-export class HttpError extends Error {
+export class HttpError extends HeartbeatChatError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
     /** Headers the answer carries (Retry-After, WWW-Authenticate). */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
-    this.name = 'HttpError';
+    super(code, message);
   }
 
   static fromLftp(err: LftpError): HttpError {

@@ -32,7 +32,7 @@ import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
 import { HostAllowList } from '../web/host-check.js';
 import { WorkerStats } from '../shm/worker-stats.js';
-import type { BoundPorts, WorkerConfig } from '../thread-messages.js';
+import type { BoundPorts, WorkerConfig } from '../threads/messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
 import { AuthThrottle } from '../auth-throttle.js';
 import { SharedThrottleRecords } from '../shm/shared-throttle.js';

@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ChatWorker } from './chat-worker.js';
 import { openLog } from '../logger.js';
 import { ListenError } from '../listen-error.js';
-import type { FromWorker, ToWorker, WorkerConfig } from '../thread-messages.js';
+import type { FromWorker, ToWorker, WorkerConfig } from '../threads/messages.js';
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;

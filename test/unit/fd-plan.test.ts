@@ -1,7 +1,7 @@
 /** Sockets planned from the open-file limit, and their count across workers' views of one buffer. */
 import { describe, expect, it } from 'vitest';
 import { openFileLimit, planSockets } from '../../server/process/fd-plan.js';
-import { StartupError } from '../../server/process/startup-error.js';
+import { StartupError } from '../../server/startup-error.js';
 import { SocketBudget } from '../../server/shm/socket-budget.js';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units

@@ -113,6 +113,13 @@ describe('the layout keeps its rules', () => {
     expect([...both.map((e) => `both ways: ${e.replace(' -> ', ' <-> ')}`), ...upward]).toEqual([]);
   });
 
+  it('every error class comes from the one base (common/errors.ts), so every one has a stable code', () => {
+    const direct = CODE.filter((f) => f !== 'common/errors.ts').filter((f) =>
+      /class \w+ extends (Error|TypeError|RangeError)\b/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
+    expect(direct).toEqual([]);
+  });
+
   it('the LFTP engine is pure: no sockets, files or timers', () => {
     const engine = CODE.filter((f) => f.startsWith('common/lftp/engine/'));
     expect(engine.length).toBeGreaterThan(5);

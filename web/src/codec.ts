@@ -6,6 +6,7 @@
  * the framing is written from the document.
  */
 
+import { HeartbeatChatError } from '../../common/errors.js';
 import { FrameType, type ClientMessage, type ServerMessage } from '../../common/messages.js';
 import { SchemaError, frameTypeName, isServerType, serverMessageFrom } from '../../common/frame-schema.js';
 
@@ -27,10 +28,11 @@ export function encodeMessage(msg: ClientMessage): Uint8Array {
   return out;
 }
 
-export class FrameError extends Error {
+/** A message from the server the page cannot read: the connection is abandoned. */
+export class FrameError extends HeartbeatChatError {
+  declare readonly code: 'BAD_FRAME';
   constructor(message: string) {
-    super(message);
-    this.name = 'FrameError';
+    super('BAD_FRAME', message);
   }
 }
 

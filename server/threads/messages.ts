@@ -3,13 +3,13 @@
  * started with and the messages each side posts to the other. Chat traffic
  * between workers goes on the room bus (bus/thread-bus.ts), not here.
  */
-import type { ListenerTls } from './tls/listeners.js';
-import type { LogLevel } from './logger.js';
+import type { ListenerTls } from '../tls/listeners.js';
+import type { LogLevel } from '../logger.js';
 import type { MessagePort } from 'node:worker_threads';
-import type { ConnectionLimits } from './chat/session-host.js';
-import type { CongestionName } from '../common/lftp/engine/congestion.js';
-import type { ListenFailure } from './listen-error.js';
-import type { AdmissionPolicy } from './chat/admission.js';
+import type { ConnectionLimits } from '../chat/session-host.js';
+import type { CongestionName } from '../../common/lftp/engine/congestion.js';
+import type { ListenFailure } from '../listen-error.js';
+import type { AdmissionPolicy } from '../chat/admission.js';
 
 export interface WorkerConfig {
   index: number;
