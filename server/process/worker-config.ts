@@ -1,6 +1,6 @@
 /**
  * What a worker is started with: the options it needs and the shared
- * buffers every worker views (the contract itself is server/thread-messages.ts).
+ * buffers every worker views (the contract itself is server/threads/messages.ts).
  */
 import type { ListenerTls } from '../tls/listeners.js';
 import type { MessagePort } from 'node:worker_threads';

@@ -85,7 +85,7 @@ export class SessionSlots {
     Atomics.store(this.i32, this.w32(slot, L.S_NICK_LEN), bytes.length);
   }
 
-  /** The session's resume token, hashed (token-hash.ts); all zero: none. */
+  /** The session's resume token, hashed (resume-token.ts); all zero: none. */
   protected tokenEquals(slot: number, offset: number, hash: Uint8Array): boolean {
     return hash.length === L.S_TOKEN_BYTES && this.keyEqualsN(slot, offset, hash, L.S_TOKEN_BYTES);
   }

@@ -1,5 +1,5 @@
 /**
- * The records of common/auth-throttle.ts in shared memory, so that every
+ * The records of server/auth-throttle.ts in shared memory, so that every
  * worker (each serves some of an address's connections: reusePort spreads
  * them) books an address's wrong tries in one place: five free tries per
  * address, not five per worker. Open addressing within MAX_PROBES places of

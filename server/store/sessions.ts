@@ -3,7 +3,7 @@
  * "Resume"): its token's hash, its nick and rooms, when it began and since
  * when it has been away. Kept so that a session outlives its connection and
  * the server process: at start the store thread brings every kept session
- * back as away (store-sessions.ts). Behind an interface, like the history,
+ * back as away (session-restore.ts). Behind an interface, like the history,
  * for the Redis implementation to fill.
  */
 

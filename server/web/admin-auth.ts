@@ -26,7 +26,7 @@ export class AdminAuth {
   constructor(
     private readonly token: string,
     secret: string,
-    /** Wrong tokens per address (common/auth-throttle.ts): shared by the workers, so an address's free tries are counted once. */
+    /** Wrong tokens per address (server/auth-throttle.ts): shared by the workers, so an address's free tries are counted once. */
     private readonly throttle: AuthThrottle = new AuthThrottle(),
   ) {
     this.key = createHmac('sha256', secret).update(token, 'utf8').digest();

@@ -1,5 +1,5 @@
 /**
- * The client's listener (client/listener.ts) driven in-process: a stand-in
+ * The client's listener (client/listener/listener.ts) driven in-process: a stand-in
  * socket, collected output and thread messages, and vitest's fake clock for
  * the silence watchdog. No network, no threads.
  */
