@@ -11,6 +11,32 @@ import type { StoredEntry } from './history.js';
 /** Room for the frame's own fields around its entries. */
 const FRAME_OVERHEAD = 512;
 
+/**
+ * The message text one answer from the history carries at most (on joining,
+ * to a HISTORY_REQUEST): 200 of the largest messages at the default
+ * --max-frame fit (6.5 MB); with a larger --max-frame an answer stops there,
+ * with `more`, instead of being 200 × 8 MB. At least one entry always goes.
+ */
+export const ANSWER_MAX_TEXT = 8 * 1024 * 1024;
+
+/**
+ * The entries (in id order) an answer keeps within `maxText` bytes of text:
+ * the newest of them, or (paging forward) the oldest; `cut` when some did not fit.
+ */
+export function answerWithin(
+  entries: StoredEntry[],
+  keep: 'newest' | 'oldest',
+  maxText = ANSWER_MAX_TEXT,
+): { kept: StoredEntry[]; cut: boolean } {
+  const n = entries.length;
+  let taken = 0;
+  for (let bytes = 0; taken < n; taken++) {
+    bytes += Buffer.byteLength(entries[keep === 'newest' ? n - 1 - taken : taken]!.text);
+    if (bytes > maxText && taken > 0) break;
+  }
+  return { kept: keep === 'newest' ? entries.slice(n - taken) : entries.slice(0, taken), cut: taken < n };
+}
+
 export function historyEntry(e: StoredEntry): HistoryEntry {
   const h: HistoryEntry = { id: e.id, ts: e.ts, from: e.from, text: e.text, action: e.kind === 'action' };
   if (e.to !== undefined) h.to = e.to;

@@ -10,7 +10,7 @@ import { encodeMessage, errorMessage, type ServerMessage } from '../../common/pr
 import type { WireErrorCode } from '../../common/errors.js';
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
-import { historyFrames } from './history-frames.js';
+import { answerWithin, historyFrames } from './history-frames.js';
 import type { Member, Room, Rooms } from './rooms.js';
 import type { ToStore } from './store-messages.js';
 import type { StoreError } from './store-error.js';
@@ -116,7 +116,7 @@ export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promis
   send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
   if (ctx.historyOnJoin === 0) return;
   const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
-  const more = entries.length > ctx.historyOnJoin;
-  for (const f of historyFrames({ room: room.name }, more ? entries.slice(1) : entries, more, ctx.maxFrame))
-    ctx.bus.postTo(m.address, f);
+  const { kept, cut } = answerWithin(entries.length > ctx.historyOnJoin ? entries.slice(1) : entries, 'newest');
+  const more = entries.length > ctx.historyOnJoin || cut;
+  for (const f of historyFrames({ room: room.name }, kept, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { roomConversation } from './history.js';
-import { historyFrames } from './history-frames.js';
+import { answerWithin, historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
 import { enterRoom, inRoom, refuse, send, type ReadKind, type Req, type RoomContext } from './request-context.js';
 
@@ -73,9 +73,12 @@ export const readRequests: {
         ? await ctx.store.since(conv, msg.since, limit + 1)
         : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
     // One more than asked says whether there is more; `since` pages forward, the others back.
-    const more = page.length > limit;
     const kept = page.slice(0, limit);
-    const entries = msg.since !== undefined ? kept : kept.reverse();
+    const { kept: entries, cut } = answerWithin(
+      msg.since !== undefined ? kept : kept.reverse(),
+      msg.since !== undefined ? 'oldest' : 'newest',
+    );
+    const more = page.length > limit || cut;
     for (const f of historyFrames(where, entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
   },
 };
