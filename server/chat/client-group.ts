@@ -91,7 +91,11 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       return;
     }
     this.connections.add(
-      new ClientConnection(this.traced(new TcpTransport(socket, this.maxFrame, this.output)), this.requireHost()),
+      new ClientConnection(
+        this.traced(new TcpTransport(socket, this.maxFrame, this.output)),
+        this.requireHost(),
+        this.output.budget,
+      ),
     );
   }
 
@@ -105,6 +109,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       new ClientConnection(
         this.traced(new WebSocketTransport(ws, socket, this.maxFrame, this.output)),
         this.requireHost(),
+        this.output.budget,
       ),
     );
   }

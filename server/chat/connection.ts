@@ -18,7 +18,7 @@ import {
 } from '../../common/protocol.js';
 import { InboundGate } from './inbound-gate.js';
 import { InTurn } from './in-turn.js';
-import { ReplayGate } from './replay-gate.js';
+import { ReplayGate, type HeldBytes } from './replay-gate.js';
 import { announceStart, type Hello, type Peer, type StartedSession } from './session-start.js';
 import { Login } from './login.js';
 import type { SlotRef } from '../shm/session-table.js';
@@ -49,15 +49,19 @@ export class ClientConnection implements GroupMember {
   /** Its log before HELLO; the session's names it (session id, nick) from then on. */
   private readonly connectionLog: Logger;
   private readonly login: Login;
-  /** Where the room bus delivers: while a resumed session is sent what it missed, live frames wait there. */
+  /** Where the room bus delivers: history is paced in as the connection drains, and live frames wait behind it. */
   readonly inbox: ReplayGate;
   readonly address: string;
   readonly port: number;
   readonly counters = { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 };
 
+  /**
+   * @param held where the bytes its history pacing holds are charged (the worker's output budget)
+   */
   constructor(
     readonly transport: ChatTransport,
     private readonly host: ConnectionHost,
+    held: HeldBytes,
   ) {
     this.address = transport.remoteAddress;
     this.port = transport.remotePort;
@@ -83,6 +87,7 @@ export class ClientConnection implements GroupMember {
       () => this.session && host.sequencer.send({ k: 'replay-next', session: this.session.at }),
       host.limits.maxSendQueue,
       () => host.clock.awakeNow(),
+      held,
     );
     transport.start({
       frames: (frames, wireBytes) => this.onFrames(frames, wireBytes),
@@ -95,7 +100,7 @@ export class ClientConnection implements GroupMember {
       backlog: (bytes) => {
         if (bytes > host.limits.maxSendQueue)
           this.fail('SEND_QUEUE_FULL', `more than ${host.limits.maxSendQueue} bytes waiting: the client does not read`);
-        else this.inbox.drained(bytes);
+        else this.inbox.drained();
       },
     });
   }
@@ -129,8 +134,9 @@ export class ClientConnection implements GroupMember {
     return this.phase === 'active';
   }
 
+  /** Bytes waiting for the client: in the output queue and the socket, and history held to be paced in. */
   get queuedBytes(): number {
-    return this.transport.queuedBytes;
+    return this.transport.queuedBytes + this.inbox.bytes;
   }
 
   /**
@@ -188,7 +194,7 @@ export class ClientConnection implements GroupMember {
   fail(code: WireErrorCode, message: string): void {
     if (this.phase === 'closed') return;
     this.log.warn(
-      { code, nick: this.nick || undefined, queued: this.transport.queuedBytes },
+      { code, nick: this.nick || undefined, queued: this.transport.queuedBytes, held: this.inbox.bytes },
       `closing connection: ${message}`,
     );
     // A client that does not read will not read its backlog: only the reason goes.
@@ -272,6 +278,7 @@ export class ClientConnection implements GroupMember {
     const wasActive = this.phase === 'active';
     this.phase = 'closed';
     this.inbound.close();
+    this.inbox.discard();
     if (this.place) this.host.admission.leave(this.address, this.place);
     this.place = null;
     if (this.inbound.delayed > 0) this.log.info({ delayed: this.inbound.delayed }, 'frames held back by flood control');

@@ -51,10 +51,10 @@ export interface GroupMember {
   readonly version: number;
   readonly nick: string;
   readonly socket: Socket;
-  /** Bytes waiting to be sent to it. */
+  /** Bytes waiting to be sent to it (history held to be paced in included). */
   readonly queuedBytes: number;
   send(frame: Buffer): boolean;
-  /** Where frames from the room bus go: live ones (held while a resumed session is sent what it missed), and the parts of what it missed. */
+  /** Where frames from the room bus go: HISTORY paced in as the connection drains, live ones (held behind it), and a resume's parts. */
   readonly inbox: { deliver(frame: Buffer): void; part(frames: Buffer[], done: boolean): void };
   /** Ends the connection with a fatal ERROR frame. */
   fail(code: WireErrorCode, message: string): void;

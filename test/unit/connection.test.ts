@@ -35,6 +35,8 @@ class FakeTransport implements ChatTransport {
   readonly rawSocket = {} as Socket;
   readonly written: ServerMessage[] = [];
   events: TransportEvents | null = null;
+  /** Set: what is written waits (counts in queuedBytes) until the client reads it (read()). */
+  holds = false;
   constructor(port: number) {
     this.remotePort = port;
   }
@@ -43,6 +45,12 @@ class FakeTransport implements ChatTransport {
   }
   write(frame: Buffer): void {
     this.written.push(decode(frame));
+    if (this.holds) this.queuedBytes += frame.length;
+  }
+  /** The client reads all that waits, and the flush that follows says so. */
+  read(): void {
+    this.queuedBytes = 0;
+    this.events!.backlog(0);
   }
   end(): void {
     this.ended = true;
@@ -174,16 +182,18 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     event: (t) => events.push(t),
   };
   let port = 40000;
+  /** The worker's output budget, as far as held history goes. */
+  const budget = { bytes: 0, charge: (b: number) => void (budget.bytes += b) };
   const connect = () => {
     const t = new FakeTransport(port++);
-    return { t, conn: new ClientConnection(t, host) };
+    return { t, conn: new ClientConnection(t, host, budget) };
   };
   const join = (nick: string) => {
     const c = connect();
     c.t.send({ type: 'HELLO', version: 1, nick });
     return c;
   };
-  return { table, bus, history, events, registered, host, connect, join, time, addresses };
+  return { table, bus, history, events, registered, host, connect, join, time, addresses, budget };
 }
 
 describe('a chat session on the server', () => {
@@ -340,6 +350,42 @@ describe('a chat session on the server', () => {
     expect(conn.closed).toBe(true);
     expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'left', nick: 'slow' });
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'c', ts: 3 }))).toBe(false);
+  });
+
+  it('history far past the cap goes as the client reads, never a reason to drop it; live frames wait behind it and count', () => {
+    const w = world({ maxSendQueue: 1000 });
+    const { t, conn } = w.join('reader');
+    t.holds = true;
+    t.read();
+    const page = (id: number) =>
+      encodeMessage({
+        type: 'HISTORY',
+        room: '#lobby',
+        entries: [{ id, ts: 1, from: 'x', text: 'y'.repeat(400), action: false }],
+        done: id === 10,
+        more: false,
+      });
+    for (let id = 1; id <= 10; id++) conn.inbox.deliver(page(id)); // 5 KB: five times the cap
+    conn.inbox.deliver(encodeMessage({ type: 'BROADCAST', text: 'after the history', ts: 2 }));
+    expect(conn.queuedBytes).toBeGreaterThan(5 * 1000); // the budget's view: held history included
+    expect(w.budget.bytes).toBe(conn.queuedBytes - t.queuedBytes);
+    for (let reads = 0; reads < 20 && t.queuedBytes > 0; reads++) {
+      expect(t.queuedBytes).toBeLessThanOrEqual(1000); // never past the cap in the output
+      t.read();
+    }
+    expect(conn.closed).toBe(false);
+    const sent = t.written.filter((m) => m.type === 'HISTORY' || m.type === 'BROADCAST');
+    expect(sent.map((m) => (m.type === 'HISTORY' ? m.entries[0]!.id : m.type))).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => i + 1),
+      'BROADCAST',
+    ]);
+    expect(w.budget.bytes).toBe(0);
+    // It stops reading: the live frames held behind what it asked for again pass the cap, and it is dropped.
+    for (let id = 1; id <= 10; id++) conn.inbox.deliver(page(id));
+    for (let i = 0; i < 20 && !conn.closed; i++)
+      conn.inbox.deliver(encodeMessage({ type: 'BROADCAST', text: 'z'.repeat(100), ts: 3 }));
+    expect(t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'SEND_QUEUE_FULL', fatal: true });
+    expect(w.budget.bytes).toBe(0); // what was held is let go
   });
 
   it('within one turn, a queue of twice the cap is refused at once', () => {
