@@ -162,6 +162,8 @@ class ClientTransfer {
           ...(postSize !== undefined ? { size: postSize } : {}),
           ...(o.auth !== undefined ? { auth: o.auth } : {}),
           ...signed,
+          // This client answers a RETRY (a server that validates addresses first asks for the SYN again with a token).
+          retry: Buffer.alloc(0),
         },
         receiveCapacity: o.receiveCapacity ?? LFTP_DEFAULTS.receiveCapacity,
         maxWindow: o.maxWindow ?? LFTP_DEFAULTS.maxWindow,

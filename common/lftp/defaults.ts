@@ -23,6 +23,11 @@ export const LFTP_DEFAULTS = {
   serverHandshakeTimeoutMs: 8_000,
   /** SYN / SYN-ACK tries before giving up. */
   handshakeTries: 16,
+  /**
+   * How long a RETRY's token (address validation) stays good: the client's default --connect-timeout, so a
+   * client that keeps repeating a lost SYN within its own deadline never outlives its token.
+   */
+  retryTokenLifetimeMs: 30_000,
   /** END and FIN tries before giving up. */
   closeTries: 16,
   /** Kernel socket buffers (SO_RCVBUF / SO_SNDBUF), both ends. */

@@ -84,6 +84,8 @@ export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer:
       return `SYN-ACK received (seq=${peer(e.peerSeq)}, ack=${own(e.ack)}); ACK sent (seq=${own(e.seq)}, ack=${peer(e.ackSent)})`;
     case 'queued':
       return `waiting for a transfer slot: position ${e.position} in the queue`;
+    case 'retry':
+      return `RETRY received: the server checks our address first; SYN sent again with its ${e.tokenBytes}-byte token`;
     case 'established':
     case 'closed':
       return '';

@@ -13,14 +13,20 @@ import { formatBytes } from '../../common/units.js';
 import { LogBudget } from '../auth-throttle.js';
 import type { Entry } from './lftp-entry.js';
 import type { LftpServerOptions } from './lftp-server-api.js';
+import type { SynCounts } from './syn-keys.js';
 
 export class LftpReports {
   readonly counters = { completed: 0, failed: 0, refused: 0, badPackets: 0, unknownConn: 0 };
   /** Refusals are the attacker's to cause: logged within a budget per minute. */
   private readonly refusalLog = new LogBudget();
   private badReported = 0;
+  private synReported = '';
 
-  constructor(private readonly o: Pick<LftpServerOptions, 'log' | 'print' | 'verbose' | 'onStored'>) {}
+  constructor(
+    private readonly o: Pick<LftpServerOptions, 'log' | 'print' | 'verbose' | 'onStored'>,
+    /** What the SYN checks cost (RETRYs, scrypt runs) and refused: syn-keys.ts counts, this reports. */
+    private readonly syn: SynCounts,
+  ) {}
 
   /** A datagram that is no LFTP packet (corrupt, wrong version). */
   dropped(rinfo: dgram.RemoteInfo, reason: string, bytes: number): void {
@@ -34,8 +40,13 @@ export class LftpReports {
     this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, conn }, 'datagram for no known transfer');
   }
 
-  /** The dropped datagrams, when there are more than at the last report. */
-  reportBadPackets(): void {
+  /** The dropped datagrams, and the SYN checks' counts, when they moved since the last report. */
+  reportCounts(): void {
+    const syn = JSON.stringify(this.syn);
+    if (syn !== this.synReported && Object.values(this.syn).some((n) => n > 0)) {
+      this.o.log.info({ ...this.syn }, 'lftp: SYN checks (RETRYs sent, tokens refused, scrypt runs)');
+      this.synReported = syn;
+    }
     const n = this.counters.badPackets + this.counters.unknownConn;
     if (n > this.badReported) {
       this.o.log.warn(

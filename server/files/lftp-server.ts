@@ -42,7 +42,7 @@ export class LftpServer {
     this.queue = new PQueue({ concurrency: o.maxTransfers });
     this.keys = new SynKeys(o.keying);
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
-    this.reports = new LftpReports(o);
+    this.reports = new LftpReports(o, this.keys.counts);
   }
 
   get counters(): LftpReports['counters'] {
@@ -65,7 +65,7 @@ export class LftpServer {
       socket.bind({ address: this.o.host, port: this.o.port }, () => {
         socket.off('error', reject);
         socket.on('error', (err) => this.o.log.error({ err }, 'lftp socket error'));
-        this.badTimer = setInterval(() => this.reports.reportBadPackets(), BAD_PACKET_REPORT_MS);
+        this.badTimer = setInterval(() => this.reports.reportCounts(), BAD_PACKET_REPORT_MS);
         this.badTimer.unref();
         resolve(socket.address().port);
       });
@@ -119,6 +119,19 @@ export class LftpServer {
     this.socket?.send(pkt, rinfo.port, rinfo.address);
   }
 
+  /** Address validation: the SYN answered with a token and nothing kept; never more bytes than the SYN. */
+  private sendRetry(p: Packet, rinfo: dgram.RemoteInfo, token: Buffer): void {
+    const pkt = encodePacket({
+      flags: Flag.RETRY,
+      conn: p.conn,
+      seq: 0,
+      ack: (p.seq + 1) >>> 0,
+      window: 0,
+      payload: token,
+    });
+    if (pkt.length <= HEADER_BYTES + p.payload.length) this.socket?.send(pkt, rinfo.port, rinfo.address);
+  }
+
   /** A new request: checked (payload, authorization, the file) before any state is kept for it; refused with ERR otherwise. */
   private async onSyn(key: string, p: Packet, rinfo: dgram.RemoteInfo): Promise<void> {
     const op: Op = p.flags & Flag.POST ? 'post' : 'get';
@@ -127,12 +140,11 @@ export class LftpServer {
     try {
       const req = decodeSynRequest(p.payload, this.o.maxMss);
       const size = typeof req.size === 'number' ? req.size : undefined;
-      const master = await this.keys.check(
-        req,
-        { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size },
-        rinfo.address,
-        Date.now(),
-      );
+      const facts = { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size };
+      // Nothing costly for a source address that has not answered a RETRY (syn-keys.ts).
+      const token = this.keys.addressCheck(req, facts, rinfo, Date.now());
+      if (token) return this.sendRetry(p, rinfo, token);
+      const master = await this.keys.check(req, facts, rinfo.address, Date.now());
       const decision = this.o.authorize({
         op,
         name: req.name,
@@ -240,7 +252,7 @@ export class LftpServer {
 
   async close(): Promise<void> {
     if (this.badTimer) clearInterval(this.badTimer);
-    this.reports.reportBadPackets();
+    this.reports.reportCounts();
     for (const e of this.entries.values()) {
       if (!e.driver.conn.finished) e.driver.apply((c) => c.abort('server shutting down'));
       e.driver.stop();

@@ -4,9 +4,18 @@
  * (the chat's endpoint, with the ticket secret every worker shares), from
  * --token (the standalone one; wrong tries are slowed per address before any
  * scrypt is spent on them), or not at all (--open: nothing is protected).
+ *
+ * A token's scrypt is costly (~40 ms, 16 MiB), so a --token endpoint first
+ * validates the SYN's source address, statelessly (addressCheck: the SYN must
+ * come back with the token of a RETRY, common/lftp/protect/retry-token.ts):
+ * a forged source never gets that far. A ticket's check is two HMACs, no more
+ * than the token's own: ticket endpoints ask for no RETRY.
  */
+import { randomBytes } from 'node:crypto';
 import { LftpError } from '../../common/lftp/engine/errors.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { proofMatches, ticketMaster, tokenMaster, type SynFacts } from '../../common/lftp/protect/keys.js';
+import { checkRetryToken, mintRetryToken, RETRY_SECRET_BYTES } from '../../common/lftp/protect/retry-token.js';
 import { AuthThrottle } from '../auth-throttle.js';
 
 /** Token checks (scrypt, ~40 ms and 16 MiB each) running at once at most; more SYNs meanwhile are told BUSY. */
@@ -18,13 +27,72 @@ export interface SignedSyn {
   auth: string | undefined;
   salt: Buffer | undefined;
   proof: Buffer | undefined;
+  /** The SYN's `retry`: absent (a client from before RETRY), empty (no token yet), or a RETRY's token. */
+  retry?: Buffer | undefined;
+}
+
+/** What the endpoint's SYN checks have cost and refused (logged as "lftp: SYN checks"). */
+export interface SynCounts {
+  /** RETRYs sent (each a token minted, nothing kept). */
+  retries: number;
+  /** SYNs whose token was forged, expired, or not for that SYN from that address and port. */
+  retryTokensRefused: number;
+  /** SYNs without `retry` to an endpoint that validates addresses. */
+  oldClients: number;
+  /** scrypt runs (one per SYN whose token was checked). */
+  scryptChecks: number;
+}
+
+/** The RETRY token's secret (random per run unless given) and lifetime. */
+export interface RetrySettings {
+  secret: Buffer;
+  lifetimeMs: number;
 }
 
 export class SynKeys {
   private readonly throttle = new AuthThrottle();
   private checking = 0;
+  readonly counts: SynCounts = { retries: 0, retryTokensRefused: 0, oldClients: 0, scryptChecks: 0 };
 
-  constructor(private readonly keying: LftpKeying) {}
+  constructor(
+    private readonly keying: LftpKeying,
+    private readonly retry: RetrySettings = {
+      secret: randomBytes(RETRY_SECRET_BYTES),
+      lifetimeMs: LFTP_DEFAULTS.retryTokenLifetimeMs,
+    },
+  ) {}
+
+  /**
+   * Address validation, before anything costly: on a --token endpoint, the token to answer the SYN with in a
+   * RETRY, or null when the SYN may go on (its token is good; or this endpoint asks for none; or the SYN is not
+   * signed, which check() refuses). Throws LftpError for a SYN that cannot answer a RETRY or whose token is bad.
+   */
+  addressCheck(
+    syn: SignedSyn,
+    facts: Omit<SynFacts, 'salt'>,
+    from: { address: string; port: number },
+    now: number,
+  ): Buffer | null {
+    if (this.keying.kind !== 'token' || !syn.salt || !syn.proof) return null;
+    const binding = { ...from, syn: { ...facts, salt: syn.salt }, proof: syn.proof };
+    if (syn.retry === undefined) {
+      this.counts.oldClients++;
+      throw new LftpError('BAD_REQUEST', 'this server checks addresses first (RETRY): update chat-client');
+    }
+    if (syn.retry.length === 0) {
+      this.counts.retries++;
+      return mintRetryToken(this.retry.secret, binding, now, this.retry.lifetimeMs);
+    }
+    const verdict = checkRetryToken(this.retry.secret, syn.retry, binding, now);
+    if (verdict === 'ok') return null;
+    this.counts.retryTokensRefused++;
+    throw new LftpError(
+      'AUTH',
+      verdict === 'expired'
+        ? 'address validation token expired: try again'
+        : 'address validation failed: the token is not for this SYN from this address',
+    );
+  }
 
   /** The master key the SYN proved, or null on an --open endpoint; throws LftpError AUTH otherwise. */
   async check(syn: SignedSyn, facts: Omit<SynFacts, 'salt'>, address: string, now: number): Promise<Buffer | null> {
@@ -59,6 +127,7 @@ export class SynKeys {
         `server busy: ${MAX_TOKEN_CHECKS} requests are having their token checked; try again`,
       );
     this.checking++;
+    this.counts.scryptChecks++;
     const master = await tokenMaster(k.token, syn.salt).finally(() => this.checking--);
     if (!proofMatches(master, { ...facts, salt: syn.salt }, syn.proof)) {
       this.throttle.failed(address, Date.now());

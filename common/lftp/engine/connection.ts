@@ -31,6 +31,7 @@ import {
   encodeQueued,
   encodeSynAck,
   encodeSynRequest,
+  decodeRetry,
 } from './payloads.js';
 
 export type { ConnState, Op, Side, TransferEvent } from './events.js';
@@ -43,6 +44,8 @@ export interface TransferRequest {
   /** A one-time ticket or a shared token. */
   auth?: string;
   mss: number;
+  /** Client: empty to say it answers a server's RETRY (address validation, docs/LFTP.md); then the RETRY's token. */
+  retry?: Buffer;
 }
 
 export interface SinkFinish {
@@ -131,6 +134,8 @@ export class LftpConnection {
   /** ACKs ignored because our state cannot explain them (for tests and traces). */
   unexplainedAcks = 0;
   private ctl: ControlRetry | null = null;
+  /** Client: a RETRY was taken (one per transfer, as QUIC takes one Retry per connection attempt). */
+  private retried = false;
   /**
    * Server, before the handshake completes: bytes received from the client's
    * address and bytes sent to it. Until the client proves it gets our packets
@@ -325,6 +330,10 @@ export class LftpConnection {
 
   private inHandshakeClient(p: Packet, now: number): void {
     if (p.ack !== seqAdd(this.opts.isn, 1)) return;
+    if (p.flags === Flag.RETRY) {
+      this.onRetry(p, now);
+      return;
+    }
     if (p.flags & Flag.SYN && p.flags & Flag.ACK) {
       const info = decodeSynAck(p.payload, this.mss);
       if (!info) {
@@ -360,6 +369,25 @@ export class LftpConnection {
         this.hooks.event({ type: 'queued', position });
       }
     }
+  }
+
+  /**
+   * Client, SYN_SENT: the server validates addresses before it does any costly work (a token's scrypt), and
+   * asks for the SYN again with its token. Taken once, and only by a client that said it could (its SYN's
+   * `retry`); later ones are dropped. The same handshake goes on: same ISN, same deadline, one try more.
+   */
+  private onRetry(p: Packet, now: number): void {
+    const token = decodeRetry(p.payload);
+    const r = this.opts.request;
+    if (!token || this.state !== 'SYN_SENT' || this.retried || !r.retry || !this.ctl) return;
+    this.retried = true;
+    // The RETRY answers the SYN at once (no scrypt on the way): a clean first RTT sample, unless the SYN was resent.
+    const rtt = this.ctl.rttSample(now);
+    if (rtt != null) this.rtt.sample(rtt);
+    const payload = encodeSynRequest(r.op, { ...r, retry: token });
+    this.ctl = this.ctl.replaced({ ...this.ctl.packet, payload }, now, this.rtt.rto);
+    this.hooks.event({ type: 'retry', tokenBytes: token.length });
+    this.emitPacket(this.ctl.packet);
   }
 
   private establish(now: number): void {

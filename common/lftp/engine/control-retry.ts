@@ -56,6 +56,25 @@ export class ControlRetry {
     );
   }
 
+  /**
+   * Another packet in its place, sent now (the SYN again with a RETRY's token): one more try of the same
+   * handshake, under the same deadline; the next wait is the current RTO (at most the usual 2 s).
+   */
+  replaced(packet: Omit<Packet, 'conn' | 'window'>, now: number, rtoMs: number): ControlRetry {
+    const wait = Math.min(rtoMs, CONTROL_MAX_INTERVAL_MS);
+    return new ControlRetry(
+      packet,
+      this.what,
+      this.giveUp,
+      this.maxTries,
+      now,
+      this.giveUpAt,
+      wait,
+      now + wait,
+      this.tries + 1,
+    );
+  }
+
   get isPolling(): boolean {
     return !Number.isFinite(this.maxTries);
   }

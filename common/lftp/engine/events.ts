@@ -49,6 +49,8 @@ export type TransferEvent =
   /** The client got SYN-ACK and answered with the handshake's last ACK. */
   | { type: 'syn_ack'; peerSeq: number; ack: number; seq: number; ackSent: number }
   | { type: 'queued'; position: number }
+  /** The client took the server's RETRY (address validation) and sent its SYN again with the token. */
+  | { type: 'retry'; tokenBytes: number }
   | { type: 'established'; size: number }
   /** A data packet sent again (fast retransmit or after an RTO). */
   | { type: 'retransmit_data'; seq: number; index: number }

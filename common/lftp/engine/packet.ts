@@ -2,7 +2,8 @@
  * LFTP datagram: a 24-byte header and a payload (docs/LFTP.md, "Header").
  *
  *  0      version (u8) = 1
- *  1      flags (u8): SYN 0x01, ACK 0x02, FIN 0x04, DAT 0x08, END 0x10, ERR 0x20, POST 0x40
+ *  1      flags (u8): SYN 0x01, ACK 0x02, FIN 0x04, DAT 0x08, END 0x10, ERR 0x20, POST 0x40,
+ *         RETRY 0x80 (alone: the server's answer to a SYN whose address it has not validated)
  *  2      payload length (u16)
  *  4      connection id (u32)
  *  8      sequence number (u32, in packets)
@@ -30,6 +31,7 @@ export const Flag = {
   END: 0x10,
   ERR: 0x20,
   POST: 0x40,
+  RETRY: 0x80,
 } as const;
 
 export interface Packet {

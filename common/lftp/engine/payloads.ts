@@ -1,7 +1,8 @@
 /**
  * The payloads of LFTP's control packets (docs/LFTP.md, "Packets"), encoded
  * and checked in one place for both ends:
- *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?}
+ *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?, retry?}
+ *   RETRY     binary: the server's address-validation token, opaque to the client
  *   SYN-ACK   JSON {size, mss}
  *   queued    JSON {queued: position} on a bare ACK answering a SYN
  *   ERR       JSON {code, message}
@@ -16,6 +17,8 @@ import type { Op } from './events.js';
 /** The SYN's salt and proof sizes: wire format here, their meaning in protect/keys.ts. */
 export const SALT_BYTES = 16;
 export const PROOF_BYTES = 16;
+/** A RETRY's token: what the client repeats in its SYN's `retry`, opaque to it; at most this long. */
+export const MAX_RETRY_TOKEN_BYTES = 64;
 
 /** What a client asks for in its SYN. */
 export interface SynRequest {
@@ -28,6 +31,11 @@ export interface SynRequest {
   /** A protected transfer's salt and the proof of its master key (protect/keys.ts). */
   salt?: Buffer;
   proof?: Buffer;
+  /**
+   * The token of the server's RETRY (address validation), or empty before there is one: sent by every client
+   * that can answer a RETRY, so that a server which validates addresses knows whom it may ask.
+   */
+  retry?: Buffer;
 }
 
 /** Longest error message kept from a peer's ERR. */
@@ -54,6 +62,7 @@ export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
     ...(op === 'post' ? { size: r.size } : {}),
     ...(r.auth !== undefined ? { auth: r.auth } : {}),
     ...(r.salt && r.proof ? { salt: r.salt.toString('base64url'), proof: r.proof.toString('base64url') } : {}),
+    ...(r.retry ? { retry: r.retry.toString('base64url') } : {}),
   });
 }
 
@@ -72,12 +81,14 @@ export function decodeSynRequest(
   auth: string | undefined;
   salt: Buffer | undefined;
   proof: Buffer | undefined;
+  retry: Buffer | undefined;
 } {
   const o = parseObject(payload);
   if (!o) throw new LftpError('BAD_REQUEST', 'SYN payload is not a JSON object');
   const { mss, auth, name, size } = o;
   const salt = bytesField(o, 'salt', SALT_BYTES);
   const proof = bytesField(o, 'proof', PROOF_BYTES);
+  const retry = bytesField(o, 'retry', [0, MAX_RETRY_TOKEN_BYTES]);
   if ((salt === undefined) !== (proof === undefined)) throw new LftpError('BAD_REQUEST', 'salt and proof go together');
   if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < MIN_MSS || mss > MAX_MSS) {
     throw new LftpError('BAD_REQUEST', `mss must be an integer from ${MIN_MSS} to ${MAX_MSS}`);
@@ -86,17 +97,23 @@ export function decodeSynRequest(
     throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
   if (auth !== undefined && typeof auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
   if (typeof name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
-  return { name, mss, size, auth, salt, proof };
+  return { name, mss, size, auth, salt, proof, retry };
 }
 
-/** An optional field of exactly `bytes` bytes in base64url. */
-function bytesField(o: Record<string, unknown>, key: string, bytes: number): Buffer | undefined {
+/** An optional field of exactly `bytes` bytes (or from `bytes[0]` to `bytes[1]`) in base64url. */
+function bytesField(o: Record<string, unknown>, key: string, bytes: number | [number, number]): Buffer | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
+  const [min, max] = typeof bytes === 'number' ? [bytes, bytes] : bytes;
   const b = typeof v === 'string' && /^[A-Za-z0-9_-]*$/.test(v) ? Buffer.from(v, 'base64url') : null;
-  if (!b || b.length !== bytes || b.toString('base64url') !== v)
-    throw new LftpError('BAD_REQUEST', `${key} must be ${bytes} bytes in base64url`);
+  if (!b || b.length < min || b.length > max || b.toString('base64url') !== v)
+    throw new LftpError('BAD_REQUEST', `${key} must be ${min === max ? min : `${min}-${max}`} bytes in base64url`);
   return b;
+}
+
+/** A RETRY's payload is its token: 1 to MAX_RETRY_TOKEN_BYTES bytes, or null. */
+export function decodeRetry(payload: Buffer): Buffer | null {
+  return payload.length >= 1 && payload.length <= MAX_RETRY_TOKEN_BYTES ? Buffer.from(payload) : null;
 }
 
 export function encodeSynAck(size: number, mss: number): Buffer {

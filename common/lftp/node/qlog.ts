@@ -207,6 +207,7 @@ function round(ms: number | null): number | null {
 }
 
 function packetType(p: Packet): string {
+  if (p.flags === Flag.RETRY) return 'retry';
   if (p.flags & Flag.ERR) return 'error';
   if (p.flags & Flag.SYN) return p.flags & Flag.ACK ? 'syn_ack' : 'syn';
   if (p.flags & Flag.FIN) return 'fin';

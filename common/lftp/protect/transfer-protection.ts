@@ -101,8 +101,8 @@ export class TransferProtection {
 
   /**
    * A version-1 datagram (its CRC checked) for a protected transfer: the server takes only a retransmission of
-   * the SYN (the same bytes); the client only, while it waits for the SYN-ACK, a queue answer or a refusal that
-   * acknowledges its SYN (ack = ISN + 1, which only a peer that saw the SYN can know, as TCP asks of a RST in
+   * the SYN (the same bytes); the client only, while it waits for the SYN-ACK, a queue answer, a refusal or
+   * (before any queue answer) a RETRY that acknowledges its SYN (ack = ISN + 1, which only a peer that saw the SYN can know, as TCP asks of a RST in
    * SYN-SENT: RFC 5961 §3). Anything else is dropped.
    */
   allowPlain(p: Packet, state: ConnState, isn: number): boolean {
@@ -112,7 +112,7 @@ export class TransferProtection {
         : (state === 'SYN_SENT' || state === 'QUEUED') &&
           !(p.flags & Flag.SYN) &&
           p.ack === seqAdd(isn, 1) &&
-          (p.flags === Flag.ACK || (p.flags & Flag.ERR) !== 0);
+          (p.flags === Flag.ACK || (p.flags & Flag.ERR) !== 0 || (p.flags === Flag.RETRY && state === 'SYN_SENT'));
     if (!ok) this.dropped.plain++;
     return ok;
   }
