@@ -7,6 +7,8 @@
 -- protected (AES-128-GCM): its header is read, its payload is shown as ciphertext and tag.
 -- The Info column reads like TCP's, so Statistics > Flow Graph draws the handshake and teardown.
 -- Found on any UDP port by its shape (a heuristic); Decode As > LFTP works too.
+-- A RETRY (flag 0x80 alone: the server's address-validation answer to a SYN) shows its token, and the
+-- reference server's expiry and MAC in it (lftp.retry.*); a SYN's "retry" field is lftp.syn.retry.
 -- A malformed datagram (shorter than the header, a payload length that is not the datagram's, a
 -- payload that is not what its flags say: SYN JSON that is not JSON or an mss that is not a number,
 -- SACK blocks that are not whole or not ranges, END that is not 40 bytes, a protected payload
@@ -18,12 +20,13 @@
 
 local lftp = Proto("lftp", "LFTP (file transfer over UDP)")
 
-local FLAG = { SYN = 0x01, ACK = 0x02, FIN = 0x04, DAT = 0x08, END = 0x10, ERR = 0x20, POST = 0x40 }
-local FLAG_ORDER = { "SYN", "ACK", "FIN", "DAT", "END", "ERR", "POST" }
+local FLAG = { SYN = 0x01, ACK = 0x02, FIN = 0x04, DAT = 0x08, END = 0x10, ERR = 0x20, POST = 0x40, RETRY = 0x80 }
+local FLAG_ORDER = { "SYN", "ACK", "FIN", "DAT", "END", "ERR", "POST", "RETRY" }
 local HEADER = 24
 local TAG = 16
 local NONCE = 16
 local MAX_SACK_BLOCKS = 16
+local MAX_RETRY_TOKEN = 64
 
 local f = {
   version = ProtoField.uint8("lftp.version", "Version", base.DEC, { [1] = "1 (CRC-32)", [2] = "2 (protected: AES-128-GCM)" }),
@@ -35,6 +38,7 @@ local f = {
   fend = ProtoField.bool("lftp.flags.end", "END", 8, nil, FLAG.END),
   err = ProtoField.bool("lftp.flags.err", "ERR", 8, nil, FLAG.ERR),
   post = ProtoField.bool("lftp.flags.post", "POST (upload)", 8, nil, FLAG.POST),
+  retry_flag = ProtoField.bool("lftp.flags.retry", "RETRY (address validation)", 8, nil, FLAG.RETRY),
   length = ProtoField.uint16("lftp.length", "Payload length", base.DEC),
   conn = ProtoField.uint32("lftp.conn", "Connection id", base.HEX),
   seq = ProtoField.uint32("lftp.seq", "Sequence number", base.DEC),
@@ -57,6 +61,10 @@ local f = {
   sack_end = ProtoField.uint32("lftp.sack.end", "SACK block end", base.DEC),
   error_code = ProtoField.string("lftp.error.code", "Error code"),
   data = ProtoField.bytes("lftp.data", "File data"),
+  retry_token = ProtoField.bytes("lftp.retry.token", "Address-validation token"),
+  retry_expiry = ProtoField.absolute_time("lftp.retry.expiry", "Token expiry (the reference server's token)", base.UTC),
+  retry_mac = ProtoField.bytes("lftp.retry.mac", "Token MAC (the reference server's token)"),
+  syn_retry = ProtoField.string("lftp.syn.retry", "Retry token (base64url; empty: none yet)"),
 }
 lftp.fields = {}
 for _, v in pairs(f) do table.insert(lftp.fields, v) end
@@ -127,7 +135,9 @@ local function looks_like(tvb)
   if len < HEADER then return false end
   local version = tvb(0, 1):uint()
   if version ~= 1 and version ~= 2 then return false end
-  if band(tvb(1, 1):uint(), 0x80) ~= 0 then return false end
+  -- RETRY (0x80) only alone, and only in version 1.
+  local flags = tvb(1, 1):uint()
+  if band(flags, FLAG.RETRY) ~= 0 and (flags ~= FLAG.RETRY or version ~= 1) then return false end
   if tvb(2, 2):uint() ~= len - HEADER then return false end
   if version == 1 then
     if crc32(tvb) == tvb(20, 4):uint() then
@@ -145,6 +155,18 @@ local function payload_tree(tvb, tree, flags, version, from_server)
   local len = tvb:len() - HEADER
   if band(flags, FLAG.END) ~= 0 and version == 1 and len ~= 40 then
     return "END payload is " .. len .. " bytes, not 40 (file size and SHA-256)"
+  end
+  if band(flags, FLAG.RETRY) ~= 0 and version == 1 then
+    if flags ~= FLAG.RETRY then return "RETRY with other flags" end
+    if len < 1 or len > MAX_RETRY_TOKEN then return "RETRY token is " .. len .. " bytes, not 1-" .. MAX_RETRY_TOKEN end
+    local ti = tree:add(f.retry_token, tvb(HEADER, len))
+    -- The reference server's token: expiry (u64, ms since 1970) and a 16-byte MAC; opaque to anyone else.
+    if len == 24 then
+      local ms = tvb(HEADER, 8):uint64():tonumber()
+      ti:add(f.retry_expiry, tvb(HEADER, 8), NSTime.new(math.floor(ms / 1000), math.floor(ms % 1000) * 1000000))
+      ti:add(f.retry_mac, tvb(HEADER + 8, 16))
+    end
+    return nil
   end
   if len <= 0 then return nil end
   local body = tvb(HEADER, len)
@@ -183,6 +205,8 @@ local function payload_tree(tvb, tree, flags, version, from_server)
     end
     local code = json_field(text, "code")
     if code then tree:add(f.error_code, body, code) end
+    local retry = text:match('"retry"%s*:%s*"([A-Za-z0-9_-]*)"')
+    if retry then tree:add(f.syn_retry, body, retry) end
   elseif flags == FLAG.ACK then
     if len % 8 ~= 0 then return "SACK blocks are " .. len .. " bytes, not a whole number of 8-byte blocks" end
     for i = 0, len / 8 - 1 do
@@ -222,7 +246,7 @@ local function dissect(tvb, pinfo, tree)
   end
   local ft = t:add(f.flags, tvb(1, 1))
   ft:append_text(" (" .. flag_names(flags) .. ")")
-  for _, k in ipairs({ "syn", "ack_flag", "fin", "dat", "fend", "err", "post" }) do ft:add(f[k], tvb(1, 1)) end
+  for _, k in ipairs({ "syn", "ack_flag", "fin", "dat", "fend", "err", "post", "retry_flag" }) do ft:add(f[k], tvb(1, 1)) end
   local li = t:add(f.length, tvb(2, 2))
   local declared = tvb(2, 2):uint()
   if declared ~= tvb:len() - HEADER then
@@ -235,9 +259,13 @@ local function dissect(tvb, pinfo, tree)
   local dst = endpoint(pinfo.dst, pinfo.dst_port, conn)
   if band(flags, FLAG.SYN) ~= 0 and not isns[src] then isns[src] = seq end
   t:add(f.seq, tvb(8, 4))
-  if isns[src] then t:add(f.seq_rel, tvb(8, 4), (seq - isns[src]) % 0x100000000):set_generated() end
+  -- A RETRY's seq is 0, no number of the server's.
+  local numbered = isns[src] and flags ~= FLAG.RETRY
+  if numbered then t:add(f.seq_rel, tvb(8, 4), (seq - isns[src]) % 0x100000000):set_generated() end
   t:add(f.ack, tvb(12, 4))
-  if isns[dst] and band(flags, FLAG.ACK) ~= 0 then t:add(f.ack_rel, tvb(12, 4), (ack - isns[dst]) % 0x100000000):set_generated() end
+  -- A RETRY acknowledges the SYN it answers (ack = its seq + 1) without the ACK flag.
+  local acks = band(flags, FLAG.ACK) ~= 0 or flags == FLAG.RETRY
+  if isns[dst] and acks then t:add(f.ack_rel, tvb(12, 4), (ack - isns[dst]) % 0x100000000):set_generated() end
   t:add(f.window, tvb(16, 4))
   if version == 1 then
     local ci = t:add(f.checksum, tvb(20, 4))
@@ -258,10 +286,10 @@ local function dissect(tvb, pinfo, tree)
     if problem then (item or t):add_proto_expert_info(malformed, "Malformed payload: " .. problem) end
   end
 
-  local rel_seq = isns[src] and (seq - isns[src]) % 0x100000000 or seq
+  local rel_seq = numbered and (seq - isns[src]) % 0x100000000 or seq
   local rel_ack = isns[dst] and (ack - isns[dst]) % 0x100000000 or ack
   local info = "[" .. flag_names(flags) .. "] Seq=" .. rel_seq
-  if band(flags, FLAG.ACK) ~= 0 then info = info .. " Ack=" .. rel_ack end
+  if acks then info = info .. " Ack=" .. rel_ack end
   info = info .. " Win=" .. win .. " Len=" .. (tvb:len() - HEADER)
   if version == 2 then info = info .. " PN=" .. tvb(20, 4):uint() end
   if problem then info = info .. " [Malformed: " .. problem .. "]" end

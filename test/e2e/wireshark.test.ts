@@ -277,11 +277,31 @@ describe('the Wireshark dissectors in tshark', () => {
       lua(LFTP_LUA),
     );
     expect(rows.length).toBe(packets.length);
-    expect(rows[0]!.slice(0, 2)).toEqual(['1', '0x01']);
-    expect(rows.slice(1).every((r) => r[0] === '2')).toBe(true);
+    // In the clear: the SYN, the server's RETRY (address validation, docs/LFTP.md), the SYN again with its token.
+    expect(rows.slice(0, 3).map((r) => r.slice(0, 2))).toEqual([
+      ['1', '0x01'],
+      ['1', '0x80'],
+      ['1', '0x01'],
+    ]);
+    expect(rows.slice(3).every((r) => r[0] === '2')).toBe(true);
+    const [retry] = tshark(
+      pcap,
+      ['lftp.retry.token', 'lftp.retry.mac', '_ws.col.Info'],
+      'lftp.flags.retry == 1',
+      lua(LFTP_LUA),
+    );
+    expect(retry!.slice(0, 2).map((x) => x.length)).toEqual([48, 32]);
+    expect(retry![2]).toMatch(/^\[RETRY\] Seq=0 Ack=1 Win=0 Len=24$/);
+    const synRetry = tshark(
+      pcap,
+      ['frame.number', 'lftp.syn.retry'],
+      'lftp.flags.syn == 1 && lftp.flags.ack == 0',
+      lua(LFTP_LUA),
+    );
+    expect(synRetry.map((r) => r[1])).toEqual(['', Buffer.from(retry![0]!, 'hex').toString('base64url')]);
     // Each side numbers its datagrams 0, 1, 2, ...: the server's from its SYN-ACK, the client's from its handshake ACK.
     const serverPort = String(packets[1]!.src[1]);
-    const fromServer = rows.filter((r) => r[4] === serverPort).map((r) => Number(r[2]));
+    const fromServer = rows.filter((r) => r[4] === serverPort && r[0] === '2').map((r) => Number(r[2]));
     expect(fromServer.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
     expect(tshark(pcap, ['lftp.nonce'], 'lftp.flags.syn == 1 && lftp.flags.ack == 1', lua(LFTP_LUA))[0]![0]).toMatch(
       /^[0-9a-f]{32}$/,
@@ -470,6 +490,10 @@ describe('the Wireshark dissectors in tshark', () => {
       [false, datagram({ flags: Flag.SYN }, (b) => b.writeUInt8(7, 0)), 'unknown version 7'],
       [true, datagram({ flags: Flag.ACK, payload: json({ queued: 2 }) }), null],
       [true, datagram({ flags: Flag.ACK, payload: sack([10, 12]) }), null],
+      [true, datagram({ flags: Flag.RETRY, seq: 0, ack: 7001, payload: randomBytes(24) }), null],
+      [true, datagram({ flags: Flag.RETRY, seq: 0, ack: 7001 }), 'RETRY token is 0 bytes, not 1-64'],
+      [true, datagram({ flags: Flag.RETRY, payload: randomBytes(65) }), 'RETRY token is 65 bytes, not 1-64'],
+      [true, datagram({ flags: Flag.RETRY | Flag.ACK, payload: randomBytes(24) }), 'RETRY with other flags'],
     ];
     const at = Date.now();
     const packets = cases.map(([fromServer, payload], i) => ({
