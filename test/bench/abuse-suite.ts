@@ -13,6 +13,7 @@ import { statSync } from 'node:fs';
 import { BenchPeer, sourceAddress, type Proto } from './abuse-peer.js';
 import { percentile, RssSampler, rssMiB } from '../helpers/abuse.js';
 import { encodeMessage } from '../../common/protocol.js';
+import { lftpSynFlood } from './abuse-lftp-syn.js';
 
 export interface AbuseContext {
   quick: boolean;
@@ -390,4 +391,6 @@ export async function abuseSuite(ctx: AbuseContext): Promise<void> {
   await ours(['--max-clients', '20000', '--admin-token', 'the-real-admin-token'], (s) =>
     bruteForce(s.httpPort!, s.logFile, ctx),
   );
+  // The standalone LFTP server under spoofed SYNs; ngircd has no such surface (no UDP, no key made per request).
+  await lftpSynFlood(ctx);
 }
