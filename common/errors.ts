@@ -80,6 +80,10 @@ export const WireErrorCode = {
   PLAIN_PASSWORD: 'PLAIN_PASSWORD',
   ACCOUNTS_OFF: 'ACCOUNTS_OFF',
   PASSWORD_INVALID: 'PASSWORD_INVALID',
+  /** Not fatal: ACCOUNT register when the session's address prefix has registered its most nicks this hour. */
+  REGISTER_LIMIT: 'REGISTER_LIMIT',
+  /** Not fatal: DIRECT to a registered nick that is offline (or away) and whose inbox holds its most. */
+  INBOX_FULL: 'INBOX_FULL',
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

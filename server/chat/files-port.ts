@@ -15,12 +15,15 @@ export interface FilesPort {
     op: TransferOp,
     name: string,
     size: number | undefined,
-    owner: { nick: string; session: number },
+    owner: { nick: string; session: number; address: string },
   ): Promise<ServerMessage>;
+  /** The session went away: its unused tickets are given back (server/shm/ticket-table.ts, revoke). */
+  release?(session: number): void;
 }
 
 export function chatFilesPort(files: FileService, maxFrame: number, lftpPort: () => number, log: Logger): FilesPort {
   return {
+    release: (session) => void files.releaseTickets(session),
     get lftpPort() {
       return lftpPort();
     },

@@ -141,7 +141,13 @@ const handlers: Handlers = {
   },
 
   TICKET_REQUEST(s, msg) {
-    s.inTurn(() => s.host.files.ticket(msg.id, msg.op, msg.name, msg.size, { nick: s.nick, session: s.sessionId }));
+    s.inTurn(() =>
+      s.host.files.ticket(msg.id, msg.op, msg.name, msg.size, {
+        nick: s.nick,
+        session: s.sessionId,
+        address: s.caller.address,
+      }),
+    );
   },
 
   JOIN(s, msg) {

@@ -11,6 +11,8 @@ import { endNotice, type ConnectionHost, type EndReason } from './session-host.j
 
 export interface EndingSession {
   ref: SlotRef;
+  /** Its session id: the tickets issued to it are given back when it goes away. */
+  sessionId: number;
   /** The client's address: at most --max-sessions-per-address of its sessions wait away at once (trusted ones: any number). */
   address: string;
   at: SessionAddress;
@@ -34,6 +36,8 @@ function kept(host: ConnectionHost, s: EndingSession, reason: EndReason): boolea
   s.log.info({ detail: reason.detail, ...s.counters }, 'lost connection');
   host.event(`* ${s.nick} lost connection (${reason.detail})`);
   host.sequencer.send({ k: 'away', session: s.at });
+  // Away holds nothing scarce: its unused tickets go back (a resumed session asks again).
+  host.files.release?.(s.sessionId);
   return true;
 }
 

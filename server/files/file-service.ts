@@ -16,7 +16,14 @@ import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatBytes } from '../../common/units.js';
 import type { FileEntry, TransferOp } from '../../common/protocol.js';
-import { TICKETS_PER_SESSION, TICKET_TTL_MS, type TicketTable } from '../shm/ticket-table.js';
+import {
+  TICKETS_PER_PREFIX,
+  TICKETS_PER_SESSION,
+  TICKET_TTL_MS,
+  prefixKey,
+  type TicketTable,
+} from '../shm/ticket-table.js';
+import { addressPrefix } from '../shm/address-table.js';
 import type { UploadLedger } from '../shm/upload-ledger.js';
 
 /** Free space an upload may not eat into (logs, the history store and the system need it). */
@@ -164,12 +171,15 @@ export class FileService {
     return this.tickets?.keySecret() ?? null;
   }
 
-  /** A one-time ticket for op on a name that passes the same checks the transfer will meet. */
+  /**
+   * A one-time ticket for op on a name that passes the same checks the transfer will meet. The owner's address puts
+   * the ticket on its network's count too (TICKETS_PER_PREFIX).
+   */
   async grantTicket(
     op: TransferOp,
     rawName: string,
     size: number | undefined,
-    owner: { nick: string; session: number },
+    owner: { nick: string; session: number; address?: string },
     now: number,
   ): Promise<TicketGrant> {
     if (!this.tickets) return { ok: false, code: 'AUTH', message: 'this server does not issue tickets' };
@@ -181,7 +191,15 @@ export class FileService {
         if (used + file.size > quota.maxPerUser)
           return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
       }
-      const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session);
+      const prefix = owner.address !== undefined ? addressPrefix(owner.address) : null;
+      const perPrefix = prefix !== null ? { key: prefixKey(prefix), max: TICKETS_PER_PREFIX } : null;
+      const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session, TICKETS_PER_SESSION, perPrefix);
+      if (t === 'prefix')
+        return {
+          ok: false,
+          code: 'BUSY',
+          message: `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
+        };
       if (t === 'busy')
         return {
           ok: false,
@@ -206,6 +224,11 @@ export class FileService {
       const e = ioFailure('cannot check the file', err);
       return { ok: false, code: e.code, message: e.message };
     }
+  }
+
+  /** The session went away: its unused tickets are given back (they no longer work); running transfers go on. */
+  releaseTickets(session: number): number {
+    return this.tickets?.revoke(session) ?? 0;
   }
 
   /**

@@ -28,6 +28,12 @@ export function roomOptions(v: {
   'max-rooms'?: string;
   'max-rooms-per-user'?: string;
   'max-room-members'?: string;
+  'max-rooms-per-prefix'?: string;
+  'max-rooms-per-account'?: string;
+  'room-grace'?: string;
+  'max-registrations-per-prefix'?: string;
+  'max-inbox-conversations'?: string;
+  'max-inbox-size'?: string;
 }): RoomOptions {
   const room = checkRoomName(v['default-room'] ?? '#lobby');
   if (!room.ok) throw new UsageError(`--default-room: ${room.reason}`);
@@ -39,7 +45,43 @@ export function roomOptions(v: {
       maxRooms: count(v['max-rooms'], '--max-rooms', DEFAULT_ROOM_LIMITS.maxRooms),
       maxRoomsPerUser: count(v['max-rooms-per-user'], '--max-rooms-per-user', DEFAULT_ROOM_LIMITS.maxRoomsPerUser),
       maxMembersPerRoom: count(v['max-room-members'], '--max-room-members', DEFAULT_ROOM_LIMITS.maxMembersPerRoom),
+      ...accountLimits(v),
+      maxRoomsPerPrefix: count(
+        v['max-rooms-per-prefix'],
+        '--max-rooms-per-prefix',
+        DEFAULT_ROOM_LIMITS.maxRoomsPerPrefix,
+      ),
+      maxRoomsPerAccount: count(
+        v['max-rooms-per-account'],
+        '--max-rooms-per-account',
+        DEFAULT_ROOM_LIMITS.maxRoomsPerAccount,
+      ),
+      roomGraceMs:
+        v['room-grace'] !== undefined
+          ? parseDuration(v['room-grace'], '--room-grace')
+          : DEFAULT_ROOM_LIMITS.roomGraceMs,
     },
+  };
+}
+
+/** Registrations per address prefix an hour, and an offline nick's inbox (conversations, bytes of text). */
+function accountLimits(v: {
+  'max-registrations-per-prefix'?: string;
+  'max-inbox-conversations'?: string;
+  'max-inbox-size'?: string;
+}): Pick<Required<RoomLimits>, 'maxRegistrationsPerPrefix' | 'maxInboxConversations' | 'maxInboxBytes'> {
+  const d = DEFAULT_ROOM_LIMITS;
+  const count = (value: string | undefined, name: string, fallback: number) =>
+    value !== undefined ? parseInteger(value, name, 1, 1_000_000) : fallback;
+  return {
+    maxRegistrationsPerPrefix: count(
+      v['max-registrations-per-prefix'],
+      '--max-registrations-per-prefix',
+      d.maxRegistrationsPerPrefix,
+    ),
+    maxInboxConversations: count(v['max-inbox-conversations'], '--max-inbox-conversations', d.maxInboxConversations),
+    maxInboxBytes:
+      v['max-inbox-size'] !== undefined ? parseSize(v['max-inbox-size'], '--max-inbox-size') : d.maxInboxBytes,
   };
 }
 

@@ -7,6 +7,7 @@ import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
 import { DEFAULT_BACKLOG_FRAMES } from '../chat/inbound-gate.js';
 import { DEFAULT_ADMISSION } from '../chat/admission.js';
+import { DEFAULT_ROOM_LIMITS } from '../store/store-quotas.js';
 
 export const SERVER_USAGE = `Usage: chat-server [options]
 
@@ -68,14 +69,25 @@ Options:
   --max-rooms N               rooms with members at once (default 1000)
   --max-rooms-per-user N      rooms one user may be in (default 20)
   --max-room-members N        members one room may have (default 10000)
+  --max-rooms-per-prefix N    rooms that sessions from one address prefix (an IPv4 /24, an IPv6 /64)
+                              have made and that still exist (default ${DEFAULT_ROOM_LIMITS.maxRoomsPerPrefix})
+  --max-rooms-per-account N   the same for a registered nick, counted instead while it is
+                              identified (default ${DEFAULT_ROOM_LIMITS.maxRoomsPerAccount})
+  --room-grace DUR            a room whose members are all away is closed after this; they get
+                              it back when they resume (default ${DEFAULT_ROOM_LIMITS.roomGraceMs / 1000}s)
+  --max-registrations-per-prefix N  nicks registered from one address prefix in an hour
+                              (default ${DEFAULT_ROOM_LIMITS.maxRegistrationsPerPrefix})
+  --max-inbox-conversations N   an offline registered nick's inbox: people whose direct messages
+                              wait for it; past it they are refused, INBOX_FULL (default ${DEFAULT_ROOM_LIMITS.maxInboxConversations})
+  --max-inbox-size SIZE       the same in bytes of text (default ${DEFAULT_ROOM_LIMITS.maxInboxBytes / 1024}KiB)
   --history-on-join N         messages a client gets on joining a room, 0-200 (default 50)
   --resume-window DUR         how long a session whose connection was lost is kept for it to
                               resume (default 2m, at most 1d)
   --data DIR                  where the history is kept (default ./data, created if missing)
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)
-  --history-max-size SIZE     the history is kept under this size, the oldest removed first
-                              (default 1GiB)
+  --history-max-size SIZE     the history is kept under this size: whoever has stored the most
+                              (address prefix, or registered nick) loses its oldest first (default 1GiB)
   -h, --help                  show this help
   -v, --version               show the version
 

@@ -13,6 +13,7 @@
  * whose counts fall to zero becomes a tombstone that the next address probing
  * there reuses. Everything happens under the table's own robust mutex.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { fnv1a } from './fnv1a.js';
 
@@ -43,6 +44,34 @@ const encoder = new TextEncoder();
 /** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; they are the same address. */
 export function canonicalAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The network an address is in, for the limits that one user with a few
+ * addresses must not multiply (tickets, rooms made, registrations, history
+ * by size): its /24 for IPv4 ("192.0.2.0/24"), its /64 for IPv6
+ * ("2001:db8:0:1::/64"), as one provider hands them to one customer. Null
+ * when it is not an address (a session brought back from the store has none
+ * until it resumes).
+ */
+export function addressPrefix(address: string): string | null {
+  const a = canonicalAddress(address).split('%')[0]!;
+  if (isIPv4(a)) return `${a.slice(0, a.lastIndexOf('.'))}.0/24`;
+  if (!isIPv6(a)) return null;
+  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
+  const groups = (part: string | undefined) =>
+    (part ? part.split(':') : []).flatMap((g) => {
+      if (!g.includes('.')) return [parseInt(g, 16)];
+      const [b0, b1, b2, b3] = g.split('.').map(Number) as [number, number, number, number];
+      return [(b0 << 8) | b1, (b2 << 8) | b3];
+    });
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+  return `${all
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }
 
 export class AddressTable {

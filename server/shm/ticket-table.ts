@@ -10,11 +10,17 @@
  * slots, the run's ticket secret: a ticket's LFTP key is derived from it
  * (common/lftp/protect/keys.ts), so the worker that issues a ticket and the
  * one that serves its transfer make the same key without passing it around.
+ *
+ * Besides its session's cap, a ticket counts against its network (the
+ * address prefix, address-table.ts) across every session and worker, so
+ * that many sessions from a few addresses cannot take the whole table; and a
+ * session that goes away gives back its unused tickets (revoke).
  */
 import { randomBytes } from 'node:crypto';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
+import { fnv1a } from './fnv1a.js';
 
-const SLOT_BYTES = 432;
+const SLOT_BYTES = 440;
 const T_STATE = 0; // i32
 const T_OP = 1; // i32: 0 get, 1 post
 const T_NAME_LEN = 2;
@@ -26,6 +32,7 @@ const T_NAME_OFFSET = 168; // 256 bytes (names are at most 255)
 const TICKET_BYTES = 16;
 const T_SESSION = 106; // i32 at byte 424: the chat session the ticket was issued to (0: none)
 const T_HOLDER = 107; // i32 at byte 428: while ACTIVE, the worker running its transfer, + 1
+const T_PREFIX = 108; // i32 at byte 432: the requester's address prefix (prefixKey; 0: none)
 
 const FREE = 0;
 const ISSUED = 1;
@@ -37,12 +44,22 @@ const WRITING = -1;
 
 /** A session may hold this many unused tickets and running transfers together. */
 export const TICKETS_PER_SESSION = 8;
+/**
+ * One network (an IPv4 /24, an IPv6 /64) may hold this many unused tickets and running transfers together, all
+ * its sessions on every worker: eight sessions' worth. The table's capacity (1,024) is the server's.
+ */
+export const TICKETS_PER_PREFIX = 64;
 
 export const TICKET_TTL_MS = 60_000;
 /** The ticket secret's bytes, at the end of the buffer. */
 const SECRET_BYTES = 32;
 
 export type TicketOp = 'get' | 'post';
+
+/** The word an address prefix (address-table.ts addressPrefix) is known by in the table (never 0, which is none). */
+export function prefixKey(prefix: string): number {
+  return fnv1a(new TextEncoder().encode(prefix)) | 1;
+}
 
 export interface IssuedTicket {
   ticket: string;
@@ -89,7 +106,8 @@ export class TicketTable {
 
   /**
    * Issues a ticket to a session: 'busy' when every slot holds a live ticket,
-   * 'limit' when the session already holds `perSession` unused ones.
+   * 'limit' when the session already holds `perSession` unused ones,
+   * 'prefix' when its network (prefixKey, 0: none) holds `prefix.max`.
    */
   issue(
     op: TicketOp,
@@ -98,11 +116,13 @@ export class TicketTable {
     now: number,
     session = 0,
     perSession = TICKETS_PER_SESSION,
-  ): IssuedTicket | 'busy' | 'limit' {
+    prefix: { key: number; max: number } | null = null,
+  ): IssuedTicket | 'busy' | 'limit' | 'prefix' {
     const nameBytes = Buffer.from(name, 'utf8');
     const nickBytes = Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES);
     if (nameBytes.length > 255) return 'busy';
     if (session !== 0 && this.heldBy(session, now) >= perSession) return 'limit';
+    if (prefix && this.held(T_PREFIX, prefix.key, now) >= prefix.max) return 'prefix';
     for (let s = 0; s < this.capacity; s++) {
       const state = Atomics.load(this.i32, this.w32(s, T_STATE));
       // A slot being written is never taken, however old its expiry: that was a race between two issuers.
@@ -112,6 +132,7 @@ export class TicketTable {
       // Claim the slot: WRITING keeps others from taking it and from consuming a half-written ticket.
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, WRITING) !== state) continue;
       Atomics.store(this.i32, this.w32(s, T_SESSION), session);
+      Atomics.store(this.i32, this.w32(s, T_PREFIX), prefix?.key ?? 0);
       const ticket = randomBytes(TICKET_BYTES);
       this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
       this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
@@ -129,12 +150,35 @@ export class TicketTable {
 
   /** Unused, unexpired tickets issued to a session, and its transfers still running. */
   heldBy(session: number, now: number): number {
+    return this.held(T_SESSION, session, now);
+  }
+
+  /** What an address prefix (prefixKey) holds, all its sessions together. */
+  heldByPrefix(key: number, now: number): number {
+    return this.held(T_PREFIX, key, now);
+  }
+
+  private held(field: number, value: number, now: number): number {
     let n = 0;
     for (let s = 0; s < this.capacity; s++) {
       const state = Atomics.load(this.i32, this.w32(s, T_STATE));
-      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session)
-        continue;
+      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, field)) !== value) continue;
       if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
+    }
+    return n;
+  }
+
+  /**
+   * The session went away (its connection lost, kept for a resume): its unused tickets are given back and no longer
+   * work. Transfers already running go on. How many were given back.
+   */
+  revoke(session: number): number {
+    if (session === 0) return 0;
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
+      // A consume racing this either spent it first (ACTIVE: its transfer runs) or finds it gone.
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED) n++;
     }
     return n;
   }

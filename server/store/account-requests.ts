@@ -10,6 +10,7 @@ import { MAX_ACCOUNTS, type AccountRecord } from './accounts.js';
 import { refuse, send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
 import type { HistoryStore } from './history.js';
+import { formatDuration } from '../../common/units.js';
 
 /**
  * Whether a session holding `nick` is that account's: only a nick's holder can register it, and nobody else can
@@ -36,12 +37,21 @@ export const accountRequests: {
     if (!m) return;
     if (!accounts)
       return refuse(ctx, msg.session, 'ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history)');
+    const now = ctx.now();
+    const wait = m.origin !== null ? ctx.rooms.registrations.wait(m.origin, now) : 0;
+    if (wait > 0)
+      return refuse(
+        ctx,
+        msg.session,
+        'REGISTER_LIMIT',
+        `${ctx.rooms.limits.maxRegistrationsPerPrefix} nicks were registered from your network (${m.origin}) in the last hour, the most one address prefix may; try again in ${formatDuration(Math.ceil(wait / 1000) * 1000)}`,
+      );
     const made = await accounts.create({
       nick: m.nick,
       fold: foldCase(m.nick),
       look: lookAlikeKey(m.nick),
       hash: msg.hash,
-      createdTs: ctx.now(),
+      createdTs: now,
     });
     if (made === 'exists')
       return refuse(
@@ -57,6 +67,7 @@ export const accountRequests: {
         'ACCOUNT_EXISTS',
         `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`,
       );
+    if (m.origin !== null) ctx.rooms.registrations.note(m.origin, now);
     m.account = true;
     ctx.event(`* ${m.nick} registered their nick`);
     send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'registered', nick: m.nick });

@@ -22,6 +22,12 @@ export interface AccountRecord {
 /** Accounts one server keeps at most: /register beyond it is refused (the table and every lookup stay bounded). */
 export const MAX_ACCOUNTS = 100_000;
 
+/** What an inbox holds at most (--max-inbox-conversations, --max-inbox-size). */
+export interface InboxCaps {
+  conversations: number;
+  bytes: number;
+}
+
 export interface InboxItem {
   conv: string;
   /** The first id of the conversation that the account has not been given. */
@@ -38,6 +44,11 @@ export interface AccountStore {
   remove(fold: string): Promise<boolean>;
   /** Notes that the account missed the conversation from `id` on (a first id noted stays: later ones are after it). */
   inboxAdd(fold: string, conv: string, id: number): Promise<void>;
+  /**
+   * Room in the account's inbox for `bytes` more of conversation `conv`, counted at once if there is (answered from
+   * memory, in the order: a batch of messages cannot all pass one check): 'ok', or which cap it would pass.
+   */
+  inboxReserve(fold: string, conv: string, bytes: number, caps: InboxCaps): 'ok' | 'conversations' | 'bytes';
   inbox(fold: string): Promise<InboxItem[]>;
   inboxClear(fold: string): Promise<void>;
 }

@@ -48,19 +48,7 @@ export function rowToEntry(r: Row): StoredEntry {
 
 /** The statements, by what they do. */
 export type HistoryStatements = Record<
-  | 'insert'
-  | 'setLast'
-  | 'getLast'
-  | 'after'
-  | 'before'
-  | 'since'
-  | 'pruneAge'
-  | 'pruneOldest'
-  | 'size'
-  | 'count'
-  | 'topics'
-  | 'setTopic'
-  | 'directs',
+  'insert' | 'setLast' | 'getLast' | 'after' | 'before' | 'since' | 'size' | 'topics' | 'setTopic' | 'directs',
   StatementSync
 >;
 
@@ -73,7 +61,10 @@ export function prepareStatements(db: DatabaseSync): HistoryStatements {
     return stmt;
   };
   return {
-    insert: prepare('INSERT INTO messages (conv, id, ts, kind, sender, target, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    // origin: whom retention by size counts it against (history-origins.ts; the column is added to older stores there).
+    insert: prepare(
+      'INSERT INTO messages (conv, id, ts, kind, sender, target, body, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     setLast: prepare(
       'INSERT INTO conversations (conv, last_id) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET last_id = excluded.last_id',
     ),
@@ -83,11 +74,6 @@ export function prepareStatements(db: DatabaseSync): HistoryStatements {
       `SELECT ${COLUMNS} FROM (SELECT * FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
     ),
     since: rows(`SELECT ${COLUMNS} FROM messages WHERE conv = ? AND ts >= ? ORDER BY id LIMIT ?`),
-    pruneAge: prepare('DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?)'),
-    pruneOldest: prepare(
-      'DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages ORDER BY ts LIMIT ?)',
-    ),
-    count: prepare('SELECT COUNT(*) AS n FROM messages'),
     // A pair's key is "dm:" + one folded nick + "\n" + the other: the nick on either side of the newline.
     directs: prepare(
       "SELECT conv FROM conversations WHERE conv >= 'dm:' AND conv < 'dm;' AND " +

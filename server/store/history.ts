@@ -23,6 +23,11 @@ export interface NewEntry {
   /** For a direct message: the receiver's nick as shown. */
   to?: string;
   text: string;
+  /**
+   * Whom it counts against when retention by size must drop messages (rooms.ts holderOf: the sender's account, or
+   * its address prefix); none: the unattributed, one more sender.
+   */
+  origin?: string;
 }
 
 export interface StoredEntry extends NewEntry {

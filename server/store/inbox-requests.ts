@@ -8,12 +8,18 @@
  * resumes gets them in its replay instead, and its inbox is emptied there
  * (session-requests.ts). Both are reads: each runs alone in its place in the
  * order, so a message stored here is posted before anything after it.
+ *
+ * An inbox holds at most --max-inbox-conversations conversations and
+ * --max-inbox-size bytes of text: past either, a direct message that would
+ * be noted in it is refused to its sender (INBOX_FULL), stored for no one.
  */
 import { foldCase } from '../../common/unicode/text-policy.js';
+import { formatBytes } from '../../common/units.js';
 import { directConversation } from './conversations.js';
 import { historyEntry, historyFrames } from './history-frames.js';
 import type { StoredEntry } from './history.js';
-import { awayAccount, notStored, postDirect, refuse, send, type Req } from './request-context.js';
+import { awayAccount, notStored, postDirect, refuse, send, type Req, type RoomContext } from './request-context.js';
+import { holderOf } from './rooms.js';
 import { accountOf } from './account-requests.js';
 import { StoreError } from './store-error.js';
 import { otherNick, type SessionContext } from './session-requests.js';
@@ -27,31 +33,48 @@ export const INBOX_BYTES = 64 * 1024;
 /** Entries read per conversation at most (the newest). */
 const INBOX_READ_MAX = 200;
 
+/**
+ * Whether a direct message of `text` in `conv` may be noted in the inbox of the account `fold` (`nick`): null if it
+ * may (it is counted there now), else why not. Checked in the order, before the message is stored.
+ */
+export function inboxRefusal(ctx: RoomContext, fold: string, nick: string, conv: string, text: string): string | null {
+  const accounts = ctx.store.accounts;
+  if (!accounts) return null;
+  const { maxInboxConversations: conversations, maxInboxBytes: bytes } = ctx.rooms.limits;
+  const room = accounts.inboxReserve(fold, conv, Buffer.byteLength(text), { conversations, bytes });
+  if (room === 'ok') return null;
+  const full =
+    room === 'conversations'
+      ? `messages from ${conversations} people`
+      : `${formatBytes(bytes)} of messages, the most an inbox holds`;
+  return `not sent: ${nick} is offline and their inbox is full (${full}); try again once they have been online`;
+}
+
 export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionContext, msg: Req<K>) => Promise<void> } =
   {
     /** The worker found no session for `to`: a registered nick keeps it; anyone else is no user. */
     async 'direct-offline'(ctx, msg) {
-      if (!ctx.rooms.member(msg.sender)) return;
+      const sender = ctx.rooms.member(msg.sender);
+      if (!sender) return;
       // Back online as this order knows it (logged in since the worker looked): posted as any direct message.
       const online = ctx.rooms.byNick(msg.to);
       const account = online ? null : await accountOf(ctx.store, msg.to);
       if (!online && !account) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
       const to = online?.nick ?? account!.nick;
       const conv = directConversation(msg.from, to);
+      const keepFor = account ? account.fold : awayAccount(online);
+      const full = keepFor !== null ? inboxRefusal(ctx, keepFor, to, conv, msg.text) : null;
+      if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full);
       let e: StoredEntry;
       try {
-        [e] = (await ctx.store.append([{ conv, kind: 'direct', from: msg.from, to, text: msg.text }])) as [StoredEntry];
+        [e] = (await ctx.store.append([
+          { conv, kind: 'direct', from: msg.from, to, text: msg.text, origin: holderOf(sender)?.key },
+        ])) as [StoredEntry];
       } catch (err) {
         refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
         throw err; // the operator hears of it (the sequencer's fault)
       }
-      postDirect(
-        ctx,
-        e,
-        msg.sender,
-        online && online.awaySince === null ? online.address : null,
-        account ? account.fold : awayAccount(online),
-      );
+      postDirect(ctx, e, msg.sender, online && online.awaySince === null ? online.address : null, keepFor);
     },
 
     /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */

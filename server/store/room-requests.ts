@@ -11,7 +11,8 @@ import { encodeMessage } from '../../common/protocol.js';
 import { asBuffer } from '../bus/thread-bus.js';
 import { roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
-import { memberKey } from './rooms.js';
+import { holderOf, memberKey } from './rooms.js';
+import { inboxRefusal } from './inbox-requests.js';
 import {
   awayAccount,
   inRoom,
@@ -39,8 +40,9 @@ export const segmentRequests: {
     const where = inRoom(ctx, msg.sender, msg.room);
     if (!where) return;
     const { room } = where;
+    const origin = holderOf(where.m)?.key;
     seg.append(
-      { conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text },
+      { conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text, origin },
       (e, failure) => {
         if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
         ctx.bus.postToRooms(
@@ -65,14 +67,18 @@ export const segmentRequests: {
     // away, or not yet back in this order, it gets the message when it resumes, from the history.
     const known = ctx.rooms.byNick(msg.to);
     const target = known ? (known.awaySince === null ? known.address : null) : msg.target;
-    seg.append(
-      { conv: directConversation(msg.from, msg.to), kind: 'direct', from: msg.from, to: msg.to, text: msg.text },
-      (e, failure) => {
-        if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
-        // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
-        postDirect(ctx, e, msg.sender, target, awayAccount(known));
-      },
-    );
+    const conv = directConversation(msg.from, msg.to);
+    // Noted in an away registered nick's inbox, within its caps (else refused, stored for no one).
+    const full =
+      known && awayAccount(known) ? inboxRefusal(ctx, awayAccount(known)!, known.nick, conv, msg.text) : null;
+    if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full);
+    const sender = ctx.rooms.member(msg.sender);
+    const origin = sender ? holderOf(sender)?.key : undefined;
+    seg.append({ conv, kind: 'direct', from: msg.from, to: msg.to, text: msg.text, origin }, (e, failure) => {
+      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
+      // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
+      postDirect(ctx, e, msg.sender, target, awayAccount(known));
+    });
   },
 
   post(ctx, seg, msg) {

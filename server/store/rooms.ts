@@ -4,22 +4,23 @@
  * limits. Pure state, no I/O: the sequencer applies each request in the order
  * it arrived and posts what follows from it, so membership changes take their
  * place in the room's one order. Empty rooms are forgotten, as IRC forgets
- * empty channels; their history and topic stay in the store.
+ * empty channels; their history and topic stay in the store. A room whose
+ * members are all away is closed after a grace (reclaim); they get it back
+ * when they resume (rekey), made again if need be.
+ *
+ * A room counts against whoever made it while it exists: a registered nick
+ * (identified) against its account, anyone else against its address prefix
+ * (/24, /64), so that many sessions from a few addresses cannot take every
+ * room the server keeps.
  */
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import type { SessionRecord } from './sessions.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
+import { DEFAULT_ROOM_LIMITS, RegistrationWindow, roomsMadeText, type RoomLimits } from './store-quotas.js';
 
-export interface RoomLimits {
-  /** Rooms with members at once, on the whole server. */
-  maxRooms: number;
-  maxRoomsPerUser: number;
-  maxMembersPerRoom: number;
-}
-
-export const DEFAULT_ROOM_LIMITS: RoomLimits = { maxRooms: 1000, maxRoomsPerUser: 20, maxMembersPerRoom: 10_000 };
+export { DEFAULT_ROOM_LIMITS, type RoomLimits };
 
 export interface Member {
   address: SessionAddress;
@@ -36,6 +37,10 @@ export interface Member {
   marks: Map<string, number>;
   /** Its nick is registered and it proved it (the password at login, or it registered it). */
   account: boolean;
+  /** Its address prefix (address-table.ts addressPrefix), null while unknown (brought back from the store, not yet resumed). */
+  origin: string | null;
+  /** Rooms closed while it was away (reclaim), by name: joined again when it resumes. */
+  lapsed: string[];
 }
 
 export interface Room {
@@ -44,6 +49,14 @@ export interface Room {
   name: string;
   topic: string;
   members: Map<string, Member>;
+  /** Whom it counts against while it exists (holderOf), null: nobody (the default room). */
+  owner: string | null;
+}
+
+/** Whom what a member makes counts against: its account when it is a registered nick's, else its address prefix. */
+export function holderOf(m: Member): { key: string; account: boolean } | null {
+  if (m.account) return { key: `account ${foldCase(m.nick)}`, account: true };
+  return m.origin !== null ? { key: `prefix ${m.origin}`, account: false } : null;
 }
 
 export type JoinResult =
@@ -62,12 +75,26 @@ export class Rooms {
   private readonly nicks = new Map<string, Member>();
   /** Look-alike skeleton → room key, so a new room cannot pass for an existing one. */
   private readonly lookAlikes = new Map<string, string>();
+  /** Rooms that exist, by whom they count against (holderOf). */
+  private readonly owned = new Map<string, number>();
+  readonly limits: Required<RoomLimits>;
+  /** Registrations per address prefix (account-requests.ts). */
+  readonly registrations: RegistrationWindow;
 
   constructor(
-    private readonly limits: RoomLimits,
+    limits: RoomLimits,
     /** Topics kept from before (the store), by room key. */
     private readonly savedTopic: (key: string) => string = () => '',
-  ) {}
+    private readonly where: {
+      /** The server's default room: it counts against nobody. */
+      defaultRoom?: string;
+      /** A session's address prefix, as the session table has it now (null: unknown). */
+      origin?: (a: SessionAddress) => string | null;
+    } = {},
+  ) {
+    this.limits = { ...DEFAULT_ROOM_LIMITS, ...limits };
+    this.registrations = new RegistrationWindow(this.limits.maxRegistrationsPerPrefix);
+  }
 
   member(a: { slot: number; generation: number }): Member | undefined {
     return this.members.get(memberKey(a));
@@ -101,6 +128,8 @@ export class Rooms {
       awaySince: null,
       marks: new Map(),
       account: false,
+      origin: this.where.origin?.(address) ?? null,
+      lapsed: [],
     };
     this.members.set(memberKey(address), m);
     this.nicks.set(foldCase(nick), m);
@@ -113,8 +142,12 @@ export class Rooms {
     this.nicks.set(foldCase(nick), m);
   }
 
-  /** The session resumed on a new connection: the same member, under its new address, in the same rooms. */
-  rekey(m: Member, address: SessionAddress): void {
+  /**
+   * The session resumed on a new connection: the same member, under its new address, in the same rooms; those
+   * closed while it was away are joined again, made again if need be, under the usual limits. The names of those
+   * that could not be (a limit, a look-alike made meanwhile), and why.
+   */
+  rekey(m: Member, address: SessionAddress): Array<{ name: string; why: string }> {
     const old = memberKey(m.address);
     this.members.delete(old);
     for (const key of m.rooms) {
@@ -124,6 +157,15 @@ export class Rooms {
     }
     m.address = address;
     this.members.set(memberKey(address), m);
+    m.origin = this.where.origin?.(address) ?? m.origin;
+    const lost: Array<{ name: string; why: string }> = [];
+    for (const name of m.lapsed.splice(0)) {
+      const joined = this.join(m, name);
+      if (joined.ok) continue;
+      lost.push({ name, why: joined.message });
+      m.marks.delete(roomKey(name));
+    }
+    return lost;
   }
 
   /** `restoring`: the member was in this room before the store thread restarted; no limit applies. */
@@ -146,6 +188,10 @@ export class Rooms {
           code: 'ROOM_LIMIT',
           message: `the server has ${this.rooms.size} rooms, the most it keeps; join one of them (/rooms)`,
         };
+      const holder = key === this.defaultKey() ? null : holderOf(m);
+      const made = holder ? (this.owned.get(holder.key) ?? 0) : 0;
+      if (holder && !restoring && made >= this.madeLimit(holder.account))
+        return { ok: false, code: 'ROOM_LIMIT', message: roomsMadeText(m.nick, m.origin, holder.account, made) };
       const twin = this.lookAlikes.get(lookAlikeKey(name));
       if (twin !== undefined && !restoring)
         return {
@@ -153,7 +199,8 @@ export class Rooms {
           code: 'ROOM_INVALID',
           message: `${name} looks like ${this.rooms.get(twin)!.name}, which exists: join that one, or choose a name that cannot be mistaken for it`,
         };
-      room = { key, name, topic: this.savedTopic(key), members: new Map() };
+      room = { key, name, topic: this.savedTopic(key), members: new Map(), owner: holder?.key ?? null };
+      if (holder) this.owned.set(holder.key, made + 1);
       this.rooms.set(key, room);
       this.lookAlikes.set(lookAlikeKey(name), key);
     } else if (room.members.size >= this.limits.maxMembersPerRoom && !restoring) {
@@ -206,8 +253,44 @@ export class Rooms {
     return [...this.rooms.values()].sort((a, b) => b.members.size - a.members.size || a.key.localeCompare(b.key));
   }
 
+  /**
+   * Closes the rooms whose members have all been away for the grace (the last one left at least that long ago): a
+   * member away holds no room for good. The members whose rooms were closed (their records change).
+   */
+  reclaim(now: number): Member[] {
+    const touched = new Set<Member>();
+    for (const room of [...this.rooms.values()]) {
+      let last = -Infinity;
+      for (const m of room.members.values()) {
+        last = m.awaySince === null ? Infinity : Math.max(last, m.awaySince);
+        if (last === Infinity) break;
+      }
+      if (now - last < this.limits.roomGraceMs) continue;
+      for (const m of room.members.values()) {
+        m.rooms = m.rooms.filter((k) => k !== room.key);
+        m.lapsed.push(room.name);
+        touched.add(m);
+      }
+      room.members.clear();
+      this.forget(room);
+    }
+    return [...touched];
+  }
+
+  private defaultKey(): string | null {
+    return this.where.defaultRoom !== undefined ? roomKey(this.where.defaultRoom) : null;
+  }
+
+  private madeLimit(account: boolean): number {
+    return account ? this.limits.maxRoomsPerAccount : this.limits.maxRoomsPerPrefix;
+  }
+
   private forget(room: Room): void {
     this.rooms.delete(room.key);
     this.lookAlikes.delete(lookAlikeKey(room.name));
+    if (room.owner === null) return;
+    const n = (this.owned.get(room.owner) ?? 1) - 1;
+    if (n > 0) this.owned.set(room.owner, n);
+    else this.owned.delete(room.owner);
   }
 }

@@ -29,6 +29,7 @@ import { Rooms, memberKey, type Member, type RoomLimits } from './rooms.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
+import { addressPrefix } from '../shm/address-table.js';
 import type { SessionRecord } from './sessions.js';
 
 /** Requests handled in one turn at most: a long backlog is worked off in several, others' frames between them. */
@@ -104,7 +105,15 @@ export class Sequencer {
 
   constructor(private readonly deps: SequencerDeps) {
     const topics = deps.topics ?? new Map<string, string>();
-    this.rooms = new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '');
+    const table = deps.table ?? null;
+    this.rooms = new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '', {
+      defaultRoom: deps.defaultRoom,
+      // Where a session connects from, as its slot says now (its own slot and generation, connected).
+      origin: (a) => {
+        const info = table?.info(a.slot);
+        return info && info.generation === a.generation ? addressPrefix(info.address) : null;
+      },
+    });
     this.ctx = {
       rooms: this.rooms,
       bus: deps.bus,
@@ -153,6 +162,8 @@ export class Sequencer {
     r.version = m.version;
     r.awaySince = m.awaySince;
     r.rooms = m.rooms.map((key) => ({ name: this.rooms.byKey(key)!.name, mark: m.marks.get(key) ?? 0 }));
+    // Rooms closed while it is away are still its own: it gets them back when it resumes, after a restart too.
+    for (const name of m.lapsed) r.rooms.push({ name, mark: m.marks.get(roomKey(name)) ?? 0 });
     sessions.save(r).catch((err: unknown) => this.deps.fault(asStoreError(err)));
   }
 

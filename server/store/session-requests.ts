@@ -23,7 +23,7 @@ import type { SessionTable } from '../shm/session-table.js';
 import { roomConversation, type ConversationKey, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { memberKey, type Member } from './rooms.js';
-import { enterRoom, type Req, type RoomContext, type Segment } from './request-context.js';
+import { enterRoom, send, type Req, type RoomContext, type Segment } from './request-context.js';
 
 /** Entries read for one part of a replay at most; its size in bytes is the resuming worker's choice (partBytes). */
 export const REPLAY_PART_MAX = 2000;
@@ -162,6 +162,8 @@ export const sessionSegmentRequests: {
   },
 
   expire(ctx, seg, msg) {
+    // Rooms whose members have all been away for the grace are closed; their members get them back when they resume.
+    for (const m of ctx.rooms.reclaim(msg.now)) ctx.persist(m);
     for (const m of ctx.rooms.away()) {
       if (m.awaySince! + ctx.resumeWindowMs > msg.now) continue;
       // Not AWAY any more: a worker has just taken it over, and its resume is on the way here.
@@ -193,7 +195,9 @@ export const sessionReadRequests: {
     }
     const wasAway = m.awaySince !== null;
     ctx.replays.delete(memberKey(m.address));
-    ctx.rooms.rekey(m, msg.session);
+    // Rooms closed while it was away are joined again, made again if need be; one that cannot be is parted.
+    for (const lost of ctx.rooms.rekey(m, msg.session))
+      send(ctx, msg.session, { type: 'PARTED', room: lost.name, reason: `closed while you were away: ${lost.why}` });
     m.awaySince = null;
     m.version = msg.version;
     if (m.record) m.record.hash = msg.token;

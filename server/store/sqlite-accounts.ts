@@ -1,10 +1,12 @@
 /**
  * Accounts in the history database (accounts.ts): the `accounts` table, and
- * `inbox`, one row per account and direct conversation it missed. Each change
- * is its own statement: registrations are rare next to messages.
+ * `inbox`, one row per account and direct conversation it missed, with the
+ * bytes of text noted in it. Each change is its own statement: registrations
+ * are rare next to messages. What each inbox holds is also kept in memory, so
+ * that its caps are checked in the order, before a message is stored.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxItem } from './accounts.js';
+import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxCaps, type InboxItem } from './accounts.js';
 import { guarded } from './store-error.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 
@@ -14,7 +16,8 @@ CREATE TABLE IF NOT EXISTS accounts (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS accounts_by_look ON accounts (look);
 CREATE TABLE IF NOT EXISTS inbox (
-  account TEXT NOT NULL, conv TEXT NOT NULL, first_id INTEGER NOT NULL, PRIMARY KEY (account, conv)
+  account TEXT NOT NULL, conv TEXT NOT NULL, first_id INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (account, conv)
 ) STRICT, WITHOUT ROWID;
 `;
 
@@ -27,6 +30,8 @@ interface Row {
 }
 
 export class SqliteAccounts implements AccountStore {
+  /** Folded nick → conversation → bytes of text its inbox notes (as the table has them, plus what was reserved). */
+  private readonly sizes = new Map<string, Map<string, number>>();
   private readonly q: Record<
     'find' | 'count' | 'create' | 'setHash' | 'remove' | 'inboxAdd' | 'inbox' | 'inboxClear',
     StatementSync
@@ -36,6 +41,7 @@ export class SqliteAccounts implements AccountStore {
     db: DatabaseSync,
     private readonly file: string,
   ) {
+    this.addInboxBytes(db);
     this.q = {
       // The same nick first, then a look-alike.
       find: db.prepare('SELECT * FROM accounts WHERE fold = ?1 OR look = ?2 ORDER BY fold = ?1 DESC LIMIT 1'),
@@ -43,13 +49,32 @@ export class SqliteAccounts implements AccountStore {
       create: db.prepare('INSERT INTO accounts (fold, look, nick, hash, created_ts) VALUES (?, ?, ?, ?, ?)'),
       setHash: db.prepare('UPDATE accounts SET hash = ? WHERE fold = ?'),
       remove: db.prepare('DELETE FROM accounts WHERE fold = ?'),
+      // The first id noted stays; the bytes grow by the message's text (the history has it: it was just stored).
       inboxAdd: db.prepare(
-        'INSERT INTO inbox (account, conv, first_id) VALUES (?, ?, ?) ON CONFLICT (account, conv) DO NOTHING',
+        'INSERT INTO inbox (account, conv, first_id, bytes) VALUES (?1, ?2, ?3, coalesce((SELECT length(CAST(body AS BLOB)) FROM messages WHERE conv = ?2 AND id = ?3), 0)) ' +
+          'ON CONFLICT (account, conv) DO UPDATE SET bytes = bytes + excluded.bytes',
       ),
       inbox: db.prepare('SELECT conv, first_id FROM inbox WHERE account = ? ORDER BY conv'),
       inboxClear: db.prepare('DELETE FROM inbox WHERE account = ?'),
     };
     this.refreshLooks(db);
+    for (const r of db.prepare('SELECT account, conv, bytes FROM inbox').all() as Array<{
+      account: string;
+      conv: string;
+      bytes: number;
+    }>) {
+      const mine = this.sizes.get(r.account) ?? new Map<string, number>();
+      this.sizes.set(r.account, mine.set(r.conv, r.bytes));
+    }
+  }
+
+  /** An inbox table from before its bytes were counted gets the column (what it notes counts as nothing). */
+  private addInboxBytes(db: DatabaseSync): void {
+    this.run(() => {
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('inbox') as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === 'bytes'))
+        db.exec('ALTER TABLE inbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0');
+    });
   }
 
   /** Look-alike keys as today's rule makes them: a rule made stricter since a row was written holds for it too. */
@@ -98,12 +123,23 @@ export class SqliteAccounts implements AccountStore {
     this.run(() => this.q.inboxAdd.run(fold, conv, id));
   }
 
+  inboxReserve(fold: string, conv: string, bytes: number, caps: InboxCaps): 'ok' | 'conversations' | 'bytes' {
+    const mine = this.sizes.get(fold) ?? new Map<string, number>();
+    if (!mine.has(conv) && mine.size >= caps.conversations) return 'conversations';
+    let total = bytes;
+    for (const b of mine.values()) total += b;
+    if (total > caps.bytes) return 'bytes';
+    this.sizes.set(fold, mine.set(conv, (mine.get(conv) ?? 0) + bytes));
+    return 'ok';
+  }
+
   async inbox(fold: string): Promise<InboxItem[]> {
     const rows = this.run(() => this.q.inbox.all(fold) as unknown as Array<{ conv: string; first_id: number }>);
     return rows.map((r) => ({ conv: r.conv, firstId: r.first_id }));
   }
 
   async inboxClear(fold: string): Promise<void> {
+    this.sizes.delete(fold);
     this.run(() => this.q.inboxClear.run(fold));
   }
 

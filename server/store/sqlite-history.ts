@@ -21,6 +21,7 @@ import { StoreError, storeError } from './store-error.js';
 import { loadSqlite } from './load-sqlite.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { HistoryOrigins } from './history-origins.js';
 
 /** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
@@ -38,6 +39,8 @@ export class SqliteHistory implements HistoryStore {
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
   private readonly q: HistoryStatements;
+  /** Bytes per sender's origin, for retention by size (history-origins.ts). */
+  private readonly origins: HistoryOrigins;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -48,6 +51,7 @@ export class SqliteHistory implements HistoryStore {
       'PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;',
     );
     db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
+    this.origins = new HistoryOrigins(db);
     this.q = prepareStatements(db);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
     if (row) this.epoch = row.value;
@@ -122,9 +126,10 @@ export class SqliteHistory implements HistoryStore {
       for (const e of batch) {
         const id = (next.get(e.conv) ?? this.last(e.conv)) + 1;
         next.set(e.conv, id);
-        this.q.insert.run(e.conv, id, ts, e.kind, e.from, e.to ?? null, e.text);
+        this.q.insert.run(e.conv, id, ts, e.kind, e.from, e.to ?? null, e.text, e.origin ?? '');
         stored.push({ ...e, id, ts });
       }
+      this.origins.added(batch);
       for (const [conv, id] of next) this.q.setLast.run(conv, id);
       this.db.exec('COMMIT');
     } catch (err) {
@@ -192,7 +197,7 @@ export class SqliteHistory implements HistoryStore {
     let removed = 0;
     try {
       for (let gone = PRUNE_STEP; retention.maxAgeMs > 0 && gone === PRUNE_STEP; ) {
-        gone = Number(this.q.pruneAge.run(now - retention.maxAgeMs, PRUNE_STEP).changes);
+        gone = this.origins.pruneAge(now - retention.maxAgeMs, PRUNE_STEP);
         removed += gone;
         await new Promise((r) => setImmediate(r));
       }
@@ -201,10 +206,8 @@ export class SqliteHistory implements HistoryStore {
         steps < 10_000 && bytes > retention.maxBytes;
         steps++, bytes = this.bytes()
       ) {
-        // As many of the oldest as the excess is of the whole, a few more, at most a step.
-        const rows = (this.q.count.get() as { n: number }).n;
-        const share = Math.ceil((rows * (bytes - retention.maxBytes)) / bytes) + 8;
-        const gone = Number(this.q.pruneOldest.run(Math.min(PRUNE_STEP, share)).changes);
+        // The oldest of whoever has stored the most, as many as the excess calls for, at most a step (history-origins.ts).
+        const gone = this.origins.evictStep((bytes - retention.maxBytes) / bytes, PRUNE_STEP);
         removed += gone;
         // Freed pages go back to the file system, so the bound is on the file, not only on what is in it.
         this.db.exec('PRAGMA incremental_vacuum');

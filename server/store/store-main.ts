@@ -101,16 +101,26 @@ const expiry =
 logger.info({ file, epoch: store.epoch }, 'history store open');
 report({ k: 'ready', epoch: store.epoch, movedAside, file });
 
+/**
+ * Retention runs often enough that a flood cannot carry the store far past --history-max-size between two runs
+ * (at a few MB/s a minute was tens of MB); a run with nothing to do is two indexed reads.
+ */
+const RETENTION_CHECK_MS = 5_000;
+let pruning = false;
 const prune = async () => {
+  if (pruning) return;
+  pruning = true;
   try {
     const removed = await store.prune(Date.now(), config.retention);
     if (removed > 0) logger.info({ removed }, 'history retention: old messages removed');
   } catch (err) {
     logger.error({ err }, 'history retention failed');
+  } finally {
+    pruning = false;
   }
 };
 void prune();
-const pruneTimer = setInterval(() => void prune(), config.pruneEveryMs);
+const pruneTimer = setInterval(() => void prune(), Math.min(config.pruneEveryMs, RETENTION_CHECK_MS));
 
 parent.on('message', (msg: ToStoreThread) => {
   switch (msg.k) {

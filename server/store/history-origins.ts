@@ -1,0 +1,115 @@
+/**
+ * Retention that one sender cannot turn into a tool (docs/PROTOCOL.md,
+ * "History"). Every message counts against whom it came from (NewEntry's
+ * origin: the sender's account when it is a registered nick's, else its
+ * address prefix), and the store keeps how many bytes each origin has (the
+ * `origins` table, changed in the same transactions as the messages). When
+ * the store is over --history-max-size, the origin with the most bytes loses
+ * its oldest messages first, down towards the next one's size: a flooder
+ * fills and then churns its own share, and everyone who has stored less than
+ * it keeps their history. Age (--history-max-age) applies to all alike.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { NewEntry } from './history.js';
+
+/** What a row costs beside its text (ids, time, kind, the b-tree's own bytes), as retention counts it. */
+export const ROW_OVERHEAD = 24;
+const COST = `(length(CAST(body AS BLOB)) + length(CAST(sender AS BLOB)) + coalesce(length(CAST(target AS BLOB)), 0) + length(CAST(conv AS BLOB)) + ${ROW_OVERHEAD})`;
+
+/** A message's size as retention counts it (the same sum as COST). */
+export function entryCost(e: NewEntry): number {
+  const to = e.to !== undefined ? Buffer.byteLength(e.to) : 0;
+  return Buffer.byteLength(e.text) + Buffer.byteLength(e.from) + to + Buffer.byteLength(e.conv) + ROW_OVERHEAD;
+}
+
+interface Tally {
+  origin: string;
+  bytes: number;
+  rows: number;
+}
+
+export class HistoryOrigins {
+  private readonly q: Record<'add' | 'sub' | 'drop' | 'top' | 'total' | 'pruneAge' | 'evict', StatementSync>;
+
+  /** Gives a store from before origins its column, index and tallies (its messages are one origin, ''). */
+  constructor(private readonly db: DatabaseSync) {
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('messages') as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'origin'))
+      db.exec("ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT ''");
+    db.exec(
+      'CREATE INDEX IF NOT EXISTS messages_by_origin ON messages (origin, ts);' +
+        'CREATE TABLE IF NOT EXISTS origins (origin TEXT PRIMARY KEY, bytes INTEGER NOT NULL, rows INTEGER NOT NULL) STRICT, WITHOUT ROWID;',
+    );
+    const counted = db.prepare('SELECT EXISTS (SELECT 1 FROM origins) AS yes').get() as { yes: number };
+    if (!counted.yes)
+      db.exec(`INSERT INTO origins SELECT origin, SUM(${COST}), COUNT(*) FROM messages GROUP BY origin`);
+    this.q = {
+      add: db.prepare(
+        'INSERT INTO origins (origin, bytes, rows) VALUES (?, ?, ?) ON CONFLICT (origin) DO UPDATE SET bytes = bytes + excluded.bytes, rows = rows + excluded.rows',
+      ),
+      sub: db.prepare('UPDATE origins SET bytes = bytes - ?, rows = rows - ? WHERE origin = ?'),
+      drop: db.prepare('DELETE FROM origins WHERE rows <= 0'),
+      top: db.prepare('SELECT origin, bytes, rows FROM origins ORDER BY bytes DESC LIMIT 2'),
+      total: db.prepare('SELECT coalesce(SUM(bytes), 0) AS bytes FROM origins'),
+      pruneAge: db.prepare(
+        `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?) RETURNING origin, ${COST} AS cost`,
+      ),
+      evict: db.prepare(
+        `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE origin = ? ORDER BY ts LIMIT ?) RETURNING origin, ${COST} AS cost`,
+      ),
+    };
+  }
+
+  /** A batch was inserted (call inside its transaction): its bytes go to their origins. */
+  added(batch: NewEntry[]): void {
+    const per = new Map<string, { bytes: number; rows: number }>();
+    for (const e of batch) {
+      const t = per.get(e.origin ?? '') ?? { bytes: 0, rows: 0 };
+      t.bytes += entryCost(e);
+      t.rows++;
+      per.set(e.origin ?? '', t);
+    }
+    for (const [origin, t] of per) this.q.add.run(origin, t.bytes, t.rows);
+  }
+
+  /** Deletes up to `limit` messages stored before `before`; how many. */
+  pruneAge(before: number, limit: number): number {
+    return this.deleting(() => this.q.pruneAge.all(before, limit));
+  }
+
+  /**
+   * One step of retention by size, `over` the share of the store above the bound (0-1): the oldest messages of
+   * the origin with the most bytes, as many as its excess over the next origin and the store's excess call for (at
+   * least one, at most `step`). How many went.
+   */
+  evictStep(over: number, step: number): number {
+    const [first, second] = this.q.top.all() as unknown as Tally[];
+    if (!first || first.rows <= 0) return 0;
+    const excess = Math.ceil(over * (this.q.total.get() as { bytes: number }).bytes);
+    const allowance = Math.max(1, Math.min(excess, first.bytes - (second?.bytes ?? 0)));
+    const rows = Math.min(step, Math.max(1, Math.ceil((first.rows * allowance) / Math.max(1, first.bytes))));
+    return this.deleting(() => this.q.evict.all(first.origin, rows));
+  }
+
+  /** Runs a delete that returns its rows' origins and costs, and takes them off the tallies, in one transaction. */
+  private deleting(run: () => unknown[]): number {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const gone = run() as Array<{ origin: string; cost: number }>;
+      const per = new Map<string, { bytes: number; rows: number }>();
+      for (const r of gone) {
+        const t = per.get(r.origin) ?? { bytes: 0, rows: 0 };
+        t.bytes += r.cost;
+        t.rows++;
+        per.set(r.origin, t);
+      }
+      for (const [origin, t] of per) this.q.sub.run(t.bytes, t.rows, origin);
+      if (per.size > 0) this.q.drop.run();
+      this.db.exec('COMMIT');
+      return gone.length;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
