@@ -2,7 +2,8 @@
  * What the client needs to resume its session after a lost connection
  * (docs/PROTOCOL.md, "Resume"): the token the last WELCOME gave, and the
  * last id it has shown of each conversation, so that the server sends what
- * came after, once. Pure: the listener feeds it every frame.
+ * came after, once. Pure: the listener feeds it every frame. The browser
+ * page also keeps it across a reload of its tab (snapshot, restore).
  */
 import type { ClientMessage, LastSeen, ServerMessage } from './messages.js';
 import { roomKey } from './unicode/room-rule.js';
@@ -10,6 +11,26 @@ import { foldCase } from './unicode/text-policy.js';
 
 /** Conversations listed in a resuming HELLO at most (the rooms one may be in, and the most recent direct ones). */
 const MAX_LAST = 200;
+
+/** What a session needs to be resumed by another instance of the client (the browser page after a reload). */
+export interface ResumeSnapshot {
+  token: string;
+  last: LastSeen[];
+}
+
+/** A snapshot as kept: a token of sane length, and last ids each naming a room or a nick. */
+function isSnapshot(v: unknown): v is ResumeSnapshot {
+  if (typeof v !== 'object' || v === null) return false;
+  const { token, last } = v as Partial<ResumeSnapshot>;
+  if (typeof token !== 'string' || token.length === 0 || token.length > 128 || !Array.isArray(last)) return false;
+  return last.every(
+    (e: Partial<LastSeen> | null) =>
+      typeof e === 'object' &&
+      e !== null &&
+      Number.isSafeInteger(e.id) &&
+      (typeof e.room === 'string') !== (typeof e.with === 'string'),
+  );
+}
 
 export class ResumeState {
   private token: string | null = null;
@@ -43,6 +64,22 @@ export class ResumeState {
   forget(): void {
     this.token = null;
     this.last.clear();
+  }
+
+  /** The token and the last ids, or null when there is no session to come back to. */
+  snapshot(): ResumeSnapshot | null {
+    return this.token === null ? null : { token: this.token, last: [...this.last.values()] };
+  }
+
+  /** Takes up a snapshot; one that is not (a damaged copy) is refused, and the next HELLO starts a new session. */
+  restore(snapshot: unknown): boolean {
+    this.forget();
+    if (!isSnapshot(snapshot)) return false;
+    this.token = snapshot.token;
+    for (const seen of snapshot.last.slice(-MAX_LAST))
+      if (seen.room !== undefined) this.saw(roomKey(seen.room), { room: seen.room, id: seen.id });
+      else if (seen.with !== undefined) this.saw(`@${foldCase(seen.with)}`, { with: seen.with, id: seen.id });
+    return true;
   }
 
   learn(msg: ServerMessage, me: string): void {

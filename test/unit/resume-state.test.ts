@@ -67,3 +67,35 @@ describe('ResumeState', () => {
     expect(r.hello(2, 'alice', 'c')).toEqual({ type: 'HELLO', version: 2, nick: 'alice', client: 'c' });
   });
 });
+
+describe('ResumeState across a reload (the page keeps a snapshot)', () => {
+  it('a snapshot restored resumes as the original would; a damaged one is refused and starts anew', () => {
+    const r = new ResumeState();
+    expect(r.snapshot()).toBeNull();
+    r.learn(welcome({ resume: 'T'.repeat(24) }), 'alice');
+    r.learn({ type: 'CHAT', from: 'bob', text: 'x', action: false, ts: 1, id: 7, room: '#Lobby' }, 'alice');
+    r.learn({ type: 'DIRECT', from: 'bob', to: 'alice', text: 'yo', ts: 3, id: 5 }, 'alice');
+    const copy = new ResumeState();
+    expect(copy.restore(JSON.parse(JSON.stringify(r.snapshot())))).toBe(true);
+    expect(copy.hello(2, 'alice', 'c')).toEqual(r.hello(2, 'alice', 'c'));
+    // Later ids still replace earlier ones after the restore.
+    copy.learn({ type: 'CHAT', from: 'bob', text: 'y', action: false, ts: 4, id: 8, room: '#lobby' }, 'alice');
+    expect(copy.snapshot()!.last).toEqual([
+      { with: 'bob', id: 5 },
+      { room: '#lobby', id: 8 },
+    ]);
+    for (const damaged of [
+      null,
+      'T',
+      { token: '', last: [] },
+      { token: 'T'.repeat(24) },
+      { token: 'T'.repeat(24), last: [{ id: 1 }] },
+      { token: 'T'.repeat(24), last: [{ room: '#a', with: 'b', id: 1 }] },
+      { token: 'T'.repeat(24), last: [{ room: '#a', id: 'x' }] },
+    ]) {
+      expect(copy.restore(damaged)).toBe(false);
+      expect(copy.canResume).toBe(false);
+      expect(copy.hello(2, 'alice', 'c')).toEqual({ type: 'HELLO', version: 2, nick: 'alice', client: 'c' });
+    }
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * What is typed in the message box, done: a line said in the current room,
  * or a /command (HELP lists them) turned into its frame, explained when it is
- * wrong before anything is sent; a line longer than the server takes refused.
+ * wrong before anything is sent; a line longer than the server takes is
+ * said to be so as it is typed or pasted, and refused, but kept in the box.
  */
 import { carriesPassword } from '../../common/account-lines.js';
 import { splitArgs } from '../../common/split-args.js';
@@ -13,6 +14,29 @@ import type { InputKeys } from './input-keys.js';
 import type { RoomsPanel } from './rooms-panel.js';
 
 const encoder = new TextEncoder();
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The commands below (Tab completes them). */
+export const COMMANDS = [
+  '/files',
+  '/get',
+  '/help',
+  '/history',
+  '/identify',
+  '/join',
+  '/me',
+  '/msg',
+  '/names',
+  '/nick',
+  '/part',
+  '/password',
+  '/quit',
+  '/register',
+  '/room',
+  '/rooms',
+  '/topic',
+  '/who',
+];
 
 const HELP = [
   'text — say it in the current room (//text sends a leading slash)',
@@ -54,21 +78,35 @@ export class Commands {
       e.preventDefault();
       const line = this.input.value;
       if (!line.trim()) return;
-      const bytes = encoder.encode(line).length;
+      const bytes = this.checkLength();
       if (bytes > this.maxText) {
-        this.t.log.line(`! message too long (${bytes} bytes, the server takes ${this.maxText})`, 'error');
+        // Kept in the box: nothing typed or pasted is lost, the reader shortens it.
+        this.t.log.line(`! message too long (${count(bytes)} bytes, the server takes ${count(this.maxText)})`, 'error');
         return;
       }
       this.input.value = '';
+      this.checkLength();
       if (!carriesPassword(line)) keys.sent(line);
       this.command(line);
     });
+    // No maxlength on the box: it would cut a paste short without a word. The hint says it instead.
+    this.input.addEventListener('input', () => this.checkLength());
   }
 
   /** The longest message the server takes (WELCOME says). */
   setMaxText(bytes: number): void {
     this.maxText = bytes;
-    this.input.maxLength = bytes;
+    this.checkLength();
+  }
+
+  /** The box's text in bytes; over the limit, the hint under it says so. */
+  private checkLength(): number {
+    const bytes = encoder.encode(this.input.value).length;
+    const hint = byId('input-hint');
+    hint.hidden = bytes <= this.maxText;
+    if (!hint.hidden)
+      hint.textContent = `Too long to send: ${count(bytes)} bytes, the server takes ${count(this.maxText)}. The text stays here: shorten it or send it in parts.`;
+    return bytes;
   }
 
   private command(line: string): void {

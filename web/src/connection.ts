@@ -1,17 +1,15 @@
 /**
  * The page's connection to the server: one WebSocket to /chat carrying the
  * chat protocol's frames (codec.ts), one frame per binary message; the HELLO
- * that resumes the session when it can (common/resume-state.ts); what is
- * typed while the connection is down, held for when it is back; and the wait
- * before each try to come back (common/backoff.ts).
+ * that resumes the session when it can (common/resume-state.ts), also after
+ * a reload of the tab (saved-session.ts); and the wait before each try to
+ * come back (common/backoff.ts). Nothing is sent while the connection is
+ * down: the page disables Send meanwhile, and what is typed stays in the box.
  */
 import { Backoff } from '../../common/backoff.js';
-import { ResumeState } from '../../common/resume-state.js';
+import { ResumeState, type ResumeSnapshot } from '../../common/resume-state.js';
 import type { ChatLog } from './chat-log.js';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type ServerMessage } from './codec.js';
-
-/** Lines typed while the connection is down that are kept for sending once it is back (as the terminal client does). */
-const MAX_HELD = 100;
 
 /** What the connection asks of the page, and tells it. */
 export interface ConnectionEvents {
@@ -28,7 +26,6 @@ export class ChatConnection {
   private ws: WebSocket | null = null;
   private welcomed = false;
   private comingBack = false;
-  private readonly held: ClientMessage[] = [];
   private readonly resume = new ResumeState();
   private readonly backoff = new Backoff();
 
@@ -87,11 +84,30 @@ export class ChatConnection {
 
   send(msg: ClientMessage): void {
     if (this.ws?.readyState === WebSocket.OPEN && (this.welcomed || msg.type === 'HELLO'))
-      return this.ws.send(encodeMessage(msg));
-    if (!this.comingBack || (msg.type !== 'CHAT' && msg.type !== 'DIRECT')) return;
-    // What is typed while the connection is down goes once it is back.
-    if (this.held.length < MAX_HELD) this.held.push(msg);
-    else this.log.line(`! not connected: this line was not kept (${MAX_HELD} lines wait already)`, 'error');
+      this.ws.send(encodeMessage(msg));
+  }
+
+  /** The session to resume, as a reload of the tab kept it: the next WELCOME is coming back. */
+  restore(snapshot: ResumeSnapshot): void {
+    this.resume.restore(snapshot);
+    this.comingBack = true;
+  }
+
+  /** What resumes this session elsewhere (null: nothing to resume). */
+  snapshot(): ResumeSnapshot | null {
+    return this.resume.snapshot();
+  }
+
+  /** The session ended (/quit, a kick, replaced): the next HELLO starts a new one. */
+  forget(): void {
+    this.resume.forget();
+  }
+
+  /** A login the reader must see to (the nick is taken, its password is wanted): no more coming back by itself. */
+  stopComingBack(): void {
+    this.comingBack = false;
+    this.resume.forget();
+    this.backoff.reset();
   }
 
   /** The session could not be resumed (its window passed): a new one, on this connection. */
@@ -100,26 +116,16 @@ export class ChatConnection {
     this.send(this.hello(nick));
   }
 
-  /** A first WELCOME. */
-  welcome(): void {
-    this.welcomed = true;
-  }
-
   /** Lost without a goodbye that means it: coming back, after the wait this returns (longer each time). */
   lost(): number {
     this.comingBack = true;
     return this.backoff.next();
   }
 
-  /** Back (a WELCOME while coming back): the waits start again. */
-  back(): void {
+  /** Welcomed (first, or back while coming back): frames may go, and the waits start again. */
+  welcome(): void {
     this.comingBack = false;
     this.welcomed = true;
     this.backoff.reset();
-  }
-
-  /** What was typed while the connection was down, sent. */
-  sendHeld(): void {
-    for (const m of this.held.splice(0)) this.send(m);
   }
 }

@@ -4,9 +4,9 @@
  * /command or a nick of someone in the room (Tab again for the next one).
  */
 import { wordCompleter, type Completer } from '../../common/terminal/completion.js';
+import { COMMANDS } from './commands.js';
 
 const MAX_HISTORY = 100;
-const COMMANDS = ['/files', '/get', '/help', '/me', '/msg', '/nick', '/quit', '/who'];
 
 export class InputKeys {
   private readonly history: string[] = [];

@@ -15,6 +15,24 @@ const NICK_KEY = 'heartbeat-chat.nick';
 const PLAIN_PAGE =
   'not sent: this page is not over https, so a password would cross the network in the clear (open it with https://)';
 
+/** Refusals of a HELLO that only the reader can get past (another nick, a password): no coming back by itself. */
+const FOR_THE_READER: ReadonlySet<string> = new Set([
+  'NICK_INVALID',
+  'NICK_TAKEN',
+  'NICK_REGISTERED',
+  'NICK_PASSWORD_WRONG',
+  'LOGIN_LOCKED',
+  'PASSWORD_REQUIRED',
+  'PASSWORD_WRONG',
+  'PASSWORD_LOCKED',
+  'VERSION_UNSUPPORTED',
+]);
+
+/** True when a refused HELLO needs the reader (the form again), not another try by itself. */
+export function needsTheReader(code: string): boolean {
+  return FOR_THE_READER.has(code);
+}
+
 export class Login {
   /** The registered nick's password, for the next HELLO: as typed when joining, or as /register, /identify, /password made it. */
   private nickPassword: string | null = null;
@@ -73,12 +91,31 @@ export class Login {
     localStorage.setItem(NICK_KEY, nick);
   }
 
+  /** The form again (a login from the chat view was refused, or could not be made), with the nick it was for. */
+  show(nick: string): void {
+    byId('chat-view').hidden = true;
+    byId('join-view').hidden = false;
+    if (nick) byId<HTMLInputElement>('nick').value = nick;
+  }
+
   /** The server refused the HELLO: said on the form. */
   refused(msg: Extract<ServerMessage, { type: 'ERROR' }>): void {
-    setText(byId('join-error'), `${msg.code}: ${msg.message}`);
+    setText(byId('join-error'), `${msg.code}: ${this.explain(msg)}`);
     // The nick is registered: its password goes in the field, and Join again.
-    if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG')
-      byId<HTMLInputElement>('nick-password').select();
+    if (msg.code === 'NICK_REGISTERED' || msg.code === 'NICK_PASSWORD_WRONG') {
+      const field = byId<HTMLInputElement>('nick-password');
+      field.focus();
+      field.select();
+    }
+  }
+
+  /** The server's reason, in this page's terms: its NICK_REGISTERED names the terminal client's options. */
+  private explain(msg: Extract<ServerMessage, { type: 'ERROR' }>): string {
+    if (msg.code !== 'NICK_REGISTERED') return msg.message;
+    const nick = /^nick (.+?) is registered/.exec(msg.message)?.[1] ?? byId<HTMLInputElement>('nick').value.trim();
+    return location.protocol === 'https:'
+      ? `nick ${nick} is registered: type its password in the Password field, then Join`
+      : `nick ${nick} is registered: its password goes in the Password field, which this page sends only over https (open it with https://)`;
   }
 
   /** /register password, /identify nick password, /password old new: never from a page over http. */

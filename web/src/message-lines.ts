@@ -9,9 +9,12 @@ import { accountReplyText } from '../../common/account-lines.js';
 import type { Attention } from './attention.js';
 import type { ChatLog } from './chat-log.js';
 import type { ServerMessage } from './codec.js';
-import { formatBytes } from './dom.js';
+import { formatBytes, formatDuration } from './dom.js';
 
 export class MessageLines {
+  /** HISTORY_REQUEST ids asked after a reload: their answers go above the lines that came after it. */
+  private readonly restoring = new Set<number>();
+
   constructor(
     private readonly log: ChatLog,
     private readonly attention: Attention,
@@ -22,8 +25,7 @@ export class MessageLines {
   show(msg: ServerMessage): void {
     switch (msg.type) {
       case 'CHAT':
-        if (msg.action) this.log.line(`* ${msg.from} ${msg.text}`, 'action', msg.ts, msg.room, true);
-        else this.log.chat(msg.from, msg.text, msg.ts, msg.room);
+        this.log.chat(msg.from, msg.text, msg.ts, msg.room, { action: msg.action });
         return;
       case 'JOINED':
         this.log.line(
@@ -69,12 +71,27 @@ export class MessageLines {
       case 'BYE':
         this.log.line(`* the server said goodbye: ${msg.reason}`, 'notice');
         return;
+      case 'WELCOME':
+        this.log.line(
+          `* welcome, ${msg.nick}: ${msg.users} user${msg.users === 1 ? '' : 's'} here (${msg.server}). /help lists the commands.`,
+          'notice',
+        );
+        this.log.line(
+          `* heartbeats every ${formatDuration(msg.heartbeatIntervalMs)}; a tab silent for ${formatDuration(msg.heartbeatTimeoutMs)} is dropped`,
+          'muted',
+        );
+        return;
       case 'RESUMED':
         this.log.line(`* reconnected: ${msg.missed} missed message${msg.missed === 1 ? '' : 's'}`, 'notice');
         return;
       default:
         return;
     }
+  }
+
+  /** A reload's request for what the reader had seen of a room: its answer goes above what came after. */
+  restore(id: number): void {
+    this.restoring.add(id);
   }
 
   /** History: each line with its date, then (at the end of the answer) a separator before what is live. */
@@ -86,24 +103,38 @@ export class MessageLines {
       for (const e of msg.entries) {
         if (e.to !== undefined)
           this.log.line(e.from === me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`, 'direct', e.ts);
-        else if (e.action) this.log.line(`* ${e.from} ${e.text}`, 'action', e.ts, room, true);
-        else this.log.chat(e.from, e.text, e.ts, room);
+        else this.log.chat(e.from, e.text, e.ts, room, { action: e.action });
       }
       return;
     }
-    // An answer to /history comes at the end of the log, dated, and closed by a line saying whether there is more.
+    if (msg.id !== undefined && this.restoring.has(msg.id)) {
+      if (msg.done) this.restoring.delete(msg.id);
+      return this.log.older(() => this.dated(msg, `— ${room ?? '?'}: before the reload —`));
+    }
+    this.dated(msg);
+  }
+
+  /** History lines, dated, and (at the end of the answer) a separator: `last`, or one that says what it was. */
+  private dated(msg: Extract<ServerMessage, { type: 'HISTORY' }>, last?: string): void {
+    const room = msg.room;
+    const me = this.me();
     for (const e of msg.entries) {
-      const text =
-        e.to !== undefined
-          ? e.from === me
-            ? `-> *${e.to}* ${e.text}`
-            : `*${e.from}* ${e.text}`
-          : e.action
-            ? `* ${e.from} ${e.text}`
-            : `<${e.from}> ${e.text}`;
-      this.log.line(text, 'history', e.ts, room, false, true);
+      if (e.to === undefined) this.log.chat(e.from, e.text, e.ts, room, { action: e.action, history: true });
+      else
+        this.log.line(
+          e.from === me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`,
+          'history',
+          e.ts,
+          room,
+          false,
+          true,
+        );
     }
     if (!msg.done) return;
+    if (last !== undefined) {
+      if (msg.entries.length > 0) this.log.line(last, 'separator', Date.now(), room);
+      return;
+    }
     const where = room ?? `your messages with ${msg.with ?? '?'}`;
     if (msg.id === undefined && msg.entries.length > 0)
       this.log.line(`— ${where}: earlier messages above, live from here —`, 'separator', Date.now(), room);
@@ -147,6 +178,10 @@ export class MessageLines {
         return this.log.line(`* ${n} is now ${msg.newNick ?? '?'}`, 'notice');
       case 'shared':
         return this.log.line(`* ${n} shared ${msg.name ?? '?'} (${formatBytes(msg.size ?? 0)})`, 'notice');
+      case 'away':
+        return this.log.line(`* ${n} lost connection`, 'notice');
+      case 'back':
+        return this.log.line(`* ${n} is back`, 'notice');
       default:
         return;
     }
