@@ -216,7 +216,8 @@ export class WebSocketTransport extends QueuedTransport implements ChatTransport
       }
       events.frames([frame], data.length);
     });
-    // A close frame from the browser is its orderly goodbye (the tab closed, or the page left).
+    // A close frame is the peer's orderly end of the connection (the tab closed, reloaded or left), like a FIN:
+    // without a BYE before it, the session is lost, not ended, and waits to be resumed (the page does after a reload).
     this.ws.on('close', (code: number) => {
       if (code === WS_CLOSE.NORMAL || code === WS_CLOSE.GOING_AWAY) events.ended();
       events.closed(`websocket closed (${code})`);
