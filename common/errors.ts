@@ -60,6 +60,10 @@ export const WireErrorCode = {
   ROOM_LIMIT: 'ROOM_LIMIT',
   NOT_IN_ROOM: 'NOT_IN_ROOM',
   NO_SUCH_ROOM: 'NO_SUCH_ROOM',
+  /** Not fatal: a session has as many HISTORY_REQUESTs waiting for their answers as one may (8); ask again later. */
+  HISTORY_BUSY: 'HISTORY_BUSY',
+  /** Not fatal: the server's store could not do or answer the request (its database failed); the operator is told. */
+  STORE_FAILED: 'STORE_FAILED',
   /** HELLO with a resume token that is unknown, expired or already used (not fatal: the client may say HELLO again, without one). */
   RESUME_FAILED: 'RESUME_FAILED',
   /** A private server (--server-password), at HELLO (fatal): no password, a wrong one, or too many wrong ones from this address. */

@@ -49,6 +49,18 @@ export function frameCost(type: number, bodyBytes: number): number {
   }
 }
 
+/**
+ * What the server reads from its history for a session (a HISTORY_REQUEST's answer, a JOIN's history) costs
+ * its credits too: 1 per 32 KiB of the answer, at least 1. Reading is cheaper than storing and sending a
+ * message to a room (1 per 4 KiB), but not free: 200 messages of 32 KB cost 200 credits, 40 s at the default
+ * rate, so one session cannot have the server read for it faster than about 160 KB/s.
+ */
+export const READ_BYTES_PER_CREDIT = 32 * 1024;
+
+export function readCost(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / READ_BYTES_PER_CREDIT));
+}
+
 export class FloodGate {
   private credit: number;
   private last: number;
@@ -68,6 +80,17 @@ export class FloodGate {
     const due = Math.min(cost, this.policy.burst);
     if (this.credit < due) return false;
     this.credit -= due;
+    return true;
+  }
+
+  /**
+   * Spends `cost` credits whatever it is (a read's cost may be more than the burst), once the session has what
+   * take() would ask for it: the credits may go below zero, and what comes next waits until they are back.
+   */
+  debit(cost: number, now: number): boolean {
+    this.refill(now);
+    if (this.credit < Math.min(cost, this.policy.burst)) return false;
+    this.credit -= cost;
     return true;
   }
 

@@ -175,6 +175,10 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   kick(target: SlotRef, reason: string): void {
     this.current(target)?.kick(reason);
   }
+  /** What the store read for the session is taken from its flood credits; `paid` once taken (never if it is gone). */
+  charge(target: SlotRef, credits: number, paid: () => void): void {
+    this.current(target)?.inbound.charge(credits, paid);
+  }
   deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
     const seen = rooms.length > 1 ? new Set<GroupMember>() : null;
     for (const room of rooms) {

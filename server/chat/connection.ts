@@ -39,7 +39,7 @@ export class ClientConnection implements GroupMember {
   /** Set by HELLO: the session the message handlers act on. */
   private session: LiveSession | null = null;
   private readonly connectedAwake: number;
-  private readonly inbound: InboundGate;
+  readonly inbound: InboundGate;
   private readonly fileRequests = new InTurn(
     (reply) => this.sendMessage(reply),
     () => this.log,

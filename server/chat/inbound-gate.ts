@@ -6,6 +6,11 @@
  * for longer than a paste lasts: it is told FLOOD and dropped. Heartbeat
  * answers never wait (a throttled client must not look dead).
  *
+ * What the server reads from its history for the session is charged here
+ * too (charge(): the store thread says what an answer costs): in the same
+ * order as the frames, so that a session that has asked for more than its
+ * credits cover waits, its own later frames behind the debt.
+ *
  * The clock and the timer are injected, so the gate is tested without time
  * passing.
  */
@@ -31,7 +36,8 @@ export interface GateTimer {
 
 export class InboundGate {
   private readonly gate: FloodGate;
-  private backlog: Array<{ frame: RawFrame; cost: number }> = [];
+  /** Frames waiting for credits, and charges (paid: called once the credits are taken). */
+  private backlog: Array<{ frame: RawFrame; cost: number } | { paid: () => void; cost: number }> = [];
   private backlogBytes = 0;
   private cancelTimer: (() => void) | null = null;
   private closed = false;
@@ -76,6 +82,18 @@ export class InboundGate {
     this.schedule();
   }
 
+  /**
+   * A read from the history costs `cost` credits (common/flood-gate.ts readCost): taken, in order behind what
+   * already waits, once the session has them (a cost above the burst once it has a full burst: the credits then
+   * go below zero, and later frames wait until they are back); then `paid` runs. Never called once closed.
+   */
+  charge(cost: number, paid: () => void): void {
+    if (this.closed) return;
+    if (this.backlog.length === 0 && !this.held && this.gate.debit(cost, this.timer.now())) return paid();
+    this.backlog.push({ paid, cost });
+    if (!this.held) this.schedule();
+  }
+
   /** Until release(), frames wait in arrival order (within the backlog's bounds), whatever the credits. */
   hold(): void {
     this.held = true;
@@ -99,6 +117,13 @@ export class InboundGate {
     this.backlogBytes = 0;
   }
 
+  /** The credits for what waits first: a frame's (at most a burst), or a charge's in full. */
+  private takeHead(): boolean {
+    const head = this.backlog[0]!;
+    const now = this.timer.now();
+    return 'paid' in head ? this.gate.debit(head.cost, now) : this.gate.take(head.cost, now);
+  }
+
   private schedule(): void {
     if (this.cancelTimer || this.backlog.length === 0) return;
     const head = this.backlog[0]!;
@@ -109,15 +134,14 @@ export class InboundGate {
   }
 
   private drain(): void {
-    while (
-      !this.closed &&
-      !this.held &&
-      this.backlog.length > 0 &&
-      this.gate.take(this.backlog[0]!.cost, this.timer.now())
-    ) {
-      const { frame } = this.backlog.shift()!;
-      this.backlogBytes -= frame.body.length;
-      this.run(frame);
+    while (!this.closed && !this.held && this.backlog.length > 0 && this.takeHead()) {
+      const head = this.backlog.shift()!;
+      if ('paid' in head) {
+        head.paid();
+        continue;
+      }
+      this.backlogBytes -= head.frame.body.length;
+      this.run(head.frame);
     }
     if (!this.closed && !this.held) this.schedule();
   }

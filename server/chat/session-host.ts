@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Socket } from 'node:net';
 import type { ServerMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
-import type { GateTimer, InboundPolicy } from './inbound-gate.js';
+import type { GateTimer, InboundGate, InboundPolicy } from './inbound-gate.js';
 import type { Admission } from './admission.js';
 import type { SlotRef } from '../shm/session-table.js';
 import type { ServerPassword } from './server-password.js';
@@ -59,6 +59,8 @@ export interface GroupMember {
   /** Ends the connection with a fatal ERROR frame. */
   fail(code: WireErrorCode, message: string): void;
   kick(reason: string): void;
+  /** Its flood control; charge(): credits for what the store read for it, `paid` once taken (inbound-gate.ts). */
+  readonly inbound: Pick<InboundGate, 'charge'>;
   tick(awakeNow: number, wallNow: number): void;
   shutdown(reason: string): void;
 }

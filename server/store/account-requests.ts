@@ -10,6 +10,7 @@ import { MAX_ACCOUNTS, type AccountRecord } from './accounts.js';
 import { refuse, send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
 import type { HistoryStore } from './history.js';
+import { accountParty } from './direct-parties.js';
 import { formatDuration } from '../../common/units.js';
 
 /**
@@ -85,6 +86,8 @@ export const accountRequests: {
     const accounts = ctx.store.accounts;
     if (!accounts) return ctx.event('this server keeps no accounts (it runs with --no-history)');
     if (!(await accounts.remove(foldCase(msg.nick)))) return ctx.event(`no registered nick ${msg.nick}`);
+    // Its direct messages are nobody's now: whoever registers the nick next is someone else (direct-parties.ts).
+    await ctx.store.retireParty(accountParty(msg.nick));
     ctx.event(`* ${msg.nick} is not registered any more`);
     const holder = ctx.rooms.byNick(msg.nick);
     if (!holder) return;

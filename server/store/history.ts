@@ -9,6 +9,7 @@
 
 import type { SessionStore } from './sessions.js';
 import type { AccountStore } from './accounts.js';
+import type { ReadSource } from './history-pages.js';
 
 /** A room ("room:#lobby") or a pair of users ("dm:alice\nbob", the folded nicks in order). */
 export type ConversationKey = string;
@@ -23,6 +24,11 @@ export interface NewEntry {
   /** For a direct message: the receiver's nick as shown. */
   to?: string;
   text: string;
+  /**
+   * For a direct message: who took part (direct-parties.ts), the sender's party and the receiver's. Only they
+   * read it back (HISTORY_REQUEST with, a resume's replay, an inbox), whoever holds the nicks later.
+   */
+  parties?: [string, string];
   /**
    * Whom it counts against when retention by size must drop messages (rooms.ts holderOf: the sender's account, or
    * its address prefix); none: the unattributed, one more sender.
@@ -49,12 +55,19 @@ export interface HistoryStore {
    * time. Either all are stored or none (a StoreError says why).
    */
   append(batch: NewEntry[]): Promise<StoredEntry[]>;
-  /** Up to `limit` entries after `afterId`, oldest first (what a resuming client missed). */
-  after(conv: ConversationKey, afterId: number, limit: number): Promise<StoredEntry[]>;
+  /**
+   * Up to `limit` entries after `afterId`, oldest first (what a resuming client missed). `parties`: only the
+   * direct messages one of these took part in (direct-parties.ts); so for before() and since().
+   */
+  after(conv: ConversationKey, afterId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
   /** Up to `limit` entries before `beforeId` (Infinity: the newest), oldest first (history on join, paging back). */
-  before(conv: ConversationKey, beforeId: number, limit: number): Promise<StoredEntry[]>;
+  before(conv: ConversationKey, beforeId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
   /** Up to `limit` entries at or after time `sinceTs`, oldest first (`/history 1h`). */
-  since(conv: ConversationKey, sinceTs: number, limit: number): Promise<StoredEntry[]>;
+  since(conv: ConversationKey, sinceTs: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
+  /** What HISTORY_REQUEST pages are read from when no reader thread has a connection of its own (history-reads.ts). */
+  readSource(): ReadSource;
+  /** A party that ended (an account the operator removed): what it took part in is nobody's from now on. */
+  retireParty(party: string): Promise<void>;
   /** The direct conversations a user (folded nick) is in. */
   directConversations(foldedNick: string): Promise<ConversationKey[]>;
   /** Where resumable sessions are kept; null: this store keeps none, so sessions cannot be resumed (--no-history). */

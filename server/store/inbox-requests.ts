@@ -16,12 +16,13 @@
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatBytes } from '../../common/units.js';
 import { directConversation } from './conversations.js';
+import { accountParty, partyOf } from './direct-parties.js';
 import { historyEntry, historyFrames } from './history-frames.js';
 import type { StoredEntry } from './history.js';
 import { awayAccount, notStored, postDirect, refuse, send, type Req, type RoomContext } from './request-context.js';
-import { holderOf } from './rooms.js';
 import { accountOf } from './account-requests.js';
 import { StoreError } from './store-error.js';
+import { holderOf } from './rooms.js';
 import { otherNick, type SessionContext } from './session-requests.js';
 
 /**
@@ -68,7 +69,16 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
       let e: StoredEntry;
       try {
         [e] = (await ctx.store.append([
-          { conv, kind: 'direct', from: msg.from, to, text: msg.text, origin: holderOf(sender)?.key },
+          {
+            conv,
+            kind: 'direct',
+            from: msg.from,
+            to,
+            text: msg.text,
+            origin: holderOf(sender)?.key,
+            // Who took part (direct-parties.ts): the receiver is its session if online, else its account.
+            parties: [partyOf(sender), online ? partyOf(online) : accountParty(account!.nick)],
+          },
         ])) as [StoredEntry];
       } catch (err) {
         refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
@@ -93,7 +103,8 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
         const last = await ctx.store.lastId(item.conv);
         if (last < item.firstId) continue;
         count += last - item.firstId + 1;
-        const entries = (await ctx.store.before(item.conv, Infinity, INBOX_READ_MAX)).filter(
+        const mine = [accountParty(m.nick)];
+        const entries = (await ctx.store.before(item.conv, Infinity, INBOX_READ_MAX, mine)).filter(
           (e) => e.id >= item.firstId,
         );
         const kept = newestWithin(entries, budget);

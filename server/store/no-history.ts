@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ConversationKey, HistoryStore, NewEntry, StoredEntry } from './history.js';
+import { EMPTY_SOURCE, type ReadSource } from './history-pages.js';
 
 export class NoHistory implements HistoryStore {
   readonly epoch = randomBytes(8).toString('hex');
@@ -36,6 +37,10 @@ export class NoHistory implements HistoryStore {
   async directConversations(): Promise<ConversationKey[]> {
     return [];
   }
+  readSource(): ReadSource {
+    return EMPTY_SOURCE;
+  }
+  async retireParty(): Promise<void> {}
   async lastId(conv: ConversationKey): Promise<number> {
     return this.lastIds.get(conv) ?? 0;
   }

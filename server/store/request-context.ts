@@ -15,6 +15,8 @@ import type { Member, Room, Rooms } from './rooms.js';
 import type { ToStore } from './store-messages.js';
 import type { StoreError } from './store-error.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
+import { readCost } from '../../common/flood-gate.js';
+import type { HistoryReads } from './history-reads.js';
 
 export interface RoomContext {
   rooms: Rooms;
@@ -35,6 +37,10 @@ export interface RoomContext {
   adopt(m: Member): void;
   /** The account (folded nick) missed the conversation from `id` on: noted in its inbox, without holding up the order. */
   inboxAdd(fold: string, conv: string, id: number): void;
+  /** HISTORY_REQUEST pages, read beside the order (history-reads.ts); a session that goes is dropped there. */
+  reads: HistoryReads;
+  /** What the store read for a session costs it in flood credits (common/flood-gate.ts readCost), taken by its worker. */
+  charge(to: SessionAddress, credits: number): void;
 }
 
 /** What a handler inside a segment may do. */
@@ -59,8 +65,8 @@ export type ReadKind =
   | 'unregister'
   | 'direct-offline'
   | 'inbox';
-/** The session requests (session-requests.ts) besides these. */
-export type SessionKind = 'away' | 'expire' | 'end-away';
+/** The session requests (session-requests.ts) besides these; history-next: an answer was paid for (history-reads.ts). */
+export type SessionKind = 'away' | 'expire' | 'end-away' | 'history-next';
 
 /**
  * A stored direct message, posted: to the receiver's connection (`to`, null when it has none now), the sender's
@@ -105,8 +111,11 @@ export function inRoom(ctx: RoomContext, session: SessionAddress, name: string):
   refuse(ctx, session, 'NOT_IN_ROOM', `you are not in ${name}: /join ${name} first`);
   return null;
 }
-/** Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest history. */
-export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promise<void> {
+/**
+ * Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest
+ * history; `charged` (a JOIN, not the login's room): the history costs the joiner by its bytes, as a page does.
+ */
+export async function enterRoom(ctx: RoomContext, m: Member, room: Room, charged = false): Promise<void> {
   const conv = roomConversation(room.key);
   m.marks.set(room.key, await ctx.store.lastId(conv));
   ctx.persist(m);
@@ -118,5 +127,7 @@ export async function enterRoom(ctx: RoomContext, m: Member, room: Room): Promis
   const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
   const { kept, cut } = answerWithin(entries.length > ctx.historyOnJoin ? entries.slice(1) : entries, 'newest');
   const more = entries.length > ctx.historyOnJoin || cut;
-  for (const f of historyFrames({ room: room.name }, kept, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+  const frames = historyFrames({ room: room.name }, kept, more, ctx.maxFrame);
+  for (const f of frames) ctx.bus.postTo(m.address, f);
+  if (charged) ctx.charge(m.address, readCost(frames.reduce((n, f) => n + f.length, 0)));
 }

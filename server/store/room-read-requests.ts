@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { roomConversation } from './history.js';
-import { answerWithin, historyFrames } from './history-frames.js';
 import { directConversation } from './conversations.js';
+import { partiesOf } from './direct-parties.js';
+import type { SessionAddress } from '../bus/room-bus.js';
 import { enterRoom, inRoom, refuse, send, type ReadKind, type Req, type RoomContext } from './request-context.js';
 
 /** Entries one HISTORY_REQUEST may ask for. */
@@ -50,14 +51,20 @@ export const readRequests: {
         topic: joined.room.topic,
         members: joined.room.members.size,
       });
-    await enterRoom(ctx, m, joined.room);
+    await enterRoom(ctx, m, joined.room, true);
   },
 
+  /**
+   * A page: its place in the order is here (it ends at the conversation's last id now), its reading is the
+   * reader thread's (history-reads.ts), paid for first; a direct conversation's, only what this session (or its
+   * account) took part in (direct-parties.ts).
+   */
   async history(ctx, msg) {
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
     let conv: string;
     let where: { id: number; room?: string; with?: string };
+    let parties: string[] | null = null;
     if (msg.room !== undefined) {
       const found = inRoom(ctx, msg.session, msg.room);
       if (!found) return;
@@ -66,19 +73,16 @@ export const readRequests: {
     } else {
       conv = directConversation(m.nick, msg.with ?? '');
       where = { id: msg.id, with: msg.with ?? '' };
+      parties = partiesOf(m);
     }
     const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
-    const page =
-      msg.since !== undefined
-        ? await ctx.store.since(conv, msg.since, limit + 1)
-        : (await ctx.store.before(conv, msg.before ?? Infinity, limit + 1)).reverse();
-    // One more than asked says whether there is more; `since` pages forward, the others back.
-    const kept = page.slice(0, limit);
-    const { kept: entries, cut } = answerWithin(
-      msg.since !== undefined ? kept : kept.reverse(),
-      msg.since !== undefined ? 'oldest' : 'newest',
-    );
-    const more = page.length > limit || cut;
-    for (const f of historyFrames(where, entries, more, ctx.maxFrame)) ctx.bus.postTo(m.address, f);
+    const upto = await ctx.store.lastId(conv);
+    const paging = msg.since !== undefined ? { since: msg.since } : { before: msg.before ?? Infinity };
+    ctx.reads.ask(m.address, { conv, parties, where, ask: { ...paging, upto, limit } });
   },
 };
+
+/** A page's frames to the session that asked (history-reads.ts reads them; at most ANSWER_MAX_TEXT of text). */
+export function sendAnswer(ctx: RoomContext, to: SessionAddress, frames: Buffer[]): void {
+  for (const f of frames) ctx.bus.postTo(to, f);
+}

@@ -15,7 +15,7 @@
  * The store, the bus and the scheduling of a flush are injected: the unit
  * tests run this without threads, timers or files.
  */
-import type { RoomBus } from '../bus/room-bus.js';
+import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
 import type { HistoryStore, NewEntry, StoredEntry } from './history.js';
 import { StoreError } from './store-error.js';
 import type { ToStore } from './store-messages.js';
@@ -31,6 +31,11 @@ import { foldCase } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
 import { addressPrefix } from '../shm/address-table.js';
 import type { SessionRecord } from './sessions.js';
+import { HistoryReads } from './history-reads.js';
+import { InlineReader, type HistoryReader } from './history-reader.js';
+import { sendAnswer } from './room-read-requests.js';
+import { refuse } from './request-context.js';
+import { answerFailure } from './request-failures.js';
 
 /** Requests handled in one turn at most: a long backlog is worked off in several, others' frames between them. */
 export const MAX_BATCH = 2000;
@@ -60,6 +65,14 @@ export interface SequencerDeps {
    * that the worker can tell which of its requests a dead store thread took with it (store-link.ts).
    */
   handled?(counts: ReadonlyMap<number, number>): void;
+  /** Where HISTORY_REQUEST pages are read (history-reader.ts); default: the store's own connection, on this thread. */
+  reader?: HistoryReader;
+  /** The session's worker takes `credits` from its flood credits; with `next`, it says 'history-next' once taken. */
+  charge?(to: SessionAddress, credits: number, next: boolean): void;
+  /** A page's frames to its requester's worker (default: on the bus, room-read-requests.ts sendAnswer). */
+  answer?(to: SessionAddress, frames: Buffer[]): void;
+  /** A line for the store thread's log. */
+  log?(detail: Record<string, unknown>, msg: string): void;
 }
 
 const READS = new Set<ToStore['k']>([
@@ -128,6 +141,7 @@ export class Sequencer {
       persist: (m) => this.persist(m),
       forget: (m) => {
         this.ctx.replays.delete(memberKey(m.address));
+        this.ctx.reads.drop(m.address);
         if (m.record) deps.store.sessions?.remove(m.record.sid).catch((err: unknown) => deps.fault(asStoreError(err)));
         m.record = null;
       },
@@ -145,7 +159,23 @@ export class Sequencer {
       event: deps.event ?? (() => undefined),
       inboxAdd: (fold, conv, id) =>
         void deps.store.accounts?.inboxAdd(fold, conv, id).catch((err: unknown) => deps.fault(asStoreError(err))),
+      reads: new HistoryReads({
+        reader: deps.reader ?? new InlineReader(() => deps.store.readSource()),
+        maxFrame: deps.maxFrame,
+        deliver: (to, frames) => (deps.answer ? deps.answer(to, frames) : sendAnswer(this.ctx, to, frames)),
+        refuse: (to, code, message) => refuse(this.ctx, to, code, message),
+        charge: (to, credits, next) =>
+          deps.charge ? deps.charge(to, credits, next) : next && this.handle({ k: 'history-next', session: to }),
+        fault: deps.fault,
+        log: deps.log ?? (() => undefined),
+      }),
+      charge: (to, credits) => deps.charge?.(to, credits, false),
     };
+  }
+
+  /** HISTORY_REQUEST pages being read (history-reads.ts): closed with the store thread. */
+  get reads(): HistoryReads {
+    return this.ctx.reads;
   }
 
   /** The store it writes to (session-restore.ts asks it about the sessions it brings back). */
@@ -206,7 +236,8 @@ export class Sequencer {
     let seg = new SegmentBuilder();
     for (const msg of batch) {
       try {
-        if (READS.has(msg.k)) {
+        if (msg.k === 'history-next') this.ctx.reads.paid(msg.session);
+        else if (READS.has(msg.k)) {
           await this.commit(seg);
           seg = new SegmentBuilder();
           const table = READ_TABLES.find((t) => msg.k in t) ?? readRequests;
@@ -226,8 +257,10 @@ export class Sequencer {
           );
         }
       } catch (err) {
-        // A read that failed (the store) costs that request, not the order: the operator hears of it.
+        // A read that failed (the store) costs that request, not the order: the operator hears of it, and the
+        // session that asked is answered (an ERROR is an answer).
         this.deps.fault(asStoreError(err));
+        answerFailure(this.ctx, msg, asStoreError(err));
       }
     }
     await this.commit(seg);

@@ -23,6 +23,7 @@ import type { SessionTable } from '../shm/session-table.js';
 import { roomConversation, type ConversationKey, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { memberKey, type Member } from './rooms.js';
+import { partiesOf } from './direct-parties.js';
 import { enterRoom, send, type Req, type RoomContext, type Segment } from './request-context.js';
 
 /** Entries read for one part of a replay at most; its size in bytes is the resuming worker's choice (partBytes). */
@@ -37,6 +38,8 @@ interface ReplayItem {
   /** Sent up to here; the replay ends at upto (the conversation's last id when the resume took its place in the order). */
   after: number;
   upto: number;
+  /** A direct conversation's: only the messages the session (or its account) took part in (direct-parties.ts). */
+  parties?: string[];
 }
 
 interface Replay {
@@ -63,6 +66,8 @@ export interface SessionContext extends RoomContext {
 
 /** The member's connection is lost: it waits, in its rooms, and the others hear of it (version 2: version 1 has no word for it). */
 export function wentAway(ctx: RoomContext, seg: Segment, m: Member): void {
+  // Its history requests are not read for a connection that is gone (it asks again once back).
+  ctx.reads.drop(m.address);
   m.awaySince = ctx.now();
   m.address = { ...m.address, owner: -1 };
   ctx.persist(m);
@@ -89,6 +94,7 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
   }
   const me = foldCase(m.nick);
   const seenWith = new Map(last.filter((l) => l.with !== undefined).map((l) => [foldCase(l.with!), l.id]));
+  const parties = partiesOf(m);
   for (const conv of await ctx.store.directConversations(me)) {
     const pair = conv.slice(3).split('\n');
     const other = pair[0] === me ? pair[1]! : pair[0]!;
@@ -96,8 +102,8 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
     let after = seenWith.get(other);
     // A pair the client has nothing of: what was said in it since the session began.
     if (after === undefined)
-      after = ((await ctx.store.since(conv, m.record?.startedTs ?? ctx.now(), 1))[0]?.id ?? upto + 1) - 1;
-    if (upto > after) items.push({ conv, room: null, after, upto });
+      after = ((await ctx.store.since(conv, m.record?.startedTs ?? ctx.now(), 1, parties))[0]?.id ?? upto + 1) - 1;
+    if (upto > after) items.push({ conv, room: null, after, upto, parties });
   }
   return items;
 }
@@ -117,7 +123,7 @@ async function readPart(ctx: SessionContext, job: Replay): Promise<{ frames: Buf
       1,
       Math.min(REPLAY_PART_MAX, Math.floor(job.partBytes / job.entryBytes), item.upto - item.after),
     );
-    const entries = (await ctx.store.after(item.conv, item.after, want)).filter((e) => e.id <= item.upto);
+    const entries = (await ctx.store.after(item.conv, item.after, want, item.parties)).filter((e) => e.id <= item.upto);
     // Retention may have taken some: what is left of the range is what there is.
     item.after = entries.at(-1)?.id ?? item.upto;
     if (item.after >= item.upto) job.items.shift();
@@ -195,6 +201,7 @@ export const sessionReadRequests: {
     }
     const wasAway = m.awaySince !== null;
     ctx.replays.delete(memberKey(m.address));
+    ctx.reads.drop(m.address);
     // Rooms closed while it was away are joined again, made again if need be; one that cannot be is parted.
     for (const lost of ctx.rooms.rekey(m, msg.session))
       send(ctx, msg.session, { type: 'PARTED', room: lost.name, reason: `closed while you were away: ${lost.why}` });

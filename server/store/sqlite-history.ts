@@ -1,9 +1,12 @@
 /**
  * The history in SQLite through Node's built-in node:sqlite: one file,
  * `history.db` in the data folder, nothing to install. One connection, the
- * store thread's, is the only writer and reader: locking_mode EXCLUSIVE makes
- * a second chat-server on the same folder fail at once instead of
- * interleaving ids, and WAL with synchronous NORMAL makes a commit durable
+ * store thread's, is the only writer; the reader thread reads HISTORY_REQUEST
+ * pages beside it on a read-only connection of its own (WAL lets readers run
+ * beside the writer). The folder's lock (store-file.ts) makes a second
+ * chat-server on the same folder fail at once instead of interleaving ids; a
+ * database that fails PRAGMA quick_check when it opens is moved aside. WAL
+ * with synchronous NORMAL makes a commit durable
  * against the process being killed (the WAL is in the kernel's page cache once
  * the commit returns; a power cut may lose the last commits, docs/PROTOCOL.md).
  *
@@ -17,11 +20,15 @@ import { randomBytes } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ConversationKey, HistoryStore, NewEntry, Retention, StoredEntry } from './history.js';
 import { SCHEMA, prepareStatements, rowToEntry, type HistoryStatements, type Row } from './history-sql.js';
-import { StoreError, storeError } from './store-error.js';
+import { StoreError, guarded, storeError } from './store-error.js';
 import { loadSqlite } from './load-sqlite.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { HistoryOrigins } from './history-origins.js';
+import { DirectParties } from './direct-parties.js';
+import { SqlReads } from './history-read-sql.js';
+import type { ReadSource } from './history-pages.js';
+import { lockFolder, quickCheck } from './store-file.js';
 
 /** Rows deleted per step when the size bound is over: small steps keep each transaction, and each pause of the thread, short. */
 const PRUNE_STEP = 2000;
@@ -41,15 +48,19 @@ export class SqliteHistory implements HistoryStore {
   private readonly q: HistoryStatements;
   /** Bytes per sender's origin, for retention by size (history-origins.ts). */
   private readonly origins: HistoryOrigins;
+  /** Who took part in each direct message (direct-parties.ts), and the reads limited to a party's. */
+  private readonly parties: DirectParties;
+  private readonly reads: SqlReads;
+  /** The folder's lock (store-file.ts), held until close(). */
+  private lock: DatabaseSync | null = null;
 
   private constructor(
     private readonly db: DatabaseSync,
     readonly file: string,
     private readonly now: () => number,
   ) {
-    db.exec(
-      'PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE;',
-    );
+    db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    quickCheck(db, file);
     db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
     this.origins = new HistoryOrigins(db);
     this.q = prepareStatements(db);
@@ -61,6 +72,8 @@ export class SqliteHistory implements HistoryStore {
     }
     this.sessions = new SqliteSessions(db, file);
     this.accounts = new SqliteAccounts(db, file);
+    this.parties = new DirectParties(db);
+    this.reads = new SqlReads(db);
     const newest = db.prepare('SELECT MAX(ts) AS ts FROM messages').get() as { ts: number | null };
     this.lastTs = newest.ts ?? 0;
   }
@@ -89,15 +102,25 @@ export class SqliteHistory implements HistoryStore {
     } catch (err) {
       throw new StoreError('STORE_IO', `cannot create the data folder ${dir}: ${(err as Error).message}`);
     }
+    // Held by the store from here on, or let go again if it cannot open.
+    const lock = lockFolder(DatabaseSync, dir, file);
+    let opened: OpenedStore;
     try {
-      return { store: attempt(), movedAside: null };
+      try {
+        opened = { store: attempt(), movedAside: null };
+      } catch (err) {
+        if (!(err instanceof StoreError) || err.code !== 'STORE_CORRUPT') throw err;
+        const aside = `${file}.damaged-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+        renameSync(file, aside);
+        for (const extra of ['-wal', '-shm']) if (existsSync(file + extra)) renameSync(file + extra, aside + extra);
+        opened = { store: attempt(), movedAside: aside };
+      }
     } catch (err) {
-      if (!(err instanceof StoreError) || err.code !== 'STORE_CORRUPT') throw err;
-      const aside = `${file}.damaged-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
-      renameSync(file, aside);
-      for (const extra of ['-wal', '-shm']) if (existsSync(file + extra)) renameSync(file + extra, aside + extra);
-      return { store: attempt(), movedAside: aside };
+      lock.close();
+      throw err;
     }
+    opened.store.lock = lock;
+    return opened;
   }
 
   private last(conv: ConversationKey): number {
@@ -127,6 +150,7 @@ export class SqliteHistory implements HistoryStore {
         const id = (next.get(e.conv) ?? this.last(e.conv)) + 1;
         next.set(e.conv, id);
         this.q.insert.run(e.conv, id, ts, e.kind, e.from, e.to ?? null, e.text, e.origin ?? '');
+        this.parties.record(e.conv, id, e.parties);
         stored.push({ ...e, id, ts });
       }
       this.origins.added(batch);
@@ -148,15 +172,34 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
-  async after(conv: ConversationKey, afterId: number, limit: number): Promise<StoredEntry[]> {
+  async after(
+    conv: ConversationKey,
+    afterId: number,
+    limit: number,
+    parties?: readonly string[],
+  ): Promise<StoredEntry[]> {
+    if (parties) return guarded(this.file, () => this.reads.read('after', conv, afterId, limit, parties));
     return this.read(this.q.after, conv, afterId, limit);
   }
 
-  async before(conv: ConversationKey, beforeId: number, limit: number): Promise<StoredEntry[]> {
-    return this.read(this.q.before, conv, Number.isFinite(beforeId) ? beforeId : Number.MAX_SAFE_INTEGER, limit);
+  async before(
+    conv: ConversationKey,
+    beforeId: number,
+    limit: number,
+    parties?: readonly string[],
+  ): Promise<StoredEntry[]> {
+    const below = Number.isFinite(beforeId) ? beforeId : Number.MAX_SAFE_INTEGER;
+    if (parties) return guarded(this.file, () => this.reads.read('before', conv, below, limit, parties));
+    return this.read(this.q.before, conv, below, limit);
   }
 
-  async since(conv: ConversationKey, sinceTs: number, limit: number): Promise<StoredEntry[]> {
+  async since(
+    conv: ConversationKey,
+    sinceTs: number,
+    limit: number,
+    parties?: readonly string[],
+  ): Promise<StoredEntry[]> {
+    if (parties) return guarded(this.file, () => this.reads.read('since', conv, sinceTs, limit, parties));
     return this.read(this.q.since, conv, sinceTs, limit);
   }
 
@@ -222,7 +265,18 @@ export class SqliteHistory implements HistoryStore {
     return removed;
   }
 
+  /** Pages on this connection: only when no reader thread reads them (unit tests). */
+  readSource(): ReadSource {
+    return this.reads;
+  }
+
+  async retireParty(party: string): Promise<void> {
+    guarded(this.file, () => this.parties.retire(party, this.now()));
+  }
+
   close(): void {
     if (this.db.isOpen) this.db.close();
+    if (this.lock?.isOpen) this.lock.close();
+    this.lock = null;
   }
 }

@@ -16,6 +16,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { SessionAddress } from '../bus/room-bus.js';
 import type { AccountAnswer, FromStore, StoreAsk, ToStore } from './store-messages.js';
 import { StoreError } from './store-error.js';
+import { unpackFrames } from './history-pages.js';
 
 /** What the chat sessions ask of the sequencer (ConnectionHost.sequencer). */
 export interface SequencerPort {
@@ -27,6 +28,16 @@ export interface StoreQuestions {
   account(nick: string): Promise<AccountAnswer | null>;
 }
 
+/** What the store thread's HISTORY_REQUEST answers need of this worker (history-reads.ts). */
+export interface ReadHooks {
+  /** Takes `credits` from a session's flood credits (FromStore charge), then calls `paid`; a session gone never pays. */
+  charge(to: SessionAddress, credits: number, paid: () => void): void;
+  /** An answer's frames to the session, if it is still here. */
+  deliver(to: SessionAddress, frames: Buffer[]): void;
+}
+/** Without hooks (tests): every charge paid at once, answers dropped. */
+const NO_READ_HOOKS: ReadHooks = { charge: (_to, _credits, paid) => paid(), deliver: () => undefined };
+
 const RESTARTING = "not done: the server's history store is restarting; try again in a moment";
 const LOST =
   "maybe not done: the server's history store restarted while this was on its way; if you do not see it, send it again";
@@ -36,7 +47,8 @@ const MAX_UNANSWERED = 100_000;
 /** The session a request is for, if it has one to answer. */
 function requester(msg: ToStore): SessionAddress | null {
   if ('sender' in msg) return msg.sender;
-  if ('session' in msg && msg.k !== 'leave' && msg.k !== 'rename' && msg.k !== 'enter') return msg.session;
+  if ('session' in msg && msg.k !== 'leave' && msg.k !== 'rename' && msg.k !== 'enter' && msg.k !== 'history-next')
+    return msg.session;
   return null;
 }
 
@@ -58,6 +70,7 @@ export class StoreLink implements SequencerPort, StoreQuestions {
     port: MessagePort,
     /** Tells a session of this worker that its request was refused (it may have gone meanwhile). */
     private readonly refused: (to: SessionAddress, message: string) => void,
+    private readonly reads: ReadHooks = NO_READ_HOOKS,
   ) {
     this.attach(port);
   }
@@ -70,6 +83,8 @@ export class StoreLink implements SequencerPort, StoreQuestions {
     port.on('message', (m: FromStore) => {
       if (this.port !== port) return;
       if (m.k === 'answer') return this.answered(m);
+      if (m.k === 'charge') return this.charged(m);
+      if (m.k === 'frames') return this.reads.deliver(m.session, unpackFrames(m));
       while (this.head < this.unanswered.length && this.unanswered[this.head]!.n <= m.count) this.head++;
       this.compact();
     });
@@ -107,6 +122,13 @@ export class StoreLink implements SequencerPort, StoreQuestions {
     this.asked.delete(m.id);
     if ('error' in m) waiting.reject(new StoreError('STORE_IO', `the server's store could not answer: ${m.error}`));
     else waiting.resolve(m.account);
+  }
+
+  /** A charge for a read: once the session has paid, the store thread may read its answer (history-reads.ts). */
+  private charged(m: Extract<FromStore, { k: 'charge' }>): void {
+    this.reads.charge(m.session, m.credits, () => {
+      if (m.next) this.send({ k: 'history-next', session: m.session });
+    });
   }
 
   private abandonAsks(why: string): void {

@@ -18,6 +18,8 @@ import type { FromStore, StoreAsk, StoreReport, StoreThreadConfig, ToStore, ToSt
 import { answerAsk } from './store-asks.js';
 import { SessionTable } from '../shm/session-table.js';
 import { restoreSessions } from './session-restore.js';
+import { ThreadReader } from './history-reader.js';
+import { asPacked } from './history-pages.js';
 
 const config = workerData as StoreThreadConfig;
 const parent = parentPort!;
@@ -72,6 +74,16 @@ const sequencer = new Sequencer({
   table,
   resumeWindowMs,
   event: (text) => report({ k: 'event', text }),
+  // HISTORY_REQUEST pages are read on the reader thread's own connection, beside this thread's writer.
+  ...(file !== null ? { reader: new ThreadReader(file) } : {}),
+  charge: (to, credits, next) =>
+    ports.get(to.owner)?.postMessage({ k: 'charge', session: to, credits, next } satisfies FromStore),
+  // A page's frames straight to its requester's worker, on that worker's port, without a copy.
+  answer: (to, frames) => {
+    const packed = asPacked(frames);
+    ports.get(to.owner)?.postMessage({ k: 'frames', session: to, ...packed } satisfies FromStore, [packed.buffer]);
+  },
+  log: (detail, msg) => logger.info(detail, msg),
   handled: (counts) => {
     for (const [worker, count] of counts)
       if (sentHandled.get(worker) !== count) {
@@ -150,6 +162,7 @@ parent.on('message', (msg: ToStoreThread) => {
       void sequencer.drain().then(() => {
         clearInterval(pruneTimer);
         if (expiry) clearInterval(expiry);
+        sequencer.reads.close();
         store.close();
         bus.close();
         for (const p of ports.values()) p.close();

@@ -75,6 +75,8 @@ export type ToStore =
     }
   /** The resuming session's worker has sent the last part of what it missed: the next part. */
   | { k: 'replay-next'; session: SessionAddress }
+  /** The session's worker has taken the credits its HISTORY_REQUEST's answer costs (FromStore charge): read it now. */
+  | { k: 'history-next'; session: SessionAddress }
   /** The store thread's own clock: away sessions whose window has ended time out. */
   | { k: 'expire'; now: number }
   /** The operator kicked a session that is away. */
@@ -122,6 +124,13 @@ export interface AccountAnswer {
  */
 export type FromStore =
   | { k: 'handled'; count: number }
+  /**
+   * What the store reads for the session costs it `credits` of its flood credits (history-reads.ts): its worker
+   * takes them, in order with the session's frames; with `next`, it then says history-next.
+   */
+  | { k: 'charge'; session: SessionAddress; credits: number; next: boolean }
+  /** A HISTORY_REQUEST's answer for the session: its frames, one after the other in `buffer` (transferred). */
+  | { k: 'frames'; session: SessionAddress; buffer: ArrayBuffer; lengths: number[] }
   | { k: 'answer'; id: number; account: AccountAnswer | null }
   | { k: 'answer'; id: number; error: string };
 

@@ -76,8 +76,14 @@ export class ChatWorker {
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     // A refused message goes back to its sender, if it is still here.
-    this.store = new StoreLink(c.storePort, (to, message) =>
-      this.group.deliverTo(to, encodeMessage(errorMessage('NOT_STORED', message, false))),
+    this.store = new StoreLink(
+      c.storePort,
+      (to, message) => this.group.deliverTo(to, encodeMessage(errorMessage('NOT_STORED', message, false))),
+      // A history page is paid from the session's flood credits, then comes back on this port (history-reads.ts).
+      {
+        charge: (to, credits, paid) => this.group.charge(to, credits, paid),
+        deliver: (to, frames) => frames.forEach((f) => this.group.deliverTo(to, f)),
+      },
     );
     this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group), this.store);
     this.feed = new DashboardFeed({
