@@ -25,16 +25,32 @@ import { PLAIN_PASSWORD_REFUSAL, askPasswords, passwordUsage, type PasswordAsk }
 
 const options = startProgram('chat-client', CLIENT_USAGE, parseClientArgs);
 const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
-/** A paste of more lines than this is sent only after the user says yes. */
-const PASTE_CONFIRM_LINES = 3;
+/** After a SIGTERM or SIGHUP, the longest wait for the server to have the BYE before the client ends anyway. */
+const SIGNAL_QUIT_MS = 3_000;
+/** /sleep blocks in slices this long; between two, one turn of the event loop lets a signal or Ctrl-C in. */
+const SLEEP_SLICE_MS = 100;
 
 const controlBuffer = new SharedArrayBuffer(8);
 const control = new Int32Array(controlBuffer);
 const screen = interactive ? TerminalScreen.create(process.stdout.columns) : null;
 let quitting = false;
 let maxText = 32 * 1024;
-const queued: string[] = [];
+/** Lines waiting: before the session is ready, and while /sleep blocks (then they go, in order; so does a pipe's end). */
+const queued: Array<{ line: string } | { quit: string }> = [];
 let ready = false;
+let sleeping = false;
+/** Set once the listener thread runs: until then a signal just ends the process. */
+let toListener: ((msg: ToListener) => void) | null = null;
+
+// A hang-up (the terminal was closed) or a TERM leaves as /quit does: BYE, so the others see "left" and the nick
+// is free at once (not held for a resume that will never come); within SIGNAL_QUIT_MS, then the terminal is restored
+// (process.exit runs TtyInput's exit handler). Handled from the start: a signal at the nick prompt restores it too.
+for (const sig of ['SIGTERM', 'SIGHUP'] as const)
+  process.on(sig, () => {
+    if (!toListener) process.exit(ExitCode.OK);
+    quit('');
+    setTimeout(() => process.exit(ExitCode.OK), SIGNAL_QUIT_MS).unref();
+  });
 /** What tab completes, as the listener learns it. */
 const names = { nicks: [] as readonly string[], files: [] as readonly string[] };
 
@@ -86,7 +102,8 @@ const listenerConfig: ListenerConfig = {
   askPasswords: tty !== null,
 };
 const listener = new Worker(new URL('./listener/main.js', import.meta.url), { workerData: listenerConfig });
-const toListener = (msg: ToListener) => listener.postMessage(msg);
+const post = (msg: ToListener) => listener.postMessage(msg);
+toListener = post;
 
 listener.on('message', (msg: FromListener) => {
   switch (msg.k) {
@@ -95,7 +112,7 @@ listener.on('message', (msg: FromListener) => {
       ready = true;
       prompt.nick = msg.nick;
       showPrompt();
-      for (const line of queued.splice(0)) typed(line);
+      flushQueued();
       if (!tty) pipeLoop();
       return;
     case 'nick':
@@ -118,7 +135,7 @@ listener.on('message', (msg: FromListener) => {
       // The nick is registered: its password, hidden; the listener logs in again with it ('' gives up).
       void tty
         ?.ask(`password for ${msg.nick}: `, { secret: true })
-        .then((password) => toListener({ k: 'password', password }));
+        .then((password) => post({ k: 'password', password }));
       return;
     case 'exit':
       process.exit(msg.code);
@@ -159,17 +176,27 @@ async function chooseNick(): Promise<string> {
   }
 }
 
-function typed(line: string): void {
+/** A line typed (or read from the pipe); 'keep': it stays on the input line, to be mended. */
+function typed(line: string): 'keep' | undefined {
   if (quitting) return;
-  if (!ready) {
-    queued.push(line);
+  if (!ready || sleeping) {
+    queued.push({ line });
     return;
   }
-  act(parseInput(line, maxText));
+  return act(parseInput(line, maxText));
 }
 
+function flushQueued(): void {
+  while (queued.length > 0 && ready && !sleeping && !quitting) {
+    const q = queued.shift()!;
+    if ('line' in q) typed(q.line);
+    else quit(q.quit);
+  }
+}
+
+/** Several lines pasted at once: sent as that many messages only once the user says yes (nothing of them stays typed). */
 async function pasted(lines: string[]): Promise<void> {
-  if (lines.length > PASTE_CONFIRM_LINES && tty) {
+  if (tty) {
     const answer = await tty.ask(`send ${lines.length} pasted lines as ${lines.length} messages? [y/N] `);
     if (!/^y(es)?$/i.test(answer.trim())) {
       say(`* paste of ${lines.length} lines not sent`);
@@ -179,45 +206,67 @@ async function pasted(lines: string[]): Promise<void> {
   for (const line of lines) typed(line);
 }
 
-function act(action: InputAction): void {
+function act(action: InputAction): 'keep' | undefined {
   switch (action.kind) {
-    case 'none':
-      return;
     case 'send':
-      toListener({ k: 'send', msg: action.msg });
-      return;
+      post({ k: 'send', msg: action.msg });
+      break;
     case 'get':
-      toListener({ k: 'get', name: action.name, dest: action.dest });
-      return;
+      post({ k: 'get', name: action.name, dest: action.dest });
+      break;
     case 'post':
-      toListener({ k: 'post', path: action.path, name: action.name });
-      return;
+      post({ k: 'post', path: action.path, name: action.name });
+      break;
     case 'transfers':
-      toListener({ k: 'transfers' });
-      return;
+      post({ k: 'transfers' });
+      break;
     case 'room':
-      toListener({ k: 'room', command: action.command });
-      return;
+      post({ k: 'room', command: action.command });
+      break;
     case 'help':
       say(CLIENT_HELP);
-      return;
+      break;
     case 'ask-password':
       void accountWithPrompts(action.ask);
-      return;
+      break;
     case 'local-error':
       say(`! ${action.text}`);
-      return;
+      return action.keep ? 'keep' : undefined;
     case 'sleep':
-      say(`* main thread blocked for ${formatDuration(action.ms)}; the listener thread keeps answering heartbeats`);
-      // On the EXIT word: the listener's notify ends the wait at once if the connection ends meanwhile.
-      Atomics.wait(control, Control.EXIT, 0, action.ms);
-      if (Atomics.load(control, Control.EXIT) > 0) process.exit(Atomics.load(control, Control.EXIT) - 1);
-      say('* main thread awake again');
-      return;
+      void sleepMain(action.ms);
+      break;
     case 'quit':
       quit(action.reason);
-      return;
+      break;
   }
+  return undefined;
+}
+
+/**
+ * /sleep: the main thread blocked for real (Atomics.wait), so that only the listener thread can answer the
+ * server's heartbeats; on the EXIT word, so the listener's notify ends it at once if the connection ends. In
+ * slices: between two, one turn of the event loop, for a SIGTERM and for Ctrl-C (which wakes it); other keys and
+ * lines wait, as a blocked program's would, and go after it.
+ */
+async function sleepMain(ms: number): Promise<void> {
+  say(
+    `* main thread blocked for ${formatDuration(ms)}; the listener thread keeps answering heartbeats${tty ? ' (Ctrl-C wakes it)' : ''}`,
+  );
+  sleeping = true;
+  let woken = false;
+  tty?.hold(() => (woken = true));
+  const end = Date.now() + ms;
+  for (let left = ms; left > 0 && !woken && !quitting; left = end - Date.now()) {
+    Atomics.wait(control, Control.EXIT, 0, Math.min(SLEEP_SLICE_MS, left));
+    const exit = Atomics.load(control, Control.EXIT);
+    if (exit > 0) process.exit(exit - 1);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  sleeping = false;
+  if (quitting) return;
+  say(woken ? '* woken by Ctrl-C: main thread awake again' : '* main thread awake again');
+  tty?.release();
+  flushQueued();
 }
 
 /** /register, /identify nick or /password without the password: asked for on a terminal, hidden. */
@@ -225,25 +274,22 @@ async function accountWithPrompts(what: PasswordAsk): Promise<void> {
   if (!tty) return say(`! ${passwordUsage(what)}`);
   if (options.tls === null && !options.allowPlainPasswords) return say(PLAIN_PASSWORD_REFUSAL);
   const r = await askPasswords(what, (question) => tty.ask(question, { secret: true }));
-  if ('msg' in r) toListener({ k: 'send', msg: r.msg });
+  if ('msg' in r) post({ k: 'send', msg: r.msg });
   else say(`! ${r.error}`);
 }
 
 function quit(reason: string): void {
   if (quitting) return;
   quitting = true;
-  toListener({ k: 'quit', reason });
+  toListener?.({ k: 'quit', reason });
   // The listener answers with 'exit' once the server has closed (or after its bounded wait).
 }
 
 function pipeLoop(): void {
   const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on('line', (line) => typed(line));
-  rl.on('close', () => quit(''));
+  // After the lines before it, even those waiting out a /sleep.
+  rl.on('close', () => (sleeping ? queued.push({ quit: '' }) : quit('')));
 }
 
-if (tty) {
-  // Through process.exit, so that the terminal is restored.
-  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => process.exit(ExitCode.CONNECTION_LOST));
-  tty.start();
-}
+tty?.start();

@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { checkName } from '../common/lftp/node/names.js';
-import { formatRate, progressBar, progressLine } from './progress.js';
+import { formatRate, progressBar, progressLine, transferList } from './progress.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { formatBytes } from '../common/units.js';
 import { transfer } from './lftp-client.js';
@@ -204,14 +204,15 @@ export class ChatTransfers {
     );
   }
 
-  list(): string[] {
+  /** @param width the terminal's (its bars fit it), or null */
+  list(width: number | null = null): string[] {
     if (this.jobs.size === 0) return ['* no transfers'];
-    return [...this.jobs.values()].map((j) => {
-      const what = `${j.op} ${safe(j.name)}`;
-      if (j.state === 'asking') return `*   ${what}: asking the server for a ticket`;
-      if (j.state === 'queued') return `*   ${what}: waiting, number ${j.position} in the server's queue`;
-      return `*   ${progressLine(what, { bytes: j.bytes, total: j.total, elapsedMs: Date.now() - j.startedAt })}`;
-    });
+    const sample = (j: Job) => ({ bytes: j.bytes, total: j.total, elapsedMs: Date.now() - j.startedAt });
+    const jobs = [...this.jobs.values()];
+    return transferList(
+      jobs.map((j) => ({ what: `${j.op} ${safe(j.name)}`, state: j.state, position: j.position, sample: sample(j) })),
+      width,
+    );
   }
 
   abortAll(reason: string): void {

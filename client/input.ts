@@ -5,7 +5,8 @@ import { UsageError } from '../common/errors.js';
 import { checkNick } from '../common/unicode/nick-rule.js';
 import type { RoomCommand } from './room-state.js';
 import type { PasswordAsk } from './password-prompts.js';
-import { splitArgs } from '../common/split-args.js';
+import { parseArgs } from '../common/split-args.js';
+import { accountArgs } from '../common/account-lines.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
@@ -15,7 +16,8 @@ export type InputAction =
   | { kind: 'quit'; reason: string }
   | { kind: 'help' }
   | { kind: 'sleep'; ms: number }
-  | { kind: 'local-error'; text: string }
+  /** keep: the line stays in the input line, to be mended (a message too long to send). */
+  | { kind: 'local-error'; text: string; keep?: boolean }
   /** A room command (version 2): the listener knows the current room and turns it into a frame. */
   | { kind: 'room'; command: RoomCommand }
   /** An account command typed without its password: asked for, hidden, on a terminal (password-prompts.ts). */
@@ -45,14 +47,16 @@ export const CLIENT_HELP = `Commands:
                          dest when it is a directory (or ends with /), else as dest
   /post <path> [name]    share a file: upload it (LFTP) for everyone
   /transfers             transfers running or waiting
-  /sleep <duration>      block the main thread (e.g. 20s): the listener thread
-                         keeps answering heartbeats, so you are not dropped
+  /sleep <duration>      block the main thread (e.g. 20s, at most 10m): the listener
+                         thread keeps answering heartbeats, so you are not dropped
+                         (Ctrl-C wakes it, and a SIGTERM still quits)
   /quit [reason]         leave (end of input does the same)
   /help                  this list
-Names with spaces go in double quotes: /get "my notes.txt" (\" and \\ inside them).
+Names and passwords with spaces go in double quotes: /get "my notes.txt",
+/register "my pass 123" (\" and \\ inside them), the same for every command.
 A line starting with // is sent as text with one slash removed.`;
 
-const MAX_SLEEP_MS = 10 * 60_000;
+export const MAX_SLEEP_MS = 10 * 60_000;
 
 /** The commands parseInput knows (Tab completes them). */
 export const CHAT_COMMANDS = [
@@ -113,16 +117,9 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
       return { kind: 'send', msg: { type: 'FILES' } };
     case 'transfers':
       return { kind: 'transfers' };
-    case 'get': {
-      const args = splitArgs(rest);
-      if (args.length < 1 || args.length > 2) return { kind: 'local-error', text: 'usage: /get <name> [dest]' };
-      return { kind: 'get', name: args[0]!, dest: args[1] };
-    }
-    case 'post': {
-      const args = splitArgs(rest);
-      if (args.length < 1 || args.length > 2) return { kind: 'local-error', text: 'usage: /post <path> [name]' };
-      return { kind: 'post', path: args[0]!, name: args[1] };
-    }
+    case 'get':
+    case 'post':
+      return transferCommand(cmd, rest);
     case 'join':
     case 'room': {
       const room = /^\S+$/.test(rest) ? asRoom(rest) : null;
@@ -142,11 +139,7 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
     case 'help':
       return { kind: 'help' };
     case 'sleep':
-      try {
-        return { kind: 'sleep', ms: Math.min(MAX_SLEEP_MS, parseDuration(rest || '?', '/sleep')) };
-      } catch (err) {
-        return { kind: 'local-error', text: err instanceof UsageError ? err.message : 'usage: /sleep <duration>' };
-      }
+      return sleepCommand(rest.trim());
     default:
       return {
         kind: 'local-error',
@@ -155,28 +148,53 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
   }
 }
 
+/** /get <name> [dest], /post <path> [name]: names with spaces in quotes (split-args.ts). */
+function transferCommand(cmd: 'get' | 'post', rest: string): InputAction {
+  const parsed = parseArgs(rest);
+  if (!parsed.ok) return { kind: 'local-error', text: `/${cmd}: ${parsed.error}` };
+  const [first, second] = parsed.args;
+  if (first === undefined || parsed.args.length > 2)
+    return { kind: 'local-error', text: cmd === 'get' ? 'usage: /get <name> [dest]' : 'usage: /post <path> [name]' };
+  return cmd === 'get' ? { kind: 'get', name: first, dest: second } : { kind: 'post', path: first, name: second };
+}
+
+/** /sleep <duration>, at most MAX_SLEEP_MS: a longer one is refused, not cut short in silence. */
+function sleepCommand(rest: string): InputAction {
+  const most = `${MAX_SLEEP_MS / 60_000}m`;
+  if (rest === '') return { kind: 'local-error', text: `usage: /sleep <duration>, e.g. /sleep 30s (at most ${most})` };
+  let ms: number;
+  try {
+    ms = parseDuration(rest, '/sleep');
+  } catch (err) {
+    return { kind: 'local-error', text: err instanceof UsageError ? err.message : 'usage: /sleep <duration>' };
+  }
+  return ms > MAX_SLEEP_MS
+    ? { kind: 'local-error', text: `/sleep: ${rest} is longer than the ${most} it allows; not sleeping` }
+    : { kind: 'sleep', ms };
+}
+
 /**
- * /register's password is the rest of the line, /identify's what follows the nick; /password's two go in quotes
- * if they have spaces. Left out, they are asked for (hidden, where there is a terminal to ask on).
+ * /register [password], /identify <nick> [password], /password [<old> <new>], read by the one argument rule
+ * (common/account-lines.ts): a password with spaces in quotes, the quotes not part of it. Left out, the
+ * passwords are asked for (hidden, where there is a terminal to ask on).
  */
 function accountCommand(cmd: 'register' | 'identify' | 'password', rest: string): InputAction {
-  const line = rest.trim();
-  if (cmd === 'register')
-    return line
-      ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: line } }
-      : { kind: 'ask-password', ask: { op: 'register' } };
-  if (cmd === 'identify') {
-    const m = /^(\S+)(?:\s+(.+))?$/.exec(line);
-    if (!m) return { kind: 'local-error', text: 'usage: /identify <nick> [password]' };
-    return m[2] !== undefined
-      ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: m[1]!, password: m[2] } }
-      : { kind: 'ask-password', ask: { op: 'identify', nick: m[1]! } };
+  const a = accountArgs(cmd, rest);
+  if (!a.ok) return { kind: 'local-error', text: a.error };
+  switch (a.op) {
+    case 'register':
+      return a.password !== undefined
+        ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'register', password: a.password } }
+        : { kind: 'ask-password', ask: { op: 'register' } };
+    case 'identify':
+      return a.password !== undefined
+        ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'identify', nick: a.nick, password: a.password } }
+        : { kind: 'ask-password', ask: { op: 'identify', nick: a.nick } };
+    case 'password':
+      return a.password !== undefined && a.newPassword !== undefined
+        ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: a.password, newPassword: a.newPassword } }
+        : { kind: 'ask-password', ask: { op: 'password' } };
   }
-  const args = splitArgs(line);
-  if (args.length === 0) return { kind: 'ask-password', ask: { op: 'password' } };
-  return args.length === 2
-    ? { kind: 'send', msg: { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! } }
-    : { kind: 'local-error', text: 'usage: /password [<old> <new>] ("quotes" around one with spaces)' };
 }
 
 /** "#lab" as it is, "lab" as "#lab": a room's name always starts with #. */
@@ -224,9 +242,14 @@ function say(text: string, action: boolean, maxTextBytes: number): InputAction {
   return checkSize(text, maxTextBytes) ?? { kind: 'send', msg: { type: 'CHAT', text, action } };
 }
 
+/** A line too long for the server is not sent, and stays in the input line to be shortened. */
 function checkSize(text: string, maxTextBytes: number): InputAction | null {
   const n = Buffer.byteLength(text);
   return n > maxTextBytes
-    ? { kind: 'local-error', text: `message too long (${n} bytes, the server takes ${maxTextBytes})` }
+    ? {
+        kind: 'local-error',
+        text: `message too long (${n} bytes, the server takes ${maxTextBytes}): not sent; it stays on the input line`,
+        keep: true,
+      }
     : null;
 }

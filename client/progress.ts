@@ -1,6 +1,7 @@
 /** Transfer progress for people: a bar on a terminal, a plain line now and then otherwise. */
 import { formatBytes, formatDuration } from '../common/units.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
+import { clip, columns } from '../common/terminal/layout.js';
 
 export interface ProgressSample {
   bytes: number;
@@ -53,4 +54,43 @@ export class ProgressPrinter {
     if (this.drawn) writeFullySync(this.fd, Buffer.from('\r\x1b[2K'));
     this.drawn = false;
   }
+}
+
+/** A transfer as /transfers lists it. */
+export interface ListedTransfer {
+  what: string;
+  state: 'asking' | 'queued' | 'running';
+  position: number;
+  sample: ProgressSample;
+}
+
+/**
+ * /transfers: a header, then a line each. On a terminal `width` columns wide, a running one gets a bar, narrowed
+ * (and the line cut, with …) so that nothing runs past the edge; without a terminal (null), the plain progress line.
+ */
+export function transferList(jobs: ListedTransfer[], width: number | null): string[] {
+  const lines = [`* ${jobs.length} transfer${jobs.length === 1 ? '' : 's'}:`];
+  for (const j of jobs) {
+    const line =
+      j.state === 'asking'
+        ? `*   ${j.what}: asking the server for a ticket`
+        : j.state === 'queued'
+          ? `*   ${j.what}: waiting, number ${j.position} in the server's queue`
+          : width === null
+            ? `*   ${progressLine(j.what, j.sample)}`
+            : `*   ${fittedBar(j.what, j.sample, width - 5)}`;
+    lines.push(width === null ? line : fit(line, width - 1));
+  }
+  return lines;
+}
+
+/** A progress bar in at most `room` columns: the bar narrows down to 5 before anything is cut. */
+function fittedBar(name: string, s: ProgressSample, room: number): string {
+  const full = progressBar(name, s, 20);
+  const over = columns(full) - room;
+  return over <= 0 ? full : progressBar(name, s, Math.max(5, 20 - over));
+}
+
+function fit(line: string, room: number): string {
+  return columns(line) <= room ? line : `${clip(line, room - 1)}…`;
 }

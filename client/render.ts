@@ -14,6 +14,8 @@ export interface RenderContext {
   verbose: boolean;
   /** Whether a room is the current one: lines from others carry their room's name. */
   isCurrent?: (room: string | undefined) => boolean;
+  /** A join always names its room (a terminal: "* bob joined #lab" never reads like "bob came online"). */
+  nameRooms?: boolean;
 }
 
 /** The first line once connected. */
@@ -34,7 +36,9 @@ function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: Rend
   const nick = safe(msg.nick);
   switch (msg.event) {
     case 'joined':
-      return [`* ${nick} joined${msg.room && !(ctx.isCurrent?.(msg.room) ?? true) ? ` ${safe(msg.room)}` : ''}`];
+      return [
+        `* ${nick} joined${msg.room && (ctx.nameRooms === true || !(ctx.isCurrent?.(msg.room) ?? true)) ? ` ${safe(msg.room)}` : ''}`,
+      ];
     case 'left':
       return [msg.reason ? `* ${nick} left (${safe(msg.reason)})` : `* ${nick} left`];
     case 'timed_out':

@@ -7,6 +7,7 @@
  */
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { roomKey } from '../common/unicode/room-rule.js';
+import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 
 /** A room command as typed; room null means the current room. */
 export type RoomCommand =
@@ -30,6 +31,8 @@ export class RoomState {
   private nextHistoryId = 1;
   /** Rooms asked for again after a reconnection: their JOINED does not change the current room. */
   private readonly rejoining = new Set<string>();
+  /** Rooms whose topic was asked for (/topic without text), in order: the server answers with a ROOMS_REPLY of one. */
+  private readonly topicAsked: string[] = [];
 
   /** The current room's name ('' before WELCOME, or in no room). */
   get current(): string {
@@ -72,10 +75,28 @@ export class RoomState {
     return this.current !== before;
   }
 
-  /** After a reconnection: JOIN for every room it was in (the default room's JOINED comes anyway; a second JOIN is answered alone). */
-  rejoin(): ClientMessage[] {
+  /**
+   * After a new login: JOIN for every room it was in but the default one, which the server joins by itself (a
+   * second JOIN would be answered with a second "you are in"). None of their JOINED changes the current room.
+   * @param defaultRoom the room WELCOME names
+   */
+  rejoin(defaultRoom: string | undefined): ClientMessage[] {
+    const skip = defaultRoom === undefined ? '' : roomKey(defaultRoom);
+    if (skip) this.rejoining.add(skip);
     for (const key of this.joined.keys()) this.rejoining.add(key);
-    return [...this.joined.values()].map((room) => ({ type: 'JOIN', room }));
+    return [...this.joined].filter(([key]) => key !== skip).map(([, room]) => ({ type: 'JOIN', room }));
+  }
+
+  /** The line answering a /topic question ("no topic" said plainly), or null for a ROOMS_REPLY to /rooms. */
+  topicAnswer(msg: Extract<ServerMessage, { type: 'ROOMS_REPLY' }>): string | null {
+    const r = msg.rooms[0];
+    const at = r && msg.total === 1 ? this.topicAsked.indexOf(roomKey(r.room)) : -1;
+    if (!r || at < 0) return null;
+    this.topicAsked.splice(at, 1);
+    const room = safe(r.room);
+    return r.topic
+      ? `* the topic of ${room}: ${safe(r.topic)}`
+      : `* ${room} has no topic (set one: /topic ${room} <text>)`;
   }
 
   private directHistory(nick: string, count: number | undefined, sinceMs: number | undefined, now: number): Resolved {
@@ -111,6 +132,8 @@ export class RoomState {
       case 'part':
         return { ok: true, msg: { type: 'PART', room, ...(c.reason ? { reason: c.reason } : {}) } };
       case 'topic':
+        // Only a member is answered: a question for another room gets an ERROR, not a ROOMS_REPLY to wait for.
+        if (c.text === undefined && this.joined.has(roomKey(room))) this.topicAsked.push(roomKey(room));
         return { ok: true, msg: { type: 'TOPIC', room, ...(c.text !== undefined ? { text: c.text } : {}) } };
       case 'names':
         return { ok: true, msg: { type: 'NAMES', room } };

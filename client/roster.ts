@@ -89,6 +89,11 @@ export class Roster {
     else if (changed === 'files') port.post({ k: 'names', files: this.fileList() });
   }
 
+  /** Whether the nick is in the current room, as far as the roster knows. */
+  has(nick: string): boolean {
+    return this.nicks.has(nick.toLowerCase());
+  }
+
   private addNick(nick: string): void {
     if (this.nicks.size < MAX_NAMES) this.nicks.set(nick.toLowerCase(), nick);
   }

@@ -10,6 +10,7 @@ import type { ListenerOutput, ListenerPort } from './io.js';
 import type { RoomState } from '../room-state.js';
 import { MAX_HELD } from '../reconnection.js';
 import { PLAIN_PASSWORD_REFUSAL } from '../password-prompts.js';
+import { neutralizeControls as safe } from '../../common/unicode/text-policy.js';
 
 export interface CommandTarget {
   connected(): boolean;
@@ -20,6 +21,8 @@ export interface CommandTarget {
   readonly transfers: ChatTransfers;
   readonly out: ListenerOutput;
   readonly port: ListenerPort;
+  /** The nick the session has now (what a pending line shows). */
+  nick(): string;
   now(): number;
   send(msg: ClientMessage): void;
   /** Keeps a line for after the reconnection; false when the bound is reached. */
@@ -41,7 +44,9 @@ export function runCommand(t: CommandTarget, msg: ToListener): void {
           ? { ...msg.msg, room: t.rooms.current }
           : msg.msg;
       if (t.connected() || !t.reconnecting()) return t.send(m);
-      if (!t.hold(m)) t.out.line(`! not connected: this line was not kept (${MAX_HELD} lines already wait to be sent)`);
+      // Kept, and shown as kept: the line must not vanish from the screen until the server echoes it.
+      if (t.hold(m)) t.out.line(pendingLine(m, t));
+      else t.out.line(`! not connected: this line was not kept (${MAX_HELD} lines already wait to be sent)`);
       return;
     }
     case 'room': {
@@ -59,10 +64,28 @@ export function runCommand(t: CommandTarget, msg: ToListener): void {
       if (t.connected()) void t.transfers.requestPost(msg.path, msg.name);
       return;
     case 'transfers':
-      for (const line of t.transfers.list()) t.out.line(line);
+      for (const line of t.transfers.list(t.out.columns?.() ?? null)) t.out.line(line);
       return;
     case 'quit':
       t.quit(msg.reason);
       return;
+  }
+}
+
+/** A line typed while reconnecting, as it will read once sent, marked as waiting: "(pending) <alice> hello". */
+export function pendingLine(m: ClientMessage, t: Pick<CommandTarget, 'nick' | 'rooms'>): string {
+  const mark = '(pending)';
+  const me = safe(t.nick());
+  switch (m.type) {
+    case 'CHAT': {
+      const where = m.room !== undefined && !t.rooms.isCurrent(m.room) ? `[${safe(m.room)}] ` : '';
+      return `${mark} ${where}${m.action ? `* ${me} ${safe(m.text)}` : `<${me}> ${safe(m.text)}`}`;
+    }
+    case 'DIRECT':
+      return `${mark} -> *${safe(m.to)}* ${safe(m.text)}`;
+    case 'NICK':
+      return `${mark} /nick ${safe(m.nick)}`;
+    default:
+      return `${mark} /${m.type.toLowerCase()}`;
   }
 }

@@ -34,6 +34,8 @@ export interface ListenerOutput {
   status(text: string): void;
   /** The last line before the client ends: stdout for a clean end, stderr otherwise. */
   final(text: string, isError: boolean): void;
+  /** The terminal's width, for lines that must fit it (absent: not a terminal). */
+  columns?(): number;
 }
 
 export interface ListenerPort {

@@ -18,6 +18,8 @@ import { runCommand, type CommandTarget } from './commands.js';
 import { Roster } from '../roster.js';
 import { ResumeState } from '../../common/resume-state.js';
 import { Login, type LoginStep } from '../login.js';
+import { ReplayOrder } from '../replay-order.js';
+import { DirectWatch } from '../direct-watch.js';
 import { Connection, type Phase } from './connection.js';
 import type { ListenerConfig, ToListener } from '../thread-messages.js';
 import type { ListenerOutput, ListenerPort, ListenerSocket } from './io.js';
@@ -32,6 +34,10 @@ export class Listener {
   private readonly resume = new ResumeState();
   private readonly login: Login;
   private readonly commands: CommandTarget;
+  /** What a resume replays, held until RESUMED and then shown in time order. */
+  private readonly replay = new ReplayOrder();
+  /** Direct messages to nicks that may be offline (a terminal only). */
+  private readonly directs = new DirectWatch();
 
   /** @param connect opens a connection to the server (again, when a taken nick is retried) */
   constructor(
@@ -70,6 +76,7 @@ export class Listener {
       transfers: this.transfers,
       out,
       port,
+      nick: () => this.nick,
       now: () => this.now(),
       send: (m: ClientMessage) => this.send(m),
       hold: (m: ClientMessage) => this.reconnection.hold(m),
@@ -79,7 +86,11 @@ export class Listener {
     this.connection = new Connection(config, connect, this.reconnection, out, port, now, {
       ready: () => this.sendHello(),
       message: (msg) => this.handle(msg),
-      gone: (why) => this.transfers.abortAll(why),
+      gone: (why) => {
+        this.transfers.abortAll(why);
+        // Lost in the middle of a replay: what came of it is shown (the next resume goes on after it).
+        this.showReplay();
+      },
     });
   }
 
@@ -126,6 +137,12 @@ export class Listener {
   private send(msg: ClientMessage): void {
     this.login.sent(msg);
     this.connection.send(msg);
+    if (msg.type === 'WHO') this.directs.userAsked();
+    else if (msg.type === 'DIRECT' && this.config.tty) {
+      // Is the nick online? Asked quietly unless it is in the current room (the answer is not printed).
+      const who = this.directs.sent(msg.to, this.roster.has(msg.to));
+      if (who) this.connection.send(who);
+    }
   }
 
   private handle(msg: ServerMessage): void {
@@ -147,6 +164,7 @@ export class Listener {
             ExitCode.CONNECTION_LOST,
             `disconnected by the server: ${safe(msg.code)}: ${safe(msg.message)}`,
           );
+        if (msg.code === 'NO_SUCH_NICK' || msg.code === 'INBOX_FULL') this.directs.refused();
         break;
       case 'BYE':
         if (this.connection.phase === 'quitting') return; // the server's answer to our BYE; its FIN follows
@@ -173,12 +191,51 @@ export class Listener {
         break;
     }
     if (this.rooms.apply(msg)) this.roomChanged();
+    if (this.heldOrAnswered(msg)) return;
+    this.show(msg);
+    if (msg.type === 'DIRECT' && msg.from === this.nick)
+      for (const line of this.directs.echoed(msg)) this.out.line(line);
+  }
+
+  private show(msg: ServerMessage): void {
     const lines = renderServerMessage(msg, {
       me: this.nick,
       verbose: this.config.verbose,
       isCurrent: (r) => this.rooms.isCurrent(r),
+      nameRooms: this.config.tty,
     });
     if (lines.length > 0) this.out.message(msg, lines, this.nick);
+  }
+
+  /**
+   * Messages not shown as they come: a replay's frames (held, shown in time order at RESUMED), the answer to a
+   * /topic question (one line, not a room listing), the answer to a WHO asked for a direct message. True: done.
+   */
+  private heldOrAnswered(msg: ServerMessage): boolean {
+    switch (msg.type) {
+      case 'HISTORY':
+        if (msg.missed && this.replay.add(msg)) this.showReplay();
+        return msg.missed === true;
+      case 'RESUMED':
+        this.showReplay();
+        return false;
+      case 'ROOMS_REPLY': {
+        const topic = this.rooms.topicAnswer(msg);
+        if (topic !== null) this.out.line(topic);
+        return topic !== null;
+      }
+      case 'WHO_REPLY': {
+        const r = this.directs.answered(msg);
+        for (const line of r.lines) this.out.line(line);
+        return r.ours;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private showReplay(): void {
+    for (const frame of this.replay.drain()) this.show(frame);
   }
 
   private welcome(msg: Extract<ServerMessage, { type: 'WELCOME' }>): void {
@@ -189,7 +246,7 @@ export class Listener {
       // Back: resumed, the server kept its rooms (what was missed follows, then RESUMED says how much);
       // logged in anew, the rooms it was in again (the current one stays current). Then what was typed meanwhile.
       const back = this.reconnection.back(msg.resumed === true, `${c.host}:${c.port} as ${safe(msg.nick)}`, () =>
-        this.rooms.rejoin(),
+        this.rooms.rejoin(msg.room),
       );
       this.out.line(back.line);
       this.port.post({ k: 'connected', connected: true });

@@ -51,6 +51,7 @@ function screenOutput(screen: TerminalScreen, looks: DecorateOptions): ListenerO
     },
     status: (text) => screen.setStatus(text),
     final: (text, isError) => screen.close(text, isError ? 2 : 1),
+    columns: () => screen.width,
   };
 }
 

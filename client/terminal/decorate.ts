@@ -57,6 +57,15 @@ export function decorate(
   const stamp = o.timestamps ? `${paint(2, clock(ts, now))} ` : '';
   let bell = false;
   let out = lines;
+  // History lines carry their date already ([YYYY-MM-DD HH:MM]): no second time before it. What was missed while
+  // away reads as live, so it gets [HH:MM] as live lines do, but its own, not the time it arrived.
+  if (msg.type === 'HISTORY')
+    return {
+      lines: lines.map((l, i) =>
+        msg.missed && o.timestamps ? `${paint(2, clock(msg.entries[i]?.ts ?? now, now))} ${l}` : l,
+      ),
+      bell: false,
+    };
   if (msg.type === 'CHAT' || msg.type === 'DIRECT') {
     const fromMe = msg.from === me;
     const named = !fromMe && mentions(msg.text, me);

@@ -204,3 +204,19 @@ function mergeText(events: KeyEvent[]): KeyEvent[] {
   }
   return out;
 }
+
+/**
+ * A terminal that does not bracket pastes (an old one, tmux's paste-buffer without -p, screen) sends a pasted
+ * "one⏎two" as keys: the first line would go at once and the second wait on the input line, to be joined to
+ * whatever comes next. Nobody types Enter and then more text within one read: such a read is a paste. Its text
+ * and Enters become one paste event (other keys in it are dropped); any other read is left as it is.
+ */
+export function pastesIn(events: KeyEvent[]): KeyEvent[] {
+  const enter = events.findIndex((e) => e.type === 'key' && e.key === 'enter');
+  if (enter < 0 || !events.slice(enter + 1).some((e) => e.type === 'text')) return events;
+  let text = '';
+  for (const e of events)
+    if (e.type === 'text' || e.type === 'paste') text += e.text;
+    else if (e.key === 'enter') text += '\n';
+  return [{ type: 'paste', text }];
+}

@@ -30,27 +30,35 @@ export function fitInputLine(prompt: string, chars: readonly string[], cursor: n
     head = clip(prompt, Math.floor(room / 2) - 1) + '…';
     headWidth = columns(head);
   }
-  const widths = chars.map((c) => columns(c));
   const space = Math.max(1, room - headWidth);
-  const total = widths.reduce((a, b) => a + b, 0);
-  if (total < space) return { text: head + chars.join(''), cursorColumn: headWidth + sum(widths, 0, cursor) };
+  // Only the graphemes near the cursor are measured: a pasted line may be a megabyte long.
+  const fits = widthAtLeast(chars, space) < space;
+  if (fits) return { text: head + chars.join(''), cursorColumn: headWidth + measure(chars, 0, cursor) };
   // Scroll so the cursor sits inside, leaving a column for the markers.
-  let first = 0;
-  while (sum(widths, first, cursor) > space - 2 && first < cursor) first++;
+  let first = cursor;
+  let before = 0;
+  while (first > 0 && before + columns(chars[first - 1]!) <= space - 2) before += columns(chars[--first]!);
   let last = first;
   let used = first > 0 ? 1 : 0;
-  while (last < chars.length && used + widths[last]! <= space - 1) used += widths[last++]!;
+  while (last < chars.length && used + columns(chars[last]!) <= space - 1) used += columns(chars[last++]!);
   const left = first > 0 ? '‹' : '';
   const right = last < chars.length ? '›' : '';
   return {
     text: head + left + chars.slice(first, last).join('') + right,
-    cursorColumn: headWidth + (left ? 1 : 0) + sum(widths, first, cursor),
+    cursorColumn: headWidth + (left ? 1 : 0) + before,
   };
 }
 
-function sum(widths: number[], from: number, to: number): number {
+/** The columns of chars, counted only until they reach `atLeast`. */
+function widthAtLeast(chars: readonly string[], atLeast: number): number {
   let n = 0;
-  for (let i = from; i < to; i++) n += widths[i] ?? 0;
+  for (let i = 0; i < chars.length && n < atLeast; i++) n += columns(chars[i]!);
+  return n;
+}
+
+function measure(chars: readonly string[], from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n += columns(chars[i]!);
   return n;
 }
 

@@ -21,7 +21,7 @@ export type EditResult =
   /** The line or the cursor changed: redraw. */
   | { kind: 'changed' }
   | { kind: 'submit'; line: string }
-  /** A paste of several lines: the caller confirms before they go out as many messages. */
+  /** A paste of several lines, as pasted: the caller confirms before they go out as many messages (the line typed stays). */
   | { kind: 'paste'; lines: string[] }
   /** Ctrl-C on an empty line, Ctrl-D on an empty line: the caller decides (a second Ctrl-C quits). */
   | { kind: 'interrupt' }
@@ -36,8 +36,11 @@ interface Cycle {
   inserted: number;
 }
 
-/** Graphemes at most, to bound memory and redraw cost (the protocol's own text limit is enforced on send). */
-export const MAX_LINE_GRAPHEMES = 32_768;
+/**
+ * Graphemes at most, to bound memory (the protocol's own text limit is enforced on send, saying the line's real
+ * size). As large as the largest paste (keys.ts), so that a long paste is never cut short in silence.
+ */
+export const MAX_LINE_GRAPHEMES = 1 << 20;
 
 export class LineEditor {
   private chars: string[] = [];
@@ -75,22 +78,24 @@ export class LineEditor {
   private insert(text: string): EditResult {
     const clean = text.replace(/[\x00-\x1f\x7f]/g, '');
     if (clean === '') return { kind: 'none' };
-    const before = this.chars.slice(0, this.pos).join('') + clean;
-    const head = graphemes(before);
-    // Re-segmented together, so that a combining mark typed after a letter joins it.
-    this.chars = [...head, ...this.chars.slice(this.pos)].slice(0, MAX_LINE_GRAPHEMES);
-    this.pos = Math.min(head.length, this.chars.length);
+    // Re-segmented with the grapheme before the cursor, so that a combining mark typed after a letter joins it
+    // (only that one: a line may be a long paste).
+    const joined = graphemes((this.pos > 0 ? this.chars[this.pos - 1]! : '') + clean);
+    const head = this.chars.slice(0, Math.max(0, this.pos - 1));
+    this.chars = [...head, ...joined, ...this.chars.slice(this.pos)].slice(0, MAX_LINE_GRAPHEMES);
+    this.pos = Math.min(head.length + joined.length, this.chars.length);
     return { kind: 'changed' };
   }
 
+  /**
+   * One line is typed in at the cursor. Several are handed over as they are, the last one too (with or without
+   * its newline): nothing of a paste stays behind to be joined to the next one, and the line being typed is
+   * neither mixed into them nor lost.
+   */
   private pasted(text: string): EditResult {
     const lines = text.replace(/\r\n?/g, '\n').split('\n');
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     if (lines.length <= 1) return this.insert(lines[0] ?? '');
-    // What was typed around the cursor frames the pasted lines.
-    lines[0] = this.chars.slice(0, this.pos).join('') + lines[0];
-    lines[lines.length - 1] += this.chars.slice(this.pos).join('');
-    this.set('');
     return { kind: 'paste', lines };
   }
 

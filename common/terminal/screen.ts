@@ -10,7 +10,7 @@
  */
 import { SharedMutex } from '../shared-mutex.js';
 import { writeFullySync } from '../sync-output.js';
-import { clip } from './layout.js';
+import { clip, columns } from './layout.js';
 
 const W_LOCK = 0;
 const W_INPUT_LEN = 1;
@@ -18,6 +18,13 @@ const W_CURSOR = 2;
 const W_STATUS_LEN = 3;
 const W_FLAGS = 4;
 const W_WIDTH = 5;
+/** The width the bottom was last drawn at: narrower now, the terminal has wrapped what was drawn (eraseBottom). */
+const W_DRAWN_WIDTH = 6;
+/** The columns of the input line and of the progress line as last drawn. */
+const W_INPUT_COLS = 7;
+const W_STATUS_COLS = 8;
+/** The cursor's column as last drawn. */
+const W_DRAWN_CURSOR = 9;
 const HEADER_BYTES = 64;
 /** Bytes of the input line as drawn (prompt + the visible part); a longer one is cut at a character boundary. */
 export const INPUT_BYTES = 16 * 1024;
@@ -26,6 +33,8 @@ const STATUS_BYTES = 4 * 1024;
 const F_INPUT_SHOWN = 1;
 /** Set by close(): the input line is never drawn again. */
 const F_CLOSED = 2;
+/** The terminal is gone (hung up): nothing is written any more, by either thread. */
+const F_GONE = 4;
 
 const CLEAR_BELOW = '\x1b[J';
 const UP = '\x1b[A';
@@ -84,6 +93,7 @@ export class TerminalScreen {
       this.u8.set(bytes, HEADER_BYTES);
       Atomics.store(this.i32, W_INPUT_LEN, bytes.length);
       Atomics.store(this.i32, W_CURSOR, cursorColumn);
+      Atomics.store(this.i32, W_INPUT_COLS, columns(decoder.decode(bytes)));
       if (!(Atomics.load(this.i32, W_FLAGS) & F_CLOSED)) Atomics.or(this.i32, W_FLAGS, F_INPUT_SHOWN);
       return before + this.bottom();
     });
@@ -102,7 +112,7 @@ export class TerminalScreen {
   setStatus(text: string): void {
     this.locked(() => {
       const before = this.eraseBottom();
-      const bytes = fitBytes(clip(text, this.width - 1), STATUS_BYTES);
+      const bytes = fitBytes(text, STATUS_BYTES);
       this.u8.set(bytes, HEADER_BYTES + INPUT_BYTES);
       Atomics.store(this.i32, W_STATUS_LEN, bytes.length);
       return before + this.bottom();
@@ -123,9 +133,9 @@ export class TerminalScreen {
     this.mutex.withLock(() => {
       const before = this.eraseBottom();
       Atomics.store(this.i32, W_STATUS_LEN, 0);
-      Atomics.store(this.i32, W_FLAGS, F_CLOSED);
-      writeFullySync(this.fd, encoder.encode(before));
-      if (text) writeFullySync(fd, encoder.encode(`${text}\n`));
+      Atomics.store(this.i32, W_FLAGS, F_CLOSED | (Atomics.load(this.i32, W_FLAGS) & F_GONE));
+      this.write(this.fd, before);
+      if (text) this.write(fd, `${text}\n`);
     });
   }
 
@@ -141,26 +151,62 @@ export class TerminalScreen {
     return (Atomics.load(this.i32, W_FLAGS) & F_INPUT_SHOWN) !== 0;
   }
 
-  /** From the cursor on the input line to the start of the bottom area, cleared to the end of the screen. */
+  /**
+   * From the cursor on the input line to the start of the bottom area, cleared to the end of the screen. A
+   * window narrowed since the bottom was drawn has wrapped its lines (tmux, VTE, kitty, iTerm2 and most
+   * terminals reflow): the cursor is then on the last row of the input line's first `col / width` rows, and the
+   * progress line takes rows of its own; all of them are cleared, or a stale copy would stay above.
+   */
   private eraseBottom(): string {
-    return `\r${this.statusShown ? UP : ''}${CLEAR_BELOW}`;
+    const width = this.width;
+    let up = this.statusShown ? 1 : 0;
+    if (width < Atomics.load(this.i32, W_DRAWN_WIDTH)) {
+      const inputRows = this.inputShown ? Math.floor(Atomics.load(this.i32, W_DRAWN_CURSOR) / width) : 0;
+      const statusRows = this.statusShown ? Math.max(1, Math.ceil(Atomics.load(this.i32, W_STATUS_COLS) / width)) : 0;
+      up = inputRows + statusRows;
+    }
+    return `\r${up === 1 ? UP : up > 1 ? `\x1b[${up}A` : ''}${CLEAR_BELOW}`;
   }
 
-  /** The progress line and the input line, the cursor left where the user is typing. */
+  /** The progress line and the input line, each within the width (a line never wraps), the cursor where the user is typing. */
   private bottom(): string {
     let out = '';
+    const width = this.width;
+    Atomics.store(this.i32, W_DRAWN_WIDTH, width);
     const status = Atomics.load(this.i32, W_STATUS_LEN);
-    if (status > 0)
-      out += decoder.decode(this.u8.slice(HEADER_BYTES + INPUT_BYTES, HEADER_BYTES + INPUT_BYTES + status)) + '\r\n';
+    if (status > 0) {
+      const start = HEADER_BYTES + INPUT_BYTES;
+      const line = clip(decoder.decode(this.u8.slice(start, start + status)), width - 1);
+      Atomics.store(this.i32, W_STATUS_COLS, columns(line));
+      out += line + '\r\n';
+    }
     if (this.inputShown) {
-      const len = Atomics.load(this.i32, W_INPUT_LEN);
-      const col = Atomics.load(this.i32, W_CURSOR);
-      out += decoder.decode(this.u8.slice(HEADER_BYTES, HEADER_BYTES + len)) + '\r' + (col > 0 ? `\x1b[${col}C` : '');
+      let text = decoder.decode(this.u8.slice(HEADER_BYTES, HEADER_BYTES + Atomics.load(this.i32, W_INPUT_LEN)));
+      let col = Atomics.load(this.i32, W_CURSOR);
+      // Fitted to a wider window than this one: cut until the main thread fits it again (its resize handler).
+      if (Atomics.load(this.i32, W_INPUT_COLS) > width - 1) {
+        text = clip(text, width - 1);
+        col = Math.min(col, width - 1);
+      }
+      Atomics.store(this.i32, W_DRAWN_CURSOR, col);
+      out += text + '\r' + (col > 0 ? `\x1b[${col}C` : '');
     }
     return out;
   }
 
   private locked(draw: () => string): void {
-    this.mutex.withLock(() => writeFullySync(this.fd, encoder.encode(draw())));
+    this.mutex.withLock(() => this.write(this.fd, draw()));
+  }
+
+  /** A terminal that hung up (EIO) takes nothing more: the program goes on to end cleanly (a BYE, its exit code). */
+  private write(fd: number, text: string): void {
+    if (Atomics.load(this.i32, W_FLAGS) & F_GONE) return;
+    try {
+      writeFullySync(fd, encoder.encode(text));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EIO' && code !== 'ENXIO' && code !== 'EBADF') throw err;
+      Atomics.or(this.i32, W_FLAGS, F_GONE);
+    }
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Completer } from './line-editor.js';
 import { LineEditor } from './line-editor.js';
-import { KeyDecoder, type KeyEvent } from './keys.js';
+import { KeyDecoder, pastesIn, type KeyEvent } from './keys.js';
 import { fitInputLine } from './layout.js';
 import type { History } from './history.js';
 import type { TerminalScreen } from './screen.js';
@@ -18,8 +18,8 @@ const BRACKETED_PASTE_ON = '\x1b[?2004h';
 const BRACKETED_PASTE_OFF = '\x1b[?2004l';
 
 export interface TtyHandlers {
-  /** Enter: the line as typed. */
-  submit(line: string): void;
+  /** Enter: the line as typed; 'keep' puts it back on the input line (it could not go as it is). */
+  submit(line: string): 'keep' | void;
   /** A paste of several lines. */
   paste(lines: string[]): void;
   /** Ctrl-C twice (and Ctrl-D on an empty line, unless eof says otherwise). */
@@ -42,8 +42,13 @@ export class TtyInput {
   private escTimer: NodeJS.Timeout | null = null;
   private interruptArmed = false;
   private asking: ((line: string) => void) | null = null;
-  /** While a secret (a password) is asked for: its own editor, no history, no completion, nothing drawn. */
-  private secret: LineEditor | null = null;
+  /**
+   * While a question is asked: its own editor, no history (a "y" is not a line to recall), no completion, and
+   * the half-typed line waits untouched. A secret one (a password) is not even drawn.
+   */
+  private answer: { editor: LineEditor; secret: boolean } | null = null;
+  /** While held (the program sleeps): keys wait here, and Ctrl-C calls wake instead. */
+  private held: { events: KeyEvent[]; wake: () => void } | null = null;
   private started = false;
   private readonly restore = () => this.stop();
 
@@ -64,6 +69,8 @@ export class TtyInput {
     input.setRawMode(true);
     writeFullySync(this.streams.outputFd, Buffer.from(BRACKETED_PASTE_ON));
     input.on('data', this.onData);
+    // A terminal that hangs up fails its reads (EIO): the SIGHUP that comes with it is the program's to handle.
+    input.on('error', this.onError);
     output.on('resize', this.onResize);
     input.resume();
     // The terminal comes back as it was however the process ends: exit, or crash (Node still emits 'exit').
@@ -78,6 +85,7 @@ export class TtyInput {
     this.started = false;
     const { input, output } = this.streams;
     input.off('data', this.onData);
+    input.off('error', this.onError);
     output.off('resize', this.onResize);
     this.screen.hideInput();
     try {
@@ -101,29 +109,51 @@ export class TtyInput {
   }
 
   /**
-   * The next line typed goes to the answer instead of the handlers (a question such as "nick:" or "send 12 lines?").
-   * A secret one (a password) is typed into an editor of its own, so that a half-typed chat line waits untouched,
-   * is never drawn (as sudo and ssh do: not even its length shows) and never reaches the history.
+   * The next line typed goes to the answer instead of the handlers (a question such as "nick:" or "send 12 lines?"),
+   * typed into an editor of its own: the half-typed chat line waits untouched, and the answer never reaches the
+   * history. A secret one (a password) is never drawn (as sudo and ssh do: not even its length shows).
    */
   ask(prompt: string, opts: { secret?: boolean } = {}): Promise<string> {
     const saved = this.prompt;
-    if (opts.secret) this.secret = new LineEditor(null, null);
+    this.answer = { editor: new LineEditor(null, null), secret: opts.secret === true };
     this.setPrompt(prompt);
     return new Promise((resolve) => {
       this.asking = (line) => {
         this.asking = null;
-        this.secret = null;
+        this.answer = null;
         this.setPrompt(saved);
         resolve(line);
       };
     });
   }
 
+  /** Keys wait until release(), the way a blocked program's would; Ctrl-C meanwhile calls wake (once each). */
+  hold(wake: () => void): void {
+    this.held = { events: [], wake };
+  }
+
+  /** What was typed while held, handled now, in order. */
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    if (held) this.handle(held.events);
+  }
+
   private readonly onData = (chunk: Buffer) => {
     if (this.escTimer) clearTimeout(this.escTimer);
-    this.handle(this.keys.push(chunk));
-    if (this.keys.waitingOnEscape) this.escTimer = setTimeout(() => this.handle(this.keys.flushEscape()), ESC_WAIT_MS);
+    this.dispatch(pastesIn(this.keys.push(chunk)));
+    if (this.keys.waitingOnEscape)
+      this.escTimer = setTimeout(() => this.dispatch(this.keys.flushEscape()), ESC_WAIT_MS);
   };
+
+  private dispatch(events: KeyEvent[]): void {
+    if (!this.held) return this.handle(events);
+    for (const e of events)
+      if (e.type === 'key' && e.key === 'ctrl-c') this.held.wake();
+      else this.held.events.push(e);
+  }
+
+  private readonly onError = () => undefined;
 
   private readonly onResize = () => {
     this.screen.setWidth(this.streams.output.columns);
@@ -133,7 +163,8 @@ export class TtyInput {
   private handle(events: KeyEvent[]): void {
     let dirty = false;
     for (const e of events) {
-      const r = (this.secret ?? this.editor).apply(e);
+      const editor = this.answer?.editor ?? this.editor;
+      const r = editor.apply(e);
       if (r.kind !== 'interrupt') this.interruptArmed = false;
       switch (r.kind) {
         case 'changed':
@@ -143,7 +174,10 @@ export class TtyInput {
           this.draw();
           dirty = false;
           if (this.asking) this.asking(r.line);
-          else this.handlers.submit(r.line);
+          else if (this.handlers.submit(r.line) === 'keep' && editor === this.editor) {
+            editor.set(r.line);
+            dirty = true;
+          }
           break;
         case 'paste':
           this.draw();
@@ -169,9 +203,10 @@ export class TtyInput {
 
   private draw(): void {
     if (!this.started) return;
-    const view = this.secret
+    const editor = this.answer?.editor ?? this.editor;
+    const view = this.answer?.secret
       ? fitInputLine(this.prompt, [], 0, this.screen.width)
-      : fitInputLine(this.prompt, this.editor.graphemes, this.editor.cursor, this.screen.width);
+      : fitInputLine(this.prompt, editor.graphemes, editor.cursor, this.screen.width);
     this.screen.setInput(view.text, view.cursorColumn);
   }
 }

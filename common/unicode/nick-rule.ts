@@ -60,9 +60,18 @@ export function checkName(raw: string, noun: string): NickCheck {
   if (chars.length === 0) return { ok: false, reason: `a ${noun} cannot be empty` };
   if (chars.length > NICK_MAX_CHARS)
     return { ok: false, reason: `a ${noun} is at most ${NICK_MAX_CHARS} characters (this one has ${chars.length})` };
-  const hidden = NAME_INVISIBLE.exec(nick) ?? WHITE_SPACE.exec(nick);
+  const hidden = NAME_INVISIBLE.exec(nick);
   if (hidden)
     return { ok: false, reason: `${describe(hidden[0])} is invisible or reorders text, so it cannot be in a ${noun}` };
+  const space = WHITE_SPACE.exec(nick);
+  if (space)
+    return {
+      ok: false,
+      reason:
+        space[0] === ' '
+          ? `a space (U+0020) cannot be in a ${noun}`
+          : `${describe(space[0])} is a kind of space, so it cannot be in a ${noun}`,
+    };
   if (nick.normalize('NFKC') !== nick)
     return {
       ok: false,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyDecoder, type KeyEvent } from '../../common/terminal/keys.js';
+import { KeyDecoder, pastesIn, type KeyEvent } from '../../common/terminal/keys.js';
 import { LineEditor } from '../../common/terminal/line-editor.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 import { wordCompleter } from '../../common/terminal/completion.js';
@@ -137,15 +137,38 @@ describe('the line editor', () => {
     expect(ed.apply(key('ctrl-d'))).toEqual({ kind: 'eof' });
   });
 
-  it('a paste of several lines is handed over whole, framed by what was typed around the cursor', () => {
+  it('a paste of several lines is handed over as pasted, the last one too; the line being typed stays as it was', () => {
     const ed = typed(new LineEditor(), 'start end', key('left'), key('left'), key('left'));
     expect(ed.apply({ type: 'paste', text: 'one\ntwo\r\nthree\n' })).toEqual({
       kind: 'paste',
-      lines: ['start one', 'two', 'threeend'],
+      lines: ['one', 'two', 'three'],
     });
-    expect(ed.text).toBe('');
+    // Two lines, the last without its newline: both handed over, nothing left to be joined to the next paste.
+    expect(ed.apply({ type: 'paste', text: 'four\nfive' })).toEqual({ kind: 'paste', lines: ['four', 'five'] });
+    expect([ed.text, ed.cursor]).toEqual(['start end', 6]);
+    typed(ed, key('ctrl-u'), key('ctrl-k'));
     expect(ed.apply({ type: 'paste', text: 'single line\n' })).toEqual({ kind: 'changed' });
     expect(ed.text).toBe('single line');
+  });
+
+  it('a terminal that does not bracket pastes: Enter and more text in one read is a paste, not lines sent at once', () => {
+    const d = new KeyDecoder();
+    expect(pastesIn(d.push(bytes('one\rtwo')))).toEqual([{ type: 'paste', text: 'one\ntwo' }]);
+    expect(pastesIn(d.push(bytes('a\r\nb\rc\r')))).toEqual([{ type: 'paste', text: 'a\n\nb\nc\n' }]);
+    // Typed lines: Enter last in its read, or alone.
+    expect(pastesIn(d.push(bytes('hello\r')))).toEqual([text('hello'), key('enter')]);
+    expect(pastesIn(d.push(bytes('\r')))).toEqual([key('enter')]);
+  });
+
+  it('a long one-line paste is kept whole (the server says how long it is, on sending), and fits the window', () => {
+    const ed = new LineEditor();
+    ed.apply({ type: 'paste', text: 'x'.repeat(100_000) });
+    expect(ed.text.length).toBe(100_000);
+    const v = fitInputLine('> ', ed.graphemes, ed.cursor, 80);
+    expect(v.text).toBe(`> ‹${'x'.repeat(75)}`);
+    expect(v.cursorColumn).toBe(78);
+    ed.apply(key('home'));
+    expect(fitInputLine('> ', ed.graphemes, ed.cursor, 80).text).toBe(`> ${'x'.repeat(76)}›`);
   });
 
   it('control characters in typed or pasted text never enter the line', () => {

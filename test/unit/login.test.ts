@@ -98,10 +98,12 @@ describe('askPasswords', () => {
   it('is what an account command without its password turns into', () => {
     expect(parseInput('/register', 4096)).toEqual({ kind: 'ask-password', ask: { op: 'register' } });
     expect(parseInput('/identify erin', 4096)).toEqual({ kind: 'ask-password', ask: { op: 'identify', nick: 'erin' } });
-    expect(parseInput('/identify erin pass word', 4096)).toEqual({
+    // One argument rule for every command (common/split-args.ts): a password with spaces goes in quotes.
+    expect(parseInput('/identify erin "pass word"', 4096)).toEqual({
       kind: 'send',
       msg: { type: 'ACCOUNT', op: 'identify', nick: 'erin', password: 'pass word' },
     });
+    expect(parseInput('/identify erin pass word', 4096).kind).toBe('local-error');
     expect(parseInput('/password', 4096)).toEqual({ kind: 'ask-password', ask: { op: 'password' } });
     expect(parseInput('/password only-one', 4096).kind).toBe('local-error');
     expect(parseInput('/identify', 4096).kind).toBe('local-error');
