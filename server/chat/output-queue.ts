@@ -4,8 +4,8 @@
  * the same Buffer, so a room of n sessions costs one copy of a message, not n
  * (docs/ARCHITECTURE.md, "Output memory").
  *
- * Only a window's worth (WINDOW bytes) is handed to the socket at a time;
- * the rest waits here and moves on as the socket drains. Within what is
+ * Only a window's worth (the socket's high-water mark) is handed to the
+ * socket at a time; the rest waits here and moves on as the socket drains. Within what is
  * handed over, runs of small frames are joined into one buffer (a Writable
  * keeps a request object per write, which costs more than a small frame) and
  * larger frames go as they are, in one corked write.
@@ -17,13 +17,6 @@
 import type { Flushable, TurnBatcher } from './turn-batcher.js';
 import type { OutputBudget } from './output-budget.js';
 
-/**
- * Bytes in the socket's own buffer at which the queue stops handing frames
- * over. It must not exceed the socket's high-water mark (16 KiB, Node's
- * default): a socket holding that much has answered a write with false, so
- * its 'drain' event will come.
- */
-export const WINDOW = 16 * 1024;
 /** Frames smaller than this are joined with their neighbours before they are written. */
 const SMALL_FRAME = 512;
 
@@ -31,6 +24,15 @@ const SMALL_FRAME = 512;
 export interface OutputSink {
   /** Bytes the socket holds that the kernel has not taken yet. */
   readonly buffered: number;
+  /**
+   * The window: bytes in the socket's own buffer at which the queue stops
+   * handing frames over. It is the socket's high-water mark (64 KiB on Node
+   * 22, 16 KiB before), because only a socket holding that much has answered
+   * a write with false, so that its 'drain' event will come. (A fixed 16 KiB
+   * on Node 22 left a socket holding 16-64 KiB with no 'drain' to come: what
+   * was queued behind waited for the connection's next write, a heartbeat.)
+   */
+  readonly highWaterMark: number;
   readonly destroyed: boolean;
   /** True when frames may be joined into one buffer (a byte stream); false when each must stay a message. */
   readonly joinsFrames: boolean;
@@ -85,10 +87,11 @@ export class OutputQueue implements Flushable {
     if (this.sink.destroyed) return this.discard();
     // Until the socket holds a window: then its write has returned false, and its 'drain' brings us back.
     // (The kernel often takes a batch at once, leaving the socket empty: then the next batch goes now.)
+    const window = this.sink.highWaterMark;
     for (
-      let room = WINDOW - this.sink.buffered;
+      let room = window - this.sink.buffered;
       room > 0 && this.head < this.frames.length;
-      room = WINDOW - this.sink.buffered
+      room = window - this.sink.buffered
     ) {
       this.sink.writeBatch(this.takeBatch(room));
       if (this.sink.destroyed) return this.discard();

@@ -66,12 +66,18 @@ abstract class QueuedTransport implements OutputSink {
   }
 
   abstract get buffered(): number;
+  abstract readonly rawSocket: Socket;
   abstract readonly joinsFrames: boolean;
   abstract get destroyed(): boolean;
   abstract writeBatch(pieces: Buffer[]): void;
 
   get queuedBytes(): number {
     return this.queue.queuedBytes;
+  }
+
+  /** Both transports write into the TCP socket underneath, whose 'drain' brings the queue back. */
+  get highWaterMark(): number {
+    return this.rawSocket.writableHighWaterMark;
   }
 
   /** On WebSocket, the socket's buffer includes frame headers, so `taken` runs a little behind: it errs towards "still queued". */
