@@ -12,6 +12,7 @@ import http from 'node:http';
 import { statSync } from 'node:fs';
 import { BenchPeer, sourceAddress, type Proto } from './abuse-peer.js';
 import { percentile, RssSampler, rssMiB } from '../helpers/abuse.js';
+import { historyBurst } from './abuse-history-burst.js';
 import { encodeMessage } from '../../common/protocol.js';
 import { lftpSynFlood } from './abuse-lftp-syn.js';
 
@@ -382,6 +383,8 @@ export async function abuseSuite(ctx: AbuseContext): Promise<void> {
   // Memory, not flood control: both take the senders' 20 lines/s (flood control and ngircd's penalty off).
   await ours(['--max-clients', '20000', ...FLOOD_OFF], (s) => nonReaders('chat', s, ctx));
   await theirs(['MaxConnections = 0', 'MaxConnectionsIP = 0', 'MaxPenaltyTime = 0'], (s) => nonReaders('irc', s, ctx));
+  // History on joining and on request, far past --max-sendq: chat-server only (ngircd keeps no history).
+  await historyBurst(ctx);
   // 50 places, one address trying to hold them all: per-address limits at their defaults (ngircd: 5 per address).
   await ours(['--max-clients', '50', '--no-web'], (s) => slots('chat', s, ctx));
   await theirs(['MaxConnections = 50'], (s) => slots('irc', s, ctx));
