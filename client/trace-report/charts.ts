@@ -1,57 +1,71 @@
 /**
- * The report's two time charts, as inline SVG. The time-sequence graph (as
- * tcptrace draws TCP's): each data packet the sender sent at its relative
- * sequence number, retransmissions in red, the cumulative ACK it got as a
- * step line, SACK ranges as bars above it, losses as crosses. The congestion
- * chart: cwnd, ssthresh and packets in flight against time, smoothed RTT on
- * its own axis, the controller's phases shaded behind.
+ * The report's two time charts, as inline SVG, drawn from the transfer's
+ * time bins (transfer-series.ts) folded into pixel columns, so a chart holds
+ * at most a few points per pixel column however long the transfer was. The
+ * time-sequence graph (as tcptrace draws TCP's): the data packets the sender
+ * sent at their relative sequence numbers (per column, the span from the
+ * lowest to the highest), retransmissions in red, the cumulative ACK it got
+ * as a line, SACK ranges as bars, losses as crosses. The congestion chart:
+ * cwnd, ssthresh and packets in flight against time, smoothed RTT on its own
+ * axis, the controller's phases shaded behind. Both end at the transfer's
+ * last datagram (a side that lingers after it, in TIME_WAIT, is in the
+ * ladder, not here).
  */
 import type { TransferModel } from './transfer-model.js';
-import { axes, esc, maxOf, n, scale, thin, type Frame } from './svg.js';
+import { columns, stateRuns, type Column, type LineBins, type SpreadBins, type TimeGrid } from './time-bins.js';
+import { axes, esc, n, scale, type Frame } from './svg.js';
 
 const FRAME: Frame = { width: 960, height: 380, left: 70, right: 70, top: 20, bottom: 44 };
-const MAX_POINTS = 20_000;
+const PLOT_LEFT = FRAME.left;
+const PLOT_RIGHT = FRAME.width - FRAME.right;
+
+type Scale = (v: number) => number;
+
+/** The x scale of both charts: 0 to the last datagram. */
+function timeScale(m: TransferModel): [Scale, number] {
+  const xMax = Math.max(1, m.lastPacketAt);
+  return [scale(0, xMax, PLOT_LEFT, PLOT_RIGHT), xMax];
+}
+
+/** Per column a vertical stroke from the lowest to the highest value (a short tick when they are one). */
+function spreadPath(cls: string, grid: TimeGrid, bins: SpreadBins, x: Scale, y: Scale): string {
+  let d = '';
+  for (const c of columns(grid, bins, x, PLOT_LEFT, PLOT_RIGHT)) {
+    const [top, bottom] = [n(y(c.max)), n(y(c.min))];
+    d += `M${c.x},${bottom}${top === bottom ? 'h1.6' : `V${top}`}`;
+  }
+  return d ? `<path class="${cls}" d="${d}"/>` : '';
+}
+
+/** A line through each column's first, lowest, highest and last value: the line all the points would draw. */
+function linePath(cls: string, cols: Column[], y: Scale, top = FRAME.top): string {
+  let d = '';
+  for (const c of cols) {
+    const ys = [c.first, c.min, c.max, c.last].map((v) => n(Math.max(top, y(v))));
+    d += `${d ? 'L' : 'M'}${c.x},${ys[0]}`;
+    for (const v of ys.slice(1)) if (v !== ys[0]) d += `V${v}`;
+  }
+  return d ? `<path class="${cls}" d="${d}"/>` : '';
+}
 
 export function timeSequenceSvg(m: TransferModel): string {
   const sender = m.dataSender;
   if (!sender)
     return '<p class="muted">No data packets in these traces (give the data sender\'s trace: the server for a get, the client for a post).</p>';
-  const sent = m.datagrams.filter((d) => d.from === sender && d.type === 'data' && d.sentAt !== null);
-  // The ACKs as the sender got them (or, with the receiver's trace alone, as they were sent).
-  const acks = m.datagrams
-    .filter((d) => d.from !== sender && d.type === 'ack')
-    .map((d) => ({ ...d, receivedAt: d.receivedAt ?? d.sentAt }));
-  const xMax = Math.max(1, m.endAt);
-  const yMax = maxOf(
-    sent.map((d) => d.seqRel),
-    1,
-  );
-  const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
+  const s = m.series;
+  const [x, xMax] = timeScale(m);
+  const yMax = s.maxSeq[sender];
   const y = scale(0, yMax, FRAME.height - FRAME.bottom, FRAME.top);
   const parts = [svgOpen('time-sequence graph')];
   parts.push(axes(FRAME, x, y, xMax, yMax, 'time (ms)', 'sequence number (relative, packets)'));
-  let ackPath = '';
-  for (const a of thin(acks, MAX_POINTS)) ackPath += `${ackPath ? 'L' : 'M'}${n(x(a.receivedAt!))},${n(y(a.ackRel))}`;
-  if (ackPath) parts.push(`<path class="ackline" d="${ackPath}"/>`);
-  const sacks = thin(
-    acks.filter((a) => a.sack.length > 0),
-    MAX_POINTS / 4,
-  );
-  for (const a of sacks)
-    for (const [s, e] of a.sack)
-      parts.push(
-        `<line class="sack" x1="${n(x(a.receivedAt!))}" y1="${n(y(s))}" x2="${n(x(a.receivedAt!))}" y2="${n(y(e))}"/>`,
-      );
-  let dots = '';
-  let retx = '';
-  for (const d of thin(sent, MAX_POINTS)) {
-    const seg = `M${n(x(d.sentAt!))},${n(y(d.seqRel))}h1.6`;
-    if (d.retransmission) retx += seg;
-    else dots += seg;
-  }
-  parts.push(`<path class="sent" d="${dots}"/>`, `<path class="retx-dots" d="${retx}"/>`);
-  for (const l of thin(m.losses, MAX_POINTS / 4))
-    parts.push(`<text class="lossmark" x="${n(x(l.at))}" y="${n(y(l.seqRel) + 4)}" text-anchor="middle">×</text>`);
+  parts.push(linePath('ackline', columns(s.grid, s.acks[sender], x, PLOT_LEFT, PLOT_RIGHT), y));
+  parts.push(spreadPath('sack', s.grid, s.sacks[sender], x, y));
+  parts.push(spreadPath('sent', s.grid, s.sent[sender], x, y));
+  parts.push(spreadPath('retx-dots', s.grid, s.resent[sender], x, y));
+  let crosses = '';
+  for (const c of columns(s.grid, s.losses, x, PLOT_LEFT, PLOT_RIGHT))
+    for (const v of c.min === c.max ? [c.min] : [c.min, c.max]) crosses += `M${c.x - 3},${n(y(v) - 3)}l6,6m0,-6l-6,6`;
+  if (crosses) parts.push(`<path class="lossmark" d="${crosses}"/>`);
   parts.push(
     legend([
       ['sent', 'data sent'],
@@ -66,47 +80,32 @@ export function timeSequenceSvg(m: TransferModel): string {
 }
 
 export function congestionSvg(m: TransferModel): string {
-  const pts = m.metrics;
-  if (pts.length === 0)
+  const s = m.series;
+  if (s.metricsPoints === 0)
     return '<p class="muted">No congestion figures in these traces (they come from the data sender\'s trace).</p>';
-  const xMax = Math.max(1, m.endAt);
+  const [x, xMax] = timeScale(m);
   // The scale follows cwnd and the flight; an ssthresh far above them (its starting "infinity", capped) is cut at the top.
-  const yMax =
-    maxOf(
-      pts.map((p) => Math.max(p.cwnd, p.inFlight)),
-      1,
-    ) * 1.1;
-  const rtts = pts.map((p) => p.srtt ?? 0).sort((a, b) => a - b);
-  const rttMax = Math.max(1, rtts[Math.floor(rtts.length * 0.99)] ?? 1) * 1.1;
-  const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
+  const yMax = s.maxPackets * 1.1;
+  const rttMax = Math.max(1, s.srttSpread.quantile(0.99) || 1) * 1.1;
   const y = scale(0, yMax, FRAME.height - FRAME.bottom, FRAME.top);
   const yr = scale(0, rttMax, FRAME.height - FRAME.bottom, FRAME.top);
   const parts = [svgOpen('congestion window, ssthresh, packets in flight and RTT')];
   // The phases first, behind the lines.
-  m.phases.forEach((p, i) => {
-    const x0 = x(p.at);
-    const x1 = x(m.phases[i + 1]?.at ?? xMax);
+  for (const p of stateRuns(s.grid, s.phases, x, PLOT_LEFT, PLOT_RIGHT)) {
     parts.push(
-      `<rect class="phase phase-${esc(p.phase)}" x="${n(x0)}" y="${FRAME.top}" width="${n(Math.max(0.5, x1 - x0))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"/>`,
+      `<rect class="phase phase-${esc(p.name)}" x="${n(p.x0)}" y="${FRAME.top}" width="${n(Math.max(0.5, p.x1 - p.x0))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"/>`,
     );
-    if (x1 - x0 > 40)
-      parts.push(`<text class="phase-label" x="${n(x0 + 4)}" y="${FRAME.top + 12}">${esc(p.phase)}</text>`);
-  });
+    if (p.x1 - p.x0 > 40)
+      parts.push(`<text class="phase-label" x="${n(p.x0 + 4)}" y="${FRAME.top + 12}">${esc(p.name)}</text>`);
+  }
   parts.push(axes(FRAME, x, y, xMax, yMax, 'time (ms)', 'packets'));
-  const line = (cls: string, v: (p: (typeof pts)[number]) => number | null, sy = y) => {
-    let d = '';
-    for (const p of thin(pts, MAX_POINTS)) {
-      const value = v(p);
-      if (value === null || !Number.isFinite(value) || value > 1e6) continue;
-      d += `${d ? 'L' : 'M'}${n(x(p.at))},${n(Math.max(FRAME.top, sy(value)))}`;
-    }
-    return d ? `<path class="${cls}" d="${d}"/>` : '';
-  };
+  const line = (cls: string, bins: LineBins, sy = y) =>
+    linePath(cls, columns(s.grid, bins, x, PLOT_LEFT, PLOT_RIGHT), sy);
   parts.push(
-    line('cwnd', (p) => p.cwnd),
-    line('ssthresh', (p) => p.ssthresh),
-    line('inflight', (p) => p.inFlight),
-    line('srtt', (p) => p.srtt, yr),
+    line('cwnd', s.cwnd),
+    line('ssthresh', s.ssthresh),
+    line('inflight', s.inFlight),
+    line('srtt', s.srtt, yr),
   );
   parts.push(
     `<text class="tick" x="${FRAME.width - FRAME.right + 6}" y="${FRAME.top + 4}">${n(rttMax)} ms</text><text class="tick" x="${FRAME.width - FRAME.right + 6}" y="${FRAME.height - FRAME.bottom}">0 ms</text>`,

@@ -31,7 +31,7 @@ export interface SessionView {
   malformed: number;
 }
 
-export function sessionView(t: QlogTrace): SessionView {
+export async function sessionView(t: QlogTrace): Promise<SessionView> {
   const beats = new Map<number, Beat>();
   const v: SessionView = {
     nick: '?',
@@ -42,7 +42,7 @@ export function sessionView(t: QlogTrace): SessionView {
     endAt: 0,
     malformed: 0,
   };
-  for (const e of t.events) {
+  for await (const e of t.events) {
     v.endAt = Math.max(v.endAt, e.time);
     const d = e.data;
     if (e.name === 'chat:frame_received' && d['type'] === 'HELLO' && typeof d['nick'] === 'string') v.nick = d['nick'];

@@ -3,20 +3,26 @@
  * the course notes draw TCP's: the client's and the server's lifelines, an
  * arrow per datagram with its flags and its seq and ack numbers (relative to
  * each side's ISN, the absolute ones beside), each side's state where it
- * changes, a retransmission dashed, a datagram that never arrived ending in a
- * cross. The data in between is one summarised row: the time-sequence graph
- * shows it.
+ * changes, a retransmission dashed. A datagram that never arrived ends in a
+ * cross, which only both sides' traces can tell: with the sender's trace
+ * alone, an arrow whose arrival is unknown is dotted and ends in a "?". The
+ * data in between is one summarised row: the time-sequence graph shows it.
+ * The labels run along their arrow, the flags above it and the absolute
+ * numbers below, so no text crosses a line.
  */
 import type { Datagram, TransferModel } from './transfer-model.js';
+import { HEAD_ROWS, TAIL_ROWS, type Skipped } from './ladder-sample.js';
+import { other } from './delivery.js';
 import { esc, n } from './svg.js';
 
 const WIDTH = 960;
 const CLIENT_X = 260;
 const SERVER_X = 700;
-const ROW = 46;
+/** A row's height: room for an arrow's fall and its labels, the next row's clear of them however the two lean. */
+const ROW = 52;
 const TOP = 60;
-/** ACKs kept next to the handshake and the teardown. */
-const EDGE_ACKS = 3;
+/** How far an arrow falls: its arrival is later than its sending. */
+const DROP = 28;
 
 export function ladderSvg(m: TransferModel): string {
   const rows = ladderRows(m);
@@ -41,7 +47,7 @@ export function ladderSvg(m: TransferModel): string {
       );
       return;
     }
-    parts.push(arrow(row.d, y));
+    parts.push(arrow(row.d, y, m.sides.includes(other(row.d.from))));
     for (const s of row.states) {
       const x = s.side === 'client' ? CLIENT_X - 14 : SERVER_X + 14;
       parts.push(
@@ -57,44 +63,34 @@ type Row =
   | { kind: 'gap'; text: string }
   | { kind: 'packet'; d: Datagram; states: Array<{ side: string; state: string }> };
 
-/** Control datagrams, the few ACKs around them, one row for the data in between; states put on the row they precede. */
+/** The ladder's rows (transfer-model.ts chose the datagrams); states put on the row they precede. */
 export function ladderRows(m: TransferModel): Row[] {
-  const all = m.datagrams;
-  // The handshake's ACKs (and the first few of the data's), then those from the END on: END's and FIN's.
-  const firstData = all.findIndex((d) => d.type === 'data');
-  const end = all.findIndex((d) => d.type === 'end' || d.type === 'fin' || d.type === 'error');
-  const keep = (d: Datagram, i: number) => {
-    if (d.type !== 'data' && d.type !== 'ack') return true;
-    if (d.type === 'data') return false;
-    return firstData < 0 || i < firstData + EDGE_ACKS || (end >= 0 && i > end);
-  };
   const rows: Row[] = [];
-  let skipped = { data: 0, acks: 0 };
   let s = 0;
-  const states = [...m.states].sort((a, b) => a.at - b.at);
-  all.forEach((d, i) => {
-    if (!keep(d, i)) {
-      if (d.type === 'data') skipped.data++;
-      else skipped.acks++;
-      return;
+  const states = m.states;
+  for (const e of m.ladder) {
+    if (e.kind === 'gap') {
+      rows.push({ kind: 'gap', text: gapText(e.skipped, e.why) });
+      continue;
     }
-    if (skipped.data + skipped.acks > 0) {
-      rows.push({
-        kind: 'gap',
-        text: `⋮ ${skipped.data} data packets and ${skipped.acks} ACKs (the time-sequence graph below shows them) ⋮`,
-      });
-      skipped = { data: 0, acks: 0 };
-    }
+    const d = e.d;
     // What a side entered on sending or on receiving this datagram: up to its arrival.
     const t = Math.max(d.sentAt ?? 0, d.receivedAt ?? 0);
     const here: Array<{ side: string; state: string }> = [];
     // A state a side entered on sending or receiving this datagram (within a millisecond) goes beside it.
     while (s < states.length && states[s]!.at <= t + 1) here.push(states[s++]!);
     rows.push({ kind: 'packet', d, states: joinBySide(here) });
-  });
+  }
   const rest = states.slice(s);
   if (rest.length) rows.push({ kind: 'gap', text: rest.map((x) => `${x.side}: ${x.state}`).join(' · ') });
   return rows;
+}
+
+function gapText(k: Skipped, why: 'graph' | 'bound'): string {
+  const of = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+  if (why === 'graph')
+    return `⋮ ${of(k.data, 'data packet')} and ${of(k.acks, 'ACK')} (the time-sequence graph below shows them) ⋮`;
+  return `⋮ ${of(k.data + k.acks + k.other, 'more datagram')} (${k.data} data, ${of(k.acks, 'ACK')}, ${of(k.other, 'other')}): the ladder draws the first ${HEAD_ROWS} rows and the last ${TAIL_ROWS} ⋮`;
 }
 
 /** Several states one side went through at one row: one label, "A → B". */
@@ -104,29 +100,47 @@ function joinBySide(states: Array<{ side: string; state: string }>): Array<{ sid
   return [...by].map(([side, list]) => ({ side, state: list.join(' → ') }));
 }
 
-function arrow(d: Datagram, y: number): string {
+/** One datagram's arrow. knownDelivery: the receiving side's trace is given (then no arrival means lost). */
+function arrow(d: Datagram, y: number, knownDelivery: boolean): string {
   const fromX = d.from === 'client' ? CLIENT_X : SERVER_X;
   const toX = d.from === 'client' ? SERVER_X : CLIENT_X;
-  const lost = d.sentAt !== null && d.receivedAt === null;
+  const dir = Math.sign(toX - fromX);
+  const unarrived = d.sentAt !== null && d.receivedAt === null;
+  const lost = unarrived && knownDelivery;
+  const unknown = unarrived && !knownDelivery;
   const unknownSend = d.sentAt === null;
   const endX = lost ? (fromX + toX) / 2 : toX;
-  const endY = lost ? y + 14 : y + 28;
-  const cls = `${d.retransmission ? 'retx ' : ''}${lost ? 'lost ' : ''}${d.type}`;
+  // Sent at an unknown time: nearly flat, at the row's middle (where its labels have the room others have).
+  const endY = lost ? y + DROP / 2 : unknownSend ? y + DROP / 2 + 2 : y + DROP;
+  const startY = unknownSend ? endY - 4 : y;
+  const cls = `${d.retransmission ? 'retx ' : ''}${lost ? 'lost ' : ''}${unknown ? 'unknown ' : ''}${d.type}`;
   const label = `${d.flags} seq=${d.seqRel} ack=${d.ackRel}${d.window ? ` win=${d.window}` : ''}`;
-  const abs = `(seq ${d.seq}, ack ${d.ack})`;
+  const abs = `${d.retransmission ? 'retransmission ' : ''}(seq ${d.seq}, ack ${d.ack})`;
   const time = d.sentAt ?? d.receivedAt ?? 0;
-  const mid = (fromX + endX) / 2;
   const parts = [
     `<g class="arrow ${esc(cls)}" data-flags="${esc(d.flags)}" data-seq="${esc(d.seqRel)}" data-ack="${esc(d.ackRel)}">`,
   ];
+  if (unknown)
+    parts.push(
+      `<title>delivery unknown: only the ${esc(d.from)}'s trace is given, not the ${esc(other(d.from))}'s</title>`,
+    );
   parts.push(
-    `<line x1="${fromX}" y1="${unknownSend ? endY - 4 : y}" x2="${n(endX)}" y2="${endY}" marker-end="url(#head)"/>`,
+    `<line x1="${fromX}" y1="${startY}" x2="${n(endX)}" y2="${endY}"${unknown ? '' : ' marker-end="url(#head)"'}/>`,
   );
-  if (lost) parts.push(`<text class="cross" x="${n(endX)}" y="${endY + 5}" text-anchor="middle">✕ lost</text>`);
+  if (lost)
+    parts.push(
+      `<text class="cross" x="${n(endX + dir * 7)}" y="${endY + 5}" text-anchor="middle">✕</text><text class="cross" x="${n(endX + dir * 16)}" y="${endY + 5}" text-anchor="${dir > 0 ? 'start' : 'end'}">lost</text>`,
+    );
+  if (unknown)
+    parts.push(`<text class="unknown-mark" x="${n(endX - dir * 8)}" y="${endY + 14}" text-anchor="middle">?</text>`);
+  // The labels along the line, reading left to right: the flags above it, the absolute numbers below.
+  const [mx, my] = [(fromX + endX) / 2, (startY + endY) / 2];
+  const angle = (Math.atan2(endY - startY, endX - fromX) * 180) / Math.PI;
+  const along = `transform="rotate(${n(dir > 0 ? angle : angle - 180)} ${n(mx)} ${n(my)})"`;
   parts.push(
-    `<text class="flags" x="${n(mid)}" y="${y + (lost ? 4 : 10)}" text-anchor="middle">${esc(label)}${d.retransmission ? ' (retransmission)' : ''}</text>`,
+    `<text class="flags" x="${n(mx)}" y="${n(my - 5)}" text-anchor="middle" ${along}>${esc(label)}</text>`,
+    `<text class="abs" x="${n(mx)}" y="${n(my + 13)}" text-anchor="middle" ${along}>${esc(abs)}</text>`,
   );
-  parts.push(`<text class="abs" x="${n(mid)}" y="${y + (lost ? 30 : 40)}" text-anchor="middle">${esc(abs)}</text>`);
   parts.push(`<text class="time" x="12" y="${y + 10}">${time.toFixed(1)} ms</text>`);
   parts.push('</g>');
   return parts.join('');

@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import { congestionSvg, timeSequenceSvg } from './charts.js';
 import { ladderSvg } from './ladder.js';
 import { esc } from './svg.js';
-import { rttSamples, type TransferModel } from './transfer-model.js';
+import type { TransferModel } from './transfer-model.js';
 import type { QlogTrace } from './qlog-file.js';
 import { formatBytes } from '../../common/units.js';
-import { heartbeatSvg, sessionSummary, sessionView } from './heartbeat-timeline.js';
+import { heartbeatSvg, sessionSummary, type SessionView } from './heartbeat-timeline.js';
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d232a;max-width:1000px}
 h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-top:1px solid #ccd;padding-top:16px}h3{font-size:15px}
@@ -23,11 +23,12 @@ table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:3px 10px;text
 .ladder .side{font-weight:600;font-size:15px}.life{stroke:#8894a8;stroke-width:2}
 .arrow line{stroke:#2458c5;stroke-width:1.6}.arrow.retx line{stroke-dasharray:6 4;stroke:#c56a24}.arrow.lost line{stroke:#c52424}
 .arrow.error line{stroke:#c52424}.arrow .flags{font:12px ui-monospace,monospace;fill:#1d232a}.arrow .abs{font:10px ui-monospace,monospace;fill:#7a8599}
-.arrow .time{font:11px ui-monospace,monospace;fill:#7a8599}.cross{fill:#c52424;font-weight:700}.state{font:11px ui-monospace,monospace;fill:#2c7a3f}
+.arrow .time{font:11px ui-monospace,monospace;fill:#7a8599}.cross{fill:#c52424;font-weight:700}
+.arrow.unknown line{stroke:#8894a8;stroke-dasharray:2 4}.unknown-mark{fill:#7a8599;font-weight:700}.state{font:11px ui-monospace,monospace;fill:#2c7a3f}
 .gap{fill:#7a8599;font-style:italic}marker path{fill:#2458c5}
 .axis{stroke:#445}.grid{stroke:#eef}.tick{font-size:10px;fill:#556}.label{font-size:12px;fill:#334}
 .sent{stroke:#2458c5;stroke-width:2}.retx-dots{stroke:#d11;stroke-width:3}.ackline{fill:none;stroke:#2c9a4f;stroke-width:1.4}
-.sack{stroke:#9bd8ad;stroke-width:2}.lossmark{fill:#d11;font-size:12px;font-weight:700}
+.sack{stroke:#9bd8ad;stroke-width:2;fill:none}path.lossmark{stroke:#d11;stroke-width:1.6;fill:none}
 .cwnd{fill:none;stroke:#2458c5;stroke-width:1.6}.ssthresh{fill:none;stroke:#c56a24;stroke-width:1.2;stroke-dasharray:5 3}
 .inflight{fill:none;stroke:#8a5cc5;stroke-width:1}.srtt{fill:none;stroke:#2c9a4f;stroke-width:1.2}
 .phase{opacity:.12}.phase-slow_start,.phase-startup{fill:#2458c5}.phase-avoidance,.phase-probe_bw{fill:#2c9a4f}.phase-recovery,.phase-drain{fill:#c52424}
@@ -48,12 +49,14 @@ export const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** One section of the report: an LFTP transfer (its model), or a chat session. */
-export type ReportItem = { traces: QlogTrace[]; model: TransferModel } | { traces: QlogTrace[]; model: null };
+/** One section of the report: an LFTP transfer (its model), or a chat session (its view). */
+export type ReportItem =
+  | { traces: QlogTrace[]; model: TransferModel; session?: undefined }
+  | { traces: QlogTrace[]; model: null; session: SessionView };
 
 export function reportHtml(groups: ReportItem[]): string {
   const body = groups
-    .map((g, i) => (g.model ? section(g.traces, g.model, i + 1) : chatSection(g.traces[0]!, i + 1)))
+    .map((g, i) => (g.model ? section(g.traces, g.model, i + 1) : chatSection(g.traces[0]!, g.session, i + 1)))
     .join('\n');
   const transfers = groups.filter((g) => g.model).length;
   const sessions = groups.length - transfers;
@@ -80,7 +83,7 @@ function section(traces: QlogTrace[], m: TransferModel, n: number): string {
 <h3>Summary</h3>
 ${summary(m)}
 <h3>Handshake and teardown</h3>
-${ladderSvg(m)}
+${oneSide(m)}${ladderSvg(m)}
 <h3>Time-sequence graph (the data sender's view)</h3>
 ${timeSequenceSvg(m)}
 <h3>Congestion window, ssthresh, packets in flight and RTT</h3>
@@ -88,26 +91,28 @@ ${congestionSvg(m)}
 </section>`;
 }
 
-function chatSection(t: QlogTrace, n: number): string {
-  const v = sessionView(t);
+/** With one side's trace, what it sent may or may not have arrived: said, as the ladder draws it. */
+function oneSide(m: TransferModel): string {
+  if (m.neverReceived !== null) return '';
+  const given = m.sides[0] ?? 'client';
+  return `<p class="muted">Only the ${esc(given)}'s trace: whether what it sent arrived is unknown (dotted arrows ending in ?). Give both sides' traces to see what was lost.</p>\n`;
+}
+
+function chatSection(t: QlogTrace, v: SessionView, n: number): string {
   const rows = sessionSummary(v);
   return `<section class="session" id="session-${n}">
 <h2>${n}. ${esc(t.title)}</h2>
 <p class="muted">${esc(t.file)}${t.truncated ? ' (its last record was cut short and left out)' : ''}</p>
 <h3>Summary</h3>
 <table class="summary">${rows.map(([k, val]) => `<tr><th>${esc(k)}</th><td>${esc(val)}</td></tr>`).join('')}</table>
-<h3>Heartbeats (▼ sent, red: never answered; the shaded band is an unanswered heartbeat's timeout window)</h3>
+<h3>Heartbeats (▲ sent, red: never answered; the shaded band is an unanswered heartbeat's timeout window)</h3>
 ${heartbeatSvg(v)}
 </section>`;
 }
 
 function summary(m: TransferModel): string {
-  const rtts = rttSamples(m).sort((a, b) => a - b);
-  const pct = (q: number) =>
-    rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(q * rtts.length))]!.toFixed(2) : '—';
-  const avg = rtts.length ? (rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2) : '—';
-  const sentBy = (side: string, type?: string) =>
-    m.datagrams.filter((d) => d.from === side && d.sentAt !== null && (type === undefined || d.type === type)).length;
+  const r = m.rtt;
+  const ms = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(2));
   const rows: Array<[string, string]> = [
     [
       'outcome',
@@ -124,21 +129,27 @@ function summary(m: TransferModel): string {
         : '—',
     ],
     ['data sender', m.dataSender ?? 'not in these traces'],
-    ...m.sides.map((s) => [`datagrams the ${s} sent`, `${sentBy(s)} (${sentBy(s, 'data')} data)`] as [string, string]),
-    ['retransmissions', String(m.datagrams.filter((d) => d.retransmission).length)],
-    ['packets declared lost', String(m.losses.length)],
+    ...m.sides.map((s) => [`datagrams the ${s} sent`, `${m.sent[s].all} (${m.sent[s].data} data)`] as [string, string]),
+    ['retransmissions', String(m.retransmissions)],
+    ['packets declared lost', String(m.losses)],
     [
       'datagrams sent and never received',
-      m.sides.length === 2
-        ? String(m.datagrams.filter((d) => d.sentAt !== null && d.receivedAt === null).length)
-        : "needs both sides' traces",
+      m.neverReceived !== null ? String(m.neverReceived) : "needs both sides' traces",
     ],
-    ['RTO fires', String(m.rtoFires.length)],
+    ['RTO fires', String(m.rtoFires)],
     [
       'RTT min / avg / p99 (ms)',
-      `${rtts.length ? rtts[0]!.toFixed(2) : '—'} / ${avg} / ${pct(0.99)} (${rtts.length} samples)`,
+      `${r.count ? ms(r.min) : '—'} / ${ms(r.mean())} / ${ms(r.quantile(0.99))} (${r.count} samples)`,
     ],
-    ['congestion phases', [...new Set(m.phases.map((p) => p.phase))].join(', ') || '—'],
+    ['congestion phases', m.phases.join(', ') || '—'],
+    ...(m.clockOffset
+      ? [
+          [
+            'clocks',
+            `the server's times moved ${m.clockOffset > 0 ? 'later' : 'earlier'} by ${Math.abs(m.clockOffset).toFixed(1)} ms: on the clocks as traced, datagrams arrived before they were sent`,
+          ] as [string, string],
+        ]
+      : []),
     ...(m.malformed ? [['malformed events left out', String(m.malformed)] as [string, string]] : []),
   ];
   return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;

@@ -40,7 +40,8 @@ export function ticks(max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = 0; v <= max + step / 2; v += step) out.push(Math.round(v * 1000) / 1000);
+  // Ticks within the axis only: one past its end would be drawn beyond the chart.
+  for (let v = 0; v <= max * (1 + 1e-9); v += step) out.push(Math.round(v * 1000) / 1000);
   return out;
 }
 
@@ -83,13 +84,4 @@ export function axes(
     `<text class="label" transform="translate(14 ${(f.top + y0) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
   );
   return parts.join('');
-}
-
-/** Every k-th item so that at most `max` remain (the last kept): a chart of 200,000 points draws 20,000. */
-export function thin<T>(items: T[], max: number): T[] {
-  if (items.length <= max) return items;
-  const k = Math.ceil(items.length / max);
-  const out = items.filter((_, i) => i % k === 0);
-  if (out.at(-1) !== items.at(-1)) out.push(items.at(-1)!);
-  return out;
 }

@@ -1,15 +1,19 @@
 /**
  * chat-client trace report FILE… -o report.html: the qlog files --qlog wrote
  * (either side's, or both: traces of one transfer are merged by connection
- * id) drawn into one self-contained HTML file (report-html.ts).
+ * id) drawn into one self-contained HTML file (report-html.ts). Every
+ * header is read first (a file that is not a trace fails before anything is
+ * drawn); then each transfer's files are read streaming, one transfer at a
+ * time, into a model whose size does not grow with the transfer.
  */
 import { writeFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
-import { readQlog, type QlogTrace } from './qlog-file.js';
+import { openQlog, type QlogTrace } from './qlog-file.js';
 import { buildModel } from './transfer-model.js';
-import { reportHtml } from './report-html.js';
+import { reportHtml, type ReportItem } from './report-html.js';
+import { sessionView } from './heartbeat-timeline.js';
 
 export const TRACE_USAGE = `Usage: chat-client trace report FILE... -o REPORT.html
 
@@ -46,13 +50,16 @@ export async function runTrace(args: string[]): Promise<number> {
   if (v.output === undefined) throw new UsageError("give the report's file with -o REPORT.html");
   const groups = new Map<string, QlogTrace[]>();
   for (const f of files) {
-    const t = readQlog(f);
+    const t = await openQlog(f);
     groups.set(t.group || f, [...(groups.get(t.group || f) ?? []), t]);
   }
-  const drawn = [...groups.values()].map((traces) => ({
-    traces,
-    model: traces[0]!.protocol === 'lftp' ? buildModel(traces) : null,
-  }));
+  const drawn: ReportItem[] = [];
+  for (const traces of groups.values())
+    drawn.push(
+      traces[0]!.protocol === 'lftp'
+        ? { traces, model: await buildModel(traces) }
+        : { traces, model: null, session: await sessionView(traces[0]!) },
+    );
   // Drawn first: a failure in drawing is not a failure to write.
   const html = reportHtml(drawn);
   try {

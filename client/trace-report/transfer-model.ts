@@ -1,12 +1,13 @@
 /**
  * One LFTP transfer as the report draws it, from one side's qlog trace or
- * both (qlog-file.ts): the datagrams each side sent and received, matched
- * across the two when both are given (then a datagram sent and never
- * received is known lost), the states each side went through, and the data
- * sender's view of the transfer: its data packets, the ACKs and SACK ranges
- * it got, its losses, and its congestion figures over time. Times are ms
- * from the transfer's first event, on one clock (the traces' reference times
- * are wall-clock, so two machines' traces are as aligned as their clocks).
+ * both (qlog-file.ts), built as the traces stream by (merged in time order),
+ * in memory that does not grow with the transfer: the datagrams the ladder
+ * draws (ladder-sample.ts), which of them arrived when both sides' traces
+ * are given (delivery.ts; with one side's, a datagram's delivery is
+ * unknown), counts for the summary, and the data sender's view in time bins
+ * for the charts (transfer-series.ts). Times are ms from the transfer's
+ * first event, on one clock (the traces' reference times are wall-clock, so
+ * two machines' traces are as aligned as their clocks).
  *
  * A trace is input: every field is checked here, where events become the
  * model. A number must be a finite JSON number (not a string of digits, not
@@ -14,10 +15,18 @@
  * be is left out and counted (`malformed`), never drawn.
  */
 import type { QlogEvent, QlogTrace } from './qlog-file.js';
+import { Delivery, other, type Side } from './delivery.js';
+import { LadderSample, stateLog, type LadderEntry } from './ladder-sample.js';
+import { Quantiles } from './quantiles.js';
+import { TransferSeries } from './transfer-series.js';
+import { clockOffsets } from './clock-offset.js';
+import { finite, metricsPoint, packetFields, record, type PacketFields } from './trace-fields.js';
+
+export { finite } from './trace-fields.js';
 
 export interface Datagram {
   /** The side that sent it. */
-  from: 'client' | 'server';
+  from: Side;
   type: string;
   flags: string;
   seq: number;
@@ -35,243 +44,250 @@ export interface Datagram {
 }
 
 export interface StateChange {
-  side: 'client' | 'server';
+  side: Side;
   at: number;
   state: string;
 }
 
-export interface MetricsPoint {
-  at: number;
-  cwnd: number;
-  ssthresh: number | null;
-  inFlight: number;
-  srtt: number | null;
-  latestRtt: number | null;
-}
-
 export interface TransferModel {
   title: string;
-  sides: Array<'client' | 'server'>;
-  datagrams: Datagram[];
+  sides: Side[];
+  /** The datagrams the ladder draws, and counted rows for those it does not. */
+  ladder: LadderEntry[];
+  /** The states both sides went through (the first and last ones, when there are very many). */
   states: StateChange[];
   /** The side that sent the file's data, if a trace shows it. */
-  dataSender: 'client' | 'server' | null;
-  /** The data sender's losses: relative seq and when. */
-  losses: Array<{ at: number; seqRel: number }>;
-  rtoFires: number[];
-  metrics: MetricsPoint[];
-  phases: Array<{ at: number; phase: string }>;
+  dataSender: Side | null;
+  /** Datagrams each side sent, and how many of them data. */
+  sent: Record<Side, { all: number; data: number }>;
+  retransmissions: number;
+  /** Packets the data sender declared lost. */
+  losses: number;
+  /** Datagrams sent and never received; null without both sides' traces (then it cannot be known). */
+  neverReceived: number | null;
+  rtoFires: number;
+  /** The RTT samples the data sender took (each new latest_rtt). */
+  rtt: Quantiles;
+  /** The controller's phases, in the order first seen. */
+  phases: string[];
+  series: TransferSeries;
   /** File size and how long it took, when a trace says it finished. */
   done: { size: number; elapsedMs: number; sha256: string } | null;
   failed: { code: string; message: string } | null;
+  /** The last event, and the last datagram (the charts end there; a side may linger after it, in TIME_WAIT). */
   endAt: number;
+  lastPacketAt: number;
   /** Events left out because a field was missing or of the wrong type (a number that was not one, ...). */
   malformed: number;
+  /** ms added to the server's times to put them on the client's clock (clock-offset.ts); 0: taken as they are. */
+  clockOffset: number;
 }
 
-/** A finite JSON number, or null. */
-export function finite(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-/** A finite number, null when absent (null or undefined), or undefined when it is something else (malformed). */
-function optionalFinite(v: unknown): number | null | undefined {
-  return v === null || v === undefined ? null : (finite(v) ?? undefined);
-}
-
-function record(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-type PacketFields = Pick<
-  Datagram,
-  'type' | 'flags' | 'seq' | 'ack' | 'seqRel' | 'ackRel' | 'window' | 'length' | 'sack'
->;
-
-/** A packet_sent or packet_received event's header, raw length and SACK blocks, checked; null if any is malformed. */
-function packetFields(data: Record<string, unknown>): PacketFields | null {
-  const h = record(data['header']);
-  const [type, flags] = [h['packet_type'], h['flags']];
-  const [seq, ack, seqRel, ackRel, window] = ['seq', 'ack', 'seq_rel', 'ack_rel', 'window'].map((k) => finite(h[k]));
-  const length = data['raw'] === undefined ? 0 : optionalFinite(record(data['raw'])['length']);
-  const sack = sackBlocks(data['frames']);
-  if (typeof type !== 'string' || typeof flags !== 'string' || length === undefined || sack === null) return null;
-  if (seq == null || ack == null || seqRel == null || ackRel == null || window == null) return null;
-  return { type, flags, seq, ack, seqRel, ackRel, window, length: length ?? 0, sack };
-}
-
-/** The first frame's acked_ranges: [] when there are none, null when they are not pairs of numbers. */
-function sackBlocks(frames: unknown): Array<[number, number]> | null {
-  if (frames === undefined) return [];
-  if (!Array.isArray(frames)) return null;
-  if (frames.length === 0) return [];
-  const ranges = record(frames[0])['acked_ranges'];
-  if (ranges === undefined) return [];
-  if (!Array.isArray(ranges)) return null;
-  const out: Array<[number, number]> = [];
-  for (const r of ranges) {
-    if (!Array.isArray(r) || r.length !== 2) return null;
-    const [s, e] = [finite(r[0]), finite(r[1])];
-    if (s === null || e === null) return null;
-    out.push([s, e]);
+/** The traces' events merged in time order (each trace's own order kept), into the model. */
+export async function buildModel(traces: QlogTrace[]): Promise<TransferModel> {
+  const b = new ModelBuilder(traces);
+  const offsets = await clockOffsets(traces);
+  b.clockOffset(offsets[traces.findIndex((t) => t.side === 'server')] ?? 0);
+  const its = traces.map((t) => iterate(t.events));
+  const heads = await Promise.all(its.map((it) => it.next()));
+  let start: number | null = null;
+  for (;;) {
+    let k = -1;
+    let best = Infinity;
+    heads.forEach((h, i) => {
+      if (h.done) return;
+      const at = traces[i]!.referenceTime + offsets[i]! + h.value.time;
+      if (k < 0 || at < best) [k, best] = [i, at];
+    });
+    if (k < 0) break;
+    start ??= best;
+    b.event(traces[k]!.side, best - start, (heads[k] as IteratorYieldResult<QlogEvent>).value);
+    heads[k] = await its[k]!.next();
   }
-  return out;
+  return b.finish();
 }
 
-export function buildModel(traces: QlogTrace[]): TransferModel {
-  const start = Math.min(...traces.map((t) => t.referenceTime + (t.events[0]?.time ?? 0)));
-  const at = (t: QlogTrace, e: QlogEvent) => t.referenceTime + e.time - start;
-  const sent: Datagram[] = [];
-  const received = new Map<'client' | 'server', Array<{ at: number; d: Datagram }>>();
-  const m: TransferModel = {
-    title: traces.map((t) => t.title).join(' · '),
-    sides: traces.map((t) => t.side),
-    datagrams: sent,
-    states: [],
-    dataSender: null,
-    losses: [],
-    rtoFires: [],
-    metrics: [],
-    phases: [],
-    done: null,
-    failed: null,
-    endAt: 0,
-    malformed: 0,
-  };
-  for (const t of traces) {
-    const seen = new Set<string>();
-    const heard: Array<{ at: number; d: Datagram }> = [];
-    received.set(t.side, heard);
-    for (const e of t.events) {
-      const now = at(t, e);
-      m.endAt = Math.max(m.endAt, now);
-      if (!addEvent(m, t.side, now, e, seen, heard)) m.malformed++;
+function iterate(events: QlogTrace['events']): AsyncIterator<QlogEvent> {
+  if (Symbol.asyncIterator in events) return events[Symbol.asyncIterator]();
+  return (async function* () {
+    yield* events;
+  })();
+}
+
+/** The model, one event at a time. */
+class ModelBuilder {
+  private readonly m: TransferModel;
+  private readonly delivery: Delivery;
+  private readonly ladder = new LadderSample();
+  private readonly states = stateLog();
+  /** Received datagrams whose sending is in the other trace: matched once the merge is a millisecond past them. */
+  private arriving: Array<{ d: Datagram; at: number }> = [];
+  private arrived = 0;
+  private readonly highestData: Record<Side, number> = { client: -Infinity, server: -Infinity };
+  private readonly controlSeen: Record<Side, Set<string>> = { client: new Set(), server: new Set() };
+  /** Each side's last SYN: a RETRY it receives says that it arrived. */
+  private readonly lastSyn: Record<Side, Datagram | null> = { client: null, server: null };
+  private lastRtt: number | null = null;
+
+  constructor(traces: QlogTrace[]) {
+    const sides = traces.map((t) => t.side);
+    this.delivery = new Delivery(new Set(sides));
+    this.m = {
+      title: traces.map((t) => t.title).join(' · '),
+      sides,
+      ladder: [],
+      states: [],
+      dataSender: null,
+      sent: { client: { all: 0, data: 0 }, server: { all: 0, data: 0 } },
+      retransmissions: 0,
+      losses: 0,
+      neverReceived: null,
+      rtoFires: 0,
+      rtt: new Quantiles(),
+      phases: [],
+      series: new TransferSeries(),
+      done: null,
+      failed: null,
+      endAt: 0,
+      lastPacketAt: 0,
+      malformed: 0,
+      clockOffset: 0,
+    };
+  }
+
+  clockOffset(ms: number): void {
+    this.m.clockOffset = ms;
+  }
+
+  event(side: Side, now: number, e: QlogEvent): void {
+    this.m.endAt = Math.max(this.m.endAt, now);
+    this.arrive(now);
+    if (!this.take(side, now, e)) this.m.malformed++;
+  }
+
+  finish(): TransferModel {
+    this.arrive(Infinity);
+    const m = this.m;
+    m.ladder = this.ladder.entries();
+    m.states = [...this.states.head, ...this.states.tail].sort((a, b) => a.at - b.at);
+    if (m.sides.includes('client') && m.sides.includes('server')) m.neverReceived = this.delivery.neverReceived();
+    m.phases = m.series.phases.names;
+    return m;
+  }
+
+  /** One event into the model; false if a field it needs is malformed (then nothing of it is taken). */
+  private take(side: Side, now: number, e: QlogEvent): boolean {
+    const data = e.data;
+    const m = this.m;
+    switch (e.name) {
+      case 'transport:packet_sent':
+      case 'transport:packet_received':
+        return this.packet(side, now, data, e.name === 'transport:packet_sent');
+      case 'transport:connection_state_updated':
+        if (typeof data['new'] !== 'string') return false;
+        this.states.push({ side, at: now, state: data['new'] });
+        return true;
+      case 'recovery:packet_lost': {
+        const seqRel = finite(record(data['header'])['seq_rel']);
+        if (seqRel === null) return false;
+        m.losses++;
+        m.series.losses.add(now, seqRel);
+        return true;
+      }
+      case 'recovery:loss_timer_updated':
+        if (data['timer_type'] === 'rto') m.rtoFires++;
+        return true;
+      case 'recovery:metrics_updated':
+        return this.metrics(now, data);
+      case 'recovery:congestion_state_updated':
+        if (typeof data['new'] !== 'string') return false;
+        m.series.phases.add(now, data['new']);
+        return true;
+      case 'lftp:transfer_done': {
+        const [size, elapsedMs, sha256] = [finite(data['size']), finite(data['elapsed_ms']), data['sha256']];
+        if (size === null || elapsedMs === null || typeof sha256 !== 'string') return false;
+        m.done = { size, elapsedMs, sha256 };
+        return true;
+      }
+      case 'lftp:transfer_failed': {
+        const [code, message] = [data['code'], data['message']];
+        if (typeof code !== 'string' || typeof message !== 'string') return false;
+        m.failed = { code, message };
+        return true;
+      }
+      default:
+        return true;
     }
   }
-  match(m, received);
-  sent.sort((a, b) => (a.sentAt ?? a.receivedAt ?? 0) - (b.sentAt ?? b.receivedAt ?? 0));
-  return m;
-}
 
-/** One event into the model; false if a field it needs is malformed (then nothing of it is taken). */
-function addEvent(
-  m: TransferModel,
-  side: 'client' | 'server',
-  now: number,
-  e: QlogEvent,
-  seen: Set<string>,
-  heard: Array<{ at: number; d: Datagram }>,
-): boolean {
-  const data = e.data;
-  if (e.name === 'transport:packet_sent' || e.name === 'transport:packet_received') {
+  private packet(side: Side, now: number, data: Record<string, unknown>, out: boolean): boolean {
     const p = packetFields(data);
     if (!p) return false;
-    const out = e.name === 'transport:packet_sent';
-    const key = `${p.type}:${p.seq}`;
+    const m = this.m;
+    m.lastPacketAt = Math.max(m.lastPacketAt, now);
     const d: Datagram = {
       from: out ? side : other(side),
       ...p,
       sentAt: out ? now : null,
       receivedAt: out ? null : now,
-      retransmission: out && p.type !== 'ack' && seen.has(key),
+      retransmission: out && this.sentBefore(side, p),
     };
-    if (out) {
-      seen.add(key);
-      m.datagrams.push(d);
-      if (p.type === 'data') m.dataSender = side;
-    } else heard.push({ at: now, d });
-  } else if (e.name === 'transport:connection_state_updated') {
-    if (typeof data['new'] !== 'string') return false;
-    m.states.push({ side, at: now, state: data['new'] });
-  } else if (e.name === 'recovery:packet_lost') {
-    const seqRel = finite(record(data['header'])['seq_rel']);
-    if (seqRel === null) return false;
-    m.losses.push({ at: now, seqRel });
-  } else if (e.name === 'recovery:loss_timer_updated') {
-    if (data['timer_type'] === 'rto') m.rtoFires.push(now);
-  } else if (e.name === 'recovery:metrics_updated') {
-    const p = metricsPoint(now, data);
+    if (!out) {
+      if (p.type === 'ack') m.series.ackReceived(side, now, p.ackRel, p.sack);
+      const syn = this.lastSyn[side];
+      if (p.type === 'retry' && syn) this.delivery.answered(syn, now);
+      if (this.delivery.traced.has(d.from)) this.arriving.push({ d, at: now });
+      else this.ladder.add(d);
+      return true;
+    }
+    m.sent[side].all++;
+    if (d.retransmission) m.retransmissions++;
+    if (p.type === 'data') {
+      m.sent[side].data++;
+      m.dataSender = side;
+      m.series.dataSent(side, now, p.seqRel, d.retransmission);
+    }
+    if (p.type === 'syn') this.lastSyn[side] = d;
+    this.delivery.sent(d);
+    this.ladder.add(d);
+    return true;
+  }
+
+  /** The same packet (type and seq) sent before by this side: data by its seq, control packets remembered (a few). */
+  private sentBefore(side: Side, p: PacketFields): boolean {
+    if (p.type === 'ack') return false;
+    if (p.type === 'data') {
+      const again = p.seqRel <= this.highestData[side];
+      if (!again) this.highestData[side] = p.seqRel;
+      return again;
+    }
+    const seen = this.controlSeen[side];
+    const key = `${p.type}:${p.seq}`;
+    if (seen.has(key)) return true;
+    if (seen.size < 4096) seen.add(key);
+    return false;
+  }
+
+  /** Received datagrams up to a millisecond before now, paired with their sending (or drawn as of unknown send). */
+  private arrive(now: number): void {
+    const list = this.arriving;
+    while (this.arrived < list.length && list[this.arrived]!.at + 1 < now) {
+      const { d, at } = list[this.arrived++]!;
+      if (!this.delivery.received(d, at)) this.ladder.add(d);
+    }
+    if (this.arrived > 1024 && this.arrived * 2 > list.length) {
+      this.arriving = list.slice(this.arrived);
+      this.arrived = 0;
+    }
+  }
+
+  /** A metrics_updated event; false if one of its figures is not a number. */
+  private metrics(now: number, d: Record<string, unknown>): boolean {
+    const p = metricsPoint(d);
     if (!p) return false;
-    m.metrics.push(p);
-  } else if (e.name === 'recovery:congestion_state_updated') {
-    if (typeof data['new'] !== 'string') return false;
-    m.phases.push({ at: now, phase: data['new'] });
-  } else if (e.name === 'lftp:transfer_done') {
-    const [size, elapsedMs, sha256] = [finite(data['size']), finite(data['elapsed_ms']), data['sha256']];
-    if (size === null || elapsedMs === null || typeof sha256 !== 'string') return false;
-    m.done = { size, elapsedMs, sha256 };
-  } else if (e.name === 'lftp:transfer_failed') {
-    const [code, message] = [data['code'], data['message']];
-    if (typeof code !== 'string' || typeof message !== 'string') return false;
-    m.failed = { code, message };
+    this.m.series.metrics(now, p);
+    if (p.latestRtt !== null && p.latestRtt > 0 && p.latestRtt !== this.lastRtt) this.m.rtt.add(p.latestRtt);
+    this.lastRtt = p.latestRtt;
+    return true;
   }
-  return true;
-}
-
-/**
- * Pairs each side's received datagrams with the other side's sent ones (same type, seq and ack, in order).
- * With one trace, what it received is added as datagrams whose send time is unknown.
- */
-function match(m: TransferModel, received: Map<'client' | 'server', Array<{ at: number; d: Datagram }>>): void {
-  for (const [side, heard] of received) {
-    const byKey = new Map<string, Datagram[]>();
-    if (m.sides.includes(other(side))) {
-      for (const d of m.datagrams) {
-        if (d.from !== other(side)) continue;
-        const list = byKey.get(keyOf(d));
-        if (list) list.push(d);
-        else byKey.set(keyOf(d), [d]);
-      }
-    }
-    for (const { at, d } of heard) {
-      // A retransmission is the same datagram again: the copy that arrived is taken to be the latest one sent
-      // before it arrived (a path's delay is far shorter than a retransmission timer).
-      const candidates = byKey.get(keyOf(d));
-      let found: Datagram | undefined;
-      for (const c of candidates ?? [])
-        if (c.receivedAt === null && (c.sentAt ?? 0) <= at + 1 && (!found || (c.sentAt ?? 0) > (found.sentAt ?? 0)))
-          found = c;
-      if (found) found.receivedAt = at;
-      else m.datagrams.push(d);
-    }
-  }
-}
-
-const keyOf = (d: Datagram) => `${d.type}:${d.seq}:${d.ack}:${d.window}:${d.length}`;
-
-function other(side: 'client' | 'server'): 'client' | 'server' {
-  return side === 'client' ? 'server' : 'client';
-}
-
-/** A metrics_updated event's figures; null if one of them is not a number (the RTTs may be null: no sample yet). */
-function metricsPoint(at: number, d: Record<string, unknown>): MetricsPoint | null {
-  const [cwnd, bytes, ss, inFlight] = [
-    finite(d['cwnd_packets']),
-    finite(d['congestion_window']),
-    finite(d['ssthresh']),
-    finite(d['packets_in_flight']),
-  ];
-  const [srtt, latestRtt] = [optionalFinite(d['smoothed_rtt']), optionalFinite(d['latest_rtt'])];
-  if (cwnd === null || bytes === null || ss === null || inFlight === null) return null;
-  if (srtt === undefined || latestRtt === undefined) return null;
-  const perPacket = bytes / cwnd;
-  return {
-    at,
-    cwnd,
-    ssthresh: ss < 0 || !Number.isFinite(perPacket) || perPacket === 0 ? null : ss / perPacket,
-    inFlight,
-    srtt,
-    latestRtt,
-  };
-}
-
-/** RTT samples the data sender took (each new latest_rtt). */
-export function rttSamples(m: TransferModel): number[] {
-  const out: number[] = [];
-  let last: number | null = null;
-  for (const p of m.metrics) {
-    if (p.latestRtt !== null && p.latestRtt > 0 && p.latestRtt !== last) out.push(p.latestRtt);
-    last = p.latestRtt;
-  }
-  return out;
 }

@@ -5,8 +5,9 @@ import { ladderRows, ladderSvg } from '../../client/trace-report/ladder.js';
 import { esc } from '../../client/trace-report/svg.js';
 import { congestionSvg, timeSequenceSvg } from '../../client/trace-report/charts.js';
 import { reportHtml } from '../../client/trace-report/report-html.js';
-import { sessionView } from '../../client/trace-report/heartbeat-timeline.js';
+import { heartbeatSvg, sessionView } from '../../client/trace-report/heartbeat-timeline.js';
 import type { QlogEvent, QlogTrace } from '../../client/trace-report/qlog-file.js';
+import type { Datagram, TransferModel } from '../../client/trace-report/transfer-model.js';
 
 const CLIENT_ISN = 1000;
 const SERVER_ISN = 5000;
@@ -30,7 +31,7 @@ function pkt(
   };
 }
 
-function trace(side: 'client' | 'server', events: QlogEvent[]): QlogTrace {
+function trace(side: 'client' | 'server', events: Iterable<QlogEvent>): QlogTrace {
   return {
     file: `${side}.sqlog`,
     protocol: 'lftp',
@@ -44,8 +45,13 @@ function trace(side: 'client' | 'server', events: QlogEvent[]): QlogTrace {
   };
 }
 
+/** The datagrams the ladder draws. */
+function drawn(m: TransferModel): Datagram[] {
+  return m.ladder.flatMap((e) => (e.kind === 'packet' ? [e.d] : []));
+}
+
 describe('the trace model', () => {
-  it('a lost SYN-ACK and its retransmission: the copy that arrived is the later one; lost and retransmitted marked', () => {
+  it('a lost SYN-ACK and its retransmission: the copy that arrived is the later one; lost and retransmitted marked', async () => {
     const client = trace('client', [
       { time: 0, name: 'transport:connection_state_updated', data: { new: 'SYN_SENT' } },
       pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
@@ -61,13 +67,17 @@ describe('the trace model', () => {
       pkt('sent', 1002, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1]),
       pkt('received', 1012, 'ack', 'ACK', CLIENT_ISN + 1, SERVER_ISN + 1, [1, 1]),
     ]);
-    const m = buildModel([client, server]);
-    const synAcks = m.datagrams.filter((d) => d.type === 'syn_ack');
+    const m = await buildModel([client, server]);
+    const synAcks = drawn(m).filter((d) => d.type === 'syn_ack');
     expect(synAcks.map((d) => [d.sentAt, d.receivedAt, d.retransmission])).toEqual([
       [2, null, false],
       [1002, 1010, true],
     ]);
-    expect(m.datagrams.filter((d) => d.type === 'syn').map((d) => [d.sentAt, d.receivedAt, d.retransmission])).toEqual([
+    expect(
+      drawn(m)
+        .filter((d) => d.type === 'syn')
+        .map((d) => [d.sentAt, d.receivedAt, d.retransmission]),
+    ).toEqual([
       [0, 1, false],
       [1000, 1001, true],
     ]);
@@ -83,27 +93,91 @@ describe('the trace model', () => {
     const arrived = rows[3]!;
     expect(arrived.kind === 'packet' && arrived.states).toEqual([{ side: 'client', state: 'ESTABLISHED' }]);
     expect(rows[0]!.kind === 'packet' && rows[0]!.states).toEqual([{ side: 'client', state: 'SYN_SENT' }]);
+    // Both sides' traces: the SYN-ACK that never arrived is drawn lost, and nothing is of unknown delivery.
+    const svg = ladderSvg(m);
+    expect(svg.match(/<g class="arrow [^"]*"/g)).toEqual([
+      '<g class="arrow syn"',
+      '<g class="arrow lost syn_ack"',
+      '<g class="arrow retx syn"',
+      '<g class="arrow retx syn_ack"',
+      '<g class="arrow ack"',
+    ]);
+    expect(m.neverReceived).toBe(1);
   });
 
-  it("one side's trace alone: what it received has no send time; nothing can be called lost", () => {
-    const m = buildModel([
+  it("one side's trace alone: what it received has no send time; nothing it sent is drawn lost, its delivery unknown", async () => {
+    const m = await buildModel([
       trace('client', [
         pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
-        pkt('received', 9, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1]),
+        pkt('sent', 1000, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
+        pkt('received', 1009, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1]),
+        pkt('sent', 1010, 'ack', 'ACK', CLIENT_ISN + 1, SERVER_ISN + 1, [1, 1]),
       ]),
     ]);
-    expect(m.datagrams.map((d) => [d.from, d.sentAt, d.receivedAt])).toEqual([
+    expect(drawn(m).map((d) => [d.from, d.sentAt, d.receivedAt])).toEqual([
       ['client', 0, null],
-      ['server', null, 9],
+      ['client', 1000, null],
+      ['server', null, 1009],
+      ['client', 1010, null],
     ]);
     expect(m.dataSender).toBeNull();
+    expect(m.neverReceived).toBeNull();
+    const svg = ladderSvg(m);
+    expect(svg.match(/<g class="arrow [^"]*"/g)).toEqual([
+      '<g class="arrow unknown syn"',
+      '<g class="arrow retx unknown syn"',
+      '<g class="arrow syn_ack"',
+      '<g class="arrow unknown ack"',
+    ]);
+    expect(svg).not.toMatch(/lost|✕/);
+    expect(
+      svg.match(/<title>delivery unknown: only the client's trace is given, not the server's<\/title>/g),
+    ).toHaveLength(3);
+    const html = reportHtml([{ traces: [trace('client', [])], model: m }]);
+    expect(html).toContain('<th>datagrams sent and never received</th><td>needs both sides&#39; traces</td>');
+    expect(html).toMatch(/whether what it sent arrived is unknown \(dotted arrows ending in \?\)/);
   });
 
-  it('a trace is input: an event whose numbers are not numbers (or whose names are not strings) is left out and counted', () => {
+  it("two sides' clocks 5 ms apart (datagrams seen to arrive before they were sent): aligned, nothing falsely lost; a SYN answered by a RETRY arrived", async () => {
+    const client = trace('client', [
+      pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
+      pkt('received', 2, 'retry', 'RETRY', 0, CLIENT_ISN + 1, [0, 1]),
+      pkt('sent', 3, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
+      pkt('received', 10, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1]),
+      pkt('sent', 11, 'ack', 'ACK', CLIENT_ISN + 1, SERVER_ISN + 1, [1, 1]),
+      pkt('received', 20, 'end', 'ACK|END', SERVER_ISN + 1, CLIENT_ISN + 1, [1, 1]),
+    ]);
+    // The server's clock 5 ms behind: it receives the SYN "at 0", 4 ms before it was sent (1 ms path).
+    const server = {
+      ...trace('server', [
+        pkt('received', 4 - 5, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
+        pkt('sent', 9 - 5, 'syn_ack', 'SYN|ACK', SERVER_ISN, CLIENT_ISN + 1, [0, 1]),
+        pkt('received', 12 - 5, 'ack', 'ACK', CLIENT_ISN + 1, SERVER_ISN + 1, [1, 1]),
+        pkt('sent', 19 - 5, 'end', 'ACK|END', SERVER_ISN + 1, CLIENT_ISN + 1, [1, 1]),
+      ]),
+    };
+    const m = await buildModel([client, server]);
+    expect(m.clockOffset).toBe(5);
+    expect(m.neverReceived).toBe(0);
+    expect(drawn(m).map((d) => `${d.from} ${d.type} ${d.sentAt} ${d.receivedAt}`)).toEqual([
+      'client syn 0 2',
+      'server retry null 2',
+      'client syn 3 4',
+      'server syn_ack 9 10',
+      'client ack 11 12',
+      'server end 19 20',
+    ]);
+    expect(ladderSvg(m)).not.toMatch(/lost|✕/);
+    // The clocks as they were are trusted when nothing arrives before it was sent.
+    const fair = await buildModel([client, { ...server, referenceTime: server.referenceTime + 5 }]);
+    expect([fair.clockOffset, fair.neverReceived]).toEqual([0, 0]);
+  });
+
+  it('a trace is input: an event whose numbers are not numbers (or whose names are not strings) is left out and counted', async () => {
     const X = '"><img src=x onerror=alert(1)>';
     const h = { packet_type: 'syn', flags: 'SYN', seq: CLIENT_ISN, ack: 0, seq_rel: 0, ack_rel: 0, window: 64 };
     const ev = (name: string, data: Record<string, unknown>, time = 1): QlogEvent => ({ time, name, data });
-    const m = buildModel([
+    const m = await buildModel([
       trace('client', [
         pkt('sent', 0, 'syn', 'SYN', CLIENT_ISN, 0, [0, 0]),
         ev('transport:packet_sent', { header: { ...h, seq_rel: '0' } }),
@@ -142,9 +216,10 @@ describe('the trace model', () => {
       ]),
     ]);
     expect(m.malformed).toBe(17);
-    expect(m.datagrams.map((d) => [d.type, d.seqRel, d.ackRel, d.length])).toEqual([['syn', 0, 0, 24]]);
-    expect(m.losses).toEqual([]);
-    expect(m.metrics.map((p) => [p.cwnd, p.ssthresh, p.srtt, p.latestRtt])).toEqual([[2, null, null, null]]);
+    expect(drawn(m).map((d) => [d.type, d.seqRel, d.ackRel, d.length])).toEqual([['syn', 0, 0, 24]]);
+    expect(m.losses).toBe(0);
+    // One metrics point taken: cwnd 2, no ssthresh, no RTT yet.
+    expect([m.series.metricsPoints, m.series.maxPackets, m.rtt.count, m.series.srttSpread.max]).toEqual([1, 2, 0, 0]);
     expect([m.phases, m.done, m.failed]).toEqual([[], null, null]);
     // A string where a string belongs is drawn, escaped.
     expect(m.states.map((s) => s.state)).toEqual([X]);
@@ -155,8 +230,8 @@ describe('the trace model', () => {
     expect(html).toMatch(/<th>malformed events left out<\/th><td>17<\/td>/);
   });
 
-  it("a chat session's heartbeats: a seq or an RTT that is not a number is left out and counted", () => {
-    const v = sessionView({
+  it("a chat session's heartbeats: a seq or an RTT that is not a number is left out and counted", async () => {
+    const v = await sessionView({
       ...trace('server', [
         { time: 1, name: 'chat:heartbeat_sent', data: { seq: 1 } },
         { time: 2, name: 'chat:heartbeat_sent', data: { seq: '2' } },
@@ -177,30 +252,88 @@ describe('the trace model', () => {
     expect(esc(12.5)).toBe('12.5');
   });
 
-  it('a large transfer (250,000 data packets and metrics points) is drawn: no call spreads them as arguments', () => {
-    const m = buildModel([trace('server', [])]);
+  it('a large transfer (250,000 data packets, 750,000 events) is drawn in bounded markup: per pixel column, not per point', async () => {
     const N = 250_000;
-    m.dataSender = 'server';
-    m.endAt = N;
-    for (let i = 0; i < N; i++) {
-      m.datagrams.push({
-        from: 'server',
-        type: 'data',
-        flags: 'ACK|DAT',
-        seq: SERVER_ISN + 1 + i,
-        ack: CLIENT_ISN + 1,
-        seqRel: 1 + i,
-        ackRel: 1,
-        window: 64,
-        length: 1472,
-        sack: [],
-        sentAt: i,
-        receivedAt: null,
-        retransmission: false,
-      });
-      m.metrics.push({ at: i, cwnd: 10 + (i % 7), ssthresh: null, inFlight: 5, srtt: 1, latestRtt: 1 });
+    const m = await buildModel([trace('server', bigTransfer(N))]);
+    expect([m.sent.server.data, m.retransmissions, m.losses]).toEqual([N + N / 1000, N / 1000, N / 1000]);
+    expect(m.rtt.count).toBeGreaterThan(1000);
+    const seq = timeSequenceSvg(m);
+    const cwnd = congestionSvg(m);
+    // 820 pixel columns: at most a few commands per column and series, whatever the number of points.
+    const commands = (svg: string, cls: string) =>
+      (new RegExp(`<path class="${cls}" d="([^"]*)"`).exec(svg)?.[1] ?? '').match(/[MLVhlm]/g)?.length ?? 0;
+    for (const cls of ['sent', 'retx-dots', 'ackline', 'lossmark']) {
+      expect(commands(seq, cls), cls).toBeGreaterThan(0);
+      expect(commands(seq, cls), cls).toBeLessThanOrEqual(8 * 821);
     }
-    expect(timeSequenceSvg(m)).toContain('<path class="sent"');
-    expect(congestionSvg(m)).toContain('<path class="cwnd"');
+    for (const cls of ['cwnd', 'inflight', 'srtt']) {
+      expect(commands(cwnd, cls), cls).toBeGreaterThan(100);
+      expect(commands(cwnd, cls), cls).toBeLessThanOrEqual(4 * 821);
+    }
+    expect((seq + cwnd).length).toBeLessThan(400_000);
+    // The line still reaches the highest value of every column: the sawtooth's peaks are all drawn.
+    expect(cwnd).toMatch(/<path class="cwnd" d="M/);
+    expect(m.series.maxPackets).toBe(49);
+  });
+
+  it("the charts end at the transfer's last datagram, not at the end of a side's TIME_WAIT", async () => {
+    const m = await buildModel([
+      trace('server', [
+        ...bigTransfer(100),
+        { time: 5000, name: 'transport:connection_state_updated', data: { old: 'TIME_WAIT', new: 'CLOSED' } },
+      ]),
+    ]);
+    expect(m.endAt).toBeCloseTo(4999.8);
+    expect(m.lastPacketAt).toBeLessThan(60);
+    // The x axis' last tick is within the transfer (60 ms), not near 5000.
+    const ticks = [
+      ...timeSequenceSvg(m).matchAll(/<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="middle">([\d.]+)<\/text>/g),
+    ].map((t) => Number(t[1]));
+    expect(Math.max(...ticks)).toBeLessThanOrEqual(m.lastPacketAt);
+    expect(Math.max(...ticks)).toBeGreaterThan(m.lastPacketAt / 2);
+  });
+
+  it('the heartbeat chart draws ▲ and its legend says ▲', async () => {
+    const v = await sessionView({
+      ...trace('server', [
+        { time: 1, name: 'chat:heartbeat_sent', data: { seq: 1 } },
+        { time: 2, name: 'chat:heartbeat_answered', data: { seq: 1, rtt_ms: 1 } },
+      ]),
+      protocol: 'chat',
+    });
+    // The marker's first point is its apex, above the other two: it points up.
+    const [, , apexY, dy] = /<path class="hb-sent" d="M([\d.]+),([\d.]+)l4,(-?\d+)h-8z"/.exec(heartbeatSvg(v)) ?? [];
+    expect(Number(dy)).toBeGreaterThan(0);
+    expect(Number(apexY)).toBeGreaterThan(0);
+    const html = reportHtml([{ traces: [{ ...trace('server', []), protocol: 'chat' }], model: null, session: v }]);
+    expect(html).toContain('Heartbeats (▲ sent');
+    expect(html).not.toContain('▼');
   });
 });
+
+/** A data sender's trace of n data packets (one in a thousand lost and sent again), each with its ACK and metrics. */
+function* bigTransfer(n: number): Generator<QlogEvent> {
+  let t = 0;
+  for (let i = 1; i <= n; i++) {
+    t += 0.2;
+    yield pkt('sent', t, 'data', 'ACK|DAT', SERVER_ISN + i, CLIENT_ISN + 1, [i, 1]);
+    yield pkt('received', t + 0.1, 'ack', 'ACK', CLIENT_ISN + 1, SERVER_ISN + i + 1, [1, i + 1]);
+    if (i % 1000 === 0) {
+      yield { time: t + 0.1, name: 'recovery:packet_lost', data: { header: { seq_rel: i } } };
+      yield pkt('sent', t + 0.15, 'data', 'ACK|DAT', SERVER_ISN + i, CLIENT_ISN + 1, [i, 1]);
+    }
+    const cwnd = 10 + (i % 40);
+    yield {
+      time: t + 0.1,
+      name: 'recovery:metrics_updated',
+      data: {
+        cwnd_packets: cwnd,
+        congestion_window: cwnd * 1448,
+        ssthresh: -1,
+        packets_in_flight: i % 30,
+        smoothed_rtt: 1 + (i % 17) / 100,
+        latest_rtt: 1 + (i % 13) / 100,
+      },
+    };
+  }
+}
