@@ -11,6 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../logger.js';
+import { answerPlainHttp } from './plain-http.js';
 
 export interface ListenerTls {
   cert: string;
@@ -52,5 +53,6 @@ export function webListener(
   if (!t) return http.createServer(options, handler);
   const server = https.createServer({ ...options, ...secure(t) }, handler);
   watch(server, t, log);
+  answerPlainHttp(server, HANDSHAKE_TIMEOUT_MS);
   return server;
 }

@@ -5,6 +5,7 @@
  * history lines too; a registered nick's refusal points at the Password
  * field; a line over the server's limit is kept and explained, not cut.
  */
+import { get } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,5 +199,29 @@ describe('the chat page’s details (chromium)', () => {
     expect(problems).toEqual([]);
     await say(page, '/quit');
     await page.context().close();
+  });
+
+  it('plain http:// to the TLS web port is redirected to https://, and the browser follows', async () => {
+    const secure = await startServer(['--workers', '1', '--tls', 'auto']);
+    procs.push(secure);
+    const port = secure.httpPort!;
+    const answer = await new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
+      const req = get({ host: '127.0.0.1', port, path: '/admin?x=1', timeout: 5_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+      req.on('error', reject);
+    });
+    expect(answer).toMatchObject({ status: 308, location: `https://127.0.0.1:${port}/admin?x=1` });
+    expect(answer.body).toContain(`https://127.0.0.1:${port}/`);
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    expect(page.url()).toBe(`https://127.0.0.1:${port}/`);
+    await page.locator('#join-form').waitFor();
+    await context.close();
   });
 });
