@@ -4,6 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLIENT_JS, ROOT, plainUnlessAsked } from './processes.js';
 
 export class Tmux {
@@ -58,6 +61,32 @@ export class Tmux {
   /** Bytes as the terminal would deliver them (escape sequences, bracketed paste). */
   raw(bytes: string): void {
     this.tmux('send-keys', '-t', this.session, '-H', ...Buffer.from(bytes, 'utf8').toString('hex').match(/../g)!);
+  }
+
+  /** Text pasted as tmux pastes it: bracketed (-p) if the program asked for it, and only then; newlines as Enter. */
+  paste(text: string, opts: { bracketed: boolean }): void {
+    const file = join(tmpdir(), `hbchat-paste-${process.pid}-${randomBytes(3).toString('hex')}`);
+    writeFileSync(file, text);
+    try {
+      this.tmux('load-buffer', file);
+      this.tmux('paste-buffer', ...(opts.bracketed ? ['-p'] : []), '-t', this.session);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+
+  /** The process the terminal runs (the shell's child: the program started in it), or null once it has ended. */
+  programPid(): number | null {
+    const shell = this.tmux('display-message', '-t', this.session, '-p', '#{pane_pid}').trim();
+    try {
+      const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/);
+      const pid = Number(children[0]);
+      return Number.isInteger(pid) && pid > 0 && !/\bsleep\b/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))
+        ? pid
+        : null;
+    } catch {
+      return null;
+    }
   }
 
   resize(width: number, height: number): void {
