@@ -103,6 +103,7 @@ const SPEC = {
   'tls-key': { type: 'string' },
   'no-tls': { type: 'boolean' },
   keylog: { type: 'string' },
+  'tls-handshake-timeout': { type: 'string' },
   'server-password': { type: 'string' },
   'allow-plain-passwords': { type: 'boolean' },
   'max-rooms': { type: 'string' },

@@ -63,6 +63,8 @@ Options:
   --tls-cert FILE --tls-key FILE   TLS with your certificate and key (PEM)
   --no-tls                    plain TCP and HTTP: anyone on the network can read the chat
   --keylog FILE               write TLS secrets to FILE (SSLKEYLOGFILE: Wireshark decrypts with it)
+  --tls-handshake-timeout DUR  a connection to the chat or web port that has not finished its
+                              TLS handshake by then is closed, and its place freed (default 10s)
   --server-password PASS      a private server: every client must give it (or set CHAT_SERVER_PASSWORD)
   --allow-plain-passwords     accept passwords over plain TCP (--no-tls), readable on the way
   --default-room NAME         the room everyone joins at login (default #lobby)

@@ -13,6 +13,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { StartupError } from '../startup-error.js';
+import type { ListenerTls } from './listeners.js';
 
 export interface ServerCertificate {
   cert: string;
@@ -86,11 +87,12 @@ export async function startTls(o: {
   choice: TlsChoice;
   dir: string;
   keylog: string | null;
-}): Promise<{ tls: { cert: string; key: string; keylog: string | null } | null; line: string | null }> {
+  handshakeTimeoutMs: number;
+}): Promise<{ tls: ListenerTls | null; line: string | null }> {
   const c = await serverCertificate(o.choice, o.dir);
   if (!c) return { tls: null, line: null };
   return {
-    tls: { cert: c.cert, key: c.key, keylog: o.keylog },
+    tls: { cert: c.cert, key: c.key, keylog: o.keylog, handshakeTimeoutMs: o.handshakeTimeoutMs },
     line: `tls: certificate ${c.source}, SHA-256 ${c.fingerprint}${o.keylog ? `; TLS secrets written to ${o.keylog}` : ''}`,
   };
 }

@@ -18,13 +18,15 @@ export interface ListenerTls {
   key: string;
   /** Where TLS secrets are written for Wireshark (null: nowhere). */
   keylog: string | null;
+  /** Time a client has to finish its TLS handshake (--tls-handshake-timeout). */
+  handshakeTimeoutMs: number;
 }
 
-/** Time a client has to finish its TLS handshake. */
+/** Time a client has to finish its TLS handshake, unless --tls-handshake-timeout says otherwise. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function secure(t: ListenerTls): tls.TlsOptions {
-  return { cert: t.cert, key: t.key, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_TIMEOUT_MS };
+  return { cert: t.cert, key: t.key, minVersion: 'TLSv1.2', handshakeTimeout: t.handshakeTimeoutMs };
 }
 
 function watch(server: tls.Server, t: ListenerTls, log: Logger): void {
@@ -53,6 +55,6 @@ export function webListener(
   if (!t) return http.createServer(options, handler);
   const server = https.createServer({ ...options, ...secure(t) }, handler);
   watch(server, t, log);
-  answerPlainHttp(server, HANDSHAKE_TIMEOUT_MS);
+  answerPlainHttp(server, t.handshakeTimeoutMs);
   return server;
 }
