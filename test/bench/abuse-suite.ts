@@ -15,6 +15,7 @@ import { percentile, RssSampler, rssMiB } from '../helpers/abuse.js';
 import { historyBurst } from './abuse-history-burst.js';
 import { encodeMessage } from '../../common/protocol.js';
 import { lftpSynFlood } from './abuse-lftp-syn.js';
+import { historyReads } from './abuse-history-reads.js';
 
 export interface AbuseContext {
   quick: boolean;
@@ -385,6 +386,8 @@ export async function abuseSuite(ctx: AbuseContext): Promise<void> {
   await theirs(['MaxConnections = 0', 'MaxConnectionsIP = 0', 'MaxPenaltyTime = 0'], (s) => nonReaders('irc', s, ctx));
   // History on joining and on request, far past --max-sendq: chat-server only (ngircd keeps no history).
   await historyBurst(ctx);
+  // One address asking for megabytes of history again and again: chat-server only (ngircd keeps no history).
+  await historyReads(ctx);
   // 50 places, one address trying to hold them all: per-address limits at their defaults (ngircd: 5 per address).
   await ours(['--max-clients', '50', '--no-web'], (s) => slots('chat', s, ctx));
   await theirs(['MaxConnections = 50'], (s) => slots('irc', s, ctx));
