@@ -19,6 +19,7 @@ import {
   type ServerHandle,
 } from '../helpers/processes.js';
 import { loopbackAddress } from '../helpers/loopback.js';
+import { WsClient } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 
 let procs: LineProcess[] = [];
@@ -204,6 +205,28 @@ describe('history answers are paced, never a reason to drop a reader', () => {
     await marker(filler, 'the filler is still here');
     expect(dropsInLog(s, 'SEND_QUEUE_FULL')).toHaveLength(1);
   }, 180_000);
+});
+
+describe('the web page', () => {
+  it('a WebSocket login into a lobby of 30 messages of 32,000 bytes gets the whole history and stays', async () => {
+    const s = await startServer(['--workers', '2', ...NO_FLOOD_LIMIT]);
+    procs.push(s);
+    const filler = await v2(s.port, 'filler', 0);
+    await fill(filler, 30);
+    const pages = await Promise.all(Array.from({ length: 5 }, () => WsClient.connect(s.httpPort!)));
+    pages.forEach((p, i) => p.send({ type: 'HELLO', version: 2, nick: `page${i}` }));
+    const entries = (p: WsClient) =>
+      p.received.flatMap((m) => (m.type === 'HISTORY' && m.id === undefined ? m.entries.map((e) => e.id) : []));
+    for (const [i, p] of pages.entries()) {
+      await p.waitFor((m) => (m.type === 'HISTORY' && m.done) || (m.type === 'ERROR' && m.fatal), 30_000);
+      expect(fatal(p.received)).toEqual([]);
+      expect(entries(p)).toEqual(Array.from({ length: 30 }, (_, k) => k + 1));
+      p.send({ type: 'CHAT', text: `page${i} is still here`, action: false });
+      await p.waitFor((m) => m.type === 'CHAT' && m.text === `page${i} is still here`, 20_000);
+    }
+    expect(dropsInLog(s, 'SEND_QUEUE_FULL')).toEqual([]);
+    for (const p of pages) p.destroy();
+  }, 120_000);
 });
 
 describe('the terminal client', () => {
