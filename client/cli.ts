@@ -2,7 +2,7 @@
 /** chat-client: command-line entry point. Loads only the command it runs (see server/cli.ts). */
 import { runSubcommand, secretsHidden } from '../common/cli.js';
 
-process.title = secretsHidden();
+process.title = secretsHidden('chat-client');
 
 if (process.argv[2] === 'lftp') {
   const { runLftpClient } = await import('./lftp-cli.js');

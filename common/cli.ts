@@ -108,20 +108,25 @@ export const SECRET_OPTIONS = [
 ];
 
 /**
- * The command line as the system shows it, with secrets' values replaced:
- * process.title overwrites the process's argv memory on Linux, so ps and
- * /proc/PID/cmdline show this instead of, say, the admin token (the
- * environment variables, CHAT_ADMIN_TOKEN and the like, are better still:
- * only the same user and root can read a process's environment).
+ * The command line as the system shows it (process.title), named for the
+ * program and with secrets' values replaced: `chat-server --port 9000
+ * --admin-token ***`. process.title overwrites the process's argv memory on
+ * Linux, so ps and /proc/PID/cmdline show this instead of, say, the admin
+ * token (the environment variables, CHAT_ADMIN_TOKEN and the like, are better
+ * still: only the same user and root can read a process's environment). It
+ * starts with the program's name, not node's and the script's path: the title
+ * can be no longer than the command line it replaces, and under `npm start`
+ * (`node dist/server/cli.js`) "node /full/path/to/dist/server/cli.js" was cut
+ * to "node /full/path/to/di".
  */
-export function secretsHidden(argv: string[] = process.argv): string {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
+export function secretsHidden(program: string, argv: string[] = process.argv): string {
+  const out: string[] = [program];
+  for (let i = 2; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
     if (eq > 0 && SECRET_OPTIONS.includes(a.slice(0, eq))) out.push(`${a.slice(0, eq)}=***`);
     else if (SECRET_OPTIONS.includes(a) && i + 1 < argv.length) out.push(a, (i++, '***'));
     else out.push(a);
   }
-  return out.map((a) => a.replace(/^.*\/(node|chat-server|chat-client)$/, '$1')).join(' ');
+  return out.join(' ');
 }

@@ -6,7 +6,7 @@
  */
 import { runSubcommand, secretsHidden } from '../common/cli.js';
 
-process.title = secretsHidden();
+process.title = secretsHidden('chat-server');
 
 if (process.argv[2] === 'lftp') {
   const { runLftpServer } = await import('./process/lftp-cli.js');

@@ -73,7 +73,12 @@ export function rotateIfLarge(file: string, rotation: LogRotation): boolean {
 
 /**
  * O_APPEND on a regular file makes each line land whole even with several
- * threads writing, so no logging thread or transport is needed.
+ * threads writing, so no logging thread or transport is needed. `base` names
+ * the thread: `thread` (supervisor, store) or `worker` (its index). pino
+ * writes a field as often as it is given, so a child logger's bindings and a
+ * line's own fields must not repeat one its parent has (a line about worker
+ * 1 from the supervisor once read "worker":"supervisor","worker":1, and a
+ * renamed session "nick":"old","nick":"new"; JSON readers keep one of them).
  */
 export function openLog(
   file: string,

@@ -26,6 +26,8 @@ export interface TtyHandlers {
   quit(): void;
   /** Ctrl-D on an empty line, where it does not mean quit. */
   eof?(): void;
+  /** The command that quits too, named after the first Ctrl-C (default /quit, the client's). */
+  quitCommand?: string;
 }
 
 export interface TtyStreams {
@@ -187,7 +189,7 @@ export class TtyInput {
         case 'interrupt':
           if (this.interruptArmed) return this.handlers.quit();
           this.interruptArmed = true;
-          this.print('* Ctrl-C again to quit (or /quit)');
+          this.print(`* Ctrl-C again to quit (or ${this.handlers.quitCommand ?? '/quit'})`);
           break;
         case 'eof':
           return this.handlers.eof ? this.handlers.eof() : this.handlers.quit();

@@ -4,6 +4,7 @@
  * resumed on another connection, a replay that stopped coming, no answer to
  * heartbeats. A BYE says `resumable` only when the client may resume.
  */
+import { formatDuration } from '../../common/units.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import type { EndReason } from './session-host.js';
 
@@ -47,7 +48,7 @@ export function heartbeatTimeout(timeoutMs: number, silentForMs: number, resumab
     reason: {
       kind: 'lost',
       heartbeat: true,
-      detail: `no heartbeat answer for ${timeoutMs}ms (last answer ${silentForMs}ms ago)`,
+      detail: `no heartbeat answer for ${formatDuration(timeoutMs)} (last answer ${formatDuration(silentForMs)} ago)`,
     },
     bye: { type: 'BYE', reason: 'heartbeat timeout', ...(resumable ? { resumable: true } : {}) },
   };

@@ -42,6 +42,8 @@ export class LiveSession implements ActiveSession {
   readonly caller: Caller;
   log: Logger;
   private readonly watch: SessionWatch;
+  /** Where the session's client is, for its log lines. */
+  private readonly where: { remote: string; transport: Peer['transport'] };
 
   constructor(
     readonly host: ConnectionHost,
@@ -60,16 +62,17 @@ export class LiveSession implements ActiveSession {
     this.resumable = s.token !== null;
     this.address = peer.address;
     this.caller = { address: peer.address, secure: peer.secure };
-    this.log = host.log.child({
-      session: s.sessionId,
-      nick: s.nick,
-      remote: `${peer.address}:${peer.port}`,
-      transport: peer.transport,
-    });
+    this.where = { remote: `${peer.address}:${peer.port}`, transport: peer.transport };
+    this.log = this.sessionLog(s.nick);
     this.watch = new SessionWatch(host, s.ref, carrier.replay, this.resumable, {
       send: (m) => carrier.reply(m),
       end: (f) => carrier.end(f.reason, 'graceful', f.bye),
     });
+  }
+
+  /** The session's logger: the worker's, with the session's id, nick and client. */
+  private sessionLog(nick: string): Logger {
+    return this.host.log.child({ session: this.sessionId, nick, ...this.where });
   }
 
   inTurn(work: () => Promise<ServerMessage>): void {
@@ -97,7 +100,8 @@ export class LiveSession implements ActiveSession {
   renamed(nick: string): void {
     const old = this.nick;
     this.nick = nick;
-    this.log = this.log.child({ nick });
+    // A fresh child of the worker's logger: a child of this one would carry "nick" twice (pino writes both).
+    this.log = this.sessionLog(nick);
     this.log.info({ from: old }, 'nick changed');
   }
 

@@ -10,6 +10,7 @@ import { FileService } from '../files/file-service.js';
 import { ListenError } from '../listen-error.js';
 import { startLftpDashboard } from './lftp-dashboard.js';
 import { LFTP_SERVER_USAGE, checkedSettings, endpointOptions, lftpArgs } from './lftp-options.js';
+import { webUrls } from './listening-lines.js';
 import type { Logger } from '../logger.js';
 
 export async function runLftpServer(args: string[]): Promise<number> {
@@ -81,11 +82,12 @@ async function startDashboard(
       lftp,
       files,
       serverName: `chat-server lftp/${packageVersion()}`,
-      log: log.child({ component: 'web' }),
+      // Not "component" again: the log's base already says component lftp, and pino would write both.
+      log: log.child({ part: 'dashboard' }),
     });
     writeLineSync(
       1,
-      `dashboard on http://${host.includes(':') ? `[${host}]` : host}:${d.port}/admin (user: anything, password: the admin token)`,
+      `dashboard on ${webUrls(host, d.port, false, '/admin').join(', ')} (user: anything, password: the admin token)`,
     );
     return d;
   } catch (err) {

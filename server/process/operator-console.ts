@@ -13,7 +13,7 @@ import { TtyInput } from '../../common/terminal/tty-input.js';
 import { wordCompleter } from '../../common/terminal/completion.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 
-const CONSOLE_COMMANDS = [
+export const CONSOLE_COMMANDS = [
   '/help',
   '/kick',
   '/kill-store',
@@ -149,6 +149,7 @@ export class OperatorConsole {
         paste: (lines) => lines.forEach((l) => void this.run(l)),
         quit: () => void this.t.shutdown('server shutting down', 'Ctrl-C on the console'),
         eof: () => this.print('* the server keeps running: /shutdown or Ctrl-C twice stops it'),
+        quitCommand: '/shutdown',
       },
       new History(defaultHistoryPath('console-history')),
       wordCompleter({

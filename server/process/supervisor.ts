@@ -90,7 +90,8 @@ export class Supervisor {
     this.log = openLog(
       options.logFile,
       options.logLevel,
-      { worker: 'supervisor' },
+      // Its own lines say thread, so that a line about a worker can name it as "worker" (once: pino writes both).
+      { thread: 'supervisor' },
       { ...options.logRotation, onRotated: reopenLogs },
     );
     const stopping = () => this.shuttingDown !== null;
