@@ -8,8 +8,9 @@
  * queue a window (a quarter of --max-sendq) at a time, the next as the
  * backlog falls under it.
  *
- * Order: what the bus brings while a reply is still being paced waits here
- * behind it, so the client sees the history before what came after it.
+ * Order: what is delivered to the session (by the bus, or an answer from the
+ * history reader) while a reply is still being paced waits here behind it,
+ * so the client sees the history before what came after it.
  * A resume's replay comes in parts the gate asks the store thread for; its
  * parts go ahead of the live frames that arrived since the resume took its
  * place in the room order (session-requests.ts says why that is exactly once).
@@ -107,7 +108,7 @@ export class ReplayGate {
     private readonly budget: HeldBytes,
   ) {}
 
-  /** Whether anything is held or awaited: what the bus brings now waits its turn. */
+  /** Whether anything is held or awaited: what is delivered now waits its turn. */
   get pacing(): boolean {
     return this.resuming || this.front.size > 0 || this.queue.size > 0;
   }
@@ -117,7 +118,7 @@ export class ReplayGate {
     return this.front.bytes + this.queue.bytes;
   }
 
-  /** A resume was sent to the store thread: what comes from the bus is held until its replay has been sent. */
+  /** A resume was sent to the store thread: what is delivered is held until its replay has been sent. */
   begin(): void {
     this.resuming = true;
     this.askedAt = this.now();
@@ -128,7 +129,7 @@ export class ReplayGate {
     return this.resuming && this.askedAt !== null && this.now() - this.askedAt > REPLAY_STALL_MS;
   }
 
-  /** A frame from the bus: a HISTORY frame is a reply, paced; anything else is live, sent at once unless held behind one. */
+  /** A frame for the session: a HISTORY frame is a reply, paced; anything else is live, sent at once unless held behind one. */
   deliver(frame: Buffer): void {
     const reply = isHistoryFrame(frame);
     if (!reply && !this.pacing) {
