@@ -23,41 +23,59 @@ export function entryCost(e: NewEntry): number {
 }
 
 interface Tally {
-  origin: string;
+  n: number;
   bytes: number;
   rows: number;
 }
 
 export class HistoryOrigins {
   private readonly q: Record<'add' | 'sub' | 'drop' | 'top' | 'total' | 'pruneAge' | 'evict', StatementSync>;
+  /** Origin → its number in `origins` (what a message row holds: a small integer keeps the index small). */
+  private readonly ids = new Map<string, number>();
+  private next = 1;
 
-  /** Gives a store from before origins its column, index and tallies (its messages are one origin, ''). */
+  /** Gives a store from before origins its column, index and tallies (its messages are one origin, '', number 0). */
   constructor(private readonly db: DatabaseSync) {
     const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('messages') as Array<{ name: string }>;
     if (!columns.some((c) => c.name === 'origin'))
-      db.exec("ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT ''");
+      db.exec('ALTER TABLE messages ADD COLUMN origin INTEGER NOT NULL DEFAULT 0');
     db.exec(
       'CREATE INDEX IF NOT EXISTS messages_by_origin ON messages (origin, ts);' +
-        'CREATE TABLE IF NOT EXISTS origins (origin TEXT PRIMARY KEY, bytes INTEGER NOT NULL, rows INTEGER NOT NULL) STRICT, WITHOUT ROWID;',
+        'CREATE TABLE IF NOT EXISTS origins (n INTEGER PRIMARY KEY, origin TEXT NOT NULL, bytes INTEGER NOT NULL, rows INTEGER NOT NULL) STRICT;',
     );
     const counted = db.prepare('SELECT EXISTS (SELECT 1 FROM origins) AS yes').get() as { yes: number };
     if (!counted.yes)
-      db.exec(`INSERT INTO origins SELECT origin, SUM(${COST}), COUNT(*) FROM messages GROUP BY origin`);
+      db.exec(
+        `INSERT INTO origins SELECT origin, CASE origin WHEN 0 THEN '' ELSE 'unknown ' || origin END, SUM(${COST}), COUNT(*) FROM messages GROUP BY origin`,
+      );
+    for (const r of db.prepare('SELECT n, origin FROM origins').all() as Array<{ n: number; origin: string }>) {
+      this.ids.set(r.origin, r.n);
+      this.next = Math.max(this.next, r.n + 1);
+    }
+    this.ids.set('', 0);
     this.q = {
       add: db.prepare(
-        'INSERT INTO origins (origin, bytes, rows) VALUES (?, ?, ?) ON CONFLICT (origin) DO UPDATE SET bytes = bytes + excluded.bytes, rows = rows + excluded.rows',
+        'INSERT INTO origins (n, origin, bytes, rows) VALUES (?, ?, ?, ?) ON CONFLICT (n) DO UPDATE SET bytes = bytes + excluded.bytes, rows = rows + excluded.rows',
       ),
-      sub: db.prepare('UPDATE origins SET bytes = bytes - ?, rows = rows - ? WHERE origin = ?'),
-      drop: db.prepare('DELETE FROM origins WHERE rows <= 0'),
-      top: db.prepare('SELECT origin, bytes, rows FROM origins ORDER BY bytes DESC LIMIT 2'),
+      sub: db.prepare('UPDATE origins SET bytes = bytes - ?, rows = rows - ? WHERE n = ?'),
+      drop: db.prepare('DELETE FROM origins WHERE rows <= 0 AND n <> 0 RETURNING origin'),
+      top: db.prepare('SELECT n, bytes, rows FROM origins ORDER BY bytes DESC LIMIT 2'),
       total: db.prepare('SELECT coalesce(SUM(bytes), 0) AS bytes FROM origins'),
       pruneAge: db.prepare(
-        `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?) RETURNING origin, ${COST} AS cost`,
+        `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?) RETURNING origin AS n, ${COST} AS cost`,
       ),
       evict: db.prepare(
-        `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE origin = ? ORDER BY ts LIMIT ?) RETURNING origin, ${COST} AS cost`,
+        `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE origin = ? ORDER BY ts LIMIT ?) RETURNING origin AS n, ${COST} AS cost`,
       ),
     };
+  }
+
+  /** The number a message of this origin is stored with (a new origin gets the next one). */
+  idOf(origin: string | undefined): number {
+    const key = origin ?? '';
+    let n = this.ids.get(key);
+    if (n === undefined) this.ids.set(key, (n = this.next++));
+    return n;
   }
 
   /** A batch was inserted (call inside its transaction): its bytes go to their origins. */
@@ -69,7 +87,7 @@ export class HistoryOrigins {
       t.rows++;
       per.set(e.origin ?? '', t);
     }
-    for (const [origin, t] of per) this.q.add.run(origin, t.bytes, t.rows);
+    for (const [origin, t] of per) this.q.add.run(this.idOf(origin), origin, t.bytes, t.rows);
   }
 
   /** Deletes up to `limit` messages stored before `before`; how many. */
@@ -88,23 +106,24 @@ export class HistoryOrigins {
     const excess = Math.ceil(over * (this.q.total.get() as { bytes: number }).bytes);
     const allowance = Math.max(1, Math.min(excess, first.bytes - (second?.bytes ?? 0)));
     const rows = Math.min(step, Math.max(1, Math.ceil((first.rows * allowance) / Math.max(1, first.bytes))));
-    return this.deleting(() => this.q.evict.all(first.origin, rows));
+    return this.deleting(() => this.q.evict.all(first.n, rows));
   }
 
   /** Runs a delete that returns its rows' origins and costs, and takes them off the tallies, in one transaction. */
   private deleting(run: () => unknown[]): number {
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      const gone = run() as Array<{ origin: string; cost: number }>;
-      const per = new Map<string, { bytes: number; rows: number }>();
+      const gone = run() as Array<{ n: number; cost: number }>;
+      const per = new Map<number, { bytes: number; rows: number }>();
       for (const r of gone) {
-        const t = per.get(r.origin) ?? { bytes: 0, rows: 0 };
+        const t = per.get(r.n) ?? { bytes: 0, rows: 0 };
         t.bytes += r.cost;
         t.rows++;
-        per.set(r.origin, t);
+        per.set(r.n, t);
       }
-      for (const [origin, t] of per) this.q.sub.run(t.bytes, t.rows, origin);
-      if (per.size > 0) this.q.drop.run();
+      for (const [n, t] of per) this.q.sub.run(t.bytes, t.rows, n);
+      // An origin with nothing left is forgotten (a long run meets many): it gets a new number if it comes back.
+      if (per.size > 0) for (const r of this.q.drop.all() as Array<{ origin: string }>) this.ids.delete(r.origin);
       this.db.exec('COMMIT');
       return gone.length;
     } catch (err) {

@@ -149,7 +149,7 @@ export class SqliteHistory implements HistoryStore {
       for (const e of batch) {
         const id = (next.get(e.conv) ?? this.last(e.conv)) + 1;
         next.set(e.conv, id);
-        this.q.insert.run(e.conv, id, ts, e.kind, e.from, e.to ?? null, e.text, e.origin ?? '');
+        this.q.insert.run(e.conv, id, ts, e.kind, e.from, e.to ?? null, e.text, this.origins.idOf(e.origin));
         this.parties.record(e.conv, id, e.parties);
         stored.push({ ...e, id, ts });
       }
