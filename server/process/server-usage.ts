@@ -89,7 +89,8 @@ Options:
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)
   --history-max-size SIZE     the history is kept under this size: whoever has stored the most
-                              (address prefix, or registered nick) loses its oldest first (default 1GiB)
+                              (an address prefix, or a registered nick) loses its oldest first
+                              (default 1GiB)
   -h, --help                  show this help
   -v, --version               show the version
 
