@@ -11,7 +11,7 @@ import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
 import { transfer, type TransferOptions, type TransferResult } from './lftp-client.js';
 import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
-import { freeName } from './local-files.js';
+import { freeName, postSource } from './local-files.js';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
        chat-client lftp post HOST:PORT LOCAL [REMOTE] [options]
@@ -37,7 +37,8 @@ Options:
   --json                print the result as one JSON line (size, sha256, elapsedMs, retransmissions)
   -h, --help            this help
 
-Exit codes: 0 the file arrived whole and its SHA-256 matched; 1 transfer failed;
+Exit codes: 0 the file arrived whole and its SHA-256 matched; 1 transfer failed
+(or the file to post cannot be read);
 2 bad usage; 3 the server did not answer; 4 the server refused (no such file,
 name taken or invalid, authorization, busy).`;
 
@@ -168,8 +169,11 @@ export async function runLftpClient(args: string[]): Promise<number> {
   const { op, wanted, settings } = parseRequest(v, positionals);
   // As in the chat's /get: an existing file is never overwritten, and the server is still asked (a wrong
   // token is then reported as such, not hidden behind "the local file exists").
+  // A file to post that is missing or unreadable is this machine's failure (exit 1), not the server's refusal.
+  if (op === 'post') await postSource(wanted);
   const local = op === 'get' ? await freeName(wanted) : wanted;
-  if (local !== wanted) writeLineSync(2, `lftp: ${wanted} exists; saving as ${local}`);
+  // Said once the server accepted: a get that fails (no such file, a wrong token) saves nothing, under no name.
+  const announce = () => writeLineSync(2, `lftp: ${wanted} exists; saving as ${local}`);
   const shown = op === 'get' ? settings.remote : local;
   const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
   // Ctrl-C: tell the server, remove the temporary file, then exit (no partial file is left behind).
@@ -183,6 +187,7 @@ export async function runLftpClient(args: string[]): Promise<number> {
       local,
       ...keySource(v.token, v.ticket, v['ticket-key']),
       ...reporting(v.verbose === true, progress, shown),
+      ...(local !== wanted ? { onStarted: announce } : {}),
       signal: abort.signal,
     });
     progress?.done();

@@ -51,6 +51,8 @@ export interface TransferOptions {
   onVerbose?: (line: string) => void;
   onProgress?: (bytes: number, total: number, elapsedMs: number) => void;
   onQueued?: (position: number) => void;
+  /** The server accepted (the handshake is done): the transfer is under way. */
+  onStarted?: () => void;
   progressEveryMs?: number;
   /** Abort from outside (Ctrl-C, /quit). */
   signal?: AbortSignal;
@@ -252,6 +254,7 @@ class ClientTransfer {
       const text = describeEvent(e, { own: conn.opts.isn, peer: conn.peerIsn });
       if (text) o.onVerbose(text);
     }
+    if (e.type === 'established') o.onStarted?.();
     if (e.type === 'established' && o.onProgress) {
       const report = o.onProgress;
       this.progressTimer = setInterval(

@@ -1,6 +1,32 @@
-/** Where downloads land on this machine: the /get destination rule, and never overwriting a file that is there. */
-import { mkdir, stat } from 'node:fs/promises';
+/**
+ * Files on this machine: where downloads land (the /get destination rule, never overwriting a file that is
+ * there), and the file a post sends, checked before anything is sent.
+ */
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join } from 'node:path';
+import { HeartbeatChatError } from '../common/errors.js';
+
+/** A file on this machine that cannot be used: this machine's failure (exit 1), not the server's refusal (4). */
+export class LocalFileError extends HeartbeatChatError {
+  constructor(message: string) {
+    super('LOCAL_FILE', message);
+  }
+}
+
+/** The size of a file to post: it exists, is a regular file and can be read; else a LocalFileError saying which. */
+export async function postSource(path: string): Promise<number> {
+  const why = (err: NodeJS.ErrnoException) =>
+    err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new LocalFileError(`cannot read ${path}: ${why(err)}`);
+  });
+  if (!st.isFile()) throw new LocalFileError(`cannot send ${path}: not a regular file`);
+  await access(path, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+    throw new LocalFileError(`cannot read ${path}: ${why(err)}`);
+  });
+  return st.size;
+}
 
 /**
  * Where /get NAME [DEST] saves: into DEST when it is a directory (or ends
