@@ -21,7 +21,10 @@ export interface AdmissionPolicy {
   trusted: string[];
 }
 
-/** Connections that have not said HELLO yet, per worker, from all addresses together; more are refused at once (SERVER_FULL). */
+/**
+ * Connections that have not said HELLO yet (TLS handshakes included), per worker, from all addresses
+ * together; past them a newcomer takes the place of the busiest network's oldest (pending-pool.ts).
+ */
 export const PRE_HELLO_ALLOWANCE = 256;
 
 export const DEFAULT_ADMISSION: AdmissionPolicy = {

@@ -15,6 +15,7 @@ import { tracedTransport } from './session-qlog.js';
 import { TurnBatcher } from './turn-batcher.js';
 import { OutputBudget } from './output-budget.js';
 import { PRE_HELLO_ALLOWANCE } from './admission.js';
+import { PendingPool, type AdmittedTcp, type PendingPlace } from './pending-pool.js';
 import { clipUtf8 } from '../../common/unicode/text-policy.js';
 
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
@@ -25,9 +26,14 @@ const NO_DESCRIPTORS = {
   text: 'the server has no file descriptors left for another connection, try again later',
 } as const;
 
+type Refusal = { code: 'SHUTTING_DOWN' | 'SERVER_FULL' | 'ADDRESS_LIMIT'; text: string };
+
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
   private readonly sessions = new Map<number, GroupMember>();
+  /** Places of connections that have not said HELLO (TLS handshakes included), and which connection holds which. */
+  private readonly pending = new PendingPool(PRE_HELLO_ALLOWANCE);
+  private readonly places = new Map<GroupMember, PendingPlace>();
   /** This worker's sessions per room key, as the store thread's sequenced membership changes say. */
   private readonly roomMembers = new Map<string, Set<GroupMember>>();
   /** Each session's rooms: key → name (what a restarted store thread is told again). */
@@ -69,34 +75,53 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     return this.maxClients + PRE_HELLO_ALLOWANCE;
   }
 
-  /** Sessions are limited by the session table; connections that have not said HELLO by their own, smaller allowance. */
+  /**
+   * Sessions are limited by the session table; connections that have not said HELLO by their own, smaller
+   * allowance, where a newcomer takes the place of the oldest from the busiest network (pending-pool.ts).
+   */
   canAccept(): boolean {
-    return (
-      !this.closingNow &&
-      this.connections.size < this.connectionLimit &&
-      this.connections.size - this.sessions.size < PRE_HELLO_ALLOWANCE
-    );
+    return !this.closingNow && this.connections.size < this.connectionLimit;
   }
 
-  acceptTcp(socket: net.Socket): void {
-    const refusal = this.requireHost().admission.socketFits(socket)
-      ? this.admit(socket.remoteAddress ?? '?')
-      : NO_DESCRIPTORS;
-    if (refusal) {
-      socket.end(encodeMessage(errorMessage(refusal.code, refusal.text, true)));
-      socket.on('error', () => socket.destroy());
-      // Out of descriptors, none is held a second longer than it takes to hand the ERROR to the kernel.
-      if (refusal === NO_DESCRIPTORS) socket.once('finish', () => socket.destroy());
-      else setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+  /**
+   * A TCP connection on the chat port before any byte is read from it (before its TLS handshake, `secure`):
+   * it takes a socket from the descriptor budget, a place of its address's and one of this worker's places
+   * for connections that have not said HELLO, which go with the socket until acceptTcp. Refused, it is told
+   * why and closed; with TLS there is nothing yet to tell it in, so it is only closed.
+   */
+  admitTcp(socket: net.Socket, secure: boolean): AdmittedTcp | null {
+    const address = socket.remoteAddress ?? '?';
+    const admission = this.requireHost().admission;
+    const refusal = admission.socketFits(socket) ? this.admit(address) : NO_DESCRIPTORS;
+    if (!refusal) {
+      const admitted = { place: this.pending.take(address, () => socket.destroy()), connected: false };
+      socket.once('close', () => {
+        if (admitted.connected) return;
+        this.pending.release(admitted.place);
+        admission.leave(address, 'pending');
+      });
+      return admitted;
+    }
+    if (secure) {
+      socket.destroy();
+      return null;
+    }
+    socket.on('error', () => socket.destroy());
+    socket.end(encodeMessage(errorMessage(refusal.code, refusal.text, true)));
+    // Out of descriptors, none is held a second longer than it takes to hand the ERROR to the kernel.
+    if (refusal === NO_DESCRIPTORS) socket.once('finish', () => socket.destroy());
+    else setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+    return null;
+  }
+
+  /** An admitted connection can carry frames (the TLS socket once its handshake is done): its places go with a ClientConnection. */
+  acceptTcp(socket: net.Socket, admitted: AdmittedTcp): void {
+    if (this.closingNow) {
+      socket.destroy();
       return;
     }
-    this.connections.add(
-      new ClientConnection(
-        this.traced(new TcpTransport(socket, this.maxFrame, this.output)),
-        this.requireHost(),
-        this.output.budget,
-      ),
-    );
+    admitted.connected = true;
+    this.hold(new TcpTransport(socket, this.maxFrame, this.output), admitted.place);
   }
 
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
@@ -105,13 +130,16 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       ws.close(WS_CLOSE.POLICY, clipUtf8(`${refusal.code}: ${refusal.text}`, 123));
       return;
     }
-    this.connections.add(
-      new ClientConnection(
-        this.traced(new WebSocketTransport(ws, socket, this.maxFrame, this.output)),
-        this.requireHost(),
-        this.output.budget,
-      ),
-    );
+    const place = this.pending.take(socket.remoteAddress ?? '?', () => socket.destroy());
+    this.hold(new WebSocketTransport(ws, socket, this.maxFrame, this.output), place);
+  }
+
+  /** A connection that has not said HELLO yet, holding its places; made room for, it is told why. */
+  private hold(transport: ChatTransport, place: PendingPlace): void {
+    const conn = new ClientConnection(this.traced(transport), this.requireHost(), this.output.budget);
+    place.evict = (why) => conn.fail('HELLO_TIMEOUT', why);
+    this.places.set(conn, place);
+    this.connections.add(conn);
   }
 
   /** With --qlog, the connection's frames and heartbeats are traced on their way (session-qlog.ts). */
@@ -120,8 +148,8 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     return host.qlogDir ? tracedTransport(t, host.qlogDir, host) : t;
   }
 
-  /** Null when a new connection from address may start (it then holds a 'pending' place); otherwise why not. */
-  private admit(address: string): { code: 'SHUTTING_DOWN' | 'SERVER_FULL' | 'ADDRESS_LIMIT'; text: string } | null {
+  /** Null when a new connection from address may start (it then holds its address's 'pending' place); otherwise why not. */
+  private admit(address: string): Refusal | null {
     if (this.closingNow) return { code: 'SHUTTING_DOWN', text: 'the server is shutting down' };
     if (!this.canAccept()) return { code: 'SERVER_FULL', text: 'the server is full, try again later' };
     const admission = this.requireHost().admission;
@@ -142,13 +170,21 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   // ---- SessionRegistry -------------------------------------------------------
 
   registered(conn: GroupMember): void {
+    this.leavePending(conn);
     if (conn.ref) this.sessions.set(conn.ref.slot, conn);
   }
   unregistered(conn: GroupMember): void {
+    this.leavePending(conn);
     this.connections.delete(conn);
     if (conn.ref && this.sessions.get(conn.ref.slot) === conn) this.sessions.delete(conn.ref.slot);
     for (const room of this.memberRooms.get(conn)?.keys() ?? []) this.roomSet(room, false)?.delete(conn);
     this.memberRooms.delete(conn);
+  }
+
+  private leavePending(conn: GroupMember): void {
+    const place = this.places.get(conn);
+    if (place) this.pending.release(place);
+    this.places.delete(conn);
   }
 
   /** Every session here with its rooms, for a store thread that starts again and must know who is where. */
@@ -247,6 +283,8 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     this.closingNow = true;
     const sockets = [...this.connections].map((c) => c.socket);
     for (const conn of [...this.connections]) conn.shutdown(reason);
+    // What is left holds no connection yet: TLS handshakes under way.
+    for (const place of this.pending.places()) place.evict(reason);
     await Promise.race([
       Promise.all(
         sockets.map((s) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))),

@@ -121,26 +121,27 @@ export class WebServer {
     this.files = staticFiles(o.admin !== null);
   }
 
-  /** One address may hold so many HTTP connections (WebSocket sessions included) at once; the rest get a 503 and are closed. */
+  /**
+   * One address may hold so many HTTP connections (WebSocket sessions included) at once; the rest get a 503
+   * and are closed. Counted as the TCP connection arrives, before its TLS handshake: on a TLS port a refusal
+   * has nothing to be said in yet, so the connection is only closed, at once.
+   */
   private admitConnection(socket: Socket): void {
     const address = socket.remoteAddress ?? '?';
     const { admission } = this.o;
+    const refuse = (message: string, linger = true) =>
+      this.o.tls ? socket.destroy() : refuseRaw(socket, 503, message, linger);
     if (!admission.socketFits(socket))
-      return refuseRaw(
-        socket,
-        503,
-        'the server has no file descriptors left for another connection, try again later',
-        false,
-      );
+      return void refuse('the server has no file descriptors left for another connection, try again later', false);
     this.open++;
     socket.once('close', () => this.open--);
     if (this.open > this.o.maxConnections)
-      return refuseRaw(socket, 503, `the web side is full (${this.o.maxConnections} connections), try again later`);
+      return void refuse(`the web side is full (${this.o.maxConnections} connections), try again later`);
     if (admission.enter(address, 'http')) {
       socket.once('close', () => admission.leave(address, 'http'));
       return;
     }
-    refuseRaw(socket, 503, `too many connections from ${address} (at most ${admission.limit('http')} at once)`);
+    refuse(`too many connections from ${address} (at most ${admission.limit('http')} at once)`);
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -133,7 +133,7 @@ export class ChatWorker {
       event: notify,
     };
     this.group.attach(host);
-    this.tcp = chatListener(c.tls, log, (socket) => this.group.acceptTcp(socket));
+    this.tcp = chatListener(c.tls, log, this.group);
   }
 
   /** A file arrived (LFTP or HTTP): the room hears about it. */
