@@ -86,7 +86,7 @@ function p99(chatters: Chatter[], from: number, to: number): number {
 }
 
 describe('history reads from one address', () => {
-  it('do not hold up honest echoes, are charged to the requesters, and stop when the requesters leave', async () => {
+  it('do not hold up honest echoes, and stop costing when the requesters leave', async () => {
     const server = await startServer(['--workers', '2', '--no-web', '--data', await bigLobby(200, 30_000)]);
     procs.push(server);
     const honest = Array.from(

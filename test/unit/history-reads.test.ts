@@ -189,3 +189,50 @@ describe('a read charged to the flood credits', () => {
     expect(ran).not.toContain('FLOOD');
   });
 });
+
+describe('a request whose read fails is answered', () => {
+  it('a JOIN whose history cannot be read: the session gets STORE_FAILED, the order goes on', async () => {
+    const { Sequencer } = await import('../../server/store/sequencer.js');
+    const { NoHistory } = await import('../../server/store/no-history.js');
+    const { DEFAULT_ROOM_LIMITS } = await import('../../server/store/rooms.js');
+    const { decodeServerMessage, isKnownFrameType } = await import('../../common/protocol.js');
+    const { FrameDecoder, MAX_MAX_FRAME } = await import('../../common/frame.js');
+    class Broken extends NoHistory {
+      override async before(): Promise<never> {
+        throw new StoreError('STORE_CORRUPT', 'the history database x is damaged (database disk image is malformed)');
+      }
+    }
+    const got: string[] = [];
+    const decode = (b: Buffer) =>
+      decodeServerMessage(new FrameDecoder({ maxFrame: MAX_MAX_FRAME, isKnownType: isKnownFrameType }).push(b)[0]!);
+    const bus = {
+      post: () => undefined,
+      postTo: (_to: SessionAddress, f: Buffer) => {
+        const m = decode(f);
+        got.push(m.type === 'ERROR' ? `ERROR ${m.code}` : m.type);
+      },
+      postToRooms: () => undefined,
+      membership: () => undefined,
+      replay: () => undefined,
+      kick: () => undefined,
+      close: () => undefined,
+    };
+    const faults: StoreError[] = [];
+    const seq = new Sequencer({
+      store: new Broken(),
+      bus,
+      fault: (e) => faults.push(e),
+      schedule: (fn) => setImmediate(fn),
+      defaultRoom: '#lobby',
+      roomLimits: DEFAULT_ROOM_LIMITS,
+      historyOnJoin: 3,
+      maxFrame: 65536,
+    });
+    seq.handle({ k: 'enter', session: at(1), nick: 'alice', version: 2, token: null });
+    seq.handle({ k: 'join', session: at(1), room: '#lab' });
+    seq.handle({ k: 'names', session: at(1), room: '#lab' });
+    await seq.drain();
+    expect(got).toEqual(['JOINED', 'ERROR STORE_FAILED', 'JOINED', 'ERROR STORE_FAILED', 'NAMES_REPLY']);
+    expect(faults.map((f) => f.code)).toEqual(['STORE_CORRUPT', 'STORE_CORRUPT']);
+  });
+});
