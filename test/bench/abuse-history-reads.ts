@@ -152,7 +152,13 @@ export async function historyReads(ctx: AbuseContext): Promise<void> {
       `of ${sent} sent from one address by ${sessions} sessions; refused: ${JSON.stringify(Object.fromEntries(refused))}; ngircd keeps no history, so it has no such case`,
     );
     ctx.record(SUITE, `${NAME}: bytes the requesters got`, 'MB', [readers.reduce((n, r) => n + r.bytes, 0) / 1e6]);
-    ctx.record(SUITE, `${NAME}: requests dropped when their sessions left`, 'requests', [dropped()]);
+    ctx.record(
+      SUITE,
+      `${NAME}: requests dropped when their sessions left`,
+      'requests',
+      [dropped()],
+      'queued in the store; those still waiting for credits in the flood gate went with their connections',
+    );
     ctx.record(SUITE, `${NAME}: honest users dropped`, 'clients', [honest.filter((p) => p.closed).length]);
     ctx.record(SUITE, `${NAME}: server peak RSS`, 'MiB', [peak]);
     for (const p of honest) p.close();
