@@ -6,7 +6,7 @@
  * datagram as lost (it cannot know) but as of unknown delivery, and in
  * chromium no label of the ladder crosses an arrow or another label.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,12 @@ describe('trace report: big traces, one side', () => {
     const written = writeBigQlog(file, 140_000);
     expect(written.events).toBeGreaterThan(400_000);
     expect(written.bytes).toBeGreaterThan(100e6);
-    const r = await report(work, [file]);
+    let r: Awaited<ReturnType<typeof report>>;
+    try {
+      r = await report(work, [file]);
+    } finally {
+      rmSync(file, { force: true });
+    }
     expect(r.out).toContain('(1 transfer from 1 file)');
     expect(r.rssMb).toBeLessThan(RSS_BOUND_MB);
     // Every event counted: the summary is of the whole transfer, though the charts are of pixel columns.
