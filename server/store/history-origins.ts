@@ -22,6 +22,9 @@ export function entryCost(e: NewEntry): number {
   return Buffer.byteLength(e.text) + Buffer.byteLength(e.from) + to + Buffer.byteLength(e.conv) + ROW_OVERHEAD;
 }
 
+/** Origins the level of retention by size is worked out over (the biggest; past them it may cut a little deeper). */
+const TOP_ORIGINS = 1000;
+
 interface Tally {
   n: number;
   bytes: number;
@@ -41,7 +44,8 @@ export class HistoryOrigins {
       db.exec('ALTER TABLE messages ADD COLUMN origin INTEGER NOT NULL DEFAULT 0');
     db.exec(
       'CREATE INDEX IF NOT EXISTS messages_by_origin ON messages (origin, ts);' +
-        'CREATE TABLE IF NOT EXISTS origins (n INTEGER PRIMARY KEY, origin TEXT NOT NULL, bytes INTEGER NOT NULL, rows INTEGER NOT NULL) STRICT;',
+        'CREATE TABLE IF NOT EXISTS origins (n INTEGER PRIMARY KEY, origin TEXT NOT NULL, bytes INTEGER NOT NULL, rows INTEGER NOT NULL) STRICT;' +
+        'CREATE INDEX IF NOT EXISTS origins_by_bytes ON origins (bytes);',
     );
     const counted = db.prepare('SELECT EXISTS (SELECT 1 FROM origins) AS yes').get() as { yes: number };
     if (!counted.yes)
@@ -59,7 +63,7 @@ export class HistoryOrigins {
       ),
       sub: db.prepare('UPDATE origins SET bytes = bytes - ?, rows = rows - ? WHERE n = ?'),
       drop: db.prepare('DELETE FROM origins WHERE rows <= 0 AND n <> 0 RETURNING origin'),
-      top: db.prepare('SELECT n, bytes, rows FROM origins ORDER BY bytes DESC LIMIT 2'),
+      top: db.prepare('SELECT n, bytes, rows FROM origins ORDER BY bytes DESC LIMIT ?'),
       total: db.prepare('SELECT coalesce(SUM(bytes), 0) AS bytes FROM origins'),
       pruneAge: db.prepare(
         `DELETE FROM messages WHERE (conv, id) IN (SELECT conv, id FROM messages WHERE ts < ? LIMIT ?) RETURNING origin AS n, ${COST} AS cost`,
@@ -96,15 +100,23 @@ export class HistoryOrigins {
   }
 
   /**
-   * One step of retention by size, `over` the share of the store above the bound (0-1): the oldest messages of
-   * the origin with the most bytes, as many as its excess over the next origin and the store's excess call for (at
-   * least one, at most `step`). How many went.
+   * One step of retention by size, `over` the share of the store above the bound (0-1). The level is found that
+   * the origins above it, each cut down to it, give the excess (water-filling over the TOP_ORIGINS biggest); the
+   * biggest origin loses its oldest messages down to that level (at least one, at most `step`). Step after step
+   * every origin above the level comes down to it, and none below it loses anything. How many went.
    */
   evictStep(over: number, step: number): number {
-    const [first, second] = this.q.top.all() as unknown as Tally[];
+    const top = this.q.top.all(TOP_ORIGINS) as unknown as Tally[];
+    const first = top[0];
     if (!first || first.rows <= 0) return 0;
     const excess = Math.ceil(over * (this.q.total.get() as { bytes: number }).bytes);
-    const allowance = Math.max(1, Math.min(excess, first.bytes - (second?.bytes ?? 0)));
+    let level = 0;
+    for (let i = 0, sum = 0; i < top.length; i++) {
+      sum += top[i]!.bytes;
+      level = (sum - excess) / (i + 1);
+      if (i + 1 === top.length || top[i + 1]!.bytes <= level) break;
+    }
+    const allowance = Math.max(1, first.bytes - Math.max(0, level));
     const rows = Math.min(step, Math.max(1, Math.ceil((first.rows * allowance) / Math.max(1, first.bytes))));
     return this.deleting(() => this.q.evict.all(first.n, rows));
   }
