@@ -38,7 +38,7 @@ function spreadPath(cls: string, grid: TimeGrid, bins: SpreadBins, x: Scale, y: 
 }
 
 /** A line through each column's first, lowest, highest and last value: the line all the points would draw. */
-function linePath(cls: string, cols: Column[], y: Scale, top = FRAME.top): string {
+export function linePath(cls: string, cols: Column[], y: Scale, top = FRAME.top): string {
   let d = '';
   for (const c of cols) {
     const ys = [c.first, c.min, c.max, c.last].map((v) => n(Math.max(top, y(v))));

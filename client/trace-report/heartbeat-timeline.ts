@@ -1,27 +1,29 @@
 /**
  * A chat session's heartbeats, from chat-server --qlog (server/chat/session-qlog.ts):
- * every heartbeat the server sent and when its answer came (with the RTT),
+ * every heartbeat the server sent and whether its answer came (with the RTT),
  * the timeout window each unanswered one opened, and the moment the session
  * was dropped with the numbers the server decided it with. Fields are
  * checked as in transfer-model.ts: an event whose numbers are not numbers is
- * left out and counted.
+ * left out and counted. Any length of session, in bounded memory and time:
+ * the heartbeats waiting for an answer are a queue (an answer answers every
+ * earlier one too), and what is drawn is kept in time bins, one marker per
+ * pixel column (time-bins.ts).
  */
 import type { QlogTrace } from './qlog-file.js';
-import { axes, esc, maxOf, n, scale, type Frame } from './svg.js';
-import { finite } from './transfer-model.js';
+import { axes, esc, n, scale, type Frame } from './svg.js';
+import { finite } from './trace-fields.js';
+import { Quantiles } from './quantiles.js';
+import { LineBins, SpreadBins, TimeGrid, columns } from './time-bins.js';
+import { linePath } from './charts.js';
 
 const FRAME: Frame = { width: 960, height: 260, left: 70, right: 70, top: 24, bottom: 44 };
-
-interface Beat {
-  seq: number;
-  sentAt: number;
-  answeredAt: number | null;
-  rtt: number | null;
-}
+/** Heartbeats waiting for an answer, at most (past it the oldest count as unanswered). */
+const MAX_WAITING = 65_536;
+/** Unanswered heartbeats whose timeout window is drawn, at most. */
+const MAX_WINDOWS = 256;
 
 export interface SessionView {
   nick: string;
-  beats: Beat[];
   timeoutMs: number;
   /** The drop and the numbers it was decided with (null: not in the event). */
   drop: { at: number; timeoutMs: number | null; lastAnswerMsAgo: number | null; serverStallMs: number | null } | null;
@@ -29,18 +31,42 @@ export interface SessionView {
   endAt: number;
   /** Events left out because a field was not what it should be. */
   malformed: number;
+  sent: number;
+  answered: number;
+  /** The RTTs of the heartbeats answered (each answer's own). */
+  rtt: Quantiles;
+  grid: TimeGrid;
+  /** Heartbeats by when they were sent (their seq as the value): answered, and never answered. */
+  answeredBeats: SpreadBins;
+  unansweredBeats: SpreadBins;
+  /** Each answer's RTT, at its time. */
+  rttLine: LineBins;
+  /** The first heartbeats never answered (their timeout windows are drawn). */
+  unanswered: Array<{ seq: number; sentAt: number }>;
 }
 
 export async function sessionView(t: QlogTrace): Promise<SessionView> {
-  const beats = new Map<number, Beat>();
+  const grid = new TimeGrid();
   const v: SessionView = {
     nick: '?',
-    beats: [],
     timeoutMs: finite(t.configuration['heartbeat_timeout_ms']) ?? 0,
     drop: null,
     closed: null,
     endAt: 0,
     malformed: 0,
+    sent: 0,
+    answered: 0,
+    rtt: new Quantiles(),
+    grid,
+    answeredBeats: new SpreadBins(grid),
+    unansweredBeats: new SpreadBins(grid),
+    rttLine: new LineBins(grid),
+    unanswered: [],
+  };
+  let waiting: Array<{ seq: number; sentAt: number }> = [];
+  const unanswered = (b: { seq: number; sentAt: number }) => {
+    v.unansweredBeats.add(b.sentAt, b.seq);
+    if (v.unanswered.length < MAX_WINDOWS) v.unanswered.push(b);
   };
   for await (const e of t.events) {
     v.endAt = Math.max(v.endAt, e.time);
@@ -50,7 +76,12 @@ export async function sessionView(t: QlogTrace): Promise<SessionView> {
     const seq = finite(d['seq']);
     if (e.name === 'chat:heartbeat_sent') {
       if (seq === null) v.malformed++;
-      else beats.set(seq, { seq, sentAt: e.time, answeredAt: null, rtt: null });
+      else {
+        v.sent++;
+        waiting.push({ seq, sentAt: e.time });
+        // Never answered so far and far behind: the older half counts as unanswered (in halves: amortised O(1)).
+        if (waiting.length > MAX_WAITING) for (const b of waiting.splice(0, MAX_WAITING / 2)) unanswered(b);
+      }
     }
     if (e.name === 'chat:heartbeat_answered') {
       const rtt = finite(d['rtt_ms']);
@@ -59,9 +90,16 @@ export async function sessionView(t: QlogTrace): Promise<SessionView> {
         continue;
       }
       // An answer to seq n answers every earlier one too.
-      for (const b of beats.values()) if (b.seq <= seq && b.answeredAt === null) b.answeredAt = e.time;
-      const b = beats.get(seq);
-      if (b) b.rtt = rtt;
+      const [done, still] = [waiting.filter((b) => b.seq <= seq), waiting.filter((b) => b.seq > seq)];
+      waiting = still;
+      for (const b of done) {
+        v.answered++;
+        v.answeredBeats.add(b.sentAt, b.seq);
+      }
+      if (done.some((b) => b.seq === seq)) {
+        v.rtt.add(rtt);
+        v.rttLine.add(e.time, rtt);
+      }
     }
     if (e.name === 'chat:heartbeat_timeout')
       v.drop = {
@@ -75,37 +113,37 @@ export async function sessionView(t: QlogTrace): Promise<SessionView> {
       else v.malformed++;
     }
   }
-  v.beats = [...beats.values()];
+  for (const b of waiting) unanswered(b);
   return v;
 }
 
 export function heartbeatSvg(v: SessionView): string {
   const xMax = Math.max(1, v.endAt);
-  const rtts = v.beats.map((b) => b.rtt ?? 0);
-  const rttMax = maxOf(rtts, 1) * 1.2;
-  const x = scale(0, xMax, FRAME.left, FRAME.width - FRAME.right);
+  const rttMax = Math.max(1, v.rtt.max) * 1.2;
+  const [left, right] = [FRAME.left, FRAME.width - FRAME.right];
+  const x = scale(0, xMax, left, right);
   const y = scale(0, rttMax, FRAME.height - FRAME.bottom, FRAME.top + 30);
   const lane = FRAME.top + 12;
   const parts = [
     `<svg class="chart heartbeats" xmlns="http://www.w3.org/2000/svg" width="${FRAME.width}" height="${FRAME.height}" viewBox="0 0 ${FRAME.width} ${FRAME.height}" role="img" aria-label="heartbeats of ${esc(v.nick)}">`,
   ];
   // The timeout window of each heartbeat still unanswered when the session was dropped (or at the end).
-  for (const b of v.beats) {
-    if (b.answeredAt !== null || v.timeoutMs <= 0) continue;
+  for (const b of v.timeoutMs > 0 ? v.unanswered : []) {
     parts.push(
       `<rect class="window" x="${n(x(b.sentAt))}" y="${FRAME.top}" width="${n(Math.max(1, x(Math.min(xMax, b.sentAt + v.timeoutMs)) - x(b.sentAt)))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"><title>heartbeat ${b.seq}: answer due within ${v.timeoutMs} ms</title></rect>`,
     );
   }
   parts.push(axes(FRAME, x, y, xMax, rttMax, 'time (ms)', 'RTT (ms)'));
-  let rttPath = '';
-  for (const b of v.beats) {
-    parts.push(
-      `<path class="${b.answeredAt === null ? 'hb-unanswered' : 'hb-sent'}" d="M${n(x(b.sentAt))},${lane - 6}l4,8h-8z"><title>heartbeat ${b.seq} sent at ${b.sentAt.toFixed(1)} ms${b.rtt !== null ? `, answered in ${b.rtt} ms` : b.answeredAt === null ? ', never answered' : ''}</title></path>`,
-    );
-    if (b.rtt !== null && b.answeredAt !== null)
-      rttPath += `${rttPath ? 'L' : 'M'}${n(x(b.answeredAt))},${n(y(b.rtt))}`;
-  }
-  if (rttPath) parts.push(`<path class="rtt" d="${rttPath}"/>`);
+  // One ▲ per pixel column, naming the heartbeats it stands for; the unanswered drawn over the answered.
+  for (const [bins, cls, how] of [
+    [v.answeredBeats, 'hb-sent', 'answered'],
+    [v.unansweredBeats, 'hb-unanswered', 'never answered'],
+  ] as const)
+    for (const c of columns(v.grid, bins, x, left, right)) {
+      const which = c.min === c.max ? `heartbeat ${c.min}` : `heartbeats ${c.min}–${c.max}`;
+      parts.push(`<path class="${cls}" d="M${c.x},${lane - 6}l4,8h-8z"><title>${which}: ${how}</title></path>`);
+    }
+  parts.push(linePath('rtt', columns(v.grid, v.rttLine, x, left, right), y, FRAME.top));
   if (v.drop) {
     const d = v.drop;
     const shown = (ms: number | null) => esc(ms === null ? '?' : ms);
@@ -125,19 +163,13 @@ export function heartbeatSvg(v: SessionView): string {
 }
 
 export function sessionSummary(v: SessionView): Array<[string, string]> {
-  const rtts = v.beats
-    .map((b) => b.rtt)
-    .filter((r): r is number => r !== null)
-    .sort((a, b) => a - b);
-  const p99 = rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(0.99 * rtts.length))]! : NaN;
+  const r = v.rtt;
   return [
     ['nick', v.nick],
-    ['heartbeats sent / answered', `${v.beats.length} / ${v.beats.filter((b) => b.answeredAt !== null).length}`],
+    ['heartbeats sent / answered', `${v.sent} / ${v.answered}`],
     [
       'heartbeat RTT min / avg / p99 (ms)',
-      rtts.length
-        ? `${rtts[0]!.toFixed(2)} / ${(rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2)} / ${p99.toFixed(2)}`
-        : '—',
+      r.count ? `${r.min.toFixed(2)} / ${r.mean().toFixed(2)} / ${r.quantile(0.99).toFixed(2)}` : '—',
     ],
     ['timeout', `${v.timeoutMs} ms`],
     [
