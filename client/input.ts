@@ -52,8 +52,8 @@ export const CLIENT_HELP = `Commands:
                          (Ctrl-C wakes it, and a SIGTERM still quits)
   /quit [reason]         leave (end of input does the same)
   /help                  this list
-Names and passwords with spaces go in double quotes: /get "my notes.txt",
-/register "my pass 123" (\" and \\ inside them), the same for every command.
+Names with spaces go in double quotes: /get "my notes.txt" (\" and \\ inside them);
+so do passwords with spaces: /register "my pass 123". One rule for every command.
 A line starting with // is sent as text with one slash removed.`;
 
 export const MAX_SLEEP_MS = 10 * 60_000;

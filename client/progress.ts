@@ -84,11 +84,28 @@ export function transferList(jobs: ListedTransfer[], width: number | null): stri
   return lines;
 }
 
-/** A progress bar in at most `room` columns: the bar narrows down to 5 before anything is cut. */
+/**
+ * A progress bar in at most `room` columns: the bar narrows (20 down to 5) and, if that is not enough, the sizes
+ * go, then the rate; the percentage and the ETA stay. Only a name too long for all that is cut (fit).
+ */
 function fittedBar(name: string, s: ProgressSample, room: number): string {
-  const full = progressBar(name, s, 20);
-  const over = columns(full) - room;
-  return over <= 0 ? full : progressBar(name, s, Math.max(5, 20 - over));
+  const frac = s.total > 0 ? Math.min(1, s.bytes / s.total) : 1;
+  const rate = s.elapsedMs > 0 ? (s.bytes * 1000) / s.elapsedMs : 0;
+  const eta = rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN;
+  const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
+  const sizes = `${formatBytes(s.bytes)}/${formatBytes(s.total)}`;
+  const etaText = `ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
+  const bar = (w: number) => `[${'#'.repeat(Math.round(frac * w))}${'-'.repeat(w - Math.round(frac * w))}]`;
+  for (const tail of [
+    [pct, sizes, formatRate(s.bytes, s.elapsedMs), etaText],
+    [pct, formatRate(s.bytes, s.elapsedMs), etaText],
+    [pct, etaText],
+  ]) {
+    const rest = ` ${tail.join(' ')}`;
+    const width = Math.min(20, room - columns(name) - 3 - columns(rest));
+    if (width >= 5) return `${name} ${bar(width)}${rest}`;
+  }
+  return `${name} ${bar(5)} ${pct} ${etaText}`;
 }
 
 function fit(line: string, room: number): string {

@@ -194,7 +194,8 @@ describe('registered nicks', () => {
       for (const l of lines) c.send(l);
       return c;
     };
-    const first = run([`/register ${PASSWORD}`]);
+    // One argument rule for every command: a password with spaces goes in quotes (issue 33).
+    const first = run([`/register "${PASSWORD}"`]);
     await first.waitFor('* erin is registered: from now on it takes its password');
     first.send('/quit');
     first.endInput();

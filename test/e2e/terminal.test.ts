@@ -364,6 +364,8 @@ describe('the terminal client', () => {
     );
     term.type('said while away');
     term.keys('Enter');
+    // Shown as pending at once; typing goes on after it (Enter and more text in one read would be a paste).
+    await term.waitForText('(pending) <alice> said while away');
     term.type('half typed');
     const second = await server(['--port', String(port), '--data', data]);
     const bob = await peer(second.port, 'bob');

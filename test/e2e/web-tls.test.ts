@@ -80,7 +80,8 @@ describe('the chat page over TLS (chromium)', () => {
       for (const l of lines) t.send(l);
       return t;
     };
-    const hana = terminal('hana', ['/register correct horse battery']);
+    // One argument rule for every command: a password with spaces goes in quotes (issue 33).
+    const hana = terminal('hana', ['/register "correct horse battery"']);
     await hana.waitFor('* hana is registered: from now on it takes its password');
     hana.send('/quit');
     expect(await hana.exit()).toBe(0);
