@@ -9,7 +9,7 @@ const entry = (id: number, bytes: number): StoredEntry => ({
   ts: id,
   from: 'x',
   text: 'é'.repeat(bytes / 2), // two bytes each in UTF-8: bytes, not characters, are counted
-  kind: 'chat',
+  kind: 'say',
 });
 
 describe('answerWithin', () => {
