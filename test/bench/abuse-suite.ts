@@ -15,6 +15,7 @@ import { percentile, RssSampler, rssMiB } from '../helpers/abuse.js';
 import { historyBurst } from './abuse-history-burst.js';
 import { encodeMessage } from '../../common/protocol.js';
 import { lftpSynFlood } from './abuse-lftp-syn.js';
+import { silentTls } from './abuse-silent-tls.js';
 import { historyReads } from './abuse-history-reads.js';
 
 export interface AbuseContext {
@@ -399,4 +400,6 @@ export async function abuseSuite(ctx: AbuseContext): Promise<void> {
   );
   // The standalone LFTP server under spoofed SYNs; ngircd has no such surface (no UDP, no key made per request).
   await lftpSynFlood(ctx);
+  // Silent TLS connections (nothing, or half a ClientHello) from 200 addresses under ulimit -n 4096 (2048 quick); ngircd's TLS port beside.
+  await silentTls(ctx);
 }

@@ -29,14 +29,15 @@ function socketInodes(pid: number): Set<string> {
 /** The remote addresses of the TCP connections process `pid` holds (one entry per socket). */
 export function peersOf(pid: number): string[] {
   const inodes = socketInodes(pid);
-  const peers: string[] = [];
+  // By inode: the kernel's table is read in pieces while it changes, so a socket may be listed twice.
+  const peers = new Map<string, string>();
   for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 0A is a listening socket.
     if (f.length < 10 || f[3] === '0A' || !inodes.has(f[9]!)) continue;
-    peers.push(ipv4(f[2]!.split(':')[0]!));
+    peers.set(f[9]!, ipv4(f[2]!.split(':')[0]!));
   }
-  return peers;
+  return [...peers.values()];
 }
 
 /** How many TCP connections process `pid` holds from peers that `match` takes. */
