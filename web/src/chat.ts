@@ -72,7 +72,7 @@ class ChatPage {
       rooms: this.rooms,
       send,
       download: (name) => this.files.requestDownload(name),
-      account: (cmd, args, rest) => this.login.account(cmd, args, rest),
+      account: (cmd, rest) => this.login.account(cmd, rest),
       quit: (reason) => {
         this.final = true;
         send({ type: 'BYE', reason });

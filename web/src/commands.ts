@@ -5,7 +5,6 @@
  * said to be so as it is typed or pasted, and refused, but kept in the box.
  */
 import { carriesPassword } from '../../common/account-lines.js';
-import { splitArgs } from '../../common/split-args.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
 import type { ChatLog } from './chat-log.js';
 import type { ClientMessage } from './codec.js';
@@ -60,7 +59,7 @@ export interface CommandTarget {
   send(msg: ClientMessage): void;
   download(name: string): void;
   /** /register, /identify and /password (login.ts). */
-  account(cmd: string, args: string[], rest: string): void;
+  account(cmd: string, rest: string): void;
   /** /quit: a goodbye that is meant (no coming back by itself). */
   quit(reason: string): void;
 }
@@ -155,7 +154,7 @@ export class Commands {
       case '/register':
       case '/identify':
       case '/password':
-        return this.t.account(head.toLowerCase(), splitArgs(arg), arg);
+        return this.t.account(head.toLowerCase(), arg);
       case '/who':
         this.t.send({ type: 'WHO' });
         this.t.log.line('* asked who is here (see the People list)', 'muted');

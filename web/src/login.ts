@@ -5,6 +5,7 @@
  * for the next HELLO: as typed when joining, or as /register, /identify and
  * /password made it once the server accepted them.
  */
+import { accountArgs } from '../../common/account-lines.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
 import type { ChatLog } from './chat-log.js';
 import type { ClientMessage, ServerMessage } from './codec.js';
@@ -119,22 +120,22 @@ export class Login {
   }
 
   /** /register password, /identify nick password, /password old new: never from a page over http. */
-  account(cmd: string, args: string[], rest: string): void {
+  account(cmd: string, rest: string): void {
     if (location.protocol !== 'https:') return this.log.line(`! ${PLAIN_PAGE}`, 'error');
+    // The terminal client's rule (common/account-lines.ts): a password in "quotes" is the same password everywhere.
+    const a = accountArgs(cmd.slice(1) as 'register' | 'identify' | 'password', rest);
+    if (!a.ok) return this.log.line(a.error, 'error');
     let msg: ClientMessage | null = null;
-    if (cmd === '/register' && rest) msg = { type: 'ACCOUNT', op: 'register', password: rest };
-    else if (cmd === '/identify' && args.length >= 2)
-      msg = {
-        type: 'ACCOUNT',
-        op: 'identify',
-        nick: args[0]!,
-        password: rest.slice(rest.indexOf(args[0]!) + args[0]!.length).trim(),
-      };
-    else if (cmd === '/password' && args.length === 2)
-      msg = { type: 'ACCOUNT', op: 'password', password: args[0]!, newPassword: args[1]! };
+    if (a.op === 'register' && a.password !== undefined)
+      msg = { type: 'ACCOUNT', op: 'register', password: a.password };
+    else if (a.op === 'identify' && a.password !== undefined)
+      msg = { type: 'ACCOUNT', op: 'identify', nick: a.nick, password: a.password };
+    else if (a.op === 'password' && a.password !== undefined && a.newPassword !== undefined)
+      msg = { type: 'ACCOUNT', op: 'password', password: a.password, newPassword: a.newPassword };
+    // The page has no hidden prompt: a password left out is a usage error here.
     if (msg === null)
       return this.log.line(
-        `usage: ${cmd === '/register' ? '/register <password>' : cmd === '/identify' ? '/identify <nick> <password>' : '/password <old> <new> ("quotes" around one with spaces)'}`,
+        `usage: ${a.op === 'register' ? '/register <password>' : a.op === 'identify' ? '/identify <nick> <password>' : '/password <old> <new>'} ("double quotes" around a password with spaces)`,
         'error',
       );
     this.accountPending = msg.op === 'password' ? msg.newPassword : msg.password;
