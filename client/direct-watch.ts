@@ -45,7 +45,8 @@ export class DirectWatch {
     const w = this.asked.shift();
     if (w === undefined || w === 'user') return { ours: false, lines: [] };
     // A list cut short (a very large server) cannot say someone is not on it.
-    w.online = msg.users.length < msg.total || msg.users.some((u) => foldCase(u.nick) === w.to);
+    // Away (its connection lost) is not online: the message waits for it to come back.
+    w.online = msg.users.length < msg.total || msg.users.some((u) => foldCase(u.nick) === w.to && !u.away);
     return { ours: true, lines: this.settled() };
   }
 

@@ -118,7 +118,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'WHO_REPLY': {
       const lines = [`* ${msg.total} user${msg.total === 1 ? '' : 's'} online:`];
       for (const u of msg.users) {
-        const rtt = u.rttMs === null ? 'rtt -' : `rtt ${u.rttMs.toFixed(1)}ms`;
+        const rtt = u.away ? 'away (connection lost)' : u.rttMs === null ? 'rtt -' : `rtt ${u.rttMs.toFixed(1)}ms`;
         lines.push(`*   ${safe(u.nick)}${u.nick === ctx.me ? ' (you)' : ''}  idle ${formatDuration(u.idleMs)}, ${rtt}`);
       }
       if (msg.users.length < msg.total) lines.push(`*   ... and ${msg.total - msg.users.length} more`);

@@ -34,12 +34,15 @@ export interface TransferView {
 export interface SessionRow {
   nick: string;
   transport: string;
+  /** -1 while away. */
   worker: number;
   address: string;
   rttMs: number | null;
   idleMs: number;
   connectedMs: number;
   msgsIn: number;
+  /** Its connection was lost: it waits to be resumed (address: the lost connection's). */
+  away?: true;
 }
 
 /** Server → dashboard, every second. */
@@ -51,6 +54,8 @@ export interface AdminSnapshot {
   msgsPerSec: number;
   deliveriesPerSec: number;
   sessions: SessionRow[];
+  /** Every session, connected or away (sessions lists the first 1,000): the count WELCOME and WHO give. */
+  sessionsTotal?: number;
   transfers: TransferView[];
 }
 

@@ -133,7 +133,10 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     text: optional(string),
   }),
   WHO_REPLY: andThen(
-    object({ users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull })), total: optional(number) }),
+    object({
+      users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull, away: optional(boolean) })),
+      total: optional(number),
+    }),
     (o) => ({ users: o.users, total: o.total ?? o.users.length }),
   ),
   FILES_REPLY: andThen(

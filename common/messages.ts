@@ -100,6 +100,8 @@ export interface WhoEntry {
   nick: string;
   idleMs: number;
   rttMs: number | null;
+  /** Its connection was lost: the session waits to be resumed, holding its nick and rooms (rttMs null). */
+  away?: boolean;
 }
 
 export const ACCOUNT_OPS = ['register', 'identify', 'password'] as const;

@@ -1,7 +1,8 @@
 /**
  * What an ACCOUNT frame does (docs/PROTOCOL.md, "Registered nicks"):
  * register the session's nick, identify as a registered nick (the session
- * takes it), or change the password of the one it holds. Hashing and
+ * takes it, ending any session that held it), or change the password of the
+ * one it holds. Hashing and
  * checking run off the event loop; one command per session at a time.
  */
 import { ProtocolError } from '../../common/errors.js';
@@ -10,6 +11,7 @@ import { nickTakenText } from '../shm/nick-keys.js';
 import type { ActiveSession } from './active-session.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import { checkPassword, hashPassword } from '../accounts/password-hash.js';
+import { endReplaced } from './session-end.js';
 
 type Account = Extract<ClientMessage, { type: 'ACCOUNT' }>;
 
@@ -56,9 +58,15 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
       const account = await gate.identify(s.caller, msg.nick, msg.password, now);
       const old = s.nick;
       if (account.nick !== old) {
-        const result = s.host.table.rename(s.ref, account.nick);
-        if (typeof result === 'object') throw new ProtocolError('NICK_TAKEN', nickTakenText(account.nick, result));
-        if (result !== 'ok') return;
+        // The password is the nick's owner's: a session holding the nick, away or connected, ends for this one.
+        const result = s.host.table.rename(s.ref, account.nick, true);
+        if (result === 'GONE') return;
+        if (result !== 'ok' && result.reason === 'NICK_TAKEN')
+          throw new ProtocolError(
+            'NICK_TAKEN',
+            nickTakenText(account.nick, result, { windowMs: s.host.resumeWindowMs, now: s.host.clock.wallNow() }),
+          );
+        if (result !== 'ok') endReplaced(s.host, result.replaced, `${account.nick} identified on another connection`);
         s.renamed(account.nick);
         s.host.event(`* ${old} is now ${account.nick} (identified)`);
         const notice = encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: account.nick });

@@ -27,11 +27,18 @@ export function shutDown(reason: string, resumable: boolean): Farewell {
   };
 }
 
-/** Resumed on another connection (this one had not noticed it was dead): the session is not ours any more. */
+/**
+ * Resumed on another connection (this one had not noticed it was dead), taken over there by a login with the
+ * nick's password, or ended by its owner's /identify: the session is not ours any more.
+ */
 export function replaced(): Farewell {
   return {
-    reason: { kind: 'replaced', detail: 'resumed on another connection' },
-    bye: { type: 'BYE', reason: 'replaced: this session was resumed on another connection' },
+    reason: { kind: 'replaced', detail: 'resumed or taken over on another connection' },
+    bye: {
+      type: 'BYE',
+      reason:
+        "replaced: this session was resumed on another connection, or its nick's owner logged in there with the password",
+    },
   };
 }
 

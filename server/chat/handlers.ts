@@ -56,8 +56,12 @@ function roomName(s: ActiveSession, raw: string): string | null {
 /** A new nick for the session, if nobody has it; a registered nick left behind is no longer this session's. */
 function rename(s: ActiveSession, nick: string): void {
   const result = s.host.table.rename(s.ref, nick);
-  if (typeof result === 'object') return s.reject('NICK_TAKEN', nickTakenText(nick, result));
-  if (result !== 'ok') return;
+  if (result === 'GONE') return;
+  if (result !== 'ok' && result.reason === 'NICK_TAKEN')
+    return s.reject(
+      'NICK_TAKEN',
+      nickTakenText(nick, result, { windowMs: s.host.resumeWindowMs, now: s.host.clock.wallNow() }),
+    );
   const old = s.nick;
   s.renamed(nick);
   s.host.event(`* ${old} is now ${nick}`);

@@ -12,13 +12,9 @@ import { formatDuration } from '../../common/units.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import { TOKEN_PATTERN, newToken, tokenHash } from '../shm/resume-token.js';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { SlotRef } from '../shm/session-table.js';
+import type { HeldSession, SlotRef } from '../shm/session-table.js';
 import type { TransportKind } from './transport.js';
 import type { ConnectionHost } from './session-host.js';
-import type { Logger } from '../logger.js';
-import type { ServerMessage } from '../../common/protocol.js';
-import { welcomeMessage } from './welcome.js';
-import { hashHex } from '../shm/resume-token.js';
 
 export type Hello = Extract<ClientMessage, { type: 'HELLO' }>;
 
@@ -32,6 +28,11 @@ export interface StartedSession {
   previous: SessionAddress | null;
   /** The nick is registered and its password was given. */
   account: boolean;
+  /**
+   * With the password: the session that held the nick, taken over (version 2: this is that session now, in its
+   * rooms) or replaced (version 1: it ended, this one is new); null when the nick was free.
+   */
+  held: { session: HeldSession; how: 'taken' | 'replaced' } | null;
 }
 
 export interface Peer {
@@ -100,29 +101,40 @@ export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, accou
   return started;
 }
 
+/**
+ * A new session for HELLO's nick. With the nick's password (account), whoever holds this very nick is its
+ * owner's session: taken over when it can be resumed (version 2), else ended and replaced (docs/PROTOCOL.md,
+ * "Registered nicks"). Anyone else meets NICK_TAKEN, told how long an away holder keeps the nick.
+ */
 function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession {
   const nick = validateNick(msg.nick);
   const token = resumable(host, msg.version) ? newToken() : null;
-  const claim = host.table.claim({
+  const now = host.clock.wallNow();
+  const session = {
     nick,
     owner: host.workerIndex,
     transport: peer.transport,
     address: peer.address,
     port: peer.port,
-    now: host.clock.wallNow(),
+    now,
     token: token?.hash ?? null,
-  });
+  };
+  const claim = account ? host.table.claimAsOwner(session, token ? 'take-over' : 'replace') : host.table.claim(session);
   if (!claim.ok) {
-    if (claim.reason === 'NICK_TAKEN') throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim));
+    if (claim.reason === 'NICK_TAKEN')
+      throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim, { windowMs: host.resumeWindowMs, now }));
     throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
   }
+  const held = claim.taken ?? claim.replaced ?? null;
   return {
     ref: { slot: claim.slot, generation: claim.generation },
     sessionId: claim.sessionId,
-    nick,
+    // Taken over, it is that session: its nick as it was (the same nick, maybe in another case).
+    nick: claim.taken?.nick ?? nick,
     token,
     previous: null,
     account,
+    held: held && { session: held, how: claim.taken ? 'taken' : 'replaced' },
   };
 }
 
@@ -154,52 +166,8 @@ function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: 
     token: next,
     previous: r.previous,
     account: false,
+    held: null,
   };
 }
 
-/** WELCOME, then into the default room, or (resumed) what it missed: through the sequencer either way. */
-export function announceStart(
-  host: ConnectionHost,
-  s: StartedSession,
-  msg: Hello,
-  at: SessionAddress,
-  peer: Peer,
-  log: Logger,
-  reply: (m: ServerMessage) => void,
-): void {
-  const { nick } = s;
-  reply(
-    welcomeMessage(host, {
-      nick,
-      sessionId: s.sessionId,
-      version: msg.version,
-      token: s.token?.token ?? null,
-      resumed: s.previous !== null,
-      account: s.account,
-    }),
-  );
-  const where = `${peer.transport} ${peer.address}:${peer.port}, worker ${host.workerIndex}`;
-  const token = s.token ? hashHex(s.token.hash) : null;
-  if (s.previous) {
-    log.info({ client: msg.client, version: msg.version, last: msg.last?.length ?? 0 }, 'resumed');
-    host.event(`* ${nick} is back (${where})`);
-    // Parts a quarter of what may wait for a client: one in flight, asked for when the backlog is under another quarter.
-    host.sequencer.send({
-      k: 'resume',
-      previous: s.previous,
-      session: at,
-      nick,
-      version: msg.version,
-      token: token!,
-      last: msg.last ?? [],
-      partBytes: Math.floor(host.limits.maxSendQueue / 4),
-    });
-    return;
-  }
-  log.info({ client: msg.client, version: msg.version, account: s.account }, 'joined');
-  host.event(`* ${nick} joined (${where}${s.account ? ', registered nick' : ''})`);
-  // Into the default room through the sequencer: its notice, then (version 2) JOINED and the room's history,
-  // and for a registered nick what came while it was offline.
-  host.sequencer.send({ k: 'enter', session: at, nick, version: msg.version, token, account: s.account });
-  if (s.account) host.sequencer.send({ k: 'inbox', session: at });
-}
+export { announceStart } from './session-announce.js';

@@ -1,4 +1,7 @@
-/** The answer to WHO: every session in the table, by nick, within one frame. */
+/**
+ * The answer to WHO: every session in the table, connected or away (an away one marked, its RTT unknown), by
+ * nick, within one frame; `total` is the online count WELCOME gives (docs/PROTOCOL.md, "Who is online").
+ */
 import type { ServerMessage, WhoEntry } from '../../common/protocol.js';
 import type { SessionTable } from '../shm/session-table.js';
 
@@ -8,7 +11,10 @@ export function whoReply(table: SessionTable, maxFrame: number, now: number): Se
   // A very large room gets the first entries and the total.
   let budget = maxFrame - 128;
   for (const s of all) {
-    const entry: WhoEntry = { nick: s.nick, idleMs: Math.max(0, now - s.lastActive), rttMs: s.rttMs };
+    const idleMs = Math.max(0, now - s.lastActive);
+    const entry: WhoEntry = s.away
+      ? { nick: s.nick, idleMs, rttMs: null, away: true }
+      : { nick: s.nick, idleMs, rttMs: s.rttMs };
     budget -= JSON.stringify(entry).length + 1;
     if (budget < 0) break;
     users.push(entry);

@@ -210,13 +210,13 @@ export class OperatorConsole {
     const rows = this.t.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
     if (rows.length === 0) return 'no sessions';
     const cells = rows.map((r) => {
-      const rtt = r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`;
+      const rtt = r.rttMs === null || r.away ? '-' : `${r.rttMs.toFixed(1)}ms`;
       const address = r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`;
       return [
         r.nick,
         r.transport,
         address,
-        String(r.owner),
+        r.away ? 'away' : String(r.owner),
         rtt,
         formatDuration(now - r.lastActive),
         formatDuration(now - r.connectedAt),

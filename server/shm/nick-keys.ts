@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
+import { formatDuration } from '../../common/units.js';
 
 export const NICK_KEY_BYTES = 16;
 
@@ -30,10 +31,27 @@ export function nickKeys(nick: string): NickKeys {
   return { fold: foldKey(nick), look: digest(lookAlikeKey(nick)) };
 }
 
-/** What to tell someone whose nick is refused because it is, or looks like, a nick in use. */
-export function nickTakenText(nick: string, conflict: { holder: string; same: boolean }): string {
-  if (conflict.same) return `nick ${nick} is taken`;
-  return `nick ${nick} is taken: it looks like ${conflict.holder}, who is online`;
+/**
+ * What to tell someone whose nick is refused because it is, or looks like, a nick in use; when its holder is
+ * away, for how long it is kept (its resume window, `windowMs`, from `awaySince`; `now` on the same wall clock).
+ */
+export function nickTakenText(
+  nick: string,
+  conflict: { holder: string; same: boolean; awaySince?: number },
+  window: { windowMs: number; now: number } = { windowMs: 0, now: 0 },
+): string {
+  if (conflict.awaySince === undefined) {
+    if (conflict.same) return `nick ${nick} is taken`;
+    return `nick ${nick} is taken: it looks like ${conflict.holder}, who is online`;
+  }
+  const ago = formatDuration(Math.max(0, window.now - conflict.awaySince));
+  // Whole seconds, rounded up: the store ends it within a second after.
+  const left = formatDuration(
+    Math.max(1, Math.ceil((conflict.awaySince + window.windowMs - window.now) / 1000)) * 1000,
+  );
+  const away = `(connection lost ${ago} ago), kept for ${left} more for its holder to resume`;
+  if (conflict.same) return `nick ${nick} is taken: its session is away ${away}`;
+  return `nick ${nick} is taken: it looks like ${conflict.holder}, whose session is away ${away}`;
 }
 
 /** Only the fold, for lookups: cheaper, and a look-alike of a nick is not that nick. */

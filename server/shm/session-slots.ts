@@ -2,7 +2,7 @@
  * A session table's slots as anyone reads them: where each field is, the
  * single words that are read and written with Atomics alone (heartbeat
  * times, counters), and whole-slot reads for the console, WHO and the
- * dashboard. The changes that take the lock are session-table.ts and
+ * dashboard (every held slot: connected or away). The changes that take the lock are session-table.ts and
  * slot-claims.ts.
  */
 import * as L from './slot-layout.js';
@@ -30,7 +30,7 @@ export class SessionSlots {
     this.u8 = new Uint8Array(buffer);
   }
 
-  /** Sessions holding a slot, connected or away. */
+  /** Sessions holding a slot, connected or away: the online count (WELCOME's users). */
   activeCount(): number {
     return Atomics.load(this.i32, H_ACTIVE);
   }
@@ -119,9 +119,20 @@ export class SessionSlots {
     Atomics.store(this.i64, this.w64(slot, L.S64_BYTES_OUT), BigInt(c.bytesOut));
   }
 
-  /** Reads one slot. Without the lock the nick may be mid-rename; callers that care hold it. */
+  /** When an AWAY slot's session went away (wall ms). */
+  awaySince(slot: number): number {
+    return Number(Atomics.load(this.i64, this.w64(slot, L.S64_AWAY_SINCE)));
+  }
+
+  /** Reads one connected slot; null when it is FREE or AWAY. Without the lock the nick may be mid-rename; callers that care hold it. */
   info(slot: number): SessionInfo | null {
-    if (this.state(slot) !== SlotState.ACTIVE) return null;
+    return this.state(slot) === SlotState.ACTIVE ? this.read(slot) : null;
+  }
+
+  /** Reads one held slot, connected or away (null when FREE). */
+  private read(slot: number): SessionInfo | null {
+    const state = this.state(slot);
+    if (state !== SlotState.ACTIVE && state !== SlotState.AWAY) return null;
     const at = this.byteAt(slot, L.S_ADDR_OFFSET);
     const addrLen = Atomics.load(this.i32, this.w32(slot, L.S_ADDR_LEN));
     const rttUs = Atomics.load(this.i32, this.w32(slot, L.S_RTT_US));
@@ -143,14 +154,19 @@ export class SessionSlots {
       bytesIn: n64(L.S64_BYTES_IN),
       msgsOut: n64(L.S64_MSGS_OUT),
       bytesOut: n64(L.S64_BYTES_OUT),
+      away: state === SlotState.AWAY,
+      awaySince: state === SlotState.AWAY ? n64(L.S64_AWAY_SINCE) : null,
     };
   }
 
-  /** All active sessions, in slot order. */
+  /**
+   * Every session, connected or away, in slot order: the sessions WHO, the operator's /list and the dashboard
+   * show, as many as activeCount() counts (docs/PROTOCOL.md, "Who is online").
+   */
   snapshot(): SessionInfo[] {
     const out: SessionInfo[] = [];
     for (let s = 0; s < this.capacity; s++) {
-      const info = this.info(s);
+      const info = this.read(s);
       if (info) out.push(info);
     }
     return out;

@@ -9,8 +9,10 @@
  * A slot is FREE, ACTIVE (a connection has it) or AWAY (its connection was
  * lost and the session waits --resume-window for it to come back: the nick
  * stays taken, direct messages to it are stored). Only the store thread
- * frees an AWAY slot; any worker may take one over with the session's resume
- * token, which gives the slot a new generation.
+ * frees an AWAY slot at the window's end; any worker may take one over with
+ * the session's resume token, or with its registered nick's password
+ * (claimAsOwner), which gives the slot a new generation; /identify with the
+ * password ends it (renameLocked asOwner).
  *
  * Layout (byte offsets, little-endian as the host; see docs/ARCHITECTURE.md):
  *   0      header: lock word, magic, capacity, held count, session id counter
@@ -27,7 +29,7 @@ import {
   type ResumeResult,
   type SlotRef,
 } from './slot-layout.js';
-import { foldKey, nickKeys } from './nick-keys.js';
+import { foldKey, nickKeys, type NickKeys } from './nick-keys.js';
 import { NICK_MAX_CHARS } from '../../common/unicode/nick-rule.js';
 import { HEADER_BYTES } from './session-slots.js';
 import { SlotClaims, type NewSession } from './slot-claims.js';
@@ -35,6 +37,7 @@ import { SlotClaims, type NewSession } from './slot-claims.js';
 export { SLOT_BYTES, SlotState, TRANSPORTS } from './slot-layout.js';
 export type {
   ClaimResult,
+  HeldSession,
   NickConflict,
   NickLookup,
   RenameResult,
@@ -96,9 +99,10 @@ export class SessionTable extends SlotClaims {
    * session any more, or its address already has `maxPerAddress` sessions
    * away (one user dropping sessions must not fill the table with them).
    */
-  awayLocked(ref: SlotRef, maxPerAddress = Infinity): boolean {
+  awayLocked(ref: SlotRef, maxPerAddress = Infinity, now = Date.now()): boolean {
     if (!this.isCurrent(ref) || !this.hasToken(ref.slot)) return false;
     if (Number.isFinite(maxPerAddress) && this.awayFromLocked(ref.slot) >= maxPerAddress) return false;
+    Atomics.store(this.i64, this.w64(ref.slot, L.S64_AWAY_SINCE), BigInt(Math.round(now)));
     Atomics.store(this.i32, this.w32(ref.slot, L.S_OWNER), -1);
     Atomics.store(this.i32, this.w32(ref.slot, L.S_STATE), SlotState.AWAY);
     return true;
@@ -124,8 +128,7 @@ export class SessionTable extends SlotClaims {
       if (!this.tokenEquals(s, L.S_TOKEN_OFFSET, token)) continue;
       const previous = { slot: s, generation: this.generation(s), owner: this.owner(s) };
       const generation = (previous.generation + 1) | 0;
-      this.writeBytes(s, L.S_PREV_TOKEN_OFFSET, token, L.S_TOKEN_BYTES);
-      this.writeBytes(s, L.S_TOKEN_OFFSET, next, L.S_TOKEN_BYTES);
+      this.rotateTokenLocked(s, next);
       this.connectLocked(s, generation, to, SlotState.ACTIVE);
       return {
         ok: true,
@@ -137,6 +140,41 @@ export class SessionTable extends SlotClaims {
       };
     }
     return { ok: false, reason: 'UNKNOWN' };
+  }
+
+  /**
+   * HELLO for a registered nick with its password (docs/PROTOCOL.md, "Registered nicks"): the session that holds
+   * this very nick, away or still connected, is its owner's. 'take-over' (version 2): it moves to this connection
+   * as a resume does (the same slot, id and nick, a new generation; `n.token` replaces its token, which is spent).
+   * 'replace' (version 1, which cannot carry its rooms): it ends (its slot freed) and a new one is claimed. A nick
+   * held by nobody is claimed; one that only looks like another's is refused, as claim does.
+   */
+  claimAsOwnerLocked(n: NewSession, keys: NickKeys, how: 'take-over' | 'replace'): ClaimResult {
+    const held = this.ownNickLocked(keys);
+    if (held < 0) return this.claimLocked(n, keys);
+    const was = this.heldLocked(held);
+    if (how === 'replace') {
+      this.freeLocked(held);
+      const r = this.claimLocked(n, keys);
+      return r.ok ? { ...r, replaced: was } : r;
+    }
+    const generation = (was.generation + 1) | 0;
+    this.rotateTokenLocked(held, n.token);
+    this.connectLocked(held, generation, n, SlotState.ACTIVE);
+    return {
+      ok: true,
+      slot: held,
+      generation,
+      sessionId: Atomics.load(this.i32, this.w32(held, L.S_SESSION_ID)),
+      taken: was,
+    };
+  }
+
+  /** The slot's token is spent (kept, to tell "used" from "unknown") and `next` is its token from now on. */
+  private rotateTokenLocked(slot: number, next: Uint8Array | null): void {
+    const at = this.byteAt(slot, L.S_TOKEN_OFFSET);
+    this.writeBytes(slot, L.S_PREV_TOKEN_OFFSET, this.u8.slice(at, at + L.S_TOKEN_BYTES), L.S_TOKEN_BYTES);
+    this.writeBytes(slot, L.S_TOKEN_OFFSET, next, L.S_TOKEN_BYTES);
   }
 
   /** The held slot whose current token this is (the store thread, restoring), or -1. */
@@ -188,15 +226,20 @@ export class SessionTable extends SlotClaims {
     const keys = nickKeys(s.nick);
     return this.mutex.withLock(() => this.claimLocked(s, keys));
   }
-  rename(ref: SlotRef, nick: string): RenameResult {
+  claimAsOwner(s: NewSession, how: 'take-over' | 'replace'): ClaimResult {
+    const keys = nickKeys(s.nick);
+    return this.mutex.withLock(() => this.claimAsOwnerLocked(s, keys, how));
+  }
+  /** asOwner: the session gave the nick's password; whoever holds this very nick is ended (renameLocked). */
+  rename(ref: SlotRef, nick: string, asOwner = false): RenameResult {
     const keys = nickKeys(nick);
-    return this.mutex.withLock(() => this.renameLocked(ref, nick, keys));
+    return this.mutex.withLock(() => this.renameLocked(ref, nick, keys, asOwner));
   }
   release(ref: SlotRef): boolean {
     return this.mutex.withLock(() => this.releaseLocked(ref));
   }
-  away(ref: SlotRef, maxPerAddress = Infinity): boolean {
-    return this.mutex.withLock(() => this.awayLocked(ref, maxPerAddress));
+  away(ref: SlotRef, maxPerAddress = Infinity, now = Date.now()): boolean {
+    return this.mutex.withLock(() => this.awayLocked(ref, maxPerAddress, now));
   }
   releaseAway(ref: SlotRef): boolean {
     return this.mutex.withLock(() => this.releaseAwayLocked(ref));

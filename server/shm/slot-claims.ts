@@ -1,7 +1,8 @@
 /**
  * A session table's slots changing hands under its lock: a claim (a free slot,
- * if the nick is not one in use or a look-alike of one), a rename, a release,
- * and the connection fields a claim or a resume writes. Call them with the
+ * if the nick is not one in use or a look-alike of one), a rename (by the
+ * nick's owner: ending the session that held it), a release, and the
+ * connection fields a claim, a resume or a take-over writes. Call them with the
  * table's mutex held: session-table.ts takes it, and adds away and resume.
  */
 import * as L from './slot-layout.js';
@@ -9,6 +10,7 @@ import {
   SlotState,
   TRANSPORTS,
   type ClaimResult,
+  type HeldSession,
   type NickConflict,
   type RenameResult,
   type SlotRef,
@@ -33,6 +35,8 @@ export interface NewSession {
   /** The resume token's hash (resume-token.ts), or null: this session cannot be resumed (version 1, --no-history). */
   token: Uint8Array | null;
   away?: boolean;
+  /** An away session's: since when (wall ms; default now). */
+  awaySince?: number;
 }
 
 export class SlotClaims extends SessionSlots {
@@ -47,15 +51,48 @@ export class SlotClaims extends SessionSlots {
     return -1;
   }
 
-  /** The session other than `self` whose nick is this one or looks like it, or null. */
-  conflictLocked(keys: NickKeys, self = -1): NickConflict | null {
+  /** The slot, other than `self` and `skip`, whose nick is this one or looks like it, or -1. */
+  private conflictSlotLocked(keys: NickKeys, self = -1, skip = -1): number {
     for (let s = 0; s < this.capacity; s++) {
-      if (s === self || !this.held(s)) continue;
-      const same = this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold);
-      if (same || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look))
-        return { reason: 'NICK_TAKEN', holder: this.nick(s), same };
+      if (s === self || s === skip || !this.held(s)) continue;
+      if (this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold) || this.keyEquals(s, L.S_LOOK_KEY_OFFSET, keys.look))
+        return s;
     }
-    return null;
+    return -1;
+  }
+
+  /** The session other than `self` whose nick is this one or looks like it (and whether it is away), or null. */
+  conflictLocked(keys: NickKeys, self = -1): NickConflict | null {
+    const s = this.conflictSlotLocked(keys, self);
+    if (s < 0) return null;
+    const conflict: NickConflict = {
+      reason: 'NICK_TAKEN',
+      holder: this.nick(s),
+      same: this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold),
+    };
+    if (this.state(s) === SlotState.AWAY) conflict.awaySince = this.awaySince(s);
+    return conflict;
+  }
+
+  /**
+   * The slot, other than `self`, of the session holding this very nick (in any case), when nothing else is in the
+   * way of taking it (a session whose nick it only looks like); or -1. Its owner, who gave the password, may take it.
+   */
+  protected ownNickLocked(keys: NickKeys, self = -1): number {
+    const s = this.conflictSlotLocked(keys, self);
+    if (s < 0 || !this.keyEquals(s, L.S_FOLD_KEY_OFFSET, keys.fold)) return -1;
+    return this.conflictSlotLocked(keys, self, s) < 0 ? s : -1;
+  }
+
+  /** Who holds the slot now, connected or away. */
+  protected heldLocked(slot: number): HeldSession {
+    return {
+      slot,
+      generation: this.generation(slot),
+      owner: this.owner(slot),
+      nick: this.nick(slot),
+      away: this.state(slot) === SlotState.AWAY,
+    };
   }
 
   claimLocked(n: NewSession, keys: NickKeys): ClaimResult {
@@ -80,6 +117,7 @@ export class SlotClaims extends SessionSlots {
     for (const f of [L.S64_MSGS_IN, L.S64_BYTES_IN, L.S64_MSGS_OUT, L.S64_BYTES_OUT])
       Atomics.store(this.i64, this.w64(slot, f), 0n);
     Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(n.now)));
+    Atomics.store(this.i64, this.w64(slot, L.S64_AWAY_SINCE), BigInt(Math.round(n.away ? (n.awaySince ?? n.now) : 0)));
     this.connectLocked(slot, generation, n, n.away ? SlotState.AWAY : SlotState.ACTIVE);
     Atomics.add(this.i32, H_ACTIVE, 1);
     return { ok: true, slot, generation, sessionId };
@@ -105,8 +143,19 @@ export class SlotClaims extends SessionSlots {
     Atomics.store(this.i32, this.w32(slot, L.S_STATE), state);
   }
 
-  renameLocked(ref: SlotRef, nick: string, keys: NickKeys): RenameResult {
+  /**
+   * A new nick for the session. asOwner (it gave the nick's password: /identify): the session holding this very
+   * nick, connected or away, is ended (its slot freed) and the nick is this one's; the caller ends it in the store.
+   */
+  renameLocked(ref: SlotRef, nick: string, keys: NickKeys, asOwner = false): RenameResult {
     if (!this.isCurrent(ref)) return 'GONE';
+    const held = asOwner ? this.ownNickLocked(keys, ref.slot) : -1;
+    if (held >= 0) {
+      const replaced = this.heldLocked(held);
+      this.freeLocked(held);
+      this.writeNick(ref.slot, nick, keys);
+      return { reason: 'REPLACED', replaced };
+    }
     const conflict = this.conflictLocked(keys, ref.slot);
     if (conflict) return conflict;
     this.writeNick(ref.slot, nick, keys);

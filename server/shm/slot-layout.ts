@@ -3,7 +3,7 @@
  * shapes a slot is read into. Word indexes are within the slot: Int32 fields
  * in 4-byte words, Int64 fields in 8-byte words; byte fields by offset.
  */
-export const SLOT_BYTES = 336;
+export const SLOT_BYTES = 344;
 // Int32 fields (index within the slot, in 4-byte words)
 export const S_STATE = 0;
 export const S_OWNER = 1;
@@ -22,6 +22,8 @@ export const S64_BYTES_IN = 7;
 export const S64_MSGS_OUT = 8;
 export const S64_BYTES_OUT = 9;
 export const S64_LAST_ACTIVE = 10;
+/** When the session went away (wall ms; meaningful while AWAY): its nick is kept until this + the resume window. */
+export const S64_AWAY_SINCE = 42; // byte 336, after the tokens
 // Byte fields
 export const S_ADDR_OFFSET = 88;
 export const S_ADDR_BYTES = 48;
@@ -65,6 +67,10 @@ export interface SessionInfo extends SlotRef {
   bytesIn: number;
   msgsOut: number;
   bytesOut: number;
+  /** Its connection was lost: it waits to be resumed (AWAY), holding its nick and rooms. */
+  away: boolean;
+  /** Since when (wall ms), while away; else null. */
+  awaySince: number | null;
 }
 
 export type NickLookup = SlotRef & { owner: number; nick: string };
@@ -75,10 +81,19 @@ export interface NickConflict {
   holder: string;
   /** True when it is the same nick (case, normalisation), false when it only looks the same. */
   same: boolean;
+  /** Set when the holder is away (its connection lost, wall ms): it keeps the nick for the resume window from then. */
+  awaySince?: number;
 }
 
+/** The session that held a nick when its owner logged in with the password: taken over, or ended (replaced). */
+export type HeldSession = SlotRef & { owner: number; nick: string; away: boolean };
+
+/**
+ * taken: the claim took over the session that held the nick (the same slot, a new generation: its id and nick
+ * are the claim's); replaced: that session was ended and this one claimed in its place (claimAsOwner).
+ */
 export type ClaimResult =
-  | ({ ok: true; sessionId: number } & SlotRef)
+  | ({ ok: true; sessionId: number; taken?: HeldSession; replaced?: HeldSession } & SlotRef)
   | ({ ok: false } & NickConflict)
   | { ok: false; reason: 'SERVER_FULL' };
 
@@ -87,7 +102,8 @@ export type ResumeResult =
   | ({ ok: true; sessionId: number; nick: string; previous: SlotRef & { owner: number } } & SlotRef)
   | { ok: false; reason: 'USED' | 'UNKNOWN' };
 
-export type RenameResult = 'ok' | 'GONE' | NickConflict;
+/** replaced: the nick's holder was ended for this session to take it (renameAsOwner). */
+export type RenameResult = 'ok' | 'GONE' | NickConflict | { reason: 'REPLACED'; replaced: HeldSession };
 
 export interface SlotCounters {
   msgsIn: number;

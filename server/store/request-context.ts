@@ -121,7 +121,13 @@ export async function enterRoom(ctx: RoomContext, m: Member, room: Room, charged
   ctx.persist(m);
   ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
   ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
+  await showRoom(ctx, m, room, charged);
+}
+
+/** Version 2: the room as a join shows it to the member, JOINED and its latest history (`charged`: see enterRoom). */
+export async function showRoom(ctx: RoomContext, m: Member, room: Room, charged = false): Promise<void> {
   if (m.version < 2) return;
+  const conv = roomConversation(room.key);
   send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
   if (ctx.historyOnJoin === 0) return;
   const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);

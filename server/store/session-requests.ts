@@ -1,8 +1,10 @@
 /**
  * Sessions that outlive their connection (docs/PROTOCOL.md, "Resume"): a
  * lost connection makes its member away (it stays in its rooms, its direct
- * messages are stored), a resume moves it to its new connection, and the end
- * of the window ends it. One handler per request, as in room-requests.ts.
+ * messages are stored), a resume moves it to its new connection (so does a
+ * take-over by a login with its registered nick's password: its rooms shown
+ * as a join shows them, no replay), and the end of the window ends it. One
+ * handler per request, as in room-requests.ts.
  *
  * Exactly once, in order: a resume is a read, so the sequencer runs it
  * between segments. At that point the member moves to its new address and
@@ -24,7 +26,8 @@ import { roomConversation, type ConversationKey, type StoredEntry } from './hist
 import { historyFrames } from './history-frames.js';
 import { memberKey, type Member } from './rooms.js';
 import { partiesOf } from './direct-parties.js';
-import { enterRoom, send, type Req, type RoomContext, type Segment } from './request-context.js';
+import { enterRoom, send, showRoom, type Req, type RoomContext, type Segment } from './request-context.js';
+import { readRequests } from './room-read-requests.js';
 
 /** Entries read for one part of a replay at most; its size in bytes is the resuming worker's choice (partBytes). */
 export const REPLAY_PART_MAX = 2000;
@@ -106,6 +109,20 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
     if (upto > after) items.push({ conv, room: null, after, upto, parties });
   }
   return items;
+}
+
+/**
+ * Taken over by a login with the nick's password: a client with nothing to resume from gets the member's rooms
+ * as a join shows them, from this place in the order on (their marks moved here: a later resume replays after
+ * them); what came for the nick while it was away follows from its inbox (the worker's 'inbox', next).
+ */
+async function takenOver(ctx: RoomContext, m: Member): Promise<void> {
+  m.account = true;
+  for (const key of m.rooms) {
+    m.marks.set(key, await ctx.store.lastId(roomConversation(key)));
+    await showRoom(ctx, m, ctx.rooms.byKey(key)!);
+  }
+  ctx.persist(m);
 }
 
 /** A direct conversation's HISTORY names the other side, as its messages show it. */
@@ -191,6 +208,7 @@ export const sessionReadRequests: {
 } = {
   async resume(ctx, msg) {
     const m = ctx.rooms.member(msg.previous);
+    if (!m && msg.takeOver) return readRequests.enter(ctx, { ...msg, k: 'enter', account: true });
     if (!m) {
       // Not known here (it ended as it came back): a new session in the default room, with nothing to replay.
       const fresh = ctx.rooms.enter(msg.session, msg.nick, msg.version);
@@ -213,6 +231,7 @@ export const sessionReadRequests: {
     if (wasAway && m.rooms.length > 0)
       ctx.bus.postToRooms(m.rooms, encodeMessage({ type: 'NOTICE', event: 'back', nick: m.nick }), 2);
     for (const key of m.rooms) ctx.bus.membership(m.address, { key, name: ctx.rooms.byKey(key)!.name }, true);
+    if (msg.takeOver) return takenOver(ctx, m);
     // What a registered nick missed while away comes in this replay: not again at its next login.
     if (m.account) await ctx.store.accounts?.inboxClear(foldCase(m.nick));
     const items = await plan(ctx, m, msg.last);

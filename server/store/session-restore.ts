@@ -60,6 +60,7 @@ export async function restoreSessions(
         now,
         token: hash,
         away: true,
+        awaySince: since,
       });
       if (!claim.ok) {
         await sessions.remove(r.sid);

@@ -61,7 +61,8 @@ export type ToStore =
   | { k: 'away'; session: SessionAddress }
   /**
    * The session at `previous` came back as `session` (its slot taken over with its token; `token` is the new token's hash):
-   * what it missed since `last`, in parts of about `partBytes`, then live.
+   * what it missed since `last`, in parts of about `partBytes`, then live. takeOver: taken over by a login with its
+   * registered nick's password instead (a client with nothing to resume from): its rooms, each as a join shows it.
    */
   | {
       k: 'resume';
@@ -72,6 +73,7 @@ export type ToStore =
       token: string;
       last: LastSeen[];
       partBytes: number;
+      takeOver?: true;
     }
   /** The resuming session's worker has sent the last part of what it missed: the next part. */
   | { k: 'replay-next'; session: SessionAddress }

@@ -29,10 +29,11 @@ export function sessionRow(s: SessionInfo, now: number): SessionRow {
     transport: s.transport,
     worker: s.owner,
     address: s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`,
-    rttMs: s.rttMs,
+    rttMs: s.away ? null : s.rttMs,
     idleMs: Math.max(0, now - s.lastActive),
     connectedMs: Math.max(0, now - s.connectedAt),
     msgsIn: s.msgsIn,
+    ...(s.away ? { away: true as const } : {}),
   };
 }
 

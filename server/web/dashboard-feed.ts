@@ -62,6 +62,8 @@ export class DashboardFeed {
   snapshot(now: number): AdminSnapshot {
     const { table, stats } = this.o;
     const rates = this.rates.sample(now, RATE_WINDOW_MS);
+    // Connected and away: the sessions WELCOME counts and WHO lists.
+    const all = table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
     return {
       type: 'snapshot',
       now,
@@ -73,11 +75,8 @@ export class DashboardFeed {
       })),
       msgsPerSec: Math.round(rates.msgsPerSec),
       deliveriesPerSec: Math.round(rates.deliveriesPerSec),
-      sessions: table
-        .snapshot()
-        .sort((a, b) => a.nick.localeCompare(b.nick))
-        .slice(0, MAX_SESSION_ROWS)
-        .map((s) => sessionRow(s, now)),
+      sessions: all.slice(0, MAX_SESSION_ROWS).map((s) => sessionRow(s, now)),
+      sessionsTotal: all.length,
       transfers: this.monitor.all(now),
     };
   }

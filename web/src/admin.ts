@@ -77,7 +77,7 @@ class Dashboard {
     byId('server').textContent = s.server;
     // A standalone LFTP server has no chat: nobody to broadcast to.
     byId<HTMLFormElement>('broadcast-form').hidden = s.workers.length === 0;
-    byId('stat-sessions').textContent = String(s.sessions.length);
+    byId('stat-sessions').textContent = String(s.sessionsTotal ?? s.sessions.length);
     byId('stat-msgs').textContent = String(s.msgsPerSec);
     byId('stat-frames').textContent = String(s.deliveriesPerSec);
     byId('stat-transfers').textContent = String(s.transfers.filter((t) => !t.finished).length);
@@ -99,7 +99,7 @@ class Dashboard {
         { 'data-nick': u.nick },
         el('td', {}, u.nick),
         el('td', {}, el('span', { class: `tag ${u.transport}` }, u.transport)),
-        el('td', { class: 'num' }, String(u.worker)),
+        el('td', { class: 'num' }, u.away ? 'away' : String(u.worker)),
         el('td', {}, u.address),
         el('td', { class: 'num' }, u.rttMs === null ? '–' : `${u.rttMs.toFixed(1)} ms`),
         el('td', {}, this.rttCell(u.nick, u.rttMs)),

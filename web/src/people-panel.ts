@@ -1,6 +1,7 @@
 /**
  * The People list: the current room's members (NAMES), each with their idle
- * time and heartbeat RTT (WHO, which covers everyone online); both asked
+ * time and heartbeat RTT, or away (WHO, which covers everyone online, away
+ * sessions too: both count the same sessions); both asked
  * again every few seconds while connected and soon after someone comes,
  * goes or changes nick. The members are also the nicks Tab completes, kept
  * current from the notices between two answers.
@@ -12,7 +13,16 @@ import { byId, el, formatDuration } from './dom.js';
 /** The People list's members, idle times and RTTs are asked for again this often. */
 const REFRESH_MS = 5_000;
 /** Notices after which the list is asked for again, soon (once for a burst of them). */
-const CHANGES_PEOPLE: ReadonlySet<string> = new Set(['joined', 'parted', 'left', 'timed_out', 'kicked', 'nick']);
+const CHANGES_PEOPLE: ReadonlySet<string> = new Set([
+  'joined',
+  'parted',
+  'left',
+  'timed_out',
+  'kicked',
+  'nick',
+  'away',
+  'back',
+]);
 /** Notices of someone no longer in a room: that one (parted) or every one (the session ended). */
 const LEAVES: ReadonlySet<string> = new Set(['parted', 'left', 'timed_out', 'kicked']);
 
@@ -122,7 +132,7 @@ export class PeoplePanel {
     list.replaceChildren(
       ...[...members.filter((n) => n === me), ...members.filter((n) => n !== me)].map((nick) => {
         const u = this.who.get(nick);
-        const rtt = !u ? '' : u.rttMs === null ? ', rtt –' : `, rtt ${u.rttMs.toFixed(1)} ms`;
+        const rtt = !u ? '' : u.away ? ', away' : u.rttMs === null ? ', rtt –' : `, rtt ${u.rttMs.toFixed(1)} ms`;
         return el(
           'li',
           {},
