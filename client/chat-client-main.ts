@@ -19,7 +19,7 @@ import { TerminalScreen } from '../common/terminal/screen.js';
 import { TtyInput } from '../common/terminal/tty-input.js';
 import { History, defaultHistoryPath } from '../common/terminal/history.js';
 import { wordCompleter } from '../common/terminal/completion.js';
-import { CHAT_COMMANDS } from './input.js';
+import { TERMINAL_COMMANDS } from './input.js';
 import { carriesPassword } from '../common/account-lines.js';
 import { PLAIN_PASSWORD_REFUSAL, askPasswords, passwordUsage, type PasswordAsk } from './password-prompts.js';
 
@@ -60,7 +60,7 @@ const tty = screen
       { input: process.stdin, output: process.stdout, outputFd: 1 },
       { submit: (line) => typed(line), paste: (lines) => void pasted(lines), quit: () => quit('') },
       new History(defaultHistoryPath(), undefined, carriesPassword),
-      wordCompleter({ commands: CHAT_COMMANDS, nicks: () => names.nicks, files: () => names.files }),
+      wordCompleter({ commands: TERMINAL_COMMANDS, nicks: () => names.nicks, files: () => names.files }),
     )
   : null;
 

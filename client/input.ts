@@ -7,6 +7,7 @@ import type { RoomCommand } from './room-state.js';
 import type { PasswordAsk } from './password-prompts.js';
 import { parseArgs } from '../common/split-args.js';
 import { accountArgs } from '../common/account-lines.js';
+import { CHAT_COMMANDS } from '../common/chat-commands.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
@@ -58,30 +59,8 @@ A line starting with // is sent as text with one slash removed.`;
 
 export const MAX_SLEEP_MS = 10 * 60_000;
 
-/** The commands parseInput knows (Tab completes them). */
-export const CHAT_COMMANDS = [
-  '/files',
-  '/get',
-  '/help',
-  '/history',
-  '/identify',
-  '/join',
-  '/me',
-  '/msg',
-  '/names',
-  '/nick',
-  '/part',
-  '/password',
-  '/post',
-  '/quit',
-  '/register',
-  '/room',
-  '/rooms',
-  '/sleep',
-  '/topic',
-  '/transfers',
-  '/who',
-];
+/** The commands parseInput knows (Tab completes them): both clients' and the terminal's own. */
+export const TERMINAL_COMMANDS = [...CHAT_COMMANDS, '/post', '/sleep', '/transfers'].sort();
 
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');

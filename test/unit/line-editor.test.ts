@@ -6,7 +6,7 @@ import { KeyDecoder, pastesIn, type KeyEvent } from '../../common/terminal/keys.
 import { LineEditor } from '../../common/terminal/line-editor.js';
 import { History, defaultHistoryPath } from '../../common/terminal/history.js';
 import { wordCompleter } from '../../common/terminal/completion.js';
-import { CHAT_COMMANDS } from '../../client/input.js';
+import { TERMINAL_COMMANDS } from '../../client/input.js';
 import { columns, fitInputLine } from '../../common/terminal/layout.js';
 import { graphemes } from '../../common/terminal/line-editor.js';
 import { tempDir } from '../helpers/processes.js';
@@ -226,7 +226,7 @@ describe('history', () => {
 
 describe('completion', () => {
   const complete = wordCompleter({
-    commands: CHAT_COMMANDS,
+    commands: TERMINAL_COMMANDS,
     nicks: () => ['alice', 'Albert', 'bob'],
     files: () => ['report.pdf', 'my notes.txt'],
   });

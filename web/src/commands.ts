@@ -5,6 +5,7 @@
  * said to be so as it is typed or pasted, and refused, but kept in the box.
  */
 import { carriesPassword } from '../../common/account-lines.js';
+import { CHAT_COMMANDS } from '../../common/chat-commands.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
 import type { ChatLog } from './chat-log.js';
 import type { ClientMessage } from './codec.js';
@@ -15,27 +16,8 @@ import type { RoomsPanel } from './rooms-panel.js';
 const encoder = new TextEncoder();
 const count = (n: number) => n.toLocaleString('en-US');
 
-/** The commands below (Tab completes them). */
-export const COMMANDS = [
-  '/files',
-  '/get',
-  '/help',
-  '/history',
-  '/identify',
-  '/join',
-  '/me',
-  '/msg',
-  '/names',
-  '/nick',
-  '/part',
-  '/password',
-  '/quit',
-  '/register',
-  '/room',
-  '/rooms',
-  '/topic',
-  '/who',
-];
+/** The commands below (Tab completes them): the page has exactly the ones both clients know. */
+export const COMMANDS = CHAT_COMMANDS;
 
 const HELP = [
   'text — say it in the current room (//text sends a leading slash)',
