@@ -3,8 +3,8 @@
  * (away) holds its nick and rooms, but not against its owner. HELLO for a
  * registered nick with its password takes over the session holding it, away
  * or still connected (its rooms, what came meanwhile; the old connection, if
- * any, gets BYE replaced); /identify ends that session and takes the nick; a
- * wrong password changes nothing. An unregistered nick's away session is
+ * any, gets BYE replaced; version 1 ends it and begins anew); /identify ends
+ * that session and takes the nick; a wrong password changes nothing. An unregistered nick's away session is
  * taken by its resume token only, and a stranger is told it is away and for
  * how long. The online count in WELCOME, WHO, NAMES and the dashboard count
  * the same sessions (away ones included, and marked). And the terminal
@@ -133,6 +133,25 @@ describe("a registered nick's owner takes over the session that holds it", () =>
       ['alice', false],
       ['bob', false],
     ]);
+  });
+
+  it('version 1, which cannot carry its rooms: the away session ends (its rooms told why) and a new one begins', async () => {
+    const s = await server(PLAIN);
+    const { bob } = await aliceAway(s.port);
+    const v1 = await rawSession(s.port, 'alice', { version: 1, from: '127.0.0.3', nickPassword: PASSWORD });
+    expect(v1.of('WELCOME')[0]).toMatchObject({ nick: 'alice', version: 1, account: true });
+    const left = await bob.next('NOTICE', (n) => n.event === 'left' && n.nick === 'alice');
+    expect(left.reason).toBe('alice logged in again on another connection');
+    await bob.next('NOTICE', (n) => n.event === 'joined' && n.nick === 'alice' && n !== about(bob, 'alice')[0]);
+    // Told once (bob shares two rooms with the session that ended), then the new one in #lobby.
+    expect(about(bob, 'alice').map((n) => [n.event, n.room])).toEqual([
+      ['joined', '#dev'],
+      ['away', undefined],
+      ['left', undefined],
+      ['joined', '#lobby'],
+    ]);
+    v1.send({ type: 'CHAT', text: 'hello again', action: false });
+    await bob.next('CHAT', (c) => c.from === 'alice' && c.text === 'hello again');
   });
 
   it('/identify: the away session ends (its rooms told why), the nick is the identifier’s; a wrong password changes nothing', async () => {
