@@ -18,10 +18,9 @@ import { formatBytes } from '../../common/units.js';
 import { directConversation } from './conversations.js';
 import { accountParty, partyOf } from './direct-parties.js';
 import { historyEntry, historyFrames } from './history-frames.js';
-import type { StoredEntry } from './history.js';
+import type { NewEntry, StoredEntry } from './history.js';
 import { awayAccount, notStored, postDirect, refuse, send, type Req, type RoomContext } from './request-context.js';
 import { accountOf } from './account-requests.js';
-import { StoreError } from './store-error.js';
 import { holderOf } from './rooms.js';
 import { otherNick, type SessionContext } from './session-requests.js';
 
@@ -66,25 +65,30 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
       const keepFor = account ? account.fold : awayAccount(online);
       const full = keepFor !== null ? inboxRefusal(ctx, keepFor, to, conv, msg.text) : null;
       if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full);
-      let e: StoredEntry;
-      try {
-        [e] = (await ctx.store.append([
-          {
-            conv,
-            kind: 'direct',
-            from: msg.from,
-            to,
-            text: msg.text,
-            origin: holderOf(sender)?.key,
-            // Who took part (direct-parties.ts): the receiver is its session if online, else its account.
-            parties: [partyOf(sender), online ? partyOf(online) : accountParty(account!.nick)],
-          },
-        ])) as [StoredEntry];
-      } catch (err) {
-        refuse(ctx, msg.sender, 'NOT_STORED', notStored(err instanceof StoreError ? err : null));
-        throw err; // the operator hears of it (the sequencer's fault)
-      }
-      postDirect(ctx, e, msg.sender, online && online.awaySince === null ? online.address : null, keepFor);
+      const entry: NewEntry = {
+        conv,
+        kind: 'direct',
+        from: msg.from,
+        to,
+        text: msg.text,
+        origin: holderOf(sender)?.key,
+        // Who took part (direct-parties.ts): the receiver is its session if online, else its account.
+        parties: [partyOf(sender), online ? partyOf(online) : accountParty(account!.nick)],
+      };
+      // Its own turn of the log: posted once stored; a refusal is the sender's, and the operator's (the sequencer's fault).
+      await ctx.log.append({
+        entries: [entry],
+        publish: (stored, failure) =>
+          stored
+            ? postDirect(
+                ctx,
+                stored.entries[0]!,
+                msg.sender,
+                online && online.awaySince === null ? online.address : null,
+                keepFor,
+              )
+            : refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure)),
+      });
     },
 
     /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
@@ -100,11 +104,11 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
       let budget = INBOX_BYTES;
       const frames: Buffer[] = [];
       for (const item of await accounts.inbox(fold)) {
-        const last = await ctx.store.lastId(item.conv);
+        const last = await ctx.log.lastId(item.conv);
         if (last < item.firstId) continue;
         count += last - item.firstId + 1;
         const mine = [accountParty(m.nick)];
-        const entries = (await ctx.store.before(item.conv, Infinity, INBOX_READ_MAX, mine)).filter(
+        const entries = (await ctx.log.before(item.conv, Infinity, INBOX_READ_MAX, mine)).filter(
           (e) => e.id >= item.firstId,
         );
         const kept = newestWithin(entries, budget);

@@ -11,7 +11,8 @@ import type { WireErrorCode } from '../../common/errors.js';
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { answerWithin, historyFrames } from './history-frames.js';
-import type { Member, Room, Rooms } from './rooms.js';
+import type { Member, Room, RoomDirectory } from './room-directory.js';
+import type { RoomLog } from './room-log.js';
 import type { ToStore } from './store-messages.js';
 import type { StoreError } from './store-error.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
@@ -19,8 +20,11 @@ import { readCost } from '../../common/flood-gate.js';
 import type { HistoryReads } from './history-reads.js';
 
 export interface RoomContext {
-  rooms: Rooms;
+  rooms: RoomDirectory;
+  /** Where messages are appended and published, and read back. */
+  log: RoomLog;
   bus: RoomBus;
+  /** Accounts, kept sessions, direct conversations, topics. */
   store: HistoryStore;
   defaultRoom: string;
   historyOnJoin: number;
@@ -117,7 +121,7 @@ export function inRoom(ctx: RoomContext, session: SessionAddress, name: string):
  */
 export async function enterRoom(ctx: RoomContext, m: Member, room: Room, charged = false): Promise<void> {
   const conv = roomConversation(room.key);
-  m.marks.set(room.key, await ctx.store.lastId(conv));
+  m.marks.set(room.key, await ctx.log.lastId(conv));
   ctx.persist(m);
   ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
   ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
@@ -130,7 +134,7 @@ export async function showRoom(ctx: RoomContext, m: Member, room: Room, charged 
   const conv = roomConversation(room.key);
   send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
   if (ctx.historyOnJoin === 0) return;
-  const entries = await ctx.store.before(conv, Infinity, ctx.historyOnJoin + 1);
+  const entries = await ctx.log.before(conv, Infinity, ctx.historyOnJoin + 1);
   const { kept, cut } = answerWithin(entries.length > ctx.historyOnJoin ? entries.slice(1) : entries, 'newest');
   const more = entries.length > ctx.historyOnJoin || cut;
   const frames = historyFrames({ room: room.name }, kept, more, ctx.maxFrame);

@@ -76,7 +76,7 @@ export const readRequests: {
       parties = partiesOf(m);
     }
     const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
-    const upto = await ctx.store.lastId(conv);
+    const upto = await ctx.log.lastId(conv);
     const paging = msg.since !== undefined ? { since: msg.since } : { before: msg.before ?? Infinity };
     ctx.reads.ask(m.address, { conv, parties, where, ask: { ...paging, upto, limit } });
   },

@@ -16,42 +16,12 @@
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { SessionRecord } from './sessions.js';
+import type { JoinResult, Member, Room, RoomDirectory } from './room-directory.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { DEFAULT_ROOM_LIMITS, RegistrationWindow, roomsMadeText, type RoomLimits } from './store-quotas.js';
 
 export { DEFAULT_ROOM_LIMITS, type RoomLimits };
-
-export interface Member {
-  address: SessionAddress;
-  nick: string;
-  /** The protocol version the session speaks (1: the default room only). */
-  version: number;
-  /** Room keys, in the order joined. */
-  rooms: string[];
-  /** What is kept of a session that can be resumed (sessions.ts); null: it cannot (version 1, no history). */
-  record: SessionRecord | null;
-  /** Since when its connection has been lost (ms), or null while connected. */
-  awaySince: number | null;
-  /** Room key → the room's last id when it joined: a resume replays nothing from before. */
-  marks: Map<string, number>;
-  /** Its nick is registered and it proved it (the password at login, or it registered it). */
-  account: boolean;
-  /** Its address prefix (address-table.ts addressPrefix), null while unknown (brought back from the store, not yet resumed). */
-  origin: string | null;
-  /** Rooms closed while it was away (reclaim), by name: joined again when it resumes. */
-  lapsed: string[];
-}
-
-export interface Room {
-  key: string;
-  /** As first written. */
-  name: string;
-  topic: string;
-  members: Map<string, Member>;
-  /** Whom it counts against while it exists (holderOf), null: nobody (the default room). */
-  owner: string | null;
-}
+export type { JoinResult, Member, Room };
 
 /** Whom what a member makes counts against: its account when it is a registered nick's, else its address prefix. */
 export function holderOf(m: Member): { key: string; account: boolean } | null {
@@ -59,16 +29,13 @@ export function holderOf(m: Member): { key: string; account: boolean } | null {
   return m.origin !== null ? { key: `prefix ${m.origin}`, account: false } : null;
 }
 
-export type JoinResult =
-  | { ok: true; room: Room; already: boolean }
-  | { ok: false; code: 'ROOM_LIMIT' | 'ROOM_INVALID'; message: string };
-
 /** A session's identity across threads: its slot and that slot's generation. */
 export function memberKey(a: { slot: number; generation: number }): string {
   return `${a.slot}:${a.generation}`;
 }
 
-export class Rooms {
+/** The first RoomDirectory: in memory, in the store thread. */
+export class Rooms implements RoomDirectory {
   private readonly rooms = new Map<string, Room>();
   private readonly members = new Map<string, Member>();
   /** Folded nick → member: direct messages go to the session as the sequencer knows it. */

@@ -17,7 +17,7 @@
  */
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
 import type { HistoryStore, NewEntry, StoredEntry } from './history.js';
-import { StoreError } from './store-error.js';
+import { asStoreError, StoreError } from './store-error.js';
 import type { ToStore } from './store-messages.js';
 import { segmentRequests } from './room-requests.js';
 import { readRequests } from './room-read-requests.js';
@@ -26,6 +26,9 @@ import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from
 import { accountRequests } from './account-requests.js';
 import { inboxRequests } from './inbox-requests.js';
 import { Rooms, memberKey, type Member, type RoomLimits } from './rooms.js';
+import type { RoomDirectory } from './room-directory.js';
+import type { Appended, RoomLog } from './room-log.js';
+import { LocalRoomLog } from './local-room-log.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
@@ -41,8 +44,13 @@ import { answerFailure } from './request-failures.js';
 export const MAX_BATCH = 2000;
 
 export interface SequencerDeps {
+  /** Accounts, kept sessions, topics, direct conversations (and, by default, the log's store). */
   store: HistoryStore;
   bus: RoomBus;
+  /** Where a turn's messages are appended and published (default: a LocalRoomLog on `store`). */
+  roomLog?: RoomLog;
+  /** Who is in which room (default: rooms.ts, in memory, under `roomLimits`). */
+  directory?: RoomDirectory;
   /** The operator must hear of it (the store failed). */
   fault(err: StoreError): void;
   /** Runs fn once the current turn is over (setImmediate in the thread). */
@@ -111,7 +119,8 @@ export class Sequencer {
   private readonly handledBy = new Map<number, number>();
   private scheduled = false;
   private flushing: Promise<void> | null = null;
-  readonly rooms: Rooms;
+  readonly rooms: RoomDirectory;
+  readonly log: RoomLog;
   /** Records of sessions that were connected when this store thread started, by slot: their workers tell of them again (restore). */
   readonly kept = new Map<number, SessionRecord>();
   private readonly ctx: SessionContext;
@@ -119,17 +128,21 @@ export class Sequencer {
   constructor(private readonly deps: SequencerDeps) {
     const topics = deps.topics ?? new Map<string, string>();
     const table = deps.table ?? null;
-    this.rooms = new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '', {
-      defaultRoom: deps.defaultRoom,
-      // Where a session connects from, as its slot says now (its own slot and generation, connected).
-      origin: (a) => {
-        const info = table?.info(a.slot);
-        return info && info.generation === a.generation ? addressPrefix(info.address) : null;
-      },
-    });
+    this.log = deps.roomLog ?? new LocalRoomLog(deps.store);
+    this.rooms =
+      deps.directory ??
+      new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '', {
+        defaultRoom: deps.defaultRoom,
+        // Where a session connects from, as its slot says now (its own slot and generation, connected).
+        origin: (a) => {
+          const info = table?.info(a.slot);
+          return info && info.generation === a.generation ? addressPrefix(info.address) : null;
+        },
+      });
     this.ctx = {
       rooms: this.rooms,
       bus: deps.bus,
+      log: this.log,
       store: deps.store,
       defaultRoom: deps.defaultRoom,
       historyOnJoin: deps.historyOnJoin,
@@ -160,7 +173,7 @@ export class Sequencer {
       inboxAdd: (fold, conv, id) =>
         void deps.store.accounts?.inboxAdd(fold, conv, id).catch((err: unknown) => deps.fault(asStoreError(err))),
       reads: new HistoryReads({
-        reader: deps.reader ?? new InlineReader(() => deps.store.readSource()),
+        reader: deps.reader ?? new InlineReader(() => this.log.readSource()),
         maxFrame: deps.maxFrame,
         deliver: (to, frames) => (deps.answer ? deps.answer(to, frames) : sendAnswer(this.ctx, to, frames)),
         refuse: (to, code, message) => refuse(this.ctx, to, code, message),
@@ -266,25 +279,16 @@ export class Sequencer {
     await this.commit(seg);
   }
 
-  /** Stores the segment's messages in one transaction, then posts everything it holds in order. */
+  /** Appends the segment's messages to the log in one turn; once stored, it posts everything it holds in order. */
   private async commit(seg: SegmentBuilder): Promise<void> {
-    let stored: StoredEntry[] | null = [];
-    let failure: StoreError | null = null;
-    if (seg.entries.length > 0) {
-      try {
-        stored = await this.deps.store.append(seg.entries);
-      } catch (err) {
-        failure = asStoreError(err);
-        this.deps.fault(failure);
-        stored = null;
-      }
-    }
-    for (const step of seg.steps) step(stored, failure);
+    const publish = (stored: Appended | null, failure: StoreError | null): void => {
+      if (failure) this.deps.fault(failure);
+      for (const step of seg.steps) step(stored ? stored.entries : null, failure);
+    };
+    // A refusal has been published (to its senders) and the operator told; the order goes on.
+    await this.log.append({ entries: seg.entries, publish }).catch((err: unknown) => {
+      if (err instanceof StoreError) return;
+      throw err;
+    });
   }
-}
-
-function asStoreError(err: unknown): StoreError {
-  return err instanceof StoreError
-    ? err
-    : new StoreError('STORE_IO', `the history store failed: ${(err as Error).message}`);
 }

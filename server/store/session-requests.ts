@@ -92,7 +92,7 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
   for (const key of m.rooms) {
     const conv = roomConversation(key);
     const after = Math.max(seenRoom.get(key) ?? 0, m.marks.get(key) ?? 0);
-    const upto = await ctx.store.lastId(conv);
+    const upto = await ctx.log.lastId(conv);
     if (upto > after) items.push({ conv, room: ctx.rooms.byKey(key)!.name, after, upto });
   }
   const me = foldCase(m.nick);
@@ -101,11 +101,11 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
   for (const conv of await ctx.store.directConversations(me)) {
     const pair = conv.slice(3).split('\n');
     const other = pair[0] === me ? pair[1]! : pair[0]!;
-    const upto = await ctx.store.lastId(conv);
+    const upto = await ctx.log.lastId(conv);
     let after = seenWith.get(other);
     // A pair the client has nothing of: what was said in it since the session began.
     if (after === undefined)
-      after = ((await ctx.store.since(conv, m.record?.startedTs ?? ctx.now(), 1, parties))[0]?.id ?? upto + 1) - 1;
+      after = ((await ctx.log.since(conv, m.record?.startedTs ?? ctx.now(), 1, parties))[0]?.id ?? upto + 1) - 1;
     if (upto > after) items.push({ conv, room: null, after, upto, parties });
   }
   return items;
@@ -119,7 +119,7 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
 async function takenOver(ctx: RoomContext, m: Member): Promise<void> {
   m.account = true;
   for (const key of m.rooms) {
-    m.marks.set(key, await ctx.store.lastId(roomConversation(key)));
+    m.marks.set(key, await ctx.log.lastId(roomConversation(key)));
     await showRoom(ctx, m, ctx.rooms.byKey(key)!);
   }
   ctx.persist(m);
@@ -140,7 +140,7 @@ async function readPart(ctx: SessionContext, job: Replay): Promise<{ frames: Buf
       1,
       Math.min(REPLAY_PART_MAX, Math.floor(job.partBytes / job.entryBytes), item.upto - item.after),
     );
-    const entries = (await ctx.store.after(item.conv, item.after, want, item.parties)).filter((e) => e.id <= item.upto);
+    const entries = (await ctx.log.after(item.conv, item.after, want, item.parties)).filter((e) => e.id <= item.upto);
     // Retention may have taken some: what is left of the range is what there is.
     item.after = entries.at(-1)?.id ?? item.upto;
     if (item.after >= item.upto) job.items.shift();

@@ -56,3 +56,10 @@ export function storeError(err: unknown, file: string): unknown {
       return new StoreError('STORE_IO', `the history database ${file} failed: ${reason}`);
   }
 }
+
+/** Any failure of the store as a StoreError (STORE_IO when it was not one already). */
+export function asStoreError(err: unknown): StoreError {
+  return err instanceof StoreError
+    ? err
+    : new StoreError('STORE_IO', `the history store failed: ${(err as Error).message}`);
+}

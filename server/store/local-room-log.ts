@@ -1,0 +1,69 @@
+/**
+ * The first RoomLog: a HistoryStore (SQLite, or --no-history's ids and
+ * nothing kept) appends a turn in one transaction, and the turn then posts on
+ * the room bus the store thread owns. One thread appends, so a turn's commit
+ * and its publication are one step for everyone else; turns handed in before
+ * the last one has published wait for it.
+ */
+import type { ConversationKey, HistoryStore, StoredEntry } from './history.js';
+import type { ReadSource } from './history-pages.js';
+import type { Appended, LogTurn, RoomLog } from './room-log.js';
+import { asStoreError, type StoreError } from './store-error.js';
+
+export class LocalRoomLog implements RoomLog {
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: HistoryStore) {}
+
+  get epoch(): string {
+    return this.store.epoch;
+  }
+
+  append(turn: LogTurn): Promise<Appended> {
+    const done = this.last.then(
+      () => this.commit(turn),
+      () => this.commit(turn),
+    );
+    this.last = done.catch(() => undefined);
+    return done;
+  }
+
+  private async commit(turn: LogTurn): Promise<Appended> {
+    let entries: StoredEntry[] = [];
+    let failure: StoreError | null = null;
+    if (turn.entries.length > 0) {
+      try {
+        entries = await this.store.append([...turn.entries]);
+      } catch (err) {
+        failure = asStoreError(err);
+      }
+    }
+    if (failure) {
+      turn.publish(null, failure);
+      throw failure;
+    }
+    const stored = { entries, epoch: this.store.epoch };
+    turn.publish(stored, null);
+    return stored;
+  }
+
+  lastId(conv: ConversationKey): Promise<number> {
+    return this.store.lastId(conv);
+  }
+
+  after(conv: ConversationKey, afterId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]> {
+    return this.store.after(conv, afterId, limit, parties);
+  }
+
+  before(conv: ConversationKey, beforeId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]> {
+    return this.store.before(conv, beforeId, limit, parties);
+  }
+
+  since(conv: ConversationKey, sinceTs: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]> {
+    return this.store.since(conv, sinceTs, limit, parties);
+  }
+
+  readSource(): ReadSource {
+    return this.store.readSource();
+  }
+}

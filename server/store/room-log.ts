@@ -1,0 +1,56 @@
+/**
+ * The room log: every conversation's messages in one order, each with an id
+ * exactly one more than the conversation's last, under the log's epoch.
+ * Storing and publishing are one step (Centrifuge's Broker.Publish is the
+ * model): a turn's entries are appended together, and only once they are
+ * stored does the turn publish what follows from them (the messages with
+ * their ids, and the notices and answers between them, in order). The
+ * sequencer and the request handlers talk to this interface only; today's
+ * implementation is local-room-log.ts (a HistoryStore, SQLite or none, and
+ * the thread bus). A Redis implementation (a stream per conversation, XADD
+ * with the id the log makes, then the publication) fits the same shape.
+ *
+ * What every implementation guarantees (test/unit/room-log-contract.ts):
+ * - ids: exactly one more per conversation, in the turn's order; ts the log's clock;
+ * - a turn is all or nothing: stored entries, or none and the failure;
+ * - publish runs once per turn, after its commit (or its failure), before any
+ *   later turn is stored, so nothing is published before its commit and turns
+ *   publish in the order they were appended;
+ * - the reads see every turn whose append has resolved.
+ */
+import type { ReadSource } from './history-pages.js';
+import type { ConversationKey, NewEntry, StoredEntry } from './history.js';
+import type { StoreError } from './store-error.js';
+
+/** A turn once stored: its entries with their ids and times, and the epoch the ids belong to. */
+export interface Appended {
+  entries: StoredEntry[];
+  epoch: string;
+}
+
+/** What one turn of the sequencer appends, and what it publishes once that is stored. */
+export interface LogTurn {
+  readonly entries: readonly NewEntry[];
+  /**
+   * After the commit: the stored turn, or null and why the log refused it (a refused turn's messages are published
+   * to no one; its senders are told). Whatever this posts goes out before the next turn is stored.
+   */
+  publish(stored: Appended | null, failure: StoreError | null): void;
+}
+
+export interface RoomLog {
+  /** Names the id space: a new one when the log was started anew, so that ids from before mean nothing. */
+  readonly epoch: string;
+  /** Appends the turn and publishes it (see above); rejects with the StoreError after publishing a refusal. */
+  append(turn: LogTurn): Promise<Appended>;
+  /** The id the conversation's last entry has (0: none yet). */
+  lastId(conv: ConversationKey): Promise<number>;
+  /** Up to `limit` entries after `afterId`, oldest first; `parties`: only the direct messages one of these took part in. */
+  after(conv: ConversationKey, afterId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
+  /** Up to `limit` entries before `beforeId` (Infinity: the newest), oldest first. */
+  before(conv: ConversationKey, beforeId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
+  /** Up to `limit` entries at or after time `sinceTs`, oldest first. */
+  since(conv: ConversationKey, sinceTs: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
+  /** Where HISTORY_REQUEST pages are read when no reader thread has a connection of its own (history-reads.ts). */
+  readSource(): ReadSource;
+}
