@@ -5,6 +5,7 @@
  * and its publication are one step for everyone else; turns handed in before
  * the last one has published wait for it.
  */
+import type { RoomBus } from '../bus/room-bus.js';
 import type { ConversationKey, HistoryStore, StoredEntry } from './history.js';
 import type { ReadSource } from './history-pages.js';
 import type { Appended, LogTurn, RoomLog } from './room-log.js';
@@ -13,7 +14,11 @@ import { asStoreError, type StoreError } from './store-error.js';
 export class LocalRoomLog implements RoomLog {
   private last: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: HistoryStore) {}
+  constructor(
+    private readonly store: HistoryStore,
+    /** The thread bus (thread-bus.ts): every worker hears the store thread's posts in the order posted. */
+    readonly bus: RoomBus,
+  ) {}
 
   get epoch(): string {
     return this.store.epoch;

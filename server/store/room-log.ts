@@ -7,8 +7,11 @@
  * their ids, and the notices and answers between them, in order). The
  * sequencer and the request handlers talk to this interface only; today's
  * implementation is local-room-log.ts (a HistoryStore, SQLite or none, and
- * the thread bus). A Redis implementation (a stream per conversation, XADD
- * with the id the log makes, then the publication) fits the same shape.
+ * the thread bus). A Redis implementation fits the same shape: publish runs
+ * synchronously inside append, so what a turn posts on the log's bus can be
+ * sent with its entries in one step (XADD per conversation and PUBLISH in one
+ * MULTI/EXEC or script), as Centrifuge's Redis broker stores and publishes a
+ * publication together.
  *
  * What every implementation guarantees (test/unit/room-log-contract.ts):
  * - ids: exactly one more per conversation, in the turn's order; ts the log's clock;
@@ -18,6 +21,7 @@
  *   publish in the order they were appended;
  * - the reads see every turn whose append has resolved.
  */
+import type { RoomBus } from '../bus/room-bus.js';
 import type { ReadSource } from './history-pages.js';
 import type { ConversationKey, NewEntry, StoredEntry } from './history.js';
 import type { StoreError } from './store-error.js';
@@ -39,6 +43,11 @@ export interface LogTurn {
 }
 
 export interface RoomLog {
+  /**
+   * Where the store thread posts: a turn's publish posts here, and so do the requests that run between turns (a
+   * join's membership and notice); one poster, so everything goes out in the order posted.
+   */
+  readonly bus: RoomBus;
   /** Names the id space: a new one when the log was started anew, so that ids from before mean nothing. */
   readonly epoch: string;
   /** Appends the turn and publishes it (see above); rejects with the StoreError after publishing a refusal. */

@@ -47,7 +47,7 @@ export interface SequencerDeps {
   /** Accounts, kept sessions, topics, direct conversations (and, by default, the log's store). */
   store: HistoryStore;
   bus: RoomBus;
-  /** Where a turn's messages are appended and published (default: a LocalRoomLog on `store`). */
+  /** Where a turn's messages are appended and published, on its bus (default: a LocalRoomLog on `store` and `bus`). */
   roomLog?: RoomLog;
   /** Who is in which room (default: rooms.ts, in memory, under `roomLimits`). */
   directory?: RoomDirectory;
@@ -128,7 +128,7 @@ export class Sequencer {
   constructor(private readonly deps: SequencerDeps) {
     const topics = deps.topics ?? new Map<string, string>();
     const table = deps.table ?? null;
-    this.log = deps.roomLog ?? new LocalRoomLog(deps.store);
+    this.log = deps.roomLog ?? new LocalRoomLog(deps.store, deps.bus);
     this.rooms =
       deps.directory ??
       new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '', {
@@ -141,7 +141,7 @@ export class Sequencer {
       });
     this.ctx = {
       rooms: this.rooms,
-      bus: deps.bus,
+      bus: this.log.bus,
       log: this.log,
       store: deps.store,
       defaultRoom: deps.defaultRoom,

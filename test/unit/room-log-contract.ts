@@ -12,8 +12,10 @@ import { StoreError } from '../../server/store/store-error.js';
 
 export interface LogUnderTest {
   log: RoomLog;
-  /** The next append is refused with this error. */
+  /** The next turn stored from now on is refused with this error. */
   failNext(err: StoreError): void;
+  /** What every session has heard of the frames posted with the log's bus's post(), in order, as text. */
+  heard(): string[];
   /** It keeps what it stores (the reads give it back). */
   keeps: boolean;
   close(): Promise<void> | void;
@@ -91,6 +93,22 @@ export function roomLogContract(name: string, make: () => Promise<LogUnderTest>)
       expect(seen).toEqual(['t1', 't2', 't3']);
       expect(done.map((d) => d.entries[0]!.id)).toEqual([1, 2, 3]);
       expect(done.map((d) => d.entries[0]!.text)).toEqual(['t1', 't2', 't3']);
+    });
+
+    it("what a turn posts on the log's bus is heard after its commit, in turn order, a refused turn's too", async () => {
+      const under = await fresh();
+      const { log } = under;
+      const posting = (name: string): LogTurn => ({
+        entries: [say('room:#a', name)],
+        publish: (stored) => log.bus.post(Buffer.from(`${name} ${stored ? stored.entries[0]!.id : 'refused'}`)),
+      });
+      await log.append(posting('t1'));
+      under.failNext(new StoreError('STORE_IO', 'the store failed'));
+      const second = log.append(posting('t2'));
+      const third = log.append(posting('t3'));
+      await expect(second).rejects.toBeInstanceOf(StoreError);
+      await third;
+      expect(under.heard()).toEqual(['t1 1', 't2 refused', 't3 2']);
     });
 
     it('a turn with no messages (notices only) is published in its place', async () => {

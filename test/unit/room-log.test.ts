@@ -1,12 +1,14 @@
 /**
  * The store core's two interfaces against today's implementations: RoomLog
- * as LocalRoomLog on SQLite and on --no-history, RoomDirectory as rooms.ts.
+ * as LocalRoomLog on SQLite and on --no-history (with a bus that records
+ * what every session would hear), RoomDirectory as rooms.ts.
  * A Redis implementation runs the same suites (room-log-contract.ts,
  * room-directory-contract.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RoomBus } from '../../server/bus/room-bus.js';
 import type { HistoryStore } from '../../server/store/history.js';
 import { LocalRoomLog } from '../../server/store/local-room-log.js';
 import { NoHistory } from '../../server/store/no-history.js';
@@ -26,7 +28,17 @@ function underTest(store: HistoryStore, keeps: boolean, close: () => void): LogU
     if (failure) throw failure;
     return append(batch);
   };
-  return { log: new LocalRoomLog(store), failNext: (err) => (next = err), keeps, close };
+  const heard: string[] = [];
+  const bus: RoomBus = {
+    post: (frame) => heard.push(frame.toString()),
+    postTo: () => undefined,
+    kick: () => undefined,
+    postToRooms: () => undefined,
+    membership: () => undefined,
+    replay: () => undefined,
+    close: () => undefined,
+  };
+  return { log: new LocalRoomLog(store, bus), failNext: (err) => (next = err), heard: () => heard, keeps, close };
 }
 
 roomLogContract('LocalRoomLog on SQLite', async () => {
