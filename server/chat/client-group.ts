@@ -32,7 +32,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
   private readonly sessions = new Map<number, GroupMember>();
   /** Places of connections that have not said HELLO (TLS handshakes included), and which connection holds which. */
-  private readonly pending = new PendingPool(PRE_HELLO_ALLOWANCE);
+  private readonly pending = new PendingPool(PRE_HELLO_ALLOWANCE, undefined, (d, t) => this.host?.log.info(d, t));
   private readonly places = new Map<GroupMember, PendingPlace>();
   /** This worker's sessions per room key, as the store thread's sequenced membership changes say. */
   private readonly roomMembers = new Map<string, Set<GroupMember>>();
@@ -137,7 +137,9 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   /** A connection that has not said HELLO yet, holding its places; made room for, it is told why. */
   private hold(transport: ChatTransport, place: PendingPlace): void {
     const conn = new ClientConnection(this.traced(transport), this.requireHost(), this.output.budget);
-    place.evict = (why) => conn.fail('HELLO_TIMEOUT', why);
+    // Told why, as a HELLO timeout is, but logged by the pool (within its budget), not once per connection.
+    place.evict = (why) =>
+      conn.end({ kind: 'timed_out', detail: why }, 'graceful', errorMessage('HELLO_TIMEOUT', why, true));
     this.places.set(conn, place);
     this.connections.add(conn);
   }

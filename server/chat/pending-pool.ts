@@ -8,6 +8,7 @@
  * places, not everyone else theirs; an honest client says HELLO at once, so
  * it is hardly ever the oldest of anything.
  */
+import { LogBudget } from '../auth-throttle.js';
 import { addressPrefix } from '../shm/address-table.js';
 
 export interface PendingPlace {
@@ -30,10 +31,13 @@ export class PendingPool {
   /** Places per prefix, each set in the order they were taken (oldest first). */
   private readonly byPrefix = new Map<string, Set<PendingPlace>>();
   private count = 0;
+  /** Evictions go to the log at most 20 a minute (the next line says how many were left out): an attacker makes them. */
+  private readonly logged = new LogBudget();
 
   constructor(
     readonly capacity: number,
     private readonly now: () => number = () => performance.now(),
+    private readonly log: (detail: Record<string, unknown>, text: string) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -84,6 +88,12 @@ export class PendingPool {
     if (!place) return;
     const held = this.byPrefix.get(place.prefix)!.size;
     this.release(place);
+    const logged = this.logged.take(Date.now());
+    if (logged)
+      this.log(
+        { address: place.address, prefix: place.prefix, held, suppressed: logged.suppressed },
+        'every place for a connection that has not said HELLO is taken: the oldest of the busiest network made room',
+      );
     place.evict(
       `no HELLO after ${Math.round(this.now() - place.since)}ms, and its place was needed: this worker's ${this.capacity} places for connections that have not said HELLO are all taken, ${held} of them from ${place.prefix}, the most of any network`,
     );

@@ -48,7 +48,8 @@ export interface SocketPlan {
 
 /**
  * Plans sockets for `maxClients` sessions plus each worker's not-yet-HELLO
- * allowance and (with the web side) its HTTP allowance, within `fdLimit`.
+ * allowance (TLS handshakes included: a socket counts from accept()) and
+ * (with the web side) its HTTP allowance, within `fdLimit`.
  */
 export function planSockets(
   fdLimit: number | null,

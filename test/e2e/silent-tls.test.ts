@@ -15,6 +15,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, MAX_MAX_FRAME } from '../../common/frame.js';
 import { decodeServerMessage, encodeMessage, isKnownFrameType, type ServerMessage } from '../../common/protocol.js';
@@ -278,5 +279,16 @@ describe('the places of connections that have not said HELLO (issue 31, Low)', (
       expect(c.frames[0]).toMatchObject({ type: 'WELCOME', nick: `late${i}` });
     }
     expect(busy.slice(6).filter((c) => c.frames.length > 0)).toHaveLength(0);
+    // The log says so once per eviction here (at most 20 a minute: an attacker makes them), naming the network.
+    const evictions = () =>
+      readFileSync(server.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('the oldest of the busiest network made room'));
+    await until(
+      () => evictions().length === 2,
+      5000,
+      () => `${evictions().length} evictions in the log`,
+    );
+    expect(evictions().every((l) => l.includes('"prefix":"127.30.0.0/24"'))).toBe(true);
   }, 60_000);
 });

@@ -5,12 +5,17 @@ import { PendingPool } from '../../server/chat/pending-pool.js';
 function pool(capacity: number) {
   let t = 0;
   const told = new Map<string, string>();
-  const p = new PendingPool(capacity, () => t);
+  const logged: Array<Record<string, unknown>> = [];
+  const p = new PendingPool(
+    capacity,
+    () => t,
+    (detail) => logged.push(detail),
+  );
   const take = (address: string, name = address) => {
     t += 10;
     return p.take(address, (why) => told.set(name, why));
   };
-  return { p, told, take };
+  return { p, told, take, logged };
 }
 
 describe('PendingPool', () => {
@@ -58,6 +63,14 @@ describe('PendingPool', () => {
     expect([...told.keys()]).toEqual(['b']);
     expect(p.size).toBe(2);
     expect(p.places().map((x) => x.address)).toEqual(['198.51.100.1', '198.51.100.2']);
+  });
+
+  it('evictions are logged 20 a minute at most, the next line saying how many were left out', () => {
+    const { take, told, logged } = pool(1);
+    for (let i = 0; i < 31; i++) take(`192.0.2.${i}`, `n${i}`);
+    expect(told.size).toBe(30);
+    expect(logged).toHaveLength(20);
+    expect(logged[0]).toEqual({ address: '192.0.2.0', prefix: '192.0.2.0/24', held: 1, suppressed: 0 });
   });
 
   it('a place handed to another holder is evicted through the new one', () => {
