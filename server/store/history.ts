@@ -1,10 +1,11 @@
 /**
  * What the chat keeps of a conversation: every room message and direct
  * message, with an id that increases by one within its conversation (the
- * offset a client resumes from) and the server's time. The store is behind
- * this interface so that a second implementation (Redis Streams, for several
- * nodes as one chat) replaces SQLite without the chat knowing: append is the
- * one place ids are made, which is what gives a room one order for everyone.
+ * offset a client resumes from) and the server's time. The chat appends and
+ * reads messages through a RoomLog (room-log.ts); this is what today's
+ * LocalRoomLog stores with (append is the one place ids are made, which is
+ * what gives a room one order for everyone), and what the store thread keeps
+ * beside the order: kept sessions, accounts, topics, retention.
  */
 
 import type { SessionStore } from './sessions.js';
