@@ -10,6 +10,7 @@ import { openLog } from '../logger.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { LogBudget } from '../auth-throttle.js';
 import { Sequencer } from './sequencer.js';
+import { LocalRoomLog } from './local-room-log.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { NoHistory } from './no-history.js';
 import { StoreError } from './store-error.js';
@@ -57,6 +58,8 @@ const faultBudget = new Map<string, LogBudget>();
 const sequencer = new Sequencer({
   store,
   bus,
+  // The single node's room log: the store's transactions, then the thread bus (the directory: rooms.ts, the default).
+  roomLog: new LocalRoomLog(store, bus),
   defaultRoom: config.defaultRoom,
   roomLimits: config.rooms,
   historyOnJoin: config.historyOnJoin,
