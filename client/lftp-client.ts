@@ -15,7 +15,6 @@ import { TransferProtection } from '../common/lftp/protect/transfer-protection.j
 import { ConnectionDriver, TraceWriter } from '../common/lftp/node/driver.js';
 import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/engine/congestion.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/engine/connection.js';
-import type { FileSource } from '../common/lftp/node/file-source.js';
 import type { FileSink } from '../common/lftp/node/file-sink.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { LFTP_DEFAULTS } from '../common/lftp/defaults.js';
@@ -127,7 +126,6 @@ class ClientTransfer {
   private readonly driver: ConnectionDriver;
   private readonly trace: TraceWriter | undefined;
   private readonly started = Date.now();
-  private source: FileSource | undefined;
   private sink: FileSink | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private result: TransferResult | null = null;
@@ -234,8 +232,9 @@ class ClientTransfer {
   private async openFile(): Promise<void> {
     const o = this.o;
     if (o.op === 'post') {
+      // Opened once established: the SYN-ACK may lower the mss the file is cut at.
       const canReuse = () => this.socket.getSendQueueCount() === 0;
-      this.source = await this.driver.openSource(
+      this.driver.openSourceWhenEstablished(
         o.local,
         this.size,
         o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
@@ -286,7 +285,7 @@ class ClientTransfer {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.driver.stop();
     await this.driver.qlog?.close();
-    await this.source?.close();
+    await this.driver.closeSource();
     this.socket.close();
     await this.trace?.close();
   }

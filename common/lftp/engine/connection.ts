@@ -220,9 +220,13 @@ export class LftpConnection {
 
   // ---- starting ------------------------------------------------------------
 
-  /** The data to send (the side that sends file data), before the handshake completes. */
+  /**
+   * The data to send (the side that sends file data), cut at the negotiated mss: the server's before it
+   * accepts, the client's once established (the SYN-ACK may lower the mss). Sending starts when both are there.
+   */
   attachSource(source: HashedSource): void {
     this.source = source;
+    if (this.state === 'ESTABLISHED' && this.isDataSender && !this.sender) this.startSending();
   }
 
   /** Where received data goes (the side that receives file data), before the handshake completes. */
@@ -394,10 +398,9 @@ export class LftpConnection {
     this.lastProgress = now;
     const first = seqAdd(this.opts.isn, 1);
     if (this.isDataSender) {
-      const src = this.requireSource();
-      this.sender = new SendWindow(src, this.rtt, this.cc, this.opts.receiveCapacity);
-      this.endSeq = seqAdd(first, src.totalPackets);
+      this.endSeq = seqAdd(first, Math.ceil(this.size / this.mss));
       this.finSeq = seqAdd(this.endSeq, 1);
+      if (this.source) this.startSending();
     } else {
       const total = Math.ceil(this.size / this.mss);
       this.receiver = new ReceiveWindow(total, this.opts.receiveCapacity, this.requireSink());
@@ -412,6 +415,14 @@ export class LftpConnection {
     });
     this.hooks.event({ type: 'established', size: this.size });
     void now;
+  }
+
+  private startSending(): void {
+    const src = this.requireSource();
+    const total = Math.ceil(this.size / this.mss);
+    if (src.totalPackets !== total)
+      throw new Error(`LftpConnection: the source has ${src.totalPackets} packets, the transfer ${total}`);
+    this.sender = new SendWindow(src, this.rtt, this.cc, this.opts.receiveCapacity);
   }
 
   private inData(p: Packet, now: number): void {

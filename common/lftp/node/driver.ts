@@ -33,6 +33,9 @@ export class ConnectionDriver {
   private flushQueued = false;
   private stopped = false;
   private sink: FileSink | null = null;
+  private source: FileSource | null = null;
+  /** The client's file to send, opened once the handshake has fixed the mss. */
+  private sourceLater: Parameters<ConnectionDriver['openSource']> | null = null;
   readonly qlog: QlogWriter | null;
   /** The data packet the connection just said it sends again: the next one out with this seq is a retransmission (--trace marks it). */
   private retransmitting = -1;
@@ -66,6 +69,7 @@ export class ConnectionDriver {
         event: (e) => {
           if (e.type === 'retransmit_data' || (e.type === 'tail_probe' && e.resend)) this.retransmitting = e.seq;
           qlog?.transferEvent(e, this.conn);
+          if (e.type === 'established') this.openSourceNow();
           hooks.event(e, this.conn);
         },
         finishSink: (expected) => {
@@ -80,9 +84,10 @@ export class ConnectionDriver {
   }
 
   /**
-   * The file this side sends, opened and attached to the connection. `label`
-   * names it in error messages; `canReuse` says whether buffers already sent
-   * are free again (the socket's send queue is empty).
+   * The file this side sends, opened and attached to the connection, cut at the
+   * connection's mss (the server's, fixed before it accepts). `label` names it in
+   * error messages; `canReuse` says whether buffers already sent are free again
+   * (the socket's send queue is empty).
    */
   async openSource(
     path: string,
@@ -100,8 +105,36 @@ export class ConnectionDriver {
       (err) => this.failIo(ioFailure(`cannot read ${JSON.stringify(label)}`, err)),
       canReuse,
     );
+    if (this.stopped) {
+      await source.close();
+      return source;
+    }
+    this.source = source;
     this.conn.attachSource(source);
     return source;
+  }
+
+  /**
+   * The client's file to send: opened when the connection is established, with the mss the SYN-ACK gave
+   * (a server may answer with less than was asked). Same arguments as openSource.
+   */
+  openSourceWhenEstablished(...args: Parameters<ConnectionDriver['openSource']>): void {
+    this.sourceLater = args;
+  }
+
+  private openSourceNow(): void {
+    const args = this.sourceLater;
+    if (!args || !this.conn.isDataSender) return;
+    this.sourceLater = null;
+    this.openSource(...args).then(
+      () => this.apply((c, now) => c.dataReady(now)),
+      (err: unknown) => this.failIo(ioFailure(`cannot read ${JSON.stringify(args[3])}`, err)),
+    );
+  }
+
+  /** Closes the file this side sent, if it opened one. */
+  async closeSource(): Promise<void> {
+    await this.source?.close();
   }
 
   /** Ends the transfer on a local file failure, telling the peer what failed (not where). */
