@@ -7,8 +7,13 @@
  */
 import type { SlotRef } from '../shm/session-table.js';
 
-/** A session wherever it is: its slot in the session table and the worker that owns it. */
+/**
+ * A session wherever it is: its node (node-id.ts), its slot in that node's session table, and the worker
+ * that owns it there (-1: away). Two addresses are the same session when node, slot and generation are
+ * (node-id.ts sameSession, sessionKey).
+ */
 export interface SessionAddress extends SlotRef {
+  node: string;
   owner: number;
 }
 
@@ -35,7 +40,7 @@ export interface RoomBus {
   close(): void;
 }
 
-/** What the bus delivers into: the sessions of the worker the bus instance serves. */
+/** What the bus delivers into: the sessions of the worker the bus instance serves (on its node: slots suffice). */
 export interface BusDelivery {
   deliver(frame: Buffer): void;
   deliverTo(target: SlotRef, frame: Buffer): void;

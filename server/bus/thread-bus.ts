@@ -9,11 +9,18 @@ import type { BusDelivery, RoomBus, RoomRef, SessionAddress } from './room-bus.j
 
 type ThreadBusMessage =
   | { k: 'room'; frame: Uint8Array }
-  | { k: 'direct'; slot: number; generation: number; frame: Uint8Array }
-  | { k: 'kick'; slot: number; generation: number; reason: string }
+  | ({ k: 'direct'; frame: Uint8Array } & Target)
+  | ({ k: 'kick'; reason: string } & Target)
   | { k: 'rooms'; rooms: string[]; frame: Uint8Array; minVersion: number }
-  | { k: 'member'; slot: number; generation: number; owner: number; room: RoomRef; joined: boolean }
-  | { k: 'replay'; slot: number; generation: number; owner: number; frames: Uint8Array[]; done: boolean };
+  | ({ k: 'member'; owner: number; room: RoomRef; joined: boolean } & Target)
+  | ({ k: 'replay'; owner: number; frames: Uint8Array[]; done: boolean } & Target);
+
+/** One session's address on the channel: a worker takes it only if it is on its node. */
+interface Target {
+  node: string;
+  slot: number;
+  generation: number;
+}
 
 /** A view, not a copy: what arrives from the channel is a Uint8Array over its own buffer. */
 export function asBuffer(frame: Uint8Array): Buffer {
@@ -26,11 +33,13 @@ export class ThreadBus implements RoomBus {
   /**
    * @param self the worker this instance serves, or null for the supervisor (which has no sessions)
    * @param local where frames for this worker's sessions go (null with self null)
+   * @param node the node this process is (node-id.ts): frames addressed to a session elsewhere are not its
    */
   constructor(
     name: string,
     private readonly self: number | null,
     private readonly local: BusDelivery | null,
+    private readonly node: string,
   ) {
     this.channel = new BroadcastChannel(name);
     if (local) this.channel.onmessage = (ev) => this.received((ev as { data: ThreadBusMessage }).data, local);
@@ -43,10 +52,11 @@ export class ThreadBus implements RoomBus {
   }
 
   postTo(target: SessionAddress, frame: Buffer): void {
-    if (this.local && target.owner === this.self) this.local.deliverTo(target, frame);
+    if (this.local && this.mine(target)) this.local.deliverTo(target, frame);
     else
       this.channel.postMessage({
         k: 'direct',
+        node: target.node,
         slot: target.slot,
         generation: target.generation,
         frame,
@@ -54,10 +64,11 @@ export class ThreadBus implements RoomBus {
   }
 
   kick(target: SessionAddress, reason: string): void {
-    if (this.local && target.owner === this.self) this.local.kick(target, reason);
+    if (this.local && this.mine(target)) this.local.kick(target, reason);
     else
       this.channel.postMessage({
         k: 'kick',
+        node: target.node,
         slot: target.slot,
         generation: target.generation,
         reason,
@@ -70,10 +81,11 @@ export class ThreadBus implements RoomBus {
   }
 
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
-    if (this.local && target.owner === this.self) this.local.membership(target, room, joined);
+    if (this.local && this.mine(target)) this.local.membership(target, room, joined);
     else
       this.channel.postMessage({
         k: 'member',
+        node: target.node,
         slot: target.slot,
         generation: target.generation,
         owner: target.owner,
@@ -83,10 +95,11 @@ export class ThreadBus implements RoomBus {
   }
 
   replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
-    if (this.local && target.owner === this.self) this.local.replay(target, frames, done);
+    if (this.local && this.mine(target)) this.local.replay(target, frames, done);
     else
       this.channel.postMessage({
         k: 'replay',
+        node: target.node,
         slot: target.slot,
         generation: target.generation,
         owner: target.owner,
@@ -99,7 +112,13 @@ export class ThreadBus implements RoomBus {
     this.channel.close();
   }
 
+  /** A session of the worker this instance serves. */
+  private mine(target: SessionAddress): boolean {
+    return target.node === this.node && target.owner === this.self;
+  }
+
   private received(msg: ThreadBusMessage, local: BusDelivery): void {
+    if ('node' in msg && msg.node !== this.node) return;
     switch (msg.k) {
       case 'room':
         local.deliver(asBuffer(msg.frame));

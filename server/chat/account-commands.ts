@@ -18,6 +18,7 @@ type Account = Extract<ClientMessage, { type: 'ACCOUNT' }>;
 const at = (s: ActiveSession): SessionAddress => ({
   slot: s.ref.slot,
   generation: s.ref.generation,
+  node: s.host.node,
   owner: s.host.workerIndex,
 });
 

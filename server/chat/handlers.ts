@@ -76,7 +76,7 @@ function rename(s: ActiveSession, nick: string): void {
 
 /** The session as the room bus addresses it. */
 function address(s: ActiveSession): SessionAddress {
-  return { slot: s.ref.slot, generation: s.ref.generation, owner: s.host.workerIndex };
+  return { node: s.host.node, slot: s.ref.slot, generation: s.ref.generation, owner: s.host.workerIndex };
 }
 
 const handlers: Handlers = {
@@ -106,7 +106,15 @@ const handlers: Handlers = {
     if (text === null) return;
     s.counted();
     // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
-    if (target) s.host.sequencer.send({ k: 'direct', from: s.nick, to: target.nick, text, sender: address(s), target });
+    if (target)
+      s.host.sequencer.send({
+        k: 'direct',
+        from: s.nick,
+        to: target.nick,
+        text,
+        sender: address(s),
+        target: { ...target, node: s.host.node },
+      });
     else s.host.sequencer.send({ k: 'direct-offline', from: s.nick, to: msg.to, text, sender: address(s) });
   },
 

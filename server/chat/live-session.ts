@@ -55,7 +55,7 @@ export class LiveSession implements ActiveSession {
     private readonly carrier: SessionCarrier,
   ) {
     this.ref = s.ref;
-    this.at = { ...s.ref, owner: host.workerIndex };
+    this.at = { ...s.ref, node: host.node, owner: host.workerIndex };
     this.version = msg.version;
     this.sessionId = s.sessionId;
     this.nick = s.nick;

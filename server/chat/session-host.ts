@@ -76,6 +76,8 @@ export interface SessionRegistry {
 /** What a chat session needs from the worker it lives in. */
 export interface ConnectionHost {
   readonly workerIndex: number;
+  /** The node this worker is on (--node-id): part of every SessionAddress it makes. */
+  readonly node: string;
   readonly serverName: string;
   readonly limits: ConnectionLimits;
   readonly log: Logger;

@@ -164,7 +164,7 @@ function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: 
     sessionId: r.sessionId,
     nick: r.nick,
     token: next,
-    previous: r.previous,
+    previous: { ...r.previous, node: host.node },
     account: false,
     held: null,
   };

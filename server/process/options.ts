@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { historyOptions, roomOptions, type HistoryOptions, type RoomOptions } from './room-options.js';
 import { tlsOptions, type TlsOptions } from './tls-options.js';
 import { secretOptions, type SecretOptions } from './secret-options.js';
+import { parseNodeId } from '../bus/node-id.js';
 import { admissionPolicy, floodPolicy, outputLimits } from './limit-options.js';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
@@ -23,6 +24,8 @@ export interface ServerOptions {
   tls: TlsOptions;
   secrets: SecretOptions;
   rooms: RoomOptions;
+  /** --node-id: this node's id in every session address (server/bus/node-id.ts; default the constant n1). */
+  nodeId: string;
   host: string;
   port: number;
   workers: number;
@@ -63,6 +66,7 @@ export interface ServerOptions {
 
 const SPEC = {
   host: { type: 'string' },
+  'node-id': { type: 'string' },
   port: { type: 'string' },
   workers: { type: 'string' },
   'heartbeat-interval': { type: 'string' },
@@ -200,6 +204,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       tls: tlsOptions(v),
       secrets: secretOptions(v, env),
       rooms: roomOptions(v),
+      nodeId: parseNodeId(v['node-id']),
     },
   };
 }

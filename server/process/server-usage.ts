@@ -85,6 +85,8 @@ Options:
   --history-on-join N         messages a client gets on joining a room, 0-200 (default 50)
   --resume-window DUR         how long a session whose connection was lost is kept for it to
                               resume (default 2m, at most 1d)
+  --node-id ID                this node's id in session addresses, 1-16 letters, digits or '-'
+                              (default n1; a cluster gives each node its own)
   --data DIR                  where the history is kept (default ./data, created if missing)
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)

@@ -50,6 +50,7 @@ export class StoreKeeper {
         rooms: o.rooms.limits,
         maxFrame: o.maxFrame,
         busName: this.busName,
+        node: o.nodeId,
         logFile: o.logFile,
         logLevel: o.logLevel,
       },

@@ -77,7 +77,7 @@ export class Supervisor {
     };
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's
     // sessions), room-wide posts through the store thread's sequencer like everyone's.
-    const direct = new ThreadBus(this.shared.busName, null, null);
+    const direct = new ThreadBus(this.shared.busName, null, null, options.nodeId);
     this.bus = new SequencedBus(direct, {
       post: (frame) => {
         if (!this.store.post(frame)) direct.post(frame);
@@ -107,7 +107,7 @@ export class Supervisor {
       died: (dead, code) => this.workerDied(dead, code),
       stopping,
     });
-    this.operator = new OperatorActions(this.table, this.bus, this.log.logger, print, '', {
+    this.operator = new OperatorActions(this.table, options.nodeId, this.bus, this.log.logger, print, '', {
       send: (m) => this.store.send(m),
     });
   }

@@ -45,6 +45,7 @@ export function workerConfig(
   const { port, lftpPort, httpPort } = ports;
   return {
     index,
+    node: o.nodeId,
     host: o.host,
     port,
     lftpPort,

@@ -17,6 +17,8 @@ import type { SequencerPort } from './store-link.js';
 export class OperatorActions {
   constructor(
     private readonly table: SessionTable,
+    /** This node's id: the sessions in `table` have addresses on it. */
+    private readonly node: string,
     private readonly bus: RoomBus,
     private readonly log: Logger,
     /** A line for the server's console. */
@@ -46,7 +48,7 @@ export class OperatorActions {
         target: { slot: target.slot, generation: target.generation },
         reason: neutralizeControls(reason),
       });
-    else this.bus.kick(target, neutralizeControls(reason));
+    else this.bus.kick({ ...target, node: this.node }, neutralizeControls(reason));
     return target.nick;
   }
 

@@ -9,6 +9,7 @@
 import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
 import type { WireErrorCode } from '../../common/errors.js';
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
+import { sameSession } from '../bus/node-id.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { answerWithin, historyFrames } from './history-frames.js';
 import type { Member, Room, RoomDirectory } from './room-directory.js';
@@ -20,6 +21,8 @@ import { readCost } from '../../common/flood-gate.js';
 import type { HistoryReads } from './history-reads.js';
 
 export interface RoomContext {
+  /** The node this store thread serves (--node-id): the sessions in its session table have addresses on it. */
+  node: string;
   rooms: RoomDirectory;
   /** Where messages are appended and published, and read back. */
   log: RoomLog;
@@ -86,7 +89,7 @@ export function postDirect(
 ): void {
   const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
   if (to) ctx.bus.postTo(to, frame);
-  if (!to || to.slot !== sender.slot || to.generation !== sender.generation) ctx.bus.postTo(sender, frame);
+  if (!to || !sameSession(to, sender)) ctx.bus.postTo(sender, frame);
   if (keepFor !== null) ctx.inboxAdd(keepFor, e.conv, e.id);
 }
 

@@ -8,6 +8,7 @@
  * keeps a node-local view in this shape and writes it through (issue 34).
  */
 import type { SessionAddress } from '../bus/room-bus.js';
+import type { SessionKeyParts } from '../bus/node-id.js';
 import type { SessionRecord } from './sessions.js';
 import type { RegistrationWindow, RoomLimits } from './store-quotas.js';
 
@@ -51,7 +52,7 @@ export interface RoomDirectory {
   /** Registrations per address prefix (account-requests.ts). */
   readonly registrations: RegistrationWindow;
   /** The member at this address (its slot and generation). */
-  member(a: { slot: number; generation: number }): Member | undefined;
+  member(a: SessionKeyParts): Member | undefined;
   /** The member holding this nick (folded). */
   byNick(nick: string): Member | undefined;
   /** Every member whose connection is lost. */

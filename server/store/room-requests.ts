@@ -200,8 +200,9 @@ export const segmentRequests: {
   },
 
   'worker-died'(ctx, seg, msg) {
-    const away = new Set(msg.away.map(memberKey));
-    for (const m of ctx.rooms.ownedBy(msg.worker)) {
+    // A worker of this node died: its sessions are the members owned by that worker on this node.
+    const away = new Set(msg.away.map((r) => memberKey({ ...r, node: ctx.node })));
+    for (const m of ctx.rooms.ownedBy(msg.worker).filter((o) => o.address.node === ctx.node)) {
       if (away.has(memberKey(m.address))) {
         wentAway(ctx, seg, m);
         continue;

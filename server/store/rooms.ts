@@ -16,6 +16,7 @@
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import type { SessionAddress } from '../bus/room-bus.js';
+import { sessionKey, type SessionKeyParts } from '../bus/node-id.js';
 import type { JoinResult, Member, Room, RoomDirectory } from './room-directory.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { DEFAULT_ROOM_LIMITS, RegistrationWindow, roomsMadeText, type RoomLimits } from './store-quotas.js';
@@ -29,9 +30,9 @@ export function holderOf(m: Member): { key: string; account: boolean } | null {
   return m.origin !== null ? { key: `prefix ${m.origin}`, account: false } : null;
 }
 
-/** A session's identity across threads: its slot and that slot's generation. */
-export function memberKey(a: { slot: number; generation: number }): string {
-  return `${a.slot}:${a.generation}`;
+/** A session's identity across threads and nodes: its node, its slot and that slot's generation (node-id.ts). */
+export function memberKey(a: SessionKeyParts): string {
+  return sessionKey(a);
 }
 
 /** The first RoomDirectory: in memory, in the store thread. */
@@ -63,7 +64,7 @@ export class Rooms implements RoomDirectory {
     this.registrations = new RegistrationWindow(this.limits.maxRegistrationsPerPrefix);
   }
 
-  member(a: { slot: number; generation: number }): Member | undefined {
+  member(a: SessionKeyParts): Member | undefined {
     return this.members.get(memberKey(a));
   }
 

@@ -59,6 +59,8 @@ export interface SequencerDeps {
   roomLimits: RoomLimits;
   historyOnJoin: number;
   maxFrame: number;
+  /** This node's id (--node-id, bus/node-id.ts): its session table's sessions have addresses on it. */
+  node: string;
   /** Topics kept from before, by room key. */
   topics?: Map<string, string>;
   /** The session table, where away sessions' slots are freed when their window ends (null in unit tests that have none). */
@@ -123,11 +125,13 @@ export class Sequencer {
   readonly log: RoomLog;
   /** Records of sessions that were connected when this store thread started, by slot: their workers tell of them again (restore). */
   readonly kept = new Map<number, SessionRecord>();
+  readonly node: string;
   private readonly ctx: SessionContext;
 
   constructor(private readonly deps: SequencerDeps) {
     const topics = deps.topics ?? new Map<string, string>();
     const table = deps.table ?? null;
+    this.node = deps.node;
     this.log = deps.roomLog ?? new LocalRoomLog(deps.store, deps.bus);
     this.rooms =
       deps.directory ??
@@ -135,11 +139,12 @@ export class Sequencer {
         defaultRoom: deps.defaultRoom,
         // Where a session connects from, as its slot says now (its own slot and generation, connected).
         origin: (a) => {
-          const info = table?.info(a.slot);
+          const info = a.node === this.node ? table?.info(a.slot) : undefined;
           return info && info.generation === a.generation ? addressPrefix(info.address) : null;
         },
       });
     this.ctx = {
+      node: this.node,
       rooms: this.rooms,
       bus: this.log.bus,
       log: this.log,
@@ -159,7 +164,7 @@ export class Sequencer {
         m.record = null;
       },
       adopt: (m) => {
-        const kept = this.kept.get(m.address.slot);
+        const kept = m.address.node === this.node ? this.kept.get(m.address.slot) : undefined;
         if (!kept || foldCase(kept.nick) !== foldCase(m.nick)) return;
         this.kept.delete(m.address.slot);
         m.record = kept;

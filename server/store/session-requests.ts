@@ -197,7 +197,7 @@ export const sessionSegmentRequests: {
   },
 
   'end-away'(ctx, seg, msg) {
-    const m = ctx.rooms.member(msg.target);
+    const m = ctx.rooms.member({ ...msg.target, node: ctx.node });
     if (!m || m.awaySince === null || (ctx.table && !ctx.table.releaseAway(msg.target))) return;
     ended(ctx, seg, m, { type: 'NOTICE', event: 'kicked', nick: m.nick, reason: msg.reason });
   },

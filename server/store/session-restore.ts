@@ -43,7 +43,8 @@ export async function restoreSessions(
       sequencer.kept.set(slot, r);
       continue;
     }
-    let address = slot >= 0 ? { slot, generation: table.generation(slot), owner: -1 } : null;
+    const node = sequencer.node;
+    let address = slot >= 0 ? { node, slot, generation: table.generation(slot), owner: -1 } : null;
     if (!address && !fresh) {
       // Its slot is gone: the session ended (BYE, kick) while this thread was down and could not hear of it.
       await sessions.remove(r.sid);
@@ -67,7 +68,7 @@ export async function restoreSessions(
         result.dropped++;
         continue;
       }
-      address = { slot: claim.slot, generation: claim.generation, owner: -1 };
+      address = { node, slot: claim.slot, generation: claim.generation, owner: -1 };
     }
     const m = sequencer.rooms.enter(address, r.nick, r.version);
     for (const room of r.rooms) {

@@ -45,7 +45,7 @@ try {
 }
 if (movedAside) logger.error({ movedAside }, 'the history database was damaged: moved aside, a new one started');
 
-const bus = new ThreadBus(config.busName, null, null);
+const bus = new ThreadBus(config.busName, null, null, config.node);
 const table = new SessionTable(config.sessionBuffer);
 /** Sessions cannot be resumed without a store to replay from (--no-history). */
 const resumeWindowMs = store.sessions ? config.resumeWindowMs : 0;
@@ -56,6 +56,7 @@ const ports = new Map<number, MessagePort>();
 const sentHandled = new Map<number, number>();
 const faultBudget = new Map<string, LogBudget>();
 const sequencer = new Sequencer({
+  node: config.node,
   store,
   bus,
   // The single node's room log: the store's transactions, then the thread bus (the directory: rooms.ts, the default).

@@ -14,6 +14,8 @@ import type { LastSeen } from '../../common/messages.js';
 import type { SlotRef } from '../shm/session-table.js';
 
 export interface StoreThreadConfig {
+  /** This node's id (--node-id): the addresses of sessions restored here carry it. */
+  node: string;
   /** The room everyone joins at login (--default-room). */
   defaultRoom: string;
   rooms: RoomLimits;

@@ -13,6 +13,8 @@ import type { AdmissionPolicy } from '../chat/admission.js';
 
 export interface WorkerConfig {
   index: number;
+  /** This node's id (--node-id): every SessionAddress a worker makes carries it. */
+  node: string;
   host: string;
   port: number;
   tableBuffer: SharedArrayBuffer;

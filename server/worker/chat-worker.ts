@@ -85,7 +85,7 @@ export class ChatWorker {
         deliver: (to, frames) => frames.forEach((f) => this.group.deliverTo(to, f)),
       },
     );
-    this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group), this.store);
+    this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group, c.node), this.store);
     this.feed = new DashboardFeed({
       worker: c.index,
       workers: c.workers,
@@ -95,7 +95,7 @@ export class ChatWorker {
       stats,
     });
     const host: ConnectionHost = {
-      workerIndex: c.index,
+      ...{ workerIndex: c.index, node: c.node },
       serverName: c.serverName,
       limits: c.limits,
       log,
@@ -189,7 +189,7 @@ export class ChatWorker {
   private async startWeb(host: string, port: number): Promise<number> {
     const c = this.config;
     const log = this.log.child({ component: 'web' });
-    const operator = new OperatorActions(this.table, this.bus, log, this.notify, 'dashboard', this.store);
+    const operator = new OperatorActions(this.table, c.node, this.bus, log, this.notify, 'dashboard', this.store);
     const admin =
       c.adminToken === null
         ? null
@@ -259,7 +259,7 @@ export class ChatWorker {
     for (const m of this.group.membersForRestore()) {
       this.store.send({
         k: 'restore',
-        session: { ...m.ref, owner: this.config.index },
+        session: { ...m.ref, node: this.config.node, owner: this.config.index },
         nick: m.nick,
         version: m.version,
         rooms: m.rooms,

@@ -143,6 +143,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
   const registered = new Set<GroupMember>();
   const host: ConnectionHost = {
     workerIndex: 0,
+    node: 'n1',
     serverName: 'test',
     limits: {
       intervalMs: 1000,
@@ -218,7 +219,7 @@ describe('a chat session on the server', () => {
     expect(w.history.sent).toEqual([
       {
         k: 'enter',
-        session: { slot: ref.slot, generation: ref.generation, owner: 0 },
+        session: { node: 'n1', slot: ref.slot, generation: ref.generation, owner: 0 },
         nick: 'alice',
         version: 1,
         token: null,
@@ -259,7 +260,7 @@ describe('a chat session on the server', () => {
       from: 'alice',
       text: 'hello',
       action: false,
-      sender: { slot: conn.ref!.slot, generation: conn.ref!.generation, owner: 0 },
+      sender: { node: 'n1', slot: conn.ref!.slot, generation: conn.ref!.generation, owner: 0 },
     });
     expect(t.written.slice(1).map((m) => m.type === 'ERROR' && [m.code, m.fatal])).toEqual([
       ['TEXT_INVALID', false],
@@ -281,8 +282,8 @@ describe('a chat session on the server', () => {
         from: 'alice',
         to: 'bob',
         text: 'psst',
-        sender: { slot: me.slot, generation: me.generation, owner: 0 },
-        target: { slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' },
+        sender: { node: 'n1', slot: me.slot, generation: me.generation, owner: 0 },
+        target: { node: 'n1', slot: ref.slot, generation: ref.generation, owner: 0, nick: 'bob' },
       },
     ]);
     alice.t.send({ type: 'DIRECT', to: 'nobody', text: 'x' });

@@ -15,7 +15,7 @@ import { FloodGate, readCost } from '../../common/flood-gate.js';
 import { InboundGate } from '../../server/chat/inbound-gate.js';
 import { FrameType } from '../../common/messages.js';
 
-const at = (slot: number): SessionAddress => ({ slot, generation: 1, owner: 0 });
+const at = (slot: number): SessionAddress => ({ node: 'n1', slot, generation: 1, owner: 0 });
 const job = (id: number, conv = 'room:#lobby'): ReadJob => ({
   conv,
   parties: null,
@@ -113,7 +113,7 @@ describe('HistoryReads', () => {
     reads.paid(at(1));
     expect(out).toEqual([`1: charge ${readCost(64 * 1024)} then next`]);
     expect(reader.waiting).toBe(0);
-    expect(logs).toEqual([{ session: '1:1', requests: 4, unpaid: false }]);
+    expect(logs).toEqual([{ session: 'n1/1:1', requests: 4, unpaid: false }]);
     expect(reads.counts.dropped).toBe(4);
   });
 
@@ -219,6 +219,7 @@ describe('a request whose read fails is answered', () => {
     };
     const faults: StoreError[] = [];
     const seq = new Sequencer({
+      node: 'n1',
       store: new Broken(),
       bus,
       fault: (e) => faults.push(e),

@@ -77,7 +77,7 @@ describe('tickets per address prefix', () => {
   });
 });
 
-const at = (slot: number): SessionAddress => ({ slot, generation: 1, owner: 0 });
+const at = (slot: number): SessionAddress => ({ node: 'n1', slot, generation: 1, owner: 0 });
 
 describe('rooms made, per address prefix and per account', () => {
   it('count against their maker while they exist; the default room against nobody; a registered nick its own', () => {
@@ -128,7 +128,7 @@ describe('rooms made, per address prefix and per account', () => {
     // Meanwhile others take the places: only one can be made again.
     rooms.join(n, '#x');
     rooms.join(n, '#y');
-    const lost = rooms.rekey(m, { slot: 1, generation: 2, owner: 1 });
+    const lost = rooms.rekey(m, { node: 'n1', slot: 1, generation: 2, owner: 1 });
     expect(m.rooms).toEqual(['#shared', '#one']);
     expect(m.marks.get('#one')).toBe(7); // its replay starts where it was
     expect(lost).toEqual([

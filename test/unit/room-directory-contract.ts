@@ -12,7 +12,7 @@ import type { RoomLimits } from '../../server/store/store-quotas.js';
 
 export type MakeDirectory = (limits: RoomLimits, origin: (a: SessionAddress) => string | null) => RoomDirectory;
 
-const at = (slot: number, generation = 1): SessionAddress => ({ slot, generation, owner: 0 });
+const at = (slot: number, generation = 1, node = 'n1'): SessionAddress => ({ node, slot, generation, owner: 0 });
 const LIMITS: RoomLimits = { maxRooms: 100, maxRoomsPerUser: 20, maxMembersPerRoom: 100 };
 
 export function roomDirectoryContract(name: string, make: MakeDirectory): void {
@@ -39,6 +39,21 @@ export function roomDirectoryContract(name: string, make: MakeDirectory): void {
       expect(d.member(at(1))).toBeUndefined();
       expect(d.room('#tea')).toBeUndefined(); // an empty room is forgotten
       expect(d.list()).toEqual([]);
+    });
+
+    it('the same slot:generation on two nodes is two members (addresses and member keys carry the node)', () => {
+      const d = make(LIMITS, () => null);
+      const here = d.enter(at(1, 1, 'n1'), 'here', 2);
+      const there = d.enter(at(1, 1, 'n2'), 'there', 2);
+      expect(d.member(at(1, 1, 'n1'))).toBe(here);
+      expect(d.member(at(1, 1, 'n2'))).toBe(there);
+      expect(d.join(here, '#tea').ok).toBe(true);
+      expect(d.join(there, '#tea').ok).toBe(true);
+      expect(d.room('#tea')?.members.size).toBe(2);
+      expect(d.isMember(there, '#tea')).toBe(true);
+      d.leave(here);
+      expect(d.member(at(1, 1, 'n2'))).toBe(there);
+      expect(d.isMember(there, '#tea')).toBe(true);
     });
 
     it('the limits: rooms on the server, rooms per user, members per room, rooms made per prefix and per account', () => {
@@ -91,7 +106,7 @@ export function roomDirectoryContract(name: string, make: MakeDirectory): void {
       expect(d.reclaim(11_000)).toEqual([m]);
       expect(d.room('#one')).toBeUndefined();
       expect(m.lapsed).toEqual(['#one']);
-      expect(d.rekey(m, { slot: 1, generation: 2, owner: 1 })).toEqual([]);
+      expect(d.rekey(m, { node: 'n1', slot: 1, generation: 2, owner: 1 })).toEqual([]);
       expect(d.member(at(1, 2))).toBe(m);
       expect(d.member(at(1))).toBeUndefined();
       expect(m.rooms.sort()).toEqual(['#one', '#shared']);

@@ -52,8 +52,8 @@ const unused: RoomBus = new Proxy({} as RoomBus, {
   },
 });
 
-const A: SessionAddress = { slot: 1, generation: 1, owner: 0 };
-const B: SessionAddress = { slot: 2, generation: 1, owner: 0 };
+const A: SessionAddress = { node: 'n1', slot: 1, generation: 1, owner: 0 };
+const B: SessionAddress = { node: 'n1', slot: 2, generation: 1, owner: 0 };
 
 describe('Sequencer behind RoomLog and RoomDirectory', () => {
   it('posts through the log, each turn after its commit, in order; the directory it was given holds the rooms', async () => {
@@ -75,6 +75,7 @@ describe('Sequencer behind RoomLog and RoomDirectory', () => {
     const log = new SlowLog(bus, events);
     const directory = new Rooms(DEFAULT_ROOM_LIMITS, () => '', { defaultRoom: '#lobby' });
     const seq = new Sequencer({
+      node: 'n1',
       store: new NoHistory(),
       bus: unused,
       roomLog: log,

@@ -82,9 +82,9 @@ class GatedStore extends NoHistory implements HistoryStore {
   }
 }
 
-const A: SessionAddress = { slot: 1, generation: 1, owner: 0 };
-const B: SessionAddress = { slot: 2, generation: 1, owner: 1 };
-const C: SessionAddress = { slot: 3, generation: 1, owner: 1 };
+const A: SessionAddress = { node: 'n1', slot: 1, generation: 1, owner: 0 };
+const B: SessionAddress = { node: 'n1', slot: 2, generation: 1, owner: 1 };
+const C: SessionAddress = { node: 'n1', slot: 3, generation: 1, owner: 1 };
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -96,6 +96,7 @@ function setup(store: HistoryStore = new GatedStore(() => 5000), limits: RoomLim
   const faults: StoreError[] = [];
   const turns: Array<() => void> = [];
   const seq = new Sequencer({
+    node: 'n1',
     store,
     bus,
     fault: (e) => faults.push(e),
@@ -304,7 +305,7 @@ describe('Sequencer', () => {
     for (const text of missed) w.seq.handle({ k: 'say', room: '#lobby', from: 'bob', text, action: false, sender: B });
     w.seq.handle({ k: 'direct', from: 'bob', to: 'alice', text: 'psst', sender: B, target: A });
     await w.seq.drain();
-    const A2: SessionAddress = { slot: A.slot, generation: 2, owner: 1 };
+    const A2: SessionAddress = { node: 'n1', slot: A.slot, generation: 2, owner: 1 };
     const at = w.bus.out.length;
     w.seq.handle({
       k: 'resume',

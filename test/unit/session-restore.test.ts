@@ -33,6 +33,7 @@ const quietBus: RoomBus = {
 };
 const sequencer = () =>
   new Sequencer({
+    node: 'n1',
     store: new NoHistory(),
     bus: quietBus,
     fault: () => undefined,
@@ -87,7 +88,12 @@ describe('restoreSessions', () => {
     await store.save(record('s2', 'dave', gone.hash, null)); // said BYE while the store thread was down
     const seq = sequencer();
     expect(await restoreSessions(store, table, seq, 120_000, 550_000, false)).toEqual({ away: 1, dropped: 1 });
-    expect(seq.rooms.byNick('carol')?.address).toEqual({ slot: c.slot, generation: c.generation, owner: -1 });
+    expect(seq.rooms.byNick('carol')?.address).toEqual({
+      node: 'n1',
+      slot: c.slot,
+      generation: c.generation,
+      owner: -1,
+    });
     expect(seq.rooms.byNick('dave')).toBeUndefined();
     expect(table.lookup('dave')).toBeNull();
   });

@@ -6,7 +6,7 @@ import { until } from '../helpers/wait.js';
 import { StoreLink } from '../../server/store/store-link.js';
 import type { SessionAddress } from '../../server/bus/room-bus.js';
 
-const A: SessionAddress = { slot: 1, generation: 1, owner: 0 };
+const A: SessionAddress = { node: 'n1', slot: 1, generation: 1, owner: 0 };
 const say = (text: string) => ({ k: 'say' as const, room: '#lobby', from: 'alice', text, action: false, sender: A });
 
 describe('StoreLink', () => {

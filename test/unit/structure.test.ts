@@ -11,10 +11,10 @@ import { ROOT } from '../helpers/processes.js';
 
 const MAX_FUNCTION_LINES = 80;
 const MAX_MODULE_LINES = 300;
-/** Over the limit, each with where it gets split: the LFTP engine's connection by the resume work (issue 35). */
 /** A program's entry may load any folder (loading only what the command needs); nothing imports it. */
 const ENTRIES = new Set(['server/cli.ts', 'client/cli.ts']);
-const LONG_FOR_NOW = new Set(['common/lftp/engine/connection.ts']);
+/** Over the limit, each with where it gets split (none now: the LFTP engine's connection was split by job in issue 35). */
+const LONG_FOR_NOW = new Set<string>([]);
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
