@@ -1,0 +1,96 @@
+/**
+ * The data sender's job in an LFTP transfer (docs/LFTP.md, "Data, windows, flow and congestion control"):
+ * send what the windows allow, take ACKs (ignoring those our state cannot explain), and run the tail loss
+ * probe, the retransmission timeout and the time-threshold loss timer. Pure functions of the connection's
+ * shared state (connection-core.ts).
+ */
+import { Flag, decodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
+import type { ConnectionCore } from './connection-core.js';
+import { sendEnd } from './teardown.js';
+
+/** Sends what the windows allow: retransmissions first, then new data, then END when all is acknowledged. */
+export function pump(c: ConnectionCore, now: number): void {
+  const s = c.sender;
+  if (!s || (c.state !== 'ESTABLISHED' && c.state !== 'END_WAIT')) return;
+  const first = seqAdd(c.opts.isn, 1);
+  for (let n = s.next(now); n !== null; n = s.next(now)) {
+    const data = c.requireSource().chunk(n.index);
+    if (data === null) break;
+    if (n.retransmit) c.hooks.event({ type: 'retransmit_data', seq: seqAdd(first, n.index), index: n.index });
+    s.markSent(n.index, now);
+    c.emitPacket({ flags: Flag.DAT | Flag.ACK, seq: seqAdd(first, n.index), ack: c.ackNum, payload: data });
+  }
+  if (c.state === 'ESTABLISHED' && s.done) sendEnd(c, now);
+}
+
+/** A data ACK (cumulative, SACK blocks, window) while data is in flight. */
+export function onDataAck(c: ConnectionCore, p: Packet, now: number): void {
+  const s = c.sender;
+  if (!s || (c.state !== 'ESTABLISHED' && c.state !== 'END_WAIT')) return;
+  const first = seqAdd(c.opts.isn, 1);
+  const ackIndex = seqDiff(p.ack, first);
+  const sackSeq = decodeSack(p.payload) ?? [];
+  const sack = sackSeq.map(([a, b]) => [seqDiff(a, first), seqDiff(b, first)] as [number, number]);
+  // An ACK the sender's state cannot explain is ignored whole, window and all (RFC 5961 §5.2, RFC 793):
+  // one for data never sent (a forged ack=0 once acknowledged everything in flight and wedged the
+  // transfer), SACK blocks outside what was sent, or one older than what is already acknowledged
+  // (reordered: its window is stale too).
+  if (ackIndex > s.nxt || ackIndex < s.una || sack.some(([a, b]) => a < s.una || b > s.nxt || a >= b)) {
+    c.unexplainedAcks++;
+    return;
+  }
+  const res = s.onAck(ackIndex, sack, p.window, now);
+  if (res.newlyAcked > 0) c.lastProgress = now;
+  if (res.lost.length) lossEvent(c, 'ack', res.lost, res.reduced);
+  if (p.window === 0 && c.lastAdvertised !== 0) c.hooks.event({ type: 'window_closed' });
+  c.lastAdvertised = p.window;
+}
+
+/** The data sender's timers: tail loss probe, retransmission timeout, time-threshold loss; then send what is allowed. */
+export function tickSender(c: ConnectionCore, now: number): void {
+  const s = c.sender;
+  if (!s || (c.state !== 'ESTABLISHED' && c.state !== 'END_WAIT')) return;
+  const rto = s.rtoDeadline();
+  const probe = s.probeDeadline();
+  if (probe !== null && now >= probe && (rto === null || now < rto)) {
+    const n = s.onProbe();
+    if (n) {
+      const seq = seqAdd(c.opts.isn, 1 + n.index);
+      c.hooks.event({ type: 'tail_probe', seq, index: n.index, resend: n.retransmit });
+      s.markSent(n.index, now);
+      c.emitPacket({
+        flags: Flag.DAT | Flag.ACK,
+        seq,
+        ack: c.ackNum,
+        payload: c.requireSource().chunk(n.index)!,
+      });
+    }
+  } else if (rto !== null && now >= rto) {
+    const resend = s.onRtoExpired(now);
+    c.hooks.event({
+      type: 'rto',
+      resend: resend.length,
+      ssthresh: c.cc.ssthresh,
+      rtoMs: Math.round(c.rtt.rto),
+    });
+  } else {
+    const { lost, reduced } = s.checkLossTimer(now);
+    if (lost.length) lossEvent(c, 'time', lost, reduced);
+  }
+  pump(c, now);
+}
+
+function lossEvent(c: ConnectionCore, by: 'ack' | 'time', lost: number[], reduced: boolean): void {
+  c.declaredLost += lost.length;
+  c.hooks.event({
+    type: 'loss',
+    by,
+    count: lost.length,
+    first: lost[0]!,
+    last: lost[lost.length - 1]!,
+    lost,
+    reduced,
+    cwnd: c.cc.cwnd,
+    ssthresh: c.cc.ssthresh,
+  });
+}
