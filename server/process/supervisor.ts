@@ -23,6 +23,7 @@ import { WorkerPool, type DeadWorker } from './worker-pool.js';
 import { releaseDeadWorker } from './worker-repair.js';
 import { startTls } from '../tls/certificate.js';
 import { listeningLines } from './listening-lines.js';
+import { secretSource, type SecretSource } from './secret-source.js';
 import type { SharedParts } from './worker-config.js';
 import { assertPortFree, prepareFilesDir } from './startup-checks.js';
 import { OperatorActions } from '../store/operator-actions.js';
@@ -71,7 +72,7 @@ export class Supervisor {
       uploads: UploadLedger.create(),
       stats: this.stats,
       busName: `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`,
-      adminSecret: randomBytes(32).toString('hex'),
+      adminSecret: '', // start(): the SecretSource's
       serverName: `chat-server/${version}`,
       tls: null,
     };
@@ -130,6 +131,7 @@ export class Supervisor {
     if (httpPort) await assertPortFree(host, httpPort, 'web');
     const tls = await startTls(this.options.tls);
     this.shared.tls = tls.tls;
+    await this.useSecrets(secretSource(this.options.history.dataDir));
     // The store thread first: every room frame passes through it.
     await this.store.start();
     const bound = await this.workers.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
@@ -167,6 +169,12 @@ export class Supervisor {
       admin: this.options.adminToken !== null,
     }))
       this.print(line);
+  }
+
+  /** The secrets tickets and dashboard cookies are signed with, from one source, before any worker starts. */
+  private async useSecrets(source: SecretSource): Promise<void> {
+    this.shared.tickets.useSecret(await source.secret('ticket'));
+    this.shared.adminSecret = (await source.secret('admin-cookie')).toString('hex');
   }
 
   /** Robust-mutex repair, then the dead worker's sessions are freed and announced; its replacement starts after. */

@@ -7,7 +7,8 @@
  * see it at the same instant. A spent ticket stays ACTIVE while its transfer
  * runs (then USED), so that a session's tickets and running transfers
  * together are capped across every worker, whichever runs them. After the
- * slots, the run's ticket secret: a ticket's LFTP key is derived from it
+ * slots, the ticket secret (random until the supervisor sets the one its
+ * SecretSource gives, process/secret-source.ts): a ticket's LFTP key is derived from it
  * (common/lftp/protect/keys.ts), so the worker that issues a ticket and the
  * one that serves its transfer make the same key without passing it around.
  *
@@ -87,6 +88,12 @@ export class TicketTable {
     this.i64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
     this.capacity = (buffer.byteLength - SECRET_BYTES) / SLOT_BYTES;
+  }
+
+  /** The ticket secret from the server's SecretSource (process/secret-source.ts), before any worker issues a ticket. */
+  useSecret(secret: Buffer): void {
+    if (secret.length !== SECRET_BYTES) throw new RangeError(`a ticket secret is ${SECRET_BYTES} bytes`);
+    this.u8.set(secret, this.capacity * SLOT_BYTES);
   }
 
   /** This run's ticket secret (the same in every worker). */

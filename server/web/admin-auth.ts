@@ -4,8 +4,10 @@
  * tool with `Authorization: Bearer`; a successful request gets a signed,
  * short-lived cookie so the dashboard's WebSocket (which cannot carry an
  * Authorization header from page script) is authorised too. The cookie is an
- * HMAC that any worker can check with the token and the server's per-run
- * secret: no shared state, and restarting the server invalidates it.
+ * HMAC that any worker can check with the token and the server's cookie
+ * secret (process/secret-source.ts: kept in the data folder, so a restart
+ * keeps cookies valid; new each run with --no-history): no shared state, and
+ * a new admin token invalidates them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
