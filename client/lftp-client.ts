@@ -1,18 +1,16 @@
 /**
- * One LFTP transfer from the client side: a connected UDP socket, the
+ * One LFTP transfer from the client side: a connected UDP endpoint (common/lftp/node/endpoint.ts), the
  * connection state machine, the file source or sink, progress and --verbose
  * lines. Used by `chat-client lftp` and by /get and /post in the chat.
  */
-import dgram from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { isIPv6 } from 'node:net';
-import { Flag, decodePacket } from '../common/lftp/engine/packet.js';
+import { Flag } from '../common/lftp/engine/packet.js';
 import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
 import { synProof, tokenMaster } from '../common/lftp/protect/keys.js';
-import { readSealedHeader } from '../common/lftp/protect/sealed-packet.js';
 import { TransferProtection } from '../common/lftp/protect/transfer-protection.js';
 import { ConnectionDriver, TraceWriter } from '../common/lftp/node/driver.js';
+import { LftpEndpoint } from '../common/lftp/node/endpoint.js';
 import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/engine/congestion.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/engine/connection.js';
 import type { FileSink } from '../common/lftp/node/file-sink.js';
@@ -80,30 +78,11 @@ async function checkLocal(o: TransferOptions): Promise<number> {
   return st.size;
 }
 
-function connectSocket(host: string, port: number): Promise<dgram.Socket> {
-  const bufferSize = LFTP_DEFAULTS.socketBufferBytes;
-  const socket = dgram.createSocket({
-    type: isIPv6(host) ? 'udp6' : 'udp4',
-    recvBufferSize: bufferSize,
-    sendBufferSize: bufferSize,
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('error', (err) => {
-      socket.close();
-      reject(err);
-    });
-    socket.connect(port, host, () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-  });
-}
-
 export async function transfer(o: TransferOptions): Promise<TransferResult> {
   const size = await checkLocal(o);
   const keys = await transferKeys(o);
-  const socket = await connectSocket(o.host, o.port);
-  const run = new ClientTransfer(o, socket, size, keys);
+  const endpoint = await LftpEndpoint.connect(o.host, o.port);
+  const run = new ClientTransfer(o, endpoint, size, keys);
   try {
     return await run.run();
   } catch (err) {
@@ -121,7 +100,7 @@ async function transferKeys(o: TransferOptions): Promise<{ master: Buffer; salt:
   return { master: 'master' in o.keyFrom ? o.keyFrom.master : await tokenMaster(o.keyFrom.token, salt), salt };
 }
 
-/** One transfer on a connected socket: the driver, the file, progress, and the moment it is decided. */
+/** One transfer on a connected endpoint: the driver, the file, progress, and the moment it is decided. */
 class ClientTransfer {
   private readonly driver: ConnectionDriver;
   private readonly trace: TraceWriter | undefined;
@@ -133,7 +112,7 @@ class ClientTransfer {
 
   constructor(
     private readonly o: TransferOptions,
-    private readonly socket: dgram.Socket,
+    private readonly endpoint: LftpEndpoint,
     private readonly size: number,
     keys: { master: Buffer; salt: Buffer } | null,
   ) {
@@ -174,7 +153,7 @@ class ClientTransfer {
         closeTries: LFTP_DEFAULTS.closeTries,
       },
       {
-        sendRaw: (buf) => socket.send(buf),
+        sendRaw: (parts) => endpoint.send(parts),
         event: (e, c) => this.onEvent(e, c),
         ...(this.trace ? { trace: this.trace } : {}),
         ...(o.qlogDir
@@ -197,26 +176,25 @@ class ClientTransfer {
         else resolve(this.result!);
       };
     });
-    this.socket.on('message', (buf) => {
-      const sealed = readSealedHeader(buf);
-      if (sealed) {
-        if (sealed.conn === d.conn.opts.conn) d.inputSealed(buf);
-        return;
-      }
-      const p = decodePacket(buf);
-      if (typeof p !== 'string' && p.conn === d.conn.opts.conn) d.input(p);
-    });
-    this.socket.on('error', (err: NodeJS.ErrnoException) => {
-      // A closed UDP port answers with ICMP "port unreachable", which a connected socket reports as ECONNREFUSED.
-      if (err.code === 'ECONNREFUSED')
-        d.apply((c) =>
-          c.fail(
-            'HANDSHAKE_TIMEOUT',
-            `nothing answers on ${this.o.host}:${this.o.port} (port unreachable: is the server running?)`,
-            false,
-          ),
-        );
-      else d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false));
+    this.endpoint.listen({
+      sealed: (buf, conn) => {
+        if (conn === d.conn.opts.conn) d.inputSealed(buf);
+      },
+      plain: (p) => {
+        if (p.conn === d.conn.opts.conn) d.input(p);
+      },
+      error: (err) => {
+        // A closed UDP port answers with ICMP "port unreachable", which a connected socket reports as ECONNREFUSED.
+        if (err.code === 'ECONNREFUSED')
+          d.apply((c) =>
+            c.fail(
+              'HANDSHAKE_TIMEOUT',
+              `nothing answers on ${this.o.host}:${this.o.port} (port unreachable: is the server running?)`,
+              false,
+            ),
+          );
+        else d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false));
+      },
     });
     const signal = this.o.signal;
     signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(signal.reason ?? 'aborted'))), {
@@ -233,7 +211,7 @@ class ClientTransfer {
     const o = this.o;
     if (o.op === 'post') {
       // Opened once established: the SYN-ACK may lower the mss the file is cut at.
-      const canReuse = () => this.socket.getSendQueueCount() === 0;
+      const canReuse = () => this.endpoint.sendQueueEmpty;
       this.driver.openSourceWhenEstablished(
         o.local,
         this.size,
@@ -286,7 +264,7 @@ class ClientTransfer {
     this.driver.stop();
     await this.driver.qlog?.close();
     await this.driver.closeSource();
-    this.socket.close();
+    await this.endpoint.close();
     await this.trace?.close();
   }
 }

@@ -5,7 +5,7 @@
  * end) and the operator's lines (each transfer's end; with --verbose, every
  * event of it).
  */
-import type dgram from 'node:dgram';
+import type { Peer } from '../../common/lftp/node/endpoint.js';
 import type { LftpConnection, TransferEvent } from '../../common/lftp/engine/connection.js';
 import type { LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { describeEvent } from '../../common/lftp/event-text.js';
@@ -29,13 +29,13 @@ export class LftpReports {
   ) {}
 
   /** A datagram that is no LFTP packet (corrupt, wrong version). */
-  dropped(rinfo: dgram.RemoteInfo, reason: string, bytes: number): void {
+  dropped(rinfo: Peer, reason: string, bytes: number): void {
     this.counters.badPackets++;
     this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, reason, bytes }, 'dropped datagram');
   }
 
   /** A packet for no known transfer. */
-  unknown(rinfo: dgram.RemoteInfo, conn: number): void {
+  unknown(rinfo: Peer, conn: number): void {
     this.counters.unknownConn++;
     this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, conn }, 'datagram for no known transfer');
   }
@@ -57,7 +57,7 @@ export class LftpReports {
     }
   }
 
-  refused(rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
+  refused(rinfo: Peer, code: LftpErrorCode, message: string): void {
     this.counters.refused++;
     const budget = this.refusalLog.take(Date.now());
     if (budget)

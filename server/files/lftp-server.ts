@@ -1,33 +1,29 @@
 /**
- * The LFTP server endpoint: one UDP socket, many transfers keyed by the
- * client's address, port and connection id. Requests are checked (name,
- * authorization, file) before any state is committed to them; at most
- * `maxTransfers` run at once (p-queue) and the rest wait in order, told their
- * place each time they ask.
+ * The LFTP server endpoint: one UDP socket (common/lftp/node/endpoint.ts, which
+ * sorts sealed from plain datagrams), many transfers keyed by the client's
+ * address, port and connection id. Requests are checked (name, authorization,
+ * file) before any state is committed to them; at most `maxTransfers` run at
+ * once (p-queue) and the rest wait in order, told their place each time they ask.
  */
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import PQueue from 'p-queue';
-import { decodePacket, encodePacket, Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet.js';
+import { encodePacket, Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet.js';
 import { TraceWriter } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
-import { literalFirstLookup } from '../../common/lftp/node/address.js';
-import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
+import { LftpEndpoint, type Peer } from '../../common/lftp/node/endpoint.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
 import { admittedEntry, transferInfo, type AdmittedRequest, type Entry } from './lftp-entry.js';
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
-import { readSealedHeader } from '../../common/lftp/protect/sealed-packet.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
 
 const LINGER_MS = 5_000;
 const BAD_PACKET_REPORT_MS = 10_000;
 
 export class LftpServer {
-  private socket: dgram.Socket | null = null;
+  private endpoint: LftpEndpoint | null = null;
   private readonly entries = new Map<string, Entry>();
   /** SYNs being checked (file system, authorization), so that their retransmissions are not checked twice. */
   private readonly pending = new Set<string>();
@@ -49,27 +45,18 @@ export class LftpServer {
     return this.reports.counters;
   }
 
-  start(): Promise<number> {
-    const socket = dgram.createSocket({
-      type: isIPv6(this.o.host) ? 'udp6' : 'udp4',
-      reuseAddr: false,
-      reusePort: this.o.reusePort,
-      recvBufferSize: LFTP_DEFAULTS.socketBufferBytes,
-      sendBufferSize: LFTP_DEFAULTS.socketBufferBytes,
-      lookup: literalFirstLookup,
+  async start(): Promise<number> {
+    const endpoint = await LftpEndpoint.bind({ host: this.o.host, port: this.o.port, reusePort: this.o.reusePort });
+    this.endpoint = endpoint;
+    endpoint.listen({
+      sealed: (buf, conn, from) => this.onSealed(buf, conn, from),
+      plain: (p, from) => this.onPlain(p, from),
+      malformed: (reason, bytes, from) => this.reports.dropped(from, reason, bytes),
+      error: (err) => this.o.log.error({ err }, 'lftp socket error'),
     });
-    this.socket = socket;
-    socket.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
-    return new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: this.o.host, port: this.o.port }, () => {
-        socket.off('error', reject);
-        socket.on('error', (err) => this.o.log.error({ err }, 'lftp socket error'));
-        this.badTimer = setInterval(() => this.reports.reportCounts(), BAD_PACKET_REPORT_MS);
-        this.badTimer.unref();
-        resolve(socket.address().port);
-      });
-    });
+    this.badTimer = setInterval(() => this.reports.reportCounts(), BAD_PACKET_REPORT_MS);
+    this.badTimer.unref();
+    return endpoint.port;
   }
 
   /** Every transfer this endpoint knows: running, queued, and lingering after the end. */
@@ -77,17 +64,14 @@ export class LftpServer {
     return [...this.entries.values()].map((e) => transferInfo(e, this.waiting.indexOf(e) + 1));
   }
 
-  private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    const sealed = readSealedHeader(buf);
-    if (sealed) {
-      const entry = this.entries.get(`${rinfo.address}|${rinfo.port}|${sealed.conn}`);
-      if (entry?.started) entry.driver.inputSealed(buf);
-      else this.reports.counters.unknownConn++;
-      return;
-    }
-    const p = decodePacket(buf);
-    if (typeof p === 'string') return this.reports.dropped(rinfo, p, buf.length);
-    const key = `${rinfo.address}|${rinfo.port}|${p.conn}`;
+  private onSealed(buf: Buffer, conn: number, from: Peer): void {
+    const entry = this.entries.get(`${from.address}|${from.port}|${conn}`);
+    if (entry?.started) entry.driver.inputSealed(buf);
+    else this.reports.counters.unknownConn++;
+  }
+
+  private onPlain(p: Packet, from: Peer): void {
+    const key = `${from.address}|${from.port}|${p.conn}`;
     const entry = this.entries.get(key);
     if (entry) {
       if (!entry.started) {
@@ -100,14 +84,14 @@ export class LftpServer {
     if (p.flags & Flag.SYN && !(p.flags & Flag.ACK)) {
       if (this.pending.has(key)) return;
       this.pending.add(key);
-      void this.onSyn(key, p, rinfo).finally(() => this.pending.delete(key));
+      void this.onSyn(key, p, from).finally(() => this.pending.delete(key));
       return;
     }
-    this.reports.unknown(rinfo, p.conn);
+    this.reports.unknown(from, p.conn);
   }
 
-  private refuse(p: Packet, rinfo: dgram.RemoteInfo, code: LftpErrorCode, message: string): void {
-    this.reports.refused(rinfo, code, message);
+  private refuse(p: Packet, from: Peer, code: LftpErrorCode, message: string): void {
+    this.reports.refused(from, code, message);
     const pkt = encodePacket({
       flags: Flag.ERR,
       conn: p.conn,
@@ -116,11 +100,11 @@ export class LftpServer {
       window: 0,
       payload: encodeError(code, message),
     });
-    this.socket?.send(pkt, rinfo.port, rinfo.address);
+    this.endpoint?.send([pkt], from);
   }
 
   /** Address validation: the SYN answered with a token and nothing kept; never more bytes than the SYN. */
-  private sendRetry(p: Packet, rinfo: dgram.RemoteInfo, token: Buffer): void {
+  private sendRetry(p: Packet, from: Peer, token: Buffer): void {
     const pkt = encodePacket({
       flags: Flag.RETRY,
       conn: p.conn,
@@ -129,11 +113,11 @@ export class LftpServer {
       window: 0,
       payload: token,
     });
-    if (pkt.length <= HEADER_BYTES + p.payload.length) this.socket?.send(pkt, rinfo.port, rinfo.address);
+    if (pkt.length <= HEADER_BYTES + p.payload.length) this.endpoint?.send([pkt], from);
   }
 
   /** A new request: checked (payload, authorization, the file) before any state is kept for it; refused with ERR otherwise. */
-  private async onSyn(key: string, p: Packet, rinfo: dgram.RemoteInfo): Promise<void> {
+  private async onSyn(key: string, p: Packet, from: Peer): Promise<void> {
     const op: Op = p.flags & Flag.POST ? 'post' : 'get';
     // The spent ticket counts against its session until the transfer ends, or here, if it never starts.
     let ended: () => void = () => undefined;
@@ -142,14 +126,14 @@ export class LftpServer {
       const size = typeof req.size === 'number' ? req.size : undefined;
       const facts = { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size };
       // Nothing costly for a source address that has not answered a RETRY (syn-keys.ts).
-      const token = this.keys.addressCheck(req, facts, rinfo, Date.now());
-      if (token) return this.sendRetry(p, rinfo, token);
-      const master = await this.keys.check(req, facts, rinfo.address, Date.now());
+      const token = this.keys.addressCheck(req, facts, from, Date.now());
+      if (token) return this.sendRetry(p, from, token);
+      const master = await this.keys.check(req, facts, from.address, Date.now());
       const decision = this.o.authorize({
         op,
         name: req.name,
         auth: req.auth,
-        remote: `${rinfo.address}:${rinfo.port}`,
+        remote: `${from.address}:${from.port}`,
       });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
@@ -166,13 +150,13 @@ export class LftpServer {
           ? this.o.files.reserveUpload(decision.owner, file.size)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
-      this.admit(key, p, rinfo, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended }, protection);
+      this.admit(key, p, from, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended }, protection);
     } catch (err) {
       ended();
-      if (err instanceof LftpError) this.refuse(p, rinfo, err.code, err.message);
+      if (err instanceof LftpError) this.refuse(p, from, err.code, err.message);
       else {
         const failure = ioFailure('cannot serve the request', err);
-        this.refuse(p, rinfo, failure.code, failure.message);
+        this.refuse(p, from, failure.code, failure.message);
       }
     }
   }
@@ -180,13 +164,13 @@ export class LftpServer {
   private admit(
     key: string,
     syn: Packet,
-    rinfo: dgram.RemoteInfo,
+    from: Peer,
     req: AdmittedRequest,
     protection: TransferProtection | null,
   ): void {
-    const remote = { address: rinfo.address, port: rinfo.port };
+    const remote = { address: from.address, port: from.port };
     const entry = admittedEntry(this.o, key, syn, remote, req, protection, {
-      sendRaw: (parts, to) => this.socket?.send(parts, to.port, to.address),
+      sendRaw: (parts, to) => this.endpoint?.send(parts, to),
       event: (entry, e, conn) => this.onEvent(entry, e, conn),
       trace: this.trace,
     });
@@ -214,7 +198,7 @@ export class LftpServer {
           entry.size,
           this.o.maxWindow,
           entry.name,
-          () => this.socket?.getSendQueueCount() === 0,
+          () => this.endpoint?.sendQueueEmpty ?? true,
         );
       else entry.sink = await d.createSink(entry.path, entry.name);
     } catch (err) {
@@ -261,7 +245,7 @@ export class LftpServer {
       if (!e.driver.conn.succeeded) await e.sink?.discard();
     }
     this.queue.clear();
-    await new Promise<void>((resolve) => (this.socket ? this.socket.close(() => resolve()) : resolve()));
+    await this.endpoint?.close();
     await this.trace?.close();
   }
 }
