@@ -30,7 +30,7 @@ function recorder(): { seen: string[]; from: Peer[]; input: EndpointInput } {
     input: {
       sealed: (buf, conn, f) => (seen.push(`sealed ${conn} ${buf.length}`), from.push(f)),
       plain: (p, f) => (seen.push(`plain ${p.conn} seq ${p.seq}`), from.push(f)),
-      malformed: (reason, bytes, f) => (seen.push(`malformed ${bytes}`), from.push(f)),
+      malformed: (_reason, bytes, f) => (seen.push(`malformed ${bytes}`), from.push(f)),
       error: (err) => seen.push(`error ${err.code}`),
     },
   };
