@@ -5,6 +5,7 @@
  */
 import type { HeartbeatPolicy } from './heartbeat.js';
 import type { SessionTable } from '../shm/session-table.js';
+import type { NickRegistry } from '../bus/nick-registry.js';
 import type { RoomBus } from '../bus/room-bus.js';
 import type { SequencerPort } from '../store/store-link.js';
 import type { FilesPort } from './files-port.js';
@@ -87,6 +88,8 @@ export interface ConnectionHost {
   /** Timers for the flood gate (the clock it reads, and a way to be called back). */
   readonly timer: GateTimer;
   readonly table: SessionTable;
+  /** Who holds which nick, and where a session is: cluster-wide when there are nodes (bus/nick-registry.ts). */
+  readonly nicks: NickRegistry;
   /** Frames for sessions anywhere, this one's room included. */
   readonly bus: RoomBus;
   /** Where messages and room requests go to be stored, numbered and put in the rooms' order (the store thread). */

@@ -18,6 +18,7 @@ import { UploadLedger } from '../shm/upload-ledger.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
+import { LocalNickRegistry } from '../bus/nick-registry.js';
 import { StoreKeeper } from './store-keeper.js';
 import { WorkerPool, type DeadWorker } from './worker-pool.js';
 import { releaseDeadWorker } from './worker-repair.js';
@@ -108,9 +109,16 @@ export class Supervisor {
       died: (dead, code) => this.workerDied(dead, code),
       stopping,
     });
-    this.operator = new OperatorActions(this.table, options.nodeId, this.bus, this.log.logger, print, '', {
-      send: (m) => this.store.send(m),
-    });
+    this.operator = new OperatorActions(
+      new LocalNickRegistry(this.table, options.nodeId),
+      this.bus,
+      this.log.logger,
+      print,
+      '',
+      {
+        send: (m) => this.store.send(m),
+      },
+    );
   }
 
   get listeningPort(): number {

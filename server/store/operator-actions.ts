@@ -9,16 +9,15 @@
  */
 import { encodeMessage } from '../../common/protocol.js';
 import { neutralizeControls } from '../../common/unicode/text-policy.js';
-import type { SessionTable } from '../shm/session-table.js';
+import type { NickRegistry } from '../bus/nick-registry.js';
 import type { Logger } from '../logger.js';
 import type { RoomBus } from '../bus/room-bus.js';
 import type { SequencerPort } from './store-link.js';
 
 export class OperatorActions {
   constructor(
-    private readonly table: SessionTable,
-    /** This node's id: the sessions in `table` have addresses on it. */
-    private readonly node: string,
+    /** Who holds a nick, wherever (bus/nick-registry.ts). */
+    private readonly nicks: NickRegistry,
     private readonly bus: RoomBus,
     private readonly log: Logger,
     /** A line for the server's console. */
@@ -39,7 +38,7 @@ export class OperatorActions {
 
   /** Ends the session with that nick (any case) wherever it lives; the exact nick kicked, or null when nobody has it. */
   async kick(nick: string, reason: string): Promise<string | null> {
-    const target = await this.table.lookupAsync(nick);
+    const target = await this.nicks.lookup(nick);
     if (!target) return null;
     this.log.info({ nick: target.nick, reason, origin: this.origin || 'console' }, 'operator kick');
     if (target.owner < 0)
@@ -48,7 +47,7 @@ export class OperatorActions {
         target: { slot: target.slot, generation: target.generation },
         reason: neutralizeControls(reason),
       });
-    else this.bus.kick({ ...target, node: this.node }, neutralizeControls(reason));
+    else this.bus.kick(target, neutralizeControls(reason));
     return target.nick;
   }
 

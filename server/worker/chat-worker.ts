@@ -25,6 +25,7 @@ import type { LftpServer } from '../files/lftp-server.js';
 import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
+import { LocalNickRegistry } from '../bus/nick-registry.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
 import { SocketBudget } from '../shm/socket-budget.js';
@@ -109,7 +110,7 @@ export class ChatWorker {
           return () => clearTimeout(t);
         },
       },
-      table: this.table,
+      ...{ table: this.table, nicks: new LocalNickRegistry(this.table, c.node) },
       bus: this.bus,
       sequencer: this.store,
       defaultRoom: c.defaultRoom,
@@ -189,7 +190,14 @@ export class ChatWorker {
   private async startWeb(host: string, port: number): Promise<number> {
     const c = this.config;
     const log = this.log.child({ component: 'web' });
-    const operator = new OperatorActions(this.table, c.node, this.bus, log, this.notify, 'dashboard', this.store);
+    const operator = new OperatorActions(
+      new LocalNickRegistry(this.table, c.node),
+      this.bus,
+      log,
+      this.notify,
+      'dashboard',
+      this.store,
+    );
     const admin =
       c.adminToken === null
         ? null

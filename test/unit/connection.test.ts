@@ -14,6 +14,7 @@ import type { ChatTransport, TransportEvents } from '../../server/chat/transport
 import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
 import type { SequencerPort } from '../../server/store/store-link.js';
 import type { ToStore } from '../../server/store/store-messages.js';
+import { LocalNickRegistry } from '../../server/bus/nick-registry.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import { AddressTable } from '../../server/shm/address-table.js';
 import { Admission, DEFAULT_ADMISSION, type AdmissionPolicy } from '../../server/chat/admission.js';
@@ -167,6 +168,7 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     totals: { msgsIn: 0, bytesIn: 0, bytesOut: 0, framesOut: 0 },
     clock: { wallNow: () => 1_000_000, awakeNow: () => 1_000_000 },
     table,
+    nicks: new LocalNickRegistry(table, 'n1'),
     bus,
     sequencer: history,
     defaultRoom: '#lobby',
