@@ -7,11 +7,13 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, link, unlink, type FileHandle } from 'node:fs/promises';
-import { readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ioFailure } from './io-failure.js';
 import type { SinkFinish, SizedSink } from '../engine/connection.js';
 import { LftpError } from '../engine/errors.js';
+import { openHeld, PART_SUFFIX, type HeldRecord } from './resume-record.js';
+
+export { PART_SUFFIX, sweepPartFiles } from './resume-record.js';
 
 /** Size of a staging buffer: data is copied in and written out a buffer (or what has gathered) at a time. */
 const STAGING_BYTES = 1 << 20;
@@ -28,27 +30,6 @@ export type SinkOutcome =
  * call per buffer instead of one per packet. Written buffers are reused: fresh
  * memory costs a page fault per 4 KiB on first touch.
  */
-/** Every temporary upload file is a dot file ending in this. */
-export const PART_SUFFIX = '.lftp-part';
-
-/**
- * Removes what uploads interrupted by a crash left behind. For start-up only,
- * before any transfer runs: a part file then belongs to no one.
- */
-export function sweepPartFiles(dir: string): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith('.') || !name.endsWith(PART_SUFFIX)) continue;
-    try {
-      unlinkSync(join(dir, name));
-      removed.push(name);
-    } catch {
-      // Gone already, or not ours to remove: leave it.
-    }
-  }
-  return removed;
-}
-
 export class FileSink implements SizedSink {
   /** Full staging buffers (or their unwritten tails) waiting for the writer, oldest first. */
   private full: Buffer[] = [];
@@ -64,7 +45,9 @@ export class FileSink implements SizedSink {
   private writing = false;
   private written = 0;
   private pushed = 0;
-  private readonly hash: Hash = createHash('sha256');
+  private hash: Hash = createHash('sha256');
+  /** A resumable sink cut to 0 (the sender starts over): writes wait for it. */
+  private restarting: Promise<void> | null = null;
   private error: Error | null = null;
   private drainWaiters: Array<() => void> = [];
   private expectedSize = -1;
@@ -77,7 +60,30 @@ export class FileSink implements SizedSink {
     readonly finalPath: string,
     private readonly onDrain: () => void,
     private readonly onError: (err: Error) => void,
-  ) {}
+    /** A resumable sink's record (resume-record.ts), and the bytes held from an earlier try with their hash. */
+    readonly held: HeldRecord | null = null,
+    prefix?: { bytes: number; hash: Hash },
+  ) {
+    if (prefix) {
+      this.written = this.pushed = this.stagingAt = prefix.bytes;
+      this.hash = prefix.hash;
+    }
+  }
+
+  /**
+   * A sink that keeps what it received when the transfer is cut (docs/LFTP.md, "Resume"): the partial of `held`,
+   * continued after its first `have` bytes (hashed again), or from 0 if the sender starts over (setExpectedSize).
+   */
+  static async resumable(
+    finalPath: string,
+    held: HeldRecord,
+    have: number,
+    onDrain: () => void,
+    onError: (err: Error) => void,
+  ): Promise<FileSink> {
+    const { fh, path, hash } = await openHeld(held, have);
+    return new FileSink(fh, path, finalPath, onDrain, onError, held, { bytes: have, hash });
+  }
 
   /**
    * Creates the temporary file next to finalPath (same file system, so link() works). Its name does not
@@ -89,9 +95,21 @@ export class FileSink implements SizedSink {
     return new FileSink(fh, temp, finalPath, onDrain, onError);
   }
 
-  setExpectedSize(size: number, mss: number): void {
+  /** `from`: where the sender's data starts; a resumable sink holding more starts over from 0. */
+  setExpectedSize(size: number, mss: number, from = 0): void {
     this.expectedSize = size;
     this.mss = Math.max(1, mss);
+    if (from === this.written || this.pushed !== this.written) return;
+    if (from !== 0) throw new Error(`FileSink: data from ${from}, but ${this.written} bytes are held`);
+    this.written = this.pushed = this.stagingAt = 0;
+    this.hash = createHash('sha256');
+    this.restarting = this.fh.truncate(0).then(
+      () => {
+        this.restarting = null;
+        this.writeMore();
+      },
+      (err: Error) => this.fail(err),
+    );
   }
 
   /** Bytes received and not yet written. */
@@ -150,7 +168,7 @@ export class FileSink implements SizedSink {
   }
 
   private writeMore(): void {
-    if (this.writing || this.closed) return;
+    if (this.writing || this.closed || this.restarting) return;
     const piece = this.takeNext();
     if (piece === null) return;
     this.writing = true;
@@ -159,6 +177,7 @@ export class FileSink implements SizedSink {
         this.writing = false;
         this.written += bytesWritten;
         this.recycle();
+        void this.held?.wrote(this.written);
         if (bytesWritten < piece.length) {
           // A short write (a full disk does this first): put the rest back; the next write reports why.
           this.full.unshift(piece.subarray(bytesWritten));
@@ -197,7 +216,7 @@ export class FileSink implements SizedSink {
   async finish(expected: Omit<SinkFinish, 'sha256'> & { sha256?: Buffer }): Promise<SinkOutcome> {
     await this.drained();
     if (this.error) {
-      await this.discard();
+      await this.drop();
       return this.failed(`cannot write ${this.label}`, this.error);
     }
     if (this.staging !== null) this.hash.update(this.staging.subarray(0, this.fill));
@@ -207,12 +226,12 @@ export class FileSink implements SizedSink {
       await this.fh.sync();
       await this.fh.close();
     } catch (err) {
-      await this.discard();
+      await this.drop();
       return this.failed(`cannot write ${this.label}`, err);
     }
     this.closed = true;
     if (this.written !== expected.size || (this.expectedSize >= 0 && this.written !== this.expectedSize)) {
-      await this.discard();
+      await this.drop();
       return {
         ok: false,
         code: 'SHA256_MISMATCH',
@@ -220,7 +239,7 @@ export class FileSink implements SizedSink {
       };
     }
     if (expected.sha256 && !digest.equals(expected.sha256)) {
-      await this.discard();
+      await this.drop();
       return {
         ok: false,
         code: 'SHA256_MISMATCH',
@@ -230,13 +249,14 @@ export class FileSink implements SizedSink {
     try {
       await link(this.tempPath, this.finalPath);
     } catch (err) {
-      await this.discard();
+      await this.drop();
       const code = (err as NodeJS.ErrnoException).code;
       return code === 'EEXIST'
         ? { ok: false, code: 'EXISTS', message: `${this.label} appeared during the transfer; not overwritten` }
         : this.failed(`cannot store ${this.label}`, err);
     }
     await unlink(this.tempPath).catch(() => undefined);
+    await this.held?.remove();
     return { ok: true, size: this.written, sha256: digest.toString('hex'), path: this.finalPath };
   }
 
@@ -250,8 +270,23 @@ export class FileSink implements SizedSink {
     return { ok: false, code: e.code, message: e.message };
   }
 
-  /** Abandons the transfer: closes and deletes the temporary file. */
+  /**
+   * Abandons the transfer: closes and deletes the temporary file; a resumable sink keeps what reached the disk
+   * and records it, for the next try.
+   */
   async discard(): Promise<void> {
+    if (this.held?.identity && !this.closed) {
+      this.closed = true;
+      this.staging = null;
+      await this.fh.close().catch(() => undefined);
+      await this.held.wrote(this.written, true);
+      return;
+    }
+    await this.drop();
+  }
+
+  /** Closes and deletes the temporary file (a resumable sink's partial and record too). */
+  private async drop(): Promise<void> {
     this.closed = true;
     this.full = [];
     this.staging = null;
@@ -259,5 +294,6 @@ export class FileSink implements SizedSink {
     this.spare.length = 0;
     await this.fh.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
+    await this.held?.remove();
   }
 }
