@@ -14,7 +14,7 @@ export interface ActiveSession {
   readonly version: number;
   /** Where it connects from, and whether passwords may come over its connection. */
   readonly caller: Caller;
-  /** Runs the session's file requests (directory listings, tickets) one at a time, in order. */
+  /** Runs the session's asynchronous requests (directory listings, tickets, WHO) one at a time, in order. */
   inTurn(work: () => Promise<ServerMessage>): void;
   send(frame: Buffer): boolean;
   reply(msg: ServerMessage): void;

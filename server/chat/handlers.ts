@@ -119,7 +119,8 @@ const handlers: Handlers = {
   },
 
   WHO(s) {
-    s.reply(whoReply(s.host.table, s.host.limits.maxFrame, Date.now()));
+    // Asked of the registry (cluster-wide when there are nodes), answered in turn with the session's other requests.
+    s.inTurn(async () => whoReply(await s.host.nicks.who(), s.host.limits.maxFrame, Date.now()));
   },
 
   NICK(s, msg) {

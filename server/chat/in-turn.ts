@@ -1,5 +1,5 @@
 /**
- * A session's asynchronous requests (directory listings, tickets) run one at
+ * A session's asynchronous requests (directory listings, tickets, WHO) run one at
  * a time, in the order asked: a burst of them waits its turn instead of
  * listing the directory thousands of times at once, and the answers come in
  * the order of the questions, as the protocol promises.
@@ -16,8 +16,6 @@ export class InTurn {
   ) {}
 
   run(work: () => Promise<ServerMessage>): void {
-    this.last = this.last
-      .then(work)
-      .then(this.reply, (err: unknown) => this.log().error({ err }, 'file request failed'));
+    this.last = this.last.then(work).then(this.reply, (err: unknown) => this.log().error({ err }, 'request failed'));
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The answer to WHO: every session in the table, connected or away (an away one marked, its RTT unknown), by
- * nick, within one frame; `total` is the online count WELCOME gives (docs/PROTOCOL.md, "Who is online").
+ * The answer to WHO: every session online (the NickRegistry's `who`), connected or away (an away one marked, its RTT
+ * unknown), by nick, within one frame; `total` is the online count WELCOME gives (docs/PROTOCOL.md, "Who is online").
  */
 import type { ServerMessage, WhoEntry } from '../../common/protocol.js';
-import type { SessionTable } from '../shm/session-table.js';
+import type { SessionInfo } from '../shm/session-table.js';
 
-export function whoReply(table: SessionTable, maxFrame: number, now: number): ServerMessage {
-  const all = table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
+export function whoReply(online: SessionInfo[], maxFrame: number, now: number): ServerMessage {
+  const all = online.sort((a, b) => a.nick.localeCompare(b.nick));
   const users: WhoEntry[] = [];
   // A very large room gets the first entries and the total.
   let budget = maxFrame - 128;

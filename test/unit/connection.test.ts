@@ -306,6 +306,21 @@ describe('a chat session on the server', () => {
     expect(w.history.said.at(-1)).toMatchObject({ from: 'alicia' });
   });
 
+  it("WHO asks the NickRegistry (cluster-wide when there are nodes), not this node's table, and answers in turn", async () => {
+    const w = world();
+    const alice = w.join('alice');
+    const local = w.host.nicks;
+    const elsewhere = { ...(await local.who())[0]!, nick: 'zed', slot: 5, away: true, awaySince: 1 };
+    Object.assign(w.host, { nicks: { ...local, who: async () => [...(await local.who()), elsewhere] } });
+    alice.t.send({ type: 'WHO' });
+    await new Promise((r) => setImmediate(r));
+    expect(alice.t.written.at(-1)).toMatchObject({
+      type: 'WHO_REPLY',
+      users: [{ nick: 'alice' }, { nick: 'zed', away: true }],
+      total: 2,
+    });
+  });
+
   it('every way out frees the slot once and tells the room the right notice', () => {
     const w = world();
     const bye = w.join('quitter');
