@@ -60,7 +60,7 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
       const old = s.nick;
       if (account.nick !== old) {
         // The password is the nick's owner's: a session holding the nick, away or connected, ends for this one.
-        const result = s.host.table.rename(s.ref, account.nick, true);
+        const result = await s.host.nicks.rename(s.ref, account.nick, true);
         if (result === 'GONE') return;
         if (result !== 'ok' && result.reason === 'NICK_TAKEN')
           throw new ProtocolError(
