@@ -41,7 +41,9 @@ function stateText(c: StateCause, { own, peer }: Numbers): string {
     case 'queued':
       return `server busy: queued at position ${c.position}`;
     case 'established':
-      return `connection established (mss ${c.mss}, ${c.size} bytes to ${c.sending ? 'send' : 'receive'})`;
+      return c.from > 0
+        ? `connection established (mss ${c.mss}); resuming at byte ${c.from} of ${c.size}: ${c.size - c.from} bytes to ${c.sending ? 'send' : 'receive'}`
+        : `connection established (mss ${c.mss}, ${c.size} bytes to ${c.sending ? 'send' : 'receive'})`;
     case 'end_received':
       return 'END received: all data in; checking size and SHA-256';
     case 'end_sent':

@@ -124,7 +124,15 @@ export class LftpServer {
     try {
       const req = decodeSynRequest(p.payload, this.o.maxMss);
       const size = typeof req.size === 'number' ? req.size : undefined;
-      const facts = { flags: p.flags, conn: p.conn, isn: p.seq, name: req.name, mss: req.mss, size };
+      const facts = {
+        flags: p.flags,
+        conn: p.conn,
+        isn: p.seq,
+        name: req.name,
+        mss: req.mss,
+        size,
+        resume: req.resume,
+      };
       // Nothing costly for a source address that has not answered a RETRY (syn-keys.ts).
       const token = this.keys.addressCheck(req, facts, from, Date.now());
       if (token) return this.sendRetry(p, from, token);

@@ -13,6 +13,7 @@ import {
   type TransferEvent,
 } from '../../common/lftp/engine/connection.js';
 import { HEADER_BYTES, flagNames, type Packet } from '../../common/lftp/engine/packet.js';
+import type { ResumeAnswer } from '../../common/lftp/engine/payloads.js';
 
 export class MemorySource implements HashedSource {
   readonly totalPackets: number;
@@ -46,8 +47,10 @@ export class MemorySink implements SizedSink {
   readonly parts: Buffer[] = [];
   backlogPackets = 0;
   expected = -1;
-  setExpectedSize(size: number): void {
+  from = 0;
+  setExpectedSize(size: number, _mss: number, from = 0): void {
     this.expected = size;
+    this.from = from;
   }
   push(_i: number, data: Buffer): void {
     this.parts.push(Buffer.from(data));
@@ -87,6 +90,8 @@ export class FakeLink {
   /** One-way delay for a packet (ms); may vary to reorder. */
   delay: (from: 'client' | 'server', p: Packet) => number = () => 1;
   duplicate: (from: 'client' | 'server', p: Packet) => boolean = () => false;
+  /** What the server's SYN-ACK says about resuming (docs/LFTP.md, "Resume"); none by default. */
+  serverResume: ResumeAnswer | undefined = undefined;
   private sent = { client: 0, server: 0 };
 
   constructor(
@@ -209,6 +214,7 @@ export class FakeLink {
         this.serverSize,
         this.client.opts.request.mss,
         HEADER_BYTES + w.p.payload.length,
+        this.serverResume,
       );
       return;
     }

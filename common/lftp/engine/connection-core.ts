@@ -14,7 +14,7 @@ import type { LftpErrorCode as Code } from './errors.js';
 import type { ConnState, ControlPacket, Op, StateCause } from './events.js';
 import { ControlRetry } from './control-retry.js';
 import { ReceiverReport } from './receiver-report.js';
-import { encodeError } from './payloads.js';
+import { encodeError, type ResumeAnswer } from './payloads.js';
 import {
   AMPLIFICATION_LIMIT,
   type ConnectionHooks,
@@ -33,6 +33,10 @@ export class ConnectionCore {
   sender: SendWindow | null = null;
   receiver: ReceiveWindow | null = null;
   size = -1;
+  /** The byte where this transfer's data starts: 0, or the offset a resumed one continues from. */
+  from = 0;
+  /** Client: the SYN-ACK's resume answer (where data starts, the source's identity), once it came. */
+  resumed: ResumeAnswer | null = null;
   mss: number;
   peerIsn = 0;
   /** @internal The next sequence number expected from the peer (what our ACKs carry). */
@@ -130,15 +134,15 @@ export class ConnectionCore {
 
   /** The farthest byte sent (when sending) or held (when receiving, beyond any hole). */
   farthestBytes(): number {
-    if (this.sender) return Math.min(this.size, this.sender.nxt * this.mss);
-    if (this.receiver) return Math.min(this.size, (this.receiver.next + this.receiver.holding) * this.mss);
+    if (this.sender) return Math.min(this.size, this.from + this.sender.nxt * this.mss);
+    if (this.receiver) return Math.min(this.size, this.from + (this.receiver.next + this.receiver.holding) * this.mss);
     return 0;
   }
 
   /** Bytes moved so far (acknowledged when sending, delivered in order when receiving). */
   progressBytes(): number {
-    if (this.sender) return Math.min(this.size, this.sender.una * this.mss);
-    if (this.receiver) return Math.min(this.size, this.receiver.next * this.mss);
+    if (this.sender) return Math.min(this.size, this.from + this.sender.una * this.mss);
+    if (this.receiver) return Math.min(this.size, this.from + this.receiver.next * this.mss);
     return 0;
   }
 

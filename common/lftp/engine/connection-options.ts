@@ -8,6 +8,7 @@ import type { CongestionName } from './congestion.js';
 import type { DataSource } from './send-window.js';
 import type { DataSink } from './receive-window.js';
 import type { ConnState, Op, Side, TransferEvent } from './events.js';
+import type { ResumeAsk } from './payloads.js';
 
 export interface TransferRequest {
   op: Op;
@@ -19,6 +20,8 @@ export interface TransferRequest {
   mss: number;
   /** Client: empty to say it answers a server's RETRY (address validation, docs/LFTP.md); then the RETRY's token. */
   retry?: Buffer;
+  /** Client: what the SYN says about resuming (docs/LFTP.md, "Resume"). */
+  resume?: ResumeAsk;
 }
 
 export interface SinkFinish {
@@ -43,7 +46,8 @@ export interface HashedSource extends DataSource {
 
 /** The receiver's data: a DataSink with the size announced by the peer. */
 export interface SizedSink extends DataSink {
-  setExpectedSize(size: number, mss: number): void;
+  /** `from`: the byte where the sender's data starts (a resumed transfer's offset). */
+  setExpectedSize(size: number, mss: number, from: number): void;
 }
 
 export interface ConnectionOptions {

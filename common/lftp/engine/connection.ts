@@ -19,7 +19,7 @@
  */
 import { Flag, type Packet } from './packet.js';
 import type { LftpErrorCode as Code } from './errors.js';
-import { decodeError } from './payloads.js';
+import { decodeError, type ResumeAnswer } from './payloads.js';
 import { ConnectionCore } from './connection-core.js';
 import {
   KEEPALIVE_MS,
@@ -78,9 +78,9 @@ export class LftpConnection extends ConnectionCore {
   }
 
   /** Server: the request was accepted; answer the SYN (seq = client ISN) with SYN-ACK. */
-  accept(now: number, clientIsn: number, size: number, mss: number, synBytes?: number): void {
+  accept(now: number, clientIsn: number, size: number, mss: number, synBytes?: number, resume?: ResumeAnswer): void {
     this.clock = now;
-    sendSynAck(this, now, clientIsn, size, mss, synBytes);
+    sendSynAck(this, now, clientIsn, size, mss, synBytes, resume);
   }
 
   /** Server: tell a client waiting for a transfer slot where it stands (its SYN polls count as life). */

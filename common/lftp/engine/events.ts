@@ -28,7 +28,7 @@ export type StateCause =
   | { cause: 'syn_sent'; seq: number; op: Op; name: string }
   | { cause: 'syn_received'; peerSeq: number; seq: number; ack: number }
   | { cause: 'queued'; position: number }
-  | { cause: 'established'; mss: number; size: number; sending: boolean }
+  | { cause: 'established'; mss: number; size: number; sending: boolean; from: number }
   | { cause: 'end_received' }
   | { cause: 'end_sent'; packets: number; seq: number }
   | { cause: 'end_acked' }
@@ -51,7 +51,7 @@ export type TransferEvent =
   | { type: 'queued'; position: number }
   /** The client took the server's RETRY (address validation) and sent its SYN again with the token. */
   | { type: 'retry'; tokenBytes: number }
-  | { type: 'established'; size: number }
+  | { type: 'established'; size: number; from: number }
   /** A data packet sent again (fast retransmit or after an RTO). */
   | { type: 'retransmit_data'; seq: number; index: number }
   /** A control packet sent again: on its timer (nextWaitMs), because the peer repeated itself, or while queued. */

@@ -7,7 +7,15 @@
 import { Flag, HEADER_BYTES, seqAdd, type Packet } from './packet.js';
 import { SendWindow } from './send-window.js';
 import { ReceiveWindow } from './receive-window.js';
-import { decodeQueued, decodeRetry, decodeSynAck, encodeQueued, encodeSynAck, encodeSynRequest } from './payloads.js';
+import {
+  decodeQueued,
+  decodeRetry,
+  decodeSynAck,
+  encodeQueued,
+  encodeSynAck,
+  encodeSynRequest,
+  type ResumeAnswer,
+} from './payloads.js';
 import type { ConnectionCore } from './connection-core.js';
 
 /** Client: send the SYN. */
@@ -32,17 +40,19 @@ export function sendSynAck(
   size: number,
   mss: number,
   synBytes?: number,
+  resume?: ResumeAnswer,
 ): void {
   if (synBytes !== undefined) c.unvalidated = { inBytes: synBytes, outBytes: 0 };
   c.peerIsn = clientIsn;
   c.ackNum = seqAdd(clientIsn, 1);
   c.size = size;
   c.mss = mss;
-  if (!c.isDataSender) c.requireSink().setExpectedSize(size, mss);
+  c.from = resume?.from ?? 0;
+  if (!c.isDataSender) c.requireSink().setExpectedSize(size, mss, c.from);
   c.transition('SYN_RCVD', { cause: 'syn_received', peerSeq: clientIsn, seq: c.opts.isn, ack: c.ackNum });
   c.control(
     now,
-    { flags: Flag.SYN | Flag.ACK, seq: c.opts.isn, ack: c.ackNum, payload: encodeSynAck(size, mss) },
+    { flags: Flag.SYN | Flag.ACK, seq: c.opts.isn, ack: c.ackNum, payload: encodeSynAck(size, mss, resume) },
     'SYN-ACK',
     c.opts.handshakeTries,
     'HANDSHAKE_TIMEOUT',
@@ -111,7 +121,14 @@ function onSynAck(c: ConnectionCore, p: Packet, now: number): void {
   c.ackNum = seqAdd(p.seq, 1);
   c.mss = info.mss;
   c.size = c.op === 'post' ? c.opts.request.size! : info.size;
-  if (!c.isDataSender) c.requireSink().setExpectedSize(c.size, c.mss);
+  const badFrom = resumeRefused(c, info.from);
+  if (badFrom) {
+    c.fail('PROTOCOL', badFrom, true);
+    return;
+  }
+  c.from = info.from;
+  c.resumed = info;
+  if (!c.isDataSender) c.requireSink().setExpectedSize(c.size, c.mss, c.from);
   c.emitPacket(c.bare(Flag.ACK));
   c.hooks.event({
     type: 'syn_ack',
@@ -121,6 +138,19 @@ function onSynAck(c: ConnectionCore, p: Packet, now: number): void {
     ackSent: c.ackNum,
   });
   establish(c, now);
+}
+
+/**
+ * Why a SYN-ACK's `from` cannot be (docs/LFTP.md, "Resume"), or null: a get continues at what the client holds
+ * or starts over; a post continues at no more than the file's size, and only if the client gave its tag.
+ */
+function resumeRefused(c: ConnectionCore, from: number): string | null {
+  if (from === 0) return null;
+  const ask = c.opts.request.resume;
+  if (c.op === 'get' && from !== ask?.have) return `SYN-ACK resumes at ${from}, but we hold ${ask?.have ?? 0} bytes`;
+  if (c.op === 'post' && (ask?.tag === undefined || ask.have === 0 || from > c.size))
+    return `SYN-ACK resumes at ${from} of ${c.size} bytes, which we did not offer`;
+  return null;
 }
 
 /**
@@ -158,11 +188,11 @@ function establish(c: ConnectionCore, now: number): void {
   c.lastProgress = now;
   const first = seqAdd(c.opts.isn, 1);
   if (c.isDataSender) {
-    c.endSeq = seqAdd(first, Math.ceil(c.size / c.mss));
+    c.endSeq = seqAdd(first, Math.ceil((c.size - c.from) / c.mss));
     c.finSeq = seqAdd(c.endSeq, 1);
     if (c.source) startSending(c);
   } else {
-    const total = Math.ceil(c.size / c.mss);
+    const total = Math.ceil((c.size - c.from) / c.mss);
     c.receiver = new ReceiveWindow(total, c.opts.receiveCapacity, c.requireSink());
     c.endSeq = seqAdd(c.peerIsn, 1 + total);
     c.finSeq = first;
@@ -172,14 +202,15 @@ function establish(c: ConnectionCore, now: number): void {
     mss: c.mss,
     size: c.size,
     sending: c.isDataSender,
+    from: c.from,
   });
-  c.hooks.event({ type: 'established', size: c.size });
+  c.hooks.event({ type: 'established', size: c.size, from: c.from });
 }
 
 /** The data sender has its source, cut at the negotiated mss: its send window. */
 export function startSending(c: ConnectionCore): void {
   const src = c.requireSource();
-  const total = Math.ceil(c.size / c.mss);
+  const total = Math.ceil((c.size - c.from) / c.mss);
   if (src.totalPackets !== total)
     throw new Error(`LftpConnection: the source has ${src.totalPackets} packets, the transfer ${total}`);
   c.sender = new SendWindow(src, c.rtt, c.cc, c.opts.receiveCapacity);

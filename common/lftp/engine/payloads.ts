@@ -1,9 +1,9 @@
 /**
  * The payloads of LFTP's control packets (docs/LFTP.md, "Packets"), encoded
  * and checked in one place for both ends:
- *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?, retry?}
+ *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?, retry?, have?, tag?, mtime?}
  *   RETRY     binary: the server's address-validation token, opaque to the client
- *   SYN-ACK   JSON {size, mss}
+ *   SYN-ACK   JSON {size, mss, from?, tag?, mtime?, dropped?}
  *   queued    JSON {queued: position} on a bare ACK answering a SYN
  *   ERR       JSON {code, message}
  *   END       binary: u64 size, 32 bytes SHA-256
@@ -36,7 +36,31 @@ export interface SynRequest {
    * that can answer a RETRY, so that a server which validates addresses knows whom it may ask.
    */
   retry?: Buffer;
+  /** Resume (docs/LFTP.md, "Resume"); see ResumeAsk. */
+  resume?: ResumeAsk;
 }
+
+/**
+ * What a SYN says about resuming. get: the bytes the client holds from offset 0 (`have`) of the source it saw
+ * as `tag` and `mtime`. post: the `tag` and `mtime` of the file it sends, and `have` = 0 to say "start over".
+ */
+export interface ResumeAsk {
+  have?: number;
+  tag?: string;
+  mtime?: number;
+}
+
+/** The SYN-ACK's answer: where data starts, the source's identity (get), what the server dropped (post). */
+export interface ResumeAnswer {
+  from: number;
+  tag?: string;
+  mtime?: number;
+  /** post: the server held this many bytes of another source of that name, dropped. */
+  dropped?: number;
+}
+
+/** A source tag: 16 bytes in base64url (common/lftp/node/resume-record.ts makes them). */
+const TAG_RE = /^[A-Za-z0-9_-]{22}$/;
 
 /** Longest error message kept from a peer's ERR. */
 const MAX_ERROR_MESSAGE = 500;
@@ -63,7 +87,25 @@ export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
     ...(r.auth !== undefined ? { auth: r.auth } : {}),
     ...(r.salt && r.proof ? { salt: r.salt.toString('base64url'), proof: r.proof.toString('base64url') } : {}),
     ...(r.retry ? { retry: r.retry.toString('base64url') } : {}),
+    ...(r.resume ?? {}),
   });
+}
+
+const whole = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** A SYN's resume fields, checked: whole numbers, a tag of 22 base64url characters. */
+function resumeAsk(o: Record<string, unknown>): ResumeAsk | undefined {
+  const { have, tag, mtime } = o;
+  if (have === undefined && tag === undefined && mtime === undefined) return undefined;
+  if ((have !== undefined && !whole(have)) || (mtime !== undefined && !whole(mtime)))
+    throw new LftpError('BAD_REQUEST', 'have and mtime must be whole numbers');
+  if (tag !== undefined && (typeof tag !== 'string' || !TAG_RE.test(tag)))
+    throw new LftpError('BAD_REQUEST', 'tag must be 16 bytes in base64url');
+  return {
+    ...(have !== undefined ? { have } : {}),
+    ...(tag !== undefined ? { tag } : {}),
+    ...(mtime !== undefined ? { mtime } : {}),
+  };
 }
 
 /**
@@ -82,6 +124,7 @@ export function decodeSynRequest(
   salt: Buffer | undefined;
   proof: Buffer | undefined;
   retry: Buffer | undefined;
+  resume: ResumeAsk | undefined;
 } {
   const o = parseObject(payload);
   if (!o) throw new LftpError('BAD_REQUEST', 'SYN payload is not a JSON object');
@@ -97,7 +140,7 @@ export function decodeSynRequest(
     throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
   if (auth !== undefined && typeof auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
   if (typeof name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
-  return { name, mss, size, auth, salt, proof, retry };
+  return { name, mss, size, auth, salt, proof, retry, resume: resumeAsk(o) };
 }
 
 /** An optional field of exactly `bytes` bytes (or from `bytes[0]` to `bytes[1]`) in base64url. */
@@ -116,18 +159,29 @@ export function decodeRetry(payload: Buffer): Buffer | null {
   return payload.length >= 1 && payload.length <= MAX_RETRY_TOKEN_BYTES ? Buffer.from(payload) : null;
 }
 
-export function encodeSynAck(size: number, mss: number): Buffer {
-  return json({ size, mss });
+/** `resume` only to a client that asked about resuming (an older one is answered as before). */
+export function encodeSynAck(size: number, mss: number, resume?: ResumeAnswer): Buffer {
+  return json({ size, mss, ...(resume ?? {}) });
 }
 
-/** The server's answer to a SYN: the file size and the mss it accepted (at most the one asked for), or null. */
-export function decodeSynAck(payload: Buffer, askedMss: number): { size: number; mss: number } | null {
+/**
+ * The server's answer to a SYN: the file size, the mss it accepted (at most the one asked for) and where data
+ * starts (`from`, 0 from a server that does not resume, at most the size), or null.
+ */
+export function decodeSynAck(payload: Buffer, askedMss: number): ({ size: number; mss: number } & ResumeAnswer) | null {
   const o = parseObject(payload);
   if (!o) return null;
-  const { size, mss } = o;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return null;
+  const { size, mss, from = 0, tag, mtime, dropped } = o;
+  if (!whole(size) || !whole(from) || from > size) return null;
   if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < 1 || mss > askedMss) return null;
-  return { size, mss };
+  return {
+    size,
+    mss,
+    from,
+    ...(typeof tag === 'string' && TAG_RE.test(tag) ? { tag } : {}),
+    ...(whole(mtime) ? { mtime } : {}),
+    ...(whole(dropped) ? { dropped } : {}),
+  };
 }
 
 export function encodeQueued(position: number): Buffer {

@@ -28,7 +28,7 @@ export function onDataPacket(c: ConnectionCore, p: Packet, now: number): void {
 
 function expectedLength(c: ConnectionCore, index: number): number {
   const total = c.receiver!.total;
-  return index === total - 1 ? c.size - index * c.mss : c.mss;
+  return index === total - 1 ? c.size - c.from - index * c.mss : c.mss;
 }
 
 /** Sends the pending cumulative ACK (with SACK ranges). The edge calls this once per batch of datagrams. */

@@ -12,6 +12,7 @@ import { Flag, decodeSack, encodeHeader, flagNames, seqDiff, type Packet } from 
 import { LftpConnection, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
 import { FileSource } from './file-source.js';
 import { FileSink } from './file-sink.js';
+import type { HeldRecord } from './resume-record.js';
 import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
 import type { TransferProtection } from '../protect/transfer-protection.js';
@@ -95,6 +96,7 @@ export class ConnectionDriver {
     maxWindow: number,
     label: string,
     canReuse: () => boolean,
+    from = this.conn.from,
   ): Promise<FileSource> {
     const source = await FileSource.open(
       path,
@@ -104,6 +106,7 @@ export class ConnectionDriver {
       () => this.apply((c, now) => c.dataReady(now)),
       (err) => this.failIo(ioFailure(`cannot read ${JSON.stringify(label)}`, err)),
       canReuse,
+      from,
     );
     if (this.stopped) {
       await source.close();
@@ -142,13 +145,16 @@ export class ConnectionDriver {
     this.apply((c) => c.fail(err.code, err.message, true));
   }
 
-  /** The file this side receives into (a temporary file until verified), created and attached to the connection. */
-  async createSink(path: string, label: string): Promise<FileSink> {
-    const sink = await FileSink.create(
-      path,
-      () => this.apply((c, now) => c.windowOpened(now)),
-      (err) => this.failIo(ioFailure(`cannot write ${JSON.stringify(label)}`, err)),
-    );
+  /**
+   * The file this side receives into (a temporary file until verified), created and attached to the connection;
+   * with `resume`, the partial of an earlier try, continued after its `have` bytes (resume-record.ts).
+   */
+  async createSink(path: string, label: string, resume?: { held: HeldRecord; have: number }): Promise<FileSink> {
+    const onDrain = () => this.apply((c, now) => c.windowOpened(now));
+    const onError = (err: Error) => this.failIo(ioFailure(`cannot write ${JSON.stringify(label)}`, err));
+    const sink = resume
+      ? await FileSink.resumable(path, resume.held, resume.have, onDrain, onError)
+      : await FileSink.create(path, onDrain, onError);
     this.sink = sink;
     this.conn.attachSink(sink);
     return sink;

@@ -12,6 +12,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { HashedSource } from '../engine/connection.js';
+import { hashPrefix } from './resume-record.js';
 
 /** Bytes asked for per read (rounded down to whole packets). */
 export const READ_BYTES = 1 << 20;
@@ -57,7 +58,7 @@ export class FileSource implements HashedSource {
   private readonly completed = new Map<number, DoneRead>();
   private reads = 0;
   private released = 0;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash;
   private digest: Buffer | null = null;
   private closed = false;
   private failed = false;
@@ -70,18 +71,23 @@ export class FileSource implements HashedSource {
     private readonly onReady: () => void,
     private readonly onError: (err: Error) => void,
     private readonly canReuse: () => boolean,
+    /** A resumed transfer's first byte (packet 0 starts here), and the SHA-256 of the bytes before it. */
+    private readonly from = 0,
+    hash: Hash = createHash('sha256'),
   ) {
-    this.totalPackets = Math.ceil(size / mss);
+    this.hash = hash;
+    this.totalPackets = Math.ceil((size - from) / mss);
     this.packetsPerRead = Math.max(1, Math.floor(READ_BYTES / mss));
     this.blockBytes = this.packetsPerRead * mss;
     this.maxAhead = window + this.packetsPerRead * READS_IN_FLIGHT;
-    if (size === 0) this.digest = this.hash.digest();
+    if (this.totalPackets === 0) this.digest = this.hash.digest();
   }
 
   /**
    * Opens the file; `size` must be what the peer was told (the file is read to exactly that length).
    * `window` is the most packets the sender can have unacknowledged; reads run that far ahead plus two reads.
    * `canReuse` says whether released data is no longer referenced by queued sends (default: never reuse).
+   * `from`: a resumed transfer sends from this byte on; the bytes before it are read only to be hashed.
    */
   static async open(
     path: string,
@@ -91,9 +97,11 @@ export class FileSource implements HashedSource {
     onReady: () => void,
     onError: (err: Error) => void,
     canReuse: () => boolean = () => false,
+    from = 0,
   ): Promise<FileSource> {
+    const hash = await hashPrefix(path, from);
     const fh = await open(path, 'r');
-    const src = new FileSource(fh, size, mss, window, onReady, onError, canReuse);
+    const src = new FileSource(fh, size, mss, window, onReady, onError, canReuse, from, hash);
     src.fill();
     return src;
   }
@@ -152,7 +160,7 @@ export class FileSource implements HashedSource {
 
   private startRead(first: number, count: number): void {
     this.reads++;
-    const offset = first * this.mss;
+    const offset = this.from + first * this.mss;
     const length = Math.min(count * this.mss, this.size - offset);
     const buf =
       length === this.blockBytes ? (this.spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);

@@ -8,7 +8,7 @@
  *           standalone: scrypt(token, "lftp token key" 0x00 salt, N=2^14, r=8, p=1, 32 bytes).
  *   salt    16 random bytes, the client's, in the SYN.
  *   nonce   16 random bytes, the server's, at the front of the SYN-ACK.
- *   proof   HMAC-SHA256(master, "lftp syn" 0x00 ‖ what the SYN asks)[0..16]:
+ *   proof   HMAC-SHA256(master, "lftp syn" 0x00 ‖ what the SYN asks, its resume fields too)[0..16]:
  *           the server acts on a SYN only if it proves the master.
  *   traffic for each direction d ("c2s", "s2c"):
  *           key = HKDF-SHA256(ikm = master, salt = salt ‖ nonce, info = "lftp d key", 16 bytes)
@@ -59,6 +59,8 @@ export interface SynFacts {
   mss: number;
   size: number | undefined;
   salt: Buffer;
+  /** The SYN's resume fields (docs/LFTP.md, "Resume"), when it has any. */
+  resume?: { have?: number; tag?: string; mtime?: number } | undefined;
 }
 
 export function synProof(master: Buffer, s: SynFacts): Buffer {
@@ -66,7 +68,9 @@ export function synProof(master: Buffer, s: SynFacts): Buffer {
   fixed.writeUInt8(s.flags, 0);
   fixed.writeUInt32BE(s.conn >>> 0, 1);
   fixed.writeUInt32BE(s.isn >>> 0, 5);
-  const fields = `${s.name}\n${s.mss}\n${s.size ?? ''}\n`;
+  const r = s.resume;
+  const resume = r ? `${r.have ?? ''}\n${r.tag ?? ''}\n${r.mtime ?? ''}\n` : '';
+  const fields = `${s.name}\n${s.mss}\n${s.size ?? ''}\n${resume}`;
   return createHmac('sha256', master)
     .update('lftp syn\0')
     .update(fixed)
