@@ -16,6 +16,8 @@ export interface ActiveSession {
   readonly caller: Caller;
   /** Runs the session's asynchronous requests (directory listings, tickets, WHO) one at a time, in order. */
   inTurn(work: () => Promise<ServerMessage>): void;
+  /** Frames after this one wait until `work` settles; then `next` runs with its answer, if the session is still here. */
+  inOrder<T>(work: Promise<T>, next: (answer: T) => void): void;
   send(frame: Buffer): boolean;
   reply(msg: ServerMessage): void;
   /** A request refused; the session carries on. */

@@ -226,6 +226,8 @@ export class ClientConnection implements GroupMember {
       reply: (m) => this.sendMessage(m),
       reject: (code, message) => this.reject(code, message),
       inTurn: (work) => this.fileRequests.run(work),
+      ...{ hold: () => this.inbound.hold(), release: () => this.inbound.release(), alive: () => !this.closed },
+      fail: (err) => this.failWith(err),
       end: (reason, how, farewell) => this.end(reason, how, farewell),
       replay: this.inbox,
     });

@@ -9,7 +9,9 @@ import { validateNick } from '../../common/text.js';
 import { checkRoomName } from '../../common/unicode/room-rule.js';
 import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { nickTakenText } from '../shm/nick-keys.js';
+import type { RenameResult } from '../shm/session-table.js';
 import type { SessionAddress } from '../bus/room-bus.js';
+import type { NickHolder } from '../bus/nick-registry.js';
 import { whoReply } from './who-reply.js';
 import { checkNick } from '../../common/unicode/nick-rule.js';
 import { accountCommand } from './account-commands.js';
@@ -55,7 +57,11 @@ function roomName(s: ActiveSession, raw: string): string | null {
 
 /** A new nick for the session, if nobody has it; a registered nick left behind is no longer this session's. */
 function rename(s: ActiveSession, nick: string): void {
-  const result = s.host.table.rename(s.ref, nick);
+  // Asked of the registry (cluster-wide when there are nodes); what the session sends next waits for the answer.
+  s.inOrder(s.host.nicks.rename(s.ref, nick), (result) => renamed(s, nick, result));
+}
+
+function renamed(s: ActiveSession, nick: string, result: RenameResult): void {
   if (result === 'GONE') return;
   if (result !== 'ok' && result.reason === 'NICK_TAKEN')
     return s.reject(
@@ -72,6 +78,30 @@ function rename(s: ActiveSession, nick: string): void {
     notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }),
     account: false,
   });
+}
+
+/** DIRECT, once the registry has said where the nick's session is (null: nowhere). */
+function direct(s: ActiveSession, msg: Extract<ClientMessage, { type: 'DIRECT' }>, target: NickHolder | null): void {
+  // No session: a registered nick keeps it for its next login (the store knows the accounts); a nick no rule allows is no one.
+  const offline = !target && s.host.accounts !== null && checkNick(msg.to).ok;
+  if (!target && !offline) {
+    s.reject('NO_SUCH_NICK', `no user named ${clipChars(neutralizeControls(msg.to), 40)}`);
+    return;
+  }
+  const text = checkText(s, msg.text);
+  if (text === null) return;
+  s.counted();
+  // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
+  if (target)
+    s.host.sequencer.send({
+      k: 'direct',
+      from: s.nick,
+      to: target.nick,
+      text,
+      sender: address(s),
+      target,
+    });
+  else s.host.sequencer.send({ k: 'direct-offline', from: s.nick, to: msg.to, text, sender: address(s) });
 }
 
 /** The session as the room bus addresses it. */
@@ -95,27 +125,8 @@ const handlers: Handlers = {
   },
 
   DIRECT(s, msg) {
-    const target = s.host.table.lookup(msg.to);
-    // No session: a registered nick keeps it for its next login (the store knows the accounts); a nick no rule allows is no one.
-    const offline = !target && s.host.accounts !== null && checkNick(msg.to).ok;
-    if (!target && !offline) {
-      s.reject('NO_SUCH_NICK', `no user named ${clipChars(neutralizeControls(msg.to), 40)}`);
-      return;
-    }
-    const text = checkText(s, msg.text);
-    if (text === null) return;
-    s.counted();
-    // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
-    if (target)
-      s.host.sequencer.send({
-        k: 'direct',
-        from: s.nick,
-        to: target.nick,
-        text,
-        sender: address(s),
-        target: { ...target, node: s.host.node },
-      });
-    else s.host.sequencer.send({ k: 'direct-offline', from: s.nick, to: msg.to, text, sender: address(s) });
+    // Where the nick's session is, asked of the registry (cluster-wide when there are nodes); what follows waits.
+    s.inOrder(s.host.nicks.lookup(msg.to), (target) => direct(s, msg, target));
   },
 
   WHO(s) {

@@ -27,6 +27,12 @@ export interface SessionCarrier {
   end(reason: EndReason, how: 'graceful' | 'destroy', farewell?: ServerMessage): void;
   /** A resumed session's replay: stalled once the part it waits for does not come. */
   readonly replay: { stalled(): boolean };
+  /** Frames after the current one wait (hold) until release; alive: false once the connection has ended. */
+  hold(): void;
+  release(): void;
+  alive(): boolean;
+  /** What a frame's handling threw (a ProtocolError: fatal with its code). */
+  fail(err: unknown): void;
 }
 
 export class LiveSession implements ActiveSession {
@@ -77,6 +83,23 @@ export class LiveSession implements ActiveSession {
 
   inTurn(work: () => Promise<ServerMessage>): void {
     this.carrier.inTurn(work);
+  }
+
+  inOrder<T>(work: Promise<T>, next: (answer: T) => void): void {
+    const c = this.carrier;
+    c.hold();
+    work.then(
+      (answer) => {
+        if (!c.alive()) return;
+        try {
+          next(answer);
+        } catch (err) {
+          return c.fail(err);
+        }
+        c.release();
+      },
+      (err: unknown) => c.alive() && c.fail(err),
+    );
   }
 
   send(frame: Buffer): boolean {

@@ -134,6 +134,9 @@ class FakeTimer {
   }
 }
 
+/** The NickRegistry's answers (promises) are in. */
+const settle = () => new Promise((r) => setImmediate(r));
+
 function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partial<AdmissionPolicy> = {}) {
   const table = SessionTable.create(8);
   const time = new FakeTimer();
@@ -272,11 +275,14 @@ describe('a chat session on the server', () => {
     expect(conn.counters.msgsIn).toBe(1);
   });
 
-  it("DIRECT goes to the store with the target wherever it lives (the sender's copy comes from there); an unknown nick is NO_SUCH_NICK", () => {
+  it("DIRECT goes to the store with the target wherever it lives (the sender's copy comes from there); an unknown nick is NO_SUCH_NICK", async () => {
     const w = world();
     const alice = w.join('alice');
     w.join('bob');
     alice.t.send({ type: 'DIRECT', to: 'BOB', text: 'psst' });
+    // The target is asked of the NickRegistry; what the session sent after waits for the answer.
+    expect(w.history.directs).toEqual([]);
+    await settle();
     const ref = w.table.lookup('bob')!;
     const me = alice.conn.ref!;
     expect(w.history.directs).toEqual([
@@ -289,18 +295,25 @@ describe('a chat session on the server', () => {
       },
     ]);
     alice.t.send({ type: 'DIRECT', to: 'nobody', text: 'x' });
+    await settle();
     expect(alice.t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'NO_SUCH_NICK', fatal: false });
+    // What follows a DIRECT waits for its lookup: the store gets them in the order sent.
+    alice.t.send({ type: 'DIRECT', to: 'bob', text: 'first' }, { type: 'CHAT', text: 'second', action: false });
+    await settle();
+    expect(w.history.sent.slice(-2).map((m) => m.k)).toEqual(['direct', 'say']);
   });
 
-  it('NICK renames in the table and tells the room; a taken or invalid nick is refused', () => {
+  it('NICK renames in the table and tells the room; a taken or invalid nick is refused', async () => {
     const w = world();
     const alice = w.join('alice');
     w.join('bob');
     alice.t.send({ type: 'NICK', nick: 'alicia' });
+    await settle();
     expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' });
     expect(w.table.lookup('alicia')).not.toBeNull();
     expect(w.table.lookup('alice')).toBeNull();
     alice.t.send({ type: 'NICK', nick: 'BOB' }, { type: 'NICK', nick: 'has space' });
+    await settle();
     expect(alice.t.written.slice(-2).map((m) => m.type === 'ERROR' && m.code)).toEqual(['NICK_TAKEN', 'NICK_INVALID']);
     alice.t.send({ type: 'CHAT', text: 'still me', action: false });
     expect(w.history.said.at(-1)).toMatchObject({ from: 'alicia' });
