@@ -33,6 +33,9 @@ Options:
   --verbose             handshake, teardown, losses, retransmissions, window changes
   --trace FILE          every datagram as a JSON line (time, flags, seq, ack, window, cwnd, ...)
   --qlog DIR            the transfer as a qlog file (JSON-SEQ) in DIR: chat-client trace report draws it
+  --no-resume           start over instead of continuing what a cut transfer left
+                        (by default a get continues its partial file, a post what
+                        the server holds of it; the whole SHA-256 is checked anyway)
   --quiet               no progress output
   --json                print the result as one JSON line (size, sha256, elapsedMs, retransmissions)
   -h, --help            this help
@@ -54,6 +57,7 @@ const SPEC = {
   trace: { type: 'string' },
   qlog: { type: 'string' },
   quiet: { type: 'boolean' },
+  'no-resume': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -116,6 +120,7 @@ function parseRequest(v: Values, positionals: string[]): Request {
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),
       ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
       ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
+      resume: v['no-resume'] === true ? 'restart' : 'auto',
     },
   };
 }
@@ -125,7 +130,7 @@ function reporting(
   verbose: boolean,
   progress: ProgressPrinter | null,
   shown: string,
-): Pick<TransferOptions, 'onVerbose' | 'onProgress' | 'onQueued'> {
+): Pick<TransferOptions, 'onVerbose' | 'onProgress' | 'onQueued' | 'onResume'> {
   return {
     ...(verbose
       ? {
@@ -142,6 +147,10 @@ function reporting(
         }
       : {}),
     onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),
+    onResume: (line) => {
+      progress?.done();
+      writeLineSync(2, `lftp: ${line}`);
+    },
   };
 }
 

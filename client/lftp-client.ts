@@ -17,6 +17,7 @@ import type { FileSink } from '../common/lftp/node/file-sink.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { LFTP_DEFAULTS } from '../common/lftp/defaults.js';
 import { describeEvent } from '../common/lftp/event-text.js';
+import { clientResume, resumeEstablished, type ClientResume, type ResumeMode } from './lftp-resume.js';
 
 export interface TransferOptions {
   host: string;
@@ -53,6 +54,10 @@ export interface TransferOptions {
   progressEveryMs?: number;
   /** Abort from outside (Ctrl-C, /quit). */
   signal?: AbortSignal;
+  /** Resume (docs/LFTP.md, "Resume"): continue a cut transfer, or start over keeping a partial; none: neither. */
+  resume?: ResumeMode;
+  /** Where the transfer starts, or why it starts over (resume). */
+  onResume?: (line: string) => void;
 }
 
 export interface TransferResult {
@@ -81,8 +86,9 @@ async function checkLocal(o: TransferOptions): Promise<number> {
 export async function transfer(o: TransferOptions): Promise<TransferResult> {
   const size = await checkLocal(o);
   const keys = await transferKeys(o);
+  const plan = o.resume ? await clientResume(o.op, o.resume, o.remote, o.local, size) : null;
   const endpoint = await LftpEndpoint.connect(o.host, o.port);
-  const run = new ClientTransfer(o, endpoint, size, keys);
+  const run = new ClientTransfer(o, endpoint, size, keys, plan);
   try {
     return await run.run();
   } catch (err) {
@@ -115,6 +121,7 @@ class ClientTransfer {
     private readonly endpoint: LftpEndpoint,
     private readonly size: number,
     keys: { master: Buffer; salt: Buffer } | null,
+    private readonly plan: ClientResume | null,
   ) {
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     const mss = o.mss ?? LFTP_DEFAULTS.mss;
@@ -123,12 +130,18 @@ class ClientTransfer {
     const postSize = o.op === 'post' ? size : undefined;
     // The SYN proves the key: the server acts on it only then, and nobody who lacks the key can alter what it asks.
     const flags = Flag.SYN | (o.op === 'post' ? Flag.POST : 0);
-    const signed = keys
-      ? {
-          salt: keys.salt,
-          proof: synProof(keys.master, { flags, conn, isn, name: o.remote, mss, size: postSize, salt: keys.salt }),
-        }
-      : {};
+    const resume = plan?.ask;
+    const facts = {
+      flags,
+      conn,
+      isn,
+      name: o.remote,
+      mss,
+      size: postSize,
+      salt: keys?.salt ?? Buffer.alloc(0),
+      resume,
+    };
+    const signed = keys ? { salt: keys.salt, proof: synProof(keys.master, facts) } : {};
     this.driver = new ConnectionDriver(
       {
         side: 'client',
@@ -141,6 +154,7 @@ class ClientTransfer {
           ...(postSize !== undefined ? { size: postSize } : {}),
           ...(o.auth !== undefined ? { auth: o.auth } : {}),
           ...signed,
+          ...(resume ? { resume } : {}),
           // This client answers a RETRY (a server that validates addresses first asks for the SYN again with a token).
           retry: Buffer.alloc(0),
         },
@@ -220,7 +234,7 @@ class ClientTransfer {
         canReuse,
       );
     } else {
-      this.sink = await this.driver.createSink(o.local, o.local);
+      this.sink = await this.driver.createSink(o.local, o.local, this.plan?.sink);
     }
   }
 
@@ -232,6 +246,10 @@ class ClientTransfer {
       if (text) o.onVerbose(text);
     }
     if (e.type === 'established') o.onStarted?.();
+    if (e.type === 'established' && this.plan) {
+      const line = resumeEstablished(this.plan, o.remote, conn.size, conn.resumed);
+      if (line) o.onResume?.(line);
+    }
     if (e.type === 'established' && o.onProgress) {
       const report = o.onProgress;
       this.progressTimer = setInterval(

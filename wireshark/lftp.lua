@@ -65,6 +65,9 @@ local f = {
   retry_expiry = ProtoField.absolute_time("lftp.retry.expiry", "Token expiry (the reference server's token)", base.UTC),
   retry_mac = ProtoField.bytes("lftp.retry.mac", "Token MAC (the reference server's token)"),
   syn_retry = ProtoField.string("lftp.syn.retry", "Retry token (base64url; empty: none yet)"),
+  resume_have = ProtoField.uint64("lftp.resume.have", "Resume: bytes the client holds", base.DEC),
+  resume_from = ProtoField.uint64("lftp.resume.from", "Resume: data starts at byte", base.DEC),
+  source_tag = ProtoField.string("lftp.resume.tag", "Resume: source tag"),
 }
 lftp.fields = {}
 for _, v in pairs(f) do table.insert(lftp.fields, v) end
@@ -207,6 +210,13 @@ local function payload_tree(tvb, tree, flags, version, from_server)
     if code then tree:add(f.error_code, body, code) end
     local retry = text:match('"retry"%s*:%s*"([A-Za-z0-9_-]*)"')
     if retry then tree:add(f.syn_retry, body, retry) end
+    -- Resume (docs/LFTP.md, "Resume"): what the SYN holds or sends, where the SYN-ACK starts the data.
+    for key, field in pairs({ have = f.resume_have, from = f.resume_from }) do
+      local n = text:match('"' .. key .. '"%s*:%s*(%d+)')
+      if n then tree:add(field, body, UInt64.new(tonumber(n) % 0x100000000, math.floor(tonumber(n) / 0x100000000))) end
+    end
+    local tag = text:match('"tag"%s*:%s*"([A-Za-z0-9_-]*)"')
+    if tag then tree:add(f.source_tag, body, tag) end
   elseif flags == FLAG.ACK then
     if len % 8 ~= 0 then return "SACK blocks are " .. len .. " bytes, not a whole number of 8-byte blocks" end
     for i = 0, len / 8 - 1 do

@@ -9,6 +9,7 @@ import type { TransferProtection } from '../../common/lftp/protect/transfer-prot
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import type { Logger } from '../logger.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
+import type { ServerResume } from './lftp-resume.js';
 
 /** A request that passed every check (authorisation, the file, the quota). */
 export interface AdmittedRequest {
@@ -22,6 +23,8 @@ export interface AdmittedRequest {
   releaseQuota: () => void;
   /** The transfer is over: its ticket stops counting against the session. */
   ended: () => void;
+  /** What the SYN-ACK says about resuming, and a post's partial (lftp-resume.ts). */
+  resume?: ServerResume;
 }
 
 export interface Entry extends Omit<AdmittedRequest, 'mss'> {
@@ -32,6 +35,8 @@ export interface Entry extends Omit<AdmittedRequest, 'mss'> {
   source?: FileSource;
   sink?: FileSink;
   finished: Promise<void>;
+  /** A failed upload's sink closing (a resumable one records its partial then). */
+  sinkClosed?: Promise<void> | undefined;
   resolveFinished: () => void;
   log: Logger;
 }
@@ -53,7 +58,7 @@ export function admittedEntry(
   protection: TransferProtection | null,
   hooks: EntryHooks,
 ): Entry {
-  const { op, name, path, size, mss, owner, releaseQuota, ended } = req;
+  const { op, name, path, size, mss, owner, releaseQuota, ended, resume } = req;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const log = o.log.child({ transfer: key, op, file: name });
@@ -67,6 +72,7 @@ export function admittedEntry(
     owner,
     releaseQuota,
     ended,
+    resume,
     started: false,
     finished,
     resolveFinished,

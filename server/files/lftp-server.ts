@@ -10,7 +10,7 @@ import { encodePacket, Flag, HEADER_BYTES, type Packet } from '../../common/lftp
 import { TraceWriter } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
+import { decodeSynRequest, encodeError, type ResumeAsk } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { LftpEndpoint, type Peer } from '../../common/lftp/node/endpoint.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
@@ -18,6 +18,7 @@ import { admittedEntry, transferInfo, type AdmittedRequest, type Entry } from '.
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
+import { planResume, type ServerResume } from './lftp-resume.js';
 
 const LINGER_MS = 5_000;
 const BAD_PACKET_REPORT_MS = 10_000;
@@ -28,6 +29,8 @@ export class LftpServer {
   /** SYNs being checked (file system, authorization), so that their retransmissions are not checked twice. */
   private readonly pending = new Set<string>();
   private readonly waiting: Entry[] = [];
+  /** Names whose partial upload a transfer is writing (lftp-resume.ts). */
+  private readonly resumeClaims = new Map<string, Entry>();
   private readonly queue: PQueue;
   private readonly trace: TraceWriter | undefined;
   private readonly reports: LftpReports;
@@ -158,7 +161,9 @@ export class LftpServer {
           ? this.o.files.reserveUpload(decision.owner, file.size)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
-      this.admit(key, p, from, { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended }, protection);
+      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file) : undefined;
+      const admitted = { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended };
+      this.admit(key, p, from, { ...admitted, ...(resume ? { resume } : {}) }, protection);
     } catch (err) {
       ended();
       if (err instanceof LftpError) this.refuse(p, from, err.code, err.message);
@@ -183,6 +188,7 @@ export class LftpServer {
       trace: this.trace,
     });
     this.entries.set(key, entry);
+    if (req.resume?.sink) this.resumeClaims.set(req.name, entry);
     this.waiting.push(entry);
     if (this.queue.pending >= this.o.maxTransfers) {
       entry.driver.apply((c) => c.queued(this.waiting.length, syn.seq));
@@ -207,8 +213,9 @@ export class LftpServer {
           this.o.maxWindow,
           entry.name,
           () => this.endpoint?.sendQueueEmpty ?? true,
+          entry.resume?.answer.from ?? 0,
         );
-      else entry.sink = await d.createSink(entry.path, entry.name);
+      else entry.sink = await d.createSink(entry.path, entry.name, entry.resume?.sink);
     } catch (err) {
       d.failIo(ioFailure(`cannot open ${JSON.stringify(entry.name)}`, err));
       return;
@@ -217,7 +224,8 @@ export class LftpServer {
     this.reports.started(entry);
     // From the SYN-ACK on, everything this transfer sends is sealed.
     d.protection?.begin();
-    d.apply((c, now) => c.accept(now, syn.seq, entry.size, mss, HEADER_BYTES + syn.payload.length));
+    const synBytes = HEADER_BYTES + syn.payload.length;
+    d.apply((c, now) => c.accept(now, syn.seq, entry.size, mss, synBytes, entry.resume?.answer));
   }
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
@@ -225,13 +233,32 @@ export class LftpServer {
     if (e.type === 'error' || e.type === 'closed') this.finish(entry);
   }
 
+  /**
+   * The SYN's resume answer. A post of a name whose partial an earlier upload still writes (its client was cut
+   * and this is it again, most likely) ends that upload first, so that its partial is recorded and continued.
+   */
+  private async resumePlan(
+    op: Op,
+    ask: ResumeAsk | undefined,
+    file: { path: string; name: string; size: number },
+  ): Promise<ServerResume | undefined> {
+    const earlier = op === 'post' && ask ? this.resumeClaims.get(file.name) : undefined;
+    if (earlier) {
+      earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
+      await earlier.finished;
+      await earlier.sinkClosed;
+    }
+    return planResume(op, ask, file, new Set(this.resumeClaims.keys()));
+  }
+
   private finish(entry: Entry): void {
     void entry.source?.close();
     if (!entry.driver.conn.succeeded) {
-      void entry.sink?.discard();
+      entry.sinkClosed = entry.sink?.discard();
       entry.releaseQuota();
     }
     entry.ended();
+    if (this.resumeClaims.get(entry.name) === entry) this.resumeClaims.delete(entry.name);
     entry.resolveFinished();
     const i = this.waiting.indexOf(entry);
     if (i >= 0) this.waiting.splice(i, 1);

@@ -145,6 +145,8 @@ export function endpointOptions(v: LftpArgs, s: LftpSettings, files: FileService
     print: (line) => writeLineSync(1, line),
     log,
     verbose: v.verbose ?? false,
+    // Cut transfers continue (docs/LFTP.md, "Resume"); no quota here for partial uploads to count against.
+    resume: true,
     ...(v.trace !== undefined ? { tracePath: v.trace } : {}),
     ...(v.qlog !== undefined ? { qlogDir: v.qlog } : {}),
   };

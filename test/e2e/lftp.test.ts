@@ -385,7 +385,7 @@ describe('the transfer queue (--max-transfers)', () => {
 });
 
 describe('interrupted transfers', () => {
-  it('Ctrl-C during a get: exit 130, the server is told, no file and no temporary file left', async () => {
+  it('Ctrl-C during a get: exit 130, the server is told, nothing under the final name, the partial kept for resume', async () => {
     const dest = tempDir('lftp-interrupt');
     const i = { ...NO_IMPAIRMENT, rateBps: 1_000_000 };
     const slow = await startRelay({
@@ -412,16 +412,20 @@ describe('interrupted transfers', () => {
       ]);
       p.endInput();
       await p.waitFor('lftp: connection established', 10_000);
-      // Mid-transfer: its temporary file is there, so that "none left" below means it was removed.
+      // Mid-transfer: its partial file is there (docs/LFTP.md, "Resume").
       await until(
-        () => readdirSync(dest).some((n) => n.endsWith('.lftp-part')),
+        () => readdirSync(dest).some((n) => n.endsWith('.lftp-held')),
         10_000,
         () => `no temporary file in ${dest}: ${readdirSync(dest).join(', ')}`,
       );
       p.proc.kill('SIGINT');
       expect(await p.exit()).toBe(130);
       expect(p.errLines.join('\n')).toMatch(/transfer failed: medium\.bin: ABORTED: interrupted \(SIGINT\)/);
-      expect(readdirSync(dest)).toEqual([]);
+      // Kept for the next run, recorded; never under the final name.
+      expect(readdirSync(dest).sort()).toEqual([
+        expect.stringMatching(/^\.resume-[0-9a-f]{32}\.lftp-held$/),
+        expect.stringMatching(/^\.resume-[0-9a-f]{32}\.lftp-rec$/),
+      ]);
       await server.waitFor(/get medium\.bin for .* failed: ABORTED/, 10_000);
     } finally {
       await slow.close();

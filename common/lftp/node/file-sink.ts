@@ -272,10 +272,10 @@ export class FileSink implements SizedSink {
 
   /**
    * Abandons the transfer: closes and deletes the temporary file; a resumable sink keeps what reached the disk
-   * and records it, for the next try.
+   * and records it, for the next try (unless writing failed: a full disk keeps nothing).
    */
   async discard(): Promise<void> {
-    if (this.held?.identity && !this.closed) {
+    if (this.held?.identity && !this.closed && !this.error) {
       this.closed = true;
       this.staging = null;
       await this.fh.close().catch(() => undefined);

@@ -47,7 +47,7 @@ export const TAG_EDGE_BYTES = 64 * 1024;
 /** The source tag: this many bytes, base64url (22 characters). */
 export const TAG_BYTES = 16;
 /** A record is rewritten once this many more bytes are on disk (and when the transfer stops). */
-export const RECORD_EVERY_BYTES = 4 * 2 ** 20;
+export const RECORD_EVERY_BYTES = 256 * 1024;
 /** A server drops partial uploads untouched for this long (docs/LFTP.md, "Resume"). */
 export const STALE_PARTIAL_MS = 24 * 3600 * 1000;
 
@@ -154,6 +154,7 @@ export async function writeResumeRecord(dir: string, key: string, r: ResumeRecor
 export async function removeResume(dir: string, key: string): Promise<void> {
   const p = resumePaths(dir, key);
   await unlink(p.record).catch(() => undefined);
+  await unlink(`${p.record}.tmp`).catch(() => undefined);
   await unlink(p.held).catch(() => undefined);
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The server's side of resume (docs/LFTP.md, "Resume"): what a SYN's have/tag/mtime get as an answer. A get
+ * continues at what the client holds when the file is the one it saw (same tag and mtime); a post continues at
+ * what the server holds of a partial upload of the same name, size, tag and mtime, and another source's partial
+ * is dropped. One upload per name at a time writes its partial: a second one meanwhile gets a one-shot sink.
+ */
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Op } from '../../common/lftp/engine/connection.js';
+import type { ResumeAnswer, ResumeAsk } from '../../common/lftp/engine/payloads.js';
+import { HeldRecord, readResume, sourceTag } from '../../common/lftp/node/resume-record.js';
+
+/** What the server answers, and for a post the partial its sink continues (after `have` bytes). */
+export interface ServerResume {
+  answer: ResumeAnswer;
+  sink?: { held: HeldRecord; have: number };
+}
+
+/** A file that passed the server's checks. */
+interface CheckedFile {
+  path: string;
+  name: string;
+  size: number;
+}
+
+/** The answer to a SYN's resume fields, or undefined when it has none (the SYN-ACK is then as it always was). */
+export async function planResume(
+  op: Op,
+  ask: ResumeAsk | undefined,
+  file: CheckedFile,
+  /** Names whose partial an upload is writing now: another upload of one gets a one-shot sink. */
+  claimed: ReadonlySet<string>,
+): Promise<ServerResume | undefined> {
+  if (!ask) return undefined;
+  if (op === 'get') {
+    const mtime = Math.floor((await stat(file.path)).mtimeMs);
+    const tag = await sourceTag(file.path, file.size, mtime);
+    const same = ask.tag === tag && ask.mtime === mtime && (ask.have ?? 0) <= file.size;
+    return { answer: { from: same ? (ask.have ?? 0) : 0, tag, mtime } };
+  }
+  if (ask.tag === undefined || claimed.has(file.name)) return undefined;
+  const dir = dirname(file.path);
+  const held = new HeldRecord(dir, file.name);
+  const mtimeMs = ask.mtime ?? 0;
+  const r = await readResume(dir, file.name);
+  const same =
+    r !== null &&
+    r.record.name === file.name &&
+    r.record.size === file.size &&
+    r.record.tag === ask.tag &&
+    r.record.mtimeMs === mtimeMs;
+  const from = same && ask.have !== 0 ? r.held : 0;
+  held.identity = { name: file.name, size: file.size, mtimeMs, tag: ask.tag };
+  return {
+    answer: { from, ...(r !== null && !same && r.held > 0 ? { dropped: r.held } : {}) },
+    sink: { held, have: from },
+  };
+}
