@@ -37,7 +37,8 @@ Options:
                         (by default a get continues its partial file, a post what
                         the server holds of it; the whole SHA-256 is checked anyway)
   --quiet               no progress output
-  --json                print the result as one JSON line (size, sha256, elapsedMs, retransmissions)
+  --json                print the result as one JSON line (size, sha256, elapsedMs, retransmissions,
+                        resumedFrom)
   -h, --help            this help
 
 Exit codes: 0 the file arrived whole and its SHA-256 matched; 1 transfer failed
@@ -156,8 +157,10 @@ function reporting(
 
 /** The line on stdout once the file arrived whole: for people, or (--json) for scripts. */
 function resultLine(json: boolean, op: 'get' | 'post', shown: string, r: TransferResult): string {
-  if (!json)
-    return `transfer complete: ${shown} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`;
+  // A resumed transfer's rate is of the bytes it moved.
+  const resumed = r.resumedFrom > 0 ? `, resumed at ${formatBytes(r.resumedFrom)}` : '';
+  const rate = formatRate(r.size - r.resumedFrom, r.elapsedMs);
+  if (!json) return `transfer complete: ${shown} (${formatBytes(r.size)}${resumed}, ${rate}, sha256 ok)`;
   return JSON.stringify({
     ok: true,
     op,
@@ -166,6 +169,7 @@ function resultLine(json: boolean, op: 'get' | 'post', shown: string, r: Transfe
     sha256: r.sha256,
     elapsedMs: r.elapsedMs,
     retransmissions: r.retransmissions,
+    resumedFrom: r.resumedFrom,
   });
 }
 

@@ -66,6 +66,8 @@ export interface TransferResult {
   elapsedMs: number;
   path: string;
   retransmissions: number;
+  /** Where a resumed transfer started (0: from the beginning). */
+  resumedFrom: number;
 }
 
 /** After success, how long teardown may take before we stop waiting for it. */
@@ -264,6 +266,7 @@ class ClientTransfer {
         elapsedMs: Date.now() - this.started,
         path: o.local,
         retransmissions: conn.sender?.retransmissions ?? 0,
+        resumedFrom: conn.from,
       };
       // Success is decided; let the teardown finish, but not forever.
       setTimeout(() => this.settle(null), TEARDOWN_WAIT_MS).unref();

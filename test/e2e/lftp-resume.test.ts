@@ -61,10 +61,10 @@ function client(args: string[]): LineProcess {
   return p;
 }
 
-async function run(args: string[]): Promise<{ code: number | null; err: string }> {
+async function run(args: string[]): Promise<{ code: number | null; err: string; out: string[] }> {
   const p = client(args);
   const code = await p.exit(120_000);
-  return { code, err: p.errLines.join('\n') };
+  return { code, err: p.errLines.join('\n'), out: p.lines };
 }
 
 /** Bytes of the partial file in dir (0 without one). */
@@ -102,6 +102,9 @@ describe('resume: chat-client lftp against chat-server lftp', () => {
     const r = await run(['get', `127.0.0.1:${relay.port}`, 'big.bin', dest, '--verbose', '--qlog', qlog]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/lftp: resuming at [\d.]+ MiB of 16\.0 MiB/);
+    expect(r.out.at(-1)).toMatch(
+      /^transfer complete: big\.bin \(16\.0 MiB, resumed at [\d.]+ MiB, .+\/s, sha256 ok\)$/,
+    );
     expect(r.err).toMatch(/connection established \(mss \d+\); resuming at byte \d+ of 16777216/);
     expect(sha(readFileSync(dest))).toBe(sha(readFileSync(join(openFiles, 'big.bin'))));
     expect(readdirSync(dir)).toEqual(['big.bin']);
