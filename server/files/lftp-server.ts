@@ -161,7 +161,7 @@ export class LftpServer {
           ? this.o.files.reserveUpload(decision.owner, file.size)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
-      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file) : undefined;
+      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address) : undefined;
       const admitted = { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended };
       this.admit(key, p, from, { ...admitted, ...(resume ? { resume } : {}) }, protection);
     } catch (err) {
@@ -234,16 +234,18 @@ export class LftpServer {
   }
 
   /**
-   * The SYN's resume answer. A post of a name whose partial an earlier upload still writes (its client was cut
-   * and this is it again, most likely) ends that upload first, so that its partial is recorded and continued.
+   * The SYN's resume answer. A post of a name whose partial an earlier upload from the same address still
+   * writes (its client was cut and this is it again, most likely) ends that upload first, so that its partial is
+   * recorded and continued; from another address it gets a one-shot sink, and the earlier upload runs on.
    */
   private async resumePlan(
     op: Op,
     ask: ResumeAsk | undefined,
     file: { path: string; name: string; size: number },
+    address: string,
   ): Promise<ServerResume | undefined> {
     const earlier = op === 'post' && ask ? this.resumeClaims.get(file.name) : undefined;
-    if (earlier) {
+    if (earlier?.remote.address === address) {
       earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
       await earlier.finished;
       await earlier.sinkClosed;
