@@ -143,8 +143,8 @@ function reporting(
       : {}),
     ...(progress
       ? {
-          onProgress: (bytes: number, total: number, ms: number) =>
-            progress.update(shown, { bytes, total, elapsedMs: ms }),
+          onProgress: (bytes: number, total: number, ms: number, from: number) =>
+            progress.update(shown, { bytes, total, elapsedMs: ms, from }),
         }
       : {}),
     onQueued: (position) => writeLineSync(2, `lftp: server busy; you are number ${position} in the queue`),

@@ -47,7 +47,8 @@ export interface TransferOptions {
   qlogDir?: string;
   /** Readable lines about handshake, teardown, losses, timeouts (--verbose). */
   onVerbose?: (line: string) => void;
-  onProgress?: (bytes: number, total: number, elapsedMs: number) => void;
+  /** bytes: of the whole file, the resumed part (from) included. */
+  onProgress?: (bytes: number, total: number, elapsedMs: number, from: number) => void;
   onQueued?: (position: number) => void;
   /** The server accepted (the handshake is done): the transfer is under way. */
   onStarted?: () => void;
@@ -255,7 +256,7 @@ class ClientTransfer {
     if (e.type === 'established' && o.onProgress) {
       const report = o.onProgress;
       this.progressTimer = setInterval(
-        () => report(conn.progressBytes(), conn.size, Date.now() - this.started),
+        () => report(conn.progressBytes(), conn.size, Date.now() - this.started, conn.from),
         o.progressEveryMs ?? 250,
       );
     }

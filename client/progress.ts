@@ -7,6 +7,15 @@ export interface ProgressSample {
   bytes: number;
   total: number;
   elapsedMs: number;
+  /** Bytes a resumed transfer already held when it began: the bar counts them, the rate and ETA do not. */
+  from?: number;
+}
+
+/** Bytes per second moved by this run, and the time left at that rate (NaN when unknown). */
+function pace(s: ProgressSample): { moved: number; eta: number } {
+  const moved = Math.max(0, s.bytes - (s.from ?? 0));
+  const rate = s.elapsedMs > 0 ? (moved * 1000) / s.elapsedMs : 0;
+  return { moved, eta: rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN };
 }
 
 export function formatRate(bytes: number, ms: number): string {
@@ -15,17 +24,15 @@ export function formatRate(bytes: number, ms: number): string {
 
 export function progressLine(name: string, s: ProgressSample): string {
   const pct = s.total > 0 ? (100 * s.bytes) / s.total : 100;
-  const rate = s.elapsedMs > 0 ? (s.bytes * 1000) / s.elapsedMs : 0;
-  const eta = rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN;
-  return `${name}: ${pct.toFixed(1)}% of ${formatBytes(s.total)}, ${formatRate(s.bytes, s.elapsedMs)}, ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
+  const { moved, eta } = pace(s);
+  return `${name}: ${pct.toFixed(1)}% of ${formatBytes(s.total)}, ${formatRate(moved, s.elapsedMs)}, ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
 }
 
 export function progressBar(name: string, s: ProgressSample, width = 30): string {
   const frac = s.total > 0 ? Math.min(1, s.bytes / s.total) : 1;
   const filled = Math.round(frac * width);
-  const rate = s.elapsedMs > 0 ? (s.bytes * 1000) / s.elapsedMs : 0;
-  const eta = rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN;
-  return `${name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(s.bytes)}/${formatBytes(s.total)} ${formatRate(s.bytes, s.elapsedMs)} ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
+  const { moved, eta } = pace(s);
+  return `${name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(s.bytes)}/${formatBytes(s.total)} ${formatRate(moved, s.elapsedMs)} ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
 }
 
 /** Prints progress to fd: redraws one line on a terminal; otherwise a line every `plainEveryMs`. */

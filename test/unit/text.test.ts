@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasUnsafeControls, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { formatBytes, parseDuration, parseSize } from '../../common/units.js';
-import { formatRate } from '../../client/progress.js';
+import { formatRate, progressBar, progressLine } from '../../client/progress.js';
 
 describe('terminal safety', () => {
   it('neutralises ESC, other C0, DEL, C1 and bidi overrides, keeps tab and ordinary text', () => {
@@ -35,5 +35,14 @@ describe('option values', () => {
     expect(parseSize('1m', 'x')).toBe(1 << 20);
     expect(parseSize('4GiB', 'x')).toBe(4 * 2 ** 30);
     expect(() => parseSize('lots', '--max-frame')).toThrowError(/--max-frame/);
+  });
+});
+
+describe('progress of a resumed transfer', () => {
+  it('counts the held bytes in the bar, not in the rate or the time left', () => {
+    // 60 MiB held, 20 MiB moved in 10 s: 2 MiB/s, 20 MiB to go, 10 s (not 8 MiB/s and 2.5 s).
+    const s = { bytes: 80 << 20, total: 100 << 20, elapsedMs: 10_000, from: 60 << 20 };
+    expect(progressLine('f', s)).toBe('f: 80.0% of 100.0 MiB, 2.00 MiB/s, ETA 10s');
+    expect(progressBar('f', s, 10)).toBe('f [########--]  80% 80.0 MiB/100.0 MiB 2.00 MiB/s ETA 10s');
   });
 });
