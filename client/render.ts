@@ -189,11 +189,12 @@ export function rejectionText(code: string, message: string, nick: string): stri
 
 /** Why a connection could not be made, for the client's last line. */
 export function connectErrorText(err: NodeJS.ErrnoException): string {
-  return err.code === 'ECONNREFUSED'
-    ? 'connection refused (is chat-server running?)'
-    : err.code === 'ENOTFOUND'
-      ? 'unknown host'
-      : err.message;
+  if (err.code === 'ECONNREFUSED') return 'connection refused (is chat-server running?)';
+  if (err.code === 'ENOTFOUND') return 'unknown host';
+  // The server admits a connection before any TLS byte, and closes one it will not take without a word.
+  if (/before secure TLS connection was established/.test(err.message))
+    return 'the server closed the connection before TLS began (it is full, or has as many connections from this address as it takes)';
+  return err.message;
 }
 
 /** A connection failure that trying again will not cure (an untrusted certificate, TLS against plain), or null. */
