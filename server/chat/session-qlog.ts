@@ -52,7 +52,9 @@ class SessionTrace {
           protocol_types: ['chat'],
           group_id: `${t.remoteAddress}:${t.remotePort}`,
           time_format: 'relative',
-          reference_time: Date.now(),
+          // The wall-clock moment of t0 itself, to the microsecond: Date.now() read later (after the file was
+          // opened) put a client's and a server's trace milliseconds apart on the one machine.
+          reference_time: performance.timeOrigin + this.t0,
         },
         configuration: { heartbeat_interval_ms: intervalMs, heartbeat_timeout_ms: timeoutMs },
       },

@@ -51,7 +51,9 @@ export class QlogWriter {
           protocol_types: ['LFTP'],
           group_id: conn.toString(16).padStart(8, '0'),
           time_format: 'relative',
-          reference_time: Date.now(),
+          // The wall-clock moment of t0 itself, to the microsecond: Date.now() read later (after the file was
+          // opened) put a client's and a server's trace milliseconds apart on the one machine.
+          reference_time: performance.timeOrigin + this.t0,
         },
       },
     });
