@@ -6,79 +6,16 @@
  * per room after a new login; a join that names its room; history lines with
  * one date. No network, no threads.
  */
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FrameDecoder } from '../../common/frame.js';
-import {
-  decodeClientMessage,
-  encodeMessage,
-  isKnownFrameType,
-  type ClientMessage,
-  type ServerMessage,
-} from '../../common/protocol.js';
+import type { ServerMessage } from '../../common/protocol.js';
 import { Listener } from '../../client/listener/listener.js';
-import type { ListenerSocket } from '../../client/listener/io.js';
-import type { ListenerConfig } from '../../client/thread-messages.js';
 import { decorate } from '../../client/terminal/decorate.js';
+import { FakeSocket, listenerConfig, welcomeFor } from '../helpers/fake-listener.js';
 
-class FakeSocket extends EventEmitter implements ListenerSocket {
-  destroyed = false;
-  writable = true;
-  readonly sent: ClientMessage[] = [];
-  private readonly decoder = new FrameDecoder({ maxFrame: 1 << 20, isKnownType: isKnownFrameType });
-  write(data: Buffer): boolean {
-    for (const f of this.decoder.push(data)) this.sent.push(decodeClientMessage(f));
-    return true;
-  }
-  end(): void {
-    this.writable = false;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  setTimeout(): void {}
-  receive(...msgs: ServerMessage[]): void {
-    this.emit('data', Buffer.concat(msgs.map((m) => encodeMessage(m))));
-  }
-}
+const config = listenerConfig({ tty: true, reconnect: true });
 
-const config: ListenerConfig = {
-  host: '127.0.0.1',
-  port: 9000,
-  tls: null,
-  serverPassword: null,
-  nickPassword: null,
-  askPasswords: false,
-  qlogDir: null,
-  lftpVia: null,
-  allowPlainPasswords: false,
-  nick: 'alice',
-  verbose: false,
-  control: new SharedArrayBuffer(8),
-  connectTimeoutMs: 10_000,
-  serverTimeoutMs: undefined,
-  downloadsDir: '/nonexistent',
-  tty: true,
-  screen: null,
-  color: false,
-  timestamps: false,
-  reconnect: true,
-};
-
-const welcome = (extra: Partial<Extract<ServerMessage, { type: 'WELCOME' }>> = {}): ServerMessage => ({
-  type: 'WELCOME',
-  version: 2,
-  nick: 'alice',
-  session: '1',
-  heartbeatIntervalMs: 500,
-  heartbeatTimeoutMs: 1500,
-  maxFrame: 65536,
-  maxText: 32000,
-  server: 'test',
-  users: 1,
-  room: '#lobby',
-  ...extra,
-});
+const welcome = (extra: Partial<Extract<ServerMessage, { type: 'WELCOME' }>> = {}): ServerMessage =>
+  welcomeFor({ version: 2, room: '#lobby', ...extra });
 
 /** Connected, welcomed, in #lobby. */
 function active() {

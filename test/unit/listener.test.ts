@@ -3,82 +3,14 @@
  * socket, collected output and thread messages, and vitest's fake clock for
  * the silence watchdog. No network, no threads.
  */
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FrameDecoder } from '../../common/frame.js';
-import {
-  decodeClientMessage,
-  encodeMessage,
-  isKnownFrameType,
-  type ClientMessage,
-  type ServerMessage,
-} from '../../common/protocol.js';
+import { encodeMessage, type ServerMessage } from '../../common/protocol.js';
 import { Listener } from '../../client/listener/listener.js';
-import type { ListenerSocket } from '../../client/listener/io.js';
 import type { FromListener, ListenerConfig } from '../../client/thread-messages.js';
+import { FakeSocket, listenerConfig, welcomeFor } from '../helpers/fake-listener.js';
 
-class FakeSocket extends EventEmitter implements ListenerSocket {
-  destroyed = false;
-  writable = true;
-  ended = false;
-  timeoutMs = -1;
-  readonly sent: ClientMessage[] = [];
-  private readonly decoder = new FrameDecoder({ maxFrame: 1 << 20, isKnownType: isKnownFrameType });
-  write(data: Buffer): boolean {
-    for (const f of this.decoder.push(data)) this.sent.push(decodeClientMessage(f));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-    this.writable = false;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  setTimeout(ms: number): void {
-    this.timeoutMs = ms;
-  }
-  /** The server's side: frames arrive. */
-  receive(...msgs: ServerMessage[]): void {
-    this.emit('data', Buffer.concat(msgs.map((m) => encodeMessage(m))));
-  }
-}
-
-const config: ListenerConfig = {
-  host: '127.0.0.1',
-  port: 9000,
-  tls: null,
-  serverPassword: null,
-  nickPassword: null,
-  askPasswords: false,
-  qlogDir: null,
-  lftpVia: null,
-  allowPlainPasswords: false,
-  nick: 'alice',
-  verbose: false,
-  control: new SharedArrayBuffer(8),
-  connectTimeoutMs: 10_000,
-  serverTimeoutMs: undefined,
-  downloadsDir: '/nonexistent',
-  tty: false,
-  screen: null,
-  color: false,
-  timestamps: false,
-  reconnect: false,
-};
-
-const welcome: ServerMessage = {
-  type: 'WELCOME',
-  version: 1,
-  nick: 'alice',
-  session: '1',
-  heartbeatIntervalMs: 500,
-  heartbeatTimeoutMs: 1500,
-  maxFrame: 65536,
-  maxText: 32000,
-  server: 'test',
-  users: 1,
-};
+const config = listenerConfig();
+const welcome = welcomeFor();
 
 function setup(overrides: Partial<ListenerConfig> = {}) {
   const sockets: FakeSocket[] = [];
