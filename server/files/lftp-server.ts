@@ -95,27 +95,12 @@ export class LftpServer {
 
   private refuse(p: Packet, from: Peer, code: LftpErrorCode, message: string): void {
     this.reports.refused(from, code, message);
-    const pkt = encodePacket({
-      flags: Flag.ERR,
-      conn: p.conn,
-      seq: 0,
-      ack: (p.seq + 1) >>> 0,
-      window: 0,
-      payload: encodeError(code, message),
-    });
-    this.endpoint?.send([pkt], from);
+    this.endpoint?.send([statelessAnswer(p, Flag.ERR, encodeError(code, message))], from);
   }
 
   /** Address validation: the SYN answered with a token and nothing kept; never more bytes than the SYN. */
   private sendRetry(p: Packet, from: Peer, token: Buffer): void {
-    const pkt = encodePacket({
-      flags: Flag.RETRY,
-      conn: p.conn,
-      seq: 0,
-      ack: (p.seq + 1) >>> 0,
-      window: 0,
-      payload: token,
-    });
+    const pkt = statelessAnswer(p, Flag.RETRY, token);
     if (pkt.length <= HEADER_BYTES + p.payload.length) this.endpoint?.send([pkt], from);
   }
 
@@ -285,4 +270,9 @@ export class LftpServer {
     await this.endpoint?.close();
     await this.trace?.close();
   }
+}
+
+/** An answer to a SYN that keeps no state (ERR, RETRY): its connection id, seq 0, ack its seq + 1, no window. */
+function statelessAnswer(p: Packet, flags: number, payload: Buffer): Buffer {
+  return encodePacket({ flags, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload });
 }

@@ -110,13 +110,7 @@ export function onPeerFin(c: ConnectionCore, p: Packet, now: number): void {
     c.emitPacket(c.bare(Flag.ACK));
     if (c.state === 'LAST_ACK') return; // a retransmitted FIN: re-ACKed above
     c.transition('LAST_ACK', { cause: 'peer_fin', peerSeq: p.seq, seq: c.finSeq });
-    c.control(
-      now,
-      { flags: Flag.FIN | Flag.ACK, seq: c.finSeq, ack: c.ackNum, payload: Buffer.alloc(0) },
-      'FIN',
-      c.opts.closeTries,
-      'PEER_TIMEOUT',
-    );
+    finUntilAcked(c, now);
     return;
   }
   // Client: the server's FIN.
@@ -144,6 +138,11 @@ export function onFinAfterClose(c: ConnectionCore, p: Packet): void {
 
 function sendFin(c: ConnectionCore, now: number): void {
   c.transition('FIN_WAIT_1', { cause: 'fin_sent', seq: c.finSeq });
+  finUntilAcked(c, now);
+}
+
+/** Our FIN, resent until the peer ACKs it (closeTries, then PEER_TIMEOUT): either side's close. */
+function finUntilAcked(c: ConnectionCore, now: number): void {
   c.control(
     now,
     { flags: Flag.FIN | Flag.ACK, seq: c.finSeq, ack: c.ackNum, payload: Buffer.alloc(0) },
