@@ -1,6 +1,7 @@
 /**
  * A connection's HELLO, from the frame to the session: the checks that may
- * wait for an answer (is the nick registered, is its password right) run
+ * wait for an answer (is the nick registered, is its password right, is the
+ * nick free: the registry answers asynchronously, a cluster's from Redis) run
  * while what the client sends next is held back, so that its first command
  * meets the session it expects. One resume per connection; a refused resume
  * leaves the connection waiting for a HELLO without a token.
@@ -39,26 +40,23 @@ export class Login {
       throw new ProtocolError('ALREADY_HELLO', 'one resume per connection: say HELLO without a token');
     this.resumeTried ||= resuming;
     checkHello(this.host, peer, msg);
-    // Without accounts to check (or with a resume token) the session starts at once.
-    if (!needsLogin(this.host, msg)) return this.start(peer, msg, false);
     const s = this.steps;
     s.hold();
-    this.host.accounts!.login(peer, validateNick(msg.nick), msg.nickPassword, this.host.clock.wallNow()).then(
-      (account) => {
-        if (!s.alive()) return;
-        try {
-          this.start(peer, msg, account);
-        } catch (err) {
-          return s.fail(err);
-        }
+    // Without accounts to check (or with a resume token) only the claim is waited for.
+    const account = needsLogin(this.host, msg)
+      ? this.host.accounts!.login(peer, validateNick(msg.nick), msg.nickPassword, this.host.clock.wallNow())
+      : Promise.resolve(false);
+    account
+      .then((owner) => (s.alive() ? startSession(this.host, peer, msg, owner, s.alive) : null))
+      .then((started) => {
+        if (started === null) return;
+        this.start(started, msg);
         s.release();
-      },
-      (err: unknown) => s.fail(err),
-    );
+      })
+      .catch((err: unknown) => s.fail(err));
   }
 
-  private start(peer: Peer, msg: Hello, account: boolean): void {
-    const started = startSession(this.host, peer, msg, account);
+  private start(started: StartedSession | string, msg: Hello): void {
     if (typeof started === 'string') {
       this.steps.info({ reason: started }, 'resume refused');
       this.steps.reject('RESUME_FAILED', `cannot resume: ${started}`);

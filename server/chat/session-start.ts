@@ -75,11 +75,19 @@ export function needsLogin(host: ConnectionHost, msg: Hello): boolean {
 
 /**
  * HELLO's session, once checkHello and (needsLogin) the nick's password have
- * passed: claimed, or resumed (then a string says why it could not be).
+ * passed: claimed, or resumed (then a string says why it could not be), through
+ * the nick registry, whose answers may take a round trip (a cluster's do).
  * The connection's per-address place goes from 'pending' to 'session' when it
- * has one, and stays 'pending' when not.
+ * has one, and stays 'pending' when not. A connection that ended meanwhile
+ * (`alive` false) gets null: what was claimed for it is given back.
  */
-export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession | string {
+export async function startSession(
+  host: ConnectionHost,
+  peer: Peer,
+  msg: Hello,
+  account: boolean,
+  alive: () => boolean,
+): Promise<StartedSession | string | null> {
   const { admission } = host;
   if (!admission.enter(peer.address, 'session')) {
     throw new ProtocolError(
@@ -91,14 +99,34 @@ export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, accou
   try {
     started =
       msg.resume !== undefined
-        ? resumeSession(host, peer, { ...msg, resume: msg.resume })
-        : claimSession(host, peer, msg, account);
+        ? await resumeSession(host, peer, { ...msg, resume: msg.resume })
+        : await claimSession(host, peer, msg, account);
   } catch (err) {
     admission.leave(peer.address, 'session');
     throw err;
   }
+  // The connection, gone, left its 'pending' place when it ended.
+  if (!alive()) {
+    admission.leave(peer.address, 'session');
+    if (typeof started !== 'string') giveBack(host, started);
+    return null;
+  }
   admission.leave(peer.address, typeof started === 'string' ? 'session' : 'pending');
   return started;
+}
+
+/**
+ * A session claimed for a connection that ended before the claim came back: a new one is freed (no one was told of
+ * it); one resumed or taken over is away again, as if its connection had been lost right after (its rooms were told it
+ * was away already when it was resumed; a taken-over one's rooms are told now).
+ */
+function giveBack(host: ConnectionHost, s: StartedSession): void {
+  if (!s.previous && !s.held) {
+    host.table.release(s.ref);
+    return;
+  }
+  if (!host.table.away(s.ref, Infinity, host.clock.wallNow())) return;
+  if (s.held) host.sequencer.send({ k: 'away', session: { node: host.node, ...s.ref, owner: host.workerIndex } });
 }
 
 /**
@@ -106,7 +134,7 @@ export function startSession(host: ConnectionHost, peer: Peer, msg: Hello, accou
  * owner's session: taken over when it can be resumed (version 2), else ended and replaced (docs/PROTOCOL.md,
  * "Registered nicks"). Anyone else meets NICK_TAKEN, told how long an away holder keeps the nick.
  */
-function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): StartedSession {
+async function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): Promise<StartedSession> {
   const nick = validateNick(msg.nick);
   const token = resumable(host, msg.version) ? newToken() : null;
   const now = host.clock.wallNow();
@@ -119,7 +147,9 @@ function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boo
     now,
     token: token?.hash ?? null,
   };
-  const claim = account ? host.table.claimAsOwner(session, token ? 'take-over' : 'replace') : host.table.claim(session);
+  const claim = account
+    ? await host.nicks.claimAsOwner(session, token ? 'take-over' : 'replace')
+    : await host.nicks.claim(session);
   if (!claim.ok) {
     if (claim.reason === 'NICK_TAKEN')
       throw new ProtocolError('NICK_TAKEN', nickTakenText(nick, claim, { windowMs: host.resumeWindowMs, now }));
@@ -139,7 +169,11 @@ function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boo
 }
 
 /** The session whose token this is, moved to this connection; or why not (a string: RESUME_FAILED, not fatal). */
-function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: string }): StartedSession | string {
+async function resumeSession(
+  host: ConnectionHost,
+  peer: Peer,
+  msg: Hello & { resume: string },
+): Promise<StartedSession | string> {
   if (!resumable(host, msg.version)) {
     return host.resumeWindowMs > 0
       ? 'resuming needs protocol version 2'
@@ -147,7 +181,7 @@ function resumeSession(host: ConnectionHost, peer: Peer, msg: Hello & { resume: 
   }
   if (!TOKEN_PATTERN.test(msg.resume)) return 'that is not a resume token (24 characters of base64url)';
   const next = newToken();
-  const r = host.table.resume(tokenHash(msg.resume), next.hash, {
+  const r = await host.nicks.resume(tokenHash(msg.resume), next.hash, {
     owner: host.workerIndex,
     transport: peer.transport,
     address: peer.address,

@@ -194,18 +194,20 @@ function world(limits: Partial<ConnectionHost['limits']> = {}, admission: Partia
     const t = new FakeTransport(port++);
     return { t, conn: new ClientConnection(t, host, budget) };
   };
-  const join = (nick: string) => {
+  /** A session after its HELLO's claim came back from the registry. */
+  const join = async (nick: string) => {
     const c = connect();
     c.t.send({ type: 'HELLO', version: 1, nick });
+    await settle();
     return c;
   };
   return { table, bus, history, events, registered, host, connect, join, time, addresses, budget };
 }
 
 describe('a chat session on the server', () => {
-  it('HELLO claims the nick, answers WELCOME, registers, and tells the room', () => {
+  it('HELLO claims the nick, answers WELCOME, registers, and tells the room', async () => {
     const w = world();
-    const { t, conn } = w.join('alice');
+    const { t, conn } = await w.join('alice');
     expect(t.written[0]).toMatchObject({
       type: 'WELCOME',
       version: 1,
@@ -234,7 +236,7 @@ describe('a chat session on the server', () => {
     expect(w.events[0]).toMatch(/^\* alice joined \(tcp 127\.0\.0\.1:\d+, worker 0\)$/);
   });
 
-  it('refuses anything before HELLO, a wrong version, and a taken nick, each fatally with its code', () => {
+  it('refuses anything before HELLO, a wrong version, and a taken nick, each fatally with its code', async () => {
     const w = world();
     const early = w.connect();
     early.t.send({ type: 'CHAT', text: 'hi', action: false });
@@ -247,15 +249,15 @@ describe('a chat session on the server', () => {
     old.t.send({ type: 'HELLO', version: 99, nick: 'bob' });
     expect(old.t.written[0]).toMatchObject({ type: 'ERROR', code: 'VERSION_UNSUPPORTED', fatal: true });
 
-    w.join('carol');
-    const twin = w.join('Carol');
+    await w.join('carol');
+    const twin = await w.join('Carol');
     expect(twin.t.written[0]).toMatchObject({ type: 'ERROR', code: 'NICK_TAKEN', fatal: true });
     expect(w.table.activeCount()).toBe(1);
   });
 
-  it('CHAT goes to the room with the sender and server time; empty and oversized text are refused, the session stays', () => {
+  it('CHAT goes to the room with the sender and server time; empty and oversized text are refused, the session stays', async () => {
     const w = world();
-    const { t, conn } = w.join('alice');
+    const { t, conn } = await w.join('alice');
     t.send(
       { type: 'CHAT', text: 'hello', action: false },
       { type: 'CHAT', text: '   ', action: false },
@@ -277,8 +279,8 @@ describe('a chat session on the server', () => {
 
   it("DIRECT goes to the store with the target wherever it lives (the sender's copy comes from there); an unknown nick is NO_SUCH_NICK", async () => {
     const w = world();
-    const alice = w.join('alice');
-    w.join('bob');
+    const alice = await w.join('alice');
+    await w.join('bob');
     alice.t.send({ type: 'DIRECT', to: 'BOB', text: 'psst' });
     // The target is asked of the NickRegistry; what the session sent after waits for the answer.
     expect(w.history.directs).toEqual([]);
@@ -305,8 +307,8 @@ describe('a chat session on the server', () => {
 
   it('NICK renames in the table and tells the room; a taken or invalid nick is refused', async () => {
     const w = world();
-    const alice = w.join('alice');
-    w.join('bob');
+    const alice = await w.join('alice');
+    await w.join('bob');
     alice.t.send({ type: 'NICK', nick: 'alicia' });
     await settle();
     expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'nick', nick: 'alice', newNick: 'alicia' });
@@ -321,7 +323,7 @@ describe('a chat session on the server', () => {
 
   it("WHO asks the NickRegistry (cluster-wide when there are nodes), not this node's table, and answers in turn", async () => {
     const w = world();
-    const alice = w.join('alice');
+    const alice = await w.join('alice');
     const local = w.host.nicks;
     const elsewhere = { ...(await local.who())[0]!, nick: 'zed', slot: 5, away: true, awaySince: 1 };
     Object.assign(w.host, { nicks: { ...local, who: async () => [...(await local.who()), elsewhere] } });
@@ -334,9 +336,9 @@ describe('a chat session on the server', () => {
     });
   });
 
-  it('every way out frees the slot once and tells the room the right notice', () => {
+  it('every way out frees the slot once and tells the room the right notice', async () => {
     const w = world();
-    const bye = w.join('quitter');
+    const bye = await w.join('quitter');
     bye.t.send({ type: 'BYE', reason: 'off to lunch' });
     expect(bye.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'goodbye' });
     expect(w.history.notices.at(-1)).toEqual({
@@ -347,19 +349,19 @@ describe('a chat session on the server', () => {
     });
     expect(w.events.at(-1)).toBe('* quitter left (quit: off to lunch)');
 
-    const kicked = w.join('spammer');
+    const kicked = await w.join('spammer');
     kicked.conn.kick('spam');
     expect(kicked.t.written.at(-1)).toEqual({ type: 'BYE', reason: 'kicked: spam' });
     expect(w.history.notices.at(-1)).toEqual({ type: 'NOTICE', event: 'kicked', nick: 'spammer', reason: 'spam' });
 
-    const gone = w.join('dropped');
+    const gone = await w.join('dropped');
     gone.t.events!.closed('ECONNRESET');
     gone.t.events!.ended();
     expect(
       w.history.notices.filter((m) => m.type === 'NOTICE' && m.nick === 'dropped' && m.event === 'left'),
     ).toHaveLength(1);
 
-    const shut = w.join('late');
+    const shut = await w.join('late');
     const before = w.history.notices.length;
     shut.conn.shutdown('server shutting down');
     expect(w.history.notices.length).toBe(before); // no notices into a closing room
@@ -368,9 +370,9 @@ describe('a chat session on the server', () => {
     expect(w.registered.size).toBe(0);
   });
 
-  it('a client that stops reading is dropped with SEND_QUEUE_FULL once what it has not taken after a flush passes the cap', () => {
+  it('a client that stops reading is dropped with SEND_QUEUE_FULL once what it has not taken after a flush passes the cap', async () => {
     const w = world({ maxSendQueue: 1000 });
-    const { t, conn } = w.join('slow');
+    const { t, conn } = await w.join('slow');
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'a', ts: 1 }))).toBe(true);
     t.events!.backlog(1000); // at the cap: still served
     expect(conn.closed).toBe(false);
@@ -383,9 +385,9 @@ describe('a chat session on the server', () => {
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'c', ts: 3 }))).toBe(false);
   });
 
-  it('history far past the cap goes as the client reads, never a reason to drop it; live frames wait behind it and count', () => {
+  it('history far past the cap goes as the client reads, never a reason to drop it; live frames wait behind it and count', async () => {
     const w = world({ maxSendQueue: 1000 });
-    const { t, conn } = w.join('reader');
+    const { t, conn } = await w.join('reader');
     t.holds = true;
     t.read();
     const page = (id: number) =>
@@ -419,18 +421,18 @@ describe('a chat session on the server', () => {
     expect(w.budget.bytes).toBe(0); // what was held is let go
   });
 
-  it('within one turn, a queue of twice the cap is refused at once', () => {
+  it('within one turn, a queue of twice the cap is refused at once', async () => {
     const w = world({ maxSendQueue: 1000 });
-    const { t, conn } = w.join('slow');
+    const { t, conn } = await w.join('slow');
     t.queuedBytes = 2001;
     expect(conn.send(encodeMessage({ type: 'BROADCAST', text: 'b', ts: 2 }))).toBe(false);
     expect(t.written.at(-1)).toMatchObject({ type: 'ERROR', code: 'SEND_QUEUE_FULL', fatal: true });
   });
 
-  it('flood control: a burst passes, the rest waits its credits in order, heartbeat answers never wait, a backlog past its bound is FLOOD', () => {
+  it('flood control: a burst passes, the rest waits its credits in order, heartbeat answers never wait, a backlog past its bound is FLOOD', async () => {
     const w = world({ flood: { burst: 5, perSecond: 2, backlogFrames: 4, backlogBytes: 100_000 } });
-    const bob = w.join('bob');
-    const alice = w.join('alice');
+    const bob = await w.join('bob');
+    const alice = await w.join('alice');
     const say = (text: string) => alice.t.send({ type: 'CHAT', text, action: false });
     for (let i = 1; i <= 7; i++) say(`m${i}`);
     const heard = () => w.history.said.map((m) => m.text);
@@ -462,11 +464,11 @@ describe('a chat session on the server', () => {
     expect(heard()).toHaveLength(12);
   });
 
-  it('per address: sessions beyond the limit are refused with ADDRESS_LIMIT; places are given back at the end', () => {
+  it('per address: sessions beyond the limit are refused with ADDRESS_LIMIT; places are given back at the end', async () => {
     const w = world({}, { maxSessionsPerAddress: 2 });
-    const a = w.join('a1');
-    w.join('a2');
-    const third = w.join('a3');
+    const a = await w.join('a1');
+    await w.join('a2');
+    const third = await w.join('a3');
     expect(third.t.written[0]).toMatchObject({
       type: 'ERROR',
       code: 'ADDRESS_LIMIT',
@@ -477,13 +479,26 @@ describe('a chat session on the server', () => {
     expect(w.addresses.count('127.0.0.1', 'pending')).toBe(0);
     a.t.events!.closed('gone');
     expect(w.addresses.count('127.0.0.1', 'session')).toBe(1);
-    expect(w.join('a4').conn.active).toBe(true);
+    expect((await w.join('a4')).conn.active).toBe(true);
     const waiting = w.connect(); // no HELLO yet
     expect(w.addresses.count('127.0.0.1', 'pending')).toBe(0); // counted by the client group, which admitted it
     waiting.t.events!.closed('gone');
   });
 
-  it('no HELLO within the limit: HELLO_TIMEOUT', () => {
+  it('a connection that ends while its HELLO claim is out gets nothing: the nick and its place are given back', async () => {
+    const w = world();
+    const quick = w.connect();
+    quick.t.send({ type: 'HELLO', version: 1, nick: 'quick' });
+    quick.t.events!.closed('gone');
+    await settle();
+    expect(quick.t.written).toEqual([]);
+    expect(w.table.lookup('quick')).toBeNull();
+    expect(w.addresses.count('127.0.0.1', 'session')).toBe(0);
+    expect(w.history.sent).toEqual([]);
+    expect((await w.join('quick')).conn.active).toBe(true);
+  });
+
+  it('no HELLO within the limit: HELLO_TIMEOUT', async () => {
     let awake = 0;
     const w = world({ helloTimeoutMs: 5000 });
     w.host.clock.awakeNow = () => awake;
