@@ -58,13 +58,15 @@ export class LineProcess {
     readonly name: string,
     args: string[],
     /** fdLimit: the open-file limit the program starts with (the shell's `ulimit -n`, soft and hard). */
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv; fdLimit?: number } = {},
+    /** program: another program than node (redis-server, say), run with `args` as they are. */
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; fdLimit?: number; program?: string } = {},
   ) {
-    args = plainUnlessAsked(args);
+    const program = opts.program ?? process.execPath;
+    if (opts.program === undefined) args = plainUnlessAsked(args);
     const [file, argv] =
       opts.fdLimit === undefined
-        ? [process.execPath, args]
-        : ['/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args]];
+        ? [program, args]
+        : ['/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, program, ...args]];
     this.proc = spawn(file, argv, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
     started.add(this);
     this.proc.on('exit', () => started.delete(this));

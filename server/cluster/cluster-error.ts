@@ -1,0 +1,29 @@
+/**
+ * What can go wrong between a node and the cluster's Redis: a URL that cannot
+ * be one (REDIS_URL, a usage error), a Redis that cannot be reached at start
+ * (REDIS_UNREACHABLE), and a command that failed once it was running
+ * (REDIS_FAILED: the link dropped, the server refused).
+ */
+import { ExitCode, HeartbeatChatError } from '../../common/errors.js';
+
+export type ClusterErrorCode = 'REDIS_URL' | 'REDIS_UNREACHABLE' | 'REDIS_FAILED';
+
+export class ClusterError extends HeartbeatChatError {
+  constructor(
+    override readonly code: ClusterErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+
+  override get exitCode(): ExitCode {
+    return this.code === 'REDIS_URL' ? ExitCode.USAGE : ExitCode.FAILURE;
+  }
+}
+
+/** A Redis command's failure as a ClusterError (one already is stays as it is). */
+export function redisFailure(what: string, err: unknown): ClusterError {
+  if (err instanceof ClusterError) return err;
+  return new ClusterError('REDIS_FAILED', `${what}: ${(err as Error).message}`, { cause: err });
+}

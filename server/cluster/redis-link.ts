@@ -1,0 +1,69 @@
+/**
+ * A node's connection to the cluster's Redis (the `redis` npm client, which
+ * Redis recommends: RESP3, scripts, reconnects). Opening it waits for the
+ * first connection, within a bound, so that a wrong address is said at start;
+ * after that the client reconnects by itself, backing off to a ceiling, and
+ * every command in the meantime fails with REDIS_FAILED rather than waiting
+ * in a queue of unknown length (the callers decide what a user sees).
+ */
+import { createClient } from 'redis';
+import { ClusterError } from './cluster-error.js';
+import type { RedisTarget } from './redis-url.js';
+
+/** The client as made here (its type depends on the options it is made with). */
+export type RedisLink = ReturnType<typeof makeClient>;
+
+export interface LinkOptions {
+  /** How long the first connection may take before the start fails. */
+  connectTimeoutMs?: number;
+  /** The longest wait between two reconnection attempts. */
+  maxBackoffMs?: number;
+  /** Told when the link goes down or comes back (a log line, a notice to users). */
+  state?: (up: boolean, detail: string) => void;
+}
+
+export const CONNECT_TIMEOUT_MS = 5000;
+export const MAX_BACKOFF_MS = 2000;
+
+export async function openRedis(target: RedisTarget, opts: LinkOptions = {}): Promise<RedisLink> {
+  const connectTimeout = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const ceiling = opts.maxBackoffMs ?? MAX_BACKOFF_MS;
+  let connected = false;
+  const client = makeClient(target, connectTimeout, (retries, cause) =>
+    connected ? Math.min(50 * 2 ** Math.min(retries, 10), ceiling) : cause,
+  );
+  // Without a listener the client's 'error' events would end the process.
+  client.on('error', (err: Error) => opts.state?.(false, err.message));
+  client.on('ready', () => {
+    if (connected) opts.state?.(true, 'reconnected');
+    connected = true;
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    client.destroy();
+    throw new ClusterError('REDIS_UNREACHABLE', `cannot reach Redis at ${target.shown}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return client;
+}
+
+/** Until the first connection, no retry (the start says what is wrong); after it, `retry` backs off to its ceiling. */
+function makeClient(
+  target: RedisTarget,
+  connectTimeout: number,
+  retry: (retries: number, cause: Error) => number | Error,
+) {
+  return createClient({
+    url: target.url,
+    // Commands while the link is down fail at once: a chat turn must not wait on a queue that may never drain.
+    disableOfflineQueue: true,
+    socket: { connectTimeout, reconnectStrategy: retry },
+  });
+}
+
+/** Closes the link, letting commands already sent finish. */
+export async function closeRedis(link: RedisLink): Promise<void> {
+  if (link.isOpen) await link.close();
+}

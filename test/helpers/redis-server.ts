@@ -1,0 +1,63 @@
+/**
+ * A real redis-server for a test: started on 127.0.0.1 at a free port, in a
+ * folder of its own, and killed when the test file ends (cleanup.ts kills
+ * every LineProcess left). Debian's redis-server (scripts/ensure-test-packages.sh
+ * installs it); nothing is assumed running.
+ */
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LineProcess } from './processes.js';
+
+export interface RedisUnderTest {
+  port: number;
+  url: string;
+  dir: string;
+  proc: LineProcess;
+  /** Stops it (SIGTERM: it saves nothing, persistence is off unless asked) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A port nothing listens on now (bound and let go: another process could take it first, so a start retries). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts redis-server; `extra` are more of its options (`--appendonly yes`, say). `port`: that port (a restart at
+ * the same address); otherwise a free one.
+ */
+export async function startRedis(
+  extra: string[] = [],
+  opts: { port?: number; dir?: string } = {},
+): Promise<RedisUnderTest> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'redis-'));
+  for (let attempt = 0; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...extra];
+    const proc = new LineProcess(`redis-server:${port}`, args, { program: 'redis-server' });
+    try {
+      await proc.waitFor(/Ready to accept connections/, 10_000);
+    } catch (err) {
+      proc.kill();
+      await proc.exited;
+      if (attempt < 3 && opts.port === undefined && proc.lines.some((l) => /Address already in use/.test(l))) continue;
+      throw err;
+    }
+    return {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      dir,
+      proc,
+      stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+        proc.kill(signal);
+        await proc.exited;
+      },
+    };
+  }
+}
