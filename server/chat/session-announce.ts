@@ -59,7 +59,7 @@ export function announceStart(
       `* ${nick} logged in with its password and took over its session (${was.away ? 'it was away' : 'its old connection is replaced'}; ${where})`,
     );
     // Its rooms again, each as a join shows it (no replay: this client has nothing to resume from), then its inbox.
-    const previous = { node: at.node, slot: was.slot, generation: was.generation, owner: was.owner };
+    const previous = { node: was.node ?? at.node, slot: was.slot, generation: was.generation, owner: was.owner };
     host.sequencer.send({ k: 'resume', previous, last: [], takeOver: true, ...resume });
     host.sequencer.send({ k: 'inbox', session: at });
     return;

@@ -75,7 +75,7 @@ export function endReplaced(host: ConnectionHost, held: HeldSession, why: string
   const notice = encodeMessage({ type: 'NOTICE', event: 'left', nick: held.nick, reason: why });
   host.sequencer.send({
     k: 'leave',
-    session: { node: host.node, slot: held.slot, generation: held.generation, owner: held.owner },
+    session: { node: held.node ?? host.node, slot: held.slot, generation: held.generation, owner: held.owner },
     notice,
   });
 }

@@ -198,7 +198,7 @@ async function resumeSession(
     sessionId: r.sessionId,
     nick: r.nick,
     token: next,
-    previous: { ...r.previous, node: host.node },
+    previous: { node: host.node, ...r.previous },
     account: false,
     held: null,
   };

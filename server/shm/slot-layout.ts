@@ -86,7 +86,13 @@ export interface NickConflict {
 }
 
 /** The session that held a nick when its owner logged in with the password: taken over, or ended (replaced). */
-export type HeldSession = SlotRef & { owner: number; nick: string; away: boolean };
+export type HeldSession = SlotRef & {
+  owner: number;
+  nick: string;
+  away: boolean;
+  /** Set by a cluster's registry (cluster/redis-nicks.ts) when the session was on another node; absent: on this one. */
+  node?: string;
+};
 
 /**
  * taken: the claim took over the session that held the nick (the same slot, a new generation: its id and nick
@@ -97,9 +103,9 @@ export type ClaimResult =
   | ({ ok: false } & NickConflict)
   | { ok: false; reason: 'SERVER_FULL' };
 
-/** previous: the session as it was before (owner -1: it was away). */
+/** previous: the session as it was before (owner -1: it was away; node: set when it was on another node). */
 export type ResumeResult =
-  | ({ ok: true; sessionId: number; nick: string; previous: SlotRef & { owner: number } } & SlotRef)
+  | ({ ok: true; sessionId: number; nick: string; previous: SlotRef & { owner: number; node?: string } } & SlotRef)
   | { ok: false; reason: 'USED' | 'UNKNOWN' };
 
 /** replaced: the nick's holder was ended for this session to take it (renameAsOwner). */

@@ -8,9 +8,9 @@ import {
   SECRET_BYTES,
   SECRET_NAMES,
   secretSource,
-  type SecretSource,
 } from '../../server/process/secret-source.js';
 import { TicketTable } from '../../server/shm/ticket-table.js';
+import { secretSourceContract } from './secret-source-contract.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -21,21 +21,6 @@ const tempDir = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** What every SecretSource must do (a cluster's too): each name its own bytes, the same every time asked. */
-function secretSourceContract(name: string, make: () => SecretSource): void {
-  it(`${name}: each secret ${SECRET_BYTES} bytes, the same every time, one per name`, async () => {
-    const source = make();
-    const [ticket, cookie] = [await source.secret('ticket'), await source.secret('admin-cookie')];
-    expect(ticket.length).toBe(SECRET_BYTES);
-    expect(cookie.length).toBe(SECRET_BYTES);
-    expect(ticket.equals(cookie)).toBe(false);
-    expect((await source.secret('ticket')).equals(ticket)).toBe(true);
-    // What a caller does with the bytes it got does not change the secret.
-    ticket.fill(0);
-    expect((await source.secret('ticket')).equals(ticket)).toBe(false);
-  });
-}
 
 describe('SecretSource', () => {
   secretSourceContract('RandomSecrets', () => new RandomSecrets());

@@ -1,0 +1,44 @@
+/**
+ * Where the cluster keeps what every node shares, under one prefix (`hc:` by
+ * default), so that several clusters may share one Redis database:
+ *   {p}s          hash  session key -> the session's record (JSON, session-records.ts)
+ *   {p}f, {p}l    hash  a nick's fold key, look key (hex) -> the session key holding it
+ *   {p}t          hash  a resume token's hash (hex) -> session key ("!" + key: spent)
+ *   {p}n:NODE     set   the session keys on that node
+ *   {p}nodes      set   the nodes that have registered sessions
+ *   {p}lease:NODE string, with an expiry: the node is alive while it exists
+ *   {p}secret:NAME string: a shared secret (process/redis-secrets.ts)
+ * A session key is `node/slot:generation` (bus/node-id.ts sessionKey).
+ * The scripts touch the per-node keys by name (not declared in KEYS): fine on
+ * one Redis and under Sentinel, not on Redis Cluster, which this does not use.
+ */
+export interface ClusterKeys {
+  prefix: string;
+  sessions: string;
+  folds: string;
+  looks: string;
+  tokens: string;
+  nodes: string;
+  nodeSessions(node: string): string;
+  lease(node: string): string;
+}
+
+export const DEFAULT_PREFIX = 'hc:';
+
+export function clusterKeys(prefix = DEFAULT_PREFIX): ClusterKeys {
+  return {
+    prefix,
+    sessions: `${prefix}s`,
+    folds: `${prefix}f`,
+    looks: `${prefix}l`,
+    tokens: `${prefix}t`,
+    nodes: `${prefix}nodes`,
+    nodeSessions: (node) => `${prefix}n:${node}`,
+    lease: (node) => `${prefix}lease:${node}`,
+  };
+}
+
+/** The KEYS every session script is given, in this order (nick-scripts.ts names them S, F, L, T). */
+export function sessionScriptKeys(k: ClusterKeys): string[] {
+  return [k.sessions, k.folds, k.looks, k.tokens];
+}

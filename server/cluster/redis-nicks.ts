@@ -1,0 +1,201 @@
+/**
+ * The cluster's NickRegistry (bus/nick-registry.ts): one nick space for every
+ * node, kept in Redis (keys.ts) by scripts that check and write in one step
+ * (nick-scripts.ts), beside this node's session table, which still holds the
+ * node's own sessions' slots, counters and heartbeats.
+ *
+ * A claim takes a slot here first (cheap to give back), then the nick for the
+ * cluster; a nick held anywhere, or one that looks like it, gives the slot
+ * back. A resume finds the token's session wherever it is: on this node the
+ * table moves it, as alone; on another, this node claims a slot for it and
+ * the record moves here in one script, which also checks that the token is
+ * still the current one (two nodes resuming with one token: one wins, the
+ * other is told USED). A session moved or ended away from another node is
+ * told to `displaced`, for that node to let go of it. Releases are not told
+ * here: node-presence.ts keeps the node's records in step with its table.
+ *
+ * Not across nodes: a rename by the nick's owner (asOwner) of a nick held on
+ * another node ends that session (REPLACED) as on one node; a take-over moves
+ * the record here, and the session's rooms follow only where the store is
+ * cluster-wide.
+ */
+import { ProtocolError } from '../../common/errors.js';
+import type { NickHolder, NickRegistry, ResumeTo } from '../bus/nick-registry.js';
+import { sessionKey } from '../bus/node-id.js';
+import { foldKey, nickKeys } from '../shm/nick-keys.js';
+import { NICK_MAX_CHARS } from '../../common/unicode/nick-rule.js';
+import type {
+  ClaimResult,
+  RenameResult,
+  ResumeResult,
+  SessionInfo,
+  SessionTable,
+  SlotRef,
+} from '../shm/session-table.js';
+import type { NewSession } from '../shm/slot-claims.js';
+import { sessionScriptKeys, type ClusterKeys } from './keys.js';
+import { CLAIM, DROP, FIND_TOKEN, LOOKUP, MOVE, UPDATE } from './nick-scripts.js';
+import type { LuaScript } from './lua.js';
+import type { RedisLink } from './redis-link.js';
+import { heldOf, holderOf, infoOf, newRecord, parseRecord, type SessionRecord } from './session-records.js';
+
+export interface DisplacedSession {
+  /** A session that lived on another node was moved here (a resume, a take-over) or ended (its owner's claim). */
+  displaced(from: NickHolder, how: 'moved' | 'ended'): void;
+}
+
+type Conflict = Extract<ClaimResult, { reason: 'NICK_TAKEN' }>;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export class RedisNickRegistry implements NickRegistry {
+  constructor(
+    private readonly table: SessionTable,
+    private readonly node: string,
+    private readonly link: RedisLink,
+    private readonly keys: ClusterKeys,
+    private readonly events: DisplacedSession,
+  ) {}
+
+  async claim(s: NewSession): Promise<ClaimResult> {
+    const local = this.table.claim(s);
+    if (!local.ok) return local;
+    const rec = newRecord(this.node, s, local);
+    const r = await this.run(CLAIM, rec.key, JSON.stringify(rec), '', '0').catch((err: unknown) => {
+      this.table.release(local);
+      throw err;
+    });
+    if (r[0] === 'taken') {
+      this.table.release(local);
+      return conflict(r);
+    }
+    return local;
+  }
+
+  async claimAsOwner(s: NewSession, how: 'take-over' | 'replace'): Promise<ClaimResult> {
+    const found = await this.value(LOOKUP, hex(foldKey(s.nick)));
+    const holder = found ? parseRecord(found) : null;
+    const remote = holder !== null && holder.node !== this.node;
+    const local = remote ? this.table.claim(s) : this.table.claimAsOwner(s, how);
+    if (!local.ok) return local;
+    const rec = newRecord(this.node, s, local);
+    const r = await this.run(CLAIM, rec.key, JSON.stringify(rec), holder?.key ?? '', holder ? '1' : '0');
+    if (r[0] !== 'ok') {
+      // Another node took the nick, or one like it, between the look and the claim: this claim lost the race.
+      this.table.release(local);
+      return r[0] === 'taken' ? conflict(r) : { ok: false, reason: 'NICK_TAKEN', holder: s.nick, same: true };
+    }
+    if (!remote) return local;
+    const held = { ...heldOf(holder), node: holder.node };
+    this.events.displaced(holderOf(holder), how === 'take-over' ? 'moved' : 'ended');
+    return how === 'take-over' ? { ...local, taken: held } : { ...local, replaced: held };
+  }
+
+  async resume(token: Uint8Array, next: Uint8Array, to: ResumeTo): Promise<ResumeResult> {
+    const found = await this.run(FIND_TOKEN, hex(token));
+    if (found[0] !== 'at') return { ok: false, reason: found[0] === 'used' ? 'USED' : 'UNKNOWN' };
+    const was = parseRecord(found[1] as string);
+    if (was.node === this.node) {
+      const r = this.table.resume(token, next, to);
+      if (!r.ok) return r;
+      // Another node resumed it with the same token first: that node has it now (and tells this one to let go).
+      const moved = await this.moved(was, { ...to, nick: r.nick, token: next }, r, token).catch((err: unknown) => {
+        this.table.release(r);
+        throw err;
+      });
+      if (moved === 'ok') return r;
+      this.table.release(r);
+      return { ok: false, reason: moved };
+    }
+    const local = this.table.claim({ ...to, nick: was.nick, token: next });
+    if (!local.ok) throw new ProtocolError('SERVER_FULL', 'the server is full, try again later');
+    const moved = await this.moved(was, { ...to, nick: was.nick, token: next }, local, token).catch((err: unknown) => {
+      this.table.release(local);
+      throw err;
+    });
+    if (moved !== 'ok') {
+      this.table.release(local);
+      return { ok: false, reason: moved };
+    }
+    this.events.displaced(holderOf(was), 'moved');
+    const previous = { slot: was.slot, generation: was.generation, owner: was.owner, node: was.node };
+    return {
+      ok: true,
+      slot: local.slot,
+      generation: local.generation,
+      sessionId: local.sessionId,
+      nick: was.nick,
+      previous,
+    };
+  }
+
+  async rename(ref: SlotRef, nick: string, asOwner = false): Promise<RenameResult> {
+    const key = sessionKey({ node: this.node, ...ref });
+    const kept = (await this.link.hGet(this.keys.sessions, key).catch(failed)) as string | null;
+    if (kept === null) return 'GONE';
+    const was = parseRecord(kept);
+    const local = this.table.rename(ref, nick, asOwner);
+    if (local !== 'ok' && !(typeof local === 'object' && local.reason === 'REPLACED')) return local;
+    if (typeof local === 'object') await this.run(DROP, sessionKey({ node: this.node, ...local.replaced }));
+    const keys = nickKeys(nick);
+    const rec: SessionRecord = { ...was, nick, fold: hex(keys.fold), look: hex(keys.look) };
+    let r = await this.run(UPDATE, key, JSON.stringify(rec));
+    let replaced: RenameResult | null = null;
+    if (r[0] === 'taken' && asOwner && r[2] === '1') {
+      const holder = parseRecord(r[1] as string);
+      r = await this.run(CLAIM, key, JSON.stringify(rec), holder.key, '1');
+      if (r[0] === 'ok') {
+        this.events.displaced(holderOf(holder), 'ended');
+        replaced = { reason: 'REPLACED', replaced: { ...heldOf(holder), node: holder.node } };
+      }
+    }
+    if (r[0] === 'ok') return replaced ?? local;
+    this.table.rename(ref, was.nick);
+    return r[0] === 'taken' ? conflict(r) : 'GONE';
+  }
+
+  async lookup(nick: string): Promise<NickHolder | null> {
+    // Anything no nick could be is nobody, without a round trip.
+    if (nick.length === 0 || nick.length > NICK_MAX_CHARS * 2 || /[\s\p{Cc}]/u.test(nick)) return null;
+    const found = await this.value(LOOKUP, hex(foldKey(nick)));
+    return found ? holderOf(parseRecord(found)) : null;
+  }
+
+  /** Every node's sessions: this node's as its table has them (with their counters), the others' from their records. */
+  async who(): Promise<SessionInfo[]> {
+    const all = (await this.link.hVals(this.keys.sessions).catch(failed)).map((j) => parseRecord(String(j)));
+    return [...this.table.snapshot(), ...all.filter((r) => r.node !== this.node).map(infoOf)];
+  }
+
+  /** The session `was` is now at `at` on this node, with its next token; its old one spent. */
+  private async moved(
+    was: SessionRecord,
+    s: NewSession,
+    at: SlotRef & { sessionId: number },
+    token: Uint8Array,
+  ): Promise<'ok' | 'USED' | 'UNKNOWN'> {
+    const rec = newRecord(this.node, s, at, hex(token));
+    const r = await this.run(MOVE, was.key, rec.key, JSON.stringify(rec), hex(token));
+    return r[0] === 'ok' ? 'ok' : r[0] === 'used' ? 'USED' : 'UNKNOWN';
+  }
+
+  private async value(script: LuaScript, ...args: string[]): Promise<string | null> {
+    const r = await script.run(this.link, sessionScriptKeys(this.keys), [this.keys.prefix, ...args]).catch(failed);
+    return typeof r === 'string' ? r : null;
+  }
+
+  private async run(script: LuaScript, ...args: string[]): Promise<unknown[]> {
+    const r = await script.run(this.link, sessionScriptKeys(this.keys), [this.keys.prefix, ...args]).catch(failed);
+    return (Array.isArray(r) ? r : [r]) as unknown[];
+  }
+}
+
+function conflict(r: unknown[]): Conflict {
+  const holder = r[1] ? parseRecord(r[1] as string) : null;
+  const c: Conflict = { ok: false, reason: 'NICK_TAKEN', holder: holder?.nick ?? '', same: r[2] === '1' };
+  if (holder && holder.awaySince > 0) c.awaySince = holder.awaySince;
+  return c;
+}
+
+function failed(err: unknown): never {
+  throw new ProtocolError('STORE_FAILED', `the chat's shared store (Redis) did not answer: ${(err as Error).message}`);
+}
