@@ -46,7 +46,8 @@ local function taken(key, same)
 end
 `;
 
-const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+/** A script with the prelude's helpers (drop, put, holder, taken) before its body. */
+export const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
 
 /**
  * ARGV: prefix, key, record, except, expect. A session at `key` with this record, unless its nick (or a look-alike)
@@ -130,37 +131,5 @@ if string.sub(at, 1, 1) == '!' then return {'used'} end
 local j = redis.call('HGET', S, at)
 if not j then return {'unknown'} end
 return {'at', j}
-`,
-);
-
-/**
- * ARGV: prefix, node. A node whose lease is gone: its sessions' records go, and are returned (to be announced as
- * left). Nothing while the lease lives, so two nodes reaping at once reap once. -> records
- */
-export const REAP = script(
-  'reap',
-  `
-local node = ARGV[2]
-if redis.call('EXISTS', P .. 'lease:' .. node) == 1 then return {} end
-local out = {}
-for _, key in ipairs(redis.call('SMEMBERS', P .. 'n:' .. node)) do
-  local j = drop(key)
-  if j then table.insert(out, j) end
-end
-redis.call('DEL', P .. 'n:' .. node)
-redis.call('SREM', P .. 'nodes', node)
-return out
-`,
-);
-
-/** ARGV: prefix, node, ttl ms. Renews the node's lease. -> 'ok' | 'lapsed' (it had expired: the node may have been reaped) */
-export const RENEW = script(
-  'renew',
-  `
-local lease = P .. 'lease:' .. ARGV[2]
-if redis.call('SET', lease, '1', 'PX', ARGV[3], 'XX') then return 'ok' end
-redis.call('SET', lease, '1', 'PX', ARGV[3])
-redis.call('SADD', P .. 'nodes', ARGV[2])
-return 'lapsed'
 `,
 );

@@ -1,0 +1,104 @@
+/**
+ * A node's presence in the cluster: the cluster's version of the session
+ * table's robust lock. The node holds a lease (a Redis key with an expiry,
+ * renewed every `renewMs`); while it lives, the node's sessions are its own.
+ * Each renewal also brings the cluster's records of this node in step with
+ * its session table (sessions that ended, went away or came back), so that
+ * no path that frees a slot needs to tell Redis itself, and looks for nodes
+ * whose lease is gone: their connected sessions become away (their clients
+ * may resume them on any node, within the resume window), and end when the
+ * window has passed. A node that finds its own lease lapsed (cut off from
+ * Redis longer than the lease) ends the sessions the cluster no longer has.
+ *
+ * Bounds: a dead node's users are away within leaseMs + renewMs of its last
+ * renewal, and ended within that plus the resume window (docs/ARCHITECTURE.md).
+ */
+import { sessionKey } from '../bus/node-id.js';
+import type { SessionTable, SlotRef } from '../shm/session-table.js';
+import { sessionScriptKeys, type ClusterKeys } from './keys.js';
+import type { RedisLink } from './redis-link.js';
+import { REAP, RECONCILE, RENEW } from './presence-scripts.js';
+import { parseRecord, type SessionRecord } from './session-records.js';
+
+export interface PresenceEvents {
+  /** Sessions of a dead node: `away` lost their node now; `ended` were away past the resume window. */
+  reaped(node: string, away: SessionRecord[], ended: SessionRecord[]): void;
+  /** This node's sessions that the cluster no longer has (reaped while cut off, or resumed elsewhere): end them here. */
+  lost(sessions: SlotRef[]): void;
+  /** A renewal failed (Redis unreachable) or came back: for the log and the operator. */
+  link(ok: boolean, detail: string): void;
+}
+
+export interface PresenceOptions {
+  leaseMs: number;
+  renewMs: number;
+  resumeWindowMs: number;
+}
+
+/** A lease of 10 s renewed every 2 s: a node may miss four renewals (a stall, a Redis blip) before it is thought dead. */
+export const DEFAULT_PRESENCE = { leaseMs: 10_000, renewMs: 2_000 } as const;
+
+export class NodePresence {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private linkOk = true;
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly keys: ClusterKeys,
+    private readonly node: string,
+    private readonly table: SessionTable,
+    private readonly opts: PresenceOptions,
+    private readonly events: PresenceEvents,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The first renewal, awaited (a start that cannot reach Redis fails), then one every renewMs. */
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(
+      () => void (this.running ??= this.safeTick().finally(() => (this.running = null))),
+      this.opts.renewMs,
+    );
+    this.timer.unref();
+  }
+
+  /** Stops renewing (the lease then ends by itself); waits for a renewal under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One renewal: the lease, this node's records, then the dead nodes'. */
+  async tick(): Promise<void> {
+    const prefix = this.keys.prefix;
+    const keys = sessionScriptKeys(this.keys);
+    await RENEW.run(this.link, keys, [prefix, this.node, String(this.opts.leaseMs)]);
+    const mine = this.table.snapshot();
+    const pairs = mine.flatMap((s) => [sessionKey({ node: this.node, ...s }), String(s.awaySince ?? 0)]);
+    const missing = new Set((await RECONCILE.run(this.link, keys, [prefix, this.node, ...pairs])) as string[]);
+    if (missing.size > 0)
+      this.events.lost(
+        mine
+          .filter((s) => missing.has(sessionKey({ node: this.node, ...s })))
+          .map(({ slot, generation }) => ({ slot, generation })),
+      );
+    for (const other of await this.link.sMembers(this.keys.nodes)) {
+      if (other === this.node) continue;
+      const args = [prefix, other, String(this.now()), String(this.opts.resumeWindowMs)];
+      const [away, ended] = (await REAP.run(this.link, keys, args)) as [string[], string[]];
+      if (away.length + ended.length > 0) this.events.reaped(other, away.map(parseRecord), ended.map(parseRecord));
+    }
+  }
+
+  private async safeTick(): Promise<void> {
+    try {
+      await this.tick();
+      if (!this.linkOk) this.events.link((this.linkOk = true), 'the cluster is reachable again');
+    } catch (err) {
+      if (this.linkOk)
+        this.events.link((this.linkOk = false), `cannot renew this node's lease: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Node presence (server/cluster/node-presence.ts) on a real redis-server: leases, a dead node's sessions away then
+ * ended, a node's records kept in step with its table, and a node that finds its lease lapsed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterKeys } from '../../server/cluster/keys.js';
+import { NodePresence, type PresenceEvents } from '../../server/cluster/node-presence.js';
+import { RedisNickRegistry } from '../../server/cluster/redis-nicks.js';
+import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { parseRedisUrl } from '../../server/cluster/redis-url.js';
+import type { SessionRecord } from '../../server/cluster/session-records.js';
+import { SessionTable, type SlotRef } from '../../server/shm/session-table.js';
+import { newToken } from '../../server/shm/resume-token.js';
+import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+
+let redis: RedisUnderTest;
+let link: RedisLink;
+let clusters = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  link = await openRedis(parseRedisUrl(redis.url));
+});
+afterAll(async () => {
+  await closeRedis(link);
+  await redis.stop();
+});
+
+const session = (nick: string, token: Uint8Array | null = null) => ({
+  nick,
+  owner: 0,
+  transport: 'tcp' as const,
+  address: '127.0.0.1',
+  port: 1000,
+  now: Date.now(),
+  token,
+});
+
+/** A node of a new cluster: its table, registry and presence, with what its presence reported. */
+function cluster(opts = { leaseMs: 150, renewMs: 50, resumeWindowMs: 300 }) {
+  const keys = clusterKeys(`p${++clusters}:`);
+  /** The wall clock the presences reap by: the tests move it past a resume window instead of waiting it out. */
+  const clock = { now: Date.now() };
+  const node = (id: string) => {
+    const table = SessionTable.create(8);
+    const seen = { reaped: [] as Array<{ away: SessionRecord[]; ended: SessionRecord[] }>, lost: [] as SlotRef[] };
+    const events: PresenceEvents = {
+      reaped: (_node, away, ended) => seen.reaped.push({ away, ended }),
+      lost: (refs) => seen.lost.push(...refs),
+      link: () => undefined,
+    };
+    const registry = new RedisNickRegistry(table, id, link, keys, { displaced: (from) => void table.release(from) });
+    return {
+      id,
+      table,
+      registry,
+      presence: new NodePresence(link, keys, id, table, opts, events, () => clock.now),
+      seen,
+    };
+  };
+  return { keys, node, clock };
+}
+
+describe('NodePresence', () => {
+  it("a dead node's sessions are away once its lease is gone (resumable on another node), and end after the window", async () => {
+    const c = cluster();
+    const [n1, n2] = [c.node('n1'), c.node('n2')];
+    const token = newToken();
+    await n1.presence.tick();
+    await n2.presence.tick();
+    expect((await n1.registry.claim(session('ann', token.hash))).ok).toBe(true);
+    expect((await n1.registry.claim(session('bob'))).ok).toBe(true);
+    // n1 stops renewing (killed); n2 finds nothing to reap while the lease lives.
+    await n2.presence.tick();
+    expect(n2.seen.reaped).toEqual([]);
+    await waitLeaseGone(c.keys.lease('n1'));
+    await n2.presence.tick();
+    expect(n2.seen.reaped.map((r) => r.away.map((s) => s.nick).sort())).toEqual([['ann', 'bob']]);
+    expect(await n2.registry.claim(session('ann'))).toMatchObject({
+      ok: false,
+      awaySince: expect.any(Number) as never,
+    });
+    // ann's client comes back on n2 with its token: the session moves there.
+    const to = { owner: 0, transport: 'tcp' as const, address: '127.0.0.1', port: 2, now: Date.now() };
+    expect(await n2.registry.resume(token.hash, newToken().hash, to)).toMatchObject({ ok: true, nick: 'ann' });
+    // bob's window passes: ended, and his nick is free.
+    c.clock.now += 300;
+    await n2.presence.tick();
+    expect(n2.seen.reaped.at(-1)!.ended.map((s) => s.nick)).toEqual(['bob']);
+    expect(await n2.registry.lookup('bob')).toBeNull();
+    expect(await n2.registry.lookup('ann')).toMatchObject({ node: 'n2' });
+  });
+
+  it("each renewal brings the node's records in step with its table: ended sessions go, away ones say since when", async () => {
+    const c = cluster({ leaseMs: 5000, renewMs: 1000, resumeWindowMs: 60_000 });
+    const [n1, n2] = [c.node('n1'), c.node('n2')];
+    const carol = await n1.registry.claim(session('carol', newToken().hash));
+    const dave = await n1.registry.claim(session('dave'));
+    if (!carol.ok || !dave.ok) throw new Error('claim');
+    n1.table.away(carol, Infinity, 123_456);
+    n1.table.release(dave);
+    await n1.presence.tick();
+    expect(await n2.registry.lookup('dave')).toBeNull();
+    expect(await n2.registry.claim(session('carol'))).toMatchObject({ ok: false, awaySince: 123_456 });
+    expect((await n2.registry.who()).map((s) => [s.nick, s.away])).toEqual([['carol', true]]);
+  });
+
+  it('a node cut off longer than its lease finds it lapsed and ends the sessions the cluster let go', async () => {
+    const c = cluster({ leaseMs: 100, renewMs: 50, resumeWindowMs: 0 });
+    const [n1, n2] = [c.node('n1'), c.node('n2')];
+    await n1.presence.tick();
+    const erin = await n1.registry.claim(session('erin'));
+    if (!erin.ok) throw new Error('claim');
+    await waitLeaseGone(c.keys.lease('n1'));
+    await n2.presence.tick(); // away now
+    await n2.presence.tick(); // a window of 0: ended
+    expect(await n2.registry.claim(session('erin'))).toMatchObject({ ok: true });
+    await n1.presence.tick();
+    expect(n1.seen.lost).toEqual([{ slot: erin.slot, generation: erin.generation }]);
+  });
+});
+
+/** The lease key has expired (Redis's own clock: the condition, not a sleep). */
+async function waitLeaseGone(key: string): Promise<void> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+    if ((await link.exists(key)) === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${key} never expired`);
+}
