@@ -7,7 +7,7 @@
  */
 import type { RoomBus } from '../bus/room-bus.js';
 import type { ConversationKey, HistoryStore, StoredEntry } from './history.js';
-import type { ReadSource } from './history-pages.js';
+import { InlineReader, type HistoryReader } from './history-reader.js';
 import type { Appended, LogTurn, RoomLog } from './room-log.js';
 import { asStoreError, type StoreError } from './store-error.js';
 
@@ -68,7 +68,8 @@ export class LocalRoomLog implements RoomLog {
     return this.store.since(conv, sinceTs, limit, parties);
   }
 
-  readSource(): ReadSource {
-    return this.store.readSource();
+  /** The store thread reads pages itself, from the store's own connection (a reader thread is better: store-main.ts). */
+  reader(): HistoryReader {
+    return new InlineReader(() => this.store.readSource());
   }
 }

@@ -22,7 +22,7 @@
  * - the reads see every turn whose append has resolved.
  */
 import type { RoomBus } from '../bus/room-bus.js';
-import type { ReadSource } from './history-pages.js';
+import type { HistoryReader } from './history-reader.js';
 import type { ConversationKey, NewEntry, StoredEntry } from './history.js';
 import type { StoreError } from './store-error.js';
 
@@ -61,5 +61,5 @@ export interface RoomLog {
   /** Up to `limit` entries at or after time `sinceTs`, oldest first. */
   since(conv: ConversationKey, sinceTs: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
   /** Where HISTORY_REQUEST pages are read when no reader thread has a connection of its own (history-reads.ts). */
-  readSource(): ReadSource;
+  reader(): HistoryReader;
 }

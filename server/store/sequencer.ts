@@ -35,7 +35,7 @@ import type { SessionTable } from '../shm/session-table.js';
 import { addressPrefix } from '../shm/address-table.js';
 import type { SessionRecord } from './sessions.js';
 import { HistoryReads } from './history-reads.js';
-import { InlineReader, type HistoryReader } from './history-reader.js';
+import type { HistoryReader } from './history-reader.js';
 import { sendAnswer } from './room-read-requests.js';
 import { refuse } from './request-context.js';
 import { answerFailure } from './request-failures.js';
@@ -178,7 +178,7 @@ export class Sequencer {
       inboxAdd: (fold, conv, id) =>
         void deps.store.accounts?.inboxAdd(fold, conv, id).catch((err: unknown) => deps.fault(asStoreError(err))),
       reads: new HistoryReads({
-        reader: deps.reader ?? new InlineReader(() => this.log.readSource()),
+        reader: deps.reader ?? this.log.reader(),
         maxFrame: deps.maxFrame,
         deliver: (to, frames) => (deps.answer ? deps.answer(to, frames) : sendAnswer(this.ctx, to, frames)),
         refuse: (to, code, message) => refuse(this.ctx, to, code, message),

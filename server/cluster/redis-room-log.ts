@@ -1,0 +1,177 @@
+/**
+ * The cluster's RoomLog (store/room-log.ts): every conversation a Redis
+ * Stream (room-log-scripts.ts), appended by whichever node's store thread
+ * takes the turn, read by all. A node appends its turns one after another,
+ * as LocalRoomLog does, so that each is published (on the node's bus, which
+ * carries it to the other nodes) before the next is stored; turns of
+ * different nodes interleave in Redis, each conversation's ids still one
+ * more each.
+ *
+ * Entries are kept as the JSON of what was appended; a direct message's
+ * parties filter the reads in the node, reading on until the page is full.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RoomBus } from '../bus/room-bus.js';
+import type { ConversationKey, NewEntry, StoredEntry } from '../store/history.js';
+import type { HistoryReader } from '../store/history-reader.js';
+import type { Appended, LogTurn, RoomLog } from '../store/room-log.js';
+import { StoreError, asStoreError } from '../store/store-error.js';
+import type { ClusterKeys } from './keys.js';
+import type { RedisLink } from './redis-link.js';
+import { APPEND, FIRST_SINCE } from './room-log-scripts.js';
+import { RedisReader } from './redis-reader.js';
+
+/** Entries read from Redis per round trip while a page that filters by parties fills. */
+const READ_CHUNK = 128;
+
+type StreamEntry = { id: string; message: Record<string, string> };
+
+export class RedisRoomLog implements RoomLog {
+  private last: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly link: RedisLink,
+    private readonly keys: ClusterKeys,
+    readonly bus: RoomBus,
+    readonly epoch: string,
+  ) {}
+
+  /** The log of the cluster under these keys; its epoch made by the first node that opens it. */
+  static async open(link: RedisLink, keys: ClusterKeys, bus: RoomBus): Promise<RedisRoomLog> {
+    const key = `${keys.prefix}epoch`;
+    try {
+      await link.set(key, randomBytes(8).toString('hex'), { condition: 'NX' });
+      const epoch = await link.get(key);
+      if (epoch === null) throw new Error(`${key} is gone`);
+      return new RedisRoomLog(link, keys, bus, epoch);
+    } catch (err) {
+      throw new StoreError('STORE_IO', `cannot open the cluster's room log: ${(err as Error).message}`);
+    }
+  }
+
+  append(turn: LogTurn): Promise<Appended> {
+    const done = this.last.then(
+      () => this.commit(turn),
+      () => this.commit(turn),
+    );
+    this.last = done.catch(() => undefined);
+    return done;
+  }
+
+  private async commit(turn: LogTurn): Promise<Appended> {
+    let entries: StoredEntry[] = [];
+    try {
+      if (turn.entries.length > 0) entries = await this.store(turn.entries);
+    } catch (err) {
+      const failure = asStoreError(err);
+      turn.publish(null, failure);
+      throw failure;
+    }
+    const stored = { entries, epoch: this.epoch };
+    turn.publish(stored, null);
+    return stored;
+  }
+
+  private async store(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
+    const keys = [this.ids, `${this.ids}:ts`, ...batch.map((e) => this.stream(e.conv))];
+    const args = batch.flatMap((e) => [e.conv, JSON.stringify(e)]);
+    let r: unknown;
+    try {
+      r = await APPEND.run(this.link, keys, args);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      const full = /OOM/.test((err as Error).message);
+      throw new StoreError(
+        full ? 'STORE_FULL' : 'STORE_IO',
+        `the cluster's Redis refused the messages: ${(err as Error).message}`,
+      );
+    }
+    const out = r as number[];
+    return batch.map((e, i) => ({ ...e, id: Number(out[2 * i]), ts: Number(out[2 * i + 1]) }));
+  }
+
+  async lastId(conv: ConversationKey): Promise<number> {
+    return Number((await this.read(() => this.link.hGet(this.ids, conv))) ?? 0);
+  }
+
+  after(conv: ConversationKey, afterId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]> {
+    return this.forward(conv, afterId + 1, limit, parties);
+  }
+
+  async before(
+    conv: ConversationKey,
+    beforeId: number,
+    limit: number,
+    parties?: readonly string[],
+  ): Promise<StoredEntry[]> {
+    const out: StoredEntry[] = [];
+    let end = beforeId === Infinity ? '+' : `(${beforeId}-0`;
+    while (out.length < limit) {
+      const chunk =
+        (await this.read(() => this.link.xRevRange(this.stream(conv), end, '-', { COUNT: READ_CHUNK }))) ?? [];
+      for (const e of chunk.map(entryOf)) if (out.length < limit && visible(e, parties)) out.push(e);
+      if (chunk.length < READ_CHUNK) break;
+      end = `(${chunk.at(-1)!.id}`;
+    }
+    return out.reverse();
+  }
+
+  async since(
+    conv: ConversationKey,
+    sinceTs: number,
+    limit: number,
+    parties?: readonly string[],
+  ): Promise<StoredEntry[]> {
+    const first = Number(await this.read(() => FIRST_SINCE.run(this.link, [this.stream(conv)], [String(sinceTs)])));
+    return first === 0 ? [] : this.forward(conv, first, limit, parties);
+  }
+
+  /** HISTORY_REQUEST pages, read from the streams on the store thread (a round trip each, never a block). */
+  reader(): HistoryReader {
+    return new RedisReader(this);
+  }
+
+  /** Up to `limit` entries from id `from` on, oldest first. */
+  private async forward(
+    conv: ConversationKey,
+    from: number,
+    limit: number,
+    parties?: readonly string[],
+  ): Promise<StoredEntry[]> {
+    const out: StoredEntry[] = [];
+    let start = `${from}-0`;
+    while (out.length < limit) {
+      const chunk =
+        (await this.read(() => this.link.xRange(this.stream(conv), start, '+', { COUNT: READ_CHUNK }))) ?? [];
+      for (const e of chunk.map(entryOf)) if (out.length < limit && visible(e, parties)) out.push(e);
+      if (chunk.length < READ_CHUNK) break;
+      start = `(${chunk.at(-1)!.id}`;
+    }
+    return out;
+  }
+
+  private get ids(): string {
+    return `${this.keys.prefix}ids`;
+  }
+
+  private stream(conv: ConversationKey): string {
+    return `${this.keys.prefix}h:${conv}`;
+  }
+
+  private async read<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      throw new StoreError('STORE_IO', `cannot read the cluster's room log: ${(err as Error).message}`);
+    }
+  }
+}
+
+function entryOf(e: StreamEntry): StoredEntry {
+  return { ...(JSON.parse(e.message.e!) as NewEntry), id: Number(e.id.split('-')[0]), ts: Number(e.message.ts) };
+}
+
+/** No parties asked: every entry; else only a direct message one of them took part in (as the SQLite reads filter). */
+function visible(e: StoredEntry, parties?: readonly string[]): boolean {
+  return !parties || (e.parties?.some((p) => parties.includes(p)) ?? false);
+}

@@ -1,0 +1,60 @@
+/**
+ * The scripts of the cluster's room log (redis-room-log.ts). Each
+ * conversation is a Redis Stream whose entry ids are the conversation's own
+ * message ids (`ID-0`), so "exactly one more" is the stream's order itself and
+ * a read after an id is an XRANGE. The next id comes from a counter per
+ * conversation in the same script as the XADD (Centrifuge's Redis broker
+ * makes offsets so); an id Redis made itself (a time and a sequence) would
+ * not be one more. Times come from Redis's clock, one clock for every node,
+ * never going back within a conversation.
+ * `#!lua` with no flags: a script that writes, so Redis refuses it whole when
+ * out of memory rather than failing half-way.
+ */
+import { LuaScript } from './lua.js';
+
+/**
+ * KEYS: the id counters (hash), the last times (hash), then each entry's stream. ARGV: each entry's conversation and
+ * its JSON. -> id, ts for each entry, in order
+ */
+export const APPEND = new LuaScript(
+  'append',
+  `#!lua
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i = 3, #KEYS do
+  local conv, j = ARGV[2 * (i - 2) - 1], ARGV[2 * (i - 2)]
+  local ts = math.max(now, tonumber(redis.call('HGET', KEYS[2], conv) or '0'))
+  local id = redis.call('HINCRBY', KEYS[1], conv, 1)
+  redis.call('HSET', KEYS[2], conv, ts)
+  redis.call('XADD', KEYS[i], id .. '-0', 'ts', ts, 'e', j)
+  table.insert(out, id)
+  table.insert(out, ts)
+end
+return out
+`,
+);
+
+/**
+ * KEYS: a conversation's stream. ARGV: a time. The id of its first entry at or after that time (0: none). Times
+ * never go back within a stream and its ids are contiguous from the first kept, so a binary search finds it.
+ */
+export const FIRST_SINCE = new LuaScript(
+  'first-since',
+  `#!lua flags=no-writes
+local since = tonumber(ARGV[1])
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if not first then return 0 end
+local function idOf(e) return tonumber(string.match(e[1], '^(%d+)')) end
+local function tsOf(e) return tonumber(e[2][2]) end
+if tsOf(last) < since then return 0 end
+local lo, hi = idOf(first), idOf(last)
+while lo < hi do
+  local mid = math.floor((lo + hi) / 2)
+  local e = redis.call('XRANGE', KEYS[1], mid .. '-0', mid .. '-0')[1]
+  if e and tsOf(e) >= since then hi = mid else lo = mid + 1 end
+end
+return lo
+`,
+);

@@ -1,0 +1,127 @@
+/**
+ * The cluster's RoomLog (server/cluster/redis-room-log.ts) on a real redis-server: the contract LocalRoomLog passes,
+ * two nodes appending to one conversation, a real refusal (Redis out of memory) taking nothing, and the pages
+ * HISTORY_REQUEST reads (redis-reader.ts) beside the SQLite reader's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RoomBus } from '../../server/bus/room-bus.js';
+import { clusterKeys } from '../../server/cluster/keys.js';
+import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { parseRedisUrl } from '../../server/cluster/redis-url.js';
+import { RedisRoomLog } from '../../server/cluster/redis-room-log.js';
+import type { NewEntry } from '../../server/store/history.js';
+import type { StoreError } from '../../server/store/store-error.js';
+import { roomLogContract } from '../unit/room-log-contract.js';
+import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+
+let redis: RedisUnderTest;
+let link: RedisLink;
+let logs = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  link = await openRedis(parseRedisUrl(redis.url));
+});
+afterAll(async () => {
+  await closeRedis(link);
+  await redis.stop();
+});
+
+/** A bus that records what every session would hear of post(). */
+function recordingBus(heard: string[]): RoomBus {
+  return {
+    post: (frame) => heard.push(frame.toString()),
+    postTo: () => undefined,
+    kick: () => undefined,
+    postToRooms: () => undefined,
+    membership: () => undefined,
+    replay: () => undefined,
+    close: () => undefined,
+  };
+}
+
+/** The link, but its next script fails with `next` (what the contract's failNext asks). */
+function failingLink(): { link: RedisLink; failNext(err: StoreError): void } {
+  let next: StoreError | null = null;
+  const proxy = new Proxy(link, {
+    get(target, prop, receiver) {
+      if (prop === 'evalSha' && next) {
+        const failure = next;
+        next = null;
+        return () => Promise.reject(failure);
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { link: proxy, failNext: (err) => (next = err) };
+}
+
+roomLogContract('RedisRoomLog', async () => {
+  const heard: string[] = [];
+  const failing = failingLink();
+  const log = await RedisRoomLog.open(failing.link, clusterKeys(`r${++logs}:`), recordingBus(heard));
+  return { log, failNext: failing.failNext, heard: () => heard, keeps: true, close: () => undefined };
+});
+
+const say = (text: string, conv = 'room:#a'): NewEntry => ({ conv, kind: 'say', from: 'ann', text });
+const turn = (entries: NewEntry[]) => ({ entries, publish: () => undefined });
+
+describe('RedisRoomLog: what only a cluster has', () => {
+  it('two nodes appending to one conversation at once: ids one more each, no gap, no twice; one epoch', async () => {
+    const keys = clusterKeys(`r${++logs}:`);
+    const nodes = await Promise.all([0, 1].map(() => RedisRoomLog.open(link, keys, recordingBus([]))));
+    expect(nodes[1]!.epoch).toBe(nodes[0]!.epoch);
+    const appended = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => nodes[i % 2]!.append(turn([say(`m${i}`), say(`m${i}b`)]))),
+    );
+    const ids = appended.flatMap((a) => a.entries.map((e) => e.id)).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    // Each turn's two entries are next to each other: a turn is one step.
+    for (const a of appended) expect(a.entries[1]!.id).toBe(a.entries[0]!.id + 1);
+    const all = await nodes[1]!.after('room:#a', 0, 1000);
+    expect(all.map((e) => e.id)).toEqual(ids);
+    expect(all.every((e, i) => i === 0 || e.ts >= all[i - 1]!.ts)).toBe(true);
+  });
+
+  it('Redis out of memory refuses a turn whole (STORE_FULL), and the ids go on after', async () => {
+    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    await log.append(turn([say('kept')]));
+    await link.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+    try {
+      await expect(log.append(turn([say('lost'), say('lost too', 'room:#b')]))).rejects.toMatchObject({
+        code: 'STORE_FULL',
+      });
+    } finally {
+      await link.configSet('maxmemory', '0');
+    }
+    expect((await log.append(turn([say('next')]))).entries[0]!.id).toBe(2);
+    expect(await log.lastId('room:#b')).toBe(0);
+    expect((await log.after('room:#a', 0, 10)).map((e) => e.text)).toEqual(['kept', 'next']);
+  });
+
+  it('pages: back from the newest, forward from a time, the parties of a direct conversation only', async () => {
+    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    const dm = (text: string, parties: [string, string]): NewEntry => ({
+      conv: 'dm:ann\nbob',
+      kind: 'direct',
+      from: 'ann',
+      to: 'bob',
+      text,
+      parties,
+    });
+    await log.append(turn(Array.from({ length: 300 }, (_, i) => dm(`d${i}`, i < 150 ? ['a1', 'b1'] : ['a2', 'b1']))));
+    // The reads go on past a chunk of 128 to fill a page with the asked parties' messages only.
+    expect((await log.before('dm:ann\nbob', Infinity, 200, ['a1'])).map((e) => e.text)).toEqual(
+      Array.from({ length: 150 }, (_, i) => `d${i}`),
+    );
+    expect((await log.after('dm:ann\nbob', 0, 3, ['a2'])).map((e) => e.text)).toEqual(['d150', 'd151', 'd152']);
+    expect(await log.after('dm:ann\nbob', 0, 3, [])).toEqual([]);
+    const reader = log.reader();
+    const plan = await reader.plan('dm:ann\nbob', ['b1'], { upto: 300, limit: 10 });
+    expect(plan).toMatchObject({ first: 291, last: 300, count: 10, more: true });
+    const frames = await reader.frames('dm:ann\nbob', ['b1'], plan, { id: 1, with: 'bob' }, 65536);
+    expect(frames.length).toBe(1);
+    expect(frames[0]!.toString()).toContain('d299');
+  });
+});
