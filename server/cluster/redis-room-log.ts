@@ -2,8 +2,9 @@
  * The cluster's RoomLog (store/room-log.ts): every conversation a Redis
  * Stream (room-log-scripts.ts), appended by whichever node's store thread
  * takes the turn, read by all. A node appends its turns one after another,
- * as LocalRoomLog does, so that each is published (on the node's bus, which
- * carries it to the other nodes) before the next is stored; turns of
+ * as LocalRoomLog does, so that each is published before the next is stored:
+ * on the node's ClusterBus (cluster-bus.ts), as one batch with the ids it
+ * stored, which every node delivers in each conversation's id order. Turns of
  * different nodes interleave in Redis, each conversation's ids still one
  * more each.
  *
@@ -11,12 +12,12 @@
  * parties filter the reads in the node, reading on until the page is full.
  */
 import { randomBytes } from 'node:crypto';
-import type { RoomBus } from '../bus/room-bus.js';
 import type { ConversationKey, NewEntry, StoredEntry } from '../store/history.js';
 import type { HistoryReader } from '../store/history-reader.js';
 import type { Appended, LogTurn, RoomLog } from '../store/room-log.js';
 import { StoreError, asStoreError } from '../store/store-error.js';
 import type { ClusterKeys } from './keys.js';
+import type { TurnBus } from './cluster-bus.js';
 import type { RedisLink } from './redis-link.js';
 import { APPEND, FIRST_SINCE } from './room-log-scripts.js';
 import { RedisReader } from './redis-reader.js';
@@ -32,12 +33,12 @@ export class RedisRoomLog implements RoomLog {
   private constructor(
     private readonly link: RedisLink,
     private readonly keys: ClusterKeys,
-    readonly bus: RoomBus,
+    readonly bus: TurnBus,
     readonly epoch: string,
   ) {}
 
   /** The log of the cluster under these keys; its epoch made by the first node that opens it. */
-  static async open(link: RedisLink, keys: ClusterKeys, bus: RoomBus): Promise<RedisRoomLog> {
+  static async open(link: RedisLink, keys: ClusterKeys, bus: TurnBus): Promise<RedisRoomLog> {
     const key = `${keys.prefix}epoch`;
     try {
       await link.set(key, randomBytes(8).toString('hex'), { condition: 'NX' });
@@ -64,12 +65,22 @@ export class RedisRoomLog implements RoomLog {
       if (turn.entries.length > 0) entries = await this.store(turn.entries);
     } catch (err) {
       const failure = asStoreError(err);
-      turn.publish(null, failure);
+      this.publish(turn, null, failure);
       throw failure;
     }
     const stored = { entries, epoch: this.epoch };
-    turn.publish(stored, null);
+    this.publish(turn, stored, null);
     return stored;
+  }
+
+  /** What the turn posts goes as one batch on the cluster's bus, with the ids it stored. */
+  private publish(turn: LogTurn, stored: Appended | null, failure: StoreError | null): void {
+    this.bus.beginTurn();
+    try {
+      turn.publish(stored, failure);
+    } finally {
+      this.bus.endTurn(stored ? stored.entries.map((e): [string, number] => [e.conv, e.id]) : []);
+    }
   }
 
   private async store(batch: readonly NewEntry[]): Promise<StoredEntry[]> {

@@ -4,7 +4,7 @@
  * HISTORY_REQUEST reads (redis-reader.ts) beside the SQLite reader's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoomBus } from '../../server/bus/room-bus.js';
+import type { TurnBus } from '../../server/cluster/cluster-bus.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
@@ -28,8 +28,10 @@ afterAll(async () => {
 });
 
 /** A bus that records what every session would hear of post(). */
-function recordingBus(heard: string[]): RoomBus {
+function recordingBus(heard: string[]): TurnBus {
   return {
+    beginTurn: () => undefined,
+    endTurn: () => undefined,
     post: (frame) => heard.push(frame.toString()),
     postTo: () => undefined,
     kick: () => undefined,

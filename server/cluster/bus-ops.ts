@@ -1,0 +1,79 @@
+/**
+ * What crosses between nodes on the cluster's bus stream (cluster-bus.ts):
+ * one entry per turn of a node's store thread, or per post made between
+ * turns, holding the posts in the order made. Frames travel as base64 in
+ * JSON, which a stream field holds as it is; the ids a turn stored say where
+ * it stands in each conversation (ordered-delivery.ts).
+ */
+import type { RoomRef, SessionAddress } from '../bus/room-bus.js';
+
+/** A post, as RoomBus's methods make them. 'member' and 'replay' concern this node's sessions only and never cross. */
+export type BusOp =
+  | { k: 'all'; frame: Buffer }
+  | { k: 'rooms'; rooms: string[]; frame: Buffer; minVersion: number }
+  | { k: 'to'; target: SessionAddress; frame: Buffer }
+  | { k: 'kick'; target: SessionAddress; reason: string }
+  | { k: 'member'; target: SessionAddress; room: RoomRef; joined: boolean }
+  | { k: 'replay'; target: SessionAddress; frames: Buffer[]; done: boolean };
+
+export interface BusBatch {
+  /** The node whose store thread made it. */
+  node: string;
+  /** Its place among that node's batches: the run (new each start) and a count, so that one sent twice is taken once. */
+  run?: string;
+  seq?: number;
+  /** The conversations and ids its turn stored (none: notices only), in order. */
+  ids: Array<[conv: string, id: number]>;
+  ops: BusOp[];
+}
+
+/** Whether another node has anything to do with this post. */
+export function crosses(op: BusOp, self: string): boolean {
+  switch (op.k) {
+    case 'all':
+    case 'rooms':
+      return true;
+    case 'to':
+    case 'kick':
+      return op.target.node !== self;
+    default:
+      return false;
+  }
+}
+
+type Wire =
+  | { k: 'all'; f: string }
+  | { k: 'rooms'; r: string[]; f: string; v: number }
+  | { k: 'to'; t: SessionAddress; f: string }
+  | { k: 'kick'; t: SessionAddress; why: string };
+
+/** The batch's posts for other nodes, as the stream entry's JSON; null when none crosses. */
+export function encodeBatch(batch: BusBatch): string | null {
+  const ops: Wire[] = [];
+  for (const op of batch.ops) {
+    if (!crosses(op, batch.node)) continue;
+    if (op.k === 'all') ops.push({ k: 'all', f: op.frame.toString('base64') });
+    else if (op.k === 'rooms') ops.push({ k: 'rooms', r: op.rooms, f: op.frame.toString('base64'), v: op.minVersion });
+    else if (op.k === 'to') ops.push({ k: 'to', t: op.target, f: op.frame.toString('base64') });
+    else if (op.k === 'kick') ops.push({ k: 'kick', t: op.target, why: op.reason });
+  }
+  if (ops.length === 0 && batch.ids.length === 0) return null;
+  return JSON.stringify({ n: batch.node, r: batch.run, s: batch.seq, i: batch.ids, o: ops });
+}
+
+export function decodeBatch(json: string): BusBatch {
+  const w = JSON.parse(json) as { n: string; r?: string; s?: number; i: Array<[string, number]>; o: Wire[] };
+  const ops = w.o.map((op): BusOp => {
+    switch (op.k) {
+      case 'all':
+        return { k: 'all', frame: Buffer.from(op.f, 'base64') };
+      case 'rooms':
+        return { k: 'rooms', rooms: op.r, frame: Buffer.from(op.f, 'base64'), minVersion: op.v };
+      case 'to':
+        return { k: 'to', target: op.t, frame: Buffer.from(op.f, 'base64') };
+      case 'kick':
+        return { k: 'kick', target: op.t, reason: op.why };
+    }
+  });
+  return { node: w.n, ...(w.r !== undefined ? { run: w.r, seq: w.s } : {}), ids: w.i, ops };
+}

@@ -1,0 +1,246 @@
+/**
+ * The room bus of a cluster node's store thread: what it posts reaches this
+ * node's workers (the thread bus) and, through one Redis Stream (`{p}bus`),
+ * every other node, whose store thread reads the stream from the last entry
+ * it has seen (XREAD BLOCK on a connection of its own), so that a node whose
+ * link blips reads what it missed when it is back instead of losing it, as
+ * Socket.IO's Redis Streams adapter resumes its stream. A turn's posts go as
+ * one entry (RedisRoomLog brackets its publish with beginTurn/endTurn),
+ * carrying the ids the turn stored; every batch, this node's and the
+ * others', passes through OrderedDelivery, so each conversation is in id
+ * order on every node. Entries are written in order, retried until Redis
+ * takes them (at most MAX_UNSENT wait, the oldest dropped past it, said in
+ * the log); one written twice after a blip is taken once (run and seq).
+ * The stream keeps about BUS_KEEP entries: a node cut off longer than that
+ * takes up at the oldest kept.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RoomBus, RoomRef, SessionAddress } from '../bus/room-bus.js';
+import { decodeBatch, encodeBatch, type BusBatch, type BusOp } from './bus-ops.js';
+import type { ClusterKeys } from './keys.js';
+import { OrderedDelivery, type DeliveryClock } from './ordered-delivery.js';
+import type { RedisLink } from './redis-link.js';
+
+export const BUS_KEEP = 100_000;
+export const MAX_UNSENT = 10_000;
+/** How long a conversation's gap is waited for before what follows it goes (ordered-delivery.ts). */
+export const GAP_WAIT_MS = 500;
+const READ_BLOCK_MS = 1000;
+const READ_COUNT = 512;
+const RETRY_MS = 200;
+
+export interface ClusterBusOptions {
+  /** Said once per trouble (a write or read failing, entries dropped), and when it ends. */
+  log(detail: Record<string, unknown>, msg: string): void;
+  clock?: DeliveryClock;
+}
+
+/** A bus whose posts made during a turn's publish can be told apart (redis-room-log.ts calls these). */
+export interface TurnBus extends RoomBus {
+  beginTurn(): void;
+  endTurn(ids: Array<[conv: string, id: number]>): void;
+}
+
+export class ClusterBus implements TurnBus {
+  private turn: BusOp[] | null = null;
+  private readonly unsent: string[] = [];
+  private writing = false;
+  private reading = true;
+  private lastId = '0-0';
+  private readonly run = randomBytes(6).toString('hex');
+  private seq = 0;
+  /** Per node: the run and seq last taken, so that an entry written twice is taken once. */
+  private readonly taken = new Map<string, { run: string; seq: number }>();
+  private gate: OrderedDelivery | null = null;
+  private readonly clock: DeliveryClock;
+  private readLoop: Promise<void> | null = null;
+  readonly counts = { sent: 0, received: 0, dropped: 0, duplicates: 0 };
+
+  constructor(
+    /** This node's thread bus: what reaches its workers. */
+    private readonly local: RoomBus,
+    private readonly writer: RedisLink,
+    /** A connection of its own: XREAD BLOCK holds it. */
+    private readonly reader: RedisLink,
+    private readonly keys: ClusterKeys,
+    private readonly node: string,
+    private readonly opts: ClusterBusOptions,
+  ) {
+    this.clock = opts.clock ?? {
+      now: Date.now,
+      after: (ms: number, fn: () => void) => {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      },
+    };
+  }
+
+  /**
+   * Reads from the stream's end as it is now (what was posted before this node started is not its to deliver), with
+   * every conversation's last id as it is now (read in the same step), where the id order starts from.
+   */
+  async start(): Promise<void> {
+    const [last, ids] = (await this.reader
+      .multi()
+      .xRevRange(this.stream, '+', '-', { COUNT: 1 })
+      .hGetAll(`${this.keys.prefix}ids`)
+      .exec()) as unknown as [Array<{ id: string }> | null, Record<string, string>];
+    this.lastId = last?.[0]?.id ?? '0-0';
+    const known = new Map(Object.entries(ids ?? {}).map(([conv, id]) => [conv, Number(id) + 1]));
+    this.gate = new OrderedDelivery((b) => this.deliver(b), this.clock, GAP_WAIT_MS, known);
+    this.readLoop = this.readForever();
+  }
+
+  post(frame: Buffer): void {
+    this.op({ k: 'all', frame });
+  }
+  postTo(target: SessionAddress, frame: Buffer): void {
+    this.op({ k: 'to', target, frame });
+  }
+  kick(target: SessionAddress, reason: string): void {
+    this.op({ k: 'kick', target, reason });
+  }
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
+    this.op({ k: 'rooms', rooms, frame, minVersion });
+  }
+  membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
+    this.op({ k: 'member', target, room, joined });
+  }
+  replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
+    this.op({ k: 'replay', target, frames, done });
+  }
+
+  beginTurn(): void {
+    this.turn = [];
+  }
+
+  endTurn(ids: Array<[conv: string, id: number]>): void {
+    const ops = this.turn ?? [];
+    this.turn = null;
+    this.emit(ids, ops);
+  }
+
+  /** Stops reading and writing (what is unsent stays unsent: the node is going); stop() waits for the reading to end. */
+  close(): void {
+    this.reading = false;
+    this.local.close();
+  }
+
+  async stop(): Promise<void> {
+    this.close();
+    await this.readLoop;
+  }
+
+  private op(op: BusOp): void {
+    if (this.turn) this.turn.push(op);
+    else this.emit([], [op]);
+  }
+
+  private emit(ids: Array<[string, number]>, ops: BusOp[]): void {
+    const batch: BusBatch = { node: this.node, run: this.run, seq: ++this.seq, ids, ops };
+    this.started.push(batch);
+    const json = encodeBatch(batch);
+    if (json === null) return;
+    this.unsent.push(json);
+    if (this.unsent.length > MAX_UNSENT) {
+      this.unsent.shift();
+      if (this.counts.dropped++ === 0)
+        this.opts.log(
+          { max: MAX_UNSENT },
+          'cluster bus: Redis takes nothing; the oldest posts for other nodes are dropped',
+        );
+    }
+    void this.flush();
+  }
+
+  /** In order, a few at a time (one connection keeps their order); a failure waits and tries the same ones again. */
+  private async flush(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    let failing = false;
+    while (this.unsent.length > 0 && this.reading) {
+      const next = this.unsent.slice(0, 64);
+      try {
+        await Promise.all(
+          next.map((b) =>
+            this.writer.xAdd(
+              this.stream,
+              '*',
+              { b },
+              { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: BUS_KEEP } },
+            ),
+          ),
+        );
+        this.unsent.splice(0, next.length);
+        this.counts.sent += next.length;
+        if (failing) this.opts.log({ waiting: this.unsent.length }, 'cluster bus: writing again');
+        failing = false;
+      } catch (err) {
+        if (!failing) this.opts.log({ err: (err as Error).message }, 'cluster bus: cannot write to Redis; retrying');
+        failing = true;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+    this.writing = false;
+  }
+
+  private async readForever(): Promise<void> {
+    let failing = false;
+    while (this.reading) {
+      try {
+        const r = await this.reader.xRead(
+          { key: this.stream, id: this.lastId },
+          { BLOCK: READ_BLOCK_MS, COUNT: READ_COUNT },
+        );
+        if (failing) this.opts.log({ from: this.lastId }, 'cluster bus: reading again');
+        failing = false;
+        for (const s of (r as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null) ?? [])
+          for (const m of s.messages) this.received(m.id, m.message.b!);
+      } catch (err) {
+        if (!this.reading) return;
+        if (!failing) this.opts.log({ err: (err as Error).message }, 'cluster bus: cannot read from Redis; retrying');
+        failing = true;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
+  private received(id: string, json: string): void {
+    this.lastId = id;
+    const batch = decodeBatch(json);
+    if (batch.node === this.node) return;
+    const before = this.taken.get(batch.node);
+    if (batch.run !== undefined && batch.seq !== undefined) {
+      if (before && before.run === batch.run && before.seq >= batch.seq) {
+        this.counts.duplicates++;
+        return;
+      }
+      this.taken.set(batch.node, { run: batch.run, seq: batch.seq });
+    }
+    this.counts.received++;
+    this.started.push(batch);
+  }
+
+  /** A batch in its order: what concerns this node's sessions goes to the thread bus. */
+  private deliver(b: BusBatch): void {
+    const mine = b.node === this.node;
+    for (const op of b.ops) {
+      if (op.k === 'all') this.local.post(op.frame);
+      else if (op.k === 'rooms') this.local.postToRooms(op.rooms, op.frame, op.minVersion);
+      else if (op.target.node !== this.node) continue;
+      else if (op.k === 'to') this.local.postTo(op.target, op.frame);
+      else if (op.k === 'kick') this.local.kick(op.target, op.reason);
+      else if (mine && op.k === 'member') this.local.membership(op.target, op.room, op.joined);
+      else if (mine && op.k === 'replay') this.local.replay(op.target, op.frames, op.done);
+    }
+  }
+
+  private get started(): OrderedDelivery {
+    if (!this.gate) throw new Error('ClusterBus used before start()');
+    return this.gate;
+  }
+
+  private get stream(): string {
+    return `${this.keys.prefix}bus`;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The cluster's bus (server/cluster/cluster-bus.ts) between three nodes on a real redis-server: posts reach the
+ * nodes they concern; two nodes' turns in one room reach every node in id order; a node whose reading connection
+ * is killed mid-stream reads what it missed, nothing twice; an entry written twice is taken once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
+import { ClusterBus } from '../../server/cluster/cluster-bus.js';
+import { clusterKeys, type ClusterKeys } from '../../server/cluster/keys.js';
+import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { parseRedisUrl } from '../../server/cluster/redis-url.js';
+import { RedisRoomLog } from '../../server/cluster/redis-room-log.js';
+import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { until } from '../helpers/wait.js';
+
+let redis: RedisUnderTest;
+const links: RedisLink[] = [];
+const buses: ClusterBus[] = [];
+let clusters = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await Promise.all(buses.map((b) => b.stop()));
+  await Promise.all(links.map(closeRedis));
+  await redis.stop();
+});
+
+const link = async () => {
+  const l = await openRedis(parseRedisUrl(redis.url));
+  links.push(l);
+  return l;
+};
+
+/** What a node's workers got, as text: "rooms #r hello", "to 3 hi", "kick 3 why". */
+function recordingLocal(heard: string[]): RoomBus {
+  return {
+    post: (f) => heard.push(`all ${f.toString()}`),
+    postTo: (t, f) => heard.push(`to ${t.slot} ${f.toString()}`),
+    kick: (t, why) => heard.push(`kick ${t.slot} ${why}`),
+    postToRooms: (rooms, f) => heard.push(`rooms ${rooms.join(',')} ${f.toString()}`),
+    membership: (t, room, joined) => heard.push(`member ${t.slot} ${room.key} ${joined}`),
+    replay: () => undefined,
+    close: () => undefined,
+  };
+}
+
+async function node(keys: ClusterKeys, id: string) {
+  const heard: string[] = [];
+  const log: string[] = [];
+  const reader = await link();
+  const bus = new ClusterBus(recordingLocal(heard), await link(), reader, keys, id, {
+    log: (_d, msg) => log.push(msg),
+  });
+  await bus.start();
+  buses.push(bus);
+  return { id, bus, heard, log, reader };
+}
+
+async function cluster() {
+  const keys = clusterKeys(`b${++clusters}:`);
+  return { keys, nodes: [await node(keys, 'a'), await node(keys, 'b'), await node(keys, 'c')] };
+}
+
+const at = (node: string, slot: number): SessionAddress => ({ node, slot, generation: 1, owner: 0 });
+
+describe('ClusterBus', () => {
+  it('a room post reaches every node; a post to a session, or its kick, only the node it lives on; membership stays home', async () => {
+    const { nodes } = await cluster();
+    const [a, b, c] = nodes as [Awaited<ReturnType<typeof node>>, ...Array<Awaited<ReturnType<typeof node>>>];
+    a.bus.postToRooms(['#r'], Buffer.from('hello'), 1);
+    a.bus.postTo(at('b', 3), Buffer.from('hi b'));
+    a.bus.kick(at('c', 4), 'flood');
+    a.bus.membership(at('a', 1), { key: '#r', name: '#r' }, true);
+    a.bus.post(Buffer.from('last'));
+    await until(
+      () => b!.heard.length === 3 && c!.heard.length === 3,
+      5000,
+      () => JSON.stringify(nodes.map((n) => n.heard)),
+    );
+    expect(a.heard).toEqual(['rooms #r hello', 'member 1 #r true', 'all last']);
+    expect(b!.heard).toEqual(['rooms #r hello', 'to 3 hi b', 'all last']);
+    expect(c!.heard).toEqual(['rooms #r hello', 'kick 4 flood', 'all last']);
+  });
+
+  it("two nodes' turns in one room, stored at once: every node hears them in id order, each once", async () => {
+    const { keys, nodes } = await cluster();
+    const logs = await Promise.all(nodes.slice(0, 2).map(async (n) => RedisRoomLog.open(await link(), keys, n.bus)));
+    const turns = Array.from({ length: 200 }, (_, i) => {
+      const log = logs[i % 2]!;
+      return log.append({
+        entries: [{ conv: 'room:#r', kind: 'say', from: `u${i}`, text: `m${i}` }],
+        publish: (stored) => log.bus.postToRooms(['#r'], Buffer.from(String(stored!.entries[0]!.id)), 1),
+      });
+    });
+    await Promise.all(turns);
+    const expected = Array.from({ length: 200 }, (_, i) => `rooms #r ${i + 1}`);
+    await until(
+      () => nodes.every((n) => n.heard.length === 200),
+      10_000,
+      () => nodes.map((n) => n.heard.length).join(),
+    );
+    for (const n of nodes) expect(n.heard, n.id).toEqual(expected);
+  });
+
+  it('a node whose reading connection is killed mid-stream reads what it missed when it is back, nothing twice', async () => {
+    const { nodes } = await cluster();
+    const [a, , c] = nodes;
+    const killer = await link();
+    for (let i = 0; i < 50; i++) a!.bus.postToRooms(['#r'], Buffer.from(`m${i}`), 1);
+    await killer.clientKill({ filter: 'ID', id: await c!.reader.clientId() });
+    for (let i = 50; i < 100; i++) a!.bus.postToRooms(['#r'], Buffer.from(`m${i}`), 1);
+    const expected = Array.from({ length: 100 }, (_, i) => `rooms #r m${i}`);
+    await until(
+      () => c!.heard.length >= 100,
+      10_000,
+      () => `${c!.heard.length} heard; ${c!.log.join('; ')}`,
+    );
+    expect(c!.heard).toEqual(expected);
+    expect(c!.log).toContain('cluster bus: cannot read from Redis; retrying');
+  });
+
+  it('an entry written twice (a write retried after a blip) is taken once', async () => {
+    const { keys, nodes } = await cluster();
+    const [, b] = nodes;
+    const raw = await link();
+    const entry = JSON.stringify({
+      n: 'z',
+      r: 'run1',
+      s: 1,
+      i: [],
+      o: [{ k: 'all', f: Buffer.from('once').toString('base64') }],
+    });
+    const next = JSON.stringify({
+      n: 'z',
+      r: 'run1',
+      s: 2,
+      i: [],
+      o: [{ k: 'all', f: Buffer.from('marker').toString('base64') }],
+    });
+    for (const b of [entry, entry, next]) await raw.xAdd(`${keys.prefix}bus`, '*', { b });
+    await until(
+      () => b!.heard.includes('all marker'),
+      5000,
+      () => b!.heard.join(),
+    );
+    expect(b!.heard).toEqual(['all once', 'all marker']);
+    expect(b!.bus.counts.duplicates).toBe(1);
+  });
+});
