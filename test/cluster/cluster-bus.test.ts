@@ -9,7 +9,7 @@ import { ClusterBus } from '../../server/cluster/cluster-bus.js';
 import { clusterKeys, type ClusterKeys } from '../../server/cluster/keys.js';
 import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
-import { RedisRoomLog } from '../../server/cluster/redis-room-log.js';
+import { RedisRoomLog } from '../../server/store/redis-room-log.js';
 import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 

@@ -8,7 +8,7 @@ import type { TurnBus } from '../../server/cluster/cluster-bus.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
-import { RedisRoomLog } from '../../server/cluster/redis-room-log.js';
+import { RedisRoomLog } from '../../server/store/redis-room-log.js';
 import type { NewEntry } from '../../server/store/history.js';
 import type { StoreError } from '../../server/store/store-error.js';
 import { roomLogContract } from '../unit/room-log-contract.js';

@@ -10,7 +10,7 @@
  * `#!lua` with no flags: a script that writes, so Redis refuses it whole when
  * out of memory rather than failing half-way.
  */
-import { LuaScript } from './lua.js';
+import { LuaScript } from '../cluster/lua.js';
 
 /**
  * KEYS: the id counters (hash), the last times (hash), then each entry's stream. ARGV: each entry's conversation and

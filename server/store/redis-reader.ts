@@ -5,8 +5,8 @@
  * most MAX_HISTORY_LIMIT entries and ANSWER_MAX_TEXT bytes of text, so its
  * read is bounded as the reader thread's is.
  */
-import type { ConversationKey, StoredEntry } from '../store/history.js';
-import type { HistoryReader } from '../store/history-reader.js';
+import type { ConversationKey, StoredEntry } from './history.js';
+import type { HistoryReader } from './history-reader.js';
 import {
   answerFrames,
   planFrom,
@@ -14,8 +14,8 @@ import {
   type PageAsk,
   type PagePlan,
   type ReadSource,
-} from '../store/history-pages.js';
-import type { RoomLog } from '../store/room-log.js';
+} from './history-pages.js';
+import type { RoomLog } from './room-log.js';
 
 /** Entries already read, as the ReadSource the plan and the frames are worked out from. */
 function readOf(rows: StoredEntry[]): ReadSource {

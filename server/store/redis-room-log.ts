@@ -3,7 +3,7 @@
  * Stream (room-log-scripts.ts), appended by whichever node's store thread
  * takes the turn, read by all. A node appends its turns one after another,
  * as LocalRoomLog does, so that each is published before the next is stored:
- * on the node's ClusterBus (cluster-bus.ts), as one batch with the ids it
+ * on the node's ClusterBus (cluster/cluster-bus.ts), as one batch with the ids it
  * stored, which every node delivers in each conversation's id order. Turns of
  * different nodes interleave in Redis, each conversation's ids still one
  * more each.
@@ -12,13 +12,13 @@
  * parties filter the reads in the node, reading on until the page is full.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConversationKey, NewEntry, StoredEntry } from '../store/history.js';
-import type { HistoryReader } from '../store/history-reader.js';
-import type { Appended, LogTurn, RoomLog } from '../store/room-log.js';
-import { StoreError, asStoreError } from '../store/store-error.js';
-import type { ClusterKeys } from './keys.js';
-import type { TurnBus } from './cluster-bus.js';
-import type { RedisLink } from './redis-link.js';
+import type { ConversationKey, NewEntry, StoredEntry } from './history.js';
+import type { HistoryReader } from './history-reader.js';
+import type { Appended, LogTurn, RoomLog } from './room-log.js';
+import { StoreError, asStoreError } from './store-error.js';
+import type { ClusterKeys } from '../cluster/keys.js';
+import type { TurnBus } from '../cluster/cluster-bus.js';
+import type { RedisLink } from '../cluster/redis-link.js';
 import { APPEND, FIRST_SINCE } from './room-log-scripts.js';
 import { RedisReader } from './redis-reader.js';
 
