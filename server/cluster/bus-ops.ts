@@ -14,7 +14,9 @@ export type BusOp =
   | { k: 'to'; target: SessionAddress; frame: Buffer }
   | { k: 'kick'; target: SessionAddress; reason: string }
   | { k: 'member'; target: SessionAddress; room: RoomRef; joined: boolean }
-  | { k: 'replay'; target: SessionAddress; frames: Buffer[]; done: boolean };
+  | { k: 'replay'; target: SessionAddress; frames: Buffer[]; done: boolean }
+  /** A session another node moved (a resume, a take-over) or ended (its owner's claim): its node lets go of it. */
+  | { k: 'let-go'; target: SessionAddress; nick: string; how: 'moved' | 'ended' };
 
 export interface BusBatch {
   /** The node whose store thread made it. */
@@ -35,6 +37,7 @@ export function crosses(op: BusOp, self: string): boolean {
       return true;
     case 'to':
     case 'kick':
+    case 'let-go':
       return op.target.node !== self;
     default:
       return false;
@@ -45,7 +48,8 @@ type Wire =
   | { k: 'all'; f: string }
   | { k: 'rooms'; r: string[]; f: string; v: number }
   | { k: 'to'; t: SessionAddress; f: string }
-  | { k: 'kick'; t: SessionAddress; why: string };
+  | { k: 'kick'; t: SessionAddress; why: string }
+  | { k: 'let-go'; t: SessionAddress; nick: string; how: 'moved' | 'ended' };
 
 /** The batch's posts for other nodes, as the stream entry's JSON; null when none crosses. */
 export function encodeBatch(batch: BusBatch): string | null {
@@ -56,6 +60,7 @@ export function encodeBatch(batch: BusBatch): string | null {
     else if (op.k === 'rooms') ops.push({ k: 'rooms', r: op.rooms, f: op.frame.toString('base64'), v: op.minVersion });
     else if (op.k === 'to') ops.push({ k: 'to', t: op.target, f: op.frame.toString('base64') });
     else if (op.k === 'kick') ops.push({ k: 'kick', t: op.target, why: op.reason });
+    else if (op.k === 'let-go') ops.push({ k: 'let-go', t: op.target, nick: op.nick, how: op.how });
   }
   if (ops.length === 0 && batch.ids.length === 0) return null;
   return JSON.stringify({ n: batch.node, r: batch.run, s: batch.seq, i: batch.ids, o: ops });
@@ -73,6 +78,8 @@ export function decodeBatch(json: string): BusBatch {
         return { k: 'to', target: op.t, frame: Buffer.from(op.f, 'base64') };
       case 'kick':
         return { k: 'kick', target: op.t, reason: op.why };
+      case 'let-go':
+        return { k: 'let-go', target: op.t, nick: op.nick, how: op.how };
     }
   });
   return { node: w.n, ...(w.r !== undefined ? { run: w.r, seq: w.s } : {}), ids: w.i, ops };

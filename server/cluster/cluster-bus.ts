@@ -32,6 +32,8 @@ const RETRY_MS = 200;
 export interface ClusterBusOptions {
   /** Said once per trouble (a write or read failing, entries dropped), and when it ends. */
   log(detail: Record<string, unknown>, msg: string): void;
+  /** Another node moved or ended a session of this node's (letGo there): this node lets go of it. */
+  letGo?(target: SessionAddress, nick: string, how: 'moved' | 'ended'): void;
   clock?: DeliveryClock;
 }
 
@@ -108,6 +110,11 @@ export class ClusterBus implements TurnBus {
   }
   replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
     this.op({ k: 'replay', target, frames, done });
+  }
+
+  /** Tells the session's node that it moved here or ended (cluster/redis-nicks.ts DisplacedSession). */
+  letGo(target: SessionAddress, nick: string, how: 'moved' | 'ended'): void {
+    this.op({ k: 'let-go', target, nick, how });
   }
 
   beginTurn(): void {
@@ -230,6 +237,7 @@ export class ClusterBus implements TurnBus {
       else if (op.target.node !== this.node) continue;
       else if (op.k === 'to') this.local.postTo(op.target, op.frame);
       else if (op.k === 'kick') this.local.kick(op.target, op.reason);
+      else if (op.k === 'let-go') this.opts.letGo?.(op.target, op.nick, op.how);
       else if (mine && op.k === 'member') this.local.membership(op.target, op.room, op.joined);
       else if (mine && op.k === 'replay') this.local.replay(op.target, op.frames, op.done);
     }

@@ -5,6 +5,8 @@ import { historyOptions, roomOptions, type HistoryOptions, type RoomOptions } fr
 import { tlsOptions, type TlsOptions } from './tls-options.js';
 import { secretOptions, type SecretOptions } from './secret-options.js';
 import { parseNodeId } from '../bus/node-id.js';
+import { parseRedisUrl, type RedisTarget } from '../cluster/redis-url.js';
+import { DEFAULT_PRESENCE } from '../cluster/node-presence.js';
 import { admissionPolicy, floodPolicy, outputLimits } from './limit-options.js';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
@@ -26,6 +28,10 @@ export interface ServerOptions {
   rooms: RoomOptions;
   /** --node-id: this node's id in every session address (server/bus/node-id.ts; default the constant n1). */
   nodeId: string;
+  /** --redis (or CHAT_REDIS_URL): this node is one of a cluster sharing that Redis; null: a single node. */
+  redis: RedisTarget | null;
+  /** --node-lease: how long a cluster's node that stops renewing its lease is still thought alive. */
+  nodeLeaseMs: number;
   host: string;
   port: number;
   workers: number;
@@ -67,6 +73,8 @@ export interface ServerOptions {
 const SPEC = {
   host: { type: 'string' },
   'node-id': { type: 'string' },
+  redis: { type: 'string' },
+  'node-lease': { type: 'string' },
   port: { type: 'string' },
   workers: { type: 'string' },
   'heartbeat-interval': { type: 'string' },
@@ -204,10 +212,34 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       tls: tlsOptions(v),
       secrets: secretOptions(v, env),
       rooms: roomOptions(v),
-      nodeId: parseNodeId(v['node-id']),
+      ...clusterOptions(v['redis'] ?? (env.CHAT_REDIS_URL || undefined), v['node-id'], v['node-lease']),
     },
   };
 }
+
+/** A cluster's node needs its own id: a constant default would be every node's. */
+function clusterOptions(
+  redis: string | undefined,
+  nodeId: string | undefined,
+  lease: string | undefined,
+): Pick<ServerOptions, 'redis' | 'nodeId' | 'nodeLeaseMs'> {
+  const nodeLeaseMs = lease === undefined ? DEFAULT_PRESENCE.leaseMs : parseDuration(lease, '--node-lease');
+  if (nodeLeaseMs < MIN_NODE_LEASE_MS || nodeLeaseMs > MAX_NODE_LEASE_MS)
+    throw new UsageError(`--node-lease must be between ${MIN_NODE_LEASE_MS / 1000}s and ${MAX_NODE_LEASE_MS / 1000}s`);
+  if (redis === undefined) {
+    if (lease !== undefined) throw new UsageError('--node-lease is for a node of a cluster (--redis)');
+    return { redis: null, nodeId: parseNodeId(nodeId), nodeLeaseMs };
+  }
+  if (nodeId === undefined)
+    throw new UsageError(
+      "--redis joins a cluster, where each node needs its own --node-id ID (1-16 letters, digits or '-')",
+    );
+  return { redis: parseRedisUrl(redis), nodeId: parseNodeId(nodeId), nodeLeaseMs };
+}
+
+/** A lease is renewed five times in its life: under a second, a Redis blip or a GC pause would end nodes. */
+const MIN_NODE_LEASE_MS = 1_000;
+const MAX_NODE_LEASE_MS = 300_000;
 
 function webHostList(value: string | undefined): string[] {
   if (value === undefined) return [];

@@ -87,6 +87,10 @@ Options:
                               resume (default 2m, at most 1d)
   --node-id ID                this node's id in session addresses, 1-16 letters, digits or '-'
                               (default n1; a cluster gives each node its own)
+  --redis URL                 join a cluster of nodes sharing this Redis: redis://[user:pass@]HOST:PORT[/DB],
+                              or rediss:// for TLS (also CHAT_REDIS_URL; needs --node-id)
+  --node-lease DUR            a node that stops renewing its lease (killed, cut off) is thought gone
+                              after this: its users are away, to resume on any node (default 10s)
   --data DIR                  where the history is kept (default ./data, created if missing)
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)

@@ -51,6 +51,7 @@ export class StoreKeeper {
         maxFrame: o.maxFrame,
         busName: this.busName,
         node: o.nodeId,
+        redisUrl: o.redis?.url ?? null,
         logFile: o.logFile,
         logLevel: o.logLevel,
       },

@@ -32,6 +32,8 @@ import { openLog, type OpenLog } from '../logger.js';
 import { OperatorConsole } from './operator-console.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
 import type { ServerOptions } from './options.js';
+import { ClusterNode } from './cluster-node.js';
+import type { RedisTarget } from '../cluster/redis-url.js';
 
 export class Supervisor {
   readonly table: SessionTable;
@@ -44,6 +46,8 @@ export class Supervisor {
   private readonly operator: OperatorActions;
   private readonly log: OpenLog;
   private shuttingDown: Promise<void> | null = null;
+  /** --redis: this node's part in the cluster (its lease, the shared secrets); null: a single node. */
+  private cluster: ClusterNode | null = null;
   private resolveStopped: () => void = () => undefined;
   /** Settles once shutdown() has finished: workers stopped, logs flushed. */
   readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
@@ -139,7 +143,8 @@ export class Supervisor {
     if (httpPort) await assertPortFree(host, httpPort, 'web');
     const tls = await startTls(this.options.tls);
     this.shared.tls = tls.tls;
-    await this.useSecrets(secretSource(this.options.history.dataDir));
+    if (this.options.redis) this.cluster = await this.joinCluster(this.options.redis);
+    await this.useSecrets(this.cluster?.secrets ?? secretSource(this.options.history.dataDir));
     // The store thread first: every room frame passes through it.
     await this.store.start();
     const bound = await this.workers.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
@@ -177,6 +182,26 @@ export class Supervisor {
       admin: this.options.adminToken !== null,
     }))
       this.print(line);
+  }
+
+  /** Before anything that uses the cluster: this node's lease, and where the shared secrets are. */
+  private async joinCluster(target: RedisTarget): Promise<ClusterNode> {
+    const node = await ClusterNode.join(
+      target,
+      this.options.nodeId,
+      this.table,
+      { leaseMs: this.options.nodeLeaseMs, resumeWindowMs: this.options.history.resumeWindowMs },
+      this.log.logger,
+      {
+        print: this.print,
+        lost: (sessions) => {
+          for (const s of sessions)
+            this.bus.kick({ node: this.options.nodeId, ...s, owner: -1 }, 'this node lost its place in the cluster');
+        },
+      },
+    );
+    this.print(`* node ${this.options.nodeId} joined the cluster at ${target.shown}`);
+    return node;
   }
 
   /** The secrets tickets and dashboard cookies are signed with, from one source, before any worker starts. */
@@ -236,6 +261,7 @@ export class Supervisor {
       await this.workers.stop(reason);
       // After the workers: what they handed in is stored and posted before the database closes.
       await this.store.stop();
+      await this.cluster?.leave();
       this.bus.close();
       this.log.logger.info('stopped');
       this.log.flush();

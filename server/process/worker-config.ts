@@ -46,6 +46,7 @@ export function workerConfig(
   return {
     index,
     node: o.nodeId,
+    redisUrl: o.redis?.url ?? null,
     host: o.host,
     port,
     lftpPort,

@@ -14,7 +14,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { AccountAnswer, FromStore, StoreAsk, ToStore } from './store-messages.js';
+import type { AccountAnswer, FromStore, StoreAsk, ToStore, StoreLetGo } from './store-messages.js';
 import { StoreError } from './store-error.js';
 import { unpackFrames } from './history-pages.js';
 
@@ -114,6 +114,11 @@ export class StoreLink implements SequencerPort, StoreQuestions {
       this.asked.set(id, { resolve, reject });
       port.postMessage({ k: 'ask', id, q: { k: 'account', nick } } satisfies StoreAsk);
     });
+  }
+
+  /** Another node's session was moved here or ended (a cluster's registry): that node is told, through the store thread. */
+  letGo(target: SessionAddress, nick: string, how: 'moved' | 'ended'): void {
+    this.port?.postMessage({ k: 'let-go', target, nick, how } satisfies StoreLetGo);
   }
 
   private answered(m: Extract<FromStore, { k: 'answer' }>): void {

@@ -11,16 +11,27 @@ import { ThreadBus } from '../bus/thread-bus.js';
 import { LogBudget } from '../auth-throttle.js';
 import { Sequencer } from './sequencer.js';
 import { LocalRoomLog } from './local-room-log.js';
+import { openClusterLog } from './cluster-log.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { NoHistory } from './no-history.js';
 import { StoreError } from './store-error.js';
 import type { HistoryStore } from './history.js';
-import type { FromStore, StoreAsk, StoreReport, StoreThreadConfig, ToStore, ToStoreThread } from './store-messages.js';
+import type {
+  FromStore,
+  StoreAsk,
+  StoreLetGo,
+  StoreReport,
+  StoreThreadConfig,
+  ToStore,
+  ToStoreThread,
+} from './store-messages.js';
 import { answerAsk } from './store-asks.js';
 import { SessionTable } from '../shm/session-table.js';
 import { restoreSessions } from './session-restore.js';
 import { ThreadReader } from './history-reader.js';
 import { asPacked } from './history-pages.js';
+import { encodeMessage } from '../../common/protocol.js';
+import type { SessionAddress } from '../bus/room-bus.js';
 
 const config = workerData as StoreThreadConfig;
 const parent = parentPort!;
@@ -46,6 +57,19 @@ try {
 if (movedAside) logger.error({ movedAside }, 'the history database was damaged: moved aside, a new one started');
 
 const bus = new ThreadBus(config.busName, null, null, config.node);
+// A cluster's node (--redis): the room log and the bus between nodes on Redis; the rest of the store stays here.
+const cluster =
+  config.redisUrl === null
+    ? null
+    : await openClusterLog(config.redisUrl, config.node, bus, {
+        log: (detail, msg) => logger.info(detail, msg),
+        letGo: (target, nick, how) => letGo(target, nick, how),
+      }).catch((err: unknown) => {
+        logger.error({ err }, 'cannot join the cluster');
+        flush();
+        report({ k: 'open-failed', code: 'REDIS_UNREACHABLE', message: (err as Error).message });
+        process.exit(1);
+      });
 const table = new SessionTable(config.sessionBuffer);
 /** Sessions cannot be resumed without a store to replay from (--no-history). */
 const resumeWindowMs = store.sessions ? config.resumeWindowMs : 0;
@@ -58,9 +82,9 @@ const faultBudget = new Map<string, LogBudget>();
 const sequencer = new Sequencer({
   node: config.node,
   store,
-  bus,
+  bus: cluster?.bus ?? bus,
   // The single node's room log: the store's transactions, then the thread bus (the directory: rooms.ts, the default).
-  roomLog: new LocalRoomLog(store, bus),
+  roomLog: cluster?.log ?? new LocalRoomLog(store, bus),
   defaultRoom: config.defaultRoom,
   roomLimits: config.rooms,
   historyOnJoin: config.historyOnJoin,
@@ -78,8 +102,8 @@ const sequencer = new Sequencer({
   table,
   resumeWindowMs,
   event: (text) => report({ k: 'event', text }),
-  // HISTORY_REQUEST pages are read on the reader thread's own connection, beside this thread's writer.
-  ...(file !== null ? { reader: new ThreadReader(file) } : {}),
+  // HISTORY_REQUEST pages are read on the reader thread's own connection, beside this thread's writer (a cluster's: from Redis).
+  ...(file !== null && cluster === null ? { reader: new ThreadReader(file) } : {}),
   charge: (to, credits, next) =>
     ports.get(to.owner)?.postMessage({ k: 'charge', session: to, credits, next } satisfies FromStore),
   // A page's frames straight to its requester's worker, on that worker's port, without a copy.
@@ -96,6 +120,18 @@ const sequencer = new Sequencer({
       }
   },
 });
+
+/**
+ * Another node took one of this node's sessions: resumed there, or taken over (moved: it leaves its rooms here
+ * without a word, its rooms are the other node's to tell), or ended by its nick's owner there (it leaves, said).
+ * Its slot is freed; a connection still on it finds that on its next tick and is closed (BYE replaced).
+ */
+function letGo(target: SessionAddress, nick: string, how: 'moved' | 'ended'): void {
+  table.release(target);
+  const why = 'logged in again on another node';
+  const notice = how === 'ended' ? encodeMessage({ type: 'NOTICE', event: 'left', nick, reason: why }) : null;
+  sequencer.handle({ k: 'leave', session: target, notice });
+}
 
 // Kept sessions come back as away before 'ready': no client can take their nicks first.
 if (store.sessions && resumeWindowMs > 0) {
@@ -145,11 +181,11 @@ parent.on('message', (msg: ToStoreThread) => {
       ports.set(msg.worker, msg.port);
       const port = msg.port;
       // Asks are answered at once, outside the order (and not counted with the requests).
-      port.on('message', (m: ToStore | StoreAsk) =>
-        m.k === 'ask'
-          ? void answerAsk(store.accounts, m).then((a) => port.postMessage(a))
-          : sequencer.handle(m, msg.worker),
-      );
+      port.on('message', (m: ToStore | StoreAsk | StoreLetGo) => {
+        if (m.k === 'ask') void answerAsk(store.accounts, m).then((a) => port.postMessage(a));
+        else if (m.k === 'let-go') cluster?.bus.letGo(m.target, m.nick, m.how);
+        else sequencer.handle(m, msg.worker);
+      });
       return;
     }
     case 'reopen-log':
@@ -169,6 +205,7 @@ parent.on('message', (msg: ToStoreThread) => {
         sequencer.reads.close();
         store.close();
         bus.close();
+        void cluster?.close();
         for (const p of ports.values()) p.close();
         logger.info('store stopped');
         flush();

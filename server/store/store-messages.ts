@@ -37,6 +37,8 @@ export interface StoreThreadConfig {
   resumeWindowMs: number;
   /** The process's first store thread (false: one started again after a crash, over the same session table). */
   fresh: boolean;
+  /** --redis: the cluster's Redis (URL, password included), where the room log and the bus between nodes are; null: one node. */
+  redisUrl: string | null;
 }
 
 /** A chat worker → the store thread (over the worker's own MessagePort, so one worker's requests stay in order). */
@@ -114,6 +116,9 @@ export type ToStore =
  * the store thread answers it on the worker's port at once (FromStore 'answer').
  */
 export type StoreAsk = { k: 'ask'; id: number; q: { k: 'account'; nick: string } };
+
+/** A worker's registry moved or ended a session of another node's (a cluster's): the store thread tells that node, outside the order. */
+export type StoreLetGo = { k: 'let-go'; target: SessionAddress; nick: string; how: 'moved' | 'ended' };
 
 /** The account a nick is, or looks like (same: it is that nick; else a look-alike of it). */
 export interface AccountAnswer {

@@ -15,6 +15,8 @@ export interface WorkerConfig {
   index: number;
   /** This node's id (--node-id): every SessionAddress a worker makes carries it. */
   node: string;
+  /** --redis: the cluster's Redis (URL, password included), where nicks are held for every node; null: one node. */
+  redisUrl: string | null;
   host: string;
   port: number;
   tableBuffer: SharedArrayBuffer;

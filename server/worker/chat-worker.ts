@@ -25,7 +25,10 @@ import type { LftpServer } from '../files/lftp-server.js';
 import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
-import { LocalNickRegistry } from '../bus/nick-registry.js';
+import { LocalNickRegistry, type NickRegistry } from '../bus/nick-registry.js';
+import { RedisNickRegistry } from '../cluster/redis-nicks.js';
+import { clusterKeys } from '../cluster/keys.js';
+import type { RedisLink } from '../cluster/redis-link.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
 import { SocketBudget } from '../shm/socket-budget.js';
@@ -41,6 +44,23 @@ import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
 import { WorkerTicker } from './worker-ticker.js';
+
+/** Timers on the monotonic clock. */
+const REAL_TIMER: ConnectionHost['timer'] = {
+  now: () => performance.now(),
+  after: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+/** Who holds which nick: this node's table alone, or (a cluster's node) Redis for every node. */
+function nickRegistry(table: SessionTable, node: string, redis: RedisLink | null, store: StoreLink): NickRegistry {
+  if (!redis) return new LocalNickRegistry(table, node);
+  return new RedisNickRegistry(table, node, redis, clusterKeys(), {
+    displaced: (from, how) => store.letGo(from, from.nick, how),
+  });
+}
 
 export class ChatWorker {
   readonly table: SessionTable;
@@ -61,6 +81,8 @@ export class ChatWorker {
     private readonly log: Logger,
     /** A line for the operator's console (the supervisor prints it). */
     private readonly notify: (text: string) => void,
+    /** A cluster's Redis (--redis): nicks are held there for every node; null: this node's table holds them. */
+    redis: RedisLink | null = null,
   ) {
     const c = config;
     this.table = new SessionTable(c.tableBuffer);
@@ -103,14 +125,8 @@ export class ChatWorker {
       totals: this.ticker.totals,
       // Sub-millisecond wall time, so loopback RTTs are not all "0ms".
       clock: { wallNow: () => performance.timeOrigin + performance.now(), awakeNow: () => this.ticker.awakeNow() },
-      timer: {
-        now: () => performance.now(),
-        after: (ms, fn) => {
-          const t = setTimeout(fn, ms);
-          return () => clearTimeout(t);
-        },
-      },
-      ...{ table: this.table, nicks: new LocalNickRegistry(this.table, c.node) },
+      timer: REAL_TIMER,
+      ...{ table: this.table, nicks: nickRegistry(this.table, c.node, redis, this.store) },
       bus: this.bus,
       sequencer: this.store,
       defaultRoom: c.defaultRoom,

@@ -1,6 +1,8 @@
 /** Entry point of a worker thread: one client group of the chat server. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChatWorker } from './chat-worker.js';
+import { closeRedis, openRedis } from '../cluster/redis-link.js';
+import { parseRedisUrl } from '../cluster/redis-url.js';
 import { openLog } from '../logger.js';
 import { ListenError } from '../listen-error.js';
 import type { FromWorker, ToWorker, WorkerConfig } from '../threads/messages.js';
@@ -10,7 +12,14 @@ const port = parentPort!;
 const post = (msg: FromWorker) => port.postMessage(msg);
 
 const { logger, flush, reopen } = openLog(config.logFile, config.logLevel, { worker: config.index });
-const worker = new ChatWorker(config, logger, (text) => post({ k: 'event', text }));
+// A cluster's node: its own link to Redis, where the nicks of every node are (the supervisor checked it answers).
+const redis =
+  config.redisUrl === null
+    ? null
+    : await openRedis(parseRedisUrl(config.redisUrl), {
+        state: (up, detail) => logger[up ? 'info' : 'warn']({ detail }, up ? 'Redis link back' : 'Redis link down'),
+      });
+const worker = new ChatWorker(config, logger, (text) => post({ k: 'event', text }), redis);
 
 process.on('uncaughtException', (err) => {
   logger.fatal({ err }, 'worker crashed');
@@ -22,7 +31,8 @@ process.on('uncaughtException', (err) => {
 port.on('message', (msg: ToWorker) => {
   switch (msg.k) {
     case 'shutdown':
-      void worker.shutdown(msg.reason).then(() => {
+      void worker.shutdown(msg.reason).then(async () => {
+        if (redis) await closeRedis(redis);
         logger.info('worker stopped');
         flush();
         post({ k: 'closed' });

@@ -1,0 +1,107 @@
+/**
+ * The supervisor's part in a cluster (--redis): its own Redis link, the
+ * node's lease and presence (cluster/node-presence.ts: its records kept in
+ * step with its session table, dead nodes' sessions turned away, then
+ * ended), and the cluster's secrets. A node whose id still has a lease (its
+ * previous run was killed a moment ago) waits for it to expire, at most one
+ * lease and a half; a lease that is renewed meanwhile belongs to another node
+ * running with this id, and the start fails saying so.
+ */
+import { clusterKeys, type ClusterKeys } from '../cluster/keys.js';
+import { NodePresence } from '../cluster/node-presence.js';
+import { closeRedis, openRedis, type RedisLink } from '../cluster/redis-link.js';
+import type { RedisTarget } from '../cluster/redis-url.js';
+import type { SessionRecord } from '../cluster/session-records.js';
+import type { SessionTable, SlotRef } from '../shm/session-table.js';
+import { StartupError } from '../startup-error.js';
+import type { Logger } from '../logger.js';
+import { RedisSecrets } from './redis-secrets.js';
+import type { SecretSource } from './secret-source.js';
+
+export interface ClusterNodeHooks {
+  /** A line for the operator's console. */
+  print(line: string): void;
+  /** This node's sessions the cluster let go while it was cut off: they end here. */
+  lost(sessions: SlotRef[]): void;
+}
+
+export class ClusterNode {
+  readonly secrets: SecretSource;
+
+  private constructor(
+    private readonly link: RedisLink,
+    private readonly keys: ClusterKeys,
+    private readonly node: string,
+    private readonly presence: NodePresence,
+  ) {
+    this.secrets = new RedisSecrets(link, keys.prefix);
+  }
+
+  static async join(
+    target: RedisTarget,
+    node: string,
+    table: SessionTable,
+    times: { leaseMs: number; resumeWindowMs: number },
+    log: Logger,
+    hooks: ClusterNodeHooks,
+  ): Promise<ClusterNode> {
+    const link = await openRedis(target, {
+      state: (up, detail) => log[up ? 'info' : 'warn']({ detail }, up ? 'Redis link back' : 'Redis link down'),
+    }).catch((err: unknown) => {
+      throw new StartupError('REDIS_UNREACHABLE', (err as Error).message);
+    });
+    const keys = clusterKeys();
+    const presenceOpts = { leaseMs: times.leaseMs, renewMs: times.leaseMs / 5, resumeWindowMs: times.resumeWindowMs };
+    await waitForOldLease(link, keys, node, presenceOpts, hooks.print);
+    const say = (s: SessionRecord[]) => s.map((r) => r.nick).join(', ');
+    const presence = new NodePresence(link, keys, node, table, presenceOpts, {
+      reaped: (other, away, ended) => {
+        log.warn({ node: other, away: away.length, ended: ended.length }, 'a node is gone');
+        if (away.length > 0)
+          hooks.print(`* node ${other} is gone: ${say(away)} lost connection (they may resume on any node)`);
+        if (ended.length > 0) hooks.print(`* ${say(ended)} left (node ${other} is gone and they did not come back)`);
+      },
+      lost: (sessions) => {
+        log.warn({ sessions: sessions.length }, 'this node was cut off from the cluster longer than its lease');
+        hooks.lost(sessions);
+      },
+      link: (ok, detail) => (ok ? log.info(detail) : log.warn(detail)),
+    });
+    await presence.start();
+    log.info({ node, redis: target.shown }, 'joined the cluster');
+    return new ClusterNode(link, keys, node, presence);
+  }
+
+  /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */
+  async leave(): Promise<void> {
+    await this.presence.stop();
+    await this.link.del(this.keys.lease(this.node)).catch(() => undefined);
+    await closeRedis(this.link);
+  }
+}
+
+/** Until this node id's lease from a previous run has expired; a lease renewed meanwhile is another live node's. */
+async function waitForOldLease(
+  link: RedisLink,
+  keys: ClusterKeys,
+  node: string,
+  lease: { leaseMs: number; renewMs: number },
+  print: (l: string) => void,
+): Promise<void> {
+  const key = keys.lease(node);
+  let ttl = await link.pTTL(key);
+  if (ttl < 0) return;
+  print(`* waiting up to ${Math.ceil(ttl / 1000)}s for the previous run of node ${node} to be gone (its lease)`);
+  const deadline = Date.now() + Math.max(ttl, lease.leaseMs) * 1.5;
+  let last = ttl;
+  while (ttl >= 0) {
+    if (Date.now() > deadline || ttl > last + lease.renewMs / 2)
+      throw new StartupError(
+        'NODE_ID_IN_USE',
+        `another chat-server is running as node ${node} in this cluster (its lease is being renewed): give each node its own --node-id`,
+      );
+    last = ttl;
+    await new Promise((r) => setTimeout(r, 200));
+    ttl = await link.pTTL(key);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * A cluster node's room log and bus, as its store thread uses them (--redis):
+ * the log on Redis Streams (redis-room-log.ts), published on a ClusterBus
+ * that reaches this node's workers through its thread bus and the other
+ * nodes through Redis. Three connections: the log's, the bus's writer, and
+ * the bus's reader (held by XREAD BLOCK).
+ */
+import type { RoomBus } from '../bus/room-bus.js';
+import { ClusterBus, type ClusterBusOptions } from '../cluster/cluster-bus.js';
+import { clusterKeys } from '../cluster/keys.js';
+import { closeRedis, openRedis } from '../cluster/redis-link.js';
+import { parseRedisUrl } from '../cluster/redis-url.js';
+import { RedisRoomLog } from './redis-room-log.js';
+
+export interface ClusterLog {
+  log: RedisRoomLog;
+  bus: ClusterBus;
+  close(): Promise<void>;
+}
+
+export async function openClusterLog(
+  url: string,
+  node: string,
+  threadBus: RoomBus,
+  opts: ClusterBusOptions,
+): Promise<ClusterLog> {
+  const { log } = opts;
+  const target = parseRedisUrl(url);
+  const state = (up: boolean, detail: string) => log({ up, detail }, up ? 'Redis link back' : 'Redis link down');
+  const links = await Promise.all([0, 1, 2].map(() => openRedis(target, { state })));
+  const [logLink, writer, reader] = links as [(typeof links)[0], (typeof links)[0], (typeof links)[0]];
+  const keys = clusterKeys();
+  const bus = new ClusterBus(threadBus, writer, reader, keys, node, opts);
+  await bus.start();
+  return {
+    log: await RedisRoomLog.open(logLink, keys, bus),
+    bus,
+    close: async () => {
+      await bus.stop();
+      await Promise.all(links.map(closeRedis));
+    },
+  };
+}

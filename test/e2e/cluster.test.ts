@@ -1,0 +1,111 @@
+/**
+ * Several chat-server nodes as one chat on a real redis-server (started here on a free loopback port): chat, direct
+ * messages, /who and history across three nodes; one nick space (a race of claims across nodes has one winner);
+ * a node killed: the others see its users lose their connection within the lease, and free their nicks after the
+ * resume window.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LineProcess, CLIENT_JS, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
+import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+
+let redis: RedisUnderTest;
+let procs: LineProcess[] = [];
+let cluster = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  closeRawSessions();
+  await stopAll(...procs);
+  procs = [];
+});
+
+/** Nodes of a new cluster (its own Redis database), with a short lease and resume window so that a test sees them end. */
+async function nodes(count: number): Promise<ServerHandle[]> {
+  const db = ++cluster;
+  const started = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      startServer([
+        ...['--redis', `${redis.url}/${db}`, '--node-id', `n${i + 1}`, '--workers', '2', '--no-web'],
+        ...['--node-lease', '2s', '--resume-window', '4s'],
+      ]),
+    ),
+  );
+  procs.push(...started);
+  return started;
+}
+
+async function client(server: ServerHandle, nick: string): Promise<LineProcess> {
+  const c = await startClient(server.port, nick);
+  procs.push(c);
+  return c;
+}
+
+describe('a cluster of chat-server nodes on Redis', () => {
+  it('chat, direct messages, /who and history across three nodes; a nick taken on one node is taken on all', async () => {
+    const [n1, n2, n3] = await nodes(3);
+    for (const n of [n1!, n2!, n3!])
+      expect(n.lines).toContain(
+        `* node ${n === n1 ? 'n1' : n === n2 ? 'n2' : 'n3'} joined the cluster at ${redis.url}/${cluster}`,
+      );
+    const alice = await client(n1!, 'alice');
+    const bob = await client(n2!, 'bob');
+    const carol = await client(n3!, 'carol');
+    await alice.waitFor('* carol joined');
+    alice.send('hello from n1');
+    for (const c of [alice, bob, carol]) await c.waitFor('<alice> hello from n1');
+    bob.send('/msg carol psst from n2');
+    await carol.waitFor('*bob* psst from n2');
+    await bob.waitFor('-> *carol* psst from n2');
+    carol.send('/who');
+    await carol.waitFor('* 3 users online:');
+    await carol.waitFor(/^\*\s+alice\s+idle/);
+    await carol.waitFor(/^\*\s+bob\s+idle/);
+    // A latecomer on the third node gets the room's history, stored by the others.
+    const dave = await client(n3!, 'dave');
+    await dave.waitFor(/<alice> hello from n1$/);
+    // alice's nick, in another case, on another node.
+    const twin = new LineProcess('client Alice', [
+      CLIENT_JS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(n2!.port),
+      '--nick',
+      'Alice',
+    ]);
+    procs.push(twin);
+    await twin.waitFor('nick Alice is taken');
+  });
+
+  it('twenty claims of one nick on two nodes at once: exactly one session gets it', async () => {
+    const [n1, n2] = await nodes(2);
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => rawSession((i % 2 ? n2 : n1)!.port, 'zed', { from: `127.0.0.${i + 2}` })),
+    );
+    const welcomed = claims.filter((c) => c.of('WELCOME').length > 0);
+    expect(welcomed).toHaveLength(1);
+    expect(claims.filter((c) => c.of('ERROR').some((e) => e.code === 'NICK_TAKEN'))).toHaveLength(19);
+  });
+
+  it('a node killed: the others see its users lose their connection within the lease, and free their nicks after the resume window', async () => {
+    const [n1, n2] = await nodes(2);
+    const alice = await client(n1!, 'alice');
+    const bob = await client(n2!, 'bob');
+    await alice.waitFor('* bob joined');
+    n1!.kill('SIGKILL');
+    alice.kill('SIGKILL');
+    // Within the lease (2s) and two renewals (0.4s each): the bound is the waits' own, with room for a loaded machine.
+    await n2!.waitFor('* node n1 is gone: alice lost connection (they may resume on any node)', 10_000);
+    await n2!.waitFor('* alice left (node n1 is gone and they did not come back)', 15_000);
+    const again = await client(n2!, 'alice');
+    bob.send('/who');
+    await bob.waitFor('* 2 users online:');
+    expect(again.lines[0]).toMatch(/connected to .* as alice/);
+  });
+});
