@@ -12,18 +12,20 @@
  * parties filter the reads in the node, reading on until the page is full.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConversationKey, NewEntry, StoredEntry } from './history.js';
+import type { ConversationKey, NewEntry, Retention, StoredEntry } from './history.js';
 import type { HistoryReader } from './history-reader.js';
 import type { Appended, LogTurn, RoomLog } from './room-log.js';
 import { StoreError, asStoreError } from './store-error.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { TurnBus } from '../cluster/cluster-bus.js';
 import type { RedisLink } from '../cluster/redis-link.js';
-import { APPEND, FIRST_SINCE } from './room-log-scripts.js';
+import { APPEND, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE } from './room-log-scripts.js';
 import { RedisReader } from './redis-reader.js';
 
 /** Entries read from Redis per round trip while a page that filters by parties fills. */
 const READ_CHUNK = 128;
+/** Entries one retention script drops at most: Redis runs a script whole, so each is kept short. */
+const PRUNE_STEP = 500;
 
 type StreamEntry = { id: string; message: Record<string, string> };
 
@@ -84,7 +86,7 @@ export class RedisRoomLog implements RoomLog {
   }
 
   private async store(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
-    const keys = [this.ids, `${this.ids}:ts`, ...batch.map((e) => this.stream(e.conv))];
+    const keys = [this.ids, `${this.ids}:ts`, this.bytes, ...batch.map((e) => this.stream(e.conv))];
     const args = batch.flatMap((e) => [e.conv, JSON.stringify(e)]);
     let r: unknown;
     try {
@@ -161,8 +163,55 @@ export class RedisRoomLog implements RoomLog {
     return out;
   }
 
+  /**
+   * Retention (--history-max-age, --history-max-size) over the whole cluster's log, by one node at a time (a lock
+   * with an expiry): by age, each conversation's entries older than the cutoff; by size, the oldest entries of
+   * the conversation whose first is the oldest, until the JSON kept is under the budget (not the single node's
+   * per-sender rule: a cluster's log counts bytes, not senders). In steps of PRUNE_STEP, the link free between.
+   */
+  async prune(now: number, retention: Retention): Promise<number> {
+    const lock = `${this.keys.prefix}pruning`;
+    if ((await this.link.set(lock, '1', { condition: 'NX', expiration: { type: 'PX', value: 60_000 } })) === null)
+      return 0;
+    let removed = 0;
+    try {
+      if (retention.maxAgeMs > 0)
+        for (const conv of await this.link.hKeys(this.ids))
+          for (let gone = PRUNE_STEP; gone === PRUNE_STEP; removed += gone)
+            gone = Number(
+              await PRUNE_AGE.run(
+                this.link,
+                [this.stream(conv), this.bytes],
+                [String(now - retention.maxAgeMs), String(PRUNE_STEP)],
+              ),
+            );
+      for (let step = 0, gone = 1; gone > 0 && step < 10_000; step++, removed += gone)
+        gone = Number(
+          await PRUNE_SIZE.run(
+            this.link,
+            [this.ids, this.bytes],
+            [`${this.keys.prefix}h:`, String(retention.maxBytes), String(PRUNE_STEP)],
+          ),
+        );
+    } catch (err) {
+      throw new StoreError('STORE_IO', `retention on the cluster's room log failed: ${(err as Error).message}`);
+    } finally {
+      await this.link.del(lock).catch(() => undefined);
+    }
+    return removed;
+  }
+
+  /** The JSON of the entries kept, in bytes (what --history-max-size bounds). */
+  async keptBytes(): Promise<number> {
+    return Number((await this.read(() => this.link.get(this.bytes))) ?? 0);
+  }
+
   private get ids(): string {
     return `${this.keys.prefix}ids`;
+  }
+
+  private get bytes(): string {
+    return `${this.keys.prefix}bytes`;
   }
 
   private stream(conv: ConversationKey): string {

@@ -13,8 +13,8 @@
 import { LuaScript } from '../cluster/lua.js';
 
 /**
- * KEYS: the id counters (hash), the last times (hash), then each entry's stream. ARGV: each entry's conversation and
- * its JSON. -> id, ts for each entry, in order
+ * KEYS: the id counters (hash), the last times (hash), the bytes kept (a counter), then each entry's stream. ARGV:
+ * each entry's conversation and its JSON. -> id, ts for each entry, in order
  */
 export const APPEND = new LuaScript(
   'append',
@@ -22,16 +22,69 @@ export const APPEND = new LuaScript(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
-for i = 3, #KEYS do
-  local conv, j = ARGV[2 * (i - 2) - 1], ARGV[2 * (i - 2)]
+for i = 4, #KEYS do
+  local conv, j = ARGV[2 * (i - 3) - 1], ARGV[2 * (i - 3)]
   local ts = math.max(now, tonumber(redis.call('HGET', KEYS[2], conv) or '0'))
   local id = redis.call('HINCRBY', KEYS[1], conv, 1)
   redis.call('HSET', KEYS[2], conv, ts)
   redis.call('XADD', KEYS[i], id .. '-0', 'ts', ts, 'e', j)
+  redis.call('INCRBY', KEYS[3], #j)
   table.insert(out, id)
   table.insert(out, ts)
 end
 return out
+`,
+);
+
+/** Drops the first `n` entries of a stream, whose last dropped is `last`, freeing `freed` bytes (prelude of the prunes). */
+const DROP_HEAD = `
+local function dropHead(key, bytes, last, freed)
+  local next = tonumber(string.match(last, '^(%d+)')) + 1
+  redis.call('XTRIM', key, 'MINID', next .. '-0')
+  redis.call('DECRBY', bytes, freed)
+end
+`;
+
+/**
+ * Retention by age. KEYS: a conversation's stream, the bytes kept. ARGV: the oldest time kept, the most entries to
+ * drop now. Only from the head, so the ids kept stay contiguous. -> entries dropped
+ */
+export const PRUNE_AGE = new LuaScript(
+  'prune-age',
+  `${DROP_HEAD}
+local cutoff, n, freed, last = tonumber(ARGV[1]), 0, 0, nil
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))) do
+  if tonumber(e[2][2]) >= cutoff then break end
+  n, freed, last = n + 1, freed + #e[2][4], e[1]
+end
+if n > 0 then dropHead(KEYS[1], KEYS[2], last, freed) end
+return n
+`,
+);
+
+/**
+ * Retention by size. KEYS: the id counters, the bytes kept. ARGV: the streams' prefix, the bytes to keep under, the
+ * most entries to drop now. Over the budget, the conversation whose first entry is the oldest loses its oldest, as
+ * many as bring the total under, at most the step. -> entries dropped (0: under the budget)
+ */
+export const PRUNE_SIZE = new LuaScript(
+  'prune-size',
+  `${DROP_HEAD}
+local total, max = tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(ARGV[2])
+if total <= max then return 0 end
+local oldest, oldestTs = nil, nil
+for _, conv in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local e = redis.call('XRANGE', ARGV[1] .. conv, '-', '+', 'COUNT', 1)[1]
+  if e and (oldestTs == nil or tonumber(e[2][2]) < oldestTs) then oldest, oldestTs = conv, tonumber(e[2][2]) end
+end
+if not oldest then return 0 end
+local key, n, freed, last = ARGV[1] .. oldest, 0, 0, nil
+for _, e in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', tonumber(ARGV[3]))) do
+  if total - freed <= max then break end
+  n, freed, last = n + 1, freed + #e[2][4], e[1]
+end
+if n > 0 then dropHead(key, KEYS[2], last, freed) end
+return n
 `,
 );
 

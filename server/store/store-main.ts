@@ -163,7 +163,7 @@ const prune = async () => {
   if (pruning) return;
   pruning = true;
   try {
-    const removed = await store.prune(Date.now(), config.retention);
+    const removed = (await store.prune(Date.now(), config.retention)) + ((await cluster?.log.prune(Date.now(), config.retention)) ?? 0);
     if (removed > 0) logger.info({ removed }, 'history retention: old messages removed');
   } catch (err) {
     logger.error({ err }, 'history retention failed');

@@ -126,4 +126,47 @@ describe('RedisRoomLog: what only a cluster has', () => {
     expect(frames.length).toBe(1);
     expect(frames[0]!.toString()).toContain('d299');
   });
+
+  it('retention by age drops what is older than the cutoff, from the head; the ids go on after', async () => {
+    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    const first = await log.append(turn([say('old 1'), say('old 2'), say('old dm', 'dm:ann\nbob')]));
+    // Redis's clock (the entries' times) moves past the first turn's before the second.
+    const t0 = first.entries[0]!.ts;
+    const redisMs = async () => {
+      const [s, us] = await link.time();
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    while ((await redisMs()) <= t0) await new Promise((r) => setTimeout(r, 2));
+    const second = await log.append(turn([say('new')]));
+    const t1 = second.entries[0]!.ts;
+    const removed = await log.prune(t1 + 1000, { maxAgeMs: 1000, maxBytes: 2 ** 40 });
+    expect(removed).toBe(3);
+    expect((await log.after('room:#a', 0, 10)).map((e) => [e.id, e.text])).toEqual([[3, 'new']]);
+    expect(await log.after('dm:ann\nbob', 0, 10)).toEqual([]);
+    expect(await log.since('room:#a', 0, 10)).toHaveLength(1);
+    expect((await log.append(turn([say('next')]))).entries[0]!.id).toBe(4);
+    expect(await log.keptBytes()).toBe(
+      (await log.after('room:#a', 0, 10)).reduce((n, e) => n + Buffer.byteLength(JSON.stringify(stripped(e))), 0),
+    );
+  });
+
+  it('retention by size: the conversation with the oldest entry loses its oldest until the log is under the budget', async () => {
+    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    await log.append(turn(Array.from({ length: 10 }, (_, i) => say(`a${i}`.padEnd(100, '.'), 'room:#a'))));
+    await log.append(turn(Array.from({ length: 10 }, (_, i) => say(`b${i}`.padEnd(100, '.'), 'room:#b'))));
+    const all = await log.keptBytes();
+    const budget = Math.floor(all * 0.75);
+    const removed = await log.prune(Date.now(), { maxAgeMs: 0, maxBytes: budget });
+    expect(await log.keptBytes()).toBeLessThanOrEqual(budget);
+    expect(removed).toBe(5);
+    expect((await log.after('room:#a', 0, 20)).map((e) => e.id)).toEqual([6, 7, 8, 9, 10]);
+    expect(await log.after('room:#b', 0, 20)).toHaveLength(10);
+    expect(await log.prune(Date.now(), { maxAgeMs: 0, maxBytes: budget })).toBe(0);
+  });
 });
+
+/** What the log keeps of an entry: what was appended (its id and time are the stream's). */
+function stripped(e: { id: number; ts: number } & NewEntry): NewEntry {
+  const { id: _id, ts: _ts, ...rest } = e;
+  return rest;
+}
