@@ -92,8 +92,9 @@ export function workerConfig(
     tls: shared.tls,
     serverPassword: o.secrets.serverPassword,
     resumeWindowMs: o.history.resumeWindowMs,
+    // A cluster's nodes do not share registered nicks yet: a nick registered on one node would be anyone's on another.
     accounts:
-      o.history.dataDir === null
+      o.history.dataDir === null || o.redis !== null
         ? null
         : { allowPlainPasswords: o.secrets.allowPlainPasswords, nickThrottleBuffer: shared.nickThrottle.buffer },
     storePort,

@@ -81,6 +81,12 @@ describe('a cluster of chat-server nodes on Redis', () => {
     ]);
     procs.push(twin);
     await twin.waitFor('nick Alice is taken');
+    // Registered nicks are not shared between nodes yet: a node refuses to register one rather than keep it alone.
+    const raw = await rawSession(n2!.port, 'erin', { version: 2 });
+    raw.send({ type: 'ACCOUNT', op: 'register', password: 'a long enough password' });
+    expect(await raw.next('ERROR', (e) => e.code === 'ACCOUNTS_OFF')).toMatchObject({
+      message: expect.stringContaining('node of a cluster') as never,
+    });
   });
 
   it('twenty claims of one nick on two nodes at once: exactly one session gets it', async () => {
