@@ -36,20 +36,21 @@ export class RedisRoomLog implements RoomLog {
     private readonly link: RedisLink,
     private readonly keys: ClusterKeys,
     readonly bus: TurnBus,
-    readonly epoch: string,
+    private current: string,
   ) {}
 
   /** The log of the cluster under these keys; its epoch made by the first node that opens it. */
   static async open(link: RedisLink, keys: ClusterKeys, bus: TurnBus): Promise<RedisRoomLog> {
-    const key = `${keys.prefix}epoch`;
-    try {
-      await link.set(key, randomBytes(8).toString('hex'), { condition: 'NX' });
-      const epoch = await link.get(key);
-      if (epoch === null) throw new Error(`${key} is gone`);
-      return new RedisRoomLog(link, keys, bus, epoch);
-    } catch (err) {
-      throw new StoreError('STORE_IO', `cannot open the cluster's room log: ${(err as Error).message}`);
-    }
+    return new RedisRoomLog(link, keys, bus, await readEpoch(link, keys));
+  }
+
+  /**
+   * Names the ids: a Redis that lost its data (restarted without persistence, or a failover to a replica that
+   * had not caught up) starts a new epoch, and the next append learns it, so that clients know the ids they
+   * hold mean nothing now (docs/PROTOCOL.md, "Resume").
+   */
+  get epoch(): string {
+    return this.current;
   }
 
   append(turn: LogTurn): Promise<Appended> {
@@ -86,11 +87,21 @@ export class RedisRoomLog implements RoomLog {
   }
 
   private async store(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
-    const keys = [this.ids, `${this.ids}:ts`, this.bytes, ...batch.map((e) => this.stream(e.conv))];
+    const keys = [
+      this.ids,
+      `${this.ids}:ts`,
+      this.bytes,
+      `${this.keys.prefix}epoch`,
+      ...batch.map((e) => this.stream(e.conv)),
+    ];
     const args = batch.flatMap((e) => [e.conv, JSON.stringify(e)]);
     let r: unknown;
     try {
-      r = await APPEND.run(this.link, keys, args);
+      r = await APPEND.run(this.link, keys, [this.current, ...args]).catch(async (err: unknown) => {
+        if (!/EPOCH/.test((err as Error).message)) throw err;
+        this.current = await readEpoch(this.link, this.keys);
+        return APPEND.run(this.link, keys, [this.current, ...args]);
+      });
     } catch (err) {
       if (err instanceof StoreError) throw err;
       const full = /OOM/.test((err as Error).message);
@@ -234,4 +245,17 @@ function entryOf(e: StreamEntry): StoredEntry {
 /** No parties asked: every entry; else only a direct message one of them took part in (as the SQLite reads filter). */
 function visible(e: StoredEntry, parties?: readonly string[]): boolean {
   return !parties || (e.parties?.some((p) => parties.includes(p)) ?? false);
+}
+
+/** The log's epoch, made (SET NX) by the first node that asks when there is none. */
+async function readEpoch(link: RedisLink, keys: ClusterKeys): Promise<string> {
+  const key = `${keys.prefix}epoch`;
+  try {
+    await link.set(key, randomBytes(8).toString('hex'), { condition: 'NX' });
+    const epoch = await link.get(key);
+    if (epoch === null) throw new Error(`${key} is gone`);
+    return epoch;
+  } catch (err) {
+    throw new StoreError('STORE_IO', `cannot open the cluster's room log: ${(err as Error).message}`);
+  }
 }

@@ -13,17 +13,20 @@
 import { LuaScript } from '../cluster/lua.js';
 
 /**
- * KEYS: the id counters (hash), the last times (hash), the bytes kept (a counter), then each entry's stream. ARGV:
- * each entry's conversation and its JSON. -> id, ts for each entry, in order
+ * KEYS: the id counters (hash), the last times (hash), the bytes kept (a counter), the epoch, then each entry's
+ * stream. ARGV: the epoch the node appends under, then each entry's conversation and its JSON.
+ * -> id, ts for each entry, in order; or the error EPOCH when the epoch is not the log's any more (Redis lost its
+ * data: the counters started again, so ids from before would be given twice)
  */
 export const APPEND = new LuaScript(
   'append',
   `#!lua
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return redis.error_reply('EPOCH the room log was started anew') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
-for i = 4, #KEYS do
-  local conv, j = ARGV[2 * (i - 3) - 1], ARGV[2 * (i - 3)]
+for i = 5, #KEYS do
+  local conv, j = ARGV[2 * (i - 4)], ARGV[2 * (i - 4) + 1]
   local ts = math.max(now, tonumber(redis.call('HGET', KEYS[2], conv) or '0'))
   local id = redis.call('HINCRBY', KEYS[1], conv, 1)
   redis.call('HSET', KEYS[2], conv, ts)

@@ -127,6 +127,20 @@ describe('RedisRoomLog: what only a cluster has', () => {
     expect(frames[0]!.toString()).toContain('d299');
   });
 
+  it('a Redis that lost its data (emptied under a running node): the next append is under a new epoch, ids from 1', async () => {
+    const keys = clusterKeys(`r${++logs}:`);
+    const log = await RedisRoomLog.open(link, keys, recordingBus([]));
+    const before = log.epoch;
+    await log.append(turn([say('one'), say('two')]));
+    for (const key of await link.keys(`${keys.prefix}*`)) await link.del(key);
+    const after = await log.append(turn([say('three')]));
+    expect(after.epoch).not.toBe(before);
+    expect(log.epoch).toBe(after.epoch);
+    expect(after.entries[0]!.id).toBe(1);
+    // Another node opening now is in the same new epoch.
+    expect((await RedisRoomLog.open(link, keys, recordingBus([]))).epoch).toBe(after.epoch);
+  });
+
   it('retention by age drops what is older than the cutoff, from the head; the ids go on after', async () => {
     const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
     const first = await log.append(turn([say('old 1'), say('old 2'), say('old dm', 'dm:ann\nbob')]));
