@@ -5,7 +5,15 @@
  * resume window.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LineProcess, CLIENT_JS, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
+import {
+  LineProcess,
+  CLIENT_JS,
+  SERVER_JS,
+  startClient,
+  startServer,
+  stopAll,
+  type ServerHandle,
+} from '../helpers/processes.js';
 import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
 import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
 
@@ -113,5 +121,32 @@ describe('a cluster of chat-server nodes on Redis', () => {
     bob.send('/who');
     await bob.waitFor('* 2 users online:');
     expect(again.lines[0]).toMatch(/connected to .* as alice/);
+  });
+
+  it('a second live node with the same id is refused; a node killed and started again waits for its old lease', async () => {
+    const [n1] = await nodes(1);
+    const args = [...['--redis', `${redis.url}/${cluster}`, '--node-id', 'n1', '--no-web', '--node-lease', '2s']];
+    const twin = new LineProcess('chat-server twin', [
+      SERVER_JS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-history',
+      ...args,
+    ]);
+    procs.push(twin);
+    await twin.waitFor('waiting up to 2s for the previous run of node n1 to be gone');
+    await twin.waitFor(
+      /another chat-server is running as node n1 in this cluster .* give each node its own --node-id/,
+      10_000,
+    );
+    expect(await twin.exit()).toBe(1);
+    n1!.kill('SIGKILL');
+    await n1!.exited;
+    const again = await startServer([...args, '--no-history']);
+    procs.push(again);
+    expect(again.lines).toContain('* node n1 joined the cluster at ' + `${redis.url}/${cluster}`);
+    expect(again.lines.some((l) => l.startsWith('* waiting up to'))).toBe(true);
   });
 });
