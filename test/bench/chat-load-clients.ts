@@ -35,7 +35,8 @@ export interface SliceConfig {
   proto: 'chat' | 'irc';
   tls: boolean;
   host: string;
-  port: number;
+  /** Client i connects to ports[i % ports.length]. */
+  ports: number[];
   /** Clients in the whole run (all processes). */
   clients: number;
   senders: number;
@@ -287,7 +288,7 @@ function onIrcLine(c: Client, line: string): void {
 function open(i: number, local: number): Client {
   const where = {
     host: cfg.host,
-    port: cfg.port,
+    port: cfg.ports[i % cfg.ports.length]!,
     localAddress: cfg.host.startsWith('127.') ? loopbackAddress(i) : undefined,
   };
   const sock = cfg.tls

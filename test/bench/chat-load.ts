@@ -44,7 +44,7 @@ const USAGE = `Usage: chat-load --port P [options]
 
   --proto chat|irc     protocol to speak (default chat; irc for ngircd)
   --host H             server address (default 127.0.0.1)
-  --port P             server port (required)
+  --port P[,P...]      server port (required); several: clients go round them (a cluster's nodes)
   --clients N          clients to connect (default 100)
   --hold D             hold them this long once all are in (default 10s)
   --senders S          clients that send, 0 for none (default 0)
@@ -53,7 +53,7 @@ const USAGE = `Usage: chat-load --port P [options]
   --connecting K       clients between connect() and joined at most (default 8)
   --connect-max D      start no client after this long connecting
   --procs P            generator processes sharing the clients (default 1)
-  --server-pid PID     report that process's CPU while the senders send
+  --server-pid PID[,PID...]  report those processes' CPU (summed) while the senders send
   --prefix X           nick prefix (default u)
   --tls                the chat protocol inside TLS
   -h, --help           this text
@@ -65,7 +65,8 @@ interface LoadOptions {
   /** The chat protocol inside TLS (the server's certificate is not checked: a benchmark measures, it does not trust). */
   tls: boolean;
   host: string;
-  port: number;
+  /** Clients go round the ports (the nodes of a cluster), client i to ports[i % ports.length]. */
+  ports: number[];
   clients: number;
   holdMs: number;
   senders: number;
@@ -74,7 +75,8 @@ interface LoadOptions {
   connecting: number;
   connectMaxMs: number | null;
   procs: number;
-  serverPid: number | null;
+  /** The server's processes (a cluster's nodes and its Redis): their CPU is summed. */
+  serverPids: number[];
   prefix: string;
 }
 
@@ -103,7 +105,7 @@ function parseLoadArgs(args: string[]): LoadOptions | null {
     proto: parseChoice(v.proto, '--proto', ['chat', 'irc'] as const, 'chat'),
     tls: v.tls ?? false,
     host: v.host,
-    port: parseInteger(v.port, '--port', 1, 65_535),
+    ports: v.port.split(',').map((p) => parseInteger(p, '--port', 1, 65_535)),
     clients,
     holdMs: parseDuration(v.hold, '--hold'),
     senders: Math.min(parseInteger(v.senders, '--senders', 0, 1_000_000), clients),
@@ -112,7 +114,10 @@ function parseLoadArgs(args: string[]): LoadOptions | null {
     connecting: parseInteger(v.connecting, '--connecting', 1, 10_000),
     connectMaxMs: v['connect-max'] === undefined ? null : parseDuration(v['connect-max'], '--connect-max'),
     procs: Math.min(parseInteger(v.procs, '--procs', 1, 64), clients),
-    serverPid: v['server-pid'] === undefined ? null : parseInteger(v['server-pid'], '--server-pid', 1, 2 ** 31 - 1),
+    serverPids:
+      v['server-pid'] === undefined
+        ? []
+        : v['server-pid'].split(',').map((p) => parseInteger(p, '--server-pid', 1, 2 ** 31 - 1)),
     prefix: v.prefix,
   };
 }
@@ -125,7 +130,14 @@ const N = o.clients;
 const S = o.senders;
 const PROCS = o.procs;
 const HOLD = o.holdMs;
-const SERVER_PID = o.serverPid;
+const SERVER_PIDS = o.serverPids;
+/** The server's processes' CPU together (null: none given). */
+const serverStat = () => {
+  if (SERVER_PIDS.length === 0) return null;
+  const all = SERVER_PIDS.map(procStat);
+  const sum = (k: 'userSec' | 'sysSec' | 'cpuSec' | 'rssKb') => all.reduce((a, p) => a + p[k], 0);
+  return { userSec: sum('userSec'), sysSec: sum('sysSec'), cpuSec: sum('cpuSec'), rssKb: sum('rssKb') };
+};
 
 const SLICE = fileURLToPath(new URL('./chat-load-clients.js', import.meta.url));
 
@@ -142,7 +154,7 @@ function startSlice(index: number): Slice {
     proto: o.proto,
     tls: o.tls,
     host: o.host,
-    port: o.port,
+    ports: o.ports,
     clients: N,
     senders: S,
     rate: o.rate,
@@ -185,7 +197,7 @@ try {
   for (const s of slices) s.proc.stdin!.write(`go ${start.toFixed(3)}\n`);
   // CPU while sending, of the server and of the generator's own processes (is the generator the bottleneck?).
   const cpuNow = () => ({
-    server: SERVER_PID === null ? null : procStat(SERVER_PID),
+    server: serverStat(),
     load: slices.map((s) => procStat(s.proc.pid!)),
     machine: cpuCounters(),
   });

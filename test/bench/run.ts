@@ -34,6 +34,7 @@ import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { abuseSuite, type AbuseContext } from './abuse-suite.js';
 import { historySuite } from './history-suite.js';
+import { clusterSuite } from './cluster-suite.js';
 import { open as openSealed, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { trafficKeys } from '../../common/lftp/protect/keys.js';
 
@@ -65,6 +66,7 @@ const SUITES = [
   'rss',
   'chat',
   'fanout',
+  'cluster',
   'heartbeat',
   'workers',
   'abuse',
@@ -826,7 +828,12 @@ function abuseContext(peers: Peers): AbuseContext {
   };
 }
 
-async function load(port: number, proto: 'chat' | 'irc', args: string[], timeoutMs = 900_000): Promise<LoadResult> {
+async function load(
+  port: number | string,
+  proto: 'chat' | 'irc',
+  args: string[],
+  timeoutMs = 900_000,
+): Promise<LoadResult> {
   const r = await run(NODE, [LOAD, '--proto', proto, '--port', String(port), ...args], { timeoutMs });
   if (r.code !== 0)
     throw new Error(
@@ -857,12 +864,12 @@ const FANOUT_REPEAT = opt.repeat ?? (quick ? 1 : 5);
 
 /** One fan-out load run: `room` clients, 10 senders at `rate` msg/s each; the generator measures the server process `serverPid`'s CPU while they send. */
 function fanoutLoad(
-  port: number,
+  port: number | number[],
   proto: 'chat' | 'irc',
-  serverPid: number,
+  serverPid: number | number[],
   o: { room: number; rate: number; duration: string; prefix: string; tls?: boolean },
 ): Promise<LoadResult> {
-  return load(port, proto, [
+  return load([port].flat().join(','), proto, [
     ...(o.tls ? ['--tls'] : []),
     '--clients',
     String(o.room),
@@ -879,7 +886,7 @@ function fanoutLoad(
     '--prefix',
     o.prefix,
     '--server-pid',
-    String(serverPid),
+    [serverPid].flat().join(','),
   ]);
 }
 
@@ -1452,6 +1459,14 @@ try {
   if (suites.has('rss')) await rssSuite();
   if (suites.has('chat')) await chatSuite(peers);
   if (suites.has('fanout')) await fanoutSuite(peers);
+  if (suites.has('cluster'))
+    await clusterSuite({
+      quick,
+      record,
+      log,
+      chatServer,
+      fanout: async (ports, pids, o) => (await fanoutLoad(ports, 'chat', pids, o)).fanout!,
+    });
   if (suites.has('heartbeat')) await heartbeatSuite();
   if (suites.has('workers')) await workersSuite();
   if (suites.has('abuse')) await abuseSuite(abuseContext(peers));

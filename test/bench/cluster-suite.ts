@@ -1,0 +1,173 @@
+/**
+ * `npm run bench -- --suite cluster`: one chat over two nodes and Redis,
+ * against one node, at equal load on this machine (issue 34): the fan-out
+ * load (a room, ten senders at each rate) with its clients spread over the
+ * nodes, deliveries/s and p99 side by side, the CPU Redis used, and the Redis
+ * commands each message cost (INFO commandstats before and after), from
+ * which BENCHMARKS.md models a larger cluster. Total workers are equal: one
+ * node of two workers against two nodes of one.
+ */
+import { createConnection } from 'node:net';
+import { procStat } from './proc.js';
+import { start, type Daemon } from './sh.js';
+
+export interface FanoutFigures {
+  deliveriesPerSec: number;
+  p50: number;
+  p99: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+}
+
+export interface ClusterContext {
+  quick: boolean;
+  record(suite: string, name: string, unit: string, values: number[], note?: string): void;
+  log(line: string): void;
+  chatServer(workers: number, hb?: string[], extra?: string[]): Promise<{ d: Daemon; port: number }>;
+  /** The fan-out load on these ports (clients round them), the CPU of these pids summed. */
+  fanout(
+    ports: number[],
+    pids: number[],
+    o: { room: number; rate: number; duration: string; prefix: string },
+  ): Promise<FanoutFigures>;
+}
+
+/** A command to Redis over a plain socket (RESP inline), its whole reply as text. */
+function redisCommand(port: number, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    let out = '';
+    s.on('data', (b) => {
+      out += b.toString();
+      // A bulk reply: $len\r\n...\r\n; a simple one: +OK\r\n.
+      const m = /^\$(\d+)\r\n/.exec(out);
+      if ((m && out.length >= m[0].length + Number(m[1]) + 2) || /^[+:-].*\r\n$/.test(out)) {
+        s.end();
+        resolve(out);
+      }
+    });
+    s.on('error', reject);
+    s.write(`${line}\r\n`);
+  });
+}
+
+/** Every Redis command's calls so far (INFO commandstats). */
+async function commandCalls(port: number): Promise<Map<string, number>> {
+  const info = await redisCommand(port, 'INFO commandstats');
+  return new Map([...info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function clusterSuite(ctx: ClusterContext): Promise<void> {
+  const port = 30000 + Math.floor(Math.random() * 20000);
+  const redis = await start(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    /Ready to accept connections/,
+  ).catch((err: Error) => {
+    ctx.log(`cluster: skipped, redis-server did not start (apt-get install redis-server): ${err.message}`);
+    return null;
+  });
+  if (!redis) return;
+  const room = ctx.quick ? 200 : 1000;
+  const rates = ctx.quick ? [10] : [5, 20, 50];
+  const runs = ctx.quick ? 1 : 3;
+  const duration = ctx.quick ? '5s' : '10s';
+  ctx.log(
+    `cluster: fan-out into ${room}, 10 senders at ${rates.join(', ')} msg/s: one node (2 workers) against two nodes (1 worker each) and Redis`,
+  );
+  try {
+    for (const rate of rates) {
+      const single: FanoutFigures[] = [];
+      const two: FanoutFigures[] = [];
+      const redisCpu: number[] = [];
+      const perMessage: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const one = await ctx.chatServer(2);
+        try {
+          single.push(
+            await ctx.fanout([one.port], [one.d.proc.pid!], { room, rate, duration, prefix: `s${rate}x${i}x` }),
+          );
+        } finally {
+          await one.d.stop();
+        }
+        await redisCommand(port, 'FLUSHALL');
+        const url = `redis://127.0.0.1:${port}`;
+        const nodes = [
+          await ctx.chatServer(1, undefined, ['--redis', url, '--node-id', 'a']),
+          await ctx.chatServer(1, undefined, ['--redis', url, '--node-id', 'b']),
+        ];
+        try {
+          const calls0 = await commandCalls(port);
+          const cpu0 = procStat(redis.proc.pid!).cpuSec;
+          const pids = nodes.map((n) => n.d.proc.pid!);
+          const f = await ctx.fanout(
+            nodes.map((n) => n.port),
+            pids,
+            { room, rate, duration, prefix: `c${rate}x${i}x` },
+          );
+          redisCpu.push(((procStat(redis.proc.pid!).cpuSec - cpu0) / Math.max(1, f.delivered)) * 100_000 * 1000);
+          const calls1 = await commandCalls(port);
+          const total = [...calls1].reduce((a, [k, n]) => a + n - (calls0.get(k) ?? 0), 0);
+          const sent = 10 * rate * (Number.parseInt(duration, 10) || 10);
+          perMessage.push(total / sent);
+          two.push(f);
+        } finally {
+          for (const n of nodes) await n.d.stop();
+        }
+      }
+      const tag = `10×${rate} msg/s into ${room}`;
+      const bad = (f: FanoutFigures) => f.lost + f.duplicates + f.outOfOrder;
+      ctx.record(
+        'cluster',
+        `one node, ${tag}: deliveries/s`,
+        '/s',
+        single.map((f) => f.deliveriesPerSec),
+      );
+      ctx.record(
+        'cluster',
+        `two nodes + Redis, ${tag}: deliveries/s`,
+        '/s',
+        two.map((f) => f.deliveriesPerSec),
+      );
+      ctx.record('cluster', `two nodes ÷ one node, ${tag}: deliveries/s`, '×', [
+        median(two.map((f) => f.deliveriesPerSec)) / median(single.map((f) => f.deliveriesPerSec)),
+      ]);
+      ctx.record(
+        'cluster',
+        `one node, ${tag}: latency p99`,
+        'ms',
+        single.map((f) => f.p99),
+      );
+      ctx.record(
+        'cluster',
+        `two nodes + Redis, ${tag}: latency p99`,
+        'ms',
+        two.map((f) => f.p99),
+      );
+      ctx.record('cluster', `p99 added by the hop, ${tag}`, 'ms', [
+        median(two.map((f) => f.p99)) - median(single.map((f) => f.p99)),
+      ]);
+      ctx.record('cluster', `two nodes + Redis, ${tag}: lost + duplicated + out of order`, 'msgs', two.map(bad));
+      ctx.record(
+        'cluster',
+        `Redis CPU per 100k deliveries, ${tag}`,
+        'ms',
+        redisCpu,
+        'from the first connect to the last delivery',
+      );
+      ctx.record(
+        'cluster',
+        `Redis commands per message sent, ${tag}`,
+        'cmds',
+        perMessage,
+        'all commands of both nodes (the bus, the log, presence, claims) over the messages the senders sent',
+      );
+    }
+  } finally {
+    await redis.stop();
+  }
+}
