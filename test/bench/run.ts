@@ -66,11 +66,11 @@ const SUITES = [
   'rss',
   'chat',
   'fanout',
-  'cluster',
   'heartbeat',
   'workers',
   'abuse',
   'history',
+  'cluster',
 ];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
