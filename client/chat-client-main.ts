@@ -82,6 +82,7 @@ const showPrompt = () =>
 const listenerConfig: ListenerConfig = {
   host: options.host,
   port: options.port,
+  servers: options.servers,
   nick,
   verbose: options.verbose,
   control: controlBuffer,

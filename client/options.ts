@@ -9,8 +9,11 @@ import { parseHostPort } from '../common/lftp/node/address.js';
 import type { ClientTls } from './secure-connect.js';
 
 export interface ClientOptions {
+  /** The server connected to first (servers[0]). */
   host: string;
   port: number;
+  /** Every server given (--host repeated: a cluster's nodes), tried in turn after a lost connection. */
+  servers: Array<{ host: string; port: number }>;
   nick: string | undefined;
   verbose: boolean;
   connectTimeoutMs: number;
@@ -43,8 +46,9 @@ Terminal client for chat-server. Type to chat; /help lists the commands.
 Lines can also come from a pipe: printf 'hi\\n/quit\\n' | chat-client --nick bot
 
 Options:
-  --host ADDR              server address (default 127.0.0.1)
-  --port N                 server TCP port (default 9000)
+  --host ADDR[:PORT]       server address (default 127.0.0.1); again for another node of the
+                           same chat: after a lost connection the next one is tried, in turn
+  --port N                 server TCP port, for a --host without one (default 9000)
   --nick NAME              your nick: 1-32 letters or digits (any script) and _ - . [ ] { } | ^ \`
                            (asked for when missing and stdin is a terminal)
   --connect-timeout DUR    give up connecting after DUR (default 10s)
@@ -81,7 +85,7 @@ Exit codes: 0 quit, 1 cannot connect, 2 bad usage, 3 connection lost or closed
 by the server, 4 refused by the server (nick taken or invalid, server full).`;
 
 const SPEC = {
-  host: { type: 'string' },
+  host: { type: 'string', multiple: true },
   port: { type: 'string' },
   nick: { type: 'string' },
   'connect-timeout': { type: 'string' },
@@ -111,10 +115,12 @@ export function parseClientArgs(args: string[], env: NodeJS.ProcessEnv = process
   const { values: v } = parseOptions(args, SPEC);
   if (v.help) return { help: true };
   if (v.version) return { version: true };
+  const port = v.port !== undefined ? parseInteger(v.port, '--port', 1, 65535) : 9000;
+  const servers = (v.host ?? ['127.0.0.1']).map((h) => serverAddress(h, port));
   return {
     options: {
-      host: v.host ?? '127.0.0.1',
-      port: v.port !== undefined ? parseInteger(v.port, '--port', 1, 65535) : 9000,
+      ...servers[0]!,
+      servers,
       nick: v.nick,
       verbose: v.verbose ?? false,
       connectTimeoutMs:
@@ -171,4 +177,13 @@ function secret(password: string | null, v: { 'no-tls'?: boolean; 'allow-plain-p
     );
   }
   return password;
+}
+
+/** A --host: HOST (the --port), HOST:PORT, [IPv6] or [IPv6]:PORT; a bare IPv6 address takes the --port. */
+function serverAddress(value: string, port: number): { host: string; port: number } {
+  if (/^\[[^\]]+\]:\d+$/.test(value) || /^[^:]+:\d+$/.test(value)) return parseHostPort(value, '--host');
+  const host = /^\[([^\]]+)\]$/.exec(value)?.[1] ?? value;
+  if (host === '' || /\s/.test(host))
+    throw new UsageError(`--host must be an address or a name, got ${JSON.stringify(value)}`);
+  return { host, port };
 }

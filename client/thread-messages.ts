@@ -8,8 +8,11 @@ import type { RoomCommand } from './room-state.js';
 import type { ClientTls } from './secure-connect.js';
 
 export interface ListenerConfig {
+  /** The server connected to now (the listener moves it along `servers` as it redials). */
   host: string;
   port: number;
+  /** Every server given (--host repeated: a cluster's nodes), tried in turn after a lost connection. */
+  servers: Array<{ host: string; port: number }>;
   nick: string;
   verbose: boolean;
   /** Int32 control words shared with the main thread (see Control). */

@@ -56,9 +56,12 @@ export class Listener {
       canAsk: config.askPasswords,
       passwordsAllowed,
     });
-    const { host, downloadsDir, tty, verbose, qlogDir, lftpVia } = config;
+    const { downloadsDir, tty, verbose, qlogDir, lftpVia } = config;
     this.transfers = new ChatTransfers({
-      host,
+      // The server connected to now: /get and /post go to its LFTP port, after a move to another node too.
+      get host() {
+        return config.host;
+      },
       downloadsDir,
       tty,
       verbose,

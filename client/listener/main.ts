@@ -22,9 +22,22 @@ const output: ListenerOutput = config.screen
   ? screenOutput(new TerminalScreen(config.screen), config)
   : plainOutput(config.tty);
 
+/**
+ * The first server, then the next one each time the listener dials again (after a lost connection): a node that
+ * dropped us is likely down, and another of the same chat may take the session over (docs/ARCHITECTURE.md, "Several
+ * nodes as one chat"). With one server, always that one.
+ */
+let dialled = 0;
+const dial = () => {
+  const server = config.servers[dialled++ % config.servers.length]!;
+  config.host = server.host;
+  config.port = server.port;
+  return connectChat(server.host, server.port, config.tls, (line) => output.line(line));
+};
+
 const listener = new Listener(
   config,
-  () => connectChat(config.host, config.port, config.tls, (line) => output.line(line)),
+  dial,
   output,
   {
     post: (msg: FromListener) => port.postMessage(msg),

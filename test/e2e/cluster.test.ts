@@ -149,4 +149,33 @@ describe('a cluster of chat-server nodes on Redis', () => {
     expect(again.lines).toContain('* node n1 joined the cluster at ' + `${redis.url}/${cluster}`);
     expect(again.lines.some((l) => l.startsWith('* waiting up to'))).toBe(true);
   });
+
+  it('a client given two nodes goes on with the other when its node is killed: its nick and its session kept', async () => {
+    const [n1, n2] = await nodes(2);
+    const alice = new LineProcess('client alice', [
+      ...[CLIENT_JS, '--nick', 'alice'],
+      ...['--host', `127.0.0.1:${n1!.port}`, '--host', `127.0.0.1:${n2!.port}`],
+    ]);
+    procs.push(alice);
+    await alice.waitFor(`* connected to 127.0.0.1:${n1!.port} as alice`);
+    const bob = await client(n2!, 'bob');
+    await alice.waitFor('* bob joined');
+    n1!.kill('SIGKILL');
+    await alice.waitFor(/^\* connection (lost|to the server lost|closed by the server)/);
+    await alice.waitFor('* session resumed', 15_000);
+    alice.send('still here, on n2');
+    await bob.waitFor('<alice> still here, on n2');
+    // The nick moved with the session: nobody else may take it while alice is on n2.
+    const twin = new LineProcess('client ALICE', [
+      CLIENT_JS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(n2!.port),
+      '--nick',
+      'ALICE',
+    ]);
+    procs.push(twin);
+    await twin.waitFor('nick ALICE is taken');
+  });
 });

@@ -44,6 +44,7 @@ export function listenerConfig(overrides: Partial<ListenerConfig> = {}): Listene
   return {
     host: '127.0.0.1',
     port: 9000,
+    servers: [{ host: '127.0.0.1', port: 9000 }],
     tls: null,
     serverPassword: null,
     nickPassword: null,
