@@ -10,12 +10,16 @@ import type { RoomBus, RoomRef, SessionAddress } from './room-bus.js';
 /** Where room-wide frames go to be sequenced (server/store/store-link.ts). */
 export interface Sequencer {
   post(frame: Buffer): void;
+  /** A kick of a session on another node (a cluster's): the store thread's bus reaches it. */
+  kickElsewhere?(target: SessionAddress, reason: string): void;
 }
 
 export class SequencedBus implements RoomBus {
   constructor(
     private readonly direct: RoomBus,
     private readonly sequencer: Sequencer,
+    /** This node's id: a session on another is kicked through the store thread (kickElsewhere). */
+    private readonly node: string | null = null,
   ) {}
 
   post(frame: Buffer): void {
@@ -27,7 +31,9 @@ export class SequencedBus implements RoomBus {
   }
 
   kick(target: SessionAddress, reason: string): void {
-    this.direct.kick(target, reason);
+    if (this.node !== null && target.node !== this.node && this.sequencer.kickElsewhere)
+      this.sequencer.kickElsewhere(target, reason);
+    else this.direct.kick(target, reason);
   }
 
   // Only the store thread addresses rooms and changes membership; a worker's requests for that go through it.

@@ -34,6 +34,8 @@ export interface ClusterBusOptions {
   log(detail: Record<string, unknown>, msg: string): void;
   /** Another node moved or ended a session of this node's (letGo there): this node lets go of it. */
   letGo?(target: SessionAddress, nick: string, how: 'moved' | 'ended'): void;
+  /** Another node kicked a session of this node's (its operator): this node ends it (default: the thread bus's kick). */
+  kicked?(target: SessionAddress, reason: string): void;
   clock?: DeliveryClock;
 }
 
@@ -236,11 +238,17 @@ export class ClusterBus implements TurnBus {
       else if (op.k === 'rooms') this.local.postToRooms(op.rooms, op.frame, op.minVersion);
       else if (op.target.node !== this.node) continue;
       else if (op.k === 'to') this.local.postTo(op.target, op.frame);
-      else if (op.k === 'kick') this.local.kick(op.target, op.reason);
+      else if (op.k === 'kick') this.kickHere(op.target, op.reason, mine);
       else if (op.k === 'let-go') this.opts.letGo?.(op.target, op.nick, op.how);
       else if (mine && op.k === 'member') this.local.membership(op.target, op.room, op.joined);
       else if (mine && op.k === 'replay') this.local.replay(op.target, op.frames, op.done);
     }
+  }
+
+  /** Another node's kick goes to the hook (which knows an away session from a connected one); this node's own to its worker. */
+  private kickHere(target: SessionAddress, reason: string, mine: boolean): void {
+    if (!mine && this.opts.kicked) this.opts.kicked(target, reason);
+    else this.local.kick(target, reason);
   }
 
   private get started(): OrderedDelivery {

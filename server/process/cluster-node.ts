@@ -16,6 +16,8 @@ import type { SessionTable, SlotRef } from '../shm/session-table.js';
 import { StartupError } from '../startup-error.js';
 import type { Logger } from '../logger.js';
 import { RedisSecrets } from './redis-secrets.js';
+import { RedisNickRegistry } from '../cluster/redis-nicks.js';
+import type { NickRegistry } from '../bus/nick-registry.js';
 import type { SecretSource } from './secret-source.js';
 
 export interface ClusterNodeHooks {
@@ -27,14 +29,18 @@ export interface ClusterNodeHooks {
 
 export class ClusterNode {
   readonly secrets: SecretSource;
+  /** Nicks on every node (the operator's kick looks them up here; it claims none, so it lets nothing go). */
+  readonly nicks: NickRegistry;
 
   private constructor(
     private readonly link: RedisLink,
     private readonly keys: ClusterKeys,
     private readonly node: string,
     private readonly presence: NodePresence,
+    table: SessionTable,
   ) {
     this.secrets = new RedisSecrets(link, keys.prefix);
+    this.nicks = new RedisNickRegistry(table, node, link, keys, { displaced: () => undefined });
   }
 
   static async join(
@@ -69,7 +75,7 @@ export class ClusterNode {
     });
     await presence.start();
     log.info({ node, redis: target.shown }, 'joined the cluster');
-    return new ClusterNode(link, keys, node, presence);
+    return new ClusterNode(link, keys, node, presence, table);
   }
 
   /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */

@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { StoreLink } from '../store/store-link.js';
+import type { SessionAddress } from '../bus/room-bus.js';
 import type { StoreThreadConfig, ToStore } from '../store/store-messages.js';
 import type { Logger } from '../logger.js';
 import type { ServerOptions } from './options.js';
@@ -102,6 +103,11 @@ export class StoreKeeper {
   }
 
   /** A room-wide frame, sequenced with the messages; false when there is no link yet (the caller posts it directly). */
+  /** A kick of a session on another node of the cluster, through the store thread's bus (nothing while it restarts). */
+  kickElsewhere(target: SessionAddress, reason: string): void {
+    this.link?.kickElsewhere(target, reason);
+  }
+
   post(frame: Buffer): boolean {
     if (!this.link) return false;
     this.link.post(frame);

@@ -84,11 +84,16 @@ export class Supervisor {
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's
     // sessions), room-wide posts through the store thread's sequencer like everyone's.
     const direct = new ThreadBus(this.shared.busName, null, null, options.nodeId);
-    this.bus = new SequencedBus(direct, {
-      post: (frame) => {
-        if (!this.store.post(frame)) direct.post(frame);
+    this.bus = new SequencedBus(
+      direct,
+      {
+        post: (frame) => {
+          if (!this.store.post(frame)) direct.post(frame);
+        },
+        kickElsewhere: (target, reason) => this.store.kickElsewhere(target, reason),
       },
-    });
+      options.nodeId,
+    );
     const reopenLogs = () => {
       this.workers.sendAll({ k: 'reopen-log' });
       this.store.reopenLog();
@@ -113,15 +118,16 @@ export class Supervisor {
       died: (dead, code) => this.workerDied(dead, code),
       stopping,
     });
+    // A cluster's node finds nicks on every node (its registry is there once it has joined).
+    const local = new LocalNickRegistry(this.table, options.nodeId);
     this.operator = new OperatorActions(
-      new LocalNickRegistry(this.table, options.nodeId),
+      { lookup: (nick) => (this.cluster?.nicks ?? local).lookup(nick) },
       this.bus,
       this.log.logger,
       print,
       '',
-      {
-        send: (m) => this.store.send(m),
-      },
+      { send: (m) => this.store.send(m) },
+      options.nodeId,
     );
   }
 

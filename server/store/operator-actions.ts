@@ -17,7 +17,7 @@ import type { SequencerPort } from './store-link.js';
 export class OperatorActions {
   constructor(
     /** Who holds a nick, wherever (bus/nick-registry.ts). */
-    private readonly nicks: NickRegistry,
+    private readonly nicks: Pick<NickRegistry, 'lookup'>,
     private readonly bus: RoomBus,
     private readonly log: Logger,
     /** A line for the server's console. */
@@ -26,6 +26,8 @@ export class OperatorActions {
     private readonly origin: string,
     /** Where a kick of a session that is away goes: the store thread holds it (no worker does). */
     private readonly sequencer: SequencerPort | null,
+    /** This node's id: a session away on another node is ended there (the kick crosses, its node ends it). */
+    private readonly node: string | null = null,
   ) {}
 
   /** Everyone prints `[server] text`. */
@@ -41,7 +43,7 @@ export class OperatorActions {
     const target = await this.nicks.lookup(nick);
     if (!target) return null;
     this.log.info({ nick: target.nick, reason, origin: this.origin || 'console' }, 'operator kick');
-    if (target.owner < 0)
+    if (target.owner < 0 && (this.node === null || target.node === this.node))
       this.sequencer?.send({
         k: 'end-away',
         target: { slot: target.slot, generation: target.generation },

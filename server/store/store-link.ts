@@ -14,7 +14,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionAddress } from '../bus/room-bus.js';
-import type { AccountAnswer, FromStore, StoreAsk, ToStore, StoreLetGo } from './store-messages.js';
+import type { AccountAnswer, FromStore, StoreAsk, ToStore, StoreLetGo, StoreKickElsewhere } from './store-messages.js';
 import { StoreError } from './store-error.js';
 import { unpackFrames } from './history-pages.js';
 
@@ -119,6 +119,11 @@ export class StoreLink implements SequencerPort, StoreQuestions {
   /** Another node's session was moved here or ended (a cluster's registry): that node is told, through the store thread. */
   letGo(target: SessionAddress, nick: string, how: 'moved' | 'ended'): void {
     this.port?.postMessage({ k: 'let-go', target, nick, how } satisfies StoreLetGo);
+  }
+
+  /** A kick of a session on another node (SequencedBus), carried there by the store thread's bus. */
+  kickElsewhere(target: SessionAddress, reason: string): void {
+    this.port?.postMessage({ k: 'kick-elsewhere', target, reason } satisfies StoreKickElsewhere);
   }
 
   private answered(m: Extract<FromStore, { k: 'answer' }>): void {

@@ -20,6 +20,7 @@ import type {
   FromStore,
   StoreAsk,
   StoreLetGo,
+  StoreKickElsewhere,
   StoreReport,
   StoreThreadConfig,
   ToStore,
@@ -64,6 +65,7 @@ const cluster =
     : await openClusterLog(config.redisUrl, config.node, bus, {
         log: (detail, msg) => logger.info(detail, msg),
         letGo: (target, nick, how) => letGo(target, nick, how),
+        kicked: (target, reason) => kicked(target, reason),
       }).catch((err: unknown) => {
         logger.error({ err }, 'cannot join the cluster');
         flush();
@@ -133,6 +135,13 @@ function letGo(target: SessionAddress, nick: string, how: 'moved' | 'ended'): vo
   sequencer.handle({ k: 'leave', session: target, notice });
 }
 
+/** Another node's operator kicked a session of this node's: an away one ends here (no worker holds it), a connected one at its worker. */
+function kicked(target: SessionAddress, reason: string): void {
+  if (table.isCurrent(target) && table.owner(target.slot) < 0)
+    sequencer.handle({ k: 'end-away', target: { slot: target.slot, generation: target.generation }, reason });
+  else bus.kick(target, reason);
+}
+
 // Kept sessions come back as away before 'ready': no client can take their nicks first.
 if (store.sessions && resumeWindowMs > 0) {
   const restored = await restoreSessions(
@@ -163,7 +172,9 @@ const prune = async () => {
   if (pruning) return;
   pruning = true;
   try {
-    const removed = (await store.prune(Date.now(), config.retention)) + ((await cluster?.log.prune(Date.now(), config.retention)) ?? 0);
+    const removed =
+      (await store.prune(Date.now(), config.retention)) +
+      ((await cluster?.log.prune(Date.now(), config.retention)) ?? 0);
     if (removed > 0) logger.info({ removed }, 'history retention: old messages removed');
   } catch (err) {
     logger.error({ err }, 'history retention failed');
@@ -181,9 +192,10 @@ parent.on('message', (msg: ToStoreThread) => {
       ports.set(msg.worker, msg.port);
       const port = msg.port;
       // Asks are answered at once, outside the order (and not counted with the requests).
-      port.on('message', (m: ToStore | StoreAsk | StoreLetGo) => {
+      port.on('message', (m: ToStore | StoreAsk | StoreLetGo | StoreKickElsewhere) => {
         if (m.k === 'ask') void answerAsk(store.accounts, m).then((a) => port.postMessage(a));
         else if (m.k === 'let-go') cluster?.bus.letGo(m.target, m.nick, m.how);
+        else if (m.k === 'kick-elsewhere') cluster?.bus.kick(m.target, m.reason);
         else sequencer.handle(m, msg.worker);
       });
       return;

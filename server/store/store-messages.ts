@@ -120,6 +120,9 @@ export type StoreAsk = { k: 'ask'; id: number; q: { k: 'account'; nick: string }
 /** A worker's registry moved or ended a session of another node's (a cluster's): the store thread tells that node, outside the order. */
 export type StoreLetGo = { k: 'let-go'; target: SessionAddress; nick: string; how: 'moved' | 'ended' };
 
+/** The operator kicks a session that lives on another node: the store thread's bus carries it there, outside the order. */
+export type StoreKickElsewhere = { k: 'kick-elsewhere'; target: SessionAddress; reason: string };
+
 /** The account a nick is, or looks like (same: it is that nick; else a look-alike of it). */
 export interface AccountAnswer {
   nick: string;

@@ -64,6 +64,8 @@ function nickRegistry(table: SessionTable, node: string, redis: RedisLink | null
 
 export class ChatWorker {
   readonly table: SessionTable;
+  /** Who holds which nick: this node's table, or a cluster's Redis. */
+  private readonly nicks: NickRegistry;
   private readonly admission: Admission;
   private readonly group: ClientGroup;
   private readonly bus: SequencedBus;
@@ -108,7 +110,7 @@ export class ChatWorker {
         deliver: (to, frames) => frames.forEach((f) => this.group.deliverTo(to, f)),
       },
     );
-    this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group, c.node), this.store);
+    this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group, c.node), this.store, c.node);
     this.feed = new DashboardFeed({
       worker: c.index,
       workers: c.workers,
@@ -117,6 +119,7 @@ export class ChatWorker {
       table: this.table,
       stats,
     });
+    this.nicks = nickRegistry(this.table, c.node, redis, this.store);
     const host: ConnectionHost = {
       ...{ workerIndex: c.index, node: c.node },
       serverName: c.serverName,
@@ -126,7 +129,7 @@ export class ChatWorker {
       // Sub-millisecond wall time, so loopback RTTs are not all "0ms".
       clock: { wallNow: () => performance.timeOrigin + performance.now(), awakeNow: () => this.ticker.awakeNow() },
       timer: REAL_TIMER,
-      ...{ table: this.table, nicks: nickRegistry(this.table, c.node, redis, this.store) },
+      ...{ table: this.table, nicks: this.nicks },
       bus: this.bus,
       sequencer: this.store,
       defaultRoom: c.defaultRoom,
@@ -206,14 +209,7 @@ export class ChatWorker {
   private async startWeb(host: string, port: number): Promise<number> {
     const c = this.config;
     const log = this.log.child({ component: 'web' });
-    const operator = new OperatorActions(
-      new LocalNickRegistry(this.table, c.node),
-      this.bus,
-      log,
-      this.notify,
-      'dashboard',
-      this.store,
-    );
+    const operator = new OperatorActions(this.nicks, this.bus, log, this.notify, 'dashboard', this.store, c.node);
     const admin =
       c.adminToken === null
         ? null

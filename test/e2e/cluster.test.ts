@@ -178,4 +178,18 @@ describe('a cluster of chat-server nodes on Redis', () => {
     procs.push(twin);
     await twin.waitFor('nick ALICE is taken');
   });
+
+  it("one node's operator broadcasts to every node and kicks a user on another node", async () => {
+    const [n1, n2] = await nodes(2);
+    const alice = await client(n1!, 'alice');
+    const carol = await client(n2!, 'carol');
+    await alice.waitFor('* carol joined');
+    n1!.send('maintenance at noon');
+    await carol.waitFor('[server] maintenance at noon');
+    n1!.send('/kick carol spamming');
+    await carol.waitFor('server closed the connection: kicked: spamming');
+    await alice.waitFor('* carol was kicked (spamming)');
+    n1!.send('/kick nobody');
+    await n1!.waitFor(/no (one|user|session).*nobody/i);
+  });
 });
