@@ -14,17 +14,20 @@
  * renewal, and ended within that plus the resume window (docs/ARCHITECTURE.md).
  */
 import { sessionKey } from '../bus/node-id.js';
-import type { SessionTable, SlotRef } from '../shm/session-table.js';
+import type { SessionInfo, SessionTable, SlotRef } from '../shm/session-table.js';
 import { sessionScriptKeys, type ClusterKeys } from './keys.js';
 import type { RedisLink } from './redis-link.js';
 import { REAP, RECONCILE, RENEW } from './presence-scripts.js';
-import { parseRecord, type SessionRecord } from './session-records.js';
+import { newRecord, parseRecord, type SessionRecord } from './session-records.js';
+import { CLAIM } from './nick-scripts.js';
 
 export interface PresenceEvents {
   /** Sessions of a dead node: `away` lost their node now; `ended` were away past the resume window. */
   reaped(node: string, away: SessionRecord[], ended: SessionRecord[]): void;
-  /** This node's sessions that the cluster no longer has (reaped while cut off, or resumed elsewhere): end them here. */
+  /** This node's sessions whose nicks the cluster gave to others while it was cut off (or that moved to another node): end them here. */
   lost(sessions: SlotRef[]): void;
+  /** Sessions the cluster had lost (Redis came back empty, or reaped them) claimed again: `kept` did, `lost` could not. */
+  reclaimed(kept: number, lost: number): void;
   /** A renewal failed (Redis unreachable) or came back: for the log and the operator. */
   link(ok: boolean, detail: string): void;
 }
@@ -78,18 +81,40 @@ export class NodePresence {
     const mine = this.table.snapshot();
     const pairs = mine.flatMap((s) => [sessionKey({ node: this.node, ...s }), String(s.awaySince ?? 0)]);
     const missing = new Set((await RECONCILE.run(this.link, keys, [prefix, this.node, ...pairs])) as string[]);
-    if (missing.size > 0)
-      this.events.lost(
-        mine
-          .filter((s) => missing.has(sessionKey({ node: this.node, ...s })))
-          .map(({ slot, generation }) => ({ slot, generation })),
-      );
+    if (missing.size > 0) await this.reclaim(mine.filter((s) => missing.has(sessionKey({ node: this.node, ...s }))));
     for (const other of await this.link.sMembers(this.keys.nodes)) {
       if (other === this.node) continue;
       const args = [prefix, other, String(this.now()), String(this.opts.resumeWindowMs)];
       const [away, ended] = (await REAP.run(this.link, keys, args)) as [string[], string[]];
       if (away.length + ended.length > 0) this.events.reaped(other, away.map(parseRecord), ended.map(parseRecord));
     }
+  }
+
+  /**
+   * Sessions of this node the cluster does not have: it lost them (a Redis that came back empty), or let them
+   * go while this node was cut off (reaped, or resumed on another node). Each claims its nick again; one whose
+   * nick is someone else's now (another session, or itself moved to another node) ends here.
+   */
+  private async reclaim(sessions: SessionInfo[]): Promise<void> {
+    const lost: SlotRef[] = [];
+    for (const s of sessions) {
+      const token = this.table.tokenOf(s);
+      const record = newRecord(
+        this.node,
+        { ...s, now: s.connectedAt, token, away: s.away, awaySince: s.awaySince ?? undefined },
+        s,
+      );
+      const r = (await CLAIM.run(this.link, sessionScriptKeys(this.keys), [
+        this.keys.prefix,
+        record.key,
+        JSON.stringify(record),
+        '',
+        '0',
+      ])) as string[];
+      if (r[0] !== 'ok') lost.push({ slot: s.slot, generation: s.generation });
+    }
+    this.events.reclaimed(sessions.length - lost.length, lost.length);
+    if (lost.length > 0) this.events.lost(lost);
   }
 
   private async safeTick(): Promise<void> {

@@ -71,7 +71,17 @@ export class ClusterNode {
         log.warn({ sessions: sessions.length }, 'this node was cut off from the cluster longer than its lease');
         hooks.lost(sessions);
       },
-      link: (ok, detail) => (ok ? log.info(detail) : log.warn(detail)),
+      reclaimed: (kept, lost) => {
+        log.warn({ kept, lost }, 'sessions the cluster had lost claimed their nicks again');
+        hooks.print(
+          `* the cluster had lost ${kept + lost} of this node's sessions (Redis came back empty, or this node was cut off): ${kept} kept their nicks${lost ? `, ${lost} lost theirs to others and end` : ''}`,
+        );
+      },
+      link: (ok, detail) => {
+        if (ok) log.info(detail);
+        else log.warn(detail);
+        hooks.print(`${ok ? '*' : '!'} ${detail}`);
+      },
     });
     await presence.start();
     log.info({ node, redis: target.shown }, 'joined the cluster');

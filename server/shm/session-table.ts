@@ -200,6 +200,15 @@ export class SessionTable extends SlotClaims {
     return n;
   }
 
+  /** The session's resume token hash (a copy), or null when it has none or is not this session any more. */
+  tokenOf(ref: SlotRef): Uint8Array | null {
+    return this.mutex.withLock(() => {
+      if (!this.isCurrent(ref) || !this.hasToken(ref.slot)) return null;
+      const at = this.byteAt(ref.slot, L.S_TOKEN_OFFSET);
+      return this.u8.slice(at, at + L.S_TOKEN_BYTES);
+    });
+  }
+
   private hasToken(slot: number): boolean {
     const at = this.byteAt(slot, L.S_TOKEN_OFFSET);
     for (let i = 0; i < L.S_TOKEN_BYTES; i++) if (this.u8[at + i] !== 0) return true;

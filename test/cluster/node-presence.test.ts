@@ -43,10 +43,15 @@ function cluster(opts = { leaseMs: 150, renewMs: 50, resumeWindowMs: 300 }) {
   const clock = { now: Date.now() };
   const node = (id: string) => {
     const table = SessionTable.create(8);
-    const seen = { reaped: [] as Array<{ away: SessionRecord[]; ended: SessionRecord[] }>, lost: [] as SlotRef[] };
+    const seen = {
+      reaped: [] as Array<{ away: SessionRecord[]; ended: SessionRecord[] }>,
+      lost: [] as SlotRef[],
+      reclaimed: [] as Array<[number, number]>,
+    };
     const events: PresenceEvents = {
       reaped: (_node, away, ended) => seen.reaped.push({ away, ended }),
       lost: (refs) => seen.lost.push(...refs),
+      reclaimed: (kept, lost) => seen.reclaimed.push([kept, lost]),
       link: () => undefined,
     };
     const registry = new RedisNickRegistry(table, id, link, keys, { displaced: (from) => void table.release(from) });
@@ -103,6 +108,26 @@ describe('NodePresence', () => {
     expect(await n2.registry.lookup('dave')).toBeNull();
     expect(await n2.registry.claim(session('carol'))).toMatchObject({ ok: false, awaySince: 123_456 });
     expect((await n2.registry.who()).map((s) => [s.nick, s.away])).toEqual([['carol', true]]);
+  });
+
+  it('a Redis that came back empty: each node claims its sessions again, tokens and away state with them', async () => {
+    const c = cluster({ leaseMs: 5000, renewMs: 1000, resumeWindowMs: 60_000 });
+    const [n1, n2] = [c.node('n1'), c.node('n2')];
+    const token = newToken();
+    const gus = await n1.registry.claim(session('gus', token.hash));
+    const hal = await n1.registry.claim(session('hal', newToken().hash));
+    if (!gus.ok || !hal.ok) throw new Error('claim');
+    n1.table.away(hal, Infinity, 777);
+    await n1.presence.tick();
+    for (const key of await link.keys(`${c.keys.prefix}*`)) await link.del(key);
+    expect(await n2.registry.lookup('gus')).toBeNull();
+    await n1.presence.tick();
+    expect(n1.seen.reclaimed).toEqual([[2, 0]]);
+    expect(n1.seen.lost).toEqual([]);
+    expect(await n2.registry.claim(session('hal'))).toMatchObject({ ok: false, awaySince: 777 });
+    // gus's client resumes with its token, on the other node: the token came back with the record.
+    const to = { owner: 0, transport: 'tcp' as const, address: '127.0.0.1', port: 3, now: Date.now() };
+    expect(await n2.registry.resume(token.hash, newToken().hash, to)).toMatchObject({ ok: true, nick: 'gus' });
   });
 
   it('a node cut off longer than its lease finds it lapsed and ends the sessions the cluster let go', async () => {

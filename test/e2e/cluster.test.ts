@@ -192,4 +192,45 @@ describe('a cluster of chat-server nodes on Redis', () => {
     n1!.send('/kick nobody');
     await n1!.waitFor(/no (one|user|session).*nobody/i);
   });
+
+  it('Redis stopped for 5 s and started again empty: messages meanwhile are refused, then the chat goes on, nicks kept', async () => {
+    const own = await startRedis();
+    const [n1, n2] = await Promise.all(
+      ['n1', 'n2'].map((id) => startServer(['--redis', own.url, '--node-id', id, '--no-web', '--node-lease', '2s'])),
+    );
+    procs.push(n1!, n2!);
+    const alice = await client(n1!, 'alice');
+    const bob = await client(n2!, 'bob');
+    await alice.waitFor('* bob joined');
+    await own.stop('SIGKILL');
+    for (const n of [n1!, n2!]) await n.waitFor(/^! cannot renew this node's lease/, 10_000);
+    alice.send('during the outage');
+    await alice.waitFor(/^! NOT_STORED/);
+    // The outage the scenario names: Redis is down for 5 s (not a wait for something to happen).
+    await new Promise((r) => setTimeout(r, 5000));
+    const back = await startRedis([], { port: own.port, dir: own.dir });
+    try {
+      for (const n of [n1!, n2!]) {
+        await n.waitFor('* the cluster is reachable again', 15_000);
+        await n.waitFor(/^\* the cluster had lost 1 of this node's sessions .*: 1 kept their nicks$/, 15_000);
+      }
+      alice.send('after the outage');
+      await bob.waitFor('<alice> after the outage');
+      expect(bob.lines.some((l) => l.includes('during the outage'))).toBe(false);
+      const twin = new LineProcess('client ALICE', [
+        CLIENT_JS,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(n2!.port),
+        '--nick',
+        'ALICE',
+      ]);
+      procs.push(twin);
+      await twin.waitFor('nick ALICE is taken');
+    } finally {
+      await stopAll(n1!, n2!);
+      await back.stop();
+    }
+  });
 });
