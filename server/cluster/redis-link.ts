@@ -9,6 +9,7 @@
 import { createClient } from 'redis';
 import { ClusterError } from './cluster-error.js';
 import type { RedisTarget } from './redis-url.js';
+import { openViaSentinel } from './sentinel-link.js';
 
 /** The client as made here (its type depends on the options it is made with). */
 export type RedisLink = ReturnType<typeof makeClient>;
@@ -20,12 +21,19 @@ export interface LinkOptions {
   maxBackoffMs?: number;
   /** Told when the link goes down or comes back (a log line, a notice to users). */
   state?: (up: boolean, detail: string) => void;
+  /** redis-sentinel://: the master moved (a failover), to this HOST:PORT. */
+  moved?: (to: string) => void;
 }
 
 export const CONNECT_TIMEOUT_MS = 5000;
 export const MAX_BACKOFF_MS = 2000;
 
 export async function openRedis(target: RedisTarget, opts: LinkOptions = {}): Promise<RedisLink> {
+  return target.sentinel ? openViaSentinel(target, opts, openDirect) : openDirect(target, opts);
+}
+
+/** A client to this very server. */
+async function openDirect(target: RedisTarget, opts: LinkOptions): Promise<RedisLink> {
   const connectTimeout = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const ceiling = opts.maxBackoffMs ?? MAX_BACKOFF_MS;
   let connected = false;

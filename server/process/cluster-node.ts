@@ -53,6 +53,7 @@ export class ClusterNode {
   ): Promise<ClusterNode> {
     const link = await openRedis(target, {
       state: (up, detail) => log[up ? 'info' : 'warn']({ detail }, up ? 'Redis link back' : 'Redis link down'),
+      moved: (to) => hooks.print(`* the cluster's Redis master is now ${to} (a Sentinel failover)`),
     }).catch((err: unknown) => {
       throw new StartupError('REDIS_UNREACHABLE', (err as Error).message);
     });

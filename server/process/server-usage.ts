@@ -88,7 +88,8 @@ Options:
   --node-id ID                this node's id in session addresses, 1-16 letters, digits or '-'
                               (default n1; a cluster gives each node its own)
   --redis URL                 join a cluster of nodes sharing this Redis: redis://[user:pass@]HOST:PORT[/DB],
-                              or rediss:// for TLS (also CHAT_REDIS_URL; needs --node-id)
+                              rediss:// for TLS, or redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB]
+                              to follow a Sentinel failover (also CHAT_REDIS_URL; needs --node-id)
   --node-lease DUR            a node that stops renewing its lease (killed, cut off) is thought gone
                               after this: its users are away, to resume on any node (default 10s)
   --data DIR                  where the history is kept (default ./data, created if missing)

@@ -15,7 +15,7 @@ import {
   type ServerHandle,
 } from '../helpers/processes.js';
 import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
-import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { startRedis, startSentinelSet, type RedisUnderTest } from '../helpers/redis-server.js';
 
 let redis: RedisUnderTest;
 let procs: LineProcess[] = [];
@@ -231,6 +231,47 @@ describe('a cluster of chat-server nodes on Redis', () => {
     } finally {
       await stopAll(n1!, n2!);
       await back.stop();
+    }
+  });
+
+  it('through Sentinel: the master killed, the nodes follow the failover by themselves and the chat goes on', async () => {
+    const set = await startSentinelSet();
+    try {
+      const [n1, n2] = await Promise.all(
+        ['n1', 'n2'].map((id) => startServer(['--redis', set.url, '--node-id', id, '--no-web', '--node-lease', '3s'])),
+      );
+      procs.push(n1!, n2!);
+      const alice = await client(n1!, 'alice');
+      const bob = await client(n2!, 'bob');
+      await alice.waitFor('* bob joined');
+      alice.send('before the failover');
+      await bob.waitFor('<alice> before the failover');
+      set.master.proc.kill('SIGKILL');
+      for (const n of [n1!, n2!])
+        await n.waitFor(
+          `* the cluster's Redis master is now 127.0.0.1:${set.replica.port} (a Sentinel failover)`,
+          20_000,
+        );
+      // A line sent while a node's store thread still switches may be refused (NOT_STORED); one is sent until it is heard.
+      for (let i = 0; !bob.lines.some((l) => l.endsWith('<alice> after the failover')); i++) {
+        if (i === 20) throw new Error(`never heard after the failover: ${alice.lines.slice(-5).join(' | ')}`);
+        alice.send('after the failover');
+        await bob.waitFor('<alice> after the failover', 1000).catch(() => undefined);
+      }
+      const twin = new LineProcess('client BOB', [
+        CLIENT_JS,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(n1!.port),
+        '--nick',
+        'BOB',
+      ]);
+      procs.push(twin);
+      await twin.waitFor('nick BOB is taken');
+    } finally {
+      await stopAll(...procs.splice(0));
+      await set.stop();
     }
   });
 });

@@ -4,7 +4,7 @@
  * every LineProcess left). Debian's redis-server (scripts/ensure-test-packages.sh
  * installs it); nothing is assumed running.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,63 @@ export async function startRedis(
       stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
         proc.kill(signal);
         await proc.exited;
+      },
+    };
+  }
+}
+
+export interface SentinelSetUnderTest {
+  master: RedisUnderTest;
+  replica: RedisUnderTest;
+  sentinel: LineProcess;
+  /** redis-sentinel://127.0.0.1:PORT/mymaster */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A master, its replica and one Sentinel watching them (quorum 1), quick to act: the master is thought down after
+ * 1 s without an answer, and a failover may take 3 s. The Sentinel writes its own config file (it must).
+ */
+export async function startSentinelSet(): Promise<SentinelSetUnderTest> {
+  const master = await startRedis();
+  const replica = await startRedis(['--replicaof', '127.0.0.1', String(master.port)]);
+  await replica.proc.waitFor(/MASTER <-> REPLICA sync: Finished with success/, 10_000);
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-'));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+        'sentinel down-after-milliseconds mymaster 1000',
+        'sentinel failover-timeout mymaster 3000',
+        'sentinel parallel-syncs mymaster 1',
+        '',
+      ].join('\n'),
+    );
+    const sentinel = new LineProcess(`redis-sentinel:${port}`, [conf], { program: 'redis-sentinel' });
+    try {
+      await sentinel.waitFor(/\+monitor master mymaster/, 10_000);
+    } catch (err) {
+      sentinel.kill();
+      await sentinel.exited;
+      if (attempt < 3 && sentinel.lines.some((l) => /Address already in use/.test(l))) continue;
+      throw err;
+    }
+    return {
+      master,
+      replica,
+      sentinel,
+      url: `redis-sentinel://127.0.0.1:${port}/mymaster`,
+      stop: async () => {
+        sentinel.kill('SIGTERM');
+        await sentinel.exited;
+        await Promise.all([master.stop(), replica.stop()]);
       },
     };
   }

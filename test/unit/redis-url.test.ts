@@ -31,4 +31,21 @@ describe('parseRedisUrl', () => {
       expect(err, text).toMatchObject({ code: 'REDIS_URL', exitCode: 2, message: expect.stringMatching(why) as never });
     }
   });
+
+  it('takes redis-sentinel:// with the Sentinels and the master name; refuses one without a master name', () => {
+    const t = parseRedisUrl('redis-sentinel://app:pw@10.0.0.5:26379,10.0.0.6,[::1]:26380/mymaster/3');
+    expect(t.sentinel).toEqual({
+      nodes: [
+        { host: '10.0.0.5', port: 26379 },
+        { host: '10.0.0.6', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      name: 'mymaster',
+      auth: 'app:pw',
+    });
+    expect(t.db).toBe(3);
+    expect(t.shown).toBe('redis-sentinel://app:***@10.0.0.5:26379,10.0.0.6,[::1]:26380/mymaster/3');
+    expect(() => parseRedisUrl('redis-sentinel://10.0.0.5:26379')).toThrow(/MASTER/);
+    expect(() => parseRedisUrl('redis-sentinel://h:99999/m')).toThrow(/not a Sentinel's HOST:PORT/);
+  });
 });
