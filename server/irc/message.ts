@@ -141,7 +141,9 @@ export function escapeTagValue(value: string): string {
  * The line for a message, without CR LF. Throws BAD_OUTPUT for what IRC
  * cannot carry: CR, LF or NUL in a parameter, an empty or spaced or
  * ':'-led parameter that is not the last. The last gets ':' when it needs
- * one (empty, a space, a leading ':'). Lengths are the caller's (fitText).
+ * one (empty, a space, a leading ':'), and always when it is not the only
+ * one: bots written in a line split on ' :' to find a message's text, and
+ * the colon is valid either way. Lengths are the caller's (splitUtf8).
  */
 export function serialize(msg: IrcMessage): string {
   let out = '';
@@ -157,7 +159,7 @@ export function serialize(msg: IrcMessage): string {
   msg.params.forEach((p, i) => {
     if (/[\0\r\n]/.test(p)) throw new IrcError(IrcErrorCode.BAD_OUTPUT, 'NUL, CR or LF in a parameter');
     const last = i === msg.params.length - 1;
-    if (last && (p === '' || p.includes(' ') || p.startsWith(':'))) out += ` :${p}`;
+    if (last && (p === '' || p.includes(' ') || p.startsWith(':') || i > 0)) out += ` :${p}`;
     else out += ` ${checkWord(p, 'parameter')}`;
   });
   return out;

@@ -97,8 +97,10 @@ describe('parsing a line', () => {
 });
 
 describe('serializing a message', () => {
-  it('gives the trailing colon only where needed', () => {
+  it('gives the last parameter a colon where it needs one, and always after another parameter', () => {
     expect(serialize({ command: 'NICK', params: ['alice'] })).toBe('NICK alice');
+    expect(serialize({ command: 'QUIT', params: [':-)'] })).toBe('QUIT ::-)');
+    expect(serialize({ command: 'PRIVMSG', params: ['#a', 'hi'] })).toBe('PRIVMSG #a :hi');
     expect(serialize({ command: 'TOPIC', params: ['#a', ''] })).toBe('TOPIC #a :');
     expect(serialize({ command: 'PRIVMSG', params: ['#a', 'hi there'] })).toBe('PRIVMSG #a :hi there');
     expect(serialize({ command: 'PRIVMSG', params: ['#a', ':)'] })).toBe('PRIVMSG #a ::)');
@@ -112,7 +114,7 @@ describe('serializing a message', () => {
       params: ['#lobby', 'hi'],
     });
     expect(line).toBe(
-      '@time=2026-12-07T08:00:00.000Z;label=a\\sb\\:c\\\\d\\r\\n;bot :alice!alice@chat PRIVMSG #lobby hi',
+      '@time=2026-12-07T08:00:00.000Z;label=a\\sb\\:c\\\\d\\r\\n;bot :alice!alice@chat PRIVMSG #lobby :hi',
     );
   });
 
