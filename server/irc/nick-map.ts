@@ -17,7 +17,9 @@
  * In both modes a name an IRC client sends that starts with "xn--" (any case)
  * is decoded, so `/msg xn--yeto6u hi` reaches 小明 from any client; for that
  * to be a bijection a chat nick that itself starts with "xn--" is always
- * shown encoded (`xn--abc` as `xn--xn--abc-`).
+ * shown encoded (`xn--abc` as `xn--xn--abc-`), and so is a chat user named
+ * like one of the door's services (NickServ as `xn--NickServ-`), whose name
+ * IRC clients use for the service.
  *
  * The other way is the chat's rule: a name from IRC becomes a chat nick only
  * if it is one (checkNick); '\' for instance is IRC's and not the chat's
@@ -38,8 +40,17 @@ const ACE = /^xn--/i;
 const RFC2812_NICK = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
 
 /** The nick an IRC client sees for a chat nick. */
+/** Names the door answers itself (nickserv.ts): a chat user so named is shown encoded, as xn-- names are. */
+export const SERVICE_NICKS = ['NickServ'] as const;
+const SERVICE_KEYS = new Set(SERVICE_NICKS.map((n) => n.toLowerCase()));
+
+export function isServiceName(name: string): boolean {
+  return SERVICE_KEYS.has(name.toLowerCase());
+}
+
 export function toIrcNick(chatNick: string, mode: NickMode): string {
-  if (!ACE.test(chatNick) && (mode === 'utf8' || RFC2812_NICK.test(chatNick))) return chatNick;
+  const plain = !ACE.test(chatNick) && !isServiceName(chatNick);
+  if (plain && (mode === 'utf8' || RFC2812_NICK.test(chatNick))) return chatNick;
   // Punycode keeps ASCII as it is, '.' too, which RFC 2812 refuses: it goes as '\', which no chat nick holds.
   return `xn--${encode(chatNick.replaceAll('.', '\\'))}`;
 }

@@ -64,6 +64,11 @@ describe('chat nicks seen from IRC', () => {
     expect(toIrcNick('XN--abc', 'ascii')).toBe('xn--XN--abc-');
     expect(fromIrcNick('xn--xn--abc-')).toEqual({ ok: true, name: 'xn--abc' });
   });
+
+  it("a chat user named like the door's NickServ is shown encoded, so the name stays the service's", () => {
+    expect(toIrcNick('nickserv', 'utf8')).toBe('xn--nickserv-');
+    expect(fromIrcNick('xn--nickserv-')).toEqual({ ok: true, name: 'nickserv' });
+  });
 });
 
 describe('names from IRC', () => {
