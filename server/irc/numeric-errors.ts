@@ -14,6 +14,7 @@ export const ERRORS = {
   ERR_NOSUCHCHANNEL: ['403', ['channel'], 'No such channel'],
   ERR_CANNOTSENDTOCHAN: ['404', ['channel'], 'Cannot send to channel'],
   ERR_TOOMANYCHANNELS: ['405', ['channel'], 'You have joined too many channels'],
+  ERR_TOOMANYTARGETS: ['407', ['target'], 'Too many targets: one at a time'],
   ERR_INVALIDCAPCMD: ['410', ['subcommand'], 'Invalid CAP command'],
   ERR_NORECIPIENT: ['411', [], 'No recipient given'],
   ERR_NOTEXTTOSEND: ['412', [], 'No text to send'],

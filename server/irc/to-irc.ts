@@ -12,6 +12,7 @@ import type { Capability } from './caps.js';
 import { toIrcText } from './ctcp.js';
 import { type IrcMessage, splitUtf8, trailingRoom } from './message.js';
 import { type Door, type NickMode, prefixOf, toIrcNick } from './nick-map.js';
+import { accountReplyLines } from './nickserv.js';
 import { listReplies, namesReplies, topicReplies } from './numerics.js';
 
 export interface OutContext {
@@ -116,6 +117,10 @@ export function toIrc(ctx: OutContext, msg: ServerMessage): Outbound {
       break;
     case 'ROOMS_REPLY':
       out.lines.push(...listReplies(ctx.server, irc(ctx, ctx.me), msg.rooms));
+      break;
+    case 'ACCOUNT_REPLY':
+      // The reply names the nick it is about: after identify, the session's new one.
+      out.lines.push(...accountReplyLines(ctx.server, ctx.host, irc(ctx, msg.nick), prefix(ctx, msg.nick), msg));
       break;
     case 'BYE':
       out.lines.push({ command: 'ERROR', params: [`Closing link: ${msg.reason}`] });

@@ -170,6 +170,7 @@ describe('error numerics', () => {
     ['ERR_NOSUCHCHANNEL', ['#nope'], ':irc.chat 403 bob #nope :No such channel'],
     ['ERR_CANNOTSENDTOCHAN', ['#lab'], ':irc.chat 404 bob #lab :Cannot send to channel'],
     ['ERR_TOOMANYCHANNELS', ['#x'], ':irc.chat 405 bob #x :You have joined too many channels'],
+    ['ERR_TOOMANYTARGETS', ['a,b'], ':irc.chat 407 bob a,b :Too many targets: one at a time'],
     ['ERR_INVALIDCAPCMD', ['FOO'], ':irc.chat 410 bob FOO :Invalid CAP command'],
     ['ERR_NORECIPIENT', [], ':irc.chat 411 bob :No recipient given'],
     ['ERR_NOTEXTTOSEND', [], ':irc.chat 412 bob :No text to send'],

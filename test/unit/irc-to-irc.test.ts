@@ -93,6 +93,13 @@ describe('chat frames as IRC lines', () => {
     ]);
   });
 
+  it('ACCOUNT_REPLY is NickServ speaking, about the nick it names', () => {
+    expect(lines(ctx(), { type: 'ACCOUNT_REPLY', op: 'identified', nick: 'bob' })).toEqual([
+      ':irc.chat 900 bob bob!~bob@irc.chat bob :You are now logged in as bob',
+      ':NickServ!NickServ@irc.chat NOTICE bob :You are now identified for bob.',
+    ]);
+  });
+
   it('PARTED is our own PART; BROADCAST a server notice; BYE the closing ERROR', () => {
     expect(lines(ctx(), { type: 'PARTED', room: '#lab' })).toEqual([':bob!~bob@irc.chat PART #lab']);
     expect(lines(ctx(['server-time']), { type: 'BROADCAST', text: 'restart at 9', ts: TS })).toEqual([
