@@ -18,7 +18,18 @@ export interface ServerInfo {
 }
 
 export function numeric(server: string, code: string, me: string, ...params: string[]): IrcMessage {
-  return { source: server, command: code, params: [me, ...params] };
+  const last = params.length - 1;
+  return { source: server, command: code, params: [asWord(me), ...params.map((p, i) => (i < last ? asWord(p) : p))] };
+}
+
+/**
+ * What a client named, echoed where a numeric has one word (401 <nick>,
+ * 421 <command>): a name sent as a trailing parameter may be empty or hold
+ * spaces or a leading ':', which one word cannot carry. Spaces become '_',
+ * a leading ':' goes, nothing at all is '*'.
+ */
+export function asWord(text: string): string {
+  return text.replace(/^:+/, '').replaceAll(' ', '_') || '*';
 }
 
 /** 001-004 (005 is isupport.ts). */

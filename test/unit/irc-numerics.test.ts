@@ -205,6 +205,18 @@ describe('error numerics', () => {
     expect(serialize(errorReply('irc.chat', 'bob', name, args))).toBe(line);
   });
 
+  it("a name the client sent as one word's place is made one word: the reply never fails to serialize", () => {
+    expect(serialize(errorReply('irc.chat', '*', 'ERR_ERRONEUSNICKNAME', [' two words'], 'no space'))).toBe(
+      ':irc.chat 432 * _two_words :no space',
+    );
+    expect(serialize(errorReply('irc.chat', '*', 'ERR_UNKNOWNCOMMAND', [':x']))).toBe(
+      ':irc.chat 421 * x :Unknown command',
+    );
+    expect(serialize(errorReply('irc.chat', '*', 'ERR_NOSUCHNICK', ['']))).toBe(
+      ':irc.chat 401 * * :No such nick/channel',
+    );
+  });
+
   it('every error is covered above, and a wrong count of parameters is refused', () => {
     expect(new Set(shapes.map(([n]) => n))).toEqual(new Set(Object.keys(ERRORS)));
     expect(() => errorReply('irc.chat', 'bob', 'ERR_NOSUCHNICK')).toThrow(IrcError);
