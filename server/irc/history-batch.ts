@@ -10,7 +10,8 @@
 import type { HistoryEntry } from '../../common/messages.js';
 import type { IrcMessage } from './message.js';
 import { toIrcNick } from './nick-map.js';
-import { type OutContext, isMe, privmsg, timeTags } from './to-irc.js';
+import type { Conversation } from './msgid.js';
+import { type OutContext, isMe, messageTags, privmsg } from './to-irc.js';
 
 export function batchStart(ctx: OutContext, ref: string, target: string): IrcMessage | null {
   return ctx.caps.has('batch')
@@ -35,7 +36,8 @@ export function historyLines(
 ): IrcMessage[] {
   const out: IrcMessage[] = [];
   for (const e of entries) {
-    const tags: Record<string, string> = { ...timeTags(ctx, e.ts) };
+    const conversation: Conversation = room !== null ? { room } : { between: [e.from, e.to ?? ctx.me] };
+    const tags: Record<string, string> = { ...messageTags(ctx, { ...e, conversation }) };
     if (ctx.caps.has('batch')) tags.batch = ref;
     const text = tags.time === undefined ? stamped(e.ts) + e.text : e.text;
     const target = room ?? toIrcNick(isMe(ctx, e.from) ? (e.to ?? ctx.me) : ctx.me, ctx.nickMode);

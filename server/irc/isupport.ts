@@ -32,8 +32,10 @@ export function isupportTokens(l: NetworkLimits): Array<[string, string]> {
     ['CHANTYPES', '#'],
   ];
   if (l.historyMax > 0) tokens.push(['CHATHISTORY', String(l.historyMax)], ['draft/CHATHISTORY', String(l.historyMax)]);
+  tokens.push(['ELIST', '']);
+  // msgid first: it pages both ways; a timestamp only forwards (chathistory.ts).
+  if (l.historyMax > 0) tokens.push(['MSGREFTYPES', 'msgid,timestamp']);
   tokens.push(
-    ['ELIST', ''],
     ['NETWORK', l.network],
     ['NICKLEN', String(NICK_MAX_CHARS)],
     // Nobody holds @: the chat has no room operators (its operator is the server's console). PREFIX is published

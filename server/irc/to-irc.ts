@@ -11,6 +11,7 @@ import { foldCase } from '../../common/unicode/text-policy.js';
 import type { Capability } from './caps.js';
 import { toIrcText } from './ctcp.js';
 import { type IrcMessage, splitUtf8, trailingRoom } from './message.js';
+import { type Conversation, msgid } from './msgid.js';
 import { type Door, type NickMode, prefixOf, toIrcNick } from './nick-map.js';
 import { accountReplyLines } from './nickserv.js';
 import { listReplies, namesReplies, topicReplies } from './numerics.js';
@@ -26,6 +27,8 @@ export interface OutContext {
   doorOf?: (nick: string) => Door;
   /** Where CHAT without a room goes (--default-room). */
   defaultRoom: string;
+  /** The registered nick someone is logged in as, if any (account-tag). */
+  accountOf?: (nick: string) => string | undefined;
 }
 
 export interface Outbound {
@@ -45,6 +48,18 @@ export function prefix(ctx: OutContext, nick: string): string {
 /** The server-time tag, when the client asked for it. */
 export function timeTags(ctx: OutContext, ts: number): Record<string, string> | undefined {
   return ctx.caps.has('server-time') ? { time: new Date(Math.floor(ts)).toISOString() } : undefined;
+}
+
+/** A message's tags, each when its capability is on: time, msgid (message-tags), account (account-tag). */
+export function messageTags(
+  ctx: OutContext,
+  m: { ts: number; from: string; id?: number | undefined; conversation: Conversation },
+): Record<string, string> | undefined {
+  const tags: Record<string, string> = { ...timeTags(ctx, m.ts) };
+  if (m.id !== undefined && ctx.caps.has('message-tags')) tags.msgid = msgid(m.conversation, m.id, m.ts);
+  const account = ctx.caps.has('account-tag') ? ctx.accountOf?.(m.from) : undefined;
+  if (account !== undefined) tags.account = toIrcNick(account, ctx.nickMode);
+  return Object.keys(tags).length > 0 ? tags : undefined;
 }
 
 /** PRIVMSG lines of one message, cut to fit, each with the same tags. */
@@ -79,17 +94,17 @@ export function toIrc(ctx: OutContext, msg: ServerMessage): Outbound {
   switch (msg.type) {
     case 'CHAT':
       // The chat echoes a sender's own message; an IRC client expects it only with echo-message.
-      if (!isMe(ctx, msg.from) || ctx.caps.has('echo-message'))
-        out.lines.push(
-          ...privmsg(ctx, msg.from, msg.room ?? ctx.defaultRoom, msg.text, msg.action, timeTags(ctx, msg.ts)),
-        );
+      if (!isMe(ctx, msg.from) || ctx.caps.has('echo-message')) {
+        const room = msg.room ?? ctx.defaultRoom;
+        const tags = messageTags(ctx, { ...msg, conversation: { room } });
+        out.lines.push(...privmsg(ctx, msg.from, room, msg.text, msg.action, tags));
+      }
       break;
     case 'DIRECT': {
       const mine = isMe(ctx, msg.from);
+      const tags = messageTags(ctx, { ...msg, conversation: { between: [msg.from, msg.to] } });
       if (!mine || ctx.caps.has('echo-message'))
-        out.lines.push(
-          ...privmsg(ctx, msg.from, irc(ctx, mine ? msg.to : ctx.me), msg.text, false, timeTags(ctx, msg.ts)),
-        );
+        out.lines.push(...privmsg(ctx, msg.from, irc(ctx, mine ? msg.to : ctx.me), msg.text, false, tags));
       break;
     }
     case 'BROADCAST':

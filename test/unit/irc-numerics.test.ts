@@ -45,8 +45,8 @@ describe('registration numerics', () => {
   it('005: the tokens, at most 13 a line, each line within 512 bytes', () => {
     const replies = lines(isupportReplies('irc.chat', 'bob', isupportTokens(limits)));
     expect(replies).toEqual([
-      ':irc.chat 005 bob AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#:20 CHANMODES=,,,n CHANNELLEN=33 CHANTYPES=# CHATHISTORY=200 draft/CHATHISTORY=200 ELIST NETWORK=Heartbeat NICKLEN=32 PREFIX=(o)@ SAFELIST :are supported by this server',
-      ':irc.chat 005 bob TARGMAX=JOIN:,PART:,NAMES:1,LIST:1,WHOIS:1,PRIVMSG:1,NOTICE:1,TAGMSG:1 TOPICLEN=300 UTF8ONLY WHOX :are supported by this server',
+      ':irc.chat 005 bob AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#:20 CHANMODES=,,,n CHANNELLEN=33 CHANTYPES=# CHATHISTORY=200 draft/CHATHISTORY=200 ELIST MSGREFTYPES=msgid,timestamp NETWORK=Heartbeat NICKLEN=32 PREFIX=(o)@ :are supported by this server',
+      ':irc.chat 005 bob SAFELIST TARGMAX=JOIN:,PART:,NAMES:1,LIST:1,WHOIS:1,PRIVMSG:1,NOTICE:1,TAGMSG:1 TOPICLEN=300 UTF8ONLY WHOX :are supported by this server',
     ]);
     const many = Array.from({ length: 40 }, (_, i) => [`T${i}`, 'x'.repeat(30)] as [string, string]);
     for (const r of isupportReplies('irc.chat', 'bob', many)) {
@@ -54,6 +54,7 @@ describe('registration numerics', () => {
       expect(Buffer.byteLength(serialize(r))).toBeLessThanOrEqual(MAX_BODY_BYTES);
     }
     expect(isupportTokens({ ...limits, historyMax: 0 }).map(([k]) => k)).not.toContain('CHATHISTORY');
+    expect(isupportTokens({ ...limits, historyMax: 0 }).map(([k]) => k)).not.toContain('MSGREFTYPES');
   });
 
   it('005 escapes a space, = and a backslash in a value', () => {
