@@ -85,7 +85,8 @@ export interface UserView {
   away?: string | undefined;
   account?: string | undefined;
   idleSeconds: number;
-  signonSeconds: number;
+  /** When the session began (seconds since the epoch), when known: 317 leaves it out otherwise (RFC 1459's form). */
+  signonSeconds?: number | undefined;
   /** The rooms to show in WHOIS (319), each as its name. */
   rooms: readonly string[];
 }
@@ -154,7 +155,9 @@ export function whoisReplies(s: ServerInfo, me: string, u: UserView): IrcMessage
   if (u.away !== undefined) out.push(numeric(s.name, '301', me, u.nick, u.away));
   if (u.account !== undefined) out.push(numeric(s.name, '330', me, u.nick, u.account, 'is logged in as'));
   out.push(
-    numeric(s.name, '317', me, u.nick, String(u.idleSeconds), String(u.signonSeconds), 'seconds idle, signon time'),
+    u.signonSeconds === undefined
+      ? numeric(s.name, '317', me, u.nick, String(u.idleSeconds), 'seconds idle')
+      : numeric(s.name, '317', me, u.nick, String(u.idleSeconds), String(u.signonSeconds), 'seconds idle, signon time'),
   );
   out.push(numeric(s.name, '318', me, u.nick, 'End of /WHOIS list'));
   return out;
