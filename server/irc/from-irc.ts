@@ -126,6 +126,8 @@ function message(ctx: InContext, command: 'PRIVMSG' | 'NOTICE', p: readonly stri
   }
   if (read.text === '') return say('ERR_NOTEXTTOSEND');
   if (isServiceName(target)) {
+    // A NOTICE is never a command to a service (nothing answers a NOTICE).
+    if (command === 'NOTICE') return;
     const r = nickservCommand(read.text, ctx.me);
     if ('frame' in r) out.frames.push(r.frame);
     else out.replies.push(...r.notices.map((t) => fromNickServ(ctx.host, toIrcNick(ctx.me, ctx.nickMode), t)));

@@ -105,6 +105,11 @@ export class Registration {
         else this.user = { ident: p[0]!, realname: p[3]! };
         return;
       case 'CAP':
+        // CAP END in the middle of a SASL exchange aborts it (sasl-3.1), so registration is not left waiting.
+        if (p[0]?.toUpperCase() === 'END' && this.sasl.inProgress) {
+          this.sasl.reset();
+          step.replies.push(errorReply(server, this.me(), 'ERR_SASLABORTED'));
+        }
         step.replies.push(...this.cap.handle(p, this.me(), false));
         return;
       case 'AUTHENTICATE':

@@ -140,6 +140,10 @@ describe('NickServ', () => {
     });
   });
 
+  it('a NOTICE to NickServ is no command', () => {
+    expect(run('NOTICE NickServ :IDENTIFY s3cret-pass')).toEqual({ frames: [], replies: [], local: [] });
+  });
+
   it('anything else gets its help as NOTICEs from NickServ', () => {
     const r = run('PRIVMSG NickServ :GHOST alice');
     expect(r.frames).toEqual([]);

@@ -169,6 +169,14 @@ describe('registration with CAP and SASL', () => {
     expect(welcome.commands).toEqual([{ command: 'PING', params: ['x'] }]);
   });
 
+  it('CAP END in the middle of a SASL exchange aborts it (906) and registration goes on', () => {
+    const r = fresh();
+    send(r, 'CAP LS 302', 'CAP REQ sasl', 'NICK bob', 'USER bob 0 * :Bob', 'AUTHENTICATE PLAIN');
+    const end = send(r, 'CAP END');
+    expect(end.replies).toEqual([':irc.chat 906 bob :SASL authentication aborted']);
+    expect(end.effects[0]).toMatchObject({ kind: 'hello', hello: { nick: 'bob' }, account: false });
+  });
+
   it('a wrong password is 904 with the chat reason, and the client may try again', () => {
     const r = fresh();
     send(r, 'CAP REQ sasl', 'AUTHENTICATE PLAIN', `AUTHENTICATE ${plain('alice', 'alice', 'nope')}`);
