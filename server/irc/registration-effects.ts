@@ -5,7 +5,9 @@
  * IRC door adds no second way to log in:
  *   - check-account: AccountGate.login(caller, nick, password) without a
  *     claim (SASL must answer 903/904 before registration ends); its
- *     throttles count the tries as for a chat HELLO.
+ *     throttles count the tries as for a chat HELLO. Its answers: true is
+ *     ok; false (no such account) is a refusal, NOT_REGISTERED; a thrown
+ *     ProtocolError is a refusal with its code and message.
  *   - hello: the chat's HELLO, passed to server/chat/login.ts as a chat
  *     connection's would be (server password, account, NickRegistry claim,
  *     take-over by the nick's owner), answered with the session's nick or
