@@ -20,94 +20,135 @@ type OpenDirect = (target: RedisTarget, opts: LinkOptions) => Promise<RedisLink>
 const RESOLVE_AFTER_MS = 300;
 
 export async function openViaSentinel(target: RedisTarget, opts: LinkOptions, direct: OpenDirect): Promise<RedisLink> {
-  const s = target.sentinel!;
-  const masterTarget = (host: string, port: number) =>
-    parseRedisUrl(
-      `redis://${s.auth ? `${s.auth}@` : ''}${host.includes(':') ? `[${host}]` : host}:${port}/${target.db}`,
-    );
-  const sentinelTarget = (i: number) => parseRedisUrl(`redis://${hostPart(s.nodes[i]!.host)}:${s.nodes[i]!.port}`);
+  const master = new FollowedMaster(target, opts, direct);
+  await master.start();
+  return master.link();
+}
+
+/** The master as the Sentinels say it is, and a client to it that is swapped when it moves. */
+class FollowedMaster {
+  private readonly s: NonNullable<RedisTarget['sentinel']>;
+  private at = { host: '', port: 0 };
+  private current: RedisLink | null = null;
+  private sub: RedisLink | null = null;
+  private closed = false;
+  private switching: Promise<void> | null = null;
+  private resolveTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly target: RedisTarget,
+    private readonly opts: LinkOptions,
+    private readonly direct: OpenDirect,
+  ) {
+    this.s = target.sentinel!;
+  }
+
+  async start(): Promise<void> {
+    this.at = await this.resolve();
+    this.current = await this.open(this.at);
+    // A Sentinel's announcement, at once; asking again (scheduleResolve) is for when no Sentinel could be heard.
+    this.sub = await this.direct(this.sentinelTarget(0), { connectTimeoutMs: 2000 }).catch(() => null);
+    await this.sub?.subscribe('+switch-master', (message) => {
+      const [name, , , host, port] = message.split(' ');
+      if (name === this.s.name && host && port) this.switchTo({ host, port: Number(port) });
+    });
+  }
 
   /** Where the Sentinels say the master is now (the first that answers). */
-  const resolve = async (): Promise<{ host: string; port: number }> => {
+  private async resolve(): Promise<{ host: string; port: number }> {
     const why: string[] = [];
-    for (let i = 0; i < s.nodes.length; i++) {
+    for (let i = 0; i < this.s.nodes.length; i++) {
+      const where = `${hostPart(this.s.nodes[i]!.host)}:${this.s.nodes[i]!.port}`;
       try {
-        const asked = await direct(sentinelTarget(i), { connectTimeoutMs: 2000 });
+        const asked = await this.direct(this.sentinelTarget(i), { connectTimeoutMs: 2000 });
         try {
-          const addr = (await asked.sendCommand(['SENTINEL', 'get-master-addr-by-name', s.name])) as string[] | null;
+          const addr = (await asked.sendCommand(['SENTINEL', 'get-master-addr-by-name', this.s.name])) as
+            | string[]
+            | null;
           if (addr) return { host: addr[0]!, port: Number(addr[1]) };
-          why.push(`${s.nodes[i]!.host}:${s.nodes[i]!.port} knows no master named ${s.name}`);
+          why.push(`${where} knows no master named ${this.s.name}`);
         } finally {
           asked.destroy();
         }
       } catch (err) {
-        why.push(`${s.nodes[i]!.host}:${s.nodes[i]!.port}: ${(err as Error).message}`);
+        why.push(`${where}: ${(err as Error).message}`);
       }
     }
-    throw new ClusterError('REDIS_UNREACHABLE', `no Sentinel says where the master ${s.name} is (${why.join('; ')})`);
-  };
+    throw new ClusterError(
+      'REDIS_UNREACHABLE',
+      `no Sentinel says where the master ${this.s.name} is (${why.join('; ')})`,
+    );
+  }
 
-  let at = await resolve();
-  let closed = false;
-  let switching: Promise<void> | null = null;
-  let resolveTimer: NodeJS.Timeout | null = null;
-  const watch = (link: RedisLink) => link.on('error', () => scheduleResolve());
-  let current = await direct(masterTarget(at.host, at.port), { ...opts, state: opts.state });
-  watch(current);
+  private async open(to: { host: string; port: number }): Promise<RedisLink> {
+    const auth = this.s.auth ? `${this.s.auth}@` : '';
+    const link = await this.direct(
+      parseRedisUrl(`redis://${auth}${hostPart(to.host)}:${to.port}/${this.target.db}`),
+      this.opts,
+    );
+    link.on('error', () => this.scheduleResolve());
+    return link;
+  }
 
-  const switchTo = (to: { host: string; port: number }) => {
-    if (closed || (to.host === at.host && to.port === at.port)) return;
-    switching ??= (async () => {
+  private sentinelTarget(i: number): RedisTarget {
+    return parseRedisUrl(`redis://${hostPart(this.s.nodes[i]!.host)}:${this.s.nodes[i]!.port}`);
+  }
+
+  private switchTo(to: { host: string; port: number }): void {
+    if (this.closed || (to.host === this.at.host && to.port === this.at.port)) return;
+    this.switching ??= (async () => {
       try {
-        const next = await direct(masterTarget(to.host, to.port), opts);
-        watch(next);
-        const old = current;
-        [current, at] = [next, to];
+        const next = await this.open(to);
+        const old = this.current!;
+        [this.current, this.at] = [next, to];
         old.destroy();
-        opts.state?.(true, `the cluster's Redis master is now ${hostPart(to.host)}:${to.port} (a Sentinel failover)`);
-        opts.moved?.(`${hostPart(to.host)}:${to.port}`);
+        const where = `${hostPart(to.host)}:${to.port}`;
+        this.opts.state?.(true, `the cluster's Redis master is now ${where} (a Sentinel failover)`);
+        this.opts.moved?.(where);
       } catch (err) {
-        opts.state?.(false, `cannot reach the new master ${to.host}:${to.port}: ${(err as Error).message}`);
+        this.opts.state?.(false, `cannot reach the new master ${to.host}:${to.port}: ${(err as Error).message}`);
       } finally {
-        switching = null;
+        this.switching = null;
       }
     })();
-  };
-  const scheduleResolve = () => {
-    if (closed || resolveTimer) return;
-    resolveTimer = setTimeout(() => {
-      resolveTimer = null;
-      resolve().then(switchTo, () => scheduleResolve());
+  }
+
+  private scheduleResolve(): void {
+    if (this.closed || this.resolveTimer) return;
+    this.resolveTimer = setTimeout(() => {
+      this.resolveTimer = null;
+      this.resolve().then(
+        (to) => this.switchTo(to),
+        () => this.scheduleResolve(),
+      );
     }, RESOLVE_AFTER_MS);
-    resolveTimer.unref();
-  };
+    this.resolveTimer.unref();
+  }
 
-  // A Sentinel's announcement, at once; the resolve above is for when no Sentinel could be heard.
-  const sub = await direct(sentinelTarget(0), { ...opts, state: undefined }).catch(() => null);
-  await sub?.subscribe('+switch-master', (message) => {
-    const [name, , , host, port] = message.split(' ');
-    if (name === s.name && host && port) switchTo({ host, port: Number(port) });
-  });
+  private async close(): Promise<void> {
+    this.closed = true;
+    if (this.resolveTimer) clearTimeout(this.resolveTimer);
+    this.sub?.destroy();
+    if (this.current?.isOpen) await this.current.close();
+  }
 
-  return new Proxy({} as RedisLink, {
-    get(_t, prop) {
-      if (prop === 'close')
-        return async () => {
-          closed = true;
-          if (resolveTimer) clearTimeout(resolveTimer);
-          sub?.destroy();
-          if (current.isOpen) await current.close();
-        };
-      if (prop === 'destroy')
-        return () => {
-          closed = true;
-          sub?.destroy();
-          current.destroy();
-        };
-      const v = Reflect.get(current, prop, current) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(current) : v;
-    },
-  });
+  /** A stand-in for the client to the master: every property is the current client's, close and destroy end both. */
+  link(): RedisLink {
+    return new Proxy({} as RedisLink, {
+      get: (_t, prop) => {
+        if (prop === 'close') return () => this.close();
+        if (prop === 'destroy')
+          return () => {
+            this.closed = true;
+            this.sub?.destroy();
+            this.current?.destroy();
+          };
+        const current = this.current!;
+        const v = Reflect.get(current, prop, current) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(current) : v;
+      },
+    });
+  }
 }
 
 function hostPart(host: string): string {
