@@ -10,7 +10,8 @@ import { SERVER_PROTOCOL_VERSIONS, type ClientMessage } from '../../common/proto
 import { validateNick } from '../../common/text.js';
 import { formatDuration } from '../../common/units.js';
 import { nickTakenText } from '../shm/nick-keys.js';
-import { TOKEN_PATTERN, newToken, tokenHash } from '../shm/resume-token.js';
+import { TOKEN_PATTERN, hashHex, newToken, tokenHash } from '../shm/resume-token.js';
+import { endReplaced } from './session-end.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 import type { HeldSession, SlotRef } from '../shm/session-table.js';
 import type { TransportKind } from './transport.js';
@@ -108,7 +109,7 @@ export async function startSession(
   // The connection, gone, left its 'pending' place when it ended.
   if (!alive()) {
     admission.leave(peer.address, 'session');
-    if (typeof started !== 'string') giveBack(host, started);
+    if (typeof started !== 'string') giveBack(host, started, msg.version);
     return null;
   }
   admission.leave(peer.address, typeof started === 'string' ? 'session' : 'pending');
@@ -117,16 +118,28 @@ export async function startSession(
 
 /**
  * A session claimed for a connection that ended before the claim came back: a new one is freed (no one was told of
- * it); one resumed or taken over is away again, as if its connection had been lost right after (its rooms were told it
- * was away already when it was resumed; a taken-over one's rooms are told now).
+ * it). One resumed or taken over is away again, as if its connection had been lost right after: the store thread
+ * moves its member to the new place first (as the connection's start would have: else the member stays at the old
+ * one, which the window's end could never free), then hears it is away. Its token went with the connection, so it
+ * ends when its window does.
  */
-function giveBack(host: ConnectionHost, s: StartedSession): void {
-  if (!s.previous && !s.held) {
+function giveBack(host: ConnectionHost, s: StartedSession, version: number): void {
+  const taken = s.held?.how === 'taken' ? s.held.session : null;
+  if ((!s.previous && !taken) || !s.token) {
     host.table.release(s.ref);
+    // Replaced by its owner's claim (version 1): the old session ended, and its rooms hear it.
+    if (s.held) endReplaced(host, s.held.session, `${s.nick} logged in again on another connection`);
     return;
   }
   if (!host.table.away(s.ref, Infinity, host.clock.wallNow())) return;
-  if (s.held) host.sequencer.send({ k: 'away', session: { node: host.node, ...s.ref, owner: host.workerIndex } });
+  const at = { node: host.node, ...s.ref, owner: host.workerIndex };
+  const was = s.previous ?? { ...taken!, node: taken!.node ?? host.node };
+  host.sequencer.send({
+    ...{ k: 'resume', previous: was, session: at, nick: s.nick, version, token: hashHex(s.token.hash), last: [] },
+    partBytes: Math.floor(host.limits.maxSendQueue / 4),
+    ...(s.previous ? {} : { takeOver: true as const }),
+  });
+  host.sequencer.send({ k: 'away', session: at });
 }
 
 /**

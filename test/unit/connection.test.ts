@@ -498,6 +498,37 @@ describe('a chat session on the server', () => {
     expect((await w.join('quick')).conn.active).toBe(true);
   });
 
+  it('a resume whose connection ends while its claim is out: the store moves the member there, then hears it is away', async () => {
+    const w = world();
+    (w.host as { resumeWindowMs: number }).resumeWindowMs = 60_000;
+    const first = w.connect();
+    first.t.send({ type: 'HELLO', version: 2, nick: 'rosa' });
+    await settle();
+    const welcome = first.t.written.find((m) => m.type === 'WELCOME') as { resume?: string } | undefined;
+    expect(welcome?.resume).toBeTruthy();
+    first.t.events!.closed('gone');
+    const again = w.connect();
+    // The connection ends while the registry's answer is on its way (as a cluster's takes a round trip).
+    const nicks = w.host.nicks;
+    (w.host as { nicks: typeof nicks }).nicks = {
+      ...nicks,
+      resume: async (...args: Parameters<typeof nicks.resume>) => {
+        again.t.events!.closed('gone too');
+        return nicks.resume(...args);
+      },
+    };
+    again.t.send({ type: 'HELLO', version: 2, nick: 'rosa', resume: welcome!.resume!, last: [] });
+    await settle();
+    expect(again.t.written).toEqual([]);
+    const tail = w.history.sent.slice(-2);
+    expect(tail.map((m) => m.k)).toEqual(['resume', 'away']);
+    const [resume, away] = tail as [Extract<ToStore, { k: 'resume' }>, Extract<ToStore, { k: 'away' }>];
+    expect(resume.previous.generation).not.toBe(resume.session.generation);
+    expect(away.session).toEqual(resume.session);
+    // Away at its new place, which the window's end can free.
+    expect(w.table.releaseAway(resume.session)).toBe(true);
+  });
+
   it('no HELLO within the limit: HELLO_TIMEOUT', async () => {
     let awake = 0;
     const w = world({ helloTimeoutMs: 5000 });
