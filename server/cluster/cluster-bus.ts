@@ -162,29 +162,24 @@ export class ClusterBus implements TurnBus {
     void this.flush();
   }
 
-  /** In order, a few at a time (one connection keeps their order); a failure waits and tries the same ones again. */
+  /**
+   * In order, a few at a time (one connection keeps their order); a failure puts the same ones back in front and
+   * tries again. Entries being written are out of `unsent`, so dropping the oldest past MAX_UNSENT never drops them.
+   */
   private async flush(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
     let failing = false;
     while (this.unsent.length > 0 && this.reading) {
-      const next = this.unsent.slice(0, 64);
+      const next = this.unsent.splice(0, 64);
+      const trim = { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: BUS_KEEP } };
       try {
-        await Promise.all(
-          next.map((b) =>
-            this.writer.xAdd(
-              this.stream,
-              '*',
-              { b },
-              { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: BUS_KEEP } },
-            ),
-          ),
-        );
-        this.unsent.splice(0, next.length);
+        await Promise.all(next.map((b) => this.writer.xAdd(this.stream, '*', { b }, trim)));
         this.counts.sent += next.length;
         if (failing) this.opts.log({ waiting: this.unsent.length }, 'cluster bus: writing again');
         failing = false;
       } catch (err) {
+        this.unsent.unshift(...next);
         if (!failing) this.opts.log({ err: (err as Error).message }, 'cluster bus: cannot write to Redis; retrying');
         failing = true;
         await new Promise((r) => setTimeout(r, RETRY_MS));

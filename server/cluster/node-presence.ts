@@ -13,6 +13,7 @@
  * Bounds: a dead node's users are away within leaseMs + renewMs of its last
  * renewal, and ended within that plus the resume window (docs/ARCHITECTURE.md).
  */
+import { randomBytes } from 'node:crypto';
 import { sessionKey } from '../bus/node-id.js';
 import type { SessionInfo, SessionTable, SlotRef } from '../shm/session-table.js';
 import { sessionScriptKeys, type ClusterKeys } from './keys.js';
@@ -43,6 +44,8 @@ export const DEFAULT_PRESENCE = { leaseMs: 10_000, renewMs: 2_000 } as const;
 
 export class NodePresence {
   private timer: NodeJS.Timeout | null = null;
+  /** This run of the node: the lease holds it, so that a second process with the same id is noticed. */
+  readonly run = randomBytes(6).toString('hex');
   private running: Promise<void> | null = null;
   private linkOk = true;
 
@@ -77,10 +80,22 @@ export class NodePresence {
   async tick(): Promise<void> {
     const prefix = this.keys.prefix;
     const keys = sessionScriptKeys(this.keys);
-    await RENEW.run(this.link, keys, [prefix, this.node, String(this.opts.leaseMs)]);
+    const lease = await RENEW.run(this.link, keys, [prefix, this.node, String(this.opts.leaseMs), this.run]);
+    if (lease === 'stolen') {
+      // Another chat-server runs with this node's id: its sessions would be taken for this node's and dropped.
+      this.events.link(false, `another chat-server holds node ${this.node}'s lease: give each node its own --node-id`);
+      return;
+    }
+    // The wall clock the records were stamped with (session-records.ts), not the reaping clock.
+    const readAt = Date.now();
     const mine = this.table.snapshot();
-    const pairs = mine.flatMap((s) => [sessionKey({ node: this.node, ...s }), String(s.awaySince ?? 0)]);
-    const missing = new Set((await RECONCILE.run(this.link, keys, [prefix, this.node, ...pairs])) as string[]);
+    const triples = mine.flatMap((s) => [
+      sessionKey({ node: this.node, ...s }),
+      String(s.awaySince ?? 0),
+      String(s.owner),
+    ]);
+    const args = [prefix, this.node, String(readAt), ...triples];
+    const missing = new Set((await RECONCILE.run(this.link, keys, args)) as string[]);
     if (missing.size > 0) await this.reclaim(mine.filter((s) => missing.has(sessionKey({ node: this.node, ...s }))));
     for (const other of await this.link.sMembers(this.keys.nodes)) {
       if (other === this.node) continue;
@@ -108,7 +123,8 @@ export class NodePresence {
         this.keys.prefix,
         record.key,
         JSON.stringify(record),
-        '',
+        // Its own key is no conflict (its worker's claim may have landed since the table was read).
+        record.key,
         '0',
       ])) as string[];
       if (r[0] !== 'ok') lost.push({ slot: s.slot, generation: s.generation });

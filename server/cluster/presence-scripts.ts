@@ -6,44 +6,51 @@
  */
 import { script } from './nick-scripts.js';
 
-/** ARGV: prefix, node, ttl ms. Renews the node's lease. -> 'ok' | 'lapsed' (it had expired: the node may have been reaped) */
+/**
+ * ARGV: prefix, node, ttl ms, run. Renews the node's lease, which holds the run that took it.
+ * -> 'ok' | 'lapsed' (it had expired: taken again; the node may have been reaped) | 'stolen' (another run holds it)
+ */
 export const RENEW = script(
   'renew',
   `
 local lease = P .. 'lease:' .. ARGV[2]
-if redis.call('SET', lease, '1', 'PX', ARGV[3], 'XX') then return 'ok' end
-redis.call('SET', lease, '1', 'PX', ARGV[3])
+local holder = redis.call('GET', lease)
+if holder == ARGV[4] then
+  redis.call('PEXPIRE', lease, ARGV[3])
+  return 'ok'
+end
+if holder then return 'stolen' end
+redis.call('SET', lease, ARGV[4], 'PX', ARGV[3])
 redis.call('SADD', P .. 'nodes', ARGV[2])
 return 'lapsed'
 `,
 );
 
 /**
- * ARGV: prefix, node, then pairs of session key and awaySince (0: connected): the node's table as it is now. Records
- * of the node's that the table no longer has go (their sessions ended); those whose away state changed are rewritten.
- * -> the keys the table has that the cluster does not (it reaped them while the node was cut off)
+ * ARGV: prefix, node, the time the table was read (wall ms), then triples of session key, awaySince (0: connected)
+ * and owner: the node's table as it was then. Records of the node's that the table did not have go, unless written
+ * after it was read (a claim or a resume that landed meanwhile); those whose away state or owner changed are
+ * rewritten. -> the keys the table has that the cluster does not (it lost them, or let them go)
  */
 export const RECONCILE = script(
   'reconcile',
   `
-local node = ARGV[2]
+local node, readAt = ARGV[2], tonumber(ARGV[3])
 local has = {}
-for i = 3, #ARGV, 2 do has[ARGV[i]] = tonumber(ARGV[i + 1]) end
+for i = 4, #ARGV, 3 do has[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])} end
 for _, key in ipairs(redis.call('SMEMBERS', P .. 'n:' .. node)) do
-  local since = has[key]
-  if since == nil then
-    drop(key)
-  else
-    local j = redis.call('HGET', S, key)
-    if j then
-      local r = cjson.decode(j)
-      if r.awaySince ~= since then
-        r.awaySince = since
-        redis.call('HSET', S, key, cjson.encode(r))
-      end
+  local mine = has[key]
+  local j = redis.call('HGET', S, key)
+  if mine == nil then
+    if j and (cjson.decode(j).at or 0) < readAt then drop(key) end
+  elseif j then
+    local r = cjson.decode(j)
+    if r.awaySince ~= mine[1] or r.owner ~= mine[2] then
+      r.awaySince, r.owner = mine[1], mine[2]
+      redis.call('HSET', S, key, cjson.encode(r))
     end
-    has[key] = nil
   end
+  has[key] = nil
 end
 local missing = {}
 for key, _ in pairs(has) do table.insert(missing, key) end

@@ -30,6 +30,8 @@ export interface SessionRecord {
   /** The resume token's hash, hex ('' : none); and the one it replaced, spent (''). */
   token: string;
   spent: string;
+  /** When its node wrote it (wall ms): a node's reconcile drops only records older than the table it read. */
+  at: number;
 }
 
 const hex = (b: Uint8Array | null) => (b ? Buffer.from(b).toString('hex') : '');
@@ -54,6 +56,7 @@ export function newRecord(node: string, s: NewSession, at: SlotRef & { sessionId
     awaySince: s.away ? Math.round(s.awaySince ?? s.now) : 0,
     token: hex(s.token),
     spent,
+    at: Date.now(),
   };
 }
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import { NodePresence, type PresenceEvents } from '../../server/cluster/node-presence.js';
+import { RECONCILE } from '../../server/cluster/presence-scripts.js';
 import { RedisNickRegistry } from '../../server/cluster/redis-nicks.js';
 import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
@@ -104,6 +105,9 @@ describe('NodePresence', () => {
     if (!carol.ok || !dave.ok) throw new Error('claim');
     n1.table.away(carol, Infinity, 123_456);
     n1.table.release(dave);
+    // A record is dropped only when older than the table read (the same millisecond could be a claim meanwhile).
+    const claimedAt = Date.now();
+    while (Date.now() <= claimedAt) await new Promise((r) => setTimeout(r, 1));
     await n1.presence.tick();
     expect(await n2.registry.lookup('dave')).toBeNull();
     expect(await n2.registry.claim(session('carol'))).toMatchObject({ ok: false, awaySince: 123_456 });
@@ -128,6 +132,34 @@ describe('NodePresence', () => {
     // gus's client resumes with its token, on the other node: the token came back with the record.
     const to = { owner: 0, transport: 'tcp' as const, address: '127.0.0.1', port: 3, now: Date.now() };
     expect(await n2.registry.resume(token.hash, newToken().hash, to)).toMatchObject({ ok: true, nick: 'gus' });
+  });
+
+  it('a record written after the table was read is not dropped (a claim that landed meanwhile); older ones are', async () => {
+    const c = cluster({ leaseMs: 5000, renewMs: 1000, resumeWindowMs: 60_000 });
+    const n1 = c.node('n1');
+    const ida = await n1.registry.claim(session('ida'));
+    if (!ida.ok) throw new Error('claim');
+    // As if the table had been read just before the claim: the claim's record is newer, kept.
+    const keys = [c.keys.sessions, c.keys.folds, c.keys.looks, c.keys.tokens];
+    await RECONCILE.run(link, keys, [c.keys.prefix, 'n1', String(Date.now() - 60_000)]);
+    expect(await n1.registry.lookup('ida')).toMatchObject({ node: 'n1' });
+    // Read after it, without it: dropped.
+    await RECONCILE.run(link, keys, [c.keys.prefix, 'n1', String(Date.now() + 1)]);
+    expect(await n1.registry.lookup('ida')).toBeNull();
+  });
+
+  it('a second process with the same node id: its renewals find the lease held by the other run, and drop nothing', async () => {
+    const c = cluster({ leaseMs: 5000, renewMs: 1000, resumeWindowMs: 60_000 });
+    const first = c.node('n1');
+    await first.presence.tick();
+    expect((await first.registry.claim(session('jon'))).ok).toBe(true);
+    const twin = c.node('n1');
+    const said: string[] = [];
+    (twin.presence as unknown as { events: { link: (ok: boolean, d: string) => void } }).events.link = (_ok, d) =>
+      said.push(d);
+    await twin.presence.tick();
+    expect(said).toEqual([expect.stringContaining("another chat-server holds node n1's lease") as never]);
+    expect(await first.registry.lookup('jon')).toMatchObject({ node: 'n1' });
   });
 
   it('a node cut off longer than its lease finds it lapsed and ends the sessions the cluster let go', async () => {
