@@ -23,8 +23,12 @@ import type { RedisLink } from './redis-link.js';
 
 export const BUS_KEEP = 100_000;
 export const MAX_UNSENT = 10_000;
-/** How long a conversation's gap is waited for before what follows it goes (ordered-delivery.ts). */
-export const GAP_WAIT_MS = 500;
+/**
+ * How long a conversation's gap is waited for before what follows it goes (ordered-delivery.ts): longer than a
+ * node's usual stalls (a GC pause, its bus writer retrying a blip every 200 ms), since a gap passed over delivers
+ * the late one out of order; short enough that a node dead between storing and posting holds the others up briefly.
+ */
+export const GAP_WAIT_MS = 2000;
 const READ_BLOCK_MS = 1000;
 const READ_COUNT = 512;
 const RETRY_MS = 200;

@@ -88,7 +88,7 @@ return {'ok'}
 /**
  * ARGV: prefix, from, to, record, token. The session at `from` moves to `to` (a resume, a take-over, on this node or
  * from another), with its record; `token` (hex, or '' for a take-over) must be its current one.
- * -> {'ok', its record before} | {'used'} | {'unknown'}
+ * -> {'ok', its record before} | {'used'} | {'unknown'} | {'taken'} (its nick is another session's now)
  */
 export const MOVE = script(
   'move',
@@ -100,8 +100,12 @@ if token ~= '' then
   if string.sub(at, 1, 1) == '!' then return {'used'} end
   if at ~= from then return {'unknown'} end
 end
+if redis.call('HEXISTS', S, from) == 0 then return {'unknown'} end
+-- Its nick (or a look-alike) held by another session: the record moves only under a nick still its own.
+local r = cjson.decode(j)
+local h = holder(r.fold, r.look, from)
+if h and h ~= to then return {'taken'} end
 local was = drop(from)
-if not was then return {'unknown'} end
 drop(to)
 put(to, j)
 return {'ok', was}

@@ -27,6 +27,8 @@ export interface LinkOptions {
 
 export const CONNECT_TIMEOUT_MS = 5000;
 export const MAX_BACKOFF_MS = 2000;
+/** Longer than the bus's XREAD BLOCK (1 s) and any script of ours; far shorter than a lease (10 s). */
+export const COMMAND_TIMEOUT_MS = 5000;
 
 export async function openRedis(target: RedisTarget, opts: LinkOptions = {}): Promise<RedisLink> {
   return target.sentinel ? openViaSentinel(target, opts, openDirect) : openDirect(target, opts);
@@ -68,7 +70,9 @@ function makeClient(
     // Commands while the link is down fail at once: a chat turn must not wait on a queue that may never drain.
     disableOfflineQueue: true,
     socket: { connectTimeout, reconnectStrategy: retry },
-  });
+    // A Redis that vanished without closing (a partition, a machine off) fails its commands within this, instead of
+    // after TCP's minutes of retransmissions: turns are refused, leases said unrenewable.
+  }).withCommandOptions({ timeout: COMMAND_TIMEOUT_MS });
 }
 
 /** Closes the link, letting commands already sent finish. */

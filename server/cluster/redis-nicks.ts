@@ -47,7 +47,11 @@ export interface DisplacedSession {
 type Conflict = Extract<ClaimResult, { reason: 'NICK_TAKEN' }>;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+/** How long the other nodes' sessions, read once for WHO, are answered from (the local ones are always fresh). */
+export const WHO_CACHE_MS = 1000;
+
 export class RedisNickRegistry implements NickRegistry {
+  private others: { at: number; read: Promise<SessionInfo[]> } | null = null;
   constructor(
     private readonly table: SessionTable,
     private readonly node: string,
@@ -138,19 +142,32 @@ export class RedisNickRegistry implements NickRegistry {
     if (typeof local === 'object') await this.run(DROP, sessionKey({ node: this.node, ...local.replaced }));
     const keys = nickKeys(nick);
     const rec: SessionRecord = { ...was, nick, fold: hex(keys.fold), look: hex(keys.look) };
-    let r = await this.run(UPDATE, key, JSON.stringify(rec));
-    let replaced: RenameResult | null = null;
-    if (r[0] === 'taken' && asOwner && r[2] === '1') {
-      const holder = parseRecord(r[1] as string);
-      r = await this.run(CLAIM, key, JSON.stringify(rec), holder.key, '1');
-      if (r[0] === 'ok') {
-        this.events.displaced(holderOf(holder), 'ended');
-        replaced = { reason: 'REPLACED', replaced: { ...heldOf(holder), node: holder.node } };
-      }
-    }
-    if (r[0] === 'ok') return replaced ?? local;
+    // Whatever happens to the cluster's record, the table ends as the record does: the nick is never held by
+    // one and not the other (a Redis that fails here gets the old nick back in the table).
+    const r = await this.renameRecord(key, rec, asOwner).catch((err: unknown) => {
+      this.table.rename(ref, was.nick);
+      throw err;
+    });
+    if (r.ok) return r.replaced ?? local;
     this.table.rename(ref, was.nick);
-    return r[0] === 'taken' ? conflict(r) : 'GONE';
+    return r.conflict ?? 'GONE';
+  }
+
+  /** The record under its new nick; asOwner: the holder of that very nick elsewhere is ended (REPLACED). */
+  private async renameRecord(
+    key: string,
+    rec: SessionRecord,
+    asOwner: boolean,
+  ): Promise<{ ok: true; replaced?: RenameResult } | { ok: false; conflict?: Conflict }> {
+    const r = await this.run(UPDATE, key, JSON.stringify(rec));
+    if (r[0] === 'ok') return { ok: true };
+    if (r[0] !== 'taken') return { ok: false };
+    if (!asOwner || r[2] !== '1') return { ok: false, conflict: conflict(r) };
+    const holder = parseRecord(r[1] as string);
+    const again = await this.run(CLAIM, key, JSON.stringify(rec), holder.key, '1');
+    if (again[0] !== 'ok') return { ok: false, ...(again[0] === 'taken' ? { conflict: conflict(again) } : {}) };
+    this.events.displaced(holderOf(holder), 'ended');
+    return { ok: true, replaced: { reason: 'REPLACED', replaced: { ...heldOf(holder), node: holder.node } } };
   }
 
   async lookup(nick: string): Promise<NickHolder | null> {
@@ -160,10 +177,24 @@ export class RedisNickRegistry implements NickRegistry {
     return found ? holderOf(parseRecord(found)) : null;
   }
 
-  /** Every node's sessions: this node's as its table has them (with their counters), the others' from their records. */
+  /**
+   * Every node's sessions: this node's as its table has them (with their counters), the others' from their
+   * records, read at most once a WHO_CACHE_MS (every record is one read of the whole hash: many users asking /who at
+   * once must not each cost it).
+   */
   async who(): Promise<SessionInfo[]> {
-    const all = (await this.link.hVals(this.keys.sessions).catch(failed)).map((j) => parseRecord(String(j)));
-    return [...this.table.snapshot(), ...all.filter((r) => r.node !== this.node).map(infoOf)];
+    const now = Date.now();
+    if (!this.others || now - this.others.at >= WHO_CACHE_MS) {
+      const read = this.link.hVals(this.keys.sessions).then((all) =>
+        all
+          .map((j) => parseRecord(String(j)))
+          .filter((r) => r.node !== this.node)
+          .map(infoOf),
+      );
+      this.others = { at: now, read };
+      read.catch(() => (this.others = null));
+    }
+    return [...this.table.snapshot(), ...(await this.others.read.catch(failed))];
   }
 
   /** The session `was` is now at `at` on this node, with its next token; its old one spent. */
@@ -175,6 +206,7 @@ export class RedisNickRegistry implements NickRegistry {
   ): Promise<'ok' | 'USED' | 'UNKNOWN'> {
     const rec = newRecord(this.node, s, at, hex(token));
     const r = await this.run(MOVE, was.key, rec.key, JSON.stringify(rec), hex(token));
+    // A nick that is someone else's now cannot be resumed under: as an unknown token, the client logs in again.
     return r[0] === 'ok' ? 'ok' : r[0] === 'used' ? 'USED' : 'UNKNOWN';
   }
 

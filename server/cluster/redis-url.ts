@@ -30,7 +30,7 @@ function parseSentinelUrl(text: string): RedisTarget {
   if (!m)
     throw new ClusterError(
       'REDIS_URL',
-      `--redis: "${text.replace(/\/\/[^@/]*@/, '//***@')}" is not redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB]`,
+      `--redis: "${withoutPassword(text)}" is not redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB]`,
     );
   const nodes = m[2]!.split(',').map((hp) => {
     const at = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hp);
@@ -62,7 +62,10 @@ export function parseRedisUrl(text: string): RedisTarget {
   try {
     u = new URL(text);
   } catch {
-    throw new ClusterError('REDIS_URL', `--redis: "${text}" is not a URL (redis://HOST:PORT[/DB] or rediss://…)`);
+    throw new ClusterError(
+      'REDIS_URL',
+      `--redis: "${withoutPassword(text)}" is not a URL (redis://HOST:PORT[/DB] or rediss://…)`,
+    );
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
     throw new ClusterError(
@@ -88,4 +91,9 @@ export function parseRedisUrl(text: string): RedisTarget {
     db: db[1] === undefined ? 0 : Number(db[1]),
     shown: shown.href,
   };
+}
+
+/** The text with what may be a password (between // and the last @ before the host) masked, for error messages. */
+function withoutPassword(text: string): string {
+  return text.replace(/\/\/[^/]*@/, '//***@');
 }

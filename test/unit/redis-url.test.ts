@@ -48,4 +48,21 @@ describe('parseRedisUrl', () => {
     expect(() => parseRedisUrl('redis-sentinel://10.0.0.5:26379')).toThrow(/MASTER/);
     expect(() => parseRedisUrl('redis-sentinel://h:99999/m')).toThrow(/not a Sentinel's HOST:PORT/);
   });
+
+  it('never echoes a password when it cannot parse the URL', () => {
+    for (const text of [
+      'redis://app:s3cr?t#x@host:6379',
+      'redis://app:s3cr@host:6379/x',
+      'redis-sentinel://a:s3cr@h',
+    ]) {
+      let message = '';
+      try {
+        parseRedisUrl(text);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, text).toMatch(/^--redis: /);
+      expect(message, text).not.toContain('s3cr');
+    }
+  });
 });
