@@ -1,12 +1,13 @@
 /**
  * What can go wrong between a node and the cluster's Redis: a URL that cannot
  * be one (REDIS_URL, a usage error), a Redis that cannot be reached at start
- * (REDIS_UNREACHABLE), and a command that failed once it was running
+ * (REDIS_UNREACHABLE), another live node with this node's id
+ * (NODE_ID_IN_USE), and a command that failed once it was running
  * (REDIS_FAILED: the link dropped, the server refused).
  */
 import { ExitCode, HeartbeatChatError } from '../../common/errors.js';
 
-export type ClusterErrorCode = 'REDIS_URL' | 'REDIS_UNREACHABLE' | 'REDIS_FAILED';
+export type ClusterErrorCode = 'REDIS_URL' | 'REDIS_UNREACHABLE' | 'REDIS_FAILED' | 'NODE_ID_IN_USE';
 
 export class ClusterError extends HeartbeatChatError {
   constructor(

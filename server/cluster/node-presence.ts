@@ -14,6 +14,7 @@
  * renewal, and ended within that plus the resume window (docs/ARCHITECTURE.md).
  */
 import { randomBytes } from 'node:crypto';
+import { ClusterError } from './cluster-error.js';
 import { sessionKey } from '../bus/node-id.js';
 import type { SessionInfo, SessionTable, SlotRef } from '../shm/session-table.js';
 import { sessionScriptKeys, type ClusterKeys } from './keys.js';
@@ -58,6 +59,21 @@ export class NodePresence {
     private readonly events: PresenceEvents,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** The lease alone, taken or renewed: a node starting holds it before its sessions are all in its table. */
+  async renewOnly(): Promise<void> {
+    const lease = await RENEW.run(this.link, sessionScriptKeys(this.keys), [
+      this.keys.prefix,
+      this.node,
+      String(this.opts.leaseMs),
+      this.run,
+    ]);
+    if (lease === 'stolen')
+      throw new ClusterError(
+        'NODE_ID_IN_USE',
+        `another chat-server holds node ${this.node}'s lease: give each node its own --node-id`,
+      );
+  }
 
   /** The first renewal, awaited (a start that cannot reach Redis fails), then one every renewMs. */
   async start(): Promise<void> {

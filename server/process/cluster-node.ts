@@ -84,9 +84,16 @@ export class ClusterNode {
         hooks.print(`${ok ? '*' : '!'} ${detail}`);
       },
     });
-    await presence.start();
+    // The lease at once (another node must not reap this one while it starts); the reconcile after the store thread
+    // has brought back the kept sessions (presence() below), so that their records are not dropped meanwhile.
+    await presence.renewOnly();
     log.info({ node, redis: target.shown }, 'joined the cluster');
     return new ClusterNode(link, keys, node, presence, table);
+  }
+
+  /** Once the node's sessions are in its table (the store thread restored the kept ones): renewals and reconciles. */
+  async present(): Promise<void> {
+    await this.presence.start();
   }
 
   /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */

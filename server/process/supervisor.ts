@@ -153,6 +153,7 @@ export class Supervisor {
     await this.useSecrets(this.cluster?.secrets ?? secretSource(this.options.history.dataDir));
     // The store thread first: every room frame passes through it.
     await this.store.start();
+    await this.cluster?.present();
     const bound = await this.workers.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
     this.workers.bound = bound;
     await Promise.all(
