@@ -8,21 +8,21 @@
  * one entry (RedisRoomLog brackets its publish with beginTurn/endTurn),
  * carrying the ids the turn stored; every batch, this node's and the
  * others', passes through OrderedDelivery, so each conversation is in id
- * order on every node. Entries are written in order, retried until Redis
- * takes them (at most MAX_UNSENT wait, the oldest dropped past it, said in
- * the log); one written twice after a blip is taken once (run and seq).
+ * order on every node. This node's batches are written in order
+ * (bus-writer.ts), and reach its own sessions once written, so that an
+ * echoed message is on every node's way; one written twice after a blip is
+ * taken once (run and seq).
  * The stream keeps about BUS_KEEP entries: a node cut off longer than that
  * takes up at the oldest kept.
  */
 import { randomBytes } from 'node:crypto';
 import type { RoomBus, RoomRef, SessionAddress } from '../bus/room-bus.js';
 import { decodeBatch, encodeBatch, type BusBatch, type BusOp } from './bus-ops.js';
+import { BusWriter } from './bus-writer.js';
 import type { ClusterKeys } from './keys.js';
 import { OrderedDelivery, type DeliveryClock } from './ordered-delivery.js';
 import type { RedisLink } from './redis-link.js';
 
-export const BUS_KEEP = 100_000;
-export const MAX_UNSENT = 10_000;
 /**
  * How long a conversation's gap is waited for before what follows it goes (ordered-delivery.ts): longer than a
  * node's usual stalls (a GC pause, its bus writer retrying a blip every 200 ms), since a gap passed over delivers
@@ -32,6 +32,7 @@ export const GAP_WAIT_MS = 2000;
 const READ_BLOCK_MS = 1000;
 const READ_COUNT = 512;
 const RETRY_MS = 200;
+export { BUS_KEEP, MAX_UNSENT } from './bus-writer.js';
 
 export interface ClusterBusOptions {
   /** Said once per trouble (a write or read failing, entries dropped), and when it ends. */
@@ -51,8 +52,7 @@ export interface TurnBus extends RoomBus {
 
 export class ClusterBus implements TurnBus {
   private turn: BusOp[] | null = null;
-  private readonly unsent: string[] = [];
-  private writing = false;
+  private readonly out: BusWriter;
   private reading = true;
   private lastId = '0-0';
   private readonly run = randomBytes(6).toString('hex');
@@ -62,18 +62,19 @@ export class ClusterBus implements TurnBus {
   private gate: OrderedDelivery | null = null;
   private readonly clock: DeliveryClock;
   private readLoop: Promise<void> | null = null;
-  readonly counts = { sent: 0, received: 0, dropped: 0, duplicates: 0 };
+  readonly counts = { received: 0, duplicates: 0 };
 
   constructor(
     /** This node's thread bus: what reaches its workers. */
     private readonly local: RoomBus,
-    private readonly writer: RedisLink,
+    writer: RedisLink,
     /** A connection of its own: XREAD BLOCK holds it. */
     private readonly reader: RedisLink,
     private readonly keys: ClusterKeys,
     private readonly node: string,
     private readonly opts: ClusterBusOptions,
   ) {
+    this.out = new BusWriter(writer, `${keys.prefix}bus`, (b) => this.started.push(b), opts.log);
     this.clock = opts.clock ?? {
       now: Date.now,
       after: (ms: number, fn: () => void) => {
@@ -136,6 +137,7 @@ export class ClusterBus implements TurnBus {
   /** Stops reading and writing (what is unsent stays unsent: the node is going); stop() waits for the reading to end. */
   close(): void {
     this.reading = false;
+    this.out.stop();
     this.local.close();
   }
 
@@ -151,45 +153,7 @@ export class ClusterBus implements TurnBus {
 
   private emit(ids: Array<[string, number]>, ops: BusOp[]): void {
     const batch: BusBatch = { node: this.node, run: this.run, seq: ++this.seq, ids, ops };
-    this.started.push(batch);
-    const json = encodeBatch(batch);
-    if (json === null) return;
-    this.unsent.push(json);
-    if (this.unsent.length > MAX_UNSENT) {
-      this.unsent.shift();
-      if (this.counts.dropped++ === 0)
-        this.opts.log(
-          { max: MAX_UNSENT },
-          'cluster bus: Redis takes nothing; the oldest posts for other nodes are dropped',
-        );
-    }
-    void this.flush();
-  }
-
-  /**
-   * In order, a few at a time (one connection keeps their order); a failure puts the same ones back in front and
-   * tries again. Entries being written are out of `unsent`, so dropping the oldest past MAX_UNSENT never drops them.
-   */
-  private async flush(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    let failing = false;
-    while (this.unsent.length > 0 && this.reading) {
-      const next = this.unsent.splice(0, 64);
-      const trim = { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: BUS_KEEP } };
-      try {
-        await Promise.all(next.map((b) => this.writer.xAdd(this.stream, '*', { b }, trim)));
-        this.counts.sent += next.length;
-        if (failing) this.opts.log({ waiting: this.unsent.length }, 'cluster bus: writing again');
-        failing = false;
-      } catch (err) {
-        this.unsent.unshift(...next);
-        if (!failing) this.opts.log({ err: (err as Error).message }, 'cluster bus: cannot write to Redis; retrying');
-        failing = true;
-        await new Promise((r) => setTimeout(r, RETRY_MS));
-      }
-    }
-    this.writing = false;
+    this.out.send(batch, encodeBatch(batch));
   }
 
   private async readForever(): Promise<void> {

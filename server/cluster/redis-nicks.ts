@@ -100,6 +100,9 @@ export class RedisNickRegistry implements NickRegistry {
     const was = parseRecord(found[1] as string);
     if (was.node === this.node) {
       const r = this.table.resume(token, next, to);
+      // Gone from this table meanwhile: another node resumed it with this token (and this node let it go).
+      if (!r.ok && r.reason === 'UNKNOWN' && (await this.run(FIND_TOKEN, hex(token)))[0] === 'used')
+        return { ok: false, reason: 'USED' };
       if (!r.ok) return r;
       // Another node resumed it with the same token first: that node has it now (and tells this one to let go).
       const moved = await this.moved(was, { ...to, nick: r.nick, token: next }, r, token).catch((err: unknown) => {

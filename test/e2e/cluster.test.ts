@@ -15,6 +15,7 @@ import {
   type ServerHandle,
 } from '../helpers/processes.js';
 import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
+import { until } from '../helpers/wait.js';
 import { startRedis, startSentinelSet, type RedisUnderTest } from '../helpers/redis-server.js';
 
 let redis: RedisUnderTest;
@@ -273,5 +274,51 @@ describe('a cluster of chat-server nodes on Redis', () => {
       await stopAll(...procs.splice(0));
       await set.stop();
     }
+  });
+
+  it('a node SIGKILLed under chat: its sender goes on from the other node; no echoed message lost or duplicated', async () => {
+    const [n1, n2] = await nodes(2);
+    const ann = new LineProcess('client ann', [
+      ...[CLIENT_JS, '--nick', 'ann'],
+      ...['--host', `127.0.0.1:${n1!.port}`, '--host', `127.0.0.1:${n2!.port}`],
+    ]);
+    procs.push(ann);
+    await ann.waitFor('* connected to');
+    const ben = await client(n2!, 'ben');
+    const rex = await client(n2!, 'rex');
+    await ann.waitFor('* rex joined');
+    const sent = { ann: 0, ben: 0 };
+    const say = (who: 'ann' | 'ben', n: number) => {
+      for (let i = 0; i < n; i++) (who === 'ann' ? ann : ben).send(`${who}-${String(++sent[who]).padStart(3, '0')}`);
+    };
+    const echoed = (c: LineProcess, who: string) =>
+      c.lines.filter((l) => new RegExp(`<${who}> ${who}-\\d{3}$`).test(l));
+    say('ann', 30);
+    say('ben', 30);
+    await until(
+      () => echoed(ann, 'ann').length >= 5,
+      10_000,
+      () => `ann saw ${echoed(ann, 'ann').length}`,
+    );
+    n1!.kill('SIGKILL');
+    say('ben', 30);
+    await ann.waitFor('* session resumed', 15_000);
+    say('ann', 30);
+    ann.send('ann-end');
+    ben.send('ben-end');
+    await rex.waitFor('<ann> ann-end', 15_000);
+    await rex.waitFor('<ben> ben-end', 15_000);
+    for (const who of ['ann', 'ben'] as const) {
+      const own = new Set(echoed(who === 'ann' ? ann : ben, who).map((l) => l.slice(l.lastIndexOf(' ') + 1)));
+      const heard = echoed(rex, who).map((l) => l.slice(l.lastIndexOf(' ') + 1));
+      // Every line its sender saw stored reached rex, once.
+      for (const line of own)
+        expect(
+          heard.filter((h) => h === line),
+          `${who}: ${line}`,
+        ).toHaveLength(1);
+      expect(new Set(heard).size, `${who}: a line twice`).toBe(heard.length);
+    }
+    expect(echoed(ben, 'ben')).toHaveLength(60);
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * The writing side of the cluster's bus (cluster-bus.ts): a node's batches
+ * go to the bus stream in order, and each goes to this node's own sessions
+ * only once the stream has it, so that a message its sender saw echoed has
+ * reached every node's stream too: a node killed after the echo cannot take
+ * the message with it (a test once found one lost so). Batches with nothing
+ * for other nodes are delivered in their turn without a write.
+ *
+ * While Redis does not take a write (down, failing over), what waits is
+ * delivered here anyway after FAIL_OPEN_MS, in order, and still written
+ * when Redis takes it: the node's own users are not held up longer than
+ * that by an outage. At most MAX_UNSENT wait to be written; past it the
+ * oldest are given up (said once in the log).
+ */
+import type { BusBatch } from './bus-ops.js';
+import type { RedisLink } from './redis-link.js';
+
+export const MAX_UNSENT = 10_000;
+/** How long this node's own sessions wait for a batch's write before they get it regardless. */
+export const FAIL_OPEN_MS = 2000;
+/** The stream keeps about this many entries (XADD MAXLEN ~). */
+export const BUS_KEEP = 100_000;
+const WRITE_AT_ONCE = 64;
+const RETRY_MS = 200;
+
+interface Outgoing {
+  batch: BusBatch;
+  json: string | null;
+  written: boolean;
+  since: number;
+}
+
+export class BusWriter {
+  private readonly undelivered: Outgoing[] = [];
+  private readonly unsent: Outgoing[] = [];
+  private writing = false;
+  private failOpen: NodeJS.Timeout | null = null;
+  private stopped = false;
+  readonly counts = { sent: 0, dropped: 0, deliveredUnwritten: 0 };
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly stream: string,
+    /** This node's own delivery (the order gate). */
+    private readonly deliver: (batch: BusBatch) => void,
+    private readonly log: (detail: Record<string, unknown>, msg: string) => void,
+  ) {}
+
+  /** A batch of this node's, with its stream entry (null: nothing in it for other nodes). */
+  send(batch: BusBatch, json: string | null): void {
+    const o: Outgoing = { batch, json, written: json === null, since: Date.now() };
+    this.undelivered.push(o);
+    if (json !== null) {
+      this.unsent.push(o);
+      if (this.unsent.length > MAX_UNSENT) {
+        this.unsent.shift()!.written = true;
+        if (this.counts.dropped++ === 0)
+          this.log(
+            { max: MAX_UNSENT },
+            'cluster bus: Redis takes nothing; the oldest posts for other nodes are dropped',
+          );
+      }
+      void this.flush();
+    }
+    this.deliverReady();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.failOpen) clearTimeout(this.failOpen);
+  }
+
+  /** In order: what is written (or has waited FAIL_OPEN_MS) goes to this node's sessions. */
+  private deliverReady(): void {
+    while (this.undelivered.length > 0) {
+      const head = this.undelivered[0]!;
+      const waited = Date.now() - head.since;
+      if (!head.written && waited < FAIL_OPEN_MS) {
+        this.failOpen ??= setTimeout(() => {
+          this.failOpen = null;
+          this.deliverReady();
+        }, FAIL_OPEN_MS - waited);
+        return;
+      }
+      if (!head.written) this.counts.deliveredUnwritten++;
+      this.undelivered.shift();
+      this.deliver(head.batch);
+    }
+  }
+
+  /** A few at a time, in order on one connection; a failure puts them back in front and tries again. */
+  private async flush(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    let failing = false;
+    const trim = { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: BUS_KEEP } };
+    while (this.unsent.length > 0 && !this.stopped) {
+      const next = this.unsent.splice(0, WRITE_AT_ONCE);
+      try {
+        await Promise.all(next.map((o) => this.link.xAdd(this.stream, '*', { b: o.json! }, trim)));
+        for (const o of next) o.written = true;
+        this.counts.sent += next.length;
+        if (failing) this.log({ waiting: this.unsent.length }, 'cluster bus: writing again');
+        failing = false;
+        this.deliverReady();
+      } catch (err) {
+        this.unsent.unshift(...next);
+        if (!failing) this.log({ err: (err as Error).message }, 'cluster bus: cannot write to Redis; retrying');
+        failing = true;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+    this.writing = false;
+  }
+}
