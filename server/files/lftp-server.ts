@@ -19,6 +19,7 @@ import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
 import { planResume, type ServerResume } from './lftp-resume.js';
+import { ServedFolders } from './folders.js';
 
 const LINGER_MS = 5_000;
 const BAD_PACKET_REPORT_MS = 10_000;
@@ -36,10 +37,12 @@ export class LftpServer {
   private readonly reports: LftpReports;
   private badTimer: NodeJS.Timeout | null = null;
   private readonly keys: SynKeys;
+  private readonly folders: ServedFolders;
 
   constructor(private readonly o: LftpServerOptions) {
     this.queue = new PQueue({ concurrency: o.maxTransfers });
     this.keys = new SynKeys(o.keying);
+    this.folders = new ServedFolders(o.files);
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     this.reports = new LftpReports(o, this.keys.counts);
   }
@@ -134,7 +137,10 @@ export class LftpServer {
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
       const file =
-        op === 'get' ? await this.o.files.checkDownload(req.name) : await this.o.files.checkUpload(req.name, req.size);
+        (await this.folders.check(op, req.name, size)) ??
+        (op === 'get'
+          ? await this.o.files.checkDownload(req.name)
+          : await this.o.files.checkUpload(req.name, req.size));
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError(
           'BUSY',
@@ -206,6 +212,7 @@ export class LftpServer {
       return;
     }
     entry.started = true;
+    d.afterStore = entry.folder?.afterStore ?? null;
     this.reports.started(entry);
     // From the SYN-ACK on, everything this transfer sends is sealed.
     d.protection?.begin();
@@ -239,7 +246,7 @@ export class LftpServer {
   }
 
   private finish(entry: Entry): void {
-    void entry.source?.close();
+    void Promise.resolve(entry.source?.close()).finally(() => entry.folder?.cleanup?.());
     if (!entry.driver.conn.succeeded) {
       entry.sinkClosed = entry.sink?.discard();
       entry.releaseQuota();
@@ -263,7 +270,8 @@ export class LftpServer {
       if (!e.driver.conn.finished) e.driver.apply((c) => c.abort('server shutting down'));
       e.driver.stop();
       await e.driver.qlog?.close();
-      void e.source?.close();
+      await e.source?.close();
+      e.folder?.cleanup?.();
       if (!e.driver.conn.succeeded) await e.sink?.discard();
     }
     this.queue.clear();

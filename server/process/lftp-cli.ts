@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { STALE_PARTIAL_MS, sweepStaleResume } from '../../common/lftp/node/resume-record.js';
+import { sweepStaleFolders } from '../files/folders.js';
 import { ExitCode } from '../../common/errors.js';
 import { packageVersion } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
@@ -37,7 +38,11 @@ export async function runLftpServer(args: string[]): Promise<number> {
     );
   // Partial uploads (resume) are kept across restarts, but not for ever.
   const sweepResume = () => {
-    const old = sweepStaleResume(filesDir, STALE_PARTIAL_MS, Date.now());
+    const now = Date.now();
+    const old = [
+      ...sweepStaleResume(filesDir, STALE_PARTIAL_MS, now),
+      ...sweepStaleFolders(filesDir, STALE_PARTIAL_MS, now),
+    ];
     if (old.length > 0) log.logger.info({ removed: old.length }, 'removed partial uploads untouched for 24 h');
   };
   sweepResume();
