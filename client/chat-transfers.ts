@@ -8,26 +8,12 @@ import { basename, resolve } from 'node:path';
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { checkName } from '../common/lftp/node/names.js';
-import { formatRate, progressBar, progressLine, transferList } from './progress.js';
+import { progressBar, progressLine, transferList } from './progress.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
-import { formatBytes } from '../common/units.js';
-import { transfer } from './lftp-client.js';
 import { destinationFor, freeName } from './local-files.js';
+import { folderToPost, moveWithTicket, type Job } from './chat-move.js';
 
 type TicketMsg = Extract<ServerMessage, { type: 'TICKET' }>;
-
-interface Job {
-  id: number;
-  op: 'get' | 'post';
-  name: string;
-  local: string;
-  state: 'asking' | 'queued' | 'running';
-  position: number;
-  bytes: number;
-  total: number;
-  startedAt: number;
-  abort: AbortController;
-}
 
 export interface ChatTransferOptions {
   host: string;
@@ -82,13 +68,9 @@ export class ChatTransfers {
 
   private async get(name: string, dest: string | undefined): Promise<void> {
     try {
-      checkName(name);
+      checkName(name.endsWith('/') ? name.slice(0, -1) : name);
     } catch (err) {
       this.o.print(`! ${(err as Error).message}`);
-      return;
-    }
-    if (this.jobs.size >= MAX_CONCURRENT) {
-      this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
       return;
     }
     const dir = resolve(this.o.downloadsDir);
@@ -100,11 +82,13 @@ export class ChatTransfers {
     }
     let wanted: string;
     try {
-      wanted = await destinationFor(dir, name, dest);
+      wanted = await destinationFor(dir, name.replace(/\/$/, ''), dest);
     } catch (err) {
       this.o.print(`! cannot save into ${dest}: ${(err as Error).message}`);
       return;
     }
+    // A folder picks a free name once it is whole (lftp-folder.ts).
+    if (name.endsWith('/')) return this.ask('get', name, wanted, undefined, {});
     const local = await freeName(wanted);
     if (local !== wanted) this.o.print(`* ${wanted} exists; saving as ${local}`);
     this.ask('get', name, local, undefined);
@@ -117,8 +101,9 @@ export class ChatTransfers {
       this.o.print(`! no such file: ${path}`);
       return;
     }
+    if (st.isDirectory()) return this.postFolder(path, local, name);
     if (!st.isFile()) {
-      this.o.print(`! ${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}: /post sends one file`);
+      this.o.print(`! ${path} is not a regular file or a folder`);
       return;
     }
     const remote = name ?? basename(local);
@@ -128,14 +113,23 @@ export class ChatTransfers {
       this.o.print(`! ${(err as Error).message}; give another name: /post <path> <name>`);
       return;
     }
+    this.ask('post', remote, local, st.size);
+  }
+
+  private async postFolder(path: string, local: string, name: string | undefined): Promise<void> {
+    try {
+      const f = await folderToPost(local, name);
+      this.ask('post', `${f.remote}/`, local, f.size, { manifest: f.manifest });
+    } catch (err) {
+      this.o.print(`! cannot send the folder ${path}: ${(err as Error).message}`);
+    }
+  }
+
+  private ask(op: 'get' | 'post', name: string, local: string, size: number | undefined, folder?: Job['folder']): void {
     if (this.jobs.size >= MAX_CONCURRENT) {
       this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
       return;
     }
-    this.ask('post', remote, local, st.size);
-  }
-
-  private ask(op: 'get' | 'post', name: string, local: string, size: number | undefined): void {
     const id = this.nextId++;
     this.jobs.set(id, {
       id,
@@ -148,6 +142,7 @@ export class ChatTransfers {
       total: size ?? 0,
       startedAt: Date.now(),
       abort: new AbortController(),
+      ...(folder ? { folder } : {}),
     });
     this.o.send({ type: 'TICKET_REQUEST', id, op, name, ...(size !== undefined ? { size } : {}) });
   }
@@ -164,37 +159,12 @@ export class ChatTransfers {
     job.total = msg.size;
     job.startedAt = Date.now();
     this.ensureTimer();
-    transfer({
-      host: this.o.lftpVia?.host ?? this.o.host,
-      port: this.o.lftpVia?.port ?? msg.port,
-      ...(this.o.qlogDir ? { qlogDir: this.o.qlogDir } : {}),
-      op: job.op,
-      remote: job.name,
-      local: job.local,
-      auth: msg.ticket,
-      keyFrom: { master: Buffer.from(msg.key, 'base64url') },
-      signal: job.abort.signal,
-      onProgress: (bytes, total) => {
-        job.bytes = bytes;
-        job.total = total;
-        if (job.state === 'queued') job.state = 'running';
-      },
-      onQueued: (position) => {
-        job.state = 'queued';
-        job.position = position;
-        this.o.print(`* ${job.op} ${safe(job.name)}: the server is busy; number ${position} in its queue`);
-      },
-      progressEveryMs: 250,
-      ...(this.o.verbose
-        ? { onVerbose: (line: string) => this.o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) }
-        : {}),
-    }).then(
-      (r) => {
+    const moved = moveWithTicket(job, msg, this.o);
+    moved.then(
+      ({ line, path }) => {
         this.finished(job);
-        this.o.print(
-          `transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`,
-        );
-        if (job.op === 'get') this.o.print(`* saved ${job.local}`);
+        this.o.print(line);
+        if (job.op === 'get') this.o.print(`* saved ${path}`);
       },
       (err: Error) => {
         this.finished(job);

@@ -45,8 +45,9 @@ export const CLIENT_HELP = `Commands:
                          (on a terminal, a password left out is asked for, hidden)
   /files                 the files shared on the server
   /get <name> [dest]     download a file (LFTP over UDP) into --downloads, or into
-                         dest when it is a directory (or ends with /), else as dest
-  /post <path> [name]    share a file: upload it (LFTP) for everyone
+                         dest when it is a directory (or ends with /), else as dest;
+                         /get DIR/ downloads the folder DIR and all in it
+  /post <path> [name]    share a file, or a folder and all in it (LFTP), for everyone
   /transfers             transfers running or waiting
   /sleep <duration>      block the main thread (e.g. 20s, at most 10m): the listener
                          thread keeps answering heartbeats, so you are not dropped

@@ -40,6 +40,8 @@ export interface FolderOptions {
   onLine?: (line: string) => void;
   /** A line per file that resumes or starts over (--verbose). */
   onFileLine?: (line: string) => void;
+  /** post: the folder's manifest, if walked already. */
+  manifest?: FolderManifest;
 }
 
 export interface FolderResult {
@@ -151,7 +153,7 @@ export async function getFolder(o: FolderOptions): Promise<FolderResult> {
 export async function postFolder(o: FolderOptions): Promise<FolderResult> {
   let m: FolderManifest;
   try {
-    m = await walkFolder(o.local, o.remote);
+    m = o.manifest ?? (await walkFolder(o.local, o.remote));
   } catch (err) {
     throw new LocalFileError(`cannot send the folder ${o.local}: ${(err as Error).message}`);
   }

@@ -22,7 +22,6 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Op } from '../../common/lftp/engine/connection.js';
 import { LftpError } from '../../common/lftp/engine/errors.js';
@@ -44,9 +43,8 @@ import {
 } from '../../common/lftp/node/folder-manifest.js';
 import { formatBytes } from '../../common/units.js';
 import type { FileService } from './file-service.js';
+import { STAGING_PREFIX, STAGING_SUFFIX, servedFolder } from './folder-disk.js';
 
-export const STAGING_PREFIX = '.folder-';
-export const STAGING_SUFFIX = '.lftp-tree';
 /** The manifest a staging folder is being filled after (removed before the folder is put in place). */
 const MANIFEST = '.lftp-manifest';
 
@@ -66,6 +64,8 @@ export interface FolderRequest {
 /** A folder being received: its manifest, its files by path, and those not stored yet. */
 interface Staged {
   stage: string;
+  /** The manifest file's inode and mtime: another worker may have taken a new manifest since (load). */
+  version: string;
   manifest: FolderManifest;
   byPath: Map<string, FolderFile>;
   missing: Set<string>;
@@ -79,35 +79,31 @@ const failure = (err: unknown): SinkOutcome => {
 export class ServedFolders {
   private readonly staged = new Map<string, Staged>();
 
-  constructor(private readonly files: FileService) {}
+  constructor(
+    private readonly files: FileService,
+    /** A folder was put in place: announced once, for the whole folder (the uploader, its bytes and files). */
+    private readonly committed: (info: { name: string; size: number; files: number; owner?: string }) => void = () =>
+      undefined,
+  ) {}
 
   private stagingOf(name: string): string {
     return join(this.files.dir, `${STAGING_PREFIX}${folderKey(name)}${STAGING_SUFFIX}`);
   }
 
   /** A request for a folder or a file in one, checked; null for a plain name (the file service's rule). */
-  async check(op: Op, rawName: unknown, size: number | undefined): Promise<FolderRequest | null> {
+  async check(op: Op, rawName: unknown, size: number | undefined, owner?: string): Promise<FolderRequest | null> {
     const t = parseTreeName(typeof rawName === 'string' && rawName.includes('/') ? rawName : 'x');
     if (t.kind === 'plain') return null;
     if (op === 'get') return t.kind === 'folder' ? this.listForGet(t.name) : this.memberForGet(t.folder, t.rel, t.name);
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
       throw new LftpError('BAD_REQUEST', 'an upload needs the file size');
-    return t.kind === 'folder' ? this.manifestForPost(t.name, size) : this.memberForPost(t.folder, t.rel, t.name, size);
-  }
-
-  /** The folder's real path, inside the files directory. */
-  private async folderPath(name: string): Promise<string> {
-    const root = await realpath(this.files.dir);
-    const real = await realpath(join(this.files.dir, name)).catch(() => null);
-    if (real === null) throw new LftpError('NOT_FOUND', `no folder named ${JSON.stringify(name)}`);
-    if (!isInside(root, real))
-      throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside the files directory`);
-    if (!(await stat(real)).isDirectory()) throw new LftpError('NOT_FOUND', `${JSON.stringify(name)} is not a folder`);
-    return real;
+    return t.kind === 'folder'
+      ? this.manifestForPost(t.name, size, owner)
+      : this.memberForPost(t.folder, t.rel, t.name, size, owner);
   }
 
   private async listForGet(name: string): Promise<FolderRequest> {
-    const m = await walkFolder(await this.folderPath(name), name);
+    const m = await walkFolder(await servedFolder(this.files.dir, name), name);
     const buf = encodeManifest(m);
     const path = join(this.files.dir, `.folder-list-${randomBytes(8).toString('hex')}${PART_SUFFIX}`);
     await writeFile(path, buf, { mode: 0o600 });
@@ -115,7 +111,7 @@ export class ServedFolders {
   }
 
   private async memberForGet(folder: string, rel: string, name: string): Promise<FolderRequest> {
-    const base = await this.folderPath(folder);
+    const base = await servedFolder(this.files.dir, folder);
     const real = await realpath(join(base, rel)).catch(() => null);
     if (real === null) throw new LftpError('NOT_FOUND', `no file named ${JSON.stringify(name)}`);
     if (!isInside(base, real)) throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside its folder`);
@@ -124,7 +120,7 @@ export class ServedFolders {
     return { path: real, name, size: st.size, folder: {} };
   }
 
-  private async manifestForPost(name: string, size: number): Promise<FolderRequest> {
+  private async manifestForPost(name: string, size: number, owner?: string): Promise<FolderRequest> {
     if (size > MAX_MANIFEST_BYTES)
       throw new LftpError(
         'TOO_LARGE',
@@ -134,11 +130,11 @@ export class ServedFolders {
     const stage = this.stagingOf(name);
     await mkdir(stage, { recursive: true });
     const path = join(stage, `.manifest-${randomBytes(8).toString('hex')}`);
-    return { path, name: `${name}/`, size, folder: { afterStore: (o) => this.manifestStored(name, stage, o) } };
+    return { path, name: `${name}/`, size, folder: { afterStore: (o) => this.manifestStored(name, stage, o, owner) } };
   }
 
   /** The manifest arrived whole: checked, what the staging folder holds of changed files dropped, folders made. */
-  private async manifestStored(name: string, stage: string, stored: SinkOutcome): Promise<SinkOutcome> {
+  private async manifestStored(name: string, stage: string, stored: SinkOutcome, owner?: string): Promise<SinkOutcome> {
     if (!stored.ok) return stored;
     try {
       const m = decodeManifest(await readFile(stored.path), name);
@@ -153,7 +149,7 @@ export class ServedFolders {
       for (const d of m.dirs) await mkdir(join(stage, d), { recursive: true });
       await rename(stored.path, join(stage, MANIFEST));
       const s = await this.load(name, m);
-      if (s.missing.size === 0) return (await this.commit(name, s)) ?? stored;
+      if (s.missing.size === 0) return (await this.commit(name, s, owner)) ?? stored;
       return stored;
     } catch (err) {
       await unlink(stored.path).catch(() => undefined);
@@ -182,9 +178,11 @@ export class ServedFolders {
 
   /** The folder being received: from memory, else from its staging folder's manifest (after a restart). */
   private async load(name: string, fresh?: FolderManifest): Promise<Staged> {
-    const known = this.staged.get(name);
-    if (known && !fresh) return known;
     const stage = this.stagingOf(name);
+    const st = await stat(join(stage, MANIFEST)).catch(() => null);
+    const version = st ? `${st.ino}:${st.mtimeMs}` : '';
+    const known = this.staged.get(name);
+    if (known && !fresh && known.version === version) return known;
     const manifest = fresh ?? (await readManifest(stage, name));
     if (!manifest)
       throw new LftpError(
@@ -196,12 +194,18 @@ export class ServedFolders {
       const st = await stat(join(stage, f.path)).catch(() => null);
       if (!st?.isFile() || st.size !== f.size) missing.add(f.path);
     }
-    const s = { stage, manifest, byPath: new Map(manifest.files.map((f) => [f.path, f])), missing };
+    const s = { stage, version, manifest, byPath: new Map(manifest.files.map((f) => [f.path, f])), missing };
     this.staged.set(name, s);
     return s;
   }
 
-  private async memberForPost(folder: string, rel: string, name: string, size: number): Promise<FolderRequest> {
+  private async memberForPost(
+    folder: string,
+    rel: string,
+    name: string,
+    size: number,
+    owner?: string,
+  ): Promise<FolderRequest> {
     const s = await this.load(folder);
     const entry = s.byPath.get(rel);
     if (!entry || entry.size !== size)
@@ -218,8 +222,8 @@ export class ServedFolders {
     );
     const afterStore = async (stored: SinkOutcome): Promise<SinkOutcome> => {
       s.missing.delete(rel);
-      if (s.missing.size > 0 || this.staged.get(folder) !== s) return stored;
-      return (await this.commit(folder, s)) ?? stored;
+      if (!(await allStored(s)) || this.staged.get(folder) !== s) return stored;
+      return (await this.commit(folder, s, owner)) ?? stored;
     };
     return { path, name, size, folder: { afterStore } };
   }
@@ -238,7 +242,7 @@ export class ServedFolders {
   }
 
   /** Every file is stored: the folder goes into place under its name, or EXISTS if the name was taken meanwhile. */
-  private async commit(name: string, s: Staged): Promise<SinkOutcome | null> {
+  private async commit(name: string, s: Staged, owner?: string): Promise<SinkOutcome | null> {
     this.staged.delete(name);
     try {
       await unlink(join(s.stage, MANIFEST));
@@ -250,11 +254,27 @@ export class ServedFolders {
       if (taken)
         return { ok: false, code: 'EXISTS', message: `${JSON.stringify(name)} appeared meanwhile; not overwritten` };
       await rename(s.stage, final);
+      const { bytes, files } = folderTotals(s.manifest);
+      this.committed({ name: `${name}/`, size: bytes, files, ...(owner !== undefined ? { owner } : {}) });
       return null;
     } catch (err) {
       return failure(err);
     }
   }
+}
+
+/**
+ * Whether every file is stored. Each worker of a chat server takes the transfers the kernel gives it, so files
+ * this one did not receive are looked for on disk: in manifest order, up to the first still missing (files come
+ * in that order, so this costs about one stat per file).
+ */
+async function allStored(s: Staged): Promise<boolean> {
+  for (const path of s.missing) {
+    const st = await stat(join(s.stage, path)).catch(() => null);
+    if (!st?.isFile() || st.size !== s.byPath.get(path)?.size) return false;
+    s.missing.delete(path);
+  }
+  return true;
 }
 
 async function readManifest(stage: string, name: string): Promise<FolderManifest | null> {
@@ -263,21 +283,4 @@ async function readManifest(stage: string, name: string): Promise<FolderManifest
   } catch {
     return null;
   }
-}
-
-/** Removes staging folders untouched (no file of theirs asked for) for maxAgeMs: at start and now and then. */
-export function sweepStaleFolders(dir: string, maxAgeMs: number, now: number): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(STAGING_PREFIX) || !name.endsWith(STAGING_SUFFIX)) continue;
-    try {
-      const path = join(dir, name);
-      if (now - statSync(path).mtimeMs < maxAgeMs) continue;
-      rmSync(path, { recursive: true, force: true });
-      removed.push(name);
-    } catch {
-      // Gone already.
-    }
-  }
-  return removed;
 }

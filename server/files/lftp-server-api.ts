@@ -48,7 +48,7 @@ export interface LftpServerOptions {
   /** Resume cut transfers (docs/LFTP.md, "Resume"): `chat-server lftp`; the chat server not yet. */
   resume?: boolean;
   /** A file was received and stored. */
-  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
+  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined; files?: number }): void;
 }
 
 export interface TransferInfo {

@@ -42,7 +42,7 @@ export class LftpServer {
   constructor(private readonly o: LftpServerOptions) {
     this.queue = new PQueue({ concurrency: o.maxTransfers });
     this.keys = new SynKeys(o.keying);
-    this.folders = new ServedFolders(o.files);
+    this.folders = new ServedFolders(o.files, (f) => o.onStored?.({ ...f, remote: '', owner: f.owner }));
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     this.reports = new LftpReports(o, this.keys.counts);
   }
@@ -137,7 +137,7 @@ export class LftpServer {
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
       const file =
-        (await this.folders.check(op, req.name, size)) ??
+        (await this.folders.check(op, req.name, size, decision.owner)) ??
         (op === 'get'
           ? await this.o.files.checkDownload(req.name)
           : await this.o.files.checkUpload(req.name, req.size));

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
 import { STALE_PARTIAL_MS, sweepStaleResume } from '../../common/lftp/node/resume-record.js';
-import { sweepStaleFolders } from '../files/folders.js';
+import { sweepStaleFolders } from '../files/folder-disk.js';
 import { ExitCode } from '../../common/errors.js';
 import { packageVersion } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';

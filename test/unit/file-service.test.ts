@@ -44,7 +44,7 @@ describe('FileService', () => {
     await expect(files.checkUpload('receipt.pdf', 1)).resolves.toMatchObject({ name: 'receipt.pdf' });
   });
 
-  it('lists regular files and links inside the folder; hides links out, dot files and names the rule refuses', async () => {
+  it('lists regular files, links inside the folder and folders (their bytes and files); hides links out, dot files and names the rule refuses', async () => {
     const dir = folder();
     const outside = folder();
     writeFileSync(join(outside, 'secret.txt'), 'secret');
@@ -52,11 +52,15 @@ describe('FileService', () => {
     writeFileSync(join(dir, '.upload-1.lftp-part'), 'p');
     writeFileSync(join(dir, 'evil\u202etxt.exe'), 'e');
     writeFileSync(join(dir, 'Zoe\u0308.txt'), 'nfd');
-    mkdirSync(join(dir, 'folder'));
+    mkdirSync(join(dir, 'folder', 'inner'), { recursive: true });
+    writeFileSync(join(dir, 'folder', 'x'), 'xyz');
+    writeFileSync(join(dir, 'folder', 'inner', 'y'), 'yy');
+    symlinkSync(outside, join(dir, 'linked-folder'));
     symlinkSync(join(outside, 'secret.txt'), join(dir, 'leak.txt'));
     symlinkSync(join(dir, 'a.txt'), join(dir, 'alias.txt'));
     const listing = await new FileService(dir, limits()).list(1 << 20);
-    expect(listing.files.map((f) => f.name)).toEqual(['a.txt', 'alias.txt']);
+    expect(listing.files.map((f) => f.name)).toEqual(['a.txt', 'alias.txt', 'folder/']);
+    expect(listing.files[2]).toMatchObject({ size: 5, files: 2 });
     await expect(new FileService(dir, limits()).checkDownload('leak.txt')).rejects.toMatchObject({ code: 'BAD_NAME' });
   });
 
