@@ -8,7 +8,7 @@ import { checkName } from '../common/lftp/node/names.js';
 import { folderTotals, walkFolder, type FolderManifest } from '../common/lftp/node/folder-manifest.js';
 import { getFolder, postFolder, type FolderOptions, type FolderResult } from './lftp-folder.js';
 import { formatBytes } from '../common/units.js';
-import { formatRate } from './progress.js';
+import { formatRate, type ProgressSample } from './progress.js';
 import type { ServerMessage } from '../common/protocol.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
 import { transfer } from './lftp-client.js';
@@ -30,6 +30,14 @@ export interface Job {
   abort: AbortController;
   /** A folder (`name` ends in `/`): moved with one ticket, its manifest, if walked already (post). */
   folder?: { manifest?: FolderManifest };
+  /** --no-resume: start over (until the first try got going; a try after a lost connection continues). */
+  fresh: boolean;
+  /** Where this try resumed: the progress counts from it, the rate does not. */
+  from: number;
+  /** Cut by a lost chat connection: asked for again when the session is back (ChatTransfers.resumeAll). */
+  suspended: boolean;
+  /** The try under way, settled (done, failed or suspended) or not. */
+  running?: Promise<void>;
 }
 
 /** A folder to post, walked (a symlink out of it or a name the rule refuses says so here, before any ticket). */
@@ -70,6 +78,7 @@ export function moveWithTicket(
     auth: msg.ticket,
     keyFrom: { master: Buffer.from(msg.key, 'base64url') },
     signal: job.abort.signal,
+    resume: job.fresh ? ('restart' as const) : ('auto' as const),
     onQueued: (position: number) => {
       job.state = 'queued';
       job.position = position;
@@ -78,11 +87,15 @@ export function moveWithTicket(
     progressEveryMs: 250,
     ...(o.verbose ? { onVerbose: (line: string) => o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) } : {}),
   };
-  const onProgress = (bytes: number, total: number) => {
+  const onProgress = (bytes: number, total: number, _ms: number, from: number) => {
     job.bytes = bytes;
     job.total = total;
+    job.from = from;
+    // Going: a try after a lost connection continues it, --no-resume or not.
+    job.fresh = false;
     if (job.state === 'queued') job.state = 'running';
   };
+  const onResume = (line: string) => o.print(`* ${job.op} ${safe(job.name)}: ${safe(line)}`);
   const moved = job.folder
     ? moveFolder(job.op, {
         settings: common,
@@ -90,11 +103,17 @@ export function moveWithTicket(
         local: job.local,
         onProgress,
         onLine: (line) => o.print(`* ${safe(line)}`),
+        ...(o.verbose ? { onFileLine: (line: string) => o.print(`* ${safe(line)}`) } : {}),
         ...(job.folder.manifest ? { manifest: job.folder.manifest } : {}),
       }).then(({ line, result }) => ({ line: safe(line), path: result.path }))
-    : transfer({ ...common, op: job.op, remote: job.name, local: job.local, onProgress }).then((r) => ({
-        line: `transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`,
+    : transfer({ ...common, op: job.op, remote: job.name, local: job.local, onProgress, onResume }).then((r) => ({
+        line: `transfer complete: ${safe(job.name)} (${formatBytes(r.size)}${r.resumedFrom > 0 ? `, resumed at ${formatBytes(r.resumedFrom)}` : ''}, ${formatRate(r.size - r.resumedFrom, r.elapsedMs)}, sha256 ok)`,
         path: r.path,
       }));
   return moved;
+}
+
+/** A job's progress: a resumed one's bar starts at what it held (from), its rate counts what this try moved. */
+export function sampleOf(j: Job, now: number): ProgressSample {
+  return { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt, from: j.from };
 }

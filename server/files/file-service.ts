@@ -115,6 +115,22 @@ export class FileService {
     throw new LftpError('NO_SPACE', this.quotaText(nick, size, r.used));
   }
 
+  /**
+   * An LFTP upload's quota with resume (docs/LFTP.md, "Resume"): `size` less the `held` bytes of the partial it
+   * continues (counted since that was cut) is counted before it starts, and the `dropped` bytes of the user's
+   * partial of another source are given back. Once it failed, settle(kept): the bytes of a partial kept for the
+   * next try stay counted, the rest is given back. Throws as reserveUpload.
+   */
+  reserveResumable(nick: string, size: number, held: number, dropped: number): (kept: number) => void {
+    const release = this.reserveUpload(nick, size - held);
+    const ledger = this.limits.quota?.ledger;
+    if (dropped > 0) ledger?.adjust(nick, -dropped);
+    return (kept) => {
+      release();
+      ledger?.adjust(nick, kept - held);
+    };
+  }
+
   private quotaText(nick: string, size: number, used: number): string {
     const max = this.limits.quota!.maxPerUser;
     return `${nick} has uploaded ${formatBytes(used)} of the ${formatBytes(max)} one user may; ${formatBytes(size)} more does not fit`;

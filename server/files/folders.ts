@@ -43,6 +43,7 @@ import {
 } from '../../common/lftp/node/folder-manifest.js';
 import { formatBytes } from '../../common/units.js';
 import type { FileService } from './file-service.js';
+import { resumeKey } from './lftp-resume.js';
 import { STAGING_PREFIX, STAGING_SUFFIX, servedFolder } from './folder-disk.js';
 
 /** The manifest a staging folder is being filled after (removed before the folder is put in place). */
@@ -144,7 +145,7 @@ export class ServedFolders {
       for (const f of old?.files ?? []) {
         if (sameFile(f, now.get(f.path))) continue;
         await rm(join(stage, f.path), { force: true, recursive: true });
-        await removeResume(dirname(join(stage, f.path)), `${name}/${f.path}`);
+        await removeResume(dirname(join(stage, f.path)), resumeKey(`${name}/${f.path}`, owner));
       }
       for (const d of m.dirs) await mkdir(join(stage, d), { recursive: true });
       await rename(stored.path, join(stage, MANIFEST));
@@ -213,7 +214,7 @@ export class ServedFolders {
     const now = new Date();
     await utimes(s.stage, now, now).catch(() => undefined);
     const path = join(s.stage, rel);
-    if (!s.missing.has(rel)) await this.adopt(s, rel, name, entry);
+    if (!s.missing.has(rel)) await this.adopt(s, rel, name, entry, owner);
     await lstat(path).then(
       () => {
         throw new LftpError('EXISTS', `${JSON.stringify(name)} is being received already`);
@@ -232,13 +233,14 @@ export class ServedFolders {
    * A file the staging folder holds whole, asked for again (the client was cut before it learned so): made a
    * whole partial again, so that the resume answer is from = size and the END proves it.
    */
-  private async adopt(s: Staged, rel: string, name: string, entry: FolderFile): Promise<void> {
+  private async adopt(s: Staged, rel: string, name: string, entry: FolderFile, owner?: string): Promise<void> {
+    const key = resumeKey(name, owner);
     const path = join(s.stage, rel);
     const dir = dirname(path);
     s.missing.add(rel);
-    await rename(path, resumePaths(dir, name).held).catch(() => undefined);
+    await rename(path, resumePaths(dir, key).held).catch(() => undefined);
     const identity = { name, size: entry.size, mtimeMs: entry.mtime, tag: entry.tag };
-    await writeResumeRecord(dir, name, { ...identity, ranges: [[0, entry.size]] });
+    await writeResumeRecord(dir, key, { ...identity, ranges: [[0, entry.size]] });
   }
 
   /** Every file is stored: the folder goes into place under its name, or EXISTS if the name was taken meanwhile. */

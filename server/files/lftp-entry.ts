@@ -20,8 +20,8 @@ export interface AdmittedRequest {
   size: number;
   mss: number;
   owner: string | undefined;
-  /** Gives an upload's bytes back to its user's quota (it was not stored). */
-  releaseQuota: () => void;
+  /** Gives an upload's bytes back to its user's quota (it was not stored), but for the `kept` bytes of a partial. */
+  releaseQuota: (kept: number) => void;
   /** The transfer is over: its ticket stops counting against the session. */
   ended: () => void;
   /** What the SYN-ACK says about resuming, and a post's partial (lftp-resume.ts). */

@@ -18,7 +18,7 @@ import { admittedEntry, transferInfo, type AdmittedRequest, type Entry } from '.
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
-import { planResume, type ServerResume } from './lftp-resume.js';
+import { planResume, resumeKey, type ServerResume } from './lftp-resume.js';
 import { ServedFolders } from './folders.js';
 
 const LINGER_MS = 5_000;
@@ -147,12 +147,14 @@ export class LftpServer {
           `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`,
         );
       }
+      const owner = decision.owner;
+      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address, owner) : undefined;
+      // A continued partial's bytes are counted since it was cut; a dropped one's are given back.
       const releaseQuota =
-        op === 'post' && decision.owner !== undefined
-          ? this.o.files.reserveUpload(decision.owner, file.size)
+        op === 'post' && owner !== undefined
+          ? this.o.files.reserveResumable(owner, file.size, resume?.sink?.have ?? 0, resume?.answer.dropped ?? 0)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
-      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address) : undefined;
       const admitted = { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended };
       this.admit(key, p, from, { ...admitted, ...(resume ? { resume } : {}) }, protection);
     } catch (err) {
@@ -179,7 +181,7 @@ export class LftpServer {
       trace: this.trace,
     });
     this.entries.set(key, entry);
-    if (req.resume?.sink) this.resumeClaims.set(req.name, entry);
+    if (req.resume?.sink) this.resumeClaims.set(resumeKey(req.name, req.owner), entry);
     this.waiting.push(entry);
     if (this.queue.pending >= this.o.maxTransfers) {
       entry.driver.apply((c) => c.queued(this.waiting.length, syn.seq));
@@ -235,24 +237,27 @@ export class LftpServer {
     ask: ResumeAsk | undefined,
     file: { path: string; name: string; size: number },
     address: string,
+    owner: string | undefined,
   ): Promise<ServerResume | undefined> {
-    const earlier = op === 'post' && ask ? this.resumeClaims.get(file.name) : undefined;
+    const earlier = op === 'post' && ask ? this.resumeClaims.get(resumeKey(file.name, owner)) : undefined;
     if (earlier?.remote.address === address) {
       earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
       await earlier.finished;
       await earlier.sinkClosed;
     }
-    return planResume(op, ask, file, new Set(this.resumeClaims.keys()));
+    return planResume(op, ask, file, new Set(this.resumeClaims.keys()), owner);
   }
 
   private finish(entry: Entry): void {
     void Promise.resolve(entry.source?.close()).finally(() => entry.folder?.cleanup?.());
     if (!entry.driver.conn.succeeded) {
-      entry.sinkClosed = entry.sink?.discard();
-      entry.releaseQuota();
+      // What a resumable sink kept stays counted against its uploader's quota (lftp-resume.ts).
+      const kept = () => entry.resume?.sink?.held.recordedBytes ?? 0;
+      entry.sinkClosed = Promise.resolve(entry.sink?.discard()).then(() => entry.releaseQuota(kept()));
     }
     entry.ended();
-    if (this.resumeClaims.get(entry.name) === entry) this.resumeClaims.delete(entry.name);
+    const claim = resumeKey(entry.name, entry.owner);
+    if (this.resumeClaims.get(claim) === entry) this.resumeClaims.delete(claim);
     entry.resolveFinished();
     const i = this.waiting.indexOf(entry);
     if (i >= 0) this.waiting.splice(i, 1);

@@ -93,6 +93,25 @@ describe('FileService', () => {
     });
   });
 
+  it("counts a partial kept for resume against its uploader's quota, and a dropped one no longer", () => {
+    const ledger = UploadLedger.create();
+    const files = new FileService(folder(), limits({ quota: { ledger, maxPerUser: 1000 } }));
+    // Cut with 300 bytes kept: those stay counted, the rest is given back.
+    files.reserveResumable('alice', 800, 0, 0)(300);
+    expect(ledger.used('alice')).toBe(300);
+    // Continued from the 300 held: only the 500 missing are counted again, and all 800 once stored.
+    files.reserveResumable('alice', 800, 300, 0);
+    expect(ledger.used('alice')).toBe(800);
+    // Another source of the name: the 200 bytes of the partial it drops are given back.
+    files.reserveResumable('bob', 500, 0, 0)(200);
+    files.reserveResumable('bob', 600, 0, 200);
+    expect(ledger.used('bob')).toBe(600);
+    // A write failure keeps nothing: everything is given back.
+    files.reserveResumable('carol', 400, 0, 0)(0);
+    expect(ledger.used('carol')).toBe(0);
+    expect(() => files.reserveResumable('alice', 300, 0, 0)).toThrow(/uploaded 800 B/);
+  });
+
   it('describes a failed file operation without the path', () => {
     const err = Object.assign(new Error("ENOSPC: no space left on device, write '/srv/secret/files/x'"), {
       code: 'ENOSPC',
