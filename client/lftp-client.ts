@@ -33,7 +33,7 @@ export interface TransferOptions {
    * Where the transfer's key comes from: the master key TICKET gave (chat), or the standalone server's --token
    * (made into one with scrypt). Without it nothing is protected (an --open server).
    */
-  keyFrom?: { master: Buffer } | { token: string };
+  keyFrom?: { master: Buffer; salt?: Buffer } | { token: string };
   mss?: number;
   idleTimeoutMs?: number;
   /** Give up the handshake after this long (default 30 s). */
@@ -108,8 +108,9 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
 /** The transfer's master key and salt, made before the SYN (a token's scrypt takes ~40 ms), or null when unprotected. */
 async function transferKeys(o: TransferOptions): Promise<{ master: Buffer; salt: Buffer } | null> {
   if (!o.keyFrom) return null;
+  if ('master' in o.keyFrom) return { master: o.keyFrom.master, salt: o.keyFrom.salt ?? randomBytes(SALT_BYTES) };
   const salt = randomBytes(SALT_BYTES);
-  return { master: 'master' in o.keyFrom ? o.keyFrom.master : await tokenMaster(o.keyFrom.token, salt), salt };
+  return { master: await tokenMaster(o.keyFrom.token, salt), salt };
 }
 
 /** One transfer on a connected endpoint: the driver, the file, progress, and the moment it is decided. */

@@ -21,6 +21,9 @@ import {
   type FolderManifest,
 } from '../common/lftp/node/folder-manifest.js';
 import { transfer, type TransferOptions } from './lftp-client.js';
+import { randomBytes } from 'node:crypto';
+import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
+import { tokenMaster } from '../common/lftp/protect/keys.js';
 import { freeName, LocalFileError } from './local-files.js';
 import { formatRate } from './progress.js';
 import { formatBytes } from '../common/units.js';
@@ -95,6 +98,18 @@ function once(o: FolderOptions): Omit<FolderOptions['settings'], 'resume'> {
   return rest;
 }
 
+/**
+ * A token's key made once for the whole folder, with one salt: a server remembers a salt it has seen proved
+ * (server/files/syn-keys.ts), so the folder's files cost no scrypt there either. Each transfer's traffic keys are
+ * still its own (the server's nonce).
+ */
+export async function folderKeys(settings: FolderOptions['settings']): Promise<FolderOptions['settings']> {
+  const k = settings.keyFrom;
+  if (!k || !('token' in k)) return settings;
+  const salt = randomBytes(SALT_BYTES);
+  return { ...settings, keyFrom: { master: await tokenMaster(k.token, salt), salt } };
+}
+
 /** The manifest's transfer; a server from before folders refuses any name with a `/` in it, and is told so. */
 async function moveManifest(o: FolderOptions, op: 'get' | 'post', local: string): Promise<void> {
   try {
@@ -115,7 +130,8 @@ async function readManifest(path: string, name: string): Promise<FolderManifest 
   }
 }
 
-export async function getFolder(o: FolderOptions): Promise<FolderResult> {
+export async function getFolder(given: FolderOptions): Promise<FolderResult> {
+  const o = { ...given, settings: await folderKeys(given.settings) };
   const stage = join(dirname(o.local), `.folder-${folderKey(o.remote, basename(o.local))}.lftp-tree`);
   await mkdir(stage, { recursive: true });
   const fresh = join(stage, `${MANIFEST}-new`);
@@ -150,7 +166,8 @@ export async function getFolder(o: FolderOptions): Promise<FolderResult> {
   return { ...r, path };
 }
 
-export async function postFolder(o: FolderOptions): Promise<FolderResult> {
+export async function postFolder(given: FolderOptions): Promise<FolderResult> {
+  const o = { ...given, settings: await folderKeys(given.settings) };
   let m: FolderManifest;
   try {
     m = o.manifest ?? (await walkFolder(o.local, o.remote));
