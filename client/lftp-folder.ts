@@ -133,6 +133,8 @@ async function readManifest(path: string, name: string): Promise<FolderManifest 
 export async function getFolder(given: FolderOptions): Promise<FolderResult> {
   const o = { ...given, settings: await folderKeys(given.settings) };
   const stage = join(dirname(o.local), `.folder-${folderKey(o.remote, basename(o.local))}.lftp-tree`);
+  // --no-resume: what an earlier try left is dropped, whole files too.
+  if (o.settings.resume === 'restart') await rm(stage, { recursive: true, force: true });
   await mkdir(stage, { recursive: true });
   const fresh = join(stage, `${MANIFEST}-new`);
   await rm(fresh, { force: true });

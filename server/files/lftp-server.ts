@@ -136,8 +136,15 @@ export class LftpServer {
       });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
+      const folder = await this.folders.check(op, req.name, size, decision.owner);
+      // A folder's manifest made for this SYN goes if the SYN is refused after all (BUSY).
+      const [spent, cleanup] = [ended, folder?.folder.cleanup ?? (() => undefined)];
+      ended = () => {
+        spent();
+        cleanup();
+      };
       const file =
-        (await this.folders.check(op, req.name, size, decision.owner)) ??
+        folder ??
         (op === 'get'
           ? await this.o.files.checkDownload(req.name)
           : await this.o.files.checkUpload(req.name, req.size));
@@ -150,8 +157,9 @@ export class LftpServer {
       const owner = decision.owner;
       const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address, owner) : undefined;
       // A continued partial's bytes are counted since it was cut; a dropped one's are given back.
+      // A folder's manifest (`DIR/`) is not a file of the user's: its files count, each as it comes.
       const releaseQuota =
-        op === 'post' && owner !== undefined
+        op === 'post' && owner !== undefined && !req.name.endsWith('/')
           ? this.o.files.reserveResumable(owner, file.size, resume?.sink?.have ?? 0, resume?.answer.dropped ?? 0)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
@@ -249,7 +257,7 @@ export class LftpServer {
   }
 
   private finish(entry: Entry): void {
-    void Promise.resolve(entry.source?.close()).finally(() => entry.folder?.cleanup?.());
+    void entry.source?.close();
     if (!entry.driver.conn.succeeded) {
       // What a resumable sink kept stays counted against its uploader's quota (lftp-resume.ts).
       const kept = () => entry.resume?.sink?.held.recordedBytes ?? 0;

@@ -34,6 +34,7 @@ import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { abuseSuite, type AbuseContext } from './abuse-suite.js';
 import { historySuite } from './history-suite.js';
+import { lftpResumeSuite } from './lftp-resume-suite.js';
 import { open as openSealed, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { trafficKeys } from '../../common/lftp/protect/keys.js';
 
@@ -69,6 +70,7 @@ const SUITES = [
   'workers',
   'abuse',
   'history',
+  'resume',
 ];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
@@ -1457,6 +1459,7 @@ try {
   if (suites.has('abuse')) await abuseSuite(abuseContext(peers));
   if (suites.has('history'))
     await historySuite({ quick, work, record, log, chatServer: abuseContext(peers).chatServer });
+  if (suites.has('resume')) await lftpResumeSuite({ quick, work, root: ROOT, record, log });
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;

@@ -173,6 +173,31 @@ describe('folders: chat-client lftp against chat-server lftp', () => {
     return n;
   }
 
+  it('a folder get cut half-way and run again with --no-resume starts over', async () => {
+    const BIG = 4 * 2 ** 20;
+    const src = makeTree(BIG);
+    expect((await run(['post', `127.0.0.1:${open.port}`, src, 'fresh'])).code).toBe(0);
+    const dest = tempDir('folders-fresh');
+    const args = (port: number) => ['get', `127.0.0.1:${port}`, 'fresh/', join(dest, 'fresh')];
+    const slow = await relayTo(open.port, 8e6);
+    const p = client(args(slow.port));
+    await until(
+      () => staged(dest) >= BIG * 1.5,
+      60_000,
+      () => `not 1.5 files held in ${dest}`,
+    );
+    p.kill('SIGKILL');
+    await p.exit();
+    await slow.close();
+    const relay = await relayTo(open.port);
+    const r = await run([...args(relay.port), '--no-resume', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ resumedFrom: 0 });
+    expect(relay.stats.down.forwarded).toBeGreaterThanOrEqual(Math.ceil((3 * BIG) / MSS));
+    expect(tree(join(dest, 'fresh'))).toEqual(tree(src));
+    expect(hidden(dest)).toEqual([]);
+  });
+
   for (const op of ['post', 'get'] as const) {
     it(`a ${op} of a folder cut half-way by SIGKILL continues: what was held does not cross again`, async () => {
       const BIG = 6 * 2 ** 20;
