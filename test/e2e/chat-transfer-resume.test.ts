@@ -3,11 +3,12 @@
  * middle. The client loses its chat connection, stops the transfer (its partial kept, here or on the server),
  * and once its session is back asks for a new ticket and continues by itself: the bytes are identical, and
  * what crosses after the restart (counted at the fault relay in front of the LFTP port) is at most the missing
- * part plus one window. Then /get --no-resume of a cut download starts over.
+ * part plus one window. A folder's /post cut the same way goes on, announced once. Then /get --no-resume of a
+ * cut download starts over.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { freePort } from '../helpers/loopback.js';
@@ -78,17 +79,18 @@ async function client(port: number, nick: string, cwd: string, relay: Relay): Pr
   return c;
 }
 
-/** Kills the server once `cut()` holds, lifts the relay's rate limit, and starts the server again. */
-async function killAndRestart(
+/** Kills the server once `cut()` reaches `at` bytes, lifts the relay's rate limit, and waits for it to drain. */
+async function killServerAt(
   server: ServerHandle,
   s: Awaited<ReturnType<typeof setup>>,
   cut: () => number,
   where: string,
+  at = 4 * 2 ** 20,
 ): Promise<void> {
   await until(
-    () => cut() >= 4 * 2 ** 20,
+    () => cut() >= at,
     30_000,
-    () => `no 4 MiB partial in ${where}`,
+    () => `not ${at} bytes held in ${where}`,
   );
   server.kill('SIGKILL');
   await server.exit();
@@ -116,7 +118,7 @@ describe('resume inside the chat', () => {
       10_000,
       () => 'no downloads folder',
     );
-    await killAndRestart(server, s, () => held(downloads), downloads);
+    await killServerAt(server, s, () => held(downloads), downloads);
     await bob.waitFor(/^\* get big\.bin: cut by the lost connection; it goes on when the session is back$/, 10_000);
     const have = held(downloads);
     const before = s.relay.stats.down.forwarded;
@@ -139,7 +141,7 @@ describe('resume inside the chat', () => {
     writeFileSync(join(aliceDir, 'up.bin'), data);
     const alice = await client(server.port, 'alice', aliceDir, s.relay);
     alice.send('/post up.bin');
-    await killAndRestart(server, s, () => held(s.files), s.files);
+    await killServerAt(server, s, () => held(s.files), s.files);
     await alice.waitFor(/^\* post up\.bin: cut by the lost connection/, 10_000);
     const have = held(s.files);
     const before = s.relay.stats.up.forwarded;
@@ -152,6 +154,48 @@ describe('resume inside the chat', () => {
     const sent = s.relay.stats.up.forwarded - before;
     console.log(`chat post resumed: ${sent} datagrams for ${Math.ceil((SIZE - have) / MSS)} missing packets`);
     expect(sent).toBeLessThanOrEqual(Math.ceil((SIZE - have) / MSS) + WINDOW + CONTROL);
+  });
+
+  it('/post DIR cut by a server killed half-way: the folder goes on from what the new server holds, announced once', async () => {
+    const s = await setup();
+    const server = await s.start();
+    const aliceDir = tempDir('alice-folder');
+    const src = join(aliceDir, 'album');
+    mkdirSync(join(src, 'b'), { recursive: true });
+    const parts = [join(src, 'a.bin'), join(src, 'b', 'c.bin'), join(src, 'd.bin')];
+    for (const path of parts) writeFileSync(path, randomBytes(6 * 2 ** 20));
+    const alice = await client(server.port, 'alice', aliceDir, s.relay);
+    alice.send('/post album');
+    // Cut with the first file whole in the staging folder and the second under way.
+    const staged = () => {
+      const stage = readdirSync(s.files).find((n) => n.startsWith('.folder-'));
+      if (!stage) return 0;
+      let n = 0;
+      for (const f of readdirSync(join(s.files, stage), { recursive: true }) as string[]) {
+        const st = statSync(join(s.files, stage, f), { throwIfNoEntry: false });
+        if (st?.isFile() && !f.includes('manifest')) n += st.size;
+      }
+      return n;
+    };
+    await killServerAt(server, s, staged, s.files, 9 * 2 ** 20);
+    await alice.waitFor(/^\* post album\/: cut by the lost connection/, 10_000);
+    const have = staged();
+    const before = s.relay.stats.up.forwarded;
+    await s.start();
+    await alice.waitFor(/^transfer complete: album\/ \(3 files, 1 folder, 18\.0 MiB, resumed at /, 60_000);
+    await alice.waitFor('* alice shared album/ (18.0 MiB)');
+    for (const path of parts)
+      expect(sha(readFileSync(join(s.files, 'album', path.slice(src.length + 1))))).toBe(sha(readFileSync(path)));
+    expect(readdirSync(s.files).filter((n) => n.startsWith('.'))).toEqual([]);
+    const sent = s.relay.stats.up.forwarded - before;
+    console.log(
+      `chat folder post resumed: ${sent} datagrams for ${Math.ceil((18 * 2 ** 20 - have) / MSS)} missing packets`,
+    );
+    // Each of the three files and the manifest: its missing part, one window, its control datagrams.
+    expect(sent).toBeLessThanOrEqual(Math.ceil((18 * 2 ** 20 - have) / MSS) + WINDOW + 4 * CONTROL);
+    alice.send('done');
+    await alice.waitFor('<alice> done');
+    expect(alice.lines.filter((l) => l.includes('shared'))).toEqual(['* alice shared album/ (18.0 MiB)']);
   });
 
   it('/get --no-resume of a download a lost connection cut starts over', async () => {
@@ -167,7 +211,7 @@ describe('resume inside the chat', () => {
       10_000,
       () => 'no downloads folder',
     );
-    await killAndRestart(server, s, () => held(downloads), downloads);
+    await killServerAt(server, s, () => held(downloads), downloads);
     // Back, the transfer continues by itself; stop it by quitting, then start over with another client.
     bob.kill('SIGKILL');
     await bob.exit();
