@@ -180,7 +180,6 @@ export class ChatTransfers {
       this.o.print(`* ${j.op} ${safe(j.name)}: the connection is back; continuing`);
       j.suspended = false;
       j.abort = new AbortController();
-      j.state = 'asking';
       // What was running settles (its abort) before the ticket comes back; a job only asks once it has.
       void (j.running ?? Promise.resolve()).then(() => this.askTicket(j));
     }
