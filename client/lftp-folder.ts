@@ -15,6 +15,7 @@ import {
   encodeManifest,
   folderKey,
   folderTotals,
+  removeLeftovers,
   sameFile,
   walkFolder,
   type FolderFile,
@@ -161,7 +162,7 @@ export async function getFolder(given: FolderOptions): Promise<FolderResult> {
   await rename(fresh, join(stage, MANIFEST));
   if (held > 0) o.onLine?.(`${m.files.length - todo.length} files of "${o.remote}/" held whole from an earlier run`);
   const r = await moveFiles(o, 'get', m, todo, (f) => join(stage, f.path), held);
-  await rm(join(stage, MANIFEST), { force: true });
+  await removeLeftovers(stage, m);
   const path = await freeName(o.local);
   if (path !== o.local) o.onLine?.(`${o.local} exists; saving as ${path}`);
   await rename(stage, path);

@@ -36,6 +36,7 @@ import {
   folderKey,
   folderTotals,
   parseTreeName,
+  removeLeftovers,
   sameFile,
   walkFolder,
   type FolderFile,
@@ -247,7 +248,7 @@ export class ServedFolders {
   private async commit(name: string, s: Staged, owner?: string): Promise<SinkOutcome | null> {
     this.staged.delete(name);
     try {
-      await unlink(join(s.stage, MANIFEST));
+      await removeLeftovers(s.stage, s.manifest);
       const final = join(this.files.dir, name);
       const taken = await lstat(final).then(
         () => true,

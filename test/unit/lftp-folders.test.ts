@@ -3,13 +3,14 @@
  * manifest from the peer checked whole, so a hostile one cannot make the receiver write outside the folder.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MAX_DEPTH,
   decodeManifest,
   encodeManifest,
   parseTreeName,
+  removeLeftovers,
   walkFolder,
 } from '../../common/lftp/node/folder-manifest.js';
 import { tempDir } from '../helpers/processes.js';
@@ -94,5 +95,17 @@ describe('folder manifests', () => {
     mkdirSync(badName);
     writeFileSync(join(badName, 'inv\u043eice'), '');
     await expect(walkFolder(badName, 'w')).rejects.toThrow(/mixes/);
+  });
+
+  it('removes what is none of the manifest before a staging folder is put in place: its dot files, in every folder', async () => {
+    const stage = tempDir('stage');
+    mkdirSync(join(stage, 'a', 'b'), { recursive: true });
+    writeFileSync(join(stage, 'a', 'x.bin'), 'x');
+    writeFileSync(join(stage, '.lftp-manifest'), '{}');
+    writeFileSync(join(stage, 'a', '.resume-0123.lftp-held'), 'x');
+    writeFileSync(join(stage, 'a', '.resume-0123.lftp-rec'), '{}');
+    writeFileSync(join(stage, 'a', 'b', '.upload-1.lftp-part'), '');
+    await removeLeftovers(stage, { name: 'f', dirs: ['a', 'a/b'], files: [file('a/x.bin')] });
+    expect(readdirSync(stage, { recursive: true }).sort()).toEqual(['a', 'a/b', 'a/x.bin']);
   });
 });

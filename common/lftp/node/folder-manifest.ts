@@ -7,7 +7,7 @@
  * (a symlink out of the tree, to a folder, or to nothing).
  */
 import { createHash } from 'node:crypto';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LftpError } from '../engine/errors.js';
 import { checkName, isInside } from './names.js';
@@ -128,6 +128,17 @@ export function folderTotals(m: FolderManifest): { bytes: number; files: number;
 /** Two entries of one path that describe the same source (so what is held of one serves the other). */
 export function sameFile(a: FolderFile | undefined, b: FolderFile | undefined): boolean {
   return a !== undefined && b !== undefined && a.size === b.size && a.mtime === b.mtime && a.tag === b.tag;
+}
+
+/**
+ * Everything in a staging folder that is none of the manifest's: dot files only, since no name in a manifest
+ * starts with a dot (its own manifest; a partial and its record left by a kill between the link of a finished
+ * file and their removal; a temporary upload). Removed before the folder is put in place, so none shows in it.
+ */
+export async function removeLeftovers(stage: string, m: FolderManifest): Promise<void> {
+  for (const dir of ['', ...m.dirs])
+    for (const name of await readdir(join(stage, dir)).catch(() => [] as string[]))
+      if (name.startsWith('.')) await rm(join(stage, dir, name), { force: true, recursive: true });
 }
 
 /** A short key of any text, for the names of temporary folders (32 hex digits). */
