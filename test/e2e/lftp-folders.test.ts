@@ -173,6 +173,32 @@ describe('folders: chat-client lftp against chat-server lftp', () => {
     return n;
   }
 
+  it('a folder get cut half-way, a file it held whole then changed on the server: that file is fetched again', async () => {
+    const BIG = 4 * 2 ** 20;
+    const src = makeTree(BIG);
+    expect((await run(['post', `127.0.0.1:${open.port}`, src, 'changing'])).code).toBe(0);
+    const served = join(openFiles, 'changing');
+    const dest = tempDir('folders-changing');
+    const args = (port: number) => ['get', `127.0.0.1:${port}`, 'changing/', join(dest, 'changing')];
+    const slow = await relayTo(open.port, 8e6);
+    const p = client(args(slow.port));
+    await until(
+      () => staged(dest) >= BIG * 1.5,
+      60_000,
+      () => `not 1.5 files held in ${dest}`,
+    );
+    p.kill('SIGKILL');
+    await p.exit();
+    await slow.close();
+    // The first file (held whole by the client) changes on the server: same size, new bytes and time.
+    const first = join(served, 'a b', 'name with spaces.bin');
+    writeFileSync(first, randomBytes(BIG));
+    const r = await run([...args(open.port), '--json']);
+    expect(r.code).toBe(0);
+    expect(tree(join(dest, 'changing'))).toEqual(tree(served));
+    expect(hidden(dest)).toEqual([]);
+  });
+
   it('a folder get cut half-way and run again with --no-resume starts over', async () => {
     const BIG = 4 * 2 ** 20;
     const src = makeTree(BIG);
