@@ -186,16 +186,22 @@ export class TicketTable {
       if (Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
       // A consume racing this either spent it first (ACTIVE: its transfer runs) or finds it gone.
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED) n++;
+      // A folder's ticket whose transfer runs is not armed again when that ends (expiry 0: revoked).
+      else if (Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE)
+        Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
     }
     return n;
   }
 
   /**
    * The transfer a spent ticket opened has ended: it no longer counts against its session. A folder's ticket (its
-   * name ends in `/`) is armed again for the folder's next file, for another TICKET_TTL_MS.
+   * name ends in `/`) is armed again for the folder's next file, for another TICKET_TTL_MS, unless its session
+   * went away meanwhile (revoke).
    */
   transferEnded(slot: number, now = Date.now()): void {
+    const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
+      !revoked &&
       this.u8[this.at(slot, T_NAME_OFFSET) + Atomics.load(this.i32, this.w32(slot, T_NAME_LEN)) - 1] === 0x2f;
     if (folder) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
     if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, folder ? ISSUED : USED) === ACTIVE)

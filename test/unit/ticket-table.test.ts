@@ -36,6 +36,14 @@ describe('the ticket table', () => {
     // A session that goes away takes it back like any unused ticket.
     expect(t.revoke(1)).toBe(1);
     expect(t.consume(issued.ticket, 'post', 'trip/z', 2002)).toMatchObject({ ok: false });
+    // And one whose transfer runs then is not armed again when that ends.
+    const running = t.issue('get', 'album/', 'bob', 3000, 2);
+    if (typeof running === 'string') throw new Error(running);
+    const spent = t.consume(running.ticket, 'get', 'album/', 3001);
+    if (!spent.ok) throw new Error(spent.reason);
+    expect(t.revoke(2)).toBe(0);
+    t.transferEnded(spent.slot, 3002);
+    expect(t.consume(running.ticket, 'get', 'album/x', 3003)).toMatchObject({ ok: false });
   });
 
   it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; the end of a transfer or their expiry gives room`, () => {
