@@ -213,10 +213,10 @@ function act(action: InputAction): 'keep' | undefined {
       post({ k: 'send', msg: action.msg });
       break;
     case 'get':
-      post({ k: 'get', name: action.name, dest: action.dest });
+      post({ k: 'get', name: action.name, dest: action.dest, fresh: action.fresh });
       break;
     case 'post':
-      post({ k: 'post', path: action.path, name: action.name });
+      post({ k: 'post', path: action.path, name: action.name, fresh: action.fresh });
       break;
     case 'transfers':
       post({ k: 'transfers' });

@@ -8,26 +8,12 @@ import { basename, resolve } from 'node:path';
 import type { ClientMessage, ServerMessage } from '../common/protocol.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { checkName } from '../common/lftp/node/names.js';
-import { formatRate, progressBar, progressLine, transferList } from './progress.js';
+import { progressBar, progressLine, transferList } from './progress.js';
 import { neutralizeControls as safe } from '../common/unicode/text-policy.js';
-import { formatBytes } from '../common/units.js';
-import { transfer } from './lftp-client.js';
 import { destinationFor, freeName } from './local-files.js';
+import { folderToPost, moveWithTicket, sampleOf, type Job } from './chat-move.js';
 
 type TicketMsg = Extract<ServerMessage, { type: 'TICKET' }>;
-
-interface Job {
-  id: number;
-  op: 'get' | 'post';
-  name: string;
-  local: string;
-  state: 'asking' | 'queued' | 'running';
-  position: number;
-  bytes: number;
-  total: number;
-  startedAt: number;
-  abort: AbortController;
-}
 
 export interface ChatTransferOptions {
   host: string;
@@ -64,11 +50,11 @@ export class ChatTransfers {
   }
 
   /** /get and /post check things on disk first; counted meanwhile, so that a /quit right after them waits for them. */
-  requestGet(name: string, dest: string | undefined): Promise<void> {
-    return this.prepared(() => this.get(name, dest));
+  requestGet(name: string, dest: string | undefined, fresh = false): Promise<void> {
+    return this.prepared(() => this.get(name, dest, fresh));
   }
-  requestPost(path: string, name: string | undefined): Promise<void> {
-    return this.prepared(() => this.post(path, name));
+  requestPost(path: string, name: string | undefined, fresh = false): Promise<void> {
+    return this.prepared(() => this.post(path, name, fresh));
   }
   private async prepared(work: () => Promise<void>): Promise<void> {
     this.preparing++;
@@ -80,15 +66,11 @@ export class ChatTransfers {
     }
   }
 
-  private async get(name: string, dest: string | undefined): Promise<void> {
+  private async get(name: string, dest: string | undefined, fresh: boolean): Promise<void> {
     try {
-      checkName(name);
+      checkName(name.endsWith('/') ? name.slice(0, -1) : name);
     } catch (err) {
       this.o.print(`! ${(err as Error).message}`);
-      return;
-    }
-    if (this.jobs.size >= MAX_CONCURRENT) {
-      this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
       return;
     }
     const dir = resolve(this.o.downloadsDir);
@@ -100,27 +82,25 @@ export class ChatTransfers {
     }
     let wanted: string;
     try {
-      wanted = await destinationFor(dir, name, dest);
+      wanted = await destinationFor(dir, name.replace(/\/$/, ''), dest);
     } catch (err) {
       this.o.print(`! cannot save into ${dest}: ${(err as Error).message}`);
       return;
     }
+    // A folder picks a free name once it is whole (lftp-folder.ts).
+    if (name.endsWith('/')) return this.ask('get', name, wanted, undefined, fresh, {});
+    // A partial download is a hidden file beside the name (resume-record.ts): the name stays free, and is taken.
     const local = await freeName(wanted);
     if (local !== wanted) this.o.print(`* ${wanted} exists; saving as ${local}`);
-    this.ask('get', name, local, undefined);
+    this.ask('get', name, local, undefined, fresh);
   }
 
-  private async post(path: string, name: string | undefined): Promise<void> {
+  private async post(path: string, name: string | undefined, fresh: boolean): Promise<void> {
     const local = resolve(path);
     const st = await stat(local).catch(() => null);
-    if (!st) {
-      this.o.print(`! no such file: ${path}`);
-      return;
-    }
-    if (!st.isFile()) {
-      this.o.print(`! ${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}: /post sends one file`);
-      return;
-    }
+    if (!st) return this.o.print(`! no such file: ${path}`);
+    if (st.isDirectory()) return this.postFolder(path, local, name, fresh);
+    if (!st.isFile()) return this.o.print(`! ${path} is not a regular file or a folder`);
     const remote = name ?? basename(local);
     try {
       checkName(remote);
@@ -128,14 +108,28 @@ export class ChatTransfers {
       this.o.print(`! ${(err as Error).message}; give another name: /post <path> <name>`);
       return;
     }
-    if (this.jobs.size >= MAX_CONCURRENT) {
-      this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
-      return;
-    }
-    this.ask('post', remote, local, st.size);
+    this.ask('post', remote, local, st.size, fresh);
   }
 
-  private ask(op: 'get' | 'post', name: string, local: string, size: number | undefined): void {
+  private async postFolder(path: string, local: string, name: string | undefined, fresh: boolean): Promise<void> {
+    try {
+      const f = await folderToPost(local, name);
+      this.ask('post', `${f.remote}/`, local, f.size, fresh, { manifest: f.manifest });
+    } catch (err) {
+      this.o.print(`! cannot send the folder ${path}: ${(err as Error).message}`);
+    }
+  }
+
+  private ask(
+    op: 'get' | 'post',
+    name: string,
+    local: string,
+    size: number | undefined,
+    fresh: boolean,
+    folder?: Job['folder'],
+  ): void {
+    if (this.jobs.size >= MAX_CONCURRENT)
+      return this.o.print(`! at most ${MAX_CONCURRENT} transfers at once; wait for one to finish`);
     const id = this.nextId++;
     this.jobs.set(id, {
       id,
@@ -148,8 +142,47 @@ export class ChatTransfers {
       total: size ?? 0,
       startedAt: Date.now(),
       abort: new AbortController(),
+      ...(folder ? { folder } : {}),
+      fresh,
+      from: 0,
+      suspended: false,
     });
-    this.o.send({ type: 'TICKET_REQUEST', id, op, name, ...(size !== undefined ? { size } : {}) });
+    this.askTicket(this.jobs.get(id)!);
+  }
+
+  private askTicket(job: Job): void {
+    const size = job.op === 'post' ? job.total : undefined;
+    this.o.send({
+      type: 'TICKET_REQUEST',
+      id: job.id,
+      op: job.op,
+      name: job.name,
+      ...(size !== undefined ? { size } : {}),
+    });
+  }
+
+  /**
+   * The chat connection is lost: what runs is stopped (its partial kept) and what waits for a ticket waits on;
+   * all are asked for again when the session is back (resumeAll), and continue where they stopped.
+   */
+  suspendAll(why: string): void {
+    for (const j of this.jobs.values()) {
+      if (j.suspended) continue;
+      j.suspended = true;
+      j.state = 'asking';
+      j.abort.abort(`connection lost: ${why}`);
+    }
+  }
+
+  /** The session is back (resumed or new): every suspended transfer asks for a ticket again. */
+  resumeAll(): void {
+    for (const j of [...this.jobs.values()].filter((x) => x.suspended)) {
+      this.o.print(`* ${j.op} ${safe(j.name)}: the connection is back; continuing`);
+      j.suspended = false;
+      j.abort = new AbortController();
+      // What was running settles (its abort) before the ticket comes back; a job only asks once it has.
+      void (j.running ?? Promise.resolve()).then(() => this.askTicket(j));
+    }
   }
 
   onTicket(msg: TicketMsg): void {
@@ -164,39 +197,19 @@ export class ChatTransfers {
     job.total = msg.size;
     job.startedAt = Date.now();
     this.ensureTimer();
-    transfer({
-      host: this.o.lftpVia?.host ?? this.o.host,
-      port: this.o.lftpVia?.port ?? msg.port,
-      ...(this.o.qlogDir ? { qlogDir: this.o.qlogDir } : {}),
-      op: job.op,
-      remote: job.name,
-      local: job.local,
-      auth: msg.ticket,
-      keyFrom: { master: Buffer.from(msg.key, 'base64url') },
-      signal: job.abort.signal,
-      onProgress: (bytes, total) => {
-        job.bytes = bytes;
-        job.total = total;
-        if (job.state === 'queued') job.state = 'running';
-      },
-      onQueued: (position) => {
-        job.state = 'queued';
-        job.position = position;
-        this.o.print(`* ${job.op} ${safe(job.name)}: the server is busy; number ${position} in its queue`);
-      },
-      progressEveryMs: 250,
-      ...(this.o.verbose
-        ? { onVerbose: (line: string) => this.o.print(`. lftp ${job.op} ${safe(job.name)}: ${line}`) }
-        : {}),
-    }).then(
-      (r) => {
+    job.running = moveWithTicket(job, msg, this.o).then(
+      ({ line, path }) => {
         this.finished(job);
-        this.o.print(
-          `transfer complete: ${safe(job.name)} (${formatBytes(r.size)}, ${formatRate(r.size, r.elapsedMs)}, sha256 ok)`,
-        );
-        if (job.op === 'get') this.o.print(`* saved ${job.local}`);
+        this.o.print(line);
+        if (job.op === 'get') this.o.print(`* saved ${path}`);
       },
       (err: Error) => {
+        if (job.suspended) {
+          this.o.print(
+            `* ${job.op} ${safe(job.name)}: cut by the lost connection; it goes on when the session is back`,
+          );
+          return;
+        }
         this.finished(job);
         const code = err instanceof LftpError ? err.code : 'ERROR';
         this.o.print(`transfer failed: ${safe(job.name)}: ${code}: ${err.message}`);
@@ -207,10 +220,15 @@ export class ChatTransfers {
   /** @param width the terminal's (its bars fit it), or null */
   list(width: number | null = null): string[] {
     if (this.jobs.size === 0) return ['* no transfers'];
-    const sample = (j: Job) => ({ bytes: j.bytes, total: j.total, elapsedMs: Date.now() - j.startedAt });
+    const now = Date.now();
     const jobs = [...this.jobs.values()];
     return transferList(
-      jobs.map((j) => ({ what: `${j.op} ${safe(j.name)}`, state: j.state, position: j.position, sample: sample(j) })),
+      jobs.map((j) => ({
+        what: `${j.op} ${safe(j.name)}`,
+        state: j.state,
+        position: j.position,
+        sample: sampleOf(j, now),
+      })),
       width,
     );
   }
@@ -271,24 +289,11 @@ export class ChatTransfers {
     }
     if (final) return;
     const now = Date.now();
-    if (this.o.tty) {
-      this.o.status(
-        running
-          .map((j) =>
-            progressBar(
-              `${j.op} ${safe(j.name)}`,
-              { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt },
-              20,
-            ),
-          )
-          .join(' | '),
-      );
-    } else if (now - this.lastPlain >= PLAIN_PROGRESS_MS) {
+    const what = (j: Job) => `${j.op} ${safe(j.name)}`;
+    if (this.o.tty) this.o.status(running.map((j) => progressBar(what(j), sampleOf(j, now), 20)).join(' | '));
+    else if (now - this.lastPlain >= PLAIN_PROGRESS_MS) {
       this.lastPlain = now;
-      for (const j of running)
-        this.o.print(
-          `* ${progressLine(`${j.op} ${safe(j.name)}`, { bytes: j.bytes, total: j.total, elapsedMs: now - j.startedAt })}`,
-        );
+      for (const j of running) this.o.print(`* ${progressLine(what(j), sampleOf(j, now))}`);
     }
   }
 }

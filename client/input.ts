@@ -11,8 +11,8 @@ import { CHAT_COMMANDS } from '../common/chat-commands.js';
 
 export type InputAction =
   | { kind: 'send'; msg: ClientMessage }
-  | { kind: 'get'; name: string; dest: string | undefined }
-  | { kind: 'post'; path: string; name: string | undefined }
+  | { kind: 'get'; name: string; dest: string | undefined; fresh: boolean }
+  | { kind: 'post'; path: string; name: string | undefined; fresh: boolean }
   | { kind: 'transfers' }
   | { kind: 'quit'; reason: string }
   | { kind: 'help' }
@@ -45,8 +45,11 @@ export const CLIENT_HELP = `Commands:
                          (on a terminal, a password left out is asked for, hidden)
   /files                 the files shared on the server
   /get <name> [dest]     download a file (LFTP over UDP) into --downloads, or into
-                         dest when it is a directory (or ends with /), else as dest
-  /post <path> [name]    share a file: upload it (LFTP) for everyone
+                         dest when it is a directory (or ends with /), else as dest;
+                         /get DIR/ downloads the folder DIR and all in it
+  /post <path> [name]    share a file, or a folder and all in it (LFTP), for everyone
+                         (a cut /get or /post run again continues where it stopped,
+                         and so do those a lost connection cut; --no-resume: start over)
   /transfers             transfers running or waiting
   /sleep <duration>      block the main thread (e.g. 20s, at most 10m): the listener
                          thread keeps answering heartbeats, so you are not dropped
@@ -131,10 +134,18 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
 function transferCommand(cmd: 'get' | 'post', rest: string): InputAction {
   const parsed = parseArgs(rest);
   if (!parsed.ok) return { kind: 'local-error', text: `/${cmd}: ${parsed.error}` };
-  const [first, second] = parsed.args;
-  if (first === undefined || parsed.args.length > 2)
-    return { kind: 'local-error', text: cmd === 'get' ? 'usage: /get <name> [dest]' : 'usage: /post <path> [name]' };
-  return cmd === 'get' ? { kind: 'get', name: first, dest: second } : { kind: 'post', path: first, name: second };
+  // --no-resume: start over instead of continuing what a cut transfer left (docs/LFTP.md, "Resume").
+  const args = parsed.args.filter((a) => a !== '--no-resume');
+  const fresh = args.length < parsed.args.length;
+  const [first, second] = args;
+  if (first === undefined || args.length > 2)
+    return {
+      kind: 'local-error',
+      text: cmd === 'get' ? 'usage: /get [--no-resume] <name> [dest]' : 'usage: /post [--no-resume] <path> [name]',
+    };
+  return cmd === 'get'
+    ? { kind: 'get', name: first, dest: second, fresh }
+    : { kind: 'post', path: first, name: second, fresh };
 }
 
 /** /sleep <duration>, at most MAX_SLEEP_MS: a longer one is refused, not cut short in silence. */

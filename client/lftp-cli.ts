@@ -12,6 +12,8 @@ import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/c
 import { transfer, type TransferOptions, type TransferResult } from './lftp-client.js';
 import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
 import { freeName, postSource } from './local-files.js';
+import { folderResultLine, getFolder, postFolder } from './lftp-folder.js';
+import { stat } from 'node:fs/promises';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
        chat-client lftp post HOST:PORT LOCAL [REMOTE] [options]
@@ -19,6 +21,9 @@ export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [
 Reliable file transfer over UDP (LFTP) with a chat-server or a standalone
 'chat-server lftp'. get never overwrites LOCAL (default: ./REMOTE); post stores
 the file under REMOTE (default: LOCAL's name), which must not exist on the server.
+Folders: 'get HOST:PORT DIR/' fetches the folder DIR with everything in it, and
+'post HOST:PORT LOCALDIR' sends one; one file after another, each verified, under
+one progress bar; a cut folder transfer continues as a file does.
 
 Options:
   --token SECRET        the server's shared token (standalone servers); it keys the
@@ -180,31 +185,47 @@ export async function runLftpClient(args: string[]): Promise<number> {
     return ExitCode.OK;
   }
   const { op, wanted, settings } = parseRequest(v, positionals);
+  const folder = await asFolder(op, settings.remote, wanted);
   // As in the chat's /get: an existing file is never overwritten, and the server is still asked (a wrong
   // token is then reported as such, not hidden behind "the local file exists").
   // A file to post that is missing or unreadable is this machine's failure (exit 1), not the server's refusal.
-  if (op === 'post') await postSource(wanted);
-  const local = op === 'get' ? await freeName(wanted) : wanted;
+  if (op === 'post' && !folder) await postSource(wanted);
+  const local = op === 'get' && !folder ? await freeName(wanted) : wanted;
   // Said once the server accepted: a get that fails (no such file, a wrong token) saves nothing, under no name.
   const announce = () => writeLineSync(2, `lftp: ${wanted} exists; saving as ${local}`);
-  const shown = op === 'get' ? settings.remote : local;
+  const shown = folder ? `${folder}/` : op === 'get' ? settings.remote : local;
   const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
   // Ctrl-C: tell the server, remove the temporary file, then exit (no partial file is left behind).
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => abort.abort(`interrupted (${sig})`);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const keyed = { ...keySource(v.token, v.ticket, v['ticket-key']), signal: abort.signal };
+  const report = reporting(v.verbose === true, progress, shown);
   try {
-    const r = await transfer({
-      ...settings,
-      local,
-      ...keySource(v.token, v.ticket, v['ticket-key']),
-      ...reporting(v.verbose === true, progress, shown),
-      ...(local !== wanted ? { onStarted: announce } : {}),
-      signal: abort.signal,
-    });
+    let line: string;
+    if (folder) {
+      const { onProgress, onResume, ...rest } = report;
+      const r = await (op === 'get' ? getFolder : postFolder)({
+        settings: { ...settings, ...keyed, ...rest },
+        remote: folder,
+        local: wanted.replace(/\/+$/, '') || wanted,
+        ...(onProgress ? { onProgress } : {}),
+        ...(onResume ? { onLine: onResume, ...(v.verbose ? { onFileLine: onResume } : {}) } : {}),
+      });
+      line = folderResultLine(v.json === true, op, shown, r);
+    } else {
+      const r = await transfer({
+        ...settings,
+        local,
+        ...keyed,
+        ...report,
+        ...(local !== wanted ? { onStarted: announce } : {}),
+      });
+      line = resultLine(v.json === true, op, shown, r);
+    }
     progress?.done();
-    writeLineSync(1, resultLine(v.json === true, op, shown, r));
+    writeLineSync(1, line);
     return ExitCode.OK;
   } catch (err) {
     progress?.done();
@@ -215,4 +236,11 @@ export async function runLftpClient(args: string[]): Promise<number> {
     writeLineSync(2, `transfer failed: ${shown}: ${(err as Error).message}`);
     return ExitCode.FAILURE;
   }
+}
+
+/** The folder's name when the request is for one (get of `DIR/`, post of a local folder), else null. */
+async function asFolder(op: 'get' | 'post', remote: string, local: string): Promise<string | null> {
+  if (op === 'get') return remote.endsWith('/') ? remote.replace(/\/+$/, '') : null;
+  const st = await stat(local).catch(() => null);
+  return st?.isDirectory() ? remote.replace(/\/+$/, '') : null;
 }

@@ -33,7 +33,7 @@ export interface TransferOptions {
    * Where the transfer's key comes from: the master key TICKET gave (chat), or the standalone server's --token
    * (made into one with scrypt). Without it nothing is protected (an --open server).
    */
-  keyFrom?: { master: Buffer } | { token: string };
+  keyFrom?: { master: Buffer; salt?: Buffer } | { token: string };
   mss?: number;
   idleTimeoutMs?: number;
   /** Give up the handshake after this long (default 30 s). */
@@ -59,6 +59,8 @@ export interface TransferOptions {
   resume?: ResumeMode;
   /** Where the transfer starts, or why it starts over (resume). */
   onResume?: (line: string) => void;
+  /** Settle once TIME_WAIT begins, left to run out in the background (a folder's next file need not wait for it). */
+  settleInTimeWait?: boolean;
 }
 
 export interface TransferResult {
@@ -98,15 +100,17 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
     await run.discard();
     throw err;
   } finally {
-    await run.close();
+    if (o.settleInTimeWait) void run.lingerThenClose();
+    else await run.close();
   }
 }
 
 /** The transfer's master key and salt, made before the SYN (a token's scrypt takes ~40 ms), or null when unprotected. */
 async function transferKeys(o: TransferOptions): Promise<{ master: Buffer; salt: Buffer } | null> {
   if (!o.keyFrom) return null;
+  if ('master' in o.keyFrom) return { master: o.keyFrom.master, salt: o.keyFrom.salt ?? randomBytes(SALT_BYTES) };
   const salt = randomBytes(SALT_BYTES);
-  return { master: 'master' in o.keyFrom ? o.keyFrom.master : await tokenMaster(o.keyFrom.token, salt), salt };
+  return { master: await tokenMaster(o.keyFrom.token, salt), salt };
 }
 
 /** One transfer on a connected endpoint: the driver, the file, progress, and the moment it is decided. */
@@ -118,6 +122,7 @@ class ClientTransfer {
   private progressTimer: NodeJS.Timeout | undefined;
   private result: TransferResult | null = null;
   private settle: (err: Error | null) => void = () => undefined;
+  private onClosed: () => void = () => undefined;
 
   constructor(
     private readonly o: TransferOptions,
@@ -214,9 +219,8 @@ class ClientTransfer {
       },
     });
     const signal = this.o.signal;
-    signal?.addEventListener('abort', () => d.apply((c) => c.abort(String(signal.reason ?? 'aborted'))), {
-      once: true,
-    });
+    const onAbort = () => d.apply((c) => c.abort(String(signal?.reason ?? 'aborted')));
+    signal?.addEventListener('abort', onAbort, { once: true });
     this.openFile().then(
       () => d.apply((c, now) => c.open(now)),
       (err: Error) => this.settle(new LftpError('IO_ERROR', err.message)),
@@ -229,16 +233,9 @@ class ClientTransfer {
     if (o.op === 'post') {
       // Opened once established: the SYN-ACK may lower the mss the file is cut at.
       const canReuse = () => this.endpoint.sendQueueEmpty;
-      this.driver.openSourceWhenEstablished(
-        o.local,
-        this.size,
-        o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
-        o.local,
-        canReuse,
-      );
-    } else {
-      this.sink = await this.driver.createSink(o.local, o.local, this.plan?.sink);
-    }
+      const window = o.maxWindow ?? LFTP_DEFAULTS.maxWindow;
+      this.driver.openSourceWhenEstablished(o.local, this.size, window, o.local, canReuse);
+    } else this.sink = await this.driver.createSink(o.local, o.local, this.plan?.sink);
   }
 
   private onEvent(e: TransferEvent, conn: LftpConnection): void {
@@ -272,13 +269,22 @@ class ClientTransfer {
       // Success is decided; let the teardown finish, but not forever.
       setTimeout(() => this.settle(null), TEARDOWN_WAIT_MS).unref();
     }
-    if (e.type === 'closed') this.settle(null);
+    if (e.type === 'closed') this.onClosed();
+    if (e.type === 'closed' || (e.type === 'state' && e.state === 'TIME_WAIT' && o.settleInTimeWait && this.result))
+      this.settle(null);
     if (e.type === 'error') this.settle(this.result ? null : new LftpError(e.code, e.message));
   }
 
-  /** A failed get leaves no partial file behind. */
+  /** A failed get leaves no partial file behind (a resumable one keeps what it holds, resume-record.ts). */
   async discard(): Promise<void> {
     await this.sink?.discard();
+  }
+
+  /** Closes once the connection is closed (TIME_WAIT ran out), or at once if it is not in TIME_WAIT. */
+  async lingerThenClose(): Promise<void> {
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    if (this.driver.conn.state === 'TIME_WAIT') await new Promise<void>((resolve) => (this.onClosed = resolve));
+    await this.close();
   }
 
   async close(): Promise<void> {

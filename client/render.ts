@@ -109,7 +109,10 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
     case 'FILES_REPLY': {
       if (msg.total === 0) return ['* no files on the server yet (share one with /post <path>)'];
       const lines = [`* ${msg.total} file${msg.total === 1 ? '' : 's'} on the server:`];
-      for (const f of msg.files) lines.push(`*   ${safe(f.name)}  ${formatBytes(f.size)}`);
+      for (const f of msg.files)
+        lines.push(
+          `*   ${safe(f.name)}  ${formatBytes(f.size)}${f.files !== undefined ? ` in ${f.files} file${f.files === 1 ? '' : 's'}` : ''}`,
+        );
       if (msg.files.length < msg.total) lines.push(`*   ... and ${msg.total - msg.files.length} more`);
       return lines;
     }

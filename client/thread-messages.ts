@@ -57,8 +57,8 @@ export const Control = {
 export type ToListener =
   | { k: 'send'; msg: ClientMessage }
   | { k: 'quit'; reason: string }
-  | { k: 'get'; name: string; dest: string | undefined }
-  | { k: 'post'; path: string; name: string | undefined }
+  | { k: 'get'; name: string; dest: string | undefined; fresh: boolean }
+  | { k: 'post'; path: string; name: string | undefined; fresh: boolean }
   | { k: 'transfers' }
   | { k: 'room'; command: RoomCommand }
   /** The answer to FromListener 'password' ('' when none was typed). */

@@ -140,7 +140,10 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     (o) => ({ users: o.users, total: o.total ?? o.users.length }),
   ),
   FILES_REPLY: andThen(
-    object({ files: arrayOf(object({ name: string, size: number, mtimeMs: number })), total: optional(number) }),
+    object({
+      files: arrayOf(object({ name: string, size: number, mtimeMs: number, files: optional(number) })),
+      total: optional(number),
+    }),
     (o) => ({ files: o.files, total: o.total ?? o.files.length }),
   ),
   TICKET: (v, path) => {

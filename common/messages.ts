@@ -89,9 +89,13 @@ export interface RoomInfo {
 }
 
 export interface FileEntry {
+  /** A folder's ends in `/` (docs/LFTP.md, "Folders"). */
   name: string;
+  /** A folder's: the bytes of its files. */
   size: number;
   mtimeMs: number;
+  /** A folder's: how many files it holds. */
+  files?: number;
 }
 
 export type TransferOp = 'get' | 'post';

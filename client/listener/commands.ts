@@ -58,10 +58,10 @@ export function runCommand(t: CommandTarget, msg: ToListener): void {
       return;
     }
     case 'get':
-      if (t.connected()) void t.transfers.requestGet(msg.name, msg.dest);
+      if (t.connected()) void t.transfers.requestGet(msg.name, msg.dest, msg.fresh);
       return;
     case 'post':
-      if (t.connected()) void t.transfers.requestPost(msg.path, msg.name);
+      if (t.connected()) void t.transfers.requestPost(msg.path, msg.name, msg.fresh);
       return;
     case 'transfers':
       for (const line of t.transfers.list(t.out.columns?.() ?? null)) t.out.line(line);

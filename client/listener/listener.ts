@@ -90,7 +90,8 @@ export class Listener {
       ready: () => this.sendHello(),
       message: (msg) => this.handle(msg),
       gone: (why) => {
-        this.transfers.abortAll(why);
+        // Stopped, their partials kept: they continue once the session is back (welcome).
+        this.transfers.suspendAll(why);
         // Lost in the middle of a replay: what came of it is shown (the next resume goes on after it).
         this.showReplay();
       },
@@ -254,6 +255,7 @@ export class Listener {
       this.out.line(back.line);
       this.port.post({ k: 'connected', connected: true });
       for (const m of back.send) this.send(m);
+      this.transfers.resumeAll();
     } else {
       this.out.line(welcomeText(msg, c.host, c.port));
       this.port.post({

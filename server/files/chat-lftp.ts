@@ -55,6 +55,8 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
     print: o.print,
     log: o.log,
     verbose: false,
+    // Cut transfers continue (docs/LFTP.md, "Resume"): each uploader's partials are its own, and count.
+    resume: true,
     onStored: ({ name, size, owner }) => o.stored({ name, size, nick: owner ?? '?' }),
     ...(o.qlogDir ? { qlogDir: o.qlogDir } : {}),
   });

@@ -9,7 +9,8 @@ import { ticketMaster } from '../../common/lftp/protect/keys.js';
 import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
-import { isInside, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { checkName, isInside, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { folderSummary, servedFolder } from './folder-disk.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { checkFileName } from '../../common/unicode/file-name-rule.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
@@ -114,6 +115,22 @@ export class FileService {
     throw new LftpError('NO_SPACE', this.quotaText(nick, size, r.used));
   }
 
+  /**
+   * An LFTP upload's quota with resume (docs/LFTP.md, "Resume"): `size` less the `held` bytes of the partial it
+   * continues (counted since that was cut) is counted before it starts, and the `dropped` bytes of the user's
+   * partial of another source are given back. Once it failed, settle(kept): the bytes of a partial kept for the
+   * next try stay counted, the rest is given back. Throws as reserveUpload.
+   */
+  reserveResumable(nick: string, size: number, held: number, dropped: number): (kept: number) => void {
+    const release = this.reserveUpload(nick, size - held);
+    const ledger = this.limits.quota?.ledger;
+    if (dropped > 0) ledger?.adjust(nick, -dropped);
+    return (kept) => {
+      release();
+      ledger?.adjust(nick, kept - held);
+    };
+  }
+
   private quotaText(nick: string, size: number, used: number): string {
     const max = this.limits.quota!.maxPerUser;
     return `${nick} has uploaded ${formatBytes(used)} of the ${formatBytes(max)} one user may; ${formatBytes(size)} more does not fit`;
@@ -135,8 +152,8 @@ export class FileService {
   }
 
   /**
-   * What the folder shares, by name: regular files, and symlinks to regular
-   * files inside the folder. Hidden: dot files (uploads in progress), names
+   * What the folder shares, by name: regular files, symlinks to regular
+   * files inside the folder, and folders (`DIR/`, with their files' count and bytes). Hidden: dot files (uploads in progress), names
    * the file-name rule refuses (they could not be asked for by name, and
    * could show as another name), symlinks that lead out of the folder.
    * Entries are kept while their JSON fits in budgetBytes.
@@ -155,6 +172,7 @@ export class FileService {
       }
       const st = link.isSymbolicLink() ? await stat(path).catch(() => null) : link;
       if (st?.isFile()) all.push({ name, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
+      else if (link.isDirectory()) all.push({ name: `${name}/`, ...(await folderSummary(path)) });
     }
     const files: FileEntry[] = [];
     let budget = budgetBytes;
@@ -164,6 +182,18 @@ export class FileService {
       files.push(f);
     }
     return { files, total: all.length };
+  }
+
+  /**
+   * A folder's ticket (`DIR/`, docs/LFTP.md "Folders"): get: DIR is a folder here; post: DIR is a new name and
+   * `size` the folder's bytes (the quota's measure; the disk is checked when its manifest arrives).
+   */
+  private async checkFolder(op: TransferOp, rawName: string, size: number | undefined) {
+    if (op === 'get') return { name: `${checkName(rawName)}/`, size: 0, dir: await servedFolder(this.dir, rawName) };
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      throw new LftpError('BAD_REQUEST', 'a folder upload needs its size');
+    const { name } = await this.checkUpload(rawName, 0);
+    return { name: `${name}/`, size };
   }
 
   /** The secret a ticket's LFTP key is derived from (the same in every worker), or null where there are no tickets. */
@@ -184,7 +214,11 @@ export class FileService {
   ): Promise<TicketGrant> {
     if (!this.tickets) return { ok: false, code: 'AUTH', message: 'this server does not issue tickets' };
     try {
-      const file = op === 'get' ? await this.checkDownload(rawName) : await this.checkUpload(rawName, size);
+      const file = rawName.endsWith('/')
+        ? await this.checkFolder(op, rawName.slice(0, -1), size)
+        : op === 'get'
+          ? await this.checkDownload(rawName)
+          : await this.checkUpload(rawName, size);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
         const used = quota.ledger.used(owner.nick);

@@ -10,6 +10,7 @@ import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import type { Logger } from '../logger.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
 import type { ServerResume } from './lftp-resume.js';
+import type { FolderHooks } from './folders.js';
 
 /** A request that passed every check (authorisation, the file, the quota). */
 export interface AdmittedRequest {
@@ -19,12 +20,14 @@ export interface AdmittedRequest {
   size: number;
   mss: number;
   owner: string | undefined;
-  /** Gives an upload's bytes back to its user's quota (it was not stored). */
-  releaseQuota: () => void;
+  /** Gives an upload's bytes back to its user's quota (it was not stored), but for the `kept` bytes of a partial. */
+  releaseQuota: (kept: number) => void;
   /** The transfer is over: its ticket stops counting against the session. */
   ended: () => void;
   /** What the SYN-ACK says about resuming, and a post's partial (lftp-resume.ts). */
   resume?: ServerResume;
+  /** A folder's manifest or a file in a folder (folders.ts): what to do once stored, and once over. */
+  folder?: FolderHooks;
 }
 
 export interface Entry extends Omit<AdmittedRequest, 'mss'> {
@@ -58,7 +61,7 @@ export function admittedEntry(
   protection: TransferProtection | null,
   hooks: EntryHooks,
 ): Entry {
-  const { op, name, path, size, mss, owner, releaseQuota, ended, resume } = req;
+  const { op, name, path, size, mss, owner, releaseQuota, ended, resume, folder } = req;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const log = o.log.child({ transfer: key, op, file: name });
@@ -73,6 +76,7 @@ export function admittedEntry(
     releaseQuota,
     ended,
     resume,
+    folder,
     started: false,
     finished,
     resolveFinished,

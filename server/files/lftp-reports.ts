@@ -101,7 +101,8 @@ export class LftpReports {
       this.o.print(
         `lftp: ${entry.op} ${entry.name} for ${who} complete (${formatBytes(e.size ?? 0)} in ${secs.toFixed(2)}s, ${formatBytes((e.size ?? 0) / secs)}/s, sha256 ok)`,
       );
-      if (entry.op === 'post')
+      // A folder is announced once, when it is put in place (folders.ts), not file by file.
+      if (entry.op === 'post' && !entry.name.includes('/'))
         this.o.onStored?.({ name: entry.name, size: e.size ?? 0, remote: who, owner: entry.owner });
     } else if (e.type === 'error' && !conn.succeeded) {
       this.counters.failed++;

@@ -23,13 +23,22 @@ interface CheckedFile {
   size: number;
 }
 
+/**
+ * Whose partial: on a server with users (the chat's tickets) each uploader's partial of a name is its own, so
+ * that one user never continues, drops or counts another's; a standalone server has none (owner undefined).
+ */
+export function resumeKey(name: string, owner: string | undefined): string {
+  return owner === undefined ? name : `${owner}\u0000${name}`;
+}
+
 /** The answer to a SYN's resume fields, or undefined when it has none (the SYN-ACK is then as it always was). */
 export async function planResume(
   op: Op,
   ask: ResumeAsk | undefined,
   file: CheckedFile,
-  /** Names whose partial an upload is writing now: another upload of one gets a one-shot sink. */
+  /** Keys (resumeKey) whose partial an upload is writing now: another upload of one gets a one-shot sink. */
   claimed: ReadonlySet<string>,
+  owner?: string,
 ): Promise<ServerResume | undefined> {
   if (!ask) return undefined;
   if (op === 'get') {
@@ -38,11 +47,12 @@ export async function planResume(
     const same = ask.tag === tag && ask.mtime === mtime && (ask.have ?? 0) <= file.size;
     return { answer: { from: same ? (ask.have ?? 0) : 0, tag, mtime } };
   }
-  if (ask.tag === undefined || claimed.has(file.name)) return undefined;
+  const key = resumeKey(file.name, owner);
+  if (ask.tag === undefined || claimed.has(key)) return undefined;
   const dir = dirname(file.path);
-  const held = new HeldRecord(dir, file.name);
+  const held = new HeldRecord(dir, key);
   const mtimeMs = ask.mtime ?? 0;
-  const r = await readResume(dir, file.name);
+  const r = await readResume(dir, key);
   const same =
     r !== null &&
     r.record.name === file.name &&

@@ -45,10 +45,10 @@ export interface LftpServerOptions {
   tracePath?: string;
   /** --qlog: a qlog file per transfer goes in this folder (common/lftp/node/qlog.ts). */
   qlogDir?: string;
-  /** Resume cut transfers (docs/LFTP.md, "Resume"): `chat-server lftp`; the chat server not yet. */
+  /** Resume cut transfers (docs/LFTP.md, "Resume"): `chat-server lftp`, and the chat server (its partials per user). */
   resume?: boolean;
   /** A file was received and stored. */
-  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined }): void;
+  onStored?(info: { name: string; size: number; remote: string; owner: string | undefined; files?: number }): void;
 }
 
 export interface TransferInfo {

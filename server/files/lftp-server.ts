@@ -18,7 +18,8 @@ import { admittedEntry, transferInfo, type AdmittedRequest, type Entry } from '.
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
-import { planResume, type ServerResume } from './lftp-resume.js';
+import { planResume, resumeKey, type ServerResume } from './lftp-resume.js';
+import { ServedFolders } from './folders.js';
 
 const LINGER_MS = 5_000;
 const BAD_PACKET_REPORT_MS = 10_000;
@@ -36,10 +37,12 @@ export class LftpServer {
   private readonly reports: LftpReports;
   private badTimer: NodeJS.Timeout | null = null;
   private readonly keys: SynKeys;
+  private readonly folders: ServedFolders;
 
   constructor(private readonly o: LftpServerOptions) {
     this.queue = new PQueue({ concurrency: o.maxTransfers });
     this.keys = new SynKeys(o.keying);
+    this.folders = new ServedFolders(o.files, (f) => o.onStored?.({ ...f, remote: '', owner: f.owner }));
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     this.reports = new LftpReports(o, this.keys.counts);
   }
@@ -133,20 +136,33 @@ export class LftpServer {
       });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
+      const folder = await this.folders.check(op, req.name, size, decision.owner);
+      // A folder's manifest made for this SYN goes if the SYN is refused after all (BUSY).
+      const [spent, cleanup] = [ended, folder?.folder.cleanup ?? (() => undefined)];
+      ended = () => {
+        spent();
+        cleanup();
+      };
       const file =
-        op === 'get' ? await this.o.files.checkDownload(req.name) : await this.o.files.checkUpload(req.name, req.size);
+        folder ??
+        (op === 'get'
+          ? await this.o.files.checkDownload(req.name)
+          : await this.o.files.checkUpload(req.name, req.size));
       if (this.waiting.length >= this.o.maxQueued && this.queue.pending >= this.o.maxTransfers) {
         throw new LftpError(
           'BUSY',
           `server busy: ${this.queue.pending} transfers running and ${this.waiting.length} waiting`,
         );
       }
+      const owner = decision.owner;
+      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address, owner) : undefined;
+      // A continued partial's bytes are counted since it was cut; a dropped one's are given back.
+      // A folder's manifest (`DIR/`) is not a file of the user's: its files count, each as it comes.
       const releaseQuota =
-        op === 'post' && decision.owner !== undefined
-          ? this.o.files.reserveUpload(decision.owner, file.size)
+        op === 'post' && owner !== undefined && !req.name.endsWith('/')
+          ? this.o.files.reserveResumable(owner, file.size, resume?.sink?.have ?? 0, resume?.answer.dropped ?? 0)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
-      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address) : undefined;
       const admitted = { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended };
       this.admit(key, p, from, { ...admitted, ...(resume ? { resume } : {}) }, protection);
     } catch (err) {
@@ -173,7 +189,7 @@ export class LftpServer {
       trace: this.trace,
     });
     this.entries.set(key, entry);
-    if (req.resume?.sink) this.resumeClaims.set(req.name, entry);
+    if (req.resume?.sink) this.resumeClaims.set(resumeKey(req.name, req.owner), entry);
     this.waiting.push(entry);
     if (this.queue.pending >= this.o.maxTransfers) {
       entry.driver.apply((c) => c.queued(this.waiting.length, syn.seq));
@@ -206,6 +222,7 @@ export class LftpServer {
       return;
     }
     entry.started = true;
+    d.afterStore = entry.folder?.afterStore ?? null;
     this.reports.started(entry);
     // From the SYN-ACK on, everything this transfer sends is sealed.
     d.protection?.begin();
@@ -228,24 +245,27 @@ export class LftpServer {
     ask: ResumeAsk | undefined,
     file: { path: string; name: string; size: number },
     address: string,
+    owner: string | undefined,
   ): Promise<ServerResume | undefined> {
-    const earlier = op === 'post' && ask ? this.resumeClaims.get(file.name) : undefined;
+    const earlier = op === 'post' && ask ? this.resumeClaims.get(resumeKey(file.name, owner)) : undefined;
     if (earlier?.remote.address === address) {
       earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
       await earlier.finished;
       await earlier.sinkClosed;
     }
-    return planResume(op, ask, file, new Set(this.resumeClaims.keys()));
+    return planResume(op, ask, file, new Set(this.resumeClaims.keys()), owner);
   }
 
   private finish(entry: Entry): void {
     void entry.source?.close();
     if (!entry.driver.conn.succeeded) {
-      entry.sinkClosed = entry.sink?.discard();
-      entry.releaseQuota();
+      // What a resumable sink kept stays counted against its uploader's quota (lftp-resume.ts).
+      const kept = () => entry.resume?.sink?.held.recordedBytes ?? 0;
+      entry.sinkClosed = Promise.resolve(entry.sink?.discard()).then(() => entry.releaseQuota(kept()));
     }
     entry.ended();
-    if (this.resumeClaims.get(entry.name) === entry) this.resumeClaims.delete(entry.name);
+    const claim = resumeKey(entry.name, entry.owner);
+    if (this.resumeClaims.get(claim) === entry) this.resumeClaims.delete(claim);
     entry.resolveFinished();
     const i = this.waiting.indexOf(entry);
     if (i >= 0) this.waiting.splice(i, 1);
@@ -263,7 +283,8 @@ export class LftpServer {
       if (!e.driver.conn.finished) e.driver.apply((c) => c.abort('server shutting down'));
       e.driver.stop();
       await e.driver.qlog?.close();
-      void e.source?.close();
+      await e.source?.close();
+      e.folder?.cleanup?.();
       if (!e.driver.conn.succeeded) await e.sink?.discard();
     }
     this.queue.clear();

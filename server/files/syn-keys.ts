@@ -20,6 +20,12 @@ import { AuthThrottle } from '../auth-throttle.js';
 
 /** Token checks (scrypt, ~40 ms and 16 MiB each) running at once at most; more SYNs meanwhile are told BUSY. */
 export const MAX_TOKEN_CHECKS = 8;
+/**
+ * A salt whose master key a SYN proved is remembered this long (at most PROVEN_SALTS of them): a folder's files
+ * come with one salt (docs/LFTP.md, "Folders"), and each would otherwise cost a scrypt on both sides.
+ */
+export const PROVEN_SALT_MS = 10 * 60_000;
+export const PROVEN_SALTS = 256;
 
 export type LftpKeying = { kind: 'ticket'; secret: Buffer } | { kind: 'token'; token: string } | { kind: 'open' };
 
@@ -52,6 +58,8 @@ export interface RetrySettings {
 export class SynKeys {
   private readonly throttle = new AuthThrottle();
   private checking = 0;
+  /** Salts (hex) whose master a SYN proved, oldest first, with when. */
+  private readonly proven = new Map<string, { master: Buffer; at: number }>();
   readonly counts: SynCounts = { retries: 0, retryTokensRefused: 0, oldClients: 0, scryptChecks: 0 };
 
   constructor(
@@ -121,6 +129,15 @@ export class SynKeys {
         'AUTH',
         `too many wrong tokens from ${address}; try again in ${Math.ceil(admitted.retryAfterMs / 1000)} s`,
       );
+    const salt = syn.salt.toString('hex');
+    const known = this.proven.get(salt);
+    if (known && now - known.at < PROVEN_SALT_MS) {
+      if (!proofMatches(known.master, { ...facts, salt: syn.salt }, syn.proof)) {
+        this.throttle.failed(address, now);
+        throw new LftpError('AUTH', 'wrong token');
+      }
+      return known.master;
+    }
     if (this.checking >= MAX_TOKEN_CHECKS)
       throw new LftpError(
         'BUSY',
@@ -134,6 +151,9 @@ export class SynKeys {
       throw new LftpError('AUTH', 'wrong token');
     }
     this.throttle.succeeded(address);
+    this.proven.delete(salt);
+    this.proven.set(salt, { master, at: now });
+    if (this.proven.size > PROVEN_SALTS) this.proven.delete(this.proven.keys().next().value!);
     return master;
   }
 }

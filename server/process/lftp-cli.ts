@@ -1,7 +1,7 @@
 /** `chat-server lftp`: the LFTP file server on its own, without the chat (the command line: lftp-options.ts). */
 import { mkdirSync } from 'node:fs';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
-import { STALE_PARTIAL_MS, sweepStaleResume } from '../../common/lftp/node/resume-record.js';
+import { startPartialSweeps } from '../files/partial-sweep.js';
 import { ExitCode } from '../../common/errors.js';
 import { packageVersion } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
@@ -36,12 +36,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
       'removed unfinished uploads left by an earlier run',
     );
   // Partial uploads (resume) are kept across restarts, but not for ever.
-  const sweepResume = () => {
-    const old = sweepStaleResume(filesDir, STALE_PARTIAL_MS, Date.now());
-    if (old.length > 0) log.logger.info({ removed: old.length }, 'removed partial uploads untouched for 24 h');
-  };
-  sweepResume();
-  const sweepTimer = setInterval(sweepResume, 3600_000).unref();
+  const sweepTimer = startPartialSweeps(filesDir, log.logger);
   const token = v.token;
   const files = new FileService(filesDir, { maxFileSize: s.maxFileSize, keepFree: s.keepFree, quota: null });
   const server = new LftpServer(endpointOptions(v, s, files, log.logger));

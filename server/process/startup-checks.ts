@@ -3,6 +3,7 @@ import net from 'node:net';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { sweepPartFiles } from '../../common/lftp/node/file-sink.js';
+import { startPartialSweeps } from '../files/partial-sweep.js';
 import { describeListenFailure, type ListenFailure } from '../listen-error.js';
 import { StartupError } from '../startup-error.js';
 
@@ -32,4 +33,6 @@ export function prepareFilesDir(dir: string, log: Logger): void {
   const stale = sweepPartFiles(dir);
   if (stale.length > 0)
     log.info({ removed: stale.length, files: stale.slice(0, 20) }, 'removed unfinished uploads left by an earlier run');
+  // Partial uploads kept for resume go once untouched for 24 h (docs/LFTP.md, "Resume").
+  startPartialSweeps(dir, log);
 }

@@ -186,13 +186,25 @@ export class TicketTable {
       if (Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
       // A consume racing this either spent it first (ACTIVE: its transfer runs) or finds it gone.
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED) n++;
+      // A folder's ticket whose transfer runs is not armed again when that ends (expiry 0: revoked).
+      else if (Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE)
+        Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
     }
     return n;
   }
 
-  /** The transfer a spent ticket opened has ended: it no longer counts against its session. */
-  transferEnded(slot: number): void {
-    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, USED) === ACTIVE)
+  /**
+   * The transfer a spent ticket opened has ended: it no longer counts against its session. A folder's ticket (its
+   * name ends in `/`) is armed again for the folder's next file, for another TICKET_TTL_MS, unless its session
+   * went away meanwhile (revoke).
+   */
+  transferEnded(slot: number, now = Date.now()): void {
+    const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
+    const folder =
+      !revoked &&
+      this.u8[this.at(slot, T_NAME_OFFSET) + Atomics.load(this.i32, this.w32(slot, T_NAME_LEN)) - 1] === 0x2f;
+    if (folder) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, folder ? ISSUED : USED) === ACTIVE)
       Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
   }
 
@@ -220,19 +232,25 @@ export class TicketTable {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
-      if (Atomics.load(this.i32, this.w32(s, T_STATE)) !== ISSUED) continue;
+      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      if (state !== ISSUED && state !== ACTIVE) continue;
       const off = this.at(s, T_TICKET_OFFSET);
       if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
-      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now)
-        return { ok: false, reason: 'ticket expired' };
       const opHere: TicketOp = Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
       const nameLen = Atomics.load(this.i32, this.w32(s, T_NAME_LEN));
       const nameHere = Buffer.from(
         this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen),
       ).toString('utf8');
-      if (opHere !== op || nameHere !== name)
+      // A folder's ticket (`DIR/`) opens the folder's manifest and each of its files, one transfer after another
+      // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
+      const folder = nameHere.endsWith('/');
+      if (state === ACTIVE && !folder) continue;
+      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now)
+        return { ok: false, reason: 'ticket expired' };
+      if (opHere !== op || (folder ? !name.startsWith(nameHere) : nameHere !== name))
         return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
-      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
+      if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+      if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
         return { ok: false, reason: 'ticket already used' };
       Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
       const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));

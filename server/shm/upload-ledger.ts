@@ -95,6 +95,18 @@ export class UploadLedger {
     });
   }
 
+  /**
+   * Moves nick's count by delta, whatever the quota: a partial upload kept for resume stays counted after its
+   * transfer is cut (delta > 0), one dropped is given back (delta < 0; never below 0).
+   */
+  adjust(nick: string, delta: number): void {
+    const key = foldKey(nick);
+    this.mutex.withLock(() => {
+      const e = this.find(key, delta > 0);
+      if (e >= 0) this.f64[e / 8 + E_BYTES_F64] = Math.max(0, this.f64[e / 8 + E_BYTES_F64]! + delta);
+    });
+  }
+
   /** The byte offset of key's entry; with create, a new one. -1: none (full around this hash). */
   private find(key: Uint8Array, create: boolean): number {
     const hash = key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24) | 0;

@@ -35,6 +35,7 @@ import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { abuseSuite, type AbuseContext } from './abuse-suite.js';
 import { historySuite } from './history-suite.js';
 import { clusterSuite } from './cluster-suite.js';
+import { lftpResumeSuite } from './lftp-resume-suite.js';
 import { open as openSealed, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { trafficKeys } from '../../common/lftp/protect/keys.js';
 
@@ -71,6 +72,7 @@ const SUITES = [
   'abuse',
   'history',
   'cluster',
+  'resume',
 ];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
@@ -1472,6 +1474,7 @@ try {
   if (suites.has('abuse')) await abuseSuite(abuseContext(peers));
   if (suites.has('history'))
     await historySuite({ quick, work, record, log, chatServer: abuseContext(peers).chatServer });
+  if (suites.has('resume')) await lftpResumeSuite({ quick, work, root: ROOT, record, log });
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;

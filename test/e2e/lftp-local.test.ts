@@ -27,10 +27,20 @@ describe('chat-client lftp and local files', () => {
     });
     expect(r.err.join('\n')).toBe(`chat-client lftp: cannot read ${missing}: no such file`);
     expect(r.code).toBe(1);
-    // A folder is no file to send either.
-    const dir = await runLftpClient(['post', `127.0.0.1:${server.port}`, work, 'x.bin', '--token', 'local token']);
-    expect(dir.err.join('\n')).toBe(`chat-client lftp: cannot send ${work}: not a regular file`);
-    expect(dir.code).toBe(1);
+    // Nor is a device; a folder goes as a folder (docs/LFTP.md, "Folders"), this one empty.
+    const dev = await runLftpClient([
+      'post',
+      `127.0.0.1:${server.port}`,
+      '/dev/null',
+      'x.bin',
+      '--token',
+      'local token',
+    ]);
+    expect(dev.err.join('\n')).toBe('chat-client lftp: cannot send /dev/null: not a regular file');
+    expect(dev.code).toBe(1);
+    const dir = await runLftpClient(['post', `127.0.0.1:${server.port}`, work, 'x', '--token', 'local token']);
+    expect(dir.out.join('\n')).toMatch(/^transfer complete: x\/ \(0 files, 0 folders, 0 B, /);
+    expect(dir.code).toBe(0);
   });
 
   it('a get whose local name is taken: a refused one announces no name; an accepted one says where it saves', async () => {

@@ -101,7 +101,9 @@ describe('names, missing and existing files', () => {
     ['../etc/passwd', 'BAD_NAME'],
     ['/etc/passwd', 'BAD_NAME'],
     ['.hidden', 'BAD_NAME'],
-    ['sub/dir.bin', 'BAD_NAME'],
+    ['sub/../dir.bin', 'BAD_NAME'],
+    // A path names a file in a folder (docs/LFTP.md, "Folders"): there is no folder "sub".
+    ['sub/dir.bin', 'NOT_FOUND'],
     ['nope.bin', 'NOT_FOUND'],
   ])('get %j is refused with %s, exit 4, no local file', async (name, code) => {
     const local = join(work, `refused-${code}-${Math.random()}`);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   CLIENT_JS,
@@ -67,12 +67,12 @@ describe('newcomer defects', () => {
     expect(readFileSync(join(downloads, 'fresh', 'a.txt'), 'utf8')).toBe('alpha');
   });
 
-  it('/post of a directory says it is a directory; /help says how to name files with spaces', async () => {
+  it('/post of a directory sends the folder (docs/LFTP.md, "Folders"); /help says how to name files with spaces', async () => {
     const s = await server(['--no-web']);
     const c = await client(s.port, 'bot');
     const dir = tempDir('nc-dir');
     c.send(`/post ${dir}`);
-    await c.waitFor(`! ${dir} is a directory: /post sends one file`);
+    await c.waitFor(`transfer complete: ${basename(dir)}/ (0 files, 0 folders, 0 B, 0 B/s, sha256 ok for each file)`);
     c.send('/help');
     await c.waitFor('Names with spaces go in double quotes: /get "my notes.txt"');
   });

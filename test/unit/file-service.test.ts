@@ -44,7 +44,7 @@ describe('FileService', () => {
     await expect(files.checkUpload('receipt.pdf', 1)).resolves.toMatchObject({ name: 'receipt.pdf' });
   });
 
-  it('lists regular files and links inside the folder; hides links out, dot files and names the rule refuses', async () => {
+  it('lists regular files, links inside the folder and folders (their bytes and files); hides links out, dot files and names the rule refuses', async () => {
     const dir = folder();
     const outside = folder();
     writeFileSync(join(outside, 'secret.txt'), 'secret');
@@ -52,11 +52,15 @@ describe('FileService', () => {
     writeFileSync(join(dir, '.upload-1.lftp-part'), 'p');
     writeFileSync(join(dir, 'evil\u202etxt.exe'), 'e');
     writeFileSync(join(dir, 'Zoe\u0308.txt'), 'nfd');
-    mkdirSync(join(dir, 'folder'));
+    mkdirSync(join(dir, 'folder', 'inner'), { recursive: true });
+    writeFileSync(join(dir, 'folder', 'x'), 'xyz');
+    writeFileSync(join(dir, 'folder', 'inner', 'y'), 'yy');
+    symlinkSync(outside, join(dir, 'linked-folder'));
     symlinkSync(join(outside, 'secret.txt'), join(dir, 'leak.txt'));
     symlinkSync(join(dir, 'a.txt'), join(dir, 'alias.txt'));
     const listing = await new FileService(dir, limits()).list(1 << 20);
-    expect(listing.files.map((f) => f.name)).toEqual(['a.txt', 'alias.txt']);
+    expect(listing.files.map((f) => f.name)).toEqual(['a.txt', 'alias.txt', 'folder/']);
+    expect(listing.files[2]).toMatchObject({ size: 5, files: 2 });
     await expect(new FileService(dir, limits()).checkDownload('leak.txt')).rejects.toMatchObject({ code: 'BAD_NAME' });
   });
 
@@ -87,6 +91,25 @@ describe('FileService', () => {
     expect(await files.grantTicket('post', 'bob.bin', 1000, { nick: 'bob', session: 3 }, Date.now())).toMatchObject({
       ok: true,
     });
+  });
+
+  it("counts a partial kept for resume against its uploader's quota, and a dropped one no longer", () => {
+    const ledger = UploadLedger.create();
+    const files = new FileService(folder(), limits({ quota: { ledger, maxPerUser: 1000 } }));
+    // Cut with 300 bytes kept: those stay counted, the rest is given back.
+    files.reserveResumable('alice', 800, 0, 0)(300);
+    expect(ledger.used('alice')).toBe(300);
+    // Continued from the 300 held: only the 500 missing are counted again, and all 800 once stored.
+    files.reserveResumable('alice', 800, 300, 0);
+    expect(ledger.used('alice')).toBe(800);
+    // Another source of the name: the 200 bytes of the partial it drops are given back.
+    files.reserveResumable('bob', 500, 0, 0)(200);
+    files.reserveResumable('bob', 600, 0, 200);
+    expect(ledger.used('bob')).toBe(600);
+    // A write failure keeps nothing: everything is given back.
+    files.reserveResumable('carol', 400, 0, 0)(0);
+    expect(ledger.used('carol')).toBe(0);
+    expect(() => files.reserveResumable('alice', 300, 0, 0)).toThrow(/uploaded 800 B/);
   });
 
   it('describes a failed file operation without the path', () => {

@@ -19,7 +19,7 @@ import {
 } from '../../common/lftp/protect/retry-token.js';
 import { synProof, tokenMaster } from '../../common/lftp/protect/keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
-import { SynKeys } from '../../server/files/syn-keys.js';
+import { PROVEN_SALT_MS, SynKeys } from '../../server/files/syn-keys.js';
 import { LftpError } from '../../common/lftp/engine/errors.js';
 
 const secret = randomBytes(32);
@@ -158,6 +158,22 @@ describe('the --token endpoint: address validation before scrypt', () => {
     const master = await k.check({ ...syn, retry: t }, facts, from.address, T0);
     expect(master?.equals(await tokenMaster(token, salt))).toBe(true);
     expect(k.counts.scryptChecks).toBe(1);
+  });
+
+  it("a salt whose key a SYN proved spares the next SYN with it a scrypt (a folder's files); a wrong proof with it is still a wrong token", async () => {
+    const k = keys();
+    const syn = await signed(Buffer.alloc(0));
+    expect((await k.check(syn, facts, from.address, T0))?.equals(await tokenMaster(token, salt))).toBe(true);
+    const next = { ...facts, isn: facts.isn + 1, name: 'folder/next.bin' };
+    const master = await tokenMaster(token, salt);
+    const again = { ...syn, proof: synProof(master, { ...next, salt }) };
+    expect((await k.check(again, next, from.address, T0 + 1000))?.equals(master)).toBe(true);
+    expect(k.counts.scryptChecks).toBe(1);
+    const forged = { ...syn, proof: Buffer.alloc(16) };
+    await expect(k.check(forged, next, from.address, T0 + 2000)).rejects.toThrow(/wrong token/);
+    // Remembered for PROVEN_SALT_MS only: after that, a scrypt again.
+    await k.check(again, next, from.address, T0 + PROVEN_SALT_MS + 1);
+    expect(k.counts.scryptChecks).toBe(2);
   });
 
   it('ticket and open endpoints ask for no RETRY (their checks cost no more than the token would)', async () => {

@@ -63,7 +63,19 @@ describe('lines that take arguments, in the terminal client', () => {
   it('/get "x and /post with a quote left open are refused, saying why', () => {
     expect(parseInput('/get "x', 4096)).toEqual({ kind: 'local-error', text: `/get: ${OPEN_QUOTE}` });
     expect(parseInput('/post "a b.txt', 4096)).toEqual({ kind: 'local-error', text: `/post: ${OPEN_QUOTE}` });
-    expect(parseInput('/get "my notes.txt" out/', 4096)).toEqual({ kind: 'get', name: 'my notes.txt', dest: 'out/' });
+    expect(parseInput('/get "my notes.txt" out/', 4096)).toEqual({
+      kind: 'get',
+      name: 'my notes.txt',
+      dest: 'out/',
+      fresh: false,
+    });
+    // --no-resume anywhere among the words: start over.
+    expect(parseInput('/post --no-resume "my notes.txt"', 4096)).toEqual({
+      kind: 'post',
+      path: 'my notes.txt',
+      name: undefined,
+      fresh: true,
+    });
   });
 
   it('/sleep: a usage line without a duration; longer than 10 minutes refused, not cut short in silence', () => {

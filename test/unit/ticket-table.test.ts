@@ -14,6 +14,38 @@ describe('the ticket table', () => {
     });
   });
 
+  it("a folder's ticket (DIR/) opens its manifest and each of its files, in turn, and nothing outside it", () => {
+    const t = TicketTable.create(4);
+    const issued = t.issue('post', 'trip/', 'alice', 1000, 1);
+    if (typeof issued === 'string') throw new Error(issued);
+    for (const other of ['trip', 'trips/x', 'other/trip/x'])
+      expect(t.consume(issued.ticket, 'post', other, 1001)).toMatchObject({ ok: false });
+    expect(t.consume(issued.ticket, 'get', 'trip/a', 1001)).toMatchObject({ ok: false });
+    const manifest = t.consume(issued.ticket, 'post', 'trip/', 1001);
+    if (!manifest.ok) throw new Error(manifest.reason);
+    // A next file's SYN that overtakes the last one's end is let through.
+    expect(t.consume(issued.ticket, 'post', 'trip/a b/x', 1002)).toMatchObject({ ok: true, nick: 'alice' });
+    t.transferEnded(manifest.slot, 1003);
+    // Armed again, for another TICKET_TTL_MS from the end of the last transfer.
+    expect(t.consume(issued.ticket, 'post', 'trip/y', 1003 + TICKET_TTL_MS - 1)).toMatchObject({ ok: true });
+    t.transferEnded(manifest.slot, 2000);
+    expect(t.consume(issued.ticket, 'post', 'trip/z', 2001 + TICKET_TTL_MS)).toMatchObject({
+      ok: false,
+      reason: 'ticket expired',
+    });
+    // A session that goes away takes it back like any unused ticket.
+    expect(t.revoke(1)).toBe(1);
+    expect(t.consume(issued.ticket, 'post', 'trip/z', 2002)).toMatchObject({ ok: false });
+    // And one whose transfer runs then is not armed again when that ends.
+    const running = t.issue('get', 'album/', 'bob', 3000, 2);
+    if (typeof running === 'string') throw new Error(running);
+    const spent = t.consume(running.ticket, 'get', 'album/', 3001);
+    if (!spent.ok) throw new Error(spent.reason);
+    expect(t.revoke(2)).toBe(0);
+    t.transferEnded(spent.slot, 3002);
+    expect(t.consume(running.ticket, 'get', 'album/x', 3003)).toMatchObject({ ok: false });
+  });
+
   it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; the end of a transfer or their expiry gives room`, () => {
     const t = TicketTable.create(64);
     const mine = Array.from({ length: TICKETS_PER_SESSION }, (_, i) => t.issue('get', `f${i}`, 'mallory', 0, 7));

@@ -98,6 +98,12 @@ export class FilesPanel {
     list.replaceChildren();
     if (total === 0) list.append(el('li', { class: 'muted' }, 'no files yet'));
     for (const f of files) {
+      // A folder (its name ends in /) is fetched with chat-client's /get DIR/: the page downloads files only.
+      if (f.files !== undefined) {
+        const size = `${formatBytes(f.size)} in ${f.files} file${f.files === 1 ? '' : 's'}`;
+        list.append(el('li', {}, el('span', { class: 'name' }, f.name), el('span', { class: 'muted small' }, size)));
+        continue;
+      }
       const button = el('button', { type: 'button', class: 'inline', title: `download ${f.name}` }, 'Download');
       button.addEventListener('click', () => this.requestDownload(f.name));
       list.append(

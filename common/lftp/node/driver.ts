@@ -11,7 +11,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { Flag, decodeSack, encodeHeader, flagNames, seqDiff, type Packet } from '../engine/packet.js';
 import { LftpConnection, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
 import { FileSource } from './file-source.js';
-import { FileSink } from './file-sink.js';
+import { FileSink, type SinkOutcome } from './file-sink.js';
 import type { HeldRecord } from './resume-record.js';
 import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
@@ -40,6 +40,8 @@ export class ConnectionDriver {
   readonly qlog: QlogWriter | null;
   /** The data packet the connection just said it sends again: the next one out with this seq is a retransmission (--trace marks it). */
   private retransmitting = -1;
+  /** Work that must be done before the END is acknowledged (a folder's manifest checked, a folder put in place). */
+  afterStore: ((stored: SinkOutcome) => Promise<SinkOutcome>) | null = null;
 
   /** @param protection the transfer's keys; null: unprotected (an --open server) */
   constructor(
@@ -76,7 +78,10 @@ export class ConnectionDriver {
         finishSink: (expected) => {
           const sink = this.sink;
           if (!sink) return;
-          void sink.finish(expected).then((outcome) => this.apply((c, now) => c.sinkFinished(now, outcome)));
+          void sink
+            .finish(expected)
+            .then((outcome) => (outcome.ok && this.afterStore ? this.afterStore(outcome) : outcome))
+            .then((outcome) => this.apply((c, now) => c.sinkFinished(now, outcome)));
         },
         ...(trace ? { trace } : {}),
       },

@@ -229,6 +229,11 @@ export class HeldRecord {
     return resumePaths(this.dir, this.key);
   }
 
+  /** The bytes the record last said are held (0 once removed): what a cut transfer kept. */
+  get recordedBytes(): number {
+    return Math.max(0, this.recorded);
+  }
+
   /** `written` bytes from 0 are on disk: rewrite the record if it lags by RECORD_EVERY_BYTES (or `now`). */
   wrote(written: number, now = false): Promise<void> {
     if (!this.identity || (!now && written - this.recorded < RECORD_EVERY_BYTES) || written === this.recorded)
@@ -242,6 +247,7 @@ export class HeldRecord {
   /** The partial is complete or worthless: both files go (after any record being written). */
   async remove(): Promise<void> {
     this.identity = null;
+    this.recorded = -1;
     await this.busy;
     await removeResume(this.dir, this.key);
   }

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench -- --suite resume`: issue 35's LFTP figures on loopback, through the fault relay (no
+ * impairment; it counts what crosses). A 1 GiB get (128 MiB with --quick) cut at 50 % by SIGKILL of the
+ * client, then run again: the bytes sent after the cut ÷ the bytes missing (goal ≤ 1.02), and the time from
+ * the second client's start to the first new data datagram (both sides hash the held half first). Then
+ * folders: 10,000 files of 4 KiB and 100 of 10 MiB (1,000 and 10 with --quick), posted and fetched with
+ * `chat-client lftp` against `chat-server lftp --open`: files/s and MiB/s. (rsync in daemon mode and the
+ * HTTP side with curl, which the issue compares them with, are not measured here.)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
+import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
+
+export interface LftpResumeContext {
+  quick: boolean;
+  work: string;
+  root: string;
+  record(suite: string, name: string, unit: string, values: number[], note?: string): void;
+  log(line: string): void;
+}
+
+const SUITE = 'resume';
+const MiB = 2 ** 20;
+
+function fill(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  const chunk = randomBytes(Math.min(bytes, 8 * MiB));
+  for (let n = 0; n < bytes; n += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - n));
+  closeSync(fd);
+}
+
+function run(root: string, args: string[]): { done: Promise<number>; kill(): void } {
+  const p = spawn(process.execPath, [join(root, 'dist/client/cli.js'), 'lftp', ...args, '--quiet'], {
+    stdio: 'ignore',
+  });
+  return { done: new Promise((r) => p.on('exit', (code) => r(code ?? -1))), kill: () => p.kill('SIGKILL') };
+}
+
+async function server(root: string, files: string, work: string): Promise<{ port: number; stop(): void }> {
+  const args = ['lftp', '--host', '127.0.0.1', '--port', '0', '--files', files, '--log-file', join(work, 'l.log')];
+  const p = spawn(process.execPath, [join(root, 'dist/server/cli.js'), ...args, '--open']);
+  const port = await new Promise<number>((resolve, reject) => {
+    p.on('exit', () => reject(new Error('chat-server lftp exited')));
+    p.stdout.on('data', (d: Buffer) => {
+      const m = /udp [\d.]+:(\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  return { port, stop: () => p.kill('SIGTERM') };
+}
+
+const relayTo = (port: number): Promise<Relay> =>
+  startRelay({
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    targetHost: '127.0.0.1',
+    targetPort: port,
+    seed: 1,
+    up: NO_IMPAIRMENT,
+    down: NO_IMPAIRMENT,
+  });
+
+async function cutAtHalf(c: LftpResumeContext, port: number, files: string): Promise<void> {
+  const size = (c.quick ? 128 : 1024) * MiB;
+  fill(join(files, 'big.bin'), size);
+  const here = join(c.work, 'resume-here');
+  mkdirSync(here);
+  const held = () => {
+    const n = readdirSync(here).find((x) => x.endsWith('.lftp-held'));
+    return n ? statSync(join(here, n)).size : 0;
+  };
+  const dest = join(here, 'big.bin');
+  const first = await relayTo(port);
+  const cut = run(c.root, ['get', `127.0.0.1:${first.port}`, 'big.bin', dest]);
+  while (held() < size / 2) await new Promise((r) => setTimeout(r, 2));
+  cut.kill();
+  await cut.done;
+  await first.close();
+  const missing = size - held();
+  const second = await relayTo(port);
+  const t0 = performance.now();
+  let firstData = NaN;
+  const watch = setInterval(() => {
+    // The SYN-ACK and a keepalive are not data: the first few datagrams down are the handshake.
+    if (Number.isNaN(firstData) && second.stats.down.forwarded > 2) firstData = performance.now() - t0;
+  }, 1);
+  const again = run(c.root, ['get', `127.0.0.1:${second.port}`, 'big.bin', dest]);
+  const code = await again.done;
+  clearInterval(watch);
+  const ms = performance.now() - t0;
+  const datagrams = second.stats.down.forwarded;
+  const sent = datagrams * LFTP_DEFAULTS.mss;
+  await second.close();
+  if (code !== 0) throw new Error(`the resumed get exited with ${code}`);
+  const label = `${size / MiB} MiB get cut at 50 %`;
+  c.record(SUITE, `${label}: bytes sent after the cut ÷ bytes missing`, 'ratio', [sent / missing]);
+  const beyond = datagrams - Math.ceil(missing / LFTP_DEFAULTS.mss);
+  c.record(SUITE, `${label}: datagrams after the cut beyond the missing packets`, 'datagrams', [beyond]);
+  c.record(
+    SUITE,
+    `${label}: client start to first new data`,
+    'ms',
+    [firstData],
+    'a new process; both sides hash the held half first',
+  );
+  c.record(SUITE, `${label}: the resumed run`, 'ms', [ms]);
+  rmSync(here, { recursive: true, force: true });
+  rmSync(join(files, 'big.bin'), { force: true });
+}
+
+async function folder(c: LftpResumeContext, port: number, files: string, count: number, bytes: number): Promise<void> {
+  const name = `f${count}x${bytes}`;
+  const src = join(c.work, name);
+  mkdirSync(src);
+  for (let i = 0; i < count; i++) fill(join(src, `file-${i}.bin`), bytes);
+  const label = `folder of ${count.toLocaleString('en')} × ${bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`}`;
+  for (const op of ['post', 'get'] as const) {
+    const t0 = performance.now();
+    const args = op === 'post' ? [src, name] : [`${name}/`, join(c.work, `${name}-back`)];
+    const code = await run(c.root, [op, `127.0.0.1:${port}`, ...args]).done;
+    const s = (performance.now() - t0) / 1000;
+    if (code !== 0) throw new Error(`${op} of ${label} exited with ${code}`);
+    c.record(SUITE, `${label}, ${op}: files/s`, 'files/s', [count / s]);
+    c.record(SUITE, `${label}, ${op}: MiB/s`, 'MiB/s', [(count * bytes) / MiB / s]);
+  }
+  rmSync(src, { recursive: true, force: true });
+  rmSync(join(c.work, `${name}-back`), { recursive: true, force: true });
+  rmSync(join(files, name), { recursive: true, force: true });
+}
+
+export async function lftpResumeSuite(c: LftpResumeContext): Promise<void> {
+  c.log('resume: LFTP resume and folders (loopback, through the relay for the cut)');
+  const files = join(c.work, 'resume-files');
+  mkdirSync(files);
+  const s = await server(c.root, files, c.work);
+  try {
+    await cutAtHalf(c, s.port, files);
+    await folder(c, s.port, files, c.quick ? 1000 : 10_000, 4096);
+    await folder(c, s.port, files, c.quick ? 10 : 100, 10 * MiB);
+  } finally {
+    s.stop();
+  }
+}
