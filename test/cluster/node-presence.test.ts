@@ -2,30 +2,18 @@
  * Node presence (server/cluster/node-presence.ts) on a real redis-server: leases, a dead node's sessions away then
  * ended, a node's records kept in step with its table, and a node that finds its lease lapsed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import { NodePresence, type PresenceEvents } from '../../server/cluster/node-presence.js';
 import { RECONCILE } from '../../server/cluster/presence-scripts.js';
 import { RedisNickRegistry } from '../../server/cluster/redis-nicks.js';
-import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
-import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import type { SessionRecord } from '../../server/cluster/session-records.js';
 import { SessionTable, type SlotRef } from '../../server/shm/session-table.js';
 import { newToken } from '../../server/shm/resume-token.js';
-import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { redisPerFile } from '../helpers/redis-server.js';
 
-let redis: RedisUnderTest;
-let link: RedisLink;
+const shared = redisPerFile();
 let clusters = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  link = await openRedis(parseRedisUrl(redis.url));
-});
-afterAll(async () => {
-  await closeRedis(link);
-  await redis.stop();
-});
 
 const session = (nick: string, token: Uint8Array | null = null) => ({
   nick,
@@ -55,12 +43,14 @@ function cluster(opts = { leaseMs: 150, renewMs: 50, resumeWindowMs: 300 }) {
       reclaimed: (kept, lost) => seen.reclaimed.push([kept, lost]),
       link: () => undefined,
     };
-    const registry = new RedisNickRegistry(table, id, link, keys, { displaced: (from) => void table.release(from) });
+    const registry = new RedisNickRegistry(table, id, shared.link, keys, {
+      displaced: (from) => void table.release(from),
+    });
     return {
       id,
       table,
       registry,
-      presence: new NodePresence(link, keys, id, table, opts, events, () => clock.now),
+      presence: new NodePresence(shared.link, keys, id, table, opts, events, () => clock.now),
       seen,
     };
   };
@@ -123,7 +113,7 @@ describe('NodePresence', () => {
     if (!gus.ok || !hal.ok) throw new Error('claim');
     n1.table.away(hal, Infinity, 777);
     await n1.presence.tick();
-    for (const key of await link.keys(`${c.keys.prefix}*`)) await link.del(key);
+    for (const key of await shared.link.keys(`${c.keys.prefix}*`)) await shared.link.del(key);
     expect(await n2.registry.lookup('gus')).toBeNull();
     await n1.presence.tick();
     expect(n1.seen.reclaimed).toEqual([[2, 0]]);
@@ -141,10 +131,10 @@ describe('NodePresence', () => {
     if (!ida.ok) throw new Error('claim');
     // As if the table had been read just before the claim: the claim's record is newer, kept.
     const keys = [c.keys.sessions, c.keys.folds, c.keys.looks, c.keys.tokens];
-    await RECONCILE.run(link, keys, [c.keys.prefix, 'n1', String(Date.now() - 60_000)]);
+    await RECONCILE.run(shared.link, keys, [c.keys.prefix, 'n1', String(Date.now() - 60_000)]);
     expect(await n1.registry.lookup('ida')).toMatchObject({ node: 'n1' });
     // Read after it, without it: dropped.
-    await RECONCILE.run(link, keys, [c.keys.prefix, 'n1', String(Date.now() + 1)]);
+    await RECONCILE.run(shared.link, keys, [c.keys.prefix, 'n1', String(Date.now() + 1)]);
     expect(await n1.registry.lookup('ida')).toBeNull();
   });
 
@@ -180,7 +170,7 @@ describe('NodePresence', () => {
 /** The lease key has expired (Redis's own clock: the condition, not a sleep). */
 async function waitLeaseGone(key: string): Promise<void> {
   for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
-    if ((await link.exists(key)) === 0) return;
+    if ((await shared.link.exists(key)) === 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${key} never expired`);

@@ -3,29 +3,18 @@
  * two nodes appending to one conversation, a real refusal (Redis out of memory) taking nothing, and the pages
  * HISTORY_REQUEST reads (redis-reader.ts) beside the SQLite reader's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TurnBus } from '../../server/cluster/cluster-bus.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
-import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
-import { parseRedisUrl } from '../../server/cluster/redis-url.js';
+import type { RedisLink } from '../../server/cluster/redis-link.js';
 import { RedisRoomLog } from '../../server/store/redis-room-log.js';
 import type { NewEntry } from '../../server/store/history.js';
 import type { StoreError } from '../../server/store/store-error.js';
 import { roomLogContract } from '../unit/room-log-contract.js';
-import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { redisPerFile } from '../helpers/redis-server.js';
 
-let redis: RedisUnderTest;
-let link: RedisLink;
+const shared = redisPerFile();
 let logs = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  link = await openRedis(parseRedisUrl(redis.url));
-});
-afterAll(async () => {
-  await closeRedis(link);
-  await redis.stop();
-});
 
 /** A bus that records what every session would hear of post(). */
 function recordingBus(heard: string[]): TurnBus {
@@ -42,10 +31,10 @@ function recordingBus(heard: string[]): TurnBus {
   };
 }
 
-/** The link, but its next script fails with `next` (what the contract's failNext asks). */
+/** The shared.link, but its next script fails with `next` (what the contract's failNext asks). */
 function failingLink(): { link: RedisLink; failNext(err: StoreError): void } {
   let next: StoreError | null = null;
-  const proxy = new Proxy(link, {
+  const proxy = new Proxy(shared.link, {
     get(target, prop, receiver) {
       if (prop === 'evalSha' && next) {
         const failure = next;
@@ -72,7 +61,7 @@ const turn = (entries: NewEntry[]) => ({ entries, publish: () => undefined });
 describe('RedisRoomLog: what only a cluster has', () => {
   it('two nodes appending to one conversation at once: ids one more each, no gap, no twice; one epoch', async () => {
     const keys = clusterKeys(`r${++logs}:`);
-    const nodes = await Promise.all([0, 1].map(() => RedisRoomLog.open(link, keys, recordingBus([]))));
+    const nodes = await Promise.all([0, 1].map(() => RedisRoomLog.open(shared.link, keys, recordingBus([]))));
     expect(nodes[1]!.epoch).toBe(nodes[0]!.epoch);
     const appended = await Promise.all(
       Array.from({ length: 100 }, (_, i) => nodes[i % 2]!.append(turn([say(`m${i}`), say(`m${i}b`)]))),
@@ -87,15 +76,15 @@ describe('RedisRoomLog: what only a cluster has', () => {
   });
 
   it('Redis out of memory refuses a turn whole (STORE_FULL), and the ids go on after', async () => {
-    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    const log = await RedisRoomLog.open(shared.link, clusterKeys(`r${++logs}:`), recordingBus([]));
     await log.append(turn([say('kept')]));
-    await link.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+    await shared.link.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
     try {
       await expect(log.append(turn([say('lost'), say('lost too', 'room:#b')]))).rejects.toMatchObject({
         code: 'STORE_FULL',
       });
     } finally {
-      await link.configSet('maxmemory', '0');
+      await shared.link.configSet('maxmemory', '0');
     }
     expect((await log.append(turn([say('next')]))).entries[0]!.id).toBe(2);
     expect(await log.lastId('room:#b')).toBe(0);
@@ -103,7 +92,7 @@ describe('RedisRoomLog: what only a cluster has', () => {
   });
 
   it('pages: back from the newest, forward from a time, the parties of a direct conversation only', async () => {
-    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    const log = await RedisRoomLog.open(shared.link, clusterKeys(`r${++logs}:`), recordingBus([]));
     const dm = (text: string, parties: [string, string]): NewEntry => ({
       conv: 'dm:ann\nbob',
       kind: 'direct',
@@ -129,25 +118,25 @@ describe('RedisRoomLog: what only a cluster has', () => {
 
   it('a Redis that lost its data (emptied under a running node): the next append is under a new epoch, ids from 1', async () => {
     const keys = clusterKeys(`r${++logs}:`);
-    const log = await RedisRoomLog.open(link, keys, recordingBus([]));
+    const log = await RedisRoomLog.open(shared.link, keys, recordingBus([]));
     const before = log.epoch;
     await log.append(turn([say('one'), say('two')]));
-    for (const key of await link.keys(`${keys.prefix}*`)) await link.del(key);
+    for (const key of await shared.link.keys(`${keys.prefix}*`)) await shared.link.del(key);
     const after = await log.append(turn([say('three')]));
     expect(after.epoch).not.toBe(before);
     expect(log.epoch).toBe(after.epoch);
     expect(after.entries[0]!.id).toBe(1);
     // Another node opening now is in the same new epoch.
-    expect((await RedisRoomLog.open(link, keys, recordingBus([]))).epoch).toBe(after.epoch);
+    expect((await RedisRoomLog.open(shared.link, keys, recordingBus([]))).epoch).toBe(after.epoch);
   });
 
   it('retention by age drops what is older than the cutoff, from the head; the ids go on after', async () => {
-    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    const log = await RedisRoomLog.open(shared.link, clusterKeys(`r${++logs}:`), recordingBus([]));
     const first = await log.append(turn([say('old 1'), say('old 2'), say('old dm', 'dm:ann\nbob')]));
     // Redis's clock (the entries' times) moves past the first turn's before the second.
     const t0 = first.entries[0]!.ts;
     const redisMs = async () => {
-      const [s, us] = await link.time();
+      const [s, us] = await shared.link.time();
       return Number(s) * 1000 + Math.floor(Number(us) / 1000);
     };
     while ((await redisMs()) <= t0) await new Promise((r) => setTimeout(r, 2));
@@ -165,7 +154,7 @@ describe('RedisRoomLog: what only a cluster has', () => {
   });
 
   it('retention by size: the conversation with the oldest entry loses its oldest until the log is under the budget', async () => {
-    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    const log = await RedisRoomLog.open(shared.link, clusterKeys(`r${++logs}:`), recordingBus([]));
     await log.append(turn(Array.from({ length: 10 }, (_, i) => say(`a${i}`.padEnd(100, '.'), 'room:#a'))));
     await log.append(turn(Array.from({ length: 10 }, (_, i) => say(`b${i}`.padEnd(100, '.'), 'room:#b'))));
     const all = await log.keptBytes();

@@ -49,6 +49,21 @@ async function nodes(count: number): Promise<ServerHandle[]> {
   return started;
 }
 
+/** A client claiming `nick` on `server` is told it is taken (by a session on any node). */
+async function takenOn(server: ServerHandle, nick: string): Promise<void> {
+  const twin = new LineProcess(`client ${nick}`, [
+    CLIENT_JS,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(server.port),
+    '--nick',
+    nick,
+  ]);
+  procs.push(twin);
+  await twin.waitFor(`nick ${nick} is taken`);
+}
+
 async function client(server: ServerHandle, nick: string): Promise<LineProcess> {
   const c = await startClient(server.port, nick);
   procs.push(c);
@@ -79,17 +94,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
     const dave = await client(n3!, 'dave');
     await dave.waitFor(/<alice> hello from n1$/);
     // alice's nick, in another case, on another node.
-    const twin = new LineProcess('client Alice', [
-      CLIENT_JS,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(n2!.port),
-      '--nick',
-      'Alice',
-    ]);
-    procs.push(twin);
-    await twin.waitFor('nick Alice is taken');
+    await takenOn(n2!, 'Alice');
     // Registered nicks are not shared between nodes yet: a node refuses to register one rather than keep it alone.
     const raw = await rawSession(n2!.port, 'erin', { version: 2 });
     raw.send({ type: 'ACCOUNT', op: 'register', password: 'a long enough password' });
@@ -167,17 +172,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
     alice.send('still here, on n2');
     await bob.waitFor('<alice> still here, on n2');
     // The nick moved with the session: nobody else may take it while alice is on n2.
-    const twin = new LineProcess('client ALICE', [
-      CLIENT_JS,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(n2!.port),
-      '--nick',
-      'ALICE',
-    ]);
-    procs.push(twin);
-    await twin.waitFor('nick ALICE is taken');
+    await takenOn(n2!, 'ALICE');
   });
 
   it("one node's operator broadcasts to every node and kicks a user on another node", async () => {
@@ -218,17 +213,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
       alice.send('after the outage');
       await bob.waitFor('<alice> after the outage');
       expect(bob.lines.some((l) => l.includes('during the outage'))).toBe(false);
-      const twin = new LineProcess('client ALICE', [
-        CLIENT_JS,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(n2!.port),
-        '--nick',
-        'ALICE',
-      ]);
-      procs.push(twin);
-      await twin.waitFor('nick ALICE is taken');
+      await takenOn(n2!, 'ALICE');
     } finally {
       await stopAll(n1!, n2!);
       await back.stop();
@@ -259,17 +244,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
         alice.send('after the failover');
         await bob.waitFor('<alice> after the failover', 1000).catch(() => undefined);
       }
-      const twin = new LineProcess('client BOB', [
-        CLIENT_JS,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(n1!.port),
-        '--nick',
-        'BOB',
-      ]);
-      procs.push(twin);
-      await twin.waitFor('nick BOB is taken');
+      await takenOn(n1!, 'BOB');
     } finally {
       await stopAll(...procs.splice(0));
       await set.stop();

@@ -8,6 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { LineProcess } from './processes.js';
 
 export interface RedisUnderTest {
@@ -117,4 +120,39 @@ export async function startSentinelSet(): Promise<SentinelSetUnderTest> {
       },
     };
   }
+}
+
+/**
+ * For a test file: one redis-server for all its tests (started before the first, stopped after the last) and a link
+ * to it; another() opens more, closed with it.
+ */
+export function redisPerFile(): {
+  readonly redis: RedisUnderTest;
+  readonly link: RedisLink;
+  another(): Promise<RedisLink>;
+} {
+  let redis: RedisUnderTest | null = null;
+  const links: RedisLink[] = [];
+  const open = async () => {
+    const l = await openRedis(parseRedisUrl(redis!.url));
+    links.push(l);
+    return l;
+  };
+  beforeAll(async () => {
+    redis = await startRedis();
+    await open();
+  });
+  afterAll(async () => {
+    await Promise.all(links.map(closeRedis));
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+    get link() {
+      return links[0]!;
+    },
+    another: open,
+  };
 }
