@@ -32,6 +32,7 @@ import { openLog, type OpenLog } from '../logger.js';
 import { OperatorConsole } from './operator-console.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
 import type { ServerOptions } from './options.js';
+import { datagramPath } from '../../common/lftp/native/load.js';
 
 export class Supervisor {
   readonly table: SessionTable;
@@ -175,6 +176,7 @@ export class Supervisor {
       tlsLine: tls.line,
       filesDir: this.options.filesDir,
       admin: this.options.adminToken !== null,
+      datagramPath: datagramPath(host),
     }))
       this.print(line);
   }

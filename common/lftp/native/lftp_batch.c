@@ -488,6 +488,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     socklen_t l = sizeof err;
     getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
     report(s, err ? err : EIO);
+    /* libuv stops a poll handle on POLLERR; dgram goes on reading after an error, and so does this. */
+    int ev = s->events;
+    s->events = 0;
+    if (!s->closed) watch(s, ev);
     return;
   }
   if (events & UV_WRITABLE) {

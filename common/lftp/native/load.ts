@@ -5,10 +5,11 @@
  * runs on dgram and node:crypto, the same wire format: the addon is never the
  * only way, and its absence is a line of text, not a failure.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isIPv6 } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 
 /** An AES-128-GCM context in the addon, made once per traffic key and reused for every datagram. */
@@ -64,7 +65,7 @@ function load(): Loaded {
   if (process.env.LFTP_NATIVE === '0') return { addon: null, why: 'LFTP_NATIVE=0' };
   if (process.platform !== 'linux') return { addon: null, why: `no batched path on ${process.platform}` };
   const path = addonPath();
-  if (!existsSync(path)) return { addon: null, why: 'addon not built (no C compiler at install?)' };
+  if (!existsSync(path)) return { addon: null, why: 'no addon was built: no C compiler at install?' };
   try {
     return { addon: createRequire(import.meta.url)(path) as Addon, why: '' };
   } catch (err) {
@@ -73,11 +74,14 @@ function load(): Loaded {
   }
 }
 
-/** The addon, or null (then dgram + node:crypto); the first call that finds none says so once, on stderr. */
+/**
+ * The addon, or null (then dgram + node:crypto). A broken one (built, but it does not load) is said once, on
+ * stderr; a missing one is a machine without a compiler, which the install said, as --version does.
+ */
 export function nativeAddon(): Addon | null {
   if (!loaded) {
     loaded = load();
-    if (!loaded.addon && loaded.why !== 'LFTP_NATIVE=0' && isMainThread)
+    if (!loaded.addon && loaded.why.startsWith('addon failed') && isMainThread)
       process.stderr.write(`lftp: ${fallbackText(loaded.why)}\n`);
   }
   return loaded.addon;
@@ -87,12 +91,25 @@ function fallbackText(why: string): string {
   return `dgram + node:crypto, one datagram per call (${why})`;
 }
 
-/** Which datagram path LFTP uses in this process, for --version and the server's start-up line. */
-export function datagramPath(): string {
+/** Which datagram path LFTP uses in this process (for an endpoint on host), for --version and start-up lines. */
+export function datagramPath(host?: string): string {
   if (!loaded) loaded = load();
   const addon = loaded.addon;
   if (!addon) return fallbackText(loaded.why);
+  if (host !== undefined && isIPv6(host)) return 'dgram, one datagram per call (the batched path is IPv4 only)';
   const f = addon.features();
   const offloads = [f.gso ? 'GSO' : 'no GSO', f.gro ? 'GRO' : 'no GRO'].join(', ');
   return `native batch (sendmmsg/recvmmsg, ${offloads}; AES-128-GCM, one context per key)`;
+}
+
+/** `--version`: the program's version and Node's, and which datagram path LFTP takes here. */
+export function versionLines(program: string): string[] {
+  let version = '?';
+  try {
+    version =
+      (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
+  } catch {
+    // A package.json that cannot be read leaves the version unknown; the datagram line still says what runs.
+  }
+  return [`${program} ${version} (Node ${process.version})`, `lftp datagrams: ${datagramPath()}`];
 }
