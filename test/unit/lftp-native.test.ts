@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nativeAddon, datagramPath } from '../../common/lftp/native/load.js';
+import { addonPath, nativeAddon, datagramPath } from '../../common/lftp/native/load.js';
 import { NativeSocket, type Peer } from '../../common/lftp/node/native-socket.js';
 import { open, seal, sealedHeader } from '../../common/lftp/protect/sealed-packet.js';
 import { cipherKeys, openPacket, sealNow } from '../../common/lftp/protect/packet-cipher.js';
@@ -167,6 +167,49 @@ describe('the batched datagram addon', () => {
     expect(() => b.open('bind', '127.0.0.1', a.port)).toThrow(
       expect.objectContaining({ code: 'EADDRINUSE', syscall: 'bind' }),
     );
+  });
+
+  it.skipIf(!addon)('worker threads terminated while their sockets read a flood: no crash, nothing left open', () => {
+    // Node aborts a worker whose loop still holds a handle it does not know (the addon closes its own), and a
+    // termination can land inside the addon's call into JS: the next N-API call then fails, and must be heeded.
+    // In a child process, so that a crash fails this test instead of ending the test runner.
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const dgram = require('node:dgram');
+      const code = \`
+        const { createRequire } = require('node:module');
+        const { parentPort, workerData } = require('node:worker_threads');
+        const a = createRequire(workerData)(workerData);
+        const s = a.socketOpen(1 << 20, false, () => { for (let i = 0; i < 2000; i++) Math.sqrt(i); }, () => {});
+        a.socketBind(s, '127.0.0.1', 0);
+        parentPort.postMessage(a.socketPort(s));
+      \`;
+      (async () => {
+        const tx = dgram.createSocket('udp4');
+        for (let i = 0; i < 40; i++) {
+          const w = new Worker(code, { eval: true, workerData: process.argv[1] });
+          const port = await new Promise((r) => w.once('message', r));
+          let on = true;
+          const flood = () => {
+            if (!on) return;
+            for (let k = 0; k < 50; k++) tx.send(Buffer.alloc(1400), port, '127.0.0.1');
+            setImmediate(flood);
+          };
+          flood();
+          await new Promise((r) => setTimeout(r, Math.random() * 30));
+          await w.terminate();
+          on = false;
+        }
+        tx.close();
+        console.log('done');
+      })();
+    `;
+    const r = spawnSync(process.execPath, ['-e', script, addonPath()], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: r.status, signal: r.signal, out: r.stdout.trim() }).toEqual({
+      status: 0,
+      signal: null,
+      out: 'done',
+    });
   });
 });
 

@@ -217,16 +217,24 @@ static napi_value key_open(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- socket */
 
-static void call_js(sock_t *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
+/* 0 when JS cannot be called now (a worker being terminated): the caller stops reading for this turn. */
+static int call_js(sock_t *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
   napi_env env = s->env;
   napi_value fn, recv, result;
-  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || !fn) return;
-  napi_get_global(env, &recv); /* make_callback wants an object as `this` */
-  if (napi_make_callback(env, s->actx, recv, fn, argc, argv, &result) == napi_pending_exception) {
-    napi_value err;
+  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || !fn) return 0;
+  if (napi_get_global(env, &recv) != napi_ok) return 0; /* make_callback wants an object as `this` */
+  napi_status st = napi_make_callback(env, s->actx, recv, fn, argc, argv, &result);
+  if (st == napi_ok) return 1;
+  if (st == napi_pending_exception) {
+    napi_value err = NULL;
+    napi_valuetype t = napi_undefined;
     napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
+    if (err) napi_typeof(env, err, &t);
+    /* A listener that threw is the process's uncaught exception, as with dgram; a terminated worker's
+       execution ending leaves no exception value, and nothing to report. */
+    if (t != napi_undefined) napi_fatal_exception(env, err);
   }
+  return 0;
 }
 
 /* A socket error for the JS side: (errno, message); it names the errno as Node does (os.constants.errno). */
@@ -294,6 +302,29 @@ static int flush_pending(sock_t *s) {
   return failed;
 }
 
+/* Message i's train sent as single datagrams; what the socket cannot take now waits. 0, or an errno. */
+static int send_split(sock_t *s, int i) {
+  const uint8_t *base = s->iov[i].iov_base;
+  size_t total = s->iov[i].iov_len, seg = s->seg[i];
+  const struct sockaddr_in *to = s->connected ? NULL : &s->to[i];
+  int failed = 0;
+  for (size_t o = 0; o < total; o += seg) {
+    size_t len = total - o < seg ? total - o : seg;
+    if (!s->head) {
+      ssize_t n = to ? sendto(s->fd, base + o, len, 0, (const struct sockaddr *)to, sizeof *to)
+                     : send(s->fd, base + o, len, 0);
+      if (n >= 0) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        failed = errno;
+        continue;
+      }
+    }
+    int e = queue_pending(s, base + o, len, to, 0);
+    if (e) failed = e;
+  }
+  return failed;
+}
+
 /* sendmmsg for the messages built so far; what the socket cannot take now waits (pending). */
 static int flush_tx(sock_t *s) {
   int failed = 0, off = 0;
@@ -314,8 +345,14 @@ static int flush_tx(sock_t *s) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    /* A kernel or device without segmentation offload says EIO: later trains go one datagram at a time. */
-    if (errno == EIO && s->nseg[off] > 1) s->gso = 0;
+    if (s->nseg[off] > 1) {
+      /* A train the path refuses (no offload: EIO; a datagram over the device's MTU: EINVAL): this one and
+         every later one go a datagram at a time. */
+      s->gso = 0;
+      int e = send_split(s, off++);
+      if (e) failed = e;
+      continue;
+    }
     failed = errno;
     off++; /* this one is lost: the protocol resends it */
   }
@@ -450,8 +487,11 @@ static void receive(sock_t *s) {
     napi_handle_scope scope;
     napi_open_handle_scope(s->env, &scope);
     napi_value argv[3];
-    uint8_t *out;
-    napi_create_buffer(s->env, total ? total : 1, (void **)&out, &argv[0]);
+    uint8_t *out = NULL;
+    if (napi_create_buffer(s->env, total ? total : 1, (void **)&out, &argv[0]) != napi_ok || !out) {
+      napi_close_handle_scope(s->env, scope); /* the environment is going away: what was read is dropped */
+      return;
+    }
     size_t at = 0;
     for (int i = 0; i < n; i++) {
       size_t len = rm[i].msg_len, seg = len;
@@ -473,9 +513,9 @@ static void receive(sock_t *s) {
     }
     napi_create_uint32(s->env, count, &argv[1]);
     napi_get_reference_value(s->env, s->meta_ref, &argv[2]);
-    call_js(s, s->on_recv, 3, argv);
+    int called = call_js(s, s->on_recv, 3, argv);
     napi_close_handle_scope(s->env, scope);
-    if (n < RX_MSGS) return;
+    if (!called || n < RX_MSGS) return;
   }
 }
 
