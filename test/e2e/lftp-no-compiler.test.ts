@@ -15,15 +15,20 @@ import {
   SERVER_JS,
   runLftpClient,
   startLftpServer,
+  startServer,
   stopAll,
   tempDir,
   type ServerHandle,
 } from '../helpers/processes.js';
 
 let server: ServerHandle | undefined;
+// The missing addon is what is simulated: a run with LFTP_NATIVE=0 (CI's fallback pass) must not decide instead.
+const forced = process.env.LFTP_NATIVE;
+delete process.env.LFTP_NATIVE;
 afterAll(async () => {
   await stopAll(server);
   delete process.env.LFTP_NATIVE_ADDON;
+  if (forced !== undefined) process.env.LFTP_NATIVE = forced;
 });
 
 function version(program: string): string[] {
@@ -70,6 +75,13 @@ describe('LFTP on a machine without a C compiler', () => {
     const err = await roundTrip('no compiler here');
     expect(server!.lines).toContain(fallback);
     expect(err.filter((l) => l.startsWith('lftp: dgram'))).toEqual([]); // a missing addon is no news at run time
+    // The chat server's start-up lines say it too (its LFTP endpoints live in its workers).
+    const chat = await startServer(['--no-web', '--workers', '1']);
+    try {
+      expect(await chat.waitFor(/^lftp datagrams: /, 5_000)).toBe(fallback);
+    } finally {
+      await stopAll(chat);
+    }
   });
 
   it('a broken addon (it does not load) is one line on stderr, and the transfer runs on the fallback', async () => {
