@@ -4,6 +4,12 @@ import { runSubcommand, secretsHidden } from '../common/cli.js';
 
 process.title = secretsHidden('chat-client');
 
+if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+  const { versionLines } = await import('../common/lftp/native/load.js');
+  process.stdout.write(`${versionLines('chat-client').join('\n')}\n`);
+  process.exit(0);
+}
+
 if (process.argv[2] === 'lftp') {
   const { runLftpClient } = await import('./lftp-cli.js');
   await runSubcommand('chat-client lftp', runLftpClient, process.argv.slice(3));

@@ -175,7 +175,7 @@ class ClientTransfer {
         closeTries: LFTP_DEFAULTS.closeTries,
       },
       {
-        sendRaw: (parts) => endpoint.send(parts),
+        sendRaw: (parts, key) => endpoint.send(parts, undefined, key),
         event: (e, c) => this.onEvent(e, c),
         ...(this.trace ? { trace: this.trace } : {}),
         ...(o.qlogDir

@@ -8,6 +8,12 @@ import { runSubcommand, secretsHidden } from '../common/cli.js';
 
 process.title = secretsHidden('chat-server');
 
+if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+  const { versionLines } = await import('../common/lftp/native/load.js');
+  process.stdout.write(`${versionLines('chat-server').join('\n')}\n`);
+  process.exit(0);
+}
+
 if (process.argv[2] === 'lftp') {
   const { runLftpServer } = await import('./process/lftp-cli.js');
   await runSubcommand('chat-server lftp', runLftpServer, process.argv.slice(3));

@@ -6,6 +6,7 @@ import type { Packet } from '../../common/lftp/engine/packet.js';
 import type { FileSource } from '../../common/lftp/node/file-source.js';
 import type { FileSink } from '../../common/lftp/node/file-sink.js';
 import type { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
+import type { NativeKey } from '../../common/lftp/native/load.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import type { Logger } from '../logger.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
@@ -46,7 +47,7 @@ export interface Entry extends Omit<AdmittedRequest, 'mss'> {
 
 /** What an entry's connection is given by the endpoint that admitted it. */
 export interface EntryHooks {
-  sendRaw(parts: Buffer[], to: Entry['remote']): void;
+  sendRaw(parts: Buffer[], to: Entry['remote'], key?: NativeKey): void;
   event(entry: Entry, e: TransferEvent, conn: LftpConnection): void;
   trace: DriverHooks['trace'];
 }
@@ -97,7 +98,7 @@ export function admittedEntry(
       closeTries: LFTP_DEFAULTS.closeTries,
     },
     {
-      sendRaw: (parts) => hooks.sendRaw(parts, remote),
+      sendRaw: (parts, key) => hooks.sendRaw(parts, remote, key),
       event: (e, conn) => hooks.event(entry, e, conn),
       ...(hooks.trace ? { trace: hooks.trace } : {}),
       ...(o.qlogDir

@@ -184,7 +184,7 @@ export class LftpServer {
   ): void {
     const remote = { address: from.address, port: from.port };
     const entry = admittedEntry(this.o, key, syn, remote, req, protection, {
-      sendRaw: (parts, to) => this.endpoint?.send(parts, to),
+      sendRaw: (parts, to, key) => this.endpoint?.send(parts, to, key),
       event: (entry, e, conn) => this.onEvent(entry, e, conn),
       trace: this.trace,
     });

@@ -12,6 +12,7 @@ import { ListenError } from '../listen-error.js';
 import { startLftpDashboard } from './lftp-dashboard.js';
 import { LFTP_SERVER_USAGE, checkedSettings, endpointOptions, lftpArgs } from './lftp-options.js';
 import { webUrls } from './listening-lines.js';
+import { datagramPath } from '../../common/lftp/native/load.js';
 import type { Logger } from '../logger.js';
 
 export async function runLftpServer(args: string[]): Promise<number> {
@@ -50,6 +51,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   log.logger.info({ host, port: bound, filesDir, open: token === undefined }, 'lftp listening');
   writeLineSync(1, `listening on udp ${host}:${bound}`);
   writeLineSync(1, `serving ${filesDir}${token === undefined ? ' (open: no authorization)' : ''}`);
+  writeLineSync(1, `lftp datagrams: ${datagramPath(host)}`);
   const dashboard = s.web ? await startDashboard(s.web, host, bound, server, files, log.logger) : null;
   if (dashboard === 'failed') {
     await server.close();

@@ -12,6 +12,8 @@ export interface Listening {
   tlsLine: string | null;
   filesDir: string;
   admin: boolean;
+  /** Which datagram path LFTP takes (common/lftp/native/load.ts datagramPath). */
+  datagramPath?: string;
 }
 
 /** This machine as the web side sees it (os.networkInterfaces, os.hostname); tests give their own. */
@@ -29,6 +31,7 @@ export function listeningLines(l: Listening, machine: Machine = THIS_MACHINE()):
   ];
   if (l.tlsLine) lines.push(l.tlsLine);
   lines.push(`lftp on udp ${l.host}:${l.lftpPort}, sharing ${l.filesDir}`);
+  if (l.datagramPath) lines.push(`lftp datagrams: ${l.datagramPath}`);
   if (l.httpPort !== null)
     lines.push(
       `web on ${webUrls(l.host, l.httpPort, tls, '/', machine).join(', ')} (chat page${l.admin ? '; dashboard at /admin' : ''})`,

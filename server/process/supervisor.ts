@@ -34,6 +34,7 @@ import type { TerminalScreen } from '../../common/terminal/screen.js';
 import type { ServerOptions } from './options.js';
 import { ClusterNode } from './cluster-node.js';
 import type { RedisTarget } from '../cluster/redis-url.js';
+import { datagramPath } from '../../common/lftp/native/load.js';
 
 export class Supervisor {
   readonly table: SessionTable;
@@ -187,6 +188,7 @@ export class Supervisor {
       tlsLine: tls.line,
       filesDir: this.options.filesDir,
       admin: this.options.adminToken !== null,
+      datagramPath: datagramPath(host),
     }))
       this.print(line);
   }

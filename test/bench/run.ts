@@ -38,6 +38,8 @@ import { clusterSuite } from './cluster-suite.js';
 import { lftpResumeSuite } from './lftp-resume-suite.js';
 import { open as openSealed, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { trafficKeys } from '../../common/lftp/protect/keys.js';
+import { cipherKeys, openPacket, sealNow } from '../../common/lftp/protect/packet-cipher.js';
+import { datagramPath, nativeAddon } from '../../common/lftp/native/load.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const NODE = process.execPath;
@@ -211,7 +213,11 @@ const mbps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
 // ---- LFTP --------------------------------------------------------------------
 
 /** @param access --open (unprotected), or --token T (every datagram sealed) */
-async function lftpServer(extra: string[] = [], access: string[] = ['--open']): Promise<{ d: Daemon; port: number }> {
+async function lftpServer(
+  extra: string[] = [],
+  access: string[] = ['--open'],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ d: Daemon; port: number }> {
   const d = await start(
     NODE,
     [
@@ -233,9 +239,33 @@ async function lftpServer(extra: string[] = [], access: string[] = ['--open']): 
       ...extra,
     ],
     /listening on udp [\d.]+:(\d+)/,
+    15_000,
+    env,
   );
   const port = Number(/listening on udp [\d.]+:(\d+)/.exec(d.output())![1]);
   return { d, port };
+}
+
+interface LftpRunOptions {
+  measureRss?: boolean;
+  access?: string[];
+  /** The client's environment (LFTP_NATIVE=0: the fallback datagram path). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** mbps: by the client's own clock (handshake to verified end); userMbps: command start to exit, what a user waits. */
+interface LftpRun {
+  mbps: number;
+  userMbps: number;
+  rssKb?: number;
+}
+
+function lftpRun(j: { size: number; elapsedMs: number }, r: { wallMs: number; maxRssKb?: number }): LftpRun {
+  return {
+    mbps: mbps(j.size, j.elapsedMs),
+    userMbps: mbps(j.size, r.wallMs),
+    ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}),
+  };
 }
 
 async function lftpGet(
@@ -243,8 +273,8 @@ async function lftpGet(
   name: string,
   mss: number,
   expected: string,
-  opts: { measureRss?: boolean; access?: string[] } = {},
-): Promise<{ mbps: number; rssKb?: number }> {
+  opts: LftpRunOptions = {},
+): Promise<LftpRun> {
   const dest = join(outDir, `${name}.${Math.random().toString(36).slice(2)}`);
   const r = await run(
     NODE,
@@ -261,12 +291,12 @@ async function lftpGet(
       '--quiet',
       ...(opts.access ?? []),
     ],
-    { measureRss: opts.measureRss === true },
+    { measureRss: opts.measureRss === true, ...(opts.env ? { env: opts.env } : {}) },
   );
   if (r.code !== 0) throw new Error(`lftp get failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { size: number; elapsedMs: number };
   await verify(dest, expected, 'lftp get');
-  return { mbps: mbps(j.size, j.elapsedMs), ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}) };
+  return lftpRun(j, r);
 }
 
 async function lftpPost(
@@ -274,8 +304,8 @@ async function lftpPost(
   local: string,
   mss: number,
   expected: string,
-  opts: { measureRss?: boolean; access?: string[] } = {},
-): Promise<{ mbps: number; rssKb?: number }> {
+  opts: LftpRunOptions = {},
+): Promise<LftpRun> {
   const name = `up-${Math.random().toString(36).slice(2)}.bin`;
   const r = await run(
     NODE,
@@ -292,12 +322,12 @@ async function lftpPost(
       '--quiet',
       ...(opts.access ?? []),
     ],
-    { measureRss: opts.measureRss === true },
+    { measureRss: opts.measureRss === true, ...(opts.env ? { env: opts.env } : {}) },
   );
   if (r.code !== 0) throw new Error(`lftp post failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { size: number; elapsedMs: number };
   await verify(join(serveDir, name), expected, 'lftp post');
-  return { mbps: mbps(j.size, j.elapsedMs), ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}) };
+  return lftpRun(j, r);
 }
 
 // ---- references and peers ----------------------------------------------------------
@@ -509,12 +539,14 @@ async function transferSuite(peers: Peers): Promise<void> {
 }
 
 /**
- * Issue 22: what packet protection costs, in one run. Two servers on the same files, one --open (nothing
- * sealed) and one --token (every datagram AES-128-GCM); each run takes one transfer from each, in turn, so
- * that both see the same machine.
+ * Issue 22: what packet protection costs, in one run; issue 36: on both datagram paths. Per path (the addon's
+ * batches, and dgram + node:crypto with LFTP_NATIVE=0, servers and clients alike), two servers on the same
+ * files, one --open (nothing sealed) and one --token (every datagram AES-128-GCM); each run takes one transfer
+ * from each, in turn, so that all see the same machine. Two clocks: the client's (handshake to verified end)
+ * and the user's (command start to exit: start-up, the final hash, the linger all count).
  */
 async function protectSuite(): Promise<void> {
-  log(`protect: ${SIZE / MiB} MiB over loopback, ${REPEAT} run(s) each, unprotected and protected in turns`);
+  log(`protect: ${SIZE / MiB} MiB over loopback, ${REPEAT} run(s) each, both datagram paths, open and protected`);
   const name = 'protect.bin';
   const file = join(serveDir, name);
   const expected = makeFile(file, SIZE);
@@ -526,32 +558,106 @@ async function protectSuite(): Promise<void> {
     await repeat(REPEAT, async () => sealCost().seal),
   );
   record('protect', 'open one 1448 B datagram', 'µs', await repeat(REPEAT, async () => sealCost().open));
-  const open = await lftpServer();
-  const keyed = await lftpServer([], token);
+  const native = nativeSealCost();
+  if (native) {
+    record('protect', 'seal one 1448 B datagram (AES-128-GCM, the addon: one context per key)', 'µs', [native.seal]);
+    record('protect', 'open one 1448 B datagram (the addon)', 'µs', [native.open]);
+  }
+  const paths: Array<[string, NodeJS.ProcessEnv]> = [
+    ...(nativeAddon() ? [['native batch', {}] as [string, NodeJS.ProcessEnv]] : []),
+    ['fallback dgram', { LFTP_NATIVE: '0' }],
+  ];
+  if (!nativeAddon()) skip('protect on the native path', `no addon here: ${datagramPath()}`);
+  const servers: Array<{ path: string; env: NodeJS.ProcessEnv; open: number; keyed: number; daemons: Daemon[] }> = [];
   try {
+    for (const [path, env] of paths) {
+      const open = await lftpServer([], ['--open'], env);
+      const keyed = await lftpServer([], token, env);
+      servers.push({ path, env, open: open.port, keyed: keyed.port, daemons: [open.d, keyed.d] });
+    }
     for (const [mss, label] of [
       [1448, '1448 B payload'],
       [8192, '8 KiB payload'],
-    ] as const) {
-      for (const op of ['get', 'post'] as const) {
-        const plain: number[] = [];
-        const sealed: number[] = [];
-        for (let i = 0; i < REPEAT; i++) {
-          const once = (port: number, access: string[]) =>
-            op === 'get'
-              ? lftpGet(port, name, mss, expected, { access })
-              : lftpPost(port, file, mss, expected, { access });
-          plain.push((await once(open.port, [])).mbps);
-          sealed.push((await once(keyed.port, token)).mbps);
-        }
-        record('protect', `LFTP ${op}, unprotected (--open), ${label}`, 'MiB/s', plain);
-        record('protect', `LFTP ${op}, protected (--token: AES-128-GCM), ${label}`, 'MiB/s', sealed);
-      }
-    }
+    ] as const)
+      for (const op of ['get', 'post'] as const) await protectCase(servers, op, mss, label, { name, file, expected });
   } finally {
-    await open.d.stop();
-    await keyed.d.stop();
+    for (const s of servers) for (const d of s.daemons) await d.stop();
   }
+}
+
+/**
+ * One operation at one size on every path, open and protected, in turns within each run (and, at 1448 B, the
+ * raw dgram ceiling in the same turns): the machine is shared, and figures taken minutes apart are not comparable.
+ */
+async function protectCase(
+  servers: Array<{ path: string; env: NodeJS.ProcessEnv; open: number; keyed: number }>,
+  op: 'get' | 'post',
+  mss: number,
+  label: string,
+  f: { name: string; file: string; expected: string },
+): Promise<void> {
+  const token = ['--token', 'bench token'];
+  const runs = servers.map(() => ({ plain: [] as LftpRun[], sealed: [] as LftpRun[] }));
+  const ceiling: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    if (mss === 1448) ceiling.push(await udpCeiling(1472, SIZE));
+    for (const [k, s] of servers.entries()) {
+      const once = (port: number, access: string[]) =>
+        op === 'get'
+          ? lftpGet(port, f.name, mss, f.expected, { access, env: s.env })
+          : lftpPost(port, f.file, mss, f.expected, { access, env: s.env });
+      runs[k]!.plain.push(await once(s.open, []));
+      runs[k]!.sealed.push(await once(s.keyed, token));
+    }
+  }
+  const raw =
+    mss === 1448 ? record('protect', `raw dgram ceiling, 1472 B datagrams (${op} turns)`, 'MiB/s', ceiling) : null;
+  const sealedBy: number[] = [];
+  for (const [k, s] of servers.entries()) {
+    const at = `${s.path}, ${label}`;
+    const r = runs[k]!;
+    const plain = record(
+      'protect',
+      `LFTP ${op}, unprotected (--open), ${at}`,
+      'MiB/s',
+      r.plain.map((x) => x.mbps),
+    );
+    const sealed = record(
+      'protect',
+      `LFTP ${op}, protected (--token), ${at}`,
+      'MiB/s',
+      r.sealed.map((x) => x.mbps),
+    );
+    sealedBy.push(sealed.median);
+    const user = r.sealed.map((x) => x.userMbps);
+    record('protect', `LFTP ${op}, protected, ${at}: command start to exit`, 'MiB/s', user);
+    record('protect', `LFTP ${op}, protected ÷ unprotected, ${at}`, 'ratio', [sealed.median / plain.median]);
+    if (raw)
+      record('protect', `LFTP ${op}, protected ÷ raw dgram ceiling, ${at}`, 'ratio', [sealed.median / raw.median]);
+  }
+  if (sealedBy.length === 2)
+    record('protect', `LFTP ${op}, protected, native ÷ fallback, ${label}`, 'ratio', [sealedBy[0]! / sealedBy[1]!]);
+}
+
+/** What the addon's seal and open cost a 1448 B datagram, one call each, in a loop of 100,000; null without it. */
+function nativeSealCost(): { seal: number; open: number } | null {
+  if (!nativeAddon()) return null;
+  const N = 100_000;
+  const keys = cipherKeys(trafficKeys(randomBytes(32), randomBytes(16), randomBytes(16), 'c2s'));
+  const p = { flags: 0x0a, conn: 1, seq: 2, ack: 3, window: 4, payload: randomBytes(1448) };
+  let t = performance.now();
+  let last: Buffer[] = [];
+  for (let i = 0; i < N; i++) last = sealNow(keys, i, p, null);
+  const sealUs = ((performance.now() - t) * 1000) / N;
+  const buf = Buffer.concat(last);
+  const copies = Array.from({ length: 1000 }, () => Buffer.from(buf)); // it opens in place: a fresh copy each
+  t = performance.now();
+  for (let i = 0; i < N; i++) {
+    const c = copies[i % 1000]!;
+    buf.copy(c);
+    if (!openPacket(keys, c, 0)) throw new Error('a sealed datagram did not open');
+  }
+  return { seal: sealUs, open: ((performance.now() - t) * 1000) / N };
 }
 
 /** What sealed-packet.ts costs a datagram, in a loop of 100,000 (no sockets): the per-call price the goodput pays. */

@@ -18,14 +18,18 @@ const TIME = '/usr/bin/time';
 export function run(
   cmd: string,
   args: string[],
-  opts: { timeoutMs?: number; cwd?: string; measureRss?: boolean } = {},
+  opts: { timeoutMs?: number; cwd?: string; measureRss?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   const useTime = opts.measureRss === true;
   const file = useTime ? TIME : cmd;
   const argv = useTime ? ['-f', '__RSS__%M', cmd, ...args] : args;
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const p = spawn(file, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(file, argv, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -63,9 +67,15 @@ export interface Daemon {
 const OUTPUT_KEEP = 1 << 20;
 
 /** Starts a long-running process; resolves once `ready` matches its output (or at once without). */
-export function start(cmd: string, args: string[], ready?: RegExp, timeoutMs = 15_000): Promise<Daemon> {
+export function start(
+  cmd: string,
+  args: string[],
+  ready?: RegExp,
+  timeoutMs = 15_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Daemon> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const d: Daemon = {
       proc,

@@ -7,7 +7,7 @@ import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { RttEstimator } from '../../common/lftp/engine/rtt.js';
 import { RenoCongestion, type CongestionName } from '../../common/lftp/engine/congestion.js';
 import { BbrCongestion } from '../../common/lftp/engine/bbr.js';
-import { ReceiveWindow } from '../../common/lftp/engine/receive-window.js';
+import { MAX_SACK_BLOCKS, ReceiveWindow } from '../../common/lftp/engine/receive-window.js';
 import { SendWindow } from '../../common/lftp/engine/send-window.js';
 import { seededRandom } from '../relay/relay.js';
 import { AMPLIFICATION_LIMIT, type ConnectionOptions, type Op } from '../../common/lftp/engine/connection.js';
@@ -328,6 +328,20 @@ describe('receive window', () => {
     expect(rw.next).toBe(4);
     sink.backlogPackets = 6; // the writer falls behind: the window shrinks
     expect(rw.window()).toBe(1);
+  });
+
+  it('with more holes than SACK blocks: the newest range, then the highest, so a lost ACK hides no recent range', () => {
+    const rw = new ReceiveWindow(100, 200, { backlogPackets: 0, push: () => undefined });
+    for (let i = 1; i <= 39; i += 2) rw.onData(i, Buffer.alloc(1)); // 20 ranges [1,2) [3,4) ... [39,40)
+    rw.onData(8, Buffer.alloc(1)); // a retransmission fills in low: [7,10) is the newest
+    const ranges = rw.sackRanges();
+    expect(ranges).toHaveLength(MAX_SACK_BLOCKS);
+    expect(ranges[0]).toEqual([7, 10]);
+    expect(ranges.slice(1, 4)).toEqual([
+      [39, 40],
+      [37, 38],
+      [35, 36],
+    ]);
   });
 
   it('a slow writer closes the window and the transfer still completes, memory bounded by the window', () => {

@@ -80,8 +80,12 @@ export class ReceiveWindow {
       prev = v;
     }
     ranges.push([start, prev + 1]);
+    // The latest arrival's range first, then the others from the highest down: the ranges next to the newest
+    // are repeated in ACK after ACK, so one lost ACK does not hide them (RFC 2018 §4). Low ranges were reported
+    // when they were the newest; with more holes than blocks, reporting the lowest instead left the recent
+    // ones below the newest unreported after a lost ACK, and the sender resent them all (overtaken, "lost").
     const latest = ranges.findIndex(([s, e]) => this.lastArrived >= s && this.lastArrived < e);
-    if (latest > 0) ranges.unshift(...ranges.splice(latest, 1));
-    return ranges.slice(0, MAX_SACK_BLOCKS);
+    const first = latest >= 0 ? ranges.splice(latest, 1) : [];
+    return [...first, ...ranges.reverse()].slice(0, MAX_SACK_BLOCKS);
   }
 }

@@ -17,10 +17,14 @@ import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
 import type { TransferProtection } from '../protect/transfer-protection.js';
 import { QlogWriter, relativeBases } from './qlog.js';
+import type { NativeKey } from '../native/load.js';
 
 export interface DriverHooks {
-  /** Sends one datagram given as its parts (header, payload, and a tag when sealed), sent without joining them. */
-  sendRaw(parts: Buffer[]): void;
+  /**
+   * Sends one datagram given as its parts (header, payload, and a tag when sealed), sent without joining them;
+   * with a key, the addon seals the last part in the send batch (protect/packet-cipher.ts).
+   */
+  sendRaw(parts: Buffer[], key?: NativeKey): void;
   event(e: TransferEvent, conn: LftpConnection): void;
   trace?: TraceWriter;
   /** --qlog: the folder this transfer's qlog file goes in, and the title it gets. */
@@ -68,7 +72,11 @@ export class ConnectionDriver {
     this.conn = new LftpConnection(
       opts,
       {
-        send: (p) => hooks.sendRaw(protection?.sealing ? protection.seal(p) : [encodeHeader(p), p.payload]),
+        send: (p) => {
+          if (!protection?.sealing) return hooks.sendRaw([encodeHeader(p), p.payload]);
+          const out = protection.sealForBatch(p);
+          hooks.sendRaw(out.parts, out.key);
+        },
         event: (e) => {
           if (e.type === 'retransmit_data' || (e.type === 'tail_probe' && e.resend)) this.retransmitting = e.seq;
           qlog?.transferEvent(e, this.conn);

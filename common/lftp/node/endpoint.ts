@@ -4,19 +4,22 @@
  * decoded with its CRC checked), or malformed (dropped, said why). A server binds it and answers many
  * peers; a client connects it to its server. A datagram goes out as its parts (header, payload, [tag]),
  * never joined: one at a time, or a batch of them at once.
+ *
+ * Two paths under one interface (docs/LFTP.md, "Batched datagrams"): the addon's socket, where the addon
+ * loaded and the address is IPv4 (what one turn of the event loop sends leaves in one batch, sealed there),
+ * else Node's dgram, one datagram per call.
  */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import { decodePacket, type Packet } from '../engine/packet.js';
 import { readSealedHeader } from '../protect/sealed-packet.js';
 import { LFTP_DEFAULTS } from '../defaults.js';
+import { nativeAddon, type NativeKey } from '../native/load.js';
 import { literalFirstLookup } from './address.js';
+import { NativeSocket, type OutDatagram, type Peer } from './native-socket.js';
 
-/** Where a datagram came from, or goes to. */
-export interface Peer {
-  readonly address: string;
-  readonly port: number;
-}
+export type { OutDatagram, Peer } from './native-socket.js';
 
 /** What the endpoint's owner does with what arrives. */
 export interface EndpointInput {
@@ -30,26 +33,37 @@ export interface EndpointInput {
   error(err: NodeJS.ErrnoException): void;
 }
 
-/** One datagram to send: its parts, and where to (a connected endpoint sends to its server). */
-export interface OutDatagram {
-  parts: Buffer[];
-  to?: Peer;
-}
-
 export class LftpEndpoint {
   private input: EndpointInput | null = null;
+  private readonly native: NativeSocket | null;
 
   private constructor(
-    private readonly socket: dgram.Socket,
+    private readonly socket: dgram.Socket | null,
     private readonly connected: boolean,
+    native:
+      | ((sort: (buf: Buffer, from: Peer) => void, error: (e: NodeJS.ErrnoException) => void) => NativeSocket)
+      | null,
   ) {
-    socket.on('message', (buf, from) => this.sort(buf, from));
+    socket?.on('message', (buf, from) => this.sort(buf, from));
+    this.native = native
+      ? native(
+          (buf, from) => this.sort(buf, from),
+          (err) => this.input?.error(err),
+        )
+      : null;
   }
 
   /** A server's endpoint: bound to host:port (port 0: any), answering every peer. */
-  static bind(o: { host: string; port: number; reusePort?: boolean }): Promise<LftpEndpoint> {
-    const socket = createSocket(o.host, { reuseAddr: false, reusePort: o.reusePort ?? false });
-    const endpoint = new LftpEndpoint(socket, false);
+  static async bind(o: { host: string; port: number; reusePort?: boolean }): Promise<LftpEndpoint> {
+    const reusePort = o.reusePort ?? false;
+    const address = await nativeAddress(o.host);
+    if (address !== null) {
+      const endpoint = LftpEndpoint.overAddon(false, reusePort);
+      endpoint.native!.open('bind', address, o.port);
+      return endpoint;
+    }
+    const socket = createSocket(o.host, { reuseAddr: false, reusePort });
+    const endpoint = new LftpEndpoint(socket, false, null);
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ address: o.host, port: o.port }, () => {
@@ -61,9 +75,15 @@ export class LftpEndpoint {
   }
 
   /** A client's endpoint: connected to its server (it hears from no one else). */
-  static connect(host: string, port: number): Promise<LftpEndpoint> {
+  static async connect(host: string, port: number): Promise<LftpEndpoint> {
+    const address = await nativeAddress(host);
+    if (address !== null) {
+      const endpoint = LftpEndpoint.overAddon(true, false);
+      endpoint.native!.open('connect', address, port);
+      return endpoint;
+    }
     const socket = createSocket(host, {});
-    const endpoint = new LftpEndpoint(socket, true);
+    const endpoint = new LftpEndpoint(socket, true, null);
     return new Promise((resolve, reject) => {
       socket.once('error', (err) => {
         socket.close();
@@ -77,6 +97,20 @@ export class LftpEndpoint {
     });
   }
 
+  private static overAddon(connected: boolean, reusePort: boolean): LftpEndpoint {
+    const addon = nativeAddon()!;
+    return new LftpEndpoint(
+      null,
+      connected,
+      (sort, error) => new NativeSocket(addon, reusePort, LFTP_DEFAULTS.socketBufferBytes, sort, error),
+    );
+  }
+
+  /** Which path this endpoint's datagrams take (the addon's batches, or dgram). */
+  get path(): 'native' | 'dgram' {
+    return this.native ? 'native' : 'dgram';
+  }
+
   /** From now on, what arrives goes to input (before this, datagrams are dropped). */
   listen(input: EndpointInput): void {
     this.input = input;
@@ -84,29 +118,38 @@ export class LftpEndpoint {
 
   /** The port bound (a server asked for port 0 learns its port here). */
   get port(): number {
-    return this.socket.address().port;
+    return this.native ? this.native.port : this.socket!.address().port;
   }
 
   /** No datagram waits in the socket's send queue: buffers handed to send() are free again. */
   get sendQueueEmpty(): boolean {
-    return this.socket.getSendQueueCount() === 0;
+    return this.native ? this.native.sendQueueEmpty : this.socket!.getSendQueueCount() === 0;
   }
 
-  /** Sends one datagram given as its parts. */
-  send(parts: Buffer[], to?: Peer): void {
-    if (this.connected) this.socket.send(parts);
-    else if (to) this.socket.send(parts, to.port, to.address);
-    else throw new Error('LftpEndpoint: a bound endpoint sends to a peer');
+  /**
+   * Sends one datagram given as its parts; with a key (the addon's: protect/transfer-protection.ts), the last
+   * part is the plaintext the addon seals in the batch, the others its clear header and prefix.
+   */
+  send(parts: Buffer[], to?: Peer, key?: NativeKey): void {
+    if (!this.connected && !to) throw new Error('LftpEndpoint: a bound endpoint sends to a peer');
+    if (this.native) return this.native.send({ parts, to, key });
+    const out = key ? sealHere(key, parts) : parts;
+    if (this.connected) this.socket!.send(out);
+    else this.socket!.send(out, to!.port, to!.address);
   }
 
   /** Sends a batch of datagrams, in order. */
   sendBatch(datagrams: readonly OutDatagram[]): void {
-    for (const d of datagrams) this.send(d.parts, d.to);
+    for (const d of datagrams) this.send(d.parts, d.to, d.key);
   }
 
   close(): Promise<void> {
     this.input = null;
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    if (this.native) {
+      this.native.close();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.socket!.close(() => resolve()));
   }
 
   private sort(buf: Buffer, from: Peer): void {
@@ -120,7 +163,7 @@ export class LftpEndpoint {
   }
 
   private routeErrors(): void {
-    this.socket.on('error', (err: NodeJS.ErrnoException) => this.input?.error(err));
+    this.socket!.on('error', (err: NodeJS.ErrnoException) => this.input?.error(err));
   }
 }
 
@@ -132,4 +175,20 @@ function createSocket(host: string, opts: { reuseAddr?: boolean; reusePort?: boo
     sendBufferSize: LFTP_DEFAULTS.socketBufferBytes,
     lookup: literalFirstLookup,
   });
+}
+
+/** The literal IPv4 address the addon's socket takes for host, or null: this endpoint uses dgram. */
+async function nativeAddress(host: string): Promise<string | null> {
+  if (!nativeAddon() || isIPv6(host)) return null;
+  return (await lookup(host, { family: 4 }).catch(() => null))?.address ?? null;
+}
+
+/** A datagram the addon's key seals, sent on dgram (an IPv6 endpoint where the addon is loaded). */
+function sealHere(key: NativeKey, parts: Buffer[]): Buffer[] {
+  const clear = parts.slice(0, -1);
+  const plaintext = parts[parts.length - 1]!;
+  const sealed = Buffer.allocUnsafe(plaintext.length + 16);
+  if (!nativeAddon()!.keySeal(key, Buffer.concat(clear), plaintext, sealed))
+    throw new Error('LftpEndpoint: seal failed');
+  return [...clear, sealed];
 }

@@ -37,12 +37,8 @@ function nonceFor(iv: Buffer, pn: number): Buffer {
   return n;
 }
 
-/**
- * The datagram as buffers to send together (header, [clear prefix], ciphertext, tag): the payload is
- * encrypted into a new buffer, never changed in place (the sender keeps it for retransmission).
- */
-export function seal(keys: TrafficKeys, pn: number, p: Packet, clearPrefix: Buffer | null): Buffer[] {
-  const prefixBytes = clearPrefix?.length ?? 0;
+/** The clear header of datagram pn: the additional authenticated data, with the clear prefix when there is one. */
+export function sealedHeader(pn: number, p: Packet, prefixBytes: number): Buffer {
   const h = Buffer.allocUnsafe(HEADER_BYTES);
   h.writeUInt8(PROTECTED_VERSION, 0);
   h.writeUInt8(p.flags, 1);
@@ -52,6 +48,27 @@ export function seal(keys: TrafficKeys, pn: number, p: Packet, clearPrefix: Buff
   h.writeUInt32BE(p.ack >>> 0, 12);
   h.writeUInt32BE(Math.max(0, Math.min(0xffffffff, p.window)) >>> 0, 16);
   h.writeUInt32BE(pn >>> 0, 20);
+  return h;
+}
+
+/** The packet a sealed datagram carries, given its payload once opened. */
+export function sealedPacket(buf: Buffer, payload: Buffer): Packet {
+  return {
+    flags: buf.readUInt8(1),
+    conn: buf.readUInt32BE(4),
+    seq: buf.readUInt32BE(8),
+    ack: buf.readUInt32BE(12),
+    window: buf.readUInt32BE(16),
+    payload,
+  };
+}
+
+/**
+ * The datagram as buffers to send together (header, [clear prefix], ciphertext, tag), sealed with node:crypto:
+ * the payload is encrypted into a new buffer, never changed in place (the sender keeps it for retransmission).
+ */
+export function seal(keys: TrafficKeys, pn: number, p: Packet, clearPrefix: Buffer | null): Buffer[] {
+  const h = sealedHeader(pn, p, clearPrefix?.length ?? 0);
   const cipher = createCipheriv('aes-128-gcm', keys.key, nonceFor(keys.iv, pn), { authTagLength: TAG_BYTES });
   cipher.setAAD(clearPrefix ? Buffer.concat([h, clearPrefix]) : h);
   const body = p.payload.length > 0 ? cipher.update(p.payload) : Buffer.alloc(0);
@@ -70,14 +87,7 @@ export function open(keys: TrafficKeys, buf: Buffer, prefixBytes: number): Packe
     decipher.setAuthTag(buf.subarray(end));
     const body = decipher.update(buf.subarray(HEADER_BYTES + prefixBytes, end));
     decipher.final();
-    return {
-      flags: buf.readUInt8(1),
-      conn: buf.readUInt32BE(4),
-      seq: buf.readUInt32BE(8),
-      ack: buf.readUInt32BE(12),
-      window: buf.readUInt32BE(16),
-      payload: body,
-    };
+    return sealedPacket(buf, body);
   } catch {
     return null;
   }

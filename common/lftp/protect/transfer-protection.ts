@@ -12,8 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { Flag, seqAdd, type Packet } from '../engine/packet.js';
 import type { ConnState } from '../engine/events.js';
 import { LftpError } from '../engine/errors.js';
-import { NONCE_BYTES, trafficKeys, type TrafficKeys } from './keys.js';
-import { MAX_PACKET_NUMBER, open, readSealedHeader, seal } from './sealed-packet.js';
+import { NONCE_BYTES, trafficKeys, type Direction } from './keys.js';
+import { MAX_PACKET_NUMBER, readSealedHeader } from './sealed-packet.js';
+import { cipherKeys, openPacket, sealNow, sealParts, type CipherKeys } from './packet-cipher.js';
+import type { NativeKey } from '../native/load.js';
 import { ReplayWindow } from './replay-window.js';
 
 export interface DroppedCounts {
@@ -26,8 +28,8 @@ export interface DroppedCounts {
 }
 
 export class TransferProtection {
-  private sealKeys: TrafficKeys | null = null;
-  private openKeys: TrafficKeys | null = null;
+  private sealKeys: CipherKeys | null = null;
+  private openKeys: CipherKeys | null = null;
   private nonce: Buffer | null;
   private nextPn = 0;
   private readonly replay = new ReplayWindow();
@@ -55,8 +57,8 @@ export class TransferProtection {
 
   /** Server: the SYN-ACK is about to go; from here on everything is sealed. */
   begin(): void {
-    this.sealKeys = trafficKeys(this.master, this.salt, this.nonce!, 's2c');
-    this.openKeys = trafficKeys(this.master, this.salt, this.nonce!, 'c2s');
+    this.sealKeys = this.keys(this.nonce!, 's2c');
+    this.openKeys = this.keys(this.nonce!, 'c2s');
   }
 
   /** Whether what this side sends now is sealed (false: the unprotected handshake start). */
@@ -64,13 +66,29 @@ export class TransferProtection {
     return this.sealKeys !== null;
   }
 
+  /** The datagram for p, sealed now: [header, [prefix], ciphertext, tag]. */
   seal(p: Packet): Buffer[] {
+    const [pn, prefix] = this.number(p);
+    return sealNow(this.sealKeys!, pn, p, prefix);
+  }
+
+  /** The datagram for p as the endpoint sends it: with the addon's key, it is sealed in the send batch. */
+  sealForBatch(p: Packet): { parts: Buffer[]; key?: NativeKey } {
+    const [pn, prefix] = this.number(p);
+    return sealParts(this.sealKeys!, pn, p, prefix);
+  }
+
+  private number(p: Packet): [number, Buffer | null] {
     if (!this.sealKeys) throw new Error('TransferProtection: nothing may be sealed before the keys exist');
     if (this.nextPn > MAX_PACKET_NUMBER)
       throw new LftpError('PROTOCOL', 'this transfer has sent 2^32 datagrams, the most one direction may number');
     // The server's answer to the SYN carries its nonce in the clear, in front: the client makes the keys from it.
     const prefix = this.side === 'server' && p.flags & Flag.SYN ? this.nonce : null;
-    return seal(this.sealKeys, this.nextPn++, p, prefix);
+    return [this.nextPn++, prefix];
+  }
+
+  private keys(nonce: Buffer, d: Direction): CipherKeys {
+    return cipherKeys(trafficKeys(this.master, this.salt, nonce, d));
   }
 
   /** A version-2 datagram for this transfer, opened; null when dropped (counted). */
@@ -84,16 +102,16 @@ export class TransferProtection {
     if (answersSyn) {
       nonce = buf.subarray(24, 24 + NONCE_BYTES);
       // Keys are made once, from the first SYN-ACK that opens; another nonce after that is not the server's.
-      if (this.nonce === null) keys = trafficKeys(this.master, this.salt, nonce, 's2c');
+      if (this.nonce === null) keys = this.keys(nonce, 's2c');
       else if (!nonce.equals(this.nonce)) return this.drop('forged');
     }
     if (!keys) return this.drop('forged');
-    const p = open(keys, buf, answersSyn ? NONCE_BYTES : 0);
+    const p = openPacket(keys, buf, answersSyn ? NONCE_BYTES : 0);
     if (!p) return this.drop('forged');
     if (answersSyn && this.nonce === null) {
       this.nonce = Buffer.from(nonce!);
       this.openKeys = keys;
-      this.sealKeys = trafficKeys(this.master, this.salt, this.nonce, 'c2s');
+      this.sealKeys = this.keys(this.nonce, 'c2s');
     }
     this.replay.mark(h.pn);
     return p;
