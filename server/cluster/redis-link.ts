@@ -9,7 +9,6 @@
 import { createClient } from 'redis';
 import { ClusterError } from './cluster-error.js';
 import type { RedisTarget } from './redis-url.js';
-import { openViaSentinel } from './sentinel-link.js';
 
 /** The client as made here (its type depends on the options it is made with). */
 export type RedisLink = ReturnType<typeof makeClient>;
@@ -30,12 +29,8 @@ export const MAX_BACKOFF_MS = 2000;
 /** Longer than the bus's XREAD BLOCK (1 s) and any script of ours; far shorter than a lease (10 s). */
 export const COMMAND_TIMEOUT_MS = 5000;
 
-export async function openRedis(target: RedisTarget, opts: LinkOptions = {}): Promise<RedisLink> {
-  return target.sentinel ? openViaSentinel(target, opts, openDirect) : openDirect(target, opts);
-}
-
-/** A client to this very server. */
-async function openDirect(target: RedisTarget, opts: LinkOptions): Promise<RedisLink> {
+/** A client to this very server (open-redis.ts picks it, or a Sentinel's master, for a --redis URL). */
+export async function openDirect(target: RedisTarget, opts: LinkOptions = {}): Promise<RedisLink> {
   const connectTimeout = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const ceiling = opts.maxBackoffMs ?? MAX_BACKOFF_MS;
   let connected = false;

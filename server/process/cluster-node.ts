@@ -9,7 +9,8 @@
  */
 import { clusterKeys, type ClusterKeys } from '../cluster/keys.js';
 import { NodePresence } from '../cluster/node-presence.js';
-import { closeRedis, openRedis, type RedisLink } from '../cluster/redis-link.js';
+import { closeRedis, type RedisLink } from '../cluster/redis-link.js';
+import { openRedis } from '../cluster/open-redis.js';
 import type { RedisTarget } from '../cluster/redis-url.js';
 import type { SessionRecord } from '../cluster/session-records.js';
 import type { SessionTable, SlotRef } from '../shm/session-table.js';

@@ -8,7 +8,8 @@
 import type { RoomBus } from '../bus/room-bus.js';
 import { ClusterBus, type ClusterBusOptions } from '../cluster/cluster-bus.js';
 import { clusterKeys } from '../cluster/keys.js';
-import { closeRedis, openRedis } from '../cluster/redis-link.js';
+import { closeRedis } from '../cluster/redis-link.js';
+import { openRedis } from '../cluster/open-redis.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
 import { RedisRoomLog } from './redis-room-log.js';
 

@@ -1,7 +1,8 @@
 /** Entry point of a worker thread: one client group of the chat server. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChatWorker } from './chat-worker.js';
-import { closeRedis, openRedis } from '../cluster/redis-link.js';
+import { closeRedis } from '../cluster/redis-link.js';
+import { openRedis } from '../cluster/open-redis.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
 import { openLog } from '../logger.js';
 import { ListenError } from '../listen-error.js';

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisNickRegistry } from '../../server/cluster/redis-nicks.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
-import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import type { NickHolder } from '../../server/bus/nick-registry.js';

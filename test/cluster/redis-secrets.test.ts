@@ -1,7 +1,8 @@
 /** The cluster's secrets (server/process/redis-secrets.ts) on a real redis-server: the SecretSource contract, and one secret for every node. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSecrets } from '../../server/process/redis-secrets.js';
-import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { secretSourceContract } from '../unit/secret-source-contract.js';
 import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';

@@ -3,7 +3,8 @@
  * redis-sentinel processes: the master killed, the Sentinel promotes the replica, the link goes on with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { startSentinelSet, type SentinelSetUnderTest } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';

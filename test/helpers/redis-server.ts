@@ -9,7 +9,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { closeRedis, openRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { LineProcess } from './processes.js';
 
