@@ -49,7 +49,9 @@ describe('chat-server command line', () => {
     expect(h.lines.join('\n')).toContain('--heartbeat-timeout');
     const v = run('server', [SERVER_JS, '--version']);
     expect(await v.exit()).toBe(0);
-    expect(v.lines[0]).toMatch(/^chat-server \d+\.\d+\.\d+$/);
+    // The version and the Node running it, then which LFTP datagram path runs (issue 36).
+    expect(v.lines[0]).toMatch(/^chat-server \d+\.\d+\.\d+ \(Node v\d+\.\d+\.\d+\)$/);
+    expect(v.lines[1]).toMatch(/^lftp datagrams: (native batch|dgram \+ node:crypto)/);
   });
 
   it('a port in use → a clear message and a non-zero exit', async () => {

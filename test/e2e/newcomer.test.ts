@@ -104,7 +104,7 @@ describe('newcomer defects', () => {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    expect(out.trim()).toMatch(/^chat-client \d+\.\d+\.\d+$/);
+    expect(out.trim()).toMatch(/^chat-client \d+\.\d+\.\d+ \(Node v\d+\.\d+\.\d+\)\nlftp datagrams: /);
     const both = execFileSync('bash', ['-c', 'npx --no-install --ignore-scripts chat-client --version 2>&1'], {
       cwd: ROOT,
       encoding: 'utf8',
