@@ -19,7 +19,7 @@ import { StoreError, asStoreError } from './store-error.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { TurnBus } from '../cluster/cluster-bus.js';
 import type { RedisLink } from '../cluster/redis-link.js';
-import { APPEND, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE } from './room-log-scripts.js';
+import { APPEND, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE, RELEASE_LOCK } from './room-log-scripts.js';
 import { RedisReader } from './redis-reader.js';
 
 /** Entries read from Redis per round trip while a page that filters by parties fills. */
@@ -182,7 +182,9 @@ export class RedisRoomLog implements RoomLog {
    */
   async prune(now: number, retention: Retention): Promise<number> {
     const lock = `${this.keys.prefix}pruning`;
-    if ((await this.link.set(lock, '1', { condition: 'NX', expiration: { type: 'PX', value: 60_000 } })) === null)
+    // The lock holds this run's token: a run that outlasted the lock's expiry must not delete another node's.
+    const token = randomBytes(8).toString('hex');
+    if ((await this.link.set(lock, token, { condition: 'NX', expiration: { type: 'PX', value: 60_000 } })) === null)
       return 0;
     let removed = 0;
     try {
@@ -207,7 +209,7 @@ export class RedisRoomLog implements RoomLog {
     } catch (err) {
       throw new StoreError('STORE_IO', `retention on the cluster's room log failed: ${(err as Error).message}`);
     } finally {
-      await this.link.del(lock).catch(() => undefined);
+      await RELEASE_LOCK.run(this.link, [lock], [token]).catch(() => undefined);
     }
     return removed;
   }

@@ -114,3 +114,12 @@ end
 return lo
 `,
 );
+
+/** KEYS: a lock. ARGV: the token it was taken with. Deletes it only if it still holds that token. -> 1 | 0 */
+export const RELEASE_LOCK = new LuaScript(
+  'release-lock',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`,
+);

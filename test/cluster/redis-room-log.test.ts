@@ -153,6 +153,18 @@ describe('RedisRoomLog: what only a cluster has', () => {
     );
   });
 
+  it("retention runs on one node at a time: a prune finds another's lock and leaves it; its own goes after", async () => {
+    const keys = clusterKeys(`r${++logs}:`);
+    const log = await RedisRoomLog.open(shared.link, keys, recordingBus([]));
+    await log.append(turn([say('kept')]));
+    await shared.link.set(`${keys.prefix}pruning`, 'another node', { expiration: { type: 'PX', value: 60_000 } });
+    expect(await log.prune(Date.now() + 10_000, { maxAgeMs: 1, maxBytes: 2 ** 40 })).toBe(0);
+    expect(await shared.link.get(`${keys.prefix}pruning`)).toBe('another node');
+    await shared.link.del(`${keys.prefix}pruning`);
+    expect(await log.prune(Date.now() + 10_000, { maxAgeMs: 1, maxBytes: 2 ** 40 })).toBe(1);
+    expect(await shared.link.exists(`${keys.prefix}pruning`)).toBe(0);
+  });
+
   it('retention by size: the conversation with the oldest entry loses its oldest until the log is under the budget', async () => {
     const log = await RedisRoomLog.open(shared.link, clusterKeys(`r${++logs}:`), recordingBus([]));
     await log.append(turn(Array.from({ length: 10 }, (_, i) => say(`a${i}`.padEnd(100, '.'), 'room:#a'))));
