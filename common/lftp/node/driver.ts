@@ -86,9 +86,16 @@ export class ConnectionDriver {
         finishSink: (expected) => {
           const sink = this.sink;
           if (!sink) return;
+          // A check or a hook that throws fails the transfer with its reason: never a connection left VERIFYING,
+          // which answers no END, so that its peer only learns of it as PEER_TIMEOUT.
           void sink
             .finish(expected)
             .then((outcome) => (outcome.ok && this.afterStore ? this.afterStore(outcome) : outcome))
+            .catch((err: unknown) => ({
+              ok: false as const,
+              code: 'IO_ERROR' as const,
+              message: `cannot store the file: ${(err as Error).message}`,
+            }))
             .then((outcome) => this.apply((c, now) => c.sinkFinished(now, outcome)));
         },
         ...(trace ? { trace } : {}),
