@@ -86,16 +86,11 @@ export class ConnectionDriver {
         finishSink: (expected) => {
           const sink = this.sink;
           if (!sink) return;
-          // A check or a hook that throws fails the transfer with its reason: never a connection left VERIFYING,
-          // which answers no END, so that its peer only learns of it as PEER_TIMEOUT.
+          // A check or hook that throws fails the transfer: a connection left VERIFYING answers no END.
           void sink
             .finish(expected)
             .then((outcome) => (outcome.ok && this.afterStore ? this.afterStore(outcome) : outcome))
-            .catch((err: unknown) => ({
-              ok: false as const,
-              code: 'IO_ERROR' as const,
-              message: `cannot store the file: ${(err as Error).message}`,
-            }))
+            .catch(storeFailure)
             .then((outcome) => this.apply((c, now) => c.sinkFinished(now, outcome)));
         },
         ...(trace ? { trace } : {}),
@@ -297,4 +292,8 @@ export class TraceWriter {
   close(): Promise<void> {
     return new Promise((resolve) => this.out.end(() => resolve()));
   }
+}
+
+function storeFailure(err: unknown) {
+  return { ok: false as const, code: 'IO_ERROR' as const, message: `cannot store the file: ${(err as Error).message}` };
 }
