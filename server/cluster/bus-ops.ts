@@ -66,8 +66,17 @@ export function encodeBatch(batch: BusBatch): string | null {
   return JSON.stringify({ n: batch.node, r: batch.run, s: batch.seq, i: batch.ids, o: ops });
 }
 
-export function decodeBatch(json: string): BusBatch {
+/** Who made a batch: what a reader decides by before the frames are decoded. */
+export type BatchHead = Pick<BusBatch, 'node' | 'run' | 'seq'>;
+
+/**
+ * The stream entry's batch; null when `skip` says the reader has no use for it (its own, or one taken already),
+ * so that no frame of it is decoded.
+ */
+export function decodeBatch(json: string, skip: (head: BatchHead) => boolean = () => false): BusBatch | null {
   const w = JSON.parse(json) as { n: string; r?: string; s?: number; i: Array<[string, number]>; o: Wire[] };
+  const head: BatchHead = { node: w.n, ...(w.r !== undefined ? { run: w.r, seq: w.s } : {}) };
+  if (skip(head)) return null;
   const ops = w.o.map((op): BusOp => {
     switch (op.k) {
       case 'all':
@@ -82,5 +91,5 @@ export function decodeBatch(json: string): BusBatch {
         return { k: 'let-go', target: op.t, nick: op.nick, how: op.how };
     }
   });
-  return { node: w.n, ...(w.r !== undefined ? { run: w.r, seq: w.s } : {}), ids: w.i, ops };
+  return { ...head, ids: w.i, ops };
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { redisFailure } from '../cluster/cluster-error.js';
 import type { RedisLink } from '../cluster/redis-link.js';
-import { SECRET_BYTES, type SecretName, type SecretSource } from './secret-source.js';
+import { SECRET_BYTES, secretFromHex, type SecretName, type SecretSource } from './secret-source.js';
 
 export class RedisSecrets implements SecretSource {
   private readonly kept = new Map<SecretName, Buffer>();
@@ -26,10 +26,10 @@ export class RedisSecrets implements SecretSource {
       const key = `${this.prefix}secret:${name}`;
       try {
         await this.link.set(key, randomBytes(SECRET_BYTES).toString('hex'), { condition: 'NX' });
-        const hex = await this.link.get(key);
-        if (hex === null || !new RegExp(`^[0-9a-f]{${SECRET_BYTES * 2}}$`).test(hex))
+        const kept = secretFromHex(await this.link.get(key));
+        if (!kept)
           throw new Error(`${key} holds no secret (${SECRET_BYTES} bytes in hex): delete it, and it is made anew`);
-        s = Buffer.from(hex, 'hex');
+        s = kept;
       } catch (err) {
         throw redisFailure(`cannot read the cluster's ${name} secret`, err);
       }

@@ -30,6 +30,13 @@ export interface SecretSource {
   secret(name: SecretName): Promise<Buffer>;
 }
 
+/** A secret as it is kept (SECRET_BYTES in hex), or null when what is kept is not one. */
+export function secretFromHex(hex: unknown): Buffer | null {
+  return typeof hex === 'string' && /^[0-9a-f]+$/.test(hex) && hex.length === SECRET_BYTES * 2
+    ? Buffer.from(hex, 'hex')
+    : null;
+}
+
 /** New secrets each run, made on first ask (the same for the rest of the run). */
 export class RandomSecrets implements SecretSource {
   private readonly made = new Map<SecretName, Buffer>();
@@ -60,10 +67,9 @@ export class DataDirSecrets implements SecretSource {
     const kept = new Map<SecretName, Buffer>();
     let changed = false;
     for (const name of SECRET_NAMES) {
-      const hex = found[name];
-      const ok = typeof hex === 'string' && new RegExp(`^[0-9a-f]{${SECRET_BYTES * 2}}$`).test(hex);
-      kept.set(name, ok ? Buffer.from(hex, 'hex') : randomBytes(SECRET_BYTES));
-      changed ||= !ok;
+      const secret = secretFromHex(found[name]);
+      kept.set(name, secret ?? randomBytes(SECRET_BYTES));
+      changed ||= secret === null;
     }
     if (changed) this.save(kept);
     return kept;

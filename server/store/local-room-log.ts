@@ -9,10 +9,13 @@ import type { RoomBus } from '../bus/room-bus.js';
 import type { ConversationKey, HistoryStore, StoredEntry } from './history.js';
 import { InlineReader, type HistoryReader } from './history-reader.js';
 import type { Appended, LogTurn, RoomLog } from './room-log.js';
-import { asStoreError, type StoreError } from './store-error.js';
+import { TurnSequence } from './turn-sequence.js';
 
 export class LocalRoomLog implements RoomLog {
-  private last: Promise<unknown> = Promise.resolve();
+  private readonly turns = new TurnSequence(
+    (entries) => this.store.append([...entries]),
+    () => this.store.epoch,
+  );
 
   constructor(
     private readonly store: HistoryStore,
@@ -25,31 +28,7 @@ export class LocalRoomLog implements RoomLog {
   }
 
   append(turn: LogTurn): Promise<Appended> {
-    const done = this.last.then(
-      () => this.commit(turn),
-      () => this.commit(turn),
-    );
-    this.last = done.catch(() => undefined);
-    return done;
-  }
-
-  private async commit(turn: LogTurn): Promise<Appended> {
-    let entries: StoredEntry[] = [];
-    let failure: StoreError | null = null;
-    if (turn.entries.length > 0) {
-      try {
-        entries = await this.store.append([...turn.entries]);
-      } catch (err) {
-        failure = asStoreError(err);
-      }
-    }
-    if (failure) {
-      turn.publish(null, failure);
-      throw failure;
-    }
-    const stored = { entries, epoch: this.store.epoch };
-    turn.publish(stored, null);
-    return stored;
+    return this.turns.append(turn);
   }
 
   lastId(conv: ConversationKey): Promise<number> {

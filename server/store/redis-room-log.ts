@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import type { ConversationKey, NewEntry, Retention, StoredEntry } from './history.js';
 import type { HistoryReader } from './history-reader.js';
 import type { Appended, LogTurn, RoomLog } from './room-log.js';
-import { StoreError, asStoreError } from './store-error.js';
+import { StoreError } from './store-error.js';
+import { TurnSequence } from './turn-sequence.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { TurnBus } from '../cluster/cluster-bus.js';
 import type { RedisLink } from '../cluster/redis-link.js';
@@ -30,7 +31,11 @@ const PRUNE_STEP = 500;
 type StreamEntry = { id: string; message: Record<string, string> };
 
 export class RedisRoomLog implements RoomLog {
-  private last: Promise<unknown> = Promise.resolve();
+  private readonly turns = new TurnSequence(
+    (entries) => this.store(entries),
+    () => this.epoch,
+    (turn, stored, failure) => this.publish(turn, stored, failure),
+  );
 
   private constructor(
     private readonly link: RedisLink,
@@ -54,26 +59,7 @@ export class RedisRoomLog implements RoomLog {
   }
 
   append(turn: LogTurn): Promise<Appended> {
-    const done = this.last.then(
-      () => this.commit(turn),
-      () => this.commit(turn),
-    );
-    this.last = done.catch(() => undefined);
-    return done;
-  }
-
-  private async commit(turn: LogTurn): Promise<Appended> {
-    let entries: StoredEntry[] = [];
-    try {
-      if (turn.entries.length > 0) entries = await this.store(turn.entries);
-    } catch (err) {
-      const failure = asStoreError(err);
-      this.publish(turn, null, failure);
-      throw failure;
-    }
-    const stored = { entries, epoch: this.epoch };
-    this.publish(turn, stored, null);
-    return stored;
+    return this.turns.append(turn);
   }
 
   /** What the turn posts goes as one batch on the cluster's bus, with the ids it stored. */

@@ -7,7 +7,10 @@
  * which BENCHMARKS.md models a larger cluster. Total workers are equal: one
  * node of two workers against two nodes of one.
  */
-import { createConnection } from 'node:net';
+import { openRedis } from '../../server/cluster/open-redis.js';
+import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
+import { parseRedisUrl } from '../../server/cluster/redis-url.js';
+import { freePort } from '../helpers/loopback.js';
 import { procStat } from './proc.js';
 import { start, type Daemon } from './sh.js';
 
@@ -34,35 +37,16 @@ export interface ClusterContext {
   ): Promise<FanoutFigures>;
 }
 
-/** A command to Redis over a plain socket (RESP inline), its whole reply as text. */
-function redisCommand(port: number, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    let out = '';
-    s.on('data', (b) => {
-      out += b.toString();
-      // A bulk reply: $len\r\n...\r\n; a simple one: +OK\r\n.
-      const m = /^\$(\d+)\r\n/.exec(out);
-      if ((m && out.length >= m[0].length + Number(m[1]) + 2) || /^[+:-].*\r\n$/.test(out)) {
-        s.end();
-        resolve(out);
-      }
-    });
-    s.on('error', reject);
-    s.write(`${line}\r\n`);
-  });
-}
-
 /** Every Redis command's calls so far (INFO commandstats). */
-async function commandCalls(port: number): Promise<Map<string, number>> {
-  const info = await redisCommand(port, 'INFO commandstats');
+async function commandCalls(link: RedisLink): Promise<Map<string, number>> {
+  const info = await link.info('commandstats');
   return new Map([...info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function clusterSuite(ctx: ClusterContext): Promise<void> {
-  const port = 30000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const redis = await start(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -72,6 +56,7 @@ export async function clusterSuite(ctx: ClusterContext): Promise<void> {
     return null;
   });
   if (!redis) return;
+  const link = await openRedis(parseRedisUrl(`redis://127.0.0.1:${port}`));
   const room = ctx.quick ? 200 : 1000;
   const rates = ctx.quick ? [10] : [5, 20, 50];
   const runs = ctx.quick ? 1 : 3;
@@ -95,14 +80,14 @@ export async function clusterSuite(ctx: ClusterContext): Promise<void> {
         } finally {
           await one.d.stop();
         }
-        await redisCommand(port, 'FLUSHALL');
+        await link.flushAll();
         const url = `redis://127.0.0.1:${port}`;
         const nodes = [
           await ctx.chatServer(1, undefined, ['--redis', url, '--node-id', 'a']),
           await ctx.chatServer(1, undefined, ['--redis', url, '--node-id', 'b']),
         ];
         try {
-          const calls0 = await commandCalls(port);
+          const calls0 = await commandCalls(link);
           const cpu0 = procStat(redis.proc.pid!).cpuSec;
           const pids = nodes.map((n) => n.d.proc.pid!);
           const f = await ctx.fanout(
@@ -111,7 +96,7 @@ export async function clusterSuite(ctx: ClusterContext): Promise<void> {
             { room, rate, duration, prefix: `c${rate}x${i}x` },
           );
           redisCpu.push(((procStat(redis.proc.pid!).cpuSec - cpu0) / Math.max(1, f.delivered)) * 100_000 * 1000);
-          const calls1 = await commandCalls(port);
+          const calls1 = await commandCalls(link);
           const diff = [...calls1]
             .map(([k, n]): [string, number] => [k, n - (calls0.get(k) ?? 0)])
             .filter(([, n]) => n > 0);
@@ -178,6 +163,7 @@ export async function clusterSuite(ctx: ClusterContext): Promise<void> {
       );
     }
   } finally {
+    await closeRedis(link);
     await redis.stop();
   }
 }

@@ -4,32 +4,16 @@
  * HISTORY_REQUEST reads (redis-reader.ts) beside the SQLite reader's.
  */
 import { describe, expect, it } from 'vitest';
-import type { TurnBus } from '../../server/cluster/cluster-bus.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import type { RedisLink } from '../../server/cluster/redis-link.js';
 import { RedisRoomLog } from '../../server/store/redis-room-log.js';
 import type { NewEntry } from '../../server/store/history.js';
 import type { StoreError } from '../../server/store/store-error.js';
-import { roomLogContract } from '../unit/room-log-contract.js';
+import { recordingBus, roomLogContract } from '../unit/room-log-contract.js';
 import { redisPerFile } from '../helpers/redis-server.js';
 
 const shared = redisPerFile();
 let logs = 0;
-
-/** A bus that records what every session would hear of post(). */
-function recordingBus(heard: string[]): TurnBus {
-  return {
-    beginTurn: () => undefined,
-    endTurn: () => undefined,
-    post: (frame) => heard.push(frame.toString()),
-    postTo: () => undefined,
-    kick: () => undefined,
-    postToRooms: () => undefined,
-    membership: () => undefined,
-    replay: () => undefined,
-    close: () => undefined,
-  };
-}
 
 /** The shared.link, but its next script fails with `next` (what the contract's failNext asks). */
 function failingLink(): { link: RedisLink; failNext(err: StoreError): void } {

@@ -5,7 +5,6 @@
  * installs it); nothing is assumed running.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -13,6 +12,7 @@ import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { LineProcess } from './processes.js';
+import { freePort } from './loopback.js';
 
 export interface RedisUnderTest {
   port: number;
@@ -21,15 +21,6 @@ export interface RedisUnderTest {
   proc: LineProcess;
   /** Stops it (SIGTERM: it saves nothing, persistence is off unless asked) and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** A port nothing listens on now (bound and let go: another process could take it first, so a start retries). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

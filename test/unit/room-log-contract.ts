@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NewEntry } from '../../server/store/history.js';
 import type { Appended, LogTurn, RoomLog } from '../../server/store/room-log.js';
 import { StoreError } from '../../server/store/store-error.js';
+import type { TurnBus } from '../../server/cluster/cluster-bus.js';
 
 export interface LogUnderTest {
   log: RoomLog;
@@ -22,6 +23,24 @@ export interface LogUnderTest {
 }
 
 const say = (conv: string, text: string): NewEntry => ({ conv, kind: 'say', from: 'ann', text });
+
+/**
+ * A log's bus that records what every session would hear of post(), as text (what LogUnderTest.heard gives); it
+ * takes a cluster's turn brackets too (a TurnBus), and ignores them.
+ */
+export function recordingBus(heard: string[]): TurnBus {
+  return {
+    beginTurn: () => undefined,
+    endTurn: () => undefined,
+    post: (frame) => heard.push(frame.toString()),
+    postTo: () => undefined,
+    kick: () => undefined,
+    postToRooms: () => undefined,
+    membership: () => undefined,
+    replay: () => undefined,
+    close: () => undefined,
+  };
+}
 
 /** A turn that records what it was published with, and when. */
 function turn(entries: NewEntry[], seen: string[], name: string, log?: RoomLog) {

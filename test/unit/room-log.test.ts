@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RoomBus } from '../../server/bus/room-bus.js';
 import type { HistoryStore } from '../../server/store/history.js';
 import { LocalRoomLog } from '../../server/store/local-room-log.js';
 import { NoHistory } from '../../server/store/no-history.js';
@@ -16,7 +15,7 @@ import { Rooms } from '../../server/store/rooms.js';
 import { SqliteHistory } from '../../server/store/sqlite-history.js';
 import type { StoreError } from '../../server/store/store-error.js';
 import { roomDirectoryContract } from './room-directory-contract.js';
-import { roomLogContract, type LogUnderTest } from './room-log-contract.js';
+import { recordingBus, roomLogContract, type LogUnderTest } from './room-log-contract.js';
 
 /** The log on this store, whose next append can be made to fail. */
 function underTest(store: HistoryStore, keeps: boolean, close: () => void): LogUnderTest {
@@ -29,15 +28,7 @@ function underTest(store: HistoryStore, keeps: boolean, close: () => void): LogU
     return append(batch);
   };
   const heard: string[] = [];
-  const bus: RoomBus = {
-    post: (frame) => heard.push(frame.toString()),
-    postTo: () => undefined,
-    kick: () => undefined,
-    postToRooms: () => undefined,
-    membership: () => undefined,
-    replay: () => undefined,
-    close: () => undefined,
-  };
+  const bus = recordingBus(heard);
   return { log: new LocalRoomLog(store, bus), failNext: (err) => (next = err), heard: () => heard, keeps, close };
 }
 
