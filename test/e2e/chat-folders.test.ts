@@ -4,10 +4,11 @@
  * before any ticket, and a folder ticket that opens nothing outside its folder.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineProcess, CLIENT_JS, startServer, stopAll, tempDir } from '../helpers/processes.js';
+import { tree } from '../helpers/file-tree.js';
 
 let procs: Array<LineProcess | undefined> = [];
 afterEach(async () => {
@@ -26,22 +27,6 @@ async function client(port: number, nick: string, cwd: string): Promise<LineProc
   procs.push(c);
   await c.waitFor(/^\* connected to /);
   return c;
-}
-
-/** Every path under dir (folders end in /) with each file's SHA-256. */
-function tree(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const path = rel === '' ? name : `${rel}/${name}`;
-    if (statSync(join(dir, path)).isDirectory()) out.push(`${path}/`, ...tree(dir, path));
-    else
-      out.push(
-        `${path} ${createHash('sha256')
-          .update(readFileSync(join(dir, path)))
-          .digest('hex')}`,
-      );
-  }
-  return out;
 }
 
 describe('folders inside the chat', () => {

@@ -6,13 +6,14 @@
  * folder cut half-way by SIGKILL continues: the files held whole do not cross again, nor the partial's bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_JS, LineProcess, startLftpServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { until } from '../helpers/wait.js';
+import { tree } from '../helpers/file-tree.js';
 
 const TOKEN = 'folder token';
 const MSS = LFTP_DEFAULTS.mss;
@@ -61,22 +62,6 @@ async function run(args: string[]): Promise<{ code: number | null; err: string; 
   const p = client(args);
   const code = await p.exit(120_000);
   return { code, err: p.errLines.join('\n'), out: p.lines.join('\n') };
-}
-
-/** Every path under dir (folders end in /) with each file's SHA-256: two trees are equal when these are. */
-function tree(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const path = rel === '' ? name : `${rel}/${name}`;
-    if (statSync(join(dir, path)).isDirectory()) out.push(`${path}/`, ...tree(dir, path));
-    else
-      out.push(
-        `${path} ${createHash('sha256')
-          .update(readFileSync(join(dir, path)))
-          .digest('hex')}`,
-      );
-  }
-  return out;
 }
 
 /** A tree with nested folders, an empty folder, a name with spaces and CJK names; `big` bytes in each of three files. */
