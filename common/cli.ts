@@ -9,11 +9,40 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** util.parseArgs in strict mode, its errors turned into one-line UsageErrors. */
 export function parseOptions<T extends OptionSpec>(args: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args, options, strict: true as const, allowPositionals });
+    return parseArgs({ args: joinDashValues(args, options), options, strict: true as const, allowPositionals });
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     throw new UsageError(msg.replace(/\. To specify a positional argument.*$/, ''));
   }
+}
+
+/**
+ * `--ticket -Xy…` as `--ticket=-Xy…`. parseArgs refuses a separate value that
+ * starts with a dash as ambiguous, but tickets, keys and tokens are base64url,
+ * and one in 64 of them starts with "-": a script passing one as it came would
+ * fail at random. A value is taken as a value unless it is one of our options.
+ */
+export function joinDashValues(args: string[], options: OptionSpec): string[] {
+  const isOption = (arg: string): boolean => {
+    if (arg === '--' || arg === '-') return true;
+    if (arg.startsWith('--')) return Object.hasOwn(options, arg.slice(2).split('=')[0]!);
+    return Object.values(options).some((o) => o.short !== undefined && arg[1] === o.short);
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return out.concat(args.slice(i));
+    const next = args[i + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    const takesValue = name !== undefined && Object.hasOwn(options, name) && options[name]!.type === 'string';
+    if (takesValue && next !== undefined && next.startsWith('-') && !isOption(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 let cachedVersion: string | undefined;
