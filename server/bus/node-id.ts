@@ -34,6 +34,12 @@ export function sessionKey(a: SessionKeyParts): string {
   return `${a.node}/${a.slot}:${a.generation}`;
 }
 
+/** The parts of a session key (sessionKey's inverse); null when it is not one. */
+export function parseSessionKey(key: string): SessionKeyParts | null {
+  const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,15})\/(\d+):(\d+)$/.exec(key);
+  return m ? { node: m[1]!, slot: Number(m[2]), generation: Number(m[3]) } : null;
+}
+
 /** The same session: same node, slot and generation (the owning worker may differ: it moves on resume). */
 export function sameSession(a: SessionKeyParts, b: SessionKeyParts): boolean {
   return a.node === b.node && a.slot === b.slot && a.generation === b.generation;

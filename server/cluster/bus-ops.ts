@@ -6,6 +6,7 @@
  * it stands in each conversation (ordered-delivery.ts).
  */
 import type { RoomRef, SessionAddress } from '../bus/room-bus.js';
+import { decodeMemberState, encodeMemberState, type DirectoryChange } from '../bus/directory-change.js';
 
 /** A post, as RoomBus's methods make them. 'member' and 'replay' concern this node's sessions only and never cross. */
 export type BusOp =
@@ -16,7 +17,9 @@ export type BusOp =
   | { k: 'member'; target: SessionAddress; room: RoomRef; joined: boolean }
   | { k: 'replay'; target: SessionAddress; frames: Buffer[]; done: boolean }
   /** A session another node moved (a resume, a take-over) or ended (its owner's claim): its node lets go of it. */
-  | { k: 'let-go'; target: SessionAddress; nick: string; how: 'moved' | 'ended' };
+  | { k: 'let-go'; target: SessionAddress; nick: string; how: 'moved' | 'ended' }
+  /** The room directory: a change to this node's members, or a topic (replicated-rooms.ts). */
+  | { k: 'dir'; change: DirectoryChange };
 
 export interface BusBatch {
   /** The node whose store thread made it. */
@@ -34,6 +37,7 @@ export function crosses(op: BusOp, self: string): boolean {
   switch (op.k) {
     case 'all':
     case 'rooms':
+    case 'dir':
       return true;
     case 'to':
     case 'kick':
@@ -44,12 +48,21 @@ export function crosses(op: BusOp, self: string): boolean {
   }
 }
 
-type Wire =
+export type Wire =
   | { k: 'all'; f: string }
   | { k: 'rooms'; r: string[]; f: string; v: number }
   | { k: 'to'; t: SessionAddress; f: string }
   | { k: 'kick'; t: SessionAddress; why: string }
-  | { k: 'let-go'; t: SessionAddress; nick: string; how: 'moved' | 'ended' };
+  | { k: 'let-go'; t: SessionAddress; nick: string; how: 'moved' | 'ended' }
+  | { k: 'dm'; key: string; s: string | null }
+  | { k: 'dt'; key: string; name: string; topic: string };
+
+/** A directory change as the stream and the directory's hashes keep it: the member's state as one string. */
+export function wireChange(c: DirectoryChange): Wire {
+  return c.t === 'member'
+    ? { k: 'dm', key: c.key, s: c.state ? encodeMemberState(c.state) : null }
+    : { k: 'dt', key: c.key, name: c.name, topic: c.topic };
+}
 
 /** The batch's posts for other nodes, as the stream entry's JSON; null when none crosses. */
 export function encodeBatch(batch: BusBatch): string | null {
@@ -61,6 +74,7 @@ export function encodeBatch(batch: BusBatch): string | null {
     else if (op.k === 'to') ops.push({ k: 'to', t: op.target, f: op.frame.toString('base64') });
     else if (op.k === 'kick') ops.push({ k: 'kick', t: op.target, why: op.reason });
     else if (op.k === 'let-go') ops.push({ k: 'let-go', t: op.target, nick: op.nick, how: op.how });
+    else if (op.k === 'dir') ops.push(wireChange(op.change));
   }
   if (ops.length === 0 && batch.ids.length === 0) return null;
   return JSON.stringify({ n: batch.node, r: batch.run, s: batch.seq, i: batch.ids, o: ops });
@@ -89,6 +103,13 @@ export function decodeBatch(json: string, skip: (head: BatchHead) => boolean = (
         return { k: 'kick', target: op.t, reason: op.why };
       case 'let-go':
         return { k: 'let-go', target: op.t, nick: op.nick, how: op.how };
+      case 'dm':
+        return {
+          k: 'dir',
+          change: { t: 'member', key: op.key, state: op.s === null ? null : decodeMemberState(op.s) },
+        };
+      case 'dt':
+        return { k: 'dir', change: { t: 'topic', key: op.key, name: op.name, topic: op.topic } };
     }
   });
   return { ...head, ids: w.i, ops };

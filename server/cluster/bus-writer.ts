@@ -14,6 +14,7 @@
  */
 import type { BusBatch } from './bus-ops.js';
 import type { RedisLink } from './redis-link.js';
+import { BUS_APPEND, directoryArgs } from './directory-scripts.js';
 
 export const MAX_UNSENT = 10_000;
 /** How long this node's own sessions wait for a batch's write before they get it regardless. */
@@ -26,6 +27,8 @@ const RETRY_MS = 200;
 interface Outgoing {
   batch: BusBatch;
   json: string | null;
+  /** The directory changes it carries, as the append script takes them (directory-scripts.ts). */
+  dir: string[];
   written: boolean;
   since: number;
 }
@@ -41,6 +44,8 @@ export class BusWriter {
   constructor(
     private readonly link: RedisLink,
     private readonly stream: string,
+    /** The directory's hashes, written with the entries that change them (directory-scripts.ts). */
+    private readonly directory: [members: string, topics: string],
     /** This node's own delivery (the order gate). */
     private readonly deliver: (batch: BusBatch) => void,
     private readonly log: (detail: Record<string, unknown>, msg: string) => void,
@@ -48,7 +53,7 @@ export class BusWriter {
 
   /** A batch of this node's, with its stream entry (null: nothing in it for other nodes). */
   send(batch: BusBatch, json: string | null): void {
-    const o: Outgoing = { batch, json, written: json === null, since: Date.now() };
+    const o: Outgoing = { batch, json, dir: directoryArgs(batch.ops), written: json === null, since: Date.now() };
     this.undelivered.push(o);
     if (json !== null) {
       this.unsent.push(o);
@@ -88,6 +93,12 @@ export class BusWriter {
     }
   }
 
+  /** One entry: with the directory changes it carries, in the same step. */
+  private write(o: Outgoing, trim: Parameters<RedisLink['xAdd']>[3]): Promise<unknown> {
+    if (o.dir.length === 0) return this.link.xAdd(this.stream, '*', { b: o.json! }, trim);
+    return BUS_APPEND.run(this.link, [this.stream, ...this.directory], [o.json!, String(BUS_KEEP), ...o.dir]);
+  }
+
   /** A few at a time, in order on one connection; a failure puts them back in front and tries again. */
   private async flush(): Promise<void> {
     if (this.writing) return;
@@ -95,9 +106,11 @@ export class BusWriter {
     let failing = false;
     const trim = { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: BUS_KEEP } };
     while (this.unsent.length > 0 && !this.stopped) {
-      const next = this.unsent.splice(0, WRITE_AT_ONCE);
+      // A script may be sent twice (NOSCRIPT: a restarted Redis), which could put a later entry before it: alone.
+      const plain = this.unsent.findIndex((o, i) => o.dir.length > 0 || i === WRITE_AT_ONCE);
+      const next = this.unsent.splice(0, plain === 0 ? 1 : plain < 0 ? WRITE_AT_ONCE : plain);
       try {
-        await Promise.all(next.map((o) => this.link.xAdd(this.stream, '*', { b: o.json! }, trim)));
+        await Promise.all(next.map((o) => this.write(o, trim)));
         for (const o of next) o.written = true;
         this.counts.sent += next.length;
         if (failing) this.log({ waiting: this.unsent.length }, 'cluster bus: writing again');

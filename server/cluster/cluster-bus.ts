@@ -22,6 +22,13 @@ import { BusWriter } from './bus-writer.js';
 import type { ClusterKeys } from './keys.js';
 import { OrderedDelivery, type DeliveryClock } from './ordered-delivery.js';
 import type { RedisLink } from './redis-link.js';
+import {
+  decodeMemberState,
+  type DirectoryChange,
+  type DirectoryChannel,
+  type DirectorySnapshot,
+} from '../bus/directory-change.js';
+import { decodeTopic } from './directory-scripts.js';
 
 /**
  * How long a conversation's gap is waited for before what follows it goes (ordered-delivery.ts): longer than a
@@ -50,7 +57,7 @@ export interface TurnBus extends RoomBus {
   endTurn(ids: Array<[conv: string, id: number]>): void;
 }
 
-export class ClusterBus implements TurnBus {
+export class ClusterBus implements TurnBus, DirectoryChannel {
   private turn: BusOp[] | null = null;
   private readonly out: BusWriter;
   private reading = true;
@@ -63,6 +70,8 @@ export class ClusterBus implements TurnBus {
   private readonly clock: DeliveryClock;
   private readLoop: Promise<void> | null = null;
   readonly counts = { received: 0, duplicates: 0 };
+  private directory: DirectorySnapshot = { members: [], topics: new Map() };
+  private applyDirectory: ((change: DirectoryChange) => void) | null = null;
 
   constructor(
     /** This node's thread bus: what reaches its workers. */
@@ -71,10 +80,11 @@ export class ClusterBus implements TurnBus {
     /** A connection of its own: XREAD BLOCK holds it. */
     private readonly reader: RedisLink,
     private readonly keys: ClusterKeys,
-    private readonly node: string,
+    readonly node: string,
     private readonly opts: ClusterBusOptions,
   ) {
-    this.out = new BusWriter(writer, `${keys.prefix}bus`, (b) => this.started.push(b), opts.log);
+    const directory: [string, string] = [keys.directory, keys.topics];
+    this.out = new BusWriter(writer, `${keys.prefix}bus`, directory, (b) => this.started.push(b), opts.log);
     this.clock = opts.clock ?? {
       now: Date.now,
       after: (ms: number, fn: () => void) => {
@@ -89,15 +99,46 @@ export class ClusterBus implements TurnBus {
    * every conversation's last id as it is now (read in the same step), where the id order starts from.
    */
   async start(): Promise<void> {
-    const [last, ids] = (await this.reader
+    const [last, ids, members, topics] = (await this.reader
       .multi()
       .xRevRange(this.stream, '+', '-', { COUNT: 1 })
       .hGetAll(`${this.keys.prefix}ids`)
-      .exec()) as unknown as [Array<{ id: string }> | null, Record<string, string>];
+      .hGetAll(this.keys.directory)
+      .hGetAll(this.keys.topics)
+      .exec()) as unknown as [Array<{ id: string }> | null, ...Array<Record<string, string> | null>];
     this.lastId = last?.[0]?.id ?? '0-0';
     const known = new Map(Object.entries(ids ?? {}).map(([conv, id]) => [conv, Number(id) + 1]));
     this.gate = new OrderedDelivery((b) => this.deliver(b), this.clock, GAP_WAIT_MS, known);
+    this.takeSnapshot(members ?? {}, topics ?? {});
     this.readLoop = this.readForever();
+  }
+
+  /**
+   * The directory as it stood at the stream position read with it. This node's own entries are a previous run's
+   * (its sessions say themselves again as they come back): every node is told they are gone.
+   */
+  private takeSnapshot(members: Record<string, string>, topics: Record<string, string>): void {
+    for (const [key, json] of Object.entries(members)) {
+      const state = decodeMemberState(json);
+      if (state?.node === this.node || key.startsWith(`${this.node}/`)) this.publish({ t: 'member', key, state: null });
+      else if (state) this.directory.members.push([key, state]);
+    }
+    for (const [key, json] of Object.entries(topics)) {
+      const topic = decodeTopic(json);
+      if (topic !== null) this.directory.topics.set(key, topic);
+    }
+  }
+
+  snapshot(): DirectorySnapshot {
+    return this.directory;
+  }
+
+  publish(change: DirectoryChange): void {
+    this.op({ k: 'dir', change });
+  }
+
+  subscribe(apply: (change: DirectoryChange) => void): void {
+    this.applyDirectory = apply;
   }
 
   post(frame: Buffer): void {
@@ -204,7 +245,9 @@ export class ClusterBus implements TurnBus {
     for (const op of b.ops) {
       if (op.k === 'all') this.local.post(op.frame);
       else if (op.k === 'rooms') this.local.postToRooms(op.rooms, op.frame, op.minVersion);
-      else if (op.target.node !== this.node) continue;
+      else if (op.k === 'dir') {
+        if (!mine) this.applyDirectory?.(op.change);
+      } else if (op.target.node !== this.node) continue;
       else if (op.k === 'to') this.local.postTo(op.target, op.frame);
       else if (op.k === 'kick') this.kickHere(op.target, op.reason, mine);
       else if (op.k === 'let-go') this.opts.letGo?.(op.target, op.nick, op.how);

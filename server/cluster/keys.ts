@@ -8,6 +8,9 @@
  *   {p}nodes      set   the nodes that have registered sessions
  *   {p}lease:NODE string, with an expiry: the node is alive while it exists
  *   {p}secret:NAME string: a shared secret (process/redis-secrets.ts)
+ *   {p}bus        stream: the posts between nodes (cluster-bus.ts)
+ *   {p}dir        hash  session key -> its rooms and marks (the room directory, directory-scripts.ts)
+ *   {p}topics     hash  room key -> [name, topic]
  * A session key is `node/slot:generation` (bus/node-id.ts sessionKey).
  * The scripts touch the per-node keys by name (not declared in KEYS): fine on
  * one Redis and under Sentinel, not on Redis Cluster, which this does not use.
@@ -19,6 +22,8 @@ export interface ClusterKeys {
   looks: string;
   tokens: string;
   nodes: string;
+  directory: string;
+  topics: string;
   nodeSessions(node: string): string;
   lease(node: string): string;
 }
@@ -33,6 +38,8 @@ export function clusterKeys(prefix = DEFAULT_PREFIX): ClusterKeys {
     looks: `${prefix}l`,
     tokens: `${prefix}t`,
     nodes: `${prefix}nodes`,
+    directory: `${prefix}dir`,
+    topics: `${prefix}topics`,
     nodeSessions: (node) => `${prefix}n:${node}`,
     lease: (node) => `${prefix}lease:${node}`,
   };

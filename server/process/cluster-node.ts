@@ -26,6 +26,8 @@ export interface ClusterNodeHooks {
   print(line: string): void;
   /** This node's sessions the cluster let go while it was cut off: they end here. */
   lost(sessions: SlotRef[]): void;
+  /** A dead node's sessions (reaped here, once in the cluster): every node's rooms hear they lost their connection, then left. */
+  nodeGone(away: string[], ended: string[], reason: string): void;
 }
 
 export class ClusterNode {
@@ -68,6 +70,8 @@ export class ClusterNode {
         if (away.length > 0)
           hooks.print(`* node ${other} is gone: ${say(away)} lost connection (they may resume on any node)`);
         if (ended.length > 0) hooks.print(`* ${say(ended)} left (node ${other} is gone and they did not come back)`);
+        const keys = (records: SessionRecord[]) => records.map((r) => r.key);
+        hooks.nodeGone(keys(away), keys(ended), `node ${other} is gone`);
       },
       lost: (sessions) => {
         log.warn({ sessions: sessions.length }, 'this node was cut off from the cluster longer than its lease');

@@ -207,6 +207,7 @@ export class Supervisor {
           for (const s of sessions)
             this.bus.kick({ node: this.options.nodeId, ...s, owner: -1 }, 'this node lost its place in the cluster');
         },
+        nodeGone: (away, ended, reason) => this.store.send({ k: 'node-gone', away, ended, reason }),
       },
     );
     this.print(`* node ${this.options.nodeId} joined the cluster at ${target.shown}`);

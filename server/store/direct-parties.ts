@@ -32,8 +32,10 @@ BEGIN DELETE FROM direct_parties WHERE conv = old.conv AND id = old.id; END;
 /** Session ids of members that have no record (version 1; a store thread that restarted without one). */
 const madeSids = new WeakMap<Member, string>();
 
-function sessionId(m: Member): string {
+/** The session's id, which its direct messages are read back by: its record's, kept across resumes and nodes. */
+export function sessionId(m: Member): string {
   if (m.record) return m.record.sid;
+  if (m.elsewhere) return m.elsewhere.sid;
   let sid = madeSids.get(m);
   if (!sid) madeSids.set(m, (sid = randomBytes(8).toString('hex')));
   return sid;

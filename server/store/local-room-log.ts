@@ -31,6 +31,10 @@ export class LocalRoomLog implements RoomLog {
     return this.turns.append(turn);
   }
 
+  directConversations(foldedNick: string): Promise<ConversationKey[]> {
+    return this.store.directConversations(foldedNick);
+  }
+
   lastId(conv: ConversationKey): Promise<number> {
     return this.store.lastId(conv);
   }

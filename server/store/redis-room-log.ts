@@ -100,6 +100,11 @@ export class RedisRoomLog implements RoomLog {
     return batch.map((e, i) => ({ ...e, id: Number(out[2 * i]), ts: Number(out[2 * i + 1]) }));
   }
 
+  /** The direct conversations a nick (folded) has taken part in (the append script lists them). */
+  async directConversations(foldedNick: string): Promise<ConversationKey[]> {
+    return (await this.read(() => this.link.sMembers(`${this.keys.prefix}dms:${foldedNick}`))) as ConversationKey[];
+  }
+
   async lastId(conv: ConversationKey): Promise<number> {
     return Number((await this.read(() => this.link.hGet(this.ids, conv))) ?? 0);
   }

@@ -73,7 +73,7 @@ export type ReadKind =
   | 'direct-offline'
   | 'inbox';
 /** The session requests (session-requests.ts) besides these; history-next: an answer was paid for (history-reads.ts). */
-export type SessionKind = 'away' | 'expire' | 'end-away' | 'history-next';
+export type SessionKind = 'away' | 'expire' | 'end-away' | 'node-gone' | 'history-next';
 
 /**
  * A stored direct message, posted: to the receiver's connection (`to`, null when it has none now), the sender's

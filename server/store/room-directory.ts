@@ -4,8 +4,9 @@
  * sequencer and the request handlers talk to this interface only; today's
  * implementation is rooms.ts (in memory, in the store thread). It is
  * synchronous because a turn applies each request in the order it arrived and
- * posts what follows from it before the next: a multi-node implementation
- * keeps a node-local view in this shape and writes it through (issue 34).
+ * posts what follows from it before the next: a cluster's node keeps a
+ * node-local view of every node's members in this shape and writes its own
+ * through (replicated-rooms.ts).
  */
 import type { SessionAddress } from '../bus/room-bus.js';
 import type { SessionKeyParts } from '../bus/node-id.js';
@@ -31,6 +32,8 @@ export interface Member {
   origin: string | null;
   /** Rooms closed while it was away (reclaim), by name: joined again when it resumes. */
   lapsed: string[];
+  /** Another node's session (its record is kept there): the record's id and when it began, for a resume here. */
+  elsewhere?: { sid: string; startedTs: number };
 }
 
 export interface Room {
@@ -74,6 +77,12 @@ export interface RoomDirectory {
   /** Every member a worker had (it died). */
   ownedBy(worker: number): Member[];
   isMember(m: Member, name: string): boolean;
+  /** The member's marks changed (a join's, a resume's): its record is written; a replicated directory tells the others. */
+  saved?(m: Member): void;
+  /** A cluster's: sessions of a dead node ended; each leaves its rooms everywhere. Who they were and where. */
+  ended?(keys: string[]): Array<{ nick: string; rooms: string[] }>;
+  /** The room's topic, set by a member. */
+  setTopic(room: Room, topic: string): void;
   /** Rooms with members, the fullest first. */
   list(): Room[];
   /** Closes the rooms whose members have all been away for the grace; the members whose rooms were closed. */

@@ -13,8 +13,8 @@
 import { LuaScript } from '../cluster/lua.js';
 
 /**
- * KEYS: the id counters (hash), the last times (hash), the bytes kept (a counter), the epoch, then each entry's
- * stream. ARGV: the epoch the node appends under, then each entry's conversation and its JSON.
+ * KEYS: the id counters (hash, `{p}ids`: the direct conversations' sets are named from its prefix), the last
+ * times (hash), the bytes kept (a counter), the epoch, then each entry's stream. ARGV: the epoch the node appends under, then each entry's conversation and its JSON.
  * -> id, ts for each entry, in order; or the error EPOCH when the epoch is not the log's any more (Redis lost its
  * data: the counters started again, so ids from before would be given twice)
  */
@@ -32,6 +32,13 @@ for i = 5, #KEYS do
   redis.call('HSET', KEYS[2], conv, ts)
   redis.call('XADD', KEYS[i], id .. '-0', 'ts', ts, 'e', j)
   redis.call('INCRBY', KEYS[3], #j)
+  -- A direct conversation is listed under both its nicks (folded), for a resume's replay: {p}dms:NICK.
+  local nl = string.sub(conv, 1, 3) == 'dm:' and string.find(conv, '\\n', 4, true)
+  if nl then
+    local dms = string.sub(KEYS[1], 1, #KEYS[1] - 3) .. 'dms:'
+    redis.call('SADD', dms .. string.sub(conv, 4, nl - 1), conv)
+    redis.call('SADD', dms .. string.sub(conv, nl + 1), conv)
+  end
   table.insert(out, id)
   table.insert(out, ts)
 end

@@ -54,6 +54,8 @@ export interface RoomLog {
   append(turn: LogTurn): Promise<Appended>;
   /** The id the conversation's last entry has (0: none yet). */
   lastId(conv: ConversationKey): Promise<number>;
+  /** The direct conversations a nick (folded) has taken part in: what a resume replays besides its rooms. */
+  directConversations(foldedNick: string): Promise<ConversationKey[]>;
   /** Up to `limit` entries after `afterId`, oldest first; `parties`: only the direct messages one of these took part in. */
   after(conv: ConversationKey, afterId: number, limit: number, parties?: readonly string[]): Promise<StoredEntry[]>;
   /** Up to `limit` entries before `beforeId` (Infinity: the newest), oldest first. */

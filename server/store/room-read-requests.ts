@@ -4,7 +4,7 @@
  * (the default room, with its latest history), joining a room, and a history
  * page. The rest of the room requests run inside a segment (room-requests.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { newSessionRecord } from './sessions.js';
 import { roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
 import { partiesOf } from './direct-parties.js';
@@ -23,16 +23,7 @@ export const readRequests: {
   async enter(ctx, msg) {
     const m = ctx.rooms.enter(msg.session, msg.nick, msg.version);
     m.account = msg.account === true;
-    if (msg.token !== null)
-      m.record = {
-        sid: randomBytes(8).toString('hex'),
-        hash: msg.token,
-        nick: msg.nick,
-        version: msg.version,
-        startedTs: ctx.now(),
-        rooms: [],
-        awaySince: null,
-      };
+    if (msg.token !== null) m.record = newSessionRecord(msg.token, msg.nick, msg.version, ctx.now());
     ctx.persist(m);
     const joined = ctx.rooms.join(m, ctx.defaultRoom);
     if (!joined.ok) return refuse(ctx, msg.session, joined.code, `you are in no room: ${joined.message}`);

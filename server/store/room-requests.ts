@@ -145,7 +145,7 @@ export const segmentRequests: {
       );
       return;
     }
-    room.topic = msg.text;
+    ctx.rooms.setTopic(room, msg.text);
     ctx.saveTopic(room);
     seg.later(() =>
       ctx.bus.postToRooms(

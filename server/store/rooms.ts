@@ -216,6 +216,10 @@ export class Rooms implements RoomDirectory {
     return this.rooms.get(roomKey(name))?.members.has(memberKey(m.address)) ?? false;
   }
 
+  setTopic(room: Room, topic: string): void {
+    room.topic = topic;
+  }
+
   /** Rooms with members, the fullest first. */
   list(): Room[] {
     return [...this.rooms.values()].sort((a, b) => b.members.size - a.members.size || a.key.localeCompare(b.key));

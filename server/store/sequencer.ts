@@ -25,14 +25,15 @@ import type { ReadKind, Segment } from './request-context.js';
 import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from './session-requests.js';
 import { accountRequests } from './account-requests.js';
 import { inboxRequests } from './inbox-requests.js';
-import { Rooms, memberKey, type Member, type RoomLimits } from './rooms.js';
+import { memberKey, type Member, type RoomLimits } from './rooms.js';
+import { nodeDirectory } from './node-directory.js';
+import type { DirectoryChannel } from '../bus/directory-change.js';
 import type { RoomDirectory } from './room-directory.js';
 import type { Appended, RoomLog } from './room-log.js';
 import { LocalRoomLog } from './local-room-log.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { SessionTable } from '../shm/session-table.js';
-import { addressPrefix } from '../shm/address-table.js';
 import type { SessionRecord } from './sessions.js';
 import { HistoryReads } from './history-reads.js';
 import type { HistoryReader } from './history-reader.js';
@@ -49,8 +50,10 @@ export interface SequencerDeps {
   bus: RoomBus;
   /** Where a turn's messages are appended and published, on its bus (default: a LocalRoomLog on `store` and `bus`). */
   roomLog?: RoomLog;
-  /** Who is in which room (default: rooms.ts, in memory, under `roomLimits`). */
+  /** Who is in which room (default: rooms.ts, in memory, under `roomLimits`; written through to `replicate`). */
   directory?: RoomDirectory;
+  /** A cluster's node: where its directory meets the other nodes' (replicated-rooms.ts). */
+  replicate?: DirectoryChannel;
   /** The operator must hear of it (the store failed). */
   fault(err: StoreError): void;
   /** Runs fn once the current turn is over (setImmediate in the thread). */
@@ -99,7 +102,7 @@ const READS = new Set<ToStore['k']>([
 ] satisfies ReadKind[]);
 /** The read requests' handlers, by the module that owns them (the rest are room-read-requests.ts's readRequests). */
 const READ_TABLES = [sessionReadRequests, accountRequests, inboxRequests];
-const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away']);
+const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away', 'node-gone']);
 
 /** One segment being built: its messages, and the steps that post after the commit. */
 class SegmentBuilder implements Segment {
@@ -135,13 +138,13 @@ export class Sequencer {
     this.log = deps.roomLog ?? new LocalRoomLog(deps.store, deps.bus);
     this.rooms =
       deps.directory ??
-      new Rooms(deps.roomLimits, (key) => topics.get(key) ?? '', {
+      nodeDirectory({
+        node: this.node,
+        limits: deps.roomLimits,
         defaultRoom: deps.defaultRoom,
-        // Where a session connects from, as its slot says now (its own slot and generation, connected).
-        origin: (a) => {
-          const info = a.node === this.node ? table?.info(a.slot) : undefined;
-          return info && info.generation === a.generation ? addressPrefix(info.address) : null;
-        },
+        topics,
+        table,
+        ...(deps.replicate ? { replicate: deps.replicate } : {}),
       });
     this.ctx = {
       node: this.node,
@@ -201,8 +204,9 @@ export class Sequencer {
     return this.deps.store;
   }
 
-  /** Writes what a resume needs of the member to its record, and the record to the store. */
+  /** Writes what a resume needs of the member to its record, and the record to the store (and tells the directory). */
   persist(m: Member): void {
+    this.rooms.saved?.(m);
     const sessions = this.deps.store.sessions;
     if (!m.record || !sessions) return;
     const r = m.record;
@@ -261,18 +265,10 @@ export class Sequencer {
           const table = READ_TABLES.find((t) => msg.k in t) ?? readRequests;
           const read = (table as Record<string, (ctx: SessionContext, m: ToStore) => Promise<void>>)[msg.k]!;
           await read(this.ctx, msg);
-        } else if (SESSION_SEGMENT.has(msg.k)) {
-          (sessionSegmentRequests[msg.k as 'away'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(
-            this.ctx,
-            seg,
-            msg,
-          );
         } else {
-          (segmentRequests[msg.k as 'say'] as (ctx: SessionContext, s: Segment, m: ToStore) => void)(
-            this.ctx,
-            seg,
-            msg,
-          );
+          const table = SESSION_SEGMENT.has(msg.k) ? sessionSegmentRequests : segmentRequests;
+          const step = (table as Record<string, (ctx: SessionContext, s: Segment, m: ToStore) => void>)[msg.k]!;
+          step(this.ctx, seg, msg);
         }
       } catch (err) {
         // A read that failed (the store) costs that request, not the order: the operator hears of it, and the

@@ -21,11 +21,13 @@ import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatDuration } from '../../common/units.js';
 import type { SessionAddress } from '../bus/room-bus.js';
+import { parseSessionKey } from '../bus/node-id.js';
 import type { SessionTable } from '../shm/session-table.js';
 import { roomConversation, type ConversationKey, type StoredEntry } from './history.js';
 import { historyFrames } from './history-frames.js';
 import { memberKey, type Member } from './rooms.js';
 import { partiesOf } from './direct-parties.js';
+import { newSessionRecord } from './sessions.js';
 import { enterRoom, send, showRoom, type Req, type RoomContext, type Segment } from './request-context.js';
 import { readRequests } from './room-read-requests.js';
 
@@ -98,7 +100,7 @@ async function plan(ctx: RoomContext, m: Member, last: LastSeen[]): Promise<Repl
   const me = foldCase(m.nick);
   const seenWith = new Map(last.filter((l) => l.with !== undefined).map((l) => [foldCase(l.with!), l.id]));
   const parties = partiesOf(m);
-  for (const conv of await ctx.store.directConversations(me)) {
+  for (const conv of await ctx.log.directConversations(me)) {
     const pair = conv.slice(3).split('\n');
     const other = pair[0] === me ? pair[1]! : pair[0]!;
     const upto = await ctx.log.lastId(conv);
@@ -175,7 +177,7 @@ async function replayPart(ctx: SessionContext, address: SessionAddress): Promise
 }
 
 export const sessionSegmentRequests: {
-  [K in 'away' | 'expire' | 'end-away']: (ctx: SessionContext, seg: Segment, msg: Req<K>) => void;
+  [K in 'away' | 'expire' | 'end-away' | 'node-gone']: (ctx: SessionContext, seg: Segment, msg: Req<K>) => void;
 } = {
   away(ctx, seg, msg) {
     const m = ctx.rooms.member(msg.session);
@@ -200,6 +202,20 @@ export const sessionSegmentRequests: {
     const m = ctx.rooms.member({ ...msg.target, node: ctx.node });
     if (!m || m.awaySince === null || (ctx.table && !ctx.table.releaseAway(msg.target))) return;
     ended(ctx, seg, m, { type: 'NOTICE', event: 'kicked', nick: m.nick, reason: msg.reason });
+  },
+
+  'node-gone'(ctx, seg, msg) {
+    for (const key of msg.away) {
+      const parts = parseSessionKey(key);
+      const m = parts && ctx.rooms.member(parts);
+      const rooms = m ? [...m.rooms] : [];
+      const notice = m && encodeMessage({ type: 'NOTICE', event: 'away', nick: m.nick });
+      if (notice && rooms.length > 0) seg.later(() => ctx.bus.postToRooms(rooms, notice, 2));
+    }
+    for (const gone of ctx.rooms.ended?.(msg.ended) ?? []) {
+      const notice = encodeMessage({ type: 'NOTICE', event: 'left', nick: gone.nick, reason: msg.reason });
+      if (gone.rooms.length > 0) seg.later(() => ctx.bus.postToRooms(gone.rooms, notice, 1));
+    }
   },
 };
 
@@ -226,6 +242,8 @@ export const sessionReadRequests: {
     m.awaySince = null;
     m.version = msg.version;
     if (m.record) m.record.hash = msg.token;
+    // Another node's session, resumed here: its record is this node's to keep from now on.
+    else if (m.elsewhere) m.record = { ...newSessionRecord(msg.token, m.nick, m.version, 0), ...m.elsewhere };
     ctx.persist(m);
     // Before its membership begins: the one who is back does not hear of itself.
     if (wasAway && m.rooms.length > 0)

@@ -6,6 +6,7 @@
  * back as away (session-restore.ts). Behind an interface, like the history,
  * for the Redis implementation to fill.
  */
+import { randomBytes } from 'node:crypto';
 
 export interface SessionRecord {
   /** The session's own id in the store (random): the token changes at every resume, this does not. */
@@ -20,6 +21,11 @@ export interface SessionRecord {
   rooms: Array<{ name: string; mark: number }>;
   /** Since when its connection has been lost (ms since the epoch), or null: connected (or it was, when the server stopped). */
   awaySince: number | null;
+}
+
+/** A new session's record: its token's hash, and when it began (the store's clock). */
+export function newSessionRecord(hash: string, nick: string, version: number, startedTs: number): SessionRecord {
+  return { sid: randomBytes(8).toString('hex'), hash, nick, version, startedTs, rooms: [], awaySince: null };
 }
 
 export interface SessionStore {

@@ -87,6 +87,8 @@ const sequencer = new Sequencer({
   bus: cluster?.bus ?? bus,
   // The single node's room log: the store's transactions, then the thread bus (the directory: rooms.ts, the default).
   roomLog: cluster?.log ?? new LocalRoomLog(store, bus),
+  // A cluster's directory holds every node's members (replicated-rooms.ts).
+  ...(cluster ? { replicate: cluster.bus } : {}),
   defaultRoom: config.defaultRoom,
   roomLimits: config.rooms,
   historyOnJoin: config.historyOnJoin,

@@ -87,6 +87,11 @@ export type ToStore =
   | { k: 'expire'; now: number }
   /** The operator kicked a session that is away. */
   | { k: 'end-away'; target: SlotRef; reason: string }
+  /**
+   * A dead node of the cluster (this node reaped it): its sessions, by their session keys, that lost their
+   * connection now (their rooms hear it) and that ended (they leave their rooms, said).
+   */
+  | { k: 'node-gone'; away: string[]; ended: string[]; reason: string }
   /** The session ended: out of its rooms, `notice` (if any) to each of them once. */
   | { k: 'leave'; session: SessionAddress; notice: Uint8Array | null }
   /** A new nick: `notice` to the session's rooms. */

@@ -149,4 +149,39 @@ describe('ClusterBus', () => {
     expect(b!.heard).toEqual(['all once', 'all marker']);
     expect(b!.bus.counts.duplicates).toBe(1);
   });
+
+  it('the room directory: changes reach the other nodes in order; a node started later finds them in its snapshot; a node started again clears its previous run', async () => {
+    const { keys, nodes } = await cluster();
+    const [a, b] = nodes;
+    const changes: string[] = [];
+    b!.bus.subscribe((c) =>
+      changes.push(c.t === 'member' ? `${c.key} ${c.state?.rooms.join(';') ?? 'gone'}` : `topic ${c.topic}`),
+    );
+    const ann = { node: 'a', slot: 1, generation: 1, nick: 'ann', version: 2, sid: 'f00d', started: 1000 };
+    a!.bus.publish({ t: 'member', key: 'a/1:1', state: { ...ann, rooms: [['#tea', 4]] } });
+    a!.bus.publish({ t: 'member', key: 'a/2:1', state: { ...ann, slot: 2, nick: 'al', rooms: [['#tea', 0]] } });
+    a!.bus.publish({ t: 'topic', key: '#tea', name: '#Tea', topic: 'oolong' });
+    a!.bus.publish({ t: 'member', key: 'a/2:1', state: null });
+    a!.bus.post(Buffer.from('marker'));
+    await until(
+      () => b!.heard.includes('all marker'),
+      5000,
+      () => b!.heard.join(),
+    );
+    expect(changes).toEqual(['a/1:1 #tea,4', 'a/2:1 #tea,0', 'topic oolong', 'a/2:1 gone']);
+    // The hashes hold the latest of each, written in the same step as the entries.
+    const late = await node(keys, 'late');
+    expect(late.bus.snapshot().members).toEqual([['a/1:1', { ...ann, rooms: [['#tea', 4]] }]]);
+    expect(late.bus.snapshot().topics).toEqual(new Map([['#tea', 'oolong']]));
+    // Node a started again: what its previous run said is gone, for every node.
+    const again = await node(keys, 'a');
+    expect(again.bus.snapshot().members).toEqual([]);
+    await until(
+      () => changes.includes('a/1:1 gone'),
+      5000,
+      () => changes.join(),
+    );
+    const raw = await link();
+    expect(await raw.hGetAll(keys.directory)).toEqual({});
+  });
 });

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NewEntry } from '../../server/store/history.js';
+import { directConversation } from '../../server/store/conversations.js';
 import type { Appended, LogTurn, RoomLog } from '../../server/store/room-log.js';
 import { StoreError } from '../../server/store/store-error.js';
 import type { TurnBus } from '../../server/cluster/cluster-bus.js';
@@ -177,6 +178,19 @@ export function roomLogContract(name: string, make: () => Promise<LogUnderTest>)
       expect(texts(await log.since('room:#r', stored[0]!.ts, 10))).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
       expect(await log.after('room:#other', 0, 10)).toEqual([]);
       expect((await log.before('room:#r', Infinity, 1)).map((e) => [e.id, e.ts])).toEqual([[5, stored[4]!.ts]]);
+    });
+
+    it('a direct conversation is listed under both its nicks (what a resume replays besides rooms)', async () => {
+      const under = await fresh();
+      const { log } = under;
+      const dm = directConversation('Ann', 'bob');
+      await log.append(
+        turn([{ conv: dm, kind: 'direct', from: 'Ann', to: 'bob', text: 'psst' }, say('room:#r', 'x')], [], 't'),
+      );
+      if (!under.keeps) return;
+      expect(await log.directConversations('ann')).toEqual([dm]);
+      expect(await log.directConversations('bob')).toEqual([dm]);
+      expect(await log.directConversations('cat')).toEqual([]);
     });
   });
 }
