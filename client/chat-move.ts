@@ -72,7 +72,7 @@ export function moveWithTicket(
   o: ChatTransferOptions,
 ): Promise<{ line: string; path: string }> {
   const common = {
-    host: o.lftpVia?.host ?? o.host,
+    host: o.lftpVia?.host ?? msg.host ?? o.host,
     port: o.lftpVia?.port ?? msg.port,
     ...(o.qlogDir ? { qlogDir: o.qlogDir } : {}),
     auth: msg.ticket,

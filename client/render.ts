@@ -111,7 +111,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
       const lines = [`* ${msg.total} file${msg.total === 1 ? '' : 's'} on the server:`];
       for (const f of msg.files)
         lines.push(
-          `*   ${safe(f.name)}  ${formatBytes(f.size)}${f.files !== undefined ? ` in ${f.files} file${f.files === 1 ? '' : 's'}` : ''}`,
+          `*   ${safe(f.name)}  ${formatBytes(f.size)}${f.files !== undefined ? ` in ${f.files} file${f.files === 1 ? '' : 's'}` : ''}${f.node !== undefined ? `  (on node ${safe(f.node)})` : ''}`,
         );
       if (msg.files.length < msg.total) lines.push(`*   ... and ${msg.total - msg.files.length} more`);
       return lines;

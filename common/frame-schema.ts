@@ -88,7 +88,7 @@ const historyEntry = object({
 });
 
 const ticketBase = object({ id: number, op: oneOf(TRANSFER_OPS), name: string, ok: withDefault(boolean, false) });
-const ticketGranted = object({ ticket: string, key: string, port: number, size: number });
+const ticketGranted = object({ ticket: string, key: string, port: number, size: number, host: optional(string) });
 const ticketRefused = object({ code: string, message: string });
 
 /** What a server may send. */
@@ -141,7 +141,9 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
   ),
   FILES_REPLY: andThen(
     object({
-      files: arrayOf(object({ name: string, size: number, mtimeMs: number, files: optional(number) })),
+      files: arrayOf(
+        object({ name: string, size: number, mtimeMs: number, files: optional(number), node: optional(string) }),
+      ),
       total: optional(number),
     }),
     (o) => ({ files: o.files, total: o.total ?? o.files.length }),

@@ -96,6 +96,8 @@ export interface FileEntry {
   mtimeMs: number;
   /** A folder's: how many files it holds. */
   files?: number;
+  /** A cluster's: the node that holds it, when it is not the one asked (its TICKET says where to fetch it). */
+  node?: string;
 }
 
 export type TransferOp = 'get' | 'post';
@@ -210,6 +212,8 @@ export type ServerMessage =
       key: string;
       port: number;
       size: number;
+      /** The address to send the transfer to when it is not the chat server's (a cluster's node holding the file). */
+      host?: string;
     }
   | { type: 'TICKET'; id: number; ok: false; op: TransferOp; name: string; code: string; message: string }
   | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }

@@ -11,6 +11,7 @@ import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from './file-service.js';
 import { LftpServer } from './lftp-server.js';
+import type { RemoteRedeem } from '../cluster/cluster-files.js';
 
 export interface ChatLftpOptions {
   host: string;
@@ -25,6 +26,8 @@ export interface ChatLftpOptions {
   print(line: string): void;
   /** An upload was stored. */
   stored(info: { name: string; size: number; nick: string }): void;
+  /** A cluster's node: tickets other nodes issued for this node's files (cluster/cluster-files.ts). */
+  elsewhere?: { redeem(ticket: string, op: string, name: string): Promise<RemoteRedeem> };
 }
 
 /** Binds and starts the endpoint; a failure to bind is a ListenError of component 'lftp'. */
@@ -43,13 +46,22 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
     reusePort: true,
     // Every ticket's transfer is protected, with the key derived from the ticket (TICKET tells the client).
     keying: { kind: 'ticket', secret: o.files.ticketSecret()! },
-    authorize: ({ op, name, auth }) => {
+    authorize: async ({ op, name, auth }) => {
       try {
         const spent = o.files.redeemTicket(auth, op, name, Date.now());
         return { allow: true, owner: spent.nick, ended: spent.ended };
       } catch (err) {
-        if (err instanceof LftpError) return { allow: false, code: err.code, message: err.message };
-        throw err;
+        if (!(err instanceof LftpError)) throw err;
+        // Not one of this node's: another node of the cluster may have issued it for a file here.
+        if (o.elsewhere && auth && /unknown/.test(err.message)) {
+          const r = await o.elsewhere.redeem(auth, op, name).catch((e: unknown) => ({
+            ok: false as const,
+            reason: `the cluster cannot be asked about it: ${(e as Error).message}`,
+          }));
+          if (r.ok) return { allow: true, owner: r.nick };
+          return { allow: false, code: 'AUTH', message: r.reason };
+        }
+        return { allow: false, code: err.code, message: err.message };
       }
     },
     print: o.print,

@@ -38,7 +38,7 @@ export interface LftpServerOptions {
   /** Where each transfer's key comes from (the ticket, the token), or none (--open). */
   keying: LftpKeying;
   /** Allows (naming who, if known) or refuses a request (after its key, if any, was proved). */
-  authorize(req: LftpAuthRequest): AuthDecision;
+  authorize(req: LftpAuthRequest): AuthDecision | Promise<AuthDecision>;
   print(line: string): void;
   log: Logger;
   verbose: boolean;

@@ -128,7 +128,7 @@ export class LftpServer {
       const token = this.keys.addressCheck(req, facts, from, Date.now());
       if (token) return this.sendRetry(p, from, token);
       const master = await this.keys.check(req, facts, from.address, Date.now());
-      const decision = this.o.authorize({
+      const decision = await this.o.authorize({
         op,
         name: req.name,
         auth: req.auth,

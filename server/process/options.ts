@@ -17,6 +17,7 @@ import { parseLogLevel, parseLogRotation, type LogLevel, type LogRotation } from
 import { MAX_CAPACITY } from '../shm/session-table.js';
 import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
+import { networkInterfaces } from 'node:os';
 import type { InboundPolicy } from '../chat/inbound-gate.js';
 import type { AdmissionPolicy } from '../chat/admission.js';
 import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-service.js';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   redis: RedisTarget | null;
   /** --node-lease: how long a cluster's node that stops renewing its lease is still thought alive. */
   nodeLeaseMs: number;
+  /** --advertise: the address other machines reach this node at (its files' tickets point there); a cluster's only. */
+  advertise: string | null;
   host: string;
   port: number;
   workers: number;
@@ -75,6 +78,7 @@ const SPEC = {
   'node-id': { type: 'string' },
   redis: { type: 'string' },
   'node-lease': { type: 'string' },
+  advertise: { type: 'string' },
   port: { type: 'string' },
   workers: { type: 'string' },
   'heartbeat-interval': { type: 'string' },
@@ -213,6 +217,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       secrets: secretOptions(v, env),
       rooms: roomOptions(v),
       ...clusterOptions(v['redis'] ?? (env.CHAT_REDIS_URL || undefined), v['node-id'], v['node-lease']),
+      advertise: advertiseOption(v.advertise, v.host ?? '0.0.0.0', v['redis'] ?? (env.CHAT_REDIS_URL || undefined)),
     },
   };
 }
@@ -235,6 +240,26 @@ function clusterOptions(
       "--redis joins a cluster, where each node needs its own --node-id ID (1-16 letters, digits or '-')",
     );
   return { redis: parseRedisUrl(redis), nodeId: parseNodeId(nodeId), nodeLeaseMs };
+}
+
+/**
+ * Where other machines reach this node: --advertise, else --host when it names one address, else the machine's
+ * first non-loopback IPv4 address (a LAN's), else loopback. Only a cluster's node tells anyone.
+ */
+function advertiseOption(value: string | undefined, host: string, redis: string | undefined): string | null {
+  if (redis === undefined) {
+    if (value !== undefined) throw new UsageError('--advertise is for a node of a cluster (--redis)');
+    return null;
+  }
+  if (value !== undefined) {
+    if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(value)) throw new UsageError('--advertise takes a host name or an address');
+    return value;
+  }
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+  return lan?.address ?? '127.0.0.1';
 }
 
 /** A lease is renewed five times in its life: under a second, a Redis blip or a GC pause would end nodes. */

@@ -92,6 +92,9 @@ Options:
                               to follow a Sentinel failover (also CHAT_REDIS_URL; needs --node-id)
   --node-lease DUR            a node that stops renewing its lease (killed, cut off) is thought gone
                               after this: its users are away, to resume on any node (default 10s)
+  --advertise HOST            the address other machines reach this node at: tickets for its files
+                              point there (default --host if it names one, else this machine's
+                              first LAN IPv4 address)
   --data DIR                  where the history is kept (default ./data, created if missing)
   --no-history                keep no history: messages are numbered, nothing is written
   --history-max-age DUR       messages older than this are removed (default 30d)

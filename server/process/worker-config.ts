@@ -47,6 +47,7 @@ export function workerConfig(
     index,
     node: o.nodeId,
     redisUrl: o.redis?.url ?? null,
+    advertise: o.advertise,
     host: o.host,
     port,
     lftpPort,

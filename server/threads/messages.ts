@@ -17,6 +17,8 @@ export interface WorkerConfig {
   node: string;
   /** --redis: the cluster's Redis (URL, password included), where nicks are held for every node; null: one node. */
   redisUrl: string | null;
+  /** --advertise (a cluster's node): where other machines fetch this node's files; null: one node. */
+  advertise: string | null;
   host: string;
   port: number;
   tableBuffer: SharedArrayBuffer;

@@ -18,16 +18,16 @@ import { AccountGate } from '../accounts/account-gate.js';
 import { OperatorActions } from '../store/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
 import type { ConnectionHost } from '../chat/session-host.js';
-import { chatFilesPort } from '../chat/files-port.js';
+import { chatFilesPort, type FilesPort } from '../chat/files-port.js';
+import { NodeFiles } from './node-files.js';
+import { nickRegistry } from './nick-registry-choice.js';
+import type { NickRegistry } from '../bus/nick-registry.js';
 import { FileService } from '../files/file-service.js';
 import { startChatLftp } from '../files/chat-lftp.js';
 import type { LftpServer } from '../files/lftp-server.js';
 import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
-import { LocalNickRegistry, type NickRegistry } from '../bus/nick-registry.js';
-import { RedisNickRegistry } from '../cluster/redis-nicks.js';
-import { clusterKeys } from '../cluster/keys.js';
 import type { RedisLink } from '../cluster/redis-link.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
@@ -54,14 +54,6 @@ const REAL_TIMER: ConnectionHost['timer'] = {
   },
 };
 
-/** Who holds which nick: this node's table alone, or (a cluster's node) Redis for every node. */
-function nickRegistry(table: SessionTable, node: string, redis: RedisLink | null, store: StoreLink): NickRegistry {
-  if (!redis) return new LocalNickRegistry(table, node);
-  return new RedisNickRegistry(table, node, redis, clusterKeys(), {
-    displaced: (from, how) => store.letGo(from, from.nick, how),
-  });
-}
-
 export class ChatWorker {
   readonly table: SessionTable;
   /** Who holds which nick: this node's table, or a cluster's Redis. */
@@ -77,6 +69,8 @@ export class ChatWorker {
   private lftp: LftpServer | null = null;
   private lftpPort = 0;
   private web: WebServer | null = null;
+  /** A cluster's node: its files told to the other nodes, theirs offered here. */
+  private readonly nodeFiles: NodeFiles | null;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -120,6 +114,7 @@ export class ChatWorker {
       stats,
     });
     this.nicks = nickRegistry(this.table, c.node, redis, this.store);
+    this.nodeFiles = redis ? new NodeFiles(redis, c.node, this.files, log.child({ component: 'files' })) : null;
     const host: ConnectionHost = {
       ...{ workerIndex: c.index, node: c.node },
       serverName: c.serverName,
@@ -149,7 +144,7 @@ export class ChatWorker {
       sessions: this.group,
       qlogDir: c.qlogDir,
       admission: this.admission,
-      files: chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log),
+      files: this.filesPort(chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log)),
       event: notify,
     };
     this.group.attach(host);
@@ -158,6 +153,7 @@ export class ChatWorker {
 
   /** A file arrived (LFTP or HTTP): the room hears about it. */
   private stored({ name, size, nick }: { name: string; size: number; nick: string }): void {
+    this.nodeFiles?.publishNow();
     this.notify(`* ${nick} shared ${name} (${formatBytes(size)})`);
     this.bus.post(encodeMessage({ type: 'NOTICE', event: 'shared', nick, name, size }));
   }
@@ -178,9 +174,12 @@ export class ChatWorker {
         log: this.log.child({ component: 'lftp' }),
         print: this.notify,
         stored: (info) => this.stored(info),
+        ...(this.nodeFiles ? { elsewhere: this.nodeFiles.cluster } : {}),
       });
       this.lftp = lftp.server;
       this.lftpPort = lftp.port;
+      if (this.config.index === 0 && this.config.advertise !== null)
+        this.nodeFiles?.publishEvery(this.config.advertise, lftp.port);
       this.feed.watchTransfers(() => lftp.server.transfers());
       if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
     } catch (err) {
@@ -260,6 +259,7 @@ export class ChatWorker {
   /** Says goodbye to every client, waits (bounded) for their sockets to close, then closes the rest. */
   async shutdown(reason: string, graceMs = 3_000): Promise<void> {
     this.tcp.close();
+    this.nodeFiles?.stop();
     await this.group.shutdown(reason, graceMs);
     this.ticker.stop(this.group.sessionCount);
     await this.web?.close();
@@ -267,6 +267,10 @@ export class ChatWorker {
     this.feed.close();
     this.bus.close();
     this.store.close();
+  }
+
+  private filesPort(local: FilesPort): FilesPort {
+    return this.nodeFiles ? this.nodeFiles.port(local, this.config.limits.maxFrame) : local;
   }
 
   /** The store thread died: messages are refused until storeUp() brings the restarted one's port. */

@@ -1,0 +1,65 @@
+/**
+ * A cluster's node's files as the other nodes see them (cluster/cluster-files.ts):
+ * the node's first worker says what the node holds every FILES_EVERY_MS and
+ * at once after a file is stored; every worker issues tickets for the other
+ * nodes' files and spends theirs for this node's.
+ */
+import type { FilesPort } from '../chat/files-port.js';
+import { clusterFilesPort } from '../chat/cluster-files-port.js';
+import { ClusterFiles, FILES_EVERY_MS } from '../cluster/cluster-files.js';
+import { clusterKeys } from '../cluster/keys.js';
+import type { RedisLink } from '../cluster/redis-link.js';
+import type { FileService } from '../files/file-service.js';
+import type { Logger } from '../logger.js';
+
+/** What a node's listing in Redis may take: far more than one FILES_REPLY frame shows, which the asker cuts. */
+const LISTING_BYTES = 256 * 1024;
+
+export class NodeFiles {
+  readonly cluster: ClusterFiles;
+  private timer: NodeJS.Timeout | null = null;
+  private failing = false;
+
+  constructor(
+    redis: RedisLink,
+    node: string,
+    private readonly files: FileService,
+    private readonly log: Logger,
+  ) {
+    this.cluster = new ClusterFiles(redis, clusterKeys(), node);
+  }
+
+  /** The chat sessions' FilesPort, over this node's own. */
+  port(local: FilesPort, maxFrame: number): FilesPort {
+    return clusterFilesPort(local, this.cluster, () => this.files.ticketSecret()!, maxFrame, this.log);
+  }
+
+  /** Says the node's files now and every FILES_EVERY_MS, at `host` (--advertise) and its LFTP port. */
+  publishEvery(host: string, lftpPort: number): void {
+    const once = () => void this.publish(host, lftpPort);
+    once();
+    this.timer = setInterval(once, FILES_EVERY_MS);
+    this.timer.unref();
+    this.publishNow = once;
+  }
+
+  /** After a file is stored: at once (a no-op on workers that do not publish). */
+  publishNow: () => void = () => undefined;
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async publish(host: string, lftpPort: number): Promise<void> {
+    try {
+      const { files } = await this.files.list(LISTING_BYTES);
+      await this.cluster.publish(host, lftpPort, files);
+      if (this.failing) this.log.info("telling the cluster this node's files again");
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) this.log.warn({ err: (err as Error).message }, "cannot tell the cluster this node's files");
+      this.failing = true;
+    }
+  }
+}
