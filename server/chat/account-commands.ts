@@ -29,7 +29,7 @@ export function accountCommand(s: ActiveSession, msg: Account): void {
   if (!gate)
     return s.reject(
       'ACCOUNTS_OFF',
-      'this server keeps no accounts (it runs with --no-history, or as a node of a cluster, whose nodes do not share registered nicks yet): nicks cannot be registered',
+      'this server keeps no accounts (it runs with --no-history): nicks cannot be registered',
     );
   if (busy.has(s))
     return s.reject('LOGIN_LOCKED', 'one account command at a time: wait for the answer to the last one');

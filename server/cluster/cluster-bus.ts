@@ -95,8 +95,9 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
   }
 
   /**
-   * Reads from the stream's end as it is now (what was posted before this node started is not its to deliver), with
-   * every conversation's last id as it is now (read in the same step), where the id order starts from.
+   * Takes the stream's end as it is now (what was posted before this node started is not its to deliver), with
+   * every conversation's last id and the room directory as they are now (read in the same step): where the id
+   * order and the directory start from. listen() then reads on from there.
    */
   async start(): Promise<void> {
     const [last, ids, members, topics] = (await this.reader
@@ -110,7 +111,14 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     const known = new Map(Object.entries(ids ?? {}).map(([conv, id]) => [conv, Number(id) + 1]));
     this.gate = new OrderedDelivery((b) => this.deliver(b), this.clock, GAP_WAIT_MS, known);
     this.takeSnapshot(members ?? {}, topics ?? {});
-    this.readLoop = this.readForever();
+  }
+
+  /**
+   * Reads the other nodes' posts from the position start() took: once whatever they reach (the store thread's
+   * sequencer, its directory) is there to take them; nothing is lost meanwhile, the stream keeps it.
+   */
+  listen(): void {
+    this.readLoop ??= this.readForever();
   }
 
   /**

@@ -93,9 +93,9 @@ export function workerConfig(
     tls: shared.tls,
     serverPassword: o.secrets.serverPassword,
     resumeWindowMs: o.history.resumeWindowMs,
-    // A cluster's nodes do not share registered nicks yet: a nick registered on one node would be anyone's on another.
+    // A cluster's registered nicks are in its Redis (store/redis-accounts.ts), every node's.
     accounts:
-      o.history.dataDir === null || o.redis !== null
+      o.history.dataDir === null
         ? null
         : { allowPlainPasswords: o.secrets.allowPlainPasswords, nickThrottleBuffer: shared.nickThrottle.buffer },
     storePort,

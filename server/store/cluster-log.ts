@@ -12,10 +12,13 @@ import { closeRedis } from '../cluster/redis-link.js';
 import { openRedis } from '../cluster/open-redis.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
 import { RedisRoomLog } from './redis-room-log.js';
+import { RedisAccounts } from './redis-accounts.js';
 
 export interface ClusterLog {
   log: RedisRoomLog;
   bus: ClusterBus;
+  /** Registered nicks, every node's (on the log's connection). */
+  accounts: RedisAccounts;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function openClusterLog(
   return {
     log: await RedisRoomLog.open(logLink, keys, bus),
     bus,
+    accounts: new RedisAccounts(logLink, keys),
     close: async () => {
       await bus.stop();
       await Promise.all(links.map(closeRedis));

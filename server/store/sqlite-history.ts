@@ -24,6 +24,7 @@ import { StoreError, guarded, storeError } from './store-error.js';
 import { loadSqlite } from './load-sqlite.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import type { AccountStore } from './accounts.js';
 import { HistoryOrigins } from './history-origins.js';
 import { DirectParties } from './direct-parties.js';
 import { SqlReads } from './history-read-sql.js';
@@ -42,7 +43,8 @@ export interface OpenedStore {
 export class SqliteHistory implements HistoryStore {
   readonly epoch: string;
   readonly sessions: SqliteSessions;
-  readonly accounts: SqliteAccounts;
+  /** This database's, or a cluster's (redis-accounts.ts), which every node shares. */
+  readonly accounts: AccountStore;
   private readonly lastIds = new Map<ConversationKey, number>();
   private lastTs = 0;
   private readonly q: HistoryStatements;
@@ -58,6 +60,7 @@ export class SqliteHistory implements HistoryStore {
     private readonly db: DatabaseSync,
     readonly file: string,
     private readonly now: () => number,
+    accounts: AccountStore | undefined,
   ) {
     db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     quickCheck(db, file);
@@ -71,7 +74,7 @@ export class SqliteHistory implements HistoryStore {
       db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(this.epoch);
     }
     this.sessions = new SqliteSessions(db, file);
-    this.accounts = new SqliteAccounts(db, file);
+    this.accounts = accounts ?? new SqliteAccounts(db, file);
     this.parties = new DirectParties(db);
     this.reads = new SqlReads(db);
     const newest = db.prepare('SELECT MAX(ts) AS ts FROM messages').get() as { ts: number | null };
@@ -84,14 +87,14 @@ export class SqliteHistory implements HistoryStore {
    * a new epoch starts: the chat goes on, and the operator is told where the
    * old file is. A database another server holds is a StoreError STORE_LOCKED.
    */
-  static async open(dir: string, now: () => number = Date.now): Promise<OpenedStore> {
+  static async open(dir: string, now: () => number = Date.now, accounts?: AccountStore): Promise<OpenedStore> {
     const { DatabaseSync } = await loadSqlite();
     const file = join(dir, 'history.db');
     const attempt = () => {
       let db: DatabaseSync | null = null;
       try {
         db = new DatabaseSync(file, { timeout: 0 });
-        return new SqliteHistory(db, file, now);
+        return new SqliteHistory(db, file, now, accounts);
       } catch (err) {
         db?.close();
         throw storeError(err, file);

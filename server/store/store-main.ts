@@ -39,24 +39,6 @@ const parent = parentPort!;
 const report = (msg: StoreReport) => parent.postMessage(msg);
 const { logger, flush, reopen } = openLog(config.logFile, config.logLevel, { thread: 'store' });
 
-let store: HistoryStore = new NoHistory();
-let movedAside: string | null = null;
-let file: string | null = null;
-try {
-  if (config.dataDir !== null) {
-    const opened = await SqliteHistory.open(config.dataDir);
-    ({ store, movedAside } = opened);
-    file = opened.store.file;
-  }
-} catch (err) {
-  const e = err instanceof StoreError ? err : new StoreError('STORE_IO', (err as Error).message);
-  logger.error({ err }, 'cannot open the history store');
-  flush();
-  report({ k: 'open-failed', code: e.code, message: e.message });
-  process.exit(1);
-}
-if (movedAside) logger.error({ movedAside }, 'the history database was damaged: moved aside, a new one started');
-
 const bus = new ThreadBus(config.busName, null, null, config.node);
 // A cluster's node (--redis): the room log and the bus between nodes on Redis; the rest of the store stays here.
 const cluster =
@@ -72,6 +54,25 @@ const cluster =
         report({ k: 'open-failed', code: 'REDIS_UNREACHABLE', message: (err as Error).message });
         process.exit(1);
       });
+let store: HistoryStore = new NoHistory();
+let movedAside: string | null = null;
+let file: string | null = null;
+try {
+  if (config.dataDir !== null) {
+    // A cluster's registered nicks are every node's, in its Redis; the rest of the store is this node's.
+    const opened = await SqliteHistory.open(config.dataDir, Date.now, cluster?.accounts);
+    ({ store, movedAside } = opened);
+    file = opened.store.file;
+  }
+} catch (err) {
+  const e = err instanceof StoreError ? err : new StoreError('STORE_IO', (err as Error).message);
+  logger.error({ err }, 'cannot open the history store');
+  flush();
+  report({ k: 'open-failed', code: e.code, message: e.message });
+  process.exit(1);
+}
+if (movedAside) logger.error({ movedAside }, 'the history database was damaged: moved aside, a new one started');
+
 const table = new SessionTable(config.sessionBuffer);
 /** Sessions cannot be resumed without a store to replay from (--no-history). */
 const resumeWindowMs = store.sessions ? config.resumeWindowMs : 0;
@@ -124,6 +125,9 @@ const sequencer = new Sequencer({
       }
   },
 });
+
+// The other nodes' posts, from where the cluster's bus started: the sequencer and its directory are here now.
+cluster?.bus.listen();
 
 /**
  * Another node took one of this node's sessions: resumed there, or taken over (moved: it leaves its rooms here

@@ -55,6 +55,7 @@ async function node(keys: ClusterKeys, id: string) {
     log: (_d, msg) => log.push(msg),
   });
   await bus.start();
+  bus.listen();
   buses.push(bus);
   return { id, bus, heard, log, reader };
 }
