@@ -4,7 +4,7 @@
  * everything down in order. The threads are worker-pool.ts's and
  * store-keeper.ts's to run; the repair is worker-repair.ts.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { writeLineSync } from '../../common/sync-output.js';
 import { AddressTable } from '../shm/address-table.js';
 import { SocketBudget } from '../shm/socket-budget.js';
@@ -63,7 +63,8 @@ export class Supervisor {
       web: options.httpPort !== null,
     }),
   ) {
-    this.table = SessionTable.create(options.maxClients);
+    // A cluster's node starts its generations at random: its previous run's session keys name no one of this run.
+    this.table = SessionTable.create(options.maxClients, options.redis ? randomInt(1, 2 ** 30) : 0);
     // Room for every session and every not-yet-HELLO connection from a different address, twice over.
     this.addresses = AddressTable.create(
       2 * (options.maxClients + PRE_HELLO_ALLOWANCE * options.workers),

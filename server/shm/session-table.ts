@@ -69,7 +69,12 @@ export class SessionTable extends SlotClaims {
     return HEADER_BYTES + capacity * L.SLOT_BYTES;
   }
 
-  static create(capacity: number): SessionTable {
+  /**
+   * `firstGeneration`: where every slot's generations start. A cluster's node starts each run somewhere else, so
+   * that a session key of its previous run (node/slot:generation) still in flight on the bus or held by another
+   * node names no session of this run.
+   */
+  static create(capacity: number, firstGeneration = 0): SessionTable {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
       throw new RangeError(`session table capacity must be 1-${MAX_CAPACITY}`);
     }
@@ -77,7 +82,9 @@ export class SessionTable extends SlotClaims {
     const i32 = new Int32Array(sab);
     i32[H_MAGIC] = MAGIC;
     i32[H_CAPACITY] = capacity;
-    return new SessionTable(sab);
+    const table = new SessionTable(sab);
+    for (let s = 0; s < capacity; s++) table.seedGeneration(s, firstGeneration);
+    return table;
   }
 
   constructor(buffer: SharedArrayBuffer) {

@@ -123,6 +123,11 @@ export class SlotClaims extends SessionSlots {
     return { ok: true, slot, generation, sessionId };
   }
 
+  /** Before any claim: where the slot's generations start (SessionTable.create). */
+  protected seedGeneration(slot: number, generation: number): void {
+    Atomics.store(this.i32, this.w32(slot, L.S_GENERATION), generation | 0);
+  }
+
   /** Who holds the slot now (a claim, or a resume): owner first, state last, so a worker dying half-way leaves a slot that names it. */
   protected connectLocked(
     slot: number,

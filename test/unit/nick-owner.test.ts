@@ -67,6 +67,15 @@ describe('a nick taken by its owner', () => {
     expect(t.activeCount()).toBe(1);
   });
 
+  it("a table's generations start where it is told (a cluster's node: each run elsewhere), per slot", () => {
+    const t = SessionTable.create(4, 1_000_000);
+    const a = t.claim(at(0));
+    const b = t.claim(at(1, null, 'bob'));
+    if (!a.ok || !b.ok) throw new Error('claim');
+    expect([a.generation, b.generation]).toEqual([1_000_001, 1_000_001]);
+    expect(SessionTable.create(4).claim(at(0))).toMatchObject({ ok: true, generation: 1 });
+  });
+
   it('replaced (version 1): the holder is freed and a new session claimed; the count stays exact', () => {
     const t = SessionTable.create(2);
     const { a } = awayAlice(t);
