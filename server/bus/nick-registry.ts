@@ -41,6 +41,8 @@ export interface NickRegistry {
   lookup(nick: string): Promise<NickHolder | null>;
   /** Every session online, connected or away (WHO, /list, the dashboard). */
   who(): Promise<SessionInfo[]>;
+  /** How many sessions there are, as last known without waiting (WELCOME says it; a cluster's is up to WHO's cache old). */
+  online(): number;
 }
 
 /** The single node's registry: its session table, shared by its threads. */
@@ -50,6 +52,10 @@ export class LocalNickRegistry implements NickRegistry {
     /** This node's id: the sessions in the table are on it. */
     private readonly node: string,
   ) {}
+
+  online(): number {
+    return this.table.activeCount();
+  }
 
   claim(s: NewSession): Promise<ClaimResult> {
     return settled(() => this.table.claim(s));

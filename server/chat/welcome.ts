@@ -28,7 +28,7 @@ export function welcomeMessage(host: ConnectionHost, w: Welcomed): ServerMessage
     maxFrame: limits.maxFrame,
     maxText: limits.maxText,
     server: host.serverName,
-    users: host.table.activeCount(),
+    users: host.nicks.online(),
     lftpPort: host.files.lftpPort,
     floodBurst: limits.flood.burst,
     floodRate: limits.flood.perSecond,

@@ -52,13 +52,17 @@ export const WHO_CACHE_MS = 1000;
 
 export class RedisNickRegistry implements NickRegistry {
   private others: { at: number; read: Promise<SessionInfo[]> } | null = null;
+  /** Every node's sessions, as the cluster last counted them (online()). */
+  private readonly counted = { at: 0, n: 0 };
   constructor(
     private readonly table: SessionTable,
     private readonly node: string,
     private readonly link: RedisLink,
     private readonly keys: ClusterKeys,
     private readonly events: DisplacedSession,
-  ) {}
+  ) {
+    void this.count();
+  }
 
   async claim(s: NewSession): Promise<ClaimResult> {
     const local = this.table.claim(s);
@@ -72,6 +76,8 @@ export class RedisNickRegistry implements NickRegistry {
       this.table.release(local);
       return conflict(r);
     }
+    // The count its welcome says: read after the claim, so that it counts this session.
+    await this.count();
     return local;
   }
 
@@ -185,6 +191,17 @@ export class RedisNickRegistry implements NickRegistry {
    * records, read at most once a WHO_CACHE_MS (every record is one read of the whole hash: many users asking /who at
    * once must not each cost it).
    */
+  online(): number {
+    // A count a second old is good enough for a welcome line; reading it again (one HLEN) is not waited for.
+    if (Date.now() - this.counted.at >= WHO_CACHE_MS) void this.count();
+    return Math.max(this.counted.n, this.table.activeCount());
+  }
+
+  private async count(): Promise<void> {
+    this.counted.at = Date.now();
+    this.counted.n = await this.link.hLen(this.keys.sessions).catch(() => this.counted.n);
+  }
+
   async who(): Promise<SessionInfo[]> {
     const now = Date.now();
     if (!this.others || now - this.others.at >= WHO_CACHE_MS) {

@@ -90,5 +90,6 @@ export function infoOf(r: SessionRecord): SessionInfo {
     ...{ msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 },
     away: r.awaySince > 0,
     awaySince: r.awaySince > 0 ? r.awaySince : null,
+    node: r.node,
   };
 }

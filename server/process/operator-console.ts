@@ -4,7 +4,7 @@ import { formatBytes, formatDuration, parseDuration } from '../../common/units.j
 import { tickPeriodFor } from '../chat/heartbeat.js';
 import { formatTable } from './console-table.js';
 import type { OperatorActions } from '../store/operator-actions.js';
-import type { SessionTable } from '../shm/session-table.js';
+import type { SessionInfo, SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
 import type { Logger } from '../logger.js';
 import type { ToWorker } from '../threads/messages.js';
@@ -107,6 +107,10 @@ export interface ConsoleTarget {
   readonly workers: number;
   readonly heartbeatIntervalMs: number;
   readonly actions: OperatorActions;
+  /** Every session: this node's (from its table, with their counters), and a cluster's other nodes' (node set). */
+  sessions(): Promise<SessionInfo[]>;
+  /** This node's id: a cluster's /list says which node each session is on. */
+  readonly node: string;
   /** False while a worker is being restarted. */
   isRunning(worker: number): boolean;
   /** False when there is no such worker. */
@@ -178,10 +182,10 @@ export class OperatorConsole {
         this.t.actions.broadcast(c.text);
         return;
       case 'list':
-        this.print(this.formatList());
+        this.print(this.formatList(await this.t.sessions()));
         return;
       case 'stats':
-        this.print(this.formatStats());
+        this.print(this.formatStats(await this.t.sessions()));
         return;
       case 'kick':
         if ((await this.t.actions.kick(c.nick, c.reason)) === null) this.print(`no user named ${c.nick}`);
@@ -205,29 +209,31 @@ export class OperatorConsole {
     }
   }
 
-  formatList(): string {
+  /** Sessions, by nick; a cluster's other nodes' with their node and no counters (those are kept there). */
+  formatList(sessions: SessionInfo[]): string {
     const now = Date.now();
-    const rows = this.t.table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
+    const rows = [...sessions].sort((a, b) => a.nick.localeCompare(b.nick));
     if (rows.length === 0) return 'no sessions';
+    const cluster = rows.some((r) => r.node !== undefined);
     const cells = rows.map((r) => {
+      const here = r.node === undefined;
       const rtt = r.rttMs === null || r.away ? '-' : `${r.rttMs.toFixed(1)}ms`;
       const address = r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`;
       return [
-        r.nick,
-        r.transport,
-        address,
+        ...[r.nick, r.transport, address],
+        ...(cluster ? [r.node ?? this.t.node] : []),
         r.away ? 'away' : String(r.owner),
         rtt,
-        formatDuration(now - r.lastActive),
+        here ? formatDuration(now - r.lastActive) : '-',
         formatDuration(now - r.connectedAt),
-        String(r.msgsIn),
+        here ? String(r.msgsIn) : '-',
       ];
     });
-    const head = ['NICK', 'VIA', 'ADDRESS', 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'];
+    const head = ['NICK', 'VIA', 'ADDRESS', ...(cluster ? ['NODE'] : []), 'WORKER', 'RTT', 'IDLE', 'CONNECTED', 'MSGS'];
     return `${formatTable([head, ...cells])}\n${rows.length} session${rows.length === 1 ? '' : 's'}`;
   }
 
-  formatStats(): string {
+  formatStats(sessions: SessionInfo[]): string {
     const st = this.t.stats;
     const lines: string[] = [];
     for (let w = 0; w < this.t.workers; w++) {
@@ -242,6 +248,13 @@ export class OperatorConsole {
       `total: ${this.t.table.activeCount()} sessions, ${st.totals(this.t.workers).msgs} msgs in; since last /stats ${formatDuration(r.overMs)}: ` +
         `${r.msgsPerSec.toFixed(1)} msgs/s in, ${r.deliveriesPerSec.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.t.heartbeatIntervalMs)}ms)`,
     );
+    const elsewhere = sessions.filter((s) => s.node !== undefined);
+    if (elsewhere.length > 0) {
+      const nodes = new Set(elsewhere.map((s) => s.node)).size;
+      lines.push(
+        `cluster: ${sessions.length} sessions, ${elsewhere.length} of them on ${nodes} other node${nodes === 1 ? '' : 's'}`,
+      );
+    }
     return lines.join('\n');
   }
 }

@@ -253,6 +253,8 @@ export class Supervisor {
         workers: this.options.workers,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         actions: this.operator,
+        sessions: () => this.cluster?.nicks.who() ?? Promise.resolve(this.table.snapshot()),
+        node: this.options.nodeId,
         isRunning: (w) => this.workers.has(w),
         toWorker: (w, msg) => this.workers.send(w, msg),
         crashStore: () => this.store.crash(),

@@ -71,6 +71,8 @@ export interface SessionInfo extends SlotRef {
   away: boolean;
   /** Since when (wall ms), while away; else null. */
   awaySince: number | null;
+  /** A cluster's: the node it lives on, when that is another node (its counters are there: here they are 0). */
+  node?: string;
 }
 
 export type NickLookup = SlotRef & { owner: number; nick: string };

@@ -44,6 +44,8 @@ describe('rooms across the nodes of a cluster', () => {
     const [n1, n2] = [await node('n1'), await node('n2')];
     const alice = await client(n1, 'alice');
     const bob = await client(n2, 'bob');
+    // The welcome's count is the cluster's (alice on n1, bob himself on n2).
+    expect(bob.lines[0]).toMatch(/as bob \(2 online;/);
     alice.send('/join #Tea');
     await alice.waitFor(/^\* you are in #Tea \(1 member\)$/);
     alice.send('/topic oolong');

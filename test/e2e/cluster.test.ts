@@ -189,11 +189,18 @@ describe('a cluster of chat-server nodes on Redis', () => {
     await takenOn(n2!, 'ALICE');
   });
 
-  it("one node's operator broadcasts to every node and kicks a user on another node", async () => {
+  it("one node's operator lists every node's sessions, broadcasts to every node and kicks a user on another node", async () => {
     const [n1, n2] = await nodes(2);
     const alice = await client(n1!, 'alice');
     const carol = await client(n2!, 'carol');
     await alice.waitFor('* carol joined');
+    n1!.send('/list');
+    await n1!.waitFor(/^NICK\s+VIA\s+ADDRESS\s+NODE\s+WORKER/);
+    await n1!.waitFor(/^alice\s+tcp\s+127\.0\.0\.1:\d+\s+n1\s+\d\s/);
+    await n1!.waitFor(/^carol\s+tcp\s+127\.0\.0\.1:\d+\s+n2\s+\d\s+-\s+-\s/);
+    await n1!.waitFor('2 sessions');
+    n1!.send('/stats');
+    await n1!.waitFor('cluster: 2 sessions, 1 of them on 1 other node');
     n1!.send('maintenance at noon');
     await carol.waitFor('[server] maintenance at noon');
     n1!.send('/kick carol spamming');
