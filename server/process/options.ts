@@ -18,6 +18,7 @@ import { MAX_CAPACITY } from '../shm/session-table.js';
 import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
 import type { InboundPolicy } from '../chat/inbound-gate.js';
+import type { NickMode } from '../irc/nick-map.js';
 import type { AdmissionPolicy } from '../chat/admission.js';
 import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-service.js';
 
@@ -56,6 +57,10 @@ export interface ServerOptions {
   maxUploadPerUser: number;
   /** undefined: the TCP port + 1; null: no web side. */
   httpPort: number | null | undefined;
+  /** The IRC door (--irc-port): undefined, IRC's own port (6697 with TLS, 6667 without); null: none (--no-irc). */
+  ircPort: number | null | undefined;
+  /** --irc-nicks: how the IRC door shows chat nicks (utf8: as they are; ascii: RFC 2812 ones, the rest as xn--). */
+  ircNicks: NickMode;
   adminToken: string | null;
   /** Names the web side answers to besides its addresses, localhost and the host name. */
   webHosts: string[];
@@ -101,6 +106,9 @@ const SPEC = {
   'http-port': { type: 'string' },
   cc: { type: 'string' },
   'no-web': { type: 'boolean' },
+  'irc-port': { type: 'string' },
+  'no-irc': { type: 'boolean' },
+  'irc-nicks': { type: 'string' },
   'web-host': { type: 'string' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
@@ -202,6 +210,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
         : v['http-port'] !== undefined
           ? parseInteger(v['http-port'], '--http-port', 0, 65535)
           : undefined,
+      ...ircOptions(v['no-irc'], v['irc-port'], v['irc-nicks']),
       adminToken: adminToken ?? null,
       webHosts: webHostList(v['web-host']),
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
@@ -214,6 +223,20 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       rooms: roomOptions(v),
       ...clusterOptions(v['redis'] ?? (env.CHAT_REDIS_URL || undefined), v['node-id'], v['node-lease']),
     },
+  };
+}
+
+/** The IRC door: its port (undefined: IRC's own, supervisor.ts), or none; how it shows nicks. */
+function ircOptions(
+  off: boolean | undefined,
+  port: string | undefined,
+  nicks: string | undefined,
+): Pick<ServerOptions, 'ircPort' | 'ircNicks'> {
+  if (off && (port !== undefined || nicks !== undefined))
+    throw new UsageError('--no-irc turns the IRC door off: --irc-port and --irc-nicks do not apply');
+  return {
+    ircPort: off ? null : port !== undefined ? parseInteger(port, '--irc-port', 0, 65535) : undefined,
+    ircNicks: parseChoice(nicks, '--irc-nicks', ['utf8', 'ascii'] as const, 'utf8'),
   };
 }
 
