@@ -16,7 +16,8 @@ import { keep } from '../irc/chathistory.js';
 import { heartbeatPing } from '../irc/heartbeat-ping.js';
 import { batchEnd, batchStart, historyLines } from '../irc/history-batch.js';
 import type { IrcMessage } from '../irc/message.js';
-import { toIrcNick } from '../irc/nick-map.js';
+import { isServiceName, toIrcNick } from '../irc/nick-map.js';
+import { fromNickServ } from '../irc/nickserv.js';
 import { chatRefusal, closing } from '../irc/numeric-errors.js';
 import { namesReplies, numeric } from '../irc/numerics.js';
 import { toIrc } from '../irc/to-irc.js';
@@ -202,6 +203,9 @@ function refused(st: IrcSessionState, msg: Message<'ERROR'>, out: Outgoing): voi
     return;
   }
   if (msg.code === 'NO_SUCH_ROOM' && noRoom(st, msg.message, out)) return;
+  // What NickServ was asked to do, refused: NickServ says why, as services do.
+  if (st.lastRefused.target !== undefined && isServiceName(st.lastRefused.target))
+    return void out.lines.push(fromNickServ(st.config.host, me(st), `${msg.code}: ${msg.message}`));
   out.lines.push(chatRefusal(server, me(st), msg.code as WireErrorCode, msg.message, st.lastRefused));
 }
 
