@@ -7,6 +7,7 @@
  * wait on.
  */
 import { createRequire } from 'node:module';
+import { type Socket, connect } from 'node:net';
 
 export interface IrcEvent {
   [key: string]: unknown;
@@ -45,7 +46,7 @@ export interface BotOptions {
 }
 
 /** Every bot a test file started: closed after each test (closeBots). */
-const bots = new Set<IrcBot>();
+const bots = new Set<{ close(): void }>();
 
 export class IrcBot {
   readonly client: Client;
@@ -158,4 +159,70 @@ export class IrcBot {
 
 export function closeBots(): void {
   for (const b of [...bots]) b.close();
+}
+
+/** An IRC connection written by hand, for what no library sends: bytes that are not UTF-8, lines over the limit. */
+export class RawIrc {
+  readonly socket: Socket;
+  readonly lines: string[] = [];
+  private rest = '';
+  private waiters: Array<() => void> = [];
+  closed = false;
+
+  constructor(port: number) {
+    this.socket = connect({ host: '127.0.0.1', port });
+    this.socket.on('data', (chunk: Buffer) => {
+      const parts = (this.rest + chunk.toString('utf8')).split('\r\n');
+      this.rest = parts.pop()!;
+      this.lines.push(...parts);
+      this.wake();
+    });
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    this.socket.on('error', () => undefined);
+    bots.add(this);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(line: string | Buffer): void {
+    this.socket.write(typeof line === 'string' ? `${line}\r\n` : Buffer.concat([line, Buffer.from('\r\n')]));
+  }
+
+  /** Registers with NICK and USER; resolves with the welcome (001). */
+  async register(nick: string): Promise<void> {
+    this.send(`NICK ${nick}`);
+    this.send(`USER ${nick.replace(/[^A-Za-z0-9]/g, '') || 'u'} 0 * :${nick}`);
+    await this.line(/^:\S+ 001 /);
+  }
+
+  /** The first line (from index `from`) matching `re`. */
+  async line(re: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.slice(from).find((l) => re.test(l));
+      if (hit !== undefined) return hit;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed)
+        throw new Error(`no line matching ${String(re)} within ${timeoutMs}ms\nlines:\n${this.lines.join('\n')}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    bots.delete(this);
+    this.socket.destroy();
+  }
 }
