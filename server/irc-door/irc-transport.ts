@@ -10,16 +10,14 @@
  * reader hold as they do for the chat's own clients. Nothing of the chat
  * asks which door a session came through.
  *
- * Lines the door answers itself (CAP, PING, MODE, a CTCP query, a refused
- * line) never reach the connection's gate, so they pass a gate of the
- * door's own with the chat's flood policy: each costs one credit, in order
- * with the rest, and a client that floods them is dropped (FLOOD) as a chat
- * client flooding frames is.
+ * Lines the door answers itself (CAP, PING, MODE, a refused line) pass a gate
+ * of its own with the chat's flood policy (docs/ARCHITECTURE.md, "The IRC door").
  */
 import type { Socket } from 'node:net';
 import type { RawFrame } from '../../common/frame.js';
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
 import { FrameType, type ClientMessage, type ServerMessage } from '../../common/messages.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 import { InboundGate } from '../chat/inbound-gate.js';
 import { QueuedTransport, type ChatTransport, type OutputPath, type TransportEvents } from '../chat/transport.js';
 import { IrcError } from '../irc/irc-error.js';
@@ -39,6 +37,8 @@ const FRAME_NAMES = new Map<number, ServerMessage['type']>(
 );
 /** Frames decoded once per worker: a room's message is one Buffer shared by every session it goes to. */
 const decoded = new WeakMap<Buffer, ServerMessage>();
+/** A room message from another is the same lines for every IRC session asking the same tags: written once per variant. */
+const written = new WeakMap<Buffer, Map<string, Buffer>>();
 
 function decodeOwn(frame: Buffer): ServerMessage | null {
   let msg = decoded.get(frame);
@@ -77,7 +77,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
   private helloAsked = false;
   /** USER's ident and real name, from the HELLO registration asked for. */
   private user: { ident: string; realname: string } = { ident: '', realname: '' };
-  /** Lines the serializer refused (a bug of the door's): counted, never sent. */
+  /** Lines the serializer refused (a bug of the door's), never sent. */
   unsendable = 0;
 
   constructor(
@@ -211,6 +211,8 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     const msg = decodeOwn(frame);
     if (msg === null) return;
     if (this.reg.phase === 'registered') {
+      const shared = this.sharedLine(frame, msg);
+      if (shared) return void super.write(shared);
       const out = chatToIrc(this.st, msg);
       this.emit(out.lines);
       // Asked after this write returns: the connection is in the middle of sending.
@@ -218,6 +220,28 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
       return;
     }
     this.registering(msg);
+  }
+
+  /** A room message from another, as the lines every session with these capabilities gets (null: not one). */
+  private sharedLine(frame: Buffer, msg: ServerMessage): Buffer | null {
+    if (msg.type !== 'CHAT' || foldCase(msg.from) === foldCase(this.st.me)) return null;
+    const caps = this.reg.cap;
+    const variant = `${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('account-tag') ? 'a' : ''}`;
+    let byVariant = written.get(frame);
+    const hit = byVariant?.get(variant);
+    if (hit) return hit;
+    let text: string;
+    try {
+      text = chatToIrc(this.st, msg)
+        .lines.map((l) => `${serialize(l)}\r\n`)
+        .join('');
+    } catch {
+      return null; // written line by line then, what cannot be sent left out
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    if (!byVariant) written.set(frame, (byVariant = new Map()));
+    byVariant.set(variant, bytes);
+    return bytes;
   }
 
   /** The chat's answer to registration's HELLO, or its end before one. */
