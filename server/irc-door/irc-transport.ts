@@ -239,7 +239,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
       return null; // written line by line then, what cannot be sent left out
     }
     const bytes = Buffer.from(text, 'utf8');
-    if (!byVariant) written.set(frame, (byVariant = new Map()));
+    if (!byVariant) written.set(frame, (byVariant = new Map<string, Buffer>()));
     byVariant.set(variant, bytes);
     return bytes;
   }
