@@ -46,6 +46,7 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
     last: optional(arrayOf(object({ room: optional(string), with: optional(string), id: number }))),
     password: optional(string),
     nickPassword: optional(string),
+    resumable: optional(boolean),
   }),
   CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
   DIRECT: object({ to: string, text: string }),

@@ -126,6 +126,8 @@ export type ClientMessage =
       last?: LastSeen[];
       password?: string;
       nickPassword?: string;
+      /** false: this client cannot resume (it keeps no token): a lost connection ends the session at once. */
+      resumable?: boolean;
     }
   /** room (version 2): the room it is for; without it, the default room. */
   | { type: 'CHAT'; text: string; action: boolean; room?: string }

@@ -5,15 +5,16 @@
  */
 import { HeartbeatChatError } from '../common/errors.js';
 
-export type ListenComponent = 'tcp' | 'lftp' | 'web';
+export type ListenComponent = 'tcp' | 'lftp' | 'web' | 'irc';
 
 /** The option that moves each component to another port. */
 const PORT_OPTION: Record<ListenComponent, string> = {
   tcp: '--port',
   lftp: '--lftp-port',
   web: '--http-port or turn it off with --no-web',
+  irc: '--irc-port or turn it off with --no-irc',
 };
-const WHAT: Record<ListenComponent, string> = { tcp: 'chat', lftp: 'LFTP', web: 'web' };
+const WHAT: Record<ListenComponent, string> = { tcp: 'chat', lftp: 'LFTP', web: 'web', irc: 'IRC' };
 
 export interface ListenFailure {
   component: ListenComponent;

@@ -13,10 +13,12 @@ import type { ConnectionHost, GroupMember, SessionRegistry } from './session-hos
 import { TcpTransport, WS_CLOSE, WebSocketTransport, type ChatTransport, type OutputPath } from './transport.js';
 import { tracedTransport } from './session-qlog.js';
 import { TurnBatcher } from './turn-batcher.js';
+import { RoomMembers } from './room-members.js';
 import { OutputBudget } from './output-budget.js';
 import { PRE_HELLO_ALLOWANCE } from './admission.js';
 import { PendingPool, type AdmittedTcp, type PendingPlace } from './pending-pool.js';
 import { clipUtf8 } from '../../common/unicode/text-policy.js';
+import type { ChatDoor } from '../tls/listeners.js';
 
 /** How long a refused socket may take to read its ERROR before it is destroyed. */
 const REFUSAL_LINGER_MS = 1000;
@@ -27,6 +29,9 @@ const NO_DESCRIPTORS = {
 } as const;
 
 type Refusal = { code: 'SHUTTING_DOWN' | 'SERVER_FULL' | 'ADDRESS_LIMIT'; text: string };
+/** A refused connection's last words, as its door says them (the chat's: an ERROR frame). */
+export type RefusalWords = (r: Refusal) => Buffer;
+const chatRefusal: RefusalWords = (r) => encodeMessage(errorMessage(r.code, r.text, true));
 
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
@@ -34,10 +39,8 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   /** Places of connections that have not said HELLO (TLS handshakes included), and which connection holds which. */
   private readonly pending = new PendingPool(PRE_HELLO_ALLOWANCE, undefined, (d, t) => this.host?.log.info(d, t));
   private readonly places = new Map<GroupMember, PendingPlace>();
-  /** This worker's sessions per room key, as the store thread's sequenced membership changes say. */
-  private readonly roomMembers = new Map<string, Set<GroupMember>>();
-  /** Each session's rooms: key → name (what a restarted store thread is told again). */
-  private readonly memberRooms = new Map<GroupMember, Map<string, string>>();
+  /** This worker's sessions per room, as the store thread's sequenced membership changes say. */
+  private readonly members = new RoomMembers<GroupMember>();
   /** This turn's frames per client leave together at its end, within the worker's output budget. */
   private readonly output: OutputPath;
   private closingNow = false;
@@ -89,11 +92,11 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
    * for connections that have not said HELLO, which go with the socket until acceptTcp. Refused, it is told
    * why and closed; with TLS there is nothing yet to tell it in, so it is only closed.
    */
-  admitTcp(socket: net.Socket, secure: boolean): AdmittedTcp | null {
+  admitTcp(socket: net.Socket, secure: boolean, refusal: RefusalWords = chatRefusal): AdmittedTcp | null {
     const address = socket.remoteAddress ?? '?';
     const admission = this.requireHost().admission;
-    const refusal = admission.socketFits(socket) ? this.admit(address) : NO_DESCRIPTORS;
-    if (!refusal) {
+    const refused = admission.socketFits(socket) ? this.admit(address) : NO_DESCRIPTORS;
+    if (!refused) {
       const admitted = { place: this.pending.take(address, () => socket.destroy()), connected: false };
       socket.once('close', () => {
         if (admitted.connected) return;
@@ -107,9 +110,9 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       return null;
     }
     socket.on('error', () => socket.destroy());
-    socket.end(encodeMessage(errorMessage(refusal.code, refusal.text, true)));
+    socket.end(refusal(refused));
     // Out of descriptors, none is held a second longer than it takes to hand the ERROR to the kernel.
-    if (refusal === NO_DESCRIPTORS) socket.once('finish', () => socket.destroy());
+    if (refused === NO_DESCRIPTORS) socket.once('finish', () => socket.destroy());
     else setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
     return null;
   }
@@ -122,6 +125,21 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     }
     admitted.connected = true;
     this.hold(new TcpTransport(socket, this.maxFrame, this.output), admitted.place);
+  }
+
+  /** Another door onto the same sessions (the IRC door): the same admission and places; its transport and its refusals' words. */
+  door(
+    transport: (socket: net.Socket, output: OutputPath) => ChatTransport,
+    words: RefusalWords,
+  ): ChatDoor<AdmittedTcp> {
+    return {
+      admitTcp: (raw, secure) => this.admitTcp(raw, secure, words),
+      acceptTcp: (socket, admitted) => {
+        if (this.closingNow) return void socket.destroy();
+        admitted.connected = true;
+        this.hold(transport(socket, this.output), admitted.place);
+      },
+    };
   }
 
   acceptWebSocket(ws: WebSocket, socket: net.Socket): void {
@@ -179,8 +197,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
     this.leavePending(conn);
     this.connections.delete(conn);
     if (conn.ref && this.sessions.get(conn.ref.slot) === conn) this.sessions.delete(conn.ref.slot);
-    for (const room of this.memberRooms.get(conn)?.keys() ?? []) this.roomSet(room, false)?.delete(conn);
-    this.memberRooms.delete(conn);
+    this.members.drop(conn);
   }
 
   private leavePending(conn: GroupMember): void {
@@ -195,7 +212,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
       ref: c.ref!,
       nick: c.nick,
       version: c.version,
-      rooms: [...(this.memberRooms.get(c) ?? [])].map(([key, name]) => ({ key, name })),
+      rooms: this.members.roomsOf(c),
     }));
   }
 
@@ -220,7 +237,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
     const seen = rooms.length > 1 ? new Set<GroupMember>() : null;
     for (const room of rooms) {
-      for (const conn of this.roomMembers.get(room) ?? NO_MEMBERS) {
+      for (const conn of this.members.in(room) ?? NO_MEMBERS) {
         if (conn.version < minVersion || seen?.has(conn)) continue;
         seen?.add(conn);
         conn.inbox.deliver(frame);
@@ -229,23 +246,7 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   }
   membership(target: SlotRef, room: RoomRef, joined: boolean): void {
     const conn = this.current(target);
-    if (!conn) return;
-    let mine = this.memberRooms.get(conn);
-    if (joined) {
-      if (!mine) this.memberRooms.set(conn, (mine = new Map<string, string>()));
-      mine.set(room.key, room.name);
-      this.roomSet(room.key, true)!.add(conn);
-    } else {
-      mine?.delete(room.key);
-      const set = this.roomSet(room.key, false);
-      set?.delete(conn);
-      if (set?.size === 0) this.roomMembers.delete(room.key);
-    }
-  }
-  private roomSet(room: string, create: boolean): Set<GroupMember> | undefined {
-    let set = this.roomMembers.get(room);
-    if (!set && create) this.roomMembers.set(room, (set = new Set()));
-    return set;
+    if (conn) this.members.set(conn, room, joined);
   }
   /** The session in that slot, if it is still the one the reference was taken for. */
   private current(target: SlotRef): GroupMember | undefined {

@@ -53,9 +53,9 @@ function checkVersion(msg: Hello): void {
   }
 }
 
-/** Version 2 on a server that keeps history: the session gets a token. */
-function resumable(host: ConnectionHost, version: number): boolean {
-  return version >= 2 && host.resumeWindowMs > 0;
+/** Version 2 on a server that keeps history: the session gets a token, unless its client cannot resume. */
+function resumable(host: ConnectionHost, msg: Pick<Hello, 'version' | 'resumable'>): boolean {
+  return msg.version >= 2 && host.resumeWindowMs > 0 && msg.resumable !== false;
 }
 
 /**
@@ -149,7 +149,7 @@ function giveBack(host: ConnectionHost, s: StartedSession, version: number): voi
  */
 async function claimSession(host: ConnectionHost, peer: Peer, msg: Hello, account: boolean): Promise<StartedSession> {
   const nick = validateNick(msg.nick);
-  const token = resumable(host, msg.version) ? newToken() : null;
+  const token = resumable(host, msg) ? newToken() : null;
   const now = host.clock.wallNow();
   const session = {
     nick,
@@ -187,7 +187,7 @@ async function resumeSession(
   peer: Peer,
   msg: Hello & { resume: string },
 ): Promise<StartedSession | string> {
-  if (!resumable(host, msg.version)) {
+  if (!resumable(host, { version: msg.version })) {
     return host.resumeWindowMs > 0
       ? 'resuming needs protocol version 2'
       : 'this server keeps no sessions to resume (it runs with --no-history)';

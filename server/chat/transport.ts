@@ -15,7 +15,8 @@ import { OutputQueue, type OutputSink } from './output-queue.js';
 import type { OutputBudget } from './output-budget.js';
 import type { OutputProgress } from './heartbeat.js';
 
-export type TransportKind = 'tcp' | 'ws';
+/** The chat's own frames over TCP or WebSocket, or IRC lines through the IRC door (server/irc-door/). */
+export type TransportKind = 'tcp' | 'ws' | 'irc';
 
 export interface TransportEvents {
   /** Frames cut from what arrived, in order; wireBytes is what it cost on the wire. */
@@ -57,8 +58,8 @@ export interface OutputPath {
   budget: OutputBudget;
 }
 
-/** The output queue both transports share; the subclass says how a batch reaches its socket. */
-abstract class QueuedTransport implements OutputSink {
+/** The output queue every transport shares; the subclass says how a batch reaches its socket. */
+export abstract class QueuedTransport implements OutputSink {
   protected readonly queue: OutputQueue;
 
   constructor(path: OutputPath) {

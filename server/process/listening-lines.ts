@@ -8,6 +8,8 @@ export interface Listening {
   port: number;
   lftpPort: number;
   httpPort: number | null;
+  /** The IRC door's port, or null (--no-irc). */
+  ircPort?: number | null;
   /** The certificate's line (certificate.ts startTls), or null: plain TCP and HTTP. */
   tlsLine: string | null;
   filesDir: string;
@@ -32,6 +34,7 @@ export function listeningLines(l: Listening, machine: Machine = THIS_MACHINE()):
   if (l.tlsLine) lines.push(l.tlsLine);
   lines.push(`lftp on udp ${l.host}:${l.lftpPort}, sharing ${l.filesDir}`);
   if (l.datagramPath) lines.push(`lftp datagrams: ${l.datagramPath}`);
+  if (l.ircPort != null) lines.push(`irc on tcp ${l.host}:${l.ircPort} (${tls ? 'TLS' : 'no TLS'})`);
   if (l.httpPort !== null)
     lines.push(
       `web on ${webUrls(l.host, l.httpPort, tls, '/', machine).join(', ')} (chat page${l.admin ? '; dashboard at /admin' : ''})`,

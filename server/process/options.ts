@@ -4,9 +4,8 @@ import { resolve } from 'node:path';
 import { historyOptions, roomOptions, type HistoryOptions, type RoomOptions } from './room-options.js';
 import { tlsOptions, type TlsOptions } from './tls-options.js';
 import { secretOptions, type SecretOptions } from './secret-options.js';
-import { parseNodeId } from '../bus/node-id.js';
-import { parseRedisUrl, type RedisTarget } from '../cluster/redis-url.js';
-import { DEFAULT_PRESENCE } from '../cluster/node-presence.js';
+import { advertiseOption, clusterOptions } from './cluster-options.js';
+import type { RedisTarget } from '../cluster/redis-url.js';
 import { admissionPolicy, floodPolicy, outputLimits } from './limit-options.js';
 import { UsageError } from '../../common/errors.js';
 import { parseOptions } from '../../common/cli.js';
@@ -17,8 +16,8 @@ import { parseLogLevel, parseLogRotation, type LogLevel, type LogRotation } from
 import { MAX_CAPACITY } from '../shm/session-table.js';
 import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
-import { networkInterfaces } from 'node:os';
 import type { InboundPolicy } from '../chat/inbound-gate.js';
+import type { NickMode } from '../irc/nick-map.js';
 import type { AdmissionPolicy } from '../chat/admission.js';
 import { DEFAULT_KEEP_FREE, DEFAULT_MAX_UPLOAD_PER_USER } from '../files/file-service.js';
 
@@ -59,6 +58,10 @@ export interface ServerOptions {
   maxUploadPerUser: number;
   /** undefined: the TCP port + 1; null: no web side. */
   httpPort: number | null | undefined;
+  /** The IRC door (--irc-port): undefined, IRC's own port (6697 with TLS, 6667 without); null: none (--no-irc). */
+  ircPort: number | null | undefined;
+  /** --irc-nicks: how the IRC door shows chat nicks (utf8: as they are; ascii: RFC 2812 ones, the rest as xn--). */
+  ircNicks: NickMode;
   adminToken: string | null;
   /** Names the web side answers to besides its addresses, localhost and the host name. */
   webHosts: string[];
@@ -105,6 +108,9 @@ const SPEC = {
   'http-port': { type: 'string' },
   cc: { type: 'string' },
   'no-web': { type: 'boolean' },
+  'irc-port': { type: 'string' },
+  'no-irc': { type: 'boolean' },
+  'irc-nicks': { type: 'string' },
   'web-host': { type: 'string' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
@@ -206,6 +212,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
         : v['http-port'] !== undefined
           ? parseInteger(v['http-port'], '--http-port', 0, 65535)
           : undefined,
+      ...ircOptions(v['no-irc'], v['irc-port'], v['irc-nicks']),
       adminToken: adminToken ?? null,
       webHosts: webHostList(v['web-host']),
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
@@ -222,49 +229,19 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
   };
 }
 
-/** A cluster's node needs its own id: a constant default would be every node's. */
-function clusterOptions(
-  redis: string | undefined,
-  nodeId: string | undefined,
-  lease: string | undefined,
-): Pick<ServerOptions, 'redis' | 'nodeId' | 'nodeLeaseMs'> {
-  const nodeLeaseMs = lease === undefined ? DEFAULT_PRESENCE.leaseMs : parseDuration(lease, '--node-lease');
-  if (nodeLeaseMs < MIN_NODE_LEASE_MS || nodeLeaseMs > MAX_NODE_LEASE_MS)
-    throw new UsageError(`--node-lease must be between ${MIN_NODE_LEASE_MS / 1000}s and ${MAX_NODE_LEASE_MS / 1000}s`);
-  if (redis === undefined) {
-    if (lease !== undefined) throw new UsageError('--node-lease is for a node of a cluster (--redis)');
-    return { redis: null, nodeId: parseNodeId(nodeId), nodeLeaseMs };
-  }
-  if (nodeId === undefined)
-    throw new UsageError(
-      "--redis joins a cluster, where each node needs its own --node-id ID (1-16 letters, digits or '-')",
-    );
-  return { redis: parseRedisUrl(redis), nodeId: parseNodeId(nodeId), nodeLeaseMs };
+/** The IRC door: its port (undefined: IRC's own, supervisor.ts), or none; how it shows nicks. */
+function ircOptions(
+  off: boolean | undefined,
+  port: string | undefined,
+  nicks: string | undefined,
+): Pick<ServerOptions, 'ircPort' | 'ircNicks'> {
+  if (off && (port !== undefined || nicks !== undefined))
+    throw new UsageError('--no-irc turns the IRC door off: --irc-port and --irc-nicks do not apply');
+  return {
+    ircPort: off ? null : port !== undefined ? parseInteger(port, '--irc-port', 0, 65535) : undefined,
+    ircNicks: parseChoice(nicks, '--irc-nicks', ['utf8', 'ascii'] as const, 'utf8'),
+  };
 }
-
-/**
- * Where other machines reach this node: --advertise, else --host when it names one address, else the machine's
- * first non-loopback IPv4 address (a LAN's), else loopback. Only a cluster's node tells anyone.
- */
-function advertiseOption(value: string | undefined, host: string, redis: string | undefined): string | null {
-  if (redis === undefined) {
-    if (value !== undefined) throw new UsageError('--advertise is for a node of a cluster (--redis)');
-    return null;
-  }
-  if (value !== undefined) {
-    if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(value)) throw new UsageError('--advertise takes a host name or an address');
-    return value;
-  }
-  if (host !== '0.0.0.0' && host !== '::') return host;
-  const lan = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
-  return lan?.address ?? '127.0.0.1';
-}
-
-/** A lease is renewed five times in its life: under a second, a Redis blip or a GC pause would end nodes. */
-const MIN_NODE_LEASE_MS = 1_000;
-const MAX_NODE_LEASE_MS = 300_000;
 
 function webHostList(value: string | undefined): string[] {
   if (value === undefined) return [];

@@ -50,6 +50,11 @@ Options:
                               (default ${DEFAULT_CONGESTION})
   --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
   --no-web                    no web side at all
+  --irc-port N                the IRC door: IRC clients (irssi, WeeChat, HexChat, bots) in the
+                              same rooms (default 6697, 6667 with --no-tls; with --port 0 a free one)
+  --no-irc                    no IRC door
+  --irc-nicks utf8|ascii      how IRC clients see nicks: as they are (utf8, the default), or
+                              RFC 2812 ones as they are and the rest as xn-- (ascii; docs/IRC.md)
   --web-host LIST             more host names the web side answers to (comma-separated);
                               it always answers to its addresses, localhost and the host name
   --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable

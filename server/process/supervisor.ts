@@ -147,8 +147,10 @@ export class Supervisor {
         'HTTP_PORT',
         `the web port would be ${httpPort}: choose one with --http-port, or --no-web`,
       );
+    const ircPort = this.ircPort();
     if (port !== 0) await assertPortFree(host, port, 'tcp');
     if (httpPort) await assertPortFree(host, httpPort, 'web');
+    if (ircPort) await assertPortFree(host, ircPort, 'irc');
     const tls = await startTls(this.options.tls);
     this.shared.tls = tls.tls;
     if (this.options.redis) this.cluster = await this.joinCluster(this.options.redis);
@@ -156,19 +158,16 @@ export class Supervisor {
     // The store thread first: every room frame passes through it.
     await this.store.start();
     await this.cluster?.present();
-    const bound = await this.workers.spawn(0, port, this.options.lftpPort ?? -1, httpPort);
+    const bound = await this.workers.spawn(0, { port, lftpPort: this.options.lftpPort ?? -1, httpPort, ircPort });
     this.workers.bound = bound;
-    await Promise.all(
-      Array.from({ length: workers - 1 }, (_, i) =>
-        this.workers.spawn(i + 1, bound.port, bound.lftpPort, bound.httpPort),
-      ),
-    );
+    await Promise.all(Array.from({ length: workers - 1 }, (_, i) => this.workers.spawn(i + 1, bound)));
     this.log.logger.info(
       {
         host,
         port: bound.port,
         lftpPort: bound.lftpPort,
         httpPort: bound.httpPort,
+        ircPort: bound.ircPort,
         workers,
         sockets: this.plan.socketLimit,
         options: {
@@ -186,12 +185,24 @@ export class Supervisor {
       port: bound.port,
       lftpPort: bound.lftpPort,
       httpPort: bound.httpPort,
+      ircPort: bound.ircPort,
       tlsLine: tls.line,
       filesDir: this.options.filesDir,
       admin: this.options.adminToken !== null,
       datagramPath: datagramPath(host),
     }))
       this.print(line);
+  }
+
+  /**
+   * The IRC door's port: --irc-port, or IRC's own (6697 with TLS, 6667 without); with --port 0 (a port the
+   * system picks, as tests use) a picked one too, as the web port's; null with --no-irc.
+   */
+  private ircPort(): number | null {
+    const o = this.options;
+    if (o.ircPort !== undefined) return o.ircPort;
+    if (o.port === 0) return 0;
+    return o.tls.choice.mode === 'off' ? 6667 : 6697;
   }
 
   /** Before anything that uses the cluster: this node's lease, and where the shared secrets are. */

@@ -5,7 +5,7 @@
 import type { ListenerTls } from '../tls/listeners.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from './options.js';
-import type { WorkerConfig } from '../threads/messages.js';
+import type { BoundPorts, WorkerConfig } from '../threads/messages.js';
 import type { AddressTable } from '../shm/address-table.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { SocketBudget } from '../shm/socket-budget.js';
@@ -39,10 +39,10 @@ export function workerConfig(
   o: ServerOptions,
   shared: SharedParts,
   index: number,
-  ports: { port: number; lftpPort: number; httpPort: number | null },
+  ports: BoundPorts,
   storePort: MessagePort,
 ): WorkerConfig {
-  const { port, lftpPort, httpPort } = ports;
+  const { port, lftpPort, httpPort, ircPort } = ports;
   return {
     index,
     node: o.nodeId,
@@ -52,6 +52,8 @@ export function workerConfig(
     port,
     lftpPort,
     httpPort,
+    ircPort,
+    irc: { nicks: o.ircNicks, roomsPerUser: o.rooms.limits.maxRoomsPerUser, history: o.history.dataDir !== null },
     adminToken: o.adminToken,
     webHosts: o.webHosts,
     adminSecret: shared.adminSecret,

@@ -41,7 +41,7 @@ export interface WorkerPoolHooks {
 export class WorkerPool {
   private readonly workers = new Map<number, WorkerSlot>();
   /** The ports the workers listen on: the first worker's, which the others and every replacement take. */
-  bound: BoundPorts = { port: 0, lftpPort: 0, httpPort: null };
+  bound: BoundPorts = { port: 0, lftpPort: 0, httpPort: null, ircPort: null };
 
   constructor(
     private readonly options: ServerOptions,
@@ -51,15 +51,9 @@ export class WorkerPool {
   ) {}
 
   /** Starts worker `index` and resolves with the ports it listens on. */
-  spawn(
-    index: number,
-    port: number,
-    lftpPort: number,
-    httpPort: number | null,
-    crashes: number[] = [],
-  ): Promise<BoundPorts> {
+  spawn(index: number, ports: BoundPorts, crashes: number[] = []): Promise<BoundPorts> {
     const storePort = this.hooks.storePort(index);
-    const config = workerConfig(this.options, this.shared, index, { port, lftpPort, httpPort }, storePort);
+    const config = workerConfig(this.options, this.shared, index, ports, storePort);
     const worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), {
       workerData: config,
       transferList: [storePort],
@@ -72,7 +66,7 @@ export class WorkerPool {
         switch (msg.k) {
           case 'listening':
             listening = true;
-            resolve({ port: msg.port, lftpPort: msg.lftpPort, httpPort: msg.httpPort });
+            resolve({ port: msg.port, lftpPort: msg.lftpPort, httpPort: msg.httpPort, ircPort: msg.ircPort });
             return;
           case 'listen-error':
             reject(new StartupError(msg.failure.code, describeListenFailure(msg.failure)));
@@ -111,8 +105,7 @@ export class WorkerPool {
     const delay = Math.min(10_000, 100 * 2 ** (crashes.length - 1));
     setTimeout(() => {
       if (this.hooks.stopping()) return;
-      const { port, lftpPort, httpPort } = this.bound;
-      this.spawn(slot.index, port, lftpPort, httpPort, crashes).then(
+      this.spawn(slot.index, this.bound, crashes).then(
         () => this.log.info({ worker: slot.index }, 'worker restarted'),
         (err: Error) => {
           this.log.error({ err, worker: slot.index }, 'worker restart failed');

@@ -42,7 +42,7 @@ export const S_TOKEN_BYTES = 16;
 export const SlotState = { FREE: 0, ACTIVE: 1, AWAY: 2 } as const;
 
 /** How a session is connected; stored as its index in this list. */
-export const TRANSPORTS = ['tcp', 'ws'] as const;
+export const TRANSPORTS = ['tcp', 'ws', 'irc'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 export interface SlotRef {

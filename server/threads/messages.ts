@@ -10,6 +10,7 @@ import type { ConnectionLimits } from '../chat/session-host.js';
 import type { CongestionName } from '../../common/lftp/engine/congestion.js';
 import type { ListenFailure } from '../listen-error.js';
 import type { AdmissionPolicy } from '../chat/admission.js';
+import type { NickMode } from '../irc/nick-map.js';
 
 export interface WorkerConfig {
   index: number;
@@ -34,6 +35,10 @@ export interface WorkerConfig {
   lftpPort: number;
   /** HTTP/WebSocket port; null: no web side (--no-web). */
   httpPort: number | null;
+  /** The IRC door's port (--irc-port); null: no IRC door (--no-irc). */
+  ircPort: number | null;
+  /** The IRC door's settings: how it shows nicks (--irc-nicks), what 005 says of rooms, whether history is kept. */
+  irc: { nicks: NickMode; roomsPerUser: number; history: boolean };
   /** Host names the web side answers to besides its addresses and localhost (--web-host). */
   webHosts: string[];
   /** --admin-token, or null: no dashboard. */
@@ -72,6 +77,7 @@ export interface BoundPorts {
   port: number;
   lftpPort: number;
   httpPort: number | null;
+  ircPort: number | null;
 }
 
 /** Supervisor → one worker (worker.postMessage). */

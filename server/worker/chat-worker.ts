@@ -43,16 +43,8 @@ import { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
-import { WorkerTicker } from './worker-ticker.js';
-
-/** Timers on the monotonic clock. */
-const REAL_TIMER: ConnectionHost['timer'] = {
-  now: () => performance.now(),
-  after: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-};
+import { REAL_TIMER, WorkerTicker } from './worker-ticker.js';
+import { ircDoor } from '../irc-door/door-setup.js';
 
 export class ChatWorker {
   readonly table: SessionTable;
@@ -66,6 +58,8 @@ export class ChatWorker {
   private readonly ticker: WorkerTicker;
   private readonly feed: DashboardFeed;
   private readonly tcp: net.Server;
+  /** The IRC door's listener (--irc-port), or null (--no-irc). */
+  private readonly irc: net.Server | null;
   private lftp: LftpServer | null = null;
   private lftpPort = 0;
   private web: WebServer | null = null;
@@ -149,6 +143,7 @@ export class ChatWorker {
     };
     this.group.attach(host);
     this.tcp = chatListener(c.tls, log, this.group);
+    this.irc = c.ircPort === null ? null : chatListener(c.tls, log, ircDoor(c, host, this.group));
   }
 
   /** A file arrived (LFTP or HTTP): the room hears about it. */
@@ -160,10 +155,12 @@ export class ChatWorker {
 
   /** TCP first; then LFTP on `lftpPort` (-1: the TCP port's number); then the web side, if any. Failures are ListenErrors. */
   async listen(): Promise<BoundPorts> {
-    const { host, port, lftpPort, httpPort } = this.config;
-    const tcp = await this.listenTcp(host, port);
+    const { host, port, lftpPort, httpPort, ircPort } = this.config;
+    const tcp = await this.listenTcp(this.tcp, 'tcp', host, port);
     let httpBound: number | null = null;
+    let ircBound: number | null = null;
     try {
+      if (this.irc && ircPort !== null) ircBound = await this.listenTcp(this.irc, 'irc', host, ircPort);
       const lftp = await startChatLftp({
         host,
         port: lftpPort === -1 ? tcp : lftpPort,
@@ -184,23 +181,25 @@ export class ChatWorker {
       if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
     } catch (err) {
       this.tcp.close();
+      this.irc?.close();
       await this.lftp?.close();
       this.feed.close();
       this.bus.close();
       throw err;
     }
     this.ticker.start(this.group);
-    return { port: tcp, lftpPort: this.lftpPort, httpPort: httpBound };
+    return { port: tcp, lftpPort: this.lftpPort, httpPort: httpBound, ircPort: ircBound };
   }
 
-  private listenTcp(host: string, port: number): Promise<number> {
+  /** The chat port, or the IRC door's: every worker listens on it with reusePort, and the kernel spreads connections. */
+  private listenTcp(server: net.Server, component: 'tcp' | 'irc', host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const failed = (err: Error) => reject(ListenError.from('tcp', host, port, err));
-      this.tcp.once('error', failed);
-      this.tcp.listen({ host, port, reusePort: true, backlog: 1024 }, () => {
-        this.tcp.off('error', failed);
-        this.tcp.on('error', (err) => this.log.error({ err }, 'listener error'));
-        resolve((this.tcp.address() as net.AddressInfo).port);
+      const failed = (err: Error) => reject(ListenError.from(component, host, port, err));
+      server.once('error', failed);
+      server.listen({ host, port, reusePort: true, backlog: 1024 }, () => {
+        server.off('error', failed);
+        server.on('error', (err) => this.log.error({ err, component }, 'listener error'));
+        resolve((server.address() as net.AddressInfo).port);
       });
     });
   }
@@ -260,6 +259,7 @@ export class ChatWorker {
   async shutdown(reason: string, graceMs = 3_000): Promise<void> {
     this.tcp.close();
     this.nodeFiles?.stop();
+    this.irc?.close();
     await this.group.shutdown(reason, graceMs);
     this.ticker.stop(this.group.sessionCount);
     await this.web?.close();

@@ -4,9 +4,18 @@
  * heartbeats and deadlines, and publishes the worker's counters to shared
  * memory.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { LoopStallMeter, tickPeriodFor } from '../chat/heartbeat.js';
-import type { WorkerTotals } from '../chat/session-host.js';
+import type { ConnectionHost, WorkerTotals } from '../chat/session-host.js';
+
+/** Timers on the monotonic clock (the flood gates'). */
+export const REAL_TIMER: ConnectionHost['timer'] = {
+  now: () => performance.now(),
+  after: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
 import type { WorkerStats } from '../shm/worker-stats.js';
 import type { Logger } from '../logger.js';
 

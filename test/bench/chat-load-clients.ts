@@ -269,8 +269,10 @@ function connectIrc(c: Client, local: number): void {
 
 /** Every IRC line that is not a message to the channel: registration, PING, errors. */
 function onIrcLine(c: Client, line: string): void {
-  if (line.startsWith('PING ')) {
-    c.sock.write(`PONG ${line.slice(5)}\r\n`);
+  // ngircd's PING has no source; chat-server's IRC door gives its name (both are IRC).
+  const ping = /^(?::\S+ )?PING (.*)$/.exec(line);
+  if (ping) {
+    c.sock.write(`PONG ${ping[1]}\r\n`);
     return;
   }
   if (line.startsWith('ERROR')) {
@@ -281,7 +283,8 @@ function onIrcLine(c: Client, line: string): void {
   if (!parts) return;
   const cmd = parts[1];
   if (cmd === '001') c.sock.write('JOIN #bench\r\n');
-  else if (cmd === '366') markReady(c);
+  // In #bench (chat-server's door also puts every session in its default room first).
+  else if (cmd === '366' && line.includes(' #bench ')) markReady(c);
   else if (cmd === 'KILL') drop(c, line);
 }
 

@@ -831,7 +831,7 @@ async function chatServer(
   workers: number,
   hb = ['--heartbeat-interval', '5s', '--heartbeat-timeout', '15s'],
   extra: string[] = [],
-): Promise<{ d: Daemon; port: number }> {
+): Promise<{ d: Daemon; port: number; ircPort: () => Promise<number> }> {
   // Plain TCP: the load generator and the peers it is compared with read frames off plain sockets.
   const d = await start(
     NODE,
@@ -865,7 +865,12 @@ async function chatServer(
     ],
     /listening on tcp [\d.]+:(\d+)/,
   );
-  return { d, port: Number(/listening on tcp [\d.]+:(\d+)/.exec(d.output())![1]) };
+  // The IRC door's line comes a moment after the chat port's.
+  const ircPort = async () => {
+    for (let i = 0; i < 50 && !/irc on tcp/.test(d.output()); i++) await new Promise((r) => setTimeout(r, 100));
+    return Number(/irc on tcp [\d.]+:(\d+)/.exec(d.output())![1]);
+  };
+  return { d, port: Number(/listening on tcp [\d.]+:(\d+)/.exec(d.output())![1]), ircPort };
 }
 
 /**
@@ -1109,6 +1114,8 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       };
       const ours = new Map<string, Run[]>(FANOUT_SERVERS.map((s) => [s.name, []]));
       const theirs: Run[] = [];
+      // chat-server's IRC door (issue 37): the same load generator speaking the same IRC as to ngircd.
+      const door: Run[] = [];
       for (let i = 0; i < FANOUT_REPEAT; i++) {
         for (const [k, s] of FANOUT_SERVERS.entries()) {
           const srv = await chatServer(s.workers, undefined, s.extra);
@@ -1121,6 +1128,12 @@ async function fanoutSuite(peers: Peers): Promise<void> {
           }
         }
         if (ircd) theirs.push(await measure(ircd.d.proc.pid!, ircd.port, 'irc', `i${rate}x${i}x`));
+        const srv = await chatServer(2);
+        try {
+          door.push(await measure(srv.d.proc.pid!, await srv.ircPort(), 'irc', `d${rate}x${i}x`));
+        } finally {
+          await srv.d.stop();
+        }
       }
       const tag = `${senders}×${rate} msg/s`;
       const bad = (f: Fanout) => f.lost + f.duplicates + f.outOfOrder + f.unexpected;
@@ -1190,6 +1203,7 @@ async function fanoutSuite(peers: Peers): Promise<void> {
       };
       for (const s of FANOUT_SERVERS) figures(s.name, ours.get(s.name)!);
       if (theirs.length) figures('ngircd', theirs);
+      figures('chat-server IRC door', door);
     }
     record('fanout', 'machine: CPU time the hypervisor took (steal) during the fan-out runs', '%', [
       stealSince(steal0),

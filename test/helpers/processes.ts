@@ -43,6 +43,17 @@ export function plainUnlessAsked(args: string[]): string[] {
   return [...args, '--no-tls'];
 }
 
+/**
+ * chat-server opens its IRC door on IRC's own port (6697, 6667 without TLS) unless --port is 0: a test that
+ * gives the chat port a number gets a free IRC port instead, so that servers of tests running at once do not
+ * all ask for the same one.
+ */
+export function ircPortUnlessAsked(args: string[]): string[] {
+  const [script, sub] = args;
+  if (script !== SERVER_JS || sub === 'lftp' || args.some((a) => a === '--irc-port' || a === '--no-irc')) return args;
+  return [...args, '--irc-port', '0'];
+}
+
 /** Every process started by this test file, so that none outlives it (test/helpers/cleanup.ts). */
 export const started = new Set<LineProcess>();
 
@@ -62,7 +73,7 @@ export class LineProcess {
     opts: { cwd?: string; env?: NodeJS.ProcessEnv; fdLimit?: number; program?: string } = {},
   ) {
     const program = opts.program ?? process.execPath;
-    if (opts.program === undefined) args = plainUnlessAsked(args);
+    if (opts.program === undefined) args = ircPortUnlessAsked(plainUnlessAsked(args));
     const [file, argv] =
       opts.fdLimit === undefined
         ? [program, args]
@@ -164,6 +175,8 @@ export interface ServerHandle extends LineProcess {
   logFile: string;
   /** The web side's port (chat page, WebSocket, files over HTTP), or null with --no-web. */
   httpPort: number | null;
+  /** The IRC door's port, or null with --no-irc. */
+  ircPort: number | null;
 }
 
 /** Starts chat-server on 127.0.0.1 and an ephemeral port; resolves once it listens. */
@@ -186,6 +199,9 @@ export async function startServer(args: string[] = [], opts: { fdLimit?: number 
   server.httpPort = args.includes('--no-web')
     ? null
     : Number(/:(\d+)\//.exec(await server.waitFor(/^web on https?:/, 5_000))![1]);
+  server.ircPort = args.includes('--no-irc')
+    ? null
+    : Number(/:(\d+) /.exec(await server.waitFor(/^irc on tcp /, 5_000))![1]);
   return server;
 }
 
@@ -230,6 +246,7 @@ export async function startLftpServer(filesDir: string, args: string[] = ['--ope
   server.port = Number(/:(\d+)$/.exec(line)![1]);
   server.logFile = logFile;
   server.httpPort = null;
+  server.ircPort = null;
   return server;
 }
 

@@ -1,0 +1,96 @@
+/**
+ * A worker's IRC door, built from its config and the ConnectionHost its
+ * chat connections share: the names IRC shows (the machine's name for the
+ * server and every prefix's host, the network's), what it offers (SASL only
+ * with accounts, CHATHISTORY only with history), and the services
+ * (door-services.ts) taken from the chat's own parts.
+ */
+import { hostname } from 'node:os';
+import { packageVersion } from '../../common/cli.js';
+import type { ConnectionHost } from '../chat/session-host.js';
+import type { ClientGroup, RefusalWords } from '../chat/client-group.js';
+import type { AdmittedTcp } from '../chat/pending-pool.js';
+import type { ChatDoor } from '../tls/listeners.js';
+import { serialize } from '../irc/message.js';
+import { closing } from '../irc/numeric-errors.js';
+import { IrcTransport } from './irc-transport.js';
+import { type Capability, offeredCapabilities } from '../irc/caps.js';
+import { TOPIC_MAX_CHARS } from '../chat/handlers.js';
+import { HISTORY_PAGE_MAX } from '../store/room-read-requests.js';
+import type { WorkerConfig } from '../threads/messages.js';
+import { accountAnswer, type DoorConfig, type DoorServices } from './door-services.js';
+import { IrcPeople } from './irc-people.js';
+
+export const NETWORK = 'heartbeat-chat';
+/** IRC's AWAYLEN: what the door keeps of an AWAY message. */
+const AWAY_MAX_CHARS = 200;
+
+/** The machine's name as IRC servers are named (letters, digits, '-' and '.'), or the network's. */
+export function ircServerName(name = hostname()): string {
+  const clean = name.replace(/[^A-Za-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '');
+  return clean.length > 0 && clean.length <= 63 ? clean : NETWORK;
+}
+
+export function doorConfig(c: WorkerConfig, startedAt = new Date()): DoorConfig {
+  const version = packageVersion();
+  const name = ircServerName();
+  const history = c.irc.history;
+  return {
+    server: { name, network: NETWORK, version: `heartbeat-chat-${version}`, createdAt: startedAt.toUTCString() },
+    host: name,
+    nickMode: c.irc.nicks,
+    limits: {
+      network: NETWORK,
+      roomsPerUser: c.irc.roomsPerUser,
+      historyMax: history ? HISTORY_PAGE_MAX : 0,
+      topicLen: TOPIC_MAX_CHARS,
+      awayLen: AWAY_MAX_CHARS,
+    },
+    // labeled-response is not offered: a command's answers come back from the chat as separate frames, which the
+    // door cannot yet tie to the command that asked (docs/IRC.md, "Capabilities").
+    offered: withoutLabels(offeredCapabilities({ accounts: c.accounts !== null, history })),
+    defaultRoom: c.defaultRoom,
+    ctcp: {
+      version: `heartbeat-chat ${version}`,
+      source: 'heartbeat-chat (npm: heartbeat-chat)',
+      now: () => Date.now(),
+    },
+  };
+}
+
+/** A refused connection's last words on the IRC door. */
+export const ircRefusal: RefusalWords = (r) => Buffer.from(`${serialize(closing(`${r.code}: ${r.text}`))}\r\n`);
+
+/** The IRC door of a worker's client group: its listener's connections as IrcTransports. */
+export function ircDoor(c: WorkerConfig, host: ConnectionHost, group: ClientGroup): ChatDoor<AdmittedTcp> {
+  const services = ircDoorServices(c, host);
+  return group.door((socket, output) => new IrcTransport(socket, services, output), ircRefusal);
+}
+
+function withoutLabels(caps: Map<Capability, string>): Map<Capability, string> {
+  caps.delete('labeled-response');
+  return caps;
+}
+
+export function ircDoorServices(c: WorkerConfig, host: ConnectionHost): DoorServices {
+  const people = new IrcPeople((nick) => {
+    const held = host.table.lookup(nick);
+    return held ? (host.table.info(held.slot)?.transport ?? null) : null;
+  });
+  return {
+    config: doorConfig(c),
+    flood: host.limits.flood,
+    timer: host.timer,
+    people,
+    checkAccount: (caller, nick, password) => {
+      const gate = host.accounts;
+      if (!gate)
+        return Promise.resolve({ ok: false, code: 'NOT_REGISTERED', message: 'this server keeps no accounts' });
+      return accountAnswer(gate.login(caller, nick, password, host.clock.wallNow()), nick);
+    },
+    counts: () => {
+      const users = host.table.activeCount();
+      return { users, servers: 1, rooms: 0, unknown: 0, local: users, localMax: users, globalMax: users };
+    },
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * The IRC door as a chat transport: an IRC client's TCP (or TLS) connection
+ * seen by ClientConnection exactly as a chat client's is (transport.ts,
+ * ChatTransport). What the client sends becomes the chat's own frames
+ * (registration's HELLO, then irc-inbound.ts), which the connection runs
+ * through its flood gate, its login and its handlers as for any chat
+ * client; what the connection writes, frame by frame, becomes IRC lines
+ * (registration's welcome, then irc-outbound.ts) on the same output queue,
+ * so the send queue, the output budget and the heartbeats' view of a slow
+ * reader hold as they do for the chat's own clients. Nothing of the chat
+ * asks which door a session came through.
+ *
+ * Lines the door answers itself (CAP, PING, MODE, a refused line) pass a gate
+ * of its own with the chat's flood policy (docs/ARCHITECTURE.md, "The IRC door").
+ */
+import type { Socket } from 'node:net';
+import type { RawFrame } from '../../common/frame.js';
+import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
+import { FrameType, type ClientMessage, type ServerMessage } from '../../common/messages.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
+import { InboundGate } from '../chat/inbound-gate.js';
+import { QueuedTransport, type ChatTransport, type OutputPath, type TransportEvents } from '../chat/transport.js';
+import { IrcError } from '../irc/irc-error.js';
+import { LineSplitter } from '../irc/line-splitter.js';
+import { type IrcMessage, parseLineBytes, serialize } from '../irc/message.js';
+import { toIrcNick } from '../irc/nick-map.js';
+import { closing, errorReply, lineRefusal } from '../irc/numeric-errors.js';
+import { Registration } from '../irc/registration.js';
+import type { Step } from '../irc/registration-effects.js';
+import type { DoorServices } from './door-services.js';
+import { ircToChat } from './irc-inbound.js';
+import { chatToIrc } from './irc-outbound.js';
+import { IrcSessionState } from './irc-session.js';
+
+const FRAME_NAMES = new Map<number, ServerMessage['type']>(
+  Object.entries(FrameType).map(([name, type]) => [type, name as ServerMessage['type']]),
+);
+/** Frames decoded once per worker: a room's message is one Buffer shared by every session it goes to. */
+const decoded = new WeakMap<Buffer, ServerMessage>();
+/** A room message from another is the same lines for every IRC session asking the same tags: written once per variant. */
+const written = new WeakMap<Buffer, Map<string, Buffer>>();
+
+function decodeOwn(frame: Buffer): ServerMessage | null {
+  let msg = decoded.get(frame);
+  if (msg === undefined) {
+    const type = FRAME_NAMES.get(frame[4]!);
+    if (type === undefined) return null;
+    msg = { type, ...(JSON.parse(frame.toString('utf8', 5)) as object) } as ServerMessage;
+    decoded.set(frame, msg);
+  }
+  return msg;
+}
+
+function rawFrame(msg: ClientMessage): RawFrame {
+  const { type, ...body } = msg;
+  return { type: FrameType[type], body: Buffer.from(JSON.stringify(body), 'utf8') };
+}
+
+/** A line through the door's gate: PONG answers a heartbeat and never waits; the rest wait in order, free until handled. */
+const ANSWER = FrameType.HEARTBEAT_ACK;
+const IN_ORDER = FrameType.HELLO;
+const PONG = /^(?:@\S+ +)?(?::\S+ +)?PONG /i;
+/** A line longer than the limit, reported by the splitter: an empty body (no line is empty). */
+const TOO_LONG = Buffer.alloc(0);
+
+export class IrcTransport extends QueuedTransport implements ChatTransport {
+  readonly kind = 'irc';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly joinsFrames = true;
+  private readonly splitter = new LineSplitter();
+  private readonly reg: Registration;
+  private readonly st: IrcSessionState;
+  private events: TransportEvents | null = null;
+  private gate: InboundGate | null = null;
+  /** Registration's HELLO went to the chat and is not answered yet. */
+  private helloAsked = false;
+  /** USER's ident and real name, from the HELLO registration asked for. */
+  private user: { ident: string; realname: string } = { ident: '', realname: '' };
+  /** Lines the serializer refused (a bug of the door's), never sent. */
+  unsendable = 0;
+
+  constructor(
+    readonly rawSocket: Socket,
+    private readonly door: DoorServices,
+    path: OutputPath,
+  ) {
+    super(path);
+    this.remoteAddress = rawSocket.remoteAddress ?? '?';
+    this.remotePort = rawSocket.remotePort ?? 0;
+    const c = door.config;
+    this.reg = new Registration({
+      server: c.server,
+      host: c.host,
+      nickMode: c.nickMode,
+      limits: c.limits,
+      offered: c.offered,
+      startedAt: Date.now(),
+    });
+    this.st = new IrcSessionState(c, door.people, this.reg.cap);
+    rawSocket.setNoDelay(true);
+    rawSocket.on('drain', () => this.queue.flush());
+  }
+
+  get destroyed(): boolean {
+    return this.rawSocket.destroyed;
+  }
+  get buffered(): number {
+    return this.rawSocket.writableLength;
+  }
+  writeBatch(pieces: Buffer[]): void {
+    const s = this.rawSocket;
+    if (pieces.length === 1) return void s.write(pieces[0]!);
+    s.cork();
+    for (const p of pieces) s.write(p);
+    s.uncork();
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    this.queue.afterFlush = (bytes) => events.backlog(bytes);
+    this.gate = new InboundGate(
+      this.door.flood,
+      this.door.timer,
+      (line) => this.runLine(line),
+      (detail) => events.protocolError(new ProtocolError('FLOOD', detail)),
+    );
+    const s = this.rawSocket;
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('end', () => events.ended());
+    s.on('error', (err: NodeJS.ErrnoException) => events.closed(`connection error (${err.code ?? err.message})`));
+    s.on('close', () => {
+      this.gone();
+      events.closed('connection closed');
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const piece of this.splitter.push(chunk)) {
+      const body = piece.kind === 'line' ? piece.bytes : TOO_LONG;
+      this.gate?.push({
+        type: piece.kind === 'line' && PONG.test(body.toString('latin1', 0, 64)) ? ANSWER : IN_ORDER,
+        body,
+      });
+    }
+    this.events?.frames([], chunk.length);
+  }
+
+  /** The client as numerics name it now. */
+  private me(): string {
+    return this.reg.phase === 'registered' ? toIrcNick(this.st.me, this.door.config.nickMode) : this.reg.me();
+  }
+
+  /** A line the gate let through. One the door answered alone costs a credit, after the fact, in order. */
+  private runLine(line: RawFrame): void {
+    const server = this.door.config.server.name;
+    let chat = false;
+    if (line.body === TOO_LONG) this.emit([errorReply(server, this.me(), 'ERR_INPUTTOOLONG')]);
+    else {
+      let msg: IrcMessage | null = null;
+      try {
+        msg = parseLineBytes(line.body);
+      } catch (err) {
+        if (!(err instanceof IrcError)) throw err;
+        const reply = lineRefusal(server, this.me(), err);
+        if (reply) this.emit([reply]);
+      }
+      if (msg) chat = this.apply(this.reg.line(msg));
+    }
+    if (!chat && line.type !== ANSWER) this.gate?.charge(1, () => undefined);
+  }
+
+  /** What registration said: lines, effects, and (registered) commands for the chat. True when frames went to it. */
+  private apply(step: Step): boolean {
+    this.emit(step.replies);
+    let chat = false;
+    for (const e of step.effects) {
+      if (e.kind === 'close') this.events?.ended();
+      else if (e.kind === 'check-account') {
+        const caller = { address: this.remoteAddress, secure: this.secure };
+        this.door.checkAccount(caller, e.nick, e.password).then(
+          (answer) => !this.destroyed && this.apply(this.reg.accountChecked(answer)),
+          (err: unknown) => this.events?.protocolError(err as ProtocolError),
+        );
+      } else {
+        this.user = e.user;
+        this.helloAsked = true;
+        this.send([{ ...e.hello, resumable: false }]);
+        chat = true;
+      }
+    }
+    for (const command of step.commands) {
+      const r = ircToChat(this.st, this.door, command);
+      this.emit(r.replies);
+      if (r.frames.length > 0) chat = true;
+      this.send(r.frames);
+    }
+    return chat;
+  }
+
+  private get secure(): boolean {
+    return (this.rawSocket as { encrypted?: boolean }).encrypted === true;
+  }
+
+  private send(frames: ClientMessage[]): void {
+    if (frames.length > 0) this.events?.frames(frames.map(rawFrame), 0);
+  }
+
+  /** A frame the connection writes: as the lines IRC says it in. */
+  override write(frame: Buffer): void {
+    const msg = decodeOwn(frame);
+    if (msg === null) return;
+    if (this.reg.phase === 'registered') {
+      const shared = this.sharedLine(frame, msg);
+      if (shared) return void super.write(shared);
+      const out = chatToIrc(this.st, msg);
+      this.emit(out.lines);
+      // Asked after this write returns: the connection is in the middle of sending.
+      if (out.ask.length > 0) queueMicrotask(() => !this.destroyed && this.send(out.ask));
+      return;
+    }
+    this.registering(msg);
+  }
+
+  /** A room message from another, as the lines every session with these capabilities gets (null: not one). */
+  private sharedLine(frame: Buffer, msg: ServerMessage): Buffer | null {
+    if (msg.type !== 'CHAT' || foldCase(msg.from) === foldCase(this.st.me)) return null;
+    const caps = this.reg.cap;
+    const variant = `${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('account-tag') ? 'a' : ''}`;
+    let byVariant = written.get(frame);
+    const hit = byVariant?.get(variant);
+    if (hit) return hit;
+    let text: string;
+    try {
+      text = chatToIrc(this.st, msg)
+        .lines.map((l) => `${serialize(l)}\r\n`)
+        .join('');
+    } catch {
+      return null; // written line by line then, what cannot be sent left out
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    if (!byVariant) written.set(frame, (byVariant = new Map<string, Buffer>()));
+    byVariant.set(variant, bytes);
+    return bytes;
+  }
+
+  /** The chat's answer to registration's HELLO, or its end before one. */
+  private registering(msg: ServerMessage): void {
+    const answered = this.helloAsked && (msg.type === 'WELCOME' || msg.type === 'ERROR');
+    if (answered) this.helloAsked = false;
+    if (msg.type === 'WELCOME') {
+      this.st.me = msg.nick;
+      this.st.person = { ...this.user, ...(msg.account ? { account: msg.nick } : {}) };
+      this.door.people.add(msg.nick, this.st.person);
+      const welcome = { nick: msg.nick, motd: null, counts: this.door.counts() };
+      this.apply(this.reg.helloAnswered({ ok: true, welcome }));
+    } else if (msg.type === 'ERROR' && answered) {
+      const message =
+        msg.code === 'NICK_REGISTERED'
+          ? `${msg.message.replace(/:.*$/, '')}: log in with SASL, or take another nick and /msg NickServ IDENTIFY <nick> <password>`
+          : msg.message;
+      this.apply(this.reg.helloAnswered({ ok: false, code: msg.code as WireErrorCode, message }));
+    } else if ((msg.type === 'ERROR' && msg.fatal) || msg.type === 'BYE') {
+      this.emit([closing(msg.type === 'BYE' ? msg.reason : msg.message)]);
+    }
+  }
+
+  /** Lines to the client, through the output queue. */
+  private emit(lines: readonly IrcMessage[]): void {
+    if (lines.length === 0 || this.rawSocket.destroyed) return;
+    let text = '';
+    for (const line of lines) {
+      try {
+        text += `${serialize(line)}\r\n`;
+      } catch (err) {
+        if (!(err instanceof IrcError)) throw err;
+        this.unsendable++;
+      }
+    }
+    if (text !== '') super.write(Buffer.from(text, 'utf8'));
+  }
+
+  /** The session's person leaves the worker's IrcPeople with its connection. */
+  private gone(): void {
+    this.gate?.close();
+    if (this.st.person) this.door.people.remove(this.st.me, this.st.person);
+  }
+
+  end(): void {
+    this.queue.drainAll();
+    this.rawSocket.end();
+  }
+  destroy(): void {
+    this.gone();
+    this.rawSocket.destroy();
+    this.queue.discard();
+  }
+}
