@@ -43,6 +43,8 @@ export interface SessionRow {
   msgsIn: number;
   /** Its connection was lost: it waits to be resumed (address: the lost connection's). */
   away?: true;
+  /** A cluster's: the other node it lives on (its RTT, idle time and counts are kept there: shown as none). */
+  node?: string;
 }
 
 /** Server → dashboard, every second. */

@@ -34,6 +34,7 @@ export function sessionRow(s: SessionInfo, now: number): SessionRow {
     connectedMs: Math.max(0, now - s.connectedAt),
     msgsIn: s.msgsIn,
     ...(s.away ? { away: true as const } : {}),
+    ...(s.node !== undefined ? { node: s.node } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * worker can show them all.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { SessionTable } from '../shm/session-table.js';
+import type { SessionInfo, SessionTable } from '../shm/session-table.js';
 import { RateMeter, type WorkerStats } from '../shm/worker-stats.js';
 import type { TransferInfo } from '../files/lftp-server-api.js';
 import { sessionRow, type AdminSnapshot } from './admin-hub.js';
@@ -32,6 +32,8 @@ export interface DashboardFeedOptions {
   busName: string;
   table: SessionTable;
   stats: WorkerStats;
+  /** A cluster's: every node's sessions (the registry's who(); the other nodes' have their node set). */
+  everyone?: () => Promise<SessionInfo[]>;
 }
 
 export class DashboardFeed {
@@ -39,6 +41,8 @@ export class DashboardFeed {
   private readonly rates: RateMeter;
   private readonly channel: BroadcastChannel;
   private timer: NodeJS.Timeout | null = null;
+  /** The other nodes' sessions as last read: a snapshot shows them a snapshot late rather than wait. */
+  private elsewhere: SessionInfo[] = [];
 
   constructor(private readonly o: DashboardFeedOptions) {
     this.monitor = new TransferMonitor(o.worker);
@@ -63,7 +67,11 @@ export class DashboardFeed {
     const { table, stats } = this.o;
     const rates = this.rates.sample(now, RATE_WINDOW_MS);
     // Connected and away: the sessions WELCOME counts and WHO lists.
-    const all = table.snapshot().sort((a, b) => a.nick.localeCompare(b.nick));
+    void this.o.everyone?.().then(
+      (all) => (this.elsewhere = all.filter((s) => s.node !== undefined)),
+      () => undefined,
+    );
+    const all = [...table.snapshot(), ...this.elsewhere].sort((a, b) => a.nick.localeCompare(b.nick));
     return {
       type: 'snapshot',
       now,

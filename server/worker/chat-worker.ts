@@ -99,6 +99,7 @@ export class ChatWorker {
       },
     );
     this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group, c.node), this.store, c.node);
+    this.nicks = nickRegistry(this.table, c.node, redis, this.store);
     this.feed = new DashboardFeed({
       worker: c.index,
       workers: c.workers,
@@ -106,8 +107,8 @@ export class ChatWorker {
       busName: c.busName,
       table: this.table,
       stats,
+      ...(redis ? { everyone: () => this.nicks.who() } : {}),
     });
-    this.nicks = nickRegistry(this.table, c.node, redis, this.store);
     this.nodeFiles = redis ? new NodeFiles(redis, c.node, this.files, log.child({ component: 'files' })) : null;
     const host: ConnectionHost = {
       ...{ workerIndex: c.index, node: c.node },

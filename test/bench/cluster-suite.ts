@@ -13,6 +13,7 @@ import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { freePort } from '../helpers/loopback.js';
 import { procStat } from './proc.js';
 import { start, type Daemon } from './sh.js';
+import { linkedNgircd } from './ngircd-link.js';
 
 export interface FanoutFigures {
   deliveriesPerSec: number;
@@ -29,12 +30,17 @@ export interface ClusterContext {
   record(suite: string, name: string, unit: string, values: number[], note?: string): void;
   log(line: string): void;
   chatServer(workers: number, hb?: string[], extra?: string[]): Promise<{ d: Daemon; port: number }>;
-  /** The fan-out load on these ports (clients round them), the CPU of these pids summed. */
+  /** The fan-out load on these ports (clients round them), the CPU of these pids summed; `irc`: spoken in IRC. */
   fanout(
     ports: number[],
     pids: number[],
-    o: { room: number; rate: number; duration: string; prefix: string },
+    o: { room: number; rate: number; duration: string; prefix: string; irc?: boolean },
   ): Promise<FanoutFigures>;
+  /** ngircd's binary (null: not installed, its side skipped) and a folder for its configurations. */
+  ngircd: string | null;
+  work: string;
+  /** One ngircd as the fan-out suite runs it (null: not installed). */
+  oneNgircd(): Promise<{ port: number; pid: number; stop(): Promise<void> } | null>;
 }
 
 /** Every Redis command's calls so far (INFO commandstats). */
@@ -114,8 +120,10 @@ export async function clusterSuite(ctx: ClusterContext): Promise<void> {
           for (const n of nodes) await n.d.stop();
         }
       }
+      const ircd = await ngircdRuns(ctx, { room, rate, duration, runs });
       const tag = `10×${rate} msg/s into ${room}`;
       const bad = (f: FanoutFigures) => f.lost + f.duplicates + f.outOfOrder;
+      if (ircd) recordNgircd(ctx, tag, ircd);
       ctx.record(
         'cluster',
         `one node, ${tag}: deliveries/s`,
@@ -166,4 +174,63 @@ export async function clusterSuite(ctx: ClusterContext): Promise<void> {
     await closeRedis(link);
     await redis.stop();
   }
+}
+
+/** ngircd at the same load: one server, then two linked server to server with the clients split over them. */
+async function ngircdRuns(
+  ctx: ClusterContext,
+  o: { room: number; rate: number; duration: string; runs: number },
+): Promise<{ one: FanoutFigures[]; linked: FanoutFigures[] } | null> {
+  if (!ctx.ngircd) {
+    ctx.log('cluster: ngircd not installed (apt-get install ngircd): its side skipped');
+    return null;
+  }
+  const one: FanoutFigures[] = [];
+  const linked: FanoutFigures[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const single = await ctx.oneNgircd();
+    if (!single) return null;
+    try {
+      one.push(await ctx.fanout([single.port], [single.pid], { ...o, prefix: `n${o.rate}x${i}x`, irc: true }));
+    } finally {
+      await single.stop();
+    }
+    const pair = await linkedNgircd(ctx.ngircd, ctx.work);
+    try {
+      linked.push(await ctx.fanout(pair.ports, pair.pids, { ...o, prefix: `l${o.rate}x${i}x`, irc: true }));
+    } finally {
+      await pair.stop();
+    }
+  }
+  return { one, linked };
+}
+
+function recordNgircd(ctx: ClusterContext, tag: string, r: { one: FanoutFigures[]; linked: FanoutFigures[] }): void {
+  const rate = (fs: FanoutFigures[]) => fs.map((f) => f.deliveriesPerSec);
+  ctx.record('cluster', `one ngircd, ${tag}: deliveries/s`, '/s', rate(r.one));
+  ctx.record('cluster', `two ngircd linked, ${tag}: deliveries/s`, '/s', rate(r.linked));
+  ctx.record('cluster', `two ngircd linked ÷ one, ${tag}: deliveries/s`, '×', [
+    median(rate(r.linked)) / median(rate(r.one)),
+  ]);
+  ctx.record(
+    'cluster',
+    `one ngircd, ${tag}: latency p99`,
+    'ms',
+    r.one.map((f) => f.p99),
+  );
+  ctx.record(
+    'cluster',
+    `two ngircd linked, ${tag}: latency p99`,
+    'ms',
+    r.linked.map((f) => f.p99),
+  );
+  ctx.record('cluster', `p99 added by ngircd's link, ${tag}`, 'ms', [
+    median(r.linked.map((f) => f.p99)) - median(r.one.map((f) => f.p99)),
+  ]);
+  ctx.record(
+    'cluster',
+    `two ngircd linked, ${tag}: lost + duplicated + out of order`,
+    'msgs',
+    r.linked.map((f) => f.lost + f.duplicates + f.outOfOrder),
+  );
 }

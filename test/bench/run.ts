@@ -1569,7 +1569,7 @@ const started = new Date();
 const t0 = performance.now();
 const peers = ensurePeers(ROOT, {
   tftp: suites.has('transfer') || suites.has('relay'),
-  irc: suites.has('chat') || suites.has('fanout') || suites.has('abuse'),
+  irc: suites.has('chat') || suites.has('fanout') || suites.has('abuse') || suites.has('cluster'),
 });
 for (const n of peers.notes) log(`peers: ${n}`);
 try {
@@ -1587,7 +1587,14 @@ try {
       record,
       log,
       chatServer,
-      fanout: async (ports, pids, o) => (await fanoutLoad(ports, 'chat', pids, o)).fanout!,
+      fanout: async (ports, pids, o) => (await fanoutLoad(ports, o.irc ? 'irc' : 'chat', pids, o)).fanout!,
+      ngircd: peers.ngircd ?? null,
+      work,
+      oneNgircd: async () => {
+        if (!peers.ngircd) return null;
+        const { d, port } = await ngircd(peers);
+        return { port, pid: d.proc.pid!, stop: () => d.stop() };
+      },
     });
   if (suites.has('heartbeat')) await heartbeatSuite();
   if (suites.has('workers')) await workersSuite();

@@ -99,7 +99,7 @@ class Dashboard {
         { 'data-nick': u.nick },
         el('td', {}, u.nick),
         el('td', {}, el('span', { class: `tag ${u.transport}` }, u.transport)),
-        el('td', { class: 'num' }, u.away ? 'away' : String(u.worker)),
+        el('td', { class: 'num' }, u.away ? 'away' : u.node !== undefined ? `node ${u.node}` : String(u.worker)),
         el('td', {}, u.address),
         el('td', { class: 'num' }, u.rttMs === null ? '–' : `${u.rttMs.toFixed(1)} ms`),
         el('td', {}, this.rttCell(u.nick, u.rttMs)),
