@@ -268,19 +268,29 @@ export class FileService {
   /**
    * Spends a ticket for (op, name): the nick it was issued to, and ended(),
    * to call once when the transfer it opens is over (until then it counts
-   * against the session's TICKETS_PER_SESSION). Throws LftpError AUTH.
+   * against the session's TICKETS_PER_SESSION; an HTTP download cut before its end says so, and its ticket works
+   * again for TICKET_TTL_MS). Throws LftpError AUTH.
    */
   redeemTicket(
     ticket: string | undefined | null,
     op: TransferOp,
     name: string,
     now: number,
-  ): { nick: string; ended: () => void } {
+  ): { nick: string; ended: (cut?: boolean) => void } {
     const tickets = this.tickets;
     if (!tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
     const r = tickets.consume(ticket, op, name, now);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
-    return { nick: r.nick, ended: () => tickets.transferEnded(r.slot) };
+    return { nick: r.nick, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
+  }
+
+  /** Whose a ticket for (op, name) is, without spending it (an HTTP upload's HEAD). Throws LftpError AUTH. */
+  peekTicket(ticket: string | null, op: TransferOp, name: string, now: number): string {
+    if (!this.tickets || !ticket)
+      throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
+    const r = this.tickets.peek(ticket, op, name, now);
+    if (!r.ok) throw new LftpError('AUTH', r.reason);
+    return r.nick;
   }
 }

@@ -196,15 +196,17 @@ export class TicketTable {
   /**
    * The transfer a spent ticket opened has ended: it no longer counts against its session. A folder's ticket (its
    * name ends in `/`) is armed again for the folder's next file, for another TICKET_TTL_MS, unless its session
-   * went away meanwhile (revoke).
+   * went away meanwhile (revoke). So is the ticket of an HTTP download that was cut (`cut`), so that the browser's
+   * own resume (a Range request to the same URL) works for that long.
    */
-  transferEnded(slot: number, now = Date.now()): void {
+  transferEnded(slot: number, now = Date.now(), cut = false): void {
     const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
       !revoked &&
       this.u8[this.at(slot, T_NAME_OFFSET) + Atomics.load(this.i32, this.w32(slot, T_NAME_LEN)) - 1] === 0x2f;
-    if (folder) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, folder ? ISSUED : USED) === ACTIVE)
+    const again = folder || (cut && !revoked);
+    if (again) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED) === ACTIVE)
       Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
   }
 
@@ -229,6 +231,38 @@ export class TicketTable {
     name: string,
     now: number,
   ): { ok: true; nick: string; slot: number } | { ok: false; reason: string } {
+    const found = this.find(ticketHex, op, name, now);
+    if (!found.ok) return found;
+    const { slot: s, state, folder } = found;
+    if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+    if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
+      return { ok: false, reason: 'ticket already used' };
+    Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
+    return { ok: true, nick: this.nickAt(s), slot: s };
+  }
+
+  /**
+   * Whether a ticket would work for (op, name) now, and whose it is, without spending it: an HTTP upload asks how
+   * much of its partial the server holds (HEAD) before it spends the ticket on the rest.
+   */
+  peek(
+    ticketHex: string,
+    op: TicketOp,
+    name: string,
+    now: number,
+  ): { ok: true; nick: string } | { ok: false; reason: string } {
+    const found = this.find(ticketHex, op, name, now);
+    if (!found.ok) return found;
+    if (found.state !== ISSUED) return { ok: false, reason: 'ticket already used' };
+    return { ok: true, nick: this.nickAt(found.slot) };
+  }
+
+  private find(
+    ticketHex: string,
+    op: TicketOp,
+    name: string,
+    now: number,
+  ): { ok: true; slot: number; state: number; folder: boolean } | { ok: false; reason: string } {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
@@ -249,16 +283,15 @@ export class TicketTable {
         return { ok: false, reason: 'ticket expired' };
       if (opHere !== op || (folder ? !name.startsWith(nameHere) : nameHere !== name))
         return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
-      if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-      if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
-        return { ok: false, reason: 'ticket already used' };
-      Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
-      const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
-      const nick = Buffer.from(
-        this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen),
-      ).toString('utf8');
-      return { ok: true, nick, slot: s };
+      return { ok: true, slot: s, state, folder };
     }
     return { ok: false, reason: 'unknown or already used ticket' };
+  }
+
+  private nickAt(s: number): string {
+    const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
+    return Buffer.from(this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen)).toString(
+      'utf8',
+    );
   }
 }

@@ -1,0 +1,288 @@
+/**
+ * Files over HTTP that survive a cut: downloads answer ranges (206, 416, If-Range against a changed file, curl's
+ * -C -, a cut download's ticket armed again), and an upload cut mid-body continues where the server's partial
+ * ends: only the missing bytes are sent, the stored file is identical, a changed source starts over, and the
+ * partial never shows under the final name. Real server, real sockets on 127.0.0.1, curl.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import net from 'node:net';
+import type { ServerMessage } from '../../common/protocol.js';
+import { sourceTag } from '../../common/lftp/node/resume-record.js';
+import { WsClient } from '../helpers/raw-client.js';
+import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
+import { eventually } from '../helpers/wait.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const run = promisify(execFile);
+let procs: LineProcess[] = [];
+let peers: Array<{ destroy(): void }> = [];
+afterEach(async () => {
+  for (const p of peers) p.destroy();
+  peers = [];
+  await stopAll(...procs);
+  procs = [];
+});
+
+async function setup(files: string) {
+  const s = (await startServer(['--workers', '2', '--files', files])) as ServerHandle & { httpPort: number };
+  procs.push(s);
+  const ws = await WsClient.connect(s.httpPort);
+  peers.push(ws);
+  ws.send({ type: 'HELLO', version: 1, nick: 'webby' });
+  await ws.waitFor((m) => m.type === 'WELCOME');
+  let id = 0;
+  const ticket = async (op: 'get' | 'post', name: string, size?: number): Promise<string> => {
+    const n = ++id;
+    ws.send({ type: 'TICKET_REQUEST', id: n, op, name, ...(size !== undefined ? { size } : {}) });
+    const t = (await ws.waitFor((m) => m.type === 'TICKET' && m.id === n)) as Extract<
+      ServerMessage,
+      { type: 'TICKET' }
+    >;
+    if (!t.ok) throw new Error(`no ticket: ${t.code} ${t.message}`);
+    return t.ticket;
+  };
+  const url = (name: string, t: string) =>
+    `http://127.0.0.1:${s.httpPort}/files/${encodeURIComponent(name)}?ticket=${t}`;
+  return { s, ticket, url, base: `http://127.0.0.1:${s.httpPort}` };
+}
+
+/** A request written by hand: headers and the first `sent` bytes of the body, then the connection destroyed. */
+async function cutRequest(port: number, head: string, body: Buffer, sent: number): Promise<void> {
+  const sock = net.connect({ host: '127.0.0.1', port });
+  sock.on('error', () => undefined);
+  await new Promise<void>((resolve) => sock.once('connect', resolve));
+  await new Promise<void>((resolve) => sock.write(head, () => resolve()));
+  await new Promise<void>((resolve) => sock.write(body.subarray(0, sent), () => resolve()));
+  sock.destroy();
+}
+
+/** A GET written by hand, its answer read until `bytes` arrived, then the connection destroyed. */
+async function cutReading(port: number, head: string, bytes: number): Promise<void> {
+  const sock = net.connect({ host: '127.0.0.1', port });
+  sock.on('error', () => undefined);
+  let got = 0;
+  await new Promise<void>((resolve) => {
+    sock.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      if (got >= bytes) resolve();
+    });
+    sock.write(head);
+  });
+  sock.destroy();
+}
+
+describe('HTTP downloads answer ranges', () => {
+  it('206 for a range, 416 past the end, If-Range against a changed file, curl -C -, a cut download resumes', async () => {
+    const files = tempDir('web-ranges');
+    // Big enough that the socket buffers cannot hold it all: a download cut early is cut before the server wrote it.
+    const data = randomBytes(40 * 1024 * 1024 + 5);
+    writeFileSync(join(files, 'film.bin'), data);
+    const { ticket, url, s } = await setup(files);
+
+    const part = await fetch(url('film.bin', await ticket('get', 'film.bin')), {
+      headers: { Range: 'bytes=1000-1999' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 1000-1999/${data.length}`);
+    expect(part.headers.get('accept-ranges')).toBe('bytes');
+    const etag = part.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-z-]+"$/);
+    expect(Buffer.from(await part.arrayBuffer()).equals(data.subarray(1000, 2000))).toBe(true);
+
+    const tail = await fetch(url('film.bin', await ticket('get', 'film.bin')), { headers: { Range: 'bytes=-10' } });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(data.subarray(data.length - 10))).toBe(true);
+
+    const past = await fetch(url('film.bin', await ticket('get', 'film.bin')), {
+      headers: { Range: `bytes=${data.length}-` },
+    });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${data.length}`);
+    expect(((await past.json()) as { code: string }).code).toBe('BAD_RANGE');
+
+    const same = await fetch(url('film.bin', await ticket('get', 'film.bin')), {
+      headers: { Range: 'bytes=10-', 'If-Range': etag },
+    });
+    expect(same.status).toBe(206);
+    expect(Buffer.from(await same.arrayBuffer()).equals(data.subarray(10))).toBe(true);
+
+    // A cut download (the connection closed after its first bytes) keeps its ticket for the browser's own resume:
+    // the same URL with Range and If-Range gets the rest.
+    const t = await ticket('get', 'film.bin');
+    const head = `GET /files/film.bin?ticket=${t} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    await cutReading(s.httpPort, head, 64 * 1024);
+    // The server learns of the cut when its next write fails, a moment after the close: until then the ticket is spent.
+    const rest = await eventually(
+      async () => {
+        const r = await fetch(url('film.bin', t), { headers: { Range: 'bytes=65536-', 'If-Range': etag } });
+        if (r.status === 206) return r;
+        await r.arrayBuffer();
+        return null;
+      },
+      10_000,
+      () => 'the cut download’s ticket never worked again',
+    );
+    expect(rest.headers.get('content-range')).toBe(`bytes 65536-${data.length - 1}/${data.length}`);
+    expect(Buffer.from(await rest.arrayBuffer()).equals(data.subarray(65536))).toBe(true);
+    // Whole this time: the ticket is spent.
+    expect((await fetch(url('film.bin', t))).status).toBe(403);
+
+    // curl resumes a partial file with Range (-C -) and gets it identical.
+    const local = join(tempDir('curl-dl'), 'film.bin');
+    writeFileSync(local, data.subarray(0, 1234567));
+    await run('curl', ['-sS', '-f', '-C', '-', '-o', local, url('film.bin', await ticket('get', 'film.bin'))]);
+    expect(sha(readFileSync(local))).toBe(sha(data));
+
+    // Changed since the first part: If-Range with the old tag gets the whole new file, never a splice.
+    const changed = randomBytes(data.length);
+    writeFileSync(join(files, 'film.bin'), changed);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(files, 'film.bin'), later, later);
+    const whole = await fetch(url('film.bin', await ticket('get', 'film.bin')), {
+      headers: { Range: 'bytes=65536-', 'If-Range': etag },
+    });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('etag')).not.toBe(etag);
+    expect(sha(Buffer.from(await whole.arrayBuffer()))).toBe(sha(changed));
+  }, 60_000);
+});
+
+/** What a resumable upload of `path` says of its source (the page makes the same with Web Crypto). */
+async function sourceHeaders(path: string, data: Buffer): Promise<Record<string, string>> {
+  const mtime = Math.floor(statMtime(path));
+  return {
+    'Upload-Length': String(data.length),
+    'Upload-Mtime': String(mtime),
+    'Upload-Tag': await sourceTag(path, data.length, mtime),
+  };
+}
+const statMtime = (path: string) => statSync(path).mtimeMs;
+const digest = (data: Buffer) => `sha-256=:${createHash('sha256').update(data).digest('base64')}:`;
+
+describe('HTTP uploads resume', () => {
+  it('a cut upload continues where the partial ends: only the missing bytes sent, an identical file', async () => {
+    const files = tempDir('web-up-resume');
+    const src = join(tempDir('web-up-src'), 'video.bin');
+    const data = randomBytes(24 * 1024 * 1024 + 3);
+    writeFileSync(src, data);
+    const { s, ticket, url, base } = await setup(files);
+    const id = await sourceHeaders(src, data);
+    const origin = { Origin: base };
+
+    const t1 = await ticket('post', 'video.bin', data.length);
+    const lines = Object.entries({ ...id, 'Upload-Offset': '0', 'Content-Length': String(data.length) })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    await cutRequest(
+      s.httpPort,
+      `POST /files/video.bin?ticket=${t1} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}\r\n`,
+      data,
+      12 * 1024 * 1024,
+    );
+
+    // Asked with a fresh ticket (HEAD does not spend it): 409 while the cut upload is being put away, then the offset.
+    const t2 = await ticket('post', 'video.bin', data.length);
+    const offset = await eventually(
+      async () => {
+        const r = await fetch(url('video.bin', t2), { method: 'HEAD', headers: id });
+        if (r.status === 409) return null;
+        expect(r.status).toBe(204);
+        return Number(r.headers.get('upload-offset'));
+      },
+      10_000,
+      () => 'HEAD never answered the offset',
+    );
+    expect(offset).toBeGreaterThan(1024 * 1024);
+    expect(offset).toBeLessThanOrEqual(12 * 1024 * 1024);
+    // The partial is hidden: nothing under the final name, or any name the listing shows.
+    expect(readdirSync(files).filter((f) => !f.startsWith('.'))).toEqual([]);
+
+    // Past what is held: refused, and told where to go on (the ticket is spent: a fresh one for the real try).
+    const over = await fetch(url('video.bin', t2), {
+      method: 'POST',
+      headers: { ...id, ...origin, 'Upload-Offset': String(offset + 1) },
+      body: data.subarray(offset + 1),
+    });
+    expect(over.status).toBe(409);
+    expect(over.headers.get('upload-offset')).toBe(String(offset));
+
+    const t3 = await ticket('post', 'video.bin', data.length);
+    const rest = data.subarray(offset);
+    const done = await fetch(url('video.bin', t3), {
+      method: 'POST',
+      headers: { ...id, ...origin, 'Upload-Offset': String(offset), 'Repr-Digest': digest(data) },
+      body: rest,
+    });
+    expect(done.status).toBe(201);
+    expect(await done.json()).toEqual({ name: 'video.bin', size: data.length, sha256: sha(data), from: offset });
+    expect(sha(readFileSync(join(files, 'video.bin')))).toBe(sha(data));
+    expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]); // the partial and its record are gone
+  }, 60_000);
+
+  it('a changed source starts over; a wrong SHA-256 is not stored; a one-shot upload still works', async () => {
+    const files = tempDir('web-up-change');
+    const srcDir = tempDir('web-up-src2');
+    const src = join(srcDir, 'notes.bin');
+    const data = randomBytes(16 * 1024 * 1024);
+    writeFileSync(src, data);
+    const { s, ticket, url, base } = await setup(files);
+    const origin = { Origin: base };
+    const id = await sourceHeaders(src, data);
+    const t1 = await ticket('post', 'notes.bin', data.length);
+    const lines = Object.entries({ ...id, 'Content-Length': String(data.length) })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    await cutRequest(
+      s.httpPort,
+      `POST /files/notes.bin?ticket=${t1} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}\r\n`,
+      data,
+      8 * 1024 * 1024,
+    );
+    const t2 = await ticket('post', 'notes.bin', data.length);
+    const head = (headers: Record<string, string>) =>
+      eventually(
+        async () => {
+          const r = await fetch(url('notes.bin', t2), { method: 'HEAD', headers });
+          return r.status === 409 ? null : Number(r.headers.get('upload-offset'));
+        },
+        10_000,
+        () => 'HEAD never answered',
+      );
+    expect(await head(id)).toBeGreaterThan(0);
+
+    // The file changed (new bytes, new mtime): the server holds nothing of it, and a whole upload replaces the partial.
+    const changed = randomBytes(data.length);
+    writeFileSync(src, changed);
+    const later = new Date(Date.now() + 3000);
+    utimesSync(src, later, later);
+    const id2 = await sourceHeaders(src, changed);
+    expect(await head(id2)).toBe(0);
+    const bad = await fetch(url('notes.bin', t2), {
+      method: 'POST',
+      headers: { ...id2, ...origin, 'Upload-Offset': '0', 'Repr-Digest': digest(data) },
+      body: changed,
+    });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(((await bad.json()) as { code: string }).code).toBe('SHA256_MISMATCH');
+    expect(readdirSync(files)).toEqual([]); // neither stored nor kept: the bytes it holds are not the file's
+    const t3 = await ticket('post', 'notes.bin', changed.length);
+    const good = await fetch(url('notes.bin', t3), {
+      method: 'POST',
+      headers: { ...id2, ...origin, 'Upload-Offset': '0', 'Repr-Digest': digest(changed) },
+      body: changed,
+    });
+    expect(good.status).toBe(201);
+    expect(sha(readFileSync(join(files, 'notes.bin')))).toBe(sha(changed));
+    expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]);
+
+    const t4 = await ticket('post', 'plain.txt', 5);
+    const plain = await fetch(url('plain.txt', t4), { method: 'POST', headers: origin, body: 'hello' });
+    expect(plain.status).toBe(201);
+    expect(await plain.json()).toEqual({ name: 'plain.txt', size: 5, sha256: sha(Buffer.from('hello')) });
+  }, 60_000);
+});
