@@ -145,7 +145,10 @@ async function uploadOffset(
   if (!source) throw new HttpError(400, 'BAD_REQUEST', 'HEAD asks about a resumable upload: it needs Upload-Tag');
   const target = await orHttpError(() => host.files.checkUpload(rawName, source.size));
   const held = await heldBytes(host.files.dir, target.name, nick, source);
+  // Closed after: the POST that follows goes on a fresh connection, which a browser does not resend by itself
+  // when it is cut (it resends a request cut on a reused one: the whole body again, with a spent ticket).
   res.writeHead(204, {
+    Connection: 'close',
     'Upload-Offset': String(held),
     'Upload-Length': String(source.size),
     'Cache-Control': 'no-store',

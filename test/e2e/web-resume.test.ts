@@ -2,7 +2,8 @@
  * Files over HTTP that survive a cut: downloads answer ranges (206, 416, If-Range against a changed file, curl's
  * -C -, a cut download's ticket armed again), and an upload cut mid-body continues where the server's partial
  * ends: only the missing bytes are sent, the stored file is identical, a changed source starts over, and the
- * partial never shows under the final name. Real server, real sockets on 127.0.0.1, curl.
+ * partial never shows under the final name; the page does it by itself in chromium, through a link that drops.
+ * Real server, real sockets on 127.0.0.1, curl, a real browser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,7 +16,9 @@ import type { ServerMessage } from '../../common/protocol.js';
 import { sourceTag } from '../../common/lftp/node/resume-record.js';
 import { WsClient } from '../helpers/raw-client.js';
 import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
-import { eventually } from '../helpers/wait.js';
+import { eventually, until } from '../helpers/wait.js';
+import { startCuttingProxy } from '../helpers/cutting-proxy.js';
+import { joinAs, launchChromium, logLine, openPage } from '../helpers/chat-page.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const run = promisify(execFile);
@@ -285,4 +288,49 @@ describe('HTTP uploads resume', () => {
     expect(plain.status).toBe(201);
     expect(await plain.json()).toEqual({ name: 'plain.txt', size: 5, sha256: sha(Buffer.from('hello')) });
   }, 60_000);
+});
+
+describe('the page resumes an upload', () => {
+  it('cut mid-body by a link that drops, the page goes on from the server’s partial: only the rest crosses', async () => {
+    const files = tempDir('page-up-resume');
+    const srcDir = tempDir('page-up-src');
+    const src = join(srcDir, 'holiday.mov');
+    const data = randomBytes(24 * 1024 * 1024 + 11);
+    writeFileSync(src, data);
+    const { s } = await setup(files);
+    const proxy = await startCuttingProxy(s.httpPort, 8 * 1024 * 1024);
+    peers.push({ destroy: () => void proxy.close() });
+    const browser = await launchChromium();
+    peers.push({ destroy: () => void browser.close() });
+    const { page, problems } = await openPage(browser, proxy.port);
+    await joinAs(page, 'mover');
+
+    // A browser resends by itself a request cut on a connection it had used before (the whole body again, with
+    // the ticket already spent): wait until the page's keep-alive connections closed (the server's 5 s), so that
+    // the upload's POST goes on the fresh one its HEAD's Connection: close leaves it.
+    await until(
+      () => proxy.openHttp() === 0,
+      15_000,
+      () => `${proxy.openHttp()} keep-alive connections still open`,
+    );
+    await page.setInputFiles('#upload', src);
+    await logLine(page, '* the upload of holiday.mov was cut').waitFor({ timeout: 30_000 });
+    await logLine(page, '* resuming the upload of holiday.mov at').waitFor({ timeout: 30_000 });
+    await logLine(page, '* mover shared holiday.mov').waitFor({ timeout: 30_000 });
+    expect(sha(readFileSync(join(files, 'holiday.mov')))).toBe(sha(data));
+    expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]);
+
+    // The first POST was cut at 8 MiB; the one that finished started where the server's partial ended and sent
+    // only the rest (a try refused while the cut one was put away sends nothing).
+    const [first, ...later] = proxy.posts;
+    expect(first!.crossed).toBe(8 * 1024 * 1024);
+    const last = later.at(-1)!;
+    expect(last.offset).toBeGreaterThan(1024 * 1024);
+    expect(last.offset).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(last.length).toBe(data.length - last.offset!);
+    expect(last.crossed).toBe(last.length);
+    const resent = later.reduce((n, p) => n + p.crossed, 0);
+    expect(resent).toBe(data.length - last.offset!);
+    expect(problems.filter((p) => p.startsWith('page error'))).toEqual([]);
+  }, 90_000);
 });

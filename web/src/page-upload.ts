@@ -156,8 +156,9 @@ export class PageUpload {
     } catch {
       /* not JSON: keep the status */
     }
-    // The server still finishing the cut try, or holding less than asked: ask again, it says where to go on.
-    if (code === 'UPLOAD_BUSY' || code === 'OFFSET' || code === 'INCOMPLETE')
+    // The server still finishing the cut try, or holding less than asked: ask again, it says where to go on. A
+    // spent ticket (AUTH): the browser resent a cut request by itself; a fresh ticket goes on from the partial.
+    if (code === 'UPLOAD_BUSY' || code === 'OFFSET' || code === 'INCOMPLETE' || code === 'AUTH')
       return { kind: 'again', wait: this.backoff.next(), why };
     return { kind: 'failed', why };
   }
