@@ -57,6 +57,8 @@ export type TicketGrant =
   | { ok: true; name: string; ticket: string; key: string; size: number }
   | { ok: false; code: string; message: string };
 
+const busy = (message: string): TicketGrant => ({ ok: false, code: 'BUSY', message });
+
 export class FileService {
   constructor(
     readonly dir: string,
@@ -219,6 +221,10 @@ export class FileService {
         : op === 'get'
           ? await this.checkDownload(rawName)
           : await this.checkUpload(rawName, size);
+      // One upload of a folder at a time: another session's live ticket for it refuses this one (docs/LFTP.md).
+      const other =
+        op === 'post' && rawName.endsWith('/') && this.tickets.heldElsewhere(op, file.name, owner.session, now);
+      if (other) return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
         const used = quota.ledger.used(owner.nick);
@@ -229,24 +235,14 @@ export class FileService {
       const perPrefix = prefix !== null ? { key: prefixKey(prefix), max: TICKETS_PER_PREFIX } : null;
       const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session, TICKETS_PER_SESSION, perPrefix);
       if (t === 'prefix')
-        return {
-          ok: false,
-          code: 'BUSY',
-          message: `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
-        };
-      if (t === 'busy')
-        return {
-          ok: false,
-          code: 'BUSY',
-          message: 'too many tickets outstanding on this server; try again in a minute',
-        };
-      if (t === 'limit') {
-        return {
-          ok: false,
-          code: 'BUSY',
-          message: `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
-        };
-      }
+        return busy(
+          `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
+        );
+      if (t === 'busy') return busy('too many tickets outstanding on this server; try again in a minute');
+      if (t === 'limit')
+        return busy(
+          `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
+        );
       return {
         ok: true,
         name: file.name,

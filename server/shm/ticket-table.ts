@@ -1,20 +1,15 @@
 /**
- * One-time LFTP transfer tickets in shared memory. A ticket is issued by the
- * worker that owns the requesting chat session and consumed by whichever
- * worker's UDP socket the kernel hands the LFTP handshake to, so the table is
- * a SharedArrayBuffer like the session table. Consuming is one
- * compareExchange (ISSUED → ACTIVE): a ticket works once, even if two workers
- * see it at the same instant. A spent ticket stays ACTIVE while its transfer
- * runs (then USED), so that a session's tickets and running transfers
- * together are capped across every worker, whichever runs them. After the
- * slots, the ticket secret (random until the supervisor sets the one its
- * SecretSource gives, process/secret-source.ts): a ticket's LFTP key is derived from it
- * (common/lftp/protect/keys.ts), so the worker that issues a ticket and the
- * one that serves its transfer make the same key without passing it around.
+ * One-time LFTP transfer tickets in shared memory. A ticket is issued by the worker that owns the requesting chat
+ * session and consumed by whichever worker's UDP socket the kernel hands the LFTP handshake to, so the table is a
+ * SharedArrayBuffer like the session table. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket works
+ * once, even if two workers see it at the same instant. A spent ticket stays ACTIVE while its transfer runs (then
+ * USED), so that a session's tickets and running transfers together are capped across every worker, whichever
+ * runs them. After the slots, the ticket secret (random until the supervisor sets the one its SecretSource gives,
+ * process/secret-source.ts): a ticket's LFTP key is derived from it (common/lftp/protect/keys.ts), so the worker
+ * that issues a ticket and the one that serves its transfer make the same key without passing it around.
  *
- * Besides its session's cap, a ticket counts against its network (the
- * address prefix, address-table.ts) across every session and worker, so
- * that many sessions from a few addresses cannot take the whole table; and a
+ * Besides its session's cap, a ticket counts against its network (the address prefix, address-table.ts) across
+ * every session and worker, so that many sessions from a few addresses cannot take the whole table; and a
  * session that goes away gives back its unused tickets (revoke).
  */
 import { randomBytes } from 'node:crypto';
@@ -61,6 +56,10 @@ export type TicketOp = 'get' | 'post';
 export function prefixKey(prefix: string): number {
   return fnv1a(new TextEncoder().encode(prefix)) | 1;
 }
+
+/** A ticket refused, and why. */
+type No = { ok: false; reason: string };
+type Found = { ok: true; slot: number; state: number; folder: boolean };
 
 export interface IssuedTicket {
   ticket: string;
@@ -225,12 +224,7 @@ export class TicketTable {
    * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
    * A wrong op or name does not burn the ticket.
    */
-  consume(
-    ticketHex: string,
-    op: TicketOp,
-    name: string,
-    now: number,
-  ): { ok: true; nick: string; slot: number } | { ok: false; reason: string } {
+  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string; slot: number } | No {
     const found = this.find(ticketHex, op, name, now);
     if (!found.ok) return found;
     const { slot: s, state, folder } = found;
@@ -245,24 +239,14 @@ export class TicketTable {
    * Whether a ticket would work for (op, name) now, and whose it is, without spending it: an HTTP upload asks how
    * much of its partial the server holds (HEAD) before it spends the ticket on the rest.
    */
-  peek(
-    ticketHex: string,
-    op: TicketOp,
-    name: string,
-    now: number,
-  ): { ok: true; nick: string } | { ok: false; reason: string } {
+  peek(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string } | No {
     const found = this.find(ticketHex, op, name, now);
     if (!found.ok) return found;
     if (found.state !== ISSUED) return { ok: false, reason: 'ticket already used' };
     return { ok: true, nick: this.nickAt(found.slot) };
   }
 
-  private find(
-    ticketHex: string,
-    op: TicketOp,
-    name: string,
-    now: number,
-  ): { ok: true; slot: number; state: number; folder: boolean } | { ok: false; reason: string } {
+  private find(ticketHex: string, op: TicketOp, name: string, now: number): Found | No {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
@@ -270,11 +254,8 @@ export class TicketTable {
       if (state !== ISSUED && state !== ACTIVE) continue;
       const off = this.at(s, T_TICKET_OFFSET);
       if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
-      const opHere: TicketOp = Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
-      const nameLen = Atomics.load(this.i32, this.w32(s, T_NAME_LEN));
-      const nameHere = Buffer.from(
-        this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen),
-      ).toString('utf8');
+      const opHere = this.opAt(s);
+      const nameHere = this.textAt(s, T_NAME_OFFSET, T_NAME_LEN);
       // A folder's ticket (`DIR/`) opens the folder's manifest and each of its files, one transfer after another
       // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
       const folder = nameHere.endsWith('/');
@@ -288,10 +269,31 @@ export class TicketTable {
     return { ok: false, reason: 'unknown or already used ticket' };
   }
 
+  private textAt(s: number, offset: number, lengthField: number): string {
+    const start = this.at(s, offset);
+    return Buffer.from(this.u8.subarray(start, start + Atomics.load(this.i32, this.w32(s, lengthField)))).toString();
+  }
+
+  private opAt(s: number): TicketOp {
+    return Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
+  }
+
   private nickAt(s: number): string {
-    const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
-    return Buffer.from(this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen)).toString(
-      'utf8',
-    );
+    return this.textAt(s, T_NICK_OFFSET, T_NICK_LEN);
+  }
+
+  /**
+   * The nick of another session holding a live ticket for (op, name) (unused and unexpired, or its transfer
+   * running; not given back): one upload of a folder at a time (docs/LFTP.md, "Folders"). Null when none.
+   */
+  heldElsewhere(op: TicketOp, name: string, session: number, now: number): string | null {
+    for (let s = 0; s < this.capacity; s++) {
+      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const expires = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES)));
+      if (!(state === ISSUED ? expires >= now : state === ACTIVE && expires !== 0)) continue;
+      if (Atomics.load(this.i32, this.w32(s, T_SESSION)) === session) continue;
+      if (this.opAt(s) === op && this.textAt(s, T_NAME_OFFSET, T_NAME_LEN) === name) return this.nickAt(s);
+    }
+    return null;
   }
 }
