@@ -34,6 +34,7 @@ const STATUS_FOR: Partial<Record<LftpErrorCode, number>> = {
   BUSY: 503,
   IO_ERROR: 500,
   NO_SPACE: 507,
+  SHA256_MISMATCH: 400,
 };
 
 /** The file service's answer, or its refusal as the HTTP error it maps to. */
