@@ -8,7 +8,7 @@ import type { ClientMessage, FileEntry, ServerMessage } from './codec.js';
 import { byId, el, formatBytes } from './dom.js';
 import { PageUpload } from './page-upload.js';
 
-type Pending = { op: 'get'; name: string } | { op: 'post'; name: string; upload: PageUpload };
+type Pending = { op: 'get'; name: string } | { op: 'post'; name: string; size: number; upload: PageUpload };
 
 export class FilesPanel {
   private nextTicketId = 1;
@@ -37,10 +37,19 @@ export class FilesPanel {
     const upload: PageUpload = new PageUpload(file, file.name, this.log, () => ask());
     const ask = () => {
       const id = this.nextTicketId++;
-      this.pending.set(id, { op: 'post', name: file.name, upload });
+      this.pending.set(id, { op: 'post', name: file.name, size: file.size, upload });
       this.send({ type: 'TICKET_REQUEST', id, op: 'post', name: file.name, size: file.size });
     };
     ask();
+  }
+
+  /**
+   * The connection is back: the ticket requests that had no answer are asked again (one sent while it was down
+   * never left, and a cut upload waiting for its next ticket would wait for ever).
+   */
+  reconnected(): void {
+    for (const [id, p] of this.pending)
+      this.send({ type: 'TICKET_REQUEST', id, op: p.op, name: p.name, ...(p.op === 'post' ? { size: p.size } : {}) });
   }
 
   ticket(msg: Extract<ServerMessage, { type: 'TICKET' }>): void {

@@ -84,10 +84,13 @@ export class PageUpload {
     private readonly askTicket: () => void,
   ) {
     this.bar = el('progress', { max: String(file.size || 1), value: '0' });
-    this.label = el('span', { class: 'small' }, `${name}: 0%`);
+    this.label = el('span', { class: 'small' }, `${name}: reading`);
     this.row = el('div', { class: 'transfer' }, this.label, this.bar);
     byId('transfers').append(this.row);
-    this.identity = identify(file).catch(() => null);
+    // Hashing a big file takes a moment before any byte is sent: the bar says so meanwhile.
+    this.identity = identify(file)
+      .catch(() => null)
+      .finally(() => setText(this.label, `${name}: 0%`));
   }
 
   /** One try with a ticket's URL; the next one is asked for by itself when this one is cut. */
