@@ -222,8 +222,7 @@ export class FileService {
           ? await this.checkDownload(rawName)
           : await this.checkUpload(rawName, size);
       // One upload of a folder at a time: another session's live ticket for it refuses this one (docs/LFTP.md).
-      const other =
-        op === 'post' && rawName.endsWith('/') && this.tickets.heldElsewhere(op, file.name, owner.session, now);
+      const other = op === 'post' && rawName.endsWith('/') && this.tickets.holder(op, file.name, now, { not: owner });
       if (other) return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
@@ -272,13 +271,13 @@ export class FileService {
     op: TransferOp,
     name: string,
     now: number,
-  ): { nick: string; ended: (cut?: boolean) => void } {
+  ): { nick: string; slot: number; ended: (cut?: boolean) => void } {
     const tickets = this.tickets;
     if (!tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
     const r = tickets.consume(ticket, op, name, now);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
-    return { nick: r.nick, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
+    return { nick: r.nick, slot: r.slot, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
   }
 
   /** Whose a ticket for (op, name) is, without spending it (an HTTP upload's HEAD). Throws LftpError AUTH. */
@@ -288,5 +287,10 @@ export class FileService {
     const r = this.tickets.peek(ticket, op, name, now);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
     return r.nick;
+  }
+
+  /** Whether `nick` uploads `name` now, on any worker, by another ticket than `slot`'s (over HTTP or LFTP). */
+  uploading(name: string, nick: string, slot?: number): boolean {
+    return this.tickets?.holder('post', name, Date.now(), { nick, running: true, not: { slot } }) != null;
   }
 }

@@ -57,8 +57,8 @@ export function prefixKey(prefix: string): number {
   return fnv1a(new TextEncoder().encode(prefix)) | 1;
 }
 
-/** A ticket refused, and why. */
 type No = { ok: false; reason: string };
+type HolderQuery = { not?: { session?: number; slot?: number }; nick?: string; running?: boolean };
 type Found = { ok: true; slot: number; state: number; folder: boolean };
 
 export interface IssuedTicket {
@@ -130,7 +130,7 @@ export class TicketTable {
     if (session !== 0 && this.heldBy(session, now) >= perSession) return 'limit';
     if (prefix && this.held(T_PREFIX, prefix.key, now) >= prefix.max) return 'prefix';
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       // A slot being written is never taken, however old its expiry: that was a race between two issuers.
       if (state === WRITING || state === ACTIVE) continue;
       const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
@@ -167,7 +167,7 @@ export class TicketTable {
   private held(field: number, value: number, now: number): number {
     let n = 0;
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, field)) !== value) continue;
       if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
     }
@@ -186,8 +186,7 @@ export class TicketTable {
       // A consume racing this either spent it first (ACTIVE: its transfer runs) or finds it gone.
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED) n++;
       // A folder's ticket whose transfer runs is not armed again when that ends (expiry 0: revoked).
-      else if (Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE)
-        Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
+      else if (this.stateAt(s) === ACTIVE) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
     }
     return n;
   }
@@ -211,13 +210,9 @@ export class TicketTable {
 
   /** A worker died: the transfers it ran are over (call from the supervisor). */
   releaseWorker(worker: number): void {
-    for (let s = 0; s < this.capacity; s++) {
-      if (
-        Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE &&
-        Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1
-      )
+    for (let s = 0; s < this.capacity; s++)
+      if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1)
         this.transferEnded(s);
-    }
   }
 
   /**
@@ -235,10 +230,7 @@ export class TicketTable {
     return { ok: true, nick: this.nickAt(s), slot: s };
   }
 
-  /**
-   * Whether a ticket would work for (op, name) now, and whose it is, without spending it: an HTTP upload asks how
-   * much of its partial the server holds (HEAD) before it spends the ticket on the rest.
-   */
+  /** Whose a ticket for (op, name) is, if it would work now, without spending it (an HTTP upload's HEAD). */
   peek(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string } | No {
     const found = this.find(ticketHex, op, name, now);
     if (!found.ok) return found;
@@ -250,7 +242,7 @@ export class TicketTable {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       if (state !== ISSUED && state !== ACTIVE) continue;
       const off = this.at(s, T_TICKET_OFFSET);
       if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
@@ -282,17 +274,23 @@ export class TicketTable {
     return this.textAt(s, T_NICK_OFFSET, T_NICK_LEN);
   }
 
+  private stateAt(s: number): number {
+    return Atomics.load(this.i32, this.w32(s, T_STATE));
+  }
+
   /**
-   * The nick of another session holding a live ticket for (op, name) (unused and unexpired, or its transfer
-   * running; not given back): one upload of a folder at a time (docs/LFTP.md, "Folders"). Null when none.
+   * The nick holding a live ticket for (op, name) not `o.not`'s (session or slot), `o.nick`'s if given: unused, or
+   * running and not given back; `o.running`: any running. One upload of a folder, or of a partial, at a time.
    */
-  heldElsewhere(op: TicketOp, name: string, session: number, now: number): string | null {
+  holder(op: TicketOp, name: string, now: number, o: HolderQuery): string | null {
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       const expires = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES)));
-      if (!(state === ISSUED ? expires >= now : state === ACTIVE && expires !== 0)) continue;
-      if (Atomics.load(this.i32, this.w32(s, T_SESSION)) === session) continue;
-      if (this.opAt(s) === op && this.textAt(s, T_NAME_OFFSET, T_NAME_LEN) === name) return this.nickAt(s);
+      const live = state === ACTIVE ? o.running || expires !== 0 : !o.running && state === ISSUED && expires >= now;
+      if (!live || s === o.not?.slot || Atomics.load(this.i32, this.w32(s, T_SESSION)) === o.not?.session) continue;
+      if (this.opAt(s) !== op || this.textAt(s, T_NAME_OFFSET, T_NAME_LEN) !== name) continue;
+      const nick = this.nickAt(s);
+      if (o.nick === undefined || o.nick === nick) return nick;
     }
     return null;
   }

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { FileService } from '../files/file-service.js';
 import { HttpError, orHttpError, sendJson, statusFor } from './http-error.js';
 import { serveDownload } from './http-download.js';
-import { heldBytes, planPartial, reprDigest, uploadSource } from './resumable-upload.js';
+import { heldBytes, planPartial, reprDigest, uploadBusy, uploadSource } from './resumable-upload.js';
 import { originAllowed } from './host-check.js';
 import { receiveBody, type OpenSink } from './upload-body.js';
 
@@ -104,28 +104,25 @@ async function storeUpload(
   const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
   try {
     const target = await orHttpError(() => host.files.checkUpload(rawName, size));
+    if (source && host.files.uploading(target.name, spent.nick, spent.slot)) throw uploadBusy(target.name);
     const plan = source ? await planPartial(host.files.dir, target.name, spent.nick, source) : null;
+    const settle = await orHttpError(() =>
+      plan
+        ? host.files.reserveResumable(spent.nick, size, plan.from, plan.dropped)
+        : host.files.reserveUpload(spent.nick, size),
+    );
+    const open: OpenSink = plan
+      ? async (drain, error) => {
+          const sink = await FileSink.resumable(target.path, plan.held, plan.from, drain, error);
+          sink.setExpectedSize(size, 1, plan.from);
+          return sink;
+        }
+      : (drain, error) => FileSink.create(target.path, drain, error);
     try {
-      const settle = await orHttpError(() =>
-        plan
-          ? host.files.reserveResumable(spent.nick, size, plan.from, plan.dropped)
-          : host.files.reserveUpload(spent.nick, size),
-      );
-      const open: OpenSink = plan
-        ? async (drain, error) => {
-            const sink = await FileSink.resumable(target.path, plan.held, plan.from, drain, error);
-            sink.setExpectedSize(size, 1, plan.from);
-            return sink;
-          }
-        : (drain, error) => FileSink.create(target.path, drain, error);
-      try {
-        await writeUpload(host, req, res, { ...target, body, from: plan?.from ?? 0, open, digest }, spent.nick, ended);
-      } catch (err) {
-        settle(plan?.held.recordedBytes ?? 0);
-        throw err;
-      }
-    } finally {
-      plan?.done();
+      await writeUpload(host, req, res, { ...target, body, from: plan?.from ?? 0, open, digest }, spent.nick, ended);
+    } catch (err) {
+      settle(plan?.held.recordedBytes ?? 0);
+      throw err;
     }
   } finally {
     spent.ended();
@@ -144,6 +141,7 @@ async function uploadOffset(
   const source = uploadSource(req);
   if (!source) throw new HttpError(400, 'BAD_REQUEST', 'HEAD asks about a resumable upload: it needs Upload-Tag');
   const target = await orHttpError(() => host.files.checkUpload(rawName, source.size));
+  if (host.files.uploading(target.name, nick)) throw uploadBusy(target.name);
   const held = await heldBytes(host.files.dir, target.name, nick, source);
   // Closed after: the POST that follows goes on a fresh connection, which a browser does not resend by itself
   // when it is cut (it resends a request cut on a reused one: the whole body again, with a spent ticket).

@@ -31,8 +31,6 @@ export interface PartialPlan {
   from: number;
   /** Bytes of another source's partial of the same key, dropped (given back to the quota). */
   dropped: number;
-  /** Call once the upload is over, whatever became of it: the key may be written again. */
-  done: () => void;
 }
 
 const TAG_CHARS = Math.ceil((TAG_BYTES * 4) / 3);
@@ -64,24 +62,20 @@ export function reprDigest(req: IncomingMessage): Buffer | null {
   return Buffer.from(m[1]!, 'base64');
 }
 
-/** Keys whose partial an HTTP upload of this worker writes now. */
-const writing = new Set<string>();
-
-function refuseBusy(key: string, name: string): void {
-  if (writing.has(key))
-    throw new HttpError(
-      409,
-      'UPLOAD_BUSY',
-      `${JSON.stringify(name)} is being received already; try again once it stops`,
-    );
+/**
+ * The answer while another upload of the same partial runs (on any worker: its ticket is spent and its transfer
+ * not over, which covers the time a cut one takes to put its partial away): what the partial holds is not final.
+ */
+export function uploadBusy(name: string): HttpError {
+  return new HttpError(
+    409,
+    'UPLOAD_BUSY',
+    `${JSON.stringify(name)} is being received already; try again once it stops`,
+  );
 }
 
-/**
- * The bytes held of this source's partial (what HEAD answers): 0 when there is none, or another source's. 409
- * while an upload writes it (a cut one is still being put away): what it holds is not final yet.
- */
+/** The bytes held of this source's partial (what HEAD answers): 0 when there is none, or another source's. */
 export async function heldBytes(dir: string, name: string, nick: string, src: UploadSource): Promise<number> {
-  refuseBusy(resumeKey(name, nick), name);
   const r = await readResume(dir, resumeKey(name, nick));
   return r !== null && sameSource(r.record, name, src) ? r.held : 0;
 }
@@ -93,30 +87,18 @@ function sameSource(r: { name: string; size: number; mtimeMs: number; tag: strin
 /**
  * The partial this upload writes: continued at its Upload-Offset when the server holds at least that much of the
  * same source (a smaller offset cuts the partial back to it), started from 0 otherwise. Throws 409 when the
- * offset is past what is held (`Upload-Offset` says what is), or when another upload writes this partial now.
+ * offset is past what is held (`Upload-Offset` says what is).
  */
 export async function planPartial(dir: string, name: string, nick: string, src: UploadSource): Promise<PartialPlan> {
   const key = resumeKey(name, nick);
-  refuseBusy(key, name);
-  writing.add(key);
-  try {
-    const r = await readResume(dir, key);
-    const same = r !== null && sameSource(r.record, name, src);
-    const held = same ? r.held : 0;
-    if (src.offset > held)
-      throw new HttpError(409, 'OFFSET', `the server holds ${held} bytes of ${JSON.stringify(name)}; send from there`, {
-        'Upload-Offset': String(held),
-      });
-    const record = new HeldRecord(dir, key);
-    record.identity = { name, size: src.size, mtimeMs: src.mtimeMs, tag: src.tag };
-    return {
-      held: record,
-      from: src.offset,
-      dropped: r !== null && !same ? r.held : same ? held - src.offset : 0,
-      done: () => writing.delete(key),
-    };
-  } catch (err) {
-    writing.delete(key);
-    throw err;
-  }
+  const r = await readResume(dir, key);
+  const same = r !== null && sameSource(r.record, name, src);
+  const held = same ? r.held : 0;
+  if (src.offset > held)
+    throw new HttpError(409, 'OFFSET', `the server holds ${held} bytes of ${JSON.stringify(name)}; send from there`, {
+      'Upload-Offset': String(held),
+    });
+  const record = new HeldRecord(dir, key);
+  record.identity = { name, size: src.size, mtimeMs: src.mtimeMs, tag: src.tag };
+  return { held: record, from: src.offset, dropped: r !== null && !same ? r.held : same ? held - src.offset : 0 };
 }

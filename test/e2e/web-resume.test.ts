@@ -334,3 +334,35 @@ describe('the page resumes an upload', () => {
     expect(problems.filter((p) => p.startsWith('page error'))).toEqual([]);
   }, 90_000);
 });
+
+describe('the page resumes an upload after the chat connection too was lost', () => {
+  it('the link drops for both; the upload waits for the chat to be back, then goes on from the partial', async () => {
+    const files = tempDir('page-up-both');
+    const src = join(tempDir('page-up-both-src'), 'longer.mov');
+    const data = randomBytes(20 * 1024 * 1024 + 7);
+    writeFileSync(src, data);
+    const { s } = await setup(files);
+    const proxy = await startCuttingProxy(s.httpPort, 6 * 1024 * 1024, true);
+    peers.push({ destroy: () => void proxy.close() });
+    const browser = await launchChromium();
+    peers.push({ destroy: () => void browser.close() });
+    const { page } = await openPage(browser, proxy.port);
+    await joinAs(page, 'patient');
+    await until(
+      () => proxy.openHttp() === 0,
+      15_000,
+      () => `${proxy.openHttp()} keep-alive connections still open`,
+    );
+    await page.setInputFiles('#upload', src);
+    await logLine(page, '* the upload of longer.mov was cut').waitFor({ timeout: 30_000 });
+    // Its next ticket cannot be asked for while the chat is down: it says so, and waits.
+    await logLine(page, '* the upload of longer.mov waits for the chat connection').waitFor({ timeout: 30_000 });
+    proxy.releaseChat();
+    await logLine(page, '* resuming the upload of longer.mov at').waitFor({ timeout: 30_000 });
+    await logLine(page, '* patient shared longer.mov').waitFor({ timeout: 30_000 });
+    expect(sha(readFileSync(join(files, 'longer.mov')))).toBe(sha(data));
+    const last = proxy.posts.at(-1)!;
+    expect(last.offset).toBeGreaterThan(0);
+    expect(proxy.posts.slice(1).reduce((n, p) => n + p.crossed, 0)).toBe(data.length - last.offset!);
+  }, 90_000);
+});

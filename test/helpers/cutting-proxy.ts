@@ -2,7 +2,8 @@
  * A TCP proxy on 127.0.0.1 in front of a web port that reads the HTTP/1.1 requests going through it: it notes each
  * POST to /files/ (its Upload-Offset and the body bytes that crossed) and cuts the first one's connection, both
  * ways, once `cutAfter` of its body bytes crossed (a link that drops mid-upload). WebSocket connections pass
- * untouched after their upgrade.
+ * untouched after their upgrade; with `chatToo`, the cut closes them as well, and new ones wait (connected, their
+ * request not passed on) until releaseChat(): the link is down for the chat too, for as long as the test says.
  */
 import net from 'node:net';
 import { once } from 'node:events';
@@ -20,12 +21,16 @@ export interface CuttingProxy {
   posts: SeenPost[];
   /** Connections open now that are not WebSockets (a browser's idle keep-alive ones among them). */
   openHttp(): number;
+  /** With chatToo: lets the WebSocket connections held since the cut through. */
+  releaseChat(): void;
   close(): Promise<void>;
 }
 
-export async function startCuttingProxy(target: number, cutAfter: number): Promise<CuttingProxy> {
+export async function startCuttingProxy(target: number, cutAfter: number, chatToo = false): Promise<CuttingProxy> {
   const posts: SeenPost[] = [];
   let cut = false;
+  const chats = new Set<() => void>();
+  let heldChats: Array<() => void> | null = null;
   const sockets = new Set<net.Socket>();
   const http = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -60,6 +65,10 @@ export async function startCuttingProxy(target: number, cutAfter: number): Promi
           rest = rest.subarray(n);
           if (first && body.crossed >= cutAfter) {
             cut = true;
+            if (chatToo) {
+              heldChats = [];
+              for (const close of chats) close();
+            }
             return cutBoth();
           }
           if (bodyLeft === 0) body = null;
@@ -70,6 +79,17 @@ export async function startCuttingProxy(target: number, cutAfter: number): Promi
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) return;
         const text = head.subarray(0, end).toString('latin1');
+        if (heldChats && /\r\nupgrade:/i.test(text)) {
+          // The link is down for the chat: this connection waits, its bytes kept, until released.
+          const whole = head;
+          head = Buffer.alloc(0);
+          client.pause();
+          heldChats.push(() => {
+            client.unshift(whole);
+            client.resume();
+          });
+          return;
+        }
         upstream.write(head.subarray(0, end + 4));
         rest = head.subarray(end + 4);
         head = Buffer.alloc(0);
@@ -78,6 +98,8 @@ export async function startCuttingProxy(target: number, cutAfter: number): Promi
         if (/\r\nupgrade:/i.test(text)) {
           passThrough = true;
           http.delete(client);
+          chats.add(cutBoth);
+          client.on('close', () => chats.delete(cutBoth));
           if (rest.length > 0) upstream.write(rest);
           return;
         }
@@ -101,6 +123,11 @@ export async function startCuttingProxy(target: number, cutAfter: number): Promi
     port: (server.address() as net.AddressInfo).port,
     posts,
     openHttp: () => http.size,
+    releaseChat: () => {
+      const held = heldChats ?? [];
+      heldChats = null;
+      for (const go of held) go();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       server.close();

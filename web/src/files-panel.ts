@@ -15,7 +15,8 @@ export class FilesPanel {
   private readonly pending = new Map<number, Pending>();
 
   constructor(
-    private readonly send: (msg: ClientMessage) => void,
+    /** False when the chat connection is down: the request is asked again once it is back (reconnected). */
+    private readonly send: (msg: ClientMessage) => boolean,
     private readonly log: ChatLog,
   ) {
     byId<HTMLInputElement>('upload').addEventListener('change', (e) => {
@@ -38,7 +39,8 @@ export class FilesPanel {
     const ask = () => {
       const id = this.nextTicketId++;
       this.pending.set(id, { op: 'post', name: file.name, size: file.size, upload });
-      this.send({ type: 'TICKET_REQUEST', id, op: 'post', name: file.name, size: file.size });
+      if (!this.send({ type: 'TICKET_REQUEST', id, op: 'post', name: file.name, size: file.size }))
+        this.log.line(`* the upload of ${file.name} waits for the chat connection`, 'muted');
     };
     ask();
   }
