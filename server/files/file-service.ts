@@ -1,9 +1,7 @@
 /**
- * The shared files: which names may be read or written, the upload size
- * limit, the listing, and one-time tickets. The one place these rules live:
- * LFTP (chat-hosted and standalone), HTTP uploads and downloads, and ticket
- * requests over the chat all call it, so they refuse the same things with the
- * same words.
+ * The shared files: which names may be read or written, the upload size limit, the listing, and one-time tickets.
+ * The one place these rules live: LFTP (chat-hosted and standalone), HTTP uploads and downloads, and ticket
+ * requests over the chat all call it, so they refuse the same things with the same words.
  */
 import { ticketMaster } from '../../common/lftp/protect/keys.js';
 import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
@@ -11,6 +9,8 @@ import { join } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
 import { checkName, isInside, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
 import { folderSummary, servedFolder } from './folder-disk.js';
+import { resumeKey } from './lftp-resume.js';
+import { readResume } from '../../common/lftp/node/resume-record.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { checkFileName } from '../../common/unicode/file-name-rule.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
@@ -226,7 +226,9 @@ export class FileService {
       if (other) return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
-        const used = quota.ledger.used(owner.nick);
+        // A partial of this name is counted already, and the upload either continues it or gives it back.
+        const partial = rawName.endsWith('/') ? null : await readResume(this.dir, resumeKey(file.name, owner.nick));
+        const used = quota.ledger.used(owner.nick) - (partial?.held ?? 0);
         if (used + file.size > quota.maxPerUser)
           return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
       }

@@ -31,27 +31,27 @@ afterEach(async () => {
   procs = [];
 });
 
-async function setup(files: string) {
-  const s = (await startServer(['--workers', '2', '--files', files])) as ServerHandle & { httpPort: number };
+async function setup(files: string, extra: string[] = []) {
+  const s = (await startServer(['--workers', '2', '--files', files, ...extra])) as ServerHandle & { httpPort: number };
   procs.push(s);
   const ws = await WsClient.connect(s.httpPort);
   peers.push(ws);
   ws.send({ type: 'HELLO', version: 1, nick: 'webby' });
   await ws.waitFor((m) => m.type === 'WELCOME');
   let id = 0;
-  const ticket = async (op: 'get' | 'post', name: string, size?: number): Promise<string> => {
+  const answer = async (op: 'get' | 'post', name: string, size?: number) => {
     const n = ++id;
     ws.send({ type: 'TICKET_REQUEST', id: n, op, name, ...(size !== undefined ? { size } : {}) });
-    const t = (await ws.waitFor((m) => m.type === 'TICKET' && m.id === n)) as Extract<
-      ServerMessage,
-      { type: 'TICKET' }
-    >;
+    return (await ws.waitFor((m) => m.type === 'TICKET' && m.id === n)) as Extract<ServerMessage, { type: 'TICKET' }>;
+  };
+  const ticket = async (op: 'get' | 'post', name: string, size?: number): Promise<string> => {
+    const t = await answer(op, name, size);
     if (!t.ok) throw new Error(`no ticket: ${t.code} ${t.message}`);
     return t.ticket;
   };
   const url = (name: string, t: string) =>
     `http://127.0.0.1:${s.httpPort}/files/${encodeURIComponent(name)}?ticket=${t}`;
-  return { s, ticket, url, base: `http://127.0.0.1:${s.httpPort}` };
+  return { s, ticket, answer, url, base: `http://127.0.0.1:${s.httpPort}` };
 }
 
 /** A request written by hand: headers and the first `sent` bytes of the body, then the connection destroyed. */
@@ -287,6 +287,45 @@ describe('HTTP uploads resume', () => {
     const plain = await fetch(url('plain.txt', t4), { method: 'POST', headers: origin, body: 'hello' });
     expect(plain.status).toBe(201);
     expect(await plain.json()).toEqual({ name: 'plain.txt', size: 5, sha256: sha(Buffer.from('hello')) });
+  }, 60_000);
+
+  it('a cut upload’s partial counts against the quota; the same file may still go on, another that does not fit may not', async () => {
+    const files = tempDir('web-up-quota');
+    const src = join(tempDir('web-up-quota-src'), 'big.bin');
+    const data = randomBytes(16 * 1024 * 1024);
+    writeFileSync(src, data);
+    const { s, ticket, answer, url, base } = await setup(files, ['--max-upload-per-user', '20MiB']);
+    const id = await sourceHeaders(src, data);
+    const t1 = await ticket('post', 'big.bin', data.length);
+    // Asked before the first try: while that one runs, or is being put away, its whole size is counted.
+    const t2 = await ticket('post', 'big.bin', data.length);
+    const lines = Object.entries({ ...id, 'Content-Length': String(data.length) })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    const head = `POST /files/big.bin?ticket=${t1} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}\r\n`;
+    await cutRequest(s.httpPort, head, data, 8 * 1024 * 1024);
+    const offset = await eventually(
+      async () => {
+        const r = await fetch(url('big.bin', t2), { method: 'HEAD', headers: id });
+        return r.status === 409 ? null : Number(r.headers.get('upload-offset'));
+      },
+      10_000,
+      () => 'HEAD never answered',
+    );
+    // More than the 4 MiB the quota leaves beside a whole 16 MiB: what follows tells the partial is counted.
+    expect(offset).toBeGreaterThan(4 * 1024 * 1024);
+    // What the partial holds is counted: another 16 MiB does not fit in 20 MiB beside it.
+    const other = await answer('post', 'other.bin', data.length);
+    expect(other).toMatchObject({ ok: false, code: 'NO_SPACE' });
+    // The same file does (a ticket asked for now): going on adds only what is missing.
+    const t3 = await ticket('post', 'big.bin', data.length);
+    const done = await fetch(url('big.bin', t3), {
+      method: 'POST',
+      headers: { ...id, Origin: base, 'Upload-Offset': String(offset), 'Repr-Digest': digest(data) },
+      body: data.subarray(offset),
+    });
+    expect(done.status).toBe(201);
+    expect(sha(readFileSync(join(files, 'big.bin')))).toBe(sha(data));
   }, 60_000);
 });
 

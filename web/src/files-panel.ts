@@ -58,7 +58,7 @@ export class FilesPanel {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    if (!msg.ok && p.op === 'post') return p.upload.refused(`${msg.code}: ${msg.message}`);
+    if (!msg.ok && p.op === 'post') return p.upload.refused(msg.code, msg.message);
     if (!msg.ok) {
       this.log.line(
         `! ${p.op === 'get' ? 'download' : 'upload'} of ${p.name} refused: ${msg.code}: ${msg.message}`,

@@ -116,10 +116,19 @@ export class PageUpload {
     this.log.line(`! upload of ${this.name} failed: ${outcome.why}`, 'error');
   }
 
-  /** The ticket could not be had: the upload ends. */
-  refused(why: string): void {
+  /**
+   * The ticket could not be had: the upload ends, unless it was cut and the refusal may pass (BUSY, or NO_SPACE
+   * while the cut try is still counted whole, until the server has put it away): then it asks again, in turn.
+   */
+  refused(code: string, message: string): void {
+    if (this.tries > 0 && this.tries < MAX_TRIES && (code === 'BUSY' || code === 'NO_SPACE')) {
+      this.tries++;
+      this.log.line(`* the upload of ${this.name} waits: ${message}`, 'muted');
+      setTimeout(() => this.askTicket(), this.backoff.next());
+      return;
+    }
     this.row.remove();
-    this.log.line(`! upload of ${this.name} refused: ${why}`, 'error');
+    this.log.line(`! upload of ${this.name} refused: ${code}: ${message}`, 'error');
   }
 
   private async offset(url: string, id: Identity): Promise<number> {
