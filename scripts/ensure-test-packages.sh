@@ -2,8 +2,9 @@
 # Debian packages the tests use: chromium (the browser tests drive /usr/bin/chromium with
 # playwright-core) with a CJK font (their screenshots show Chinese text), and tmux (the
 # terminal tests run the client in a real pseudo-terminal), tshark (the Wireshark dissector tests), and
-# redis-server and redis-sentinel (the cluster tests start their own, on ephemeral ports), and the IRC
-# clients the IRC door's tests drive: irssi, and weechat-headless with weechat-plugins (its FIFO).
+# redis-server and redis-sentinel (the cluster tests start their own, on ephemeral ports), the IRC clients
+# the IRC door's tests drive (irssi, and weechat-headless with weechat-plugins: its FIFO), and curl (the web
+# resume test resumes a download with curl -C -).
 # Installs what is missing when this runs as root with apt-get (CI, a fresh machine);
 # otherwise says how, and the tests that need them fail with the same advice.
 set -u
@@ -18,6 +19,7 @@ command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 command -v irssi >/dev/null 2>&1 || missing+=(irssi)
 command -v weechat-headless >/dev/null 2>&1 || missing+=(weechat-headless)
 dpkg -s weechat-plugins >/dev/null 2>&1 || missing+=(weechat-plugins)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian's ${missing[*]} for the tests (apt-get, about a minute)..."

@@ -1,9 +1,7 @@
 /**
- * The shared files: which names may be read or written, the upload size
- * limit, the listing, and one-time tickets. The one place these rules live:
- * LFTP (chat-hosted and standalone), HTTP uploads and downloads, and ticket
- * requests over the chat all call it, so they refuse the same things with the
- * same words.
+ * The shared files: which names may be read or written, the upload size limit, the listing, and one-time tickets.
+ * The one place these rules live: LFTP (chat-hosted and standalone), HTTP uploads and downloads, and ticket
+ * requests over the chat all call it, so they refuse the same things with the same words.
  */
 import { ticketMaster } from '../../common/lftp/protect/keys.js';
 import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
@@ -11,6 +9,8 @@ import { join } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
 import { checkName, isInside, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
 import { folderSummary, servedFolder } from './folder-disk.js';
+import { resumeKey } from './lftp-resume.js';
+import { readResume } from '../../common/lftp/node/resume-record.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { checkFileName } from '../../common/unicode/file-name-rule.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
@@ -56,6 +56,8 @@ export interface FileListing {
 export type TicketGrant =
   | { ok: true; name: string; ticket: string; key: string; size: number }
   | { ok: false; code: string; message: string };
+
+const busy = (message: string): TicketGrant => ({ ok: false, code: 'BUSY', message });
 
 export class FileService {
   constructor(
@@ -219,9 +221,14 @@ export class FileService {
         : op === 'get'
           ? await this.checkDownload(rawName)
           : await this.checkUpload(rawName, size);
+      // One upload of a folder at a time: another session's live ticket for it refuses this one (docs/LFTP.md).
+      const other = op === 'post' && rawName.endsWith('/') && this.tickets.holder(op, file.name, now, { not: owner });
+      if (other) return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
-        const used = quota.ledger.used(owner.nick);
+        // A partial of this name is counted already, and the upload either continues it or gives it back.
+        const partial = rawName.endsWith('/') ? null : await readResume(this.dir, resumeKey(file.name, owner.nick));
+        const used = quota.ledger.used(owner.nick) - (partial?.held ?? 0);
         if (used + file.size > quota.maxPerUser)
           return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
       }
@@ -229,24 +236,14 @@ export class FileService {
       const perPrefix = prefix !== null ? { key: prefixKey(prefix), max: TICKETS_PER_PREFIX } : null;
       const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session, TICKETS_PER_SESSION, perPrefix);
       if (t === 'prefix')
-        return {
-          ok: false,
-          code: 'BUSY',
-          message: `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
-        };
-      if (t === 'busy')
-        return {
-          ok: false,
-          code: 'BUSY',
-          message: 'too many tickets outstanding on this server; try again in a minute',
-        };
-      if (t === 'limit') {
-        return {
-          ok: false,
-          code: 'BUSY',
-          message: `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
-        };
-      }
+        return busy(
+          `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
+        );
+      if (t === 'busy') return busy('too many tickets outstanding on this server; try again in a minute');
+      if (t === 'limit')
+        return busy(
+          `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
+        );
       return {
         ok: true,
         name: file.name,
@@ -268,19 +265,34 @@ export class FileService {
   /**
    * Spends a ticket for (op, name): the nick it was issued to, and ended(),
    * to call once when the transfer it opens is over (until then it counts
-   * against the session's TICKETS_PER_SESSION). Throws LftpError AUTH.
+   * against the session's TICKETS_PER_SESSION; an HTTP download cut before its end says so, and its ticket works
+   * again for TICKET_TTL_MS). Throws LftpError AUTH.
    */
   redeemTicket(
     ticket: string | undefined | null,
     op: TransferOp,
     name: string,
     now: number,
-  ): { nick: string; ended: () => void } {
+  ): { nick: string; slot: number; ended: (cut?: boolean) => void } {
     const tickets = this.tickets;
     if (!tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
     const r = tickets.consume(ticket, op, name, now);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
-    return { nick: r.nick, ended: () => tickets.transferEnded(r.slot) };
+    return { nick: r.nick, slot: r.slot, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
+  }
+
+  /** Whose a ticket for (op, name) is, without spending it (an HTTP upload's HEAD). Throws LftpError AUTH. */
+  peekTicket(ticket: string | null, op: TransferOp, name: string, now: number): string {
+    if (!this.tickets || !ticket)
+      throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
+    const r = this.tickets.peek(ticket, op, name, now);
+    if (!r.ok) throw new LftpError('AUTH', r.reason);
+    return r.nick;
+  }
+
+  /** Whether `nick` uploads `name` now, on any worker, by another ticket than `slot`'s (over HTTP or LFTP). */
+  uploading(name: string, nick: string, slot?: number): boolean {
+    return this.tickets?.holder('post', name, Date.now(), { nick, running: true, not: { slot } }) != null;
   }
 }

@@ -46,6 +46,7 @@ import { formatBytes } from '../../common/units.js';
 import type { FileService } from './file-service.js';
 import { resumeKey } from './lftp-resume.js';
 import { STAGING_PREFIX, STAGING_SUFFIX, servedFolder } from './folder-disk.js';
+import { FolderUploaders } from './folder-uploaders.js';
 
 /** The manifest a staging folder is being filled after (removed before the folder is put in place). */
 const MANIFEST = '.lftp-manifest';
@@ -80,6 +81,7 @@ const failure = (err: unknown): SinkOutcome => {
 
 export class ServedFolders {
   private readonly staged = new Map<string, Staged>();
+  private readonly uploaders = new FolderUploaders();
 
   constructor(
     private readonly files: FileService,
@@ -93,12 +95,13 @@ export class ServedFolders {
   }
 
   /** A request for a folder or a file in one, checked; null for a plain name (the file service's rule). */
-  async check(op: Op, rawName: unknown, size: number | undefined, owner?: string): Promise<FolderRequest | null> {
+  async check(op: Op, rawName: unknown, size: number | undefined, owner?: string, address?: string) {
     const t = parseTreeName(typeof rawName === 'string' && rawName.includes('/') ? rawName : 'x');
     if (t.kind === 'plain') return null;
     if (op === 'get') return t.kind === 'folder' ? this.listForGet(t.name) : this.memberForGet(t.folder, t.rel, t.name);
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
       throw new LftpError('BAD_REQUEST', 'an upload needs the file size');
+    if (owner === undefined) this.uploaders.claim(t.kind === 'folder' ? t.name : t.folder, address, Date.now());
     return t.kind === 'folder'
       ? this.manifestForPost(t.name, size, owner)
       : this.memberForPost(t.folder, t.rel, t.name, size, owner);
@@ -247,6 +250,7 @@ export class ServedFolders {
   /** Every file is stored: the folder goes into place under its name, or EXISTS if the name was taken meanwhile. */
   private async commit(name: string, s: Staged, owner?: string): Promise<SinkOutcome | null> {
     this.staged.delete(name);
+    this.uploaders.release(name);
     try {
       await removeLeftovers(s.stage, s.manifest);
       const final = join(this.files.dir, name);

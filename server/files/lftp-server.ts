@@ -136,7 +136,7 @@ export class LftpServer {
       });
       if (!decision.allow) throw new LftpError(decision.code, decision.message);
       if (decision.ended) ended = decision.ended;
-      const folder = await this.folders.check(op, req.name, size, decision.owner);
+      const folder = await this.folders.check(op, req.name, size, decision.owner, from.address);
       // A folder's manifest made for this SYN goes if the SYN is refused after all (BUSY).
       const [spent, cleanup] = [ended, folder?.folder.cleanup ?? (() => undefined)];
       ended = () => {

@@ -1,20 +1,15 @@
 /**
- * One-time LFTP transfer tickets in shared memory. A ticket is issued by the
- * worker that owns the requesting chat session and consumed by whichever
- * worker's UDP socket the kernel hands the LFTP handshake to, so the table is
- * a SharedArrayBuffer like the session table. Consuming is one
- * compareExchange (ISSUED → ACTIVE): a ticket works once, even if two workers
- * see it at the same instant. A spent ticket stays ACTIVE while its transfer
- * runs (then USED), so that a session's tickets and running transfers
- * together are capped across every worker, whichever runs them. After the
- * slots, the ticket secret (random until the supervisor sets the one its
- * SecretSource gives, process/secret-source.ts): a ticket's LFTP key is derived from it
- * (common/lftp/protect/keys.ts), so the worker that issues a ticket and the
- * one that serves its transfer make the same key without passing it around.
+ * One-time LFTP transfer tickets in shared memory. A ticket is issued by the worker that owns the requesting chat
+ * session and consumed by whichever worker's UDP socket the kernel hands the LFTP handshake to, so the table is a
+ * SharedArrayBuffer like the session table. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket works
+ * once, even if two workers see it at the same instant. A spent ticket stays ACTIVE while its transfer runs (then
+ * USED), so that a session's tickets and running transfers together are capped across every worker, whichever
+ * runs them. After the slots, the ticket secret (random until the supervisor sets the one its SecretSource gives,
+ * process/secret-source.ts): a ticket's LFTP key is derived from it (common/lftp/protect/keys.ts), so the worker
+ * that issues a ticket and the one that serves its transfer make the same key without passing it around.
  *
- * Besides its session's cap, a ticket counts against its network (the
- * address prefix, address-table.ts) across every session and worker, so
- * that many sessions from a few addresses cannot take the whole table; and a
+ * Besides its session's cap, a ticket counts against its network (the address prefix, address-table.ts) across
+ * every session and worker, so that many sessions from a few addresses cannot take the whole table; and a
  * session that goes away gives back its unused tickets (revoke).
  */
 import { randomBytes } from 'node:crypto';
@@ -61,6 +56,10 @@ export type TicketOp = 'get' | 'post';
 export function prefixKey(prefix: string): number {
   return fnv1a(new TextEncoder().encode(prefix)) | 1;
 }
+
+type No = { ok: false; reason: string };
+type HolderQuery = { not?: { session?: number; slot?: number }; nick?: string; running?: boolean };
+type Found = { ok: true; slot: number; state: number; folder: boolean };
 
 export interface IssuedTicket {
   ticket: string;
@@ -131,7 +130,7 @@ export class TicketTable {
     if (session !== 0 && this.heldBy(session, now) >= perSession) return 'limit';
     if (prefix && this.held(T_PREFIX, prefix.key, now) >= prefix.max) return 'prefix';
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       // A slot being written is never taken, however old its expiry: that was a race between two issuers.
       if (state === WRITING || state === ACTIVE) continue;
       const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
@@ -168,7 +167,7 @@ export class TicketTable {
   private held(field: number, value: number, now: number): number {
     let n = 0;
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, field)) !== value) continue;
       if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
     }
@@ -187,8 +186,7 @@ export class TicketTable {
       // A consume racing this either spent it first (ACTIVE: its transfer runs) or finds it gone.
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED) n++;
       // A folder's ticket whose transfer runs is not armed again when that ends (expiry 0: revoked).
-      else if (Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE)
-        Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
+      else if (this.stateAt(s) === ACTIVE) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
     }
     return n;
   }
@@ -196,51 +194,60 @@ export class TicketTable {
   /**
    * The transfer a spent ticket opened has ended: it no longer counts against its session. A folder's ticket (its
    * name ends in `/`) is armed again for the folder's next file, for another TICKET_TTL_MS, unless its session
-   * went away meanwhile (revoke).
+   * went away meanwhile (revoke). So is the ticket of an HTTP download that was cut (`cut`), so that the browser's
+   * own resume (a Range request to the same URL) works for that long.
    */
-  transferEnded(slot: number, now = Date.now()): void {
+  transferEnded(slot: number, now = Date.now(), cut = false): void {
     const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
       !revoked &&
       this.u8[this.at(slot, T_NAME_OFFSET) + Atomics.load(this.i32, this.w32(slot, T_NAME_LEN)) - 1] === 0x2f;
-    if (folder) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, folder ? ISSUED : USED) === ACTIVE)
+    const again = folder || (cut && !revoked);
+    if (again) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED) === ACTIVE)
       Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
   }
 
   /** A worker died: the transfers it ran are over (call from the supervisor). */
   releaseWorker(worker: number): void {
-    for (let s = 0; s < this.capacity; s++) {
-      if (
-        Atomics.load(this.i32, this.w32(s, T_STATE)) === ACTIVE &&
-        Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1
-      )
+    for (let s = 0; s < this.capacity; s++)
+      if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1)
         this.transferEnded(s);
-    }
   }
 
   /**
    * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
    * A wrong op or name does not burn the ticket.
    */
-  consume(
-    ticketHex: string,
-    op: TicketOp,
-    name: string,
-    now: number,
-  ): { ok: true; nick: string; slot: number } | { ok: false; reason: string } {
+  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string; slot: number } | No {
+    const found = this.find(ticketHex, op, name, now);
+    if (!found.ok) return found;
+    const { slot: s, state, folder } = found;
+    if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+    if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
+      return { ok: false, reason: 'ticket already used' };
+    Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
+    return { ok: true, nick: this.nickAt(s), slot: s };
+  }
+
+  /** Whose a ticket for (op, name) is, if it would work now, without spending it (an HTTP upload's HEAD). */
+  peek(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string } | No {
+    const found = this.find(ticketHex, op, name, now);
+    if (!found.ok) return found;
+    if (found.state !== ISSUED) return { ok: false, reason: 'ticket already used' };
+    return { ok: true, nick: this.nickAt(found.slot) };
+  }
+
+  private find(ticketHex: string, op: TicketOp, name: string, now: number): Found | No {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
-      const state = Atomics.load(this.i32, this.w32(s, T_STATE));
+      const state = this.stateAt(s);
       if (state !== ISSUED && state !== ACTIVE) continue;
       const off = this.at(s, T_TICKET_OFFSET);
       if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
-      const opHere: TicketOp = Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
-      const nameLen = Atomics.load(this.i32, this.w32(s, T_NAME_LEN));
-      const nameHere = Buffer.from(
-        this.u8.subarray(this.at(s, T_NAME_OFFSET), this.at(s, T_NAME_OFFSET) + nameLen),
-      ).toString('utf8');
+      const opHere = this.opAt(s);
+      const nameHere = this.textAt(s, T_NAME_OFFSET, T_NAME_LEN);
       // A folder's ticket (`DIR/`) opens the folder's manifest and each of its files, one transfer after another
       // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
       const folder = nameHere.endsWith('/');
@@ -249,16 +256,42 @@ export class TicketTable {
         return { ok: false, reason: 'ticket expired' };
       if (opHere !== op || (folder ? !name.startsWith(nameHere) : nameHere !== name))
         return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };
-      if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-      if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
-        return { ok: false, reason: 'ticket already used' };
-      Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
-      const nickLen = Atomics.load(this.i32, this.w32(s, T_NICK_LEN));
-      const nick = Buffer.from(
-        this.u8.subarray(this.at(s, T_NICK_OFFSET), this.at(s, T_NICK_OFFSET) + nickLen),
-      ).toString('utf8');
-      return { ok: true, nick, slot: s };
+      return { ok: true, slot: s, state, folder };
     }
     return { ok: false, reason: 'unknown or already used ticket' };
+  }
+
+  private textAt(s: number, offset: number, lengthField: number): string {
+    const start = this.at(s, offset);
+    return Buffer.from(this.u8.subarray(start, start + Atomics.load(this.i32, this.w32(s, lengthField)))).toString();
+  }
+
+  private opAt(s: number): TicketOp {
+    return Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
+  }
+
+  private nickAt(s: number): string {
+    return this.textAt(s, T_NICK_OFFSET, T_NICK_LEN);
+  }
+
+  private stateAt(s: number): number {
+    return Atomics.load(this.i32, this.w32(s, T_STATE));
+  }
+
+  /**
+   * The nick holding a live ticket for (op, name) not `o.not`'s (session or slot), `o.nick`'s if given: unused, or
+   * running and not given back; `o.running`: any running. One upload of a folder, or of a partial, at a time.
+   */
+  holder(op: TicketOp, name: string, now: number, o: HolderQuery): string | null {
+    for (let s = 0; s < this.capacity; s++) {
+      const state = this.stateAt(s);
+      const expires = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES)));
+      const live = state === ACTIVE ? o.running || expires !== 0 : !o.running && state === ISSUED && expires >= now;
+      if (!live || s === o.not?.slot || Atomics.load(this.i32, this.w32(s, T_SESSION)) === o.not?.session) continue;
+      if (this.opAt(s) !== op || this.textAt(s, T_NAME_OFFSET, T_NAME_LEN) !== name) continue;
+      const nick = this.nickAt(s);
+      if (o.nick === undefined || o.nick === nick) return nick;
+    }
+    return null;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { HeartbeatChatError } from '../../common/errors.js';
-import type { LftpError, LftpErrorCode } from '../../common/lftp/engine/errors.js';
+import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 
 /** An HTTP-level refusal: status code, a stable code string, a message for people. */
 export class HttpError extends HeartbeatChatError {
@@ -34,7 +34,17 @@ const STATUS_FOR: Partial<Record<LftpErrorCode, number>> = {
   BUSY: 503,
   IO_ERROR: 500,
   NO_SPACE: 507,
+  SHA256_MISMATCH: 400,
 };
+
+/** The file service's answer, or its refusal as the HTTP error it maps to. */
+export async function orHttpError<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
+  }
+}
 
 /** The HTTP status for a refusal of the file service (or of a file sink). */
 export function statusFor(code: LftpErrorCode): number {

@@ -1,41 +1,29 @@
 /**
- * File transfer for browsers, which cannot speak UDP: GET and POST on
+ * File transfer for browsers, which cannot speak UDP: GET, HEAD and POST on
  * /files/NAME, each authorised by a one-time ticket the user's chat session
- * obtained (TICKET_REQUEST), exactly as for LFTP. Uploads are streamed to a
- * temporary file and linked into place only when complete, with the same name
- * rules and size limit as LFTP.
+ * obtained (TICKET_REQUEST), exactly as for LFTP. Downloads answer ranges
+ * (http-download.ts). Uploads are streamed to a temporary file and linked into
+ * place only when complete, with the same name rules and size limit as LFTP; one
+ * that says what it sends (resumable-upload.ts) keeps what arrived when it is cut,
+ * as an LFTP post does, and continues from there.
  */
-import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { finished } from 'node:stream';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { LftpError } from '../../common/lftp/engine/errors.js';
+import { FileSink } from '../../common/lftp/node/file-sink.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from '../files/file-service.js';
-import { HttpError, sendJson, statusFor } from './http-error.js';
+import { HttpError, orHttpError, sendJson, statusFor } from './http-error.js';
+import { serveDownload } from './http-download.js';
+import { heldBytes, planPartial, reprDigest, uploadBusy, uploadSource } from './resumable-upload.js';
 import { originAllowed } from './host-check.js';
-import { receiveBody } from './upload-body.js';
+import { receiveBody, type OpenSink } from './upload-body.js';
 
 export interface FileRoutesHost {
   readonly files: FileService;
   readonly log: Logger;
   /** An upload was stored: tell the room, as for LFTP. */
   stored(info: { name: string; size: number; nick: string }): void;
-}
-
-/** The file service's answer, or its refusal as the HTTP error it maps to. */
-async function orHttpError<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
-  }
-}
-
-function contentDisposition(name: string): string {
-  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /** GET or POST /files/NAME?ticket=T; the name as it is in the URL, percent-encoded. */
@@ -52,47 +40,16 @@ export async function fileRoute(
     throw new HttpError(400, 'BAD_NAME', 'the file name in the URL is not valid percent-encoding');
   }
   const ticket = url.searchParams.get('ticket');
-  // Not HEAD: it would spend the one-time ticket without delivering anything.
-  if (req.method === 'GET') return serveDownload(host, res, name, ticket);
+  if (req.method === 'GET') return serveDownload(host, req, res, name, ticket);
+  // HEAD asks how much of a resumable upload the server holds (a post ticket, not spent); a download's HEAD
+  // would spend its one-time ticket without delivering anything.
+  if (req.method === 'HEAD') return uploadOffset(host, req, res, name, ticket);
   if (req.method === 'POST') {
     if (!originAllowed(req))
       throw new HttpError(403, 'ORIGIN', 'uploads are accepted only from this server’s own page');
     return receiveUpload(host, req, res, name, ticket);
   }
-  throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, POST)`);
-}
-
-async function serveDownload(
-  host: FileRoutesHost,
-  res: ServerResponse,
-  rawName: string,
-  ticket: string | null,
-): Promise<void> {
-  // The ticket first: without one, nothing about the files directory is revealed.
-  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
-  try {
-    await sendFile(host, res, rawName, spent.nick);
-  } finally {
-    spent.ended();
-  }
-}
-
-async function sendFile(host: FileRoutesHost, res: ServerResponse, rawName: string, nick: string): Promise<void> {
-  const file = await orHttpError(() => host.files.checkDownload(rawName));
-  res.writeHead(200, {
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': String(file.size),
-    'Content-Disposition': contentDisposition(file.name),
-    'Cache-Control': 'no-store',
-  });
-  const started = Date.now();
-  try {
-    await pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), res);
-    host.log.info({ file: file.name, nick, size: file.size, ms: Date.now() - started }, 'http download complete');
-  } catch (err) {
-    host.log.info({ file: file.name, nick, err: (err as Error).message }, 'http download ended early');
-    res.destroy();
-  }
+  throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, HEAD, POST)`);
 }
 
 async function receiveUpload(
@@ -134,15 +91,37 @@ async function storeUpload(
   const lengthHeader = req.headers['content-length'];
   if (lengthHeader === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'an upload needs a Content-Length');
   if (!/^\d{1,16}$/.test(lengthHeader)) throw new HttpError(400, 'BAD_REQUEST', 'Content-Length is not a number');
-  const size = Number(lengthHeader);
+  const body = Number(lengthHeader);
+  const source = uploadSource(req);
+  const digest = reprDigest(req);
+  if (source && body !== source.size - source.offset)
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `the body is ${body} bytes; from Upload-Offset to Upload-Length is ${source.size - source.offset}`,
+    );
+  const size = source?.size ?? body;
   const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
   try {
     const target = await orHttpError(() => host.files.checkUpload(rawName, size));
-    const release = await orHttpError(() => host.files.reserveUpload(spent.nick, size));
+    if (source && host.files.uploading(target.name, spent.nick, spent.slot)) throw uploadBusy(target.name);
+    const plan = source ? await planPartial(host.files.dir, target.name, spent.nick, source) : null;
+    const settle = await orHttpError(() =>
+      plan
+        ? host.files.reserveResumable(spent.nick, size, plan.from, plan.dropped)
+        : host.files.reserveUpload(spent.nick, size),
+    );
+    const open: OpenSink = plan
+      ? async (drain, error) => {
+          const sink = await FileSink.resumable(target.path, plan.held, plan.from, drain, error);
+          sink.setExpectedSize(size, 1, plan.from);
+          return sink;
+        }
+      : (drain, error) => FileSink.create(target.path, drain, error);
     try {
-      await writeUpload(host, req, res, target, spent.nick, ended);
+      await writeUpload(host, req, res, { ...target, body, from: plan?.from ?? 0, open, digest }, spent.nick, ended);
     } catch (err) {
-      release();
+      settle(plan?.held.recordedBytes ?? 0);
       throw err;
     }
   } finally {
@@ -150,18 +129,57 @@ async function storeUpload(
   }
 }
 
+/** HEAD with a post ticket and a resumable upload's headers: `Upload-Offset`, the bytes held of that source. */
+async function uploadOffset(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawName: string,
+  ticket: string | null,
+): Promise<void> {
+  const nick = await orHttpError(() => host.files.peekTicket(ticket, 'post', rawName, Date.now()));
+  const source = uploadSource(req);
+  if (!source) throw new HttpError(400, 'BAD_REQUEST', 'HEAD asks about a resumable upload: it needs Upload-Tag');
+  const target = await orHttpError(() => host.files.checkUpload(rawName, source.size));
+  if (host.files.uploading(target.name, nick)) throw uploadBusy(target.name);
+  const held = await heldBytes(host.files.dir, target.name, nick, source);
+  // Closed after: the POST that follows goes on a fresh connection, which a browser does not resend by itself
+  // when it is cut (it resends a request cut on a reused one: the whole body again, with a spent ticket).
+  res.writeHead(204, {
+    Connection: 'close',
+    'Upload-Offset': String(held),
+    'Upload-Length': String(source.size),
+    'Cache-Control': 'no-store',
+  });
+  res.end();
+}
+
+interface UploadTarget {
+  path: string;
+  name: string;
+  size: number;
+  /** This request's bytes, written after `from` bytes already held. */
+  body: number;
+  from: number;
+  open: OpenSink;
+  /** The page's SHA-256 of the whole file (Repr-Digest), checked before the file is put in place. */
+  digest: Buffer | null;
+}
+
 /** The body into a sink, then into place; throws HttpError when it cannot be stored (the caller answers). */
 async function writeUpload(
   host: FileRoutesHost,
   req: IncomingMessage,
   res: ServerResponse,
-  target: { path: string; name: string; size: number },
+  target: UploadTarget,
   nick: string,
   ended: Promise<boolean>,
 ): Promise<void> {
-  const { size } = target;
+  const { size, from } = target;
   const started = Date.now();
-  const { sink, complete, received, cut, diskFailure } = await orHttpError(() => receiveBody(req, target, ended));
+  const { sink, complete, received, cut, diskFailure } = await orHttpError(() =>
+    receiveBody(req, { name: target.name, size: target.body, open: target.open }, ended),
+  );
   if (diskFailure) {
     await sink.discard();
     if (req.isPaused()) req.resume();
@@ -174,19 +192,19 @@ async function writeUpload(
   }
   if (!complete || cut) {
     await sink.discard();
-    const why = cut?.message ?? `the upload stopped after ${received} of ${size} bytes`;
-    host.log.warn({ file: target.name, nick, received, size }, `http upload failed: ${why}`);
+    const why = cut?.message ?? `the upload stopped after ${from + received} of ${size} bytes`;
+    host.log.warn({ file: target.name, nick, received, from, size }, `http upload failed: ${why}`);
     throw new HttpError(400, 'INCOMPLETE', why);
   }
-  const outcome = await sink.finish({ size });
+  const outcome = await sink.finish({ size, ...(target.digest ? { sha256: target.digest } : {}) });
   if (!outcome.ok) {
     host.log.warn({ file: target.name, nick, code: outcome.code }, `http upload not stored: ${outcome.message}`);
     throw new HttpError(statusFor(outcome.code), outcome.code, outcome.message);
   }
   host.log.info(
-    { file: target.name, nick, size, sha256: outcome.sha256, ms: Date.now() - started },
-    'http upload stored',
+    { file: target.name, nick, size, from, sha256: outcome.sha256, ms: Date.now() - started },
+    from > 0 ? `http upload stored, resumed at ${from}` : 'http upload stored',
   );
-  sendJson(res, 201, { name: target.name, size, sha256: outcome.sha256 });
+  sendJson(res, 201, { name: target.name, size, sha256: outcome.sha256, ...(from > 0 ? { from } : {}) });
   host.stored({ name: target.name, size, nick });
 }

@@ -5,7 +5,7 @@
  * the caller's to judge and answer (http-files.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { FileSink } from '../../common/lftp/node/file-sink.js';
+import type { FileSink } from '../../common/lftp/node/file-sink.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 
 /** An upload that sends nothing for this long is abandoned. */
@@ -24,14 +24,17 @@ export interface ReceivedBody {
   diskFailure: Error | null;
 }
 
+/** Opens the sink the body goes into (a new temporary file, or a resumable partial), with its two callbacks. */
+export type OpenSink = (onDrain: () => void, onError: (err: Error) => void) => Promise<FileSink>;
+
 /**
- * Reads the body into a new sink at target.path. `ended` settles once the
+ * Reads the body, `size` bytes, into the sink `open` makes. `ended` settles once the
  * request's body was read to its end (true) or the request died first
  * (false). Throws the LftpError of a sink that cannot be created.
  */
 export async function receiveBody(
   req: IncomingMessage,
-  target: { path: string; name: string; size: number },
+  target: { name: string; size: number; open: OpenSink },
   ended: Promise<boolean>,
 ): Promise<ReceivedBody> {
   const { size } = target;
@@ -42,8 +45,7 @@ export async function receiveBody(
   let stop: () => void = () => undefined;
   let sink: FileSink;
   try {
-    sink = await FileSink.create(
-      target.path,
+    sink = await target.open(
       () => {
         if (sink.backlogBytes < UPLOAD_BACKLOG_BYTES / 2 && req.isPaused()) req.resume();
       },

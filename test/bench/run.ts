@@ -1601,7 +1601,7 @@ try {
   if (suites.has('abuse')) await abuseSuite(abuseContext(peers));
   if (suites.has('history'))
     await historySuite({ quick, work, record, log, chatServer: abuseContext(peers).chatServer });
-  if (suites.has('resume')) await lftpResumeSuite({ quick, work, root: ROOT, record, log });
+  if (suites.has('resume')) await lftpResumeSuite({ quick, work, root: ROOT, record, skip, log });
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;

@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineProcess, CLIENT_JS, startServer, stopAll, tempDir } from '../helpers/processes.js';
 import { tree } from '../helpers/file-tree.js';
+import { until } from '../helpers/wait.js';
 
 let procs: Array<LineProcess | undefined> = [];
 afterEach(async () => {
@@ -76,4 +77,58 @@ describe('folders inside the chat', () => {
     bob.send('/get ../trip/');
     await bob.waitFor(/^! file name "\.\.\/trip" contains a path separator/);
   });
+
+  it('two uploads of one folder: the second is refused while the first runs, and a client that died blocks no one', async () => {
+    const files = tempDir('chat-folders-two');
+    const server = await startServer(['--workers', '2', '--files', files]);
+    procs.push(server);
+    const aliceDir = tempDir('alice2');
+    const bobDir = tempDir('bob2');
+    const carolDir = tempDir('carol2');
+    const make = (dir: string, bytes: number) => {
+      mkdirSync(join(dir, 'share', 'sub'), { recursive: true });
+      writeFileSync(join(dir, 'share', 'a.bin'), randomBytes(bytes));
+      writeFileSync(join(dir, 'share', 'sub', 'b.bin'), randomBytes(bytes));
+      return join(dir, 'share');
+    };
+    const aliceSrc = make(aliceDir, 24 * 2 ** 20);
+    make(bobDir, 1000);
+    const carolSrc = make(carolDir, 2000);
+    const alice = await client(server.port, 'alice', aliceDir);
+    const bob = await client(server.port, 'bob', bobDir);
+    const staging = () => readdirSync(files).filter((n) => n.startsWith('.folder-'));
+
+    // Alice's upload is under way (its staging folder is there), held still so that it cannot finish meanwhile.
+    alice.send('/post share');
+    await until(
+      () => staging().length > 0,
+      30_000,
+      () => 'alice’s upload never started',
+    );
+    alice.kill('SIGSTOP');
+    bob.send('/post share');
+    await bob.waitFor('transfer failed: share/: BUSY: share/ is being uploaded by alice; try again once that is done');
+    alice.kill('SIGCONT');
+    await alice.waitFor(/^transfer complete: share\/ \(2 files, 1 folder, 48\.0 MiB/, 90_000);
+    expect(tree(join(files, 'share'))).toEqual(tree(aliceSrc));
+    // Now the name is taken: refused as any upload of a name already shared.
+    bob.send('/post share');
+    await bob.waitFor('transfer failed: share/: EXISTS: "share" already exists; not overwritten');
+
+    // A client killed mid-upload gives its ticket back with its session: the next uploader goes ahead at once, and
+    // what it finds of the dead one's staging is not mixed into its folder.
+    const carol = await client(server.port, 'carol', carolDir);
+    alice.send('/post share share2');
+    await until(
+      () => staging().length > 0,
+      30_000,
+      () => 'alice’s second upload never started',
+    );
+    alice.kill('SIGKILL');
+    await carol.waitFor('* alice lost connection');
+    carol.send('/post share share2');
+    await carol.waitFor(/^transfer complete: share2\/ \(2 files, 1 folder/, 60_000);
+    expect(tree(join(files, 'share2'))).toEqual(tree(carolSrc));
+    expect(readdirSync(files).filter((n) => n.startsWith('.'))).toEqual([]);
+  }, 180_000);
 });

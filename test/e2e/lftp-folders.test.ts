@@ -3,7 +3,8 @@
  * `chat-server lftp`, open and --token. The tree arrives whole (nested folders, an empty one, a name with
  * spaces, CJK names), no staging folder is left and none is seen half made under the final name; a symlink
  * out of the tree is refused on either side, a path that leaves the folder by its spelling is refused, and a
- * folder cut half-way by SIGKILL continues: the files held whole do not cross again, nor the partial's bytes.
+ * folder cut half-way by SIGKILL continues: the files held whole do not cross again, nor the partial's bytes. Two
+ * clients from two addresses (relays sending from 127.10.0.x) posting one folder at once: the second is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import { CLIENT_JS, LineProcess, startLftpServer, stopAll, tempDir, type ServerH
 import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { until } from '../helpers/wait.js';
+import { loopbackAddress } from '../helpers/loopback.js';
 import { tree } from '../helpers/file-tree.js';
 
 const TOKEN = 'folder token';
@@ -38,7 +40,7 @@ afterAll(async () => {
   await stopAll(open, guarded);
 });
 
-async function relayTo(port: number, rateBps = 0): Promise<Relay> {
+async function relayTo(port: number, rateBps = 0, sourceHost?: string): Promise<Relay> {
   const r = await startRelay({
     listenHost: '127.0.0.1',
     listenPort: 0,
@@ -47,6 +49,7 @@ async function relayTo(port: number, rateBps = 0): Promise<Relay> {
     seed: 3,
     up: { ...NO_IMPAIRMENT, rateBps },
     down: { ...NO_IMPAIRMENT, rateBps },
+    ...(sourceHost !== undefined ? { sourceHost } : {}),
   });
   relays.push(r);
   return r;
@@ -252,4 +255,25 @@ describe('folders: chat-client lftp against chat-server lftp', () => {
       expect(datagrams).toBeLessThan(Math.ceil(result.size / MSS));
     });
   }
+
+  it('two machines posting one folder at once: the second is refused while the first runs; the first arrives whole', async () => {
+    const first = makeTree(4 * 2 ** 20);
+    const second = makeTree(1000);
+    const name = 'shared-once';
+    const a = client(['post', `127.0.0.1:${(await relayTo(open.port, 0, loopbackAddress(1))).port}`, first, name]);
+    // Under way (its staging folder there), then held still so that it cannot finish meanwhile.
+    await until(
+      () => hidden(openFiles).some((n) => n.startsWith('.folder-')),
+      30_000,
+      () => 'the first upload never started',
+    );
+    a.kill('SIGSTOP');
+    const b = await run(['post', `127.0.0.1:${(await relayTo(open.port, 0, loopbackAddress(2))).port}`, second, name]);
+    a.kill('SIGCONT');
+    expect(b.code).not.toBe(0);
+    expect(b.err).toContain(`${name}/ is being uploaded from ${loopbackAddress(1)}`);
+    expect(await a.exit(120_000)).toBe(0);
+    expect(tree(join(openFiles, name))).toEqual(tree(first));
+    expect(hidden(openFiles)).toEqual([]);
+  });
 });

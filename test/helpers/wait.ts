@@ -11,3 +11,19 @@ export async function until(
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/** Waiting for an asynchronous probe to give a value (not null): asked again and again, bounded like until(). */
+export async function eventually<T>(
+  probe: () => Promise<T | null>,
+  timeoutMs: number,
+  describe: () => string,
+  pollMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

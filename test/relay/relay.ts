@@ -58,6 +58,11 @@ export interface RelayOptions {
    * socket is connected to the target and hears only it.
    */
   followServerPort?: boolean;
+  /**
+   * The address the relay's upstream sockets send from (any 127.x.y.z is this machine): the server then sees
+   * each relay as a client on another machine. Default: the kernel's choice.
+   */
+  sourceHost?: string;
 }
 
 export interface DirectionStats {
@@ -284,6 +289,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
         down.handle(msg, (buf) => safeSend(front, buf, port, address));
       });
       upstream.on('error', () => undefined);
+      if (o.sourceHost !== undefined) upstream.bind(0, o.sourceHost);
       if (!o.followServerPort) upstream.connect(o.targetPort, o.targetHost);
       peer = created;
       peers.set(key, peer);

@@ -14,6 +14,7 @@ import {
   walkFolder,
 } from '../../common/lftp/node/folder-manifest.js';
 import { tempDir } from '../helpers/processes.js';
+import { FolderUploaders, HELD_MS } from '../../server/files/folder-uploaders.js';
 
 const TAG = 'A'.repeat(22);
 const file = (path: string, size = 1) => ({ path, size, mtime: 1, tag: TAG });
@@ -107,5 +108,25 @@ describe('folder manifests', () => {
     writeFileSync(join(stage, 'a', 'b', '.upload-1.lftp-part'), '');
     await removeLeftovers(stage, { name: 'f', dirs: ['a', 'a/b'], files: [file('a/x.bin')] });
     expect(readdirSync(stage, { recursive: true }).sort()).toEqual(['a', 'a/b', 'a/x.bin']);
+  });
+});
+
+describe('one upload of a folder at a time without users (chat-server lftp)', () => {
+  it('another address is refused while the folder is being asked for; the same address goes on; then it is free', () => {
+    const u = new FolderUploaders();
+    u.claim('trip', '10.0.0.1', 1000);
+    expect(() => u.claim('trip', '10.0.0.2', 1000 + HELD_MS - 1)).toThrow(
+      expect.objectContaining({
+        code: 'BUSY',
+        message: expect.stringContaining('trip/ is being uploaded from 10.0.0.1'),
+      }),
+    );
+    u.claim('other', '10.0.0.2', 1000); // another folder: its own
+    u.claim('trip', '10.0.0.1', 20_000); // a run again after a cut, or its next file: and the hold goes on
+    expect(() => u.claim('trip', '10.0.0.2', 20_000 + HELD_MS - 1)).toThrow(expect.objectContaining({ code: 'BUSY' }));
+    u.claim('trip', '10.0.0.2', 20_000 + HELD_MS); // silent for HELD_MS: the first one is gone
+    expect(() => u.claim('trip', '10.0.0.1', 20_000 + HELD_MS)).toThrow(expect.objectContaining({ code: 'BUSY' }));
+    u.release('trip'); // put in place
+    u.claim('trip', '10.0.0.1', 20_000 + HELD_MS);
   });
 });

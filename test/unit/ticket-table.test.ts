@@ -100,4 +100,59 @@ describe('tickets and running transfers together', () => {
     supervisor.releaseWorker(1); // worker 1 held the odd ones
     expect(w0.heldBy(7, 2000)).toBe(TICKETS_PER_SESSION - TICKETS_PER_SESSION / 2);
   });
+
+  it('peek says whose a ticket is without spending it; a cut download gets its ticket back for TICKET_TTL_MS', () => {
+    const t = TicketTable.create(4);
+    const up = t.issue('post', 'a.bin', 'alice', 1000, 1);
+    if (typeof up === 'string') throw new Error(up);
+    expect(t.peek(up.ticket, 'post', 'a.bin', 1001)).toEqual({ ok: true, nick: 'alice' });
+    expect(t.peek(up.ticket, 'get', 'a.bin', 1001)).toMatchObject({ ok: false });
+    expect(t.consume(up.ticket, 'post', 'a.bin', 1002)).toMatchObject({ ok: true });
+    expect(t.peek(up.ticket, 'post', 'a.bin', 1003)).toMatchObject({ ok: false });
+
+    const down = t.issue('get', 'a.bin', 'alice', 1000, 1);
+    if (typeof down === 'string') throw new Error(down);
+    const spent = t.consume(down.ticket, 'get', 'a.bin', 1001);
+    if (!spent.ok) throw new Error(spent.reason);
+    t.transferEnded(spent.slot, 2000, true);
+    const again = t.consume(down.ticket, 'get', 'a.bin', 2000 + TICKET_TTL_MS - 1);
+    if (!again.ok) throw new Error(again.reason);
+    t.transferEnded(again.slot, 3000); // whole this time: spent for good
+    expect(t.consume(down.ticket, 'get', 'a.bin', 3001)).toMatchObject({ ok: false });
+  });
+
+  it("another session's live ticket for a name is found (one upload of a folder at a time); a given-back one is not", () => {
+    const t = TicketTable.create(4);
+    const a = t.issue('post', 'trip/', 'alice', 1000, 1);
+    if (typeof a === 'string') throw new Error(a);
+    const other = (now: number) => t.holder('post', 'trip/', now, { not: { session: 2 } });
+    expect(other(1001)).toBe('alice');
+    expect(t.holder('post', 'trip/', 1001, { not: { session: 1 } })).toBeNull(); // its own session may ask again
+    expect(t.holder('get', 'trip/', 1001, { not: { session: 2 } })).toBeNull();
+    expect(other(1000 + TICKET_TTL_MS + 1)).toBeNull(); // expired unused
+    const running = t.consume(a.ticket, 'post', 'trip/', 1001);
+    if (!running.ok) throw new Error(running.reason);
+    expect(other(1000 + TICKET_TTL_MS + 1)).toBe('alice'); // its transfer runs
+    t.revoke(1); // alice's session went away
+    expect(other(1002)).toBeNull();
+  });
+
+  it('an upload running is found by its name and nick, on any worker, whatever its session did, but not by itself', () => {
+    const t = TicketTable.create(4);
+    const a = t.issue('post', 'v.bin', 'alice', 1000, 1);
+    const b = t.issue('post', 'v.bin', 'alice', 1000, 1);
+    if (typeof a === 'string' || typeof b === 'string') throw new Error('no tickets');
+    const running = (slot?: number, nick = 'alice') =>
+      t.holder('post', 'v.bin', 1001, { nick, running: true, not: { slot } });
+    expect(running()).toBeNull(); // issued, not running
+    const spent = t.consume(a.ticket, 'post', 'v.bin', 1001);
+    if (!spent.ok) throw new Error(spent.reason);
+    expect(running()).toBe('alice');
+    expect(running(spent.slot)).toBeNull(); // the upload itself
+    expect(running(undefined, 'bob')).toBeNull(); // bob's partial is his own
+    t.revoke(1);
+    expect(running()).toBe('alice'); // still writing though its session went away
+    t.transferEnded(spent.slot, 1002);
+    expect(running()).toBeNull();
+  });
 });

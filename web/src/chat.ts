@@ -273,6 +273,7 @@ class ChatPage {
       for (const room of rooms) this.connection.send({ type: 'JOIN', room });
     }
     this.log.line(msg.resumed ? '* session resumed' : `* reconnected as ${msg.nick}`, 'notice');
+    this.files.reconnected();
     if (msg.resumed && this.reloaded) this.askWhatWasShown(this.reloaded);
     this.reloaded = null;
   }

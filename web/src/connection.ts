@@ -82,9 +82,11 @@ export class ChatConnection {
     );
   }
 
-  send(msg: ClientMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN && (this.welcomed || msg.type === 'HELLO'))
-      this.ws.send(encodeMessage(msg));
+  /** Sends on the open session; false when there is none (the message is dropped). */
+  send(msg: ClientMessage): boolean {
+    if (!(this.ws?.readyState === WebSocket.OPEN && (this.welcomed || msg.type === 'HELLO'))) return false;
+    this.ws.send(encodeMessage(msg));
+    return true;
   }
 
   /** The session to resume, as a reload of the tab kept it: the next WELCOME is coming back. */

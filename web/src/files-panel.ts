@@ -5,16 +5,18 @@
  */
 import type { ChatLog } from './chat-log.js';
 import type { ClientMessage, FileEntry, ServerMessage } from './codec.js';
-import { byId, el, formatBytes, setText } from './dom.js';
+import { byId, el, formatBytes } from './dom.js';
+import { PageUpload } from './page-upload.js';
 
-type Pending = { op: 'get'; name: string } | { op: 'post'; name: string; file: File };
+type Pending = { op: 'get'; name: string } | { op: 'post'; name: string; size: number; upload: PageUpload };
 
 export class FilesPanel {
   private nextTicketId = 1;
   private readonly pending = new Map<number, Pending>();
 
   constructor(
-    private readonly send: (msg: ClientMessage) => void,
+    /** False when the chat connection is down: the request is asked again once it is back (reconnected). */
+    private readonly send: (msg: ClientMessage) => boolean,
     private readonly log: ChatLog,
   ) {
     byId<HTMLInputElement>('upload').addEventListener('change', (e) => {
@@ -31,16 +33,32 @@ export class FilesPanel {
     this.send({ type: 'TICKET_REQUEST', id, op: 'get', name });
   }
 
+  /** An upload asks for a ticket for each try (page-upload.ts): a cut one goes on with a fresh one. */
   private requestUpload(file: File): void {
-    const id = this.nextTicketId++;
-    this.pending.set(id, { op: 'post', name: file.name, file });
-    this.send({ type: 'TICKET_REQUEST', id, op: 'post', name: file.name, size: file.size });
+    const upload: PageUpload = new PageUpload(file, file.name, this.log, () => ask());
+    const ask = () => {
+      const id = this.nextTicketId++;
+      this.pending.set(id, { op: 'post', name: file.name, size: file.size, upload });
+      if (!this.send({ type: 'TICKET_REQUEST', id, op: 'post', name: file.name, size: file.size }))
+        this.log.line(`* the upload of ${file.name} waits for the chat connection`, 'muted');
+    };
+    ask();
+  }
+
+  /**
+   * The connection is back: the ticket requests that had no answer are asked again (one sent while it was down
+   * never left, and a cut upload waiting for its next ticket would wait for ever).
+   */
+  reconnected(): void {
+    for (const [id, p] of this.pending)
+      this.send({ type: 'TICKET_REQUEST', id, op: p.op, name: p.name, ...(p.op === 'post' ? { size: p.size } : {}) });
   }
 
   ticket(msg: Extract<ServerMessage, { type: 'TICKET' }>): void {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
+    if (!msg.ok && p.op === 'post') return p.upload.refused(msg.code, msg.message);
     if (!msg.ok) {
       this.log.line(
         `! ${p.op === 'get' ? 'download' : 'upload'} of ${p.name} refused: ${msg.code}: ${msg.message}`,
@@ -57,39 +75,7 @@ export class FilesPanel {
       this.log.line(`* downloading ${msg.name} (${formatBytes(msg.size)}) over HTTP`, 'muted');
       return;
     }
-    this.upload(url, p.file, msg.name);
-  }
-
-  /** XMLHttpRequest rather than fetch: it reports upload progress. The body is streamed from the file, not read into memory. */
-  private upload(url: string, file: File, name: string): void {
-    const bar = el('progress', { max: String(file.size || 1), value: '0' });
-    const label = el('span', { class: 'small' }, `${name}: 0%`);
-    const row = el('div', { class: 'transfer' }, label, bar);
-    byId('transfers').append(row);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.upload.onprogress = (e) => {
-      bar.value = e.loaded;
-      setText(label, `${name}: ${file.size ? Math.floor((100 * e.loaded) / file.size) : 100}%`);
-    };
-    xhr.onload = () => {
-      row.remove();
-      if (xhr.status === 201) return; // the room's "shared" notice says the rest
-      let why = `HTTP ${xhr.status}`;
-      try {
-        const body = JSON.parse(xhr.responseText) as { code?: string; message?: string };
-        why = `${body.code ?? why}: ${body.message ?? ''}`;
-      } catch {
-        /* not JSON: keep the status */
-      }
-      this.log.line(`! upload of ${name} failed: ${why}`, 'error');
-    };
-    xhr.onerror = () => {
-      row.remove();
-      this.log.line(`! upload of ${name} failed: the connection broke`, 'error');
-    };
-    xhr.send(file);
+    void p.upload.attempt(url);
   }
 
   /** The shared files, each with its Download button. */

@@ -1,0 +1,95 @@
+/**
+ * GET /files/NAME?ticket=T: a file to a browser (or curl), whole or from where a cut download stopped. Ranges
+ * (RFC 9110 §14, http-ranges.ts): `Accept-Ranges: bytes`, a strong ETag and Last-Modified on every answer, 206
+ * with Content-Range for one satisfiable range, 416 with `Content-Range: bytes *\/size` for one past the end,
+ * and If-Range honoured so a file changed since the first part is sent whole, never spliced. A download cut
+ * before its end keeps its ticket for another minute, so a browser's own resume (the same URL with Range and
+ * If-Range) works.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { FileRoutesHost } from './http-files.js';
+import { HttpError, orHttpError } from './http-error.js';
+import { planRange, strongEtag, type Validators } from './http-ranges.js';
+
+function contentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export async function serveDownload(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawName: string,
+  ticket: string | null,
+): Promise<void> {
+  // The ticket first: without one, nothing about the files directory is revealed.
+  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
+  let cut = false;
+  try {
+    cut = !(await sendFile(host, req, res, rawName, spent.nick));
+  } finally {
+    spent.ended(cut);
+  }
+}
+
+/** Sends the file (or the part asked for); true once every byte asked for went out. */
+async function sendFile(
+  host: FileRoutesHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawName: string,
+  nick: string,
+): Promise<boolean> {
+  const file = await orHttpError(() => host.files.checkDownload(rawName));
+  const st = await stat(file.path, { bigint: true });
+  const size = Number(st.size);
+  const v: Validators = {
+    etag: strongEtag(st),
+    lastModified: new Date(Number(st.mtimeMs)).toUTCString(),
+    mtimeMs: Number(st.mtimeMs),
+  };
+  const headers = {
+    'Content-Type': 'application/octet-stream',
+    'Content-Disposition': contentDisposition(file.name),
+    'Cache-Control': 'no-store',
+    'Accept-Ranges': 'bytes',
+    ETag: v.etag,
+    'Last-Modified': v.lastModified,
+  };
+  const plan = planRange(req.headers.range, header(req, 'if-range'), size, v, Date.now());
+  if (plan.kind === 'unsatisfiable')
+    throw new HttpError(416, 'BAD_RANGE', `the file has ${size} bytes; the range asked for starts past its end`, {
+      'Content-Range': `bytes */${size}`,
+    });
+  const [start, end] = plan.kind === 'part' ? [plan.start, plan.end] : [0, size - 1];
+  const length = end - start + 1;
+  if (plan.kind === 'part')
+    res.writeHead(206, {
+      ...headers,
+      'Content-Length': String(length),
+      'Content-Range': `bytes ${start}-${end}/${size}`,
+    });
+  else res.writeHead(200, { ...headers, 'Content-Length': String(size) });
+  const started = Date.now();
+  const from = plan.kind === 'part' ? { from: start } : {};
+  try {
+    if (length > 0) await pipeline(createReadStream(file.path, { start, end, highWaterMark: 1 << 20 }), res);
+    else res.end();
+    host.log.info({ file: file.name, nick, size, ...from, ms: Date.now() - started }, 'http download complete');
+    return true;
+  } catch (err) {
+    host.log.info({ file: file.name, nick, ...from, err: (err as Error).message }, 'http download ended early');
+    res.destroy();
+    return false;
+  }
+}
+
+/** A header given once (a repeated one is as good as absent). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
