@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LineProcess, CLIENT_JS, startClient, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
 import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { WsClient } from '../helpers/raw-client.js';
 
 let redis: RedisUnderTest;
 let procs: LineProcess[] = [];
@@ -23,9 +24,9 @@ afterEach(async () => {
 });
 
 /** One node of the current cluster (its own Redis database), with a short lease and resume window. */
-async function node(id: string): Promise<ServerHandle> {
+async function node(id: string, web: string[] = ['--no-web']): Promise<ServerHandle> {
   const s = await startServer([
-    ...['--redis', `${redis.url}/${cluster}`, '--node-id', id, '--workers', '2', '--no-web'],
+    ...['--redis', `${redis.url}/${cluster}`, '--node-id', id, '--workers', '2', ...web],
     ...['--node-lease', '2s', '--resume-window', '4s'],
   ]);
   procs.push(s);
@@ -137,5 +138,37 @@ describe('rooms across the nodes of a cluster', () => {
     await bob.waitFor(/^\* #lab: bob$/);
     bob.send('/names #lobby');
     await bob.waitFor(/^\* #lobby: bob$/);
+  });
+
+  it("one node's dashboard lists every node's sessions, the others' with their node", async () => {
+    cluster++;
+    const token = 'an-admin-token-for-the-cluster';
+    const n1 = await node('n1', ['--admin-token', token]);
+    const n2 = await node('n2');
+    await client(n1, 'alice');
+    await client(n2, 'bob');
+    const feed = await WsClient.connect(n1.httpPort!, {
+      path: '/admin/ws',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    try {
+      type Row = { nick: string; node?: string };
+      // A snapshot a second: the other nodes' sessions are read beside it and shown from the next one on.
+      const rows = await new Promise<Row[]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no snapshot with bob in 10 s')), 10_000);
+        feed.ws.on('message', (d: Buffer) => {
+          const s = JSON.parse(d.toString()) as { sessions?: Row[] };
+          if (!s.sessions?.some((r) => r.nick === 'bob')) return;
+          clearTimeout(timer);
+          resolve(s.sessions);
+        });
+      });
+      expect(rows.map((r) => [r.nick, r.node ?? null])).toEqual([
+        ['alice', null],
+        ['bob', 'n2'],
+      ]);
+    } finally {
+      feed.ws.close();
+    }
   });
 });
