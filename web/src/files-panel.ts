@@ -66,6 +66,14 @@ export class FilesPanel {
       );
       return;
     }
+    if (msg.host !== undefined) {
+      // Another node of the cluster holds it: its ticket is for that node's LFTP port, not this page's HTTP.
+      this.log.line(
+        `! ${msg.name} is on another node (${msg.host}): get it from that node's page, or with /get in chat-client`,
+        'error',
+      );
+      return;
+    }
     const url = `/files/${encodeURIComponent(msg.name)}?ticket=${encodeURIComponent(msg.ticket)}`;
     if (p.op === 'get') {
       const a = el('a', { href: url, download: msg.name, hidden: '' });
