@@ -55,6 +55,8 @@ export interface ClusterBusOptions {
 export interface TurnBus extends RoomBus {
   beginTurn(): void;
   endTurn(ids: Array<[conv: string, id: number]>): void;
+  /** The highest id of the conversation this node has seen go by (0: none): the log's ids must pass it. */
+  highestSeen?(conv: string): number;
 }
 
 export class ClusterBus implements TurnBus, DirectoryChannel {
@@ -175,6 +177,10 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
 
   beginTurn(): void {
     this.turn = [];
+  }
+
+  highestSeen(conv: string): number {
+    return this.gate?.passed(conv) ?? 0;
   }
 
   endTurn(ids: Array<[conv: string, id: number]>): void {

@@ -39,6 +39,11 @@ export class OrderedDelivery {
     this.next = new Map(known);
   }
 
+  /** The highest id of the conversation passed here so far (0: none), or known when the node started. */
+  passed(conv: string): number {
+    return (this.next.get(conv) ?? 1) - 1;
+  }
+
   push(batch: BusBatch): void {
     this.queue.push(batch);
     this.drain();

@@ -20,7 +20,8 @@ import { TurnSequence } from './turn-sequence.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { TurnBus } from '../cluster/cluster-bus.js';
 import type { RedisLink } from '../cluster/redis-link.js';
-import { APPEND, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE, RELEASE_LOCK } from './room-log-scripts.js';
+import { IdsGivenAgain } from './ids-given-again.js';
+import { APPEND, NEW_EPOCH, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE, RELEASE_LOCK } from './room-log-scripts.js';
 import { RedisReader } from './redis-reader.js';
 
 /** Entries read from Redis per round trip while a page that filters by parties fills. */
@@ -36,6 +37,8 @@ export class RedisRoomLog implements RoomLog {
     () => this.epoch,
     (turn, stored, failure) => this.publish(turn, stored, failure),
   );
+
+  private readonly given = new IdsGivenAgain((conv) => this.bus.highestSeen?.(conv) ?? 0);
 
   private constructor(
     private readonly link: RedisLink,
@@ -73,6 +76,33 @@ export class RedisRoomLog implements RoomLog {
   }
 
   private async store(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
+    // What this node has seen of each conversation before asking: a Redis that lost its last writes gives ids again.
+    const seen = new Map(batch.map((e) => [e.conv, this.given.seen(e.conv)]));
+    const epoch = this.current;
+    const stored = await this.appendScript(batch);
+    // Appended under an epoch another node has just started: what was seen before is of the old one.
+    if (this.given.stored(stored, seen) && this.current === epoch) await this.newEpoch();
+    return stored;
+  }
+
+  private epochIs(epoch: string): void {
+    if (epoch === this.current) return;
+    this.current = epoch;
+    this.given.newEpoch();
+  }
+
+  /**
+   * Ids given again: Redis lost what it had last been told (AOF everysec after a crash, a failover to a replica
+   * behind). The log starts a new epoch (unless another node already did), and this turn goes out under it: a
+   * client's ids from before then mean nothing, as after a Redis that came back empty.
+   */
+  private async newEpoch(): Promise<void> {
+    const fresh = randomBytes(8).toString('hex');
+    const key = `${this.keys.prefix}epoch`;
+    this.epochIs(await this.read(async () => String(await NEW_EPOCH.run(this.link, [key], [this.current, fresh]))));
+  }
+
+  private async appendScript(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
     const keys = [
       this.ids,
       `${this.ids}:ts`,
@@ -85,7 +115,7 @@ export class RedisRoomLog implements RoomLog {
     try {
       r = await APPEND.run(this.link, keys, [this.current, ...args]).catch(async (err: unknown) => {
         if (!/EPOCH/.test((err as Error).message)) throw err;
-        this.current = await readEpoch(this.link, this.keys);
+        this.epochIs(await readEpoch(this.link, this.keys));
         return APPEND.run(this.link, keys, [this.current, ...args]);
       });
     } catch (err) {

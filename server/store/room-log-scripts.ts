@@ -130,3 +130,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `,
 );
+
+/** KEYS: the epoch. ARGV: the epoch the node knew, a new one. A new epoch unless another node made one already. */
+export const NEW_EPOCH = new LuaScript(
+  'new-epoch',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) end
+return redis.call('GET', KEYS[1])
+`,
+);

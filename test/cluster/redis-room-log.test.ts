@@ -114,6 +114,42 @@ describe('RedisRoomLog: what only a cluster has', () => {
     expect((await RedisRoomLog.open(shared.link, keys, recordingBus([]))).epoch).toBe(after.epoch);
   });
 
+  /** What AOF everysec loses in a crash: the last writes of #a, their ids counted back and their entries gone. */
+  async function loseLast(prefix: string, n: number): Promise<void> {
+    const stream = `${prefix}h:room:#a`;
+    const link = shared.link;
+    const kept = ((await link.xRange(stream, '-', '+')) ?? []).slice(0, -n);
+    await link.del(stream);
+    for (const e of kept) if (e) await link.xAdd(stream, e.id, e.message);
+    await link.hIncrBy(`${prefix}ids`, 'room:#a', -n);
+  }
+
+  it('a Redis that lost only its last writes gives ids again: the node that notices starts a new epoch, once; the others follow it', async () => {
+    const keys = clusterKeys(`r${++logs}:`);
+    const a = await RedisRoomLog.open(shared.link, keys, recordingBus([]));
+    const before = a.epoch;
+    await a.append(turn([say('one'), say('two'), say('three')]));
+    await loseLast(keys.prefix, 1);
+    const again = await a.append(turn([say('three, again')]));
+    expect(again.entries[0]!.id).toBe(3);
+    expect(again.epoch).not.toBe(before);
+    // Ids of the new epoch go on without another change.
+    const next = await a.append(turn([say('four')]));
+    expect([next.entries[0]!.id, next.epoch]).toEqual([4, again.epoch]);
+    // A node that only saw the ids go by on the bus notices it too (here: the bus had seen 9 when Redis lost 8 and 9).
+    const keys2 = clusterKeys(`r${++logs}:`);
+    const writer = await RedisRoomLog.open(shared.link, keys2, recordingBus([]));
+    await writer.append(turn(Array.from({ length: 9 }, (_, i) => say(`m${i + 1}`))));
+    const old = writer.epoch;
+    const watcher = await RedisRoomLog.open(shared.link, keys2, { ...recordingBus([]), highestSeen: () => 9 });
+    await loseLast(keys2.prefix, 2);
+    const seen = await watcher.append(turn([say('after the loss')]));
+    expect([seen.entries[0]!.id, seen.epoch === old]).toEqual([8, false]);
+    // The first node learns the new epoch at its next append (EPOCH), and does not start a third.
+    const follows = await writer.append(turn([say('writer again')]));
+    expect([follows.entries[0]!.id, follows.epoch]).toEqual([9, seen.epoch]);
+  });
+
   it('retention by age drops what is older than the cutoff, from the head; the ids go on after', async () => {
     const log = await RedisRoomLog.open(shared.link, clusterKeys(`r${++logs}:`), recordingBus([]));
     const first = await log.append(turn([say('old 1'), say('old 2'), say('old dm', 'dm:ann\nbob')]));
