@@ -17,6 +17,8 @@ import type { SessionTable, SlotRef } from '../shm/session-table.js';
 import { StartupError } from '../startup-error.js';
 import type { Logger } from '../logger.js';
 import { RedisSecrets } from './redis-secrets.js';
+import { applyTold, throttleChannel, type ThrottleTable } from '../cluster/cluster-throttles.js';
+import type { ThrottleRecords } from '../auth-throttle.js';
 import { RedisNickRegistry } from '../cluster/redis-nicks.js';
 import type { NickRegistry } from '../bus/nick-registry.js';
 import type { SecretSource } from './secret-source.js';
@@ -34,6 +36,8 @@ export class ClusterNode {
   readonly secrets: SecretSource;
   /** Nicks on every node (the operator's kick looks them up here; it claims none, so it lets nothing go). */
   readonly nicks: NickRegistry;
+  /** The connection that listens to the other nodes' throttles (a subscribed one does nothing else). */
+  private listener: RedisLink | null = null;
 
   private constructor(
     private readonly link: RedisLink,
@@ -101,8 +105,15 @@ export class ClusterNode {
     await this.presence.start();
   }
 
+  /** What the other nodes tell of their wrong-password throttles, written into this node's (cluster-throttles.ts). */
+  async shareThrottles(target: RedisTarget, tables: Record<ThrottleTable, ThrottleRecords>): Promise<void> {
+    this.listener = await openRedis(target);
+    await this.listener.subscribe(throttleChannel(this.keys.prefix), (told) => applyTold(told, this.node, tables));
+  }
+
   /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */
   async leave(): Promise<void> {
+    if (this.listener) await closeRedis(this.listener);
     await this.presence.stop();
     await this.link.del(this.keys.lease(this.node)).catch(() => undefined);
     await closeRedis(this.link);

@@ -222,6 +222,7 @@ export class Supervisor {
         nodeGone: (away, ended, reason) => this.store.send({ k: 'node-gone', away, ended, reason }),
       },
     );
+    await node.shareThrottles(target, { address: this.shared.throttle, nick: this.shared.nickThrottle });
     this.print(`* node ${this.options.nodeId} joined the cluster at ${target.shown}`);
     return node;
   }

@@ -18,8 +18,7 @@ import { AccountGate } from '../accounts/account-gate.js';
 import { OperatorActions } from '../store/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
 import type { ConnectionHost } from '../chat/session-host.js';
-import { chatFilesPort, type FilesPort } from '../chat/files-port.js';
-import { NodeFiles } from './node-files.js';
+import { filesPortOf, NodeFiles, workerFileService } from './node-files.js';
 import { nickRegistry } from './nick-registry-choice.js';
 import type { NickRegistry } from '../bus/nick-registry.js';
 import { FileService } from '../files/file-service.js';
@@ -32,14 +31,14 @@ import type { RedisLink } from '../cluster/redis-link.js';
 import { AddressTable } from '../shm/address-table.js';
 import { Admission } from '../chat/admission.js';
 import { SocketBudget } from '../shm/socket-budget.js';
-import { TicketTable } from '../shm/ticket-table.js';
-import { UploadLedger } from '../shm/upload-ledger.js';
 import { HostAllowList } from '../web/host-check.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../threads/messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
 import { AuthThrottle } from '../auth-throttle.js';
-import { SharedThrottleRecords } from '../shm/shared-throttle.js';
+import { throttleRecords } from './throttle-records.js';
+import type { ThrottleTable } from '../cluster/cluster-throttles.js';
+import type { ThrottleRecords } from '../auth-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
@@ -63,6 +62,8 @@ export class ChatWorker {
   private lftp: LftpServer | null = null;
   private lftpPort = 0;
   private web: WebServer | null = null;
+  /** Wrong-password records: this node's shared memory, told to the other nodes of a cluster. */
+  private readonly records: (table: ThrottleTable, buffer: SharedArrayBuffer) => ThrottleRecords;
   /** A cluster's node: its files told to the other nodes, theirs offered here. */
   private readonly nodeFiles: NodeFiles | null;
 
@@ -79,13 +80,7 @@ export class ChatWorker {
     const descriptors = { sockets: new SocketBudget(c.socketBuffer, c.index), log };
     this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission, descriptors);
     const stats = new WorkerStats(c.statsBuffer);
-    const u = c.uploads;
-    const quota = { ledger: new UploadLedger(u.ledgerBuffer), maxPerUser: u.maxUploadPerUser };
-    this.files = new FileService(
-      c.filesDir,
-      { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota },
-      new TicketTable(c.ticketBuffer),
-    );
+    this.files = workerFileService(c);
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     // A refused message goes back to its sender, if it is still here.
@@ -100,6 +95,7 @@ export class ChatWorker {
     );
     this.bus = new SequencedBus(new ThreadBus(c.busName, c.index, this.group, c.node), this.store, c.node);
     this.nicks = nickRegistry(this.table, c.node, redis, this.store);
+    this.records = (table, buffer) => throttleRecords(table, buffer, redis, c.node);
     this.feed = new DashboardFeed({
       worker: c.index,
       workers: c.workers,
@@ -127,19 +123,19 @@ export class ChatWorker {
       serverPassword:
         c.serverPassword === null
           ? null
-          : new ServerPassword(c.serverPassword, new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer))),
+          : new ServerPassword(c.serverPassword, new AuthThrottle(this.records('address', c.throttleBuffer))),
       accounts:
         c.accounts &&
         new AccountGate(
           this.store,
-          new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)),
-          new SharedThrottleRecords(c.accounts.nickThrottleBuffer),
+          new AuthThrottle(this.records('address', c.throttleBuffer)),
+          this.records('nick', c.accounts.nickThrottleBuffer),
           c.accounts.allowPlainPasswords,
         ),
       sessions: this.group,
       qlogDir: c.qlogDir,
       admission: this.admission,
-      files: this.filesPort(chatFilesPort(this.files, c.limits.maxFrame, () => this.lftpPort, log)),
+      files: filesPortOf(this.nodeFiles, this.files, c.limits.maxFrame, () => this.lftpPort, log),
       event: notify,
     };
     this.group.attach(host);
@@ -216,7 +212,7 @@ export class ChatWorker {
             auth: new AdminAuth(
               c.adminToken,
               c.adminSecret,
-              new AuthThrottle(new SharedThrottleRecords(c.throttleBuffer)),
+              new AuthThrottle(this.records('address', c.throttleBuffer)),
             ),
             hub: new AdminHub(
               {
@@ -268,10 +264,6 @@ export class ChatWorker {
     this.feed.close();
     this.bus.close();
     this.store.close();
-  }
-
-  private filesPort(local: FilesPort): FilesPort {
-    return this.nodeFiles ? this.nodeFiles.port(local, this.config.limits.maxFrame) : local;
   }
 
   /** The store thread died: messages are refused until storeUp() brings the restarted one's port. */

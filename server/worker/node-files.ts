@@ -1,15 +1,19 @@
 /**
- * A cluster's node's files as the other nodes see them (cluster/cluster-files.ts):
+ * A worker's files: its node's file service (workerFileService), and on a
+ * cluster's node those files as the other nodes see them (cluster/cluster-files.ts):
  * the node's first worker says what the node holds every FILES_EVERY_MS and
  * at once after a file is stored; every worker issues tickets for the other
  * nodes' files and spends theirs for this node's.
  */
-import type { FilesPort } from '../chat/files-port.js';
+import { chatFilesPort, type FilesPort } from '../chat/files-port.js';
 import { clusterFilesPort } from '../chat/cluster-files-port.js';
 import { ClusterFiles, FILES_EVERY_MS } from '../cluster/cluster-files.js';
 import { clusterKeys } from '../cluster/keys.js';
 import type { RedisLink } from '../cluster/redis-link.js';
-import type { FileService } from '../files/file-service.js';
+import { FileService } from '../files/file-service.js';
+import { TicketTable } from '../shm/ticket-table.js';
+import { UploadLedger } from '../shm/upload-ledger.js';
+import type { WorkerConfig } from '../threads/messages.js';
 import type { Logger } from '../logger.js';
 
 /** What a node's listing in Redis may take: far more than one FILES_REPLY frame shows, which the asker cuts. */
@@ -62,4 +66,27 @@ export class NodeFiles {
       this.failing = true;
     }
   }
+}
+
+/** The chat sessions' FilesPort: this node's own, or on a cluster's node the cluster's over it. */
+export function filesPortOf(
+  nodeFiles: NodeFiles | null,
+  files: FileService,
+  maxFrame: number,
+  lftpPort: () => number,
+  log: Logger,
+): FilesPort {
+  const local = chatFilesPort(files, maxFrame, lftpPort, log);
+  return nodeFiles ? nodeFiles.port(local, maxFrame) : local;
+}
+
+/** The worker's file service over its node's --files, with the node's shared upload ledger and ticket table. */
+export function workerFileService(c: WorkerConfig): FileService {
+  const u = c.uploads;
+  const quota = { ledger: new UploadLedger(u.ledgerBuffer), maxPerUser: u.maxUploadPerUser };
+  return new FileService(
+    c.filesDir,
+    { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota },
+    new TicketTable(c.ticketBuffer),
+  );
 }
