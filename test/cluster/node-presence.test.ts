@@ -59,7 +59,8 @@ function cluster(opts = { leaseMs: 150, renewMs: 50, resumeWindowMs: 300 }) {
 
 describe('NodePresence', () => {
   it("a dead node's sessions are away once its lease is gone (resumable on another node), and end after the window", async () => {
-    const c = cluster();
+    // A lease long enough that n2's look below is made while it lives, however busy the machine (150 ms was not).
+    const c = cluster({ leaseMs: 1500, renewMs: 500, resumeWindowMs: 300 });
     const [n1, n2] = [c.node('n1'), c.node('n2')];
     const token = newToken();
     await n1.presence.tick();

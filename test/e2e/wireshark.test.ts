@@ -283,7 +283,14 @@ describe('the Wireshark dissectors in tshark', () => {
       ['1', '0x80'],
       ['1', '0x01'],
     ]);
-    expect(rows.slice(3).every((r) => r[0] === '2')).toBe(true);
+    // Everything else is version 2, but a SYN the client sent again (its SYN-ACK slow to come: scrypt on a busy
+    // machine), which is still the handshake's start.
+    const clear = rows.slice(3).filter((r) => r[0] !== '2');
+    expect(
+      clear.every((r) => r[0] === '1' && r[1] === '0x01'),
+      JSON.stringify(clear),
+    ).toBe(true);
+    expect(rows.slice(3).some((r) => r[0] === '2')).toBe(true);
     const [retry] = tshark(
       pcap,
       ['lftp.retry.token', 'lftp.retry.mac', '_ws.col.Info'],
