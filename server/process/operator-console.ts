@@ -248,12 +248,11 @@ export class OperatorConsole {
       `total: ${this.t.table.activeCount()} sessions, ${st.totals(this.t.workers).msgs} msgs in; since last /stats ${formatDuration(r.overMs)}: ` +
         `${r.msgsPerSec.toFixed(1)} msgs/s in, ${r.deliveriesPerSec.toFixed(1)} frames/s out (tick ${tickPeriodFor(this.t.heartbeatIntervalMs)}ms)`,
     );
-    const elsewhere = sessions.filter((s) => s.node !== undefined);
-    if (elsewhere.length > 0) {
-      const nodes = new Set(elsewhere.map((s) => s.node)).size;
-      lines.push(
-        `cluster: ${sessions.length} sessions, ${elsewhere.length} of them on ${nodes} other node${nodes === 1 ? '' : 's'}`,
-      );
+    if (sessions.some((s) => s.node !== undefined)) {
+      const perNode = new Map<string, number>();
+      for (const s of sessions) perNode.set(s.node ?? this.t.node, (perNode.get(s.node ?? this.t.node) ?? 0) + 1);
+      const each = [...perNode].sort(([a], [b]) => a.localeCompare(b)).map(([n, k]) => `${n} ${k}`);
+      lines.push(`cluster: ${sessions.length} sessions (${each.join(', ')})`);
     }
     return lines.join('\n');
   }

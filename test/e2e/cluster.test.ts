@@ -117,14 +117,24 @@ describe('a cluster of chat-server nodes on Redis', () => {
     expect(back.of('WELCOME')[0]).toMatchObject({ nick: 'erin', account: true });
   });
 
-  it('twenty claims of one nick on two nodes at once: exactly one session gets it', async () => {
-    const [n1, n2] = await nodes(2);
+  it('a hundred claims at once over three nodes, five for each of twenty nicks: exactly one session gets each', async () => {
+    const all = await nodes(3);
     const claims = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => rawSession((i % 2 ? n2 : n1)!.port, 'zed', { from: `127.0.0.${i + 2}` })),
+      Array.from({ length: 100 }, (_, i) =>
+        rawSession(all[i % 3]!.port, `zed${i % 20}`, { from: `127.0.0.${i + 2}` }).then((s) => ({ nick: i % 20, s })),
+      ),
     );
-    const welcomed = claims.filter((c) => c.of('WELCOME').length > 0);
-    expect(welcomed).toHaveLength(1);
-    expect(claims.filter((c) => c.of('ERROR').some((e) => e.code === 'NICK_TAKEN'))).toHaveLength(19);
+    for (let nick = 0; nick < 20; nick++) {
+      const mine = claims.filter((c) => c.nick === nick).map((c) => c.s);
+      expect(
+        mine.filter((s) => s.of('WELCOME').length > 0),
+        `zed${nick}`,
+      ).toHaveLength(1);
+      expect(
+        mine.filter((s) => s.of('ERROR').some((e) => e.code === 'NICK_TAKEN')),
+        `zed${nick}`,
+      ).toHaveLength(4);
+    }
   });
 
   it('a node killed: the others see its users lose their connection within the lease, and free their nicks after the resume window', async () => {
@@ -200,7 +210,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
     await n1!.waitFor(/^carol\s+tcp\s+127\.0\.0\.1:\d+\s+n2\s+\d\s+-\s+-\s/);
     await n1!.waitFor('2 sessions');
     n1!.send('/stats');
-    await n1!.waitFor('cluster: 2 sessions, 1 of them on 1 other node');
+    await n1!.waitFor('cluster: 2 sessions (n1 1, n2 1)');
     n1!.send('maintenance at noon');
     await carol.waitFor('[server] maintenance at noon');
     n1!.send('/kick carol spamming');
