@@ -34,6 +34,34 @@ export interface InboxItem {
   firstId: number;
 }
 
+/**
+ * What each inbox holds, in memory, so that its caps are checked in the order, before a message is stored
+ * (AccountStore.inboxReserve): folded nick -> conversation -> bytes of text noted.
+ */
+export class InboxSizes {
+  private readonly sizes = new Map<string, Map<string, number>>();
+
+  /** Counts what the store already holds (at its start). */
+  add(fold: string, conv: string, bytes: number): void {
+    const mine = this.sizes.get(fold) ?? new Map<string, number>();
+    this.sizes.set(fold, mine.set(conv, (mine.get(conv) ?? 0) + bytes));
+  }
+
+  reserve(fold: string, conv: string, bytes: number, caps: InboxCaps): 'ok' | 'conversations' | 'bytes' {
+    const mine = this.sizes.get(fold) ?? new Map<string, number>();
+    if (!mine.has(conv) && mine.size >= caps.conversations) return 'conversations';
+    let total = bytes;
+    for (const b of mine.values()) total += b;
+    if (total > caps.bytes) return 'bytes';
+    this.add(fold, conv, bytes);
+    return 'ok';
+  }
+
+  clear(fold: string): void {
+    this.sizes.delete(fold);
+  }
+}
+
 export interface AccountStore {
   /** The account whose nick is this one (same fold), else one that looks like it, else null. */
   find(fold: string, look: string): Promise<AccountRecord | null>;

@@ -10,7 +10,14 @@
  * in the order before a message is stored (as sqlite-accounts.ts does); the
  * caps are therefore each node's count of what it noted, not the cluster's.
  */
-import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxCaps, type InboxItem } from './accounts.js';
+import {
+  InboxSizes,
+  MAX_ACCOUNTS,
+  type AccountRecord,
+  type AccountStore,
+  type InboxCaps,
+  type InboxItem,
+} from './accounts.js';
 import { StoreError } from './store-error.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import { LuaScript } from '../cluster/lua.js';
@@ -43,8 +50,8 @@ return 1
 );
 
 export class RedisAccounts implements AccountStore {
-  /** Folded nick -> conversation -> bytes of text this node noted in its inbox. */
-  private readonly sizes = new Map<string, Map<string, number>>();
+  /** What this node noted in each inbox. */
+  private readonly sizes = new InboxSizes();
 
   constructor(
     private readonly link: RedisLink,
@@ -83,7 +90,7 @@ export class RedisAccounts implements AccountStore {
   }
 
   async remove(fold: string): Promise<boolean> {
-    this.sizes.delete(fold);
+    this.sizes.clear(fold);
     return this.guard(
       async () => (await REMOVE.run(this.link, [this.accounts, this.looks, this.inboxKey(fold)], [fold])) === 1,
     );
@@ -94,13 +101,7 @@ export class RedisAccounts implements AccountStore {
   }
 
   inboxReserve(fold: string, conv: string, bytes: number, caps: InboxCaps): 'ok' | 'conversations' | 'bytes' {
-    const mine = this.sizes.get(fold) ?? new Map<string, number>();
-    if (!mine.has(conv) && mine.size >= caps.conversations) return 'conversations';
-    let total = bytes;
-    for (const b of mine.values()) total += b;
-    if (total > caps.bytes) return 'bytes';
-    this.sizes.set(fold, mine.set(conv, (mine.get(conv) ?? 0) + bytes));
-    return 'ok';
+    return this.sizes.reserve(fold, conv, bytes, caps);
   }
 
   async inbox(fold: string): Promise<InboxItem[]> {
@@ -111,7 +112,7 @@ export class RedisAccounts implements AccountStore {
   }
 
   async inboxClear(fold: string): Promise<void> {
-    this.sizes.delete(fold);
+    this.sizes.clear(fold);
     await this.guard(() => this.link.del(this.inboxKey(fold)));
   }
 

@@ -6,7 +6,14 @@
  * that its caps are checked in the order, before a message is stored.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { MAX_ACCOUNTS, type AccountRecord, type AccountStore, type InboxCaps, type InboxItem } from './accounts.js';
+import {
+  InboxSizes,
+  MAX_ACCOUNTS,
+  type AccountRecord,
+  type AccountStore,
+  type InboxCaps,
+  type InboxItem,
+} from './accounts.js';
 import { guarded } from './store-error.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 
@@ -30,8 +37,8 @@ interface Row {
 }
 
 export class SqliteAccounts implements AccountStore {
-  /** Folded nick → conversation → bytes of text its inbox notes (as the table has them, plus what was reserved). */
-  private readonly sizes = new Map<string, Map<string, number>>();
+  /** What each inbox notes (as the table has them, plus what was reserved). */
+  private readonly sizes = new InboxSizes();
   private readonly q: Record<
     'find' | 'count' | 'create' | 'setHash' | 'remove' | 'inboxAdd' | 'inbox' | 'inboxClear',
     StatementSync
@@ -62,10 +69,8 @@ export class SqliteAccounts implements AccountStore {
       account: string;
       conv: string;
       bytes: number;
-    }>) {
-      const mine = this.sizes.get(r.account) ?? new Map<string, number>();
-      this.sizes.set(r.account, mine.set(r.conv, r.bytes));
-    }
+    }>)
+      this.sizes.add(r.account, r.conv, r.bytes);
   }
 
   /** An inbox table from before its bytes were counted gets the column (what it notes counts as nothing). */
@@ -124,13 +129,7 @@ export class SqliteAccounts implements AccountStore {
   }
 
   inboxReserve(fold: string, conv: string, bytes: number, caps: InboxCaps): 'ok' | 'conversations' | 'bytes' {
-    const mine = this.sizes.get(fold) ?? new Map<string, number>();
-    if (!mine.has(conv) && mine.size >= caps.conversations) return 'conversations';
-    let total = bytes;
-    for (const b of mine.values()) total += b;
-    if (total > caps.bytes) return 'bytes';
-    this.sizes.set(fold, mine.set(conv, (mine.get(conv) ?? 0) + bytes));
-    return 'ok';
+    return this.sizes.reserve(fold, conv, bytes, caps);
   }
 
   async inbox(fold: string): Promise<InboxItem[]> {
@@ -139,7 +138,7 @@ export class SqliteAccounts implements AccountStore {
   }
 
   async inboxClear(fold: string): Promise<void> {
-    this.sizes.delete(fold);
+    this.sizes.clear(fold);
     this.run(() => this.q.inboxClear.run(fold));
   }
 

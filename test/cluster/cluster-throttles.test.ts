@@ -3,30 +3,17 @@
  * node books is told on the channel and written into the other node's records, so that a guesser's tries count
  * once whichever node they reach, a lock follows it, and a right password's forgetting does too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthThrottle, FREE_FAILURES, MapRecords } from '../../server/auth-throttle.js';
 import { applyTold, publisher, throttleChannel, ToldRecords } from '../../server/cluster/cluster-throttles.js';
-import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
-import { openRedis } from '../../server/cluster/open-redis.js';
-import { parseRedisUrl } from '../../server/cluster/redis-url.js';
-import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { redisPerFile } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 
-let redis: RedisUnderTest;
-const links: RedisLink[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await Promise.all(links.map(closeRedis));
-  await redis.stop();
-});
+const shared = redisPerFile();
 
 /** A node: its records, its throttle over them (told to the others), and a listener writing what they tell. */
 async function node(name: string, prefix: string) {
-  const [link, listener] = [await openRedis(parseRedisUrl(redis.url)), await openRedis(parseRedisUrl(redis.url))];
-  links.push(link, listener);
+  const [link, listener] = [await shared.another(), await shared.another()];
   const local = new MapRecords();
   const told = new ToldRecords(local, 'nick', publisher(link, prefix), name);
   await listener.subscribe(throttleChannel(prefix), (m) =>

@@ -3,34 +3,22 @@
  * nick or by look, changing the password, the inbox (its first id stays), removing; two nodes registering one nick,
  * or look-alikes, at once: one gets it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clusterKeys } from '../../server/cluster/keys.js';
-import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
-import { openRedis } from '../../server/cluster/open-redis.js';
-import { parseRedisUrl } from '../../server/cluster/redis-url.js';
+import { closeRedis } from '../../server/cluster/redis-link.js';
 import { RedisAccounts } from '../../server/store/redis-accounts.js';
 import type { AccountRecord } from '../../server/store/accounts.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
-import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
+import { redisPerFile } from '../helpers/redis-server.js';
 
-let redis: RedisUnderTest;
-const links: RedisLink[] = [];
+const shared = redisPerFile();
 let clusters = 0;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  for (let i = 0; i < 2; i++) links.push(await openRedis(parseRedisUrl(redis.url)));
-});
-afterAll(async () => {
-  await Promise.all(links.map(closeRedis));
-  await redis.stop();
-});
-
-/** The accounts of a new cluster as two nodes see them. */
-function nodes(): [RedisAccounts, RedisAccounts] {
+/** The accounts of a new cluster as two nodes see them (two connections). */
+async function nodes(): Promise<[RedisAccounts, RedisAccounts]> {
   const keys = clusterKeys(`a${++clusters}:`);
-  return [new RedisAccounts(links[0]!, keys), new RedisAccounts(links[1]!, keys)];
+  return [new RedisAccounts(shared.link, keys), new RedisAccounts(await shared.another(), keys)];
 }
 
 const account = (nick: string, hash = 'h1'): AccountRecord => ({
@@ -43,7 +31,7 @@ const account = (nick: string, hash = 'h1'): AccountRecord => ({
 
 describe('RedisAccounts', () => {
   it('registered on one node is registered on the other: by nick, by look; password, inbox, removal', async () => {
-    const [a, b] = nodes();
+    const [a, b] = await nodes();
     expect(await a.create(account('Alice'))).toBe('ok');
     expect(await b.create(account('alice'))).toBe('exists');
     expect(await b.create(account('aIice'))).toBe('exists'); // a capital I for the l: it would pass for alice
@@ -71,7 +59,7 @@ describe('RedisAccounts', () => {
   });
 
   it('twenty registrations of one nick and its look-alikes on two nodes at once: exactly one gets it', async () => {
-    const [a, b] = nodes();
+    const [a, b] = await nodes();
     const nicks = Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 'paypal' : i % 3 === 1 ? 'PayPal' : 'paypaI'));
     const results = await Promise.all(nicks.map((n, i) => (i % 2 ? a : b).create(account(n))));
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
@@ -80,7 +68,7 @@ describe('RedisAccounts', () => {
 
   it('a Redis that does not answer is the store failing (STORE_IO), said as such', async () => {
     const keys = clusterKeys(`a${++clusters}:`);
-    const dead = await openRedis(parseRedisUrl(redis.url));
+    const dead = await shared.another();
     const accounts = new RedisAccounts(dead, keys);
     await closeRedis(dead);
     await expect(accounts.find('x', 'x')).rejects.toMatchObject({ code: 'STORE_IO' });
