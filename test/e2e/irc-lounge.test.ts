@@ -4,7 +4,8 @@
  * signed in from chromium, connected over TLS (the door's self-signed
  * certificate accepted, as the network's settings allow) to #lobby, where a
  * chat-client is. What each says reaches the other, checked on The Lounge's
- * page and in the chat-client's output.
+ * page and in the chat-client's output: room messages, /me both ways, and
+ * a /me and a reply in a private window.
  */
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -24,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('The Lounge in chromium, through the IRC door, with a chat-client', () => {
-  it('signs in, connects to #lobby over TLS, and talks both ways', async () => {
+  it('signs in, connects to #lobby over TLS, and talks both ways: messages, /me, a private /me and a reply', async () => {
     const server = await startServer(['--workers', '2', '--tls', 'auto']);
     procs.push(server);
     const lounge = await startLounge({
@@ -65,6 +66,20 @@ describe('The Lounge in chromium, through the IRC door, with a chat-client', () 
     const line = page.locator('#chat .msg', { hasText: 'hi Lounge, 小明 here' });
     await line.waitFor();
     expect(await line.locator('.from .user').innerText()).toBe('小明');
+
+    // /me both ways: The Lounge's /me in #lobby is the chat's action; the chat-client's /describe (DIRECT's
+    // action) is an action in a private window, where a direct message goes back.
+    await page.fill('#input', '/me waves from the browser');
+    await page.press('#input', 'Enter');
+    await xm.waitFor('* lounger waves from the browser');
+    xm.send('/describe lounger winks, privately');
+    const query = page.locator('.channel-list-item[data-type=query]', { hasText: '小明' });
+    await query.waitFor();
+    await query.click();
+    await page.locator('#chat .msg[data-type=action]', { hasText: 'winks, privately' }).waitFor();
+    await page.fill('#input', 'psst, only to you');
+    await page.press('#input', 'Enter');
+    await xm.waitFor('*lounger* psst, only to you');
 
     await page.screenshot({ path: join(ARTIFACTS, 'irc-lounge.png') });
     expect(problems).toEqual([]);
