@@ -77,8 +77,9 @@ export async function startLounge(o: LoungeOptions): Promise<Lounge> {
   writeFileSync(join(home, 'config.js'), config(o));
   const preload = join(home, 'offline.cjs');
   writeFileSync(preload, OFFLINE_PRELOAD);
-  // vitest sets NODE_ENV=test, which tells The Lounge to look for its files as in its own source tree.
-  const env = { THELOUNGE_HOME: home, NODE_ENV: 'production' };
+  // vitest sets NODE_ENV=test, which tells The Lounge to look for its files as in its own source tree; its log
+  // lines are read here, so without colour whatever the environment asks.
+  const env = { THELOUNGE_HOME: home, NODE_ENV: 'production', FORCE_COLOR: '0' };
   const run = (name: string, args: string[]) =>
     new LineProcess(name, ['--require', preload, THELOUNGE_JS, ...args], { env, program: process.execPath });
   const add = run('thelounge add', ['add', o.user, '--password', o.password]);
