@@ -36,6 +36,7 @@ export const CLIENT_HELP = `Commands:
   /history [#room | nick] [N | 1h]  earlier messages of a room, or your direct messages with nick:
                          N more (default 50), or those of the last hour
   /msg <nick> <text>     a direct message, only <nick> sees it
+  /describe <nick> <action>  an action only <nick> sees: "* you <action>"
   /me <action>           an action: "* you <action>"
   /who                   who is online, with idle time and heartbeat RTT
   /nick <new>            change your nick
@@ -63,7 +64,7 @@ A line starting with // is sent as text with one slash removed.`;
 export const MAX_SLEEP_MS = 10 * 60_000;
 
 /** The commands parseInput knows (Tab completes them): both clients' and the terminal's own. */
-export const TERMINAL_COMMANDS = [...CHAT_COMMANDS, '/post', '/sleep', '/transfers'].sort();
+export const TERMINAL_COMMANDS = [...CHAT_COMMANDS, '/describe', '/post', '/sleep', '/transfers'].sort();
 
 export function parseInput(line: string, maxTextBytes: number): InputAction {
   const text = line.replace(/\r$/, '');
@@ -79,6 +80,13 @@ export function parseInput(line: string, maxTextBytes: number): InputAction {
       if (!dm) return { kind: 'local-error', text: 'usage: /msg <nick> <text>' };
       const sized = checkSize(dm[2]!, maxTextBytes);
       return sized ?? { kind: 'send', msg: { type: 'DIRECT', to: dm[1]!, text: dm[2]! } };
+    }
+    case 'describe': {
+      // IRC's name for it (mIRC, HexChat): /me to one person.
+      const dm = /^(\S+)\s+(.+)$/.exec(rest);
+      if (!dm) return { kind: 'local-error', text: 'usage: /describe <nick> <action>' };
+      const sized = checkSize(dm[2]!, maxTextBytes);
+      return sized ?? { kind: 'send', msg: { type: 'DIRECT', to: dm[1]!, text: dm[2]!, action: true } };
     }
     case 'me':
       if (!rest.trim()) return { kind: 'local-error', text: 'usage: /me <action>' };

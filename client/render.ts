@@ -69,6 +69,18 @@ function renderNotice(msg: Extract<ServerMessage, { type: 'NOTICE' }>, ctx: Rend
   return [];
 }
 
+/**
+ * A direct message as a line: mine as `-> *bob* text`, another's as `*alice* text`. A /me reads as a room's
+ * action does, `* alice waves`, marked private (`-> *bob* * me waves`, `* alice waves (to you)`), so that it is
+ * not taken for something said in the room.
+ */
+export function directLine(m: { from: string; to: string; text: string; action?: boolean }, me: string): string {
+  const mine = m.from === me && m.to !== me;
+  if (m.action === true)
+    return mine ? `-> *${safe(m.to)}* * ${safe(m.from)} ${safe(m.text)}` : `* ${safe(m.from)} ${safe(m.text)} (to you)`;
+  return mine ? `-> *${safe(m.to)}* ${safe(m.text)}` : `*${safe(m.from)}* ${safe(m.text)}`;
+}
+
 /** Lines to print for a message (possibly none). */
 export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): string[] {
   switch (msg.type) {
@@ -78,9 +90,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
           (msg.action ? `* ${safe(msg.from)} ${safe(msg.text)}` : `<${safe(msg.from)}> ${safe(msg.text)}`),
       ];
     case 'DIRECT':
-      return msg.from === ctx.me && msg.to !== ctx.me
-        ? [`-> *${safe(msg.to)}* ${safe(msg.text)}`]
-        : [`*${safe(msg.from)}* ${safe(msg.text)}`];
+      return [directLine(msg, ctx.me)];
     case 'BROADCAST':
       return [`[server] ${safe(msg.text)}`];
     case 'NOTICE':
@@ -145,9 +155,7 @@ export function renderServerMessage(msg: ServerMessage, ctx: RenderContext): str
 function renderHistory(msg: Extract<ServerMessage, { type: 'HISTORY' }>, ctx: RenderContext): string[] {
   const said = (e: (typeof msg.entries)[number]) =>
     e.to !== undefined
-      ? e.from === ctx.me
-        ? `-> *${safe(e.to)}* ${safe(e.text)}`
-        : `*${safe(e.from)}* ${safe(e.text)}`
+      ? directLine({ ...e, to: e.to }, ctx.me)
       : e.action
         ? `* ${safe(e.from)} ${safe(e.text)}`
         : `<${safe(e.from)}> ${safe(e.text)}`;

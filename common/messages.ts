@@ -131,7 +131,8 @@ export type ClientMessage =
     }
   /** room (version 2): the room it is for; without it, the default room. */
   | { type: 'CHAT'; text: string; action: boolean; room?: string }
-  | { type: 'DIRECT'; to: string; text: string }
+  /** action: a /me said to one person ("* alice waves"), as CHAT's. */
+  | { type: 'DIRECT'; to: string; text: string; action?: boolean }
   | { type: 'WHO' }
   | { type: 'NICK'; nick: string }
   | { type: 'HEARTBEAT_ACK'; seq: number; ts: number }
@@ -188,7 +189,8 @@ export type ServerMessage =
     }
   /** id: the message's place in its conversation's history (absent from servers before history). */
   | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number; room?: string }
-  | { type: 'DIRECT'; from: string; to: string; text: string; ts: number; id?: number }
+  /** action: present (true) only for a /me; absent, plain text (servers before it never send it). */
+  | { type: 'DIRECT'; from: string; to: string; text: string; ts: number; id?: number; action?: boolean }
   | { type: 'BROADCAST'; text: string; ts: number }
   /** room: where it happened (joined, parted, topic); text: the new topic. */
   | {

@@ -82,7 +82,7 @@ export function pendingLine(m: ClientMessage, t: Pick<CommandTarget, 'nick' | 'r
       return `${mark} ${where}${m.action ? `* ${me} ${safe(m.text)}` : `<${me}> ${safe(m.text)}`}`;
     }
     case 'DIRECT':
-      return `${mark} -> *${safe(m.to)}* ${safe(m.text)}`;
+      return `${mark} -> *${safe(m.to)}* ${m.action === true ? `* ${me} ` : ''}${safe(m.text)}`;
     case 'NICK':
       return `${mark} /nick ${safe(m.nick)}`;
     default:

@@ -98,10 +98,19 @@ function direct(s: ActiveSession, msg: Extract<ClientMessage, { type: 'DIRECT' }
       from: s.nick,
       to: target.nick,
       text,
+      action: msg.action === true,
       sender: address(s),
       target,
     });
-  else s.host.sequencer.send({ k: 'direct-offline', from: s.nick, to: msg.to, text, sender: address(s) });
+  else
+    s.host.sequencer.send({
+      k: 'direct-offline',
+      from: s.nick,
+      to: msg.to,
+      text,
+      action: msg.action === true,
+      sender: address(s),
+    });
 }
 
 /** The session as the room bus addresses it. */

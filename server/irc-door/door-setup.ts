@@ -47,7 +47,7 @@ export function doorConfig(c: WorkerConfig, startedAt = new Date()): DoorConfig 
       awayLen: AWAY_MAX_CHARS,
     },
     // labeled-response is not offered: a command's answers come back from the chat as separate frames, which the
-    // door cannot yet tie to the command that asked (docs/IRC.md, "Capabilities").
+    // door cannot yet tie to the command that asked (docs/IRC.md, "Why not labeled-response").
     offered: withoutLabels(offeredCapabilities({ accounts: c.accounts !== null, history })),
     defaultRoom: c.defaultRoom,
     ctcp: {

@@ -76,14 +76,6 @@ export function toIrcText(text: string, action: boolean): string {
 }
 
 /**
- * The chat's DIRECT has no action flag (docs/PROTOCOL.md), so /me in a
- * private message reaches the other side, and the history, as this text.
- */
-export function directActionText(nick: string, text: string): string {
-  return `* ${nick} ${text}`;
-}
-
-/**
  * IRC formatting removed: bold \x02, colour \x03 with up to two digits and
  * an optional comma and two more, hex colour \x04 with six hex digits and
  * an optional comma and six more, monospace \x11, reverse \x16, italics

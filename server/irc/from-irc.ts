@@ -7,7 +7,7 @@
  * WHOIS, MOTD, LUSERS, AWAY, QUIT, PONG, CHATHISTORY pages).
  */
 import type { ClientMessage } from '../../common/messages.js';
-import { type CtcpContext, answerQuery, directActionText, readText } from './ctcp.js';
+import { type CtcpContext, answerQuery, readText } from './ctcp.js';
 import type { IrcMessage } from './message.js';
 import { type NickMode, fromIrcChannel, fromIrcNick, isServiceName, toIrcNick } from './nick-map.js';
 import { errorReply } from './numeric-errors.js';
@@ -141,7 +141,7 @@ function message(ctx: InContext, command: 'PRIVMSG' | 'NOTICE', p: readonly stri
   }
   const to = fromIrcNick(target);
   if (!to.ok) return say('ERR_NOSUCHNICK', [target], to.reason);
-  out.frames.push({ type: 'DIRECT', to: to.name, text: read.action ? directActionText(ctx.me, read.text) : read.text });
+  out.frames.push({ type: 'DIRECT', to: to.name, text: read.text, ...(read.action ? { action: true } : {}) });
 }
 
 function others(ctx: InContext, me: string, msg: IrcMessage, out: Inbound, err: Err): void {

@@ -104,7 +104,9 @@ export function toIrc(ctx: OutContext, msg: ServerMessage): Outbound {
       const mine = isMe(ctx, msg.from);
       const tags = messageTags(ctx, { ...msg, conversation: { between: [msg.from, msg.to] } });
       if (!mine || ctx.caps.has('echo-message'))
-        out.lines.push(...privmsg(ctx, msg.from, irc(ctx, mine ? msg.to : ctx.me), msg.text, false, tags));
+        out.lines.push(
+          ...privmsg(ctx, msg.from, irc(ctx, mine ? msg.to : ctx.me), msg.text, msg.action === true, tags),
+        );
       break;
     }
     case 'BROADCAST':

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS direct_parties (
   conv TEXT NOT NULL, id INTEGER NOT NULL, party TEXT NOT NULL, PRIMARY KEY (conv, id, party)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS direct_parties_by_party ON direct_parties (party, conv, id);
-CREATE TRIGGER IF NOT EXISTS direct_parties_gone AFTER DELETE ON messages WHEN old.kind = 'direct'
+DROP TRIGGER IF EXISTS direct_parties_gone;
+CREATE TRIGGER direct_parties_gone AFTER DELETE ON messages WHEN old.kind IN ('direct', 'direct-action')
 BEGIN DELETE FROM direct_parties WHERE conv = old.conv AND id = old.id; END;
 `;
 

@@ -38,7 +38,13 @@ export function answerWithin(
 }
 
 export function historyEntry(e: StoredEntry): HistoryEntry {
-  const h: HistoryEntry = { id: e.id, ts: e.ts, from: e.from, text: e.text, action: e.kind === 'action' };
+  const h: HistoryEntry = {
+    id: e.id,
+    ts: e.ts,
+    from: e.from,
+    text: e.text,
+    action: e.kind === 'action' || e.kind === 'direct-action',
+  };
   if (e.to !== undefined) h.to = e.to;
   return h;
 }

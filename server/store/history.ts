@@ -15,7 +15,8 @@ import type { ReadSource } from './history-pages.js';
 /** A room ("room:#lobby") or a pair of users ("dm:alice\nbob", the folded nicks in order). */
 export type ConversationKey = string;
 
-export type EntryKind = 'say' | 'action' | 'direct';
+/** direct-action: a direct message said as /me (DIRECT's action). */
+export type EntryKind = 'say' | 'action' | 'direct' | 'direct-action';
 
 export interface NewEntry {
   conv: ConversationKey;
@@ -94,4 +95,9 @@ export interface HistoryStore {
 /** The conversation of a room. */
 export function roomConversation(room: string): ConversationKey {
   return `room:${room}`;
+}
+
+/** The kind a direct message is stored as: a /me keeps its flag in history and replays. */
+export function directKind(action: boolean): EntryKind {
+  return action ? 'direct-action' : 'direct';
 }

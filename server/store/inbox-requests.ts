@@ -18,7 +18,7 @@ import { formatBytes } from '../../common/units.js';
 import { directConversation } from './conversations.js';
 import { accountParty, partyOf } from './direct-parties.js';
 import { historyEntry, historyFrames } from './history-frames.js';
-import type { NewEntry, StoredEntry } from './history.js';
+import { directKind, type NewEntry, type StoredEntry } from './history.js';
 import { awayAccount, notStored, postDirect, refuse, send, type Req, type RoomContext } from './request-context.js';
 import { accountOf } from './account-requests.js';
 import { holderOf } from './rooms.js';
@@ -67,7 +67,7 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
       if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full);
       const entry: NewEntry = {
         conv,
-        kind: 'direct',
+        kind: directKind(msg.action),
         from: msg.from,
         to,
         text: msg.text,

@@ -87,7 +87,15 @@ export function postDirect(
   to: SessionAddress | null,
   keepFor: string | null,
 ): void {
-  const frame = encodeMessage({ type: 'DIRECT', from: e.from, to: e.to!, text: e.text, ts: e.ts, id: e.id });
+  const frame = encodeMessage({
+    type: 'DIRECT',
+    from: e.from,
+    to: e.to!,
+    text: e.text,
+    ts: e.ts,
+    id: e.id,
+    ...(e.kind === 'direct-action' ? { action: true } : {}),
+  });
   if (to) ctx.bus.postTo(to, frame);
   if (!to || !sameSession(to, sender)) ctx.bus.postTo(sender, frame);
   if (keepFor !== null) ctx.inboxAdd(keepFor, e.conv, e.id);

@@ -9,7 +9,7 @@
  */
 import { encodeMessage } from '../../common/protocol.js';
 import { asBuffer } from '../bus/thread-bus.js';
-import { roomConversation } from './history.js';
+import { directKind, roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
 import { partyOf } from './direct-parties.js';
 import { holderOf, memberKey } from './rooms.js';
@@ -77,7 +77,8 @@ export const segmentRequests: {
     const origin = sender ? holderOf(sender)?.key : undefined;
     // Who took part: only they read it back, whoever holds the nicks later (direct-parties.ts).
     const parties: [string, string] = [partyOf(sender), partyOf(known ?? ctx.rooms.member(msg.target))];
-    seg.append({ conv, kind: 'direct', from: msg.from, to: msg.to, text: msg.text, origin, parties }, (e, failure) => {
+    const kind = directKind(msg.action);
+    seg.append({ conv, kind, from: msg.from, to: msg.to, text: msg.text, origin, parties }, (e, failure) => {
       if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
       // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
       postDirect(ctx, e, msg.sender, target, awayAccount(known));

@@ -46,9 +46,17 @@ export type ToStore =
   /** A line to a room the sender is in: stored, then posted to its members (a refusal goes back to `sender`). */
   | { k: 'say'; room: string; from: string; text: string; action: boolean; sender: SessionAddress }
   /** A direct message: stored in the pair's conversation, then posted to both. */
-  | { k: 'direct'; from: string; to: string; text: string; sender: SessionAddress; target: SessionAddress }
+  | {
+      k: 'direct';
+      from: string;
+      to: string;
+      text: string;
+      action: boolean;
+      sender: SessionAddress;
+      target: SessionAddress;
+    }
   /** A direct message to a nick with no session: kept for it if it is registered (inbox-requests.ts), else NO_SUCH_NICK. */
-  | { k: 'direct-offline'; from: string; to: string; text: string; sender: SessionAddress }
+  | { k: 'direct-offline'; from: string; to: string; text: string; action: boolean; sender: SessionAddress }
   /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
   | { k: 'inbox'; session: SessionAddress }
   /** A frame for everyone that is not kept (a file shared, the operator's broadcast): posted in its place in the order. */

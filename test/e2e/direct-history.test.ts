@@ -121,4 +121,34 @@ describe('direct message history follows the person, not the nick', () => {
     expect(await historyWith(again, 1, 'bob')).toEqual(texts);
     expect(await historyWith(bob, 2, 'alice')).toEqual(texts);
   });
+
+  it('a direct action (/me to one person) keeps its flag: live at both ends, in history, and in an inbox', async () => {
+    const s = await server(['--allow-plain-passwords']);
+    const alice = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.2' });
+    alice.send({ type: 'ACCOUNT', op: 'register', password: PASSWORD });
+    await alice.next('ACCOUNT_REPLY', (m) => m.op === 'registered');
+    const bob = await rawSession(s.port, 'bob', { version: 2, from: '127.0.0.3' });
+    bob.send({ type: 'DIRECT', to: 'alice', text: 'waves', action: true });
+    expect(await alice.next('DIRECT', (m) => m.text === 'waves')).toMatchObject({ from: 'bob', action: true });
+    expect(await bob.next('DIRECT', (m) => m.text === 'waves')).toMatchObject({ to: 'alice', action: true });
+    bob.send({ type: 'DIRECT', to: 'alice', text: 'plain' });
+    expect((await alice.next('DIRECT', (m) => m.text === 'plain')).action).toBeUndefined();
+    alice.send({ type: 'HISTORY_REQUEST', id: 1, with: 'bob', limit: 10 });
+    const history = await alice.next('HISTORY', (m) => m.id === 1 && m.done);
+    expect(history.entries.map((e) => [e.text, e.action])).toEqual([
+      ['waves', true],
+      ['plain', false],
+    ]);
+    // alice gone: what bob says now waits in her registered nick's inbox, the flag with it.
+    alice.send({ type: 'BYE', reason: 'done' });
+    await bob.next('NOTICE', (m) => m.event === 'left' && m.nick === 'alice');
+    bob.send({ type: 'DIRECT', to: 'alice', text: 'nods while you are away', action: true });
+    await bob.next('DIRECT', (m) => m.text === 'nods while you are away');
+    const again = await rawSession(s.port, 'alice', { version: 2, from: '127.0.0.5', nickPassword: PASSWORD });
+    const inbox = await again.next('HISTORY', (m) => m.entries.some((e) => e.text === 'nods while you are away'));
+    expect(inbox.entries.find((e) => e.text === 'nods while you are away')).toMatchObject({
+      from: 'bob',
+      action: true,
+    });
+  });
 });

@@ -79,6 +79,14 @@ describe('an irc-framework bot and a chat-client in one room, over TLS', () => {
     xm.send('/msg ircbot psst, from the chat');
     const dm = await bot.event('privmsg', (e) => e.message === 'psst, from the chat');
     expect(dm).toMatchObject({ nick: '小明', target: 'ircbot' });
+    // /me in a direct message both ways: CTCP ACTION to a nick is DIRECT's action.
+    bot.client.action('小明', 'winks, privately');
+    await xm.waitFor('* ircbot winks, privately (to you)');
+    xm.send('/describe ircbot nods back');
+    expect(await bot.event('action', (e) => e.message === 'nods back')).toMatchObject({
+      nick: '小明',
+      target: 'ircbot',
+    });
 
     // Topics both ways.
     xm.send('/topic #lobby Week 3: the IRC door');

@@ -128,4 +128,34 @@ describe('the store file when it opens', () => {
     expect(await store.after('room:#a', 0, 10)).toEqual([]);
     store.close();
   });
+
+  it('keeps a direct action as such, and drops its parties with it (the trigger of a store made before it too)', async () => {
+    const dir = dataDir();
+    const first = (await SqliteHistory.open(dir)).store;
+    first.close();
+    // A store from before direct actions: its trigger named 'direct' only. Opening it again replaces the trigger.
+    const old = new DatabaseSync(join(dir, 'history.db'));
+    old.exec(`DROP TRIGGER direct_parties_gone;
+      CREATE TRIGGER direct_parties_gone AFTER DELETE ON messages WHEN old.kind = 'direct'
+      BEGIN DELETE FROM direct_parties WHERE conv = old.conv AND id = old.id; END;`);
+    old.close();
+    const { store } = await SqliteHistory.open(dir);
+    const conv = 'dm:alice\nbob';
+    await store.append([
+      dm('alice', 'bob', 'hi', ['s:a1', 's:b1']),
+      { ...dm('alice', 'bob', 'waves', ['s:a1', 's:b1']), kind: 'direct-action' },
+    ]);
+    expect((await store.after(conv, 0, 10, ['s:b1'])).map((e) => [e.text, e.kind])).toEqual([
+      ['hi', 'direct'],
+      ['waves', 'direct-action'],
+    ]);
+    store.close();
+    const raw = new DatabaseSync(join(dir, 'history.db'));
+    raw.exec("DELETE FROM messages WHERE kind = 'direct-action'");
+    expect(raw.prepare('SELECT id, party FROM direct_parties ORDER BY party').all()).toEqual([
+      { id: 1, party: 's:a1' },
+      { id: 1, party: 's:b1' },
+    ]);
+    raw.close();
+  });
 });

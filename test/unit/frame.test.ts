@@ -140,6 +140,7 @@ describe('message decoding', () => {
       },
       { type: 'CHAT', from: 'a', text: 't', action: false, ts: 1 },
       { type: 'DIRECT', from: 'a', to: 'b', text: 't', ts: 1 },
+      { type: 'DIRECT', from: 'a', to: 'b', text: 'waves', ts: 1, id: 2, action: true },
       { type: 'BROADCAST', text: 't', ts: 1 },
       { type: 'NOTICE', event: 'kicked', nick: 'a', reason: 'spam' },
       { type: 'NOTICE', event: 'nick', nick: 'a', newNick: 'b' },
@@ -152,5 +153,19 @@ describe('message decoding', () => {
       const [f] = decoder().push(encodeMessage(m));
       expect(decodeServerMessage(f!)).toEqual(m);
     }
+  });
+
+  it("DIRECT's action: kept when sent, absent when not (clients before it send none), a non-boolean refused", () => {
+    const client = (body: string) => decodeClientMessage(raw(FrameType.DIRECT, body));
+    expect(client('{"to":"bob","text":"waves","action":true}')).toEqual({
+      type: 'DIRECT',
+      to: 'bob',
+      text: 'waves',
+      action: true,
+    });
+    expect(client('{"to":"bob","text":"hi"}')).toEqual({ type: 'DIRECT', to: 'bob', text: 'hi' });
+    expect(() => client('{"to":"bob","text":"hi","action":"yes"}')).toThrowError(
+      expect.objectContaining({ code: 'BAD_FRAME' }),
+    );
   });
 });

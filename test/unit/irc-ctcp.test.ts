@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerQuery, directActionText, readText, stripFormatting, toIrcText } from '../../server/irc/ctcp.js';
+import { answerQuery, readText, stripFormatting, toIrcText } from '../../server/irc/ctcp.js';
 
 const ctx = {
   version: 'heartbeat-chat 0.1.0',
@@ -60,9 +60,5 @@ describe('CTCP', () => {
     expect(toIrcText('hi', false)).toBe('hi');
     expect(toIrcText('waves', true)).toBe('\u0001ACTION waves\u0001');
     expect(toIrcText('\u0001VERSION\u0001', false)).toBe('\u2401VERSION\u2401');
-  });
-
-  it('/me in a private message becomes text, since DIRECT has no action flag', () => {
-    expect(directActionText('alice', 'waves')).toBe('* alice waves');
   });
 });

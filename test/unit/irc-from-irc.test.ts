@@ -17,7 +17,7 @@ const run = (line: string, c: InContext = ctx) => {
 };
 
 describe('IRC commands as chat frames', () => {
-  it('PRIVMSG to a room is CHAT, to a nick DIRECT, /me an action (in a DM, text)', () => {
+  it('PRIVMSG to a room is CHAT, to a nick DIRECT, /me an action (in a DM too, DIRECT with action)', () => {
     expect(run('PRIVMSG #lobby :hello all').frames).toEqual([
       { type: 'CHAT', text: 'hello all', action: false, room: '#lobby' },
     ]);
@@ -27,7 +27,7 @@ describe('IRC commands as chat frames', () => {
     expect(run('PRIVMSG 小明 :你好').frames).toEqual([{ type: 'DIRECT', to: '小明', text: '你好' }]);
     expect(run('PRIVMSG xn--yeto6u :hi').frames).toEqual([{ type: 'DIRECT', to: '小明', text: 'hi' }]);
     expect(run('PRIVMSG alice :\u0001ACTION waves\u0001').frames).toEqual([
-      { type: 'DIRECT', to: 'alice', text: '* bob waves' },
+      { type: 'DIRECT', to: 'alice', text: 'waves', action: true },
     ]);
     expect(run('NOTICE #lobby :bot output').frames).toEqual([
       { type: 'CHAT', text: 'bot output', action: false, room: '#lobby' },

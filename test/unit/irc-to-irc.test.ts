@@ -41,6 +41,14 @@ describe('chat frames as IRC lines', () => {
     expect(lines(ctx(), { ...dm, from: '小明', to: 'bob' })).toEqual([':小明!chat@irc.chat PRIVMSG bob :hi']);
   });
 
+  it("a DIRECT action is CTCP ACTION to the session's nick, and echoed to the other party's", () => {
+    const dm = { type: 'DIRECT', from: '小明', to: 'bob', text: 'waves', ts: TS, action: true } as const;
+    expect(lines(ctx(), dm)).toEqual([':小明!chat@irc.chat PRIVMSG bob :\u0001ACTION waves\u0001']);
+    expect(lines(ctx(['echo-message']), { ...dm, from: 'bob', to: '小明' })).toEqual([
+      ':bob!~bob@irc.chat PRIVMSG 小明 :\u0001ACTION waves\u0001',
+    ]);
+  });
+
   it('a long chat message goes as several lines, each within 512 bytes, actions framed on each', () => {
     const text = '长'.repeat(600);
     for (const action of [false, true]) {

@@ -172,3 +172,34 @@ describe('Roster', () => {
     expect(r.nickList()).toEqual([]);
   });
 });
+
+describe('direct actions (/describe) as typed and shown', () => {
+  it('/describe is a DIRECT with action; its usage when a part is missing', () => {
+    expect(parseInput('/describe bob waves at you', 100)).toEqual({
+      kind: 'send',
+      msg: { type: 'DIRECT', to: 'bob', text: 'waves at you', action: true },
+    });
+    expect(parseInput('/msg bob hi', 100)).toEqual({ kind: 'send', msg: { type: 'DIRECT', to: 'bob', text: 'hi' } });
+    expect(parseInput('/describe bob', 100)).toEqual({ kind: 'local-error', text: 'usage: /describe <nick> <action>' });
+  });
+
+  it('a DIRECT action reads as an action, marked private; live and in history; plain DIRECTs as before', () => {
+    const ctx = { me: 'alice', verbose: false };
+    const dm = { type: 'DIRECT', from: 'bob', to: 'alice', text: 'waves', ts: 1, action: true } as const;
+    expect(renderServerMessage(dm, ctx)).toEqual(['* bob waves (to you)']);
+    expect(renderServerMessage({ ...dm, from: 'alice', to: 'bob' }, ctx)).toEqual(['-> *bob* * alice waves']);
+    expect(renderServerMessage({ ...dm, action: undefined }, ctx)).toEqual(['*bob* waves']);
+    const history = renderServerMessage(
+      {
+        type: 'HISTORY',
+        with: 'bob',
+        entries: [{ id: 1, ts: 1, from: 'bob', to: 'alice', text: 'nods', action: true }],
+        done: false,
+        more: false,
+        missed: true,
+      },
+      ctx,
+    );
+    expect(history).toEqual(['* bob nods (to you)']);
+  });
+});

@@ -156,13 +156,16 @@ describe('Sequencer', () => {
       frame: encodeMessage({ type: 'NOTICE', event: 'shared', nick: 'bob', name: 'f', size: 1 }),
     });
     w.seq.handle({ k: 'say', room: '#LOBBY', from: 'bob', text: 'two', action: true, sender: B });
-    w.seq.handle({ k: 'direct', from: 'alice', to: 'Bob', text: 'psst', sender: A, target: B });
+    w.seq.handle({ k: 'direct', from: 'alice', to: 'Bob', text: 'psst', action: false, sender: A, target: B });
+    w.seq.handle({ k: 'direct', from: 'alice', to: 'Bob', text: 'winks', action: true, sender: A, target: B });
     await w.turn();
     expect(store.batches.at(-1)!.map((e) => e.conv)).toEqual([
       'room:#lobby',
       'room:#lobby',
       directConversation('alice', 'bob'),
+      directConversation('alice', 'bob'),
     ]);
+    expect(store.batches.at(-1)!.map((e) => e.kind)).toEqual(['say', 'action', 'direct', 'direct-action']);
     expect(w.bus.out.length).toBe(before); // nothing before the commit, not even the notice (it keeps its place)
     store.commit();
     await w.turn();
@@ -177,6 +180,8 @@ describe('Sequencer', () => {
       { op: 'rooms', msg: { type: 'CHAT', from: 'bob', text: 'two', action: true, ts: 5000, id: 2, room: '#lobby' } },
       { op: 'to', msg: { type: 'DIRECT', from: 'alice', to: 'Bob', text: 'psst', ts: 5000, id: 1 } },
       { op: 'to', msg: { type: 'DIRECT', from: 'alice', to: 'Bob', text: 'psst', ts: 5000, id: 1 } },
+      { op: 'to', msg: { type: 'DIRECT', from: 'alice', to: 'Bob', text: 'winks', ts: 5000, id: 2, action: true } },
+      { op: 'to', msg: { type: 'DIRECT', from: 'alice', to: 'Bob', text: 'winks', ts: 5000, id: 2, action: true } },
     ]);
   });
 
@@ -303,7 +308,8 @@ describe('Sequencer', () => {
     w.seq.handle({ k: 'away', session: A });
     const missed = Array.from({ length: 30 }, (_, i) => `m${i + 1}`);
     for (const text of missed) w.seq.handle({ k: 'say', room: '#lobby', from: 'bob', text, action: false, sender: B });
-    w.seq.handle({ k: 'direct', from: 'bob', to: 'alice', text: 'psst', sender: B, target: A });
+    // An action, so that the replay shows it keeps its flag (history-frames.ts).
+    w.seq.handle({ k: 'direct', from: 'bob', to: 'alice', text: 'psst', action: true, sender: B, target: A });
     await w.seq.drain();
     const A2: SessionAddress = { node: 'n1', slot: A.slot, generation: 2, owner: 1 };
     const at = w.bus.out.length;
@@ -334,6 +340,8 @@ describe('Sequencer', () => {
       m.type === 'HISTORY' ? m.entries.map((e) => e.text) : m.type === 'CHAT' || m.type === 'DIRECT' ? [m.text] : [],
     );
     expect(texts).toEqual([...missed, 'psst', 'live']);
+    const psst = replayed.flatMap((m) => (m.type === 'HISTORY' ? m.entries : [])).find((e) => e.text === 'psst');
+    expect(psst).toMatchObject({ from: 'bob', to: 'alice', action: true });
     expect(replayed.filter((m) => m.type === 'HISTORY').every((m) => m.type === 'HISTORY' && m.missed === true)).toBe(
       true,
     );
