@@ -53,10 +53,9 @@ export class MessageLines {
         );
         return;
       case 'DIRECT':
-        if (msg.from === this.me() && msg.to !== this.me())
-          this.log.line(`-> *${msg.to}* ${msg.text}`, 'direct', msg.ts);
+        if (msg.from === this.me() && msg.to !== this.me()) this.log.line(directLine(msg, this.me()), 'direct', msg.ts);
         else {
-          this.log.line(`*${msg.from}* ${msg.text}`, 'direct', msg.ts);
+          this.log.line(directLine(msg, this.me()), 'direct', msg.ts);
           this.attention.message(msg.from, msg.text, true);
         }
         return;
@@ -101,8 +100,7 @@ export class MessageLines {
     if (msg.missed) {
       // Missed while the connection was down: new to the reader, shown as live lines are.
       for (const e of msg.entries) {
-        if (e.to !== undefined)
-          this.log.line(e.from === me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`, 'direct', e.ts);
+        if (e.to !== undefined) this.log.line(directLine({ ...e, to: e.to }, me), 'direct', e.ts);
         else this.log.chat(e.from, e.text, e.ts, room, { action: e.action });
       }
       return;
@@ -120,15 +118,7 @@ export class MessageLines {
     const me = this.me();
     for (const e of msg.entries) {
       if (e.to === undefined) this.log.chat(e.from, e.text, e.ts, room, { action: e.action, history: true });
-      else
-        this.log.line(
-          e.from === me ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}`,
-          'history',
-          e.ts,
-          room,
-          false,
-          true,
-        );
+      else this.log.line(directLine({ ...e, to: e.to }, me), 'history', e.ts, room, false, true);
     }
     if (!msg.done) return;
     if (last !== undefined) {
@@ -186,4 +176,11 @@ export class MessageLines {
         return;
     }
   }
+}
+
+/** A direct message as the terminal client shows it: sent (`-> *to*`) or received; a private /me as an action. */
+function directLine(m: { from: string; to: string; text: string; action?: boolean }, me: string): string {
+  const text = m.action ? `* ${m.from} ${m.text}` : m.text;
+  if (m.from === me && m.to !== me) return `-> *${m.to}* ${text}`;
+  return m.action ? `${text} (to you)` : `*${m.from}* ${text}`;
 }
