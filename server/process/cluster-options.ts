@@ -5,14 +5,14 @@ import { parseDuration } from '../../common/units.js';
 import { parseNodeId } from '../bus/node-id.js';
 import { DEFAULT_PRESENCE } from '../cluster/node-presence.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
-import type { ServerOptions } from './options.js';
+import type { RedisTarget } from '../cluster/redis-url.js';
 
 /** A cluster's node needs its own id: a constant default would be every node's. */
 export function clusterOptions(
   redis: string | undefined,
   nodeId: string | undefined,
   lease: string | undefined,
-): Pick<ServerOptions, 'redis' | 'nodeId' | 'nodeLeaseMs'> {
+): { redis: RedisTarget | null; nodeId: string; nodeLeaseMs: number } {
   const nodeLeaseMs = lease === undefined ? DEFAULT_PRESENCE.leaseMs : parseDuration(lease, '--node-lease');
   if (nodeLeaseMs < MIN_NODE_LEASE_MS || nodeLeaseMs > MAX_NODE_LEASE_MS)
     throw new UsageError(`--node-lease must be between ${MIN_NODE_LEASE_MS / 1000}s and ${MAX_NODE_LEASE_MS / 1000}s`);

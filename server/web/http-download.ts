@@ -10,7 +10,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { FileRoutesHost } from './http-files.js';
+import type { FileService } from '../files/file-service.js';
+import type { Logger } from '../logger.js';
+
+/** What a download needs of the file routes' host (http-files.ts FileRoutesHost). */
+interface DownloadHost {
+  readonly files: FileService;
+  readonly log: Logger;
+}
 import { HttpError, orHttpError } from './http-error.js';
 import { planRange, strongEtag, type Validators } from './http-ranges.js';
 
@@ -20,7 +27,7 @@ function contentDisposition(name: string): string {
 }
 
 export async function serveDownload(
-  host: FileRoutesHost,
+  host: DownloadHost,
   req: IncomingMessage,
   res: ServerResponse,
   rawName: string,
@@ -38,7 +45,7 @@ export async function serveDownload(
 
 /** Sends the file (or the part asked for); true once every byte asked for went out. */
 async function sendFile(
-  host: FileRoutesHost,
+  host: DownloadHost,
   req: IncomingMessage,
   res: ServerResponse,
   rawName: string,
