@@ -22,7 +22,8 @@ export class Tmux {
   /**
    * Starts `command` (argv) in a new terminal of the given size. When it ends
    * its exit status is written to the screen as "[exited N]" and, with stty's
-   * view of the terminal, to statusFile; the pane stays for reading.
+   * view of the terminal, to statusFile (whole: written aside and renamed, so
+   * that a test seeing the file never reads it empty); the pane stays for reading.
    */
   static start(
     argv: string[],
@@ -30,7 +31,7 @@ export class Tmux {
   ): Tmux {
     const t = new Tmux(opts.statusFile);
     const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
-    const cmd = `cd ${shellQuote(ROOT)} && env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; s=$?; stty -a > ${shellQuote(opts.statusFile)}.stty; echo $s > ${shellQuote(opts.statusFile)}; echo "[exited $s]"; sleep 600`;
+    const cmd = `cd ${shellQuote(ROOT)} && env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; s=$?; stty -a > ${shellQuote(opts.statusFile)}.stty; echo $s > ${shellQuote(`${opts.statusFile}.part`)}; mv ${shellQuote(`${opts.statusFile}.part`)} ${shellQuote(opts.statusFile)}; echo "[exited $s]"; sleep 600`;
     t.tmux('new-session', '-d', '-s', t.session, '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), cmd);
     return t;
   }
