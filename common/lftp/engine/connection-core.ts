@@ -99,7 +99,7 @@ export class ConnectionCore {
     now: number,
   ) {
     this.rtt = new RttEstimator(opts.rto ?? DEFAULT_RTO);
-    this.cc = opts.congestion === 'bbr' ? new BbrCongestion(opts.maxWindow) : new RenoCongestion(opts.maxWindow);
+    this.cc = opts.congestion === 'reno' ? new RenoCongestion(opts.maxWindow) : new BbrCongestion(opts.maxWindow);
     this.mss = opts.request.mss;
     this.lastHeard = now;
     this.startedAt = now;
