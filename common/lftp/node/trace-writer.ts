@@ -40,6 +40,8 @@ export class TraceWriter {
         ...(retransmission ? { retx: true } : {}),
         cwnd: sending ? Math.round(conn.cc.cwnd * 100) / 100 : null,
         ssthresh: sending ? conn.cc.ssthresh : null,
+        phase: sending ? conn.cc.phase : null,
+        pacing: sending && conn.cc.pacingRate !== null ? Math.round(conn.cc.pacingRate * conn.mss * 8000) : null,
         srtt: srtt === null ? null : Math.round(srtt * 1000) / 1000,
         rto: Math.round(conn.rtt.rto),
         state: conn.state,
