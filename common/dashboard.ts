@@ -7,9 +7,11 @@
 /**
  * One sample: [ms since the transfer was first seen, cwnd (packets), ssthresh (packets), srtt (ms, -1 unknown),
  * bytes delivered (acknowledged, or received in order), bytes sent or received so far at the farthest
- * (the sender's highest sent, the receiver's highest held), losses so far (the sender's declared losses, the receiver's holes)].
+ * (the sender's highest sent, the receiver's highest held), losses so far (the sender's declared losses, the receiver's holes),
+ * the sender's pacing rate (bytes per second, -1: it paces nothing or this server does not send),
+ * the sender's congestion phase ('' where this server does not send)].
  */
-export type TransferPoint = [number, number, number, number, number, number, number];
+export type TransferPoint = [number, number, number, number, number, number, number, number, string];
 
 export interface TransferView {
   id: string;

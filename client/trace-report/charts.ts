@@ -91,13 +91,7 @@ export function congestionSvg(m: TransferModel): string {
   const yr = scale(0, rttMax, FRAME.height - FRAME.bottom, FRAME.top);
   const parts = [svgOpen('congestion window, ssthresh, packets in flight and RTT')];
   // The phases first, behind the lines.
-  for (const p of stateRuns(s.grid, s.phases, x, PLOT_LEFT, PLOT_RIGHT)) {
-    parts.push(
-      `<rect class="phase phase-${esc(p.name)}" x="${n(p.x0)}" y="${FRAME.top}" width="${n(Math.max(0.5, p.x1 - p.x0))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"/>`,
-    );
-    if (p.x1 - p.x0 > 40)
-      parts.push(`<text class="phase-label" x="${n(p.x0 + 4)}" y="${FRAME.top + 12}">${esc(p.name)}</text>`);
-  }
+  parts.push(...phaseBands(m, x));
   parts.push(axes(FRAME, x, y, xMax, yMax, 'time (ms)', 'packets'));
   const line = (cls: string, bins: LineBins, sy = y) =>
     linePath(cls, columns(s.grid, bins, x, PLOT_LEFT, PLOT_RIGHT), sy);
@@ -120,6 +114,43 @@ export function congestionSvg(m: TransferModel): string {
   );
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** BBR's pacing rate and bandwidth estimate against time (Mbit/s), its phases shaded behind. */
+export function pacingSvg(m: TransferModel): string {
+  const s = m.series;
+  if (s.ratePoints === 0)
+    return '<p class="muted">No pacing rate in these traces: Reno (--cc reno) paces nothing; BBR\'s comes from the data sender\'s trace.</p>';
+  const [x, xMax] = timeScale(m);
+  const yMax = Math.max(s.maxRate, 0.001) * 1.1;
+  const y = scale(0, yMax, FRAME.height - FRAME.bottom, FRAME.top);
+  const parts = [svgOpen('pacing rate and bandwidth estimate')];
+  parts.push(...phaseBands(m, x));
+  parts.push(axes(FRAME, x, y, xMax, yMax, 'time (ms)', 'Mbit/s'));
+  const line = (cls: string, bins: LineBins) => linePath(cls, columns(s.grid, bins, x, PLOT_LEFT, PLOT_RIGHT), y);
+  parts.push(line('pacing', s.pacing), line('bandwidth', s.bandwidth));
+  parts.push(
+    legend([
+      ['pacing', 'pacing rate'],
+      ['bandwidth', 'bandwidth estimate'],
+    ]),
+  );
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** The controller's phases as shaded bands behind a chart, named where there is room. */
+function phaseBands(m: TransferModel, x: Scale): string[] {
+  const s = m.series;
+  const parts: string[] = [];
+  for (const p of stateRuns(s.grid, s.phases, x, PLOT_LEFT, PLOT_RIGHT)) {
+    parts.push(
+      `<rect class="phase phase-${esc(p.name)}" x="${n(p.x0)}" y="${FRAME.top}" width="${n(Math.max(0.5, p.x1 - p.x0))}" height="${FRAME.height - FRAME.top - FRAME.bottom}"/>`,
+    );
+    if (p.x1 - p.x0 > 40)
+      parts.push(`<text class="phase-label" x="${n(p.x0 + 4)}" y="${FRAME.top + 12}">${esc(p.name)}</text>`);
+  }
+  return parts;
 }
 
 function svgOpen(label: string): string {

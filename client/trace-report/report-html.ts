@@ -8,7 +8,7 @@
  * no script runs, nothing is fetched, even if markup got in.
  */
 import { createHash } from 'node:crypto';
-import { congestionSvg, timeSequenceSvg } from './charts.js';
+import { congestionSvg, pacingSvg, timeSequenceSvg } from './charts.js';
 import { ladderSvg } from './ladder.js';
 import { esc } from './svg.js';
 import type { TransferModel } from './transfer-model.js';
@@ -31,7 +31,10 @@ table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:3px 10px;text
 .sack{stroke:#9bd8ad;stroke-width:2;fill:none}path.lossmark{stroke:#d11;stroke-width:1.6;fill:none}
 .cwnd{fill:none;stroke:#2458c5;stroke-width:1.6}.ssthresh{fill:none;stroke:#c56a24;stroke-width:1.2;stroke-dasharray:5 3}
 .inflight{fill:none;stroke:#8a5cc5;stroke-width:1}.srtt{fill:none;stroke:#2c9a4f;stroke-width:1.2}
-.phase{opacity:.12}.phase-slow_start,.phase-startup{fill:#2458c5}.phase-avoidance,.phase-probe_bw{fill:#2c9a4f}.phase-recovery,.phase-drain{fill:#c52424}
+.phase{opacity:.12}.phase-slow_start,.phase-startup{fill:#2458c5}.phase-avoidance,.phase-probe_bw_cruise{fill:#2c9a4f}.phase-recovery,.phase-drain{fill:#c52424}
+.phase-probe_bw_down{fill:#c58a24}.phase-probe_bw_refill{fill:#7fb33a}.phase-probe_bw_up{fill:#8a5cc5}.phase-probe_rtt{fill:#7a8599}
+.pacing{fill:none;stroke:#8a5cc5;stroke-width:1.4}.bandwidth{fill:none;stroke:#2458c5;stroke-width:1.2;stroke-dasharray:5 3}
+.key.pacing{fill:#8a5cc5}.key.bandwidth{fill:#2458c5}
 .phase-label{font-size:10px;fill:#556}.legend text{font-size:11px;fill:#334}
 .key.sent{fill:#2458c5}.key.retx-dots{fill:#d11}.key.ackline{fill:#2c9a4f}.key.sack{fill:#9bd8ad}.key.lossmark{fill:#d11}
 .key.cwnd{fill:#2458c5}.key.ssthresh{fill:#c56a24}.key.inflight{fill:#8a5cc5}.key.srtt{fill:#2c9a4f}
@@ -88,6 +91,8 @@ ${oneSide(m)}${ladderSvg(m)}
 ${timeSequenceSvg(m)}
 <h3>Congestion window, ssthresh, packets in flight and RTT</h3>
 ${congestionSvg(m)}
+<h3>Pacing rate and bandwidth estimate (BBR)</h3>
+${pacingSvg(m)}
 </section>`;
 }
 

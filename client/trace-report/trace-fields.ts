@@ -67,6 +67,10 @@ export function metricsPoint(d: Record<string, unknown>): MetricsPoint | null {
   const [srtt, latestRtt] = [optionalFinite(d['smoothed_rtt']), optionalFinite(d['latest_rtt'])];
   if (cwnd === null || bytes === null || ss === null || inFlight === null) return null;
   if (srtt === undefined || latestRtt === undefined) return null;
+  // BBR's rates: absent from Reno's traces; present, they must be numbers.
+  const [pacing, bandwidth] = [d['pacing_rate'], d['bandwidth']].map((v) => (v === undefined ? null : finite(v)));
+  if ((d['pacing_rate'] !== undefined && pacing === null) || (d['bandwidth'] !== undefined && bandwidth === null))
+    return null;
   const perPacket = bytes / cwnd;
   return {
     cwnd,
@@ -74,5 +78,7 @@ export function metricsPoint(d: Record<string, unknown>): MetricsPoint | null {
     inFlight,
     srtt,
     latestRtt,
+    pacing: pacing ?? null,
+    bandwidth: bandwidth ?? null,
   };
 }

@@ -17,6 +17,9 @@ export interface MetricsPoint {
   inFlight: number;
   srtt: number | null;
   latestRtt: number | null;
+  /** BBR's pacing rate and bandwidth estimate, bits per second; null where the trace has none (Reno). */
+  pacing: number | null;
+  bandwidth: number | null;
 }
 
 const perSide = <T>(make: () => T): Record<Side, T> => ({ client: make(), server: make() });
@@ -36,6 +39,11 @@ export class TransferSeries {
   readonly inFlight = new LineBins(this.grid);
   readonly srtt = new LineBins(this.grid);
   readonly phases = new StateBins(this.grid);
+  /** BBR's pacing rate and bandwidth estimate (Mbit/s), and the highest of either. */
+  readonly pacing = new LineBins(this.grid);
+  readonly bandwidth = new LineBins(this.grid);
+  maxRate = 0;
+  ratePoints = 0;
   /** Every metrics point's smoothed RTT (0 before the first sample): the RTT axis goes to its 99th percentile. */
   readonly srttSpread = new Quantiles();
   /** The highest data seq each side sent, and the highest cwnd or flight. */
@@ -65,5 +73,10 @@ export class TransferSeries {
     line(this.ssthresh, p.ssthresh);
     line(this.inFlight, p.inFlight);
     line(this.srtt, p.srtt);
+    if (p.pacing === null || p.bandwidth === null) return;
+    this.ratePoints++;
+    this.maxRate = Math.max(this.maxRate, p.pacing / 1e6, p.bandwidth / 1e6);
+    line(this.pacing, p.pacing / 1e6);
+    line(this.bandwidth, p.bandwidth / 1e6);
   }
 }

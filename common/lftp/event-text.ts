@@ -71,6 +71,25 @@ function stateText(c: StateCause, { own, peer }: Numbers): string {
   }
 }
 
+/** Bytes per second as a person reads a link's rate. */
+function mbit(bytesPerSec: number): string {
+  return `${((bytesPerSec * 8) / 1e6).toFixed(1)} Mbit/s`;
+}
+
+/** A congestion controller's change of phase, with what it paces at and what it believes of the path. */
+function phaseText(e: Extract<TransferEvent, { type: 'cc_phase' }>): string {
+  const head = `congestion control (${e.controller}): ${e.from === null ? '' : `${e.from} → `}${e.to}`;
+  if (e.pacingRate === null || e.bandwidth === null) return `${head}; cwnd ${e.cwnd.toFixed(1)}`;
+  const model = [
+    `pacing ${mbit(e.pacingRate)}${e.bandwidth > 0 && e.pacingGain !== null ? ` (${e.pacingGain} × bw ${mbit(e.bandwidth)})` : ''}`,
+    `cwnd ${Math.round(e.cwnd)}`,
+    e.minRttMs === null ? null : `min RTT ${e.minRttMs.toFixed(2)} ms`,
+    `in-flight bound ${e.inflightBound === null ? 'none' : Math.round(e.inflightBound)}`,
+    e.randomLoss ? `random loss ${(100 * e.randomLoss).toFixed(1)} %` : null,
+  ];
+  return `${head}; ${model.filter((x) => x !== null).join(', ')}`;
+}
+
 /** One line for a person, or '' for events that say nothing worth a line. `seqs`: the two ISNs, for relative numbers. */
 export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer: 0 }): string {
   const n = numbers(seqs);
@@ -114,6 +133,8 @@ export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer:
         : `loss detected by time: ${ranges(e.count, e.first, e.last)}${e.reduced ? `; cwnd → ${e.cwnd.toFixed(1)}` : ''}`;
     case 'window_closed':
       return 'receiver window closed (0): waiting, probing';
+    case 'cc_phase':
+      return phaseText(e);
     case 'hole':
       return `out of order: expected seq ${peer(e.expected)}, got ${peer(e.got)}; holding it, ACK with SACK ${e.sack.map(([a, b]) => `${n.peerRel(a)}-${n.peerRel(b) - 1}`).join(', ')}`;
     case 'hole_filled':

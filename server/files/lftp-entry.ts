@@ -129,6 +129,12 @@ export function transferInfo(e: Entry, position: number): TransferInfo {
     size: e.size,
     cwnd: c.cc.cwnd,
     ssthresh: c.cc.ssthresh,
+    phase: c.isDataSender ? c.cc.phase : null,
+    // The rate BBR paces at once it has measured the path (before, its start-up guess, not a measurement).
+    pacingRate:
+      c.isDataSender && c.cc.pacingRate !== null && (c.cc.model?.bw ?? 0) > 0
+        ? Math.round(c.cc.pacingRate * c.mss * 1000)
+        : null,
     srttMs: c.rtt.srtt,
     rtoMs: c.rtt.rto,
     farthestBytes: c.farthestBytes(),

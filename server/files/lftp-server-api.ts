@@ -69,6 +69,9 @@ export interface TransferInfo {
   queuedAt?: number;
   cwnd: number;
   ssthresh: number;
+  /** The controller's phase and pacing rate (bytes per second) when this server sends the data; null otherwise. */
+  phase: string | null;
+  pacingRate: number | null;
   srttMs: number | null;
   rtoMs: number;
   /** The farthest byte sent (data sender) or held (receiver): bytes ahead of `bytes` are in flight or beyond a hole. */

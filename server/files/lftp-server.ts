@@ -7,7 +7,7 @@
  */
 import PQueue from 'p-queue';
 import { encodePacket, Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet.js';
-import { TraceWriter } from '../../common/lftp/node/driver.js';
+import { TraceWriter } from '../../common/lftp/node/trace-writer.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
 import { decodeSynRequest, encodeError, type ResumeAsk } from '../../common/lftp/engine/payloads.js';

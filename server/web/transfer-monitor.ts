@@ -72,6 +72,8 @@ export class TransferMonitor {
         t.bytes,
         t.farthestBytes,
         t.losses,
+        t.pacingRate ?? -1,
+        t.phase ?? '',
       ]);
     }
     // A transfer the endpoint forgot without being seen finished (shutdown, abort) is closed here.

@@ -75,6 +75,11 @@ describe('chat-server lftp --admin-token', () => {
         return n;
       });
       expect(green).toBeGreaterThan(30);
+      // The default controller's phase and pacing rate, in the card's head and as the strip under its chart.
+      expect(await card.locator('.small').innerText()).toMatch(
+        /bbr: (startup|drain|probe_bw_(down|cruise|refill|up)|probe_rtt), pacing [\d.]+ Mbit\/s, cwnd [\d.]+, BDP \d+/,
+      );
+      expect(await card.locator('.legend.phases').innerText()).toContain('probe_bw_cruise');
       expect(await page.locator('#broadcast-form').isHidden()).toBe(true);
       expect(await page.locator('#server').innerText()).toMatch(/^chat-server lftp\//);
       await page.screenshot({ path: join(ROOT, 'test/artifacts/lftp-dashboard.png'), fullPage: true });

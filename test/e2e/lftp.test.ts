@@ -334,7 +334,7 @@ describe('with --cc bbr', () => {
   it('a bad --cc is a usage error', async () => {
     const r = await runLftpClient(['get', '127.0.0.1:9', 'x', '--cc', 'cubic']);
     expect(r.code).toBe(2);
-    expect(r.err.join('\n')).toContain('--cc must be one of reno, bbr');
+    expect(r.err.join('\n')).toContain('--cc must be one of bbr, reno');
   });
 });
 

@@ -129,7 +129,15 @@ describe('LFTP traces (--qlog) and the trace report', () => {
       expect(acked, `packet ${s} lost at ${l.time} ms and never acknowledged`).toBe(true);
     }
     expect(named(srv.events, 'recovery:metrics_updated').length).toBeGreaterThan(10);
-    expect(named(srv.events, 'recovery:congestion_state_updated').map((e) => e.data['new'])).toContain('recovery');
+    // The default controller's phases (BBR: startup first, then ProbeBW's), and its pacing rate in every metrics event.
+    const phases = named(srv.events, 'recovery:congestion_state_updated').map((e) => e.data['new'] as string);
+    expect(phases[0]).toBe('startup');
+    expect(phases.some((p) => p.startsWith('probe_bw_'))).toBe(true);
+    const metrics = named(srv.events, 'recovery:metrics_updated');
+    expect(
+      metrics.every((e) => typeof e.data['pacing_rate'] === 'number' && typeof e.data['bandwidth'] === 'number'),
+    ).toBe(true);
+    expect(metrics.at(-1)!.data['pacing_rate'] as number).toBeGreaterThan(0);
 
     // The report, both sides merged, in a real browser.
     const report = join(work, 'report.html');
@@ -154,6 +162,10 @@ describe('LFTP traces (--qlog) and the trace report', () => {
     expect(arrows.some((a) => a[0] === 'ACK|FIN')).toBe(true);
     const cwnd = await page.$eval('svg path.cwnd', (el) => el.getAttribute('d') ?? '');
     expect(cwnd.split('L').length).toBeGreaterThan(10);
+    const pacing = await page.$eval('svg path.pacing', (el) => el.getAttribute('d') ?? '');
+    expect(pacing.split('L').length).toBeGreaterThan(10);
+    expect(await page.locator('svg rect.phase-startup').count()).toBeGreaterThan(0);
+    expect(await page.locator('table.summary').innerText()).toMatch(/congestion phases\s+startup, .*probe_bw_/);
     expect(await page.locator('table.summary').innerText()).toMatch(/packets declared lost\s+\d+/);
     // What the two traces say never arrived is what the relay dropped (less a dropped RETRY, in no server trace),
     // though the two processes' clocks differ by a few ms (a datagram seen to arrive before it was sent).
@@ -228,10 +240,58 @@ describe('LFTP traces (--qlog) and the trace report', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { dir: string; flags: string; retx?: boolean; cwnd: number | null });
     expect(sent.some((l) => l.dir === 'out' && l.retx === true && l.flags === 'ACK|DAT')).toBe(true);
-    expect(sent.filter((l) => l.dir === 'out' && l.flags === 'ACK|DAT').every((l) => typeof l.cwnd === 'number')).toBe(
-      true,
-    );
+    const data = sent.filter((l) => l.dir === 'out' && l.flags === 'ACK|DAT') as Array<{
+      cwnd: number | null;
+      phase?: string;
+      pacing?: number;
+    }>;
+    expect(data.every((l) => typeof l.cwnd === 'number' && typeof l.phase === 'string' && l.pacing! > 0)).toBe(true);
+    expect(new Set(data.map((l) => l.phase))).toContain('startup');
   }, 90_000);
+
+  it("the sending side's --verbose names the controller's phases with its pacing rate and model", async () => {
+    const files = tempDir('verbose-cc-files');
+    const work = tempDir('verbose-cc-work');
+    writeFileSync(join(work, 'up.bin'), randomBytes(3 * 1024 * 1024));
+    const s = await startLftpServer(files, ['--open']);
+    // A 4 MB/s link: startup finds it within a few round trips, and ProbeBW's cycle follows.
+    const relay = await startRelay({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: s.port,
+      seed: 4,
+      up: { ...NO_IMPAIRMENT, delayMs: 2, rateBps: 4_000_000, queueLimit: 48 },
+      down: { ...NO_IMPAIRMENT, delayMs: 2 },
+    });
+    try {
+      const p = new LineProcess('verbose post', [
+        CLIENT_JS,
+        'lftp',
+        'post',
+        `127.0.0.1:${relay.port}`,
+        join(work, 'up.bin'),
+        'up.bin',
+        '--verbose',
+        '--quiet',
+      ]);
+      p.endInput();
+      expect(await p.exit(60_000)).toBe(0);
+      const err = p.errLines.join('\n');
+      expect(err).toMatch(
+        /lftp: congestion control \(bbr\): startup; pacing [\d.]+ Mbit\/s, cwnd \d+, in-flight bound none/,
+      );
+      expect(err).toMatch(
+        /lftp: congestion control \(bbr\): startup → drain; pacing [\d.]+ Mbit\/s \(0\.5 × bw [\d.]+ Mbit\/s\), cwnd \d+, min RTT [\d.]+ ms/,
+      );
+      expect(err).toMatch(
+        /lftp: congestion control \(bbr\): probe_bw_refill → probe_bw_up; pacing [\d.]+ Mbit\/s \(1\.25 × bw/,
+      );
+    } finally {
+      await relay.close();
+      await stopAll(s);
+    }
+  }, 60_000);
 
   it('chat-server --qlog: a client that stops answering is drawn with its heartbeats, RTTs, the timeout window and the drop', async () => {
     const dir = join(tempDir('chat-qlog'), 'q');

@@ -244,13 +244,25 @@ class Direction {
 interface Peer {
   upstream: dgram.Socket;
   lastSeen: number;
+  /** Bytes forwarded for this client, each way (what each flow got through a shared, rate-limited link). */
+  upBytes: number;
+  downBytes: number;
   /** Where client datagrams go: the target, or the port the server last answered from. */
   serverPort: number;
+}
+
+export interface ClientBytes {
+  /** The client's address and port as the relay saw it. */
+  client: string;
+  up: number;
+  down: number;
 }
 
 export interface Relay {
   port: number;
   stats: { up: DirectionStats; down: DirectionStats; clients: number };
+  /** Bytes forwarded for each client the relay has seen (forgotten clients included), each way. */
+  perClient(): ClientBytes[];
   close(): Promise<void>;
 }
 
@@ -261,6 +273,8 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   const family = isIPv6(o.listenHost) ? 'udp6' : 'udp4';
   const front = dgram.createSocket({ type: family, recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
   const peers = new Map<string, Peer>();
+  /** Every client seen, for perClient() (peers forgets idle ones). */
+  const counted = new Map<string, Peer>();
   const idleMs = o.idleMs ?? 60_000;
   let closed = false;
   // Datagrams still held in a delay timer when the relay closes are dropped, not sent on closed sockets.
@@ -283,10 +297,14 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
         recvBufferSize: 8 << 20,
         sendBufferSize: 8 << 20,
       });
-      const created: Peer = { upstream, lastSeen: Date.now(), serverPort: o.targetPort };
+      const created: Peer = { upstream, lastSeen: Date.now(), serverPort: o.targetPort, upBytes: 0, downBytes: 0 };
+      counted.set(key, created);
       upstream.on('message', (msg, from) => {
         if (o.followServerPort) created.serverPort = from.port;
-        down.handle(msg, (buf) => safeSend(front, buf, port, address));
+        down.handle(msg, (buf) => {
+          created.downBytes += buf.length;
+          safeSend(front, buf, port, address);
+        });
       });
       upstream.on('error', () => undefined);
       if (o.sourceHost !== undefined) upstream.bind(0, o.sourceHost);
@@ -302,6 +320,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     const peer = peerFor(rinfo.address, rinfo.port);
     up.handle(msg, (buf) => {
       if (closed) return;
+      peer.upBytes += buf.length;
       if (o.followServerPort) {
         safeSend(peer.upstream, buf, peer.serverPort, o.targetHost);
         return;
@@ -341,6 +360,9 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     port: front.address().port,
     get stats() {
       return { up: up.stats, down: down.stats, clients: peers.size };
+    },
+    perClient() {
+      return [...counted].map(([client, p]) => ({ client, up: p.upBytes, down: p.downBytes }));
     },
     async close() {
       closed = true;

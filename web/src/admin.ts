@@ -4,7 +4,7 @@
  * broadcast and kick commands back. Reconnects on its own.
  */
 import { byId, el, formatBytes, formatDuration, setText } from './dom.js';
-import { SEQUENCE_SERIES, SERIES, drawChart, drawSequence, rttSparkline } from './chart.js';
+import { PHASE_COLORS, SEQUENCE_SERIES, SERIES, drawChart, drawSequence, mbit, rttSparkline } from './chart.js';
 import type { AdminCommand, AdminResult as Result, AdminSnapshot as Snapshot } from '../../common/dashboard.js';
 
 /** Snapshots (seconds) of heartbeat RTT a session's sparkline shows. */
@@ -131,45 +131,16 @@ class Dashboard {
       seen.add(t.id);
       let card = this.cards.get(t.id);
       if (!card) {
-        const head = el('div', { class: 'small' });
-        const bar = el('progress', { max: '1', value: '0' });
-        const canvas = el('canvas', { class: 'cc', 'aria-label': `cwnd, ssthresh and RTT of ${t.name}` });
-        const seq = el('canvas', {
-          class: 'seq',
-          'aria-label': `bytes delivered and sent of ${t.name}, losses marked`,
-        });
-        const seqLegend = el(
-          'div',
-          { class: 'legend' },
-          ...SEQUENCE_SERIES.map((x) => {
-            const swatch = el('i');
-            swatch.style.background = x.color;
-            return el('span', {}, swatch, x.label);
-          }),
-        );
-        const legend = el(
-          'div',
-          { class: 'legend' },
-          ...SERIES.filter((x) => t.serverSends || x.key === 'rtt').map((x) => {
-            const swatch = el('i');
-            swatch.style.background = x.color; // CSSOM, not a style attribute: the CSP forbids inline styles
-            return el(
-              'span',
-              {},
-              swatch,
-              x.key === 'ssthresh' && t.congestion === 'bbr' ? 'BDP estimate (packets)' : x.label,
-            );
-          }),
-        );
-        const root = el('div', { class: 'xfer', 'data-transfer': t.id }, head, bar, canvas, legend, seq, seqLegend);
-        card = { root, head, bar, canvas, seq };
+        card = transferCard(t);
         this.cards.set(t.id, card);
       }
       const pct = t.size > 0 ? Math.floor((100 * t.bytes) / t.size) : 100;
       const last = t.points.at(-1);
       const second = t.congestion === 'bbr' ? 'BDP' : 'ssthresh';
+      const pacing = last && (last[7] ?? -1) >= 0 ? `pacing ${mbit(last[7]!)}, ` : '';
+      const phase = last?.[8] ? ` ${last[8]},` : '';
       const now = last
-        ? `${t.serverSends ? `${t.congestion}: cwnd ${last[1]}, ${second} ${last[2]}, ` : ''}rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}`
+        ? `${t.serverSends ? `${t.congestion}:${phase} ${pacing}cwnd ${last[1]}, ${second} ${last[2]}, ` : ''}rtt ${last[3] >= 0 ? `${last[3]} ms` : '–'}`
         : '';
       const state = t.finished ? (t.succeeded ? 'done' : `ended (${t.state})`) : t.state;
       setText(
@@ -192,6 +163,66 @@ class Dashboard {
     if (transfers.length === 0 && !empty) box.replaceChildren(el('p', { class: 'muted' }, 'no transfers'));
     else if (transfers.length > 0) empty?.remove();
   }
+}
+
+/** A transfer's card: its head line, progress bar, congestion chart with legends, and sequence chart. */
+function transferCard(t: Snapshot['transfers'][number]) {
+  const head = el('div', { class: 'small' });
+  const bar = el('progress', { max: '1', value: '0' });
+  const canvas = el('canvas', { class: 'cc', 'aria-label': `cwnd, ssthresh and RTT of ${t.name}` });
+  const seq = el('canvas', {
+    class: 'seq',
+    'aria-label': `bytes delivered and sent of ${t.name}, losses marked`,
+  });
+  const seqLegend = el(
+    'div',
+    { class: 'legend' },
+    ...SEQUENCE_SERIES.map((x) => {
+      const swatch = el('i');
+      swatch.style.background = x.color;
+      return el('span', {}, swatch, x.label);
+    }),
+  );
+  const legend = el(
+    'div',
+    { class: 'legend' },
+    ...SERIES.filter((x) => (t.serverSends && (x.key !== 'pacing' || t.congestion === 'bbr')) || x.key === 'rtt').map(
+      (x) => {
+        const swatch = el('i');
+        swatch.style.background = x.color; // CSSOM, not a style attribute: the CSP forbids inline styles
+        return el(
+          'span',
+          {},
+          swatch,
+          x.key === 'ssthresh' && t.congestion === 'bbr' ? 'BDP estimate (packets)' : x.label,
+        );
+      },
+    ),
+  );
+  const phases = el(
+    'div',
+    { class: 'legend phases' },
+    'phases (the strip under the chart): ',
+    ...Object.entries(PHASE_COLORS)
+      .filter(([name]) => (t.congestion === 'reno') === ['slow_start', 'avoidance', 'recovery'].includes(name))
+      .map(([name, color]) => {
+        const swatch = el('i');
+        swatch.style.background = color;
+        return el('span', {}, swatch, name);
+      }),
+  );
+  const root = el(
+    'div',
+    { class: 'xfer', 'data-transfer': t.id },
+    head,
+    bar,
+    canvas,
+    legend,
+    ...(t.serverSends ? [phases] : []),
+    seq,
+    seqLegend,
+  );
+  return { root, head, bar, canvas, seq };
 }
 
 new Dashboard();

@@ -10,7 +10,22 @@ export const SERIES = [
   { key: 'cwnd', label: 'cwnd (packets)', color: '#2563eb' },
   { key: 'ssthresh', label: 'ssthresh (packets)', color: '#d97706' },
   { key: 'rtt', label: 'smoothed RTT (ms)', color: '#16a34a' },
+  { key: 'pacing', label: 'pacing rate (scaled to its top, in the corner)', color: '#9333ea' },
 ] as const;
+
+/** The strip along the chart's foot: the sender's congestion phase at each sample. */
+export const PHASE_COLORS: Record<string, string> = {
+  startup: '#2563eb',
+  slow_start: '#2563eb',
+  drain: '#dc2626',
+  recovery: '#dc2626',
+  probe_bw_down: '#d97706',
+  probe_bw_cruise: '#16a34a',
+  avoidance: '#16a34a',
+  probe_bw_refill: '#84cc16',
+  probe_bw_up: '#9333ea',
+  probe_rtt: '#64748b',
+};
 
 function niceMax(v: number): number {
   if (!(v > 0)) return 1;
@@ -74,39 +89,86 @@ export function drawChart(canvas: HTMLCanvasElement, points: Point[], showWindow
   ctx.textAlign = 'center';
   for (let i = 0; i <= 4; i++) ctx.fillText(`${((tMax * i) / 4 / 1000).toFixed(1)}s`, x((tMax * i) / 4), h - 6);
 
-  const line = (color: string, pick: (p: Point) => number | null, y: (v: number) => number, dashed = false) => {
-    ctx.strokeStyle = color;
-    ctx.lineWidth = 2;
-    ctx.setLineDash(dashed ? [5, 4] : []);
-    ctx.beginPath();
-    let started = false;
-    for (const p of points) {
-      const v = pick(p);
-      if (v === null) {
-        started = false;
-        continue;
-      }
-      if (started) ctx.lineTo(x(p[0]), y(v));
-      else ctx.moveTo(x(p[0]), y(v));
-      started = true;
-    }
-    ctx.stroke();
-    ctx.setLineDash([]);
-    // The latest value as a dot, so a transfer with a single sample still shows something.
-    const last = points.at(-1);
-    const v = last ? pick(last) : null;
-    if (last && v !== null) {
-      ctx.fillStyle = color;
-      ctx.beginPath();
-      ctx.arc(x(last[0]), y(v), 3, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-  };
+  const line = (color: string, pick: (p: Point) => number | null, y: (v: number) => number, dashed = false) =>
+    series(ctx, points, x, color, pick, y, dashed);
   if (showWindow) {
     line(SERIES[1].color, (p) => p[2], yL, true);
     line(SERIES[0].color, (p) => p[1], yL);
+    const pacingMax = niceMax(Math.max(...points.map((p) => p[7] ?? -1), 0) * 1.15);
+    if (points.some((p) => (p[7] ?? -1) >= 0)) {
+      line(
+        SERIES[3].color,
+        (p) => ((p[7] ?? -1) >= 0 ? p[7]! : null),
+        (v) => pad.t + ph - (v / pacingMax) * ph,
+        true,
+      );
+      ctx.fillStyle = SERIES[3].color;
+      ctx.textAlign = 'left';
+      ctx.fillText(`pacing, top ${mbit(pacingMax)}`, pad.l + 4, pad.t + 11);
+    }
+    phaseStrip(ctx, points, x, pad.t + ph - 4, pad.l + pw);
   }
   line(SERIES[2].color, (p) => (p[3] >= 0 ? p[3] : null), yR);
+}
+
+/** One series as a line (gaps where `pick` says null), its latest value as a dot. */
+function series(
+  ctx: CanvasRenderingContext2D,
+  points: Point[],
+  x: (t: number) => number,
+  color: string,
+  pick: (p: Point) => number | null,
+  y: (v: number) => number,
+  dashed: boolean,
+): void {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2;
+  ctx.setLineDash(dashed ? [5, 4] : []);
+  ctx.beginPath();
+  let started = false;
+  for (const p of points) {
+    const v = pick(p);
+    if (v === null) {
+      started = false;
+      continue;
+    }
+    if (started) ctx.lineTo(x(p[0]), y(v));
+    else ctx.moveTo(x(p[0]), y(v));
+    started = true;
+  }
+  ctx.stroke();
+  ctx.setLineDash([]);
+  // The latest value as a dot, so a transfer with a single sample still shows something.
+  const last = points.at(-1);
+  const v = last ? pick(last) : null;
+  if (last && v !== null) {
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    ctx.arc(x(last[0]), y(v), 3, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+}
+
+/** Bytes per second in Mbit/s, for a label. */
+export function mbit(bytesPerSec: number): string {
+  return `${+((bytesPerSec * 8) / 1e6).toPrecision(3)} Mbit/s`;
+}
+
+/** A 4-pixel strip at `y`: each sample's phase from its time to the next sample's. */
+function phaseStrip(
+  ctx: CanvasRenderingContext2D,
+  points: Point[],
+  x: (t: number) => number,
+  y: number,
+  right: number,
+): void {
+  points.forEach((p, i) => {
+    const color = PHASE_COLORS[p[8] ?? ''];
+    if (!color) return;
+    const x1 = i + 1 < points.length ? x(points[i + 1]![0]) : right;
+    ctx.fillStyle = color;
+    ctx.fillRect(x(p[0]), y, Math.max(1, x1 - x(p[0])), 4);
+  });
 }
 
 export const SEQUENCE_SERIES = [

@@ -1,170 +1,292 @@
 /**
- * A model-based congestion controller after BBR (Cardwell et al., "BBR:
- * Congestion-Based Congestion Control", ACM Queue 2016; draft-cardwell-iccrg-bbr):
- * instead of reading every loss as congestion, it measures the path (the
- * bottleneck bandwidth as the windowed maximum of delivery-rate samples, the
- * propagation delay as the windowed minimum RTT) and keeps about two
- * bandwidth-delay products in flight. Random loss lowers the delivery rate only
- * by the share it drops, so it does not collapse the window as Reno's halving does.
- *
- * Simplified for LFTP: the window does the work of pacing (there is no pacer),
- * so the probing gains cycle the window rather than the sending rate; no
- * PROBE_RTT phase (min RTT is re-measured when its 10 s window expires); the
- * min RTT is floored at 1 ms (MIN_RTT_FLOOR_MS).
- *  - startup: the window grows by what is acknowledged (as slow start) up to
- *    2.89 × BDP, and does not shrink, until the bandwidth estimate stops
- *    growing by 25 % for 3 rounds;
- *  - drain: 1 × BDP until the flight fits it (or MIN_CWND);
- *  - probe_bw: 2 × BDP, scaled by the cycle 1.25, 0.75, 1 × 6, one phase per
- *    min RTT, plus the aggregation allowance below (not in drain, whose job is
- *    to empty the queue: with it, the flight would never fit one BDP).
- * Losses cut nothing; a retransmission timeout drops the window to 4 packets,
- * from which the model brings it back within a round trip or two.
- *
- * ACK aggregation (after Linux's bbr_update_ack_aggregation): where ACKs come in
- * clumps (a user-space relay that forwards in batches, a busy event loop), the
- * RTT varies far above its minimum, 2 × BDP is less than what the pipe holds
- * between clumps, the delivery-rate samples come in under the estimate, and
- * the max filter ratchets the estimate down round after round. Measured
- * through the fault relay (1 ms each way): a 32 MiB get fell to 0.8-8.8 MiB/s
- * against Reno's 40. So the window also allows the largest excess of
- * acknowledged packets over what the bandwidth estimate predicted since the
- * start of the current ACK epoch, kept over the last 5 to 10 rounds, at most
- * 100 ms of the estimated bandwidth.
+ * LFTP's default congestion controller: BBR version 3 as draft-ietf-ccwg-bbr
+ * describes it (the state machine Startup, Drain, ProbeBW's DOWN, CRUISE,
+ * REFILL and UP, and ProbeRTT; the long- and short-term model; pacing), in
+ * packets, with the clock injected. Differences from the draft, each for a
+ * reason docs/LFTP.md gives:
+ *  - loss counts as congestion only beyond the path's background of random
+ *    loss (loss-background.ts): BBRv3 cuts its in-flight bound when a round's
+ *    loss passes 2 % while probing, and on any loss in a round while not; this
+ *    does the same with the loss that random loss does not explain;
+ *  - the min RTT the model believes is floored at 1 ms (a user-space sender
+ *    wakes once per event-loop turn, however short the path);
+ *  - no undo of spurious loss recovery (LFTP detects none), and the pacer's
+ *    burst is a couple of milliseconds of the rate (pacer.ts).
+ * The bandwidth/min-RTT/aggregation filters are bbr-filters.ts; the ProbeBW
+ * cycle is bbr-probe-bw.ts.
  */
-import { INITIAL_CWND, type CongestionControl, type CongestionPhase, type DeliverySample } from './congestion.js';
+import {
+  INITIAL_CWND,
+  type CongestionControl,
+  type CongestionPhase,
+  type DeliverySample,
+  type LostPacket,
+  type PathModel,
+} from './congestion.js';
+import { AckAggregation, FullPipe, MaxBwFilter, MinRttFilter } from './bbr-filters.js';
+import { LossBackground } from './loss-background.js';
+import { BETA, DEFAULT_CWND_GAIN, LOSS_THRESH, ProbeBwCycle } from './bbr-probe-bw.js';
+import { ProbeRtt } from './bbr-probe-rtt.js';
+import { LossRound, queueFree } from './bbr-loss-round.js';
 
-const STARTUP_GAIN = 2 / Math.LN2; // 2.885: doubles the sending rate each round
-const CWND_GAIN = 2;
-const CYCLE = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
-const BW_WINDOW_ROUNDS = 10;
-const MIN_RTT_WINDOW_MS = 10_000;
-const FULL_BW_GROWTH = 1.25;
-const FULL_BW_ROUNDS = 3;
-const MIN_CWND = 4;
-/** The aggregation allowance is the larger of two maxima, each over this many rounds (Linux: bbr_extra_acked_win_rtts). */
-const EXTRA_ACKED_WINDOW_ROUNDS = 5;
-/** The allowance is at most this much of the estimated bandwidth (Linux: bbr_extra_acked_max_us). */
-const EXTRA_ACKED_MAX_MS = 100;
-/**
- * The smallest propagation delay the model believes. A user-space sender
- * reacts to ACKs once per event-loop turn, about a millisecond, however short
- * the path: on loopback a lucky 30 µs RTT sample would otherwise make the BDP a
- * couple of packets and starve the pipe between turns.
- */
-const MIN_RTT_FLOOR_MS = 1;
+export const STARTUP_PACING_GAIN = 2.77;
+const DRAIN_PACING_GAIN = 0.5;
+const PACING_MARGIN = 0.01;
+const HEADROOM = 0.15;
+export const MIN_PIPE_CWND = 4;
+const STARTUP_FULL_LOSS_COUNT = 6;
+/** The smallest propagation delay the model believes (see above). */
+export const MIN_RTT_FLOOR_MS = 1;
+/** A send quantum is at most this many packets (64 KB of 1448-byte payloads, about). */
+const MAX_SEND_QUANTUM = 44;
 
 export class BbrCongestion implements CongestionControl {
   readonly name = 'bbr';
   cwnd = INITIAL_CWND;
-  mode: 'startup' | 'drain' | 'probe_bw' = 'startup';
-  /** Bottleneck bandwidth estimate, packets per ms. */
-  btlBw = 0;
-  minRtt = Infinity;
-  private minRttAt = 0;
-  private round = 0;
-  private readonly bwSamples: Array<{ round: number; rate: number }> = [];
-  private fullBw = 0;
-  private fullBwRounds = 0;
-  private cycleIndex = 0;
-  private cycleStartedAt = 0;
-  /** Packets acknowledged since ackEpochAt, when the ACK rate last fell to the estimate. */
-  private ackEpochAcked = 0;
-  private ackEpochAt = 0;
-  /** Two alternating windows of the largest excess seen (packets); the allowance is their max. */
-  private readonly extraAcked = [0, 0];
-  private extraAckedIndex = 0;
-  private extraAckedRounds = 0;
+  /** Packets per ms: 2.77 × the initial window over a 1 ms RTT until there is a measurement. */
+  pacingRate = (STARTUP_PACING_GAIN * INITIAL_CWND) / MIN_RTT_FLOOR_MS;
+  state: CongestionPhase = 'startup';
+  pacingGain = STARTUP_PACING_GAIN;
+  cwndGain = DEFAULT_CWND_GAIN;
+  // ---- the model
+  readonly maxBwFilter = new MaxBwFilter();
+  readonly rtt = new MinRttFilter();
+  readonly aggregation = new AckAggregation();
+  readonly background = new LossBackground();
+  bwShortterm = Infinity;
+  /** min(max_bw, bw_shortterm), packets per ms. */
+  bw = 0;
+  inflightLongterm = Infinity;
+  inflightShortterm = Infinity;
+  readonly lossRound = new LossRound();
+  // ---- rounds
+  roundCount = 0;
+  roundStart = false;
+  private nextRoundDelivered = 0;
+  /** C.delivered as of the latest ACK. */
+  delivered = 0;
+  // ---- Startup, Drain, ProbeRTT
+  readonly fullPipe = new FullPipe();
+  private drainStartRound = 0;
+  private priorCwnd = 0;
+  /** After a retransmission timeout: the window comes back once a packet sent after it is acknowledged. */
+  private rtoTx: number | null = null;
+  readonly probeBw: ProbeBwCycle;
+  readonly probeRtt = new ProbeRtt(this);
 
-  constructor(private readonly maxCwnd: number) {}
+  constructor(
+    private readonly maxCwnd: number,
+    random: () => number = Math.random,
+  ) {
+    this.probeBw = new ProbeBwCycle(this, random);
+  }
 
   get phase(): CongestionPhase {
-    return this.mode;
+    return this.state;
+  }
+
+  get minRtt(): number {
+    return this.rtt.minRtt;
   }
 
   /** The bandwidth-delay product in packets (0 until both are measured). */
   get bdp(): number {
-    return Number.isFinite(this.minRtt) ? this.btlBw * Math.max(this.minRtt, MIN_RTT_FLOOR_MS) : 0;
+    return Number.isFinite(this.minRtt) ? this.bw * Math.max(this.minRtt, MIN_RTT_FLOOR_MS) : 0;
   }
 
   get ssthresh(): number {
     return Math.round(this.bdp);
   }
 
-  /** Packets the window allows beyond gain × BDP for ACKs that arrive in clumps. */
-  get aggregationAllowance(): number {
-    return Math.min(Math.max(this.extraAcked[0]!, this.extraAcked[1]!), this.btlBw * EXTRA_ACKED_MAX_MS);
+  get model(): PathModel {
+    return {
+      bw: this.bw,
+      minRtt: this.minRtt,
+      inflightBound: Math.min(this.inflightLongterm, this.inflightShortterm),
+      randomLoss: this.background.rate,
+      pacingGain: this.pacingGain,
+      cwndGain: this.cwndGain,
+    };
   }
 
-  private updateAckAggregation(packets: number, s: DeliverySample): void {
-    if (s.roundStart && ++this.extraAckedRounds >= EXTRA_ACKED_WINDOW_ROUNDS) {
-      this.extraAckedRounds = 0;
-      this.extraAckedIndex ^= 1;
-      this.extraAcked[this.extraAckedIndex] = 0;
-    }
-    let expected = this.btlBw * (s.now - this.ackEpochAt);
-    // A new epoch when ACKs came no faster than the estimate says they should.
-    if (this.ackEpochAcked <= expected) {
-      this.ackEpochAcked = 0;
-      this.ackEpochAt = s.now;
-      expected = 0;
-    }
-    this.ackEpochAcked += packets;
-    const extra = Math.min(this.ackEpochAcked - expected, this.cwnd);
-    if (extra > this.extraAcked[this.extraAckedIndex]!) this.extraAcked[this.extraAckedIndex] = extra;
+  get inProbeBw(): boolean {
+    return this.state.startsWith('probe_bw');
   }
 
-  onAcked(packets: number, _largestAckedTx: number, s: DeliverySample): void {
-    if (s.rttMs !== null && (s.rttMs <= this.minRtt || s.now - this.minRttAt > MIN_RTT_WINDOW_MS)) {
-      this.minRtt = Math.max(s.rttMs, 0.01);
-      this.minRttAt = s.now;
-    }
-    if (s.roundStart) this.round++;
-    if (s.rate !== null && s.rate > 0 && (!s.appLimited || s.rate >= this.btlBw))
-      this.bwSamples.push({ round: this.round, rate: s.rate });
-    while (this.bwSamples.length > 0 && this.bwSamples[0]!.round <= this.round - BW_WINDOW_ROUNDS)
-      this.bwSamples.shift();
-    this.btlBw = this.bwSamples.reduce((m, x) => Math.max(m, x.rate), 0);
-    if (packets > 0) this.updateAckAggregation(packets, s);
-
-    if (this.mode === 'startup' && s.roundStart && !s.appLimited) {
-      if (this.btlBw >= this.fullBw * FULL_BW_GROWTH) {
-        this.fullBw = this.btlBw;
-        this.fullBwRounds = 0;
-      } else if (++this.fullBwRounds >= FULL_BW_ROUNDS) {
-        this.mode = 'drain';
-      }
-    }
-    // The window never goes below MIN_CWND, so neither can the flight drain wait for.
-    if (this.mode === 'drain' && s.inflight <= Math.max(this.bdp, MIN_CWND)) {
-      this.mode = 'probe_bw';
-      this.cycleIndex = 0;
-      this.cycleStartedAt = s.now;
-    }
-    if (this.mode === 'probe_bw' && Number.isFinite(this.minRtt) && s.now - this.cycleStartedAt >= this.minRtt) {
-      this.cycleIndex = (this.cycleIndex + 1) % CYCLE.length;
-      this.cycleStartedAt = s.now;
-    }
-
-    const bdp = this.bdp;
-    if (bdp <= 0 || packets <= 0) {
-      this.cwnd = Math.min(this.cwnd + Math.max(packets, 0), this.maxCwnd);
-      return;
-    }
-    const gain =
-      this.mode === 'startup' ? STARTUP_GAIN : this.mode === 'drain' ? 1 : CWND_GAIN * CYCLE[this.cycleIndex]!;
-    const target = Math.max(MIN_CWND, gain * bdp + (this.mode === 'probe_bw' ? this.aggregationAllowance : 0));
-    // Grow towards the target by what was acknowledged (no bursts). Shrink to it at once, except
-    // in startup (as Linux): an early BDP from a lucky RTT sample must not choke the ramp-up.
-    if (this.cwnd < target) this.cwnd = Math.min(this.maxCwnd, this.cwnd + packets, target);
-    else if (this.mode !== 'startup') this.cwnd = Math.min(this.maxCwnd, target);
+  /** Startup, REFILL and UP: the flow is pushing to find out how much the path takes. */
+  get isProbingBw(): boolean {
+    return this.state === 'startup' || this.state === 'probe_bw_refill' || this.state === 'probe_bw_up';
   }
 
-  onLoss(): boolean {
-    return false;
+  // ---- per ACK (UpdateOnACK)
+
+  onAcked(packets: number, largestAckedTx: number, s: DeliverySample): void {
+    if (packets <= 0) return;
+    if (this.rtoTx !== null && largestAckedTx > this.rtoTx) {
+      this.rtoTx = null;
+      this.restoreCwnd();
+    }
+    this.delivered = s.totalDelivered;
+    this.updateRound(s);
+    this.lossRound.onAck(s, this.delivered);
+    this.updateCongestionSignals(s);
+    this.aggregation.update(s.now, packets, this.bw, this.roundStart, this.cwnd);
+    this.fullPipe.check(this.maxBwFilter.value, this.roundStart, s.appLimited);
+    if (this.state === 'startup' && this.fullPipe.reached) this.enterDrain();
+    this.checkDrainDone(s);
+    this.probeBw.update(s);
+    this.rtt.update(s.now, s.rttMs);
+    this.probeRtt.check(s);
+    this.lossRound.advance(s);
+    this.bw = Math.min(this.maxBwFilter.value, this.bwShortterm);
+    this.setPacingRate(this.pacingGain);
+    this.setCwnd(s);
   }
 
-  onTimeout(): void {
-    this.cwnd = MIN_CWND;
+  private updateRound(s: DeliverySample): void {
+    this.roundStart = s.priorDelivered >= this.nextRoundDelivered;
+    if (!this.roundStart) return;
+    this.startRound();
+    this.roundCount++;
+    this.probeBw.roundsSinceProbeUp++;
+  }
+
+  startRound(): void {
+    this.nextRoundDelivered = this.delivered;
+  }
+
+  private updateCongestionSignals(s: DeliverySample): void {
+    const rate = s.rate;
+    // ProbeRTT's low rates say nothing of the path (the draft marks them app-limited).
+    if (rate !== null && rate > 0 && (rate >= this.maxBwFilter.value || (!s.appLimited && this.state !== 'probe_rtt')))
+      this.maxBwFilter.update(rate);
+    if (!this.lossRound.started) return;
+    const { lost, packets, ranges, meanRtt } = this.lossRound.end(this.delivered);
+    // What a round without a queue loses is random loss (loss-background.ts).
+    if (queueFree(meanRtt, this.minRtt)) this.background.addRound(s.now, lost, packets);
+    else this.background.expire(s.now);
+    const { bwLatest, inflightLatest } = this.lossRound;
+    // Startup ends on loss: a round over 2 % beyond random, in at least 6 separate runs.
+    if (
+      this.state === 'startup' &&
+      ranges >= STARTUP_FULL_LOSS_COUNT &&
+      this.background.exceeds(lost, packets, LOSS_THRESH)
+    ) {
+      this.fullPipe.reached = true;
+      this.inflightLongterm = Math.max(this.bdp, inflightLatest);
+    }
+    // Once per round, outside probing, loss that random loss does not explain lowers the short-term model.
+    if (!this.isProbingBw && lost > 0 && this.background.exceeds(lost, packets, 0)) {
+      if (this.bwShortterm === Infinity) this.bwShortterm = this.maxBwFilter.value;
+      if (this.inflightShortterm === Infinity) this.inflightShortterm = this.cwnd;
+      this.bwShortterm = Math.max(bwLatest, BETA * this.bwShortterm);
+      this.inflightShortterm = Math.max(inflightLatest, BETA * this.inflightShortterm);
+    }
+  }
+
+  private enterDrain(): void {
+    this.state = 'drain';
+    this.pacingGain = DRAIN_PACING_GAIN;
+    this.cwndGain = DEFAULT_CWND_GAIN;
+    this.drainStartRound = this.roundCount;
+  }
+
+  private checkDrainDone(s: DeliverySample): void {
+    if (this.state === 'drain' && (s.inflight <= this.inflight(1) || this.roundCount > this.drainStartRound + 3))
+      this.probeBw.enter(s.now);
+  }
+
+  enterStartup(): void {
+    this.state = 'startup';
+    this.pacingGain = STARTUP_PACING_GAIN;
+    this.cwndGain = DEFAULT_CWND_GAIN;
+  }
+
+  resetShortTermModel(): void {
+    this.bwShortterm = Infinity;
+    this.inflightShortterm = Infinity;
+  }
+
+  resetCongestionSignals(): void {
+    this.lossRound.resetSignals();
+  }
+
+  // ---- loss
+
+  onLoss(p: LostPacket): boolean {
+    this.lossRound.noteLoss(p.index, this.delivered);
+    return this.probeBw.onLoss(p);
+  }
+
+  onTimeout(_flight: number, currentTx: number): void {
+    this.saveCwnd();
+    this.rtoTx = currentTx;
+    this.cwnd = 1;
+  }
+
+  onRestartFromIdle(now: number): void {
+    this.probeRtt.idleRestart = true;
+    this.aggregation.restart(now);
+    if (this.inProbeBw) this.setPacingRate(1);
+    else if (this.state === 'probe_rtt') this.probeRtt.checkDone(now);
+  }
+
+  // ---- control parameters
+
+  private setPacingRate(gain: number): void {
+    const rate = gain * this.bw * (1 - PACING_MARGIN);
+    if (rate > 0 && (this.fullPipe.reached || rate > this.pacingRate)) this.pacingRate = rate;
+  }
+
+  /** Packets BBR lets the pacer send as one burst, and three of them in flight for the host's batching. */
+  private get offloadBudget(): number {
+    return 3 * Math.min(MAX_SEND_QUANTUM, Math.max(2, this.pacingRate));
+  }
+
+  bdpMultiple(gain: number, bw = this.bw): number {
+    if (!Number.isFinite(this.minRtt)) return INITIAL_CWND;
+    return gain * bw * Math.max(this.minRtt, MIN_RTT_FLOOR_MS);
+  }
+
+  /** Inflight(gain): what `gain` × BDP needs, with room for batching. */
+  inflight(gain: number, bw = this.bw): number {
+    let cap = Math.max(this.bdpMultiple(gain, bw), this.offloadBudget, MIN_PIPE_CWND);
+    if (this.state === 'probe_bw_up') cap += 2;
+    return cap;
+  }
+
+  /** The in-flight bound less the headroom left for other flows (CRUISE, ProbeRTT). */
+  inflightWithHeadroom(): number {
+    if (this.inflightLongterm === Infinity) return Infinity;
+    const headroom = Math.max(1, HEADROOM * this.inflightLongterm);
+    return Math.max(this.inflightLongterm - headroom, MIN_PIPE_CWND);
+  }
+
+  /** How much we want in flight: the BDP, unless congestion cut cwnd. */
+  targetInflight(): number {
+    return Math.min(this.bdp, this.cwnd);
+  }
+
+  private setCwnd(s: DeliverySample): void {
+    let cap = this.bdpMultiple(this.cwndGain) + this.aggregation.value(this.bw);
+    cap = Math.max(cap, this.offloadBudget, MIN_PIPE_CWND) + (this.state === 'probe_bw_up' ? 2 : 0);
+    if (this.fullPipe.reached) this.cwnd = Math.min(this.cwnd + s.newlyAcked, cap);
+    else if (this.cwnd < cap || this.delivered < INITIAL_CWND) this.cwnd += s.newlyAcked;
+    this.cwnd = Math.max(this.cwnd, MIN_PIPE_CWND);
+    if (this.state === 'probe_rtt') this.cwnd = Math.min(this.cwnd, this.probeRtt.cwnd());
+    let bound = Infinity;
+    if (this.inProbeBw && this.state !== 'probe_bw_cruise') bound = this.inflightLongterm;
+    else if (this.state === 'probe_rtt' || this.state === 'probe_bw_cruise') bound = this.inflightWithHeadroom();
+    bound = Math.max(Math.min(bound, this.inflightShortterm), MIN_PIPE_CWND);
+    this.cwnd = Math.min(this.cwnd, bound, this.maxCwnd);
+  }
+
+  saveCwnd(): void {
+    const recovering = this.rtoTx !== null || this.state === 'probe_rtt';
+    this.priorCwnd = recovering ? Math.max(this.priorCwnd, this.cwnd) : this.cwnd;
+  }
+
+  restoreCwnd(): void {
+    this.cwnd = Math.max(this.cwnd, this.priorCwnd);
   }
 }

@@ -10,12 +10,23 @@
 export const INITIAL_CWND = 10; // RFC 6928
 export const MIN_SSTHRESH = 2;
 
-export type CongestionPhase = 'slow_start' | 'avoidance' | 'recovery' | 'startup' | 'drain' | 'probe_bw';
+/** Reno's phases, then BBR's (bbr.ts: ProbeBW's four, and ProbeRTT). */
+export type CongestionPhase =
+  | 'slow_start'
+  | 'avoidance'
+  | 'recovery'
+  | 'startup'
+  | 'drain'
+  | 'probe_bw_down'
+  | 'probe_bw_cruise'
+  | 'probe_bw_refill'
+  | 'probe_bw_up'
+  | 'probe_rtt';
 
 /** The congestion controllers the sender can run (--cc). */
-export const CONGESTION_CONTROLS = ['reno', 'bbr'] as const;
+export const CONGESTION_CONTROLS = ['bbr', 'reno'] as const;
 export type CongestionName = (typeof CONGESTION_CONTROLS)[number];
-export const DEFAULT_CONGESTION: CongestionName = 'reno';
+export const DEFAULT_CONGESTION: CongestionName = 'bbr';
 
 /** What one acknowledgement tells about the path (RFC draft "Delivery Rate Estimation"). */
 export interface DeliverySample {
@@ -29,6 +40,47 @@ export interface DeliverySample {
   /** This ACK ends a round trip (its packet was sent after the previous round ended). */
   roundStart: boolean;
   inflight: number;
+  /** Packets this ACK newly acknowledged. */
+  newlyAcked: number;
+  /** Packets delivered so far (C.delivered), and when the sampled packet was sent (P.delivered). */
+  totalDelivered: number;
+  priorDelivered: number;
+  /** Packets delivered over the sampled interval (RS.delivered). */
+  delivered: number;
+  /** Packets in flight when the sampled packet was sent (RS.tx_in_flight). */
+  txInFlight: number;
+  /** Packets declared lost since the sampled packet was sent (RS.lost). */
+  lost: number;
+  /** The congestion window held the sender back since the last round began. */
+  cwndLimited: boolean;
+}
+
+/** A data packet declared lost, with what its send stamp says (BBR's HandleLostPacket). */
+export interface LostPacket {
+  now: number;
+  /** Its transmission number, and the newest so far. */
+  tx: number;
+  currentTx: number;
+  /** Its index in the transfer (runs of adjacent indexes are one loss range). */
+  index: number;
+  /** Packets in flight when it was sent, and packets declared lost since (this one included). */
+  txInFlight: number;
+  lostSinceSent: number;
+  appLimited: boolean;
+}
+
+/** What a model-based controller knows of the path, for traces and the dashboard (BBR; Reno has none). */
+export interface PathModel {
+  /** The bandwidth estimate (BBR.bw), packets per ms. */
+  bw: number;
+  /** BBR.min_rtt, ms (Infinity until measured). */
+  minRtt: number;
+  /** The in-flight bound from loss: min(inflight_longterm, inflight_shortterm), packets (Infinity: none). */
+  inflightBound: number;
+  /** The path's background of random loss, as measured (0..1). */
+  randomLoss: number;
+  pacingGain: number;
+  cwndGain: number;
 }
 
 /** What the send window asks of a congestion controller; all counts in packets. */
@@ -38,15 +90,23 @@ export interface CongestionControl {
   /** Reno: the slow-start threshold. BBR: its estimate of the path's bandwidth-delay product. */
   readonly ssthresh: number;
   readonly phase: CongestionPhase;
+  /** Packets per ms the sender paces at; null: no pacing (Reno sends what the window allows at once). */
+  readonly pacingRate: number | null;
+  /** BBR's path model; null for Reno. */
+  readonly model: PathModel | null;
   /** Packets newly acknowledged; `largestAckedTx` leaves recovery once a post-reduction packet is acked. */
   onAcked(packets: number, largestAckedTx: number, sample: DeliverySample): void;
-  /** A packet sent as transmission `lostTx` was declared lost; `currentTx` is the latest transmission number. Returns true if cwnd was cut. */
-  onLoss(lostTx: number, currentTx: number): boolean;
+  /** A data packet was declared lost. Returns true if cwnd (or BBR's in-flight bound) was cut. */
+  onLoss(lost: LostPacket): boolean;
   onTimeout(flight: number, currentTx: number): void;
+  /** A data packet is about to go with nothing in flight and nothing held back by the window (BBR's restart from idle). */
+  onRestartFromIdle?(now: number): void;
 }
 
 export class RenoCongestion implements CongestionControl {
   readonly name = 'reno';
+  readonly pacingRate = null;
+  readonly model = null;
   cwnd = INITIAL_CWND;
   ssthresh: number;
   /** Transmissions numbered at or below this were sent before the last reduction. */
@@ -72,7 +132,7 @@ export class RenoCongestion implements CongestionControl {
     else this.cwnd = Math.min(this.cwnd + packets / this.cwnd, this.maxCwnd);
   }
 
-  onLoss(lostTx: number, currentTx: number): boolean {
+  onLoss({ tx: lostTx, currentTx }: LostPacket): boolean {
     if (lostTx <= this.recoveryTx) return false;
     this.ssthresh = Math.max(Math.floor(this.cwnd / 2), MIN_SSTHRESH);
     this.cwnd = this.ssthresh;

@@ -6,7 +6,7 @@
  */
 import { Flag, HEADER_BYTES, seqAdd, type Packet } from './packet.js';
 import { RttEstimator, DEFAULT_RTO } from './rtt.js';
-import { RenoCongestion, type CongestionControl } from './congestion.js';
+import { RenoCongestion, type CongestionControl, type CongestionPhase } from './congestion.js';
 import { BbrCongestion } from './bbr.js';
 import type { SendWindow } from './send-window.js';
 import type { ReceiveWindow } from './receive-window.js';
@@ -81,6 +81,8 @@ export class ConnectionCore {
   lastAdvertised = 0;
   /** @internal */
   lastSent = 0;
+  /** @internal The congestion phase last told (a cc_phase event when it changes). */
+  ccPhase: CongestionPhase | null = null;
   /** @internal The latest time seen by any input; packets are stamped with it. */
   clock = 0;
   private readonly startedAt: number;
@@ -99,7 +101,7 @@ export class ConnectionCore {
     now: number,
   ) {
     this.rtt = new RttEstimator(opts.rto ?? DEFAULT_RTO);
-    this.cc = opts.congestion === 'bbr' ? new BbrCongestion(opts.maxWindow) : new RenoCongestion(opts.maxWindow);
+    this.cc = opts.congestion === 'reno' ? new RenoCongestion(opts.maxWindow) : new BbrCongestion(opts.maxWindow);
     this.mss = opts.request.mss;
     this.lastHeard = now;
     this.startedAt = now;
@@ -213,6 +215,28 @@ export class ConnectionCore {
       ...(why === 'timeout' ? { nextWaitMs: c.interval } : {}),
     });
     this.emitPacket(c.packet);
+  }
+
+  /** @internal Tells the edge when the data sender's controller changed phase (--verbose, the logs). */
+  notePhase(): void {
+    const cc = this.cc;
+    if (cc.phase === this.ccPhase) return;
+    const m = cc.model;
+    const bytesPerSec = (packetsPerMs: number) => Math.round(packetsPerMs * this.mss * 1000);
+    this.hooks.event({
+      type: 'cc_phase',
+      controller: cc.name,
+      from: this.ccPhase,
+      to: cc.phase,
+      cwnd: cc.cwnd,
+      pacingRate: cc.pacingRate === null ? null : bytesPerSec(cc.pacingRate),
+      pacingGain: m ? m.pacingGain : null,
+      bandwidth: m ? bytesPerSec(m.bw) : null,
+      minRttMs: m && Number.isFinite(m.minRtt) ? m.minRtt : null,
+      inflightBound: m && Number.isFinite(m.inflightBound) ? m.inflightBound : null,
+      randomLoss: m ? m.randomLoss : null,
+    });
+    this.ccPhase = cc.phase;
   }
 
   // ---- endings ---------------------------------------------------------------

@@ -59,7 +59,7 @@ export interface ConnectionOptions {
   receiveCapacity: number;
   /** Upper bound of the congestion window, in packets. */
   maxWindow: number;
-  /** The congestion controller this side runs when it sends data (default reno). */
+  /** The congestion controller this side runs when it sends data (default bbr). */
   congestion?: CongestionName;
   idleTimeoutMs: number;
   /** SYN / SYN-ACK tries before giving up. */

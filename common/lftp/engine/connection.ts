@@ -186,6 +186,7 @@ export class LftpConnection extends ConnectionCore {
       consider(this.sender.rtoDeadline());
       consider(this.sender.probeDeadline());
       consider(this.sender.lossDeadline());
+      consider(this.sender.pacingDeadline());
     }
     return d === Infinity ? null : d;
   }

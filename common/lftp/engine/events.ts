@@ -4,6 +4,7 @@
  * --verbose and logs; a trace writer may keep the fields as they are).
  */
 import type { LftpErrorCode } from './errors.js';
+import type { CongestionName, CongestionPhase } from './congestion.js';
 
 export type Side = 'client' | 'server';
 export type Op = 'get' | 'post';
@@ -80,6 +81,26 @@ export type TransferEvent =
       ssthresh: number;
     }
   | { type: 'window_closed' }
+  /**
+   * The data sender's congestion controller changed phase (Reno: slow start, avoidance, recovery; BBR: startup,
+   * drain, ProbeBW's four, ProbeRTT), with its figures then: rates in bytes per second, null where the controller
+   * has none (Reno paces nothing and models nothing).
+   */
+  | {
+      type: 'cc_phase';
+      controller: CongestionName;
+      from: CongestionPhase | null;
+      to: CongestionPhase;
+      cwnd: number;
+      pacingRate: number | null;
+      pacingGain: number | null;
+      bandwidth: number | null;
+      minRttMs: number | null;
+      /** BBR's in-flight bound from loss, packets (null: none yet). */
+      inflightBound: number | null;
+      /** BBR's measure of the path's random loss, 0..1. */
+      randomLoss: number | null;
+    }
   /** The data receiver: a packet arrived beyond a missing one (a hole opens; `sack`: what it now holds beyond it, as seq ranges). */
   | { type: 'hole'; expected: number; got: number; sack: Array<[number, number]> }
   /** The data receiver: the missing packets arrived (retransmitted); delivery in order runs on to `next`. */

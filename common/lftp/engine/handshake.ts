@@ -214,4 +214,5 @@ export function startSending(c: ConnectionCore): void {
   if (src.totalPackets !== total)
     throw new Error(`LftpConnection: the source has ${src.totalPackets} packets, the transfer ${total}`);
   c.sender = new SendWindow(src, c.rtt, c.cc, c.opts.receiveCapacity);
+  c.notePhase();
 }

@@ -8,6 +8,8 @@
  * come in as arguments.
  */
 import type { RttEstimator } from './rtt.js';
+import type { LostPacket } from './congestion.js';
+import type { RateStamp } from './delivery-rate.js';
 
 export const PACKET_THRESHOLD = 3;
 export const TIME_THRESHOLD = 9 / 8;
@@ -41,4 +43,23 @@ export function lossDelay(rtt: RttEstimator): number {
 
 export function isLost(s: SentPacket, largestAckedTx: number, now: number, delay: number): boolean {
   return s.tx + PACKET_THRESHOLD <= largestAckedTx || now >= s.sentAt + delay;
+}
+
+/** What the congestion control is told of a packet declared lost: its stamp, and the loss since it was sent. */
+export function lostPacket(
+  now: number,
+  index: number,
+  s: SentPacket & RateStamp,
+  currentTx: number,
+  lostTotal: number,
+): LostPacket {
+  return {
+    now,
+    tx: s.tx,
+    currentTx,
+    index,
+    txInFlight: s.txInFlight,
+    lostSinceSent: lostTotal - s.lostBefore,
+    appLimited: s.appLimited,
+  };
 }

@@ -40,6 +40,7 @@ export function onDataAck(c: ConnectionCore, p: Packet, now: number): void {
     return;
   }
   const res = s.onAck(ackIndex, sack, p.window, now);
+  c.notePhase();
   if (res.newlyAcked > 0) c.lastProgress = now;
   if (res.lost.length) lossEvent(c, 'ack', res.lost, res.reduced);
   if (p.window === 0 && c.lastAdvertised !== 0) c.hooks.event({ type: 'window_closed' });
@@ -77,6 +78,7 @@ export function tickSender(c: ConnectionCore, now: number): void {
     const { lost, reduced } = s.checkLossTimer(now);
     if (lost.length) lossEvent(c, 'time', lost, reduced);
   }
+  c.notePhase();
   pump(c, now);
 }
 

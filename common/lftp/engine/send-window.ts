@@ -6,9 +6,10 @@
  * Which packets are lost is loss-detection.ts's rule (RFC 9002).
  */
 import type { CongestionControl } from './congestion.js';
-import { DeliveryRate, type RateStamp } from './delivery-rate.js';
-import { isLost, lossDelay, overtaken, type SentPacket } from './loss-detection.js';
+import { DeliveryRate, blankStamp, type RateStamp } from './delivery-rate.js';
+import { isLost, lossDelay, lostPacket, overtaken, type SentPacket } from './loss-detection.js';
 import { RttEstimator } from './rtt.js';
+import { PacingGate } from './pacer.js';
 
 /** Where the data comes from; it may not have a packet yet (read-ahead is asynchronous). */
 export interface DataSource {
@@ -59,6 +60,7 @@ export class SendWindow {
   private probeOut = false;
   probes = 0;
   private readonly rate = new DeliveryRate();
+  private readonly pacing = new PacingGate();
 
   constructor(
     readonly source: DataSource,
@@ -78,6 +80,7 @@ export class SendWindow {
 
   /** Next index to put on the wire (lost ones first), or null when the windows or the source say wait. */
   next(now: number): { index: number; retransmit: boolean } | null {
+    this.pacing.until = null;
     while (this.lostQueue.length > 0) {
       const i = this.lostQueue[0]!;
       const s = this.slots.get(i);
@@ -85,11 +88,11 @@ export class SendWindow {
         this.lostQueue.shift();
         continue;
       }
-      if (this.inflight >= this.allowed()) return null;
+      if (this.windowFull() || this.pacing.holds(now, this.cc.pacingRate)) return null;
       return { index: i, retransmit: true };
     }
     if (this.nxt >= this.total) return this.appLimited();
-    if (this.inflight >= this.allowed()) return null;
+    if (this.windowFull()) return null;
     // Flow control: never beyond what the receiver can hold. With a zero window and nothing in
     // flight one packet goes anyway once per RTO, as TCP's persist probe: its answer carries the
     // window, so a lost window update cannot stall the transfer.
@@ -98,7 +101,20 @@ export class SendWindow {
       this.persistAt = now + this.rtt.rto;
     }
     if (!this.source.ready(this.nxt)) return this.appLimited();
+    if (this.pacing.holds(now, this.cc.pacingRate)) return null;
     return { index: this.nxt, retransmit: false };
+  }
+
+  /** The flight fills the windows; when the congestion window is the smaller, the rate samples say so. */
+  private windowFull(): boolean {
+    if (this.inflight < this.allowed()) return false;
+    if (this.cc.cwnd <= this.rwnd) this.rate.cwndLimited();
+    return true;
+  }
+
+  /** When the pacer lets the next packet go, if the pacer is what holds it back. */
+  pacingDeadline(): number | null {
+    return this.pacing.until;
   }
 
   /** Held back by something other than cwnd: the rate samples say so. */
@@ -114,6 +130,8 @@ export class SendWindow {
 
   markSent(index: number, now: number): void {
     const tx = ++this.txCounter;
+    if (this.inflight === 0 && this.rate.isAppLimited) this.cc.onRestartFromIdle?.(now);
+    this.pacing.sent(now, this.cc.pacingRate);
     const s = this.slots.get(index);
     if (s) {
       this.rate.stamp(s, now, this.inflight);
@@ -123,17 +141,7 @@ export class SendWindow {
       if (this.lostQueue[0] === index) this.lostQueue.shift();
       this.retransmissions++;
     } else {
-      const slot: Slot = {
-        sentAt: 0,
-        tx,
-        retransmitted: false,
-        acked: false,
-        lost: false,
-        delivered: 0,
-        deliveredTime: 0,
-        firstSentTime: 0,
-        appLimited: false,
-      };
+      const slot: Slot = { ...blankStamp(), tx, retransmitted: false, acked: false, lost: false };
       this.rate.stamp(slot, now, this.inflight);
       this.slots.set(index, slot);
       if (index >= this.nxt) this.nxt = index + 1;
@@ -189,7 +197,7 @@ export class SendWindow {
     if (newly > 0) this.probeOut = false;
     this.largestAckedTx = largestTx;
     if (newly > 0 && n !== null)
-      this.cc.onAcked(newly, this.largestAckedTx, this.rate.sample(n, now, rttSample, this.inflight));
+      this.cc.onAcked(newly, this.largestAckedTx, this.rate.sample(n, now, rttSample, this.inflight, newly));
     const { lost, reduced } = this.checkLossTimer(now);
     // RFC 6298 5.3: restart the timer when new data is acknowledged; stop it when nothing is outstanding.
     if (advanced || newly > 0) this.rtoArmedAt = this.inflight > 0 ? now : null;
@@ -222,7 +230,8 @@ export class SendWindow {
       this.inflight--;
       lost.push(i);
       this.lostQueue.push(i);
-      if (this.cc.onLoss(s.tx, this.txCounter)) reduced = true;
+      this.rate.loss();
+      if (this.cc.onLoss(lostPacket(now, i, s, this.txCounter, this.rate.lostTotal))) reduced = true;
     }
     if (lost.length) this.lostQueue.sort((a, b) => a - b);
     return { lost, reduced };
@@ -271,6 +280,7 @@ export class SendWindow {
       const s = this.slots.get(i);
       if (!s || s.acked || s.lost) continue;
       s.lost = true;
+      this.rate.loss();
       resend.push(i);
       this.lostQueue.push(i);
     }

@@ -7,8 +7,7 @@
  * opened here (protect/transfer-protection.ts): the connection sees only
  * packets that authenticated.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { Flag, decodeSack, encodeHeader, flagNames, seqDiff, type Packet } from '../engine/packet.js';
+import { Flag, encodeHeader, type Packet } from '../engine/packet.js';
 import { LftpConnection, type ConnectionOptions, type TransferEvent } from '../engine/connection.js';
 import { FileSource } from './file-source.js';
 import { FileSink, type SinkOutcome } from './file-sink.js';
@@ -16,8 +15,10 @@ import type { HeldRecord } from './resume-record.js';
 import { ioFailure } from './io-failure.js';
 import type { LftpError } from '../engine/errors.js';
 import type { TransferProtection } from '../protect/transfer-protection.js';
-import { QlogWriter, relativeBases } from './qlog.js';
+import { QlogWriter } from './qlog.js';
+import type { TraceWriter } from './trace-writer.js';
 import type { NativeKey } from '../native/load.js';
+import { clockMs } from './clock.js';
 
 export interface DriverHooks {
   /**
@@ -95,7 +96,7 @@ export class ConnectionDriver {
         },
         ...(trace ? { trace } : {}),
       },
-      Date.now(),
+      clockMs(),
     );
   }
 
@@ -179,7 +180,7 @@ export class ConnectionDriver {
   input(p: Packet): void {
     if (this.stopped) return;
     if (this.protection && !this.protection.allowPlain(p, this.conn.state, this.conn.opts.isn)) return;
-    this.conn.onPacket(p, Date.now());
+    this.conn.onPacket(p, clockMs());
     this.afterInput();
   }
 
@@ -188,14 +189,14 @@ export class ConnectionDriver {
     if (this.stopped) return;
     const p = this.protection?.open(buf) ?? null;
     if (!p) return;
-    this.conn.onPacket(p, Date.now());
+    this.conn.onPacket(p, clockMs());
     this.afterInput();
   }
 
   /** Run fn against the connection (an I/O completion), then re-arm the timer. */
   apply(fn: (conn: LftpConnection, now: number) => void): void {
     if (this.stopped) return;
-    fn(this.conn, Date.now());
+    fn(this.conn, clockMs());
     this.afterInput();
   }
 
@@ -204,7 +205,7 @@ export class ConnectionDriver {
       this.flushQueued = true;
       setImmediate(() => {
         this.flushQueued = false;
-        if (!this.stopped) this.conn.flush(Date.now());
+        if (!this.stopped) this.conn.flush(clockMs());
       });
     }
     this.schedule();
@@ -221,14 +222,14 @@ export class ConnectionDriver {
     if (this.timer && at >= this.timerAt - 1) return;
     this.clearTimer();
     this.timerAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - clockMs()));
   }
 
   private fire(): void {
     this.timer = null;
     this.timerAt = Infinity;
     if (this.stopped) return;
-    this.conn.tick(Date.now());
+    this.conn.tick(clockMs());
     this.schedule();
   }
 
@@ -242,55 +243,6 @@ export class ConnectionDriver {
     this.stopped = true;
     this.clearTimer();
     void this.qlog?.close();
-  }
-}
-
-/**
- * --trace: every datagram sent and received as one JSON line, its sequence numbers absolute and relative to
- * each side's ISN, an ACK's SACK ranges (relative), retransmissions marked; the congestion figures on the
- * data sender's lines only (the receiver runs none).
- */
-export class TraceWriter {
-  private readonly out: WriteStream;
-  private readonly t0 = performance.now();
-
-  constructor(path: string) {
-    this.out = createWriteStream(path, { flags: 'a' });
-  }
-
-  packet(dir: 'in' | 'out', p: Packet, conn: LftpConnection, retransmission = false): void {
-    const srtt = conn.rtt.srtt;
-    const [seqBase, ackBase] = relativeBases(dir, p, conn);
-    const sending = conn.isDataSender;
-    const sack =
-      p.flags === Flag.ACK && p.payload.length > 0
-        ? (decodeSack(p.payload) ?? []).map(([a, b]) => [seqDiff(a, seqBase) >>> 0, seqDiff(b, seqBase) >>> 0])
-        : undefined;
-    this.out.write(
-      JSON.stringify({
-        t: Math.round((performance.now() - this.t0) * 1000) / 1000,
-        dir,
-        conn: p.conn,
-        flags: flagNames(p.flags),
-        seq: p.seq,
-        ack: p.ack,
-        seq_rel: seqDiff(p.seq, seqBase) >>> 0,
-        ack_rel: p.flags & Flag.ACK ? seqDiff(p.ack, ackBase) >>> 0 : null,
-        win: p.window,
-        len: p.payload.length,
-        ...(sack && sack.length > 0 ? { sack } : {}),
-        ...(retransmission ? { retx: true } : {}),
-        cwnd: sending ? Math.round(conn.cc.cwnd * 100) / 100 : null,
-        ssthresh: sending ? conn.cc.ssthresh : null,
-        srtt: srtt === null ? null : Math.round(srtt * 1000) / 1000,
-        rto: Math.round(conn.rtt.rto),
-        state: conn.state,
-      }) + '\n',
-    );
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.out.end(() => resolve()));
   }
 }
 

@@ -26,6 +26,8 @@ type Metrics = {
   smoothed_rtt: number | null;
   rtt_variance: number | null;
   latest_rtt: number | null;
+  /** qlog's pacing_rate, bits per second (BBR only). */
+  pacing_rate?: number;
 };
 
 export class QlogWriter {
@@ -163,6 +165,8 @@ export class QlogWriter {
       rtt_variance: round(c.rtt.rttvar),
       latest_rtt: round(c.rtt.latest),
     };
+    const rate = c.cc.pacingRate;
+    if (rate !== null) m.pacing_rate = Math.round(rate * mss * 8000);
     const l = this.last;
     if (
       !l ||
@@ -170,12 +174,14 @@ export class QlogWriter {
       l.ssthresh !== m.ssthresh ||
       l.bytes_in_flight !== m.bytes_in_flight ||
       l.smoothed_rtt !== m.smoothed_rtt ||
-      l.latest_rtt !== m.latest_rtt
+      l.latest_rtt !== m.latest_rtt ||
+      l.pacing_rate !== m.pacing_rate
     ) {
       this.event('recovery:metrics_updated', {
         ...m,
         packets_in_flight: c.sender.inflight,
         cwnd_packets: Math.round(c.cc.cwnd * 100) / 100,
+        ...modelFields(c),
       });
       this.last = m;
     }
@@ -202,6 +208,20 @@ export function relativeBases(dir: 'in' | 'out', p: Packet, c: LftpConnection): 
   const own = c.opts.isn;
   const peer = dir === 'in' && p.flags & Flag.SYN ? p.seq : c.peerIsn;
   return dir === 'out' ? [own, peer] : [peer, own];
+}
+
+/** BBR's path model as qlog metrics: min_rtt (qlog's), and LFTP's bandwidth (bits/s), in-flight bound and random loss. */
+function modelFields(c: LftpConnection): Record<string, number | null> {
+  const m = c.cc.model;
+  if (!m) return {};
+  return {
+    min_rtt: Number.isFinite(m.minRtt) ? round(m.minRtt) : null,
+    bandwidth: Math.round(m.bw * c.mss * 8000),
+    inflight_bound: Number.isFinite(m.inflightBound) ? Math.round(m.inflightBound * 100) / 100 : null,
+    random_loss: Math.round(m.randomLoss * 10_000) / 10_000,
+    pacing_gain: m.pacingGain,
+    cwnd_gain: m.cwndGain,
+  };
 }
 
 function round(ms: number | null): number | null {
