@@ -96,14 +96,15 @@ describe('flows sharing a rate-limited link with a small queue', () => {
     const fd = openSync(join(files, 'two.bin'), 'w');
     ftruncateSync(fd, 2 ** 30);
     closeSync(fd);
-    const narrow = { ...NO_IMPAIRMENT, delayMs: 1, rateBps: 4_000_000, queueLimit: 24 };
+    // A link as a router's: 1500-byte MTU (so its queue of 24 holds 24 full packets, not 24 packed 64 KB datagrams).
+    const narrow = { ...NO_IMPAIRMENT, delayMs: 1, rateBps: 4_000_000, queueLimit: 24, mtu: 1500 };
     const relay = await startRelay({
       listenHost: '127.0.0.1',
       listenPort: 0,
       targetHost: '127.0.0.1',
       targetPort: server.port,
       seed: 7,
-      up: { ...NO_IMPAIRMENT, delayMs: 1 },
+      up: { ...NO_IMPAIRMENT, delayMs: 1, mtu: 1500 },
       down: narrow,
     });
     const clients = [0, 1].map(
