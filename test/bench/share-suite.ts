@@ -40,13 +40,13 @@ function sharedLink(root: string, args: string[]): Promise<LinkResult> {
       process.execPath,
       [join(root, 'dist/test/relay/shared-link.js'), ...args],
       { timeout: 120_000 },
-      (err, stdout) => {
+      (err: Error | null, stdout: string) => {
         const last = stdout.trim().split('\n').pop() ?? '';
         if (err && (err as { code?: number }).code !== 3) return reject(err);
         try {
           resolve(JSON.parse(last) as LinkResult);
         } catch {
-          reject(new Error(`shared-link: ${last || String(err)}`));
+          reject(new Error(`shared-link: ${last || (err?.message ?? 'no output')}`));
         }
       },
     );
