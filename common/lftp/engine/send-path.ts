@@ -34,9 +34,21 @@ export function pump(c: ConnectionCore, now: number): void {
 function sendRun(c: ConnectionCore, run: number[]): number[] {
   if (run.length === 0) return run;
   const src = c.requireSource();
-  const payload = run.length === 1 ? src.chunk(run[0]!)! : Buffer.concat(run.map((i) => src.chunk(i)!));
+  const payload = run.length === 1 ? src.chunk(run[0]!)! : joined(run.map((i) => src.chunk(i)!));
   c.emitPacket({ flags: Flag.DAT | Flag.ACK, seq: seqAdd(c.opts.isn, 1 + run[0]!), ack: c.ackNum, payload });
   return [];
+}
+
+/** Packets back to back: a view of them where they lie so in memory (one read-ahead block), else a copy. */
+function joined(chunks: Buffer[]): Buffer {
+  const first = chunks[0]!;
+  let end = first.byteOffset + first.length;
+  for (let k = 1; k < chunks.length; k++) {
+    const b = chunks[k]!;
+    if (b.buffer !== first.buffer || b.byteOffset !== end) return Buffer.concat(chunks);
+    end += b.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /**
@@ -63,7 +75,7 @@ function sendProbe(c: ConnectionCore, pmtu: PathMtu, now: number): void {
     flags: Flag.DAT | Flag.ACK,
     seq: seqAdd(c.opts.isn, 1 + start),
     ack: c.ackNum,
-    payload: Buffer.concat(chunks),
+    payload: joined(chunks),
     probe: true,
   });
   c.hooks.event({ type: 'pmtu', ...pmtu.sent(now, want, c.rtt.srtt) });
