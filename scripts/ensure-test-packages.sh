@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: chromium (the browser tests drive /usr/bin/chromium with
 # playwright-core) with a CJK font (their screenshots show Chinese text), and tmux (the
-# terminal tests run the client in a real pseudo-terminal), tshark (the Wireshark dissector tests), and
-# redis-server and redis-sentinel (the cluster tests start their own, on ephemeral ports).
+# terminal tests run the client in a real pseudo-terminal), tshark (the Wireshark dissector tests),
+# redis-server and redis-sentinel (the cluster tests start their own, on ephemeral ports), and iproute2
+# (ip and tc: LFTP beside a TCP stream on the kernel's own link, in a private network namespace).
 # Installs what is missing when this runs as root with apt-get (CI, a fresh machine);
 # otherwise says how, and the tests that need them fail with the same advice.
 set -u
@@ -14,6 +15,7 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
+command -v tc >/dev/null 2>&1 || missing+=(iproute2)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian's ${missing[*]} for the tests (apt-get, about a minute)..."
