@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../common/errors.js';
 import { exitCodeOf, parseOptions } from '../common/cli.js';
 import { parseHostPort } from '../common/lftp/node/address.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
-import { DEFAULT_MSS, MAX_MSS, MIN_MSS } from '../common/lftp/engine/packet.js';
+import { DEFAULT_MSS, MAX_MSS, MIN_MSS, PROTECTED_MSS } from '../common/lftp/engine/packet.js';
 import { ProgressPrinter, formatRate } from './progress.js';
 import { writeLineSync } from '../common/sync-output.js';
 import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
@@ -30,7 +30,8 @@ Options:
                         transfer's packet protection and never leaves this machine
   --ticket T --ticket-key K  a chat server's one-time ticket and its key, as a TICKET
                         frame gives them (scripts that speak the chat protocol)
-  --mss N               payload bytes per datagram, ${MIN_MSS}-${MAX_MSS} (default ${DEFAULT_MSS}: fits a 1500-byte MTU)
+  --mss N               payload bytes per datagram, ${MIN_MSS}-${MAX_MSS} (default ${DEFAULT_MSS}, ${PROTECTED_MSS} when
+                        protected: a datagram fits a 1500-byte MTU; bigger ones are probed for where the path takes them)
   --cc NAME             congestion control for post: ${CONGESTION_CONTROLS.join(' or ')} (default ${DEFAULT_CONGESTION});
                         for get the server's --cc decides
   --idle-timeout DUR    give up when the server is silent this long (default 30s)
@@ -107,7 +108,7 @@ function parseRequest(v: Values, positionals: string[]): Request {
         : 'usage: chat-client lftp post HOST:PORT LOCAL [REMOTE]',
     );
   const { host, port } = parseHostPort(target);
-  const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : DEFAULT_MSS;
+  const mss = v.mss !== undefined ? parseInteger(v.mss, '--mss', MIN_MSS, MAX_MSS) : undefined;
   const idle = v['idle-timeout'] !== undefined ? parseDuration(v['idle-timeout'], '--idle-timeout') : undefined;
   const connect =
     v['connect-timeout'] !== undefined ? parseDuration(v['connect-timeout'], '--connect-timeout') : undefined;
@@ -120,7 +121,7 @@ function parseRequest(v: Values, positionals: string[]): Request {
       port,
       op,
       remote: op === 'get' ? a : (b ?? basename(a)),
-      mss,
+      ...(mss !== undefined ? { mss } : {}),
       congestion,
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(connect !== undefined ? { connectTimeoutMs: connect } : {}),

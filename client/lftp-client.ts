@@ -3,19 +3,19 @@
  * connection state machine, the file source or sink, progress and --verbose
  * lines. Used by `chat-client lftp` and by /get and /post in the chat.
  */
-import { randomBytes, randomInt } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { Flag } from '../common/lftp/engine/packet.js';
-import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
-import { synProof, tokenMaster } from '../common/lftp/protect/keys.js';
+import { randomInt } from 'node:crypto';
+import { Flag, PROTECTED_MSS } from '../common/lftp/engine/packet.js';
+import { synProof } from '../common/lftp/protect/keys.js';
 import { TransferProtection } from '../common/lftp/protect/transfer-protection.js';
 import { ConnectionDriver } from '../common/lftp/node/driver.js';
 import { TraceWriter } from '../common/lftp/node/trace-writer.js';
+import { datagramOptions } from '../common/lftp/node/datagram-options.js';
+import { checkLocal, transferKeys } from './lftp-preflight.js';
 import { LftpEndpoint } from '../common/lftp/node/endpoint.js';
 import { DEFAULT_CONGESTION, type CongestionName } from '../common/lftp/engine/congestion.js';
 import type { LftpConnection, Op, TransferEvent } from '../common/lftp/engine/connection.js';
 import type { FileSink } from '../common/lftp/node/file-sink.js';
-import { LftpError } from '../common/lftp/engine/errors.js';
+import { LftpError, type LftpErrorCode } from '../common/lftp/engine/errors.js';
 import { LFTP_DEFAULTS } from '../common/lftp/defaults.js';
 import { describeEvent } from '../common/lftp/event-text.js';
 import { clientResume, resumeEstablished, type ClientResume, type ResumeMode } from './lftp-resume.js';
@@ -77,18 +77,6 @@ export interface TransferResult {
 /** After success, how long teardown may take before we stop waiting for it. */
 const TEARDOWN_WAIT_MS = 3_000;
 
-/** The size of the file to post, or 0 for a get (whose destination must not exist). */
-async function checkLocal(o: TransferOptions): Promise<number> {
-  const st = await stat(o.local).catch(() => null);
-  if (o.op === 'get') {
-    if (st) throw new LftpError('EXISTS', `${o.local} already exists; not overwritten (give another local name)`);
-    return 0;
-  }
-  if (!st) throw new LftpError('NOT_FOUND', `no such file: ${o.local}`);
-  if (!st.isFile()) throw new LftpError('BAD_NAME', `${o.local} is not a regular file`);
-  return st.size;
-}
-
 export async function transfer(o: TransferOptions): Promise<TransferResult> {
   const size = await checkLocal(o);
   const keys = await transferKeys(o);
@@ -106,12 +94,17 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
   }
 }
 
-/** The transfer's master key and salt, made before the SYN (a token's scrypt takes ~40 ms), or null when unprotected. */
-async function transferKeys(o: TransferOptions): Promise<{ master: Buffer; salt: Buffer } | null> {
-  if (!o.keyFrom) return null;
-  if ('master' in o.keyFrom) return { master: o.keyFrom.master, salt: o.keyFrom.salt ?? randomBytes(SALT_BYTES) };
-  const salt = randomBytes(SALT_BYTES);
-  return { master: await tokenMaster(o.keyFrom.token, salt), salt };
+/** What a socket error does to the transfer: nothing (a size probe this host refused), or it ends it. */
+function socketFailure(err: NodeJS.ErrnoException, server: string): { code: LftpErrorCode; message: string } | null {
+  // A size probe too big for this host's own link (DPLPMTUD) is refused here: the probe was lost, nothing else.
+  if (err.code === 'EMSGSIZE') return null;
+  // A closed UDP port answers with ICMP "port unreachable", which a connected socket reports as ECONNREFUSED.
+  if (err.code === 'ECONNREFUSED')
+    return {
+      code: 'HANDSHAKE_TIMEOUT',
+      message: `nothing answers on ${server} (port unreachable: is the server running?)`,
+    };
+  return { code: 'IO_ERROR', message: `socket error: ${err.message}` };
 }
 
 /** One transfer on a connected endpoint: the driver, the file, progress, and the moment it is decided. */
@@ -133,7 +126,7 @@ class ClientTransfer {
     private readonly plan: ClientResume | null,
   ) {
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
-    const mss = o.mss ?? LFTP_DEFAULTS.mss;
+    const mss = o.mss ?? (keys ? PROTECTED_MSS : LFTP_DEFAULTS.mss);
     const conn = randomInt(1, 2 ** 32 - 1);
     const isn = randomInt(0, 2 ** 32 - 1);
     const postSize = o.op === 'post' ? size : undefined;
@@ -170,13 +163,14 @@ class ClientTransfer {
         receiveCapacity: o.receiveCapacity ?? LFTP_DEFAULTS.receiveCapacity,
         maxWindow: o.maxWindow ?? LFTP_DEFAULTS.maxWindow,
         congestion: o.congestion ?? DEFAULT_CONGESTION,
+        datagram: datagramOptions(endpoint.dontFragment, keys !== null),
         idleTimeoutMs: o.idleTimeoutMs ?? LFTP_DEFAULTS.idleTimeoutMs,
         handshakeTries: LFTP_DEFAULTS.handshakeTries,
         handshakeTimeoutMs: o.connectTimeoutMs ?? LFTP_DEFAULTS.connectTimeoutMs,
         closeTries: LFTP_DEFAULTS.closeTries,
       },
       {
-        sendRaw: (parts, key) => endpoint.send(parts, undefined, key),
+        sendRaw: (parts, key, probe) => endpoint.send(parts, undefined, key, probe),
         event: (e, c) => this.onEvent(e, c),
         ...(this.trace ? { trace: this.trace } : {}),
         ...(o.qlogDir
@@ -207,16 +201,8 @@ class ClientTransfer {
         if (p.conn === d.conn.opts.conn) d.input(p);
       },
       error: (err) => {
-        // A closed UDP port answers with ICMP "port unreachable", which a connected socket reports as ECONNREFUSED.
-        if (err.code === 'ECONNREFUSED')
-          d.apply((c) =>
-            c.fail(
-              'HANDSHAKE_TIMEOUT',
-              `nothing answers on ${this.o.host}:${this.o.port} (port unreachable: is the server running?)`,
-              false,
-            ),
-          );
-        else d.apply((c) => c.fail('IO_ERROR', `socket error: ${err.message}`, false));
+        const failure = socketFailure(err, `${this.o.host}:${this.o.port}`);
+        if (failure) d.apply((c) => c.fail(failure.code, failure.message, false));
       },
     });
     const signal = this.o.signal;

@@ -59,6 +59,8 @@ local f = {
   sha256 = ProtoField.bytes("lftp.sha256", "SHA-256 of the file"),
   sack_start = ProtoField.uint32("lftp.sack.start", "SACK block start", base.DEC),
   sack_end = ProtoField.uint32("lftp.sack.end", "SACK block end", base.DEC),
+  largest = ProtoField.uint32("lftp.ack.largest", "Largest datagram received (DPLPMTUD)", base.DEC),
+  dgram = ProtoField.uint32("lftp.syn.dgram", "Largest datagram taken (packed data)", base.DEC),
   error_code = ProtoField.string("lftp.error.code", "Error code"),
   data = ProtoField.bytes("lftp.data", "File data"),
   retry_token = ProtoField.bytes("lftp.retry.token", "Address-validation token"),
@@ -206,6 +208,9 @@ local function payload_tree(tvb, tree, flags, version, from_server)
       if u32(mss) == nil then return "mss is not a number of bytes: " .. mss:sub(1, 32), ji end
       tree:add(f.mss, body, u32(mss))
     end
+    -- Packed data datagrams (docs/LFTP.md, "Datagram size"): the largest datagram each end takes.
+    local dgram = text:match('"dgram"%s*:%s*(%d+)')
+    if dgram then tree:add(f.dgram, body, tonumber(dgram)) end
     local code = json_field(text, "code")
     if code then tree:add(f.error_code, body, code) end
     local retry = text:match('"retry"%s*:%s*"([A-Za-z0-9_-]*)"')
@@ -218,6 +223,11 @@ local function payload_tree(tvb, tree, flags, version, from_server)
     local tag = text:match('"tag"%s*:%s*"([A-Za-z0-9_-]*)"')
     if tag then tree:add(f.source_tag, body, tag) end
   elseif flags == FLAG.ACK then
+    -- SACK blocks, then (where both ends take packed datagrams) 4 bytes: the largest datagram received.
+    if len % 8 == 4 then
+      tree:add(f.largest, tvb(HEADER + len - 4, 4))
+      len = len - 4
+    end
     if len % 8 ~= 0 then return "SACK blocks are " .. len .. " bytes, not a whole number of 8-byte blocks" end
     for i = 0, len / 8 - 1 do
       local at = HEADER + i * 8

@@ -90,6 +90,23 @@ function phaseText(e: Extract<TransferEvent, { type: 'cc_phase' }>): string {
   return `${head}; ${model.filter((x) => x !== null).join(', ')}`;
 }
 
+/** The path MTU search (DPLPMTUD): sizes as on the wire (a protected datagram's tag counted). */
+function pmtuText(e: Extract<TransferEvent, { type: 'pmtu' }>): string {
+  const d = `${e.size}-byte datagrams (${e.packets} packet${e.packets === 1 ? '' : 's'} each)`;
+  switch (e.what) {
+    case 'probe':
+      return `path MTU: probing ${d}, try ${e.try} (a probe repeats packets in flight: losing it loses nothing)`;
+    case 'confirmed':
+      return `path MTU: the peer got the ${e.size}-byte probe`;
+    case 'too_big':
+      return `path MTU: no ${e.size}-byte probe got through in ${e.tries} tries: too big for this path`;
+    case 'done':
+      return `path MTU: search done, sending ${d}`;
+    case 'black_hole':
+      return `path MTU: a retransmission timeout with ${d}: back to one packet a datagram`;
+  }
+}
+
 /** One line for a person, or '' for events that say nothing worth a line. `seqs`: the two ISNs, for relative numbers. */
 export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer: 0 }): string {
   const n = numbers(seqs);
@@ -135,6 +152,8 @@ export function describeEvent(e: TransferEvent, seqs: SeqBases = { own: 0, peer:
       return 'receiver window closed (0): waiting, probing';
     case 'cc_phase':
       return phaseText(e);
+    case 'pmtu':
+      return pmtuText(e);
     case 'hole':
       return `out of order: expected seq ${peer(e.expected)}, got ${peer(e.got)}; holding it, ACK with SACK ${e.sack.map(([a, b]) => `${n.peerRel(a)}-${n.peerRel(b) - 1}`).join(', ')}`;
     case 'hole_filled':

@@ -1,8 +1,9 @@
 /** One transfer the LFTP server has admitted: what was asked, the connection running it, and what it holds. */
+import { encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
+import { datagramOptions } from '../../common/lftp/node/datagram-options.js';
 import { randomInt } from 'node:crypto';
 import { ConnectionDriver, type DriverHooks } from '../../common/lftp/node/driver.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
-import type { Packet } from '../../common/lftp/engine/packet.js';
 import type { FileSource } from '../../common/lftp/node/file-source.js';
 import type { FileSink } from '../../common/lftp/node/file-sink.js';
 import type { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
@@ -20,6 +21,8 @@ export interface AdmittedRequest {
   path: string;
   size: number;
   mss: number;
+  /** The largest datagram the client's SYN said it takes (packed data datagrams), if it said. */
+  dgram?: number;
   owner: string | undefined;
   /** Gives an upload's bytes back to its user's quota (it was not stored), but for the `kept` bytes of a partial. */
   releaseQuota: (kept: number) => void;
@@ -47,9 +50,11 @@ export interface Entry extends Omit<AdmittedRequest, 'mss'> {
 
 /** What an entry's connection is given by the endpoint that admitted it. */
 export interface EntryHooks {
-  sendRaw(parts: Buffer[], to: Entry['remote'], key?: NativeKey): void;
+  sendRaw(parts: Buffer[], to: Entry['remote'], key?: NativeKey, probe?: boolean): void;
   event(entry: Entry, e: TransferEvent, conn: LftpConnection): void;
   trace: DriverHooks['trace'];
+  /** The endpoint's datagrams go with the don't-fragment bit: its transfers may probe for bigger ones. */
+  dontFragment: boolean;
 }
 
 /** The entry for a request that passed every check, with the connection that answers its SYN. */
@@ -62,7 +67,7 @@ export function admittedEntry(
   protection: TransferProtection | null,
   hooks: EntryHooks,
 ): Entry {
-  const { op, name, path, size, mss, owner, releaseQuota, ended, resume, folder } = req;
+  const { op, name, path, size, mss, dgram, owner, releaseQuota, ended, resume, folder } = req;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const log = o.log.child({ transfer: key, op, file: name });
@@ -88,17 +93,18 @@ export function admittedEntry(
       side: 'server',
       conn: syn.conn,
       isn: randomInt(0, 2 ** 32 - 1),
-      request: { op, name, mss, size },
+      request: { op, name, mss, size, ...(dgram !== undefined ? { dgram } : {}) },
       receiveCapacity: o.receiveCapacity,
       maxWindow: o.maxWindow,
       congestion: o.congestion,
+      datagram: datagramOptions(hooks.dontFragment, protection !== null),
       idleTimeoutMs: o.idleTimeoutMs,
       handshakeTries: LFTP_DEFAULTS.handshakeTries,
       handshakeTimeoutMs: LFTP_DEFAULTS.serverHandshakeTimeoutMs,
       closeTries: LFTP_DEFAULTS.closeTries,
     },
     {
-      sendRaw: (parts, key) => hooks.sendRaw(parts, remote, key),
+      sendRaw: (parts, key, probe) => hooks.sendRaw(parts, remote, key, probe),
       event: (e, conn) => hooks.event(entry, e, conn),
       ...(hooks.trace ? { trace: hooks.trace } : {}),
       ...(o.qlogDir
@@ -141,4 +147,9 @@ export function transferInfo(e: Entry, position: number): TransferInfo {
     losses: c.lossCount,
     dropped: e.driver.protection?.dropped ?? null,
   };
+}
+
+/** An answer to a SYN that keeps no state (ERR, RETRY): its connection id, seq 0, ack its seq + 1, no window. */
+export function statelessAnswer(p: Packet, flags: number, payload: Buffer): Buffer {
+  return encodePacket({ flags, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload });
 }

@@ -34,6 +34,12 @@ export class LftpReports {
     this.o.log.debug({ remote: `${rinfo.address}:${rinfo.port}`, reason, bytes }, 'dropped datagram');
   }
 
+  /** The socket's error; EMSGSIZE: a size probe too big for this host's own link (DPLPMTUD), lost as probes may be. */
+  socketError(err: NodeJS.ErrnoException): void {
+    if (err.code === 'EMSGSIZE') this.o.log.debug({ err }, 'size probe refused by this host');
+    else this.o.log.error({ err }, 'lftp socket error');
+  }
+
   /** A packet for no known transfer. */
   unknown(rinfo: Peer, conn: number): void {
     this.counters.unknownConn++;

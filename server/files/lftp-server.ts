@@ -6,7 +6,7 @@
  * once (p-queue) and the rest wait in order, told their place each time they ask.
  */
 import PQueue from 'p-queue';
-import { encodePacket, Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet.js';
+import { Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet.js';
 import { TraceWriter } from '../../common/lftp/node/trace-writer.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
@@ -14,7 +14,7 @@ import { decodeSynRequest, encodeError, type ResumeAsk } from '../../common/lftp
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { LftpEndpoint, type Peer } from '../../common/lftp/node/endpoint.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
-import { admittedEntry, transferInfo, type AdmittedRequest, type Entry } from './lftp-entry.js';
+import { admittedEntry, statelessAnswer, transferInfo, type AdmittedRequest, type Entry } from './lftp-entry.js';
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
@@ -58,7 +58,7 @@ export class LftpServer {
       sealed: (buf, conn, from) => this.onSealed(buf, conn, from),
       plain: (p, from) => this.onPlain(p, from),
       malformed: (reason, bytes, from) => this.reports.dropped(from, reason, bytes),
-      error: (err) => this.o.log.error({ err }, 'lftp socket error'),
+      error: (err) => this.reports.socketError(err),
     });
     this.badTimer = setInterval(() => this.reports.reportCounts(), BAD_PACKET_REPORT_MS);
     this.badTimer.unref();
@@ -163,7 +163,7 @@ export class LftpServer {
           ? this.o.files.reserveResumable(owner, file.size, resume?.sink?.have ?? 0, resume?.answer.dropped ?? 0)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
-      const admitted = { op, ...file, mss: req.mss, owner: decision.owner, releaseQuota, ended };
+      const admitted = { op, ...file, mss: req.mss, owner, releaseQuota, ended, dgram: req.dgram };
       this.admit(key, p, from, { ...admitted, ...(resume ? { resume } : {}) }, protection);
     } catch (err) {
       ended();
@@ -184,7 +184,8 @@ export class LftpServer {
   ): void {
     const remote = { address: from.address, port: from.port };
     const entry = admittedEntry(this.o, key, syn, remote, req, protection, {
-      sendRaw: (parts, to, key) => this.endpoint?.send(parts, to, key),
+      sendRaw: (parts, to, key, probe) => this.endpoint?.send(parts, to, key, probe),
+      dontFragment: this.endpoint?.dontFragment ?? false,
       event: (entry, e, conn) => this.onEvent(entry, e, conn),
       trace: this.trace,
     });
@@ -291,9 +292,4 @@ export class LftpServer {
     await this.endpoint?.close();
     await this.trace?.close();
   }
-}
-
-/** An answer to a SYN that keeps no state (ERR, RETRY): its connection id, seq 0, ack its seq + 1, no window. */
-function statelessAnswer(p: Packet, flags: number, payload: Buffer): Buffer {
-  return encodePacket({ flags, conn: p.conn, seq: 0, ack: (p.seq + 1) >>> 0, window: 0, payload });
 }

@@ -45,9 +45,9 @@ Options:
   --max-file-size SIZE        largest upload accepted (default 16GiB)
   --max-upload-per-user SIZE  bytes one nick may upload while the server runs (default 8GiB)
   --keep-free SIZE            free space uploads must leave on the disk (default 256MiB)
-  --cc NAME                   LFTP congestion control for downloads: reno (loss halves the
-                              window) or bbr (a model of the path; holds up under random loss)
-                              (default ${DEFAULT_CONGESTION})
+  --cc NAME                   LFTP congestion control for downloads: bbr (BBRv3, paced: a model of
+                              the path; holds up under random loss) or reno (loss halves the
+                              window) (default ${DEFAULT_CONGESTION})
   --http-port N               web chat page and WebSocket port (default: the TCP port + 1)
   --no-web                    no web side at all
   --irc-port N                the IRC door: IRC clients (irssi, WeeChat, HexChat, bots) in the

@@ -30,6 +30,7 @@ import { parseInteger, parseSize } from '../../common/units.js';
 import { run, start, type Daemon } from './sh.js';
 import { fmt, jain, median } from './stats.js';
 import { cpuCounters, procStat, stealSince } from './proc.js';
+import { cpuSuite, shareSuite, type ShareContext } from './share-suite.js';
 import { ensurePeers, type Peers } from './peers.js';
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { abuseSuite, type AbuseContext } from './abuse-suite.js';
@@ -75,6 +76,8 @@ const SUITES = [
   'history',
   'cluster',
   'resume',
+  'share',
+  'cpu',
 ];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
                        [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
@@ -258,13 +261,19 @@ interface LftpRun {
   mbps: number;
   userMbps: number;
   rssKb?: number;
+  /** The client's CPU time (user + system seconds), with measureRss. */
+  cpuSec?: number;
 }
 
-function lftpRun(j: { size: number; elapsedMs: number }, r: { wallMs: number; maxRssKb?: number }): LftpRun {
+function lftpRun(
+  j: { size: number; elapsedMs: number },
+  r: { wallMs: number; maxRssKb?: number; cpuSec?: number },
+): LftpRun {
   return {
     mbps: mbps(j.size, j.elapsedMs),
     userMbps: mbps(j.size, r.wallMs),
     ...(r.maxRssKb !== undefined ? { rssKb: r.maxRssKb } : {}),
+    ...(r.cpuSec !== undefined ? { cpuSec: r.cpuSec } : {}),
   };
 }
 
@@ -676,24 +685,26 @@ function sealCost(): { seal: number; open: number } {
 }
 
 async function relaySuite(peers: Peers): Promise<void> {
-  log(`relay: ${RELAY_SIZE / MiB} MiB through the fault relay, 1 ms each way`);
+  log(`relay: ${RELAY_SIZE / MiB} MiB through the fault relay, 1 ms each way, a 1500-byte MTU`);
   const name = 'relay.bin';
   const expected = makeFile(join(serveDir, name), RELAY_SIZE);
-  // One server per congestion controller: the default (Reno) and --cc bbr, side by side on the same relay settings.
+  // One server per congestion controller: the default (BBR) and --cc reno, side by side on the same relay settings.
   const lftp = await lftpServer();
-  const bbr = await lftpServer(['--cc', 'bbr']);
+  const reno = await lftpServer(['--cc', 'reno']);
   const atftpd = peers.atftpd && peers.atftp ? await startAtftpd(peers) : null;
   if (!atftpd) skip('atftp through the relay', 'atftp/atftpd missing');
   try {
     for (const loss of [0, 0.01, 0.05, 0.1]) {
-      const imp = { ...NO_IMPAIRMENT, delayMs: 1, loss };
+      // A link as a lossy one is: 1500-byte MTU, so that loss takes a packet at a time (LFTP's probes for
+      // bigger datagrams are lost there and it stays at 1472 bytes), not a 64 KB datagram of 45.
+      const imp = { ...NO_IMPAIRMENT, delayMs: 1, loss, mtu: 1500 };
       const lftpRuns: number[] = [];
-      const bbrRuns: number[] = [];
+      const renoRuns: number[] = [];
       const atftpRuns: number[] = [];
       for (let i = 0; i < REPEAT; i++) {
         for (const [server, runs] of [
           [lftp, lftpRuns],
-          [bbr, bbrRuns],
+          [reno, renoRuns],
         ] as const) {
           const relay = await startRelay({
             listenHost: '127.0.0.1',
@@ -730,14 +741,14 @@ async function relaySuite(peers: Peers): Promise<void> {
           }
         }
       }
-      record('relay', `LFTP get, loss ${loss * 100}%`, 'MiB/s', lftpRuns);
-      record('relay', `LFTP get --cc bbr, loss ${loss * 100}%`, 'MiB/s', bbrRuns);
+      record('relay', `LFTP get (default: BBR), loss ${loss * 100}%`, 'MiB/s', lftpRuns);
+      record('relay', `LFTP get --cc reno, loss ${loss * 100}%`, 'MiB/s', renoRuns);
       if (atftpRuns.length)
         record('relay', `atftp windowsize 64 blksize 1468, loss ${loss * 100}%`, 'MiB/s', atftpRuns);
     }
   } finally {
     await lftp.d.stop();
-    await bbr.d.stop();
+    await reno.d.stop();
     await atftpd?.d.stop();
     rmSync(join(serveDir, name), { force: true });
   }
@@ -749,9 +760,9 @@ async function fairnessSuite(): Promise<void> {
   const name = 'fair.bin';
   const expected = makeFile(join(serveDir, name), bytes);
   try {
-    for (const cc of ['reno', 'bbr'] as const) {
+    for (const cc of ['bbr', 'reno'] as const) {
       const lftp = await lftpServer(['--cc', cc]);
-      const tag = cc === 'reno' ? '' : `, --cc ${cc}`;
+      const tag = cc === 'bbr' ? '' : `, --cc ${cc}`;
       try {
         const indexes: number[] = [];
         const flows: number[] = [];
@@ -772,6 +783,33 @@ async function fairnessSuite(): Promise<void> {
   } finally {
     rmSync(join(serveDir, name), { force: true });
   }
+}
+
+/** What the share and cpu suites (share-suite.ts) use of this runner. */
+function shareContext(): ShareContext {
+  const name = 'cpu.bin';
+  const path = join(serveDir, name);
+  let expected: string | null = null;
+  return {
+    root: ROOT,
+    repeat: REPEAT,
+    quick,
+    record,
+    log,
+    skip,
+    lftpServer,
+    fileBytes: SIZE,
+    nativeAvailable: nativeAddon() !== null,
+    timedGet: async (port, env) => {
+      expected ??= makeFile(path, SIZE);
+      const r = await lftpGet(port, name, 1432, expected, {
+        access: ['--token', 'bench token'],
+        env,
+        measureRss: true,
+      });
+      return { cpuSec: r.cpuSec ?? NaN, mbps: r.mbps };
+    },
+  };
 }
 
 async function rssSuite(): Promise<void> {
@@ -1403,43 +1441,34 @@ function targets(): string[] {
       );
     }
   }
+  // Issue 36: the default controller at 5 % random loss keeps at least half its loss-free speed.
   check(
-    'LFTP at 5% loss ÷ LFTP at 0% (relay)',
-    ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'LFTP get, loss 0%')),
-    0.4,
+    'LFTP (default: BBR) at 5% loss ÷ its 0% (relay)',
+    ratio(find('relay', 'LFTP get (default: BBR), loss 5%'), find('relay', 'LFTP get (default: BBR), loss 0%')),
+    0.5,
     '>=',
   );
   check(
-    'LFTP ÷ atftp at 5% loss (relay)',
-    ratio(find('relay', 'LFTP get, loss 5%'), find('relay', 'atftp windowsize 64 blksize 1468, loss 5%')),
-    3,
-    '>=',
-  );
-  check(
-    'LFTP --cc bbr at 5% loss ÷ its 0% (relay)',
-    ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'LFTP get --cc bbr, loss 0%')),
-    0.4,
-    '>=',
-  );
-  check(
-    'LFTP --cc bbr at 5% loss ÷ LFTP (reno) at 0% (relay)',
-    ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'LFTP get, loss 0%')),
-    0.4,
-    '>=',
-  );
-  check(
-    'LFTP --cc bbr ÷ atftp at 5% loss (relay)',
-    ratio(find('relay', 'LFTP get --cc bbr, loss 5%'), find('relay', 'atftp windowsize 64 blksize 1468, loss 5%')),
+    'LFTP (default) ÷ atftp at 5% loss (relay)',
+    ratio(
+      find('relay', 'LFTP get (default: BBR), loss 5%'),
+      find('relay', 'atftp windowsize 64 blksize 1468, loss 5%'),
+    ),
     3,
     '>=',
   );
   check("Jain's index, 3 flows", find('fairness', "Jain's fairness index, 3 flows")?.median ?? NaN, 0.9, '>=');
   check(
-    "Jain's index, 3 flows, --cc bbr",
-    find('fairness', "Jain's fairness index, 3 flows, --cc bbr")?.median ?? NaN,
+    "Jain's index, 3 flows, --cc reno",
+    find('fairness', "Jain's fairness index, 3 flows, --cc reno")?.median ?? NaN,
     0.9,
     '>=',
   );
+  // Issue 36: on one bottleneck with a small queue, LFTP and a TCP (Reno) stream each get 30-70 %; two LFTP fair.
+  const tcpShare = find('share', "LFTP and TCP Reno: the first LFTP flow's share");
+  check("LFTP's share beside TCP Reno (%), at least", tcpShare?.min ?? NaN, 30, '>=');
+  check("LFTP's share beside TCP Reno (%), at most", tcpShare?.max ?? NaN, 70, '<=');
+  check("Jain's index, two LFTP gets on one link", find('share', "two LFTP gets: Jain's")?.median ?? NaN, 0.9, '>=');
   check(
     'server peak RSS moving the RSS file (MB)',
     Math.max(find('rss', 'server peak RSS, get')?.median ?? NaN, find('rss', 'server peak RSS, post')?.median ?? NaN),
@@ -1602,6 +1631,8 @@ try {
   if (suites.has('history'))
     await historySuite({ quick, work, record, log, chatServer: abuseContext(peers).chatServer });
   if (suites.has('resume')) await lftpResumeSuite({ quick, work, root: ROOT, record, skip, log });
+  if (suites.has('share')) await shareSuite(shareContext());
+  if (suites.has('cpu')) await cpuSuite(shareContext());
 } catch (err) {
   log(`bench FAILED: ${(err as Error).message}`);
   process.exitCode = 1;

@@ -11,6 +11,8 @@ export interface RunResult {
   timedOut: boolean;
   /** Peak resident set of the process, from /usr/bin/time when used. */
   maxRssKb?: number;
+  /** The process's CPU time, user + system seconds, from /usr/bin/time when used. */
+  cpuSec?: number;
 }
 
 const TIME = '/usr/bin/time';
@@ -22,7 +24,7 @@ export function run(
 ): Promise<RunResult> {
   const useTime = opts.measureRss === true;
   const file = useTime ? TIME : cmd;
-  const argv = useTime ? ['-f', '__RSS__%M', cmd, ...args] : args;
+  const argv = useTime ? ['-f', '__RSS__%M __CPU__%U %S', cmd, ...args] : args;
   return new Promise((resolve) => {
     const t0 = performance.now();
     const p = spawn(file, argv, {
@@ -42,14 +44,14 @@ export function run(
     p.on('close', (code) => {
       clearTimeout(timer);
       const wallMs = performance.now() - t0;
-      const m = /__RSS__(\d+)/.exec(stderr);
+      const m = /__RSS__(\d+) __CPU__([\d.]+) ([\d.]+)/.exec(stderr);
       resolve({
         code,
         stdout,
-        stderr: stderr.replace(/__RSS__\d+\n?/, ''),
+        stderr: stderr.replace(/__RSS__\d+ __CPU__[\d.]+ [\d.]+\n?/, ''),
         wallMs,
         timedOut,
-        ...(m ? { maxRssKb: Number(m[1]) } : {}),
+        ...(m ? { maxRssKb: Number(m[1]), cpuSec: Number(m[2]) + Number(m[3]) } : {}),
       });
     });
   });

@@ -47,13 +47,14 @@ afterAll(async () => {
   await stopAll(server);
 });
 
-describe('the default controller through the fault relay (1 ms each way)', () => {
+describe('the default controller through the fault relay (1 ms each way, 1500-byte MTU)', () => {
   it('at 0, 1, 5 and 10 % random loss: byte-identical, and random loss costs a share of the speed, not most of it', async () => {
     const data = randomBytes(24 * 1024 * 1024);
     writeFileSync(join(files, 'loss.bin'), data);
     const speed: Record<number, number> = {};
     for (const loss of [0, 0.01, 0.05, 0.1]) {
-      const imp = { ...NO_IMPAIRMENT, delayMs: 1, loss };
+      // A lossy link as one is: 1500-byte MTU, loss a packet at a time (not a packed 64 KB datagram of 45).
+      const imp = { ...NO_IMPAIRMENT, delayMs: 1, loss, mtu: 1500 };
       const relay = await startRelay({
         listenHost: '127.0.0.1',
         listenPort: 0,
@@ -96,14 +97,15 @@ describe('flows sharing a rate-limited link with a small queue', () => {
     const fd = openSync(join(files, 'two.bin'), 'w');
     ftruncateSync(fd, 2 ** 30);
     closeSync(fd);
-    const narrow = { ...NO_IMPAIRMENT, delayMs: 1, rateBps: 4_000_000, queueLimit: 24 };
+    // A link as a router's: 1500-byte MTU (so its queue of 24 holds 24 full packets, not 24 packed 64 KB datagrams).
+    const narrow = { ...NO_IMPAIRMENT, delayMs: 1, rateBps: 4_000_000, queueLimit: 24, mtu: 1500 };
     const relay = await startRelay({
       listenHost: '127.0.0.1',
       listenPort: 0,
       targetHost: '127.0.0.1',
       targetPort: server.port,
       seed: 7,
-      up: { ...NO_IMPAIRMENT, delayMs: 1 },
+      up: { ...NO_IMPAIRMENT, delayMs: 1, mtu: 1500 },
       down: narrow,
     });
     const clients = [0, 1].map(

@@ -36,7 +36,7 @@ describe('chat-server lftp --admin-token', () => {
       targetPort: s.port,
       seed: 3,
       up: NO_IMPAIRMENT,
-      down: { ...NO_IMPAIRMENT, rateBps: 2_000_000, queueLimit: 64, delayMs: 3 },
+      down: { ...NO_IMPAIRMENT, rateBps: 2_000_000, queueLimit: 64, delayMs: 3, mtu: 1500 },
     });
     try {
       const transfer = runLftpClient(

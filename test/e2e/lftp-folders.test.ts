@@ -207,7 +207,8 @@ describe('folders: chat-client lftp against chat-server lftp', () => {
     const r = await run([...args(relay.port), '--no-resume', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ resumedFrom: 0 });
-    expect(relay.stats.down.forwarded).toBeGreaterThanOrEqual(Math.ceil((3 * BIG) / MSS));
+    // Every byte came again (in bytes: where the path takes them, datagrams carry many packets each).
+    expect(relay.stats.down.bytes).toBeGreaterThanOrEqual(3 * BIG);
     expect(tree(join(dest, 'fresh'))).toEqual(tree(src));
     expect(hidden(dest)).toEqual([]);
   });

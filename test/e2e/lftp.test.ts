@@ -290,7 +290,7 @@ describe('with --cc bbr', () => {
     const bbr = await startLftpServer(bbrFiles, ['--token', TOKEN, '--cc', 'bbr']);
     const lossy = { ...NO_IMPAIRMENT, delayMs: 2, loss: 0.1, duplicate: 0.02, reorder: 0.02 };
     // A 4 MB/s bottleneck with a 32-datagram queue: a sender that overshoots loses at the queue.
-    const narrow = { ...NO_IMPAIRMENT, delayMs: 2, rateBps: 4_000_000, queueLimit: 32 };
+    const narrow = { ...NO_IMPAIRMENT, delayMs: 2, rateBps: 4_000_000, queueLimit: 32, mtu: 1500 };
     const data = randomBytes(2 * 1024 * 1024 + 3);
     try {
       for (const [label, down, up] of [

@@ -62,10 +62,10 @@ describe('relay command', () => {
     relay.kill('SIGINT');
     expect(await relay.exit()).toBe(0);
     expect(relay.lines).toContain(
-      'up  : 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 duplicated, 0 reordered, 0 corrupted',
+      'up  : 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 too big, 0 duplicated, 0 reordered, 0 corrupted',
     );
     expect(relay.lines).toContain(
-      'down: 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 duplicated, 0 reordered, 0 corrupted',
+      'down: 20 in, 20 out, 0 dropped, 0 queue-dropped, 0 too big, 0 duplicated, 0 reordered, 0 corrupted',
     );
   });
 

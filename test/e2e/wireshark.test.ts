@@ -466,8 +466,14 @@ describe('the Wireshark dissectors in tshark', () => {
       [false, datagram({ flags: Flag.ERR, payload: Buffer.from('{"code":"\xff') }), 'payload is not a JSON object'],
       [
         true,
-        datagram({ flags: Flag.ACK, payload: Buffer.concat([sack([10, 12]), Buffer.from([0, 0, 0, 9])]) }),
-        'SACK blocks are 12 bytes',
+        datagram({ flags: Flag.ACK, payload: Buffer.concat([sack([10, 12]), Buffer.from([0, 0, 0, 9, 1])]) }),
+        'SACK blocks are 13 bytes',
+      ],
+      // SACK blocks and the 4-byte report of the largest datagram received (DPLPMTUD): whole.
+      [
+        true,
+        datagram({ flags: Flag.ACK, payload: Buffer.concat([sack([10, 12]), Buffer.from([0, 0, 251, 224])]) }),
+        null,
       ],
       [
         true,

@@ -116,8 +116,10 @@ export class FakeLink {
       },
       0,
     );
+    // The server's request is the client's, as its SYN says it (the largest datagram it takes among it).
+    const dgram = clientOpts.datagram ? { dgram: clientOpts.datagram.largest } : {};
     this.server = new LftpConnection(
-      { ...serverOpts, request: clientOpts.request },
+      { ...serverOpts, request: { ...clientOpts.request, ...dgram } },
       {
         send: send('server'),
         event: (e) => this.events.push({ side: 'server', e }),

@@ -118,6 +118,7 @@ export class FakeNetwork {
       handshakeTries: 16,
       closeTries: 16,
       congestion: spec.congestion,
+      random: seededRandom(this.path.seed * 1000 + k),
     };
     const request = { op: 'get' as const, name: `f${k}`, mss: this.mss };
     const clientOpts: ConnectionOptions = { ...common, side: 'client', conn: 100 + k, isn: 1000 * (k + 1), request };

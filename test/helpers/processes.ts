@@ -227,21 +227,17 @@ export async function stopAll(...procs: Array<LineProcess | undefined>): Promise
 }
 
 /** Starts `chat-server lftp` on 127.0.0.1 and an ephemeral port. */
-export async function startLftpServer(filesDir: string, args: string[] = ['--open']): Promise<ServerHandle> {
+export async function startLftpServer(
+  filesDir: string,
+  args: string[] = ['--open'],
+  env: Record<string, string> = {},
+): Promise<ServerHandle> {
   const logFile = join(tempDir('lftp-log'), 'lftp.log');
-  const server = new LineProcess('lftp-server', [
-    SERVER_JS,
-    'lftp',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--files',
-    filesDir,
-    '--log-file',
-    logFile,
-    ...args,
-  ]) as ServerHandle;
+  const server = new LineProcess(
+    'lftp-server',
+    [SERVER_JS, 'lftp', '--host', '127.0.0.1', '--port', '0', '--files', filesDir, '--log-file', logFile, ...args],
+    { env },
+  ) as ServerHandle;
   const line = await server.waitFor(/^listening on udp /, 15_000);
   server.port = Number(/:(\d+)$/.exec(line)![1]);
   server.logFile = logFile;
@@ -253,9 +249,12 @@ export async function startLftpServer(filesDir: string, args: string[] = ['--ope
 /** Runs `chat-client lftp ...` to completion; resolves with its exit code and output. */
 export async function runLftpClient(
   args: string[],
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<{ code: number | null; out: string[]; err: string[] }> {
-  const p = new LineProcess('lftp-client', [CLIENT_JS, 'lftp', ...args, '--quiet'], opts.cwd ? { cwd: opts.cwd } : {});
+  const p = new LineProcess('lftp-client', [CLIENT_JS, 'lftp', ...args, '--quiet'], {
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   p.endInput();
   const code = await p.exit(opts.timeoutMs ?? 120_000);
   return { code, out: p.lines, err: p.errLines };

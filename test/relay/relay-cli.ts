@@ -8,7 +8,18 @@ import { parseOptions } from '../../common/cli.js';
 import { parseDuration } from '../../common/units.js';
 import { NO_IMPAIRMENT, describeStats, startRelay, type Impairment } from './relay.js';
 
-const KNOBS = ['loss', 'dup', 'reorder', 'reorder-delay', 'corrupt', 'delay', 'jitter', 'rate', 'queue'] as const;
+const KNOBS = [
+  'loss',
+  'dup',
+  'reorder',
+  'reorder-delay',
+  'corrupt',
+  'delay',
+  'jitter',
+  'rate',
+  'queue',
+  'mtu',
+] as const;
 type Knob = (typeof KNOBS)[number];
 
 const USAGE = `Usage: npm run relay -- --listen HOST:PORT --to HOST:PORT [impairments] [--seed N]
@@ -22,6 +33,8 @@ Impairments (both directions; prefix with up- or down- for one direction):
   --jitter DUR       extra uniform random delay up to DUR
   --rate RATE        link rate: 100mbit, 10mbps, 5MB (bytes/s); 0 = unlimited
   --queue N          datagrams that may wait for the link; more are dropped (0 = no limit)
+  --mtu N            drop a datagram whose IPv4 packet (bytes + 28) is over N, as a link of that MTU
+                     drops one with the don't-fragment bit (0 = none)
   --seed N           random seed (default 1)
   --report DUR       print counters this often (default 5s)`;
 
@@ -119,6 +132,9 @@ function impairment(prefix: '' | 'up-' | 'down-'): Impairment {
         break;
       case 'queue':
         imp.queueLimit = whole(v, k);
+        break;
+      case 'mtu':
+        imp.mtu = whole(v, k);
         break;
     }
   };

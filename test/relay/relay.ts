@@ -26,6 +26,11 @@ export interface Impairment {
   rateBps: number;
   /** Datagrams waiting for the link; more are dropped at the tail (0 = unlimited). */
   queueLimit: number;
+  /**
+   * The link's MTU: a datagram whose IPv4 packet (its bytes + 28) is bigger is dropped, as a router drops a
+   * packet with the don't-fragment bit that does not fit its next link (0 = none: whatever UDP carries).
+   */
+  mtu: number;
 }
 
 export const NO_IMPAIRMENT: Impairment = {
@@ -38,6 +43,7 @@ export const NO_IMPAIRMENT: Impairment = {
   jitterMs: 0,
   rateBps: 0,
   queueLimit: 0,
+  mtu: 0,
 };
 
 export interface RelayOptions {
@@ -70,6 +76,8 @@ export interface DirectionStats {
   forwarded: number;
   dropped: number;
   queueDropped: number;
+  /** Dropped for being bigger than the MTU. */
+  tooBig: number;
   duplicated: number;
   reordered: number;
   corrupted: number;
@@ -82,6 +90,7 @@ function emptyStats(): DirectionStats {
     forwarded: 0,
     dropped: 0,
     queueDropped: 0,
+    tooBig: 0,
     duplicated: 0,
     reordered: 0,
     corrupted: 0,
@@ -191,6 +200,10 @@ class Direction {
     const s = this.stats;
     s.received++;
     const imp = this.imp;
+    if (imp.mtu > 0 && data.length + 28 > imp.mtu) {
+      s.tooBig++;
+      return;
+    }
     if (imp.loss > 0 && this.rnd() < imp.loss) {
       s.dropped++;
       return;
@@ -378,7 +391,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
 
 export function describeStats(name: string, s: DirectionStats): string {
   return (
-    `${name}: ${s.received} in, ${s.forwarded} out, ${s.dropped} dropped, ${s.queueDropped} queue-dropped, ` +
+    `${name}: ${s.received} in, ${s.forwarded} out, ${s.dropped} dropped, ${s.queueDropped} queue-dropped, ${s.tooBig} too big, ` +
     `${s.duplicated} duplicated, ${s.reordered} reordered, ${s.corrupted} corrupted`
   );
 }

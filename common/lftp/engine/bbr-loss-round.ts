@@ -11,6 +11,8 @@ import type { DeliverySample } from './congestion.js';
 /** A loss round whose mean RTT is within this of the min RTT saw no standing queue (loss-background.ts). */
 export const QUEUE_FREE_RTT_GAIN = 1.25;
 export const QUEUE_FREE_RTT_SLACK_MS = 1;
+/** The shortest loss round: BBR's shortest round (bbr.ts, MIN_ROUND_MS). */
+export const MIN_ROUND_MS = 4;
 
 export interface RoundLoss {
   lost: number;
@@ -33,6 +35,7 @@ export class LossRound {
   /** This ACK ended a loss round (BBR.loss_round_start). */
   started = false;
   private roundDelivered = 0;
+  private startedAt = -Infinity;
   private lost = 0;
   private ranges = 0;
   private lastLostIndex = -2;
@@ -49,8 +52,10 @@ export class LossRound {
     this.started = false;
     this.bwLatest = Math.max(this.bwLatest, s.rate ?? 0);
     this.inflightLatest = Math.max(this.inflightLatest, s.delivered);
-    if (s.priorDelivered >= this.roundDelivered) {
+    // At least MIN_ROUND_MS long, as BBR's rounds (bbr.ts): a round of a few packets says nothing of a rate.
+    if (s.priorDelivered >= this.roundDelivered && s.now - this.startedAt >= MIN_ROUND_MS) {
       this.roundDelivered = delivered;
+      this.startedAt = s.now;
       this.started = true;
     }
   }

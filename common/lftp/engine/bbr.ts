@@ -8,12 +8,11 @@
  *    loss (loss-background.ts): BBRv3 cuts its in-flight bound when a round's
  *    loss passes 2 % while probing, and on any loss in a round while not; this
  *    does the same with the loss that random loss does not explain;
- *  - the min RTT the model believes is floored at 1 ms (a user-space sender
- *    wakes once per event-loop turn, however short the path);
+ *  - the min RTT the model believes is floored at 1 ms, a round lasts 4 ms at
+ *    least (a user-space sender wakes once per event-loop turn);
  *  - no undo of spurious loss recovery (LFTP detects none), and the pacer's
  *    burst is a couple of milliseconds of the rate (pacer.ts).
- * The bandwidth/min-RTT/aggregation filters are bbr-filters.ts; the ProbeBW
- * cycle is bbr-probe-bw.ts.
+ * Filters: bbr-filters.ts; the ProbeBW cycle: bbr-probe-bw.ts; ProbeRTT: bbr-probe-rtt.ts.
  */
 import {
   INITIAL_CWND,
@@ -37,6 +36,8 @@ export const MIN_PIPE_CWND = 4;
 const STARTUP_FULL_LOSS_COUNT = 6;
 /** The smallest propagation delay the model believes (see above). */
 export const MIN_RTT_FLOOR_MS = 1;
+/** The shortest round (see updateRound). */
+export const MIN_ROUND_MS = 4;
 /** A send quantum is at most this many packets (64 KB of 1448-byte payloads, about). */
 const MAX_SEND_QUANTUM = 44;
 
@@ -63,6 +64,7 @@ export class BbrCongestion implements CongestionControl {
   roundCount = 0;
   roundStart = false;
   private nextRoundDelivered = 0;
+  private roundStartedAt = -Infinity;
   /** C.delivered as of the latest ACK. */
   delivered = 0;
   // ---- Startup, Drain, ProbeRTT
@@ -143,9 +145,15 @@ export class BbrCongestion implements CongestionControl {
     this.setCwnd(s);
   }
 
+  /**
+   * Packet-timed rounds of at least MIN_ROUND_MS: a loopback round trip (30-300 µs) is far shorter than a rate
+   * sample (1 ms) or an event-loop turn, and Startup's "three rounds without growth" passed before a sample
+   * could show any (a get left Startup at 6 Mbit/s); 1 ms rounds gave 35-188 MiB/s on a busy machine, 4 ms 128-148.
+   */
   private updateRound(s: DeliverySample): void {
-    this.roundStart = s.priorDelivered >= this.nextRoundDelivered;
+    this.roundStart = s.priorDelivered >= this.nextRoundDelivered && s.now - this.roundStartedAt >= MIN_ROUND_MS;
     if (!this.roundStart) return;
+    this.roundStartedAt = s.now;
     this.startRound();
     this.roundCount++;
     this.probeBw.roundsSinceProbeUp++;
@@ -211,8 +219,6 @@ export class BbrCongestion implements CongestionControl {
     this.lossRound.resetSignals();
   }
 
-  // ---- loss
-
   onLoss(p: LostPacket): boolean {
     this.lossRound.noteLoss(p.index, this.delivered);
     return this.probeBw.onLoss(p);
@@ -230,8 +236,6 @@ export class BbrCongestion implements CongestionControl {
     if (this.inProbeBw) this.setPacingRate(1);
     else if (this.state === 'probe_rtt') this.probeRtt.checkDone(now);
   }
-
-  // ---- control parameters
 
   private setPacingRate(gain: number): void {
     const rate = gain * this.bw * (1 - PACING_MARGIN);

@@ -13,6 +13,7 @@ import type { ReceiveWindow } from './receive-window.js';
 import type { LftpErrorCode as Code } from './errors.js';
 import type { ConnState, ControlPacket, Op, StateCause } from './events.js';
 import { ControlRetry } from './control-retry.js';
+import type { PathMtu } from './path-mtu.js';
 import { ReceiverReport } from './receiver-report.js';
 import { encodeError, type ResumeAnswer } from './payloads.js';
 import {
@@ -81,6 +82,12 @@ export class ConnectionCore {
   lastAdvertised = 0;
   /** @internal */
   lastSent = 0;
+  /** The largest datagram the peer takes, when both ends take packed data datagrams (null: one packet each). */
+  peerDatagram: number | null = null;
+  /** @internal The data sender's path MTU search (DPLPMTUD), when it probes. */
+  pmtu: PathMtu | null = null;
+  /** @internal The data receiver: the largest data datagram received (as version 1), reported in its ACKs. */
+  largestReceived = 0;
   /** @internal The congestion phase last told (a cc_phase event when it changes). */
   ccPhase: CongestionPhase | null = null;
   /** @internal The latest time seen by any input; packets are stamped with it. */
@@ -101,7 +108,8 @@ export class ConnectionCore {
     now: number,
   ) {
     this.rtt = new RttEstimator(opts.rto ?? DEFAULT_RTO);
-    this.cc = opts.congestion === 'reno' ? new RenoCongestion(opts.maxWindow) : new BbrCongestion(opts.maxWindow);
+    this.cc =
+      opts.congestion === 'reno' ? new RenoCongestion(opts.maxWindow) : new BbrCongestion(opts.maxWindow, opts.random);
     this.mss = opts.request.mss;
     this.lastHeard = now;
     this.startedAt = now;

@@ -22,6 +22,21 @@ export interface TransferRequest {
   retry?: Buffer;
   /** Client: what the SYN says about resuming (docs/LFTP.md, "Resume"). */
   resume?: ResumeAsk;
+  /** Server: the largest datagram the client's SYN said it takes (it takes packed data datagrams). */
+  dgram?: number;
+}
+
+/**
+ * Packed data datagrams and the probe for them (docs/LFTP.md, "Datagram size"): what this side takes, and
+ * whether it may probe (only where its datagrams go with the don't-fragment bit). Absent: one packet a
+ * datagram, as a peer from before this.
+ */
+export interface DatagramOptions {
+  /** The largest datagram (as version 1) this side takes and sends. */
+  largest: number;
+  probe: boolean;
+  /** Bytes a datagram has on the wire beyond its version-1 form: 16 when protected. */
+  overhead: number;
 }
 
 export interface SinkFinish {
@@ -61,6 +76,9 @@ export interface ConnectionOptions {
   maxWindow: number;
   /** The congestion controller this side runs when it sends data (default bbr). */
   congestion?: CongestionName;
+  /** The controller's randomness (BBR's probe timing); injected so a simulation replays exactly. */
+  random?: () => number;
+  datagram?: DatagramOptions;
   idleTimeoutMs: number;
   /** SYN / SYN-ACK tries before giving up. */
   handshakeTries: number;

@@ -187,6 +187,7 @@ export class LftpConnection extends ConnectionCore {
       consider(this.sender.probeDeadline());
       consider(this.sender.lossDeadline());
       consider(this.sender.pacingDeadline());
+      consider(this.pmtu?.deadline() ?? null);
     }
     return d === Infinity ? null : d;
   }

@@ -5,6 +5,7 @@
  */
 import type { LftpErrorCode } from './errors.js';
 import type { CongestionName, CongestionPhase } from './congestion.js';
+import type { PmtuChange } from './path-mtu.js';
 
 export type Side = 'client' | 'server';
 export type Op = 'get' | 'post';
@@ -81,6 +82,8 @@ export type TransferEvent =
       ssthresh: number;
     }
   | { type: 'window_closed' }
+  /** The data sender's path MTU search (DPLPMTUD): a probe sent, a size confirmed or given up, the size in use. */
+  | ({ type: 'pmtu' } & PmtuChange)
   /**
    * The data sender's congestion controller changed phase (Reno: slow start, avoidance, recovery; BBR: startup,
    * drain, ProbeBW's four, ProbeRTT), with its figures then: rates in bytes per second, null where the controller

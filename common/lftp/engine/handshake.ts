@@ -4,6 +4,7 @@
  * limit and the ACK that completes it; then the windows of the established transfer. Pure functions of the
  * connection's shared state (connection-core.ts).
  */
+import { MIN_PACKETS_TO_PROBE, PathMtu } from './path-mtu.js';
 import { Flag, HEADER_BYTES, seqAdd, type Packet } from './packet.js';
 import { SendWindow } from './send-window.js';
 import { ReceiveWindow } from './receive-window.js';
@@ -25,11 +26,17 @@ export function sendSyn(c: ConnectionCore, now: number): void {
   c.transition('SYN_SENT', { cause: 'syn_sent', seq: c.opts.isn, op: r.op, name: r.name });
   c.control(
     now,
-    { flags, seq: c.opts.isn, ack: 0, payload: encodeSynRequest(r.op, r) },
+    { flags, seq: c.opts.isn, ack: 0, payload: encodeSynRequest(r.op, synRequest(c)) },
     'SYN',
     c.opts.handshakeTries,
     'HANDSHAKE_TIMEOUT',
   );
+}
+
+/** The client's SYN request: its options', and the largest datagram it takes if it takes packed ones. */
+function synRequest(c: ConnectionCore) {
+  const d = c.opts.datagram;
+  return { ...c.opts.request, ...(d ? { dgram: d.largest } : {}) };
 }
 
 /** Server: the request was accepted; answer the SYN (seq = client ISN) with SYN-ACK. */
@@ -48,11 +55,14 @@ export function sendSynAck(
   c.size = size;
   c.mss = mss;
   c.from = resume?.from ?? 0;
+  // Packed datagrams where both take them: the client said so in its SYN, the server says so here.
+  const own = c.opts.request.dgram !== undefined ? c.opts.datagram?.largest : undefined;
+  if (own !== undefined) c.peerDatagram = c.opts.request.dgram!;
   if (!c.isDataSender) c.requireSink().setExpectedSize(size, mss, c.from);
   c.transition('SYN_RCVD', { cause: 'syn_received', peerSeq: clientIsn, seq: c.opts.isn, ack: c.ackNum });
   c.control(
     now,
-    { flags: Flag.SYN | Flag.ACK, seq: c.opts.isn, ack: c.ackNum, payload: encodeSynAck(size, mss, resume) },
+    { flags: Flag.SYN | Flag.ACK, seq: c.opts.isn, ack: c.ackNum, payload: encodeSynAck(size, mss, resume, own) },
     'SYN-ACK',
     c.opts.handshakeTries,
     'HANDSHAKE_TIMEOUT',
@@ -128,6 +138,7 @@ function onSynAck(c: ConnectionCore, p: Packet, now: number): void {
   }
   c.from = info.from;
   c.resumed = info;
+  if (info.dgram !== undefined && c.opts.datagram) c.peerDatagram = info.dgram;
   if (!c.isDataSender) c.requireSink().setExpectedSize(c.size, c.mss, c.from);
   c.emitPacket(c.bare(Flag.ACK));
   c.hooks.event({
@@ -166,7 +177,7 @@ function onRetry(c: ConnectionCore, p: Packet, now: number): void {
   // The RETRY answers the SYN at once (no scrypt on the way): a clean first RTT sample, unless the SYN was resent.
   const rtt = c.ctl.rttSample(now);
   if (rtt != null) c.rtt.sample(rtt);
-  const payload = encodeSynRequest(r.op, { ...r, retry: token });
+  const payload = encodeSynRequest(r.op, { ...synRequest(c), retry: token });
   c.ctl = c.ctl.replaced({ ...c.ctl.packet, payload }, now, c.rtt.rto);
   c.hooks.event({ type: 'retry', tokenBytes: token.length });
   c.emitPacket(c.ctl.packet);
@@ -214,5 +225,9 @@ export function startSending(c: ConnectionCore): void {
   if (src.totalPackets !== total)
     throw new Error(`LftpConnection: the source has ${src.totalPackets} packets, the transfer ${total}`);
   c.sender = new SendWindow(src, c.rtt, c.cc, c.opts.receiveCapacity);
+  // DPLPMTUD where both ends take packed datagrams and this side's datagrams go with the don't-fragment bit.
+  const d = c.opts.datagram;
+  if (d?.probe && c.peerDatagram !== null && total >= MIN_PACKETS_TO_PROBE)
+    c.pmtu = new PathMtu(c.mss, Math.min(d.largest, c.peerDatagram), d.overhead);
   c.notePhase();
 }

@@ -19,6 +19,12 @@ export const LFTP_VERSION = 1;
 export const HEADER_BYTES = 24;
 /** Payload that keeps a datagram within a 1500-byte Ethernet MTU: 1500 − 20 (IPv4) − 8 (UDP) − 24. */
 export const DEFAULT_MSS = 1448;
+/**
+ * A protected datagram is 16 bytes longer (its tag): its default payload leaves room for it, so that a sealed
+ * datagram is 1472 bytes too and fits the same MTU (1448 made 1488: fragmented, or dropped with the
+ * don't-fragment bit, on every 1500-byte link).
+ */
+export const PROTECTED_MSS = DEFAULT_MSS - 16;
 export const MIN_MSS = 64;
 /** UDP payload limit (65,507 over IPv4) less our header. */
 export const MAX_MSS = 65_507 - HEADER_BYTES;
@@ -41,6 +47,8 @@ export interface Packet {
   ack: number;
   window: number;
   payload: Buffer;
+  /** Sending only: a size probe (DPLPMTUD), to go with the don't-fragment bit. Nothing on the wire says so. */
+  probe?: boolean;
 }
 
 export type DecodeFailure = 'short' | 'checksum' | 'version' | 'length';
@@ -109,19 +117,31 @@ export function seqAdd(a: number, n: number): number {
   return (a + n) >>> 0;
 }
 
-/** SACK blocks: [start, end) pairs of u32, most recent first (RFC 2018). */
-export function encodeSack(blocks: Array<[number, number]>): Buffer {
-  const buf = Buffer.allocUnsafe(blocks.length * 8);
+/**
+ * A data ACK's payload: SACK blocks, [start, end) pairs of u32, most recent first (RFC 2018); then, where both
+ * ends take packed datagrams (docs/LFTP.md, "Datagram size"), a u32: the largest data datagram received so far
+ * (as version 1), which answers the sender's size probes.
+ */
+export function encodeSack(blocks: Array<[number, number]>, largest?: number): Buffer {
+  const buf = Buffer.allocUnsafe(blocks.length * 8 + (largest === undefined ? 0 : 4));
   blocks.forEach(([s, e], i) => {
     buf.writeUInt32BE(s >>> 0, i * 8);
     buf.writeUInt32BE(e >>> 0, i * 8 + 4);
   });
+  if (largest !== undefined) buf.writeUInt32BE(largest >>> 0, blocks.length * 8);
   return buf;
 }
 
+/** A data ACK's SACK blocks and its report of the largest datagram received (null: none), or null. */
+export function decodeAck(payload: Buffer): { sack: Array<[number, number]>; largest: number | null } | null {
+  const trailer = payload.length % 8 === 4;
+  if (payload.length % 8 !== 0 && !trailer) return null;
+  const end = trailer ? payload.length - 4 : payload.length;
+  const sack: Array<[number, number]> = [];
+  for (let i = 0; i < end; i += 8) sack.push([payload.readUInt32BE(i), payload.readUInt32BE(i + 4)]);
+  return { sack, largest: trailer ? payload.readUInt32BE(end) : null };
+}
+
 export function decodeSack(payload: Buffer): Array<[number, number]> | null {
-  if (payload.length % 8 !== 0) return null;
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < payload.length; i += 8) out.push([payload.readUInt32BE(i), payload.readUInt32BE(i + 4)]);
-  return out;
+  return decodeAck(payload)?.sack ?? null;
 }

@@ -1,9 +1,9 @@
 /**
  * The payloads of LFTP's control packets (docs/LFTP.md, "Packets"), encoded
  * and checked in one place for both ends:
- *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?, retry?, have?, tag?, mtime?}
+ *   SYN       JSON {name, mss, size? (post), auth?, salt?, proof?, retry?, have?, tag?, mtime?, dgram?}
  *   RETRY     binary: the server's address-validation token, opaque to the client
- *   SYN-ACK   JSON {size, mss, from?, tag?, mtime?, dropped?}
+ *   SYN-ACK   JSON {size, mss, from?, tag?, mtime?, dropped?, dgram?}
  *   queued    JSON {queued: position} on a bare ACK answering a SYN
  *   ERR       JSON {code, message}
  *   END       binary: u64 size, 32 bytes SHA-256
@@ -38,6 +38,8 @@ export interface SynRequest {
   retry?: Buffer;
   /** Resume (docs/LFTP.md, "Resume"); see ResumeAsk. */
   resume?: ResumeAsk;
+  /** The largest datagram the client takes (as version 1): it takes packed data datagrams (docs/LFTP.md, "Datagram size"). */
+  dgram?: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export function encodeSynRequest(op: Op, r: SynRequest): Buffer {
     ...(r.salt && r.proof ? { salt: r.salt.toString('base64url'), proof: r.proof.toString('base64url') } : {}),
     ...(r.retry ? { retry: r.retry.toString('base64url') } : {}),
     ...(r.resume ?? {}),
+    ...(r.dgram !== undefined ? { dgram: r.dgram } : {}),
   });
 }
 
@@ -125,6 +128,7 @@ export function decodeSynRequest(
   proof: Buffer | undefined;
   retry: Buffer | undefined;
   resume: ResumeAsk | undefined;
+  dgram: number | undefined;
 } {
   const o = parseObject(payload);
   if (!o) throw new LftpError('BAD_REQUEST', 'SYN payload is not a JSON object');
@@ -140,7 +144,7 @@ export function decodeSynRequest(
     throw new LftpError('BAD_REQUEST', `this server takes at most ${maxMss} bytes per packet (use --mss ${maxMss})`);
   if (auth !== undefined && typeof auth !== 'string') throw new LftpError('BAD_REQUEST', 'auth must be a string');
   if (typeof name !== 'string') throw new LftpError('BAD_NAME', 'a file name is required');
-  return { name, mss, size, auth, salt, proof, retry, resume: resumeAsk(o) };
+  return { name, mss, size, auth, salt, proof, retry, resume: resumeAsk(o), dgram: datagramSize(o['dgram']) };
 }
 
 /** An optional field of exactly `bytes` bytes (or from `bytes[0]` to `bytes[1]`) in base64url. */
@@ -159,19 +163,32 @@ export function decodeRetry(payload: Buffer): Buffer | null {
   return payload.length >= 1 && payload.length <= MAX_RETRY_TOKEN_BYTES ? Buffer.from(payload) : null;
 }
 
-/** `resume` only to a client that asked about resuming (an older one is answered as before). */
-export function encodeSynAck(size: number, mss: number, resume?: ResumeAnswer): Buffer {
-  return json({ size, mss, ...(resume ?? {}) });
+/** A `dgram` as a peer sent it: a whole number of at least one datagram of the smallest mss, else none. */
+function datagramSize(v: unknown): number | undefined {
+  return whole(v) && v >= MIN_DATAGRAM ? v : undefined;
+}
+const MIN_DATAGRAM = 24 + MIN_MSS;
+
+/**
+ * `resume` only to a client that asked about resuming, `dgram` (the largest datagram the server takes) only
+ * to one that sent its own: an older client is answered as before.
+ */
+export function encodeSynAck(size: number, mss: number, resume?: ResumeAnswer, dgram?: number): Buffer {
+  return json({ size, mss, ...(resume ?? {}), ...(dgram !== undefined ? { dgram } : {}) });
 }
 
 /**
  * The server's answer to a SYN: the file size, the mss it accepted (at most the one asked for) and where data
  * starts (`from`, 0 from a server that does not resume, at most the size), or null.
  */
-export function decodeSynAck(payload: Buffer, askedMss: number): ({ size: number; mss: number } & ResumeAnswer) | null {
+export function decodeSynAck(
+  payload: Buffer,
+  askedMss: number,
+): ({ size: number; mss: number; dgram?: number } & ResumeAnswer) | null {
   const o = parseObject(payload);
   if (!o) return null;
   const { size, mss, from = 0, tag, mtime, dropped } = o;
+  const dgram = datagramSize(o['dgram']);
   if (!whole(size) || !whole(from) || from > size) return null;
   if (typeof mss !== 'number' || !Number.isInteger(mss) || mss < 1 || mss > askedMss) return null;
   return {
@@ -181,6 +198,7 @@ export function decodeSynAck(payload: Buffer, askedMss: number): ({ size: number
     ...(typeof tag === 'string' && TAG_RE.test(tag) ? { tag } : {}),
     ...(whole(mtime) ? { mtime } : {}),
     ...(whole(dropped) ? { dropped } : {}),
+    ...(dgram !== undefined ? { dgram } : {}),
   };
 }
 

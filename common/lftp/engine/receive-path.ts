@@ -4,26 +4,55 @@
  * datagrams, at once for a duplicate), and tell the sender when the writer has reopened the window.
  * Pure functions of the connection's shared state (connection-core.ts).
  */
-import { Flag, encodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
+import { Flag, HEADER_BYTES, encodeSack, seqAdd, seqDiff, type Packet } from './packet.js';
 import type { ConnectionCore } from './connection-core.js';
 
-/** A data packet (not END) for the receive window. */
+/**
+ * A data datagram (not END) for the receive window: one packet, or (where this side said it takes them) a
+ * packed datagram of consecutive packets back to back, each taken as if it had come alone.
+ */
 export function onDataPacket(c: ConnectionCore, p: Packet, now: number): void {
   const r = c.receiver!;
   const index = seqDiff(p.seq, seqAdd(c.peerIsn, 1));
   if (index < 0) return;
-  if (index < r.total && p.payload.length !== expectedLength(c, index)) {
-    c.fail('PROTOCOL', `packet ${index} has ${p.payload.length} bytes, expected ${expectedLength(c, index)}`, true);
+  const pieces = split(c, index, p.payload);
+  if (typeof pieces === 'string') {
+    c.fail('PROTOCOL', pieces, true);
     return;
   }
-  c.report.before(r);
-  const res = r.onData(index, p.payload);
-  if (res === 'new') c.lastProgress = now;
-  c.report.after(r, res, p.seq, index, seqAdd(c.peerIsn, 1));
+  if (HEADER_BYTES + p.payload.length > c.largestReceived) c.largestReceived = HEADER_BYTES + p.payload.length;
+  const first = seqAdd(c.peerIsn, 1);
+  let answerNow = false;
+  pieces.forEach((piece, k) => {
+    c.report.before(r);
+    const res = r.onData(index + k, piece);
+    if (res === 'new') c.lastProgress = now;
+    // A probe repeats packets already here: one line for its duplicates, not one each.
+    if (res === 'new' || !answerNow) c.report.after(r, res, seqAdd(p.seq, k), index + k, first);
+    if (res !== 'new') answerNow = true;
+  });
   c.ackNum = seqAdd(c.peerIsn, 1 + r.next);
   c.ackPending = true;
-  // Duplicates and out-of-window packets mean our ACKs are not getting through or the sender is lost: answer now.
-  if (res !== 'new') flush(c, now);
+  // Duplicates and out-of-window packets mean our ACKs are not getting through or the sender is lost (or it
+  // probes the path): answer now.
+  if (answerNow) flush(c, now);
+}
+
+/** A datagram's payload as the packets it carries, or why it breaks the rules (docs/LFTP.md, "Datagram size"). */
+function split(c: ConnectionCore, index: number, payload: Buffer): Buffer[] | string {
+  const total = c.receiver!.total;
+  if (index >= total) return [payload];
+  const expected = expectedLength(c, index);
+  if (payload.length === expected) return [payload];
+  if (!c.opts.datagram || payload.length <= c.mss)
+    return `packet ${index} has ${payload.length} bytes, expected ${expected}`;
+  const count = Math.ceil(payload.length / c.mss);
+  const last = index + count - 1;
+  if (last >= total || payload.length !== (count - 1) * c.mss + expectedLength(c, last))
+    return `a packed datagram at packet ${index} has ${payload.length} bytes: not whole packets of this transfer`;
+  const pieces: Buffer[] = [];
+  for (let k = 0; k < count; k++) pieces.push(payload.subarray(k * c.mss, Math.min((k + 1) * c.mss, payload.length)));
+  return pieces;
 }
 
 function expectedLength(c: ConnectionCore, index: number): number {
@@ -38,7 +67,9 @@ export function flush(c: ConnectionCore, now: number): void {
   c.ackPending = false;
   const first = seqAdd(c.peerIsn, 1);
   const ranges = c.receiver.sackRanges().map(([a, b]) => [seqAdd(first, a), seqAdd(first, b)] as [number, number]);
-  c.emitPacket({ flags: Flag.ACK, seq: c.finSeq, ack: c.ackNum, payload: encodeSack(ranges) });
+  // Where both ends take packed datagrams, the largest one received answers the sender's probes.
+  const largest = c.peerDatagram !== null ? c.largestReceived : undefined;
+  c.emitPacket({ flags: Flag.ACK, seq: c.finSeq, ack: c.ackNum, payload: encodeSack(ranges, largest) });
 }
 
 /** The writer caught up: if the window had nearly closed, tell the sender it is open again. */

@@ -128,6 +128,11 @@ export class SendWindow {
     return Math.max(1, Math.min(Math.floor(this.cc.cwnd), this.rwnd));
   }
 
+  /** Takes `packets` of the pacer's tokens for a datagram not counted in flight (a size probe). */
+  charge(now: number, packets: number): void {
+    for (let k = 0; k < packets; k++) this.pacing.sent(now, this.cc.pacingRate);
+  }
+
   markSent(index: number, now: number): void {
     const tx = ++this.txCounter;
     if (this.inflight === 0 && this.rate.isAppLimited) this.cc.onRestartFromIdle?.(now);

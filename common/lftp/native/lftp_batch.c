@@ -44,6 +44,7 @@
 #define RX_BYTES 65536      /* one received message (a GRO train is at most 64 KiB) */
 #define TX_BYTES (1 << 20)  /* the send scratch: sendmmsg'd whenever it fills */
 #define RX_ROUNDS 8         /* recvmmsg calls per readable event: then timers and others get a turn */
+#define PROBE_FLAG 0x100    /* in a datagram's meta parts word: a size probe, sent with the don't-fragment bit */
 
 typedef struct pending {
   struct pending *next;
@@ -56,7 +57,7 @@ typedef struct pending {
 
 typedef struct {
   uv_poll_t poll;
-  int fd, gso, gro, connected, closed, events;
+  int fd, gso, gro, df, pmtudisc, connected, closed, events;
   napi_env env;
   napi_ref on_recv, on_error, meta_ref;
   napi_async_context actx;
@@ -394,9 +395,24 @@ static uint8_t *room(sock_t *s, size_t len, const struct sockaddr_in *to, int *f
 }
 
 /*
+ * A size probe (DPLPMTUD): sent alone, now, with the don't-fragment bit. One the socket cannot take now is
+ * dropped, not queued (a probe may be lost; a queued one would go later without the bit). 0, or an errno
+ * (EMSGSIZE: bigger than this host's own link).
+ */
+static int send_probe(sock_t *s, const uint8_t *data, size_t len, const struct sockaddr_in *to) {
+  int probe = IP_PMTUDISC_PROBE, e = 0;
+  if (!s->df) return EMSGSIZE;
+  setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
+  ssize_t n = s->connected ? send(s->fd, data, len, 0) : sendto(s->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) e = errno;
+  setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &s->pmtudisc, sizeof s->pmtudisc);
+  return e;
+}
+
+/*
  * socketSend(sock, parts: Buffer[], meta: Uint32Array, count, keys: key[]) → 0, or the errno of a datagram lost.
- * meta, per datagram: number of parts, IPv4 address, port, key (0: sent as given; k: keys[k-1] seals it, the
- * last part being the plaintext and the others the clear header and prefix).
+ * meta, per datagram: number of parts (| PROBE_FLAG for a size probe), IPv4 address, port, key (0: sent as given;
+ * k: keys[k-1] seals it, the last part being the plaintext and the others the clear header and prefix).
  */
 static napi_value sock_send(napi_env env, napi_callback_info info) {
   size_t argc = 5, ml;
@@ -415,7 +431,7 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   if (tt != napi_uint32_array || ml < (size_t)count * 4) return throw_errno(env, "socketSend: meta", EINVAL);
   const uint32_t *meta = mp;
   for (uint32_t d = 0; d < count; d++) {
-    uint32_t nparts = meta[d * 4], keyi = meta[d * 4 + 3];
+    uint32_t nparts = meta[d * 4] & 0xff, probe = meta[d * 4] & PROBE_FLAG, keyi = meta[d * 4 + 3];
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)meta[d * 4 + 2])};
     to.sin_addr.s_addr = htonl(meta[d * 4 + 1]);
     uint8_t *pd[8];
@@ -436,11 +452,24 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
       len += TAG;
     }
     if (len > RX_BYTES) return throw_errno(env, "socketSend: datagram", EMSGSIZE);
-    uint8_t *at = room(s, len, &to, &failed), *w = at;
+    /* A probe goes after what was built before it, alone, from a buffer of its own. */
+    if (probe && s->nmsgs > 0) {
+      int e = flush_tx(s);
+      if (e) failed = e;
+    }
+    uint8_t *at = probe ? malloc(len) : room(s, len, &to, &failed), *w = at;
+    if (!at) return throw_errno(env, "socketSend: probe", ENOMEM);
     uint32_t clear = k ? nparts - 1 : nparts;
     for (uint32_t i = 0; i < clear; i++) memcpy(w, pd[i], pl[i]), w += pl[i];
-    if (k && (w - at < 24 || !seal_into(k, at, w - at, pd[nparts - 1], pl[nparts - 1], w)))
+    if (k && (w - at < 24 || !seal_into(k, at, w - at, pd[nparts - 1], pl[nparts - 1], w))) {
+      if (probe) free(at);
       return throw_errno(env, "socketSend: seal", EINVAL);
+    }
+    if (probe) {
+      int e = send_probe(s, at, len, &to);
+      if (e) failed = e;
+      free(at);
+    }
   }
   if (s->nmsgs > 0) {
     int e = flush_tx(s);
@@ -585,14 +614,25 @@ static void teardown_hook(napi_async_cleanup_hook_handle handle, void *arg) {
   shut(arg, 1);
 }
 
-/* Whether this kernel segments trains we send (GSO) and hands us trains (GRO, then switched on for fd). */
-static void offloads(int fd, int *gso, int *gro) {
-  int one = 1, seg = 1200;
+/*
+ * Whether this kernel segments trains we send (GSO) and hands us trains (GRO, then switched on for fd), and
+ * whether a datagram can go with the don't-fragment bit, never fragmented here (IP_PMTUDISC_PROBE: DF set,
+ * the kernel's own path MTU ignored), as LFTP's size probes must (DPLPMTUD, RFC 8899: a probe too big for the
+ * path must be lost, not pass as fragments). Only probes go so (send_probe): every other datagram keeps the
+ * socket's own setting, *pmtudisc, as it was.
+ */
+static void offloads(int fd, int *gso, int *gro, int *df, int *pmtudisc) {
+  int one = 1, seg = 1200, probe = IP_PMTUDISC_PROBE;
+  socklen_t l = sizeof *pmtudisc;
   *gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
   *gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0;
   seg = 0; /* per message only (a cmsg): a socket-wide size would cut every datagram */
   if (*gso) setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg);
+  *df = getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, pmtudisc, &l) == 0 &&
+        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe) == 0 &&
+        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, pmtudisc, sizeof *pmtudisc) == 0;
 }
+
 
 /* socketOpen(bufferBytes, reusePort, onRecv(buf, count, meta), onError(errno, message)) → socket */
 static napi_value sock_open(napi_env env, napi_callback_info info) {
@@ -623,7 +663,7 @@ static napi_value sock_open(napi_env env, napi_callback_info info) {
   }
   s->fd = fd;
   s->env = env;
-  offloads(fd, &s->gso, &s->gro);
+  offloads(fd, &s->gso, &s->gro, &s->df, &s->pmtudisc);
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   uv_poll_init(loop, &s->poll, fd);
@@ -698,23 +738,25 @@ static napi_value sock_close(napi_env env, napi_callback_info info) {
 /* features([sock]) → { gso, gro }: what the socket's kernel took (no socket: what a new one would get). */
 static napi_value features(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1] = {NULL}, r, g, o;
+  napi_value argv[1] = {NULL}, r, g, o, d;
   napi_valuetype t = napi_undefined;
-  int gso = 0, gro = 0;
+  int gso = 0, gro = 0, df = 0, pmtudisc = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc > 0) napi_typeof(env, argv[0], &t);
   if (t == napi_external) {
     sock_t *s = external(env, argv[0]);
-    gso = s->gso, gro = s->gro;
+    gso = s->gso, gro = s->gro, df = s->df;
   } else {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) offloads(fd, &gso, &gro), close(fd);
+    if (fd >= 0) offloads(fd, &gso, &gro, &df, &pmtudisc), close(fd);
   }
   CHECK(napi_create_object(env, &r));
   napi_get_boolean(env, gso, &g);
   napi_get_boolean(env, gro, &o);
+  napi_get_boolean(env, df, &d);
   napi_set_named_property(env, r, "gso", g);
   napi_set_named_property(env, r, "gro", o);
+  napi_set_named_property(env, r, "df", d);
   return r;
 }
 

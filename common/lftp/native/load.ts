@@ -32,11 +32,15 @@ export interface Addon {
   socketBind(s: NativeSocketHandle, address: string, port: number): void;
   socketConnect(s: NativeSocketHandle, address: string, port: number): void;
   socketPort(s: NativeSocketHandle): number;
-  /** meta per datagram: parts, IPv4 address (u32), port, key index + 1 (0: clear). Returns 0 or an errno. */
+  /**
+   * meta per datagram: parts (| 0x100: a size probe, sent alone with the don't-fragment bit), IPv4 address (u32),
+   * port, key index + 1 (0: clear). Returns 0 or an errno.
+   */
   socketSend(s: NativeSocketHandle, parts: Buffer[], meta: Uint32Array, count: number, keys: NativeKey[]): number;
   socketPending(s: NativeSocketHandle): number;
   socketClose(s: NativeSocketHandle): void;
-  features(s?: NativeSocketHandle): { gso: boolean; gro: boolean };
+  /** df: a size probe can go with the don't-fragment bit (absent from an addon built before it). */
+  features(s?: NativeSocketHandle): { gso: boolean; gro: boolean; df?: boolean };
 }
 
 export const ADDON_FILE = 'lftp_batch.node';

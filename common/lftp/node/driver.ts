@@ -25,7 +25,7 @@ export interface DriverHooks {
    * Sends one datagram given as its parts (header, payload, and a tag when sealed), sent without joining them;
    * with a key, the addon seals the last part in the send batch (protect/packet-cipher.ts).
    */
-  sendRaw(parts: Buffer[], key?: NativeKey): void;
+  sendRaw(parts: Buffer[], key?: NativeKey, probe?: boolean): void;
   event(e: TransferEvent, conn: LftpConnection): void;
   trace?: TraceWriter;
   /** --qlog: the folder this transfer's qlog file goes in, and the title it gets. */
@@ -74,9 +74,9 @@ export class ConnectionDriver {
       opts,
       {
         send: (p) => {
-          if (!protection?.sealing) return hooks.sendRaw([encodeHeader(p), p.payload]);
+          if (!protection?.sealing) return hooks.sendRaw([encodeHeader(p), p.payload], undefined, p.probe);
           const out = protection.sealForBatch(p);
-          hooks.sendRaw(out.parts, out.key);
+          hooks.sendRaw(out.parts, out.key, p.probe);
         },
         event: (e) => {
           if (e.type === 'retransmit_data' || (e.type === 'tail_probe' && e.resend)) this.retransmitting = e.seq;

@@ -111,6 +111,15 @@ export class LftpEndpoint {
     return this.native ? 'native' : 'dgram';
   }
 
+  /**
+   * This endpoint can send a size probe with the don't-fragment bit (the addon's socket): it may probe the path
+   * for bigger datagrams (DPLPMTUD). dgram cannot set the bit, and a probe too big for the path would pass as
+   * IP fragments and look like a success.
+   */
+  get dontFragment(): boolean {
+    return this.native?.offloads.df === true;
+  }
+
   /** From now on, what arrives goes to input (before this, datagrams are dropped). */
   listen(input: EndpointInput): void {
     this.input = input;
@@ -130,9 +139,11 @@ export class LftpEndpoint {
    * Sends one datagram given as its parts; with a key (the addon's: protect/transfer-protection.ts), the last
    * part is the plaintext the addon seals in the batch, the others its clear header and prefix.
    */
-  send(parts: Buffer[], to?: Peer, key?: NativeKey): void {
+  send(parts: Buffer[], to?: Peer, key?: NativeKey, probe?: boolean): void {
     if (!this.connected && !to) throw new Error('LftpEndpoint: a bound endpoint sends to a peer');
-    if (this.native) return this.native.send({ parts, to, key });
+    if (this.native) return this.native.send({ parts, to, key, probe });
+    // dgram cannot set the don't-fragment bit: a probe here would prove nothing (dontFragment says none is made).
+    if (probe) return;
     const out = key ? sealHere(key, parts) : parts;
     if (this.connected) this.socket!.send(out);
     else this.socket!.send(out, to!.port, to!.address);
@@ -140,7 +151,7 @@ export class LftpEndpoint {
 
   /** Sends a batch of datagrams, in order. */
   sendBatch(datagrams: readonly OutDatagram[]): void {
-    for (const d of datagrams) this.send(d.parts, d.to, d.key);
+    for (const d of datagrams) this.send(d.parts, d.to, d.key, d.probe);
   }
 
   close(): Promise<void> {

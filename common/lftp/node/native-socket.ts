@@ -20,9 +20,12 @@ export interface OutDatagram {
   to?: Peer | undefined;
   /** Seal with this key: the last part is the plaintext, the others the clear header (and prefix). */
   key?: NativeKey | undefined;
+  /** A size probe (DPLPMTUD): sent alone with the don't-fragment bit, dropped if the socket cannot take it now. */
+  probe?: boolean | undefined;
 }
 
 const META_WORDS = 4;
+const PROBE_FLAG = 0x100;
 /** Peers remembered by address and port (a Peer object per datagram costs more than the datagram's bookkeeping). */
 const MAX_PEERS = 4096;
 
@@ -79,7 +82,7 @@ export class NativeSocket {
     return this.addon.socketPort(this.handle);
   }
 
-  get offloads(): { gso: boolean; gro: boolean } {
+  get offloads(): { gso: boolean; gro: boolean; df?: boolean } {
     return this.addon.features(this.handle);
   }
 
@@ -111,7 +114,7 @@ export class NativeSocket {
       const d = batch[i]!;
       const m = i * META_WORDS;
       for (const p of d.parts) parts.push(p);
-      meta[m] = d.parts.length;
+      meta[m] = d.parts.length | (d.probe ? PROBE_FLAG : 0);
       meta[m + 1] = d.to ? this.addressOf(d.to.address) : 0;
       meta[m + 2] = d.to ? d.to.port : 0;
       let k = 0;

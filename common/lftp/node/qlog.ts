@@ -139,10 +139,31 @@ export class QlogWriter {
       case 'error':
         this.event('lftp:transfer_failed', { code: e.code, message: e.message });
         break;
+      case 'pmtu':
+        this.pmtu(e);
+        break;
       default:
         break;
     }
     this.metrics(c);
+  }
+
+  /**
+   * The path MTU search: a probe sent, answered or given up (lftp:mtu_probe_sent, _acked, _lost), and the size
+   * in use (qlog's transport:mtu_updated, `new` as version 1, `done` once the search is over).
+   */
+  private pmtu(e: Extract<TransferEvent, { type: 'pmtu' }>): void {
+    const { size, packets } = e;
+    if (e.what === 'probe') this.event('lftp:mtu_probe_sent', { size, packets, try: e.try });
+    else if (e.what === 'confirmed') this.event('lftp:mtu_probe_acked', { size, packets });
+    else if (e.what === 'too_big') this.event('lftp:mtu_probe_lost', { size, packets, tries: e.tries });
+    else
+      this.event('transport:mtu_updated', {
+        new: size,
+        packets,
+        done: e.what === 'done',
+        black_hole: e.what === 'black_hole',
+      });
   }
 
   private closing: Promise<void> | null = null;
