@@ -1,6 +1,9 @@
-/** Runs after every test file: kills whatever it started and left running (a failed test, say). */
+/**
+ * Runs after every test file: kills whatever it started and left running (a failed test, say), then removes the
+ * temporary directories it made.
+ */
 import { afterAll } from 'vitest';
-import { started } from './processes.js';
+import { removeTempDirs, started } from './processes.js';
 
 afterAll(async () => {
   const left = [...started];
@@ -9,4 +12,5 @@ afterAll(async () => {
     p.proc.kill('SIGKILL');
   }
   await Promise.all(left.map((p) => p.exited));
+  await removeTempDirs();
 });

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,8 +167,20 @@ function collect(stream: NodeJS.ReadableStream, into: string[], onLine: () => vo
   });
 }
 
+/** What tempDir made in this test file, removed after it (cleanup.ts): a full run made some 30 GB of them. */
+const madeDirs: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir made (after the file's processes are gone); KEEP_TEST_DIRS=1 keeps them to look at. */
+export async function removeTempDirs(): Promise<void> {
+  const dirs = madeDirs.splice(0);
+  if (process.env.KEEP_TEST_DIRS) return;
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true, maxRetries: 3 })));
 }
 
 export interface ServerHandle extends LineProcess {

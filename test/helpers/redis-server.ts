@@ -4,14 +4,13 @@
  * every LineProcess left). Debian's redis-server (scripts/ensure-test-packages.sh
  * installs it); nothing is assumed running.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
-import { LineProcess } from './processes.js';
+import { LineProcess, tempDir } from './processes.js';
 import { freePort } from './loopback.js';
 
 export interface RedisUnderTest {
@@ -31,7 +30,7 @@ export async function startRedis(
   extra: string[] = [],
   opts: { port?: number; dir?: string } = {},
 ): Promise<RedisUnderTest> {
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'redis-'));
+  const dir = opts.dir ?? tempDir('redis');
   for (let attempt = 0; ; attempt++) {
     const port = opts.port ?? (await freePort());
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...extra];
@@ -74,7 +73,7 @@ export async function startSentinelSet(): Promise<SentinelSetUnderTest> {
   const master = await startRedis();
   const replica = await startRedis(['--replicaof', '127.0.0.1', String(master.port)]);
   await replica.proc.waitFor(/MASTER <-> REPLICA sync: Finished with success/, 10_000);
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-'));
+  const dir = tempDir('sentinel');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const conf = join(dir, 'sentinel.conf');
