@@ -223,3 +223,42 @@ export class FakeLink {
     this.server.onPacket(w.p, this.now);
   }
 }
+
+export interface MemoryTransferSpec {
+  op: 'get' | 'post';
+  data: Buffer;
+  mss: number;
+  receiveCapacity?: number;
+  maxWindow?: number;
+  /** Options of one side beyond the common ones (datagram sizes, congestion control, ...). */
+  client?: Partial<ConnectionOptions>;
+  server?: Partial<ConnectionOptions>;
+}
+
+/** A FakeLink that moves `data` from memory to memory: a get from the server's source, a post from the client's. */
+export function memoryTransfer(o: MemoryTransferSpec): { link: FakeLink; source: MemorySource; sink: MemorySink } {
+  const source = new MemorySource(o.data, o.mss);
+  const sink = new MemorySink();
+  const common = {
+    receiveCapacity: o.receiveCapacity ?? 256,
+    maxWindow: o.maxWindow ?? 256,
+    idleTimeoutMs: 30_000,
+    handshakeTries: 16,
+    closeTries: 16,
+  };
+  const request = { op: o.op, name: 'f', mss: o.mss, ...(o.op === 'post' ? { size: o.data.length } : {}) };
+  const link = new FakeLink(
+    {
+      ...common,
+      side: 'client',
+      conn: 7,
+      isn: 100,
+      request,
+      ...o.client,
+      ...(o.op === 'post' ? { source } : { sink }),
+    },
+    { ...common, side: 'server', conn: 7, isn: 90_000, ...o.server, ...(o.op === 'get' ? { source } : { sink }) },
+    o.data.length,
+  );
+  return { link, source, sink };
+}

@@ -12,7 +12,7 @@ import type { CongestionPhase, LostPacket } from '../../common/lftp/engine/conge
 import { LossBackground, MIN_WINDOWS, WINDOW_LIFE_MS } from '../../common/lftp/engine/loss-background.js';
 import { BURST_MS, MIN_BURST, Pacer } from '../../common/lftp/engine/pacer.js';
 import { FakeNetwork, jain, type FlowSpec, type PathSpec } from '../helpers/fake-network.js';
-import { FakeLink, MemorySink, MemorySource } from '../helpers/fake-link.js';
+import { memoryTransfer } from '../helpers/fake-link.js';
 import { seededRandom } from '../relay/relay.js';
 import type { CongestionName } from '../../common/lftp/engine/congestion.js';
 
@@ -229,21 +229,7 @@ describe('BBR on a fake bottleneck', () => {
   it('moves a file byte-identical through a lossy, reordering link (fake link)', () => {
     for (const op of ['get', 'post'] as const) {
       const data = randomBytes(300 * 100 + 5);
-      const source = new MemorySource(data, 100);
-      const sink = new MemorySink();
-      const common = { receiveCapacity: 64, maxWindow: 256, idleTimeoutMs: 30_000, handshakeTries: 16, closeTries: 16 };
-      const link = new FakeLink(
-        {
-          ...common,
-          side: 'client',
-          conn: 7,
-          isn: 100,
-          request: { op, name: 'f', mss: 100, ...(op === 'post' ? { size: data.length } : {}) },
-          ...(op === 'post' ? { source } : { sink }),
-        },
-        { ...common, side: 'server', conn: 7, isn: 9000, ...(op === 'get' ? { source } : { sink }) },
-        data.length,
-      );
+      const { link, sink } = memoryTransfer({ op, data, mss: 100, receiveCapacity: 64 });
       const rnd = seededRandom(11);
       link.drop = () => rnd() < 0.1;
       link.delay = () => 5 + rnd() * 4;

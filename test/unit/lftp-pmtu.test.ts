@@ -11,7 +11,7 @@ import { PathMtu, MAX_PROBES, PROBE_TIMER_MIN_MS } from '../../common/lftp/engin
 import { decodeAck, decodeSack, encodeSack, Flag } from '../../common/lftp/engine/packet.js';
 import { decodeSynAck, decodeSynRequest, encodeSynAck, encodeSynRequest } from '../../common/lftp/engine/payloads.js';
 import type { DatagramOptions } from '../../common/lftp/engine/connection-options.js';
-import { FakeLink, MemorySink, MemorySource } from '../helpers/fake-link.js';
+import { memoryTransfer } from '../helpers/fake-link.js';
 
 describe('the path MTU search (RFC 8899)', () => {
   it('probes the largest size both ends take first; a confirmed probe ends the search there', () => {
@@ -92,29 +92,13 @@ function transfer(
   packets = 1000,
 ) {
   const data = randomBytes(packets * MSS + 37);
-  const source = new MemorySource(data, MSS);
-  const sink = new MemorySink();
-  const common = { receiveCapacity: 256, maxWindow: 256, idleTimeoutMs: 30_000, handshakeTries: 16, closeTries: 16 };
-  const link = new FakeLink(
-    {
-      ...common,
-      side: 'client',
-      conn: 9,
-      isn: 100,
-      request: { op, name: 'f', mss: MSS, ...(op === 'post' ? { size: data.length } : {}) },
-      ...(client ? { datagram: client } : {}),
-      ...(op === 'post' ? { source } : { sink }),
-    },
-    {
-      ...common,
-      side: 'server',
-      conn: 9,
-      isn: 90_000,
-      ...(server ? { datagram: server } : {}),
-      ...(op === 'get' ? { source } : { sink }),
-    },
-    data.length,
-  );
+  const { link, sink } = memoryTransfer({
+    op,
+    data,
+    mss: MSS,
+    ...(client ? { client: { datagram: client } } : {}),
+    ...(server ? { server: { datagram: server } } : {}),
+  });
   const sender = op === 'get' ? 'server' : 'client';
   const pmtu = () => link.events.filter((e) => e.side === sender && e.e.type === 'pmtu').map((e) => e.e);
   const dataSizes = () => link.log.filter((l) => l.from === sender && l.flags.includes('DAT')).map((l) => l.len);
