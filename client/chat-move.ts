@@ -106,7 +106,15 @@ export function moveWithTicket(
         ...(o.verbose ? { onFileLine: (line: string) => o.print(`* ${safe(line)}`) } : {}),
         ...(job.folder.manifest ? { manifest: job.folder.manifest } : {}),
       }).then(({ line, result }) => ({ line: safe(line), path: result.path }))
-    : transfer({ ...common, op: job.op, remote: job.name, local: job.local, onProgress, onResume }).then((r) => ({
+    : transfer({
+        ...common,
+        op: job.op,
+        remote: job.name,
+        local: job.local,
+        onProgress,
+        onResume,
+        lingerInBackground: true,
+      }).then((r) => ({
         line: `transfer complete: ${safe(job.name)} (${formatBytes(r.size)}${r.resumedFrom > 0 ? `, resumed at ${formatBytes(r.resumedFrom)}` : ''}, ${formatRate(r.size - r.resumedFrom, r.elapsedMs)}, sha256 ok)`,
         path: r.path,
       }));

@@ -60,8 +60,12 @@ export interface TransferOptions {
   resume?: ResumeMode;
   /** Where the transfer starts, or why it starts over (resume). */
   onResume?: (line: string) => void;
-  /** Settle once TIME_WAIT begins, left to run out in the background (a folder's next file need not wait for it). */
-  settleInTimeWait?: boolean;
+  /**
+   * The transfer resolves when its TIME_WAIT begins (the outcome is known); then the socket closes at once (a
+   * command about to exit: its last ACK is its last word, docs/LFTP.md "End of data and teardown"), or, with
+   * this, TIME_WAIT runs out in the background (a process that goes on: the chat client).
+   */
+  lingerInBackground?: boolean;
 }
 
 export interface TransferResult {
@@ -89,7 +93,7 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
     await run.discard();
     throw err;
   } finally {
-    if (o.settleInTimeWait) void run.lingerThenClose();
+    if (o.lingerInBackground) void run.lingerThenClose();
     else await run.close();
   }
 }
@@ -257,8 +261,7 @@ class ClientTransfer {
       setTimeout(() => this.settle(null), TEARDOWN_WAIT_MS).unref();
     }
     if (e.type === 'closed') this.onClosed();
-    if (e.type === 'closed' || (e.type === 'state' && e.state === 'TIME_WAIT' && o.settleInTimeWait && this.result))
-      this.settle(null);
+    if (e.type === 'closed' || (e.type === 'state' && e.state === 'TIME_WAIT' && this.result)) this.settle(null);
     if (e.type === 'error') this.settle(this.result ? null : new LftpError(e.code, e.message));
   }
 

@@ -81,7 +81,6 @@ async function moveFiles(
       op,
       remote,
       local: localOf(f),
-      settleInTimeWait: true,
       onProgress: (bytes, _total, _ms, from) => report(bytes, resumed + from),
       ...(o.onFileLine ? { onResume: (line: string) => o.onFileLine?.(`${remote}: ${line}`) } : {}),
     });

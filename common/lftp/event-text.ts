@@ -58,7 +58,7 @@ function stateText(c: StateCause, { own, peer }: Numbers): string {
       return 'our FIN acknowledged';
     case 'peer_fin':
       return c.seq === undefined
-        ? `FIN received (seq=${peer(c.peerSeq)}); ACK sent; lingering to re-ACK a lost ACK`
+        ? `FIN received (seq=${peer(c.peerSeq)}); ACK sent (TIME_WAIT)`
         : `FIN received (seq=${peer(c.peerSeq)}); ACK sent, our FIN sent (seq=${own(c.seq)})`;
     case 'time_wait_over':
       return 'closed';

@@ -45,6 +45,8 @@ export interface Entry extends Omit<AdmittedRequest, 'mss'> {
   /** A failed upload's sink closing (a resumable one records its partial then). */
   sinkClosed?: Promise<void> | undefined;
   resolveFinished: () => void;
+  /** finish() ran: the transfer's place, claim and ticket are given back (once). */
+  over?: boolean;
   log: Logger;
 }
 

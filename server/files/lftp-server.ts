@@ -233,7 +233,10 @@ export class LftpServer {
 
   private onEvent(entry: Entry, e: TransferEvent, conn: LftpConnection): void {
     this.reports.event(entry, e, conn);
-    if (e.type === 'error' || e.type === 'closed') this.finish(entry);
+    // A transfer whose outcome is decided is over at our FIN (LAST_ACK): a client that exits without waiting in
+    // TIME_WAIT and whose last ACK is lost leaves our FIN unanswered, which must not hold a place for long.
+    if (e.type === 'error' || e.type === 'closed' || (e.type === 'state' && e.state === 'LAST_ACK' && conn.succeeded))
+      this.finish(entry);
   }
 
   /**
@@ -258,6 +261,8 @@ export class LftpServer {
   }
 
   private finish(entry: Entry): void {
+    if (entry.over) return;
+    entry.over = true;
     void entry.source?.close();
     if (!entry.driver.conn.succeeded) {
       // What a resumable sink kept stays counted against its uploader's quota (lftp-resume.ts).
