@@ -13,6 +13,7 @@ import { runLftpClient, startLftpServer, stopAll, tempDir, type ServerHandle } f
 import { NO_IMPAIRMENT, startRelay } from '../relay/relay.js';
 import { nativeAddon } from '../../common/lftp/native/load.js';
 import { readQlog } from '../../client/trace-report/qlog-file.js';
+import { udpDropsOf } from '../helpers/server-sockets.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const TOKEN = 'pmtu token';
@@ -106,14 +107,19 @@ describe('DPLPMTUD', () => {
       // 48 MiB: long enough for six probe timers (50 ms or 3 RTTs each) before the data runs out.
       const big = randomBytes(48 * 1024 * 1024);
       writeFileSync(join(work, 'narrow.bin'), big);
+      // The relay's sockets (this process) and the server's: what a loaded machine's kernel drops there is real
+      // loss, repaired by resending; only that may be resent.
+      const dropped = () => udpDropsOf([process.pid, server.proc.pid!]);
+      const droppedBefore = dropped();
       const r = await post(relay.port, 'narrow.bin', ['--json'], {}, join(work, 'narrow.bin'));
+      const kernelDrops = dropped() - droppedBefore;
       expect(r.code, r.err.join('\n')).toBe(0);
       expect(sha(readFileSync(join(files, 'narrow.bin')))).toBe(sha(big));
       const err = r.err.join('\n');
       const result = JSON.parse(r.out.findLast((l) => l.startsWith('{'))!) as { retransmissions: number };
-      // Nothing but the probes was lost: not a packet of data was sent again.
-      expect(result.retransmissions).toBe(0);
-      expect(err).not.toMatch(/loss detected|retransmission timeout/);
+      // Nothing but the probes was lost: not a packet of data was sent again, but for what the kernel dropped.
+      expect(result.retransmissions).toBeLessThanOrEqual(kernelDrops);
+      if (kernelDrops === 0) expect(err).not.toMatch(/loss detected|retransmission timeout/);
       if (!PROBES) {
         expect(relay.stats.up.tooBig).toBe(0);
         return;

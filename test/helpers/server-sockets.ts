@@ -1,7 +1,8 @@
 /**
  * The TCP sockets a process holds, by the address at the other end: its
  * descriptors (/proc/PID/fd, socket:[inode]) matched with the kernel's table
- * of IPv4 TCP sockets (/proc/net/tcp). A socket appears from the server's
+ * of IPv4 TCP sockets (/proc/net/tcp); and the datagrams the kernel dropped at
+ * a process's UDP sockets (/proc/net/udp's drops). A socket appears from the server's
  * accept() on, so this says what the server has taken, not what the kernel
  * queued for it. Linux only; IPv4 only (the tests and benchmarks use 127/8).
  */
@@ -43,4 +44,20 @@ export function peersOf(pid: number): string[] {
 /** How many TCP connections process `pid` holds from peers that `match` takes. */
 export function socketsFrom(pid: number, match: (address: string) => boolean): number {
   return peersOf(pid).filter(match).length;
+}
+
+/**
+ * Datagrams the kernel dropped at the UDP sockets processes `pids` hold now (their receive buffers were full):
+ * losses a test through loopback did not make, which the transfer then had to repair.
+ */
+export function udpDropsOf(pids: number[]): number {
+  const inodes = new Set(pids.flatMap((pid) => [...socketInodes(pid)]));
+  let drops = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 13 && inodes.has(f[9]!)) drops += Number(f[12]);
+    }
+  }
+  return drops;
 }
