@@ -69,6 +69,8 @@ export interface RelayOptions {
    * each relay as a client on another machine. Default: the kernel's choice.
    */
   sourceHost?: string;
+  /** A test's own rule: true drops this datagram (up: client → server), before the impairments and counters. */
+  cut?: (direction: 'up' | 'down', datagram: Buffer) => boolean;
 }
 
 export interface DirectionStats {
@@ -314,6 +316,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
       counted.set(key, created);
       upstream.on('message', (msg, from) => {
         if (o.followServerPort) created.serverPort = from.port;
+        if (o.cut?.('down', msg)) return;
         down.handle(msg, (buf) => {
           created.downBytes += buf.length;
           safeSend(front, buf, port, address);
@@ -331,6 +334,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
 
   front.on('message', (msg, rinfo) => {
     const peer = peerFor(rinfo.address, rinfo.port);
+    if (o.cut?.('up', msg)) return;
     up.handle(msg, (buf) => {
       if (closed) return;
       peer.upBytes += buf.length;
