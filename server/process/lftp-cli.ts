@@ -51,7 +51,7 @@ export async function runLftpServer(args: string[]): Promise<number> {
   log.logger.info({ host, port: bound, filesDir, open: token === undefined }, 'lftp listening');
   writeLineSync(1, `listening on udp ${host}:${bound}`);
   writeLineSync(1, `serving ${filesDir}${token === undefined ? ' (open: no authorization)' : ''}`);
-  writeLineSync(1, `lftp datagrams: ${datagramPath(host)}`);
+  writeLineSync(1, `lftp datagrams: ${datagramPath()}`);
   const dashboard = s.web ? await startDashboard(s.web, host, bound, server, files, log.logger) : null;
   if (dashboard === 'failed') {
     await server.close();

@@ -189,7 +189,7 @@ export class Supervisor {
       tlsLine: tls.line,
       filesDir: this.options.filesDir,
       admin: this.options.adminToken !== null,
-      datagramPath: datagramPath(host),
+      datagramPath: datagramPath(),
     }))
       this.print(line);
   }

@@ -92,6 +92,26 @@ describe('DPLPMTUD', () => {
     }
   });
 
+  it('over IPv6 (::1): a get and a post byte-identical, the sender probing and packing as over IPv4 (where it can)', async () => {
+    const v6 = await startLftpServer(files, ['--token', TOKEN, '--host', '::1']);
+    try {
+      expect(v6.lines.join('\n')).toMatch(/listening on udp \[?::1\]?:\d+/);
+      const at = `[::1]:${v6.port}`;
+      const up = await runLftpClient(['post', at, join(work, 'up.bin'), 'six.bin', '--token', TOKEN, '--verbose']);
+      expect(up.code, up.err.join('\n')).toBe(0);
+      expect(sha(readFileSync(join(files, 'six.bin')))).toBe(sha(data));
+      const dest = join(work, 'six-down.bin');
+      const down = await runLftpClient(['get', at, 'down.bin', dest, '--token', TOKEN]);
+      expect(down.code, down.err.join('\n')).toBe(0);
+      expect(sha(readFileSync(dest))).toBe(sha(data));
+      const err = up.err.join('\n');
+      if (PROBES) expect(err).toContain(`lftp: path MTU: search done, sending ${PACKED}`);
+      else expect(err).not.toContain('path MTU');
+    } finally {
+      await stopAll(v6);
+    }
+  });
+
   it('through a 1500-byte link (the relay drops what does not fit): the probes are lost, the data is not, and it stays at 1472', async () => {
     const link = { ...NO_IMPAIRMENT, delayMs: 1, mtu: 1500 };
     const relay = await startRelay({
@@ -117,9 +137,18 @@ describe('DPLPMTUD', () => {
       expect(sha(readFileSync(join(files, 'narrow.bin')))).toBe(sha(big));
       const err = r.err.join('\n');
       const result = JSON.parse(r.out.findLast((l) => l.startsWith('{'))!) as { retransmissions: number };
-      // Nothing but the probes was lost: not a packet of data was sent again, but for what the kernel dropped.
-      expect(result.retransmissions).toBeLessThanOrEqual(kernelDrops);
-      if (kernelDrops === 0) expect(err).not.toMatch(/loss detected|retransmission timeout/);
+      // Nothing but the probes was lost: no data packet was found lost by the ACKs (three later ones acknowledged)
+      // but for what the kernel dropped, and nothing was resent but that and what the timers gave up on (a loaded
+      // machine starves the relay: a late packet is then resent by time, rightly).
+      const lines = err.split('\n');
+      const counted = (re: RegExp) => lines.map((l) => re.exec(l)).reduce((n, m) => n + (m ? Number(m[1] ?? 1) : 0), 0);
+      const byAcks = counted(/loss detected: (?:(\d+) packets|packet \d+).*\(fast retransmit\)/);
+      const byTime =
+        counted(/loss detected by time: (?:(\d+) packets|packet \d+)/) +
+        counted(/retransmission timeout: (\d+) packets to resend/);
+      const why = lines.filter((l) => /loss|timeout|path MTU/.test(l)).slice(0, 40);
+      expect(byAcks, why.join('\n')).toBeLessThanOrEqual(kernelDrops);
+      expect(result.retransmissions, why.join('\n')).toBeLessThanOrEqual(kernelDrops + byTime);
       if (!PROBES) {
         expect(relay.stats.up.tooBig).toBe(0);
         return;

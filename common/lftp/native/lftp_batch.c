@@ -10,6 +10,10 @@
  * nonce = iv XOR packet number (bytes 20-23 of the header) in iv's last 4
  * bytes, additional data = the clear header [and prefix], tag last.
  *
+ * IPv4 and IPv6 (a socket of either family; one bound to "::" takes IPv4 peers
+ * too, as ::ffff:a.b.c.d, as dgram's udp6 does). Addresses cross to JS as four
+ * 32-bit words, big-endian (IPv4: the first word only).
+ *
  * Linux only (sendmmsg, GSO, GRO); every other machine, or a build that failed,
  * uses dgram and node:crypto (common/lftp/native/load.ts).
  */
@@ -45,10 +49,18 @@
 #define TX_BYTES (1 << 20)  /* the send scratch: sendmmsg'd whenever it fills */
 #define RX_ROUNDS 8         /* recvmmsg calls per readable event: then timers and others get a turn */
 #define PROBE_FLAG 0x100    /* in a datagram's meta parts word: a size probe, sent with the don't-fragment bit */
+#define TX_META 7           /* words per datagram sent: parts|flags, port, key, address (4) */
+#define RX_META 7           /* words per datagram received: offset, length, port, address (4) */
+
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in v4;
+  struct sockaddr_in6 v6;
+} addr_t;
 
 typedef struct pending {
   struct pending *next;
-  struct sockaddr_in to;
+  addr_t to;
   int has_to;
   uint16_t seg;
   size_t len;
@@ -57,12 +69,12 @@ typedef struct pending {
 
 typedef struct {
   uv_poll_t poll;
-  int fd, gso, gro, df, pmtudisc, connected, closed, events;
+  int fd, family, gso, gro, df, pmtudisc, connected, closed, events;
   napi_env env;
   napi_ref on_recv, on_error, meta_ref;
   napi_async_context actx;
   napi_async_cleanup_hook_handle cleanup;
-  uint32_t *meta; /* per datagram received: offset, length, address, port */
+  uint32_t *meta; /* per datagram received: RX_META words */
   uint8_t *rx;    /* RX_MSGS × RX_BYTES */
   uint8_t *tx;    /* TX_BYTES */
   pending_t *head, *tail;
@@ -70,7 +82,7 @@ typedef struct {
   /* the messages being built for one sendmmsg */
   struct mmsghdr msgs[MAX_MSGS];
   struct iovec iov[MAX_MSGS];
-  struct sockaddr_in to[MAX_MSGS];
+  addr_t to[MAX_MSGS];
   char ctl[MAX_MSGS][CMSG_SPACE(sizeof(uint16_t))];
   uint16_t seg[MAX_MSGS], nseg[MAX_MSGS];
   int nmsgs;
@@ -114,6 +126,47 @@ static napi_value num(napi_env env, double v) {
   napi_value r;
   napi_create_double(env, v, &r);
   return r;
+}
+
+static socklen_t addr_len(const sock_t *s) {
+  return s->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* The socket's family's address from four big-endian words (IPv4: the first) and a port. */
+static void addr_from_words(const sock_t *s, const uint32_t *w, uint32_t port, addr_t *a) {
+  memset(a, 0, sizeof *a);
+  if (s->family == AF_INET6) {
+    a->v6.sin6_family = AF_INET6;
+    a->v6.sin6_port = htons((uint16_t)port);
+    for (int i = 0; i < 4; i++) {
+      uint32_t be = htonl(w[i]);
+      memcpy(a->v6.sin6_addr.s6_addr + 4 * i, &be, 4);
+    }
+  } else {
+    a->v4.sin_family = AF_INET;
+    a->v4.sin_port = htons((uint16_t)port);
+    a->v4.sin_addr.s_addr = htonl(w[0]);
+  }
+}
+
+/* An address as four words and its port (what addr_from_words takes). */
+static uint32_t addr_to_words(const addr_t *a, uint32_t *w) {
+  if (a->sa.sa_family == AF_INET6) {
+    for (int i = 0; i < 4; i++) {
+      uint32_t be;
+      memcpy(&be, a->v6.sin6_addr.s6_addr + 4 * i, 4);
+      w[i] = ntohl(be);
+    }
+    return ntohs(a->v6.sin6_port);
+  }
+  w[0] = ntohl(a->v4.sin_addr.s_addr), w[1] = w[2] = w[3] = 0;
+  return ntohs(a->v4.sin_port);
+}
+
+static int same_addr(const sock_t *s, const addr_t *a, const addr_t *b) {
+  if (s->family == AF_INET6)
+    return a->v6.sin6_port == b->v6.sin6_port && memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16) == 0;
+  return a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr && a->v4.sin_port == b->v4.sin_port;
 }
 
 static void *external(napi_env env, napi_value v) {
@@ -251,7 +304,7 @@ static void report(sock_t *s, int err) {
 
 static void watch(sock_t *s, int events);
 
-static int queue_pending(sock_t *s, const uint8_t *data, size_t len, const struct sockaddr_in *to, uint16_t seg) {
+static int queue_pending(sock_t *s, const uint8_t *data, size_t len, const addr_t *to, uint16_t seg) {
   pending_t *p = malloc(sizeof *p + len);
   if (!p) return ENOMEM;
   p->next = NULL;
@@ -287,7 +340,7 @@ static int flush_pending(sock_t *s) {
     struct msghdr h = {0};
     h.msg_iov = &iov;
     h.msg_iovlen = 1;
-    if (p->has_to) h.msg_name = &p->to, h.msg_namelen = sizeof p->to;
+    if (p->has_to) h.msg_name = &p->to, h.msg_namelen = addr_len(s);
     if (p->seg && p->len > p->seg) set_gso(&h, ctl, p->seg);
     if (sendmsg(s->fd, &h, 0) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -307,12 +360,12 @@ static int flush_pending(sock_t *s) {
 static int send_split(sock_t *s, int i) {
   const uint8_t *base = s->iov[i].iov_base;
   size_t total = s->iov[i].iov_len, seg = s->seg[i];
-  const struct sockaddr_in *to = s->connected ? NULL : &s->to[i];
+  const addr_t *to = s->connected ? NULL : &s->to[i];
   int failed = 0;
   for (size_t o = 0; o < total; o += seg) {
     size_t len = total - o < seg ? total - o : seg;
     if (!s->head) {
-      ssize_t n = to ? sendto(s->fd, base + o, len, 0, (const struct sockaddr *)to, sizeof *to)
+      ssize_t n = to ? sendto(s->fd, base + o, len, 0, &to->sa, addr_len(s))
                      : send(s->fd, base + o, len, 0);
       if (n >= 0) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -335,7 +388,7 @@ static int flush_tx(sock_t *s) {
     memset(h, 0, sizeof *h);
     h->msg_iov = &s->iov[i];
     h->msg_iovlen = 1;
-    if (!s->connected) h->msg_name = &s->to[i], h->msg_namelen = sizeof s->to[i];
+    if (!s->connected) h->msg_name = &s->to[i], h->msg_namelen = addr_len(s);
     if (s->nseg[i] > 1) set_gso(h, s->ctl[i], s->seg[i]);
   }
   while (off < s->nmsgs && !s->head) {
@@ -369,11 +422,11 @@ static int flush_tx(sock_t *s) {
 }
 
 /* Room for one datagram of len bytes to `to`: appended to the last message's train, or a new message. */
-static uint8_t *room(sock_t *s, size_t len, const struct sockaddr_in *to, int *failed) {
+static uint8_t *room(sock_t *s, size_t len, const addr_t *to, int *failed) {
   int m = s->nmsgs - 1;
   if (m >= 0 && s->gso && len <= s->seg[m] && s->iov[m].iov_len % s->seg[m] == 0 && s->nseg[m] < MAX_SEGS &&
       s->iov[m].iov_len + len <= GSO_MAX && s->used + len <= TX_BYTES &&
-      (s->connected || (to->sin_addr.s_addr == s->to[m].sin_addr.s_addr && to->sin_port == s->to[m].sin_port))) {
+      (s->connected || same_addr(s, to, &s->to[m]))) {
     uint8_t *at = s->tx + s->used;
     s->iov[m].iov_len += len;
     s->nseg[m]++;
@@ -399,20 +452,22 @@ static uint8_t *room(sock_t *s, size_t len, const struct sockaddr_in *to, int *f
  * dropped, not queued (a probe may be lost; a queued one would go later without the bit). 0, or an errno
  * (EMSGSIZE: bigger than this host's own link).
  */
-static int send_probe(sock_t *s, const uint8_t *data, size_t len, const struct sockaddr_in *to) {
-  int probe = IP_PMTUDISC_PROBE, e = 0;
+static int send_probe(sock_t *s, const uint8_t *data, size_t len, const addr_t *to) {
+  int v6 = s->family == AF_INET6, probe = v6 ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE, e = 0;
+  int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, name = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
   if (!s->df) return EMSGSIZE;
-  setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
-  ssize_t n = s->connected ? send(s->fd, data, len, 0) : sendto(s->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to);
+  setsockopt(s->fd, level, name, &probe, sizeof probe);
+  ssize_t n = s->connected ? send(s->fd, data, len, 0) : sendto(s->fd, data, len, 0, &to->sa, addr_len(s));
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) e = errno;
-  setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &s->pmtudisc, sizeof s->pmtudisc);
+  setsockopt(s->fd, level, name, &s->pmtudisc, sizeof s->pmtudisc);
   return e;
 }
 
 /*
  * socketSend(sock, parts: Buffer[], meta: Uint32Array, count, keys: key[]) → 0, or the errno of a datagram lost.
- * meta, per datagram: number of parts (| PROBE_FLAG for a size probe), IPv4 address, port, key (0: sent as given;
- * k: keys[k-1] seals it, the last part being the plaintext and the others the clear header and prefix).
+ * meta, per datagram (TX_META words): number of parts (| PROBE_FLAG for a size probe), port, key (0: sent as
+ * given; k: keys[k-1] seals it, the last part being the plaintext and the others the clear header and prefix),
+ * address (four words; unused on a connected socket).
  */
 static napi_value sock_send(napi_env env, napi_callback_info info) {
   size_t argc = 5, ml;
@@ -428,12 +483,12 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   CHECK(napi_get_typedarray_info(env, argv[2], &tt, &ml, &mp, &ab, &moff));
   CHECK(napi_get_value_uint32(env, argv[3], &count));
   if (s->closed) return num(env, EBADF);
-  if (tt != napi_uint32_array || ml < (size_t)count * 4) return throw_errno(env, "socketSend: meta", EINVAL);
-  const uint32_t *meta = mp;
+  if (tt != napi_uint32_array || ml < (size_t)count * TX_META) return throw_errno(env, "socketSend: meta", EINVAL);
   for (uint32_t d = 0; d < count; d++) {
-    uint32_t nparts = meta[d * 4] & 0xff, probe = meta[d * 4] & PROBE_FLAG, keyi = meta[d * 4 + 3];
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)meta[d * 4 + 2])};
-    to.sin_addr.s_addr = htonl(meta[d * 4 + 1]);
+    const uint32_t *meta = (const uint32_t *)mp + (size_t)d * TX_META;
+    uint32_t nparts = meta[0] & 0xff, probe = meta[0] & PROBE_FLAG, keyi = meta[2];
+    addr_t to;
+    addr_from_words(s, meta + 3, meta[1], &to);
     uint8_t *pd[8];
     size_t pl[8], len = 0;
     if (nparts == 0 || nparts > 8) return throw_errno(env, "socketSend: parts", EINVAL);
@@ -490,7 +545,7 @@ static napi_value sock_pending(napi_env env, napi_callback_info info) {
 static void receive(sock_t *s) {
   static __thread struct mmsghdr rm[RX_MSGS];
   static __thread struct iovec riov[RX_MSGS];
-  static __thread struct sockaddr_in from[RX_MSGS];
+  static __thread addr_t from[RX_MSGS];
   static __thread char rctl[RX_MSGS][CMSG_SPACE(sizeof(int))];
   for (int round = 0; round < RX_ROUNDS && !s->closed; round++) {
     for (int i = 0; i < RX_MSGS; i++) {
@@ -530,11 +585,10 @@ static void receive(sock_t *s) {
       }
       memcpy(out + at, riov[i].iov_base, len);
       for (size_t o = 0; o < len || (len == 0 && o == 0); o += seg ? seg : 1) {
-        uint32_t *m = s->meta + count * 4;
+        uint32_t *m = s->meta + (size_t)count * RX_META;
         m[0] = (uint32_t)(at + o);
         m[1] = (uint32_t)(len - o < seg ? len - o : seg);
-        m[2] = ntohl(from[i].sin_addr.s_addr);
-        m[3] = ntohs(from[i].sin_port);
+        m[2] = addr_to_words(&from[i], m + 3);
         count++;
         if (len == 0) break;
       }
@@ -621,30 +675,32 @@ static void teardown_hook(napi_async_cleanup_hook_handle handle, void *arg) {
  * path must be lost, not pass as fragments). Only probes go so (send_probe): every other datagram keeps the
  * socket's own setting, *pmtudisc, as it was.
  */
-static void offloads(int fd, int *gso, int *gro, int *df, int *pmtudisc) {
-  int one = 1, seg = 1200, probe = IP_PMTUDISC_PROBE;
+static void offloads(int fd, int family, int *gso, int *gro, int *df, int *pmtudisc) {
+  int v6 = family == AF_INET6, one = 1, seg = 1200, probe = v6 ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE;
+  int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, name = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
   socklen_t l = sizeof *pmtudisc;
   *gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
   *gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0;
   seg = 0; /* per message only (a cmsg): a socket-wide size would cut every datagram */
   if (*gso) setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg);
-  *df = getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, pmtudisc, &l) == 0 &&
-        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe) == 0 &&
-        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, pmtudisc, sizeof *pmtudisc) == 0;
+  *df = getsockopt(fd, level, name, pmtudisc, &l) == 0 && setsockopt(fd, level, name, &probe, sizeof probe) == 0 &&
+        setsockopt(fd, level, name, pmtudisc, sizeof *pmtudisc) == 0;
 }
 
 
-/* socketOpen(bufferBytes, reusePort, onRecv(buf, count, meta), onError(errno, message)) → socket */
+/* socketOpen(bufferBytes, reusePort, onRecv(buf, count, meta), onError(errno, message), family: 4 | 6) → socket */
 static napi_value sock_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], out, res, name, meta_ab;
-  uint32_t bufbytes;
+  size_t argc = 5;
+  napi_value argv[5], out, res, name, meta_ab;
+  uint32_t bufbytes, fam = 4;
   bool reuse;
   int one = 1;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_value_uint32(env, argv[0], &bufbytes));
   CHECK(napi_get_value_bool(env, argv[1], &reuse));
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (argc > 4) CHECK(napi_get_value_uint32(env, argv[4], &fam));
+  int family = fam == 6 ? AF_INET6 : AF_INET;
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
     int e = errno;
@@ -662,8 +718,9 @@ static napi_value sock_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "socketOpen", ENOMEM);
   }
   s->fd = fd;
+  s->family = family;
   s->env = env;
-  offloads(fd, &s->gso, &s->gro, &s->df, &s->pmtudisc);
+  offloads(fd, family, &s->gso, &s->gro, &s->df, &s->pmtudisc);
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   uv_poll_init(loop, &s->poll, fd);
@@ -671,9 +728,9 @@ static napi_value sock_open(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[2], 1, &s->on_recv));
   CHECK(napi_create_reference(env, argv[3], 1, &s->on_error));
   /* V8 owns the metadata's memory (an external one is refused where V8 runs sandboxed); the reference keeps it. */
-  CHECK(napi_create_arraybuffer(env, (size_t)RX_MSGS * MAX_SEGS * 16, (void **)&s->meta, &meta_ab));
+  CHECK(napi_create_arraybuffer(env, (size_t)RX_MSGS * MAX_SEGS * RX_META * 4, (void **)&s->meta, &meta_ab));
   napi_value meta;
-  CHECK(napi_create_typedarray(env, napi_uint32_array, (size_t)RX_MSGS * MAX_SEGS * 4, meta_ab, 0, &meta));
+  CHECK(napi_create_typedarray(env, napi_uint32_array, (size_t)RX_MSGS * MAX_SEGS * RX_META, meta_ab, 0, &meta));
   CHECK(napi_create_reference(env, meta, 1, &s->meta_ref));
   CHECK(napi_create_object(env, &res));
   CHECK(napi_create_string_utf8(env, "lftp-socket", NAPI_AUTO_LENGTH, &name));
@@ -683,27 +740,33 @@ static napi_value sock_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int parse_v4(napi_env env, napi_value a, napi_value p, struct sockaddr_in *sa) {
+/* A literal address of the socket's family and a port. */
+static int parse_addr(napi_env env, const sock_t *s, napi_value a, napi_value p, addr_t *sa) {
   char host[64];
   size_t hl;
   uint32_t port;
   if (napi_get_value_string_utf8(env, a, host, sizeof host, &hl) != napi_ok) return 0;
   if (napi_get_value_uint32(env, p, &port) != napi_ok || port > 65535) return 0;
   memset(sa, 0, sizeof *sa);
-  sa->sin_family = AF_INET;
-  sa->sin_port = htons((uint16_t)port);
-  return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
+  if (s->family == AF_INET6) {
+    sa->v6.sin6_family = AF_INET6;
+    sa->v6.sin6_port = htons((uint16_t)port);
+    return inet_pton(AF_INET6, host, &sa->v6.sin6_addr) == 1;
+  }
+  sa->v4.sin_family = AF_INET;
+  sa->v4.sin_port = htons((uint16_t)port);
+  return inet_pton(AF_INET, host, &sa->v4.sin_addr) == 1;
 }
 
 /* socketBind(sock, address, port) / socketConnect(sock, address, port): then it reads. */
 static napi_value bind_or_connect(napi_env env, napi_callback_info info, int connect_it) {
   size_t argc = 3;
   napi_value argv[3], r;
-  struct sockaddr_in sa;
+  addr_t sa;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   sock_t *s = external(env, argv[0]);
-  if (!parse_v4(env, argv[1], argv[2], &sa)) return throw_errno(env, "address", EINVAL);
-  int rc = connect_it ? connect(s->fd, (struct sockaddr *)&sa, sizeof sa) : bind(s->fd, (struct sockaddr *)&sa, sizeof sa);
+  if (!parse_addr(env, s, argv[1], argv[2], &sa)) return throw_errno(env, "address", EINVAL);
+  int rc = connect_it ? connect(s->fd, &sa.sa, addr_len(s)) : bind(s->fd, &sa.sa, addr_len(s));
   if (rc < 0) return throw_errno(env, connect_it ? "connect" : "bind", errno);
   s->connected = connect_it;
   watch(s, UV_READABLE);
@@ -717,12 +780,13 @@ static napi_value sock_connect(napi_env env, napi_callback_info info) { return b
 static napi_value sock_port(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  struct sockaddr_in sa;
+  addr_t sa;
+  uint32_t words[4];
   socklen_t l = sizeof sa;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   sock_t *s = external(env, argv[0]);
-  if (s->closed || getsockname(s->fd, (struct sockaddr *)&sa, &l) < 0) return throw_errno(env, "getsockname", EBADF);
-  return num(env, ntohs(sa.sin_port));
+  if (s->closed || getsockname(s->fd, &sa.sa, &l) < 0) return throw_errno(env, "getsockname", EBADF);
+  return num(env, addr_to_words(&sa, words));
 }
 
 /* socketClose(sock): the descriptor closed now, the rest once libuv lets go of the handle. */
@@ -748,7 +812,7 @@ static napi_value features(napi_env env, napi_callback_info info) {
     gso = s->gso, gro = s->gro, df = s->df;
   } else {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) offloads(fd, &gso, &gro, &df, &pmtudisc), close(fd);
+    if (fd >= 0) offloads(fd, AF_INET, &gso, &gro, &df, &pmtudisc), close(fd);
   }
   CHECK(napi_create_object(env, &r));
   napi_get_boolean(env, gso, &g);

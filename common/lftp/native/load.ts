@@ -9,7 +9,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isIPv6 } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 
 /** An AES-128-GCM context in the addon, made once per traffic key and reused for every datagram. */
@@ -28,13 +27,14 @@ export interface Addon {
     reusePort: boolean,
     onRecv: (buf: Buffer, count: number, meta: Uint32Array) => void,
     onError: (errno: number, message: string) => void,
+    family?: 4 | 6,
   ): NativeSocketHandle;
   socketBind(s: NativeSocketHandle, address: string, port: number): void;
   socketConnect(s: NativeSocketHandle, address: string, port: number): void;
   socketPort(s: NativeSocketHandle): number;
   /**
-   * meta per datagram: parts (| 0x100: a size probe, sent alone with the don't-fragment bit), IPv4 address (u32),
-   * port, key index + 1 (0: clear). Returns 0 or an errno.
+   * meta per datagram (7 words): parts (| 0x100: a size probe, sent alone with the don't-fragment bit), port,
+   * key index + 1 (0: clear), address (four big-endian words; IPv4: the first). Returns 0 or an errno.
    */
   socketSend(s: NativeSocketHandle, parts: Buffer[], meta: Uint32Array, count: number, keys: NativeKey[]): number;
   socketPending(s: NativeSocketHandle): number;
@@ -95,12 +95,11 @@ function fallbackText(why: string): string {
   return `dgram + node:crypto, one datagram per call (${why})`;
 }
 
-/** Which datagram path LFTP uses in this process (for an endpoint on host), for --version and start-up lines. */
-export function datagramPath(host?: string): string {
+/** Which datagram path LFTP uses in this process, for --version and start-up lines. */
+export function datagramPath(): string {
   if (!loaded) loaded = load();
   const addon = loaded.addon;
   if (!addon) return fallbackText(loaded.why);
-  if (host !== undefined && isIPv6(host)) return 'dgram, one datagram per call (the batched path is IPv4 only)';
   const f = addon.features();
   const offloads = [f.gso ? 'GSO' : 'no GSO', f.gro ? 'GRO' : 'no GRO'].join(', ');
   return `native batch (sendmmsg/recvmmsg, ${offloads}; AES-128-GCM, one context per key)`;

@@ -6,8 +6,8 @@
  * never joined: one at a time, or a batch of them at once.
  *
  * Two paths under one interface (docs/LFTP.md, "Batched datagrams"): the addon's socket, where the addon
- * loaded and the address is IPv4 (what one turn of the event loop sends leaves in one batch, sealed there),
- * else Node's dgram, one datagram per call.
+ * loaded (what one turn of the event loop sends leaves in one batch, sealed there), IPv4 or IPv6, else Node's
+ * dgram, one datagram per call.
  */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -58,8 +58,8 @@ export class LftpEndpoint {
     const reusePort = o.reusePort ?? false;
     const address = await nativeAddress(o.host);
     if (address !== null) {
-      const endpoint = LftpEndpoint.overAddon(false, reusePort);
-      endpoint.native!.open('bind', address, o.port);
+      const endpoint = LftpEndpoint.overAddon(false, reusePort, address.family);
+      endpoint.native!.open('bind', address.address, o.port);
       return endpoint;
     }
     const socket = createSocket(o.host, { reuseAddr: false, reusePort });
@@ -78,8 +78,8 @@ export class LftpEndpoint {
   static async connect(host: string, port: number): Promise<LftpEndpoint> {
     const address = await nativeAddress(host);
     if (address !== null) {
-      const endpoint = LftpEndpoint.overAddon(true, false);
-      endpoint.native!.open('connect', address, port);
+      const endpoint = LftpEndpoint.overAddon(true, false, address.family);
+      endpoint.native!.open('connect', address.address, port);
       return endpoint;
     }
     const socket = createSocket(host, {});
@@ -97,12 +97,12 @@ export class LftpEndpoint {
     });
   }
 
-  private static overAddon(connected: boolean, reusePort: boolean): LftpEndpoint {
+  private static overAddon(connected: boolean, reusePort: boolean, family: 4 | 6): LftpEndpoint {
     const addon = nativeAddon()!;
     return new LftpEndpoint(
       null,
       connected,
-      (sort, error) => new NativeSocket(addon, reusePort, LFTP_DEFAULTS.socketBufferBytes, sort, error),
+      (sort, error) => new NativeSocket(addon, reusePort, LFTP_DEFAULTS.socketBufferBytes, sort, error, family),
     );
   }
 
@@ -188,13 +188,20 @@ function createSocket(host: string, opts: { reuseAddr?: boolean; reusePort?: boo
   });
 }
 
-/** The literal IPv4 address the addon's socket takes for host, or null: this endpoint uses dgram. */
-async function nativeAddress(host: string): Promise<string | null> {
-  if (!nativeAddon() || isIPv6(host)) return null;
-  return (await lookup(host, { family: 4 }).catch(() => null))?.address ?? null;
+/**
+ * The literal address the addon's socket takes for host, and its family, or null: this endpoint uses dgram. A
+ * name is looked up as dgram's literalFirstLookup does (IPv4 first, then IPv6).
+ */
+async function nativeAddress(host: string): Promise<{ address: string; family: 4 | 6 } | null> {
+  if (!nativeAddon()) return null;
+  if (isIPv6(host)) return { address: host.replace(/^\[|\]$/g, ''), family: 6 };
+  const v4 = await lookup(host, { family: 4 }).catch(() => null);
+  if (v4) return { address: v4.address, family: 4 };
+  const v6 = await lookup(host, { family: 6 }).catch(() => null);
+  return v6 ? { address: v6.address, family: 6 } : null;
 }
 
-/** A datagram the addon's key seals, sent on dgram (an IPv6 endpoint where the addon is loaded). */
+/** A datagram the addon's key seals, sent on dgram (an endpoint where the addon is loaded but not its socket). */
 function sealHere(key: NativeKey, parts: Buffer[]): Buffer[] {
   const clear = parts.slice(0, -1);
   const plaintext = parts[parts.length - 1]!;
