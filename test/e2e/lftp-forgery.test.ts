@@ -25,7 +25,8 @@ let open: ServerHandle;
 beforeAll(async () => {
   files = tempDir('forgery-files');
   work = tempDir('forgery-work');
-  writeFileSync(join(files, 'big.bin'), randomBytes(3 * 1024 * 1024));
+  // Big enough for the relay's rounds of attacks when 45 packets go in a datagram (forging-relay.ts).
+  writeFileSync(join(files, 'big.bin'), randomBytes(12 * 1024 * 1024));
   guarded = await startLftpServer(files, ['--token', TOKEN]);
   open = await startLftpServer(files, ['--open']);
 });
@@ -56,7 +57,7 @@ describe('LFTP under forgery', () => {
     }
     const upRelay = await startForgingRelay(guarded.port);
     try {
-      const data = randomBytes(2 * 1024 * 1024 + 5);
+      const data = randomBytes(12 * 1024 * 1024 + 5);
       writeFileSync(join(work, 'up.bin'), data);
       const post = await runLftpClient([
         'post',

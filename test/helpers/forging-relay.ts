@@ -30,8 +30,11 @@ export interface ForgingRelay {
 
 /** Datagrams forwarded in a direction before the attack on it begins (the handshake is over, data moves). */
 const START_AFTER = 40;
-/** Then one attack every this many datagrams, in turn, up to ROUNDS rounds. */
-const EVERY = 25;
+/**
+ * Then one attack every this many datagrams, in turn, up to ROUNDS rounds. Packed datagrams (docs/LFTP.md,
+ * "Datagram size") carry 45 packets each on loopback: a 12 MiB transfer is some 190 data datagrams.
+ */
+const EVERY = 10;
 const ROUNDS = 6;
 
 export async function startForgingRelay(targetPort: number): Promise<ForgingRelay> {
