@@ -157,8 +157,8 @@ describe('one writer per partial upload, LFTP and HTTP alike', () => {
     post.endInput();
     await until(
       () => held(files) > 0,
-      20_000,
-      () => 'the LFTP post wrote no partial',
+      60_000,
+      () => `the LFTP post wrote no partial: ${[...post.lines, ...post.errLines].join(' | ')}`,
     );
 
     const t2 = await ticket();
