@@ -14,7 +14,8 @@ import { byId, el, formatBytes, setText } from './dom.js';
 
 /**
  * Files up to this size are hashed by Web Crypto in one call (native speed, but the whole file is read into memory
- * to do it); bigger ones by common/sha256.ts, HASH_PIECE at a time (about 150 MiB/s, that much memory).
+ * to do it); bigger ones by common/sha256.ts, HASH_PIECE at a time (that much memory; 100 to 160 MiB/s,
+ * BENCHMARKS.md's --suite hash).
  */
 export const DIGEST_LIMIT = 256 * 2 ** 20;
 const HASH_PIECE = 4 * 2 ** 20;
