@@ -103,7 +103,7 @@ async function storeUpload(
     );
   const size = source?.size ?? body;
   const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   try {
     const target = await orHttpError(() => host.files.checkUpload(rawName, size));
     // One writer per partial, LFTP's or this door's (server/shm/partial-writers.ts), until its sink is put away.
