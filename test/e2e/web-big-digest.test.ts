@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
@@ -75,6 +75,11 @@ describe('a page upload over 256 MiB', () => {
     expect(digests.length).toBeGreaterThanOrEqual(2);
     expect(new Set(digests)).toEqual(new Set([expected])); // every try, the first and the resumed one
     expect(await fileSha(join(files, 'disk.img'))).toBe(await fileSha(src));
+    // The server's hash of the whole file, the held part hashed again on resume, is the one it checked and logged.
+    const stored = readFileSync(s.logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('http upload stored, resumed at'));
+    expect(stored).toContain(`"sha256":"${await fileSha(src)}"`);
     expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]);
     const last = proxy.posts.at(-1)!;
     expect(last.offset).toBeGreaterThan(0);
