@@ -12,7 +12,7 @@
 import type { FileEntry, ServerMessage } from '../../common/protocol.js';
 import { ticketMaster } from '../../common/lftp/protect/keys.js';
 import type { ClusterFiles, NodeFiles } from '../cluster/cluster-files.js';
-import { TICKET_TTL_MS } from '../shm/ticket-table.js';
+import { TICKET_TTL_MS } from '../shm/ticket-limits.js';
 import type { Logger } from '../logger.js';
 import type { FilesPort } from './files-port.js';
 

@@ -4,38 +4,27 @@
  * requests over the chat all call it, so they refuse the same things with the same words.
  */
 import { ticketMaster } from '../../common/lftp/protect/keys.js';
-import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, statfs } from 'node:fs/promises';
 import { LftpError } from '../../common/lftp/engine/errors.js';
-import { checkName, isInside, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
-import { folderSummary, servedFolder } from './folder-disk.js';
+import { checkName, resolveForRead, resolveForWrite } from '../../common/lftp/node/names.js';
+import { servedFolder } from './folder-disk.js';
+import { listShared, type FileListing } from './file-listing.js';
 import { resumeKey } from './lftp-resume.js';
 import { readResume } from '../../common/lftp/node/resume-record.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { checkFileName } from '../../common/unicode/file-name-rule.js';
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatBytes } from '../../common/units.js';
-import type { FileEntry, TransferOp } from '../../common/protocol.js';
-import {
-  TICKETS_PER_PREFIX,
-  TICKETS_PER_SESSION,
-  TICKET_TTL_MS,
-  prefixKey,
-  type TicketTable,
-} from '../shm/ticket-table.js';
+import type { TransferOp } from '../../common/protocol.js';
+import type { TicketTable } from '../shm/ticket-table.js';
+import { TICKETS_PER_PREFIX, TICKETS_PER_SESSION, TICKET_TTL_MS, prefixKey } from '../shm/ticket-limits.js';
 import { addressPrefix } from '../shm/address-table.js';
 import type { UploadLedger } from '../shm/upload-ledger.js';
+import { PartialWriters } from '../shm/partial-writers.js';
 
 /** Free space an upload may not eat into (logs, the history store and the system need it). */
 export const DEFAULT_KEEP_FREE = 256 * 2 ** 20;
 export const DEFAULT_MAX_UPLOAD_PER_USER = 8 * 2 ** 30;
-
-/** A name on disk that the rule accepts as it is (not only after NFC). */
-function shareable(name: string): boolean {
-  const check = checkFileName(name);
-  return check.ok && check.name === name;
-}
 
 export interface UploadLimits {
   /** Largest single upload. */
@@ -44,13 +33,6 @@ export interface UploadLimits {
   keepFree: number;
   /** Bytes one user may upload while the server runs, with the ledger that counts them across workers; null: no quota. */
   quota: { ledger: UploadLedger; maxPerUser: number } | null;
-}
-
-export interface FileListing {
-  /** As many entries as fit the budget, by name. */
-  files: FileEntry[];
-  /** How many files there are in all. */
-  total: number;
 }
 
 export type TicketGrant =
@@ -65,6 +47,8 @@ export class FileService {
     readonly limits: UploadLimits,
     /** One-time tickets; null where access is by token (standalone LFTP). */
     private readonly tickets: TicketTable | null = null,
+    /** Who writes each partial now (the chat server's is shared by its workers; a standalone endpoint has its own). */
+    private readonly writers: PartialWriters = PartialWriters.create(),
   ) {}
 
   /** A file that may be downloaded: its path, size and canonical name. Throws LftpError (BAD_NAME, NOT_FOUND). */
@@ -153,37 +137,9 @@ export class FileService {
     return (await readdir(this.dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
   }
 
-  /**
-   * What the folder shares, by name: regular files, symlinks to regular
-   * files inside the folder, and folders (`DIR/`, with their files' count and bytes). Hidden: dot files (uploads in progress), names
-   * the file-name rule refuses (they could not be asked for by name, and
-   * could show as another name), symlinks that lead out of the folder.
-   * Entries are kept while their JSON fits in budgetBytes.
-   */
-  async list(budgetBytes: number): Promise<FileListing> {
-    const root = await realpath(this.dir).catch(() => this.dir);
-    const names = (await this.names()).filter(shareable).sort();
-    const all: FileEntry[] = [];
-    for (const name of names) {
-      const path = join(this.dir, name);
-      const link = await lstat(path).catch(() => null);
-      if (!link) continue;
-      if (link.isSymbolicLink()) {
-        const real = await realpath(path).catch(() => null);
-        if (!real || !isInside(root, real)) continue;
-      }
-      const st = link.isSymbolicLink() ? await stat(path).catch(() => null) : link;
-      if (st?.isFile()) all.push({ name, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
-      else if (link.isDirectory()) all.push({ name: `${name}/`, ...(await folderSummary(path)) });
-    }
-    const files: FileEntry[] = [];
-    let budget = budgetBytes;
-    for (const f of all) {
-      budget -= JSON.stringify(f).length + 1;
-      if (budget < 0) break;
-      files.push(f);
-    }
-    return { files, total: all.length };
+  /** What the folder shares (file-listing.ts), as many entries as fit budgetBytes of JSON. */
+  list(budgetBytes: number): Promise<FileListing> {
+    return listShared(this.dir, budgetBytes);
   }
 
   /**
@@ -221,9 +177,6 @@ export class FileService {
         : op === 'get'
           ? await this.checkDownload(rawName)
           : await this.checkUpload(rawName, size);
-      // One upload of a folder at a time: another session's live ticket for it refuses this one (docs/LFTP.md).
-      const other = op === 'post' && rawName.endsWith('/') && this.tickets.holder(op, file.name, now, { not: owner });
-      if (other) return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
       const quota = this.limits.quota;
       if (op === 'post' && quota) {
         // A partial of this name is counted already, and the upload either continues it or gives it back.
@@ -234,7 +187,14 @@ export class FileService {
       }
       const prefix = owner.address !== undefined ? addressPrefix(owner.address) : null;
       const perPrefix = prefix !== null ? { key: prefixKey(prefix), max: TICKETS_PER_PREFIX } : null;
-      const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session, TICKETS_PER_SESSION, perPrefix);
+      // One upload of a folder at a time: another session's live ticket for it refuses this one (docs/LFTP.md),
+      // checked as the ticket is issued, in one step (ticket-table.ts).
+      const one = op === 'post' && rawName.endsWith('/');
+      const t = this.tickets.issue(op, file.name, owner.nick, now, owner.session, TICKETS_PER_SESSION, perPrefix, one);
+      if (t === 'held') {
+        const other = this.tickets.holder(op, file.name, now, owner.session) ?? 'another session';
+        return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
+      }
       if (t === 'prefix')
         return busy(
           `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
@@ -291,8 +251,23 @@ export class FileService {
     return r.nick;
   }
 
-  /** Whether `nick` uploads `name` now, on any worker, by another ticket than `slot`'s (over HTTP or LFTP). */
-  uploading(name: string, nick: string, slot?: number): boolean {
-    return this.tickets?.holder('post', name, Date.now(), { nick, running: true, not: { slot } }) != null;
+  /**
+   * Takes the partial upload of `name` by `owner` (resumeKey) for one writer, whichever door it came in by (LFTP
+   * or HTTP) and on whichever worker: the function gives it back. Throws LftpError BUSY while another writes it.
+   */
+  claimPartial(name: string, owner: string | undefined): () => void {
+    const c = this.writers.claim(resumeKey(name, owner));
+    if (c.ok) return c.release;
+    if (c.full)
+      throw new LftpError('BUSY', 'the server is receiving as many resumable uploads as it can; try again later');
+    throw new LftpError(
+      'BUSY',
+      `${JSON.stringify(name)} is being received already (its partial has a writer, over LFTP or HTTP); try again once that upload stops`,
+    );
+  }
+
+  /** Whether the partial upload of `name` by `owner` has a writer now (an HTTP upload's HEAD). */
+  partialBusy(name: string, owner: string | undefined): boolean {
+    return this.writers.held(resumeKey(name, owner));
   }
 }

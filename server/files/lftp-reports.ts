@@ -78,7 +78,9 @@ export class LftpReports {
   }
 
   started(entry: Entry): void {
-    entry.log.info({ remote: `${entry.remote.address}:${entry.remote.port}`, size: entry.size }, 'transfer started');
+    const from = entry.resume?.answer.from ?? 0;
+    const remote = `${entry.remote.address}:${entry.remote.port}`;
+    entry.log.info({ remote, size: entry.size, ...(from > 0 ? { from } : {}) }, 'transfer started');
     if (this.o.verbose)
       this.o.print(
         `lftp: ${entry.op} ${entry.name} (${formatBytes(entry.size)}) for ${entry.remote.address}:${entry.remote.port}: started`,

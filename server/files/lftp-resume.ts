@@ -2,18 +2,21 @@
  * The server's side of resume (docs/LFTP.md, "Resume"): what a SYN's have/tag/mtime get as an answer. A get
  * continues at what the client holds when the file is the one it saw (same tag and mtime); a post continues at
  * what the server holds of a partial upload of the same name, size, tag and mtime, and another source's partial
- * is dropped. One upload per name at a time writes its partial: a second one meanwhile gets a one-shot sink.
+ * is dropped. One upload at a time writes a partial: the caller holds its writer claim (FileService.claimPartial).
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Op } from '../../common/lftp/engine/connection.js';
 import type { ResumeAnswer, ResumeAsk } from '../../common/lftp/engine/payloads.js';
 import { HeldRecord, readResume, sourceTag } from '../../common/lftp/node/resume-record.js';
+import type { Entry } from './lftp-entry.js';
+import type { FileService } from './file-service.js';
 
 /** What the server answers, and for a post the partial its sink continues (after `have` bytes). */
 export interface ServerResume {
   answer: ResumeAnswer;
-  sink?: { held: HeldRecord; have: number };
+  /** `release` gives the partial's writer claim back: once the sink has put the partial away, or if refused. */
+  sink?: { held: HeldRecord; have: number; release: () => void };
 }
 
 /** A file that passed the server's checks. */
@@ -36,9 +39,9 @@ export async function planResume(
   op: Op,
   ask: ResumeAsk | undefined,
   file: CheckedFile,
-  /** Keys (resumeKey) whose partial an upload is writing now: another upload of one gets a one-shot sink. */
-  claimed: ReadonlySet<string>,
-  owner?: string,
+  owner: string | undefined,
+  /** A post's writer claim on the partial, taken by the caller. */
+  writer?: () => void,
 ): Promise<ServerResume | undefined> {
   if (!ask) return undefined;
   if (op === 'get') {
@@ -48,7 +51,7 @@ export async function planResume(
     return { answer: { from: same ? (ask.have ?? 0) : 0, tag, mtime } };
   }
   const key = resumeKey(file.name, owner);
-  if (ask.tag === undefined || claimed.has(key)) return undefined;
+  if (ask.tag === undefined || writer === undefined) return undefined;
   const dir = dirname(file.path);
   const held = new HeldRecord(dir, key);
   const mtimeMs = ask.mtime ?? 0;
@@ -63,6 +66,33 @@ export async function planResume(
   held.identity = { name: file.name, size: file.size, mtimeMs, tag: ask.tag };
   return {
     answer: { from, ...(r !== null && !same && r.held > 0 ? { dropped: r.held } : {}) },
-    sink: { held, have: from },
+    sink: { held, have: from, release: writer },
   };
+}
+
+/**
+ * The SYN's resume answer on an endpoint whose transfers writing a partial are `writing` (by resumeKey). A post of
+ * a name whose partial an earlier upload from the same address still writes there (its client was cut and this
+ * is it again, most likely) ends that upload first, so that its partial is recorded and continued; while any
+ * other writes it (another address, another worker, an HTTP upload), the post is refused (BUSY): one writer.
+ */
+export async function resumeOrTakeOver(
+  writing: ReadonlyMap<string, Entry>,
+  files: Pick<FileService, 'claimPartial'>,
+  r: { op: Op; ask: ResumeAsk | undefined; file: CheckedFile; address: string; owner: string | undefined },
+): Promise<ServerResume | undefined> {
+  const { op, ask, file, owner } = r;
+  const earlier = op === 'post' && ask ? writing.get(resumeKey(file.name, owner)) : undefined;
+  if (earlier?.remote.address === r.address) {
+    earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
+    await earlier.finished;
+    await earlier.sinkClosed;
+  }
+  const writer = op === 'post' && ask?.tag !== undefined ? files.claimPartial(file.name, owner) : undefined;
+  try {
+    return await planResume(op, ask, file, owner, writer);
+  } catch (err) {
+    writer?.();
+    throw err;
+  }
 }

@@ -10,7 +10,7 @@ import { Flag, HEADER_BYTES, type Packet } from '../../common/lftp/engine/packet
 import { TraceWriter } from '../../common/lftp/node/trace-writer.js';
 import type { LftpConnection, Op, TransferEvent } from '../../common/lftp/engine/connection.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { decodeSynRequest, encodeError, type ResumeAsk } from '../../common/lftp/engine/payloads.js';
+import { decodeSynRequest, encodeError } from '../../common/lftp/engine/payloads.js';
 import { LftpError, type LftpErrorCode } from '../../common/lftp/engine/errors.js';
 import { LftpEndpoint, type Peer } from '../../common/lftp/node/endpoint.js';
 import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
@@ -18,10 +18,15 @@ import { admittedEntry, statelessAnswer, transferInfo, type AdmittedRequest, typ
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
-import { planResume, resumeKey, type ServerResume } from './lftp-resume.js';
+import { resumeKey, resumeOrTakeOver } from './lftp-resume.js';
 import { ServedFolders } from './folders.js';
 
 const LINGER_MS = 5_000;
+
+const chain = (a: () => void, b: () => void) => () => {
+  a();
+  b();
+};
 const BAD_PACKET_REPORT_MS = 10_000;
 
 export class LftpServer {
@@ -30,7 +35,7 @@ export class LftpServer {
   /** SYNs being checked (file system, authorization), so that their retransmissions are not checked twice. */
   private readonly pending = new Set<string>();
   private readonly waiting: Entry[] = [];
-  /** Names whose partial upload a transfer is writing (lftp-resume.ts). */
+  /** This endpoint's transfers writing a partial (their writer claim is the file service's), by resume key. */
   private readonly resumeClaims = new Map<string, Entry>();
   private readonly queue: PQueue;
   private readonly trace: TraceWriter | undefined;
@@ -155,7 +160,16 @@ export class LftpServer {
         );
       }
       const owner = decision.owner;
-      const resume = this.o.resume ? await this.resumePlan(op, req.resume, file, from.address, owner) : undefined;
+      const resume = this.o.resume
+        ? await resumeOrTakeOver(this.resumeClaims, this.o.files, {
+            op,
+            ask: req.resume,
+            file,
+            address: from.address,
+            owner,
+          })
+        : undefined;
+      if (resume?.sink) ended = chain(ended, resume.sink.release);
       // A continued partial's bytes are counted since it was cut; a dropped one's are given back.
       // A folder's manifest (`DIR/`) is not a file of the user's: its files count, each as it comes.
       const releaseQuota =
@@ -239,27 +253,6 @@ export class LftpServer {
       this.finish(entry);
   }
 
-  /**
-   * The SYN's resume answer. A post of a name whose partial an earlier upload from the same address still
-   * writes (its client was cut and this is it again, most likely) ends that upload first, so that its partial is
-   * recorded and continued; from another address it gets a one-shot sink, and the earlier upload runs on.
-   */
-  private async resumePlan(
-    op: Op,
-    ask: ResumeAsk | undefined,
-    file: { path: string; name: string; size: number },
-    address: string,
-    owner: string | undefined,
-  ): Promise<ServerResume | undefined> {
-    const earlier = op === 'post' && ask ? this.resumeClaims.get(resumeKey(file.name, owner)) : undefined;
-    if (earlier?.remote.address === address) {
-      earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
-      await earlier.finished;
-      await earlier.sinkClosed;
-    }
-    return planResume(op, ask, file, new Set(this.resumeClaims.keys()), owner);
-  }
-
   private finish(entry: Entry): void {
     if (entry.over) return;
     entry.over = true;
@@ -269,7 +262,10 @@ export class LftpServer {
       const kept = () => entry.resume?.sink?.held.recordedBytes ?? 0;
       entry.sinkClosed = Promise.resolve(entry.sink?.discard()).then(() => entry.releaseQuota(kept()));
     }
-    entry.ended();
+    // The spent ticket and the partial's writer claim go once the sink has put the partial away.
+    const ended = entry.ended;
+    entry.ended = () => undefined;
+    entry.sinkClosed = Promise.resolve(entry.sinkClosed).finally(ended);
     const claim = resumeKey(entry.name, entry.owner);
     if (this.resumeClaims.get(claim) === entry) this.resumeClaims.delete(claim);
     entry.resolveFinished();

@@ -12,6 +12,7 @@ import type { SocketBudget } from '../shm/socket-budget.js';
 import type { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import type { TicketTable } from '../shm/ticket-table.js';
 import type { UploadLedger } from '../shm/upload-ledger.js';
+import type { PartialWriters } from '../shm/partial-writers.js';
 import type { WorkerStats } from '../shm/worker-stats.js';
 
 /** Time a connection has to say HELLO. */
@@ -27,6 +28,8 @@ export interface SharedParts {
   nickThrottle: SharedThrottleRecords;
   tickets: TicketTable;
   uploads: UploadLedger;
+  /** Who writes each partial upload now (LFTP or HTTP, any worker). */
+  writers: PartialWriters;
   stats: WorkerStats;
   busName: string;
   adminSecret: string;
@@ -65,6 +68,7 @@ export function workerConfig(
       keepFree: o.keepFree,
       maxUploadPerUser: o.maxUploadPerUser,
       ledgerBuffer: shared.uploads.buffer,
+      writersBuffer: shared.writers.buffer,
     },
     congestion: o.congestion,
     qlogDir: o.qlogDir,

@@ -23,7 +23,10 @@ export async function releaseDeadWorker(shared: SharedParts, dead: DeadWorker): 
   const orphans = await table.mutex.withLockAsync(() => table.orphanOwnedByLocked(dead.index));
   const addressLockRepaired = SharedMutex.releaseIfHeldBy(addresses.i32, addresses.lockWordIndex, dead.threadId);
   await addresses.releaseWorker(dead.index);
+  SharedMutex.releaseIfHeldBy(shared.tickets.i32, shared.tickets.lockWordIndex, dead.threadId);
   shared.tickets.releaseWorker(dead.index);
+  SharedMutex.releaseIfHeldBy(shared.writers.i32, shared.writers.lockWordIndex, dead.threadId);
+  shared.writers.releaseWorker(dead.index);
   shared.sockets.releaseWorker(dead.index);
   for (const t of [shared.uploads, shared.throttle])
     SharedMutex.releaseIfHeldBy(new Int32Array(t.buffer), t.lockWordIndex, dead.threadId);

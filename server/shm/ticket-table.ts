@@ -13,8 +13,9 @@
  * session that goes away gives back its unused tickets (revoke).
  */
 import { randomBytes } from 'node:crypto';
+import { SharedMutex } from '../../common/shared-mutex.js';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
-import { fnv1a } from './fnv1a.js';
+import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
 
 const SLOT_BYTES = 440;
 const T_STATE = 0; // i32
@@ -38,27 +39,12 @@ const ACTIVE = 3;
 /** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
 const WRITING = -1;
 
-/** A session may hold this many unused tickets and running transfers together. */
-export const TICKETS_PER_SESSION = 8;
-/**
- * One network (an IPv4 /24, an IPv6 /64) may hold this many unused tickets and running transfers together, all
- * its sessions on every worker: eight sessions' worth. The table's capacity (1,024) is the server's.
- */
-export const TICKETS_PER_PREFIX = 64;
-
-export const TICKET_TTL_MS = 60_000;
-/** The ticket secret's bytes, at the end of the buffer. */
-const SECRET_BYTES = 32;
+/** After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`). */
+const [SECRET_BYTES, LOCK_BYTES] = [32, 8];
 
 export type TicketOp = 'get' | 'post';
 
-/** The word an address prefix (address-table.ts addressPrefix) is known by in the table (never 0, which is none). */
-export function prefixKey(prefix: string): number {
-  return fnv1a(new TextEncoder().encode(prefix)) | 1;
-}
-
 type No = { ok: false; reason: string };
-type HolderQuery = { not?: { session?: number; slot?: number }; nick?: string; running?: boolean };
 type Found = { ok: true; slot: number; state: number; folder: boolean };
 
 export interface IssuedTicket {
@@ -71,9 +57,11 @@ export class TicketTable {
   readonly i64: BigInt64Array;
   readonly u8: Uint8Array;
   readonly capacity: number;
+  /** Held while an exclusive ticket is checked and issued (the only place two steps must be one). */
+  readonly mutex: SharedMutex;
 
   static create(capacity = 1024): TicketTable {
-    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES);
+    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES + LOCK_BYTES);
     new Uint8Array(buffer, capacity * SLOT_BYTES).set(randomBytes(SECRET_BYTES));
     return new TicketTable(buffer);
   }
@@ -86,7 +74,12 @@ export class TicketTable {
     this.i32 = new Int32Array(buffer);
     this.i64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
-    this.capacity = (buffer.byteLength - SECRET_BYTES) / SLOT_BYTES;
+    this.capacity = (buffer.byteLength - SECRET_BYTES - LOCK_BYTES) / SLOT_BYTES;
+    this.mutex = new SharedMutex(this.i32, this.lockWordIndex, undefined, 'the ticket table lock');
+  }
+
+  get lockWordIndex(): number {
+    return (this.capacity * SLOT_BYTES + SECRET_BYTES) / 4;
   }
 
   /** The ticket secret from the server's SecretSource (process/secret-source.ts), before any worker issues a ticket. */
@@ -97,7 +90,8 @@ export class TicketTable {
 
   /** This run's ticket secret (the same in every worker). */
   keySecret(): Buffer {
-    return Buffer.from(this.u8.subarray(this.capacity * SLOT_BYTES));
+    const at = this.capacity * SLOT_BYTES;
+    return Buffer.from(this.u8.subarray(at, at + SECRET_BYTES));
   }
 
   private w32(slot: number, f: number): number {
@@ -111,9 +105,10 @@ export class TicketTable {
   }
 
   /**
-   * Issues a ticket to a session: 'busy' when every slot holds a live ticket,
-   * 'limit' when the session already holds `perSession` unused ones,
-   * 'prefix' when its network (prefixKey, 0: none) holds `prefix.max`.
+   * Issues a ticket to a session: 'busy' when every slot holds a live ticket, 'limit' when the session already holds
+   * `perSession` unused ones, 'prefix' when its network (prefixKey, 0: none) holds `prefix.max`. `exclusive`: not
+   * while another session holds a live ticket for (op, name) ('held'; holder() says whose), checked and issued in
+   * one step under the table's lock: two sessions asking at once on two workers cannot both get one (a folder).
    */
   issue(
     op: TicketOp,
@@ -123,7 +118,14 @@ export class TicketTable {
     session = 0,
     perSession = TICKETS_PER_SESSION,
     prefix: { key: number; max: number } | null = null,
-  ): IssuedTicket | 'busy' | 'limit' | 'prefix' {
+    exclusive = false,
+  ): IssuedTicket | 'busy' | 'limit' | 'prefix' | 'held' {
+    if (exclusive)
+      return this.mutex.withLock(() =>
+        this.holder(op, name, now, session) !== null
+          ? 'held'
+          : this.issue(op, name, nick, now, session, perSession, prefix),
+      );
     const nameBytes = Buffer.from(name, 'utf8');
     const nickBytes = Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES);
     if (nameBytes.length > 255) return 'busy';
@@ -279,18 +281,16 @@ export class TicketTable {
   }
 
   /**
-   * The nick holding a live ticket for (op, name) not `o.not`'s (session or slot), `o.nick`'s if given: unused, or
-   * running and not given back; `o.running`: any running. One upload of a folder, or of a partial, at a time.
+   * The nick holding a live ticket for (op, name) not `notSession`'s: unused, or running and not given back. One
+   * upload of a folder at a time (issue's `exclusive`).
    */
-  holder(op: TicketOp, name: string, now: number, o: HolderQuery): string | null {
+  holder(op: TicketOp, name: string, now: number, notSession: number): string | null {
     for (let s = 0; s < this.capacity; s++) {
       const state = this.stateAt(s);
       const expires = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES)));
-      const live = state === ACTIVE ? o.running || expires !== 0 : !o.running && state === ISSUED && expires >= now;
-      if (!live || s === o.not?.slot || Atomics.load(this.i32, this.w32(s, T_SESSION)) === o.not?.session) continue;
-      if (this.opAt(s) !== op || this.textAt(s, T_NAME_OFFSET, T_NAME_LEN) !== name) continue;
-      const nick = this.nickAt(s);
-      if (o.nick === undefined || o.nick === nick) return nick;
+      const live = state === ACTIVE ? expires !== 0 : state === ISSUED && expires >= now;
+      if (!live || Atomics.load(this.i32, this.w32(s, T_SESSION)) === notSession) continue;
+      if (this.opAt(s) === op && this.textAt(s, T_NAME_OFFSET, T_NAME_LEN) === name) return this.nickAt(s);
     }
     return null;
   }

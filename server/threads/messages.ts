@@ -49,8 +49,14 @@ export interface WorkerConfig {
   workers: number;
   filesDir: string;
   maxTransfers: number;
-  /** Upload limits; the quota's ledger is shared by every worker. */
-  uploads: { maxFileSize: number; keepFree: number; maxUploadPerUser: number; ledgerBuffer: SharedArrayBuffer };
+  /** Upload limits; the quota's ledger and the partials' writers (server/shm/partial-writers.ts) are shared by every worker. */
+  uploads: {
+    maxFileSize: number;
+    keepFree: number;
+    maxUploadPerUser: number;
+    ledgerBuffer: SharedArrayBuffer;
+    writersBuffer: SharedArrayBuffer;
+  };
   congestion: CongestionName;
   /** --qlog, or null. */
   qlogDir: string | null;

@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished } from 'node:stream';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
+import { LftpError } from '../../common/lftp/engine/errors.js';
 import { FileSink } from '../../common/lftp/node/file-sink.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from '../files/file-service.js';
@@ -102,9 +103,11 @@ async function storeUpload(
     );
   const size = source?.size ?? body;
   const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'post', rawName, Date.now()));
+  let release: () => void = () => undefined;
   try {
     const target = await orHttpError(() => host.files.checkUpload(rawName, size));
-    if (source && host.files.uploading(target.name, spent.nick, spent.slot)) throw uploadBusy(target.name);
+    // One writer per partial, LFTP's or this door's (server/shm/partial-writers.ts), until its sink is put away.
+    if (source) release = claimPartial(host, target.name, spent.nick);
     const plan = source ? await planPartial(host.files.dir, target.name, spent.nick, source) : null;
     const settle = await orHttpError(() =>
       plan
@@ -125,7 +128,17 @@ async function storeUpload(
       throw err;
     }
   } finally {
+    release();
     spent.ended();
+  }
+}
+
+/** The partial's writer claim; its refusal (LFTP's BUSY) is this door's 409 UPLOAD_BUSY, in the same words. */
+function claimPartial(host: FileRoutesHost, name: string, nick: string): () => void {
+  try {
+    return host.files.claimPartial(name, nick);
+  } catch (err) {
+    throw err instanceof LftpError ? uploadBusy(err.message) : err;
   }
 }
 
@@ -141,7 +154,8 @@ async function uploadOffset(
   const source = uploadSource(req);
   if (!source) throw new HttpError(400, 'BAD_REQUEST', 'HEAD asks about a resumable upload: it needs Upload-Tag');
   const target = await orHttpError(() => host.files.checkUpload(rawName, source.size));
-  if (host.files.uploading(target.name, nick)) throw uploadBusy(target.name);
+  if (host.files.partialBusy(target.name, nick))
+    throw uploadBusy(`${JSON.stringify(target.name)} is being received already; try again once it stops`);
   const held = await heldBytes(host.files.dir, target.name, nick, source);
   // Closed after: the POST that follows goes on a fresh connection, which a browser does not resend by itself
   // when it is cut (it resends a request cut on a reused one: the whole body again, with a spent ticket).

@@ -63,15 +63,11 @@ export function reprDigest(req: IncomingMessage): Buffer | null {
 }
 
 /**
- * The answer while another upload of the same partial runs (on any worker: its ticket is spent and its transfer
- * not over, which covers the time a cut one takes to put its partial away): what the partial holds is not final.
+ * The answer while another upload writes the same partial (over HTTP or LFTP, on any worker: the file service's
+ * writer claim, held until the writer has put its partial away): what the partial holds is not final.
  */
-export function uploadBusy(name: string): HttpError {
-  return new HttpError(
-    409,
-    'UPLOAD_BUSY',
-    `${JSON.stringify(name)} is being received already; try again once it stops`,
-  );
+export function uploadBusy(message: string): HttpError {
+  return new HttpError(409, 'UPLOAD_BUSY', message);
 }
 
 /** The bytes held of this source's partial (what HEAD answers): 0 when there is none, or another source's. */

@@ -13,6 +13,7 @@ import type { RedisLink } from '../cluster/redis-link.js';
 import { FileService } from '../files/file-service.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
+import { PartialWriters } from '../shm/partial-writers.js';
 import type { WorkerConfig } from '../threads/messages.js';
 import type { Logger } from '../logger.js';
 
@@ -87,6 +88,7 @@ export function workerFileService(c: WorkerConfig): FileService {
   return new FileService(
     c.filesDir,
     { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota },
-    new TicketTable(c.ticketBuffer),
+    new TicketTable(c.ticketBuffer, c.index),
+    new PartialWriters(u.writersBuffer, c.index),
   );
 }

@@ -37,6 +37,7 @@ import { abuseSuite, type AbuseContext } from './abuse-suite.js';
 import { historySuite } from './history-suite.js';
 import { clusterSuite } from './cluster-suite.js';
 import { lftpResumeSuite } from './lftp-resume-suite.js';
+import { uploadHashSuite } from './upload-hash-suite.js';
 import { open as openSealed, seal } from '../../common/lftp/protect/sealed-packet.js';
 import { trafficKeys } from '../../common/lftp/protect/keys.js';
 import { cipherKeys, openPacket, sealNow } from '../../common/lftp/protect/packet-cipher.js';
@@ -76,6 +77,7 @@ const SUITES = [
   'history',
   'cluster',
   'resume',
+  'hash',
   'share',
   'cpu',
 ];
@@ -1631,6 +1633,7 @@ try {
   if (suites.has('history'))
     await historySuite({ quick, work, record, log, chatServer: abuseContext(peers).chatServer });
   if (suites.has('resume')) await lftpResumeSuite({ quick, work, root: ROOT, record, skip, log });
+  if (suites.has('hash')) await uploadHashSuite({ quick, work, runs: REPEAT, record, log });
   if (suites.has('share')) await shareSuite(shareContext());
   if (suites.has('cpu')) await cpuSuite(shareContext());
 } catch (err) {

@@ -34,7 +34,7 @@ describe('resume: the server', () => {
     const mtime = Math.floor(statSync(path).mtimeMs);
     const tag = await sourceTag(path, 5000, mtime);
     const file = { path, name: 'f.bin', size: 5000 };
-    const none = new Set<string>();
+    const none = undefined;
     expect((await planResume('get', { have: 3000, tag, mtime }, file, none))?.answer).toEqual({
       from: 3000,
       tag,
@@ -47,23 +47,27 @@ describe('resume: the server', () => {
     expect(await planResume('get', undefined, file, none)).toBeUndefined();
   });
 
-  it('post: continues the same source, drops another, starts over when asked, leaves a claimed name alone', async () => {
+  it('post: continues the same source, drops another, starts over when asked, needs the writer claim', async () => {
     const dir = tempDir('resume-srv');
     dirs.push(dir);
     const file = { path: join(dir, 'u.bin'), name: 'u.bin', size: 9000 };
-    const none = new Set<string>();
+    const none = undefined;
+    const claim = () => undefined;
     await partial(dir, 'u.bin', 9000, TAG, 4000);
-    const same = await planResume('post', { tag: TAG, mtime: 5 }, file, none);
+    const same = await planResume('post', { tag: TAG, mtime: 5 }, file, none, claim);
     expect(same?.answer).toEqual({ from: 4000 });
     expect(same?.sink?.have).toBe(4000);
     expect(same?.sink?.held.identity).toEqual({ name: 'u.bin', size: 9000, mtimeMs: 5, tag: TAG });
-    expect((await planResume('post', { tag: OTHER, mtime: 5 }, file, none))?.answer).toEqual({
+    expect((await planResume('post', { tag: OTHER, mtime: 5 }, file, none, claim))?.answer).toEqual({
       from: 0,
       dropped: 4000,
     });
-    expect((await planResume('post', { tag: TAG, mtime: 6 }, file, none))?.answer).toEqual({ from: 0, dropped: 4000 });
-    expect((await planResume('post', { tag: TAG, mtime: 5, have: 0 }, file, none))?.answer).toEqual({ from: 0 });
-    expect(await planResume('post', { tag: TAG, mtime: 5 }, file, new Set(['u.bin']))).toBeUndefined();
+    expect((await planResume('post', { tag: TAG, mtime: 6 }, file, none, claim))?.answer).toEqual({
+      from: 0,
+      dropped: 4000,
+    });
+    expect((await planResume('post', { tag: TAG, mtime: 5, have: 0 }, file, none, claim))?.answer).toEqual({ from: 0 });
+    expect(await planResume('post', { tag: TAG, mtime: 5 }, file, none)).toBeUndefined();
     expect(await planResume('post', undefined, file, none)).toBeUndefined();
   });
 });
