@@ -6,7 +6,7 @@
  * request not passed on) until releaseChat(): the link is down for the chat too, for as long as the test says.
  */
 import net from 'node:net';
-import { once } from 'node:events';
+import { startTcpProxy } from './tcp-proxy.js';
 
 export interface SeenPost {
   path: string;
@@ -31,15 +31,8 @@ export async function startCuttingProxy(target: number, cutAfter: number, chatTo
   let cut = false;
   const chats = new Set<() => void>();
   let heldChats: Array<() => void> | null = null;
-  const sockets = new Set<net.Socket>();
   const http = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: '127.0.0.1', port: target });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
+  const proxy = await startTcpProxy(target, (client, upstream) => {
     upstream.pipe(client);
     http.add(client);
     client.on('close', () => http.delete(client));
@@ -117,10 +110,8 @@ export async function startCuttingProxy(target: number, cutAfter: number, chatTo
     });
     client.on('end', () => upstream.end());
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: proxy.port,
     posts,
     openHttp: () => http.size,
     releaseChat: () => {
@@ -128,10 +119,6 @@ export async function startCuttingProxy(target: number, cutAfter: number, chatTo
       heldChats = null;
       for (const go of held) go();
     },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => proxy.close(),
   };
 }

@@ -6,7 +6,7 @@
  * connection of its own only if none it kept alive is idle: the test waits for openHttp() to reach 0 first.
  */
 import net from 'node:net';
-import { once } from 'node:events';
+import { startTcpProxy } from './tcp-proxy.js';
 
 export interface SeenGet {
   path: string;
@@ -31,15 +31,8 @@ export interface DownloadCutter {
 export async function startDownloadCutter(target: number, cutAfter: number): Promise<DownloadCutter> {
   const gets: SeenGet[] = [];
   let cut = false;
-  const sockets = new Set<net.Socket>();
   const http = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: '127.0.0.1', port: target });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
+  const proxy = await startTcpProxy(target, (client, upstream) => {
     http.add(client);
     client.on('close', () => http.delete(client));
     let seen: SeenGet | null = null;
@@ -86,16 +79,10 @@ export async function startDownloadCutter(target: number, cutAfter: number): Pro
     });
     upstream.on('end', () => client.end());
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: proxy.port,
     gets,
     openHttp: () => http.size,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => proxy.close(),
   };
 }

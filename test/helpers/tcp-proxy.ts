@@ -1,0 +1,37 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of a port: each connection accepted is paired with one to the target, and
+ * `wire` joins the two as the test wants (watching, cutting, holding); close() destroys every socket still open.
+ */
+import net from 'node:net';
+import { once } from 'node:events';
+
+export interface TcpProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(
+  target: number,
+  wire: (client: net.Socket, upstream: net.Socket) => void,
+): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: target });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    wire(client, upstream);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
