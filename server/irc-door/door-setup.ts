@@ -14,7 +14,7 @@ import type { ChatDoor } from '../tls/listeners.js';
 import { serialize } from '../irc/message.js';
 import { closing } from '../irc/numeric-errors.js';
 import { IrcTransport } from './irc-transport.js';
-import { type Capability, offeredCapabilities } from '../irc/caps.js';
+import { offeredCapabilities } from '../irc/caps.js';
 import { TOPIC_MAX_CHARS } from '../chat/handlers.js';
 import { HISTORY_PAGE_MAX } from '../store/room-read-requests.js';
 import type { WorkerConfig } from '../threads/messages.js';
@@ -46,9 +46,7 @@ export function doorConfig(c: WorkerConfig, startedAt = new Date()): DoorConfig 
       topicLen: TOPIC_MAX_CHARS,
       awayLen: AWAY_MAX_CHARS,
     },
-    // labeled-response is not offered: a command's answers come back from the chat as separate frames, which the
-    // door cannot yet tie to the command that asked (docs/IRC.md, "Why not labeled-response").
-    offered: withoutLabels(offeredCapabilities({ accounts: c.accounts !== null, history })),
+    offered: offeredCapabilities({ accounts: c.accounts !== null, history }),
     defaultRoom: c.defaultRoom,
     ctcp: {
       version: `heartbeat-chat ${version}`,
@@ -65,11 +63,6 @@ export const ircRefusal: RefusalWords = (r) => Buffer.from(`${serialize(closing(
 export function ircDoor(c: WorkerConfig, host: ConnectionHost, group: ClientGroup): ChatDoor<AdmittedTcp> {
   const services = ircDoorServices(c, host);
   return group.door((socket, output) => new IrcTransport(socket, services, output), ircRefusal);
-}
-
-function withoutLabels(caps: Map<Capability, string>): Map<Capability, string> {
-  caps.delete('labeled-response');
-  return caps;
 }
 
 export function ircDoorServices(c: WorkerConfig, host: ConnectionHost): DoorServices {

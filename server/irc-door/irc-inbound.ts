@@ -45,10 +45,6 @@ export function ircToChat(st: IrcSessionState, door: DoorServices, msg: IrcMessa
     if (f.type === 'DIRECT') awayNotice(st, door, f.to, out);
   }
   for (const request of inbound.local) local(st, door, request, out);
-  if (out.frames.length > 0 && msg.command !== 'PONG') {
-    st.lastRefused =
-      msg.params[0] === undefined ? { command: msg.command } : { command: msg.command, target: msg.params[0] };
-  }
   return out;
 }
 
@@ -59,7 +55,6 @@ function chathistory(st: IrcSessionState, msg: IrcMessage, me: string): Incoming
   const parsed = parseChathistory(c.server.name, st.me, msg.params, c.limits.historyMax);
   if (!parsed.ok) return { frames: [], replies: [parsed.reply] };
   const id = st.askHistory(parsed.ask);
-  st.lastRefused = { command: 'CHATHISTORY', target: parsed.ask.target };
   return { frames: [{ type: 'HISTORY_REQUEST', id, ...parsed.ask.request }], replies: [] };
 }
 
