@@ -236,14 +236,13 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   }
   deliverToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: { to: SlotRef; frame: Buffer }): void {
     const seen = rooms.length > 1 ? new Set<GroupMember>() : null;
-    const sender = own ? this.current(own.to) : undefined;
-    for (const room of rooms) {
+    const sender = own && this.current(own.to);
+    for (const room of rooms)
       for (const conn of this.members.in(room) ?? NO_MEMBERS) {
         if (conn.version < minVersion || seen?.has(conn)) continue;
         seen?.add(conn);
         conn.inbox.deliver(conn === sender ? own!.frame : frame);
       }
-    }
   }
   membership(target: SlotRef, room: RoomRef, joined: boolean): void {
     const conn = this.current(target);

@@ -58,9 +58,9 @@ function chathistory(st: IrcSessionState, msg: IrcMessage, me: string): Incoming
   return { frames: [{ type: 'HISTORY_REQUEST', id, ...parsed.ask.request }], replies: [] };
 }
 
-/** 301 to someone messaging an IRC user of this worker who set an AWAY message. */
+/** 301 to someone messaging an IRC user (of any worker of the node) who set an AWAY message. */
 function awayNotice(st: IrcSessionState, door: DoorServices, to: string, out: Incoming): void {
-  const away = door.people.get(to)?.awayMessage;
+  const away = door.people.awayOf(to);
   if (away === undefined) return;
   const c = st.config;
   out.replies.push(awayReplies(c.server.name, toIrcNick(st.me, c.nickMode)).away(toIrcNick(to, c.nickMode), away));
@@ -100,6 +100,8 @@ function local(st: IrcSessionState, door: DoorServices, request: LocalRequest, o
       if (st.person) {
         if (request.text === null) delete st.person.awayMessage;
         else st.person.awayMessage = [...request.text].slice(0, c.limits.awayLen).join('');
+        // Every worker's WHOIS sees it, and (away-notify) everyone who shares a room is told.
+        door.people.awayChanged(st.me, st.person, [...st.rooms.keys()]);
       }
       out.replies.push(request.text === null ? replies.unaway() : replies.nowAway());
       return;

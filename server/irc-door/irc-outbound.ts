@@ -75,8 +75,10 @@ export function chatToIrc(st: IrcSessionState, msg: ServerMessage): Outgoing {
       out.lines.push(...toIrc(st.out(), msg).lines);
       break;
     case 'ACCOUNT_REPLY':
-      if (st.person && msg.op === 'identified') st.person.account = msg.nick;
+      // Registering a nick logs the session in to it, as identifying does (the chat's order counts it as the account's).
+      if (st.person && (msg.op === 'identified' || msg.op === 'registered')) st.person.account = msg.nick;
       if (st.person && msg.op === 'unregistered') delete st.person.account;
+      if (st.person) st.people.changed(st.person);
       out.lines.push(...toIrc(st.out(), msg).lines);
       break;
     case 'WELCOME':

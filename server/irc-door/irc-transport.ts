@@ -31,6 +31,9 @@ import type { DoorServices } from './door-services.js';
 import { ircToChat } from './irc-inbound.js';
 import { chatToIrc } from './irc-outbound.js';
 import { IrcSessionState } from './irc-session.js';
+import type { AwayChange } from './irc-people.js';
+import { awayLines } from '../irc/to-irc.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
 import type { Finished } from './irc-requests.js';
 import { decodeOwn, sharedLines } from './frame-lines.js';
 
@@ -60,6 +63,8 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
   private helloAsked = false;
   /** USER's ident and real name, from the HELLO registration asked for. */
   private user: { ident: string; realname: string } = { ident: '', realname: '' };
+  /** Stops hearing other people's AWAY changes. */
+  private unlisten: (() => void) | null = null;
   /** Lines the serializer refused (a bug of the door's), never sent. */
   unsendable = 0;
 
@@ -224,6 +229,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
       this.st.me = msg.nick;
       this.st.person = { ...this.user, ...(msg.account ? { account: msg.nick } : {}) };
       this.door.people.add(msg.nick, this.st.person);
+      this.unlisten = this.door.people.listen((change) => this.awayHeard(change));
       const welcome = { nick: msg.nick, motd: null, counts: this.door.counts() };
       this.apply(this.reg.helloAnswered({ ok: true, welcome }));
     } else if (msg.type === 'ERROR' && answered) {
@@ -240,6 +246,12 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
   /** A labeled command's whole answer: ACK, one line with its label, or a labeled-response batch (labels.ts). */
   private emitLabeled(f: Finished): void {
     this.emit(labeled(this.door.config.server.name, this.reg.cap, f.label, f.lines, this.st.batchRef()));
+  }
+
+  /** Someone set or cleared an AWAY message: told (away-notify) if they share a room with this session. */
+  private awayHeard(change: AwayChange): void {
+    if (foldCase(change.nick) === foldCase(this.st.me) || !change.rooms.some((r) => this.st.rooms.has(r))) return;
+    this.emit(awayLines(this.st.out(), change.nick, change.message));
   }
 
   /** Lines to the client, through the output queue. */
@@ -260,6 +272,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
   /** The session's person leaves the worker's IrcPeople with its connection. */
   private gone(): void {
     this.gate?.close();
+    this.unlisten?.();
     if (this.st.person) this.door.people.remove(this.st.me, this.st.person);
   }
 

@@ -15,6 +15,7 @@ import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 import { SessionTable } from '../shm/session-table.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
+import { IrcPeopleTable } from '../shm/irc-people-table.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
@@ -77,6 +78,7 @@ export class Supervisor {
       ...{ throttle: SharedThrottleRecords.create(), nickThrottle: SharedThrottleRecords.create() },
       tickets: TicketTable.create(),
       uploads: UploadLedger.create(),
+      ircPeople: IrcPeopleTable.create(options.maxClients),
       stats: this.stats,
       busName: `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`,
       adminSecret: '', // start(): the SecretSource's

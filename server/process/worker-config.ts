@@ -12,6 +12,7 @@ import type { SocketBudget } from '../shm/socket-budget.js';
 import type { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import type { TicketTable } from '../shm/ticket-table.js';
 import type { UploadLedger } from '../shm/upload-ledger.js';
+import type { IrcPeopleTable } from '../shm/irc-people-table.js';
 import type { WorkerStats } from '../shm/worker-stats.js';
 
 /** Time a connection has to say HELLO. */
@@ -27,6 +28,7 @@ export interface SharedParts {
   nickThrottle: SharedThrottleRecords;
   tickets: TicketTable;
   uploads: UploadLedger;
+  ircPeople: IrcPeopleTable;
   stats: WorkerStats;
   busName: string;
   adminSecret: string;
@@ -70,6 +72,7 @@ export function workerConfig(
     qlogDir: o.qlogDir,
     ticketBuffer: shared.tickets.buffer,
     tableBuffer: shared.table.buffer,
+    ircPeopleBuffer: shared.ircPeople.buffer,
     statsBuffer: shared.stats.buffer,
     addressBuffer: shared.addresses.buffer,
     socketBuffer: shared.sockets.buffer,
