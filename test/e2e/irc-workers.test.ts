@@ -43,8 +43,7 @@ async function ircClient(
 async function onBothWorkers(server: ServerHandle): Promise<[RawIrc, RawIrc]> {
   const found: Array<RawIrc | undefined> = [undefined, undefined];
   for (let i = 0; i < 24 && (!found[0] || !found[1]); i++) {
-    const who = found[0] ? 'bea' : 'ann';
-    const c = await ircClient(server, `${who}${i}`, who === 'ann' ? 'Ann Arbor' : 'Bea Trice');
+    const c = await ircClient(server, `irc${i}`, `Real Name ${i}`);
     if (found[c.worker] === undefined && (c.worker === 0 || c.worker === 1)) found[c.worker] = c.raw;
     else c.raw.send('QUIT');
   }
@@ -60,11 +59,13 @@ describe('IRC users on different workers', () => {
     const nickOf = (raw: RawIrc) => /^:\S+ 001 (\S+) /.exec(raw.lines.find((l) => / 001 /.test(l))!)![1]!;
     const an = nickOf(a);
     const bn = nickOf(b);
+    // irc<i> said USER with the real name 'Real Name <i>'.
+    const real = (nick: string) => `Real Name ${nick.slice(3)}`;
 
     b.send(`WHOIS ${an}`);
-    await b.line(new RegExp(` 311 ${bn} ${an} \\S+ \\S+ \\* :Ann Arbor$`));
+    await b.line(new RegExp(` 311 ${bn} ${an} \\S+ \\S+ \\* :${real(an)}$`));
     b.send('WHO #lobby');
-    await b.line(new RegExp(` 352 ${bn} #lobby \\S+ \\S+ \\S+ ${an} H :0 Ann Arbor$`));
+    await b.line(new RegExp(` 352 ${bn} #lobby \\S+ \\S+ \\S+ ${an} H :0 ${real(an)}$`));
 
     // Registering logs a in to its nick: its messages carry the account on the other worker.
     a.send('PRIVMSG NickServ :REGISTER correct-horse-battery');
@@ -81,7 +82,7 @@ describe('IRC users on different workers', () => {
     b.send(`WHOIS ${an}`);
     await b.line(new RegExp(` 301 ${bn} ${an} :out to lunch$`), 10_000, from);
     b.send('WHO #lobby');
-    await b.line(new RegExp(` 352 ${bn} #lobby \\S+ \\S+ \\S+ ${an} G :0 Ann Arbor$`), 10_000, from);
+    await b.line(new RegExp(` 352 ${bn} #lobby \\S+ \\S+ \\S+ ${an} G :0 ${real(an)}$`), 10_000, from);
     b.send(`PRIVMSG ${an} :are you there?`);
     await b.line(new RegExp(` 301 ${bn} ${an} :out to lunch$`), 10_000, b.lines.length);
     a.send('AWAY');
@@ -93,6 +94,6 @@ describe('IRC users on different workers', () => {
 
     // The other way: a sees b's real name too.
     a.send(`WHOIS ${bn}`);
-    await a.line(new RegExp(` 311 ${an} ${bn} \\S+ \\S+ \\* :Bea Trice$`));
+    await a.line(new RegExp(` 311 ${an} ${bn} \\S+ \\S+ \\* :${real(bn)}$`));
   });
 });
