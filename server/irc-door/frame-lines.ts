@@ -1,8 +1,10 @@
 /**
  * Chat frames as the door reads them, once per worker: a room's message is
  * one Buffer shared by every session it goes to, so it is decoded once, and
- * a message from someone else is the same lines for every IRC session that
- * asked the same capabilities, serialized once per variant.
+ * a message or a notice about someone else (a join, a part, a quit, a nick,
+ * a topic, away) is the same lines for every IRC session that asked the
+ * same capabilities, serialized once per variant: a room of N hears each
+ * join as one Buffer, not N.
  */
 import { FrameType, type ServerMessage } from '../../common/messages.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
@@ -29,15 +31,36 @@ export function decodeOwn(frame: Buffer): ServerMessage | null {
   return msg;
 }
 
-/** A room message from another, as the lines every session with these capabilities gets (null: not one). */
+/** Notices whose lines do not depend on who receives them ('shared' names the receiver). */
+const SHARED_NOTICES: ReadonlySet<string> = new Set([
+  'joined',
+  'parted',
+  'left',
+  'timed_out',
+  'kicked',
+  'nick',
+  'topic',
+  'away',
+  'back',
+]);
+
+/** Who a room frame is about, if its lines are the same for every receiver but that person (null: not such a frame). */
+function aboutSomeone(msg: ServerMessage): string | null {
+  if (msg.type === 'CHAT' && msg.ref === undefined) return msg.from;
+  if (msg.type === 'NOTICE' && msg.ref === undefined && SHARED_NOTICES.has(msg.event)) return msg.nick;
+  return null;
+}
+
+/** A room message or notice about another, as the lines every session with these capabilities gets (null: not one). */
 export function sharedLines(
   frame: Buffer,
   msg: ServerMessage,
   st: IrcSessionState,
   caps: { has(cap: Capability): boolean },
 ): Buffer | null {
-  if (msg.type !== 'CHAT' || msg.ref !== undefined || foldCase(msg.from) === foldCase(st.me)) return null;
-  const variant = `${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('account-tag') ? 'a' : ''}`;
+  const who = aboutSomeone(msg);
+  if (who === null || foldCase(who) === foldCase(st.me)) return null;
+  const variant = `${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('account-tag') ? 'a' : ''}${caps.has('away-notify') ? 'w' : ''}`;
   let byVariant = written.get(frame);
   const hit = byVariant?.get(variant);
   if (hit) return hit;

@@ -207,7 +207,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     if (msg === null) return;
     if (this.reg.phase === 'registered') {
       const shared = sharedLines(frame, msg, this.st, this.reg.cap);
-      if (shared) return void super.write(shared);
+      if (shared) return void (shared.length > 0 && super.write(shared));
       const out = chatToIrc(this.st, msg);
       // What the door asks to answer this frame (a join's NAMES) answers the same command: tracked before this frame counts as answered.
       const ask = this.st.requests.follow('ref' in msg ? msg.ref : undefined, out.ask);

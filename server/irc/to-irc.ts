@@ -158,13 +158,13 @@ function quit(ctx: OutContext, nick: string, reason: string): IrcMessage {
 
 type Notice = Extract<ServerMessage, { type: 'NOTICE' }>;
 
-/** NOTICE events: what happened to someone, as IRC tells it. */
 /** away-notify: someone is away with this message, or back (null); nothing without the capability. */
 export function awayLines(ctx: OutContext, nick: string, message: string | null): IrcMessage[] {
   if (!ctx.caps.has('away-notify')) return [];
   return [{ source: prefix(ctx, nick), command: 'AWAY', params: message === null ? [] : [message] }];
 }
 
+/** NOTICE events: what happened to someone, as IRC tells it. */
 export function noticeLines(ctx: OutContext, n: Notice): IrcMessage[] {
   const room = n.room ?? ctx.defaultRoom;
   switch (n.event) {
