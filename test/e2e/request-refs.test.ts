@@ -8,14 +8,23 @@
  * before. A refusal made at once by the worker and an earlier request's echo
  * from the store come back out of order: the ref says which is which. The
  * sender's own copy of a room post crosses the thread bus from the store
- * thread beside the room's.
+ * thread beside the room's; in a cluster (two nodes on a real Redis), the
+ * room's copy crosses to the other node and the sender's stays on its own.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rawSession, rawSessionServers } from '../helpers/raw-session.js';
 import { startClient, stopAll } from '../helpers/processes.js';
+import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 
 const server = rawSessionServers(afterEach);
+let redis: RedisUnderTest;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
 
 describe('request references', () => {
   it('come back on what answers the request, only to its sender', async () => {
@@ -113,5 +122,24 @@ describe('request references', () => {
     c.send('hi');
     await c.waitFor('<carol> hi');
     await stopAll(c);
+  });
+
+  it('in a cluster: the sender on one node gets its ref, a member on the other node the room copy', async () => {
+    const n1 = await server(['--redis', `${redis.url}/1`, '--node-id', 'n1']);
+    const n2 = await server(['--redis', `${redis.url}/1`, '--node-id', 'n2']);
+    const alice = await rawSession(n1.port, 'alice', { version: 2 });
+    const bob = await rawSession(n2.port, 'bob', { version: 2 });
+    await alice.next('JOINED');
+    await bob.next('JOINED');
+    alice.send(
+      { type: 'JOIN', room: '#across', ref: 'j' },
+      { type: 'CHAT', text: 'over the nodes', action: false, room: '#lobby', ref: 'c' },
+    );
+    expect((await alice.next('JOINED', (m) => m.room === '#across')).ref).toBe('j');
+    expect((await alice.next('CHAT', (m) => m.text === 'over the nodes')).ref).toBe('c');
+    expect((await bob.next('CHAT', (m) => m.text === 'over the nodes')).ref).toBeUndefined();
+    alice.send({ type: 'NICK', nick: 'alicia', ref: 'n' });
+    expect((await alice.next('NOTICE', (m) => m.event === 'nick')).ref).toBe('n');
+    expect((await bob.next('NOTICE', (m) => m.event === 'nick')).ref).toBeUndefined();
   });
 });
