@@ -9,6 +9,7 @@ import {
   ACCOUNT_OPS,
   FrameType,
   NOTICE_EVENTS,
+  REF_PATTERN,
   type ClientMessage,
   type FrameTypeName,
   type ServerMessage,
@@ -32,6 +33,14 @@ type Body<M extends { type: string }, T extends M['type']> = Omit<Extract<M, { t
 type Bodies<M extends { type: string }> = { [T in M['type']]: Check<Body<M, T>> };
 
 const TRANSFER_OPS = ['get', 'post'] as const;
+
+/** A request's reference: 1 to 64 printable ASCII characters (messages.ts MAX_REF_CHARS). */
+const refCheck: Check<string> = (v, path) => {
+  if (typeof v !== 'string' || !REF_PATTERN.test(v))
+    throw new SchemaError(`${path} must be 1 to 64 printable ASCII characters (no spaces)`);
+  return v;
+};
+const ref = optional(refCheck);
 const empty = object({});
 const bye = object({ reason: withDefault(string, '') });
 const serverBye = object({ reason: withDefault(string, ''), resumable: optional(boolean) });
@@ -48,19 +57,19 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
     nickPassword: optional(string),
     resumable: optional(boolean),
   }),
-  CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string) }),
-  DIRECT: object({ to: string, text: string, action: optional(boolean) }),
-  WHO: empty,
-  NICK: object({ nick: string }),
+  CHAT: object({ text: string, action: withDefault(boolean, false), room: optional(string), ref }),
+  DIRECT: object({ to: string, text: string, action: optional(boolean), ref }),
+  WHO: object({ ref }),
+  NICK: object({ nick: string, ref }),
   HEARTBEAT_ACK: object({ seq: number, ts: number }),
   BYE: bye,
   FILES: empty,
   TICKET_REQUEST: object({ id: number, op: oneOf(TRANSFER_OPS), name: string, size: optional(number) }),
-  JOIN: object({ room: string }),
-  PART: object({ room: string, reason: optional(string) }),
-  TOPIC: object({ room: string, text: optional(string) }),
-  ROOMS: empty,
-  NAMES: object({ room: string }),
+  JOIN: object({ room: string, ref }),
+  PART: object({ room: string, reason: optional(string), ref }),
+  TOPIC: object({ room: string, text: optional(string), ref }),
+  ROOMS: object({ ref }),
+  NAMES: object({ room: string, ref }),
   HISTORY_REQUEST: object({
     id: number,
     room: optional(string),
@@ -68,12 +77,13 @@ export const CLIENT_BODIES: Bodies<ClientMessage> = {
     before: optional(number),
     since: optional(number),
     limit: optional(number),
+    ref,
   }),
   ACCOUNT: (v, path) => {
     const { op } = accountOp(v, path);
-    if (op === 'register') return { op, ...object({ password: string })(v, path) };
-    if (op === 'identify') return { op, ...object({ nick: string, password: string })(v, path) };
-    return { op, ...object({ password: string, newPassword: string })(v, path) };
+    if (op === 'register') return { op, ...object({ password: string, ref })(v, path) };
+    if (op === 'identify') return { op, ...object({ nick: string, password: string, ref })(v, path) };
+    return { op, ...object({ password: string, newPassword: string, ref })(v, path) };
   },
 };
 
@@ -120,6 +130,7 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     ts: number,
     id: optional(number),
     room: optional(string),
+    ref,
   }),
   DIRECT: object({
     from: string,
@@ -128,6 +139,7 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     ts: number,
     id: optional(number),
     action: optional(boolean),
+    ref,
   }),
   BROADCAST: object({ text: string, ts: number }),
   NOTICE: object({
@@ -139,13 +151,15 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     size: optional(number),
     room: optional(string),
     text: optional(string),
+    ref,
   }),
   WHO_REPLY: andThen(
     object({
       users: arrayOf(object({ nick: string, idleMs: number, rttMs: numberOrNull, away: optional(boolean) })),
       total: optional(number),
+      ref,
     }),
-    (o) => ({ users: o.users, total: o.total ?? o.users.length }),
+    (o) => ({ users: o.users, total: o.total ?? o.users.length, ...(o.ref === undefined ? {} : { ref: o.ref }) }),
   ),
   FILES_REPLY: andThen(
     object({
@@ -163,12 +177,16 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
       : { ...base, ok: false as const, ...ticketRefused(v, path) };
   },
   HEARTBEAT: object({ seq: number, ts: number }),
-  ERROR: object({ code: string, message: string, fatal: withDefault(boolean, false) }),
+  ERROR: object({ code: string, message: string, fatal: withDefault(boolean, false), ref }),
   BYE: serverBye,
-  JOINED: object({ room: string, topic: string, members: number }),
-  PARTED: object({ room: string, reason: optional(string) }),
-  ROOMS_REPLY: object({ rooms: arrayOf(object({ room: string, members: number, topic: string })), total: number }),
-  NAMES_REPLY: object({ room: string, nicks: arrayOf(string), total: number }),
+  JOINED: object({ room: string, topic: string, members: number, ref }),
+  PARTED: object({ room: string, reason: optional(string), ref }),
+  ROOMS_REPLY: object({
+    rooms: arrayOf(object({ room: string, members: number, topic: string })),
+    total: number,
+    ref,
+  }),
+  NAMES_REPLY: object({ room: string, nicks: arrayOf(string), total: number, ref }),
   HISTORY: object({
     id: optional(number),
     room: optional(string),
@@ -179,7 +197,7 @@ export const SERVER_BODIES: Bodies<ServerMessage> = {
     missed: optional(boolean),
   }),
   RESUMED: object({ missed: number }),
-  ACCOUNT_REPLY: object({ op: oneOf(ACCOUNT_EVENTS), nick: string, count: optional(number) }),
+  ACCOUNT_REPLY: object({ op: oneOf(ACCOUNT_EVENTS), nick: string, count: optional(number), ref }),
 };
 
 const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));

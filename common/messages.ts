@@ -130,21 +130,21 @@ export type ClientMessage =
       resumable?: boolean;
     }
   /** room (version 2): the room it is for; without it, the default room. */
-  | { type: 'CHAT'; text: string; action: boolean; room?: string }
+  | { type: 'CHAT'; text: string; action: boolean; room?: string; ref?: string }
   /** action: a /me said to one person ("* alice waves"), as CHAT's. */
-  | { type: 'DIRECT'; to: string; text: string; action?: boolean }
-  | { type: 'WHO' }
-  | { type: 'NICK'; nick: string }
+  | { type: 'DIRECT'; to: string; text: string; action?: boolean; ref?: string }
+  | { type: 'WHO'; ref?: string }
+  | { type: 'NICK'; nick: string; ref?: string }
   | { type: 'HEARTBEAT_ACK'; seq: number; ts: number }
   | { type: 'BYE'; reason: string }
   | { type: 'FILES' }
   | { type: 'TICKET_REQUEST'; id: number; op: TransferOp; name: string; size?: number }
-  | { type: 'JOIN'; room: string }
-  | { type: 'PART'; room: string; reason?: string }
+  | { type: 'JOIN'; room: string; ref?: string }
+  | { type: 'PART'; room: string; reason?: string; ref?: string }
   /** Without text: what is the topic; with it (maybe empty): set it. */
-  | { type: 'TOPIC'; room: string; text?: string }
-  | { type: 'ROOMS' }
-  | { type: 'NAMES'; room: string }
+  | { type: 'TOPIC'; room: string; text?: string; ref?: string }
+  | { type: 'ROOMS'; ref?: string }
+  | { type: 'NAMES'; room: string; ref?: string }
   /** One of room and with; before: an id (older than it); since: a time in ms; limit: at most this many (the server caps it). */
   | {
       type: 'HISTORY_REQUEST';
@@ -154,11 +154,12 @@ export type ClientMessage =
       before?: number;
       since?: number;
       limit?: number;
+      ref?: string;
     }
   /** Version 2, registered nicks: claim the current nick, become a registered one, change its password. */
-  | { type: 'ACCOUNT'; op: 'register'; password: string }
-  | { type: 'ACCOUNT'; op: 'identify'; nick: string; password: string }
-  | { type: 'ACCOUNT'; op: 'password'; password: string; newPassword: string };
+  | { type: 'ACCOUNT'; op: 'register'; password: string; ref?: string }
+  | { type: 'ACCOUNT'; op: 'identify'; nick: string; password: string; ref?: string }
+  | { type: 'ACCOUNT'; op: 'password'; password: string; newPassword: string; ref?: string };
 
 export type ServerMessage =
   | {
@@ -188,9 +189,18 @@ export type ServerMessage =
       account?: boolean;
     }
   /** id: the message's place in its conversation's history (absent from servers before history). */
-  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number; room?: string }
+  | { type: 'CHAT'; from: string; text: string; action: boolean; ts: number; id?: number; room?: string; ref?: string }
   /** action: present (true) only for a /me; absent, plain text (servers before it never send it). */
-  | { type: 'DIRECT'; from: string; to: string; text: string; ts: number; id?: number; action?: boolean }
+  | {
+      type: 'DIRECT';
+      from: string;
+      to: string;
+      text: string;
+      ts: number;
+      id?: number;
+      action?: boolean;
+      ref?: string;
+    }
   | { type: 'BROADCAST'; text: string; ts: number }
   /** room: where it happened (joined, parted, topic); text: the new topic. */
   | {
@@ -203,6 +213,7 @@ export type ServerMessage =
       size?: number;
       room?: string;
       text?: string;
+      ref?: string;
     }
   | { type: 'FILES_REPLY'; files: FileEntry[]; total: number }
   /** key: the transfer's LFTP master key, base64url (docs/LFTP.md, "Packet protection"). */
@@ -220,15 +231,15 @@ export type ServerMessage =
       host?: string;
     }
   | { type: 'TICKET'; id: number; ok: false; op: TransferOp; name: string; code: string; message: string }
-  | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number }
+  | { type: 'WHO_REPLY'; users: WhoEntry[]; total: number; ref?: string }
   | { type: 'HEARTBEAT'; seq: number; ts: number }
-  | { type: 'ERROR'; code: string; message: string; fatal: boolean }
+  | { type: 'ERROR'; code: string; message: string; fatal: boolean; ref?: string }
   /** resumable: the session is kept for the resume window (a shutdown, a heartbeat timeout). */
   | { type: 'BYE'; reason: string; resumable?: boolean }
-  | { type: 'JOINED'; room: string; topic: string; members: number }
-  | { type: 'PARTED'; room: string; reason?: string }
-  | { type: 'ROOMS_REPLY'; rooms: RoomInfo[]; total: number }
-  | { type: 'NAMES_REPLY'; room: string; nicks: string[]; total: number }
+  | { type: 'JOINED'; room: string; topic: string; members: number; ref?: string }
+  | { type: 'PARTED'; room: string; reason?: string; ref?: string }
+  | { type: 'ROOMS_REPLY'; rooms: RoomInfo[]; total: number; ref?: string }
+  | { type: 'NAMES_REPLY'; room: string; nicks: string[]; total: number; ref?: string }
   /**
    * id: the HISTORY_REQUEST's (absent for the history sent on joining); done: the last frame of this answer;
    * more: older messages than these exist.
@@ -249,6 +260,19 @@ export type ServerMessage =
    * What became of an account: registered, identified (the session is now its nick), password changed, unregistered
    * (by the operator), or offline: `count` direct messages came while it was offline (HISTORY frames with `missed` follow).
    */
-  | { type: 'ACCOUNT_REPLY'; op: AccountEvent; nick: string; count?: number };
+  | { type: 'ACCOUNT_REPLY'; op: AccountEvent; nick: string; count?: number; ref?: string };
 
 export type AnyMessage = ClientMessage | ServerMessage;
+
+/**
+ * A request's reference (PROTOCOL.md, "Request references"): a client may put `ref` on a request, and the server
+ * puts it on every frame that answers that request to the client (its echo, its reply, its refusal). At most this
+ * many characters, each printable ASCII.
+ */
+export const MAX_REF_CHARS = 64;
+export const REF_PATTERN = /^[!-~]{1,64}$/;
+
+/** `{ref}` when there is one, else nothing: spread into the frames that answer a request. */
+export function withRef(ref: string | undefined): { ref?: string } {
+  return ref === undefined ? {} : { ref };
+}

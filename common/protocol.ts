@@ -30,8 +30,8 @@ export function encodeMessage(msg: AnyMessage): Buffer {
   return encodeFrame(FrameType[type], Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
-export function errorMessage(code: WireErrorCode, message: string, fatal: boolean): ServerMessage {
-  return { type: 'ERROR', code, message, fatal };
+export function errorMessage(code: WireErrorCode, message: string, fatal: boolean, ref?: string): ServerMessage {
+  return ref === undefined ? { type: 'ERROR', code, message, fatal } : { type: 'ERROR', code, message, fatal, ref };
 }
 
 function bodyObject(frame: RawFrame): Record<string, unknown> {

@@ -23,6 +23,15 @@ export interface RoomRef {
   name: string;
 }
 
+/**
+ * The sender's own copy of a room post, framed apart because it carries its request's ref (PROTOCOL.md,
+ * "Request references"): that one member gets `frame` in the place of the room's, in the same order.
+ */
+export interface OwnCopy {
+  to: SessionAddress;
+  frame: Buffer;
+}
+
 /** What a chat session may ask of the bus. */
 export interface RoomBus {
   /** To every session everywhere, the local ones included. One sender's posts arrive everywhere in the order posted. */
@@ -32,7 +41,7 @@ export interface RoomBus {
   /** Ends one session, wherever it lives, as a kick. */
   kick(target: SessionAddress, reason: string): void;
   /** To the sessions in any of these rooms (room keys), once each, that speak at least `minVersion`. */
-  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void;
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: OwnCopy): void;
   /** A session joined (or left) a room: from this point in the bus's order its owner delivers that room's frames to it (or stops). */
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void;
   /** Part of what a resuming session missed (done: the last part); its owner sends it ahead of the live frames it holds meanwhile. */
@@ -45,7 +54,7 @@ export interface BusDelivery {
   deliver(frame: Buffer): void;
   deliverTo(target: SlotRef, frame: Buffer): void;
   kick(target: SlotRef, reason: string): void;
-  deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void;
+  deliverToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: { to: SlotRef; frame: Buffer }): void;
   membership(target: SlotRef, room: RoomRef, joined: boolean): void;
   replay(target: SlotRef, frames: Buffer[], done: boolean): void;
 }

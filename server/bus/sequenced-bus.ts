@@ -5,7 +5,7 @@
  * between the messages; frames for one session and kicks go straight to the
  * thread bus, where order across senders does not matter.
  */
-import type { RoomBus, RoomRef, SessionAddress } from './room-bus.js';
+import type { OwnCopy, RoomBus, RoomRef, SessionAddress } from './room-bus.js';
 
 /** Where room-wide frames go to be sequenced (server/store/store-link.ts). */
 export interface Sequencer {
@@ -37,8 +37,8 @@ export class SequencedBus implements RoomBus {
   }
 
   // Only the store thread addresses rooms and changes membership; a worker's requests for that go through it.
-  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
-    this.direct.postToRooms(rooms, frame, minVersion);
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: OwnCopy): void {
+    this.direct.postToRooms(rooms, frame, minVersion, own);
   }
 
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void {

@@ -5,13 +5,13 @@
  * workers rests on. Frames travel as Uint8Array (structured clone).
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { BusDelivery, RoomBus, RoomRef, SessionAddress } from './room-bus.js';
+import type { BusDelivery, OwnCopy, RoomBus, RoomRef, SessionAddress } from './room-bus.js';
 
 type ThreadBusMessage =
   | { k: 'room'; frame: Uint8Array }
   | ({ k: 'direct'; frame: Uint8Array } & Target)
   | ({ k: 'kick'; reason: string } & Target)
-  | { k: 'rooms'; rooms: string[]; frame: Uint8Array; minVersion: number }
+  | { k: 'rooms'; rooms: string[]; frame: Uint8Array; minVersion: number; own?: { frame: Uint8Array } & Target }
   | ({ k: 'member'; owner: number; room: RoomRef; joined: boolean } & Target)
   | ({ k: 'replay'; owner: number; frames: Uint8Array[]; done: boolean } & Target);
 
@@ -20,6 +20,10 @@ interface Target {
   node: string;
   slot: number;
   generation: number;
+}
+
+function target(a: SessionAddress): Target {
+  return { node: a.node, slot: a.slot, generation: a.generation };
 }
 
 /** A view, not a copy: what arrives from the channel is a Uint8Array over its own buffer. */
@@ -75,9 +79,16 @@ export class ThreadBus implements RoomBus {
       } satisfies ThreadBusMessage);
   }
 
-  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
-    this.local?.deliverToRooms(rooms, frame, minVersion);
-    this.channel.postMessage({ k: 'rooms', rooms, frame, minVersion } satisfies ThreadBusMessage);
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: OwnCopy): void {
+    this.local?.deliverToRooms(rooms, frame, minVersion, own && this.mine(own.to) ? own : undefined);
+    const other = own && !this.mine(own.to) ? { ...target(own.to), frame: own.frame } : undefined;
+    this.channel.postMessage({
+      k: 'rooms',
+      rooms,
+      frame,
+      minVersion,
+      ...(other ? { own: other } : {}),
+    } satisfies ThreadBusMessage);
   }
 
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
@@ -130,7 +141,12 @@ export class ThreadBus implements RoomBus {
         local.kick({ slot: msg.slot, generation: msg.generation }, msg.reason);
         return;
       case 'rooms':
-        local.deliverToRooms(msg.rooms, asBuffer(msg.frame), msg.minVersion);
+        local.deliverToRooms(
+          msg.rooms,
+          asBuffer(msg.frame),
+          msg.minVersion,
+          msg.own?.node === this.node ? { to: msg.own, frame: asBuffer(msg.own.frame) } : undefined,
+        );
         return;
       case 'member':
         if (msg.owner === this.self)

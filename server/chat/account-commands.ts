@@ -7,6 +7,7 @@
  */
 import { ProtocolError } from '../../common/errors.js';
 import { encodeMessage, type ClientMessage } from '../../common/protocol.js';
+import { withRef } from '../../common/messages.js';
 import { nickTakenText } from '../shm/nick-keys.js';
 import type { ActiveSession } from './active-session.js';
 import type { SessionAddress } from '../bus/room-bus.js';
@@ -30,14 +31,15 @@ export function accountCommand(s: ActiveSession, msg: Account): void {
     return s.reject(
       'ACCOUNTS_OFF',
       'this server keeps no accounts (it runs with --no-history): nicks cannot be registered',
+      msg.ref,
     );
   if (busy.has(s))
-    return s.reject('LOGIN_LOCKED', 'one account command at a time: wait for the answer to the last one');
+    return s.reject('LOGIN_LOCKED', 'one account command at a time: wait for the answer to the last one', msg.ref);
   busy.add(s);
   run(s, msg)
     .catch((err: unknown) => {
-      if (err instanceof ProtocolError) s.reject(err.code, err.message);
-      else s.reject('BAD_FRAME', `internal error: ${(err as Error).message}`);
+      if (err instanceof ProtocolError) s.reject(err.code, err.message, msg.ref);
+      else s.reject('BAD_FRAME', `internal error: ${(err as Error).message}`, msg.ref);
     })
     .finally(() => busy.delete(s));
 }
@@ -52,7 +54,7 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
       const hash = await hashPassword(msg.password);
       gate.registering(s.caller, s.nick, now);
       // The store refuses a nick registered meanwhile; the answer comes from it.
-      s.host.sequencer.send({ k: 'register', session: at(s), nick: s.nick, hash });
+      s.host.sequencer.send({ k: 'register', session: at(s), nick: s.nick, hash, ...withRef(msg.ref) });
       return;
     }
     case 'identify': {
@@ -73,7 +75,7 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
         const notice = encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: account.nick });
         s.host.sequencer.send({ k: 'rename', session: at(s), nick: account.nick, notice, account: true });
       }
-      s.reply({ type: 'ACCOUNT_REPLY', op: 'identified', nick: account.nick });
+      s.reply({ type: 'ACCOUNT_REPLY', op: 'identified', nick: account.nick, ...withRef(msg.ref) });
       // What came for the nick while nobody held it (after the rename, in the order).
       s.host.sequencer.send({ k: 'inbox', session: at(s) });
       return;
@@ -86,6 +88,7 @@ async function run(s: ActiveSession, msg: Account): Promise<void> {
         session: at(s),
         nick: account.nick,
         hash: await hashPassword(msg.newPassword),
+        ...withRef(msg.ref),
       });
       return;
     }

@@ -20,8 +20,8 @@ export interface ActiveSession {
   inOrder<T>(work: Promise<T>, next: (answer: T) => void): void;
   send(frame: Buffer): boolean;
   reply(msg: ServerMessage): void;
-  /** A request refused; the session carries on. */
-  reject(code: WireErrorCode, message: string): void;
+  /** A request refused (ref: the request's, PROTOCOL.md "Request references"); the session carries on. */
+  reject(code: WireErrorCode, message: string, ref?: string): void;
   /** One more message from this user (counters, idle time). */
   counted(): void;
   renamed(nick: string): void;

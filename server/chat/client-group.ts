@@ -234,15 +234,15 @@ export class ClientGroup implements BusDelivery, SessionRegistry {
   charge(target: SlotRef, credits: number, paid: () => void): void {
     this.current(target)?.inbound.charge(credits, paid);
   }
-  deliverToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
+  deliverToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: { to: SlotRef; frame: Buffer }): void {
     const seen = rooms.length > 1 ? new Set<GroupMember>() : null;
-    for (const room of rooms) {
+    const sender = own && this.current(own.to);
+    for (const room of rooms)
       for (const conn of this.members.in(room) ?? NO_MEMBERS) {
         if (conn.version < minVersion || seen?.has(conn)) continue;
         seen?.add(conn);
-        conn.inbox.deliver(frame);
+        conn.inbox.deliver(conn === sender ? own!.frame : frame);
       }
-    }
   }
   membership(target: SlotRef, room: RoomRef, joined: boolean): void {
     const conn = this.current(target);

@@ -205,8 +205,8 @@ export class ClientConnection implements GroupMember {
   }
 
   /** A request refused, the connection carries on. */
-  private reject(code: WireErrorCode, message: string): void {
-    this.sendMessage(errorMessage(code, message, false));
+  private reject(code: WireErrorCode, message: string, ref?: string): void {
+    this.sendMessage(errorMessage(code, message, false, ref));
   }
 
   private handle(msg: ClientMessage): void {
@@ -224,7 +224,7 @@ export class ClientConnection implements GroupMember {
     const session = new LiveSession(this.host, s, msg, this.peer, this.counters, {
       send: (frame) => this.send(frame),
       reply: (m) => this.sendMessage(m),
-      reject: (code, message) => this.reject(code, message),
+      reject: (code, message, ref) => this.reject(code, message, ref),
       inTurn: (work) => this.fileRequests.run(work),
       ...{ hold: () => this.inbound.hold(), release: () => this.inbound.release(), alive: () => !this.closed },
       fail: (err) => this.failWith(err),

@@ -4,7 +4,8 @@
  * HELLO, heartbeats, the end) is connection.ts's; these are the commands.
  */
 import { ProtocolError } from '../../common/errors.js';
-import { encodeMessage, type ClientMessage } from '../../common/protocol.js';
+import { encodeMessage, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import { withRef } from '../../common/messages.js';
 import { validateNick } from '../../common/text.js';
 import { checkRoomName } from '../../common/unicode/room-rule.js';
 import { clipChars, isBlank, neutralizeControls } from '../../common/unicode/text-policy.js';
@@ -22,12 +23,12 @@ import type { ActiveSession } from './active-session.js';
 type Handlers = { [T in ClientMessage['type']]: (s: ActiveSession, msg: Extract<ClientMessage, { type: T }>) => void };
 
 /** Neutralised text, or null after telling the client why it was refused. */
-function checkText(s: ActiveSession, raw: string): string | null {
+function checkText(s: ActiveSession, raw: string, ref: string | undefined): string | null {
   const text = neutralizeControls(raw);
   const max = s.host.limits.maxText;
   if (isBlank(text))
-    s.reject('TEXT_INVALID', 'empty message (nothing in it shows: only spaces or invisible characters)');
-  else if (Buffer.byteLength(text) > max) s.reject('TEXT_INVALID', `message longer than ${max} bytes`);
+    s.reject('TEXT_INVALID', 'empty message (nothing in it shows: only spaces or invisible characters)', ref);
+  else if (Buffer.byteLength(text) > max) s.reject('TEXT_INVALID', `message longer than ${max} bytes`, ref);
   else return text;
   return null;
 }
@@ -45,28 +46,30 @@ function v2(s: ActiveSession, type: string): boolean {
 }
 
 /** The room's name as the rule takes it, or null after telling the client why not. */
-function roomName(s: ActiveSession, raw: string): string | null {
+function roomName(s: ActiveSession, raw: string, ref: string | undefined): string | null {
   const check = checkRoomName(raw);
   if (check.ok) return check.room;
   s.reject(
     'ROOM_INVALID',
     `invalid room name ${JSON.stringify(clipChars(neutralizeControls(raw), 40))}: ${check.reason}`,
+    ref,
   );
   return null;
 }
 
 /** A new nick for the session, if nobody has it; a registered nick left behind is no longer this session's. */
-function rename(s: ActiveSession, nick: string): void {
+function rename(s: ActiveSession, nick: string, ref: string | undefined): void {
   // Asked of the registry (cluster-wide when there are nodes); what the session sends next waits for the answer.
-  s.inOrder(s.host.nicks.rename(s.ref, nick), (result) => renamed(s, nick, result));
+  s.inOrder(s.host.nicks.rename(s.ref, nick), (result) => renamed(s, nick, result, ref));
 }
 
-function renamed(s: ActiveSession, nick: string, result: RenameResult): void {
+function renamed(s: ActiveSession, nick: string, result: RenameResult, ref: string | undefined): void {
   if (result === 'GONE') return;
   if (result !== 'ok' && result.reason === 'NICK_TAKEN')
     return s.reject(
       'NICK_TAKEN',
       nickTakenText(nick, result, { windowMs: s.host.resumeWindowMs, now: s.host.clock.wallNow() }),
+      ref,
     );
   const old = s.nick;
   s.renamed(nick);
@@ -75,8 +78,9 @@ function renamed(s: ActiveSession, nick: string, result: RenameResult): void {
     k: 'rename',
     session: address(s),
     nick,
-    notice: encodeMessage({ type: 'NOTICE', event: 'nick', nick: old, newNick: nick }),
+    notice: encodeMessage(nickNotice(old, nick)),
     account: false,
+    ...ownCopy(ref, nickNotice(old, nick)),
   });
 }
 
@@ -85,10 +89,10 @@ function direct(s: ActiveSession, msg: Extract<ClientMessage, { type: 'DIRECT' }
   // No session: a registered nick keeps it for its next login (the store knows the accounts); a nick no rule allows is no one.
   const offline = !target && s.host.accounts !== null && checkNick(msg.to).ok;
   if (!target && !offline) {
-    s.reject('NO_SUCH_NICK', `no user named ${clipChars(neutralizeControls(msg.to), 40)}`);
+    s.reject('NO_SUCH_NICK', `no user named ${clipChars(neutralizeControls(msg.to), 40)}`, msg.ref);
     return;
   }
-  const text = checkText(s, msg.text);
+  const text = checkText(s, msg.text, msg.ref);
   if (text === null) return;
   s.counted();
   // Both copies come from the store once it has the message: the sender's confirms it, and shows the exact recipient.
@@ -101,6 +105,7 @@ function direct(s: ActiveSession, msg: Extract<ClientMessage, { type: 'DIRECT' }
       action: msg.action === true,
       sender: address(s),
       target,
+      ...withRef(msg.ref),
     });
   else
     s.host.sequencer.send({
@@ -110,7 +115,18 @@ function direct(s: ActiveSession, msg: Extract<ClientMessage, { type: 'DIRECT' }
       text,
       action: msg.action === true,
       sender: address(s),
+      ...withRef(msg.ref),
     });
+}
+
+/** A nick change as the chat tells it. */
+function nickNotice(old: string, nick: string, ref?: string): ServerMessage {
+  return { type: 'NOTICE', event: 'nick', nick: old, newNick: nick, ...withRef(ref) };
+}
+
+/** The sender's own copy of what goes to its rooms, with its request's ref (the others' copy has none). */
+function ownCopy(ref: string | undefined, msg: ServerMessage): { own?: Uint8Array } {
+  return ref === undefined ? {} : { own: encodeMessage({ ...msg, ref } as ServerMessage) };
 }
 
 /** The session as the room bus addresses it. */
@@ -124,13 +140,16 @@ const handlers: Handlers = {
   },
 
   CHAT(s, msg) {
-    const text = checkText(s, msg.text);
+    const text = checkText(s, msg.text, msg.ref);
     if (text === null) return;
-    const room = msg.room === undefined || s.version < 2 ? s.host.defaultRoom : roomName(s, msg.room);
+    const room = msg.room === undefined || s.version < 2 ? s.host.defaultRoom : roomName(s, msg.room, msg.ref);
     if (room === null) return;
     s.counted();
     // Stored, numbered and posted to the room by the sequencer, which also checks that the sender is in it.
-    s.host.sequencer.send({ k: 'say', room, from: s.nick, text, action: msg.action, sender: address(s) });
+    s.host.sequencer.send({
+      ...{ k: 'say', room, from: s.nick, text, action: msg.action, sender: address(s) },
+      ...withRef(msg.ref),
+    });
   },
 
   DIRECT(s, msg) {
@@ -138,9 +157,12 @@ const handlers: Handlers = {
     s.inOrder(s.host.nicks.lookup(msg.to), (target) => direct(s, msg, target));
   },
 
-  WHO(s) {
+  WHO(s, msg) {
     // Asked of the registry (cluster-wide when there are nodes), answered in turn with the session's other requests.
-    s.inTurn(async () => whoReply(await s.host.nicks.who(), s.host.limits.maxFrame, Date.now()));
+    s.inTurn(async () => ({
+      ...whoReply(await s.host.nicks.who(), s.host.limits.maxFrame, Date.now()),
+      ...withRef(msg.ref),
+    }));
   },
 
   NICK(s, msg) {
@@ -148,16 +170,17 @@ const handlers: Handlers = {
     try {
       nick = validateNick(msg.nick);
     } catch (err) {
-      s.reject('NICK_INVALID', (err as Error).message);
+      s.reject('NICK_INVALID', (err as Error).message, msg.ref);
       return;
     }
-    if (nick === s.nick) return;
+    // The same nick: nothing changes, so nothing answers a request without a ref; one with a ref gets its NOTICE.
+    if (nick === s.nick) return msg.ref === undefined ? undefined : s.reply(nickNotice(nick, nick, msg.ref));
     const gate = s.host.accounts;
-    if (!gate) return rename(s, nick);
+    if (!gate) return rename(s, nick, msg.ref);
     // A registered nick (or one that looks like it) is taken with /identify, never by a rename.
     gate.checkUnregistered(nick).then(
-      () => rename(s, nick),
-      (err: ProtocolError) => s.reject(err.code, err.message),
+      () => rename(s, nick, msg.ref),
+      (err: ProtocolError) => s.reject(err.code, err.message, msg.ref),
     );
   },
 
@@ -184,33 +207,41 @@ const handlers: Handlers = {
   },
 
   JOIN(s, msg) {
-    const room = v2(s, 'JOIN') && roomName(s, msg.room);
-    if (room) s.host.sequencer.send({ k: 'join', session: address(s), room });
+    const room = v2(s, 'JOIN') && roomName(s, msg.room, msg.ref);
+    if (room) s.host.sequencer.send({ k: 'join', session: address(s), room, ...withRef(msg.ref) });
   },
 
   PART(s, msg) {
-    const room = v2(s, 'PART') && roomName(s, msg.room);
+    const room = v2(s, 'PART') && roomName(s, msg.room, msg.ref);
     const reason = clipChars(neutralizeControls(msg.reason ?? '').trim(), 200);
-    if (room) s.host.sequencer.send({ k: 'part', session: address(s), room, ...(isBlank(reason) ? {} : { reason }) });
+    if (room)
+      s.host.sequencer.send({
+        ...{ k: 'part', session: address(s), room, ...(isBlank(reason) ? {} : { reason }) },
+        ...withRef(msg.ref),
+      });
   },
 
   TOPIC(s, msg) {
-    const room = v2(s, 'TOPIC') && roomName(s, msg.room);
+    const room = v2(s, 'TOPIC') && roomName(s, msg.room, msg.ref);
     if (!room) return;
-    if (msg.text === undefined) return s.host.sequencer.send({ k: 'topic', session: address(s), room });
+    if (msg.text === undefined)
+      return s.host.sequencer.send({ k: 'topic', session: address(s), room, ...withRef(msg.ref) });
     const text = neutralizeControls(msg.text).trim();
     if ([...text].length > TOPIC_MAX_CHARS)
-      return s.reject('TEXT_INVALID', `a topic is at most ${TOPIC_MAX_CHARS} characters`);
-    s.host.sequencer.send({ k: 'topic', session: address(s), room, text: isBlank(text) ? '' : text });
+      return s.reject('TEXT_INVALID', `a topic is at most ${TOPIC_MAX_CHARS} characters`, msg.ref);
+    s.host.sequencer.send({
+      ...{ k: 'topic', session: address(s), room, text: isBlank(text) ? '' : text },
+      ...withRef(msg.ref),
+    });
   },
 
-  ROOMS(s) {
-    if (v2(s, 'ROOMS')) s.host.sequencer.send({ k: 'rooms', session: address(s) });
+  ROOMS(s, msg) {
+    if (v2(s, 'ROOMS')) s.host.sequencer.send({ k: 'rooms', session: address(s), ...withRef(msg.ref) });
   },
 
   NAMES(s, msg) {
-    const room = v2(s, 'NAMES') && roomName(s, msg.room);
-    if (room) s.host.sequencer.send({ k: 'names', session: address(s), room });
+    const room = v2(s, 'NAMES') && roomName(s, msg.room, msg.ref);
+    if (room) s.host.sequencer.send({ k: 'names', session: address(s), room, ...withRef(msg.ref) });
   },
 
   HISTORY_REQUEST(s, msg) {
@@ -220,13 +251,14 @@ const handlers: Handlers = {
       ...(before !== undefined ? { before } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(limit !== undefined ? { limit } : {}),
+      ...withRef(msg.ref),
     };
     if (msg.room !== undefined) {
-      const room = roomName(s, msg.room);
+      const room = roomName(s, msg.room, msg.ref);
       if (room) s.host.sequencer.send({ k: 'history', session: address(s), id, room, ...paging });
     } else if (msg.with !== undefined) {
       s.host.sequencer.send({ k: 'history', session: address(s), id, with: msg.with, ...paging });
-    } else s.reject('BAD_FRAME', 'HISTORY_REQUEST names a room or, with "with", a user');
+    } else s.reject('BAD_FRAME', 'HISTORY_REQUEST names a room or, with "with", a user', msg.ref);
   },
 
   BYE(s, msg) {

@@ -21,7 +21,7 @@ import { SessionWatch } from './session-watch.js';
 export interface SessionCarrier {
   send(frame: Buffer): boolean;
   reply(msg: ServerMessage): void;
-  reject(code: WireErrorCode, message: string): void;
+  reject(code: WireErrorCode, message: string, ref?: string): void;
   /** Runs the session's file requests one at a time, in order (in-turn.ts). */
   inTurn(work: () => Promise<ServerMessage>): void;
   end(reason: EndReason, how: 'graceful' | 'destroy', farewell?: ServerMessage): void;
@@ -110,8 +110,8 @@ export class LiveSession implements ActiveSession {
     this.carrier.reply(msg);
   }
 
-  reject(code: WireErrorCode, message: string): void {
-    this.carrier.reject(code, message);
+  reject(code: WireErrorCode, message: string, ref?: string): void {
+    this.carrier.reject(code, message, ref);
   }
 
   counted(): void {

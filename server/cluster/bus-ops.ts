@@ -5,13 +5,14 @@
  * JSON, which a stream field holds as it is; the ids a turn stored say where
  * it stands in each conversation (ordered-delivery.ts).
  */
-import type { RoomRef, SessionAddress } from '../bus/room-bus.js';
+import type { OwnCopy, RoomRef, SessionAddress } from '../bus/room-bus.js';
 import { decodeMemberState, encodeMemberState, type DirectoryChange } from '../bus/directory-change.js';
 
 /** A post, as RoomBus's methods make them. 'member' and 'replay' concern this node's sessions only and never cross. */
 export type BusOp =
   | { k: 'all'; frame: Buffer }
-  | { k: 'rooms'; rooms: string[]; frame: Buffer; minVersion: number }
+  /** own: the sender's copy (always of this node's: it never crosses). */
+  | { k: 'rooms'; rooms: string[]; frame: Buffer; minVersion: number; own?: OwnCopy }
   | { k: 'to'; target: SessionAddress; frame: Buffer }
   | { k: 'kick'; target: SessionAddress; reason: string }
   | { k: 'member'; target: SessionAddress; room: RoomRef; joined: boolean }

@@ -16,7 +16,7 @@
  * takes up at the oldest kept.
  */
 import { randomBytes } from 'node:crypto';
-import type { RoomBus, RoomRef, SessionAddress } from '../bus/room-bus.js';
+import type { OwnCopy, RoomBus, RoomRef, SessionAddress } from '../bus/room-bus.js';
 import { decodeBatch, encodeBatch, type BatchHead, type BusBatch, type BusOp } from './bus-ops.js';
 import { BusWriter } from './bus-writer.js';
 import type { ClusterKeys } from './keys.js';
@@ -160,8 +160,8 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
   kick(target: SessionAddress, reason: string): void {
     this.op({ k: 'kick', target, reason });
   }
-  postToRooms(rooms: string[], frame: Buffer, minVersion: number): void {
-    this.op({ k: 'rooms', rooms, frame, minVersion });
+  postToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: OwnCopy): void {
+    this.op({ k: 'rooms', rooms, frame, minVersion, ...(own ? { own } : {}) });
   }
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
     this.op({ k: 'member', target, room, joined });
@@ -258,7 +258,7 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     const mine = b.node === this.node;
     for (const op of b.ops) {
       if (op.k === 'all') this.local.post(op.frame);
-      else if (op.k === 'rooms') this.local.postToRooms(op.rooms, op.frame, op.minVersion);
+      else if (op.k === 'rooms') this.local.postToRooms(op.rooms, op.frame, op.minVersion, mine ? op.own : undefined);
       else if (op.k === 'dir') {
         if (!mine) this.applyDirectory?.(op.change);
       } else if (op.target.node !== this.node) continue;

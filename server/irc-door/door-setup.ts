@@ -6,6 +6,7 @@
  * (door-services.ts) taken from the chat's own parts.
  */
 import { hostname } from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
 import { packageVersion } from '../../common/cli.js';
 import type { ConnectionHost } from '../chat/session-host.js';
 import type { ClientGroup, RefusalWords } from '../chat/client-group.js';
@@ -14,12 +15,13 @@ import type { ChatDoor } from '../tls/listeners.js';
 import { serialize } from '../irc/message.js';
 import { closing } from '../irc/numeric-errors.js';
 import { IrcTransport } from './irc-transport.js';
-import { type Capability, offeredCapabilities } from '../irc/caps.js';
+import { offeredCapabilities } from '../irc/caps.js';
 import { TOPIC_MAX_CHARS } from '../chat/handlers.js';
 import { HISTORY_PAGE_MAX } from '../store/room-read-requests.js';
 import type { WorkerConfig } from '../threads/messages.js';
 import { accountAnswer, type DoorConfig, type DoorServices } from './door-services.js';
-import { IrcPeople } from './irc-people.js';
+import { type AwayChange, type AwayChannel, IrcPeople } from './irc-people.js';
+import { IrcPeopleTable } from '../shm/irc-people-table.js';
 
 export const NETWORK = 'heartbeat-chat';
 /** IRC's AWAYLEN: what the door keeps of an AWAY message. */
@@ -46,9 +48,7 @@ export function doorConfig(c: WorkerConfig, startedAt = new Date()): DoorConfig 
       topicLen: TOPIC_MAX_CHARS,
       awayLen: AWAY_MAX_CHARS,
     },
-    // labeled-response is not offered: a command's answers come back from the chat as separate frames, which the
-    // door cannot yet tie to the command that asked (docs/IRC.md, "Why not labeled-response").
-    offered: withoutLabels(offeredCapabilities({ accounts: c.accounts !== null, history })),
+    offered: offeredCapabilities({ accounts: c.accounts !== null, history }),
     defaultRoom: c.defaultRoom,
     ctcp: {
       version: `heartbeat-chat ${version}`,
@@ -67,16 +67,13 @@ export function ircDoor(c: WorkerConfig, host: ConnectionHost, group: ClientGrou
   return group.door((socket, output) => new IrcTransport(socket, services, output), ircRefusal);
 }
 
-function withoutLabels(caps: Map<Capability, string>): Map<Capability, string> {
-  caps.delete('labeled-response');
-  return caps;
-}
-
 export function ircDoorServices(c: WorkerConfig, host: ConnectionHost): DoorServices {
-  const people = new IrcPeople((nick) => {
+  const where = (nick: string) => {
     const held = host.table.lookup(nick);
-    return held ? (host.table.info(held.slot)?.transport ?? null) : null;
-  });
+    const info = held ? host.table.info(held.slot) : null;
+    return held && info ? { slot: held.slot, generation: held.generation, transport: info.transport } : null;
+  };
+  const people = new IrcPeople(where, new IrcPeopleTable(c.ircPeopleBuffer), awayChannel(`${c.busName}:irc-away`));
   return {
     config: doorConfig(c),
     flood: host.limits.flood,
@@ -91,6 +88,18 @@ export function ircDoorServices(c: WorkerConfig, host: ConnectionHost): DoorServ
     counts: () => {
       const users = host.table.activeCount();
       return { users, servers: 1, rooms: 0, unknown: 0, local: users, localMax: users, globalMax: users };
+    },
+  };
+}
+
+/** AWAY changes between the workers' doors; it never keeps a worker alive (unref). */
+function awayChannel(name: string): AwayChannel {
+  const channel = new BroadcastChannel(name);
+  channel.unref();
+  return {
+    post: (change) => channel.postMessage(change),
+    onChange: (listener) => {
+      channel.onmessage = (ev) => listener((ev as { data: AwayChange }).data);
     },
   };
 }

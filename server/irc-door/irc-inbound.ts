@@ -45,10 +45,6 @@ export function ircToChat(st: IrcSessionState, door: DoorServices, msg: IrcMessa
     if (f.type === 'DIRECT') awayNotice(st, door, f.to, out);
   }
   for (const request of inbound.local) local(st, door, request, out);
-  if (out.frames.length > 0 && msg.command !== 'PONG') {
-    st.lastRefused =
-      msg.params[0] === undefined ? { command: msg.command } : { command: msg.command, target: msg.params[0] };
-  }
   return out;
 }
 
@@ -59,13 +55,12 @@ function chathistory(st: IrcSessionState, msg: IrcMessage, me: string): Incoming
   const parsed = parseChathistory(c.server.name, st.me, msg.params, c.limits.historyMax);
   if (!parsed.ok) return { frames: [], replies: [parsed.reply] };
   const id = st.askHistory(parsed.ask);
-  st.lastRefused = { command: 'CHATHISTORY', target: parsed.ask.target };
   return { frames: [{ type: 'HISTORY_REQUEST', id, ...parsed.ask.request }], replies: [] };
 }
 
-/** 301 to someone messaging an IRC user of this worker who set an AWAY message. */
+/** 301 to someone messaging an IRC user (of any worker of the node) who set an AWAY message. */
 function awayNotice(st: IrcSessionState, door: DoorServices, to: string, out: Incoming): void {
-  const away = door.people.get(to)?.awayMessage;
+  const away = door.people.awayOf(to);
   if (away === undefined) return;
   const c = st.config;
   out.replies.push(awayReplies(c.server.name, toIrcNick(st.me, c.nickMode)).away(toIrcNick(to, c.nickMode), away));
@@ -105,6 +100,8 @@ function local(st: IrcSessionState, door: DoorServices, request: LocalRequest, o
       if (st.person) {
         if (request.text === null) delete st.person.awayMessage;
         else st.person.awayMessage = [...request.text].slice(0, c.limits.awayLen).join('');
+        // Every worker's WHOIS sees it, and (away-notify) everyone who shares a room is told.
+        door.people.awayChanged(st.me, st.person, [...st.rooms.keys()]);
       }
       out.replies.push(request.text === null ? replies.unaway() : replies.nowAway());
       return;

@@ -19,7 +19,7 @@ import type { IrcMessage } from '../irc/message.js';
 import { isServiceName, toIrcNick } from '../irc/nick-map.js';
 import { fromNickServ } from '../irc/nickserv.js';
 import { chatRefusal, closing } from '../irc/numeric-errors.js';
-import { namesReplies, numeric } from '../irc/numerics.js';
+import { namesReplies, numeric, topicReplies } from '../irc/numerics.js';
 import { toIrc } from '../irc/to-irc.js';
 import { whoAnswer, whoisAnswer, type WhoContext } from '../irc/who-answer.js';
 import type { HistoryFrame, IrcSessionState, WhoRoom } from './irc-session.js';
@@ -58,16 +58,27 @@ export function chatToIrc(st: IrcSessionState, msg: ServerMessage): Outgoing {
       history(st, msg, out);
       break;
     case 'NOTICE':
-      out.lines.push(...toIrc(st.out(), msg).lines);
+      // A NICK to the nick it has already changes nothing: answered (a ref needs an answer), shown as nothing.
+      if (msg.event !== 'nick' || msg.newNick !== msg.nick) out.lines.push(...toIrc(st.out(), msg).lines);
       aboutMe(st, msg);
       break;
+    case 'ROOMS_REPLY': {
+      // TOPIC #room without text is answered with the room's line of a list: IRC answers it with the topic.
+      const room = msg.rooms[0];
+      if (st.requests.commandOf(msg) === 'TOPIC' && room)
+        out.lines.push(...topicReplies(st.config.server.name, me(st), room.room, room.topic));
+      else out.lines.push(...toIrc(st.out(), msg).lines);
+      break;
+    }
     case 'PARTED':
       st.parted(msg.room);
       out.lines.push(...toIrc(st.out(), msg).lines);
       break;
     case 'ACCOUNT_REPLY':
-      if (st.person && msg.op === 'identified') st.person.account = msg.nick;
+      // Registering a nick logs the session in to it, as identifying does (the chat's order counts it as the account's).
+      if (st.person && (msg.op === 'identified' || msg.op === 'registered')) st.person.account = msg.nick;
       if (st.person && msg.op === 'unregistered') delete st.person.account;
+      if (st.person) st.people.changed(st.person);
       out.lines.push(...toIrc(st.out(), msg).lines);
       break;
     case 'WELCOME':
@@ -203,10 +214,13 @@ function refused(st: IrcSessionState, msg: Message<'ERROR'>, out: Outgoing): voi
     return;
   }
   if (msg.code === 'NO_SUCH_ROOM' && noRoom(st, msg.message, out)) return;
+  const what = st.requests.refusedOf(msg.ref);
+  // RFC 2812: nothing answers a NOTICE, not even its refusal.
+  if (what.command === 'NOTICE') return;
   // What NickServ was asked to do, refused: NickServ says why, as services do.
-  if (st.lastRefused.target !== undefined && isServiceName(st.lastRefused.target))
+  if (what.target !== undefined && isServiceName(what.target))
     return void out.lines.push(fromNickServ(st.config.host, me(st), `${msg.code}: ${msg.message}`));
-  out.lines.push(chatRefusal(server, me(st), msg.code as WireErrorCode, msg.message, st.lastRefused));
+  out.lines.push(chatRefusal(server, me(st), msg.code as WireErrorCode, msg.message, what));
 }
 
 /** NAMES the door asked for a room that does not exist: the answer is an empty list, not an error. */

@@ -1,17 +1,23 @@
 /**
  * What the IRC door knows of people that the chat protocol does not carry:
  * the door each one came through (the user part of their prefix), and for
- * the IRC sessions of this worker their real name (USER), their AWAY
- * message and the registered nick they are logged in to (account-tag,
- * WHOIS 330). The door comes from the session table, which every worker of
- * the node shares (a session of another node shows as a chat session); the
- * rest is known here only, so WHOIS of an IRC user on another worker shows
- * the nick as the real name and no AWAY message.
+ * IRC sessions their real name (USER), their AWAY message and the
+ * registered nick they are logged in to (account-tag, WHOIS 330). The door
+ * comes from the session table; the rest from this worker's own sessions,
+ * or for an IRC session of another worker of the node, from the shared
+ * IrcPeopleTable its owner keeps (shm/irc-people-table.ts). A session of
+ * another node of a cluster shows as a chat session, with its nick as its
+ * real name.
+ *
+ * A change of AWAY is told to the IRC sessions that share a room with its
+ * person, on every worker (away-notify): through the AwayChannel, which the
+ * door's workers share.
  */
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { Door } from '../irc/nick-map.js';
 import type { PersonInfo } from '../irc/who-answer.js';
-import type { Transport } from '../shm/slot-layout.js';
+import type { IrcPeopleTable, SharedPerson } from '../shm/irc-people-table.js';
+import type { SlotRef, Transport } from '../shm/slot-layout.js';
 
 /** An IRC user elsewhere: the door, and no ident to show (it is known only where the session lives). */
 export const OTHER_IRC: Door = { kind: 'irc', ident: 'irc' };
@@ -19,23 +25,74 @@ export const OTHER_IRC: Door = { kind: 'irc', ident: 'irc' };
 export interface Person {
   ident: string;
   realname: string;
-  /** The registered nick this session is logged in to (SASL, IDENTIFY, or a HELLO with the nick's password). */
+  /** The registered nick this session is logged in to (SASL, IDENTIFY, REGISTER, or a HELLO with the nick's password). */
   account?: string;
   awayMessage?: string;
 }
 
+/** Someone set an AWAY message (null: came back); `rooms` their rooms' keys (room-rule.ts roomKey). */
+export interface AwayChange {
+  nick: string;
+  message: string | null;
+  rooms: string[];
+}
+
+/** How AWAY changes cross between the workers (a BroadcastChannel; door-setup.ts). */
+export interface AwayChannel {
+  post(change: AwayChange): void;
+  /** What the other workers post. */
+  onChange(listener: (change: AwayChange) => void): void;
+}
+
+/** Where the session holding a nick is on this node, and how it is connected. */
+export type Whereabouts = (nick: string) => (SlotRef & { transport: Transport }) | null;
+
 export class IrcPeople {
   private readonly byNick = new Map<string, Person>();
+  /** Each of this worker's people's slot: where its shared entry is. */
+  private readonly slots = new WeakMap<Person, SlotRef>();
+  private readonly listeners = new Set<(change: AwayChange) => void>();
 
-  /** @param transportOf how the session holding a nick is connected (this node's session table), or null */
-  constructor(private readonly transportOf: (nick: string) => Transport | null) {}
+  constructor(
+    private readonly where: Whereabouts,
+    private readonly shared: IrcPeopleTable,
+    private readonly channel: AwayChannel | null = null,
+  ) {
+    channel?.onChange((change) => this.tell(change));
+  }
 
   get size(): number {
     return this.byNick.size;
   }
 
+  /** A session of this worker, now registered: kept here and in the shared table. */
   add(nick: string, person: Person): void {
     this.byNick.set(foldCase(nick), person);
+    const at = this.where(nick);
+    if (at) {
+      this.slots.set(person, { slot: at.slot, generation: at.generation });
+      this.shared.write(at, person);
+    }
+  }
+
+  /** The person's real name, account or AWAY changed: the other workers read it from now on. */
+  changed(person: Person): void {
+    const at = this.slots.get(person);
+    if (at) this.shared.write(at, person);
+  }
+
+  /** This worker's person set or cleared its AWAY message in these rooms: everyone who shares one is told. */
+  awayChanged(nick: string, person: Person, rooms: string[]): void {
+    this.changed(person);
+    const change = { nick, message: person.awayMessage ?? null, rooms };
+    this.tell(change);
+    this.channel?.post(change);
+  }
+
+  /** A session of this worker hears AWAY changes (until the returned function is called). */
+  listen(listener: (change: AwayChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The session's person, if it is one of this worker's IRC sessions. */
@@ -50,20 +107,26 @@ export class IrcPeople {
 
   remove(nick: string, person: Person): void {
     if (this.byNick.get(foldCase(nick)) === person) this.byNick.delete(foldCase(nick));
+    const at = this.slots.get(person);
+    if (at) this.shared.clear(at);
   }
 
   doorOf(nick: string): Door {
     if (this.byNick.has(foldCase(nick))) return OTHER_IRC;
-    const transport = this.transportOf(nick);
+    const transport = this.where(nick)?.transport;
     return transport === 'ws' ? { kind: 'web' } : transport === 'irc' ? OTHER_IRC : { kind: 'chat' };
   }
 
   accountOf(nick: string): string | undefined {
-    return this.get(nick)?.account;
+    return this.person(nick)?.account;
+  }
+
+  awayOf(nick: string): string | undefined {
+    return this.person(nick)?.awayMessage;
   }
 
   infoOf(nick: string): PersonInfo {
-    const p = this.get(nick);
+    const p = this.person(nick);
     const info: PersonInfo = { door: this.doorOf(nick) };
     if (p) {
       info.realname = p.realname;
@@ -71,5 +134,17 @@ export class IrcPeople {
       if (p.awayMessage !== undefined) info.awayMessage = p.awayMessage;
     }
     return info;
+  }
+
+  /** This worker's, or an IRC session of another worker's as its owner keeps it. */
+  private person(nick: string): Person | SharedPerson | undefined {
+    const mine = this.get(nick);
+    if (mine) return mine;
+    const at = this.where(nick);
+    return at?.transport === 'irc' ? (this.shared.read(at) ?? undefined) : undefined;
+  }
+
+  private tell(change: AwayChange): void {
+    for (const listener of this.listeners) listener(change);
   }
 }

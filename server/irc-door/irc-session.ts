@@ -11,10 +11,10 @@ import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { HistoryAsk } from '../irc/chathistory.js';
 import type { WhoxRequest } from '../irc/numerics.js';
-import type { Refused } from '../irc/numeric-errors.js';
 import type { OutContext } from '../irc/to-irc.js';
 import type { DoorConfig } from './door-services.js';
 import type { IrcPeople, Person } from './irc-people.js';
+import { IrcRequests } from './irc-requests.js';
 
 /** A WHO on a room: its members (NAMES_REPLY) and everyone's state (WHO_REPLY), answered once both came. */
 export interface WhoRoom {
@@ -55,8 +55,8 @@ export class IrcSessionState {
   readonly heldHistory = new Map<string, HistoryFrame[]>();
   /** The batch a history answer is being sent in, by its stream (a room's join, a request's id, missed messages). */
   readonly batches = new Map<string, string>();
-  /** What the client did last that went to the chat: a refusal (ERROR) names it. */
-  lastRefused: Refused = { command: '*' };
+  /** The chat requests made for the client's commands, by ref: what a refusal names, labeled answers. */
+  readonly requests = new IrcRequests();
   private refs = 0;
   private historyIds = 0;
 

@@ -17,11 +17,11 @@ import type { Socket } from 'node:net';
 import type { RawFrame } from '../../common/frame.js';
 import { ProtocolError, type WireErrorCode } from '../../common/errors.js';
 import { FrameType, type ClientMessage, type ServerMessage } from '../../common/messages.js';
-import { foldCase } from '../../common/unicode/text-policy.js';
 import { InboundGate } from '../chat/inbound-gate.js';
 import { QueuedTransport, type ChatTransport, type OutputPath, type TransportEvents } from '../chat/transport.js';
 import { IrcError } from '../irc/irc-error.js';
 import { LineSplitter } from '../irc/line-splitter.js';
+import { labelOf, labeled } from '../irc/labels.js';
 import { type IrcMessage, parseLineBytes, serialize } from '../irc/message.js';
 import { toIrcNick } from '../irc/nick-map.js';
 import { closing, errorReply, lineRefusal } from '../irc/numeric-errors.js';
@@ -31,25 +31,11 @@ import type { DoorServices } from './door-services.js';
 import { ircToChat } from './irc-inbound.js';
 import { chatToIrc } from './irc-outbound.js';
 import { IrcSessionState } from './irc-session.js';
-
-const FRAME_NAMES = new Map<number, ServerMessage['type']>(
-  Object.entries(FrameType).map(([name, type]) => [type, name as ServerMessage['type']]),
-);
-/** Frames decoded once per worker: a room's message is one Buffer shared by every session it goes to. */
-const decoded = new WeakMap<Buffer, ServerMessage>();
-/** A room message from another is the same lines for every IRC session asking the same tags: written once per variant. */
-const written = new WeakMap<Buffer, Map<string, Buffer>>();
-
-function decodeOwn(frame: Buffer): ServerMessage | null {
-  let msg = decoded.get(frame);
-  if (msg === undefined) {
-    const type = FRAME_NAMES.get(frame[4]!);
-    if (type === undefined) return null;
-    msg = { type, ...(JSON.parse(frame.toString('utf8', 5)) as object) } as ServerMessage;
-    decoded.set(frame, msg);
-  }
-  return msg;
-}
+import type { AwayChange } from './irc-people.js';
+import { awayLines } from '../irc/to-irc.js';
+import { foldCase } from '../../common/unicode/text-policy.js';
+import type { Finished } from './irc-requests.js';
+import { decodeOwn, sharedLines } from './frame-lines.js';
 
 function rawFrame(msg: ClientMessage): RawFrame {
   const { type, ...body } = msg;
@@ -77,6 +63,8 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
   private helloAsked = false;
   /** USER's ident and real name, from the HELLO registration asked for. */
   private user: { ident: string; realname: string } = { ident: '', realname: '' };
+  /** Stops hearing other people's AWAY changes. */
+  private unlisten: (() => void) | null = null;
   /** Lines the serializer refused (a bug of the door's), never sent. */
   unsendable = 0;
 
@@ -165,14 +153,18 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
         const reply = lineRefusal(server, this.me(), err);
         if (reply) this.emit([reply]);
       }
-      if (msg) chat = this.apply(this.reg.line(msg));
+      // labeled-response: a registered session's command, answered with its label (docs/IRC.md).
+      const label =
+        msg && this.reg.phase === 'registered' && this.reg.cap.has('labeled-response') ? labelOf(msg) : undefined;
+      if (msg) chat = this.apply(this.reg.line(msg), label);
     }
     if (!chat && line.type !== ANSWER) this.gate?.charge(1, () => undefined);
   }
 
   /** What registration said: lines, effects, and (registered) commands for the chat. True when frames went to it. */
-  private apply(step: Step): boolean {
-    this.emit(step.replies);
+  private apply(step: Step, label?: string): boolean {
+    if (label !== undefined && step.commands.length === 0) this.emitLabeled({ label, lines: step.replies });
+    else this.emit(step.replies);
     let chat = false;
     for (const e of step.effects) {
       if (e.kind === 'close') this.events?.ended();
@@ -191,9 +183,12 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     }
     for (const command of step.commands) {
       const r = ircToChat(this.st, this.door, command);
-      this.emit(r.replies);
-      if (r.frames.length > 0) chat = true;
-      this.send(r.frames);
+      const t = this.st.requests.command(command, r.frames, r.replies, label);
+      this.emit(t.given);
+      this.emit(t.now);
+      if (t.finished) this.emitLabeled(t.finished);
+      if (t.frames.length > 0) chat = true;
+      this.send(t.frames);
     }
     return chat;
   }
@@ -211,37 +206,19 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     const msg = decodeOwn(frame);
     if (msg === null) return;
     if (this.reg.phase === 'registered') {
-      const shared = this.sharedLine(frame, msg);
-      if (shared) return void super.write(shared);
+      const shared = sharedLines(frame, msg, this.st, this.reg.cap);
+      if (shared) return void (shared.length > 0 && super.write(shared));
       const out = chatToIrc(this.st, msg);
-      this.emit(out.lines);
+      // What the door asks to answer this frame (a join's NAMES) answers the same command: tracked before this frame counts as answered.
+      const ask = this.st.requests.follow('ref' in msg ? msg.ref : undefined, out.ask);
+      const answered = this.st.requests.answered(msg, out.lines);
+      this.emit(answered.now);
+      if (answered.finished) this.emitLabeled(answered.finished);
       // Asked after this write returns: the connection is in the middle of sending.
-      if (out.ask.length > 0) queueMicrotask(() => !this.destroyed && this.send(out.ask));
+      if (ask.length > 0) queueMicrotask(() => !this.destroyed && this.send(ask));
       return;
     }
     this.registering(msg);
-  }
-
-  /** A room message from another, as the lines every session with these capabilities gets (null: not one). */
-  private sharedLine(frame: Buffer, msg: ServerMessage): Buffer | null {
-    if (msg.type !== 'CHAT' || foldCase(msg.from) === foldCase(this.st.me)) return null;
-    const caps = this.reg.cap;
-    const variant = `${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('account-tag') ? 'a' : ''}`;
-    let byVariant = written.get(frame);
-    const hit = byVariant?.get(variant);
-    if (hit) return hit;
-    let text: string;
-    try {
-      text = chatToIrc(this.st, msg)
-        .lines.map((l) => `${serialize(l)}\r\n`)
-        .join('');
-    } catch {
-      return null; // written line by line then, what cannot be sent left out
-    }
-    const bytes = Buffer.from(text, 'utf8');
-    if (!byVariant) written.set(frame, (byVariant = new Map<string, Buffer>()));
-    byVariant.set(variant, bytes);
-    return bytes;
   }
 
   /** The chat's answer to registration's HELLO, or its end before one. */
@@ -252,6 +229,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
       this.st.me = msg.nick;
       this.st.person = { ...this.user, ...(msg.account ? { account: msg.nick } : {}) };
       this.door.people.add(msg.nick, this.st.person);
+      this.unlisten = this.door.people.listen((change) => this.awayHeard(change));
       const welcome = { nick: msg.nick, motd: null, counts: this.door.counts() };
       this.apply(this.reg.helloAnswered({ ok: true, welcome }));
     } else if (msg.type === 'ERROR' && answered) {
@@ -263,6 +241,17 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     } else if ((msg.type === 'ERROR' && msg.fatal) || msg.type === 'BYE') {
       this.emit([closing(msg.type === 'BYE' ? msg.reason : msg.message)]);
     }
+  }
+
+  /** A labeled command's whole answer: ACK, one line with its label, or a labeled-response batch (labels.ts). */
+  private emitLabeled(f: Finished): void {
+    this.emit(labeled(this.door.config.server.name, this.reg.cap, f.label, f.lines, this.st.batchRef()));
+  }
+
+  /** Someone set or cleared an AWAY message: told (away-notify) if they share a room with this session. */
+  private awayHeard(change: AwayChange): void {
+    if (foldCase(change.nick) === foldCase(this.st.me) || !change.rooms.some((r) => this.st.rooms.has(r))) return;
+    this.emit(awayLines(this.st.out(), change.nick, change.message));
   }
 
   /** Lines to the client, through the output queue. */
@@ -283,6 +272,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
   /** The session's person leaves the worker's IrcPeople with its connection. */
   private gone(): void {
     this.gate?.close();
+    this.unlisten?.();
     if (this.st.person) this.door.people.remove(this.st.me, this.st.person);
   }
 

@@ -158,6 +158,12 @@ function quit(ctx: OutContext, nick: string, reason: string): IrcMessage {
 
 type Notice = Extract<ServerMessage, { type: 'NOTICE' }>;
 
+/** away-notify: someone is away with this message, or back (null); nothing without the capability. */
+export function awayLines(ctx: OutContext, nick: string, message: string | null): IrcMessage[] {
+  if (!ctx.caps.has('away-notify')) return [];
+  return [{ source: prefix(ctx, nick), command: 'AWAY', params: message === null ? [] : [message] }];
+}
+
 /** NOTICE events: what happened to someone, as IRC tells it. */
 export function noticeLines(ctx: OutContext, n: Notice): IrcMessage[] {
   const room = n.room ?? ctx.defaultRoom;
@@ -178,11 +184,9 @@ export function noticeLines(ctx: OutContext, n: Notice): IrcMessage[] {
     case 'topic':
       return [{ source: prefix(ctx, n.nick), command: 'TOPIC', params: [room, n.text ?? ''] }];
     case 'away':
-      return ctx.caps.has('away-notify')
-        ? [{ source: prefix(ctx, n.nick), command: 'AWAY', params: ['connection lost: may come back'] }]
-        : [];
+      return awayLines(ctx, n.nick, 'connection lost: may come back');
     case 'back':
-      return ctx.caps.has('away-notify') ? [{ source: prefix(ctx, n.nick), command: 'AWAY', params: [] }] : [];
+      return awayLines(ctx, n.nick, null);
     case 'shared':
       return [serverNotice(ctx, `${irc(ctx, n.nick)} shared ${n.name ?? 'a file'} (${n.size ?? 0} bytes)`)];
   }

@@ -8,14 +8,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { writeLineSync } from '../../common/sync-output.js';
 import { AddressTable } from '../shm/address-table.js';
 import { SocketBudget } from '../shm/socket-budget.js';
-import { SharedThrottleRecords } from '../shm/shared-throttle.js';
 import { planSockets, type SocketPlan } from './fd-plan.js';
 import { StartupError } from '../startup-error.js';
 import { PRE_HELLO_ALLOWANCE } from '../chat/admission.js';
 import { SessionTable } from '../shm/session-table.js';
-import { TicketTable } from '../shm/ticket-table.js';
-import { UploadLedger } from '../shm/upload-ledger.js';
-import { PartialWriters } from '../shm/partial-writers.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import { ThreadBus } from '../bus/thread-bus.js';
 import { SequencedBus } from '../bus/sequenced-bus.js';
@@ -26,7 +22,7 @@ import { releaseDeadWorker } from './worker-repair.js';
 import { startTls } from '../tls/certificate.js';
 import { listeningLines } from './listening-lines.js';
 import { secretSource, type SecretSource } from './secret-source.js';
-import type { SharedParts } from './worker-config.js';
+import { freshTables, type SharedParts } from './worker-config.js';
 import { assertPortFree, prepareFilesDir } from './startup-checks.js';
 import { OperatorActions } from '../store/operator-actions.js';
 import { openLog, type OpenLog } from '../logger.js';
@@ -75,10 +71,7 @@ export class Supervisor {
       table: this.table,
       addresses: this.addresses,
       sockets: SocketBudget.create(plan.socketLimit, options.workers),
-      ...{ throttle: SharedThrottleRecords.create(), nickThrottle: SharedThrottleRecords.create() },
-      tickets: TicketTable.create(),
-      uploads: UploadLedger.create(),
-      writers: PartialWriters.create(),
+      ...freshTables(options.maxClients),
       stats: this.stats,
       busName: `chat-bus-${process.pid}-${randomBytes(4).toString('hex')}`,
       adminSecret: '', // start(): the SecretSource's

@@ -9,10 +9,11 @@ import type { BoundPorts, WorkerConfig } from '../threads/messages.js';
 import type { AddressTable } from '../shm/address-table.js';
 import type { SessionTable } from '../shm/session-table.js';
 import type { SocketBudget } from '../shm/socket-budget.js';
-import type { SharedThrottleRecords } from '../shm/shared-throttle.js';
-import type { TicketTable } from '../shm/ticket-table.js';
-import type { UploadLedger } from '../shm/upload-ledger.js';
-import type { PartialWriters } from '../shm/partial-writers.js';
+import { SharedThrottleRecords } from '../shm/shared-throttle.js';
+import { TicketTable } from '../shm/ticket-table.js';
+import { UploadLedger } from '../shm/upload-ledger.js';
+import { PartialWriters } from '../shm/partial-writers.js';
+import { IrcPeopleTable } from '../shm/irc-people-table.js';
 import type { WorkerStats } from '../shm/worker-stats.js';
 
 /** Time a connection has to say HELLO. */
@@ -30,12 +31,25 @@ export interface SharedParts {
   uploads: UploadLedger;
   /** Who writes each partial upload now (LFTP or HTTP, any worker). */
   writers: PartialWriters;
+  ircPeople: IrcPeopleTable;
   stats: WorkerStats;
   busName: string;
   adminSecret: string;
   serverName: string;
   /** The certificate, once the supervisor has it (start()); null: --no-tls. */
   tls: ListenerTls | null;
+}
+
+/** The shared tables made fresh for a run (the session, address and socket tables are sized by the supervisor). */
+export function freshTables(maxClients: number) {
+  return {
+    throttle: SharedThrottleRecords.create(),
+    nickThrottle: SharedThrottleRecords.create(),
+    tickets: TicketTable.create(),
+    uploads: UploadLedger.create(),
+    writers: PartialWriters.create(),
+    ircPeople: IrcPeopleTable.create(maxClients),
+  };
 }
 
 export function workerConfig(
@@ -74,6 +88,7 @@ export function workerConfig(
     qlogDir: o.qlogDir,
     ticketBuffer: shared.tickets.buffer,
     tableBuffer: shared.table.buffer,
+    ircPeopleBuffer: shared.ircPeople.buffer,
     statsBuffer: shared.stats.buffer,
     addressBuffer: shared.addresses.buffer,
     socketBuffer: shared.sockets.buffer,

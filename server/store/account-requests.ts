@@ -6,6 +6,7 @@
  */
 import { lookAlikeKey } from '../../common/unicode/confusables.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
+import { withRef } from '../../common/messages.js';
 import { MAX_ACCOUNTS, type AccountRecord } from './accounts.js';
 import { refuse, send, type Req } from './request-context.js';
 import type { SessionContext } from './session-requests.js';
@@ -37,7 +38,13 @@ export const accountRequests: {
     const accounts = ctx.store.accounts;
     if (!m) return;
     if (!accounts)
-      return refuse(ctx, msg.session, 'ACCOUNTS_OFF', 'this server keeps no accounts (it runs with --no-history)');
+      return refuse(
+        ctx,
+        msg.session,
+        'ACCOUNTS_OFF',
+        'this server keeps no accounts (it runs with --no-history)',
+        msg.ref,
+      );
     const now = ctx.now();
     const wait = m.origin !== null ? ctx.rooms.registrations.wait(m.origin, now) : 0;
     if (wait > 0)
@@ -46,6 +53,7 @@ export const accountRequests: {
         msg.session,
         'REGISTER_LIMIT',
         `${ctx.rooms.limits.maxRegistrationsPerPrefix} nicks were registered from your network (${m.origin}) in the last hour, the most one address prefix may; try again in ${formatDuration(Math.ceil(wait / 1000) * 1000)}`,
+        msg.ref,
       );
     const made = await accounts.create({
       nick: m.nick,
@@ -60,6 +68,7 @@ export const accountRequests: {
         msg.session,
         'ACCOUNT_EXISTS',
         `${m.nick} (or a nick that looks like it) is registered already`,
+        msg.ref,
       );
     if (made === 'full')
       return refuse(
@@ -67,19 +76,21 @@ export const accountRequests: {
         msg.session,
         'ACCOUNT_EXISTS',
         `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`,
+        msg.ref,
       );
     if (m.origin !== null) ctx.rooms.registrations.note(m.origin, now);
     m.account = true;
     ctx.event(`* ${m.nick} registered their nick`);
-    send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'registered', nick: m.nick });
+    send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'registered', nick: m.nick, ...withRef(msg.ref) });
   },
 
   async 'set-password'(ctx, msg) {
     const m = ctx.rooms.member(msg.session);
     if (!m || !ctx.store.accounts) return;
     const changed = await ctx.store.accounts.setHash(foldCase(msg.nick), msg.hash);
-    if (!changed) return refuse(ctx, msg.session, 'NOT_REGISTERED', `${msg.nick} is not a registered nick any more`);
-    send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'password', nick: msg.nick });
+    if (!changed)
+      return refuse(ctx, msg.session, 'NOT_REGISTERED', `${msg.nick} is not a registered nick any more`, msg.ref);
+    send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'password', nick: msg.nick, ...withRef(msg.ref) });
   },
 
   async unregister(ctx, msg) {

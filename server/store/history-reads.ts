@@ -40,6 +40,8 @@ export interface ReadJob {
   parties: readonly string[] | null;
   where: AnswerWhere;
   ask: PageAsk;
+  /** The HISTORY_REQUEST's ref: on its refusal. */
+  ref?: string;
 }
 
 export interface ReadsDeps {
@@ -47,7 +49,7 @@ export interface ReadsDeps {
   maxFrame: number;
   /** The answer's frames to the requester (room-read-requests.ts sendAnswer). */
   deliver(to: SessionAddress, frames: Buffer[]): void;
-  refuse(to: SessionAddress, code: WireErrorCode, message: string): void;
+  refuse(to: SessionAddress, code: WireErrorCode, message: string, ref?: string): void;
   /** The requester's worker takes `credits` from its flood credits; with `next`, it says 'history-next' once taken. */
   charge(to: SessionAddress, credits: number, next: boolean): void;
   /** The store failed: the operator hears of it. */
@@ -82,6 +84,7 @@ export class HistoryReads {
         address,
         'HISTORY_BUSY',
         `${MAX_QUEUED} of your history requests are still being answered; ask again once they are`,
+        job.ref,
       );
     }
     if (!r) {
@@ -166,7 +169,12 @@ export class HistoryReads {
       this.counts.failed++;
       const e = err instanceof StoreError ? err : new StoreError('STORE_IO', (err as Error).message);
       this.deps.fault(e);
-      this.deps.refuse(r.address, 'STORE_FAILED', `history request ${job.where.id} not answered: ${e.message}`);
+      this.deps.refuse(
+        r.address,
+        'STORE_FAILED',
+        `history request ${job.where.id} not answered: ${e.message}`,
+        job.ref,
+      );
     }
     this.next(key, r);
   }

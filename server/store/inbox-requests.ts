@@ -59,12 +59,12 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
       // Back online as this order knows it (logged in since the worker looked): posted as any direct message.
       const online = ctx.rooms.byNick(msg.to);
       const account = online ? null : await accountOf(ctx.store, msg.to);
-      if (!online && !account) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`);
+      if (!online && !account) return refuse(ctx, msg.sender, 'NO_SUCH_NICK', `no user named ${msg.to}`, msg.ref);
       const to = online?.nick ?? account!.nick;
       const conv = directConversation(msg.from, to);
       const keepFor = account ? account.fold : awayAccount(online);
       const full = keepFor !== null ? inboxRefusal(ctx, keepFor, to, conv, msg.text) : null;
-      if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full);
+      if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full, msg.ref);
       const entry: NewEntry = {
         conv,
         kind: directKind(msg.action),
@@ -86,8 +86,9 @@ export const inboxRequests: { [K in 'direct-offline' | 'inbox']: (ctx: SessionCo
                 msg.sender,
                 online && online.awaySince === null ? online.address : null,
                 keepFor,
+                msg.ref,
               )
-            : refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure)),
+            : refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure), msg.ref),
       });
     },
 

@@ -7,8 +7,9 @@
  * other.
  */
 import { encodeMessage, errorMessage, type ServerMessage } from '../../common/protocol.js';
+import { withRef } from '../../common/messages.js';
 import type { WireErrorCode } from '../../common/errors.js';
-import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
+import type { OwnCopy, RoomBus, SessionAddress } from '../bus/room-bus.js';
 import { sameSession } from '../bus/node-id.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { answerWithin, historyFrames } from './history-frames.js';
@@ -86,8 +87,9 @@ export function postDirect(
   sender: SessionAddress,
   to: SessionAddress | null,
   keepFor: string | null,
+  ref?: string,
 ): void {
-  const frame = encodeMessage({
+  const msg: ServerMessage = {
     type: 'DIRECT',
     from: e.from,
     to: e.to!,
@@ -95,9 +97,11 @@ export function postDirect(
     ts: e.ts,
     id: e.id,
     ...(e.kind === 'direct-action' ? { action: true } : {}),
-  });
-  if (to) ctx.bus.postTo(to, frame);
-  if (!to || !sameSession(to, sender)) ctx.bus.postTo(sender, frame);
+  };
+  const frame = encodeMessage(msg);
+  const self = to !== null && sameSession(to, sender);
+  if (to) ctx.bus.postTo(to, self && ref !== undefined ? encodeMessage({ ...msg, ref }) : frame);
+  if (!self) ctx.bus.postTo(sender, ref === undefined ? frame : encodeMessage({ ...msg, ref }));
   if (keepFor !== null) ctx.inboxAdd(keepFor, e.conv, e.id);
 }
 
@@ -114,36 +118,53 @@ export function notStored(failure: StoreError | null): string {
 export function send(ctx: RoomContext, to: SessionAddress, msg: ServerMessage): void {
   ctx.bus.postTo(to, encodeMessage(msg));
 }
-/** A request refused to the session that made it (an ERROR it survives). */
-export function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string): void {
-  send(ctx, to, errorMessage(code, message, false));
+/** A request refused to the session that made it (an ERROR it survives), with the request's ref if it had one. */
+export function refuse(ctx: RoomContext, to: SessionAddress, code: WireErrorCode, message: string, ref?: string): void {
+  send(ctx, to, errorMessage(code, message, false, ref));
 }
 /** The member and the room it names, or null after telling the session why not. */
-export function inRoom(ctx: RoomContext, session: SessionAddress, name: string): { m: Member; room: Room } | null {
+export function inRoom(
+  ctx: RoomContext,
+  session: SessionAddress,
+  name: string,
+  ref?: string,
+): { m: Member; room: Room } | null {
   const m = ctx.rooms.member(session);
   const room = ctx.rooms.room(name);
   if (m && room && ctx.rooms.isMember(m, name)) return { m, room };
-  refuse(ctx, session, 'NOT_IN_ROOM', `you are not in ${name}: /join ${name} first`);
+  refuse(ctx, session, 'NOT_IN_ROOM', `you are not in ${name}: /join ${name} first`, ref);
   return null;
+}
+
+/** A room post whose copy for the member whose request it answers carries that request's ref. */
+export function ownCopy(to: SessionAddress, msg: ServerMessage, ref: string | undefined): OwnCopy | undefined {
+  return ref === undefined ? undefined : { to, frame: encodeMessage({ ...msg, ...withRef(ref) } as ServerMessage) };
 }
 /**
  * Into a room: membership from this point of the order, the notice, then (version 2) JOINED and the room's latest
  * history; `charged` (a JOIN, not the login's room): the history costs the joiner by its bytes, as a page does.
  */
-export async function enterRoom(ctx: RoomContext, m: Member, room: Room, charged = false): Promise<void> {
+export async function enterRoom(ctx: RoomContext, m: Member, room: Room, charged = false, ref?: string): Promise<void> {
   const conv = roomConversation(room.key);
   m.marks.set(room.key, await ctx.log.lastId(conv));
   ctx.persist(m);
   ctx.bus.membership(m.address, { key: room.key, name: room.name }, true);
-  ctx.bus.postToRooms([room.key], encodeMessage({ type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name }), 1);
-  await showRoom(ctx, m, room, charged);
+  const notice: ServerMessage = { type: 'NOTICE', event: 'joined', nick: m.nick, room: room.name };
+  ctx.bus.postToRooms([room.key], encodeMessage(notice), 1, ownCopy(m.address, notice, ref));
+  await showRoom(ctx, m, room, charged, ref);
 }
 
 /** Version 2: the room as a join shows it to the member, JOINED and its latest history (`charged`: see enterRoom). */
-export async function showRoom(ctx: RoomContext, m: Member, room: Room, charged = false): Promise<void> {
+export async function showRoom(ctx: RoomContext, m: Member, room: Room, charged = false, ref?: string): Promise<void> {
   if (m.version < 2) return;
   const conv = roomConversation(room.key);
-  send(ctx, m.address, { type: 'JOINED', room: room.name, topic: room.topic, members: room.members.size });
+  send(ctx, m.address, {
+    type: 'JOINED',
+    room: room.name,
+    topic: room.topic,
+    members: room.members.size,
+    ...withRef(ref),
+  });
   if (ctx.historyOnJoin === 0) return;
   const entries = await ctx.log.before(conv, Infinity, ctx.historyOnJoin + 1);
   const { kept, cut } = answerWithin(entries.length > ctx.historyOnJoin ? entries.slice(1) : entries, 'newest');

@@ -33,7 +33,8 @@ export function answerFailure(ctx: SessionContext, msg: ToStore, err: StoreError
   const to = waiting(msg);
   if (!to) return;
   const text = `the server's history store failed (${err.code}): ${err.message}`;
-  if (msg.k !== 'resume' && msg.k !== 'replay-next') return refuse(ctx, to, 'STORE_FAILED', text);
+  if (msg.k !== 'resume' && msg.k !== 'replay-next')
+    return refuse(ctx, to, 'STORE_FAILED', text, 'ref' in msg ? msg.ref : undefined);
   // A replay that cannot go on ends here: what was sent stays sent, the live frames held behind it go out.
   const job = ctx.replays.get(memberKey(to));
   ctx.replays.delete(memberKey(to));

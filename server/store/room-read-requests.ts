@@ -4,6 +4,7 @@
  * (the default room, with its latest history), joining a room, and a history
  * page. The rest of the room requests run inside a segment (room-requests.ts).
  */
+import { withRef } from '../../common/messages.js';
 import { newSessionRecord } from './sessions.js';
 import { roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
@@ -34,15 +35,16 @@ export const readRequests: {
     const m = ctx.rooms.member(msg.session);
     if (!m) return;
     const joined = ctx.rooms.join(m, msg.room);
-    if (!joined.ok) return refuse(ctx, msg.session, joined.code, joined.message);
+    if (!joined.ok) return refuse(ctx, msg.session, joined.code, joined.message, msg.ref);
     if (joined.already)
       return send(ctx, m.address, {
         type: 'JOINED',
         room: joined.room.name,
         topic: joined.room.topic,
         members: joined.room.members.size,
+        ...withRef(msg.ref),
       });
-    await enterRoom(ctx, m, joined.room, true);
+    await enterRoom(ctx, m, joined.room, true, msg.ref);
   },
 
   /**
@@ -57,7 +59,7 @@ export const readRequests: {
     let where: { id: number; room?: string; with?: string };
     let parties: string[] | null = null;
     if (msg.room !== undefined) {
-      const found = inRoom(ctx, msg.session, msg.room);
+      const found = inRoom(ctx, msg.session, msg.room, msg.ref);
       if (!found) return;
       conv = roomConversation(found.room.key);
       where = { id: msg.id, room: found.room.name };
@@ -69,7 +71,7 @@ export const readRequests: {
     const limit = Math.max(1, Math.min(HISTORY_PAGE_MAX, msg.limit ?? 50));
     const upto = await ctx.log.lastId(conv);
     const paging = msg.since !== undefined ? { since: msg.since } : { before: msg.before ?? Infinity };
-    ctx.reads.ask(m.address, { conv, parties, where, ask: { ...paging, upto, limit } });
+    ctx.reads.ask(m.address, { conv, parties, where, ask: { ...paging, upto, limit }, ...withRef(msg.ref) });
   },
 };
 

@@ -7,7 +7,8 @@
  * segments (room-read-requests.ts; sequencer.ts says why that gives
  * exactly-once).
  */
-import { encodeMessage } from '../../common/protocol.js';
+import { encodeMessage, type ServerMessage } from '../../common/protocol.js';
+import { withRef } from '../../common/messages.js';
 import { asBuffer } from '../bus/thread-bus.js';
 import { directKind, roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
@@ -18,6 +19,7 @@ import {
   awayAccount,
   inRoom,
   notStored,
+  ownCopy,
   postDirect,
   refuse,
   send,
@@ -38,27 +40,24 @@ export const segmentRequests: {
   [K in Exclude<ToStore['k'], ReadKind | SessionKind>]: (ctx: RoomContext, seg: Segment, msg: Req<K>) => void;
 } = {
   say(ctx, seg, msg) {
-    const where = inRoom(ctx, msg.sender, msg.room);
+    const where = inRoom(ctx, msg.sender, msg.room, msg.ref);
     if (!where) return;
     const { room } = where;
     const origin = holderOf(where.m)?.key;
     seg.append(
       { conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text, origin },
       (e, failure) => {
-        if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
-        ctx.bus.postToRooms(
-          [room.key],
-          encodeMessage({
-            type: 'CHAT',
-            from: e.from,
-            text: e.text,
-            action: msg.action,
-            ts: e.ts,
-            id: e.id,
-            room: room.name,
-          }),
-          1,
-        );
+        if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure), msg.ref);
+        const chat: ServerMessage = {
+          type: 'CHAT',
+          from: e.from,
+          text: e.text,
+          action: msg.action,
+          ts: e.ts,
+          id: e.id,
+          room: room.name,
+        };
+        ctx.bus.postToRooms([room.key], encodeMessage(chat), 1, ownCopy(msg.sender, chat, msg.ref));
       },
     );
   },
@@ -72,16 +71,16 @@ export const segmentRequests: {
     // Noted in an away registered nick's inbox, within its caps (else refused, stored for no one).
     const full =
       known && awayAccount(known) ? inboxRefusal(ctx, awayAccount(known)!, known.nick, conv, msg.text) : null;
-    if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full);
+    if (full !== null) return refuse(ctx, msg.sender, 'INBOX_FULL', full, msg.ref);
     const sender = ctx.rooms.member(msg.sender);
     const origin = sender ? holderOf(sender)?.key : undefined;
     // Who took part: only they read it back, whoever holds the nicks later (direct-parties.ts).
     const parties: [string, string] = [partyOf(sender), partyOf(known ?? ctx.rooms.member(msg.target))];
     const kind = directKind(msg.action);
     seg.append({ conv, kind, from: msg.from, to: msg.to, text: msg.text, origin, parties }, (e, failure) => {
-      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
+      if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure), msg.ref);
       // Away, a registered nick may not come back before its window ends: its inbox keeps it for the next login.
-      postDirect(ctx, e, msg.sender, target, awayAccount(known));
+      postDirect(ctx, e, msg.sender, target, awayAccount(known), msg.ref);
     });
   },
 
@@ -105,12 +104,17 @@ export const segmentRequests: {
     m.account = msg.account === true;
     ctx.persist(m);
     const notice = asBuffer(msg.notice);
+    const own = msg.own ? { to: m.address, frame: asBuffer(msg.own) } : undefined;
     // Everyone who shares a room hears it once; someone in no room still sees their own.
-    seg.later(() => (m.rooms.length > 0 ? ctx.bus.postToRooms(m.rooms, notice, 1) : ctx.bus.postTo(m.address, notice)));
+    seg.later(() =>
+      m.rooms.length > 0
+        ? ctx.bus.postToRooms(m.rooms, notice, 1, own)
+        : ctx.bus.postTo(m.address, own?.frame ?? notice),
+    );
   },
 
   part(ctx, seg, msg) {
-    const where = inRoom(ctx, msg.session, msg.room);
+    const where = inRoom(ctx, msg.session, msg.room, msg.ref);
     if (!where) return;
     const { m, room } = where;
     ctx.rooms.part(m, msg.room);
@@ -128,12 +132,15 @@ export const segmentRequests: {
         }),
         2,
       );
-      send(ctx, m.address, { type: 'PARTED', room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) });
+      send(ctx, m.address, {
+        ...{ type: 'PARTED', room: room.name, ...(msg.reason ? { reason: msg.reason } : {}) },
+        ...withRef(msg.ref),
+      });
     });
   },
 
   topic(ctx, seg, msg) {
-    const where = inRoom(ctx, msg.session, msg.room);
+    const where = inRoom(ctx, msg.session, msg.room, msg.ref);
     if (!where) return;
     const { m, room } = where;
     if (msg.text === undefined) {
@@ -142,19 +149,15 @@ export const segmentRequests: {
           type: 'ROOMS_REPLY',
           rooms: [{ room: room.name, members: room.members.size, topic: room.topic }],
           total: 1,
+          ...withRef(msg.ref),
         }),
       );
       return;
     }
     ctx.rooms.setTopic(room, msg.text);
     ctx.saveTopic(room);
-    seg.later(() =>
-      ctx.bus.postToRooms(
-        [room.key],
-        encodeMessage({ type: 'NOTICE', event: 'topic', nick: m.nick, room: room.name, text: msg.text }),
-        2,
-      ),
-    );
+    const notice: ServerMessage = { type: 'NOTICE', event: 'topic', nick: m.nick, room: room.name, text: msg.text };
+    seg.later(() => ctx.bus.postToRooms([room.key], encodeMessage(notice), 2, ownCopy(m.address, notice, msg.ref)));
   },
 
   rooms(ctx, seg, msg) {
@@ -164,6 +167,7 @@ export const segmentRequests: {
         type: 'ROOMS_REPLY',
         rooms: all.slice(0, LIST_MAX).map((r) => ({ room: r.name, members: r.members.size, topic: r.topic })),
         total: all.length,
+        ...withRef(msg.ref),
       }),
     );
   },
@@ -176,6 +180,7 @@ export const segmentRequests: {
         msg.session,
         'NO_SUCH_ROOM',
         `there is no room ${msg.room} (it has no members); /join ${msg.room} makes it`,
+        msg.ref,
       );
     const nicks = [...room.members.values()].map((m) => m.nick).sort((a, b) => a.localeCompare(b));
     seg.later(() =>
@@ -184,6 +189,7 @@ export const segmentRequests: {
         room: room.name,
         nicks: nicks.slice(0, LIST_MAX),
         total: nicks.length,
+        ...withRef(msg.ref),
       }),
     );
   },

@@ -184,7 +184,7 @@ export class Sequencer {
         reader: deps.reader ?? this.log.reader(),
         maxFrame: deps.maxFrame,
         deliver: (to, frames) => (deps.answer ? deps.answer(to, frames) : sendAnswer(this.ctx, to, frames)),
-        refuse: (to, code, message) => refuse(this.ctx, to, code, message),
+        refuse: (to, code, message, ref) => refuse(this.ctx, to, code, message, ref),
         charge: (to, credits, next) =>
           deps.charge ? deps.charge(to, credits, next) : next && this.handle({ k: 'history-next', session: to }),
         fault: deps.fault,

@@ -44,7 +44,7 @@ export interface StoreThreadConfig {
 /** A chat worker → the store thread (over the worker's own MessagePort, so one worker's requests stay in order). */
 export type ToStore =
   /** A line to a room the sender is in: stored, then posted to its members (a refusal goes back to `sender`). */
-  | { k: 'say'; room: string; from: string; text: string; action: boolean; sender: SessionAddress }
+  | { k: 'say'; room: string; from: string; text: string; action: boolean; sender: SessionAddress; ref?: string }
   /** A direct message: stored in the pair's conversation, then posted to both. */
   | {
       k: 'direct';
@@ -54,9 +54,18 @@ export type ToStore =
       action: boolean;
       sender: SessionAddress;
       target: SessionAddress;
+      ref?: string;
     }
   /** A direct message to a nick with no session: kept for it if it is registered (inbox-requests.ts), else NO_SUCH_NICK. */
-  | { k: 'direct-offline'; from: string; to: string; text: string; action: boolean; sender: SessionAddress }
+  | {
+      k: 'direct-offline';
+      from: string;
+      to: string;
+      text: string;
+      action: boolean;
+      sender: SessionAddress;
+      ref?: string;
+    }
   /** The session holds its registered nick (it logged in, or identified): what came while it was offline. */
   | { k: 'inbox'; session: SessionAddress }
   /** A frame for everyone that is not kept (a file shared, the operator's broadcast): posted in its place in the order. */
@@ -64,9 +73,9 @@ export type ToStore =
   /** A session after HELLO: into the default room, with its history (version 2); token: its resume token's hash (hex), null if it cannot resume. */
   | { k: 'enter'; session: SessionAddress; nick: string; version: number; token: string | null; account?: boolean }
   /** The session registers its nick with this password hash (password-hash.ts); the answer (ACCOUNT_REPLY or an ERROR) goes to it. */
-  | { k: 'register'; session: SessionAddress; nick: string; hash: string }
+  | { k: 'register'; session: SessionAddress; nick: string; hash: string; ref?: string }
   /** The session's registered nick gets a new password hash (the worker checked the old password). */
-  | { k: 'set-password'; session: SessionAddress; nick: string; hash: string }
+  | { k: 'set-password'; session: SessionAddress; nick: string; hash: string; ref?: string }
   /** The operator ends a nick's registration (its holder, if online, is told). */
   | { k: 'unregister'; nick: string }
   /** Its connection was lost and its slot is AWAY: it keeps its rooms for the resume window. */
@@ -102,13 +111,14 @@ export type ToStore =
   | { k: 'node-gone'; away: string[]; ended: string[]; reason: string }
   /** The session ended: out of its rooms, `notice` (if any) to each of them once. */
   | { k: 'leave'; session: SessionAddress; notice: Uint8Array | null }
-  /** A new nick: `notice` to the session's rooms. */
-  | { k: 'rename'; session: SessionAddress; nick: string; notice: Uint8Array; account?: boolean }
-  | { k: 'join'; session: SessionAddress; room: string }
-  | { k: 'part'; session: SessionAddress; room: string; reason?: string }
-  | { k: 'topic'; session: SessionAddress; room: string; text?: string }
-  | { k: 'rooms'; session: SessionAddress }
-  | { k: 'names'; session: SessionAddress; room: string }
+  /** A new nick: `notice` to the session's rooms; `own`, the session's own copy when its request had a ref. */
+  | { k: 'rename'; session: SessionAddress; nick: string; notice: Uint8Array; account?: boolean; own?: Uint8Array }
+  /** ref (on these and the messages above): the client's request reference, put on what answers it (PROTOCOL.md). */
+  | { k: 'join'; session: SessionAddress; room: string; ref?: string }
+  | { k: 'part'; session: SessionAddress; room: string; reason?: string; ref?: string }
+  | { k: 'topic'; session: SessionAddress; room: string; text?: string; ref?: string }
+  | { k: 'rooms'; session: SessionAddress; ref?: string }
+  | { k: 'names'; session: SessionAddress; room: string; ref?: string }
   | {
       k: 'history';
       session: SessionAddress;
@@ -118,6 +128,7 @@ export type ToStore =
       before?: number;
       since?: number;
       limit?: number;
+      ref?: string;
     }
   /** After the store thread restarted: a worker's session and the rooms it was in. */
   | { k: 'restore'; session: SessionAddress; nick: string; version: number; rooms: RoomRef[] }

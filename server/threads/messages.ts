@@ -23,6 +23,8 @@ export interface WorkerConfig {
   host: string;
   port: number;
   tableBuffer: SharedArrayBuffer;
+  /** What the IRC door knows of its sessions beyond the chat (real name, AWAY, account), per slot (shm/irc-people-table.ts). */
+  ircPeopleBuffer: SharedArrayBuffer;
   ticketBuffer: SharedArrayBuffer;
   statsBuffer: SharedArrayBuffer;
   addressBuffer: SharedArrayBuffer;

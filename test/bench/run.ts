@@ -82,8 +82,10 @@ const SUITES = [
   'cpu',
 ];
 const USAGE = `Usage: npm run bench -- [--suite ${SUITES.join(',')}] [--quick] [--repeat N]
-                       [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--write-md]
+                       [--size 256MiB] [--relay-size 32MiB] [--rss-size 1GiB] [--chat-clients 1000,5000,10000]
+                       [--write-md]
 --quick: 16 MiB files, one run each, 4 MiB through the relay, 64 MiB for RSS (a smoke test).
+--chat-clients: the connection counts the chat suite holds (default 1000,5000,10000; 500 with --quick).
 --repeat N: runs per figure (default 3, and 5 for fan-out; 1 with --quick).
 --write-md: the run replaces its block in BENCHMARKS.md (not when it failed).
 Sizes are a whole number of bytes, or with KiB, MiB or GiB.\n`;
@@ -100,6 +102,7 @@ function options() {
       size: { type: 'string' },
       'relay-size': { type: 'string' },
       'rss-size': { type: 'string' },
+      'chat-clients': { type: 'string' },
       'write-md': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     });
@@ -129,6 +132,10 @@ function options() {
       size: size('size'),
       relaySize: size('relay-size'),
       rssSize: size('rss-size'),
+      chatClients:
+        v['chat-clients'] === undefined
+          ? undefined
+          : v['chat-clients'].split(',').map((n) => parseInteger(n.trim(), '--chat-clients', 1, 20_000)),
     };
   } catch (err) {
     if (err instanceof UsageError) exitUsage(PROGRAM, err);
@@ -1056,7 +1063,7 @@ const FANOUT_SERVERS = [
 ];
 
 async function chatSuite(peers: Peers): Promise<void> {
-  const counts = quick ? [500] : [1000, 5000, 10000];
+  const counts = opt.chatClients ?? (quick ? [500] : [1000, 5000, 10000]);
   const holdS = quick ? 5 : 60;
   const hold = `${holdS}s`;
   /*
@@ -1067,7 +1074,7 @@ async function chatSuite(peers: Peers): Promise<void> {
    * counted as drops.
    */
   const connectMaxS = quick ? 60 : 600;
-  log(`chat: connections ${counts.join(', ')}, hold ${hold}, chat-server and ngircd`);
+  log(`chat: connections ${counts.join(', ')}, hold ${hold}, chat-server, its IRC door and ngircd`);
   if (!peers.ngircd) skip('ngircd connections', 'ngircd missing (apt-get install ngircd)');
   // Each server on its own: a fresh process per count, RSS sampled from before the first connect to the end of the hold.
   const hold1 = async (name: string, d: Daemon, port: number, proto: 'chat' | 'irc', n: number) => {
@@ -1110,6 +1117,13 @@ async function chatSuite(peers: Peers): Promise<void> {
       await hold1('chat-server', srv.d, srv.port, 'chat', n);
     } finally {
       await srv.d.stop();
+    }
+    // The IRC door (issue 37): the same server, its IRC port, the clients speaking the IRC they speak to ngircd.
+    const door = await chatServer(2);
+    try {
+      await hold1('chat-server IRC door', door.d, await door.ircPort(), 'irc', n);
+    } finally {
+      await door.d.stop();
     }
     const ircd = peers.ngircd ? await ngircd(peers).catch((err: Error) => (skip('ngircd', err.message), null)) : null;
     if (!ircd) continue;

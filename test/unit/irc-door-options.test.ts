@@ -2,13 +2,18 @@
  * The IRC door's settings (issue 37): --irc-port, --no-irc and --irc-nicks
  * as parsed, the start-up line that says where the door is, the server name
  * IRC shows (the machine's, made a valid one), and whose door a nick is
- * (irc-people.ts: the session table's transport, the worker's own IRC users).
+ * (irc-people.ts: the session table's transport, the worker's own IRC users),
+ * and what one worker's IRC people are to another's through the shared
+ * IrcPeopleTable (real name, account, AWAY; an ended session's entry names
+ * no later session of its slot; AWAY changes told to listeners on both).
  */
 import { describe, expect, it } from 'vitest';
 import { parseServerArgs, type ServerOptions } from '../../server/process/options.js';
 import { listeningLines } from '../../server/process/listening-lines.js';
 import { ircServerName } from '../../server/irc-door/door-setup.js';
-import { IrcPeople, OTHER_IRC } from '../../server/irc-door/irc-people.js';
+import { type AwayChange, type AwayChannel, IrcPeople, OTHER_IRC } from '../../server/irc-door/irc-people.js';
+import { AWAY_BYTES, IrcPeopleTable, REALNAME_BYTES } from '../../server/shm/irc-people-table.js';
+import type { Transport } from '../../server/shm/slot-layout.js';
 
 function options(args: string[]): ServerOptions {
   const parsed = parseServerArgs(args, {});
@@ -54,7 +59,11 @@ describe('the IRC door settings', () => {
       ['ircy', 'irc'],
       ['termy', 'tcp'],
     ] as const);
-    const people = new IrcPeople((nick) => table.get(nick as 'webby') ?? null);
+    const where = (nick: string) => {
+      const transport = table.get(nick as 'webby');
+      return transport ? { slot: 0, generation: 1, transport } : null;
+    };
+    const people = new IrcPeople(where, IrcPeopleTable.create(4));
     const me = { ident: 'me', realname: 'Me Myself' };
     people.add('Zoë', me);
     expect(people.doorOf('ZOË')).toBe(OTHER_IRC);
@@ -68,5 +77,63 @@ describe('the IRC door settings', () => {
     expect(people.get('zed')).toBe(me);
     people.remove('Zed', me);
     expect(people.size).toBe(0);
+  });
+
+  it('an IRC user of another worker: real name, account and AWAY from the shared table, AWAY changes told', () => {
+    const shared = IrcPeopleTable.create(8);
+    // The node's session table: who holds which nick, in which slot and generation, connected how.
+    const slots = new Map<string, { slot: number; generation: number; transport: Transport }>([
+      ['alice', { slot: 3, generation: 7, transport: 'irc' }],
+      ['bob', { slot: 5, generation: 2, transport: 'irc' }],
+      ['carol', { slot: 6, generation: 1, transport: 'tcp' }],
+    ]);
+    const where = (nick: string) => slots.get(nick.toLowerCase()) ?? null;
+    const heard: AwayChange[][] = [[], []];
+    const listeners: Array<(c: AwayChange) => void> = [];
+    // The channel between the two workers: what one posts, the other hears.
+    const channel = (i: number): AwayChannel => ({
+      post: (c) => listeners[1 - i]?.(c),
+      onChange: (l) => void (listeners[i] = l),
+    });
+    const w0 = new IrcPeople(where, new IrcPeopleTable(shared.buffer), channel(0));
+    const w1 = new IrcPeople(where, new IrcPeopleTable(shared.buffer), channel(1));
+    w0.listen((c) => heard[0]!.push(c));
+    w1.listen((c) => heard[1]!.push(c));
+    const alice = { ident: 'al', realname: 'Alice Liddell' };
+    w0.add('alice', alice);
+    expect(w1.infoOf('Alice')).toMatchObject({ realname: 'Alice Liddell', door: OTHER_IRC });
+    expect(w1.infoOf('carol').realname).toBeUndefined();
+    Object.assign(alice, { account: 'alice', awayMessage: 'at lunch' });
+    w0.awayChanged('alice', alice, ['#lobby']);
+    expect(w1.accountOf('alice')).toBe('alice');
+    expect(w1.awayOf('alice')).toBe('at lunch');
+    expect(heard).toEqual([
+      [{ nick: 'alice', message: 'at lunch', rooms: ['#lobby'] }],
+      [{ nick: 'alice', message: 'at lunch', rooms: ['#lobby'] }],
+    ]);
+    delete (alice as { awayMessage?: string }).awayMessage;
+    w0.awayChanged('alice', alice, ['#lobby']);
+    expect(w1.awayOf('alice')).toBeUndefined();
+    expect(heard[1]!.at(-1)).toEqual({ nick: 'alice', message: null, rooms: ['#lobby'] });
+    // The slot's next session (another generation) is not alice, and alice's end empties her entry.
+    slots.set('alice', { slot: 3, generation: 8, transport: 'irc' });
+    expect(w1.infoOf('alice').realname).toBeUndefined();
+    slots.set('alice', { slot: 3, generation: 7, transport: 'irc' });
+    w0.remove('alice', alice);
+    expect(w1.infoOf('alice').realname).toBeUndefined();
+  });
+
+  it('the shared table cuts long text at a character boundary and ignores slots it does not have', () => {
+    const t = IrcPeopleTable.create(2);
+    const at = { slot: 1, generation: 3 };
+    t.write(at, { ident: 'x', realname: 'é'.repeat(REALNAME_BYTES), awayMessage: '界'.repeat(AWAY_BYTES) });
+    const p = t.read(at)!;
+    expect(p.realname).toBe('é'.repeat(REALNAME_BYTES / 2));
+    expect(p.awayMessage).toBe('界'.repeat(Math.floor(AWAY_BYTES / 3)));
+    expect(p.account).toBeUndefined();
+    expect(t.read({ slot: 1, generation: 4 })).toBeNull();
+    expect(t.read({ slot: 0, generation: 0 })).toBeNull();
+    t.write({ slot: 9, generation: 1 }, p);
+    expect(t.read({ slot: 9, generation: 1 })).toBeNull();
   });
 });
