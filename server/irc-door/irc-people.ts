@@ -19,7 +19,7 @@ import type { PersonInfo } from '../irc/who-answer.js';
 import type { IrcPeopleTable, SharedPerson } from '../shm/irc-people-table.js';
 import type { SlotRef, Transport } from '../shm/slot-layout.js';
 
-/** An IRC user elsewhere: the door, and no ident to show (it is known only where the session lives). */
+/** An IRC user whose ident is not known here (another node's: the shared table is one node's). */
 export const OTHER_IRC: Door = { kind: 'irc', ident: 'irc' };
 
 export interface Person {
@@ -111,8 +111,10 @@ export class IrcPeople {
     if (at) this.shared.clear(at);
   }
 
+  /** How nick connected, with its USER ident where it came through this node's IRC door (any worker's). */
   doorOf(nick: string): Door {
-    if (this.byNick.has(foldCase(nick))) return OTHER_IRC;
+    const p = this.person(nick);
+    if (p) return p.ident ? { kind: 'irc', ident: p.ident } : OTHER_IRC;
     const transport = this.where(nick)?.transport;
     return transport === 'ws' ? { kind: 'web' } : transport === 'irc' ? OTHER_IRC : { kind: 'chat' };
   }

@@ -35,7 +35,7 @@ describe('the IRC door', () => {
     expect(names.split(' :')[1]!.split(' ').sort()).toEqual(['bot', 'raw', '小明']);
     raw.send('WHO #lobby');
     await raw.line(/ 352 raw #lobby chat \S+ \S+ 小明 H :0 小明$/);
-    await raw.line(/ 352 raw #lobby ~irc \S+ \S+ bot H :0 /);
+    await raw.line(/ 352 raw #lobby ~bot \S+ \S+ bot H :0 /); // its USER ident, from the shared table
     await raw.line(/ 352 raw #lobby ~raw \S+ \S+ raw H :0 raw$/);
     await raw.line(/ 315 raw #lobby :End of WHO list$/);
     raw.send('WHOIS 小明');

@@ -66,9 +66,9 @@ describe('the IRC door settings', () => {
     const people = new IrcPeople(where, IrcPeopleTable.create(4));
     const me = { ident: 'me', realname: 'Me Myself' };
     people.add('Zoë', me);
-    expect(people.doorOf('ZOË')).toBe(OTHER_IRC);
+    expect(people.doorOf('ZOË')).toEqual({ kind: 'irc', ident: 'me' });
     expect(people.doorOf('webby')).toEqual({ kind: 'web' });
-    expect(people.doorOf('ircy')).toBe(OTHER_IRC);
+    expect(people.doorOf('ircy')).toBe(OTHER_IRC); // an IRC session the shared table does not hold (another node's)
     expect(people.doorOf('termy')).toEqual({ kind: 'chat' });
     expect(people.doorOf('nobody')).toEqual({ kind: 'chat' });
     expect(people.infoOf('zoë')).toMatchObject({ realname: 'Me Myself' });
@@ -101,7 +101,7 @@ describe('the IRC door settings', () => {
     w1.listen((c) => heard[1]!.push(c));
     const alice = { ident: 'al', realname: 'Alice Liddell' };
     w0.add('alice', alice);
-    expect(w1.infoOf('Alice')).toMatchObject({ realname: 'Alice Liddell', door: OTHER_IRC });
+    expect(w1.infoOf('Alice')).toMatchObject({ realname: 'Alice Liddell', door: { kind: 'irc', ident: 'al' } });
     expect(w1.infoOf('carol').realname).toBeUndefined();
     Object.assign(alice, { account: 'alice', awayMessage: 'at lunch' });
     w0.awayChanged('alice', alice, ['#lobby']);
