@@ -9,6 +9,7 @@
  */
 import { encodeMessage } from '../../common/protocol.js';
 import { asBuffer } from '../bus/thread-bus.js';
+import { roomMessageFrame, type RoomPost } from '../bus/room-message.js';
 import { directKind, roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
 import { partyOf } from './direct-parties.js';
@@ -42,24 +43,14 @@ export const segmentRequests: {
     if (!where) return;
     const { room } = where;
     const origin = holderOf(where.m)?.key;
+    const post: RoomPost = { room: room.key, name: room.name, action: msg.action };
     seg.append(
       { conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text, origin },
       (e, failure) => {
         if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure));
-        ctx.bus.postToRooms(
-          [room.key],
-          encodeMessage({
-            type: 'CHAT',
-            from: e.from,
-            text: e.text,
-            action: msg.action,
-            ts: e.ts,
-            id: e.id,
-            room: room.name,
-          }),
-          1,
-        );
+        ctx.bus.postToRooms([post.room], roomMessageFrame(e, post), 1);
       },
+      post,
     );
   },
 
