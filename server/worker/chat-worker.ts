@@ -42,6 +42,7 @@ import type { ThrottleRecords } from '../auth-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
+import { webOrigin } from '../web/page-policy.js';
 import { REAL_TIMER, WorkerTicker } from './worker-ticker.js';
 import { ircDoor } from '../irc-door/door-setup.js';
 
@@ -172,10 +173,15 @@ export class ChatWorker {
       });
       this.lftp = lftp.server;
       this.lftpPort = lftp.port;
-      if (this.config.index === 0 && this.config.advertise !== null)
-        this.nodeFiles?.publishEvery(this.config.advertise, lftp.port);
       this.feed.watchTransfers(() => lftp.server.transfers());
       if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
+      const { advertise, tls } = this.config;
+      if (this.config.index === 0 && advertise !== null)
+        this.nodeFiles?.publishEvery(
+          advertise,
+          lftp.port,
+          httpBound === null ? null : webOrigin(tls !== null, advertise, httpBound),
+        );
     } catch (err) {
       this.tcp.close();
       this.irc?.close();
@@ -224,6 +230,7 @@ export class ChatWorker {
             ),
           };
     const group = this.group;
+    this.nodeFiles?.watchPeers();
     this.web = new WebServer(
       {
         maxFrame: c.limits.maxFrame,
@@ -232,6 +239,7 @@ export class ChatWorker {
         admin,
         admission: this.admission,
         hosts: HostAllowList.forListenAddress(c.host, c.webHosts),
+        peers: () => this.nodeFiles?.webPeers ?? [],
       },
       {
         files: this.files,
