@@ -44,7 +44,7 @@ export interface WebServerOptions {
   /** The names the web side answers to (DNS rebinding). */
   hosts: HostAllowList;
   /**
-   * A cluster's other nodes' web origins (worker/node-files.ts): listed at /nodes.json for the chat page, which
+   * A cluster's other nodes' web origins (worker/node-files.ts): listed at /nodes for the chat page, which
    * may connect to them (its policy says so), and whose pages' WebSockets are taken on /chat here.
    */
   peers?: () => readonly string[];
@@ -166,7 +166,7 @@ export class WebServer {
       }
       if (path.startsWith('/files/')) return await fileRoute(this.host, req, res, url);
       if (path === '/admin') return await this.adminPage(req, res);
-      if (path === '/nodes.json') return this.sendNodes(req, res);
+      if (path === '/nodes') return this.sendNodes(req, res);
       const file = this.files.get(path);
       if (!file) throw new HttpError(404, 'NOT_FOUND', 'no such page');
       await this.sendStatic(req, res, file);

@@ -1,6 +1,6 @@
 /**
  * The chat page on a cluster (issue 34: "the page a list"): two real nodes on a real redis-server started here,
- * the page in chromium on node a. Node a lists node b's web side at /nodes.json and lets the page connect there;
+ * the page in chromium on node a. Node a lists node b's web side at /nodes and lets the page connect there;
  * node a SIGKILLed, the page goes on with node b by itself and resumes its session: what was said meanwhile
  * shown once, what it says next heard on node b.
  */
@@ -36,7 +36,7 @@ async function node(id: string): Promise<ServerHandle & { httpPort: number }> {
 }
 
 const nodesOf = async (s: { httpPort: number }) =>
-  ((await (await fetch(`http://127.0.0.1:${s.httpPort}/nodes.json`)).json()) as { nodes: string[] }).nodes;
+  ((await (await fetch(`http://127.0.0.1:${s.httpPort}/nodes`)).json()) as { nodes: string[] }).nodes;
 
 describe('the chat page on a cluster', () => {
   it('lists the other nodes and allows them; its node killed, the page resumes on the other node by itself', async () => {

@@ -1,7 +1,7 @@
 /**
  * The servers the page connects to: its own (the one that served it) and,
  * on a cluster, the other nodes' web sides, which its own lists at
- * /nodes.json (and allows in the page's connect-src). After a lost
+ * /nodes (and allows in the page's connect-src). After a lost
  * connection each try goes to the next, in turn, as the terminal client's
  * repeated --host do (the session resumes on any node of the cluster).
  */
@@ -37,7 +37,7 @@ export class ServerList {
   async learn(): Promise<void> {
     if (this.at !== 0) return;
     try {
-      const r = await fetch('/nodes.json', { cache: 'no-store' });
+      const r = await fetch('/nodes', { cache: 'no-store' });
       const body = (await r.json()) as { nodes?: unknown };
       if (!Array.isArray(body.nodes)) return;
       this.others = body.nodes.filter((n): n is string => typeof n === 'string' && n !== this.own);
