@@ -18,6 +18,7 @@ import { ClusterError } from './cluster-error.js';
 import { sessionKey } from '../bus/node-id.js';
 import type { SessionInfo, SessionTable, SlotRef } from '../shm/session-table.js';
 import { sessionScriptKeys, type ClusterKeys } from './keys.js';
+import { addressCounts, writeAddressCounts } from './address-counts.js';
 import type { RedisLink } from './redis-link.js';
 import { REAP, RECONCILE, RENEW } from './presence-scripts.js';
 import { newRecord, parseRecord, type SessionRecord } from './session-records.js';
@@ -113,6 +114,7 @@ export class NodePresence {
     const args = [prefix, this.node, String(readAt), ...triples];
     const missing = new Set((await RECONCILE.run(this.link, keys, args)) as string[]);
     if (missing.size > 0) await this.reclaim(mine.filter((s) => missing.has(sessionKey({ node: this.node, ...s }))));
+    await writeAddressCounts(this.link, this.keys, this.node, addressCounts(mine), this.opts.leaseMs);
     for (const other of await this.link.sMembers(this.keys.nodes)) {
       if (other === this.node) continue;
       const args = [prefix, other, String(this.now()), String(this.opts.resumeWindowMs)];

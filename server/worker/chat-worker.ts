@@ -42,7 +42,7 @@ import type { ThrottleRecords } from '../auth-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
-import { webOrigin } from '../web/page-policy.js';
+import { sessionsElsewhere } from '../cluster/address-counts.js';
 import { REAL_TIMER, WorkerTicker } from './worker-ticker.js';
 import { ircDoor } from '../irc-door/door-setup.js';
 
@@ -81,6 +81,7 @@ export class ChatWorker {
     const descriptors = { sockets: new SocketBudget(c.socketBuffer, c.index), log };
     this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission, descriptors);
     const stats = new WorkerStats(c.statsBuffer);
+    if (redis) this.admission.elsewhere = sessionsElsewhere(redis, c.node);
     this.files = workerFileService(c);
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
@@ -177,11 +178,7 @@ export class ChatWorker {
       if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
       const { advertise, tls } = this.config;
       if (this.config.index === 0 && advertise !== null)
-        this.nodeFiles?.publishEvery(
-          advertise,
-          lftp.port,
-          httpBound === null ? null : webOrigin(tls !== null, advertise, httpBound),
-        );
+        this.nodeFiles?.publishEvery(advertise, lftp.port, httpBound, tls !== null);
     } catch (err) {
       this.tcp.close();
       this.irc?.close();

@@ -17,6 +17,7 @@ import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
 import type { WorkerConfig } from '../threads/messages.js';
 import type { Logger } from '../logger.js';
+import { webOrigin } from '../web/page-policy.js';
 
 /** An origin as webOrigin makes them: nothing else goes into the page's policy or its list of servers. */
 const WEB_ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
@@ -47,7 +48,8 @@ export class NodeFiles {
   }
 
   /** Says the node's files now and every FILES_EVERY_MS, at `host` (--advertise), its LFTP port and web origin. */
-  publishEvery(host: string, lftpPort: number, web: string | null): void {
+  publishEvery(host: string, lftpPort: number, httpPort: number | null, tls: boolean): void {
+    const web = httpPort === null ? null : webOrigin(tls, host, httpPort);
     const once = () => void this.publish(host, lftpPort, web);
     once();
     this.timer = setInterval(once, FILES_EVERY_MS);
