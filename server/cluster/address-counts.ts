@@ -39,18 +39,30 @@ export function addressCounts(sessions: ReadonlyArray<{ address: string; away: b
   return counts;
 }
 
-/** This node's counts, replacing the last, standing for ttlMs (its lease). */
-export async function writeAddressCounts(
-  link: RedisLink,
-  keys: ClusterKeys,
-  node: string,
-  counts: ReadonlyMap<string, number>,
-  ttlMs: number,
-): Promise<void> {
-  const key = `${keys.prefix}addr:${node}`;
-  const m = link.multi().del(key);
-  if (counts.size > 0) m.hSet(key, Object.fromEntries([...counts].map(([a, n]) => [a, String(n)])));
-  await m.pExpire(key, ttlMs).exec();
+/** A node's counts in Redis: rewritten whole when they changed since the last write, else only kept standing. */
+export class AddressCountWriter {
+  private last: string | null = null;
+
+  constructor(
+    private readonly link: RedisLink,
+    keys: ClusterKeys,
+    node: string,
+    /** How long they stand unless written again (the node's lease). */
+    private readonly ttlMs: number,
+    private readonly key = `${keys.prefix}addr:${node}`,
+  ) {}
+
+  async write(counts: ReadonlyMap<string, number>): Promise<void> {
+    const fields = Object.fromEntries([...counts].map(([a, n]) => [a, String(n)]));
+    const now = JSON.stringify(fields);
+    // Gone meanwhile (its expiry, a Redis that came back empty): PEXPIRE says so, and the next write is whole.
+    if (now === this.last && (await this.link.pExpire(this.key, this.ttlMs)) === 1) return;
+    this.last = null;
+    const m = this.link.multi().del(this.key);
+    if (counts.size > 0) m.hSet(this.key, fields);
+    await m.pExpire(this.key, this.ttlMs).exec();
+    this.last = now;
+  }
 }
 
 /** The sessions an address has on the other live nodes than `node`, asked of the cluster's Redis. */
