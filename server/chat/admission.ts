@@ -90,6 +90,17 @@ export class Admission {
     };
   }
 
+  /**
+   * A cluster's node: the sessions an address has on the other nodes (cluster/address-counts.ts), which a login
+   * adds to this node's (session-start.ts); null: one node.
+   */
+  elsewhere: ((address: string) => Promise<number>) | null = null;
+
+  /** What the address holds of kind on this node, all workers together. */
+  count(address: string, kind: AddressKind): number {
+    return this.table.count(address, kind);
+  }
+
   isTrusted(address: string): boolean {
     const a = canonicalAddress(address);
     return isIPv4(a) ? this.trustedList.check(a, 'ipv4') : isIPv6(a) ? this.trustedList.check(a, 'ipv6') : false;

@@ -98,6 +98,7 @@ export async function startSession(
   }
   let started: StartedSession | string;
   try {
+    await withinCluster(admission, peer.address);
     started =
       msg.resume !== undefined
         ? await resumeSession(host, peer, { ...msg, resume: msg.resume })
@@ -114,6 +115,19 @@ export async function startSession(
   }
   admission.leave(peer.address, typeof started === 'string' ? 'session' : 'pending');
   return started;
+}
+
+/** A cluster's node: this login's place counted with the address's sessions on the other nodes (its own taken). */
+async function withinCluster(admission: ConnectionHost['admission'], address: string): Promise<void> {
+  if (!admission.elsewhere || admission.isTrusted(address)) return;
+  // Redis unreachable: the login fails at its claim anyway, with the reason; this check does not add another.
+  const others = await admission.elsewhere(address).catch(() => 0);
+  const limit = admission.limit('session');
+  if (admission.count(address, 'session') + others > limit)
+    throw new ProtocolError(
+      'ADDRESS_LIMIT',
+      `${address} already has ${limit} sessions on this cluster's nodes, the most one address may have`,
+    );
 }
 
 /**

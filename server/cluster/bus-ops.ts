@@ -7,6 +7,7 @@
  */
 import type { OwnCopy, RoomRef, SessionAddress } from '../bus/room-bus.js';
 import { decodeMemberState, encodeMemberState, type DirectoryChange } from '../bus/directory-change.js';
+import { roomMessageFrame, type RoomPost } from '../bus/room-message.js';
 
 /** A post, as RoomBus's methods make them. 'member' and 'replay' concern this node's sessions only and never cross. */
 export type BusOp =
@@ -56,7 +57,9 @@ export type Wire =
   | { k: 'kick'; t: SessionAddress; why: string }
   | { k: 'let-go'; t: SessionAddress; nick: string; how: 'moved' | 'ended' }
   | { k: 'dm'; key: string; s: string | null }
-  | { k: 'dt'; key: string; name: string; topic: string };
+  | { k: 'dt'; key: string; name: string; topic: string }
+  /** A room message the append script posted: its entry's place in the turn (its id and time are the script's). */
+  | { k: 'say'; e: number; r: string; n: string; a: boolean; f: string; t: string };
 
 /** A directory change as the stream and the directory's hashes keep it: the member's state as one string. */
 export function wireChange(c: DirectoryChange): Wire {
@@ -81,6 +84,28 @@ export function encodeBatch(batch: BusBatch): string | null {
   return JSON.stringify({ n: batch.node, r: batch.run, s: batch.seq, i: batch.ids, o: ops });
 }
 
+/**
+ * A turn whose posts are only its room messages, as the append script adds it to the bus stream before its ids
+ * exist: the conversations in order (`c`) and each message's room and text; the script writes the ids and times
+ * beside it (the entry's field `x`: id,ts,id,ts...), and a reader makes the frames (roomMessageFrame).
+ */
+export function encodeTurnTemplate(
+  head: Required<BatchHead>,
+  entries: ReadonlyArray<{ conv: string; from: string; text: string }>,
+  posts: readonly RoomPost[],
+): string {
+  const o: Wire[] = posts.map((p, e) => ({
+    k: 'say',
+    e,
+    r: p.room,
+    n: p.name,
+    a: p.action,
+    f: entries[e]!.from,
+    t: entries[e]!.text,
+  }));
+  return JSON.stringify({ n: head.node, r: head.run, s: head.seq, i: [], c: entries.map((e) => e.conv), o });
+}
+
 /** Who made a batch: what a reader decides by before the frames are decoded. */
 export type BatchHead = Pick<BusBatch, 'node' | 'run' | 'seq'>;
 
@@ -88,12 +113,30 @@ export type BatchHead = Pick<BusBatch, 'node' | 'run' | 'seq'>;
  * The stream entry's batch; null when `skip` says the reader has no use for it (its own, or one taken already),
  * so that no frame of it is decoded.
  */
-export function decodeBatch(json: string, skip: (head: BatchHead) => boolean = () => false): BusBatch | null {
-  const w = JSON.parse(json) as { n: string; r?: string; s?: number; i: Array<[string, number]>; o: Wire[] };
+export function decodeBatch(
+  json: string,
+  skip: (head: BatchHead) => boolean = () => false,
+  /** The append script's ids and times (a turn template's `x`), when it wrote the entry. */
+  stored?: string,
+): BusBatch | null {
+  const w = JSON.parse(json) as {
+    n: string;
+    r?: string;
+    s?: number;
+    i: Array<[string, number]>;
+    c?: string[];
+    o: Wire[];
+  };
   const head: BatchHead = { node: w.n, ...(w.r !== undefined ? { run: w.r, seq: w.s } : {}) };
   if (skip(head)) return null;
+  const x = (stored ?? '').split(',').map(Number);
+  const ids = stored === undefined ? w.i : (w.c ?? []).map((conv, e): [string, number] => [conv, x[2 * e]!]);
   const ops = w.o.map((op): BusOp => {
     switch (op.k) {
+      case 'say': {
+        const m = { from: op.f, text: op.t, id: x[2 * op.e]!, ts: x[2 * op.e + 1]! };
+        return { k: 'rooms', rooms: [op.r], frame: roomMessageFrame(m, { name: op.n, action: op.a }), minVersion: 1 };
+      }
       case 'all':
         return { k: 'all', frame: Buffer.from(op.f, 'base64') };
       case 'rooms':
@@ -113,5 +156,5 @@ export function decodeBatch(json: string, skip: (head: BatchHead) => boolean = (
         return { k: 'dir', change: { t: 'topic', key: op.key, name: op.name, topic: op.topic } };
     }
   });
-  return { ...head, ids: w.i, ops };
+  return { ...head, ids, ops };
 }

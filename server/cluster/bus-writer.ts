@@ -25,7 +25,8 @@ const WRITE_AT_ONCE = 64;
 const RETRY_MS = 200;
 
 interface Outgoing {
-  batch: BusBatch;
+  /** null: a place reserved for a turn being stored (reserve), not filled yet. */
+  batch: BusBatch | null;
   json: string | null;
   /** The directory changes it carries, as the append script takes them (directory-scripts.ts). */
   dir: string[];
@@ -33,10 +34,15 @@ interface Outgoing {
   since: number;
 }
 
+/** A place in this node's order kept for a turn whose append script may write its entry (reserve, fill). */
+export type Reserved = Outgoing;
+
 export class BusWriter {
   private readonly undelivered: Outgoing[] = [];
   private readonly unsent: Outgoing[] = [];
   private writing = false;
+  /** A directory script is among the writes under way (reserve waits for it). */
+  private scriptInFlight = false;
   private failOpen: NodeJS.Timeout | null = null;
   private stopped = false;
   readonly counts = { sent: 0, dropped: 0, deliveredUnwritten: 0 };
@@ -58,7 +64,7 @@ export class BusWriter {
     if (json !== null) {
       this.unsent.push(o);
       if (this.unsent.length > MAX_UNSENT) {
-        this.unsent.shift()!.written = true;
+        this.unsent.splice(this.unsent[0]!.batch ? 0 : 1, 1)[0]!.written = true;
         if (this.counts.dropped++ === 0)
           this.log(
             { max: MAX_UNSENT },
@@ -67,6 +73,37 @@ export class BusWriter {
       }
       void this.flush();
     }
+    this.deliverReady();
+  }
+
+  /**
+   * A place for a turn's entry that the room log's append script will write (redis-room-log.ts), on this same
+   * connection, whose commands Redis runs in the order sent: so only when everything of this node's before it has
+   * been sent, and none of it is a directory script (which may be sent again, after, on NOSCRIPT). The script's
+   * entry is then next in the stream. What is sent meanwhile waits behind it, here and for the stream, until
+   * fill(). A write before it that fails fails the script too (the connection's fault), and is written again
+   * after; a turn whose script failed is refused to its senders.
+   */
+  reserve(): Reserved | null {
+    if (this.unsent.length > 0 || this.scriptInFlight || this.stopped) return null;
+    const o: Outgoing = { batch: null, json: null, dir: [], written: false, since: Date.now() };
+    this.undelivered.push(o);
+    this.unsent.push(o);
+    return o;
+  }
+
+  /** The reserved turn's batch: written by the script (`posted`), or still to write (its json; null: nothing crosses). */
+  fill(o: Reserved, batch: BusBatch, json: string | null, posted: boolean): void {
+    o.batch = batch;
+    if (posted || json === null) {
+      o.written = true;
+      const at = this.unsent.indexOf(o);
+      if (at >= 0) this.unsent.splice(at, 1);
+    } else {
+      o.json = json;
+      o.dir = directoryArgs(batch.ops);
+    }
+    void this.flush();
     this.deliverReady();
   }
 
@@ -79,6 +116,8 @@ export class BusWriter {
   private deliverReady(): void {
     while (this.undelivered.length > 0) {
       const head = this.undelivered[0]!;
+      // A reserved place is filled when its turn is stored (within a command's timeout): what follows waits for it.
+      if (!head.batch) return;
       const waited = Date.now() - head.since;
       if (!head.written && waited < FAIL_OPEN_MS) {
         this.failOpen ??= setTimeout(() => {
@@ -107,8 +146,11 @@ export class BusWriter {
     const trim = { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: BUS_KEEP } };
     while (this.unsent.length > 0 && !this.stopped) {
       // A script may be sent twice (NOSCRIPT: a restarted Redis), which could put a later entry before it: alone.
-      const plain = this.unsent.findIndex((o, i) => o.dir.length > 0 || i === WRITE_AT_ONCE);
+      // Nothing goes past a reserved place before it is filled (fill flushes again).
+      const plain = this.unsent.findIndex((o, i) => !o.batch || o.dir.length > 0 || i === WRITE_AT_ONCE);
+      if (plain === 0 && !this.unsent[0]!.batch) break;
       const next = this.unsent.splice(0, plain === 0 ? 1 : plain < 0 ? WRITE_AT_ONCE : plain);
+      this.scriptInFlight = next[0]!.dir.length > 0;
       try {
         await Promise.all(next.map((o) => this.write(o, trim)));
         for (const o of next) o.written = true;
@@ -124,5 +166,6 @@ export class BusWriter {
       }
     }
     this.writing = false;
+    this.scriptInFlight = false;
   }
 }

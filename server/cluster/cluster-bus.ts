@@ -11,16 +11,17 @@
  * order on every node. This node's batches are written in order
  * (bus-writer.ts), and reach its own sessions once written, so that an
  * echoed message is on every node's way; one written twice after a blip is
- * taken once (run and seq).
- * The stream keeps about BUS_KEEP entries: a node cut off longer than that
- * takes up at the oldest kept.
+ * taken once (run and seq). A turn that posts only its messages to their
+ * rooms is written by the log's append script (reserveTurn), in the round
+ * trip that stores it. The stream keeps about BUS_KEEP entries: a node cut
+ * off longer than that takes up at the oldest kept.
  */
 import { randomBytes } from 'node:crypto';
 import type { OwnCopy, RoomBus, RoomRef, SessionAddress } from '../bus/room-bus.js';
 import { decodeBatch, encodeBatch, type BatchHead, type BusBatch, type BusOp } from './bus-ops.js';
-import { BusWriter } from './bus-writer.js';
+import { BusWriter, type Reserved } from './bus-writer.js';
 import type { ClusterKeys } from './keys.js';
-import { OrderedDelivery, type DeliveryClock } from './ordered-delivery.js';
+import { OrderedDelivery, TIMERS, type DeliveryClock } from './ordered-delivery.js';
 import type { RedisLink } from './redis-link.js';
 import {
   decodeMemberState,
@@ -54,14 +55,22 @@ export interface ClusterBusOptions {
 /** A bus whose posts made during a turn's publish can be told apart (redis-room-log.ts calls these). */
 export interface TurnBus extends RoomBus {
   beginTurn(): void;
-  endTurn(ids: Array<[conv: string, id: number]>): void;
+  /** `posted`: the append script wrote the turn's entry (reserveTurn), so it is delivered here without a write. */
+  endTurn(ids: Array<[conv: string, id: number]>, posted?: boolean): void;
+  /**
+   * The next place in this node's order for the turn being stored, when nothing of this node's is waiting to be
+   * written before it (else null: the turn is posted after its append, as others are). endTurn fills it.
+   */
+  reserveTurn?(): Required<BatchHead> | null;
   /** The highest id of the conversation this node has seen go by (0: none): the log's ids must pass it. */
   highestSeen?(conv: string): number;
 }
 
 export class ClusterBus implements TurnBus, DirectoryChannel {
   private turn: BusOp[] | null = null;
+  private reserved: { seq: number; slot: Reserved } | null = null;
   private readonly out: BusWriter;
+  private readonly stream: string;
   private reading = true;
   private lastId = '0-0';
   private readonly run = randomBytes(6).toString('hex');
@@ -86,14 +95,9 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     private readonly opts: ClusterBusOptions,
   ) {
     const directory: [string, string] = [keys.directory, keys.topics];
-    this.out = new BusWriter(writer, `${keys.prefix}bus`, directory, (b) => this.started.push(b), opts.log);
-    this.clock = opts.clock ?? {
-      now: Date.now,
-      after: (ms: number, fn: () => void) => {
-        const t = setTimeout(fn, ms);
-        return () => clearTimeout(t);
-      },
-    };
+    this.stream = `${keys.prefix}bus`;
+    this.out = new BusWriter(writer, this.stream, directory, (b) => this.started.push(b), opts.log);
+    this.clock = opts.clock ?? TIMERS;
   }
 
   /**
@@ -183,10 +187,21 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     return this.gate?.passed(conv) ?? 0;
   }
 
-  endTurn(ids: Array<[conv: string, id: number]>): void {
+  reserveTurn(): Required<BatchHead> | null {
+    const slot = this.reserved ? null : this.out.reserve();
+    if (!slot) return null;
+    this.reserved = { seq: ++this.seq, slot };
+    return { node: this.node, run: this.run, seq: this.reserved.seq };
+  }
+
+  endTurn(ids: Array<[conv: string, id: number]>, posted = false): void {
     const ops = this.turn ?? [];
     this.turn = null;
-    this.emit(ids, ops);
+    const reserved = this.reserved;
+    this.reserved = null;
+    if (!reserved) return this.emit(ids, ops);
+    const batch: BusBatch = { node: this.node, run: this.run, seq: reserved.seq, ids, ops };
+    this.out.fill(reserved.slot, batch, posted ? null : encodeBatch(batch), posted);
   }
 
   /** Stops reading and writing (what is unsent stays unsent: the node is going); stop() waits for the reading to end. */
@@ -222,7 +237,7 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
         if (failing) this.opts.log({ from: this.lastId }, 'cluster bus: reading again');
         failing = false;
         for (const s of (r as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null) ?? [])
-          for (const m of s.messages) this.received(m.id, m.message.b!);
+          for (const m of s.messages) this.received(m.id, m.message.b!, m.message.x);
       } catch (err) {
         if (!this.reading) return;
         if (!failing) this.opts.log({ err: (err as Error).message }, 'cluster bus: cannot read from Redis; retrying');
@@ -232,10 +247,11 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     }
   }
 
-  private received(id: string, json: string): void {
+  /** An entry of the stream: `x`, the ids and times of a turn the append script posted (bus-ops.ts decodeBatch). */
+  private received(id: string, json: string, x: string | undefined): void {
     this.lastId = id;
     // This node's own batches were delivered here before they were written; one written twice is taken once.
-    const batch = decodeBatch(json, (head) => head.node === this.node || this.seenBefore(head));
+    const batch = decodeBatch(json, (head) => head.node === this.node || this.seenBefore(head), x);
     if (!batch) return;
     this.counts.received++;
     this.started.push(batch);
@@ -279,9 +295,5 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
   private get started(): OrderedDelivery {
     if (!this.gate) throw new Error('ClusterBus used before start()');
     return this.gate;
-  }
-
-  private get stream(): string {
-    return `${this.keys.prefix}bus`;
   }
 }

@@ -8,7 +8,9 @@
  * Its LFTP key is derived from the cluster's one ticket secret
  * (process/redis-secrets.ts), as on a single node, so nothing secret is kept
  * with it.
- *   {p}files:NODE  string with an expiry: {"host", "port", "files": FileEntry[]}
+ * The same key says where the node's web side is (its origin), so that the
+ * chat page can go on with another node when its own is lost.
+ *   {p}files:NODE  string with an expiry: {"host", "port", "web"?, "files": FileEntry[]}
  *   {p}tk:TICKET   string with an expiry: {"op", "name", "nick", "node"}
  */
 import { randomBytes } from 'node:crypto';
@@ -26,6 +28,8 @@ export interface NodeFiles {
   /** Where other machines reach it (--advertise) and its LFTP port. */
   host: string;
   port: number;
+  /** Its web side's origin as other machines reach it (http://HOST:PORT), when it has one. */
+  web?: string;
   files: FileEntry[];
 }
 
@@ -52,8 +56,9 @@ export class ClusterFiles {
   ) {}
 
   /** This node's listing, standing for FILES_TTL_MS. */
-  async publish(host: string, port: number, files: FileEntry[]): Promise<void> {
-    await this.link.set(this.filesKey(this.node), JSON.stringify({ host, port, files }), { PX: FILES_TTL_MS });
+  async publish(host: string, port: number, files: FileEntry[], web: string | null): Promise<void> {
+    const listing = { host, port, ...(web !== null ? { web } : {}), files };
+    await this.link.set(this.filesKey(this.node), JSON.stringify(listing), { PX: FILES_TTL_MS });
   }
 
   /** Every other node's listing that still stands (live nodes that said so within FILES_TTL_MS). */

@@ -18,6 +18,7 @@ import { ClusterError } from './cluster-error.js';
 import { sessionKey } from '../bus/node-id.js';
 import type { SessionInfo, SessionTable, SlotRef } from '../shm/session-table.js';
 import { sessionScriptKeys, type ClusterKeys } from './keys.js';
+import { addressCounts, AddressCountWriter } from './address-counts.js';
 import type { RedisLink } from './redis-link.js';
 import { REAP, RECONCILE, RENEW } from './presence-scripts.js';
 import { newRecord, parseRecord, type SessionRecord } from './session-records.js';
@@ -49,6 +50,8 @@ export class NodePresence {
   readonly run = randomBytes(6).toString('hex');
   private running: Promise<void> | null = null;
   private linkOk = true;
+  /** Its connected sessions by address, for the cluster's per-address limit (address-counts.ts). */
+  private readonly addresses: AddressCountWriter;
 
   constructor(
     private readonly link: RedisLink,
@@ -58,7 +61,9 @@ export class NodePresence {
     private readonly opts: PresenceOptions,
     private readonly events: PresenceEvents,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.addresses = new AddressCountWriter(link, keys, node, opts.leaseMs);
+  }
 
   /** The lease alone, taken or renewed: a node starting holds it before its sessions are all in its table. */
   async renewOnly(): Promise<void> {
@@ -113,6 +118,7 @@ export class NodePresence {
     const args = [prefix, this.node, String(readAt), ...triples];
     const missing = new Set((await RECONCILE.run(this.link, keys, args)) as string[]);
     if (missing.size > 0) await this.reclaim(mine.filter((s) => missing.has(sessionKey({ node: this.node, ...s }))));
+    await this.addresses.write(addressCounts(mine));
     for (const other of await this.link.sMembers(this.keys.nodes)) {
       if (other === this.node) continue;
       const args = [prefix, other, String(this.now()), String(this.opts.resumeWindowMs)];

@@ -23,6 +23,15 @@ export interface DeliveryClock {
   after(ms: number, fn: () => void): () => void;
 }
 
+/** The real clock and timers. */
+export const TIMERS: DeliveryClock = {
+  now: Date.now,
+  after: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
 export class OrderedDelivery {
   private readonly next: Map<string, number>;
   private readonly queue: BusBatch[] = [];

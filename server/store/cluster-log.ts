@@ -2,8 +2,10 @@
  * A cluster node's room log and bus, as its store thread uses them (--redis):
  * the log on Redis Streams (redis-room-log.ts), published on a ClusterBus
  * that reaches this node's workers through its thread bus and the other
- * nodes through Redis. Three connections: the log's, the bus's writer, and
- * the bus's reader (held by XREAD BLOCK).
+ * nodes through Redis. Two connections: the log's, which the bus writes
+ * on too (a turn's append script may write its bus entry, which must come in
+ * order with the bus's own writes: bus-writer.ts reserve), and the bus's
+ * reader (held by XREAD BLOCK).
  */
 import type { RoomBus } from '../bus/room-bus.js';
 import { ClusterBus, type ClusterBusOptions } from '../cluster/cluster-bus.js';
@@ -31,10 +33,10 @@ export async function openClusterLog(
   const { log } = opts;
   const target = parseRedisUrl(url);
   const state = (up: boolean, detail: string) => log({ up, detail }, up ? 'Redis link back' : 'Redis link down');
-  const links = await Promise.all([0, 1, 2].map(() => openRedis(target, { state })));
-  const [logLink, writer, reader] = links as [(typeof links)[0], (typeof links)[0], (typeof links)[0]];
+  const links = await Promise.all([0, 1].map(() => openRedis(target, { state })));
+  const [logLink, reader] = links as [(typeof links)[0], (typeof links)[0]];
   const keys = clusterKeys();
-  const bus = new ClusterBus(threadBus, writer, reader, keys, node, opts);
+  const bus = new ClusterBus(threadBus, logLink, reader, keys, node, opts);
   await bus.start();
   return {
     log: await RedisRoomLog.open(logLink, keys, bus),

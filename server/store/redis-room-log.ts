@@ -18,7 +18,8 @@ import type { Appended, LogTurn, RoomLog } from './room-log.js';
 import { StoreError } from './store-error.js';
 import { TurnSequence } from './turn-sequence.js';
 import type { ClusterKeys } from '../cluster/keys.js';
-import type { TurnBus } from '../cluster/cluster-bus.js';
+import { BUS_KEEP, type TurnBus } from '../cluster/cluster-bus.js';
+import { encodeTurnTemplate } from '../cluster/bus-ops.js';
 import type { RedisLink } from '../cluster/redis-link.js';
 import { IdsGivenAgain } from './ids-given-again.js';
 import { APPEND, NEW_EPOCH, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE, RELEASE_LOCK } from './room-log-scripts.js';
@@ -33,12 +34,14 @@ type StreamEntry = { id: string; message: Record<string, string> };
 
 export class RedisRoomLog implements RoomLog {
   private readonly turns = new TurnSequence(
-    (entries) => this.store(entries),
+    (entries, turn) => this.store(entries, turn),
     () => this.epoch,
     (turn, stored, failure) => this.publish(turn, stored, failure),
   );
 
   private readonly given = new IdsGivenAgain((conv) => this.bus.highestSeen?.(conv) ?? 0);
+  /** The turn being stored had its bus entry written by the append script. */
+  private posted = false;
 
   private constructor(
     private readonly link: RedisLink,
@@ -71,15 +74,23 @@ export class RedisRoomLog implements RoomLog {
     try {
       turn.publish(stored, failure);
     } finally {
-      this.bus.endTurn(stored ? stored.entries.map((e): [string, number] => [e.conv, e.id]) : []);
+      this.bus.endTurn(stored ? stored.entries.map((e): [string, number] => [e.conv, e.id]) : [], this.posted);
+      this.posted = false;
     }
   }
 
-  private async store(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
+  /**
+   * A turn that posts only its messages to their rooms has its bus entry written by the append script, when the
+   * bus can put it next in this node's order (bus-writer.ts reserve): one round trip from the turn to every node.
+   */
+  private async store(batch: readonly NewEntry[], turn: LogTurn): Promise<StoredEntry[]> {
     // What this node has seen of each conversation before asking: a Redis that lost its last writes gives ids again.
     const seen = new Map(batch.map((e) => [e.conv, this.given.seen(e.conv)]));
     const epoch = this.current;
-    const stored = await this.appendScript(batch);
+    const head = turn.posts ? (this.bus.reserveTurn?.() ?? null) : null;
+    const template = head && turn.posts ? encodeTurnTemplate(head, batch, turn.posts) : '';
+    const stored = await this.appendScript(batch, template);
+    this.posted = template !== '';
     // Appended under an epoch another node has just started: what was seen before is of the old one.
     if (this.given.stored(stored, seen) && this.current === epoch) await this.newEpoch();
     return stored;
@@ -102,15 +113,16 @@ export class RedisRoomLog implements RoomLog {
     this.epochIs(await this.read(async () => String(await NEW_EPOCH.run(this.link, [key], [this.current, fresh]))));
   }
 
-  private async appendScript(batch: readonly NewEntry[]): Promise<StoredEntry[]> {
+  private async appendScript(batch: readonly NewEntry[], template: string): Promise<StoredEntry[]> {
     const keys = [
       this.ids,
       `${this.ids}:ts`,
       this.bytes,
       `${this.keys.prefix}epoch`,
+      `${this.keys.prefix}bus`,
       ...batch.map((e) => this.stream(e.conv)),
     ];
-    const args = batch.flatMap((e) => [e.conv, JSON.stringify(e)]);
+    const args = [template, String(BUS_KEEP), ...batch.flatMap((e) => [e.conv, JSON.stringify(e)])];
     let r: unknown;
     try {
       r = await APPEND.run(this.link, keys, [this.current, ...args]).catch(async (err: unknown) => {

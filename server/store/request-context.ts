@@ -11,6 +11,7 @@ import { withRef } from '../../common/messages.js';
 import type { WireErrorCode } from '../../common/errors.js';
 import type { OwnCopy, RoomBus, SessionAddress } from '../bus/room-bus.js';
 import { sameSession } from '../bus/node-id.js';
+import type { RoomPost } from '../bus/room-message.js';
 import { roomConversation, type HistoryStore, type NewEntry, type StoredEntry } from './history.js';
 import { answerWithin, historyFrames } from './history-frames.js';
 import type { Member, Room, RoomDirectory } from './room-directory.js';
@@ -53,8 +54,11 @@ export interface RoomContext {
 
 /** What a handler inside a segment may do. */
 export interface Segment {
-  /** A message to store; `then` runs after the commit with its stored entry, or null when the store refused it. */
-  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void): void;
+  /**
+   * A message to store; `then` runs after the commit with its stored entry, or null when the store refused it.
+   * `post`: all `then` posts is this room message (a cluster's log may then post it in the append's own step).
+   */
+  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void, post?: RoomPost): void;
   /** Something to post after the commit, in order with the messages. */
   later(fn: () => void): void;
 }

@@ -14,7 +14,10 @@ import { LuaScript } from '../cluster/lua.js';
 
 /**
  * KEYS: the id counters (hash, `{p}ids`: the direct conversations' sets are named from its prefix), the last
- * times (hash), the bytes kept (a counter), the epoch, then each entry's stream. ARGV: the epoch the node appends under, then each entry's conversation and its JSON.
+ * times (hash), the bytes kept (a counter), the epoch, the bus stream, then each entry's stream. ARGV: the epoch
+ * the node appends under, the turn's bus entry ('' for none: the node posts it itself), the bus's MAXLEN, then
+ * each entry's conversation and its JSON. The bus entry (cluster/bus-ops.ts encodeTurnTemplate) goes with the ids
+ * and times made here (`x`), in the same step: the messages reach every node's reader without a second round trip.
  * -> id, ts for each entry, in order; or the error EPOCH when the epoch is not the log's any more (Redis lost its
  * data: the counters started again, so ids from before would be given twice)
  */
@@ -25,8 +28,8 @@ if redis.call('GET', KEYS[4]) ~= ARGV[1] then return redis.error_reply('EPOCH th
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
-for i = 5, #KEYS do
-  local conv, j = ARGV[2 * (i - 4)], ARGV[2 * (i - 4) + 1]
+for i = 6, #KEYS do
+  local conv, j = ARGV[2 * (i - 5) + 2], ARGV[2 * (i - 5) + 3]
   local ts = math.max(now, tonumber(redis.call('HGET', KEYS[2], conv) or '0'))
   local id = redis.call('HINCRBY', KEYS[1], conv, 1)
   redis.call('HSET', KEYS[2], conv, ts)
@@ -41,6 +44,9 @@ for i = 5, #KEYS do
   end
   table.insert(out, id)
   table.insert(out, ts)
+end
+if ARGV[2] ~= '' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[3], '*', 'b', ARGV[2], 'x', table.concat(out, ','))
 end
 return out
 `,

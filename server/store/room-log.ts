@@ -22,6 +22,7 @@
  * - the reads see every turn whose append has resolved.
  */
 import type { RoomBus } from '../bus/room-bus.js';
+import type { RoomPost } from '../bus/room-message.js';
 import type { HistoryReader } from './history-reader.js';
 import type { ConversationKey, NewEntry, StoredEntry } from './history.js';
 import type { StoreError } from './store-error.js';
@@ -35,6 +36,11 @@ export interface Appended {
 /** What one turn of the sequencer appends, and what it publishes once that is stored. */
 export interface LogTurn {
   readonly entries: readonly NewEntry[];
+  /**
+   * When all the turn posts is its messages, each to its room (one per entry, in order): a log may post them in
+   * the append's own step (a cluster's: redis-room-log.ts). `publish` still runs, and posts them on this node.
+   */
+  readonly posts?: readonly RoomPost[];
   /**
    * After the commit: the stored turn, or null and why the log refused it (a refused turn's messages are published
    * to no one; its senders are told). Whatever this posts goes out before the next turn is stored.

@@ -10,6 +10,7 @@
 import { encodeMessage, type ServerMessage } from '../../common/protocol.js';
 import { withRef } from '../../common/messages.js';
 import { asBuffer } from '../bus/thread-bus.js';
+import { roomMessage, roomMessageFrame, type RoomPost } from '../bus/room-message.js';
 import { directKind, roomConversation } from './history.js';
 import { directConversation } from './conversations.js';
 import { partyOf } from './direct-parties.js';
@@ -44,21 +45,19 @@ export const segmentRequests: {
     if (!where) return;
     const { room } = where;
     const origin = holderOf(where.m)?.key;
+    const post: RoomPost = { room: room.key, name: room.name, action: msg.action };
     seg.append(
       { conv: roomConversation(room.key), kind: msg.action ? 'action' : 'say', from: msg.from, text: msg.text, origin },
       (e, failure) => {
         if (!e) return refuse(ctx, msg.sender, 'NOT_STORED', notStored(failure), msg.ref);
-        const chat: ServerMessage = {
-          type: 'CHAT',
-          from: e.from,
-          text: e.text,
-          action: msg.action,
-          ts: e.ts,
-          id: e.id,
-          room: room.name,
-        };
-        ctx.bus.postToRooms([room.key], encodeMessage(chat), 1, ownCopy(msg.sender, chat, msg.ref));
+        ctx.bus.postToRooms(
+          [post.room],
+          roomMessageFrame(e, post),
+          1,
+          ownCopy(msg.sender, roomMessage(e, post), msg.ref),
+        );
       },
+      post,
     );
   },
 

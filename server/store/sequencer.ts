@@ -16,12 +16,13 @@
  * tests run this without threads, timers or files.
  */
 import type { RoomBus, SessionAddress } from '../bus/room-bus.js';
-import type { HistoryStore, NewEntry, StoredEntry } from './history.js';
+import type { HistoryStore } from './history.js';
 import { asStoreError, StoreError } from './store-error.js';
 import type { ToStore } from './store-messages.js';
 import { segmentRequests } from './room-requests.js';
 import { readRequests } from './room-read-requests.js';
 import type { ReadKind, Segment } from './request-context.js';
+import { SegmentBuilder } from './segment-builder.js';
 import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from './session-requests.js';
 import { accountRequests } from './account-requests.js';
 import { inboxRequests } from './inbox-requests.js';
@@ -103,19 +104,6 @@ const READS = new Set<ToStore['k']>([
 /** The read requests' handlers, by the module that owns them (the rest are room-read-requests.ts's readRequests). */
 const READ_TABLES = [sessionReadRequests, accountRequests, inboxRequests];
 const SESSION_SEGMENT = new Set<ToStore['k']>(['away', 'expire', 'end-away', 'node-gone']);
-
-/** One segment being built: its messages, and the steps that post after the commit. */
-class SegmentBuilder implements Segment {
-  readonly entries: NewEntry[] = [];
-  readonly steps: Array<(stored: StoredEntry[] | null, failure: StoreError | null) => void> = [];
-  append(entry: NewEntry, then: (e: StoredEntry | null, failure: StoreError | null) => void): void {
-    const index = this.entries.push(entry) - 1;
-    this.steps.push((stored, failure) => then(stored ? stored[index]! : null, failure));
-  }
-  later(fn: () => void): void {
-    this.steps.push(() => fn());
-  }
-}
 
 export class Sequencer {
   private pending: ToStore[] = [];
@@ -287,7 +275,8 @@ export class Sequencer {
       for (const step of seg.steps) step(stored ? stored.entries : null, failure);
     };
     // A refusal has been published (to its senders) and the operator told; the order goes on.
-    await this.log.append({ entries: seg.entries, publish }).catch((err: unknown) => {
+    const posts = seg.entries.length > 0 && seg.posts ? { posts: seg.posts } : {};
+    await this.log.append({ entries: seg.entries, publish, ...posts }).catch((err: unknown) => {
       if (err instanceof StoreError) return;
       throw err;
     });

@@ -15,7 +15,7 @@ export class TurnSequence {
   private last: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly store: (entries: readonly NewEntry[]) => Promise<StoredEntry[]>,
+    private readonly store: (entries: readonly NewEntry[], turn: LogTurn) => Promise<StoredEntry[]>,
     private readonly epoch: () => string,
     private readonly publish: Publish = (turn, stored, failure) => turn.publish(stored, failure),
   ) {}
@@ -32,7 +32,7 @@ export class TurnSequence {
   private async commit(turn: LogTurn): Promise<Appended> {
     let entries: StoredEntry[] = [];
     try {
-      if (turn.entries.length > 0) entries = await this.store(turn.entries);
+      if (turn.entries.length > 0) entries = await this.store(turn.entries, turn);
     } catch (err) {
       const failure = asStoreError(err);
       this.publish(turn, null, failure);

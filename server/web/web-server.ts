@@ -23,25 +23,7 @@ import type { Admission } from '../chat/admission.js';
 import { staticFiles, type StaticFile } from './static-files.js';
 import { originAllowed, type HostAllowList } from './host-check.js';
 import { refuseRaw } from './raw-refusal.js';
-
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-} as const;
+import { contentSecurityPolicy, SECURITY_HEADERS } from './page-policy.js';
 
 export interface WebHost extends FileRoutesHost {
   readonly closing: boolean;
@@ -61,6 +43,11 @@ export interface WebServerOptions {
   admission: Admission;
   /** The names the web side answers to (DNS rebinding). */
   hosts: HostAllowList;
+  /**
+   * A cluster's other nodes' web origins (worker/node-files.ts): listed at /nodes for the chat page, which
+   * may connect to them (its policy says so), and whose pages' WebSockets are taken on /chat here.
+   */
+  peers?: () => readonly string[];
 }
 
 /** The request target as a URL; only origin-form paths ("/..."), anything else is a 400. */
@@ -165,6 +152,7 @@ export class WebServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(this.peers()));
     try {
       const url = parseRequestUrl(req.url);
       if (!this.o.hosts.allows(req.headers.host)) throw this.hostRefusal(req.headers.host);
@@ -178,6 +166,7 @@ export class WebServer {
       }
       if (path.startsWith('/files/')) return await fileRoute(this.host, req, res, url);
       if (path === '/admin') return await this.adminPage(req, res);
+      if (path === '/nodes') return this.sendNodes(req, res);
       const file = this.files.get(path);
       if (!file) throw new HttpError(404, 'NOT_FOUND', 'no such page');
       await this.sendStatic(req, res, file);
@@ -205,6 +194,23 @@ export class WebServer {
     res.setHeader('Set-Cookie', admin.auth.issueCookie(Date.now(), this.o.tls !== null));
     res.setHeader('Cache-Control', 'no-store');
     await this.sendStatic(req, res, file);
+  }
+
+  /** The other nodes' web origins, the chat page's servers to try when its connection is lost (`{"nodes": []}` alone). */
+  private sendNodes(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new HttpError(405, 'METHOD', `${req.method} is not supported here (GET, HEAD)`);
+    const body = Buffer.from(JSON.stringify({ nodes: this.peers() }));
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(body.length),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private peers(): readonly string[] {
+    return this.o.peers?.() ?? [];
   }
 
   private async sendStatic(req: IncomingMessage, res: ServerResponse, file: StaticFile): Promise<void> {
@@ -244,7 +250,9 @@ export class WebServer {
     };
     const path = (req.url ?? '').split('?')[0];
     if (!this.o.hosts.allows(req.headers.host)) return refuse(421, this.hostRefusal(req.headers.host).message);
-    if (!originAllowed(req))
+    // The chat page another node of the cluster served comes here when its own node is lost.
+    const peer = path === '/chat' && this.peers().includes(String(req.headers.origin));
+    if (!peer && !originAllowed(req))
       return refuse(403, `origin ${String(req.headers.origin).slice(0, 100)} is not this server's page`);
     if (path === '/chat') {
       if (this.host.closing) return refuse(503, 'the server is shutting down');

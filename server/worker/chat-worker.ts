@@ -42,6 +42,7 @@ import type { ThrottleRecords } from '../auth-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
+import { sessionsElsewhere } from '../cluster/address-counts.js';
 import { REAL_TIMER, WorkerTicker } from './worker-ticker.js';
 import { ircDoor } from '../irc-door/door-setup.js';
 
@@ -80,6 +81,7 @@ export class ChatWorker {
     const descriptors = { sockets: new SocketBudget(c.socketBuffer, c.index), log };
     this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission, descriptors);
     const stats = new WorkerStats(c.statsBuffer);
+    if (redis) this.admission.elsewhere = sessionsElsewhere(redis, c.node);
     this.files = workerFileService(c);
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
@@ -172,10 +174,11 @@ export class ChatWorker {
       });
       this.lftp = lftp.server;
       this.lftpPort = lftp.port;
-      if (this.config.index === 0 && this.config.advertise !== null)
-        this.nodeFiles?.publishEvery(this.config.advertise, lftp.port);
       this.feed.watchTransfers(() => lftp.server.transfers());
       if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
+      const { advertise, tls } = this.config;
+      if (this.config.index === 0 && advertise !== null)
+        this.nodeFiles?.publishEvery(advertise, lftp.port, httpBound, tls !== null);
     } catch (err) {
       this.tcp.close();
       this.irc?.close();
@@ -224,6 +227,7 @@ export class ChatWorker {
             ),
           };
     const group = this.group;
+    this.nodeFiles?.watchPeers();
     this.web = new WebServer(
       {
         maxFrame: c.limits.maxFrame,
@@ -232,6 +236,7 @@ export class ChatWorker {
         admin,
         admission: this.admission,
         hosts: HostAllowList.forListenAddress(c.host, c.webHosts),
+        peers: () => this.nodeFiles?.webPeers ?? [],
       },
       {
         files: this.files,

@@ -3,7 +3,9 @@
  * cluster's node those files as the other nodes see them (cluster/cluster-files.ts):
  * the node's first worker says what the node holds every FILES_EVERY_MS and
  * at once after a file is stored; every worker issues tickets for the other
- * nodes' files and spends theirs for this node's.
+ * nodes' files and spends theirs for this node's, and keeps the other nodes'
+ * web origins as their listings say them (the chat page's other servers:
+ * web/web-server.ts), read again as often.
  */
 import { chatFilesPort, type FilesPort } from '../chat/files-port.js';
 import { clusterFilesPort } from '../chat/cluster-files-port.js';
@@ -16,6 +18,10 @@ import { UploadLedger } from '../shm/upload-ledger.js';
 import { PartialWriters } from '../shm/partial-writers.js';
 import type { WorkerConfig } from '../threads/messages.js';
 import type { Logger } from '../logger.js';
+import { webOrigin } from '../web/page-policy.js';
+
+/** An origin as webOrigin makes them: nothing else goes into the page's policy or its list of servers. */
+const WEB_ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
 
 /** What a node's listing in Redis may take: far more than one FILES_REPLY frame shows, which the asker cuts. */
 const LISTING_BYTES = 256 * 1024;
@@ -23,7 +29,10 @@ const LISTING_BYTES = 256 * 1024;
 export class NodeFiles {
   readonly cluster: ClusterFiles;
   private timer: NodeJS.Timeout | null = null;
+  private peersTimer: NodeJS.Timeout | null = null;
   private failing = false;
+  /** The other live nodes' web origins, as last read (empty until then, and on one node). */
+  webPeers: readonly string[] = [];
 
   constructor(
     redis: RedisLink,
@@ -39,9 +48,10 @@ export class NodeFiles {
     return clusterFilesPort(local, this.cluster, () => this.files.ticketSecret()!, maxFrame, this.log);
   }
 
-  /** Says the node's files now and every FILES_EVERY_MS, at `host` (--advertise) and its LFTP port. */
-  publishEvery(host: string, lftpPort: number): void {
-    const once = () => void this.publish(host, lftpPort);
+  /** Says the node's files now and every FILES_EVERY_MS, at `host` (--advertise), its LFTP port and web origin. */
+  publishEvery(host: string, lftpPort: number, httpPort: number | null, tls: boolean): void {
+    const web = httpPort === null ? null : webOrigin(tls, host, httpPort);
+    const once = () => void this.publish(host, lftpPort, web);
     once();
     this.timer = setInterval(once, FILES_EVERY_MS);
     this.timer.unref();
@@ -51,15 +61,29 @@ export class NodeFiles {
   /** After a file is stored: at once (a no-op on workers that do not publish). */
   publishNow: () => void = () => undefined;
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  /** Reads the other nodes' web origins now and every FILES_EVERY_MS (a failed read keeps the last). */
+  watchPeers(): void {
+    const once = () =>
+      void this.cluster.others().then(
+        (nodes) =>
+          (this.webPeers = nodes.flatMap((n) => (n.web !== undefined && WEB_ORIGIN.test(n.web) ? [n.web] : []))),
+        () => undefined,
+      );
+    once();
+    this.peersTimer = setInterval(once, FILES_EVERY_MS);
+    this.peersTimer.unref();
   }
 
-  private async publish(host: string, lftpPort: number): Promise<void> {
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.peersTimer) clearInterval(this.peersTimer);
+    this.timer = this.peersTimer = null;
+  }
+
+  private async publish(host: string, lftpPort: number, web: string | null): Promise<void> {
     try {
       const { files } = await this.files.list(LISTING_BYTES);
-      await this.cluster.publish(host, lftpPort, files);
+      await this.cluster.publish(host, lftpPort, files, web);
       if (this.failing) this.log.info("telling the cluster this node's files again");
       this.failing = false;
     } catch (err) {

@@ -6,11 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomBus, SessionAddress } from '../../server/bus/room-bus.js';
 import { ClusterBus } from '../../server/cluster/cluster-bus.js';
+import { BusWriter } from '../../server/cluster/bus-writer.js';
+import { encodeBatch, type BusBatch } from '../../server/cluster/bus-ops.js';
 import { clusterKeys, type ClusterKeys } from '../../server/cluster/keys.js';
 import { closeRedis, type RedisLink } from '../../server/cluster/redis-link.js';
 import { openRedis } from '../../server/cluster/open-redis.js';
 import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { RedisRoomLog } from '../../server/store/redis-room-log.js';
+import type { Appended } from '../../server/store/room-log.js';
+import { roomMessageFrame } from '../../server/bus/room-message.js';
 import { startRedis, type RedisUnderTest } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 
@@ -51,13 +55,14 @@ async function node(keys: ClusterKeys, id: string) {
   const heard: string[] = [];
   const log: string[] = [];
   const reader = await link();
-  const bus = new ClusterBus(recordingLocal(heard), await link(), reader, keys, id, {
+  const writer = await link();
+  const bus = new ClusterBus(recordingLocal(heard), writer, reader, keys, id, {
     log: (_d, msg) => log.push(msg),
   });
   await bus.start();
   bus.listen();
   buses.push(bus);
-  return { id, bus, heard, log, reader };
+  return { id, bus, heard, log, reader, writer };
 }
 
 async function cluster() {
@@ -104,6 +109,81 @@ describe('ClusterBus', () => {
       () => nodes.map((n) => n.heard.length).join(),
     );
     for (const n of nodes) expect(n.heard, n.id).toEqual(expected);
+  });
+
+  it('a turn that posts only its room messages goes on the bus in its append script: every node makes the same frames, in id order', async () => {
+    const { keys, nodes } = await cluster();
+    // The log appends on the bus's writing connection, as cluster-log.ts opens them.
+    const logs = await Promise.all(nodes.slice(0, 2).map((n) => RedisRoomLog.open(n.writer, keys, n.bus)));
+    const post = { room: '#r', name: '#R', action: false };
+    const turns = Array.from({ length: 100 }, (_, i) => {
+      const log = logs[i % 2]!;
+      const entries = [{ conv: 'room:#r', kind: 'say' as const, from: `u${i}`, text: `m${i} ünïcode "q"` }];
+      const publish = (stored: Appended | null) => {
+        for (const e of stored!.entries) log.bus.postToRooms(['#r'], roomMessageFrame(e, post), 1);
+      };
+      return log.append({ entries, posts: [post], publish });
+    });
+    await Promise.all(turns);
+    // Nothing else was written, so every turn's entry is its script's: the template and the ids beside it.
+    const entries = (await (await link()).xRange(`${keys.prefix}bus`, '-', '+')) ?? [];
+    expect(entries.map((e) => e.message.x === undefined)).toEqual(Array.from({ length: 100 }, () => false));
+    await until(
+      () => nodes.every((n) => n.heard.length === 100),
+      10_000,
+      () => nodes.map((n) => n.heard.length).join(),
+    );
+    const ids = (heard: string[]) => heard.map((h) => Number(/"id":(\d+)/.exec(h)![1]));
+    expect(ids(nodes[2]!.heard)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // The storing node's frames (made from its stored entries) and the others' (from the bus entry) are one.
+    for (const n of nodes) expect(n.heard, n.id).toEqual(nodes[2]!.heard);
+  });
+
+  it("a place reserved for a turn's script holds what the node sends meanwhile behind it, for the stream and its own sessions", async () => {
+    const { keys } = await cluster();
+    const raw = await link();
+    const stream = `${keys.prefix}bus`;
+    const delivered: number[] = [];
+    const writer = new BusWriter(
+      raw,
+      stream,
+      [keys.directory, keys.topics],
+      (b) => delivered.push(b.seq!),
+      () => undefined,
+    );
+    const batch = (seq: number): BusBatch => ({
+      node: 'a',
+      run: 'r',
+      seq,
+      ids: [],
+      ops: [{ k: 'all', frame: Buffer.from(`${seq}`) }],
+    });
+    const slot = writer.reserve()!;
+    expect(writer.reserve()).toBeNull();
+    writer.send(batch(2), encodeBatch(batch(2)));
+    // The script's entry (written here as the script would) goes in while the later post waits behind its place.
+    await raw.xAdd(stream, '*', { b: encodeBatch(batch(1))! });
+    expect(delivered).toEqual([]);
+    writer.fill(slot, batch(1), null, true);
+    expect(delivered).toEqual([1]);
+    await until(
+      () => delivered.length === 2,
+      5000,
+      () => delivered.join(),
+    );
+    const seqs = ((await raw.xRange(stream, '-', '+')) ?? []).map((e) => (JSON.parse(e.message.b!) as { s: number }).s);
+    expect(seqs).toEqual([1, 2]);
+    // A script that failed: its place is filled with what the turn posted (here nothing crosses), and what follows goes.
+    const failed = writer.reserve()!;
+    writer.send(batch(4), encodeBatch(batch(4)));
+    writer.fill(failed, { ...batch(3), ops: [] }, null, false);
+    await until(
+      () => delivered.length === 4,
+      5000,
+      () => delivered.join(),
+    );
+    expect(delivered).toEqual([1, 2, 3, 4]);
+    writer.stop();
   });
 
   it('a node whose reading connection is killed mid-stream reads what it missed when it is back, nothing twice', async () => {

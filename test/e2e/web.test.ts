@@ -487,6 +487,9 @@ describe('pages and the dashboard', () => {
     const page = await fetch(`http://127.0.0.1:${s.httpPort}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'/);
+    // One server: the page connects to its own only, and lists no other node.
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self';");
+    expect(await (await fetch(`http://127.0.0.1:${s.httpPort}/nodes`)).json()).toEqual({ nodes: [] });
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await page.text()).toContain('<script type="module" src="/js/web/src/chat.js">');
     expect((await fetch(`http://127.0.0.1:${s.httpPort}/js/web/src/chat.js`)).status).toBe(200);

@@ -132,7 +132,8 @@ class ChatPage {
   /** The connection is gone without a goodbye that means it: come back by itself, resuming the session. */
   private comeBack(why: string): void {
     const ms = this.connection.lost();
-    this.log.line(`* ${why}; reconnecting in ${formatDuration(ms)}`, 'notice');
+    const to = this.connection.servers.several ? ` to ${new URL(this.connection.servers.current).host}` : '';
+    this.log.line(`* ${why}; reconnecting${to} in ${formatDuration(ms)}`, 'notice');
     this.away();
     window.setTimeout(() => this.connect(this.me), ms);
   }

@@ -3,12 +3,14 @@
  * chat protocol's frames (codec.ts), one frame per binary message; the HELLO
  * that resumes the session when it can (common/resume-state.ts), also after
  * a reload of the tab (saved-session.ts); and the wait before each try to
- * come back (common/backoff.ts). Nothing is sent while the connection is
+ * come back (common/backoff.ts), each try to the next of the cluster's
+ * servers (server-list.ts). Nothing is sent while the connection is
  * down: the page disables Send meanwhile, and what is typed stays in the box.
  */
 import { Backoff } from '../../common/backoff.js';
 import { ResumeState, type ResumeSnapshot } from '../../common/resume-state.js';
 import type { ChatLog } from './chat-log.js';
+import { ServerList } from './server-list.js';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type ClientMessage, type ServerMessage } from './codec.js';
 
 /** What the connection asks of the page, and tells it. */
@@ -28,6 +30,7 @@ export class ChatConnection {
   private comingBack = false;
   private readonly resume = new ResumeState();
   private readonly backoff = new Backoff();
+  readonly servers = new ServerList();
 
   constructor(
     private readonly log: ChatLog,
@@ -45,8 +48,7 @@ export class ChatConnection {
   }
 
   open(nick: string): void {
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/chat`);
+    const ws = new WebSocket(this.servers.socketUrl());
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => this.send(this.hello(nick));
@@ -121,6 +123,7 @@ export class ChatConnection {
   /** Lost without a goodbye that means it: coming back, after the wait this returns (longer each time). */
   lost(): number {
     this.comingBack = true;
+    this.servers.next();
     return this.backoff.next();
   }
 
@@ -129,5 +132,6 @@ export class ChatConnection {
     this.comingBack = false;
     this.welcomed = true;
     this.backoff.reset();
+    void this.servers.learn();
   }
 }
