@@ -16,7 +16,6 @@ import type { FromWorker, ToWorker } from '../threads/messages.js';
 export const GIVE_WAY_WAIT_MS = 5_000;
 
 export class WorkerHandoffs implements OtherWorkers {
-  readonly waitMs = GIVE_WAY_WAIT_MS;
   private next = 1;
   private readonly asked = new Map<number, (answer: GiveWay) => void>();
   /** This worker's endpoint, once it listens: what the others' asks end. */
@@ -25,6 +24,7 @@ export class WorkerHandoffs implements OtherWorkers {
   constructor(
     readonly self: number,
     private readonly post: (msg: FromWorker) => void,
+    readonly waitMs = GIVE_WAY_WAIT_MS,
   ) {}
 
   giveWay(worker: number, key: string, address: string): Promise<GiveWay> {
