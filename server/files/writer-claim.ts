@@ -13,7 +13,7 @@ import type { FileService } from './file-service.js';
 import type { Entry } from './lftp-entry.js';
 import type { OtherWorkers } from './lftp-server-api.js';
 
-/** What the endpoint the SYN reached offers: its own transfers (lftp-server.ts giveWay), the other workers. */
+/** What the endpoint the SYN reached offers: its own transfers (giveWayOn its transfers writing partials), the other workers. */
 export interface WriterHandoff {
   giveWay(key: string, address: string): Promise<GiveWay>;
   others: OtherWorkers | undefined;

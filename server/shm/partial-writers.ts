@@ -34,8 +34,8 @@ export interface WriterHolder {
 }
 
 /**
- * What a worker answers when asked to end its transfer writing a partial for a new post of it (lftp-server.ts
- * giveWay): ended (the claim is given back), none (no transfer of its writes it now), other-address (one does, for
+ * What a worker answers when asked to end its transfer writing a partial for a new post of it (files/writer-claim.ts
+ * giveWayOn): ended (the claim is given back), none (no transfer of its writes it now), other-address (one does, for
  * another address: it stays); the asker's own: timeout (no answer in time), gone (that worker is not running).
  */
 export type GiveWay = 'ended' | 'none' | 'other-address' | 'timeout' | 'gone';
