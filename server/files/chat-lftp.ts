@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 import type { FileService } from './file-service.js';
 import { LftpServer } from './lftp-server.js';
 import type { RemoteRedeem } from '../cluster/cluster-files.js';
+import type { OtherWorkers } from './lftp-server-api.js';
+import type { WriterHandoff } from './writer-claim.js';
 
 export interface ChatLftpOptions {
   host: string;
@@ -28,6 +30,8 @@ export interface ChatLftpOptions {
   stored(info: { name: string; size: number; nick: string }): void;
   /** A cluster's node: tickets other nodes issued for this node's files (cluster/cluster-files.ts). */
   elsewhere?: { redeem(ticket: string, op: string, name: string): Promise<RemoteRedeem> };
+  /** The chat server's other workers: a post takes over the partial their transfer writes (writer-claim.ts). */
+  handoffs?: OtherWorkers & { endpoint: WriterHandoff | null };
 }
 
 /** Binds and starts the endpoint; a failure to bind is a ListenError of component 'lftp'. */
@@ -71,7 +75,9 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
     resume: true,
     onStored: ({ name, size, owner }) => o.stored({ name, size, nick: owner ?? '?' }),
     ...(o.qlogDir ? { qlogDir: o.qlogDir } : {}),
+    ...(o.handoffs ? { otherWorkers: o.handoffs } : {}),
   });
+  if (o.handoffs) o.handoffs.endpoint = server.handoff;
   try {
     return { server, port: await server.start() };
   } catch (err) {

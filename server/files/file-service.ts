@@ -20,7 +20,7 @@ import type { TicketTable } from '../shm/ticket-table.js';
 import { TICKETS_PER_PREFIX, TICKETS_PER_SESSION, TICKET_TTL_MS, prefixKey } from '../shm/ticket-limits.js';
 import { addressPrefix } from '../shm/address-table.js';
 import type { UploadLedger } from '../shm/upload-ledger.js';
-import { PartialWriters } from '../shm/partial-writers.js';
+import { PartialWriters, type WriterDoor, type WriterHolder } from '../shm/partial-writers.js';
 
 /** Free space an upload may not eat into (logs, the history store and the system need it). */
 export const DEFAULT_KEEP_FREE = 256 * 2 ** 20;
@@ -252,17 +252,25 @@ export class FileService {
   }
 
   /**
-   * Takes the partial upload of `name` by `owner` (resumeKey) for one writer, whichever door it came in by (LFTP
-   * or HTTP) and on whichever worker: the function gives it back. Throws LftpError BUSY while another writes it.
+   * Takes the partial upload of `name` by `owner` (resumeKey) for one writer coming in by `door`, on whichever
+   * worker: the function that gives it back, or who holds it (null: the table is full). claimPartial says no.
    */
-  claimPartial(name: string, owner: string | undefined): () => void {
-    const c = this.writers.claim(resumeKey(name, owner));
-    if (c.ok) return c.release;
-    if (c.full)
+  tryClaimPartial(name: string, owner: string | undefined, door: WriterDoor): (() => void) | WriterHolder | null {
+    const c = this.writers.claim(resumeKey(name, owner), door);
+    return c.ok ? c.release : c.full ? null : c.holder;
+  }
+
+  /** tryClaimPartial, or LftpError BUSY in words that say who writes the partial (the same on both doors). */
+  claimPartial(name: string, owner: string | undefined, door: WriterDoor): () => void {
+    const c = this.tryClaimPartial(name, owner, door);
+    if (typeof c === 'function') return c;
+    if (c === null)
       throw new LftpError('BUSY', 'the server is receiving as many resumable uploads as it can; try again later');
+    const by =
+      c.door === 'http' ? 'an HTTP upload (the web page) writes its partial' : 'an LFTP post writes its partial';
     throw new LftpError(
       'BUSY',
-      `${JSON.stringify(name)} is being received already (its partial has a writer, over LFTP or HTTP); try again once that upload stops`,
+      `${JSON.stringify(name)} is being received already (${by}); try again once that upload stops`,
     );
   }
 

@@ -9,8 +9,8 @@ import { dirname } from 'node:path';
 import type { Op } from '../../common/lftp/engine/connection.js';
 import type { ResumeAnswer, ResumeAsk } from '../../common/lftp/engine/payloads.js';
 import { HeldRecord, readResume, sourceTag } from '../../common/lftp/node/resume-record.js';
-import type { Entry } from './lftp-entry.js';
 import type { FileService } from './file-service.js';
+import { claimWriter, type WriterHandoff } from './writer-claim.js';
 
 /** What the server answers, and for a post the partial its sink continues (after `have` bytes). */
 export interface ServerResume {
@@ -71,24 +71,25 @@ export async function planResume(
 }
 
 /**
- * The SYN's resume answer on an endpoint whose transfers writing a partial are `writing` (by resumeKey). A post of
- * a name whose partial an earlier upload from the same address still writes there (its client was cut and this
- * is it again, most likely) ends that upload first, so that its partial is recorded and continued; while any
- * other writes it (another address, another worker, an HTTP upload), the post is refused (BUSY): one writer.
+ * The SYN's resume answer; a post that resumes first takes its partial's writer claim (writer-claim.ts: taken over
+ * from the same uploader's earlier upload from the same address, on this worker or another; refused, BUSY, while
+ * anyone else writes it).
  */
 export async function resumeOrTakeOver(
-  writing: ReadonlyMap<string, Entry>,
-  files: Pick<FileService, 'claimPartial'>,
+  handoff: WriterHandoff,
+  files: Pick<FileService, 'tryClaimPartial' | 'claimPartial'>,
   r: { op: Op; ask: ResumeAsk | undefined; file: CheckedFile; address: string; owner: string | undefined },
 ): Promise<ServerResume | undefined> {
   const { op, ask, file, owner } = r;
-  const earlier = op === 'post' && ask ? writing.get(resumeKey(file.name, owner)) : undefined;
-  if (earlier?.remote.address === r.address) {
-    earlier.driver.apply((c) => c.abort('a new upload of the same file took over'));
-    await earlier.finished;
-    await earlier.sinkClosed;
-  }
-  const writer = op === 'post' && ask?.tag !== undefined ? files.claimPartial(file.name, owner) : undefined;
+  const writer =
+    op === 'post' && ask?.tag !== undefined
+      ? await claimWriter(files, handoff, {
+          key: resumeKey(file.name, owner),
+          name: file.name,
+          owner,
+          address: r.address,
+        })
+      : undefined;
   try {
     return await planResume(op, ask, file, owner, writer);
   } catch (err) {

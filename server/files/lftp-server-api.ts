@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { FileService } from './file-service.js';
 import type { LftpKeying } from './syn-keys.js';
 import type { DroppedCounts } from '../../common/lftp/protect/transfer-protection.js';
+import type { GiveWay } from '../shm/partial-writers.js';
 
 export interface LftpAuthRequest {
   op: Op;
@@ -47,8 +48,23 @@ export interface LftpServerOptions {
   qlogDir?: string;
   /** Resume cut transfers (docs/LFTP.md, "Resume"): `chat-server lftp`, and the chat server (its partials per user). */
   resume?: boolean;
+  /** A chat server's other workers, whose transfers may write the partial a post continues (writer-claim.ts). */
+  otherWorkers?: OtherWorkers;
   /** A file was received and stored. */
   onStored?(info: { name: string; size: number; remote: string; owner: string | undefined; files?: number }): void;
+}
+
+/** The other workers of a chat server, as an endpoint asks them (server/worker/other-workers.ts). */
+export interface OtherWorkers {
+  /** This endpoint's worker. */
+  readonly self: number;
+  /** How long giveWay waits for an answer before it says timeout. */
+  readonly waitMs: number;
+  /**
+   * Asks `worker` to end its transfer writing the partial `key` when it is `address`'s; resolves once that worker
+   * answered (ended: its claim is given back), or with timeout after waitMs.
+   */
+  giveWay(worker: number, key: string, address: string): Promise<GiveWay>;
 }
 
 export interface TransferInfo {

@@ -20,6 +20,7 @@ import { SynKeys } from './syn-keys.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
 import { resumeKey, resumeOrTakeOver } from './lftp-resume.js';
 import { ServedFolders } from './folders.js';
+import { giveWayOn, type WriterHandoff } from './writer-claim.js';
 
 const LINGER_MS = 5_000;
 
@@ -50,6 +51,7 @@ export class LftpServer {
     this.folders = new ServedFolders(o.files, (f) => o.onStored?.({ ...f, remote: '', owner: f.owner }));
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     this.reports = new LftpReports(o, this.keys.counts);
+    this.handoff = { giveWay: (key, address) => giveWayOn(this.resumeClaims, key, address), others: o.otherWorkers };
   }
 
   get counters(): LftpReports['counters'] {
@@ -74,6 +76,9 @@ export class LftpServer {
   transfers(): TransferInfo[] {
     return [...this.entries.values()].map((e) => transferInfo(e, this.waiting.indexOf(e) + 1));
   }
+
+  /** What a resuming post's claim may take over (writer-claim.ts): this endpoint's transfers, the other workers'. */
+  readonly handoff: WriterHandoff;
 
   private onSealed(buf: Buffer, conn: number, from: Peer): void {
     const entry = this.entries.get(`${from.address}|${from.port}|${conn}`);
@@ -143,11 +148,7 @@ export class LftpServer {
       if (decision.ended) ended = decision.ended;
       const folder = await this.folders.check(op, req.name, size, decision.owner, from.address);
       // A folder's manifest made for this SYN goes if the SYN is refused after all (BUSY).
-      const [spent, cleanup] = [ended, folder?.folder.cleanup ?? (() => undefined)];
-      ended = () => {
-        spent();
-        cleanup();
-      };
+      ended = chain(ended, folder?.folder.cleanup ?? (() => undefined));
       const file =
         folder ??
         (op === 'get'
@@ -161,7 +162,7 @@ export class LftpServer {
       }
       const owner = decision.owner;
       const resume = this.o.resume
-        ? await resumeOrTakeOver(this.resumeClaims, this.o.files, {
+        ? await resumeOrTakeOver(this.handoff, this.o.files, {
             op,
             ask: req.resume,
             file,

@@ -77,6 +77,15 @@ export class WorkerPool {
           case 'closed':
             slot.stopping = true;
             return;
+          // One worker's LFTP post asks another's transfer to give way (files/writer-claim.ts); a worker that is
+          // not running holds nothing once repaired, and its asker must not wait for it.
+          case 'give-way':
+            if (!this.send(msg.worker, { k: 'give-way', id: msg.id, from: index, key: msg.key, address: msg.address }))
+              worker.postMessage({ k: 'gave-way', id: msg.id, answer: 'gone' } satisfies ToWorker);
+            return;
+          case 'gave-way':
+            this.send(msg.to, { k: 'gave-way', id: msg.id, answer: msg.answer });
+            return;
         }
       });
       worker.on('error', (err) => this.log.error({ err, worker: index }, 'worker error'));

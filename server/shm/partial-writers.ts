@@ -5,7 +5,9 @@
  * would lie about the bytes of the other. A partial is named by its resume key (server/files/lftp-resume.ts
  * resumeKey: the name and, on a chat server, the uploader's nick). Claiming is a search and a write under one
  * robust mutex, so two claims of one key at the same instant cannot both succeed. Each claim names the worker
- * that holds it: a dead worker's claims are given back with its other shared state (process/worker-repair.ts).
+ * that holds it and its door: a dead worker's claims are given back with its other shared state
+ * (process/worker-repair.ts), and a post refused by another worker's LFTP transfer knows whom to ask to give way
+ * (files/writer-claim.ts).
  */
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
@@ -14,16 +16,37 @@ const H_LOCK = 0;
 const HEADER_BYTES = 16;
 /** A name (255 bytes at most), a separator, a nick. */
 const KEY_BYTES = 256 + NICK_MAX_BYTES;
-const ENTRY_BYTES = 8 + KEY_BYTES;
-// Entry: the holder (i32: worker + 2; 0 free), the key's length (i32), the key.
+const ENTRY_BYTES = 12 + KEY_BYTES;
+// Entry: the holder (i32: worker + 2; 0 free), the key's length (i32), the door (i32: DOORS' index), the key.
 const E_HOLDER = 0;
 const E_LEN = 1;
-const E_KEY = 8;
+const E_DOOR = 2;
+const E_KEY = 12;
+
+/** The way a writer's bytes come in: an LFTP post, or an HTTP resumable upload (the web page's). */
+export type WriterDoor = 'lftp' | 'http';
+const DOORS: readonly WriterDoor[] = ['lftp', 'http'];
+
+/** Who holds a claim: the worker (-1 outside the workers, as a standalone endpoint) and the door. */
+export interface WriterHolder {
+  worker: number;
+  door: WriterDoor;
+}
+
+/**
+ * What a worker answers when asked to end its transfer writing a partial for a new post of it (files/writer-claim.ts
+ * giveWayOn): ended (the claim is given back), none (no transfer of its writes it now), other-address (one does, for
+ * another address: it stays); the asker's own: timeout (no answer in time), gone (that worker is not running).
+ */
+export type GiveWay = 'ended' | 'none' | 'other-address' | 'timeout' | 'gone';
 
 /** Partials being written at once on one server: as many as the ticket table has transfers. */
 export const WRITERS_CAPACITY = 1024;
 
-export type WriterClaim = { ok: true; release(): void } | { ok: false; full: boolean };
+export type WriterClaim =
+  | { ok: true; release(): void }
+  | { ok: false; full: true }
+  | { ok: false; full: false; holder: WriterHolder };
 
 export class PartialWriters {
   readonly i32: Int32Array;
@@ -50,16 +73,21 @@ export class PartialWriters {
     return H_LOCK;
   }
 
-  /** Takes the partial `key` for this writer, unless another writer holds it (or every entry is taken: full). */
-  claim(key: string): WriterClaim {
+  /** Takes the partial `key` for this writer, unless another writer holds it (who) or every entry is taken (full). */
+  claim(key: string, door: WriterDoor): WriterClaim {
     const bytes = Buffer.from(key, 'utf8');
     if (bytes.length > KEY_BYTES) throw new RangeError(`a partial's key is at most ${KEY_BYTES} bytes`);
     return this.mutex.withLock((): WriterClaim => {
-      if (this.find(bytes) >= 0) return { ok: false, full: false };
+      const held = this.find(bytes);
+      if (held >= 0) {
+        const worker = Atomics.load(this.i32, held / 4 + E_HOLDER) - 2;
+        return { ok: false, full: false, holder: { worker, door: DOORS[Atomics.load(this.i32, held / 4 + E_DOOR)]! } };
+      }
       const e = this.find(null);
       if (e < 0) return { ok: false, full: true };
       this.u8.set(bytes, e + E_KEY);
       Atomics.store(this.i32, e / 4 + E_LEN, bytes.length);
+      Atomics.store(this.i32, e / 4 + E_DOOR, DOORS.indexOf(door));
       Atomics.store(this.i32, e / 4 + E_HOLDER, this.worker + 2);
       let released = false;
       return {

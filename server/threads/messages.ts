@@ -11,6 +11,7 @@ import type { CongestionName } from '../../common/lftp/engine/congestion.js';
 import type { ListenFailure } from '../listen-error.js';
 import type { AdmissionPolicy } from '../chat/admission.js';
 import type { NickMode } from '../irc/nick-map.js';
+import type { GiveWay } from '../shm/partial-writers.js';
 
 export interface WorkerConfig {
   index: number;
@@ -100,11 +101,19 @@ export type ToWorker =
   /** The store thread died: refuse messages (NOT_STORED) until a new port comes. */
   | { k: 'store-down' }
   /** The restarted store thread's port for this worker (transferred). */
-  | { k: 'store-port'; port: MessagePort };
+  | { k: 'store-port'; port: MessagePort }
+  /** Worker `from` asks: end your LFTP transfer writing the partial `key` for `address` (a new post took over). */
+  | { k: 'give-way'; id: number; from: number; key: string; address: string }
+  /** The answer to this worker's give-way `id`. */
+  | { k: 'gave-way'; id: number; answer: GiveWay };
 
 /** Worker → supervisor (parentPort). */
 export type FromWorker =
   | ({ k: 'listening' } & BoundPorts)
   | { k: 'listen-error'; failure: ListenFailure }
   | { k: 'event'; text: string }
-  | { k: 'closed' };
+  | { k: 'closed' }
+  /** To pass to `worker` (files/writer-claim.ts: its transfer writes a partial this worker's post continues). */
+  | { k: 'give-way'; id: number; worker: number; key: string; address: string }
+  /** The answer to worker `to`'s give-way `id`, to pass back. */
+  | { k: 'gave-way'; id: number; to: number; answer: GiveWay };

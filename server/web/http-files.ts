@@ -136,7 +136,7 @@ async function storeUpload(
 /** The partial's writer claim; its refusal (LFTP's BUSY) is this door's 409 UPLOAD_BUSY, in the same words. */
 function claimPartial(host: FileRoutesHost, name: string, nick: string): () => void {
   try {
-    return host.files.claimPartial(name, nick);
+    return host.files.claimPartial(name, nick, 'http');
   } catch (err) {
     throw err instanceof LftpError ? uploadBusy(err.message) : err;
   }

@@ -24,6 +24,7 @@ import type { NickRegistry } from '../bus/nick-registry.js';
 import { FileService } from '../files/file-service.js';
 import { startChatLftp } from '../files/chat-lftp.js';
 import type { LftpServer } from '../files/lftp-server.js';
+import type { WorkerHandoffs } from './other-workers.js';
 import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
@@ -35,10 +36,9 @@ import { HostAllowList } from '../web/host-check.js';
 import { WorkerStats } from '../shm/worker-stats.js';
 import type { BoundPorts, WorkerConfig } from '../threads/messages.js';
 import { AdminAuth } from '../web/admin-auth.js';
-import { AuthThrottle } from '../auth-throttle.js';
+import { AuthThrottle, type ThrottleRecords } from '../auth-throttle.js';
 import { throttleRecords } from './throttle-records.js';
 import type { ThrottleTable } from '../cluster/cluster-throttles.js';
-import type { ThrottleRecords } from '../auth-throttle.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { DashboardFeed } from '../web/dashboard-feed.js';
 import { WebServer } from '../web/web-server.js';
@@ -75,6 +75,8 @@ export class ChatWorker {
     private readonly notify: (text: string) => void,
     /** A cluster's Redis (--redis): nicks are held there for every node; null: this node's table holds them. */
     redis: RedisLink | null = null,
+    /** The other workers, as this worker's LFTP endpoint asks and answers them (other-workers.ts). */
+    private readonly handoffs: WorkerHandoffs | null = null,
   ) {
     const c = config;
     this.table = new SessionTable(c.tableBuffer);
@@ -171,6 +173,7 @@ export class ChatWorker {
         print: this.notify,
         stored: (info) => this.stored(info),
         ...(this.nodeFiles ? { elsewhere: this.nodeFiles.cluster } : {}),
+        ...(this.handoffs ? { handoffs: this.handoffs } : {}),
       });
       this.lftp = lftp.server;
       this.lftpPort = lftp.port;

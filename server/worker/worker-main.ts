@@ -1,6 +1,7 @@
 /** Entry point of a worker thread: one client group of the chat server. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChatWorker } from './chat-worker.js';
+import { WorkerHandoffs } from './other-workers.js';
 import { closeRedis } from '../cluster/redis-link.js';
 import { openRedis } from '../cluster/open-redis.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
@@ -20,7 +21,8 @@ const redis =
     : await openRedis(parseRedisUrl(config.redisUrl), {
         state: (up, detail) => logger[up ? 'info' : 'warn']({ detail }, up ? 'Redis link back' : 'Redis link down'),
       });
-const worker = new ChatWorker(config, logger, (text) => post({ k: 'event', text }), redis);
+const handoffs = new WorkerHandoffs(config.index, post);
+const worker = new ChatWorker(config, logger, (text) => post({ k: 'event', text }), redis, handoffs);
 
 process.on('uncaughtException', (err) => {
   logger.fatal({ err }, 'worker crashed');
@@ -45,6 +47,10 @@ port.on('message', (msg: ToWorker) => {
       return;
     case 'store-port':
       worker.storeUp(msg.port);
+      return;
+    case 'give-way':
+    case 'gave-way':
+      handoffs.receive(msg);
       return;
     case 'reopen-log':
       reopen();

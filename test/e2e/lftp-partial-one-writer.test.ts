@@ -112,7 +112,10 @@ describe('one writer per partial upload, LFTP and HTTP alike', () => {
     const t2 = await ticket();
     const refused = await runLftpClient(lftpPost(`127.0.0.1:${t2.port}`, src, t2), { timeoutMs: 30_000 });
     expect(refused.code).toBe(4);
-    expect(refused.err.join('\n')).toMatch(/BUSY: "up\.bin" is being received already .*over LFTP or HTTP/);
+    // The holder is an HTTP upload (on either worker): said so, and not taken over (files/writer-claim.ts).
+    expect(refused.err.join('\n')).toMatch(
+      /BUSY: "up\.bin" is being received already \(an HTTP upload \(the web page\)/,
+    );
     expect(held(files)).toBeGreaterThanOrEqual(2 * 2 ** 20); // the partial was not touched
 
     // The HTTP upload is cut: its partial put away, the claim given back (HEAD answers the offset, not 409).
@@ -172,7 +175,7 @@ describe('one writer per partial upload, LFTP and HTTP alike', () => {
     expect(r.status).toBe(409);
     expect(await r.json()).toEqual({
       code: 'UPLOAD_BUSY',
-      message: expect.stringMatching(/^"up\.bin" is being received already .*over LFTP or HTTP/),
+      message: expect.stringMatching(/^"up\.bin" is being received already \(an LFTP post writes its partial\)/),
     });
 
     rate.rateBps = 0; // the LFTP post finishes at full speed

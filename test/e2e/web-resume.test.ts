@@ -405,3 +405,45 @@ describe('the page resumes an upload after the chat connection too was lost', ()
     expect(proxy.posts.slice(1).reduce((n, p) => n + p.crossed, 0)).toBe(data.length - last.offset!);
   }, 90_000);
 });
+
+describe('the page without Web Crypto resumes an upload too', () => {
+  it('served over plain http on a name that is not localhost: common/sha256.ts makes its tag and digest', async () => {
+    const files = tempDir('page-up-plain');
+    const src = join(tempDir('page-up-plain-src'), 'plain.mov');
+    const data = randomBytes(12 * 1024 * 1024 + 5);
+    writeFileSync(src, data);
+    const { s } = await setup(files, ['--web-host', 'chat.test']);
+    const proxy = await startCuttingProxy(s.httpPort, 4 * 1024 * 1024);
+    peers.push({ destroy: () => void proxy.close() });
+    // chat.test is this machine to the browser, and, not being localhost, not a secure context: no crypto.subtle.
+    const browser = await launchChromium(['--host-resolver-rules=MAP chat.test 127.0.0.1']);
+    peers.push({ destroy: () => void browser.close() });
+    const { page, problems } = await openPage(browser, proxy.port);
+    await page.goto(`http://chat.test:${proxy.port}/`);
+    expect(await page.evaluate(() => [isSecureContext, typeof crypto.subtle])).toEqual([false, 'undefined']);
+    const digests: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().includes('/files/')) digests.push(r.headers()['repr-digest'] ?? 'none');
+    });
+    await joinAs(page, 'plainly');
+    await until(
+      () => proxy.openHttp() === 0,
+      15_000,
+      () => `${proxy.openHttp()} keep-alive connections still open`,
+    );
+    await page.setInputFiles('#upload', src);
+    await logLine(page, '* the upload of plain.mov was cut').waitFor({ timeout: 30_000 });
+    await logLine(page, '* resuming the upload of plain.mov at').waitFor({ timeout: 30_000 });
+    await logLine(page, '* plainly shared plain.mov').waitFor({ timeout: 30_000 });
+    expect(sha(readFileSync(join(files, 'plain.mov')))).toBe(sha(data));
+    // Every try said the whole file's SHA-256 (the server checked the stored file against it), and the last sent
+    // only what the server's partial did not hold.
+    const expected = `sha-256=:${createHash('sha256').update(data).digest('base64')}:`;
+    expect(digests.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(digests)).toEqual(new Set([expected]));
+    const last = proxy.posts.at(-1)!;
+    expect(last.offset).toBeGreaterThan(0);
+    expect(proxy.posts.slice(1).reduce((n, p) => n + p.crossed, 0)).toBe(data.length - last.offset!);
+    expect(problems.filter((p) => p.startsWith('page error'))).toEqual([]);
+  }, 90_000);
+});

@@ -12,7 +12,8 @@ import { ROOT, CLIENT_JS, LineProcess } from './processes.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test/artifacts');
 
-export async function launchChromium(): Promise<Browser> {
+/** `args`: more of chromium's switches (--host-resolver-rules, say). */
+export async function launchChromium(args: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: install Debian's chromium (bash scripts/ensure-test-packages.sh)`);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -27,6 +28,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       // A wheel scrolls at once, so the test sees where it ends without waiting out an animation.
       '--disable-smooth-scrolling',
+      ...args,
     ],
   });
 }

@@ -76,10 +76,17 @@ describe('claims made in one step across threads', () => {
     writers.releaseWorker(2);
     writers.releaseWorker(3);
     expect(writers.held('alice\u0000p0.bin')).toBe(false);
-    const mine = writers.claim('alice\u0000p0.bin');
+    const mine = writers.claim('alice\u0000p0.bin', 'http');
     expect(mine.ok).toBe(true);
-    expect(writers.claim('alice\u0000p0.bin')).toEqual({ ok: false, full: false });
+    // A refusal names the holder (its worker, -1 outside the workers, and door): whom a post may ask to give way.
+    expect(writers.claim('alice\u0000p0.bin', 'lftp')).toEqual({
+      ok: false,
+      full: false,
+      holder: { worker: -1, door: 'http' },
+    });
     if (mine.ok) mine.release();
-    expect(writers.claim('bob\u0000p0.bin').ok).toBe(true); // another uploader's partial of the name is its own
+    expect(new PartialWriters(writers.buffer, 3).claim('alice\u0000p0.bin', 'lftp').ok).toBe(true);
+    expect(writers.claim('alice\u0000p0.bin', 'http')).toMatchObject({ holder: { worker: 3, door: 'lftp' } });
+    expect(writers.claim('bob\u0000p0.bin', 'lftp').ok).toBe(true); // another uploader's partial of the name is its own
   });
 });

@@ -1,11 +1,11 @@
 /**
  * One upload from the page, resumed when its connection breaks (docs/ARCHITECTURE.md, "The web side"): it says
- * what it sends (Upload-Length, Upload-Mtime, and Upload-Tag, LFTP's source tag made with Web Crypto), asks the
- * server how much of it it holds (HEAD, Upload-Offset), and sends only the rest, with a fresh ticket each try.
- * Every file is hashed first, so the server checks the stored file's SHA-256 against the page's (Repr-Digest) before
- * it is put in place: up to DIGEST_LIMIT with Web Crypto in one call, bigger ones a piece at a time (Web Crypto
- * has no incremental digest, and one call needs the whole file in memory). Without Web Crypto (a page served over plain HTTP on another
- * address than localhost is not a secure context) the upload is one-shot, as before.
+ * what it sends (Upload-Length, Upload-Mtime, and Upload-Tag, LFTP's source tag), asks the server how much of it
+ * it holds (HEAD, Upload-Offset), and sends only the rest, with a fresh ticket each try. Every file is hashed
+ * first, so the server checks the stored file's SHA-256 against the page's (Repr-Digest) before it is put in
+ * place: up to DIGEST_LIMIT with Web Crypto in one call, bigger ones a piece at a time (Web Crypto has no
+ * incremental digest, and one call needs the whole file in memory). Without Web Crypto (a page served over plain
+ * HTTP on another address than localhost is not a secure context) common/sha256.ts makes the tag and the digest.
  */
 import { Backoff } from '../../common/backoff.js';
 import { Sha256 } from '../../common/sha256.js';
@@ -37,8 +37,14 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/** SHA-256 of `bytes` in one call: Web Crypto's where the page has it (a secure context), else common/sha256.ts. */
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const c = subtle();
+  return c ? new Uint8Array(await c.digest('SHA-256', bytes)) : new Sha256().update(bytes).digest();
+}
+
 /** resume-record.ts's sourceTag, in the page: SHA-256("lftp tag" 0 ‖ size ‖ mtime ‖ first and last 64 KiB)[0..16]. */
-async function sourceTag(c: SubtleCrypto, file: File): Promise<string> {
+async function sourceTag(file: File): Promise<string> {
   const fixed = new DataView(new ArrayBuffer(16));
   fixed.setBigUint64(0, BigInt(file.size));
   fixed.setBigUint64(8, BigInt(Math.max(0, Math.floor(file.lastModified))));
@@ -53,13 +59,17 @@ async function sourceTag(c: SubtleCrypto, file: File): Promise<string> {
     all.set(p, at);
     at += p.length;
   }
-  const digest = new Uint8Array(await c.digest('SHA-256', all)).subarray(0, TAG_BYTES);
+  const digest = (await sha256(all)).subarray(0, TAG_BYTES);
   return base64(digest).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** The file's SHA-256; `progress` is told the bytes hashed so far, as a big file is read a piece at a time. */
-async function fileDigest(c: SubtleCrypto, file: File, progress: (bytes: number) => void): Promise<Uint8Array> {
-  if (file.size <= DIGEST_LIMIT) return new Uint8Array(await c.digest('SHA-256', await file.arrayBuffer()));
+/**
+ * The file's SHA-256; `progress` is told the bytes hashed so far, as a file is read a piece at a time (one over
+ * DIGEST_LIMIT, or any without Web Crypto).
+ */
+async function fileDigest(file: File, progress: (bytes: number) => void): Promise<Uint8Array> {
+  const c = subtle();
+  if (c && file.size <= DIGEST_LIMIT) return new Uint8Array(await c.digest('SHA-256', await file.arrayBuffer()));
   const h = new Sha256();
   for (let at = 0; at < file.size; at += HASH_PIECE) {
     h.update(new Uint8Array(await file.slice(at, at + HASH_PIECE).arrayBuffer()));
@@ -68,15 +78,13 @@ async function fileDigest(c: SubtleCrypto, file: File, progress: (bytes: number)
   return h.digest();
 }
 
-async function identify(file: File, progress: (bytes: number) => void): Promise<Identity | null> {
-  const c = subtle();
-  if (!c) return null;
+async function identify(file: File, progress: (bytes: number) => void): Promise<Identity> {
   const headers: Record<string, string> = {
     'Upload-Length': String(file.size),
     'Upload-Mtime': String(Math.floor(file.lastModified)),
-    'Upload-Tag': await sourceTag(c, file),
+    'Upload-Tag': await sourceTag(file),
   };
-  headers['Repr-Digest'] = `sha-256=:${base64(await fileDigest(c, file, progress))}:`;
+  headers['Repr-Digest'] = `sha-256=:${base64(await fileDigest(file, progress))}:`;
   return { headers };
 }
 
