@@ -360,11 +360,13 @@ describe('the page resumes an upload', () => {
     expect(readdirSync(files).filter((f) => f.startsWith('.'))).toEqual([]);
 
     // The first POST was cut at 8 MiB; the one that finished started where the server's partial ended and sent
-    // only the rest (a try refused while the cut one was put away sends nothing).
+    // only the rest (a try refused while the cut one was put away sends nothing). What the server held is what it
+    // had read and written when the link dropped: a busy server's socket still held unread megabytes then (the
+    // partial was 1 MiB once), so anything from the first byte to the 8 MiB that crossed is right.
     const [first, ...later] = proxy.posts;
     expect(first!.crossed).toBe(8 * 1024 * 1024);
     const last = later.at(-1)!;
-    expect(last.offset).toBeGreaterThan(1024 * 1024);
+    expect(last.offset).toBeGreaterThan(0);
     expect(last.offset).toBeLessThanOrEqual(8 * 1024 * 1024);
     expect(last.length).toBe(data.length - last.offset!);
     expect(last.crossed).toBe(last.length);
