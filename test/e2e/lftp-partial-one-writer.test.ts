@@ -10,9 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import type { ServerMessage } from '../../common/protocol.js';
 import { sourceTag } from '../../common/lftp/node/resume-record.js';
-import { WsClient } from '../helpers/raw-client.js';
+import { WsClient, ticketAsker, type Ticket } from '../helpers/raw-client.js';
 import {
   CLIENT_JS,
   LineProcess,
@@ -27,7 +26,6 @@ import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
 
 const SIZE = 8 * 2 ** 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-type Ticket = Extract<ServerMessage, { type: 'TICKET'; ok: true }>;
 
 let procs: LineProcess[] = [];
 let peers: Array<{ destroy(): void }> = [];
@@ -48,14 +46,8 @@ async function setup() {
   peers.push(ws);
   ws.send({ type: 'HELLO', version: 1, nick: 'alice' });
   await ws.waitFor((m) => m.type === 'WELCOME');
-  let id = 0;
-  const ticket = async (): Promise<Ticket> => {
-    const n = ++id;
-    ws.send({ type: 'TICKET_REQUEST', id: n, op: 'post', name: 'up.bin', size: SIZE });
-    const t = await ws.waitFor((m) => m.type === 'TICKET' && m.id === n);
-    if (t.type !== 'TICKET' || !t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
-    return t;
-  };
+  const ask = ticketAsker(ws);
+  const ticket = (): Promise<Ticket> => ask('post', 'up.bin', SIZE);
   const src = join(tempDir('one-writer-src'), 'up.bin');
   const data = randomBytes(SIZE);
   writeFileSync(src, data);

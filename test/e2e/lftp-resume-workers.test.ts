@@ -11,8 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerMessage } from '../../common/protocol.js';
-import { WsClient } from '../helpers/raw-client.js';
+import { WsClient, ticketAsker, type Ticket } from '../helpers/raw-client.js';
 import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { NO_IMPAIRMENT, startRelay, type Impairment, type Relay } from '../relay/relay.js';
@@ -26,7 +25,6 @@ const FIRST = 8 * 2 ** 20;
 const MAX_RUNS = 20;
 const TOOK_OVER = 'transfer failed: a new upload of the same file took over';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-type Ticket = Extract<ServerMessage, { type: 'TICKET'; ok: true }>;
 
 let procs: LineProcess[] = [];
 let peers: Array<{ destroy(): void }> = [];
@@ -74,14 +72,8 @@ async function setup(workers: number) {
   peers.push(ws);
   ws.send({ type: 'HELLO', version: 1, nick: 'alice' });
   await ws.waitFor((m) => m.type === 'WELCOME');
-  let id = 0;
-  const ticket = async (): Promise<Ticket> => {
-    const n = ++id;
-    ws.send({ type: 'TICKET_REQUEST', id: n, op: 'post', name: 'up.bin', size: SIZE });
-    const t = await ws.waitFor((m) => m.type === 'TICKET' && m.id === n);
-    if (t.type !== 'TICKET' || !t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
-    return t;
-  };
+  const ask = ticketAsker(ws);
+  const ticket = (): Promise<Ticket> => ask('post', 'up.bin', SIZE);
   const src = join(tempDir('workers-resume-src'), 'up.bin');
   const data = randomBytes(SIZE);
   writeFileSync(src, data);

@@ -123,3 +123,17 @@ export class WsClient extends Peer {
     this.ws.terminate();
   }
 }
+
+export type Ticket = Extract<ServerMessage, { type: 'TICKET'; ok: true }>;
+
+/** A chat session's tickets, asked as the page asks them (TICKET_REQUEST, a fresh id each); a refusal throws. */
+export function ticketAsker(ws: WsClient): (op: 'get' | 'post', name: string, size?: number) => Promise<Ticket> {
+  let id = 0;
+  return async (op, name, size) => {
+    const n = ++id;
+    ws.send({ type: 'TICKET_REQUEST', id: n, op, name, ...(size !== undefined ? { size } : {}) });
+    const t = await ws.waitFor((m) => m.type === 'TICKET' && m.id === n);
+    if (t.type !== 'TICKET' || !t.ok) throw new Error(`no ticket: ${JSON.stringify(t)}`);
+    return t;
+  };
+}
