@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { HEADER_BYTES } from '../../common/lftp/engine/packet.js';
-import { rsyncCutAtHalf } from './rsync-resume.js';
+import { rsyncCutAtHalf, rsyncFolder } from './rsync-resume.js';
 
 export interface LftpResumeContext {
   quick: boolean;
@@ -189,6 +189,13 @@ async function folder(c: LftpResumeContext, port: number, files: string, count: 
     c.record(SUITE, `${label}, ${op}: files/s`, 'files/s', [count / s]);
     c.record(SUITE, `${label}, ${op}: MiB/s`, 'MiB/s', [(count * bytes) / MiB / s]);
   }
+  const r = await rsyncFolder(c.work, src);
+  if (typeof r === 'string') c.skip(`${label}, rsync -r`, r);
+  else
+    for (const op of ['post', 'get'] as const) {
+      c.record(SUITE, `${label}, ${op}, rsync -r (daemon): files/s`, 'files/s', [count / r[op]]);
+      c.record(SUITE, `${label}, ${op}, rsync -r (daemon): MiB/s`, 'MiB/s', [(count * bytes) / MiB / r[op]]);
+    }
   rmSync(src, { recursive: true, force: true });
   rmSync(join(c.work, `${name}-back`), { recursive: true, force: true });
   rmSync(join(files, name), { recursive: true, force: true });

@@ -45,12 +45,19 @@ async function listening(port: number, daemon: ChildProcess): Promise<void> {
   throw new Error(`rsync --daemon did not listen on 127.0.0.1:${port} within 5 s`);
 }
 
-/** The daemon on a free port; `paced` limits what it sends to 64 MiB/s. */
-async function startDaemon(c: RsyncContext, paced: boolean): Promise<{ port: number; stop(): Promise<void> }> {
+/**
+ * The daemon on a free port, serving `files` as the module `files` (read only, or written to with `writable`);
+ * `paced` limits what it sends to 64 MiB/s.
+ */
+async function startDaemon(
+  c: Pick<RsyncContext, 'work' | 'files'>,
+  paced: boolean,
+  writable = false,
+): Promise<{ port: number; stop(): Promise<void> }> {
   const conf = join(c.work, 'rsyncd.conf');
   // As root the daemon would switch to nobody, who may not read the bench's private temporary folder.
   const ids = process.getuid?.() === 0 ? 'uid = 0\ngid = 0\n' : '';
-  writeFileSync(conf, `use chroot = no\n${ids}[files]\npath = ${c.files}\nread only = yes\n`);
+  writeFileSync(conf, `use chroot = no\n${ids}[files]\npath = ${c.files}\nread only = ${writable ? 'no' : 'yes'}\n`);
   const port = await freePort();
   const args = ['--daemon', '--no-detach', `--config=${conf}`, '--address=127.0.0.1', `--port=${port}`];
   if (paced) args.push('--bwlimit=65536');
@@ -124,5 +131,33 @@ async function cut(c: RsyncContext, here: string): Promise<number> {
     return statSync(join(here, 'big.bin')).size;
   } finally {
     await daemon.stop();
+  }
+}
+
+/**
+ * A folder both ways through the daemon, as LFTP's folder runs go (lftp-resume-suite.ts): `rsync -r` of `src` up
+ * into the module, then down into a new folder; the seconds of each, or why not measured (no rsync).
+ */
+export async function rsyncFolder(work: string, src: string): Promise<{ post: number; get: number } | string> {
+  if (spawnSync('rsync', ['--version']).error) return 'rsync is not installed (Debian: apt-get install rsync)';
+  const files = join(work, 'rsync-module');
+  const back = join(work, 'rsync-back');
+  mkdirSync(files);
+  const daemon = await startDaemon({ work, files }, false, true);
+  const timed = async (args: string[]) => {
+    const t0 = performance.now();
+    const code = await exited(spawn('rsync', ['-r', ...args], { stdio: 'ignore' }));
+    if (code !== 0) throw new Error(`rsync -r ${args.join(' ')} exited with ${code}`);
+    return (performance.now() - t0) / 1000;
+  };
+  try {
+    const url = `rsync://127.0.0.1:${daemon.port}/files/tree/`;
+    const post = await timed([`${src}/`, url]);
+    const get = await timed([url, `${back}/`]);
+    return { post, get };
+  } finally {
+    await daemon.stop();
+    rmSync(files, { recursive: true, force: true });
+    rmSync(back, { recursive: true, force: true });
   }
 }
