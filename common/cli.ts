@@ -26,7 +26,8 @@ export function joinDashValues(args: string[], options: OptionSpec): string[] {
   const isOption = (arg: string): boolean => {
     if (arg === '--' || arg === '-') return true;
     if (arg.startsWith('--')) return Object.hasOwn(options, arg.slice(2).split('=')[0]!);
-    return Object.values(options).some((o) => o.short !== undefined && arg[1] === o.short);
+    // A short option is two characters: "-vq" or "-hX8f…" as a value is a key that starts with a dash.
+    return arg.length === 2 && Object.values(options).some((o) => o.short !== undefined && arg[1] === o.short);
   };
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {

@@ -15,6 +15,13 @@ describe('parseOptions: values that start with a dash', () => {
     expect(values['ticket-key']).toBe('--xyz-');
   });
 
+  it('takes a value that starts with one of our short options ("-vK3…") as the value too', () => {
+    // CI once drew a key starting with the letter of a short option: the client refused its own ticket.
+    const { values } = parseOptions(['--ticket-key', '-vK3_x', '--ticket', '-v-'], spec);
+    expect(values['ticket-key']).toBe('-vK3_x');
+    expect(values.ticket).toBe('-v-');
+  });
+
   it('still refuses an option where a value should be, with the usual one-line usage error', () => {
     expect(() => parseOptions(['--ticket', '-v'], spec)).toThrow(UsageError);
     expect(() => parseOptions(['--ticket', '--verbose'], spec)).toThrow(/argument is ambiguous/);
