@@ -233,11 +233,13 @@ export class FileService {
     op: TransferOp,
     name: string,
     now: number,
+    /** A browser's resume of a download (TicketTable.consume). */
+    resuming = false,
   ): { nick: string; slot: number; ended: (cut?: boolean) => void } {
     const tickets = this.tickets;
     if (!tickets) throw new LftpError('AUTH', 'this server does not issue tickets');
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
-    const r = tickets.consume(ticket, op, name, now);
+    const r = tickets.consume(ticket, op, name, now, resuming);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
     return { nick: r.nick, slot: r.slot, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
   }

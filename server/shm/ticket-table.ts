@@ -46,6 +46,7 @@ export type TicketOp = 'get' | 'post';
 
 type No = { ok: false; reason: string };
 type Found = { ok: true; slot: number; state: number; folder: boolean };
+type Consumed = { ok: true; nick: string; slot: number };
 
 export interface IssuedTicket {
   ticket: string;
@@ -221,8 +222,9 @@ export class TicketTable {
    * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
    * A wrong op or name does not burn the ticket.
    */
-  consume(ticketHex: string, op: TicketOp, name: string, now: number): { ok: true; nick: string; slot: number } | No {
-    const found = this.find(ticketHex, op, name, now);
+  /** `resuming`: a browser's resume of a download may use a get's ticket still running (http-download.ts says why). */
+  consume(ticketHex: string, op: TicketOp, name: string, now: number, resuming = false): Consumed | No {
+    const found = this.find(ticketHex, op, name, now, resuming && op === 'get');
     if (!found.ok) return found;
     const { slot: s, state, folder } = found;
     if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
@@ -240,7 +242,7 @@ export class TicketTable {
     return { ok: true, nick: this.nickAt(found.slot) };
   }
 
-  private find(ticketHex: string, op: TicketOp, name: string, now: number): Found | No {
+  private find(ticketHex: string, op: TicketOp, name: string, now: number, running = false): Found | No {
     if (!/^[0-9a-f]{32}$/.test(ticketHex)) return { ok: false, reason: 'malformed ticket' };
     const ticket = Buffer.from(ticketHex, 'hex');
     for (let s = 0; s < this.capacity; s++) {
@@ -253,7 +255,7 @@ export class TicketTable {
       // A folder's ticket (`DIR/`) opens the folder's manifest and each of its files, one transfer after another
       // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
       const folder = nameHere.endsWith('/');
-      if (state === ACTIVE && !folder) continue;
+      if (state === ACTIVE && !folder && !running) continue;
       if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now)
         return { ok: false, reason: 'ticket expired' };
       if (opHere !== op || (folder ? !name.startsWith(nameHere) : nameHere !== name))

@@ -34,7 +34,11 @@ export async function serveDownload(
   ticket: string | null,
 ): Promise<void> {
   // The ticket first: without one, nothing about the files directory is revealed.
-  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now()));
+  // A browser's own resume carries Range and If-Range, and it may come before this server sees the download it
+  // continues cut (a loaded worker, another worker, a link that died silently): refused, the browser would give
+  // the download up for good. So it may use the ticket while that download still runs (TicketTable.consume).
+  const resuming = req.headers.range !== undefined && req.headers['if-range'] !== undefined;
+  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now(), resuming));
   let cut = false;
   try {
     cut = !(await sendFile(host, req, res, rawName, spent.nick));

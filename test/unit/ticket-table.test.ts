@@ -78,6 +78,21 @@ describe('the ticket table', () => {
   });
 });
 
+describe("a browser's resume of a download", () => {
+  it('may use a get ticket whose download still runs (its cut not seen yet), with Range and If-Range only', () => {
+    const t = TicketTable.create(4);
+    const down = t.issue('get', 'a.bin', 'alice', 1000, 1);
+    if (typeof down === 'string') throw new Error(down);
+    expect(t.consume(down.ticket, 'get', 'a.bin', 1001)).toMatchObject({ ok: true });
+    expect(t.consume(down.ticket, 'get', 'a.bin', 1002)).toMatchObject({ ok: false }); // a plain second use
+    expect(t.consume(down.ticket, 'get', 'a.bin', 1002, true)).toMatchObject({ ok: true, nick: 'alice' });
+    const up = t.issue('post', 'b.bin', 'alice', 1000, 1);
+    if (typeof up === 'string') throw new Error(up);
+    expect(t.consume(up.ticket, 'post', 'b.bin', 1001)).toMatchObject({ ok: true });
+    expect(t.consume(up.ticket, 'post', 'b.bin', 1002, true)).toMatchObject({ ok: false }); // never an upload's
+  });
+});
+
 describe('tickets and running transfers together', () => {
   it('a spent ticket counts against its session until its transfer ends, on any worker; a dead worker’s transfers end', () => {
     const supervisor = TicketTable.create(64);
