@@ -207,8 +207,10 @@ export class TicketTable {
       this.u8[this.at(slot, T_NAME_OFFSET) + Atomics.load(this.i32, this.w32(slot, T_NAME_LEN)) - 1] === 0x2f;
     const again = folder || (cut && !revoked);
     if (again) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-    if (Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED) === ACTIVE)
-      Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
+    const was = Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED);
+    if (was === ACTIVE) Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
+    // A resume that ran beside the cut download it continues (consume `resuming`) and ended whole: spent now.
+    else if (was === ISSUED && !again) Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, USED);
   }
 
   /** A worker died: the transfers it ran are over (call from the supervisor). */
@@ -219,10 +221,9 @@ export class TicketTable {
   }
 
   /**
-   * Uses a ticket for (op, name): returns the nick it was issued to, or why not.
-   * A wrong op or name does not burn the ticket.
+   * Uses a ticket for (op, name): returns the nick it was issued to, or why not; a wrong op or name does not burn
+   * it. `resuming`: a browser's resume of a download may use a get's ticket still running (http-download.ts: why).
    */
-  /** `resuming`: a browser's resume of a download may use a get's ticket still running (http-download.ts says why). */
   consume(ticketHex: string, op: TicketOp, name: string, now: number, resuming = false): Consumed | No {
     const found = this.find(ticketHex, op, name, now, resuming && op === 'get');
     if (!found.ok) return found;

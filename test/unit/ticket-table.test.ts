@@ -85,7 +85,12 @@ describe("a browser's resume of a download", () => {
     if (typeof down === 'string') throw new Error(down);
     expect(t.consume(down.ticket, 'get', 'a.bin', 1001)).toMatchObject({ ok: true });
     expect(t.consume(down.ticket, 'get', 'a.bin', 1002)).toMatchObject({ ok: false }); // a plain second use
-    expect(t.consume(down.ticket, 'get', 'a.bin', 1002, true)).toMatchObject({ ok: true, nick: 'alice' });
+    const resume = t.consume(down.ticket, 'get', 'a.bin', 1002, true);
+    expect(resume).toMatchObject({ ok: true, nick: 'alice' });
+    // The cut download ends (its ticket armed again), then the resume ends whole: the ticket is spent.
+    t.transferEnded((resume as { slot: number }).slot, 1003, true);
+    t.transferEnded((resume as { slot: number }).slot, 1004, false);
+    expect(t.consume(down.ticket, 'get', 'a.bin', 1005, true)).toMatchObject({ ok: false });
     const up = t.issue('post', 'b.bin', 'alice', 1000, 1);
     if (typeof up === 'string') throw new Error(up);
     expect(t.consume(up.ticket, 'post', 'b.bin', 1001)).toMatchObject({ ok: true });
