@@ -283,10 +283,7 @@ export class TicketTable {
     return Atomics.load(this.i32, this.w32(s, T_STATE));
   }
 
-  /**
-   * The nick holding a live ticket for (op, name) not `notSession`'s: unused, or running and not given back. One
-   * upload of a folder at a time (issue's `exclusive`).
-   */
+  /** The nick holding a live ticket for (op, name) not `notSession`'s (unused, or running): one folder upload at a time. */
   holder(op: TicketOp, name: string, now: number, notSession: number): string | null {
     for (let s = 0; s < this.capacity; s++) {
       const state = this.stateAt(s);
