@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, ftruncateSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { untilNoKeepAlive } from '../helpers/tcp-proxy.js';
 import { startCuttingProxy } from '../helpers/cutting-proxy.js';
 import { joinAs, launchChromium, logLine, openPage } from '../helpers/chat-page.js';
 
@@ -61,11 +61,7 @@ describe('a page upload over 256 MiB', () => {
     });
     await joinAs(page, 'mover');
     // As in web-resume.test.ts: the POST must go on the fresh connection its HEAD leaves, not a kept-alive one.
-    await until(
-      () => proxy.openHttp() === 0,
-      15_000,
-      () => `${proxy.openHttp()} keep-alive connections still open`,
-    );
+    await untilNoKeepAlive(proxy);
     await page.setInputFiles('#upload', src);
     await logLine(page, '* the upload of disk.img was cut').waitFor({ timeout: 60_000 });
     await logLine(page, '* resuming the upload of disk.img at').waitFor({ timeout: 60_000 });

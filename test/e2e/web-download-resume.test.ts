@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { untilNoKeepAlive } from '../helpers/tcp-proxy.js';
 import { startDownloadCutter } from '../helpers/download-cutter.js';
 import { joinAs, launchChromium, openPage } from '../helpers/chat-page.js';
 
@@ -42,11 +42,7 @@ describe("the browser's download manager resumes a cut download", () => {
     const row = page.locator('#files li', { hasText: 'big.bin' });
     await row.waitFor();
     // The download must go on a connection of its own (the one the proxy cuts), not one the page kept alive.
-    await until(
-      () => cutter.openHttp() === 0,
-      15_000,
-      () => `${cutter.openHttp()} keep-alive connections still open`,
-    );
+    await untilNoKeepAlive(cutter);
     const [download] = await Promise.all([page.waitForEvent('download'), row.locator('button').click()]);
     expect(await download.failure()).toBeNull(); // waits for its end: cut, resumed by chromium, completed
     expect(sha(readFileSync(await download.path()))).toBe(sha(data));

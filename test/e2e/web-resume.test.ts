@@ -16,7 +16,8 @@ import type { ServerMessage } from '../../common/protocol.js';
 import { sourceTag } from '../../common/lftp/node/resume-record.js';
 import { WsClient } from '../helpers/raw-client.js';
 import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } from '../helpers/processes.js';
-import { eventually, until } from '../helpers/wait.js';
+import { eventually } from '../helpers/wait.js';
+import { untilNoKeepAlive } from '../helpers/tcp-proxy.js';
 import { startCuttingProxy } from '../helpers/cutting-proxy.js';
 import { joinAs, launchChromium, logLine, openPage } from '../helpers/chat-page.js';
 
@@ -347,11 +348,7 @@ describe('the page resumes an upload', () => {
     // A browser resends by itself a request cut on a connection it had used before (the whole body again, with
     // the ticket already spent): wait until the page's keep-alive connections closed (the server's 5 s), so that
     // the upload's POST goes on the fresh one its HEAD's Connection: close leaves it.
-    await until(
-      () => proxy.openHttp() === 0,
-      15_000,
-      () => `${proxy.openHttp()} keep-alive connections still open`,
-    );
+    await untilNoKeepAlive(proxy);
     await page.setInputFiles('#upload', src);
     await logLine(page, '* the upload of holiday.mov was cut').waitFor({ timeout: 30_000 });
     await logLine(page, '* resuming the upload of holiday.mov at').waitFor({ timeout: 30_000 });
@@ -389,11 +386,7 @@ describe('the page resumes an upload after the chat connection too was lost', ()
     peers.push({ destroy: () => void browser.close() });
     const { page } = await openPage(browser, proxy.port);
     await joinAs(page, 'patient');
-    await until(
-      () => proxy.openHttp() === 0,
-      15_000,
-      () => `${proxy.openHttp()} keep-alive connections still open`,
-    );
+    await untilNoKeepAlive(proxy);
     await page.setInputFiles('#upload', src);
     await logLine(page, '* the upload of longer.mov was cut').waitFor({ timeout: 30_000 });
     // Its next ticket cannot be asked for while the chat is down: it says so, and waits.
@@ -428,11 +421,7 @@ describe('the page without Web Crypto resumes an upload too', () => {
       if (r.method() === 'POST' && r.url().includes('/files/')) digests.push(r.headers()['repr-digest'] ?? 'none');
     });
     await joinAs(page, 'plainly');
-    await until(
-      () => proxy.openHttp() === 0,
-      15_000,
-      () => `${proxy.openHttp()} keep-alive connections still open`,
-    );
+    await untilNoKeepAlive(proxy);
     await page.setInputFiles('#upload', src);
     await logLine(page, '* the upload of plain.mov was cut').waitFor({ timeout: 30_000 });
     await logLine(page, '* resuming the upload of plain.mov at').waitFor({ timeout: 30_000 });

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
+import { until } from './wait.js';
 
 export interface TcpProxy {
   port: number;
@@ -34,4 +35,16 @@ export async function startTcpProxy(
       await once(server, 'close');
     },
   };
+}
+
+/**
+ * Waits until the browser's kept-alive HTTP connections through a proxy have closed (the server's 5 s), so that its
+ * next request goes on a connection of its own: the one the proxy watches and cuts.
+ */
+export function untilNoKeepAlive(proxy: { openHttp(): number }): Promise<void> {
+  return until(
+    () => proxy.openHttp() === 0,
+    15_000,
+    () => `${proxy.openHttp()} keep-alive connections still open`,
+  );
 }
