@@ -93,7 +93,7 @@ export class NativeSocket {
   private flushQueued = false;
   private closed = false;
   private meta = new Uint32Array(256 * META_WORDS);
-  private readonly peers = new Map<string, Peer>();
+  private readonly peers = new Map<number | string, Peer>();
   private readonly addresses = new Map<string, Uint32Array>();
 
   constructor(
@@ -198,12 +198,13 @@ export class NativeSocket {
   /** The peer at meta[at] (port, then the address's four words), one object per peer. */
   private peer(meta: Uint32Array, at: number): Peer {
     const port = meta[at]!;
-    const [w0, w1, w2, w3] = [meta[at + 1]!, meta[at + 2]!, meta[at + 3]!, meta[at + 4]!];
-    const id = this.family === 4 ? `${w0}:${port}` : `${w0}.${w1}.${w2}.${w3}:${port}`;
+    const w0 = meta[at + 1]!;
+    // Per datagram: an IPv4 peer's key is a number (no string made); an IPv6 one's the words joined.
+    const id = this.family === 4 ? w0 * 65536 + port : `${w0}.${meta[at + 2]}.${meta[at + 3]}.${meta[at + 4]}:${port}`;
     let p = this.peers.get(id);
     if (!p) {
       if (this.peers.size >= MAX_PEERS) this.peers.clear();
-      p = { address: wordsAddress(this.family, w0, w1, w2, w3), port };
+      p = { address: wordsAddress(this.family, w0, meta[at + 2]!, meta[at + 3]!, meta[at + 4]!), port };
       this.peers.set(id, p);
     }
     return p;
