@@ -188,6 +188,21 @@ describe('BBR on a fake bottleneck', () => {
     expect(speed('reno', 0.05) / speed('reno', 0)).toBeLessThan(0.5);
   }, 60_000);
 
+  it('leaves Startup at the path rate where a round trip is shorter than a rate sample (loopback)', () => {
+    // 0.1-0.25 ms each way: every packet's own send and ACK intervals are under a millisecond.
+    for (const delayMs of [0.1, 0.25, 0.5, 1]) {
+      const r = share(
+        { rate: 100, queue: 1000, delayMs, loss: 0, seed: 4 },
+        [{ congestion: 'bbr', packets: BIG }],
+        200,
+        100,
+      );
+      const cc = r.net.flows[0]!.server.cc as BbrCongestion;
+      expect(cc.bw, `${delayMs} ms`).toBeGreaterThan(95);
+      expect(r.utilization, `${delayMs} ms`).toBeGreaterThan(0.95);
+    }
+  });
+
   it('two flows share a bottleneck fairly (Jain ≥ 0.95) and fill it, with short and long queues', () => {
     for (const [queue, delayMs] of [
       [20, 5],

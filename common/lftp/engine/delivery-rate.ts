@@ -30,6 +30,24 @@ export interface RateStamp {
  */
 export const MIN_INTERVAL_MS = 1;
 
+/**
+ * ACK marks kept at least this far apart, MARKS of them: a sample whose own interval is under MIN_INTERVAL_MS
+ * is measured from the newest mark at least that old instead. On a path whose round trip is shorter than
+ * MIN_INTERVAL_MS (loopback: 0.03-0.3 ms), a packet's own interval is about one round trip, so without marks no
+ * sample ever had a rate: the estimate stayed at zero and Startup never grew past its initial pacing (measured
+ * on the fake network, 0.1 ms each way: 0 rate samples in 5,581 ACKs), or stayed at the one sample a stall let
+ * through (a 10 MiB get took 1.7 s on loopback).
+ */
+const MARK_SPACING_MS = MIN_INTERVAL_MS / 4;
+const MARKS = 8;
+
+interface AckMark {
+  at: number;
+  delivered: number;
+  /** When the newest packet acknowledged by then was sent. */
+  sentAt: number;
+}
+
 /** A stamp to fill in (DeliveryRate.stamp does). */
 export function blankStamp(): RateStamp {
   return {
@@ -55,6 +73,9 @@ export class DeliveryRate {
   /** Packets sent while the sender was held back by the data or the receiver, not by cwnd, give app-limited samples until this many are delivered. */
   private appLimitedUntil = 0;
   private minRttSeen = Infinity;
+  private readonly marks: AckMark[] = Array.from({ length: MARKS }, () => ({ at: -Infinity, delivered: 0, sentAt: 0 }));
+  /** The newest mark's index. */
+  private markAt = 0;
   /** The congestion window held the sender back in this round, and in the one before. */
   private cwndLimitedNow = false;
   private cwndLimitedBefore = false;
@@ -111,8 +132,18 @@ export class DeliveryRate {
       this.cwndLimitedBefore = this.cwndLimitedNow;
       this.cwndLimitedNow = false;
     }
-    const delivered = this.delivered - p.delivered;
-    const rate = interval > 0 && interval >= Math.max(this.minRttSeen, MIN_INTERVAL_MS) ? delivered / interval : null;
+    let delivered = this.delivered - p.delivered;
+    let span = interval;
+    if (span < MIN_INTERVAL_MS && this.minRttSeen < MIN_INTERVAL_MS) {
+      const m = this.markBefore(now - MIN_INTERVAL_MS);
+      if (m !== null) {
+        // What was delivered since the mark was sent after the packet the mark had last seen acknowledged.
+        span = Math.max(now - m.at, p.sentAt - m.sentAt);
+        delivered = this.delivered - m.delivered;
+      }
+    }
+    this.mark(now, p.sentAt);
+    const rate = span > 0 && span >= Math.max(this.minRttSeen, MIN_INTERVAL_MS) ? delivered / span : null;
     return {
       now,
       rttMs,
@@ -128,5 +159,24 @@ export class DeliveryRate {
       lost: this.lostTotal - p.lostBefore,
       cwndLimited: this.cwndLimitedNow || this.cwndLimitedBefore,
     };
+  }
+
+  /** Keeps an ACK mark, in place, if the newest is MARK_SPACING_MS old. */
+  private mark(now: number, sentAt: number): void {
+    if (now - this.marks[this.markAt]!.at < MARK_SPACING_MS) return;
+    this.markAt = (this.markAt + 1) % MARKS;
+    const m = this.marks[this.markAt]!;
+    m.at = now;
+    m.delivered = this.delivered;
+    m.sentAt = sentAt;
+  }
+
+  /** The newest mark made at or before `t`, if the marks reach back that far. */
+  private markBefore(t: number): AckMark | null {
+    for (let k = 0; k < MARKS; k++) {
+      const m = this.marks[(this.markAt - k + MARKS) % MARKS]!;
+      if (m.at <= t) return Number.isFinite(m.at) ? m : null;
+    }
+    return null;
   }
 }
