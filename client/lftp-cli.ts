@@ -11,7 +11,7 @@ import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
 import { transfer, type TransferOptions, type TransferResult } from './lftp-client.js';
 import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
-import { freeName, postSource } from './local-files.js';
+import { destinationFor, freeName, postSource } from './local-files.js';
 import { folderResultLine, getFolder, postFolder } from './lftp-folder.js';
 import { stat } from 'node:fs/promises';
 
@@ -94,6 +94,8 @@ interface Request {
   op: 'get' | 'post';
   /** The local path asked for (get: may exist already, and is then not the one written). */
   wanted: string;
+  /** get: the LOCAL given, if any. */
+  local?: string;
   settings: Omit<TransferOptions, 'local'>;
 }
 
@@ -116,6 +118,7 @@ function parseRequest(v: Values, positionals: string[]): Request {
   return {
     op,
     wanted: op === 'get' ? (b ?? basename(a)) : a,
+    ...(op === 'get' && b !== undefined ? { local: b } : {}),
     settings: {
       host,
       port,
@@ -185,7 +188,11 @@ export async function runLftpClient(args: string[]): Promise<number> {
     writeLineSync(1, LFTP_CLIENT_USAGE);
     return ExitCode.OK;
   }
-  const { op, wanted, settings } = parseRequest(v, positionals);
+  const request = parseRequest(v, positionals);
+  const { op, settings } = request;
+  // As the chat's /get: a LOCAL that is a directory, or ends in a slash, receives the file or folder by its name.
+  const wanted =
+    request.local !== undefined ? await destinationFor('.', basename(settings.remote), request.local) : request.wanted;
   const folder = await asFolder(op, settings.remote, wanted);
   // As in the chat's /get: an existing file is never overwritten, and the server is still asked (a wrong
   // token is then reported as such, not hidden behind "the local file exists").

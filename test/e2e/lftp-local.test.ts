@@ -6,7 +6,7 @@
  * a refused get announces no name.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runLftpClient, startLftpServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
@@ -67,5 +67,32 @@ describe('chat-client lftp and local files', () => {
     expect(accepted.err).toContain('lftp: there.bin exists; saving as there (1).bin');
     expect(readFileSync(join(work, 'there (1).bin')).length).toBe(20_000);
     expect(readFileSync(join(work, 'there.bin'), 'utf8')).toBe('mine too');
+  });
+
+  it('a get into a directory (existing, or named with a trailing slash) saves the file or folder under its name', async () => {
+    const files = tempDir('lftp-local-files');
+    writeFileSync(join(files, 'doc.bin'), randomBytes(30_000));
+    mkdirSync(join(files, 'album', 'inner'), { recursive: true });
+    writeFileSync(join(files, 'album', 'inner', 'p.bin'), randomBytes(5_000));
+    await stopAll(server);
+    server = await startLftpServer(files, ['--token', 'local token']);
+    const work = tempDir('lftp-local-work');
+    mkdirSync(join(work, 'inbox'));
+    const get = (remote: string, local: string) =>
+      runLftpClient(['get', `127.0.0.1:${server.port}`, remote, local, '--token', 'local token'], { cwd: work });
+
+    for (const [remote, local, saved] of [
+      ['doc.bin', 'inbox', 'inbox/doc.bin'],
+      ['doc.bin', 'inbox/', 'inbox/doc (1).bin'],
+      ['doc.bin', 'new/', 'new/doc.bin'],
+      ['album/', 'inbox', 'inbox/album/inner/p.bin'],
+      ['album/', 'other/', 'other/album/inner/p.bin'],
+      ['doc.bin', 'renamed.bin', 'renamed.bin'],
+    ] as const) {
+      const r = await get(remote, local);
+      expect(r.code, `${remote} into ${local}: ${r.err.join('\n')}`).toBe(0);
+      const source = remote === 'album/' ? join(files, 'album', 'inner', 'p.bin') : join(files, 'doc.bin');
+      expect(readFileSync(join(work, saved)).equals(readFileSync(source)), saved).toBe(true);
+    }
   });
 });
