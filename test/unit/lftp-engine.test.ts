@@ -166,6 +166,26 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     ]);
   });
 
+  it('lost SYN-ACK: the ACK of the SYN-ACK sent again gives the server no RTT sample (Karn)', () => {
+    const { link, clientSink } = setup('get', data);
+    let srttAtFirstData: number | null | undefined;
+    link.drop = (from, p, n) => {
+      if (from === 'server' && p.flags & Flag.DAT && srttAtFirstData === undefined)
+        srttAtFirstData = link.server.rtt.srtt;
+      return from === 'server' && n === 0 && (p.flags & Flag.SYN) !== 0;
+    };
+    // The first SYN takes 5 ms, so the client's second SYN reaches the server before its own timer resends.
+    let syns = 0;
+    link.delay = (from, p) => (from === 'client' && p.flags & Flag.SYN && syns++ === 0 ? 5 : 1);
+    link.run();
+    expect(clientSink.data.equals(data)).toBe(true);
+    expect(
+      link.events.some((e) => e.side === 'server' && e.e.type === 'retransmit_control' && e.e.why === 'duplicate_syn'),
+    ).toBe(true);
+    // The answer to the second SYN was timed from the first SYN-ACK: a sample of the client's 1 s wait.
+    expect(srttAtFirstData).toBeNull();
+  });
+
   it('lost final handshake ACK (get): the server resends SYN-ACK and the client ACKs again', () => {
     const { link, clientSink } = setup('get', data);
     link.drop = (from, p, n) => from === 'client' && n === 1 && p.flags === Flag.ACK;

@@ -84,7 +84,9 @@ export function sendQueued(c: ConnectionCore, position: number, clientIsn: numbe
 export function onHandshakeServer(c: ConnectionCore, p: Packet, now: number): 'syn' | 'established' | 'ignored' {
   if (p.flags & Flag.SYN) {
     if (c.unvalidated) c.unvalidated.inBytes += HEADER_BYTES + p.payload.length;
-    c.retransmitControl('duplicate_syn', (c.ctl?.tries ?? 0) + 1);
+    // Counted as a try: the ACK that follows may answer either SYN-ACK, so it gives no RTT sample (Karn).
+    if (c.ctl) c.ctl.tries++;
+    c.retransmitControl('duplicate_syn', c.ctl?.tries ?? 1);
     return 'syn';
   }
   if (!(p.flags & Flag.ACK) || p.ack !== seqAdd(c.opts.isn, 1)) return 'ignored';
