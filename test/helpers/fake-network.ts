@@ -26,6 +26,8 @@ export interface PathSpec {
   loss: number;
   /** Random loss of ACKs. */
   ackLoss?: number;
+  /** Extra delay up to this, uniform, each way, order kept (a user-space relay's timers). */
+  jitterMs?: number;
   seed: number;
 }
 
@@ -65,6 +67,8 @@ export class Flow {
   readonly samples: Array<[number, number]> = [];
   accepted = false;
   doneAt: number | null = null;
+  /** When the server's handshake ended (a lost handshake packet costs the initial RTO, not the controller). */
+  establishedAt: number | null = null;
   verified: boolean | null = null;
   constructor(
     readonly spec: FlowSpec,
@@ -98,6 +102,8 @@ export class FakeNetwork {
   private linkFreeAt = 0;
   private readonly departures: number[] = [];
   private touched = new Set<LftpConnection>();
+  /** The latest arrival scheduled each way: jitter delays, never reorders. */
+  private lastArrival = { toServer: 0, toClient: 0 };
   readonly stats = { sent: 0, randomDrops: 0, queueDrops: 0, ackDrops: 0 };
 
   constructor(
@@ -139,7 +145,16 @@ export class FakeNetwork {
       },
       0,
     );
-    flow.server = new LftpConnection(serverOpts, { send: (p) => this.toClient(flow, p), event: () => undefined }, 0);
+    flow.server = new LftpConnection(
+      serverOpts,
+      {
+        send: (p) => this.toClient(flow, p),
+        event: (e) => {
+          if (e.type === 'established') flow.establishedAt = this.now;
+        },
+      },
+      0,
+    );
     flow.server.attachSource(flow.source);
     flow.client.attachSink(flow.sink);
     this.at(spec.startAt ?? 0, () => {
@@ -191,7 +206,7 @@ export class FakeNetwork {
       return;
     }
     const q = this.copy(p);
-    this.at(this.now + this.path.delayMs, () => {
+    this.at(this.arrival('toServer', this.now), () => {
       if (!flow.accepted && q.flags & 0x01) {
         flow.accepted = true;
         flow.server.accept(this.now, q.seq, flow.source.size, this.mss, HEADER_BYTES + q.payload.length);
@@ -218,10 +233,17 @@ export class FakeNetwork {
       this.departures.push(this.linkFreeAt);
       at = this.linkFreeAt;
     }
-    this.at(at + this.path.delayMs, () => {
+    this.at(this.arrival('toClient', at), () => {
       flow.client.onPacket(q, this.now);
       this.touched.add(flow.client);
     });
+  }
+
+  private arrival(way: 'toServer' | 'toClient', sent: number): number {
+    const jitter = this.path.jitterMs ? this.rnd() * this.path.jitterMs : 0;
+    const t = Math.max(this.lastArrival[way], sent + this.path.delayMs + jitter);
+    this.lastArrival[way] = t;
+    return t;
   }
 
   /** Runs until every flow is done or `untilMs` of fake time passes. */
