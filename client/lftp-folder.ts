@@ -21,7 +21,8 @@ import {
   type FolderFile,
   type FolderManifest,
 } from '../common/lftp/node/folder-manifest.js';
-import { transfer, type TransferOptions } from './lftp-client.js';
+import { transfer } from './lftp-client.js';
+import type { TransferOptions } from './lftp-transfer-options.js';
 import { randomBytes } from 'node:crypto';
 import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
 import { tokenMaster } from '../common/lftp/protect/keys.js';

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
 import { tokenMaster } from '../common/lftp/protect/keys.js';
-import type { TransferOptions } from './lftp-client.js';
+import type { TransferOptions } from './lftp-transfer-options.js';
 
 /** The size of the file to post, or 0 for a get (whose destination must not exist). */
 export async function checkLocal(o: TransferOptions): Promise<number> {

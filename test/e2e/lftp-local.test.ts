@@ -76,10 +76,11 @@ describe('chat-client lftp and local files', () => {
     writeFileSync(join(files, 'album', 'inner', 'p.bin'), randomBytes(5_000));
     await stopAll(server);
     server = await startLftpServer(files, ['--token', 'local token']);
+    const target = `127.0.0.1:${server.port}`;
     const work = tempDir('lftp-local-work');
     mkdirSync(join(work, 'inbox'));
     const get = (remote: string, local: string) =>
-      runLftpClient(['get', `127.0.0.1:${server.port}`, remote, local, '--token', 'local token'], { cwd: work });
+      runLftpClient(['get', target, remote, local, '--token', 'local token'], { cwd: work });
 
     for (const [remote, local, saved] of [
       ['doc.bin', 'inbox', 'inbox/doc.bin'],
