@@ -73,6 +73,8 @@ export interface LinkLog {
   ack: number;
   len: number;
   dropped: boolean;
+  /** When it was sent (fake ms). */
+  at: number;
 }
 
 /** Connection options plus the data each side holds, attached by the link as the edges do. */
@@ -101,7 +103,8 @@ export class FakeLink {
   ) {
     const send = (from: 'client' | 'server') => (p: Packet) => {
       const dropped = this.drop(from, p, this.sent[from]++);
-      this.log.push({ from, flags: flagNames(p.flags), seq: p.seq, ack: p.ack, len: p.payload.length, dropped });
+      const entry = { from, flags: flagNames(p.flags), seq: p.seq, ack: p.ack, len: p.payload.length, dropped };
+      this.log.push({ ...entry, at: this.now });
       if (dropped) return;
       const copies = this.duplicate(from, p) ? 2 : 1;
       for (let c = 0; c < copies; c++)

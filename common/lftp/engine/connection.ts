@@ -180,7 +180,7 @@ export class LftpConnection extends ConnectionCore {
     };
     if (this.ctl) consider(this.ctl.deadline);
     if (this.state === 'TIME_WAIT') consider(this.timeWaitUntil);
-    if (KEEPALIVE_STATES.has(this.state)) consider(this.lastSent + KEEPALIVE_MS);
+    if (KEEPALIVE_STATES.has(this.state)) consider(this.lastSent + this.keepaliveMs);
     if (this.state === 'ESTABLISHED') consider(this.lastProgress + NO_PROGRESS_FACTOR * this.opts.idleTimeoutMs);
     if (this.sender && (this.state === 'ESTABLISHED' || this.state === 'END_WAIT')) {
       consider(this.sender.rtoDeadline());
@@ -230,8 +230,17 @@ export class LftpConnection extends ConnectionCore {
   }
 
   /** Nothing sent for a while: a bare ACK (a receiver's also re-advertises its window). */
+  /**
+   * A data receiver that has had no data yet sends its keepalive after one RTO, not KEEPALIVE_MS: its ACK of
+   * the SYN-ACK may have been lost, and the server waits for it (its own SYN-ACK timer is 1 s, with no RTT yet).
+   */
+  private get keepaliveMs(): number {
+    const waiting = this.receiver !== null && this.receiver.next === 0 && this.receiver.holding === 0;
+    return waiting && this.state === 'ESTABLISHED' ? Math.min(KEEPALIVE_MS, this.rtt.rto) : KEEPALIVE_MS;
+  }
+
   private tickKeepalive(now: number): void {
-    if (!KEEPALIVE_STATES.has(this.state) || now < this.lastSent + KEEPALIVE_MS) return;
+    if (!KEEPALIVE_STATES.has(this.state) || now < this.lastSent + this.keepaliveMs) return;
     if (this.receiver) {
       this.ackPending = true;
       this.flush(now);
