@@ -86,6 +86,21 @@ export interface DirectionStats {
   bytes: number;
 }
 
+/** Everything the relay received one way has left it: forwarded or dropped (a duplicate counts twice). */
+export function drained(d: DirectionStats): boolean {
+  return d.forwarded + d.dropped + d.queueDropped + d.tooBig - d.duplicated === d.received;
+}
+
+/**
+ * The most bytes a resumed transfer may put through the relay: the missing part with a packet's overhead
+ * (header, number and tag, with room to spare) on each payload, and `extra` whole packets more (a window,
+ * control packets). Bytes, not datagrams: where the path takes big datagrams both ends pack many packets in one.
+ */
+export function resumedBytesBound(missing: number, mss: number, extra: number): number {
+  const overhead = 64;
+  return missing * (1 + overhead / mss) + extra * (mss + overhead);
+}
+
 function emptyStats(): DirectionStats {
   return {
     received: 0,
