@@ -9,7 +9,7 @@
 import { PROTECTED_MSS } from '../../common/lftp/engine/packet.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
 import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir } from '../helpers/processes.js';
@@ -17,6 +17,7 @@ import { NO_IMPAIRMENT, drained, resumedBytesBound, startRelay, type Relay } fro
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { until } from '../helpers/wait.js';
+import { held } from '../helpers/partials.js';
 
 const SIZE = 16 * 2 ** 20;
 const MSS = PROTECTED_MSS;
@@ -32,12 +33,6 @@ afterEach(async () => {
   procs = [];
   closers = [];
 });
-
-/** Bytes of the partial (.resume-*.lftp-held) in dir, 0 without one. */
-function held(dir: string): number {
-  const name = readdirSync(dir).find((n) => n.startsWith('.resume-') && n.endsWith('.lftp-held'));
-  return name ? statSync(join(dir, name)).size : 0;
-}
 
 describe('resume inside the chat, two workers', () => {
   it('/post whose chat connection is cut mid-transfer goes on by itself from the partial, announced once', async () => {

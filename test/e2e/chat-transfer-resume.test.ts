@@ -16,6 +16,7 @@ import { freePort } from '../helpers/loopback.js';
 import { NO_IMPAIRMENT, drained, resumedBytesBound, startRelay, type Impairment, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { until } from '../helpers/wait.js';
+import { held } from '../helpers/partials.js';
 
 const SIZE = 16 * 2 ** 20;
 /** Chat transfers are protected: a protected transfer's packets (docs/LFTP.md, "Datagram"). */
@@ -32,12 +33,6 @@ afterEach(async () => {
   procs = [];
   relays = [];
 });
-
-/** Bytes of the partial (.resume-*.lftp-held) in dir, 0 without one. */
-function held(dir: string): number {
-  const name = readdirSync(dir).find((n) => n.startsWith('.resume-') && n.endsWith('.lftp-held'));
-  return name ? statSync(join(dir, name)).size : 0;
-}
 
 /** A chat server on a fixed port (so that its restart is the same address), and a slow relay in front of its LFTP port. */
 async function setup(): Promise<{

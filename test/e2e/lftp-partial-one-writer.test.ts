@@ -23,6 +23,7 @@ import {
 } from '../helpers/processes.js';
 import { eventually, until } from '../helpers/wait.js';
 import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
+import { held } from '../helpers/partials.js';
 
 const SIZE = 8 * 2 ** 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -60,12 +61,6 @@ async function setup() {
   };
   const url = (t: Ticket) => `http://127.0.0.1:${s.httpPort}/files/up.bin?ticket=${t.ticket}`;
   return { s, files, src, data, source, ticket, url, origin: `http://127.0.0.1:${s.httpPort}` };
-}
-
-/** Bytes of the partial (.resume-*.lftp-held) in dir, 0 without one. */
-function held(dir: string): number {
-  const name = readdirSync(dir).find((n) => n.startsWith('.resume-') && n.endsWith('.lftp-held'));
-  return name ? statSync(join(dir, name)).size : 0;
 }
 
 const lftpPost = (to: string, src: string, t: Ticket) => [

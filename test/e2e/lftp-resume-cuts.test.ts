@@ -9,13 +9,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_JS, LineProcess, startLftpServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { NO_IMPAIRMENT, drained, resumedBytesBound, seededRandom, startRelay, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { RECORD_EVERY_BYTES } from '../../common/lftp/node/resume-record.js';
 import { until } from '../helpers/wait.js';
+import { held } from '../helpers/partials.js';
 
 const SIZE = 64 * 2 ** 20;
 const MSS = LFTP_DEFAULTS.mss;
@@ -32,11 +33,6 @@ const LOSS = { ...NO_IMPAIRMENT, loss: 0.05 };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const servers: ServerHandle[] = [];
 afterAll(async () => stopAll(...servers));
-
-function held(dir: string): number {
-  const name = readdirSync(dir).find((n) => n.startsWith('.resume-') && n.endsWith('.lftp-held'));
-  return name ? statSync(join(dir, name)).size : 0;
-}
 
 async function relayTo(port: number, seed: number, rateBps: number): Promise<Relay> {
   return startRelay({

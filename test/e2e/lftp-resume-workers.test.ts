@@ -9,12 +9,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WsClient, ticketAsker, type Ticket } from '../helpers/raw-client.js';
 import { CLIENT_JS, LineProcess, startServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { NO_IMPAIRMENT, startRelay, type Impairment, type Relay } from '../relay/relay.js';
+import { held } from '../helpers/partials.js';
 
 const SIZE = 24 * 2 ** 20;
 /** What each run that is killed moves first (the partial grows by at least this). */
@@ -54,12 +55,6 @@ const logOf = (s: ServerHandle): LogLine[] =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
 const startedPosts = (s: ServerHandle) => logOf(s).filter((l) => l.msg === 'transfer started' && l.op === 'post');
-
-/** Bytes of the partial (.resume-*.lftp-held) in dir, 0 without one. */
-function held(dir: string): number {
-  const name = readdirSync(dir).find((n) => n.startsWith('.resume-') && n.endsWith('.lftp-held'));
-  return name ? statSync(join(dir, name)).size : 0;
-}
 
 /** A server of `workers`, alice's chat session on its WebSocket (her tickets), her file, a relay to the LFTP port. */
 async function setup(workers: number) {

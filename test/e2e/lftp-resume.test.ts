@@ -7,12 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_JS, LineProcess, startLftpServer, stopAll, tempDir, type ServerHandle } from '../helpers/processes.js';
 import { NO_IMPAIRMENT, startRelay, type Impairment, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { until } from '../helpers/wait.js';
+import { held } from '../helpers/partials.js';
 
 const TOKEN = 'resume token';
 const SIZE = 16 * 2 ** 20;
@@ -65,12 +66,6 @@ async function run(args: string[]): Promise<{ code: number | null; err: string; 
   const p = client(args);
   const code = await p.exit(120_000);
   return { code, err: p.errLines.join('\n'), out: p.lines };
-}
-
-/** Bytes of the partial file in dir (0 without one). */
-function held(dir: string): number {
-  const name = readdirSync(dir).find((n) => n.startsWith('.resume-') && n.endsWith('.lftp-held'));
-  return name ? statSync(join(dir, name)).size : 0;
 }
 
 /** Starts `args` through a slow relay and SIGKILLs the client once `dir` holds 4 MiB of the partial. */
