@@ -182,7 +182,7 @@ describe('names, missing and existing files', () => {
       expect(locked.code).toBe(4);
       expect(locked.err.join('\n')).toMatch(/AUTH: too many wrong tokens from 127\.0\.0\.1; try again in [1-4] s/);
       // Let in once the lock ends: asked again until then (locked tries do not lengthen it), at most 30 times.
-      let code = 4;
+      let code: number | null = 4;
       for (let i = 0; i < 30 && code !== 0; i++) code = (await get('the-right-one')).code;
       expect(code).toBe(0);
     } finally {
