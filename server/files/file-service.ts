@@ -241,7 +241,12 @@ export class FileService {
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
     const r = tickets.consume(ticket, op, name, now, resuming);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
-    return { nick: r.nick, slot: r.slot, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
+    let done = false;
+    const ended = (cut = false) => {
+      if (!done) tickets.transferEnded(r.slot, Date.now(), cut);
+      done = true;
+    };
+    return { nick: r.nick, slot: r.slot, ended };
   }
 
   /** Whose a ticket for (op, name) is, without spending it (an HTTP upload's HEAD). Throws LftpError AUTH. */

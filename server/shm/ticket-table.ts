@@ -16,28 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
-
-const SLOT_BYTES = 440;
-const T_STATE = 0; // i32
-const T_OP = 1; // i32: 0 get, 1 post
-const T_NAME_LEN = 2;
-const T_NICK_LEN = 3;
-const T64_EXPIRES = 2; // i64 at byte 16
-const T_TICKET_OFFSET = 24; // 16 bytes
-const T_NICK_OFFSET = 40; // NICK_MAX_BYTES (128)
-const T_NAME_OFFSET = 168; // 256 bytes (names are at most 255)
-const TICKET_BYTES = 16;
-const T_SESSION = 106; // i32 at byte 424: the chat session the ticket was issued to (0: none)
-const T_HOLDER = 107; // i32 at byte 428: while ACTIVE, the worker running its transfer, + 1
-const T_PREFIX = 108; // i32 at byte 432: the requester's address prefix (prefixKey; 0: none)
-
-const FREE = 0;
-const ISSUED = 1;
-const USED = 2;
-/** Spent, its transfer still running: counts against the session, never reclaimed by expiry. */
-const ACTIVE = 3;
-/** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
-const WRITING = -1;
+import { SLOT_BYTES, T_STATE, T_OP, T_NAME_LEN, T_NICK_LEN, T64_EXPIRES, T_TICKET_OFFSET } from './ticket-layout.js';
+import { T_NICK_OFFSET, T_NAME_OFFSET, TICKET_BYTES, T_SESSION, T_HOLDER, T_PREFIX } from './ticket-layout.js';
+import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING } from './ticket-layout.js';
 
 /** After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`). */
 const [SECRET_BYTES, LOCK_BYTES] = [32, 8];
@@ -142,6 +123,7 @@ export class TicketTable {
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, WRITING) !== state) continue;
       Atomics.store(this.i32, this.w32(s, T_SESSION), session);
       Atomics.store(this.i32, this.w32(s, T_PREFIX), prefix?.key ?? 0);
+      Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
       const ticket = randomBytes(TICKET_BYTES);
       this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
       this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
@@ -201,6 +183,10 @@ export class TicketTable {
    * own resume (a Range request to the same URL) works for that long.
    */
   transferEnded(slot: number, now = Date.now(), cut = false): void {
+    // Several transfers may run on one ticket at once (a folder's files fetched over parallel HTTP connections,
+    // a next LFTP file's SYN before the last one's final ACK, a browser's resume beside the download it
+    // continues): the slot stays ACTIVE, never expired nor taken by another ticket, until the last one ends.
+    if (this.oneLessRunning(slot) > 0) return;
     const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
       !revoked &&
@@ -213,11 +199,23 @@ export class TicketTable {
     else if (was === ISSUED && !again) Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, USED);
   }
 
-  /** A worker died: the transfers it ran are over (call from the supervisor). */
+  /** Counts one transfer of the slot's ticket ended: how many still run (never below 0: an end said twice is once). */
+  private oneLessRunning(slot: number): number {
+    const at = this.w32(slot, T_RUNNING);
+    for (;;) {
+      const n = Atomics.load(this.i32, at);
+      if (n <= 0) return 0;
+      if (Atomics.compareExchange(this.i32, at, n, n - 1) === n) return n - 1;
+    }
+  }
+
+  /** A worker died: the transfers it ran are over (from the supervisor; a ticket's holder is its last taker). */
   releaseWorker(worker: number): void {
     for (let s = 0; s < this.capacity; s++)
-      if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1)
+      if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1) {
+        Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
         this.transferEnded(s);
+      }
   }
 
   /**
@@ -232,6 +230,7 @@ export class TicketTable {
     if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
       return { ok: false, reason: 'ticket already used' };
     Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
+    Atomics.add(this.i32, this.w32(s, T_RUNNING), 1);
     return { ok: true, nick: this.nickAt(s), slot: s };
   }
 
@@ -257,7 +256,9 @@ export class TicketTable {
       // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
       const folder = nameHere.endsWith('/');
       if (state === ACTIVE && !folder && !running) continue;
-      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now)
+      // A folder's ticket does not expire while one of its transfers runs (unless revoked: expiry 0).
+      const expires = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES)));
+      if (expires < now && !(folder && state === ACTIVE && expires !== 0))
         return { ok: false, reason: 'ticket expired' };
       if (opHere !== op || (folder ? !name.startsWith(nameHere) : nameHere !== name))
         return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };

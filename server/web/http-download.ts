@@ -4,7 +4,7 @@
  * with Content-Range for one satisfiable range, 416 with `Content-Range: bytes *\/size` for one past the end,
  * and If-Range honoured so a file changed since the first part is sent whole, never spliced. A download cut
  * before its end keeps its ticket for another minute, so a browser's own resume (the same URL with Range and
- * If-Range) works.
+ * If-Range) works. A folder's ticket opens the folder's manifest and each of its files (http-folder.ts).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -20,6 +20,7 @@ interface DownloadHost {
 }
 import { HttpError, orHttpError } from './http-error.js';
 import { planRange, strongEtag, type Validators } from './http-ranges.js';
+import { downloadTarget, folderMember, sendManifest } from './http-folder.js';
 
 function contentDisposition(name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -33,15 +34,24 @@ export async function serveDownload(
   rawName: string,
   ticket: string | null,
 ): Promise<void> {
-  // The ticket first: without one, nothing about the files directory is revealed.
+  // The ticket before anything is read on disk: without one, nothing about the files directory is revealed (a
+  // folder's path is checked by the name rules first, which read nothing).
   // A browser's own resume carries Range and If-Range, and it may come before this server sees the download it
   // continues cut (a loaded worker, another worker, a link that died silently): refused, the browser would give
   // the download up for good. So it may use the ticket while that download still runs (TicketTable.consume).
   const resuming = req.headers.range !== undefined && req.headers['if-range'] !== undefined;
-  const spent = await orHttpError(() => host.files.redeemTicket(ticket, 'get', rawName, Date.now(), resuming));
+  const target = await downloadTarget(rawName);
+  const spent = await orHttpError(() =>
+    host.files.redeemTicket(ticket, 'get', target.ticketName, Date.now(), resuming),
+  );
   let cut = false;
   try {
-    cut = !(await sendFile(host, req, res, rawName, spent.nick));
+    if (target.kind === 'folder') return await sendManifest(host.files.dir, host.log, res, target.folder, spent.nick);
+    const file =
+      target.kind === 'member'
+        ? await folderMember(host.files.dir, target)
+        : await orHttpError(() => host.files.checkDownload(rawName));
+    cut = !(await sendFile(host, req, res, file, spent.nick));
   } finally {
     spent.ended(cut);
   }
@@ -52,10 +62,9 @@ async function sendFile(
   host: DownloadHost,
   req: IncomingMessage,
   res: ServerResponse,
-  rawName: string,
+  file: { path: string; name: string },
   nick: string,
 ): Promise<boolean> {
-  const file = await orHttpError(() => host.files.checkDownload(rawName));
   const st = await stat(file.path, { bigint: true });
   const size = Number(st.size);
   const v: Validators = {
@@ -65,7 +74,7 @@ async function sendFile(
   };
   const headers = {
     'Content-Type': 'application/octet-stream',
-    'Content-Disposition': contentDisposition(file.name),
+    'Content-Disposition': contentDisposition(file.name.slice(file.name.lastIndexOf('/') + 1)),
     'Cache-Control': 'no-store',
     'Accept-Ranges': 'bytes',
     ETag: v.etag,

@@ -27,6 +27,7 @@ describe('the ticket table', () => {
     // A next file's SYN that overtakes the last one's end is let through.
     expect(t.consume(issued.ticket, 'post', 'trip/a b/x', 1002)).toMatchObject({ ok: true, nick: 'alice' });
     t.transferEnded(manifest.slot, 1003);
+    t.transferEnded(manifest.slot, 1003);
     // Armed again, for another TICKET_TTL_MS from the end of the last transfer.
     expect(t.consume(issued.ticket, 'post', 'trip/y', 1003 + TICKET_TTL_MS - 1)).toMatchObject({ ok: true });
     t.transferEnded(manifest.slot, 2000);
@@ -45,6 +46,30 @@ describe('the ticket table', () => {
     expect(t.revoke(2)).toBe(0);
     t.transferEnded(spent.slot, 3002);
     expect(t.consume(running.ticket, 'get', 'album/x', 3003)).toMatchObject({ ok: false });
+  });
+
+  it('a folder ticket opened by transfers at once (parallel HTTP) lives until the last ends, then TICKET_TTL_MS', () => {
+    const t = TicketTable.create(2);
+    const issued = t.issue('get', 'album/', 'alice', 0, 1);
+    if (typeof issued === 'string') throw new Error(issued);
+    const a = t.consume(issued.ticket, 'get', 'album/a', 1);
+    const b = t.consume(issued.ticket, 'get', 'album/b', 2);
+    if (!a.ok || !b.ok) throw new Error('not let through');
+    t.transferEnded(a.slot, 3);
+    // b still runs, long after the ticket would have expired unused: never taken for another ticket, still open.
+    const later = 10 * TICKET_TTL_MS;
+    expect(typeof t.issue('get', 'x', 'bob', later, 2)).toBe('object');
+    expect(t.issue('get', 'y', 'bob', later, 2)).toBe('busy');
+    const c = t.consume(issued.ticket, 'get', 'album/c', later);
+    if (!c.ok) throw new Error(c.reason);
+    t.transferEnded(b.slot, later + 1);
+    t.transferEnded(c.slot, later + 2);
+    expect(t.consume(issued.ticket, 'get', 'album/d', later + 2 + TICKET_TTL_MS)).toMatchObject({ ok: true });
+    t.transferEnded(c.slot, later + 3);
+    expect(t.consume(issued.ticket, 'get', 'album/e', later + 4 + TICKET_TTL_MS)).toMatchObject({
+      ok: false,
+      reason: 'ticket expired',
+    });
   });
 
   it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; the end of a transfer or their expiry gives room`, () => {
