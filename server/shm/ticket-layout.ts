@@ -21,3 +21,6 @@ export const USED = 2;
 export const ACTIVE = 3;
 /** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
 export const WRITING = -1;
+
+/** After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`). */
+export const [SECRET_BYTES, LOCK_BYTES] = [32, 8];

@@ -1,7 +1,6 @@
 /**
- * One-time LFTP transfer tickets in shared memory. A ticket is issued by the worker that owns the requesting chat
- * session and consumed by whichever worker's UDP socket the kernel hands the LFTP handshake to, so the table is a
- * SharedArrayBuffer like the session table. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket works
+ * One-time LFTP and HTTP tickets in shared memory: issued by the worker that owns the requesting chat session,
+ * consumed by whichever worker the transfer reaches, so the table is a SharedArrayBuffer like the session table. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket works
  * once, even if two workers see it at the same instant. A spent ticket stays ACTIVE while its transfer runs (then
  * USED), so that a session's tickets and running transfers together are capped across every worker, whichever
  * runs them. After the slots, the ticket secret (random until the supervisor sets the one its SecretSource gives,
@@ -18,10 +17,7 @@ import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
 import { SLOT_BYTES, T_STATE, T_OP, T_NAME_LEN, T_NICK_LEN, T64_EXPIRES, T_TICKET_OFFSET } from './ticket-layout.js';
 import { T_NICK_OFFSET, T_NAME_OFFSET, TICKET_BYTES, T_SESSION, T_HOLDER, T_PREFIX } from './ticket-layout.js';
-import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING } from './ticket-layout.js';
-
-/** After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`). */
-const [SECRET_BYTES, LOCK_BYTES] = [32, 8];
+import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING, SECRET_BYTES, LOCK_BYTES } from './ticket-layout.js';
 
 export type TicketOp = 'get' | 'post';
 
@@ -183,9 +179,8 @@ export class TicketTable {
    * own resume (a Range request to the same URL) works for that long.
    */
   transferEnded(slot: number, now = Date.now(), cut = false): void {
-    // Several transfers may run on one ticket at once (a folder's files fetched over parallel HTTP connections,
-    // a next LFTP file's SYN before the last one's final ACK, a browser's resume beside the download it
-    // continues): the slot stays ACTIVE, never expired nor taken by another ticket, until the last one ends.
+    // Transfers may run at once on one ticket (a folder's files over parallel HTTP connections, a browser's
+    // resume beside the download it continues): ACTIVE (never expired, never reused) until the last one ends.
     if (this.oneLessRunning(slot) > 0) return;
     const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
@@ -195,6 +190,9 @@ export class TicketTable {
     if (again) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
     const was = Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED);
     if (was === ACTIVE) Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
+    // A folder's next request counted itself after this end's count: ACTIVE again, as it runs.
+    if (was === ACTIVE && again && Atomics.load(this.i32, this.w32(slot, T_RUNNING)) > 0)
+      Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, ACTIVE);
     // A resume that ran beside the cut download it continues (consume `resuming`) and ended whole: spent now.
     else if (was === ISSUED && !again) Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, USED);
   }
@@ -209,7 +207,7 @@ export class TicketTable {
     }
   }
 
-  /** A worker died: the transfers it ran are over (from the supervisor; a ticket's holder is its last taker). */
+  /** A worker died: its transfers are over (from the supervisor; a ticket's holder is its last taker). */
   releaseWorker(worker: number): void {
     for (let s = 0; s < this.capacity; s++)
       if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1) {
@@ -226,11 +224,13 @@ export class TicketTable {
     const found = this.find(ticketHex, op, name, now, resuming && op === 'get');
     if (!found.ok) return found;
     const { slot: s, state, folder } = found;
-    if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-    if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
-      return { ok: false, reason: 'ticket already used' };
-    Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
+    const cas = () => Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE);
+    if (!folder && state === ISSUED && cas() !== ISSUED) return { ok: false, reason: 'ticket already used' };
     Atomics.add(this.i32, this.w32(s, T_RUNNING), 1);
+    // A folder's: counted, then ACTIVE whoever makes it so (requests at once all pass; see transferEnded).
+    if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
+    if (folder) cas();
+    Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
     return { ok: true, nick: this.nickAt(s), slot: s };
   }
 

@@ -1,8 +1,9 @@
 /**
  * A folder over the chat server's HTTP side with one folder ticket (docs/PROTOCOL.md, "Folders over HTTP"): its
- * manifest, then every file by one curl over one kept-alive connection (nested folders, an empty one, a name with
- * spaces, CJK names), ranges on a file of it, and what the ticket does not open: a path out of the folder by any
- * spelling, a symlink out of the tree, another folder, a file beside it. Real server, real curl on 127.0.0.1.
+ * manifest, then every file by one curl over one kept-alive connection and again over several at once (nested
+ * folders, an empty one, a name with spaces, CJK names), ranges on a file of it, and what the ticket does not
+ * open: a path out of the folder by any spelling, a symlink out of the tree, another folder, a file beside it.
+ * Real server, real curl on 127.0.0.1.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
@@ -90,6 +91,11 @@ describe('a folder over HTTP with one folder ticket', () => {
     const { stdout } = await run('curl', ['-sS', '--fail', '-K', config, '-w', '%{num_connects}\n']);
     expect(stdout.trim().split('\n').map(Number)).toEqual([1, 0, 0, 0]);
     expect(tree(join(into, 'trip'))).toEqual(tree(trip));
+    // And at once, on four connections: requests that meet on one folder ticket all pass.
+    const wide = tempDir('web-folder-wide');
+    writeFileSync(config, curlConfig(base, m, t.ticket, wide));
+    await run('curl', ['-sS', '--fail', '--parallel', '--parallel-immediate', '--parallel-max', '4', '-K', config]);
+    expect(tree(join(wide, 'trip'))).toEqual(tree(trip));
 
     // Ranges on a file of the folder, and curl's -C - from a partial.
     const sea = readFileSync(join(trip, 'day 1', '写真', '海.bin'));
