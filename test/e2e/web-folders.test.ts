@@ -18,13 +18,17 @@ import { startServer, stopAll, tempDir, type LineProcess, type ServerHandle } fr
 import { tree } from '../helpers/file-tree.js';
 import { curlConfig, folderUrl } from '../helpers/http-folder.js';
 import { eventually } from '../helpers/wait.js';
+import { joinAs, launchChromium, logLine, openPage } from '../helpers/chat-page.js';
 
 const run = promisify(execFile);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const refusal = (body: string) => JSON.parse(body) as { code: string; message: string };
 let procs: LineProcess[] = [];
 let peers: Array<{ destroy(): void }> = [];
+let browsers: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
+  for (const b of browsers) await b.close();
+  browsers = [];
   for (const p of peers) p.destroy();
   peers = [];
   await stopAll(...procs);
@@ -159,5 +163,32 @@ describe('a folder over HTTP with one folder ticket', () => {
       10_000,
       () => 'the folder ticket still works after its session went away',
     );
+  }, 60_000);
+
+  it("the page's Links button (and /get DIR/) gives the folder's listing and files' addresses under one ticket", async () => {
+    const files = tempDir('web-folder-page');
+    const trip = makeFolder(files);
+    const s = (await startServer(['--workers', '2', '--files', files])) as ServerHandle & { httpPort: number };
+    procs.push(s);
+    const browser = await launchChromium();
+    browsers.push(browser);
+    const { page, problems } = await openPage(browser, s.httpPort);
+    await joinAs(page, 'pagey');
+    const row = page.locator('#files li', { hasText: 'trip/' });
+    await row.locator('button', { hasText: 'Links' }).click();
+    const said = (await logLine(page, '* trip/ over HTTP, one ticket for all of it').textContent())!;
+    const listing = /the listing .* is (\S+) and each file is (\S+),/.exec(said);
+    expect(listing).not.toBeNull();
+    const m = decodeManifest(Buffer.from(await (await fetch(listing![1]!)).arrayBuffer()), 'trip');
+    expect(m.dirs).toContain('empty');
+    const sea = m.files.find((f) => f.path.endsWith('.bin') && f.size === 1_500_000)!;
+    const url = listing![2]!.replace('PATH', sea.path.split('/').map(encodeURIComponent).join('/'));
+    const got = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(sha(got)).toBe(sha(readFileSync(join(trip, sea.path))));
+    // Typed, the same; a folder that is not there is refused in words.
+    await page.fill('#input', '/get nowhere/');
+    await page.press('#input', 'Enter');
+    await logLine(page, '! download of nowhere/ refused: NOT_FOUND').waitFor();
+    expect(problems).toEqual([]);
   }, 60_000);
 });
