@@ -249,6 +249,11 @@ export class FileService {
     return { nick: r.nick, slot: r.slot, ended };
   }
 
+  /** Whether an earlier run of the server issued this get ticket for one of `names`, lately (ticket-signature.ts). */
+  issuedBeforeRestart(ticket: string, names: readonly string[], now: number): boolean {
+    return this.tickets?.issuedBeforeStart(ticket, 'get', names, now) ?? false;
+  }
+
   /** Whose a ticket for (op, name) is, without spending it (an HTTP upload's HEAD). Throws LftpError AUTH. */
   peekTicket(ticket: string | null, op: TransferOp, name: string, now: number): string {
     if (!this.tickets || !ticket)

@@ -22,5 +22,8 @@ export const ACTIVE = 3;
 /** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
 export const WRITING = -1;
 
-/** After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`). */
+/**
+ * After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`), then when this run's table
+ * was made (whole seconds: a ticket issued before it is one of an earlier run, TicketTable.issuedBeforeStart).
+ */
 export const [SECRET_BYTES, LOCK_BYTES] = [32, 8];

@@ -1,20 +1,18 @@
 /**
  * One-time LFTP and HTTP tickets in shared memory: issued by the worker that owns the requesting chat session,
- * consumed by whichever worker the transfer reaches, so the table is a SharedArrayBuffer like the session table. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket works
- * once, even if two workers see it at the same instant. A spent ticket stays ACTIVE while its transfer runs (then
- * USED), so that a session's tickets and running transfers together are capped across every worker, whichever
- * runs them. After the slots, the ticket secret (random until the supervisor sets the one its SecretSource gives,
- * process/secret-source.ts): a ticket's LFTP key is derived from it (common/lftp/protect/keys.ts), so the worker
- * that issues a ticket and the one that serves its transfer make the same key without passing it around.
- *
- * Besides its session's cap, a ticket counts against its network (the address prefix, address-table.ts) across
- * every session and worker, so that many sessions from a few addresses cannot take the whole table; and a
- * session that goes away gives back its unused tickets (revoke).
+ * consumed by whichever worker the transfer reaches. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket
+ * works once, even if two workers see it at the same instant; it stays ACTIVE while its transfer runs (then USED),
+ * so a session's tickets and running transfers together are capped across every worker. After the slots, the
+ * ticket secret (the SecretSource's, process/secret-source.ts): a ticket's LFTP key is derived from it
+ * (common/lftp/protect/keys.ts) and a ticket signed with it (ticket-signature.ts), in every worker alike.
+ * A ticket also counts against its network (the address prefix, address-table.ts), so that many sessions from a
+ * few addresses cannot take the whole table; a session that goes away gives back its unused tickets (revoke).
  */
 import { randomBytes } from 'node:crypto';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
+import { issuedBeforeStart, signedTicket } from './ticket-signature.js';
 import { SLOT_BYTES, T_STATE, T_OP, T_NAME_LEN, T_NICK_LEN, T64_EXPIRES, T_TICKET_OFFSET } from './ticket-layout.js';
 import { T_NICK_OFFSET, T_NAME_OFFSET, TICKET_BYTES, T_SESSION, T_HOLDER, T_PREFIX } from './ticket-layout.js';
 import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING, SECRET_BYTES, LOCK_BYTES } from './ticket-layout.js';
@@ -41,6 +39,7 @@ export class TicketTable {
   static create(capacity = 1024): TicketTable {
     const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES + LOCK_BYTES);
     new Uint8Array(buffer, capacity * SLOT_BYTES).set(randomBytes(SECRET_BYTES));
+    new Int32Array(buffer)[(capacity * SLOT_BYTES + SECRET_BYTES) / 4 + 1] = Math.floor(Date.now() / 1000);
     return new TicketTable(buffer);
   }
 
@@ -70,6 +69,12 @@ export class TicketTable {
   keySecret(): Buffer {
     const at = this.capacity * SLOT_BYTES;
     return Buffer.from(this.u8.subarray(at, at + SECRET_BYTES));
+  }
+
+  /** Whether a ticket of a run before this one was issued for (op, one of names), recently (ticket-signature.ts). */
+  issuedBeforeStart(ticketHex: string, op: TicketOp, names: readonly string[], now: number): boolean {
+    const started = Atomics.load(this.i32, this.lockWordIndex + 1) >>> 0;
+    return issuedBeforeStart(this.keySecret(), started, ticketHex, op, names, now);
   }
 
   private w32(slot: number, f: number): number {
@@ -120,7 +125,7 @@ export class TicketTable {
       Atomics.store(this.i32, this.w32(s, T_SESSION), session);
       Atomics.store(this.i32, this.w32(s, T_PREFIX), prefix?.key ?? 0);
       Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
-      const ticket = randomBytes(TICKET_BYTES);
+      const ticket = signedTicket(this.keySecret(), op, name, now);
       this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
       this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
       this.u8.set(nickBytes, this.at(s, T_NICK_OFFSET));
@@ -155,10 +160,7 @@ export class TicketTable {
     return n;
   }
 
-  /**
-   * The session went away (its connection lost, kept for a resume): its unused tickets are given back and no longer
-   * work. Transfers already running go on. How many were given back.
-   */
+  /** The session went away (lost, kept for a resume): its unused tickets no longer work (transfers go on); how many. */
   revoke(session: number): number {
     if (session === 0) return 0;
     let n = 0;
@@ -190,7 +192,7 @@ export class TicketTable {
     if (again) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
     const was = Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED);
     if (was === ACTIVE) Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
-    // A folder's next request counted itself after this end's count: ACTIVE again, as it runs.
+    // A folder's request counts itself, then makes it ACTIVE (consume): one that counted after this end, ACTIVE again.
     if (was === ACTIVE && again && Atomics.load(this.i32, this.w32(slot, T_RUNNING)) > 0)
       Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, ACTIVE);
     // A resume that ran beside the cut download it continues (consume `resuming`) and ended whole: spent now.
@@ -227,7 +229,6 @@ export class TicketTable {
     const cas = () => Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE);
     if (!folder && state === ISSUED && cas() !== ISSUED) return { ok: false, reason: 'ticket already used' };
     Atomics.add(this.i32, this.w32(s, T_RUNNING), 1);
-    // A folder's: counted, then ACTIVE whoever makes it so (requests at once all pass; see transferEnded).
     if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
     if (folder) cas();
     Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);

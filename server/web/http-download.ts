@@ -4,7 +4,8 @@
  * with Content-Range for one satisfiable range, 416 with `Content-Range: bytes *\/size` for one past the end,
  * and If-Range honoured so a file changed since the first part is sent whole, never spliced. A download cut
  * before its end keeps its ticket for another minute, so a browser's own resume (the same URL with Range and
- * If-Range) works. A folder's ticket opens the folder's manifest and each of its files (http-folder.ts).
+ * If-Range) works; after a restart too, on what the ticket's signature proves (spend). A folder's ticket opens
+ * the folder's manifest and each of its files (http-folder.ts).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -20,7 +21,8 @@ interface DownloadHost {
 }
 import { HttpError, orHttpError } from './http-error.js';
 import { planRange, strongEtag, type Validators } from './http-ranges.js';
-import { downloadTarget, folderMember, sendManifest } from './http-folder.js';
+import { downloadTarget, folderMember, sendManifest, type DownloadTarget } from './http-folder.js';
+import { LftpError } from '../../common/lftp/engine/errors.js';
 
 function contentDisposition(name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -41,9 +43,7 @@ export async function serveDownload(
   // the download up for good. So it may use the ticket while that download still runs (TicketTable.consume).
   const resuming = req.headers.range !== undefined && req.headers['if-range'] !== undefined;
   const target = await downloadTarget(rawName);
-  const spent = await orHttpError(() =>
-    host.files.redeemTicket(ticket, 'get', target.ticketName, Date.now(), resuming),
-  );
+  const spent = spend(host, ticket, target, resuming);
   let cut = false;
   try {
     if (target.kind === 'folder') return await sendManifest(host.files.dir, host.log, res, target.folder, spent.nick);
@@ -51,9 +51,30 @@ export async function serveDownload(
       target.kind === 'member'
         ? await folderMember(host.files.dir, target)
         : await orHttpError(() => host.files.checkDownload(rawName));
-    cut = !(await sendFile(host, req, res, file, spent.nick));
+    cut = !(await sendFile(host, req, res, file, spent.nick, spent.restarted));
   } finally {
     spent.ended(cut);
+  }
+}
+
+/**
+ * The ticket spent; or, for a resume (Range and If-Range) whose ticket an earlier run of the server issued (a
+ * restart empties the ticket table; the ticket's signature is what is left, ticket-signature.ts), let through on
+ * that: then the file must be unchanged since (sendFile `restarted`).
+ */
+function spend(
+  host: DownloadHost,
+  ticket: string | null,
+  target: DownloadTarget,
+  resuming: boolean,
+): { nick: string; ended: (cut?: boolean) => void; restarted: boolean } {
+  try {
+    return { ...host.files.redeemTicket(ticket, 'get', target.ticketName, Date.now(), resuming), restarted: false };
+  } catch (err) {
+    const names = target.kind === 'member' ? [target.ticketName, `${target.folder}/`] : [target.ticketName];
+    if (resuming && ticket && target.kind !== 'folder' && host.files.issuedBeforeRestart(ticket, names, Date.now()))
+      return { nick: '(a ticket from before a restart)', ended: () => undefined, restarted: true };
+    throw err instanceof LftpError ? HttpError.fromLftp(err) : err;
   }
 }
 
@@ -64,6 +85,7 @@ async function sendFile(
   res: ServerResponse,
   file: { path: string; name: string },
   nick: string,
+  restarted: boolean,
 ): Promise<boolean> {
   const st = await stat(file.path, { bigint: true });
   const size = Number(st.size);
@@ -72,6 +94,12 @@ async function sendFile(
     lastModified: new Date(Number(st.mtimeMs)).toUTCString(),
     mtimeMs: Number(st.mtimeMs),
   };
+  if (restarted && header(req, 'if-range') !== v.etag)
+    throw new HttpError(
+      403,
+      'AUTH',
+      'this ticket is from before the server restarted: it resumes a download only of the same file, unchanged (If-Range with its ETag); ask for a new ticket',
+    );
   const headers = {
     'Content-Type': 'application/octet-stream',
     'Content-Disposition': contentDisposition(file.name.slice(file.name.lastIndexOf('/') + 1)),
