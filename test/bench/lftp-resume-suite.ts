@@ -221,9 +221,12 @@ async function curlRows(
   bytes: number,
 ): Promise<void> {
   if (typeof http === 'string') return c.skip(`${label}, get, HTTP (curl)`, http);
+  // Not c.work itself: the folder LFTP posted from is there under the same name.
+  const into = join(c.work, 'curl-back');
+  mkdirSync(into, { recursive: true });
   for (const parallel of [false, true]) {
     const how = parallel ? `curl -K --parallel-max ${CURL_PARALLEL}` : 'curl -K, one connection';
-    const s = await curlFolder(http, name, c.work, count, parallel);
+    const s = await curlFolder(http, name, into, count, parallel);
     const note = 'chat-server --no-tls, one folder ticket: the manifest, then each file by its URL';
     c.record(SUITE, `${label}, get, HTTP (${how}): files/s`, 'files/s', [count / s], note);
     c.record(SUITE, `${label}, get, HTTP (${how}): MiB/s`, 'MiB/s', [(count * bytes) / MiB / s], note);
