@@ -15,9 +15,14 @@ import { WsClient } from '../helpers/raw-client.js';
 
 export interface HttpSide {
   base: string;
-  /** A fresh folder ticket for `name/`. */
-  ticket(name: string): Promise<string>;
+  session(): Promise<ChatSession>;
   stop(): Promise<void>;
+}
+
+interface ChatSession {
+  /** A folder ticket for `name/` (one per session). */
+  ticket(name: string): Promise<string>;
+  close(): void;
 }
 
 /** Connections `--parallel` may open: well under the 32 one address may hold. */
@@ -25,7 +30,7 @@ export const CURL_PARALLEL = 8;
 
 const exited = (p: ChildProcess) => new Promise<number>((r) => p.on('exit', (code) => r(code ?? -1)));
 
-/** A chat-server whose files are `files`, and a chat session on its web port that asks for tickets; or why not. */
+/** A chat-server whose files are `files` (chatSession asks it for tickets), or why not. */
 export async function startHttpSide(root: string, files: string, work: string): Promise<HttpSide | string> {
   if (spawnSync('curl', ['--version']).error) return 'curl is not installed (Debian: apt-get install curl)';
   const args = ['--no-tls', '--no-history', '--host', '127.0.0.1', '--port', '0', '--files', files];
@@ -40,33 +45,42 @@ export async function startHttpSide(root: string, files: string, work: string): 
       if (m) resolve(Number(m[1]));
     });
   });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    session: () => chatSession(port),
+    stop: async () => {
+      p.kill('SIGTERM');
+      await exited(p);
+    },
+  };
+}
+
+let sessions = 0;
+
+/**
+ * A chat session on the web port, one per folder: the suite blocks its event loop for many seconds while it writes
+ * a folder's files, longer than a session lives without answering heartbeats. Its heartbeats are answered while
+ * it lives (a folder's fetch), all but tickets let go.
+ */
+async function chatSession(port: number): Promise<ChatSession> {
   const ws = await WsClient.connect(port);
-  ws.send({ type: 'HELLO', version: 2, nick: 'bench' });
+  ws.send({ type: 'HELLO', version: 2, nick: `bench${++sessions}` });
   await ws.waitFor((m) => m.type === 'WELCOME');
-  // The session must outlive the folders' runs (minutes): its heartbeats are answered, all but tickets let go.
   const beat = setInterval(() => {
     const all = ws.received.splice(0);
     for (const m of all) if (m.type === 'HEARTBEAT') ws.send({ type: 'HEARTBEAT_ACK', seq: m.seq, ts: m.ts });
     ws.received.push(...all.filter((m) => m.type === 'TICKET'));
   }, 500);
-  let id = 0;
   return {
-    base: `http://127.0.0.1:${port}`,
     ticket: async (name) => {
-      const n = ++id;
-      ws.send({ type: 'TICKET_REQUEST', id: n, op: 'get', name: `${name}/` });
-      const t = (await ws.waitFor((m) => m.type === 'TICKET' && m.id === n)) as Extract<
-        ServerMessage,
-        { type: 'TICKET' }
-      >;
+      ws.send({ type: 'TICKET_REQUEST', id: 1, op: 'get', name: `${name}/` });
+      const t = (await ws.waitFor((m) => m.type === 'TICKET')) as Extract<ServerMessage, { type: 'TICKET' }>;
       if (!t.ok) throw new Error(`no ticket for ${name}/: ${t.code} ${t.message}`);
       return t.ticket;
     },
-    stop: async () => {
+    close: () => {
       clearInterval(beat);
       ws.destroy();
-      p.kill('SIGTERM');
-      await exited(p);
     },
   };
 }
@@ -82,13 +96,28 @@ export async function curlFolder(
   expected: number,
   parallel: boolean,
 ): Promise<number> {
-  const ticket = await http.ticket(name);
+  const session = await http.session();
+  try {
+    return await fetchFolder(http.base, await session.ticket(name), name, into, expected, parallel);
+  } finally {
+    session.close();
+  }
+}
+
+async function fetchFolder(
+  base: string,
+  ticket: string,
+  name: string,
+  into: string,
+  expected: number,
+  parallel: boolean,
+): Promise<number> {
   const config = join(into, `${name}.curl`);
   const t0 = performance.now();
-  const res = await fetch(folderUrl(http.base, name, '', ticket));
+  const res = await fetch(folderUrl(base, name, '', ticket));
   if (!res.ok) throw new Error(`the manifest of ${name}/: HTTP ${res.status} ${await res.text()}`);
   const m = decodeManifest(Buffer.from(await res.arrayBuffer()), name);
-  writeFileSync(config, curlConfig(http.base, m, ticket, into));
+  writeFileSync(config, curlConfig(base, m, ticket, into));
   const more = parallel ? ['--parallel', '--parallel-max', String(CURL_PARALLEL)] : [];
   const code = await exited(spawn('curl', ['-sS', '--fail', ...more, '-K', config], { stdio: 'ignore' }));
   const s = (performance.now() - t0) / 1000;
