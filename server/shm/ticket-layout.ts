@@ -23,7 +23,17 @@ export const ACTIVE = 3;
 export const WRITING = -1;
 
 /**
- * After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`), then when this run's table
- * was made (whole seconds: a ticket issued before it is one of an earlier run, TicketTable.issuedBeforeStart).
+ * After the slots, the ticket secret's bytes; then the lock word (issue's `exclusive`); last, when this run's table
+ * was made (ms: a ticket issued before it is one of an earlier run, TicketTable.issuedBeforeStart).
  */
-export const [SECRET_BYTES, LOCK_BYTES] = [32, 8];
+export const [SECRET_BYTES, LOCK_BYTES, START_BYTES] = [32, 8, 8];
+
+/** Notes in a new table's buffer when it was made. */
+export function markTableStart(buffer: SharedArrayBuffer, now = Date.now()): void {
+  new BigInt64Array(buffer, buffer.byteLength - START_BYTES, 1)[0] = BigInt(now);
+}
+
+/** When the table in `buffer` was made (ms). */
+export function tableStartedMs(buffer: SharedArrayBuffer): number {
+  return Number(new BigInt64Array(buffer, buffer.byteLength - START_BYTES, 1)[0]);
+}

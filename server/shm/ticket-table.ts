@@ -16,6 +16,7 @@ import { issuedBeforeStart, signedTicket } from './ticket-signature.js';
 import { SLOT_BYTES, T_STATE, T_OP, T_NAME_LEN, T_NICK_LEN, T64_EXPIRES, T_TICKET_OFFSET } from './ticket-layout.js';
 import { T_NICK_OFFSET, T_NAME_OFFSET, TICKET_BYTES, T_SESSION, T_HOLDER, T_PREFIX } from './ticket-layout.js';
 import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING, SECRET_BYTES, LOCK_BYTES } from './ticket-layout.js';
+import { START_BYTES, markTableStart, tableStartedMs } from './ticket-layout.js';
 
 export type TicketOp = 'get' | 'post';
 
@@ -37,9 +38,9 @@ export class TicketTable {
   readonly mutex: SharedMutex;
 
   static create(capacity = 1024): TicketTable {
-    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES + LOCK_BYTES);
+    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES + LOCK_BYTES + START_BYTES);
     new Uint8Array(buffer, capacity * SLOT_BYTES).set(randomBytes(SECRET_BYTES));
-    new Int32Array(buffer)[(capacity * SLOT_BYTES + SECRET_BYTES) / 4 + 1] = Math.floor(Date.now() / 1000);
+    markTableStart(buffer);
     return new TicketTable(buffer);
   }
 
@@ -51,7 +52,7 @@ export class TicketTable {
     this.i32 = new Int32Array(buffer);
     this.i64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
-    this.capacity = (buffer.byteLength - SECRET_BYTES - LOCK_BYTES) / SLOT_BYTES;
+    this.capacity = (buffer.byteLength - SECRET_BYTES - LOCK_BYTES - START_BYTES) / SLOT_BYTES;
     this.mutex = new SharedMutex(this.i32, this.lockWordIndex, undefined, 'the ticket table lock');
   }
 
@@ -73,8 +74,7 @@ export class TicketTable {
 
   /** Whether a ticket of a run before this one was issued for (op, one of names), recently (ticket-signature.ts). */
   issuedBeforeStart(ticketHex: string, op: TicketOp, names: readonly string[], now: number): boolean {
-    const started = Atomics.load(this.i32, this.lockWordIndex + 1) >>> 0;
-    return issuedBeforeStart(this.keySecret(), started, ticketHex, op, names, now);
+    return issuedBeforeStart(this.keySecret(), tableStartedMs(this.buffer), ticketHex, op, names, now);
   }
 
   private w32(slot: number, f: number): number {
