@@ -241,7 +241,17 @@ export class FileService {
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
     const r = tickets.consume(ticket, op, name, now, resuming);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
-    return { nick: r.nick, slot: r.slot, ended: (cut = false) => tickets.transferEnded(r.slot, Date.now(), cut) };
+    let done = false;
+    const ended = (cut = false) => {
+      if (!done) tickets.transferEnded(r.slot, Date.now(), cut);
+      done = true;
+    };
+    return { nick: r.nick, slot: r.slot, ended };
+  }
+
+  /** Whether an earlier run of the server issued this get ticket for one of `names`, lately (ticket-signature.ts). */
+  issuedBeforeRestart(ticket: string, names: readonly string[], now: number): boolean {
+    return this.tickets?.issuedBeforeStart(ticket, 'get', names, now) ?? false;
   }
 
   /** Whose a ticket for (op, name) is, without spending it (an HTTP upload's HEAD). Throws LftpError AUTH. */

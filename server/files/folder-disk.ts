@@ -7,7 +7,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LftpError } from '../../common/lftp/engine/errors.js';
 import { isInside } from '../../common/lftp/node/names.js';
-import { MAX_FOLDER_ENTRIES } from '../../common/lftp/node/folder-manifest.js';
+import { MAX_FOLDER_ENTRIES, walkFolder, type FolderManifest } from '../../common/lftp/node/folder-manifest.js';
 
 export const STAGING_PREFIX = '.folder-';
 export const STAGING_SUFFIX = '.lftp-tree';
@@ -21,6 +21,30 @@ export async function servedFolder(dir: string, name: string): Promise<string> {
     throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside the files directory`);
   if (!(await stat(real)).isDirectory()) throw new LftpError('NOT_FOUND', `${JSON.stringify(name)} is not a folder`);
   return real;
+}
+
+/** The manifest of the served folder `name` (walkFolder: a symlink out of the tree refuses it, BAD_NAME). */
+export async function servedManifest(dir: string, name: string): Promise<FolderManifest> {
+  return walkFolder(await servedFolder(dir, name), name);
+}
+
+/**
+ * The file `rel` of the served folder `folder` (`name` is `folder/rel`, for the words): its real path, which must
+ * be inside the folder's (BAD_NAME), and its size. NOT_FOUND when it is missing or not a regular file.
+ */
+export async function servedMember(
+  dir: string,
+  folder: string,
+  rel: string,
+  name: string,
+): Promise<{ path: string; size: number; name: string }> {
+  const base = await servedFolder(dir, folder);
+  const real = await realpath(join(base, rel)).catch(() => null);
+  if (real === null) throw new LftpError('NOT_FOUND', `no file named ${JSON.stringify(name)}`);
+  if (!isInside(base, real)) throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside its folder`);
+  const st = await stat(real);
+  if (!st.isFile()) throw new LftpError('NOT_FOUND', `${JSON.stringify(name)} is not a regular file`);
+  return { path: real, size: st.size, name };
 }
 
 /** What /files says of a folder: its regular files' count and bytes (symlinks not followed), newest mtime; capped. */

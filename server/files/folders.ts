@@ -9,24 +9,11 @@
  * unchanged; a file held whole is answered with from = size (no data crosses; the END's SHA-256 proves it).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  lstat,
-  mkdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-  statfs,
-  unlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Op } from '../../common/lftp/engine/connection.js';
 import { LftpError } from '../../common/lftp/engine/errors.js';
 import { ioFailure } from '../../common/lftp/node/io-failure.js';
-import { isInside } from '../../common/lftp/node/names.js';
 import { PART_SUFFIX, type SinkOutcome } from '../../common/lftp/node/file-sink.js';
 import { removeResume, resumePaths, writeResumeRecord } from '../../common/lftp/node/resume-record.js';
 import {
@@ -38,14 +25,13 @@ import {
   parseTreeName,
   removeLeftovers,
   sameFile,
-  walkFolder,
   type FolderFile,
   type FolderManifest,
 } from '../../common/lftp/node/folder-manifest.js';
 import { formatBytes } from '../../common/units.js';
 import type { FileService } from './file-service.js';
 import { resumeKey } from './lftp-resume.js';
-import { STAGING_PREFIX, STAGING_SUFFIX, servedFolder } from './folder-disk.js';
+import { STAGING_PREFIX, STAGING_SUFFIX, servedManifest, servedMember } from './folder-disk.js';
 import { FolderUploaders } from './folder-uploaders.js';
 
 /** The manifest a staging folder is being filled after (removed before the folder is put in place). */
@@ -108,21 +94,14 @@ export class ServedFolders {
   }
 
   private async listForGet(name: string): Promise<FolderRequest> {
-    const m = await walkFolder(await servedFolder(this.files.dir, name), name);
-    const buf = encodeManifest(m);
+    const buf = encodeManifest(await servedManifest(this.files.dir, name));
     const path = join(this.files.dir, `.folder-list-${randomBytes(8).toString('hex')}${PART_SUFFIX}`);
     await writeFile(path, buf, { mode: 0o600 });
     return { path, name: `${name}/`, size: buf.length, folder: { cleanup: () => void unlink(path).catch(() => 0) } };
   }
 
   private async memberForGet(folder: string, rel: string, name: string): Promise<FolderRequest> {
-    const base = await servedFolder(this.files.dir, folder);
-    const real = await realpath(join(base, rel)).catch(() => null);
-    if (real === null) throw new LftpError('NOT_FOUND', `no file named ${JSON.stringify(name)}`);
-    if (!isInside(base, real)) throw new LftpError('BAD_NAME', `${JSON.stringify(name)} leads outside its folder`);
-    const st = await stat(real);
-    if (!st.isFile()) throw new LftpError('NOT_FOUND', `${JSON.stringify(name)} is not a regular file`);
-    return { path: real, name, size: st.size, folder: {} };
+    return { ...(await servedMember(this.files.dir, folder, rel, name)), folder: {} };
   }
 
   private async manifestForPost(name: string, size: number, owner?: string): Promise<FolderRequest> {

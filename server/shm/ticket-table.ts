@@ -1,46 +1,22 @@
 /**
- * One-time LFTP transfer tickets in shared memory. A ticket is issued by the worker that owns the requesting chat
- * session and consumed by whichever worker's UDP socket the kernel hands the LFTP handshake to, so the table is a
- * SharedArrayBuffer like the session table. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket works
- * once, even if two workers see it at the same instant. A spent ticket stays ACTIVE while its transfer runs (then
- * USED), so that a session's tickets and running transfers together are capped across every worker, whichever
- * runs them. After the slots, the ticket secret (random until the supervisor sets the one its SecretSource gives,
- * process/secret-source.ts): a ticket's LFTP key is derived from it (common/lftp/protect/keys.ts), so the worker
- * that issues a ticket and the one that serves its transfer make the same key without passing it around.
- *
- * Besides its session's cap, a ticket counts against its network (the address prefix, address-table.ts) across
- * every session and worker, so that many sessions from a few addresses cannot take the whole table; and a
- * session that goes away gives back its unused tickets (revoke).
+ * One-time LFTP and HTTP tickets in shared memory: issued by the worker that owns the requesting chat session,
+ * consumed by whichever worker the transfer reaches. Consuming is one compareExchange (ISSUED → ACTIVE): a ticket
+ * works once, even if two workers see it at the same instant; it stays ACTIVE while its transfer runs (then USED),
+ * so a session's tickets and running transfers together are capped across every worker. After the slots, the
+ * ticket secret (the SecretSource's, process/secret-source.ts): a ticket's LFTP key is derived from it
+ * (common/lftp/protect/keys.ts) and a ticket signed with it (ticket-signature.ts), in every worker alike.
+ * A ticket also counts against its network (the address prefix, address-table.ts), so that many sessions from a
+ * few addresses cannot take the whole table; a session that goes away gives back its unused tickets (revoke).
  */
 import { randomBytes } from 'node:crypto';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
-
-const SLOT_BYTES = 440;
-const T_STATE = 0; // i32
-const T_OP = 1; // i32: 0 get, 1 post
-const T_NAME_LEN = 2;
-const T_NICK_LEN = 3;
-const T64_EXPIRES = 2; // i64 at byte 16
-const T_TICKET_OFFSET = 24; // 16 bytes
-const T_NICK_OFFSET = 40; // NICK_MAX_BYTES (128)
-const T_NAME_OFFSET = 168; // 256 bytes (names are at most 255)
-const TICKET_BYTES = 16;
-const T_SESSION = 106; // i32 at byte 424: the chat session the ticket was issued to (0: none)
-const T_HOLDER = 107; // i32 at byte 428: while ACTIVE, the worker running its transfer, + 1
-const T_PREFIX = 108; // i32 at byte 432: the requester's address prefix (prefixKey; 0: none)
-
-const FREE = 0;
-const ISSUED = 1;
-const USED = 2;
-/** Spent, its transfer still running: counts against the session, never reclaimed by expiry. */
-const ACTIVE = 3;
-/** Claimed by an issuer that is still writing it: nobody else may take or read the slot. */
-const WRITING = -1;
-
-/** After the slots, the ticket secret's bytes; last, the lock word (issue's `exclusive`). */
-const [SECRET_BYTES, LOCK_BYTES] = [32, 8];
+import { issuedBeforeStart, signedTicket } from './ticket-signature.js';
+import { SLOT_BYTES, T_STATE, T_OP, T_NAME_LEN, T_NICK_LEN, T64_EXPIRES, T_TICKET_OFFSET } from './ticket-layout.js';
+import { T_NICK_OFFSET, T_NAME_OFFSET, TICKET_BYTES, T_SESSION, T_HOLDER, T_PREFIX } from './ticket-layout.js';
+import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING, SECRET_BYTES, LOCK_BYTES } from './ticket-layout.js';
+import { START_BYTES, markTableStart, tableStartedMs } from './ticket-layout.js';
 
 export type TicketOp = 'get' | 'post';
 
@@ -62,8 +38,9 @@ export class TicketTable {
   readonly mutex: SharedMutex;
 
   static create(capacity = 1024): TicketTable {
-    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES + LOCK_BYTES);
+    const buffer = new SharedArrayBuffer(capacity * SLOT_BYTES + SECRET_BYTES + LOCK_BYTES + START_BYTES);
     new Uint8Array(buffer, capacity * SLOT_BYTES).set(randomBytes(SECRET_BYTES));
+    markTableStart(buffer);
     return new TicketTable(buffer);
   }
 
@@ -75,7 +52,7 @@ export class TicketTable {
     this.i32 = new Int32Array(buffer);
     this.i64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
-    this.capacity = (buffer.byteLength - SECRET_BYTES - LOCK_BYTES) / SLOT_BYTES;
+    this.capacity = (buffer.byteLength - SECRET_BYTES - LOCK_BYTES - START_BYTES) / SLOT_BYTES;
     this.mutex = new SharedMutex(this.i32, this.lockWordIndex, undefined, 'the ticket table lock');
   }
 
@@ -93,6 +70,11 @@ export class TicketTable {
   keySecret(): Buffer {
     const at = this.capacity * SLOT_BYTES;
     return Buffer.from(this.u8.subarray(at, at + SECRET_BYTES));
+  }
+
+  /** Whether a ticket of a run before this one was issued for (op, one of names), recently (ticket-signature.ts). */
+  issuedBeforeStart(ticketHex: string, op: TicketOp, names: readonly string[], now: number): boolean {
+    return issuedBeforeStart(this.keySecret(), tableStartedMs(this.buffer), ticketHex, op, names, now);
   }
 
   private w32(slot: number, f: number): number {
@@ -142,7 +124,8 @@ export class TicketTable {
       if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, WRITING) !== state) continue;
       Atomics.store(this.i32, this.w32(s, T_SESSION), session);
       Atomics.store(this.i32, this.w32(s, T_PREFIX), prefix?.key ?? 0);
-      const ticket = randomBytes(TICKET_BYTES);
+      Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
+      const ticket = signedTicket(this.keySecret(), op, name, now);
       this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
       this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
       this.u8.set(nickBytes, this.at(s, T_NICK_OFFSET));
@@ -177,10 +160,7 @@ export class TicketTable {
     return n;
   }
 
-  /**
-   * The session went away (its connection lost, kept for a resume): its unused tickets are given back and no longer
-   * work. Transfers already running go on. How many were given back.
-   */
+  /** The session went away (lost, kept for a resume): its unused tickets no longer work (transfers go on); how many. */
   revoke(session: number): number {
     if (session === 0) return 0;
     let n = 0;
@@ -201,6 +181,9 @@ export class TicketTable {
    * own resume (a Range request to the same URL) works for that long.
    */
   transferEnded(slot: number, now = Date.now(), cut = false): void {
+    // Transfers may run at once on one ticket (a folder's files over parallel HTTP connections, a browser's
+    // resume beside the download it continues): ACTIVE (never expired, never reused) until the last one ends.
+    if (this.oneLessRunning(slot) > 0) return;
     const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
       !revoked &&
@@ -209,15 +192,30 @@ export class TicketTable {
     if (again) Atomics.store(this.i64, this.w64(slot, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
     const was = Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ACTIVE, again ? ISSUED : USED);
     if (was === ACTIVE) Atomics.store(this.i32, this.w32(slot, T_HOLDER), 0);
+    // A folder's request counts itself, then makes it ACTIVE (consume): one that counted after this end, ACTIVE again.
+    if (was === ACTIVE && again && Atomics.load(this.i32, this.w32(slot, T_RUNNING)) > 0)
+      Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, ACTIVE);
     // A resume that ran beside the cut download it continues (consume `resuming`) and ended whole: spent now.
     else if (was === ISSUED && !again) Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, USED);
   }
 
-  /** A worker died: the transfers it ran are over (call from the supervisor). */
+  /** Counts one transfer of the slot's ticket ended: how many still run (never below 0: an end said twice is once). */
+  private oneLessRunning(slot: number): number {
+    const at = this.w32(slot, T_RUNNING);
+    for (;;) {
+      const n = Atomics.load(this.i32, at);
+      if (n <= 0) return 0;
+      if (Atomics.compareExchange(this.i32, at, n, n - 1) === n) return n - 1;
+    }
+  }
+
+  /** A worker died: its transfers are over (from the supervisor; a ticket's holder is its last taker). */
   releaseWorker(worker: number): void {
     for (let s = 0; s < this.capacity; s++)
-      if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1)
+      if (this.stateAt(s) === ACTIVE && Atomics.load(this.i32, this.w32(s, T_HOLDER)) === worker + 1) {
+        Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
         this.transferEnded(s);
+      }
   }
 
   /**
@@ -228,9 +226,11 @@ export class TicketTable {
     const found = this.find(ticketHex, op, name, now, resuming && op === 'get');
     if (!found.ok) return found;
     const { slot: s, state, folder } = found;
+    const cas = () => Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE);
+    if (!folder && state === ISSUED && cas() !== ISSUED) return { ok: false, reason: 'ticket already used' };
+    Atomics.add(this.i32, this.w32(s, T_RUNNING), 1);
     if (folder) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(now + TICKET_TTL_MS));
-    if (state === ISSUED && Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, ACTIVE) !== ISSUED)
-      return { ok: false, reason: 'ticket already used' };
+    if (folder) cas();
     Atomics.store(this.i32, this.w32(s, T_HOLDER), this.worker + 1);
     return { ok: true, nick: this.nickAt(s), slot: s };
   }
@@ -257,7 +257,9 @@ export class TicketTable {
       // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
       const folder = nameHere.endsWith('/');
       if (state === ACTIVE && !folder && !running) continue;
-      if (Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now)
+      // A folder's ticket does not expire while one of its transfers runs (unless revoked: expiry 0).
+      const expires = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES)));
+      if (expires < now && !(folder && state === ACTIVE && expires !== 0))
         return { ok: false, reason: 'ticket expired' };
       if (opHere !== op || (folder ? !name.startsWith(nameHere) : nameHere !== name))
         return { ok: false, reason: `ticket is for ${opHere} ${JSON.stringify(nameHere)}` };

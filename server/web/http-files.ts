@@ -36,7 +36,7 @@ export async function fileRoute(
 ): Promise<void> {
   let name: string;
   try {
-    name = decodeURIComponent(url.pathname.slice('/files/'.length));
+    name = decodeURIComponent(rawPath(req, url).slice('/files/'.length));
   } catch {
     throw new HttpError(400, 'BAD_NAME', 'the file name in the URL is not valid percent-encoding');
   }
@@ -51,6 +51,16 @@ export async function fileRoute(
     return receiveUpload(host, req, res, name, ticket);
   }
   throw new HttpError(405, 'METHOD', `${req.method} is not supported on /files/ (GET, HEAD, POST)`);
+}
+
+/**
+ * The path as the client sent it: the URL parser resolves `.` and `..` segments (`%2e%2e` too), which would turn
+ * `/files/DIR/../x` into another name, refused for the wrong reason (the ticket's) or not at all. Unresolved,
+ * every component meets the file-name rule, which refuses them as BAD_NAME.
+ */
+function rawPath(req: IncomingMessage, url: URL): string {
+  const raw = (req.url ?? '').split('?')[0]!;
+  return raw.startsWith('/files/') ? raw : url.pathname;
 }
 
 async function receiveUpload(

@@ -6,8 +6,9 @@
  * folders: 10,000 files of 4 KiB and 100 of 10 MiB (1,000 and 10 with --quick), posted and fetched with
  * `chat-client lftp` against `chat-server lftp --open`: files/s and MiB/s. And a 64 MiB get cut at 50 % both
  * ways, LFTP and rsync --partial from its daemon on an ephemeral 127.0.0.1 port (skipped, and said so, without
- * rsync): the bytes that crossed after the cut ÷ the bytes missing, and the resumed run's time. (rsync and curl
- * on the folders, which the issue also asks for, are not measured here.)
+ * rsync): the bytes that crossed after the cut ÷ the bytes missing, and the resumed run's time. The folders
+ * also go through rsync -r against its daemon (rsync-resume.ts), and are fetched from the chat server's own HTTP
+ * side with curl and one folder ticket (http-folder.ts), in the same run.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
 import { HEADER_BYTES } from '../../common/lftp/engine/packet.js';
 import { rsyncCutAtHalf, rsyncFolder } from './rsync-resume.js';
+import { CURL_PARALLEL, curlFolder, startHttpSide, type HttpSide } from './http-folder.js';
 
 export interface LftpResumeContext {
   quick: boolean;
@@ -174,7 +176,14 @@ async function againstRsync(c: LftpResumeContext, port: number, files: string): 
   }
 }
 
-async function folder(c: LftpResumeContext, port: number, files: string, count: number, bytes: number): Promise<void> {
+async function folder(
+  c: LftpResumeContext,
+  port: number,
+  files: string,
+  http: HttpSide | string,
+  count: number,
+  bytes: number,
+): Promise<void> {
   const name = `f${count}x${bytes}`;
   const src = join(c.work, name);
   mkdirSync(src);
@@ -189,6 +198,7 @@ async function folder(c: LftpResumeContext, port: number, files: string, count: 
     c.record(SUITE, `${label}, ${op}: files/s`, 'files/s', [count / s]);
     c.record(SUITE, `${label}, ${op}: MiB/s`, 'MiB/s', [(count * bytes) / MiB / s]);
   }
+  await curlRows(c, http, name, label, count, bytes);
   const r = await rsyncFolder(c.work, src);
   if (typeof r === 'string') c.skip(`${label}, rsync -r`, r);
   else
@@ -201,17 +211,41 @@ async function folder(c: LftpResumeContext, port: number, files: string, count: 
   rmSync(join(files, name), { recursive: true, force: true });
 }
 
+/** The folder LFTP posted, fetched from the chat server's HTTP side by curl: one connection, then --parallel. */
+async function curlRows(
+  c: LftpResumeContext,
+  http: HttpSide | string,
+  name: string,
+  label: string,
+  count: number,
+  bytes: number,
+): Promise<void> {
+  if (typeof http === 'string') return c.skip(`${label}, get, HTTP (curl)`, http);
+  // Not c.work itself: the folder LFTP posted from is there under the same name.
+  const into = join(c.work, 'curl-back');
+  mkdirSync(into, { recursive: true });
+  for (const parallel of [false, true]) {
+    const how = parallel ? `curl -K --parallel-max ${CURL_PARALLEL}` : 'curl -K, one connection';
+    const s = await curlFolder(http, name, into, count, parallel);
+    const note = 'chat-server --no-tls, one folder ticket: the manifest, then each file by its URL';
+    c.record(SUITE, `${label}, get, HTTP (${how}): files/s`, 'files/s', [count / s], note);
+    c.record(SUITE, `${label}, get, HTTP (${how}): MiB/s`, 'MiB/s', [(count * bytes) / MiB / s], note);
+  }
+}
+
 export async function lftpResumeSuite(c: LftpResumeContext): Promise<void> {
   c.log('resume: LFTP resume and folders (loopback, through the relay for the cut)');
   const files = join(c.work, 'resume-files');
   mkdirSync(files);
   const s = await server(c.root, files, c.work);
+  const http = await startHttpSide(c.root, files, c.work);
   try {
     await cutBigGet(c, s.port, files);
     await againstRsync(c, s.port, files);
-    await folder(c, s.port, files, c.quick ? 1000 : 10_000, 4096);
-    await folder(c, s.port, files, c.quick ? 10 : 100, 10 * MiB);
+    await folder(c, s.port, files, http, c.quick ? 1000 : 10_000, 4096);
+    await folder(c, s.port, files, http, c.quick ? 10 : 100, 10 * MiB);
   } finally {
     s.stop();
+    if (typeof http !== 'string') await http.stop();
   }
 }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import type { ServerMessage } from '../../common/protocol.js';
@@ -153,6 +153,54 @@ describe('HTTP downloads answer ranges', () => {
     expect(whole.status).toBe(200);
     expect(whole.headers.get('etag')).not.toBe(etag);
     expect(sha(Buffer.from(await whole.arrayBuffer()))).toBe(sha(changed));
+  }, 60_000);
+});
+
+describe('a download resumes across a restart of the server', () => {
+  it("a ticket of the run before resumes its file's download (If-Range naming it unchanged), and nothing else", async () => {
+    const files = tempDir('web-restart');
+    const data = randomBytes(3 * 1024 * 1024 + 7);
+    writeFileSync(join(files, 'film.bin'), data);
+    mkdirSync(join(files, 'trip'));
+    writeFileSync(join(files, 'trip', 'sea.bin'), data);
+    writeFileSync(join(files, 'other.bin'), data);
+    // The data folder keeps the ticket secret (data/server.secrets) across the restart.
+    const store = tempDir('web-restart-data');
+    const first = await setup(files, ['--data', store]);
+    const head = async (name: string, t: string) => {
+      const r = await fetch(first.url(name, t), { headers: { Range: 'bytes=0-99999' } });
+      expect(r.status).toBe(206);
+      await r.arrayBuffer();
+      return r.headers.get('etag')!;
+    };
+    const t = await first.ticket('get', 'film.bin');
+    const etag = await head('film.bin', t);
+    const ft = await first.ticket('get', 'trip/');
+    const seaTag = await head('trip/sea.bin', ft);
+    const unused = await first.ticket('get', 'film.bin');
+    await stopAll(first.s);
+
+    const second = await setup(files, ['--data', store]);
+    const resume = (name: string, ticket: string, tag?: string) =>
+      fetch(second.url(name, ticket), { headers: { Range: 'bytes=100000-', ...(tag ? { 'If-Range': tag } : {}) } });
+    const rest = await resume('film.bin', t, etag);
+    expect(rest.status).toBe(206);
+    expect(Buffer.from(await rest.arrayBuffer()).equals(data.subarray(100000))).toBe(true);
+    const sea = await resume('trip/sea.bin', ft, seaTag);
+    expect(sea.status).toBe(206);
+    expect(Buffer.from(await sea.arrayBuffer()).equals(data.subarray(100000))).toBe(true);
+    // Not a plain GET, not without If-Range or with another tag, not another file, not the folder's listing.
+    expect((await fetch(second.url('film.bin', unused))).status).toBe(403);
+    expect((await resume('film.bin', t)).status).toBe(403);
+    const other = await resume('film.bin', t, '"other"');
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { message: string }).message).toMatch(/from before the server restarted/);
+    expect((await resume('other.bin', t, etag)).status).toBe(403);
+    expect((await fetch(`http://127.0.0.1:${second.s.httpPort}/files/trip/?ticket=${ft}`)).status).toBe(403);
+    // The file changed since: refused, never spliced.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(files, 'film.bin'), later, later);
+    expect((await resume('film.bin', t, etag)).status).toBe(403);
   }, 60_000);
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TicketTable } from '../../server/shm/ticket-table.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS } from '../../server/shm/ticket-limits.js';
+import { RESUME_ACROSS_RESTART_MS } from '../../server/shm/ticket-signature.js';
 
 describe('the ticket table', () => {
   it('a ticket works once, for its op and name only', () => {
@@ -27,6 +28,7 @@ describe('the ticket table', () => {
     // A next file's SYN that overtakes the last one's end is let through.
     expect(t.consume(issued.ticket, 'post', 'trip/a b/x', 1002)).toMatchObject({ ok: true, nick: 'alice' });
     t.transferEnded(manifest.slot, 1003);
+    t.transferEnded(manifest.slot, 1003);
     // Armed again, for another TICKET_TTL_MS from the end of the last transfer.
     expect(t.consume(issued.ticket, 'post', 'trip/y', 1003 + TICKET_TTL_MS - 1)).toMatchObject({ ok: true });
     t.transferEnded(manifest.slot, 2000);
@@ -45,6 +47,30 @@ describe('the ticket table', () => {
     expect(t.revoke(2)).toBe(0);
     t.transferEnded(spent.slot, 3002);
     expect(t.consume(running.ticket, 'get', 'album/x', 3003)).toMatchObject({ ok: false });
+  });
+
+  it('a folder ticket opened by transfers at once (parallel HTTP) lives until the last ends, then TICKET_TTL_MS', () => {
+    const t = TicketTable.create(2);
+    const issued = t.issue('get', 'album/', 'alice', 0, 1);
+    if (typeof issued === 'string') throw new Error(issued);
+    const a = t.consume(issued.ticket, 'get', 'album/a', 1);
+    const b = t.consume(issued.ticket, 'get', 'album/b', 2);
+    if (!a.ok || !b.ok) throw new Error('not let through');
+    t.transferEnded(a.slot, 3);
+    // b still runs, long after the ticket would have expired unused: never taken for another ticket, still open.
+    const later = 10 * TICKET_TTL_MS;
+    expect(typeof t.issue('get', 'x', 'bob', later, 2)).toBe('object');
+    expect(t.issue('get', 'y', 'bob', later, 2)).toBe('busy');
+    const c = t.consume(issued.ticket, 'get', 'album/c', later);
+    if (!c.ok) throw new Error(c.reason);
+    t.transferEnded(b.slot, later + 1);
+    t.transferEnded(c.slot, later + 2);
+    expect(t.consume(issued.ticket, 'get', 'album/d', later + 2 + TICKET_TTL_MS)).toMatchObject({ ok: true });
+    t.transferEnded(c.slot, later + 3);
+    expect(t.consume(issued.ticket, 'get', 'album/e', later + 4 + TICKET_TTL_MS)).toMatchObject({
+      ok: false,
+      reason: 'ticket expired',
+    });
   });
 
   it(`one session holds at most ${TICKETS_PER_SESSION} unused tickets; the end of a transfer or their expiry gives room`, () => {
@@ -156,5 +182,35 @@ describe('tickets and running transfers together', () => {
     expect(other(1000 + TICKET_TTL_MS + 1)).toBe('alice'); // its transfer runs
     t.revoke(1); // alice's session went away
     expect(other(1002)).toBeNull();
+  });
+});
+
+describe('what is left of a ticket after a restart (ticket-signature.ts)', () => {
+  it("a ticket of an earlier run proves its op and name under the same secret, for a day; this run's never", () => {
+    const secret = Buffer.alloc(32, 7);
+    const before = TicketTable.create(4);
+    before.useSecret(secret);
+    const issuedAt = Date.now() - 5000;
+    const t = before.issue('get', 'film.bin', 'alice', issuedAt, 1);
+    const f = before.issue('get', 'trip/', 'alice', issuedAt, 1);
+    if (typeof t === 'string' || typeof f === 'string') throw new Error('not issued');
+    const after = TicketTable.create(4);
+    after.useSecret(secret);
+    const now = Date.now();
+    expect(after.issuedBeforeStart(t.ticket, 'get', ['film.bin'], now)).toBe(true);
+    expect(after.issuedBeforeStart(f.ticket, 'get', ['trip/sea.bin', 'trip/'], now)).toBe(true);
+    expect(after.issuedBeforeStart(t.ticket, 'get', ['other.bin'], now)).toBe(false);
+    expect(after.issuedBeforeStart(t.ticket, 'post', ['film.bin'], now)).toBe(false);
+    expect(after.issuedBeforeStart(t.ticket, 'get', ['film.bin'], issuedAt + RESUME_ACROSS_RESTART_MS + 1000)).toBe(
+      false,
+    );
+    const forged = `${t.ticket.slice(0, 31)}${t.ticket.endsWith('0') ? '1' : '0'}`;
+    expect(after.issuedBeforeStart(forged, 'get', ['film.bin'], now)).toBe(false);
+    const elsewhere = TicketTable.create(4); // another secret: a run without a data folder
+    expect(elsewhere.issuedBeforeStart(t.ticket, 'get', ['film.bin'], now)).toBe(false);
+    // Issued by this run (after its table was made): the table alone rules it, spent or not.
+    const mine = after.issue('get', 'film.bin', 'bob', Date.now() + 1000, 2);
+    if (typeof mine === 'string') throw new Error(mine);
+    expect(after.issuedBeforeStart(mine.ticket, 'get', ['film.bin'], Date.now() + 2000)).toBe(false);
   });
 });

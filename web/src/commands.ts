@@ -30,7 +30,7 @@ const HELP = [
   '/register password — register your nick (from then on it takes this password, in the Password field when you join)',
   '/identify nick password — become your registered nick; /password old new — change its password ("quotes" for spaces)',
   '/who — who is here, their idle time and heartbeat RTT',
-  '/files — refresh the file list; /get NAME downloads one',
+  '/files — refresh the file list; /get NAME downloads one; /get DIR/ gives the links to fetch a folder',
   '/quit — leave',
 ];
 
@@ -146,7 +146,7 @@ export class Commands {
         return;
       case '/get':
         if (arg) this.t.download(arg);
-        else this.t.log.line('usage: /get <name>', 'error');
+        else this.t.log.line('usage: /get <name> (a folder: /get <dir>/)', 'error');
         return;
       case '/help':
         for (const h of HELP) this.t.log.line(h, 'muted');

@@ -74,6 +74,7 @@ export class FilesPanel {
       );
       return;
     }
+    if (p.op === 'get' && msg.name.endsWith('/')) return this.folderLinks(msg.name.slice(0, -1), msg.ticket);
     const url = `/files/${encodeURIComponent(msg.name)}?ticket=${encodeURIComponent(msg.ticket)}`;
     if (p.op === 'get') {
       const a = el('a', { href: url, download: msg.name, hidden: '' });
@@ -86,16 +87,32 @@ export class FilesPanel {
     void p.upload.attempt(url);
   }
 
+  /**
+   * A folder's ticket (docs/PROTOCOL.md, "Folders over HTTP"): a browser saves files, not trees, so the page gives
+   * the addresses a script or curl fetches the tree from, under the one ticket, while requests keep coming.
+   */
+  private folderLinks(folder: string, ticket: string): void {
+    const at = `${location.origin}/files/${encodeURIComponent(folder)}/`;
+    const t = `?ticket=${encodeURIComponent(ticket)}`;
+    this.log.line(
+      `* ${folder}/ over HTTP, one ticket for all of it (unused, it ends in 60 s; then 60 s after each request): the listing (JSON: folders, and each file's path, size and mtime) is ${at}${t} and each file is ${at}PATH${t}, each part of PATH percent-encoded; or /get ${folder}/ in chat-client (LFTP)`,
+      'muted',
+    );
+  }
+
   /** The shared files, each with its Download button. */
   show(files: FileEntry[], total: number): void {
     const list = byId<HTMLUListElement>('files');
     list.replaceChildren();
     if (total === 0) list.append(el('li', { class: 'muted' }, 'no files yet'));
     for (const f of files) {
-      // A folder (its name ends in /) is fetched with chat-client's /get DIR/: the page downloads files only.
+      // A folder (its name ends in /): its Links button gives the addresses to fetch it from (folderLinks).
       if (f.files !== undefined) {
         const size = `${formatBytes(f.size)} in ${f.files} file${f.files === 1 ? '' : 's'}`;
-        list.append(el('li', {}, el('span', { class: 'name' }, f.name), el('span', { class: 'muted small' }, size)));
+        const links = el('button', { type: 'button', class: 'inline', title: `links to fetch ${f.name}` }, 'Links');
+        links.addEventListener('click', () => this.requestDownload(f.name));
+        const name = el('span', { class: 'name' }, f.name);
+        list.append(el('li', {}, name, el('span', { class: 'muted small' }, size), links));
         continue;
       }
       const button = el('button', { type: 'button', class: 'inline', title: `download ${f.name}` }, 'Download');
