@@ -22,6 +22,9 @@ import type { WorkerConfig } from '../threads/messages.js';
 import { accountAnswer, type DoorConfig, type DoorServices } from './door-services.js';
 import { type AwayChange, type AwayChannel, IrcPeople } from './irc-people.js';
 import { IrcPeopleTable } from '../shm/irc-people-table.js';
+import { NodeCounts } from '../shm/node-counts.js';
+import { WorkerStats } from '../shm/worker-stats.js';
+import type { Counts } from '../irc/numerics.js';
 
 export const NETWORK = 'heartbeat-chat';
 /** IRC's AWAYLEN: what the door keeps of an AWAY message. */
@@ -85,10 +88,35 @@ export function ircDoorServices(c: WorkerConfig, host: ConnectionHost): DoorServ
         return Promise.resolve({ ok: false, code: 'NOT_REGISTERED', message: 'this server keeps no accounts' });
       return accountAnswer(gate.login(caller, nick, password, host.clock.wallNow()), nick);
     },
-    counts: () => {
-      const users = host.table.activeCount();
-      return { users, servers: 1, rooms: 0, unknown: 0, local: users, localMax: users, globalMax: users };
-    },
+    counts: lusersCounts(c, host),
+  };
+}
+
+/**
+ * LUSERS' counts, each from where the server keeps it: sessions online from the NickRegistry (every node's on a
+ * cluster, a second old at most) and the nodes whose lease lives; rooms from the room directory (the store thread
+ * writes how many: shm/node-counts.ts); this node's sessions and the most it has held from the session table;
+ * unregistered connections from every worker's not-yet-HELLO count (worker-stats.ts, a tick old at most).
+ */
+export function lusersCounts(
+  c: Pick<WorkerConfig, 'workers' | 'statsBuffer' | 'countsBuffer'>,
+  host: Pick<ConnectionHost, 'table' | 'nicks'>,
+): () => Counts {
+  const stats = new WorkerStats(c.statsBuffer);
+  const node = new NodeCounts(c.countsBuffer);
+  return () => {
+    const local = host.table.activeCount();
+    const localMax = Math.max(local, host.table.mostCount());
+    const users = Math.max(local, host.nicks.online());
+    return {
+      users,
+      servers: host.nicks.nodes(),
+      rooms: node.rooms,
+      unknown: stats.sum(c.workers, 'PENDING'),
+      local,
+      localMax,
+      globalMax: Math.max(localMax, node.raiseOnline(users)),
+    };
   };
 }
 

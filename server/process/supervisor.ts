@@ -103,7 +103,8 @@ export class Supervisor {
       { ...options.logRotation, onRotated: reopenLogs },
     );
     const stopping = () => this.shuttingDown !== null;
-    this.store = new StoreKeeper(options, this.shared.busName, this.table.buffer, this.log.logger, {
+    const buffers = [this.table.buffer, this.shared.counts.buffer] as const;
+    this.store = new StoreKeeper(options, this.shared.busName, ...buffers, this.log.logger, {
       print,
       down: () => this.workers.sendAll({ k: 'store-down' }),
       back: () => this.workers.reconnectStore(),

@@ -266,7 +266,7 @@ export class ChatWorker {
     this.nodeFiles?.stop();
     this.irc?.close();
     await this.group.shutdown(reason, graceMs);
-    this.ticker.stop(this.group.sessionCount);
+    this.ticker.stop(this.group);
     await this.web?.close();
     await this.lftp?.close();
     this.feed.close();
