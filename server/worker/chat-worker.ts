@@ -144,7 +144,7 @@ export class ChatWorker {
     };
     this.group.attach(host);
     this.tcp = chatListener(c.tls, log, this.group);
-    this.irc = c.ircPort === null ? null : chatListener(c.tls, log, ircDoor(c, host, this.group));
+    this.irc = c.ircPort === null ? null : chatListener(c.tls, log, ircDoor(c, host, this.group, redis));
   }
 
   /** A file arrived (LFTP or HTTP): the room hears about it. */
