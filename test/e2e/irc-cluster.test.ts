@@ -5,9 +5,9 @@
  * to) is known on the other node (irc-door/cluster-people.ts): WHOIS and
  * WHO show it, a prefix has the user's ident, away-notify tells an AWAY and
  * its end, account-tag marks a registered user's messages, messaging someone
- * away answers 301; a nick change and a quit are followed; a node started
- * later finds the people already there; a node killed takes its people with
- * it once the cluster ends their sessions.
+ * away answers 301; a nick change is followed; a node started later finds
+ * the people already there; a node killed, or a worker that dies, takes its
+ * people with it (a chat user who takes the nick then is not shown as them).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RawIrc, closeBots } from '../helpers/irc-bot.js';
@@ -122,5 +122,21 @@ describe('IRC users on different nodes of a cluster', () => {
     const chat = await startClient(n1.port, 'robert');
     procs.push(chat);
     await whoisUntil(c, 'carol', 'robert', / 311 carol robert chat \S+ \* :robert$/);
+  }, 60_000);
+
+  it('a worker that dies takes its IRC people with it, on the other nodes too', async () => {
+    cluster++;
+    const [n1, n2] = [await node('n1'), await node('n2')];
+    await ircClient(n1, 'dave', 'Dave Bowman');
+    const worker = /worker (\d)\)/.exec(await n1.waitFor(/^\* dave joined \(.*worker \d\)/))![1];
+    const b = await ircClient(n2, 'bob', 'Bob Dylan');
+    await whoisUntil(b, 'bob', 'dave', / 311 bob dave ~daveid \S+ \* :Dave Bowman$/);
+    // No worker says goodbye for its sessions when it dies: its node's supervisor does.
+    n1.send(`/kill-worker ${worker}`);
+    await n1.waitFor(new RegExp(`^! worker ${worker} exited`));
+    await whoisUntil(b, 'bob', 'dave', / 401 bob dave /);
+    const chat = await startClient(n1.port, 'dave');
+    procs.push(chat);
+    await whoisUntil(b, 'bob', 'dave', / 311 bob dave chat \S+ \* :dave$/);
   }, 60_000);
 });
