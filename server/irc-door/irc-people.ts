@@ -23,7 +23,7 @@ import { type AwayChange, NOBODY_ELSEWHERE, type PeopleElsewhere } from './peopl
 
 export type { AwayChange } from './people-elsewhere.js';
 
-/** An IRC user whose ident is not known here (another node's that has not told it, or not yet). */
+/** An IRC session of this node whose ident is not known here (its worker has not written its person yet). */
 export const OTHER_IRC: Door = { kind: 'irc', ident: 'irc' };
 
 export interface Person {
