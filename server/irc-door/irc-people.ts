@@ -7,7 +7,7 @@
  * for an IRC session of another worker of the node, from the shared
  * IrcPeopleTable its owner keeps (shm/irc-people-table.ts), and for one of
  * another node of a cluster, from what its owner told the other nodes
- * (people-elsewhere.ts: nobody, alone; cluster/cluster-people.ts on Redis).
+ * (people-elsewhere.ts: nobody, alone; cluster-people.ts on Redis).
  *
  * A change of AWAY is told to the IRC sessions that share a room with its
  * person, on every worker (away-notify): through the AwayChannel, which the

@@ -4,7 +4,7 @@
  * this worker so that WHO, WHOIS, a prefix's ident, account-tag and 301 are
  * answered at once, as for this node's people (irc-people.ts). A single node
  * has nobody elsewhere (NOBODY_ELSEWHERE); a cluster's worker keeps them from
- * Redis (cluster/cluster-people.ts). IrcPeople does not ask which.
+ * Redis (cluster-people.ts). IrcPeople does not ask which.
  */
 import type { SharedPerson } from '../shm/irc-people-table.js';
 import type { SlotRef } from '../shm/slot-layout.js';
