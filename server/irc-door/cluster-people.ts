@@ -50,6 +50,11 @@ export class ClusterPeople implements PeopleElsewhere {
   private readonly byKey = new Map<string, Entry & { node: string }>();
   private readonly byNick = new Map<string, string>();
   private readonly listeners: Array<(change: AwayChange) => void> = [];
+  /**
+   * Sessions ended and nodes reset while start() reads the hashes (null once read): a hash read before the end
+   * was told, but answered after, must not bring them back.
+   */
+  private whileReading: { ended: Set<string>; reset: Set<string> } | null = { ended: new Set(), reset: new Set() };
 
   private readonly prefix: string;
 
@@ -73,8 +78,13 @@ export class ClusterPeople implements PeopleElsewhere {
     for (const other of await this.link.sMembers(this.keys.nodes)) {
       if (other === this.node) continue;
       const all = await this.link.hGetAll(peopleHash(this.prefix, other));
-      for (const [k, json] of Object.entries(all)) this.put(other, k, parseEntry(json));
+      for (const [k, json] of Object.entries(all)) if (!this.gone(other, k)) this.put(other, k, parseEntry(json));
     }
+    this.whileReading = null;
+  }
+
+  private gone(node: string, k: string): boolean {
+    return this.whileReading !== null && (this.whileReading.reset.has(node) || this.whileReading.ended.has(k));
   }
 
   tell(at: SlotRef, nick: string, person: SharedPerson | null, awayIn?: string[]): void {
@@ -106,6 +116,7 @@ export class ClusterPeople implements PeopleElsewhere {
     if (told.n === this.node) return;
     if ('reset' in told) {
       for (const [k, e] of this.byKey) if (e.node === told.n) this.drop(k);
+      this.whileReading?.reset.add(told.n);
       return;
     }
     if (told.e === null) this.drop(told.k);
@@ -126,6 +137,7 @@ export class ClusterPeople implements PeopleElsewhere {
   }
 
   private drop(k: string): void {
+    this.whileReading?.ended.add(k);
     const had = this.byKey.get(k);
     if (!had) return;
     this.byKey.delete(k);

@@ -105,4 +105,27 @@ describe('the IRC door’s people across nodes', () => {
     await until(() => n3.people.infoOf('ben').realname === undefined, 'n1’s run forgotten');
     expect(await n1.link.hLen(`${keys.prefix}irc:n1`)).toBe(0);
   });
+
+  it('an end told while a starting worker reads the hashes is not undone by a reply read before it', async () => {
+    const keys = clusterKeys('race:');
+    let deliver: (json: string) => void = () => undefined;
+    const listener = { unref: () => undefined, subscribe: (_: string, cb: (json: string) => void) => (deliver = cb) };
+    const entry = (nick: string) => JSON.stringify({ nick, v: 1, ident: nick, realname: nick.toUpperCase() });
+    const link = {
+      sMembers: () => Promise.resolve(['n1', 'n2', 'n3']),
+      hGetAll: (hash: string) => {
+        // n1's ann ended, and n3 started again, after Redis read these hashes but before the replies arrived.
+        if (hash.endsWith(':n1')) deliver(JSON.stringify({ n: 'n1', k: 'n1/1:1', e: null }));
+        if (hash.endsWith(':n3')) deliver(JSON.stringify({ n: 'n3', reset: true }));
+        const all: Record<string, Record<string, string>> = {
+          'race:irc:n1': { 'n1/1:1': entry('ann'), 'n1/2:1': entry('ben') },
+          'race:irc:n3': { 'n3/1:1': entry('cat') },
+        };
+        return Promise.resolve(all[hash] ?? {});
+      },
+    };
+    const people = new ClusterPeople(link as unknown as RedisLink, keys, 'n2');
+    await people.start(() => Promise.resolve(listener as unknown as RedisLink));
+    expect([people.get('ann'), people.get('ben')?.realname, people.get('cat')]).toEqual([undefined, 'BEN', undefined]);
+  });
 });
