@@ -43,6 +43,8 @@ export interface NickRegistry {
   who(): Promise<SessionInfo[]>;
   /** How many sessions there are, as last known without waiting (WELCOME says it; a cluster's is up to WHO's cache old). */
   online(): number;
+  /** How many nodes serve the chat (their lease lives), as last known without waiting: 1 for a single node. */
+  nodes(): number;
 }
 
 /** The single node's registry: its session table, shared by its threads. */
@@ -55,6 +57,10 @@ export class LocalNickRegistry implements NickRegistry {
 
   online(): number {
     return this.table.activeCount();
+  }
+
+  nodes(): number {
+    return 1;
   }
 
   claim(s: NewSession): Promise<ClaimResult> {

@@ -36,8 +36,8 @@ const chatRefusal: RefusalWords = (r) => encodeMessage(errorMessage(r.code, r.te
 export class ClientGroup implements BusDelivery, SessionRegistry {
   private readonly connections = new Set<GroupMember>();
   private readonly sessions = new Map<number, GroupMember>();
-  /** Places of connections that have not said HELLO (TLS handshakes included), and which connection holds which. */
-  private readonly pending = new PendingPool(PRE_HELLO_ALLOWANCE, undefined, (d, t) => this.host?.log.info(d, t));
+  /** Places of connections that have not said HELLO (TLS handshakes included; their size is LUSERS' unknown). */
+  readonly pending = new PendingPool(PRE_HELLO_ALLOWANCE, undefined, (d, t) => this.host?.log.info(d, t));
   private readonly places = new Map<GroupMember, PendingPlace>();
   /** This worker's sessions per room, as the store thread's sequenced membership changes say. */
   private readonly members = new RoomMembers<GroupMember>();

@@ -14,6 +14,7 @@
  *   {p}topics     hash  room key -> [name, topic]
  *   {p}dms:NICK   set   the direct conversations a nick (folded) took part in (store/room-log-scripts.ts)
  *   {p}files:NODE, {p}tk:TICKET   a node's files, a ticket for them (cluster-files.ts)
+ *   {p}irc:NODE   hash  session key -> an IRC session's ident, real name, account, AWAY (irc-door/cluster-people.ts)
  * A session key is `node/slot:generation` (bus/node-id.ts sessionKey).
  * The scripts touch the per-node keys by name (not declared in KEYS): fine on
  * one Redis and under Sentinel, not on Redis Cluster, which this does not use.

@@ -92,3 +92,15 @@ if redis.call('SCARD', P .. 'n:' .. node) == 0 then redis.call('SREM', P .. 'nod
 return {away, ended}
 `,
 );
+
+/** ARGV: prefix. -> {sessions held in the cluster, nodes whose lease lives} (LUSERS, WELCOME's count). */
+export const COUNT = script(
+  'count',
+  `
+local live = 0
+for _, node in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
+  if redis.call('EXISTS', P .. 'lease:' .. node) == 1 then live = live + 1 end
+end
+return {redis.call('HLEN', S), live}
+`,
+);

@@ -35,6 +35,7 @@ import type {
 import type { NewSession } from '../shm/slot-claims.js';
 import { sessionScriptKeys, type ClusterKeys } from './keys.js';
 import { CLAIM, DROP, FIND_TOKEN, LOOKUP, MOVE, UPDATE } from './nick-scripts.js';
+import { COUNT } from './presence-scripts.js';
 import type { LuaScript } from './lua.js';
 import type { RedisLink } from './redis-link.js';
 import { heldOf, holderOf, infoOf, newRecord, parseRecord, type SessionRecord } from './session-records.js';
@@ -52,8 +53,8 @@ export const WHO_CACHE_MS = 1000;
 
 export class RedisNickRegistry implements NickRegistry {
   private others: { at: number; read: Promise<SessionInfo[]> } | null = null;
-  /** Every node's sessions, as the cluster last counted them (online()). */
-  private readonly counted = { at: 0, n: 0 };
+  /** Every node's sessions and the live nodes, as the cluster last counted them (online(), nodes()). */
+  private readonly counted = { at: 0, n: 0, nodes: 1 };
   constructor(
     private readonly table: SessionTable,
     private readonly node: string,
@@ -192,14 +193,23 @@ export class RedisNickRegistry implements NickRegistry {
    * once must not each cost it).
    */
   online(): number {
-    // A count a second old is good enough for a welcome line; reading it again (one HLEN) is not waited for.
+    // A count a second old is good enough for a welcome line; reading it again (one script) is not waited for.
     if (Date.now() - this.counted.at >= WHO_CACHE_MS) void this.count();
     return Math.max(this.counted.n, this.table.activeCount());
   }
 
+  /** The nodes whose lease lives (this one among them), counted with online()'s sessions. */
+  nodes(): number {
+    if (Date.now() - this.counted.at >= WHO_CACHE_MS) void this.count();
+    return Math.max(1, this.counted.nodes);
+  }
+
   private async count(): Promise<void> {
     this.counted.at = Date.now();
-    this.counted.n = await this.link.hLen(this.keys.sessions).catch(() => this.counted.n);
+    const r = await COUNT.run(this.link, sessionScriptKeys(this.keys), [this.keys.prefix]).catch(() => null);
+    if (!Array.isArray(r)) return;
+    this.counted.n = Number(r[0]);
+    this.counted.nodes = Number(r[1]);
   }
 
   async who(): Promise<SessionInfo[]> {

@@ -4,22 +4,26 @@
  * IRC sessions their real name (USER), their AWAY message and the
  * registered nick they are logged in to (account-tag, WHOIS 330). The door
  * comes from the session table; the rest from this worker's own sessions,
- * or for an IRC session of another worker of the node, from the shared
- * IrcPeopleTable its owner keeps (shm/irc-people-table.ts). A session of
- * another node of a cluster shows as a chat session, with its nick as its
- * real name.
+ * for an IRC session of another worker of the node, from the shared
+ * IrcPeopleTable its owner keeps (shm/irc-people-table.ts), and for one of
+ * another node of a cluster, from what its owner told the other nodes
+ * (people-elsewhere.ts: nobody, alone; cluster-people.ts on Redis).
  *
  * A change of AWAY is told to the IRC sessions that share a room with its
  * person, on every worker (away-notify): through the AwayChannel, which the
- * door's workers share.
+ * door's workers share, and to the other nodes' workers through
+ * PeopleElsewhere.
  */
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { Door } from '../irc/nick-map.js';
 import type { PersonInfo } from '../irc/who-answer.js';
 import type { IrcPeopleTable, SharedPerson } from '../shm/irc-people-table.js';
 import type { SlotRef, Transport } from '../shm/slot-layout.js';
+import { type AwayChange, NOBODY_ELSEWHERE, type PeopleElsewhere } from './people-elsewhere.js';
 
-/** An IRC user whose ident is not known here (another node's: the shared table is one node's). */
+export type { AwayChange } from './people-elsewhere.js';
+
+/** An IRC session of this node whose ident is not known here (its worker has not written its person yet). */
 export const OTHER_IRC: Door = { kind: 'irc', ident: 'irc' };
 
 export interface Person {
@@ -28,13 +32,6 @@ export interface Person {
   /** The registered nick this session is logged in to (SASL, IDENTIFY, REGISTER, or a HELLO with the nick's password). */
   account?: string;
   awayMessage?: string;
-}
-
-/** Someone set an AWAY message (null: came back); `rooms` their rooms' keys (room-rule.ts roomKey). */
-export interface AwayChange {
-  nick: string;
-  message: string | null;
-  rooms: string[];
 }
 
 /** How AWAY changes cross between the workers (a BroadcastChannel; door-setup.ts). */
@@ -49,16 +46,18 @@ export type Whereabouts = (nick: string) => (SlotRef & { transport: Transport })
 
 export class IrcPeople {
   private readonly byNick = new Map<string, Person>();
-  /** Each of this worker's people's slot: where its shared entry is. */
-  private readonly slots = new WeakMap<Person, SlotRef>();
+  /** Each of this worker's people's slot (where its shared entry is) and nick (what the other nodes know it by). */
+  private readonly slots = new WeakMap<Person, { at: SlotRef; nick: string }>();
   private readonly listeners = new Set<(change: AwayChange) => void>();
 
   constructor(
     private readonly where: Whereabouts,
     private readonly shared: IrcPeopleTable,
     private readonly channel: AwayChannel | null = null,
+    private readonly elsewhere: PeopleElsewhere = NOBODY_ELSEWHERE,
   ) {
     channel?.onChange((change) => this.tell(change));
+    elsewhere.onAway((change) => this.tell(change));
   }
 
   get size(): number {
@@ -70,20 +69,22 @@ export class IrcPeople {
     this.byNick.set(foldCase(nick), person);
     const at = this.where(nick);
     if (at) {
-      this.slots.set(person, { slot: at.slot, generation: at.generation });
-      this.shared.write(at, person);
+      this.slots.set(person, { at: { slot: at.slot, generation: at.generation }, nick });
+      this.changed(person);
     }
   }
 
-  /** The person's real name, account or AWAY changed: the other workers read it from now on. */
-  changed(person: Person): void {
-    const at = this.slots.get(person);
-    if (at) this.shared.write(at, person);
+  /** The person's real name, account or AWAY changed: the other workers and nodes read it from now on. */
+  changed(person: Person, awayIn?: string[]): void {
+    const mine = this.slots.get(person);
+    if (!mine) return;
+    this.shared.write(mine.at, person);
+    this.elsewhere.tell(mine.at, mine.nick, person, awayIn);
   }
 
   /** This worker's person set or cleared its AWAY message in these rooms: everyone who shares one is told. */
   awayChanged(nick: string, person: Person, rooms: string[]): void {
-    this.changed(person);
+    this.changed(person, rooms);
     const change = { nick, message: person.awayMessage ?? null, rooms };
     this.tell(change);
     this.channel?.post(change);
@@ -103,12 +104,18 @@ export class IrcPeople {
   renamed(from: string, to: string, person: Person): void {
     if (this.byNick.get(foldCase(from)) === person) this.byNick.delete(foldCase(from));
     this.byNick.set(foldCase(to), person);
+    const mine = this.slots.get(person);
+    if (!mine) return;
+    mine.nick = to;
+    this.changed(person);
   }
 
   remove(nick: string, person: Person): void {
     if (this.byNick.get(foldCase(nick)) === person) this.byNick.delete(foldCase(nick));
-    const at = this.slots.get(person);
-    if (at) this.shared.clear(at);
+    const mine = this.slots.get(person);
+    if (!mine) return;
+    this.shared.clear(mine.at);
+    this.elsewhere.tell(mine.at, mine.nick, null);
   }
 
   /** How nick connected, with its USER ident where it came through this node's IRC door (any worker's). */
@@ -138,12 +145,13 @@ export class IrcPeople {
     return info;
   }
 
-  /** This worker's, or an IRC session of another worker's as its owner keeps it. */
+  /** This worker's, an IRC session of another worker's as its owner keeps it, or another node's as told. */
   private person(nick: string): Person | SharedPerson | undefined {
     const mine = this.get(nick);
     if (mine) return mine;
     const at = this.where(nick);
-    return at?.transport === 'irc' ? (this.shared.read(at) ?? undefined) : undefined;
+    if (!at) return this.elsewhere.get(nick);
+    return at.transport === 'irc' ? (this.shared.read(at) ?? undefined) : undefined;
   }
 
   private tell(change: AwayChange): void {

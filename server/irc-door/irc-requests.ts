@@ -15,6 +15,7 @@
 import type { ClientMessage, ServerMessage } from '../../common/messages.js';
 import type { IrcMessage } from '../irc/message.js';
 import type { Refused } from '../irc/numeric-errors.js';
+import { LazyMap } from './lazy-map.js';
 
 /** A labeled command's answer: its lines so far, and how many of its requests the chat has still to answer. */
 interface LabelGroup {
@@ -46,7 +47,7 @@ export class IrcRequests {
   private seq = 0;
   private readonly open = new Map<string, DoorRequest>();
   /** HISTORY frames name their request by its id, not by ref. */
-  private readonly byHistoryId = new Map<number, string>();
+  private readonly byHistoryId = new LazyMap<number, string>();
 
   /**
    * A client's command, as the frames it became: each given a ref. With a label, the door's own replies open its
@@ -122,7 +123,7 @@ export class IrcRequests {
   private giveUpOldest(): IrcMessage[] {
     const [ref, req] = this.open.entries().next().value!;
     this.open.delete(ref);
-    for (const [id, r] of this.byHistoryId) if (r === ref) this.byHistoryId.delete(id);
+    for (const [id, r] of this.byHistoryId.entries()) if (r === ref) this.byHistoryId.delete(id);
     if (!req.group) return [];
     const lines = req.group.lines;
     req.group.lines = [];

@@ -15,6 +15,7 @@ import type { OutContext } from '../irc/to-irc.js';
 import type { DoorConfig } from './door-services.js';
 import type { IrcPeople, Person } from './irc-people.js';
 import { IrcRequests } from './irc-requests.js';
+import { LazyMap } from './lazy-map.js';
 
 /** A WHO on a room: its members (NAMES_REPLY) and everyone's state (WHO_REPLY), answered once both came. */
 export interface WhoRoom {
@@ -50,11 +51,11 @@ export class IrcSessionState {
   readonly rooms = new Map<string, string>();
   readonly namesAsks: NamesAsk[] = [];
   readonly whoAsks: WhoAsk[] = [];
-  readonly historyAsks = new Map<number, HistoryAsk>();
+  readonly historyAsks = new LazyMap<number, HistoryAsk>();
   /** A joined room's history waits until its NAMES are shown (JOIN, topic, NAMES, then history, as Ergo sends them). */
-  readonly heldHistory = new Map<string, HistoryFrame[]>();
+  readonly heldHistory = new LazyMap<string, HistoryFrame[]>();
   /** The batch a history answer is being sent in, by its stream (a room's join, a request's id, missed messages). */
-  readonly batches = new Map<string, string>();
+  readonly batches = new LazyMap<string, string>();
   /** The chat requests made for the client's commands, by ref: what a refusal names, labeled answers. */
   readonly requests = new IrcRequests();
   private refs = 0;
@@ -90,7 +91,7 @@ export class IrcSessionState {
   askHistory(ask: HistoryAsk): number {
     const id = 1_000_000 + ++this.historyIds;
     this.historyAsks.set(id, ask);
-    if (this.historyAsks.size > MAX_HISTORY_ASKS) this.historyAsks.delete(this.historyAsks.keys().next().value!);
+    if (this.historyAsks.size > MAX_HISTORY_ASKS) this.historyAsks.delete(this.historyAsks.first()!);
     return id;
   }
 

@@ -22,6 +22,7 @@ import type { ThrottleRecords } from '../auth-throttle.js';
 import { RedisNickRegistry } from '../cluster/redis-nicks.js';
 import type { NickRegistry } from '../bus/nick-registry.js';
 import type { SecretSource } from './secret-source.js';
+import { peopleGone, peopleReset } from '../irc-door/cluster-people.js';
 
 export interface ClusterNodeHooks {
   /** A line for the operator's console. */
@@ -67,6 +68,8 @@ export class ClusterNode {
     const keys = clusterKeys();
     const presenceOpts = { leaseMs: times.leaseMs, renewMs: times.leaseMs / 5, resumeWindowMs: times.resumeWindowMs };
     await waitForOldLease(link, keys, node, presenceOpts, hooks.print);
+    // No IRC session outlives its node: what its previous run told of its IRC users is forgotten everywhere.
+    await peopleReset(link, keys.prefix, node);
     const say = (s: SessionRecord[]) => s.map((r) => r.nick).join(', ');
     const presence = new NodePresence(link, keys, node, table, presenceOpts, {
       reaped: (other, away, ended) => {
@@ -74,8 +77,10 @@ export class ClusterNode {
         if (away.length > 0)
           hooks.print(`* node ${other} is gone: ${say(away)} lost connection (they may resume on any node)`);
         if (ended.length > 0) hooks.print(`* ${say(ended)} left (node ${other} is gone and they did not come back)`);
-        const keys = (records: SessionRecord[]) => records.map((r) => r.key);
-        hooks.nodeGone(keys(away), keys(ended), `node ${other} is gone`);
+        const keyList = (records: SessionRecord[]) => records.map((r) => r.key);
+        hooks.nodeGone(keyList(away), keyList(ended), `node ${other} is gone`);
+        const irc = keyList(ended.filter((r) => r.transport === 'irc'));
+        if (irc.length > 0) peopleGone(link, keys.prefix, other, irc).catch(() => undefined);
       },
       lost: (sessions) => {
         log.warn({ sessions: sessions.length }, 'this node was cut off from the cluster longer than its lease');
@@ -109,6 +114,11 @@ export class ClusterNode {
   async shareThrottles(target: RedisTarget, tables: Record<ThrottleTable, ThrottleRecords>): Promise<void> {
     this.listener = await openRedis(target);
     await this.listener.subscribe(throttleChannel(this.keys.prefix), (told) => applyTold(told, this.node, tables));
+  }
+
+  /** This node's IRC sessions that ended without their worker's word (it died): the other nodes forget them. */
+  peopleGone(sessionKeys: string[]): void {
+    if (sessionKeys.length > 0) peopleGone(this.link, this.keys.prefix, this.node, sessionKeys).catch(() => undefined);
   }
 
   /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */

@@ -32,6 +32,8 @@ export class StoreKeeper {
     private readonly options: ServerOptions,
     private readonly busName: string,
     private readonly sessionBuffer: SharedArrayBuffer,
+    /** The node's counts (shm/node-counts.ts): the thread writes its rooms there. */
+    private readonly countsBuffer: SharedArrayBuffer,
     private readonly log: Logger,
     private readonly hooks: StoreKeeperHooks,
   ) {}
@@ -56,7 +58,12 @@ export class StoreKeeper {
         logFile: o.logFile,
         logLevel: o.logLevel,
       },
-      ...{ sessionBuffer: this.sessionBuffer, resumeWindowMs: o.history.resumeWindowMs, fresh: this.store === null },
+      ...{
+        sessionBuffer: this.sessionBuffer,
+        countsBuffer: this.countsBuffer,
+        resumeWindowMs: o.history.resumeWindowMs,
+        fresh: this.store === null,
+      },
     };
     this.store = await StoreThread.start(config, {
       fault: (fault) => this.hooks.print(`! history: ${fault.message}`),

@@ -30,6 +30,7 @@ import { OperatorConsole } from './operator-console.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
 import type { ServerOptions } from './options.js';
 import { ClusterNode } from './cluster-node.js';
+import { sessionKey } from '../bus/node-id.js';
 import type { RedisTarget } from '../cluster/redis-url.js';
 import { datagramPath } from '../../common/lftp/native/load.js';
 
@@ -103,7 +104,8 @@ export class Supervisor {
       { ...options.logRotation, onRotated: reopenLogs },
     );
     const stopping = () => this.shuttingDown !== null;
-    this.store = new StoreKeeper(options, this.shared.busName, this.table.buffer, this.log.logger, {
+    const buffers = [this.table.buffer, this.shared.counts.buffer] as const;
+    this.store = new StoreKeeper(options, this.shared.busName, ...buffers, this.log.logger, {
       print,
       down: () => this.workers.sendAll({ k: 'store-down' }),
       back: () => this.workers.reconnectStore(),
@@ -242,6 +244,8 @@ export class Supervisor {
     );
     for (const s of orphans)
       this.print(`* ${s.nick} ${s.away ? 'lost connection' : 'left'} (worker ${dead.index} died)`);
+    const irc = freed.filter((s) => this.shared.ircPeople.read(s) !== null);
+    this.cluster?.peopleGone(irc.map((s) => sessionKey({ node: this.options.nodeId, ...s })));
     // Their rooms hear it from the store thread, which knows who was in which.
     this.store.send({
       k: 'worker-died',

@@ -14,6 +14,7 @@ import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
 import { PartialWriters } from '../shm/partial-writers.js';
 import { IrcPeopleTable } from '../shm/irc-people-table.js';
+import { NodeCounts } from '../shm/node-counts.js';
 import type { WorkerStats } from '../shm/worker-stats.js';
 
 /** Time a connection has to say HELLO. */
@@ -32,6 +33,8 @@ export interface SharedParts {
   /** Who writes each partial upload now (LFTP or HTTP, any worker). */
   writers: PartialWriters;
   ircPeople: IrcPeopleTable;
+  /** Rooms (the store thread writes) and the most sessions seen online: LUSERS. */
+  counts: NodeCounts;
   stats: WorkerStats;
   busName: string;
   adminSecret: string;
@@ -49,6 +52,7 @@ export function freshTables(maxClients: number) {
     uploads: UploadLedger.create(),
     writers: PartialWriters.create(),
     ircPeople: IrcPeopleTable.create(maxClients),
+    counts: NodeCounts.create(),
   };
 }
 
@@ -89,6 +93,7 @@ export function workerConfig(
     ticketBuffer: shared.tickets.buffer,
     tableBuffer: shared.table.buffer,
     ircPeopleBuffer: shared.ircPeople.buffer,
+    countsBuffer: shared.counts.buffer,
     statsBuffer: shared.stats.buffer,
     addressBuffer: shared.addresses.buffer,
     socketBuffer: shared.sockets.buffer,

@@ -11,6 +11,8 @@ import { NICK_KEY_BYTES, type NickKeys } from './nick-keys.js';
 
 export const HEADER_BYTES = 64;
 export const H_ACTIVE = 3;
+/** The most sessions held at once since the table was made (raised by each claim, under the lock). */
+export const H_MOST = 5;
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
@@ -33,6 +35,11 @@ export class SessionSlots {
   /** Sessions holding a slot, connected or away: the online count (WELCOME's users). */
   activeCount(): number {
     return Atomics.load(this.i32, H_ACTIVE);
+  }
+
+  /** The most sessions this table has held at once (LUSERS' local max). */
+  mostCount(): number {
+    return Atomics.load(this.i32, H_MOST);
   }
 
   // ---- slot addressing -------------------------------------------------

@@ -17,7 +17,7 @@ import {
   type Transport,
 } from './slot-layout.js';
 import type { NickKeys } from './nick-keys.js';
-import { H_ACTIVE, SessionSlots } from './session-slots.js';
+import { H_ACTIVE, H_MOST, SessionSlots } from './session-slots.js';
 
 /** The header word counting sessions, so that each has an id of its own (session-table.ts lays out the header). */
 const H_SESSION_SEQ = 4;
@@ -119,7 +119,8 @@ export class SlotClaims extends SessionSlots {
     Atomics.store(this.i64, this.w64(slot, L.S64_CONNECTED_AT), BigInt(Math.round(n.now)));
     Atomics.store(this.i64, this.w64(slot, L.S64_AWAY_SINCE), BigInt(Math.round(n.away ? (n.awaySince ?? n.now) : 0)));
     this.connectLocked(slot, generation, n, n.away ? SlotState.AWAY : SlotState.ACTIVE);
-    Atomics.add(this.i32, H_ACTIVE, 1);
+    const held = Atomics.add(this.i32, H_ACTIVE, 1) + 1;
+    if (held > Atomics.load(this.i32, H_MOST)) Atomics.store(this.i32, H_MOST, held);
     return { ok: true, slot, generation, sessionId };
   }
 

@@ -1,11 +1,11 @@
 /**
- * Per-worker statistics in shared memory: one block of 8 i64 counters per
+ * Per-worker statistics in shared memory: one block of 16 i64 counters per
  * worker, written by that worker's ticker and read by anyone (the supervisor's
  * /stats, the dashboard in any worker). Single words, so no lock.
  */
 export const MAX_WORKERS = 64;
 
-const BLOCK_WORDS = 8;
+const BLOCK_WORDS = 16;
 export const WorkerStat = {
   MSGS_IN: 0,
   BYTES_IN: 1,
@@ -15,6 +15,8 @@ export const WorkerStat = {
   CLIENTS: 5,
   TIMEOUTS: 6,
   LAG_CREDIT_MS: 7,
+  /** Connections that have not said HELLO (LUSERS' unknown connections). */
+  PENDING: 8,
 } as const;
 export type WorkerStatName = keyof typeof WorkerStat;
 
@@ -38,6 +40,13 @@ export class WorkerStats {
   }
   get(worker: number, stat: WorkerStatName): number {
     return Number(Atomics.load(this.i64, worker * BLOCK_WORDS + WorkerStat[stat]));
+  }
+
+  /** One counter summed over the first `workers` workers. */
+  sum(workers: number, stat: WorkerStatName): number {
+    let n = 0;
+    for (let w = 0; w < workers; w++) n += this.get(w, stat);
+    return n;
   }
 
   /** Messages in and frames out, summed over the first `workers` workers. */

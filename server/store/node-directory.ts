@@ -19,6 +19,8 @@ export interface NodeDirectoryOptions {
   table: SessionTable | null;
   /** A cluster's: where this node's directory meets the others'. */
   replicate?: DirectoryChannel;
+  /** A room was made or closed: how many there are now (every node's, on a cluster's node). */
+  counted?: (rooms: number) => void;
 }
 
 export function nodeDirectory(o: NodeDirectoryOptions): RoomDirectory {
@@ -31,6 +33,7 @@ export function nodeDirectory(o: NodeDirectoryOptions): RoomDirectory {
       const info = a.node === o.node ? o.table?.info(a.slot) : undefined;
       return info && info.generation === a.generation ? addressPrefix(info.address) : null;
     },
+    ...(o.counted ? { counted: o.counted } : {}),
   });
   if (!o.replicate) return inner;
   replicated = new ReplicatedRooms(inner, o.replicate);

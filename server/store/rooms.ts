@@ -58,6 +58,8 @@ export class Rooms implements RoomDirectory {
       defaultRoom?: string;
       /** A session's address prefix, as the session table has it now (null: unknown). */
       origin?: (a: SessionAddress) => string | null;
+      /** A room was made or closed: how many there are now (shm/node-counts.ts, for LUSERS). */
+      counted?: (rooms: number) => void;
     } = {},
   ) {
     this.limits = { ...DEFAULT_ROOM_LIMITS, ...limits };
@@ -171,6 +173,7 @@ export class Rooms implements RoomDirectory {
       if (holder) this.owned.set(holder.key, made + 1);
       this.rooms.set(key, room);
       this.lookAlikes.set(lookAlikeKey(name), key);
+      this.where.counted?.(this.rooms.size);
     } else if (room.members.size >= this.limits.maxMembersPerRoom && !restoring) {
       return {
         ok: false,
@@ -260,6 +263,7 @@ export class Rooms implements RoomDirectory {
   private forget(room: Room): void {
     this.rooms.delete(room.key);
     this.lookAlikes.delete(lookAlikeKey(room.name));
+    this.where.counted?.(this.rooms.size);
     if (room.owner === null) return;
     const n = (this.owned.get(room.owner) ?? 1) - 1;
     if (n > 0) this.owned.set(room.owner, n);

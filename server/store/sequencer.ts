@@ -55,6 +55,8 @@ export interface SequencerDeps {
   directory?: RoomDirectory;
   /** A cluster's node: where its directory meets the other nodes' (replicated-rooms.ts). */
   replicate?: DirectoryChannel;
+  /** The directory made or closed a room: how many there are now (LUSERS: shm/node-counts.ts). */
+  roomsCounted?(rooms: number): void;
   /** The operator must hear of it (the store failed). */
   fault(err: StoreError): void;
   /** Runs fn once the current turn is over (setImmediate in the thread). */
@@ -133,6 +135,7 @@ export class Sequencer {
         topics,
         table,
         ...(deps.replicate ? { replicate: deps.replicate } : {}),
+        ...(deps.roomsCounted ? { counted: (n: number) => deps.roomsCounted!(n) } : {}),
       });
     this.ctx = {
       node: this.node,

@@ -28,6 +28,7 @@ import type {
 } from './store-messages.js';
 import { answerAsk } from './store-asks.js';
 import { SessionTable } from '../shm/session-table.js';
+import { NodeCounts } from '../shm/node-counts.js';
 import { restoreSessions } from './session-restore.js';
 import { ThreadReader } from './history-reader.js';
 import { asPacked } from './history-pages.js';
@@ -35,6 +36,9 @@ import { encodeMessage } from '../../common/protocol.js';
 import type { SessionAddress } from '../bus/room-bus.js';
 
 const config = workerData as StoreThreadConfig;
+const nodeCounts = new NodeCounts(config.countsBuffer);
+// A thread started again after a crash starts with no rooms: they come back as the workers restore their sessions.
+nodeCounts.setRooms(0);
 const parent = parentPort!;
 const report = (msg: StoreReport) => parent.postMessage(msg);
 const { logger, flush, reopen } = openLog(config.logFile, config.logLevel, { thread: 'store' });
@@ -90,6 +94,8 @@ const sequencer = new Sequencer({
   roomLog: cluster?.log ?? new LocalRoomLog(store, bus),
   // A cluster's directory holds every node's members (replicated-rooms.ts).
   ...(cluster ? { replicate: cluster.bus } : {}),
+  // LUSERS: the workers' IRC doors read how many rooms there are.
+  roomsCounted: (n) => nodeCounts.setRooms(n),
   defaultRoom: config.defaultRoom,
   roomLimits: config.rooms,
   historyOnJoin: config.historyOnJoin,

@@ -33,6 +33,8 @@ export interface StoreThreadConfig {
   logLevel: LogLevel;
   /** The session table: the store thread brings back kept sessions as AWAY slots, and frees them when their window ends. */
   sessionBuffer: SharedArrayBuffer;
+  /** Where the store thread says how many rooms its directory holds (shm/node-counts.ts: LUSERS). */
+  countsBuffer: SharedArrayBuffer;
   /** How long a session whose connection was lost waits for it to resume (--resume-window; 0: sessions are not kept). */
   resumeWindowMs: number;
   /** The process's first store thread (false: one started again after a crash, over the same session table). */

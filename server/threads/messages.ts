@@ -26,6 +26,8 @@ export interface WorkerConfig {
   tableBuffer: SharedArrayBuffer;
   /** What the IRC door knows of its sessions beyond the chat (real name, AWAY, account), per slot (shm/irc-people-table.ts). */
   ircPeopleBuffer: SharedArrayBuffer;
+  /** The node's rooms and the most sessions seen online, for LUSERS (shm/node-counts.ts). */
+  countsBuffer: SharedArrayBuffer;
   ticketBuffer: SharedArrayBuffer;
   statsBuffer: SharedArrayBuffer;
   addressBuffer: SharedArrayBuffer;

@@ -144,7 +144,7 @@ export class ChatWorker {
     };
     this.group.attach(host);
     this.tcp = chatListener(c.tls, log, this.group);
-    this.irc = c.ircPort === null ? null : chatListener(c.tls, log, ircDoor(c, host, this.group));
+    this.irc = c.ircPort === null ? null : chatListener(c.tls, log, ircDoor(c, host, this.group, redis));
   }
 
   /** A file arrived (LFTP or HTTP): the room hears about it. */
@@ -266,7 +266,7 @@ export class ChatWorker {
     this.nodeFiles?.stop();
     this.irc?.close();
     await this.group.shutdown(reason, graceMs);
-    this.ticker.stop(this.group.sessionCount);
+    this.ticker.stop(this.group);
     await this.web?.close();
     await this.lftp?.close();
     this.feed.close();

@@ -24,6 +24,8 @@ const LAG_SAMPLE_MS = 1000;
 export interface TickTarget {
   tick(awakeNow: number, wallNow: number): void;
   readonly sessionCount: number;
+  /** Connections that have not said HELLO (LUSERS' unknown connections). */
+  readonly pending: { readonly size: number };
 }
 
 export class WorkerTicker {
@@ -56,26 +58,27 @@ export class WorkerTicker {
       // Read what arrived during a stall before judging anyone: deadlines are checked after the poll phase.
       setImmediate(() => {
         target.tick(awake, now);
-        this.publish(now, target.sessionCount);
+        this.publish(now, target);
       });
     }, tickPeriodFor(this.intervalMs));
   }
 
-  stop(sessionCount: number): void {
+  stop(target: Pick<TickTarget, 'sessionCount' | 'pending'>): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.loopDelay.disable();
-    this.publish(Date.now(), sessionCount);
+    this.publish(Date.now(), target);
   }
 
-  private publish(now: number, sessions: number): void {
+  private publish(now: number, counts: Pick<TickTarget, 'sessionCount' | 'pending'>): void {
     const { stats: s, worker: w, totals: t } = this;
     s.add(w, 'MSGS_IN', t.msgsIn);
     s.add(w, 'BYTES_IN', t.bytesIn);
     s.add(w, 'BYTES_OUT', t.bytesOut);
     s.add(w, 'FRAMES_OUT', t.framesOut);
     t.msgsIn = t.bytesIn = t.bytesOut = t.framesOut = 0;
-    s.set(w, 'CLIENTS', sessions);
+    s.set(w, 'CLIENTS', counts.sessionCount);
+    s.set(w, 'PENDING', counts.pending.size);
     s.set(w, 'LAG_CREDIT_MS', this.stall.totalStallMs);
     if (now - this.lagAt < LAG_SAMPLE_MS) return;
     this.lagAt = now;

@@ -118,4 +118,24 @@ describe('RedisNickRegistry: what only a cluster has', () => {
     await expect(lonely.claim(session('zoe', 0))).rejects.toMatchObject({ code: 'STORE_FAILED' });
     expect(table.activeCount()).toBe(0);
   });
+
+  it('counts the sessions and the nodes whose lease lives (LUSERS), a second old at most', async () => {
+    const { a, b, keys } = cluster();
+    const link = links[0]!;
+    await link.sAdd(keys.nodes, ['n1', 'n2', 'n3']);
+    await link.set(keys.lease('n1'), 'run1');
+    await link.set(keys.lease('n2'), 'run2'); // n3 has no lease: dead
+    await a.claim(session('ann', 0));
+    await b.claim(session('bob', 1));
+    const until = async (ok: () => boolean) => {
+      const deadline = Date.now() + 3000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`still ${a.nodes()} nodes, ${a.online()} online`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until(() => a.nodes() === 2 && a.online() === 2);
+    await link.del(keys.lease('n2'));
+    await until(() => a.nodes() === 1);
+  });
 });

@@ -68,7 +68,7 @@ describe('the IRC door settings', () => {
     people.add('Zoë', me);
     expect(people.doorOf('ZOË')).toEqual({ kind: 'irc', ident: 'me' });
     expect(people.doorOf('webby')).toEqual({ kind: 'web' });
-    expect(people.doorOf('ircy')).toBe(OTHER_IRC); // an IRC session the shared table does not hold (another node's)
+    expect(people.doorOf('ircy')).toBe(OTHER_IRC); // an IRC session of the node the shared table does not hold yet
     expect(people.doorOf('termy')).toEqual({ kind: 'chat' });
     expect(people.doorOf('nobody')).toEqual({ kind: 'chat' });
     expect(people.infoOf('zoë')).toMatchObject({ realname: 'Me Myself' });
