@@ -22,6 +22,7 @@ import type { ThrottleRecords } from '../auth-throttle.js';
 import { RedisNickRegistry } from '../cluster/redis-nicks.js';
 import type { NickRegistry } from '../bus/nick-registry.js';
 import type { SecretSource } from './secret-source.js';
+import { forgetUploads } from '../cluster/cluster-uploads.js';
 
 export interface ClusterNodeHooks {
   /** A line for the operator's console. */
@@ -67,6 +68,8 @@ export class ClusterNode {
     const keys = clusterKeys();
     const presenceOpts = { leaseMs: times.leaseMs, renewMs: times.leaseMs / 5, resumeWindowMs: times.resumeWindowMs };
     await waitForOldLease(link, keys, node, presenceOpts, hooks.print);
+    // What this node's previous run counted against its users' upload quota: forgotten, as a single server's restart does.
+    await forgetUploads(link, keys, node);
     const say = (s: SessionRecord[]) => s.map((r) => r.nick).join(', ');
     const presence = new NodePresence(link, keys, node, table, presenceOpts, {
       reaped: (other, away, ended) => {

@@ -9,6 +9,7 @@ import { addressPrefix } from '../shm/address-table.js';
 import type { RoomDirectory } from './room-directory.js';
 import { ReplicatedRooms } from './replicated-rooms.js';
 import { Rooms, type RoomLimits } from './rooms.js';
+import type { RegistrationQuota } from './store-quotas.js';
 
 export interface NodeDirectoryOptions {
   node: string;
@@ -19,6 +20,8 @@ export interface NodeDirectoryOptions {
   table: SessionTable | null;
   /** A cluster's: where this node's directory meets the others'. */
   replicate?: DirectoryChannel;
+  /** A cluster's: registrations per prefix counted for every node (default: this node's, in memory). */
+  registrations?: (max: number) => RegistrationQuota;
 }
 
 export function nodeDirectory(o: NodeDirectoryOptions): RoomDirectory {
@@ -31,6 +34,7 @@ export function nodeDirectory(o: NodeDirectoryOptions): RoomDirectory {
       const info = a.node === o.node ? o.table?.info(a.slot) : undefined;
       return info && info.generation === a.generation ? addressPrefix(info.address) : null;
     },
+    ...(o.registrations ? { registrations: o.registrations } : {}),
   });
   if (!o.replicate) return inner;
   replicated = new ReplicatedRooms(inner, o.replicate);

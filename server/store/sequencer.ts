@@ -27,6 +27,7 @@ import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from
 import { accountRequests } from './account-requests.js';
 import { inboxRequests } from './inbox-requests.js';
 import { memberKey, type Member, type RoomLimits } from './rooms.js';
+import type { RegistrationQuota } from './store-quotas.js';
 import { nodeDirectory } from './node-directory.js';
 import type { DirectoryChannel } from '../bus/directory-change.js';
 import type { RoomDirectory } from './room-directory.js';
@@ -55,6 +56,8 @@ export interface SequencerDeps {
   directory?: RoomDirectory;
   /** A cluster's node: where its directory meets the other nodes' (replicated-rooms.ts). */
   replicate?: DirectoryChannel;
+  /** A cluster's node: where registrations per address prefix are counted for every node (redis-registrations.ts). */
+  registrations?: (max: number) => RegistrationQuota;
   /** The operator must hear of it (the store failed). */
   fault(err: StoreError): void;
   /** Runs fn once the current turn is over (setImmediate in the thread). */
@@ -133,6 +136,7 @@ export class Sequencer {
         topics,
         table,
         ...(deps.replicate ? { replicate: deps.replicate } : {}),
+        ...(deps.registrations ? { registrations: deps.registrations } : {}),
       });
     this.ctx = {
       node: this.node,
