@@ -2,8 +2,9 @@
  * What a cluster's chat session asks about files (a second FilesPort, over
  * this node's): /files lists this node's files and then every other live
  * node's, each marked with the node that holds it; a ticket for a file
- * another node holds is issued through Redis (cluster/cluster-files.ts) and
- * points the client at that node's address and LFTP port. A name this node
+ * another node holds is issued through Redis (cluster/cluster-tickets.ts),
+ * counted against its session and network as this node's own tickets are,
+ * and points the client at that node's address and LFTP port. A name this node
  * holds is always its own. A folder on another node is not offered as one
  * ticket (its files are fetched one connection each, under the folder's
  * ticket, which only the holder's table keeps): the refusal says where it is.
@@ -12,7 +13,9 @@
 import type { FileEntry, ServerMessage } from '../../common/protocol.js';
 import { ticketMaster } from '../../common/lftp/protect/keys.js';
 import type { ClusterFiles, NodeFiles } from '../cluster/cluster-files.js';
-import { TICKET_TTL_MS } from '../shm/ticket-limits.js';
+import type { ClusterTickets } from '../cluster/cluster-tickets.js';
+import { addressPrefix } from '../shm/address-table.js';
+import { prefixKey, ticketLimitText } from '../shm/ticket-limits.js';
 import type { Logger } from '../logger.js';
 import type { FilesPort } from './files-port.js';
 
@@ -21,6 +24,7 @@ type FilesReply = Extract<ServerMessage, { type: 'FILES_REPLY' }>;
 export function clusterFilesPort(
   local: FilesPort,
   cluster: ClusterFiles,
+  tickets: ClusterTickets,
   /** The cluster's ticket secret (the same on every node). */
   secret: () => Buffer,
   maxFrame: number,
@@ -51,7 +55,22 @@ export function clusterFilesPort(
           ...answer,
           message: `${file.name} is a folder on node ${holder.node}: connect to that node to get it`,
         };
-      const ticket = await cluster.issue(file.name, owner.nick, holder.node, TICKET_TTL_MS);
+      const prefix = addressPrefix(owner.address);
+      const held = { session: tickets.sessionKey(owner.session), prefix: prefix === null ? 0 : prefixKey(prefix) };
+      const issued = await tickets.issueRemote(file.name, owner.nick, holder.node, held).catch((err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'cannot issue a ticket for another node');
+        return { ok: false as const, kind: null };
+      });
+      if (!issued.ok)
+        return {
+          ...answer,
+          code: 'BUSY',
+          message:
+            issued.kind === null
+              ? `${file.name} is on node ${holder.node}, and the cluster cannot issue its ticket now; try again in a moment`
+              : ticketLimitText(issued.kind, prefix),
+        };
+      const { ticket } = issued;
       log.info({ op, file: file.name, nick: owner.nick, node: holder.node }, 'ticket issued for another node');
       const key = ticketMaster(secret(), ticket).toString('base64url');
       return {

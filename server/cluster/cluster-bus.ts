@@ -22,6 +22,7 @@ import { decodeBatch, encodeBatch, type BatchHead, type BusBatch, type BusOp } f
 import { BusWriter, type Reserved } from './bus-writer.js';
 import type { ClusterKeys } from './keys.js';
 import { OrderedDelivery, TIMERS, type DeliveryClock } from './ordered-delivery.js';
+import { TakenEntries } from './taken-entries.js';
 import type { RedisLink } from './redis-link.js';
 import {
   decodeMemberState,
@@ -64,6 +65,8 @@ export interface TurnBus extends RoomBus {
   reserveTurn?(): Required<BatchHead> | null;
   /** The highest id of the conversation this node has seen go by (0: none): the log's ids must pass it. */
   highestSeen?(conv: string): number;
+  /** The turn with place `seq` (reserveTurn) was given up in doubt: its entry, if its script ran, is delivered here too. */
+  inDoubt?(seq: number): void;
 }
 
 export class ClusterBus implements TurnBus, DirectoryChannel {
@@ -75,12 +78,12 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
   private lastId = '0-0';
   private readonly run = randomBytes(6).toString('hex');
   private seq = 0;
-  /** Per node: the run and seq last taken, so that an entry written twice is taken once. */
-  private readonly taken = new Map<string, { run: string; seq: number }>();
+  /** Which entries of the stream this node takes (taken-entries.ts). */
+  private readonly entries: TakenEntries;
   private gate: OrderedDelivery | null = null;
   private readonly clock: DeliveryClock;
   private readLoop: Promise<void> | null = null;
-  readonly counts = { received: 0, duplicates: 0 };
+  private receivedCount = 0;
   private directory: DirectorySnapshot = { members: [], topics: new Map() };
   private applyDirectory: ((change: DirectoryChange) => void) | null = null;
 
@@ -98,6 +101,7 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     this.stream = `${keys.prefix}bus`;
     this.out = new BusWriter(writer, this.stream, directory, (b) => this.started.push(b), opts.log);
     this.clock = opts.clock ?? TIMERS;
+    this.entries = new TakenEntries(node, this.run);
   }
 
   /**
@@ -183,6 +187,15 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
     this.turn = [];
   }
 
+  inDoubt(seq: number): void {
+    this.entries.inDoubt(seq);
+  }
+
+  /** Entries taken from the stream, and those written twice and taken once. */
+  get counts(): { received: number; duplicates: number } {
+    return { received: this.receivedCount, duplicates: this.entries.duplicates };
+  }
+
   highestSeen(conv: string): number {
     return this.gate?.passed(conv) ?? 0;
   }
@@ -250,23 +263,10 @@ export class ClusterBus implements TurnBus, DirectoryChannel {
   /** An entry of the stream: `x`, the ids and times of a turn the append script posted (bus-ops.ts decodeBatch). */
   private received(id: string, json: string, x: string | undefined): void {
     this.lastId = id;
-    // This node's own batches were delivered here before they were written; one written twice is taken once.
-    const batch = decodeBatch(json, (head) => head.node === this.node || this.seenBefore(head), x);
+    const batch = decodeBatch(json, (head) => this.entries.skip(head, x !== undefined), x);
     if (!batch) return;
-    this.counts.received++;
+    this.receivedCount++;
     this.started.push(batch);
-  }
-
-  /** Whether this batch of another node's was taken already (its run and a seq as high were); notes it when not. */
-  private seenBefore(head: BatchHead): boolean {
-    if (head.run === undefined || head.seq === undefined) return false;
-    const before = this.taken.get(head.node);
-    if (before && before.run === head.run && before.seq >= head.seq) {
-      this.counts.duplicates++;
-      return true;
-    }
-    this.taken.set(head.node, { run: head.run, seq: head.seq });
-    return false;
   }
 
   /** A batch in its order: what concerns this node's sessions goes to the thread bus. */

@@ -13,7 +13,11 @@
  *   {p}dir        hash  session key -> its rooms and marks (the room directory, directory-scripts.ts)
  *   {p}topics     hash  room key -> [name, topic]
  *   {p}dms:NICK   set   the direct conversations a nick (folded) took part in (store/room-log-scripts.ts)
- *   {p}files:NODE, {p}tk:TICKET   a node's files, a ticket for them (cluster-files.ts)
+ *   {p}files:NODE, {p}tk:TICKET   a node's files, a ticket for them (cluster-files.ts, cluster-tickets.ts)
+ *   {p}th:s:SESSION, {p}th:p:PREFIX   sorted sets: the tickets a session, a network holds (cluster-tickets.ts)
+ *   {p}up:NODE    hash  folded nick -> the bytes of its uploads that node holds (cluster-uploads.ts)
+ *   {p}reg:PREFIX sorted set: the registrations from an address prefix this hour (store/redis-registrations.ts)
+ *   {p}turn:RUN   string: a node's last appended turn, its token and answer (store/room-log-scripts.ts APPEND)
  *   {p}irc:NODE   hash  session key -> an IRC session's ident, real name, account, AWAY (irc-door/cluster-people.ts)
  * A session key is `node/slot:generation` (bus/node-id.ts sessionKey).
  * The scripts touch the per-node keys by name (not declared in KEYS): fine on

@@ -6,8 +6,9 @@
  * every command in the meantime fails with REDIS_FAILED rather than waiting
  * in a queue of unknown length (the callers decide what a user sees).
  */
-import { createClient } from 'redis';
+import { ClientClosedError, ClientOfflineError, createClient, ErrorReply, TimeoutError } from 'redis';
 import { ClusterError } from './cluster-error.js';
+import { HeartbeatChatError } from '../../common/errors.js';
 import type { RedisTarget } from './redis-url.js';
 
 /** The client as made here (its type depends on the options it is made with). */
@@ -26,8 +27,25 @@ export interface LinkOptions {
 
 export const CONNECT_TIMEOUT_MS = 5000;
 export const MAX_BACKOFF_MS = 2000;
-/** Longer than the bus's XREAD BLOCK (1 s) and any script of ours; far shorter than a lease (10 s). */
+/**
+ * A command's bound, whether it is still waiting to be sent or sent and waiting for its answer: longer than the
+ * bus's XREAD BLOCK (1 s, which is never cut short) and any script of ours; far shorter than a lease (10 s).
+ */
 export const COMMAND_TIMEOUT_MS = 5000;
+
+/**
+ * What a failed command's error says of the command: Redis refused it (`refused`: it answered with an error, the
+ * command did nothing, a script's own error included), it never left this node (`unsent`: the link was down, or it
+ * waited past its bound to be sent), or nobody knows (`unknown`: it was sent and its answer never came: the link
+ * dropped, or the bound passed; Redis may have run it, or may still).
+ */
+export function failedCommand(err: unknown): 'refused' | 'unsent' | 'unknown' {
+  // An error of the product's own is a decision taken here, never a lost answer.
+  if (err instanceof ErrorReply || err instanceof HeartbeatChatError) return 'refused';
+  if (err instanceof ClientOfflineError || err instanceof ClientClosedError || err instanceof TimeoutError)
+    return 'unsent';
+  return 'unknown';
+}
 
 /** A client to this very server (open-redis.ts picks it, or a Sentinel's master, for a --redis URL). */
 export async function openDirect(target: RedisTarget, opts: LinkOptions = {}): Promise<RedisLink> {
@@ -65,9 +83,12 @@ function makeClient(
     // Commands while the link is down fail at once: a chat turn must not wait on a queue that may never drain.
     disableOfflineQueue: true,
     socket: { connectTimeout, reconnectStrategy: retry },
-    // A Redis that vanished without closing (a partition, a machine off) fails its commands within this, instead of
-    // after TCP's minutes of retransmissions: turns are refused, leases said unrenewable.
-  }).withCommandOptions({ timeout: COMMAND_TIMEOUT_MS });
+    // A Redis that stalls (a long script, CLIENT PAUSE, a partition, a machine off) fails its commands within this,
+    // those already sent too (rejectInFlight; an answer that comes later is dropped), instead of holding them for as
+    // long as it stalls or for TCP's minutes of retransmissions: turns are refused, leases said unrenewable. A
+    // command whose answer was lost so may have run: what must not run twice is made so it can be sent again
+    // (the room log's append, store/redis-room-log.ts).
+  }).withCommandOptions({ timeout: COMMAND_TIMEOUT_MS, rejectInFlight: true });
 }
 
 /** Closes the link, letting commands already sent finish. */

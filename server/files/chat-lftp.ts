@@ -11,7 +11,7 @@ import { ListenError } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from './file-service.js';
 import { LftpServer } from './lftp-server.js';
-import type { RemoteRedeem } from '../cluster/cluster-files.js';
+import type { RemoteRedeem } from './ticket-holds.js';
 import type { OtherWorkers } from './lftp-server-api.js';
 import type { WriterHandoff } from './writer-claim.js';
 
@@ -28,7 +28,7 @@ export interface ChatLftpOptions {
   print(line: string): void;
   /** An upload was stored. */
   stored(info: { name: string; size: number; nick: string }): void;
-  /** A cluster's node: tickets other nodes issued for this node's files (cluster/cluster-files.ts). */
+  /** A cluster's node: tickets other nodes issued for this node's files (cluster/cluster-tickets.ts). */
   elsewhere?: { redeem(ticket: string, op: string, name: string): Promise<RemoteRedeem> };
   /** The chat server's other workers: a post takes over the partial their transfer writes (writer-claim.ts). */
   handoffs?: OtherWorkers & { endpoint: WriterHandoff | null };
@@ -58,11 +58,13 @@ export async function startChatLftp(o: ChatLftpOptions): Promise<{ server: LftpS
         if (!(err instanceof LftpError)) throw err;
         // Not one of this node's: another node of the cluster may have issued it for a file here.
         if (o.elsewhere && auth && /unknown/.test(err.message)) {
-          const r = await o.elsewhere.redeem(auth, op, name).catch((e: unknown) => ({
-            ok: false as const,
-            reason: `the cluster cannot be asked about it: ${(e as Error).message}`,
-          }));
-          if (r.ok) return { allow: true, owner: r.nick };
+          const r = await o.elsewhere.redeem(auth, op, name).catch(
+            (e: unknown): RemoteRedeem => ({
+              ok: false,
+              reason: `the cluster cannot be asked about it: ${(e as Error).message}`,
+            }),
+          );
+          if (r.ok) return { allow: true, owner: r.nick, ...(r.ended ? { ended: r.ended } : {}) };
           return { allow: false, code: 'AUTH', message: r.reason };
         }
         return { allow: false, code: err.code, message: err.message };

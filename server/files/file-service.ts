@@ -17,9 +17,10 @@ import { foldCase } from '../../common/unicode/text-policy.js';
 import { formatBytes } from '../../common/units.js';
 import type { TransferOp } from '../../common/protocol.js';
 import type { TicketTable } from '../shm/ticket-table.js';
-import { TICKETS_PER_PREFIX, TICKETS_PER_SESSION, TICKET_TTL_MS, prefixKey } from '../shm/ticket-limits.js';
+import { TICKETS_PER_PREFIX, TICKETS_PER_SESSION, prefixKey, ticketLimitText } from '../shm/ticket-limits.js';
+import { countHeld, runningHeld, type TicketHolds } from './ticket-holds.js';
 import { addressPrefix } from '../shm/address-table.js';
-import type { UploadLedger } from '../shm/upload-ledger.js';
+import { quotaText, reserveQuota, usedQuota, type UploadQuota } from './upload-quota.js';
 import { PartialWriters, type WriterDoor, type WriterHolder } from '../shm/partial-writers.js';
 
 /** Free space an upload may not eat into (logs, the history store and the system need it). */
@@ -31,8 +32,11 @@ export interface UploadLimits {
   maxFileSize: number;
   /** Free bytes that must remain on the files' file system after an upload. */
   keepFree: number;
-  /** Bytes one user may upload while the server runs, with the ledger that counts them across workers; null: no quota. */
-  quota: { ledger: UploadLedger; maxPerUser: number } | null;
+  /**
+   * Bytes one user may upload while the server runs, counted across workers (a node's ledger, upload-quota.ts) or
+   * across a cluster's nodes (cluster/cluster-uploads.ts); null: no quota.
+   */
+  quota: UploadQuota | null;
 }
 
 export type TicketGrant =
@@ -49,6 +53,8 @@ export class FileService {
     private readonly tickets: TicketTable | null = null,
     /** Who writes each partial now (the chat server's is shared by its workers; a standalone endpoint has its own). */
     private readonly writers: PartialWriters = PartialWriters.create(),
+    /** A cluster's node: what each session and network holds is counted for the whole cluster too (ticket-holds.ts). */
+    private readonly holds: TicketHolds | null = null,
   ) {}
 
   /** A file that may be downloaded: its path, size and canonical name. Throws LftpError (BAD_NAME, NOT_FOUND). */
@@ -91,14 +97,8 @@ export class FileService {
    * function gives the bytes back if the upload is not stored. Throws
    * NO_SPACE when the user's quota cannot hold it.
    */
-  reserveUpload(nick: string, size: number): () => void {
-    const quota = this.limits.quota;
-    if (!quota) return () => undefined;
-    const r = quota.ledger.reserve(nick, size, quota.maxPerUser);
-    if (r.ok) return r.release;
-    if (r.full)
-      throw new LftpError('BUSY', 'the server is tracking uploads for as many users as it can; try again later');
-    throw new LftpError('NO_SPACE', this.quotaText(nick, size, r.used));
+  reserveUpload(nick: string, size: number): Promise<() => void> {
+    return reserveQuota(this.limits.quota, nick, size);
   }
 
   /**
@@ -107,19 +107,14 @@ export class FileService {
    * partial of another source are given back. Once it failed, settle(kept): the bytes of a partial kept for the
    * next try stay counted, the rest is given back. Throws as reserveUpload.
    */
-  reserveResumable(nick: string, size: number, held: number, dropped: number): (kept: number) => void {
-    const release = this.reserveUpload(nick, size - held);
-    const ledger = this.limits.quota?.ledger;
-    if (dropped > 0) ledger?.adjust(nick, -dropped);
+  async reserveResumable(nick: string, size: number, held: number, dropped: number): Promise<(kept: number) => void> {
+    const release = await this.reserveUpload(nick, size - held);
+    const quota = this.limits.quota;
+    if (dropped > 0) quota?.adjust(nick, -dropped);
     return (kept) => {
       release();
-      ledger?.adjust(nick, kept - held);
+      quota?.adjust(nick, kept - held);
     };
-  }
-
-  private quotaText(nick: string, size: number, used: number): string {
-    const max = this.limits.quota!.maxPerUser;
-    return `${nick} has uploaded ${formatBytes(used)} of the ${formatBytes(max)} one user may; ${formatBytes(size)} more does not fit`;
   }
 
   /** Free bytes on the files' file system for an unprivileged writer. */
@@ -181,9 +176,9 @@ export class FileService {
       if (op === 'post' && quota) {
         // A partial of this name is counted already, and the upload either continues it or gives it back.
         const partial = rawName.endsWith('/') ? null : await readResume(this.dir, resumeKey(file.name, owner.nick));
-        const used = quota.ledger.used(owner.nick) - (partial?.held ?? 0);
+        const used = (await usedQuota(quota, owner.nick)) - (partial?.held ?? 0);
         if (used + file.size > quota.maxPerUser)
-          return { ok: false, code: 'NO_SPACE', message: this.quotaText(owner.nick, file.size, used) };
+          return { ok: false, code: 'NO_SPACE', message: quotaText(quota, owner.nick, file.size, used) };
       }
       const prefix = owner.address !== undefined ? addressPrefix(owner.address) : null;
       const perPrefix = prefix !== null ? { key: prefixKey(prefix), max: TICKETS_PER_PREFIX } : null;
@@ -195,15 +190,11 @@ export class FileService {
         const other = this.tickets.holder(op, file.name, now, owner.session) ?? 'another session';
         return busy(`${file.name} is being uploaded by ${other}; try again once that is done`);
       }
-      if (t === 'prefix')
-        return busy(
-          `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
-        );
+      if (t === 'prefix' || t === 'limit') return busy(ticketLimitText(t, prefix));
       if (t === 'busy') return busy('too many tickets outstanding on this server; try again in a minute');
-      if (t === 'limit')
-        return busy(
-          `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`,
-        );
+      // A cluster's count: this session's and this network's tickets on every node, running transfers included.
+      const over = this.holds && (await countHeld(this.holds, this.tickets, t.ticket, owner.session, prefix));
+      if (over) return busy(over);
       return {
         ok: true,
         name: file.name,
@@ -219,7 +210,9 @@ export class FileService {
 
   /** The session went away: its unused tickets are given back (they no longer work); running transfers go on. */
   releaseTickets(session: number): number {
-    return this.tickets?.revoke(session) ?? 0;
+    const given = this.tickets?.revokeAll(session) ?? [];
+    this.holds?.revoke(session, given);
+    return given.length;
   }
 
   /**
@@ -241,11 +234,19 @@ export class FileService {
     if (!ticket) throw new LftpError('AUTH', 'a ticket is required: ask for one over the chat session');
     const r = tickets.consume(ticket, op, name, now, resuming);
     if (!r.ok) throw new LftpError('AUTH', r.reason);
+    // Called once whoever calls it: the ticket table counts a folder ticket's running transfers.
     let done = false;
-    const ended = (cut = false) => {
-      if (!done) tickets.transferEnded(r.slot, Date.now(), cut);
-      done = true;
-    };
+    const once =
+      (end: (cut?: boolean) => void) =>
+      (cut = false) => {
+        if (!done) end(cut);
+        done = true;
+      };
+    const ended = once(
+      this.holds
+        ? runningHeld(this.holds, tickets, ticket, r.slot)
+        : (cut = false) => void tickets.transferEnded(r.slot, Date.now(), cut),
+    );
     return { nick: r.nick, slot: r.slot, ended };
   }
 

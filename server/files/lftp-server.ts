@@ -175,7 +175,7 @@ export class LftpServer {
       // A folder's manifest (`DIR/`) is not a file of the user's: its files count, each as it comes.
       const releaseQuota =
         op === 'post' && owner !== undefined && !req.name.endsWith('/')
-          ? this.o.files.reserveResumable(owner, file.size, resume?.sink?.have ?? 0, resume?.answer.dropped ?? 0)
+          ? await this.o.files.reserveResumable(owner, file.size, resume?.sink?.have ?? 0, resume?.answer.dropped ?? 0)
           : () => undefined;
       const protection = master ? TransferProtection.server(master, req.salt!, p.payload) : null;
       const admitted = { op, ...file, mss: req.mss, owner, releaseQuota, ended, dgram: req.dgram };

@@ -23,6 +23,7 @@ import { RedisNickRegistry } from '../cluster/redis-nicks.js';
 import type { NickRegistry } from '../bus/nick-registry.js';
 import type { SecretSource } from './secret-source.js';
 import { peopleGone, peopleReset } from '../irc-door/cluster-people.js';
+import { forgetUploads } from '../cluster/cluster-uploads.js';
 
 export interface ClusterNodeHooks {
   /** A line for the operator's console. */
@@ -70,6 +71,8 @@ export class ClusterNode {
     await waitForOldLease(link, keys, node, presenceOpts, hooks.print);
     // No IRC session outlives its node: what its previous run told of its IRC users is forgotten everywhere.
     await peopleReset(link, keys.prefix, node);
+    // What this node's previous run counted against its users' upload quota: forgotten, as a single server's restart does.
+    await forgetUploads(link, keys, node);
     const say = (s: SessionRecord[]) => s.map((r) => r.nick).join(', ');
     const presence = new NodePresence(link, keys, node, table, presenceOpts, {
       reaped: (other, away, ended) => {

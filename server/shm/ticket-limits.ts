@@ -15,3 +15,10 @@ export const TICKET_TTL_MS = 60_000;
 export function prefixKey(prefix: string): number {
   return fnv1a(new TextEncoder().encode(prefix)) | 1;
 }
+
+/** Why a ticket is refused when its session (`limit`) or its network (`prefix`, the address prefix) holds its most. */
+export function ticketLimitText(kind: 'limit' | 'prefix', prefix: string | null): string {
+  return kind === 'prefix'
+    ? `your network (${prefix}) holds ${TICKETS_PER_PREFIX} unused tickets and running transfers, the most one network may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`
+    : `you already hold ${TICKETS_PER_SESSION} unused tickets and running transfers together, the most one session may; wait for a transfer to end, or for unused tickets to expire (${TICKET_TTL_MS / 1000} s)`;
+}

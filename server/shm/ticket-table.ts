@@ -12,28 +12,53 @@ import { randomBytes } from 'node:crypto';
 import { SharedMutex } from '../../common/shared-mutex.js';
 import { NICK_MAX_BYTES } from '../../common/unicode/nick-rule.js';
 import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
-import { issuedBeforeStart, signedTicket } from './ticket-signature.js';
-import { SLOT_BYTES, T_STATE, T_OP, T_NAME_LEN, T_NICK_LEN, T64_EXPIRES, T_TICKET_OFFSET } from './ticket-layout.js';
-import { T_NICK_OFFSET, T_NAME_OFFSET, TICKET_BYTES, T_SESSION, T_HOLDER, T_PREFIX } from './ticket-layout.js';
-import { T_RUNNING, FREE, ISSUED, USED, ACTIVE, WRITING, SECRET_BYTES, LOCK_BYTES } from './ticket-layout.js';
-import { START_BYTES, markTableStart, tableStartedMs } from './ticket-layout.js';
+import { signedTicket } from './ticket-signature.js';
+import {
+  ACTIVE,
+  FREE,
+  ISSUED,
+  LOCK_BYTES,
+  SECRET_BYTES,
+  SLOT_BYTES,
+  START_BYTES,
+  TICKET_BYTES,
+  TicketSlots,
+  USED,
+  WRITING,
+  T64_EXPIRES,
+  T_HOLDER,
+  T_NAME_LEN,
+  T_NAME_OFFSET,
+  T_NICK_LEN,
+  T_NICK_OFFSET,
+  T_OP,
+  T_PREFIX,
+  T_RUNNING,
+  T_SESSION,
+  T_STATE,
+  T_TICKET_OFFSET,
+  markTableStart,
+  type TicketOp,
+} from './ticket-slots.js';
 
-export type TicketOp = 'get' | 'post';
+export type { TicketOp } from './ticket-slots.js';
 
 type No = { ok: false; reason: string };
 type Found = { ok: true; slot: number; state: number; folder: boolean };
 type Consumed = { ok: true; nick: string; slot: number };
+
+/** An unused ticket given back (revokeAll), with its network's key (prefixKey; 0: none). */
+export interface RevokedTicket {
+  ticket: string;
+  prefix: number;
+}
 
 export interface IssuedTicket {
   ticket: string;
   expiresAt: number;
 }
 
-export class TicketTable {
-  readonly i32: Int32Array;
-  readonly i64: BigInt64Array;
-  readonly u8: Uint8Array;
-  readonly capacity: number;
+export class TicketTable extends TicketSlots {
   /** Held while an exclusive ticket is checked and issued (the only place two steps must be one). */
   readonly mutex: SharedMutex;
 
@@ -45,46 +70,12 @@ export class TicketTable {
   }
 
   constructor(
-    readonly buffer: SharedArrayBuffer,
+    buffer: SharedArrayBuffer,
     /** The worker this view belongs to (it records who runs a transfer); -1 for the supervisor's. */
     private readonly worker = -1,
   ) {
-    this.i32 = new Int32Array(buffer);
-    this.i64 = new BigInt64Array(buffer);
-    this.u8 = new Uint8Array(buffer);
-    this.capacity = (buffer.byteLength - SECRET_BYTES - LOCK_BYTES - START_BYTES) / SLOT_BYTES;
+    super(buffer);
     this.mutex = new SharedMutex(this.i32, this.lockWordIndex, undefined, 'the ticket table lock');
-  }
-
-  get lockWordIndex(): number {
-    return (this.capacity * SLOT_BYTES + SECRET_BYTES) / 4;
-  }
-
-  /** The ticket secret from the server's SecretSource (process/secret-source.ts), before any worker issues a ticket. */
-  useSecret(secret: Buffer): void {
-    if (secret.length !== SECRET_BYTES) throw new RangeError(`a ticket secret is ${SECRET_BYTES} bytes`);
-    this.u8.set(secret, this.capacity * SLOT_BYTES);
-  }
-
-  /** This run's ticket secret (the same in every worker). */
-  keySecret(): Buffer {
-    const at = this.capacity * SLOT_BYTES;
-    return Buffer.from(this.u8.subarray(at, at + SECRET_BYTES));
-  }
-
-  /** Whether a ticket of a run before this one was issued for (op, one of names), recently (ticket-signature.ts). */
-  issuedBeforeStart(ticketHex: string, op: TicketOp, names: readonly string[], now: number): boolean {
-    return issuedBeforeStart(this.keySecret(), tableStartedMs(this.buffer), ticketHex, op, names, now);
-  }
-
-  private w32(slot: number, f: number): number {
-    return (slot * SLOT_BYTES) / 4 + f;
-  }
-  private w64(slot: number, f: number): number {
-    return (slot * SLOT_BYTES) / 8 + f;
-  }
-  private at(slot: number, off: number): number {
-    return slot * SLOT_BYTES + off;
   }
 
   /**
@@ -160,30 +151,52 @@ export class TicketTable {
     return n;
   }
 
-  /** The session went away (lost, kept for a resume): its unused tickets no longer work (transfers go on); how many. */
+  /**
+   * The session went away (its connection lost, kept for a resume): its unused tickets are given back and no longer
+   * work. Transfers already running go on. How many were given back.
+   */
   revoke(session: number): number {
-    if (session === 0) return 0;
-    let n = 0;
+    return this.revokeAll(session).length;
+  }
+
+  /** revoke(), saying which tickets were given back, each with its network's key (for a cluster's counts). */
+  revokeAll(session: number): RevokedTicket[] {
+    const out: RevokedTicket[] = [];
+    if (session === 0) return out;
     for (let s = 0; s < this.capacity; s++) {
       if (Atomics.load(this.i32, this.w32(s, T_SESSION)) !== session) continue;
       // A consume racing this either spent it first (ACTIVE: its transfer runs) or finds it gone.
-      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED) n++;
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED) === ISSUED)
+        out.push({ ticket: this.ticketAt(s), prefix: Atomics.load(this.i32, this.w32(s, T_PREFIX)) });
       // A folder's ticket whose transfer runs is not armed again when that ends (expiry 0: revoked).
       else if (this.stateAt(s) === ACTIVE) Atomics.store(this.i64, this.w64(s, T64_EXPIRES), 0n);
     }
-    return n;
+    return out;
+  }
+
+  /**
+   * A ticket just issued, given back before anyone had it (a cluster's count refused it): it no longer works or
+   * counts. Only an unused one.
+   */
+  cancel(ticketHex: string): void {
+    for (let s = 0; s < this.capacity; s++)
+      if (this.stateAt(s) === ISSUED && this.ticketAt(s) === ticketHex) {
+        Atomics.compareExchange(this.i32, this.w32(s, T_STATE), ISSUED, USED);
+        return;
+      }
   }
 
   /**
    * The transfer a spent ticket opened has ended: it no longer counts against its session. A folder's ticket (its
    * name ends in `/`) is armed again for the folder's next file, for another TICKET_TTL_MS, unless its session
    * went away meanwhile (revoke). So is the ticket of an HTTP download that was cut (`cut`), so that the browser's
-   * own resume (a Range request to the same URL) works for that long.
+   * own resume (a Range request to the same URL) works for that long. Whether it was armed again.
    */
-  transferEnded(slot: number, now = Date.now(), cut = false): void {
+  transferEnded(slot: number, now = Date.now(), cut = false): boolean {
     // Transfers may run at once on one ticket (a folder's files over parallel HTTP connections, a browser's
-    // resume beside the download it continues): ACTIVE (never expired, never reused) until the last one ends.
-    if (this.oneLessRunning(slot) > 0) return;
+    // resume beside the download it continues): ACTIVE (never expired, never reused) until the last one ends,
+    // and still held meanwhile (as armed again).
+    if (this.oneLessRunning(slot) > 0) return true;
     const revoked = Atomics.load(this.i64, this.w64(slot, T64_EXPIRES)) === 0n;
     const folder =
       !revoked &&
@@ -197,6 +210,7 @@ export class TicketTable {
       Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, ACTIVE);
     // A resume that ran beside the cut download it continues (consume `resuming`) and ended whole: spent now.
     else if (was === ISSUED && !again) Atomics.compareExchange(this.i32, this.w32(slot, T_STATE), ISSUED, USED);
+    return again;
   }
 
   /** Counts one transfer of the slot's ticket ended: how many still run (never below 0: an end said twice is once). */
@@ -266,23 +280,6 @@ export class TicketTable {
       return { ok: true, slot: s, state, folder };
     }
     return { ok: false, reason: 'unknown or already used ticket' };
-  }
-
-  private textAt(s: number, offset: number, lengthField: number): string {
-    const start = this.at(s, offset);
-    return Buffer.from(this.u8.subarray(start, start + Atomics.load(this.i32, this.w32(s, lengthField)))).toString();
-  }
-
-  private opAt(s: number): TicketOp {
-    return Atomics.load(this.i32, this.w32(s, T_OP)) === 1 ? 'post' : 'get';
-  }
-
-  private nickAt(s: number): string {
-    return this.textAt(s, T_NICK_OFFSET, T_NICK_LEN);
-  }
-
-  private stateAt(s: number): number {
-    return Atomics.load(this.i32, this.w32(s, T_STATE));
   }
 
   /** The nick holding a live ticket for (op, name) not `notSession`'s (unused, or running): one folder upload at a time. */

@@ -46,22 +46,30 @@ export const accountRequests: {
         msg.ref,
       );
     const now = ctx.now();
-    const wait = m.origin !== null ? ctx.rooms.registrations.wait(m.origin, now) : 0;
-    if (wait > 0)
+    // One of the network's registrations this hour, taken before the account is made (and given back if it is not).
+    const taken = m.origin !== null ? await ctx.rooms.registrations.take(m.origin, now) : null;
+    if (taken && !taken.ok)
       return refuse(
         ctx,
         msg.session,
         'REGISTER_LIMIT',
-        `${ctx.rooms.limits.maxRegistrationsPerPrefix} nicks were registered from your network (${m.origin}) in the last hour, the most one address prefix may; try again in ${formatDuration(Math.ceil(wait / 1000) * 1000)}`,
+        `${ctx.rooms.limits.maxRegistrationsPerPrefix} nicks were registered from your network (${m.origin}) in the last hour, the most one address prefix may; try again in ${formatDuration(Math.ceil(taken.waitMs / 1000) * 1000)}`,
         msg.ref,
       );
-    const made = await accounts.create({
-      nick: m.nick,
-      fold: foldCase(m.nick),
-      look: lookAlikeKey(m.nick),
-      hash: msg.hash,
-      createdTs: now,
-    });
+    let made: Awaited<ReturnType<typeof accounts.create>>;
+    try {
+      made = await accounts.create({
+        nick: m.nick,
+        fold: foldCase(m.nick),
+        look: lookAlikeKey(m.nick),
+        hash: msg.hash,
+        createdTs: now,
+      });
+    } catch (err) {
+      taken?.giveBack();
+      throw err;
+    }
+    if (made !== 'ok') taken?.giveBack();
     if (made === 'exists')
       return refuse(
         ctx,
@@ -78,7 +86,6 @@ export const accountRequests: {
         `the server has ${MAX_ACCOUNTS} registered nicks, the most it keeps`,
         msg.ref,
       );
-    if (m.origin !== null) ctx.rooms.registrations.note(m.origin, now);
     m.account = true;
     ctx.event(`* ${m.nick} registered their nick`);
     send(ctx, msg.session, { type: 'ACCOUNT_REPLY', op: 'registered', nick: m.nick, ...withRef(msg.ref) });

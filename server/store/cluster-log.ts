@@ -15,12 +15,16 @@ import { openRedis } from '../cluster/open-redis.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
 import { RedisRoomLog } from './redis-room-log.js';
 import { RedisAccounts } from './redis-accounts.js';
+import { RedisRegistrations } from './redis-registrations.js';
+import type { RegistrationQuota } from './store-quotas.js';
 
 export interface ClusterLog {
   log: RedisRoomLog;
   bus: ClusterBus;
   /** Registered nicks, every node's (on the log's connection). */
   accounts: RedisAccounts;
+  /** Registrations per address prefix, counted for every node, at most `max` an hour. */
+  registrations(max: number): RegistrationQuota;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,10 @@ export async function openClusterLog(
     log: await RedisRoomLog.open(logLink, keys, bus),
     bus,
     accounts: new RedisAccounts(logLink, keys),
+    registrations: (max) =>
+      new RedisRegistrations(logLink, keys, max, (err) =>
+        log({ err: err.message }, "cannot give a registration's place back in the cluster's Redis"),
+      ),
     close: async () => {
       await bus.stop();
       await Promise.all(links.map(closeRedis));

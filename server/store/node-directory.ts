@@ -9,6 +9,7 @@ import { addressPrefix } from '../shm/address-table.js';
 import type { RoomDirectory } from './room-directory.js';
 import { ReplicatedRooms } from './replicated-rooms.js';
 import { Rooms, type RoomLimits } from './rooms.js';
+import type { RegistrationQuota } from './store-quotas.js';
 
 export interface NodeDirectoryOptions {
   node: string;
@@ -21,6 +22,8 @@ export interface NodeDirectoryOptions {
   replicate?: DirectoryChannel;
   /** A room was made or closed: how many there are now (every node's, on a cluster's node). */
   counted?: (rooms: number) => void;
+  /** A cluster's: registrations per prefix counted for every node (default: this node's, in memory). */
+  registrations?: (max: number) => RegistrationQuota;
 }
 
 export function nodeDirectory(o: NodeDirectoryOptions): RoomDirectory {
@@ -34,6 +37,7 @@ export function nodeDirectory(o: NodeDirectoryOptions): RoomDirectory {
       return info && info.generation === a.generation ? addressPrefix(info.address) : null;
     },
     ...(o.counted ? { counted: o.counted } : {}),
+    ...(o.registrations ? { registrations: o.registrations } : {}),
   });
   if (!o.replicate) return inner;
   replicated = new ReplicatedRooms(inner, o.replicate);

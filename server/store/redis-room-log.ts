@@ -24,6 +24,7 @@ import type { RedisLink } from '../cluster/redis-link.js';
 import { IdsGivenAgain } from './ids-given-again.js';
 import { APPEND, NEW_EPOCH, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE, RELEASE_LOCK } from './room-log-scripts.js';
 import { RedisReader } from './redis-reader.js';
+import { appendFailure, sendUntilAnswered } from './append-retry.js';
 
 /** Entries read from Redis per round trip while a page that filters by parties fills. */
 const READ_CHUNK = 128;
@@ -42,6 +43,9 @@ export class RedisRoomLog implements RoomLog {
   private readonly given = new IdsGivenAgain((conv) => this.bus.highestSeen?.(conv) ?? 0);
   /** The turn being stored had its bus entry written by the append script. */
   private posted = false;
+  /** This run of the log (its last turn's token and answer are kept in Redis under it: room-log-scripts.ts APPEND). */
+  private readonly run = randomBytes(6).toString('hex');
+  private turnsSent = 0;
 
   private constructor(
     private readonly link: RedisLink,
@@ -89,7 +93,11 @@ export class RedisRoomLog implements RoomLog {
     const epoch = this.current;
     const head = turn.posts ? (this.bus.reserveTurn?.() ?? null) : null;
     const template = head && turn.posts ? encodeTurnTemplate(head, batch, turn.posts) : '';
-    const stored = await this.appendScript(batch, template);
+    const stored = await this.appendScript(batch, template).catch((err: unknown) => {
+      // In doubt, its bus entry in the script: should it have run, its entry is delivered here when it comes by.
+      if (head && err instanceof StoreError && err.code === 'STORE_IN_DOUBT') this.bus.inDoubt?.(head.seq);
+      throw err;
+    });
     this.posted = template !== '';
     // Appended under an epoch another node has just started: what was seen before is of the old one.
     if (this.given.stored(stored, seen) && this.current === epoch) await this.newEpoch();
@@ -120,25 +128,20 @@ export class RedisRoomLog implements RoomLog {
       this.bytes,
       `${this.keys.prefix}epoch`,
       `${this.keys.prefix}bus`,
+      `${this.keys.prefix}turn:${this.run}`,
       ...batch.map((e) => this.stream(e.conv)),
     ];
-    const args = [template, String(BUS_KEEP), ...batch.flatMap((e) => [e.conv, JSON.stringify(e)])];
-    let r: unknown;
-    try {
-      r = await APPEND.run(this.link, keys, [this.current, ...args]).catch(async (err: unknown) => {
+    const token = `${++this.turnsSent}`;
+    const args = [template, String(BUS_KEEP), token, ...batch.flatMap((e) => [e.conv, JSON.stringify(e)])];
+    const out = (await sendUntilAnswered(() =>
+      APPEND.run(this.link, keys, [this.current, ...args]).catch(async (err: unknown) => {
         if (!/EPOCH/.test((err as Error).message)) throw err;
         this.epochIs(await readEpoch(this.link, this.keys));
         return APPEND.run(this.link, keys, [this.current, ...args]);
-      });
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      const full = /OOM/.test((err as Error).message);
-      throw new StoreError(
-        full ? 'STORE_FULL' : 'STORE_IO',
-        `the cluster's Redis refused the messages: ${(err as Error).message}`,
-      );
-    }
-    const out = r as number[];
+      }),
+    ).catch((err: unknown) => {
+      throw appendFailure(err);
+    })) as number[];
     return batch.map((e, i) => ({ ...e, id: Number(out[2 * i]), ts: Number(out[2 * i + 1]) }));
   }
 

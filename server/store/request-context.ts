@@ -116,6 +116,8 @@ export function awayAccount(m: Member | undefined): string | null {
 
 /** Why a message was refused when the store could not keep it. */
 export function notStored(failure: StoreError | null): string {
+  if (failure?.code === 'STORE_IN_DOUBT')
+    return "not confirmed: the cluster's Redis stopped answering while your message was being stored, and may have stored it (it then reaches the room late, once, and is in its history); look before you send it again";
   return `not sent: the server cannot store messages (${failure?.code === 'STORE_FULL' ? 'its disk is full' : 'its history database failed'}); try again later`;
 }
 

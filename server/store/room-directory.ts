@@ -11,7 +11,7 @@
 import type { SessionAddress } from '../bus/room-bus.js';
 import type { SessionKeyParts } from '../bus/node-id.js';
 import type { SessionRecord } from './sessions.js';
-import type { RegistrationWindow, RoomLimits } from './store-quotas.js';
+import type { RegistrationQuota, RoomLimits } from './store-quotas.js';
 
 export interface Member {
   address: SessionAddress;
@@ -53,7 +53,7 @@ export type JoinResult =
 export interface RoomDirectory {
   readonly limits: Required<RoomLimits>;
   /** Registrations per address prefix (account-requests.ts). */
-  readonly registrations: RegistrationWindow;
+  readonly registrations: RegistrationQuota;
   /** The member at this address (its slot and generation). */
   member(a: SessionKeyParts): Member | undefined;
   /** The member holding this nick (folded). */

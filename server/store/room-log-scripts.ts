@@ -14,22 +14,32 @@ import { LuaScript } from '../cluster/lua.js';
 
 /**
  * KEYS: the id counters (hash, `{p}ids`: the direct conversations' sets are named from its prefix), the last
- * times (hash), the bytes kept (a counter), the epoch, the bus stream, then each entry's stream. ARGV: the epoch
- * the node appends under, the turn's bus entry ('' for none: the node posts it itself), the bus's MAXLEN, then
- * each entry's conversation and its JSON. The bus entry (cluster/bus-ops.ts encodeTurnTemplate) goes with the ids
- * and times made here (`x`), in the same step: the messages reach every node's reader without a second round trip.
+ * times (hash), the bytes kept (a counter), the epoch, the bus stream, this run's last turn (`{p}turn:RUN`), then
+ * each entry's stream. ARGV: the epoch the node appends under, the turn's bus entry ('' for none: the node posts it
+ * itself), the bus's MAXLEN, the turn's token (unique to this run of the node), then each entry's conversation and
+ * its JSON. The bus entry (cluster/bus-ops.ts encodeTurnTemplate) goes with the ids and times made here (`x`), in
+ * the same step: the messages reach every node's reader without a second round trip.
  * -> id, ts for each entry, in order; or the error EPOCH when the epoch is not the log's any more (Redis lost its
  * data: the counters started again, so ids from before would be given twice)
+ * A turn may be sent again when its answer was lost (the link dropped, or the answer came too late): the token
+ * and the answer of the run's last turn are kept, and a turn whose token they hold gets that answer again,
+ * nothing stored twice. A node stores one turn at a time, so its last turn is the only one that can be in doubt.
  */
 export const APPEND = new LuaScript(
   'append',
   `#!lua
+local done = redis.call('GET', KEYS[6])
+if done and string.sub(done, 1, #ARGV[4] + 1) == ARGV[4] .. '|' then
+  local again = {}
+  for v in string.gmatch(string.sub(done, #ARGV[4] + 2), '[^,]+') do table.insert(again, tonumber(v)) end
+  return again
+end
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return redis.error_reply('EPOCH the room log was started anew') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
-for i = 6, #KEYS do
-  local conv, j = ARGV[2 * (i - 5) + 2], ARGV[2 * (i - 5) + 3]
+for i = 7, #KEYS do
+  local conv, j = ARGV[2 * (i - 6) + 3], ARGV[2 * (i - 6) + 4]
   local ts = math.max(now, tonumber(redis.call('HGET', KEYS[2], conv) or '0'))
   local id = redis.call('HINCRBY', KEYS[1], conv, 1)
   redis.call('HSET', KEYS[2], conv, ts)
@@ -45,9 +55,11 @@ for i = 6, #KEYS do
   table.insert(out, id)
   table.insert(out, ts)
 end
+local stored = table.concat(out, ',')
 if ARGV[2] ~= '' then
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[3], '*', 'b', ARGV[2], 'x', table.concat(out, ','))
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[3], '*', 'b', ARGV[2], 'x', stored)
 end
+redis.call('SET', KEYS[6], ARGV[4] .. '|' .. stored, 'PX', 60000)
 return out
 `,
 );

@@ -19,7 +19,13 @@ import type { SessionAddress } from '../bus/room-bus.js';
 import { sessionKey, type SessionKeyParts } from '../bus/node-id.js';
 import type { JoinResult, Member, Room, RoomDirectory } from './room-directory.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
-import { DEFAULT_ROOM_LIMITS, RegistrationWindow, roomsMadeText, type RoomLimits } from './store-quotas.js';
+import {
+  DEFAULT_ROOM_LIMITS,
+  RegistrationWindow,
+  roomsMadeText,
+  type RegistrationQuota,
+  type RoomLimits,
+} from './store-quotas.js';
 
 export { DEFAULT_ROOM_LIMITS, type RoomLimits };
 export type { JoinResult, Member, Room };
@@ -47,7 +53,7 @@ export class Rooms implements RoomDirectory {
   private readonly owned = new Map<string, number>();
   readonly limits: Required<RoomLimits>;
   /** Registrations per address prefix (account-requests.ts). */
-  readonly registrations: RegistrationWindow;
+  readonly registrations: RegistrationQuota;
 
   constructor(
     limits: RoomLimits,
@@ -60,10 +66,13 @@ export class Rooms implements RoomDirectory {
       origin?: (a: SessionAddress) => string | null;
       /** A room was made or closed: how many there are now (shm/node-counts.ts, for LUSERS). */
       counted?: (rooms: number) => void;
+      /** Where registrations per prefix are counted, at most `max` an hour (default: in memory, RegistrationWindow). */
+      registrations?: (max: number) => RegistrationQuota;
     } = {},
   ) {
     this.limits = { ...DEFAULT_ROOM_LIMITS, ...limits };
-    this.registrations = new RegistrationWindow(this.limits.maxRegistrationsPerPrefix);
+    const max = this.limits.maxRegistrationsPerPrefix;
+    this.registrations = where.registrations?.(max) ?? new RegistrationWindow(max);
   }
 
   member(a: SessionKeyParts): Member | undefined {

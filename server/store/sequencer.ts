@@ -27,6 +27,7 @@ import { sessionReadRequests, sessionSegmentRequests, type SessionContext } from
 import { accountRequests } from './account-requests.js';
 import { inboxRequests } from './inbox-requests.js';
 import { memberKey, type Member, type RoomLimits } from './rooms.js';
+import type { RegistrationQuota } from './store-quotas.js';
 import { nodeDirectory } from './node-directory.js';
 import type { DirectoryChannel } from '../bus/directory-change.js';
 import type { RoomDirectory } from './room-directory.js';
@@ -57,6 +58,8 @@ export interface SequencerDeps {
   replicate?: DirectoryChannel;
   /** The directory made or closed a room: how many there are now (LUSERS: shm/node-counts.ts). */
   roomsCounted?(rooms: number): void;
+  /** A cluster's node: where registrations per address prefix are counted for every node (redis-registrations.ts). */
+  registrations?: (max: number) => RegistrationQuota;
   /** The operator must hear of it (the store failed). */
   fault(err: StoreError): void;
   /** Runs fn once the current turn is over (setImmediate in the thread). */
@@ -136,6 +139,7 @@ export class Sequencer {
         table,
         ...(deps.replicate ? { replicate: deps.replicate } : {}),
         ...(deps.roomsCounted ? { counted: (n: number) => deps.roomsCounted!(n) } : {}),
+        ...(deps.registrations ? { registrations: deps.registrations } : {}),
       });
     this.ctx = {
       node: this.node,

@@ -4,8 +4,18 @@
  * what the operator reads.
  */
 import { HeartbeatChatError } from '../../common/errors.js';
-/** STORE_RESTARTING: the store thread is away (it died and is being started again); asking again in a moment works. */
-export type StoreErrorCode = 'STORE_FULL' | 'STORE_LOCKED' | 'STORE_CORRUPT' | 'STORE_IO' | 'STORE_RESTARTING';
+/**
+ * STORE_RESTARTING: the store thread is away (it died and is being started again); asking again in a moment works.
+ * STORE_IN_DOUBT: a cluster's Redis stopped answering while the messages were being stored, and did not answer
+ * again in time to say whether it had stored them (store/append-retry.ts).
+ */
+export type StoreErrorCode =
+  | 'STORE_FULL'
+  | 'STORE_LOCKED'
+  | 'STORE_CORRUPT'
+  | 'STORE_IO'
+  | 'STORE_RESTARTING'
+  | 'STORE_IN_DOUBT';
 
 export class StoreError extends HeartbeatChatError {
   declare readonly code: StoreErrorCode;

@@ -93,7 +93,7 @@ const sequencer = new Sequencer({
   // The single node's room log: the store's transactions, then the thread bus (the directory: rooms.ts, the default).
   roomLog: cluster?.log ?? new LocalRoomLog(store, bus),
   // A cluster's directory holds every node's members (replicated-rooms.ts).
-  ...(cluster ? { replicate: cluster.bus } : {}),
+  ...(cluster ? { replicate: cluster.bus, registrations: cluster.registrations } : {}),
   // LUSERS: the workers' IRC doors read how many rooms there are.
   roomsCounted: (n) => nodeCounts.setRooms(n),
   defaultRoom: config.defaultRoom,

@@ -41,15 +41,43 @@ export const DEFAULT_ROOM_LIMITS: Required<RoomLimits> = {
 /** The window registrations are counted in. */
 export const REGISTRATION_WINDOW_MS = 3_600_000;
 
+/** A registration taken from its prefix's allowance, or how long until one is free (ms). */
+export type RegistrationTaken = { ok: true; giveBack(): void } | { ok: false; waitMs: number };
+
+/**
+ * Registrations per address prefix in the last hour, as the store thread
+ * asks (account-requests.ts): asynchronous, as a shared store's answers are.
+ * One node keeps them in memory (RegistrationWindow); a cluster's node in
+ * its Redis, for every node (redis-registrations.ts). take() checks and
+ * counts in one step; a registration that then fails gives its place back.
+ */
+export interface RegistrationQuota {
+  take(prefix: string, now: number): Promise<RegistrationTaken>;
+}
+
 /**
  * Registrations per address prefix in the last hour. Kept in memory (the
  * store thread's): a restart forgets them, which costs at most one more
  * window's worth.
  */
-export class RegistrationWindow {
+export class RegistrationWindow implements RegistrationQuota {
   private readonly times = new Map<string, number[]>();
 
   constructor(private readonly max: number) {}
+
+  take(prefix: string, now: number): Promise<RegistrationTaken> {
+    const waitMs = this.wait(prefix, now);
+    if (waitMs > 0) return Promise.resolve({ ok: false, waitMs });
+    this.note(prefix, now);
+    return Promise.resolve({
+      ok: true,
+      giveBack: () => {
+        const times = this.times.get(prefix);
+        const at = times?.lastIndexOf(now) ?? -1;
+        if (at >= 0) times!.splice(at, 1);
+      },
+    });
+  }
 
   /** How long until `prefix` may register again (0: now). */
   wait(prefix: string, now: number): number {

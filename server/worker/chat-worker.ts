@@ -18,7 +18,7 @@ import { AccountGate } from '../accounts/account-gate.js';
 import { OperatorActions } from '../store/operator-actions.js';
 import { ClientGroup } from '../chat/client-group.js';
 import type { ConnectionHost } from '../chat/session-host.js';
-import { filesPortOf, NodeFiles, workerFileService } from './node-files.js';
+import { filesPortOf, type NodeFiles, workerFiles } from './node-files.js';
 import { nickRegistry } from './nick-registry-choice.js';
 import type { NickRegistry } from '../bus/nick-registry.js';
 import { FileService } from '../files/file-service.js';
@@ -84,7 +84,7 @@ export class ChatWorker {
     this.admission = new Admission(new AddressTable(c.addressBuffer), c.index, c.admission, descriptors);
     const stats = new WorkerStats(c.statsBuffer);
     if (redis) this.admission.elsewhere = sessionsElsewhere(redis, c.node);
-    this.files = workerFileService(c);
+    ({ files: this.files, nodeFiles: this.nodeFiles } = workerFiles(c, redis, log));
     this.ticker = new WorkerTicker(c.index, c.limits.intervalMs, stats, log);
     this.group = new ClientGroup(c.limits.maxClients, c.limits.maxFrame, c.limits.maxOutputBytes);
     // A refused message goes back to its sender, if it is still here.
@@ -109,7 +109,6 @@ export class ChatWorker {
       stats,
       ...(redis ? { everyone: () => this.nicks.who() } : {}),
     });
-    this.nodeFiles = redis ? new NodeFiles(redis, c.node, this.files, log.child({ component: 'files' })) : null;
     const host: ConnectionHost = {
       ...{ workerIndex: c.index, node: c.node },
       serverName: c.serverName,
@@ -172,7 +171,7 @@ export class ChatWorker {
         log: this.log.child({ component: 'lftp' }),
         print: this.notify,
         stored: (info) => this.stored(info),
-        ...(this.nodeFiles ? { elsewhere: this.nodeFiles.cluster } : {}),
+        ...(this.nodeFiles ? { elsewhere: this.nodeFiles.elsewhere } : {}),
         ...(this.handoffs ? { handoffs: this.handoffs } : {}),
       });
       this.lftp = lftp.server;

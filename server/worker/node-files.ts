@@ -10,11 +10,14 @@
 import { chatFilesPort, type FilesPort } from '../chat/files-port.js';
 import { clusterFilesPort } from '../chat/cluster-files-port.js';
 import { ClusterFiles, FILES_EVERY_MS } from '../cluster/cluster-files.js';
+import { ClusterTickets } from '../cluster/cluster-tickets.js';
+import { RedisUploadQuota } from '../cluster/cluster-uploads.js';
 import { clusterKeys } from '../cluster/keys.js';
 import type { RedisLink } from '../cluster/redis-link.js';
 import { FileService } from '../files/file-service.js';
 import { TicketTable } from '../shm/ticket-table.js';
 import { UploadLedger } from '../shm/upload-ledger.js';
+import { LedgerQuota } from '../files/upload-quota.js';
 import { PartialWriters } from '../shm/partial-writers.js';
 import type { WorkerConfig } from '../threads/messages.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +41,8 @@ export class NodeFiles {
     redis: RedisLink,
     node: string,
     private readonly files: FileService,
+    /** The cluster's count of tickets, the one the file service counts with (workerFileService). */
+    readonly tickets: ClusterTickets,
     private readonly log: Logger,
   ) {
     this.cluster = new ClusterFiles(redis, clusterKeys(), node);
@@ -45,7 +50,12 @@ export class NodeFiles {
 
   /** The chat sessions' FilesPort, over this node's own. */
   port(local: FilesPort, maxFrame: number): FilesPort {
-    return clusterFilesPort(local, this.cluster, () => this.files.ticketSecret()!, maxFrame, this.log);
+    return clusterFilesPort(local, this.cluster, this.tickets, () => this.files.ticketSecret()!, maxFrame, this.log);
+  }
+
+  /** Tickets other nodes issued for this node's files, spent here (the LFTP endpoint's `elsewhere`). */
+  get elsewhere(): { redeem: ClusterTickets['redeemRemote'] } {
+    return { redeem: (ticket, op, name) => this.tickets.redeemRemote(ticket, op, name) };
   }
 
   /** Says the node's files now and every FILES_EVERY_MS, at `host` (--advertise), its LFTP port and web origin. */
@@ -75,6 +85,7 @@ export class NodeFiles {
   }
 
   stop(): void {
+    this.tickets.close();
     if (this.timer) clearInterval(this.timer);
     if (this.peersTimer) clearInterval(this.peersTimer);
     this.timer = this.peersTimer = null;
@@ -105,14 +116,48 @@ export function filesPortOf(
   return nodeFiles ? nodeFiles.port(local, maxFrame) : local;
 }
 
-/** The worker's file service over its node's --files, with the node's shared upload ledger and ticket table. */
-export function workerFileService(c: WorkerConfig): FileService {
+/**
+ * The worker's file service over its node's --files, with the node's shared upload ledger and ticket table; on a
+ * cluster's node (`cluster`), the upload quota and what tickets each session and network hold are counted for the
+ * whole cluster instead (cluster/cluster-uploads.ts, cluster/cluster-tickets.ts).
+ */
+export function workerFileService(
+  c: WorkerConfig,
+  cluster: { redis: RedisLink; tickets: ClusterTickets; log: Logger } | null = null,
+): FileService {
   const u = c.uploads;
-  const quota = { ledger: new UploadLedger(u.ledgerBuffer), maxPerUser: u.maxUploadPerUser };
+  const quota = cluster
+    ? new RedisUploadQuota(cluster.redis, clusterKeys(), c.node, u.maxUploadPerUser, (err) =>
+        cluster.log.warn({ err: err.message }, "cannot tell the cluster's Redis an upload's count"),
+      )
+    : new LedgerQuota(new UploadLedger(u.ledgerBuffer), u.maxUploadPerUser);
   return new FileService(
     c.filesDir,
     { maxFileSize: u.maxFileSize, keepFree: u.keepFree, quota },
     new TicketTable(c.ticketBuffer, c.index),
     new PartialWriters(u.writersBuffer, c.index),
+    cluster?.tickets ?? null,
   );
+}
+
+/** A cluster's worker: the cluster's count of tickets, under this run of the node (the same in all its workers). */
+export function clusterTickets(c: WorkerConfig, redis: RedisLink, log: Logger): ClusterTickets {
+  // The bus's name is made once per run of the node, for all its threads: a restarted node's sessions are new keys.
+  const run = c.busName.slice(c.busName.lastIndexOf('-') + 1);
+  return new ClusterTickets(redis, clusterKeys(), c.node, run, (err) =>
+    log.warn({ err: err.message }, "cannot tell the cluster's Redis a ticket's count"),
+  );
+}
+
+/** The worker's file service, and on a cluster's node (`redis`) its files as the cluster's other nodes see them. */
+export function workerFiles(
+  c: WorkerConfig,
+  redis: RedisLink | null,
+  log: Logger,
+): { files: FileService; nodeFiles: NodeFiles | null } {
+  if (!redis) return { files: workerFileService(c), nodeFiles: null };
+  const filesLog = log.child({ component: 'files' });
+  const tickets = clusterTickets(c, redis, filesLog);
+  const files = workerFileService(c, { redis, tickets, log: filesLog });
+  return { files, nodeFiles: new NodeFiles(redis, c.node, files, tickets, filesLog) };
 }

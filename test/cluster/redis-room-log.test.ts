@@ -4,6 +4,7 @@
  * HISTORY_REQUEST reads (redis-reader.ts) beside the SQLite reader's.
  */
 import { describe, expect, it } from 'vitest';
+import { SocketClosedUnexpectedlyError } from 'redis';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import type { RedisLink } from '../../server/cluster/redis-link.js';
 import { RedisRoomLog } from '../../server/store/redis-room-log.js';
@@ -57,6 +58,33 @@ describe('RedisRoomLog: what only a cluster has', () => {
     const all = await nodes[1]!.after('room:#a', 0, 1000);
     expect(all.map((e) => e.id)).toEqual(ids);
     expect(all.every((e, i) => i === 0 || e.ts >= all[i - 1]!.ts)).toBe(true);
+  });
+
+  it('a turn whose answer was lost (its script ran) is sent again: stored once, with the same ids', async () => {
+    // The next script runs in Redis, but its answer is lost on the way back, as when the link drops under it.
+    let lose = 0;
+    const link = new Proxy(shared.link, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        const f = (v as (...a: unknown[]) => Promise<unknown>).bind(target);
+        if (prop !== 'evalSha') return f;
+        return async (...a: unknown[]) => {
+          const answer = await f(...a);
+          if (lose === 0) return answer;
+          lose--;
+          throw new SocketClosedUnexpectedlyError();
+        };
+      },
+    });
+    const log = await RedisRoomLog.open(link, clusterKeys(`r${++logs}:`), recordingBus([]));
+    await log.append(turn([say('one')]));
+    lose = 2; // lost twice in a row: sent three times in all
+    const again = await log.append(turn([say('two'), say('two b', 'room:#b')]));
+    expect(again.entries.map((e) => e.id)).toEqual([2, 1]);
+    expect((await log.append(turn([say('three')]))).entries[0]!.id).toBe(3);
+    expect((await log.after('room:#a', 0, 10)).map((e) => `${e.id} ${e.text}`)).toEqual(['1 one', '2 two', '3 three']);
+    expect((await log.after('room:#b', 0, 10)).map((e) => e.text)).toEqual(['two b']);
   });
 
   it('Redis out of memory refuses a turn whole (STORE_FULL), and the ids go on after', async () => {

@@ -15,7 +15,10 @@ import {
   type ServerHandle,
 } from '../helpers/processes.js';
 import { closeRawSessions, rawSession } from '../helpers/raw-session.js';
-import { until } from '../helpers/wait.js';
+import { eventually, until } from '../helpers/wait.js';
+import { closeRedis } from '../../server/cluster/redis-link.js';
+import { openRedis } from '../../server/cluster/open-redis.js';
+import { parseRedisUrl } from '../../server/cluster/redis-url.js';
 import { startRedis, startSentinelSet, type RedisUnderTest } from '../helpers/redis-server.js';
 
 let redis: RedisUnderTest;
@@ -151,6 +154,93 @@ describe('a cluster of chat-server nodes on Redis', () => {
     bob.send('/who');
     await bob.waitFor('* 2 users online:');
     expect(again.lines[0]).toMatch(/connected to .* as alice/);
+  });
+
+  it('a session kept for a resume on a node that then dies for good resumes on another node, with what it missed', async () => {
+    const db = ++cluster;
+    const [n1, n2] = await Promise.all(
+      ['n1', 'n2'].map((id) =>
+        startServer([
+          ...['--redis', `${redis.url}/${db}`, '--node-id', id, '--workers', '1', '--no-web'],
+          ...['--node-lease', '2s', '--resume-window', '60s'],
+        ]),
+      ),
+    );
+    procs.push(n1!, n2!);
+    const alice = await rawSession(n1!.port, 'alice', { version: 2 });
+    const bob = await rawSession(n2!.port, 'bob', { version: 2 });
+    for (const r of [alice, bob]) await r.next('JOINED', () => true, 10_000);
+    const welcome = alice.of('WELCOME')[0]!;
+    bob.send({ type: 'CHAT', text: 'before', action: false });
+    const seen = (await alice.next('CHAT', (m) => m.text === 'before', 10_000)).id!;
+    // alice's connection is lost: n1 keeps her session for a resume. Then n1 dies and is never started again.
+    alice.s.destroy();
+    await bob.next('NOTICE', (m) => m.event === 'away' && m.nick === 'alice', 10_000);
+    n1!.kill('SIGKILL');
+    await n1!.exited;
+    for (const t of ['while n1 is gone 1', 'while n1 is gone 2']) {
+      bob.send({ type: 'CHAT', text: t, action: false });
+      await bob.next('CHAT', (m) => m.text === t, 10_000);
+    }
+    // Once n1's lease is gone (its sessions are n2's to take), alice resumes on n2, her kept session and what she missed.
+    const link = await openRedis(parseRedisUrl(`${redis.url}/${db}`));
+    try {
+      await eventually(
+        async () => ((await link.exists('hc:lease:n1')) === 0 ? true : null),
+        10_000,
+        () => "n1's lease never ended",
+      );
+    } finally {
+      await closeRedis(link);
+    }
+    const back = await rawSession(n2!.port, 'whatever', {
+      version: 2,
+      resume: welcome.resume!,
+      last: [{ room: '#lobby', id: seen }],
+    });
+    expect(back.of('WELCOME')[0]).toMatchObject({ nick: 'alice', resumed: true });
+    expect(await back.next('RESUMED', () => true, 10_000)).toEqual({ type: 'RESUMED', missed: 2 });
+    bob.send({ type: 'CHAT', text: 'live', action: false });
+    await back.next('CHAT', (m) => m.text === 'live', 10_000);
+  });
+
+  it('sessions a node keeps when it is stopped (for its restart) resume on another node when it is not started again', async () => {
+    const db = ++cluster;
+    const [n1, n2] = await Promise.all(
+      ['n1', 'n2'].map((id) =>
+        startServer([
+          ...['--redis', `${redis.url}/${db}`, '--node-id', id, '--workers', '1', '--no-web'],
+          ...['--node-lease', '2s', '--resume-window', '60s'],
+        ]),
+      ),
+    );
+    procs.push(n1!, n2!);
+    const alice = await rawSession(n1!.port, 'alice', { version: 2 });
+    const bob = await rawSession(n2!.port, 'bob', { version: 2 });
+    for (const r of [alice, bob]) await r.next('JOINED', () => true, 10_000);
+    const welcome = alice.of('WELCOME')[0]!;
+    bob.send({ type: 'CHAT', text: 'before', action: false });
+    const seen = (await alice.next('CHAT', (m) => m.text === 'before', 10_000)).id!;
+    // n1 is stopped: it keeps alice's session for its restart (her BYE says she may resume), and is never started again.
+    n1!.kill('SIGTERM');
+    expect(await alice.next('BYE', () => true, 10_000)).toMatchObject({ resumable: true });
+    await n1!.exited;
+    bob.send({ type: 'CHAT', text: 'while n1 is stopped', action: false });
+    await bob.next('CHAT', (m) => m.text === 'while n1 is stopped', 10_000);
+    const back = await eventually(
+      async () => {
+        const r = await rawSession(n2!.port, 'whatever', {
+          version: 2,
+          resume: welcome.resume!,
+          last: [{ room: '#lobby', id: seen }],
+        });
+        return r.of('WELCOME')[0] ? r : (r.s.destroy(), null);
+      },
+      15_000,
+      () => "alice's session never became resumable on n2",
+    );
+    expect(back.of('WELCOME')[0]).toMatchObject({ nick: 'alice', resumed: true });
+    expect(await back.next('RESUMED', () => true, 10_000)).toEqual({ type: 'RESUMED', missed: 1 });
   });
 
   it('a second live node with the same id is refused; a node killed and started again waits for its old lease', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { FileService, type UploadLimits } from '../../server/files/file-service.js';
 import { TicketTable } from '../../server/shm/ticket-table.js';
 import { UploadLedger } from '../../server/shm/upload-ledger.js';
+import { LedgerQuota } from '../../server/files/upload-quota.js';
 import { systemReason } from '../../common/lftp/node/io-failure.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -76,40 +77,40 @@ describe('FileService', () => {
   it('holds each user to the quota, at the ticket and at the upload', async () => {
     const dir = folder();
     const ledger = UploadLedger.create();
-    const files = new FileService(dir, limits({ quota: { ledger, maxPerUser: 1000 } }), TicketTable.create(16));
+    const files = new FileService(dir, limits({ quota: new LedgerQuota(ledger, 1000) }), TicketTable.create(16));
     expect(await files.grantTicket('post', 'one.bin', 800, owner, Date.now())).toMatchObject({ ok: true });
-    const release = files.reserveUpload('alice', 800);
+    const release = await files.reserveUpload('alice', 800);
     const refused = await files.grantTicket('post', 'two.bin', 300, { nick: 'ALICE', session: 2 }, Date.now());
     expect(refused).toMatchObject({
       ok: false,
       code: 'NO_SPACE',
       message: expect.stringMatching(/ALICE has uploaded 800 B of the 1000 B/),
     });
-    expect(() => files.reserveUpload('Alice', 300)).toThrow(/uploaded 800 B/);
+    await expect(files.reserveUpload('Alice', 300)).rejects.toThrow(/uploaded 800 B/);
     release(); // that upload was not stored
-    expect(() => files.reserveUpload('Alice', 300)).not.toThrow();
+    await expect(files.reserveUpload('Alice', 300)).resolves.toBeTypeOf('function');
     expect(await files.grantTicket('post', 'bob.bin', 1000, { nick: 'bob', session: 3 }, Date.now())).toMatchObject({
       ok: true,
     });
   });
 
-  it("counts a partial kept for resume against its uploader's quota, and a dropped one no longer", () => {
+  it("counts a partial kept for resume against its uploader's quota, and a dropped one no longer", async () => {
     const ledger = UploadLedger.create();
-    const files = new FileService(folder(), limits({ quota: { ledger, maxPerUser: 1000 } }));
+    const files = new FileService(folder(), limits({ quota: new LedgerQuota(ledger, 1000) }));
     // Cut with 300 bytes kept: those stay counted, the rest is given back.
-    files.reserveResumable('alice', 800, 0, 0)(300);
+    (await files.reserveResumable('alice', 800, 0, 0))(300);
     expect(ledger.used('alice')).toBe(300);
     // Continued from the 300 held: only the 500 missing are counted again, and all 800 once stored.
-    files.reserveResumable('alice', 800, 300, 0);
+    await files.reserveResumable('alice', 800, 300, 0);
     expect(ledger.used('alice')).toBe(800);
     // Another source of the name: the 200 bytes of the partial it drops are given back.
-    files.reserveResumable('bob', 500, 0, 0)(200);
-    files.reserveResumable('bob', 600, 0, 200);
+    (await files.reserveResumable('bob', 500, 0, 0))(200);
+    await files.reserveResumable('bob', 600, 0, 200);
     expect(ledger.used('bob')).toBe(600);
     // A write failure keeps nothing: everything is given back.
-    files.reserveResumable('carol', 400, 0, 0)(0);
+    (await files.reserveResumable('carol', 400, 0, 0))(0);
     expect(ledger.used('carol')).toBe(0);
-    expect(() => files.reserveResumable('alice', 300, 0, 0)).toThrow(/uploaded 800 B/);
+    await expect(files.reserveResumable('alice', 300, 0, 0)).rejects.toThrow(/uploaded 800 B/);
   });
 
   it('describes a failed file operation without the path', () => {
