@@ -19,7 +19,7 @@
  * out already; the median leaves out the windows such an episode still reached,
  * as long as they are fewer than half; random loss is in every window. The
  * minimum, used first, lay well under the true rate: at 5 % random loss through
- * the relay it read 1.4-4.3 %, so rounds of plain random loss still cut the
+ * the relay it read 1.4-4.7 %, so rounds of plain random loss still cut the
  * in-flight bound. Pure.
  */
 export const WINDOW_ROUNDS = 8;
