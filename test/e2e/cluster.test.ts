@@ -73,6 +73,27 @@ async function client(server: ServerHandle, nick: string): Promise<LineProcess> 
   return c;
 }
 
+/** Two nodes (2 s leases, 60 s resume window), alice on n1 and bob on n2, and a line of bob's that alice saw. */
+async function aliceOnN1BobOnN2() {
+  const db = ++cluster;
+  const [n1, n2] = await Promise.all(
+    ['n1', 'n2'].map((id) =>
+      startServer([
+        ...['--redis', `${redis.url}/${db}`, '--node-id', id, '--workers', '1', '--no-web'],
+        ...['--node-lease', '2s', '--resume-window', '60s'],
+      ]),
+    ),
+  );
+  procs.push(n1!, n2!);
+  const alice = await rawSession(n1!.port, 'alice', { version: 2 });
+  const bob = await rawSession(n2!.port, 'bob', { version: 2 });
+  for (const r of [alice, bob]) await r.next('JOINED', () => true, 10_000);
+  const welcome = alice.of('WELCOME')[0]!;
+  bob.send({ type: 'CHAT', text: 'before', action: false });
+  const seen = (await alice.next('CHAT', (m) => m.text === 'before', 10_000)).id!;
+  return { db, n1: n1!, n2: n2!, alice, bob, welcome, seen };
+}
+
 describe('a cluster of chat-server nodes on Redis', () => {
   it('chat, direct messages, /who and history across three nodes; a nick taken on one node is taken on all', async () => {
     const [n1, n2, n3] = await nodes(3);
@@ -157,22 +178,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
   });
 
   it('a session kept for a resume on a node that then dies for good resumes on another node, with what it missed', async () => {
-    const db = ++cluster;
-    const [n1, n2] = await Promise.all(
-      ['n1', 'n2'].map((id) =>
-        startServer([
-          ...['--redis', `${redis.url}/${db}`, '--node-id', id, '--workers', '1', '--no-web'],
-          ...['--node-lease', '2s', '--resume-window', '60s'],
-        ]),
-      ),
-    );
-    procs.push(n1!, n2!);
-    const alice = await rawSession(n1!.port, 'alice', { version: 2 });
-    const bob = await rawSession(n2!.port, 'bob', { version: 2 });
-    for (const r of [alice, bob]) await r.next('JOINED', () => true, 10_000);
-    const welcome = alice.of('WELCOME')[0]!;
-    bob.send({ type: 'CHAT', text: 'before', action: false });
-    const seen = (await alice.next('CHAT', (m) => m.text === 'before', 10_000)).id!;
+    const { db, n1, n2, alice, bob, welcome, seen } = await aliceOnN1BobOnN2();
     // alice's connection is lost: n1 keeps her session for a resume. Then n1 dies and is never started again.
     alice.s.destroy();
     await bob.next('NOTICE', (m) => m.event === 'away' && m.nick === 'alice', 10_000);
@@ -205,22 +211,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
   });
 
   it('sessions a node keeps when it is stopped (for its restart) resume on another node when it is not started again', async () => {
-    const db = ++cluster;
-    const [n1, n2] = await Promise.all(
-      ['n1', 'n2'].map((id) =>
-        startServer([
-          ...['--redis', `${redis.url}/${db}`, '--node-id', id, '--workers', '1', '--no-web'],
-          ...['--node-lease', '2s', '--resume-window', '60s'],
-        ]),
-      ),
-    );
-    procs.push(n1!, n2!);
-    const alice = await rawSession(n1!.port, 'alice', { version: 2 });
-    const bob = await rawSession(n2!.port, 'bob', { version: 2 });
-    for (const r of [alice, bob]) await r.next('JOINED', () => true, 10_000);
-    const welcome = alice.of('WELCOME')[0]!;
-    bob.send({ type: 'CHAT', text: 'before', action: false });
-    const seen = (await alice.next('CHAT', (m) => m.text === 'before', 10_000)).id!;
+    const { n1, n2, alice, bob, welcome, seen } = await aliceOnN1BobOnN2();
     // n1 is stopped: it keeps alice's session for its restart (her BYE says she may resume), and is never started again.
     n1!.kill('SIGTERM');
     expect(await alice.next('BYE', () => true, 10_000)).toMatchObject({ resumable: true });
