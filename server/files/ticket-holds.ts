@@ -68,10 +68,6 @@ export function runningHeld(
   const { session, prefix } = table.ownerOf(slot);
   const owner: TicketOwner = { session: holds.sessionKey(session), prefix };
   holds.running(ticket, owner);
-  let done = false;
-  return (cut = false) => {
-    if (done) return;
-    done = true;
-    holds.ended(ticket, owner, table.transferEnded(slot, Date.now(), cut));
-  };
+  // Called once: FileService.redeemTicket makes every transfer's end once-only, whichever table counts it.
+  return (cut = false) => holds.ended(ticket, owner, table.transferEnded(slot, Date.now(), cut));
 }
