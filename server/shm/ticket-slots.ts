@@ -46,6 +46,17 @@ export function tableStartedMs(buffer: SharedArrayBuffer): number {
 
 export type TicketOp = 'get' | 'post';
 
+/** What writeTicket puts in a slot. */
+export interface NewTicket {
+  op: TicketOp;
+  nameBytes: Buffer;
+  nickBytes: Buffer;
+  session: number;
+  prefix: number;
+  ticket: Buffer;
+  expiresAt: number;
+}
+
 export class TicketSlots {
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
@@ -78,6 +89,44 @@ export class TicketSlots {
   /** Whether a ticket of a run before this one was issued for (op, one of names), recently (ticket-signature.ts). */
   issuedBeforeStart(ticketHex: string, op: TicketOp, names: readonly string[], now: number): boolean {
     return issuedBeforeStart(this.keySecret(), tableStartedMs(this.buffer), ticketHex, op, names, now);
+  }
+
+  /** Unused, unexpired tickets and running transfers whose `field` (T_SESSION, T_PREFIX) is `value`. */
+  protected held(field: number, value: number, now: number): number {
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      const state = this.stateAt(s);
+      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, field)) !== value) continue;
+      if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Writes a ticket into a free, used or expired slot (under the table's lock: issue()); false when every slot holds
+   * a live ticket. The slot is WRITING meanwhile, so that no consume reads it half-written.
+   */
+  protected writeTicket(now: number, t: NewTicket): boolean {
+    for (let s = 0; s < this.capacity; s++) {
+      const state = this.stateAt(s);
+      if (state === WRITING || state === ACTIVE) continue;
+      const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
+      if (state !== FREE && !(expired || state === USED)) continue;
+      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, WRITING) !== state) continue;
+      Atomics.store(this.i32, this.w32(s, T_SESSION), t.session);
+      Atomics.store(this.i32, this.w32(s, T_PREFIX), t.prefix);
+      Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
+      this.u8.set(t.ticket, this.at(s, T_TICKET_OFFSET));
+      this.u8.set(t.nameBytes, this.at(s, T_NAME_OFFSET));
+      this.u8.set(t.nickBytes, this.at(s, T_NICK_OFFSET));
+      Atomics.store(this.i32, this.w32(s, T_NAME_LEN), t.nameBytes.length);
+      Atomics.store(this.i32, this.w32(s, T_NICK_LEN), t.nickBytes.length);
+      Atomics.store(this.i32, this.w32(s, T_OP), t.op === 'post' ? 1 : 0);
+      Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(Math.round(t.expiresAt)));
+      Atomics.store(this.i32, this.w32(s, T_STATE), ISSUED);
+      return true;
+    }
+    return false;
   }
 
   protected w32(slot: number, f: number): number {

@@ -15,7 +15,6 @@ import { TICKETS_PER_SESSION, TICKET_TTL_MS } from './ticket-limits.js';
 import { signedTicket } from './ticket-signature.js';
 import {
   ACTIVE,
-  FREE,
   ISSUED,
   LOCK_BYTES,
   SECRET_BYTES,
@@ -24,14 +23,10 @@ import {
   TICKET_BYTES,
   TicketSlots,
   USED,
-  WRITING,
   T64_EXPIRES,
   T_HOLDER,
   T_NAME_LEN,
   T_NAME_OFFSET,
-  T_NICK_LEN,
-  T_NICK_OFFSET,
-  T_OP,
   T_PREFIX,
   T_RUNNING,
   T_SESSION,
@@ -81,8 +76,9 @@ export class TicketTable extends TicketSlots {
   /**
    * Issues a ticket to a session: 'busy' when every slot holds a live ticket, 'limit' when the session already holds
    * `perSession` unused ones, 'prefix' when its network (prefixKey, 0: none) holds `prefix.max`. `exclusive`: not
-   * while another session holds a live ticket for (op, name) ('held'; holder() says whose), checked and issued in
-   * one step under the table's lock: two sessions asking at once on two workers cannot both get one (a folder).
+   * while another session holds a live ticket for (op, name) ('held'; holder() says whose): two sessions asking at
+   * once on two workers cannot both get one (a folder). Counted and issued under the table's lock: counting then
+   * claiming without it let two workers each see 63 of a network's 64 and both issue (CI saw 257 of 4 × 64).
    */
   issue(
     op: TicketOp,
@@ -94,41 +90,39 @@ export class TicketTable extends TicketSlots {
     prefix: { key: number; max: number } | null = null,
     exclusive = false,
   ): IssuedTicket | 'busy' | 'limit' | 'prefix' | 'held' {
-    if (exclusive)
-      return this.mutex.withLock(() =>
-        this.holder(op, name, now, session) !== null
-          ? 'held'
-          : this.issue(op, name, nick, now, session, perSession, prefix),
-      );
+    return this.mutex.withLock(() =>
+      exclusive && this.holder(op, name, now, session) !== null
+        ? 'held'
+        : this.issueHoldingLock(op, name, nick, now, session, perSession, prefix),
+    );
+  }
+
+  /** issue() (not exclusive) for a caller that already holds `mutex`. */
+  issueHoldingLock(
+    op: TicketOp,
+    name: string,
+    nick: string,
+    now: number,
+    session = 0,
+    perSession = TICKETS_PER_SESSION,
+    prefix: { key: number; max: number } | null = null,
+  ): IssuedTicket | 'busy' | 'limit' | 'prefix' {
     const nameBytes = Buffer.from(name, 'utf8');
-    const nickBytes = Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES);
     if (nameBytes.length > 255) return 'busy';
     if (session !== 0 && this.heldBy(session, now) >= perSession) return 'limit';
     if (prefix && this.held(T_PREFIX, prefix.key, now) >= prefix.max) return 'prefix';
-    for (let s = 0; s < this.capacity; s++) {
-      const state = this.stateAt(s);
-      // A slot being written is never taken, however old its expiry: that was a race between two issuers.
-      if (state === WRITING || state === ACTIVE) continue;
-      const expired = Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) < now;
-      if (state !== FREE && !(expired || state === USED)) continue;
-      // Claim the slot: WRITING keeps others from taking it and from consuming a half-written ticket.
-      if (Atomics.compareExchange(this.i32, this.w32(s, T_STATE), state, WRITING) !== state) continue;
-      Atomics.store(this.i32, this.w32(s, T_SESSION), session);
-      Atomics.store(this.i32, this.w32(s, T_PREFIX), prefix?.key ?? 0);
-      Atomics.store(this.i32, this.w32(s, T_RUNNING), 0);
-      const ticket = signedTicket(this.keySecret(), op, name, now);
-      this.u8.set(ticket, this.at(s, T_TICKET_OFFSET));
-      this.u8.set(nameBytes, this.at(s, T_NAME_OFFSET));
-      this.u8.set(nickBytes, this.at(s, T_NICK_OFFSET));
-      Atomics.store(this.i32, this.w32(s, T_NAME_LEN), nameBytes.length);
-      Atomics.store(this.i32, this.w32(s, T_NICK_LEN), nickBytes.length);
-      Atomics.store(this.i32, this.w32(s, T_OP), op === 'post' ? 1 : 0);
-      const expiresAt = now + TICKET_TTL_MS;
-      Atomics.store(this.i64, this.w64(s, T64_EXPIRES), BigInt(Math.round(expiresAt)));
-      Atomics.store(this.i32, this.w32(s, T_STATE), ISSUED);
-      return { ticket: ticket.toString('hex'), expiresAt };
-    }
-    return 'busy';
+    const ticket = signedTicket(this.keySecret(), op, name, now);
+    const expiresAt = now + TICKET_TTL_MS;
+    const written = this.writeTicket(now, {
+      op,
+      nameBytes,
+      nickBytes: Buffer.from(nick, 'utf8').subarray(0, NICK_MAX_BYTES),
+      session,
+      prefix: prefix?.key ?? 0,
+      ticket,
+      expiresAt,
+    });
+    return written ? { ticket: ticket.toString('hex'), expiresAt } : 'busy';
   }
 
   /** Unused, unexpired tickets issued to a session, and its transfers still running. */
@@ -139,16 +133,6 @@ export class TicketTable extends TicketSlots {
   /** What an address prefix (prefixKey) holds, all its sessions together. */
   heldByPrefix(key: number, now: number): number {
     return this.held(T_PREFIX, key, now);
-  }
-
-  private held(field: number, value: number, now: number): number {
-    let n = 0;
-    for (let s = 0; s < this.capacity; s++) {
-      const state = this.stateAt(s);
-      if ((state !== ISSUED && state !== ACTIVE) || Atomics.load(this.i32, this.w32(s, field)) !== value) continue;
-      if (state === ACTIVE || Number(Atomics.load(this.i64, this.w64(s, T64_EXPIRES))) >= now) n++;
-    }
-    return n;
   }
 
   /**

@@ -28,7 +28,7 @@ function run(workerData: Record<string, unknown>): Promise<{ won?: number[]; res
 }
 
 /** THREADS workers race through ROUNDS names at once; how many won each name. */
-async function race(scenario: 'folders' | 'writers', buffer: SharedArrayBuffer): Promise<number[]> {
+async function race(scenario: 'folders' | 'prefix' | 'writers', buffer: SharedArrayBuffer): Promise<number[]> {
   const startSab = new SharedArrayBuffer(8);
   const start = new Int32Array(startSab);
   const results = Array.from({ length: THREADS }, (_, id) => run({ scenario, buffer, id, rounds: ROUNDS, startSab }));
@@ -50,6 +50,13 @@ describe('claims made in one step across threads', () => {
     expect(wins.filter((n) => n !== 1)).toEqual([]);
   });
 
+  it("a network's cap holds across threads: sessions of one network on four workers asking at once get exactly its 64", async () => {
+    const table = TicketTable.create(ROUNDS * THREADS);
+    const wins = await race('prefix', table.buffer);
+    expect(wins.reduce((a, b) => a + b, 0)).toBe(64);
+    expect(table.heldByPrefix(5, Date.now())).toBe(64);
+  });
+
   it("an exclusive issue waits for the table's lock, then sees the ticket issued meanwhile", async () => {
     const table = TicketTable.create(16);
     table.mutex.lock();
@@ -60,7 +67,8 @@ describe('claims made in one step across threads', () => {
       10_000,
       () => 'the issuer waiting',
     );
-    const other = table.issue('post', 'trip/', 'alice', Date.now(), 7);
+    // Every issue takes the lock: this thread, holding it, issues as the one that got there first.
+    const other = table.issueHoldingLock('post', 'trip/', 'alice', Date.now(), 7);
     expect(typeof other).toBe('object');
     table.mutex.unlock();
     expect((await answer).result).toBe('held');
