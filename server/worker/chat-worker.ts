@@ -26,6 +26,7 @@ import { startChatLftp } from '../files/chat-lftp.js';
 import type { LftpServer } from '../files/lftp-server.js';
 import type { WorkerHandoffs } from './other-workers.js';
 import { ListenError } from '../listen-error.js';
+import { listenPaired, listenTcp } from './worker-listeners.js';
 import type { Logger } from '../logger.js';
 import { SessionTable } from '../shm/session-table.js';
 import type { RedisLink } from '../cluster/redis-link.js';
@@ -153,28 +154,35 @@ export class ChatWorker {
     this.bus.post(encodeMessage({ type: 'NOTICE', event: 'shared', nick, name, size }));
   }
 
-  /** TCP first; then LFTP on `lftpPort` (-1: the TCP port's number); then the web side, if any. Failures are ListenErrors. */
+  /** TCP and LFTP first (worker-listeners.ts), then the IRC door and the web side, if any. Failures are ListenErrors. */
   async listen(): Promise<BoundPorts> {
     const { host, port, lftpPort, httpPort, ircPort } = this.config;
-    const tcp = await this.listenTcp(this.tcp, 'tcp', host, port);
+    let tcp = 0;
     let httpBound: number | null = null;
     let ircBound: number | null = null;
     try {
-      if (this.irc && ircPort !== null) ircBound = await this.listenTcp(this.irc, 'irc', host, ircPort);
-      const lftp = await startChatLftp({
-        host,
-        port: lftpPort === -1 ? tcp : lftpPort,
-        files: this.files,
-        maxTransfers: this.config.maxTransfers,
-        congestion: this.config.congestion,
-        qlogDir: this.config.qlogDir,
-        log: this.log.child({ component: 'lftp' }),
-        print: this.notify,
-        stored: (info) => this.stored(info),
-        ...(this.nodeFiles ? { elsewhere: this.nodeFiles.elsewhere } : {}),
-        ...(this.handoffs ? { handoffs: this.handoffs } : {}),
+      const paired = await listenPaired(port, lftpPort, {
+        listenTcp: (p) => listenTcp(this.tcp, 'tcp', host, p, this.log),
+        closeTcp: () => new Promise((done) => this.tcp.close(() => done())),
+        startLftp: (p) =>
+          startChatLftp({
+            host,
+            port: p,
+            files: this.files,
+            maxTransfers: this.config.maxTransfers,
+            congestion: this.config.congestion,
+            qlogDir: this.config.qlogDir,
+            log: this.log.child({ component: 'lftp' }),
+            print: this.notify,
+            stored: (info) => this.stored(info),
+            ...(this.nodeFiles ? { elsewhere: this.nodeFiles.elsewhere } : {}),
+            ...(this.handoffs ? { handoffs: this.handoffs } : {}),
+          }),
       });
+      tcp = paired.tcp;
+      const lftp = paired.lftp;
       this.lftp = lftp.server;
+      if (this.irc && ircPort !== null) ircBound = await listenTcp(this.irc, 'irc', host, ircPort, this.log);
       this.lftpPort = lftp.port;
       this.feed.watchTransfers(() => lftp.server.transfers());
       if (httpPort !== null) httpBound = await this.startWeb(host, httpPort);
@@ -191,19 +199,6 @@ export class ChatWorker {
     }
     this.ticker.start(this.group);
     return { port: tcp, lftpPort: this.lftpPort, httpPort: httpBound, ircPort: ircBound };
-  }
-
-  /** The chat port, or the IRC door's: every worker listens on it with reusePort, and the kernel spreads connections. */
-  private listenTcp(server: net.Server, component: 'tcp' | 'irc', host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const failed = (err: Error) => reject(ListenError.from(component, host, port, err));
-      server.once('error', failed);
-      server.listen({ host, port, reusePort: true, backlog: 1024 }, () => {
-        server.off('error', failed);
-        server.on('error', (err) => this.log.error({ err, component }, 'listener error'));
-        resolve((server.address() as net.AddressInfo).port);
-      });
-    });
   }
 
   private async startWeb(host: string, port: number): Promise<number> {
