@@ -12,6 +12,10 @@
  *   {p}bus        stream: the posts between nodes (cluster-bus.ts)
  *   {p}dir        hash  session key -> its rooms and marks (the room directory, directory-scripts.ts)
  *   {p}topics     hash  room key -> [name, topic]
+ *   {p}h:CONV     stream: a conversation's log, entry ids its message ids; {p}ids, {p}ids:ts, {p}bytes, {p}epoch
+ *                 its next ids, last times, bytes kept, epoch (store/room-log-scripts.ts)
+ *   {p}heads      sorted set: conversations keeping entries, by their first's time; {p}heads:placed, {p}pruning
+ *                 (store/redis-retention.ts)
  *   {p}dms:NICK   set   the direct conversations a nick (folded) took part in (store/room-log-scripts.ts)
  *   {p}files:NODE, {p}tk:TICKET   a node's files, a ticket for them (cluster-files.ts, cluster-tickets.ts)
  *   {p}th:s:SESSION, {p}th:p:PREFIX   sorted sets: the tickets a session, a network holds (cluster-tickets.ts)

@@ -22,14 +22,13 @@ import { BUS_KEEP, type TurnBus } from '../cluster/cluster-bus.js';
 import { encodeTurnTemplate } from '../cluster/bus-ops.js';
 import type { RedisLink } from '../cluster/redis-link.js';
 import { IdsGivenAgain } from './ids-given-again.js';
-import { APPEND, NEW_EPOCH, FIRST_SINCE, PRUNE_AGE, PRUNE_SIZE, RELEASE_LOCK } from './room-log-scripts.js';
+import { APPEND, NEW_EPOCH, FIRST_SINCE } from './room-log-scripts.js';
+import { pruneClusterLog, retentionKeys } from './redis-retention.js';
 import { RedisReader } from './redis-reader.js';
 import { appendFailure, sendUntilAnswered } from './append-retry.js';
 
 /** Entries read from Redis per round trip while a page that filters by parties fills. */
 const READ_CHUNK = 128;
-/** Entries one retention script drops at most: Redis runs a script whole, so each is kept short. */
-const PRUNE_STEP = 500;
 
 type StreamEntry = { id: string; message: Record<string, string> };
 
@@ -129,6 +128,7 @@ export class RedisRoomLog implements RoomLog {
       `${this.keys.prefix}epoch`,
       `${this.keys.prefix}bus`,
       `${this.keys.prefix}turn:${this.run}`,
+      retentionKeys(this.keys).heads,
       ...batch.map((e) => this.stream(e.conv)),
     ];
     const token = `${++this.turnsSent}`;
@@ -210,44 +210,9 @@ export class RedisRoomLog implements RoomLog {
     return out;
   }
 
-  /**
-   * Retention (--history-max-age, --history-max-size) over the whole cluster's log, by one node at a time (a lock
-   * with an expiry): by age, each conversation's entries older than the cutoff; by size, the oldest entries of
-   * the conversation whose first is the oldest, until the JSON kept is under the budget (not the single node's
-   * per-sender rule: a cluster's log counts bytes, not senders). In steps of PRUNE_STEP, the link free between.
-   */
-  async prune(now: number, retention: Retention): Promise<number> {
-    const lock = `${this.keys.prefix}pruning`;
-    // The lock holds this run's token: a run that outlasted the lock's expiry must not delete another node's.
-    const token = randomBytes(8).toString('hex');
-    if ((await this.link.set(lock, token, { condition: 'NX', expiration: { type: 'PX', value: 60_000 } })) === null)
-      return 0;
-    let removed = 0;
-    try {
-      if (retention.maxAgeMs > 0)
-        for (const conv of await this.link.hKeys(this.ids))
-          for (let gone = PRUNE_STEP; gone === PRUNE_STEP; removed += gone)
-            gone = Number(
-              await PRUNE_AGE.run(
-                this.link,
-                [this.stream(conv), this.bytes],
-                [String(now - retention.maxAgeMs), String(PRUNE_STEP)],
-              ),
-            );
-      for (let step = 0, gone = 1; gone > 0 && step < 10_000; step++, removed += gone)
-        gone = Number(
-          await PRUNE_SIZE.run(
-            this.link,
-            [this.ids, this.bytes],
-            [`${this.keys.prefix}h:`, String(retention.maxBytes), String(PRUNE_STEP)],
-          ),
-        );
-    } catch (err) {
-      throw new StoreError('STORE_IO', `retention on the cluster's room log failed: ${(err as Error).message}`);
-    } finally {
-      await RELEASE_LOCK.run(this.link, [lock], [token]).catch(() => undefined);
-    }
-    return removed;
+  /** Retention over the whole cluster's log, by one node at a time (redis-retention.ts). */
+  prune(now: number, retention: Retention): Promise<number> {
+    return pruneClusterLog(this.link, this.keys, now, retention);
   }
 
   /** The JSON of the entries kept, in bytes (what --history-max-size bounds). */

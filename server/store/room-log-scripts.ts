@@ -14,8 +14,8 @@ import { LuaScript } from '../cluster/lua.js';
 
 /**
  * KEYS: the id counters (hash, `{p}ids`: the direct conversations' sets are named from its prefix), the last
- * times (hash), the bytes kept (a counter), the epoch, the bus stream, this run's last turn (`{p}turn:RUN`), then
- * each entry's stream. ARGV: the epoch the node appends under, the turn's bus entry ('' for none: the node posts it
+ * times (hash), the bytes kept (a counter), the epoch, the bus stream, this run's last turn (`{p}turn:RUN`), the
+ * conversations' first times (sorted set, retention-scripts.ts), then each entry's stream. ARGV: the epoch the node appends under, the turn's bus entry ('' for none: the node posts it
  * itself), the bus's MAXLEN, the turn's token (unique to this run of the node), then each entry's conversation and
  * its JSON. The bus entry (cluster/bus-ops.ts encodeTurnTemplate) goes with the ids and times made here (`x`), in
  * the same step: the messages reach every node's reader without a second round trip.
@@ -38,12 +38,13 @@ if redis.call('GET', KEYS[4]) ~= ARGV[1] then return redis.error_reply('EPOCH th
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
-for i = 7, #KEYS do
-  local conv, j = ARGV[2 * (i - 6) + 3], ARGV[2 * (i - 6) + 4]
+for i = 8, #KEYS do
+  local conv, j = ARGV[2 * (i - 7) + 3], ARGV[2 * (i - 7) + 4]
   local ts = math.max(now, tonumber(redis.call('HGET', KEYS[2], conv) or '0'))
   local id = redis.call('HINCRBY', KEYS[1], conv, 1)
   redis.call('HSET', KEYS[2], conv, ts)
   redis.call('XADD', KEYS[i], id .. '-0', 'ts', ts, 'e', j)
+  redis.call('ZADD', KEYS[7], 'NX', ts, conv)
   redis.call('INCRBY', KEYS[3], #j)
   -- A direct conversation is listed under both its nicks (folded), for a resume's replay: {p}dms:NICK.
   local nl = string.sub(conv, 1, 3) == 'dm:' and string.find(conv, '\\n', 4, true)
@@ -61,58 +62,6 @@ if ARGV[2] ~= '' then
 end
 redis.call('SET', KEYS[6], ARGV[4] .. '|' .. stored, 'PX', 60000)
 return out
-`,
-);
-
-/** Drops the first `n` entries of a stream, whose last dropped is `last`, freeing `freed` bytes (prelude of the prunes). */
-const DROP_HEAD = `
-local function dropHead(key, bytes, last, freed)
-  local next = tonumber(string.match(last, '^(%d+)')) + 1
-  redis.call('XTRIM', key, 'MINID', next .. '-0')
-  redis.call('DECRBY', bytes, freed)
-end
-`;
-
-/**
- * Retention by age. KEYS: a conversation's stream, the bytes kept. ARGV: the oldest time kept, the most entries to
- * drop now. Only from the head, so the ids kept stay contiguous. -> entries dropped
- */
-export const PRUNE_AGE = new LuaScript(
-  'prune-age',
-  `${DROP_HEAD}
-local cutoff, n, freed, last = tonumber(ARGV[1]), 0, 0, nil
-for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))) do
-  if tonumber(e[2][2]) >= cutoff then break end
-  n, freed, last = n + 1, freed + #e[2][4], e[1]
-end
-if n > 0 then dropHead(KEYS[1], KEYS[2], last, freed) end
-return n
-`,
-);
-
-/**
- * Retention by size. KEYS: the id counters, the bytes kept. ARGV: the streams' prefix, the bytes to keep under, the
- * most entries to drop now. Over the budget, the conversation whose first entry is the oldest loses its oldest, as
- * many as bring the total under, at most the step. -> entries dropped (0: under the budget)
- */
-export const PRUNE_SIZE = new LuaScript(
-  'prune-size',
-  `${DROP_HEAD}
-local total, max = tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(ARGV[2])
-if total <= max then return 0 end
-local oldest, oldestTs = nil, nil
-for _, conv in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local e = redis.call('XRANGE', ARGV[1] .. conv, '-', '+', 'COUNT', 1)[1]
-  if e and (oldestTs == nil or tonumber(e[2][2]) < oldestTs) then oldest, oldestTs = conv, tonumber(e[2][2]) end
-end
-if not oldest then return 0 end
-local key, n, freed, last = ARGV[1] .. oldest, 0, 0, nil
-for _, e in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', tonumber(ARGV[3]))) do
-  if total - freed <= max then break end
-  n, freed, last = n + 1, freed + #e[2][4], e[1]
-end
-if n > 0 then dropHead(key, KEYS[2], last, freed) end
-return n
 `,
 );
 
@@ -137,15 +86,6 @@ while lo < hi do
   if e and tsOf(e) >= since then hi = mid else lo = mid + 1 end
 end
 return lo
-`,
-);
-
-/** KEYS: a lock. ARGV: the token it was taken with. Deletes it only if it still holds that token. -> 1 | 0 */
-export const RELEASE_LOCK = new LuaScript(
-  'release-lock',
-  `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
 `,
 );
 
