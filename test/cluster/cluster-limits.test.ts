@@ -51,6 +51,8 @@ describe('the upload quota over the nodes', () => {
     if (!b.ok) throw new Error('n2 refused 400 bytes');
     b.release();
     q2.adjust('alice', 300);
+    // adjust() does not wait for Redis; a command after it on n2's connection is answered after it has run.
+    await links[1]!.ping();
     expect(await q3.used('alice')).toBe(900);
     expect(await q3.reserve('alice', 101)).toMatchObject({ ok: false, used: 900 });
     // Bob is someone else.
@@ -58,6 +60,8 @@ describe('the upload quota over the nodes', () => {
     // n1's upload was not stored: its 600 come back, and n2 drops its partial (another source of the name).
     if (a.ok) a.release();
     q2.adjust('alice', -300);
+    await links[0]!.ping();
+    await links[1]!.ping();
     expect(await q3.used('alice')).toBe(0);
     // n1 holds 700 of Alice's, then dies: once its lease is gone, they no longer count (its disk is out of reach).
     expect((await q1.reserve('alice', 700)).ok).toBe(true);
