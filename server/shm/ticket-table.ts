@@ -80,7 +80,12 @@ export class TicketTable extends TicketSlots {
    * once on two workers cannot both get one (a folder). Counted and issued under the table's lock: counting then
    * claiming without it let two workers each see 63 of a network's 64 and both issue (CI saw 257 of 4 × 64).
    */
-  issue(
+  issue(...args: Parameters<TicketTable['issueHoldingLock']>): IssuedTicket | 'busy' | 'limit' | 'prefix' | 'held' {
+    return this.mutex.withLock(() => this.issueHoldingLock(...args));
+  }
+
+  /** issue() for a caller that already holds `mutex`. */
+  issueHoldingLock(
     op: TicketOp,
     name: string,
     nick: string,
@@ -90,23 +95,7 @@ export class TicketTable extends TicketSlots {
     prefix: { key: number; max: number } | null = null,
     exclusive = false,
   ): IssuedTicket | 'busy' | 'limit' | 'prefix' | 'held' {
-    return this.mutex.withLock(() =>
-      exclusive && this.holder(op, name, now, session) !== null
-        ? 'held'
-        : this.issueHoldingLock(op, name, nick, now, session, perSession, prefix),
-    );
-  }
-
-  /** issue() (not exclusive) for a caller that already holds `mutex`. */
-  issueHoldingLock(
-    op: TicketOp,
-    name: string,
-    nick: string,
-    now: number,
-    session = 0,
-    perSession = TICKETS_PER_SESSION,
-    prefix: { key: number; max: number } | null = null,
-  ): IssuedTicket | 'busy' | 'limit' | 'prefix' {
+    if (exclusive && this.holder(op, name, now, session) !== null) return 'held';
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length > 255) return 'busy';
     if (session !== 0 && this.heldBy(session, now) >= perSession) return 'limit';
