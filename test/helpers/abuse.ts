@@ -124,9 +124,9 @@ export function percentile(values: number[], p: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Honest clients: each says one line every `everyMs`, reading all the time. */
-async function chatter(peers: Peer[], everyMs: number, untilMs: number, size = 40): Promise<void> {
+async function chatter(peers: Peer[], everyMs: number, untilMs: number, size = 40, done = () => false): Promise<void> {
   let round = 0;
-  while (performance.now() < untilMs) {
+  while (performance.now() < untilMs && !done()) {
     for (const p of peers) p.say(`${p.nick} ${round} ${'h'.repeat(size)}`);
     round++;
     await sleep(everyMs);
@@ -221,7 +221,16 @@ export interface MemoryResult {
 export async function memoryScenario(
   port: number,
   serverPid: number,
-  o: { nonReaders: number; senders: number; perSecond: number; size: number; durationMs: number; settleMs: number },
+  o: {
+    nonReaders: number;
+    senders: number;
+    perSecond: number;
+    size: number;
+    durationMs: number;
+    settleMs: number;
+    /** With `durationMs` the least, the senders go on until this says so, or `maxDurationMs` has passed. */
+    until?: { done: () => boolean; maxDurationMs: number };
+  },
 ): Promise<MemoryResult> {
   const rssBeforeMiB = rssMiB(serverPid);
   const sampler = new RssSampler(serverPid);
@@ -233,7 +242,9 @@ export async function memoryScenario(
       Peer.join(port, `sender${i}`, { from: loopbackAddress(o.nonReaders + i) }),
     ),
   );
-  await chatter(senders, 1000 / o.perSecond, performance.now() + o.durationMs, o.size);
+  const start = performance.now();
+  const done = o.until ? () => performance.now() - start >= o.durationMs && o.until!.done() : () => false;
+  await chatter(senders, 1000 / o.perSecond, start + (o.until?.maxDurationMs ?? o.durationMs), o.size, done);
   // The stalled peers read again: what the kernel held, then (for those the server dropped) the ERROR and the close.
   for (const p of stalled) p.socket.resume();
   const readUntil = performance.now() + 5000;
