@@ -206,7 +206,9 @@ export async function startServer(args: string[] = [], opts: { fdLimit?: number 
     [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...filesDir, ...dataDir, ...args],
     opts,
   ) as ServerHandle;
-  const line = await server.waitFor(/^listening on tcp /, 15_000);
+  // A bound, not a guess: a node takes 2 s here on a quiet machine, and CI saw three started at once on a loaded one
+  // (a cluster's, each with its store thread and two workers) take over 15 s.
+  const line = await server.waitFor(/^listening on tcp /, 30_000);
   server.port = Number(/:(\d+) /.exec(line)![1]);
   server.logFile = logFile;
   server.httpPort = args.includes('--no-web')
