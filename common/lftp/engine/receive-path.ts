@@ -31,7 +31,10 @@ export function onDataPacket(c: ConnectionCore, p: Packet, now: number): void {
     if (res === 'new' || !answerNow) c.report.after(r, res, seqAdd(p.seq, k), index + k, first);
     if (res !== 'new') answerNow = true;
   });
-  c.ackNum = seqAdd(c.peerIsn, 1 + r.next);
+  // Never behind what we acknowledged: once END is verified our ACKs carry END + 1, and a late copy of a data
+  // packet taking that back would leave a sender whose END-ACK was lost hearing only ACKs of its data.
+  const next = seqAdd(c.peerIsn, 1 + r.next);
+  if (seqDiff(next, c.ackNum) > 0) c.ackNum = next;
   c.ackPending = true;
   // Duplicates and out-of-window packets mean our ACKs are not getting through or the sender is lost (or it
   // probes the path): answer now.
