@@ -17,6 +17,7 @@ import type { LftpServerOptions, TransferInfo } from './lftp-server-api.js';
 import { admittedEntry, statelessAnswer, transferInfo, type AdmittedRequest, type Entry } from './lftp-entry.js';
 import { LftpReports } from './lftp-reports.js';
 import { SynKeys } from './syn-keys.js';
+import { SynAnswers } from './syn-answers.js';
 import { TransferProtection } from '../../common/lftp/protect/transfer-protection.js';
 import { resumeKey, resumeOrTakeOver } from './lftp-resume.js';
 import { ServedFolders } from './folders.js';
@@ -33,8 +34,8 @@ const BAD_PACKET_REPORT_MS = 10_000;
 export class LftpServer {
   private endpoint: LftpEndpoint | null = null;
   private readonly entries = new Map<string, Entry>();
-  /** SYNs being checked (file system, authorization), so that their retransmissions are not checked twice. */
-  private readonly pending = new Set<string>();
+  /** SYNs being checked (file system, authorization) or refused for a token: their copies are not checked again. */
+  private readonly syns = new SynAnswers();
   private readonly waiting: Entry[] = [];
   /** This endpoint's transfers writing a partial (their writer claim is the file service's), by resume key. */
   private readonly resumeClaims = new Map<string, Entry>();
@@ -98,9 +99,9 @@ export class LftpServer {
       return;
     }
     if (p.flags & Flag.SYN && !(p.flags & Flag.ACK)) {
-      if (this.pending.has(key)) return;
-      this.pending.add(key);
-      void this.onSyn(key, p, from).finally(() => this.pending.delete(key));
+      const seen = this.syns.begin(key, p.payload, Date.now());
+      if (seen === 'check') void this.onSyn(key, p, from).finally(() => this.syns.done(key));
+      else if (seen !== 'drop') this.endpoint?.send([seen], from);
       return;
     }
     this.reports.unknown(from, p.conn);
@@ -108,7 +109,9 @@ export class LftpServer {
 
   private refuse(p: Packet, from: Peer, code: LftpErrorCode, message: string): void {
     this.reports.refused(from, code, message);
-    this.endpoint?.send([statelessAnswer(p, Flag.ERR, encodeError(code, message))], from);
+    const answer = statelessAnswer(p, Flag.ERR, encodeError(code, message));
+    if (code === 'AUTH') this.syns.refusedAuth(`${from.address}|${from.port}|${p.conn}`, p.payload, answer, Date.now());
+    this.endpoint?.send([answer], from);
   }
 
   /** Address validation: the SYN answered with a token and nothing kept; never more bytes than the SYN. */

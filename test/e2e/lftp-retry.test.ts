@@ -137,6 +137,8 @@ describe('LFTP address validation (RETRY) before the token is checked', () => {
 
     // The token, from where it was sent, with the SYN it was made for: now the proof is checked (and is wrong).
     expect(await refused(a, { ...syn, retry: token })).toBe('wrong token');
+    // The same SYN again (its ERR lost, or crossed by a resend): the same answer, not a second check of the token.
+    expect(await refused(a, { ...syn, retry: token })).toBe('wrong token');
 
     const counts = await stopAndCount(s);
     expect(counts['scryptChecks']).toBe(1);
