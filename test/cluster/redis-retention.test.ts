@@ -31,7 +31,7 @@ async function heads(keys: ClusterKeys): Promise<{ held: Record<string, number>;
   for (const { value, score } of await shared.link.zRangeWithScores(k.heads, 0, -1)) held[value] = score;
   const truth: Record<string, number> = {};
   for (const conv of await shared.link.hKeys(k.ids)) {
-    const first = (await shared.link.xRange(k.streams + conv, '-', '+', { COUNT: 1 }))[0];
+    const first = (await shared.link.xRange(k.streams + conv, '-', '+', { COUNT: 1 }))?.[0];
     if (first) truth[conv] = Number(first.message.ts);
   }
   return { held, true: truth };
