@@ -169,10 +169,12 @@ export class BbrCongestion implements CongestionControl {
     if (rate !== null && rate > 0 && (rate >= this.maxBwFilter.value || (!s.appLimited && this.state !== 'probe_rtt')))
       this.maxBwFilter.update(rate);
     if (!this.lossRound.started) return;
-    const { lost, packets, ranges, meanRtt } = this.lossRound.end(this.delivered);
+    const { lost, packets, ranges, lowRtt } = this.lossRound.end(this.delivered);
     // What a round without a queue loses is random loss (loss-background.ts).
-    if (queueFree(meanRtt, this.minRtt)) this.background.addRound(s.now, lost, packets);
-    else this.background.expire(s.now);
+    const knew = this.background.known;
+    if (queueFree(lowRtt, this.minRtt)) this.background.addRound(s.now, lost, packets);
+    else this.background.addQueuedRound(s.now);
+    if (!knew && this.background.known) this.probeBw.backgroundMeasured();
     const { bwLatest, inflightLatest } = this.lossRound;
     // Startup ends on loss: a round over 2 % beyond random, in at least 6 separate runs.
     if (
