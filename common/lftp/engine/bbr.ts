@@ -7,7 +7,8 @@
  *  - loss counts as congestion only beyond the path's background of random
  *    loss (loss-background.ts): BBRv3 cuts its in-flight bound when a round's
  *    loss passes 2 % while probing, and on any loss in a round while not; this
- *    does the same with the loss that random loss does not explain;
+ *    does the same with the loss that random loss does not explain (before it
+ *    is measured, only after a round with a standing queue; then it probes);
  *  - the min RTT the model believes is floored at 1 ms, a round lasts 4 ms at
  *    least (a user-space sender wakes once per event-loop turn);
  *  - no undo of spurious loss recovery (LFTP detects none), and the pacer's

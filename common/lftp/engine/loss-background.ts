@@ -8,13 +8,14 @@
  *
  * The measure: loss ÷ (delivered + lost) over windows of at least
  * WINDOW_ROUNDS loss rounds and WINDOW_PACKETS packets, taken only from rounds
- * that bbr.ts judges free of a queue (their RTT near the minimum: a drop-tail
- * queue drops only when full, random loss drops whatever the queue; a probe
- * that overshoots builds a queue before it loses, so its rounds are left out
- * too). The
+ * that bbr.ts judges free of a queue (their smallest RTT near the minimum,
+ * bbr-loss-round.ts: a drop-tail queue drops only when full, random loss drops
+ * whatever the queue; a probe that overshoots builds a queue before it loses,
+ * so its rounds are left out too). The
  * background is the median (the lower one of an even count) of the windows of
  * the last WINDOW_LIFE_MS, once there are MIN_WINDOWS of them (0 before:
- * BBRv3's own rules). Loss from a full queue comes in episodes (a competing TCP
+ * BBRv3's own rules after a round with a queue, no loss counted after one
+ * without). Loss from a full queue comes in episodes (a competing TCP
  * filling the buffer, a probe overshooting) that the queue test mostly leaves
  * out already; the median leaves out the windows such an episode still reached,
  * as long as they are fewer than half; random loss is in every window. The
