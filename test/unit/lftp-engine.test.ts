@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { FakeLink, MemorySink, MemorySource } from '../helpers/fake-link.js';
 import { Flag, HEADER_BYTES, decodePacket, encodePacket, type Packet } from '../../common/lftp/engine/packet.js';
 import { LFTP_DEFAULTS } from '../../common/lftp/defaults.js';
-import { DEFAULT_RTO, RttEstimator } from '../../common/lftp/engine/rtt.js';
+import { DEFAULT_RTO, PROBE_MIN_MS, RttEstimator } from '../../common/lftp/engine/rtt.js';
 import { RenoCongestion, type CongestionName } from '../../common/lftp/engine/congestion.js';
 import { MAX_SACK_BLOCKS, ReceiveWindow } from '../../common/lftp/engine/receive-window.js';
 import { SendWindow } from '../../common/lftp/engine/send-window.js';
@@ -233,13 +233,18 @@ describe('handshake and teardown, step by step (fake clock, fake link)', () => {
     expect(link.server.state).toBe('CLOSED');
   });
 
-  it('lost END: retransmitted until acknowledged', () => {
+  it('lost END: retransmitted until acknowledged, first after the tail loss probe time (2 SRTT), not the RTO', () => {
     const { link, clientSink } = setup('get', data);
     let dropped = 0;
     link.drop = (from, p) => from === 'server' && (p.flags & Flag.END) !== 0 && dropped++ < 2;
     link.run();
     expect(clientSink.data.equals(data)).toBe(true);
     expect(steps(link).filter((l) => l.includes('END')).length).toBe(3);
+    // END is the flight's tail: a lost one waits max(2 SRTT, 10 ms), then backs off from there.
+    const ends = link.log.filter((l) => l.from === 'server' && l.flags.includes('END')).map((l) => l.at);
+    expect(ends[1]! - ends[0]!).toBeGreaterThanOrEqual(PROBE_MIN_MS);
+    expect(ends[1]! - ends[0]!).toBeLessThan(DEFAULT_RTO.minMs / 4);
+    expect(ends[2]! - ends[1]!).toBeCloseTo(2 * (ends[1]! - ends[0]!), 6);
   });
 
   it('an unanswered SYN ends with HANDSHAKE_TIMEOUT after a bounded number of tries', () => {

@@ -192,10 +192,13 @@ export class ConnectionCore {
     this.hooks.send(full);
   }
 
-  /** @internal Sends a control packet, and keeps it to send again until answered (or given up with giveUp). */
-  control(now: number, p: OutPacket, what: ControlPacket, maxTries: number, giveUp: Code): void {
+  /**
+   * @internal Sends a control packet, and keeps it to send again until answered (or given up with giveUp),
+   * the first time after `firstWaitMs` (the RTO unless told).
+   */
+  control(now: number, p: OutPacket, what: ControlPacket, maxTries: number, giveUp: Code, firstWaitMs?: number): void {
     const limit = giveUp === 'HANDSHAKE_TIMEOUT' ? (this.opts.handshakeTimeoutMs ?? Infinity) : Infinity;
-    this.ctl = ControlRetry.sent(p, what, giveUp, maxTries, now, this.rtt.rto, limit);
+    this.ctl = ControlRetry.sent(p, what, giveUp, maxTries, now, firstWaitMs ?? this.rtt.rto, limit);
     if (this.withinAmplificationLimit(p)) this.emitPacket(p);
   }
 

@@ -58,3 +58,16 @@ export class RttEstimator {
     return this.backoff;
   }
 }
+
+/** The tail loss probe's floor (RFC 8985 leaves it to the host: a timer tick and an event-loop turn). */
+export const PROBE_MIN_MS = 10;
+
+/**
+ * The tail loss probe timeout (RFC 8985: 2·SRTT): how long the last packet of a flight waits for its answer
+ * before it is probed, when that is shorter than the RTO. Null without an RTT sample, or when it is not.
+ */
+export function probeTimeout(rtt: RttEstimator): number | null {
+  if (rtt.srtt === null) return null;
+  const pto = Math.max(2 * rtt.srtt, PROBE_MIN_MS);
+  return pto < rtt.rto ? pto : null;
+}

@@ -8,7 +8,7 @@
 import type { CongestionControl } from './congestion.js';
 import { DeliveryRate, blankStamp, type RateStamp } from './delivery-rate.js';
 import { isLost, lossDelay, lostPacket, overtaken, type SentPacket } from './loss-detection.js';
-import { RttEstimator } from './rtt.js';
+import { RttEstimator, probeTimeout } from './rtt.js';
 import { PacingGate } from './pacer.js';
 
 /** Where the data comes from; it may not have a packet yet (read-ahead is asynchronous). */
@@ -249,9 +249,9 @@ export class SendWindow {
    * tail loss into an ordinary fast retransmit. At most one probe per flight.
    */
   probeDeadline(): number | null {
-    if (this.rtoArmedAt === null || this.probeOut || this.inflight === 0 || this.rtt.srtt === null) return null;
-    const pto = Math.max(2 * this.rtt.srtt, 10);
-    return pto < this.rtt.rto ? this.rtoArmedAt + pto : null;
+    if (this.rtoArmedAt === null || this.probeOut || this.inflight === 0) return null;
+    const pto = probeTimeout(this.rtt);
+    return pto === null ? null : this.rtoArmedAt + pto;
   }
 
   /** What to send as the probe: new data if the receiver has room, else the newest unacknowledged packet. */
