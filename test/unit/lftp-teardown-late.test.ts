@@ -50,4 +50,20 @@ describe('teardown with a late data packet after END is verified', () => {
       expect(link.client.succeeded && link.server.succeeded).toBe(true);
     });
   }
+
+  it("get: every plain ACK of END lost, the client's FIN (which acknowledges END too) completes the server's END", () => {
+    const data = randomBytes(PACKETS * MSS);
+    const { link, sink } = memoryTransfer({ op: 'get', data, mss: MSS });
+    const endAck = seqAdd(seqAdd(ISN.server, PACKETS), 2);
+    // The END-ACK and each answer to a repeated END lost; the client's FIN (FIN | ACK, the same ack) gets through.
+    link.drop = (from, p) => from === 'client' && p.flags === Flag.ACK && p.ack === endAck;
+    link.run();
+    const fin = link.log.find((l) => l.from === 'client' && l.flags.includes('FIN'));
+    expect(fin?.ack).toBe(endAck);
+    expect(link.log.some((l) => l.dropped && l.from === 'client' && l.ack === endAck)).toBe(true);
+    expect(sink.data.equals(data)).toBe(true);
+    expect([link.client.failure, link.server.failure]).toEqual([null, null]);
+    expect([link.client.state, link.server.state]).toEqual(['CLOSED', 'CLOSED']);
+    expect(link.client.succeeded && link.server.succeeded).toBe(true);
+  });
 });

@@ -111,6 +111,9 @@ export function onTeardownAck(c: ConnectionCore, p: Packet, now: number): boolea
 /** The peer's FIN: the server answers with its own (LAST_ACK); the client ACKs it and waits in TIME_WAIT. */
 export function onPeerFin(c: ConnectionCore, p: Packet, now: number): void {
   if (c.opts.side === 'server') {
+    // A get's client sends FIN only once it has verified the file and ACKed END, and its FIN carries that ACK: when
+    // every plain ACK of END was lost, the FIN is the END-ACK (as a TCP FIN's ACK field counts), not ignored.
+    if (c.state === 'END_WAIT' && p.flags & Flag.ACK) onTeardownAck(c, p, now);
     if (c.state === 'ESTABLISHED' || c.state === 'END_WAIT') return; // FIN before the data is done: ignore
     if (p.seq !== peerFinSeq(c)) return;
     c.ackNum = seqAdd(p.seq, 1);
