@@ -1,6 +1,6 @@
 /**
  * A folder over LFTP from the client side (docs/LFTP.md, "Folders"): its manifest first (`DIR/`), then each file
- * over a connection of its own (`DIR/a/b`), each resumable and verified by SHA-256 as any transfer, under one
+ * over a connection of its own (`DIR/a/b`, several at once: lftp-folder-files.ts), each resumable and verified by SHA-256 as any transfer, under one
  * progress bar. A get fills a hidden staging folder beside the destination (`.folder-K.lftp-tree`, with the
  * manifest it is filled after) and renames it into place once every file arrived, so no half folder appears
  * under the final name; run again after a cut it keeps the files it holds whole of entries the new manifest
