@@ -1,9 +1,10 @@
 /**
- * A folder's files over LFTP (docs/LFTP.md, "Folders"): up to FILES_AT_ONCE in flight at once, in the manifest's
- * order, each its own transfer (its connection id, handshake, resume and SHA-256) on one socket shared by the
- * folder. One at a time, a 4 KiB file spent most of its time waiting: for its handshake's round trip, the
- * server's checks and file opening, the receiver's fsync and rename. In flight together, those waits overlap.
- * The first file that fails stops the others (a get keeps their partials, a server a post's) and is the error.
+ * A folder's files over LFTP (docs/LFTP.md, "Folders"): up to FILES_AT_ONCE in flight at once (and at most
+ * BYTES_AT_ONCE of them together), started in the manifest's order, each its own transfer (its connection id,
+ * handshake, resume and SHA-256), all on one socket shared by the folder. One at a time, a 4 KiB file spent most
+ * of its time waiting: for its handshake's round trip, the server's checks and file opening, the receiver's fsync
+ * and link. In flight together, those waits overlap. The first file that fails stops the others (a get keeps
+ * their partials, a server a post's) and is the folder's error.
  */
 import { folderTotals, type FolderFile, type FolderManifest } from '../common/lftp/node/folder-manifest.js';
 import { SharedEndpoint } from '../common/lftp/node/shared-endpoint.js';
@@ -11,11 +12,19 @@ import { transfer } from './lftp-client.js';
 import type { FolderOptions, FolderResult } from './lftp-folder.js';
 
 /**
- * Files of one folder in flight at once. Enough to hide the waits of small files on a round trip of a few ms;
- * few enough to take at most half of a standalone server's 8 transfers at once (--max-transfers), leaving
- * room for other clients, and a chat server's fair share.
+ * Files of one folder in flight at once. Enough to hide the waits of small files on loopback; few enough to take
+ * half of a standalone server's 8 transfers at once (--max-transfers). A chat server's worker has 4: small files
+ * hold them a few ms each, and a request queued meanwhile takes the first one free (the queue is in order).
  */
 export const FILES_AT_ONCE = 4;
+
+/**
+ * The most bytes of files in flight together: a file that would go past it waits for room, or to go alone. A big
+ * file gains nothing from company (one transfer fills the path; its handshake is small beside its data), and
+ * one at a time it holds one of a server's transfer slots, not four (a chat server has 4 per worker): files of
+ * up to 1 MiB go four at once, files of 4 MiB and more one after another.
+ */
+export const BYTES_AT_ONCE = 4 * 2 ** 20;
 
 /** What the folder's files have moved so far, for its one progress bar. */
 class FolderProgress {
@@ -84,38 +93,47 @@ export async function moveFiles(
   const onOuter = () => stop.abort(outer?.reason);
   if (outer?.aborted) onOuter();
   else outer?.addEventListener('abort', onOuter, { once: true });
-  let next = 0;
   const failed: unknown[] = [];
-  const lane = async () => {
-    while (failed.length === 0 && next < todo.length) {
-      const f = todo[next++]!;
-      const remote = `${o.remote}/${f.path}`;
-      const slot = progress.begin();
-      try {
-        const r = await transfer({
-          ...o.settings,
-          op,
-          remote,
-          local: localOf(f),
-          signal: stop.signal,
-          shared,
-          onProgress: (bytes, _total, _ms, from) => {
-            slot.bytes = bytes;
-            slot.from = from;
-            progress.report();
-          },
-          ...(o.onFileLine ? { onResume: (line: string) => o.onFileLine?.(`${remote}: ${line}`) } : {}),
-        });
-        progress.end(slot, { size: f.size, resumedFrom: r.resumedFrom, retransmissions: r.retransmissions });
-      } catch (err) {
-        progress.end(slot);
-        failed.push(err);
-        stop.abort(`${remote} failed`);
-      }
+  const one = async (f: FolderFile): Promise<void> => {
+    const remote = `${o.remote}/${f.path}`;
+    const slot = progress.begin();
+    try {
+      const r = await transfer({
+        ...o.settings,
+        op,
+        remote,
+        local: localOf(f),
+        signal: stop.signal,
+        shared,
+        onProgress: (bytes, _total, _ms, from) => {
+          slot.bytes = bytes;
+          slot.from = from;
+          progress.report();
+        },
+        ...(o.onFileLine ? { onResume: (line: string) => o.onFileLine?.(`${remote}: ${line}`) } : {}),
+      });
+      progress.end(slot, { size: f.size, resumedFrom: r.resumedFrom, retransmissions: r.retransmissions });
+    } catch (err) {
+      progress.end(slot);
+      failed.push(err);
+      stop.abort(`${remote} failed`);
     }
   };
+  const inFlight = new Set<Promise<void>>();
+  let bytesInFlight = 0;
   try {
-    await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, todo.length) }, lane));
+    for (const f of todo) {
+      while (inFlight.size >= FILES_AT_ONCE || (inFlight.size > 0 && bytesInFlight + f.size > BYTES_AT_ONCE))
+        await Promise.race(inFlight);
+      if (failed.length > 0) break;
+      bytesInFlight += f.size;
+      const p: Promise<void> = one(f).finally(() => {
+        inFlight.delete(p);
+        bytesInFlight -= f.size;
+      });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
   } finally {
     outer?.removeEventListener('abort', onOuter);
     await shared.release();

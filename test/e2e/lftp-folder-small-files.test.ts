@@ -1,9 +1,10 @@
 /**
  * A folder's files in flight at once (docs/LFTP.md, "Folders"), with real processes: `chat-client lftp` against
  * `chat-server lftp`. The server's log shows several of one folder's transfers started before the first of them
- * completed, never more than the client's FILES_AT_ONCE, all from one source port (the folder's one socket). A
- * folder of many small files cut by SIGKILL with several files in flight, run again, arrives byte-identical, and
- * the files it held whole do not cross again; a post so under --token (protected), a get open.
+ * completed, never more than the client's FILES_AT_ONCE, all from one source port (the folder's one socket), and
+ * files of more than half of BYTES_AT_ONCE one at a time. A folder of many small files cut by SIGKILL with several
+ * files in flight, run again, arrives byte-identical, and the files it held whole do not cross again; a post so
+ * under --token (protected), a get open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { CLIENT_JS, LineProcess, startLftpServer, stopAll, tempDir, type ServerH
 import { NO_IMPAIRMENT, startRelay, type Relay } from '../relay/relay.js';
 import { until } from '../helpers/wait.js';
 import { tree } from '../helpers/file-tree.js';
-import { FILES_AT_ONCE } from '../../client/lftp-folder-files.js';
+import { BYTES_AT_ONCE, FILES_AT_ONCE } from '../../client/lftp-folder-files.js';
 
 const TOKEN = 'small files token';
 const SMALL = 4096;
@@ -110,6 +111,30 @@ describe('folders: files in flight at once', () => {
     // Keyed address|port|connection id: one port (the folder's socket), a connection id per file.
     expect(new Set(log.map((e) => e.transfer.split('|')[1])).size).toBe(1);
     expect(new Set(log.map((e) => e.transfer)).size).toBe(count);
+  });
+
+  it('files of more than half of BYTES_AT_ONCE go one at a time', async () => {
+    const src = makeFolder(4, BYTES_AT_ONCE / 2 + 1);
+    writeFileSync(join(src, 'big.bin'), randomBytes(BYTES_AT_ONCE));
+    writeFileSync(join(src, 'sub', 'big2.bin'), randomBytes(BYTES_AT_ONCE));
+    const post = client(['post', `127.0.0.1:${server.port}`, src, 'fewer']);
+    expect(await post.exit(60_000)).toBe(0);
+    expect(tree(join(files, 'fewer'))).toEqual(tree(src));
+    let log: ReturnType<typeof fileEntries> = [];
+    await until(
+      () => (log = fileEntries('fewer', 'post')).filter((e) => e.msg === 'transfer complete').length === 6,
+      10_000,
+      () => `the log has ${log.length} entries about the post of fewer's files`,
+    );
+    // Any two of them are more than BYTES_AT_ONCE together: one file in flight at a time.
+    let running = 0;
+    let most = 0;
+    for (const e of log) {
+      if (e.msg === 'transfer started') running++;
+      if (e.msg === 'transfer complete') running--;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(1);
   });
 
   for (const op of ['get', 'post'] as const) {
