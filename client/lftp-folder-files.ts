@@ -122,8 +122,12 @@ export async function moveFiles(
   const inFlight = new Set<Promise<void>>();
   let bytesInFlight = 0;
   try {
-    for (const f of todo) {
-      while (inFlight.size >= FILES_AT_ONCE || (inFlight.size > 0 && bytesInFlight + f.size > BYTES_AT_ONCE))
+    for (const [i, f] of todo.entries()) {
+      // A server puts a posted folder in place once every file of it is on its disk (server/files/folders.ts), and a
+      // file held whole from a cut run is asked for again: files done out of order could leave the last ones whole,
+      // the folder put in place before they are asked for, and their SYNs refused. The last file goes after all.
+      const alone = op === 'post' && i === todo.length - 1;
+      while (inFlight.size >= FILES_AT_ONCE || (inFlight.size > 0 && (alone || bytesInFlight + f.size > BYTES_AT_ONCE)))
         await Promise.race(inFlight);
       if (failed.length > 0) break;
       bytesInFlight += f.size;

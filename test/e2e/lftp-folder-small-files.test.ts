@@ -1,10 +1,10 @@
 /**
  * A folder's files in flight at once (docs/LFTP.md, "Folders"), with real processes: `chat-client lftp` against
  * `chat-server lftp`. The server's log shows several of one folder's transfers started before the first of them
- * completed, never more than the client's FILES_AT_ONCE, all from one source port (the folder's one socket), and
- * files of more than half of BYTES_AT_ONCE one at a time. A folder of many small files cut by SIGKILL with several
- * files in flight, run again, arrives byte-identical, and the files it held whole do not cross again; a post so
- * under --token (protected), a get open.
+ * completed, never more than the client's FILES_AT_ONCE, all from one source port (the folder's one socket); a
+ * post's last file started alone; files of more than half of BYTES_AT_ONCE one at a time. A folder of many small
+ * files cut by SIGKILL with several files in flight, run again, arrives byte-identical, and the files it held
+ * whole do not cross again; a post so under --token (protected), a get open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -63,11 +63,11 @@ function makeFolder(count: number, size: number): string {
 }
 
 /** The server's log entries about the transfers (op) of DIR's files, the manifest's not, in the order written. */
-function fileEntries(dir: string, op: 'get' | 'post'): Array<{ msg: string; transfer: string }> {
+function fileEntries(dir: string, op: 'get' | 'post'): Array<{ msg: string; transfer: string; file: string }> {
   return readFileSync(server.logFile, 'utf8')
     .split('\n')
     .filter((l) => l.includes(`"op":"${op}","file":"${dir}/`) && !l.includes(`"file":"${dir}/"`))
-    .map((l) => JSON.parse(l) as { msg: string; transfer: string });
+    .map((l) => JSON.parse(l) as { msg: string; transfer: string; file: string });
 }
 
 /** Files held whole in a staging folder under dir (not the manifest, not partials). */
@@ -111,6 +111,32 @@ describe('folders: files in flight at once', () => {
     // Keyed address|port|connection id: one port (the folder's socket), a connection id per file.
     expect(new Set(log.map((e) => e.transfer.split('|')[1])).size).toBe(1);
     expect(new Set(log.map((e) => e.transfer)).size).toBe(count);
+  });
+
+  it("a post's last file starts once every other file is stored", async () => {
+    // In name order (the manifest's): a small file, three slower ones, a small last one, which would otherwise
+    // start as soon as the first small one is done, beside the three.
+    const src = join(tempDir('small-files-src'), 'last-alone');
+    mkdirSync(src);
+    const sizes = [SMALL, 512 * 1024, 512 * 1024, 512 * 1024, SMALL];
+    sizes.forEach((size, i) => writeFileSync(join(src, `f${i}.bin`), randomBytes(size)));
+    const slow = await relayTo(16e6);
+    const post = client(['post', `127.0.0.1:${slow.port}`, src, 'last-alone']);
+    expect(await post.exit(60_000)).toBe(0);
+    expect(tree(join(files, 'last-alone'))).toEqual(tree(src));
+    let log: ReturnType<typeof fileEntries> = [];
+    await until(
+      () => (log = fileEntries('last-alone', 'post')).filter((e) => e.msg === 'transfer complete').length === 5,
+      10_000,
+      () => `the log has ${log.length} entries about the post of last-alone's files`,
+    );
+    const transfers = [...new Set(log.map((e) => e.transfer))];
+    const last = log.find((e) => e.msg === 'transfer started' && e.file === 'last-alone/f4.bin')!;
+    const before = log.slice(0, log.indexOf(last));
+    expect(transfers).toHaveLength(5);
+    // Every other file's transfer started and completed before the last one started.
+    expect(before.filter((e) => e.msg === 'transfer started')).toHaveLength(4);
+    expect(before.filter((e) => e.msg === 'transfer complete')).toHaveLength(4);
   });
 
   it('files of more than half of BYTES_AT_ONCE go one at a time', async () => {
