@@ -23,7 +23,7 @@ Reliable file transfer over UDP (LFTP) with a chat-server or a standalone
 'chat-server lftp'. get never overwrites LOCAL (default: ./REMOTE); post stores
 the file under REMOTE (default: LOCAL's name), which must not exist on the server.
 Folders: 'get HOST:PORT DIR/' fetches the folder DIR with everything in it, and
-'post HOST:PORT LOCALDIR' sends one; one file after another, each verified, under
+'post HOST:PORT LOCALDIR' sends one; up to 4 files at once, each verified, under
 one progress bar; a cut folder transfer continues as a file does.
 
 Options:

@@ -11,7 +11,7 @@ import { ConnectionDriver } from '../common/lftp/node/driver.js';
 import { TraceWriter } from '../common/lftp/node/trace-writer.js';
 import { datagramOptions } from '../common/lftp/node/datagram-options.js';
 import { checkLocal, transferKeys } from './lftp-preflight.js';
-import { LftpEndpoint } from '../common/lftp/node/endpoint.js';
+import { ownEndpoint, type TransferEndpoint } from '../common/lftp/node/shared-endpoint.js';
 import { DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
 import type { LftpConnection, TransferEvent } from '../common/lftp/engine/connection.js';
 import type { FileSink } from '../common/lftp/node/file-sink.js';
@@ -28,7 +28,7 @@ export async function transfer(o: TransferOptions): Promise<TransferResult> {
   const size = await checkLocal(o);
   const keys = await transferKeys(o);
   const plan = o.resume ? await clientResume(o.op, o.resume, o.remote, o.local, size) : null;
-  const endpoint = await LftpEndpoint.connect(o.host, o.port);
+  const endpoint = o.shared ? o.shared.lane() : await ownEndpoint(o.host, o.port);
   const run = new ClientTransfer(o, endpoint, size, keys, plan);
   try {
     return await run.run();
@@ -64,17 +64,18 @@ class ClientTransfer {
   private result: TransferResult | null = null;
   private settle: (err: Error | null) => void = () => undefined;
   private onClosed: () => void = () => undefined;
+  private unlisten: () => void = () => undefined;
 
   constructor(
     private readonly o: TransferOptions,
-    private readonly endpoint: LftpEndpoint,
+    private readonly endpoint: TransferEndpoint,
     private readonly size: number,
     keys: { master: Buffer; salt: Buffer } | null,
     private readonly plan: ClientResume | null,
   ) {
     this.trace = o.tracePath ? new TraceWriter(o.tracePath) : undefined;
     const mss = o.mss ?? (keys ? PROTECTED_MSS : LFTP_DEFAULTS.mss);
-    const conn = randomInt(1, 2 ** 32 - 1);
+    const conn = endpoint.newConn();
     const isn = randomInt(0, 2 ** 32 - 1);
     const postSize = o.op === 'post' ? size : undefined;
     // The SYN proves the key: the server acts on it only then, and nobody who lacks the key can alter what it asks.
@@ -155,6 +156,8 @@ class ClientTransfer {
     const signal = this.o.signal;
     const onAbort = () => d.apply((c) => c.abort(String(signal?.reason ?? 'aborted')));
     signal?.addEventListener('abort', onAbort, { once: true });
+    // A folder's transfers share its signal: each takes its listener back, or they pile up, each holding its transfer.
+    this.unlisten = () => signal?.removeEventListener('abort', onAbort);
     this.openFile().then(
       () => d.apply((c, now) => c.open(now)),
       (err: Error) => this.settle(new LftpError('IO_ERROR', err.message)),
@@ -222,6 +225,7 @@ class ClientTransfer {
 
   async close(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
+    this.unlisten();
     this.driver.stop();
     await this.driver.qlog?.close();
     await this.driver.closeSource();

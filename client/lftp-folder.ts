@@ -1,6 +1,6 @@
 /**
  * A folder over LFTP from the client side (docs/LFTP.md, "Folders"): its manifest first (`DIR/`), then each file
- * over a connection of its own (`DIR/a/b`), each resumable and verified by SHA-256 as any transfer, under one
+ * over a connection of its own (`DIR/a/b`, several at once: lftp-folder-files.ts), each resumable and verified by SHA-256 as any transfer, under one
  * progress bar. A get fills a hidden staging folder beside the destination (`.folder-K.lftp-tree`, with the
  * manifest it is filled after) and renames it into place once every file arrived, so no half folder appears
  * under the final name; run again after a cut it keeps the files it holds whole of entries the new manifest
@@ -14,7 +14,6 @@ import {
   decodeManifest,
   encodeManifest,
   folderKey,
-  folderTotals,
   removeLeftovers,
   sameFile,
   walkFolder,
@@ -22,6 +21,7 @@ import {
   type FolderManifest,
 } from '../common/lftp/node/folder-manifest.js';
 import { transfer } from './lftp-client.js';
+import { moveFiles } from './lftp-folder-files.js';
 import type { TransferOptions } from './lftp-transfer-options.js';
 import { randomBytes } from 'node:crypto';
 import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
@@ -58,39 +58,6 @@ export interface FolderResult {
   resumedFrom: number;
   retransmissions: number;
   path: string;
-}
-
-/** Moves the folder's files one after another, adding their progress up. */
-async function moveFiles(
-  o: FolderOptions,
-  op: 'get' | 'post',
-  m: FolderManifest,
-  todo: FolderFile[],
-  localOf: (f: FolderFile) => string,
-  held: number,
-): Promise<Omit<FolderResult, 'path'>> {
-  const started = Date.now();
-  const { bytes: total, files, dirs } = folderTotals(m);
-  let done = held;
-  let resumed = held;
-  let retransmissions = 0;
-  const report = (bytes: number, from: number) => o.onProgress?.(done + bytes, total, Date.now() - started, from);
-  for (const f of todo) {
-    const remote = `${o.remote}/${f.path}`;
-    const r = await transfer({
-      ...o.settings,
-      op,
-      remote,
-      local: localOf(f),
-      onProgress: (bytes, _total, _ms, from) => report(bytes, resumed + from),
-      ...(o.onFileLine ? { onResume: (line: string) => o.onFileLine?.(`${remote}: ${line}`) } : {}),
-    });
-    resumed += r.resumedFrom;
-    retransmissions += r.retransmissions;
-    done += f.size;
-    report(0, resumed);
-  }
-  return { files, dirs, size: total, elapsedMs: Date.now() - started, resumedFrom: resumed, retransmissions };
 }
 
 /** The settings for the manifest's transfer: it is small and made anew each time, so it never resumes. */
@@ -155,7 +122,8 @@ export async function getFolder(given: FolderOptions): Promise<FolderResult> {
     const st = await stat(path).catch(() => null);
     if (sameFile(old.get(f.path), f) && st?.isFile() && st.size === f.size) held += f.size;
     else {
-      await rm(path, { force: true, recursive: true });
+      // What is there is not this file (a stale copy, a folder): it goes; nothing there, nothing to remove.
+      if (st) await rm(path, { force: true, recursive: true });
       todo.push(f);
     }
   }

@@ -2,6 +2,7 @@
 import type { Op } from '../common/lftp/engine/connection.js';
 import type { CongestionName } from '../common/lftp/engine/congestion.js';
 import type { ResumeMode } from './lftp-resume.js';
+import type { SharedEndpoint } from '../common/lftp/node/shared-endpoint.js';
 
 export interface TransferOptions {
   host: string;
@@ -49,6 +50,8 @@ export interface TransferOptions {
    * this, TIME_WAIT runs out in the background (a process that goes on: the chat client).
    */
   lingerInBackground?: boolean;
+  /** A socket shared with other transfers to the same server (a folder's files); else the transfer opens its own. */
+  shared?: SharedEndpoint;
 }
 
 export interface TransferResult {

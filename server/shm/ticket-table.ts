@@ -240,8 +240,8 @@ export class TicketTable extends TicketSlots {
       if (!ticket.equals(Buffer.from(this.u8.subarray(off, off + TICKET_BYTES)))) continue;
       const opHere = this.opAt(s);
       const nameHere = this.textAt(s, T_NAME_OFFSET, T_NAME_LEN);
-      // A folder's ticket (`DIR/`) opens the folder's manifest and each of its files, one transfer after another
-      // (a next file's SYN may overtake the last one's final ACK: it is let through while that one still runs).
+      // A folder's ticket (`DIR/`) opens the folder's manifest and each of its files, several transfers at once
+      // (a client has up to 4 of them in flight: one running does not keep the next file's SYN out).
       const folder = nameHere.endsWith('/');
       if (state === ACTIVE && !folder && !running) continue;
       // A folder's ticket does not expire while one of its transfers runs (unless revoked: expiry 0).

@@ -1,9 +1,7 @@
 /**
- * File data for the receiving side: written in order to a temporary file in
- * the destination's directory, hashed as written, and renamed into place only
- * when size and SHA-256 match. The final name is taken with link(2), which
- * fails if the name exists: an existing file is never overwritten, even one
- * that appeared during the transfer.
+ * File data for the receiving side: written in order to a temporary file in the destination's directory, hashed as
+ * written, and renamed into place only when size and SHA-256 match. The final name is taken with link(2), which
+ * fails if the name exists: an existing file is never overwritten, even one that appeared during the transfer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, link, unlink, type FileHandle } from 'node:fs/promises';
@@ -144,7 +142,9 @@ export class FileSink implements SizedSink {
       this.retired.push({ buf: this.staging, end: this.stagingAt });
       this.recycle();
     }
-    this.staging = this.spare.pop() ?? Buffer.allocUnsafe(STAGING_BYTES);
+    // What is left of the file if less than a buffer: a folder's 4 KiB files took 1 MiB each, and GC ran every few.
+    const left = this.expectedSize < 0 ? STAGING_BYTES : Math.max(this.expectedSize - this.stagingAt, 4096);
+    this.staging = this.spare.pop() ?? Buffer.allocUnsafe(Math.min(STAGING_BYTES, left));
     this.stagedFrom = 0;
     this.fill = 0;
   }
@@ -256,7 +256,7 @@ export class FileSink implements SizedSink {
         : this.failed(`cannot store ${this.label}`, err);
     }
     await unlink(this.tempPath).catch(() => undefined);
-    await this.held?.remove();
+    await this.held?.remove(true); // its held partial is tempPath, just removed
     return { ok: true, size: this.written, sha256: digest.toString('hex'), path: this.finalPath };
   }
 
