@@ -25,10 +25,8 @@ import { giveWayOn, type WriterHandoff } from './writer-claim.js';
 
 const LINGER_MS = 5_000;
 
-const chain = (a: () => void, b: () => void) => () => {
-  a();
-  b();
-};
+/** Both, one after the other. */
+const chain = (a: () => void, b: () => void) => () => (a(), b());
 const BAD_PACKET_REPORT_MS = 10_000;
 
 export class LftpServer {
