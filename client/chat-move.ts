@@ -6,7 +6,8 @@
 import { basename } from 'node:path';
 import { checkName } from '../common/lftp/node/names.js';
 import { folderTotals, walkFolder, type FolderManifest } from '../common/lftp/node/folder-manifest.js';
-import { getFolder, postFolder, type FolderOptions, type FolderResult } from './lftp-folder.js';
+import { getFolder, postFolder } from './lftp-folder.js';
+import type { FolderOptions, FolderResult } from './lftp-transfer-options.js';
 import { formatBytes } from '../common/units.js';
 import { formatRate, type ProgressSample } from './progress.js';
 import type { ServerMessage } from '../common/protocol.js';

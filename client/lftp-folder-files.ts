@@ -9,7 +9,7 @@
 import { folderTotals, type FolderFile, type FolderManifest } from '../common/lftp/node/folder-manifest.js';
 import { SharedEndpoint } from '../common/lftp/node/shared-endpoint.js';
 import { transfer } from './lftp-client.js';
-import type { FolderOptions, FolderResult } from './lftp-folder.js';
+import type { FolderOptions, FolderResult } from './lftp-transfer-options.js';
 
 /**
  * Files of one folder in flight at once. Enough to hide the waits of small files on loopback; few enough to take

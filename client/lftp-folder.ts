@@ -22,7 +22,7 @@ import {
 } from '../common/lftp/node/folder-manifest.js';
 import { transfer } from './lftp-client.js';
 import { moveFiles } from './lftp-folder-files.js';
-import type { TransferOptions } from './lftp-transfer-options.js';
+import type { FolderOptions, FolderResult } from './lftp-transfer-options.js';
 import { randomBytes } from 'node:crypto';
 import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
 import { tokenMaster } from '../common/lftp/protect/keys.js';
@@ -31,34 +31,6 @@ import { formatRate } from './progress.js';
 import { formatBytes } from '../common/units.js';
 
 const MANIFEST = '.lftp-manifest';
-
-export interface FolderOptions {
-  /** How to reach the server and move each file (local, remote, op and the callbacks below are set here). */
-  settings: Omit<TransferOptions, 'local' | 'remote' | 'op' | 'onProgress' | 'onResume' | 'onStarted'>;
-  /** The folder's name on the server, without a slash. */
-  remote: string;
-  /** get: where the folder should land (a free name is picked at the end); post: the folder to send. */
-  local: string;
-  /** The whole folder's progress: bytes of all its files, those held before this run included (from). */
-  onProgress?: (bytes: number, total: number, elapsedMs: number, from: number) => void;
-  /** The folder's own lines (files held whole from an earlier run, the name it lands under). */
-  onLine?: (line: string) => void;
-  /** A line per file that resumes or starts over (--verbose). */
-  onFileLine?: (line: string) => void;
-  /** post: the folder's manifest, if walked already. */
-  manifest?: FolderManifest;
-}
-
-export interface FolderResult {
-  files: number;
-  dirs: number;
-  size: number;
-  elapsedMs: number;
-  /** Bytes held before this run (whole files kept, partials continued, or held by the server). */
-  resumedFrom: number;
-  retransmissions: number;
-  path: string;
-}
 
 /** The settings for the manifest's transfer: it is small and made anew each time, so it never resumes. */
 function once(o: FolderOptions): Omit<FolderOptions['settings'], 'resume'> {

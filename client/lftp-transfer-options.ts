@@ -1,8 +1,12 @@
-/** What one LFTP transfer of the client is asked to do, and what it gives back (lftp-client.ts runs it). */
+/**
+ * What one LFTP transfer of the client is asked to do, and what it gives back (lftp-client.ts runs it); and the
+ * same for a folder's (lftp-folder.ts, whose files lftp-folder-files.ts moves).
+ */
 import type { Op } from '../common/lftp/engine/connection.js';
 import type { CongestionName } from '../common/lftp/engine/congestion.js';
 import type { ResumeMode } from './lftp-resume.js';
 import type { SharedEndpoint } from '../common/lftp/node/shared-endpoint.js';
+import type { FolderManifest } from '../common/lftp/node/folder-manifest.js';
 
 export interface TransferOptions {
   host: string;
@@ -62,4 +66,32 @@ export interface TransferResult {
   retransmissions: number;
   /** Where a resumed transfer started (0: from the beginning). */
   resumedFrom: number;
+}
+
+export interface FolderOptions {
+  /** How to reach the server and move each file (local, remote, op and the callbacks below are set here). */
+  settings: Omit<TransferOptions, 'local' | 'remote' | 'op' | 'onProgress' | 'onResume' | 'onStarted'>;
+  /** The folder's name on the server, without a slash. */
+  remote: string;
+  /** get: where the folder should land (a free name is picked at the end); post: the folder to send. */
+  local: string;
+  /** The whole folder's progress: bytes of all its files, those held before this run included (from). */
+  onProgress?: (bytes: number, total: number, elapsedMs: number, from: number) => void;
+  /** The folder's own lines (files held whole from an earlier run, the name it lands under). */
+  onLine?: (line: string) => void;
+  /** A line per file that resumes or starts over (--verbose). */
+  onFileLine?: (line: string) => void;
+  /** post: the folder's manifest, if walked already. */
+  manifest?: FolderManifest;
+}
+
+export interface FolderResult {
+  files: number;
+  dirs: number;
+  size: number;
+  elapsedMs: number;
+  /** Bytes held before this run (whole files kept, partials continued, or held by the server). */
+  resumedFrom: number;
+  retransmissions: number;
+  path: string;
 }
