@@ -245,15 +245,9 @@ describe('a cluster of chat-server nodes on Redis', () => {
   it('a second live node with the same id is refused; a node killed and started again waits for its old lease', async () => {
     const [n1] = await nodes(1);
     const args = [...['--redis', `${redis.url}/${cluster}`, '--node-id', 'n1', '--no-web', '--node-lease', '2s']];
-    const twin = new LineProcess('chat-server twin', [
-      SERVER_JS,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--no-history',
-      ...args,
-    ]);
+    const asN1 = (name: string) =>
+      new LineProcess(name, [SERVER_JS, ...['--host', '127.0.0.1', '--port', '0', '--no-history'], ...args]);
+    const twin = asN1('chat-server twin');
     procs.push(twin);
     await twin.waitFor('waiting up to 2s for the previous run of node n1 to be gone');
     await twin.waitFor(
@@ -268,15 +262,7 @@ describe('a cluster of chat-server nodes on Redis', () => {
     const link = await openRedis(parseRedisUrl(`${redis.url}/${cluster}`));
     const lease = clusterKeys().lease('n1');
     expect(await link.pExpire(lease, 60_000)).toBe(1);
-    const again = new LineProcess('chat-server again', [
-      SERVER_JS,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--no-history',
-      ...args,
-    ]);
+    const again = asN1('chat-server again');
     procs.push(again);
     await again.waitFor(/^\* waiting up to \d+s for the previous run of node n1 to be gone/, 15_000);
     await link.del(lease);

@@ -70,6 +70,18 @@ function fileEntries(dir: string, op: 'get' | 'post'): Array<{ msg: string; tran
     .map((l) => JSON.parse(l) as { msg: string; transfer: string; file: string });
 }
 
+/** The most transfers under way at once, by the log's started and complete lines. */
+function mostAtOnce(log: ReturnType<typeof fileEntries>): number {
+  let running = 0;
+  let most = 0;
+  for (const e of log) {
+    if (e.msg === 'transfer started') running++;
+    if (e.msg === 'transfer complete') running--;
+    most = Math.max(most, running);
+  }
+  return most;
+}
+
 /** Files held whole in a staging folder under dir (not the manifest, not partials). */
 function heldWhole(dir: string): number {
   let n = 0;
@@ -100,14 +112,7 @@ describe('folders: files in flight at once', () => {
       10_000,
       () => `the log has ${log.length} entries about the get of overlap's files`,
     );
-    let running = 0;
-    let most = 0;
-    for (const e of log) {
-      if (e.msg === 'transfer started') running++;
-      if (e.msg === 'transfer complete') running--;
-      most = Math.max(most, running);
-    }
-    expect(most).toBe(FILES_AT_ONCE);
+    expect(mostAtOnce(log)).toBe(FILES_AT_ONCE);
     // Keyed address|port|connection id: one port (the folder's socket), a connection id per file.
     expect(new Set(log.map((e) => e.transfer.split('|')[1])).size).toBe(1);
     expect(new Set(log.map((e) => e.transfer)).size).toBe(count);
@@ -153,14 +158,7 @@ describe('folders: files in flight at once', () => {
       () => `the log has ${log.length} entries about the post of fewer's files`,
     );
     // Any two of them are more than BYTES_AT_ONCE together: one file in flight at a time.
-    let running = 0;
-    let most = 0;
-    for (const e of log) {
-      if (e.msg === 'transfer started') running++;
-      if (e.msg === 'transfer complete') running--;
-      most = Math.max(most, running);
-    }
-    expect(most).toBe(1);
+    expect(mostAtOnce(log)).toBe(1);
   });
 
   for (const op of ['get', 'post'] as const) {

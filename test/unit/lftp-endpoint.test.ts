@@ -5,8 +5,10 @@
  * loaded, else dgram (LFTP_NATIVE=0): the same behaviour either way.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { recorder } from '../helpers/endpoint-recorder.js';
+import { until } from '../helpers/wait.js';
 import { Flag, HEADER_BYTES, encodePacket } from '../../common/lftp/engine/packet.js';
-import { LftpEndpoint, type EndpointInput, type Peer } from '../../common/lftp/node/endpoint.js';
+import { LftpEndpoint } from '../../common/lftp/node/endpoint.js';
 import { addressWords, wordsAddress } from '../../common/lftp/node/native-socket.js';
 import { nativeAddon } from '../../common/lftp/native/load.js';
 
@@ -23,25 +25,6 @@ function sealedDatagram(conn: number, bodyBytes: number): Buffer {
   b.writeUInt16BE(bodyBytes, 2);
   b.writeUInt32BE(conn, 4);
   return b;
-}
-
-function recorder(): { seen: string[]; from: Peer[]; input: EndpointInput } {
-  const seen: string[] = [];
-  const from: Peer[] = [];
-  return {
-    seen,
-    from,
-    input: {
-      sealed: (buf, conn, f) => (seen.push(`sealed ${conn} ${buf.length}`), from.push(f)),
-      plain: (p, f) => (seen.push(`plain ${p.conn} seq ${p.seq}`), from.push(f)),
-      malformed: (_reason, bytes, f) => (seen.push(`malformed ${bytes}`), from.push(f)),
-      error: (err) => seen.push(`error ${err.code}`),
-    },
-  };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
 }
 
 const cases = [
@@ -74,7 +57,11 @@ describe.each(cases)('LftpEndpoint, $name', ({ bind, connect, peer: peerAddress 
       { parts: [Buffer.from('not lftp at all')] },
       { parts: [plain(2)] },
     ]);
-    await until(() => atServer.seen.length === 4);
+    await until(
+      () => atServer.seen.length === 4,
+      2_000,
+      () => 'the datagrams',
+    );
     expect(atServer.seen).toEqual(['plain 7 seq 1', 'sealed 9 64', 'malformed 15', 'plain 7 seq 2']);
     const peer = atServer.from[0]!;
     expect(peer.address).toBe(peerAddress); // as dgram names it
@@ -83,7 +70,11 @@ describe.each(cases)('LftpEndpoint, $name', ({ bind, connect, peer: peerAddress 
     const header = plain(3);
     server.sendBatch([{ parts: [header.subarray(0, 10), header.subarray(10)], to: peer }]);
     server.send([sealedDatagram(9, 16)], peer);
-    await until(() => atClient.seen.length === 2);
+    await until(
+      () => atClient.seen.length === 2,
+      2_000,
+      () => 'the datagrams',
+    );
     expect(atClient.seen).toEqual(['plain 7 seq 3', 'sealed 9 40']);
     expect(client.sendQueueEmpty).toBe(true);
   });

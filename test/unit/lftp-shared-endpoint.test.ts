@@ -5,33 +5,16 @@
  * go of it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { recorder } from '../helpers/endpoint-recorder.js';
+import { until } from '../helpers/wait.js';
 import { Flag, encodePacket } from '../../common/lftp/engine/packet.js';
-import { LftpEndpoint, type EndpointInput, type Peer } from '../../common/lftp/node/endpoint.js';
+import { LftpEndpoint } from '../../common/lftp/node/endpoint.js';
 import { SharedEndpoint } from '../../common/lftp/node/shared-endpoint.js';
 
 const open: LftpEndpoint[] = [];
 afterEach(async () => {
   for (const e of open.splice(0)) await e.close();
 });
-
-function recorder(): { seen: string[]; from: Peer[]; input: EndpointInput } {
-  const seen: string[] = [];
-  const from: Peer[] = [];
-  return {
-    seen,
-    from,
-    input: {
-      sealed: (_buf, conn) => seen.push(`sealed ${conn}`),
-      plain: (p, f) => (seen.push(`plain ${p.conn} seq ${p.seq}`), from.push(f)),
-      error: (err) => seen.push(`error ${err.code}`),
-    },
-  };
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!cond()) throw new Error(`not seen: ${what}`);
-}
 
 const plain = (conn: number, seq: number) =>
   encodePacket({ flags: Flag.ACK, conn, seq, ack: 0, window: 0, payload: Buffer.alloc(0) });
@@ -53,18 +36,30 @@ describe('SharedEndpoint', () => {
     const cb = b.newConn();
     a.send([plain(ca, 1)]);
     b.send([plain(cb, 1)]);
-    await until(() => atServer.seen.length === 2, 'both lanes at the server');
+    await until(
+      () => atServer.seen.length === 2,
+      2_000,
+      () => 'both lanes at the server',
+    );
     expect(atServer.seen.sort()).toEqual([`plain ${ca} seq 1`, `plain ${cb} seq 1`].sort());
     const peer = atServer.from[0]!;
     expect(atServer.from[1]!.port).toBe(peer.port);
     server.send([plain(ca, 2)], peer);
-    await until(() => atA.seen.length === 1 && atB.seen.length === 1, 'the answer at both lanes');
+    await until(
+      () => atA.seen.length === 1 && atB.seen.length === 1,
+      2_000,
+      () => 'the answer at both lanes',
+    );
     expect(atA.seen).toEqual([`plain ${ca} seq 2`]);
     // The folder is done and a's transfer ended; b still lingers (TIME_WAIT): the socket stays, a hears nothing.
     await a.close();
     await shared.release();
     server.send([plain(cb, 3)], peer);
-    await until(() => atB.seen.length === 2, 'a datagram after the release at the lingering lane');
+    await until(
+      () => atB.seen.length === 2,
+      2_000,
+      () => 'a datagram after the release at the lingering lane',
+    );
     expect(atB.seen[1]).toBe(`plain ${cb} seq 3`);
     expect(atA.seen).toHaveLength(1);
     await b.close();
