@@ -8,7 +8,7 @@
  */
 import type { DeliverySample } from './congestion.js';
 
-/** A loss round whose smallest RTT is within this of the min RTT saw no standing queue (loss-background.ts). */
+/** A loss round whose mean RTT is within this of the min RTT saw no standing queue (loss-background.ts). */
 export const QUEUE_FREE_RTT_GAIN = 1.25;
 export const QUEUE_FREE_RTT_SLACK_MS = 1;
 /** The shortest loss round: BBR's shortest round (bbr.ts, MIN_ROUND_MS). */
@@ -20,19 +20,13 @@ export interface RoundLoss {
   packets: number;
   /** Runs of adjacent lost packets. */
   ranges: number;
-  /** The round's smallest RTT sample, ms (NaN without one). */
-  lowRtt: number;
+  /** The round's mean RTT sample, ms (NaN without one). */
+  meanRtt: number;
 }
 
-/**
- * A round whose smallest RTT came near the path's minimum: no queue stood through it, so what it lost no full
- * queue dropped. The smallest, not the mean (CoDel's test of a standing queue): a queue raises every sample of
- * the round, where a user-space relay's timers and a busy host's event loop raise some. With the mean, 0-3 ms of
- * jitter each way on a 2 ms path left almost no round queue-free, no background was ever measured, and at 5 %
- * random loss the flow kept 0.05-0.09 of its clean speed (fake network; the relay under load showed the same).
- */
-export function queueFree(lowRtt: number, minRtt: number): boolean {
-  return Number.isFinite(minRtt) && lowRtt <= QUEUE_FREE_RTT_GAIN * minRtt + QUEUE_FREE_RTT_SLACK_MS;
+/** A round whose RTT stayed near the path's minimum: no queue stood, so what it lost no full queue dropped. */
+export function queueFree(meanRtt: number, minRtt: number): boolean {
+  return Number.isFinite(minRtt) && meanRtt <= QUEUE_FREE_RTT_GAIN * minRtt + QUEUE_FREE_RTT_SLACK_MS;
 }
 
 export class LossRound {
@@ -46,12 +40,15 @@ export class LossRound {
   private ranges = 0;
   private lastLostIndex = -2;
   private deliveredAt = 0;
-  private lowRtt = Infinity;
-  private prevLowRtt = Infinity;
+  private rttSum = 0;
+  private rttCount = 0;
 
   /** UpdateLatestDeliverySignals, near the start of an ACK; `delivered` is C.delivered. */
   onAck(s: DeliverySample, delivered: number): void {
-    if (s.rttMs !== null && s.rttMs < this.lowRtt) this.lowRtt = s.rttMs;
+    if (s.rttMs !== null) {
+      this.rttSum += s.rttMs;
+      this.rttCount++;
+    }
     this.started = false;
     this.bwLatest = Math.max(this.bwLatest, s.rate ?? 0);
     this.inflightLatest = Math.max(this.inflightLatest, s.delivered);
@@ -76,11 +73,9 @@ export class LossRound {
       lost: this.lost,
       packets: delivered - this.deliveredAt + this.lost,
       ranges: this.ranges,
-      lowRtt: Math.max(this.lowRtt, this.prevLowRtt),
+      meanRtt: this.rttCount > 0 ? this.rttSum / this.rttCount : NaN,
     };
-    this.lost = this.ranges = 0;
-    this.prevLowRtt = this.lowRtt;
-    this.lowRtt = Infinity;
+    this.lost = this.ranges = this.rttSum = this.rttCount = 0;
     this.deliveredAt = delivered;
     return r;
   }

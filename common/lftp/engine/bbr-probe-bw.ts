@@ -100,17 +100,6 @@ export class ProbeBwCycle {
     this.raiseInflightLongtermSlope();
   }
 
-  /**
-   * The background of random loss is measured (loss-background.ts): the in-flight bound was cut, and the last
-   * probe stopped, by BBRv3's own rules, which took that random loss for congestion. Probe now, as if the last
-   * probe had not been too high, rather than at the next probe time: the bound regrows only while probing, and
-   * through the relay at 5 % loss it waited 250 ms at a fifth of the link.
-   */
-  backgroundMeasured(): void {
-    this.prevProbeTooHigh = false;
-    if (this.b.state === 'probe_bw_down' || this.b.state === 'probe_bw_cruise') this.startRefill();
-  }
-
   /** UpdateProbeBWCyclePhase, on every ACK of new data. */
   update(s: DeliverySample): void {
     const b = this.b;

@@ -7,8 +7,7 @@
  *  - loss counts as congestion only beyond the path's background of random
  *    loss (loss-background.ts): BBRv3 cuts its in-flight bound when a round's
  *    loss passes 2 % while probing, and on any loss in a round while not; this
- *    does the same with the loss that random loss does not explain (before it
- *    is measured, only after a round with a standing queue; then it probes);
+ *    does the same with the loss that random loss does not explain;
  *  - the min RTT the model believes is floored at 1 ms, a round lasts 4 ms at
  *    least (a user-space sender wakes once per event-loop turn);
  *  - no undo of spurious loss recovery (LFTP detects none), and the pacer's
@@ -170,12 +169,10 @@ export class BbrCongestion implements CongestionControl {
     if (rate !== null && rate > 0 && (rate >= this.maxBwFilter.value || (!s.appLimited && this.state !== 'probe_rtt')))
       this.maxBwFilter.update(rate);
     if (!this.lossRound.started) return;
-    const { lost, packets, ranges, lowRtt } = this.lossRound.end(this.delivered);
+    const { lost, packets, ranges, meanRtt } = this.lossRound.end(this.delivered);
     // What a round without a queue loses is random loss (loss-background.ts).
-    const knew = this.background.known;
-    if (queueFree(lowRtt, this.minRtt)) this.background.addRound(s.now, lost, packets);
-    else this.background.addQueuedRound(s.now);
-    if (!knew && this.background.known) this.probeBw.backgroundMeasured();
+    if (queueFree(meanRtt, this.minRtt)) this.background.addRound(s.now, lost, packets);
+    else this.background.expire(s.now);
     const { bwLatest, inflightLatest } = this.lossRound;
     // Startup ends on loss: a round over 2 % beyond random, in at least 6 separate runs.
     if (

@@ -8,14 +8,13 @@
  *
  * The measure: loss ÷ (delivered + lost) over windows of at least
  * WINDOW_ROUNDS loss rounds and WINDOW_PACKETS packets, taken only from rounds
- * that bbr.ts judges free of a queue (their smallest RTT near the minimum,
- * bbr-loss-round.ts: a drop-tail queue drops only when full, random loss drops
- * whatever the queue; a probe that overshoots builds a queue before it loses,
- * so its rounds are left out too). The
+ * that bbr.ts judges free of a queue (their RTT near the minimum: a drop-tail
+ * queue drops only when full, random loss drops whatever the queue; a probe
+ * that overshoots builds a queue before it loses, so its rounds are left out
+ * too). The
  * background is the median (the lower one of an even count) of the windows of
  * the last WINDOW_LIFE_MS, once there are MIN_WINDOWS of them (0 before:
- * BBRv3's own rules after a round with a queue, no loss counted after one
- * without). Loss from a full queue comes in episodes (a competing TCP
+ * BBRv3's own rules). Loss from a full queue comes in episodes (a competing TCP
  * filling the buffer, a probe overshooting) that the queue test mostly leaves
  * out already; the median leaves out the windows such an episode still reached,
  * as long as they are fewer than half; random loss is in every window. The
@@ -38,13 +37,10 @@ export class LossBackground {
   private packets = 0;
   private rounds = 0;
   private readonly windows: Array<{ at: number; rate: number }> = [];
-  /** The latest loss round had a standing queue (or none has ended yet). */
-  private queued = true;
 
   /** One loss round without a queue, in which the flow did not probe, ended at `now` with `lost` of `packets` declared lost. */
   addRound(now: number, lost: number, packets: number): void {
     if (packets <= 0) return;
-    this.queued = false;
     this.lost += lost;
     this.packets += packets;
     this.rounds++;
@@ -52,17 +48,6 @@ export class LossBackground {
     this.windows.push({ at: now, rate: this.lost / this.packets });
     if (this.windows.length > KEEP_WINDOWS) this.windows.shift();
     this.lost = this.packets = this.rounds = 0;
-    this.expire(now);
-  }
-
-  /** There are MIN_WINDOWS windows: the background is measured. */
-  get known(): boolean {
-    return this.windows.length >= MIN_WINDOWS;
-  }
-
-  /** A loss round with a standing queue ended at `now`: its loss may be the queue's, so it is not measured. */
-  addQueuedRound(now: number): void {
-    this.queued = true;
     this.expire(now);
   }
 
@@ -75,13 +60,9 @@ export class LossBackground {
 
   /**
    * Whether `lost` of `packets` is more than `thresh` beyond what the background explains, noise
-   * allowed for. With no background yet, this is BBRv3's own test, lost > packets × thresh, after a
-   * round with a standing queue; after a round without one, no loss counts: no full queue dropped it,
-   * and before its first windows a flow at 5 % random loss cut its bound round after round (a 24 MiB
-   * get through the relay spent 250 ms at a fifth of the link that way).
+   * allowed for. With no background this is BBRv3's own test: lost > packets × thresh.
    */
   exceeds(lost: number, packets: number, thresh: number): boolean {
-    if (!this.known && !this.queued) return false;
     const b = this.rate;
     return lost > packets * (b + thresh) + NOISE_Z * Math.sqrt(packets * b * (1 - b));
   }
