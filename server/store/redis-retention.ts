@@ -20,7 +20,7 @@ const HEADS_PAGE = 500;
 /** Steps one run takes at most (a run that cannot finish leaves the rest to the next). */
 const MAX_STEPS = 10_000;
 
-/** The keys of the log that retention reads and writes. */
+/** The room log's keys (its streams, counters and heads): one naming for the log and its retention. */
 export function retentionKeys(keys: ClusterKeys) {
   const p = keys.prefix;
   return { ids: `${p}ids`, bytes: `${p}bytes`, heads: `${p}heads`, placed: `${p}heads:placed`, streams: `${p}h:` };

@@ -221,15 +221,15 @@ export class RedisRoomLog implements RoomLog {
   }
 
   private get ids(): string {
-    return `${this.keys.prefix}ids`;
+    return retentionKeys(this.keys).ids;
   }
 
   private get bytes(): string {
-    return `${this.keys.prefix}bytes`;
+    return retentionKeys(this.keys).bytes;
   }
 
   private stream(conv: ConversationKey): string {
-    return `${this.keys.prefix}h:${conv}`;
+    return retentionKeys(this.keys).streams + conv;
   }
 
   private async read<T>(step: () => Promise<T>): Promise<T> {
