@@ -128,6 +128,7 @@ describe('BBR on a fake bottleneck', () => {
     txInFlight,
     lostSinceSent,
     appLimited: false,
+    neighborRttMs: null,
   });
 
   it('cuts its in-flight bound when a probing round loses more than 2 % (BBRv3), and not for less', () => {

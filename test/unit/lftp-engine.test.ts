@@ -298,6 +298,7 @@ const lostAt = (tx: number, currentTx: number) => ({
   txInFlight: 1,
   lostSinceSent: 1,
   appLimited: false,
+  neighborRttMs: null,
 });
 
 describe('congestion control (Reno)', () => {

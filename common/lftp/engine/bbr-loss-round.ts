@@ -2,15 +2,14 @@
  * BBR's view of loss one round trip at a time (draft-ietf-ccwg-bbr, "When not
  * Probing for Bandwidth"): the latest round's delivery rate and volume
  * (BBR.bw_latest, BBR.inflight_latest), when a loss round ends, and what it
- * lost: packets, runs of adjacent ones (Startup's exit counts them), and its
- * mean RTT, which says whether a queue stood while it lost them. Part of
- * BbrCongestion (bbr.ts). Pure.
+ * lost: packets, runs of adjacent ones (Startup's exit counts them), and how
+ * many of its packets, delivered and lost, met no queue (queue-gauge.ts): the
+ * background of random loss is measured from those. Part of BbrCongestion
+ * (bbr.ts). Pure.
  */
 import type { DeliverySample } from './congestion.js';
+import { QueueGauge } from './queue-gauge.js';
 
-/** A loss round whose mean RTT is within this of the min RTT saw no standing queue (loss-background.ts). */
-export const QUEUE_FREE_RTT_GAIN = 1.25;
-export const QUEUE_FREE_RTT_SLACK_MS = 1;
 /** The shortest loss round: BBR's shortest round (bbr.ts, MIN_ROUND_MS). */
 export const MIN_ROUND_MS = 4;
 
@@ -20,13 +19,9 @@ export interface RoundLoss {
   packets: number;
   /** Runs of adjacent lost packets. */
   ranges: number;
-  /** The round's mean RTT sample, ms (NaN without one). */
-  meanRtt: number;
-}
-
-/** A round whose RTT stayed near the path's minimum: no queue stood, so what it lost no full queue dropped. */
-export function queueFree(meanRtt: number, minRtt: number): boolean {
-  return Number.isFinite(minRtt) && meanRtt <= QUEUE_FREE_RTT_GAIN * minRtt + QUEUE_FREE_RTT_SLACK_MS;
+  /** Of those, the ones an ACK without a queue accounted for: delivered, and lost (see noteLoss). */
+  quietPackets: number;
+  quietLost: number;
 }
 
 export class LossRound {
@@ -40,15 +35,21 @@ export class LossRound {
   private ranges = 0;
   private lastLostIndex = -2;
   private deliveredAt = 0;
-  private rttSum = 0;
-  private rttCount = 0;
+  private quietDelivered = 0;
+  private quietLost = 0;
+  /** The latest RTT sample found no queue. */
+  private quiet = false;
+  private minRtt = Infinity;
+  private readonly gauge = new QueueGauge();
 
   /** UpdateLatestDeliverySignals, near the start of an ACK; `delivered` is C.delivered. */
-  onAck(s: DeliverySample, delivered: number): void {
+  onAck(s: DeliverySample, delivered: number, minRtt: number): void {
+    this.minRtt = minRtt;
     if (s.rttMs !== null) {
-      this.rttSum += s.rttMs;
-      this.rttCount++;
+      this.gauge.note(s.now, s.rttMs);
+      this.quiet = this.gauge.quiet(s.rttMs, minRtt);
     }
+    if (this.quiet) this.quietDelivered += s.newlyAcked;
     this.started = false;
     this.bwLatest = Math.max(this.bwLatest, s.rate ?? 0);
     this.inflightLatest = Math.max(this.inflightLatest, s.delivered);
@@ -73,17 +74,25 @@ export class LossRound {
       lost: this.lost,
       packets: delivered - this.deliveredAt + this.lost,
       ranges: this.ranges,
-      meanRtt: this.rttCount > 0 ? this.rttSum / this.rttCount : NaN,
+      quietPackets: this.quietDelivered + this.quietLost,
+      quietLost: this.quietLost,
     };
-    this.lost = this.ranges = this.rttSum = this.rttCount = 0;
+    this.lost = this.ranges = this.quietDelivered = this.quietLost = 0;
     this.deliveredAt = delivered;
     return r;
   }
 
-  /** NoteLoss: the first loss of a round makes the round last until what is sent after it is acknowledged. */
-  noteLoss(index: number, delivered: number): void {
+  /**
+   * NoteLoss: the first loss of a round makes the round last until what is sent after it is acknowledged. The
+   * loss was random when the packet sent next met no queue (`neighborRtt`; without it, the latest sample says):
+   * a drop-tail queue drops only when full, and the packet after a drop waits behind all of it. The latest
+   * sample alone misjudged a flow that started behind another's queue: a drop found late by the time threshold
+   * comes with the sample of a packet sent after the queue had drained.
+   */
+  noteLoss(index: number, delivered: number, neighborRtt: number | null = null): void {
     if (this.lost === 0) this.roundDelivered = delivered;
     this.lost++;
+    if (neighborRtt === null ? this.quiet : this.gauge.quiet(neighborRtt, this.minRtt)) this.quietLost++;
     if (index !== this.lastLostIndex + 1) this.ranges++;
     this.lastLostIndex = index;
   }

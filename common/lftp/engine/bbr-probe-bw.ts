@@ -100,6 +100,17 @@ export class ProbeBwCycle {
     this.raiseInflightLongtermSlope();
   }
 
+  /**
+   * A background of random loss is measured for the first time (loss-background.ts): before it, BBRv3's own
+   * rules took that loss for congestion, cut the short-term bounds round after round and ended the last probe
+   * early. Probe now, as if that probe had not been too high, rather than at the next probe time: the bounds
+   * grow back only while probing, and a 24 MiB get at 5 % loss waited a fifth of its length at half the link.
+   */
+  backgroundMeasured(): void {
+    this.prevProbeTooHigh = false;
+    if (this.b.state === 'probe_bw_down' || this.b.state === 'probe_bw_cruise') this.startRefill();
+  }
+
   /** UpdateProbeBWCyclePhase, on every ACK of new data. */
   update(s: DeliverySample): void {
     const b = this.b;

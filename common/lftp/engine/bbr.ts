@@ -7,7 +7,8 @@
  *  - loss counts as congestion only beyond the path's background of random
  *    loss (loss-background.ts): BBRv3 cuts its in-flight bound when a round's
  *    loss passes 2 % while probing, and on any loss in a round while not; this
- *    does the same with the loss that random loss does not explain;
+ *    does the same with the loss that random loss does not explain, and
+ *    probes at once when it first measures some;
  *  - the min RTT the model believes is floored at 1 ms, a round lasts 4 ms at
  *    least (a user-space sender wakes once per event-loop turn);
  *  - no undo of spurious loss recovery (LFTP detects none), and the pacer's
@@ -26,7 +27,7 @@ import { AckAggregation, FullPipe, MaxBwFilter, MinRttFilter } from './bbr-filte
 import { LossBackground } from './loss-background.js';
 import { BETA, DEFAULT_CWND_GAIN, LOSS_THRESH, ProbeBwCycle } from './bbr-probe-bw.js';
 import { ProbeRtt } from './bbr-probe-rtt.js';
-import { LossRound, queueFree } from './bbr-loss-round.js';
+import { LossRound } from './bbr-loss-round.js';
 
 export const STARTUP_PACING_GAIN = 2.77;
 const DRAIN_PACING_GAIN = 0.5;
@@ -130,7 +131,7 @@ export class BbrCongestion implements CongestionControl {
     }
     this.delivered = s.totalDelivered;
     this.updateRound(s);
-    this.lossRound.onAck(s, this.delivered);
+    this.lossRound.onAck(s, this.delivered, this.minRtt);
     this.updateCongestionSignals(s);
     this.aggregation.update(s.now, packets, this.bw, this.roundStart, this.cwnd);
     this.fullPipe.check(this.maxBwFilter.value, this.roundStart, s.appLimited);
@@ -169,10 +170,11 @@ export class BbrCongestion implements CongestionControl {
     if (rate !== null && rate > 0 && (rate >= this.maxBwFilter.value || (!s.appLimited && this.state !== 'probe_rtt')))
       this.maxBwFilter.update(rate);
     if (!this.lossRound.started) return;
-    const { lost, packets, ranges, meanRtt } = this.lossRound.end(this.delivered);
-    // What a round without a queue loses is random loss (loss-background.ts).
-    if (queueFree(meanRtt, this.minRtt)) this.background.addRound(s.now, lost, packets);
-    else this.background.expire(s.now);
+    const { lost, packets, ranges, quietLost, quietPackets } = this.lossRound.end(this.delivered);
+    // What is lost while no queue stands is random loss (loss-background.ts).
+    const knew = this.background.known;
+    this.background.addRound(s.now, quietLost, quietPackets);
+    if (!knew && this.background.known && this.background.rate > 0) this.probeBw.backgroundMeasured();
     const { bwLatest, inflightLatest } = this.lossRound;
     // Startup ends on loss: a round over 2 % beyond random, in at least 6 separate runs.
     if (
@@ -220,7 +222,7 @@ export class BbrCongestion implements CongestionControl {
   }
 
   onLoss(p: LostPacket): boolean {
-    this.lossRound.noteLoss(p.index, this.delivered);
+    this.lossRound.noteLoss(p.index, this.delivered, p.neighborRttMs);
     return this.probeBw.onLoss(p);
   }
 

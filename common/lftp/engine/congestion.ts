@@ -67,6 +67,11 @@ export interface LostPacket {
   txInFlight: number;
   lostSinceSent: number;
   appLimited: boolean;
+  /**
+   * The RTT of the next packet sent after it that arrived (a first transmission), ms, or null: the queue it met
+   * is the queue this one met (bbr-loss-round.ts).
+   */
+  neighborRttMs: number | null;
 }
 
 /** What a model-based controller knows of the path, for traces and the dashboard (BBR; Reno has none). */

@@ -7,10 +7,10 @@
  * only the loss that random loss at the rate measured here does not explain.
  *
  * The measure: loss ÷ (delivered + lost) over windows of at least
- * WINDOW_ROUNDS loss rounds and WINDOW_PACKETS packets, taken only from rounds
- * that bbr.ts judges free of a queue (their RTT near the minimum: a drop-tail
- * queue drops only when full, random loss drops whatever the queue; a probe
- * that overshoots builds a queue before it loses, so its rounds are left out
+ * WINDOW_ROUNDS loss rounds and WINDOW_PACKETS packets, counting only packets
+ * that met no queue (bbr-loss-round.ts, queue-gauge.ts: a drop-tail queue
+ * drops only when full, random loss drops whatever the queue; a probe that
+ * overshoots builds a queue before it loses, so its losses are left out
  * too). The
  * background is the median (the lower one of an even count) of the windows of
  * the last WINDOW_LIFE_MS, once there are MIN_WINDOWS of them (0 before:
@@ -38,9 +38,9 @@ export class LossBackground {
   private rounds = 0;
   private readonly windows: Array<{ at: number; rate: number }> = [];
 
-  /** One loss round without a queue, in which the flow did not probe, ended at `now` with `lost` of `packets` declared lost. */
+  /** A loss round ended at `now`: of its packets that met no queue, `lost` of `packets` were declared lost. */
   addRound(now: number, lost: number, packets: number): void {
-    if (packets <= 0) return;
+    if (packets <= 0) return this.expire(now);
     this.lost += lost;
     this.packets += packets;
     this.rounds++;
@@ -49,6 +49,11 @@ export class LossBackground {
     if (this.windows.length > KEEP_WINDOWS) this.windows.shift();
     this.lost = this.packets = this.rounds = 0;
     this.expire(now);
+  }
+
+  /** There are MIN_WINDOWS windows: the background is measured. */
+  get known(): boolean {
+    return this.windows.length >= MIN_WINDOWS;
   }
 
   /** Windows older than WINDOW_LIFE_MS say nothing of the path now; with fewer than MIN_WINDOWS, no background. */

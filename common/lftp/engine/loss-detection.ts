@@ -20,6 +20,8 @@ export interface SentPacket {
   sentAt: number;
   acked: boolean;
   lost: boolean;
+  /** Its RTT, when its first transmission was acknowledged (selectively: a cumulative ACK lets it go). */
+  rttMs?: number;
 }
 
 /** Indexes [from, end) that a later acknowledged transmission overtook: the only ones that can be declared lost. */
@@ -52,6 +54,7 @@ export function lostPacket(
   s: SentPacket & RateStamp,
   currentTx: number,
   lostTotal: number,
+  neighborRttMs: number | null,
 ): LostPacket {
   return {
     now,
@@ -61,5 +64,19 @@ export function lostPacket(
     txInFlight: s.txInFlight,
     lostSinceSent: lostTotal - s.lostBefore,
     appLimited: s.appLimited,
+    neighborRttMs,
   };
+}
+
+/** The RTT of the first packet after `index` that arrived on its first transmission, looked for up to `end`. */
+export function neighborRtt<S extends SentPacket>(
+  slots: ReadonlyMap<number, S>,
+  index: number,
+  end: number,
+): number | null {
+  for (let i = index + 1; i < end; i++) {
+    const s = slots.get(i);
+    if (s?.rttMs !== undefined) return s.rttMs;
+  }
+  return null;
 }

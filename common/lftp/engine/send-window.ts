@@ -7,7 +7,7 @@
  */
 import type { CongestionControl } from './congestion.js';
 import { DeliveryRate, blankStamp, type RateStamp } from './delivery-rate.js';
-import { isLost, lossDelay, lostPacket, overtaken, type SentPacket } from './loss-detection.js';
+import { isLost, lossDelay, lostPacket, neighborRtt, overtaken, type SentPacket } from './loss-detection.js';
 import { RttEstimator, probeTimeout } from './rtt.js';
 import { PacingGate } from './pacer.js';
 
@@ -172,6 +172,7 @@ export class SendWindow {
       const s = this.slots.get(i);
       if (!s || s.acked) return;
       s.acked = true;
+      if (!s.retransmitted && !s.lost) s.rttMs = now - s.sentAt;
       if (i > this.highestAcked) this.highestAcked = i;
       newly++;
       this.rate.delivery();
@@ -236,7 +237,8 @@ export class SendWindow {
       lost.push(i);
       this.lostQueue.push(i);
       this.rate.loss();
-      if (this.cc.onLoss(lostPacket(now, i, s, this.txCounter, this.rate.lostTotal))) reduced = true;
+      const neighbor = neighborRtt(this.slots, i, this.highestAcked + 1);
+      if (this.cc.onLoss(lostPacket(now, i, s, this.txCounter, this.rate.lostTotal, neighbor))) reduced = true;
     }
     if (lost.length) this.lostQueue.sort((a, b) => a - b);
     return { lost, reduced };
