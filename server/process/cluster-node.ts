@@ -63,6 +63,11 @@ export class ClusterNode {
     const link = await openRedis(target, {
       state: (up, detail) => log[up ? 'info' : 'warn']({ detail }, up ? 'Redis link back' : 'Redis link down'),
       moved: (to) => hooks.print(`* the cluster's Redis master is now ${to} (a Sentinel failover)`),
+      // Once an episode (link-watchdog.ts): the operator hears of a silent link, not of each probe.
+      silence: (up, detail) => {
+        log[up ? 'info' : 'warn']({ detail }, up ? 'Redis link answers again' : 'Redis link silent');
+        hooks.print(`${up ? '*' : '!'} ${detail}`);
+      },
     }).catch((err: unknown) => {
       throw new StartupError('REDIS_UNREACHABLE', (err as Error).message);
     });
