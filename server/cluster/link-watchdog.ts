@@ -59,6 +59,12 @@ export function watchLink(client: Watched, target: RedisTarget, report: SilenceR
       new ClusterError('REDIS_SILENT', `no answer from Redis at ${target.shown} in ${PROBE_DEADLINE_MS}ms`),
     );
   };
+  // An error answer is an answer: the link carries words both ways.
+  const answers = () =>
+    probe.ping().then(
+      () => true,
+      (err) => err instanceof ErrorReply,
+    );
   const loop = async () => {
     while (client.isOpen) {
       // Unref'd: a link's watchdog never keeps a process alive.
@@ -67,21 +73,18 @@ export function watchLink(client: Watched, target: RedisTarget, report: SilenceR
       const step = watch.tick(Date.now(), client.isReady);
       if (step === 'drop') drop('handshake');
       if (step !== 'probe') continue;
-      // An error answer is an answer: the link carries words both ways.
-      if (
-        await probe.ping().then(
-          () => true,
-          (err) => err instanceof ErrorReply,
-        )
-      ) {
-        const line = watch.answered(Date.now());
-        if (line) report(true, line);
-        continue;
-      }
+      let answered = await answers();
       // Dropped meanwhile: the client is connecting again by itself (a tick looks at it if that takes too long).
-      if (!client.isReady) continue;
-      const seen = await inspect(target, id);
-      if (client.isReady) drop(seen);
+      if (!answered && !client.isReady) continue;
+      if (!answered) {
+        // Asked again while the new connection looks: a probe whose deadline passed while this thread stood still
+        // (its answer waiting to be read) is no silence, and the second one is answered at once.
+        const [again, seen] = await Promise.all([answers(), inspect(target, id)]);
+        answered = again;
+        if (!again && client.isReady) drop(seen);
+      }
+      const line = answered ? watch.answered(Date.now()) : null;
+      if (line) report(true, line);
     }
   };
   void loop();
