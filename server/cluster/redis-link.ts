@@ -76,7 +76,12 @@ export async function openDirect(target: RedisTarget, opts: LinkOptions = {}): P
       cause: err,
     });
   }
-  watchLink(client, target, opts.silence ?? ((up, detail) => opts.state?.(up, detail)));
+  try {
+    watchLink(client, target, opts.silence ?? ((up, detail) => opts.state?.(up, detail)));
+  } catch (err) {
+    client.destroy();
+    throw err;
+  }
   return client;
 }
 
