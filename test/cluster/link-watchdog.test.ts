@@ -2,8 +2,10 @@
  * A Redis link's watchdog (server/cluster/link-watchdog.ts) on a real redis-server: a subscribed link behind a
  * proxy that went silent (test/helpers/blackhole-proxy.ts) is dropped and hears its channel again after the heal,
  * what was under way on it failing as of unknown fate; a link whose command Redis holds (CLIENT PAUSE) is kept,
- * so that Redis runs the command when the pause ends (it would forget a closed connection's).
+ * so that Redis runs the command when the pause ends (it would forget a closed connection's); a probe whose deadline
+ * passed while the thread stood still drops nothing.
  */
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { PROBE_DEADLINE_MS, PROBE_EVERY_MS } from '../../server/cluster/link-watch.js';
 import { closeRedis, failedCommand, type RedisLink } from '../../server/cluster/redis-link.js';
@@ -123,4 +125,48 @@ it('keeps a link whose command Redis holds (CLIENT PAUSE): Redis runs the comman
     () => `the watchdog said: ${said.join(' | ')}`,
   );
   expect(said.filter((l) => l.includes('dropped'))).toEqual([]);
+}, 60_000);
+
+/** A number from Redis's INFO. */
+async function info(field: string): Promise<number> {
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(await direct.info())![1]);
+}
+
+it("drops nothing when a probe's deadline passed while the thread stood still, its answer waiting to be read", async () => {
+  proxy = await startBlackholeProxy(redis.port);
+  const { link, said } = await watched(proxy.port);
+  const id = await link.clientId();
+  const [connections, clients] = [await info('total_connections_received'), await info('connected_clients')];
+  // Once the next probe has gone out on the watched link (through the proxy), the thread stands still for longer
+  // than its deadline: when it runs again the deadline's timer comes before the answer is read.
+  const write = net.Socket.prototype.write;
+  let stood = false;
+  net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<typeof write>) {
+    if (!stood && this.remotePort === proxy!.port && String(args[0]).includes('PING')) {
+      stood = true;
+      process.nextTick(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PROBE_DEADLINE_MS + 500));
+    }
+    return write.apply(this, args);
+  } as typeof write;
+  try {
+    await until(
+      () => stood,
+      5000,
+      () => 'no probe went out',
+    );
+  } finally {
+    net.Socket.prototype.write = write;
+  }
+  // The probe failed: a new connection looked at the link (Redis counts it), and it is gone again (the look ended).
+  await eventually(
+    async () =>
+      (await info('total_connections_received')) > connections && (await info('connected_clients')) === clients
+        ? true
+        : null,
+    10_000,
+    () => 'no look from a new connection',
+  );
+  // Kept: the same connection, and nothing said.
+  expect(await link.clientId()).toBe(id);
+  expect(said).toEqual([]);
 }, 60_000);
