@@ -87,7 +87,8 @@ export function watchLink(client: Watched, target: RedisTarget, report: SilenceR
       if (line) report(true, line);
     }
   };
-  void loop();
+  // Nothing in the loop should throw; if something does, the operator hears that this link is no longer watched.
+  loop().catch((err: unknown) => report(false, `the Redis link's watchdog stopped: ${(err as Error).message}`));
 }
 
 /** What a new connection to the same Redis sees of the link with Redis's id `id` (null: unknown). */
