@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROBE_DEADLINE_MS, PROBE_EVERY_MS } from '../../server/cluster/link-watch.js';
+import { MAX_BACKOFF_MS } from '../../server/cluster/redis-link.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../helpers/blackhole-proxy.js';
 import { NO_FLOOD_LIMIT, startServer, stopAll, type ServerHandle } from '../helpers/processes.js';
 import { closeRawSessions, rawSession, type RawSession } from '../helpers/raw-session.js';
@@ -17,10 +18,10 @@ import { eventually } from '../helpers/wait.js';
 /**
  * The stated bounds (docs/ARCHITECTURE.md), with room for a loaded machine: a silent link is noticed (and dropped)
  * within a probe's interval, its deadline and a look from a new connection; after the heal, a link is back within
- * a probe's interval and its deadline (or a handshake's), and a reconnection.
+ * a probe's interval and its deadline (or a handshake's), the client's backoff between attempts, and a reconnection.
  */
 const NOTICE_MS = PROBE_EVERY_MS + 2 * PROBE_DEADLINE_MS;
-const RECOVER_MS = PROBE_EVERY_MS + PROBE_DEADLINE_MS;
+const RECOVER_MS = PROBE_EVERY_MS + PROBE_DEADLINE_MS + MAX_BACKOFF_MS;
 const SLACK_MS = 5000;
 
 let redis: RedisUnderTest;
