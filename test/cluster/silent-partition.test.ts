@@ -95,12 +95,14 @@ it('a node whose Redis link went silent drops its connections and works again on
   expect(noticedMs).toBeLessThanOrEqual(NOTICE_MS + SLACK_MS);
   expect(workingMs).toBeLessThanOrEqual(RECOVER_MS + SLACK_MS);
 
-  // Every thread's links were watched: the supervisor's, the store thread's and the worker's each said so.
+  // Every thread's links were watched: the supervisor's (its link and its throttle listener's), the store thread's
+  // and the worker's each said so.
   const silent = readFileSync(s1.logFile, 'utf8')
     .split('\n')
     .filter((l) => l.includes('the Redis link is silent'))
-    .map((l) => JSON.parse(l) as { thread?: string; worker?: number });
-  expect(silent.some((l) => l.thread === 'supervisor')).toBe(true);
+    .map((l) => JSON.parse(l) as { thread?: string; worker?: number; link?: string });
+  expect(silent.some((l) => l.thread === 'supervisor' && l.link === undefined)).toBe(true);
+  expect(silent.some((l) => l.thread === 'supervisor' && l.link === 'throttles')).toBe(true);
   expect(silent.some((l) => l.thread === 'store')).toBe(true);
   expect(silent.some((l) => l.worker === 0)).toBe(true);
 }, 120_000);
