@@ -4,12 +4,15 @@
  * first connection, within a bound, so that a wrong address is said at start;
  * after that the client reconnects by itself, backing off to a ceiling, and
  * every command in the meantime fails with REDIS_FAILED rather than waiting
- * in a queue of unknown length (the callers decide what a user sees).
+ * in a queue of unknown length (the callers decide what a user sees). A
+ * connection that goes silent without closing is found and replaced by the
+ * link's watchdog (link-watchdog.ts).
  */
 import { ClientClosedError, ClientOfflineError, createClient, ErrorReply, TimeoutError } from 'redis';
 import { ClusterError } from './cluster-error.js';
 import { HeartbeatChatError } from '../../common/errors.js';
 import type { RedisTarget } from './redis-url.js';
+import { watchLink } from './link-watchdog.js';
 
 /** The client as made here (its type depends on the options it is made with). */
 export type RedisLink = ReturnType<typeof makeClient>;
@@ -23,6 +26,8 @@ export interface LinkOptions {
   state?: (up: boolean, detail: string) => void;
   /** redis-sentinel://: the master moved (a failover), to this HOST:PORT. */
   moved?: (to: string) => void;
+  /** Told once an episode that the link went silent (and what was done), and that it answers again; else `state`. */
+  silence?: (up: boolean, detail: string) => void;
 }
 
 export const CONNECT_TIMEOUT_MS = 5000;
@@ -40,6 +45,8 @@ export const COMMAND_TIMEOUT_MS = 5000;
  * dropped, or the bound passed; Redis may have run it, or may still).
  */
 export function failedCommand(err: unknown): 'refused' | 'unsent' | 'unknown' {
+  // Under way on a connection the watchdog dropped: sent, perhaps run, its answer never came.
+  if (err instanceof ClusterError && err.code === 'REDIS_SILENT') return 'unknown';
   // An error of the product's own is a decision taken here, never a lost answer.
   if (err instanceof ErrorReply || err instanceof HeartbeatChatError) return 'refused';
   if (err instanceof ClientOfflineError || err instanceof ClientClosedError || err instanceof TimeoutError)
@@ -68,6 +75,12 @@ export async function openDirect(target: RedisTarget, opts: LinkOptions = {}): P
     throw new ClusterError('REDIS_UNREACHABLE', `cannot reach Redis at ${target.shown}: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+  try {
+    watchLink(client, target, opts.silence ?? ((up, detail) => opts.state?.(up, detail)));
+  } catch (err) {
+    client.destroy();
+    throw err;
   }
   return client;
 }

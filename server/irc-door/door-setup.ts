@@ -143,7 +143,12 @@ function peopleElsewhere(c: WorkerConfig, redis: RedisLink | null, log: Logger):
   const people = new ClusterPeople(redis, clusterKeys(), c.node);
   const url = parseRedisUrl(c.redisUrl);
   people
-    .start(() => openRedis(url))
+    .start(() =>
+      openRedis(url, {
+        silence: (up, detail) =>
+          log[up ? 'info' : 'warn']({ detail, link: 'people' }, up ? 'Redis link answers again' : 'Redis link silent'),
+      }),
+    )
     .catch((err: unknown) => {
       // Its own people are still told; the others show as chat users until the worker starts again.
       log.error({ err }, "cannot read the other nodes' IRC people");

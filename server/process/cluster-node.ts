@@ -47,6 +47,7 @@ export class ClusterNode {
     private readonly node: string,
     private readonly presence: NodePresence,
     table: SessionTable,
+    private readonly log: Logger,
   ) {
     this.secrets = new RedisSecrets(link, keys.prefix);
     this.nicks = new RedisNickRegistry(table, node, link, keys, { displaced: () => undefined });
@@ -63,6 +64,11 @@ export class ClusterNode {
     const link = await openRedis(target, {
       state: (up, detail) => log[up ? 'info' : 'warn']({ detail }, up ? 'Redis link back' : 'Redis link down'),
       moved: (to) => hooks.print(`* the cluster's Redis master is now ${to} (a Sentinel failover)`),
+      // Once an episode (link-watchdog.ts): the operator hears of a silent link, not of each probe.
+      silence: (up, detail) => {
+        log[up ? 'info' : 'warn']({ detail }, up ? 'Redis link answers again' : 'Redis link silent');
+        hooks.print(`${up ? '*' : '!'} ${detail}`);
+      },
     }).catch((err: unknown) => {
       throw new StartupError('REDIS_UNREACHABLE', (err as Error).message);
     });
@@ -105,7 +111,7 @@ export class ClusterNode {
     // has brought back the kept sessions (presence() below), so that their records are not dropped meanwhile.
     await presence.renewOnly();
     log.info({ node, redis: target.shown }, 'joined the cluster');
-    return new ClusterNode(link, keys, node, presence, table);
+    return new ClusterNode(link, keys, node, presence, table, log);
   }
 
   /** Once the node's sessions are in its table (the store thread restored the kept ones): renewals and reconciles. */
@@ -115,7 +121,13 @@ export class ClusterNode {
 
   /** What the other nodes tell of their wrong-password throttles, written into this node's (cluster-throttles.ts). */
   async shareThrottles(target: RedisTarget, tables: Record<ThrottleTable, ThrottleRecords>): Promise<void> {
-    this.listener = await openRedis(target);
+    this.listener = await openRedis(target, {
+      silence: (up, detail) =>
+        this.log[up ? 'info' : 'warn'](
+          { detail, link: 'throttles' },
+          up ? 'Redis link answers again' : 'Redis link silent',
+        ),
+    });
     await this.listener.subscribe(throttleChannel(this.keys.prefix), (told) => applyTold(told, this.node, tables));
   }
 

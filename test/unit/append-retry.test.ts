@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ClientOfflineError, ErrorReply, SocketClosedUnexpectedlyError, TimeoutReadError } from 'redis';
+import { ClusterError } from '../../server/cluster/cluster-error.js';
 import { sendUntilAnswered } from '../../server/store/append-retry.js';
 import { StoreError } from '../../server/store/store-error.js';
 
@@ -27,6 +28,12 @@ describe('sendUntilAnswered', () => {
     const s = sends(new SocketClosedUnexpectedlyError(), new TimeoutReadError(5000), new ClientOfflineError());
     expect(await sendUntilAnswered(s.send, fast)).toBe('ok');
     expect(s.count()).toBe(4);
+  });
+
+  it("an append under way on a connection the link's watchdog dropped as silent is sent again too", async () => {
+    const s = sends(new ClusterError('REDIS_SILENT', 'no answer from Redis in 2500ms'), new ClientOfflineError());
+    expect(await sendUntilAnswered(s.send, fast)).toBe('ok');
+    expect(s.count()).toBe(3);
   });
 
   it('a refusal, or a command that never left the node, is the answer at once', async () => {
