@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { QueueGauge, RANGE_BUCKET_MS } from '../../common/lftp/engine/queue-gauge.js';
 import { LossRound } from '../../common/lftp/engine/bbr-loss-round.js';
 import type { DeliverySample } from '../../common/lftp/engine/congestion.js';
-import { neighborRtt, type SentPacket } from '../../common/lftp/engine/loss-detection.js';
+import { neighborAfter, type SentPacket } from '../../common/lftp/engine/loss-detection.js';
 import { FakeNetwork, jain } from '../helpers/fake-network.js';
 
 describe('the queue gauge', () => {
@@ -104,10 +104,11 @@ describe('the packet sent after a lost one', () => {
       [6, slot(11.5)],
       [7, slot(3)],
     ]);
-    expect(neighborRtt(slots, 4, 8)).toBe(11.5);
-    expect(neighborRtt(slots, 6, 8)).toBe(3);
-    expect(neighborRtt(slots, 4, 6)).toBe(null); // nothing acknowledged up to the highest
-    expect(neighborRtt(slots, 7, 8)).toBe(null);
+    expect(neighborAfter(slots, 4, 8)).toEqual({ at: 6, rttMs: 11.5 });
+    expect(neighborAfter(slots, 5, 8)).toEqual({ at: 6, rttMs: 11.5 });
+    expect(neighborAfter(slots, 6, 8)).toEqual({ at: 7, rttMs: 3 });
+    expect(neighborAfter(slots, 4, 6)).toEqual({ at: 6, rttMs: null }); // nothing acknowledged up to the highest
+    expect(neighborAfter(slots, 7, 8)).toEqual({ at: 8, rttMs: null });
   });
 });
 

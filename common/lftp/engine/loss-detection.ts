@@ -68,15 +68,19 @@ export function lostPacket(
   };
 }
 
-/** The RTT of the first packet after `index` that arrived on its first transmission, looked for up to `end`. */
-export function neighborRtt<S extends SentPacket>(
+/**
+ * The first packet after `index`, up to `end`, that arrived on its first transmission: where it is (`end` if
+ * none) and its RTT. What lies between has none, so a caller going up through a run of losses asks again only
+ * past `at`: a run of k losses costs k steps, not k².
+ */
+export function neighborAfter<S extends SentPacket>(
   slots: ReadonlyMap<number, S>,
   index: number,
   end: number,
-): number | null {
+): { at: number; rttMs: number | null } {
   for (let i = index + 1; i < end; i++) {
     const s = slots.get(i);
-    if (s?.rttMs !== undefined) return s.rttMs;
+    if (s?.rttMs !== undefined) return { at: i, rttMs: s.rttMs };
   }
-  return null;
+  return { at: end, rttMs: null };
 }

@@ -7,7 +7,7 @@
  */
 import type { CongestionControl } from './congestion.js';
 import { DeliveryRate, blankStamp, type RateStamp } from './delivery-rate.js';
-import { isLost, lossDelay, lostPacket, neighborRtt, overtaken, type SentPacket } from './loss-detection.js';
+import { isLost, lossDelay, lostPacket, neighborAfter, overtaken, type SentPacket } from './loss-detection.js';
 import { RttEstimator, probeTimeout } from './rtt.js';
 import { PacingGate } from './pacer.js';
 
@@ -230,6 +230,7 @@ export class SendWindow {
     const delay = lossDelay(this.rtt);
     const lost: number[] = [];
     let reduced = false;
+    let neighbor = { at: -1, rttMs: null as number | null };
     for (const [i, s] of this.overtaken()) {
       if (!isLost(s, this.largestAckedTx, now, delay)) continue;
       s.lost = true;
@@ -237,8 +238,8 @@ export class SendWindow {
       lost.push(i);
       this.lostQueue.push(i);
       this.rate.loss();
-      const neighbor = neighborRtt(this.slots, i, this.highestAcked + 1);
-      if (this.cc.onLoss(lostPacket(now, i, s, this.txCounter, this.rate.lostTotal, neighbor))) reduced = true;
+      if (neighbor.at <= i) neighbor = neighborAfter(this.slots, i, this.highestAcked + 1);
+      if (this.cc.onLoss(lostPacket(now, i, s, this.txCounter, this.rate.lostTotal, neighbor.rttMs))) reduced = true;
     }
     if (lost.length) this.lostQueue.sort((a, b) => a - b);
     return { lost, reduced };
