@@ -32,33 +32,52 @@ export function asBuffer(frame: Uint8Array): Buffer {
 }
 
 export class ThreadBus implements RoomBus {
-  private readonly channel: BroadcastChannel;
+  /**
+   * Null for a bus that only posts: a member of the channel is handed, and decodes, everything every other member
+   * posts, listening or not (the supervisor decoded every answer and notice of the store thread, and its malloc
+   * kept the memory: docs/ARCHITECTURE.md, "The room bus"). It opens a channel for each post instead.
+   */
+  private readonly channel: BroadcastChannel | null;
 
   /**
    * @param self the worker this instance serves, or null for the supervisor (which has no sessions)
    * @param local where frames for this worker's sessions go (null with self null)
    * @param node the node this process is (node-id.ts): frames addressed to a session elsewhere are not its
+   * @param postOnly hears nothing, keeps no channel open (for a thread that posts seldom)
    */
   constructor(
-    name: string,
+    private readonly name: string,
     private readonly self: number | null,
     private readonly local: BusDelivery | null,
     private readonly node: string,
+    postOnly = false,
   ) {
-    this.channel = new BroadcastChannel(name);
+    this.channel = postOnly ? null : new BroadcastChannel(name);
+    if (!this.channel) return;
     if (local) this.channel.onmessage = (ev) => this.received((ev as { data: ThreadBusMessage }).data, local);
     else this.channel.unref();
   }
 
+  /** A message to every other member. A post-only bus's channel goes as soon as it posted: the post is queued for each. */
+  private send(msg: ThreadBusMessage): void {
+    if (this.channel) return this.channel.postMessage(msg);
+    const once = new BroadcastChannel(this.name);
+    try {
+      once.postMessage(msg);
+    } finally {
+      once.close();
+    }
+  }
+
   post(frame: Buffer): void {
     this.local?.deliver(frame);
-    this.channel.postMessage({ k: 'room', frame } satisfies ThreadBusMessage);
+    this.send({ k: 'room', frame } satisfies ThreadBusMessage);
   }
 
   postTo(target: SessionAddress, frame: Buffer): void {
     if (this.local && this.mine(target)) this.local.deliverTo(target, frame);
     else
-      this.channel.postMessage({
+      this.send({
         k: 'direct',
         node: target.node,
         slot: target.slot,
@@ -70,7 +89,7 @@ export class ThreadBus implements RoomBus {
   kick(target: SessionAddress, reason: string): void {
     if (this.local && this.mine(target)) this.local.kick(target, reason);
     else
-      this.channel.postMessage({
+      this.send({
         k: 'kick',
         node: target.node,
         slot: target.slot,
@@ -82,7 +101,7 @@ export class ThreadBus implements RoomBus {
   postToRooms(rooms: string[], frame: Buffer, minVersion: number, own?: OwnCopy): void {
     this.local?.deliverToRooms(rooms, frame, minVersion, own && this.mine(own.to) ? own : undefined);
     const other = own && !this.mine(own.to) ? { ...target(own.to), frame: own.frame } : undefined;
-    this.channel.postMessage({
+    this.send({
       k: 'rooms',
       rooms,
       frame,
@@ -94,7 +113,7 @@ export class ThreadBus implements RoomBus {
   membership(target: SessionAddress, room: RoomRef, joined: boolean): void {
     if (this.local && this.mine(target)) this.local.membership(target, room, joined);
     else
-      this.channel.postMessage({
+      this.send({
         k: 'member',
         node: target.node,
         slot: target.slot,
@@ -108,7 +127,7 @@ export class ThreadBus implements RoomBus {
   replay(target: SessionAddress, frames: Buffer[], done: boolean): void {
     if (this.local && this.mine(target)) this.local.replay(target, frames, done);
     else
-      this.channel.postMessage({
+      this.send({
         k: 'replay',
         node: target.node,
         slot: target.slot,
@@ -120,7 +139,7 @@ export class ThreadBus implements RoomBus {
   }
 
   close(): void {
-    this.channel.close();
+    this.channel?.close();
   }
 
   /** A session of the worker this instance serves. */

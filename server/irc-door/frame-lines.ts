@@ -16,19 +16,26 @@ import type { IrcSessionState } from './irc-session.js';
 const FRAME_NAMES = new Map<number, ServerMessage['type']>(
   Object.entries(FrameType).map(([name, type]) => [type, name as ServerMessage['type']]),
 );
-const decoded = new WeakMap<Buffer, ServerMessage>();
-const written = new WeakMap<Buffer, Map<string, Buffer>>();
+/** A frame as the door read it: its message, who it is about (folded; null: its lines are not shared), its lines by variant. */
+export interface Decoded {
+  msg: ServerMessage;
+  about: string | null;
+  lines: Map<number, Buffer> | null;
+}
+const decoded = new WeakMap<Buffer, Decoded>();
 
-/** The frame's message (null: a type the chat does not send). */
-export function decodeOwn(frame: Buffer): ServerMessage | null {
-  let msg = decoded.get(frame);
-  if (msg === undefined) {
+/** The frame's message (null: a type the chat does not send), with what every receiver's write needs of it, once. */
+export function decodeOwn(frame: Buffer): Decoded | null {
+  let d = decoded.get(frame);
+  if (d === undefined) {
     const type = FRAME_NAMES.get(frame[4]!);
     if (type === undefined) return null;
-    msg = { type, ...(JSON.parse(frame.toString('utf8', 5)) as object) } as ServerMessage;
-    decoded.set(frame, msg);
+    const msg = { type, ...(JSON.parse(frame.toString('utf8', 5)) as object) } as ServerMessage;
+    const who = aboutSomeone(msg);
+    d = { msg, about: who === null ? null : foldCase(who), lines: null };
+    decoded.set(frame, d);
   }
-  return msg;
+  return d;
 }
 
 /** Notices whose lines do not depend on who receives them ('shared' names the receiver). */
@@ -51,29 +58,31 @@ function aboutSomeone(msg: ServerMessage): string | null {
   return null;
 }
 
+/** The capabilities a shared frame's lines depend on, as one number (a frame's every receiver asks per write). */
+function variantOf(caps: { has(cap: Capability): boolean }): number {
+  return (
+    (caps.has('server-time') ? 1 : 0) |
+    (caps.has('message-tags') ? 2 : 0) |
+    (caps.has('account-tag') ? 4 : 0) |
+    (caps.has('away-notify') ? 8 : 0)
+  );
+}
+
 /** A room message or notice about another, as the lines every session with these capabilities gets (null: not one). */
-export function sharedLines(
-  frame: Buffer,
-  msg: ServerMessage,
-  st: IrcSessionState,
-  caps: { has(cap: Capability): boolean },
-): Buffer | null {
-  const who = aboutSomeone(msg);
-  if (who === null || foldCase(who) === foldCase(st.me)) return null;
-  const variant = `${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('account-tag') ? 'a' : ''}${caps.has('away-notify') ? 'w' : ''}`;
-  let byVariant = written.get(frame);
-  const hit = byVariant?.get(variant);
+export function sharedLines(d: Decoded, st: IrcSessionState, caps: { has(cap: Capability): boolean }): Buffer | null {
+  if (d.about === null || d.about === st.meFolded()) return null;
+  const variant = variantOf(caps);
+  const hit = d.lines?.get(variant);
   if (hit) return hit;
   let text: string;
   try {
-    text = chatToIrc(st, msg)
+    text = chatToIrc(st, d.msg)
       .lines.map((l) => `${serialize(l)}\r\n`)
       .join('');
   } catch {
     return null; // written line by line then, what cannot be sent left out
   }
   const bytes = Buffer.from(text, 'utf8');
-  if (!byVariant) written.set(frame, (byVariant = new Map<string, Buffer>()));
-  byVariant.set(variant, bytes);
+  (d.lines ??= new Map<number, Buffer>()).set(variant, bytes);
   return bytes;
 }

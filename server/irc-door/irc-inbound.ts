@@ -39,8 +39,11 @@ export function ircToChat(st: IrcSessionState, door: DoorServices, msg: IrcMessa
     },
     msg,
   );
-  const out: Incoming = { frames: inbound.frames, replies: inbound.replies };
+  const out: Incoming = { frames: [], replies: inbound.replies };
   for (const f of inbound.frames) {
+    out.frames.push(f);
+    // A join shows the room's NAMES: asked at once, answered after the JOIN (the chat answers a session in order).
+    if (f.type === 'JOIN') out.frames.push({ type: 'NAMES', room: f.room });
     if (f.type === 'NAMES') st.namesAsks.push({ room: f.room, purpose: 'names' });
     if (f.type === 'DIRECT') awayNotice(st, door, f.to, out);
   }

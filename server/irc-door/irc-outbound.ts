@@ -45,6 +45,8 @@ export function chatToIrc(st: IrcSessionState, msg: ServerMessage): Outgoing {
     case 'JOINED':
       st.joined(msg.room);
       out.lines.push(...toIrc(st.out(), msg).lines);
+      // The default room's join (no JOIN of the client's): its NAMES asked now.
+      if (st.joinAnswered(msg.ref, true)) break;
       st.namesAsks.push({ room: msg.room, purpose: 'join' });
       out.ask.push({ type: 'NAMES', room: msg.room });
       break;
@@ -116,6 +118,9 @@ function names(st: IrcSessionState, msg: Message<'NAMES_REPLY'>, out: Outgoing):
     ask.who.members = msg.nicks;
     return answerRoomWho(st, ask.who, out);
   }
+  // The NAMES of a JOIN that was refused: nothing shown, as nothing was joined.
+  if (ask?.purpose === 'join' && ask.join !== undefined && ask.join !== 'joined')
+    return releaseHistory(st, msg.room, out);
   const mode = st.config.nickMode;
   const shown = msg.nicks.map((n) => toIrcNick(n, mode));
   out.lines.push(...namesReplies(st.config.server.name, me(st), msg.room, shown));
@@ -213,6 +218,10 @@ function refused(st: IrcSessionState, msg: Message<'ERROR'>, out: Outgoing): voi
     out.lines.push(closing(msg.message));
     return;
   }
+  // A JOIN refused: the NAMES sent with it show nothing, refused in turn or not.
+  st.joinAnswered(msg.ref, false);
+  const unjoined = st.takeUnjoinedNames(msg.ref);
+  if (unjoined) return releaseHistory(st, unjoined.room, out);
   if (msg.code === 'NO_SUCH_ROOM' && noRoom(st, msg.message, out)) return;
   const what = st.requests.refusedOf(msg.ref);
   // RFC 2812: nothing answers a NOTICE, not even its refusal.

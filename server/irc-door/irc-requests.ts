@@ -8,9 +8,10 @@
  *
  * The chat answers every request that carries a ref with at least one frame
  * carrying it; which frame is the last depends on the request: a join's
- * NOTICE is followed by its JOINED (after which the door asks NAMES, with a
- * ref of the same command), a HISTORY_REQUEST ends with its HISTORY frame
- * marked done, anything else (its echo, its reply, its refusal) ends it.
+ * NOTICE is followed by its JOINED (the NAMES the door sends along with a
+ * client's JOIN is a request of the same command), a HISTORY_REQUEST ends
+ * with its HISTORY frame marked done, anything else (its echo, its reply,
+ * its refusal) ends it.
  */
 import type { ClientMessage, ServerMessage } from '../../common/messages.js';
 import type { IrcMessage } from '../irc/message.js';
@@ -68,7 +69,7 @@ export class IrcRequests {
     return { frames: out, now: group ? [] : [...replies], finished, given };
   }
 
-  /** Requests the door asks while answering the request `ref` (the NAMES a join shows): part of the same command. */
+  /** Requests the door asks while answering the request `ref` (NAMES after a JOINED it sent none with): part of the same command. */
   follow(ref: string | undefined, frames: readonly ClientMessage[]): ClientMessage[] {
     const parent = ref === undefined ? undefined : this.open.get(ref);
     return frames.map((f) => this.track(f, parent?.refused ?? { command: '*', ...targetOf(f) }, parent?.group ?? null));

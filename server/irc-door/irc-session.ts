@@ -6,7 +6,7 @@
  * WHOIS, CHATHISTORY pages). Each kind of answer comes back in the order
  * asked, because the chat answers one session's requests in order.
  */
-import type { HistoryEntry, WhoEntry } from '../../common/messages.js';
+import { withRef, type ClientMessage, type HistoryEntry, type WhoEntry } from '../../common/messages.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import type { HistoryAsk } from '../irc/chathistory.js';
@@ -25,12 +25,17 @@ export interface WhoRoom {
   users?: WhoEntry[];
 }
 
-/** Why the door asked NAMES: the client did, a join shows them, or a WHO on the room needs them. */
+/**
+ * Why the door asked NAMES: the client did, a join shows them, or a WHO on the room needs them. A client's JOIN
+ * sends its NAMES along (one trip to the store, not two): `join` says whether that JOIN was answered yet, and
+ * how; its NAMES are shown only after a JOINED (the default room's, asked after its JOINED, have no `join`).
+ */
 export type NamesAsk = { room: string } & (
   | { purpose: 'names' }
-  | { purpose: 'join' }
+  | { purpose: 'join'; join?: 'asked' | 'joined' | 'refused'; ref?: string }
   | { purpose: 'who'; who: WhoRoom }
 );
+type JoinNames = Extract<NamesAsk, { purpose: 'join' }>;
 
 export type WhoAsk =
   | { kind: 'mask'; mask: string; whox: WhoxRequest | null }
@@ -50,6 +55,8 @@ export class IrcSessionState {
   /** Its rooms: key (room-rule.ts roomKey) → name as the room has it. */
   readonly rooms = new Map<string, string>();
   readonly namesAsks: NamesAsk[] = [];
+  /** The NAMES sent along with a client's JOIN, by that JOIN's ref, until the chat answers the JOIN. */
+  private readonly joinsAsked = new LazyMap<string, JoinNames>();
   readonly whoAsks: WhoAsk[] = [];
   readonly historyAsks = new LazyMap<number, HistoryAsk>();
   /** A joined room's history waits until its NAMES are shown (JOIN, topic, NAMES, then history, as Ergo sends them). */
@@ -60,6 +67,9 @@ export class IrcSessionState {
   readonly requests = new IrcRequests();
   private refs = 0;
   private historyIds = 0;
+  /** foldCase(me) and the `me` it was made of: every notice about someone else is told from one about this session by it. */
+  private meFold = '';
+  private meFoldOf = '';
 
   constructor(
     readonly config: DoorConfig,
@@ -81,6 +91,15 @@ export class IrcSessionState {
         self && foldCase(nick) === foldCase(this.me) ? { kind: 'irc', ident: self.ident } : this.people.doorOf(nick),
       accountOf: (nick) => this.people.accountOf(nick),
     };
+  }
+
+  /** foldCase(me), made again only when the nick changed. */
+  meFolded(): string {
+    if (this.meFoldOf !== this.me) {
+      this.meFold = foldCase(this.me);
+      this.meFoldOf = this.me;
+    }
+    return this.meFold;
   }
 
   batchRef(): string {
@@ -106,6 +125,35 @@ export class IrcSessionState {
   parted(room: string): void {
     this.rooms.delete(roomKey(room));
     this.heldHistory.delete(roomKey(room));
+  }
+
+  /** A command's frames with their refs: each JOIN followed by its room's NAMES (irc-inbound.ts) waits for both answers. */
+  joinsSent(frames: readonly ClientMessage[]): void {
+    frames.forEach((f, i) => {
+      const names = frames[i + 1];
+      if (f.type !== 'JOIN' || f.ref === undefined || names?.type !== 'NAMES') return;
+      const ask: JoinNames = { room: names.room, purpose: 'join', join: 'asked', ...withRef(names.ref) };
+      this.namesAsks.push(ask);
+      this.joinsAsked.set(f.ref, ask);
+    });
+  }
+
+  /** The chat answered the JOIN `ref` (JOINED, or refused it): true when its NAMES went with it. */
+  joinAnswered(ref: string | undefined, joined: boolean): boolean {
+    const ask = ref === undefined ? undefined : this.joinsAsked.get(ref);
+    if (!ask) return false;
+    this.joinsAsked.delete(ref!);
+    ask.join = joined ? 'joined' : 'refused';
+    return true;
+  }
+
+  /** The NAMES request `ref`, sent along with a JOIN that was not answered with JOINED, taken off the list. */
+  takeUnjoinedNames(ref: string | undefined): JoinNames | undefined {
+    const i =
+      ref === undefined
+        ? -1
+        : this.namesAsks.findIndex((a) => a.purpose === 'join' && a.ref === ref && a.join !== 'joined');
+    return i < 0 ? undefined : (this.namesAsks.splice(i, 1)[0] as JoinNames);
   }
 
   /** The first NAMES asked for this room, taken off the list. */

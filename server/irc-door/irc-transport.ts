@@ -184,6 +184,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     for (const command of step.commands) {
       const r = ircToChat(this.st, this.door, command);
       const t = this.st.requests.command(command, r.frames, r.replies, label);
+      this.st.joinsSent(t.frames);
       this.emit(t.given);
       this.emit(t.now);
       if (t.finished) this.emitLabeled(t.finished);
@@ -203,10 +204,11 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
 
   /** A frame the connection writes: as the lines IRC says it in. */
   override write(frame: Buffer): void {
-    const msg = decodeOwn(frame);
-    if (msg === null) return;
+    const d = decodeOwn(frame);
+    if (d === null) return;
+    const msg = d.msg;
     if (this.reg.phase === 'registered') {
-      const shared = sharedLines(frame, msg, this.st, this.reg.cap);
+      const shared = sharedLines(d, this.st, this.reg.cap);
       if (shared) return void (shared.length > 0 && super.write(shared));
       const out = chatToIrc(this.st, msg);
       // What the door asks to answer this frame (a join's NAMES) answers the same command: tracked before this frame counts as answered.

@@ -81,7 +81,7 @@ export class Supervisor {
     };
     // The supervisor has no sessions: it only posts (operator broadcasts and kicks, notices for a dead worker's
     // sessions), room-wide posts through the store thread's sequencer like everyone's.
-    const direct = new ThreadBus(this.shared.busName, null, null, options.nodeId);
+    const direct = new ThreadBus(this.shared.busName, null, null, options.nodeId, true);
     this.bus = new SequencedBus(
       direct,
       {

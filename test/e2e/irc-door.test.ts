@@ -4,8 +4,9 @@
  * (a bad room, a room one is not in, a bad nick, nobody, an unknown
  * command, a channel operator's KICK, a line over 512 bytes, bytes that are
  * not UTF-8) each with its numeric, the connection going on; the operator's
- * kick from the console; the server password (PASS); and the ascii nick
- * mode, where 小明 is xn--yeto6u both ways.
+ * kick from the console; a JOIN the chat refuses, whose NAMES (sent with
+ * it) show nothing; the server password (PASS); and the ascii nick mode,
+ * where 小明 is xn--yeto6u both ways.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IrcBot, RawIrc, closeBots } from '../helpers/irc-bot.js';
@@ -79,6 +80,44 @@ describe('the IRC door', () => {
     await bot.gone();
     await raw.line(/^:bot!\S+ QUIT :Kicked by the operator: enough of that$/);
     await xm.waitFor('* bot was kicked (enough of that)');
+  });
+
+  it('a JOIN the chat refuses shows no NAMES, though the door asked them with it', async () => {
+    const server = await startServer(['--max-rooms-per-user', '2']);
+    procs.push(server);
+    const other = new RawIrc(server.ircPort!);
+    await other.register('other');
+    other.send('JOIN #busy');
+    await other.line(/ 366 other #busy /);
+    const raw = new RawIrc(server.ircPort!);
+    await raw.register('raw');
+    await raw.line(/ 366 raw #lobby /);
+    const from = raw.lines.length;
+    // Refused: by the worker (a name mixing scripts; its NAMES refused alike), by the store (a look-alike of #lobby;
+    // its NAMES: no such room), and by the store again (#busy past the limit of two rooms; its NAMES: the members).
+    raw.send('JOIN #lobb\u0443');
+    await raw.line(/ 403 raw #lobb\u0443 :a room's name cannot mix /, 10_000, from);
+    raw.send('JOIN #l0bby');
+    await raw.line(/ 403 raw #l0bby :#l0bby looks like #lobby/, 10_000, from);
+    raw.send('JOIN #mine');
+    await raw.line(/ 366 raw #mine :End of \/NAMES list$/, 10_000, from);
+    raw.send('JOIN #busy');
+    await raw.line(/ 405 raw #busy :/, 10_000, from);
+    // Asked after them, answered after them: by now their NAMES' answers have come too.
+    raw.send('NAMES #lobby');
+    await raw.line(/ 366 raw #lobby :End of \/NAMES list$/, 10_000, from);
+    const after = raw.lines.slice(from);
+    // Each refused JOIN's one line is its refusal: no NAMES, no second refusal (of the NAMES).
+    for (const [room, refusal] of [
+      ['#lobb\u0443', ' 403 '],
+      ['#l0bby', ' 403 '],
+      ['#busy', ' 405 '],
+    ] as const)
+      expect(after.filter((l) => l.includes(` ${room} `)).map((l) => l.includes(refusal))).toEqual([true]);
+    expect(after.filter((l) => /^:raw!\S+ JOIN /.test(l))).toEqual([expect.stringMatching(/ JOIN #mine$/)]);
+    expect(after.filter((l) => / 353 raw = #mine :/.test(l))).toEqual([
+      expect.stringMatching(/ 353 raw = #mine :raw$/),
+    ]);
   });
 
   it('PASS for a private server; --irc-nicks ascii shows 小明 as xn--yeto6u, and xn--yeto6u reaches 小明', async () => {

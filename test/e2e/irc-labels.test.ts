@@ -69,10 +69,16 @@ describe('labeled-response on the IRC door', () => {
       expect.stringMatching(/ 366 lab #labels :End of \/NAMES list$/),
     ]);
 
+    // Refused by the store (a look-alike of #lobby): its one line, labeled; the NAMES sent with it add nothing.
+    raw.send('@label=j2 JOIN #l0bby');
+    await raw.line(/^@label=j2 :\S+ 403 lab #l0bby :#l0bby looks like #lobby/);
+
     raw.send('@label=w1 WHO #lobby');
     const who = await batchOf(raw, 'w1');
     expect(who.at(-1)).toMatch(/ 315 lab #lobby :End of WHO list$/);
     expect(who.filter((l) => / 352 /.test(l))).toHaveLength(2);
+
+    expect(raw.lines.filter((l) => l.includes('#l0bby'))).toHaveLength(1);
 
     raw.send('@label=p1 PART #nowhere');
     await raw.line(/^@label=p1 :\S+ 442 lab #nowhere :/);

@@ -5,6 +5,7 @@ import { ThreadBus } from '../../server/bus/thread-bus.js';
 import type { BusDelivery, SessionAddress } from '../../server/bus/room-bus.js';
 import type { SlotRef } from '../../server/shm/session-table.js';
 import { parseServerArgs } from '../../server/process/options.js';
+import { until } from '../helpers/wait.js';
 
 const at = (node: string, slot = 3, generation = 1, owner = 0): SessionAddress => ({ node, slot, generation, owner });
 
@@ -42,18 +43,30 @@ describe('node ids in session addresses', () => {
       membership: () => undefined,
       replay: () => undefined,
     });
-    const sender = new ThreadBus(name, null, null, 'n1');
+    // Post-only, as the supervisor's: a channel of its own for each post.
+    const sender = new ThreadBus(name, null, null, 'n1', true);
     const here = new ThreadBus(name, 0, delivery('here'), 'n1');
     const there = new ThreadBus(name, 0, delivery('there'), 'n2');
     try {
       sender.postTo(at('n1'), Buffer.from('a'));
       sender.postTo(at('n2'), Buffer.from('b'));
       sender.kick(at('n2'), 'bye');
+      // In the order posted, though each went on a channel of its own.
+      for (let i = 0; i < 20; i++) sender.postTo(at('n1', 9), Buffer.from(`${i}`));
       // A local delivery is by node too: worker 0 of n1 does not take n2's worker 0's session.
       here.postTo(at('n2', 4), Buffer.from('c'));
       here.postTo(at('n1', 5), Buffer.from('d'));
-      await new Promise((r) => setTimeout(r, 100));
-      expect(got.sort()).toEqual(
+      // Last, from both senders to both nodes: once these came, anything misdelivered before them has too.
+      for (const from of [sender, here]) for (const node of ['n1', 'n2']) from.postTo(at(node, 8), Buffer.from('end'));
+      await until(
+        () => got.filter((g) => g.endsWith(' 8:1 end')).length === 4,
+        5000,
+        () => JSON.stringify(got),
+      );
+      got.splice(0, got.length, ...got.filter((g) => !g.endsWith(' 8:1 end')));
+      const inOrder = got.filter((g) => g.startsWith('here 9:1 '));
+      expect(inOrder).toEqual(Array.from({ length: 20 }, (_, i) => `here 9:1 ${i}`));
+      expect(got.filter((g) => !g.startsWith('here 9:1 ')).sort()).toEqual(
         ['here 3:1 a', 'here 5:1 d', 'there 3:1 b', 'there 4:1 c', 'there kick 3:1 bye'].sort(),
       );
     } finally {
