@@ -57,5 +57,5 @@ describe("the browser's download manager resumes a cut download", () => {
     expect(from).toBeLessThanOrEqual(CUT);
     expect(second).toMatchObject({ path: first!.path, ifRange: first!.etag, status: 206, crossed: SIZE - from });
     expect(problems).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 });

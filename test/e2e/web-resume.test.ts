@@ -418,7 +418,7 @@ describe('the page resumes an upload', () => {
     const resent = later.reduce((n, p) => n + p.crossed, 0);
     expect(resent).toBe(data.length - last.offset!);
     expect(problems.filter((p) => p.startsWith('page error'))).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('the page resumes an upload after the chat connection too was lost', () => {
@@ -446,7 +446,7 @@ describe('the page resumes an upload after the chat connection too was lost', ()
     const last = proxy.posts.at(-1)!;
     expect(last.offset).toBeGreaterThan(0);
     expect(proxy.posts.slice(1).reduce((n, p) => n + p.crossed, 0)).toBe(data.length - last.offset!);
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('the page without Web Crypto resumes an upload too', () => {
@@ -484,5 +484,5 @@ describe('the page without Web Crypto resumes an upload too', () => {
     expect(last.offset).toBeGreaterThan(0);
     expect(proxy.posts.slice(1).reduce((n, p) => n + p.crossed, 0)).toBe(data.length - last.offset!);
     expect(problems.filter((p) => p.startsWith('page error'))).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 });
