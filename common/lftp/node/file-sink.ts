@@ -4,6 +4,7 @@
  * fails if the name exists: an existing file is never overwritten, even one that appeared during the transfer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { WriteBehind } from './write-behind.js';
 import { open, link, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ioFailure } from './io-failure.js';
@@ -21,12 +22,10 @@ export type SinkOutcome =
   | { ok: false; code: LftpError['code']; message: string };
 
 /**
- * Received data is copied into a staging buffer rather than queued as is: a
- * datagram's buffer then dies young (queued ones lived until their write
- * finished and were promoted to the old generation, which made garbage
- * collection a tenth of the receiver's time), and hashing and writing take one
- * call per buffer instead of one per packet. Written buffers are reused: fresh
- * memory costs a page fault per 4 KiB on first touch.
+ * Received data is copied into a staging buffer rather than queued as is: a datagram's buffer then dies young (queued
+ * ones lived until written and were promoted to the old generation: garbage collection took a tenth of the
+ * receiver's time), and hashing and writing take one call per buffer, not per packet. Written buffers are reused:
+ * fresh memory costs a page fault per 4 KiB on first touch. Written data is flushed as it goes (write-behind.ts).
  */
 export class FileSink implements SizedSink {
   /** Full staging buffers (or their unwritten tails) waiting for the writer, oldest first. */
@@ -51,6 +50,7 @@ export class FileSink implements SizedSink {
   private expectedSize = -1;
   private mss = 1;
   private closed = false;
+  private readonly behind: WriteBehind;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -62,6 +62,7 @@ export class FileSink implements SizedSink {
     readonly held: HeldRecord | null = null,
     prefix?: { bytes: number; hash: Hash },
   ) {
+    this.behind = new WriteBehind(fh, (err) => this.fail(err));
     if (prefix) {
       this.written = this.pushed = this.stagingAt = prefix.bytes;
       this.hash = prefix.hash;
@@ -177,6 +178,7 @@ export class FileSink implements SizedSink {
         this.writing = false;
         this.written += bytesWritten;
         this.recycle();
+        this.behind.wrote(this.written);
         void this.held?.wrote(this.written);
         if (bytesWritten < piece.length) {
           // A short write (a full disk does this first): put the rest back; the next write reports why.
@@ -223,8 +225,7 @@ export class FileSink implements SizedSink {
     this.staging = null;
     const digest = this.hash.digest();
     try {
-      await this.fh.sync();
-      await this.fh.close();
+      await this.behind.syncAndClose();
     } catch (err) {
       await this.drop();
       return this.failed(`cannot write ${this.label}`, err);
@@ -278,7 +279,7 @@ export class FileSink implements SizedSink {
     if (this.held?.identity && !this.closed && !this.error) {
       this.closed = true;
       this.staging = null;
-      await this.fh.close().catch(() => undefined);
+      await this.behind.close();
       await this.held.wrote(this.written, true);
       return;
     }
@@ -292,7 +293,7 @@ export class FileSink implements SizedSink {
     this.staging = null;
     this.retired.length = 0;
     this.spare.length = 0;
-    await this.fh.close().catch(() => undefined);
+    await this.behind.close();
     await unlink(this.tempPath).catch(() => undefined);
     await this.held?.remove();
   }
