@@ -13,7 +13,6 @@ import { transfer } from './lftp-client.js';
 import type { TransferOptions, TransferResult } from './lftp-transfer-options.js';
 import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
 import { destinationFor, freeName, postSource } from './local-files.js';
-import { folderResultLine, getFolder, postFolder } from './lftp-folder.js';
 import { stat } from 'node:fs/promises';
 
 export const LFTP_CLIENT_USAGE = `Usage: chat-client lftp get HOST:PORT REMOTE [LOCAL] [options]
@@ -214,6 +213,8 @@ export async function runLftpClient(args: string[]): Promise<number> {
   try {
     let line: string;
     if (folder) {
+      // Loaded for a folder only: a single file's command starts sooner without it (about 20 ms of modules).
+      const { folderResultLine, getFolder, postFolder } = await import('./lftp-folder.js');
       const { onProgress, onResume, ...rest } = report;
       const r = await (op === 'get' ? getFolder : postFolder)({
         settings: { ...settings, ...keyed, ...rest },
