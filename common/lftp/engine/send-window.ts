@@ -2,9 +2,8 @@
  * The sending half of the data phase, as pure state: which packet to send
  * next, what the peer's ACKs and SACK blocks acknowledge, which packets are
  * lost, when the retransmission timer fires. Packets are numbered by index
- * (0 = first data packet); the connection maps indexes to sequence numbers.
- * Which packets are lost is loss-detection.ts's rule (RFC 9002).
- */
+ * (0 = first data packet), mapped to sequence numbers by the connection; loss
+ * is loss-detection.ts's rule (RFC 9002). */
 import type { CongestionControl } from './congestion.js';
 import { DeliveryRate, blankStamp, type RateStamp } from './delivery-rate.js';
 import { isLost, lossDelay, lostPacket, neighborAfter, overtaken, type SentPacket } from './loss-detection.js';

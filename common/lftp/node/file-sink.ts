@@ -34,8 +34,7 @@ export class FileSink implements SizedSink {
   /** staging[0, stagedFrom) is written or being written; staging[stagedFrom, fill) waits. */
   private stagedFrom = 0;
   private fill = 0;
-  /** File offset of staging[0]. */
-  private stagingAt = 0;
+  private stagingAt = 0; // the file offset of staging[0]
   /** Retired staging buffers and the file offset where their data ends: reusable once written that far. */
   private readonly retired: Array<{ buf: Buffer; end: number }> = [];
   private readonly spare: Buffer[] = [];
