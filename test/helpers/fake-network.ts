@@ -276,6 +276,17 @@ export class FakeNetwork {
   }
 }
 
+/**
+ * One BBR get of `packets` over `path` (run until `until` ms): the flow, to check it arrived, and its time from the
+ * handshake's end (a lost handshake packet costs the initial RTO, which is the handshake's, not the controller's).
+ */
+export function soloTransfer(path: PathSpec, packets: number, until: number): { flow: Flow; ms: number } {
+  const net = new FakeNetwork(path, [{ congestion: 'bbr', packets }]);
+  net.run(until);
+  const flow = net.flows[0]!;
+  return { flow, ms: flow.doneAt! - flow.establishedAt! };
+}
+
 /** Jain's fairness index of shares x: (Σx)² / (n Σx²), 1 when all are equal, 1/n when one has everything. */
 export function jain(x: number[]): number {
   const sum = x.reduce((a, b) => a + b, 0);

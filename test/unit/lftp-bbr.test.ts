@@ -11,7 +11,7 @@ import { BbrCongestion } from '../../common/lftp/engine/bbr.js';
 import type { CongestionPhase, LostPacket } from '../../common/lftp/engine/congestion.js';
 import { LossBackground, MIN_WINDOWS, WINDOW_LIFE_MS } from '../../common/lftp/engine/loss-background.js';
 import { BURST_MS, MIN_BURST, Pacer } from '../../common/lftp/engine/pacer.js';
-import { FakeNetwork, jain, type FlowSpec, type PathSpec } from '../helpers/fake-network.js';
+import { FakeNetwork, jain, soloTransfer, type FlowSpec, type PathSpec } from '../helpers/fake-network.js';
 import { memoryTransfer } from '../helpers/fake-link.js';
 import { seededRandom } from '../relay/relay.js';
 import type { CongestionName } from '../../common/lftp/engine/congestion.js';
@@ -208,13 +208,9 @@ describe('BBR on a fake bottleneck', () => {
     // The benchmark's case (17,400 packets through the relay), from the handshake's end: a lost handshake packet
     // costs the initial RTO (1 s), which is the handshake's, not the controller's.
     const time = (loss: number, seed: number) => {
-      const net = new FakeNetwork({ rate: 50, queue: 1000, delayMs: 1, jitterMs: 1, loss, seed }, [
-        { congestion: 'bbr', packets: 17_400 },
-      ]);
-      net.run(20_000);
-      const f = net.flows[0]!;
-      expect(f.verified).toBe(true);
-      return f.doneAt! - f.establishedAt!;
+      const { flow, ms } = soloTransfer({ rate: 50, queue: 1000, delayMs: 1, jitterMs: 1, loss, seed }, 17_400, 20_000);
+      expect(flow.verified).toBe(true);
+      return ms;
     };
     for (const seed of [1, 2, 3, 4, 5]) expect(time(0, seed) / time(0.05, seed), `seed ${seed}`).toBeGreaterThan(0.6);
   }, 60_000);

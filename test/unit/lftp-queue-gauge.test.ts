@@ -9,7 +9,7 @@ import { QueueGauge, RANGE_BUCKET_MS } from '../../common/lftp/engine/queue-gaug
 import { LossRound } from '../../common/lftp/engine/bbr-loss-round.js';
 import type { DeliverySample } from '../../common/lftp/engine/congestion.js';
 import { neighborAfter, type SentPacket } from '../../common/lftp/engine/loss-detection.js';
-import { FakeNetwork, jain } from '../helpers/fake-network.js';
+import { FakeNetwork, jain, soloTransfer } from '../helpers/fake-network.js';
 
 describe('the queue gauge', () => {
   it('finds no queue near the min RTT and in the lower half of the recent range; a full queue near its top', () => {
@@ -138,13 +138,9 @@ describe('on the fake network', () => {
     // Jitter of twice the path's delay leaves few samples near the min RTT; each one still judges its own loss.
     // Judged a round at a time by the mean RTT, seeds 2, 3 and 5 kept 0.35, 0.13 and 0.26.
     const time = (loss: number, seed: number) => {
-      const net = new FakeNetwork({ rate: 50, queue: 1000, delayMs: 1, jitterMs: 2, loss, seed }, [
-        { congestion: 'bbr', packets: 17_400 },
-      ]);
-      net.run(30_000);
-      const f = net.flows[0]!;
-      expect(f.verified).toBe(true);
-      return f.doneAt! - f.establishedAt!;
+      const { flow, ms } = soloTransfer({ rate: 50, queue: 1000, delayMs: 1, jitterMs: 2, loss, seed }, 17_400, 30_000);
+      expect(flow.verified).toBe(true);
+      return ms;
     };
     for (const seed of [1, 2, 3, 4, 5]) expect(time(0, seed) / time(0.05, seed), `seed ${seed}`).toBeGreaterThan(0.45);
   }, 60_000);
