@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** chat-client: command-line entry point. Loads only the command it runs (see server/cli.ts). */
-import { runSubcommand, secretsHidden } from '../common/cli.js';
+import { cacheCompiledModules, runSubcommand, secretsHidden } from '../common/cli.js';
 
 process.title = secretsHidden('chat-client');
+cacheCompiledModules();
 
 if (process.argv[2] === '--version' || process.argv[2] === '-V') {
   const { versionLines } = await import('../common/lftp/native/load.js');

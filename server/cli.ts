@@ -4,9 +4,10 @@
  * chat server's modules (workers, WebSocket, HTTP) would add some 25 MB of
  * resident memory to a standalone `chat-server lftp` that never uses them.
  */
-import { runSubcommand, secretsHidden } from '../common/cli.js';
+import { cacheCompiledModules, runSubcommand, secretsHidden } from '../common/cli.js';
 
 process.title = secretsHidden('chat-server');
+cacheCompiledModules();
 
 if (process.argv[2] === '--version' || process.argv[2] === '-V') {
   const { versionLines } = await import('../common/lftp/native/load.js');
