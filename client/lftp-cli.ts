@@ -5,11 +5,11 @@ import { exitCodeOf, parseOptions } from '../common/cli.js';
 import { parseHostPort } from '../common/lftp/node/address.js';
 import { LftpError } from '../common/lftp/engine/errors.js';
 import { DEFAULT_MSS, MAX_MSS, MIN_MSS, PROTECTED_MSS } from '../common/lftp/engine/packet.js';
-import { ProgressPrinter, formatRate } from './progress.js';
+import type { ProgressPrinter } from './progress.js';
 import { writeLineSync } from '../common/sync-output.js';
-import { formatBytes, parseChoice, parseDuration, parseInteger } from '../common/units.js';
+import { formatBytes, formatRate, parseChoice, parseDuration, parseInteger } from '../common/units.js';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION } from '../common/lftp/engine/congestion.js';
-import { transfer } from './lftp-client.js';
+import { withTokenKey } from './lftp-preflight.js';
 import type { TransferOptions, TransferResult } from './lftp-transfer-options.js';
 import { MASTER_BYTES } from '../common/lftp/protect/keys.js';
 import { destinationFor, freeName, postSource } from './local-files.js';
@@ -190,6 +190,10 @@ export async function runLftpClient(args: string[]): Promise<number> {
   }
   const request = parseRequest(v, positionals);
   const { op, settings } = request;
+  // A token's scrypt (~40 ms, on libuv's pool) starts now and runs while the files are checked and the transfer's
+  // modules load; awaited once they have.
+  const keysReady = withTokenKey(keySource(v.token, v.ticket, v['ticket-key']));
+  keysReady.catch(() => undefined);
   // As the chat's /get: a LOCAL that is a directory, or ends in a slash, receives the file or folder by its name.
   const wanted =
     request.local !== undefined ? await destinationFor('.', basename(settings.remote), request.local) : request.wanted;
@@ -202,19 +206,22 @@ export async function runLftpClient(args: string[]): Promise<number> {
   // Said once the server accepted: a get that fails (no such file, a wrong token) saves nothing, under no name.
   const announce = () => writeLineSync(2, `lftp: ${wanted} exists; saving as ${local}`);
   const shown = folder ? `${folder}/` : op === 'get' ? settings.remote : local;
-  const progress = v.quiet ? null : new ProgressPrinter(2, process.stderr.isTTY === true);
+  // --quiet loads no bar: its text layout's set-up (string-width: ~10 ms) would be a script's start-up for nothing.
+  const progress = v.quiet
+    ? null
+    : new (await import('./progress.js')).ProgressPrinter(2, process.stderr.isTTY === true);
   // Ctrl-C: tell the server, remove the temporary file, then exit (no partial file is left behind).
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => abort.abort(`interrupted (${sig})`);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const keyed = { ...keySource(v.token, v.ticket, v['ticket-key']), signal: abort.signal };
   const report = reporting(v.verbose === true, progress, shown);
   try {
     let line: string;
     if (folder) {
       // Loaded for a folder only: a single file's command starts sooner without it (about 20 ms of modules).
       const { folderResultLine, getFolder, postFolder } = await import('./lftp-folder.js');
+      const keyed = { ...(await keysReady), signal: abort.signal };
       const { onProgress, onResume, ...rest } = report;
       const r = await (op === 'get' ? getFolder : postFolder)({
         settings: { ...settings, ...keyed, ...rest },
@@ -225,6 +232,8 @@ export async function runLftpClient(args: string[]): Promise<number> {
       });
       line = folderResultLine(v.json === true, op, shown, r);
     } else {
+      const { transfer } = await import('./lftp-client.js');
+      const keyed = { ...(await keysReady), signal: abort.signal };
       const r = await transfer({
         ...settings,
         local,

@@ -23,12 +23,9 @@ import {
 import { transfer } from './lftp-client.js';
 import { moveFiles } from './lftp-folder-files.js';
 import type { FolderOptions, FolderResult } from './lftp-transfer-options.js';
-import { randomBytes } from 'node:crypto';
-import { SALT_BYTES } from '../common/lftp/engine/payloads.js';
-import { tokenMaster } from '../common/lftp/protect/keys.js';
+import { withTokenKey } from './lftp-preflight.js';
 import { freeName, LocalFileError } from './local-files.js';
-import { formatRate } from './progress.js';
-import { formatBytes } from '../common/units.js';
+import { formatBytes, formatRate } from '../common/units.js';
 
 const MANIFEST = '.lftp-manifest';
 
@@ -36,18 +33,6 @@ const MANIFEST = '.lftp-manifest';
 function once(o: FolderOptions): Omit<FolderOptions['settings'], 'resume'> {
   const { resume: _resume, ...rest } = o.settings;
   return rest;
-}
-
-/**
- * A token's key made once for the whole folder, with one salt: a server remembers a salt it has seen proved
- * (server/files/syn-keys.ts), so the folder's files cost no scrypt there either. Each transfer's traffic keys are
- * still its own (the server's nonce).
- */
-export async function folderKeys(settings: FolderOptions['settings']): Promise<FolderOptions['settings']> {
-  const k = settings.keyFrom;
-  if (!k || !('token' in k)) return settings;
-  const salt = randomBytes(SALT_BYTES);
-  return { ...settings, keyFrom: { master: await tokenMaster(k.token, salt), salt } };
 }
 
 /** The manifest's transfer; a server from before folders refuses any name with a `/` in it, and is told so. */
@@ -71,7 +56,7 @@ async function readManifest(path: string, name: string): Promise<FolderManifest 
 }
 
 export async function getFolder(given: FolderOptions): Promise<FolderResult> {
-  const o = { ...given, settings: await folderKeys(given.settings) };
+  const o = { ...given, settings: await withTokenKey(given.settings) };
   const stage = join(dirname(o.local), `.folder-${folderKey(o.remote, basename(o.local))}.lftp-tree`);
   // --no-resume: what an earlier try left is dropped, whole files too.
   if (o.settings.resume === 'restart') await rm(stage, { recursive: true, force: true });
@@ -110,7 +95,7 @@ export async function getFolder(given: FolderOptions): Promise<FolderResult> {
 }
 
 export async function postFolder(given: FolderOptions): Promise<FolderResult> {
-  const o = { ...given, settings: await folderKeys(given.settings) };
+  const o = { ...given, settings: await withTokenKey(given.settings) };
   let m: FolderManifest;
   try {
     m = o.manifest ?? (await walkFolder(o.local, o.remote));

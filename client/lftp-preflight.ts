@@ -23,8 +23,19 @@ export async function checkLocal(o: TransferOptions): Promise<number> {
 
 /** The transfer's master key and salt, made before the SYN (a token's scrypt takes ~40 ms), or null when unprotected. */
 export async function transferKeys(o: TransferOptions): Promise<{ master: Buffer; salt: Buffer } | null> {
-  if (!o.keyFrom) return null;
-  if ('master' in o.keyFrom) return { master: o.keyFrom.master, salt: o.keyFrom.salt ?? randomBytes(SALT_BYTES) };
+  const k = (await withTokenKey(o)).keyFrom;
+  if (!k || !('master' in k)) return null;
+  return { master: k.master, salt: k.salt ?? randomBytes(SALT_BYTES) };
+}
+
+/**
+ * A token made into its master key now, with a new salt, for the transfers still to come. A folder's files all
+ * use the one key (a server remembers a salt it has seen proved: server/files/syn-keys.ts), and `chat-client lftp`
+ * starts the scrypt on libuv's pool while the transfer's modules load, so the two overlap.
+ */
+export async function withTokenKey<T extends Pick<TransferOptions, 'keyFrom'>>(o: T): Promise<T> {
+  const k = o.keyFrom;
+  if (!k || !('token' in k)) return o;
   const salt = randomBytes(SALT_BYTES);
-  return { master: await tokenMaster(o.keyFrom.token, salt), salt };
+  return { ...o, keyFrom: { master: await tokenMaster(k.token, salt), salt } };
 }

@@ -1,5 +1,5 @@
 /** Transfer progress for people: a bar on a terminal, a plain line now and then otherwise. */
-import { formatBytes, formatDuration } from '../common/units.js';
+import { formatBytes, formatDuration, formatRate } from '../common/units.js';
 import { writeFullySync, writeLineSync } from '../common/sync-output.js';
 import { clip, columns } from '../common/terminal/layout.js';
 
@@ -16,10 +16,6 @@ function pace(s: ProgressSample): { moved: number; eta: number } {
   const moved = Math.max(0, s.bytes - (s.from ?? 0));
   const rate = s.elapsedMs > 0 ? (moved * 1000) / s.elapsedMs : 0;
   return { moved, eta: rate > 0 ? ((s.total - s.bytes) / rate) * 1000 : NaN };
-}
-
-export function formatRate(bytes: number, ms: number): string {
-  return `${formatBytes(ms > 0 ? (bytes * 1000) / ms : 0)}/s`;
 }
 
 export function progressLine(name: string, s: ProgressSample): string {

@@ -19,3 +19,7 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
+
+export function formatRate(bytes: number, ms: number): string {
+  return `${formatBytes(ms > 0 ? (bytes * 1000) / ms : 0)}/s`;
+}

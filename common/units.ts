@@ -1,7 +1,7 @@
 /** Parsing of human-friendly option values: durations and sizes. */
 import { UsageError } from './errors.js';
 
-export { formatBytes, formatDuration } from './format.js';
+export { formatBytes, formatDuration, formatRate } from './format.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hasUnsafeControls, neutralizeControls } from '../../common/unicode/text-policy.js';
 import { formatBytes, parseDuration, parseSize } from '../../common/units.js';
-import { formatRate, progressBar, progressLine } from '../../client/progress.js';
+import { progressBar, progressLine } from '../../client/progress.js';
+import { formatRate } from '../../common/units.js';
 
 describe('terminal safety', () => {
   it('neutralises ESC, other C0, DEL, C1 and bidi overrides, keeps tab and ordinary text', () => {
