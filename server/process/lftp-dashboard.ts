@@ -15,7 +15,7 @@ import { AdminAuth } from '../web/admin-auth.js';
 import { AdminHub } from '../web/admin-hub.js';
 import { HostAllowList } from '../web/host-check.js';
 import { TransferMonitor } from '../web/transfer-monitor.js';
-import { WebServer } from '../web/web-server.js';
+import { WEB_HEADER_TIMEOUT_MS, WebServer } from '../web/web-server.js';
 import { DEFAULT_MAX_FRAME } from '../../common/frame.js';
 import type { Logger } from '../logger.js';
 import type { FileService } from '../files/file-service.js';
@@ -67,6 +67,7 @@ export async function startLftpDashboard(o: LftpDashboardOptions): Promise<{ por
       admin,
       admission,
       hosts: HostAllowList.forListenAddress(o.host),
+      headerTimeoutMs: WEB_HEADER_TIMEOUT_MS,
     },
     {
       files: o.files,

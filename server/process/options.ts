@@ -16,6 +16,7 @@ import { parseLogLevel, parseLogRotation, type LogLevel, type LogRotation } from
 import { MAX_CAPACITY } from '../shm/session-table.js';
 import { MAX_WORKERS } from '../shm/worker-stats.js';
 import { MAX_ADMIN_TOKEN_LENGTH, MIN_ADMIN_TOKEN_LENGTH } from '../web/admin-auth.js';
+import { WEB_HEADER_TIMEOUT_MS } from '../web/web-server.js';
 import type { InboundPolicy } from '../chat/inbound-gate.js';
 import type { NickMode } from '../irc/nick-map.js';
 import type { AdmissionPolicy } from '../chat/admission.js';
@@ -65,6 +66,8 @@ export interface ServerOptions {
   adminToken: string | null;
   /** Names the web side answers to besides its addresses, localhost and the host name. */
   webHosts: string[];
+  /** --web-header-timeout: the time a web connection has to send a request's headers. */
+  webHeaderTimeoutMs: number;
   congestion: CongestionName;
   /** Bytes that may wait for one client before it is dropped. */
   maxSendQueue: number;
@@ -112,6 +115,7 @@ const SPEC = {
   'no-irc': { type: 'boolean' },
   'irc-nicks': { type: 'string' },
   'web-host': { type: 'string' },
+  'web-header-timeout': { type: 'string' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
   'log-max-size': { type: 'string' },
@@ -215,6 +219,7 @@ export function parseServerArgs(args: string[], env: NodeJS.ProcessEnv = process
       ...ircOptions(v['no-irc'], v['irc-port'], v['irc-nicks']),
       adminToken: adminToken ?? null,
       webHosts: webHostList(v['web-host']),
+      webHeaderTimeoutMs: webHeaderTimeout(v['web-header-timeout'], v['no-web']),
       congestion: parseChoice(v.cc, '--cc', CONGESTION_CONTROLS, DEFAULT_CONGESTION),
       ...outputLimits(v['max-sendq'], v['max-output'], maxFrame),
       flood: floodPolicy(v['flood-burst'], v['flood-rate'], v['flood-backlog'], maxFrame),
@@ -255,4 +260,13 @@ function webHostList(value: string | undefined): string[] {
       `--web-host takes host names or addresses separated by commas (not ${JSON.stringify(bad ?? value)})`,
     );
   return names;
+}
+
+/** --web-header-timeout: 1 s to 10 min (default 10 s, as long as a HELLO waits on the chat port). */
+function webHeaderTimeout(value: string | undefined, noWeb: boolean | undefined): number {
+  if (value === undefined) return WEB_HEADER_TIMEOUT_MS;
+  if (noWeb) throw new UsageError('--no-web has no web side: --web-header-timeout does not apply');
+  const ms = parseDuration(value, '--web-header-timeout');
+  if (ms < 1000 || ms > 600_000) throw new UsageError('--web-header-timeout must be between 1s and 10m');
+  return ms;
 }

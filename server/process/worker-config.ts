@@ -77,6 +77,7 @@ export function workerConfig(
     irc: { nicks: o.ircNicks, roomsPerUser: o.rooms.limits.maxRoomsPerUser, history: o.history.dataDir !== null },
     adminToken: o.adminToken,
     webHosts: o.webHosts,
+    webHeaderTimeoutMs: o.webHeaderTimeoutMs,
     adminSecret: shared.adminSecret,
     workers: o.workers,
     filesDir: o.filesDir,

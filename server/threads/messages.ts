@@ -46,6 +46,7 @@ export interface WorkerConfig {
   irc: { nicks: NickMode; roomsPerUser: number; history: boolean };
   /** Host names the web side answers to besides its addresses and localhost (--web-host). */
   webHosts: string[];
+  webHeaderTimeoutMs: number;
   /** --admin-token, or null: no dashboard. */
   adminToken: string | null;
   /** Per-run secret that signs dashboard cookies (the same in every worker). */

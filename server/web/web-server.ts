@@ -48,6 +48,12 @@ export interface WebServerOptions {
    * may connect to them (its policy says so), and whose pages' WebSockets are taken on /chat here.
    */
   peers?: () => readonly string[];
+  /**
+   * --web-header-timeout: a request's headers must be in this long after the connection's start (or the last
+   * answer's end on a kept-alive one), a connection that sends nothing included: Node starts a connection's
+   * headersTimeout when it opens, not at its first byte.
+   */
+  headerTimeoutMs: number;
 }
 
 /** The request target as a URL; only origin-form paths ("/..."), anything else is a 400. */
@@ -80,7 +86,7 @@ export class WebServer {
       log,
       {
         // Slow-header clients are cut off; a long upload is bounded by its own idle timer instead of a total time.
-        headersTimeout: 10_000,
+        headersTimeout: o.headerTimeoutMs,
         // Node checks the header deadline this often (by default every 30 s, which let slow headers live 18 s).
         connectionsCheckingInterval: 1_000,
         requestTimeout: 0,
@@ -98,7 +104,8 @@ export class WebServer {
       this.upgrade(req, socket as Socket, head),
     );
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
       this.log.debug({ err: err.code ?? err.message }, 'bad http request');
     });
@@ -272,3 +279,6 @@ export class WebServer {
     refuse(404, 'no WebSocket endpoint here (the chat is at /chat)');
   }
 }
+
+/** --web-header-timeout's default: as long as a HELLO waits on the chat port. */
+export const WEB_HEADER_TIMEOUT_MS = 10_000;

@@ -233,6 +233,7 @@ export class ChatWorker {
         admin,
         admission: this.admission,
         hosts: HostAllowList.forListenAddress(c.host, c.webHosts),
+        headerTimeoutMs: c.webHeaderTimeoutMs,
         peers: () => this.nodeFiles?.webPeers ?? [],
       },
       {

@@ -35,6 +35,8 @@ describe('chat-server command line', () => {
     [['--no-web', '--http-port', '8080'], /--no-web turns the web side off/],
     [['--admin-token', 'short'], /admin token must be 8-256 printable/],
     [['--admin-token', 'has a space in it'], /admin token must be 8-256 printable/],
+    [['--web-header-timeout', '10ms'], /--web-header-timeout must be between 1s and 10m/],
+    [['--no-web', '--web-header-timeout', '5s'], /--no-web has no web side: --web-header-timeout does not apply/],
   ])('%j → one-line error, usage hint, exit 2', async (args, message) => {
     const p = run('server', [SERVER_JS, ...args]);
     expect(await p.exit()).toBe(2);

@@ -39,9 +39,9 @@ export async function startTcpProxy(
 
 /**
  * Waits until the browser's kept-alive HTTP connections through a proxy have closed, so that its next request goes
- * on a connection of its own: the one the proxy watches and cuts. The server closes one it answered after 5 s idle;
- * one the browser opened ahead and never used (Chromium's preconnect) sends nothing, so Node's header deadline never
- * starts, and only the browser closes it, after its own 10 s, later on a busy machine (CI saw 6 open past 15 s).
+ * on a connection of its own: the one the proxy watches and cuts. The server closes one it answered after 5 s idle,
+ * and one the browser opened ahead and never used (Chromium's preconnect) after the 10 s a request's headers have
+ * (--web-header-timeout, checked every second); CI saw 6 still open past 15 s on a busy machine, hence the bound.
  */
 export function untilNoKeepAlive(proxy: { openHttp(): number }): Promise<void> {
   return until(
