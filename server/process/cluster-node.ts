@@ -9,7 +9,7 @@
  */
 import { clusterKeys, type ClusterKeys } from '../cluster/keys.js';
 import { NodePresence } from '../cluster/node-presence.js';
-import { closeRedis, type RedisLink } from '../cluster/redis-link.js';
+import { atMost, CLOSE_DEADLINE_MS, closeRedis, type RedisLink } from '../cluster/redis-link.js';
 import { openRedis } from '../cluster/open-redis.js';
 import type { RedisTarget } from '../cluster/redis-url.js';
 import type { SessionRecord } from '../cluster/session-records.js';
@@ -34,6 +34,9 @@ export interface ClusterNodeHooks {
   /** A dead node's sessions (reaped here, once in the cluster): every node's rooms hear they lost their connection, then left. */
   nodeGone(away: string[], ended: string[], reason: string): void;
 }
+
+/** leave()'s bound: the renewal under way, the lease given back, the link closed, each within CLOSE_DEADLINE_MS. */
+export const LEAVE_BOUND_MS = 3 * CLOSE_DEADLINE_MS;
 
 export class ClusterNode {
   readonly secrets: SecretSource;
@@ -146,12 +149,16 @@ export class ClusterNode {
     if (sessionKeys.length > 0) peopleGone(this.link, this.keys.prefix, this.node, sessionKeys).catch(() => undefined);
   }
 
-  /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */
+  /**
+   * Stops renewing and gives the lease back at once, so that a restart with this id need not wait. Each step within
+   * CLOSE_DEADLINE_MS, for the link may be silent (a partition): the lease then lapses by itself.
+   */
   async leave(): Promise<void> {
-    if (this.listener) await closeRedis(this.listener);
-    await this.presence.stop();
-    await this.link.del(this.keys.lease(this.node)).catch(() => undefined);
-    await closeRedis(this.link);
+    const listener = this.listener ? closeRedis(this.listener) : Promise.resolve();
+    await atMost(this.presence.stop());
+    const bounded = this.link.withCommandOptions({ timeout: CLOSE_DEADLINE_MS, rejectInFlight: true });
+    await bounded.del(this.keys.lease(this.node)).catch(() => undefined);
+    await Promise.all([listener, closeRedis(this.link)]);
   }
 }
 
