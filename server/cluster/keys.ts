@@ -7,6 +7,7 @@
  *   {p}n:NODE     set   the session keys on that node
  *   {p}nodes      set   the nodes that have registered sessions
  *   {p}lease:NODE string, with an expiry: the node is alive while it exists
+ *   {p}generation string: the format generation the live nodes run (generation.ts; presence-scripts.ts RENEW)
  *   {p}addr:NODE  hash, expiring with the lease: its connected sessions by address (address-counts.ts)
  *   {p}secret:NAME string: a shared secret (process/redis-secrets.ts)
  *   {p}bus        stream: the posts between nodes (cluster-bus.ts)

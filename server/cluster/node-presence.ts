@@ -23,6 +23,7 @@ import type { RedisLink } from './redis-link.js';
 import { REAP, RECONCILE, RENEW } from './presence-scripts.js';
 import { newRecord, parseRecord, type SessionRecord } from './session-records.js';
 import { CLAIM } from './nick-scripts.js';
+import { CLUSTER_GENERATION } from './generation.js';
 
 export interface PresenceEvents {
   /** Sessions of a dead node: `away` lost their node now; `ended` were away past the resume window. */
@@ -39,6 +40,8 @@ export interface PresenceOptions {
   leaseMs: number;
   renewMs: number;
   resumeWindowMs: number;
+  /** This node's format generation (generation.ts); CLUSTER_GENERATION unless a test claims another. */
+  generation?: number;
 }
 
 /** A lease of 10 s renewed every 2 s: a node may miss four renewals (a stall, a Redis blip) before it is thought dead. */
@@ -67,17 +70,29 @@ export class NodePresence {
 
   /** The lease alone, taken or renewed: a node starting holds it before its sessions are all in its table. */
   async renewOnly(): Promise<void> {
-    const lease = await RENEW.run(this.link, sessionScriptKeys(this.keys), [
-      this.keys.prefix,
-      this.node,
-      String(this.opts.leaseMs),
-      this.run,
-    ]);
+    const lease = await this.renew();
     if (lease === 'stolen')
       throw new ClusterError(
         'NODE_ID_IN_USE',
         `another chat-server holds node ${this.node}'s lease: give each node its own --node-id`,
       );
+    if (typeof lease !== 'string') throw new ClusterError('CLUSTER_GENERATION', lease.refused);
+  }
+
+  /** RENEW with this node's arguments; a refusal for its generation as the line that says why. */
+  private async renew(): Promise<'ok' | 'lapsed' | 'stolen' | { refused: string }> {
+    const mine = this.opts.generation ?? CLUSTER_GENERATION;
+    const args = [this.keys.prefix, this.node, String(this.opts.leaseMs), this.run, String(mine)];
+    const r = (await RENEW.run(this.link, sessionScriptKeys(this.keys), args)) as string | string[];
+    if (typeof r === 'string') return r as 'ok' | 'lapsed' | 'stolen';
+    const [, theirs, ...live] = r;
+    const what =
+      theirs === '0' ? 'generation 0 (a version from before generations were checked)' : `generation ${theirs}`;
+    return {
+      refused:
+        `this node runs cluster generation ${mine}, but the cluster's live nodes (${live.join(', ')}) run ${what}: ` +
+        'the nodes of a cluster must run one version; stop them all, then start the new one (docs/ARCHITECTURE.md, "Upgrading a cluster")',
+    };
   }
 
   /** The first renewal, awaited (a start that cannot reach Redis fails), then one every renewMs. */
@@ -101,12 +116,14 @@ export class NodePresence {
   async tick(): Promise<void> {
     const prefix = this.keys.prefix;
     const keys = sessionScriptKeys(this.keys);
-    const lease = await RENEW.run(this.link, keys, [prefix, this.node, String(this.opts.leaseMs), this.run]);
+    const lease = await this.renew();
     if (lease === 'stolen') {
       // Another chat-server runs with this node's id: its sessions would be taken for this node's and dropped.
       this.events.link(false, `another chat-server holds node ${this.node}'s lease: give each node its own --node-id`);
       return;
     }
+    // Its lease lapsed and nodes of another generation took over meanwhile: it must write nothing of theirs.
+    if (typeof lease !== 'string') return this.events.link(false, lease.refused);
     // The wall clock the records were stamped with (session-records.ts), not the reaping clock.
     const readAt = Date.now();
     const mine = this.table.snapshot();

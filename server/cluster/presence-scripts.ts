@@ -7,8 +7,12 @@
 import { script } from './nick-scripts.js';
 
 /**
- * ARGV: prefix, node, ttl ms, run. Renews the node's lease, which holds the run that took it.
+ * ARGV: prefix, node, ttl ms, run, generation (generation.ts). Renews the node's lease, which holds the run that took
+ * it. Taking it (at start, or after it lapsed) checks the cluster's generation in the same step: while another node's
+ * lease lives, only a node of the generation recorded may take one (none recorded while nodes live: nodes from
+ * before the check, generation 0); once none lives, the taker's generation becomes the cluster's.
  * -> 'ok' | 'lapsed' (it had expired: taken again; the node may have been reaped) | 'stolen' (another run holds it)
+ *    | {'generation', the cluster's generation, the live nodes...} (refused: nothing written)
  */
 export const RENEW = script(
   'renew',
@@ -20,6 +24,19 @@ if holder == ARGV[4] then
   return 'ok'
 end
 if holder then return 'stolen' end
+local gen = P .. 'generation'
+local g = redis.call('GET', gen) or '0'
+if g ~= ARGV[5] then
+  local live = {}
+  for _, n in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
+    if n ~= ARGV[2] and redis.call('EXISTS', P .. 'lease:' .. n) == 1 then table.insert(live, n) end
+  end
+  if #live > 0 then
+    table.sort(live)
+    return {'generation', g, unpack(live)}
+  end
+  redis.call('SET', gen, ARGV[5])
+end
 redis.call('SET', lease, ARGV[4], 'PX', ARGV[3])
 redis.call('SADD', P .. 'nodes', ARGV[2])
 return 'lapsed'

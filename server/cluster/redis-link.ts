@@ -104,7 +104,38 @@ function makeClient(
   }).withCommandOptions({ timeout: COMMAND_TIMEOUT_MS, rejectInFlight: true });
 }
 
-/** Closes the link, letting commands already sent finish. */
+/**
+ * How long closing a link may wait for the answers to the commands already sent (QUIT's way: they finish, then the
+ * socket closes). A link silent at that moment (a partition) would wait for answers that never come, and hold a
+ * node's shutdown for good: past this the socket is destroyed, what is under way failing.
+ */
+export const CLOSE_DEADLINE_MS = 1000;
+
+/** Closes the link, letting commands already sent finish within CLOSE_DEADLINE_MS; then it is destroyed. */
 export async function closeRedis(link: RedisLink): Promise<void> {
-  if (link.isOpen) await link.close();
+  if (!link.isOpen) return;
+  if ((await within(link.close(), CLOSE_DEADLINE_MS)) === 'late') link.destroy();
+}
+
+/** At most `ms` of `work` (which goes on unwatched past it): for what a node's end waits on, on a link maybe silent. */
+export async function atMost(work: Promise<unknown>, ms = CLOSE_DEADLINE_MS): Promise<void> {
+  await within(work, ms);
+}
+
+/**
+ * `work` settled, or 'late' after `ms`. The timer keeps the thread alive until then (a main thread whose loop
+ * emptied while it awaits would end unsettled), and is cleared as soon as the work settles.
+ */
+async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const done = work.then(
+    () => 'done' as const,
+    () => 'done' as const,
+  );
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

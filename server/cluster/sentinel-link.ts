@@ -4,9 +4,10 @@
  * get-master-addr-by-name, each asked in turn); the link is a stand-in for a
  * plain client to that master, which it swaps for a client to the new master
  * when a Sentinel announces one (+switch-master, on a subscription of its
- * own) or when the current master stops answering (the Sentinels asked
- * again). Commands under way on the old master fail (no offline queue) and
- * their callers' own retries reach the new one. What the old master took
+ * own) or when the current master stops answering or its connection is
+ * dropped as silent (the Sentinels asked again); the new client subscribes
+ * again to what the old one had. Commands under way on the old master fail
+ * (no offline queue) and their callers' own retries reach the new one. What the old master took
  * and had not yet passed to its replica is lost: Redis replicates
  * asynchronously (docs/ARCHITECTURE.md, "Several nodes as one chat").
  */
@@ -15,6 +16,7 @@ import type { LinkOptions, RedisLink } from './redis-link.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 type OpenDirect = (target: RedisTarget, opts: LinkOptions) => Promise<RedisLink>;
+type Listener = (message: string, channel: string) => unknown;
 
 /** How soon after the master stops answering the Sentinels are asked where it is now. */
 const RESOLVE_AFTER_MS = 300;
@@ -34,6 +36,8 @@ class FollowedMaster {
   private closed = false;
   private switching: Promise<void> | null = null;
   private resolveTimer: NodeJS.Timeout | null = null;
+  /** The subscriptions made through the stand-in, one channel each: a client to a new master makes them again. */
+  private subscriptions: Array<{ channel: string; listener: Listener }> = [];
 
   constructor(
     private readonly target: RedisTarget,
@@ -99,6 +103,13 @@ class FollowedMaster {
     this.switching ??= (async () => {
       try {
         const next = await this.open(to);
+        // Before the switch: a listener must not miss more than the moment the new master was out of its reach.
+        await Promise.all(this.subscriptions.map((s) => next.subscribe(s.channel, s.listener))).catch(
+          (err: unknown) => {
+            next.destroy();
+            throw err;
+          },
+        );
         const old = this.current!;
         [this.current, this.at] = [next, to];
         old.destroy();
@@ -132,11 +143,29 @@ class FollowedMaster {
     if (this.current?.isOpen) await this.current.close();
   }
 
+  private subscribe(channels: string | string[], listener: Listener): Promise<void> {
+    // Kept before it is sent: a switch while it is under way makes it on the new client too.
+    for (const channel of [channels].flat()) this.subscriptions.push({ channel, listener });
+    return this.current!.subscribe(channels, listener);
+  }
+
+  private unsubscribe(channels?: string | string[], listener?: Listener): Promise<void> {
+    const gone = channels === undefined ? null : new Set([channels].flat());
+    this.subscriptions = this.subscriptions.filter(
+      (s) => !((gone === null || gone.has(s.channel)) && (listener === undefined || s.listener === listener)),
+    );
+    return this.current!.unsubscribe(channels, listener);
+  }
+
   /** A stand-in for the client to the master: every property is the current client's, close and destroy end both. */
   link(): RedisLink {
     return new Proxy({} as RedisLink, {
       get: (_t, prop) => {
         if (prop === 'close') return () => this.close();
+        if (prop === 'subscribe')
+          return (channels: string | string[], listener: Listener) => this.subscribe(channels, listener);
+        if (prop === 'unsubscribe')
+          return (channels?: string | string[], listener?: Listener) => this.unsubscribe(channels, listener);
         if (prop === 'destroy')
           return () => {
             this.closed = true;

@@ -1,6 +1,6 @@
 /** chat-server (the chat, not `chat-server lftp`): loaded by cli.ts. */
 import { ExitCode } from '../../common/errors.js';
-import { packageVersion, startProgram } from '../../common/cli.js';
+import { exitCodeOf, packageVersion, startProgram } from '../../common/cli.js';
 import { writeLineSync } from '../../common/sync-output.js';
 import { parseServerArgs } from './options.js';
 import { SERVER_USAGE } from './server-usage.js';
@@ -34,7 +34,8 @@ try {
   const msg = err instanceof StartupError ? err.message : (err as Error).message;
   writeLineSync(2, `chat-server: ${msg}`);
   await supervisor.shutdown('startup failed');
-  process.exit(ExitCode.FAILURE);
+  // Each error class says its exit code (a StartupError's and a ClusterError's: 1).
+  process.exit(exitCodeOf(err));
 }
 
 supervisor.attachConsole(process.stdin, screen);

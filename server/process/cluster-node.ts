@@ -9,7 +9,7 @@
  */
 import { clusterKeys, type ClusterKeys } from '../cluster/keys.js';
 import { NodePresence } from '../cluster/node-presence.js';
-import { closeRedis, type RedisLink } from '../cluster/redis-link.js';
+import { atMost, CLOSE_DEADLINE_MS, closeRedis, type RedisLink } from '../cluster/redis-link.js';
 import { openRedis } from '../cluster/open-redis.js';
 import type { RedisTarget } from '../cluster/redis-url.js';
 import type { SessionRecord } from '../cluster/session-records.js';
@@ -24,6 +24,7 @@ import type { NickRegistry } from '../bus/nick-registry.js';
 import type { SecretSource } from './secret-source.js';
 import { peopleGone, peopleReset } from '../irc-door/cluster-people.js';
 import { forgetUploads } from '../cluster/cluster-uploads.js';
+import { nodeGeneration } from '../cluster/generation.js';
 
 export interface ClusterNodeHooks {
   /** A line for the operator's console. */
@@ -33,6 +34,9 @@ export interface ClusterNodeHooks {
   /** A dead node's sessions (reaped here, once in the cluster): every node's rooms hear they lost their connection, then left. */
   nodeGone(away: string[], ended: string[], reason: string): void;
 }
+
+/** leave()'s bound: the renewal under way, the lease given back, the link closed, each within CLOSE_DEADLINE_MS. */
+export const LEAVE_BOUND_MS = 3 * CLOSE_DEADLINE_MS;
 
 export class ClusterNode {
   readonly secrets: SecretSource;
@@ -73,44 +77,53 @@ export class ClusterNode {
       throw new StartupError('REDIS_UNREACHABLE', (err as Error).message);
     });
     const keys = clusterKeys();
+    const generation = nodeGeneration();
     const presenceOpts = { leaseMs: times.leaseMs, renewMs: times.leaseMs / 5, resumeWindowMs: times.resumeWindowMs };
     await waitForOldLease(link, keys, node, presenceOpts, hooks.print);
+    const say = (s: SessionRecord[]) => s.map((r) => r.nick).join(', ');
+    const presence = new NodePresence(
+      link,
+      keys,
+      node,
+      table,
+      { ...presenceOpts, generation },
+      {
+        reaped: (other, away, ended) => {
+          log.warn({ node: other, away: away.length, ended: ended.length }, 'a node is gone');
+          if (away.length > 0)
+            hooks.print(`* node ${other} is gone: ${say(away)} lost connection (they may resume on any node)`);
+          if (ended.length > 0) hooks.print(`* ${say(ended)} left (node ${other} is gone and they did not come back)`);
+          const keyList = (records: SessionRecord[]) => records.map((r) => r.key);
+          hooks.nodeGone(keyList(away), keyList(ended), `node ${other} is gone`);
+          const irc = keyList(ended.filter((r) => r.transport === 'irc'));
+          if (irc.length > 0) peopleGone(link, keys.prefix, other, irc).catch(() => undefined);
+        },
+        lost: (sessions) => {
+          log.warn({ sessions: sessions.length }, 'this node was cut off from the cluster longer than its lease');
+          hooks.lost(sessions);
+        },
+        reclaimed: (kept, lost) => {
+          log.warn({ kept, lost }, 'sessions the cluster had lost claimed their nicks again');
+          hooks.print(
+            `* the cluster had lost ${kept + lost} of this node's sessions (Redis came back empty, or this node was cut off): ${kept} kept their nicks${lost ? `, ${lost} lost theirs to others and end` : ''}`,
+          );
+        },
+        link: (ok, detail) => {
+          if (ok) log.info(detail);
+          else log.warn(detail);
+          hooks.print(`${ok ? '*' : '!'} ${detail}`);
+        },
+      },
+    );
+    // The lease at once (another node must not reap this one while it starts); the reconcile after the store thread
+    // has brought back the kept sessions (presence() below), so that their records are not dropped meanwhile. Before
+    // anything is written: a node of another generation than the live nodes' is refused here, having changed nothing.
+    await presence.renewOnly();
     // No IRC session outlives its node: what its previous run told of its IRC users is forgotten everywhere.
     await peopleReset(link, keys.prefix, node);
     // What this node's previous run counted against its users' upload quota: forgotten, as a single server's restart does.
     await forgetUploads(link, keys, node);
-    const say = (s: SessionRecord[]) => s.map((r) => r.nick).join(', ');
-    const presence = new NodePresence(link, keys, node, table, presenceOpts, {
-      reaped: (other, away, ended) => {
-        log.warn({ node: other, away: away.length, ended: ended.length }, 'a node is gone');
-        if (away.length > 0)
-          hooks.print(`* node ${other} is gone: ${say(away)} lost connection (they may resume on any node)`);
-        if (ended.length > 0) hooks.print(`* ${say(ended)} left (node ${other} is gone and they did not come back)`);
-        const keyList = (records: SessionRecord[]) => records.map((r) => r.key);
-        hooks.nodeGone(keyList(away), keyList(ended), `node ${other} is gone`);
-        const irc = keyList(ended.filter((r) => r.transport === 'irc'));
-        if (irc.length > 0) peopleGone(link, keys.prefix, other, irc).catch(() => undefined);
-      },
-      lost: (sessions) => {
-        log.warn({ sessions: sessions.length }, 'this node was cut off from the cluster longer than its lease');
-        hooks.lost(sessions);
-      },
-      reclaimed: (kept, lost) => {
-        log.warn({ kept, lost }, 'sessions the cluster had lost claimed their nicks again');
-        hooks.print(
-          `* the cluster had lost ${kept + lost} of this node's sessions (Redis came back empty, or this node was cut off): ${kept} kept their nicks${lost ? `, ${lost} lost theirs to others and end` : ''}`,
-        );
-      },
-      link: (ok, detail) => {
-        if (ok) log.info(detail);
-        else log.warn(detail);
-        hooks.print(`${ok ? '*' : '!'} ${detail}`);
-      },
-    });
-    // The lease at once (another node must not reap this one while it starts); the reconcile after the store thread
-    // has brought back the kept sessions (presence() below), so that their records are not dropped meanwhile.
-    await presence.renewOnly();
-    log.info({ node, redis: target.shown }, 'joined the cluster');
+    log.info({ node, redis: target.shown, generation }, 'joined the cluster');
     return new ClusterNode(link, keys, node, presence, table, log);
   }
 
@@ -136,12 +149,16 @@ export class ClusterNode {
     if (sessionKeys.length > 0) peopleGone(this.link, this.keys.prefix, this.node, sessionKeys).catch(() => undefined);
   }
 
-  /** Stops renewing and gives the lease back at once, so that a restart with this id need not wait. */
+  /**
+   * Stops renewing and gives the lease back at once, so that a restart with this id need not wait. Each step within
+   * CLOSE_DEADLINE_MS, for the link may be silent (a partition): the lease then lapses by itself.
+   */
   async leave(): Promise<void> {
-    if (this.listener) await closeRedis(this.listener);
-    await this.presence.stop();
-    await this.link.del(this.keys.lease(this.node)).catch(() => undefined);
-    await closeRedis(this.link);
+    const listener = this.listener ? closeRedis(this.listener) : Promise.resolve();
+    await atMost(this.presence.stop());
+    const bounded = this.link.withCommandOptions({ timeout: CLOSE_DEADLINE_MS, rejectInFlight: true });
+    await bounded.del(this.keys.lease(this.node)).catch(() => undefined);
+    await Promise.all([listener, closeRedis(this.link)]);
   }
 }
 

@@ -8,7 +8,8 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { StartupError } from '../startup-error.js';
 import type { StoreReport, StoreThreadConfig, ToStoreThread } from '../store/store-messages.js';
 
-const STOP_TIMEOUT_MS = 10_000;
+/** The store thread's time to stop before it is terminated (a node's stop bound, cluster-node.ts, counts it). */
+export const STOP_TIMEOUT_MS = 10_000;
 
 export interface StoreEvents {
   /** The store failed at work (the disk is full); the message says what. */

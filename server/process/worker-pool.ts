@@ -13,7 +13,8 @@ import { describeListenFailure } from '../listen-error.js';
 import type { Logger } from '../logger.js';
 import type { BoundPorts, FromWorker, ToWorker } from '../threads/messages.js';
 
-const SHUTDOWN_GRACE_MS = 5_000;
+/** The workers' time to stop before they are terminated (a node's stop bound, cluster-node.ts, counts it). */
+export const SHUTDOWN_GRACE_MS = 5_000;
 
 /** A worker that died: which one, and the thread it was (whose locks it may still hold). */
 export interface DeadWorker {

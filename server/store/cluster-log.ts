@@ -10,7 +10,7 @@
 import type { RoomBus } from '../bus/room-bus.js';
 import { ClusterBus, type ClusterBusOptions } from '../cluster/cluster-bus.js';
 import { clusterKeys } from '../cluster/keys.js';
-import { closeRedis } from '../cluster/redis-link.js';
+import { atMost, closeRedis } from '../cluster/redis-link.js';
 import { openRedis } from '../cluster/open-redis.js';
 import { parseRedisUrl } from '../cluster/redis-url.js';
 import { RedisRoomLog } from './redis-room-log.js';
@@ -51,7 +51,8 @@ export async function openClusterLog(
         log({ err: err.message }, "cannot give a registration's place back in the cluster's Redis"),
       ),
     close: async () => {
-      await bus.stop();
+      // Its read ends within an XREAD's block on a link that answers; closing the links ends it on a silent one.
+      await atMost(bus.stop());
       await Promise.all(links.map(closeRedis));
     },
   };

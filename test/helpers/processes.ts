@@ -196,7 +196,10 @@ export interface ServerHandle extends LineProcess {
 /** For tests about something else that send faster than flood control allows (it has tests of its own). */
 export const NO_FLOOD_LIMIT = ['--flood-burst', '1000000', '--flood-rate', '1000000'];
 
-export async function startServer(args: string[] = [], opts: { fdLimit?: number } = {}): Promise<ServerHandle> {
+export async function startServer(
+  args: string[] = [],
+  opts: { fdLimit?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ServerHandle> {
   const logFile = join(tempDir('chat-log'), 'server.log');
   const filesDir = args.includes('--files') ? [] : ['--files', tempDir('chat-files')];
   // Each server its own history (one folder is one server's: a second is refused with STORE_LOCKED).
