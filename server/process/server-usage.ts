@@ -57,9 +57,10 @@ Options:
                               RFC 2812 ones as they are and the rest as xn-- (ascii; docs/IRC.md)
   --web-host LIST             more host names the web side answers to (comma-separated);
                               it always answers to its addresses, localhost and the host name
-  --web-header-timeout DUR    a web connection that has not sent a request's headers this long
-                              after connecting (after TLS: after the handshake) or after its last
-                              answer is closed, one that sends nothing too (default 10s, 1s-10m)
+  --web-header-timeout DUR    a web connection that has not sent its first request's headers this
+                              long after connecting (after TLS: after the handshake), or a later
+                              request's after its first byte, is closed; one that sends nothing
+                              too (default 10s, 1s-10m)
   --admin-token TOKEN         enable the operator dashboard at /admin (${MIN_ADMIN_TOKEN_LENGTH}-${MAX_ADMIN_TOKEN_LENGTH} printable
                               characters; or set CHAT_ADMIN_TOKEN, which ps cannot show)
   --log-file PATH             JSON log file (default logs/server.log)

@@ -49,9 +49,9 @@ export interface WebServerOptions {
    */
   peers?: () => readonly string[];
   /**
-   * --web-header-timeout: a request's headers must be in this long after the connection's start (or the last
-   * answer's end on a kept-alive one), a connection that sends nothing included: Node starts a connection's
-   * headersTimeout when it opens, not at its first byte.
+   * --web-header-timeout: a connection's first request's headers must be in this long after it opened (a
+   * connection that sends nothing included: Node starts headersTimeout when a connection opens, not at its first
+   * byte), a later request's after its first byte; between requests keepAliveTimeout applies.
    */
   headerTimeoutMs: number;
 }

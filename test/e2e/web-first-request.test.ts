@@ -55,6 +55,16 @@ async function secure(port: number): Promise<Watched> {
 
 const GET = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 
+/** Sends a GET on the connection and waits for its answer's status line. */
+async function answered(w: Watched, what: string): Promise<void> {
+  w.socket.write(GET);
+  await until(
+    () => w.text().startsWith('HTTP/1.1 200 OK'),
+    5000,
+    () => `${what}: ${JSON.stringify(w.text().slice(0, 40))}`,
+  );
+}
+
 describe('the web port closes a connection that sends no request', () => {
   it('plain: the silent one after --web-header-timeout, its place free again; one that asks in time is answered', async () => {
     const server = await startServer([
@@ -79,12 +89,7 @@ describe('the web port closes a connection that sends no request', () => {
     expect(third.text()).toMatch(/^HTTP\/1\.1 503 /);
     // Another address asks in time and is answered (kept alive: it stays open past the silent ones' deadline).
     const asking = await plain(port, '127.0.0.6');
-    asking.socket.write(GET);
-    await until(
-      () => asking.text().startsWith('HTTP/1.1 200 OK'),
-      5000,
-      () => `answered: ${JSON.stringify(asking.text().slice(0, 40))}`,
-    );
+    await answered(asking, 'answered');
     await until(
       () => silent.every((s) => s.closedAfter() !== null),
       8000,
@@ -97,12 +102,7 @@ describe('the web port closes a connection that sends no request', () => {
     expect(asking.closedAfter()).toBeNull();
     // Their places are free: the same address is answered now.
     const again = await plain(port, '127.0.0.5');
-    again.socket.write(GET);
-    await until(
-      () => again.text().startsWith('HTTP/1.1 200 OK'),
-      5000,
-      () => `after the deadline: ${JSON.stringify(again.text().slice(0, 40))}`,
-    );
+    await answered(again, 'after the deadline');
   }, 30_000);
 
   it('TLS: a connection that finishes its handshake and sends nothing is closed; one that asks is answered', async () => {
@@ -111,12 +111,7 @@ describe('the web port closes a connection that sends no request', () => {
     const port = server.httpPort!;
     const silent = await secure(port);
     const asking = await secure(port);
-    asking.socket.write(GET);
-    await until(
-      () => asking.text().startsWith('HTTP/1.1 200 OK'),
-      5000,
-      () => `answered: ${JSON.stringify(asking.text().slice(0, 40))}`,
-    );
+    await answered(asking, 'answered');
     await until(
       () => silent.closedAfter() !== null,
       8000,
