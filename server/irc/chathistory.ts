@@ -41,12 +41,9 @@ export function parseChathistory(
     ok: false as const,
     reply: fail(server, 'CHATHISTORY', code, text, ...context),
   });
+  if (sub === '') return refuse('NEED_MORE_PARAMS', 'Missing parameters', '*');
   if (!['LATEST', 'BEFORE', 'AFTER'].includes(sub))
-    return refuse(
-      'INVALID_PARAMS',
-      `${sub || 'CHATHISTORY'} is not supported here: LATEST, BEFORE and AFTER are`,
-      sub || '*',
-    );
+    return refuse('INVALID_PARAMS', `${sub} is not supported here: LATEST, BEFORE and AFTER are`, sub);
   const [, target, refText, limitText] = params;
   if (target === undefined || refText === undefined || limitText === undefined)
     return refuse('NEED_MORE_PARAMS', 'Missing parameters', sub);

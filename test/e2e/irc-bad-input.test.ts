@@ -1,7 +1,10 @@
 /**
  * Bad input on the IRC door, by a raw client, each answered with a clear
  * refusal and the connection going on: two messages to nobody in one read
- * (the worker once crashed on its own session table lock).
+ * (the worker once crashed on its own session table lock), lists that name
+ * no room, a CHATHISTORY with nothing after it, an empty CTCP frame. An
+ * absence (no crash, nothing more) is shown by a later
+ * PING's answer: the door answers lines in order.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,6 +30,15 @@ async function door(): Promise<{ server: ServerHandle; raw: RawIrc }> {
   return { server, raw };
 }
 
+/** Sends the lines in one write, then a PING; resolves with what came back before its PONG. */
+async function answered(raw: RawIrc, lines: string[], token: string): Promise<string[]> {
+  const from = raw.lines.length;
+  raw.socket.write([...lines, `PING :${token}`].map((l) => `${l}\r\n`).join(''));
+  await raw.line(new RegExp(` PONG \\S+ :${token}$`), 10_000, from);
+  const upTo = raw.lines.findIndex((l, i) => i >= from && l.endsWith(`:${token}`));
+  return raw.lines.slice(from, upTo);
+}
+
 describe('bad input on the IRC door', () => {
   it('two messages to nobody in one read: two 401s, and the worker lives on', async () => {
     const { server, raw } = await door();
@@ -38,5 +50,23 @@ describe('bad input on the IRC door', () => {
     await raw.line(/ 401 bad nobody3 :/);
     expect(raw.closed).toBe(false);
     expect(readFileSync(server.logFile, 'utf8')).not.toContain('worker crashed');
+  });
+
+  it('a list that names no room is 461, CHATHISTORY alone NEED_MORE_PARAMS, an empty CTCP frame 412', async () => {
+    const { raw } = await door();
+    const got = await answered(
+      raw,
+      ['JOIN ,,,', 'PART ,', 'NAMES ,', 'TOPIC ,', 'JOIN :', 'CHATHISTORY', 'PRIVMSG #lobby :\u0001 \u0001'],
+      'e1',
+    );
+    expect(got).toEqual([
+      expect.stringMatching(/ 461 bad JOIN :Not enough parameters$/),
+      expect.stringMatching(/ 461 bad PART :Not enough parameters$/),
+      expect.stringMatching(/ 461 bad NAMES :Not enough parameters$/),
+      expect.stringMatching(/ 461 bad TOPIC :Not enough parameters$/),
+      expect.stringMatching(/ 461 bad JOIN :Not enough parameters$/),
+      expect.stringMatching(/ FAIL CHATHISTORY NEED_MORE_PARAMS \* :Missing parameters$/),
+      expect.stringMatching(/ 412 bad :No text to send$/),
+    ]);
   });
 });

@@ -73,6 +73,7 @@ describe('CHATHISTORY as HISTORY_REQUEST', () => {
       ':irc.chat FAIL CHATHISTORY INVALID_PARAMS AROUND :AROUND is not supported here: LATEST, BEFORE and AFTER are',
     );
     expect(ask('CHATHISTORY TARGETS a b 10')).toMatch(/^:irc\.chat FAIL CHATHISTORY INVALID_PARAMS TARGETS :/);
+    expect(ask('CHATHISTORY')).toBe(':irc.chat FAIL CHATHISTORY NEED_MORE_PARAMS * :Missing parameters');
     expect(ask('CHATHISTORY LATEST #lab *')).toBe(
       ':irc.chat FAIL CHATHISTORY NEED_MORE_PARAMS LATEST :Missing parameters',
     );

@@ -56,6 +56,19 @@ describe('IRC commands as chat frames', () => {
     expect(run('NOTICE alice :\u0001VERSION irssi\u0001')).toEqual({ frames: [], replies: [], local: [] });
   });
 
+  it('a JOIN, PART, TOPIC or NAMES list that names no room is 461; an empty name in a list is skipped', () => {
+    for (const l of ['JOIN ,', 'JOIN :', 'PART ,,', 'TOPIC ,', 'NAMES ,'])
+      expect(run(l)).toEqual({
+        frames: [],
+        replies: [`:irc.chat 461 bob ${l.split(' ')[0]} :Not enough parameters`],
+        local: [],
+      });
+    expect(run('JOIN #a,,#b').frames).toEqual([
+      { type: 'JOIN', room: '#a' },
+      { type: 'JOIN', room: '#b' },
+    ]);
+  });
+
   it('JOIN, JOIN 0, PART, TOPIC, NICK, NAMES, LIST', () => {
     expect(run('JOIN #lab,#实验室,&x').frames).toEqual([
       { type: 'JOIN', room: '#lab' },
