@@ -2,8 +2,9 @@
  * Bad input on the IRC door, by a raw client, each answered with a clear
  * refusal and the connection going on: two messages to nobody in one read
  * (the worker once crashed on its own session table lock), lists that name
- * no room, a CHATHISTORY with nothing after it, an empty CTCP frame. An
- * absence (no crash, nothing more) is shown by a later
+ * no room, a CHATHISTORY with nothing after it, an empty CTCP frame, and
+ * names too long to be anyone's, echoed in replies that still fit the
+ * 512-byte line. An absence (no crash, nothing more) is shown by a later
  * PING's answer: the door answers lines in order.
  */
 import { readFileSync } from 'node:fs';
@@ -68,5 +69,17 @@ describe('bad input on the IRC door', () => {
       expect.stringMatching(/ FAIL CHATHISTORY NEED_MORE_PARAMS \* :Missing parameters$/),
       expect.stringMatching(/ 412 bad :No text to send$/),
     ]);
+  });
+
+  it('a name too long to be anyone is refused in a reply that fits the 512-byte line', async () => {
+    const { raw } = await door();
+    const long = 'x'.repeat(495);
+    const lines = [`NICK ${long}`, `PRIVMSG ${long} :hi`, `WHOIS ${long}`, `JOIN #${long}`, `FOO${long}`];
+    const got = await answered(raw, [...lines, `CAP ${long}`, `CHATHISTORY ${long}`], 'e2');
+    expect(got.map((l) => / (\d{3}|FAIL) /.exec(l)?.[1])).toEqual(['432', '401', '401', '403', '421', '410', 'FAIL']);
+    for (const l of got) expect(Buffer.byteLength(`${l}\r\n`)).toBeLessThanOrEqual(512);
+    // What fits is echoed whole.
+    raw.send('PRIVMSG nobody_at_all :hi');
+    await raw.line(/ 401 bad nobody_at_all :no user named nobody_at_all$/);
   });
 });
