@@ -255,7 +255,9 @@ export class Registration {
       this.account = null;
       return this.drain(step);
     }
-    step.replies.push(chatRefusal(this.o.server.name, shown, answer.code, answer.message, { command: 'NICK' }));
+    const refusal = chatRefusal(this.o.server.name, shown, answer.code, answer.message, { command: 'NICK' });
+    // A fatal code's refusal is already the ERROR that close() says: once is enough.
+    if (refusal.command !== 'ERROR') step.replies.push(refusal);
     return this.close(step, answer.message);
   }
 
