@@ -161,8 +161,10 @@ function others(ctx: InContext, me: string, msg: IrcMessage, out: Inbound, err: 
       const name = p.at(-1);
       if (!name) return err('ERR_NONICKNAMEGIVEN');
       const nick = fromIrcNick(name);
-      if (nick.ok) out.local.push({ kind: 'whois', nick: nick.name });
-      else err('ERR_NOSUCHNICK', [name], nick.reason);
+      if (nick.ok) return void out.local.push({ kind: 'whois', nick: nick.name });
+      // Ended with 318 as for a nick nobody has: clients wait for it to close the WHOIS they asked.
+      err('ERR_NOSUCHNICK', [name], nick.reason);
+      out.replies.push(numeric(ctx.server, '318', me, name, 'End of /WHOIS list'));
       return;
     }
     case 'MOTD':

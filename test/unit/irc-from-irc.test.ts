@@ -105,6 +105,10 @@ describe('IRC commands as chat frames', () => {
     expect(run('WHOIS xn--yeto6u').local).toEqual([{ kind: 'whois', nick: '小明' }]);
     expect(run('WHOIS irc.chat alice').local).toEqual([{ kind: 'whois', nick: 'alice' }]);
     expect(run('WHOIS').replies).toEqual([':irc.chat 431 bob :No nickname given']);
+    expect(run('WHOIS a\\b').replies).toEqual([
+      expect.stringMatching(/^:irc\.chat 401 bob a\\b :U\+005C/),
+      ':irc.chat 318 bob a\\b :End of /WHOIS list',
+    ]);
     expect(run('MOTD').local).toEqual([{ kind: 'motd' }]);
     expect(run('LUSERS').local).toEqual([{ kind: 'lusers' }]);
     expect(run('AWAY :lunch').local).toEqual([{ kind: 'away', text: 'lunch' }]);
