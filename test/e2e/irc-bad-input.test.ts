@@ -2,7 +2,8 @@
  * Bad input on the IRC door, by a raw client, each answered with a clear
  * refusal and the connection going on: two messages to nobody in one read
  * (the worker once crashed on its own session table lock), lists that name
- * no room, a CHATHISTORY with nothing after it, an empty CTCP frame, and
+ * no room, a CHATHISTORY with nothing after it, an empty CTCP frame, a
+ * message to oneself (shown only with echo-message before), and
  * names too long to be anyone's, echoed in replies that still fit the
  * 512-byte line. An absence (no crash, nothing more) is shown by a later
  * PING's answer: the door answers lines in order.
@@ -51,6 +52,16 @@ describe('bad input on the IRC door', () => {
     await raw.line(/ 401 bad nobody3 :/);
     expect(raw.closed).toBe(false);
     expect(readFileSync(server.logFile, 'utf8')).not.toContain('worker crashed');
+  });
+
+  it('a message to oneself arrives once, as received, without echo-message', async () => {
+    const { raw } = await door();
+    raw.send('PRIVMSG bad :note to self');
+    await raw.line(/^(?:@\S+ )?:bad!\S+ PRIVMSG bad :note to self$/);
+    // A second copy would have come before the chat's answer to the next message.
+    raw.send('PRIVMSG bad :marker');
+    await raw.line(/ PRIVMSG bad :marker$/);
+    expect(raw.lines.filter((l) => l.endsWith('note to self'))).toHaveLength(1);
   });
 
   it('a list that names no room is 461, CHATHISTORY alone NEED_MORE_PARAMS, an empty CTCP frame 412', async () => {
