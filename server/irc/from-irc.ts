@@ -202,7 +202,7 @@ function others(ctx: InContext, me: string, msg: IrcMessage, out: Inbound, err: 
   }
 }
 
-/** MODE: rooms are +n and nobody can change that; users are +i. Asking is answered; setting one's own +i is a no-op. */
+/** MODE: rooms are +n and nobody can change that; users are +i. Asking is answered; setting one's own +i is a no-op, any other change of one's own 501. */
 function mode(ctx: InContext, me: string, p: readonly string[], out: Inbound, err: Err): void {
   const [target, change] = p;
   if (target === undefined) return err('ERR_NEEDMOREPARAMS', ['MODE']);
@@ -217,4 +217,6 @@ function mode(ctx: InContext, me: string, p: readonly string[], out: Inbound, er
   if (!self.ok || self.name.toLowerCase() !== ctx.me.toLowerCase())
     return void out.replies.push(numeric(ctx.server, '502', me, "Can't change mode for other users"));
   if (change === undefined) out.replies.push(numeric(ctx.server, '221', me, MY_MODES));
+  // Anything but +i (which one has) changes nothing: said, so the client does not think it did.
+  else if (!/^\+?i+$/.test(change)) out.replies.push(numeric(ctx.server, '501', me, 'Unknown MODE flag'));
 }

@@ -64,11 +64,20 @@ describe('bad input on the IRC door', () => {
     expect(raw.lines.filter((l) => l.endsWith('note to self'))).toHaveLength(1);
   });
 
-  it('a list that names no room is 461, CHATHISTORY alone NEED_MORE_PARAMS, an empty CTCP frame 412', async () => {
+  it('a list that names no room is 461, CHATHISTORY alone NEED_MORE_PARAMS, an empty CTCP frame 412, MODE +x 501', async () => {
     const { raw } = await door();
     const got = await answered(
       raw,
-      ['JOIN ,,,', 'PART ,', 'NAMES ,', 'TOPIC ,', 'JOIN :', 'CHATHISTORY', 'PRIVMSG #lobby :\u0001 \u0001'],
+      [
+        'JOIN ,,,',
+        'PART ,',
+        'NAMES ,',
+        'TOPIC ,',
+        'JOIN :',
+        'CHATHISTORY',
+        'PRIVMSG #lobby :\u0001 \u0001',
+        'MODE bad +x',
+      ],
       'e1',
     );
     expect(got).toEqual([
@@ -79,6 +88,7 @@ describe('bad input on the IRC door', () => {
       expect.stringMatching(/ 461 bad JOIN :Not enough parameters$/),
       expect.stringMatching(/ FAIL CHATHISTORY NEED_MORE_PARAMS \* :Missing parameters$/),
       expect.stringMatching(/ 412 bad :No text to send$/),
+      expect.stringMatching(/ 501 bad :Unknown MODE flag$/),
     ]);
   });
 

@@ -128,6 +128,8 @@ describe('IRC commands as chat frames', () => {
     expect(run('MODE #lab +m').replies).toEqual([":irc.chat 482 bob #lab :You're not channel operator"]);
     expect(run('MODE bob').replies).toEqual([':irc.chat 221 bob :+i']);
     expect(run('MODE bob +i').replies).toEqual([]);
+    for (const change of ['+x', '-i', '+iw'])
+      expect(run(`MODE bob ${change}`).replies).toEqual([':irc.chat 501 bob :Unknown MODE flag']);
     expect(run('MODE alice').replies).toEqual([":irc.chat 502 bob :Can't change mode for other users"]);
     expect(run('KICK #lab alice').replies).toEqual([":irc.chat 482 bob #lab :You're not channel operator"]);
   });
