@@ -91,6 +91,18 @@ export const WireErrorCode = {
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
+/**
+ * A HELLO's refusals of the nick, not of the connection. Fatal to a chat client; an IRC client answers its 433 with
+ * another NICK on the same connection (irssi, WeeChat and irc-framework try nick_), so the door keeps it open.
+ */
+export const NICK_REFUSALS: ReadonlySet<string> = new Set<WireErrorCode>([
+  'NICK_INVALID',
+  'NICK_TAKEN',
+  'NICK_REGISTERED',
+  'NICK_PASSWORD_WRONG',
+  'LOGIN_LOCKED',
+]);
+
 /** A violation of the chat protocol, by either peer; its code is the ERROR frame's. */
 export class ProtocolError extends HeartbeatChatError {
   declare readonly code: WireErrorCode;

@@ -68,10 +68,21 @@ export class SharedMutex {
     }
   }
 
-  /** Non-blocking acquire for the main thread: sleeps with Atomics.waitAsync. */
-  async lockAsync(timeoutMs = 5_000): Promise<void> {
+  /**
+   * Non-blocking acquire for the main thread: sleeps with Atomics.waitAsync. The lock is held from before the
+   * returned promise settles until unlock(), across awaits: on a thread that also takes it with lock(), use
+   * withLockAsync instead, or that lock() meets its own thread's lock and throws.
+   */
+  lockAsync(timeoutMs = 5_000): Promise<void> {
+    return this.takeAsync(timeoutMs, () => undefined);
+  }
+
+  /**
+   * Waits without blocking, then takes the lock and calls taken in the same synchronous run. Only a
+   * compareExchange that returned 0 ends the loop: that one took the lock.
+   */
+  private async takeAsync<T>(timeoutMs: number, taken: () => T): Promise<T> {
     const deadline = Date.now() + timeoutMs;
-    // Only a compareExchange that returned 0 ends the loop: that one took the lock.
     let c = Atomics.compareExchange(this.words, this.index, 0, this.me);
     while (c !== 0) {
       const w = this.withWaiters(c);
@@ -82,6 +93,7 @@ export class SharedMutex {
       }
       c = Atomics.compareExchange(this.words, this.index, 0, this.me | WAITERS);
     }
+    return taken();
   }
 
   /**
@@ -115,13 +127,17 @@ export class SharedMutex {
   }
 
   /** withLock() for a thread whose event loop must not block (the supervisor's). */
-  async withLockAsync<T>(fn: () => T, timeoutMs?: number): Promise<T> {
-    await this.lockAsync(timeoutMs);
-    try {
-      return fn();
-    } finally {
-      this.unlock();
-    }
+  withLockAsync<T>(fn: () => T, timeoutMs = 5_000): Promise<T> {
+    // Taken, used and released in one synchronous run: held across an await, the lock would be met by this
+    // thread's own lock() meanwhile (a worker's DIRECT awaits the nick registry's lookup while its next line, in
+    // the same read, looks a nick up synchronously), which cannot wait for it and throws.
+    return this.takeAsync(timeoutMs, () => {
+      try {
+        return fn();
+      } finally {
+        this.unlock();
+      }
+    });
   }
 
   /**

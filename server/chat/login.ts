@@ -6,7 +6,7 @@
  * meets the session it expects. One resume per connection; a refused resume
  * leaves the connection waiting for a HELLO without a token.
  */
-import { ProtocolError } from '../../common/errors.js';
+import { NICK_REFUSALS, ProtocolError } from '../../common/errors.js';
 import { checkHello, needsLogin, startSession, type Hello, type Peer, type StartedSession } from './session-start.js';
 import { validateNick } from '../../common/text.js';
 import type { ConnectionHost } from './session-host.js';
@@ -39,7 +39,11 @@ export class Login {
     if (resuming && this.resumeTried)
       throw new ProtocolError('ALREADY_HELLO', 'one resume per connection: say HELLO without a token');
     this.resumeTried ||= resuming;
-    checkHello(this.host, peer, msg);
+    try {
+      checkHello(this.host, peer, msg);
+    } catch (err) {
+      return this.refused(peer, err, false);
+    }
     const s = this.steps;
     s.hold();
     // Without accounts to check (or with a resume token) only the claim is waited for.
@@ -53,7 +57,17 @@ export class Login {
         this.start(started, msg);
         s.release();
       })
-      .catch((err: unknown) => s.fail(err));
+      .catch((err: unknown) => this.refused(peer, err, true));
+  }
+
+  /** A HELLO refused: the connection's end, but for an IRC client's nick (NICK_REFUSALS), which it may ask again. */
+  private refused(peer: Peer, err: unknown, held: boolean): void {
+    if (peer.transport !== 'irc' || !(err instanceof ProtocolError) || !NICK_REFUSALS.has(err.code))
+      return this.steps.fail(err);
+    if (!this.steps.alive()) return;
+    // Its next HELLO comes through the gate the login held.
+    if (held) this.steps.release();
+    this.steps.reject(err.code, err.message);
   }
 
   private start(started: StartedSession | string, msg: Hello): void {

@@ -12,7 +12,7 @@ import type { ClientMessage, ServerMessage } from '../../common/messages.js';
 import { foldCase } from '../../common/unicode/text-policy.js';
 import { roomKey } from '../../common/unicode/room-rule.js';
 import type { WireErrorCode } from '../../common/errors.js';
-import { keep } from '../irc/chathistory.js';
+import { keptEntries } from '../irc/chathistory.js';
 import { heartbeatPing } from '../irc/heartbeat-ping.js';
 import { batchEnd, batchStart, historyLines } from '../irc/history-batch.js';
 import type { IrcMessage } from '../irc/message.js';
@@ -157,7 +157,7 @@ function history(st: IrcSessionState, msg: Message<'HISTORY'>, out: Outgoing): v
   if (msg.with !== undefined) frame.with = msg.with;
   const ask = msg.id === undefined ? undefined : st.historyAsks.get(msg.id);
   if (ask) {
-    frame.entries = frame.entries.filter((e) => keep(ask, e));
+    frame.entries = keptEntries(ask, frame.entries);
     if (msg.done) st.historyAsks.delete(msg.id!);
     return emitHistory(st, `id:${msg.id}`, ask.target, frame, true, out);
   }

@@ -22,7 +22,8 @@ import { QueuedTransport, type ChatTransport, type OutputPath, type TransportEve
 import { IrcError } from '../irc/irc-error.js';
 import { LineSplitter } from '../irc/line-splitter.js';
 import { labelOf, labeled } from '../irc/labels.js';
-import { type IrcMessage, parseLineBytes, serialize } from '../irc/message.js';
+import { type IrcMessage, MAX_BODY_BYTES, parseLineBytes, serialize } from '../irc/message.js';
+import { fitLine } from '../irc/words.js';
 import { toIrcNick } from '../irc/nick-map.js';
 import { closing, errorReply, lineRefusal } from '../irc/numeric-errors.js';
 import { Registration } from '../irc/registration.js';
@@ -262,7 +263,9 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     let text = '';
     for (const line of lines) {
       try {
-        text += `${serialize(line)}\r\n`;
+        const body = serialize(line);
+        // Only a line whose UTF-16 length could be over the limit in UTF-8 (3 bytes a unit at most) is measured.
+        text += `${body.length * 3 > MAX_BODY_BYTES ? serialize(fitLine(line)) : body}\r\n`;
       } catch (err) {
         if (!(err instanceof IrcError)) throw err;
         this.unsendable++;

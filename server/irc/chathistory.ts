@@ -26,7 +26,17 @@ export interface HistoryAsk {
   target: string;
   /** Entries at or before this place are not part of the answer. */
   after?: { id?: number; ts: number };
+  /** The most entries the answer may still hold: AFTER asks the chat for more than the client's limit. */
+  left?: number;
 }
+
+/**
+ * What an AFTER asks for beyond the client's limit. The chat pages forward from a time, so its answer starts with
+ * the entries of the reference's own millisecond (the referenced message itself), which keep() drops: asked for
+ * exactly the limit, the page came back short (AFTER msgid=m2 2 gave m3 alone), and a client may read a short
+ * page as the end of the history.
+ */
+const AFTER_SLACK = 4;
 
 type Ref = { kind: 'msgid'; id: number; ts: number } | { kind: 'timestamp'; ts: number } | { kind: 'none' };
 
@@ -41,12 +51,9 @@ export function parseChathistory(
     ok: false as const,
     reply: fail(server, 'CHATHISTORY', code, text, ...context),
   });
+  if (sub === '') return refuse('NEED_MORE_PARAMS', 'Missing parameters', '*');
   if (!['LATEST', 'BEFORE', 'AFTER'].includes(sub))
-    return refuse(
-      'INVALID_PARAMS',
-      `${sub || 'CHATHISTORY'} is not supported here: LATEST, BEFORE and AFTER are`,
-      sub || '*',
-    );
+    return refuse('INVALID_PARAMS', `${sub} is not supported here: LATEST, BEFORE and AFTER are`, sub);
   const [, target, refText, limitText] = params;
   if (target === undefined || refText === undefined || limitText === undefined)
     return refuse('NEED_MORE_PARAMS', 'Missing parameters', sub);
@@ -66,7 +73,8 @@ export function parseChathistory(
     return { ok: true, ask: { request: { ...request, before: ref.id }, target } };
   }
   if (ref.kind === 'none') return refuse('INVALID_PARAMS', 'AFTER needs a reference', sub);
-  return { ok: true, ask: { request: { ...request, since: Math.floor(ref.ts) }, target, ...afterRef(ref) } };
+  const since = { ...request, since: Math.floor(ref.ts), limit: Math.min(maxLimit, limit + AFTER_SLACK) };
+  return { ok: true, ask: { request: since, target, left: limit, ...afterRef(ref) } };
 }
 
 function afterRef(ref: Ref & { tag?: string }): { after?: HistoryAsk['after'] } {
@@ -101,6 +109,15 @@ function reference(text: string, starAllowed: boolean): (Ref & { tag?: string })
       : null;
   }
   return null;
+}
+
+/** The entries of one frame of the chat's answer that belong in the CHATHISTORY answer, the oldest first. */
+export function keptEntries(ask: HistoryAsk, entries: readonly HistoryEntry[]): HistoryEntry[] {
+  const kept = entries.filter((e) => keep(ask, e));
+  if (ask.left === undefined) return kept;
+  const out = kept.slice(0, ask.left);
+  ask.left -= out.length;
+  return out;
 }
 
 /** Whether an entry of the chat's answer belongs in the CHATHISTORY answer. */

@@ -35,7 +35,8 @@ export function readText(text: string, command: 'PRIVMSG' | 'NOTICE'): IncomingT
   const query = (space < 0 ? body : body.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : body.slice(space + 1);
   if (query === 'ACTION') return { kind: 'text', text: stripFormatting(arg), action: true };
-  if (query === '') return { kind: 'drop' };
+  // A frame with no query in it is an empty message (412), as an empty ACTION is: dropped, it went unanswered.
+  if (query === '') return { kind: 'text', text: '', action: false };
   return { kind: 'query', query, arg };
 }
 

@@ -59,17 +59,17 @@ export function fromIrc(ctx: InContext, msg: IrcMessage): Inbound {
       if (p[0] === undefined) err('ERR_NEEDMOREPARAMS', ['JOIN']);
       else if (p[0] === '0')
         for (const room of ctx.rooms) out.frames.push({ type: 'PART', room, reason: 'left all rooms' });
-      else for (const room of rooms(p[0], err)) out.frames.push({ type: 'JOIN', room });
+      else for (const room of rooms(p[0], 'JOIN', err)) out.frames.push({ type: 'JOIN', room });
       break;
     case 'PART':
       if (p[0] === undefined) err('ERR_NEEDMOREPARAMS', ['PART']);
       else
-        for (const room of rooms(p[0], err))
+        for (const room of rooms(p[0], 'PART', err))
           out.frames.push(p[1] ? { type: 'PART', room, reason: p[1] } : { type: 'PART', room });
       break;
     case 'TOPIC': {
       if (p[0] === undefined) return (err('ERR_NEEDMOREPARAMS', ['TOPIC']), out);
-      const [room] = rooms(p[0], err);
+      const [room] = rooms(p[0], 'TOPIC', err);
       if (room !== undefined)
         out.frames.push(p[1] === undefined ? { type: 'TOPIC', room } : { type: 'TOPIC', room, text: p[1] });
       break;
@@ -82,7 +82,8 @@ export function fromIrc(ctx: InContext, msg: IrcMessage): Inbound {
       break;
     }
     case 'NAMES':
-      for (const room of p[0] === undefined ? ctx.rooms : rooms(p[0], err)) out.frames.push({ type: 'NAMES', room });
+      for (const room of p[0] === undefined ? ctx.rooms : rooms(p[0], 'NAMES', err))
+        out.frames.push({ type: 'NAMES', room });
       break;
     case 'LIST':
       out.frames.push({ type: 'ROOMS' });
@@ -95,10 +96,15 @@ export function fromIrc(ctx: InContext, msg: IrcMessage): Inbound {
 
 type Err = (name: Parameters<typeof errorReply>[2], args?: string[], text?: string) => void;
 
-/** Rooms named in a comma list; a name the chat's rule refuses is 403 with the reason, the rest go on. */
-function rooms(list: string, err: Err): string[] {
+/**
+ * Rooms named in a comma list; a name the chat's rule refuses is 403 with the reason, the rest go on. A list that
+ * names none (`JOIN ,`, `PART :`) is 461, as a missing one: silence would leave the client waiting for an answer.
+ */
+function rooms(list: string, command: string, err: Err): string[] {
   const out: string[] = [];
-  for (const name of list.split(',').filter(Boolean)) {
+  const names = list.split(',').filter(Boolean);
+  if (names.length === 0) err('ERR_NEEDMOREPARAMS', [command]);
+  for (const name of names) {
     const room = fromIrcChannel(name);
     if (room.ok) out.push(room.name);
     else err('ERR_NOSUCHCHANNEL', [name], room.reason);
@@ -155,8 +161,10 @@ function others(ctx: InContext, me: string, msg: IrcMessage, out: Inbound, err: 
       const name = p.at(-1);
       if (!name) return err('ERR_NONICKNAMEGIVEN');
       const nick = fromIrcNick(name);
-      if (nick.ok) out.local.push({ kind: 'whois', nick: nick.name });
-      else err('ERR_NOSUCHNICK', [name], nick.reason);
+      if (nick.ok) return void out.local.push({ kind: 'whois', nick: nick.name });
+      // Ended with 318 as for a nick nobody has: clients wait for it to close the WHOIS they asked.
+      err('ERR_NOSUCHNICK', [name], nick.reason);
+      out.replies.push(numeric(ctx.server, '318', me, name, 'End of /WHOIS list'));
       return;
     }
     case 'MOTD':
@@ -194,7 +202,7 @@ function others(ctx: InContext, me: string, msg: IrcMessage, out: Inbound, err: 
   }
 }
 
-/** MODE: rooms are +n and nobody can change that; users are +i. Asking is answered; setting one's own +i is a no-op. */
+/** MODE: rooms are +n and nobody can change that; users are +i. Asking is answered; setting one's own +i is a no-op, any other change of one's own 501. */
 function mode(ctx: InContext, me: string, p: readonly string[], out: Inbound, err: Err): void {
   const [target, change] = p;
   if (target === undefined) return err('ERR_NEEDMOREPARAMS', ['MODE']);
@@ -209,4 +217,6 @@ function mode(ctx: InContext, me: string, p: readonly string[], out: Inbound, er
   if (!self.ok || self.name.toLowerCase() !== ctx.me.toLowerCase())
     return void out.replies.push(numeric(ctx.server, '502', me, "Can't change mode for other users"));
   if (change === undefined) out.replies.push(numeric(ctx.server, '221', me, MY_MODES));
+  // Anything but +i (which one has) changes nothing: said, so the client does not think it did.
+  else if (!/^\+?i+$/.test(change)) out.replies.push(numeric(ctx.server, '501', me, 'Unknown MODE flag'));
 }

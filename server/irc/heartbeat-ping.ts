@@ -1,6 +1,6 @@
 /**
  * The chat's heartbeats over IRC: its HEARTBEAT {seq, ts} goes as
- * `PING :<seq>.<ts>` and the client's `PONG [server] :<seq>.<ts>` comes back
+ * `PING <seq>.<ts>` and the client's `PONG [server] :<seq>.<ts>` comes back
  * as HEARTBEAT_ACK {seq, ts}, so the worker's own heartbeat tracking (the
  * chat's timeouts, RTT, and its rule that the server's stall is never the
  * client's fault: docs/ARCHITECTURE.md, "Heartbeats") runs unchanged for

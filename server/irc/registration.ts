@@ -11,7 +11,7 @@
  * the AccountGate) decides every door's sessions. While an effect waits,
  * lines are held (at most MAX_HELD_LINES) and played after the answer.
  */
-import type { WireErrorCode } from '../../common/errors.js';
+import { NICK_REFUSALS, type WireErrorCode } from '../../common/errors.js';
 import { CapNegotiation, type Capability } from './caps.js';
 import { isupportReplies, isupportTokens, type NetworkLimits } from './isupport.js';
 import type { IrcMessage } from './message.js';
@@ -25,14 +25,6 @@ import { SASL_MECHANISMS, SaslExchange } from './sasl.js';
 export const MAX_HELD_LINES = 32;
 /** As long as the chat's HELLO waits (HELLO_TIMEOUT). */
 export const REGISTRATION_TIMEOUT_MS = 10_000;
-/** Refusals of the nick, not of the connection: IRC answers them and waits for another NICK. */
-const NICK_REFUSALS = new Set<string>([
-  'NICK_INVALID',
-  'NICK_TAKEN',
-  'NICK_REGISTERED',
-  'NICK_PASSWORD_WRONG',
-  'LOGIN_LOCKED',
-]);
 
 export interface RegistrationOptions {
   server: ServerInfo;
@@ -255,7 +247,9 @@ export class Registration {
       this.account = null;
       return this.drain(step);
     }
-    step.replies.push(chatRefusal(this.o.server.name, shown, answer.code, answer.message, { command: 'NICK' }));
+    const refusal = chatRefusal(this.o.server.name, shown, answer.code, answer.message, { command: 'NICK' });
+    // A fatal code's refusal is already the ERROR that close() says: once is enough.
+    if (refusal.command !== 'ERROR') step.replies.push(refusal);
     return this.close(step, answer.message);
   }
 

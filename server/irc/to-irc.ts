@@ -103,7 +103,8 @@ export function toIrc(ctx: OutContext, msg: ServerMessage): Outbound {
     case 'DIRECT': {
       const mine = isMe(ctx, msg.from);
       const tags = messageTags(ctx, { ...msg, conversation: { between: [msg.from, msg.to] } });
-      if (!mine || ctx.caps.has('echo-message'))
+      // A message to oneself is received too: the chat sends it once, so without echo-message it is shown as that.
+      if (!mine || ctx.caps.has('echo-message') || isMe(ctx, msg.to))
         out.lines.push(
           ...privmsg(ctx, msg.from, irc(ctx, mine ? msg.to : ctx.me), msg.text, msg.action === true, tags),
         );

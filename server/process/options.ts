@@ -248,6 +248,17 @@ function ircOptions(
   };
 }
 
+/**
+ * The port the IRC door listens on: the one asked for, or none; by default a free one beside a free chat port
+ * (--port 0: several servers at once must not all ask for one port), else IRC's own, 6697 with TLS and 6667
+ * without (IRC clients expect TLS on 6697 and plain on 6667).
+ */
+export function ircListenPort(o: Pick<ServerOptions, 'ircPort' | 'port' | 'tls'>): number | null {
+  if (o.ircPort !== undefined) return o.ircPort;
+  if (o.port === 0) return 0;
+  return o.tls.choice.mode === 'off' ? 6667 : 6697;
+}
+
 function webHostList(value: string | undefined): string[] {
   if (value === undefined) return [];
   const names = value

@@ -28,7 +28,7 @@ import { OperatorActions } from '../store/operator-actions.js';
 import { openLog, type OpenLog } from '../logger.js';
 import { OperatorConsole } from './operator-console.js';
 import type { TerminalScreen } from '../../common/terminal/screen.js';
-import type { ServerOptions } from './options.js';
+import { type ServerOptions, ircListenPort } from './options.js';
 import { ClusterNode } from './cluster-node.js';
 import { sessionKey } from '../bus/node-id.js';
 import type { RedisTarget } from '../cluster/redis-url.js';
@@ -144,7 +144,7 @@ export class Supervisor {
         'HTTP_PORT',
         `the web port would be ${httpPort}: choose one with --http-port, or --no-web`,
       );
-    const ircPort = this.ircPort();
+    const ircPort = ircListenPort(this.options);
     if (port !== 0) await assertPortFree(host, port, 'tcp');
     if (httpPort) await assertPortFree(host, httpPort, 'web');
     if (ircPort) await assertPortFree(host, ircPort, 'irc');
@@ -195,13 +195,6 @@ export class Supervisor {
    * The IRC door's port: --irc-port, or IRC's own (6697 with TLS, 6667 without); with --port 0 (a port the
    * system picks, as tests use) a picked one too, as the web port's; null with --no-irc.
    */
-  private ircPort(): number | null {
-    const o = this.options;
-    if (o.ircPort !== undefined) return o.ircPort;
-    if (o.port === 0) return 0;
-    return o.tls.choice.mode === 'off' ? 6667 : 6697;
-  }
-
   /** Before anything that uses the cluster: this node's lease, and where the shared secrets are. */
   private async joinCluster(target: RedisTarget): Promise<ClusterNode> {
     const node = await ClusterNode.join(

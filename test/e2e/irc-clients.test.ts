@@ -1,19 +1,29 @@
 /**
- * Real IRC clients in the same room as a chat-client, driven as a person
- * would drive them: WeeChat (weechat-headless, over TLS, its certificate
- * check off as for a self-signed server) through its FIFO, and irssi typed
- * at in a terminal. Each joins #lobby and sees what was said before it came
- * (history on join, with server-time), talks both ways in UTF-8, /me both
- * ways, direct messages both ways, changes nick and sees the chat user's
- * change, and quits with a reason the chat shows.
+ * Real IRC clients in the same room as a chat-client and the chat page in
+ * chromium, driven as a person would drive them: WeeChat (weechat-headless,
+ * over TLS, its certificate check off as for a self-signed server) through
+ * its FIFO, and irssi typed at in a terminal. Each joins #lobby and sees what
+ * was said before it came (history on join, with server-time), talks both
+ * ways in UTF-8 with the terminal and the browser, /me both ways, direct
+ * messages both ways, changes nick and sees the chat user's change, and
+ * quits with a reason the chat shows.
  */
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { joinAs, launchChromium, logLine, openPage } from '../helpers/chat-page.js';
 import { Irssi, WeeChat } from '../helpers/irc-terminal-clients.js';
 import { type LineProcess, startClient, startServer, stopAll, tempDir } from '../helpers/processes.js';
 
 let procs: LineProcess[] = [];
 let terms: Irssi[] = [];
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 afterEach(async () => {
   for (const t of terms) t.kill();
   await stopAll(...procs);
@@ -21,7 +31,23 @@ afterEach(async () => {
   terms = [];
 });
 
-describe('IRC clients people use, with a chat-client', () => {
+/** The chat page in chromium, joined as nick on the server's web port (over TLS: its self-signed certificate taken). */
+async function browserUser(httpPort: number, nick: string, tls = false): Promise<Page> {
+  const page = tls
+    ? await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage()
+    : (await openPage(browser, httpPort)).page;
+  if (tls) await page.goto(`https://127.0.0.1:${httpPort}/`);
+  await joinAs(page, nick);
+  return page;
+}
+
+/** Says text from the chat page. */
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#input', text);
+  await page.press('#input', 'Enter');
+}
+
+describe('IRC clients people use, with a chat-client and a browser page', () => {
   it('WeeChat over TLS: history on join, talk, /me, DMs, nick changes and quit, both ways', async () => {
     const server = await startServer(['--workers', '2', '--tls', 'auto']);
     procs.push(server);
@@ -30,6 +56,7 @@ describe('IRC clients people use, with a chat-client', () => {
     xm.send('said before WeeChat came');
     await xm.waitFor('<小明> said before WeeChat came');
 
+    const web = await browserUser(server.httpPort!, 'netty', true);
     const wee = WeeChat.start(server.ircPort!, 'wee', true);
     procs.push(wee.proc);
     await wee.logged('#lobby', /\t小明\tsaid before WeeChat came$/);
@@ -37,11 +64,15 @@ describe('IRC clients people use, with a chat-client', () => {
 
     await wee.type('#lobby', 'hello from WeeChat, 你好 Zoë');
     await xm.waitFor('<wee> hello from WeeChat, 你好 Zoë');
+    await logLine(web, '<wee> hello from WeeChat, 你好 Zoë').waitFor();
     xm.send('hi WeeChat');
     await wee.logged('#lobby', /\t小明\thi WeeChat$/);
 
     await wee.type('#lobby', '/me waves');
     await xm.waitFor('* wee waves');
+    await logLine(web, '* wee waves').waitFor();
+    await say(web, 'from the page, 你好 WeeChat');
+    await wee.logged('#lobby', /\tnetty\tfrom the page, 你好 WeeChat$/);
     xm.send('/me nods');
     await wee.logged('#lobby', /\t \*\t小明 nods$/);
 
@@ -67,6 +98,7 @@ describe('IRC clients people use, with a chat-client', () => {
     xm.send('said before irssi came');
     await xm.waitFor('<小明> said before irssi came');
 
+    const web = await browserUser(server.httpPort!, 'netty');
     const irssi = Irssi.start(server.ircPort!, 'irs');
     terms.push(irssi);
     await irssi.logged(/< 小明> said before irssi came$/, '#lobby');
@@ -75,11 +107,15 @@ describe('IRC clients people use, with a chat-client', () => {
     irssi.type('/window goto #lobby');
     irssi.type('hello from irssi, 你好 Zoë');
     await xm.waitFor('<irs> hello from irssi, 你好 Zoë');
+    await logLine(web, '<irs> hello from irssi, 你好 Zoë').waitFor();
     xm.send('hi irssi');
     await irssi.logged(/< 小明> hi irssi$/, '#lobby');
 
     irssi.type('/me waves');
     await xm.waitFor('* irs waves');
+    await logLine(web, '* irs waves').waitFor();
+    await say(web, 'from the page, 你好 irssi');
+    await irssi.logged(/< netty> from the page, 你好 irssi$/, '#lobby');
     xm.send('/me nods');
     await irssi.logged(/ \* 小明 nods$/, '#lobby');
 

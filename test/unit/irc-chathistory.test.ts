@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Capability } from '../../server/irc/caps.js';
-import { keep, parseChathistory } from '../../server/irc/chathistory.js';
+import { keep, keptEntries, parseChathistory } from '../../server/irc/chathistory.js';
 import { historyLines } from '../../server/irc/history-batch.js';
 import { parseLine, serialize } from '../../server/irc/message.js';
 import { conversationTag, msgid, parseMsgid } from '../../server/irc/msgid.js';
@@ -53,11 +53,14 @@ describe('CHATHISTORY as HISTORY_REQUEST', () => {
       request: { room: '#lab', limit: 100, before: 40 },
       target: '#lab',
     });
+    // A few more than asked: the reference's own millisecond comes first and is dropped; the answer is cut to 100.
     expect(ask(`CHATHISTORY AFTER #lab msgid=${ref} 100`)).toEqual({
-      request: { room: '#lab', limit: 100, since: TS },
+      request: { room: '#lab', limit: 104, since: TS },
       target: '#lab',
       after: { id: 40, ts: TS },
+      left: 100,
     });
+    expect(ask(`CHATHISTORY AFTER #lab msgid=${ref} 199`)).toMatchObject({ request: { limit: 200 }, left: 199 });
     const dm = msgid({ between: ['bob', '小明'] }, 3, TS);
     expect(ask(`CHATHISTORY BEFORE xn--yeto6u msgid=${dm} 5`)).toEqual({
       request: { with: '小明', limit: 5, before: 3 },
@@ -73,6 +76,7 @@ describe('CHATHISTORY as HISTORY_REQUEST', () => {
       ':irc.chat FAIL CHATHISTORY INVALID_PARAMS AROUND :AROUND is not supported here: LATEST, BEFORE and AFTER are',
     );
     expect(ask('CHATHISTORY TARGETS a b 10')).toMatch(/^:irc\.chat FAIL CHATHISTORY INVALID_PARAMS TARGETS :/);
+    expect(ask('CHATHISTORY')).toBe(':irc.chat FAIL CHATHISTORY NEED_MORE_PARAMS * :Missing parameters');
     expect(ask('CHATHISTORY LATEST #lab *')).toBe(
       ':irc.chat FAIL CHATHISTORY NEED_MORE_PARAMS LATEST :Missing parameters',
     );
@@ -97,6 +101,14 @@ describe('CHATHISTORY as HISTORY_REQUEST', () => {
     const byTs = { request: { limit: 5 }, target: '#lab', after: { ts: TS } };
     expect([e(1, TS - 1), e(2, TS), e(3, TS + 1)].map((x) => keep(byTs, x))).toEqual([false, false, true]);
     expect(keep({ request: { limit: 5 }, target: '#lab' }, e(1, 0))).toBe(true);
+  });
+
+  it('an AFTER answer holds at most the client’s limit, over all the frames of the chat’s answer', () => {
+    const e = (id: number, ts: number) => ({ id, ts, from: 'a', text: 'x', action: false });
+    const after = { request: { limit: 6, since: TS }, target: '#lab', after: { id: 40, ts: TS }, left: 2 };
+    expect(keptEntries(after, [e(40, TS), e(41, TS)]).map((x) => x.id)).toEqual([41]);
+    expect(keptEntries(after, [e(42, TS + 1), e(43, TS + 2)]).map((x) => x.id)).toEqual([42]);
+    expect(keptEntries(after, [e(44, TS + 3)])).toEqual([]);
   });
 });
 

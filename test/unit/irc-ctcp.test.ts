@@ -25,7 +25,7 @@ describe('CTCP', () => {
     expect(stripFormatting('\u00031,2x\u00039y\u0003z 1\u0003,5')).toBe('xyz 1,5');
   });
 
-  it('other queries stop at the door; CTCP replies and empty frames are dropped', () => {
+  it('other queries stop at the door; CTCP replies are dropped; an empty frame is empty text', () => {
     expect(readText('\u0001VERSION\u0001', 'PRIVMSG')).toEqual({ kind: 'query', query: 'VERSION', arg: '' });
     expect(readText('\u0001PING 1733558400 123\u0001', 'PRIVMSG')).toEqual({
       kind: 'query',
@@ -38,7 +38,8 @@ describe('CTCP', () => {
       arg: 'SEND f 1 2 3',
     });
     expect(readText('\u0001VERSION irssi\u0001', 'NOTICE')).toEqual({ kind: 'drop' });
-    expect(readText('\u0001\u0001', 'PRIVMSG')).toEqual({ kind: 'drop' });
+    for (const empty of ['\u0001', '\u0001\u0001', '\u0001 \u0001'])
+      expect(readText(empty, 'PRIVMSG')).toEqual({ kind: 'text', text: '', action: false });
   });
 
   it('the door answers VERSION, PING, TIME, CLIENTINFO, SOURCE itself and refuses the rest with ERRMSG', () => {

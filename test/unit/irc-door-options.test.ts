@@ -8,7 +8,7 @@
  * no later session of its slot; AWAY changes told to listeners on both).
  */
 import { describe, expect, it } from 'vitest';
-import { parseServerArgs, type ServerOptions } from '../../server/process/options.js';
+import { ircListenPort, parseServerArgs, type ServerOptions } from '../../server/process/options.js';
 import { listeningLines } from '../../server/process/listening-lines.js';
 import { ircServerName } from '../../server/irc-door/door-setup.js';
 import { type AwayChange, type AwayChannel, IrcPeople, OTHER_IRC } from '../../server/irc-door/irc-people.js';
@@ -30,6 +30,16 @@ describe('the IRC door settings', () => {
     expect(() => options(['--no-irc', '--irc-port', '7000'])).toThrow(/--no-irc turns the IRC door off/);
     expect(() => options(['--irc-nicks', 'latin1'])).toThrow(/--irc-nicks/);
     expect(() => options(['--irc-port', '70000'])).toThrow(/--irc-port/);
+  });
+
+  it('the door listens on 6697 with TLS, 6667 without, a free port beside a free chat port, or as asked', () => {
+    expect(ircListenPort(options([]))).toBe(6697);
+    expect(ircListenPort(options(['--no-tls']))).toBe(6667);
+    expect(ircListenPort(options(['--port', '0']))).toBe(0);
+    expect(ircListenPort(options(['--port', '0', '--no-tls']))).toBe(0);
+    expect(ircListenPort(options(['--port', '0', '--irc-port', '7000']))).toBe(7000);
+    expect(ircListenPort(options(['--irc-port', '0']))).toBe(0);
+    expect(ircListenPort(options(['--no-irc']))).toBeNull();
   });
 
   it('the start-up output says where the door is, and whether it is encrypted', () => {

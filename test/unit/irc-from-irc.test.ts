@@ -56,6 +56,19 @@ describe('IRC commands as chat frames', () => {
     expect(run('NOTICE alice :\u0001VERSION irssi\u0001')).toEqual({ frames: [], replies: [], local: [] });
   });
 
+  it('a JOIN, PART, TOPIC or NAMES list that names no room is 461; an empty name in a list is skipped', () => {
+    for (const l of ['JOIN ,', 'JOIN :', 'PART ,,', 'TOPIC ,', 'NAMES ,'])
+      expect(run(l)).toEqual({
+        frames: [],
+        replies: [`:irc.chat 461 bob ${l.split(' ')[0]} :Not enough parameters`],
+        local: [],
+      });
+    expect(run('JOIN #a,,#b').frames).toEqual([
+      { type: 'JOIN', room: '#a' },
+      { type: 'JOIN', room: '#b' },
+    ]);
+  });
+
   it('JOIN, JOIN 0, PART, TOPIC, NICK, NAMES, LIST', () => {
     expect(run('JOIN #lab,#实验室,&x').frames).toEqual([
       { type: 'JOIN', room: '#lab' },
@@ -92,6 +105,10 @@ describe('IRC commands as chat frames', () => {
     expect(run('WHOIS xn--yeto6u').local).toEqual([{ kind: 'whois', nick: '小明' }]);
     expect(run('WHOIS irc.chat alice').local).toEqual([{ kind: 'whois', nick: 'alice' }]);
     expect(run('WHOIS').replies).toEqual([':irc.chat 431 bob :No nickname given']);
+    expect(run('WHOIS a\\b').replies).toEqual([
+      expect.stringMatching(/^:irc\.chat 401 bob a\\b :U\+005C/),
+      ':irc.chat 318 bob a\\b :End of /WHOIS list',
+    ]);
     expect(run('MOTD').local).toEqual([{ kind: 'motd' }]);
     expect(run('LUSERS').local).toEqual([{ kind: 'lusers' }]);
     expect(run('AWAY :lunch').local).toEqual([{ kind: 'away', text: 'lunch' }]);
@@ -111,6 +128,8 @@ describe('IRC commands as chat frames', () => {
     expect(run('MODE #lab +m').replies).toEqual([":irc.chat 482 bob #lab :You're not channel operator"]);
     expect(run('MODE bob').replies).toEqual([':irc.chat 221 bob :+i']);
     expect(run('MODE bob +i').replies).toEqual([]);
+    for (const change of ['+x', '-i', '+iw'])
+      expect(run(`MODE bob ${change}`).replies).toEqual([':irc.chat 501 bob :Unknown MODE flag']);
     expect(run('MODE alice').replies).toEqual([":irc.chat 502 bob :Can't change mode for other users"]);
     expect(run('KICK #lab alice').replies).toEqual([":irc.chat 482 bob #lab :You're not channel operator"]);
   });

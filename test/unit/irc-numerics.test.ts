@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, serialize } from '../../server/irc/message.js';
+import { MAX_BODY_BYTES, byteLength, serialize } from '../../server/irc/message.js';
+import { fitLine } from '../../server/irc/words.js';
 import { IrcError } from '../../server/irc/irc-error.js';
 import { isupportReplies, isupportTokens, writeToken } from '../../server/irc/isupport.js';
 import {
@@ -267,5 +268,17 @@ describe('error numerics', () => {
     expect(serialize(lineRefusal('irc.chat', 'bob', new IrcError('IRC_BAD_LINE', 'no command'))!)).toBe(
       ':irc.chat FAIL * INVALID_LINE :no command',
     );
+  });
+
+  it('a reply echoing a name too long for anyone is cut to the 512-byte line, one-word parts first', () => {
+    const long = '小'.repeat(160); // 480 bytes: a line may carry it, no nick or room can be it
+    const reply = errorReply('irc.chat', 'bob', 'ERR_NOSUCHCHANNEL', [`#${long}`], `#${long} is not a room`);
+    const fitted = fitLine({ tags: { label: 'l1' }, ...reply });
+    const body = serialize({ ...fitted, tags: {} });
+    expect(byteLength(body)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    expect(body).toMatch(/^:irc\.chat 403 bob #小{43} :#小+$/); // 1 + 43 * 3 = 130 bytes of the name kept whole
+    expect(fitted.tags).toEqual({ label: 'l1' });
+    const short = errorReply('irc.chat', 'bob', 'ERR_NOSUCHNICK', ['carol']);
+    expect(fitLine(short)).toBe(short);
   });
 });

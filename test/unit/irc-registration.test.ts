@@ -93,6 +93,12 @@ describe('registration without CAP', () => {
     expect(s.effects).toEqual([{ kind: 'close' }]);
     expect(r.phase).toBe('closed');
     expect(send(r, 'NICK x').replies).toEqual([]);
+    // A refusal that has no numeric (a full server, an address over its limit) is the ERROR alone, once.
+    const full = fresh();
+    send(full, 'NICK carol', 'USER c 0 * :C');
+    const last = full.helloAnswered({ ok: false, code: 'ADDRESS_LIMIT', message: '127.0.0.1 already has 2 sessions' });
+    expect(text(last)).toEqual(['ERROR :Closing link: 127.0.0.1 already has 2 sessions']);
+    expect(last.effects).toEqual([{ kind: 'close' }]);
   });
 
   it('answers what comes before registration: 431, 432 with the rule, 461, 451, PING, QUIT', () => {

@@ -39,6 +39,9 @@ describe('chat frames as IRC lines', () => {
     expect(lines(ctx(), dm)).toEqual([]);
     expect(lines(ctx(['echo-message']), dm)).toEqual([':bob!~bob@irc.chat PRIVMSG 小明 :hi']);
     expect(lines(ctx(), { ...dm, from: '小明', to: 'bob' })).toEqual([':小明!chat@irc.chat PRIVMSG bob :hi']);
+    // To oneself: one copy from the chat, shown with echo-message or without (it was received).
+    for (const caps of [[], ['echo-message']] as Capability[][])
+      expect(lines(ctx(caps), { ...dm, to: 'bob' })).toEqual([':bob!~bob@irc.chat PRIVMSG bob :hi']);
   });
 
   it("a DIRECT action is CTCP ACTION to the session's nick, and echoed to the other party's", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Worker } from 'node:worker_threads';
+import { Worker, threadId } from 'node:worker_threads';
 import { newToken, tokenHash } from '../../server/shm/resume-token.js';
 import { SessionTable } from '../../server/shm/session-table.js';
 import { SharedMutex } from '../../common/shared-mutex.js';
@@ -167,6 +167,21 @@ describe('SharedMutex across worker threads', () => {
     clearInterval(ticker);
     await acquired;
     table.mutex.unlock();
+  });
+});
+
+describe('SharedMutex on one thread', () => {
+  it('lets a synchronous lookup run while an async one has not settled yet (a worker does both in one read)', async () => {
+    const table = SessionTable.create(8);
+    // The IRC door's worker did exactly this for two PRIVMSGs to a nick in one packet: the chat's DIRECT awaited
+    // lookupAsync, the next line's 301 check looked up synchronously and met its own thread's lock.
+    const pending = table.lookupAsync('nobody');
+    expect(() => table.lookup('nobody')).not.toThrow();
+    expect(table.mutex.holderThreadId()).toBe(-1);
+    await expect(pending).resolves.toBeNull();
+    const inside = table.mutex.withLockAsync(() => table.mutex.holderThreadId());
+    expect(table.mutex.withLock(() => 'sync')).toBe('sync');
+    await expect(inside).resolves.toBe(threadId);
   });
 });
 
