@@ -563,7 +563,7 @@ async function transferSuite(peers: Peers): Promise<void> {
  * from each, in turn, so that all see the same machine. Two clocks: the client's (handshake to verified end)
  * and the user's (command start to exit: start-up, the final hash, the linger all count).
  */
-async function protectSuite(): Promise<void> {
+async function protectSuite(peers: Peers): Promise<void> {
   log(`protect: ${SIZE / MiB} MiB over loopback, ${REPEAT} run(s) each, both datagram paths, open and protected`);
   const name = 'protect.bin';
   const file = join(serveDir, name);
@@ -587,6 +587,10 @@ async function protectSuite(): Promise<void> {
   ];
   if (!nativeAddon()) skip('protect on the native path', `no addon here: ${datagramPath()}`);
   const servers: Array<{ path: string; env: NodeJS.ProcessEnv; open: number; keyed: number; daemons: Daemon[] }> = [];
+  // atftp in the same turns as the gets: the issue's goal is LFTP protected ≥ atftp windowsize 64 in the same run.
+  const atftpd = peers.atftpd && peers.atftp ? await startAtftpd(peers) : null;
+  if (!atftpd) skip('atftp in the protect turns', 'atftp/atftpd missing (apt-get install atftp atftpd)');
+  const atftp = atftpd ? () => atftpGet(peers, atftpd.port, name, 1468, SIZE, expected) : null;
   try {
     for (const [path, env] of paths) {
       const open = await lftpServer([], ['--open'], env);
@@ -597,9 +601,18 @@ async function protectSuite(): Promise<void> {
       [1448, '1448 B payload'],
       [8192, '8 KiB payload'],
     ] as const)
-      for (const op of ['get', 'post'] as const) await protectCase(servers, op, mss, label, { name, file, expected });
+      for (const op of ['get', 'post'] as const)
+        await protectCase(
+          servers,
+          op,
+          mss,
+          label,
+          { name, file, expected },
+          op === 'get' && mss === 1448 ? atftp : null,
+        );
   } finally {
     for (const s of servers) for (const d of s.daemons) await d.stop();
+    await atftpd?.d.stop();
   }
 }
 
@@ -613,12 +626,15 @@ async function protectCase(
   mss: number,
   label: string,
   f: { name: string; file: string; expected: string },
+  atftp: (() => Promise<number>) | null,
 ): Promise<void> {
   const token = ['--token', 'bench token'];
   const runs = servers.map(() => ({ plain: [] as LftpRun[], sealed: [] as LftpRun[] }));
   const ceiling: number[] = [];
+  const peer: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     if (mss === 1448) ceiling.push(await udpCeiling(1472, SIZE));
+    if (atftp) peer.push(await atftp());
     for (const [k, s] of servers.entries()) {
       const once = (port: number, access: string[]) =>
         op === 'get'
@@ -630,6 +646,14 @@ async function protectCase(
   }
   const raw =
     mss === 1448 ? record('protect', `raw dgram ceiling, 1472 B datagrams (${op} turns)`, 'MiB/s', ceiling) : null;
+  const atftpIn = peer.length
+    ? record(
+        'protect',
+        `atftp from atftpd, windowsize 64, blksize 1468, its command start to exit (${op} turns)`,
+        'MiB/s',
+        peer,
+      )
+    : null;
   const sealedBy: number[] = [];
   for (const [k, s] of servers.entries()) {
     const at = `${s.path}, ${label}`;
@@ -648,7 +672,11 @@ async function protectCase(
     );
     sealedBy.push(sealed.median);
     const user = r.sealed.map((x) => x.userMbps);
-    record('protect', `LFTP ${op}, protected, ${at}: command start to exit`, 'MiB/s', user);
+    const byUser = record('protect', `LFTP ${op}, protected, ${at}: command start to exit`, 'MiB/s', user);
+    if (atftpIn)
+      record('protect', `LFTP ${op}, protected ÷ atftp windowsize 64, both command start to exit, ${at}`, 'ratio', [
+        byUser.median / atftpIn.median,
+      ]);
     record('protect', `LFTP ${op}, protected ÷ unprotected, ${at}`, 'ratio', [sealed.median / plain.median]);
     if (raw)
       record('protect', `LFTP ${op}, protected ÷ raw dgram ceiling, ${at}`, 'ratio', [sealed.median / raw.median]);
@@ -1613,14 +1641,14 @@ function markdown(started: Date, ms: number): string {
 const started = new Date();
 const t0 = performance.now();
 const peers = ensurePeers(ROOT, {
-  tftp: suites.has('transfer') || suites.has('relay'),
+  tftp: suites.has('transfer') || suites.has('relay') || suites.has('protect'),
   irc: suites.has('chat') || suites.has('fanout') || suites.has('abuse') || suites.has('cluster'),
 });
 for (const n of peers.notes) log(`peers: ${n}`);
 try {
   if (suites.has('engine')) await engineSuite();
   if (suites.has('transfer')) await transferSuite(peers);
-  if (suites.has('protect')) await protectSuite();
+  if (suites.has('protect')) await protectSuite(peers);
   if (suites.has('relay')) await relaySuite(peers);
   if (suites.has('fairness')) await fairnessSuite();
   if (suites.has('rss')) await rssSuite();
