@@ -32,6 +32,8 @@ function listeners(tcpPorts: number[], server = new net.Server()) {
     l: {
       listenTcp: (port: number) =>
         new Promise<number>((done, fail) => {
+          // Already listening on the number the test chose for it (an explicit port, held before the call).
+          if (server.listening) return done((server.address() as net.AddressInfo).port);
           server.once('error', fail);
           server.listen(port === 0 ? tcpPorts.shift()! : port, '127.0.0.1', () =>
             done((server.address() as net.AddressInfo).port),
@@ -81,8 +83,20 @@ describe('the chat port and its LFTP port of the same number', () => {
   });
 
   it('a port the user chose is not changed: its UDP side taken is the error at once', async () => {
-    const port = await holdUdp();
-    const l = listeners([]);
+    // The number's TCP side is held here for the chat port, so that another process on this machine that happens
+    // to hold it (CI saw one) cannot turn this into a TCP error before the UDP side is asked.
+    let port = 0;
+    const server = new net.Server();
+    for (let i = 0; i < 20 && port === 0; i++) {
+      const udp = await holdUdp();
+      const ok = await new Promise<boolean>((done) => {
+        server.once('error', () => done(false));
+        server.listen(udp, '127.0.0.1', () => done(true));
+      });
+      if (ok) port = udp;
+    }
+    expect(port).not.toBe(0);
+    const l = listeners([], server);
     const err = await listenPaired(port, -1, l.l).catch((e: unknown) => e);
     expect((err as ListenError).code).toBe('EADDRINUSE');
     expect(l.asked).toEqual([port]);
