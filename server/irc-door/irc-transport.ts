@@ -22,8 +22,8 @@ import { QueuedTransport, type ChatTransport, type OutputPath, type TransportEve
 import { IrcError } from '../irc/irc-error.js';
 import { LineSplitter } from '../irc/line-splitter.js';
 import { labelOf, labeled } from '../irc/labels.js';
-import { type IrcMessage, MAX_BODY_BYTES, parseLineBytes, serialize } from '../irc/message.js';
-import { fitLine } from '../irc/words.js';
+import { type IrcMessage, parseLineBytes, serialize } from '../irc/message.js';
+import { fitLine, overLine } from '../irc/words.js';
 import { toIrcNick } from '../irc/nick-map.js';
 import { closing, errorReply, lineRefusal } from '../irc/numeric-errors.js';
 import { Registration } from '../irc/registration.js';
@@ -264,8 +264,7 @@ export class IrcTransport extends QueuedTransport implements ChatTransport {
     for (const line of lines) {
       try {
         const body = serialize(line);
-        // Only a line whose UTF-16 length could be over the limit in UTF-8 (3 bytes a unit at most) is measured.
-        text += `${body.length * 3 > MAX_BODY_BYTES ? serialize(fitLine(line)) : body}\r\n`;
+        text += `${overLine(body) ? serialize(fitLine(line)) : body}\r\n`;
       } catch (err) {
         if (!(err instanceof IrcError)) throw err;
         this.unsendable++;

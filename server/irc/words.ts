@@ -34,6 +34,17 @@ export function splitWords(base: IrcMessage, words: readonly string[]): string[]
  * the text too), which the line limit let be up to 510 bytes on its own; IRC clients may drop or cut a longer line.
  * The one-word parameters are cut to WORD_MAX_BYTES first, then the last one to what is left.
  */
+/**
+ * Whether `body`, a serialized reply, is over the line without its tags: measured only where its UTF-16 length could be
+ * (3 bytes a unit at most), and with the serialization at hand, for it runs on every line to every client.
+ */
+export function overLine(body: string): boolean {
+  if (body.length * 3 <= MAX_BODY_BYTES) return false;
+  // Tags serialize first, as one word (a space in a value is escaped), then one space.
+  const bare = body.startsWith('@') ? body.slice(body.indexOf(' ') + 1) : body;
+  return byteLength(bare) > MAX_BODY_BYTES;
+}
+
 export function fitLine(msg: IrcMessage): IrcMessage {
   const { tags, ...bare } = msg;
   if (byteLength(serialize(bare)) <= MAX_BODY_BYTES) return msg;
